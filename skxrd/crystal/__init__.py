@@ -1,0 +1,61 @@
+"""Crystal structures: the :class:`Crystal` record, CIF input/output, Wyckoff
+construction and space-group tables."""
+
+from ._crystal import (
+    Crystal,
+    as_crystal,
+    as_crystals,
+    lattice_from_parameters,
+    parse_species,
+)
+from ._spacegroups import (
+    BRAVAIS_LATTICES,
+    CRYSTAL_SYSTEMS,
+    LATTICE_SYSTEMS,
+    LAUE_CLASSES,
+    POINT_GROUPS,
+    SYMMORPHIC_NUMBERS,
+    SpaceGroupInfo,
+    space_group_info,
+    space_group_number,
+    space_group_symbol,
+    space_groups_of,
+    to_bravais_lattice,
+    to_centring,
+    to_crystal_system,
+    to_lattice_system,
+    to_laue_class,
+    to_point_group,
+    to_symbol,
+)
+from ._symmetry import WyckoffSite, default_setting, parse_xyz, wyckoff_sites
+
+__all__ = [
+    "BRAVAIS_LATTICES",
+    "CRYSTAL_SYSTEMS",
+    "LATTICE_SYSTEMS",
+    "LAUE_CLASSES",
+    "POINT_GROUPS",
+    "SYMMORPHIC_NUMBERS",
+    "SpaceGroupInfo",
+    "space_group_info",
+    "space_group_number",
+    "space_group_symbol",
+    "space_groups_of",
+    "to_bravais_lattice",
+    "to_centring",
+    "to_crystal_system",
+    "to_lattice_system",
+    "to_laue_class",
+    "to_point_group",
+    "to_symbol",
+    "Crystal",
+    "WyckoffSite",
+    "as_crystal",
+    "as_crystals",
+    "default_setting",
+    "lattice_from_parameters",
+    "parse_species",
+    "parse_xyz",
+    "wyckoff_sites",
+]

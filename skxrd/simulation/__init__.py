@@ -1,0 +1,23 @@
+"""Powder-pattern simulation: radiation, scattering factors, peak lists, profiles."""
+
+from ._peaks import PeakList
+from ._radiation import XRAY_LINES, Radiation, get_radiation
+from ._scattering import (
+    anomalous_terms,
+    form_factor_coefficients,
+    neutron_scattering_length,
+    xray_form_factor,
+)
+from ._simulator import PowderSimulator
+
+__all__ = [
+    "XRAY_LINES",
+    "PeakList",
+    "PowderSimulator",
+    "Radiation",
+    "anomalous_terms",
+    "form_factor_coefficients",
+    "get_radiation",
+    "neutron_scattering_length",
+    "xray_form_factor",
+]

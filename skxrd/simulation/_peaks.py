@@ -1,0 +1,295 @@
+"""Reflections of one crystal: positions, structure factors, peak lists (numpy)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..crystal import Crystal
+from ._physics import lorentz_polarization
+from ._radiation import Radiation
+from ._scattering import (
+    anomalous_terms,
+    form_factor_coefficients,
+    neutron_scattering_length,
+)
+
+__all__ = ["PeakList", "reflections"]
+
+# Reflections whose |g| agree to this relative precision are one powder line:
+# symmetry equivalents agree to ~1e-15, and 1e-6 is ~1e-4 degree 2θ.
+MERGE_RTOL = 1e-6
+# Lines weaker than this fraction of the strongest are systematic absences.
+ABSENT_RTOL = 1e-9
+# Work on at most this many (reflection, atom) pairs at once to bound memory.
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PeakList:
+    """Powder lines of one crystal, for one primary wavelength.
+
+    Each entry is one powder line (symmetry equivalents and exact coincidences
+    merged). Profiles can be re-rendered from it cheaply with
+    :meth:`PowderSimulator.render`.
+
+    Attributes
+    ----------
+    d : ndarray of shape (n_lines,)
+        Interplanar spacing (Å), descending.
+    hkl : ndarray of shape (n_lines, 3)
+        A representative Miller index (non-negative where one is).
+    multiplicity : ndarray of shape (n_lines,)
+        Number of reflections in the line.
+    f_squared : ndarray of shape (n_lines,)
+        Sum of |F|² over the line's reflections (Debye–Waller and preferred
+        orientation included): the multiplicity-weighted structure intensity.
+    two_theta : ndarray of shape (n_lines,)
+        Bragg angle 2θ (degrees) at the primary wavelength.
+    intensity : ndarray of shape (n_lines,)
+        Integrated intensity of the primary line, ``f_squared · LP``.
+    wavelength : float
+        Primary wavelength (Å).
+    name : str or None
+        Name of the crystal.
+
+    Examples
+    --------
+    >>> from skxrd import Crystal, PowderSimulator
+    >>> si = Crystal.from_wyckoff(227, [("Si", "8a")], a=5.431)
+    >>> peaks = PowderSimulator(radiation="CuKa1").peaks([si])[0]
+    >>> peaks.hkl[:3].tolist(), peaks.two_theta[:3].round(2).tolist()
+    ([[1, 1, 1], [2, 2, 0], [3, 1, 1]], [28.44, 47.3, 56.12])
+    """
+
+    d: np.ndarray
+    hkl: np.ndarray
+    multiplicity: np.ndarray
+    f_squared: np.ndarray
+    two_theta: np.ndarray
+    intensity: np.ndarray
+    wavelength: float
+    name: str | None = None
+
+    @property
+    def q(self) -> np.ndarray:
+        """Scattering vector magnitude 2π/d (Å⁻¹)."""
+        return 2.0 * np.pi / self.d
+
+    @property
+    def relative_intensity(self) -> np.ndarray:
+        """Intensities scaled so that the strongest line is 100."""
+        if len(self.intensity) == 0:
+            return self.intensity.copy()
+        return 100.0 * self.intensity / self.intensity.max()
+
+    def __len__(self) -> int:
+        return len(self.d)
+
+    def to_table(self, n: int | None = None) -> str:
+        """A text table of the lines (strongest ``n`` if given, in 2θ order)."""
+        order = np.arange(len(self))
+        if n is not None:
+            order = np.sort(np.argsort(-self.intensity, kind="stable")[:n])
+        rows = ["   2theta      d (Å)    h   k   l   mult   I/Imax"]
+        rel = self.relative_intensity
+        for i in order:
+            h, k, l = self.hkl[i]
+            rows.append(
+                f"{self.two_theta[i]:9.4f} {self.d[i]:10.5f} {h:4d}{k:4d}{l:4d} "
+                f"{self.multiplicity[i]:6d} {rel[i]:8.2f}"
+            )
+        return "\n".join(rows)
+
+
+@lru_cache(maxsize=4096)
+def _half_space_hkl(hmax: tuple[int, int, int]) -> np.ndarray:
+    """Integer hkl in the box |h_i| <= hmax_i with exactly one of each ±hkl pair."""
+    h = np.arange(-hmax[0], hmax[0] + 1)
+    k = np.arange(-hmax[1], hmax[1] + 1)
+    l = np.arange(0, hmax[2] + 1)
+    grid = np.stack(np.meshgrid(h, k, l, indexing="ij"), -1).reshape(-1, 3)
+    keep = (grid[:, 2] > 0) | ((grid[:, 2] == 0) & (
+        (grid[:, 1] > 0) | ((grid[:, 1] == 0) & (grid[:, 0] > 0))))
+    grid = grid[keep].astype(np.float64)
+    h, k, l = grid.T
+    # |g|² = products @ (M00, M11, M22, M01, M02, M12) for the metric M
+    products = np.stack([h * h, k * k, l * l, 2 * h * k, 2 * h * l, 2 * k * l], 1)
+    grid.flags.writeable = False
+    products.flags.writeable = False
+    return grid, products
+
+
+def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
+    """Group atoms by (species, B): per group one scattering-strength model.
+
+    Returns the (n_atoms, n_groups) occupancy matrix, each group's B, its
+    form-factor coefficients (X-rays) and constant / imaginary parts (neutron
+    scattering length or anomalous f', f'').
+    """
+    has_b = bool(crystal.b_iso.any())
+    keys = list(zip(crystal.species, crystal.b_iso.tolist())) if has_b else (
+        crystal.species)
+    index: dict = {}
+    group = [index.setdefault(k, len(index)) for k in keys]
+    unique = list(index)
+    species = [sp for sp, _ in unique] if has_b else unique
+    b_values = np.array([b for _, b in unique]) if has_b else None
+    weights = np.zeros((len(keys), len(unique)), dtype=np.float32)
+    weights[np.arange(len(keys)), group] = crystal.occupancies
+    imag = np.zeros(len(unique))
+    if radiation.kind == "neutron":
+        return weights, b_values, None, np.array(
+            [neutron_scattering_length(sp) for sp in species]), imag
+    coeffs = np.stack([form_factor_coefficients(sp) for sp in species])
+    const = coeffs[:, 0].copy()
+    if anomalous:
+        terms = np.array([anomalous_terms(sp, radiation.energy_kev) for sp in species])
+        const += terms[:, 0]
+        imag = terms[:, 1]
+    return weights, b_values, coeffs, const, imag
+
+
+def reflections(
+    crystal: Crystal,
+    radiation: Radiation,
+    g_range: tuple[float, float],
+    *,
+    anomalous: bool = False,
+    debye_waller: bool = True,
+    preferred_orientation=None,
+    march_r: float = 1.0,
+    with_hkl: bool = True,
+):
+    """Powder lines with ``g_min <= 1/d <= g_max``.
+
+    Returns ``(g, hkl, multiplicity, f_squared)`` sorted by increasing ``g = 1/d``,
+    systematic absences removed. ``f_squared`` sums ``|F(h)|² + |F(-h)|²`` over
+    the half space of Friedel pairs, which stays exact with anomalous scattering.
+    """
+    g_min, g_max = g_range
+    lattice = crystal.lattice
+    recip = np.linalg.inv(lattice).T  # rows a*, b*, c*; g = hkl @ recip
+    # |h| = |g . a| <= g_max |a|
+    hmax = np.floor(g_max * np.linalg.norm(lattice, axis=1) + 1e-9).astype(int)
+    hkl, products = _half_space_hkl(tuple(hmax.tolist()))
+    m = recip @ recip.T
+    g2 = products @ np.array([m[0, 0], m[1, 1], m[2, 2], m[0, 1], m[0, 2], m[1, 2]])
+    keep = np.flatnonzero((g2 <= g_max * g_max) & (g2 >= g_min * g_min))
+    hkl, g2 = hkl.take(keep, axis=0), g2.take(keep)
+    if len(hkl) == 0:
+        empty = np.zeros(0)
+        return empty, np.zeros((0, 3), dtype=int), np.zeros(0, dtype=int), empty
+    order = np.argsort(g2, kind="stable")
+    hkl, g2 = hkl[order], g2[order]
+    s2 = 0.25 * g2  # (sin θ / λ)²
+
+    weights, b_values, coeffs, const, imag = _scattering_groups(
+        crystal, radiation, anomalous
+    )
+    n_groups = len(const)
+    # Scattering strength of each group at each reflection: (n_hkl, n_groups)
+    if coeffs is None:
+        fg = np.broadcast_to(const, (len(s2), n_groups)).copy()
+    else:
+        # All four Gaussians of all groups in one exp, then a weighted sum.
+        b = coeffs[:, 2::2].ravel().astype(np.float32)
+        terms = np.exp(np.multiply.outer(-s2.astype(np.float32), b))
+        terms *= coeffs[:, 1::2].ravel().astype(np.float32)
+        # columns are (group, gaussian) pairs, gaussian fastest
+        fg = terms[:, 0::4] + terms[:, 1::4] + terms[:, 2::4] + terms[:, 3::4] + const
+    if debye_waller and b_values is not None:
+        dw = np.exp(np.multiply.outer(-s2, b_values))
+        fg *= dw
+        fi = imag * dw
+    else:
+        fi = np.broadcast_to(imag, fg.shape)
+
+    # float32 phases: |hkl| stays below ~100 on any sensible grid, where the
+    # rounding error of 2π(hx + ky + lz) is < 1e-4 rad.
+    coords = (2.0 * np.pi * crystal.frac_coords.T).astype(np.float32)
+    hkl32 = hkl.astype(np.float32)
+    f_squared = np.empty(len(hkl))
+    block = max(1, _BLOCK // max(crystal.n_atoms, 1))
+    for start in range(0, len(hkl), block):
+        sl = slice(start, start + block)
+        phase = hkl32[sl] @ coords
+        s_re = np.cos(phase) @ weights
+        s_im = np.sin(phase) @ weights
+        a, b = fg[sl], fi[sl]
+        # F(±h) = Σ_g (a + i b)(s_re ± i s_im)
+        re_p = (a * s_re - b * s_im).sum(1)
+        im_p = (a * s_im + b * s_re).sum(1)
+        if anomalous and np.any(imag):
+            re_m = (a * s_re + b * s_im).sum(1)
+            im_m = (b * s_re - a * s_im).sum(1)
+            f_squared[sl] = re_p**2 + im_p**2 + re_m**2 + im_m**2
+        else:
+            f_squared[sl] = 2.0 * (re_p**2 + im_p**2)
+
+    if preferred_orientation is not None and march_r != 1.0:
+        # March–Dollase: P(α) = (r² cos²α + sin²α / r)^(-3/2), α the angle
+        # between the reflection and the preferred-orientation normal.
+        gvec = hkl @ recip
+        pvec = np.asarray(preferred_orientation, dtype=float) @ recip
+        cos2 = (gvec @ pvec) ** 2 / (g2 * (pvec @ pvec))
+        f_squared *= (march_r**2 * cos2 + (1.0 - cos2) / march_r) ** -1.5
+
+    g = np.sqrt(g2)
+    # One powder line per run of equal |g|.
+    starts = np.flatnonzero(np.r_[True, np.diff(g) > MERGE_RTOL * g[1:]])
+    f_line = np.add.reduceat(f_squared, starts)
+    mult = np.diff(np.r_[starts, len(g)]) * 2
+    g_line = g[starts]
+    present = f_line > ABSENT_RTOL * (f_line.max() if len(f_line) else 0.0)
+    if not with_hkl:
+        return g_line[present], None, mult[present], f_line[present]
+    # Representative index: prefer all-non-negative, then the largest h, k, l.
+    nonneg = np.all(hkl >= 0, axis=1)
+    score = nonneg * 1e9 + hkl[:, 0] * 1e6 + hkl[:, 1] * 1e3 + hkl[:, 2]
+    line_of = np.repeat(np.arange(len(starts)), mult // 2)
+    best = np.lexsort((score, line_of))  # sorted by line, then score
+    last_in_line = np.r_[starts[1:], len(g)] - 1
+    rep = hkl[best[last_in_line]].astype(int)
+    return g_line[present], rep[present], mult[present], f_line[present]
+
+
+def make_peak_list(crystal, radiation, g_range, two_theta_limits, monochromator,
+                   lorentz_polarization_on=True, **kwargs) -> PeakList:
+    """Peak list of the primary wavelength within ``two_theta_limits`` (degrees)."""
+    g, hkl, mult, fsq = reflections(crystal, radiation, g_range, **kwargs)
+    lam = radiation.wavelength
+    sin_t = g * lam / 2.0
+    ok = sin_t < 1.0
+    theta = np.arcsin(sin_t[ok])
+    two_theta = np.degrees(2.0 * theta)
+    lo, hi = two_theta_limits
+    inside = (two_theta >= lo) & (two_theta <= hi)
+    lp = (
+        lorentz_polarization(theta[inside], np, neutron=radiation.kind == "neutron",
+                             monochromator_2theta=monochromator)
+        if lorentz_polarization_on
+        else np.ones(int(inside.sum()))
+    )
+    sel = np.flatnonzero(ok)[inside]
+    return PeakList(
+        d=1.0 / g[sel],
+        hkl=hkl[sel],
+        multiplicity=mult[sel],
+        f_squared=fsq[sel],
+        two_theta=two_theta[inside],
+        intensity=fsq[sel] * lp,
+        wavelength=lam,
+        name=crystal.name,
+    )
+
+
+def g_range_for(radiation: Radiation, two_theta_lo: float, two_theta_hi: float):
+    """Range of 1/d that can land in [lo, hi] degrees for any wavelength line."""
+    lams = radiation.wavelengths
+    lo = 2.0 * math.sin(math.radians(max(two_theta_lo, 0.0) / 2.0)) / max(lams)
+    hi = 2.0 * math.sin(math.radians(min(two_theta_hi, 180.0) / 2.0)) / min(lams)
+    return lo, hi

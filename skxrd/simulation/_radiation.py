@@ -1,0 +1,141 @@
+"""Radiation: named X-ray anode lines, arbitrary X-ray wavelengths and neutrons."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Radiation", "XRAY_LINES", "get_radiation"]
+
+# Kα1, Kα2 wavelengths in Å (International Tables Vol. C, Table 4.2.2.1) and the
+# conventional Kα2/Kα1 intensity ratio of 1/2.
+_KALPHA = {
+    "Cu": (1.540562, 1.544390),
+    "Co": (1.788965, 1.792850),
+    "Mo": (0.709300, 0.713590),
+    "Ag": (0.559407, 0.563798),
+    "Cr": (2.289700, 2.293606),
+    "Fe": (1.936042, 1.939980),
+}
+_KALPHA2_RATIO = 0.5
+
+XRAY_LINES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {}
+for _anode, (_a1, _a2) in _KALPHA.items():
+    XRAY_LINES[f"{_anode}Ka"] = ((_a1, _a2), (1.0, _KALPHA2_RATIO))
+    XRAY_LINES[f"{_anode}Ka1"] = ((_a1,), (1.0,))
+    XRAY_LINES[f"{_anode}Ka2"] = ((_a2,), (1.0,))
+
+HC_KEV_ANGSTROM = 12.398419843320026  # h c in keV·Å (CODATA 2018)
+
+
+@dataclass(frozen=True)
+class Radiation:
+    """The probe of a diffraction experiment.
+
+    Attributes
+    ----------
+    kind : {"xray", "neutron"}
+    wavelengths : tuple of float
+        Wavelengths in Å; the first is the primary line that defines 2θ ↔ d.
+    weights : tuple of float
+        Relative intensity of each line (1 for the primary line).
+    name : str
+        A label such as ``"CuKa"`` or ``"neutron 1.54 Å"``.
+
+    Examples
+    --------
+    >>> r = get_radiation("CuKa")
+    >>> r.wavelengths, r.weights
+    ((1.540562, 1.54439), (1.0, 0.5))
+    >>> round(r.energy_kev, 3)
+    8.048
+    """
+
+    kind: str
+    wavelengths: tuple[float, ...]
+    weights: tuple[float, ...]
+    name: str
+
+    @property
+    def wavelength(self) -> float:
+        """The primary wavelength (Å)."""
+        return self.wavelengths[0]
+
+    @property
+    def energy_kev(self) -> float:
+        """Photon energy of the primary line in keV (X-rays only)."""
+        return HC_KEV_ANGSTROM / self.wavelength
+
+
+def _canonical(name: str) -> str:
+    # "Cu Kα1", "cu-ka", "CUKALPHA" -> "CuKa1"
+    text = name.replace("α", "a").replace("alpha", "a").replace("ALPHA", "a")
+    text = re.sub(r"[\s_\-]", "", text)
+    m = re.fullmatch(r"([A-Za-z]{2})[Kk][Aa]([12]?)", text)
+    if not m:
+        return name
+    return f"{m.group(1).capitalize()}Ka{m.group(2)}"
+
+
+def get_radiation(radiation="CuKa", wavelength: float | None = None) -> Radiation:
+    """Resolve a radiation specification.
+
+    Parameters
+    ----------
+    radiation : str or float
+        A named anode line (``"CuKa"`` with the Kα2 doublet, ``"CuKa1"`` single
+        line; likewise Co, Mo, Ag, Cr, Fe), ``"xray"`` or ``"neutron"`` (then
+        ``wavelength`` is required), or an X-ray wavelength in Å.
+    wavelength : float, optional
+        Wavelength in Å for ``"xray"`` and ``"neutron"``.
+
+    Returns
+    -------
+    Radiation
+
+    Examples
+    --------
+    >>> get_radiation("neutron", wavelength=1.594).kind
+    'neutron'
+    >>> get_radiation(0.7293).wavelengths
+    (0.7293,)
+    """
+    def checked(value, what):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} {value!r} is not a number") from None
+        if not (value > 0 and value < 100):
+            raise ValueError(f"{what} {value!r} Å is not a positive wavelength")
+        return value
+
+    if isinstance(radiation, bool):
+        raise ValueError(f"unknown radiation {radiation!r}")
+    if isinstance(radiation, (int, float)):
+        if wavelength is not None:
+            raise ValueError("give the wavelength either as radiation or wavelength")
+        lam = checked(radiation, "X-ray wavelength")
+        return Radiation("xray", (lam,), (1.0,), f"X-ray {lam:g} Å")
+    if not isinstance(radiation, str):
+        raise ValueError(f"unknown radiation {radiation!r}")
+    key = radiation.strip().lower()
+    if key in ("xray", "x-ray", "neutron"):
+        if wavelength is None:
+            raise ValueError(f"radiation={radiation!r} needs a wavelength in Å")
+        lam = checked(wavelength, "wavelength")
+        kind = "neutron" if key == "neutron" else "xray"
+        label = "neutron" if kind == "neutron" else "X-ray"
+        return Radiation(kind, (lam,), (1.0,), f"{label} {lam:g} Å")
+    name = _canonical(radiation)
+    if name not in XRAY_LINES:
+        raise ValueError(
+            f"unknown radiation {radiation!r}; use one of {', '.join(XRAY_LINES)}, "
+            "'xray' or 'neutron' with a wavelength, or a wavelength in Å"
+        )
+    if wavelength is not None:
+        raise ValueError(
+            f"radiation={radiation!r} fixes the wavelength; do not also pass "
+            "wavelength"
+        )
+    lams, weights = XRAY_LINES[name]
+    return Radiation("xray", lams, weights, name)

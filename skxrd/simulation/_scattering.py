@@ -1,0 +1,112 @@
+"""Scattering strengths: X-ray form factors and neutron scattering lengths."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from ..crystal._crystal import parse_species
+
+__all__ = [
+    "anomalous_terms",
+    "form_factor_coefficients",
+    "neutron_scattering_length",
+    "xray_form_factor",
+]
+
+
+def _xu_name(element: str) -> str:
+    return "H" if element in ("D", "T") else element
+
+
+@cache
+def form_factor_coefficients(species: str) -> np.ndarray:
+    """International Tables coefficients ``(c, a1, b1, ..., a4, b4)`` of f0(s).
+
+    ``f0(s) = c + sum_i a_i exp(-b_i s^2)`` with ``s = sin(theta)/lambda`` in Å⁻¹,
+    read from xrayutilities' database. Ions (``"Fe3+"``) use the ionic
+    parametrization where the table has one, else the neutral atom.
+
+    Examples
+    --------
+    >>> form_factor_coefficients("Si").round(3)[:3]
+    array([1.141, 6.292, 2.439])
+    """
+    from xrayutilities.materials.atom import _db
+
+    element, charge = parse_species(species)
+    try:
+        _db.SetMaterial(_xu_name(element))
+        params = _db.f0_params
+        key = "default"
+        if charge:
+            ion = f"{abs(charge)}{'p' if charge > 0 else 'm'}"
+            key = ion if ion in params else "default"
+        coeffs = np.asarray(params[key], dtype=float)
+    except Exception:
+        raise ValueError(f"no X-ray form factor for element {species!r}") from None
+    if coeffs.shape != (9,) or not np.all(np.isfinite(coeffs)):
+        raise ValueError(f"no X-ray form factor for element {species!r}")
+    return coeffs
+
+
+def xray_form_factor(species: str, s) -> np.ndarray:
+    """Atomic form factor f0 at ``s = sin(theta)/lambda`` (Å⁻¹).
+
+    Examples
+    --------
+    >>> float(xray_form_factor("Si", 0.0).round(2))
+    14.0
+    """
+    c = form_factor_coefficients(species)
+    s2 = np.asarray(s, dtype=float) ** 2
+    return c[0] + sum(c[i] * np.exp(-c[i + 1] * s2) for i in (1, 3, 5, 7))
+
+
+@cache
+def anomalous_terms(species: str, energy_kev: float) -> tuple[float, float]:
+    """Anomalous dispersion corrections ``(f', f'')`` at a photon energy.
+
+    Henke tables through xrayutilities.
+
+    Examples
+    --------
+    >>> [round(x, 2) for x in anomalous_terms("Fe", 8.048)]
+    [-1.1, 3.2]
+    """
+    import xrayutilities as xu
+
+    element, _ = parse_species(species)
+    try:
+        atom = getattr(xu.materials.elements, _xu_name(element))
+        f1 = float(atom.f1(energy_kev * 1000.0))
+        f2 = float(atom.f2(energy_kev * 1000.0))
+    except Exception:
+        raise ValueError(f"no anomalous scattering data for {species!r}") from None
+    if not (np.isfinite(f1) and np.isfinite(f2)):
+        raise ValueError(
+            f"no anomalous scattering data for {species!r} at {energy_kev} keV"
+        )
+    return f1, f2
+
+
+@cache
+def neutron_scattering_length(species: str) -> float:
+    """Bound coherent scattering length b_c in fm (natural abundance; D, T isotopes).
+
+    From the `periodictable` package (Sears, Neutron News 3, 1992).
+
+    Examples
+    --------
+    >>> neutron_scattering_length("Si"), neutron_scattering_length("H")
+    (4.15071, -3.7409)
+    """
+    import periodictable
+
+    element, _ = parse_species(species)
+    el = periodictable.elements.symbol(element)
+    b = getattr(el.neutron, "b_c", None)
+    if b is None or not np.isfinite(b):
+        raise ValueError(f"no neutron scattering length for element {species!r}")
+    return float(b)

@@ -1,0 +1,603 @@
+"""The :class:`PowderSimulator` transformer."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from tqdm.auto import tqdm
+
+from ..crystal import Crystal, as_crystals
+from ._peaks import PeakList, g_range_for, make_peak_list
+from ._physics import PROFILES, fwhm_and_eta, lorentz_polarization, profile_values
+from ._radiation import Radiation, get_radiation
+
+__all__ = ["PowderSimulator", "render_peaks"]
+
+
+class PowderSimulator(TransformerMixin, BaseEstimator):
+    """Simulate powder diffraction patterns of crystals (X-ray or neutron).
+
+    Kinematic intensities ``I = Σ_lines w · m|F|² · LP(θ)`` with atomic form
+    factors (or coherent neutron scattering lengths), per-atom Debye–Waller
+    factors, the Lorentz-polarization factor of Bragg–Brentano geometry, the Kα2
+    doublet for named anode lines, and Gaussian, Lorentzian or pseudo-Voigt
+    (Thompson–Cox–Hastings) profiles with Caglioti and Scherrer broadening.
+
+    The transformer is stateless: ``transform`` works without ``fit``.
+
+    Parameters
+    ----------
+    radiation : str or float, default="CuKa"
+        ``"CuKa"`` (Kα1 + Kα2), ``"CuKa1"`` (single line); likewise ``Co``,
+        ``Mo``, ``Ag``, ``Cr``, ``Fe``; ``"xray"`` or ``"neutron"`` together with
+        ``wavelength``; or an X-ray wavelength in Å.
+    wavelength : float, optional
+        Wavelength (Å) for ``radiation="xray"`` or ``"neutron"``.
+    two_theta_range : (float, float), default=(5, 90)
+        First and last-plus-one-step 2θ (degrees) of the output grid.
+    two_theta_step : float, default=0.02
+        Grid step in degrees; the default grid has 4250 points.
+    q_range : (float, float), optional
+        Use a grid in Q = 4π sin θ / λ (Å⁻¹) instead of 2θ.
+    q_step : float, optional
+        Q grid step (Å⁻¹); required with ``q_range``.
+    profile : {"pseudo-voigt", "gaussian", "lorentzian"}, default="pseudo-voigt"
+        Peak shape. The pseudo-Voigt combines the Gaussian and Lorentzian widths
+        as Thompson–Cox–Hastings.
+    eta : float, optional
+        Fixed Lorentzian fraction of the pseudo-Voigt; by default TCH's.
+    caglioti_uvw : (float, float, float), default=(0.01, -0.003, 0.005)
+        Gaussian ``FWHM² = U tan²θ + V tanθ + W`` (degrees²).
+    lorentzian_xy : (float, float), default=(0.0, 0.0)
+        Lorentzian ``FWHM = X tanθ + Y / cosθ`` (degrees).
+    crystallite_size : float, optional
+        Crystallite size in nm for Scherrer broadening (Lorentzian).
+    scherrer_k : float, default=0.9
+        Scherrer shape constant.
+    profile_cutoff : float, default=20.0
+        Profiles are evaluated within this many FWHM of the centre (Gaussian-only
+        profiles within 3 FWHM, where they are below 2e-11 of the maximum).
+    monochromator_angle : float, default=0.0
+        Monochromator 2θ (degrees) in the polarization factor (graphite
+        with Cu Kα: 26.6).
+    lorentz_polarization : bool, default=True
+        Apply the Lorentz-polarization factor.
+    debye_waller : bool, default=True
+        Apply each atom's isotropic B.
+    overall_b : float, default=0.0
+        Extra overall B (Å²) applied to all intensities as ``exp(-2 B s²)``.
+    anomalous : bool, default=False
+        Include the anomalous terms f' + i f'' at the primary energy (X-rays).
+    preferred_orientation : (int, int, int), optional
+        Preferred-orientation direction (the normal of this hkl plane).
+    march_r : float, default=1.0
+        March–Dollase parameter (1 = random powder, < 1 platelets, > 1 needles).
+    normalize : {"max", "area", None}, default="max"
+        Scale each pattern to a maximum of 1, to unit sum, or leave raw.
+    backend : {"numpy", "torch"}, default="numpy"
+        ``"torch"`` batches crystals on ``device`` (a GPU when there is one).
+    device : str, default="auto"
+        Torch device for ``backend="torch"``: ``"auto"`` picks CUDA if available.
+    batch_size : int, default=256
+        Crystals per torch batch.
+    n_jobs : int, optional
+        Parallel workers through joblib (numpy backend), so that
+        ``joblib.parallel_config(backend="dask")`` distributes the work.
+    verbose : bool, default=False
+        Show a progress bar.
+
+    Attributes
+    ----------
+    radiation_ : Radiation
+        The resolved radiation (set by ``fit``; ``transform`` resolves it anew).
+
+    Examples
+    --------
+    >>> from skxrd import Crystal, PowderSimulator
+    >>> nacl = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=5.64)
+    >>> sim = PowderSimulator()
+    >>> X = sim.transform([nacl])
+    >>> X.shape, X.dtype, float(X.max())
+    ((1, 4250), dtype('float32'), 1.0)
+    >>> float(sim.two_theta[X[0].argmax()])  # NaCl (200), Cu Kα1
+    31.7
+    """
+
+    def __init__(
+        self,
+        radiation="CuKa",
+        wavelength=None,
+        two_theta_range=(5.0, 90.0),
+        two_theta_step=0.02,
+        q_range=None,
+        q_step=None,
+        profile="pseudo-voigt",
+        eta=None,
+        caglioti_uvw=(0.01, -0.003, 0.005),
+        lorentzian_xy=(0.0, 0.0),
+        crystallite_size=None,
+        scherrer_k=0.9,
+        profile_cutoff=20.0,
+        monochromator_angle=0.0,
+        lorentz_polarization=True,
+        debye_waller=True,
+        overall_b=0.0,
+        anomalous=False,
+        preferred_orientation=None,
+        march_r=1.0,
+        normalize="max",
+        backend="numpy",
+        device="auto",
+        batch_size=256,
+        n_jobs=None,
+        verbose=False,
+    ):
+        self.radiation = radiation
+        self.wavelength = wavelength
+        self.two_theta_range = two_theta_range
+        self.two_theta_step = two_theta_step
+        self.q_range = q_range
+        self.q_step = q_step
+        self.profile = profile
+        self.eta = eta
+        self.caglioti_uvw = caglioti_uvw
+        self.lorentzian_xy = lorentzian_xy
+        self.crystallite_size = crystallite_size
+        self.scherrer_k = scherrer_k
+        self.profile_cutoff = profile_cutoff
+        self.monochromator_angle = monochromator_angle
+        self.lorentz_polarization = lorentz_polarization
+        self.debye_waller = debye_waller
+        self.overall_b = overall_b
+        self.anomalous = anomalous
+        self.preferred_orientation = preferred_orientation
+        self.march_r = march_r
+        self.normalize = normalize
+        self.backend = backend
+        self.device = device
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ settings
+    def _settings(self) -> _Settings:
+        return _Settings(self)
+
+    @property
+    def two_theta(self) -> np.ndarray:
+        """The output grid in 2θ (degrees) at the primary wavelength."""
+        s = self._settings()
+        if s.axis == "two_theta":
+            return s.grid.copy()
+        return np.degrees(2.0 * np.arcsin(s.grid * s.radiation.wavelength / (4 * np.pi)))
+
+    @property
+    def q(self) -> np.ndarray:
+        """The output grid in Q = 4π sin θ / λ (Å⁻¹) at the primary wavelength."""
+        s = self._settings()
+        if s.axis == "q":
+            return s.grid.copy()
+        return 4 * np.pi * np.sin(np.radians(s.grid) / 2) / s.radiation.wavelength
+
+    def fit(self, X=None, y=None):
+        """Check the parameters; the simulator learns nothing from data.
+
+        Returns
+        -------
+        self
+        """
+        s = self._settings()
+        self.radiation_ = s.radiation
+        self.n_features_out_ = len(s.grid)
+        return self
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the output columns: the grid positions.
+
+        Examples
+        --------
+        >>> PowderSimulator().get_feature_names_out()[:2].tolist()
+        ['two_theta_5.000', 'two_theta_5.020']
+        """
+        s = self._settings()
+        if s.axis == "q":
+            return np.array([f"q_{x:.4f}" for x in s.grid], dtype=object)
+        return np.array([f"two_theta_{x:.3f}" for x in s.grid], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    # ------------------------------------------------------------------ main API
+    def transform(self, X) -> np.ndarray:
+        """Simulate one pattern per crystal.
+
+        Parameters
+        ----------
+        X : sequence of Crystal (or pymatgen Structure, ASE Atoms, CIF paths)
+
+        Returns
+        -------
+        ndarray of shape (n_crystals, n_points), float32
+        """
+        s = self._settings()
+        crystals = as_crystals(X)
+        if s.backend == "torch":
+            from ._torch_backend import simulate_torch
+
+            return simulate_torch(s, crystals, self.batch_size, self.device,
+                                  self.verbose)
+        return self._map(s, crystals, _patterns_chunk, np.float32)
+
+    def peaks(self, X) -> list[PeakList]:
+        """Peak lists of the crystals at the primary wavelength.
+
+        Lines inside the 2θ range of the grid (the grid converted to 2θ for a Q
+        grid) are listed; use :meth:`render` to turn them into patterns.
+
+        Parameters
+        ----------
+        X : sequence of Crystal
+
+        Returns
+        -------
+        list of PeakList
+        """
+        s = self._settings()
+        return self._map(s, as_crystals(X), _peaks_chunk, None)
+
+    def render(self, peak_lists) -> np.ndarray:
+        """Render peak lists (from :meth:`peaks`) with this simulator's profile.
+
+        Peak lists from a simulator with the same primary wavelength can be
+        rendered with other profiles, widths, grids or the Kα2 doublet without
+        recomputing structure factors. Lines just outside the range of the peak
+        lists are not included.
+
+        Examples
+        --------
+        >>> from skxrd import Crystal
+        >>> si = Crystal.from_wyckoff(227, [("Si", "8a")], a=5.431)
+        >>> peaks = PowderSimulator(radiation="CuKa1").peaks([si])
+        >>> broad = PowderSimulator(radiation="CuKa1", crystallite_size=5)
+        >>> broad.render(peaks).shape
+        (1, 4250)
+        """
+        s = self._settings()
+        for i, pl in enumerate(peak_lists):
+            if not np.isclose(pl.wavelength, s.radiation.wavelength, rtol=1e-6):
+                raise ValueError(
+                    f"peak list {i} was computed at {pl.wavelength} Å but this "
+                    f"simulator uses {s.radiation.wavelength} Å"
+                )
+        lines = [(1.0 / pl.d, pl.f_squared) for pl in peak_lists]
+        return render_peaks(s, lines).astype(np.float32)
+
+    def _map(self, s, crystals, func, dtype):
+        n = len(crystals)
+        n_jobs = self.n_jobs if self.n_jobs is not None else 1
+        n_chunks = 1 if n_jobs == 1 else max(1, min(n, 8 * _effective_jobs(n_jobs)))
+        bounds = np.linspace(0, n, n_chunks + 1).astype(int)
+        chunks = [(int(a), crystals[a:b]) for a, b in zip(bounds[:-1], bounds[1:])
+                  if b > a]
+        if n_jobs == 1:
+            results = [func(s, start, chunk, self.verbose) for start, chunk in chunks]
+        else:
+            jobs = (delayed(func)(s, start, chunk, False) for start, chunk in chunks)
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+            results = list(tqdm(parallel(jobs), total=len(chunks),
+                                disable=not self.verbose, desc="simulating",
+                                unit="chunk"))
+        if dtype is None:
+            return [item for part in results for item in part]
+        if not results:
+            return np.zeros((0, len(s.grid)), dtype=dtype)
+        return np.concatenate(results).astype(dtype, copy=False)
+
+
+def _effective_jobs(n_jobs: int) -> int:
+    from joblib import cpu_count
+
+    return cpu_count() + 1 + n_jobs if n_jobs < 0 else n_jobs
+
+
+class _Settings:
+    """Validated, derived simulation settings (picklable, shared by backends)."""
+
+    def __init__(self, est: PowderSimulator):
+        self.radiation: Radiation = get_radiation(est.radiation, est.wavelength)
+        lam = self.radiation.wavelength
+        if est.q_range is not None:
+            if est.q_step is None:
+                raise ValueError("q_range needs q_step")
+            lo, hi = _pair(est.q_range, "q_range")
+            step = _positive(est.q_step, "q_step")
+            q_max = 4 * math.pi / max(self.radiation.wavelengths)
+            if lo < 0 or hi > q_max:
+                raise ValueError(
+                    f"q_range {est.q_range} must lie in [0, {q_max:.4f}] Å⁻¹ for "
+                    f"{self.radiation.name}"
+                )
+            self.axis = "q"
+        else:
+            lo, hi = _pair(est.two_theta_range, "two_theta_range")
+            step = _positive(est.two_theta_step, "two_theta_step")
+            if lo < 0 or hi > 180:
+                raise ValueError(
+                    f"two_theta_range {est.two_theta_range} must lie in [0, 180]"
+                )
+            self.axis = "two_theta"
+        n = int(round((hi - lo) / step))
+        if n < 2:
+            raise ValueError("the grid has fewer than 2 points; check range and step")
+        if n > 10_000_000:
+            raise ValueError(f"the grid would have {n} points; check range and step")
+        self.start, self.step = float(lo), float(step)
+        self.range = (float(lo), float(hi))
+        self.grid = self.start + self.step * np.arange(n)
+        if est.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}, got {est.profile!r}")
+        self.profile = est.profile
+        if est.eta is not None and not 0 <= est.eta <= 1:
+            raise ValueError(f"eta must be in [0, 1], got {est.eta}")
+        self.eta = None if est.eta is None else float(est.eta)
+        uvw = tuple(float(v) for v in _seq(est.caglioti_uvw, 3, "caglioti_uvw"))
+        xy = tuple(float(v) for v in _seq(est.lorentzian_xy, 2, "lorentzian_xy"))
+        self.caglioti_uvw, self.lorentzian_xy = uvw, xy
+        self.crystallite_size = (
+            None if est.crystallite_size is None
+            else _positive(est.crystallite_size, "crystallite_size")
+        )
+        self.scherrer_k = _positive(est.scherrer_k, "scherrer_k")
+        self.profile_cutoff = _positive(est.profile_cutoff, "profile_cutoff")
+        self.monochromator_angle = float(est.monochromator_angle)
+        if not 0 <= self.monochromator_angle < 180:
+            raise ValueError("monochromator_angle must be in [0, 180) degrees")
+        self.lorentz_polarization = bool(est.lorentz_polarization)
+        self.debye_waller = bool(est.debye_waller)
+        self.overall_b = float(est.overall_b)
+        if not self.overall_b >= 0:
+            raise ValueError(f"overall_b must be >= 0, got {est.overall_b}")
+        self.anomalous = bool(est.anomalous)
+        if self.anomalous and self.radiation.kind == "neutron":
+            raise ValueError("anomalous scattering applies to X-rays, not neutrons")
+        self.preferred_orientation = None
+        if est.preferred_orientation is not None:
+            po = np.asarray(est.preferred_orientation, dtype=float)
+            if po.shape != (3,) or not np.any(po) or not np.all(np.isfinite(po)):
+                raise ValueError(
+                    "preferred_orientation must be a non-zero hkl triple, got "
+                    f"{est.preferred_orientation!r}"
+                )
+            self.preferred_orientation = po
+        self.march_r = _positive(est.march_r, "march_r")
+        if est.normalize not in ("max", "area", None):
+            raise ValueError(f"normalize must be 'max', 'area' or None, got "
+                             f"{est.normalize!r}")
+        self.normalize = est.normalize
+        if est.backend not in ("numpy", "torch"):
+            raise ValueError(f"backend must be 'numpy' or 'torch', got {est.backend!r}")
+        self.backend = est.backend
+
+        # Widths must be positive everywhere on the grid; this also bounds the
+        # profile window, so lines just outside the range still spill in.
+        lo_tt, hi_tt = self.two_theta_limits_of_grid()
+        theta = np.radians(np.linspace(lo_tt, hi_tt, 64) / 2)
+        uu, vv, ww = uvw
+        raw = uu * np.tan(theta) ** 2 + vv * np.tan(theta) + ww
+        if np.any(raw < 0) or (np.all(raw == 0) and not any(xy) and
+                               not self.crystallite_size):
+            raise ValueError(
+                f"caglioti_uvw {uvw} gives a negative or zero Gaussian FWHM² within "
+                "the grid; choose U, V, W with U tan²θ + V tanθ + W > 0"
+            )
+        fwhm, eta = fwhm_and_eta(theta, np, **self.width_kwargs(lam))
+        if np.any(fwhm <= 0) or not np.all(np.isfinite(fwhm)):
+            raise ValueError("the peak widths are not positive within the grid")
+        gaussian_only = np.all(eta == 0)
+        # A Gaussian is 1.5e-11 of its peak at 3 FWHM: below float32 resolution.
+        self.window_fwhm = min(3.0, self.profile_cutoff) if gaussian_only else (
+            self.profile_cutoff)
+        margin = self.window_fwhm * float(fwhm.max()) * 1.5
+        self.two_theta_window = (max(lo_tt - margin, 0.0), min(hi_tt + margin, 180.0))
+
+    def two_theta_limits_of_grid(self):
+        """The requested range (not only the grid points) in degrees 2θ."""
+        lo, hi = self.range
+        if self.axis == "two_theta":
+            return float(lo), float(hi)
+        lam = self.radiation.wavelength
+        conv = lambda q: math.degrees(2 * math.asin(min(q * lam / (4 * math.pi), 1)))
+        return conv(lo), conv(hi)
+
+    def width_kwargs(self, wavelength):
+        return dict(
+            profile=self.profile,
+            caglioti_uvw=self.caglioti_uvw,
+            lorentzian_xy=self.lorentzian_xy,
+            crystallite_size=self.crystallite_size,
+            scherrer_k=self.scherrer_k,
+            wavelength=wavelength,
+            eta=self.eta,
+        )
+
+    def reflection_kwargs(self):
+        return dict(
+            anomalous=self.anomalous,
+            debye_waller=self.debye_waller,
+            preferred_orientation=self.preferred_orientation,
+            march_r=self.march_r,
+        )
+
+
+def _pair(value, what):
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be two numbers, got {value!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+        raise ValueError(f"{what} must be finite with start < stop, got {value!r}")
+    return lo, hi
+
+
+def _positive(value, what):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{what} must be a positive number, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{what} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _seq(value, n, what):
+    try:
+        values = [float(v) for v in value]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be {n} numbers, got {value!r}") from None
+    if len(values) != n or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{what} must be {n} finite numbers, got {value!r}")
+    return values
+
+
+def line_profiles(s: _Settings, g: np.ndarray, f_squared: np.ndarray):
+    """Position, integrated intensity, FWHM and η of every line of every wavelength.
+
+    Positions and widths are in the units of the output grid; the last array
+    maps each output line back to its index in ``g``.
+    """
+    rad = s.radiation
+    neutron = rad.kind == "neutron"
+    pos, inten, width, etas, which = [], [], [], [], []
+    for lam, weight in zip(rad.wavelengths, rad.weights):
+        sin_t = g * lam / 2.0
+        ok = sin_t < 1.0
+        which.append(np.flatnonzero(ok))
+        theta = np.arcsin(sin_t[ok])
+        tt = np.degrees(2 * theta)
+        intensity = weight * f_squared[ok]
+        if s.lorentz_polarization:
+            intensity = intensity * lorentz_polarization(
+                theta, np, neutron=neutron, monochromator_2theta=s.monochromator_angle
+            )
+        if s.overall_b:
+            intensity = intensity * np.exp(-2.0 * s.overall_b * (g[ok] / 2.0) ** 2)
+        fwhm, eta = fwhm_and_eta(theta, np, **s.width_kwargs(lam))
+        if s.axis == "q":
+            lam1 = rad.wavelength
+            tt = 4 * np.pi * np.sin(theta) / lam1
+            fwhm = 2 * np.pi / lam1 * np.cos(theta) * np.radians(fwhm)
+        pos.append(tt)
+        inten.append(intensity)
+        width.append(fwhm)
+        etas.append(np.broadcast_to(eta, theta.shape))
+    return (np.concatenate(pos), np.concatenate(inten), np.concatenate(width),
+            np.concatenate(etas), np.concatenate(which))
+
+
+def render_peaks(s: _Settings, lines) -> np.ndarray:
+    """Render powder lines onto the grid of settings ``s`` (numpy).
+
+    Parameters
+    ----------
+    s : _Settings
+    lines : list of (g, f_squared)
+        Per pattern, the lines' 1/d (Å⁻¹) and multiplicity-weighted |F|².
+
+    Returns
+    -------
+    ndarray of shape (len(lines), n_points), float64
+    """
+    n, m = len(s.grid), len(lines)
+    counts = np.array([len(g) for g, _ in lines], dtype=np.intp)
+    if counts.sum() == 0:
+        return np.zeros((m, n))
+    g = np.concatenate([g for g, _ in lines])
+    fsq = np.concatenate([f for _, f in lines])
+    owner = np.repeat(np.arange(m), counts)
+    pos, inten, fwhm, eta, which = line_profiles(s, g, fsq)
+    owner = owner[which]
+    half = min(int(math.ceil(s.window_fwhm * float(fwhm.max()) / s.step)), n)
+    centre = np.rint((pos - s.start) / s.step).astype(np.intp)
+    hit = (centre + half >= 0) & (centre - half < n)  # windows that touch the grid
+    pos, inten, fwhm, eta, centre, owner = (
+        a[hit] for a in (pos, inten, fwhm, eta, centre, owner)
+    )
+    offsets = np.arange(-half, half + 1, dtype=np.float32)
+    frac = (centre - (pos - s.start) / s.step).astype(np.float32)
+    dx = (frac[:, None] + offsets) * np.float32(s.step)
+    fwhm32 = fwhm[:, None].astype(np.float32)
+    vals = profile_values(dx, fwhm32, eta[:, None].astype(np.float32), np)
+    vals *= inten[:, None].astype(np.float32)
+    # A line's tail beyond its own window is dropped, and so are points off the
+    # grid (their index is clipped onto the grid with a zero weight).
+    vals *= np.abs(dx) <= s.window_fwhm * fwhm32
+    idx = centre[:, None] + np.arange(-half, half + 1)
+    off_grid = (idx < 0) | (idx >= n)
+    if off_grid.any():
+        vals[off_grid] = 0.0
+        np.clip(idx, 0, n - 1, out=idx)
+    idx += (owner * n)[:, None]
+    out = np.bincount(idx.ravel(), weights=vals.ravel(), minlength=m * n)
+    return _normalize(out.reshape(m, n), s.normalize)
+
+
+def _normalize(pattern, how):
+    if how == "max":
+        m = pattern.max(axis=-1, keepdims=True) if pattern.size else 0
+        return np.divide(pattern, m, out=np.zeros_like(pattern), where=m > 0)
+    if how == "area":
+        a = pattern.sum(axis=-1, keepdims=True) if pattern.size else 0
+        return np.divide(pattern, a, out=np.zeros_like(pattern), where=a > 0)
+    return pattern
+
+
+def _crystal_error(exc, index, crystal: Crystal):
+    label = f"crystal {index}" + (f" ({crystal.name!r})" if crystal.name else "")
+    return type(exc)(f"{label}: {exc}")
+
+
+def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
+    g_range = g_range_for(s.radiation, *s.two_theta_limits_of_grid())
+    out = []
+    for i, c in enumerate(tqdm(crystals, disable=not verbose, desc="peaks")):
+        try:
+            out.append(make_peak_list(
+                c, s.radiation, g_range, s.two_theta_limits_of_grid(),
+                s.monochromator_angle, s.lorentz_polarization,
+                **s.reflection_kwargs(),
+            ))
+        except ValueError as exc:
+            raise _crystal_error(exc, start + i, c) from None
+    return out
+
+
+def _patterns_chunk(s: _Settings, start: int, crystals, verbose):
+    from ._peaks import reflections
+
+    g_range = g_range_for(s.radiation, *s.two_theta_window)
+    out = np.zeros((len(crystals), len(s.grid)), dtype=np.float32)
+    # Structure factors crystal by crystal; profiles rendered in blocks, which
+    # amortizes numpy's per-call overhead over many patterns.
+    block = 64
+    bar = tqdm(total=len(crystals), disable=not verbose, desc="simulating",
+               unit="pattern")
+    for b0 in range(0, len(crystals), block):
+        lines = []
+        for i, c in enumerate(crystals[b0:b0 + block], start=b0):
+            try:
+                g, _, _, fsq = reflections(c, s.radiation, g_range, with_hkl=False,
+                                           **s.reflection_kwargs())
+            except ValueError as exc:
+                raise _crystal_error(exc, start + i, c) from None
+            lines.append((g, fsq))
+        out[b0:b0 + len(lines)] = render_peaks(s, lines)
+        bar.update(len(lines))
+    bar.close()
+    return out
