@@ -178,11 +178,13 @@ class Crystal:
                 raise ValueError(f"{who}: atom {i} has unknown element {s!r}") from None
         n = len(species)
         try:
-            coords = np.asarray(self.frac_coords, dtype=float).reshape(-1, 3)
+            coords = np.asarray(self.frac_coords, dtype=float)
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"{who}: frac_coords must be numeric with shape ({n}, 3)"
             ) from exc
+        if coords.shape == (3,) and n == 1:
+            coords = coords.reshape(1, 3)
         if coords.shape != (n, 3):
             raise ValueError(
                 f"{who}: frac_coords has shape {coords.shape}, expected ({n}, 3)"
@@ -358,9 +360,15 @@ class Crystal:
         >>> nacl.get_space_group()
         225
         """
+        import warnings
+
         import spglib
 
-        dataset = spglib.get_symmetry_dataset(self.to_spglib_cell(), symprec=symprec)
+        with warnings.catch_warnings():
+            # spglib 2.x warns about its legacy error handling on every call
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = spglib.get_symmetry_dataset(self.to_spglib_cell(),
+                                                  symprec=symprec)
         if dataset is None:
             raise ValueError(f"spglib found no symmetry for {self!r}")
         return int(dataset.number)
@@ -513,7 +521,8 @@ class Crystal:
         ... Po1 Po 0 0 0
         ... '''
         >>> Crystal.from_cif(text)
-        Crystal('Po', Po, 1 atoms, a=3.359 b=3.359 c=3.359 alpha=90 beta=90 gamma=90)
+        Crystal('Po', Po, 1 atoms, a=3.359 b=3.359 c=3.359 alpha=90 beta=90 gamma=90,
+        space_group=221)
         """
         return _read_cif(source, dataset)
 

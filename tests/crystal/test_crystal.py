@@ -1,0 +1,257 @@
+import numpy as np
+import pytest
+
+from skxrd.crystal import Crystal, as_crystals, lattice_from_parameters, wyckoff_sites
+from skxrd.crystal._symmetry import _available_settings, general_position, parse_xyz
+from skxrd.datasets import EXAMPLE_CRYSTALS, load_example_crystal
+
+NACL_CIF = """data_NaCl
+_cell_length_a 5.64
+_cell_length_b 5.64
+_cell_length_c 5.64
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'F m -3 m'
+_symmetry_Int_Tables_number 225
+loop_
+_symmetry_equiv_pos_as_xyz
+{ops}
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+_atom_site_B_iso_or_equiv
+Na1 Na+ 0 0 0 1 0.8
+Cl1 Cl- 0.5 0.5 0.5 1 1.1
+"""
+
+
+def nacl_cif():
+    site = general_position(225)
+    ops = []
+    for W, t in zip(site.rotations, site.translations):
+        terms = []
+        for row, shift in zip(W, t):
+            expr = "".join(
+                f"{'+' if c > 0 else '-'}{v}" for c, v in zip(row, "xyz") if c
+            )
+            if shift:
+                expr += f"+{shift:.6g}"
+            terms.append(expr.lstrip("+"))
+        ops.append("'" + ", ".join(terms) + "'")
+    return NACL_CIF.format(ops="\n".join(ops))
+
+
+@pytest.mark.parametrize("name", list(EXAMPLE_CRYSTALS))
+def test_examples_have_intended_space_group(name):
+    crystal = load_example_crystal(name)
+    assert crystal.get_space_group() == crystal.space_group
+    # no two atoms closer than 1.2 Å
+    cart = crystal.cartesian_coords
+    d = crystal.frac_coords[:, None] - crystal.frac_coords[None]
+    d -= np.round(d)
+    dist = np.linalg.norm(d @ crystal.lattice, axis=-1)
+    np.fill_diagonal(dist, np.inf)
+    assert dist.min() > 1.2
+    assert cart.shape == (crystal.n_atoms, 3)
+
+
+def test_known_numbers():
+    nacl = load_example_crystal("NaCl")
+    assert (nacl.n_atoms, nacl.formula) == (8, "NaCl")
+    assert nacl.volume == pytest.approx(5.64**3)
+    assert nacl.density == pytest.approx(2.164, abs=0.005)
+    corundum = load_example_crystal("Al2O3")
+    assert corundum.composition == {"Al": 12.0, "O": 18.0}
+    assert corundum.lattice_parameters == pytest.approx((4.759, 4.759, 12.991, 90, 90,
+                                                         120))
+
+
+def test_wyckoff_tables_are_consistent():
+    # Every orbit of a generic point has the multiplicity of its label, no
+    # duplicate atoms, and is closed under the general position's operations.
+    rng = np.random.default_rng(0)
+    for key in _available_settings():
+        gen = general_position(key)
+        for label, site in wyckoff_sites(key).items():
+            assert site.multiplicity == int(label.rstrip("abcdefghijklmnopqrstuvwxyzA"))
+            pos = site.positions(rng.random(3))
+            d = pos[:, None] - pos[None]
+            d -= np.round(d)
+            np.fill_diagonal(d[..., 0], 1)
+            assert np.abs(d).max(-1).min() > 1e-6, (key, label)
+            if site is gen:
+                images = np.mod(np.einsum("oij,pj->opi", gen.rotations, pos)
+                                + gen.translations[:, None], 1)
+                diff = images[:, :, None] - pos[None, None]
+                diff -= np.round(diff)
+                assert np.all(np.abs(diff).max(-1).min(-1) < 1e-9), key
+
+
+def test_parse_xyz_rejects_code():
+    W, t = parse_xyz("x-y, x, z+1/6")
+    assert W.tolist() == [[1, -1, 0], [1, 0, 0], [0, 0, 1]]
+    assert t == pytest.approx([0, 0, 1 / 6])
+    for bad in ["__import__('os')", "x, y", "x, y, q", "x, y, 1/0"]:
+        with pytest.raises(ValueError, match="symmetry operation"):
+            parse_xyz(bad)
+
+
+def test_from_wyckoff_parameters():
+    with pytest.raises(ValueError, match="needs lattice parameter 'c'"):
+        Crystal.from_wyckoff(136, [("Ti", "2a")], a=4.6)
+    with pytest.raises(ValueError, match="contradicts"):
+        Crystal.from_wyckoff(225, [("Cu", "4a")], a=3.6, b=3.7)
+    with pytest.raises(ValueError, match="does not have"):
+        Crystal.from_wyckoff(225, [("Cu", "4z")], a=3.6)
+    with pytest.raises(ValueError, match="more special Wyckoff position"):
+        Crystal.from_wyckoff(62, [("O", "8d", (0, 0, 0))], a=5, b=6, c=7)
+    with pytest.raises(ValueError, match="unknown space-group setting"):
+        Crystal.from_wyckoff(231, [("Cu", "4a")], a=3.6)
+    # settings: origin choice 1 diamond and rhombohedral axes
+    si1 = Crystal.from_wyckoff("227:1", [("Si", "a")], a=5.431)
+    assert si1.get_space_group() == 227
+    alpha = Crystal.from_wyckoff("166:R", [("Bi", "2c", (0.234, 0.234, 0.234))],
+                                 a=4.75, alpha=57.2)
+    assert alpha.get_space_group() == 166
+    site = Crystal.from_wyckoff(225, [{"species": "Cu", "wyckoff": "4a",
+                                       "occupancy": 0.5, "b_iso": 0.6}], a=3.6)
+    assert np.all(site.occupancies == 0.5) and np.all(site.b_iso == 0.6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(species=[], frac_coords=np.zeros((0, 3))), "has no atoms"),
+        (dict(species=["Xx"]), "unknown element 'Xx'"),
+        (dict(frac_coords=[[np.nan, 0, 0]]), "NaN or inf coordinates"),
+        (dict(occupancies=[0.0]), "occupancy 0.0 outside"),
+        (dict(occupancies=[1.5]), "occupancy 1.5 outside"),
+        (dict(b_iso=[-1.0]), "B = -1.0"),
+        (dict(lattice=np.zeros((3, 3))), "degenerate"),
+        (dict(lattice=[[1, 0, 0], [2, 0, 0], [0, 0, 1]]), "degenerate"),
+        (dict(lattice=[3, 3, 3, 90, 90, 200]), "angles"),
+        (dict(lattice=[-3, 3, 3, 90, 90, 90]), "must be positive"),
+        (dict(lattice=[3, 3, 3, 120, 120, 120]), "degenerate"),
+        (dict(frac_coords=[[0, 0]]), "frac_coords has shape"),
+        (dict(space_group=231), "space_group 231"),
+    ],
+)
+def test_bad_input_names_crystal(kwargs, message):
+    base = dict(lattice=4.0 * np.eye(3), species=["Po"], frac_coords=[[0, 0, 0]],
+                name="po-test")
+    base.update(kwargs)
+    with pytest.raises(ValueError, match=message) as info:
+        Crystal(**base)
+    assert "'po-test'" in str(info.value)
+
+
+def test_inputs_are_copied_and_read_only():
+    coords = np.array([[0.1, 0.2, 0.3]])
+    c = Crystal(4.0 * np.eye(3), ["Fe3+"], coords)
+    coords[0, 0] = 0.9
+    assert c.frac_coords[0, 0] == 0.1
+    with pytest.raises(ValueError):
+        c.frac_coords[0, 0] = 0.5
+    assert c.elements == ("Fe",) and c.species == ("Fe3+",)
+    assert c.replace(name="x").frac_coords[0, 0] == 0.1
+
+
+def test_lattice_from_parameters_roundtrip():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        params = np.r_[rng.uniform(2, 20, 3), rng.uniform(60, 120, 3)]
+        try:
+            L = lattice_from_parameters(*params)
+        except ValueError:
+            continue
+        c = Crystal(L, ["Si"], [[0, 0, 0]])
+        assert np.allclose(c.lattice_parameters, params)
+        assert c.volume == pytest.approx(abs(np.linalg.det(L)))
+
+
+def test_cif_text_file_and_roundtrip(tmp_path):
+    text = nacl_cif()
+    c = Crystal.from_cif(text)
+    assert (c.n_atoms, c.formula, c.space_group) == (8, "NaCl", 225)
+    assert c.get_space_group() == 225
+    assert sorted(set(c.b_iso.tolist())) == [0.8, 1.1]
+    path = tmp_path / "nacl.cif"
+    path.write_text(text)
+    assert Crystal.from_cif(path).n_atoms == 8
+    assert Crystal.from_cif(str(path)).n_atoms == 8
+    out = tmp_path / "out.cif"
+    written = c.to_cif(out)
+    again = Crystal.from_cif(out)
+    assert again.n_atoms == 8 and again.get_space_group() == 225
+    assert np.allclose(np.sort(again.b_iso), np.sort(c.b_iso))
+    # nothing the user has is overwritten
+    with pytest.raises(FileExistsError):
+        c.to_cif(out)
+    assert out.read_text() == written
+
+
+def test_cif_general_positions_from_symops():
+    corundum = load_example_crystal("Al2O3")
+    from skxrd.crystal._spacegroups import space_group_info
+
+    assert space_group_info(167).symbol == "R-3c"
+    again = Crystal.from_cif(corundum.to_cif())
+    assert again.n_atoms == 30 and again.get_space_group() == 167
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("just some words\nno cif here\n", "not a CIF"),
+        ("data_x\n_cell_length_a 5\n", "no data block with atom sites"),
+        (NACL_CIF.replace("{ops}", "'x,y,z'").replace("_cell_length_b 5.64\n", ""),
+         "cell parameters"),
+        (NACL_CIF.replace("{ops}", "'x,y,z'").replace("Na1 Na+", "Q1 Qq"),
+         "cannot be parsed|element"),
+    ],
+)
+def test_broken_cif_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        Crystal.from_cif(text)
+
+
+def test_missing_cif_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.cif"):
+        Crystal.from_cif(tmp_path / "nope.cif")
+
+
+def test_truncated_cif_file(tmp_path):
+    text = nacl_cif()
+    path = tmp_path / "cut.cif"
+    path.write_text(text[: text.index("loop_")])
+    with pytest.raises(ValueError, match="cut.cif"):
+        Crystal.from_cif(path)
+
+
+def test_pymatgen_and_ase_roundtrip():
+    pytest.importorskip("pymatgen")
+    pytest.importorskip("ase")
+    corundum = load_example_crystal("Al2O3")
+    s = corundum.to_pymatgen()
+    back = Crystal.from_pymatgen(s)
+    assert back.n_atoms == 30 and back.get_space_group() == 167
+    atoms = corundum.to_ase()
+    assert Crystal.from_ase(atoms).get_space_group() == 167
+    from pymatgen.core import Lattice, Structure
+
+    disordered = Structure(Lattice.cubic(4.0), [{"Fe": 0.5, "Ni": 0.5}], [[0, 0, 0]])
+    d = Crystal.from_pymatgen(disordered)
+    assert d.species == ("Fe", "Ni") and np.all(d.occupancies == 0.5)
+
+
+def test_as_crystals_names_index():
+    good = load_example_crystal("Si")
+    with pytest.raises(TypeError, match="crystal 1"):
+        as_crystals([good, 42])
+    with pytest.raises(FileNotFoundError, match="crystal 1"):
+        as_crystals([good, "/no/such/file.cif"])

@@ -1,0 +1,331 @@
+import math
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+)
+
+from skxrd import Crystal, PowderSimulator
+from skxrd.datasets import load_example_crystal
+from skxrd.simulation import get_radiation
+
+SI = load_example_crystal("Si")
+NACL = load_example_crystal("NaCl")
+LICOO2 = load_example_crystal("LiCoO2")
+
+
+def two_theta_of(d, lam):
+    return math.degrees(2 * math.asin(lam / (2 * d)))
+
+
+def measured_fwhm(x, y, centre, window=1.0):
+    sel = np.abs(x - centre) < window
+    xs, ys = x[sel], y[sel]
+    half = ys.max() / 2
+    above = np.flatnonzero(ys >= half)
+    i, j = above[0], above[-1]
+    # linear interpolation at both half-maximum crossings
+    left = np.interp(half, [ys[i - 1], ys[i]], [xs[i - 1], xs[i]])
+    right = np.interp(half, [ys[j + 1], ys[j]], [xs[j + 1], xs[j]])
+    return right - left
+
+
+def test_output_shape_dtype_and_names():
+    sim = PowderSimulator()
+    X = sim.transform([SI, NACL])
+    assert X.shape == (2, 4250) and X.dtype == np.float32
+    assert np.allclose(X.max(1), 1.0)
+    names = sim.get_feature_names_out()
+    assert len(names) == 4250 and names[-1] == "two_theta_89.980"
+    assert sim.fit([SI]).n_features_out_ == 4250
+    q = PowderSimulator(q_range=(1, 6), q_step=0.01)
+    assert q.get_feature_names_out()[0] == "q_1.0000"
+    assert len(q.transform([SI])[0]) == 500
+
+
+def test_sklearn_api():
+    sim = PowderSimulator(radiation="MoKa", n_jobs=1)
+    check_parameters_default_constructible("PowderSimulator", sim)
+    check_no_attributes_set_in_init("PowderSimulator", sim)
+    check_get_params_invariance("PowderSimulator", sim)
+    assert clone(sim).get_params() == sim.get_params()
+    pipe = make_pipeline(sim, FunctionTransformer(np.sqrt))
+    assert pipe.fit_transform([SI]).shape == (1, 4250)
+    again = pickle.loads(pickle.dumps(sim))
+    assert np.array_equal(again.transform([SI]), sim.transform([SI]))
+
+
+def test_peak_list_si():
+    pl = PowderSimulator(radiation="CuKa1").peaks([SI])[0]
+    assert pl.hkl[:4].tolist() == [[1, 1, 1], [2, 2, 0], [3, 1, 1], [4, 0, 0]]
+    assert pl.multiplicity[:4].tolist() == [8, 12, 24, 6]
+    lam = get_radiation("CuKa1").wavelength
+    for (h, k, l), tt in zip(pl.hkl, pl.two_theta):
+        d = 5.431 / math.sqrt(h * h + k * k + l * l)
+        assert tt == pytest.approx(two_theta_of(d, lam), abs=1e-6)
+    assert np.allclose(pl.q, 2 * np.pi / pl.d)
+    assert pl.relative_intensity.max() == 100
+    assert "mult" in pl.to_table(3)
+
+
+def test_render_matches_transform():
+    # (lines just outside the range are not in peak lists: use the full range,
+    # where no line lies close outside)
+    sim = PowderSimulator(crystallite_size=30)
+    peaks = sim.peaks([SI, LICOO2])
+    assert np.allclose(sim.render(peaks), sim.transform([SI, LICOO2]), atol=2e-3)
+    # re-render with other profile settings from the same peak lists
+    other = PowderSimulator(profile="gaussian")
+    assert np.allclose(other.render(peaks), other.transform([SI, LICOO2]),
+                       atol=2e-3)
+    with pytest.raises(ValueError, match="peak list 0 was computed at"):
+        PowderSimulator(radiation="MoKa").render(peaks)
+
+
+def test_kalpha2_doublet():
+    sim = PowderSimulator(radiation="CuKa", caglioti_uvw=(0, 0, 0.0004),
+                          two_theta_step=0.005, profile="gaussian")
+    x, y = sim.two_theta, sim.transform([SI])[0]
+    d422 = 5.431 / math.sqrt(24)
+    t1, t2 = two_theta_of(d422, 1.540562), two_theta_of(d422, 1.544390)
+    i1 = y[np.abs(x - t1) < 0.01].max()
+    i2 = y[np.abs(x - t2) < 0.01].max()
+    assert t2 - t1 > 0.2
+    assert i2 / i1 == pytest.approx(0.5, rel=0.03)
+
+
+@pytest.mark.parametrize("name", ["CuKa1", "MoKa1", "AgKa1", "CoKa1", "CrKa1",
+                                  "FeKa1", 0.7293])
+def test_wavelengths_move_peaks_by_bragg(name):
+    rad = get_radiation(name)
+    sim = PowderSimulator(radiation=name, two_theta_range=(5, 120),
+                          profile="gaussian", two_theta_step=0.01)
+    pattern = sim.transform([NACL])[0]
+    expected = two_theta_of(5.64 / 2, rad.wavelength)  # (200)
+    assert sim.two_theta[pattern.argmax()] == pytest.approx(expected, abs=0.01)
+
+
+def test_q_grid_positions():
+    sim = PowderSimulator(radiation="CuKa1", q_range=(1, 5), q_step=0.001,
+                          profile="gaussian")
+    pattern = sim.transform([NACL])[0]
+    assert sim.q[pattern.argmax()] == pytest.approx(2 * np.pi / 2.82, abs=0.001)
+    assert np.allclose(sim.two_theta, np.degrees(2 * np.arcsin(
+        sim.q * 1.540562 / (4 * np.pi))))
+
+
+def test_profile_area_and_width():
+    uvw = (0.02, -0.01, 0.01)
+    sim = PowderSimulator(radiation="CuKa1", profile="gaussian", caglioti_uvw=uvw,
+                          normalize=None, two_theta_step=0.002)
+    x, y = sim.two_theta, sim.transform([SI])[0]
+    peaks = sim.peaks([SI])[0]
+    # integrated intensity is preserved by rendering
+    assert y.sum() * 0.002 == pytest.approx(peaks.intensity.sum(), rel=1e-3)
+    t = peaks.two_theta[0]
+    tan = math.tan(math.radians(t / 2))
+    expected = math.sqrt(uvw[0] * tan**2 + uvw[1] * tan + uvw[2])
+    assert measured_fwhm(x, y, t) == pytest.approx(expected, rel=0.01)
+
+
+def test_scherrer_and_lorentzian_tails():
+    common = dict(radiation="CuKa1", caglioti_uvw=(0, 0, 1e-6),
+                  two_theta_step=0.002, profile="lorentzian", profile_cutoff=50)
+    x = PowderSimulator(**common).two_theta
+    t = PowderSimulator(radiation="CuKa1").peaks([SI])[0].two_theta[0]
+    widths = []
+    for size in (50.0, 10.0):
+        y = PowderSimulator(**common, crystallite_size=size).transform([SI])[0]
+        expected = math.degrees(0.9 * 1.540562 / (10 * size * math.cos(
+            math.radians(t / 2))))
+        widths.append(measured_fwhm(x, y, t, window=3))
+        assert widths[-1] == pytest.approx(expected + 0.001, rel=0.02)
+    assert widths[1] > 4 * widths[0]
+    g = PowderSimulator(radiation="CuKa1", profile="gaussian").transform([SI])[0]
+    lor = PowderSimulator(radiation="CuKa1", profile="lorentzian").transform([SI])[0]
+    sim = PowderSimulator(radiation="CuKa1")
+    far = np.abs(sim.two_theta - t)
+    tail = (far > 0.5) & (far < 1.0)
+    assert lor[tail].mean() > 10 * g[tail].mean()
+
+
+def test_tch_pseudo_voigt_mixing():
+    sim = PowderSimulator(radiation="CuKa1", crystallite_size=20)
+    from skxrd.simulation._physics import fwhm_and_eta
+
+    s = sim._settings()
+    fwhm, eta = fwhm_and_eta(np.radians(np.array([14.0, 40.0])), np,
+                             **s.width_kwargs(1.540562))
+    assert np.all((eta > 0) & (eta < 1)) and np.all(fwhm > 0)
+    fixed = PowderSimulator(radiation="CuKa1", eta=0.3)._settings()
+    _, eta = fwhm_and_eta(np.radians(np.array([14.0])), np,
+                          **fixed.width_kwargs(1.540562))
+    assert eta[0] == pytest.approx(0.3)
+
+
+def test_debye_waller_exact_ratio():
+    sim = PowderSimulator(radiation="CuKa1")
+    hot = SI.replace(b_iso=np.full(SI.n_atoms, 1.5))
+    cold, warm = sim.peaks([SI, hot])
+    s2 = (1 / (2 * cold.d)) ** 2
+    assert np.allclose(warm.intensity / cold.intensity, np.exp(-2 * 1.5 * s2))
+    overall = PowderSimulator(radiation="CuKa1", overall_b=1.5, normalize=None)
+    per_atom = PowderSimulator(radiation="CuKa1", normalize=None)
+    assert np.allclose(overall.transform([SI]), per_atom.transform([hot]),
+                       rtol=1e-4, atol=1e-3 * per_atom.transform([hot]).max())
+    off = PowderSimulator(radiation="CuKa1", debye_waller=False).peaks([hot])[0]
+    assert np.allclose(off.intensity, cold.intensity)
+
+
+def test_lorentz_polarization_and_monochromator():
+    plain = PowderSimulator(radiation="CuKa1", lorentz_polarization=False)
+    lp = PowderSimulator(radiation="CuKa1")
+    mono = PowderSimulator(radiation="CuKa1", monochromator_angle=26.6)
+    a, b, c = (s.peaks([SI])[0] for s in (plain, lp, mono))
+    th = np.radians(a.two_theta / 2)
+    expected = (1 + np.cos(2 * th) ** 2) / (np.sin(th) ** 2 * np.cos(th)) / 2
+    assert np.allclose(b.intensity / a.intensity, expected)
+    c2m = math.cos(math.radians(26.6)) ** 2
+    expected_m = (1 + np.cos(2 * th) ** 2 * c2m) / (np.sin(th) ** 2 * np.cos(th)) / (
+        1 + c2m)
+    assert np.allclose(c.intensity / a.intensity, expected_m)
+    neutron = PowderSimulator(radiation="neutron", wavelength=1.540562)
+    n_plain = PowderSimulator(radiation="neutron", wavelength=1.540562,
+                              lorentz_polarization=False)
+    nn, np_ = neutron.peaks([SI])[0], n_plain.peaks([SI])[0]
+    assert np.allclose(nn.intensity / np_.intensity,
+                       1 / (np.sin(th) ** 2 * np.cos(th)))
+
+
+def test_neutron_uses_scattering_lengths():
+    # Si: one element, so relative intensities differ from X-rays only by f(s)
+    xr = PowderSimulator(radiation=1.540562, lorentz_polarization=False).peaks([SI])[0]
+    nr = PowderSimulator(radiation="neutron", wavelength=1.540562,
+                         lorentz_polarization=False).peaks([SI])[0]
+    # diamond structure: |F|² = 32 b² for odd hkl, 64 b² for h+k+l = 4n
+    odd = (nr.hkl % 2 == 1).all(1)
+    expected = np.where(odd, 32, 64) * 4.15071**2
+    assert np.allclose(nr.f_squared / nr.multiplicity, expected)
+    assert not np.allclose(xr.relative_intensity, nr.relative_intensity, atol=1)
+    with pytest.raises(ValueError, match="needs a wavelength"):
+        PowderSimulator(radiation="neutron").transform([SI])
+
+
+def test_preferred_orientation_enhances_00l():
+    random_ = PowderSimulator(radiation="CuKa1").peaks([LICOO2])[0]
+    plates = PowderSimulator(radiation="CuKa1", preferred_orientation=(0, 0, 1),
+                             march_r=0.7).peaks([LICOO2])[0]
+    i003 = np.flatnonzero((random_.hkl == [0, 0, 3]).all(1))[0]
+    i104 = np.flatnonzero((random_.hkl == [1, 0, 4]).all(1))[0]
+    ratio_r = random_.intensity[i003] / random_.intensity[i104]
+    ratio_p = plates.intensity[i003] / plates.intensity[i104]
+    # March–Dollase: α = 0 for (003); for (104) the angle to c* (all its
+    # equivalents share it in R-3m)
+    recip = LICOO2.reciprocal_lattice
+    g104, c_star = np.array([1, 0, 4]) @ recip, recip[2]
+    cos2 = (g104 @ c_star) ** 2 / (g104 @ g104) / (c_star @ c_star)
+    p104 = (0.7**2 * cos2 + (1 - cos2) / 0.7) ** -1.5
+    assert ratio_p == pytest.approx(ratio_r * 0.7**-3 / p104, rel=1e-6)
+
+
+def test_anomalous_scattering_changes_fe():
+    fe = load_example_crystal("Fe")
+    a = PowderSimulator(radiation="CuKa1", anomalous=True).peaks([fe])[0]
+    b = PowderSimulator(radiation="CuKa1").peaks([fe])[0]
+    from skxrd.simulation import anomalous_terms, xray_form_factor
+
+    f1, f2 = anomalous_terms("Fe", get_radiation("CuKa1").energy_kev)
+    s = 1 / (2 * a.d)
+    f0 = xray_form_factor("Fe", s)
+    assert np.allclose(a.intensity / b.intensity, ((f0 + f1) ** 2 + f2**2) / f0**2)
+    # a non-centrosymmetric crystal: Friedel pairs summed exactly
+    zno = load_example_crystal("ZnO")
+    assert np.all(np.isfinite(PowderSimulator(anomalous=True).transform([zno])))
+
+
+def test_normalize_options():
+    raw = PowderSimulator(normalize=None).transform([SI])[0]
+    area = PowderSimulator(normalize="area").transform([SI])[0]
+    peak = PowderSimulator().transform([SI])[0]
+    assert area.sum() == pytest.approx(1, rel=1e-4)
+    assert np.allclose(peak, raw / raw.max(), atol=1e-6)
+
+
+def test_no_reflections_in_range_gives_zeros():
+    tiny = Crystal(2.0 * np.eye(3), ["Po"], [[0, 0, 0]])
+    assert not PowderSimulator(two_theta_range=(5, 30)).transform([tiny]).any()
+
+
+def test_parallel_and_repeatable():
+    crystals = [load_example_crystal(n) for n in ["Si", "NaCl", "Al2O3", "ZnO"]] * 3
+    a = PowderSimulator().transform(crystals)
+    b = PowderSimulator(n_jobs=2).transform(crystals)
+    assert np.array_equal(a, b)
+    assert np.array_equal(a, PowderSimulator().transform(crystals))
+    with joblib.parallel_config(backend="threading"):
+        c = PowderSimulator(n_jobs=2).transform(crystals)
+    assert np.array_equal(a, c)
+
+
+def test_inputs_from_pymatgen_and_cif(tmp_path):
+    pytest.importorskip("pymatgen")
+    path = tmp_path / "si.cif"
+    SI.to_cif(path)
+    X = PowderSimulator().transform([SI, SI.to_pymatgen(), str(path)])
+    assert np.allclose(X[0], X[1], atol=1e-5) and np.allclose(X[0], X[2], atol=1e-5)
+
+
+def test_crystal_errors_name_the_crystal():
+    bad = Crystal(4.0 * np.eye(3), ["Es"], [[0, 0, 0]], name="einsteinium")
+    with pytest.raises(ValueError, match=r"crystal 1 \('einsteinium'\).*X-ray form"):
+        PowderSimulator().transform([SI, bad])
+    polonium = Crystal(4.0 * np.eye(3), ["Po"], [[0, 0, 0]])
+    with pytest.raises(ValueError, match=r"crystal 2: .*neutron scattering length"):
+        PowderSimulator(radiation="neutron", wavelength=1.5).transform(
+            [SI, SI, polonium])
+    with pytest.raises(TypeError, match="crystal 0"):
+        PowderSimulator().transform([np.zeros(3)])
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(radiation="CuKb"), "unknown radiation"),
+        (dict(radiation="CuKa", wavelength=1.5), "fixes the wavelength"),
+        (dict(radiation=-1.0), "not a positive wavelength"),
+        (dict(two_theta_range=(90, 5)), "start < stop"),
+        (dict(two_theta_range=(5, 200)), "must lie in"),
+        (dict(two_theta_step=0), "two_theta_step"),
+        (dict(q_range=(1, 5)), "needs q_step"),
+        (dict(q_range=(1, 50), q_step=0.01), "must lie in"),
+        (dict(profile="voigt"), "profile must be"),
+        (dict(eta=2), "eta must be"),
+        (dict(caglioti_uvw=(0, -1, 0)), "negative or zero"),
+        (dict(caglioti_uvw=(1, 2)), "3 finite numbers"),
+        (dict(crystallite_size=-5), "crystallite_size"),
+        (dict(normalize="l2"), "normalize"),
+        (dict(backend="jax"), "backend"),
+        (dict(preferred_orientation=(0, 0, 0)), "non-zero hkl"),
+        (dict(anomalous=True, radiation="neutron", wavelength=1.5), "anomalous"),
+        (dict(overall_b=-1), "overall_b"),
+    ],
+)
+def test_bad_parameters(params, message):
+    with pytest.raises(ValueError, match=message):
+        PowderSimulator(**params).transform([SI])
+
+
+def test_radiation_names():
+    assert get_radiation("Cu Kα").wavelengths == (1.540562, 1.54439)
+    assert get_radiation("mo-ka1").name == "MoKa1"
+    assert get_radiation("xray", wavelength=0.5).kind == "xray"
+    with pytest.raises(ValueError):
+        get_radiation(True)
