@@ -1,4 +1,4 @@
-"""The :class:`Crystal` record: lattice, species, fractional coordinates, occupancy, B."""
+"""The :class:`Crystal` record: lattice, species, coordinates, occupancy, B."""
 
 from __future__ import annotations
 
@@ -588,29 +588,43 @@ class Crystal:
         >>> Crystal.from_pymatgen(s).formula
         'MgO'
         """
-        species, coords, occ = [], [], []
+        species, coords, occ, b_iso = [], [], [], []
         for site in structure:
+            b = float(site.properties.get("b_iso", 0.0) or 0.0)
             for sp, amount in site.species.items():
                 species.append(str(sp))
                 coords.append(site.frac_coords)
                 occ.append(float(amount))
+                b_iso.append(b)
         return cls(
             structure.lattice.matrix,
             species,
             coords,
             occupancies=occ,
+            b_iso=b_iso,
             name=name or structure.composition.reduced_formula,
         )
 
     def to_pymatgen(self):
-        """Convert to a pymatgen ``Structure`` (needs pymatgen)."""
+        """Convert to a pymatgen ``Structure`` (needs pymatgen).
+
+        Isotropic B values travel as the site property ``"b_iso"``, which
+        :meth:`from_pymatgen` reads back.
+
+        Examples
+        --------
+        >>> c = Crystal(4.0 * np.eye(3), ["Po"], [[0, 0, 0]], b_iso=0.7)
+        >>> Crystal.from_pymatgen(c.to_pymatgen()).b_iso.tolist()
+        [0.7]
+        """
         from pymatgen.core import Lattice, Structure
 
         species = [
             {parse_species(s)[0]: float(o)} for s, o in zip(self.species,
                                                            self.occupancies)
         ]
-        return Structure(Lattice(self.lattice), species, self.frac_coords)
+        return Structure(Lattice(self.lattice), species, self.frac_coords,
+                         site_properties={"b_iso": self.b_iso.tolist()})
 
     @classmethod
     def from_ase(cls, atoms, name: str | None = None) -> Crystal:

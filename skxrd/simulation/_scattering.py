@@ -73,7 +73,7 @@ def anomalous_terms(species: str, energy_kev: float) -> tuple[float, float]:
     Examples
     --------
     >>> [round(x, 2) for x in anomalous_terms("Fe", 8.048)]
-    [-1.1, 3.2]
+    [-1.09, 3.19]
     """
     import xrayutilities as xu
 
@@ -95,7 +95,9 @@ def anomalous_terms(species: str, energy_kev: float) -> tuple[float, float]:
 def neutron_scattering_length(species: str) -> float:
     """Bound coherent scattering length b_c in fm (natural abundance; D, T isotopes).
 
-    From the `periodictable` package (Sears, Neutron News 3, 1992).
+    From the `periodictable` package's table (Sears, Neutron News 3, 1992, with
+    later evaluations for some elements; e.g. Li, Ti, Mn differ from Sears by
+    up to 2 %).
 
     Examples
     --------

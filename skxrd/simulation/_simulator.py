@@ -173,7 +173,8 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         s = self._settings()
         if s.axis == "two_theta":
             return s.grid.copy()
-        return np.degrees(2.0 * np.arcsin(s.grid * s.radiation.wavelength / (4 * np.pi)))
+        lam = s.radiation.wavelength
+        return np.degrees(2.0 * np.arcsin(s.grid * lam / (4 * np.pi)))
 
     @property
     def q(self) -> np.ndarray:
@@ -284,7 +285,11 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
     def _map(self, s, crystals, func, dtype):
         n = len(crystals)
         n_jobs = self.n_jobs if self.n_jobs is not None else 1
-        n_chunks = 1 if n_jobs == 1 else max(1, min(n, 8 * _effective_jobs(n_jobs)))
+        # Few, large chunks: a chunk costs a round trip to a worker, and each
+        # worker should get several for load balancing only when there are many.
+        workers = _effective_jobs(n_jobs)
+        n_chunks = 1 if n_jobs == 1 else max(
+            1, min(4 * workers, max(workers, math.ceil(n / 512)), n))
         bounds = np.linspace(0, n, n_chunks + 1).astype(int)
         chunks = [(int(a), crystals[a:b]) for a, b in zip(bounds[:-1], bounds[1:])
                   if b > a]
@@ -415,8 +420,11 @@ class _Settings:
         if self.axis == "two_theta":
             return float(lo), float(hi)
         lam = self.radiation.wavelength
-        conv = lambda q: math.degrees(2 * math.asin(min(q * lam / (4 * math.pi), 1)))
-        return conv(lo), conv(hi)
+
+        def to_two_theta(q):
+            return math.degrees(2 * math.asin(min(q * lam / (4 * math.pi), 1)))
+
+        return to_two_theta(lo), to_two_theta(hi)
 
     def width_kwargs(self, wavelength):
         return dict(
