@@ -54,7 +54,8 @@ def _cmd_simulate(args) -> int:
         header = ",".join(["two_theta"] + names)
         np.savetxt(out, np.column_stack([sim.two_theta, X.T]), delimiter=",",
                    header=header, comments="", fmt="%.6g")
-    print(f"wrote {len(crystals)} patterns of {X.shape[1]} points to {out}")
+    noun = "pattern" if len(crystals) == 1 else "patterns"
+    print(f"wrote {len(crystals)} {noun} of {X.shape[1]} points to {out}")
     return 0
 
 
@@ -171,7 +172,14 @@ def main(argv=None) -> int:
 
     Examples
     --------
-    >>> main(["--help"])  # doctest: +SKIP
+    >>> import os, tempfile
+    >>> from skxrd.datasets import load_example_crystal
+    >>> folder = tempfile.mkdtemp()
+    >>> cif = os.path.join(folder, "si.cif")
+    >>> _ = load_example_crystal("Si").to_cif(cif)
+    >>> main(["simulate", cif, "-o", os.path.join(folder, "si.npz"), "--quiet"])
+    wrote 1 pattern of 4250 points to ...si.npz
+    0
     """
     args = build_parser().parse_args(argv)
     try:
