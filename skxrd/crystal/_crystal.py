@@ -638,6 +638,9 @@ class Crystal:
         """
         if not all(atoms.pbc):
             raise ValueError("ASE Atoms must be periodic in all three directions")
+        cell = np.array(atoms.cell, dtype=float)
+        if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-6:
+            raise ValueError("ASE Atoms cell is degenerate (zero or flat)")
         occ = atoms.info.get("occupancy")
         occupancies = None
         if isinstance(occ, dict):  # ase's CIF reader: {site index: {symbol: occ}}
@@ -812,7 +815,14 @@ def as_crystal(obj, index: int | None = None) -> Crystal:
         if kind == "ase":
             return Crystal.from_ase(obj)
     except (ValueError, FileNotFoundError) as exc:
-        raise type(exc)(f"{where}: {exc}") from None
+        # "crystal 'X': problem" becomes "crystal 3 ('X'): problem"
+        m = re.match(r"crystal(?: '([^']*)')?: (.*)", str(exc), re.DOTALL)
+        if m:
+            label = f"{where} ({m.group(1)!r})" if m.group(1) else where
+            msg = f"{label}: {m.group(2)}"
+        else:
+            msg = f"{where}: {exc}"
+        raise type(exc)(msg) from None
     raise TypeError(
         f"{where}: expected a skxrd Crystal, pymatgen Structure, ASE Atoms or CIF "
         f"path, got {type(obj).__name__}"

@@ -295,6 +295,21 @@ def test_crystal_errors_name_the_crystal():
         PowderSimulator().transform([np.zeros(3)])
 
 
+def test_converted_inputs_errors_name_the_crystal():
+    ase = pytest.importorskip("ase")
+    nan_atoms = ase.Atoms("Si2", scaled_positions=[[0, 0, 0], [np.nan, 0, 0]],
+                          cell=4 * np.eye(3), pbc=True)
+    with pytest.raises(ValueError, match=r"crystal 1 \('Si2'\): atom 1 has NaN"):
+        PowderSimulator().transform([SI, nan_atoms])
+    flat = ase.Atoms("Si", positions=[[0, 0, 0]],
+                     cell=[[4, 0, 0], [4, 0, 0], [0, 0, 4]], pbc=True)
+    with pytest.raises(ValueError, match="crystal 1: ASE Atoms cell is degenerate"):
+        PowderSimulator().transform([SI, flat])
+    empty = ase.Atoms(cell=4 * np.eye(3), pbc=True)
+    with pytest.raises(ValueError, match="crystal 0: has no atoms"):
+        PowderSimulator().transform([empty])
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
