@@ -13,8 +13,28 @@ import numpy as np
 
 from skxrd.crystal import Crystal, default_setting, to_crystal_system, wyckoff_sites
 
-ELEMENTS = ["O", "Si", "Fe", "Na", "Mg", "Al", "Ca", "Ti", "Ba", "La", "S", "Cl",
-            "Cu", "Zn", "Li", "N", "C", "Mn", "Co", "Ni"]
+ELEMENTS = [
+    "O",
+    "Si",
+    "Fe",
+    "Na",
+    "Mg",
+    "Al",
+    "Ca",
+    "Ti",
+    "Ba",
+    "La",
+    "S",
+    "Cl",
+    "Cu",
+    "Zn",
+    "Li",
+    "N",
+    "C",
+    "Mn",
+    "Co",
+    "Ni",
+]
 
 
 def random_crystals(n: int = 200, mean_atoms: int = 35, seed: int = 0):
@@ -51,8 +71,16 @@ def random_crystals(n: int = 200, mean_atoms: int = 35, seed: int = 0):
             a = b = c = 1.0
         from skxrd.crystal import lattice_from_parameters
 
-        scale = (volume / abs(np.linalg.det(lattice_from_parameters(
-            a, b, c, angles["alpha"], angles["beta"], angles["gamma"])))) ** (1 / 3)
+        scale = (
+            volume
+            / abs(
+                np.linalg.det(
+                    lattice_from_parameters(
+                        a, b, c, angles["alpha"], angles["beta"], angles["gamma"]
+                    )
+                )
+            )
+        ) ** (1 / 3)
         kwargs = dict(a=a * scale, b=b * scale, c=c * scale, **angles)
         try:
             crystal = Crystal.from_wyckoff(sg, chosen, **kwargs, name=f"rand{len(out)}")

@@ -61,16 +61,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="number of crystals")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--torch", action="store_true", help="also time the torch "
-                        "backend (on CUDA when available)")
+    parser.add_argument(
+        "--torch",
+        action="store_true",
+        help="also time the torch backend (on CUDA when available)",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
 
     crystals = random_crystals(args.n)
     structures = [c.to_pymatgen() for c in crystals]
-    print(f"{len(crystals)} crystals, mean {np.mean([len(c) for c in crystals]):.1f} "
-          f"atoms; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"{len(crystals)} crystals, mean {np.mean([len(c) for c in crystals]):.1f} "
+        f"atoms; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores"
+    )
 
     same = dict(radiation="CuKa1", profile="gaussian", caglioti_uvw=UVW)
     sim = PowderSimulator(**same)
@@ -83,21 +88,29 @@ def main(argv=None):
     t, ours = timed(lambda: sim.transform(crystals), args.repeats)
     rows.append(("skxrd numpy, same physics, 1 core", len(crystals) / t))
     corr = np.mean([np.corrcoef(a, b)[0, 1] for a, b in zip(ours, ref)])
-    t, _ = timed(lambda: PowderSimulator(**same, n_jobs=-1).transform(crystals),
-                 args.repeats)
-    rows.append((f"skxrd numpy, same physics, n_jobs=-1 ({os.cpu_count()} cores)",
-                 len(crystals) / t))
+    t, _ = timed(
+        lambda: PowderSimulator(**same, n_jobs=-1).transform(crystals), args.repeats
+    )
+    rows.append(
+        (
+            f"skxrd numpy, same physics, n_jobs=-1 ({os.cpu_count()} cores)",
+            len(crystals) / t,
+        )
+    )
     t, _ = timed(lambda: PowderSimulator().transform(crystals), args.repeats)
-    rows.append(("skxrd numpy, defaults (Kα doublet, pseudo-Voigt), 1 core",
-                 len(crystals) / t))
+    rows.append(
+        ("skxrd numpy, defaults (Kα doublet, pseudo-Voigt), 1 core", len(crystals) / t)
+    )
     if args.torch:
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        tsim = PowderSimulator(**same, backend="torch", device=device,
-                               batch_size=1024)
-        big = crystals * max(1, 20000 // len(crystals)) if device == "cuda" else (
-            crystals)
+        tsim = PowderSimulator(**same, backend="torch", device=device, batch_size=1024)
+        big = (
+            crystals * max(1, 20000 // len(crystals))
+            if device == "cuda"
+            else (crystals)
+        )
         tsim.transform(big[:2048])
         t, _ = timed(lambda: tsim.transform(big), args.repeats)
         name = torch.cuda.get_device_name() if device == "cuda" else "CPU"

@@ -52,8 +52,14 @@ def _cmd_simulate(args) -> int:
         np.savez_compressed(out, X=X, two_theta=sim.two_theta, names=np.array(names))
     else:
         header = ",".join(["two_theta"] + names)
-        np.savetxt(out, np.column_stack([sim.two_theta, X.T]), delimiter=",",
-                   header=header, comments="", fmt="%.6g")
+        np.savetxt(
+            out,
+            np.column_stack([sim.two_theta, X.T]),
+            delimiter=",",
+            header=header,
+            comments="",
+            fmt="%.6g",
+        )
     noun = "pattern" if len(crystals) == 1 else "patterns"
     print(f"wrote {len(crystals)} {noun} of {X.shape[1]} points to {out}")
     return 0
@@ -88,10 +94,20 @@ def _cmd_demo(args) -> int:
         for j in np.argsort(-pl.intensity)[:3]:
             h, k, l = pl.hkl[j]
             peak = pattern[np.abs(sim.two_theta - pl.two_theta[j]).argmin()]
-            ax.annotate(f"{h}{k}{l}", (pl.two_theta[j], base + peak),
-                        fontsize=7, ha="center", va="bottom")
-    ax.set(xlabel="2θ (degrees, Cu Kα)", ylabel="intensity (offset)", yticks=[],
-           title="Simulated powder patterns (skxrd)", xlim=(5, 90))
+            ax.annotate(
+                f"{h}{k}{l}",
+                (pl.two_theta[j], base + peak),
+                fontsize=7,
+                ha="center",
+                va="bottom",
+            )
+    ax.set(
+        xlabel="2θ (degrees, Cu Kα)",
+        ylabel="intensity (offset)",
+        yticks=[],
+        title="Simulated powder patterns (skxrd)",
+        xlim=(5, 90),
+    )
     fig.tight_layout()
     fig.savefig(out / "powder_patterns.png", dpi=120)
     plt.close(fig)
@@ -100,11 +116,13 @@ def _cmd_demo(args) -> int:
     corundum = load_example_crystal("Al2O3")
     q_grid = dict(q_range=(1.0, 6.0), q_step=0.002)
     fig, ax = plt.subplots(figsize=(10, 4))
-    for i, (label, kw) in enumerate([
-        ("Cu Kα", dict(radiation="CuKa")),
-        ("Mo Kα", dict(radiation="MoKa")),
-        ("neutrons 1.54 Å", dict(radiation="neutron", wavelength=1.54)),
-    ]):
+    for i, (label, kw) in enumerate(
+        [
+            ("Cu Kα", dict(radiation="CuKa")),
+            ("Mo Kα", dict(radiation="MoKa")),
+            ("neutrons 1.54 Å", dict(radiation="neutron", wavelength=1.54)),
+        ]
+    ):
         s = PowderSimulator(**kw, **q_grid)
         ax.plot(s.q, s.transform([corundum])[0] + 1.1 * i, lw=0.8, label=label)
     ax.set(xlabel="Q (Å⁻¹)", yticks=[], title="Corundum: X-rays and neutrons")
@@ -119,8 +137,12 @@ def _cmd_demo(args) -> int:
     for size in (100, 20, 5):
         s = PowderSimulator(crystallite_size=size, normalize="area")
         ax.plot(s.two_theta, s.transform([si])[0], lw=0.8, label=f"{size} nm")
-    ax.set(xlabel="2θ (degrees)", yticks=[], xlim=(25, 60),
-           title="Si: crystallite-size broadening")
+    ax.set(
+        xlabel="2θ (degrees)",
+        yticks=[],
+        xlim=(25, 60),
+        title="Si: crystallite-size broadening",
+    )
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "broadening.png", dpi=120)
@@ -130,18 +152,29 @@ def _cmd_demo(args) -> int:
     t = time.perf_counter()
     sim.transform(many)
     dt = time.perf_counter() - t
-    print(f"simulated {len(many)} patterns of {len(sim.two_theta)} points in "
-          f"{dt:.2f} s ({len(many) / dt:.0f} patterns/s on one core)")
-    print(f"figures written to {out}/: powder_patterns.png, radiations.png, "
-          "broadening.png")
+    print(
+        f"simulated {len(many)} patterns of {len(sim.two_theta)} points in "
+        f"{dt:.2f} s ({len(many) / dt:.0f} patterns/s on one core)"
+    )
+    print(
+        f"figures written to {out}/: powder_patterns.png, radiations.png, "
+        "broadening.png"
+    )
     return 0
 
 
 def _add_simulation_args(p):
-    p.add_argument("--radiation", default="CuKa",
-                   help="CuKa, CuKa1, MoKa, ..., xray, neutron, or a wavelength (Å)")
-    p.add_argument("--wavelength", type=float, default=None,
-                   help="wavelength (Å) with --radiation xray|neutron")
+    p.add_argument(
+        "--radiation",
+        default="CuKa",
+        help="CuKa, CuKa1, MoKa, ..., xray, neutron, or a wavelength (Å)",
+    )
+    p.add_argument(
+        "--wavelength",
+        type=float,
+        default=None,
+        help="wavelength (Å) with --radiation xray|neutron",
+    )
     p.add_argument("--two-theta-min", type=float, default=5.0)
     p.add_argument("--two-theta-max", type=float, default=90.0)
     p.add_argument("--step", type=float, default=0.02)

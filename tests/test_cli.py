@@ -17,13 +17,28 @@ def cifs(tmp_path):
 
 def test_simulate_npz_and_csv(tmp_path, cifs, capsys):
     out = tmp_path / "p.npz"
-    assert main(["simulate", *cifs, "-o", str(out), "--quiet",
-                 "--radiation", "MoKa"]) == 0
+    assert (
+        main(["simulate", *cifs, "-o", str(out), "--quiet", "--radiation", "MoKa"]) == 0
+    )
     data = np.load(out)
     assert data["X"].shape == (2, 4250) and list(data["names"]) == ["Si", "NaCl"]
     csv = tmp_path / "p.csv"
-    assert main(["simulate", *cifs, "-o", str(csv), "--quiet",
-                 "--radiation", "neutron", "--wavelength", "1.8"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                *cifs,
+                "-o",
+                str(csv),
+                "--quiet",
+                "--radiation",
+                "neutron",
+                "--wavelength",
+                "1.8",
+            ]
+        )
+        == 0
+    )
     table = np.loadtxt(csv, delimiter=",", skiprows=1)
     assert table.shape == (4250, 3) and table[:, 1:].max() == pytest.approx(1)
     assert "wrote 2 patterns" in capsys.readouterr().out
@@ -45,8 +60,12 @@ def test_simulate_bad_inputs(tmp_path, cifs, capsys):
         main(["simulate", str(broken), "-o", str(tmp_path / "o.npz")])
     with pytest.raises(SystemExit, match=r"\.csv or \.npz"):
         main(["simulate", cifs[0], "-o", str(tmp_path / "o.txt")])
-    assert main(["simulate", cifs[0], "-o", str(tmp_path / "o.npz"),
-                 "--radiation", "XyKa"]) == 2
+    assert (
+        main(
+            ["simulate", cifs[0], "-o", str(tmp_path / "o.npz"), "--radiation", "XyKa"]
+        )
+        == 2
+    )
     assert "unknown radiation" in capsys.readouterr().err
 
 

@@ -21,8 +21,12 @@ fig, ax = plt.subplots(figsize=(9, 6))
 for i, (name, pattern, pl) in enumerate(zip(names, X, peaks)):
     ax.plot(sim.two_theta, pattern + 1.2 * i, lw=0.8, label=name)
     for j in np.argsort(-pl.intensity)[:2]:
-        ax.annotate("".join(map(str, pl.hkl[j])), (pl.two_theta[j], 1.2 * i + 1.0),
-                    ha="center", fontsize=8)
+        ax.annotate(
+            "".join(map(str, pl.hkl[j])),
+            (pl.two_theta[j], 1.2 * i + 1.0),
+            ha="center",
+            fontsize=8,
+        )
 ax.set(xlabel="2θ (degrees)", yticks=[], xlim=(10, 90))
 ax.legend(loc="upper right")
 plt.show()

@@ -311,8 +311,10 @@ class Crystal:
         """Mass density in g/cm³."""
         import periodictable
 
-        mass = sum(periodictable.elements.symbol(el).mass * n for el, n in
-                   self.composition.items())
+        mass = sum(
+            periodictable.elements.symbol(el).mass * n
+            for el, n in self.composition.items()
+        )
         return float(mass / 0.602214076 / self.volume)
 
     def __repr__(self) -> str:
@@ -367,8 +369,9 @@ class Crystal:
         with warnings.catch_warnings():
             # spglib 2.x warns about its legacy error handling on every call
             warnings.simplefilter("ignore", DeprecationWarning)
-            dataset = spglib.get_symmetry_dataset(self.to_spglib_cell(),
-                                                  symprec=symprec)
+            dataset = spglib.get_symmetry_dataset(
+                self.to_spglib_cell(), symprec=symprec
+            )
         if dataset is None:
             raise ValueError(f"spglib found no symmetry for {self!r}")
         return int(dataset.number)
@@ -549,8 +552,14 @@ class Crystal:
             "_symmetry_Int_Tables_number 1",
         ]
         for key, val in zip(
-            ("length_a", "length_b", "length_c", "angle_alpha", "angle_beta",
-             "angle_gamma"),
+            (
+                "length_a",
+                "length_b",
+                "length_c",
+                "angle_alpha",
+                "angle_beta",
+                "angle_gamma",
+            ),
             (a, b, c, al, be, ga),
         ):
             lines.append(f"_cell_{key} {val:.8f}")
@@ -620,11 +629,15 @@ class Crystal:
         from pymatgen.core import Lattice, Structure
 
         species = [
-            {parse_species(s)[0]: float(o)} for s, o in zip(self.species,
-                                                           self.occupancies)
+            {parse_species(s)[0]: float(o)}
+            for s, o in zip(self.species, self.occupancies)
         ]
-        return Structure(Lattice(self.lattice), species, self.frac_coords,
-                         site_properties={"b_iso": self.b_iso.tolist()})
+        return Structure(
+            Lattice(self.lattice),
+            species,
+            self.frac_coords,
+            site_properties={"b_iso": self.b_iso.tolist()},
+        )
 
     @classmethod
     def from_ase(cls, atoms, name: str | None = None) -> Crystal:

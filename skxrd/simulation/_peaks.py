@@ -22,7 +22,8 @@ __all__ = ["PeakList", "reflections"]
 # Reflections whose |g| agree to this relative precision are one powder line:
 # symmetry equivalents agree to ~1e-15, and 1e-6 is ~1e-4 degree 2θ.
 MERGE_RTOL = 1e-6
-# Lines weaker than this fraction of the strongest are systematic absences.
+# A reflection with |F|² below this fraction of the largest value its atoms could
+# give, (Σ occ |f|)², is a systematic absence (float32 phases leave ~1e-12).
 ABSENT_RTOL = 1e-9
 # Work on at most this many (reflection, atom) pairs at once to bound memory.
 _BLOCK = 1 << 20
@@ -112,8 +113,9 @@ def _half_space_hkl(hmax: tuple[int, int, int]) -> np.ndarray:
     k = np.arange(-hmax[1], hmax[1] + 1)
     l = np.arange(0, hmax[2] + 1)
     grid = np.stack(np.meshgrid(h, k, l, indexing="ij"), -1).reshape(-1, 3)
-    keep = (grid[:, 2] > 0) | ((grid[:, 2] == 0) & (
-        (grid[:, 1] > 0) | ((grid[:, 1] == 0) & (grid[:, 0] > 0))))
+    keep = (grid[:, 2] > 0) | (
+        (grid[:, 2] == 0) & ((grid[:, 1] > 0) | ((grid[:, 1] == 0) & (grid[:, 0] > 0)))
+    )
     grid = grid[keep].astype(np.float64)
     h, k, l = grid.T
     # |g|² = products @ (M00, M11, M22, M01, M02, M12) for the metric M
@@ -131,8 +133,11 @@ def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
     scattering length or anomalous f', f'').
     """
     has_b = bool(crystal.b_iso.any())
-    keys = list(zip(crystal.species, crystal.b_iso.tolist())) if has_b else (
-        crystal.species)
+    keys = (
+        list(zip(crystal.species, crystal.b_iso.tolist()))
+        if has_b
+        else (crystal.species)
+    )
     index: dict = {}
     group = [index.setdefault(k, len(index)) for k in keys]
     unique = list(index)
@@ -142,8 +147,13 @@ def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
     weights[np.arange(len(keys)), group] = crystal.occupancies
     imag = np.zeros(len(unique))
     if radiation.kind == "neutron":
-        return weights, b_values, None, np.array(
-            [neutron_scattering_length(sp) for sp in species]), imag
+        return (
+            weights,
+            b_values,
+            None,
+            np.array([neutron_scattering_length(sp) for sp in species]),
+            imag,
+        )
     coeffs = np.stack([form_factor_coefficients(sp) for sp in species])
     const = coeffs[:, 0].copy()
     if anomalous:
@@ -212,6 +222,7 @@ def reflections(
     # rounding error of 2π(hx + ky + lz) is < 1e-4 rad.
     coords = (2.0 * np.pi * crystal.frac_coords.T).astype(np.float32)
     hkl32 = hkl.astype(np.float32)
+    occupancy = weights.sum(0, dtype=np.float64)  # per group
     f_squared = np.empty(len(hkl))
     block = max(1, _BLOCK // max(crystal.n_atoms, 1))
     for start in range(0, len(hkl), block):
@@ -226,9 +237,11 @@ def reflections(
         if anomalous and np.any(imag):
             re_m = (a * s_re + b * s_im).sum(1)
             im_m = (b * s_re - a * s_im).sum(1)
-            f_squared[sl] = re_p**2 + im_p**2 + re_m**2 + im_m**2
+            f2 = re_p**2 + im_p**2 + re_m**2 + im_m**2
         else:
-            f_squared[sl] = 2.0 * (re_p**2 + im_p**2)
+            f2 = 2.0 * (re_p**2 + im_p**2)
+        bound = (np.abs(a) + np.abs(b)) @ occupancy
+        f_squared[sl] = np.where(f2 > ABSENT_RTOL * 2.0 * bound**2, f2, 0.0)
 
     if preferred_orientation is not None and march_r != 1.0:
         # March–Dollase: P(α) = (r² cos²α + sin²α / r)^(-3/2), α the angle
@@ -244,7 +257,7 @@ def reflections(
     f_line = np.add.reduceat(f_squared, starts)
     mult = np.diff(np.r_[starts, len(g)]) * 2
     g_line = g[starts]
-    present = f_line > ABSENT_RTOL * (f_line.max() if len(f_line) else 0.0)
+    present = f_line > 0.0
     if not with_hkl:
         return g_line[present], None, mult[present], f_line[present]
     # Representative index: prefer all-non-negative, then the largest h, k, l.
@@ -257,8 +270,15 @@ def reflections(
     return g_line[present], rep[present], mult[present], f_line[present]
 
 
-def make_peak_list(crystal, radiation, g_range, two_theta_limits, monochromator,
-                   lorentz_polarization_on=True, **kwargs) -> PeakList:
+def make_peak_list(
+    crystal,
+    radiation,
+    g_range,
+    two_theta_limits,
+    monochromator,
+    lorentz_polarization_on=True,
+    **kwargs,
+) -> PeakList:
     """Peak list of the primary wavelength within ``two_theta_limits`` (degrees)."""
     g, hkl, mult, fsq = reflections(crystal, radiation, g_range, **kwargs)
     lam = radiation.wavelength
@@ -269,8 +289,12 @@ def make_peak_list(crystal, radiation, g_range, two_theta_limits, monochromator,
     lo, hi = two_theta_limits
     inside = (two_theta >= lo) & (two_theta <= hi)
     lp = (
-        lorentz_polarization(theta[inside], np, neutron=radiation.kind == "neutron",
-                             monochromator_2theta=monochromator)
+        lorentz_polarization(
+            theta[inside],
+            np,
+            neutron=radiation.kind == "neutron",
+            monochromator_2theta=monochromator,
+        )
         if lorentz_polarization_on
         else np.ones(int(inside.sum()))
     )

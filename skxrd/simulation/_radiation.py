@@ -100,6 +100,7 @@ def get_radiation(radiation="CuKa", wavelength: float | None = None) -> Radiatio
     >>> get_radiation(0.7293).wavelengths
     (0.7293,)
     """
+
     def checked(value, what):
         try:
             value = float(value)
@@ -134,8 +135,7 @@ def get_radiation(radiation="CuKa", wavelength: float | None = None) -> Radiatio
         )
     if wavelength is not None:
         raise ValueError(
-            f"radiation={radiation!r} fixes the wavelength; do not also pass "
-            "wavelength"
+            f"radiation={radiation!r} fixes the wavelength; do not also pass wavelength"
         )
     lams, weights = XRAY_LINES[name]
     return Radiation("xray", lams, weights, name)

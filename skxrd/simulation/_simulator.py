@@ -234,8 +234,9 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         if s.backend == "torch":
             from ._torch_backend import simulate_torch
 
-            return simulate_torch(s, crystals, self.batch_size, self.device,
-                                  self.verbose)
+            return simulate_torch(
+                s, crystals, self.batch_size, self.device, self.verbose
+            )
         return self._map(s, crystals, _patterns_chunk, np.float32)
 
     def peaks(self, X) -> list[PeakList]:
@@ -288,19 +289,29 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         # Few, large chunks: a chunk costs a round trip to a worker, and each
         # worker should get several for load balancing only when there are many.
         workers = _effective_jobs(n_jobs)
-        n_chunks = 1 if n_jobs == 1 else max(
-            1, min(4 * workers, max(workers, math.ceil(n / 512)), n))
+        n_chunks = (
+            1
+            if n_jobs == 1
+            else max(1, min(4 * workers, max(workers, math.ceil(n / 512)), n))
+        )
         bounds = np.linspace(0, n, n_chunks + 1).astype(int)
-        chunks = [(int(a), crystals[a:b]) for a, b in zip(bounds[:-1], bounds[1:])
-                  if b > a]
+        chunks = [
+            (int(a), crystals[a:b]) for a, b in zip(bounds[:-1], bounds[1:]) if b > a
+        ]
         if n_jobs == 1:
             results = [func(s, start, chunk, self.verbose) for start, chunk in chunks]
         else:
             jobs = (delayed(func)(s, start, chunk, False) for start, chunk in chunks)
             parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-            results = list(tqdm(parallel(jobs), total=len(chunks),
-                                disable=not self.verbose, desc="simulating",
-                                unit="chunk"))
+            results = list(
+                tqdm(
+                    parallel(jobs),
+                    total=len(chunks),
+                    disable=not self.verbose,
+                    desc="simulating",
+                    unit="chunk",
+                )
+            )
         if dtype is None:
             return [item for part in results for item in part]
         if not results:
@@ -358,7 +369,8 @@ class _Settings:
         xy = tuple(float(v) for v in _seq(est.lorentzian_xy, 2, "lorentzian_xy"))
         self.caglioti_uvw, self.lorentzian_xy = uvw, xy
         self.crystallite_size = (
-            None if est.crystallite_size is None
+            None
+            if est.crystallite_size is None
             else _positive(est.crystallite_size, "crystallite_size")
         )
         self.scherrer_k = _positive(est.scherrer_k, "scherrer_k")
@@ -385,12 +397,16 @@ class _Settings:
             self.preferred_orientation = po
         self.march_r = _positive(est.march_r, "march_r")
         if est.normalize not in ("max", "area", None):
-            raise ValueError(f"normalize must be 'max', 'area' or None, got "
-                             f"{est.normalize!r}")
+            raise ValueError(
+                f"normalize must be 'max', 'area' or None, got {est.normalize!r}"
+            )
         self.normalize = est.normalize
         if est.backend not in ("numpy", "torch"):
             raise ValueError(f"backend must be 'numpy' or 'torch', got {est.backend!r}")
         self.backend = est.backend
+        bs = est.batch_size
+        if isinstance(bs, bool) or not isinstance(bs, numbers.Integral) or bs < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {bs!r}")
 
         # Widths must be positive everywhere on the grid; this also bounds the
         # profile window, so lines just outside the range still spill in.
@@ -398,8 +414,9 @@ class _Settings:
         theta = np.radians(np.linspace(lo_tt, hi_tt, 64) / 2)
         uu, vv, ww = uvw
         raw = uu * np.tan(theta) ** 2 + vv * np.tan(theta) + ww
-        if np.any(raw < 0) or (np.all(raw == 0) and not any(xy) and
-                               not self.crystallite_size):
+        if np.any(raw < 0) or (
+            np.all(raw == 0) and not any(xy) and not self.crystallite_size
+        ):
             raise ValueError(
                 f"caglioti_uvw {uvw} gives a negative or zero Gaussian FWHM² within "
                 "the grid; choose U, V, W with U tan²θ + V tanθ + W > 0"
@@ -409,8 +426,9 @@ class _Settings:
             raise ValueError("the peak widths are not positive within the grid")
         gaussian_only = np.all(eta == 0)
         # A Gaussian is 1.5e-11 of its peak at 3 FWHM: below float32 resolution.
-        self.window_fwhm = min(3.0, self.profile_cutoff) if gaussian_only else (
-            self.profile_cutoff)
+        self.window_fwhm = (
+            min(3.0, self.profile_cutoff) if gaussian_only else (self.profile_cutoff)
+        )
         margin = self.window_fwhm * float(fwhm.max()) * 1.5
         self.two_theta_window = (max(lo_tt - margin, 0.0), min(hi_tt + margin, 180.0))
 
@@ -505,8 +523,13 @@ def line_profiles(s: _Settings, g: np.ndarray, f_squared: np.ndarray):
         inten.append(intensity)
         width.append(fwhm)
         etas.append(np.broadcast_to(eta, theta.shape))
-    return (np.concatenate(pos), np.concatenate(inten), np.concatenate(width),
-            np.concatenate(etas), np.concatenate(which))
+    return (
+        np.concatenate(pos),
+        np.concatenate(inten),
+        np.concatenate(width),
+        np.concatenate(etas),
+        np.concatenate(which),
+    )
 
 
 def render_peaks(s: _Settings, lines) -> np.ndarray:
@@ -576,11 +599,17 @@ def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
     out = []
     for i, c in enumerate(tqdm(crystals, disable=not verbose, desc="peaks")):
         try:
-            out.append(make_peak_list(
-                c, s.radiation, g_range, s.two_theta_limits_of_grid(),
-                s.monochromator_angle, s.lorentz_polarization,
-                **s.reflection_kwargs(),
-            ))
+            out.append(
+                make_peak_list(
+                    c,
+                    s.radiation,
+                    g_range,
+                    s.two_theta_limits_of_grid(),
+                    s.monochromator_angle,
+                    s.lorentz_polarization,
+                    **s.reflection_kwargs(),
+                )
+            )
         except ValueError as exc:
             raise _crystal_error(exc, start + i, c) from None
     return out
@@ -594,18 +623,20 @@ def _patterns_chunk(s: _Settings, start: int, crystals, verbose):
     # Structure factors crystal by crystal; profiles rendered in blocks, which
     # amortizes numpy's per-call overhead over many patterns.
     block = 64
-    bar = tqdm(total=len(crystals), disable=not verbose, desc="simulating",
-               unit="pattern")
+    bar = tqdm(
+        total=len(crystals), disable=not verbose, desc="simulating", unit="pattern"
+    )
     for b0 in range(0, len(crystals), block):
         lines = []
-        for i, c in enumerate(crystals[b0:b0 + block], start=b0):
+        for i, c in enumerate(crystals[b0 : b0 + block], start=b0):
             try:
-                g, _, _, fsq = reflections(c, s.radiation, g_range, with_hkl=False,
-                                           **s.reflection_kwargs())
+                g, _, _, fsq = reflections(
+                    c, s.radiation, g_range, with_hkl=False, **s.reflection_kwargs()
+                )
             except ValueError as exc:
                 raise _crystal_error(exc, start + i, c) from None
             lines.append((g, fsq))
-        out[b0:b0 + len(lines)] = render_peaks(s, lines)
+        out[b0 : b0 + len(lines)] = render_peaks(s, lines)
         bar.update(len(lines))
     bar.close()
     return out

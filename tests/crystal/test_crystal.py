@@ -67,8 +67,9 @@ def test_known_numbers():
     assert nacl.density == pytest.approx(2.164, abs=0.005)
     corundum = load_example_crystal("Al2O3")
     assert corundum.composition == {"Al": 12.0, "O": 18.0}
-    assert corundum.lattice_parameters == pytest.approx((4.759, 4.759, 12.991, 90, 90,
-                                                         120))
+    assert corundum.lattice_parameters == pytest.approx(
+        (4.759, 4.759, 12.991, 90, 90, 120)
+    )
 
 
 def test_wyckoff_tables_are_consistent():
@@ -85,8 +86,11 @@ def test_wyckoff_tables_are_consistent():
             np.fill_diagonal(d[..., 0], 1)
             assert np.abs(d).max(-1).min() > 1e-6, (key, label)
             if site is gen:
-                images = np.mod(np.einsum("oij,pj->opi", gen.rotations, pos)
-                                + gen.translations[:, None], 1)
+                images = np.mod(
+                    np.einsum("oij,pj->opi", gen.rotations, pos)
+                    + gen.translations[:, None],
+                    1,
+                )
                 diff = images[:, :, None] - pos[None, None]
                 diff -= np.round(diff)
                 assert np.all(np.abs(diff).max(-1).min(-1) < 1e-9), key
@@ -115,11 +119,13 @@ def test_from_wyckoff_parameters():
     # settings: origin choice 1 diamond and rhombohedral axes
     si1 = Crystal.from_wyckoff("227:1", [("Si", "a")], a=5.431)
     assert si1.get_space_group() == 227
-    alpha = Crystal.from_wyckoff("166:R", [("Bi", "2c", (0.234, 0.234, 0.234))],
-                                 a=4.75, alpha=57.2)
+    alpha = Crystal.from_wyckoff(
+        "166:R", [("Bi", "2c", (0.234, 0.234, 0.234))], a=4.75, alpha=57.2
+    )
     assert alpha.get_space_group() == 166
-    site = Crystal.from_wyckoff(225, [{"species": "Cu", "wyckoff": "4a",
-                                       "occupancy": 0.5, "b_iso": 0.6}], a=3.6)
+    site = Crystal.from_wyckoff(
+        225, [{"species": "Cu", "wyckoff": "4a", "occupancy": 0.5, "b_iso": 0.6}], a=3.6
+    )
     assert np.all(site.occupancies == 0.5) and np.all(site.b_iso == 0.6)
 
 
@@ -142,8 +148,9 @@ def test_from_wyckoff_parameters():
     ],
 )
 def test_bad_input_names_crystal(kwargs, message):
-    base = dict(lattice=4.0 * np.eye(3), species=["Po"], frac_coords=[[0, 0, 0]],
-                name="po-test")
+    base = dict(
+        lattice=4.0 * np.eye(3), species=["Po"], frac_coords=[[0, 0, 0]], name="po-test"
+    )
     base.update(kwargs)
     with pytest.raises(ValueError, match=message) as info:
         Crystal(**base)
@@ -209,10 +216,14 @@ def test_cif_general_positions_from_symops():
     [
         ("just some words\nno cif here\n", "not a CIF"),
         ("data_x\n_cell_length_a 5\n", "no data block with atom sites"),
-        (NACL_CIF.replace("{ops}", "'x,y,z'").replace("_cell_length_b 5.64\n", ""),
-         "cell parameters"),
-        (NACL_CIF.replace("{ops}", "'x,y,z'").replace("Na1 Na+", "Q1 Qq"),
-         "cannot be parsed|element"),
+        (
+            NACL_CIF.replace("{ops}", "'x,y,z'").replace("_cell_length_b 5.64\n", ""),
+            "cell parameters",
+        ),
+        (
+            NACL_CIF.replace("{ops}", "'x,y,z'").replace("Na1 Na+", "Q1 Qq"),
+            "cannot be parsed|element",
+        ),
     ],
 )
 def test_broken_cif_errors(text, message):

@@ -102,8 +102,11 @@ def xray_sim(**kwargs):
 
 
 def neutron_sim():
-    return PowderSimulator(radiation="neutron", wavelength=NEUTRON_WAVELENGTH,
-                           two_theta_range=NEUTRON_RANGE)
+    return PowderSimulator(
+        radiation="neutron",
+        wavelength=NEUTRON_WAVELENGTH,
+        two_theta_range=NEUTRON_RANGE,
+    )
 
 
 # ---------------------------------------------------------------------- pymatgen
@@ -118,21 +121,41 @@ def pymatgen_structures():
     sg = Structure.from_spacegroup
     return {
         "Si": sg("Fd-3m", Lattice.cubic(5.431), ["Si"], [[0, 0, 0]]),
-        "NaCl": sg("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"],
-                   [[0, 0, 0], [0.5, 0.5, 0.5]]),
-        "corundum": sg("R-3c", Lattice.hexagonal(4.759, 12.99), ["Al", "O"],
-                       [[0, 0, 0.352], [0.306, 0, 0.25]]),
-        "LiCoO2": sg("R-3m", Lattice.hexagonal(2.816, 14.05), ["Li", "Co", "O"],
-                     [[0, 0, 0.5], [0, 0, 0], [0, 0, 0.2396]]),
-        "SrTiO3": sg("Pm-3m", Lattice.cubic(3.905), ["Sr", "Ti", "O"],
-                     [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0]]),
+        "NaCl": sg(
+            "Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+        ),
+        "corundum": sg(
+            "R-3c",
+            Lattice.hexagonal(4.759, 12.99),
+            ["Al", "O"],
+            [[0, 0, 0.352], [0.306, 0, 0.25]],
+        ),
+        "LiCoO2": sg(
+            "R-3m",
+            Lattice.hexagonal(2.816, 14.05),
+            ["Li", "Co", "O"],
+            [[0, 0, 0.5], [0, 0, 0], [0, 0, 0.2396]],
+        ),
+        "SrTiO3": sg(
+            "Pm-3m",
+            Lattice.cubic(3.905),
+            ["Sr", "Ti", "O"],
+            [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0]],
+        ),
         # brucite Mg(OH)2: hydrogen has a negative neutron scattering length
-        "brucite": sg("P-3m1", Lattice.hexagonal(3.142, 4.766), ["Mg", "O", "H"],
-                      [[0, 0, 0], [1 / 3, 2 / 3, 0.2216], [1 / 3, 2 / 3, 0.4303]]),
+        "brucite": sg(
+            "P-3m1",
+            Lattice.hexagonal(3.142, 4.766),
+            ["Mg", "O", "H"],
+            [[0, 0, 0], [1 / 3, 2 / 3, 0.2216], [1 / 3, 2 / 3, 0.4303]],
+        ),
         # substitutional disorder and a vacancy: occupancies < 1
-        "(Na,K)Cl0.9": sg("Fm-3m", Lattice.cubic(5.9),
-                          [{"Na": 0.5, "K": 0.5}, {"Cl": 0.9}],
-                          [[0, 0, 0], [0.5, 0.5, 0.5]]),
+        "(Na,K)Cl0.9": sg(
+            "Fm-3m",
+            Lattice.cubic(5.9),
+            [{"Na": 0.5, "K": 0.5}, {"Cl": 0.9}],
+            [[0, 0, 0], [0.5, 0.5, 0.5]],
+        ),
     }
 
 
@@ -148,9 +171,7 @@ def pymatgen_nd(structure, **kwargs):
     return calc.get_pattern(structure, scaled=True, two_theta_range=NEUTRON_RANGE)
 
 
-@pytest.mark.parametrize(
-    "name", ["Si", "NaCl", "corundum", "LiCoO2", "(Na,K)Cl0.9"]
-)
+@pytest.mark.parametrize("name", ["Si", "NaCl", "corundum", "LiCoO2", "(Na,K)Cl0.9"])
 def test_xrd_matches_pymatgen(name):
     structure = pymatgen_structures()[name]
     crystal = Crystal.from_pymatgen(structure)
@@ -179,8 +200,7 @@ def test_xrd_random_crystals_match_pymatgen(index):
     crystal = random_set()[index]
     peaks = xray_sim().peaks([crystal])[0]
     pattern = pymatgen_xrd(crystal.to_pymatgen())
-    assert_agrees(compare_lines(peaks, pattern.x, pattern.y),
-                  PYMATGEN_MAX_ABS_DIFF)
+    assert_agrees(compare_lines(peaks, pattern.x, pattern.y), PYMATGEN_MAX_ABS_DIFF)
 
 
 def _with_element_b(crystal, b_of):
@@ -197,8 +217,9 @@ def test_xrd_debye_waller_matches_pymatgen(which):
         crystal = random_set()[which]
     elements = sorted(set(crystal.elements))
     # B from 0.5 to 2 Å²: exp(-2 B s²) reaches ~0.4 at 90° 2θ
-    b_of = {el: 0.5 + 1.5 * i / max(len(elements) - 1, 1)
-            for i, el in enumerate(elements)}
+    b_of = {
+        el: 0.5 + 1.5 * i / max(len(elements) - 1, 1) for i, el in enumerate(elements)
+    }
     hot = _with_element_b(crystal, b_of)
     peaks = xray_sim().peaks([hot])[0]
     pattern = pymatgen_xrd(crystal.to_pymatgen(), debye_waller_factors=b_of)
@@ -276,13 +297,36 @@ def test_neutron_deuterium_matches_pymatgen(pymatgen_neutron_table, monkeypatch)
 # pymatgen's table has the Sears (1992) values; periodictable 2.x, which skxrd
 # reads, has later ones (Li: Gehlhaar 2025; Ti, Mn: its Rauch 2003 /
 # Dawidowski 2013 choices). H, C, O, Si, Cl differ by < 0.003 fm.
-KNOWN_B_C_DIFFERENCES = {"Li": (-1.90, -1.93), "Ti": (-3.438, -3.370),
-                         "Mn": (-3.73, -3.75)}
+KNOWN_B_C_DIFFERENCES = {
+    "Li": (-1.90, -1.93),
+    "Ti": (-3.438, -3.370),
+    "Mn": (-3.73, -3.75),
+}
 
 
 def test_neutron_scattering_lengths_vs_pymatgen_table(pymatgen_neutron_table):
-    elements = {"H", "C", "N", "O", "Na", "Mg", "Al", "Si", "S", "Cl", "Ca",
-                "Fe", "Co", "Ni", "Cu", "Zn", "Sr", "Ba", "La", *KNOWN_B_C_DIFFERENCES}
+    elements = {
+        "H",
+        "C",
+        "N",
+        "O",
+        "Na",
+        "Mg",
+        "Al",
+        "Si",
+        "S",
+        "Cl",
+        "Ca",
+        "Fe",
+        "Co",
+        "Ni",
+        "Cu",
+        "Zn",
+        "Sr",
+        "Ba",
+        "La",
+        *KNOWN_B_C_DIFFERENCES,
+    }
     for el in sorted(elements):
         ours, theirs = neutron_scattering_length(el), pymatgen_neutron_table[el]
         tol = 0.1 if el in KNOWN_B_C_DIFFERENCES else 0.005
@@ -302,8 +346,9 @@ def xu_line_list(material, wavelength=WAVELENGTH):
     correlation is still >= 0.9998 but intensities differ by up to 2.9 of 100).
     """
     xu = pytest.importorskip("xrayutilities")
-    powder = xu.simpack.PowderDiffraction(material, tt_cutoff=XRD_RANGE[1],
-                                          wl=wavelength)
+    powder = xu.simpack.PowderDiffraction(
+        material, tt_cutoff=XRD_RANGE[1], wl=wavelength
+    )
     assert np.isclose(powder.wavelength, wavelength, rtol=1e-12)
     rows = sorted((2.0 * d["ang"], d["r"]) for d in powder.data.values())
     tt, r = np.array(rows).T
@@ -322,20 +367,28 @@ def xu_named_crystals():
     corundum_sites = [("Al", "12c", (0, 0, 0.352)), ("O", "18e", (0.306, 0, 0.25))]
     xu_corundum = dict(atoms=[el.Al, el.O], pos=[("12c", (0.352,)), ("18e", (0.306,))])
     return {
-        "Si": (xu_crystal("Si", 227, 5.431, atoms=[el.Si], pos=["8a"]),
-               Crystal.from_wyckoff(227, [("Si", "8a")], a=5.431)),
-        "NaCl": (xu_crystal("NaCl", 225, 5.64, atoms=[el.Na, el.Cl],
-                            pos=["4a", "4b"]),
-                 Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=5.64)),
-        "corundum": (xu_crystal("Al2O3", 167, 4.759, 12.99, **xu_corundum),
-                     Crystal.from_wyckoff(167, corundum_sites, a=4.759, c=12.99)),
+        "Si": (
+            xu_crystal("Si", 227, 5.431, atoms=[el.Si], pos=["8a"]),
+            Crystal.from_wyckoff(227, [("Si", "8a")], a=5.431),
+        ),
+        "NaCl": (
+            xu_crystal("NaCl", 225, 5.64, atoms=[el.Na, el.Cl], pos=["4a", "4b"]),
+            Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=5.64),
+        ),
+        "corundum": (
+            xu_crystal("Al2O3", 167, 4.759, 12.99, **xu_corundum),
+            Crystal.from_wyckoff(167, corundum_sites, a=4.759, c=12.99),
+        ),
         "corundum+B": (
             xu_crystal("Al2O3", 167, 4.759, 12.99, b=[0.4, 0.9], **xu_corundum),
             Crystal.from_wyckoff(
                 167,
-                [dict(species=s, wyckoff=w, xyz=xyz, b_iso=b)
-                 for (s, w, xyz), b in zip(corundum_sites, (0.4, 0.9))],
-                a=4.759, c=12.99,
+                [
+                    dict(species=s, wyckoff=w, xyz=xyz, b_iso=b)
+                    for (s, w, xyz), b in zip(corundum_sites, (0.4, 0.9))
+                ],
+                a=4.759,
+                c=12.99,
             ),
         ),
     }
@@ -366,7 +419,8 @@ def test_xrd_random_crystals_match_xrayutilities(index):
     xu = pytest.importorskip("xrayutilities")
     crystal = random_set()[index]
     lattice = xu.materials.SGLattice(
-        1, *crystal.lattice_parameters,
+        1,
+        *crystal.lattice_parameters,
         atoms=[getattr(xu.materials.elements, el) for el in crystal.elements],
         pos=[("1a", tuple(p)) for p in crystal.frac_coords],
         occ=list(crystal.occupancies),
@@ -435,13 +489,24 @@ def _diamond(h, k, l):
 
 
 CUBIC_CASES = {
-    "fcc Cu": (Crystal.from_wyckoff(225, [("Cu", "4a")], a=3.615), _fcc,
-               [(1, 1, 1), (2, 0, 0), (2, 2, 0)], [(1, 0, 0), (1, 1, 0), (2, 1, 0)]),
-    "bcc W": (Crystal.from_wyckoff(229, [("W", "2a")], a=3.165), _bcc,
-              [(1, 1, 0), (2, 0, 0), (2, 1, 1)], [(1, 0, 0), (1, 1, 1), (2, 1, 0)]),
-    "diamond Si": (Crystal.from_wyckoff(227, [("Si", "8a")], a=5.431), _diamond,
-                   [(1, 1, 1), (2, 2, 0), (4, 0, 0), (3, 3, 1)],
-                   [(2, 0, 0), (2, 2, 2), (4, 2, 0), (6, 0, 0)]),
+    "fcc Cu": (
+        Crystal.from_wyckoff(225, [("Cu", "4a")], a=3.615),
+        _fcc,
+        [(1, 1, 1), (2, 0, 0), (2, 2, 0)],
+        [(1, 0, 0), (1, 1, 0), (2, 1, 0)],
+    ),
+    "bcc W": (
+        Crystal.from_wyckoff(229, [("W", "2a")], a=3.165),
+        _bcc,
+        [(1, 1, 0), (2, 0, 0), (2, 1, 1)],
+        [(1, 0, 0), (1, 1, 1), (2, 1, 0)],
+    ),
+    "diamond Si": (
+        Crystal.from_wyckoff(227, [("Si", "8a")], a=5.431),
+        _diamond,
+        [(1, 1, 1), (2, 2, 0), (4, 0, 0), (3, 3, 1)],
+        [(2, 0, 0), (2, 2, 2), (4, 2, 0), (6, 0, 0)],
+    ),
 }
 
 
@@ -464,9 +529,15 @@ def _p21c(h, k, l):
 def test_monoclinic_glide_and_screw_absences():
     crystal = Crystal.from_wyckoff(
         14,
-        [("Fe", "4e", (0.137, 0.271, 0.414)), ("O", "4e", (0.312, 0.083, 0.169)),
-         ("S", "4e", (0.771, 0.392, 0.055))],
-        a=5.31, b=7.07, c=8.93, beta=103.7,
+        [
+            ("Fe", "4e", (0.137, 0.271, 0.414)),
+            ("O", "4e", (0.312, 0.083, 0.169)),
+            ("S", "4e", (0.771, 0.392, 0.055)),
+        ],
+        a=5.31,
+        b=7.07,
+        c=8.93,
+        beta=103.7,
     )
     assert crystal.n_atoms == 12 and crystal.get_space_group() == 14
     # Cu Kα1 to 90°: ~300 lines, none closer than 2e-5 in 1/d

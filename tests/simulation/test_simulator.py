@@ -84,15 +84,18 @@ def test_render_matches_transform():
     assert np.allclose(sim.render(peaks), sim.transform([SI, LICOO2]), atol=2e-3)
     # re-render with other profile settings from the same peak lists
     other = PowderSimulator(profile="gaussian")
-    assert np.allclose(other.render(peaks), other.transform([SI, LICOO2]),
-                       atol=2e-3)
+    assert np.allclose(other.render(peaks), other.transform([SI, LICOO2]), atol=2e-3)
     with pytest.raises(ValueError, match="peak list 0 was computed at"):
         PowderSimulator(radiation="MoKa").render(peaks)
 
 
 def test_kalpha2_doublet():
-    sim = PowderSimulator(radiation="CuKa", caglioti_uvw=(0, 0, 0.0004),
-                          two_theta_step=0.005, profile="gaussian")
+    sim = PowderSimulator(
+        radiation="CuKa",
+        caglioti_uvw=(0, 0, 0.0004),
+        two_theta_step=0.005,
+        profile="gaussian",
+    )
     x, y = sim.two_theta, sim.transform([SI])[0]
     d422 = 5.431 / math.sqrt(24)
     t1, t2 = two_theta_of(d422, 1.540562), two_theta_of(d422, 1.544390)
@@ -102,30 +105,42 @@ def test_kalpha2_doublet():
     assert i2 / i1 == pytest.approx(0.5, rel=0.03)
 
 
-@pytest.mark.parametrize("name", ["CuKa1", "MoKa1", "AgKa1", "CoKa1", "CrKa1",
-                                  "FeKa1", 0.7293])
+@pytest.mark.parametrize(
+    "name", ["CuKa1", "MoKa1", "AgKa1", "CoKa1", "CrKa1", "FeKa1", 0.7293]
+)
 def test_wavelengths_move_peaks_by_bragg(name):
     rad = get_radiation(name)
-    sim = PowderSimulator(radiation=name, two_theta_range=(5, 120),
-                          profile="gaussian", two_theta_step=0.01)
+    sim = PowderSimulator(
+        radiation=name,
+        two_theta_range=(5, 120),
+        profile="gaussian",
+        two_theta_step=0.01,
+    )
     pattern = sim.transform([NACL])[0]
     expected = two_theta_of(5.64 / 2, rad.wavelength)  # (200)
     assert sim.two_theta[pattern.argmax()] == pytest.approx(expected, abs=0.01)
 
 
 def test_q_grid_positions():
-    sim = PowderSimulator(radiation="CuKa1", q_range=(1, 5), q_step=0.001,
-                          profile="gaussian")
+    sim = PowderSimulator(
+        radiation="CuKa1", q_range=(1, 5), q_step=0.001, profile="gaussian"
+    )
     pattern = sim.transform([NACL])[0]
     assert sim.q[pattern.argmax()] == pytest.approx(2 * np.pi / 2.82, abs=0.001)
-    assert np.allclose(sim.two_theta, np.degrees(2 * np.arcsin(
-        sim.q * 1.540562 / (4 * np.pi))))
+    assert np.allclose(
+        sim.two_theta, np.degrees(2 * np.arcsin(sim.q * 1.540562 / (4 * np.pi)))
+    )
 
 
 def test_profile_area_and_width():
     uvw = (0.02, -0.01, 0.01)
-    sim = PowderSimulator(radiation="CuKa1", profile="gaussian", caglioti_uvw=uvw,
-                          normalize=None, two_theta_step=0.002)
+    sim = PowderSimulator(
+        radiation="CuKa1",
+        profile="gaussian",
+        caglioti_uvw=uvw,
+        normalize=None,
+        two_theta_step=0.002,
+    )
     x, y = sim.two_theta, sim.transform([SI])[0]
     peaks = sim.peaks([SI])[0]
     # integrated intensity is preserved by rendering
@@ -137,15 +152,21 @@ def test_profile_area_and_width():
 
 
 def test_scherrer_and_lorentzian_tails():
-    common = dict(radiation="CuKa1", caglioti_uvw=(0, 0, 1e-6),
-                  two_theta_step=0.002, profile="lorentzian", profile_cutoff=50)
+    common = dict(
+        radiation="CuKa1",
+        caglioti_uvw=(0, 0, 1e-6),
+        two_theta_step=0.002,
+        profile="lorentzian",
+        profile_cutoff=50,
+    )
     x = PowderSimulator(**common).two_theta
     t = PowderSimulator(radiation="CuKa1").peaks([SI])[0].two_theta[0]
     widths = []
     for size in (50.0, 10.0):
         y = PowderSimulator(**common, crystallite_size=size).transform([SI])[0]
-        expected = math.degrees(0.9 * 1.540562 / (10 * size * math.cos(
-            math.radians(t / 2))))
+        expected = math.degrees(
+            0.9 * 1.540562 / (10 * size * math.cos(math.radians(t / 2)))
+        )
         widths.append(measured_fwhm(x, y, t, window=3))
         assert widths[-1] == pytest.approx(expected + 0.001, rel=0.02)
     assert widths[1] > 4 * widths[0]
@@ -162,12 +183,14 @@ def test_tch_pseudo_voigt_mixing():
     from skxrd.simulation._physics import fwhm_and_eta
 
     s = sim._settings()
-    fwhm, eta = fwhm_and_eta(np.radians(np.array([14.0, 40.0])), np,
-                             **s.width_kwargs(1.540562))
+    fwhm, eta = fwhm_and_eta(
+        np.radians(np.array([14.0, 40.0])), np, **s.width_kwargs(1.540562)
+    )
     assert np.all((eta > 0) & (eta < 1)) and np.all(fwhm > 0)
     fixed = PowderSimulator(radiation="CuKa1", eta=0.3)._settings()
-    _, eta = fwhm_and_eta(np.radians(np.array([14.0])), np,
-                          **fixed.width_kwargs(1.540562))
+    _, eta = fwhm_and_eta(
+        np.radians(np.array([14.0])), np, **fixed.width_kwargs(1.540562)
+    )
     assert eta[0] == pytest.approx(0.3)
 
 
@@ -179,8 +202,12 @@ def test_debye_waller_exact_ratio():
     assert np.allclose(warm.intensity / cold.intensity, np.exp(-2 * 1.5 * s2))
     overall = PowderSimulator(radiation="CuKa1", overall_b=1.5, normalize=None)
     per_atom = PowderSimulator(radiation="CuKa1", normalize=None)
-    assert np.allclose(overall.transform([SI]), per_atom.transform([hot]),
-                       rtol=1e-4, atol=1e-3 * per_atom.transform([hot]).max())
+    assert np.allclose(
+        overall.transform([SI]),
+        per_atom.transform([hot]),
+        rtol=1e-4,
+        atol=1e-3 * per_atom.transform([hot]).max(),
+    )
     off = PowderSimulator(radiation="CuKa1", debye_waller=False).peaks([hot])[0]
     assert np.allclose(off.intensity, cold.intensity)
 
@@ -194,22 +221,24 @@ def test_lorentz_polarization_and_monochromator():
     expected = (1 + np.cos(2 * th) ** 2) / (np.sin(th) ** 2 * np.cos(th)) / 2
     assert np.allclose(b.intensity / a.intensity, expected)
     c2m = math.cos(math.radians(26.6)) ** 2
-    expected_m = (1 + np.cos(2 * th) ** 2 * c2m) / (np.sin(th) ** 2 * np.cos(th)) / (
-        1 + c2m)
+    expected_m = (
+        (1 + np.cos(2 * th) ** 2 * c2m) / (np.sin(th) ** 2 * np.cos(th)) / (1 + c2m)
+    )
     assert np.allclose(c.intensity / a.intensity, expected_m)
     neutron = PowderSimulator(radiation="neutron", wavelength=1.540562)
-    n_plain = PowderSimulator(radiation="neutron", wavelength=1.540562,
-                              lorentz_polarization=False)
+    n_plain = PowderSimulator(
+        radiation="neutron", wavelength=1.540562, lorentz_polarization=False
+    )
     nn, np_ = neutron.peaks([SI])[0], n_plain.peaks([SI])[0]
-    assert np.allclose(nn.intensity / np_.intensity,
-                       1 / (np.sin(th) ** 2 * np.cos(th)))
+    assert np.allclose(nn.intensity / np_.intensity, 1 / (np.sin(th) ** 2 * np.cos(th)))
 
 
 def test_neutron_uses_scattering_lengths():
     # Si: one element, so relative intensities differ from X-rays only by f(s)
     xr = PowderSimulator(radiation=1.540562, lorentz_polarization=False).peaks([SI])[0]
-    nr = PowderSimulator(radiation="neutron", wavelength=1.540562,
-                         lorentz_polarization=False).peaks([SI])[0]
+    nr = PowderSimulator(
+        radiation="neutron", wavelength=1.540562, lorentz_polarization=False
+    ).peaks([SI])[0]
     # diamond structure: |F|² = 32 b² for odd hkl, 64 b² for h+k+l = 4n
     odd = (nr.hkl % 2 == 1).all(1)
     expected = np.where(odd, 32, 64) * 4.15071**2
@@ -221,8 +250,9 @@ def test_neutron_uses_scattering_lengths():
 
 def test_preferred_orientation_enhances_00l():
     random_ = PowderSimulator(radiation="CuKa1").peaks([LICOO2])[0]
-    plates = PowderSimulator(radiation="CuKa1", preferred_orientation=(0, 0, 1),
-                             march_r=0.7).peaks([LICOO2])[0]
+    plates = PowderSimulator(
+        radiation="CuKa1", preferred_orientation=(0, 0, 1), march_r=0.7
+    ).peaks([LICOO2])[0]
     i003 = np.flatnonzero((random_.hkl == [0, 0, 3]).all(1))[0]
     i104 = np.flatnonzero((random_.hkl == [1, 0, 4]).all(1))[0]
     ratio_r = random_.intensity[i003] / random_.intensity[i104]
@@ -264,6 +294,16 @@ def test_no_reflections_in_range_gives_zeros():
     assert not PowderSimulator(two_theta_range=(5, 30)).transform([tiny]).any()
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_only_forbidden_reflections_give_zeros(backend):
+    # corundum below 20°: only the forbidden (003)-type positions; rounding noise
+    # must not be normalized into a pattern
+    if backend == "torch":
+        pytest.importorskip("torch")
+    sim = PowderSimulator(two_theta_range=(5, 20), backend=backend, device="cpu")
+    assert not sim.transform([load_example_crystal("Al2O3")]).any()
+
+
 def test_parallel_and_repeatable():
     crystals = [load_example_crystal(n) for n in ["Si", "NaCl", "Al2O3", "ZnO"]] * 3
     a = PowderSimulator().transform(crystals)
@@ -290,19 +330,25 @@ def test_crystal_errors_name_the_crystal():
     polonium = Crystal(4.0 * np.eye(3), ["Po"], [[0, 0, 0]])
     with pytest.raises(ValueError, match=r"crystal 2: .*neutron scattering length"):
         PowderSimulator(radiation="neutron", wavelength=1.5).transform(
-            [SI, SI, polonium])
+            [SI, SI, polonium]
+        )
     with pytest.raises(TypeError, match="crystal 0"):
         PowderSimulator().transform([np.zeros(3)])
 
 
 def test_converted_inputs_errors_name_the_crystal():
     ase = pytest.importorskip("ase")
-    nan_atoms = ase.Atoms("Si2", scaled_positions=[[0, 0, 0], [np.nan, 0, 0]],
-                          cell=4 * np.eye(3), pbc=True)
+    nan_atoms = ase.Atoms(
+        "Si2",
+        scaled_positions=[[0, 0, 0], [np.nan, 0, 0]],
+        cell=4 * np.eye(3),
+        pbc=True,
+    )
     with pytest.raises(ValueError, match=r"crystal 1 \('Si2'\): atom 1 has NaN"):
         PowderSimulator().transform([SI, nan_atoms])
-    flat = ase.Atoms("Si", positions=[[0, 0, 0]],
-                     cell=[[4, 0, 0], [4, 0, 0], [0, 0, 4]], pbc=True)
+    flat = ase.Atoms(
+        "Si", positions=[[0, 0, 0]], cell=[[4, 0, 0], [4, 0, 0], [0, 0, 4]], pbc=True
+    )
     with pytest.raises(ValueError, match="crystal 1: ASE Atoms cell is degenerate"):
         PowderSimulator().transform([SI, flat])
     empty = ase.Atoms(cell=4 * np.eye(3), pbc=True)
@@ -331,6 +377,7 @@ def test_converted_inputs_errors_name_the_crystal():
         (dict(preferred_orientation=(0, 0, 0)), "non-zero hkl"),
         (dict(anomalous=True, radiation="neutron", wavelength=1.5), "anomalous"),
         (dict(overall_b=-1), "overall_b"),
+        (dict(batch_size=0), "batch_size"),
     ],
 )
 def test_bad_parameters(params, message):
