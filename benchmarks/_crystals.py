@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from skxrd.crystal import Crystal, default_setting, to_crystal_system, wyckoff_sites
+from skxrd.crystal import (
+    Crystal,
+    default_setting,
+    lattice_from_parameters,
+    to_crystal_system,
+    wyckoff_sites,
+)
 
 ELEMENTS = [
     "O",
@@ -69,8 +75,6 @@ def random_crystals(n: int = 200, mean_atoms: int = 35, seed: int = 0):
             b = a
         if system == "cubic":
             a = b = c = 1.0
-        from skxrd.crystal import lattice_from_parameters
-
         scale = (
             volume
             / abs(

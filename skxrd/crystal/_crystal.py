@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -734,8 +735,6 @@ def _read_cif(source, dataset=None) -> Crystal:
         raise ValueError(f"{where}: no 'data_' block; this is not a CIF")
     try:
         # xrayutilities prints chatter for odd inputs; its parse is what we want.
-        import contextlib
-
         with contextlib.redirect_stdout(io.StringIO()):
             cif = xu.materials.CIFFile(
                 raw.decode("utf-8", "replace").encode("ascii", "replace").decode()

@@ -595,7 +595,8 @@ def _crystal_error(exc, index, crystal: Crystal):
 
 
 def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
-    g_range = g_range_for(s.radiation, *s.two_theta_limits_of_grid())
+    limits = s.two_theta_limits_of_grid()
+    g_range = g_range_for(s.radiation, *limits)
     out = []
     for i, c in enumerate(tqdm(crystals, disable=not verbose, desc="peaks")):
         try:
@@ -604,7 +605,7 @@ def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
                     c,
                     s.radiation,
                     g_range,
-                    s.two_theta_limits_of_grid(),
+                    limits,
                     s.monochromator_angle,
                     s.lorentz_polarization,
                     **s.reflection_kwargs(),
