@@ -1,0 +1,446 @@
+"""Random crystals for any space group, built from Wyckoff sites."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Mapping, Sequence
+from functools import cache
+
+import numpy as np
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from ..crystal import (
+    CRYSTAL_SYSTEMS,
+    Crystal,
+    default_setting,
+    lattice_from_parameters,
+    parse_species,
+    space_groups_of,
+    to_crystal_system,
+    wyckoff_sites,
+)
+
+__all__ = ["DEFAULT_ELEMENTS", "make_random_crystals"]
+
+# Elements of the default pool: H to Bi without noble gases and the radioactive
+# Tc and Pm.
+DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
+    s
+    for s in (
+        "H Li Be B C N O F Na Mg Al Si P S Cl K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga "
+        "Ge As Se Br Rb Sr Y Zr Nb Mo Ru Rh Pd Ag Cd In Sn Sb Te I Cs Ba La Ce Pr "
+        "Nd Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi"
+    ).split()
+)
+
+# Failed attempts with freely chosen orbits before a characteristic one is forced.
+_ESCALATE = 4
+
+_IMAGES = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1)
+                    for k in (-1, 0, 1)], dtype=float)
+
+
+@cache
+def covalent_radius(element: str) -> float:
+    """Covalent radius (Å) of an element, from ``periodictable`` (Cordero 2008).
+
+    Examples
+    --------
+    >>> covalent_radius("Si")
+    1.11
+    """
+    import periodictable
+
+    symbol, _ = parse_species(element)
+    if symbol in ("D", "T"):
+        symbol = "H"
+    radius = getattr(periodictable.elements.symbol(symbol), "covalent_radius", None)
+    return float(radius) if radius else 1.5
+
+
+@cache
+def _setting_sites(space_group: int):
+    """Wyckoff sites of the standard setting, most special first."""
+    return tuple(wyckoff_sites(default_setting(space_group)).values())
+
+
+def _resolve_space_groups(space_groups):
+    """(groups, probabilities or None for balanced) from the user's choice."""
+    if space_groups is None:
+        return np.arange(1, 231), None
+    if isinstance(space_groups, str):
+        if space_groups not in CRYSTAL_SYSTEMS:
+            raise ValueError(
+                f"space_groups={space_groups!r}: give numbers 1..230, a crystal "
+                f"system ({', '.join(CRYSTAL_SYSTEMS)}) or a {{group: weight}} prior"
+            )
+        return space_groups_of(crystal_system=space_groups), None
+    if isinstance(space_groups, Mapping):
+        groups = np.array([_check_group(g) for g in space_groups])
+        weights = np.array([float(w) for w in space_groups.values()])
+        if np.any(~np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError("space-group prior weights must be >= 0, not all zero")
+        return groups, weights / weights.sum()
+    if isinstance(space_groups, numbers.Integral):
+        return np.array([_check_group(space_groups)]), None
+    groups = np.array([_check_group(g) for g in space_groups])
+    if len(groups) == 0:
+        raise ValueError("space_groups is empty")
+    return groups, None
+
+
+def _check_group(g) -> int:
+    if isinstance(g, bool) or not isinstance(g, numbers.Integral) or not 1 <= g <= 230:
+        raise ValueError(f"space group {g!r} is not a number 1..230")
+    return int(g)
+
+
+def _resolve_range(value, what, low=1):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        lo = hi = int(value)
+    else:
+        try:
+            lo, hi = (int(v) for v in value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} must be an int or (min, max), got {value!r}") \
+                from None
+    if lo < low or hi < lo:
+        raise ValueError(f"{what} must satisfy {low} <= min <= max, got {value!r}")
+    return lo, hi
+
+
+def _spawn(random_state, n: int) -> list[np.random.SeedSequence]:
+    """One independent seed per crystal: results do not depend on n_jobs."""
+    if isinstance(random_state, np.random.RandomState):
+        random_state = int(random_state.randint(2**31))
+    elif isinstance(random_state, np.random.Generator):
+        random_state = int(random_state.integers(2**63))
+    return np.random.SeedSequence(random_state).spawn(n)
+
+
+@cache
+def _characteristic_sites(space_group: int) -> tuple:
+    """Orbits that on their own, filled with one element, have exactly this group.
+
+    Found once per group by probing each Wyckoff site (random free coordinates
+    and lattice from a fixed seed, two tries) with spglib. Small orbits of many
+    groups have extra symmetry (a lone 8c orbit of Fm-3m is a primitive cubic
+    lattice), so a crystal built only from them is another group.
+    """
+    import spglib
+
+    rng = np.random.default_rng(space_group)
+    setting = default_setting(space_group)
+    system = str(to_crystal_system(space_group))
+    found = []
+    for site in _setting_sites(space_group):
+        for _ in range(2):
+            params = None
+            while params is None:
+                params = _random_lattice(rng, system, 20.0 * site.multiplicity,
+                                         setting)
+            lattice = lattice_from_parameters(*params)
+            pos = site.positions(rng.random(3))
+            cell = (lattice, pos, [14] * len(pos))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                data = spglib.get_symmetry_dataset(cell, symprec=1e-3)
+            if data is not None and data.number == space_group:
+                found.append(site)
+                break
+    return tuple(sorted(found, key=lambda s: s.multiplicity))
+
+
+def _random_lattice(rng, crystal_system: str, volume: float, setting: str):
+    """Lattice parameters with the metric of the crystal system and this volume."""
+    def ratio(lo, hi):
+        return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+    alpha = beta = gamma = 90.0
+    if crystal_system == "cubic":
+        b = c = 1.0
+    elif crystal_system == "tetragonal":
+        b, c = 1.0, ratio(0.4, 2.5)
+    elif crystal_system in ("hexagonal", "trigonal"):
+        b, c = 1.0, ratio(0.4, 3.0)
+        gamma = 120.0
+        if setting.endswith(":R"):
+            c, b, gamma = 1.0, 1.0, 90.0
+            alpha = beta = gamma = float(rng.uniform(50.0, 100.0))
+    elif crystal_system == "orthorhombic":
+        b, c = ratio(0.5, 2.0), ratio(0.5, 2.0)
+    elif crystal_system == "monoclinic":
+        b, c = ratio(0.5, 2.0), ratio(0.5, 2.0)
+        angle = float(rng.uniform(92.0, 120.0))
+        if setting.endswith(":c"):
+            gamma = angle
+        else:
+            beta = angle
+    else:
+        b, c = ratio(0.5, 2.0), ratio(0.5, 2.0)
+        alpha, beta, gamma = (float(x) for x in rng.uniform(70.0, 110.0, 3))
+    try:
+        unit = abs(np.linalg.det(lattice_from_parameters(1.0, b, c, alpha, beta,
+                                                         gamma)))
+    except ValueError:  # a degenerate triclinic draw
+        return None
+    a = (volume / unit) ** (1.0 / 3.0)
+    return a, a * b, a * c, alpha, beta, gamma
+
+
+def _image_offsets(lattice: np.ndarray):
+    """Cartesian offsets of the neighbouring images to search (None: only the
+    nearest, which rounding already gives in an orthogonal cell)."""
+    if np.allclose(lattice, np.diag(np.diag(lattice)), atol=1e-9):
+        return None
+    return _IMAGES @ lattice
+
+
+def _too_close(new, placed, lattice, offsets, r_new, r_placed, tolerance) -> bool:
+    """True if an atom of ``new`` is too close to another of ``new`` or ``placed``.
+
+    Minimum distance: ``tolerance`` times the sum of covalent radii, to the
+    nearest periodic image (27 images searched in non-orthogonal cells, exact for
+    cell angles within 60–120°, the generator's range).
+    """
+    m = len(new)
+    others = np.concatenate([placed, new])
+    frac = new[:, None, :] - others[None, :, :]
+    frac -= np.rint(frac)
+    cart = frac @ lattice
+    if offsets is None:
+        d2 = np.einsum("ijk,ijk->ij", cart, cart)
+        d2[np.arange(m), len(placed) + np.arange(m)] = np.inf  # itself
+    else:
+        shifted = cart[:, :, None, :] + offsets
+        d2 = np.einsum("ijlk,ijlk->ijl", shifted, shifted)
+        d2[np.arange(m), len(placed) + np.arange(m), 13] = np.inf  # itself
+        d2 = d2.min(-1)
+    limit = tolerance * (r_new + np.concatenate([r_placed, np.full(m, r_new)]))
+    return bool(np.any(d2 < limit * limit))
+
+
+def _choose_sites(rng, sites, target: int):
+    """Wyckoff orbits whose multiplicities add up to about ``target`` atoms.
+
+    Orbits with free parameters may repeat; fixed positions are used once.
+    """
+    chosen, total, used = [], 0, set()
+    for _ in range(64):
+        options = [s for s in sites if s.multiplicity <= target - total
+                   and (any(s.free) or s.label not in used)]
+        if not options:
+            break
+        site = options[int(rng.integers(len(options)))]
+        chosen.append(site)
+        used.add(site.label)
+        total += site.multiplicity
+        if total >= target:
+            break
+    if not chosen:  # target below every multiplicity: take the smallest orbit
+        chosen = [min(sites, key=lambda s: s.multiplicity)]
+    return chosen
+
+
+def _one_crystal(seed, space_group, elements, n_atoms, n_elements, tolerance,
+                 packing, check_symmetry, max_attempts, index):
+    rng = np.random.default_rng(seed)
+    setting = default_setting(space_group)
+    sites = _setting_sites(space_group)
+    system = str(to_crystal_system(space_group))
+    characteristic = _characteristic_sites(space_group)
+    # Some groups cannot show their symmetry with as few atoms as asked (every
+    # orbit of Fd-3 below 96 atoms also has Fd-3m symmetry): go straight to an
+    # orbit that pins the group.
+    escalate = _ESCALATE
+    if characteristic and characteristic[0].multiplicity > n_atoms[1]:
+        escalate = 0
+    for attempt in range(max_attempts):
+        target = int(rng.integers(n_atoms[0], n_atoms[1] + 1))
+        if attempt < escalate or not characteristic:
+            chosen = _choose_sites(rng, sites, target)
+        else:
+            fits = [c for c in characteristic if c.multiplicity <= target]
+            pin = fits[int(rng.integers(len(fits)))] if fits else characteristic[0]
+            chosen = [pin]
+            if target > pin.multiplicity:
+                chosen += _choose_sites(rng, sites, target - pin.multiplicity)
+        k = int(rng.integers(n_elements[0], n_elements[1] + 1))
+        pool = rng.choice(elements, size=min(k, len(elements)), replace=False)
+        # every chosen element appears when there are enough orbits
+        species = list(pool[: len(chosen)])
+        species += list(rng.choice(pool, size=len(chosen) - len(species)))
+        rng.shuffle(species)
+        radii = np.array([covalent_radius(s) for s in species])
+        counts = np.array([s.multiplicity for s in chosen])
+        atom_volume = float(np.sum(counts * 4.0 / 3.0 * np.pi * radii**3))
+        volume = atom_volume / float(rng.uniform(*packing))
+        params = _random_lattice(rng, system, volume, setting)
+        if params is None:
+            continue
+        lattice = lattice_from_parameters(*params)
+        if np.linalg.norm(lattice, axis=1).min() < tolerance * 2 * radii.max():
+            continue  # an atom would touch its own image
+        offsets = _image_offsets(lattice)
+        # fixed positions first: they cannot move out of each other's way
+        order = sorted(range(len(chosen)), key=lambda i: any(chosen[i].free))
+        coords, atom_radii, parts = np.zeros((0, 3)), np.zeros(0), []
+        ok = True
+        for i in order:
+            site = chosen[i]
+            for _try in range(24 if any(site.free) else 1):
+                pos = site.positions(rng.random(3))
+                if not _too_close(pos, coords, lattice, offsets, radii[i],
+                                  atom_radii, tolerance):
+                    break
+            else:
+                ok = False
+                break
+            coords = np.vstack([coords, pos])
+            atom_radii = np.r_[atom_radii, np.full(len(pos), radii[i])]
+            parts.append((species[i], len(pos)))
+        if not ok:
+            continue
+        crystal = Crystal(
+            lattice,
+            [sp for sp, m in parts for _ in range(m)],
+            coords,
+            space_group=space_group,
+            name=f"random-{space_group}-{index}",
+        )
+        if check_symmetry:
+            try:
+                found = crystal.get_space_group(symprec=1e-3)
+            except ValueError:
+                continue
+            if found != space_group:
+                continue
+        return crystal
+    raise RuntimeError(
+        f"crystal {index}: no valid crystal of space group {space_group} after "
+        f"{max_attempts} attempts; widen n_atoms, elements or packing"
+    )
+
+
+def _chunk(args_list):
+    return [_one_crystal(*args) for args in args_list]
+
+
+def make_random_crystals(
+    n: int,
+    *,
+    space_groups=None,
+    elements: Sequence[str] | None = None,
+    n_atoms=(4, 40),
+    n_elements=(1, 4),
+    distance_tolerance: float = 0.75,
+    packing=(0.2, 0.45),
+    check_symmetry: bool = True,
+    max_attempts: int = 200,
+    random_state=None,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+) -> list[Crystal]:
+    """Random crystals of chosen space groups, built from Wyckoff sites.
+
+    For each crystal: a space group; Wyckoff orbits (special positions at their
+    fixed coordinates, free parameters drawn uniformly) adding up to about the
+    requested number of atoms; elements from the pool; lattice parameters with
+    the metric of the crystal system and a cell volume from the atoms' covalent
+    volumes and a random packing fraction. Orbits are placed one by one and
+    redrawn while any two atoms are closer than ``distance_tolerance`` times the
+    sum of their covalent radii. spglib then confirms the space group; a crystal
+    whose atoms happen to have more symmetry is drawn again.
+
+    Parameters
+    ----------
+    n : int
+        Number of crystals.
+    space_groups : None, int, sequence of int, str or dict, default=None
+        Space groups to draw from: all 230 (None), a list, a crystal-system name
+        (``"cubic"``), or a prior ``{space_group: weight}``. Without a prior the
+        groups are balanced: their counts differ by at most one.
+    elements : sequence of str, optional
+        Element pool; by default :data:`DEFAULT_ELEMENTS` (H–Bi without noble
+        gases, Tc and Pm).
+    n_atoms : int or (int, int), default=(4, 40)
+        Atoms in the conventional cell. It is a target: orbits come in their
+        multiplicities, and a group that cannot show its symmetry with that few
+        atoms (after 10 attempts) gets a general-position orbit, e.g. 96 atoms
+        for Fd-3, whose smaller orbits all also have Fd-3m symmetry.
+    n_elements : int or (int, int), default=(1, 4)
+        Number of distinct elements per crystal.
+    distance_tolerance : float, default=0.75
+        Minimum interatomic distance as a fraction of the covalent-radius sum.
+    packing : (float, float), default=(0.2, 0.45)
+        Range of the covalent-sphere packing fraction that sets the volume.
+    check_symmetry : bool, default=True
+        Redraw crystals for which spglib (symprec 1e-3) finds another group.
+    max_attempts : int, default=200
+        Attempts per crystal before giving up with a ``RuntimeError``.
+    random_state : int, numpy Generator or RandomState, optional
+        Seed; the same seed gives the same crystals for any ``n_jobs``.
+    n_jobs : int, optional
+        Parallel workers (joblib).
+    verbose : bool, default=False
+        Progress bar.
+
+    Returns
+    -------
+    list of Crystal
+        Each with ``space_group`` set to its intended (and verified) group.
+
+    Examples
+    --------
+    >>> from skxrd.datasets import make_random_crystals
+    >>> crystals = make_random_crystals(4, space_groups=[225, 62], random_state=0)
+    >>> sorted(c.space_group for c in crystals)
+    [62, 62, 225, 225]
+    >>> all(c.get_space_group() == c.space_group for c in crystals)
+    True
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    groups, prior = _resolve_space_groups(space_groups)
+    pool = list(DEFAULT_ELEMENTS if elements is None else elements)
+    if not pool:
+        raise ValueError("elements is empty")
+    for el in pool:
+        try:
+            parse_species(el)
+        except ValueError:
+            raise ValueError(f"elements: unknown element {el!r}") from None
+    n_atoms = _resolve_range(n_atoms, "n_atoms")
+    n_elements = _resolve_range(n_elements, "n_elements")
+    lo, hi = (float(p) for p in packing)
+    if not 0 < lo <= hi < 1:
+        raise ValueError(f"packing must satisfy 0 < min <= max < 1, got {packing!r}")
+    if not 0 < distance_tolerance < 2:
+        raise ValueError(f"distance_tolerance must be in (0, 2), got "
+                         f"{distance_tolerance!r}")
+    seeds = _spawn(random_state, n + 1)
+    rng = np.random.default_rng(seeds[-1])
+    if prior is None:
+        sg = np.resize(rng.permutation(groups), n)
+        rng.shuffle(sg)
+    else:
+        sg = rng.choice(groups, size=n, p=prior)
+    pool_arr = np.array(pool)
+    args = [
+        (seeds[i], int(sg[i]), pool_arr, n_atoms, n_elements, float(distance_tolerance),
+         (lo, hi), bool(check_symmetry), int(max_attempts), i)
+        for i in range(n)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # spglib's legacy notice
+        if n_jobs in (None, 1) or n < 2:
+            return [_one_crystal(*a) for a in tqdm(args, disable=not verbose,
+                                                    desc="crystals", unit="crystal")]
+        size = max(1, min(256, -(-n // 8)))
+        chunks = [args[i:i + size] for i in range(0, n, size)]
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        parts = tqdm(parallel(delayed(_chunk)(c) for c in chunks), total=len(chunks),
+                     disable=not verbose, desc="crystals", unit="chunk")
+        return [c for part in parts for c in part]
