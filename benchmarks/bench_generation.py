@@ -10,7 +10,7 @@ patterns/s (skxrd's PowderSimulator, default settings).
 
 Usage::
 
-    python benchmarks/bench_generation.py [--n 230] [--peer-n 100] [--repeats 3]
+    python benchmarks/bench_generation.py [--n 230] [--peer-n 230] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def pyxtal_rate(tasks, seed=0):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=230, help="skxrd crystals per run")
-    parser.add_argument("--peer-n", type=int, default=115,
+    parser.add_argument("--peer-n", type=int, default=230,
                         help="pyxtal tasks (the first of skxrd's crystals)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)

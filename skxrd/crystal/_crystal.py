@@ -32,6 +32,7 @@ def _element_symbols() -> frozenset[str]:
     return frozenset(symbols | {"D", "T"})
 
 
+@cache
 def parse_species(species: str) -> tuple[str, int]:
     """Split a species label such as ``'Fe3+'`` into element and charge.
 

@@ -36,7 +36,7 @@ DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
 )
 
 # Failed attempts with freely chosen orbits before a characteristic one is forced.
-_ESCALATE = 4
+_ESCALATE = 1
 
 _IMAGES = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1)
                     for k in (-1, 0, 1)], dtype=float)
@@ -195,7 +195,8 @@ def _image_offsets(lattice: np.ndarray):
     nearest, which rounding already gives in an orthogonal cell)."""
     if np.allclose(lattice, np.diag(np.diag(lattice)), atol=1e-9):
         return None
-    return _IMAGES @ lattice
+    offsets = _IMAGES @ lattice
+    return offsets, 2.0 * offsets.T, np.einsum("ij,ij->i", offsets, offsets)
 
 
 def _too_close(new, placed, lattice, offsets, r_new, r_placed, tolerance) -> bool:
@@ -214,12 +215,38 @@ def _too_close(new, placed, lattice, offsets, r_new, r_placed, tolerance) -> boo
         d2 = np.einsum("ijk,ijk->ij", cart, cart)
         d2[np.arange(m), len(placed) + np.arange(m)] = np.inf  # itself
     else:
-        shifted = cart[:, :, None, :] + offsets
-        d2 = np.einsum("ijlk,ijlk->ijl", shifted, shifted)
+        # |c + o|² = |c|² + 2 c·o + |o|² for all 27 image offsets o at once
+        _, twice_t, o2 = offsets
+        d2 = (cart @ twice_t) + o2
+        d2 += np.einsum("ijk,ijk->ij", cart, cart)[:, :, None]
         d2[np.arange(m), len(placed) + np.arange(m), 13] = np.inf  # itself
         d2 = d2.min(-1)
     limit = tolerance * (r_new + np.concatenate([r_placed, np.full(m, r_new)]))
     return bool(np.any(d2 < limit * limit))
+
+
+def _place(rng, chosen, radii, lattice, tolerance, tries=24):
+    """Coordinates of the orbits placed one by one without clashes, or None.
+
+    Fixed positions go first (they cannot move out of each other's way); an
+    orbit with free parameters is redrawn up to ``tries`` times.
+    """
+    offsets = _image_offsets(lattice)
+    coords, atom_radii = np.zeros((0, 3)), np.zeros(0)
+    placed = [None] * len(chosen)
+    for i in sorted(range(len(chosen)), key=lambda i: any(chosen[i].free)):
+        site = chosen[i]
+        for _ in range(tries if any(site.free) else 1):
+            pos = site.positions(rng.random(3))
+            if not _too_close(pos, coords, lattice, offsets, radii[i], atom_radii,
+                              tolerance):
+                break
+        else:
+            return None
+        coords = np.concatenate([coords, pos])
+        atom_radii = np.concatenate([atom_radii, np.full(len(pos), radii[i])])
+        placed[i] = pos
+    return np.concatenate(placed)  # in the order of ``chosen``
 
 
 def _choose_sites(rng, sites, target: int):
@@ -246,6 +273,8 @@ def _choose_sites(rng, sites, target: int):
 
 def _one_crystal(seed, space_group, elements, n_atoms, n_elements, tolerance,
                  packing, check_symmetry, max_attempts, index):
+    import spglib
+
     rng = np.random.default_rng(seed)
     setting = default_setting(space_group)
     sites = _setting_sites(space_group)
@@ -283,41 +312,25 @@ def _one_crystal(seed, space_group, elements, n_atoms, n_elements, tolerance,
         lattice = lattice_from_parameters(*params)
         if np.linalg.norm(lattice, axis=1).min() < tolerance * 2 * radii.max():
             continue  # an atom would touch its own image
-        offsets = _image_offsets(lattice)
-        # fixed positions first: they cannot move out of each other's way
-        order = sorted(range(len(chosen)), key=lambda i: any(chosen[i].free))
-        coords, atom_radii, parts = np.zeros((0, 3)), np.zeros(0), []
-        ok = True
-        for i in order:
-            site = chosen[i]
-            for _try in range(24 if any(site.free) else 1):
-                pos = site.positions(rng.random(3))
-                if not _too_close(pos, coords, lattice, offsets, radii[i],
-                                  atom_radii, tolerance):
-                    break
-            else:
-                ok = False
-                break
-            coords = np.vstack([coords, pos])
-            atom_radii = np.r_[atom_radii, np.full(len(pos), radii[i])]
-            parts.append((species[i], len(pos)))
-        if not ok:
+        coords = _place(rng, chosen, radii, lattice, tolerance)
+        if coords is None:
             continue
-        crystal = Crystal(
+        atom_species = [sp for sp, site in zip(species, chosen)
+                        for _ in range(site.multiplicity)]
+        if check_symmetry:
+            # spglib needs only distinct labels per element, not atomic numbers
+            labels = {sp: k for k, sp in enumerate(dict.fromkeys(atom_species))}
+            cell = (lattice, coords, [labels[sp] + 1 for sp in atom_species])
+            data = spglib.get_symmetry_dataset(cell, symprec=1e-3)
+            if data is None or data.number != space_group:
+                continue
+        return Crystal(
             lattice,
-            [sp for sp, m in parts for _ in range(m)],
+            atom_species,
             coords,
             space_group=space_group,
             name=f"random-{space_group}-{index}",
         )
-        if check_symmetry:
-            try:
-                found = crystal.get_space_group(symprec=1e-3)
-            except ValueError:
-                continue
-            if found != space_group:
-                continue
-        return crystal
     raise RuntimeError(
         f"crystal {index}: no valid crystal of space group {space_group} after "
         f"{max_attempts} attempts; widen n_atoms, elements or packing"
@@ -352,7 +365,8 @@ def make_random_crystals(
     volumes and a random packing fraction. Orbits are placed one by one and
     redrawn while any two atoms are closer than ``distance_tolerance`` times the
     sum of their covalent radii. spglib then confirms the space group; a crystal
-    whose atoms happen to have more symmetry is drawn again.
+    whose atoms happen to have more symmetry is drawn again, then with at least
+    one orbit that on its own has exactly the group's symmetry.
 
     Parameters
     ----------
@@ -368,8 +382,8 @@ def make_random_crystals(
     n_atoms : int or (int, int), default=(4, 40)
         Atoms in the conventional cell. It is a target: orbits come in their
         multiplicities, and a group that cannot show its symmetry with that few
-        atoms (after 10 attempts) gets a general-position orbit, e.g. 96 atoms
-        for Fd-3, whose smaller orbits all also have Fd-3m symmetry.
+        atoms gets its smallest orbit that does, e.g. 96 atoms for Fd-3, whose
+        smaller orbits all also have Fd-3m symmetry.
     n_elements : int or (int, int), default=(1, 4)
         Number of distinct elements per crystal.
     distance_tolerance : float, default=0.75
