@@ -36,8 +36,9 @@ def pyxtal_rate(tasks, seed=0):
     for sg, counts in tasks:
         crystal = pyxtal()
         try:
-            crystal.from_random(3, sg, list(counts), list(counts.values()),
-                                random_state=seed)
+            crystal.from_random(
+                3, sg, list(counts), list(counts.values()), random_state=seed
+            )
             valid += bool(crystal.valid)
         except Exception:  # pyxtal raises when it gives up on a composition
             pass
@@ -48,8 +49,12 @@ def pyxtal_rate(tasks, seed=0):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=230, help="skxrd crystals per run")
-    parser.add_argument("--peer-n", type=int, default=230,
-                        help="pyxtal tasks (the first of skxrd's crystals)")
+    parser.add_argument(
+        "--peer-n",
+        type=int,
+        default=230,
+        help="pyxtal tasks (the first of skxrd's crystals)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -76,10 +81,11 @@ def main(argv=None):
 
     print(f"skxrd crystals: mean {atoms:.1f} atoms, {verified:.1%} verified by spglib")
     print(f"{'generator':52s} {'valid/s':>9s} {'vs peer':>8s}")
-    print(f"{'pyxtal from_random (same groups and compositions)':52s} {peer:9.1f} "
-          f"{1:7.1f}x")
-    print(f"{'skxrd make_random_crystals, 1 core':52s} {rate:9.1f} "
-          f"{rate / peer:7.1f}x")
+    print(
+        f"{'pyxtal from_random (same groups and compositions)':52s} {peer:9.1f} "
+        f"{1:7.1f}x"
+    )
+    print(f"{'skxrd make_random_crystals, 1 core':52s} {rate:9.1f} {rate / peer:7.1f}x")
     print(f"{'skxrd generate + simulate (4250-point patterns)':52s} {both:9.1f}")
 
 

@@ -38,8 +38,9 @@ DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
 # Failed attempts with freely chosen orbits before a characteristic one is forced.
 _ESCALATE = 1
 
-_IMAGES = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1)
-                    for k in (-1, 0, 1)], dtype=float)
+_IMAGES = np.array(
+    [(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], dtype=float
+)
 
 
 @cache
@@ -104,8 +105,9 @@ def _resolve_range(value, what, low=1):
         try:
             lo, hi = (int(v) for v in value)
         except (TypeError, ValueError):
-            raise ValueError(f"{what} must be an int or (min, max), got {value!r}") \
-                from None
+            raise ValueError(
+                f"{what} must be an int or (min, max), got {value!r}"
+            ) from None
     if lo < low or hi < lo:
         raise ValueError(f"{what} must satisfy {low} <= min <= max, got {value!r}")
     return lo, hi
@@ -139,8 +141,7 @@ def _characteristic_sites(space_group: int) -> tuple:
         for _ in range(2):
             params = None
             while params is None:
-                params = _random_lattice(rng, system, 20.0 * site.multiplicity,
-                                         setting)
+                params = _random_lattice(rng, system, 20.0 * site.multiplicity, setting)
             lattice = lattice_from_parameters(*params)
             pos = site.positions(rng.random(3))
             cell = (lattice, pos, [14] * len(pos))
@@ -155,6 +156,7 @@ def _characteristic_sites(space_group: int) -> tuple:
 
 def _random_lattice(rng, crystal_system: str, volume: float, setting: str):
     """Lattice parameters with the metric of the crystal system and this volume."""
+
     def ratio(lo, hi):
         return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
@@ -182,8 +184,9 @@ def _random_lattice(rng, crystal_system: str, volume: float, setting: str):
         b, c = ratio(0.5, 2.0), ratio(0.5, 2.0)
         alpha, beta, gamma = (float(x) for x in rng.uniform(70.0, 110.0, 3))
     try:
-        unit = abs(np.linalg.det(lattice_from_parameters(1.0, b, c, alpha, beta,
-                                                         gamma)))
+        unit = abs(
+            np.linalg.det(lattice_from_parameters(1.0, b, c, alpha, beta, gamma))
+        )
     except ValueError:  # a degenerate triclinic draw
         return None
     a = (volume / unit) ** (1.0 / 3.0)
@@ -238,8 +241,9 @@ def _place(rng, chosen, radii, lattice, tolerance, tries=24):
         site = chosen[i]
         for _ in range(tries if any(site.free) else 1):
             pos = site.positions(rng.random(3))
-            if not _too_close(pos, coords, lattice, offsets, radii[i], atom_radii,
-                              tolerance):
+            if not _too_close(
+                pos, coords, lattice, offsets, radii[i], atom_radii, tolerance
+            ):
                 break
         else:
             return None
@@ -256,8 +260,11 @@ def _choose_sites(rng, sites, target: int):
     """
     chosen, total, used = [], 0, set()
     for _ in range(64):
-        options = [s for s in sites if s.multiplicity <= target - total
-                   and (any(s.free) or s.label not in used)]
+        options = [
+            s
+            for s in sites
+            if s.multiplicity <= target - total and (any(s.free) or s.label not in used)
+        ]
         if not options:
             break
         site = options[int(rng.integers(len(options)))]
@@ -271,8 +278,18 @@ def _choose_sites(rng, sites, target: int):
     return chosen
 
 
-def _one_crystal(seed, space_group, elements, n_atoms, n_elements, tolerance,
-                 packing, check_symmetry, max_attempts, index):
+def _one_crystal(
+    seed,
+    space_group,
+    elements,
+    n_atoms,
+    n_elements,
+    tolerance,
+    packing,
+    check_symmetry,
+    max_attempts,
+    index,
+):
     import spglib
 
     rng = np.random.default_rng(seed)
@@ -315,8 +332,9 @@ def _one_crystal(seed, space_group, elements, n_atoms, n_elements, tolerance,
         coords = _place(rng, chosen, radii, lattice, tolerance)
         if coords is None:
             continue
-        atom_species = [sp for sp, site in zip(species, chosen)
-                        for _ in range(site.multiplicity)]
+        atom_species = [
+            sp for sp, site in zip(species, chosen) for _ in range(site.multiplicity)
+        ]
         if check_symmetry:
             # spglib needs only distinct labels per element, not atomic numbers
             labels = {sp: k for k, sp in enumerate(dict.fromkeys(atom_species))}
@@ -432,8 +450,9 @@ def make_random_crystals(
     if not 0 < lo <= hi < 1:
         raise ValueError(f"packing must satisfy 0 < min <= max < 1, got {packing!r}")
     if not 0 < distance_tolerance < 2:
-        raise ValueError(f"distance_tolerance must be in (0, 2), got "
-                         f"{distance_tolerance!r}")
+        raise ValueError(
+            f"distance_tolerance must be in (0, 2), got {distance_tolerance!r}"
+        )
     seeds = _spawn(random_state, n + 1)
     rng = np.random.default_rng(seeds[-1])
     if prior is None:
@@ -443,18 +462,37 @@ def make_random_crystals(
         sg = rng.choice(groups, size=n, p=prior)
     pool_arr = np.array(pool)
     args = [
-        (seeds[i], int(sg[i]), pool_arr, n_atoms, n_elements, float(distance_tolerance),
-         (lo, hi), bool(check_symmetry), int(max_attempts), i)
+        (
+            seeds[i],
+            int(sg[i]),
+            pool_arr,
+            n_atoms,
+            n_elements,
+            float(distance_tolerance),
+            (lo, hi),
+            bool(check_symmetry),
+            int(max_attempts),
+            i,
+        )
         for i in range(n)
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # spglib's legacy notice
         if n_jobs in (None, 1) or n < 2:
-            return [_one_crystal(*a) for a in tqdm(args, disable=not verbose,
-                                                    desc="crystals", unit="crystal")]
+            return [
+                _one_crystal(*a)
+                for a in tqdm(
+                    args, disable=not verbose, desc="crystals", unit="crystal"
+                )
+            ]
         size = max(1, min(256, -(-n // 8)))
-        chunks = [args[i:i + size] for i in range(0, n, size)]
+        chunks = [args[i : i + size] for i in range(0, n, size)]
         parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        parts = tqdm(parallel(delayed(_chunk)(c) for c in chunks), total=len(chunks),
-                     disable=not verbose, desc="crystals", unit="chunk")
+        parts = tqdm(
+            parallel(delayed(_chunk)(c) for c in chunks),
+            total=len(chunks),
+            disable=not verbose,
+            desc="crystals",
+            unit="chunk",
+        )
         return [c for part in parts for c in part]

@@ -1,0 +1,376 @@
+"""Many compounds per structure type: substitution, strain and coordinate jitter."""
+
+from __future__ import annotations
+
+import numbers
+import os
+import warnings
+from functools import cache
+
+import numpy as np
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from ..crystal import Crystal, lattice_from_parameters, to_crystal_system
+from ._random import _spawn, covalent_radius
+
+__all__ = ["SUBSTITUTION_FAMILIES", "make_structure_type_crystals", "similar_elements"]
+
+# Elements that replace each other in the same crystal sites: periodic-table
+# groups, the lanthanides, 3d metals, and common cation families.
+SUBSTITUTION_FAMILIES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(f.split())
+    for f in (
+        "Li Na K Rb Cs",
+        "Be Mg Ca Sr Ba",
+        "Mg Mn Fe Co Ni Cu Zn Cd",
+        "Sc Y La Ce Pr Nd Sm Eu Gd Tb Dy Ho Er Tm Yb Lu",
+        "Ti Zr Hf",
+        "V Nb Ta",
+        "Cr Mo W",
+        "Mn Re",
+        "Fe Ru Os",
+        "Co Rh Ir",
+        "Ni Pd Pt",
+        "Cu Ag Au",
+        "Zn Cd Hg",
+        "Ti V Cr Mn Fe Co Ni",
+        "Al Ga In Sc Cr Fe",
+        "B Al Ga In Tl",
+        "C Si Ge Sn Pb",
+        "Si Ge Ti Sn Zr",
+        "N P As Sb Bi",
+        "O S Se Te",
+        "F Cl Br I",
+    )
+)
+
+
+@cache
+def similar_elements(element: str) -> tuple[str, ...]:
+    """Elements that can take the place of ``element`` (itself included).
+
+    Examples
+    --------
+    >>> similar_elements("Cl")
+    ('Br', 'Cl', 'F', 'I')
+    """
+    out = {element}
+    for family in SUBSTITUTION_FAMILIES:
+        if element in family:
+            out.update(family)
+    return tuple(sorted(out))
+
+
+def _independent_parameters(crystal_system: str, params):
+    """Strain the lattice parameters that the crystal system leaves free."""
+    a, b, c, al, be, ga = params
+    return {
+        "cubic": lambda s, t: (a * s[0], a * s[0], a * s[0], al, be, ga),
+        "tetragonal": lambda s, t: (a * s[0], a * s[0], c * s[2], al, be, ga),
+        "hexagonal": lambda s, t: (a * s[0], a * s[0], c * s[2], al, be, ga),
+        "trigonal": lambda s, t: (a * s[0], b * s[0], c * s[2], al, be, ga),
+        "rhombohedral": lambda s, t: (
+            a * s[0],
+            a * s[0],
+            a * s[0],
+            al + t[0],
+            al + t[0],
+            al + t[0],
+        ),
+        "orthorhombic": lambda s, t: (a * s[0], b * s[1], c * s[2], al, be, ga),
+        "monoclinic": lambda s, t: (
+            a * s[0],
+            b * s[1],
+            c * s[2],
+            al if abs(al - 90) < 1e-6 else al + t[0],
+            be if abs(be - 90) < 1e-6 else be + t[1],
+            ga if abs(ga - 90) < 1e-6 else ga + t[2],
+        ),
+        "triclinic": lambda s, t: (
+            a * s[0],
+            b * s[1],
+            c * s[2],
+            al + t[0],
+            be + t[1],
+            ga + t[2],
+        ),
+    }[crystal_system]
+
+
+def _min_distance_ratio(crystal: Crystal) -> float:
+    """Smallest interatomic distance over the sum of covalent radii."""
+    frac = crystal.frac_coords
+    d = frac[:, None, :] - frac[None, :, :]
+    d -= np.rint(d)
+    images = np.array(
+        [(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)],
+        dtype=float,
+    )
+    cart = (d[:, :, None, :] + images) @ crystal.lattice
+    dist = np.sqrt(np.einsum("ijkl,ijkl->ijk", cart, cart))
+    n = len(frac)
+    dist[np.arange(n), np.arange(n), 13] = np.inf
+    dist = dist.min(-1)
+    # partially occupied atoms whose occupancies add up to <= 1 are alternatives
+    # on one site (disorder), never present together
+    occ = crystal.occupancies
+    dist[occ[:, None] + occ[None, :] <= 1.0 + 1e-6] = np.inf
+    r = np.array([covalent_radius(e) for e in crystal.elements])
+    return float((dist / (r[:, None] + r[None, :])).min())
+
+
+class _Prototype:
+    """A structure type to vary: Wyckoff-based (built-in) or a full crystal."""
+
+    def __init__(self, obj, index):
+        from ._prototypes import StructureType, load_structure_type
+
+        if isinstance(obj, str) and not os.path.exists(obj) and "\n" not in obj:
+            obj = load_structure_type(obj)
+        self.wyckoff = obj if isinstance(obj, StructureType) else None
+        if self.wyckoff is not None:
+            self.name = obj.name
+            self.crystal = obj.crystal()
+            self.space_group = obj.space_group
+        else:
+            from ..crystal import as_crystal
+
+            crystal = as_crystal(obj, index)
+            self.crystal = crystal
+            # the symmetry the atoms have (a P1 CIF of the full cell says 1)
+            self.space_group = crystal.get_space_group()
+            self.name = crystal.name or f"prototype-{index}"
+        self.space_group = int(str(self.space_group).split(":")[0])
+        self.system = str(to_crystal_system(self.space_group))
+        a, b, c, al, be, ga = self.crystal.lattice_parameters
+        if (
+            np.allclose([a, b], c, rtol=1e-6)
+            and np.allclose([al, be], ga)
+            and abs(ga - 90) > 1e-6
+        ):
+            self.system = "rhombohedral"  # rhombohedral axes: a = b = c, α free
+        self.elements = list(dict.fromkeys(self.crystal.elements))
+
+    def variant(self, rng, mapping, strain, jitter, angle_jitter):
+        """One compound: substituted elements, strained cell, jittered coordinates."""
+        old = self.crystal
+        r_old = np.array([covalent_radius(e) for e in old.elements])
+        r_new = np.array([covalent_radius(mapping[e]) for e in old.elements])
+        scale = float((np.sum(r_new**3) / np.sum(r_old**3)) ** (1 / 3))
+        stretch = scale * (1.0 + rng.normal(0.0, strain, 3))
+        turn = rng.normal(0.0, angle_jitter, 3)
+        params = _independent_parameters(self.system, old.lattice_parameters)(
+            stretch, turn
+        )
+        if self.wyckoff is None:
+            species = [mapping[e] for e in old.elements]
+            return Crystal(
+                lattice_from_parameters(*params),
+                species,
+                old.frac_coords,
+                occupancies=old.occupancies,
+                b_iso=old.b_iso,
+                space_group=old.space_group,
+                name=self.name,
+            )
+        sites = []
+        for site in self.wyckoff.sites:
+            site = (
+                dict(site)
+                if isinstance(site, dict)
+                else dict(zip(("species", "wyckoff", "xyz"), site))
+            )
+            element = site["species"]
+            site["species"] = mapping.get(element, element)
+            if "xyz" in site and jitter > 0:
+                site["xyz"] = np.asarray(site["xyz"], float) + rng.normal(0, jitter, 3)
+            sites.append(site)
+        names = ("a", "b", "c", "alpha", "beta", "gamma")
+        return Crystal.from_wyckoff(
+            self.wyckoff.space_group, sites, **dict(zip(names, params)), name=self.name
+        )
+
+
+def _compound(
+    proto: _Prototype,
+    seed,
+    n_variants,
+    substitute,
+    strain,
+    jitter,
+    angle_jitter,
+    tolerance,
+    max_attempts,
+    index,
+):
+    rng = np.random.default_rng(seed)
+    for _ in range(max_attempts):
+        if substitute:
+            new = [str(rng.choice(similar_elements(e))) for e in proto.elements]
+            if len(set(new)) < len(new):  # distinct sites must stay distinct
+                continue
+            mapping = dict(zip(proto.elements, new))
+        else:
+            mapping = {e: e for e in proto.elements}
+        variants = []
+        for _v in range(n_variants):
+            try:
+                crystal = proto.variant(rng, mapping, strain, jitter, angle_jitter)
+            except ValueError:  # jitter put atoms onto a special position
+                break
+            if _min_distance_ratio(crystal) < tolerance:
+                break
+            if crystal.get_space_group(symprec=1e-3) != proto.space_group:
+                break
+            variants.append(
+                crystal.replace(
+                    space_group=proto.space_group,
+                    name=f"{proto.name}/{crystal.formula}/{index}-{len(variants)}",
+                )
+            )
+        if len(variants) == n_variants:
+            return variants
+    raise RuntimeError(
+        f"structure type {proto.name!r}: no valid compound after {max_attempts} "
+        "attempts; lower strain/jitter or distance_tolerance"
+    )
+
+
+def make_structure_type_crystals(
+    prototypes=None,
+    n_per_type: int = 10,
+    *,
+    n_variants: int = 1,
+    substitute: bool = True,
+    strain: float = 0.02,
+    jitter: float = 0.01,
+    angle_jitter: float = 0.5,
+    distance_tolerance: float = 0.7,
+    max_attempts: int = 100,
+    random_state=None,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+):
+    """Many compounds of each structure type, as in structure-type classification.
+
+    Each compound replaces every element of the prototype by a chemically similar
+    one (:data:`SUBSTITUTION_FAMILIES`; distinct elements stay distinct), scales
+    the cell with the covalent volumes, and each of its variants strains the free
+    lattice parameters and jitters the free coordinates. Every crystal is checked
+    to keep the prototype's space group (spglib) and no atoms closer than
+    ``distance_tolerance`` times their covalent-radius sum.
+
+    Parameters
+    ----------
+    prototypes : None or sequence, default=None
+        Structure types: names or :class:`StructureType` objects of the built-in
+        library (None: all of :data:`STRUCTURE_TYPES`), or crystals (Crystal,
+        pymatgen, ASE or CIF path) used as prototypes, in a standard setting; their
+        space group is the one spglib finds, the lattice is strained but the
+        coordinates are not jittered (their free parameters are not known).
+    n_per_type : int, default=10
+        Compounds per structure type.
+    n_variants : int, default=1
+        Strained/jittered variants per compound (they share a group id).
+    substitute : bool, default=True
+        Substitute elements; False keeps the prototype's composition.
+    strain : float, default=0.02
+        Standard deviation of the relative change of each free lattice length.
+    jitter : float, default=0.01
+        Standard deviation of the change of each free fractional coordinate.
+    angle_jitter : float, default=0.5
+        Standard deviation (degrees) of the change of free cell angles.
+    distance_tolerance : float, default=0.7
+        Minimum interatomic distance as a fraction of the covalent-radius sum.
+    max_attempts : int, default=100
+        Attempts per compound before a ``RuntimeError``.
+    random_state : int, numpy Generator or RandomState, optional
+        Seed; the same seed gives the same crystals for any ``n_jobs``.
+    n_jobs : int, optional
+        Parallel workers (joblib).
+    verbose : bool, default=False
+        Progress bar.
+
+    Returns
+    -------
+    crystals : list of Crystal
+        ``space_group`` is the prototype's group.
+    y : ndarray of str
+        The structure-type name of each crystal.
+    groups : ndarray of int
+        Compound id of each crystal (variants of a compound share it): use it
+        with group-aware splits so that no compound is in train and test.
+
+    Examples
+    --------
+    >>> from skxrd.datasets import make_structure_type_crystals
+    >>> crystals, y, groups = make_structure_type_crystals(
+    ...     ["rocksalt", "perovskite"], n_per_type=3, random_state=0)
+    >>> y.tolist()
+    ['rocksalt', 'rocksalt', 'rocksalt', 'perovskite', 'perovskite', 'perovskite']
+    >>> [c.get_space_group() for c in crystals]
+    [225, 225, 225, 221, 221, 221]
+    """
+    from ._prototypes import STRUCTURE_TYPES
+
+    for value, what in ((n_per_type, "n_per_type"), (n_variants, "n_variants")):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or value < 1
+        ):
+            raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    for value, what in (
+        (strain, "strain"),
+        (jitter, "jitter"),
+        (angle_jitter, "angle_jitter"),
+    ):
+        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{what} must be a number >= 0, got {value!r}")
+    if prototypes is None:
+        prototypes = list(STRUCTURE_TYPES.values())
+    elif isinstance(prototypes, (str, Crystal)):
+        prototypes = [prototypes]
+    protos = [_Prototype(p, i) for i, p in enumerate(prototypes)]
+    names = [p.name for p in protos]
+    if len(set(names)) < len(names):
+        raise ValueError(f"prototype names must be unique, got {names}")
+    seeds = _spawn(random_state, len(protos) * n_per_type)
+    jobs = [
+        (
+            protos[t],
+            seeds[t * n_per_type + k],
+            int(n_variants),
+            bool(substitute),
+            float(strain),
+            float(jitter),
+            float(angle_jitter),
+            float(distance_tolerance),
+            int(max_attempts),
+            t * n_per_type + k,
+        )
+        for t in range(len(protos))
+        for k in range(n_per_type)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # spglib's legacy notice
+        if n_jobs in (None, 1):
+            results = [
+                _compound(*j) for j in tqdm(jobs, disable=not verbose, desc="compounds")
+            ]
+        else:
+            results = list(
+                tqdm(
+                    Parallel(n_jobs=n_jobs, return_as="generator", batch_size=16)(
+                        delayed(_compound)(*j) for j in jobs
+                    ),
+                    total=len(jobs),
+                    disable=not verbose,
+                    desc="compounds",
+                )
+            )
+    crystals = [c for variants in results for c in variants]
+    y = np.array([j[0].name for j in jobs for _ in range(n_variants)])
+    groups = np.repeat(np.arange(len(jobs)), n_variants)
+    return crystals, y, groups

@@ -1,0 +1,252 @@
+import collections
+import time
+
+import numpy as np
+import pytest
+
+from skxrd.crystal import Crystal, space_group_info, to_crystal_system
+from skxrd.datasets import (
+    DEFAULT_ELEMENTS,
+    STRUCTURE_TYPES,
+    covalent_radius,
+    load_example_crystal,
+    make_pattern_dataset,
+    make_random_crystals,
+    make_structure_type_crystals,
+    perturb_crystals,
+    similar_elements,
+)
+
+IMAGES = np.array(
+    [(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], dtype=float
+)
+
+
+def min_distance_ratio(crystal):
+    """Brute force: nearest distance over covalent-radius sum, 125 images."""
+    images = np.array(
+        [(i, j, k) for i in range(-2, 3) for j in range(-2, 3) for k in range(-2, 3)],
+        dtype=float,
+    )
+    frac = crystal.frac_coords
+    d = frac[:, None, :] - frac[None, :, :]
+    cart = (d[:, :, None, :] + images) @ crystal.lattice
+    dist = np.linalg.norm(cart, axis=-1)
+    n = len(frac)
+    dist[np.arange(n), np.arange(n), len(images) // 2] = np.inf
+    r = np.array([covalent_radius(e) for e in crystal.elements])
+    return (dist.min(-1) / (r[:, None] + r[None, :])).min()
+
+
+@pytest.fixture(scope="module")
+def all_groups():
+    return make_random_crystals(460, random_state=0)
+
+
+def test_every_space_group_round_trips_through_spglib(all_groups):
+    counts = collections.Counter(c.space_group for c in all_groups)
+    assert set(counts) == set(range(1, 231))
+    assert set(counts.values()) == {2}  # balanced
+    found = [c.get_space_group(symprec=1e-3) for c in all_groups]
+    mismatches = [
+        (c.space_group, f) for c, f in zip(all_groups, found) if f != c.space_group
+    ]
+    assert len(mismatches) / len(all_groups) <= 0.01, mismatches
+
+
+def test_minimum_distance_respected(all_groups):
+    worst = min(min_distance_ratio(c) for c in all_groups)
+    assert worst >= 0.75 - 1e-9
+    sizes = [c.n_atoms for c in all_groups]
+    assert 4 <= np.median(sizes) <= 40
+    assert {c.elements[0] for c in all_groups} <= set(DEFAULT_ELEMENTS)
+
+
+def test_lattices_match_crystal_systems(all_groups):
+    for c in all_groups:
+        a, b, cc, al, be, ga = c.lattice_parameters
+        system = str(to_crystal_system(c.space_group))
+        if system == "cubic":
+            assert np.allclose([a, b], cc) and np.allclose([al, be, ga], 90)
+        elif system in ("hexagonal", "trigonal"):
+            assert np.isclose(a, b) and np.isclose(ga, 120)
+        elif system == "tetragonal":
+            assert np.isclose(a, b) and np.allclose([al, be, ga], 90)
+        elif system == "orthorhombic":
+            assert np.allclose([al, be, ga], 90)
+
+
+def test_deterministic_and_independent_of_n_jobs():
+    a = make_random_crystals(12, random_state=7)
+    b = make_random_crystals(12, random_state=7, n_jobs=2)
+    c = make_random_crystals(12, random_state=8)
+    for x, y in zip(a, b):
+        assert x.species == y.species and np.array_equal(x.frac_coords, y.frac_coords)
+        assert np.array_equal(x.lattice, y.lattice)
+    assert any(x.species != y.species for x, y in zip(a, c))
+
+
+def test_space_group_choices_and_prior():
+    cubic = make_random_crystals(10, space_groups="cubic", random_state=0)
+    assert all(195 <= c.space_group <= 230 for c in cubic)
+    prior = make_random_crystals(
+        60, space_groups={14: 0.9, 62: 0.1}, random_state=0, check_symmetry=False
+    )
+    counts = collections.Counter(c.space_group for c in prior)
+    assert set(counts) == {14, 62} and counts[14] > 40
+    fixed = make_random_crystals(
+        3, space_groups=194, elements=["Mg", "Zn"], n_atoms=(2, 8), random_state=0
+    )
+    assert all(set(c.elements) <= {"Mg", "Zn"} for c in fixed)
+
+
+def test_groups_needing_more_atoms_get_a_characteristic_orbit():
+    # Every orbit of Fd-3 (203) below 96 atoms also has Fd-3m symmetry
+    [c] = make_random_crystals(1, space_groups=[203], n_atoms=(4, 20), random_state=0)
+    assert c.get_space_group() == 203 and c.n_atoms >= 96
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(space_groups=[231]), "not a number 1..230"),
+        (dict(space_groups="cubicc"), "crystal system"),
+        (dict(space_groups={14: -1}), "weights"),
+        (dict(elements=["Xx"]), "unknown element 'Xx'"),
+        (dict(elements=[]), "elements is empty"),
+        (dict(n_atoms=(10, 5)), "n_atoms"),
+        (dict(packing=(0.5, 1.5)), "packing"),
+    ],
+)
+def test_random_crystal_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_random_crystals(2, **kwargs)
+
+
+def test_generation_is_fast():
+    make_random_crystals(20, random_state=1)  # warm per-group tables
+    t = time.perf_counter()
+    make_random_crystals(200, random_state=2)
+    assert 200 / (time.perf_counter() - t) > 50  # crystals/s; pyxtal: 2-90
+
+
+def test_structure_types_keep_space_group_and_substitute():
+    names = ["rocksalt", "spinel", "wurtzite", "rutile", "perovskite", "corundum"]
+    crystals, y, groups = make_structure_type_crystals(
+        names, n_per_type=4, n_variants=2, random_state=0
+    )
+    assert len(crystals) == 48 and list(y[:8]) == ["rocksalt"] * 8
+    assert np.array_equal(groups, np.repeat(np.arange(24), 2))
+    for c, name in zip(crystals, y):
+        proto = STRUCTURE_TYPES[name]
+        assert c.get_space_group() == c.space_group == proto.space_group_number
+        assert min_distance_ratio(c) >= 0.7 - 1e-9
+        # every element comes from the substitution family of the prototype's
+        assert set(c.elements) <= {
+            s for e in proto.crystal().elements for s in similar_elements(e)
+        }
+    formulas = {c.formula for c in crystals[:8]}
+    assert len(formulas) > 1  # substitution happened
+    # variants of one compound share its composition but not its cell
+    assert crystals[0].formula == crystals[1].formula
+    assert not np.allclose(crystals[0].lattice, crystals[1].lattice)
+
+
+def test_structure_types_from_crystal_prototypes(tmp_path):
+    path = tmp_path / "zno.cif"
+    load_example_crystal("ZnO").to_cif(path)
+    crystals, y, _ = make_structure_type_crystals(
+        [str(path)], n_per_type=3, random_state=1
+    )
+    assert all(c.get_space_group() == 186 for c in crystals)
+    assert set(y) == {"ZnO"}
+
+
+def test_structure_types_deterministic():
+    a, ya, _ = make_structure_type_crystals(["fluorite"], n_per_type=3, random_state=3)
+    b, yb, _ = make_structure_type_crystals(
+        ["fluorite"], n_per_type=3, random_state=3, n_jobs=2
+    )
+    assert [c.formula for c in a] == [c.formula for c in b]
+    assert all(np.array_equal(x.lattice, z.lattice) for x, z in zip(a, b))
+    with pytest.raises(ValueError, match="unknown structure type"):
+        make_structure_type_crystals(["not-a-type"])
+
+
+def test_perturb_crystals_fraction_and_displacement():
+    si = load_example_crystal("Al2O3")  # 30 atoms
+    before = si.frac_coords.copy()
+    for fraction in (0.1, 0.3, 0.5):
+        [d] = perturb_crystals([si], vacancy_fraction=fraction, random_state=0)
+        assert d.n_atoms == si.n_atoms - round(fraction * si.n_atoms)
+        assert d.space_group == 167
+    [shaken] = perturb_crystals([si], displacement=0.1, random_state=0)
+    delta = shaken.frac_coords - si.frac_coords
+    delta -= np.round(delta)
+    rms = np.sqrt(np.mean((delta @ si.lattice) ** 2))
+    assert rms == pytest.approx(0.1, rel=0.25)
+    assert np.array_equal(si.frac_coords, before)  # input untouched
+    a = perturb_crystals([si] * 3, vacancy_fraction=0.2, random_state=5)
+    b = perturb_crystals([si] * 3, vacancy_fraction=0.2, random_state=5)
+    assert all(x.species == y.species for x, y in zip(a, b))
+    with pytest.raises(ValueError, match="vacancy_fraction"):
+        perturb_crystals([si], vacancy_fraction=1.0)
+    with pytest.raises(ValueError, match="displacement"):
+        perturb_crystals([si], displacement=-1)
+
+
+@pytest.mark.parametrize(
+    "target, n_classes",
+    [
+        ("space_group", 230),
+        ("crystal_system", 7),
+        ("bravais_lattice", 14),
+        ("point_group", 32),
+    ],
+)
+def test_pattern_dataset_targets(target, n_classes):
+    data = make_pattern_dataset(12, target=target, random_state=0, verbose=False)
+    assert data.X.shape == (12, 4250) and data.X.dtype == np.float32
+    assert len(data.target_names) == n_classes
+    assert set(data.y) <= set(data.target_names.tolist())
+    assert np.array_equal(data.groups, np.arange(12))
+    assert len(data.crystals) == 12 and data.two_theta.shape == (4250,)
+    if target == "crystal_system":
+        expected = [space_group_info(sg).crystal_system for sg in data.space_group]
+        assert data.y.tolist() == expected
+
+
+def test_pattern_dataset_structure_type_and_defects():
+    data = make_pattern_dataset(
+        6,
+        target="structure_type",
+        prototypes=["rocksalt", "cscl", "fluorite"],
+        n_variants=2,
+        vacancy_fraction=0.25,
+        random_state=0,
+        verbose=False,
+    )
+    assert data.X.shape == (12, 4250)
+    assert list(data.target_names) == ["rocksalt", "cscl", "fluorite"]
+    assert len(set(data.groups)) == 6
+    assert data.crystals[0].n_atoms == 6  # rock salt: 8 atoms, 2 vacancies
+    assert "vacancies 0.25" in data.DESCR
+
+
+def test_pattern_dataset_cache_and_determinism(tmp_path):
+    kw = dict(n_crystals=8, random_state=3, verbose=False, cache=tmp_path)
+    first = make_pattern_dataset(**kw)
+    t = time.perf_counter()
+    second = make_pattern_dataset(**kw)
+    assert time.perf_counter() - t < 1.0
+    assert np.array_equal(first.X, second.X)
+    assert any(tmp_path.iterdir())
+    uncached = make_pattern_dataset(8, random_state=3, verbose=False, n_jobs=2)
+    assert np.array_equal(first.X, uncached.X)
+    with pytest.raises(ValueError, match="target must be"):
+        make_pattern_dataset(4, target="lattice")
+
+
+def test_crystals_from_generators_are_ordinary_crystals():
+    c = make_random_crystals(1, space_groups=[62], random_state=0)[0]
+    assert isinstance(c, Crystal) and c.name.startswith("random-62")
