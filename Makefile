@@ -24,7 +24,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check skxrd tests benchmarks
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) benchmarks/bench_simulation.py
+	$(PY) benchmarks/bench_generation.py
 
 clean:
 	rm -rf $(VENV) demo_output build *.egg-info

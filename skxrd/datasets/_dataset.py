@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 from sklearn.base import clone
@@ -129,7 +130,8 @@ def make_pattern_dataset(
     from joblib import Memory
 
     # n_jobs and verbose do not change the result: keep them out of the key
-    build = Memory(cache, verbose=0).cache(_build, ignore=["n_jobs", "verbose"])
+    location = os.path.expanduser(cache) if isinstance(cache, str) else cache
+    build = Memory(location, verbose=0).cache(_build, ignore=["n_jobs", "verbose"])
     return build(**args)
 
 
