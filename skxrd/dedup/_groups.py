@@ -1,0 +1,460 @@
+"""Group near-duplicate patterns or structures for leakage-free validation."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from tqdm.auto import tqdm
+
+__all__ = ["DuplicateReport", "drop_duplicates", "duplicate_groups"]
+
+# Rows per block when streaming over a (possibly memory-mapped) pattern array.
+_BLOCK = 8192
+# Above this many patterns, "auto" switches from all pairs to LSH candidates.
+_EXACT_MAX = 20_000
+
+
+def _check_threshold(threshold):
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, numbers.Real)
+        or not 0.0 < threshold < 1.0
+    ):
+        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
+    return float(threshold)
+
+
+def _validate_patterns(X):
+    if not hasattr(X, "shape") or not hasattr(X, "dtype"):
+        X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"patterns must be 2D (n_samples, n_points), got shape {X.shape}"
+        )
+    if not np.issubdtype(X.dtype, np.floating) and not np.issubdtype(
+        X.dtype, np.integer
+    ):
+        raise ValueError(f"patterns must be numeric, got dtype {X.dtype}")
+    return X
+
+
+def _blocks(n, size=_BLOCK):
+    return [(a, min(a + size, n)) for a in range(0, n, size)]
+
+
+def _row_norms_and_sketch(X, pool, verbose):
+    """Full-row L2 norms and L2-normalized sum-pooled sketches (float32)."""
+    n, d = X.shape
+    width = -(-d // pool)
+    norms = np.empty(n, dtype=np.float64)
+    sketch = np.empty((n, width), dtype=np.float32)
+    for a, b in tqdm(_blocks(n), disable=not verbose, desc="sketching", unit="block"):
+        block = np.asarray(X[a:b], dtype=np.float32)
+        if not np.all(np.isfinite(block)):
+            bad = a + int(np.flatnonzero(~np.all(np.isfinite(block), axis=1))[0])
+            raise ValueError(f"pattern {bad} contains NaN or inf")
+        norms[a:b] = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
+        pad = width * pool - d
+        if pad:
+            block = np.pad(block, ((0, 0), (0, pad)))
+        pooled = block.reshape(b - a, width, pool).sum(-1)
+        length = np.linalg.norm(pooled, axis=1, keepdims=True)
+        sketch[a:b] = pooled / np.where(length > 0, length, 1.0)
+    return norms, sketch
+
+
+def _lsh_candidates(sketch, n_tables, n_bits, rng, verbose, max_bucket):
+    """Pairs (i < j) that share a random-hyperplane hash in at least one table."""
+    n, width = sketch.shape
+    planes = rng.standard_normal((width, n_tables * n_bits)).astype(np.float32)
+    weights = 1 << np.arange(n_bits, dtype=np.int64)
+    keys = np.empty((n, n_tables), dtype=np.int64)
+    for a, b in _blocks(n, 65536):
+        bits = (sketch[a:b] @ planes) > 0
+        keys[a:b] = bits.reshape(b - a, n_tables, n_bits) @ weights
+    pairs = []
+    for t in tqdm(range(n_tables), disable=not verbose, desc="hashing", unit="table"):
+        order = np.argsort(keys[:, t], kind="stable")
+        sorted_keys = keys[order, t]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        for size in np.unique(sizes[sizes > 1]):
+            firsts = starts[sizes == size]
+            members = order[firsts[:, None] + np.arange(size)]  # (buckets, size)
+            if size > max_bucket:
+                # A crowded bucket (many similar patterns): all pairs are still
+                # verified, in blocks, further down.
+                for row in members:
+                    pairs.append(_all_pairs(np.sort(row)))
+                continue
+            i, j = np.triu_indices(size, 1)
+            pairs.append(np.stack([members[:, i].ravel(), members[:, j].ravel()], 1))
+    if not pairs:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(pairs).astype(np.int64)
+    pairs.sort(axis=1)
+    code = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([code // n, code % n], 1)
+
+
+def _all_pairs(index):
+    i, j = np.triu_indices(len(index), 1)
+    return np.stack([index[i], index[j]], 1)
+
+
+def _screen(sketch, pairs, minimum):
+    """Candidate pairs whose sketch cosine is at least ``minimum``."""
+    keep = np.zeros(len(pairs), dtype=bool)
+    for a, b in _blocks(len(pairs), 1 << 18):
+        i, j = pairs[a:b, 0], pairs[a:b, 1]
+        keep[a:b] = np.einsum("ij,ij->i", sketch[i], sketch[j]) >= minimum
+    return pairs[keep]
+
+
+def _verify(X, norms, pairs, threshold, verbose):
+    """The candidate pairs whose full-pattern cosine similarity is >= threshold."""
+    keep = np.zeros(len(pairs), dtype=bool)
+    chunk = max(1, (1 << 24) // max(X.shape[1], 1))
+    for a, b in tqdm(
+        _blocks(len(pairs), chunk), disable=not verbose, desc="verifying", unit="block"
+    ):
+        i, j = pairs[a:b, 0], pairs[a:b, 1]
+        # rows in increasing order: a memory-mapped array is read sequentially
+        rows = np.unique(np.concatenate([i, j]))
+        data = np.asarray(X[rows], dtype=np.float32)
+        ii, jj = np.searchsorted(rows, i), np.searchsorted(rows, j)
+        dots = np.einsum("ij,ij->i", data[ii], data[jj], dtype=np.float64)
+        denom = norms[i] * norms[j]
+        keep[a:b] = (denom > 0) & (dots >= threshold * denom)
+    return pairs[keep]
+
+
+def _exact_pairs(X, norms, threshold, verbose):
+    """All pairs with cosine >= threshold, by blocks of the full Gram matrix."""
+    n = X.shape[0]
+    unit = np.asarray(X, dtype=np.float32) / np.where(norms > 0, norms, 1.0)[:, None]
+    unit = unit.astype(np.float32)
+    found = []
+    for a, b in tqdm(
+        _blocks(n, 2048), disable=not verbose, desc="comparing", unit="block"
+    ):
+        sims = unit[a:b] @ unit[a:].T
+        i, j = np.nonzero(sims >= threshold)
+        j = j + a
+        i = i + a
+        mask = (i < j) & (norms[i] > 0) & (norms[j] > 0)
+        found.append(np.stack([i[mask], j[mask]], 1))
+    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+
+
+def _components(n, pairs) -> np.ndarray:
+    """Group id per sample: connected components, numbered by first appearance."""
+    if len(pairs) == 0:
+        return np.arange(n)
+    graph = coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
+    )
+    _, labels = connected_components(graph, directed=False)
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    # renumber so that group ids follow the order of their first member
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse]
+
+
+def _pattern_groups(
+    X, threshold, algorithm, pool, n_tables, n_bits, random_state, verbose
+):
+    X = _validate_patterns(X)
+    n = X.shape[0]
+    if algorithm not in ("auto", "exact", "lsh"):
+        raise ValueError(
+            f"algorithm must be 'auto', 'exact' or 'lsh', got {algorithm!r}"
+        )
+    if algorithm == "auto":
+        algorithm = "exact" if n <= _EXACT_MAX else "lsh"
+    norms, sketch = _row_norms_and_sketch(X, pool, verbose)
+    if algorithm == "exact":
+        pairs = _exact_pairs(X, norms, threshold, verbose)
+    else:
+        rng = np.random.default_rng(random_state)
+        candidates = _lsh_candidates(
+            sketch, n_tables, n_bits, rng, verbose, max_bucket=256
+        )
+        # Cheap screen on the in-memory sketches before reading full patterns:
+        # near-duplicates keep their pooled cosine (pooling averages out noise),
+        # chance collisions of the hashes mostly do not.
+        candidates = _screen(sketch, candidates, 1.0 - 5.0 * (1.0 - threshold))
+        pairs = _verify(X, norms, candidates, threshold, verbose)
+    return _components(n, pairs)
+
+
+def _reduced_cell(crystal, symprec):
+    """(formula, space group, Niggli-reduced primitive cell parameters)."""
+    import spglib
+
+    cell = crystal.to_spglib_cell()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        data = spglib.get_symmetry_dataset(cell, symprec=symprec)
+        lattice = (
+            np.asarray(data.primitive_lattice)
+            if data is not None
+            else (crystal.lattice)
+        )
+        reduced = spglib.niggli_reduce(lattice)
+    reduced = lattice if reduced is None else np.asarray(reduced)
+    lengths = np.linalg.norm(reduced, axis=1)
+    cosines = [
+        reduced[1] @ reduced[2] / lengths[1] / lengths[2],
+        reduced[0] @ reduced[2] / lengths[0] / lengths[2],
+        reduced[0] @ reduced[1] / lengths[0] / lengths[1],
+    ]
+    angles = np.degrees(np.arccos(np.clip(cosines, -1, 1)))
+    number = data.number if data is not None else 1
+    return crystal.formula, int(number), np.r_[lengths, angles]
+
+
+def _structure_groups(crystals, length_tol, angle_tol, symprec, verbose):
+    from ..crystal import as_crystals
+
+    crystals = as_crystals(crystals)
+    buckets = defaultdict(list)
+    cells = []
+    for k, c in enumerate(tqdm(crystals, disable=not verbose, desc="reducing")):
+        formula, number, params = _reduced_cell(c, symprec)
+        buckets[(formula, number)].append(k)
+        cells.append(params)
+    cells = np.array(cells) if cells else np.zeros((0, 6))
+    pairs = []
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        m = np.array(members)
+        p = cells[m]
+        lengths = np.abs(p[:, None, :3] - p[None, :, :3]) <= length_tol * np.maximum(
+            p[:, None, :3], p[None, :, :3]
+        )
+        angles = np.abs(p[:, None, 3:] - p[None, :, 3:]) <= angle_tol
+        same = lengths.all(-1) & angles.all(-1)
+        i, j = np.nonzero(np.triu(same, 1))
+        pairs.append(np.stack([m[i], m[j]], 1))
+    pairs = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
+    return _components(len(crystals), pairs)
+
+
+def duplicate_groups(
+    data,
+    method: str = "pattern",
+    *,
+    threshold: float = 0.99,
+    algorithm: str = "auto",
+    pool: int = 17,
+    n_tables: int = 16,
+    n_bits: int = 24,
+    length_tol: float = 0.02,
+    angle_tol: float = 1.0,
+    symprec: float = 1e-3,
+    random_state=0,
+    verbose: bool = False,
+) -> np.ndarray:
+    """One group id per sample: near-duplicates share a group.
+
+    Use the ids with ``GroupKFold`` / ``StratifiedGroupKFold`` so that copies of
+    one compound never sit on both sides of a split.
+
+    Parameters
+    ----------
+    data : array-like of shape (n_samples, n_points), or sequence of Crystal
+        Patterns (``method="pattern"``; a ``numpy.memmap`` works and is read in
+        blocks) or crystals (``method="structure"``).
+    method : {"pattern", "structure"}, default="pattern"
+        ``"pattern"``: cosine similarity of the patterns ≥ ``threshold``.
+        ``"structure"``: same reduced formula, same space group (spglib) and
+        Niggli-reduced primitive cells within ``length_tol`` / ``angle_tol``.
+        Duplicates are joined transitively (connected components).
+    threshold : float, default=0.99
+        Cosine similarity at or above which two patterns are duplicates.
+    algorithm : {"auto", "exact", "lsh"}, default="auto"
+        ``"exact"`` compares all pairs in blocks (quadratic; the default up to
+        20,000 patterns). ``"lsh"`` finds candidate pairs with random-hyperplane
+        hashes of pooled patterns (``n_tables`` tables of ``n_bits`` bits),
+        screens them by the cosine of the pooled patterns (at least
+        ``1 - 5 (1 - threshold)``) and keeps those whose exact cosine passes: no
+        false duplicates, and a pair with cosine ≥ 0.99 is missed by the hashes
+        with probability below 0.2 %.
+    pool : int, default=17
+        Points summed per bin of the hashed sketch (4250 points → 250 bins).
+    n_tables, n_bits : int, default=16, 24
+        LSH tables and bits per table.
+    length_tol : float, default=0.02
+        Relative tolerance of reduced-cell lengths (``"structure"``).
+    angle_tol : float, default=1.0
+        Tolerance of reduced-cell angles in degrees (``"structure"``).
+    symprec : float, default=1e-3
+        spglib tolerance (``"structure"``).
+    random_state : int, default=0
+        Seed of the hash planes.
+    verbose : bool, default=False
+        Progress bars.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        Group ids 0, 1, ... in order of the groups' first members.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxrd.dedup import duplicate_groups
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((4, 100))
+    >>> X = np.vstack([X, X[1] * 1.01])          # a near-copy of pattern 1
+    >>> duplicate_groups(X).tolist()
+    [0, 1, 2, 3, 1]
+    >>> from skxrd.datasets import load_example_crystal
+    >>> nacl = load_example_crystal("NaCl")
+    >>> strained = nacl.replace(lattice=nacl.lattice * 1.005)
+    >>> duplicate_groups([nacl, strained, load_example_crystal("Si")],
+    ...                  method="structure").tolist()
+    [0, 0, 1]
+    """
+    threshold = _check_threshold(threshold)
+    if method == "pattern":
+        for value, what in ((pool, "pool"), (n_tables, "n_tables"), (n_bits, "n_bits")):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Integral)
+                or value < 1
+            ):
+                raise ValueError(f"{what} must be a positive integer, got {value!r}")
+        if n_bits > 62:
+            raise ValueError(f"n_bits must be <= 62, got {n_bits}")
+        return _pattern_groups(
+            data,
+            threshold,
+            algorithm,
+            int(pool),
+            int(n_tables),
+            int(n_bits),
+            random_state,
+            verbose,
+        )
+    if method == "structure":
+        return _structure_groups(
+            data, float(length_tol), float(angle_tol), float(symprec), verbose
+        )
+    raise ValueError(f"method must be 'pattern' or 'structure', got {method!r}")
+
+
+@dataclass
+class DuplicateReport:
+    """What :func:`drop_duplicates` removed.
+
+    Attributes
+    ----------
+    groups : ndarray
+        Group id of every input sample.
+    kept : ndarray
+        Indices of the samples kept (the first of each group).
+    removed : ndarray
+        Indices of the samples removed.
+    kept_instead : ndarray
+        For each removed sample, the index of the kept sample of its group.
+    """
+
+    groups: np.ndarray
+    kept: np.ndarray
+    removed: np.ndarray
+    kept_instead: np.ndarray
+    method: str = "pattern"
+    details: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        n = len(self.groups)
+        sizes = np.bincount(self.groups)
+        lines = [
+            f"{n} samples, {len(self.kept)} kept, {len(self.removed)} removed as "
+            f"duplicates ({_method_name(self.method)}); "
+            f"{int((sizes > 1).sum())} groups had more than one member, the "
+            f"largest {int(sizes.max()) if n else 0}"
+        ]
+        for r, k in list(zip(self.removed, self.kept_instead))[:10]:
+            lines.append(f"  removed {int(r)}: duplicate of {int(k)}")
+        if len(self.removed) > 10:
+            lines.append(f"  ... and {len(self.removed) - 10} more")
+        return "\n".join(lines)
+
+
+def _method_name(method):
+    return {
+        "pattern": "pattern cosine similarity",
+        "structure": "formula, space group and reduced cell",
+    }.get(method, method)
+
+
+def drop_duplicates(
+    data, *arrays, method: str = "pattern", verbose: bool = True, **kwargs
+):
+    """Keep the first sample of each duplicate group, before any split.
+
+    Parameters
+    ----------
+    data : array-like or sequence of Crystal
+        What duplicates are judged on (see :func:`duplicate_groups`).
+    *arrays : array-like
+        Arrays (or lists) aligned with ``data`` to filter alike, e.g. ``y``.
+    method : {"pattern", "structure"}, default="pattern"
+    verbose : bool, default=True
+        Print the report.
+    **kwargs
+        Passed to :func:`duplicate_groups` (``threshold``, ...).
+
+    Returns
+    -------
+    data_kept, *arrays_kept : same types as the inputs
+        Only the kept samples, in their original order.
+    report : DuplicateReport
+        Which samples were removed, and which kept sample stands for each.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxrd.dedup import drop_duplicates
+    >>> X = np.array([[1.0, 0, 0], [0, 1, 0], [1.0, 0.001, 0]])
+    >>> X_kept, y_kept, report = drop_duplicates(X, ["a", "b", "a"], verbose=False)
+    >>> X_kept.shape, y_kept, report.removed.tolist(), report.kept_instead.tolist()
+    ((2, 3), ['a', 'b'], [2], [0])
+    """
+    groups = duplicate_groups(data, method, verbose=False, **kwargs)
+    n = len(groups)
+    for k, arr in enumerate(arrays):
+        if len(arr) != n:
+            raise ValueError(f"array {k} has {len(arr)} samples, data has {n}")
+    _, first = np.unique(groups, return_index=True)
+    kept = np.sort(first)
+    mask = np.zeros(n, dtype=bool)
+    mask[kept] = True
+    removed = np.flatnonzero(~mask)
+    representative = np.empty(groups.max() + 1 if n else 0, dtype=np.int64)
+    representative[groups[kept]] = kept
+    report = DuplicateReport(
+        groups, kept, removed, representative[groups[removed]], method
+    )
+    if verbose:
+        print(report)
+
+    def take(arr):
+        if isinstance(arr, list):
+            return [arr[i] for i in kept]
+        if hasattr(arr, "iloc"):
+            return arr.iloc[kept]
+        return np.asarray(arr)[kept]
+
+    return (take(data), *(take(a) for a in arrays), report)

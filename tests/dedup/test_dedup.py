@@ -1,0 +1,158 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+
+from skxrd import PowderSimulator
+from skxrd.datasets import load_example_crystal, make_random_crystals
+from skxrd.dedup import DuplicateRemover, drop_duplicates, duplicate_groups
+from skxrd.utils.estimator_checks import parametrize_sampler_checks
+
+
+def peaky(n, d=600, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.arange(d)
+    X = np.zeros((n, d))
+    for _ in range(6):
+        c = rng.integers(0, d, (n, 1))
+        X += rng.random((n, 1)) * np.exp(-0.5 * ((x - c) / 3.0) ** 2)
+    return X
+
+
+def planted(n=300, copies=150, seed=0):
+    rng = np.random.default_rng(seed)
+    base = peaky(n, seed=seed)
+    src = rng.integers(0, n, copies)
+    near = base[src] * rng.uniform(0.9, 1.1, (copies, 1)) + rng.normal(
+        0, 0.002, (copies, base.shape[1])
+    )
+    return np.vstack([base, near]), src
+
+
+@pytest.mark.parametrize("algorithm", ["exact", "lsh"])
+def test_planted_duplicates_are_grouped(algorithm):
+    X, src = planted()
+    groups = duplicate_groups(X, algorithm=algorithm)
+    n = 300
+    assert np.array_equal(groups[:n], np.arange(n))  # distinct patterns
+    assert np.array_equal(groups[n:], groups[src])  # copies join their source
+    # the two algorithms agree
+    assert np.array_equal(groups, duplicate_groups(X, algorithm="exact"))
+
+
+def test_threshold_is_exact_cosine():
+    a = np.array([1.0, 0.0, 0.0])
+    for cos in (0.985, 0.995):
+        b = np.array([cos, np.sqrt(1 - cos**2), 0.0]) * 3.0  # scale is irrelevant
+        same = duplicate_groups(np.vstack([a, b]), threshold=0.99)
+        assert (same[0] == same[1]) == (cos >= 0.99)
+    zeros = np.zeros((2, 3))
+    assert duplicate_groups(zeros).tolist() == [0, 1]  # empty patterns: no match
+
+
+def test_transitive_groups_and_memmap(tmp_path):
+    X, _ = planted(50, 20, seed=3)
+    path = tmp_path / "x.npy"
+    np.save(path, X.astype(np.float32))
+    mm = np.load(path, mmap_mode="r")
+    assert np.array_equal(
+        duplicate_groups(mm, algorithm="lsh"), duplicate_groups(X, algorithm="exact")
+    )
+
+
+def test_bad_pattern_input():
+    with pytest.raises(ValueError, match="pattern 1 contains NaN"):
+        duplicate_groups(np.array([[1.0, 2.0], [np.nan, 1.0]]))
+    with pytest.raises(ValueError, match="2D"):
+        duplicate_groups(np.ones(5))
+    with pytest.raises(ValueError, match="threshold"):
+        duplicate_groups(np.ones((2, 2)), threshold=1.5)
+    with pytest.raises(ValueError, match="method"):
+        duplicate_groups(np.ones((2, 2)), method="formula")
+    with pytest.raises(ValueError, match="algorithm"):
+        duplicate_groups(np.ones((2, 2)), algorithm="faiss")
+
+
+def test_structure_groups():
+    nacl = load_example_crystal("NaCl")
+    kcl = nacl.replace(species=["K"] * 4 + ["Cl"] * 4)
+    shifted = nacl.replace(frac_coords=np.mod(nacl.frac_coords + 0.25, 1))
+    strained = nacl.replace(lattice=nacl.lattice * 1.01)
+    far = nacl.replace(lattice=nacl.lattice * 1.1)
+    groups = duplicate_groups([nacl, kcl, shifted, strained, far], method="structure")
+    assert groups.tolist() == [0, 1, 0, 0, 2]
+    # a supercell is the same structure (primitive reduced cells agree)
+    from skxrd import Crystal
+
+    doubled = Crystal(
+        nacl.lattice * [[2], [1], [1]],
+        list(nacl.species) * 2,
+        np.vstack(
+            [
+                nacl.frac_coords * [0.5, 1, 1],
+                nacl.frac_coords * [0.5, 1, 1] + [0.5, 0, 0],
+            ]
+        ),
+    )
+    assert duplicate_groups([nacl, doubled], method="structure").tolist() == [0, 0]
+
+
+def test_drop_duplicates_report(capsys):
+    X, src = planted(40, 10, seed=1)
+    y = np.arange(50) % 3
+    names = [f"p{i}" for i in range(50)]
+    X_kept, y_kept, names_kept, report = drop_duplicates(X, y, names)
+    assert X_kept.shape == (40, X.shape[1]) and len(names_kept) == 40
+    assert report.removed.tolist() == list(range(40, 50))
+    assert report.kept_instead.tolist() == src.tolist()
+    assert np.array_equal(y_kept, y[:40]) and names_kept == names[:40]
+    assert "10 removed" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="array 0 has 3 samples"):
+        drop_duplicates(X, y[:3])
+
+
+def test_duplicate_remover_in_imblearn_pipeline():
+    from imblearn.pipeline import make_pipeline
+
+    X, src = planted(60, 40, seed=2)
+    y = (np.arange(100) % 2).astype(int)
+    y[60:] = y[src]  # copies carry their source's label
+    remover = DuplicateRemover()
+    X_res, y_res = remover.fit_resample(X, y)
+    assert len(X_res) == 60 and np.array_equal(remover.sample_indices_, np.arange(60))
+    pipe = make_pipeline(DuplicateRemover(), LogisticRegression(max_iter=200))
+    pipe.fit(X, y)
+    assert pipe.predict(X).shape == (100,)  # nothing removed at predict time
+    # only targeted classes are cleaned
+    only_one = DuplicateRemover(sampling_strategy=[1]).fit_resample(X, y)[1]
+    assert (only_one == 0).sum() == (y == 0).sum()
+
+
+@parametrize_sampler_checks([DuplicateRemover()])
+def test_duplicate_remover_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_group_splits_expose_leakage():
+    # Planted near-duplicates: a 1-NN classifier memorizes them, so plain KFold
+    # (copies on both sides) overstates accuracy compared with group-aware folds.
+    crystals = make_random_crystals(
+        60, space_groups="cubic", random_state=0, n_atoms=(4, 16)
+    )
+    rng = np.random.default_rng(0)
+    copies = []
+    for c in crystals:
+        for _ in range(4):
+            copies.append(c.replace(lattice=c.lattice * rng.uniform(0.9998, 1.0002)))
+    X = PowderSimulator(crystallite_size=30).transform(crystals + copies)
+    X += rng.normal(0, 0.002, X.shape).astype(np.float32)
+    y = np.array([c.space_group % 3 for c in crystals] * 5)  # arbitrary labels
+    y[len(crystals) :] = np.repeat(y[: len(crystals)], 4)
+    groups = duplicate_groups(X)
+    assert len(np.unique(groups)) == len(crystals)
+    knn = KNeighborsClassifier(1)
+    plain = cross_val_score(knn, X, y, cv=KFold(5, shuffle=True, random_state=0))
+    grouped = cross_val_score(knn, X, y, cv=GroupKFold(5), groups=groups)
+    assert plain.mean() > 0.95  # memorized copies
+    assert grouped.mean() < plain.mean() - 0.3  # the honest estimate
