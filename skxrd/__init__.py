@@ -1,9 +1,24 @@
 """skxrd: diffraction patterns to crystal symmetry, the scikit-learn way."""
 
-from . import crystal, simulation
+import importlib
+
 from .crystal import Crystal
 from .simulation import PowderSimulator
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["Crystal", "PowderSimulator", "__version__", "crystal", "simulation"]
+# Subpackages load on first use (``skxrd.dedup``): some pull in torch.
+_SUBPACKAGES = ("augmentation", "crystal", "datasets", "dedup", "io",
+                "preprocessing", "simulation", "utils")
+
+__all__ = ["Crystal", "PowderSimulator", "__version__", *_SUBPACKAGES]
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'skxrd' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBPACKAGES))

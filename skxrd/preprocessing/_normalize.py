@@ -1,0 +1,128 @@
+"""The :class:`PatternNormalizer`: per-pattern intensity scaling."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+
+from ._base import validate_patterns
+
+__all__ = ["PatternNormalizer"]
+
+_METHODS = ("max", "area", "l2", "minmax")
+_SCALES = (None, "sqrt", "log")
+
+
+class PatternNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Normalize each pattern (row) on its own, optionally after a sqrt or log.
+
+    The transformer is stateless: ``fit`` only records the number of features,
+    and ``transform`` works without it.
+
+    Parameters
+    ----------
+    method : {"max", "area", "l2", "minmax"}, default="max"
+        Divide each pattern by its largest absolute value (``"max"``, which is
+        the maximum of a non-negative pattern), by the sum of its absolute
+        values (``"area"``: unit area for a non-negative pattern on a uniform
+        grid, as ``PowderSimulator(normalize="area")``), or by its Euclidean
+        norm (``"l2"``); or map its minimum to 0 and its maximum to 1
+        (``"minmax"``).
+    scale : {None, "sqrt", "log"}, default=None
+        Compress the dynamic range before normalizing: ``sqrt(x)`` or
+        ``log1p(x)``. Both need non-negative intensities, so negative values
+        (noise after background subtraction, say) are **clipped at 0** first.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of points per pattern seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit`` (a DataFrame with string column names).
+
+    Notes
+    -----
+    A pattern whose norm is zero (all zeros, or a constant pattern for
+    ``"minmax"``) becomes all zeros, never NaN. float32 input stays float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxrd.preprocessing import PatternNormalizer
+    >>> X = np.array([[0.0, 2.0, 4.0], [0.0, 0.0, 0.0]])
+    >>> PatternNormalizer().fit_transform(X)
+    array([[0. , 0.5, 1. ],
+           [0. , 0. , 0. ]])
+    >>> PatternNormalizer(method="area").fit_transform(X)[0].round(4).tolist()
+    [0.0, 0.3333, 0.6667]
+    >>> PatternNormalizer(scale="sqrt").fit_transform([[-1.0, 1.0, 4.0]])
+    array([[0. , 0.5, 1. ]])
+    """
+
+    def __init__(self, method="max", scale=None):
+        self.method = method
+        self.scale = scale
+
+    def _check_params(self):
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
+        if self.scale not in _SCALES:
+            raise ValueError(f"scale must be one of {_SCALES}, got {self.scale!r}")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def fit(self, X, y=None):
+        """Check the parameters and record the number of features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        validate_patterns(self, X, reset=True)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Normalize each pattern.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        self._check_params()
+        X = validate_patterns(self, X, reset=False)
+        out = np.array(X, dtype=X.dtype, copy=True)
+        if self.scale is not None:
+            np.maximum(out, 0, out=out)
+            if self.scale == "sqrt":
+                np.sqrt(out, out=out)
+            else:
+                np.log1p(out, out=out)
+        if self.method == "minmax":
+            lo = out.min(axis=1, keepdims=True)
+            out -= lo
+            norm = out.max(axis=1, keepdims=True)
+        elif self.method == "max":
+            norm = np.abs(out).max(axis=1, keepdims=True)
+        elif self.method == "area":
+            norm = np.abs(out).sum(axis=1, keepdims=True)
+        else:
+            norm = np.sqrt(np.einsum("ij,ij->i", out, out))[:, None]
+        zero = norm == 0
+        np.divide(out, np.where(zero, 1, norm), out=out)
+        out[zero[:, 0]] = 0
+        return out

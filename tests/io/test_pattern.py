@@ -1,0 +1,181 @@
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from skxrd.io import Pattern, q_to_two_theta, two_theta_to_q
+from skxrd.simulation import get_radiation
+
+CU = get_radiation("CuKa1").wavelength
+MO = get_radiation("MoKa1").wavelength
+
+
+def test_basic_attributes_and_copies():
+    x = np.array([10.0, 20.0, 30.0])
+    y = np.array([1.0, 3.0, 2.0])
+    p = Pattern(x, y, wavelength=1.5406, name="a", metadata={"k": 1})
+    x[0] = 99.0
+    y[0] = 99.0
+    assert p.x.tolist() == [10.0, 20.0, 30.0]
+    assert p.intensity.tolist() == [1.0, 3.0, 2.0]
+    assert p.x.dtype == np.float64 and p.intensity.dtype == np.float64
+    assert p.axis == "two_theta" and p.wavelength == 1.5406 and p.radiation is None
+    assert p.uncertainty is None and p.metadata == {"k": 1} and p.name == "a"
+    assert len(p) == 3
+
+
+def test_read_only():
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa")
+    with pytest.raises(ValueError, match="read-only"):
+        p.x[0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        p.intensity[0] = 5.0
+    with pytest.raises(AttributeError):
+        p.wavelength = 1.0
+    with pytest.raises(AttributeError):
+        p.new_attribute = 1
+
+
+def test_decreasing_and_unsorted_x_are_sorted():
+    p = Pattern([30, 20, 10], [3, 2, 1], uncertainty=[0.3, 0.2, 0.1], wavelength=1.0)
+    assert p.x.tolist() == [10, 20, 30]
+    assert p.intensity.tolist() == [1, 2, 3]
+    assert p.uncertainty.tolist() == [0.1, 0.2, 0.3]
+    p = Pattern([20, 10, 30], [2, 1, 3], wavelength=1.0)
+    assert p.x.tolist() == [10, 20, 30] and p.intensity.tolist() == [1, 2, 3]
+    assert np.all(np.diff(p.x) > 0)
+
+
+def test_duplicates_are_rejected_with_indices():
+    with pytest.raises(ValueError, match=r"duplicate value 20.0 at indices 1 and 3"):
+        Pattern([10, 20, 30, 20], [1, 2, 3, 4], wavelength=1.0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_x_is_rejected_with_index(bad):
+    with pytest.raises(ValueError, match=r"x contains a non-finite value .* index 2"):
+        Pattern([10, 20, bad, 40], [1, 2, 3, 4], wavelength=1.0)
+
+
+def test_nan_intensity_is_rejected_with_index():
+    with pytest.raises(ValueError, match=r"intensity .*non-finite.* index 1"):
+        Pattern([10, 20, 30], [1, np.nan, 3], wavelength=1.0)
+    with pytest.raises(ValueError, match=r"uncertainty .*non-finite.* index 0"):
+        Pattern([10, 20], [1, 2], uncertainty=[np.inf, 1], wavelength=1.0)
+
+
+def test_shape_errors():
+    with pytest.raises(ValueError, match="intensity has 2 values but x has 3"):
+        Pattern([10, 20, 30], [1, 2], wavelength=1.0)
+    with pytest.raises(ValueError, match="uncertainty has 1 values"):
+        Pattern([10, 20], [1, 2], uncertainty=[1], wavelength=1.0)
+    with pytest.raises(ValueError, match="1D"):
+        Pattern([[10, 20]], [[1, 2]], wavelength=1.0)
+    with pytest.raises(ValueError, match="at least 2 points"):
+        Pattern([10], [1], wavelength=1.0)
+    with pytest.raises(ValueError, match="numbers"):
+        Pattern(["a", "b"], [1, 2], wavelength=1.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        Pattern([10, 20], [1, 2], uncertainty=[1, -1], wavelength=1.0)
+
+
+def test_axis_ranges():
+    with pytest.raises(ValueError, match=r"\[0, 180\].*x\[1\]"):
+        Pattern([10, 190], [1, 2], wavelength=1.0)
+    with pytest.raises(ValueError, match="axis must be"):
+        Pattern([10, 20], [1, 2], axis="d", wavelength=1.0)
+    with pytest.raises(ValueError, match=r"Q must lie between 0.*x\[0\]"):
+        Pattern([-1, 2], [1, 2], axis="q")
+    # Q beyond the reach of the pattern's own wavelength
+    with pytest.raises(ValueError, match=r"4π/λ.*x\[1\]"):
+        Pattern([1.0, 10.0], [1, 2], axis="q", wavelength=CU)
+
+
+def test_wavelength_resolution():
+    with pytest.raises(ValueError, match="needs a wavelength"):
+        Pattern([10, 20], [1, 2])
+    p = Pattern([10, 20], [1, 2], wavelength="CuKa")
+    assert p.wavelength == CU and p.radiation.name == "CuKa"
+    p = Pattern([10, 20], [1, 2], radiation="Mo Kα1")
+    assert p.wavelength == MO and p.radiation.name == "MoKa1"
+    p = Pattern([10, 20], [1, 2], radiation=get_radiation("AgKa"))
+    assert p.wavelength == get_radiation("AgKa").wavelength
+    p = Pattern([10, 20], [1, 2], radiation="CuKa", wavelength=CU)
+    assert p.wavelength == CU
+    with pytest.raises(ValueError, match="disagrees"):
+        Pattern([10, 20], [1, 2], radiation="CuKa", wavelength=0.7)
+    with pytest.raises(ValueError, match="disagrees"):
+        Pattern([10, 20], [1, 2], radiation="CuKa", wavelength="MoKa")
+    with pytest.raises(ValueError, match="unknown radiation"):
+        Pattern([10, 20], [1, 2], wavelength="UnobtainiumKa")
+    with pytest.raises(ValueError, match="positive wavelength"):
+        Pattern([10, 20], [1, 2], wavelength=-1.0)
+
+
+def test_bragg_conversions():
+    d = 5.431 / math.sqrt(3)  # Si (111)
+    tt = math.degrees(2 * math.asin(CU / (2 * d)))
+    p = Pattern([tt, 60.0], [1, 2], wavelength=CU)
+    assert p.q[0] == pytest.approx(2 * math.pi / d, rel=1e-12)
+    assert np.allclose(p.q, 4 * np.pi * np.sin(np.radians(p.x) / 2) / CU)
+    q = p.to_q()
+    assert q.axis == "q" and q.wavelength == CU
+    assert np.allclose(q.two_theta, p.x, atol=1e-10)
+    assert q.to_q() is q and p.to_two_theta() is p
+    # The same d-spacing at another wavelength
+    tt_mo = p.two_theta_at("MoKa1")
+    assert tt_mo[0] == pytest.approx(math.degrees(2 * math.asin(MO / (2 * d))))
+    mo = p.to_two_theta("MoKa1")
+    assert mo.wavelength == MO and mo.radiation.name == "MoKa1"
+    assert np.allclose(mo.q, p.q)
+    assert np.allclose(q.to_two_theta().x, p.x)
+
+
+def test_q_axis_without_wavelength():
+    p = Pattern([1.0, 2.0, 9.0], [1, 2, 3], axis="q")
+    assert p.wavelength is None
+    assert p.q.tolist() == [1.0, 2.0, 9.0]
+    with pytest.raises(ValueError, match="without a wavelength"):
+        _ = p.two_theta
+    tt = p.two_theta_at(CU)
+    assert np.isnan(tt[2]) and np.all(np.isfinite(tt[:2]))  # Q = 9 > 4π/λ
+    with pytest.raises(ValueError, match="beyond the reach"):
+        p.to_two_theta(CU)
+    assert p.to_two_theta(MO).x[2] == pytest.approx(q_to_two_theta(9.0, MO))
+
+
+def test_helpers():
+    assert two_theta_to_q(180.0, 1.0) == pytest.approx(4 * np.pi)
+    assert q_to_two_theta(4 * np.pi, 1.0) == pytest.approx(180.0)
+    assert np.isnan(q_to_two_theta(4 * np.pi * 1.01, 1.0))
+
+
+def test_repr():
+    p = Pattern(np.linspace(5, 90, 11), np.ones(11), wavelength="CuKa", name="si")
+    text = repr(p)
+    assert "'si'" in text and "11 points" in text and "5–90°" in text
+    assert "CuKa" in text and "1.54056" in text
+    assert "Å⁻¹" in repr(p.to_q())
+
+
+def test_pickle_keeps_values_and_read_only():
+    p = Pattern([10, 20], [1, 2], uncertainty=[0.1, 0.2], radiation="CuKa", name="n")
+    again = pickle.loads(pickle.dumps(p))
+    assert np.array_equal(again.x, p.x) and np.array_equal(again.intensity, p.intensity)
+    assert np.array_equal(again.uncertainty, p.uncertainty)
+    assert again.radiation == p.radiation and again.name == "n"
+    assert not again.x.flags.writeable and not again.intensity.flags.writeable
+    with pytest.raises(AttributeError):
+        again.name = "other"
+
+
+def test_metadata_is_copied_and_validated():
+    meta = {"instrument": "D8"}
+    p = Pattern([10, 20], [1, 2], wavelength=1.0, metadata=meta)
+    meta["instrument"] = "other"
+    assert p.metadata == {"instrument": "D8"}
+    with pytest.raises(ValueError, match="mapping"):
+        Pattern([10, 20], [1, 2], wavelength=1.0, metadata=[1])
+    with pytest.raises(ValueError, match="name"):
+        Pattern([10, 20], [1, 2], wavelength=1.0, name=3)

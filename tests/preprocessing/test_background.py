@@ -1,0 +1,125 @@
+import numpy as np
+import pytest
+
+from skxrd.preprocessing import (
+    BackgroundSubtractor,
+    rolling_ball_background,
+    snip_background,
+)
+
+TT = np.arange(5, 90, 0.02)
+
+
+def synthetic(seed=0, n_peaks=25):
+    """Peaks of 0.1-0.3° FWHM on a cubic background with a broad amorphous hump."""
+    rng = np.random.default_rng(seed)
+    u = (TT - 47.5) / 42.5
+    background = (
+        0.3
+        + 0.15 * u
+        - 0.1 * u**2
+        + 0.05 * u**3
+        + 0.25 * np.exp(-(((TT - 22) / 6) ** 2))
+    )
+    centres = rng.uniform(8, 87, n_peaks)
+    heights = rng.uniform(0.1, 1.0, n_peaks)
+    fwhm = 0.1 + 0.002 * centres
+    peaks = sum(
+        h * np.exp(-4 * np.log(2) * ((TT - c) / w) ** 2)
+        for c, h, w in zip(centres, heights, fwhm)
+    )
+    return background, peaks
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(method="snip"),
+        dict(method="snip", decreasing=True),
+        dict(method="snip", lls=True),
+        dict(method="rolling_ball"),
+        dict(method="rolling_ball", window=80, ball_height=0.1),
+    ],
+)
+@pytest.mark.parametrize("scale", [1.0, 1000.0])
+def test_recovers_peaks_on_a_known_background(params, scale):
+    pairs = [synthetic(seed) for seed in range(3)]
+    X = scale * np.array([b + p for b, p in pairs])
+    sub = BackgroundSubtractor(**params)
+    Xt = sub.fit_transform(X)
+    bg = sub.estimate_background(X)
+    assert np.allclose(Xt + bg, X)
+    for i, (background, peaks) in enumerate(pairs):
+        height = scale * peaks.max()
+        rms = np.sqrt(np.mean((bg[i] - scale * background) ** 2))
+        assert rms < 0.02 * height
+        assert np.abs(Xt[i] - scale * peaks).max() < 0.1 * height
+    assert Xt.min() >= 0.0  # the background never exceeds the data
+
+
+@pytest.mark.parametrize("method", ["snip", "rolling_ball"])
+def test_noisy_pattern_never_strongly_negative(method):
+    background, peaks = synthetic(1)
+    rng = np.random.default_rng(1)
+    X = (background + peaks + rng.normal(0, 0.01, TT.size))[None]
+    Xt = BackgroundSubtractor(method=method).fit_transform(X)
+    assert Xt.min() >= 0.0
+    rms = np.sqrt(np.mean((X - Xt - background) ** 2))
+    assert rms < 0.05 * peaks.max()
+
+
+@pytest.mark.parametrize("method", ["snip", "rolling_ball"])
+def test_vectorized_rows_are_independent(method):
+    X = np.array([sum(synthetic(s)) for s in range(4)])
+    sub = BackgroundSubtractor(method=method)
+    rows = np.vstack([sub.transform(X[i : i + 1]) for i in range(4)])
+    assert np.allclose(sub.transform(X), rows)
+
+
+def test_linear_background_is_exact_for_snip():
+    x = np.arange(400.0)
+    line = 2.0 + 0.01 * x
+    y = line + 5 * np.exp(-(((x - 200) / 3) ** 2))
+    assert np.allclose(snip_background(y[None], 20)[0], line)
+
+
+def test_rolling_ball_is_scale_and_shift_invariant():
+    X = sum(synthetic(2))[None]
+    a = rolling_ball_background(X, 50, 0.05)
+    b = rolling_ball_background(3 * X + 7, 50, 0.05)
+    assert np.allclose(b, 3 * a + 7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("method", ["snip", "rolling_ball"])
+def test_dtype_and_short_patterns(dtype, method):
+    X = np.random.default_rng(0).random((3, 7)).astype(dtype)
+    sub = BackgroundSubtractor(method=method, window=40).fit(X)
+    out = sub.transform(X)
+    assert out.dtype == dtype and out.shape == X.shape and out.min() >= 0
+    assert sub.estimate_background(X).dtype == dtype
+    flat = np.full((1, 5), 3.0, dtype=dtype)
+    assert np.all(BackgroundSubtractor(method=method).transform(flat) == 0)
+
+
+def test_negative_values_with_lls():
+    X = sum(synthetic(3))[None] - 0.5  # partly negative
+    bg = snip_background(X, 20, lls=True)
+    assert np.all(bg <= X) and np.all(np.isfinite(bg))
+
+
+def test_bad_parameters():
+    X = np.ones((1, 20))
+    for params, match in [
+        (dict(method="als"), "method must be one of"),
+        (dict(window=0), "window must be >= 1"),
+        (dict(window=2.5), "window must be an integer"),
+        (dict(iterations=0), "iterations must be >= 1"),
+        (dict(lls="yes"), "lls must be True or False"),
+        (dict(ball_height=0), "ball_height must be positive"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            BackgroundSubtractor(**params).fit(X)
+    X[0, 3] = np.inf
+    with pytest.raises(ValueError, match="inf in sample 0 at column 3"):
+        BackgroundSubtractor().transform(X)

@@ -1,0 +1,85 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from skxrd.preprocessing import PatternNormalizer
+
+X = np.array([[0.0, 1.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0], [2.0, 2.0, 2.0, 2.0]])
+
+
+@pytest.mark.parametrize(
+    "method, expected",
+    [
+        ("max", [[0, 0.25, 0.75, 1.0], [0, 0, 0, 0], [1, 1, 1, 1]]),
+        ("area", [[0, 0.125, 0.375, 0.5], [0, 0, 0, 0], [0.25] * 4]),
+        (
+            "l2",
+            [
+                [0, 1 / np.sqrt(26), 3 / np.sqrt(26), 4 / np.sqrt(26)],
+                [0] * 4,
+                [0.5] * 4,
+            ],
+        ),
+        ("minmax", [[0, 0.25, 0.75, 1.0], [0, 0, 0, 0], [0, 0, 0, 0]]),
+    ],
+)
+def test_methods(method, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division warnings on zero rows
+        out = PatternNormalizer(method=method).fit_transform(X)
+    assert np.allclose(out, expected) and np.all(np.isfinite(out))
+
+
+def test_stateless_and_rowwise():
+    norm = PatternNormalizer(method="l2")
+    assert np.allclose(norm.transform(X), norm.fit(X).transform(X))
+    assert np.allclose(norm.transform(X[:1]), norm.transform(X)[:1])
+    assert np.allclose(norm.transform(7 * X), norm.transform(X))
+
+
+def test_scale_before_normalization():
+    Y = np.array([[0.0, 1.0, 4.0, 16.0]])
+    assert np.allclose(
+        PatternNormalizer(scale="sqrt").fit_transform(Y), [[0, 0.25, 0.5, 1.0]]
+    )
+    out = PatternNormalizer(scale="log").fit_transform(Y)
+    assert np.allclose(out, np.log1p(Y) / np.log1p(16.0))
+    out = PatternNormalizer(method="area", scale="log").fit_transform(Y)
+    assert out.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("scale", ["sqrt", "log"])
+def test_negative_values_are_clipped_before_sqrt_and_log(scale):
+    Y = np.array([[-4.0, -0.1, 0.0, 9.0], [-1.0, -2.0, -3.0, -4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = PatternNormalizer(scale=scale).fit_transform(Y)
+    assert np.all(out[0, :3] == 0) and out[0, 3] == 1.0
+    assert np.all(out[1] == 0)  # all-negative pattern: zero after clipping
+
+
+def test_negative_values_without_scale():
+    Y = np.array([[-2.0, 1.0]])
+    assert np.allclose(PatternNormalizer().fit_transform(Y), [[-1.0, 0.5]])
+    assert np.allclose(PatternNormalizer(method="minmax").fit_transform(Y), [[0, 1]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_preserved(dtype):
+    assert PatternNormalizer().fit_transform(X.astype(dtype)).dtype == dtype
+
+
+def test_bad_parameters_and_input():
+    with pytest.raises(ValueError, match="method must be one of"):
+        PatternNormalizer(method="sum").fit(X)
+    with pytest.raises(ValueError, match="scale must be one of"):
+        PatternNormalizer(scale="cbrt").transform(X)
+    Y = X.copy()
+    Y[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN in sample 1 at column 2"):
+        PatternNormalizer().transform(Y)
+    norm = PatternNormalizer().fit(X)
+    with pytest.raises(ValueError, match="expecting 4 features"):
+        norm.transform(X[:, :3])
+    assert norm.get_feature_names_out().tolist() == ["x0", "x1", "x2", "x3"]

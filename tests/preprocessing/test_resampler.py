@@ -1,0 +1,294 @@
+import math
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+
+from skxrd import PowderSimulator
+from skxrd.io import Pattern
+from skxrd.preprocessing import PatternNormalizer, PatternResampler
+from skxrd.simulation import get_radiation
+
+CU = get_radiation("CuKa1").wavelength
+MO = get_radiation("MoKa1").wavelength
+D_SPACINGS = [3.1355, 1.9201, 1.6375, 1.3577]  # Si (111), (220), (311), (400)
+
+
+def two_theta(d, lam):
+    return math.degrees(2 * math.asin(lam / (2 * d)))
+
+
+def peaks_at(x, centres, width=0.05):
+    return sum(np.exp(-(((x - c) / width) ** 2)) for c in centres)
+
+
+def mo_pattern(start=2.0, stop=45.0, name="si-mo"):
+    x = np.arange(start, stop, 0.005)
+    y = peaks_at(x, [two_theta(d, MO) for d in D_SPACINGS], width=0.02)
+    return Pattern(x, y, wavelength="MoKa1", name=name)
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        yield
+
+
+def test_default_grid_matches_simulator_and_arrays_pass_through():
+    res = PatternResampler()
+    X = np.random.default_rng(0).random((3, 4250)).astype(np.float32)
+    Xt = res.fit_transform(X)
+    assert Xt.dtype == np.float32 and np.array_equal(Xt, X) and Xt is not X
+    assert res.n_features_in_ == 4250
+    assert res.grid_[0] == 5.0 and res.grid_[-1] == pytest.approx(89.98)
+    assert res.wavelength_ == CU
+    names = res.get_feature_names_out()
+    assert names[0] == "two_theta_5.000" and names[-1] == "two_theta_89.980"
+    sim = PowderSimulator()
+    assert np.array_equal(res.grid_, sim.two_theta)
+    assert np.array_equal(names, sim.get_feature_names_out())
+
+
+def test_mo_pattern_lands_at_cu_positions():
+    res = PatternResampler(two_theta=(10, 80, 0.01), wavelength="CuKa")
+    X = res.fit_transform([mo_pattern()])
+    assert X.shape == (1, 7000) and X.dtype == np.float64
+    grid = res.grid_
+    for d in D_SPACINGS:
+        expected = two_theta(d, CU)
+        window = np.abs(grid - expected) < 0.5
+        found = grid[window][X[0, window].argmax()]
+        assert found == pytest.approx(expected, abs=0.011)
+
+
+def test_q_axis_and_two_theta_axis_agree():
+    p = mo_pattern()
+    res = PatternResampler(two_theta=(10, 80, 0.02)).fit([p])
+    a = res.transform([p])
+    b = res.transform([p.to_q()])
+    c = res.transform(p)  # a single pattern
+    assert np.allclose(a, b, atol=1e-9) and np.array_equal(a, c)
+
+
+def test_pattern_on_model_grid_is_unchanged():
+    res = PatternResampler(two_theta=(5, 90, 0.02)).fit()
+    grid = 5 + 0.02 * np.arange(4250)
+    y = np.random.default_rng(1).random(4250)
+    out = res.transform([Pattern(grid, y, wavelength=CU)])
+    assert np.allclose(out[0], y, atol=1e-12)
+
+
+def test_matches_numpy_interp_through_q():
+    rng = np.random.default_rng(2)
+    x = np.sort(rng.uniform(3, 50, 500))
+    y = rng.random(500)
+    p = Pattern(x, y, wavelength=0.8)
+    res = PatternResampler(two_theta=(10, 60, 0.1), wavelength=1.2).fit([p])
+    tt = np.degrees(
+        2 * np.arcsin(4 * np.pi * np.sin(np.radians(x) / 2) / 0.8 * 1.2 / (4 * np.pi))
+    )
+    expected = np.interp(res.grid_, tt, y)
+    assert np.allclose(res.transform([p])[0], expected)
+
+
+def test_arrays_on_a_source_grid_match_patterns():
+    x = np.arange(2.0, 45.0, 0.01)
+    rng = np.random.default_rng(3)
+    X = rng.random((5, x.size))
+    res = PatternResampler(
+        two_theta=(10, 80, 0.05), source_grid=x, source_wavelength="MoKa1"
+    )
+    Xt = res.fit_transform(X)
+    patterns = [Pattern(x, row, wavelength=MO) for row in X]
+    assert np.allclose(Xt, res.transform(patterns))
+    assert res.n_features_in_ == x.size
+    assert res.source_two_theta_.shape == x.shape
+    assert np.allclose(res.transform(X.astype(np.float32)), Xt, atol=1e-6)
+    assert res.transform(X.astype(np.float32)).dtype == np.float32
+
+
+def test_q_source_grid_and_source_range():
+    q = np.linspace(0.5, 6.0, 1200)
+    X = np.vstack([np.sin(q), np.cos(q)])
+    res = PatternResampler(two_theta=(10, 60, 0.1), source_grid=q, source_axis="q")
+    a = res.fit_transform(X)
+    b = PatternResampler(
+        two_theta=(10, 60, 0.1), source_range=(0.5, 6.0), source_axis="q"
+    ).fit_transform(X)
+    assert np.allclose(a, b)
+    grid_q = 4 * np.pi * np.sin(np.radians(res.grid_) / 2) / CU
+    assert np.allclose(a[0], np.sin(grid_q), atol=1e-4)
+
+
+def test_source_range_any_length():
+    res = PatternResampler(two_theta=(5, 90, 0.02), source_range=(5, 90))
+    X = np.tile(np.linspace(5, 90, 8501), (2, 1))  # intensity = 2θ
+    Xt = res.fit_transform(X)
+    assert Xt.shape == (2, 4250) and np.allclose(Xt[0], res.grid_)
+
+
+def test_source_wavelength_with_a_source_range():
+    res = PatternResampler(
+        two_theta=(10, 40, 0.1), source_range=(2, 30), source_wavelength="MoKa1"
+    )
+    x = np.linspace(2, 30, 2801)
+    X = peaks_at(x, [15.0], width=0.05)[None]
+    Xt = res.fit_transform(X)
+    d = MO / (2 * math.sin(math.radians(7.5)))
+    assert res.grid_[Xt[0].argmax()] == pytest.approx(two_theta(d, CU), abs=0.1)
+    with pytest.raises(ValueError, match="source_wavelength needs source_grid"):
+        PatternResampler(source_wavelength="MoKa").fit()
+
+
+def test_array_length_mismatch_errors():
+    with pytest.raises(ValueError, match=r"X has 10 features but the model grid"):
+        PatternResampler().fit(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match=r"X has 3 features but source_grid has 4"):
+        PatternResampler(source_grid=[5, 10, 20, 30]).fit(np.zeros((2, 3)))
+    res = PatternResampler(source_range=(5, 90)).fit(np.zeros((2, 100)))
+    with pytest.raises(ValueError, match="expecting 100 features"):
+        res.transform(np.zeros((2, 99)))
+    with pytest.raises(ValueError, match="n_features = 1"):
+        PatternResampler(source_range=(5, 90)).fit(np.zeros((2, 1)))
+
+
+def test_non_finite_array_names_sample():
+    X = np.zeros((4, 4250))
+    X[2, 17] = np.nan
+    with pytest.raises(ValueError, match="NaN in sample 2 at column 17"):
+        PatternResampler().fit(X)
+    res = PatternResampler().fit(np.zeros((1, 4250)))
+    X[2, 17] = np.inf
+    with pytest.raises(ValueError, match="inf in sample 2"):
+        res.transform(X)
+
+
+def test_partial_overlap_warns_once_with_pattern_and_range():
+    res = PatternResampler(two_theta=(5, 90, 0.02), fill_value=-1.0)
+    p = Pattern(np.arange(10, 60, 0.01), np.ones(5000), wavelength=CU, name="quartz")
+    full = Pattern(np.arange(1, 120, 0.01), np.ones(11900), wavelength=CU)
+    with pytest.warns(UserWarning) as record:
+        X = res.fit_transform([full, p, p])
+    assert len(record) == 1
+    msg = str(record[0].message)
+    assert "pattern 1 ('quartz')" in msg and "pattern 2 ('quartz')" in msg
+    assert "pattern 0" not in msg
+    assert "5.000–9.980°" in msg and "60.000–89.980°" in msg and "fill_value=-1" in msg
+    assert np.all(X[0] == 1.0)
+    covered = (res.grid_ >= 10) & (res.grid_ <= 59.99 + 1e-9)
+    assert np.allclose(X[1, covered], 1.0) and np.all(X[1, ~covered] == -1.0)
+
+
+def test_pattern_entirely_outside_is_filled_and_reported():
+    res = PatternResampler(two_theta=(10, 40, 0.1)).fit()
+    outside = Pattern([50.0, 60.0, 70.0], [1.0, 2.0, 3.0], wavelength=CU, name="far")
+    with pytest.warns(UserWarning, match=r"pattern 0 \('far'\): no overlap"):
+        X = res.transform([outside])
+    assert np.all(X == 0.0)
+    # Q beyond the reach of the model wavelength
+    beyond = Pattern([8.5, 9.0], [1.0, 1.0], axis="q")
+    with pytest.warns(UserWarning, match="beyond the reach"):
+        assert np.all(res.transform([beyond]) == 0.0)
+
+
+def test_many_uncovered_patterns_one_warning():
+    res = PatternResampler(two_theta=(10, 40, 0.1)).fit()
+    p = Pattern([20.0, 30.0], [1.0, 1.0], wavelength=CU)
+    with pytest.warns(UserWarning) as record:
+        res.transform([p] * 25)
+    assert len(record) == 1 and "15 more patterns" in str(record[0].message)
+
+
+def test_out_of_range_error():
+    res = PatternResampler(two_theta=(5, 90, 0.02), out_of_range="error").fit()
+    p = Pattern(np.arange(10, 60, 0.01), np.ones(5000), wavelength=CU, name="quartz")
+    msg = r"pattern 0 \('quartz'\): 5.000–9.980° and 60.000–89.980° 2θ not covered"
+    with pytest.raises(ValueError, match=msg):
+        res.transform([p])
+    with pytest.raises(ValueError, match="all 2 samples"):
+        PatternResampler(
+            two_theta=(5, 90, 0.02), source_range=(10, 60), out_of_range="error"
+        ).fit(np.zeros((2, 100)))
+
+
+def test_array_source_grid_partial_coverage_warns_in_transform():
+    res = PatternResampler(two_theta=(5, 90, 0.5), source_range=(10, 90))
+    X = np.ones((3, 50))
+    with pytest.warns(UserWarning, match=r"all 3 samples: 5.000–9.500°"):
+        Xt = res.fit_transform(X)
+    assert np.all(Xt[:, :10] == 0) and np.allclose(Xt[:, 10:], 1.0)
+
+
+def test_exact_end_points_do_not_warn_after_wavelength_round_trip():
+    # A Mo scan that covers exactly the Cu grid (the ends converted through Q)
+    grid = np.arange(5, 90, 0.02)
+    lo, hi = (
+        math.degrees(2 * math.asin(math.sin(math.radians(t / 2)) * MO / CU))
+        for t in (grid[0], grid[-1])
+    )
+    p = Pattern(np.linspace(lo, hi, 3000), np.ones(3000), wavelength=MO)
+    X = PatternResampler().fit_transform([p])  # would raise on a UserWarning
+    assert np.allclose(X, 1.0)
+
+
+def test_fitted_on_arrays_then_patterns_in_a_pipeline():
+    rng = np.random.default_rng(4)
+    pipe = make_pipeline(PatternResampler(), PatternNormalizer())
+    pipe.fit(rng.random((4, 4250)))
+    out = pipe.transform([mo_pattern(), mo_pattern(name="second")])
+    assert out.shape == (2, 4250) and np.allclose(out.max(axis=1), 1.0)
+    assert pipe.get_feature_names_out()[0] == "two_theta_5.000"
+
+
+def test_mixed_input_and_bad_parameters():
+    res = PatternResampler().fit()
+    with pytest.raises(TypeError, match="item 1 is a list"):
+        res.transform([mo_pattern(), [1, 2, 3]])
+    bad = [
+        (dict(out_of_range="clip"), "out_of_range"),
+        (dict(wavelength="XyKa"), "wavelength: unknown radiation"),
+        (dict(wavelength=None), "wavelength is required"),
+        (dict(source_grid=[1, 2], source_range=(1, 2)), "not both"),
+        (dict(source_axis="q"), "needs source_grid or source_range"),
+        (dict(source_axis="d"), "source_axis"),
+        (dict(source_range=(1, 2), source_axis="q", source_wavelength=1.0), "Q axis"),
+        (dict(source_range=(5, 4)), "first < last"),
+        (dict(source_grid=[5, 4, 6]), "strictly increasing; index 1"),
+        (dict(two_theta=(5, 90, -1)), "step > 0"),
+        (dict(two_theta=[5, np.nan]), "non-finite"),
+        (dict(two_theta=(0, 200, 1)), r"\[0, 180\]"),
+        (dict(fill_value="zero"), "fill_value"),
+    ]
+    for params, match in bad:
+        with pytest.raises(ValueError, match=match):
+            PatternResampler(**params).fit(np.zeros((1, 4250)))
+
+
+def test_unfitted_and_clone_and_pickle():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        PatternResampler().transform([mo_pattern()])
+    res = PatternResampler(two_theta=np.array([10.0, 20.0, 30.0])).fit()
+    assert clone(res).get_params()["two_theta"].tolist() == [10.0, 20.0, 30.0]
+    again = pickle.loads(pickle.dumps(res))
+    p = Pattern([5.0, 40.0], [0.0, 1.0], wavelength=CU)
+    assert np.array_equal(again.transform([p]), res.transform([p]))
+    assert res.get_feature_names_out().tolist() == [
+        "two_theta_10.000",
+        "two_theta_20.000",
+        "two_theta_30.000",
+    ]
+
+
+def test_feature_names_check_input_features():
+    res = PatternResampler(two_theta=(5, 90, 1.0), source_range=(5, 90))
+    res.fit(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match=re.escape("input_features should have")):
+        res.get_feature_names_out(["a", "b"])
+    assert len(res.get_feature_names_out([f"x{i}" for i in range(5)])) == 85

@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+from scipy.signal import savgol_filter
+
+from skxrd.preprocessing import PatternSmoother
+
+
+def test_matches_scipy_and_reduces_noise():
+    rng = np.random.default_rng(0)
+    x = np.linspace(-1, 1, 301)
+    clean = np.exp(-((x / 0.2) ** 2))
+    X = clean + rng.normal(0, 0.05, (4, x.size))
+    out = PatternSmoother().fit_transform(X)
+    assert np.allclose(out, savgol_filter(X, 11, 3, axis=1))
+    assert np.std(out - clean) < 0.6 * np.std(X - clean)
+
+
+def test_keeps_polynomials_up_to_polyorder():
+    x = np.linspace(0, 1, 50)
+    X = np.vstack([1 + 2 * x - 3 * x**2 + x**3, x])
+    assert np.allclose(PatternSmoother(7, 3).fit_transform(X), X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_preserved(dtype):
+    X = np.random.default_rng(0).random((2, 30)).astype(dtype)
+    assert PatternSmoother().fit_transform(X).dtype == dtype
+
+
+def test_window_checks():
+    X = np.ones((2, 9))
+    with pytest.raises(ValueError, match=r"window_length=11 .*n_features = 9"):
+        PatternSmoother().fit_transform(X)
+    with pytest.raises(ValueError, match="polyorder must be less than window_length"):
+        PatternSmoother(window_length=3, polyorder=3).fit(X)
+    with pytest.raises(ValueError, match="window_length must be an integer"):
+        PatternSmoother(window_length=5.0).fit(X)
+    with pytest.raises(ValueError, match="polyorder must be >= 0"):
+        PatternSmoother(polyorder=-1).fit(X)
+    assert PatternSmoother(window_length=9).fit_transform(X).shape == (2, 9)
