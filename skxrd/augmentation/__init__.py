@@ -1,0 +1,65 @@
+"""Train-time augmentation: torch batch transforms and class balancing by augmentation.
+
+Everything here acts during training only. The transforms are callables on
+torch tensors of shape ``(batch, n_points)`` (CPU or CUDA), meant to be used
+inside an estimator's ``fit`` (e.g. in a data loader or a skorch callback);
+:class:`AugmentingSampler` is an imbalanced-learn sampler whose resampling
+happens in ``fit`` of an :class:`imblearn.pipeline.Pipeline`. None of them is a
+scikit-learn transformer, which would also act at predict time.
+
+Physical transforms: :class:`PoissonNoise`, :class:`GaussianNoise`,
+:class:`PolynomialBackground`, :class:`AmorphousHump`, :class:`PeakShift`,
+:class:`LatticeStrain`, :class:`CrystalliteBroadening`,
+:class:`PreferredOrientationScaling`, :class:`RandomPeakScaling`,
+:class:`RandomPeakRemoval`, :class:`ImpurityPeaks`. Combinators:
+:class:`Compose`, :class:`RandomApply`, :class:`OneOf`, and :class:`Normalize`;
+:func:`default_augmentation` builds a sensible pipeline.
+
+Examples
+--------
+>>> import torch
+>>> from skxrd.augmentation import default_augmentation
+>>> x = torch.rand(4, 4250)
+>>> aug = default_augmentation()
+>>> y = aug(x, generator=torch.Generator().manual_seed(0))
+>>> z = aug(x, generator=torch.Generator().manual_seed(0))
+>>> y.shape, bool(torch.equal(y, z))
+(torch.Size([4, 4250]), True)
+"""
+
+from ._background import AmorphousHump, PolynomialBackground
+from ._base import BatchTransform, default_two_theta
+from ._compose import Compose, Normalize, OneOf, RandomApply, default_augmentation
+from ._geometry import CrystalliteBroadening, LatticeStrain, PeakShift
+from ._noise import GaussianNoise, PoissonNoise
+from ._peaks import (
+    ImpurityPeaks,
+    PreferredOrientationScaling,
+    RandomPeakRemoval,
+    RandomPeakScaling,
+    find_peaks,
+)
+from ._sampler import AugmentingSampler
+
+__all__ = [
+    "AmorphousHump",
+    "AugmentingSampler",
+    "BatchTransform",
+    "Compose",
+    "CrystalliteBroadening",
+    "GaussianNoise",
+    "ImpurityPeaks",
+    "LatticeStrain",
+    "Normalize",
+    "OneOf",
+    "PeakShift",
+    "PoissonNoise",
+    "PolynomialBackground",
+    "PreferredOrientationScaling",
+    "RandomApply",
+    "RandomPeakRemoval",
+    "RandomPeakScaling",
+    "default_augmentation",
+    "default_two_theta",
+    "find_peaks",
+]
