@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
-from ._base import check_int, check_real, validate_patterns
+from ._base import PatternwiseTransformer, check_int, check_real, validate_patterns
 
 __all__ = ["BackgroundSubtractor", "rolling_ball_background", "snip_background"]
 
@@ -119,7 +118,7 @@ def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray
     return np.minimum(opened * span + lo, Y)
 
 
-class BackgroundSubtractor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class BackgroundSubtractor(PatternwiseTransformer):
     """Subtract a smooth background from each pattern (SNIP or rolling ball).
 
     The transformer is stateless: ``fit`` only records the number of features.
@@ -207,29 +206,6 @@ class BackgroundSubtractor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         height = check_real(self.ball_height, "ball_height")
         if not height > 0:
             raise ValueError(f"ball_height must be positive, got {height}")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    def fit(self, X, y=None):
-        """Check the parameters and record the number of features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        validate_patterns(self, X, reset=True)
-        return self
 
     def estimate_background(self, X) -> np.ndarray:
         """The background of each pattern.

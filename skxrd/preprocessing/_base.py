@@ -6,6 +6,7 @@ import math
 import numbers
 
 import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -126,3 +127,37 @@ def grid_feature_names(grid: np.ndarray, prefix: str = "two_theta") -> np.ndarra
         if len(set(names)) == len(names):
             break
     return np.asarray(names, dtype=object)
+
+
+class PatternwiseTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Base of the stateless transformers that act on each pattern alone.
+
+    Subclasses define ``_check_params`` and ``transform``; ``fit`` only checks
+    the parameters and records the number of features.
+    """
+
+    def _check_params(self):  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def fit(self, X, y=None):
+        """Check the parameters and record the number of features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        validate_patterns(self, X, reset=True)
+        return self

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
-from ._base import validate_patterns
+from ._base import PatternwiseTransformer, validate_patterns
 
 __all__ = ["PatternNormalizer"]
 
@@ -13,7 +12,7 @@ _METHODS = ("max", "area", "l2", "minmax")
 _SCALES = (None, "sqrt", "log")
 
 
-class PatternNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class PatternNormalizer(PatternwiseTransformer):
     """Normalize each pattern (row) on its own, optionally after a sqrt or log.
 
     The transformer is stateless: ``fit`` only records the number of features,
@@ -68,29 +67,6 @@ class PatternNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
         if self.scale not in _SCALES:
             raise ValueError(f"scale must be one of {_SCALES}, got {self.scale!r}")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    def fit(self, X, y=None):
-        """Check the parameters and record the number of features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        validate_patterns(self, X, reset=True)
-        return self
 
     def transform(self, X) -> np.ndarray:
         """Normalize each pattern.

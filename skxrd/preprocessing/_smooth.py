@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.signal import savgol_filter
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
-from ._base import check_int, validate_patterns
+from ._base import PatternwiseTransformer, check_int, validate_patterns
 
 __all__ = ["PatternSmoother"]
 
 
-class PatternSmoother(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class PatternSmoother(PatternwiseTransformer):
     """Smooth each pattern with a Savitzky–Golay filter.
 
     A least-squares polynomial of degree ``polyorder`` is fitted in a moving
@@ -63,32 +62,6 @@ class PatternSmoother(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"window_length={window} is longer than the patterns "
                 f"(n_features = {n_features}); use window_length <= {n_features}"
             )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    def fit(self, X, y=None):
-        """Check the parameters and record the number of features.
-
-        The window length is checked against the number of features in
-        ``transform``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        validate_patterns(self, X, reset=True)
-        return self
 
     def transform(self, X) -> np.ndarray:
         """Smooth each pattern.
