@@ -8,8 +8,18 @@ from .simulation import PowderSimulator
 __version__ = "0.1.0.dev0"
 
 # Subpackages load on first use (``skxrd.dedup``): some pull in torch.
-_SUBPACKAGES = ("augmentation", "crystal", "datasets", "dedup", "io",
-                "preprocessing", "simulation", "utils")
+_SUBPACKAGES = (
+    "augmentation",
+    "crystal",
+    "datasets",
+    "dedup",
+    "estimators",
+    "io",
+    "models",
+    "preprocessing",
+    "simulation",
+    "utils",
+)
 
 __all__ = ["Crystal", "PowderSimulator", "__version__", *_SUBPACKAGES]
 

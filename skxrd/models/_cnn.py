@@ -1,0 +1,123 @@
+"""The classic small convolutional baseline for XRD classification."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._layers import _as_input, _check_dropout, _check_int, _conv, _init_weights
+
+__all__ = ["CNN1D"]
+
+
+class CNN1D(nn.Module):
+    """Plain CNN: (Conv1d → ReLU → MaxPool) blocks, then a linear head.
+
+    The common baseline for the classification of powder patterns (in the
+    style of Park et al., IUCrJ 4, 2017): one block per entry of ``channels``
+    (a 'same'-padded convolution with bias, ReLU, max pool of ``pool`` with
+    stride ``pool`` in ceil mode), then an adaptive average pool to
+    ``pooled_length`` positions, flattening, dropout and a linear layer. The
+    flattened map keeps where along the pattern the features are (the peak
+    positions carry the lattice), unlike a global pool
+    (``pooled_length=1``). ``hidden_units`` adds a fully connected ReLU layer
+    before the output, as in the original dense head.
+
+    Pools map a length ``L`` to ``ceil(L / pool)`` and the adaptive pool
+    accepts any length, so every ``L >= 1`` works.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes (outputs).
+    in_channels : int, default=1
+        Number of input channels.
+    channels : tuple of int, default=(64, 64, 64)
+        Output channels of the convolutions (one block each).
+    kernel_size : int, default=7
+        Kernel size of the convolutions.
+    pool : int, default=2
+        Size and stride of the max pools (1: no pooling).
+    dropout : float, default=0.1
+        Dropout probability before the linear layer(s).
+    pooled_length : int, default=16
+        Length of the map after the adaptive pool (1: global average pooling).
+    hidden_units : int or None, default=None
+        Width of an optional hidden fully connected layer.
+
+    Attributes
+    ----------
+    num_features : int
+        Number of flattened features fed to the head.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.models import CNN1D, n_parameters
+    >>> _ = torch.manual_seed(0)
+    >>> model = CNN1D(n_classes=7).eval()
+    >>> model(torch.rand(2, 4250)).shape
+    torch.Size([2, 7])
+    >>> model(torch.rand(2, 2)).shape
+    torch.Size([2, 7])
+    >>> n_parameters(model)
+    65159
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        in_channels: int = 1,
+        channels: tuple = (64, 64, 64),
+        kernel_size: int = 7,
+        pool: int = 2,
+        dropout: float = 0.1,
+        *,
+        pooled_length: int = 16,
+        hidden_units: int | None = None,
+    ):
+        super().__init__()
+        n_classes = _check_int("n_classes", n_classes, 1)
+        self.in_channels = _check_int("in_channels", in_channels, 1)
+        channels = tuple(channels)
+        if not channels:
+            raise ValueError("channels must hold at least one entry")
+        for c in channels:
+            _check_int("channels entries", c, 1)
+        kernel_size = _check_int("kernel_size", kernel_size, 1)
+        pool = _check_int("pool", pool, 1)
+        dropout = _check_dropout(dropout)
+        pooled_length = _check_int("pooled_length", pooled_length, 1)
+        if hidden_units is not None:
+            hidden_units = _check_int("hidden_units", hidden_units, 1)
+
+        layers = []
+        in_ch = self.in_channels
+        for out_ch in channels:
+            layers += [
+                _conv(1, in_ch, out_ch, kernel_size, bias=True),
+                nn.ReLU(inplace=True),
+            ]
+            if pool > 1:
+                layers.append(nn.MaxPool1d(pool, stride=pool, ceil_mode=True))
+            in_ch = out_ch
+        layers.append(nn.AdaptiveAvgPool1d(pooled_length))
+        self.features = nn.Sequential(*layers)
+        self.num_features = in_ch * pooled_length
+        head = [nn.Flatten(), nn.Dropout(dropout)]
+        if hidden_units is None:
+            head.append(nn.Linear(self.num_features, n_classes))
+        else:
+            head += [
+                nn.Linear(self.num_features, hidden_units),
+                nn.ReLU(inplace=True),
+                nn.Dropout(dropout),
+                nn.Linear(hidden_units, n_classes),
+            ]
+        self.head = nn.Sequential(*head)
+        _init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits of shape ``(B, n_classes)`` from ``(B, L)`` or ``(B, C, L)``."""
+        x = _as_input(x, self.in_channels, 1, self.head[-1].weight.dtype)
+        return self.head(self.features(x))

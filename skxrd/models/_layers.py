@@ -1,0 +1,276 @@
+"""Building blocks shared by the networks: 'same' convolutions, input layouts, init."""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["ConfidenceHead", "n_parameters"]
+
+
+def n_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of scalar parameters of a module.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any module.
+    trainable_only : bool, default=False
+        Count only the parameters with ``requires_grad=True``.
+
+    Returns
+    -------
+    int
+        The total number of elements of the parameters (buffers such as the
+        running statistics of batch normalisation are not counted).
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from skxrd.models import n_parameters
+    >>> n_parameters(nn.Linear(10, 3))
+    33
+    >>> layer = nn.Linear(10, 3)
+    >>> layer.bias.requires_grad_(False)
+    Parameter containing:...
+    >>> n_parameters(layer, trainable_only=True)
+    30
+    """
+    return sum(
+        p.numel() for p in model.parameters() if p.requires_grad or not trainable_only
+    )
+
+
+class ConfidenceHead(nn.Module):
+    """Confidence estimate in (0, 1) from pooled features (DeVries & Taylor, 2018).
+
+    A linear layer to one unit followed by a sigmoid, as in "Learning
+    Confidence for Out-of-Distribution Detection in Neural Networks"
+    (T. DeVries and G. W. Taylor, arXiv:1802.04865). The output is clamped to
+    ``[eps, 1 - eps]`` so that it stays strictly inside (0, 1) and its
+    logarithm is finite, also in float32.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of pooled features.
+    eps : float, default=1e-6
+        Distance kept from 0 and 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.models import ConfidenceHead
+    >>> _ = torch.manual_seed(0)
+    >>> head = ConfidenceHead(8)
+    >>> c = head(torch.randn(5, 8))
+    >>> c.shape, bool(((c > 0) & (c < 1)).all())
+    (torch.Size([5]), True)
+    """
+
+    def __init__(self, in_features: int, eps: float = 1e-6):
+        super().__init__()
+        self.eps = float(eps)
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        c = torch.sigmoid(self.linear(features).squeeze(-1))
+        return c.clamp(self.eps, 1.0 - self.eps)
+
+
+def confidence_loss(
+    logits: torch.Tensor,
+    confidence: torch.Tensor,
+    target: torch.Tensor,
+    lmbda: float = 0.1,
+    hint_probability: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Loss of learned confidence (DeVries & Taylor, 2018).
+
+    The predicted probabilities are interpolated towards the one-hot target,
+    ``p' = c p + (1 - c) y``, for a random fraction ``hint_probability`` of
+    the samples (the "hints"; the others keep ``c = 1``), and the network pays
+    ``-lmbda · log c`` for asking for them. The loss is
+    ``NLL(p', y) + lmbda · mean(-log c)``.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (B, n_classes)
+        Class scores.
+    confidence : torch.Tensor of shape (B,)
+        Confidence in (0, 1), e.g. from :class:`ConfidenceHead`.
+    target : torch.Tensor of shape (B,)
+        Integer class labels.
+    lmbda : float, default=0.1
+        Weight of the confidence penalty (the paper adapts it to keep
+        ``-log c`` near a budget; a fixed value is a good start).
+    hint_probability : float, default=0.5
+        Fraction of the samples that get hints.
+    generator : torch.Generator, default=None
+        Source of the random choice of the hinted samples.
+
+    Returns
+    -------
+    torch.Tensor
+        The scalar loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.models import confidence_loss
+    >>> logits = torch.tensor([[4.0, 0.0], [0.0, 4.0]])
+    >>> target = torch.tensor([0, 0])
+    >>> sure = confidence_loss(logits, torch.tensor([1.0, 1.0]), target)
+    >>> hinted = confidence_loss(
+    ...     logits, torch.tensor([1.0, 0.1]), target, hint_probability=1.0
+    ... )
+    >>> bool(hinted < sure)  # asking for the hint on the wrong sample pays off
+    True
+    """
+    probs = torch.softmax(logits, dim=-1)
+    c = confidence.to(probs.dtype)
+    if hint_probability > 0:
+        hinted = (
+            torch.rand(c.shape, generator=generator, device=c.device) < hint_probability
+        )
+        c_used = torch.where(hinted, c, torch.ones_like(c))
+    else:
+        c_used = torch.ones_like(c)
+    onehot = F.one_hot(target.long(), probs.shape[-1]).to(probs.dtype)
+    mixed = c_used.unsqueeze(-1) * probs + (1.0 - c_used.unsqueeze(-1)) * onehot
+    nll = F.nll_loss(torch.log(mixed.clamp_min(1e-12)), target.long())
+    return nll + lmbda * (-torch.log(c)).mean()
+
+
+class _SameConvMixin:
+    """'Same' padding for any kernel size and stride: output length ceil(L / stride).
+
+    Odd kernels use the symmetric padding of the convolution itself; even
+    kernels get the one extra zero on the right from an explicit pad. Every
+    input length >= 1 gives an output length >= 1, so strided layers
+    downsample long sequences and leave a length of 1 alone.
+    """
+
+    def _setup_padding(self, kernel_size: int, dims: int):
+        if kernel_size % 2:
+            self._extra_pad = None
+        else:
+            left, right = (kernel_size - 1) // 2, kernel_size // 2
+            self._extra_pad = (left, right) * dims
+
+    def forward(self, x):
+        if self._extra_pad is not None:
+            x = F.pad(x, self._extra_pad)
+        return super().forward(x)
+
+
+class _SameConv1d(_SameConvMixin, nn.Conv1d):
+    def __init__(self, in_ch, out_ch, kernel_size, stride=1, bias=False):
+        super().__init__(
+            in_ch,
+            out_ch,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2 if kernel_size % 2 else 0,
+            bias=bias,
+        )
+        self._setup_padding(kernel_size, 1)
+
+
+class _SameConv2d(_SameConvMixin, nn.Conv2d):
+    def __init__(self, in_ch, out_ch, kernel_size, stride=1, bias=False):
+        super().__init__(
+            in_ch,
+            out_ch,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2 if kernel_size % 2 else 0,
+            bias=bias,
+        )
+        self._setup_padding(kernel_size, 2)
+
+
+def _conv(dims, in_ch, out_ch, kernel_size, stride=1, bias=False):
+    cls = _SameConv1d if dims == 1 else _SameConv2d
+    return cls(in_ch, out_ch, kernel_size, stride=stride, bias=bias)
+
+
+def _batchnorm(dims, n):
+    return nn.BatchNorm1d(n) if dims == 1 else nn.BatchNorm2d(n)
+
+
+def _maxpool_half(dims):
+    """3-wide max pool with stride 2: length ceil(L / 2), so L = 1 stays 1."""
+    cls = nn.MaxPool1d if dims == 1 else nn.MaxPool2d
+    return cls(kernel_size=3, stride=2, padding=1)
+
+
+def _avgpool_half(dims):
+    """2-wide average pool with stride 2 in ceil mode: length ceil(L / 2)."""
+    cls = nn.AvgPool1d if dims == 1 else nn.AvgPool2d
+    return cls(kernel_size=2, stride=2, ceil_mode=True)
+
+
+def _global_avgpool(dims):
+    return nn.AdaptiveAvgPool1d(1) if dims == 1 else nn.AdaptiveAvgPool2d(1)
+
+
+def _as_input(x: torch.Tensor, in_channels: int, dims: int, dtype) -> torch.Tensor:
+    """(B, L) -> (B, 1, L) (or (B, H, W) -> (B, 1, H, W)); check; cast to ``dtype``."""
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(x)
+    if x.ndim == dims + 1:
+        if in_channels != 1:
+            raise ValueError(
+                f"input of shape {tuple(x.shape)} has no channel axis but the "
+                f"model expects in_channels={in_channels}"
+            )
+        x = x.unsqueeze(1)
+    elif x.ndim != dims + 2:
+        layout = "(B, L) or (B, C, L)" if dims == 1 else "(B, H, W) or (B, C, H, W)"
+        raise ValueError(f"expected an input of shape {layout}, got {tuple(x.shape)}")
+    if x.shape[1] != in_channels:
+        raise ValueError(
+            f"input has {x.shape[1]} channels, the model expects {in_channels}"
+        )
+    if x.dtype != dtype:
+        x = x.to(dtype)
+    return x
+
+
+def _init_weights(module: nn.Module) -> None:
+    """Kaiming-normal convolutions, unit/zero batch norm, zero biases."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv1d, nn.Conv2d)):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.zeros_(m.bias)
+
+
+def _check_int(name, value, minimum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_dropout(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0 <= value < 1
+    ):
+        raise ValueError(f"dropout must be a number in [0, 1), got {value!r}")
+    return float(value)
