@@ -31,6 +31,55 @@ ESTIMATORS = [
     PatternCropper(start=1),
 ]
 
+# Deep classifiers (optional torch extra): tiny networks that learn the checks'
+# 2-feature blobs; on the CPU, where training is bit-reproducible; one torch
+# thread, as tiny ops on cores shared with other pytest-xdist workers are
+# otherwise slowed down by OpenMP spin-waiting.
+try:
+    from skxrd.estimators import (  # noqa: E402
+        CNNClassifier,
+        DenseNetClassifier,
+        ResNetClassifier,
+    )
+except ImportError:  # pragma: no cover - torch or skorch not installed
+    pass
+else:
+    ESTIMATORS += [
+        ResNetClassifier(
+            depth=2,
+            width=8,
+            kernel_size=3,
+            max_epochs=20,
+            lr=1e-2,
+            batch_size=32,
+            validation_fraction=None,
+            num_threads=1,
+            device="cpu",
+        ),
+        # default validation split and early stopping, plateau schedule
+        DenseNetClassifier(
+            growth_rate=4,
+            block_config=(2,),
+            kernel_size=3,
+            max_epochs=20,
+            lr=1e-2,
+            batch_size=32,
+            lr_schedule="plateau",
+            num_threads=1,
+            device="cpu",
+        ),
+        CNNClassifier(
+            channels=(16,),
+            kernel_size=3,
+            max_epochs=20,
+            lr=5e-2,
+            batch_size=32,
+            optimizer="sgd",
+            num_threads=1,
+            device="cpu",
+        ),
+    ]
+
 
 def expected_failed_checks(estimator):
     return {}  # none: every estimator passes every check

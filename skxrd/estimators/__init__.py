@@ -1,0 +1,36 @@
+"""scikit-learn classifiers built on the deep networks of :mod:`skxrd.models`.
+
+Thin facades: hyper-parameters, label encoding, device and training callbacks.
+``fit`` builds and trains a :class:`skorch.NeuralNetClassifier` (stored as
+``net_``); the estimators work in :class:`~sklearn.pipeline.Pipeline`,
+:class:`~sklearn.model_selection.GridSearchCV` and with :mod:`joblib`.
+
+- :class:`ResNetClassifier`: 1D residual network (:class:`skxrd.models.ResNet1D`).
+- :class:`DenseNetClassifier`: 1D DenseNet (:class:`skxrd.models.DenseNet1D`).
+- :class:`CNNClassifier`: plain 1D CNN (:class:`skxrd.models.CNN1D`).
+
+Training runs on the GPU when CUDA is available (bf16 autocast), with a seeded
+stratified validation split, early stopping, a cosine or plateau learning-rate
+schedule, optional checkpoints and train-time augmentation (``augment=``, see
+:mod:`skxrd.augmentation`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.pipeline import make_pipeline
+>>> from skxrd.estimators import CNNClassifier
+>>> from skxrd.preprocessing import PatternNormalizer
+>>> rng = np.random.default_rng(0)
+>>> y = np.repeat(["Fm-3m", "P2_1/c"], 20)
+>>> X = rng.random((40, 64))
+>>> X[y == "Fm-3m", 30] += 4.0
+>>> pipe = make_pipeline(PatternNormalizer(),
+...                      CNNClassifier(channels=(8,), max_epochs=20, lr=1e-2,
+...                                    random_state=0))
+>>> pipe.fit(X, y).score(X, y)
+1.0
+"""
+
+from ._classifiers import CNNClassifier, DenseNetClassifier, ResNetClassifier
+
+__all__ = ["CNNClassifier", "DenseNetClassifier", "ResNetClassifier"]

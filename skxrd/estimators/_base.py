@@ -1,0 +1,851 @@
+"""Shared machinery of the deep classifiers: the sklearn facade and its skorch net.
+
+:class:`_NeuralClassifier` holds the training parameters and builds, inside
+``fit``, a :class:`_SkxrdNet` (a :class:`skorch.NeuralNetClassifier` that
+augments training batches on the device and runs under bf16 autocast on GPUs).
+Subclasses name their network (a class of :mod:`skxrd.models`) and its
+parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import os
+import re
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+try:
+    import torch
+    from skorch import NeuralNetClassifier
+    from skorch.callbacks import (
+        Checkpoint,
+        EarlyStopping,
+        LRScheduler,
+        ProgressBar,
+    )
+    from skorch.dataset import unpack_data
+    from skorch.utils import to_tensor
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "skxrd.estimators needs PyTorch and skorch: pip install skxrd[torch]"
+    ) from exc
+
+__all__ = ["_NeuralClassifier"]
+
+_OPTIMIZERS = {
+    "adamw": torch.optim.AdamW,
+    "adam": torch.optim.Adam,
+    "sgd": torch.optim.SGD,
+}
+_SCHEDULES = ("cosine", "plateau", None)
+_PRECISIONS = ("auto", "bf16", "float32")
+
+
+# --------------------------------------------------------------------------- #
+# Devices, precision, seeding
+# --------------------------------------------------------------------------- #
+def _resolve_device(device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything torch understands."""
+    if device is None or (isinstance(device, str) and device == "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (TypeError, RuntimeError, ValueError):
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, "
+            f"got {device!r}"
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available")
+    return dev
+
+
+def _autocast_dtype(precision, device):
+    """The autocast dtype for ``precision`` on ``device``; None for float32."""
+    dev = torch.device(device)
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "auto" and dev.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads):
+    """Run with ``n_threads`` torch CPU threads (None: unchanged), then restore."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def _seeded(seed: int, device: torch.device):
+    """Seed torch's CPU (and ``device``'s CUDA) generator, restoring them after."""
+    cuda = device.type == "cuda"
+    index = (
+        (device.index if device.index is not None else torch.cuda.current_device())
+        if cuda
+        else None
+    )
+    with torch.random.fork_rng(devices=[index] if cuda else []):
+        torch.default_generator.manual_seed(seed)
+        if cuda:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+# --------------------------------------------------------------------------- #
+# Data: batched indexing, tail-merging batches, seeded stratified hold-out
+# --------------------------------------------------------------------------- #
+class _ArrayDataset(torch.utils.data.Dataset):
+    """Rows of a 2D float32 array (and integer targets), fetched a batch at a time.
+
+    ``__getitems__`` gathers a whole batch with one numpy fancy-indexing call
+    (no per-sample tensors and collation), which :func:`_collate` passes on.
+    """
+
+    def __init__(self, X, y=None, length=None):
+        self.X = X
+        self.y = None if y is None else np.asarray(y, dtype=np.int64)
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return self.__getitems__([i])
+
+    def __getitems__(self, indices):
+        idx = np.asarray(indices, dtype=np.intp)
+        xb = torch.from_numpy(np.ascontiguousarray(self.X[idx], dtype=np.float32))
+        if self.y is None:
+            yb = torch.zeros(len(idx), dtype=torch.int64)
+        else:
+            yb = torch.from_numpy(self.y[idx])
+        return xb, yb
+
+
+def _collate(batch):
+    """The batch is already collated by :meth:`_ArrayDataset.__getitems__`."""
+    return batch
+
+
+class _TailMergingBatchSampler(torch.utils.data.Sampler):
+    """Batches of ``batch_size`` where a last batch of one sample joins the previous.
+
+    Batch normalization cannot train on a batch of one sample whose feature
+    maps have length 1; merging the lone tail avoids that for every data size.
+    """
+
+    def __init__(self, sampler, batch_size):
+        self.sampler = sampler
+        self.batch_size = batch_size
+
+    def __iter__(self):
+        indices = list(self.sampler)
+        bounds = list(range(0, len(indices), self.batch_size))
+        if len(bounds) > 1 and len(indices) - bounds[-1] == 1:
+            bounds.pop()
+        for i, start in enumerate(bounds):
+            stop = bounds[i + 1] if i + 1 < len(bounds) else len(indices)
+            yield indices[start:stop]
+
+    def __len__(self):
+        n = len(self.sampler)
+        n_batches = -(-n // self.batch_size)
+        if n_batches > 1 and n % self.batch_size == 1:
+            n_batches -= 1
+        return n_batches
+
+
+def _train_loader(dataset, batch_size=128, shuffle=True, **kwargs):
+    """skorch's ``iterator_train``: a DataLoader with tail-merging batches."""
+    sampler = (
+        torch.utils.data.RandomSampler(dataset)
+        if shuffle
+        else torch.utils.data.SequentialSampler(dataset)
+    )
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_sampler=_TailMergingBatchSampler(sampler, batch_size),
+        **kwargs,
+    )
+
+
+def _holdout_indices(y, fraction, seed):
+    """Seeded stratified (train, valid) indices, or None when no split fits.
+
+    Classes with a single sample stay in the training set; the others are split
+    in proportion. Returns None when ``fraction`` is falsy or when the data are
+    too few for a validation set holding every splittable class.
+    """
+    if not fraction:
+        return None
+    y = np.asarray(y)
+    n = len(y)
+    classes, counts = np.unique(y, return_counts=True)
+    splittable = np.isin(y, classes[counts >= 2])
+    n_classes = int(np.sum(counts >= 2))
+    n_valid = int(np.ceil(fraction * n))
+    n_pool = int(splittable.sum())
+    if n_classes == 0 or n_valid < n_classes or n_pool - n_valid < n_classes:
+        return None
+    pool = np.flatnonzero(splittable)
+    sss = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
+    try:
+        train, valid = next(sss.split(np.zeros(n_pool), y[pool]))
+    except ValueError:
+        return None
+    train = np.sort(np.concatenate([pool[train], np.flatnonzero(~splittable)]))
+    return train, np.sort(pool[valid])
+
+
+class _HoldoutSplit:
+    """skorch ``train_split``: the seeded stratified hold-out of the estimator.
+
+    Holds only the fraction and the seed (the indices are recomputed), so that
+    the fitted net does not carry index arrays the size of the training set.
+    """
+
+    def __init__(self, fraction, seed):
+        self.fraction = fraction
+        self.seed = seed
+
+    def __call__(self, dataset, y=None, **fit_params):
+        split = _holdout_indices(y, self.fraction, self.seed)
+        if split is None:  # pragma: no cover - the estimator checks this first
+            raise ValueError("the data are too few for a validation split")
+        train, valid = split
+        return (
+            torch.utils.data.Subset(dataset, train.tolist()),
+            torch.utils.data.Subset(dataset, valid.tolist()),
+        )
+
+
+# --------------------------------------------------------------------------- #
+# The skorch net
+# --------------------------------------------------------------------------- #
+class _SkxrdNet(NeuralNetClassifier):
+    """NeuralNetClassifier with train-time batch augmentation and bf16 autocast.
+
+    Parameters (besides skorch's)
+    -----------------------------
+    augment : callable or None
+        ``augment(x, generator=g) -> tensor``, applied to training batches on
+        the device, never to validation or prediction batches.
+    precision : {"auto", "bf16", "float32"}
+        Autocast dtype of the forward passes ("auto": bf16 on CUDA); the logits
+        are returned in float32.
+    """
+
+    def __init__(self, module, *, augment=None, precision="auto", **kwargs):
+        super().__init__(module, **kwargs)
+        self.augment = augment
+        self.precision = precision
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        if self.augment is not None:
+            # drawn from torch's (seeded) global generator: reproducible
+            seed = int(torch.randint(0, 2**62, (1,)).item())
+            device = torch.device(self.device)
+            self._augment_generator = torch.Generator(device=device).manual_seed(seed)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        self.__dict__.pop("_augment_generator", None)
+        # The LR scheduler refers to the optimizer (and its device tensors) and
+        # is rebuilt at the start of training: drop it so that a net pickled on
+        # a GPU holds device tensors only where skorch maps them on loading.
+        for _, callback in self.callbacks_:
+            if isinstance(callback, LRScheduler):
+                callback.lr_scheduler_ = None
+
+    def train_step_single(self, batch, **fit_params):
+        if self.augment is not None:
+            Xi, yi = unpack_data(batch)
+            Xi = to_tensor(Xi, device=self.device)
+            generator = getattr(self, "_augment_generator", None)
+            Xa = self.augment(Xi, generator=generator)
+            if not isinstance(Xa, torch.Tensor) or Xa.shape != Xi.shape:
+                raise ValueError(
+                    "augment must return a tensor of the batch's shape "
+                    f"{tuple(Xi.shape)}, got {getattr(Xa, 'shape', type(Xa))}"
+                )
+            batch = (Xa.to(Xi.dtype), yi)
+        return super().train_step_single(batch, **fit_params)
+
+    def infer(self, x, **fit_params):
+        dtype = _autocast_dtype(self.precision, self.device)
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device_type=torch.device(self.device).type, dtype=dtype):
+            out = super().infer(x, **fit_params)
+        return out.float()
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_augment_generator", None)
+        return state
+
+
+def _silent(*args, **kwargs):
+    """A sink that prints nothing (picklable, unlike a lambda)."""
+
+
+# --------------------------------------------------------------------------- #
+# The sklearn facade
+# --------------------------------------------------------------------------- #
+_TRAINING_PARAMETERS_DOC = """\
+max_epochs : int, default=30
+    Maximum number of passes over the training data (fewer with early
+    stopping).
+batch_size : int, default=128
+    Patterns per training step (and per prediction batch).
+lr : float, default=1e-3
+    Initial learning rate.
+weight_decay : float, default=1e-4
+    Weight decay of the optimizer (decoupled for ``"adamw"``).
+optimizer : {"adamw", "adam", "sgd"} or torch.optim.Optimizer subclass, \
+default="adamw"
+    The optimizer; ``"sgd"`` uses Nesterov momentum 0.9.
+lr_schedule : {"cosine", "plateau"} or None, default="cosine"
+    ``"cosine"``: cosine annealing of the learning rate to 0 over
+    ``max_epochs``; ``"plateau"``: divide it by 10 when the validation loss
+    (the training loss without a validation split) has not improved for
+    ``max(1, patience // 2)`` epochs; None: constant.
+early_stopping : bool, default=True
+    Stop when the validation loss has not improved for ``patience`` epochs and
+    restore the weights of the best epoch. Needs a validation split.
+patience : int, default=5
+    Epochs without improvement before early stopping.
+validation_fraction : float or None, default=0.1
+    Fraction of the training data held out (seeded, stratified by class;
+    classes with a single sample stay in training) to monitor the validation
+    loss and accuracy. None or 0: no split. When the data are too few for a
+    validation set holding every class, training uses all of them and
+    neither early stopping nor validation scores are available.
+augment : None, "default" or callable, default=None
+    Train-time augmentation of each training batch, on the device, never of
+    validation or prediction batches: a callable ``augment(x, generator=g)``
+    on a float tensor of shape ``(batch, n_points)`` that returns a tensor of
+    the same shape (for example a transform of :mod:`skxrd.augmentation`);
+    ``"default"`` is :func:`skxrd.augmentation.default_augmentation` (for
+    patterns on the standard 4250-point 2θ grid).
+device : str or torch.device, default="auto"
+    ``"auto"``: the GPU when CUDA is available, else the CPU; or ``"cpu"``,
+    ``"cuda"``, ``"cuda:1"``...
+num_threads : int or None, default=None
+    Number of CPU threads torch uses during ``fit`` and prediction (set with
+    :func:`torch.set_num_threads` and restored after). None: torch's setting.
+    Use 1 when several fits run in parallel (``GridSearchCV(n_jobs=...)``,
+    pytest-xdist): tiny networks on oversubscribed cores slow down by orders
+    of magnitude.
+precision : {"auto", "bf16", "float32"}, default="auto"
+    Precision of the forward passes: ``"auto"`` runs them under bfloat16
+    autocast on GPUs that support it and in float32 on CPUs; ``"bf16"``
+    always uses bfloat16 autocast.
+checkpoint_dir : str or path-like, default=None
+    Directory where the parameters, optimizer state and history of the best
+    epoch are saved during training (by validation loss, else training
+    loss). None: no checkpoints; nothing is ever written to the working
+    directory.
+warm_start : bool, default=False
+    When True and the estimator is fitted, ``fit`` starts from the weights of
+    the previous fit (the optimizer and learning-rate schedule start afresh).
+    The network parameters, the number of features and the classes must be
+    the same (``y`` may hold a subset of ``classes_``).
+random_state : int, RandomState instance or None, default=None
+    Seeds the weight initialization, the shuffling, dropout, the augmentation
+    and the validation split. With an int, fitting twice on the same data
+    gives the same model on a CPU (GPU kernels may not be bit-reproducible).
+verbose : int, default=0
+    0: silent; 1: a table of the losses after each epoch; 2: also a progress
+    bar."""
+
+_ATTRIBUTES_DOC = """\
+classes_ : ndarray of shape (n_classes,)
+    The class labels (any type: space-group numbers, symbols...).
+n_features_in_ : int
+    Number of points per pattern seen in ``fit``.
+feature_names_in_ : ndarray of str
+    Column names seen in ``fit`` (a DataFrame with string column names).
+net_ : skorch.NeuralNetClassifier
+    The trained skorch net (the network is ``net_.module_``).
+history_ : skorch.History
+    Per-epoch training log of the last ``fit`` (``train_loss``,
+    ``valid_loss``, ``valid_acc``, ``dur``...).
+n_epochs_ : int
+    Number of epochs run by the last ``fit``."""
+
+
+def _fill_doc(cls):
+    """Insert the shared parameter and attribute sections into ``cls.__doc__``."""
+
+    def block(text, indent):
+        return "\n".join(indent + line if line else "" for line in text.splitlines())
+
+    doc = cls.__doc__
+    for key, text in (
+        ("{training_parameters}", _TRAINING_PARAMETERS_DOC),
+        ("{attributes}", _ATTRIBUTES_DOC),
+    ):
+        match = re.search(r"^([ \t]*)" + re.escape(key), doc, flags=re.MULTILINE)
+        if match:
+            doc = doc.replace(match.group(0), block(text, match.group(1)))
+    cls.__doc__ = doc
+    return cls
+
+
+def _check_positive_int(value, name, minimum=1):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_nonnegative_float(value, name, *, strict=False):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value < 0
+        or (strict and value == 0)
+    ):
+        kind = "> 0" if strict else ">= 0"
+        raise ValueError(f"{name} must be a finite number {kind}, got {value!r}")
+    return float(value)
+
+
+class _NeuralClassifier(ClassifierMixin, BaseEstimator):
+    """Base of the deep classifiers: training parameters, fit and prediction.
+
+    Subclasses set ``_module_class`` (a :mod:`skxrd.models` network taking
+    ``n_classes`` first) and ``_network_params`` (the names of their network
+    parameters, passed to the network's constructor).
+    """
+
+    _module_class = None
+    _network_params: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        max_epochs=30,
+        batch_size=128,
+        lr=1e-3,
+        weight_decay=1e-4,
+        optimizer="adamw",
+        lr_schedule="cosine",
+        early_stopping=True,
+        patience=5,
+        validation_fraction=0.1,
+        augment=None,
+        device="auto",
+        num_threads=None,
+        precision="auto",
+        checkpoint_dir=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.augment = augment
+        self.device = device
+        self.num_threads = num_threads
+        self.precision = precision
+        self.checkpoint_dir = checkpoint_dir
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ #
+    # parameters
+    # ------------------------------------------------------------------ #
+    def _network_kwargs(self) -> dict:
+        kwargs = {}
+        for name in self._network_params:
+            value = getattr(self, name)
+            if isinstance(value, list):  # GridSearchCV may pass lists
+                value = tuple(value)
+            kwargs[name] = value
+        return kwargs
+
+    def _check_params(self, n_features):
+        _check_positive_int(self.max_epochs, "max_epochs")
+        _check_positive_int(self.batch_size, "batch_size")
+        _check_positive_int(self.patience, "patience")
+        _check_nonnegative_float(self.lr, "lr", strict=True)
+        _check_nonnegative_float(self.weight_decay, "weight_decay")
+        if self.validation_fraction is not None:
+            fraction = _check_nonnegative_float(
+                self.validation_fraction, "validation_fraction"
+            )
+            if fraction >= 1:
+                raise ValueError(
+                    "validation_fraction must be in [0, 1), "
+                    f"got {self.validation_fraction!r}"
+                )
+        if isinstance(self.optimizer, str):
+            if self.optimizer not in _OPTIMIZERS:
+                raise ValueError(
+                    f"optimizer must be one of {tuple(_OPTIMIZERS)} or a "
+                    f"torch.optim.Optimizer subclass, got {self.optimizer!r}"
+                )
+            optimizer = _OPTIMIZERS[self.optimizer]
+        elif isinstance(self.optimizer, type) and issubclass(
+            self.optimizer, torch.optim.Optimizer
+        ):
+            optimizer = self.optimizer
+        else:
+            raise ValueError(
+                f"optimizer must be one of {tuple(_OPTIMIZERS)} or a "
+                f"torch.optim.Optimizer subclass, got {self.optimizer!r}"
+            )
+        if self.lr_schedule not in _SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {_SCHEDULES}, got {self.lr_schedule!r}"
+            )
+        if self.precision not in _PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {_PRECISIONS}, got {self.precision!r}"
+            )
+        _check_positive_int(self.verbose, "verbose", minimum=0)
+        if self.num_threads is not None:
+            _check_positive_int(self.num_threads, "num_threads")
+        if self.checkpoint_dir is not None and not isinstance(
+            self.checkpoint_dir, str | os.PathLike
+        ):
+            raise ValueError(
+                f"checkpoint_dir must be None or a path, got {self.checkpoint_dir!r}"
+            )
+        augment = self.augment
+        if isinstance(augment, str):
+            if augment != "default":
+                raise ValueError(
+                    f"augment must be None, 'default' or a callable, got {augment!r}"
+                )
+            from ..augmentation import default_augmentation, default_two_theta
+
+            n_grid = len(default_two_theta())
+            if n_features != n_grid:
+                raise ValueError(
+                    f"augment='default' needs patterns on the standard {n_grid}-point "
+                    f"2θ grid, got {n_features} points; pass "
+                    "augment=default_augmentation(two_theta=your_grid) instead"
+                )
+            augment = default_augmentation()
+        elif augment is not None and not callable(augment):
+            raise ValueError(
+                f"augment must be None, 'default' or a callable, got {augment!r}"
+            )
+        return optimizer, augment
+
+    # ------------------------------------------------------------------ #
+    # fit
+    # ------------------------------------------------------------------ #
+    def _callbacks(self, has_valid):
+        callbacks = []
+        if self.lr_schedule == "cosine":
+            callbacks.append(
+                (
+                    "lr_scheduler",
+                    LRScheduler(
+                        policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                        T_max=self.max_epochs,
+                    ),
+                )
+            )
+        elif self.lr_schedule == "plateau":
+            callbacks.append(
+                (
+                    "lr_scheduler",
+                    LRScheduler(
+                        policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+                        monitor="valid_loss" if has_valid else "train_loss",
+                        mode="min",
+                        factor=0.1,
+                        patience=max(1, self.patience // 2),
+                    ),
+                )
+            )
+        if self.early_stopping and has_valid:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.patience,
+                        load_best=True,
+                    ),
+                )
+            )
+        if self.checkpoint_dir is not None:
+            callbacks.append(
+                (
+                    "checkpoint",
+                    Checkpoint(
+                        monitor="valid_loss_best" if has_valid else "train_loss_best",
+                        dirname=os.fspath(self.checkpoint_dir),
+                        f_criterion=None,
+                    ),
+                )
+            )
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
+
+    def _build_net(self, n_classes, optimizer, augment, split, device):
+        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+        if optimizer is torch.optim.SGD:
+            optimizer_kwargs.update(optimizer__momentum=0.9, optimizer__nesterov=True)
+        module_kwargs = {
+            f"module__{name}": value for name, value in self._network_kwargs().items()
+        }
+        pin = device.type == "cuda"
+        return _SkxrdNet(
+            self._module_class,
+            module__n_classes=n_classes,
+            **module_kwargs,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=optimizer,
+            lr=self.lr,
+            **optimizer_kwargs,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=split,
+            callbacks=self._callbacks(split is not None),
+            classes=np.arange(n_classes),
+            dataset=_ArrayDataset,
+            iterator_train=_train_loader,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=_collate,
+            iterator_train__pin_memory=pin,
+            iterator_valid__collate_fn=_collate,
+            iterator_valid__pin_memory=pin,
+            device=str(device),
+            augment=augment,
+            precision=self.precision,
+            verbose=int(self.verbose >= 1),
+        )
+
+    def fit(self, X, y):
+        """Train the network on patterns ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row (converted to float32).
+        y : array-like of shape (n_samples,)
+            Class labels of any type (ints such as space-group numbers, or
+            strings); at least two classes.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = bool(self.warm_start) and hasattr(self, "net_")
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=not warm)
+        check_classification_targets(y)
+        optimizer, augment = self._check_params(X.shape[1])
+        if warm:
+            idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
+            unseen = self.classes_[idx] != y
+            if np.any(unseen):
+                raise ValueError(
+                    "with warm_start=True, y must only hold the classes of the "
+                    f"previous fit; unseen labels: {np.unique(y[unseen])[:10]}"
+                )
+            y_encoded = idx
+            classes = self.classes_
+        else:
+            encoder = LabelEncoder()
+            y_encoded = encoder.fit_transform(y)
+            classes = encoder.classes_
+            if len(classes) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes; "
+                    f"got 1 class ({classes[0]!r})"
+                )
+        y_encoded = y_encoded.astype(np.int64)
+        device = _resolve_device(self.device)
+        seed = int(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
+
+        split = None
+        fraction = self.validation_fraction
+        if fraction and _holdout_indices(y_encoded, fraction, seed) is not None:
+            split = _HoldoutSplit(float(fraction), seed)
+        with _torch_threads(self.num_threads), _seeded(seed, device):
+            net = self._build_net(len(classes), optimizer, augment, split, device)
+            net.initialize()
+            if warm:
+                try:
+                    net.module_.load_state_dict(self.net_.module_.state_dict())
+                except RuntimeError as exc:
+                    raise ValueError(
+                        "warm_start=True needs the network parameters of the "
+                        f"previous fit: {exc}"
+                    ) from exc
+            net.partial_fit(X, y_encoded)
+
+        self.classes_ = classes
+        self.net_ = net
+        self.history_ = net.history
+        self.n_epochs_ = len(net.history)
+        return self
+
+    # ------------------------------------------------------------------ #
+    # prediction
+    # ------------------------------------------------------------------ #
+    def predict_proba(self, X):
+        """Class probabilities of patterns ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities (rows sum to 1), columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        if self.num_threads is not None:
+            _check_positive_int(self.num_threads, "num_threads")
+        # fork_rng: each DataLoader draws a seed from torch's global generator
+        with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
+            proba = self.net_.predict_proba(X)
+        proba = np.asarray(proba, dtype=np.float64)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict(self, X):
+        """Most probable class of each pattern.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities of patterns ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict_top_k(self, X, k=5):
+        """The ``k`` most probable classes of each pattern, most probable first.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+        k : int, default=5
+            Number of classes per pattern; at most ``len(classes_)`` are
+            returned.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples, min(k, n_classes))
+            Labels from ``classes_``, by decreasing probability (ties in the
+            order of ``classes_``).
+        probabilities : ndarray of shape (n_samples, min(k, n_classes))
+            Their probabilities.
+        """
+        k = _check_positive_int(k, "k")
+        proba = self.predict_proba(X)
+        k = min(k, proba.shape[1])
+        order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+        return self.classes_[order], np.take_along_axis(proba, order, axis=1)
+
+    # ------------------------------------------------------------------ #
+    # devices, tags
+    # ------------------------------------------------------------------ #
+    def set_device(self, device):
+        """Move the fitted network (and optimizer state) to another device.
+
+        A model pickled on a GPU loads on a CPU-only machine on the CPU (with
+        skorch's ``DeviceWarning``); use this to move it back to a GPU, or to
+        a CPU, for prediction or ``warm_start`` training. The ``device``
+        parameter is left as it is (it applies to the next ``fit``).
+
+        Parameters
+        ----------
+        device : str or torch.device
+            ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        check_is_fitted(self)
+        dev = _resolve_device(device)
+        net = self.net_
+        net.module_.to(dev)
+        net.criterion_.to(dev)
+        # reload the optimizer state: torch casts it to the parameters' device
+        net.optimizer_.load_state_dict(net.optimizer_.state_dict())
+        net.device = str(dev)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.classifier_tags.multi_label = False
+        # bit-reproducible on CPUs; GPU kernels (cuDNN, atomics) need not be
+        try:
+            device = _resolve_device(self.device)
+        except ValueError:
+            device = torch.device("cpu")
+        tags.non_deterministic = device.type == "cuda"
+        return tags

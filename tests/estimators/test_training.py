@@ -1,0 +1,264 @@
+"""Validation split, early stopping, schedules, augmentation, warm start,
+checkpoints and reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from estimator_data import FAST, TINY_RESNET
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skorch")
+
+from skxrd.estimators import ResNetClassifier  # noqa: E402
+from skxrd.estimators._base import _holdout_indices  # noqa: E402
+
+
+def _resnet(**params):
+    return ResNetClassifier(**TINY_RESNET, **{**FAST, **params})
+
+
+# --------------------------------------------------------------------------- #
+# validation split and early stopping
+# --------------------------------------------------------------------------- #
+def test_holdout_is_seeded_and_stratified():
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    train, valid = _holdout_indices(y, 0.2, seed=3)
+    assert len(valid) == 20 and len(train) == 80
+    assert np.intersect1d(train, valid).size == 0
+    np.testing.assert_array_equal(np.bincount(y[valid]), [10, 6, 4])
+    again = _holdout_indices(y, 0.2, seed=3)
+    np.testing.assert_array_equal(again[1], valid)
+    assert not np.array_equal(_holdout_indices(y, 0.2, seed=4)[1], valid)
+
+
+def test_holdout_keeps_singletons_in_training_and_gives_up_on_tiny_data():
+    y = np.r_[np.repeat([0, 1], 20), 2]  # class 2 has a single sample
+    train, valid = _holdout_indices(y, 0.1, seed=0)
+    assert 40 in train and 2 not in y[valid]
+    assert set(y[valid]) == {0, 1}
+    assert _holdout_indices(np.array([0, 1, 0, 1]), 0.1, seed=0) is None
+    assert _holdout_indices(np.array([0, 1, 2]), 0.5, seed=0) is None
+    assert _holdout_indices(y, None, seed=0) is None
+    assert _holdout_indices(y, 0.0, seed=0) is None
+
+
+def test_validation_scores_and_no_split(data):
+    X, y, _ = data
+    clf = _resnet(validation_fraction=0.25, max_epochs=3).fit(X, y)
+    assert {"train_loss", "valid_loss", "valid_acc"} <= set(clf.history_[-1])
+    assert clf.history_[-1, "train_batch_count"] == 4  # 30 of 40, batches of 8
+    clf = _resnet(validation_fraction=None, max_epochs=3).fit(X, y)
+    assert "valid_loss" not in clf.history_[-1]
+    assert clf.history_[-1, "train_batch_count"] == 5  # 40 samples, batches of 8
+    # too few samples for a stratified validation set: trains on all of them
+    tiny = _resnet(validation_fraction=0.1, max_epochs=2).fit(X[18:22], y[18:22])
+    assert "valid_loss" not in tiny.history_[-1]
+
+
+def test_early_stopping_stops_and_restores_the_best_epoch():
+    rng = np.random.default_rng(0)
+    X = rng.random((80, 32)).astype(np.float32)
+    y = rng.integers(0, 2, 80)  # nothing to learn: the validation loss rises
+    clf = _resnet(max_epochs=60, patience=3, validation_fraction=0.25, lr=3e-2)
+    clf.fit(X, y)
+    assert clf.n_epochs_ < 60
+    losses = clf.history_[:, "valid_loss"]
+    best = int(np.argmin(losses))
+    assert clf.n_epochs_ - 1 - best >= 3
+    no_stop = _resnet(max_epochs=8, early_stopping=False, validation_fraction=0.25)
+    assert no_stop.fit(X, y).n_epochs_ == 8
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "plateau", None])
+def test_lr_schedules(schedule, data):
+    X, y, _ = data
+    clf = _resnet(lr_schedule=schedule, max_epochs=6).fit(X, y)
+    if schedule is None:
+        assert "event_lr" not in clf.history_[-1]
+        assert clf.net_.optimizer_.param_groups[0]["lr"] == FAST["lr"]
+        return
+    lrs = np.array(clf.history_[:, "event_lr"])
+    assert lrs[0] == pytest.approx(FAST["lr"])
+    assert np.all(np.diff(lrs) <= 0)
+    if schedule == "cosine":
+        assert lrs[-1] < 0.1 * FAST["lr"]
+
+
+# --------------------------------------------------------------------------- #
+# augmentation
+# --------------------------------------------------------------------------- #
+class CountingAugment:
+    """Adds seeded noise; records the batches it sees."""
+
+    def __init__(self):
+        self.shapes = []
+        self.generators = []
+
+    def __call__(self, x, generator=None):
+        self.shapes.append(tuple(x.shape))
+        self.generators.append(generator)
+        noise = torch.randn(x.shape, generator=generator, device=x.device)
+        return x + 0.01 * noise
+
+
+def test_augment_only_on_training_batches(data):
+    X, y, _ = data
+    augment = CountingAugment()
+    clf = _resnet(
+        augment=augment, max_epochs=3, early_stopping=False, validation_fraction=0.25
+    )
+    clf.fit(X, y)
+    # 30 training patterns an epoch (10 held out), in batches of 8
+    assert augment.shapes == [(8, 96), (8, 96), (8, 96), (6, 96)] * 3
+    assert all(isinstance(g, torch.Generator) for g in augment.generators)
+    clf.predict_proba(X)
+    clf.predict(X)
+    clf.score(X, y)
+    assert len(augment.shapes) == 12  # never at prediction time
+    assert not hasattr(clf.net_, "_augment_generator")
+
+
+def test_augment_is_reproducible(data):
+    X, y, _ = data
+    p1 = _resnet(augment=CountingAugment(), max_epochs=3).fit(X, y).predict_proba(X)
+    p2 = _resnet(augment=CountingAugment(), max_epochs=3).fit(X, y).predict_proba(X)
+    p0 = _resnet(max_epochs=3).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+    assert not np.array_equal(p0, p1)
+
+
+def test_augment_must_keep_the_shape(data):
+    X, y, _ = data
+    clf = _resnet(augment=lambda x, generator=None: x[:, :10])
+    with pytest.raises(ValueError, match="augment must return"):
+        clf.fit(X, y)
+
+
+def test_default_augmentation_on_simulated_patterns():
+    from skxrd import PowderSimulator
+    from skxrd.datasets import make_random_crystals
+
+    crystals = make_random_crystals(
+        4, space_groups=[225, 14], n_atoms=(4, 12), random_state=0
+    )
+    X = PowderSimulator().transform(crystals + crystals)
+    y = np.array([c.space_group for c in crystals + crystals])
+    assert X.shape == (8, 4250)
+    clf = ResNetClassifier(
+        depth=1,
+        width=2,
+        max_epochs=1,
+        batch_size=8,
+        augment="default",
+        num_threads=1,
+        random_state=0,
+    )
+    assert clf.fit(X, y).predict(X).shape == (8,)
+
+
+# --------------------------------------------------------------------------- #
+# reproducibility
+# --------------------------------------------------------------------------- #
+def test_same_random_state_same_model(data):
+    X, y, _ = data
+    state = torch.get_rng_state()
+    a = _resnet(random_state=7).fit(X, y)
+    b = _resnet(random_state=7).fit(X, y)
+    c = _resnet(random_state=8).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+    # fit leaves torch's global generator as it found it
+    assert torch.equal(torch.get_rng_state(), state)
+    # a RandomState instance is drawn from, as in scikit-learn
+    rs = np.random.RandomState(0)
+    d = _resnet(random_state=rs).fit(X, y)
+    e = _resnet(random_state=rs).fit(X, y)
+    assert not np.array_equal(d.predict_proba(X), e.predict_proba(X))
+
+
+def test_num_threads_is_restored(data):
+    X, y, _ = data
+    before = torch.get_num_threads()
+    _resnet(num_threads=1, max_epochs=1).fit(X, y).predict(X)
+    assert torch.get_num_threads() == before
+
+
+# --------------------------------------------------------------------------- #
+# warm start
+# --------------------------------------------------------------------------- #
+def _weights(clf):
+    return {k: v.detach().clone() for k, v in clf.net_.module_.named_parameters()}
+
+
+def test_warm_start_continues_from_the_previous_weights(data):
+    X, y, _ = data
+    clf = _resnet(warm_start=True, max_epochs=5, validation_fraction=None)
+    clf.fit(X, y)
+    first = _weights(clf)
+    first_loss = clf.history_[0, "train_loss"]
+    # a learning rate of ~0 keeps the weights: the second fit starts from them
+    clf.set_params(lr=1e-12, max_epochs=1)
+    clf.fit(X, y)
+    for name, value in _weights(clf).items():
+        torch.testing.assert_close(value, first[name], rtol=0, atol=1e-6)
+    # while a cold start re-initializes
+    cold = _resnet(
+        warm_start=False,
+        max_epochs=1,
+        lr=1e-12,
+        validation_fraction=None,
+        random_state=1,
+    ).fit(X, y)
+    assert any(not torch.allclose(v, first[k]) for k, v in _weights(cold).items())
+    # and continued training starts below the first fit's initial loss
+    clf.set_params(lr=1e-2, max_epochs=2).fit(X, y)
+    assert clf.history_[0, "train_loss"] < first_loss
+    assert clf.n_epochs_ == 2
+
+
+def test_warm_start_checks_classes_and_architecture(data):
+    X, y, _ = data
+    clf = _resnet(warm_start=True, max_epochs=2).fit(X, y)
+    clf.fit(X[y == 14], y[y == 14])  # a subset of the classes is fine
+    np.testing.assert_array_equal(clf.classes_, [14, 225])
+    with pytest.raises(ValueError, match="unseen labels"):
+        clf.fit(X, np.where(y == 14, 194, y))
+    with pytest.raises(ValueError, match="features"):
+        clf.fit(X[:, :50], y)
+    with pytest.raises(ValueError, match="network parameters"):
+        clf.set_params(width=16).fit(X, y)
+
+
+# --------------------------------------------------------------------------- #
+# checkpoints and the working directory
+# --------------------------------------------------------------------------- #
+def test_checkpoints_only_in_checkpoint_dir(data, tmp_path, monkeypatch):
+    X, y, _ = data
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    ckpt = tmp_path / "checkpoints" / "run1"
+    clf = _resnet(checkpoint_dir=ckpt, max_epochs=3, validation_fraction=0.25)
+    clf.fit(X, y)
+    assert sorted(p.name for p in ckpt.iterdir()) == [
+        "history.json",
+        "optimizer.pt",
+        "params.pt",
+    ]
+    assert any(clf.history_[:, "event_cp"])
+    # the checkpoint holds the weights of an epoch: they load into the net
+    before = clf.predict_proba(X)
+    clf.net_.load_params(f_params=ckpt / "params.pt")
+    assert clf.predict_proba(X).shape == before.shape
+    assert list(work.iterdir()) == []
+
+
+def test_nothing_written_to_the_working_directory(data, tmp_path, monkeypatch, capsys):
+    X, y, _ = data
+    monkeypatch.chdir(tmp_path)
+    for params in ({}, {"verbose": 2}, {"validation_fraction": None}):
+        clf = _resnet(max_epochs=2, **params).fit(X, y)
+        clf.predict_top_k(X, k=2)
+    capsys.readouterr()
+    assert list(tmp_path.iterdir()) == []
