@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(PY) benchmarks/bench_simulation.py
 	$(PY) benchmarks/bench_generation.py
+	$(PY) benchmarks/bench_training.py
 
 clean:
 	rm -rf $(VENV) demo_output build *.egg-info
