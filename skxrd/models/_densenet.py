@@ -71,15 +71,16 @@ class _DenseNet(nn.Module):
 
     def __init__(
         self,
-        n_classes,
-        in_channels,
-        growth_rate,
-        block_config,
-        kernel_size,
-        dropout,
-        bn_size,
-        compression,
-        stem_stride,
+        n_classes: int,
+        in_channels: int = 1,
+        growth_rate: int = 16,
+        block_config: tuple = (4, 4, 4),
+        kernel_size: int = 7,
+        dropout: float = 0.1,
+        *,
+        bn_size: int = 4,
+        compression: float = 0.5,
+        stem_stride: int = 2,
     ):
         super().__init__()
         dims = self._dims
@@ -201,31 +202,6 @@ class DenseNet1D(_DenseNet):
 
     _dims = 1
 
-    def __init__(
-        self,
-        n_classes: int,
-        in_channels: int = 1,
-        growth_rate: int = 16,
-        block_config: tuple = (4, 4, 4),
-        kernel_size: int = 7,
-        dropout: float = 0.1,
-        *,
-        bn_size: int = 4,
-        compression: float = 0.5,
-        stem_stride: int = 2,
-    ):
-        super().__init__(
-            n_classes,
-            in_channels,
-            growth_rate,
-            block_config,
-            kernel_size,
-            dropout,
-            bn_size,
-            compression,
-            stem_stride,
-        )
-
 
 class DenseNet2D(_DenseNet):
     """Densely connected network (DenseNet-BC) for 2D images (e.g. zone-axis patterns).
@@ -275,31 +251,6 @@ class DenseNet2D(_DenseNet):
     """
 
     _dims = 2
-
-    def __init__(
-        self,
-        n_classes: int,
-        in_channels: int = 1,
-        growth_rate: int = 16,
-        block_config: tuple = (4, 4, 4),
-        kernel_size: int = 7,
-        dropout: float = 0.1,
-        *,
-        bn_size: int = 4,
-        compression: float = 0.5,
-        stem_stride: int = 2,
-    ):
-        super().__init__(
-            n_classes,
-            in_channels,
-            growth_rate,
-            block_config,
-            kernel_size,
-            dropout,
-            bn_size,
-            compression,
-            stem_stride,
-        )
 
 
 class MultiStreamDenseNet(nn.Module):
