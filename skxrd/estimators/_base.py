@@ -22,6 +22,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils._validation import check_int
+
 try:
     import torch
     from skorch import NeuralNetClassifier
@@ -411,16 +413,6 @@ def _fill_doc(cls):
     return cls
 
 
-def _check_positive_int(value, name, minimum=1):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < minimum
-    ):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_nonnegative_float(value, name, *, strict=False):
     if (
         isinstance(value, bool)
@@ -497,9 +489,9 @@ class _NeuralClassifier(ClassifierMixin, BaseEstimator):
         return kwargs
 
     def _check_params(self, n_features):
-        _check_positive_int(self.max_epochs, "max_epochs")
-        _check_positive_int(self.batch_size, "batch_size")
-        _check_positive_int(self.patience, "patience")
+        check_int(self.max_epochs, "max_epochs", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.patience, "patience", minimum=1)
         _check_nonnegative_float(self.lr, "lr", strict=True)
         _check_nonnegative_float(self.weight_decay, "weight_decay")
         if self.validation_fraction is not None:
@@ -535,9 +527,9 @@ class _NeuralClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"precision must be one of {_PRECISIONS}, got {self.precision!r}"
             )
-        _check_positive_int(self.verbose, "verbose", minimum=0)
+        check_int(self.verbose, "verbose", minimum=0)
         if self.num_threads is not None:
-            _check_positive_int(self.num_threads, "num_threads")
+            check_int(self.num_threads, "num_threads", minimum=1)
         if self.checkpoint_dir is not None and not isinstance(
             self.checkpoint_dir, str | os.PathLike
         ):
@@ -741,7 +733,7 @@ class _NeuralClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         if self.num_threads is not None:
-            _check_positive_int(self.num_threads, "num_threads")
+            check_int(self.num_threads, "num_threads", minimum=1)
         # fork_rng: each DataLoader draws a seed from torch's global generator
         with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
             proba = self.net_.predict_proba(X)
@@ -800,7 +792,7 @@ class _NeuralClassifier(ClassifierMixin, BaseEstimator):
         probabilities : ndarray of shape (n_samples, min(k, n_classes))
             Their probabilities.
         """
-        k = _check_positive_int(k, "k")
+        k = check_int(k, "k", minimum=1)
         proba = self.predict_proba(X)
         k = min(k, proba.shape[1])
         order = np.argsort(-proba, axis=1, kind="stable")[:, :k]

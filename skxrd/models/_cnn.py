@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._layers import _as_input, _check_dropout, _check_int, _conv, _init_weights
+from ..utils._validation import check_int
+from ._layers import _as_input, _check_dropout, _conv, _init_weights
 
 __all__ = ["CNN1D"]
 
@@ -77,19 +78,19 @@ class CNN1D(nn.Module):
         hidden_units: int | None = None,
     ):
         super().__init__()
-        n_classes = _check_int("n_classes", n_classes, 1)
-        self.in_channels = _check_int("in_channels", in_channels, 1)
+        n_classes = check_int(n_classes, "n_classes", minimum=1)
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         channels = tuple(channels)
         if not channels:
             raise ValueError("channels must hold at least one entry")
         for c in channels:
-            _check_int("channels entries", c, 1)
-        kernel_size = _check_int("kernel_size", kernel_size, 1)
-        pool = _check_int("pool", pool, 1)
+            check_int(c, "channels entries", minimum=1)
+        kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+        pool = check_int(pool, "pool", minimum=1)
         dropout = _check_dropout(dropout)
-        pooled_length = _check_int("pooled_length", pooled_length, 1)
+        pooled_length = check_int(pooled_length, "pooled_length", minimum=1)
         if hidden_units is not None:
-            hidden_units = _check_int("hidden_units", hidden_units, 1)
+            hidden_units = check_int(hidden_units, "hidden_units", minimum=1)
 
         layers = []
         in_ch = self.in_channels

@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..utils._validation import check_int
 from ._layers import (
     _as_input,
     _avgpool_half,
     _batchnorm,
     _check_dropout,
-    _check_int,
     _conv,
     _global_avgpool,
     _init_weights,
@@ -84,20 +84,20 @@ class _DenseNet(nn.Module):
     ):
         super().__init__()
         dims = self._dims
-        n_classes = _check_int("n_classes", n_classes, 1)
-        self.in_channels = _check_int("in_channels", in_channels, 1)
-        growth_rate = _check_int("growth_rate", growth_rate, 1)
+        n_classes = check_int(n_classes, "n_classes", minimum=1)
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        growth_rate = check_int(growth_rate, "growth_rate", minimum=1)
         block_config = tuple(block_config)
         if not block_config:
             raise ValueError("block_config must hold at least one block")
         for n in block_config:
-            _check_int("block_config entries", n, 1)
-        kernel_size = _check_int("kernel_size", kernel_size, 1)
+            check_int(n, "block_config entries", minimum=1)
+        kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
         dropout = _check_dropout(dropout)
-        bn_size = _check_int("bn_size", bn_size, 1)
+        bn_size = check_int(bn_size, "bn_size", minimum=1)
         if not 0 < compression <= 1:
             raise ValueError(f"compression must be in (0, 1], got {compression!r}")
-        stem_stride = _check_int("stem_stride", stem_stride, 1)
+        stem_stride = check_int(stem_stride, "stem_stride", minimum=1)
 
         n_ch = 2 * growth_rate
         self.stem = nn.Sequential(
@@ -317,8 +317,8 @@ class MultiStreamDenseNet(nn.Module):
         **kwargs,
     ):
         super().__init__()
-        self.n_streams = _check_int("n_streams", n_streams, 1)
-        self.in_channels = _check_int("in_channels", in_channels, 1)
+        self.n_streams = check_int(n_streams, "n_streams", minimum=1)
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         if dims not in (1, 2) or isinstance(dims, bool):
             raise ValueError(f"dims must be 1 or 2, got {dims!r}")
         self.dims = int(dims)

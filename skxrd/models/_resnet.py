@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..utils._validation import check_int
 from ._layers import (
     ConfidenceHead,
     _as_input,
     _check_dropout,
-    _check_int,
     _conv,
     _init_weights,
     _maxpool_half,
@@ -121,14 +121,14 @@ class ResNet1D(nn.Module):
         stem_stride: int = 2,
     ):
         super().__init__()
-        n_classes = _check_int("n_classes", n_classes, 1)
-        self.in_channels = _check_int("in_channels", in_channels, 1)
-        depth = _check_int("depth", depth, 1)
-        width = _check_int("width", width, 1)
-        kernel_size = _check_int("kernel_size", kernel_size, 1)
+        n_classes = check_int(n_classes, "n_classes", minimum=1)
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        depth = check_int(depth, "depth", minimum=1)
+        width = check_int(width, "width", minimum=1)
+        kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
         dropout = _check_dropout(dropout)
-        n_stages = min(_check_int("n_stages", n_stages, 1), depth)
-        stem_stride = _check_int("stem_stride", stem_stride, 1)
+        n_stages = min(check_int(n_stages, "n_stages", minimum=1), depth)
+        stem_stride = check_int(stem_stride, "stem_stride", minimum=1)
 
         self.stem = nn.Sequential(
             _conv(1, self.in_channels, width, kernel_size, stride=stem_stride),

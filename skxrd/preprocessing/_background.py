@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ._base import PatternwiseTransformer, check_int, check_real, validate_patterns
+from ..utils._validation import check_int, check_real
+from ._base import PatternwiseTransformer, validate_patterns
 
 __all__ = ["BackgroundSubtractor", "rolling_ball_background", "snip_background"]
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
+
+from ..utils._validation import check_real
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -35,28 +34,6 @@ def validate_patterns(est, X, *, reset: bool) -> np.ndarray:
     X = validate_data(est, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite=False)
     check_finite(X)
     return X
-
-
-def check_int(value, what: str, *, minimum: int | None = None, allow_none=False):
-    """An integer parameter (bools rejected), optionally bounded below."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{what} must be an integer, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{what} must be >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_real(value, what: str, *, allow_none=False) -> float | None:
-    """A finite real parameter (bools rejected)."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return float(value)
 
 
 def make_grid(spec, what: str = "two_theta", *, upper: float | None = 180.0):

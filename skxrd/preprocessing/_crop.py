@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import check_real, grid_feature_names, make_grid, validate_patterns
+from ..utils._validation import check_real
+from ._base import grid_feature_names, make_grid, validate_patterns
 
 __all__ = ["PatternCropper"]
 

@@ -12,7 +12,8 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ..io._pattern import AXES, Pattern, _resolve_wavelength, q_to_two_theta
 from ..io._pattern import two_theta_to_q as _tt_to_q
-from ._base import check_real, grid_feature_names, make_grid, validate_patterns
+from ..utils._validation import check_real
+from ._base import grid_feature_names, make_grid, validate_patterns
 
 __all__ = ["PatternResampler"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import savgol_filter
 
-from ._base import PatternwiseTransformer, check_int, validate_patterns
+from ..utils._validation import check_int
+from ._base import PatternwiseTransformer, validate_patterns
 
 __all__ = ["PatternSmoother"]
 
