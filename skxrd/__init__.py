@@ -15,6 +15,7 @@ _SUBPACKAGES = (
     "dedup",
     "estimators",
     "io",
+    "metrics",
     "models",
     "preprocessing",
     "simulation",

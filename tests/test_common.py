@@ -36,10 +36,14 @@ ESTIMATORS = [
 # thread, as tiny ops on cores shared with other pytest-xdist workers are
 # otherwise slowed down by OpenMP spin-waiting.
 try:
+    from sklearn.linear_model import LogisticRegression  # noqa: E402
+
     from skxrd.estimators import (  # noqa: E402
+        AbstainingClassifier,
         CNNClassifier,
         DenseNetClassifier,
         ResNetClassifier,
+        UnionClassifier,
     )
 except ImportError:  # pragma: no cover - torch or skorch not installed
     pass
@@ -78,6 +82,25 @@ else:
             num_threads=1,
             device="cpu",
         ),
+        # two-class members with confidence heads (3-class checks: one
+        # member of 3 classes; a member never gets a single class)
+        UnionClassifier(
+            ResNetClassifier(
+                depth=2,
+                width=8,
+                kernel_size=3,
+                max_epochs=20,
+                lr=1e-2,
+                batch_size=32,
+                validation_fraction=None,
+                confidence_head=True,
+                num_threads=1,
+                device="cpu",
+            ),
+            max_classes_per_member=2,
+        ),
+        # never refuses: the checks compare predictions with the labels
+        AbstainingClassifier(LogisticRegression(), threshold=0.0),
     ]
 
 

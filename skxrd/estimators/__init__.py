@@ -8,6 +8,16 @@ Thin facades: hyper-parameters, label encoding, device and training callbacks.
 - :class:`ResNetClassifier`: 1D residual network (:class:`skxrd.models.ResNet1D`).
 - :class:`DenseNetClassifier`: 1D DenseNet (:class:`skxrd.models.DenseNet1D`).
 - :class:`CNNClassifier`: plain 1D CNN (:class:`skxrd.models.CNN1D`).
+- :class:`UnionClassifier`: an extensible union of classifiers on disjoint
+  class subsets, ranked by reliability; ``add_classes`` learns new classes
+  without touching the existing members.
+- :class:`AbstainingClassifier`: wraps any classifier so that ``predict``
+  refuses (returns an ``unknown`` label) when its confidence is too low.
+
+Every classifier has ``predict_proba``, ``predict_top_k`` and
+``predict_confidence``. For calibrated probabilities use scikit-learn's
+temperature scaling on a held-out set:
+``CalibratedClassifierCV(FrozenEstimator(clf), method="temperature")``.
 
 Training runs on the GPU when CUDA is available (bf16 autocast), with a seeded
 stratified validation split, early stopping, a cosine or plateau learning-rate
@@ -31,6 +41,14 @@ Examples
 1.0
 """
 
+from ._abstain import AbstainingClassifier
 from ._classifiers import CNNClassifier, DenseNetClassifier, ResNetClassifier
+from ._union import UnionClassifier
 
-__all__ = ["CNNClassifier", "DenseNetClassifier", "ResNetClassifier"]
+__all__ = [
+    "AbstainingClassifier",
+    "CNNClassifier",
+    "DenseNetClassifier",
+    "ResNetClassifier",
+    "UnionClassifier",
+]

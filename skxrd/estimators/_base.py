@@ -10,6 +10,7 @@ parameters.
 from __future__ import annotations
 
 import contextlib
+import functools
 import numbers
 import os
 import re
@@ -23,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._validation import check_int
+from ._mixins import _ProbabilisticMixin
 
 try:
     import torch
@@ -34,7 +36,7 @@ try:
         ProgressBar,
     )
     from skorch.dataset import unpack_data
-    from skorch.utils import to_tensor
+    from skorch.utils import to_numpy, to_tensor
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "skxrd.estimators needs PyTorch and skorch: pip install skxrd[torch]"
@@ -297,6 +299,8 @@ class _SkxrdNet(NeuralNetClassifier):
             return super().infer(x, **fit_params)
         with torch.autocast(device_type=torch.device(self.device).type, dtype=dtype):
             out = super().infer(x, **fit_params)
+        if isinstance(out, tuple):  # (logits, confidence) of a confidence head
+            return tuple(o.float() for o in out)
         return out.float()
 
     def __getstate__(self):
@@ -426,7 +430,7 @@ def _check_nonnegative_float(value, name, *, strict=False):
     return float(value)
 
 
-class _NeuralClassifier(ClassifierMixin, BaseEstimator):
+class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     """Base of the deep classifiers: training parameters, fit and prediction.
 
     Subclasses set ``_module_class`` (a :mod:`skxrd.models` network taking
@@ -612,6 +616,13 @@ class _NeuralClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
+    def _criterion_kwargs(self) -> dict:
+        """skorch's ``criterion`` (and ``criterion__*``) arguments."""
+        return {"criterion": torch.nn.CrossEntropyLoss}
+
+    def _has_confidence_head(self) -> bool:
+        return bool(getattr(self, "confidence_head", False))
+
     def _build_net(self, n_classes, optimizer, augment, split, device):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if optimizer is torch.optim.SGD:
@@ -624,7 +635,9 @@ class _NeuralClassifier(ClassifierMixin, BaseEstimator):
             self._module_class,
             module__n_classes=n_classes,
             **module_kwargs,
-            criterion=torch.nn.CrossEntropyLoss,
+            **self._criterion_kwargs(),
+            # softmax of the logits (the first output of a confidence head)
+            predict_nonlinearity=functools.partial(torch.softmax, dim=-1),
             optimizer=optimizer,
             lr=self.lr,
             **optimizer_kwargs,
@@ -741,8 +754,31 @@ class _NeuralClassifier(ClassifierMixin, BaseEstimator):
         proba /= proba.sum(axis=1, keepdims=True)
         return proba
 
-    def predict(self, X):
-        """Most probable class of each pattern.
+    def _predict_proba_confidence(self, X):
+        """Class probabilities and confidence of validated ``X``, in one pass."""
+        if not self._has_confidence_head():
+            proba = self.predict_proba(X)
+            return proba, proba.max(axis=1)
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        if self.num_threads is not None:
+            check_int(self.num_threads, "num_threads", minimum=1)
+        probas, confidences = [], []
+        with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
+            for logits, confidence in self.net_.forward_iter(X, training=False):
+                probas.append(to_numpy(torch.softmax(logits, dim=-1)))
+                confidences.append(to_numpy(confidence))
+        proba = np.concatenate(probas).astype(np.float64)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba, np.concatenate(confidences).astype(np.float64)
+
+    def predict_confidence(self, X):
+        """Confidence of the prediction for each pattern, in [0, 1].
+
+        The output of the learned confidence head when the network has one
+        (``confidence_head=True``), else the probability of the predicted
+        class. Used by :class:`AbstainingClassifier` to refuse uncertain
+        answers and by :class:`UnionClassifier` to rank its members.
 
         Parameters
         ----------
@@ -752,51 +788,9 @@ class _NeuralClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+            Confidence of each prediction.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities of patterns ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Patterns, one per row.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Log-probabilities, columns in the order of ``classes_``.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict_top_k(self, X, k=5):
-        """The ``k`` most probable classes of each pattern, most probable first.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Patterns, one per row.
-        k : int, default=5
-            Number of classes per pattern; at most ``len(classes_)`` are
-            returned.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples, min(k, n_classes))
-            Labels from ``classes_``, by decreasing probability (ties in the
-            order of ``classes_``).
-        probabilities : ndarray of shape (n_samples, min(k, n_classes))
-            Their probabilities.
-        """
-        k = check_int(k, "k", minimum=1)
-        proba = self.predict_proba(X)
-        k = min(k, proba.shape[1])
-        order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-        return self.classes_[order], np.take_along_axis(proba, order, axis=1)
+        return self._predict_proba_confidence(X)[1]
 
     # ------------------------------------------------------------------ #
     # devices, tags

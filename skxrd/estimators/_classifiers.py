@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ..models import CNN1D, DenseNet1D, ResNet1D
-from ._base import _fill_doc, _NeuralClassifier
+import numpy as np
+
+from ..models import CNN1D, ConfidenceLoss, DenseNet1D, ResNet1D
+from ._base import _check_nonnegative_float, _fill_doc, _NeuralClassifier
 
 __all__ = ["CNNClassifier", "DenseNetClassifier", "ResNetClassifier"]
 
@@ -29,7 +31,18 @@ class ResNetClassifier(_NeuralClassifier):
     kernel_size : int, default=7
         Convolution kernel size (points).
     dropout : float, default=0.1
-        Dropout before the classification layer.
+        Dropout between the two convolutions of each residual block.
+    stem_stride : int, default=2
+        Stride of the first convolution; 4 halves the cost of the network on
+        long patterns (4250 points) at little loss of resolution.
+    confidence_head : bool, default=False
+        Give the network a learned confidence head (DeVries & Taylor, 2018),
+        trained with :class:`skxrd.models.ConfidenceLoss`: ``predict_confidence``
+        then returns its output instead of the highest probability. The
+        members of :class:`UnionClassifier` use it.
+    confidence_budget : float, default=0.3
+        With ``confidence_head=True``: the target mean ``-log c`` of a
+        training batch, to which the weight of the confidence penalty adapts.
     {training_parameters}
 
     Attributes
@@ -38,6 +51,7 @@ class ResNetClassifier(_NeuralClassifier):
 
     See Also
     --------
+    UnionClassifier : an extensible union of ResNets with confidence heads.
     DenseNetClassifier : the same with a densely connected network.
     CNNClassifier : the same with a plain convolutional network.
 
@@ -61,7 +75,14 @@ class ResNetClassifier(_NeuralClassifier):
     """
 
     _module_class = ResNet1D
-    _network_params = ("depth", "width", "kernel_size", "dropout")
+    _network_params = (
+        "depth",
+        "width",
+        "kernel_size",
+        "dropout",
+        "stem_stride",
+        "confidence_head",
+    )
 
     def __init__(
         self,
@@ -70,6 +91,9 @@ class ResNetClassifier(_NeuralClassifier):
         width=32,
         kernel_size=7,
         dropout=0.1,
+        stem_stride=2,
+        confidence_head=False,
+        confidence_budget=0.3,
         max_epochs=30,
         batch_size=128,
         lr=1e-3,
@@ -111,6 +135,28 @@ class ResNetClassifier(_NeuralClassifier):
         self.width = width
         self.kernel_size = kernel_size
         self.dropout = dropout
+        self.stem_stride = stem_stride
+        self.confidence_head = confidence_head
+        self.confidence_budget = confidence_budget
+
+    def _check_params(self, n_features):
+        checked = super()._check_params(n_features)
+        if not isinstance(self.confidence_head, bool | np.bool_):
+            raise ValueError(
+                f"confidence_head must be True or False, got {self.confidence_head!r}"
+            )
+        _check_nonnegative_float(
+            self.confidence_budget, "confidence_budget", strict=True
+        )
+        return checked
+
+    def _criterion_kwargs(self):
+        if not self.confidence_head:
+            return super()._criterion_kwargs()
+        return {
+            "criterion": ConfidenceLoss,
+            "criterion__budget": float(self.confidence_budget),
+        }
 
 
 @_fill_doc

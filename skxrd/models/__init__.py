@@ -12,8 +12,10 @@ logits of shape ``(B, n_classes)``:
 - :class:`MultiStreamDenseNet`: one DenseNet per input stream, logits summed;
 - :class:`CNN1D`: the classic three-convolution baseline.
 
-:func:`n_parameters` counts parameters and :func:`confidence_loss` is the
-training loss of learned confidence (DeVries & Taylor, 2018).
+:func:`n_parameters` counts parameters; :func:`confidence_loss` is the
+training loss of learned confidence (DeVries & Taylor, 2018) and
+:class:`ConfidenceLoss` its criterion with a penalty weight that adapts to a
+budget.
 
 Examples
 --------
@@ -27,12 +29,13 @@ torch.Size([3])
 
 from ._cnn import CNN1D
 from ._densenet import DenseNet1D, DenseNet2D, MultiStreamDenseNet
-from ._layers import ConfidenceHead, confidence_loss, n_parameters
+from ._layers import ConfidenceHead, ConfidenceLoss, confidence_loss, n_parameters
 from ._resnet import ResNet1D
 
 __all__ = [
     "CNN1D",
     "ConfidenceHead",
+    "ConfidenceLoss",
     "DenseNet1D",
     "DenseNet2D",
     "MultiStreamDenseNet",

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["ConfidenceHead", "n_parameters"]
+__all__ = ["ConfidenceHead", "ConfidenceLoss", "n_parameters"]
 
 
 def n_parameters(model: nn.Module, trainable_only: bool = False) -> int:
@@ -144,6 +144,86 @@ def confidence_loss(
     mixed = c_used.unsqueeze(-1) * probs + (1.0 - c_used.unsqueeze(-1)) * onehot
     nll = F.nll_loss(torch.log(mixed.clamp_min(1e-12)), target.long())
     return nll + lmbda * (-torch.log(c)).mean()
+
+
+class ConfidenceLoss(nn.Module):
+    """Learned-confidence loss whose penalty weight adapts to a budget.
+
+    The criterion of networks with a :class:`ConfidenceHead`: it takes the
+    ``(logits, confidence)`` pair they return and computes
+    :func:`confidence_loss`. In training mode half of the samples (by default)
+    get hints and, as in DeVries & Taylor (2018), the penalty weight ``lmbda``
+    is divided by 1.01 after each batch whose mean ``-log c`` is below
+    ``budget`` and by 0.99 when it is above, so that the network asks for
+    hints at a steady rate instead of collapsing to ``c = 0`` or ``c = 1``.
+    In evaluation mode there are no hints and ``lmbda`` is left alone (a
+    validation loss is comparable between epochs).
+
+    Parameters
+    ----------
+    budget : float, default=0.3
+        Target mean of ``-log c`` over a training batch.
+    lmbda : float, default=0.1
+        Initial weight of the confidence penalty.
+    hint_probability : float, default=0.5
+        Fraction of the training samples that get hints.
+
+    Attributes
+    ----------
+    lmbda : float
+        The current penalty weight (updated in training mode).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.models import ConfidenceLoss
+    >>> loss = ConfidenceLoss(budget=0.3)
+    >>> logits, target = torch.zeros(4, 3), torch.tensor([0, 1, 2, 0])
+    >>> value = loss((logits, torch.full((4,), 0.5)), target)  # -log 0.5 > 0.3
+    >>> round(loss.lmbda, 4)                                   # so lmbda grows
+    0.101
+    >>> _ = loss.eval()((logits, torch.full((4,), 0.5)), target)
+    >>> round(loss.lmbda, 4)                                   # not in eval mode
+    0.101
+    """
+
+    def __init__(
+        self, budget: float = 0.3, lmbda: float = 0.1, hint_probability: float = 0.5
+    ):
+        super().__init__()
+        for value, name in ((budget, "budget"), (lmbda, "lmbda")):
+            if not isinstance(value, numbers.Real) or not value > 0:
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        if not isinstance(hint_probability, numbers.Real) or not (
+            0 <= hint_probability <= 1
+        ):
+            raise ValueError(
+                f"hint_probability must be in [0, 1], got {hint_probability!r}"
+            )
+        self.budget = float(budget)
+        self.lmbda = float(lmbda)
+        self.hint_probability = float(hint_probability)
+
+    def forward(self, output, target: torch.Tensor) -> torch.Tensor:
+        if not (isinstance(output, tuple | list) and len(output) == 2):
+            raise ValueError(
+                "ConfidenceLoss needs the (logits, confidence) pair of a network "
+                "with a confidence head"
+            )
+        logits, confidence = output
+        logits = logits.float()
+        confidence = confidence.float()
+        loss = confidence_loss(
+            logits,
+            confidence,
+            target,
+            lmbda=self.lmbda,
+            hint_probability=self.hint_probability if self.training else 0.0,
+        )
+        if self.training:
+            penalty = float(-torch.log(confidence.detach()).mean())
+            self.lmbda = self.lmbda / (1.01 if penalty < self.budget else 0.99)
+        return loss
 
 
 class _SameConvMixin:

@@ -1,0 +1,74 @@
+"""Methods shared by every skxrd classifier that has ``predict_proba``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..utils._validation import check_int
+
+__all__ = ["_ProbabilisticMixin"]
+
+
+class _ProbabilisticMixin:
+    """``predict``, ``predict_log_proba`` and ``predict_top_k`` from ``predict_proba``.
+
+    The class defines ``predict_proba`` (columns in the order of
+    ``classes_``).
+    """
+
+    def predict(self, X):
+        """Most probable class of each pattern.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities of patterns ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict_top_k(self, X, k=5):
+        """The ``k`` most probable classes of each pattern, most probable first.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+        k : int, default=5
+            Number of classes per pattern; at most ``len(classes_)`` are
+            returned.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples, min(k, n_classes))
+            Labels from ``classes_``, by decreasing probability (ties in the
+            order of ``classes_``).
+        probabilities : ndarray of shape (n_samples, min(k, n_classes))
+            Their probabilities.
+        """
+        k = check_int(k, "k", minimum=1)
+        proba = self.predict_proba(X)
+        k = min(k, proba.shape[1])
+        order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+        return self.classes_[order], np.take_along_axis(proba, order, axis=1)

@@ -1,0 +1,471 @@
+"""An extensible union of classifiers, each an expert on a few classes."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from tqdm.auto import tqdm
+
+from ..utils._validation import check_int
+from ._mixins import _ProbabilisticMixin
+
+__all__ = ["UnionClassifier"]
+
+
+def _member_seed(seed: int, index: int) -> int:
+    """Seed of member ``index``: independent of how many members exist."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
+
+
+def _cosine(X, means):
+    """Cosine similarity of each row of ``X`` with the matching row of ``means``."""
+    num = np.einsum("ij,ij->i", X, means)
+    norms = np.linalg.norm(X, axis=1) * np.linalg.norm(means, axis=1)
+    return np.divide(num, norms, out=np.zeros_like(num), where=norms > 0)
+
+
+class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
+    """Union of classifiers on disjoint class subsets; new classes without retraining.
+
+    The extensible scheme of the structure-type identification study: each
+    member is a classifier (by default a :class:`ResNetClassifier` with a
+    learned confidence head) trained only on the patterns of its own subset of
+    classes. For a pattern ``x``, member ``m`` predicts its class ``k_m`` with
+    confidence ``c_m``; its similarity is
+    ``s_m = 0.5 + 0.5 cos(x, mean pattern of k_m)`` and its reliability
+    ``r_m = (1 - alpha) c_m + alpha s_m``. The member with the highest
+    reliability answers. :meth:`add_classes` trains members for new classes
+    and leaves every existing member untouched.
+
+    ``predict_proba`` spreads the probability over all classes: each
+    member's class probabilities weighted by its share of the reliabilities,
+    with the weights of the members that do not answer capped so that the
+    answer is always the most probable class (``predict`` is the argmax of
+    ``predict_proba``, as in every scikit-learn classifier).
+
+    Parameters
+    ----------
+    estimator : classifier, default=None
+        The template of the members (cloned for each), a classifier with
+        ``predict_proba``; its ``predict_confidence`` is used when it has one,
+        else the highest probability. None:
+        ``ResNetClassifier(confidence_head=True)``.
+    class_subsets : sequence of sequences of labels, default=None
+        The classes of each member for :meth:`fit` (disjoint, covering every
+        class of ``y``, at least 2 classes each). None: chosen automatically
+        (see ``max_classes_per_member``).
+    max_classes_per_member : int, default=10
+        With automatic subsets: the classes are ordered so that classes with
+        similar mean patterns are neighbours (average-linkage clustering on
+        the cosine distance) and cut into ``ceil(n_classes /
+        max_classes_per_member)`` runs of near-equal size, so that the classes
+        most easily confused are told apart inside one member. A member never
+        gets a single class (then it gets more than the maximum).
+    alpha : float, default=0.7
+        Weight of the similarity in the reliability (0: confidence only).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the members (member ``i`` gets a seed derived from this seed
+        and ``i``, so members added later are reproducible too).
+    verbose : int, default=0
+        1: a progress bar over the members being trained.
+
+    Attributes
+    ----------
+    estimators_ : list of classifiers
+        The fitted members.
+    class_subsets_ : list of ndarray
+        The classes of each member.
+    classes_ : ndarray of shape (n_classes,)
+        All classes, sorted.
+    class_means_ : ndarray of shape (n_classes, n_features)
+        Mean training pattern of each class (rows in the order of
+        ``classes_``).
+    n_features_in_ : int
+        Number of points per pattern seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit`` (a DataFrame with string column names).
+
+    See Also
+    --------
+    ResNetClassifier : the default member.
+    AbstainingClassifier : refuse answers of low reliability.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxrd.estimators import ResNetClassifier, UnionClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat(["A", "B", "C", "D"], 15)
+    >>> X = rng.random((60, 48)).astype("float32")
+    >>> for i, label in enumerate("ABCD"):
+    ...     X[y == label, 8 + 10 * i] += 4.0          # a peak per class
+    >>> member = ResNetClassifier(depth=2, width=8, max_epochs=15, lr=1e-2,
+    ...                           confidence_head=True, validation_fraction=None)
+    >>> union = UnionClassifier(member, class_subsets=[["A", "B"], ["C", "D"]],
+    ...                         random_state=0).fit(X, y)
+    >>> union.score(X, y)
+    1.0
+    >>> new = np.repeat(["E", "F"], 15)
+    >>> X_new = rng.random((30, 48)).astype("float32")
+    >>> X_new[new == "E", 3] += 4.0
+    >>> X_new[new == "F", 44] += 4.0
+    >>> union.add_classes(X_new, new).classes_
+    array(['A', 'B', 'C', 'D', 'E', 'F'], dtype='<U1')
+    >>> [subset.tolist() for subset in union.class_subsets_]
+    [['A', 'B'], ['C', 'D'], ['E', 'F']]
+    >>> details = union.reliability(X[:2])
+    >>> details.reliability.shape, details.member.tolist()
+    ((2, 3), [0, 0])
+    """
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        class_subsets=None,
+        max_classes_per_member=10,
+        alpha=0.7,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.class_subsets = class_subsets
+        self.max_classes_per_member = max_classes_per_member
+        self.alpha = alpha
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ #
+    # parameters and class subsets
+    # ------------------------------------------------------------------ #
+    def _template(self):
+        if self.estimator is None:
+            from ._classifiers import ResNetClassifier
+
+            return ResNetClassifier(confidence_head=True)
+        if not hasattr(self.estimator, "fit") or not hasattr(
+            self.estimator, "predict_proba"
+        ):
+            raise ValueError(
+                "estimator must be a classifier with fit and predict_proba, "
+                f"got {self.estimator!r}"
+            )
+        return self.estimator
+
+    def _check_params(self):
+        check_int(self.max_classes_per_member, "max_classes_per_member", minimum=2)
+        check_int(self.verbose, "verbose", minimum=0)
+        alpha = self.alpha
+        if (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, numbers.Real)
+            or not 0 <= alpha <= 1
+        ):
+            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+
+    def _auto_subsets(self, classes, means):
+        """Classes with similar mean patterns as neighbours, cut in even runs."""
+        n = len(classes)
+        n_members = -(-n // self.max_classes_per_member)
+        n_members = max(1, min(n_members, n // 2))  # no single-class member
+        if n_members == 1:
+            return [classes]
+        from scipy.cluster.hierarchy import leaves_list, linkage
+
+        # zero patterns have no direction: give them a tiny constant one
+        unit = means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
+        unit[np.linalg.norm(means, axis=1) == 0] = 1.0 / np.sqrt(means.shape[1])
+        order = leaves_list(linkage(unit, method="average", metric="cosine"))
+        return [np.sort(classes[run]) for run in np.array_split(order, n_members)]
+
+    @staticmethod
+    def _given_subsets(subsets, classes, what):
+        """Validate user subsets: disjoint, >= 2 classes each, covering ``classes``."""
+        if isinstance(subsets, str) or not hasattr(subsets, "__iter__"):
+            raise ValueError(f"{what} must be a sequence of sequences of labels")
+        result, seen = [], set()
+        for i, subset in enumerate(subsets):
+            if isinstance(subset, str) or not hasattr(subset, "__iter__"):
+                raise ValueError(
+                    f"{what}[{i}] must be a sequence of labels, got {subset!r}"
+                )
+            subset = np.unique(np.asarray(list(subset), dtype=classes.dtype))
+            if len(subset) < 2:
+                raise ValueError(
+                    f"{what}[{i}] has {len(subset)} class; every member needs at "
+                    "least 2 classes"
+                )
+            unknown = subset[~np.isin(subset, classes)]
+            if len(unknown):
+                raise ValueError(
+                    f"{what}[{i}] holds labels absent from y: {unknown.tolist()}"
+                )
+            twice = [c for c in subset.tolist() if c in seen]
+            if twice:
+                raise ValueError(
+                    f"{what}[{i}] repeats labels of an earlier subset: {twice}"
+                )
+            seen.update(subset.tolist())
+            result.append(subset)
+        missing = classes[~np.isin(classes, np.concatenate(result or [classes[:0]]))]
+        if len(missing):
+            raise ValueError(
+                f"{what} leave classes of y without a member: {missing.tolist()}"
+            )
+        return result
+
+    # ------------------------------------------------------------------ #
+    # training
+    # ------------------------------------------------------------------ #
+    def _train_members(self, X, y, subsets, first_index):
+        template = self._template()
+        members = []
+        for i, subset in enumerate(
+            tqdm(
+                subsets,
+                disable=not self.verbose,
+                desc="training members",
+                unit="member",
+            )
+        ):
+            member = clone(template)
+            if "random_state" in member.get_params():
+                member.set_params(
+                    random_state=_member_seed(self._seed_, first_index + i)
+                )
+            mask = np.isin(y, subset)
+            members.append(member.fit(X[mask], y[mask]))
+        return members
+
+    @staticmethod
+    def _means(X, y, classes):
+        return np.stack([X[y == c].mean(axis=0, dtype=np.float64) for c in classes])
+
+    def fit(self, X, y):
+        """Train one member per class subset, each on the patterns of its classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+        y : array-like of shape (n_samples,)
+            Class labels of any type; at least two classes.
+
+        Returns
+        -------
+        self : object
+            The fitted union.
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; "
+                f"got 1 class ({classes[0]!r})"
+            )
+        means = self._means(X, y, classes)
+        if self.class_subsets is None:
+            subsets = self._auto_subsets(classes, means)
+        else:
+            subsets = self._given_subsets(self.class_subsets, classes, "class_subsets")
+        self._seed_ = int(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
+        self.estimators_ = self._train_members(X, y, subsets, 0)
+        self.class_subsets_ = list(subsets)
+        self.classes_ = classes
+        self.class_means_ = means.astype(np.float32)
+        return self
+
+    def add_classes(self, X, y, class_subsets=None):
+        """Train new members for new classes; the existing members stay as they are.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns of the new classes only.
+        y : array-like of shape (n_samples,)
+            Their labels: at least two classes, none of them in ``classes_``
+            (of the same type as ``classes_``).
+        class_subsets : sequence of sequences of labels, default=None
+            How to split the new classes between new members; None: as in
+            :meth:`fit` (``max_classes_per_member``).
+
+        Returns
+        -------
+        self : object
+            The union with the new members appended to ``estimators_``.
+        """
+        check_is_fitted(self)
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=False)
+        check_classification_targets(y)
+        y = np.asarray(y)
+        if y.dtype.kind != self.classes_.dtype.kind and not (
+            y.dtype.kind in "iu" and self.classes_.dtype.kind in "iu"
+        ):
+            raise ValueError(
+                f"the new labels ({y.dtype}) must be of the type of classes_ "
+                f"({self.classes_.dtype})"
+            )
+        classes = np.unique(y)
+        known = classes[np.isin(classes, self.classes_)]
+        if len(known):
+            raise ValueError(
+                "add_classes takes new classes only; already in classes_: "
+                f"{known.tolist()[:10]}"
+            )
+        if len(classes) < 2:
+            raise ValueError(
+                "add_classes needs at least 2 new classes (a member cannot learn "
+                f"a single class), got {classes.tolist()}"
+            )
+        means = self._means(X, y, classes)
+        if class_subsets is None:
+            subsets = self._auto_subsets(classes, means)
+        else:
+            subsets = self._given_subsets(class_subsets, classes, "class_subsets")
+        new = self._train_members(X, y, subsets, len(self.estimators_))
+        all_classes = np.concatenate([self.classes_, classes])
+        all_means = np.concatenate([self.class_means_, means.astype(np.float32)])
+        order = np.argsort(all_classes, kind="stable")
+        self.estimators_ = self.estimators_ + new
+        self.class_subsets_ = self.class_subsets_ + list(subsets)
+        self.classes_ = all_classes[order]
+        self.class_means_ = all_means[order]
+        return self
+
+    # ------------------------------------------------------------------ #
+    # prediction
+    # ------------------------------------------------------------------ #
+    def _member_outputs(self, X):
+        """Per member: probabilities over its classes and confidence."""
+        outputs = []
+        for member in self.estimators_:
+            if hasattr(member, "_predict_proba_confidence"):
+                proba, confidence = member._predict_proba_confidence(X)
+            elif hasattr(member, "predict_confidence"):
+                proba = member.predict_proba(X)
+                confidence = member.predict_confidence(X)
+            else:
+                proba = member.predict_proba(X)
+                confidence = proba.max(axis=1)
+            outputs.append((np.asarray(proba, float), np.asarray(confidence, float)))
+        return outputs
+
+    def _combine(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        outputs = self._member_outputs(X)
+        n, n_members = len(X), len(outputs)
+        top = np.empty((n, n_members), dtype=np.intp)  # index into classes_
+        top_proba = np.empty((n, n_members))
+        confidence = np.empty((n, n_members))
+        similarity = np.empty((n, n_members))
+        columns = []
+        for m, ((proba, conf), member) in enumerate(zip(outputs, self.estimators_)):
+            cols = np.searchsorted(self.classes_, member.classes_)
+            columns.append(cols)
+            best = np.argmax(proba, axis=1)
+            top[:, m] = cols[best]
+            top_proba[:, m] = proba[np.arange(n), best]
+            confidence[:, m] = conf
+            similarity[:, m] = 0.5 + 0.5 * _cosine(X, self.class_means_[top[:, m]])
+        reliability = (1 - self.alpha) * confidence + self.alpha * similarity
+        winner = np.argmax(reliability, axis=1)
+
+        # Weights from the reliabilities; the losers' are capped below the
+        # winner's top class so that the argmax of the mixture is the answer.
+        rows = np.arange(n)
+        weight = np.maximum(reliability, 1e-12)
+        weight /= weight.sum(axis=1, keepdims=True)
+        win_score = weight[rows, winner] * top_proba[rows, winner]
+        cap = win_score[:, None] / np.maximum(top_proba, 1e-300) * (1 - 1e-9)
+        capped = np.minimum(weight, cap)
+        capped[rows, winner] = weight[rows, winner]
+        combined = np.zeros((n, len(self.classes_)))
+        for m, (proba, _) in enumerate(outputs):
+            combined[:, columns[m]] = capped[:, m : m + 1] * proba
+        combined /= combined.sum(axis=1, keepdims=True)
+        details = Bunch(
+            label=self.classes_[top],
+            confidence=confidence,
+            similarity=similarity,
+            reliability=reliability,
+            member=winner,
+        )
+        return combined, details
+
+    def predict_proba(self, X):
+        """Probabilities over all classes, combined from the members.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns in the order of ``classes_``. The most
+            probable class is the answer of the most reliable member.
+        """
+        return self._combine(X)[0]
+
+    def predict_confidence(self, X):
+        """Reliability of the answering member, in [0, 1].
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``max_m r_m``; threshold it (:class:`AbstainingClassifier`) to
+            refuse patterns of unknown structure types.
+        """
+        return self._predict_proba_confidence(X)[1]
+
+    def _predict_proba_confidence(self, X):
+        proba, details = self._combine(X)
+        rows = np.arange(len(details.member))
+        return proba, details.reliability[rows, details.member]
+
+    def reliability(self, X):
+        """What every member says about each pattern, for inspection.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns, one per row.
+
+        Returns
+        -------
+        Bunch
+            Arrays of shape ``(n_samples, n_members)``, members in the order
+            of ``estimators_``: ``label`` (each member's predicted class),
+            ``confidence`` (``c_m``), ``similarity`` (``s_m``) and
+            ``reliability`` (``r_m``); and ``member`` of shape
+            ``(n_samples,)``, the index of the answering member.
+        """
+        return self._combine(X)[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        try:
+            inner = self._template().__sklearn_tags__()
+        except (AttributeError, ValueError):
+            return tags
+        tags.non_deterministic = inner.non_deterministic
+        return tags

@@ -1,0 +1,368 @@
+"""Confidence heads, the extensible union, abstention and calibration."""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from estimator_data import FAST, TINY_RESNET, peaky_patterns
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skorch")
+
+from skxrd.estimators import (  # noqa: E402
+    AbstainingClassifier,
+    ResNetClassifier,
+    UnionClassifier,
+)
+from skxrd.metrics import expected_calibration_error  # noqa: E402
+from skxrd.models import ConfidenceLoss  # noqa: E402
+
+MEMBER = ResNetClassifier(**TINY_RESNET, **FAST, confidence_head=True)
+LABELS = ("A", "B", "C", "D", "E", "F")
+
+
+@pytest.fixture(scope="module")
+def six():
+    """(X, y): 6 classes of peaky patterns, 16 each."""
+    X, y, _ = peaky_patterns(LABELS, n_per_class=16, random_state=3)
+    return X, y
+
+
+def _state(member):
+    return {k: v.clone() for k, v in member.net_.module_.state_dict().items()}
+
+
+# --------------------------------------------------------------------------- #
+# confidence head
+# --------------------------------------------------------------------------- #
+def test_confidence_head_outputs(data):
+    X, y, _ = data
+    clf = clone(MEMBER).fit(X, y)
+    confidence = clf.predict_confidence(X)
+    assert confidence.shape == (len(X),)
+    assert np.all((confidence > 0) & (confidence < 1))
+    # the head, not the highest probability
+    assert not np.allclose(confidence, clf.predict_proba(X).max(axis=1))
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    assert clf.score(X, y) >= 0.9
+    assert isinstance(clf.net_.criterion_, ConfidenceLoss)
+    # survives pickling with identical outputs
+    buffer = io.BytesIO()
+    joblib.dump(clf, buffer)
+    buffer.seek(0)
+    loaded = joblib.load(buffer)
+    np.testing.assert_array_equal(loaded.predict_confidence(X), confidence)
+
+
+def test_without_head_confidence_is_max_probability(data):
+    X, y, _ = data
+    clf = ResNetClassifier(**TINY_RESNET, **FAST).fit(X, y)
+    np.testing.assert_array_equal(
+        clf.predict_confidence(X), clf.predict_proba(X).max(axis=1)
+    )
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"confidence_head": "yes"}, "confidence_head must be True or False"),
+        ({"confidence_budget": 0.0}, "confidence_budget must be"),
+        ({"stem_stride": 0}, "stem_stride"),
+    ],
+)
+def test_confidence_parameters_validated(data, params, match):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=match):
+        clone(MEMBER).set_params(**params).fit(X, y)
+
+
+def test_confidence_loss_budget_adapts():
+    loss = ConfidenceLoss(budget=0.3, lmbda=0.1)
+    logits, target = torch.zeros(8, 3), torch.zeros(8, dtype=torch.long)
+    for _ in range(10):  # -log(0.5) = 0.69 > budget: the penalty grows
+        loss((logits, torch.full((8,), 0.5)), target)
+    assert loss.lmbda == pytest.approx(0.1 / 0.99**10)
+    for _ in range(5):  # -log(0.99) < budget: it shrinks
+        loss((logits, torch.full((8,), 0.99)), target)
+    assert loss.lmbda == pytest.approx(0.1 / 0.99**10 / 1.01**5)
+    with pytest.raises(ValueError, match="logits, confidence"):
+        loss(logits, target)
+    with pytest.raises(ValueError, match="budget"):
+        ConfidenceLoss(budget=-1)
+
+
+# --------------------------------------------------------------------------- #
+# UnionClassifier
+# --------------------------------------------------------------------------- #
+def test_union_fit_predict_and_reliability(six):
+    X, y = six
+    union = UnionClassifier(
+        MEMBER, class_subsets=[["A", "B", "C"], ["D", "E", "F"]], random_state=0
+    ).fit(X, y)
+    assert [s.tolist() for s in union.class_subsets_] == [
+        ["A", "B", "C"],
+        ["D", "E", "F"],
+    ]
+    np.testing.assert_array_equal(union.classes_, LABELS)
+    assert union.class_means_.shape == (6, X.shape[1])
+    assert union.score(X, y) >= 0.9
+    proba = union.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    pred = union.predict(X)
+    np.testing.assert_array_equal(union.classes_[proba.argmax(axis=1)], pred)
+
+    details = union.reliability(X)
+    assert details.reliability.shape == (len(X), 2)
+    rows = np.arange(len(X))
+    # the answer is the most reliable member's own prediction
+    np.testing.assert_array_equal(details.member, details.reliability.argmax(axis=1))
+    np.testing.assert_array_equal(details.label[rows, details.member], pred)
+    # r = 0.3 c + 0.7 s, with s = 0.5 + 0.5 cos in [0.5, 1] for patterns >= 0
+    np.testing.assert_allclose(
+        details.reliability, 0.3 * details.confidence + 0.7 * details.similarity
+    )
+    np.testing.assert_allclose(
+        union.predict_confidence(X), details.reliability[rows, details.member]
+    )
+    member0 = union.estimators_[0]
+    np.testing.assert_array_equal(member0.classes_, ["A", "B", "C"])
+    np.testing.assert_allclose(
+        details.confidence[:, 0], member0.predict_confidence(X), rtol=1e-12
+    )
+    # the similarity is measured against the mean pattern of the member's class
+    k = details.label[0, 1]
+    mean = union.class_means_[union.classes_ == k][0]
+    cos = X[0] @ mean / (np.linalg.norm(X[0]) * np.linalg.norm(mean))
+    assert details.similarity[0, 1] == pytest.approx(0.5 + 0.5 * cos, rel=1e-5)
+
+
+def test_union_alpha_zero_ranks_by_confidence(six):
+    X, y = six
+    union = UnionClassifier(
+        MEMBER,
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        alpha=0.0,
+        random_state=0,
+    ).fit(X, y)
+    details = union.reliability(X)
+    np.testing.assert_array_equal(details.reliability, details.confidence)
+
+
+def test_add_classes_leaves_members_bit_identical(six):
+    X, y = six
+    old = np.isin(y, ["A", "B", "C", "D"])
+    union = UnionClassifier(MEMBER, max_classes_per_member=2, random_state=0).fit(
+        X[old], y[old]
+    )
+    assert len(union.estimators_) == 2
+    states = [_state(m) for m in union.estimators_]
+    members = list(union.estimators_)
+    blobs = [pickle.dumps(m.net_.module_.state_dict()) for m in members]
+    old_outputs = [m.predict_proba(X) for m in members]
+
+    union.add_classes(X[~old], y[~old])
+    np.testing.assert_array_equal(union.classes_, LABELS)
+    assert len(union.estimators_) == 3
+    assert [s.tolist() for s in union.class_subsets_][-1] == ["E", "F"]
+    for member, before, state, blob, output in zip(
+        union.estimators_, members, states, blobs, old_outputs
+    ):
+        assert member is before
+        after = member.net_.module_.state_dict()
+        assert all(torch.equal(state[k], after[k]) for k in state)
+        assert pickle.dumps(after) == blob
+        np.testing.assert_array_equal(member.predict_proba(X), output)
+    # the means of the old classes are unchanged, the new ones added
+    np.testing.assert_allclose(
+        union.class_means_[union.classes_ == "E"][0],
+        X[y == "E"].mean(axis=0),
+        atol=1e-6,
+    )
+    assert union.score(X[~old], y[~old]) >= 0.9
+    assert union.score(X, y) >= 0.85
+
+
+def test_add_classes_reproducible(six):
+    X, y = six
+    old = np.isin(y, ["A", "B", "C", "D"])
+    results = []
+    for _ in range(2):
+        union = UnionClassifier(MEMBER, max_classes_per_member=2, random_state=7)
+        union.fit(X[old], y[old]).add_classes(X[~old], y[~old])
+        results.append(union.predict_proba(X))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_auto_subsets_keep_similar_classes_together():
+    # classes A and C share their peaks (they differ by one small peak), as do
+    # B and D: the automatic subsets pair them so one member tells them apart
+    rng = np.random.default_rng(0)
+    grid = np.arange(64)
+
+    def peaks(centres, n):
+        out = np.zeros((n, 64))
+        for c in centres:
+            out += np.exp(-0.5 * ((grid - c - rng.normal(0, 0.3, (n, 1))) / 1.5) ** 2)
+        return out / out.max(axis=1, keepdims=True)
+
+    X = np.concatenate(
+        [
+            peaks([10, 30], 12),
+            peaks([45, 55], 12),
+            peaks([10, 30, 20], 12),
+            peaks([45, 55, 5], 12),
+        ]
+    ).astype(np.float32)
+    y = np.repeat(["A", "B", "C", "D"], 12)
+    union = UnionClassifier(MEMBER, max_classes_per_member=2, random_state=0)
+    union.fit(X, y)
+    subsets = sorted(s.tolist() for s in union.class_subsets_)
+    assert subsets == [["A", "C"], ["B", "D"]]
+
+
+def test_auto_subsets_never_single_class(six):
+    X, y = six
+    subset = np.isin(y, ["A", "B", "C"])
+    union = UnionClassifier(MEMBER, max_classes_per_member=2, random_state=0)
+    union.fit(X[subset], y[subset])
+    assert [s.tolist() for s in union.class_subsets_] == [["A", "B", "C"]]
+
+
+@pytest.mark.parametrize(
+    "subsets, match",
+    [
+        ([["A", "B", "C"], ["D", "E"]], "without a member"),
+        ([["A", "B", "C"], ["C", "D", "E", "F"]], "repeats labels"),
+        ([["A"], ["B", "C", "D", "E", "F"]], "at least 2 classes"),
+        ([["A", "B", "Z"], ["C", "D", "E", "F"]], "absent from y"),
+        ("AB", "sequence of sequences"),
+    ],
+)
+def test_union_class_subsets_validated(six, subsets, match):
+    X, y = six
+    with pytest.raises(ValueError, match=match):
+        UnionClassifier(MEMBER, class_subsets=subsets).fit(X, y)
+
+
+def test_union_bad_input(six):
+    X, y = six
+    with pytest.raises(ValueError, match="alpha"):
+        UnionClassifier(MEMBER, alpha=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="max_classes_per_member"):
+        UnionClassifier(MEMBER, max_classes_per_member=1).fit(X, y)
+    with pytest.raises(ValueError, match="predict_proba"):
+        UnionClassifier(object()).fit(X, y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        UnionClassifier(MEMBER).fit(X[y == "A"], y[y == "A"])
+    old = np.isin(y, ["A", "B", "C", "D"])
+    union = UnionClassifier(MEMBER, random_state=0).fit(X[old], y[old])
+    with pytest.raises(ValueError, match="already in classes_"):
+        union.add_classes(X[~old | (y == "A")], y[~old | (y == "A")])
+    with pytest.raises(ValueError, match="at least 2 new classes"):
+        union.add_classes(X[y == "E"], y[y == "E"])
+    with pytest.raises(ValueError, match="features"):
+        union.add_classes(X[~old][:, :50], y[~old])
+    with pytest.raises(ValueError, match="type of classes_"):
+        union.add_classes(X[~old], np.where(y[~old] == "E", 5, 6))
+    with pytest.raises(ValueError, match="NaN"):
+        bad = X[:3].copy()
+        bad[0, 0] = np.nan
+        union.predict(bad)
+    # nothing was changed by the refused calls
+    assert len(union.estimators_) == 1
+    np.testing.assert_array_equal(union.classes_, ["A", "B", "C", "D"])
+
+
+# --------------------------------------------------------------------------- #
+# AbstainingClassifier
+# --------------------------------------------------------------------------- #
+def test_abstaining_thresholds(data):
+    X, y, _ = data
+    base = clone(MEMBER).fit(X, y)
+    confidence = base.predict_confidence(X)
+    threshold = float(np.median(confidence))
+    clf = AbstainingClassifier(FrozenEstimator(base), threshold=threshold).fit(X, y)
+    pred = clf.predict(X)
+    refused = confidence < threshold
+    assert refused.any() and not refused.all()
+    assert np.all(pred[refused] == -1)  # numeric classes: -1 by default
+    np.testing.assert_array_equal(pred[~refused], base.predict(X)[~refused])
+    np.testing.assert_array_equal(clf.predict_proba(X), base.predict_proba(X))
+    np.testing.assert_array_equal(clf.predict_confidence(X), confidence)
+    assert pred.dtype.kind == "i"
+    # threshold 0 never refuses; above 1 always refuses
+    assert np.array_equal(clf.set_params(threshold=0.0).predict(X), base.predict(X))
+    assert np.all(clf.set_params(threshold=1.01).predict(X) == -1)
+    # confidence="proba" uses the highest probability instead of the head
+    clf.set_params(threshold=threshold, confidence="proba")
+    np.testing.assert_array_equal(
+        clf.predict_confidence(X), base.predict_proba(X).max(axis=1)
+    )
+
+
+def test_abstaining_labels_and_errors(six):
+    X, y = six
+    clf = AbstainingClassifier(LogisticRegression(), threshold=1.01).fit(X, y)
+    assert set(clf.predict(X)) == {"unknown"}
+    clf.set_params(unknown_label="?")
+    assert set(clf.predict(X)) == {"?"}
+    clf.set_params(unknown_label="A")
+    with pytest.raises(ValueError, match="is one of the classes"):
+        clf.predict(X)
+    clf.set_params(unknown_label="unknown", confidence="estimator")
+    with pytest.raises(ValueError, match="predict_confidence"):
+        clf.predict(X)
+    with pytest.raises(ValueError, match="confidence must be one of"):
+        clf.set_params(confidence="max").predict(X)
+    with pytest.raises(ValueError, match="threshold"):
+        AbstainingClassifier(LogisticRegression(), threshold=np.nan).fit(X, y)
+    with pytest.raises(ValueError, match="predict_proba"):
+        AbstainingClassifier(object()).fit(X, y)
+    numeric = AbstainingClassifier(LogisticRegression(), threshold=1.01)
+    yn = np.where(y == "A", -1, 3)
+    assert set(numeric.fit(X, yn).predict(X)) == {-2}  # -1 is a class
+
+
+def test_abstaining_union_uses_reliability(six):
+    X, y = six
+    union = UnionClassifier(
+        MEMBER, class_subsets=[["A", "B", "C"], ["D", "E", "F"]], random_state=0
+    ).fit(X, y)
+    clf = AbstainingClassifier(FrozenEstimator(union), threshold=0.9).fit(X, y)
+    np.testing.assert_array_equal(
+        clf.predict_confidence(X), union.predict_confidence(X)
+    )
+    refused = union.predict_confidence(X) < 0.9
+    np.testing.assert_array_equal(clf.predict(X) == "unknown", refused)
+
+
+# --------------------------------------------------------------------------- #
+# calibration with scikit-learn's temperature scaling
+# --------------------------------------------------------------------------- #
+def test_temperature_scaling_reduces_calibration_error():
+    # noisy labels and long training: an overconfident network
+    X, y, _ = peaky_patterns(("A", "B", "C"), n_per_class=150, random_state=1)
+    rng = np.random.default_rng(0)
+    flip = rng.random(len(y)) < 0.4
+    y = np.where(flip, rng.choice(["A", "B", "C"], len(y)), y)
+    order = rng.permutation(len(y))
+    train, valid, test = np.array_split(order, 3)
+    params = {**FAST, "max_epochs": 60, "batch_size": 16}
+    clf = ResNetClassifier(**TINY_RESNET, **params).fit(X[train], y[train])
+    before = expected_calibration_error(y[test], clf.predict_proba(X[test]))
+    calibrated = CalibratedClassifierCV(FrozenEstimator(clf), method="temperature")
+    calibrated.fit(X[valid], y[valid])
+    after = expected_calibration_error(y[test], calibrated.predict_proba(X[test]))
+    assert before > 0.1
+    assert after < 0.5 * before  # measured: 0.196 -> 0.072
+    # temperature scaling keeps the predictions
+    np.testing.assert_array_equal(calibrated.predict(X[test]), clf.predict(X[test]))

@@ -1,0 +1,517 @@
+import subprocess
+import sys
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+import skxrd
+from skxrd.metrics import (
+    AccuracyCoverageDisplay,
+    accuracy_at_coverage,
+    accuracy_coverage_curve,
+    calibration_table,
+    expected_calibration_error,
+)
+
+# 6 samples, confidences with a tie at 0.8: kept sets of 1, 3, 4 and 6 samples.
+Y_TRUE = np.array([0, 1, 1, 0, 2, 2])
+Y_PRED = np.array([0, 1, 0, 0, 1, 2])
+CONF = np.array([0.95, 0.8, 0.8, 0.7, 0.3, 0.3])
+
+
+def brute_force_curve(y_true, y_pred, confidence, weight):
+    """The definition, one threshold at a time."""
+    correct = np.asarray(y_true, dtype=object) == np.asarray(y_pred, dtype=object)
+    coverage, accuracy, thresholds = [], [], []
+    for t in sorted(set(confidence), reverse=True):
+        kept = confidence >= t
+        if weight[kept].sum() == 0:
+            continue
+        coverage.append(weight[kept].sum() / weight.sum())
+        accuracy.append(np.average(correct[kept], weights=weight[kept]))
+        thresholds.append(t)
+    return np.array(coverage), np.array(accuracy), np.array(thresholds)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# accuracy_coverage_curve
+
+
+def test_curve_hand_example():
+    coverage, accuracy, thresholds = accuracy_coverage_curve(Y_TRUE, Y_PRED, CONF)
+    assert np.allclose(coverage, [1 / 6, 3 / 6, 4 / 6, 1.0])
+    assert np.allclose(accuracy, [1.0, 2 / 3, 3 / 4, 4 / 6])
+    assert np.array_equal(thresholds, [0.95, 0.8, 0.7, 0.3])
+    assert coverage[-1] == 1.0
+
+
+def test_curve_is_independent_of_sample_order():
+    perm = np.random.default_rng(0).permutation(len(Y_TRUE))
+    for a, b in zip(
+        accuracy_coverage_curve(Y_TRUE, Y_PRED, CONF),
+        accuracy_coverage_curve(Y_TRUE[perm], Y_PRED[perm], CONF[perm]),
+    ):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_curve_matches_definition_on_random_data(weighted):
+    rng = np.random.default_rng(1)
+    n = 300
+    y_true = rng.integers(0, 5, n)
+    y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, 6, n))
+    confidence = rng.integers(0, 40, n) / 40  # many ties
+    weight = rng.random(n) if weighted else np.ones(n)
+    got = accuracy_coverage_curve(
+        y_true, y_pred, confidence, sample_weight=weight if weighted else None
+    )
+    expected = brute_force_curve(y_true, y_pred, confidence, weight)
+    for g, e in zip(got, expected):
+        assert g.shape == e.shape
+        assert np.allclose(g, e)
+    coverage, accuracy, thresholds = got
+    assert np.all(np.diff(coverage) > 0) and coverage[-1] == 1.0
+    assert np.all(np.diff(thresholds) < 0)
+    assert accuracy[-1] == pytest.approx(np.average(y_true == y_pred, weights=weight))
+
+
+def test_curve_only_depends_on_the_order_of_confidences():
+    a = accuracy_coverage_curve(Y_TRUE, Y_PRED, CONF)
+    b = accuracy_coverage_curve(Y_TRUE, Y_PRED, 10 * np.log(CONF) - 3)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_curve_with_perfect_confidence_ranking_is_monotone():
+    rng = np.random.default_rng(2)
+    correct = rng.random(200) < 0.7
+    y_true = np.zeros(200, dtype=int)
+    y_pred = np.where(correct, 0, 1)
+    confidence = correct + 0.5 * rng.random(200)  # every right one ranks first
+    coverage, accuracy, _ = accuracy_coverage_curve(y_true, y_pred, confidence)
+    assert np.all(np.diff(accuracy) <= 0)
+    assert np.all(accuracy[coverage <= correct.mean()] == 1.0)
+
+
+def test_integer_weights_equal_repeated_samples():
+    weight = np.array([2, 1, 3, 1, 0, 4])
+    weighted = accuracy_coverage_curve(Y_TRUE, Y_PRED, CONF, sample_weight=weight)
+    repeated = accuracy_coverage_curve(
+        np.repeat(Y_TRUE, weight), np.repeat(Y_PRED, weight), np.repeat(CONF, weight)
+    )
+    for a, b in zip(weighted, repeated):
+        assert np.allclose(a, b)
+
+
+def test_zero_weight_thresholds_at_coverage_zero_are_dropped():
+    weight = np.array([0.0, 1, 1, 1, 1, 1])
+    coverage, accuracy, thresholds = accuracy_coverage_curve(
+        Y_TRUE, Y_PRED, CONF, sample_weight=weight
+    )
+    assert np.array_equal(thresholds, [0.8, 0.7, 0.3])
+    assert np.allclose(coverage, [0.4, 0.6, 1.0])
+    assert np.allclose(accuracy, [0.5, 2 / 3, 0.6])
+    assert np.all(np.isfinite(accuracy))
+
+
+def test_unknown_predictions_count_as_wrong():
+    y_true = ["cubic", "cubic", "hexagonal", "tetragonal"]
+    y_pred = np.array(["cubic", "unknown", "hexagonal", "unknown"], dtype=object)
+    coverage, accuracy, _ = accuracy_coverage_curve(
+        y_true, y_pred, [0.9, 0.2, 0.8, 0.1]
+    )
+    assert np.allclose(coverage, [0.25, 0.5, 0.75, 1.0])
+    assert np.allclose(accuracy, [1.0, 1.0, 2 / 3, 0.5])
+    # Integer labels with an "unknown" answer in an object array.
+    y_pred = np.array([0, "unknown", 1], dtype=object)
+    _, accuracy, _ = accuracy_coverage_curve([0, 1, 1], y_pred, [0.9, 0.8, 0.7])
+    assert np.allclose(accuracy, [1.0, 0.5, 2 / 3])
+
+
+def test_column_vectors_are_accepted():
+    got = accuracy_coverage_curve(Y_TRUE[:, None], Y_PRED, CONF[:, None])
+    assert np.allclose(got[1], accuracy_coverage_curve(Y_TRUE, Y_PRED, CONF)[1])
+
+
+def test_curve_on_a_million_samples_is_fast():
+    rng = np.random.default_rng(3)
+    n = 1_000_000
+    y_true = rng.integers(0, 230, n)
+    y_pred = np.where(rng.random(n) < 0.8, y_true, rng.integers(0, 230, n))
+    confidence = rng.random(n)
+    start = time.perf_counter()
+    coverage, accuracy, thresholds = accuracy_coverage_curve(y_true, y_pred, confidence)
+    assert time.perf_counter() - start < 5.0
+    assert len(coverage) == len(np.unique(confidence))
+    assert coverage[-1] == 1.0
+    assert accuracy[-1] == pytest.approx(np.mean(y_true == y_pred), abs=1e-12)
+
+
+# accuracy_at_coverage
+
+
+@pytest.mark.parametrize(
+    "coverage, expected",
+    [
+        (0.1, 1.0),  # the single most confident sample
+        (1 / 6, 1.0),  # exactly one sample
+        (0.2, 2 / 3),  # needs 2 samples; the tie at 0.8 brings in a third
+        (0.5, 2 / 3),
+        (0.6, 3 / 4),
+        (2 / 3, 3 / 4),
+        (0.7, 4 / 6),
+        (1.0, 4 / 6),
+    ],
+)
+def test_accuracy_at_coverage(coverage, expected):
+    got = accuracy_at_coverage(Y_TRUE, Y_PRED, CONF, coverage=coverage)
+    assert isinstance(got, float)
+    assert got == pytest.approx(expected)
+
+
+def test_accuracy_at_coverage_tolerates_rounding():
+    # 0.1 * 3 is 0.30000000000000004 in floating point: 3 of 10 still cover 0.3.
+    y_true = np.zeros(10, dtype=int)
+    y_pred = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
+    confidence = np.linspace(1, 0, 10)
+    for weight in (None, np.full(10, 0.1), np.full(10, 0.7)):
+        got = accuracy_at_coverage(
+            y_true, y_pred, confidence, coverage=0.3, sample_weight=weight
+        )
+        assert got == 1.0
+
+
+def test_accuracy_at_coverage_weighted():
+    weight = np.array([1.0, 1, 1, 1, 1, 5])  # the last, correct, weighs half
+    assert accuracy_at_coverage(
+        Y_TRUE, Y_PRED, CONF, 1.0, sample_weight=weight
+    ) == pytest.approx(8 / 10)
+    assert accuracy_at_coverage(
+        Y_TRUE, Y_PRED, CONF, 0.4, sample_weight=weight
+    ) == pytest.approx(3 / 4)
+
+
+@pytest.mark.parametrize(
+    "coverage, match",
+    [
+        (0, r"coverage must be in \(0, 1\], got 0.0"),
+        (-0.5, r"coverage must be in \(0, 1\]"),
+        (1.5, r"coverage must be in \(0, 1\], got 1.5"),
+        (np.nan, "coverage must be finite"),
+        (True, "coverage must be a number"),
+        ("half", "coverage must be a number"),
+    ],
+)
+def test_accuracy_at_coverage_bad_coverage(coverage, match):
+    with pytest.raises(ValueError, match=match):
+        accuracy_at_coverage(Y_TRUE, Y_PRED, CONF, coverage=coverage)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (
+            {"y_pred": Y_PRED[:5]},
+            "y_true and y_pred and confidence must have the same length, "
+            "got y_true=6, y_pred=5, confidence=6",
+        ),
+        ({"confidence": CONF[:4]}, r"same length, .*confidence=4"),
+        ({"sample_weight": np.ones(3)}, r"same length, .*sample_weight=3"),
+        (
+            {"confidence": [0.9, np.nan, 0.8, 0.7, 0.3, 0.3]},
+            "confidence must be finite",
+        ),
+        ({"confidence": CONF * np.inf}, "confidence must be finite.*first at index 0"),
+        ({"confidence": ["a"] * 6}, "confidence must be a 1-D array of numbers"),
+        ({"y_true": [], "y_pred": [], "confidence": []}, "y_true is empty"),
+        ({"y_pred": np.ones((6, 2))}, r"y_pred must be 1-D, got shape \(6, 2\)"),
+        ({"confidence": 0.5}, "confidence must be"),
+        ({"sample_weight": [1, 1, -1, 1, 1, 1]}, "sample_weight must be non-negative"),
+        ({"sample_weight": np.zeros(6)}, "sample_weight must not be all zero"),
+        ({"sample_weight": [1, 1, np.nan, 1, 1, 1]}, "sample_weight must be finite"),
+        (
+            {"y_pred": Y_PRED.astype(str)},
+            "y_true holds numbers but y_pred holds strings",
+        ),
+    ],
+)
+def test_curve_bad_input(kwargs, match):
+    args = {"y_true": Y_TRUE, "y_pred": Y_PRED, "confidence": CONF, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        accuracy_coverage_curve(**args)
+    with pytest.raises(ValueError, match=match):
+        accuracy_at_coverage(**args, coverage=0.5)
+
+
+# expected_calibration_error and calibration_table
+
+
+def test_ece_of_calibrated_bins_is_zero():
+    # Bin (0.6, 0.8]: 4 samples at 0.75, 3 right; bin (0.4, 0.6]: 2 at 0.5, 1 right.
+    y_true = np.array([0, 0, 0, 1, 2, 0])
+    y_proba = np.array(
+        [[0.75, 0.15, 0.1]] * 4 + [[0.2, 0.3, 0.5]] * 2,
+    )
+    for strategy in ("uniform", "quantile"):
+        table = calibration_table(y_true, y_proba, n_bins=5, strategy=strategy)
+        assert table.ece == 0.0
+        assert expected_calibration_error(y_true, y_proba, strategy=strategy) == 0.0
+    table = calibration_table(y_true, y_proba, n_bins=5)
+    assert np.array_equal(table.bin_index, [2, 3])
+    assert np.array_equal(table.count, [2, 4])
+    assert np.allclose(table.confidence, [0.5, 0.75])
+    assert np.allclose(table.accuracy, [0.5, 0.75])
+
+
+def test_ece_of_overconfident_model():
+    # 90 % confident but right half of the time: gap 0.4 in every bin.
+    y_true = np.array([0, 1, 0, 1])
+    y_proba = np.array([[0.9, 0.1]] * 4)
+    assert expected_calibration_error(y_true, y_proba) == pytest.approx(0.4)
+    # Two bins: 0.9 (2 right of 2) and 0.6 (0 right of 2):
+    # ECE = 0.5 * |1 - 0.9| + 0.5 * |0 - 0.6| = 0.35.
+    y_proba = np.array([[0.9, 0.1], [0.1, 0.9], [0.4, 0.6], [0.6, 0.4]])
+    assert expected_calibration_error(y_true, y_proba, n_bins=10) == pytest.approx(0.35)
+    # One bin: |accuracy - mean confidence| = |0.5 - 0.75|.
+    assert expected_calibration_error(y_true, y_proba, n_bins=1) == pytest.approx(0.25)
+
+
+def test_calibration_table_bins_are_right_closed():
+    y_true = [0, 0, 0]
+    y_proba = [[0.5, 0.5], [0.75, 0.25], [1.0, 0.0]]  # on the edges of 4 bins
+    table = calibration_table(y_true, y_proba, labels=[0, 1], n_bins=4)
+    assert np.array_equal(table.bin_edges, [0, 0.25, 0.5, 0.75, 1.0])
+    assert np.array_equal(table.bin_index, [1, 2, 3])
+    assert np.array_equal(table.count, [1, 1, 1])
+
+
+def test_calibration_table_quantile_bins_have_equal_counts():
+    rng = np.random.default_rng(4)
+    n = 1000
+    y_proba = rng.dirichlet([1, 1, 1], n)
+    y_true = rng.integers(0, 3, n)
+    table = calibration_table(y_true, y_proba, n_bins=10, strategy="quantile")
+    assert np.array_equal(table.count, [100] * 10)
+    assert table.bin_edges[0] == 0.0 and table.bin_edges[-1] == 1.0
+    assert np.all(np.diff(table.bin_edges) >= 0)
+    assert np.all(np.diff(table.confidence) > 0)
+    uniform = calibration_table(y_true, y_proba, n_bins=10)
+    assert uniform.count.sum() == n
+    assert np.allclose(uniform.bin_edges, np.linspace(0, 1, 11))
+
+
+def test_ece_matches_table_and_direct_formula():
+    rng = np.random.default_rng(5)
+    n = 500
+    y_proba = rng.dirichlet([0.5] * 4, n)
+    y_true = np.where(
+        rng.random(n) < 0.6, y_proba.argmax(axis=1), rng.integers(0, 4, n)
+    )
+    table = calibration_table(y_true, y_proba)
+    confidence = y_proba.max(axis=1)
+    correct = y_proba.argmax(axis=1) == y_true
+    bins = np.clip(np.ceil(confidence * 15).astype(int) - 1, 0, 14)
+    expected = sum(
+        np.mean(bins == b)
+        * abs(correct[bins == b].mean() - confidence[bins == b].mean())
+        for b in np.unique(bins)
+    )
+    assert table.ece == pytest.approx(expected)
+    assert expected_calibration_error(y_true, y_proba) == table.ece
+    assert table.count.sum() == n
+
+
+def test_ece_labels_give_the_column_order():
+    y_true = np.array(["hexagonal", "cubic", "cubic", "hexagonal"])
+    y_proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3], [0.6, 0.4]])
+    default = expected_calibration_error(y_true, y_proba)  # cubic, hexagonal
+    swapped = expected_calibration_error(
+        y_true, y_proba[:, ::-1], labels=["hexagonal", "cubic"]
+    )
+    assert default == swapped
+    # With the wrong order, every prediction flips.
+    reversed_ = expected_calibration_error(
+        y_true, y_proba, labels=["hexagonal", "cubic"]
+    )
+    assert reversed_ != default
+    # labels may list a class that never occurs in y_true.
+    three = np.column_stack([y_proba, np.zeros(4)])
+    assert (
+        expected_calibration_error(
+            y_true, three, labels=["cubic", "hexagonal", "trigonal"]
+        )
+        == default
+    )
+
+
+def test_ece_binary_1d_proba():
+    y_true = np.array([0, 1, 1, 0, 1])
+    p1 = np.array([0.1, 0.8, 0.4, 0.3, 0.95])
+    assert expected_calibration_error(y_true, p1) == pytest.approx(
+        expected_calibration_error(y_true, np.column_stack([1 - p1, p1]))
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (
+            {"y_proba": np.full((4, 3), 1 / 3)},
+            "y_proba has 3 columns but y_true has 2 distinct labels; pass labels",
+        ),
+        (
+            {"y_true": [1, 1, 1, 1], "y_proba": [0.5] * 4},
+            r"y_proba is 1-D \(binary\) but y_true has 1 distinct labels",
+        ),
+        ({"labels": [0, 1, 2]}, "y_proba has 2 columns but labels has 3 entries"),
+        ({"labels": [0, 0]}, "labels must be unique"),
+        ({"labels": [0, 2]}, r"y_true has 1 label\(s\) not in labels, e.g. \[1\]"),
+        ({"labels": ["0", "1"]}, "y_true has 2 label"),
+        ({"y_proba": [[0.5, 0.5]] * 3}, "y_true=4, y_proba=3"),
+        ({"y_proba": [[0.5, np.nan]] * 4}, r"y_proba must be finite.*index \(0, 1\)"),
+        ({"y_proba": [[1.5, -0.5]] * 4}, r"probabilities in \[0, 1\].*1.5"),
+        ({"y_proba": [[0.5, -1e-9]] * 4}, r"probabilities in \[0, 1\]"),
+        ({"y_proba": np.zeros((4, 2, 1))}, "y_proba must be 2-D"),
+        ({"y_proba": [["a", "b"]] * 4}, "y_proba must be an array of probabilities"),
+        ({"y_true": [], "y_proba": np.zeros((0, 2))}, "y_true is empty"),
+        ({"n_bins": 0}, "n_bins must be >= 1"),
+        ({"n_bins": 2.5}, "n_bins must be an integer"),
+        ({"n_bins": True}, "n_bins must be an integer"),
+        ({"strategy": "equal"}, "strategy must be one of"),
+    ],
+)
+def test_calibration_bad_input(kwargs, match):
+    args = {
+        "y_true": [0, 1, 1, 0],
+        "y_proba": [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.9, 0.1]],
+        **kwargs,
+    }
+    with pytest.raises(ValueError, match=match):
+        calibration_table(**args)
+    with pytest.raises(ValueError, match=match):
+        expected_calibration_error(**args)
+
+
+# AccuracyCoverageDisplay
+
+
+def test_display_from_predictions():
+    display = AccuracyCoverageDisplay.from_predictions(
+        Y_TRUE, Y_PRED, CONF, name="ResNet", color="red"
+    )
+    coverage, accuracy, thresholds = accuracy_coverage_curve(Y_TRUE, Y_PRED, CONF)
+    assert np.array_equal(display.line_.get_xdata(), coverage)
+    assert np.array_equal(display.line_.get_ydata(), accuracy)
+    assert np.array_equal(display.thresholds, thresholds)
+    assert display.line_.get_color() == "red"
+    assert display.ax_.get_xlim() == (0, 1)
+    assert display.ax_.get_xlabel() == "Coverage (fraction of patterns answered)"
+    assert display.ax_.get_ylabel() == "Accuracy on answered patterns"
+    assert display.figure_ is display.ax_.figure
+    legend = display.ax_.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["ResNet"]
+
+
+def test_display_plot_on_given_axes_and_without_name():
+    _, ax = plt.subplots()
+    display = AccuracyCoverageDisplay(coverage=[0.5, 1.0], accuracy=[1.0, 0.75])
+    assert display.plot(ax=ax) is display
+    assert display.ax_ is ax and display.line_ in ax.lines
+    assert ax.get_legend() is None
+    display.plot(ax=ax, name="second")  # a second curve on the same axes
+    assert len(ax.lines) == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["second"]
+
+
+def test_display_from_estimator_uses_max_proba():
+    X, y = make_classification(
+        n_samples=300, n_classes=3, n_informative=4, random_state=0
+    )
+    clf = LogisticRegression(max_iter=1000).fit(X, y)
+    display = AccuracyCoverageDisplay.from_estimator(clf, X, y)
+    coverage, accuracy, _ = accuracy_coverage_curve(
+        y, clf.predict(X), clf.predict_proba(X).max(axis=1)
+    )
+    assert display.estimator_name == "LogisticRegression"
+    assert np.allclose(display.line_.get_xdata(), coverage)
+    assert np.allclose(display.line_.get_ydata(), accuracy)
+    assert display.accuracy[-1] == pytest.approx(clf.score(X, y))
+    legend = display.ax_.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["LogisticRegression"]
+    custom = AccuracyCoverageDisplay.from_estimator(
+        clf, X, y, confidence=lambda est, X: -est.predict_proba(X).max(axis=1)
+    )
+    # Least confident first: the thresholds of the default curve, negated.
+    assert np.array_equal(custom.thresholds, -display.thresholds[::-1])
+    assert custom.accuracy[-1] == display.accuracy[-1]
+
+
+class ConfidentDummy:
+    """Predicts the first feature, with the second as its confidence."""
+
+    def predict(self, X):
+        return np.asarray(X)[:, 0].astype(int)
+
+    def predict_confidence(self, X):
+        return np.asarray(X)[:, 1]
+
+    def predict_proba(self, X):
+        # Reversed ranking, so that using it by mistake changes the curve.
+        c = 1 - np.asarray(X)[:, 1]
+        return np.column_stack([c, 1 - c])
+
+
+def test_display_from_estimator_prefers_predict_confidence():
+    X = np.array([[0, 0.9], [1, 0.8], [0, 0.4], [1, 0.1]])
+    y = np.array([0, 1, 1, 0])
+    display = AccuracyCoverageDisplay.from_estimator(
+        ConfidentDummy(), X, y, name="dummy"
+    )
+    assert np.allclose(display.line_.get_xdata(), [0.25, 0.5, 0.75, 1.0])
+    assert np.allclose(display.line_.get_ydata(), [1.0, 1.0, 2 / 3, 0.5])
+    assert display.estimator_name == "dummy"
+    proba = AccuracyCoverageDisplay.from_estimator(
+        ConfidentDummy(), X, y, confidence="proba"
+    )
+    assert proba.estimator_name == "ConfidentDummy"
+    # max(c, 1 - c) with c = 1 - confidence: 0.9, 0.8, 0.6, 0.9.
+    assert np.allclose(proba.line_.get_xdata(), [0.5, 0.75, 1.0])
+    assert np.allclose(proba.line_.get_ydata(), [0.5, 2 / 3, 0.5])
+
+
+class PredictOnly:
+    def predict(self, X):
+        return np.zeros(len(X), dtype=int)
+
+
+def test_display_from_estimator_bad_confidence():
+    X, y = np.zeros((3, 2)), np.array([0, 1, 0])
+    with pytest.raises(ValueError, match="confidence must be one of"):
+        AccuracyCoverageDisplay.from_estimator(ConfidentDummy(), X, y, confidence="x")
+    with pytest.raises(ValueError, match="PredictOnly has no predict_proba"):
+        AccuracyCoverageDisplay.from_estimator(PredictOnly(), X, y)
+    display = AccuracyCoverageDisplay.from_estimator(
+        PredictOnly(), X, y, confidence=lambda est, X: np.arange(len(X))
+    )
+    assert np.allclose(display.accuracy, [1.0, 0.5, 2 / 3])
+
+
+# Package
+
+
+def test_lazy_subpackage_and_light_import():
+    assert skxrd.metrics.accuracy_coverage_curve is accuracy_coverage_curve
+    assert "metrics" in dir(skxrd)
+    code = "import sys, skxrd.metrics; print('matplotlib' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
