@@ -8,6 +8,10 @@ Thin facades: hyper-parameters, label encoding, device and training callbacks.
 - :class:`ResNetClassifier`: 1D residual network (:class:`skxrd.models.ResNet1D`).
 - :class:`DenseNetClassifier`: 1D DenseNet (:class:`skxrd.models.DenseNet1D`).
 - :class:`CNNClassifier`: plain 1D CNN (:class:`skxrd.models.CNN1D`).
+- :class:`MSDNClassifier`: multi-stream 2D DenseNet for sets of images (e.g.
+  shaped zone-axis images along a, b, c).
+- :class:`FingerprintCNNClassifier`: six-layer 2D CNN for diffraction
+  fingerprints.
 - :class:`UnionClassifier`: an extensible union of classifiers on disjoint
   class subsets, ranked by reliability; ``add_classes`` learns new classes
   without touching the existing members.
@@ -43,12 +47,15 @@ Examples
 
 from ._abstain import AbstainingClassifier
 from ._classifiers import CNNClassifier, DenseNetClassifier, ResNetClassifier
+from ._images import FingerprintCNNClassifier, MSDNClassifier
 from ._union import UnionClassifier
 
 __all__ = [
     "AbstainingClassifier",
     "CNNClassifier",
     "DenseNetClassifier",
+    "FingerprintCNNClassifier",
+    "MSDNClassifier",
     "ResNetClassifier",
     "UnionClassifier",
 ]

@@ -616,6 +616,14 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
+    def _validate_input(self, X, y="no_validation", reset=True):
+        """Validated float32 ``X`` (and ``y``) in the layout the network takes."""
+        return validate_data(self, X, y, dtype=np.float32, reset=reset)
+
+    def _data_module_kwargs(self) -> dict:
+        """Network arguments that follow from the data seen in ``fit``."""
+        return {}
+
     def _criterion_kwargs(self) -> dict:
         """skorch's ``criterion`` (and ``criterion__*``) arguments."""
         return {"criterion": torch.nn.CrossEntropyLoss}
@@ -628,7 +636,11 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         if optimizer is torch.optim.SGD:
             optimizer_kwargs.update(optimizer__momentum=0.9, optimizer__nesterov=True)
         module_kwargs = {
-            f"module__{name}": value for name, value in self._network_kwargs().items()
+            f"module__{name}": value
+            for name, value in {
+                **self._network_kwargs(),
+                **self._data_module_kwargs(),
+            }.items()
         }
         pin = device.type == "cuda"
         return _SkxrdNet(
@@ -676,9 +688,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         warm = bool(self.warm_start) and hasattr(self, "net_")
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=not warm)
+        X, y = self._validate_input(X, y, reset=not warm)
         check_classification_targets(y)
-        optimizer, augment = self._check_params(X.shape[1])
+        optimizer, augment = self._check_params(self.n_features_in_)
         if warm:
             idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
             unseen = self.classes_[idx] != y
@@ -744,7 +756,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             Probabilities (rows sum to 1), columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = self._validate_input(X, reset=False)
         if self.num_threads is not None:
             check_int(self.num_threads, "num_threads", minimum=1)
         # fork_rng: each DataLoader draws a seed from torch's global generator
@@ -760,7 +772,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             proba = self.predict_proba(X)
             return proba, proba.max(axis=1)
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = self._validate_input(X, reset=False)
         if self.num_threads is not None:
             check_int(self.num_threads, "num_threads", minimum=1)
         probas, confidences = [], []

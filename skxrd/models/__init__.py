@@ -10,7 +10,9 @@ logits of shape ``(B, n_classes)``:
   :class:`ConfidenceHead` (then it returns ``(logits, confidence)``);
 - :class:`DenseNet1D` and its 2D twin :class:`DenseNet2D`;
 - :class:`MultiStreamDenseNet`: one DenseNet per input stream, logits summed;
-- :class:`CNN1D`: the classic three-convolution baseline.
+- :class:`CNN1D`: the classic three-convolution baseline;
+- :class:`FingerprintCNN`: the six-convolution 2D CNN of diffraction
+  fingerprints.
 
 :func:`n_parameters` counts parameters; :func:`confidence_loss` is the
 training loss of learned confidence (DeVries & Taylor, 2018) and
@@ -27,7 +29,7 @@ Examples
 torch.Size([3])
 """
 
-from ._cnn import CNN1D
+from ._cnn import CNN1D, FingerprintCNN
 from ._densenet import DenseNet1D, DenseNet2D, MultiStreamDenseNet
 from ._layers import ConfidenceHead, ConfidenceLoss, confidence_loss, n_parameters
 from ._resnet import ResNet1D
@@ -38,6 +40,7 @@ __all__ = [
     "ConfidenceLoss",
     "DenseNet1D",
     "DenseNet2D",
+    "FingerprintCNN",
     "MultiStreamDenseNet",
     "ResNet1D",
     "confidence_loss",

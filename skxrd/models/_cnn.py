@@ -1,4 +1,4 @@
-"""The classic small convolutional baseline for XRD classification."""
+"""Plain convolutional networks: the 1D powder baseline and the 2D fingerprint CNN."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from torch import nn
 from ..utils._validation import check_int
 from ._layers import _as_input, _check_dropout, _conv, _init_weights
 
-__all__ = ["CNN1D"]
+__all__ = ["CNN1D", "FingerprintCNN"]
 
 
 class CNN1D(nn.Module):
@@ -122,3 +122,88 @@ class CNN1D(nn.Module):
         """Class logits of shape ``(B, n_classes)`` from ``(B, L)`` or ``(B, C, L)``."""
         x = _as_input(x, self.in_channels, 1, self.head[-1].weight.dtype)
         return self.head(self.features(x))
+
+
+class FingerprintCNN(nn.Module):
+    """Six-convolution 2D CNN for diffraction fingerprints (RGB images).
+
+    The network of the defect-robust fingerprint study: three stages of two
+    'same'-padded ``k x k`` convolutions (each with batch norm and ReLU),
+    each stage followed by a 2x2 max pool (size ``n`` to ``ceil(n / 2)``),
+    then global average pooling, dropout and a linear layer. Any image size
+    ``H, W >= 1`` works.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes (outputs).
+    in_channels : int, default=3
+        Input channels (R, G, B = the fingerprints along x, y, z).
+    channels : tuple of int, default=(32, 32, 64, 64, 128, 128)
+        Output channels of the convolutions; a max pool follows every second.
+    kernel_size : int, default=3
+        Kernel size of the convolutions.
+    dropout : float, default=0.25
+        Dropout probability before the linear layer.
+
+    Attributes
+    ----------
+    num_features : int
+        Number of pooled features fed to the head.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.models import FingerprintCNN, n_parameters
+    >>> _ = torch.manual_seed(0)
+    >>> model = FingerprintCNN(n_classes=7).eval()
+    >>> model(torch.rand(2, 3, 64, 64)).shape
+    torch.Size([2, 7])
+    >>> model(torch.rand(2, 3, 1, 5)).shape  # any size
+    torch.Size([2, 7])
+    >>> n_parameters(model)
+    288359
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        in_channels: int = 3,
+        channels: tuple = (32, 32, 64, 64, 128, 128),
+        kernel_size: int = 3,
+        dropout: float = 0.25,
+    ):
+        super().__init__()
+        n_classes = check_int(n_classes, "n_classes", minimum=1)
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        channels = tuple(channels)
+        if not channels:
+            raise ValueError("channels must hold at least one entry")
+        for c in channels:
+            check_int(c, "channels entries", minimum=1)
+        kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+        dropout = _check_dropout(dropout)
+
+        layers = []
+        in_ch = self.in_channels
+        for i, out_ch in enumerate(channels):
+            layers += [
+                _conv(2, in_ch, out_ch, kernel_size),
+                nn.BatchNorm2d(out_ch),
+                nn.ReLU(inplace=True),
+            ]
+            if i % 2 == 1:
+                layers.append(nn.MaxPool2d(2, stride=2, ceil_mode=True))
+            in_ch = out_ch
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.num_features = in_ch
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout), nn.Linear(in_ch, n_classes)
+        )
+        _init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(B, n_classes)`` from ``(B, C, H, W)`` (or ``(B, H, W)``)."""
+        x = _as_input(x, self.in_channels, 2, self.head[-1].weight.dtype)
+        return self.head(self.pool(self.features(x)))

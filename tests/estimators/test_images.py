@@ -1,0 +1,87 @@
+"""MSDNClassifier and FingerprintCNNClassifier: image layouts and training."""
+
+from __future__ import annotations
+
+import io
+
+import joblib
+import numpy as np
+import pytest
+from estimator_data import FAST
+from sklearn.base import clone
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skorch")
+
+from skxrd.estimators import FingerprintCNNClassifier, MSDNClassifier  # noqa: E402
+from skxrd.models import FingerprintCNN, MultiStreamDenseNet  # noqa: E402
+
+IMAGE_FAST = {**FAST, "batch_size": 4}
+MSDN = MSDNClassifier(growth_rate=4, block_config=(1,), **IMAGE_FAST)
+FINGERPRINT = FingerprintCNNClassifier(channels=(8, 8), **IMAGE_FAST)
+
+
+def _spots(shape, n_per_class=10, seed=0):
+    """Two classes of noisy images; class "b" has a bright 2x2 spot at (4, 4)."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(["a", "b"], n_per_class)
+    X = (rng.random((len(y),) + shape) * 0.1).astype(np.float32)
+    X[y == "b", ..., 4:6, 4:6] += 1.0
+    return X, y
+
+
+def test_msdn_streams_and_channels_from_data():
+    X, y = _spots((3, 2, 12, 10))
+    clf = clone(MSDN).fit(X, y)
+    assert clf.input_shape_ == (3, 2, 12, 10)
+    assert clf.n_features_in_ == 3 * 2 * 12 * 10
+    module = clf.net_.module_
+    assert isinstance(module, MultiStreamDenseNet)
+    assert len(module.streams) == 3
+    assert clf.score(X, y) == 1.0
+    # flattened images give the same probabilities
+    np.testing.assert_array_equal(
+        clf.predict_proba(X.reshape(len(X), -1)), clf.predict_proba(X)
+    )
+    # a missing channel axis means one channel
+    X1, y1 = _spots((3, 12, 12))
+    assert clone(MSDN).fit(X1, y1).input_shape_ == (3, 1, 12, 12)
+
+
+def test_fingerprint_channels_and_input_shape():
+    X, y = _spots((3, 16, 16))
+    clf = clone(FINGERPRINT).fit(X, y)
+    assert isinstance(clf.net_.module_, FingerprintCNN)
+    assert clf.input_shape_ == (3, 16, 16)
+    assert clf.score(X, y) == 1.0
+    flat = clone(FINGERPRINT).set_params(input_shape=(3, 16, 16))
+    flat.fit(X.reshape(len(X), -1), y)
+    assert flat.input_shape_ == (3, 16, 16)
+    np.testing.assert_array_equal(flat.predict(X), clf.predict(X))
+    # survives pickling
+    buffer = io.BytesIO()
+    joblib.dump(clf, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(
+        joblib.load(buffer).predict_proba(X), clf.predict_proba(X)
+    )
+
+
+def test_image_input_errors():
+    X, y = _spots((3, 16, 16))
+    clf = clone(FINGERPRINT).fit(X, y)
+    with pytest.raises(ValueError, match="fitted on samples of shape"):
+        clf.predict(X[:, :, :8, :8])
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X.reshape(len(X), -1)[:, :100])
+    shaped = clone(FINGERPRINT).set_params(input_shape=(3, 16, 16))
+    with pytest.raises(ValueError, match=r"input_shape=\(3, 16, 16\) holds 768"):
+        shaped.fit(np.zeros((len(X), 700), np.float32), y)
+    with pytest.raises(ValueError, match="one sample as"):
+        clone(FINGERPRINT).fit(np.zeros((len(X), 2, 3, 4, 5), np.float32), y)
+    with pytest.raises(ValueError, match="augment='default' is the augmentation"):
+        clone(FINGERPRINT).set_params(augment="default").fit(X, y)
+    bad = X.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clone(FINGERPRINT).fit(bad, y)
