@@ -13,6 +13,7 @@ from skxrd.preprocessing import (
     PatternNormalizer,
     PatternResampler,
     PatternSmoother,
+    SpotMeshShaper,
 )
 
 ESTIMATORS = [
@@ -29,6 +30,9 @@ ESTIMATORS = [
     BackgroundSubtractor(method="rolling_ball", window=2),
     PatternSmoother(window_length=2, polyorder=0),
     PatternCropper(start=1),
+    # 1x1 images: the only image shape that fits any number of columns (the
+    # mesh itself is tested on lattices in tests/preprocessing/test_shaping.py)
+    SpotMeshShaper(image_shape=(1, 1), center_radius=0, flatten=True),
 ]
 
 # Deep classifiers (optional torch extra): tiny networks that learn the checks'

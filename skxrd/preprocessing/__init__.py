@@ -3,7 +3,10 @@
 Each works on ``X`` of shape (n_samples, n_points), one pattern per row:
 resampling onto a model's grid and wavelength (:class:`PatternResampler`, which
 also takes :class:`~skxrd.io.Pattern` objects), cropping, background
-subtraction, smoothing and normalization.
+subtraction, smoothing and normalization. :class:`SpotMeshShaper` works on
+single-crystal zone-axis spot images instead, of shape (n_samples, n_axes, H,
+W): it joins neighbouring spots by a line mesh and builds one colour image per
+axis.
 """
 
 from ._background import (
@@ -14,6 +17,7 @@ from ._background import (
 from ._crop import PatternCropper
 from ._normalize import PatternNormalizer
 from ._resample import PatternResampler
+from ._shaping import SpotMeshShaper
 from ._smooth import PatternSmoother
 
 __all__ = [
@@ -22,6 +26,7 @@ __all__ = [
     "PatternNormalizer",
     "PatternResampler",
     "PatternSmoother",
+    "SpotMeshShaper",
     "rolling_ball_background",
     "snip_background",
 ]
