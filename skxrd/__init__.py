@@ -14,6 +14,7 @@ _SUBPACKAGES = (
     "datasets",
     "dedup",
     "estimators",
+    "inspection",
     "io",
     "metrics",
     "models",

@@ -1,0 +1,54 @@
+"""Which parts of a pattern or image a deep classifier looks at.
+
+Attribution maps for fitted skxrd classifiers, pipelines ending in one, and
+plain :class:`torch.nn.Module` networks. Each function takes inputs ``X`` with
+a sample axis and returns a map of the same shape, for the predicted class or
+a chosen ``target``:
+
+- :func:`saliency_map`: absolute input gradient of the class logit;
+- :func:`integrated_gradients`: path-integrated gradients from a baseline,
+  summing to the change of the logit;
+- :func:`occlusion_map`: drop of the class probability when a sliding window
+  is blanked out;
+- :func:`guided_backprop`: gradients passed only where positive through every
+  ReLU;
+- :func:`attentive_response_map`: Grad-CAM of a convolutional layer,
+  upsampled to the input (the attentive response maps of 2D fingerprint
+  classifiers, and class activation maps over 2θ for patterns).
+
+:class:`AttributionDisplay` plots a map over the pattern (along 2θ) or the
+image it explains. The networks run in eval mode on their own device; their
+modes are restored, their parameters untouched and no hooks are left behind.
+
+Examples
+--------
+>>> import numpy as np
+>>> import torch
+>>> from skxrd.inspection import saliency_map
+>>> from skxrd.models import CNN1D
+>>> _ = torch.manual_seed(0)
+>>> model = CNN1D(n_classes=3, channels=(4,), pooled_length=4)
+>>> X = np.random.default_rng(0).random((2, 64))
+>>> saliency_map(model, X).shape
+(2, 64)
+>>> model.training                      # the mode is restored
+True
+"""
+
+from ._attribution import (
+    attentive_response_map,
+    guided_backprop,
+    integrated_gradients,
+    occlusion_map,
+    saliency_map,
+)
+from ._display import AttributionDisplay
+
+__all__ = [
+    "AttributionDisplay",
+    "attentive_response_map",
+    "guided_backprop",
+    "integrated_gradients",
+    "occlusion_map",
+    "saliency_map",
+]

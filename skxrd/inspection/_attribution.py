@@ -1,0 +1,804 @@
+"""Attribution maps: which points of a pattern (pixels of an image) drive a prediction.
+
+Every function takes a fitted skxrd estimator, a fitted
+:class:`~sklearn.pipeline.Pipeline` ending in one, or a plain
+:class:`torch.nn.Module`, and returns a map of the shape of ``X``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.pipeline import Pipeline
+from torch import nn
+from torch.nn import functional as F
+
+from ..utils._validation import check_int, check_real
+
+__all__ = [
+    "attentive_response_map",
+    "guided_backprop",
+    "integrated_gradients",
+    "occlusion_map",
+    "saliency_map",
+]
+
+# at most this many occluded copies of the input go through one forward pass
+_OCCLUSION_BATCH = 256
+
+
+# --------------------------------------------------------------------------- #
+# Models and inputs
+# --------------------------------------------------------------------------- #
+class _Inputs:
+    """The network, its classes, and ``X`` in the layout the network takes.
+
+    ``x`` has the network's layout (e.g. ``(n, S, C, H, W)`` for an image
+    estimator given flattened images); ``shape`` is the shape of ``X`` as
+    given (after a pipeline's transformers), the shape of the returned maps.
+    """
+
+    def __init__(self, module, classes, x, shape):
+        self.module = module
+        self.classes = classes
+        self.x = x
+        self.shape = shape
+        self.device, self.dtype = _device_dtype(module)
+
+    def tensor(self) -> torch.Tensor:
+        return torch.as_tensor(self.x, dtype=self.dtype, device=self.device)
+
+    def output(self, attribution: torch.Tensor) -> np.ndarray:
+        return attribution.detach().cpu().numpy().reshape(self.shape)
+
+    def labels(self, indices: torch.Tensor) -> np.ndarray:
+        idx = indices.cpu().numpy()
+        return idx if self.classes is None else np.asarray(self.classes)[idx]
+
+
+def _device_dtype(module: nn.Module):
+    """Device and floating dtype of the module's first float parameter or buffer."""
+    for t in itertools.chain(module.parameters(), module.buffers()):
+        if t.is_floating_point():
+            return t.device, t.dtype
+    return torch.device("cpu"), torch.float32
+
+
+def _unwrap(model):
+    """(torch module, estimator or None, the pipeline's transformers)."""
+    steps = []
+    if isinstance(model, Pipeline):
+        for _, step in model.steps[:-1]:
+            if step is not None and not isinstance(step, str):  # "passthrough"
+                steps.append(step)
+        model = model.steps[-1][1]
+    if isinstance(model, nn.Module) and not steps:
+        return model, None, steps
+    module = getattr(getattr(model, "net_", None), "module_", None)
+    if isinstance(module, nn.Module) and hasattr(model, "classes_"):
+        return module, model, steps
+    raise ValueError(
+        "model must be a fitted skxrd estimator (with net_.module_ and classes_), "
+        "a fitted Pipeline ending in one, or a torch.nn.Module; got "
+        f"{type(model).__name__}"
+    )
+
+
+def _check_array(X, what="X") -> np.ndarray:
+    """A finite numeric array with a sample axis and at least one sample."""
+    try:
+        arr = np.asarray(X)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must be a numeric array, got {type(X).__name__}")
+    if arr.ndim < 2 or arr.shape[0] == 0 or arr.size == 0:
+        raise ValueError(
+            f"{what} must have a sample axis first, (n_samples, ...), with at "
+            f"least one sample and one feature; got shape {arr.shape}"
+        )
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what} contains NaN or infinity")
+    return arr
+
+
+def _squeezed(shape):
+    return [n for n in shape if n != 1]
+
+
+def _prepare(model, X) -> _Inputs:
+    """Check ``X``, apply a pipeline's transformers, reshape for the network."""
+    module, estimator, steps = _unwrap(model)
+    X = _check_array(X)
+    for step in steps:
+        X = _check_array(step.transform(X), "X after the pipeline's transformers")
+    shape = X.shape
+    n_features = getattr(estimator, "n_features_in_", None)
+    if n_features is None:
+        return _Inputs(module, getattr(estimator, "classes_", None), X, shape)
+    sample = getattr(estimator, "input_shape_", None)
+    if sample is None:  # 1D patterns
+        if X.ndim != 2 or X.shape[1] != n_features:
+            raise ValueError(
+                f"X must have shape (n_samples, {n_features}) for this estimator, "
+                f"got {shape}"
+            )
+        sample = shape[1:]
+    else:  # images: flattened, or with the fitted sample shape
+        sample = tuple(int(n) for n in sample)
+        flat = X.ndim == 2 and X.shape[1] == n_features
+        if not (flat or (X.ndim > 2 and _squeezed(shape[1:]) == _squeezed(sample))):
+            raise ValueError(
+                f"X must hold samples of shape {sample} (or flattened to "
+                f"{n_features} values) for this estimator, got shape {shape}"
+            )
+    x = X.reshape((len(X), *sample))
+    return _Inputs(module, estimator.classes_, x, shape)
+
+
+def _logits(module, x, shape=None) -> torch.Tensor:
+    """Logits ``(n, n_classes)``; with ``shape``, errors of the model name ``X``."""
+    if shape is None:
+        out = module(x)
+    else:
+        try:
+            out = module(x)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise ValueError(
+                f"X of shape {shape} does not fit the model: {exc}"
+            ) from exc
+    if isinstance(out, tuple | list):  # (logits, confidence) of a confidence head
+        out = out[0]
+    if not isinstance(out, torch.Tensor) or out.ndim != 2 or len(out) != len(x):
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"the model must return logits of shape (n_samples, n_classes), got {got}"
+        )
+    return out
+
+
+def _target_indices(target, classes, logits) -> torch.Tensor:
+    """Class indices ``(n,)`` of ``target`` (None: the predicted classes)."""
+    n, n_classes = logits.shape
+    if target is None:
+        return logits.detach().argmax(1)
+    values = np.asarray(target)
+    if values.ndim > 1 or (values.ndim == 1 and len(values) != n):
+        raise ValueError(
+            f"target must be one class or one per sample ({n}), got shape "
+            f"{values.shape}"
+        )
+    items = values.reshape(-1).tolist()
+    if classes is not None:
+        lookup = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
+        idx = []
+        for t in items:
+            try:
+                idx.append(lookup[t])
+            except (KeyError, TypeError):
+                known = np.asarray(classes).tolist()
+                more = ", ..." if len(known) > 10 else ""
+                known = ", ".join(repr(c) for c in known[:10])
+                raise ValueError(
+                    f"target {t!r} is not a class of the model (classes_: "
+                    f"[{known}{more}])"
+                ) from None
+    else:
+        for t in items:
+            if (
+                isinstance(t, bool)
+                or not isinstance(t, numbers.Integral)
+                or not 0 <= t < n_classes
+            ):
+                raise ValueError(
+                    f"target must be a class index in [0, {n_classes}) for a plain "
+                    f"torch module, got {t!r}"
+                )
+        idx = items
+    idx = np.broadcast_to(np.asarray(idx, dtype=np.int64), (n,))
+    return torch.as_tensor(idx.copy(), device=logits.device)
+
+
+@contextlib.contextmanager
+def _evaluating(module: nn.Module):
+    """Eval mode with gradients enabled; every module's mode restored afterwards."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        with torch.enable_grad():
+            yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
+def _selected(logits, idx) -> torch.Tensor:
+    """Sum over samples of the target logits (samples are independent in eval)."""
+    return logits.gather(1, idx[:, None]).sum()
+
+
+def _input_grad(module, x, idx) -> torch.Tensor:
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(_selected(_logits(module, x), idx), x)
+    return grad
+
+
+def _model_dims(module: nn.Module) -> int:
+    """2 for a network of 2D convolutions, else 1."""
+    return 2 if any(isinstance(m, nn.Conv2d) for m in module.modules()) else 1
+
+
+# --------------------------------------------------------------------------- #
+# The methods, on prepared inputs: (attribution tensor, target indices)
+# --------------------------------------------------------------------------- #
+def _saliency(inp: _Inputs, target):
+    module, x = inp.module, inp.tensor()
+    with _evaluating(module):
+        x = x.requires_grad_(True)
+        logits = _logits(module, x, inp.shape)
+        idx = _target_indices(target, inp.classes, logits)
+        (grad,) = torch.autograd.grad(_selected(logits, idx), x)
+    return grad.abs(), idx
+
+
+def _check_baseline(baseline, inp: _Inputs) -> torch.Tensor:
+    x = inp.tensor()
+    if baseline is None:
+        return torch.zeros_like(x)
+    if isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
+        return torch.full_like(x, check_real(baseline, "baseline"))
+    arr = np.asarray(baseline)
+    if arr.dtype.kind not in "biuf" or arr.shape not in (inp.shape, inp.shape[1:]):
+        raise ValueError(
+            f"baseline must be None, a number, or an array of the shape of X "
+            f"{inp.shape} or of one sample {inp.shape[1:]}; got {arr.dtype} "
+            f"values of shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError("baseline contains NaN or infinity")
+    arr = np.array(np.broadcast_to(arr, inp.shape), dtype=np.float64)
+    arr = arr.reshape(inp.x.shape)
+    return torch.as_tensor(arr, dtype=inp.dtype, device=inp.device)
+
+
+def _integrated_gradients(inp: _Inputs, target, baseline=None, n_steps=32):
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    module, x = inp.module, inp.tensor()
+    base = _check_baseline(baseline, inp)
+    # Gauss-Legendre quadrature of the path integral over alpha in [0, 1]
+    nodes, weights = np.polynomial.legendre.leggauss(n_steps)
+    alphas, weights = (nodes + 1) / 2, weights / 2
+    with _evaluating(module):
+        with torch.no_grad():
+            logits = _logits(module, x, inp.shape)
+        idx = _target_indices(target, inp.classes, logits)
+        diff = x - base
+        total = torch.zeros_like(x)
+        for alpha, weight in zip(alphas, weights):
+            total += float(weight) * _input_grad(
+                module, base + float(alpha) * diff, idx
+            )
+    return total * diff, idx
+
+
+def _as_sizes(value, what, n_axes):
+    values = (value,) * n_axes if isinstance(value, numbers.Integral) else value
+    try:
+        values = tuple(values)
+    except TypeError:
+        values = None
+    if values is None or len(values) != n_axes:
+        raise ValueError(
+            f"{what} must be an integer or a tuple of {n_axes} integers, got {value!r}"
+        )
+    return tuple(check_int(v, what, minimum=1) for v in values)
+
+
+def _window_starts(size, window, stride):
+    starts = list(range(0, size - window + 1, stride))
+    if starts[-1] != size - window:  # cover the end
+        starts.append(size - window)
+    return starts
+
+
+def _occlusion(inp: _Inputs, target, window=None, stride=None, fill=0.0):
+    module, x = inp.module, inp.tensor()
+    fill = check_real(fill, "fill")
+    if window is None or isinstance(window, numbers.Integral):
+        n_axes = _model_dims(module)
+    else:
+        n_axes = len(window) if hasattr(window, "__len__") else 1
+    if not 1 <= n_axes <= x.ndim - 1:
+        raise ValueError(
+            f"window must span 1 to {x.ndim - 1} axes of X, got {window!r}"
+        )
+    sizes = tuple(x.shape[-n_axes:])
+    if window is None:
+        window = tuple(max(1, math.ceil(n / 16)) for n in sizes)
+    window = _as_sizes(window, "window", n_axes)
+    if any(w > n for w, n in zip(window, sizes)):
+        raise ValueError(
+            f"window {window} is larger than the input's last axes {sizes}"
+        )
+    if stride is None:
+        stride = tuple(max(1, w // 2) for w in window)
+    stride = _as_sizes(stride, "stride", n_axes)
+    windows = list(
+        itertools.product(
+            *(
+                [slice(s, s + w) for s in _window_starts(n, w, st)]
+                for n, w, st in zip(sizes, window, stride)
+            )
+        )
+    )
+    n = len(x)
+    with _evaluating(module), torch.no_grad():
+        logits = _logits(module, x, inp.shape)
+        idx = _target_indices(target, inp.classes, logits)
+        p0 = torch.softmax(logits.float(), 1).gather(1, idx[:, None])[:, 0]
+        total = torch.zeros(n, *sizes, dtype=torch.float32, device=x.device)
+        count = torch.zeros(sizes, dtype=torch.float32, device=x.device)
+        chunk = max(1, _OCCLUSION_BATCH // n)
+        for start in range(0, len(windows), chunk):
+            part = windows[start : start + chunk]
+            xs = x.unsqueeze(0).repeat(len(part), *([1] * x.ndim))
+            for j, win in enumerate(part):
+                xs[(j, ..., *win)] = fill
+            out = _logits(module, xs.flatten(0, 1))
+            p = torch.softmax(out.float(), 1).gather(1, idx.repeat(len(part))[:, None])
+            drop = p0 - p.view(len(part), n)
+            for j, win in enumerate(part):
+                total[(slice(None), *win)] += drop[j].view(n, *([1] * n_axes))
+                count[win] += 1
+    attribution = total / count.clamp_min(1)  # 0 where no window reaches
+    spread = (n,) + (1,) * (x.ndim - 1 - n_axes) + sizes
+    return attribution.view(spread).expand_as(x).to(x.dtype), idx
+
+
+class _PositiveGrad(torch.autograd.Function):
+    """Identity whose backward pass keeps only the positive gradients."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.clamp(min=0)
+
+
+def _guided_relu_hook(module, args, output):
+    # ReLU's own backward masks x <= 0; this masks the negative gradients
+    return _PositiveGrad.apply(output)
+
+
+def _guided_backprop(inp: _Inputs, target):
+    module, x = inp.module, inp.tensor()
+    relus = [m for m in module.modules() if isinstance(m, nn.ReLU)]
+    if not relus:
+        warnings.warn(
+            "the model has no torch.nn.ReLU module: guided back-propagation is "
+            "the plain gradient",
+            UserWarning,
+            stacklevel=5,  # the caller of guided_backprop
+        )
+    handles = [m.register_forward_hook(_guided_relu_hook) for m in relus]
+    try:
+        with _evaluating(module):
+            x = x.requires_grad_(True)
+            logits = _logits(module, x, inp.shape)
+            idx = _target_indices(target, inp.classes, logits)
+            (grad,) = torch.autograd.grad(_selected(logits, idx), x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return grad, idx
+
+
+def _last_conv(module, x, shape) -> nn.Module:
+    """The last ``nn.Conv1d``/``nn.Conv2d`` to run in a forward pass of ``x``."""
+    order = []
+    convs = [m for m in module.modules() if isinstance(m, nn.Conv1d | nn.Conv2d)]
+    handles = [
+        m.register_forward_hook(lambda m, args, out: order.append(m)) for m in convs
+    ]
+    try:
+        with torch.no_grad():
+            _logits(module, x, shape)
+    finally:
+        for handle in handles:
+            handle.remove()
+    if not order:
+        raise ValueError(
+            "the model runs no torch.nn.Conv1d or torch.nn.Conv2d layer; pass layer="
+        )
+    return order[-1]
+
+
+def _check_layer(module, layer) -> nn.Module:
+    if isinstance(layer, str):
+        named = dict(module.named_modules())
+        if layer not in named:
+            raise ValueError(
+                f"layer {layer!r} is not the name of a module of the model"
+            )
+        return named[layer]
+    if isinstance(layer, nn.Module) and any(m is layer for m in module.modules()):
+        return layer
+    raise ValueError(
+        f"layer must be None, a submodule of the model or its name, got {layer!r}"
+    )
+
+
+def _attentive_response(inp: _Inputs, target, layer=None):
+    module, x = inp.module, inp.tensor()
+    with _evaluating(module):
+        streams = getattr(module, "streams", None)
+        if layer is not None:
+            layers = [(_check_layer(module, layer), None)]
+        elif (
+            isinstance(streams, nn.ModuleList)
+            and x.ndim >= 3
+            and x.shape[1] == len(streams)
+        ):  # multi-stream: one map per stream, from its own last convolution
+            layers = [
+                (_last_conv(s, x[:1, i], inp.shape), i) for i, s in enumerate(streams)
+            ]
+        else:
+            layers = [(_last_conv(module, x[:1], inp.shape), None)]
+
+        acts = {}
+
+        def hook_for(key):
+            def hook(m, args, output):
+                if not isinstance(output, torch.Tensor):
+                    raise ValueError(
+                        f"layer must return a tensor, got {type(output).__name__}"
+                    )
+                # a leaf: d logit / d activation, safe from later in-place ops
+                acts[key] = leaf = output.detach().requires_grad_(True)
+                return leaf.clone()
+
+            return hook
+
+        handles = [
+            m.register_forward_hook(hook_for(i)) for i, (m, _) in enumerate(layers)
+        ]
+        try:
+            logits = _logits(module, x, inp.shape)
+        finally:
+            for handle in handles:
+                handle.remove()
+        idx = _target_indices(target, inp.classes, logits)
+        if len(acts) != len(layers):
+            raise ValueError("layer did not run in the model's forward pass")
+        leaves = [acts[i] for i in range(len(layers))]
+        grads = torch.autograd.grad(_selected(logits, idx), leaves, allow_unused=True)
+
+    result = torch.zeros_like(x)
+    for (_, stream), act, grad in zip(layers, leaves, grads):
+        n_axes = act.ndim - 2
+        if n_axes not in (1, 2):
+            raise ValueError(
+                "layer must output maps of shape (n, channels, length) or "
+                f"(n, channels, height, width), got {tuple(act.shape)}"
+            )
+        if grad is None:  # the target logit does not depend on the layer
+            grad = torch.zeros_like(act)
+        axes = tuple(range(2, act.ndim))
+        weights = grad.mean(axes, keepdim=True)  # Grad-CAM: pooled gradients
+        cam = torch.relu((weights * act).sum(1, keepdim=True)).detach()
+        part = x if stream is None else x[:, stream]
+        size = tuple(part.shape[-n_axes:])
+        mode = "linear" if n_axes == 1 else "bilinear"
+        cam = F.interpolate(cam.float(), size=size, mode=mode, align_corners=False)
+        peak = cam.flatten(1).amax(1).view(-1, *([1] * (cam.ndim - 1)))
+        cam = torch.where(peak > 0, cam / peak.clamp_min(1e-30), torch.zeros_like(cam))
+        cam = cam.view(len(x), *([1] * (part.ndim - 1 - n_axes)), *size)
+        if stream is None:
+            result = cam.expand_as(x).to(x.dtype)
+        else:
+            result[:, stream] = cam.expand_as(part).to(x.dtype)
+    return result, idx
+
+
+_METHODS = {
+    "saliency": _saliency,
+    "integrated_gradients": _integrated_gradients,
+    "occlusion": _occlusion,
+    "guided_backprop": _guided_backprop,
+    "attentive_response": _attentive_response,
+}
+
+
+def _attribute(method, model, X, target=None, **kwargs):
+    """(prepared inputs, attribution in the network's layout, target labels)."""
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {tuple(_METHODS)}, got {method!r}")
+    inp = _prepare(model, X)
+    attribution, idx = _METHODS[method](inp, target, **kwargs)
+    return inp, attribution, inp.labels(idx)
+
+
+def _public(method, model, X, target, **kwargs) -> np.ndarray:
+    inp, attribution, _ = _attribute(method, model, X, target, **kwargs)
+    return inp.output(attribution)
+
+
+# --------------------------------------------------------------------------- #
+# Public functions
+# --------------------------------------------------------------------------- #
+_MODEL_DOC = """\
+model : estimator, Pipeline or torch.nn.Module
+        A fitted skxrd classifier (anything with ``net_.module_`` and
+        ``classes_``), a fitted :class:`~sklearn.pipeline.Pipeline` whose last
+        step is one (``X`` first goes through the ``transform`` of the other
+        steps, and the map is of the transformed input), or a plain
+        :class:`torch.nn.Module` returning logits (or a tuple whose first
+        element holds them). It runs in eval mode on its own device; its mode
+        is restored and its parameters are left untouched.
+    X : array-like of shape (n_samples, ...)
+        Inputs in the layout the model takes: patterns ``(n_samples, L)`` or
+        ``(n_samples, C, L)``, images ``(n_samples, C, H, W)``, multi-stream
+        images ``(n_samples, S, C, H, W)``...
+    target : class label, array-like of shape (n_samples,) or None, default=None
+        The class explained, one for all samples or one per sample: a label of
+        ``classes_`` for an estimator, a class index for a plain module. None:
+        the predicted class of each sample."""
+
+
+def _doc(func):
+    func.__doc__ = func.__doc__.replace("{model}", _MODEL_DOC)
+    return func
+
+
+@_doc
+def saliency_map(model, X, target=None) -> np.ndarray:
+    """Absolute gradient of the target logit with respect to the input.
+
+    The saliency map of Simonyan, Vedaldi & Zisserman (2014):
+    ``|∂ logit_target / ∂ x|`` at every point of each input.
+
+    Parameters
+    ----------
+    {model}
+
+    Returns
+    -------
+    ndarray of the shape of X
+        Non-negative saliency of each input value.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` has no sample axis, holds NaN or does not fit the model, or
+        ``target`` is not a class of the model.
+
+    See Also
+    --------
+    integrated_gradients : Gradients integrated along a path, signed.
+    guided_backprop : Gradients with negative signals blocked at each ReLU.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skxrd.inspection import saliency_map
+    >>> model = torch.nn.Linear(4, 2)
+    >>> with torch.no_grad():
+    ...     _ = model.weight.copy_(torch.tensor([[1.0, -2.0, 0.0, 3.0],
+    ...                                          [0.0, 0.0, 1.0, 0.0]]))
+    >>> saliency_map(model, np.ones((1, 4)), target=0)
+    array([[1., 2., 0., 3.]], dtype=float32)
+    """
+    return _public("saliency", model, X, target)
+
+
+@_doc
+def integrated_gradients(
+    model, X, target=None, baseline=None, n_steps=32
+) -> np.ndarray:
+    """Integrated gradients of the target logit (Sundararajan et al., 2017).
+
+    ``(x - x') ⊙ ∫₀¹ ∂ logit_target / ∂ x (x' + α (x - x')) dα`` for a
+    baseline ``x'``, the integral computed by Gauss-Legendre quadrature with
+    ``n_steps`` nodes (one forward and backward pass each). The attributions
+    are signed and, up to the quadrature error, sum to
+    ``logit_target(x) - logit_target(x')`` ("completeness").
+
+    Parameters
+    ----------
+    {model}
+    baseline : float, array-like or None, default=None
+        The reference input: None for zeros, a number for a constant input,
+        or an array of the shape of ``X`` or of one sample (of the
+        transformed ``X`` for a pipeline).
+    n_steps : int, default=32
+        Number of quadrature nodes along the path.
+
+    Returns
+    -------
+    ndarray of the shape of X
+        Signed attribution of each input value.
+
+    Raises
+    ------
+    ValueError
+        As :func:`saliency_map`, and for a bad ``baseline`` or ``n_steps``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skxrd.inspection import integrated_gradients
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Sequential(
+    ...     torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3)
+    ... )
+    >>> X = np.random.default_rng(0).random((2, 8))
+    >>> attribution = integrated_gradients(model, X, target=1)
+    >>> with torch.no_grad():
+    ...     gap = model(torch.tensor(X, dtype=torch.float32)) - model(torch.zeros(1, 8))
+    >>> np.allclose(attribution.sum(axis=1), gap[:, 1].numpy(), atol=1e-4)
+    True
+    """
+    return _public(
+        "integrated_gradients", model, X, target, baseline=baseline, n_steps=n_steps
+    )
+
+
+@_doc
+def occlusion_map(
+    model, X, target=None, window=None, stride=None, fill=0.0
+) -> np.ndarray:
+    """Drop of the target probability when a sliding window is blanked out.
+
+    The occlusion test of Zeiler & Fergus (2014): a window slides over the
+    last axis (patterns) or the last two axes (images) of each input, the
+    values under it (in every channel and stream) are replaced by ``fill``,
+    and the map at each point is the mean, over the windows covering it, of
+    ``p_target(x) - p_target(x occluded)``. Positive values mark evidence
+    for the class. Runs without gradients, the occluded copies batched.
+
+    Parameters
+    ----------
+    {model}
+    window : int, tuple of int or None, default=None
+        Window size. An int spans the last axis for 1D models and the last
+        two for models with 2D convolutions; a tuple of ``k`` sizes spans the
+        last ``k`` axes. None: 1/16 of each axis (at least 1 point).
+    stride : int, tuple of int or None, default=None
+        Step between windows (a last window is added at the end of each
+        axis). None: half the window. Points that no window covers (a
+        stride larger than the window) get 0.
+    fill : float, default=0.0
+        Value written into the window.
+
+    Returns
+    -------
+    ndarray of the shape of X
+        Probability drop at each point (the same in every channel).
+
+    Raises
+    ------
+    ValueError
+        As :func:`saliency_map`, and for a bad ``window``, ``stride`` or
+        ``fill``, or a window larger than the input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skxrd.inspection import occlusion_map
+    >>> model = torch.nn.Linear(6, 2)
+    >>> with torch.no_grad():
+    ...     _ = model.weight.zero_()
+    ...     _ = model.bias.zero_()
+    ...     model.weight[0, 4] = 5.0            # class 0 looks at point 4
+    >>> occlusion_map(model, np.ones((1, 6)), target=0, window=2, stride=2).round(2)
+    array([[0.  , 0.  , 0.  , 0.  , 0.49, 0.49]], dtype=float32)
+    """
+    return _public(
+        "occlusion", model, X, target, window=window, stride=stride, fill=fill
+    )
+
+
+@_doc
+def guided_backprop(model, X, target=None) -> np.ndarray:
+    """Guided back-propagation of the target logit (Springenberg et al., 2015).
+
+    The gradient with respect to the input where, at every
+    :class:`torch.nn.ReLU` module, only positive gradients flowing into
+    positive activations pass. The ReLUs get temporary forward hooks (which
+    also work with ``inplace=True``), removed before returning. ReLUs applied
+    as functions (``torch.relu``, ``F.relu``) are not guided; a model with no
+    ``nn.ReLU`` module gives the plain gradient, with a warning.
+
+    Parameters
+    ----------
+    {model}
+
+    Returns
+    -------
+    ndarray of the shape of X
+        Signed guided gradient of each input value.
+
+    Raises
+    ------
+    ValueError
+        As :func:`saliency_map`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skxrd.inspection import guided_backprop
+    >>> model = torch.nn.Sequential(
+    ...     torch.nn.Linear(2, 2), torch.nn.ReLU(inplace=True), torch.nn.Linear(2, 1)
+    ... )
+    >>> with torch.no_grad():
+    ...     _ = model[0].weight.copy_(torch.eye(2))
+    ...     _ = model[0].bias.zero_()
+    ...     _ = model[2].weight.copy_(torch.tensor([[1.0, -1.0]]))
+    >>> guided_backprop(model, np.array([[1.0, 1.0]]))  # the -1 path is blocked
+    array([[1., 0.]], dtype=float32)
+    """
+    return _public("guided_backprop", model, X, target)
+
+
+@_doc
+def attentive_response_map(model, X, target=None, layer=None) -> np.ndarray:
+    """Attentive response map: Grad-CAM of a convolutional layer, on the input grid.
+
+    The maps with which the 2D-fingerprint classifier of Ziletti et al.
+    (Nat. Commun. 9, 2775, 2018) is inspected, computed as the class
+    activation map of Selvaraju et al. (Grad-CAM, 2017): the activations
+    ``A_k`` of a convolutional layer are weighted by the spatially averaged
+    gradients of the target logit, ``ReLU(Σ_k w_k A_k)``, upsampled to the
+    input size (linear along a pattern, bilinear over an image) and divided
+    by their maximum, per sample. For 1D models this is the class activation
+    map over 2θ. A multi-stream network (with a ``streams`` module list and
+    ``layer=None``) gets one map per stream, from that stream's layer.
+
+    Parameters
+    ----------
+    {model}
+    layer : torch.nn.Module, str or None, default=None
+        The layer (a submodule, or its name in ``named_modules()``) whose
+        output maps ``(n, channels, L)`` or ``(n, channels, H, W)`` are used.
+        None: the last ``nn.Conv1d`` or ``nn.Conv2d`` run in the forward pass.
+        A layer run several times uses its last call.
+
+    Returns
+    -------
+    ndarray of the shape of X
+        Map in [0, 1] (1 at each sample's maximum; all zeros where no
+        location supports the class), the same in every channel.
+
+    Raises
+    ------
+    ValueError
+        As :func:`saliency_map`, and for a ``layer`` that is not a submodule
+        or does not run, or a model without convolutions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skxrd.inspection import attentive_response_map
+    >>> from skxrd.models import DenseNet2D
+    >>> _ = torch.manual_seed(0)
+    >>> model = DenseNet2D(n_classes=3, growth_rate=4, block_config=(1,))
+    >>> X = np.random.default_rng(0).random((2, 1, 16, 16))
+    >>> cam = attentive_response_map(model, X)
+    >>> cam.shape, float(cam.min()) >= 0, cam.reshape(2, -1).max(axis=1)
+    ((2, 1, 16, 16), True, array([1., 1.], dtype=float32))
+    """
+    return _public("attentive_response", model, X, target, layer=layer)

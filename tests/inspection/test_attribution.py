@@ -1,0 +1,643 @@
+import copy
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.collections import PolyCollection
+from sklearn.pipeline import Pipeline
+from torch import nn
+from torch.nn import functional as F
+
+import skxrd
+from skxrd.estimators import ResNetClassifier
+from skxrd.inspection import (
+    AttributionDisplay,
+    attentive_response_map,
+    guided_backprop,
+    integrated_gradients,
+    occlusion_map,
+    saliency_map,
+)
+from skxrd.models import CNN1D, DenseNet2D, MultiStreamDenseNet, ResNet1D
+from skxrd.preprocessing import PatternNormalizer
+
+N_POINTS = 96
+CENTERS = {"Fm-3m": 20.0, "P6_3/mmc": 70.0}  # the planted class-specific peaks
+METHODS = {
+    "saliency": saliency_map,
+    "integrated_gradients": integrated_gradients,
+    "occlusion": occlusion_map,
+    "guided_backprop": guided_backprop,
+    "attentive_response": attentive_response_map,
+}
+
+
+def planted_patterns(n_per_class=20, random_state=0):
+    """A shared peak at 45 and one peak per class (at 20 or 70), max-normalized."""
+    rng = np.random.default_rng(random_state)
+    grid = np.arange(N_POINTS, dtype=np.float64)
+
+    def peak(center):
+        return np.exp(-0.5 * ((grid - center - rng.normal(0.0, 1.0)) / 1.5) ** 2)
+
+    X, y = [], []
+    for label, center in CENTERS.items():
+        for _ in range(n_per_class):
+            pattern = rng.uniform(0.6, 1.0) * peak(45.0)
+            pattern += rng.uniform(0.6, 1.0) * peak(center)
+            pattern += rng.normal(0.0, 0.02, N_POINTS)
+            X.append(pattern / pattern.max())
+            y.append(label)
+    return np.asarray(X, dtype=np.float32), np.asarray(y)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return planted_patterns()
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    # batch_size=8: a few steps per epoch, enough to learn the planted peaks
+    clf = ResNetClassifier(
+        depth=2,
+        width=8,
+        max_epochs=15,
+        lr=1e-2,
+        batch_size=8,
+        validation_fraction=None,
+        device="cpu",
+        num_threads=1,
+        random_state=0,
+    )
+    clf.fit(X, y)
+    assert clf.score(X, y) == 1.0
+    return clf
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _seeded(factory, seed=0):
+    torch.manual_seed(seed)
+    return factory()
+
+
+def _randomize_offsets(model, seed=0):
+    """Non-zero biases and batch-norm statistics: the network is not homogeneous."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen))
+            bias = getattr(m, "bias", None)
+            if isinstance(bias, torch.Tensor):
+                bias.copy_(0.5 * torch.randn(bias.shape, generator=gen))
+    return model
+
+
+def _hooks(model):
+    return [
+        (name, kind)
+        for name, m in model.named_modules()
+        for kind in (
+            "_forward_hooks",
+            "_forward_pre_hooks",
+            "_backward_hooks",
+            "_backward_pre_hooks",
+        )
+        if getattr(m, kind)
+    ]
+
+
+# --------------------------------------------------------------------------- #
+# saliency
+# --------------------------------------------------------------------------- #
+def test_saliency_of_a_linear_model_is_the_absolute_weights():
+    model = _seeded(lambda: nn.Linear(10, 3))
+    X = np.random.default_rng(0).normal(size=(3, 10))
+    target = np.array([0, 2, 1])
+    weights = model.weight.detach().numpy()
+    np.testing.assert_array_equal(
+        saliency_map(model, X, target=target), np.abs(weights[target])
+    )
+    # default: the predicted class
+    predicted = model(torch.tensor(X, dtype=torch.float32)).argmax(1).numpy()
+    np.testing.assert_array_equal(saliency_map(model, X), np.abs(weights[predicted]))
+    assert model.weight.grad is None
+
+
+def test_saliency_inside_no_grad_and_with_a_confidence_head():
+    model = _seeded(lambda: ResNet1D(3, depth=2, width=8, confidence_head=True))
+    plain = copy.deepcopy(model)
+    plain.confidence = None  # the same logits without the confidence output
+    X = np.random.default_rng(0).random((2, 40))
+    with torch.no_grad():
+        result = saliency_map(model, X, target=1)
+        assert not torch.is_grad_enabled()
+    assert result.shape == X.shape and result.dtype == np.float32
+    assert result.max() > 0
+    np.testing.assert_allclose(result, saliency_map(plain, X, target=1), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- #
+# integrated gradients
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("baseline", [None, 1.0])
+def test_integrated_gradients_completeness(baseline):
+    model = _randomize_offsets(
+        _seeded(lambda: CNN1D(3, channels=(8, 8), pooled_length=4))
+    )
+    X = np.random.default_rng(1).random((4, N_POINTS))
+    attribution = integrated_gradients(model, X, target=1, baseline=baseline)
+    assert attribution.shape == X.shape
+    ref = np.full((1, N_POINTS), 0.0 if baseline is None else baseline)
+    with torch.no_grad():
+        model.eval()
+        gap = model(torch.tensor(X, dtype=torch.float32)) - model(
+            torch.tensor(ref, dtype=torch.float32)
+        )
+    gap = gap[:, 1].numpy()
+    assert np.abs(gap).min() > 0.05  # a non-trivial check
+    np.testing.assert_allclose(attribution.sum(axis=1), gap, rtol=0.03)
+    # attributions are not the gradient times the input at x (the path matters)
+    plain = saliency_map(model, X, target=1)
+    assert not np.allclose(np.abs(attribution), plain * np.abs(X - ref), rtol=0.05)
+
+
+def test_integrated_gradients_baseline_of_one_sample_is_broadcast():
+    model = _randomize_offsets(
+        _seeded(lambda: CNN1D(2, channels=(4,), pooled_length=4))
+    )
+    X = np.random.default_rng(2).random((3, 30))
+    baseline = np.random.default_rng(3).random(30) - 1.0
+    a = integrated_gradients(model, X, target=0, baseline=baseline)
+    b = integrated_gradients(model, X, target=0, baseline=np.tile(baseline, (3, 1)))
+    np.testing.assert_array_equal(a, b)
+    c = integrated_gradients(model, X, target=0, baseline=baseline[::-1].copy())
+    assert not np.allclose(a, c)
+
+
+# --------------------------------------------------------------------------- #
+# occlusion
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("label", list(CENTERS))
+def test_occlusion_highlights_the_planted_peak(fitted, data, label):
+    X, y = data
+    X = X[y == label][:8]
+    occ = occlusion_map(fitted, X, target=label)  # window 6, stride 3
+    assert occ.shape == X.shape
+    peak = occ.argmax(axis=1)
+    assert np.all(np.abs(peak - CENTERS[label]) <= 6), peak
+    assert np.all(occ.max(axis=1) > 0.1)
+    # the other class's peak carries no evidence for this class
+    other = next(c for c in CENTERS.values() if c != CENTERS[label])
+    far = occ[:, int(other) - 3 : int(other) + 4]
+    assert np.all(far.max(axis=1) < occ.max(axis=1) / 2)
+
+
+def test_occlusion_2d_window_on_a_linear_model():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12 * 12, 2))
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].bias.zero_()
+        model[1].weight[0, 5 * 12 + 7] = 4.0  # class 0 looks at pixel (5, 7)
+    X = np.ones((1, 1, 12, 12))
+    occ = occlusion_map(model, X, target=0, window=(3, 3), stride=3)
+    assert occ.shape == X.shape
+    expected = np.zeros((12, 12))
+    expected[3:6, 6:9] = 1 / (1 + np.exp(-4.0)) - 0.5
+    np.testing.assert_allclose(occ[0, 0], expected, atol=1e-6)
+    # a stride longer than the window leaves gaps, which get 0
+    gaps = occlusion_map(model, X, target=0, window=(1, 1), stride=(5, 7))
+    expected = np.zeros((12, 12))
+    expected[5, 7] = 1 / (1 + np.exp(-4.0)) - 0.5  # rows 0, 5, 10, 11; cols 0, 7, 11
+    np.testing.assert_allclose(gaps[0, 0], expected, atol=1e-6)
+    gaps = occlusion_map(model, X, target=0, window=(1, 1), stride=(2, 2))
+    np.testing.assert_array_equal(gaps, 0.0)  # row 5 is never occluded
+
+
+def test_occlusion_matches_the_definition_with_overlapping_windows():
+    model = _randomize_offsets(
+        _seeded(lambda: CNN1D(3, channels=(4,), pooled_length=4))
+    )
+    model.eval()
+    X = np.random.default_rng(0).random((2, 24))
+    occ = occlusion_map(model, X, target=2, window=5, stride=2, fill=-1.0)
+
+    def proba(x):
+        with torch.no_grad():
+            logits = model(torch.tensor(x, dtype=torch.float32))
+        return torch.softmax(logits, 1)[:, 2].numpy()
+
+    total, count = np.zeros_like(X), np.zeros(24)
+    for start in [*range(0, 20, 2), 19]:  # a last window ends at the end
+        occluded = X.copy()
+        occluded[:, start : start + 5] = -1.0
+        total[:, start : start + 5] += (proba(X) - proba(occluded))[:, None]
+        count[start : start + 5] += 1
+    np.testing.assert_allclose(occ, total / count, rtol=1e-5, atol=1e-7)
+
+
+def test_occlusion_default_window_on_densenet2d_and_fill():
+    model = _seeded(lambda: DenseNet2D(3, growth_rate=4, block_config=(1,)))
+    X = np.random.default_rng(0).random((2, 1, 16, 16))
+    occ = occlusion_map(model, X)
+    assert occ.shape == X.shape and np.abs(occ).max() > 0
+    # filling with the input's own value changes nothing
+    flat = np.full((1, 1, 16, 16), 0.5)
+    np.testing.assert_array_equal(occlusion_map(model, flat, fill=0.5), 0.0)
+
+
+# --------------------------------------------------------------------------- #
+# guided back-propagation
+# --------------------------------------------------------------------------- #
+class _ReferenceGuidedReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = x.clamp(min=0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad.clamp(min=0) * (out > 0)
+
+
+class _ReferenceReLU(nn.Module):
+    def forward(self, x):
+        return _ReferenceGuidedReLU.apply(x)
+
+
+def _reference_guided_backprop(model, X, target):
+    ref = copy.deepcopy(model).eval()
+    for m in list(ref.modules()):
+        for name, child in list(m.named_children()):
+            if isinstance(child, nn.ReLU):
+                setattr(m, name, _ReferenceReLU())
+    x = torch.tensor(X, dtype=torch.float32, requires_grad=True)
+    ref(x)[:, target].sum().backward()
+    return x.grad.numpy()
+
+
+def test_guided_backprop_matches_reference_and_restores_the_model():
+    model = _randomize_offsets(_seeded(lambda: ResNet1D(3, depth=2, width=8)))
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    assert relus and all(m.inplace for m in relus)
+    model.train()
+    X = np.random.default_rng(0).random((3, 50))
+    x = torch.tensor(X, dtype=torch.float32)
+    state = copy.deepcopy(model.state_dict())
+    with torch.no_grad():
+        before = model.eval()(x)
+    model.train()
+
+    result = guided_backprop(model, X, target=2)
+
+    np.testing.assert_allclose(
+        result, _reference_guided_backprop(model, X, 2), rtol=1e-5, atol=1e-7
+    )
+    plain = _reference_plain_gradient(model, X, 2)
+    assert np.abs(result - plain).max() > 1e-3 * np.abs(plain).max()
+    assert _hooks(model) == []
+    assert all(m.inplace for m in model.modules() if isinstance(m, nn.ReLU))
+    assert all(m.training for m in model.modules())
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, state[key], rtol=0, atol=0)
+    with torch.no_grad():
+        torch.testing.assert_close(model.eval()(x), before, rtol=0, atol=0)
+
+
+def _reference_plain_gradient(model, X, target):
+    model = copy.deepcopy(model).eval()
+    x = torch.tensor(X, dtype=torch.float32, requires_grad=True)
+    model(x)[:, target].sum().backward()
+    return x.grad.numpy()
+
+
+def test_guided_backprop_removes_hooks_after_an_error():
+    model = _seeded(lambda: ResNet1D(3, depth=2, width=8))
+    with pytest.raises(ValueError, match="class index in"):
+        guided_backprop(model, np.ones((1, 20)), target=7)
+    assert _hooks(model) == []
+
+
+def test_guided_backprop_warns_without_relu_modules():
+    model = _seeded(lambda: nn.Linear(5, 2))
+    with pytest.warns(UserWarning, match="no torch.nn.ReLU") as record:
+        result = guided_backprop(model, np.ones((1, 5)), target=1)
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(result[0], model.weight[1].detach().numpy())
+
+
+# --------------------------------------------------------------------------- #
+# attentive response maps
+# --------------------------------------------------------------------------- #
+def _check_unit_maps(cam, n_samples):
+    flat = cam.reshape(n_samples, -1)
+    assert flat.min() >= 0 and flat.max() <= 1
+    np.testing.assert_allclose(flat.max(axis=1), 1.0)
+
+
+def test_attentive_response_map_densenet2d():
+    model = _seeded(
+        lambda: DenseNet2D(3, in_channels=3, growth_rate=4, block_config=(2, 2))
+    )
+    X = np.random.default_rng(0).random((2, 3, 20, 20))
+    cam = attentive_response_map(model, X, target=1)
+    assert cam.shape == X.shape
+    _check_unit_maps(cam, 2)
+    np.testing.assert_array_equal(cam[:, 0], cam[:, 2])  # the same in each channel
+    assert cam[0, 0].std() > 0  # not a constant map
+
+
+def _reference_grad_cam(model, X, target, layer):
+    model = copy.deepcopy(model).eval()
+    layer = dict(model.named_modules())[layer]
+    store = {}
+    handle = layer.register_forward_hook(lambda m, a, out: store.setdefault("a", out))
+    logits = model(torch.tensor(X, dtype=torch.float32))
+    handle.remove()
+    act = store["a"]
+    (grad,) = torch.autograd.grad(logits[:, target].sum(), act)
+    cam = torch.relu((grad.mean(2, keepdim=True) * act).sum(1, keepdim=True))
+    cam = F.interpolate(cam, size=X.shape[-1], mode="linear", align_corners=False)
+    cam = cam[:, 0].detach().numpy()
+    return cam / cam.max(axis=1, keepdims=True)
+
+
+def test_attentive_response_map_resnet1d_uses_the_last_convolution_run():
+    model = _seeded(lambda: ResNet1D(3, depth=2, width=8))
+    # registered after conv2 of the last block, but run before it
+    assert model.blocks[-1].shortcut is not None
+    X = np.random.default_rng(0).random((3, N_POINTS))
+    cam = attentive_response_map(model, X, target=0)
+    assert cam.shape == X.shape
+    _check_unit_maps(cam, 3)
+    np.testing.assert_allclose(
+        cam, _reference_grad_cam(model, X, 0, "blocks.1.conv2"), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_array_equal(
+        cam, attentive_response_map(model, X, target=0, layer="blocks.1.conv2")
+    )
+    shortcut = attentive_response_map(
+        model, X, target=0, layer=model.blocks[1].shortcut
+    )
+    assert not np.allclose(cam, shortcut)
+
+
+def test_attentive_response_map_multi_stream():
+    model = _seeded(
+        lambda: MultiStreamDenseNet(
+            3, n_streams=2, dims=2, growth_rate=4, block_config=(1,)
+        )
+    )
+    X = np.random.default_rng(0).random((2, 2, 1, 12, 12))
+    cam = attentive_response_map(model, X)
+    assert cam.shape == X.shape
+    for s in range(2):  # one map per stream, each normalised
+        _check_unit_maps(cam[:, s], 2)
+
+
+# --------------------------------------------------------------------------- #
+# models left as they were, estimators, pipelines, targets
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_leaves_the_model_as_it_was(method):
+    model = _seeded(lambda: ResNet1D(3, depth=2, width=8, confidence_head=True))
+    model.train()
+    model.blocks[0].eval()  # a mixed state, restored module by module
+    modes = {name: m.training for name, m in model.named_modules()}
+    state = copy.deepcopy(model.state_dict())
+    X = np.random.default_rng(0).random((2, 40))
+    result = METHODS[method](model, X, target=1)
+    assert result.shape == X.shape and np.isfinite(result).all()
+    assert {name: m.training for name, m in model.named_modules()} == modes
+    assert _hooks(model) == []
+    assert all(p.grad is None for p in model.parameters())
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, state[key], rtol=0, atol=0)
+
+
+def test_estimator_targets_by_label(fitted, data):
+    X, y = data
+    X = X[::5]
+    module = fitted.net_.module_
+    by_label = saliency_map(fitted, X, target="P6_3/mmc")
+    np.testing.assert_array_equal(by_label, saliency_map(module, X, target=1))
+    per_sample = np.where(np.arange(len(X)) % 2, "Fm-3m", "P6_3/mmc")
+    mixed = saliency_map(fitted, X, target=per_sample)
+    np.testing.assert_array_equal(mixed[1::2], saliency_map(module, X, target=0)[1::2])
+    np.testing.assert_array_equal(
+        saliency_map(fitted, X), saliency_map(fitted, X, target=fitted.predict(X))
+    )
+    assert not np.array_equal(by_label, saliency_map(fitted, X, target="Fm-3m"))
+
+
+def test_pipeline_maps_the_transformed_input(fitted, data):
+    X, _ = data
+    X = 3.0 * X[:4]  # the normalizer undoes the scaling
+    pipe = Pipeline([("norm", PatternNormalizer().fit(X)), ("clf", fitted)])
+    transformed = PatternNormalizer().fit_transform(X)
+    for method in ("saliency", "integrated_gradients"):
+        np.testing.assert_allclose(
+            METHODS[method](pipe, X, target="Fm-3m"),
+            METHODS[method](fitted, transformed, target="Fm-3m"),
+            rtol=1e-6,
+        )
+    assert not np.allclose(
+        saliency_map(pipe, X, target="Fm-3m"), saliency_map(fitted, X, target="Fm-3m")
+    )
+
+
+def test_lazy_subpackage():
+    assert skxrd.inspection.saliency_map is saliency_map
+
+
+# --------------------------------------------------------------------------- #
+# invalid input
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope="module")
+def tiny():
+    return _seeded(lambda: ResNet1D(3, depth=2, width=4))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (
+            lambda est, net: saliency_map(est, np.ones((2, 50))),
+            r"shape \(n_samples, 96\)",
+        ),
+        (lambda est, net: saliency_map(est, np.ones(96)), "sample axis first"),
+        (lambda est, net: saliency_map(net, np.ones((0, 96))), "sample axis first"),
+        (
+            lambda est, net: saliency_map(net, np.ones((2, 2, 96))),
+            "does not fit the model",
+        ),
+        (
+            lambda est, net: saliency_map(est, np.full((1, 96), np.nan)),
+            "X contains NaN",
+        ),
+        (lambda est, net: saliency_map(net, [["a", "b"]]), "X must be a numeric array"),
+        (
+            lambda est, net: saliency_map(est, np.ones((1, 96)), target="Pm-3m"),
+            r"target 'Pm-3m' is not a class of the model \(classes_: \['Fm-3m'",
+        ),
+        (
+            lambda est, net: saliency_map(net, np.ones((1, 96)), target=3),
+            r"class index in \[0, 3\)",
+        ),
+        (
+            lambda est, net: saliency_map(net, np.ones((2, 96)), target=[0, 1, 2]),
+            r"one class or one per sample \(2\)",
+        ),
+        (lambda est, net: saliency_map("model", np.ones((1, 96))), "fitted skxrd"),
+        (
+            lambda est, net: saliency_map(ResNetClassifier(), np.ones((1, 96))),
+            "fitted skxrd",
+        ),
+        (
+            lambda est, net: integrated_gradients(net, np.ones((2, 96)), baseline=[1]),
+            "baseline must be",
+        ),
+        (
+            lambda est, net: integrated_gradients(net, np.ones((1, 96)), n_steps=0),
+            "n_steps must be >= 1",
+        ),
+        (
+            lambda est, net: occlusion_map(net, np.ones((1, 96)), window=100),
+            r"window \(100,\) is larger",
+        ),
+        (
+            lambda est, net: occlusion_map(net, np.ones((1, 96)), stride=(1, 2)),
+            "stride must be an integer or a tuple of 1",
+        ),
+        (
+            lambda est, net: attentive_response_map(
+                net, np.ones((1, 96)), layer=nn.Conv1d(1, 1, 1)
+            ),
+            "layer must be None, a submodule",
+        ),
+        (
+            lambda est, net: attentive_response_map(net, np.ones((1, 96)), layer="x"),
+            "layer 'x' is not the name",
+        ),
+        (
+            lambda est, net: AttributionDisplay.from_estimator(
+                est, np.ones(96), method="lime"
+            ),
+            "method must be one of",
+        ),
+        (
+            lambda est, net: AttributionDisplay.from_estimator(
+                est, np.ones(96), x_axis=np.arange(10)
+            ),
+            r"x_axis must have one value per point \(96\)",
+        ),
+        (
+            lambda est, net: AttributionDisplay(
+                sample=np.ones((3, 8, 8)), attribution=np.ones((3, 8, 8))
+            ).plot(ax=plt.subplots()[1]),
+            "ax must hold 2 axes",
+        ),
+        (
+            lambda est, net: AttributionDisplay(
+                sample=np.ones(8), attribution=np.ones(7)
+            ).plot(),
+            "attribution must have the shape of sample",
+        ),
+    ],
+)
+def test_invalid_input(fitted, tiny, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(fitted, tiny)
+
+
+def test_attentive_response_needs_a_convolution():
+    with pytest.raises(ValueError, match="runs no torch.nn.Conv1d"):
+        attentive_response_map(nn.Linear(4, 2), np.ones((1, 4)))
+
+
+# --------------------------------------------------------------------------- #
+# displays
+# --------------------------------------------------------------------------- #
+def test_display_1d_from_estimator(fitted, data):
+    X, _ = data
+    two_theta = np.linspace(10, 80, N_POINTS)
+    display = AttributionDisplay.from_estimator(
+        fitted, X[0], method="occlusion", x_axis=two_theta
+    )
+    assert display.target_ == "Fm-3m"
+    np.testing.assert_array_equal(
+        display.attribution_, occlusion_map(fitted, X[:1], target="Fm-3m")[0]
+    )
+    (line,) = display.lines_
+    np.testing.assert_allclose(line.get_xdata(), two_theta)
+    np.testing.assert_allclose(line.get_ydata(), X[0])
+    assert line in display.ax_.lines
+    assert isinstance(display.fill_, PolyCollection)
+    assert display.fill_ in display.attribution_ax_.collections
+    assert display.ax_.get_title() == "Occlusion: class Fm-3m"
+    assert display.ax_.get_xlabel() == "2θ (°)"
+    assert display.attribution_ax_.get_ylabel() == "Occlusion"
+    assert display.figure_ is display.ax_.figure
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_display_every_method_with_given_axes(fitted, data, method):
+    X, _ = data
+    fig, ax = plt.subplots()
+    display = AttributionDisplay.from_estimator(
+        fitted, X[-1], method=method, target="P6_3/mmc", ax=ax
+    )
+    assert display.ax_ is ax and display.figure_ is fig
+    assert display.target_ == "P6_3/mmc"
+    assert display.attribution_.shape == (N_POINTS,)
+    assert "P6_3/mmc" in ax.get_title()
+    assert ax.get_xlabel() == "Point index"
+
+
+def test_display_2d_image():
+    model = _seeded(
+        lambda: DenseNet2D(2, in_channels=3, growth_rate=4, block_config=(1,))
+    )
+    image = np.random.default_rng(0).random((3, 12, 12))
+    display = AttributionDisplay.from_estimator(model, image, method="saliency")
+    assert display.ax_.shape == (2,)
+    left, right = display.ax_
+    assert len(left.images) == 1 and len(right.images) == 2
+    assert left.images[0].get_array().shape == (12, 12, 3)  # RGB
+    assert display.overlays_[0] is right.images[1]
+    assert display.overlays_[0].get_alpha() == 0.5
+    np.testing.assert_allclose(
+        display.overlays_[0].get_array(), display.attribution_.sum(0), rtol=1e-6
+    )
+    assert display.target_ in (0, 1)
+    assert right.get_title().startswith("Saliency: class ")
+
+
+def test_display_multi_stream_one_column_per_stream():
+    model = _seeded(
+        lambda: MultiStreamDenseNet(
+            2, n_streams=3, dims=2, growth_rate=4, block_config=(1,)
+        )
+    )
+    sample = np.random.default_rng(0).random((3, 10, 10))  # (S, H, W), one channel
+    display = AttributionDisplay.from_estimator(
+        model, sample, method="attentive_response", target=1
+    )
+    assert display.ax_.shape == (2, 3)
+    assert display.attribution_.shape == (3, 1, 10, 10)
+    for s in range(3):
+        assert len(display.ax_[0, s].images) == 1
+        assert display.ax_[0, s].images[0].get_array().shape == (10, 10)  # gray
+        assert len(display.ax_[1, s].images) == 2
+    assert len(display.images_) == len(display.overlays_) == 3
+    assert display.figure_._suptitle.get_text() == "Attentive response: class 1"
