@@ -340,6 +340,52 @@ class Crystal:
         """
         return dataclasses.replace(self, **changes)
 
+    def supercell(self, scaling) -> Crystal:
+        """The same crystal described in a cell ``na x nb x nc`` times larger.
+
+        Atoms, occupancies, B factors and labels are repeated; the space-group
+        label is kept (the structure is the same). Random defects
+        (:func:`skxrd.datasets.perturb_crystals`) in a supercell are no longer
+        repeated in every unit cell.
+
+        Parameters
+        ----------
+        scaling : int or (int, int, int)
+            Repetitions along a, b and c (at least 1 each).
+
+        Returns
+        -------
+        Crystal
+
+        Examples
+        --------
+        >>> cu = Crystal.from_wyckoff(225, [("Cu", "4a")], a=3.6149)
+        >>> big = cu.supercell(3)
+        >>> big.n_atoms, round(big.lattice_parameters[0], 4)
+        (108, 10.8447)
+        >>> cu.supercell((1, 1, 2)).n_atoms
+        8
+        """
+        reps = np.broadcast_to(np.asarray(scaling), (3,))
+        if reps.dtype.kind not in "iu" or np.any(reps < 1):
+            raise ValueError(
+                f"scaling must be a positive integer or three of them, got {scaling!r}"
+            )
+        shifts = np.stack(
+            np.meshgrid(*[np.arange(n) for n in reps], indexing="ij"), -1
+        ).reshape(-1, 3)
+        m = len(shifts)
+        frac = (self.frac_coords[None] + shifts[:, None]) / reps
+        return dataclasses.replace(
+            self,
+            lattice=self.lattice * reps[:, None],
+            species=list(self.species) * m,
+            frac_coords=frac.reshape(-1, 3),
+            occupancies=np.tile(self.occupancies, m),
+            b_iso=np.tile(self.b_iso, m),
+            labels=None if self.labels is None else list(self.labels) * m,
+        )
+
     # ------------------------------------------------------------------ symmetry
     def to_spglib_cell(self):
         """``(lattice, positions, numbers)`` as spglib expects.

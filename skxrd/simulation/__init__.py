@@ -1,5 +1,7 @@
-"""Powder-pattern simulation: radiation, scattering factors, peak lists, profiles."""
+"""Diffraction simulation: powder patterns (radiation, scattering factors, peak
+lists, profiles) and 2D single-crystal images (zone axes, fingerprints)."""
 
+from ._images import DiffractionImageSimulator
 from ._peaks import PeakList
 from ._radiation import XRAY_LINES, Radiation, get_radiation
 from ._scattering import (
@@ -12,6 +14,7 @@ from ._simulator import PowderSimulator
 
 __all__ = [
     "XRAY_LINES",
+    "DiffractionImageSimulator",
     "PeakList",
     "PowderSimulator",
     "Radiation",

@@ -1,0 +1,362 @@
+"""DiffractionImageSimulator: zone-axis spot patterns and diffraction fingerprints."""
+
+from __future__ import annotations
+
+import math
+
+import joblib
+import numpy as np
+import pytest
+from scipy import ndimage
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+)
+
+from skxrd import Crystal
+from skxrd.datasets import load_example_crystal, perturb_crystals
+from skxrd.simulation import (
+    DiffractionImageSimulator,
+    neutron_scattering_length,
+    xray_form_factor,
+)
+
+NACL = load_example_crystal("NaCl")
+CU = load_example_crystal("Cu")  # fcc, a = 3.615
+FE = load_example_crystal("Fe")  # bcc
+MG = load_example_crystal("Mg")  # hcp
+RUTILE = load_example_crystal("TiO2-rutile")
+CENTER = 127.5  # (256 - 1) / 2
+
+
+def triclinic(n_atoms=12, seed=0):
+    rng = np.random.default_rng(seed)
+    elements = ["O", "Si", "Fe", "Ba", "Li"]
+    return Crystal(
+        (5.1, 6.3, 7.2, 81.0, 95.0, 102.0),
+        [elements[i] for i in rng.integers(len(elements), size=n_atoms)],
+        rng.random((n_atoms, 3)),
+        occupancies=rng.uniform(0.6, 1.0, n_atoms),
+        b_iso=rng.uniform(0.2, 1.5, n_atoms),
+        name="p1",
+    )
+
+
+def spot_sum(image, row, col, half=6):
+    """Sum and intensity-weighted centroid of the pixels around (row, col)."""
+    r0, c0 = int(round(row)), int(round(col))
+    win = image[r0 - half : r0 + half + 1, c0 - half : c0 + half + 1].astype(float)
+    rr, cc = np.mgrid[r0 - half : r0 + half + 1, c0 - half : c0 + half + 1]
+    total = win.sum()
+    if total == 0:
+        return 0.0, (math.nan, math.nan)
+    return total, ((win * rr).sum() / total, (win * cc).sum() / total)
+
+
+# ------------------------------------------------------------------ zone axes
+def test_zone_axis_shapes_and_cubic_symmetry():
+    sim = DiffractionImageSimulator()
+    X = sim.transform([NACL, CU])
+    assert X.shape == (2, 3, 256, 256) and X.dtype == np.float32
+    assert np.allclose(X.max(axis=(2, 3)), 1.0)
+    for images in X:
+        # cubic: the three axes look the same, each with a 4-fold axis
+        assert np.array_equal(images[0], images[1])
+        assert np.array_equal(images[0], images[2])
+        assert np.allclose(images[2], np.rot90(images[2]), atol=1e-6)
+        assert np.allclose(images[2], images[2][::-1], atol=1e-6)
+    # tetragonal rutile: 4-fold along c, only 2-fold along a
+    rutile = sim.transform([RUTILE])[0]
+    assert np.allclose(rutile[2], np.rot90(rutile[2]), atol=1e-6)
+    assert np.abs(rutile[0] - np.rot90(rutile[0])).max() > 0.1
+    assert np.allclose(rutile[0], np.rot90(rutile[0], 2), atol=1e-6)
+
+
+def test_hexagonal_sixfold_axis():
+    sim = DiffractionImageSimulator(axes=["c", "a"], spot_sigma=2.0)
+    for images in sim.transform([MG, load_example_crystal("ZnO")]):
+
+        def turned(img, angle):
+            return ndimage.rotate(img, angle, reshape=False, order=1)
+
+        along_c = images[0]
+        for angle in (60, 120):
+            assert np.abs(turned(along_c, angle) - along_c).max() < 0.06
+        # the test can fail: not 4-fold, and the a axis is not 6-fold
+        assert np.abs(turned(along_c, 90) - along_c).max() > 0.3
+        assert np.abs(turned(images[1], 60) - images[1]).max() > 0.3
+
+
+def test_spot_positions_absences_and_structure_factors():
+    sim = DiffractionImageSimulator(axes=["c"], normalize=False)
+    px = sim.pixel_size
+    assert px == pytest.approx(1.5 / 128)
+    image = sim.transform([NACL])[0, 0]
+    a = 5.64
+    sigma2 = 2 * math.pi  # sum of a unit Gaussian spot of sigma 1 pixel
+
+    def f_squared(h, k, scattering="xray"):
+        g = math.hypot(h, k) / a
+        if scattering == "neutron":
+            f = neutron_scattering_length("Na") + neutron_scattering_length("Cl")
+        else:
+            f = xray_form_factor("Na", g / 2) + xray_form_factor("Cl", g / 2)
+        return (4 * f) ** 2
+
+    # e1 = a (columns, to the right), e2 = b (up, decreasing rows)
+    for h, k in [(2, 0), (0, 2), (-2, 0), (2, 2), (4, 0), (4, 2)]:
+        total, (row, col) = spot_sum(image, CENTER - k / a / px, CENTER + h / a / px)
+        assert row == pytest.approx(CENTER - k / a / px, abs=0.01)
+        assert col == pytest.approx(CENTER + h / a / px, abs=0.01)
+        assert total == pytest.approx(sigma2 * f_squared(h, k), rel=1e-4)
+    beam, _ = spot_sum(image, CENTER, CENTER)
+    assert beam == pytest.approx(sigma2 * f_squared(0, 0), rel=1e-4)
+    # face-centred: mixed-parity hkl are absent
+    for h, k in [(1, 0), (0, 1), (1, 1), (2, 1), (3, 0)]:
+        total, _ = spot_sum(image, CENTER - k / a / px, CENTER + h / a / px, half=2)
+        assert total < 1e-6 * beam
+    # Debye-Waller: exp(-2 B s^2) on the intensity
+    hot = Crystal(NACL.lattice, NACL.species, NACL.frac_coords, b_iso=1.5)
+    warm = sim.transform([hot])[0, 0]
+    total, _ = spot_sum(warm, CENTER, CENTER + 4 / a / px)
+    s2 = (4 / a / 2) ** 2
+    assert total == pytest.approx(
+        sigma2 * f_squared(4, 0) * math.exp(-2 * 1.5 * s2), rel=1e-4
+    )
+    neutron = DiffractionImageSimulator(
+        axes=["c"], normalize=False, scattering="neutron"
+    )
+    total, _ = spot_sum(neutron.transform([NACL])[0, 0], CENTER, CENTER + 2 / a / px)
+    assert total == pytest.approx(sigma2 * f_squared(2, 0, "neutron"), rel=1e-4)
+
+
+def test_ewald_sphere_limits_the_laue_zone():
+    a = 3.615
+
+    def present(image, h, k):
+        px = 1.5 / 128
+        total, _ = spot_sum(image, CENTER - k / a / px, CENTER + h / a / px, half=3)
+        return total > 1e-3
+
+    # the zero-order zone ends near |g| = sqrt(2 s_max / wavelength)
+    thin = DiffractionImageSimulator(axes=["c"], excitation_error=0.005)
+    image = thin.transform([CU])[0, 0]  # cut-off 0.63 1/Å
+    assert present(image, 2, 0) and not present(image, 2, 2)  # 0.553, 0.782
+    image = DiffractionImageSimulator(axes=["c"]).transform([CU])[0, 0]  # 1.26 1/Å
+    assert present(image, 2, 2) and present(image, 4, 2)  # 0.782, 1.237
+    assert not present(image, 4, 4)  # 1.565
+    # a longer wavelength curves the sphere more
+    long = DiffractionImageSimulator(axes=["c"], wavelength=0.1)
+    assert not present(long.transform([CU])[0, 0], 2, 2)  # cut-off 0.63 1/Å
+
+
+def test_first_order_laue_zone():
+    # R-centred: -h + k + l = 3n, so each layer l puts its spots on another
+    # third of the (h, k) grid; with c = 30 Å the first layer (l = 1, the zone
+    # axis pointing to the source) crosses the Ewald sphere near
+    # |g| = sqrt(2 / (c wavelength)) = 1.63 1/Å.
+    crystal = Crystal.from_wyckoff(166, [("Cu", "3a")], a=4.0, c=30.0)
+    sim = DiffractionImageSimulator(axes=["c"], max_g=2.0, include_direct_beam=False)
+    image = sim.transform([crystal])[0, 0]
+    px = sim.pixel_size
+    recip = np.linalg.inv(crystal.lattice).T
+    seen = {0: 0, 1: 0, 2: 0}
+    for h in range(-8, 9):
+        for k in range(-8, 9):
+            g = h * recip[0] + k * recip[1]
+            if not 1.35 <= np.hypot(g[0], g[1]) <= 1.9:
+                continue  # beyond the zero-order zone, short of the second
+            total, _ = spot_sum(image, CENTER - g[1] / px, CENTER + g[0] / px, 2)
+            seen[(k - h) % 3] += total > 1e-3
+            assert (total > 1e-3) == ((k - h) % 3 == 2)
+    assert seen[2] > 20
+
+
+def test_zone_axis_uvw_and_direct_beam():
+    sim = DiffractionImageSimulator(axes=[(1, 1, 0)], include_direct_beam=False)
+    image = sim.transform([CU])[0, 0]
+    # [110] of a cube: mirrors along the in-plane [1-10] and [001] directions
+    assert np.allclose(image, image[::-1], atol=1e-6)
+    assert np.allclose(image, image[:, ::-1], atol=1e-6)
+    assert not np.allclose(image, np.rot90(image), atol=0.1)
+    px, a = sim.pixel_size, 3.615
+    assert image[126:130, 126:130].max() < 1e-6  # no direct beam
+    # e1 is along [-110] (b projected), e2 = [110] x e1 along [001]
+    for hkl, present in [((0, 0, 2), True), ((1, -1, 1), True), ((0, 0, 1), False)]:
+        g = np.asarray(hkl) / a
+        col = CENTER + g @ np.array([-1, 1, 0]) / math.sqrt(2) / px
+        row = CENTER - g[2] / px
+        total, (r, c) = spot_sum(image, row, col, half=3)
+        assert (total > 1e-3) == present
+        if present:
+            assert (r, c) == pytest.approx((row, col), abs=0.01)
+
+
+# ------------------------------------------------------------------ fingerprints
+def test_fingerprint_scale_invariance_and_symmetry():
+    sim = DiffractionImageSimulator(mode="fingerprint")
+    small = Crystal.from_wyckoff(225, [("Cu", "4a")], a=3.6)
+    large = Crystal.from_wyckoff(225, [("Cu", "4a")], a=4.0)
+    F = sim.transform([small, large, small.supercell(3), FE])
+    assert F.shape == (4, 3, 64, 64) and F.dtype == np.float32
+    assert np.allclose(F.max(axis=(2, 3)), 1.0)
+    assert np.abs(F[0] - F[1]).max() < 1e-5  # lattice constant scaled out
+    assert np.abs(F[0] - F[2]).max() < 1e-5  # same crystal, larger cell
+    assert np.abs(F[0] - F[3]).max() > 0.5  # fcc and bcc differ
+    for image in (F[0], F[3]):
+        # cubic: rotating about y is rotating about x turned by 90° about z
+        assert np.allclose(image[1], np.rot90(image[0]), atol=1e-5)
+        assert np.allclose(image[2], np.rot90(image[2]), atol=1e-5)
+    # the central beam and the corners are cut away
+    r = np.hypot(*np.meshgrid(np.arange(64) - 31.5, np.arange(64) - 31.5))
+    assert np.all(F[:, :, (r < 10) | (r > 30)] == 0)
+    # fcc (111) spots at |q| = 2 pi / d_111 = 7.70 / d_nn: 15.4 pixels
+    rows, cols = np.nonzero(F[0, 0] > 0.5)
+    radii = np.hypot(rows - 31.5, cols - 31.5)
+    q = radii * sim.pixel_size
+    assert np.any(np.abs(q - 2 * math.pi * math.sqrt(3 / 2)) < 0.6)
+    # beam along the rotation axis: every channel views a cube axis
+    along = DiffractionImageSimulator(
+        mode="fingerprint", fingerprint_beam="rotation_axis"
+    )
+    G = along.transform([small])[0]
+    assert np.allclose(G[0], G[1], atol=1e-5) and np.allclose(G[0], G[2], atol=1e-5)
+    assert np.allclose(G[2], F[0, 2], atol=1e-5)
+
+
+def test_fingerprint_weights():
+    # X-ray weights are f(0) times the occupancy: Cl at occupancy f_Na / f_Cl
+    # scatters as Na, and NaCl looks like a simple cubic crystal of one element
+    ratio = float(xray_form_factor("Na", 0.0) / xray_form_factor("Cl", 0.0))
+    occupancy = np.where(np.array(NACL.species) == "Cl", ratio, 1.0)
+    equal = Crystal(NACL.lattice, NACL.species, NACL.frac_coords, occupancy)
+    xray = DiffractionImageSimulator(mode="fingerprint")
+    uniform = DiffractionImageSimulator(mode="fingerprint", scattering="uniform")
+    F = xray.transform([NACL, equal])
+    U = uniform.transform([NACL])[0]
+    assert np.abs(F[1] - U).max() < 1e-5
+    assert np.abs(F[0] - U).max() > 0.03  # the weak (f_Na - f_Cl) spots
+
+
+def test_fingerprint_of_defective_crystals():
+    pristine = CU.supercell(3)  # 108 atoms: random, not ordered, vacancies
+    sim = DiffractionImageSimulator(mode="fingerprint")
+    vacancies = perturb_crystals([pristine], vacancy_fraction=0.1, random_state=0)
+    both = perturb_crystals(
+        [pristine], vacancy_fraction=0.1, displacement=0.05, random_state=0
+    )
+    displaced = perturb_crystals([pristine], displacement=0.05, random_state=1)
+    F = sim.transform([pristine, *vacancies, *both, *displaced])
+    main = F[0] > 0.5
+    for image in F[1:]:
+        assert np.abs(image - F[0]).max() > 1e-3  # changed ...
+        assert image[main].min() > 0.3  # ... but the main spots stay
+        assert np.corrcoef(image.ravel(), F[0].ravel())[0, 1] > 0.95
+    # nearest-neighbour alone: displacements shrink the length unit
+    plain = DiffractionImageSimulator(mode="fingerprint", nn_shell=0.0)
+    G = plain.transform([pristine, displaced[0]])
+    assert np.abs(G[0] - F[0]).max() < 1e-5
+    assert np.corrcoef(G[1].ravel(), G[0].ravel())[0, 1] < 0.9
+    # a partially occupied site: co-located atoms are not neighbours
+    mixed = Crystal(
+        CU.lattice, ["Cu", "Ni"] * 4, np.repeat(CU.frac_coords, 2, axis=0), 0.5
+    )
+    assert sim.transform([mixed])[0] == pytest.approx(F[0], abs=1e-5)
+
+
+# ------------------------------------------------------------------ backends
+def test_torch_backend_matches_numpy():
+    pytest.importorskip("torch")
+    crystals = [
+        NACL,
+        MG,
+        RUTILE,
+        triclinic(),
+        perturb_crystals([CU.supercell(2)], vacancy_fraction=0.2)[0],
+    ]
+    settings = [
+        dict(),
+        dict(axes=[(1, 1, 0), "c"], scattering="neutron", include_direct_beam=False),
+        dict(mode="fingerprint"),
+        dict(mode="fingerprint", fingerprint_beam="rotation_axis", image_size=48),
+    ]
+    for kw in settings:
+        expected = DiffractionImageSimulator(**kw).transform(crystals)
+        got = DiffractionImageSimulator(
+            **kw, backend="torch", device="cpu", batch_size=2
+        ).transform(crystals)
+        assert got.shape == expected.shape and got.dtype == np.float32
+        assert np.abs(got - expected).max() < 1e-4 * expected.max()
+
+
+def test_parallel_jobs_and_empty_input():
+    sim = DiffractionImageSimulator(axes=["c"], image_size=64)
+    crystals = [NACL, MG, RUTILE, CU]
+    with joblib.parallel_config(backend="threading"):
+        parallel = sim.set_params(n_jobs=2).transform(crystals)
+    assert np.array_equal(parallel, sim.set_params(n_jobs=1).transform(crystals))
+    assert sim.transform([]).shape == (0, 1, 64, 64)
+
+
+def test_sklearn_api():
+    sim = DiffractionImageSimulator(mode="fingerprint")
+    check_parameters_default_constructible("DiffractionImageSimulator", sim)
+    check_no_attributes_set_in_init("DiffractionImageSimulator", sim)
+    check_get_params_invariance("DiffractionImageSimulator", sim)
+    assert clone(sim).get_params() == sim.get_params()
+    assert sim.fit([CU]) is sim
+    assert sim.pixel_size == 0.5
+
+
+# ------------------------------------------------------------------ errors
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("mode", "powder"),
+        ("axes", []),
+        ("axes", ["d"]),
+        ("axes", [(0, 0, 0)]),
+        ("axes", [(1, 0)]),
+        ("axes", [(1.5, 0, 0)]),
+        ("image_size", 4),
+        ("image_size", 64.0),
+        ("wavelength", 0),
+        ("excitation_error", -0.1),
+        ("max_g", "2"),
+        ("spot_sigma", float("nan")),
+        ("include_direct_beam", "yes"),
+        ("scattering", "electron"),
+        ("cluster_radius", 0),
+        ("nn_shell", 0.7),
+        ("max_q", float("inf")),
+        ("ring", (30, 10)),
+        ("ring", 5),
+        ("fingerprint_beam", "x"),
+        ("normalize", None),
+        ("backend", "jax"),
+        ("batch_size", 0),
+        ("n_jobs", 0),
+    ],
+)
+def test_invalid_parameters(param, value):
+    sim = DiffractionImageSimulator(**{param: value})
+    with pytest.raises(ValueError, match=param):
+        sim.fit()
+    with pytest.raises(ValueError, match=param):
+        sim.transform([CU])
+
+
+def test_invalid_crystals_name_their_index():
+    with pytest.raises(ValueError, match="crystal 1"):
+        DiffractionImageSimulator().transform([CU, 42])
+    polonium = Crystal(3.35 * np.eye(3), ["Po"], [[0, 0, 0]], name="Po")
+    for mode in ("zone_axis", "fingerprint"):
+        sim = DiffractionImageSimulator(mode=mode, scattering="neutron")
+        with pytest.raises(ValueError, match=r"crystal 2 \('Po'\).*neutron"):
+            sim.transform([CU, NACL, polonium])
+    pytest.importorskip("torch")
+    sim = DiffractionImageSimulator(scattering="neutron", backend="torch", device="cpu")
+    with pytest.raises(ValueError, match=r"crystal 1 \('Po'\)"):
+        sim.transform([CU, polonium])
