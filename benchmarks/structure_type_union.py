@@ -7,14 +7,17 @@ element substitution plus strained/jittered variants, Cu Kα patterns. A
 (no compound is in both training and test). A :class:`UnionClassifier` of
 ResNets with confidence heads learns the first 100 types; ``add_classes`` then
 learns 10 new types without touching the existing members (checked bit for
-bit). Prints top-1 accuracy on the held-out compounds before and after, the
-accuracy of the abstaining union at several coverages and the expected
-calibration error before and after temperature scaling on a validation set.
+bit). Members also learn a "none of mine" class from 20 patterns of every
+other type (outlier exposure, ``negatives_per_class``). Prints top-1 accuracy
+on the held-out compounds before and after, the accuracy of the abstaining
+union at several coverages and the expected calibration error before and
+after temperature scaling on a validation set.
 
 Usage::
 
     python benchmarks/structure_type_union.py [--per-type 40] [--variants 2]
-        [--epochs 40] [--device auto] [--cache ~/.cache/skxrd] [--plot out.png]
+        [--epochs 25] [--negatives 20] [--device auto] [--threads N]
+        [--cache ~/.cache/skxrd] [--plot out.png]
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-type", type=int, default=40, help="compounds per type")
     parser.add_argument("--variants", type=int, default=2, help="variants/compound")
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=25)
+    parser.add_argument("--negatives", type=int, default=20, help="per class")
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--kernel-size", type=int, default=15)
@@ -72,6 +76,7 @@ def main(argv=None):
     )
     parser.add_argument("--per-member", type=int, default=10)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--cache", default=None)
     parser.add_argument("--plot", default=None, help="accuracy-coverage figure")
     parser.add_argument("--seed", type=int, default=0)
@@ -113,6 +118,7 @@ def main(argv=None):
         validation_fraction=None,
         augment="default" if args.augment else None,
         device=args.device,
+        num_threads=args.threads,
     )
     union = UnionClassifier(
         member,

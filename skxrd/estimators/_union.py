@@ -29,6 +29,13 @@ def _cosine(X, means):
     return np.divide(num, norms, out=np.zeros_like(num), where=norms > 0)
 
 
+def _has_head(member) -> bool:
+    """Whether the member's confidence is its own (not its highest probability)."""
+    if hasattr(member, "_has_confidence_head"):
+        return member._has_confidence_head()
+    return hasattr(member, "predict_confidence")
+
+
 class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     """Union of classifiers on disjoint class subsets; new classes without retraining.
 
@@ -68,6 +75,14 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         gets a single class (then it gets more than the maximum).
     alpha : float, default=0.7
         Weight of the similarity in the reliability (0: confidence only).
+    negatives_per_class : int, default=20
+        Outlier exposure: each member also learns an extra "none of mine"
+        class from up to this many patterns of every class outside its
+        subset, and its confidence is multiplied by ``1 - p(none of mine)``.
+        The patterns are kept (``negatives_X_``) so that members added by
+        :meth:`add_classes` learn the old classes as negatives too. 0: members
+        see only their own classes, as in the original study, where a member
+        is often as confident on other members' classes as on its own.
     random_state : int, RandomState instance or None, default=None
         Seeds the members (member ``i`` gets a seed derived from this seed
         and ``i``, so members added later are reproducible too).
@@ -85,6 +100,9 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     class_means_ : ndarray of shape (n_classes, n_features)
         Mean training pattern of each class (rows in the order of
         ``classes_``).
+    negatives_X_, negatives_y_ : ndarray
+        The patterns kept as negatives (``negatives_per_class`` per class, drawn
+        at random) and their labels.
     n_features_in_ : int
         Number of points per pattern seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -130,6 +148,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         class_subsets=None,
         max_classes_per_member=10,
         alpha=0.7,
+        negatives_per_class=20,
         random_state=None,
         verbose=0,
     ):
@@ -137,6 +156,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.class_subsets = class_subsets
         self.max_classes_per_member = max_classes_per_member
         self.alpha = alpha
+        self.negatives_per_class = negatives_per_class
         self.random_state = random_state
         self.verbose = verbose
 
@@ -159,6 +179,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
 
     def _check_params(self):
         check_int(self.max_classes_per_member, "max_classes_per_member", minimum=2)
+        check_int(self.negatives_per_class, "negatives_per_class", minimum=0)
         check_int(self.verbose, "verbose", minimum=0)
         alpha = self.alpha
         if (
@@ -222,8 +243,19 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ #
     # training
     # ------------------------------------------------------------------ #
+    @staticmethod
+    def _other_label(classes):
+        """A label outside ``classes`` of their type: the "none of mine" class."""
+        if classes.dtype.kind in "biuf":
+            return classes.min() - 1
+        label = "<other>"
+        while label in classes:
+            label = "<" + label + ">"
+        return label
+
     def _train_members(self, X, y, subsets, first_index):
         template = self._template()
+        negatives = self.negatives_per_class > 0
         members = []
         for i, subset in enumerate(
             tqdm(
@@ -239,8 +271,23 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                     random_state=_member_seed(self._seed_, first_index + i)
                 )
             mask = np.isin(y, subset)
-            members.append(member.fit(X[mask], y[mask]))
+            Xm, ym = X[mask], y[mask]
+            if negatives:
+                outside = ~np.isin(self.negatives_y_, subset)
+                other = self._other_label(np.concatenate([subset, self.classes_]))
+                Xm = np.concatenate([Xm, self.negatives_X_[outside]])
+                ym = np.concatenate([ym, np.full(outside.sum(), other, dtype=object)])
+                ym = ym.astype(np.result_type(y.dtype, np.asarray(other).dtype))
+            members.append(member.fit(Xm, ym))
         return members
+
+    def _draw_negatives(self, X, y, classes, first_index):
+        """Up to ``negatives_per_class`` random patterns of each class."""
+        rng = np.random.default_rng([self._seed_, first_index, 1])
+        n = self.negatives_per_class
+        idx = [rng.permutation(np.flatnonzero(y == c))[:n] for c in classes]
+        idx = np.sort(np.concatenate(idx)) if idx else np.array([], dtype=np.intp)
+        return X[idx], y[idx]
 
     @staticmethod
     def _means(X, y, classes):
@@ -278,10 +325,11 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self._seed_ = int(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         )
-        self.estimators_ = self._train_members(X, y, subsets, 0)
-        self.class_subsets_ = list(subsets)
         self.classes_ = classes
         self.class_means_ = means.astype(np.float32)
+        self.negatives_X_, self.negatives_y_ = self._draw_negatives(X, y, classes, 0)
+        self.estimators_ = self._train_members(X, y, subsets, 0)
+        self.class_subsets_ = list(subsets)
         return self
 
     def add_classes(self, X, y, class_subsets=None):
@@ -332,32 +380,46 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             subsets = self._auto_subsets(classes, means)
         else:
             subsets = self._given_subsets(class_subsets, classes, "class_subsets")
-        new = self._train_members(X, y, subsets, len(self.estimators_))
+        first = len(self.estimators_)
+        new = self._train_members(X, y, subsets, first)
         all_classes = np.concatenate([self.classes_, classes])
         all_means = np.concatenate([self.class_means_, means.astype(np.float32)])
         order = np.argsort(all_classes, kind="stable")
+        negatives_X, negatives_y = self._draw_negatives(X, y, classes, first)
         self.estimators_ = self.estimators_ + new
         self.class_subsets_ = self.class_subsets_ + list(subsets)
         self.classes_ = all_classes[order]
         self.class_means_ = all_means[order]
+        self.negatives_X_ = np.concatenate([self.negatives_X_, negatives_X])
+        self.negatives_y_ = np.concatenate([self.negatives_y_, negatives_y])
         return self
 
     # ------------------------------------------------------------------ #
     # prediction
     # ------------------------------------------------------------------ #
     def _member_outputs(self, X):
-        """Per member: probabilities over its classes and confidence."""
+        """Per member: probabilities over its own classes, confidence, classes."""
         outputs = []
-        for member in self.estimators_:
+        for member, subset in zip(self.estimators_, self.class_subsets_):
             if hasattr(member, "_predict_proba_confidence"):
                 proba, confidence = member._predict_proba_confidence(X)
-            elif hasattr(member, "predict_confidence"):
-                proba = member.predict_proba(X)
-                confidence = member.predict_confidence(X)
             else:
                 proba = member.predict_proba(X)
-                confidence = proba.max(axis=1)
-            outputs.append((np.asarray(proba, float), np.asarray(confidence, float)))
+                confidence = (
+                    member.predict_confidence(X)
+                    if hasattr(member, "predict_confidence")
+                    else np.max(proba, axis=1)
+                )
+            proba = np.asarray(proba, float)
+            confidence = np.asarray(confidence, float)
+            own = np.isin(member.classes_, subset)
+            if not own.all():  # a "none of mine" class learned from negatives
+                p_mine = proba[:, own].sum(axis=1)
+                proba = proba[:, own] / np.maximum(p_mine, 1e-300)[:, None]
+                if not _has_head(member):
+                    confidence = proba.max(axis=1)
+                confidence = confidence * p_mine
+            outputs.append((proba, confidence, member.classes_[own]))
         return outputs
 
     def _combine(self, X):
@@ -370,8 +432,8 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         confidence = np.empty((n, n_members))
         similarity = np.empty((n, n_members))
         columns = []
-        for m, ((proba, conf), member) in enumerate(zip(outputs, self.estimators_)):
-            cols = np.searchsorted(self.classes_, member.classes_)
+        for m, (proba, conf, member_classes) in enumerate(outputs):
+            cols = np.searchsorted(self.classes_, member_classes)
             columns.append(cols)
             best = np.argmax(proba, axis=1)
             top[:, m] = cols[best]
@@ -391,7 +453,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         capped = np.minimum(weight, cap)
         capped[rows, winner] = weight[rows, winner]
         combined = np.zeros((n, len(self.classes_)))
-        for m, (proba, _) in enumerate(outputs):
+        for m, (proba, _, _) in enumerate(outputs):
             combined[:, columns[m]] = capped[:, m : m + 1] * proba
         combined /= combined.sum(axis=1, keepdims=True)
         details = Bunch(

@@ -133,16 +133,52 @@ def test_union_fit_predict_and_reliability(six):
     np.testing.assert_allclose(
         union.predict_confidence(X), details.reliability[rows, details.member]
     )
+    # members learn a "none of mine" class from the other members' classes;
+    # their confidence is the head's times the probability of "mine"
     member0 = union.estimators_[0]
-    np.testing.assert_array_equal(member0.classes_, ["A", "B", "C"])
+    np.testing.assert_array_equal(member0.classes_, ["<other>", "A", "B", "C"])
+    assert set(union.negatives_y_) == set(LABELS)
+    p_mine = 1 - member0.predict_proba(X)[:, 0]
     np.testing.assert_allclose(
-        details.confidence[:, 0], member0.predict_confidence(X), rtol=1e-12
+        details.confidence[:, 0], member0.predict_confidence(X) * p_mine, rtol=1e-9
     )
     # the similarity is measured against the mean pattern of the member's class
     k = details.label[0, 1]
     mean = union.class_means_[union.classes_ == k][0]
     cos = X[0] @ mean / (np.linalg.norm(X[0]) * np.linalg.norm(mean))
     assert details.similarity[0, 1] == pytest.approx(0.5 + 0.5 * cos, rel=1e-5)
+
+
+def test_union_without_negatives_is_the_original_scheme(six):
+    X, y = six
+    union = UnionClassifier(
+        MEMBER,
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        negatives_per_class=0,
+        random_state=0,
+    ).fit(X, y)
+    member0 = union.estimators_[0]
+    np.testing.assert_array_equal(member0.classes_, ["A", "B", "C"])
+    assert len(union.negatives_y_) == 0
+    np.testing.assert_allclose(
+        union.reliability(X).confidence[:, 0], member0.predict_confidence(X)
+    )
+
+
+def test_negatives_drawn_per_class(six):
+    X, y = six
+    union = UnionClassifier(
+        MEMBER,
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        negatives_per_class=3,
+        random_state=0,
+    ).fit(X, y)
+    labels, counts = np.unique(union.negatives_y_, return_counts=True)
+    np.testing.assert_array_equal(labels, LABELS)
+    assert np.all(counts == 3)
+    # every negative is a training pattern of its class
+    for pattern, label in zip(union.negatives_X_, union.negatives_y_):
+        assert np.any(np.all(X[y == label] == pattern, axis=1))
 
 
 def test_union_alpha_zero_ranks_by_confidence(six):
@@ -173,6 +209,9 @@ def test_add_classes_leaves_members_bit_identical(six):
     np.testing.assert_array_equal(union.classes_, LABELS)
     assert len(union.estimators_) == 3
     assert [s.tolist() for s in union.class_subsets_][-1] == ["E", "F"]
+    # the new member learned the old classes as "none of mine"
+    np.testing.assert_array_equal(union.estimators_[-1].classes_, ["<other>", "E", "F"])
+    assert set(union.negatives_y_) == set(LABELS)
     for member, before, state, blob, output in zip(
         union.estimators_, members, states, blobs, old_outputs
     ):
