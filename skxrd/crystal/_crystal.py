@@ -366,8 +366,10 @@ class Crystal:
         >>> cu.supercell((1, 1, 2)).n_atoms
         8
         """
-        reps = np.broadcast_to(np.asarray(scaling), (3,))
-        if reps.dtype.kind not in "iu" or np.any(reps < 1):
+        reps = np.asarray(scaling)
+        if reps.ndim == 0:
+            reps = np.repeat(reps, 3)
+        if reps.shape != (3,) or reps.dtype.kind not in "iu" or np.any(reps < 1):
             raise ValueError(
                 f"scaling must be a positive integer or three of them, got {scaling!r}"
             )

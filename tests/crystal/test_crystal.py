@@ -266,3 +266,21 @@ def test_as_crystals_names_index():
         as_crystals([good, 42])
     with pytest.raises(FileNotFoundError, match="crystal 1"):
         as_crystals([good, "/no/such/file.cif"])
+
+
+def test_supercell():
+    cu = Crystal.from_wyckoff(225, [("Cu", "4a")], a=3.6149)
+    big = cu.supercell((2, 1, 3))
+    assert big.n_atoms == 24
+    np.testing.assert_allclose(big.lattice, cu.lattice * [[2], [1], [3]])
+    np.testing.assert_allclose(big.volume, 6 * cu.volume)
+    assert big.composition == {"Cu": 24.0}
+    assert big.get_space_group() == 225
+    # every atom of the supercell sits on a site of the original cell
+    cart = big.cartesian_coords
+    frac = cart @ np.linalg.inv(cu.lattice) % 1.0
+    diff = (frac[:, None] - cu.frac_coords[None] + 0.5) % 1.0 - 0.5
+    assert np.all(np.abs(diff).max(axis=-1).min(axis=1) < 1e-9)
+    for bad in (0, (1, 2), 1.5, (1, 1, -1)):
+        with pytest.raises(ValueError, match="scaling"):
+            cu.supercell(bad)

@@ -425,3 +425,20 @@ def test_pickle_round_trip(name):
     expected = _logits(model(x))
     for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
         torch.testing.assert_close(_logits(clone.eval()(x)), expected)
+
+
+def test_fingerprint_cnn_images():
+    from skxrd.models import FingerprintCNN
+
+    torch.manual_seed(0)
+    model = FingerprintCNN(5, channels=(8, 8, 16, 16, 32, 32)).eval()
+    assert model(torch.rand(2, 3, 64, 64)).shape == (2, 5)
+    assert model(torch.rand(2, 3, 1, 1)).shape == (2, 5)  # any size >= 1
+    # three max pools: 64 -> 8 before the global pool
+    assert model.features(torch.rand(1, 3, 64, 64)).shape == (1, 32, 8, 8)
+    one = FingerprintCNN(2, in_channels=1, channels=(4, 4)).eval()
+    assert one(torch.rand(2, 9, 9)).shape == (2, 2)  # channel axis left out
+    with pytest.raises(ValueError, match="channels"):
+        model(torch.rand(2, 1, 8, 8))
+    with pytest.raises(ValueError, match="channels must hold"):
+        FingerprintCNN(2, channels=())
