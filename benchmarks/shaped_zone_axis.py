@@ -16,8 +16,8 @@ the crystals is held out. Prints both accuracies and the majority baseline.
 
 Usage::
 
-    python benchmarks/shaped_zone_axis.py [--n-groups 50] [--per-group 40]
-        [--image-size 128] [--epochs 15] [--device auto]
+    python benchmarks/shaped_zone_axis.py [--n-groups 50] [--per-group 60]
+        [--image-size 128] [--epochs 20] [--device auto]
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from skxrd.simulation import DiffractionImageSimulator
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-groups", type=int, default=50)
-    parser.add_argument("--per-group", type=int, default=40)
+    parser.add_argument("--per-group", type=int, default=60)
     parser.add_argument("--image-size", type=int, default=128)
     parser.add_argument("--max-g", type=float, default=1.0, help="1/Å at the edge")
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--growth-rate", type=int, default=8)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")

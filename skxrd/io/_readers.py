@@ -1,0 +1,1614 @@
+"""Read measured powder patterns from files, and write them as text columns.
+
+Formats read by :func:`read_pattern` (the content decides, the extension only
+has to agree with it):
+
+* text columns (``.xy``, ``.xye``, ``.csv``, ``.dat``, ``.txt`` and any other
+  extension holding text): x, intensity and an optional uncertainty;
+* PANalytical ``.xrdml`` (XML, any namespace version);
+* Rigaku ``.ras`` (text blocks) and ``.rasx`` (a zip archive);
+* Bruker ``.raw`` versions 3 (``RAW1.01``) and 4 (``RAW4.00``).
+
+The readers are written here with the standard library rather than taken from
+``xrayutilities.io``: its ``XRDMLFile`` turns counts into count rates and keeps
+no wavelength, and its ``RASFile`` drops the wavelength header and reports bad
+lines without their line numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import stat
+import struct
+import tempfile
+import warnings
+import xml.etree.ElementTree as ET
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..simulation._radiation import HC_KEV_ANGSTROM, Radiation, get_radiation
+from ._pattern import AXES, Pattern
+
+__all__ = ["PatternFormatError", "read_pattern", "write_pattern"]
+
+_WRITE_FORMATS = {".xy": "xy", ".xye": "xye", ".csv": "csv", ".dat": "dat"}
+_SKXRD_MAGIC = "skxrd pattern"
+_COMMENT_CHARS = "#;!'%"
+
+
+class PatternFormatError(ValueError):
+    """A file that cannot be read as a pattern.
+
+    The message names the file, where in it the problem is (a line for text, a
+    byte offset for binary files, an element for XML, a member for archives)
+    and what is wrong.
+
+    Attributes
+    ----------
+    path : str
+    line, offset : int or None
+        1-based line number, or 0-based byte offset.
+    element : str or None
+        XML element or archive member.
+
+    Examples
+    --------
+    >>> err = PatternFormatError("a.xy", "'x' is not a number", line=3)
+    >>> str(err)
+    "a.xy, line 3: 'x' is not a number"
+    >>> isinstance(err, ValueError)
+    True
+    """
+
+    def __init__(
+        self,
+        path,
+        message: str,
+        *,
+        line: int | None = None,
+        offset: int | None = None,
+        element: str | None = None,
+    ):
+        self.path = str(path)
+        self.line = line
+        self.offset = offset
+        self.element = element
+        where = ""
+        if element is not None:
+            where += f", {element}"
+        if line is not None:
+            where += f", line {line}"
+        if offset is not None:
+            where += f", byte {offset}"
+        super().__init__(f"{self.path}{where}: {message}")
+
+
+# --------------------------------------------------------------------- public API
+def read_pattern(path, wavelength=None, *, axis: str | None = None) -> Pattern:
+    """Read a measured powder pattern from a file.
+
+    The format is recognised from the content (magic bytes, XML root, Rigaku
+    block markers); anything else that is text is read as columns.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    wavelength : float or str, optional
+        Wavelength in Å or a radiation name such as ``"CuKa"``. It overrides
+        the file's own statement (a :class:`UserWarning` says so when they
+        differ). Without it the file's wavelength is used: the XRDML, RAS,
+        RASX and Bruker RAW headers, or in a text file a header line such as
+        ``wavelength = 0.7293``, ``lambda: 1.5406 A``, ``energy 17 keV`` or a
+        named line such as ``Cu Ka``.
+    axis : {"two_theta", "q"}, optional
+        What the first column of a text file holds: 2θ in degrees or Q in Å⁻¹.
+        By default the file's header decides (a column named ``q`` or ``2theta``,
+        or the ``# axis:`` line that :func:`write_pattern` writes), else 2θ.
+        Instrument formats always hold 2θ; ``axis="q"`` is an error for them, as
+        it is for a text file whose header says otherwise.
+
+    Returns
+    -------
+    Pattern
+        Sorted by x, named after the file stem. ``metadata`` holds at least
+        ``"source"`` (the path) and ``"format"``, plus what the file says
+        (``"header"`` lines, ``"file_wavelength"``, counting time, ...) and what
+        the reader did (``"reversed"`` for a descending scan,
+        ``"fixed_width_split_lines"`` for fused columns).
+
+    Raises
+    ------
+    PatternFormatError
+        A file that cannot be read: empty, truncated, not numbers, a wrong
+        number of columns, NaN or infinite values, repeated or unordered x, a
+        format version that is not supported, or a 2θ pattern whose wavelength
+        neither the file nor the caller gives (Q conversion needs it; pass
+        ``wavelength=``).
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    Notes
+    -----
+    Text columns are separated by spaces, tabs, commas or semicolons (a
+    semicolon or tab file may use decimal commas); lines starting with ``#``,
+    ``;``, ``!``, ``'`` or ``%`` are comments and non-numeric lines before the
+    data are a header. A third column is the uncertainty of the intensity.
+    Files written with fixed-width columns in which a wide number touches its
+    neighbour (``14.11851260`` for 14.1185 and 1260) are split at the column
+    boundary that the other lines share; the split lines are listed in
+    ``metadata["fixed_width_split_lines"]``.
+
+    x must be strictly monotonic: a descending scan is reversed, but repeated
+    or back-and-forth values are an error rather than sorted, because in one
+    scan they mean a misread file or scans pasted together. Files holding
+    several disjoint ranges (RAW, XRDML, RAS) are joined; overlapping ranges
+    are an error.
+
+    Intensities are as stored: counts (RAS/RASX/XRDML ``counts`` multiplied by
+    their attenuation factors) or whatever unit the file uses.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skxrd.io import read_pattern
+    >>> path = Path(tempfile.mkdtemp()) / "scan.xy"
+    >>> _ = path.write_text("# wavelength = 0.7293 A\\n2theta,counts\\n"
+    ...                     "10.0,5\\n10.5,7\\n11.0,6\\n")
+    >>> p = read_pattern(path)
+    >>> p
+    Pattern('scan', 3 points, two_theta 10–11°, λ=0.7293 Å)
+    >>> p.intensity.tolist(), p.metadata["format"]
+    ([5.0, 7.0, 6.0], 'text')
+    """
+    path = Path(path)
+    if axis is not None and axis not in AXES:
+        raise ValueError(f"axis must be 'two_theta', 'q' or None, got {axis!r}")
+    data = path.read_bytes()
+    if not data.strip():
+        raise PatternFormatError(path, "the file is empty")
+    ext = path.suffix.lower()
+    kind = _sniff(data)
+    expected = {
+        ".xrdml": "xrdml",
+        ".raw": "raw",
+        ".rasx": "rasx",
+        ".ras": "ras",
+    }.get(ext)
+    if expected is not None and kind != expected:
+        raise PatternFormatError(
+            path,
+            f"the extension {ext} promises a {_FORMAT_NAMES[expected]} file but "
+            f"the content is {_FORMAT_NAMES[kind]}",
+            offset=0,
+        )
+    if kind == "binary":
+        raise PatternFormatError(
+            path,
+            "binary content of an unknown format (not Bruker RAW, Rigaku RASX, "
+            "XRDML or text columns)",
+            offset=data.find(b"\0") if b"\0" in data else 0,
+        )
+    if kind == "zip" or kind == "xml":
+        raise PatternFormatError(
+            path,
+            "a zip archive that is not a Rigaku .rasx"
+            if kind == "zip"
+            else "XML that is not a PANalytical xrdMeasurements document",
+            offset=0,
+        )
+    if kind != "text" and axis == "q":
+        raise PatternFormatError(
+            path, f"{_FORMAT_NAMES[kind]} files hold 2θ; axis='q' does not apply"
+        )
+    reader = {
+        "text": _read_text,
+        "xrdml": _read_xrdml,
+        "ras": _read_ras,
+        "rasx": _read_rasx,
+        "raw": _read_bruker_raw,
+    }[kind]
+    found = reader(path, data, axis)
+    return found.build(path, wavelength)
+
+
+def write_pattern(
+    pattern: Pattern, path, *, fmt: str | None = None, overwrite: bool = False
+) -> Path:
+    """Write a pattern as text columns with a commented header.
+
+    The header records the axis, the wavelength, the radiation, the name and
+    the JSON-serialisable metadata, so that :func:`read_pattern` gives the same
+    pattern back (x, intensity and uncertainty are written with all the digits
+    a float64 needs).
+
+    Parameters
+    ----------
+    pattern : Pattern
+    path : str or path-like
+    fmt : {"xy", "xye", "csv", "dat"}, optional
+        By default from the extension. ``xy`` and ``dat`` are space separated,
+        ``csv`` comma separated with a column-name row, ``xye`` requires an
+        uncertainty. The other formats add the uncertainty as a third column
+        when the pattern has one.
+    overwrite : bool, default=False
+        Replace an existing file. Without it an existing file is never touched.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        For an unknown format, or ``xye`` without uncertainties.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skxrd.io import Pattern, read_pattern, write_pattern
+    >>> p = Pattern([10.0, 20.0, 30.0], [1.0, 5.0, 2.0], wavelength="CuKa")
+    >>> path = write_pattern(p, Path(tempfile.mkdtemp()) / "p.xy")
+    >>> q = read_pattern(path)
+    >>> q.x.tolist(), q.intensity.tolist(), q.radiation.name
+    ([10.0, 20.0, 30.0], [1.0, 5.0, 2.0], 'CuKa')
+    >>> write_pattern(p, path)
+    Traceback (most recent call last):
+    ...
+    FileExistsError: ... exists; pass overwrite=True to replace it
+    """
+    if not isinstance(pattern, Pattern):
+        raise ValueError(f"write_pattern needs a Pattern, got {type(pattern)}")
+    path = Path(path)
+    if fmt is None:
+        fmt = _WRITE_FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(
+                f"cannot tell the format from the extension of {path}; use one of "
+                f"{', '.join(_WRITE_FORMATS)} or pass fmt="
+            )
+    if fmt not in _WRITE_FORMATS.values():
+        raise ValueError(f"fmt must be one of {sorted(_WRITE_FORMATS.values())}")
+    sigma = pattern.uncertainty
+    if fmt == "xye" and sigma is None:
+        raise ValueError(
+            "the xye format has an uncertainty column but the pattern has no "
+            "uncertainty; write .xy instead"
+        )
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    text = _format_text(pattern, fmt)
+    if not path.exists():
+        # "x" mode: fails rather than clobbers if the file appeared meanwhile
+        with open(path, "x", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        return path
+    # write next to the target, then swap, so a failure leaves the old file whole
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ------------------------------------------------------------------ the result
+class _Found:
+    """What a reader found, before it becomes a :class:`Pattern`."""
+
+    def __init__(
+        self,
+        fmt: str,
+        x: np.ndarray,
+        intensity: np.ndarray,
+        *,
+        uncertainty: np.ndarray | None = None,
+        axis: str = "two_theta",
+        wavelength: float | None = None,
+        radiation: Radiation | None = None,
+        name: str | None = None,
+        metadata: dict | None = None,
+        wavelength_error: PatternFormatError | None = None,
+        keep_name: bool = False,
+    ):
+        self.fmt = fmt
+        self.keep_name = keep_name  # a name None written by write_pattern stays None
+        # a header's unusable wavelength matters only if the caller gives none
+        self.wavelength_error = wavelength_error
+        self.x = x
+        self.intensity = intensity
+        self.uncertainty = uncertainty
+        self.axis = axis
+        self.wavelength = wavelength
+        self.radiation = radiation
+        self.name = name
+        self.metadata = dict(metadata or {})
+
+    def build(self, path: Path, wavelength) -> Pattern:
+        meta = dict(self.metadata)
+        meta["source"] = str(path)
+        meta["format"] = self.fmt
+        file_lam = None
+        if self.radiation is not None:
+            file_lam = self.radiation.wavelength
+        elif self.wavelength is not None:  # Å, or a line name from a text header
+            file_lam = _probe_wavelength(self.wavelength)
+        if file_lam is not None:
+            meta["file_wavelength"] = file_lam
+        kwargs: dict[str, Any] = {}
+        if wavelength is not None:
+            if isinstance(wavelength, Radiation):
+                kwargs["radiation"] = wavelength
+                given = wavelength.wavelength
+            else:
+                kwargs["wavelength"] = wavelength
+                given = _probe_wavelength(wavelength)
+            if file_lam is not None and not math.isclose(given, file_lam, rel_tol=1e-4):
+                warnings.warn(
+                    f"{path}: using wavelength={wavelength!r} ({given:g} Å) instead "
+                    f"of the file's {file_lam:g} Å",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            meta["wavelength_from"] = "argument"
+        elif self.radiation is not None:
+            kwargs["radiation"] = self.radiation
+            meta["wavelength_from"] = "file"
+        elif self.wavelength is not None:
+            kwargs["wavelength"] = self.wavelength
+            meta["wavelength_from"] = "file"
+        elif self.wavelength_error is not None:
+            raise self.wavelength_error
+        elif self.axis == "two_theta":
+            raise PatternFormatError(
+                path,
+                "the file states no wavelength, which a 2θ pattern needs (for Q "
+                "and d); pass wavelength= in Å or a name such as 'CuKa'",
+            )
+        try:
+            return Pattern(
+                self.x,
+                self.intensity,
+                axis=self.axis,
+                uncertainty=self.uncertainty,
+                metadata=meta,
+                name=self.name if self.keep_name or self.name else path.stem,
+                **kwargs,
+            )
+        except ValueError as exc:
+            raise PatternFormatError(path, str(exc)) from None
+
+
+def _probe_wavelength(wavelength) -> float:
+    if isinstance(wavelength, str):
+        return get_radiation(wavelength).wavelength
+    return get_radiation(float(wavelength)).wavelength
+
+
+def _radiation_from_lines(a1, a2=None, ratio=None, anode: str = ""):
+    """(radiation, wavelength) from a file's Kα1 [, Kα2, ratio] statement."""
+    if a1 is None or not (0.01 < a1 < 20):
+        return None, None
+    anode = (anode or "").strip()
+    if a2 is not None and ratio is not None and 0.01 < a2 < 20 and 0 < ratio <= 1:
+        label = f"{anode + ' ' if anode else ''}Kα1/Kα2 {a1:g}/{a2:g} Å"
+        return Radiation("xray", (float(a1), float(a2)), (1.0, float(ratio)), label), a1
+    return None, float(a1)
+
+
+def _ordered(path, x, columns, where):
+    """x strictly increasing: reverse a descending scan, refuse anything else.
+
+    ``where(i)`` gives the keyword arguments of :class:`PatternFormatError`
+    that locate point ``i`` (a line, or an offset).
+    """
+    if len(x) < 2:
+        raise PatternFormatError(path, f"{len(x)} data point(s); a pattern needs 2")
+    d = np.diff(x)
+    reversed_ = False
+    if np.all(d < 0):
+        x = x[::-1]
+        columns = [None if c is None else c[::-1] for c in columns]
+        reversed_ = True
+    elif not np.all(d > 0):
+        i = int(np.flatnonzero(d == 0)[0] if np.any(d == 0) else -1)
+        if i >= 0:
+            raise PatternFormatError(
+                path, f"x = {x[i + 1]:g} repeats the previous point", **where(i + 1)
+            )
+        rising = d[0] > 0
+        i = int(np.flatnonzero((d > 0) != rising)[0])
+        raise PatternFormatError(
+            path,
+            f"x goes from {x[i]:g} to {x[i + 1]:g} after "
+            f"{'rising' if rising else 'falling'}: not one monotonic scan (two "
+            "scans in one file, or a misread column)",
+            **where(i + 1),
+        )
+    return np.ascontiguousarray(x), columns, reversed_
+
+
+def _merge_ranges(path, ranges, what="range"):
+    """Join scans ``[(x, y, sigma, reversed), ...]`` (each increasing) if disjoint.
+
+    Returns x, y, sigma, a description of the ranges (None for one) and whether
+    any was reversed.
+    """
+    rev = any(r[3] for r in ranges)
+    if len(ranges) == 1:
+        return ranges[0][0], ranges[0][1], ranges[0][2], None, rev
+    order = sorted(range(len(ranges)), key=lambda k: ranges[k][0][0])
+    for a, b in zip(order, order[1:]):
+        if ranges[b][0][0] <= ranges[a][0][-1]:
+            raise PatternFormatError(
+                path,
+                f"{what}s {a + 1} ({ranges[a][0][0]:g}–{ranges[a][0][-1]:g}) and "
+                f"{b + 1} ({ranges[b][0][0]:g}–{ranges[b][0][-1]:g}) overlap; one "
+                "pattern cannot hold both",
+            )
+    x = np.concatenate([ranges[k][0] for k in order])
+    y = np.concatenate([ranges[k][1] for k in order])
+    sig = None
+    if all(r[2] is not None for r in ranges):
+        sig = np.concatenate([ranges[k][2] for k in order])
+    info = [
+        {"start": float(r[0][0]), "stop": float(r[0][-1]), "points": len(r[0])}
+        for r in ranges
+    ]
+    return x, y, sig, info, rev
+
+
+# --------------------------------------------------------------------- sniffing
+_FORMAT_NAMES = {
+    "text": "text",
+    "xrdml": "PANalytical XRDML",
+    "ras": "Rigaku RAS",
+    "rasx": "Rigaku RASX",
+    "raw": "Bruker RAW",
+    "zip": "a zip archive",
+    "xml": "XML",
+    "binary": "binary",
+}
+
+
+def _sniff(data: bytes) -> str:
+    if data.startswith((b"RAW1.01", b"RAW4.00", b"RAW2")) or (
+        data.startswith(b"RAW") and b"\0" in data[:1024]  # not a text "RAW..." line
+    ):
+        return "raw"
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            # a truncated rasx loses its central directory; say so later
+            return "rasx"
+        return "rasx" if any(_RASX_PROFILE.fullmatch(n) for n in names) else "zip"
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "text"  # UTF-16 text
+    if b"\0" in head:
+        return "binary"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<"):
+        return "xrdml" if b"xrdMeasurement" in data[:20000] else "xml"
+    if stripped.startswith(b"*RAS_"):
+        return "ras"
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 26, 27))
+    if controls > max(2, len(head) // 100):
+        return "binary"
+    return "text"
+
+
+def _decode(data: bytes, encodings=("utf-8",)) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for enc in encodings:
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    return data.decode("latin-1")  # never fails; headers only, numbers are ASCII
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+# ---------------------------------------------------------------- text columns
+_GENERIC_SPLIT = re.compile(r"[\s,;]+")
+_WS_TOKEN = re.compile(r"\S+")
+
+
+def _tokens(s: str, delim: str | None, decimal_comma: bool) -> list[str]:
+    if decimal_comma:
+        s = s.replace(",", ".")
+    if delim is None:
+        return s.split()
+    parts = [t.strip() for t in s.split(delim)]
+    while parts and parts[-1] == "":  # a trailing delimiter adds no column
+        parts.pop()
+    return parts
+
+
+def _all_floats(tokens) -> bool:
+    try:
+        for t in tokens:
+            float(t)
+    except ValueError:
+        return False
+    return bool(tokens)
+
+
+def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
+    text = _decode(data, encodings).rstrip("\x1a")  # DOS end-of-file mark
+    lines = _LINE_BREAK.split(text)
+    table, header, info = _parse_columns(path, enumerate(lines, 1))
+    ncols = table.shape[1]
+    meta: dict[str, Any] = {}
+    fields = _header_fields(header)
+    skxrd = bool(header) and header[0][1].lstrip("#;!'% ").startswith(_SKXRD_MAGIC)
+    file_axis, x_scale = _axis_from_header(
+        path, header, fields, ncols, info["delimiter"]
+    )
+    if axis is not None and file_axis is not None and axis != file_axis:
+        raise PatternFormatError(
+            path, f"the header says the x column is {file_axis}, not {axis}"
+        )
+    axis = axis or file_axis or "two_theta"
+    x = table[:, 0] * x_scale
+    if x_scale != 1.0:
+        meta["x_converted"] = "Q in nm⁻¹ divided by 10 to Å⁻¹"
+    lines_of = info.pop("lines")
+    info.pop("delimiter")
+    cols = [table[:, 1], table[:, 2] if ncols == 3 else None]
+    x, cols, reversed_ = _ordered(path, x, cols, lambda i: {"line": int(lines_of[i])})
+    if reversed_:
+        lines_of = lines_of[::-1]
+    if cols[1] is not None:
+        neg = np.flatnonzero(cols[1] < 0)
+        if neg.size:
+            raise PatternFormatError(
+                path,
+                f"uncertainty {cols[1][neg[0]]:g} is negative",
+                line=int(lines_of[neg[0]]),
+            )
+    if axis == "two_theta":
+        bad = np.flatnonzero((x < 0) | (x > 180))
+        if bad.size:
+            raise PatternFormatError(
+                path,
+                f"2θ = {x[bad[0]]:g} is outside [0, 180] degrees (is the column "
+                "Q or d? pass axis='q' for Q)",
+                line=int(lines_of[bad[0]]),
+            )
+    radiation, lam, name, lam_error = None, None, None, None
+    if skxrd:
+        radiation, lam, name, extra = _skxrd_header(path, fields)
+        meta.update(extra)
+    else:
+        try:
+            lam, how = _wavelength_from_header(path, header)
+        except PatternFormatError as exc:
+            lam, how, lam_error = None, None, exc
+        if how:
+            meta["wavelength_statement"] = how
+        if header:
+            meta["header"] = [h for _, h in header]
+    if reversed_:
+        meta["reversed"] = True
+    meta.update(info)
+    return _Found(
+        "text",
+        x,
+        cols[0],
+        uncertainty=cols[1],
+        axis=axis,
+        wavelength=lam,
+        radiation=radiation,
+        name=name,
+        metadata=meta,
+        wavelength_error=lam_error,
+        keep_name=skxrd,
+    )
+
+
+def _parse_columns(
+    path, numbered_lines, *, member: str | None = None, allow_header: bool = True
+):
+    """Numbers from ``(line_number, text)`` pairs.
+
+    Returns the table (n_rows, n_cols), the header ``[(line_number, text)]``
+    (comments and the non-numeric lines before the data) and a dict with the
+    line number of each row and what was repaired.
+    """
+    err = _error_at(path, member)
+    header: list[tuple[int, str]] = []
+    rows: list[tuple[int, str, list[str], list[float]]] = []
+    delim: str | None = None
+    decimal_comma = False
+    started = False
+    for no, raw in numbered_lines:
+        s = raw.strip()
+        if not s:
+            continue
+        if s[0] in _COMMENT_CHARS:
+            header.append((no, s))
+            continue
+        if "#" in s:  # trailing comment
+            raw = raw[: raw.index("#")]
+            s = raw.strip()
+        if not started:
+            if not _all_floats(_GENERIC_SPLIT.split(s)):
+                if not allow_header:
+                    raise err(f"{s!r} is not a line of numbers", line=no)
+                header.append((no, s))
+                continue
+            started = True
+            if ";" in s:
+                delim, decimal_comma = ";", "," in s
+            elif "\t" in s and "," in s and "." not in s:
+                delim, decimal_comma = None, True
+            elif "," in s:
+                delim = ","
+        toks = _tokens(s, delim, decimal_comma)
+        rows.append((no, raw, toks, _numbers(toks, err, no)))
+    if not rows:
+        raise err("no numeric data lines")
+    counts = Counter(len(t) for _, _, t, _ in rows)
+    most = max(counts.values())
+    ncols = next(len(t) for _, _, t, _ in rows if counts[len(t)] == most)
+    if ncols not in (2, 3):
+        no = next(no for no, _, t, _ in rows if len(t) == ncols)
+        raise err(
+            f"{ncols} columns; expected 2 or 3 (x, intensity[, uncertainty])",
+            line=no,
+        )
+    boundaries = None
+    split_lines = []
+    values = np.empty((len(rows), ncols))
+    line_numbers = np.empty(len(rows), dtype=np.int64)
+    for r, (no, raw, toks, vals) in enumerate(rows):
+        if len(toks) != ncols:
+            fixed = None
+            if len(toks) == ncols - 1 and delim is None and not decimal_comma:
+                if boundaries is None:
+                    boundaries = _fixed_width_boundaries(rows, ncols)
+                fixed = _split_fused(raw, boundaries)
+            if fixed is None:
+                raise err(
+                    f"{len(toks)} column(s) where the other lines have {ncols}: "
+                    f"{raw.strip()!r}",
+                    line=no,
+                )
+            vals = _numbers(fixed, err, no)
+            split_lines.append(no)
+        values[r] = vals
+        line_numbers[r] = no
+    info: dict[str, Any] = {"lines": line_numbers}
+    if split_lines:
+        info["fixed_width_split_lines"] = split_lines
+    if decimal_comma:
+        info["decimal_comma"] = True
+    info["delimiter"] = delim
+    return values, header, info
+
+
+def _numbers(tokens, err, no) -> list[float]:
+    out = []
+    for t in tokens:
+        try:
+            v = float(t)
+        except ValueError:
+            raise err(f"{t!r} is not a number", line=no) from None
+        if not math.isfinite(v):
+            raise err(f"{t!r}: NaN and infinite values are not data", line=no)
+        out.append(v)
+    return out
+
+
+def _error_at(path, member):
+    def make(message, **where):
+        return PatternFormatError(path, message, element=member, **where)
+
+    return make
+
+
+def _fixed_width_boundaries(rows, ncols, min_share=0.9, min_lines=10):
+    """Column boundaries shared by the well-formed lines of a fixed-width file.
+
+    For each boundary k (between columns k and k+1) the candidates are the
+    end of column k if it is right-aligned (ends at the same character in at
+    least ``min_share`` of the well-formed lines) and the start of column k+1 if
+    that is left-aligned.
+    """
+    ends: list[Counter] = [Counter() for _ in range(ncols - 1)]
+    starts: list[Counter] = [Counter() for _ in range(ncols - 1)]
+    n = 0
+    for _, raw, toks, _ in rows:
+        if len(toks) != ncols:
+            continue
+        spans = [m.span() for m in _WS_TOKEN.finditer(raw)]
+        if len(spans) != ncols:
+            continue
+        n += 1
+        for k in range(ncols - 1):
+            ends[k][spans[k][1]] += 1
+            starts[k][spans[k + 1][0]] += 1
+    bounds: list[list[int]] = []
+    for k in range(ncols - 1):
+        cands = []
+        for counter in (ends[k], starts[k]):
+            if n >= min_lines and counter:
+                pos, hits = counter.most_common(1)[0]
+                if hits >= min_share * n:
+                    cands.append(pos)
+        bounds.append(cands)
+    return bounds
+
+
+def _split_fused(raw: str, boundaries):
+    """Split the one token of ``raw`` that a known column boundary cuts."""
+    spans = [m.span() for m in _WS_TOKEN.finditer(raw)]
+    found = []
+    for j, (a, b) in enumerate(spans):
+        if j >= len(boundaries):
+            break
+        for pos in boundaries[j]:
+            if a < pos < b:
+                toks = [raw[s:e] for s, e in spans]
+                toks[j : j + 1] = [raw[a:pos], raw[pos:b]]
+                if _all_floats(toks):
+                    found.append(toks)
+                break
+    return found[0] if len(found) == 1 else None
+
+
+# ------------------------------------------------------- header interpretation
+_KEY_VALUE = re.compile(r"^[#;!'%\s]*([A-Za-z_][\w\s\-()/.]*?)\s*[:=]\s*(.*?)\s*$")
+_NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+_LAMBDA = re.compile(
+    r"(?:\bwave\s*-?\s*length|\blambda|λ)(?:s|_?\d)?\s*(?:\(\s*(?:Å|A|angstroms?|nm)\s*\))?"
+    r"\s*[:=]?\s*" + _NUM + r"\s*(Å|A\b|angstroms?|ang\b|nm|pm)?",
+    re.IGNORECASE,
+)
+_ALPHA1 = re.compile(
+    r"\b(?:k\s*[-_]?\s*)?(?:alpha|α)\s*[-_]?\s*1\b\s*(?:\(\s*(?:Å|A)\s*\))?\s*[:=]?\s*"
+    + _NUM,
+    re.IGNORECASE,
+)
+_ENERGY = re.compile(r"\benergy\b\D{0,20}?" + _NUM + r"\s*(kev|ev)\b", re.IGNORECASE)
+_ANODE_LINE = re.compile(
+    r"\b(Cu|Co|Mo|Ag|Cr|Fe)\s*[-_]?\s*K\s*[-_]?\s*(?:α|alpha|a)\s*([12])?(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def _header_fields(header) -> dict[str, str]:
+    fields = {}
+    for _, text in header:
+        m = _KEY_VALUE.match(text)
+        if m:
+            key = re.sub(r"\s+", "_", m.group(1).strip().lower())
+            fields.setdefault(key, m.group(2))
+    return fields
+
+
+def _wavelength_from_header(path, header):
+    """The wavelength (Å) a text header states, and the line saying it."""
+    for pattern, kind in ((_LAMBDA, "lambda"), (_ALPHA1, "lambda"), (_ENERGY, "e")):
+        for no, text in header:
+            m = pattern.search(text)
+            if not m:
+                continue
+            value = float(m.group(1))
+            unit = (m.group(2) if m.re.groups > 1 else "") or ""
+            unit = unit.lower()
+            if kind == "e":
+                value = HC_KEV_ANGSTROM / (value / 1000 if unit == "ev" else value)
+            elif unit == "nm":
+                value *= 10
+            elif unit == "pm":
+                value /= 100
+            if not 0.01 < value < 20:
+                raise PatternFormatError(
+                    path,
+                    f"{text!r} states a wavelength of {value:g} Å, which is not an "
+                    "X-ray or neutron wavelength",
+                    line=no,
+                )
+            return value, text
+    for _no, text in header:
+        m = _ANODE_LINE.search(text)
+        if m:
+            return get_radiation(m.group(0)).name, text
+    return None, None
+
+
+_Q_NAMES = re.compile(r"^q(?:\b|_|\(|\[|$)", re.IGNORECASE)
+_TT_NAMES = re.compile(
+    r"^(?:2\s*-?\s*theta|2θ|two_?theta|tth|2th|angle)(?:\b|_|\(|\[|$)", re.IGNORECASE
+)
+
+
+def _axis_from_header(path, header, fields, ncols, delim):
+    """The axis a header states (``# axis: q`` or a column name), and x scale."""
+    stated = fields.get("axis", "").strip().lower().replace("-", "_")
+    if stated in ("q", "two_theta", "2theta"):
+        return ("q" if stated == "q" else "two_theta"), 1.0
+    if not header:
+        return None, 1.0
+    no, last = header[-1]
+    last = last.lstrip(_COMMENT_CHARS).strip()
+    parts = last.split(delim) if delim else last.split()
+    names = [t.strip().strip("\"'") for t in parts]
+    names = [t for t in names if t]
+    if len(names) != ncols or _all_floats(names[:1]):
+        return None, 1.0
+    first = names[0]
+    if _Q_NAMES.match(first):
+        return "q", (0.1 if re.search(r"nm", first, re.IGNORECASE) else 1.0)
+    if _TT_NAMES.match(first):
+        return "two_theta", 1.0
+    if re.match(r"^d(?:_?spacing)?(?:\b|_|\(|$)", first, re.IGNORECASE):
+        raise PatternFormatError(
+            path, f"the first column is {first!r} (d-spacing), not 2θ or Q", line=no
+        )
+    return None, 1.0
+
+
+def _skxrd_header(path, fields):
+    """Radiation, wavelength, name and metadata from a header we wrote."""
+    extra: dict[str, Any] = {}
+    radiation = lam = name = None
+    try:
+        if "wavelength" in fields:
+            lam = float(fields["wavelength"].split()[0])
+        if "radiation_name" in fields:
+            radiation = Radiation(
+                fields["radiation_kind"],
+                tuple(float(v) for v in fields["radiation_wavelengths"].split()),
+                tuple(float(v) for v in fields["radiation_weights"].split()),
+                json.loads(fields["radiation_name"]),
+            )
+        if "name" in fields:
+            name = json.loads(fields["name"])
+        if "metadata" in fields:
+            extra = json.loads(fields["metadata"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise PatternFormatError(path, f"damaged skxrd header: {exc}") from None
+    return radiation, lam, name, extra
+
+
+# ----------------------------------------------------------------------- writer
+def _format_text(pattern: Pattern, fmt: str) -> str:
+    sep = "," if fmt == "csv" else " "
+    unit = "deg" if pattern.axis == "two_theta" else "1/Å"
+    cols = [pattern.axis, "intensity"]
+    if pattern.uncertainty is not None:
+        cols.append("uncertainty")
+    head = [
+        f"# {_SKXRD_MAGIC} (written by skxrd.io.write_pattern)",
+        f"# axis: {pattern.axis}",
+        f"# x_unit: {unit}",
+    ]
+    if pattern.wavelength is not None:
+        head.append(f"# wavelength: {pattern.wavelength!r} Å")
+    rad = pattern.radiation
+    if rad is not None:
+        head += [
+            f"# radiation_kind: {rad.kind}",
+            f"# radiation_name: {json.dumps(rad.name, ensure_ascii=False)}",
+            "# radiation_wavelengths: "
+            + " ".join(repr(float(w)) for w in rad.wavelengths),
+            "# radiation_weights: " + " ".join(repr(float(w)) for w in rad.weights),
+        ]
+    head.append(f"# name: {json.dumps(pattern.name, ensure_ascii=False)}")
+    meta, dropped = {}, []
+    for key, value in pattern.metadata.items():
+        try:
+            json.dumps(value, allow_nan=False)
+            meta[str(key)] = value
+        except (TypeError, ValueError):
+            dropped.append(str(key))
+    if meta:
+        head.append(f"# metadata: {json.dumps(meta, ensure_ascii=False)}")
+    if dropped:
+        head.append(f"# metadata not written (not JSON): {', '.join(dropped)}")
+    head.append(f"# columns: {' '.join(cols)}")
+    if fmt == "csv":
+        head.append(",".join(cols))
+    arrays = [pattern.x, pattern.intensity]
+    if pattern.uncertainty is not None:
+        arrays.append(pattern.uncertainty)
+    body = [sep.join(map(repr, row)) for row in zip(*(a.tolist() for a in arrays))]
+    return "\n".join(head + body) + "\n"
+
+
+# ------------------------------------------------------------------------ XRDML
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(el, name):
+    for c in el:
+        if _local(c.tag) == name:
+            return c
+    return None
+
+
+def _children(el, name):
+    return [c for c in el if _local(c.tag) == name]
+
+
+def _xml_numbers(path, el, label, member=None) -> np.ndarray:
+    text = (el.text or "").split()
+    try:
+        arr = np.array([float(t) for t in text])
+    except ValueError:
+        bad = next(t for t in text if not _all_floats([t]))
+        raise PatternFormatError(
+            path, f"{bad!r} is not a number", element=_where(label, member)
+        ) from None
+    if not np.all(np.isfinite(arr)):
+        raise PatternFormatError(
+            path, "NaN or infinite values", element=_where(label, member)
+        )
+    return arr
+
+
+def _where(label, member):
+    return f"{member}: {label}" if member else label
+
+
+def _parse_xml(path, data, member=None):
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as exc:
+        line, col = exc.position
+        what = re.sub(r":? line \d+, column \d+$", "", str(exc))
+        raise PatternFormatError(
+            path,
+            f"not well-formed XML (truncated?): {what} at column {col}",
+            line=line,
+            element=member,
+        ) from None
+
+
+def _read_xrdml(path, data, axis) -> _Found:
+    root = _parse_xml(path, data)
+    measurements = [el for el in root.iter() if _local(el.tag) == "xrdMeasurement"]
+    if not measurements:
+        raise PatternFormatError(path, "no <xrdMeasurement> element", element="root")
+    meta: dict[str, Any] = {}
+    sample = next((el for el in root.iter() if _local(el.tag) == "sample"), None)
+    if sample is not None:
+        for key in ("id", "name"):
+            c = _child(sample, key)
+            if c is not None and (c.text or "").strip():
+                meta[f"sample_{key}"] = c.text.strip()
+    radiation, lam = None, None
+    ranges = []
+    for m_i, meas in enumerate(measurements, 1):
+        used = _child(meas, "usedWavelength")
+        if used is not None and lam is None:
+            lines = {}
+            for key in ("kAlpha1", "kAlpha2", "kBeta", "ratioKAlpha2KAlpha1"):
+                c = _child(used, key)
+                if c is not None and (c.text or "").strip():
+                    try:
+                        lines[key] = float(c.text)
+                    except ValueError:
+                        raise PatternFormatError(
+                            path, f"{c.text!r} is not a number", element=f"<{key}>"
+                        ) from None
+            intended = used.get("intended", "")
+            meta["intended_wavelength"] = intended or None
+            anode = ""
+            for el in meas.iter():
+                if _local(el.tag) == "anodeMaterial" and el.text:
+                    anode = el.text.strip()
+                    meta["anode"] = anode
+                    break
+            ratio = lines.get("ratioKAlpha2KAlpha1")
+            if re.search(r"alpha\s*1", intended, re.IGNORECASE):  # monochromatic
+                ratio = None
+            radiation, lam = _radiation_from_lines(
+                lines.get("kAlpha1"), lines.get("kAlpha2"), ratio, anode
+            )
+            meta.update({k: v for k, v in lines.items()})
+        for s_i, scan in enumerate(_children(meas, "scan"), 1):
+            label = f"<scan> {s_i}" + (f" of <xrdMeasurement> {m_i}" if m_i > 1 else "")
+            ranges.append(_xrdml_scan(path, scan, label, meta))
+    if not ranges:
+        raise PatternFormatError(path, "no <scan> elements", element="xrdMeasurement")
+    x, y, _, info, rev = _merge_ranges(path, ranges, "scan")
+    if info:
+        meta["ranges"] = info
+    if rev:
+        meta["reversed"] = True
+    return _Found("xrdml", x, y, wavelength=lam, radiation=radiation, metadata=meta)
+
+
+def _xrdml_scan(path, scan, label, meta):
+    points = _child(scan, "dataPoints")
+    if points is None:
+        raise PatternFormatError(path, "no <dataPoints>", element=label)
+    if scan.get("status"):
+        meta.setdefault("scan_status", scan.get("status"))
+    if scan.get("scanAxis"):
+        meta.setdefault("scan_axis", scan.get("scanAxis"))
+    counts_el = _child(points, "counts")
+    int_el = _child(points, "intensities")
+    if counts_el is None and int_el is None:
+        raise PatternFormatError(
+            path, "neither <intensities> nor <counts>", element=f"{label} <dataPoints>"
+        )
+    el = int_el if int_el is not None else counts_el
+    if el.get("unit"):
+        meta.setdefault("intensity_unit", el.get("unit"))
+    y = _xml_numbers(path, el, f"{label} <{_local(el.tag)}>")
+    att = _child(points, "beamAttenuationFactors")
+    if counts_el is not None and int_el is None and att is not None:
+        # <counts> are raw; <intensities> already include the attenuation
+        factors = _xml_numbers(path, att, f"{label} <beamAttenuationFactors>")
+        if factors.shape != y.shape:
+            raise PatternFormatError(
+                path,
+                f"{len(factors)} attenuation factors for {len(y)} counts",
+                element=f"{label} <beamAttenuationFactors>",
+            )
+        y = y * factors
+        meta["attenuation_applied"] = True
+    t = _child(points, "commonCountingTime")
+    if t is not None and (t.text or "").strip():
+        meta.setdefault("counting_time_s", float(t.text))
+    pos = [p for p in _children(points, "positions") if _is_two_theta(p.get("axis"))]
+    if not pos:
+        axes = [p.get("axis") for p in _children(points, "positions")]
+        raise PatternFormatError(
+            path,
+            f"no 2θ positions (axes: {', '.join(map(str, axes))}): not a 2θ scan",
+            element=f"{label} <dataPoints>",
+        )
+    p = pos[0]
+    plabel = f"{label} <positions axis={p.get('axis')!r}>"
+    listed = _child(p, "listPositions")
+    if listed is not None:
+        x = _xml_numbers(path, listed, f"{plabel} <listPositions>")
+        if len(x) != len(y):
+            raise PatternFormatError(
+                path, f"{len(x)} positions for {len(y)} intensities", element=plabel
+            )
+    else:
+        start, end = _child(p, "startPosition"), _child(p, "endPosition")
+        if start is None or end is None:
+            raise PatternFormatError(
+                path,
+                "2θ does not move in this scan (no start/end or list of positions)",
+                element=plabel,
+            )
+        a = _xml_numbers(path, start, f"{plabel} <startPosition>")
+        b = _xml_numbers(path, end, f"{plabel} <endPosition>")
+        if a.size != 1 or b.size != 1:
+            raise PatternFormatError(
+                path, "start/end are not one number", element=plabel
+            )
+        if len(y) < 2:
+            raise PatternFormatError(path, f"{len(y)} intensities", element=label)
+        x = np.linspace(a[0], b[0], len(y))
+    x, (y, _), reversed_ = _ordered(path, x, [y, None], lambda i: {"element": label})
+    return x, y, None, reversed_
+
+
+def _is_two_theta(name) -> bool:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower()) in ("2theta", "twotheta")
+
+
+# -------------------------------------------------------------------- Rigaku RAS
+_RAS_KEY = re.compile(r'^\*(\S+)\s*(?:"(.*)"|(.*))$')
+
+
+def _read_ras(path, data, axis) -> _Found:
+    text = _decode(data, ("utf-8", "cp932"))
+    lines = _LINE_BREAK.split(text)
+    meta: dict[str, Any] = {}
+    blocks = []
+    state = "outside"
+    header: dict[str, str] = {}
+    body: list[tuple[int, str]] = []
+    start_line = 0
+    for no, raw in enumerate(lines, 1):
+        s = raw.strip()
+        if not s:
+            continue
+        if s.startswith("*"):
+            m = _RAS_KEY.match(s)
+            key = m.group(1)
+            value = (m.group(2) if m.group(2) is not None else m.group(3)).strip()
+            if key == "RAS_HEADER_START":
+                if state != "outside":
+                    raise PatternFormatError(
+                        path, "*RAS_HEADER_START inside another block", line=no
+                    )
+                state, header, start_line = "header", {}, no
+            elif key == "RAS_HEADER_END":
+                state = "between"
+            elif key == "RAS_INT_START":
+                if state not in ("between", "header"):
+                    raise PatternFormatError(
+                        path, "*RAS_INT_START without a header", line=no
+                    )
+                state, body = "data", []
+            elif key == "RAS_INT_END":
+                if state != "data":
+                    raise PatternFormatError(
+                        path, "*RAS_INT_END without *RAS_INT_START", line=no
+                    )
+                blocks.append((start_line, header, body))
+                state = "outside"
+            elif state == "header":
+                header[key] = value
+            elif state == "data":
+                raise PatternFormatError(
+                    path, f"unexpected {s!r} inside the data", line=no
+                )
+            continue
+        if state != "data":
+            raise PatternFormatError(
+                path, f"{s!r} outside a *RAS_INT_START … *RAS_INT_END block", line=no
+            )
+        body.append((no, raw))
+    if state in ("header", "between", "data"):
+        raise PatternFormatError(
+            path,
+            f"the block started at line {start_line} has no "
+            f"{'*RAS_INT_END' if state == 'data' else 'data'}: the file is truncated",
+            line=len(lines),
+        )
+    if not blocks:
+        raise PatternFormatError(path, "no *RAS_HEADER_START … *RAS_INT_END block")
+    ranges = []
+    for start_line, header, body in blocks:
+        label = f"block at line {start_line}"
+        _check_rigaku_axis(path, header.get("MEAS_SCAN_AXIS_X"), line=start_line)
+        table, _, info = _parse_columns(path, body, allow_header=False)
+        lines_of = info["lines"]
+        n = header.get("MEAS_DATA_COUNT")
+        if n and _all_floats([n]) and int(float(n)) != len(table):
+            raise PatternFormatError(
+                path,
+                f"*MEAS_DATA_COUNT says {int(float(n))} points but the {label} has "
+                f"{len(table)}: the file is truncated or damaged",
+                line=int(lines_of[-1]),
+            )
+        ranges.append(
+            _rigaku_range(path, table, lambda i, lo=lines_of: {"line": int(lo[i])})
+        )
+    x, y, _, info, rev = _merge_ranges(path, ranges, "block")
+    if info:
+        meta["ranges"] = info
+    if rev:
+        meta["reversed"] = True
+    first = blocks[0][1]
+    a1 = _float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA1"))
+    a2 = _float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA2"))
+    _, lam = _radiation_from_lines(a1)
+    for key, name in (
+        ("HW_XG_TARGET_NAME", "anode"),
+        ("FILE_SAMPLE", "sample_name"),
+        ("FILE_COMMENT", "comment"),
+        ("MEAS_SCAN_AXIS_X", "scan_axis"),
+        ("MEAS_SCAN_UNIT_Y", "intensity_unit"),
+        ("MEAS_SCAN_START_TIME", "start_time"),
+    ):
+        if first.get(key):
+            meta[name] = first[key]
+    if a2 is not None:
+        meta["kAlpha2"] = a2
+    meta["ras_header"] = dict(first)
+    return _Found("ras", x, y, wavelength=lam, metadata=meta)
+
+
+def _check_rigaku_axis(path, name, **where):
+    if name is None:
+        return
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    if "twotheta" not in key and "2theta" not in key:
+        raise PatternFormatError(
+            path, f"the scan axis is {name!r}, not 2θ: not a powder scan", **where
+        )
+
+
+def _rigaku_range(path, table, where):
+    """(x, intensity × attenuation, None) of one Rigaku data block."""
+    x = table[:, 0]
+    y = table[:, 1] * table[:, 2] if table.shape[1] == 3 else table[:, 1]
+    x, (y, _), reversed_ = _ordered(path, x, [y, None], where)
+    return x, y, None, reversed_
+
+
+def _float_or_none(text):
+    try:
+        v = float(str(text).strip().strip('"'))
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+# ------------------------------------------------------------------- Rigaku RASX
+_RASX_PROFILE = re.compile(r"Data(\d+)/Profile(\d+)\.txt")
+
+
+def _read_rasx(path, data, axis) -> _Found:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise PatternFormatError(
+            path, f"not a readable zip archive (truncated?): {exc}", offset=0
+        ) from None
+    meta: dict[str, Any] = {}
+    with zf:
+        names = zf.namelist()
+        profiles = sorted(
+            (n for n in names if _RASX_PROFILE.fullmatch(n)),
+            key=lambda n: tuple(int(g) for g in _RASX_PROFILE.fullmatch(n).groups()),
+        )
+        if not profiles:
+            raise PatternFormatError(path, "no DataN/ProfileM.txt member", offset=0)
+        ranges, conditions = [], None
+        for member in profiles:
+            d, m = _RASX_PROFILE.fullmatch(member).groups()
+            raw = _zip_member(path, zf, member)
+            table, _, info = _parse_columns(
+                path, enumerate(_LINE_BREAK.split(_decode(raw)), 1), member=member
+            )
+            cond = None
+            for cname in (
+                f"Data{d}/MesurementConditions{m}.xml",
+                f"Data{d}/MeasurementConditions{m}.xml",
+            ):
+                if cname in names:
+                    cond = _parse_xml(path, _zip_member(path, zf, cname), cname)
+                    _check_rigaku_axis(path, _xml_text(cond, "AxisName"), element=cname)
+                    break
+            conditions = conditions if conditions is not None else cond
+            lo = info["lines"]
+            ranges.append(
+                _rigaku_range(
+                    path,
+                    table,
+                    lambda i, lo=lo, mb=member: {"line": int(lo[i]), "element": mb},
+                )
+            )
+    x, y, _, info, rev = _merge_ranges(path, ranges, "profile")
+    if info:
+        meta["ranges"] = info
+    if rev:
+        meta["reversed"] = True
+    lam = None
+    if conditions is not None:
+        _, lam = _radiation_from_lines(
+            _float_or_none(_xml_text(conditions, "WavelengthKalpha1"))
+        )
+        for tag, key in (
+            ("WavelengthKalpha2", "kAlpha2"),
+            ("TargetName", "anode"),
+            ("WaveType", "wave_type"),
+            ("AxisName", "scan_axis"),
+            ("IntensityUnit", "intensity_unit"),
+            ("SampleName", "sample_name"),
+        ):
+            value = _xml_text(conditions, tag)
+            if value:
+                meta[key] = _float_or_none(value) if key == "kAlpha2" else value
+    else:
+        meta["conditions"] = "no MesurementConditions XML in the archive"
+    return _Found("rasx", x, y, wavelength=lam, metadata=meta)
+
+
+def _zip_member(path, zf, name) -> bytes:
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise PatternFormatError(
+            path, f"cannot read the archive member (truncated?): {exc}", element=name
+        ) from None
+
+
+def _xml_text(root, tag):
+    for el in root.iter():
+        if _local(el.tag) == tag:
+            if el.text and el.text.strip():
+                return el.text.strip()
+            if el.get("Value"):
+                return el.get("Value")
+    return None
+
+
+# -------------------------------------------------------------------- Bruker RAW
+# Layouts from the published descriptions of DIFFRAC^plus RAW files (xylib,
+# GSAS-II): version 3 "RAW1.01" and version 4 "RAW4.00"; all little-endian.
+_V3_HEADER = 712
+_V3_RANGE_MIN = 260  # up to the supplementary-header size at +256
+_V4_PREAMBLE = 61
+_V4_RANGE_HEADER = 160
+_TWO_THETA_SCANS = (
+    "lockedcoupled",
+    "unlockedcoupled",
+    "detectorscan",
+    "2theta",
+    "twotheta",
+    "coupledtwothetatheta",
+)
+
+
+class _Bytes:
+    """Bounds-checked little-endian reads that name the file and offset."""
+
+    def __init__(self, path, data: bytes):
+        self.path, self.data = path, data
+
+    def unpack(self, fmt: str, at: int, what: str):
+        size = struct.calcsize("<" + fmt)
+        if at < 0 or at + size > len(self.data):
+            raise PatternFormatError(
+                self.path,
+                f"the file ends inside {what} ({size} bytes needed, "
+                f"{max(len(self.data) - at, 0)} left): it is truncated",
+                offset=at,
+            )
+        return struct.unpack_from("<" + fmt, self.data, at)
+
+    def text(self, at: int, size: int) -> str:
+        raw = self.data[at : at + size].split(b"\0", 1)[0]
+        return raw.decode("latin-1").strip()
+
+    def floats(self, at: int, n: int, stride: int, what: str) -> np.ndarray:
+        end = at + n * stride
+        if end > len(self.data):
+            raise PatternFormatError(
+                self.path,
+                f"{what}: {n} points of {stride} bytes need {end - at} bytes, the "
+                f"file has {len(self.data) - at} left: it is truncated",
+                offset=at,
+            )
+        arr = np.ndarray(
+            (n,), dtype="<f4", buffer=self.data, offset=at, strides=(stride,)
+        )
+        out = arr.astype(float)
+        bad = np.flatnonzero(~np.isfinite(out))
+        if bad.size:
+            raise PatternFormatError(
+                self.path,
+                f"{what}: a NaN or infinite intensity",
+                offset=at + int(bad[0]) * stride,
+            )
+        return out
+
+
+def _read_bruker_raw(path, data, axis) -> _Found:
+    if data.startswith(b"RAW4.00"):
+        return _raw_v4(path, _Bytes(path, data))
+    if data.startswith(b"RAW1.01"):
+        return _raw_v3(path, _Bytes(path, data))
+    version = {b"RAW2": "2 ('RAW2')", b"RAW ": "1 ('RAW ')"}.get(data[:4])
+    if version:
+        raise PatternFormatError(
+            path,
+            f"Bruker RAW version {version} is not supported (versions 3 'RAW1.01' "
+            "and 4 'RAW4.00' are); convert it with DIFFRAC or PowDLL",
+            offset=0,
+        )
+    raise PatternFormatError(
+        path, f"unknown Bruker RAW signature {data[:8]!r}", offset=0
+    )
+
+
+def _raw_range_data(b: _Bytes, *, at, steps, datum, start, step, label):
+    if steps < 1 or steps > 10**8:
+        raise PatternFormatError(b.path, f"{label} declares {steps} points", offset=at)
+    if datum < 4 or datum % 4:
+        raise PatternFormatError(
+            b.path,
+            f"{label} declares {datum}-byte data records; supported are multiples "
+            "of 4 whose first 4 bytes are the float32 intensity",
+            offset=at,
+        )
+    if not (math.isfinite(start) and math.isfinite(step) and step != 0):
+        raise PatternFormatError(
+            b.path, f"{label} has start {start!r} and step {step!r}", offset=at
+        )
+    y = b.floats(at, steps, datum, label)
+    x = start + step * np.arange(steps)
+    x, (y, _), rev = _ordered(
+        b.path, x, [y, None], lambda i: {"offset": at + i * datum}
+    )
+    return (x, y, None, rev), at + steps * datum
+
+
+def _raw_v3(path, b: _Bytes) -> _Found:
+    (n_ranges,) = b.unpack("I", 12, "the file header")
+    b.unpack("4s", _V3_HEADER - 4, "the 712-byte file header")
+    a_avg, a1, a2, beta, ratio = b.unpack("5d", 616, "the file header")
+    meta: dict[str, Any] = {
+        "raw_version": 3,
+        "measure_date": b.text(16, 10),
+        "measure_time": b.text(26, 10),
+        "sample_id": b.text(326, 60),
+        "anode": b.text(608, 4),
+        "kAlpha_average": a_avg,
+        "kAlpha1": a1,
+        "kAlpha2": a2,
+        "kBeta": beta,
+        "ratioKAlpha2KAlpha1": ratio,
+    }
+    if not 1 <= n_ranges <= 10000:
+        raise PatternFormatError(
+            path, f"the header declares {n_ranges} ranges", offset=12
+        )
+    ranges, pos, used = [], _V3_HEADER, None
+    for r in range(n_ranges):
+        label = f"range {r + 1} of {n_ranges}"
+        hlen, steps = b.unpack("Ii", pos, f"the header of {label}")
+        if hlen < _V3_RANGE_MIN:
+            raise PatternFormatError(
+                path,
+                f"{label} declares a {hlen}-byte header (expected 304)",
+                offset=pos,
+            )
+        b.unpack(f"{hlen}s", pos, f"the {hlen}-byte header of {label}")
+        (start,) = b.unpack("d", pos + 16, label)
+        (step,) = b.unpack("d", pos + 176, label)
+        (time_step,) = b.unpack("f", pos + 192, label)
+        (lam,) = b.unpack("d", pos + 240, label)
+        datum, supp = b.unpack("II", pos + 252, label)
+        used = used if used is not None else lam
+        meta.setdefault("time_per_step_s", time_step)
+        found, pos = _raw_range_data(
+            b,
+            at=pos + hlen + supp,
+            steps=steps,
+            datum=datum or 4,  # older writers leave the record size 0
+            start=start,
+            step=step,
+            label=label,
+        )
+        ranges.append(found)
+    return _raw_result(path, ranges, meta, a1, a2, ratio, used, pos, len(b.data))
+
+
+def _raw_v4(path, b: _Bytes) -> _Found:
+    b.unpack(f"{_V4_PREAMBLE}s", 0, "the 61-byte file header")
+    meta: dict[str, Any] = {
+        "raw_version": 4,
+        "measure_date": b.text(12, 12),
+        "measure_time": b.text(24, 10),
+    }
+    a1 = a2 = ratio = used = None
+    ranges = []
+    pos = _V4_PREAMBLE
+    while pos + 4 <= len(b.data):
+        (kind,) = b.unpack("I", pos, "a record type")
+        if kind in (0, 160):  # not a record: a range header follows
+            found, pos, lam = _raw_v4_range(b, pos, len(ranges) + 1, meta)
+            used = used if used is not None else lam
+            ranges.append(found)
+            continue
+        (length,) = b.unpack("I", pos + 4, f"the record of type {kind}")
+        if length < 8:
+            raise PatternFormatError(
+                path, f"a record of type {kind} declares {length} bytes", offset=pos
+            )
+        b.unpack(f"{length}s", pos, f"the {length}-byte record of type {kind}")
+        if kind == 10 and length >= 36:  # key / value
+            meta.setdefault("raw_fields", {})[b.text(pos + 12, 24)] = b.text(
+                pos + 36, length - 36
+            )
+        elif kind == 30 and length >= 120:  # X-ray source
+            a_avg, a1, a2, beta, ratio = b.unpack("5d", pos + 72, "the source record")
+            meta.update(
+                kAlpha_average=a_avg,
+                kAlpha1=a1,
+                kAlpha2=a2,
+                kBeta=beta,
+                ratioKAlpha2KAlpha1=ratio,
+                anode=b.text(pos + 116, 4),
+            )
+        pos += length
+    if not ranges:
+        raise PatternFormatError(
+            path,
+            "no measurement range (the file is truncated or holds no scan)",
+            offset=pos,
+        )
+    if "SAMPLEID" in meta.get("raw_fields", {}):
+        meta["sample_id"] = meta["raw_fields"]["SAMPLEID"]
+    return _raw_result(path, ranges, meta, a1, a2, ratio, used, pos, len(b.data))
+
+
+def _raw_v4_range(b: _Bytes, at: int, number: int, meta):
+    label = f"range {number}"
+    b.unpack(f"{_V4_RANGE_HEADER}s", at, f"the 160-byte header of {label}")
+    scan_type = b.text(at + 32, 24)
+    start, step = b.unpack("dd", at + 72, label)
+    steps, time_step = b.unpack("If", at + 88, label)
+    (lam,) = b.unpack("d", at + 112, label)
+    datum, extra = b.unpack("II", at + 136, label)
+    drives, pos, end = {}, at + _V4_RANGE_HEADER, at + _V4_RANGE_HEADER + extra
+    b.unpack(f"{extra}s", pos, f"the drive records of {label}")
+    while pos < end:
+        kind, length = b.unpack("II", pos, f"a drive record of {label}")
+        if length < 8 or pos + length > end:
+            raise PatternFormatError(
+                b.path,
+                f"a record of {length} bytes overruns the {extra} bytes of drive "
+                f"records that {label} declares",
+                offset=pos,
+            )
+        if kind == 50 and length >= 64:
+            drives[b.text(pos + 12, 24)] = b.unpack("d", pos + 56, "a drive record")[0]
+        pos += length
+    two_theta = next((v for k, v in drives.items() if _is_two_theta(k)), None)
+    key = re.sub(r"[^a-z0-9]", "", scan_type.lower())
+    if two_theta is not None and not math.isclose(two_theta, start, abs_tol=1e-6):
+        raise PatternFormatError(
+            b.path,
+            f"{label} is a {scan_type!r} scan that does not step 2θ (2θ sits at "
+            f"{two_theta:g}°, the scan starts at {start:g}): not supported",
+            offset=at,
+        )
+    if two_theta is None and key not in _TWO_THETA_SCANS:
+        raise PatternFormatError(
+            b.path,
+            f"{label} is a {scan_type!r} scan without a 2θ drive record: not supported",
+            offset=at,
+        )
+    meta.setdefault("scan_type", scan_type)
+    meta.setdefault("time_per_step_s", time_step / 1000)  # v4 stores milliseconds
+    found, after = _raw_range_data(
+        b, at=end, steps=steps, datum=datum, start=start, step=step, label=label
+    )
+    return found, after, lam
+
+
+def _raw_result(path, ranges, meta, a1, a2, ratio, used, end, size) -> _Found:
+    x, y, _, info, rev = _merge_ranges(path, ranges)
+    if info:
+        meta["ranges"] = info
+    if rev:
+        meta["reversed"] = True
+    if end < size:
+        meta["trailing_bytes"] = size - end
+    radiation, lam = _radiation_from_lines(a1, a2, ratio, meta.get("anode", ""))
+    if lam is None and used is not None and 0.01 < used < 20:
+        lam = used
+    if used is not None:
+        meta["used_wavelength"] = used
+    return _Found(
+        f"bruker_raw_v{meta['raw_version']}",
+        x,
+        y,
+        wavelength=lam,
+        radiation=radiation,
+        metadata=meta,
+    )

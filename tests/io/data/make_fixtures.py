@@ -1,0 +1,269 @@
+"""Write the small instrument-format fixtures that tests/io/test_readers.py reads.
+
+Run ``python tests/io/data/make_fixtures.py`` to regenerate them; the output is
+deterministic (the tests check that the committed files match these builders).
+The builders are also imported by the tests to make variants (truncated files,
+other record sizes, unsupported versions).
+
+The binary layouts follow the published descriptions of Bruker DIFFRAC RAW
+files (versions 3 "RAW1.01" and 4 "RAW4.00", little-endian) as read by xylib
+and GSAS-II; only the fields the reader uses are filled, the rest are zero.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+# One peak on a flat background: 21 points, 10.0–12.0° 2θ.
+TWO_THETA = np.round(10.0 + 0.1 * np.arange(21), 10)
+COUNTS = np.round(100 + 900 * np.exp(-(((TWO_THETA - 11.0) / 0.2) ** 2)))
+# Rigaku and XRDML files store an attenuation factor per point
+ATTENUATION = np.where(COUNTS > 500, 10.0, 1.0)
+STORED = np.round(COUNTS / ATTENUATION, 4)  # what an attenuated detector counts
+
+CU_KA1, CU_KA2, CU_KB, CU_RATIO = 1.540598, 1.544426, 1.392250, 0.5
+RIGAKU_KA1, RIGAKU_KA2 = 1.540593, 1.544414
+
+
+# ----------------------------------------------------------------------- XRDML
+def xrdml(
+    *, counts=STORED, atten=ATTENUATION, start=10.0, end=12.0, version="1.5"
+) -> bytes:
+    ns = f"http://www.xrdml.com/XRDMeasurement/{version}"
+    values = " ".join(f"{v:g}" for v in counts)
+    factors = " ".join(f"{v:g}" for v in atten)
+    text = f"""<?xml version="1.0" encoding="UTF-8"?>
+<xrdMeasurements xmlns="{ns}" status="Completed">
+  <sample type="To be analyzed">
+    <id>fixture-1</id>
+    <name>tiny peak</name>
+  </sample>
+  <xrdMeasurement measurementType="Scan" status="Completed">
+    <usedWavelength intended="K-Alpha">
+      <kAlpha1 unit="Angstrom">{CU_KA1}</kAlpha1>
+      <kAlpha2 unit="Angstrom">{CU_KA2}</kAlpha2>
+      <kBeta unit="Angstrom">{CU_KB}</kBeta>
+      <ratioKAlpha2KAlpha1 unit="none">{CU_RATIO}</ratioKAlpha2KAlpha1>
+    </usedWavelength>
+    <incidentBeamPath>
+      <xRayTube id="1" name="Cu LFF">
+        <tension unit="kV">40</tension>
+        <current unit="mA">40</current>
+        <anodeMaterial>Cu</anodeMaterial>
+      </xRayTube>
+    </incidentBeamPath>
+    <scan appendNumber="0" mode="Continuous" scanAxis="Gonio" status="Completed">
+      <dataPoints>
+        <positions axis="2Theta" unit="deg">
+          <startPosition>{start}</startPosition>
+          <endPosition>{end}</endPosition>
+        </positions>
+        <positions axis="Omega" unit="deg">
+          <startPosition>{start / 2}</startPosition>
+          <endPosition>{end / 2}</endPosition>
+        </positions>
+        <commonCountingTime unit="seconds">0.50</commonCountingTime>
+        <counts unit="counts">{values}</counts>
+        <beamAttenuationFactors>{factors}</beamAttenuationFactors>
+      </dataPoints>
+    </scan>
+  </xrdMeasurement>
+</xrdMeasurements>
+"""
+    return text.encode("utf-8")
+
+
+# ------------------------------------------------------------------ Rigaku RAS
+def ras(*, axis="TwoThetaTheta", count=None, end_marker=True) -> bytes:
+    n = len(TWO_THETA) if count is None else count
+    head = [
+        "*RAS_DATA_START",
+        "*RAS_HEADER_START",
+        '*FILE_COMMENT "試料A: 日本語のコメント"',
+        '*FILE_SAMPLE "tiny peak"',
+        '*HW_XG_TARGET_NAME "Cu"',
+        f'*HW_XG_WAVE_LENGTH_ALPHA1 "{RIGAKU_KA1}"',
+        f'*HW_XG_WAVE_LENGTH_ALPHA2 "{RIGAKU_KA2}"',
+        '*HW_XG_WAVE_LENGTH_BETA "1.392250"',
+        '*MEAS_COND_AXIS_NAME-0 "TwoTheta"',
+        f'*MEAS_SCAN_AXIS_X "{axis}"',
+        '*MEAS_SCAN_START "10.0000"',
+        '*MEAS_SCAN_STEP "0.1000"',
+        '*MEAS_SCAN_STOP "12.0000"',
+        '*MEAS_SCAN_UNIT_Y "counts"',
+        f'*MEAS_DATA_COUNT "{n}"',
+        "*RAS_HEADER_END",
+        "*RAS_INT_START",
+    ]
+    rows = [f"{t:.4f} {c:g} {a:.4f}" for t, c, a in zip(TWO_THETA, STORED, ATTENUATION)]
+    tail = ["*RAS_INT_END", "*RAS_DATA_END"] if end_marker else []
+    # Rigaku writes CRLF and Shift-JIS (cp932) headers
+    return ("\r\n".join(head + rows + tail) + "\r\n").encode("cp932")
+
+
+# ----------------------------------------------------------------- Rigaku RASX
+def rasx(*, axis="TwoThetaTheta") -> bytes:
+    profile = "\ufeff" + "".join(
+        f"{t:.4f}\t{c:g}\t{a:.4f}\r\n"
+        for t, c, a in zip(TWO_THETA, STORED, ATTENUATION)
+    )
+    conditions = f"""<?xml version="1.0" encoding="utf-8"?>
+<MeasurementConditions xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <GeneralInformation><SampleName>tiny peak</SampleName></GeneralInformation>
+  <HWConfigurations>
+    <XrayGenerator>
+      <TargetName>Cu</TargetName>
+      <WaveType>Ka</WaveType>
+      <WavelengthKalpha1>{RIGAKU_KA1}</WavelengthKalpha1>
+      <WavelengthKalpha2>{RIGAKU_KA2}</WavelengthKalpha2>
+      <WavelengthKbeta>1.392250</WavelengthKbeta>
+    </XrayGenerator>
+  </HWConfigurations>
+  <ScanInformation>
+    <AxisName>{axis}</AxisName>
+    <IntensityUnit>counts</IntensityUnit>
+  </ScanInformation>
+</MeasurementConditions>
+"""
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in (
+            ("root.xml", "<Root/>"),
+            ("Data0/Profile0.txt", profile),
+            ("Data0/MesurementConditions0.xml", conditions),  # sic, Rigaku's name
+        ):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, text.encode("utf-8"))
+    return out.getvalue()
+
+
+# ----------------------------------------------------------- Bruker RAW v3/v4
+def _put(buf: bytearray, at: int, fmt: str, *values) -> None:
+    struct.pack_into("<" + fmt, buf, at, *values)
+
+
+def _text(buf: bytearray, at: int, size: int, text: str) -> None:
+    raw = text.encode("latin-1")[:size]
+    buf[at : at + len(raw)] = raw
+
+
+# Two disjoint ranges: the 21-point peak and 5 points at 30–31°.
+RANGE2_TWO_THETA = np.array([30.0, 30.25, 30.5, 30.75, 31.0])
+RANGE2_COUNTS = np.array([50.0, 55.0, 60.0, 52.0, 48.0])
+
+
+def raw_v3(*, ranges=None, datum=4, supplementary=(0, 40), magic=b"RAW1.01") -> bytes:
+    """RAW1.01: a 712-byte file header, then per range a 304-byte header,
+    optional supplementary headers and the float32 counts."""
+    if ranges is None:
+        ranges = [(10.0, 0.1, COUNTS), (30.0, 0.25, RANGE2_COUNTS)]
+    head = bytearray(712)
+    _text(head, 0, 7, magic.decode("latin-1"))
+    _put(head, 8, "I", 1)  # status: done
+    _put(head, 12, "I", len(ranges))
+    _text(head, 16, 10, "01/02/20")
+    _text(head, 26, 10, "12:34:56")
+    _text(head, 326, 60, "tiny peak")
+    _text(head, 608, 4, "Cu")
+    avg = (2 * CU_KA1 + CU_KA2) / 3
+    _put(head, 616, "5d", avg, CU_KA1, CU_KA2, CU_KB, CU_RATIO)
+    out = bytes(head)
+    for k, (start, step, counts) in enumerate(ranges):
+        rh = bytearray(304)
+        supp = supplementary[k % len(supplementary)]
+        _put(rh, 0, "Ii", 304, len(counts))
+        _put(rh, 8, "dd", start / 2, start)  # θ then 2θ start
+        _put(rh, 176, "d", step)
+        _put(rh, 192, "f", 1.0)
+        _put(rh, 240, "d", CU_KA1)
+        _put(rh, 252, "II", datum, supp)
+        records = b"".join(
+            struct.pack("<f", c) + b"\0" * (datum - 4) for c in np.asarray(counts)
+        )
+        out += bytes(rh) + b"\xee" * supp + records
+    return out
+
+
+def _v4_record(kind: int, length: int) -> bytearray:
+    rec = bytearray(length)
+    _put(rec, 0, "II", kind, length)
+    return rec
+
+
+def raw_v4(
+    *,
+    ranges=None,
+    datum=4,
+    scan_type="Locked Coupled",
+    two_theta_drive=True,
+    magic=b"RAW4.00",
+) -> bytes:
+    """RAW4.00: a 61-byte preamble, records (type, length), and ranges that
+    each start with a 160-byte header (its first word 160), followed by drive
+    records and the data records (float32 count first)."""
+    if ranges is None:
+        ranges = [(10.0, 0.1, COUNTS)]
+    pre = bytearray(61)
+    _text(pre, 0, 7, magic.decode("latin-1"))
+    _text(pre, 12, 12, "2020-01-02")
+    _text(pre, 24, 10, "12:34:56")
+    sample = _v4_record(10, 36 + 24)
+    _text(sample, 12, 24, "SAMPLEID")
+    _text(sample, 36, 24, "tiny peak")
+    source = _v4_record(30, 128)
+    avg = (2 * CU_KA1 + CU_KA2) / 3
+    _put(source, 72, "5d", avg, CU_KA1, CU_KA2, CU_KB, CU_RATIO)
+    _text(source, 116, 4, "Cu")
+    other = _v4_record(77, 16)  # an unknown record type is skipped
+    meta = bytes(sample + source + other)
+    _put(pre, 56, "I", len(meta))
+    out = bytes(pre) + meta
+    for start, step, counts in ranges:
+        drives = b""
+        for name, pos in (("Theta", start / 2), ("2Theta", start)):
+            if name == "2Theta" and not two_theta_drive:
+                continue
+            rec = _v4_record(50, 80)
+            _put(rec, 8, "I", 1 if name == "2Theta" else 0)
+            _text(rec, 12, 24, name)
+            _put(rec, 56, "d", pos)
+            drives += bytes(rec)
+        rh = bytearray(160)
+        _put(rh, 0, "I", 160)
+        _text(rh, 32, 24, scan_type)
+        _put(rh, 72, "ddIf", start, step, len(counts), 1000.0)
+        _put(rh, 100, "ff", 40.0, 40.0)
+        _put(rh, 112, "d", CU_KA1)
+        _put(rh, 136, "II", datum, len(drives))
+        records = b"".join(
+            struct.pack("<f", c) + struct.pack("<i", 1) * ((datum - 4) // 4)
+            for c in np.asarray(counts)
+        )
+        out += bytes(rh) + drives + records
+    return out
+
+
+FIXTURES = {
+    "tiny.xrdml": xrdml,
+    "tiny.ras": ras,
+    "tiny.rasx": rasx,
+    "tiny_v3.raw": raw_v3,
+    "tiny_v4.raw": raw_v4,
+}
+
+
+def main() -> None:
+    for name, build in FIXTURES.items():
+        (HERE / name).write_bytes(build())
+
+
+if __name__ == "__main__":
+    main()

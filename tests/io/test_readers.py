@@ -1,0 +1,633 @@
+import csv
+import importlib.util
+import struct
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skxrd.io import Pattern, PatternFormatError, read_pattern, write_pattern
+from skxrd.simulation import get_radiation
+
+DATA = Path(__file__).parent / "data"
+MEASURED = (Path(__file__).parents[2] / ".." / "shared" / "data" / "measured").resolve()
+THIN = MEASURED / "thinfilms-oviedo2019"
+SSRL = MEASURED / "synchrotron-ssrl"
+needs_measured = pytest.mark.skipif(
+    not MEASURED.is_dir(), reason=f"measured data not found at {MEASURED}"
+)
+READER_KEYS = {"source", "format", "file_wavelength", "wavelength_from"}
+
+_spec = importlib.util.spec_from_file_location(
+    "skxrd_io_fixtures", DATA / "make_fixtures.py"
+)
+fx = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fx)
+
+
+def _rows(path):
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _ssrl_wavelengths():
+    return {
+        r["Material"]: float(r["Wavelength"]) for r in _rows(SSRL / "ssrl_labels.csv")
+    }
+
+
+def _measured_files():
+    if not MEASURED.is_dir():
+        return []
+    return sorted(p for p in MEASURED.rglob("*") if p.suffix == ".xy")
+
+
+def _write(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+    return path
+
+
+# ------------------------------------------------------------ measured data
+@needs_measured
+@pytest.mark.parametrize("path", _measured_files(), ids=lambda p: p.name)
+def test_every_measured_file_reads(path):
+    lam = _ssrl_wavelengths().get(path.stem, "CuKa") if SSRL in path.parents else "CuKa"
+    p = read_pattern(path, lam)
+    assert isinstance(p, Pattern) and len(p) >= 100
+    assert np.all(np.isfinite(p.x)) and np.all(np.isfinite(p.intensity))
+    assert np.all(np.diff(p.x) > 0)
+    assert p.axis == "two_theta" and p.name == path.stem
+    assert p.metadata["source"] == str(path) and p.metadata["format"] == "text"
+
+
+@needs_measured
+def test_measured_folder_has_the_documented_files():
+    assert len(list(THIN.rglob("*.xy"))) == 88
+    assert len(list(SSRL.rglob("*.xy"))) == 15
+
+
+@needs_measured
+def test_thin_films_match_the_summary_table():
+    # files_summary.csv was made by a whitespace parser that drops fused lines
+    for row in _rows(THIN / "files_summary.csv"):
+        path = THIN / "Experimental" / row["folder_label"] / row["file"]
+        p = read_pattern(path, "CuKa")
+        fused = int(row["n_malformed_lines"])
+        assert len(p.metadata.get("fixed_width_split_lines", [])) == fused, path
+        assert len(p) == int(row["n_points"]) + fused, path
+        assert p.x[0] == pytest.approx(float(row["2theta_min"])), path
+        if not fused:
+            assert p.x[-1] == pytest.approx(float(row["2theta_max"])), path
+            assert p.intensity.min() == float(row["I_min"]), path
+            assert p.intensity.max() == float(row["I_max"]), path
+
+
+@needs_measured
+@pytest.mark.parametrize(
+    "name, n_split, checks",
+    [
+        # (line, 2θ, counts) read by hand from the file
+        ("15%", 1, [(1, 10.0, 90), (84, 14.1185, 1260), (1412, 80.014, 10)]),
+        ("50%", 5, [(1, 10.0, 95), (83, 14.0688, 1993), (373, 28.4587, 2251)]),
+        ("85%", 419, [(1, 10.0, 115), (1411, 79.9643, 5), (1412, 80.014, 9)]),
+        (
+            "100%",
+            407,
+            [
+                (84, 14.1185, 1697),  # "14.1185 1697 "
+                (85, 14.1681, 10228),  # "14.168110228 "
+                (86, 14.2177, 13906),  # "14.217713906 "
+                (1000, 59.5705, 7),  # "59.57057 "
+                (1004, 59.769, 8),  # " 59.7698 "
+                (1412, 80.014, 7),  # " 80.0147 "
+            ],
+        ),
+    ],
+)
+def test_fused_fixed_width_columns(name, n_split, checks):
+    path = (
+        THIN
+        / "Experimental"
+        / "I4Imcm"
+        / f"{name} SnPerovskite at 0.5M 4to1 dmftodmso.xy"
+    )
+    p = read_pattern(path, "CuKa")
+    assert len(p) == 1412  # one point per line
+    assert len(p.metadata["fixed_width_split_lines"]) == n_split
+    steps = np.diff(p.x)
+    assert steps.min() > 0.0490 and steps.max() < 0.0500  # a 0.0496° scan
+    for line, tt, counts in checks:
+        assert p.x[line - 1] == pytest.approx(tt, abs=1e-9)
+        assert p.intensity[line - 1] == counts
+
+
+@needs_measured
+def test_ssrl_wavelengths_points_and_ranges():
+    lams = _ssrl_wavelengths()
+    expected = {
+        "BL21Robot_0001": (22946, 2.0, 116.725, 0.7295684),
+        "BL21Robot_0106": (22915, 2.0, 116.57, 0.7295684),  # 32 tab-only lines
+        "BL21Robot_0112": (13119, 2.0, 67.59, 0.7291367),
+        "JK21_scraped": (14201, 4.0, 75.0, 0.9913),
+    }
+    for stem, (n, lo, hi, lam) in expected.items():
+        path = SSRL / "XYdata" / f"{stem}.xy"
+        assert lams[stem] == lam
+        p = read_pattern(path, lams[stem])
+        assert (len(p), p.x[0], p.x[-1]) == (n, lo, pytest.approx(hi))
+        assert p.wavelength == lam and p.metadata["wavelength_from"] == "argument"
+        assert np.allclose(np.diff(p.x), 0.005)
+        assert p.intensity.min() < 0  # background-subtracted, kept as is
+    with pytest.raises(PatternFormatError, match="states no wavelength") as info:
+        read_pattern(SSRL / "XYdata" / "JK21_scraped.xy")
+    assert "JK21_scraped.xy" in str(info.value)
+
+
+@needs_measured
+def test_partial_single_peak_scans():
+    for conc in ("0.65M", "0.80M", "1.00M"):
+        p = read_pattern(
+            THIN / "Experimental" / "pm-3m" / f"{conc} DT perovskite 14 deg peak.xy",
+            1.5406,
+        )
+        assert len(p) == 137 and p.x[0] == 13.75 and p.x[-1] == pytest.approx(14.3989)
+
+
+# ----------------------------------------------------- instrument fixtures
+def test_committed_fixtures_match_their_builders():
+    for name, build in fx.FIXTURES.items():
+        data = (DATA / name).read_bytes()
+        assert len(data) < 20_000
+        if name.endswith(".rasx"):  # deflate output may vary with zlib
+            with (
+                zipfile.ZipFile(DATA / name) as a,
+                zipfile.ZipFile(BytesIO(build())) as b,
+            ):
+                assert a.namelist() == b.namelist()
+                assert all(a.read(n) == b.read(n) for n in a.namelist())
+        else:
+            assert data == build(), name
+
+
+def test_xrdml_fixture():
+    p = read_pattern(DATA / "tiny.xrdml")
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-12)
+    np.testing.assert_allclose(
+        p.intensity, fx.COUNTS, rtol=1e-12
+    )  # counts × attenuation
+    assert p.radiation.wavelengths == (fx.CU_KA1, fx.CU_KA2)
+    assert p.radiation.weights == (1.0, fx.CU_RATIO)
+    assert p.wavelength == fx.CU_KA1
+    m = p.metadata
+    assert m["format"] == "xrdml" and m["counting_time_s"] == 0.5
+    assert (
+        m["attenuation_applied"]
+        and m["anode"] == "Cu"
+        and m["sample_id"] == "fixture-1"
+    )
+
+
+def _xrdml_variant(body, ns="http://www.xrdml.com/XRDMeasurement/1.0"):
+    xmlns = f' xmlns="{ns}"' if ns else ""
+    return f"""<?xml version="1.0"?>
+<xrdMeasurements{xmlns}><xrdMeasurement>
+<usedWavelength intended="K-Alpha 1"><kAlpha1>1.5406</kAlpha1>
+<kAlpha2>1.5444</kAlpha2><ratioKAlpha2KAlpha1>0.5</ratioKAlpha2KAlpha1>
+</usedWavelength><scan scanAxis="Gonio"><dataPoints>{body}</dataPoints></scan>
+</xrdMeasurement></xrdMeasurements>"""
+
+
+@pytest.mark.parametrize("ns", [None, "http://www.xrdml.com/XRDMeasurement/1.0"])
+def test_xrdml_list_positions_intensities_and_namespaces(tmp_path, ns):
+    body = (
+        '<positions axis="2Theta"><listPositions>30 20 10</listPositions></positions>'
+        "<intensities>3 2 1</intensities>"
+        "<beamAttenuationFactors>5 5 5</beamAttenuationFactors>"
+    )
+    p = read_pattern(_write(tmp_path, "a.xrdml", _xrdml_variant(body, ns)))
+    assert p.x.tolist() == [10.0, 20.0, 30.0]
+    assert p.intensity.tolist() == [1.0, 2.0, 3.0]  # intensities: already corrected
+    assert p.metadata["reversed"] is True
+    assert p.radiation is None and p.wavelength == 1.5406  # "K-Alpha 1": one line
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        (
+            '<positions axis="Omega"><startPosition>1</startPosition>'
+            "<endPosition>2</endPosition></positions><counts>1 2</counts>",
+            "no 2θ positions",
+        ),
+        (
+            '<positions axis="2Theta"><listPositions>1 2 3</listPositions></positions>'
+            "<counts>1 2</counts>",
+            "3 positions for 2 intensities",
+        ),
+        (
+            '<positions axis="2Theta"><listPositions>1 2</listPositions></positions>'
+            "<counts>1 x</counts>",
+            r"<counts>: 'x' is not a number",
+        ),
+        (
+            '<positions axis="2Theta"><commonPosition>20</commonPosition></positions>'
+            "<counts>1 2</counts>",
+            "2θ does not move",
+        ),
+        (
+            '<positions axis="2Theta"><listPositions>1 2</listPositions></positions>',
+            "neither <intensities> nor <counts>",
+        ),
+    ],
+)
+def test_xrdml_errors_name_the_element(tmp_path, body, match):
+    path = _write(tmp_path, "bad.xrdml", _xrdml_variant(body))
+    with pytest.raises(PatternFormatError, match=match) as info:
+        read_pattern(path)
+    assert str(path) in str(info.value) and "<" in str(info.value)
+
+
+def test_ras_fixture():
+    p = read_pattern(DATA / "tiny.ras")
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-12)
+    np.testing.assert_allclose(p.intensity, fx.COUNTS, rtol=1e-12)
+    assert p.wavelength == fx.RIGAKU_KA1 and p.metadata["kAlpha2"] == fx.RIGAKU_KA2
+    assert p.metadata["comment"] == "試料A: 日本語のコメント"  # Shift-JIS decoded
+    assert p.metadata["scan_axis"] == "TwoThetaTheta" and p.metadata["format"] == "ras"
+
+
+def test_ras_errors(tmp_path):
+    with pytest.raises(PatternFormatError, match=r"line \d+: .*truncated"):
+        read_pattern(_write(tmp_path, "a.ras", fx.ras(end_marker=False)))
+    with pytest.raises(PatternFormatError, match="MEAS_DATA_COUNT says 30 points"):
+        read_pattern(_write(tmp_path, "b.ras", fx.ras(count=30)))
+    with pytest.raises(PatternFormatError, match="scan axis is 'Omega'"):
+        read_pattern(_write(tmp_path, "c.ras", fx.ras(axis="Omega")))
+    text = fx.ras().decode("cp932").replace("10.1000 ", "10.1000x ")
+    with pytest.raises(PatternFormatError, match=r"c2\.ras, line 19: .*10\.1000x"):
+        read_pattern(_write(tmp_path, "c2.ras", text.encode("cp932")))
+
+
+def test_rasx_fixture(tmp_path):
+    p = read_pattern(DATA / "tiny.rasx")
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-12)
+    np.testing.assert_allclose(p.intensity, fx.COUNTS, rtol=1e-12)
+    assert p.wavelength == fx.RIGAKU_KA1 and p.metadata["anode"] == "Cu"
+    with pytest.raises(PatternFormatError, match="MesurementConditions0.xml.*'Omega'"):
+        read_pattern(_write(tmp_path, "o.rasx", fx.rasx(axis="Omega")))
+
+
+def test_bruker_raw_v3_fixture_two_ranges():
+    p = read_pattern(DATA / "tiny_v3.raw")
+    np.testing.assert_allclose(p.x, np.r_[fx.TWO_THETA, fx.RANGE2_TWO_THETA], atol=1e-9)
+    np.testing.assert_array_equal(p.intensity, np.r_[fx.COUNTS, fx.RANGE2_COUNTS])
+    assert p.radiation.wavelengths == (fx.CU_KA1, fx.CU_KA2)
+    m = p.metadata
+    assert m["format"] == "bruker_raw_v3" and m["sample_id"] == "tiny peak"
+    assert [r["points"] for r in m["ranges"]] == [21, 5]
+
+
+def test_bruker_raw_v4_fixture():
+    p = read_pattern(DATA / "tiny_v4.raw")
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-9)
+    np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    assert p.wavelength == fx.CU_KA1 and p.radiation.weights == (1.0, 0.5)
+    assert p.metadata["scan_type"] == "Locked Coupled"
+    assert (
+        p.metadata["sample_id"] == "tiny peak" and p.metadata["time_per_step_s"] == 1.0
+    )
+
+
+@pytest.mark.parametrize("build", [fx.raw_v3, fx.raw_v4])
+def test_bruker_raw_record_stride_and_multiple_ranges(tmp_path, build):
+    ranges = [(40.0, -0.5, [4.0, 3.0, 2.0]), (10.0, 0.1, fx.COUNTS)]  # one descending
+    p = read_pattern(_write(tmp_path, "a.raw", build(ranges=ranges, datum=8)))
+    np.testing.assert_allclose(p.x, np.r_[fx.TWO_THETA, [39.0, 39.5, 40.0]], atol=1e-9)
+    np.testing.assert_array_equal(p.intensity, np.r_[fx.COUNTS, [2.0, 3.0, 4.0]])
+    assert p.metadata["reversed"] is True
+    overlapping = [(10.0, 0.1, fx.COUNTS), (11.0, 0.1, [1.0, 2.0])]
+    with pytest.raises(PatternFormatError, match="ranges 1 .* and 2 .* overlap"):
+        read_pattern(_write(tmp_path, "b.raw", build(ranges=overlapping)))
+
+
+def test_bruker_raw_v4_scan_types(tmp_path):
+    det = read_pattern(
+        _write(
+            tmp_path,
+            "d.raw",
+            fx.raw_v4(scan_type="Detector Scan", two_theta_drive=False),
+        )
+    )
+    assert len(det) == 21
+    with pytest.raises(
+        PatternFormatError, match="'Rocking Curve' scan without a 2θ drive"
+    ):
+        read_pattern(
+            _write(
+                tmp_path,
+                "r.raw",
+                fx.raw_v4(scan_type="Rocking Curve", two_theta_drive=False),
+            )
+        )
+    data = bytearray(fx.raw_v4(scan_type="Omega Scan"))
+    at = data.index(b"2Theta") - 12  # the drive record of 2θ; move it off the start
+    struct.pack_into("<d", data, at + 56, 25.0)
+    with pytest.raises(PatternFormatError, match=r"byte \d+: .*does not step 2θ"):
+        read_pattern(_write(tmp_path, "o.raw", bytes(data)))
+
+
+@pytest.mark.parametrize(
+    "magic, match",
+    [
+        (b"RAW2", "version 2 .* not supported"),
+        (b"RAW ", "version 1 .* not supported"),
+        (b"RAW9.99", "unknown Bruker RAW signature"),
+    ],
+)
+def test_bruker_raw_unsupported_versions(tmp_path, magic, match):
+    data = magic + bytes(2000)
+    with pytest.raises(PatternFormatError, match=match) as info:
+        read_pattern(_write(tmp_path, "old.raw", data))
+    assert "old.raw, byte 0" in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(fx.FIXTURES))
+@pytest.mark.parametrize("fraction", [0.5, 0.9])
+def test_truncated_fixtures_fail_clearly(tmp_path, name, fraction):
+    data = (DATA / name).read_bytes()
+    path = _write(tmp_path, name, data[: int(len(data) * fraction)])
+    with pytest.raises(PatternFormatError) as info:
+        read_pattern(path)
+    msg = str(info.value)
+    assert msg.startswith(str(path))
+    assert any(w in msg for w in ("truncated", "not well-formed", "zip")), msg
+    assert any(w in msg for w in (", line ", ", byte ", "<")), msg
+
+
+# ----------------------------------------------------------------- text files
+def test_text_header_comments_delimiters_crlf_and_uncertainty(tmp_path):
+    text = (
+        "; exported by some program\r\n"
+        "Sample: quartz\r\n"
+        "! lambda: 1.5406 A\r\n"
+        "\r\n"
+        "2theta;intensity;sigma\r\n"
+        "10,0;100;10\r\n"
+        "\r\n"
+        "10,5;121;11\r\n"
+        "11,0;144;12 # a trailing comment\r\n"
+    )
+    p = read_pattern(_write(tmp_path, "a.dat", text))
+    assert p.x.tolist() == [10.0, 10.5, 11.0]
+    assert p.intensity.tolist() == [100.0, 121.0, 144.0]
+    assert p.uncertainty.tolist() == [10.0, 11.0, 12.0]
+    assert p.wavelength == 1.5406 and p.metadata["decimal_comma"]
+    assert p.metadata["header"][0] == "; exported by some program"
+    for sep in (",", "\t", "  ", ", "):
+        body = "# wavelength = 0.7293\n" + "\n".join(
+            f"{a}{sep}{b}" for a, b in [(1, 2), (3, 4)]
+        )
+        p = read_pattern(_write(tmp_path, "b.csv", body))
+        assert (p.x.tolist(), p.intensity.tolist(), p.wavelength) == (
+            [1, 3],
+            [2, 4],
+            0.7293,
+        )
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("# wavelength = 0.7293", 0.7293),
+        ("# Wavelength (A): 0.9913", 0.9913),
+        ("# lambda: 1.5406 A", 1.5406),
+        ("# λ = 0.15406 nm", 1.5406),
+        ("# K-Alpha1 = 1.540598", 1.540598),
+        ("# beam energy: 17.0 keV", 12.398419843320026 / 17.0),
+        ("# Radiation: Cu Ka", get_radiation("CuKa").wavelength),
+        ("# anode Mo-Kα1", get_radiation("MoKa1").wavelength),
+    ],
+)
+def test_text_wavelength_statements(tmp_path, line, expected):
+    p = read_pattern(_write(tmp_path, "w.xy", f"{line}\n10 1\n11 2\n"))
+    assert p.wavelength == pytest.approx(expected, rel=1e-12)
+    assert p.metadata["wavelength_from"] == "file"
+
+
+def test_text_named_radiation_and_caller_override(tmp_path):
+    path = _write(tmp_path, "w.xy", "# Cu Ka\n10 1\n11 2\n")
+    assert read_pattern(path).radiation.name == "CuKa"
+    with pytest.warns(UserWarning, match="instead of the file's 1.54056"):
+        p = read_pattern(path, "MoKa")
+    assert p.wavelength == get_radiation("MoKa").wavelength
+    assert p.metadata["file_wavelength"] == get_radiation("CuKa").wavelength
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (
+            "10 1\n11 2 3 4\n12 3\n",
+            r"line 2: 4 column\(s\) where the other lines have 2",
+        ),
+        ("10 1\n11\n12 3\n", r"line 2: 1 column\(s\) where"),
+        ("1 2 3 4\n5 6 7 8\n", r"line 1: 4 columns; expected 2 or 3"),
+        ("10 1\n11 nan\n12 3\n", r"line 2: 'nan': NaN"),
+        ("10 1\n11 inf\n12 3\n", r"line 2: 'inf'"),
+        ("10 1\n11 x\n12 3\n", r"line 2: 'x' is not a number"),
+        ("10 1\nEND\n", r"line 2: 'END' is not a number"),
+        ("10 1\n11 2\n10.5 3\n", r"line 3: x goes from 11 to 10.5"),
+        ("10 1\n11 2\n11 3\n", r"line 3: x = 11 repeats"),
+        ("10 1 -1\n11 2 1\n", r"line 1: uncertainty -1 is negative"),
+        ("200 1\n210 2\n", r"line 1: 2θ = 200 is outside"),
+        ("# only a header\n", "no numeric data lines"),
+        ("d,intensity\n3.1,5\n2.0,6\n", r"line 1: the first column is 'd'"),
+        ("# wavelength = 154.06\n10 1\n11 2\n", r"line 1: .* 154.06 Å"),
+        ("10 1\n11 2\n", "states no wavelength"),
+        ("10 1\n", r"1 data point\(s\)"),
+    ],
+)
+def test_text_errors_name_file_and_line(tmp_path, text, match):
+    path = _write(tmp_path, "bad.xy", text)
+    with pytest.raises(PatternFormatError, match=match) as info:
+        read_pattern(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_text_encodings_quotes_and_dos_eof(tmp_path):
+    text = '# Wellenlänge λ = 1.5406 Å\r\n"2Theta","Counts"\r\n10,1\r\n11,2\r\n'
+    for enc in ("utf-16", "utf-8-sig", "latin-1"):
+        body = text if enc != "latin-1" else text.replace("λ", "lambda")
+        p = read_pattern(_write(tmp_path, "e.csv", body.encode(enc)))
+        assert p.wavelength == 1.5406 and p.x.tolist() == [10, 11], enc
+    p = read_pattern(_write(tmp_path, "dos.xy", b"10 1\r\n11 2\r\n\x1a"), "CuKa")
+    assert len(p) == 2
+    # "wavelength_index 2" is not a wavelength statement
+    path = _write(tmp_path, "n.xy", "# wavelength_index 2\n10 1\n11 2\n")
+    with pytest.raises(PatternFormatError, match="states no wavelength"):
+        read_pattern(path)
+
+
+def test_several_scans_in_one_file(tmp_path):
+    scan = (
+        '<scan><dataPoints><positions axis="2Theta"><startPosition>{}'
+        "</startPosition><endPosition>{}</endPosition></positions>"
+        "<intensities>1 2 3</intensities></dataPoints></scan>"
+    )
+    xml = _xrdml_variant("").replace(
+        '<scan scanAxis="Gonio"><dataPoints></dataPoints></scan>',
+        scan.format(30, 32) + scan.format(10, 12),
+    )
+    p = read_pattern(_write(tmp_path, "two.xrdml", xml))
+    assert p.x.tolist() == [10, 11, 12, 30, 31, 32]
+    assert [r["start"] for r in p.metadata["ranges"]] == [30, 10]
+    with pytest.raises(PatternFormatError, match="scans 1 .* and 2 .* overlap"):
+        bad = xml.replace(scan.format(10, 12), scan.format(31, 33))
+        read_pattern(_write(tmp_path, "overlap.xrdml", bad))
+    block = fx.ras().decode("cp932").split("*RAS_DATA_END")[0]
+    second = block.split("*RAS_DATA_START\r\n")[1].replace("\r\n1", "\r\n5")
+    p = read_pattern(_write(tmp_path, "two.ras", (block + second).encode("cp932")))
+    assert len(p) == 42 and p.x[21] == 50.0 and p.intensity[21] == fx.COUNTS[0]
+
+
+def test_unusable_header_wavelength_is_an_error_only_without_a_caller_one(tmp_path):
+    path = _write(tmp_path, "w.xy", "# wavelength = 154.06\n10 1\n11 2\n")
+    with pytest.raises(PatternFormatError, match="154.06"):
+        read_pattern(path)
+    assert read_pattern(path, "CuKa").wavelength == get_radiation("CuKa").wavelength
+
+
+def test_empty_binary_and_mismatched_files(tmp_path):
+    for content in (b"", b"  \r\n\t\n"):
+        with pytest.raises(PatternFormatError, match="empty"):
+            read_pattern(_write(tmp_path, "e.xy", content))
+    with pytest.raises(PatternFormatError, match="binary content of an unknown format"):
+        read_pattern(_write(tmp_path, "blob.xyz", bytes(range(256)) * 4))
+    with pytest.raises(PatternFormatError, match="promises a PANalytical XRDML"):
+        read_pattern(_write(tmp_path, "t.xrdml", "10 1\n11 2\n"))
+    with pytest.raises(PatternFormatError, match="promises a Bruker RAW"):
+        read_pattern(_write(tmp_path, "t.raw", "10 1\n11 2\n"))
+    with pytest.raises(PatternFormatError, match="zip archive that is not a Rigaku"):
+        buf = BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("x.txt", "1 2")
+        read_pattern(_write(tmp_path, "z.zip", buf.getvalue()))
+    with pytest.raises(FileNotFoundError):
+        read_pattern(tmp_path / "missing.xy")
+
+
+def test_unknown_extension_is_sniffed(tmp_path):
+    p = read_pattern(_write(tmp_path, "scan.custom", "# lambda 1.5406\n10 1\n11 2\n"))
+    assert p.metadata["format"] == "text"
+    p = read_pattern(
+        _write(tmp_path, "raw.txt", "RAW data, lambda 1.5406\n10 1\n11 2\n")
+    )
+    assert p.metadata["format"] == "text"
+    p = read_pattern(_write(tmp_path, "scan.bin", (DATA / "tiny_v4.raw").read_bytes()))
+    assert p.metadata["format"] == "bruker_raw_v4"
+
+
+def test_descending_scan_is_reversed(tmp_path):
+    p = read_pattern(_write(tmp_path, "d.xy", "12 3\n11 2\n10 1\n"), "CuKa")
+    assert p.x.tolist() == [10, 11, 12] and p.intensity.tolist() == [1, 2, 3]
+    assert p.metadata["reversed"] is True
+
+
+def test_q_axis_files(tmp_path):
+    p = read_pattern(_write(tmp_path, "q.csv", "q,intensity\n1.0,5\n2.0,6\n"))
+    assert p.axis == "q" and p.wavelength is None and p.x.tolist() == [1.0, 2.0]
+    p = read_pattern(_write(tmp_path, "qnm.csv", "q (nm^-1),I\n10,5\n20,6\n"))
+    assert p.axis == "q" and p.x.tolist() == [1.0, 2.0]
+    p = read_pattern(_write(tmp_path, "plain.xy", "1 5\n2 6\n"), axis="q")
+    assert p.axis == "q"
+    with pytest.raises(PatternFormatError, match="the x column is q, not two_theta"):
+        read_pattern(tmp_path / "q.csv", 1.5406, axis="two_theta")
+    with pytest.raises(PatternFormatError, match="hold 2θ; axis='q'"):
+        read_pattern(DATA / "tiny.xrdml", axis="q")
+    with pytest.raises(ValueError, match="axis must be"):
+        read_pattern(tmp_path / "q.csv", axis="d")
+
+
+# ------------------------------------------------------------------- writing
+def _same(a, b):
+    assert a.axis == b.axis and a.name == b.name and a.wavelength == b.wavelength
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.intensity, b.intensity)
+    assert (a.uncertainty is None) == (b.uncertainty is None)
+    if a.uncertainty is not None:
+        assert np.array_equal(a.uncertainty, b.uncertainty)
+    assert (a.radiation is None) == (b.radiation is None)
+    if a.radiation is not None:
+        assert a.radiation == b.radiation
+    assert {k: v for k, v in b.metadata.items() if k not in READER_KEYS} == a.metadata
+
+
+@pytest.mark.parametrize("ext", [".xy", ".xye", ".csv", ".dat"])
+def test_write_read_round_trip(tmp_path, ext):
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(5, 90, 50))
+    y = rng.normal(100, 30, 50)
+    p = Pattern(
+        x,
+        y,
+        wavelength="CuKa",
+        uncertainty=np.abs(y) ** 0.5,
+        name="my scan, #1",
+        metadata={"sample": "quartz", "temperature_K": 293.15, "tags": ["a", "b"]},
+    )
+    path = write_pattern(p, tmp_path / f"p{ext}")
+    _same(p, read_pattern(path))
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        Pattern([0.5, 1.0, 2.5], [1.0, 2.0, 3.0], axis="q"),
+        Pattern([0.5, 1.0], [1.0, 2.0], axis="q", wavelength=0.7293),
+        Pattern([10.0, 20.0], [1.0, -2.0], wavelength=0.9913),
+        Pattern([10.0, 20.0], [1.0, 2.0], radiation=get_radiation("neutron", 1.594)),
+        Pattern([10.0, 20.0], [1.0, 2.0], wavelength="MoKa1", name="β-phase"),
+    ],
+)
+def test_round_trip_axes_and_radiations(tmp_path, pattern):
+    path = write_pattern(pattern, tmp_path / "p.xy")
+    _same(pattern, read_pattern(path))
+
+
+def test_round_trip_of_an_instrument_file(tmp_path):
+    p = read_pattern(DATA / "tiny.xrdml")
+    q = read_pattern(write_pattern(p, tmp_path / "copy.csv"))
+    assert np.array_equal(p.x, q.x) and np.array_equal(p.intensity, q.intensity)
+    assert q.radiation == p.radiation and q.metadata["kAlpha1"] == fx.CU_KA1
+    assert q.metadata["format"] == "text" and q.name == "tiny"
+
+
+def test_write_refuses_to_overwrite(tmp_path):
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa")
+    path = tmp_path / "user.xy"
+    path.write_text("precious")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_pattern(p, path)
+    assert path.read_text() == "precious"
+    assert write_pattern(p, path, overwrite=True) == path
+    assert read_pattern(path).intensity.tolist() == [1.0, 2.0]
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["user.xy"]  # no temp files
+
+
+def test_write_format_choices(tmp_path):
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa")
+    with pytest.raises(ValueError, match="uncertainty"):
+        write_pattern(p, tmp_path / "a.xye")
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        write_pattern(p, tmp_path / "a.out")
+    with pytest.raises(ValueError, match="fmt must be one of"):
+        write_pattern(p, tmp_path / "a.xy", fmt="cif")
+    path = write_pattern(p, tmp_path / "a.out", fmt="csv")
+    assert "two_theta,intensity" in path.read_text()
+    _same(p, read_pattern(path))
+    with pytest.raises(ValueError, match="needs a Pattern"):
+        write_pattern([1, 2], tmp_path / "b.xy")
