@@ -50,7 +50,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     and leaves every existing member untouched.
 
     ``predict_proba`` spreads the probability over all classes: each
-    member's class probabilities weighted by its share of the reliabilities,
+    member's class probabilities weighted by its share of the confidences,
     with the weights of the members that do not answer capped so that the
     answer is always the most probable class (``predict`` is the argmax of
     ``predict_proba``, as in every scikit-learn classifier).
@@ -443,10 +443,12 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         reliability = (1 - self.alpha) * confidence + self.alpha * similarity
         winner = np.argmax(reliability, axis=1)
 
-        # Weights from the reliabilities; the losers' are capped below the
-        # winner's top class so that the argmax of the mixture is the answer.
+        # Each member weighted by its confidence (with negatives, how likely
+        # the pattern is one of its classes); the losers' weights are capped
+        # below the winner's top class so that the mixture's argmax is the
+        # most reliable member's answer.
         rows = np.arange(n)
-        weight = np.maximum(reliability, 1e-12)
+        weight = np.maximum(confidence, 1e-12)
         weight /= weight.sum(axis=1, keepdims=True)
         win_score = weight[rows, winner] * top_proba[rows, winner]
         cap = win_score[:, None] / np.maximum(top_proba, 1e-300) * (1 - 1e-9)
