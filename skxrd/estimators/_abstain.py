@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._mixins import _ProbabilisticMixin
+from ._mixins import _proba_and_confidence, _ProbabilisticMixin
 
 __all__ = ["AbstainingClassifier"]
 
@@ -169,14 +169,7 @@ class AbstainingClassifier(
                 "confidence='estimator' needs an estimator with predict_confidence; "
                 f"{type(estimator).__name__} has none"
             )
-        if use_estimator and hasattr(estimator, "_predict_proba_confidence"):
-            proba, confidence = estimator._predict_proba_confidence(X)
-        else:
-            proba = np.asarray(estimator.predict_proba(X))
-            confidence = (
-                estimator.predict_confidence(X) if use_estimator else proba.max(axis=1)
-            )
-        return proba, np.asarray(confidence, dtype=float)
+        return _proba_and_confidence(estimator, X, own_confidence=use_estimator)
 
     def _unknown_label(self):
         label = self.unknown_label

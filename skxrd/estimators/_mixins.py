@@ -6,7 +6,26 @@ import numpy as np
 
 from ..utils._validation import check_int
 
-__all__ = ["_ProbabilisticMixin"]
+__all__ = ["_ProbabilisticMixin", "_proba_and_confidence"]
+
+
+def _proba_and_confidence(estimator, X, *, own_confidence=True):
+    """``(predict_proba(X), confidence)`` of any fitted classifier, as floats.
+
+    The confidence is the estimator's ``predict_confidence`` when
+    ``own_confidence`` and it has one (in the same forward pass for skxrd
+    networks), else the highest class probability.
+    """
+    if own_confidence and hasattr(estimator, "_predict_proba_confidence"):
+        proba, confidence = estimator._predict_proba_confidence(X)
+    else:
+        proba = np.asarray(estimator.predict_proba(X))
+        confidence = (
+            estimator.predict_confidence(X)
+            if own_confidence and hasattr(estimator, "predict_confidence")
+            else proba.max(axis=1)
+        )
+    return np.asarray(proba, dtype=float), np.asarray(confidence, dtype=float)
 
 
 class _ProbabilisticMixin:

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from ..utils._validation import check_int
-from ._mixins import _ProbabilisticMixin
+from ._mixins import _proba_and_confidence, _ProbabilisticMixin
 
 __all__ = ["UnionClassifier"]
 
@@ -401,17 +401,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """Per member: probabilities over its own classes, confidence, classes."""
         outputs = []
         for member, subset in zip(self.estimators_, self.class_subsets_):
-            if hasattr(member, "_predict_proba_confidence"):
-                proba, confidence = member._predict_proba_confidence(X)
-            else:
-                proba = member.predict_proba(X)
-                confidence = (
-                    member.predict_confidence(X)
-                    if hasattr(member, "predict_confidence")
-                    else np.max(proba, axis=1)
-                )
-            proba = np.asarray(proba, float)
-            confidence = np.asarray(confidence, float)
+            proba, confidence = _proba_and_confidence(member, X)
             own = np.isin(member.classes_, subset)
             if not own.all():  # a "none of mine" class learned from negatives
                 p_mine = proba[:, own].sum(axis=1)
