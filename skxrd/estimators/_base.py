@@ -755,33 +755,26 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
             Probabilities (rows sum to 1), columns in the order of ``classes_``.
         """
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        if self.num_threads is not None:
-            check_int(self.num_threads, "num_threads", minimum=1)
-        # fork_rng: each DataLoader draws a seed from torch's global generator
-        with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
-            proba = self.net_.predict_proba(X)
-        proba = np.asarray(proba, dtype=np.float64)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return proba
+        return self._predict_proba_confidence(X)[0]
 
     def _predict_proba_confidence(self, X):
-        """Class probabilities and confidence of validated ``X``, in one pass."""
-        if not self._has_confidence_head():
-            proba = self.predict_proba(X)
-            return proba, proba.max(axis=1)
+        """Class probabilities and confidence of ``X``, in one forward pass."""
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         if self.num_threads is not None:
             check_int(self.num_threads, "num_threads", minimum=1)
         probas, confidences = [], []
+        # fork_rng: each DataLoader draws a seed from torch's global generator
         with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
-            for logits, confidence in self.net_.forward_iter(X, training=False):
-                probas.append(to_numpy(torch.softmax(logits, dim=-1)))
-                confidences.append(to_numpy(confidence))
+            for out in self.net_.forward_iter(X, training=False):
+                if isinstance(out, tuple):  # (logits, confidence) of a head
+                    out, confidence = out
+                    confidences.append(to_numpy(confidence))
+                probas.append(to_numpy(torch.softmax(out, dim=-1)))
         proba = np.concatenate(probas).astype(np.float64)
         proba /= proba.sum(axis=1, keepdims=True)
+        if not confidences:
+            return proba, proba.max(axis=1)
         return proba, np.concatenate(confidences).astype(np.float64)
 
     def predict_confidence(self, X):
