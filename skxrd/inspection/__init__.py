@@ -16,9 +16,20 @@ a chosen ``target``:
   upsampled to the input (the attentive response maps of 2D fingerprint
   classifiers, and class activation maps over 2θ for patterns).
 
-:class:`AttributionDisplay` plots a map over the pattern (along 2θ) or the
-image it explains. The networks run in eval mode on their own device; their
-modes are restored, their parameters untouched and no hooks are left behind.
+Displays, in scikit-learn's style (``plot``, ``from_estimator``...):
+
+- :class:`AttributionDisplay`: a map over the pattern (along 2θ) or the
+  image it explains;
+- :class:`SaliencyDisplay`: a map over the 2θ axis of a pattern classifier
+  (or a pipeline fed with :class:`~skxrd.io.Pattern` objects), with the most
+  probable classes;
+- :class:`PatternDisplay`: patterns stacked on a common 2θ (at one
+  wavelength) or Q axis, with peak ticks such as reference lines;
+- :class:`CrystalSystemConfusionDisplay`: the confusion matrix over the seven
+  crystal systems, from crystal-system or space-group labels.
+
+The networks run in eval mode on their own device; their modes are restored,
+their parameters untouched and no hooks are left behind.
 
 Examples
 --------
@@ -43,9 +54,13 @@ from ._attribution import (
     saliency_map,
 )
 from ._display import AttributionDisplay
+from ._plots import CrystalSystemConfusionDisplay, PatternDisplay, SaliencyDisplay
 
 __all__ = [
     "AttributionDisplay",
+    "CrystalSystemConfusionDisplay",
+    "PatternDisplay",
+    "SaliencyDisplay",
     "attentive_response_map",
     "guided_backprop",
     "integrated_gradients",
