@@ -21,6 +21,7 @@ from ..simulation import PowderSimulator
 
 __all__ = ["TARGETS", "make_pattern_dataset"]
 
+#: The labels :func:`make_pattern_dataset` can return as ``y``.
 TARGETS = (
     "space_group",
     "crystal_system",
@@ -135,6 +136,20 @@ def make_pattern_dataset(
     return build(**args)
 
 
+def _symmetry_labels(target, space_group):
+    """``(y, target_names)`` of a symmetry target for space-group numbers."""
+    space_group = np.asarray(space_group, dtype=int)
+    if target == "space_group":
+        return space_group, np.arange(1, 231)
+    if target == "crystal_system":
+        return to_crystal_system(space_group), np.array(CRYSTAL_SYSTEMS)
+    if target == "bravais_lattice":
+        return to_bravais_lattice(space_group), np.array(BRAVAIS_LATTICES)
+    if target == "point_group":
+        return to_point_group(space_group), np.array(POINT_GROUPS)
+    raise ValueError(f"{target!r} is not a symmetry target")
+
+
 def _build(
     n_crystals,
     target,
@@ -194,14 +209,8 @@ def _build(
             random_state=seed_defects,
         )
     space_group = np.array([c.space_group for c in crystals])
-    if target == "space_group":
-        y, target_names = space_group, np.arange(1, 231)
-    elif target == "crystal_system":
-        y, target_names = to_crystal_system(space_group), np.array(CRYSTAL_SYSTEMS)
-    elif target == "bravais_lattice":
-        y, target_names = to_bravais_lattice(space_group), np.array(BRAVAIS_LATTICES)
-    elif target == "point_group":
-        y, target_names = to_point_group(space_group), np.array(POINT_GROUPS)
+    if target != "structure_type":
+        y, target_names = _symmetry_labels(target, space_group)
     sim = clone(simulator).set_params(verbose=verbose)
     if n_jobs is not None:
         sim.set_params(n_jobs=n_jobs)

@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..utils._validation import check_int
 from ._mixins import _ProbabilisticMixin
@@ -148,6 +148,67 @@ def _collate(batch):
     return batch
 
 
+# Rows shuffled together when training from a pattern store (the store's HDF5
+# chunk cache holds them).
+_SHUFFLE_GROUP_BYTES = 32 << 20
+
+
+class _StoreDataset(_ArrayDataset):
+    """Rows of a :class:`skxrd.datasets.PatternStore`, read from disk a batch at a time.
+
+    ``shuffle_blocks`` ``(block_rows, group_rows)`` tells :func:`_train_loader`
+    to shuffle the order of blocks of consecutive rows (one HDF5 chunk each)
+    and the rows within groups of blocks, so that reads stay within a few
+    chunks (held by the store's chunk cache) rather than all over the file.
+    """
+
+    def __init__(self, rows, y=None):
+        super().__init__(rows, y)
+        block = max(1, int(rows.chunks[0]))
+        row_bytes = 4 * int(rows.shape[1])
+        group = max(1, _SHUFFLE_GROUP_BYTES // (row_bytes * block)) * block
+        self.shuffle_blocks = (block, group)
+
+
+def _as_store(X):
+    """``X`` when it is a :class:`skxrd.datasets.PatternStore`, else None."""
+    from ..datasets import PatternStore
+
+    return X if isinstance(X, PatternStore) else None
+
+
+class _BlockShuffleSampler(torch.utils.data.Sampler):
+    """A random order of ``range(n)`` that reads rows of a store mostly in order.
+
+    Blocks of ``block_rows`` consecutive indices are taken in random order;
+    each run of blocks that together hold ``group_rows`` indices is permuted
+    as a whole. Seeded from torch's global generator, like
+    :class:`torch.utils.data.RandomSampler`.
+    """
+
+    def __init__(self, n, block_rows, group_rows):
+        self.n = n
+        self.block_rows = block_rows
+        self.group_blocks = max(1, group_rows // block_rows)
+
+    def __iter__(self):
+        seed = int(torch.empty((), dtype=torch.int64).random_().item())
+        rng = np.random.default_rng(seed)
+        starts = np.arange(0, self.n, self.block_rows)
+        order = starts[rng.permutation(len(starts))]
+        for g in range(0, len(order), self.group_blocks):
+            group = np.concatenate(
+                [
+                    np.arange(a, min(a + self.block_rows, self.n))
+                    for a in order[g : g + self.group_blocks]
+                ]
+            )
+            yield from rng.permutation(group).tolist()
+
+    def __len__(self):
+        return self.n
+
+
 class _TailMergingBatchSampler(torch.utils.data.Sampler):
     """Batches of ``batch_size`` where a last batch of one sample joins the previous.
 
@@ -177,12 +238,19 @@ class _TailMergingBatchSampler(torch.utils.data.Sampler):
 
 
 def _train_loader(dataset, batch_size=128, shuffle=True, **kwargs):
-    """skorch's ``iterator_train``: a DataLoader with tail-merging batches."""
-    sampler = (
-        torch.utils.data.RandomSampler(dataset)
-        if shuffle
-        else torch.utils.data.SequentialSampler(dataset)
-    )
+    """skorch's ``iterator_train``: a DataLoader with tail-merging batches.
+
+    Rows of a pattern store (:class:`_StoreDataset`, or a subset of one) more
+    than one shuffle group are shuffled by blocks (:class:`_BlockShuffleSampler`).
+    """
+    base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
+    blocks = getattr(base, "shuffle_blocks", None)
+    if shuffle and blocks is not None and len(dataset) > blocks[1]:
+        sampler = _BlockShuffleSampler(len(dataset), *blocks)
+    elif shuffle:
+        sampler = torch.utils.data.RandomSampler(dataset)
+    else:
+        sampler = torch.utils.data.SequentialSampler(dataset)
     return torch.utils.data.DataLoader(
         dataset,
         batch_sampler=_TailMergingBatchSampler(sampler, batch_size),
@@ -620,6 +688,30 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """Validated float32 ``X`` (and ``y``) in the layout the network takes."""
         return validate_data(self, X, y, dtype=np.float32, reset=reset)
 
+    def _validate_store(self, store, y=None, reset=True, fit=True):
+        """The rows of a pattern store (and its labels when ``fit``).
+
+        The patterns stay on disk; the feature checks of :meth:`_validate_input`
+        run on one row of zeros of the store's width.
+        """
+        if fit:
+            store._check_trainable()
+        n_features = store.shape[1]
+        self._validate_input(np.zeros((1, n_features), np.float32), reset=reset)
+        rows = store.X
+        if not fit:
+            return rows
+        if y is None:
+            y = store.y
+        else:
+            y = column_or_1d(y, warn=True)
+            if len(y) != len(store):
+                raise ValueError(
+                    f"y has {len(y)} labels but the pattern store has {len(store)} "
+                    "patterns"
+                )
+        return rows, y
+
     def _data_module_kwargs(self) -> dict:
         """Network arguments that follow from the data seen in ``fit``."""
         return {}
@@ -671,16 +763,20 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             verbose=int(self.verbose >= 1),
         )
 
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         """Train the network on patterns ``X`` and labels ``y``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Patterns, one per row (converted to float32).
+        X : array-like of shape (n_samples, n_features) or PatternStore
+            Patterns, one per row (converted to float32); or a
+            :class:`skxrd.datasets.PatternStore`, read from disk a batch at a
+            time (training batches come from blocks of consecutive rows taken
+            in random order, shuffled within groups of 32 MB).
         y : array-like of shape (n_samples,)
             Class labels of any type (ints such as space-group numbers, or
-            strings); at least two classes.
+            strings); at least two classes. Optional with a store: by default
+            its labels ``X.y``.
 
         Returns
         -------
@@ -688,7 +784,11 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         warm = bool(self.warm_start) and hasattr(self, "net_")
-        X, y = self._validate_input(X, y, reset=not warm)
+        store = _as_store(X)
+        if store is not None:
+            X, y = self._validate_store(store, y, reset=not warm)
+        else:
+            X, y = self._validate_input(X, y, reset=not warm)
         check_classification_targets(y)
         optimizer, augment = self._check_params(self.n_features_in_)
         if warm:
@@ -731,12 +831,44 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                         "warm_start=True needs the network parameters of the "
                         f"previous fit: {exc}"
                     ) from exc
+            if store is not None:  # labels in the dataset, and for the split
+                X = _StoreDataset(X, y_encoded)
             net.partial_fit(X, y_encoded)
 
         self.classes_ = classes
         self.net_ = net
         self.history_ = net.history
         self.n_epochs_ = len(net.history)
+        return self
+
+    def _restore_fitted(self, classes, n_features_in, state_dict):
+        """Make this estimator fitted with given network parameters, without training.
+
+        Used to load stored weights (:mod:`skxrd.pretrained`): the network is
+        built from the estimator's parameters for ``len(classes)`` classes and
+        ``n_features_in`` points, then ``state_dict`` is loaded into it (on
+        ``device``). ``history_`` is empty and ``n_epochs_`` is 0.
+        """
+        classes = np.asarray(classes)
+        n_features_in = check_int(n_features_in, "n_features_in", minimum=1)
+        # sets n_features_in_ and anything the network's shape follows from
+        self._validate_input(np.zeros((1, n_features_in), np.float32), reset=True)
+        optimizer, _ = self._check_params(n_features_in)
+        device = _resolve_device(self.device)
+        with _torch_threads(self.num_threads):
+            net = self._build_net(len(classes), optimizer, None, None, device)
+            net.initialize()
+            try:
+                net.module_.load_state_dict(state_dict)
+            except RuntimeError as exc:
+                raise ValueError(
+                    f"the stored network parameters do not fit {type(self).__name__}"
+                    f" with these parameters: {exc}"
+                ) from exc
+        self.classes_ = classes
+        self.net_ = net
+        self.history_ = net.history
+        self.n_epochs_ = 0
         return self
 
     # ------------------------------------------------------------------ #
@@ -747,8 +879,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Patterns, one per row.
+        X : array-like of shape (n_samples, n_features) or PatternStore
+            Patterns, one per row; a :class:`skxrd.datasets.PatternStore` is
+            read a batch at a time.
 
         Returns
         -------
@@ -760,7 +893,11 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     def _predict_proba_confidence(self, X):
         """Class probabilities and confidence of ``X``, in one forward pass."""
         check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
+        store = _as_store(X)
+        if store is not None:
+            X = _StoreDataset(self._validate_store(store, reset=False, fit=False))
+        else:
+            X = self._validate_input(X, reset=False)
         if self.num_threads is not None:
             check_int(self.num_threads, "num_threads", minimum=1)
         probas, confidences = [], []

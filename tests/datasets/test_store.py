@@ -1,0 +1,431 @@
+"""Out-of-core pattern stores: writing, resuming, reading, training from disk."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import types
+
+import numpy as np
+import pytest
+
+h5py = pytest.importorskip("h5py")
+
+from skxrd.datasets import (  # noqa: E402
+    PatternStore,
+    _store,
+    make_pattern_dataset,
+    make_random_crystals,
+    write_pattern_store,
+)
+from skxrd.simulation import PowderSimulator  # noqa: E402
+
+SIM = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1)  # 500 points
+SETTINGS = dict(
+    target="crystal_system",
+    simulator=SIM,
+    chunk_size=16,
+    space_groups=[2, 14, 62, 139, 194, 221, 225],
+    n_atoms=(4, 16),
+    random_state=0,
+    verbose=False,
+)
+N = 40  # three chunks: 16, 16, 8
+
+
+def read_all(path):
+    """Everything a store holds, as numpy arrays."""
+    with h5py.File(path, "r") as f:
+        return {name: f[name][()] for name in f}
+
+
+def assert_same_content(path, other):
+    a, b = read_all(path), read_all(other)
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """A complete store of N patterns written in one run with n_jobs=1."""
+    path = tmp_path_factory.mktemp("store") / "reference.h5"
+    write_pattern_store(path, N, n_jobs=1, **SETTINGS).close()
+    return path
+
+
+def test_chunks_are_make_pattern_dataset_of_their_seed(reference):
+    with PatternStore(reference) as store:
+        assert store.shape == (N, 500) and store.is_complete
+        assert store.target == "crystal_system" and len(store.target_names) == 7
+        np.testing.assert_array_equal(store.two_theta, SIM.two_theta)
+        meta = store.metadata
+        for k, (start, stop) in enumerate([(0, 16), (16, 32), (32, 40)]):
+            data = make_pattern_dataset(
+                stop - start,
+                target="crystal_system",
+                simulator=SIM,
+                space_groups=SETTINGS["space_groups"],
+                n_atoms=(4, 16),
+                random_state=_store._chunk_seed(0, k),
+                verbose=False,
+            )
+            np.testing.assert_array_equal(store.X[start:stop], data.X)
+            np.testing.assert_array_equal(store.y[start:stop], data.y)
+            np.testing.assert_array_equal(
+                store.space_group[start:stop], data.space_group
+            )
+            assert meta.formula[start:stop].tolist() == [
+                c.formula for c in data.crystals
+            ]
+            np.testing.assert_allclose(
+                meta.lattice_parameters[start:stop],
+                [c.lattice_parameters for c in data.crystals],
+            )
+            np.testing.assert_array_equal(
+                meta.n_atoms[start:stop], [c.n_atoms for c in data.crystals]
+            )
+        config = store.config
+        assert config["chunk_size"] == 16 and config["random_state"] == 0
+        assert config["simulator"]["two_theta_step"] == 0.1
+        assert "n_jobs" not in config["simulator"]
+
+
+def test_same_file_content_for_any_n_jobs(reference, tmp_path):
+    path = tmp_path / "jobs.h5"
+    write_pattern_store(path, N, n_jobs=2, **SETTINGS).close()
+    assert_same_content(path, reference)
+
+
+def test_interrupted_and_resumed_equals_straight_run(reference, tmp_path, monkeypatch):
+    path = tmp_path / "resumed.h5"
+    with write_pattern_store(path, N, max_chunks=1, **SETTINGS) as store:
+        assert len(store) == 16 and not store.is_complete and store.n_crystals == N
+        assert store.X[:].shape == (16, 500)
+        with pytest.raises(IndexError):
+            store.X[16]
+
+    # killed in the middle of writing the second chunk: half of it written
+    write_rows = _store._write_rows
+
+    def half_then_interrupt(f, start, data):
+        half = len(data.X) // 2
+        for key in ("X", "y", "space_group", "crystals"):
+            data[key] = data[key][:half]
+        write_rows(f, start, data)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_store, "_write_rows", half_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_pattern_store(path, N, **SETTINGS)
+    with h5py.File(path, "r") as f:
+        assert f.attrs["n_complete_chunks"] == 1
+    with PatternStore(path) as store:
+        assert len(store) == 16
+
+    # resumed: complete chunks are not written again
+    starts = []
+
+    def record(f, start, data):
+        starts.append(start)
+        write_rows(f, start, data)
+
+    monkeypatch.setattr(_store, "_write_rows", record)
+    write_pattern_store(path, N, **SETTINGS).close()
+    assert starts == [16, 32]
+    assert_same_content(path, reference)
+    # a complete store: nothing to do
+    write_pattern_store(path, N, **SETTINGS).close()
+    assert starts == [16, 32]
+
+
+def test_random_state_none_is_recorded_and_resumed(tmp_path):
+    path = tmp_path / "none.h5"
+    settings = {**SETTINGS, "random_state": None, "chunk_size": 4}
+    write_pattern_store(path, 8, max_chunks=1, **settings).close()
+    write_pattern_store(path, 8, **settings).close()
+    entropy = int(PatternStore(path)._file.attrs["entropy"])
+    straight = tmp_path / "straight.h5"
+    write_pattern_store(straight, 8, **{**settings, "random_state": entropy}).close()
+    np.testing.assert_array_equal(read_all(path)["X"], read_all(straight)["X"])
+
+
+@pytest.mark.parametrize(
+    "change, setting",
+    [
+        ({"chunk_size": 8}, "chunk_size"),
+        ({"random_state": 1}, "random_state"),
+        ({"target": "space_group"}, "target"),
+        ({"simulator": PowderSimulator(two_theta_range=(10, 60))}, "simulator"),
+        ({"n_atoms": (4, 12)}, "n_atoms"),
+    ],
+)
+def test_other_settings_raise(reference, change, setting):
+    before = reference.read_bytes()
+    with pytest.raises(ValueError, match=f"reference.h5.*{setting}="):
+        write_pattern_store(reference, N, **{**SETTINGS, **change})
+    with pytest.raises(ValueError, match="n_crystals=40 in the file, 41 now"):
+        write_pattern_store(reference, N + 1, **SETTINGS)
+    assert reference.read_bytes() == before
+
+
+def test_runtime_settings_do_not_count(reference):
+    # n_jobs and verbose (of the call or of the simulator) change nothing
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1, n_jobs=2)
+    settings = {**SETTINGS, "simulator": sim, "verbose": True}
+    write_pattern_store(reference, N, n_jobs=3, **settings).close()
+
+
+def test_existing_file_is_never_overwritten(reference, tmp_path):
+    before = reference.read_bytes()
+    with pytest.raises(FileExistsError, match="reference.h5"):
+        write_pattern_store(reference, N, resume=False, **SETTINGS)
+    other = tmp_path / "notes.h5"
+    other.write_text("my notes")
+    with pytest.raises(OSError, match="notes.h5"):
+        write_pattern_store(other, N, **SETTINGS)
+    assert reference.read_bytes() == before
+    assert other.read_text() == "my notes"
+
+
+def test_unreadable_files(reference, tmp_path):
+    truncated = tmp_path / "truncated.h5"
+    shutil.copy(reference, truncated)
+    with open(truncated, "r+b") as fh:
+        fh.truncate(os.path.getsize(truncated) // 2)
+    with pytest.raises(OSError, match="truncated.h5.*truncated or corrupt"):
+        PatternStore(truncated)
+    with pytest.raises(OSError, match="truncated.h5"):
+        write_pattern_store(truncated, N, **SETTINGS)
+
+    plain = tmp_path / "plain.h5"
+    with h5py.File(plain, "w") as f:
+        f["X"] = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="plain.h5.*not a pattern store"):
+        PatternStore(plain)
+    with pytest.raises(ValueError, match="not a pattern store"):
+        write_pattern_store(plain, N, **SETTINGS)
+    with pytest.raises(FileNotFoundError, match="missing.h5"):
+        PatternStore(tmp_path / "missing.h5")
+
+
+def test_invalid_arguments(tmp_path):
+    path = tmp_path / "bad.h5"
+    for kwargs, match in [
+        ({"target": "structure_type"}, "target"),
+        ({"chunk_size": 0}, "chunk_size"),
+        ({"random_state": np.random.default_rng(0)}, "random_state"),
+        ({"space_groups": [231]}, "231"),
+        ({"max_chunks": 0}, "max_chunks"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            write_pattern_store(path, 4, **{**SETTINGS, **kwargs})
+    assert not path.exists()
+
+
+def test_row_access(reference):
+    full = read_all(reference)["X"]
+    with PatternStore(reference) as store:
+        rows = store.X
+        assert rows.shape == (N, 500) and len(rows) == N and rows.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(rows), full)
+        np.testing.assert_array_equal(rows[-1], full[-1])
+        np.testing.assert_array_equal(rows[3:30:7], full[3:30:7])
+        for idx in ([5, 1, 5, 39], [0, 39], np.arange(10)[::-1], []):
+            np.testing.assert_array_equal(rows[np.asarray(idx, int)], full[idx])
+        mask = np.arange(N) % 3 == 0
+        np.testing.assert_array_equal(rows[mask], full[mask])
+        np.testing.assert_array_equal(rows[[2, 4], 10:20], full[[2, 4], 10:20])
+        with pytest.raises(IndexError):
+            rows[[0, N]]
+        chunks = list(store.iter_chunks())
+        assert [len(X) for X, _ in chunks] == [16, 16, 8]
+        np.testing.assert_array_equal(np.concatenate([y for _, y in chunks]), store.y)
+        clone = pickle.loads(pickle.dumps(store))
+        np.testing.assert_array_equal(clone.X[:2], full[:2])
+        clone.close()
+    with pytest.raises(ValueError, match="closed"):
+        store.X  # noqa: B018
+
+
+def test_joblib_dask_backend_gives_the_same_result(reference, tmp_path):
+    pytest.importorskip("distributed")
+    import joblib
+    from distributed import Client, LocalCluster
+
+    kwargs = dict(space_groups=[14, 62, 225], n_atoms=(4, 12), random_state=3)
+    crystals = make_random_crystals(20, n_jobs=1, **kwargs)
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1, n_jobs=2)
+    X = sim.set_params(n_jobs=1).transform(crystals)
+    path = tmp_path / "dask.h5"
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        on_dask = make_random_crystals(20, n_jobs=2, **kwargs)
+        X_dask = sim.set_params(n_jobs=2).transform(crystals)
+        write_pattern_store(path, N, n_jobs=2, **SETTINGS).close()
+    assert [c.formula for c in on_dask] == [c.formula for c in crystals]
+    for a, b in zip(on_dask, crystals):
+        np.testing.assert_array_equal(a.frac_coords, b.frac_coords)
+        np.testing.assert_array_equal(a.lattice, b.lattice)
+    np.testing.assert_array_equal(X_dask, X)
+    assert_same_content(path, reference)
+
+
+# --------------------------------------------------------------------------- #
+# training from a store
+# --------------------------------------------------------------------------- #
+def separable_store(path, n=200, n_points=128, chunk_size=64, seed=0):
+    """A store (space-group labels) of three classes of peaks; also the arrays."""
+    rng = np.random.default_rng(seed)
+    labels = np.array([14, 62, 225])
+    y = labels[rng.integers(0, 3, n)]
+    grid = np.arange(n_points)
+    centers = {14: (20, 70), 62: (40, 100), 225: (60, 90)}
+    X = np.zeros((n, n_points), np.float32)
+    for i, label in enumerate(y):
+        for c in centers[label]:
+            X[i] += np.exp(-0.5 * ((grid - c - rng.normal(0, 1)) / 2.0) ** 2)
+        X[i] += rng.normal(0, 0.05, n_points)
+    config = {
+        "target": "space_group",
+        "n_crystals": n,
+        "chunk_size": chunk_size,
+        **{k: None for k in ("random_state", "space_groups", "elements", "n_atoms")},
+        "simulator": {},
+    }
+    _store._create(path, config, 0, np.linspace(10, 80, n_points), labels, True)
+    crystal = types.SimpleNamespace(
+        formula="Si", lattice_parameters=(5.4, 5.4, 5.4, 90, 90, 90), n_atoms=8
+    )
+    with h5py.File(path, "r+") as f:
+        for k, start in enumerate(range(0, n, chunk_size)):
+            rows = slice(start, start + chunk_size)
+            data = types.SimpleNamespace(
+                X=X[rows], y=y[rows], space_group=y[rows], crystals=[crystal] * 64
+            )
+            data.crystals = data.crystals[: len(data.X)]
+            _store._write_rows(f, start, data)
+            f.attrs["n_complete_chunks"] = k + 1
+    return X, y
+
+
+class CountingRows:
+    """An h5py dataset that records how many rows each read returns."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.reads = []
+
+    def __getattr__(self, name):
+        return getattr(self.dataset, name)
+
+    def __getitem__(self, key):
+        out = self.dataset[key]
+        self.reads.append(1 if out.ndim == 1 else len(out))
+        return out
+
+
+@pytest.fixture
+def estimators():
+    pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    from skxrd.estimators import ResNetClassifier
+
+    return ResNetClassifier(
+        depth=1,
+        width=4,
+        kernel_size=5,
+        max_epochs=1,
+        batch_size=16,
+        lr=1e-2,
+        device="cpu",
+        num_threads=1,
+        random_state=0,
+    )
+
+
+def test_fit_on_store_equals_fit_on_arrays(estimators, tmp_path):
+    path = tmp_path / "train.h5"
+    X, y = separable_store(path)
+    clf = estimators.set_params(max_epochs=2)
+    with PatternStore(path) as store:
+        on_disk = clf.__class__(**clf.get_params()).fit(store)
+        in_memory = clf.__class__(**clf.get_params()).fit(X, y)
+        np.testing.assert_array_equal(on_disk.classes_, [14, 62, 225])
+        assert (
+            on_disk.history_[-1, "valid_loss"] == in_memory.history_[-1, "valid_loss"]
+        )
+        proba = on_disk.predict_proba(store)
+        np.testing.assert_array_equal(proba, in_memory.predict_proba(X))
+        np.testing.assert_array_equal(proba, on_disk.predict_proba(X))
+        np.testing.assert_array_equal(on_disk.predict(store), in_memory.predict(X))
+        assert on_disk.score(store, y) == in_memory.score(X, y)
+        # explicit labels (strings) instead of the store's
+        names = np.array(["a", "b", "c"])[np.searchsorted([14, 62, 225], y)]
+        relabelled = clf.__class__(**clf.get_params()).fit(store, names)
+        np.testing.assert_array_equal(relabelled.classes_, ["a", "b", "c"])
+        with pytest.raises(ValueError, match="199 labels but the pattern store"):
+            relabelled.fit(store, names[1:])
+
+
+def test_training_reads_a_few_rows_at_a_time(estimators, tmp_path, monkeypatch):
+    from skxrd.estimators import _base
+
+    # shuffle groups of one 64-row block: the block-shuffling sampler is used
+    monkeypatch.setattr(_base, "_SHUFFLE_GROUP_BYTES", 1)
+    path = tmp_path / "train.h5"
+    X, y = separable_store(path, n=400)
+    test_path = tmp_path / "test.h5"
+    X_test, y_test = separable_store(test_path, n=100, seed=1)
+    clf = estimators.set_params(depth=2, width=8, max_epochs=3)
+    with PatternStore(path) as store, PatternStore(test_path) as test:
+        assert store.X.chunks == (64, 128)
+        loader = _base._train_loader(_base._StoreDataset(store.X, y), batch_size=16)
+        assert isinstance(loader.batch_sampler.sampler, _base._BlockShuffleSampler)
+        counter = CountingRows(store._dataset)
+        store._dataset = counter
+        clf.fit(store)
+        # a read returns rows of one HDF5 chunk (or two batches), never the
+        # store; each epoch reads every row
+        assert max(counter.reads) <= max(64, 2 * clf.batch_size) < len(X)
+        assert sum(counter.reads) >= 3 * len(X)
+        assert clf.score(test, y_test) > 0.8  # chance: about 1/3
+        again = clf.__class__(**clf.get_params()).fit(store)
+        np.testing.assert_array_equal(
+            again.predict_proba(test), clf.predict_proba(test)
+        )
+
+
+def test_sampler_is_a_permutation_read_block_by_block():
+    torch = pytest.importorskip("torch")
+    from skxrd.estimators._base import _BlockShuffleSampler
+
+    for n in (1000, 1024):
+        sampler = _BlockShuffleSampler(n, 64, 128)
+        torch.manual_seed(0)
+        order = list(sampler)
+        assert sorted(order) == list(range(n)) and len(sampler) == n
+        assert order != sorted(order)
+        torch.manual_seed(0)
+        assert list(sampler) == order
+    # groups of two whole blocks: each run of 128 indices comes from two blocks
+    for start in range(0, 1024, 128):
+        assert len({i // 64 for i in order[start : start + 128]}) == 2
+
+
+def test_incomplete_store_is_refused_for_training(estimators, tmp_path):
+    path = tmp_path / "partial.h5"
+    write_pattern_store(path, N, max_chunks=1, **SETTINGS).close()
+    with PatternStore(path) as store:
+        with pytest.raises(ValueError, match="partial.h5.*incomplete.*16 of 40"):
+            estimators.fit(store)
+    with PatternStore(path, allow_incomplete=True) as store:
+        clf = estimators.set_params(validation_fraction=None).fit(store)
+        assert clf.predict(store).shape == (16,)
+        assert clf.n_features_in_ == 500
