@@ -75,6 +75,10 @@ def main(argv=None):
         "--augment", action="store_true", help="train-time augmentation (default)"
     )
     parser.add_argument("--per-member", type=int, default=10)
+    parser.add_argument(
+        "--combiner", default="learned", choices=("learned", "reliability")
+    )
+    parser.add_argument("--holdout", type=int, default=10, help="router patterns/class")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--cache", default=None)
@@ -124,6 +128,8 @@ def main(argv=None):
     union = UnionClassifier(
         member,
         max_classes_per_member=args.per_member,
+        combiner=args.combiner,
+        holdout_per_class=args.holdout,
         random_state=args.seed,
         verbose=1,
     )
@@ -134,7 +140,8 @@ def main(argv=None):
     acc_old = union.score(old.X[test], old.y[test])
     print(
         f"100 types: {len(union.estimators_)} members, {len(fit)} training / "
-        f"{len(test)} held-out patterns, {minutes:.1f} min; top-1 {acc_old:.4f}"
+        f"{len(test)} held-out patterns, {minutes:.1f} min; top-1 {acc_old:.4f} "
+        f"(combiner {union.combiner_})"
     )
 
     # abstention: accuracy against coverage, by reliability
@@ -194,6 +201,17 @@ def main(argv=None):
         f"  old types {acc_old:.4f} -> {acc_old_after:.4f} "
         f"({100 * (acc_old_after - acc_old):+.2f} points); new types {acc_new:.4f}"
     )
+    # the same members under the study's rule (alpha = 0.7), for comparison
+    for key, (X_, y_) in (
+        ("old", (old.X[test], old.y[test])),
+        ("new", (new.X[new_test], new.y[new_test])),
+    ):
+        d = union.reliability(X_)
+        rule = d.label[np.arange(len(y_)), d.reliability.argmax(axis=1)]
+        print(
+            f"  reliability rule after add_classes, {key} types: "
+            f"{np.mean(rule == y_):.4f}"
+        )
     if args.save:
         import joblib
 

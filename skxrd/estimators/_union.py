@@ -75,6 +75,21 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         gets a single class (then it gets more than the maximum).
     alpha : float, default=0.7
         Weight of the similarity in the reliability (0: confidence only).
+    combiner : {"learned", "reliability"}, default="learned"
+        How the members' answers are combined. ``"reliability"``: the study's
+        rule, the member with the highest ``r_m`` answers. ``"learned"``: a
+        multinomial logistic regression (the router, ``router_``) predicts from
+        every member's confidence, similarity, top probability and
+        "none of mine" probability which member owns the pattern; it is fitted
+        on ``holdout_per_class`` patterns per class that the members never
+        trained on, and refitted by :meth:`add_classes` (which still trains
+        no existing member). ``predict_proba`` is then the mixture of the
+        members' probabilities weighted by the router. Falls back to
+        ``"reliability"`` (see ``combiner_``) when the held-out patterns cover
+        fewer than two members.
+    holdout_per_class : int, default=10
+        With ``combiner="learned"``: patterns per class kept out of the
+        members' training to fit the router (at most a third of each class).
     negatives_per_class : int, default=20
         Outlier exposure: each member also learns an extra "none of mine"
         class from up to this many patterns of every class outside its
@@ -103,6 +118,13 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     negatives_X_, negatives_y_ : ndarray
         The patterns kept as negatives (``negatives_per_class`` per class, drawn
         at random) and their labels.
+    holdout_X_, holdout_y_ : ndarray
+        The held-out patterns of the router and their labels (empty with
+        ``combiner="reliability"``).
+    router_ : LogisticRegression or None
+        The fitted router (None with the reliability rule).
+    combiner_ : str
+        The combiner in use: ``"learned"`` or ``"reliability"``.
     n_features_in_ : int
         Number of points per pattern seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -148,6 +170,8 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         class_subsets=None,
         max_classes_per_member=10,
         alpha=0.7,
+        combiner="learned",
+        holdout_per_class=10,
         negatives_per_class=20,
         random_state=None,
         verbose=0,
@@ -156,6 +180,8 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.class_subsets = class_subsets
         self.max_classes_per_member = max_classes_per_member
         self.alpha = alpha
+        self.combiner = combiner
+        self.holdout_per_class = holdout_per_class
         self.negatives_per_class = negatives_per_class
         self.random_state = random_state
         self.verbose = verbose
@@ -180,6 +206,11 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     def _check_params(self):
         check_int(self.max_classes_per_member, "max_classes_per_member", minimum=2)
         check_int(self.negatives_per_class, "negatives_per_class", minimum=0)
+        check_int(self.holdout_per_class, "holdout_per_class", minimum=1)
+        if self.combiner not in ("learned", "reliability"):
+            raise ValueError(
+                f"combiner must be 'learned' or 'reliability', got {self.combiner!r}"
+            )
         check_int(self.verbose, "verbose", minimum=0)
         alpha = self.alpha
         if (
@@ -289,6 +320,52 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         idx = np.sort(np.concatenate(idx)) if idx else np.array([], dtype=np.intp)
         return X[idx], y[idx]
 
+    def _split_holdout(self, X, y, classes, first_index):
+        """(training mask, held-out X, held-out y): the router's unseen patterns."""
+        train = np.ones(len(y), dtype=bool)
+        if self.combiner != "learned":
+            return train, X[:0], y[:0]
+        rng = np.random.default_rng([self._seed_, first_index, 2])
+        for c in classes:
+            idx = np.flatnonzero(y == c)
+            n = min(self.holdout_per_class, len(idx) // 3)
+            train[rng.permutation(idx)[:n]] = False
+        return train, X[~train], y[~train]
+
+    def _owner(self, y):
+        """Index of the member that owns each label."""
+        owner = np.full(len(y), -1)
+        for m, subset in enumerate(self.class_subsets_):
+            owner[np.isin(y, subset)] = m
+        return owner
+
+    def _fit_router(self):
+        """Fit the router on the held-out patterns (or fall back to the rule)."""
+        from sklearn.linear_model import LogisticRegression
+
+        self.router_ = None
+        self.combiner_ = "reliability"
+        if self.combiner != "learned" or len(self.holdout_y_) == 0:
+            return
+        owner = self._owner(self.holdout_y_)
+        if len(np.unique(owner)) < 2:
+            return
+        features = self._router_features(self._member_stats(self.holdout_X_))
+        self.router_ = LogisticRegression(C=1.0, max_iter=2000).fit(features, owner)
+        self.combiner_ = "learned"
+
+    @staticmethod
+    def _router_features(stats):
+        """Per member: confidence, similarity, top probability, P(mine), logits."""
+        parts = []
+        for key in ("confidence", "similarity", "top_proba", "p_mine"):
+            v = stats[key]
+            parts.append(v)
+            if key != "similarity":
+                v = np.clip(v, 1e-6, 1 - 1e-6)
+                parts.append(np.log(v) - np.log1p(-v))
+        return np.concatenate(parts, axis=1)
+
     @staticmethod
     def _means(X, y, classes):
         return np.stack([X[y == c].mean(axis=0, dtype=np.float64) for c in classes])
@@ -326,10 +403,13 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         )
         self.classes_ = classes
-        self.class_means_ = means.astype(np.float32)
+        train, self.holdout_X_, self.holdout_y_ = self._split_holdout(X, y, classes, 0)
+        X, y = X[train], y[train]
+        self.class_means_ = self._means(X, y, classes).astype(np.float32)
         self.negatives_X_, self.negatives_y_ = self._draw_negatives(X, y, classes, 0)
         self.estimators_ = self._train_members(X, y, subsets, 0)
         self.class_subsets_ = list(subsets)
+        self._fit_router()
         return self
 
     def add_classes(self, X, y, class_subsets=None):
@@ -381,6 +461,9 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         else:
             subsets = self._given_subsets(class_subsets, classes, "class_subsets")
         first = len(self.estimators_)
+        train, holdout_X, holdout_y = self._split_holdout(X, y, classes, first)
+        X, y = X[train], y[train]
+        means = self._means(X, y, classes)
         new = self._train_members(X, y, subsets, first)
         all_classes = np.concatenate([self.classes_, classes])
         all_means = np.concatenate([self.class_means_, means.astype(np.float32)])
@@ -392,15 +475,37 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.class_means_ = all_means[order]
         self.negatives_X_ = np.concatenate([self.negatives_X_, negatives_X])
         self.negatives_y_ = np.concatenate([self.negatives_y_, negatives_y])
+        self.holdout_X_ = np.concatenate([self.holdout_X_, holdout_X])
+        self.holdout_y_ = np.concatenate([self.holdout_y_, holdout_y])
+        # the router is refitted over all members; no member is retrained
+        self._fit_router()
         return self
 
     # ------------------------------------------------------------------ #
     # prediction
     # ------------------------------------------------------------------ #
-    def _member_outputs(self, X):
-        """Per member: probabilities over its own classes, confidence, classes."""
-        outputs = []
-        for member, subset in zip(self.estimators_, self.class_subsets_):
+    def _member_stats(self, X):
+        """Every member's view of ``X``: arrays of shape (n_samples, n_members).
+
+        ``top`` (index into ``classes_`` of its answer), ``top_proba``,
+        ``confidence`` (``c_m``, times P(mine) with negatives), ``p_mine``,
+        ``similarity`` (``s_m``), and per member its probabilities over its own
+        classes (``proba``) and their columns in ``classes_`` (``columns``).
+        """
+        n, n_members = len(X), len(self.estimators_)
+        stats = Bunch(
+            top=np.empty((n, n_members), dtype=np.intp),
+            top_proba=np.empty((n, n_members)),
+            confidence=np.empty((n, n_members)),
+            p_mine=np.ones((n, n_members)),
+            similarity=np.empty((n, n_members)),
+            proba=[],
+            columns=[],
+        )
+        rows = np.arange(n)
+        for m, (member, subset) in enumerate(
+            zip(self.estimators_, self.class_subsets_)
+        ):
             proba, confidence = _proba_and_confidence(member, X)
             own = np.isin(member.classes_, subset)
             if not own.all():  # a "none of mine" class learned from negatives
@@ -409,50 +514,57 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 if not _has_head(member):
                     confidence = proba.max(axis=1)
                 confidence = confidence * p_mine
-            outputs.append((proba, confidence, member.classes_[own]))
-        return outputs
+                stats.p_mine[:, m] = p_mine
+            cols = np.searchsorted(self.classes_, member.classes_[own])
+            best = np.argmax(proba, axis=1)
+            stats.top[:, m] = cols[best]
+            stats.top_proba[:, m] = proba[rows, best]
+            stats.confidence[:, m] = confidence
+            stats.similarity[:, m] = 0.5 + 0.5 * _cosine(
+                X, self.class_means_[cols[best]]
+            )
+            stats.proba.append(proba)
+            stats.columns.append(cols)
+        return stats
 
     def _combine(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        outputs = self._member_outputs(X)
-        n, n_members = len(X), len(outputs)
-        top = np.empty((n, n_members), dtype=np.intp)  # index into classes_
-        top_proba = np.empty((n, n_members))
-        confidence = np.empty((n, n_members))
-        similarity = np.empty((n, n_members))
-        columns = []
-        for m, (proba, conf, member_classes) in enumerate(outputs):
-            cols = np.searchsorted(self.classes_, member_classes)
-            columns.append(cols)
-            best = np.argmax(proba, axis=1)
-            top[:, m] = cols[best]
-            top_proba[:, m] = proba[np.arange(n), best]
-            confidence[:, m] = conf
-            similarity[:, m] = 0.5 + 0.5 * _cosine(X, self.class_means_[top[:, m]])
-        reliability = (1 - self.alpha) * confidence + self.alpha * similarity
-        winner = np.argmax(reliability, axis=1)
-
-        # Each member weighted by its confidence (with negatives, how likely
-        # the pattern is one of its classes); the losers' weights are capped
-        # below the winner's top class so that the mixture's argmax is the
-        # most reliable member's answer.
+        stats = self._member_stats(X)
+        n = len(X)
         rows = np.arange(n)
-        weight = np.maximum(confidence, 1e-12)
-        weight /= weight.sum(axis=1, keepdims=True)
-        win_score = weight[rows, winner] * top_proba[rows, winner]
-        cap = win_score[:, None] / np.maximum(top_proba, 1e-300) * (1 - 1e-9)
-        capped = np.minimum(weight, cap)
-        capped[rows, winner] = weight[rows, winner]
+        confidence, top_proba = stats.confidence, stats.top_proba
+        reliability = (1 - self.alpha) * confidence + self.alpha * stats.similarity
+        if self.router_ is not None:
+            # a mixture of experts: P(k) = sum_m P(member m owns x) P_m(k | mine)
+            weight = np.zeros((n, len(self.estimators_)))
+            weight[:, self.router_.classes_] = self.router_.predict_proba(
+                self._router_features(stats)
+            )
+            capped = weight
+            winner = np.argmax(weight, axis=1)
+        else:
+            # The study's rule: the most reliable member answers. Each member is
+            # weighted by its confidence (with negatives, how likely the pattern
+            # is one of its classes); the losers' weights are capped below the
+            # winner's top class so that the mixture's argmax is its answer.
+            winner = np.argmax(reliability, axis=1)
+            weight = np.maximum(confidence, 1e-12)
+            weight /= weight.sum(axis=1, keepdims=True)
+            win_score = weight[rows, winner] * top_proba[rows, winner]
+            cap = win_score[:, None] / np.maximum(top_proba, 1e-300) * (1 - 1e-9)
+            capped = np.minimum(weight, cap)
+            capped[rows, winner] = weight[rows, winner]
         combined = np.zeros((n, len(self.classes_)))
-        for m, (proba, _, _) in enumerate(outputs):
-            combined[:, columns[m]] = capped[:, m : m + 1] * proba
-        combined /= combined.sum(axis=1, keepdims=True)
+        for m, (proba, cols) in enumerate(zip(stats.proba, stats.columns)):
+            combined[:, cols] += capped[:, m : m + 1] * proba
+        combined /= np.maximum(combined.sum(axis=1, keepdims=True), 1e-300)
         details = Bunch(
-            label=self.classes_[top],
+            label=self.classes_[stats.top],
             confidence=confidence,
-            similarity=similarity,
+            similarity=stats.similarity,
             reliability=reliability,
+            weight=capped,
             member=winner,
         )
         return combined, details
@@ -474,7 +586,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         return self._combine(X)[0]
 
     def predict_confidence(self, X):
-        """Reliability of the answering member, in [0, 1].
+        """Confidence of the answer, in [0, 1].
 
         Parameters
         ----------
@@ -484,13 +596,18 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,)
-            ``max_m r_m``; threshold it (:class:`AbstainingClassifier`) to
-            refuse patterns of unknown structure types.
+            With the learned router, the probability of the answer (the
+            router's belief in each member times that member's probability);
+            with the reliability rule, ``max_m r_m``. Threshold it
+            (:class:`AbstainingClassifier`) to refuse patterns of unknown
+            structure types.
         """
         return self._predict_proba_confidence(X)[1]
 
     def _predict_proba_confidence(self, X):
         proba, details = self._combine(X)
+        if self.router_ is not None:
+            return proba, proba.max(axis=1)
         rows = np.arange(len(details.member))
         return proba, details.reliability[rows, details.member]
 
@@ -508,8 +625,11 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             Arrays of shape ``(n_samples, n_members)``, members in the order
             of ``estimators_``: ``label`` (each member's predicted class),
             ``confidence`` (``c_m``), ``similarity`` (``s_m``) and
-            ``reliability`` (``r_m``); and ``member`` of shape
-            ``(n_samples,)``, the index of the answering member.
+            ``reliability`` (``r_m``) and ``weight`` (each member's weight in
+            ``predict_proba``: the router's probability that the member owns
+            the pattern, or the capped confidence share of the reliability
+            rule); and ``member`` of shape ``(n_samples,)``: the member with
+            the highest weight (learned) or reliability (rule).
         """
         return self._combine(X)[1]
 

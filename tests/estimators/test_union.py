@@ -106,8 +106,13 @@ def test_confidence_loss_budget_adapts():
 def test_union_fit_predict_and_reliability(six):
     X, y = six
     union = UnionClassifier(
-        MEMBER, class_subsets=[["A", "B", "C"], ["D", "E", "F"]], random_state=0
+        MEMBER,
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        combiner="reliability",
+        random_state=0,
     ).fit(X, y)
+    assert union.router_ is None and union.combiner_ == "reliability"
+    assert len(union.holdout_y_) == 0
     assert [s.tolist() for s in union.class_subsets_] == [
         ["A", "B", "C"],
         ["D", "E", "F"],
@@ -220,14 +225,77 @@ def test_add_classes_leaves_members_bit_identical(six):
         assert all(torch.equal(state[k], after[k]) for k in state)
         assert pickle.dumps(after) == blob
         np.testing.assert_array_equal(member.predict_proba(X), output)
-    # the means of the old classes are unchanged, the new ones added
+    # the means of the old classes are unchanged, the new ones added (from
+    # the patterns the new member trained on, not the router's held-out ones)
+    held_out = np.array([np.any(np.all(x == union.holdout_X_, axis=1)) for x in X])
     np.testing.assert_allclose(
         union.class_means_[union.classes_ == "E"][0],
-        X[y == "E"].mean(axis=0),
+        X[(y == "E") & ~held_out].mean(axis=0),
         atol=1e-6,
     )
     assert union.score(X[~old], y[~old]) >= 0.9
     assert union.score(X, y) >= 0.85
+
+
+def test_learned_router(six):
+    X, y = six
+    union = UnionClassifier(
+        MEMBER,
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        holdout_per_class=4,
+        random_state=0,
+    ).fit(X, y)
+    assert union.combiner_ == "learned"
+    np.testing.assert_array_equal(union.router_.classes_, [0, 1])
+    # 4 patterns per class held out; the members never trained on them
+    labels, counts = np.unique(union.holdout_y_, return_counts=True)
+    np.testing.assert_array_equal(labels, LABELS)
+    assert np.all(counts == 4)
+    held_out = np.array([np.any(np.all(x == union.holdout_X_, axis=1)) for x in X])
+    assert held_out.sum() == 24
+    for pattern in union.negatives_X_:
+        assert not np.any(np.all(union.holdout_X_ == pattern, axis=1))
+    np.testing.assert_allclose(
+        union.class_means_[0], X[(y == "A") & ~held_out].mean(axis=0), atol=1e-6
+    )
+    # predict_proba is the router-weighted mixture of the members' own classes
+    details = union.reliability(X)
+    proba = union.predict_proba(X)
+    np.testing.assert_allclose(details.weight.sum(axis=1), 1.0)
+    mixture = np.zeros_like(proba)
+    for m, member in enumerate(union.estimators_):
+        p = member.predict_proba(X)[:, 1:]  # without "<other>"
+        mixture[:, 3 * m : 3 * m + 3] = (
+            details.weight[:, m : m + 1] * p / p.sum(1)[:, None]
+        )
+    np.testing.assert_allclose(proba, mixture / mixture.sum(1)[:, None], atol=1e-9)
+    np.testing.assert_array_equal(details.member, details.weight.argmax(axis=1))
+    np.testing.assert_allclose(union.predict_confidence(X), proba.max(axis=1))
+    assert union.score(X[~held_out], y[~held_out]) >= 0.9
+    # add_classes refits the router over all members, with the new held-out ones
+    old = np.isin(y, ["A", "B", "C", "D"])
+    union = UnionClassifier(MEMBER, max_classes_per_member=2, random_state=0)
+    union.fit(X[old], y[old])
+    router = union.router_
+    union.add_classes(X[~old], y[~old])
+    assert union.router_ is not router
+    np.testing.assert_array_equal(union.router_.classes_, [0, 1, 2])
+    assert set(union.holdout_y_) == set(LABELS)
+
+
+def test_learned_router_falls_back_without_held_out_patterns(six):
+    X, y = six
+    few = np.concatenate([np.flatnonzero(y == c)[:2] for c in LABELS])
+    union = UnionClassifier(
+        MEMBER, class_subsets=[["A", "B", "C"], ["D", "E", "F"]], random_state=0
+    ).fit(X[few], y[few])
+    # two patterns per class: none can be spared for the router
+    assert union.combiner_ == "reliability" and union.router_ is None
+    assert len(union.holdout_y_) == 0
+    with pytest.raises(ValueError, match="combiner must be"):
+        clone(union).set_params(combiner="vote").fit(X, y)
+    with pytest.raises(ValueError, match="holdout_per_class"):
+        clone(union).set_params(holdout_per_class=0).fit(X, y)
 
 
 def test_add_classes_reproducible(six):
