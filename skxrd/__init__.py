@@ -19,18 +19,27 @@ _SUBPACKAGES = (
     "metrics",
     "models",
     "preprocessing",
+    "pretrained",
     "simulation",
     "utils",
 )
 
-__all__ = ["Crystal", "PowderSimulator", "__version__", *_SUBPACKAGES]
+__all__ = [
+    "Crystal",
+    "PowderSimulator",
+    "__version__",
+    "load_pretrained",
+    *_SUBPACKAGES,
+]
 
 
 def __getattr__(name):
     if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "load_pretrained":  # imports torch: only when asked for
+        return importlib.import_module(".pretrained", __name__).load_pretrained
     raise AttributeError(f"module 'skxrd' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBPACKAGES))
+    return sorted(set(globals()) | set(_SUBPACKAGES) | {"load_pretrained"})

@@ -1,10 +1,9 @@
-"""Command-line interface: ``skxrd simulate`` and ``skxrd demo``."""
+"""Command-line interface: ``skxrd predict|evaluate|simulate|train|demo``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -66,101 +65,246 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from ._demo import run_demo
+
+    return run_demo(args.output, quick=args.quick, force=args.force)
+
+
+def _cmd_train(args) -> int:
+    import json
+
+    from .pretrained import load_config, save_model, train_from_config
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise SystemExit(f"skxrd train: {out} exists; use --force to replace it")
+    config = load_config(args.config)
+    pipe, report = train_from_config(
+        config,
+        cache=args.cache,
+        n_jobs=args.n_jobs,
+        num_threads=args.threads,
+        verbose=0 if args.quiet else 1,
+    )
+    save_model(pipe, out, metadata=report, overwrite=args.force)
+    summary = {k: report[k] for k in ("name", "n_train", "n_epochs", "fit_seconds")}
+    if "test" in report:
+        summary["test"] = report["test"]
+    print(json.dumps(summary, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+def _load_model(spec, device):
+    """A pretrained name, a model file (.pt) or a joblib pickle of a fitted model."""
+    from .pretrained import list_pretrained, load_model, load_pretrained
+
+    if spec in list_pretrained():
+        return load_pretrained(spec, device=device)
+    path = Path(spec)
+    if not path.is_file():
+        raise ValueError(
+            f"--model {spec!r} is neither a pretrained model "
+            f"({', '.join(sorted(list_pretrained()))}) nor a file"
+        )
+    if path.suffix in (".joblib", ".pkl", ".pickle"):
+        import joblib
+
+        return joblib.load(path)  # a pickle runs code: only files you trust
+    return load_model(path, device=device)
+
+
+def _wavelength_arg(value):
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value  # a radiation name, checked by the reader
+
+
+def _noting(func, *args, **kwargs):
+    """``func(...)`` and the messages of the UserWarnings it raised (for notes)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(*args, **kwargs)
+    return result, [
+        str(w.message) for w in caught if issubclass(w.category, UserWarning)
+    ]
+
+
+def _read_files(files, wavelength):
+    """Patterns of ``files`` and the readers' notes; no wavelength is an error."""
+    from tqdm.auto import tqdm
+
+    from .io import read_pattern
+
+    patterns, notes = [], []
+    # a bar for long lists, on terminals only (disable=None)
+    for f in tqdm(files, desc="reading", unit="file", disable=len(files) < 20 or None):
+        try:
+            p, said = _noting(read_pattern, f, wavelength=_wavelength_arg(wavelength))
+        except ValueError as exc:
+            if wavelength is None and "states no wavelength" in str(exc):
+                raise ValueError(
+                    f"{f} states no wavelength; pass --wavelength (in Å or a name "
+                    "such as CuKa)"
+                ) from None
+            raise
+        patterns.append(p)
+        notes.extend(said)
+    return patterns, notes
+
+
+def _plain_label(label):
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _cmd_predict(args) -> int:
+    import json
+
+    model = _load_model(args.model, args.device)
+    if not hasattr(model, "predict_top_k"):
+        raise ValueError(f"--model {args.model}: the model has no predict_top_k")
+    patterns, notes = _read_files(args.files, args.wavelength)
+    (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
+    notes += said
+    results = [
+        {
+            "file": str(f),
+            "predictions": [
+                {"label": _plain_label(lab), "probability": round(float(pr), 4)}
+                for lab, pr in zip(row_l, row_p)
+            ],
+        }
+        for f, row_l, row_p in zip(args.files, labels, proba)
+    ]
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        for res in results:
+            print(res["file"])
+            for rank, pred in enumerate(res["predictions"], 1):
+                print(f"  {rank:>2}  {pred['label']!s:<14} {pred['probability']:.3f}")
+    for note in notes:
+        print(f"skxrd predict: note: {note}", file=sys.stderr)
+    if args.plot:
+        _plot_predictions(model, patterns, args.plot, args.force)
+    return 0
+
+
+def _plot_predictions(model, patterns, out, force):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .datasets import load_example_crystal
-    from .simulation import PowderSimulator
+    from .inspection import SaliencyDisplay
 
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    names = ["Si", "NaCl", "ZnO", "TiO2-rutile", "Al2O3", "LiCoO2"]
-    crystals = [load_example_crystal(n) for n in names]
+    out = Path(out)
+    if out.exists() and not force:
+        raise ValueError(f"--plot {out} exists; use --force to replace it")
+    fig, axes = plt.subplots(
+        len(patterns), 1, figsize=(10, 3.2 * len(patterns)), squeeze=False
+    )
+    import warnings
 
-    print("skxrd demo: powder patterns of well-known crystals (Cu Kα1 + Kα2)\n")
-    sim = PowderSimulator(radiation="CuKa")
-    X = sim.transform(crystals)
-    peaks = PowderSimulator(radiation="CuKa1").peaks(crystals)
-    for name, pl in zip(names[:2], peaks):
-        print(f"{name}: strongest lines\n{pl.to_table(5)}\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # reported with the table
+        for i, (p, ax) in enumerate(zip(patterns, axes[:, 0])):
+            SaliencyDisplay.from_estimator(model, patterns, index=i, ax=ax)
+            ax.set_title(f"{p.name}: {ax.get_title()}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    print(f"wrote {out}", file=sys.stderr)
 
-    fig, ax = plt.subplots(figsize=(10, 7))
-    for i, (name, pattern, pl) in enumerate(zip(names, X, peaks)):
-        base = 1.15 * i
-        ax.plot(sim.two_theta, pattern + base, lw=0.8)
-        ax.text(89, base + 0.35, f"{name} ({crystals[i].space_group})", ha="right")
-        for j in np.argsort(-pl.intensity)[:3]:
-            h, k, l = pl.hkl[j]
-            peak = pattern[np.abs(sim.two_theta - pl.two_theta[j]).argmin()]
-            ax.annotate(
-                f"{h}{k}{l}",
-                (pl.two_theta[j], base + peak),
-                fontsize=7,
-                ha="center",
-                va="bottom",
+
+def _read_label_table(path, column, wavelength):
+    """Patterns and labels listed in a CSV (``file``, label column, ``wavelength``)."""
+    import csv
+
+    path = Path(path)
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ValueError(f"{path} lists no files")
+    for needed in ("file", column):
+        if needed not in rows[0]:
+            raise ValueError(
+                f"{path} has no column {needed!r}; columns: {sorted(rows[0])}"
             )
-    ax.set(
-        xlabel="2θ (degrees, Cu Kα)",
-        ylabel="intensity (offset)",
-        yticks=[],
-        title="Simulated powder patterns (skxrd)",
-        xlim=(5, 90),
-    )
-    fig.tight_layout()
-    fig.savefig(out / "powder_patterns.png", dpi=120)
-    plt.close(fig)
+    rows = [r for r in rows if r[column].strip()]
+    files, patterns, notes = [], [], []
+    for r in rows:
+        f = Path(r["file"])
+        f = f if f.is_absolute() else path.parent / f
+        lam = r.get("wavelength") or wavelength
+        read, said = _read_files([f], lam)
+        patterns.extend(read)
+        notes.extend(said)
+        files.append(str(f))
+    labels = [r[column].strip() for r in rows]
+    return files, patterns, labels, notes
 
-    # The same crystal seen by three probes, on a common Q axis.
-    corundum = load_example_crystal("Al2O3")
-    q_grid = dict(q_range=(1.0, 6.0), q_step=0.002)
-    fig, ax = plt.subplots(figsize=(10, 4))
-    for i, (label, kw) in enumerate(
-        [
-            ("Cu Kα", dict(radiation="CuKa")),
-            ("Mo Kα", dict(radiation="MoKa")),
-            ("neutrons 1.54 Å", dict(radiation="neutron", wavelength=1.54)),
-        ]
-    ):
-        s = PowderSimulator(**kw, **q_grid)
-        ax.plot(s.q, s.transform([corundum])[0] + 1.1 * i, lw=0.8, label=label)
-    ax.set(xlabel="Q (Å⁻¹)", yticks=[], title="Corundum: X-rays and neutrons")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "radiations.png", dpi=120)
-    plt.close(fig)
 
-    # Scherrer broadening.
-    si = load_example_crystal("Si")
-    fig, ax = plt.subplots(figsize=(10, 4))
-    for size in (100, 20, 5):
-        s = PowderSimulator(crystallite_size=size, normalize="area")
-        ax.plot(s.two_theta, s.transform([si])[0], lw=0.8, label=f"{size} nm")
-    ax.set(
-        xlabel="2θ (degrees)",
-        yticks=[],
-        xlim=(25, 60),
-        title="Si: crystallite-size broadening",
-    )
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "broadening.png", dpi=120)
-    plt.close(fig)
+def _cmd_evaluate(args) -> int:
+    import json
 
-    many = crystals * 100
-    t = time.perf_counter()
-    sim.transform(many)
-    dt = time.perf_counter() - t
-    print(
-        f"simulated {len(many)} patterns of {len(sim.two_theta)} points in "
-        f"{dt:.2f} s ({len(many) / dt:.0f} patterns/s on one core)"
-    )
-    print(
-        f"figures written to {out}/: powder_patterns.png, radiations.png, "
-        "broadening.png"
-    )
+    from .pretrained._evaluate import evaluate_model
+
+    model = _load_model(args.model, args.device)
+    if args.data.endswith(".npz"):
+        with np.load(args.data, allow_pickle=False) as data:
+            for key in ("X", "y"):
+                if key not in data:
+                    raise ValueError(f"{args.data} has no array {key!r}")
+            X, y = data["X"], data["y"]
+        files, notes = None, []
+    else:
+        column = args.label_column or (
+            (getattr(model, "metadata_", {}) or {}).get("target") or "label"
+        )
+        files, X, y, notes = _read_label_table(args.data, column, args.wavelength)
+    report, said = _noting(evaluate_model, model, X, y, k=args.top_k)
+    for note in notes + said:
+        print(f"skxrd evaluate: note: {note}", file=sys.stderr)
+    if files is not None:
+        report["files"] = files
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(
+            f"{report['n']} patterns: top-1 {report['top1']:.3f}"
+            + "".join(
+                f", top-{k} {report[f'top{k}']:.3f}"
+                for k in (2, 3, 5)
+                if f"top{k}" in report
+            )
+        )
+        print(report["classification_report"])
+    if args.plot:
+        _plot_confusion(y, report["predicted"], args.plot, args.force)
     return 0
+
+
+def _plot_confusion(y, predicted, out, force):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .inspection import CrystalSystemConfusionDisplay
+
+    out = Path(out)
+    if out.exists() and not force:
+        raise ValueError(f"--plot {out} exists; use --force to replace it")
+    display = CrystalSystemConfusionDisplay.from_predictions(y, predicted)
+    display.figure_.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(display.figure_)
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def _add_simulation_args(p):
@@ -188,14 +332,84 @@ def build_parser() -> argparse.ArgumentParser:
         prog="skxrd", description="Diffraction patterns to crystal symmetry."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "predict",
+        help="classify measured pattern files (top-k with probabilities)",
+        description="Read each file (text .xy/.xye/.csv/.dat, .xrdml, .ras, .rasx, "
+        "Bruker .raw), resample it through Q onto the model's grid and print the "
+        "k most probable classes with their probabilities.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="measured patterns")
+    p.add_argument(
+        "--model",
+        default="crystal-system",
+        help="crystal-system (default), space-group, or a model file (.pt from "
+        "skxrd train, or a trusted .joblib)",
+    )
+    p.add_argument(
+        "--wavelength",
+        default=None,
+        help="wavelength in Å or a name (CuKa, MoKa...); overrides the files'",
+    )
+    p.add_argument("--top-k", type=int, default=5, help="answers per file (5)")
+    p.add_argument("--plot", default=None, help="PNG: patterns with saliency maps")
+    p.add_argument("--json", action="store_true", help="print JSON instead")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
+    p.add_argument("--force", action="store_true", help="replace an existing plot")
+    p.set_defaults(func=_cmd_predict)
+    p = sub.add_parser(
+        "evaluate",
+        help="score a model on labelled measured files or an .npz dataset",
+        description="DATA is a CSV with a 'file' column, a label column and an "
+        "optional 'wavelength' column (paths relative to the CSV), or an .npz "
+        "with arrays X (patterns on the model grid) and y.",
+    )
+    p.add_argument("data", metavar="DATA", help="labels CSV or .npz")
+    p.add_argument("--model", default="crystal-system")
+    p.add_argument(
+        "--label-column",
+        default=None,
+        help="CSV column of the labels (default: the model's target, e.g. "
+        "crystal_system)",
+    )
+    p.add_argument("--wavelength", default=None, help="for files without one")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--plot", default=None, help="PNG: crystal-system confusion matrix")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--force", action="store_true", help="replace an existing plot")
+    p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("simulate", help="simulate powder patterns of CIF files")
     p.add_argument("cif", nargs="+", help="CIF files")
     p.add_argument("-o", "--output", required=True, help="out.csv or out.npz")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     _add_simulation_args(p)
     p.set_defaults(func=_cmd_simulate)
-    p = sub.add_parser("demo", help="simulate and plot a few patterns")
+    p = sub.add_parser(
+        "train",
+        help="train a pattern classifier on synthetic data from a TOML config",
+        description="Generate the synthetic patterns a config describes, train "
+        "its pipeline, score the held-out [test] draw and write a model file "
+        "(weights and parameters) that `skxrd predict --model FILE` uses.",
+    )
+    p.add_argument("config", help="TOML config (see skxrd/pretrained/configs/)")
+    p.add_argument("-o", "--output", required=True, help="model file to write (.pt)")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("--cache", default=None, help="folder caching the generated data")
+    p.add_argument("--n-jobs", type=int, default=None, help="generation workers")
+    p.add_argument("--threads", type=int, default=None, help="torch threads")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_train)
+    p = sub.add_parser(
+        "demo",
+        help="the tour: simulate, de-duplicate, cross-validate, grid-search, save, "
+        "and classify the bundled measured patterns",
+        description="Runs in under 10 minutes on 2 CPU cores (--quick: under one "
+        "minute, smaller data) and writes its figures to --output.",
+    )
     p.add_argument("-o", "--output", default="demo_output", help="figure folder")
+    p.add_argument("--quick", action="store_true", help="small data, few epochs")
+    p.add_argument("--force", action="store_true", help="replace existing figures")
     p.set_defaults(func=_cmd_demo)
     return parser
 
@@ -217,8 +431,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as exc:
-        print(f"skxrd {args.command}: {exc}", file=sys.stderr)
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+        # PatternFormatError is a ValueError: it names the file and the line
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"skxrd {args.command}: {message}", file=sys.stderr)
         return 2
 
 

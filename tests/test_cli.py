@@ -69,8 +69,29 @@ def test_simulate_bad_inputs(tmp_path, cifs, capsys):
     assert "unknown radiation" in capsys.readouterr().err
 
 
-def test_demo_writes_figures(tmp_path, capsys):
-    assert main(["demo", "-o", str(tmp_path)]) == 0
-    for name in ("powder_patterns.png", "radiations.png", "broadening.png"):
-        assert (tmp_path / name).stat().st_size > 10_000
-    assert "patterns/s" in capsys.readouterr().out
+def test_demo_quick_writes_figures_and_model(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "-o", str(out), "--quick"]) == 0
+    for name in (
+        "powder_patterns.png",
+        "radiations.png",
+        "broadening.png",
+        "grid_search.png",
+        "measured_saliency.png",
+        "measured_confusion.png",
+    ):
+        assert (out / name).stat().st_size > 10_000, name
+    assert (out / "crystal_system_pipeline.joblib").is_file()
+    text = capsys.readouterr().out
+    for step in ("[1]", "[2]", "[3]", "[4]", "[5]", "[6]", "[7]"):
+        assert step in text
+    assert "identical predictions: True" in text and "Apache-2.0" in text
+    assert (out / ".skxrd-demo").is_file()  # a rerun may refresh this folder
+
+
+def test_demo_keeps_out_of_other_folders(tmp_path, capsys):
+    (tmp_path / "thesis.tex").write_text("precious")
+    assert main(["demo", "-o", str(tmp_path), "--quick"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "thesis.tex").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.tex"]

@@ -1,0 +1,107 @@
+"""A Pipeline that also forwards ``predict_top_k`` and ``predict_confidence``."""
+
+from __future__ import annotations
+
+from sklearn.pipeline import Pipeline
+from sklearn.utils.metaestimators import available_if
+
+__all__ = ["PatternPipeline"]
+
+
+def _final_has(name):
+    def check(self):
+        return hasattr(self._final_estimator, name)
+
+    return check
+
+
+class PatternPipeline(Pipeline):
+    """A :class:`~sklearn.pipeline.Pipeline` for pattern classifiers.
+
+    It behaves as scikit-learn's Pipeline and adds the methods of skxrd
+    classifiers that a Pipeline does not forward: :meth:`predict_top_k` and
+    :meth:`predict_confidence`, and :meth:`transform_patterns`, the input as
+    the final classifier sees it (for plots and attribution maps). The
+    pretrained models (:func:`load_pretrained`) are PatternPipelines whose first
+    step is a :class:`~skxrd.preprocessing.PatternResampler`, so they accept
+    lists of :class:`~skxrd.io.Pattern` objects on any grid and wavelength.
+
+    Parameters
+    ----------
+    steps : list of (str, estimator) tuples
+        As in :class:`~sklearn.pipeline.Pipeline`.
+    memory, transform_input, verbose
+        As in :class:`~sklearn.pipeline.Pipeline`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxrd.estimators import CNNClassifier
+    >>> from skxrd.preprocessing import PatternNormalizer
+    >>> from skxrd.pretrained import PatternPipeline
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat(["cubic", "hexagonal", "monoclinic"], 20)
+    >>> X = rng.random((60, 64))
+    >>> X[y == "cubic", 30] += 4.0
+    >>> X[y == "hexagonal", 10] += 4.0
+    >>> pipe = PatternPipeline([
+    ...     ("normalize", PatternNormalizer()),
+    ...     ("classifier", CNNClassifier(channels=(8,), max_epochs=20, lr=1e-2,
+    ...                                  random_state=0)),
+    ... ]).fit(X, y)
+    >>> labels, probabilities = pipe.predict_top_k(X[:2], k=2)
+    >>> labels.tolist()
+    [['cubic', 'monoclinic'], ['cubic', 'monoclinic']]
+    """
+
+    def transform_patterns(self, X):
+        """Apply every step but the last: the input as the classifier sees it.
+
+        Parameters
+        ----------
+        X : list of Pattern or array-like of shape (n_samples, n_features)
+            What :meth:`predict` accepts.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, `n_features_in_` of the classifier)
+        """
+        Xt = X
+        for _, _, transformer in self._iter(with_final=False):
+            Xt = transformer.transform(Xt)
+        return Xt
+
+    @available_if(_final_has("predict_top_k"))
+    def predict_top_k(self, X, k=5):
+        """The ``k`` most probable classes of each pattern, most probable first.
+
+        Parameters
+        ----------
+        X : list of Pattern or array-like of shape (n_samples, n_features)
+            What :meth:`predict` accepts.
+        k : int, default=5
+            Number of classes per pattern (at most the number of classes).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples, k)
+            Labels from ``classes_``, by decreasing probability.
+        probabilities : ndarray of shape (n_samples, k)
+            Their probabilities.
+        """
+        return self._final_estimator.predict_top_k(self.transform_patterns(X), k=k)
+
+    @available_if(_final_has("predict_confidence"))
+    def predict_confidence(self, X):
+        """Confidence of each prediction, in [0, 1] (see the classifier's method).
+
+        Parameters
+        ----------
+        X : list of Pattern or array-like of shape (n_samples, n_features)
+            What :meth:`predict` accepts.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._final_estimator.predict_confidence(self.transform_patterns(X))

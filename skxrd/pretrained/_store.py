@@ -1,0 +1,224 @@
+"""Model files: a fitted pattern pipeline as parameters plus network weights.
+
+A model file is a :func:`torch.save` dictionary of plain values and tensors, so
+that :func:`torch.load` reads it with ``weights_only=True``: loading a model
+file never runs code from the file, unlike a pickle. Only the skxrd classes of
+``_STEP_CLASSES`` can be named in it. The preprocessing steps are stateless,
+so they are rebuilt from their parameters; the classifier is rebuilt from its
+parameters and gets the stored weights.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["load_model", "save_model"]
+
+FORMAT = "skxrd-model/1"
+
+
+def _step_classes() -> dict:
+    from ..estimators import CNNClassifier, DenseNetClassifier, ResNetClassifier
+    from ..preprocessing import (
+        BackgroundSubtractor,
+        PatternCropper,
+        PatternNormalizer,
+        PatternResampler,
+        PatternSmoother,
+    )
+
+    classes = (
+        PatternResampler,
+        PatternCropper,
+        BackgroundSubtractor,
+        PatternSmoother,
+        PatternNormalizer,
+        ResNetClassifier,
+        DenseNetClassifier,
+        CNNClassifier,
+    )
+    return {cls.__name__: cls for cls in classes}
+
+
+def _plain(value, where):
+    """``value`` as plain Python (tuples, lists, dicts, str, numbers, None)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v, where) for v in value)
+    if isinstance(value, np.ndarray):
+        return [_plain(v, where) for v in value.tolist()]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, where) for k, v in value.items()}
+    raise TypeError(f"{where} = {value!r} cannot be stored in a model file")
+
+
+def save_model(pipeline, path, *, metadata=None, overwrite=False):
+    """Write a fitted pattern pipeline to a model file (weights and parameters).
+
+    The file holds the steps' classes and parameters, the classifier's classes
+    and network weights, and ``metadata``; :func:`load_model` rebuilds the
+    pipeline from it on any device, without unpickling code. The classifier's
+    ``augment``, ``checkpoint_dir``, ``num_threads`` and ``verbose`` apply to
+    training only and
+    are not stored.
+
+    Parameters
+    ----------
+    pipeline : PatternPipeline or Pipeline
+        Fitted; its steps are skxrd preprocessing transformers (stateless)
+        followed by a :class:`~skxrd.estimators.ResNetClassifier`,
+        :class:`~skxrd.estimators.DenseNetClassifier` or
+        :class:`~skxrd.estimators.CNNClassifier`.
+    path : str or path-like
+        The file to write (``.pt`` by convention).
+    metadata : dict, optional
+        Plain values (str, numbers, lists, dicts) kept with the model: training
+        settings, accuracies...
+    overwrite : bool, default=False
+        Replace an existing file; otherwise an existing file is an error.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from skxrd.estimators import CNNClassifier
+    >>> from skxrd.preprocessing import PatternNormalizer
+    >>> from skxrd.pretrained import PatternPipeline, save_model, load_model
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.random((40, 64)), np.repeat([1, 2], 20)
+    >>> pipe = PatternPipeline([("normalize", PatternNormalizer()),
+    ...                         ("classifier", CNNClassifier(channels=(4,),
+    ...                          max_epochs=2, random_state=0))]).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_model(pipe, f"{tmp}/model.pt", metadata={"note": "demo"})
+    ...     again = load_model(path)
+    >>> bool(np.allclose(again.predict_proba(X), pipe.predict_proba(X)))
+    True
+    >>> again.metadata_["note"]
+    'demo'
+    """
+    import torch
+    from sklearn.utils.validation import check_is_fitted
+
+    known = _step_classes()
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    steps = []
+    for i, (name, step) in enumerate(pipeline.steps):
+        cls = type(step).__name__
+        if known.get(cls) is not type(step):
+            raise TypeError(
+                f"step {name!r} is a {cls}; a model file can hold only {sorted(known)}"
+            )
+        params = step.get_params(deep=False)
+        if i == len(pipeline.steps) - 1:
+            for training_only in (
+                "augment",
+                "checkpoint_dir",
+                "num_threads",
+                "verbose",
+            ):
+                params.pop(training_only, None)
+        n_in = getattr(step, "n_features_in_", None)
+        steps.append(
+            [name, cls, _plain(params, f"{name} parameters"), _plain(n_in, name)]
+        )
+    clf = pipeline.steps[-1][1]
+    check_is_fitted(clf)
+    if not hasattr(clf, "net_"):
+        raise TypeError(f"the last step must be a network classifier, got {clf!r}")
+    state = {
+        k: v.detach().cpu().clone() for k, v in clf.net_.module_.state_dict().items()
+    }
+    payload = {
+        "format": FORMAT,
+        "steps": steps,
+        "classes": _plain(clf.classes_, "classes_"),
+        "n_features_in": int(clf.n_features_in_),
+        "state_dict": state,
+        "metadata": _plain(dict(metadata or {}), "metadata"),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)  # never a half-written model file
+    return path
+
+
+def load_model(path, *, device="auto"):
+    """Read a model file written by :func:`save_model` into a fitted pipeline.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+    device : str, default="auto"
+        Where the network runs: ``"auto"`` (the GPU when CUDA is available),
+        ``"cpu"``, ``"cuda"``...
+
+    Returns
+    -------
+    PatternPipeline
+        Fitted; its ``metadata_`` attribute holds the stored metadata.
+
+    Raises
+    ------
+    ValueError
+        When the file is not a skxrd model file, is truncated, or names a
+        class that a model file may not hold.
+
+    Examples
+    --------
+    See :func:`save_model`.
+    """
+    import pickle
+
+    import torch
+
+    from ._pipeline import PatternPipeline
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"{path} is not a readable skxrd model file (truncated or another "
+            f"format): {first}"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a skxrd model file (format {FORMAT})")
+    known = _step_classes()
+    steps = []
+    for name, cls, params, n_in in payload["steps"][:-1]:
+        if cls not in known:
+            raise ValueError(f"{path}: step {name!r} names an unknown class {cls!r}")
+        step = known[cls](**params)
+        # preprocessing steps are stateless: fitting records the input size only
+        step.fit(None if n_in is None else np.zeros((1, n_in)))
+        steps.append((name, step))
+    name, cls, params, _ = payload["steps"][-1]
+    if cls not in known or not hasattr(known[cls], "_restore_fitted"):
+        raise ValueError(
+            f"{path}: the last step {name!r} must be a network classifier, got {cls!r}"
+        )
+    clf = known[cls](**{**params, "device": device})
+    steps.append((name, clf))
+    n_features = payload["n_features_in"]
+    clf._restore_fitted(payload["classes"], n_features, payload["state_dict"])
+    pipe = PatternPipeline(steps)
+    pipe.metadata_ = payload["metadata"]
+    return pipe

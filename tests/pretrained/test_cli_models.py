@@ -1,0 +1,155 @@
+"""``skxrd predict``, ``skxrd evaluate`` and ``skxrd train``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from tiny_model import TINY
+
+from skxrd.cli import main
+from skxrd.datasets import load_example_crystal
+from skxrd.io import Pattern, write_pattern
+from skxrd.simulation import PowderSimulator
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Two simulated 'measured' files: NaCl at Mo Kα (stated), Si at Cu Kα (not)."""
+    mo = PowderSimulator(radiation="MoKa", two_theta_range=(4, 20), two_theta_step=0.01)
+    nacl = Pattern(
+        mo.two_theta, mo.transform([load_example_crystal("NaCl")])[0], wavelength="MoKa"
+    )
+    cu = PowderSimulator(two_theta_range=(10, 45), two_theta_step=0.02)
+    si = cu.transform([load_example_crystal("Si")])[0]
+    a, b = tmp_path / "nacl.xy", tmp_path / "si.xy"
+    write_pattern(nacl, a)
+    np.savetxt(b, np.column_stack([cu.two_theta, si]))  # no wavelength stated
+    return str(a), str(b)
+
+
+def test_predict_table_and_json(tiny, files, capsys):
+    _, _, model = tiny
+    assert main(["predict", files[0], "--model", str(model), "--top-k", "3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("nacl.xy") and len(out) == 4
+    probs = [float(line.split()[-1]) for line in out[1:]]
+    assert probs == sorted(probs, reverse=True) and sum(probs) <= 1.0001
+    args = ["predict", *files, "--model", str(model), "--json", "--wavelength", "CuKa"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in result] == list(files)
+    assert all(len(r["predictions"]) == 5 for r in result)
+
+
+def test_predict_reports_uncovered_range(tiny, files, capsys):
+    _, _, model = tiny
+    # the Si file covers 10-45° at Cu Kα; the tiny model's grid is 10-40°: covered.
+    # NaCl at Mo Kα 4-20° covers 8.8-44.6° at Cu Kα: the model's 10-40° is covered
+    assert (
+        main(["predict", files[1], "--model", str(model), "--wavelength", "CuKa"]) == 0
+    )
+    assert "note" not in capsys.readouterr().err
+    short = Pattern(np.linspace(20, 30, 200), np.ones(200), wavelength="CuKa")
+    path = files[1].replace("si.xy", "short.xy")
+    write_pattern(short, path)
+    assert main(["predict", path, "--model", str(model)]) == 0
+    assert "does not cover" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "nonexistent", "--wavelength", "CuKa"], "neither a pretrained"),
+        (["--model", "MODEL", "--wavelength", "XyKa"], "XyKa"),
+        (["--model", "MODEL"], "states no wavelength; pass --wavelength"),
+    ],
+)
+def test_predict_bad_input_is_one_line_and_exit_2(tiny, files, capsys, args, message):
+    _, _, model = tiny
+    args = [str(model) if a == "MODEL" else a for a in args]
+    assert main(["predict", files[1], *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("skxrd predict:") and message in err
+    assert len(err.splitlines()) == 1
+
+
+def test_predict_broken_file(tiny, tmp_path, capsys):
+    _, _, model = tiny
+    bad = tmp_path / "bad.xy"
+    bad.write_text("10.0 5\n10.1 nan\n10.2 7\n")
+    assert (
+        main(["predict", str(bad), "--model", str(model), "--wavelength", "CuKa"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "bad.xy" in err and len(err.strip().splitlines()) == 1
+
+
+def test_predict_plot(tiny, files, tmp_path, capsys):
+    _, _, model = tiny
+    png = tmp_path / "saliency.png"
+    args = ["predict", *files, "--model", str(model), "--wavelength", "MoKa"]
+    assert main([*args, "--plot", str(png)]) == 0
+    assert png.stat().st_size > 10_000
+    png.write_bytes(b"keep")
+    assert main([*args, "--plot", str(png)]) == 2
+    assert png.read_bytes() == b"keep" and "exists" in capsys.readouterr().err
+
+
+def test_evaluate_labels_csv_and_npz(tiny, files, tmp_path, capsys):
+    pipe, _, model = tiny
+    truth = pipe.predict(
+        [Pattern(*np.loadtxt(files[0], unpack=True)[:2], wavelength="MoKa")]
+    )[0]
+    table = tmp_path / "labels.csv"
+    table.write_text(
+        "file,crystal_system,wavelength\n"
+        f"nacl.xy,{truth},MoKa\n"
+        "si.xy,,CuKa\n"  # no label: skipped
+    )
+    assert main(["evaluate", str(table), "--model", str(model), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 1 and report["top1"] == 1.0
+    assert report["files"] == [str(tmp_path / "nacl.xy")]
+    grid = pipe.steps[0][1].grid_
+    X = np.random.default_rng(0).random((4, len(grid)))
+    npz = tmp_path / "d.npz"
+    np.savez(npz, X=X, y=pipe.predict(X))
+    png = tmp_path / "confusion.png"
+    args = ["evaluate", str(npz), "--model", str(model), "--plot", str(png)]
+    assert main(args) == 0
+    assert "4 patterns: top-1 1.000" in capsys.readouterr().out
+    assert png.stat().st_size > 5_000
+    table.write_text("path,label\nnacl.xy,cubic\n")
+    assert main(["evaluate", str(table), "--model", str(model)]) == 2
+    assert "no column 'file'" in capsys.readouterr().err
+
+
+def test_train_from_toml(tmp_path, capsys):
+    lines = ['target = "crystal_system"']
+    for section, values in TINY.items():
+        if section == "target":
+            continue
+        lines.append(f"[{section}]")
+        for k, v in values.items():
+            lines.append(f"{k} = {json.dumps(v)}")
+    config = tmp_path / "tiny.toml"
+    config.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "tiny.pt"
+    assert main(["train", str(config), "-o", str(out), "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out.rsplit("wrote", 1)[0])
+    assert summary["n_train"] == 60 and "top1" in summary["test"]
+    with pytest.raises(SystemExit, match="exists"):
+        main(["train", str(config), "-o", str(out)])
+    config.write_text("target = 3\n")
+    assert main(["train", str(config), "-o", str(tmp_path / "x.pt")]) == 2
+    assert "tiny.toml" in capsys.readouterr().err
+
+
+def test_help_everywhere(capsys):
+    for command in ("predict", "evaluate", "train", "simulate", "demo"):
+        with pytest.raises(SystemExit) as info:
+            main([command, "--help"])
+        assert info.value.code == 0
+        assert "usage: skxrd" in capsys.readouterr().out

@@ -1,0 +1,301 @@
+"""Model files, training from a config, the shipped models and their cards."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import numpy as np
+import pytest
+import torch
+from tiny_model import TINY
+
+from skxrd.crystal import CRYSTAL_SYSTEMS
+from skxrd.datasets import load_example_crystal, load_measured_examples
+from skxrd.io import Pattern
+from skxrd.pretrained import (
+    PatternPipeline,
+    build_pipeline,
+    evaluate_model,
+    list_pretrained,
+    load_config,
+    load_model,
+    load_pretrained,
+    model_card,
+    save_model,
+    train_from_config,
+)
+from skxrd.simulation import PowderSimulator
+
+
+def _grid_patterns(pipe, n=3, seed=0):
+    grid = pipe.steps[0][1].grid_
+    X = np.random.default_rng(seed).random((n, len(grid)))
+    return grid, X
+
+
+# ---------------------------------------------------------------- model files
+def test_model_file_round_trip(tiny):
+    pipe, report, path = tiny
+    again = load_model(path, device="cpu")
+    assert isinstance(again, PatternPipeline)
+    assert [n for n, _ in again.steps] == [n for n, _ in pipe.steps]
+    _, X = _grid_patterns(pipe)
+    np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X), atol=1e-6)
+    assert list(again.classes_) == list(pipe.classes_)
+    assert again.metadata_["test"] == report["test"]
+    # training-only settings are not stored
+    clf = again.steps[-1][1]
+    assert clf.augment is None and clf.num_threads is None
+
+
+def test_model_file_takes_patterns_of_any_axis_and_wavelength(tiny):
+    pipe, _, path = tiny
+    model = load_model(path, device="cpu")
+    grid, X = _grid_patterns(pipe)
+    as_q = [Pattern(grid, x, wavelength="CuKa").to_q() for x in X]
+    np.testing.assert_allclose(
+        model.predict_proba(as_q), model.predict_proba(X), atol=1e-5
+    )
+    labels, proba = model.predict_top_k(as_q, k=3)
+    assert labels.shape == proba.shape == (3, 3)
+    assert np.all(np.diff(proba, axis=1) <= 0)
+    assert model.predict_confidence(as_q).shape == (3,)
+
+
+def test_model_file_refuses_to_overwrite_and_writes_atomically(tiny, tmp_path):
+    pipe, _, _ = tiny
+    target = tmp_path / "keep.pt"
+    target.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="keep.pt"):
+        save_model(pipe, target)
+    assert target.read_bytes() == b"precious"
+    save_model(pipe, target, overwrite=True)
+    assert not list(tmp_path.glob("*.part"))
+    assert load_model(target).predict(_grid_patterns(pipe)[1]).shape == (3,)
+
+
+def test_truncated_or_foreign_model_files_are_clear_errors(tiny, tmp_path):
+    _, _, path = tiny
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(ValueError, match="cut.pt.*not a readable skxrd model"):
+        load_model(cut)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    with pytest.raises(ValueError, match="other.pt is not a skxrd model file"):
+        load_model(other)
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        load_model(tmp_path / "missing.pt")
+
+
+def test_model_file_names_only_known_classes(tiny, tmp_path):
+    _, _, path = tiny
+    payload = torch.load(path, weights_only=True)
+    payload["steps"][1][1] = "os.system"
+    evil = tmp_path / "evil.pt"
+    torch.save(payload, evil)
+    with pytest.raises(ValueError, match="unknown class 'os.system'"):
+        load_model(evil)
+
+
+def test_save_model_rejects_foreign_steps(tiny, tmp_path):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe, _, _ = tiny
+    mixed = Pipeline([("scale", StandardScaler()), pipe.steps[-1]])
+    with pytest.raises(TypeError, match="StandardScaler"):
+        save_model(mixed, tmp_path / "m.pt")
+
+
+# ----------------------------------------------------------------- training
+def test_train_from_config_report_and_reproducibility(tiny):
+    pipe, report, _ = tiny
+    assert report["n_train"] == 60 and report["test"]["n"] == 20
+    assert set(pipe.classes_) <= set(CRYSTAL_SYSTEMS)
+    assert {"top1", "top2", "top3", "top5", "majority_baseline"} <= set(report["test"])
+    again, _ = train_from_config(TINY, verbose=0)
+    for a, b in zip(
+        pipe.steps[-1][1].net_.module_.state_dict().values(),
+        again.steps[-1][1].net_.module_.state_dict().values(),
+    ):
+        assert torch.equal(a, b)
+
+
+def test_build_pipeline_steps_follow_the_config():
+    cfg = load_config({**TINY, "preprocessing": {"background": False}})
+    pipe = build_pipeline(cfg)
+    assert [n for n, _ in pipe.steps] == ["resample", "normalize", "classifier"]
+    resample = pipe.steps[0][1].fit()
+    sim = PowderSimulator(two_theta_range=(10.0, 40.0), two_theta_step=0.1)
+    np.testing.assert_allclose(resample.grid_, sim.two_theta)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"colour": "red"}, "unknown key 'colour'"),
+        ({"target": "mood"}, "target must be one of"),
+        ({"data": {"random_state": 0}}, r"\[data\] needs n_crystals"),
+        ({"data": {"n_crystals": 5, "size": 3}}, r"unknown \[data\] keys \['size'\]"),
+        ({"classifier": {"depth": 2}}, r"\[classifier\] needs type"),
+        ({"classifier": {"type": "SVC"}}, "type must be ResNetClassifier"),
+        ({"classifier": {"type": "CNNClassifier", "depht": 2}}, "depht"),
+        ({"preprocessing": {"smooth": 3}}, r"unknown \[preprocessing\] keys"),
+    ],
+)
+def test_bad_configs_name_the_file_and_key(tmp_path, change, message):
+    import tomllib  # noqa: F401  (the reader the configs use)
+
+    cfg = {**TINY, **change}
+    path = tmp_path / "bad.toml"
+    path.write_text(_to_toml(cfg))
+    with pytest.raises(ValueError, match=message) as info:
+        load_config(path)
+    assert "bad.toml" in str(info.value)
+
+
+def test_unreadable_config(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("target = \n")
+    with pytest.raises(ValueError, match="broken.toml is not valid TOML"):
+        load_config(path)
+    with pytest.raises(FileNotFoundError, match="nowhere.toml"):
+        load_config(tmp_path / "nowhere.toml")
+
+
+def _to_toml(cfg):
+    lines, tables = [], []
+    for key, value in cfg.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for name, table in tables:
+        lines.append(f"[{name}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return repr(v)
+
+
+def test_shipped_configs_are_valid():
+    folder = resources.files("skxrd.pretrained").joinpath("configs")
+    for name in list_pretrained():
+        cfg = load_config(folder.joinpath(f"{name}.toml"))
+        assert cfg["name"] == name
+        assert cfg["target"] == name.replace("-", "_")
+
+
+# ------------------------------------------------------------ evaluate_model
+def test_evaluate_model_scores_and_levels(tiny):
+    pipe, _, _ = tiny
+    grid, X = _grid_patterns(pipe, n=6)
+    truth = pipe.predict(X)
+    report = evaluate_model(pipe, X, truth, k=3)
+    assert report["top1"] == 1.0 and report["level"] == "model"
+    assert report["predicted"] == truth.tolist()
+    with pytest.raises(ValueError, match="not classes of the model: \\['purple'\\]"):
+        evaluate_model(pipe, X, ["purple"] * 6)
+    with pytest.raises(ValueError, match="6 patterns but y has 2"):
+        evaluate_model(pipe, X, truth[:2])
+
+
+def test_space_group_model_is_scored_on_crystal_systems():
+    model = load_pretrained("space-group", device="cpu")
+    sim = PowderSimulator(two_theta_range=(10, 80), two_theta_step=0.02)
+    crystals = [load_example_crystal(n) for n in ("NaCl", "ZnO", "TiO2-rutile")]
+    X = sim.transform(crystals)
+    report = evaluate_model(model, X, ["cubic", "hexagonal", "tetragonal"], k=3)
+    assert report["level"] == "crystal_system"
+    assert set(report["predicted"]) <= set(CRYSTAL_SYSTEMS)
+    # ranked distinct systems: top-3 of systems is at least as good as top-1
+    assert report["top3"] >= report["top1"]
+    numbers = evaluate_model(model, X, ["225", "186", "136"], k=5)
+    assert numbers["level"] == "model" and all(
+        isinstance(v, int) for v in numbers["predicted"]
+    )
+
+
+# --------------------------------------------------------- the shipped models
+def test_shipped_weights_are_small_and_load_on_the_cpu():
+    folder = resources.files("skxrd.pretrained").joinpath("weights")
+    sizes = {
+        name: folder.joinpath(f"{name}.pt").stat().st_size for name in list_pretrained()
+    }
+    assert sum(sizes.values()) <= 25 * 2**20, sizes
+    model = load_pretrained("crystal-system", device="cpu")
+    assert list(model.classes_) == sorted(CRYSTAL_SYSTEMS)
+    assert next(model.steps[-1][1].net_.module_.parameters()).device.type == "cpu"
+    groups = load_pretrained("space-group", device="cpu")
+    assert groups.classes_.dtype.kind == "i" and set(groups.classes_) <= set(
+        range(1, 231)
+    )
+    assert len(groups.classes_) == 230
+
+
+def test_pretrained_takes_patterns_of_any_wavelength():
+    model = load_pretrained("crystal-system", device="cpu")
+    nacl = load_example_crystal("NaCl")
+    cu = PowderSimulator(two_theta_range=(10, 80), two_theta_step=0.02)
+    on_grid = cu.transform([nacl])
+    # the same measurement recorded at Mo Kα positions (through Q), and on Q
+    as_cu = Pattern(cu.two_theta, on_grid[0], wavelength="CuKa")
+    as_mo = Pattern(as_cu.two_theta_at("MoKa"), on_grid[0], wavelength="MoKa")
+    p_grid = model.predict_proba(on_grid)[0]
+    for pattern in (as_mo, as_cu.to_q()):
+        np.testing.assert_allclose(model.predict_proba([pattern])[0], p_grid, atol=1e-4)
+    labels, proba = model.predict_top_k([as_mo, as_mo.to_q()], k=5)
+    assert labels.shape == (2, 5) and np.all(labels[0] == labels[1])
+    assert np.all(proba.sum(axis=1) <= 1 + 1e-9)
+    # a pattern simulated at Mo Kα is a different measurement (other peak
+    # widths and doublet): it goes through, on the model's grid
+    mo = PowderSimulator(radiation="MoKa", two_theta_range=(4, 40), two_theta_step=0.01)
+    measured = Pattern(mo.two_theta, mo.transform([nacl])[0], wavelength="MoKa")
+    assert model.transform_patterns([measured]).shape == (1, len(cu.two_theta))
+
+
+def test_pretrained_unknown_name():
+    with pytest.raises(ValueError, match="unknown pretrained model 'bravais'"):
+        load_pretrained("bravais")
+    with pytest.raises(ValueError, match="available"):
+        model_card("bravais")
+
+
+@pytest.mark.parametrize("name", sorted(list_pretrained()))
+def test_model_cards_state_their_numbers(name):
+    card = model_card(name)
+    assert card.startswith(f"# Model card: {name}")
+    model = load_pretrained(name, device="cpu")
+    # the held-out figure in the card is the one stored with the weights
+    top1 = model.metadata_["test"]["top1"]
+    assert f"{top1:.3f}" in card
+    assert re.search(r"trained on the CPU", card)
+    assert "skxrd train skxrd/pretrained/configs/" in card
+
+
+# ------------------------------------------------------- bundled measured data
+def test_bundled_measured_examples():
+    data = load_measured_examples()
+    assert len(data.patterns) == 10 == len(data.names) == len(data.crystal_system)
+    assert all(p.wavelength is not None for p in data.patterns)
+    assert set(data.crystal_system) <= set(CRYSTAL_SYSTEMS)
+    ssrl = load_measured_examples("ssrl")
+    assert len(ssrl.patterns) == 6 and np.all(ssrl.space_group == -1)
+    films = load_measured_examples("oviedo2019")
+    assert films.space_group.tolist() == [221, 164, 140, 225]
+    assert "Apache-2.0" in data.DESCR and "MIT" in data.DESCR
+    folder = resources.files("skxrd.datasets").joinpath("data", "measured")
+    for sub in ("ssrl", "oviedo2019"):
+        assert folder.joinpath(sub, "LICENSE").is_file()
+    with pytest.raises(ValueError, match="source must be one of"):
+        load_measured_examples("icsd")
