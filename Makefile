@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skxrd-installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --timeout 600 skxrd tests
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check skxrd tests benchmarks
+	$(VENV)/bin/ruff check skxrd tests benchmarks examples docs/conf.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
@@ -29,5 +29,14 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_generation.py
 	$(PY) benchmarks/bench_training.py
 
+# The documentation site, with the gallery examples run, into docs/_build/html;
+# warnings are errors. No network access needed. SPHINXOPTS="-j 2" etc. to add.
+SPHINXOPTS ?=
+docs: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[docs]"
+	rm -f docs/generated/*.rst  # autosummary pages of names that may have gone
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m sphinx -b html -W --keep-going $(SPHINXOPTS) docs docs/_build/html
+
 clean:
 	rm -rf $(VENV) demo_output build *.egg-info
+	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst

@@ -226,6 +226,29 @@ class BatchTransform(BaseEstimator):
     the class sets ``_needs_grid``), and must not modify ``x`` in place.
     Parameters are plain attributes (scikit-learn style: :func:`sklearn.base.clone`,
     ``get_params`` and ``set_params`` work) and are validated at call time.
+
+    Examples
+    --------
+    A transform that scales every pattern by a random factor in ``[lo, hi)``:
+
+    >>> import torch
+    >>> from skxrd.augmentation import BatchTransform
+    >>> class RandomScale(BatchTransform):
+    ...     def __init__(self, lo=0.5, hi=2.0):
+    ...         self.lo = lo
+    ...         self.hi = hi
+    ...
+    ...     def _transform(self, x, generator, grid):
+    ...         u = torch.rand(x.shape[0], 1, generator=generator, device=x.device)
+    ...         return x * (self.lo + (self.hi - self.lo) * u.to(x.dtype))
+    >>> x = torch.ones(3, 100)
+    >>> y = RandomScale()(x, generator=torch.Generator().manual_seed(0))
+    >>> y.shape, bool(torch.equal(x, torch.ones(3, 100)))   # x is untouched
+    (torch.Size([3, 100]), True)
+    >>> bool(((y >= 0.5) & (y < 2.0)).all())
+    True
+    >>> RandomScale(hi=3.0).get_params()
+    {'hi': 3.0, 'lo': 0.5}
     """
 
     _needs_grid = False

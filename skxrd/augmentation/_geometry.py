@@ -88,7 +88,7 @@ class LatticeStrain(BatchTransform):
     Implemented as a non-uniform resampling: each output point at 2θ' reads the
     input at ``2 asin((1 + ε) sin θ')`` with linear interpolation; points that
     come from outside the grid are 0. Peak heights are kept (the widths scale
-    with the local stretch, a negligible change for |ε| of a few percent).
+    with the local stretch, a negligible change for ``|ε|`` of a few percent).
 
     Parameters
     ----------

@@ -73,7 +73,7 @@ class AugmentingSampler(BaseOverSampler):
         augmented).
     n_features_in_ : int
         Number of features of the input.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when the input has string column names.
 
     See Also

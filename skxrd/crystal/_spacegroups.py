@@ -233,6 +233,19 @@ class SpaceGroupInfo:
     n_operations : int
         Number of operations in the conventional cell, centring translations
         included (192 for ``Fm-3m``).
+
+    See Also
+    --------
+    space_group_info : The record of a space group given by number or symbol.
+
+    Examples
+    --------
+    >>> from skxrd.crystal import space_group_info
+    >>> info = space_group_info(14)
+    >>> info.symbol, info.crystal_system, info.bravais_lattice, info.laue_class
+    ('P2_1/c', 'monoclinic', 'mP', '2/m')
+    >>> info.is_centrosymmetric, info.is_symmorphic, info.n_operations
+    (True, False, 4)
     """
 
     number: int

@@ -83,6 +83,19 @@ class WyckoffSite:
     rotations : ndarray of shape (multiplicity, 3, 3)
     translations : ndarray of shape (multiplicity, 3)
         The orbit is ``rotations @ (x, y, z) + translations`` (mod 1).
+
+    See Also
+    --------
+    wyckoff_sites : The Wyckoff positions of a space-group setting.
+
+    Examples
+    --------
+    >>> from skxrd.crystal import wyckoff_sites
+    >>> site = wyckoff_sites(225)["8c"]          # Fm-3m, the fluorite F site
+    >>> site.multiplicity, site.free, site.letter
+    (8, (False, False, False), 'c')
+    >>> site.positions().shape
+    (8, 3)
     """
 
     label: str

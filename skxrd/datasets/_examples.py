@@ -8,6 +8,8 @@ __all__ = ["EXAMPLE_CRYSTALS", "load_example_crystal"]
 
 # name: (space group, sites, lattice parameters); room-temperature literature
 # values rounded to the precision that matters for powder patterns.
+#: The crystals of :func:`load_example_crystal`: ``{name: (space group, Wyckoff
+#: sites, lattice parameters)}``, room-temperature literature values.
 EXAMPLE_CRYSTALS: dict[str, tuple] = {
     "Si": (227, [("Si", "8a")], dict(a=5.431)),
     "Cu": (225, [("Cu", "4a")], dict(a=3.615)),

@@ -26,6 +26,8 @@ __all__ = ["DEFAULT_ELEMENTS", "make_random_crystals"]
 
 # Elements of the default pool: H to Bi without noble gases and the radioactive
 # Tc and Pm.
+#: The element pool of :func:`make_random_crystals`: H to Bi without the noble
+#: gases and the radioactive Tc and Pm.
 DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
     s
     for s in (

@@ -18,6 +18,8 @@ __all__ = ["SUBSTITUTION_FAMILIES", "make_structure_type_crystals", "similar_ele
 
 # Elements that replace each other in the same crystal sites: periodic-table
 # groups, the lanthanides, 3d metals, and common cation families.
+#: Families of elements that replace each other in the same crystal sites
+#: (periodic-table groups, lanthanides, 3d metals, common cation families).
 SUBSTITUTION_FAMILIES: tuple[tuple[str, ...], ...] = tuple(
     tuple(f.split())
     for f in (

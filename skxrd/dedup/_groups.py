@@ -367,6 +367,23 @@ class DuplicateReport:
         Indices of the samples removed.
     kept_instead : ndarray
         For each removed sample, the index of the kept sample of its group.
+    method : str
+        How the duplicates were found: the ``method`` of :func:`duplicate_groups`.
+    details : dict
+        Room for method-specific information (empty by default).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxrd.dedup import drop_duplicates
+    >>> X = np.array([[1.0, 0, 0], [0, 1, 0], [1.0, 0.001, 0]])
+    >>> X_kept, report = drop_duplicates(X, verbose=False)
+    >>> report.kept.tolist(), report.removed.tolist(), report.kept_instead.tolist()
+    ([0, 1], [2], [0])
+    >>> print(report)
+    3 samples, 2 kept, 1 removed as duplicates (pattern cosine similarity); 1 groups
+    had more than one member, the largest 2
+      removed 2: duplicate of 0
     """
 
     groups: np.ndarray

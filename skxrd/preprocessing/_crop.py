@@ -132,7 +132,7 @@ class PatternCropper(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, stop_index_ - start_index_)
+        ndarray of shape (n_samples, `stop_index_ - start_index_`)
         """
         check_is_fitted(self)
         X = validate_patterns(self, X, reset=False)

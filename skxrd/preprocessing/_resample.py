@@ -92,7 +92,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         The model grid in degrees 2θ.
     wavelength_ : float
         The model's wavelength in Å.
-    source_two_theta_ : ndarray of shape (n_features_in_,)
+    source_two_theta_ : ndarray of shape (`n_features_in_`,)
         Positions of the input columns in 2θ at the model's wavelength (NaN
         beyond its reach); only when fitted on an array.
     n_features_in_ : int
@@ -212,7 +212,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, len(grid_))
+        ndarray of shape (n_samples, `len(grid_)`)
             float64 for patterns; the input's float dtype for arrays.
 
         Raises

@@ -46,7 +46,7 @@ class PeakList:
     multiplicity : ndarray of shape (n_lines,)
         Number of reflections in the line.
     f_squared : ndarray of shape (n_lines,)
-        Sum of |F|² over the line's reflections (Debye–Waller and preferred
+        Sum of ``|F|²`` over the line's reflections (Debye–Waller and preferred
         orientation included): the multiplicity-weighted structure intensity.
     two_theta : ndarray of shape (n_lines,)
         Bragg angle 2θ (degrees) at the primary wavelength.

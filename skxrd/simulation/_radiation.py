@@ -19,6 +19,9 @@ _KALPHA = {
 }
 _KALPHA2_RATIO = 0.5
 
+#: Named anode lines: ``{name: (wavelengths in Å, relative weights)}`` for
+#: ``"CuKa"`` (Kα1 + Kα2, weights 1 and 0.5), ``"CuKa1"``, ``"CuKa2"`` and
+#: likewise Co, Mo, Ag, Cr and Fe.
 XRAY_LINES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {}
 for _anode, (_a1, _a2) in _KALPHA.items():
     XRAY_LINES[f"{_anode}Ka"] = ((_a1, _a2), (1.0, _KALPHA2_RATIO))

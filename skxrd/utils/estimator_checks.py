@@ -16,6 +16,8 @@ __all__ = [
     "parametrize_sampler_checks",
 ]
 
+#: imbalanced-learn checks that do not apply to a skxrd sampler, with the reason:
+#: ``{sampler class name: {check name: reason}}``.
 NOT_APPLICABLE: dict[str, dict[str, str]] = {
     "DuplicateRemover": {
         "check_samplers_fit_resample": (
@@ -28,7 +30,26 @@ NOT_APPLICABLE: dict[str, dict[str, str]] = {
 
 
 def check_removes_planted_duplicates(name, sampler):
-    """A duplicate remover drops exactly the planted near-copies, keeps the rest."""
+    """A duplicate remover drops exactly the planted near-copies, keeps the rest.
+
+    Parameters
+    ----------
+    name : str
+        The sampler's name, for the error message.
+    sampler : sampler
+        An unfitted sampler with ``fit_resample``.
+
+    Raises
+    ------
+    AssertionError
+        If the sampler keeps a planted copy or drops an original.
+
+    Examples
+    --------
+    >>> from skxrd.dedup import DuplicateRemover
+    >>> from skxrd.utils.estimator_checks import check_removes_planted_duplicates
+    >>> check_removes_planted_duplicates("DuplicateRemover", DuplicateRemover())
+    """
     rng = np.random.default_rng(0)
     base = rng.random((60, 80))
     source = rng.integers(0, 60, 20)
