@@ -244,14 +244,14 @@ def _measured(out, plt):
         cs_labels, cs_proba = systems.predict_top_k(data.patterns, k=2)
         sg_labels, sg_proba = groups.predict_top_k(data.patterns, k=3)
         report = evaluate_model(systems, data.patterns, data.crystal_system, k=2)
-    _say(f"    {'pattern':<22}{'truth':<20}{'crystal system (p)':<34}space group (p)")
+    _say(f"    {'pattern':<22}{'truth':<20}{'crystal system (p)':<38}space group (p)")
     for i, name in enumerate(data.names):
         truth = data.crystal_system[i] + (
             f" / {data.space_group[i]}" if data.space_group[i] > 0 else ""
         )
         cs = ", ".join(f"{lab} {p:.2f}" for lab, p in zip(cs_labels[i], cs_proba[i]))
         sg = ", ".join(f"{lab} {p:.2f}" for lab, p in zip(sg_labels[i], sg_proba[i]))
-        _say(f"    {name[:21]:<22}{truth:<20}{cs:<34}{sg}")
+        _say(f"    {name[:21]:<22}{truth:<20}{cs:<38}{sg}")
     _say(
         f"    crystal system right for {round(report['top1'] * report['n'])} of "
         f"{report['n']} (top-2: {round(report['top2'] * report['n'])}); see the "
