@@ -221,7 +221,7 @@ def main(argv=None):
 
         matplotlib.use("Agg")
         display = AccuracyCoverageDisplay.from_predictions(
-            old.y[test], y_pred, confidence, name="union (reliability)"
+            old.y[test], y_pred, confidence, name=f"union ({union.combiner_})"
         )
         display.figure_.savefig(args.plot, dpi=120, bbox_inches="tight")
         print(f"  figure: {args.plot}")
