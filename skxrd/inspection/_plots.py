@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from ..crystal import CRYSTAL_SYSTEMS, to_crystal_system
 from ..io._pattern import AXES, Pattern, _resolve_wavelength, q_to_two_theta
-from ..preprocessing._resample import PatternResampler
+from ..preprocessing._resample import PatternResampler, _as_patterns
 from ._attribution import _model_dims, _unwrap
 from ._display import AttributionDisplay
 
@@ -51,20 +51,7 @@ def _checked_wavelength(wavelength, what="wavelength") -> float | None:
 
 def _pattern_items(patterns, what="patterns") -> list[Pattern] | None:
     """The Pattern objects of ``patterns``, or None for array-like input."""
-    if isinstance(patterns, Pattern):
-        return [patterns]
-    is_seq = isinstance(patterns, list | tuple) or (
-        isinstance(patterns, np.ndarray) and patterns.dtype == object
-    )
-    if not is_seq or not any(isinstance(p, Pattern) for p in patterns):
-        return None
-    for i, p in enumerate(patterns):
-        if not isinstance(p, Pattern):
-            raise ValueError(
-                f"{what} mixes Pattern objects with other items: item {i} is a "
-                f"{type(p).__name__}"
-            )
-    return list(patterns)
+    return _as_patterns(patterns, what, error=ValueError)
 
 
 def _is_peak_list(value) -> bool:

@@ -411,8 +411,12 @@ def _wavelength(value, what: str) -> float:
     return lam
 
 
-def _as_patterns(X) -> list[Pattern] | None:
-    """The patterns in ``X``, or None for array-like input."""
+def _as_patterns(X, what="X", error=TypeError) -> list[Pattern] | None:
+    """The patterns in ``X``, or None for array-like input.
+
+    A sequence that mixes Pattern objects with other items raises ``error``,
+    naming the input ``what``.
+    """
     if isinstance(X, Pattern):
         return [X]
     is_seq = isinstance(X, (list, tuple)) or (
@@ -422,8 +426,8 @@ def _as_patterns(X) -> list[Pattern] | None:
         return None
     for i, p in enumerate(X):
         if not isinstance(p, Pattern):
-            raise TypeError(
-                f"X mixes Pattern objects with other items: item {i} is a "
+            raise error(
+                f"{what} mixes Pattern objects with other items: item {i} is a "
                 f"{type(p).__name__}"
             )
     return list(X)
