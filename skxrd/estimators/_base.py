@@ -14,6 +14,7 @@ import functools
 import numbers
 import os
 import re
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -36,6 +37,7 @@ try:
         ProgressBar,
     )
     from skorch.dataset import unpack_data
+    from skorch.hf import AccelerateMixin
     from skorch.utils import to_numpy, to_tensor
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
@@ -329,12 +331,16 @@ class _SkxrdNet(NeuralNetClassifier):
         self.augment = augment
         self.precision = precision
 
+    def _net_device(self) -> torch.device:
+        """The device the network and the batches are on."""
+        return torch.device(self.device)
+
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         if self.augment is not None:
             # drawn from torch's (seeded) global generator: reproducible
             seed = int(torch.randint(0, 2**62, (1,)).item())
-            device = torch.device(self.device)
+            device = self._net_device()
             self._augment_generator = torch.Generator(device=device).manual_seed(seed)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
@@ -347,29 +353,30 @@ class _SkxrdNet(NeuralNetClassifier):
             if isinstance(callback, LRScheduler):
                 callback.lr_scheduler_ = None
 
+    def _augment_batch(self, batch):
+        """``batch`` with its patterns augmented on the device (if ``augment``)."""
+        if self.augment is None:
+            return batch
+        Xi, yi = unpack_data(batch)
+        Xi = to_tensor(Xi, device=self._net_device())
+        generator = getattr(self, "_augment_generator", None)
+        Xa = self.augment(Xi, generator=generator)
+        if not isinstance(Xa, torch.Tensor) or Xa.shape != Xi.shape:
+            raise ValueError(
+                "augment must return a tensor of the batch's shape "
+                f"{tuple(Xi.shape)}, got {getattr(Xa, 'shape', type(Xa))}"
+            )
+        return (Xa.to(Xi.dtype), yi)
+
     def train_step_single(self, batch, **fit_params):
-        if self.augment is not None:
-            Xi, yi = unpack_data(batch)
-            Xi = to_tensor(Xi, device=self.device)
-            generator = getattr(self, "_augment_generator", None)
-            Xa = self.augment(Xi, generator=generator)
-            if not isinstance(Xa, torch.Tensor) or Xa.shape != Xi.shape:
-                raise ValueError(
-                    "augment must return a tensor of the batch's shape "
-                    f"{tuple(Xi.shape)}, got {getattr(Xa, 'shape', type(Xa))}"
-                )
-            batch = (Xa.to(Xi.dtype), yi)
-        return super().train_step_single(batch, **fit_params)
+        return super().train_step_single(self._augment_batch(batch), **fit_params)
 
     def infer(self, x, **fit_params):
         dtype = _autocast_dtype(self.precision, self.device)
         if dtype is None:
             return super().infer(x, **fit_params)
         with torch.autocast(device_type=torch.device(self.device).type, dtype=dtype):
-            out = super().infer(x, **fit_params)
-        if isinstance(out, tuple):  # (logits, confidence) of a confidence head
-            return tuple(o.float() for o in out)
-        return out.float()
+            return _as_float32(super().infer(x, **fit_params))
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -379,6 +386,40 @@ class _SkxrdNet(NeuralNetClassifier):
 
 def _silent(*args, **kwargs):
     """A sink that prints nothing (picklable, unlike a lambda)."""
+
+
+def _as_float32(out):
+    """Logits (or a tuple of logits and confidence) in float32."""
+    if isinstance(out, tuple):  # (logits, confidence) of a confidence head
+        return tuple(o.float() for o in out)
+    return out.float()
+
+
+class _AcceleratedSkxrdNet(AccelerateMixin, _SkxrdNet):
+    """:class:`_SkxrdNet` trained through an ``accelerate.Accelerator``.
+
+    The accelerator places the network and the batches and owns the mixed
+    precision (its autocast wraps training and evaluation steps); batch
+    augmentation happens before its training step. Used for training only:
+    the estimator keeps a plain :class:`_SkxrdNet` afterwards (an accelerated
+    net does not pickle).
+    """
+
+    def _net_device(self) -> torch.device:
+        return self.accelerator.device
+
+    def train_step_single(self, batch, **fit_params):
+        # AccelerateMixin's step does not call super(): augment here
+        return AccelerateMixin.train_step_single(
+            self, self._augment_batch(batch), **fit_params
+        )
+
+    def infer(self, x, **fit_params):
+        return _as_float32(NeuralNetClassifier.infer(self, x, **fit_params))
+
+    def evaluation_step(self, batch, training=False):
+        with self.accelerator.autocast():
+            return super().evaluation_step(batch, training=training)
 
 
 # --------------------------------------------------------------------------- #
@@ -433,6 +474,25 @@ precision : {"auto", "bf16", "float32"}, default="auto"
     Precision of the forward passes: ``"auto"`` runs them under bfloat16
     autocast on GPUs that support it and in float32 on CPUs; ``"bf16"``
     always uses bfloat16 autocast.
+compile : bool or dict, default=False
+    Train with the network (and loss) compiled by :func:`torch.compile`
+    (through skorch's ``compile``); a dict gives its arguments, e.g.
+    ``{"mode": "max-autotune"}``. Worth it on GPUs for long trainings: the
+    first batches pay the compilation (tens of seconds). The fitted model
+    holds the uncompiled network (same parameters), so it pickles and loads
+    anywhere.
+accelerate : bool or dict, default=False
+    Train through Hugging Face ``accelerate`` (skorch's ``AccelerateMixin``):
+    True, or a dict of :class:`accelerate.Accelerator` arguments such as
+    ``{"mixed_precision": "bf16"}`` or ``{"cpu": True}``. The accelerator
+    places the data and network (``device`` must stay ``"auto"``) and sets
+    the mixed precision (``precision`` must stay ``"auto"``). Launched with
+    ``accelerate launch --multi_gpu --num_processes N script.py``, every
+    process runs ``fit`` on its share of each epoch (distributed data
+    parallel) and ends with the same weights. The fitted model holds a plain
+    network on the accelerator's device. accelerate's state is process-wide:
+    the fits of one process share the mixed precision of the first. Needs
+    ``pip install accelerate``.
 checkpoint_dir : str or path-like, default=None
     Directory where the parameters, optimizer state and history of the best
     epoch are saved during training (by validation loss, else training
@@ -525,6 +585,8 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         device="auto",
         num_threads=None,
         precision="auto",
+        compile=False,
+        accelerate=False,
         checkpoint_dir=None,
         warm_start=False,
         random_state=None,
@@ -543,6 +605,8 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.device = device
         self.num_threads = num_threads
         self.precision = precision
+        self.compile = compile
+        self.accelerate = accelerate
         self.checkpoint_dir = checkpoint_dir
         self.warm_start = warm_start
         self.random_state = random_state
@@ -599,6 +663,26 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"precision must be one of {_PRECISIONS}, got {self.precision!r}"
             )
+        for name in ("compile", "accelerate"):
+            if not isinstance(getattr(self, name), bool | Mapping):
+                what = {"compile": "torch.compile", "accelerate": "Accelerator"}[name]
+                raise ValueError(
+                    f"{name} must be True, False or a dict of {what} arguments, "
+                    f"got {getattr(self, name)!r}"
+                )
+        if self.accelerate is not False:
+            if not (isinstance(self.device, str) and self.device == "auto"):
+                raise ValueError(
+                    "with accelerate, the accelerator places the network: leave "
+                    f"device='auto' (got {self.device!r}); "
+                    "accelerate={'cpu': True} trains on the CPU"
+                )
+            if self.precision != "auto":
+                raise ValueError(
+                    "with accelerate, the accelerator sets the mixed precision: "
+                    f"leave precision='auto' (got {self.precision!r}); "
+                    "accelerate={'mixed_precision': 'bf16'} trains in bf16"
+                )
         check_int(self.verbose, "verbose", minimum=0)
         if self.num_threads is not None:
             check_int(self.num_threads, "num_threads", minimum=1)
@@ -723,7 +807,34 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     def _has_confidence_head(self) -> bool:
         return bool(getattr(self, "confidence_head", False))
 
-    def _build_net(self, n_classes, optimizer, augment, split, device):
+    def _accelerator(self):
+        """A new ``accelerate.Accelerator`` for ``accelerate`` (None when off)."""
+        if self.accelerate is False:
+            return None
+        try:
+            from accelerate import Accelerator
+        except ImportError:
+            raise ImportError(
+                f"{type(self).__name__}(accelerate=...) needs Hugging Face "
+                "accelerate: pip install accelerate"
+            ) from None
+        kwargs = {} if self.accelerate is True else dict(self.accelerate)
+        try:
+            return Accelerator(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"accelerate={self.accelerate!r}: {exc}") from exc
+
+    def _build_net(
+        self,
+        n_classes,
+        optimizer,
+        augment,
+        split,
+        device,
+        *,
+        compile=False,
+        accelerator=None,
+    ):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if optimizer is torch.optim.SGD:
             optimizer_kwargs.update(optimizer__momentum=0.9, optimizer__nesterov=True)
@@ -734,8 +845,22 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 **self._data_module_kwargs(),
             }.items()
         }
+        extra = {}
+        if compile is not False:
+            extra["compile"] = True
+            if isinstance(compile, Mapping):
+                extra.update({f"compile__{k}": v for k, v in compile.items()})
+        net_class, net_device = _SkxrdNet, str(device)
+        if accelerator is not None:
+            net_class, net_device = _AcceleratedSkxrdNet, None
+            extra["accelerator"] = accelerator
+            # skorch's PrintLog ignores verbose=0 with a sink other than print;
+            # accelerator.print prints on the main process only
+            extra["callbacks__print_log__sink"] = (
+                accelerator.print if self.verbose >= 1 else _silent
+            )
         pin = device.type == "cuda"
-        return _SkxrdNet(
+        return net_class(
             self._module_class,
             module__n_classes=n_classes,
             **module_kwargs,
@@ -757,11 +882,33 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             iterator_train__pin_memory=pin,
             iterator_valid__collate_fn=_collate,
             iterator_valid__pin_memory=pin,
-            device=str(device),
+            device=net_device,
             augment=augment,
             precision=self.precision,
             verbose=int(self.verbose >= 1),
+            **extra,
         )
+
+    def _plain_net(self, net, n_classes, optimizer, split, device):
+        """The trained ``net`` with its uncompiled network, off the accelerator.
+
+        What the fitted estimator keeps: a :class:`_SkxrdNet` that pickles and
+        predicts anywhere, sharing the trained parameters (and history).
+        """
+        if isinstance(net, _AcceleratedSkxrdNet):
+            net._unwrap_accelerator()  # no-op after training (unwrap_after_train)
+        module = getattr(net.module_, "_orig_mod", net.module_)
+        criterion = getattr(net.criterion_, "_orig_mod", net.criterion_)
+        if type(net) is _SkxrdNet:
+            net.module_, net.criterion_ = module, criterion
+            net.compile = False
+            return net
+        plain = self._build_net(n_classes, optimizer, None, split, device)
+        plain.initialize()
+        plain.module_, plain.criterion_ = module, criterion
+        plain.initialize_optimizer()
+        plain.history = net.history
+        return plain
 
     def fit(self, X, y=None):
         """Train the network on patterns ``X`` and labels ``y``.
@@ -811,7 +958,12 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                     f"got 1 class ({classes[0]!r})"
                 )
         y_encoded = y_encoded.astype(np.int64)
-        device = _resolve_device(self.device)
+        accelerator = self._accelerator()
+        device = (
+            accelerator.device
+            if accelerator is not None
+            else _resolve_device(self.device)
+        )
         seed = int(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         )
@@ -821,11 +973,23 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         if fraction and _holdout_indices(y_encoded, fraction, seed) is not None:
             split = _HoldoutSplit(float(fraction), seed)
         with _torch_threads(self.num_threads), _seeded(seed, device):
-            net = self._build_net(len(classes), optimizer, augment, split, device)
+            net = self._build_net(
+                len(classes),
+                optimizer,
+                augment,
+                split,
+                device,
+                compile=self.compile,
+                accelerator=accelerator,
+            )
             net.initialize()
             if warm:
+                module = net.module_
+                if accelerator is not None:  # DDP-wrapped across processes
+                    module = accelerator.unwrap_model(module)
+                module = getattr(module, "_orig_mod", module)  # compiled
                 try:
-                    net.module_.load_state_dict(self.net_.module_.state_dict())
+                    module.load_state_dict(self.net_.module_.state_dict())
                 except RuntimeError as exc:
                     raise ValueError(
                         "warm_start=True needs the network parameters of the "
@@ -834,6 +998,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             if store is not None:  # labels in the dataset, and for the split
                 X = _StoreDataset(X, y_encoded)
             net.partial_fit(X, y_encoded)
+            net = self._plain_net(net, len(classes), optimizer, split, device)
 
         self.classes_ = classes
         self.net_ = net
