@@ -160,7 +160,8 @@ def test_compile_trains_the_same_model_and_keeps_the_plain_network(data):
     np.testing.assert_array_equal(compiled.predict_proba(X), plain.predict_proba(X))
     assert type(compiled.net_.module_).__name__ == "ResNet1D"
     assert not compiled.net_.compile
-    assert not any(k.startswith("_orig_mod") for k in compiled.net_.module_.state_dict())
+    state = compiled.net_.module_.state_dict()
+    assert not any(key.startswith("_orig_mod") for key in state)
     again = pickle.loads(pickle.dumps(compiled))
     np.testing.assert_array_equal(again.predict_proba(X), plain.predict_proba(X))
     # warm start from a compiled fit, into a compiled fit
