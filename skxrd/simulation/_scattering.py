@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 import numpy as np
@@ -14,6 +15,13 @@ __all__ = [
     "neutron_scattering_length",
     "xray_form_factor",
 ]
+
+
+# xrayutilities reads its tables through one shared database object
+# (``_db.SetMaterial`` then ``_db.f0_params``): two threads interleaving there
+# read each other's element, and the cached wrong coefficients would stay for
+# the life of the process. All access goes through this lock.
+_XU_LOCK = threading.Lock()
 
 
 def _xu_name(element: str) -> str:
@@ -37,17 +45,19 @@ def form_factor_coefficients(species: str) -> np.ndarray:
 
     element, charge = parse_species(species)
     try:
-        _db.SetMaterial(_xu_name(element))
-        params = _db.f0_params
-        key = "default"
-        if charge:
-            ion = f"{abs(charge)}{'p' if charge > 0 else 'm'}"
-            key = ion if ion in params else "default"
-        coeffs = np.asarray(params[key], dtype=float)
+        with _XU_LOCK:
+            _db.SetMaterial(_xu_name(element))
+            params = _db.f0_params
+            key = "default"
+            if charge:
+                ion = f"{abs(charge)}{'p' if charge > 0 else 'm'}"
+                key = ion if ion in params else "default"
+            coeffs = np.array(params[key], dtype=float)
     except Exception:
         raise ValueError(f"no X-ray form factor for element {species!r}") from None
     if coeffs.shape != (9,) or not np.all(np.isfinite(coeffs)):
         raise ValueError(f"no X-ray form factor for element {species!r}")
+    coeffs.flags.writeable = False  # cached: shared by every caller
     return coeffs
 
 
@@ -79,9 +89,10 @@ def anomalous_terms(species: str, energy_kev: float) -> tuple[float, float]:
 
     element, _ = parse_species(species)
     try:
-        atom = getattr(xu.materials.elements, _xu_name(element))
-        f1 = float(atom.f1(energy_kev * 1000.0))
-        f2 = float(atom.f2(energy_kev * 1000.0))
+        with _XU_LOCK:
+            atom = getattr(xu.materials.elements, _xu_name(element))
+            f1 = float(atom.f1(energy_kev * 1000.0))
+            f2 = float(atom.f2(energy_kev * 1000.0))
     except Exception:
         raise ValueError(f"no anomalous scattering data for {species!r}") from None
     if not (np.isfinite(f1) and np.isfinite(f2)):

@@ -391,3 +391,51 @@ def test_radiation_names():
     assert get_radiation("xray", wavelength=0.5).kind == "xray"
     with pytest.raises(ValueError):
         get_radiation(True)
+
+
+def test_scattering_tables_are_thread_safe(monkeypatch):
+    """xrayutilities' shared element database must not mix elements up when
+    threads (dask threads, joblib's threading backend) fill the caches."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skxrd.simulation import _scattering
+
+    elements = ["H", "C", "N", "O", "Na", "Si", "S", "Cl", "Ca", "Ti", "Fe", "Cu"]
+    elements += ["Zn", "Sr", "Ba", "La", "Pb", "U", "Fe3+", "O2-"]
+    serial = {e: _scattering.form_factor_coefficients(e).copy() for e in elements}
+    anomalous = {e: _scattering.anomalous_terms(e, 8.048) for e in elements[:8]}
+    for _ in range(3):
+        _scattering.form_factor_coefficients.cache_clear()
+        _scattering.anomalous_terms.cache_clear()
+        with ThreadPoolExecutor(8) as pool:
+            threaded = dict(
+                zip(elements, pool.map(_scattering.form_factor_coefficients, elements))
+            )
+            threaded_f = dict(
+                zip(
+                    elements[:8],
+                    pool.map(_scattering.anomalous_terms, elements[:8], [8.048] * 8),
+                )
+            )
+        for e in elements:
+            np.testing.assert_array_equal(threaded[e], serial[e], err_msg=e)
+        assert threaded_f == anomalous
+    # the cached arrays are shared: read-only
+    with pytest.raises(ValueError, match="read-only"):
+        _scattering.form_factor_coefficients("Si")[0] = 0.0
+
+
+def test_threaded_simulation_equals_serial():
+    """Patterns simulated on threads (cold caches) are those of one process."""
+    from skxrd.datasets import make_random_crystals
+    from skxrd.simulation import _scattering
+
+    crystals = make_random_crystals(
+        24, space_groups=[14, 62, 225], n_atoms=(2, 8), random_state=0
+    )
+    sim = PowderSimulator(two_theta_range=(10, 70), two_theta_step=0.1)
+    serial = sim.transform(crystals)
+    _scattering.form_factor_coefficients.cache_clear()
+    with joblib.parallel_config(backend="threading"):
+        threaded = clone(sim).set_params(n_jobs=4).transform(crystals)
+    np.testing.assert_array_equal(threaded, serial)
