@@ -23,6 +23,12 @@ Usage::
 
     python benchmarks/bench_training.py [--device auto|cpu|cuda|both]
         [--n-samples N] [--epochs E] [--batch-size B] [--threads T]
+        [--compile] [--accelerate]
+
+``--compile`` adds a fit with ``compile=True`` (torch.compile, default
+inductor backend) and ``--accelerate`` one through Hugging Face accelerate
+(``accelerate={"mixed_precision": "bf16"}`` on CUDA), each as a ratio to the
+plain loop; their first epoch (compilation, set-up) is not timed.
 """
 
 from __future__ import annotations
@@ -196,15 +202,24 @@ def reference_predict(model, X, device, batch_size):
 # --------------------------------------------------------------------------- #
 # the estimator
 # --------------------------------------------------------------------------- #
-def estimator_train(X, y, device, epochs, batch_size, lr, seed=0):
+def estimator_train(X, y, device, epochs, batch_size, lr, seed=0, **params):
+    if params.get("accelerate", False) is not False:
+        device_param = "auto"  # the accelerator places the network
+        params["accelerate"] = {
+            **({"cpu": True} if device.type == "cpu" else {"mixed_precision": "bf16"}),
+            **params["accelerate"],
+        }
+    else:
+        device_param = str(device)
     clf = ResNetClassifier(
         max_epochs=epochs,
         batch_size=batch_size,
         lr=lr,
         validation_fraction=None,
         early_stopping=False,
-        device=str(device),
+        device=device_param,
         random_state=seed,
+        **params,
     )
     sync(device)
     start = time.perf_counter()
@@ -279,6 +294,16 @@ def bench_device(device, args):
             util_est and util_est.summary(),
         )
     )
+    variants = []
+    if args.compile:
+        variants.append(("ResNetClassifier.fit, compile=True", {"compile": True}))
+    if args.accelerate:
+        variants.append(("ResNetClassifier.fit, accelerate", {"accelerate": {}}))
+    for label, params in variants:
+        # the first epoch (compilation, accelerator set-up) is not timed
+        _, times, _ = estimator_train(X, y, device, epochs, batch, args.lr, **params)
+        r = rate(n, times)
+        rows.append(("train", label, r, r / ref_rate, None))
 
     # inference on the trained networks, same batch size
     ref_proba, ref_s = reference_predict(model, X, device, batch)
@@ -329,6 +354,14 @@ def main(argv=None):
     )
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--compile", action="store_true", help="also fit with compile=True"
+    )
+    parser.add_argument(
+        "--accelerate",
+        action="store_true",
+        help="also fit through accelerate (bf16 on CUDA; pip install accelerate)",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     if args.threads:
