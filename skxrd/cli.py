@@ -169,6 +169,8 @@ def _cmd_predict(args) -> int:
     if not hasattr(model, "predict_top_k"):
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
     patterns, notes = _read_files(args.files, args.wavelength)
+    if args.strip_kalpha2:
+        patterns = _strip_kalpha2(patterns)
     (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
     notes += said
     results = [
@@ -193,6 +195,21 @@ def _cmd_predict(args) -> int:
     if args.plot:
         _plot_predictions(model, patterns, args.plot, args.force)
     return 0
+
+
+def _strip_kalpha2(patterns):
+    """The patterns with their Kα2 line removed (each file's named radiation)."""
+    from .preprocessing import Kalpha2Stripper
+
+    try:
+        return Kalpha2Stripper().transform(patterns)
+    except ValueError as exc:
+        if "no named radiation" in str(exc):
+            raise ValueError(
+                f"--strip-kalpha2: {str(exc).split(':')[0]} has no named radiation; "
+                "pass --wavelength with the anode's Kα name (CuKa, MoKa, CoKa...)"
+            ) from None
+        raise
 
 
 def _plot_predictions(model, patterns, out, force):
@@ -268,6 +285,8 @@ def _cmd_evaluate(args) -> int:
             (getattr(model, "metadata_", {}) or {}).get("target") or "label"
         )
         files, X, y, notes = _read_label_table(args.data, column, args.wavelength)
+        if args.strip_kalpha2:
+            X = _strip_kalpha2(X)
     report, said = _noting(evaluate_model, model, X, y, k=args.top_k)
     for note in notes + said:
         print(f"skxrd evaluate: note: {note}", file=sys.stderr)
@@ -352,6 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="wavelength in Å or a name (CuKa, MoKa...); overrides the files'",
     )
     p.add_argument("--top-k", type=int, default=5, help="answers per file (5)")
+    p.add_argument(
+        "--strip-kalpha2",
+        action="store_true",
+        help="remove the Kα2 line first (Kα1 + Kα2 files, e.g. --wavelength MoKa)",
+    )
     p.add_argument("--plot", default=None, help="PNG: patterns with saliency maps")
     p.add_argument("--json", action="store_true", help="print JSON instead")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
@@ -373,6 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
         "crystal_system)",
     )
     p.add_argument("--wavelength", default=None, help="for files without one")
+    p.add_argument(
+        "--strip-kalpha2",
+        action="store_true",
+        help="remove the Kα2 line first (Kα1 + Kα2 files, e.g. --wavelength MoKa)",
+    )
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--plot", default=None, help="PNG: crystal-system confusion matrix")
     p.add_argument("--json", action="store_true")

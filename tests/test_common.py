@@ -9,6 +9,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skxrd.preprocessing import (
     BackgroundSubtractor,
+    Kalpha2Stripper,
     PatternCropper,
     PatternNormalizer,
     PatternResampler,
@@ -30,6 +31,7 @@ ESTIMATORS = [
     BackgroundSubtractor(method="rolling_ball", window=2),
     PatternSmoother(window_length=2, polyorder=0),
     PatternCropper(start=1),
+    Kalpha2Stripper(radiation="CuKa", two_theta=(20.0, 80.0)),
     # 1x1 images: the only image shape that fits any number of columns (the
     # mesh itself is tested on lattices in tests/preprocessing/test_shaping.py)
     SpotMeshShaper(image_shape=(1, 1), center_radius=0, flatten=True),

@@ -153,3 +153,35 @@ def test_help_everywhere(capsys):
             main([command, "--help"])
         assert info.value.code == 0
         assert "usage: skxrd" in capsys.readouterr().out
+
+
+def test_predict_and_evaluate_strip_kalpha2(tiny, files, tmp_path, capsys):
+    from skxrd.io import read_pattern
+
+    _, _, model = tiny
+    assert read_pattern(files[0]).radiation.name == "MoKa"  # the file names it
+    args = ["predict", files[0], "--model", str(model), "--json"]
+    assert main([*args, "--strip-kalpha2"]) == 0
+    stripped = json.loads(capsys.readouterr().out)
+    assert main(args) == 0
+    raw = json.loads(capsys.readouterr().out)
+    assert stripped[0]["predictions"] != raw[0]["predictions"]
+    # files without a wavelength get the named radiation of --wavelength
+    args = ["predict", files[1], "--model", str(model), "--strip-kalpha2"]
+    assert main([*args, "--wavelength", "CuKa"]) == 0
+    assert capsys.readouterr().out.startswith(files[1])
+    # a file with a bare wavelength: the error says how to name the radiation
+    bare = tmp_path / "bare.xy"
+    p = read_pattern(files[0])
+    write_pattern(Pattern(p.x, p.intensity, wavelength=0.7093), bare)
+    assert main(["predict", str(bare), "--model", str(model), "--strip-kalpha2"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "--strip-kalpha2" in err
+        and "--wavelength" in err
+        and len(err.splitlines()) == 1
+    )
+    table = tmp_path / "labels.csv"
+    table.write_text(f"file,crystal_system\n{files[0]},cubic\n")
+    assert main(["evaluate", str(table), "--model", str(model), "--strip-kalpha2"]) == 0
+    assert "1 patterns" in capsys.readouterr().out

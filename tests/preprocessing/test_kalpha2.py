@@ -1,0 +1,119 @@
+"""Kα2 stripping: simulated doublets become the Kα1 pattern."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skxrd.datasets import load_example_crystal
+from skxrd.io import Pattern
+from skxrd.preprocessing import Kalpha2Stripper, PatternResampler
+from skxrd.simulation import PowderSimulator
+
+GRID = dict(two_theta_range=(10.0, 90.0), two_theta_step=0.01)
+CRYSTALS = ["NaCl", "Si", "TiO2-rutile", "Al2O3", "LiCoO2"]
+
+
+def _patterns(radiation, names=CRYSTALS):
+    sim = PowderSimulator(radiation=radiation, normalize="max", **GRID)
+    return sim.two_theta, sim.transform([load_example_crystal(n) for n in names])
+
+
+def _corr(a, b):
+    return np.corrcoef(a, b)[0, 1]
+
+
+@pytest.mark.parametrize("anode", ["Cu", "Mo", "Co"])
+def test_stripping_a_simulated_doublet_gives_the_kalpha1_pattern(anode):
+    two_theta, doublet = _patterns(f"{anode}Ka")
+    _, single = _patterns(f"{anode}Ka1")
+    stripped = Kalpha2Stripper(radiation=f"{anode}Ka", two_theta=(10.0, 90.0, 0.01))
+    out = stripped.fit_transform(doublet)
+    assert out.shape == doublet.shape and out.dtype == doublet.dtype
+    for x, d, s in zip(out, doublet, single):
+        x, s = x / x.max(), s / s.max()
+        # the doublet alone is much further from Kα1 than the stripped pattern
+        assert np.abs(x - s).max() < 0.01  # of the highest peak
+        assert np.abs(d / d.max() - s).max() > 0.3
+        assert _corr(x, s) > 0.9999
+
+
+def test_patterns_use_their_own_radiation_and_come_back_at_kalpha1():
+    two_theta, doublet = _patterns("MoKa", ["NaCl"])
+    _, single = _patterns("MoKa1", ["NaCl"])
+    p = Pattern(
+        two_theta, doublet[0], wavelength="MoKa", name="nacl", metadata={"a": 1}
+    )
+    (out,) = Kalpha2Stripper().transform([p])
+    assert out.radiation.name == "MoKa1" and out.wavelength == pytest.approx(0.7093)
+    assert out.name == "nacl" and out.metadata == {"a": 1, "kalpha2_stripped": True}
+    np.testing.assert_array_equal(out.x, p.x)
+    assert _corr(out.intensity, single[0]) > 0.999
+    assert p.metadata == {"a": 1}  # the input is untouched
+    # the same pattern on a Q axis strips the same way
+    (on_q,) = Kalpha2Stripper().transform(p.to_q())
+    assert on_q.axis == "q"
+    np.testing.assert_allclose(on_q.intensity, out.intensity, atol=1e-9)
+    # a pattern given by wavelength only takes the radiation parameter
+    bare = Pattern(two_theta, doublet[0], wavelength=0.7093)
+    (out2,) = Kalpha2Stripper(radiation="MoKa").transform(bare)
+    np.testing.assert_allclose(out2.intensity, out.intensity)
+
+
+def test_single_line_patterns_pass_unchanged():
+    p = Pattern([10.0, 20.0, 30.0], [1.0, 2.0, 3.0], wavelength="CuKa1")
+    assert Kalpha2Stripper(radiation="CuKa").transform([p])[0] is p
+
+
+def test_stripped_mo_patterns_resample_like_kalpha1_ones():
+    """The use case: a Mo Kα1 + Kα2 measurement for a Cu Kα1 model grid."""
+    two_theta, doublet = _patterns("MoKa", ["TiO2-rutile"])
+    _, single = _patterns("MoKa1", ["TiO2-rutile"])
+    resampler = PatternResampler(two_theta=(25.0, 60.0, 0.02), wavelength="CuKa1")
+    stripped = Kalpha2Stripper().transform(
+        Pattern(two_theta, doublet[0], wavelength="MoKa")
+    )
+    on_cu = resampler.fit_transform(stripped)[0]
+    reference = resampler.transform(Pattern(two_theta, single[0], wavelength="MoKa1"))[
+        0
+    ]
+    raw = resampler.transform(Pattern(two_theta, doublet[0], wavelength="MoKa"))[0]
+    assert _corr(on_cu, reference) > 0.999 > _corr(raw, reference)
+
+
+def test_small_grids_and_any_width_range():
+    X = np.abs(np.random.default_rng(0).normal(size=(3, 7)))
+    out = Kalpha2Stripper(radiation="CuKa", two_theta=(20.0, 21.0)).fit_transform(X)
+    assert out.shape == X.shape
+    # at 0.17° per column the doublet is less than a column apart: the
+    # implicit step is taken, intensities are reduced but not wiped out
+    assert (out <= X + 1e-12).all()
+    one = Kalpha2Stripper(radiation="CuKa", two_theta=(20.0, 21.0)).fit_transform(
+        X[:, :1]
+    )
+    np.testing.assert_array_equal(one, X[:, :1])
+
+
+def test_errors_name_the_input():
+    X = np.ones((2, 5))
+    with pytest.raises(ValueError, match="needs radiation="):
+        Kalpha2Stripper(two_theta=(10, 20)).fit_transform(X)
+    with pytest.raises(ValueError, match="needs two_theta="):
+        Kalpha2Stripper(radiation="CuKa").fit_transform(X)
+    with pytest.raises(ValueError, match="has 1 line"):
+        Kalpha2Stripper(radiation="CuKa1", two_theta=(10, 20)).fit_transform(X)
+    with pytest.raises(ValueError, match="X has 5 points per pattern but two_theta"):
+        Kalpha2Stripper(radiation="CuKa", two_theta=(10, 20, 1)).fit_transform(X)
+    with pytest.raises(ValueError, match="ratio must be in"):
+        Kalpha2Stripper(radiation="CuKa", ratio=1.5, two_theta=(10, 20)).fit(X)
+    with pytest.raises(ValueError, match="NaN in sample 1"):
+        Kalpha2Stripper(radiation="CuKa", two_theta=(10, 20)).fit_transform(
+            np.array([[1.0, 2, 3], [1, np.nan, 2]])
+        )
+    bare = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=1.0, name="x1")
+    with pytest.raises(ValueError, match="pattern 0 \\('x1'\\) has no named radiation"):
+        Kalpha2Stripper().transform([bare])
+    with pytest.raises(ValueError, match="not the Kα1 line of radiation='CuKa'"):
+        Kalpha2Stripper(radiation="CuKa").transform([bare])
+    with pytest.raises(TypeError, match="mixes Pattern objects"):
+        Kalpha2Stripper(radiation="CuKa").transform([bare, X])
