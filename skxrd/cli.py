@@ -206,8 +206,8 @@ def _strip_kalpha2(patterns):
     except ValueError as exc:
         if "no named radiation" in str(exc):
             raise ValueError(
-                f"--strip-kalpha2: {str(exc).split(':')[0]} has no named radiation; "
-                "pass --wavelength with the anode's Kα name (CuKa, MoKa, CoKa...)"
+                f"--strip-kalpha2: {str(exc).split(':')[0]}; pass --wavelength "
+                "with the anode's Kα name (CuKa, MoKa, CoKa...)"
             ) from None
         raise
 
