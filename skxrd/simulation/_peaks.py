@@ -106,7 +106,11 @@ class PeakList:
         return "\n".join(rows)
 
 
-@lru_cache(maxsize=4096)
+# Bounded for long runs: an entry holds 72 bytes per hkl of its box (up to
+# megabytes for large cells), and 4096 entries took over a gigabyte per
+# process in a million-pattern run; 1024 keep the hit rate (same speed on
+# 10,000 random crystals: 198 vs 190-203 patterns/s).
+@lru_cache(maxsize=1024)
 def _half_space_hkl(hmax: tuple[int, int, int]) -> np.ndarray:
     """Integer hkl in the box |h_i| <= hmax_i with exactly one of each ±hkl pair."""
     h = np.arange(-hmax[0], hmax[0] + 1)
