@@ -127,7 +127,10 @@ def test_generation_is_fast():
     make_random_crystals(20, random_state=1)  # warm per-group tables
     t = time.perf_counter()
     make_random_crystals(200, random_state=2)
-    assert 200 / (time.perf_counter() - t) > 50  # crystals/s; pyxtal: 2-90
+    # crystals/s: about 370 on an idle 2-vCPU machine (pyxtal: 18 in the same
+    # benchmark); 45 was seen with four other jobs on the two cores, so the
+    # bound leaves room for a loaded CI machine
+    assert 200 / (time.perf_counter() - t) > 25
 
 
 def test_structure_types_keep_space_group_and_substitute():
