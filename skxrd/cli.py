@@ -170,7 +170,7 @@ def _cmd_predict(args) -> int:
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
     patterns, notes = _read_files(args.files, args.wavelength)
     if args.strip_kalpha2:
-        patterns = _strip_kalpha2(patterns)
+        patterns = _strip_kalpha2(patterns, args.files)
     (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
     notes += said
     results = [
@@ -197,19 +197,18 @@ def _cmd_predict(args) -> int:
     return 0
 
 
-def _strip_kalpha2(patterns):
+def _strip_kalpha2(patterns, files):
     """The patterns with their Kα2 line removed (each file's named radiation)."""
     from .preprocessing import Kalpha2Stripper
 
-    try:
-        return Kalpha2Stripper().transform(patterns)
-    except ValueError as exc:
-        if "no named radiation" in str(exc):
+    for f, p in zip(files, patterns):
+        if p.radiation is None:  # a bare wavelength: which doublet is unknown
             raise ValueError(
-                f"--strip-kalpha2: {str(exc).split(':')[0]}; pass --wavelength "
-                "with the anode's Kα name (CuKa, MoKa, CoKa...)"
-            ) from None
-        raise
+                f"--strip-kalpha2: {f} has no named radiation (wavelength "
+                f"{p.wavelength} Å); pass --wavelength with the anode's Kα name "
+                "(CuKa, MoKa, CoKa...)"
+            )
+    return Kalpha2Stripper().transform(patterns)
 
 
 def _plot_predictions(model, patterns, out, force):
@@ -286,7 +285,7 @@ def _cmd_evaluate(args) -> int:
         )
         files, X, y, notes = _read_label_table(args.data, column, args.wavelength)
         if args.strip_kalpha2:
-            X = _strip_kalpha2(X)
+            X = _strip_kalpha2(X, files)
     report, said = _noting(evaluate_model, model, X, y, k=args.top_k)
     for note in notes + said:
         print(f"skxrd evaluate: note: {note}", file=sys.stderr)

@@ -388,6 +388,11 @@ def _silent(*args, **kwargs):
     """A sink that prints nothing (picklable, unlike a lambda)."""
 
 
+def _uncompiled(module):
+    """The module itself of a :func:`torch.compile` wrapper (else ``module``)."""
+    return getattr(module, "_orig_mod", module)
+
+
 def _as_float32(out):
     """Logits (or a tuple of logits and confidence) in float32."""
     if isinstance(out, tuple):  # (logits, confidence) of a confidence head
@@ -897,8 +902,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """
         if isinstance(net, _AcceleratedSkxrdNet):
             net._unwrap_accelerator()  # no-op after training (unwrap_after_train)
-        module = getattr(net.module_, "_orig_mod", net.module_)
-        criterion = getattr(net.criterion_, "_orig_mod", net.criterion_)
+        module, criterion = _uncompiled(net.module_), _uncompiled(net.criterion_)
         if type(net) is _SkxrdNet:
             net.module_, net.criterion_ = module, criterion
             net.compile = False
@@ -987,7 +991,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 module = net.module_
                 if accelerator is not None:  # DDP-wrapped across processes
                     module = accelerator.unwrap_model(module)
-                module = getattr(module, "_orig_mod", module)  # compiled
+                module = _uncompiled(module)
                 try:
                     module.load_state_dict(self.net_.module_.state_dict())
                 except RuntimeError as exc:
