@@ -17,7 +17,7 @@ Usage::
 
     python benchmarks/structure_type_union.py [--per-type 40] [--variants 2]
         [--epochs 25] [--negatives 20] [--device auto] [--threads N]
-        [--cache ~/.cache/skxrd] [--plot out.png]
+        [--n-jobs N] [--cache ~/.cache/skxrd] [--plot out.png]
 """
 
 from __future__ import annotations
@@ -81,6 +81,9 @@ def main(argv=None):
     parser.add_argument("--holdout", type=int, default=10, help="router patterns/class")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument(
+        "--n-jobs", type=int, default=None, help="processes simulating the data"
+    )
     parser.add_argument("--cache", default=None)
     parser.add_argument("--plot", default=None, help="accuracy-coverage figure")
     parser.add_argument("--save", default=None, help="joblib file for the union")
@@ -100,6 +103,7 @@ def main(argv=None):
             n_variants=args.variants,
             cache=args.cache,
             random_state=args.seed + (key == "new"),
+            n_jobs=args.n_jobs,
             verbose=False,
         )
         data.X = normalize.fit_transform(data.X).astype(np.float32)
@@ -130,6 +134,7 @@ def main(argv=None):
         max_classes_per_member=args.per_member,
         combiner=args.combiner,
         holdout_per_class=args.holdout,
+        negatives_per_class=args.negatives,
         random_state=args.seed,
         verbose=1,
     )

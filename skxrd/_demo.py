@@ -263,7 +263,9 @@ def _measured(out, plt):
         "skxrd/datasets/data/measured/)"
     )
 
-    fig, axes = plt.subplots(5, 2, figsize=(14, 13))
+    # constrained layout leaves room for the saliency axis on the right of
+    # each panel (tight_layout ignores twin axes and overlaps the labels)
+    fig, axes = plt.subplots(5, 2, figsize=(14, 13), layout="constrained")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         for i, ax in enumerate(axes.T.ravel()):
@@ -272,7 +274,6 @@ def _measured(out, plt):
                 f"{data.names[i]} (true: {data.crystal_system[i]})\n{ax.get_title()}",
                 fontsize=8,
             )
-    fig.tight_layout()
     fig.savefig(out / "measured_saliency.png", dpi=100)
     plt.close(fig)
 
