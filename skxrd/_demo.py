@@ -105,6 +105,7 @@ def _simulation_figures(out, plt):
 def _learning(out, quick, plt):
     """Dataset, de-duplication, group-aware CV, grid search, joblib round trip."""
     import joblib
+    from joblib.externals.loky import get_reusable_executor
     from sklearn.model_selection import (
         GridSearchCV,
         StratifiedGroupKFold,
@@ -169,6 +170,10 @@ def _learning(out, quick, plt):
     cv = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0)
     _say("\n[4] 3-fold cross-validation, no group on both sides of a split")
     t = time.perf_counter()
+    # joblib reuses the simulation workers; their first fit imports torch,
+    # which loky's leak check takes for a leak (it restarts them and warns).
+    # Fresh workers measure their size after that import.
+    get_reusable_executor().shutdown(wait=True)
     scores = cross_val_score(pipe, X, y, groups=groups, cv=cv, n_jobs=2)
     values, counts = np.unique(y, return_counts=True)
     _say(
