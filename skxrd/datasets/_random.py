@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 
 import numpy as np
-from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from ..crystal import (
@@ -21,6 +20,7 @@ from ..crystal import (
     to_crystal_system,
     wyckoff_sites,
 )
+from ..utils._parallel import parallel_map
 
 __all__ = ["DEFAULT_ELEMENTS", "make_random_crystals"]
 
@@ -489,11 +489,11 @@ def make_random_crystals(
             ]
         size = max(1, min(256, -(-n // 8)))
         chunks = [args[i : i + size] for i in range(0, n, size)]
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        parts = tqdm(
-            parallel(delayed(_chunk)(c) for c in chunks),
-            total=len(chunks),
-            disable=not verbose,
+        parts = parallel_map(
+            _chunk,
+            [(c,) for c in chunks],
+            n_jobs=n_jobs,
+            verbose=verbose,
             desc="crystals",
             unit="chunk",
         )

@@ -8,10 +8,10 @@ import warnings
 from functools import cache
 
 import numpy as np
-from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from ..crystal import Crystal, lattice_from_parameters, to_crystal_system
+from ..utils._parallel import parallel_map
 from ._random import _spawn, covalent_radius
 
 __all__ = ["SUBSTITUTION_FAMILIES", "make_structure_type_crystals", "similar_elements"]
@@ -362,15 +362,13 @@ def make_structure_type_crystals(
                 _compound(*j) for j in tqdm(jobs, disable=not verbose, desc="compounds")
             ]
         else:
-            results = list(
-                tqdm(
-                    Parallel(n_jobs=n_jobs, return_as="generator", batch_size=16)(
-                        delayed(_compound)(*j) for j in jobs
-                    ),
-                    total=len(jobs),
-                    disable=not verbose,
-                    desc="compounds",
-                )
+            results = parallel_map(
+                _compound,
+                jobs,
+                n_jobs=n_jobs,
+                verbose=verbose,
+                desc="compounds",
+                batch_size=16,
             )
     crystals = [c for variants in results for c in variants]
     y = np.array([j[0].name for j in jobs for _ in range(n_variants)])

@@ -7,12 +7,12 @@ import numbers
 from functools import cache
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from ..crystal import as_crystals
+from ..utils._parallel import parallel_map
 from ..utils._validation import check_int, check_real
 from ._scattering import form_factor_coefficients, neutron_scattering_length
 from ._simulator import _crystal_error, _effective_jobs
@@ -321,16 +321,13 @@ class DiffractionImageSimulator(TransformerMixin, BaseEstimator):
         if n_jobs == 1:
             parts = [_images_chunk(s, a, chunk, self.verbose) for a, chunk in chunks]
         else:
-            jobs = (delayed(_images_chunk)(s, a, chunk, False) for a, chunk in chunks)
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-            parts = list(
-                tqdm(
-                    parallel(jobs),
-                    total=len(chunks),
-                    disable=not self.verbose,
-                    desc="simulating",
-                    unit="chunk",
-                )
+            parts = parallel_map(
+                _images_chunk,
+                [(s, a, chunk, False) for a, chunk in chunks],
+                n_jobs=n_jobs,
+                verbose=self.verbose,
+                desc="simulating",
+                unit="chunk",
             )
         if not parts:
             return np.zeros((0, *s.shape), dtype=np.float32)

@@ -6,11 +6,11 @@ import math
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
 from ..crystal import Crystal, as_crystals
+from ..utils._parallel import parallel_map
 from ._peaks import PeakList, g_range_for, make_peak_list
 from ._physics import PROFILES, fwhm_and_eta, lorentz_polarization, profile_values
 from ._radiation import Radiation, get_radiation
@@ -301,16 +301,13 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         if n_jobs == 1:
             results = [func(s, start, chunk, self.verbose) for start, chunk in chunks]
         else:
-            jobs = (delayed(func)(s, start, chunk, False) for start, chunk in chunks)
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-            results = list(
-                tqdm(
-                    parallel(jobs),
-                    total=len(chunks),
-                    disable=not self.verbose,
-                    desc="simulating",
-                    unit="chunk",
-                )
+            results = parallel_map(
+                func,
+                [(s, start, chunk, False) for start, chunk in chunks],
+                n_jobs=n_jobs,
+                verbose=self.verbose,
+                desc="simulating",
+                unit="chunk",
             )
         if dtype is None:
             return [item for part in results for item in part]

@@ -277,6 +277,50 @@ def test_joblib_dask_backend_gives_the_same_result(reference, tmp_path):
     assert_same_content(path, reference)
 
 
+@pytest.mark.parametrize("backend", ["multiprocessing", "threading", "ray"])
+def test_every_joblib_backend_gives_the_same_result(backend, reference, tmp_path):
+    """Backends that cannot stream results back (multiprocessing, Ray) work too,
+    with the same crystals, patterns, images and store as the serial run."""
+    import contextlib
+
+    import joblib
+
+    from skxrd.datasets import make_structure_type_crystals
+    from skxrd.simulation import DiffractionImageSimulator
+
+    kwargs = dict(space_groups=[14, 62, 225], n_atoms=(4, 12), random_state=3)
+    crystals = make_random_crystals(12, n_jobs=1, **kwargs)
+    types = dict(prototypes=["rocksalt", "perovskite"], n_per_type=3, random_state=1)
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1, n_jobs=1)
+    images = DiffractionImageSimulator(image_size=32, n_jobs=1)
+    X, I = sim.transform(crystals), images.transform(crystals[:4])
+    compounds, y_types, _ = make_structure_type_crystals(n_jobs=1, **types)
+    with contextlib.ExitStack() as stack:
+        if backend == "ray":
+            ray = pytest.importorskip("ray")
+            from ray.util.joblib import register_ray
+
+            register_ray()
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            stack.callback(ray.shutdown)
+        stack.enter_context(joblib.parallel_config(backend=backend))
+        parallel = make_random_crystals(12, n_jobs=2, **kwargs)
+        X_parallel = sim.set_params(n_jobs=2).transform(crystals)
+        I_parallel = images.set_params(n_jobs=2).transform(crystals[:4])
+        compounds_parallel, y_parallel, _ = make_structure_type_crystals(
+            n_jobs=2, **types
+        )
+        write_pattern_store(tmp_path / "store.h5", N, n_jobs=2, **SETTINGS).close()
+    for a, b in zip(parallel + compounds_parallel, crystals + compounds, strict=True):
+        assert a.formula == b.formula
+        np.testing.assert_array_equal(a.frac_coords, b.frac_coords)
+        np.testing.assert_array_equal(a.lattice, b.lattice)
+    np.testing.assert_array_equal(y_parallel, y_types)
+    np.testing.assert_array_equal(X_parallel, X)
+    np.testing.assert_array_equal(I_parallel, I)
+    assert_same_content(tmp_path / "store.h5", reference)
+
+
 # --------------------------------------------------------------------------- #
 # training from a store
 # --------------------------------------------------------------------------- #
