@@ -15,8 +15,8 @@ after temperature scaling on a validation set.
 
 Usage::
 
-    python benchmarks/structure_type_union.py [--per-type 40] [--variants 2]
-        [--epochs 25] [--negatives 20] [--device auto] [--threads N]
+    python benchmarks/structure_type_union.py [--per-type 60] [--variants 2]
+        [--epochs 30] [--negatives 20] [--device auto] [--threads N]
         [--n-jobs N] [--cache ~/.cache/skxrd] [--plot out.png]
 """
 
@@ -61,9 +61,9 @@ def _split(data, seed):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-type", type=int, default=40, help="compounds per type")
+    parser.add_argument("--per-type", type=int, default=60, help="compounds per type")
     parser.add_argument("--variants", type=int, default=2, help="variants/compound")
-    parser.add_argument("--epochs", type=int, default=25)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--negatives", type=int, default=20, help="per class")
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--width", type=int, default=16)
