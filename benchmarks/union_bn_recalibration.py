@@ -42,6 +42,16 @@ def _own_answers(union, X, y):
     return own, float(np.mean(details.member == true_member))
 
 
+def _report(step, union, X, y):
+    own, routed = _own_answers(union, X, y)
+    print(
+        f"{step}: top-1 {union.score(X, y):.4f}; right member answers "
+        f"{routed:.4f}; own answer right per member "
+        + " ".join(f"{a:.3f}" for a in own),
+        flush=True,
+    )
+
+
 def _recompute_batchnorm(member, X, batch_size, seed):
     """Average BatchNorm statistics of ``member`` over ``X`` (shuffled batches)."""
     net = member.net_.module_
@@ -83,39 +93,27 @@ def main(argv=None):
     data.X = PatternNormalizer(scale="sqrt").fit_transform(data.X).astype(np.float32)
     fit, _, test = _split(data, args.seed)
     union = joblib.load(args.union)
-    # keep the members of the first 100 types (drop those add_classes added)
-    n = len(union.class_subsets_) - sum(
-        not np.isin(s, data.y).all() for s in union.class_subsets_
-    )
-    union.estimators_, union.class_subsets_ = (
-        union.estimators_[:n],
-        union.class_subsets_[:n],
-    )
+    # keep the members of the first 100 types (add_classes appended the others)
+    n = sum(np.isin(s, data.y).all() for s in union.class_subsets_)
+    union.estimators_ = union.estimators_[:n]
+    union.class_subsets_ = union.class_subsets_[:n]
     keep = np.isin(union.classes_, np.concatenate(union.class_subsets_))
     union.classes_, union.class_means_ = union.classes_[keep], union.class_means_[keep]
     held = np.isin(union.holdout_y_, union.classes_)
     union.holdout_X_, union.holdout_y_ = union.holdout_X_[held], union.holdout_y_[held]
-    union._fit_router()
     X, y = data.X[test], data.y[test]
-    for step in ("stored statistics", "recomputed statistics"):
-        if step == "recomputed statistics":
-            X_fit, y_fit = data.X[fit], data.y[fit]
-            for i, (member, subset) in enumerate(
-                zip(union.estimators_, union.class_subsets_)
-            ):
-                own = np.isin(y_fit, subset)
-                negatives = ~np.isin(union.negatives_y_, subset)
-                X_member = np.concatenate([X_fit[own], union.negatives_X_[negatives]])
-                batch = member.get_params().get("batch_size", 32)
-                _recompute_batchnorm(member, X_member, batch, seed=i)
-            union._fit_router()
-        own, routed = _own_answers(union, X, y)
-        print(
-            f"{step}: top-1 {union.score(X, y):.4f}; right member answers "
-            f"{routed:.4f}; own answer right per member "
-            + " ".join(f"{a:.3f}" for a in own),
-            flush=True,
-        )
+
+    union._fit_router()
+    _report("stored statistics", union, X, y)
+    X_fit, y_fit = data.X[fit], data.y[fit]
+    for i, (member, subset) in enumerate(zip(union.estimators_, union.class_subsets_)):
+        own = np.isin(y_fit, subset)
+        negatives = ~np.isin(union.negatives_y_, subset)
+        X_member = np.concatenate([X_fit[own], union.negatives_X_[negatives]])
+        batch = member.get_params().get("batch_size", 32)
+        _recompute_batchnorm(member, X_member, batch, seed=i)
+    union._fit_router()
+    _report("recomputed statistics", union, X, y)
 
 
 if __name__ == "__main__":

@@ -345,6 +345,15 @@ def _add_simulation_args(p):
     p.add_argument("--quiet", action="store_true")
 
 
+def _add_strip_kalpha2(parser):
+    """The ``--strip-kalpha2`` flag of ``predict`` and ``evaluate``."""
+    parser.add_argument(
+        "--strip-kalpha2",
+        action="store_true",
+        help="remove the Kα2 line first (Kα1 + Kα2 files, e.g. --wavelength MoKa)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skxrd", description="Diffraction patterns to crystal symmetry."
@@ -370,11 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="wavelength in Å or a name (CuKa, MoKa...); overrides the files'",
     )
     p.add_argument("--top-k", type=int, default=5, help="answers per file (5)")
-    p.add_argument(
-        "--strip-kalpha2",
-        action="store_true",
-        help="remove the Kα2 line first (Kα1 + Kα2 files, e.g. --wavelength MoKa)",
-    )
+    _add_strip_kalpha2(p)
     p.add_argument("--plot", default=None, help="PNG: patterns with saliency maps")
     p.add_argument("--json", action="store_true", help="print JSON instead")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
@@ -396,11 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         "crystal_system)",
     )
     p.add_argument("--wavelength", default=None, help="for files without one")
-    p.add_argument(
-        "--strip-kalpha2",
-        action="store_true",
-        help="remove the Kα2 line first (Kα1 + Kα2 files, e.g. --wavelength MoKa)",
-    )
+    _add_strip_kalpha2(p)
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--plot", default=None, help="PNG: crystal-system confusion matrix")
     p.add_argument("--json", action="store_true")
