@@ -8,6 +8,7 @@ from ._crystal import (
     lattice_from_parameters,
     parse_species,
 )
+from ._prototype import StructureDescription, describe_structure, prototype_label
 from ._spacegroups import (
     BRAVAIS_LATTICES,
     CRYSTAL_SYSTEMS,
@@ -38,6 +39,9 @@ __all__ = [
     "POINT_GROUPS",
     "SYMMORPHIC_NUMBERS",
     "SpaceGroupInfo",
+    "StructureDescription",
+    "describe_structure",
+    "prototype_label",
     "space_group_info",
     "space_group_number",
     "space_group_symbol",

@@ -766,6 +766,27 @@ def _complete_parameters(key, number, a, b, c, alpha, beta, gamma):
     return [given[k] for k in ("a", "b", "c", "alpha", "beta", "gamma")]
 
 
+def _site_orbit(pos, rot, trans, lattice) -> list[np.ndarray]:
+    """The distinct images of one site under a list of symmetry operations.
+
+    ``rot`` (n, 3, 3) and ``trans`` (n, 3) are the operations, ``pos`` the
+    fractional position; images (wrapped into [0, 1)) closer than
+    ``_MERGE_TOL`` Å to an earlier one are the same atom.
+    """
+    orbit = np.mod(rot @ pos + trans, 1.0)
+    d = orbit[:, None, :] - orbit[None, :, :]
+    d -= np.round(d)
+    d = d @ lattice
+    close = np.tril(np.einsum("ijk,ijk->ij", d, d) < _MERGE_TOL**2, -1)
+    earlier: list[list[int]] = [[] for _ in range(len(orbit))]
+    for i, j in zip(*(a.tolist() for a in np.nonzero(close))):
+        earlier[i].append(j)
+    kept = [False] * len(orbit)
+    for i in range(len(orbit)):  # greedy: an image close to a kept one merges
+        kept[i] = not any(kept[j] for j in earlier[i])
+    return [p for p, k in zip(orbit, kept) if k]
+
+
 def _read_cif(source, dataset=None) -> Crystal:
     import xrayutilities as xu
 
@@ -823,15 +844,7 @@ def _read_cif(source, dataset=None) -> Crystal:
         pos = np.asarray(pos, dtype=float)
         if not np.all(np.isfinite(pos)):
             raise ValueError(f"{where}: atom site {k} has unreadable coordinates")
-        orbit = np.mod(rot @ pos + trans, 1.0)
-        keep: list[np.ndarray] = []
-        for p in orbit:
-            if keep:
-                d = np.asarray(keep) - p
-                d -= np.round(d)
-                if np.min(np.linalg.norm(d @ lattice, axis=1)) < _MERGE_TOL:
-                    continue
-            keep.append(p)
+        keep = _site_orbit(pos, rot, trans, lattice)
         symbol = element.basename if hasattr(element, "basename") else str(element)
         species += [symbol] * len(keep)
         coords += keep

@@ -3,10 +3,19 @@ defects, pattern datasets for scikit-learn, example crystals and measured
 example patterns (bundled with their licences), and resumable on-disk pattern
 stores larger than memory."""
 
+from ._amcsd import AMCSD_ATTRIBUTION, load_amcsd
+from ._collections import (
+    MATERIALS_PROJECT_ATTRIBUTION,
+    CollectionWarning,
+    load_materials_project,
+    load_structures,
+    read_cif_folder,
+)
 from ._dataset import TARGETS, make_pattern_dataset
 from ._defects import perturb_crystals
 from ._examples import EXAMPLE_CRYSTALS, load_example_crystal
 from ._measured import load_measured_examples
+from ._prior import CrystalPrior, space_group_frequencies
 from ._prototypes import (
     STRUCTURE_TYPES,
     StructureType,
@@ -20,8 +29,18 @@ from ._structure_types import (
     make_structure_type_crystals,
     similar_elements,
 )
+from ._variants import make_variants
 
 __all__ = [
+    "AMCSD_ATTRIBUTION",
+    "MATERIALS_PROJECT_ATTRIBUTION",
+    "CollectionWarning",
+    "CrystalPrior",
+    "space_group_frequencies",
+    "load_amcsd",
+    "load_materials_project",
+    "load_structures",
+    "read_cif_folder",
     "DEFAULT_ELEMENTS",
     "EXAMPLE_CRYSTALS",
     "PatternStore",
@@ -35,6 +54,7 @@ __all__ = [
     "load_structure_type",
     "make_pattern_dataset",
     "make_random_crystals",
+    "make_variants",
     "make_structure_type_crystals",
     "perturb_crystals",
     "similar_elements",

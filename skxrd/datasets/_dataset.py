@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
+from collections.abc import Mapping, Sequence
+from functools import cache
 
 import numpy as np
 from sklearn.base import clone
@@ -19,7 +22,7 @@ from ..crystal import (
 )
 from ..simulation import PowderSimulator
 
-__all__ = ["TARGETS", "make_pattern_dataset"]
+__all__ = ["SOURCES", "TARGETS", "make_pattern_dataset"]
 
 #: The labels :func:`make_pattern_dataset` can return as ``y``.
 TARGETS = (
@@ -30,48 +33,102 @@ TARGETS = (
     "structure_type",
 )
 
+#: The named crystal sources of :func:`make_pattern_dataset`.
+SOURCES = ("uniform", "realistic", "materials_project", "structure_types")
+
 
 def make_pattern_dataset(
-    n_crystals: int = 1000,
+    n_crystals: int | None = 1000,
     target: str = "space_group",
     *,
+    source=None,
     space_groups=None,
     elements=None,
     n_atoms=(4, 40),
     prototypes=None,
     n_variants: int = 1,
+    variants=None,
+    instrument=None,
     simulator: PowderSimulator | None = None,
     vacancy_fraction: float = 0.0,
     displacement: float = 0.0,
+    groups: str = "auto",
     cache=None,
     random_state=None,
     n_jobs: int | None = None,
     verbose: bool = True,
 ) -> Bunch:
-    """Synthetic powder patterns with labels, ready for scikit-learn.
+    """Simulated powder patterns with labels, ready for scikit-learn.
 
-    Random crystals (:func:`make_random_crystals`) for the symmetry targets, or
-    compounds of structure types (:func:`make_structure_type_crystals`) for
-    ``target="structure_type"``; optional defects (:func:`perturb_crystals`);
-    patterns from ``simulator``.
+    Crystals come from ``source``: random crystals uniform over the space
+    groups (:func:`make_random_crystals`), realistic random crystals
+    (:class:`CrystalPrior`), the bundled real structures
+    (:func:`load_materials_project`), the user's own crystals, compounds of
+    the structure-type library (:func:`make_structure_type_crystals`, for
+    ``target="structure_type"``), or a weighted mixture of these. Real
+    structures can be turned into many variants each (:func:`make_variants`);
+    every pattern can get its own crystallite size, instrument broadening,
+    texture and zero shift (``instrument``); optional defects
+    (:func:`perturb_crystals`); then the patterns of ``simulator``.
 
     Parameters
     ----------
-    n_crystals : int, default=1000
-        Number of crystals. For ``"structure_type"``, the number of compounds
-        is ``n_crystals // n_types`` per type (at least one).
+    n_crystals : int or None, default=1000
+        Number of patterns. For a collection of real structures, None takes
+        every structure once (times ``n_variants``); an int draws
+        ``ceil(n_crystals / n_variants)`` structures at random (cycling
+        through the collection when it has fewer). For ``"structure_type"``,
+        the number of compounds per type is ``n_crystals // n_types`` (at
+        least one), each with ``n_variants`` variants.
     target : {"space_group", "crystal_system", "bravais_lattice", "point_group", \
 "structure_type"}, default="space_group"
+    source : str, CrystalPrior, Bunch, sequence of crystals or mapping, optional
+        Where the crystals come from:
+
+        - ``"uniform"`` (the default for symmetry targets): random crystals
+          balanced over the 230 space groups;
+        - ``"realistic"``: a :class:`CrystalPrior` fitted on the bundled
+          Materials Project structures (prototypes with at most 200 atoms in
+          the conventional cell), or pass a fitted :class:`CrystalPrior`;
+        - ``"materials_project"``: the bundled real structures;
+        - a collection from :func:`load_materials_project`,
+          :func:`read_cif_folder`, :func:`load_structures`, or a sequence of
+          crystals (Crystal, pymatgen, ASE, CIF paths), whose space groups
+          are found with spglib;
+        - ``"structure_types"`` (the default and only choice for
+          ``"structure_type"``);
+        - a mixture: ``{"realistic": 0.5, "materials_project": 0.5}``, or a
+          list of ``(source, weight)`` pairs for sources that are not names.
+          Each component gets its share of ``n_crystals`` (largest
+          remainders).
     space_groups, elements, n_atoms
-        Passed to :func:`make_random_crystals` (symmetry targets).
+        Passed to :func:`make_random_crystals` (``"uniform"``).
     prototypes : optional
         Passed to :func:`make_structure_type_crystals` (``"structure_type"``).
     n_variants : int, default=1
-        Strained variants per compound (``"structure_type"``).
+        Variants per real structure (:func:`make_variants`), or strained
+        variants per compound (``"structure_type"``).
+    variants : dict or False, optional
+        Keyword arguments of :func:`make_variants` (``substitution``,
+        ``strain``, ``b_iso``, ``partial_occupancy``). By default its defaults
+        when ``n_variants > 1``; ``False`` repeats each structure unchanged (the
+        patterns then differ only by ``instrument``).
+    instrument : InstrumentSampler or dict, optional
+        Per-pattern sample and instrument settings
+        (:class:`~skxrd.simulation.InstrumentSampler`, or its parameters as a
+        dict) simulated with :meth:`PowderSimulator.transform_varied`.
     simulator : PowderSimulator, optional
         The simulator; by default ``PowderSimulator()`` (Cu Kα, 5–90° 2θ).
     vacancy_fraction, displacement : float, default=0.0
         Defects applied to every crystal (:func:`perturb_crystals`).
+    groups : {"auto", "prototype", "formula", "crystal"}, default="auto"
+        What ``groups`` identifies. ``"prototype"``: the structure prototype
+        (:func:`~skxrd.crystal.prototype_label`), so that a group-aware split
+        holds out whole structure types; ``"formula"``: the reduced formula of
+        the source structure; ``"crystal"``: the source crystal (its variants
+        share it). ``"auto"`` is ``"prototype"`` for real structures and
+        ``"crystal"`` for random ones (each random crystal is its own
+        compound).
     cache : str or path-like, optional
         A folder for joblib's on-disk cache: the same call returns the stored
         dataset without recomputing it.
@@ -86,11 +143,13 @@ def make_pattern_dataset(
     -------
     Bunch
         ``X`` (n, n_points) float32 patterns; ``y`` labels of the target
-        (space-group numbers, or names); ``groups``, an id per compound for
-        group-aware splits (every random crystal is its own compound);
-        ``crystals``; ``space_group``; ``two_theta`` (the grid);
-        ``target_names``, all classes of the target; ``feature_names``;
-        ``DESCR``.
+        (space-group numbers, or names); ``groups``, an integer id per group
+        (see ``groups``) for group-aware splits; ``crystals``; ``space_group``;
+        ``source``, the source name of each pattern; ``ids``, the id of each
+        pattern's source structure; ``settings``, the per-pattern
+        instrument settings (None without ``instrument``); ``two_theta`` (the
+        grid); ``target_names``, all classes of the target;
+        ``feature_names``; ``DESCR``.
 
     Examples
     --------
@@ -99,20 +158,46 @@ def make_pattern_dataset(
     ...                             verbose=False)
     >>> data.X.shape, data.y[:3].tolist(), len(data.target_names)
     ((20, 4250), ['trigonal', 'orthorhombic', 'tetragonal'], 7)
+
+    Real structures with variants and per-pattern instrument settings, mixed
+    with realistic random crystals:
+
+    >>> data = make_pattern_dataset(
+    ...     12, source={"materials_project": 0.5, "realistic": 0.5}, n_variants=3,
+    ...     instrument={"zero_shift": 0.05}, random_state=0, verbose=False)
+    >>> sorted(set(data.source.tolist())), data.ids[:3].tolist()
+    (['materials_project', 'realistic'], ['mp-775430', 'mp-775430', 'mp-775430'])
+    >>> data.groups[:4].tolist()
+    [0, 0, 0, 1]
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
-    if (
+    if n_crystals is not None and (
         isinstance(n_crystals, bool)
         or not isinstance(n_crystals, numbers.Integral)
         or n_crystals < 1
     ):
-        raise ValueError(f"n_crystals must be a positive integer, got {n_crystals!r}")
+        raise ValueError(
+            f"n_crystals must be a positive integer or None, got {n_crystals!r}"
+        )
     simulator = PowderSimulator() if simulator is None else simulator
     if not isinstance(simulator, PowderSimulator):
         raise ValueError(f"simulator must be a PowderSimulator, got {simulator!r}")
+    components = _components(source, target)
+    if n_crystals is None and any(kind != "collection" for _, kind, _, _ in components):
+        raise ValueError(
+            "n_crystals=None (every structure once) needs a collection of real "
+            "structures as the only source"
+        )
+    if groups not in ("auto", "prototype", "formula", "crystal"):
+        raise ValueError(
+            "groups must be 'auto', 'prototype', 'formula' or 'crystal', got "
+            f"{groups!r}"
+        )
+    _check_variant_options(n_variants, variants)
+    instrument = _instrument(instrument)
     args = dict(
-        n_crystals=int(n_crystals),
+        n_crystals=None if n_crystals is None else int(n_crystals),
         target=target,
         space_groups=space_groups,
         elements=elements,
@@ -125,6 +210,10 @@ def make_pattern_dataset(
         random_state=random_state,
         n_jobs=n_jobs,
         verbose=verbose,
+        source=source,
+        variants=variants,
+        instrument=instrument,
+        groups=groups,
     )
     if cache is None:
         return _build(**args)
@@ -134,6 +223,229 @@ def make_pattern_dataset(
     location = os.path.expanduser(cache) if isinstance(cache, str) else cache
     build = Memory(location, verbose=0).cache(_build, ignore=["n_jobs", "verbose"])
     return build(**args)
+
+
+def _check_variant_options(n_variants, variants):
+    from ..utils._validation import check_int
+
+    check_int(n_variants, "n_variants", minimum=1)
+    if variants is None or variants is False:
+        return
+    if not isinstance(variants, Mapping):
+        raise ValueError(
+            f"variants must be a dict of make_variants options or False, got "
+            f"{variants!r}"
+        )
+    allowed = {"substitution", "strain", "b_iso", "partial_occupancy", "symprec"}
+    unknown = set(variants) - allowed
+    if unknown:
+        raise ValueError(
+            f"variants: unknown options {sorted(unknown)}; known: {sorted(allowed)}"
+        )
+
+
+def _instrument(instrument):
+    from ..simulation import InstrumentSampler
+
+    if instrument is None or isinstance(instrument, InstrumentSampler):
+        return instrument
+    if isinstance(instrument, Mapping):
+        try:
+            sampler = InstrumentSampler(**instrument)
+        except TypeError:
+            raise ValueError(
+                f"instrument: unknown InstrumentSampler options in {dict(instrument)}"
+            ) from None
+        sampler.sample(1, random_state=0)  # check the values now
+        return sampler
+    raise ValueError(
+        f"instrument must be an InstrumentSampler or a dict of its options, got "
+        f"{instrument!r}"
+    )
+
+
+def _components(source, target):
+    """``[(name, kind, object, weight)]`` of a source specification."""
+    from ._prior import CrystalPrior
+
+    if target == "structure_type":
+        if source not in (None, "structure_types"):
+            raise ValueError(
+                "target='structure_type' takes its crystals from the structure-type "
+                f"library (source='structure_types'), got source={source!r}"
+            )
+        return [("structure_types", "structure_types", None, 1.0)]
+    if source is None:
+        source = "uniform"
+    if isinstance(source, str):
+        if source == "structure_types":
+            raise ValueError(
+                "source='structure_types' goes with target='structure_type'"
+            )
+        if source not in SOURCES:
+            raise ValueError(
+                f"unknown source {source!r}; give one of {SOURCES}, a fitted "
+                "CrystalPrior, a structure collection or a {source: weight} mixture"
+            )
+        kind = "collection" if source == "materials_project" else source
+        return [(source, kind, None, 1.0)]
+    if isinstance(source, CrystalPrior):
+        return [("realistic", "realistic", source, 1.0)]
+    if isinstance(source, Bunch):
+        if "crystals" not in source:
+            raise ValueError("a source Bunch must have 'crystals' (a collection)")
+        return [("collection", "collection", source, 1.0)]
+    if isinstance(source, Mapping):
+        pairs = list(source.items())
+    elif (
+        isinstance(source, Sequence)
+        and source
+        and all(
+            isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], numbers.Real)
+            for p in source
+        )
+    ):
+        pairs = list(source)
+    elif isinstance(source, Sequence):
+        if len(source) == 0:
+            raise ValueError("source is an empty sequence of crystals")
+        return [("collection", "collection", list(source), 1.0)]
+    else:
+        raise ValueError(f"cannot use {source!r} as a source of crystals")
+    if not pairs:
+        raise ValueError("the source mixture is empty")
+    out = []
+    for k, (sub, weight) in enumerate(pairs):
+        if (isinstance(sub, Mapping) and not isinstance(sub, Bunch)) or (
+            isinstance(sub, Sequence)
+            and not isinstance(sub, str)
+            and sub
+            and isinstance(sub[0], tuple)
+        ):
+            raise ValueError("a source mixture cannot contain another mixture")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, numbers.Real)
+            or not math.isfinite(weight)
+            or weight < 0
+        ):
+            raise ValueError(f"source weight of {sub!r} must be >= 0, got {weight!r}")
+        [(name, kind, obj, _)] = _components(sub, target)
+        if not isinstance(sub, str):
+            name = f"{name}-{k}"
+        out.append((name, kind, obj, float(weight)))
+    total = sum(w for *_, w in out)
+    if total <= 0:
+        raise ValueError("the source weights are all zero")
+    names = [n for n, *_ in out]
+    if len(set(names)) < len(names):
+        raise ValueError(f"a source appears twice in the mixture: {names}")
+    return [(n, k, o, w / total) for n, k, o, w in out]
+
+
+def _shares(n: int, weights) -> list[int]:
+    """Split ``n`` by ``weights`` (largest remainders)."""
+    raw = np.asarray(weights) * n
+    counts = np.floor(raw).astype(int)
+    rest = n - counts.sum()
+    counts[np.argsort(-(raw - counts), kind="stable")[:rest]] += 1
+    return counts.tolist()
+
+
+@cache
+def _default_prior():
+    from ._collections import load_materials_project
+    from ._prior import CrystalPrior
+
+    return CrystalPrior(max_atoms=200).fit(load_materials_project())
+
+
+def _as_collection(obj):
+    """A Bunch with crystals, ids, space groups and prototypes."""
+    import warnings
+
+    from ._collections import load_materials_project, load_structures
+
+    if obj is None:
+        return load_materials_project()
+    if isinstance(obj, Bunch):
+        missing = {"crystals", "ids", "space_group"} - set(obj)
+        if missing:
+            raise ValueError(
+                f"a source collection needs {sorted(missing)}: load it with "
+                "load_structures / read_cif_folder"
+            )
+        return obj
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an unusable crystal is an error here
+        try:
+            return load_structures(obj)
+        except Warning as exc:
+            raise ValueError(f"source: {exc}") from None
+
+
+def _group_keys(crystals, how, name, describe_fallback):
+    """One key per crystal for grouping random crystals."""
+    if how in ("auto", "crystal"):
+        return [f"{name}:{i}" for i in range(len(crystals))]
+    if how == "formula":
+        return [c.formula for c in crystals]
+    return [describe_fallback(c) for c in crystals]
+
+
+def _prototype_or_own(crystal):
+    from ..crystal import describe_structure
+
+    try:
+        return describe_structure(crystal).prototype
+    except ValueError:
+        return f"unknown:{crystal.name}"
+
+
+def _collection_part(
+    coll, name, n, n_variants, variants, groups, seed, n_jobs, verbose
+):
+    from ._variants import make_variants
+
+    rng = np.random.default_rng(seed)
+    N = len(coll.crystals)
+    if N == 0:
+        raise ValueError(f"source {name!r} has no structures")
+    n_base = N if n is None else -(-n // n_variants)
+    idx = np.resize(rng.permutation(N), n_base)
+    base = [coll.crystals[i] for i in idx]
+    if variants is False:
+        crystals = [c for c in base for _ in range(n_variants)]
+    elif variants is None and n_variants == 1:
+        crystals = base
+    else:
+        crystals, _ = make_variants(
+            base,
+            n_variants,
+            **(variants or {}),
+            random_state=int(rng.integers(2**63)),
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+    which = np.repeat(idx, n_variants)
+    if n is not None:
+        crystals, which = crystals[:n], which[:n]
+    if groups == "crystal":
+        keys = [f"{name}:{i}" for i in which]
+    elif groups == "formula":
+        formula = coll.get("formula")
+        keys = [
+            str(formula[i]) if formula is not None else coll.crystals[i].formula
+            for i in which
+        ]
+    elif "prototype" in coll:
+        keys = [str(coll.prototype[i]) for i in which]
+    else:
+        proto = {i: _prototype_or_own(coll.crystals[i]) for i in set(which.tolist())}
+        keys = [proto[i] for i in which]
+    space_group = np.asarray(coll.space_group)[which].astype(int)
+    ids = [str(coll.ids[i]) for i in which]
+    return list(crystals), space_group, keys, ids
 
 
 def _symmetry_labels(target, space_group):
@@ -164,43 +476,96 @@ def _build(
     random_state,
     n_jobs,
     verbose,
+    source=None,
+    variants=None,
+    instrument=None,
+    groups="auto",
 ):
+    from ._collections import _group_ids
     from ._defects import perturb_crystals
     from ._random import _spawn, make_random_crystals
-    from ._structure_types import make_structure_type_crystals
 
-    # independent streams for generation, defects and nothing else
-    seed_gen, seed_defects = (
-        int(s.generate_state(1)[0]) for s in _spawn(random_state, 2)
+    # independent streams for generation, defects and instrument settings
+    seed_gen, seed_defects, seed_instrument = (
+        int(s.generate_state(1)[0]) for s in _spawn(random_state, 3)
     )
-    if target == "structure_type":
-        from ._prototypes import STRUCTURE_TYPES
+    components = _components(source, target)
+    counts = (
+        [None]
+        if n_crystals is None
+        else _shares(n_crystals, [w for *_, w in components])
+    )
+    # one source keeps the generation seed of datasets made before mixtures
+    seeds = (
+        [seed_gen]
+        if len(components) == 1
+        else [int(s.generate_state(1)[0]) for s in _spawn(seed_gen, len(components))]
+    )
+    crystals, space_group, keys, ids, names = [], [], [], [], []
+    y = None
+    for (name, kind, obj, _), n, seed in zip(components, counts, seeds):
+        if n == 0:
+            continue
+        if kind == "structure_types":
+            from ._prototypes import STRUCTURE_TYPES
+            from ._structure_types import make_structure_type_crystals
 
-        n_types = (
-            len(STRUCTURE_TYPES)
-            if prototypes is None
-            else (1 if isinstance(prototypes, str) else len(prototypes))
-        )
-        crystals, y, groups = make_structure_type_crystals(
-            prototypes,
-            max(1, n_crystals // n_types),
-            n_variants=n_variants,
-            random_state=seed_gen,
-            n_jobs=n_jobs,
-            verbose=verbose,
-        )
-        target_names = np.array(list(dict.fromkeys(y.tolist())))
-    else:
-        crystals = make_random_crystals(
-            n_crystals,
-            space_groups=space_groups,
-            elements=elements,
-            n_atoms=n_atoms,
-            random_state=seed_gen,
-            n_jobs=n_jobs,
-            verbose=verbose,
-        )
-        groups = np.arange(len(crystals))
+            n_types = (
+                len(STRUCTURE_TYPES)
+                if prototypes is None
+                else (1 if isinstance(prototypes, str) else len(prototypes))
+            )
+            part, y, compound = make_structure_type_crystals(
+                prototypes,
+                max(1, n // n_types),
+                n_variants=n_variants,
+                random_state=seed,
+                n_jobs=n_jobs,
+                verbose=verbose,
+            )
+            part_keys = (
+                [f"{name}:{g}" for g in compound]
+                if groups in ("auto", "crystal")
+                else _group_keys(part, groups, name, _prototype_or_own)
+            )
+            part_ids = [c.name for c in part]
+            part_sg = [c.space_group for c in part]
+        elif kind == "collection":
+            part, part_sg, part_keys, part_ids = _collection_part(
+                _as_collection(obj),
+                name,
+                n,
+                n_variants,
+                variants,
+                groups,
+                seed,
+                n_jobs,
+                verbose,
+            )
+        else:
+            if kind == "uniform":
+                part = make_random_crystals(
+                    n,
+                    space_groups=space_groups,
+                    elements=elements,
+                    n_atoms=n_atoms,
+                    random_state=seed,
+                    n_jobs=n_jobs,
+                    verbose=verbose,
+                )
+            else:
+                prior = _default_prior() if obj is None else obj
+                if n_jobs is not None and prior.n_jobs != n_jobs:
+                    prior = clone_fitted(prior, n_jobs=n_jobs, verbose=verbose)
+                part = prior.sample(n, random_state=seed)
+            part_sg = [c.space_group for c in part]
+            part_keys = _group_keys(part, groups, name, _prototype_or_own)
+            part_ids = [c.name for c in part]
+        crystals += part
+        space_group += list(part_sg)
+        keys += part_keys
+        ids += part_ids
+        names += [name] * len(part)
     if vacancy_fraction or displacement:
         crystals = perturb_crystals(
             crystals,
@@ -208,30 +573,38 @@ def _build(
             displacement=displacement,
             random_state=seed_defects,
         )
-    space_group = np.array([c.space_group for c in crystals])
-    if target != "structure_type":
+    space_group = np.array(space_group, dtype=int)
+    if target == "structure_type":
+        target_names = np.array(list(dict.fromkeys(y.tolist())))
+    else:
         y, target_names = _symmetry_labels(target, space_group)
     sim = clone(simulator).set_params(verbose=verbose)
     if n_jobs is not None:
         sim.set_params(n_jobs=n_jobs)
-    X = sim.transform(crystals)
+    settings = None
+    if instrument is None:
+        X = sim.transform(crystals)
+    else:
+        settings = instrument.sample(len(crystals), random_state=seed_instrument)
+        X = sim.transform_varied(crystals, settings)
+    origin = ", ".join(dict.fromkeys(names))
     return Bunch(
         X=X,
         y=np.asarray(y),
-        groups=np.asarray(groups),
+        groups=_group_ids(keys),
         crystals=crystals,
         space_group=space_group,
+        source=np.array(names, dtype=object),
+        ids=np.array(ids, dtype=object),
+        settings=settings,
         two_theta=simulator.two_theta,
         target_names=target_names,
         feature_names=simulator.get_feature_names_out(),
         DESCR=(
-            f"{len(crystals)} synthetic powder patterns ({simulator.radiation}, "
-            f"{X.shape[1]} points), target {target!r}; crystals from "
-            + (
-                "structure-type substitution"
-                if target == "structure_type"
-                else "random Wyckoff-site generation"
-            )
+            f"{len(crystals)} simulated powder patterns ({simulator.radiation}, "
+            f"{X.shape[1]} points), target {target!r}; crystals from {origin}"
+            + (f", {n_variants} variants each" if n_variants > 1 else "")
+            + ("; per-pattern instrument settings" if instrument is not None else "")
             + (
                 f"; vacancies {vacancy_fraction}, displacements {displacement} Å"
                 if vacancy_fraction or displacement
@@ -239,3 +612,13 @@ def _build(
             )
         ),
     )
+
+
+def clone_fitted(estimator, **params):
+    """A shallow copy of a fitted estimator with some parameters changed."""
+    import copy
+
+    new = copy.copy(estimator)
+    for key, value in params.items():
+        setattr(new, key, value)
+    return new

@@ -81,7 +81,18 @@ _CONFIG_KEYS = (
     "elements",
     "n_atoms",
     "simulator",
+    "source",
+    "n_variants",
+    "variants",
+    "instrument",
 )
+# Values of settings that stores written by older versions do not record.
+_CONFIG_DEFAULTS = {
+    "source": None,
+    "n_variants": 1,
+    "variants": None,
+    "instrument": None,
+}
 
 
 def _jsonable(value):
@@ -143,7 +154,12 @@ def _check_store(f, path: Path):
 
 
 def _stored_config(f) -> dict:
-    return {key: json.loads(f.attrs[key + "_json"]) for key in _CONFIG_KEYS}
+    return {
+        key: json.loads(f.attrs[key + "_json"])
+        if key + "_json" in f.attrs
+        else _CONFIG_DEFAULTS[key]  # a store written before the setting existed
+        for key in _CONFIG_KEYS
+    }
 
 
 def _chunk_rows(chunk_size: int, n: int, n_points: int) -> int:
@@ -198,7 +214,8 @@ def _create(path: Path, config: dict, entropy: int, two_theta, target_names, y_i
         f.attrs["chunk_size"] = config["chunk_size"]
         f.attrs["entropy"] = str(entropy)
         for key in _CONFIG_KEYS:
-            f.attrs[key + "_json"] = json.dumps(config[key], sort_keys=True)
+            value = config.get(key, _CONFIG_DEFAULTS.get(key))
+            f.attrs[key + "_json"] = json.dumps(value, sort_keys=True)
         f.attrs["n_complete_chunks"] = 0
     os.replace(part, path)
 
@@ -226,21 +243,26 @@ def write_pattern_store(
     space_groups=None,
     elements=None,
     n_atoms=(4, 40),
+    source=None,
+    n_variants: int = 1,
+    variants=None,
+    instrument=None,
     random_state: int | None = None,
     n_jobs: int | None = None,
     verbose: bool = True,
     resume: bool = True,
     max_chunks: int | None = None,
 ) -> PatternStore:
-    """Write random-crystal patterns into an HDF5 file, chunk by chunk, resumably.
+    """Write simulated patterns into an HDF5 file, chunk by chunk, resumably.
 
     The out-of-core counterpart of :func:`make_pattern_dataset` (symmetry
-    targets): ``chunk_size`` random crystals (:func:`make_random_crystals`)
-    at a time are simulated and written, so memory holds one chunk whatever
-    ``n_crystals``. Chunk ``k`` is drawn from a seed derived only from
-    ``random_state`` and ``k``: the file is the same for any ``n_jobs`` and
-    however often writing was interrupted and resumed. Within a chunk the
-    space groups are balanced as in :func:`make_random_crystals`.
+    targets): ``chunk_size`` crystals at a time are made, simulated and
+    written, so memory holds one chunk whatever ``n_crystals``. Chunk ``k`` is
+    drawn from a seed derived only from ``random_state`` and ``k``: the file is
+    the same for any ``n_jobs`` and however often writing was interrupted and
+    resumed. With the default source, the space groups within a chunk are
+    balanced as in :func:`make_random_crystals`; with real structures, each
+    chunk draws its structures at random.
 
     After each chunk is written and flushed, the file's attribute
     ``n_complete_chunks`` is updated; calling the function again with the same
@@ -266,6 +288,15 @@ def write_pattern_store(
         Crystals per chunk: the unit of work, of memory and of resumption.
     space_groups, elements, n_atoms
         Passed to :func:`make_random_crystals`.
+    source : str or dict, optional
+        A named source (``"uniform"``, ``"realistic"``,
+        ``"materials_project"``) or a mixture of them ``{name: weight}``, as
+        in :func:`make_pattern_dataset` (only names: the store records its
+        settings in the file to resume).
+    n_variants, variants, instrument
+        As in :func:`make_pattern_dataset` (``instrument`` an
+        :class:`~skxrd.simulation.InstrumentSampler` or a dict of its
+        options).
     random_state : int, optional
         Seed. None draws one, recorded in the file so that resuming continues
         with it.
@@ -328,7 +359,14 @@ def write_pattern_store(
     """
     from tqdm.auto import tqdm
 
-    from ._dataset import TARGETS, _build, _symmetry_labels
+    from ._dataset import (
+        TARGETS,
+        _build,
+        _check_variant_options,
+        _components,
+        _instrument,
+        _symmetry_labels,
+    )
     from ._random import make_random_crystals
 
     symmetry_targets = tuple(t for t in TARGETS if t != "structure_type")
@@ -364,6 +402,18 @@ def write_pattern_store(
     make_random_crystals(
         0, space_groups=space_groups, elements=elements, n_atoms=n_atoms
     )
+    if not (
+        source is None
+        or isinstance(source, str)
+        or (isinstance(source, Mapping) and all(isinstance(k, str) for k in source))
+    ):
+        raise ValueError(
+            "a pattern store takes a named source or a {name: weight} mixture "
+            f"(its settings are recorded in the file), got {source!r}"
+        )
+    _components(source, target)
+    _check_variant_options(n_variants, variants)
+    instrument = _instrument(instrument)
     sim_params = {
         k: v
         for k, v in simulator.get_params(deep=False).items()
@@ -378,6 +428,12 @@ def write_pattern_store(
         "elements": _jsonable(elements),
         "n_atoms": _jsonable(n_atoms),
         "simulator": _jsonable(sim_params),
+        "source": _jsonable(source),
+        "n_variants": int(n_variants),
+        "variants": _jsonable(variants),
+        "instrument": None
+        if instrument is None
+        else _jsonable(instrument.get_params(deep=False)),
     }
     # JSON round trip: what a later call compares with
     config = json.loads(json.dumps(config))
@@ -443,13 +499,16 @@ def write_pattern_store(
                 elements=elements,
                 n_atoms=n_atoms,
                 prototypes=None,
-                n_variants=1,
                 simulator=clone(simulator),
                 vacancy_fraction=0.0,
                 displacement=0.0,
                 random_state=_chunk_seed(entropy, k),
                 n_jobs=n_jobs,
                 verbose=False,
+                source=source,
+                n_variants=n_variants,
+                variants=variants,
+                instrument=instrument,
             )
             _write_rows(f, first, data)
             f.flush()

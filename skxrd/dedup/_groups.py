@@ -249,6 +249,26 @@ def _structure_groups(crystals, length_tol, angle_tol, symprec, verbose):
     return _components(len(crystals), pairs)
 
 
+def _label_groups(crystals, method, symprec, verbose):
+    """Group ids of crystals by reduced formula or by prototype label."""
+    from ..crystal import as_crystals, prototype_label
+    from ..datasets._collections import _group_ids
+
+    crystals = as_crystals(crystals)
+    if not crystals:
+        return np.zeros(0, dtype=np.int64)
+    if method == "formula":
+        keys = [c.formula for c in crystals]
+    else:
+        keys = []
+        for i, c in enumerate(tqdm(crystals, disable=not verbose, desc="prototypes")):
+            try:
+                keys.append(prototype_label(c, symprec))
+            except ValueError:  # no symmetry found: a group of its own
+                keys.append(f"\0{i}")
+    return _group_ids(keys)
+
+
 def duplicate_groups(
     data,
     method: str = "pattern",
@@ -260,7 +280,7 @@ def duplicate_groups(
     n_bits: int = 24,
     length_tol: float = 0.02,
     angle_tol: float = 1.0,
-    symprec: float = 1e-3,
+    symprec: float | None = None,
     random_state=0,
     verbose: bool = False,
 ) -> np.ndarray:
@@ -274,11 +294,16 @@ def duplicate_groups(
     data : array-like of shape (n_samples, n_points), or sequence of Crystal
         Patterns (``method="pattern"``; a ``numpy.memmap`` works and is read in
         blocks) or crystals (``method="structure"``).
-    method : {"pattern", "structure"}, default="pattern"
+    method : {"pattern", "structure", "formula", "prototype"}, default="pattern"
         ``"pattern"``: cosine similarity of the patterns ≥ ``threshold``.
         ``"structure"``: same reduced formula, same space group (spglib) and
         Niggli-reduced primitive cells within ``length_tol`` / ``angle_tol``.
         Duplicates are joined transitively (connected components).
+        ``"formula"``: same reduced formula (polymorphs together).
+        ``"prototype"``: same structure prototype
+        (:func:`~skxrd.crystal.prototype_label`: anonymous formula, space
+        group and occupied Wyckoff positions at ``symprec``), so that a split
+        holds out whole structure types, substituted compounds included.
     threshold : float, default=0.99
         Cosine similarity at or above which two patterns are duplicates.
     algorithm : {"auto", "exact", "lsh"}, default="auto"
@@ -297,8 +322,9 @@ def duplicate_groups(
         Relative tolerance of reduced-cell lengths (``"structure"``).
     angle_tol : float, default=1.0
         Tolerance of reduced-cell angles in degrees (``"structure"``).
-    symprec : float, default=1e-3
-        spglib tolerance (``"structure"``).
+    symprec : float, optional
+        spglib tolerance: 1e-3 Å for ``"structure"``, 0.1 Å (the Materials
+        Project's) for ``"prototype"``.
     random_state : int, default=0
         Seed of the hash planes.
     verbose : bool, default=False
@@ -324,6 +350,11 @@ def duplicate_groups(
     >>> duplicate_groups([nacl, strained, load_example_crystal("Si")],
     ...                  method="structure").tolist()
     [0, 0, 1]
+    >>> from skxrd.crystal import Crystal
+    >>> mgo = Crystal.from_wyckoff(225, [("Mg", "4a"), ("O", "4b")], a=4.21)
+    >>> duplicate_groups([nacl, mgo, load_example_crystal("Si")],
+    ...                  method="prototype").tolist()
+    [0, 0, 1]
     """
     threshold = _check_threshold(threshold)
     if method == "pattern":
@@ -347,10 +378,17 @@ def duplicate_groups(
             verbose,
         )
     if method == "structure":
+        symprec = 1e-3 if symprec is None else float(symprec)
         return _structure_groups(
-            data, float(length_tol), float(angle_tol), float(symprec), verbose
+            data, float(length_tol), float(angle_tol), symprec, verbose
         )
-    raise ValueError(f"method must be 'pattern' or 'structure', got {method!r}")
+    if method in ("formula", "prototype"):
+        symprec = 0.1 if symprec is None else float(symprec)
+        return _label_groups(data, method, symprec, verbose)
+    raise ValueError(
+        "method must be 'pattern', 'structure', 'formula' or 'prototype', got "
+        f"{method!r}"
+    )
 
 
 @dataclass

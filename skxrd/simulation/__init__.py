@@ -2,6 +2,7 @@
 lists, profiles) and 2D single-crystal images (zone axes, fingerprints)."""
 
 from ._images import DiffractionImageSimulator
+from ._instrument import InstrumentSampler
 from ._peaks import PeakList
 from ._radiation import XRAY_LINES, Radiation, get_radiation
 from ._scattering import (
@@ -15,6 +16,7 @@ from ._simulator import PowderSimulator
 __all__ = [
     "XRAY_LINES",
     "DiffractionImageSimulator",
+    "InstrumentSampler",
     "PeakList",
     "PowderSimulator",
     "Radiation",

@@ -62,8 +62,11 @@ def fwhm_and_eta(
     hg2 = xp.clip(U * tan_t * tan_t + V * tan_t + W, 1e-12, None)
     hg = xp.sqrt(hg2)
     hl = X * tan_t + Y / cos_t
-    if crystallite_size:
-        # Scherrer: size in nm, wavelength in Å, width in radians -> degrees
+    if crystallite_size is not None and (
+        not isinstance(crystallite_size, (int, float)) or crystallite_size > 0
+    ):
+        # Scherrer: size in nm, wavelength in Å, width in radians -> degrees.
+        # Per-line sizes come as arrays, np.inf where a pattern has none.
         hl = hl + math.degrees(1.0) * scherrer_k * wavelength / (
             10.0 * crystallite_size * cos_t
         )

@@ -239,6 +239,56 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
             )
         return self._map(s, crystals, _patterns_chunk, np.float32)
 
+    def transform_varied(self, X, settings) -> np.ndarray:
+        """Simulate each crystal with its own sample and instrument settings.
+
+        The way to many distinct training patterns of one crystal: each entry of
+        ``settings`` (for example from
+        :class:`~skxrd.simulation.InstrumentSampler`) changes, for its pattern
+        only, the keys it names:
+
+        - ``crystallite_size``: nm, Scherrer broadening (None: the simulator's);
+        - ``width_scale``: factor on the instrumental widths (Caglioti and
+          Lorentzian ``X``, ``Y``; the FWHM scales by it);
+        - ``preferred_orientation`` (hkl) and ``march_r``: March–Dollase
+          texture;
+        - ``zero_shift``: a zero error of the goniometer, degrees 2θ added to
+          every line.
+
+        Always computed with the numpy backend.
+
+        Parameters
+        ----------
+        X : sequence of Crystal (or pymatgen Structure, ASE Atoms, CIF paths)
+        settings : sequence of dict
+            One dict per crystal; missing keys keep the simulator's values.
+
+        Returns
+        -------
+        ndarray of shape (n_crystals, n_points), float32
+
+        Examples
+        --------
+        >>> from skxrd import Crystal, PowderSimulator
+        >>> nacl = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=5.64)
+        >>> sim = PowderSimulator(radiation="CuKa1")
+        >>> X = sim.transform_varied([nacl, nacl], [{}, {"zero_shift": 0.1}])
+        >>> [float(sim.two_theta[x.argmax()]) for x in X]
+        [31.7, 31.8]
+        """
+        s = self._settings()
+        crystals = as_crystals(X)
+        settings = list(settings)
+        if len(settings) != len(crystals):
+            raise ValueError(
+                f"settings has {len(settings)} entries for {len(crystals)} crystals"
+            )
+        items = [
+            (c, _check_pattern_settings(v, i, s))
+            for i, (c, v) in enumerate(zip(crystals, settings))
+        ]
+        return self._map(s, items, _varied_chunk, np.float32)
+
     def peaks(self, X) -> list[PeakList]:
         """Peak lists of the crystals at the primary wavelength.
 
@@ -489,11 +539,29 @@ def _seq(value, n, what):
     return values
 
 
-def line_profiles(s: _Settings, g: np.ndarray, f_squared: np.ndarray):
+def _line_width_kwargs(s: _Settings, lam: float, per_line, ok):
+    """Width parameters, per line where patterns have their own settings."""
+    kwargs = s.width_kwargs(lam)
+    if per_line is None:
+        return kwargs
+    scale = per_line["width_scale"][ok]
+    scale2 = scale * scale
+    U, V, W = kwargs["caglioti_uvw"]
+    X, Y = kwargs["lorentzian_xy"]
+    kwargs["caglioti_uvw"] = (U * scale2, V * scale2, W * scale2)
+    kwargs["lorentzian_xy"] = (X * scale, Y * scale)
+    kwargs["crystallite_size"] = per_line["crystallite_size"][ok]
+    return kwargs
+
+
+def line_profiles(s: _Settings, g: np.ndarray, f_squared: np.ndarray, per_line=None):
     """Position, integrated intensity, FWHM and η of every line of every wavelength.
 
     Positions and widths are in the units of the output grid; the last array
-    maps each output line back to its index in ``g``.
+    maps each output line back to its index in ``g``. ``per_line`` optionally
+    holds per-line arrays ``width_scale``, ``crystallite_size`` (``inf``: no
+    size broadening) and ``zero_shift`` (degrees 2θ), from the settings of each
+    line's pattern.
     """
     rad = s.radiation
     neutron = rad.kind == "neutron"
@@ -511,7 +579,12 @@ def line_profiles(s: _Settings, g: np.ndarray, f_squared: np.ndarray):
             )
         if s.overall_b:
             intensity = intensity * np.exp(-2.0 * s.overall_b * (g[ok] / 2.0) ** 2)
-        fwhm, eta = fwhm_and_eta(theta, np, **s.width_kwargs(lam))
+        fwhm, eta = fwhm_and_eta(theta, np, **_line_width_kwargs(s, lam, per_line, ok))
+        if per_line is not None:
+            # a zero error of the goniometer moves every line by the same 2θ
+            shift = per_line["zero_shift"][ok]
+            tt = tt + shift
+            theta = theta + np.radians(shift) / 2.0
         if s.axis == "q":
             lam1 = rad.wavelength
             tt = 4 * np.pi * np.sin(theta) / lam1
@@ -529,7 +602,7 @@ def line_profiles(s: _Settings, g: np.ndarray, f_squared: np.ndarray):
     )
 
 
-def render_peaks(s: _Settings, lines) -> np.ndarray:
+def render_peaks(s: _Settings, lines, per_pattern=None) -> np.ndarray:
     """Render powder lines onto the grid of settings ``s`` (numpy).
 
     Parameters
@@ -537,6 +610,9 @@ def render_peaks(s: _Settings, lines) -> np.ndarray:
     s : _Settings
     lines : list of (g, f_squared)
         Per pattern, the lines' 1/d (Å⁻¹) and multiplicity-weighted |F|².
+    per_pattern : dict of arrays, optional
+        Per pattern ``width_scale``, ``crystallite_size`` (``inf`` for none) and
+        ``zero_shift`` (see :meth:`PowderSimulator.transform_varied`).
 
     Returns
     -------
@@ -549,9 +625,31 @@ def render_peaks(s: _Settings, lines) -> np.ndarray:
     g = np.concatenate([g for g, _ in lines])
     fsq = np.concatenate([f for _, f in lines])
     owner = np.repeat(np.arange(m), counts)
-    pos, inten, fwhm, eta, which = line_profiles(s, g, fsq)
+    per_line = (
+        None
+        if per_pattern is None
+        else {k: np.asarray(v, dtype=float)[owner] for k, v in per_pattern.items()}
+    )
+    pos, inten, fwhm, eta, which = line_profiles(s, g, fsq, per_line)
     owner = owner[which]
-    half = min(int(math.ceil(s.window_fwhm * float(fwhm.max()) / s.step)), n)
+    # Lines are rendered in classes of similar width, each in a window just
+    # wide enough for its widest line: every line is cut at its own
+    # window_fwhm * FWHM anyway, so the result is that of one common window.
+    need = np.ceil(s.window_fwhm * fwhm / s.step)
+    width_class = np.ceil(np.log2(np.maximum(need, 1.0))).astype(np.intp)
+    out = np.zeros(m * n)
+    for c in np.unique(width_class):
+        sel = np.flatnonzero(width_class == c)
+        half = min(int(need[sel].max()), n)
+        _render_window(
+            s, half, pos[sel], inten[sel], fwhm[sel], eta[sel], owner[sel], out, m
+        )
+    return _normalize(out.reshape(m, n), s.normalize)
+
+
+def _render_window(s, half, pos, inten, fwhm, eta, owner, out, m):
+    """Add lines, each within ``half`` points of its centre, into ``out``."""
+    n = len(s.grid)
     centre = np.rint((pos - s.start) / s.step).astype(np.intp)
     hit = (centre + half >= 0) & (centre - half < n)  # windows that touch the grid
     pos, inten, fwhm, eta, centre, owner = (
@@ -572,8 +670,7 @@ def render_peaks(s: _Settings, lines) -> np.ndarray:
         vals[off_grid] = 0.0
         np.clip(idx, 0, n - 1, out=idx)
     idx += (owner * n)[:, None]
-    out = np.bincount(idx.ravel(), weights=vals.ravel(), minlength=m * n)
-    return _normalize(out.reshape(m, n), s.normalize)
+    out += np.bincount(idx.ravel(), weights=vals.ravel(), minlength=m * n)
 
 
 def _normalize(pattern, how):
@@ -610,6 +707,80 @@ def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
             )
         except ValueError as exc:
             raise _crystal_error(exc, start + i, c) from None
+    return out
+
+
+_PATTERN_KEYS = (
+    "crystallite_size",
+    "width_scale",
+    "preferred_orientation",
+    "march_r",
+    "zero_shift",
+)
+
+
+def _check_pattern_settings(value, index: int, s: _Settings) -> dict:
+    """One pattern's settings, complete and checked."""
+    where = f"settings[{index}]"
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must be a dict, got {value!r}")
+    unknown = set(value) - set(_PATTERN_KEYS)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown keys {sorted(unknown)}; known: {list(_PATTERN_KEYS)}"
+        )
+    size = value.get("crystallite_size")
+    size = s.crystallite_size if size is None else _positive(size, where + " size")
+    po = value.get("preferred_orientation", s.preferred_orientation)
+    if po is not None:
+        po = np.asarray(po, dtype=float)
+        if po.shape != (3,) or not np.any(po) or not np.all(np.isfinite(po)):
+            raise ValueError(f"{where}: preferred_orientation must be an hkl triple")
+    shift = value.get("zero_shift", 0.0)
+    if isinstance(shift, bool) or not isinstance(shift, numbers.Real):
+        raise ValueError(f"{where}: zero_shift must be a number, got {shift!r}")
+    if not (math.isfinite(shift) and abs(shift) < 10):
+        raise ValueError(f"{where}: zero_shift must be within ±10 degrees")
+    return {
+        "crystallite_size": math.inf if size is None else size,
+        "width_scale": _positive(value.get("width_scale", 1.0), where + " width_scale"),
+        "preferred_orientation": po,
+        "march_r": _positive(value.get("march_r", s.march_r), where + " march_r"),
+        "zero_shift": float(shift),
+    }
+
+
+def _varied_chunk(s: _Settings, start: int, items, verbose):
+    from ._peaks import reflections
+
+    # lines can move by the largest zero shift: widen the range of 1/d
+    pad = max((abs(v["zero_shift"]) for _, v in items), default=0.0)
+    lo, hi = s.two_theta_window
+    g_range = g_range_for(s.radiation, max(lo - pad, 0.0), min(hi + pad, 180.0))
+    out = np.zeros((len(items), len(s.grid)), dtype=np.float32)
+    block = 64
+    bar = tqdm(total=len(items), disable=not verbose, desc="simulating", unit="pattern")
+    for b0 in range(0, len(items), block):
+        lines, chunk = [], items[b0 : b0 + block]
+        for i, (c, v) in enumerate(chunk, start=b0):
+            kwargs = s.reflection_kwargs()
+            kwargs.update(
+                preferred_orientation=v["preferred_orientation"], march_r=v["march_r"]
+            )
+            try:
+                g, _, _, fsq = reflections(
+                    c, s.radiation, g_range, with_hkl=False, **kwargs
+                )
+            except ValueError as exc:
+                raise _crystal_error(exc, start + i, c) from None
+            lines.append((g, fsq))
+        per_pattern = {
+            key: np.array([v[key] for _, v in chunk], dtype=float)
+            for key in ("width_scale", "crystallite_size", "zero_shift")
+        }
+        out[b0 : b0 + len(lines)] = render_peaks(s, lines, per_pattern)
+        bar.update(len(lines))
+    bar.close()
     return out
 
 

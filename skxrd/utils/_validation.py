@@ -19,12 +19,31 @@ def check_int(value, what: str, *, minimum: int | None = None, allow_none=False)
     return int(value)
 
 
-def check_real(value, what: str, *, allow_none=False) -> float | None:
-    """A finite real parameter (bools rejected)."""
+def check_real(
+    value,
+    what: str,
+    *,
+    allow_none=False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    include_min: bool = True,
+    include_max: bool = True,
+) -> float | None:
+    """A finite real parameter (bools rejected), optionally bounded."""
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{what} must be a number, got {value!r}")
     if not math.isfinite(value):
         raise ValueError(f"{what} must be finite, got {value!r}")
+    if minimum is not None and (
+        value < minimum or (value == minimum and not include_min)
+    ):
+        op = ">=" if include_min else ">"
+        raise ValueError(f"{what} must be {op} {minimum}, got {value!r}")
+    if maximum is not None and (
+        value > maximum or (value == maximum and not include_max)
+    ):
+        op = "<=" if include_max else "<"
+        raise ValueError(f"{what} must be {op} {maximum}, got {value!r}")
     return float(value)

@@ -1,0 +1,108 @@
+"""Build the bundled Materials Project structures (``skxrd/datasets/data/``).
+
+Reads ``materials-project-36737.jsonl.gz`` (see the data README for its
+provenance and licence) and writes a compact, pickle-free ``.npz``: lattices and
+fractional coordinates as integers in units of 1e-6 (the precision of the
+source, so nothing is lost), atomic numbers, ids, formulas, space groups, and
+the spglib description of each structure (prototype label, conventional cell)
+so that loading and fitting a :class:`~skxrd.datasets.CrystalPrior` need no
+symmetry search.
+
+    .venv/bin/python tools/build_materials_project.py \
+        ../shared/data/structures/materials-project-36737.jsonl.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from skxrd.crystal import Crystal, describe_structure, parse_species
+
+OUT = Path(__file__).resolve().parents[1] / "skxrd/datasets/data/materials_project.npz"
+
+
+def _describe(rows):
+    out = []
+    for r in rows:
+        c = Crystal(r["lattice"], r["species"], r["frac"], name=r["id"])
+        d = describe_structure(c, symprec=0.1)
+        out.append(
+            (
+                d.space_group,
+                d.prototype,
+                d.conventional_parameters,
+                d.n_conventional,
+                " ".join(d.elements),
+                " ".join(d.wyckoff),
+            )
+        )
+    return out
+
+
+def main():
+    import periodictable
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("source", type=Path)
+    parser.add_argument("-o", "--output", type=Path, default=OUT)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    with gzip.open(args.source, "rt") as fh:
+        rows = [json.loads(line) for line in fh]
+    chunks = [rows[i : i + 500] for i in range(0, len(rows), 500)]
+    described = [
+        d
+        for part in Parallel(n_jobs=args.n_jobs)(delayed(_describe)(c) for c in chunks)
+        for d in part
+    ]
+    sg = np.array([r["space_group"] for r in rows])
+    found = np.array([d[0] for d in described])
+    if np.any(sg != found):
+        bad = np.flatnonzero(sg != found)
+        raise SystemExit(f"{len(bad)} space groups differ from the source: {bad[:10]}")
+    number = {
+        s: periodictable.elements.symbol(s).number
+        for r in rows
+        for s in {parse_species(x)[0] for x in r["species"]}
+    }
+    n_sites = np.array([len(r["species"]) for r in rows], dtype=np.int16)
+    frac = np.concatenate([np.asarray(r["frac"], dtype=float) for r in rows])
+    lattice = np.array([r["lattice"] for r in rows], dtype=float).reshape(-1, 9)
+    arrays = dict(
+        id=np.array([int(r["id"].split("-")[1]) for r in rows], dtype=np.int32),
+        formula=np.array([r["formula"] for r in rows]),
+        space_group=sg.astype(np.uint8),
+        space_group_tight=np.array(
+            [r["space_group_tight"] for r in rows], dtype=np.uint8
+        ),
+        n_sites=n_sites,
+        lattice=np.rint(lattice * 1e6).astype(np.int64),
+        atomic_number=np.array(
+            [number[parse_species(s)[0]] for r in rows for s in r["species"]],
+            dtype=np.uint8,
+        ),
+        frac=np.rint(frac * 1e6).astype(np.int32),
+        prototype=np.array([d[1] for d in described]),
+        conventional=np.array([d[2] for d in described], dtype=np.float32),
+        n_conventional=np.array([d[3] for d in described], dtype=np.int16),
+        prototype_elements=np.array([d[4] for d in described]),
+        wyckoff=np.array([d[5] for d in described]),
+    )
+    np.savez_compressed(args.output, **arrays)
+    print(
+        f"{len(rows)} structures, {len(set(arrays['prototype']))} prototypes -> "
+        f"{args.output} ({args.output.stat().st_size / 1e6:.1f} MB) in "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
