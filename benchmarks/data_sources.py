@@ -71,7 +71,9 @@ def _splits(seed=0):
             np.zeros(n), groups=mp.groups
         )
     )
-    rtr, rte = next(ShuffleSplit(1, test_size=0.2, random_state=seed).split(np.zeros(n)))
+    rtr, rte = next(
+        ShuffleSplit(1, test_size=0.2, random_state=seed).split(np.zeros(n))
+    )
     return mp, (tr, te), (rtr, rte)
 
 
@@ -285,8 +287,9 @@ def _report(out: Path):
         )
     r = rows[0]["rruff"]
     print(
-        f"\nmajority baselines: RRUFF crystal system {r['crystal_system_majority']:.3f}, "
-        f"space group {r['space_group_majority']:.3f}"
+        "\nmajority baselines: RRUFF crystal system "
+        f"{r['crystal_system_majority']:.3f}, space group "
+        f"{r['space_group_majority']:.3f}"
     )
 
 
