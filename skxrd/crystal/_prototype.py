@@ -40,6 +40,14 @@ class StructureDescription:
         conventional cell (Å, degrees).
     n_conventional : int
         Atoms (sites) in the conventional cell.
+
+    Examples
+    --------
+    >>> from skxrd.crystal import Crystal, describe_structure
+    >>> caf2 = Crystal.from_wyckoff(225, [("Ca", "4a"), ("F", "8c")], a=5.46)
+    >>> d = describe_structure(caf2)
+    >>> d.space_group, d.prototype, d.wyckoff
+    (225, 'AB2_225_a_c', ('a', 'c'))
     """
 
     space_group: int

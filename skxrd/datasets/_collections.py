@@ -37,7 +37,21 @@ MATERIALS_PROJECT_ATTRIBUTION = (
 
 
 class CollectionWarning(UserWarning):
-    """Some entries of a structure collection could not be used."""
+    """Some entries of a structure collection could not be used.
+
+    The loaders report them (with the reasons) in the result's ``skipped``
+    and warn once per call.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skxrd.datasets import CollectionWarning, load_structures
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", CollectionWarning)
+    ...     data = load_structures(["missing.cif"])
+    >>> data.skipped[0][0]
+    'missing.cif'
+    """
 
 
 def _group_ids(labels) -> np.ndarray:

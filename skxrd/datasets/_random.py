@@ -230,25 +230,83 @@ def _too_close(new, placed, lattice, offsets, r_new, r_placed, tolerance) -> boo
     return bool(np.any(d2 < limit * limit))
 
 
-def _place(rng, chosen, radii, lattice, tolerance, tries=24):
+def _clashing_tries(new, placed, lattice, offsets, r_new, r_placed, tolerance):
+    """:func:`_too_close` for ``T`` candidate orbits at once: (T, m, 3) -> (T,)."""
+    T, m, _ = new.shape
+    n = len(placed)
+    frac = np.concatenate(
+        [
+            new[:, :, None, :] - placed[None, None, :, :],
+            new[:, :, None, :] - new[:, None, :, :],
+        ],
+        axis=2,
+    )
+    frac -= np.rint(frac)
+    cart = frac @ lattice
+    if offsets is None:
+        d2 = np.einsum("tijk,tijk->tij", cart, cart)
+    else:
+        _, twice_t, o2 = offsets
+        d2 = (cart @ twice_t) + o2
+        d2 += np.einsum("tijk,tijk->tij", cart, cart)[..., None]
+        d2[:, np.arange(m), n + np.arange(m), 13] = np.inf  # itself
+        d2 = d2.min(-1)
+    d2[:, np.arange(m), n + np.arange(m)] = np.inf
+    limit = tolerance * (r_new + np.concatenate([r_placed, np.full(m, r_new)]))
+    return np.any(d2 < limit * limit, axis=(1, 2))
+
+
+def _place(rng, chosen, radii, lattice, tolerance, tries=24, batched=False):
     """Coordinates of the orbits placed one by one without clashes, or None.
 
     Fixed positions go first (they cannot move out of each other's way); an
-    orbit with free parameters is redrawn up to ``tries`` times.
+    orbit with free parameters is redrawn up to ``tries`` times. ``batched``
+    (the realistic generator) places the most crowding free orbits first and
+    tests the redraws of an orbit that failed once all together, to fail or
+    succeed sooner.
     """
     offsets = _image_offsets(lattice)
     coords, atom_radii = np.zeros((0, 3)), np.zeros(0)
     placed = [None] * len(chosen)
-    for i in sorted(range(len(chosen)), key=lambda i: any(chosen[i].free)):
+    if batched:
+        order = sorted(
+            range(len(chosen)),
+            key=lambda i: (any(chosen[i].free), -chosen[i].multiplicity * radii[i]),
+        )
+    else:
+        order = sorted(range(len(chosen)), key=lambda i: any(chosen[i].free))
+    for i in order:
         site = chosen[i]
-        for _ in range(tries if any(site.free) else 1):
-            pos = site.positions(rng.random(3))
-            if not _too_close(
-                pos, coords, lattice, offsets, radii[i], atom_radii, tolerance
-            ):
-                break
-        else:
-            return None
+        n_tries = tries if any(site.free) else 1
+        pos = site.positions(rng.random(3))
+        if _too_close(pos, coords, lattice, offsets, radii[i], atom_radii, tolerance):
+            if n_tries == 1:
+                return None
+            if batched:
+                # redraws in growing batches: most orbits fit within a few
+                left, size, pos = n_tries - 1, 3, None
+                while left > 0 and pos is None:
+                    k = min(size, left)
+                    xyz = rng.random((k, 3))
+                    cand = np.einsum("mij,tj->tmi", site.rotations, xyz)
+                    cand = np.mod(cand + site.translations, 1.0)
+                    bad = _clashing_tries(
+                        cand, coords, lattice, offsets, radii[i], atom_radii, tolerance
+                    )
+                    if not bad.all():
+                        pos = cand[int(np.argmin(bad))]
+                    left, size = left - k, 2 * size
+                if pos is None:
+                    return None
+            else:
+                for _ in range(n_tries - 1):
+                    pos = site.positions(rng.random(3))
+                    if not _too_close(
+                        pos, coords, lattice, offsets, radii[i], atom_radii, tolerance
+                    ):
+                        break
+                else:
+                    return None
         coords = np.concatenate([coords, pos])
         atom_radii = np.concatenate([atom_radii, np.full(len(pos), radii[i])])
         placed[i] = pos

@@ -22,7 +22,17 @@ _SECTIONS = {
     "preprocessing": dict,
     "classifier": dict,
 }
-_DATA_KEYS = {"n_crystals", "n_atoms", "elements", "space_groups", "random_state"}
+_DATA_KEYS = {
+    "n_crystals",
+    "n_atoms",
+    "elements",
+    "space_groups",
+    "random_state",
+    "source",
+    "n_variants",
+    "variants",
+    "instrument",
+}
 _PREPROCESSING_KEYS = {"background", "background_window", "normalize"}
 
 
@@ -40,10 +50,14 @@ def load_config(config):
         name = "crystal-system"
         target = "crystal_system"   # or space_group, bravais_lattice, point_group
 
-        [data]                      # make_random_crystals, all 230 groups
+        [data]                      # make_pattern_dataset's arguments
         n_crystals = 40000
+        source = "uniform"          # or "realistic", "materials_project", or a
+                                    # mixture {realistic = 0.5, materials_project = 0.5}
         n_atoms = [2, 40]
         random_state = 0
+        # n_variants = 2; [data.variants] and [data.instrument] tables:
+        # make_variants and InstrumentSampler options
 
         [test]                      # a held-out draw with another seed
         n_crystals = 4000
@@ -146,6 +160,18 @@ def load_config(config):
     config["data"] = _tuples(config["data"])
     if "test" in config:
         config["test"] = _tuples(config["test"])
+    from ..datasets._dataset import _check_variant_options, _components, _instrument
+
+    for section in ("data", "test"):
+        if section not in config:
+            continue
+        part = config[section]
+        try:
+            _components(part.get("source"), "space_group")
+            _check_variant_options(part.get("n_variants", 1), part.get("variants"))
+            _instrument(part.get("instrument"))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: [{section}] {exc}") from None
     classifier = _tuples(config["classifier"])
     if "type" not in classifier:
         raise ValueError(f"{where}: [classifier] needs type")

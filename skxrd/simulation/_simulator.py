@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 
@@ -753,10 +754,31 @@ def _check_pattern_settings(value, index: int, s: _Settings) -> dict:
 def _varied_chunk(s: _Settings, start: int, items, verbose):
     from ._peaks import reflections
 
-    # lines can move by the largest zero shift: widen the range of 1/d
-    pad = max((abs(v["zero_shift"]) for _, v in items), default=0.0)
+    if s.window_fwhm < s.profile_cutoff and any(
+        math.isfinite(v["crystallite_size"]) for _, v in items
+    ):
+        # size broadening makes Gaussian-only settings Lorentzian: their tails
+        # reach as far as those of a simulator with a crystallite size
+        s = copy.copy(s)
+        s.window_fwhm = s.profile_cutoff
+    # Lines just outside the grid spill into it by up to window_fwhm of the
+    # broadest settings, and move by the largest zero shift: widen the 1/d range.
+    lo_tt, hi_tt = s.two_theta_limits_of_grid()
+    theta = np.radians(np.linspace(lo_tt, hi_tt, 64) / 2)
+    widest = {
+        "width_scale": np.full(64, max(v["width_scale"] for _, v in items)),
+        "crystallite_size": np.full(64, min(v["crystallite_size"] for _, v in items)),
+    }
+    kwargs = _line_width_kwargs(s, s.radiation.wavelength, widest, slice(None))
+    fwhm, _ = fwhm_and_eta(theta, np, **kwargs)
+    pad = max(abs(v["zero_shift"]) for _, v in items)
+    margin = s.window_fwhm * float(np.max(fwhm)) * 1.5 + pad
     lo, hi = s.two_theta_window
-    g_range = g_range_for(s.radiation, max(lo - pad, 0.0), min(hi + pad, 180.0))
+    g_range = g_range_for(
+        s.radiation,
+        max(min(lo, lo_tt - margin), 0.0),
+        min(max(hi, hi_tt + margin), 180.0),
+    )
     out = np.zeros((len(items), len(s.grid)), dtype=np.float32)
     block = 64
     bar = tqdm(total=len(items), disable=not verbose, desc="simulating", unit="pattern")

@@ -123,6 +123,37 @@ def test_train_from_config_report_and_reproducibility(tiny):
         assert torch.equal(a, b)
 
 
+def test_train_from_a_config_with_real_structures_and_variants(tmp_path):
+    text = """
+target = "crystal_system"
+[data]
+n_crystals = 24
+source = {materials_project = 1.0, realistic = 1.0}
+n_variants = 2
+random_state = 0
+[data.variants]
+strain = 0.02
+b_iso = [0.5, 1.0]
+[data.instrument]
+zero_shift = 0.05
+texture = 0.5
+[simulator]
+two_theta_range = [10.0, 40.0]
+two_theta_step = 0.1
+[classifier]
+type = "CNNClassifier"
+channels = [4]
+max_epochs = 1
+random_state = 0
+"""
+    path = tmp_path / "real.toml"
+    path.write_text(text)
+    cfg = load_config(path)
+    assert cfg["data"]["variants"] == {"strain": 0.02, "b_iso": [0.5, 1.0]}
+    pipe, report = train_from_config(path, verbose=0)
+    assert report["n_train"] == 24
+
+
 def test_build_pipeline_steps_follow_the_config():
     cfg = load_config({**TINY, "preprocessing": {"background": False}})
     pipe = build_pipeline(cfg)
@@ -143,6 +174,8 @@ def test_build_pipeline_steps_follow_the_config():
         ({"classifier": {"type": "SVC"}}, "type must be ResNetClassifier"),
         ({"classifier": {"type": "CNNClassifier", "depht": 2}}, "depht"),
         ({"preprocessing": {"smooth": 3}}, r"unknown \[preprocessing\] keys"),
+        ({"data": {"n_crystals": 5, "source": "icsd"}}, r"\[data\] unknown source"),
+        ({"data": {"n_crystals": 5, "n_variants": 0}}, r"\[data\] n_variants"),
     ],
 )
 def test_bad_configs_name_the_file_and_key(tmp_path, change, message):

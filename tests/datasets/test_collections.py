@@ -1,0 +1,171 @@
+"""Structure collections: the bundled Materials Project set and the readers."""
+
+import gzip
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skxrd.crystal import to_crystal_system
+from skxrd.datasets import (
+    MATERIALS_PROJECT_ATTRIBUTION,
+    CollectionWarning,
+    load_example_crystal,
+    load_materials_project,
+    load_structures,
+    read_cif_folder,
+)
+
+SOURCE = (
+    Path(__file__).resolve().parents[3]
+    / "shared/data/structures/materials-project-36737.jsonl.gz"
+)
+
+
+@pytest.fixture(scope="module")
+def mp():
+    return load_materials_project()
+
+
+def test_materials_project_is_complete_and_aligned(mp):
+    n = 36737
+    assert len(mp.crystals) == n
+    for key in (
+        "ids",
+        "formula",
+        "space_group",
+        "space_group_tight",
+        "crystal_system",
+        "prototype",
+        "prototype_elements",
+        "wyckoff",
+        "groups",
+        "formula_groups",
+        "n_atoms",
+        "n_conventional",
+    ):
+        assert len(mp[key]) == n, key
+    assert mp.conventional_parameters.shape == (n, 6)
+    assert mp.skipped == []
+    assert "CC BY 4.0" in MATERIALS_PROJECT_ATTRIBUTION
+    assert MATERIALS_PROJECT_ATTRIBUTION in mp.DESCR
+    # the documented shares: a third of the set is not cubic + tetragonal ...
+    systems, counts = np.unique(mp.crystal_system, return_counts=True)
+    share = dict(zip(systems, counts / n))
+    assert share["monoclinic"] == pytest.approx(0.225, abs=0.001)
+    assert share["triclinic"] == pytest.approx(0.086, abs=0.001)
+    assert len(np.unique(mp.space_group)) == 212
+    np.testing.assert_array_equal(mp.crystal_system, to_crystal_system(mp.space_group))
+    assert mp.n_atoms.min() == 1 and mp.n_atoms.max() == 200
+
+
+def test_materials_project_crystals_match_their_labels(mp):
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(mp.crystals), 40, replace=False):
+        c = mp.crystals[i]
+        assert c.name == mp.ids[i]
+        assert c.space_group == mp.space_group[i]
+        assert c.get_space_group(symprec=0.1) == mp.space_group[i]
+        assert c.formula.replace("1", "") != ""  # has a formula
+        # groups are the prototypes: same label, same group
+    same = mp.prototype == mp.prototype[1]
+    assert np.all(mp.groups[same] == mp.groups[1])
+    assert np.all(mp.groups[~same] != mp.groups[1])
+
+
+@pytest.mark.skipif(not SOURCE.exists(), reason="the shared source file is absent")
+def test_the_bundle_is_lossless(mp):
+    with gzip.open(SOURCE, "rt") as fh:
+        rows = [json.loads(line) for _, line in zip(range(500), fh)]
+    for r, c, formula in zip(rows, mp.crystals, mp.formula):
+        assert c.name == r["id"] and formula == r["formula"]
+        np.testing.assert_allclose(c.lattice, r["lattice"], atol=1e-9)
+        np.testing.assert_allclose(c.frac_coords, r["frac"], atol=1e-9)
+        assert list(c.species) == r["species"]
+
+
+def test_as_frame(mp):
+    pytest.importorskip("pandas")
+    data = load_materials_project(as_frame=True)
+    frame = data.frame
+    assert len(frame) == len(mp.crystals)
+    assert {"id", "formula", "space_group", "prototype", "group", "crystal"} <= set(
+        frame.columns
+    )
+    assert frame["id"].iloc[1] == "mp-1000"
+
+
+def test_load_structures_from_pymatgen_and_ase_reports_bad_entries():
+    pytest.importorskip("pymatgen")
+    pytest.importorskip("ase")
+    nacl = load_example_crystal("NaCl")
+    items = [nacl.to_pymatgen(), load_example_crystal("Si").to_ase(), 42, nacl]
+    with pytest.warns(CollectionWarning, match="1 of 4 entries"):
+        data = load_structures(items, ids=["pmg", "ase", "int", "skxrd"])
+    assert data.ids.tolist() == ["pmg", "ase", "skxrd"]
+    assert data.space_group.tolist() == [225, 227, 225]
+    assert data.skipped[0][0] == "int" and "TypeError" in data.skipped[0][1]
+    assert data.groups[0] == data.groups[2] != data.groups[1]
+    assert [c.name for c in data.crystals] == ["pmg", "ase", "skxrd"]
+
+
+def test_load_structures_checks_ids():
+    with pytest.raises(ValueError, match="ids has 1 entries for 2"):
+        load_structures([load_example_crystal("Si")] * 2, ids=["a"])
+
+
+def test_read_cif_folder(tmp_path):
+    (tmp_path / "sub").mkdir()
+    load_example_crystal("NaCl").to_cif(tmp_path / "a_nacl.cif")
+    load_example_crystal("Si").to_cif(tmp_path / "sub" / "b_si.CIF")
+    (tmp_path / "c_empty.cif").write_text("")
+    (tmp_path / "d_noatoms.cif").write_text("data_x\n_cell_length_a 4\n")
+    (tmp_path / "e_binary.cif").write_bytes(b"\x00\xff" * 50)
+    text = load_example_crystal("NaCl").to_cif().replace(" Na ", " Xx ")
+    (tmp_path / "f_unknown.cif").write_text(text)
+    (tmp_path / "notes.txt").write_text("not a cif")
+    with pytest.warns(CollectionWarning, match="4 of 6 entries"):
+        data = read_cif_folder(tmp_path)
+    assert data.ids.tolist() == ["a_nacl.cif", "sub/b_si.CIF"]
+    assert data.space_group.tolist() == [225, 227]
+    reasons = dict(data.skipped)
+    assert set(reasons) == {
+        "c_empty.cif",
+        "d_noatoms.cif",
+        "e_binary.cif",
+        "f_unknown.cif",
+    }
+    assert "Xx" in reasons["f_unknown.cif"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CollectionWarning)
+        flat = read_cif_folder(tmp_path, recursive=False)
+    assert flat.ids.tolist() == ["a_nacl.cif"]
+
+
+def test_read_cif_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_cif_folder(tmp_path / "missing")
+    data = read_cif_folder(tmp_path)  # an empty folder is an empty collection
+    assert len(data.crystals) == 0 and data.groups.shape == (0,)
+
+
+def test_a_crystal_without_symmetry_is_skipped_not_fatal(monkeypatch):
+    from skxrd.datasets import _collections
+
+    real = _collections.describe_structure
+
+    def describe(crystal, symprec):
+        if crystal.formula == "Si":
+            raise ValueError("crystal 'Si': spglib finds no symmetry at symprec=0.1")
+        return real(crystal, symprec)
+
+    monkeypatch.setattr(_collections, "describe_structure", describe)
+    items = [load_example_crystal("NaCl"), load_example_crystal("Si")]
+    with pytest.warns(CollectionWarning, match="1 of 2"):
+        data = load_structures(items, ids=["nacl", "si"])
+    assert data.ids.tolist() == ["nacl"]
+    assert data.skipped == [
+        ("si", "no symmetry: crystal 'Si': spglib finds no symmetry at symprec=0.1")
+    ]

@@ -1,0 +1,126 @@
+"""CrystalPrior: random crystals with the statistics of real ones."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from skxrd.crystal import CRYSTAL_SYSTEMS, to_crystal_system
+from skxrd.datasets import (
+    CrystalPrior,
+    load_example_crystal,
+    load_materials_project,
+    space_group_frequencies,
+)
+from skxrd.datasets._prior import _packing
+
+
+@pytest.fixture(scope="module")
+def mp():
+    return load_materials_project()
+
+
+@pytest.fixture(scope="module")
+def prior(mp):
+    return CrystalPrior(max_atoms=80).fit(mp)
+
+
+@pytest.fixture(scope="module")
+def sample(prior):
+    return prior.sample(300, random_state=0)
+
+
+def test_every_crystal_has_its_intended_space_group(sample):
+    assert len(sample) == 300
+    assert all(c.get_space_group(symprec=1e-3) == c.space_group for c in sample)
+    assert all(c.n_atoms <= 80 for c in sample)
+
+
+def test_crystal_system_shares_follow_the_fitted_structures(prior, sample):
+    fitted = to_crystal_system(np.repeat(prior.space_groups_, 1))
+    expected = {
+        s: prior.space_group_probabilities_[fitted == s].sum() for s in CRYSTAL_SYSTEMS
+    }
+    drawn = to_crystal_system([c.space_group for c in sample])
+    for s in CRYSTAL_SYSTEMS:
+        # 300 draws: a share p has a standard error below 0.03
+        assert np.mean(drawn == s) == pytest.approx(expected[s], abs=0.08), s
+    # and unlike a uniform draw over the groups, a fifth is monoclinic
+    assert np.mean(drawn == "monoclinic") > 0.12
+
+
+def test_packing_and_sizes_look_like_real_crystals(prior, sample):
+    packing = np.array([_packing(c) for c in sample])
+    real = prior.packing_
+    assert np.median(packing) == pytest.approx(np.median(real), rel=0.25)
+    # the uniform generator's default packing is 0.2-0.45
+    assert np.percentile(packing, 75) > 0.5
+    n = np.array([c.n_atoms for c in sample])
+    assert np.median(n) == pytest.approx(np.median(prior.n_conventional_), rel=0.35)
+
+
+def test_chemistry_comes_from_real_compounds(prior, sample):
+    known = {e for tuples, _ in prior.chemistries_.values() for t in tuples for e in t}
+    assert all(set(c.elements) <= known for c in sample)
+    # oxygen is the most common element of real inorganic crystals
+    counts = {}
+    for c in sample:
+        for e in set(c.elements):
+            counts[e] = counts.get(e, 0) + 1
+    assert max(counts, key=counts.get) == "O"
+
+
+def test_same_seed_same_crystals_for_any_n_jobs(prior):
+    a = prior.sample(12, random_state=3)
+    b = clone(prior).set_params(n_jobs=2)
+    b.__dict__.update({k: v for k, v in prior.__dict__.items() if k.endswith("_")})
+    b = b.sample(12, random_state=3)
+    c = prior.sample(12, random_state=4)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.lattice, y.lattice)
+        np.testing.assert_array_equal(x.frac_coords, y.frac_coords)
+        assert x.species == y.species
+    assert any(not np.array_equal(x.lattice, z.lattice) for x, z in zip(a, c))
+
+
+def test_fit_on_plain_crystals_and_unfitted_groups(mp):
+    crystals = [c for c in mp.crystals[:400] if c.n_atoms <= 12][:60]
+    prior = CrystalPrior(space_group_weights={62: 1.0, 14: 1.0}).fit(crystals)
+    assert prior.n_structures_ == len(crystals)
+    fitted = set(prior.prototypes_)
+    # a group without a learned arrangement gets random sites
+    assert 62 not in fitted or 14 not in fitted
+    out = prior.sample(6, random_state=0)
+    assert {c.space_group for c in out} <= {62, 14}
+    assert all(c.get_space_group() == c.space_group for c in out)
+
+
+def test_database_weights():
+    icsd = space_group_frequencies("icsd")
+    assert icsd.shape == (230,) and icsd.sum() == 143523
+    cod = space_group_frequencies("cod")
+    assert int(cod.argmax()) + 1 == 14  # P2_1/c in the COD
+    with pytest.raises(ValueError, match="database"):
+        space_group_frequencies("pdf")
+    prior = CrystalPrior(space_group_weights="icsd").fit(
+        [load_example_crystal("NaCl"), load_example_crystal("Si")]
+    )
+    assert len(prior.space_groups_) == int((icsd > 0).sum())
+    np.testing.assert_allclose(prior.space_group_probabilities_.sum(), 1.0)
+
+
+def test_errors(mp):
+    with pytest.raises(NotFittedError):
+        CrystalPrior().sample(2)
+    with pytest.raises(ValueError, match="max_atoms"):
+        CrystalPrior(max_atoms=0).fit([load_example_crystal("Si")])
+    with pytest.raises(ValueError, match="none of the"):
+        CrystalPrior(max_atoms=1).fit([load_example_crystal("Si")])
+    with pytest.raises(ValueError, match="space_group_weights"):
+        CrystalPrior(space_group_weights="uniform").fit([load_example_crystal("Si")])
+    with pytest.raises(ValueError, match="no structures"):
+        CrystalPrior().fit([])
+    prior = CrystalPrior().fit([load_example_crystal("Si")])
+    with pytest.raises(ValueError, match="n must be"):
+        prior.sample(-1)
+    assert prior.sample(0) == []

@@ -1,0 +1,126 @@
+"""Per-pattern settings: InstrumentSampler and PowderSimulator.transform_varied."""
+
+import numpy as np
+import pytest
+
+from skxrd.datasets import load_example_crystal
+from skxrd.simulation import InstrumentSampler, PowderSimulator
+
+
+@pytest.fixture(scope="module")
+def crystals():
+    return [load_example_crystal(n) for n in ("NaCl", "Si", "Al2O3")]
+
+
+def _fwhm(x, grid):
+    i = int(np.argmax(x))
+    half = x[i] / 2
+    lo = i
+    while x[lo] > half:
+        lo -= 1
+    hi = i
+    while x[hi] > half:
+        hi += 1
+    return grid[hi] - grid[lo]
+
+
+def test_empty_settings_give_the_plain_patterns(crystals):
+    sim = PowderSimulator(two_theta_step=0.01)
+    np.testing.assert_allclose(
+        sim.transform_varied(crystals, [{}] * 3), sim.transform(crystals), atol=2e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("crystallite_size", 20.0),
+        ("preferred_orientation", (1, 1, 1)),
+    ],
+)
+def test_a_setting_equals_the_simulator_parameter(crystals, key, value):
+    extra = {"march_r": 0.7} if key == "preferred_orientation" else {}
+    sim = PowderSimulator()
+    varied = sim.transform_varied(crystals, [{key: value, **extra}] * 3)
+    plain = PowderSimulator(**{key: value, **extra}).transform(crystals)
+    np.testing.assert_allclose(varied, plain, atol=2e-6)
+
+
+def test_settings_act_on_their_own_pattern_only(crystals):
+    si = crystals[1]
+    sim = PowderSimulator(radiation="CuKa1", two_theta_step=0.005)
+    X = sim.transform_varied(
+        [si] * 4,
+        [{}, {"width_scale": 2.0}, {"zero_shift": 0.2}, {"crystallite_size": 30.0}],
+    )
+    grid = sim.two_theta
+    w0, w1 = _fwhm(X[0], grid), _fwhm(X[1], grid)
+    assert w1 == pytest.approx(2 * w0, rel=0.1)
+    assert grid[X[2].argmax()] - grid[X[0].argmax()] == pytest.approx(0.2, abs=0.006)
+    assert _fwhm(X[3], grid) > 1.5 * w0
+    np.testing.assert_allclose(X[0], sim.transform([si])[0], atol=2e-6)
+
+
+def test_q_grid_and_neutrons_work(crystals):
+    sim = PowderSimulator(q_range=(1.0, 6.0), q_step=0.005)
+    X = sim.transform_varied(crystals[:1], [{"zero_shift": 0.1, "width_scale": 0.7}])
+    assert X.shape == (1, 1000) and X.max() == pytest.approx(1.0)
+    sim = PowderSimulator(radiation="neutron", wavelength=1.5)
+    assert sim.transform_varied(crystals[:1], [{"crystallite_size": 50}]).max() > 0
+
+
+def test_errors(crystals):
+    sim = PowderSimulator()
+    with pytest.raises(ValueError, match="3 crystals"):
+        sim.transform_varied(crystals, [{}])
+    for bad, match in (
+        ({"color": 1}, "unknown keys"),
+        ({"width_scale": 0}, "width_scale"),
+        ({"zero_shift": 20}, "zero_shift"),
+        ({"preferred_orientation": (0, 0, 0)}, "hkl"),
+        ({"crystallite_size": -1}, "size"),
+        (3, "must be a dict"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            sim.transform_varied(crystals[:1], [bad])
+
+
+def test_sampler_ranges_and_seeds():
+    sampler = InstrumentSampler(
+        crystallite_size=(40, 400),
+        width_scale=(0.8, 1.2),
+        texture=0.5,
+        march_r=(0.7, 0.9),
+        zero_shift=0.05,
+    )
+    s = sampler.sample(400, random_state=0)
+    size = np.array([d["crystallite_size"] for d in s])
+    assert size.min() >= 40 and size.max() <= 400
+    # log-uniform: the median is near the geometric mean
+    assert np.median(size) == pytest.approx(np.sqrt(40 * 400), rel=0.2)
+    textured = [d for d in s if d["preferred_orientation"] is not None]
+    assert 0.4 < len(textured) / 400 < 0.6
+    assert all(0.7 <= d["march_r"] <= 0.9 for d in textured)
+    assert all(d["march_r"] == 1.0 for d in s if d["preferred_orientation"] is None)
+    assert max(abs(d["zero_shift"]) for d in s) <= 0.05
+    assert s == sampler.sample(400, random_state=0)
+    assert s != sampler.sample(400, random_state=1)
+    assert (
+        InstrumentSampler(crystallite_size=None).sample(1)[0]["crystallite_size"]
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"crystallite_size": (0, 10)}, "crystallite_size"),
+        ({"width_scale": (2, 1)}, "width_scale"),
+        ({"texture": 1.5}, "texture"),
+        ({"march_r": "x"}, "march_r"),
+        ({"zero_shift": -1}, "zero_shift"),
+    ],
+)
+def test_sampler_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        InstrumentSampler(**kwargs).sample(2)
