@@ -150,7 +150,7 @@ def describe_structure(crystal, symprec: float = 0.1) -> StructureDescription:
     >>> nacl = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=5.64)
     >>> d = describe_structure(nacl)
     >>> d.prototype, d.elements, d.n_conventional
-    ('AB_225_a_b', ('Na', 'Cl'), 8)
+    ('AB_225_a_b', ('Cl', 'Na'), 8)
     """
     import spglib
 

@@ -415,8 +415,9 @@ def read_cif_folder(
     ----------
     folder : str or path-like
         The folder.
-    pattern : str, default="*.cif"
-        File-name pattern (glob); matched case-insensitively on the suffix.
+    pattern : str, optional
+        File-name pattern (glob), by default ``"*.cif"``; matched
+        case-insensitively.
     recursive : bool, default=True
         Also read sub-folders.
     symprec : float, default=0.1

@@ -69,7 +69,7 @@ def test_bad_pattern_input():
     with pytest.raises(ValueError, match="threshold"):
         duplicate_groups(np.ones((2, 2)), threshold=1.5)
     with pytest.raises(ValueError, match="method"):
-        duplicate_groups(np.ones((2, 2)), method="formula")
+        duplicate_groups(np.ones((2, 2)), method="elements")
     with pytest.raises(ValueError, match="algorithm"):
         duplicate_groups(np.ones((2, 2)), algorithm="faiss")
 
