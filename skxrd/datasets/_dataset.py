@@ -555,8 +555,12 @@ def _build(
                 )
             else:
                 prior = _default_prior() if obj is None else obj
-                if n_jobs is not None and prior.n_jobs != n_jobs:
-                    prior = clone_fitted(prior, n_jobs=n_jobs, verbose=verbose)
+                # this call's n_jobs and progress bar, not the prior's own
+                prior = _with_params(
+                    prior,
+                    n_jobs=prior.n_jobs if n_jobs is None else n_jobs,
+                    verbose=verbose,
+                )
                 part = prior.sample(n, random_state=seed)
             part_sg = [c.space_group for c in part]
             part_keys = _group_keys(part, groups, name, _prototype_or_own)
@@ -614,7 +618,7 @@ def _build(
     )
 
 
-def clone_fitted(estimator, **params):
+def _with_params(estimator, **params):
     """A shallow copy of a fitted estimator with some parameters changed."""
     import copy
 
