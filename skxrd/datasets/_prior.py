@@ -443,12 +443,12 @@ default="fit"
         """A real element set with ``k`` elements (fewer-element sets padded)."""
         if k in self.chemistries_:
             tuples, w = self.chemistries_[k]
-            return list(tuples[rng.choice(len(tuples), p=w / w.sum())])
+            return list(tuples[_pick(rng, w)])
         # more blocks than any fitted chemistry: extend the largest one with
         # elements from other chemistries
         largest = max(self.chemistries_)
         tuples, w = self.chemistries_[largest]
-        out = list(tuples[rng.choice(len(tuples), p=w / w.sum())])
+        out = list(tuples[_pick(rng, w)])
         pool = sorted({e for t in tuples for e in t} - set(out))
         extra = rng.choice(pool, size=min(k - len(out), len(pool)), replace=False)
         return [str(e) for e in extra] + out
@@ -463,6 +463,21 @@ def to_crystal_system_of_bravais(bravais: str) -> str:
         "h": "hexagonal",
         "c": "cubic",
     }[bravais[0]]
+
+
+_CDFS: dict = {}
+
+
+def _pick(rng, weights) -> int:
+    """``rng.choice(len(weights), p=weights / weights.sum())``, same draw, with
+    the cumulative sums of the (read-only, fitted) weights computed once."""
+    key = id(weights)
+    cached = _CDFS.get(key)
+    if cached is None or cached[0] is not weights:
+        cdf = np.cumsum(weights / weights.sum())
+        cdf /= cdf[-1]
+        cached = _CDFS[key] = (weights, cdf)
+    return int(cached[1].searchsorted(rng.random(), side="right"))
 
 
 def _sample_chunk(jobs):
@@ -495,10 +510,9 @@ def _sample_one(prior: CrystalPrior, seed, space_group: int, index: int) -> Crys
         )
         return crystal.replace(name=name)
     labels, weights = prior.prototypes_[space_group]
-    p = weights / weights.sum()
     setting = default_setting(space_group)
     for _ in range(int(prior.max_attempts)):
-        label = str(labels[rng.choice(len(labels), p=p)])
+        label = str(labels[_pick(rng, weights)])
         sites = _template_sites(label)
         n_blocks = len(_parse_label(label)[1])
         chemistry = prior._draw_chemistry(rng, n_blocks)
