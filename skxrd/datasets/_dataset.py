@@ -219,10 +219,49 @@ def make_pattern_dataset(
         return _build(**args)
     from joblib import Memory
 
-    # n_jobs and verbose do not change the result: keep them out of the key
+    # n_jobs and verbose do not change the result: keep them out of the key.
+    # Collections of crystals enter the key as a digest of their contents:
+    # joblib would pickle (and describe) tens of thousands of crystals.
     location = os.path.expanduser(cache) if isinstance(cache, str) else cache
-    build = Memory(location, verbose=0).cache(_build, ignore=["n_jobs", "verbose"])
-    return build(**args)
+    build = Memory(location, verbose=0).cache(
+        _build, ignore=["n_jobs", "verbose", "source"]
+    )
+    return build(**args, source_key=_source_key(source, target))
+
+
+def _crystals_digest(crystals, space_group=None) -> str:
+    """A digest of crystals' contents (cell, atoms, occupancies, B, labels)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for c in crystals:
+        for array in (c.lattice, c.frac_coords, c.occupancies, c.b_iso):
+            h.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        h.update("\0".join(c.species).encode())
+        h.update(repr((c.space_group, c.name)).encode())
+    if space_group is not None:
+        h.update(np.asarray(space_group, dtype=np.int64).tobytes())
+    return h.hexdigest()
+
+
+def _source_key(source, target):
+    """What identifies ``source`` in the cache key, cheaply."""
+    import joblib
+
+    out = []
+    for name, kind, obj, weight in _components(source, target):
+        if obj is None:
+            key = name
+        elif kind == "realistic":
+            key = joblib.hash(obj)
+        elif isinstance(obj, Bunch):
+            key = _crystals_digest(obj.crystals, obj.get("space_group"))
+        else:
+            from ..crystal import as_crystals
+
+            key = _crystals_digest(as_crystals(obj))
+        out.append((name, kind, key, weight))
+    return out
 
 
 def _check_variant_options(n_variants, variants):
@@ -480,7 +519,9 @@ def _build(
     variants=None,
     instrument=None,
     groups="auto",
+    source_key=None,
 ):
+    # source_key: the cache's digest of ``source`` (see make_pattern_dataset)
     from ._collections import _group_ids
     from ._defects import perturb_crystals
     from ._random import _spawn, make_random_crystals

@@ -172,11 +172,26 @@ def test_prototype_groups_of_random_crystals():
     assert len(set(data.groups)) < 10  # small cubic crystals repeat prototypes
 
 
-def test_the_cache_works_with_sources(tmp_path, small_prior):
-    kw = dict(source=small_prior, simulator=SIM, random_state=0, verbose=False)
-    a = make_pattern_dataset(5, cache=tmp_path, **kw)
-    b = make_pattern_dataset(5, cache=tmp_path, **kw)
+def test_the_cache_works_with_sources(tmp_path, small_prior, small_mp, monkeypatch):
+    from skxrd.datasets import _dataset
+
+    source = [(small_prior, 1.0), (small_mp, 1.0), ([load_example_crystal("Si")], 1.0)]
+    kw = dict(source=source, simulator=SIM, random_state=0, verbose=False)
+    a = make_pattern_dataset(6, cache=tmp_path, **kw)
+    calls = []
+    monkeypatch.setattr(_dataset, "_collection_part", lambda *a: calls.append(1))
+    b = make_pattern_dataset(6, cache=tmp_path, **kw)  # from the cache
     np.testing.assert_array_equal(a.X, b.X)
+    assert calls == []
+    # another collection is another dataset
+    changed = [
+        (small_prior, 1.0),
+        (small_mp, 1.0),
+        ([load_example_crystal("NaCl")], 1.0),
+    ]
+    monkeypatch.undo()
+    c = make_pattern_dataset(6, cache=tmp_path, **{**kw, "source": changed})
+    assert not np.array_equal(a.X, c.X)
 
 
 @pytest.mark.parametrize(
