@@ -409,7 +409,9 @@ default="fit"
             rows = [
                 v
                 for k, v in self.lattice_shapes_.items()
-                if to_crystal_system_of_bravais(k) == system
+                # trigonal groups have hP or hR lattices
+                if _system_of_bravais(k)
+                == ("hexagonal" if system == "trigonal" else system)
             ]
             table = np.concatenate(rows) if rows else None
         if table is None:
@@ -454,7 +456,7 @@ default="fit"
         return [str(e) for e in extra] + out
 
 
-def to_crystal_system_of_bravais(bravais: str) -> str:
+def _system_of_bravais(bravais: str) -> str:
     return {
         "a": "triclinic",
         "m": "monoclinic",
