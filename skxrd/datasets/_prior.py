@@ -24,7 +24,13 @@ from ..crystal import (
     wyckoff_sites,
 )
 from ..utils._parallel import parallel_map
-from ._random import _one_crystal, _place, _spawn, covalent_radius
+from ._random import (
+    _has_space_group,
+    _one_crystal,
+    _place,
+    _spawn,
+    covalent_radius,
+)
 
 __all__ = ["CrystalPrior", "space_group_frequencies"]
 
@@ -487,7 +493,6 @@ def _sample_chunk(jobs):
 
 
 def _sample_one(prior: CrystalPrior, seed, space_group: int, index: int) -> Crystal:
-    import spglib
 
     rng = np.random.default_rng(seed)
     tolerance = float(prior.distance_tolerance)
@@ -548,12 +553,10 @@ def _sample_one(prior: CrystalPrior, seed, space_group: int, index: int) -> Crys
         atom_species = [
             sp for sp, s in zip(species, chosen) for _ in range(s.multiplicity)
         ]
-        if prior.check_symmetry:
-            ids = {sp: k for k, sp in enumerate(dict.fromkeys(atom_species))}
-            cell = (lattice, coords, [ids[sp] + 1 for sp in atom_species])
-            data = spglib.get_symmetry_dataset(cell, symprec=1e-3)
-            if data is None or data.number != space_group:
-                continue
+        if prior.check_symmetry and not _has_space_group(
+            lattice, coords, atom_species, space_group
+        ):
+            continue
         return Crystal(
             lattice, atom_species, coords, space_group=space_group, name=name
         )

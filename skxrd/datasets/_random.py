@@ -350,7 +350,6 @@ def _one_crystal(
     max_attempts,
     index,
 ):
-    import spglib
 
     rng = np.random.default_rng(seed)
     setting = default_setting(space_group)
@@ -395,13 +394,10 @@ def _one_crystal(
         atom_species = [
             sp for sp, site in zip(species, chosen) for _ in range(site.multiplicity)
         ]
-        if check_symmetry:
-            # spglib needs only distinct labels per element, not atomic numbers
-            labels = {sp: k for k, sp in enumerate(dict.fromkeys(atom_species))}
-            cell = (lattice, coords, [labels[sp] + 1 for sp in atom_species])
-            data = spglib.get_symmetry_dataset(cell, symprec=1e-3)
-            if data is None or data.number != space_group:
-                continue
+        if check_symmetry and not _has_space_group(
+            lattice, coords, atom_species, space_group
+        ):
+            continue
         return Crystal(
             lattice,
             atom_species,
@@ -413,6 +409,17 @@ def _one_crystal(
         f"crystal {index}: no valid crystal of space group {space_group} after "
         f"{max_attempts} attempts; widen n_atoms, elements or packing"
     )
+
+
+def _has_space_group(lattice, coords, atom_species, space_group: int) -> bool:
+    """Whether spglib (symprec 1e-3) finds exactly ``space_group``."""
+    import spglib
+
+    # spglib needs only distinct labels per element, not atomic numbers
+    labels = {sp: k for k, sp in enumerate(dict.fromkeys(atom_species))}
+    cell = (lattice, coords, [labels[sp] + 1 for sp in atom_species])
+    data = spglib.get_symmetry_dataset(cell, symprec=1e-3)
+    return data is not None and data.number == space_group
 
 
 def _chunk(args_list):

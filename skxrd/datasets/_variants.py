@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -15,18 +14,6 @@ from ._random import _spawn, covalent_radius
 from ._structure_types import similar_elements
 
 __all__ = ["make_variants"]
-
-
-def _pair(value, what, low=0.0, high=math.inf):
-    try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be (min, max), got {value!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and low <= lo <= hi <= high):
-        raise ValueError(
-            f"{what} must satisfy {low} <= min <= max <= {high}, got {value!r}"
-        )
-    return lo, hi
 
 
 def _symmetry(crystal: Crystal, symprec: float):
@@ -202,13 +189,13 @@ def make_variants(
     >>> len({round(v.lattice_parameters[0], 3) for v in variants})
     3
     """
-    from ..utils._validation import check_int, check_real
+    from ..utils._validation import check_int, check_range, check_real
 
     n_variants = check_int(n_variants, "n_variants", minimum=1)
     substitution = check_real(substitution, "substitution", minimum=0.0, maximum=1.0)
     strain = check_real(strain, "strain", minimum=0.0, maximum=0.2)
     if b_iso is not None:
-        b_iso = _pair(b_iso, "b_iso", 0.0, 20.0)
+        b_iso = check_range(b_iso, "b_iso", maximum=20.0)
     partial_occupancy = check_real(
         partial_occupancy, "partial_occupancy", minimum=0.0, maximum=1.0
     )

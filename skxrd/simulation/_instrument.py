@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator
 
@@ -16,23 +13,6 @@ _PO_AXES = np.array(
     [(0, 0, 1), (0, 1, 0), (1, 0, 0), (1, 1, 0), (1, 0, 1), (0, 1, 1), (1, 1, 1)],
     dtype=float,
 )
-
-
-def _range(value, what, *, low=0.0, allow_none=False):
-    """A (min, max) pair of positive numbers, or a single number (fixed)."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        value = (value, value)
-    try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{what} must be a number or (min, max), got {value!r}"
-        ) from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and low <= lo <= hi):
-        raise ValueError(f"{what} must satisfy {low} <= min <= max, got {value!r}")
-    return lo, hi
 
 
 class InstrumentSampler(BaseEstimator):
@@ -106,17 +86,22 @@ class InstrumentSampler(BaseEstimator):
             Keys ``crystallite_size``, ``width_scale``,
             ``preferred_orientation``, ``march_r``, ``zero_shift``.
         """
-        from ..utils._validation import check_int, check_real
+        from ..utils._validation import check_int, check_range, check_real
 
         n = check_int(n, "n", minimum=0)
-        size = _range(self.crystallite_size, "crystallite_size", allow_none=True)
+        size = check_range(
+            self.crystallite_size,
+            "crystallite_size",
+            allow_scalar=True,
+            allow_none=True,
+        )
         if size is not None and size[0] <= 0:
             raise ValueError(f"crystallite_size must be > 0, got {size}")
-        scale = _range(self.width_scale, "width_scale")
+        scale = check_range(self.width_scale, "width_scale", allow_scalar=True)
         if scale[0] <= 0:
             raise ValueError(f"width_scale must be > 0, got {scale}")
         p = check_real(self.texture, "texture", minimum=0.0, maximum=1.0)
-        march = _range(self.march_r, "march_r")
+        march = check_range(self.march_r, "march_r", allow_scalar=True)
         if march[0] <= 0:
             raise ValueError(f"march_r must be > 0, got {march}")
         shift = check_real(self.zero_shift, "zero_shift", minimum=0.0, maximum=5.0)

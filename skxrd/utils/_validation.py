@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["check_int", "check_real"]
+__all__ = ["check_int", "check_range", "check_real"]
 
 
 def check_int(value, what: str, *, minimum: int | None = None, allow_none=False):
@@ -47,3 +47,31 @@ def check_real(
         op = "<=" if include_max else "<"
         raise ValueError(f"{what} must be {op} {maximum}, got {value!r}")
     return float(value)
+
+
+def check_range(
+    value,
+    what: str,
+    *,
+    minimum: float = 0.0,
+    maximum: float = math.inf,
+    allow_scalar: bool = False,
+    allow_none: bool = False,
+) -> tuple[float, float] | None:
+    """A finite ``(min, max)`` pair within ``[minimum, maximum]``; with
+    ``allow_scalar`` a single number stands for a fixed range."""
+    if value is None and allow_none:
+        return None
+    if allow_scalar and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = (value, value)
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        form = "a number or (min, max)" if allow_scalar else "(min, max)"
+        raise ValueError(f"{what} must be {form}, got {value!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and minimum <= lo <= hi <= maximum):
+        bound = "" if maximum == math.inf else f" <= {maximum}"
+        raise ValueError(
+            f"{what} must satisfy {minimum} <= min <= max{bound}, got {value!r}"
+        )
+    return lo, hi
