@@ -21,29 +21,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
 
-from skxrd.crystal import Crystal, describe_structure, parse_species
+from skxrd.crystal import Crystal, parse_species
+from skxrd.datasets import load_structures
 
 OUT = Path(__file__).resolve().parents[1] / "skxrd/datasets/data/materials_project.npz"
-
-
-def _describe(rows):
-    out = []
-    for r in rows:
-        c = Crystal(r["lattice"], r["species"], r["frac"], name=r["id"])
-        d = describe_structure(c, symprec=0.1)
-        out.append(
-            (
-                d.space_group,
-                d.prototype,
-                d.conventional_parameters,
-                d.n_conventional,
-                " ".join(d.elements),
-                " ".join(d.wyckoff),
-            )
-        )
-    return out
 
 
 def main():
@@ -57,16 +39,19 @@ def main():
     t0 = time.perf_counter()
     with gzip.open(args.source, "rt") as fh:
         rows = [json.loads(line) for line in fh]
-    chunks = [rows[i : i + 500] for i in range(0, len(rows), 500)]
-    described = [
-        d
-        for part in Parallel(n_jobs=args.n_jobs)(delayed(_describe)(c) for c in chunks)
-        for d in part
-    ]
+    # the symmetry descriptions the loaders compute for any collection
+    described = load_structures(
+        [Crystal(r["lattice"], r["species"], r["frac"]) for r in rows],
+        ids=[r["id"] for r in rows],
+        symprec=0.1,
+        n_jobs=args.n_jobs,
+        verbose=True,
+    )
+    if described.skipped:
+        raise SystemExit(f"structures without symmetry: {described.skipped[:10]}")
     sg = np.array([r["space_group"] for r in rows])
-    found = np.array([d[0] for d in described])
-    if np.any(sg != found):
-        bad = np.flatnonzero(sg != found)
+    if np.any(sg != described.space_group):
+        bad = np.flatnonzero(sg != described.space_group)
         raise SystemExit(f"{len(bad)} space groups differ from the source: {bad[:10]}")
     number = {
         s: periodictable.elements.symbol(s).number
@@ -90,11 +75,13 @@ def main():
             dtype=np.uint8,
         ),
         frac=np.rint(frac * 1e6).astype(np.int32),
-        prototype=np.array([d[1] for d in described]),
-        conventional=np.array([d[2] for d in described], dtype=np.float32),
-        n_conventional=np.array([d[3] for d in described], dtype=np.int16),
-        prototype_elements=np.array([d[4] for d in described]),
-        wyckoff=np.array([d[5] for d in described]),
+        prototype=described.prototype.astype(str),
+        conventional=described.conventional_parameters.astype(np.float32),
+        n_conventional=described.n_conventional.astype(np.int16),
+        prototype_elements=np.array(
+            [" ".join(e) for e in described.prototype_elements]
+        ),
+        wyckoff=np.array([" ".join(w) for w in described.wyckoff]),
     )
     np.savez_compressed(args.output, **arrays)
     print(

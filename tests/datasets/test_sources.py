@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
+from skxrd.crystal import CRYSTAL_SYSTEMS
 from skxrd.datasets import (
     CrystalPrior,
     PatternStore,
@@ -84,15 +85,7 @@ def test_materials_project_by_name_and_the_default_prior():
         verbose=False,
     )
     assert all(i.startswith("mp-") for i in data.ids)
-    assert set(data.y) <= {
-        "triclinic",
-        "monoclinic",
-        "orthorhombic",
-        "tetragonal",
-        "trigonal",
-        "hexagonal",
-        "cubic",
-    }
+    assert set(data.y) <= set(CRYSTAL_SYSTEMS)
 
 
 def test_mixture_shares_and_seeds(small_mp, small_prior):
