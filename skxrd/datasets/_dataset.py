@@ -423,13 +423,13 @@ def _as_collection(obj):
             raise ValueError(f"source: {exc}") from None
 
 
-def _group_keys(crystals, how, name, describe_fallback):
+def _group_keys(crystals, how, name):
     """One key per crystal for grouping random crystals."""
     if how in ("auto", "crystal"):
         return [f"{name}:{i}" for i in range(len(crystals))]
     if how == "formula":
         return [c.formula for c in crystals]
-    return [describe_fallback(c) for c in crystals]
+    return [_prototype_or_own(c) for c in crystals]
 
 
 def _prototype_or_own(crystal):
@@ -567,7 +567,7 @@ def _build(
             part_keys = (
                 [f"{name}:{g}" for g in compound]
                 if groups in ("auto", "crystal")
-                else _group_keys(part, groups, name, _prototype_or_own)
+                else _group_keys(part, groups, name)
             )
             part_ids = [c.name for c in part]
             part_sg = [c.space_group for c in part]
@@ -604,7 +604,7 @@ def _build(
                 )
                 part = prior.sample(n, random_state=seed)
             part_sg = [c.space_group for c in part]
-            part_keys = _group_keys(part, groups, name, _prototype_or_own)
+            part_keys = _group_keys(part, groups, name)
             part_ids = [c.name for c in part]
         crystals += part
         space_group += list(part_sg)
