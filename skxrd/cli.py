@@ -78,16 +78,25 @@ def _cmd_train(args) -> int:
     out = Path(args.output)
     if out.exists() and not args.force:
         raise SystemExit(f"skxrd train: {out} exists; use --force to replace it")
+    if args.resume is not None and not Path(args.resume).is_file():
+        raise SystemExit(f"skxrd train: --resume {args.resume}: no such model file")
     config = load_config(args.config)
     pipe, report = train_from_config(
         config,
         cache=args.cache,
         n_jobs=args.n_jobs,
         num_threads=args.threads,
+        warm_start=args.resume,
+        device=args.device,
         verbose=0 if args.quiet else 1,
     )
+    if args.resume is not None:
+        report["resumed_from"] = str(args.resume)
     save_model(pipe, out, metadata=report, overwrite=args.force)
-    summary = {k: report[k] for k in ("name", "n_train", "n_epochs", "fit_seconds")}
+    summary = {
+        k: report[k]
+        for k in ("name", "n_train", "n_epochs", "total_epochs", "fit_seconds")
+    }
     if "test" in report:
         summary["test"] = report["test"]
     print(json.dumps(summary, indent=1))
@@ -427,6 +436,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", default=None, help="folder caching the generated data")
     p.add_argument("--n-jobs", type=int, default=None, help="generation workers")
     p.add_argument("--threads", type=int, default=None, help="torch threads")
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="MODEL",
+        help="continue from a model of this config trained before (a model file, "
+        "e.g. an earlier -o output or a shipped model): another max_epochs epochs "
+        "from its weights, with a fresh learning-rate cycle",
+    )
+    p.add_argument(
+        "--device",
+        default=None,
+        help="where to train: cpu, cuda, cuda:1... (default: the config's)",
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser(

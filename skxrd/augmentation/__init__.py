@@ -29,7 +29,14 @@ Examples
 
 from ._background import AmorphousHump, PolynomialBackground
 from ._base import BatchTransform, default_two_theta
-from ._compose import Compose, Normalize, OneOf, RandomApply, default_augmentation
+from ._compose import (
+    Compose,
+    Normalize,
+    OneOf,
+    RandomApply,
+    default_augmentation,
+    sample_augmentation,
+)
 from ._geometry import CrystalliteBroadening, LatticeStrain, PeakShift
 from ._noise import GaussianNoise, PoissonNoise
 from ._peaks import (
@@ -60,6 +67,7 @@ __all__ = [
     "RandomPeakRemoval",
     "RandomPeakScaling",
     "default_augmentation",
+    "sample_augmentation",
     "default_two_theta",
     "find_peaks",
 ]

@@ -17,7 +17,14 @@ from ._peaks import (
     RandomPeakScaling,
 )
 
-__all__ = ["Compose", "Normalize", "OneOf", "RandomApply", "default_augmentation"]
+__all__ = [
+    "Compose",
+    "Normalize",
+    "OneOf",
+    "RandomApply",
+    "default_augmentation",
+    "sample_augmentation",
+]
 
 
 def _check_transform(transform, name):
@@ -254,6 +261,75 @@ def default_augmentation(two_theta=None, *, normalize=True):
                     ]
                 ),
                 p=0.8,
+            ),
+        ],
+        normalize=normalize,
+    )
+
+
+def sample_augmentation(two_theta=None, *, normalize=True):
+    """The sample-level part of :func:`default_augmentation`.
+
+    For patterns whose instrument effects (peak widths, backgrounds, counting
+    noise, zero shift) already come from the simulation, for example with
+    :data:`skxrd.simulation.MEASURED_LIKE` settings, and have been through the
+    same preprocessing as measured patterns (background subtraction and
+    normalization): adding backgrounds or noise after that preprocessing
+    would show the network patterns that no preprocessed measurement looks
+    like. In physical order::
+
+        LatticeStrain(±0.5 %)                            p = 0.5
+        OneOf(PreferredOrientationScaling(max 2),
+              RandomPeakScaling(0.3, (0.3, 1.5)),
+              RandomPeakRemoval(0.05))                   p = 0.5
+        ImpurityPeaks(1–3, 1–8 %)                        p = 0.3
+        PeakShift(±0.1° displacement, ±0.05° zero)       p = 0.5
+        Normalize()                                      if normalize
+
+    Parameters
+    ----------
+    two_theta : array-like of shape (n_points,), optional
+        The patterns' 2θ grid in degrees; by default the standard 5–90° grid in
+        0.02° steps.
+    normalize : bool, default=True
+        Max-normalize each pattern at the end.
+
+    Returns
+    -------
+    Compose
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.augmentation import sample_augmentation
+    >>> aug = sample_augmentation()
+    >>> y = aug(torch.rand(8, 4250), generator=torch.Generator().manual_seed(0))
+    >>> y.shape, float(y.max())
+    (torch.Size([8, 4250]), 1.0)
+    """
+    tt = two_theta
+    return Compose(
+        [
+            RandomApply(LatticeStrain(strain=(-0.005, 0.005), two_theta=tt), p=0.5),
+            RandomApply(
+                OneOf(
+                    [
+                        PreferredOrientationScaling(max_factor=2.0),
+                        RandomPeakScaling(probability=0.3, scale=(0.3, 1.5)),
+                        RandomPeakRemoval(probability=0.05),
+                    ]
+                ),
+                p=0.5,
+            ),
+            RandomApply(
+                ImpurityPeaks(n_peaks=(1, 3), intensity=(0.01, 0.08), two_theta=tt),
+                p=0.3,
+            ),
+            RandomApply(
+                PeakShift(
+                    displacement=(-0.1, 0.1), zero_offset=(-0.05, 0.05), two_theta=tt
+                ),
+                p=0.5,
             ),
         ],
         normalize=normalize,

@@ -113,10 +113,13 @@ def make_pattern_dataset(
         ``strain``, ``b_iso``, ``partial_occupancy``). By default its defaults
         when ``n_variants > 1``; ``False`` repeats each structure unchanged (the
         patterns then differ only by ``instrument``).
-    instrument : InstrumentSampler or dict, optional
+    instrument : InstrumentSampler, dict or "measured_like", optional
         Per-pattern sample and instrument settings
         (:class:`~skxrd.simulation.InstrumentSampler`, or its parameters as a
-        dict) simulated with :meth:`PowderSimulator.transform_varied`.
+        dict) simulated with :meth:`PowderSimulator.transform_varied`;
+        ``"measured_like"``: the ranges of
+        :data:`skxrd.simulation.MEASURED_LIKE`, which match measured laboratory
+        patterns (peak widths, counting noise, backgrounds).
     simulator : PowderSimulator, optional
         The simulator; by default ``PowderSimulator()`` (Cu Kα, 5–90° 2θ).
     vacancy_fraction, displacement : float, default=0.0
@@ -288,6 +291,15 @@ def _instrument(instrument):
 
     if instrument is None or isinstance(instrument, InstrumentSampler):
         return instrument
+    if isinstance(instrument, str):
+        if instrument != "measured_like":
+            raise ValueError(
+                f"instrument must be 'measured_like', an InstrumentSampler or a "
+                f"dict of its options, got {instrument!r}"
+            )
+        from ..simulation import MEASURED_LIKE
+
+        return InstrumentSampler(**MEASURED_LIKE)
     if isinstance(instrument, Mapping):
         try:
             sampler = InstrumentSampler(**instrument)

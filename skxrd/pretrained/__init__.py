@@ -28,7 +28,13 @@ from importlib import resources
 from ._evaluate import evaluate_model
 from ._pipeline import PatternPipeline
 from ._store import load_model, save_model
-from ._train import build_pipeline, load_config, train_from_config
+from ._train import (
+    build_pipeline,
+    load_config,
+    prototype_split,
+    subset_collection,
+    train_from_config,
+)
 
 __all__ = [
     "PatternPipeline",
@@ -39,7 +45,9 @@ __all__ = [
     "load_model",
     "load_pretrained",
     "model_card",
+    "prototype_split",
     "save_model",
+    "subset_collection",
     "train_from_config",
 ]
 

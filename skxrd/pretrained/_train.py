@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
-__all__ = ["build_pipeline", "load_config", "train_from_config"]
+__all__ = [
+    "build_pipeline",
+    "load_config",
+    "prototype_split",
+    "subset_collection",
+    "train_from_config",
+]
 
 _TARGETS = ("space_group", "crystal_system", "bravais_lattice", "point_group")
 _SECTIONS = {
@@ -32,6 +38,7 @@ _DATA_KEYS = {
     "n_variants",
     "variants",
     "instrument",
+    "split",
 }
 _PREPROCESSING_KEYS = {"background", "background_window", "normalize"}
 
@@ -57,7 +64,10 @@ def load_config(config):
         n_atoms = [2, 40]
         random_state = 0
         # n_variants = 2; [data.variants] and [data.instrument] tables:
-        # make_variants and InstrumentSampler options
+        # make_variants and InstrumentSampler options (instrument =
+        # "measured_like": skxrd.simulation.MEASURED_LIKE)
+        # split = "train": only the Materials Project structures of the
+        # training part of a split by prototype (80 %; "test": the other 20 %)
 
         [test]                      # a held-out draw with another seed
         n_crystals = 4000
@@ -74,7 +84,9 @@ def load_config(config):
         [classifier]
         type = "ResNetClassifier"   # or DenseNetClassifier, CNNClassifier
         depth = 6                   # ... any parameter of the classifier
-        augment = "default"         # default_augmentation on the model grid
+        augment = "default"         # default_augmentation on the model grid, or
+                                    # "sample": sample_augmentation (when the
+                                    # [data.instrument] adds noise and background)
 
     Parameters
     ----------
@@ -166,6 +178,11 @@ def load_config(config):
         if section not in config:
             continue
         part = config[section]
+        if part.get("split", "train") not in ("train", "test"):
+            raise ValueError(
+                f"{where}: [{section}] split must be 'train' or 'test', got "
+                f"{part['split']!r}"
+            )
         try:
             _components(part.get("source"), "space_group")
             _check_variant_options(part.get("n_variants", 1), part.get("variants"))
@@ -219,7 +236,7 @@ def build_pipeline(config):
     >>> [name for name, _ in build_pipeline(cfg).steps]
     ['resample', 'background', 'normalize', 'classifier']
     """
-    from ..augmentation import default_augmentation
+    from ..augmentation import default_augmentation, sample_augmentation
     from ..preprocessing import (
         BackgroundSubtractor,
         PatternNormalizer,
@@ -261,6 +278,8 @@ def build_pipeline(config):
         )
     if params.get("augment") == "default":
         params["augment"] = default_augmentation(sim.two_theta)
+    elif params.get("augment") == "sample":
+        params["augment"] = sample_augmentation(sim.two_theta)
     steps.append(("classifier", classes[kind](**params)))
     return PatternPipeline(steps)
 
@@ -273,11 +292,114 @@ def _labels(target, space_group):
     return np.asarray(getattr(crystal, f"to_{target}")(space_group))
 
 
+def prototype_split(collection, test_size=0.2, random_state=0):
+    """Indices (train, test) of a structure collection split by prototype.
+
+    No prototype (``collection.groups``) has structures on both sides, so a
+    model trained on one part is scored on structure types it never saw. The
+    ``split`` key of a config's ``[data]`` / ``[test]`` sections uses it on
+    the Materials Project structures.
+
+    Parameters
+    ----------
+    collection : Bunch
+        From :func:`~skxrd.datasets.load_materials_project` or
+        :func:`~skxrd.datasets.load_structures`.
+    test_size : float, default=0.2
+    random_state : int, default=0
+
+    Returns
+    -------
+    train, test : ndarray of int
+
+    Examples
+    --------
+    >>> from skxrd.datasets import load_materials_project
+    >>> from skxrd.pretrained import prototype_split
+    >>> mp = load_materials_project()
+    >>> train, test = prototype_split(mp)
+    >>> set(mp.groups[train]) & set(mp.groups[test])
+    set()
+    """
+    from sklearn.model_selection import GroupShuffleSplit
+
+    n = len(collection.crystals)
+    split = GroupShuffleSplit(1, test_size=test_size, random_state=random_state)
+    return next(split.split(np.zeros(n), groups=collection.groups))
+
+
+def subset_collection(collection, idx):
+    """The entries ``idx`` of a structure collection, as a collection."""
+    from sklearn.utils import Bunch
+
+    idx = np.asarray(idx)
+    n = len(collection.crystals)
+    out = Bunch()
+    for key, value in collection.items():
+        if key == "crystals":
+            out[key] = [value[i] for i in idx]
+        elif isinstance(value, np.ndarray) and len(value) == n:
+            out[key] = value[idx]
+        elif key != "frame":
+            out[key] = value
+    return out
+
+
+def _split_source(source, part):
+    """``source`` with the Materials Project replaced by one part of its split."""
+    from ..datasets import CrystalPrior, load_materials_project
+
+    mp = load_materials_project()
+    train, test = prototype_split(mp)
+    sub = subset_collection(mp, train if part == "train" else test)
+
+    def one(name):
+        if name == "materials_project":
+            return sub
+        if name == "realistic":
+            return CrystalPrior(max_atoms=200).fit(sub)
+        return name
+
+    if isinstance(source, dict):
+        return [(one(k), w) for k, w in source.items()]
+    if source in ("materials_project", "realistic"):
+        return one(source)
+    raise ValueError(
+        f"split needs source 'materials_project', 'realistic' or a mixture of "
+        f"them, got {source!r}"
+    )
+
+
+def _warm_start(clf, model, config):
+    """Give ``clf`` the weights of ``model``; the epochs ``model`` had trained."""
+    from ._pipeline import PatternPipeline
+    from ._store import load_model
+
+    source = model
+    if not isinstance(model, PatternPipeline):
+        model = load_model(model, device="cpu")
+    prev = model.steps[-1][1]
+    if type(prev) is not type(clf):
+        raise ValueError(
+            f"warm_start {source}: a {type(prev).__name__} cannot start the "
+            f"config's {type(clf).__name__}"
+        )
+    clf._restore_fitted(
+        prev.classes_, prev.n_features_in_, prev.net_.module_.state_dict()
+    )
+    clf.set_params(warm_start=True)
+    meta = getattr(model, "metadata_", None) or {}
+    report = meta.get("report", meta) if isinstance(meta, dict) else {}
+    return int(report.get("total_epochs", report.get("n_epochs", 0)) or 0)
+
+
 def _dataset(config, section, cache, n_jobs, verbose):
     from ..datasets import make_pattern_dataset
 
     data = dict(config[section])
     n = data.pop("n_crystals")
+    if "split" in data:
+        data["source"] = _split_source(data.get("source"), data.pop("split"))
     # always the space-group dataset: models of other targets share its cache
     bunch = make_pattern_dataset(
         n,
@@ -291,7 +413,16 @@ def _dataset(config, section, cache, n_jobs, verbose):
     return bunch.X, _labels(config["target"], bunch.space_group), bunch.space_group
 
 
-def train_from_config(config, *, cache=None, n_jobs=None, num_threads=None, verbose=1):
+def train_from_config(
+    config,
+    *,
+    cache=None,
+    n_jobs=None,
+    num_threads=None,
+    warm_start=None,
+    device=None,
+    verbose=1,
+):
     """Generate the synthetic data a config describes and train its pipeline.
 
     Random crystals over the configured space groups are simulated with the
@@ -309,6 +440,17 @@ def train_from_config(config, *, cache=None, n_jobs=None, num_threads=None, verb
         Workers for generation and simulation.
     num_threads : int, optional
         Torch threads for training.
+    warm_start : str, path-like or PatternPipeline, optional
+        A model of this config trained before (a file of
+        :func:`~skxrd.pretrained.save_model`, such as a shipped model, or a
+        fitted pipeline): training continues from its weights for another
+        ``max_epochs`` epochs, with a fresh learning-rate cycle (a warm
+        restart), instead of starting from random weights. The way to resume a
+        run over several sittings (``skxrd train CONFIG --resume MODEL``): the
+        report's ``total_epochs`` counts the epochs of all of them.
+    device : str, optional
+        Where to train (``"cpu"``, ``"cuda"``...); by default the classifier's
+        ``device`` of the config.
     verbose : int, default=1
         0: silent; 1: progress bars and the table of the epochs.
 
@@ -346,12 +488,17 @@ def train_from_config(config, *, cache=None, n_jobs=None, num_threads=None, verb
     t_data = time.perf_counter() - t0
     pipe = build_pipeline(config)
     clf = pipe.steps[-1][1]
+    if device is not None:
+        clf.set_params(device=device)
+    previous_epochs = 0
+    if warm_start is not None:
+        previous_epochs = _warm_start(clf, warm_start, config)
     user_verbose = clf.verbose
     clf.set_params(num_threads=num_threads, verbose=max(clf.verbose, min(verbose, 1)))
     t1 = time.perf_counter()
     pipe.fit(X, y)
     t_fit = time.perf_counter() - t1
-    clf.set_params(num_threads=None, verbose=user_verbose)
+    clf.set_params(num_threads=None, verbose=user_verbose, warm_start=False)
     values, counts = np.unique(y, return_counts=True)
     report = {
         "name": config["name"],
@@ -359,6 +506,7 @@ def train_from_config(config, *, cache=None, n_jobs=None, num_threads=None, verb
         "n_train": int(len(y)),
         "n_classes": int(len(pipe.classes_)),
         "n_epochs": int(clf.n_epochs_),
+        "total_epochs": int(previous_epochs + clf.n_epochs_),
         "data_seconds": round(t_data, 1),
         "fit_seconds": round(t_fit, 1),
         "config": {k: v for k, v in config.items()},

@@ -2,7 +2,7 @@
 lists, profiles) and 2D single-crystal images (zone axes, fingerprints)."""
 
 from ._images import DiffractionImageSimulator
-from ._instrument import InstrumentSampler
+from ._instrument import MEASURED_LIKE, InstrumentSampler
 from ._peaks import PeakList
 from ._radiation import XRAY_LINES, Radiation, get_radiation
 from ._scattering import (
@@ -17,6 +17,7 @@ __all__ = [
     "XRAY_LINES",
     "DiffractionImageSimulator",
     "InstrumentSampler",
+    "MEASURED_LIKE",
     "PeakList",
     "PowderSimulator",
     "Radiation",

@@ -254,7 +254,11 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         - ``preferred_orientation`` (hkl) and ``march_r``: March–Dollase
           texture;
         - ``zero_shift``: a zero error of the goniometer, degrees 2θ added to
-          every line.
+          every line;
+        - ``background``: a flat background, relative to the strongest peak;
+        - ``counts`` and ``noise_seed``: Poisson counting noise for ``counts``
+          counts at the top of the strongest peak (None: no noise), drawn with
+          the numpy seed ``noise_seed``.
 
         Always computed with the numpy backend.
 
@@ -717,6 +721,9 @@ _PATTERN_KEYS = (
     "preferred_orientation",
     "march_r",
     "zero_shift",
+    "background",
+    "counts",
+    "noise_seed",
 )
 
 
@@ -742,13 +749,51 @@ def _check_pattern_settings(value, index: int, s: _Settings) -> dict:
         raise ValueError(f"{where}: zero_shift must be a number, got {shift!r}")
     if not (math.isfinite(shift) and abs(shift) < 10):
         raise ValueError(f"{where}: zero_shift must be within ±10 degrees")
+    background = value.get("background", 0.0)
+    if (
+        isinstance(background, bool)
+        or not isinstance(background, numbers.Real)
+        or not (math.isfinite(background) and background >= 0)
+    ):
+        raise ValueError(
+            f"{where}: background must be a finite number >= 0, got {background!r}"
+        )
+    counts = value.get("counts")
+    if counts is not None:
+        counts = _positive(counts, where + " counts")
+    seed = value.get("noise_seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"{where}: noise_seed must be an int >= 0, got {seed!r}")
     return {
         "crystallite_size": math.inf if size is None else size,
         "width_scale": _positive(value.get("width_scale", 1.0), where + " width_scale"),
         "preferred_orientation": po,
         "march_r": _positive(value.get("march_r", s.march_r), where + " march_r"),
         "zero_shift": float(shift),
+        "background": float(background),
+        "counts": None if counts is None else float(counts),
+        "noise_seed": int(seed),
     }
+
+
+def _add_counting(pattern, v, how):
+    """A flat background and Poisson counting noise on one rendered pattern.
+
+    ``background`` is the level relative to the strongest peak; ``counts`` the
+    counts at the top of the strongest peak (the background included in the
+    noise, as a detector counts it). The result is normalized as the
+    simulator's patterns are.
+    """
+    if v["background"] == 0 and v["counts"] is None:
+        return pattern
+    top = float(pattern.max())
+    if top <= 0:
+        return pattern
+    y = pattern / top + v["background"]
+    if v["counts"] is not None:
+        rng = np.random.default_rng(v["noise_seed"])
+        y = rng.poisson(y * v["counts"]) / v["counts"]
+    return _normalize((y * top).astype(np.float32), how)
 
 
 def _varied_chunk(s: _Settings, start: int, items, verbose):
@@ -801,6 +846,8 @@ def _varied_chunk(s: _Settings, start: int, items, verbose):
             for key in ("width_scale", "crystallite_size", "zero_shift")
         }
         out[b0 : b0 + len(lines)] = render_peaks(s, lines, per_pattern)
+        for i, (_, v) in enumerate(chunk, start=b0):
+            out[i] = _add_counting(out[i], v, s.normalize)
         bar.update(len(lines))
     bar.close()
     return out

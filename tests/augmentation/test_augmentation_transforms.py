@@ -490,6 +490,25 @@ def test_default_augmentation():
     assert not torch.allclose(raw.amax(1), torch.ones(64))
 
 
+def test_sample_augmentation_adds_no_background_or_noise():
+    x = _peaky(64)
+    aug = A.sample_augmentation()
+    y = aug(x, generator=_gen())
+    assert torch.allclose(y.amax(1), torch.ones(64))
+    assert torch.equal(y, aug(x, generator=_gen()))
+    assert (y != x).any(1).float().mean() > 0.5
+    # far from every peak the patterns stay empty, unlike with the default
+    # augmentation's backgrounds and noise
+    # (2° from any peak: strain and shifts move peaks by less than that)
+    near = torch.nn.functional.max_pool1d(x[:, None], 201, 1, padding=100)
+    empty = near[:, 0] < 1e-6
+    assert float(y[empty].abs().max()) < 0.09  # impurity peaks at most
+    z = A.default_augmentation()(x, generator=_gen())
+    assert float((z[empty] > 0.005).float().mean()) > 5 * float(
+        (y[empty] > 0.005).float().mean()
+    )
+
+
 def test_default_augmentation_other_grid():
     tt = np.arange(10.0, 80.0, 0.05)
     x = _gauss([20.0, 50.0], fwhm=0.2, tt=tt).repeat(8, 1)

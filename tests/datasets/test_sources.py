@@ -123,6 +123,26 @@ def test_a_single_source_keeps_the_seed_of_older_datasets():
     assert a.groups.tolist() == list(range(8))
 
 
+def test_measured_like_instrument():
+    from skxrd.simulation import MEASURED_LIKE
+
+    data = make_pattern_dataset(
+        3,
+        source=[load_example_crystal("NaCl")],
+        n_variants=3,
+        variants=False,
+        instrument="measured_like",
+        simulator=SIM,
+        random_state=0,
+        verbose=False,
+    )
+    assert all(
+        MEASURED_LIKE["counts"][0] <= s["counts"] <= MEASURED_LIKE["counts"][1]
+        for s in data.settings
+    )
+    assert (data.X > 0).mean() > 0.9  # a background with counting noise
+
+
 def test_instrument_settings_and_plain_copies():
     nacl = load_example_crystal("NaCl")
     data = make_pattern_dataset(

@@ -11,6 +11,7 @@ from tiny_model import TINY
 from skxrd.cli import main
 from skxrd.datasets import load_example_crystal
 from skxrd.io import Pattern, write_pattern
+from skxrd.pretrained import load_model
 from skxrd.simulation import PowderSimulator
 
 
@@ -142,6 +143,15 @@ def test_train_from_toml(tmp_path, capsys):
     assert summary["n_train"] == 60 and "top1" in summary["test"]
     with pytest.raises(SystemExit, match="exists"):
         main(["train", str(config), "-o", str(out)])
+    # --resume: another max_epochs epochs from the saved weights
+    more = tmp_path / "more.pt"
+    args = ["train", str(config), "-o", str(more), "--quiet", "--resume", str(out)]
+    assert main(args + ["--device", "cpu"]) == 0
+    summary = json.loads(capsys.readouterr().out.rsplit("wrote", 1)[0])
+    assert summary["n_epochs"] == 2 and summary["total_epochs"] == 4
+    assert load_model(more).metadata_["resumed_from"] == str(out)
+    with pytest.raises(SystemExit, match="no such model file"):
+        main(["train", str(config), "-o", str(tmp_path / "m2.pt"), "--resume", "x.pt"])
     config.write_text("target = 3\n")
     assert main(["train", str(config), "-o", str(tmp_path / "x.pt")]) == 2
     assert "tiny.toml" in capsys.readouterr().err

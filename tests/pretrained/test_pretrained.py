@@ -332,3 +332,62 @@ def test_bundled_measured_examples():
         assert folder.joinpath(sub, "LICENSE").is_file()
     with pytest.raises(ValueError, match="source must be one of"):
         load_measured_examples("icsd")
+
+
+def test_warm_start_continues_from_the_weights(tiny):
+    pipe, report, path = tiny
+    assert report["total_epochs"] == report["n_epochs"] == 2
+    again, rep = train_from_config(TINY, warm_start=path, verbose=0)
+    assert rep["n_epochs"] == 2 and rep["total_epochs"] == 4
+    # it starts from the trained weights: its first epoch is better than the
+    # first epoch of the run from random weights
+    first = again.steps[-1][1].history_[0]["train_loss"]
+    assert first < pipe.steps[-1][1].history_[0]["train_loss"]
+    # and from a fitted pipeline as well as from a file
+    _, rep = train_from_config(TINY, warm_start=again, verbose=0)
+    assert rep["n_epochs"] == 2
+    other = {**TINY, "classifier": {**TINY["classifier"], "type": "CNNClassifier"}}
+    other["classifier"].pop("depth"), other["classifier"].pop("width")
+    with pytest.raises(ValueError, match="cannot start"):
+        train_from_config(other, warm_start=path, verbose=0)
+
+
+def test_prototype_split_and_split_configs():
+    from skxrd.datasets import load_materials_project
+    from skxrd.pretrained import prototype_split, subset_collection
+
+    mp = load_materials_project()
+    train, test = prototype_split(mp)
+    assert len(train) + len(test) == len(mp.crystals)
+    assert not set(mp.groups[train]) & set(mp.groups[test])
+    assert 0.15 < len(test) / len(mp.crystals) < 0.25
+    sub = subset_collection(mp, test[:5])
+    assert [c.name for c in sub.crystals] == [mp.crystals[i].name for i in test[:5]]
+    assert list(sub.ids) == list(mp.ids[test[:5]])
+    from skxrd.pretrained._train import _dataset
+
+    cfg = load_config(
+        {
+            "target": "space_group",
+            "data": {
+                "n_crystals": 6,
+                "source": "materials_project",
+                "split": "test",
+                "random_state": 0,
+            },
+            "simulator": {"two_theta_range": [10.0, 40.0], "two_theta_step": 0.1},
+            "classifier": {"type": "CNNClassifier"},
+        }
+    )
+    X, y, _ = _dataset(cfg, "data", None, 1, False)
+    assert X.shape == (6, 300)
+    with pytest.raises(ValueError, match="split must be"):
+        load_config({**cfg, "data": {**cfg["data"], "split": "all"}})
+    with pytest.raises(ValueError, match="split needs source"):
+        _dataset(
+            {**cfg, "data": {**cfg["data"], "source": "uniform"}},
+            "data",
+            None,
+            1,
+            False,
+        )

@@ -124,3 +124,74 @@ def test_sampler_ranges_and_seeds():
 def test_sampler_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         InstrumentSampler(**kwargs).sample(2)
+
+
+def test_background_and_counting_noise(crystals):
+    sim = PowderSimulator(two_theta_step=0.02)
+    plain = sim.transform_varied(crystals[:1], [{}])[0]
+    flat = sim.transform_varied(crystals[:1], [{"background": 0.1}])[0]
+    # a flat background of 10 % of the strongest peak, then normalized again
+    np.testing.assert_allclose(flat, (plain + 0.1) / 1.1, atol=1e-6)
+    noisy = sim.transform_varied(
+        crystals[:1] * 2,
+        [{"background": 0.05, "counts": 200, "noise_seed": 3}] * 2,
+    )
+    # the same seed, the same noise; counts make the values discrete
+    np.testing.assert_array_equal(noisy[0], noisy[1])
+    assert noisy.max() == pytest.approx(1.0)
+    # whole counts: few distinct levels, not a smooth curve
+    assert len(np.unique(noisy[0])) < 300
+    # far from the peaks: the background of 0.05 * 200 = 10 counts, with its
+    # Poisson scatter sqrt(10) counts, relative to the top (about 210 counts)
+    quiet = noisy[0][plain < 1e-4]
+    assert quiet.mean() == pytest.approx(10 / 210, rel=0.2)
+    assert quiet.std() == pytest.approx(np.sqrt(10) / 210, rel=0.3)
+    other = sim.transform_varied(
+        crystals[:1], [{"background": 0.05, "counts": 200, "noise_seed": 4}]
+    )
+    assert not np.array_equal(noisy[0], other[0])
+
+
+@pytest.mark.parametrize(
+    "setting, match",
+    [
+        ({"background": -0.1}, "background"),
+        ({"background": float("nan")}, "background"),
+        ({"counts": 0}, "counts"),
+        ({"noise_seed": -1}, "noise_seed"),
+        ({"noise_seed": 1.5}, "noise_seed"),
+    ],
+)
+def test_noise_setting_errors(crystals, setting, match):
+    with pytest.raises(ValueError, match=match):
+        PowderSimulator().transform_varied(crystals[:1], [setting])
+
+
+def test_sampler_noise_draws_keep_the_older_streams():
+    old = InstrumentSampler(zero_shift=0.05).sample(50, random_state=0)
+    new = InstrumentSampler(
+        zero_shift=0.05, background=(0.01, 0.1), counts=(100, 1e4)
+    ).sample(50, random_state=0)
+    keys = ("crystallite_size", "width_scale", "march_r", "zero_shift")
+    assert [[d[k] for k in keys] for d in old] == [[d[k] for k in keys] for d in new]
+    bg = np.array([d["background"] for d in new])
+    counts = np.array([d["counts"] for d in new])
+    assert bg.min() >= 0.01 and bg.max() <= 0.1
+    assert counts.min() >= 100 and counts.max() <= 1e4
+    assert len({d["noise_seed"] for d in new}) == 50
+    assert all(d["counts"] is None and d["background"] == 0.0 for d in old)
+    with pytest.raises(ValueError, match="counts"):
+        InstrumentSampler(counts=(0, 10)).sample(2)
+
+
+def test_measured_like_settings_give_measured_like_patterns(crystals):
+    from skxrd.simulation import MEASURED_LIKE
+
+    sim = PowderSimulator(two_theta_step=0.01)
+    settings = InstrumentSampler(**MEASURED_LIKE).sample(30, random_state=0)
+    X = sim.transform_varied(crystals * 10, settings)
+    widths = [_fwhm(x, sim.two_theta) for x in X]
+    # measured laboratory patterns: median FWHM of about 0.13 deg (sim_to_real)
+    assert 0.06 < np.median(widths) < 0.25
+    # every pattern has counting noise: many small local maxima
+    assert all(np.sum((x[1:-1] > x[:-2]) & (x[1:-1] > x[2:])) > 100 for x in X)
