@@ -174,6 +174,10 @@ def _plain_label(label):
 def _cmd_predict(args) -> int:
     import json
 
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise ValueError(
+            f"--min-confidence must lie in [0, 1], got {args.min_confidence:g}"
+        )
     model = _load_model(args.model, args.device)
     if not hasattr(model, "predict_top_k"):
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
@@ -182,21 +186,34 @@ def _cmd_predict(args) -> int:
         patterns = _strip_kalpha2(patterns, args.files)
     (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
     notes += said
-    results = [
-        {
+    reasons = _screen(model, patterns)
+    results = []
+    for f, row_l, row_p, reason in zip(args.files, labels, proba, reasons):
+        res = {
             "file": str(f),
-            "predictions": [
+            "answer": "unknown" if reason else _plain_label(row_l[0]),
+            "reason": reason,
+            "predictions": []
+            if reason
+            else [
                 {"label": _plain_label(lab), "probability": round(float(pr), 4)}
                 for lab, pr in zip(row_l, row_p)
             ],
         }
-        for f, row_l, row_p in zip(args.files, labels, proba)
-    ]
+        if not reason and row_p[0] < args.min_confidence:
+            res["answer"] = "unknown"
+            res["reason"] = (
+                f"the model is unsure: its top answer has probability "
+                f"{row_p[0]:.2f} < --min-confidence {args.min_confidence:g}"
+            )
+        results.append(res)
     if args.json:
         print(json.dumps(results, indent=1))
     else:
         for res in results:
             print(res["file"])
+            if res["reason"]:
+                print(f"  unknown: {res['reason']}")
             for rank, pred in enumerate(res["predictions"], 1):
                 print(f"  {rank:>2}  {pred['label']!s:<14} {pred['probability']:.3f}")
     for note in notes:
@@ -204,6 +221,16 @@ def _cmd_predict(args) -> int:
     if args.plot:
         _plot_predictions(model, patterns, args.plot, args.force)
     return 0
+
+
+def _screen(model, patterns):
+    """Why each pattern is not a powder pattern (None: it is one)."""
+    from .preprocessing import PatternResampler
+
+    steps = getattr(model, "steps", None)
+    if hasattr(model, "screen") and steps and isinstance(steps[0][1], PatternResampler):
+        return model.screen(patterns)
+    return [None] * len(patterns)  # a model without a 2θ grid: no screening
 
 
 def _strip_kalpha2(patterns, files):
@@ -388,6 +415,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="wavelength in Å or a name (CuKa, MoKa...); overrides the files'",
     )
     p.add_argument("--top-k", type=int, default=5, help="answers per file (5)")
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="answer 'unknown' when the top answer's probability is below P "
+        "(default 0: always answer; inputs that are not powder patterns are "
+        "'unknown' regardless)",
+    )
     _add_strip_kalpha2(p)
     p.add_argument("--plot", default=None, help="PNG: patterns with saliency maps")
     p.add_argument("--json", action="store_true", help="print JSON instead")

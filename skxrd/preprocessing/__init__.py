@@ -19,6 +19,7 @@ from ._crop import PatternCropper
 from ._kalpha2 import Kalpha2Stripper
 from ._normalize import PatternNormalizer
 from ._resample import PatternResampler
+from ._screen import screen_patterns
 from ._shaping import SpotMeshShaper
 from ._smooth import PatternSmoother
 
@@ -31,5 +32,6 @@ __all__ = [
     "PatternSmoother",
     "SpotMeshShaper",
     "rolling_ball_background",
+    "screen_patterns",
     "snip_background",
 ]

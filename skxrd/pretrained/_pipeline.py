@@ -71,6 +71,51 @@ class PatternPipeline(Pipeline):
             Xt = transformer.transform(Xt)
         return Xt
 
+    def screen(self, X, **kwargs):
+        """Which inputs do not look like powder patterns, and why.
+
+        :func:`~skxrd.preprocessing.screen_patterns` at the model's wavelength
+        and 2θ range (those of the first step, a
+        :class:`~skxrd.preprocessing.PatternResampler`): a flat line, negative
+        values, a sine curve, noise without peaks or a scan too short for the
+        model get a reason; answer "unknown" for them instead of the
+        classifier's prediction (``skxrd predict`` does).
+
+        Parameters
+        ----------
+        X : list of Pattern or array-like of shape (n_samples, n_features)
+            What :meth:`predict` accepts.
+        **kwargs
+            Thresholds of :func:`~skxrd.preprocessing.screen_patterns`.
+
+        Returns
+        -------
+        list of (str or None)
+            None for the inputs that look like powder patterns.
+        """
+        from ..preprocessing import PatternResampler, screen_patterns
+        from ..preprocessing._resample import _as_patterns
+
+        first = self.steps[0][1]
+        if not isinstance(first, PatternResampler) or not hasattr(first, "grid_"):
+            raise ValueError(
+                "screen needs a fitted pipeline whose first step is a "
+                "PatternResampler (the pretrained models are such pipelines)"
+            )
+        grid = first.grid_
+        model_range = (float(grid[0]), float(grid[-1]))
+        patterns = _as_patterns(X, error=ValueError)
+        if patterns is not None:
+            return screen_patterns(
+                patterns, wavelength=first.wavelength, model_range=model_range, **kwargs
+            )
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # uncovered ranges
+            rows = first.transform(X)
+        return screen_patterns(rows, two_theta=grid, **kwargs)
+
     @available_if(_final_has("predict_top_k"))
     def predict_top_k(self, X, k=5):
         """The ``k`` most probable classes of each pattern, most probable first.

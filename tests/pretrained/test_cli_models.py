@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,3 +196,44 @@ def test_predict_and_evaluate_strip_kalpha2(tiny, files, tmp_path, capsys):
     table.write_text(f"file,crystal_system\n{files[0]},cubic\n")
     assert main(["evaluate", str(table), "--model", str(model), "--strip-kalpha2"]) == 0
     assert "1 patterns" in capsys.readouterr().out
+
+
+def test_predict_answers_unknown_for_non_patterns(tiny, files, tmp_path, capsys):
+    _, _, model = tiny
+    tt = np.arange(10.0, 40.0, 0.02)
+    inputs = {
+        "flat": np.full_like(tt, 5.0),
+        "negative": -np.exp(-0.5 * ((tt - 20) / 0.05) ** 2) - 0.2,
+        "sine": np.sin(np.radians(tt) * 40) + 1.0,
+        "short": None,
+    }
+    paths = []
+    for name, y in inputs.items():
+        path = tmp_path / f"{name}.xy"
+        if y is None:  # a 2° scan with one peak
+            x = np.arange(20.0, 22.0, 0.02)
+            y, xs = np.exp(-0.5 * ((x - 21) / 0.05) ** 2), x
+        else:
+            xs = tt
+        np.savetxt(path, np.column_stack([xs, y]))
+        paths.append(str(path))
+    args = ["predict", files[1], *paths, "--model", str(model), "--wavelength", "CuKa"]
+    assert main(args + ["--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result[0]["answer"] != "unknown" and result[0]["reason"] is None
+    reasons = {Path(r["file"]).stem: r["reason"] for r in result[1:]}
+    assert all(r["answer"] == "unknown" and not r["predictions"] for r in result[1:])
+    assert "flat" in reasons["flat"]
+    assert "no positive intensity" in reasons["negative"]
+    assert "no peak narrower" in reasons["sine"]
+    assert "spans only" in reasons["short"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("  unknown: ") == 4
+    # an unsure model: --min-confidence 1 refuses every answer, with the ranking
+    assert main(args[:2] + args[-4:] + ["--min-confidence", "1", "--json"]) == 0
+    [res] = json.loads(capsys.readouterr().out)
+    assert res["answer"] == "unknown" and "unsure" in res["reason"]
+    assert len(res["predictions"]) == 5
+    assert main(args + ["--min-confidence", "2"]) == 2
+    assert "--min-confidence must lie in [0, 1]" in capsys.readouterr().err

@@ -391,3 +391,20 @@ def test_prototype_split_and_split_configs():
             1,
             False,
         )
+
+
+def test_pipeline_screen_patterns_and_arrays(tiny):
+    pipe, _, _ = tiny
+    sim = PowderSimulator(two_theta_range=(10.0, 40.0), two_theta_step=0.02)
+    x = sim.transform([load_example_crystal("NaCl")])[0]
+    flat = np.ones_like(x)
+    patterns = [Pattern(sim.two_theta, y, wavelength="CuKa") for y in (x, flat)]
+    assert pipe.screen(patterns)[0] is None and "flat" in pipe.screen(patterns)[1]
+    # arrays on the resampler's source grid (here its own grid, 0.1° steps)
+    grid = pipe.steps[0][1].grid_
+    rows = np.vstack([np.interp(grid, sim.two_theta, x), np.ones_like(grid)])
+    reasons = pipe.screen(rows)
+    assert reasons[0] is None and "flat" in reasons[1]
+    no_resampler = PatternPipeline(pipe.steps[1:])
+    with pytest.raises(ValueError, match="PatternResampler"):
+        no_resampler.screen(rows)

@@ -1,0 +1,82 @@
+"""screen_patterns: inputs that are not powder patterns get a reason."""
+
+import numpy as np
+import pytest
+
+from skxrd.datasets import load_example_crystal
+from skxrd.io import Pattern
+from skxrd.preprocessing import screen_patterns
+from skxrd.simulation import MEASURED_LIKE, InstrumentSampler, PowderSimulator
+
+TT = np.arange(5.0, 90.0, 0.02)
+
+
+@pytest.fixture(scope="module")
+def powders():
+    sim = PowderSimulator(two_theta_range=(5.0, 90.0), two_theta_step=0.02)
+    crystals = [load_example_crystal(n) for n in ("NaCl", "Si", "Al2O3", "LiCoO2")]
+    plain = sim.transform(crystals)
+    settings = InstrumentSampler(**MEASURED_LIKE).sample(4, random_state=0)
+    return np.vstack([plain, sim.transform_varied(crystals, settings)])
+
+
+def test_powder_patterns_pass(powders):
+    assert screen_patterns(powders, two_theta=TT) == [None] * len(powders)
+    # as Patterns, at another wavelength, covering the model's range
+    p = Pattern(TT, powders[0], wavelength="CuKa")
+    assert screen_patterns([p], wavelength="CuKa", model_range=(10, 80)) == [None]
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda x: np.ones_like(x), "flat"),
+        (lambda x: np.zeros_like(x), "no positive intensity"),
+        (lambda x: -x, "no positive intensity"),
+        (lambda x: x - 0.5, "strongly negative"),
+        (lambda x: np.sin(np.radians(TT) * 20) + 1, "no peak narrower"),
+        (lambda x: np.exp(-0.5 * ((TT - 25) / 4) ** 2), "no peak narrower"),
+        (
+            lambda x: np.random.default_rng(0).random(len(TT)),
+            "no peak stands out of the noise",
+        ),
+        (lambda x: np.where(np.arange(len(TT)) == 7, np.nan, x), "NaN"),
+    ],
+)
+def test_non_patterns_are_refused(powders, make, reason):
+    [got] = screen_patterns(make(powders[0])[None], two_theta=TT)
+    assert got is not None and reason in got
+
+
+def test_short_scans_and_coverage(powders):
+    short = Pattern(TT[1000:1100], powders[0][1000:1100], wavelength="CuKa")
+    [got] = screen_patterns([short])
+    assert "spans only 1.98° 2θ" in got
+    part = Pattern(TT[:1000], powders[3][:1000], wavelength="CuKa")  # 5-25°
+    [got] = screen_patterns([part], model_range=(5.0, 90.0))
+    assert "covers 24% of the model's 5–90° 2θ range" in got
+    assert screen_patterns([part], model_range=(5.0, 90.0), min_coverage=0.2) == [None]
+
+
+def test_screen_errors(powders):
+    with pytest.raises(ValueError, match="two_theta grid"):
+        screen_patterns(powders)
+    with pytest.raises(ValueError, match="4250 points"):
+        screen_patterns(powders[:, :10], two_theta=TT)
+    with pytest.raises(ValueError, match="min_coverage"):
+        screen_patterns(powders, two_theta=TT, min_coverage=2)
+
+
+def test_measured_patterns_pass():
+    from pathlib import Path
+
+    path = (
+        Path(__file__).resolve().parents[3]
+        / "shared/data/measured/rruff-minerals/rruff-minerals.npz"
+    )
+    if not path.exists():
+        pytest.skip("the shared measured data is not next to this checkout")
+    with np.load(path) as f:
+        X, tt = f["X"], f["two_theta"]
+    patterns = [Pattern(tt, np.maximum(x, 0), wavelength="CuKa") for x in X]
+    assert screen_patterns(patterns, model_range=(5.0, 90.0)) == [None] * len(X)
