@@ -1008,6 +1008,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self.n_epochs_ = len(net.history)
+        self.__dict__.pop("temperature_", None)  # fitted to the old weights
         return self
 
     def _restore_fitted(self, classes, n_features_in, state_dict):
@@ -1038,6 +1039,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self.n_epochs_ = 0
+        self.__dict__.pop("temperature_", None)
         return self
 
     # ------------------------------------------------------------------ #
@@ -1076,12 +1078,73 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 if isinstance(out, tuple):  # (logits, confidence) of a head
                     out, confidence = out
                     confidences.append(to_numpy(confidence))
+                out = out.float() / getattr(self, "temperature_", 1.0)
                 probas.append(to_numpy(torch.softmax(out, dim=-1)))
         proba = np.concatenate(probas).astype(np.float64)
         proba /= proba.sum(axis=1, keepdims=True)
         if not confidences:
             return proba, proba.max(axis=1)
         return proba, np.concatenate(confidences).astype(np.float64)
+
+    def calibrate_temperature(self, X, y):
+        """Fit a temperature on held-out patterns so probabilities are calibrated.
+
+        Temperature scaling (Guo et al., ICML 2017): the logits are divided by
+        one number, fitted to minimize the log-loss of ``(X, y)``, so the
+        ranking (and accuracy) stays the same while over- or under-confident
+        probabilities become calibrated. Use patterns the network was not
+        trained on. :meth:`predict_proba` uses ``temperature_`` from then on,
+        and model files (:func:`skxrd.pretrained.save_model`) keep it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out patterns.
+        y : array-like of shape (n_samples,)
+            Their labels; labels that are not among ``classes_`` are left out.
+
+        Returns
+        -------
+        self : object
+            With ``temperature_`` set.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skxrd.estimators import CNNClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((80, 64)); y = np.repeat([0, 1], 40)
+        >>> X[y == 1, 20] += 3.0
+        >>> clf = CNNClassifier(channels=(4,), max_epochs=5, random_state=0)
+        >>> clf = clf.fit(X[::2], y[::2]).calibrate_temperature(X[1::2], y[1::2])
+        >>> bool(clf.temperature_ > 0)
+        True
+        """
+        from scipy.optimize import minimize_scalar
+
+        check_is_fitted(self)
+        y = column_or_1d(y, warn=True)
+        X = self._validate_input(X, reset=False)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
+        known = self.classes_[idx] == y
+        if not known.any():
+            raise ValueError("calibrate_temperature: no label of y is in classes_")
+        logits = []
+        with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
+            for out in self.net_.forward_iter(X[known], training=False):
+                out = out[0] if isinstance(out, tuple) else out
+                logits.append(out.float().cpu())
+        z = torch.cat(logits).double()
+        target = torch.as_tensor(idx[known])
+
+        def loss(log_t):
+            return float(torch.nn.functional.cross_entropy(z / np.exp(log_t), target))
+
+        best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
+        self.temperature_ = float(np.exp(best.x))
+        return self
 
     def predict_confidence(self, X):
         """Confidence of the prediction for each pattern, in [0, 1].

@@ -136,6 +136,23 @@ class PatternPipeline(Pipeline):
         """
         return self._final_estimator.predict_top_k(self.transform_patterns(X), k=k)
 
+    @available_if(_final_has("calibrate_temperature"))
+    def calibrate_temperature(self, X, y):
+        """Fit the classifier's temperature on held-out patterns (see its method).
+
+        Parameters
+        ----------
+        X : list of Pattern or array-like of shape (n_samples, n_features)
+            What :meth:`predict` accepts; not the training patterns.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : PatternPipeline
+        """
+        self._final_estimator.calibrate_temperature(self.transform_patterns(X), y)
+        return self
+
     @available_if(_final_has("predict_confidence"))
     def predict_confidence(self, X):
         """Confidence of each prediction, in [0, 1] (see the classifier's method).

@@ -147,6 +147,7 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         "classes": _plain(clf.classes_, "classes_"),
         "n_features_in": int(clf.n_features_in_),
         "state_dict": state,
+        "temperature": float(getattr(clf, "temperature_", 1.0)),
         "metadata": _plain(dict(metadata or {}), "metadata"),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +220,11 @@ def load_model(path, *, device="auto"):
     steps.append((name, clf))
     n_features = payload["n_features_in"]
     clf._restore_fitted(payload["classes"], n_features, payload["state_dict"])
+    temperature = payload.get("temperature", 1.0)  # files before calibration
+    if not isinstance(temperature, float) or not temperature > 0:
+        raise ValueError(f"{path}: the temperature must be a number > 0")
+    if temperature != 1.0:
+        clf.temperature_ = temperature
     pipe = PatternPipeline(steps)
     pipe.metadata_ = payload["metadata"]
     return pipe

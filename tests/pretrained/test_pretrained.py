@@ -408,3 +408,33 @@ def test_pipeline_screen_patterns_and_arrays(tiny):
     no_resampler = PatternPipeline(pipe.steps[1:])
     with pytest.raises(ValueError, match="PatternResampler"):
         no_resampler.screen(rows)
+
+
+def test_temperature_calibration_is_kept_in_model_files(tiny, tmp_path):
+    import copy
+
+    from skxrd.pretrained._train import _dataset
+
+    pipe = copy.deepcopy(tiny[0])  # the fixture is shared
+    cfg = load_config(TINY)
+    X, y, _ = _dataset(cfg, "test", None, 1, False)
+    y, X = y[np.isin(y, pipe.classes_)], X[np.isin(y, pipe.classes_)]
+    before = pipe.predict_proba(X)
+    pipe.calibrate_temperature(X, y)
+    clf = pipe.steps[-1][1]
+    assert clf.temperature_ > 0 and clf.temperature_ != 1.0
+    after = pipe.predict_proba(X)
+    # the ranking is unchanged, the log-loss is not worse
+    np.testing.assert_array_equal(before.argmax(1), after.argmax(1))
+    idx = np.searchsorted(pipe.classes_, y)
+    nll = [-np.log(p[np.arange(len(y)), idx] + 1e-12).mean() for p in (before, after)]
+    assert nll[1] <= nll[0] + 1e-9
+    path = save_model(pipe, tmp_path / "calibrated.pt")
+    again = load_model(path)
+    assert again.steps[-1][1].temperature_ == clf.temperature_
+    np.testing.assert_allclose(again.predict_proba(X), after, atol=1e-6)
+    # training again forgets the temperature of the old weights
+    clf.set_params(warm_start=True, max_epochs=1).fit(pipe.transform_patterns(X), y)
+    assert not hasattr(clf, "temperature_")
+    with pytest.raises(ValueError, match="no label"):
+        clf.calibrate_temperature(pipe.transform_patterns(X), np.full(len(y), "x"))
