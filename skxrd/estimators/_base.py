@@ -1027,7 +1027,15 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         device = _resolve_device(self.device)
         with _torch_threads(self.num_threads):
             net = self._build_net(len(classes), optimizer, None, None, device)
-            net.initialize()
+            # net.initialize() but for the optimizer, which prediction does not
+            # need and whose construction imports torch._dynamo (2-3 s, most of
+            # loading a model); fit builds a new net with one
+            net._initialize_virtual_params()
+            net._initialize_callbacks()
+            net._initialize_module()
+            net._initialize_criterion()
+            net._initialize_history()
+            net.initialized_ = True
             try:
                 net.module_.load_state_dict(state_dict)
             except RuntimeError as exc:
@@ -1193,7 +1201,8 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         net.module_.to(dev)
         net.criterion_.to(dev)
         # reload the optimizer state: torch casts it to the parameters' device
-        net.optimizer_.load_state_dict(net.optimizer_.state_dict())
+        if hasattr(net, "optimizer_"):  # restored models have none
+            net.optimizer_.load_state_dict(net.optimizer_.state_dict())
         net.device = str(dev)
         return self
 

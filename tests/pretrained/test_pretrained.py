@@ -438,3 +438,18 @@ def test_temperature_calibration_is_kept_in_model_files(tiny, tmp_path):
     assert not hasattr(clf, "temperature_")
     with pytest.raises(ValueError, match="no label"):
         clf.calibrate_temperature(pipe.transform_patterns(X), np.full(len(y), "x"))
+
+
+def test_loading_a_model_builds_no_optimizer(tiny):
+    # the optimizer's construction imports torch._dynamo (seconds of predict's
+    # start-up); a loaded model predicts, moves and pickles without one
+    import pickle
+
+    _, _, path = tiny
+    pipe = load_model(path)
+    clf = pipe.steps[-1][1]
+    assert not hasattr(clf.net_, "optimizer_")
+    grid, X = _grid_patterns(pipe)
+    clf.set_device("cpu")
+    again = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X))
