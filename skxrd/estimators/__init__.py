@@ -47,12 +47,14 @@ Examples
 
 from ._abstain import AbstainingClassifier
 from ._classifiers import CNNClassifier, DenseNetClassifier, ResNetClassifier
+from ._coarse import CoarseLabelClassifier
 from ._images import FingerprintCNNClassifier, MSDNClassifier
 from ._union import UnionClassifier
 
 __all__ = [
     "AbstainingClassifier",
     "CNNClassifier",
+    "CoarseLabelClassifier",
     "DenseNetClassifier",
     "FingerprintCNNClassifier",
     "MSDNClassifier",

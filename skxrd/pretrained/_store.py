@@ -74,7 +74,9 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         Fitted; its steps are skxrd preprocessing transformers (stateless)
         followed by a :class:`~skxrd.estimators.ResNetClassifier`,
         :class:`~skxrd.estimators.DenseNetClassifier` or
-        :class:`~skxrd.estimators.CNNClassifier`.
+        :class:`~skxrd.estimators.CNNClassifier`, or one of them wrapped in a
+        :class:`~skxrd.estimators.CoarseLabelClassifier`. A temperature
+        fitted with ``calibrate_temperature`` is kept.
     path : str or path-like
         The file to write (``.pt`` by convention).
     metadata : dict, optional
@@ -114,15 +116,25 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    from ..estimators import CoarseLabelClassifier
+
+    coarse_target = None
+    last_name, last = pipeline.steps[-1]
+    pipe_steps = list(pipeline.steps)
+    if isinstance(last, CoarseLabelClassifier):
+        check_is_fitted(last)
+        # the network is stored; loading wraps it again
+        coarse_target = last.target
+        pipe_steps[-1] = (last_name, last.estimator_)
     steps = []
-    for i, (name, step) in enumerate(pipeline.steps):
+    for i, (name, step) in enumerate(pipe_steps):
         cls = type(step).__name__
         if known.get(cls) is not type(step):
             raise TypeError(
                 f"step {name!r} is a {cls}; a model file can hold only {sorted(known)}"
             )
         params = step.get_params(deep=False)
-        if i == len(pipeline.steps) - 1:
+        if i == len(pipe_steps) - 1:
             for training_only in (
                 "augment",
                 "checkpoint_dir",
@@ -134,7 +146,7 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         steps.append(
             [name, cls, _plain(params, f"{name} parameters"), _plain(n_in, name)]
         )
-    clf = pipeline.steps[-1][1]
+    clf = pipe_steps[-1][1]
     check_is_fitted(clf)
     if not hasattr(clf, "net_"):
         raise TypeError(f"the last step must be a network classifier, got {clf!r}")
@@ -148,6 +160,7 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         "n_features_in": int(clf.n_features_in_),
         "state_dict": state,
         "temperature": float(getattr(clf, "temperature_", 1.0)),
+        "coarse_target": coarse_target,
         "metadata": _plain(dict(metadata or {}), "metadata"),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,6 +238,14 @@ def load_model(path, *, device="auto"):
         raise ValueError(f"{path}: the temperature must be a number > 0")
     if temperature != 1.0:
         clf.temperature_ = temperature
+    coarse = payload.get("coarse_target")
+    if coarse is not None:
+        from ..estimators import CoarseLabelClassifier
+
+        try:
+            steps[-1] = (name, CoarseLabelClassifier.from_fitted(clf, coarse))
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
     pipe = PatternPipeline(steps)
     pipe.metadata_ = payload["metadata"]
     return pipe

@@ -329,7 +329,33 @@ def prototype_split(collection, test_size=0.2, random_state=0):
 
 
 def subset_collection(collection, idx):
-    """The entries ``idx`` of a structure collection, as a collection."""
+    """The entries ``idx`` of a structure collection, as a collection.
+
+    Parameters
+    ----------
+    collection : Bunch
+        From :func:`~skxrd.datasets.load_materials_project` or
+        :func:`~skxrd.datasets.load_structures`.
+    idx : array-like of int
+
+    Returns
+    -------
+    Bunch
+        The same fields, with the per-structure arrays and the crystals taken
+        at ``idx`` (without ``frame``); a source for
+        :func:`~skxrd.datasets.make_pattern_dataset` and
+        :class:`~skxrd.datasets.CrystalPrior`.
+
+    Examples
+    --------
+    >>> from skxrd.datasets import load_materials_project
+    >>> from skxrd.pretrained import prototype_split, subset_collection
+    >>> mp = load_materials_project()
+    >>> train, _ = prototype_split(mp)
+    >>> part = subset_collection(mp, train[:3])
+    >>> len(part.crystals), list(part.ids) == list(mp.ids[train[:3]])
+    (3, True)
+    """
     from sklearn.utils import Bunch
 
     idx = np.asarray(idx)

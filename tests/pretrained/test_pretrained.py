@@ -453,3 +453,28 @@ def test_loading_a_model_builds_no_optimizer(tiny):
     clf.set_device("cpu")
     again = pickle.loads(pickle.dumps(pipe))
     np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_coarse_label_model_files(tmp_path):
+    from skxrd.crystal import to_crystal_system
+    from skxrd.estimators import CoarseLabelClassifier
+
+    cfg = {**TINY, "target": "space_group"}
+    pipe, _ = train_from_config(cfg, verbose=0)
+    grid, X = _grid_patterns(pipe, n=4)
+    fine = pipe.predict_proba(X)
+    coarse = PatternPipeline(
+        pipe.steps[:-1]
+        + [("classifier", CoarseLabelClassifier.from_fitted(pipe.steps[-1][1]))]
+    )
+    proba = coarse.predict_proba(X)
+    systems = np.asarray(to_crystal_system(pipe.classes_)).astype(str)
+    for j, name in enumerate(coarse.classes_):
+        np.testing.assert_allclose(proba[:, j], fine[:, systems == name].sum(1))
+    labels, _ = coarse.predict_top_k(X, k=2)
+    assert set(labels.ravel()) <= set(coarse.classes_)
+    path = save_model(coarse, tmp_path / "cs.pt")
+    again = load_model(path)
+    assert isinstance(again.steps[-1][1], CoarseLabelClassifier)
+    np.testing.assert_allclose(again.predict_proba(X), proba, atol=1e-6)
+    assert list(again.classes_) == list(coarse.classes_)

@@ -1,0 +1,154 @@
+"""Coarser symmetry labels from a space-group classifier, consistently."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from ._mixins import _ProbabilisticMixin
+
+__all__ = ["CoarseLabelClassifier"]
+
+_TARGETS = (
+    "crystal_system",
+    "lattice_system",
+    "bravais_lattice",
+    "point_group",
+    "laue_class",
+)
+
+
+class CoarseLabelClassifier(
+    _ProbabilisticMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
+    """A space-group classifier that answers crystal systems (or another coarser label).
+
+    The wrapped classifier learns space-group numbers; the probability of a
+    crystal system (Bravais lattice, point group...) is the sum of the
+    probabilities of its space groups. So one network gives answers at every
+    level that never contradict each other: the most probable crystal system
+    is the one whose space groups together are most probable, and a calibrated
+    space-group model gives calibrated crystal systems. The shipped
+    ``"crystal-system"`` model is the ``"space-group"`` network wrapped this
+    way.
+
+    Parameters
+    ----------
+    estimator : classifier
+        A classifier of space-group numbers (1–230) with ``predict_proba``,
+        such as :class:`ResNetClassifier`; cloned and fitted by :meth:`fit`.
+    target : {"crystal_system", "lattice_system", "bravais_lattice", \
+"point_group", "laue_class"}, default="crystal_system"
+        The coarser label (see :mod:`skxrd.crystal`'s ``to_*`` functions).
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted space-group classifier.
+    classes_ : ndarray of str
+        The coarser labels of its space groups, sorted.
+    n_features_in_ : int
+        Number of features seen in ``fit`` (when the estimator records it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skxrd.estimators import CoarseLabelClassifier
+    >>> X = np.array([[0.0], [0.2], [1.0], [1.2], [3.0], [3.2]])
+    >>> y = np.array([225, 225, 221, 221, 14, 14])    # space groups
+    >>> clf = CoarseLabelClassifier(LogisticRegression()).fit(X, y)
+    >>> clf.classes_.tolist()
+    ['cubic', 'monoclinic']
+    >>> clf.predict([[0.5], [3.1]]).tolist()
+    ['cubic', 'monoclinic']
+    >>> clf.predict_proba([[0.5]]).sum().round(6)
+    np.float64(1.0)
+    """
+
+    def __init__(self, estimator, *, target="crystal_system"):
+        self.estimator = estimator
+        self.target = target
+
+    def _mapping(self):
+        from .. import crystal
+
+        if self.target not in _TARGETS:
+            raise ValueError(f"target must be one of {_TARGETS}, got {self.target!r}")
+        return getattr(crystal, f"to_{self.target}")
+
+    def fit(self, X, y):
+        """Fit the space-group classifier on patterns ``X`` and space groups ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Space-group numbers.
+
+        Returns
+        -------
+        self : object
+        """
+        mapping = self._mapping()
+        mapping(np.asarray(y))  # an error naming a bad space group, before training
+        return self._wrap(clone(self.estimator).fit(X, y))
+
+    @classmethod
+    def from_fitted(cls, estimator, target="crystal_system"):
+        """Wrap an already fitted space-group classifier without training it.
+
+        Parameters
+        ----------
+        estimator : fitted classifier of space-group numbers
+        target : str, default="crystal_system"
+
+        Returns
+        -------
+        CoarseLabelClassifier
+            Fitted; ``estimator_`` is ``estimator`` itself.
+        """
+        check_is_fitted(estimator)
+        return cls(estimator, target=target)._wrap(estimator)
+
+    def _wrap(self, fitted):
+        fine = np.asarray(fitted.classes_)
+        coarse = np.asarray(self._mapping()(fine)).astype(str)
+        self.estimator_ = fitted
+        self.classes_ = np.unique(coarse)
+        # (n_fine, n_coarse) 0/1: a space group's probability goes to its class
+        self._membership = (coarse[:, None] == self.classes_[None, :]).astype(float)
+        if hasattr(fitted, "n_features_in_"):
+            self.n_features_in_ = fitted.n_features_in_
+        return self
+
+    def predict_proba(self, X):
+        """Probabilities of the coarser classes (sums over their space groups).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return np.asarray(self.estimator_.predict_proba(X), float) @ self._membership
+
+    def calibrate_temperature(self, X, y):
+        """Calibrate the space-group classifier (``y``: space-group numbers).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self)
+        self.estimator_.calibrate_temperature(X, y)
+        return self
