@@ -22,6 +22,7 @@ _SECTIONS = {
     "name": str,
     "description": str,
     "target": str,
+    "train_target": str,
     "data": dict,
     "test": dict,
     "simulator": dict,
@@ -56,6 +57,9 @@ def load_config(config):
 
         name = "crystal-system"
         target = "crystal_system"   # or space_group, bravais_lattice, point_group
+        # train_target = "space_group": the network learns space groups and
+        # answers the target by summing their probabilities
+        # (CoarseLabelClassifier): one network, consistent answers
 
         [data]                      # make_pattern_dataset's arguments
         n_crystals = 40000
@@ -140,6 +144,15 @@ def load_config(config):
     if config["target"] not in _TARGETS:
         raise ValueError(
             f"{where}: target must be one of {_TARGETS}, got {config['target']!r}"
+        )
+    train_target = config.setdefault("train_target", config["target"])
+    if train_target != config["target"] and (
+        train_target != "space_group" or config["target"] == "space_group"
+    ):
+        raise ValueError(
+            f"{where}: train_target must be the target or 'space_group' (a "
+            f"space-group network answering {config['target']!r}), got "
+            f"{train_target!r}"
         )
     config.setdefault("name", config["target"].replace("_", "-"))
     config.setdefault("description", "")
@@ -280,7 +293,12 @@ def build_pipeline(config):
         params["augment"] = default_augmentation(sim.two_theta)
     elif params.get("augment") == "sample":
         params["augment"] = sample_augmentation(sim.two_theta)
-    steps.append(("classifier", classes[kind](**params)))
+    clf = classes[kind](**params)
+    if config.get("train_target", config["target"]) != config["target"]:
+        from ..estimators import CoarseLabelClassifier
+
+        clf = CoarseLabelClassifier(clf, target=config["target"])
+    steps.append(("classifier", clf))
     return PatternPipeline(steps)
 
 
@@ -405,6 +423,7 @@ def _warm_start(clf, model, config):
     if not isinstance(model, PatternPipeline):
         model = load_model(model, device="cpu")
     prev = model.steps[-1][1]
+    prev = getattr(prev, "estimator_", prev)  # a CoarseLabelClassifier's network
     if type(prev) is not type(clf):
         raise ValueError(
             f"warm_start {source}: a {type(prev).__name__} cannot start the "
@@ -436,7 +455,11 @@ def _dataset(config, section, cache, n_jobs, verbose):
         verbose=verbose,
         **data,
     )
-    return bunch.X, _labels(config["target"], bunch.space_group), bunch.space_group
+    return (
+        bunch.X,
+        _labels(config["train_target"], bunch.space_group),
+        bunch.space_group,
+    )
 
 
 def train_from_config(
@@ -510,9 +533,15 @@ def train_from_config(
     config = load_config(config)
     verbose = check_int(verbose, "verbose", minimum=0)
     t0 = time.perf_counter()
-    X, y, _ = _dataset(config, "data", cache, n_jobs, verbose > 0)
+    X, y, sg = _dataset(config, "data", cache, n_jobs, verbose > 0)
     t_data = time.perf_counter() - t0
     pipe = build_pipeline(config)
+    coarse = None
+    if config["train_target"] != config["target"]:
+        # the network is trained bare (a wrapper would clone away a warm start)
+        # and wrapped once fitted
+        coarse = pipe.steps[-1][1]
+        pipe.steps[-1] = (pipe.steps[-1][0], coarse.estimator)
     clf = pipe.steps[-1][1]
     if device is not None:
         clf.set_params(device=device)
@@ -525,7 +554,13 @@ def train_from_config(
     pipe.fit(X, y)
     t_fit = time.perf_counter() - t1
     clf.set_params(num_threads=None, verbose=user_verbose, warm_start=False)
-    values, counts = np.unique(y, return_counts=True)
+    if coarse is not None:
+        from ..estimators import CoarseLabelClassifier
+
+        pipe.steps[-1] = (
+            pipe.steps[-1][0],
+            CoarseLabelClassifier.from_fitted(clf, coarse.target),
+        )
     report = {
         "name": config["name"],
         "target": config["target"],
@@ -538,9 +573,12 @@ def train_from_config(
         "config": {k: v for k, v in config.items()},
     }
     if "test" in config:
-        Xt, yt, _ = _dataset(config, "test", cache, n_jobs, verbose > 0)
+        Xt, _, sgt = _dataset(config, "test", cache, n_jobs, verbose > 0)
+        yt = _labels(config["target"], sgt)
         labels, _ = pipe.predict_top_k(Xt, k=5)
         report["test"] = _top_k_scores(yt, labels)
+        train_labels = _labels(config["target"], sg)
+        values, counts = np.unique(train_labels, return_counts=True)
         report["test"]["majority_baseline"] = float(
             np.mean(yt == values[counts.argmax()])
         )

@@ -455,6 +455,7 @@ def test_loading_a_model_builds_no_optimizer(tiny):
     np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X))
 
 
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
 def test_coarse_label_model_files(tmp_path):
     from skxrd.crystal import to_crystal_system
     from skxrd.estimators import CoarseLabelClassifier
@@ -478,3 +479,26 @@ def test_coarse_label_model_files(tmp_path):
     assert isinstance(again.steps[-1][1], CoarseLabelClassifier)
     np.testing.assert_allclose(again.predict_proba(X), proba, atol=1e-6)
     assert list(again.classes_) == list(coarse.classes_)
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_a_space_group_network_answering_crystal_systems(tmp_path):
+    from skxrd.estimators import CoarseLabelClassifier
+
+    cfg = {**TINY, "train_target": "space_group"}
+    pipe, report = train_from_config(cfg, verbose=0)
+    final = pipe.steps[-1][1]
+    assert isinstance(final, CoarseLabelClassifier)
+    assert set(pipe.classes_) <= set(CRYSTAL_SYSTEMS)
+    assert np.asarray(final.estimator_.classes_).dtype.kind in "iu"
+    assert report["test"]["n"] == 20 and set(report["test"]) >= {"top1", "top5"}
+    path = save_model(pipe, tmp_path / "cs.pt", metadata=report)
+    # resuming from the file continues the wrapped network
+    again, rep = train_from_config(cfg, warm_start=path, verbose=0)
+    assert rep["total_epochs"] == 4
+    assert isinstance(again.steps[-1][1], CoarseLabelClassifier)
+    assert isinstance(
+        build_pipeline(load_config(cfg)).steps[-1][1], CoarseLabelClassifier
+    )
+    with pytest.raises(ValueError, match="train_target"):
+        load_config({**TINY, "train_target": "crystal_system", "target": "space_group"})
