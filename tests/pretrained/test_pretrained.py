@@ -227,6 +227,12 @@ def test_shipped_configs_are_valid():
         cfg = load_config(folder.joinpath(f"{name}.toml"))
         assert cfg["name"] == name
         assert cfg["target"] == name.replace("-", "_")
+    # the GPU recipe: the same data and model, scaled up
+    gpu = load_config(folder.joinpath("gpu", "space-group.toml"))
+    cpu = load_config(folder.joinpath("space-group.toml"))
+    assert gpu["data"]["n_crystals"] > cpu["data"]["n_crystals"]
+    assert gpu["data"]["source"] == cpu["data"]["source"]
+    assert gpu["simulator"] == cpu["simulator"]
 
 
 # ------------------------------------------------------------ evaluate_model
@@ -312,8 +318,8 @@ def test_model_cards_state_their_numbers(name):
     # the held-out figure in the card is the one stored with the weights
     top1 = model.metadata_["test"]["top1"]
     assert f"{top1:.3f}" in card
-    assert re.search(r"trained on the CPU", card)
-    assert "skxrd train skxrd/pretrained/configs/" in card
+    assert re.search(r"CPU-hours", card)
+    assert f"skxrd/pretrained/configs/{name}.toml" in card
 
 
 # ------------------------------------------------------- bundled measured data
