@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
@@ -137,6 +138,19 @@ class CoarseLabelClassifier(
         check_is_fitted(self)
         return np.asarray(self.estimator_.predict_proba(X), float) @ self._membership
 
+    def _logit_module(self):
+        """A torch module whose logits' softmax is :meth:`predict_proba`.
+
+        For attribution maps (:mod:`skxrd.inspection`): the logit of a coarser
+        class is the log-sum-exp of its space groups' (tempered) logits.
+        """
+        check_is_fitted(self)
+        return _CoarseLogits(
+            self.estimator_.net_.module_,
+            self._membership,
+            getattr(self.estimator_, "temperature_", 1.0),
+        )
+
     def calibrate_temperature(self, X, y):
         """Calibrate the space-group classifier (``y``: space-group numbers).
 
@@ -152,3 +166,22 @@ class CoarseLabelClassifier(
         check_is_fitted(self)
         self.estimator_.calibrate_temperature(X, y)
         return self
+
+
+class _CoarseLogits(torch.nn.Module):
+    """Coarse-class logits from a space-group network (log-sum-exp per class)."""
+
+    def __init__(self, module, membership, temperature):
+        super().__init__()
+        self.module = module
+        self.temperature = float(temperature)
+        mask = torch.log(torch.as_tensor(membership, dtype=torch.float32))
+        self.register_buffer("log_membership", mask)  # -inf off the class
+
+    def forward(self, x):
+        out = self.module(x)
+        if isinstance(out, tuple):  # (logits, confidence) of a confidence head
+            out = out[0]
+        z = out / self.temperature
+        mask = self.log_membership.to(z.device, z.dtype)
+        return torch.logsumexp(z[:, :, None] + mask[None], dim=1)

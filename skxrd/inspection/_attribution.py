@@ -80,6 +80,9 @@ def _unwrap(model):
         model = model.steps[-1][1]
     if isinstance(model, nn.Module) and not steps:
         return model, None, steps
+    if hasattr(model, "_logit_module") and hasattr(model, "classes_"):
+        # a CoarseLabelClassifier: its space-group network, per coarse class
+        return model._logit_module(), model, steps
     module = getattr(getattr(model, "net_", None), "module_", None)
     if isinstance(module, nn.Module) and hasattr(model, "classes_"):
         return module, model, steps

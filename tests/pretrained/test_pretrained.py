@@ -508,3 +508,27 @@ def test_a_space_group_network_answering_crystal_systems(tmp_path):
     )
     with pytest.raises(ValueError, match="train_target"):
         load_config({**TINY, "train_target": "crystal_system", "target": "space_group"})
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_saliency_of_a_coarse_label_model():
+    from skxrd.estimators import CoarseLabelClassifier
+    from skxrd.inspection import saliency_map
+    from skxrd.inspection._attribution import _logits, _unwrap
+
+    pipe, _ = train_from_config({**TINY, "target": "space_group"}, verbose=0)
+    pipe.steps[-1][1].temperature_ = 1.7
+    coarse = PatternPipeline(
+        pipe.steps[:-1]
+        + [("classifier", CoarseLabelClassifier.from_fitted(pipe.steps[-1][1]))]
+    )
+    grid, X = _grid_patterns(pipe, n=3)
+    module, est, _ = _unwrap(coarse)
+    with torch.no_grad():
+        z = _logits(module, torch.as_tensor(coarse.transform_patterns(X)).float())
+    # the softmax of its logits is the model's crystal-system probabilities
+    np.testing.assert_allclose(
+        torch.softmax(z, 1).numpy(), coarse.predict_proba(X), atol=1e-5
+    )
+    maps = saliency_map(coarse, X)
+    assert maps.shape == X.shape and np.isfinite(maps).all()
