@@ -103,6 +103,12 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--report", action="store_true")
     parser.add_argument(
+        "--weights-dir",
+        type=Path,
+        default=ROOT / "skxrd/pretrained/weights",
+        help="where --ship writes the model files",
+    )
+    parser.add_argument(
         "--ship",
         type=int,
         default=None,
@@ -195,7 +201,8 @@ def ship(args, curve: Path):
         "data": f"{len(sgc)} patterns of held-out Materials Project prototypes "
         "(the [test] section with random_state 2)",
     }
-    weights = ROOT / "skxrd/pretrained/weights"
+    weights = args.weights_dir
+    weights.mkdir(parents=True, exist_ok=True)
     save_model(pipe, weights / "space-group.pt", metadata=meta, overwrite=True)
     cs_config = ROOT / "skxrd/pretrained/configs/crystal-system.toml"
     cs_meta = {
