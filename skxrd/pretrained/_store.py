@@ -20,6 +20,9 @@ __all__ = ["load_model", "save_model"]
 FORMAT = "skxrd-model/1"
 
 
+_NETWORKS = ("ResNetClassifier", "DenseNetClassifier", "CNNClassifier")
+
+
 def _step_classes() -> dict:
     from ..estimators import CNNClassifier, DenseNetClassifier, ResNetClassifier
     from ..preprocessing import (
@@ -116,9 +119,10 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    from ..estimators import CoarseLabelClassifier
+    from ..estimators import CoarseLabelClassifier, UnionClassifier
 
     coarse_target = None
+    union = None
     last_name, last = pipeline.steps[-1]
     pipe_steps = list(pipeline.steps)
     if isinstance(last, CoarseLabelClassifier):
@@ -126,48 +130,184 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         # the network is stored; loading wraps it again
         coarse_target = last.target
         pipe_steps[-1] = (last_name, last.estimator_)
+    elif isinstance(last, UnionClassifier):
+        check_is_fitted(last)
+        union = _union_record(last, known)
     steps = []
-    for i, (name, step) in enumerate(pipe_steps):
+    for name, step in pipe_steps[:-1]:
         cls = type(step).__name__
         if known.get(cls) is not type(step):
             raise TypeError(
                 f"step {name!r} is a {cls}; a model file can hold only {sorted(known)}"
             )
         params = step.get_params(deep=False)
-        if i == len(pipe_steps) - 1:
-            for training_only in (
-                "augment",
-                "checkpoint_dir",
-                "num_threads",
-                "verbose",
-            ):
-                params.pop(training_only, None)
         n_in = getattr(step, "n_features_in_", None)
         steps.append(
             [name, cls, _plain(params, f"{name} parameters"), _plain(n_in, name)]
         )
-    clf = pipe_steps[-1][1]
-    check_is_fitted(clf)
-    if not hasattr(clf, "net_"):
-        raise TypeError(f"the last step must be a network classifier, got {clf!r}")
-    state = {
-        k: v.detach().cpu().clone() for k, v in clf.net_.module_.state_dict().items()
-    }
-    payload = {
-        "format": FORMAT,
-        "steps": steps,
-        "classes": _plain(clf.classes_, "classes_"),
-        "n_features_in": int(clf.n_features_in_),
-        "state_dict": state,
-        "temperature": float(getattr(clf, "temperature_", 1.0)),
-        "coarse_target": coarse_target,
-        "metadata": _plain(dict(metadata or {}), "metadata"),
-    }
+    name, clf = pipe_steps[-1]
+    if union is not None:
+        steps.append([name, "UnionClassifier", {}, int(last.n_features_in_)])
+        payload = {"format": FORMAT, "steps": steps, "union": union}
+    else:
+        record = _network_record(clf, known, name)
+        steps.append([name, record["class"], record["params"], record["n_features_in"]])
+        payload = {
+            "format": FORMAT,
+            "steps": steps,
+            "classes": record["classes"],
+            "n_features_in": record["n_features_in"],
+            "state_dict": record["state_dict"],
+            "temperature": record["temperature"],
+            "coarse_target": coarse_target,
+        }
+    payload["metadata"] = _plain(dict(metadata or {}), "metadata")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     torch.save(payload, tmp)
     os.replace(tmp, path)  # never a half-written model file
     return path
+
+
+_TRAINING_ONLY = ("augment", "checkpoint_dir", "num_threads", "verbose")
+
+
+def _network_record(clf, known, where):
+    """A fitted network classifier as plain values and tensors."""
+    from sklearn.utils.validation import check_is_fitted
+
+    cls = type(clf).__name__
+    if known.get(cls) is not type(clf) or not hasattr(clf, "net_"):
+        raise TypeError(
+            f"{where} must be a network classifier ({sorted(_NETWORKS)}), a "
+            f"CoarseLabelClassifier or a UnionClassifier of them, got {cls}"
+        )
+    check_is_fitted(clf)
+    params = clf.get_params(deep=False)
+    for training_only in _TRAINING_ONLY:
+        params.pop(training_only, None)
+    return {
+        "class": cls,
+        "params": _plain(params, f"{where} parameters"),
+        "classes": _plain(clf.classes_, "classes_"),
+        "n_features_in": int(clf.n_features_in_),
+        "state_dict": {
+            k: v.detach().cpu().clone()
+            for k, v in clf.net_.module_.state_dict().items()
+        },
+        "temperature": float(getattr(clf, "temperature_", 1.0)),
+    }
+
+
+def _restore_network(record, known, device, where):
+    """The fitted network classifier of a :func:`_network_record`."""
+    cls = record["class"]
+    if cls not in _NETWORKS or cls not in known:
+        raise ValueError(f"{where} must be a network classifier, got {cls!r}")
+    clf = known[cls](**{**record["params"], "device": device})
+    clf._restore_fitted(
+        record["classes"], record["n_features_in"], record["state_dict"]
+    )
+    temperature = record["temperature"]
+    if not isinstance(temperature, float) or not temperature > 0:
+        raise ValueError(f"{where}: the temperature must be a number > 0")
+    if temperature != 1.0:
+        clf.temperature_ = temperature
+    return clf
+
+
+def _union_record(union, known):
+    """A fitted UnionClassifier of network members as plain values and tensors."""
+    import torch
+
+    template = union.estimator
+    if template is not None:
+        template = [
+            type(template).__name__,
+            _plain(
+                {
+                    k: v
+                    for k, v in template.get_params(deep=False).items()
+                    if k not in _TRAINING_ONLY
+                },
+                "union member parameters",
+            ),
+        ]
+        if template[0] not in _NETWORKS:
+            raise TypeError(
+                f"a model file holds unions of network classifiers, not {template[0]}"
+            )
+    router = union.router_
+    return {
+        "params": _plain(
+            {k: v for k, v in union.get_params(deep=False).items() if k != "estimator"},
+            "union parameters",
+        ),
+        "template": template,
+        "members": [
+            _network_record(m, known, f"union member {i}")
+            for i, m in enumerate(union.estimators_)
+        ],
+        "class_subsets": [
+            _plain(np.asarray(c), "class_subsets_") for c in union.class_subsets_
+        ],
+        "classes": _plain(union.classes_, "classes_"),
+        "class_means": torch.as_tensor(np.asarray(union.class_means_, np.float32)),
+        "negatives_X": torch.as_tensor(np.asarray(union.negatives_X_, np.float32)),
+        "negatives_y": _plain(union.negatives_y_, "negatives_y_"),
+        "holdout_X": torch.as_tensor(np.asarray(union.holdout_X_, np.float32)),
+        "holdout_y": _plain(union.holdout_y_, "holdout_y_"),
+        "router": None
+        if router is None
+        else {
+            "classes": _plain(router.classes_, "router classes"),
+            "coef": torch.as_tensor(router.coef_),
+            "intercept": torch.as_tensor(router.intercept_),
+        },
+        "combiner": union.combiner_,
+        "seed": int(union._seed_),
+        "n_features_in": int(union.n_features_in_),
+    }
+
+
+def _restore_union(rec, known, device, path):
+    """The fitted UnionClassifier of a :func:`_union_record`."""
+    from sklearn.linear_model import LogisticRegression
+
+    from ..estimators import UnionClassifier
+
+    template = None
+    if rec["template"] is not None:
+        cls, params = rec["template"]
+        if cls not in _NETWORKS or cls not in known:
+            raise ValueError(f"{path}: a union member must be a network, got {cls!r}")
+        template = known[cls](**{**params, "device": device})
+    union = UnionClassifier(template, **rec["params"])
+    union.estimators_ = [
+        _restore_network(m, known, device, f"{path}: union member {i}")
+        for i, m in enumerate(rec["members"])
+    ]
+    union.class_subsets_ = [np.asarray(c) for c in rec["class_subsets"]]
+    union.classes_ = np.asarray(rec["classes"])
+    union.class_means_ = rec["class_means"].numpy()
+    union.negatives_X_ = rec["negatives_X"].numpy()
+    union.negatives_y_ = np.asarray(rec["negatives_y"], dtype=union.classes_.dtype)
+    union.holdout_X_ = rec["holdout_X"].numpy()
+    union.holdout_y_ = np.asarray(rec["holdout_y"], dtype=union.classes_.dtype)
+    router = rec["router"]
+    union.router_ = None
+    if router is not None:
+        lr = LogisticRegression(C=1.0, max_iter=2000)
+        lr.classes_ = np.asarray(router["classes"])
+        lr.coef_ = router["coef"].numpy()
+        lr.intercept_ = router["intercept"].numpy()
+        lr.n_features_in_ = lr.coef_.shape[1]
+        lr.n_iter_ = np.zeros(1, dtype=np.int32)
+        union.router_ = lr
+    union.combiner_ = rec["combiner"]
+    union._seed_ = rec["seed"]
+    union.n_features_in_ = rec["n_features_in"]
+    return union
 
 
 def load_model(path, *, device="auto"):
@@ -225,27 +365,27 @@ def load_model(path, *, device="auto"):
         step.fit(None if n_in is None else np.zeros((1, n_in)))
         steps.append((name, step))
     name, cls, params, _ = payload["steps"][-1]
-    if cls not in known or not hasattr(known[cls], "_restore_fitted"):
-        raise ValueError(
-            f"{path}: the last step {name!r} must be a network classifier, got {cls!r}"
-        )
-    clf = known[cls](**{**params, "device": device})
-    steps.append((name, clf))
-    n_features = payload["n_features_in"]
-    clf._restore_fitted(payload["classes"], n_features, payload["state_dict"])
-    temperature = payload.get("temperature", 1.0)  # files before calibration
-    if not isinstance(temperature, float) or not temperature > 0:
-        raise ValueError(f"{path}: the temperature must be a number > 0")
-    if temperature != 1.0:
-        clf.temperature_ = temperature
-    coarse = payload.get("coarse_target")
-    if coarse is not None:
-        from ..estimators import CoarseLabelClassifier
+    if "union" in payload:
+        steps.append((name, _restore_union(payload["union"], known, device, path)))
+    else:
+        record = {
+            "class": cls,
+            "params": params,
+            "classes": payload["classes"],
+            "n_features_in": payload["n_features_in"],
+            "state_dict": payload["state_dict"],
+            "temperature": payload.get("temperature", 1.0),  # older files: none
+        }
+        clf = _restore_network(record, known, device, f"{path}: the last step {name!r}")
+        coarse = payload.get("coarse_target")
+        if coarse is not None:
+            from ..estimators import CoarseLabelClassifier
 
-        try:
-            steps[-1] = (name, CoarseLabelClassifier.from_fitted(clf, coarse))
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+            try:
+                clf = CoarseLabelClassifier.from_fitted(clf, coarse)
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+        steps.append((name, clf))
     pipe = PatternPipeline(steps)
     pipe.metadata_ = payload["metadata"]
     return pipe

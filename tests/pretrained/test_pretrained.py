@@ -532,3 +532,54 @@ def test_saliency_of_a_coarse_label_model():
     )
     maps = saliency_map(coarse, X)
     assert maps.shape == X.shape and np.isfinite(maps).all()
+
+
+def test_union_model_files_round_trip_and_grow(tmp_path):
+    from skxrd.estimators import ResNetClassifier, UnionClassifier
+    from skxrd.preprocessing import PatternNormalizer
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(["A", "B", "C", "D"], 15)
+    X = rng.random((60, 48)).astype("float32")
+    for i, label in enumerate("ABCD"):
+        X[y == label, 8 + 10 * i] += 4.0
+    member = ResNetClassifier(
+        depth=1,
+        width=4,
+        max_epochs=5,
+        lr=1e-2,
+        confidence_head=True,
+        validation_fraction=None,
+        num_threads=1,
+        random_state=0,
+    )
+    union = UnionClassifier(
+        member,
+        class_subsets=[["A", "B"], ["C", "D"]],
+        holdout_per_class=3,
+        random_state=0,
+    )
+    pipe = PatternPipeline([("normalize", PatternNormalizer()), ("classifier", union)])
+    pipe.fit(X, y)
+    path = save_model(pipe, tmp_path / "union.pt", metadata={"kind": "union"})
+    again = load_model(path, device="cpu")
+    loaded = again.steps[-1][1]
+    assert isinstance(loaded, UnionClassifier)
+    np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X), atol=1e-6)
+    assert list(again.predict(X)) == list(pipe.predict(X))
+    assert loaded.combiner_ == union.combiner_
+    # a loaded union still learns new classes without touching its members
+    before = [
+        {k: v.clone() for k, v in m.net_.module_.state_dict().items()}
+        for m in loaded.estimators_
+    ]
+    new = np.repeat(["E", "F"], 15)
+    X_new = rng.random((30, 48)).astype("float32")
+    X_new[new == "E", 3] += 4.0
+    X_new[new == "F", 44] += 4.0
+    loaded.add_classes(PatternNormalizer().fit_transform(X_new), new)
+    assert list(loaded.classes_) == list("ABCDEF")
+    assert len(loaded.estimators_) == 3
+    for b, m in zip(before, loaded.estimators_):
+        after = m.net_.module_.state_dict()
+        assert all(torch.equal(v, after[k]) for k, v in b.items())
