@@ -77,9 +77,12 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         Fitted; its steps are skxrd preprocessing transformers (stateless)
         followed by a :class:`~skxrd.estimators.ResNetClassifier`,
         :class:`~skxrd.estimators.DenseNetClassifier` or
-        :class:`~skxrd.estimators.CNNClassifier`, or one of them wrapped in a
-        :class:`~skxrd.estimators.CoarseLabelClassifier`. A temperature
-        fitted with ``calibrate_temperature`` is kept.
+        :class:`~skxrd.estimators.CNNClassifier`, one of them wrapped in a
+        :class:`~skxrd.estimators.CoarseLabelClassifier`, or a
+        :class:`~skxrd.estimators.UnionClassifier` of them (its members,
+        class means, negatives, held-out patterns and router, so that the
+        loaded union can still ``add_classes``). A temperature fitted with
+        ``calibrate_temperature`` is kept.
     path : str or path-like
         The file to write (``.pt`` by convention).
     metadata : dict, optional
