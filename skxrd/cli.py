@@ -178,6 +178,9 @@ def _cmd_predict(args) -> int:
         raise ValueError(
             f"--min-confidence must lie in [0, 1], got {args.min_confidence:g}"
         )
+    if args.plot is not None and Path(args.plot).exists() and not args.force:
+        # before the work, not after it
+        raise ValueError(f"--plot {args.plot} exists; use --force to replace it")
     model = _load_model(args.model, args.device)
     if not hasattr(model, "predict_top_k"):
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")

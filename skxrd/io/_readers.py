@@ -128,13 +128,11 @@ def read_pattern(path, wavelength=None, *, axis: str | None = None) -> Pattern:
     Raises
     ------
     PatternFormatError
-        A file that cannot be read: empty, truncated, not numbers, a wrong
-        number of columns, NaN or infinite values, repeated or unordered x, a
-        format version that is not supported, or a 2θ pattern whose wavelength
-        neither the file nor the caller gives (Q conversion needs it; pass
-        ``wavelength=``).
-    FileNotFoundError
-        If ``path`` does not exist.
+        A file that cannot be read: missing, a directory, unreadable, empty,
+        truncated, not numbers, a wrong number of columns, NaN or infinite
+        values, repeated or unordered x, a format version that is not
+        supported, or a 2θ pattern whose wavelength neither the file nor the
+        caller gives (Q conversion needs it; pass ``wavelength=``).
 
     Notes
     -----
@@ -173,7 +171,16 @@ def read_pattern(path, wavelength=None, *, axis: str | None = None) -> Pattern:
     path = Path(path)
     if axis is not None and axis not in AXES:
         raise ValueError(f"axis must be 'two_theta', 'q' or None, got {axis!r}")
-    data = path.read_bytes()
+    if path.is_dir():
+        raise PatternFormatError(path, "is a directory, not a pattern file")
+    if not path.exists():
+        raise PatternFormatError(path, "no such file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # permissions, a device, a broken link...
+        raise PatternFormatError(
+            path, f"cannot be read: {exc.strerror or type(exc).__name__}"
+        ) from None
     if not data.strip():
         raise PatternFormatError(path, "the file is empty")
     ext = path.suffix.lower()

@@ -517,8 +517,10 @@ def test_empty_binary_and_mismatched_files(tmp_path):
         with zipfile.ZipFile(buf, "w") as zf:
             zf.writestr("x.txt", "1 2")
         read_pattern(_write(tmp_path, "z.zip", buf.getvalue()))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(PatternFormatError, match="missing.xy: no such file"):
         read_pattern(tmp_path / "missing.xy")
+    with pytest.raises(PatternFormatError, match="is a directory"):
+        read_pattern(tmp_path)
 
 
 def test_unknown_extension_is_sniffed(tmp_path):

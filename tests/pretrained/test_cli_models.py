@@ -237,3 +237,26 @@ def test_predict_answers_unknown_for_non_patterns(tiny, files, tmp_path, capsys)
     assert len(res["predictions"]) == 5
     assert main(args + ["--min-confidence", "2"]) == 2
     assert "--min-confidence must lie in [0, 1]" in capsys.readouterr().err
+
+
+def test_predict_checks_the_plot_and_the_files_before_the_work(
+    tiny, files, tmp_path, capsys, monkeypatch
+):
+    _, _, model = tiny
+    plot = tmp_path / "exists.png"
+    plot.write_bytes(b"mine")
+    import skxrd.cli as cli
+
+    def fail(*args, **kwargs):  # the model must not even be loaded
+        raise AssertionError("loaded the model before checking --plot")
+
+    monkeypatch.setattr(cli, "_load_model", fail)
+    args = ["predict", files[0], "--model", str(model), "--plot", str(plot)]
+    assert main(args) == 2
+    assert "exists; use --force" in capsys.readouterr().err
+    assert plot.read_bytes() == b"mine"
+    monkeypatch.undo()
+    # a directory: one line naming it, no traceback
+    assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "Traceback" not in err
