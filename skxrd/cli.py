@@ -441,7 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
         "with arrays X (patterns on the model grid) and y.",
     )
     p.add_argument("data", metavar="DATA", help="labels CSV or .npz")
-    p.add_argument("--model", default="crystal-system")
+    p.add_argument(
+        "--model",
+        default="crystal-system",
+        help="crystal-system (default), space-group, or a model file",
+    )
     p.add_argument(
         "--label-column",
         default=None,
@@ -450,10 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--wavelength", default=None, help="for files without one")
     _add_strip_kalpha2(p)
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=int, default=5, help="top-k accuracies up to k (5)")
     p.add_argument("--plot", default=None, help="PNG: crystal-system confusion matrix")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true", help="print JSON instead")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
     p.add_argument("--force", action="store_true", help="replace an existing plot")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("simulate", help="simulate powder patterns of CIF files")

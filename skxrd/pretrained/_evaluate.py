@@ -115,6 +115,11 @@ def evaluate_model(model, X, y, *, k=5) -> dict:
         "truth": [v.item() if isinstance(v, np.generic) else v for v in y_model],
         "majority_share": float(counts.max() / counts.sum()),
         "classification_report": classification_report(
-            y_model.astype(str), predicted.astype(str), zero_division=0
+            *(
+                (y_model, predicted)  # numbers in numeric order (1, 7, 10)
+                if y_model.dtype.kind in "iu" and predicted.dtype.kind in "iu"
+                else (y_model.astype(str), predicted.astype(str))
+            ),
+            zero_division=0,
         ),
     }

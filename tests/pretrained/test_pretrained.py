@@ -583,3 +583,24 @@ def test_union_model_files_round_trip_and_grow(tmp_path):
     for b, m in zip(before, loaded.estimators_):
         after = m.net_.module_.state_dict()
         assert all(torch.equal(v, after[k]) for k, v in b.items())
+
+
+def test_evaluate_report_orders_space_groups_as_numbers():
+    from skxrd.pretrained._evaluate import evaluate_model as evaluate
+
+    class Ranked:  # predicts the true label, ranked first
+        classes_ = np.array([1, 7, 10])
+
+        def predict_top_k(self, X, k=5):
+            labels = np.array(
+                [[v] + [c for c in self.classes_ if c != v][: k - 1] for v in X]
+            )
+            return labels, np.ones(labels.shape)
+
+    report = evaluate(Ranked(), [1, 7, 10, 10], np.array([1, 7, 10, 10]), k=1)
+    rows = [
+        line.split()[0]
+        for line in report["classification_report"].splitlines()
+        if line.strip() and line.split()[0].isdigit()
+    ]
+    assert rows == ["1", "7", "10"]
