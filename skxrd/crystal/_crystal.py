@@ -580,7 +580,13 @@ class Crystal:
         return _read_cif(source, dataset)
 
     def to_cif(self, path: str | os.PathLike | None = None) -> str:
-        """Write the full cell as a P1 CIF; returns the text.
+        """Write the crystal as a CIF with its symmetry; returns the text.
+
+        The symmetry operations spglib finds in this cell (tolerance 1e-3 Å;
+        sites count as equal only with the same species, occupancy and
+        displacement parameter) are written with one atom per orbit, so that
+        reading the file back gives the same atoms, the same cell and the same
+        space group. A crystal without symmetry is written in P1.
 
         Parameters
         ----------
@@ -590,16 +596,20 @@ class Crystal:
         Examples
         --------
         >>> si = Crystal.from_wyckoff(227, [("Si", "8a")], a=5.431, name="Si")
-        >>> again = Crystal.from_cif(si.to_cif())
-        >>> again.n_atoms, again.formula
-        (8, 'Si')
+        >>> text = si.to_cif()
+        >>> "_symmetry_Int_Tables_number 227" in text
+        True
+        >>> again = Crystal.from_cif(text)
+        >>> again.n_atoms, again.formula, again.space_group
+        (8, 'Si', 227)
         """
         a, b, c, al, be, ga = self.lattice_parameters
         name = re.sub(r"\s+", "_", self.name or self.formula)
+        number, symbol, ops, sites = self._cif_symmetry()
         lines = [
             f"data_{name}",
-            "_symmetry_space_group_name_H-M 'P 1'",
-            "_symmetry_Int_Tables_number 1",
+            f"_symmetry_space_group_name_H-M '{symbol}'",
+            f"_symmetry_Int_Tables_number {number}",
         ]
         for key, val in zip(
             (
@@ -613,8 +623,10 @@ class Crystal:
             (a, b, c, al, be, ga),
         ):
             lines.append(f"_cell_{key} {val:.8f}")
-        lines += ["loop_", "_symmetry_equiv_pos_as_xyz", "'x, y, z'", "loop_"]
+        lines += ["loop_", "_symmetry_equiv_pos_as_xyz"]
+        lines += [f"'{_format_xyz(W, t)}'" for W, t in ops]
         lines += [
+            "loop_",
             "_atom_site_label",
             "_atom_site_type_symbol",
             "_atom_site_fract_x",
@@ -623,9 +635,9 @@ class Crystal:
             "_atom_site_occupancy",
             "_atom_site_B_iso_or_equiv",
         ]
-        for i, (sp, (x, y, z), o, bb) in enumerate(
-            zip(self.species, self.frac_coords, self.occupancies, self.b_iso)
-        ):
+        for i in sites:
+            sp, (x, y, z) = self.species[i], self.frac_coords[i]
+            o, bb = self.occupancies[i], self.b_iso[i]
             lines.append(
                 f"{parse_species(sp)[0]}{i + 1} {sp} {x:.8f} {y:.8f} {z:.8f} "
                 f"{o:.6f} {bb:.6f}"
@@ -635,6 +647,31 @@ class Crystal:
             with open(path, "x") as fh:
                 fh.write(text)
         return text
+
+    def _cif_symmetry(self):
+        """(number, H-M symbol, operations, one atom index per orbit)."""
+        import warnings
+
+        import spglib
+
+        # sites are equivalent only with the same species, occupancy and B
+        kinds = {}
+        types = [
+            kinds.setdefault((sp, round(float(o), 6), round(float(bb), 6)), len(kinds))
+            for sp, o, bb in zip(self.species, self.occupancies, self.b_iso)
+        ]
+        cell = (np.array(self.lattice), np.array(self.frac_coords), types)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                ds = spglib.get_symmetry_dataset(cell, symprec=1e-3)
+            except Exception:  # spglib's own errors: write P1
+                ds = None
+        if ds is None or int(ds.number) == 1:
+            return 1, "P 1", [(np.eye(3), np.zeros(3))], range(self.n_atoms)
+        ops = list(zip(ds.rotations, ds.translations))
+        sites = sorted(set(int(i) for i in ds.equivalent_atoms))
+        return int(ds.number), str(ds.international), ops, sites
 
     @classmethod
     def from_pymatgen(cls, structure, name: str | None = None) -> Crystal:
@@ -865,6 +902,25 @@ def _read_cif(source, dataset=None) -> Crystal:
         )
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
+
+
+def _format_xyz(W, t) -> str:
+    """A symmetry operation as CIF text (``'-y, x-y, z+1/3'``)."""
+    from fractions import Fraction
+
+    parts = []
+    for row, shift in zip(np.rint(W).astype(int), t):
+        text = ""
+        for coef, axis in zip(row, "xyz"):
+            if coef:
+                text += ("-" if coef < 0 else ("+" if text else "")) + (
+                    axis if abs(coef) == 1 else f"{abs(coef)}*{axis}"
+                )
+        frac = Fraction(float(shift) % 1.0).limit_denominator(12)
+        if frac:
+            text += f"+{frac.numerator}/{frac.denominator}"
+        parts.append(text or "0")
+    return ", ".join(parts)
 
 
 def as_crystal(obj, index: int | None = None) -> Crystal:

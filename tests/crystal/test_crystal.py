@@ -284,3 +284,54 @@ def test_supercell():
     for bad in (0, (1, 2), 1.5, (1, 1, -1)):
         with pytest.raises(ValueError, match="scaling"):
             cu.supercell(bad)
+
+
+def _same_sites(a, b, tol=1e-4):
+    """Every atom of ``a`` has an atom of ``b`` of its species at its position."""
+    for sp, x, o in zip(a.species, a.frac_coords, a.occupancies):
+        d = np.asarray(b.frac_coords) - x
+        d -= np.round(d)
+        close = (np.abs(d).max(axis=1) < tol) & (np.asarray(b.species) == sp)
+        if not np.any(close & np.isclose(b.occupancies, o)):
+            return False
+    return True
+
+
+def test_to_cif_keeps_the_symmetry():
+    import warnings
+
+    from skxrd.datasets import (
+        EXAMPLE_CRYSTALS,
+        load_example_crystal,
+        load_materials_project,
+    )
+
+    mp = load_materials_project()
+    crystals = [load_example_crystal(n) for n in EXAMPLE_CRYSTALS]
+    crystals += [mp.crystals[i] for i in range(0, len(mp.crystals), 997)]
+    for c in crystals:
+        text = c.to_cif()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            d = Crystal.from_cif(text)
+        sg = c.get_space_group()
+        assert f"_symmetry_Int_Tables_number {sg}" in text, c.formula
+        assert d.space_group == sg == d.get_space_group(), c.formula
+        assert d.n_atoms == c.n_atoms and _same_sites(c, d) and _same_sites(d, c)
+        np.testing.assert_allclose(
+            d.lattice_parameters, c.lattice_parameters, atol=1e-6
+        )
+    # sites with other occupancies or B are not merged by the symmetry
+    nacl = load_example_crystal("NaCl")
+    occ = np.array(nacl.occupancies, float)
+    occ[0] = 0.5
+    mixed = Crystal(nacl.lattice, nacl.species, nacl.frac_coords, occupancies=occ)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        back = Crystal.from_cif(mixed.to_cif())
+    assert back.n_atoms == mixed.n_atoms and _same_sites(mixed, back)
+    # no symmetry: P1, every atom written
+    rng = np.random.default_rng(0)
+    p1 = Crystal(np.diag([4.1, 5.3, 6.7]), ["Si", "O", "O"], rng.random((3, 3)))
+    assert "_symmetry_Int_Tables_number 1\n" in p1.to_cif()
+    assert Crystal.from_cif(p1.to_cif()).n_atoms == 3
