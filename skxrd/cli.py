@@ -277,8 +277,21 @@ def _plot_predictions(model, patterns, out, force):
     print(f"wrote {out}", file=sys.stderr)
 
 
-def _read_label_table(path, column, wavelength):
-    """Patterns and labels listed in a CSV (``file``, label column, ``wavelength``)."""
+def _read_label_table(
+    path,
+    column,
+    wavelength,
+    file_column="file",
+    file_template=None,
+    wavelength_column="wavelength",
+):
+    """Patterns and labels listed in a CSV (a file column, a label column...).
+
+    The file of a row is its ``file_column`` value, or ``file_template``
+    formatted with the row (``"XYdata/{Material}.xy"``); relative paths are
+    relative to the CSV. ``wavelength_column`` (when present) gives each
+    file's wavelength, else ``wavelength``.
+    """
     import csv
 
     path = Path(path)
@@ -286,23 +299,75 @@ def _read_label_table(path, column, wavelength):
         rows = list(csv.DictReader(fh))
     if not rows:
         raise ValueError(f"{path} lists no files")
-    for needed in ("file", column):
-        if needed not in rows[0]:
+    needed = ([] if file_template else [file_column]) + [column]
+    for name in needed:
+        if name not in rows[0]:
+            option = "--label-column" if name == column else "--file-column"
             raise ValueError(
-                f"{path} has no column {needed!r}; columns: {sorted(rows[0])}"
+                f"{path} has no column {name!r} (choose one with {option}, or "
+                f"name the files with --file-template); columns: {sorted(rows[0])}"
             )
-    rows = [r for r in rows if r[column].strip()]
+    rows = [r for r in rows if (r[column] or "").strip()]
     files, patterns, notes = [], [], []
-    for r in rows:
-        f = Path(r["file"])
+    for i, r in enumerate(rows):
+        if file_template:
+            try:
+                name = file_template.format(**r)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"--file-template {file_template!r} does not fit row {i + 2} of "
+                    f"{path}: {exc!r}; columns: {sorted(r)}"
+                ) from None
+        else:
+            name = r[file_column]
+        f = Path(name)
         f = f if f.is_absolute() else path.parent / f
-        lam = r.get("wavelength") or wavelength
+        lam = (r.get(wavelength_column) or "").strip() or wavelength
         read, said = _read_files([f], lam)
         patterns.extend(read)
         notes.extend(said)
         files.append(str(f))
     labels = [r[column].strip() for r in rows]
     return files, patterns, labels, notes
+
+
+def _read_label_npz(path, column, wavelength):
+    """Patterns and labels of an .npz: ``X`` with ``y`` (or ``column``).
+
+    With a ``two_theta`` array (and a ``wavelength`` scalar, or
+    ``wavelength``) the rows are measured patterns on that grid; without it
+    they are patterns on the model's grid.
+    """
+    from .io import Pattern
+
+    with np.load(path, allow_pickle=False) as data:
+        key = column or "y"
+        for name in ("X", key):
+            if name not in data:
+                raise ValueError(
+                    f"{path} has no array {name!r}"
+                    + ("" if name == "X" else " (choose one with --label-column)")
+                    + f"; arrays: {sorted(data.files)}"
+                )
+        X, y = data["X"], data[key]
+        if "two_theta" not in data:
+            return X, y
+        lam = _wavelength_arg(wavelength) if wavelength else None
+        if lam is None and "wavelength" in data:
+            lam = float(data["wavelength"])
+        if lam is None:
+            raise ValueError(f"{path} states no wavelength; pass --wavelength")
+        tt = data["two_theta"]
+    if X.ndim != 2 or X.shape[1] != len(tt):
+        raise ValueError(
+            f"{path}: X has shape {X.shape}; rows must have {len(tt)} points, one "
+            "per two_theta value"
+        )
+    name = Path(path).stem
+    return [
+        Pattern(tt, np.maximum(x, 0.0), wavelength=lam, name=f"{name}-{i}")
+        for i, x in enumerate(X)
+    ], y
 
 
 def _cmd_evaluate(args) -> int:
@@ -312,17 +377,20 @@ def _cmd_evaluate(args) -> int:
 
     model = _load_model(args.model, args.device)
     if args.data.endswith(".npz"):
-        with np.load(args.data, allow_pickle=False) as data:
-            for key in ("X", "y"):
-                if key not in data:
-                    raise ValueError(f"{args.data} has no array {key!r}")
-            X, y = data["X"], data["y"]
+        X, y = _read_label_npz(args.data, args.label_column, args.wavelength)
         files, notes = None, []
     else:
         column = args.label_column or (
             (getattr(model, "metadata_", {}) or {}).get("target") or "label"
         )
-        files, X, y, notes = _read_label_table(args.data, column, args.wavelength)
+        files, X, y, notes = _read_label_table(
+            args.data,
+            column,
+            args.wavelength,
+            file_column=args.file_column,
+            file_template=args.file_template,
+            wavelength_column=args.wavelength_column,
+        )
         if args.strip_kalpha2:
             X = _strip_kalpha2(X, files)
     report, said = _noting(evaluate_model, model, X, y, k=args.top_k)
@@ -436,9 +504,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "evaluate",
         help="score a model on labelled measured files or an .npz dataset",
-        description="DATA is a CSV with a 'file' column, a label column and an "
-        "optional 'wavelength' column (paths relative to the CSV), or an .npz "
-        "with arrays X (patterns on the model grid) and y.",
+        description="DATA is a CSV with a file column, a label column and an "
+        "optional wavelength column (paths relative to the CSV; the columns are "
+        "chosen by option), or an .npz with arrays X and y (or --label-column): "
+        "patterns on the model grid, or on the grid of a two_theta array at its "
+        "wavelength (a 'wavelength' scalar or --wavelength).",
     )
     p.add_argument("data", metavar="DATA", help="labels CSV or .npz")
     p.add_argument(
@@ -449,8 +519,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--label-column",
         default=None,
-        help="CSV column of the labels (default: the model's target, e.g. "
-        "crystal_system)",
+        help="CSV column (or .npz array) of the labels (default: the model's "
+        "target, e.g. crystal_system; for an .npz: y)",
+    )
+    p.add_argument(
+        "--file-column",
+        default="file",
+        help="CSV column of the pattern files (default: file)",
+    )
+    p.add_argument(
+        "--file-template",
+        default=None,
+        help="the file of each row from its columns instead, e.g. "
+        "'XYdata/{Material}.xy'",
+    )
+    p.add_argument(
+        "--wavelength-column",
+        default="wavelength",
+        help="CSV column of each file's wavelength, when there is one "
+        "(default: wavelength)",
     )
     p.add_argument("--wavelength", default=None, help="for files without one")
     _add_strip_kalpha2(p)

@@ -260,3 +260,63 @@ def test_predict_checks_the_plot_and_the_files_before_the_work(
     assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
     err = capsys.readouterr().err
     assert "is a directory" in err and "Traceback" not in err
+
+
+def test_evaluate_takes_the_label_tables_users_have(tiny, tmp_path, capsys):
+    _, _, model = tiny
+    sim = PowderSimulator(two_theta_range=(10, 45), two_theta_step=0.02)
+    names = ["NaCl", "Si", "ZnO"]
+    X = sim.transform([load_example_crystal(n) for n in names])
+    (tmp_path / "XYdata").mkdir()
+    for n, x in zip(names, X):
+        np.savetxt(tmp_path / "XYdata" / f"{n}.xy", np.column_stack([sim.two_theta, x]))
+    table = tmp_path / "labels.csv"
+    table.write_text(
+        "Material,Crystal System,Wavelength\n"
+        "NaCl,cubic,1.5406\nSi,cubic,1.5406\nZnO,hexagonal,1.5406\n"
+    )
+    args = [
+        "evaluate",
+        str(table),
+        "--model",
+        str(model),
+        "--json",
+        "--label-column",
+        "Crystal System",
+        "--wavelength-column",
+        "Wavelength",
+    ]
+    assert main(args + ["--file-template", "XYdata/{Material}.xy"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 3 and report["files"][2].endswith("ZnO.xy")
+    assert main(args) == 2  # no 'file' column and no template
+    err = capsys.readouterr().err
+    assert "no column 'file'" in err and "--file-template" in err
+    assert main(args + ["--file-template", "XYdata/{Name}.xy"]) == 2
+    assert "does not fit row 2" in capsys.readouterr().err
+    # an .npz of measured patterns on their own grid, labels chosen by name
+    npz = tmp_path / "measured.npz"
+    np.savez(
+        npz,
+        X=X,
+        two_theta=sim.two_theta,
+        wavelength=1.5406,
+        crystal_system=np.array(["cubic", "cubic", "hexagonal"]),
+    )
+    assert (
+        main(
+            [
+                "evaluate",
+                str(npz),
+                "--model",
+                str(model),
+                "--json",
+                "--label-column",
+                "crystal_system",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["n"] == 3
+    assert main(["evaluate", str(npz), "--model", str(model)]) == 2
+    assert "no array 'y'" in capsys.readouterr().err
