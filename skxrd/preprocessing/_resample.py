@@ -363,12 +363,21 @@ class _Settings:
 
     def report(self, gaps) -> None:
         """Warn about (or raise for) uncovered model-grid points."""
-        lines = [
-            f"{label}: {_describe(self.grid, covered, pos)}"
-            for label, covered, pos in gaps[:_MAX_LISTED]
-        ]
-        if len(gaps) > _MAX_LISTED:
-            lines.append(f"... and {len(gaps) - _MAX_LISTED} more patterns")
+        # patterns with the same gap are reported together, not one by one
+        groups = {}
+        for label, covered, pos in gaps:
+            groups.setdefault(_describe(self.grid, covered, pos), []).append(label)
+        lines = []
+        for text, labels in list(groups.items())[:_MAX_LISTED]:
+            if len(labels) == 1:
+                who = labels[0]
+            else:
+                shown = ", ".join(labels[:2]) + (", ..." if len(labels) > 2 else "")
+                who = f"{len(labels)} patterns ({shown})"
+            lines.append(f"{who}: {text}")
+        if len(groups) > _MAX_LISTED:
+            rest = sum(len(v) for v in list(groups.values())[_MAX_LISTED:])
+            lines.append(f"... and {rest} more patterns")
         where = (
             f"the model grid {self.grid[0]:.3f}–{self.grid[-1]:.3f}° 2θ at "
             f"{self.wavelength:g} Å"
@@ -434,11 +443,20 @@ def _as_patterns(X, what="X", error=TypeError) -> list[Pattern] | None:
 
 
 def _covered(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """Which grid points lie within the finite range of ``pos`` (increasing)."""
+    """Which grid points lie within the finite range of ``pos`` (increasing).
+
+    Points less than half a grid step beyond the measured range count as
+    covered (they take the end value): a pattern on the model's own grid at a
+    slightly different wavelength (1.5406 Å for Cu Kα1's 1.540562 Å) is not
+    missing its last point.
+    """
     finite = pos[np.isfinite(pos)]
     if finite.size == 0:
         return np.zeros(grid.shape, dtype=bool)
-    return (grid >= finite[0] - _TOL) & (grid <= finite[-1] + _TOL)
+    tol = _TOL
+    if len(grid) > 1:
+        tol = max(tol, 0.5 * float(np.min(np.abs(np.diff(grid)))))
+    return (grid >= finite[0] - tol) & (grid <= finite[-1] + tol)
 
 
 def _interp_shared(grid, pos, X):

@@ -201,7 +201,27 @@ def test_many_uncovered_patterns_one_warning():
     p = Pattern([20.0, 30.0], [1.0, 1.0], wavelength=CU)
     with pytest.warns(UserWarning) as record:
         res.transform([p] * 25)
-    assert len(record) == 1 and "15 more patterns" in str(record[0].message)
+    # one warning, one line for the 25 patterns with the same gap
+    message = str(record[0].message)
+    assert len(record) == 1 and "25 patterns (pattern 0, pattern 1, ...)" in message
+    assert message.count("not covered (") == 1
+    # different gaps: listed up to 10, then counted
+    others = [Pattern([20.0 + i, 33.0], [1.0, 1.0], wavelength=CU) for i in range(12)]
+    with pytest.warns(UserWarning) as record:
+        res.transform(others)
+    assert "... and 2 more patterns" in str(record[0].message)
+
+
+def test_a_pattern_on_the_model_grid_at_a_nearby_wavelength_is_covered():
+    import warnings
+
+    res = PatternResampler(two_theta=(5, 90, 0.02), wavelength="CuKa").fit()
+    grid = res.grid_
+    p = Pattern(grid, np.ones_like(grid), wavelength=1.5406)  # not 1.540562
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = res.transform([p])
+    assert out.shape == (1, len(grid)) and np.all(out == 1.0)
 
 
 def test_out_of_range_error():
