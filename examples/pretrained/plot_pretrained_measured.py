@@ -69,7 +69,7 @@ SaliencyDisplay.from_estimator(model, data.patterns, index=index, top_k=3, ax=ax
 # %%
 # Space groups
 # ------------
-# The space-group model ranks the 230 space groups; scored against the
+# The space-group model ranks the space groups it learned; scored against the
 # crystal-system labels, its ranked space groups are mapped to crystal systems.
 sg_model = skxrd.load_pretrained("space-group", device="cpu")
 sg_labels, sg_proba = sg_model.predict_top_k(data.patterns, k=5)

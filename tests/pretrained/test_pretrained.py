@@ -251,7 +251,7 @@ def test_evaluate_model_scores_and_levels(tiny):
 
 def test_space_group_model_is_scored_on_crystal_systems():
     model = load_pretrained("space-group", device="cpu")
-    sim = PowderSimulator(two_theta_range=(10, 80), two_theta_step=0.02)
+    sim = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)
     crystals = [load_example_crystal(n) for n in ("NaCl", "ZnO", "TiO2-rutile")]
     X = sim.transform(crystals)
     report = evaluate_model(model, X, ["cubic", "hexagonal", "tetragonal"], k=3)
@@ -267,25 +267,36 @@ def test_space_group_model_is_scored_on_crystal_systems():
 
 # --------------------------------------------------------- the shipped models
 def test_shipped_weights_are_small_and_load_on_the_cpu():
+    from skxrd.estimators import CoarseLabelClassifier
+
     folder = resources.files("skxrd.pretrained").joinpath("weights")
     sizes = {
         name: folder.joinpath(f"{name}.pt").stat().st_size for name in list_pretrained()
     }
-    assert sum(sizes.values()) <= 25 * 2**20, sizes
+    assert sum(sizes.values()) <= 50 * 2**20, sizes
     model = load_pretrained("crystal-system", device="cpu")
     assert list(model.classes_) == sorted(CRYSTAL_SYSTEMS)
-    assert next(model.steps[-1][1].net_.module_.parameters()).device.type == "cpu"
+    final = model.steps[-1][1]
+    assert isinstance(final, CoarseLabelClassifier)
+    network = final.estimator_
+    assert next(network.net_.module_.parameters()).device.type == "cpu"
     groups = load_pretrained("space-group", device="cpu")
     assert groups.classes_.dtype.kind == "i" and set(groups.classes_) <= set(
         range(1, 231)
     )
-    assert len(groups.classes_) == 230
+    # the space groups of the real structures it learned: most of the 230
+    assert len(groups.classes_) >= 180
+    # one network: the crystal-system answer is the space-group answer summed
+    grid = groups.steps[0][1].grid_
+    X = np.random.default_rng(0).random((3, len(grid)))
+    np.testing.assert_allclose(model.predict_proba(X).sum(1), 1.0, atol=1e-6)
+    assert groups.steps[-1][1].temperature_ == network.temperature_
 
 
 def test_pretrained_takes_patterns_of_any_wavelength():
     model = load_pretrained("crystal-system", device="cpu")
     nacl = load_example_crystal("NaCl")
-    cu = PowderSimulator(two_theta_range=(10, 80), two_theta_step=0.02)
+    cu = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)  # its grid
     on_grid = cu.transform([nacl])
     # the same measurement recorded at Mo Kα positions (through Q), and on Q
     as_cu = Pattern(cu.two_theta, on_grid[0], wavelength="CuKa")
@@ -300,7 +311,9 @@ def test_pretrained_takes_patterns_of_any_wavelength():
     # widths and doublet): it goes through, on the model's grid
     mo = PowderSimulator(radiation="MoKa", two_theta_range=(4, 40), two_theta_step=0.01)
     measured = Pattern(mo.two_theta, mo.transform([nacl])[0], wavelength="MoKa")
-    assert model.transform_patterns([measured]).shape == (1, len(cu.two_theta))
+    with pytest.warns(UserWarning, match="5.000–8.680° 2θ not covered"):
+        Xt = model.transform_patterns([measured])  # Mo Kα 4° is Cu Kα 8.7°
+    assert Xt.shape == (1, len(cu.two_theta))
 
 
 def test_pretrained_unknown_name():
