@@ -470,6 +470,7 @@ def test_temperature_scaling_reduces_calibration_error():
     calibrated.fit(X[valid], y[valid])
     after = expected_calibration_error(y[test], calibrated.predict_proba(X[test]))
     assert before > 0.1
-    assert after < 0.5 * before  # measured: 0.196 -> 0.072
+    # measured: 0.196 -> 0.072, or 0.101 with oneDNN capped at AVX2 (conftest.py)
+    assert after < 0.6 * before
     # temperature scaling keeps the predictions
     np.testing.assert_array_equal(calibrated.predict(X[test]), clf.predict(X[test]))
