@@ -144,7 +144,7 @@ def _noting(func, *args, **kwargs):
     ]
 
 
-def _read_files(files, wavelength):
+def _read_files(files, wavelength, axis=None):
     """Patterns of ``files`` and the readers' notes; no wavelength is an error."""
     from tqdm.auto import tqdm
 
@@ -154,7 +154,9 @@ def _read_files(files, wavelength):
     # a bar for long lists, on terminals only (disable=None)
     for f in tqdm(files, desc="reading", unit="file", disable=len(files) < 20 or None):
         try:
-            p, said = _noting(read_pattern, f, wavelength=_wavelength_arg(wavelength))
+            p, said = _noting(
+                read_pattern, f, wavelength=_wavelength_arg(wavelength), axis=axis
+            )
         except ValueError as exc:
             if wavelength is None and "states no wavelength" in str(exc):
                 raise ValueError(
@@ -184,7 +186,7 @@ def _cmd_predict(args) -> int:
     model = _load_model(args.model, args.device)
     if not hasattr(model, "predict_top_k"):
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
-    patterns, notes = _read_files(args.files, args.wavelength)
+    patterns, notes = _read_files(args.files, args.wavelength, args.axis)
     if args.strip_kalpha2:
         patterns = _strip_kalpha2(patterns, args.files)
     (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
@@ -284,6 +286,7 @@ def _read_label_table(
     file_column="file",
     file_template=None,
     wavelength_column="wavelength",
+    axis=None,
 ):
     """Patterns and labels listed in a CSV (a file column, a label column...).
 
@@ -323,7 +326,7 @@ def _read_label_table(
         f = Path(name)
         f = f if f.is_absolute() else path.parent / f
         lam = (r.get(wavelength_column) or "").strip() or wavelength
-        read, said = _read_files([f], lam)
+        read, said = _read_files([f], lam, axis)
         patterns.extend(read)
         notes.extend(said)
         files.append(str(f))
@@ -390,6 +393,7 @@ def _cmd_evaluate(args) -> int:
             file_column=args.file_column,
             file_template=args.file_template,
             wavelength_column=args.wavelength_column,
+            axis=args.axis,
         )
         if args.strip_kalpha2:
             X = _strip_kalpha2(X, files)
@@ -453,7 +457,14 @@ def _add_simulation_args(p):
 
 
 def _add_strip_kalpha2(parser):
-    """The ``--strip-kalpha2`` flag of ``predict`` and ``evaluate``."""
+    """The ``--strip-kalpha2`` and ``--axis`` options of ``predict`` and ``evaluate``."""
+    parser.add_argument(
+        "--axis",
+        choices=("two_theta", "q"),
+        default=None,
+        help="what the first column of text files holds: two_theta (degrees) or "
+        "q (1/Å); default: the file's header, else two_theta",
+    )
     parser.add_argument(
         "--strip-kalpha2",
         action="store_true",

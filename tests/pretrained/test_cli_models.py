@@ -320,3 +320,18 @@ def test_evaluate_takes_the_label_tables_users_have(tiny, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["n"] == 3
     assert main(["evaluate", str(npz), "--model", str(model)]) == 2
     assert "no array 'y'" in capsys.readouterr().err
+
+
+def test_predict_reads_q_columns_with_axis_q(tiny, tmp_path, capsys):
+    _, _, model = tiny
+    sim = PowderSimulator(two_theta_range=(10, 45), two_theta_step=0.02)
+    x = sim.transform([load_example_crystal("NaCl")])[0]
+    q = Pattern(sim.two_theta, x, wavelength="CuKa").to_q()
+    path = tmp_path / "q.xy"
+    np.savetxt(path, np.column_stack([q.x * 100, x]))  # Q×100 looks like no 2θ
+    assert main(["predict", str(path), "--model", str(model)]) == 2
+    assert "--axis q" in capsys.readouterr().err
+    np.savetxt(path, np.column_stack([q.x, x]))
+    args = ["predict", str(path), "--model", str(model), "--axis", "q", "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)[0]["reason"] is None
