@@ -457,7 +457,7 @@ def _add_simulation_args(p):
 
 
 def _add_strip_kalpha2(parser):
-    """The ``--strip-kalpha2`` and ``--axis`` options of ``predict`` and ``evaluate``."""
+    """The ``--strip-kalpha2`` and ``--axis`` options of predict and evaluate."""
     parser.add_argument(
         "--axis",
         choices=("two_theta", "q"),

@@ -605,7 +605,8 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
             raise PatternFormatError(
                 path,
                 f"2θ = {x[bad[0]]:g} is outside [0, 180] degrees (is the column "
-                "Q or d? for Q pass axis='q', or --axis q to skxrd predict and evaluate)",
+                "Q or d? for Q pass axis='q', or --axis q to skxrd predict and "
+                "evaluate)",
                 line=int(lines_of[bad[0]]),
             )
     radiation, lam, name, lam_error = None, None, None, None
