@@ -17,11 +17,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m skxrd demo --output demo_output
 
-test: $(STAMP)
+# The linter first (seconds), then the suite: CI runs exactly this.
+test: lint
 	$(PY) -m pytest -n 2 --timeout 600 skxrd tests
 
+LINTED := skxrd tests benchmarks examples tools docs/conf.py conftest.py
 lint: $(STAMP)
-	$(VENV)/bin/ruff check skxrd tests benchmarks examples docs/conf.py
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
