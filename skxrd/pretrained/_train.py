@@ -414,7 +414,7 @@ def _split_source(source, part):
     )
 
 
-def _warm_start(clf, model, config):
+def _warm_start(clf, model):
     """Give ``clf`` the weights of ``model``; the epochs ``model`` had trained."""
     from ._pipeline import PatternPipeline
     from ._store import load_model
@@ -547,7 +547,7 @@ def train_from_config(
         clf.set_params(device=device)
     previous_epochs = 0
     if warm_start is not None:
-        previous_epochs = _warm_start(clf, warm_start, config)
+        previous_epochs = _warm_start(clf, warm_start)
     user_verbose = clf.verbose
     clf.set_params(num_threads=num_threads, verbose=max(clf.verbose, min(verbose, 1)))
     t1 = time.perf_counter()
