@@ -223,24 +223,16 @@ def _figure(X, tt, sets, curves, crystals, args):
     )
     ax[0, 0].legend(fontsize=7)
     for (name, stats), c in zip(sets.items(), colors):
-        noise = np.array([s["noise"] for s in stats])
-        ax[0, 1].hist(
-            np.log10(noise + 1e-6),
-            bins=40,
-            histtype="step",
-            color=c,
-            label=name,
-            density=True,
-        )
-        bgv = np.array([s["background_p10"] for s in stats])
-        ax[1, 0].hist(
-            np.log10(bgv + 1e-6),
-            bins=40,
-            histtype="step",
-            color=c,
-            label=name,
-            density=True,
-        )
+        for key, axis in (("noise", ax[0, 1]), ("background_p10", ax[1, 0])):
+            v = np.array([s[key] for s in stats])
+            axis.hist(
+                np.log10(v + 1e-6),
+                bins=40,
+                histtype="step",
+                color=c,
+                label=name,
+                density=True,
+            )
     ax[0, 1].set(xlabel="log10 noise σ / max", title="Counting noise")
     ax[1, 0].set(xlabel="log10 10th-percentile level / max", title="Background")
     i = int(np.argmax([len(s["fwhm"]) for s in sets["measured (RRUFF)"]][:50]))

@@ -180,6 +180,17 @@ class OneOf(BatchTransform):
         return out
 
 
+def _relative_intensities():
+    """Texture, or random scaling or removal of peaks: one of them per pattern."""
+    return OneOf(
+        [
+            PreferredOrientationScaling(max_factor=2.0),
+            RandomPeakScaling(probability=0.3, scale=(0.3, 1.5)),
+            RandomPeakRemoval(probability=0.05),
+        ]
+    )
+
+
 def default_augmentation(two_theta=None, *, normalize=True):
     """A sensible train-time augmentation of simulated powder patterns.
 
@@ -227,16 +238,7 @@ def default_augmentation(two_theta=None, *, normalize=True):
     return Compose(
         [
             RandomApply(LatticeStrain(strain=(-0.005, 0.005), two_theta=tt), p=0.5),
-            RandomApply(
-                OneOf(
-                    [
-                        PreferredOrientationScaling(max_factor=2.0),
-                        RandomPeakScaling(probability=0.3, scale=(0.3, 1.5)),
-                        RandomPeakRemoval(probability=0.05),
-                    ]
-                ),
-                p=0.4,
-            ),
+            RandomApply(_relative_intensities(), p=0.4),
             RandomApply(CrystalliteBroadening(size=(10.0, 200.0), two_theta=tt), p=0.3),
             RandomApply(
                 ImpurityPeaks(n_peaks=(1, 3), intensity=(0.01, 0.05), two_theta=tt),
@@ -311,16 +313,7 @@ def sample_augmentation(two_theta=None, *, normalize=True):
     return Compose(
         [
             RandomApply(LatticeStrain(strain=(-0.005, 0.005), two_theta=tt), p=0.5),
-            RandomApply(
-                OneOf(
-                    [
-                        PreferredOrientationScaling(max_factor=2.0),
-                        RandomPeakScaling(probability=0.3, scale=(0.3, 1.5)),
-                        RandomPeakRemoval(probability=0.05),
-                    ]
-                ),
-                p=0.5,
-            ),
+            RandomApply(_relative_intensities(), p=0.5),
             RandomApply(
                 ImpurityPeaks(n_peaks=(1, 3), intensity=(0.01, 0.08), two_theta=tt),
                 p=0.3,
