@@ -39,38 +39,19 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-RRUFF = ROOT.parent / "shared/data/measured/rruff-minerals/rruff-minerals.npz"
 SOURCES = ("uniform", "realistic", "real", "mixture", "real-random-split")
-
-
-def _subset(bunch, idx):
-    """The entries ``idx`` of a structure collection (a Bunch of arrays)."""
-    from sklearn.utils import Bunch
-
-    out = Bunch()
-    for key, value in bunch.items():
-        if key == "crystals":
-            out[key] = [value[i] for i in idx]
-        elif isinstance(value, np.ndarray) and len(value) == len(bunch.crystals):
-            out[key] = value[idx]
-        else:
-            out[key] = value
-    return out
 
 
 def _splits(seed=0):
     """MP split by prototype (train, test) and at random (train, test)."""
-    from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
+    from sklearn.model_selection import ShuffleSplit
 
     from skxrd.datasets import load_materials_project
+    from skxrd.pretrained import prototype_split
 
     mp = load_materials_project()
     n = len(mp.crystals)
-    tr, te = next(
-        GroupShuffleSplit(1, test_size=0.2, random_state=seed).split(
-            np.zeros(n), groups=mp.groups
-        )
-    )
+    tr, te = prototype_split(mp, test_size=0.2, random_state=seed)
     rtr, rte = next(
         ShuffleSplit(1, test_size=0.2, random_state=seed).split(np.zeros(n))
     )
@@ -96,18 +77,6 @@ def _config(args):
             "random_state": 0,
         },
     }
-
-
-def _rruff_patterns():
-    from skxrd.io import Pattern
-
-    with np.load(RRUFF, allow_pickle=False) as f:
-        X, tt, sg, cs = f["X"], f["two_theta"], f["space_group"], f["crystal_system"]
-    patterns = [
-        Pattern(tt, np.maximum(x, 0.0), wavelength="CuKa", name=f"rruff-{i}")
-        for i, x in enumerate(X)
-    ]
-    return patterns, sg.astype(int), cs.astype(str)
 
 
 def _score(pipe, X, space_group):
@@ -151,9 +120,15 @@ def main():
         _report(args.out)
         return
     import torch
+    from measured_training import rruff_patterns
 
     from skxrd.datasets import CrystalPrior, make_pattern_dataset
-    from skxrd.pretrained import build_pipeline, load_config, save_model
+    from skxrd.pretrained import (
+        build_pipeline,
+        load_config,
+        save_model,
+        subset_collection,
+    )
     from skxrd.simulation import InstrumentSampler, PowderSimulator
 
     torch.set_num_threads(args.threads)
@@ -170,21 +145,21 @@ def main():
     )
     rng = np.random.default_rng(1)
     test_sets = {
-        "mp_prototype_held_out": _subset(
+        "mp_prototype_held_out": subset_collection(
             mp, np.sort(rng.choice(te, min(args.n_test, len(te)), replace=False))
         ),
-        "mp_random_held_out": _subset(
+        "mp_random_held_out": subset_collection(
             mp, np.sort(rng.choice(rte, min(args.n_test, len(rte)), replace=False))
         ),
     }
-    rruff_X, rruff_sg, _ = _rruff_patterns()
+    rruff_X, rruff_sg = rruff_patterns()
     for name in args.sources:
         result_path = args.out / f"{name}.json"
         if result_path.exists():
             print(f"{name}: done already ({result_path})")
             continue
         t0 = time.perf_counter()
-        train = _subset(mp, rtr if name == "real-random-split" else tr)
+        train = subset_collection(mp, rtr if name == "real-random-split" else tr)
         if name == "uniform":
             source, n_variants = "uniform", 1
         elif name == "realistic":

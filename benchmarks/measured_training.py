@@ -41,17 +41,30 @@ RRUFF = ROOT.parent / "shared/data/measured/rruff-minerals/rruff-minerals.npz"
 CONFIG = ROOT / "skxrd/pretrained/configs/space-group.toml"
 
 
-def rruff_patterns():
+def rruff_patterns(path=RRUFF):
     """The measured RRUFF patterns as Patterns, with their space groups."""
     from skxrd.io import Pattern
 
-    with np.load(RRUFF, allow_pickle=False) as f:
+    with np.load(path, allow_pickle=False) as f:
         X, tt, sg = f["X"], f["two_theta"], f["space_group"]
     patterns = [
         Pattern(tt, np.maximum(x, 0.0), wavelength="CuKa", name=f"rruff-{i}")
         for i, x in enumerate(X)
     ]
     return patterns, sg.astype(int)
+
+
+def crystal_system_proba(proba, classes):
+    """Crystal systems and their probabilities from space-group probabilities.
+
+    The sums that :class:`~skxrd.estimators.CoarseLabelClassifier` computes,
+    for probabilities already at hand.
+    """
+    from skxrd.crystal import to_crystal_system
+
+    systems = np.asarray(to_crystal_system(classes)).astype(str)
+    names = np.unique(systems)
+    return names, np.stack([proba[:, systems == s].sum(axis=1) for s in names], 1)
 
 
 def score(pipe, X, space_group):
@@ -66,9 +79,7 @@ def score(pipe, X, space_group):
     classes = np.asarray(pipe.classes_).astype(int)
     order = np.argsort(-proba, axis=1)
     top = classes[order]
-    systems = np.asarray(to_crystal_system(classes)).astype(str)
-    names = np.unique(systems)
-    cs_proba = np.stack([proba[:, systems == s].sum(axis=1) for s in names], axis=1)
+    names, cs_proba = crystal_system_proba(proba, classes)
     cs_true = np.asarray(to_crystal_system(space_group)).astype(str)
     cs_pred = names[cs_proba.argmax(axis=1)]
     known = np.isin(space_group, classes)

@@ -36,16 +36,13 @@ EXAMPLE_NAMES = list(EXAMPLE_CRYSTALS)
 
 def measured_sets(measured: Path) -> dict:
     """``{name: (patterns, crystal systems, space groups or None)}``."""
+    from measured_training import rruff_patterns
+
     from skxrd.crystal import to_crystal_system
-    from skxrd.io import Pattern, read_pattern
+    from skxrd.io import read_pattern
 
     sets = {}
-    with np.load(measured / "rruff-minerals/rruff-minerals.npz") as f:
-        X, tt, sg = f["X"], f["two_theta"], f["space_group"].astype(int)
-    patterns = [
-        Pattern(tt, np.maximum(x, 0.0), wavelength="CuKa", name=f"rruff-{i}")
-        for i, x in enumerate(X)
-    ]
+    patterns, sg = rruff_patterns(measured / "rruff-minerals/rruff-minerals.npz")
     sets["rruff"] = (patterns, np.asarray(to_crystal_system(sg)).astype(str), sg)
     ssrl = measured / "synchrotron-ssrl"
     with open(ssrl / "ssrl_labels.csv", newline="", encoding="utf-8-sig") as fh:
@@ -99,7 +96,8 @@ def _top_label_ece(correct, confidence, n_bins=15):
 
 def score(model, X, cs_true, sg_true):
     """Accuracies, calibration and coverage of one model on one labelled set."""
-    from skxrd.crystal import to_crystal_system
+    from measured_training import crystal_system_proba
+
     from skxrd.metrics import accuracy_at_coverage, expected_calibration_error
 
     with warnings.catch_warnings():
@@ -108,9 +106,7 @@ def score(model, X, cs_true, sg_true):
     classes = np.asarray(model.classes_)
     out = {"n": int(len(cs_true))}
     if classes.dtype.kind in "iu":  # a space-group model
-        systems = np.asarray(to_crystal_system(classes)).astype(str)
-        names = np.unique(systems)
-        cs_proba = np.stack([proba[:, systems == s].sum(1) for s in names], 1)
+        names, cs_proba = crystal_system_proba(proba, classes)
         if sg_true is not None:
             order = np.argsort(-proba, axis=1)
             top = classes[order[:, :5]]
