@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from pathlib import Path
 
@@ -389,19 +390,33 @@ def subset_collection(collection, idx):
     return out
 
 
-def _split_source(source, part):
-    """``source`` with the Materials Project replaced by one part of its split."""
-    from ..datasets import CrystalPrior, load_materials_project
+@functools.cache
+def _split_part(part):
+    """One part of the Materials Project's prototype split (loaded once)."""
+    from ..datasets import load_materials_project
 
     mp = load_materials_project()
     train, test = prototype_split(mp)
-    sub = subset_collection(mp, train if part == "train" else test)
+    return subset_collection(mp, train if part == "train" else test)
+
+
+@functools.cache
+def _split_prior(part):
+    """The realistic prior of one part of the split (fitted once: a [data] and
+    a [test] section, and every resumed cycle, ask for it again)."""
+    from ..datasets import CrystalPrior
+
+    return CrystalPrior(max_atoms=200).fit(_split_part(part))
+
+
+def _split_source(source, part):
+    """``source`` with the Materials Project replaced by one part of its split."""
 
     def one(name):
         if name == "materials_project":
-            return sub
+            return _split_part(part)
         if name == "realistic":
-            return CrystalPrior(max_atoms=200).fit(sub)
+            return _split_prior(part)
         return name
 
     if isinstance(source, dict):
