@@ -617,3 +617,17 @@ def test_evaluate_report_orders_space_groups_as_numbers():
         if line.strip() and line.split()[0].isdigit()
     ]
     assert rows == ["1", "7", "10"]
+
+
+def test_coarse_label_classifier_errors():
+    from sklearn.linear_model import LogisticRegression
+
+    from skxrd.estimators import CoarseLabelClassifier
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    with pytest.raises(ValueError, match="target must be one of"):
+        CoarseLabelClassifier(LogisticRegression(), target="colour").fit(
+            X, [1, 1, 2, 2]
+        )
+    with pytest.raises(ValueError, match="231"):  # not a space group, before training
+        CoarseLabelClassifier(LogisticRegression()).fit(X, [1, 1, 231, 231])
