@@ -104,8 +104,11 @@ def _cmd_train(args) -> int:
     return 0
 
 
-def _load_model(spec, device):
-    """A pretrained name, a model file (.pt) or a joblib pickle of a fitted model."""
+_PICKLES = (".joblib", ".pkl", ".pickle")
+
+
+def _load_model(spec, device, trust_pickle=False):
+    """A pretrained name, a model file (.pt) or, when trusted, a joblib pickle."""
     from .pretrained import list_pretrained, load_model, load_pretrained
 
     if spec in list_pretrained():
@@ -116,10 +119,17 @@ def _load_model(spec, device):
             f"--model {spec!r} is neither a pretrained model "
             f"({', '.join(sorted(list_pretrained()))}) nor a file"
         )
-    if path.suffix in (".joblib", ".pkl", ".pickle"):
+    if path.suffix.lower() in _PICKLES:
+        if not trust_pickle:
+            raise ValueError(
+                f"--model {spec}: a pickle can run any code when it is loaded; "
+                "pass --trust-pickle to load it if you made it or trust who did, "
+                "or use a model file (.pt, written by skxrd train or "
+                "skxrd.pretrained.save_model), which loads without running code"
+            )
         import joblib
 
-        return joblib.load(path)  # a pickle runs code: only files you trust
+        return joblib.load(path)
     return load_model(path, device=device)
 
 
@@ -144,7 +154,19 @@ def _noting(func, *args, **kwargs):
     ]
 
 
-def _read_files(files, wavelength, axis=None):
+def _max_bytes(args):
+    """``read_pattern``'s ``max_bytes`` from ``--max-file-mb`` (0: no limit)."""
+    from .io._readers import MAX_PATTERN_BYTES
+
+    mb = getattr(args, "max_file_mb", None)
+    if mb is None:
+        return MAX_PATTERN_BYTES
+    if mb < 0:
+        raise ValueError(f"--max-file-mb must be >= 0, got {mb:g}")
+    return None if mb == 0 else max(int(mb * 1e6), 1)
+
+
+def _read_files(files, wavelength, axis=None, max_bytes=None):
     """Patterns of ``files`` and the readers' notes; no wavelength is an error."""
     from tqdm.auto import tqdm
 
@@ -155,7 +177,11 @@ def _read_files(files, wavelength, axis=None):
     for f in tqdm(files, desc="reading", unit="file", disable=len(files) < 20 or None):
         try:
             p, said = _noting(
-                read_pattern, f, wavelength=_wavelength_arg(wavelength), axis=axis
+                read_pattern,
+                f,
+                wavelength=_wavelength_arg(wavelength),
+                axis=axis,
+                max_bytes=max_bytes,
             )
         except ValueError as exc:
             if wavelength is None and "states no wavelength" in str(exc):
@@ -183,10 +209,12 @@ def _cmd_predict(args) -> int:
     if args.plot is not None and Path(args.plot).exists() and not args.force:
         # before the work, not after it
         raise ValueError(f"--plot {args.plot} exists; use --force to replace it")
-    model = _load_model(args.model, args.device)
+    model = _load_model(args.model, args.device, args.trust_pickle)
     if not hasattr(model, "predict_top_k"):
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
-    patterns, notes = _read_files(args.files, args.wavelength, args.axis)
+    patterns, notes = _read_files(
+        args.files, args.wavelength, args.axis, _max_bytes(args)
+    )
     if args.strip_kalpha2:
         patterns = _strip_kalpha2(patterns, args.files)
     (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
@@ -287,6 +315,7 @@ def _read_label_table(
     file_template=None,
     wavelength_column="wavelength",
     axis=None,
+    max_bytes=None,
 ):
     """Patterns and labels listed in a CSV (a file column, a label column...).
 
@@ -326,7 +355,7 @@ def _read_label_table(
         f = Path(name)
         f = f if f.is_absolute() else path.parent / f
         lam = (r.get(wavelength_column) or "").strip() or wavelength
-        read, said = _read_files([f], lam, axis)
+        read, said = _read_files([f], lam, axis, max_bytes)
         patterns.extend(read)
         notes.extend(said)
         files.append(str(f))
@@ -378,7 +407,7 @@ def _cmd_evaluate(args) -> int:
 
     from .pretrained._evaluate import evaluate_model
 
-    model = _load_model(args.model, args.device)
+    model = _load_model(args.model, args.device, args.trust_pickle)
     if args.data.endswith(".npz"):
         X, y = _read_label_npz(args.data, args.label_column, args.wavelength)
         files, notes = None, []
@@ -394,6 +423,7 @@ def _cmd_evaluate(args) -> int:
             file_template=args.file_template,
             wavelength_column=args.wavelength_column,
             axis=args.axis,
+            max_bytes=_max_bytes(args),
         )
         if args.strip_kalpha2:
             X = _strip_kalpha2(X, files)
@@ -456,8 +486,32 @@ def _add_simulation_args(p):
     p.add_argument("--quiet", action="store_true")
 
 
+def _add_model(p):
+    p.add_argument(
+        "--model",
+        default="crystal-system",
+        help="crystal-system (default), space-group, or a model file (.pt from "
+        "skxrd train; a .joblib pickle with --trust-pickle)",
+    )
+    p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow --model to be a joblib/pickle file; loading a pickle runs "
+        "the code it holds, so only for files you made or trust",
+    )
+
+
 def _add_strip_kalpha2(parser):
-    """The ``--strip-kalpha2`` and ``--axis`` options of predict and evaluate."""
+    """The reading options of predict and evaluate: ``--axis``,
+    ``--max-file-mb`` and ``--strip-kalpha2``."""
+    parser.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="refuse pattern files larger than this (default 100 MB, more than "
+        "a diffractometer writes; 0: no limit)",
+    )
     parser.add_argument(
         "--axis",
         choices=("two_theta", "q"),
@@ -485,12 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
         "k most probable classes with their probabilities.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="measured patterns")
-    p.add_argument(
-        "--model",
-        default="crystal-system",
-        help="crystal-system (default), space-group, or a model file (.pt from "
-        "skxrd train, or a trusted .joblib)",
-    )
+    _add_model(p)
     p.add_argument(
         "--wavelength",
         default=None,
@@ -522,11 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
         "wavelength (a 'wavelength' scalar or --wavelength).",
     )
     p.add_argument("data", metavar="DATA", help="labels CSV or .npz")
-    p.add_argument(
-        "--model",
-        default="crystal-system",
-        help="crystal-system (default), space-group, or a model file",
-    )
+    _add_model(p)
     p.add_argument(
         "--label-column",
         default=None,

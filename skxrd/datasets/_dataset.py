@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from collections.abc import Mapping, Sequence
 from functools import cache
 
@@ -133,8 +132,11 @@ def make_pattern_dataset(
         ``"crystal"`` for random ones (each random crystal is its own
         compound).
     cache : str or path-like, optional
-        A folder for joblib's on-disk cache: the same call returns the stored
-        dataset without recomputing it.
+        A folder for an on-disk cache (in its ``skxrd-datasets`` subfolder):
+        the same call returns the stored dataset without recomputing it. The
+        entries are ``.npz`` arrays and JSON read without unpickling, so a
+        cache from elsewhere cannot run code; an unreadable entry is rebuilt
+        with a warning.
     random_state : int, optional
         Seed; the same seed gives the same dataset for any ``n_jobs``.
     n_jobs : int, optional
@@ -220,16 +222,15 @@ def make_pattern_dataset(
     )
     if cache is None:
         return _build(**args)
-    from joblib import Memory
+    from ._cache import cache_path, cached
 
     # n_jobs and verbose do not change the result: keep them out of the key.
-    # Collections of crystals enter the key as a digest of their contents:
-    # joblib would pickle (and describe) tens of thousands of crystals.
-    location = os.path.expanduser(cache) if isinstance(cache, str) else cache
-    build = Memory(location, verbose=0).cache(
-        _build, ignore=["n_jobs", "verbose", "source"]
-    )
-    return build(**args, source_key=_source_key(source, target))
+    # Collections of crystals enter the key as a digest of their contents,
+    # not as tens of thousands of crystals.
+    keyed = {k: v for k, v in args.items() if k not in ("n_jobs", "verbose", "source")}
+    source_key = _source_key(source, target)
+    path = cache_path(cache, {**keyed, "source_key": source_key})
+    return cached(_build, path, **args, source_key=source_key)
 
 
 def _crystals_digest(crystals, space_group=None) -> str:

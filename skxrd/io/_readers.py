@@ -28,6 +28,7 @@ import tempfile
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,18 @@ class PatternFormatError(ValueError):
 
 
 # --------------------------------------------------------------------- public API
-def read_pattern(path, wavelength=None, *, axis: str | None = None) -> Pattern:
+#: Files larger than this (bytes) are refused unless ``max_bytes`` says more:
+#: 100 MB of text is 4 million points, more than any diffractometer writes.
+MAX_PATTERN_BYTES = 100_000_000
+
+
+def read_pattern(
+    path,
+    wavelength=None,
+    *,
+    axis: str | None = None,
+    max_bytes: int | None = MAX_PATTERN_BYTES,
+) -> Pattern:
     """Read a measured powder pattern from a file.
 
     The format is recognised from the content (magic bytes, XML root, Rigaku
@@ -115,6 +127,11 @@ def read_pattern(path, wavelength=None, *, axis: str | None = None) -> Pattern:
         or the ``# axis:`` line that :func:`write_pattern` writes), else 2θ.
         Instrument formats always hold 2θ; ``axis="q"`` is an error for them, as
         it is for a text file whose header says otherwise.
+    max_bytes : int or None, default=100_000_000
+        The largest file (and, for ``.rasx``, the largest unpacked archive)
+        read; a larger one is an error, as it is more than a diffractometer
+        writes (100 MB of text holds 4 million points). ``None``: no limit.
+        Reading takes about 4–5 times the file size in memory.
 
     Returns
     -------
@@ -129,10 +146,11 @@ def read_pattern(path, wavelength=None, *, axis: str | None = None) -> Pattern:
     ------
     PatternFormatError
         A file that cannot be read: missing, a directory, unreadable, empty,
-        truncated, not numbers, a wrong number of columns, NaN or infinite
-        values, repeated or unordered x, a format version that is not
-        supported, or a 2θ pattern whose wavelength neither the file nor the
-        caller gives (Q conversion needs it; pass ``wavelength=``).
+        larger than ``max_bytes``, truncated, not numbers, a wrong number of
+        columns, NaN or infinite values, repeated or unordered x, a format
+        version that is not supported, or a 2θ pattern whose wavelength
+        neither the file nor the caller gives (Q conversion needs it; pass
+        ``wavelength=``).
 
     Notes
     -----
@@ -175,6 +193,11 @@ def read_pattern(path, wavelength=None, *, axis: str | None = None) -> Pattern:
         raise PatternFormatError(path, "is a directory, not a pattern file")
     if not path.exists():
         raise PatternFormatError(path, "no such file")
+    if max_bytes is not None:
+        from ..utils._validation import check_int
+
+        check_int(max_bytes, "max_bytes", minimum=1)
+        _check_size(path, path.stat().st_size, max_bytes)
     try:
         data = path.read_bytes()
     except OSError as exc:  # permissions, a device, a broken link...
@@ -224,8 +247,22 @@ def read_pattern(path, wavelength=None, *, axis: str | None = None) -> Pattern:
         "rasx": _read_rasx,
         "raw": _read_bruker_raw,
     }[kind]
-    found = reader(path, data, axis)
+    if kind == "rasx":
+        found = reader(path, data, axis, max_bytes)
+    else:
+        found = reader(path, data, axis)
     return found.build(path, wavelength)
+
+
+def _check_size(path, size, max_bytes, what="the file"):
+    if max_bytes is not None and size > max_bytes:
+        raise PatternFormatError(
+            path,
+            f"{what} is {size / 1e6:.1f} MB, more than a diffractometer writes "
+            f"(limit {max_bytes / 1e6:g} MB); pass max_bytes=None (or a larger "
+            "limit) to read it anyway, or --max-file-mb to skxrd predict and "
+            "evaluate",
+        )
 
 
 def write_pattern(
@@ -568,8 +605,7 @@ def _all_floats(tokens) -> bool:
 
 def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     text = _decode(data, encodings).rstrip("\x1a")  # DOS end-of-file mark
-    lines = _LINE_BREAK.split(text)
-    table, header, info = _parse_columns(path, enumerate(lines, 1))
+    table, header, info = _parse_columns(path, lambda: enumerate(_iter_lines(text), 1))
     ncols = table.shape[1]
     meta: dict[str, Any] = {}
     fields = _header_fields(header)
@@ -640,6 +676,19 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     )
 
 
+_MAX_HEADER_LINES = 10_000  # comment lines kept in metadata (a file may be all)
+
+
+def _iter_lines(text: str):
+    """The lines of ``text`` one at a time (a list of millions of lines costs
+    ten times the file)."""
+    start = 0
+    for m in _LINE_BREAK.finditer(text):
+        yield text[start : m.start()]
+        start = m.end()
+    yield text[start:]
+
+
 def _parse_columns(
     path, numbered_lines, *, member: str | None = None, allow_header: bool = True
 ):
@@ -648,19 +697,29 @@ def _parse_columns(
     Returns the table (n_rows, n_cols), the header ``[(line_number, text)]``
     (comments and the non-numeric lines before the data) and a dict with the
     line number of each row and what was repaired.
+
+    ``numbered_lines`` is a sequence, or a function returning a fresh
+    iterator: the lines are read once into flat arrays, in memory a small
+    multiple of the numbers, and a second time only when some lines have
+    another number of columns than the rest.
     """
+    from array import array
+
     err = _error_at(path, member)
+    lines = numbered_lines if callable(numbered_lines) else lambda: numbered_lines
     header: list[tuple[int, str]] = []
-    rows: list[tuple[int, str, list[str], list[float]]] = []
+    # columns per line, capped: any count past 3 is an error anyway
+    flat, counts, line_numbers = array("d"), array("H"), array("q")
     delim: str | None = None
     decimal_comma = False
     started = False
-    for no, raw in numbered_lines:
+    for no, raw in lines():
         s = raw.strip()
         if not s:
             continue
         if s[0] in _COMMENT_CHARS:
-            header.append((no, s))
+            if len(header) < _MAX_HEADER_LINES:
+                header.append((no, s))
             continue
         if "#" in s:  # trailing comment
             raw = raw[: raw.index("#")]
@@ -669,7 +728,8 @@ def _parse_columns(
             if not _all_floats(_GENERIC_SPLIT.split(s)):
                 if not allow_header:
                     raise err(f"{s!r} is not a line of numbers", line=no)
-                header.append((no, s))
+                if len(header) < _MAX_HEADER_LINES:
+                    header.append((no, s))
                 continue
             started = True
             if ";" in s:
@@ -679,46 +739,87 @@ def _parse_columns(
             elif "," in s:
                 delim = ","
         toks = _tokens(s, delim, decimal_comma)
-        rows.append((no, raw, toks, _numbers(toks, err, no)))
-    if not rows:
+        flat.extend(_numbers(toks, err, no))
+        counts.append(min(len(toks), 65535))
+        line_numbers.append(no)
+    if not counts:
         raise err("no numeric data lines")
-    counts = Counter(len(t) for _, _, t, _ in rows)
-    most = max(counts.values())
-    ncols = next(len(t) for _, _, t, _ in rows if counts[len(t)] == most)
+    counts_ = np.frombuffer(counts, dtype=np.uint16)
+    flat_ = np.frombuffer(flat, dtype=np.float64)  # shares (keeps) flat's memory
+    lines_ = np.frombuffer(line_numbers, dtype=np.int64)
+    tally = np.bincount(counts_)
+    # the most common count; on a tie, the one met first
+    ncols = int(counts_[np.argmax(tally[counts_] == tally.max())])
     if ncols not in (2, 3):
-        no = next(no for no, _, t, _ in rows if len(t) == ncols)
+        no = int(lines_[np.argmax(counts_ == ncols)])
         raise err(
             f"{ncols} columns; expected 2 or 3 (x, intensity[, uncertainty])",
             line=no,
         )
-    boundaries = None
-    split_lines = []
-    values = np.empty((len(rows), ncols))
-    line_numbers = np.empty(len(rows), dtype=np.int64)
-    for r, (no, raw, toks, vals) in enumerate(rows):
-        if len(toks) != ncols:
-            fixed = None
-            if len(toks) == ncols - 1 and delim is None and not decimal_comma:
-                if boundaries is None:
-                    boundaries = _fixed_width_boundaries(rows, ncols)
-                fixed = _split_fused(raw, boundaries)
-            if fixed is None:
-                raise err(
-                    f"{len(toks)} column(s) where the other lines have {ncols}: "
-                    f"{raw.strip()!r}",
-                    line=no,
-                )
-            vals = _numbers(fixed, err, no)
-            split_lines.append(no)
-        values[r] = vals
-        line_numbers[r] = no
-    info: dict[str, Any] = {"lines": line_numbers}
-    if split_lines:
-        info["fixed_width_split_lines"] = split_lines
+    info: dict[str, Any] = {}
+    odd = np.flatnonzero(counts_ != ncols)
+    if odd.size == 0:
+        values = flat_.reshape(-1, ncols)
+    else:
+        starts = np.r_[0, np.cumsum(counts_, dtype=np.int64)[:-1]]
+        values = np.empty((len(counts_), ncols))
+        good = counts_ == ncols
+        for j in range(ncols):
+            values[good, j] = flat_[starts[good] + j]
+        fixed = _fix_odd_lines(
+            lines, lines_, odd, counts_[odd], ncols, delim, decimal_comma, err
+        )
+        values[odd] = fixed
+        info["fixed_width_split_lines"] = lines_[odd].tolist()
+    info["lines"] = lines_
     if decimal_comma:
         info["decimal_comma"] = True
     info["delimiter"] = delim
     return values, header, info
+
+
+def _fix_odd_lines(
+    lines, data_lines, odd, odd_counts, ncols, delim, decimal_comma, err
+):
+    """Values of the lines with a wrong number of columns, split at the column
+    boundary of a fixed-width file, or the error naming the first one."""
+    odd_numbers = data_lines[odd]
+    wanted = set(odd_numbers.tolist())
+    first = int(data_lines[0])  # lines before it are the header
+    splittable = delim is None and not decimal_comma
+    raw_of = {}
+    ends: list[Counter] = [Counter() for _ in range(ncols - 1)]
+    starts: list[Counter] = [Counter() for _ in range(ncols - 1)]
+    n = 0
+    for no, raw in lines():
+        if no in wanted:
+            raw_of[no] = raw[: raw.index("#")] if "#" in raw else raw
+        elif splittable and no > first:
+            s = raw.strip()
+            if not s or s[0] in _COMMENT_CHARS:
+                continue
+            spans = [m.span() for m in _WS_TOKEN.finditer(raw.split("#", 1)[0])]
+            if len(spans) != ncols:
+                continue
+            n += 1
+            for k in range(ncols - 1):
+                ends[k][spans[k][1]] += 1
+                starts[k][spans[k + 1][0]] += 1
+    boundaries = _boundaries(ends, starts, n) if splittable else None
+    out = np.empty((len(odd_numbers), ncols))
+    for i, (no, count) in enumerate(zip(odd_numbers.tolist(), odd_counts.tolist())):
+        raw = raw_of[no]
+        fixed = None
+        if count == ncols - 1 and boundaries is not None:
+            fixed = _split_fused(raw, boundaries)
+        if fixed is None:
+            raise err(
+                f"{count} column(s) where the other lines have {ncols}: "
+                f"{raw.strip()!r}",
+                line=no,
+            )
+        out[i] = _numbers(fixed, err, no)
+    return out
 
 
 def _numbers(tokens, err, no) -> list[float]:
@@ -741,29 +842,16 @@ def _error_at(path, member):
     return make
 
 
-def _fixed_width_boundaries(rows, ncols, min_share=0.9, min_lines=10):
+def _boundaries(ends, starts, n, min_share=0.9, min_lines=10):
     """Column boundaries shared by the well-formed lines of a fixed-width file.
 
     For each boundary k (between columns k and k+1) the candidates are the
-    end of column k if it is right-aligned (ends at the same character in at
-    least ``min_share`` of the well-formed lines) and the start of column k+1 if
-    that is left-aligned.
+    end of column k if it is right-aligned (``ends[k]`` counts where it ends
+    over the ``n`` well-formed lines; the same position in at least
+    ``min_share`` of them) and the start of column k+1 if that is left-aligned.
     """
-    ends: list[Counter] = [Counter() for _ in range(ncols - 1)]
-    starts: list[Counter] = [Counter() for _ in range(ncols - 1)]
-    n = 0
-    for _, raw, toks, _ in rows:
-        if len(toks) != ncols:
-            continue
-        spans = [m.span() for m in _WS_TOKEN.finditer(raw)]
-        if len(spans) != ncols:
-            continue
-        n += 1
-        for k in range(ncols - 1):
-            ends[k][spans[k][1]] += 1
-            starts[k][spans[k + 1][0]] += 1
     bounds: list[list[int]] = []
-    for k in range(ncols - 1):
+    for k in range(len(ends)):
         cands = []
         for counter in (ends[k], starts[k]):
             if n >= min_lines and counter:
@@ -1267,7 +1355,7 @@ def _float_or_none(text):
 _RASX_PROFILE = re.compile(r"Data(\d+)/Profile(\d+)\.txt")
 
 
-def _read_rasx(path, data, axis) -> _Found:
+def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -1277,6 +1365,13 @@ def _read_rasx(path, data, axis) -> _Found:
     meta: dict[str, Any] = {}
     with zf:
         names = zf.namelist()
+        # what the members unpack to, before unpacking any (a zip bomb)
+        _check_size(
+            path,
+            sum(i.file_size for i in zf.infolist()),
+            max_bytes,
+            "the unpacked archive",
+        )
         profiles = sorted(
             (n for n in names if _RASX_PROFILE.fullmatch(n)),
             key=lambda n: tuple(int(g) for g in _RASX_PROFILE.fullmatch(n).groups()),
@@ -1286,9 +1381,10 @@ def _read_rasx(path, data, axis) -> _Found:
         ranges, conditions = [], None
         for member in profiles:
             d, m = _RASX_PROFILE.fullmatch(member).groups()
-            raw = _zip_member(path, zf, member)
+            raw = _zip_member(path, zf, member, max_bytes)
+            text = _decode(raw)
             table, _, info = _parse_columns(
-                path, enumerate(_LINE_BREAK.split(_decode(raw)), 1), member=member
+                path, lambda t=text: enumerate(_iter_lines(t), 1), member=member
             )
             cond = None
             for cname in (
@@ -1296,7 +1392,9 @@ def _read_rasx(path, data, axis) -> _Found:
                 f"Data{d}/MeasurementConditions{m}.xml",
             ):
                 if cname in names:
-                    cond = _parse_xml(path, _zip_member(path, zf, cname), cname)
+                    cond = _parse_xml(
+                        path, _zip_member(path, zf, cname, max_bytes), cname
+                    )
                     _check_rigaku_axis(path, _xml_text(cond, "AxisName"), element=cname)
                     break
             conditions = conditions if conditions is not None else cond
@@ -1334,13 +1432,18 @@ def _read_rasx(path, data, axis) -> _Found:
     return _Found("rasx", x, y, wavelength=lam, metadata=meta)
 
 
-def _zip_member(path, zf, name) -> bytes:
+def _zip_member(path, zf, name, max_bytes=None) -> bytes:
     try:
-        return zf.read(name)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        with zf.open(name) as member:
+            # read no more than allowed: the stated size may be a lie
+            data = member.read() if max_bytes is None else member.read(max_bytes + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
         raise PatternFormatError(
             path, f"cannot read the archive member (truncated?): {exc}", element=name
         ) from None
+    if max_bytes is not None and len(data) > max_bytes:
+        _check_size(path, len(data), max_bytes, f"the member {name}")
+    return data
 
 
 def _xml_text(root, tag):

@@ -10,7 +10,9 @@ parameters and gets the stored weights.
 
 from __future__ import annotations
 
+import numbers
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ import numpy as np
 __all__ = ["load_model", "save_model"]
 
 FORMAT = "skxrd-model/1"
+_DIGEST = "sha256"  # the payload key of the checksum over everything else
 
 
 _NETWORKS = ("ResNetClassifier", "DenseNetClassifier", "CNNClassifier")
@@ -59,6 +62,49 @@ def _plain(value, where):
     if isinstance(value, dict):
         return {str(k): _plain(v, where) for k, v in value.items()}
     raise TypeError(f"{where} = {value!r} cannot be stored in a model file")
+
+
+def _digest(payload) -> str:
+    """SHA-256 over a payload's contents, in a canonical order.
+
+    Stored in the file and checked on loading, so that a damaged or edited
+    file (a flipped bit in the weights loads silently otherwise) is an error.
+    Tuples and lists hash alike: the unpickler may return either.
+    """
+    import hashlib
+
+    import torch
+
+    h = hashlib.sha256()
+
+    def walk(v):
+        if isinstance(v, torch.Tensor):
+            t = v.detach().cpu().contiguous()
+            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(v, dict):
+            keys = sorted((k for k in v if k != _DIGEST), key=str)
+            h.update(f"D{len(keys)}".encode())
+            for k in keys:
+                walk(str(k))
+                walk(v[k])
+        elif isinstance(v, (list, tuple)):
+            h.update(f"L{len(v)}".encode())
+            for item in v:
+                walk(item)
+        elif isinstance(v, str):
+            h.update(b"S" + str(len(v)).encode() + b":" + v.encode())
+        elif v is None or isinstance(v, (bool, np.bool_)):
+            h.update(f"B{v};".encode())
+        elif isinstance(v, numbers.Integral):
+            h.update(f"I{int(v)};".encode())
+        elif isinstance(v, numbers.Real):  # numpy floats too: stored as float
+            h.update(f"F{float(v).hex()};".encode())
+        else:
+            raise TypeError(f"{type(v).__name__} cannot be part of a model file")
+
+    walk(payload)
+    return h.hexdigest()
 
 
 def save_model(pipeline, path, *, metadata=None, overwrite=False):
@@ -165,6 +211,7 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
             "coarse_target": coarse_target,
         }
     payload["metadata"] = _plain(dict(metadata or {}), "metadata")
+    payload[_DIGEST] = _digest(payload)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     torch.save(payload, tmp)
@@ -313,6 +360,66 @@ def _restore_union(rec, known, device, path):
     return union
 
 
+def _read_payload(path):
+    """The checked dictionary of a model file, or one clear error."""
+    import pickle
+    import zipfile
+    import zlib
+
+    import torch
+
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"{path} is empty, not a skxrd model file")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path} is not a skxrd model file: not a torch archive (truncated, "
+            "or another format such as a pickle, which skxrd does not load "
+            "from model files because unpickling can run code)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()  # the CRC of every entry
+    except (
+        zipfile.BadZipFile,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+        EOFError,
+        OSError,
+        zlib.error,
+    ) as exc:
+        raise ValueError(f"{path} is damaged: {exc}") from None
+    if damaged is not None:
+        raise ValueError(f"{path} is damaged: its entry {damaged!r} fails its CRC")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's text advises weights_only=False, i.e. running the file's
+        # code: name what was refused instead
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        what = f"a reference to {found.group(1)}" if found else "not plain data"
+        raise ValueError(
+            f"{path} holds objects that a skxrd model file may not hold "
+            f"({what}); it was refused "
+            "because loading it could run code"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"{path} is not a readable skxrd model file (truncated or damaged): "
+            f"{first[:200]}"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a skxrd model file (format {FORMAT})")
+    stored = payload.get(_DIGEST)
+    if stored is not None and stored != _digest(payload):
+        raise ValueError(
+            f"{path} is damaged or was modified after saving: its contents do not "
+            "match the checksum stored with them"
+        )
+    return payload
+
+
 def load_model(path, *, device="auto"):
     """Read a model file written by :func:`save_model` into a fitted pipeline.
 
@@ -339,25 +446,12 @@ def load_model(path, *, device="auto"):
     --------
     See :func:`save_model`.
     """
-    import pickle
-
-    import torch
-
     from ._pipeline import PatternPipeline
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, OSError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(
-            f"{path} is not a readable skxrd model file (truncated or another "
-            f"format): {first}"
-        ) from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a skxrd model file (format {FORMAT})")
+    payload = _read_payload(path)
     known = _step_classes()
     steps = []
     for name, cls, params, n_in in payload["steps"][:-1]:

@@ -253,3 +253,47 @@ def test_pattern_dataset_cache_and_determinism(tmp_path):
 def test_crystals_from_generators_are_ordinary_crystals():
     c = make_random_crystals(1, space_groups=[62], random_state=0)[0]
     assert isinstance(c, Crystal) and c.name.startswith("random-62")
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("code from the cache ran",))
+
+
+def test_pattern_dataset_cache_never_unpickles(tmp_path, capsys):
+    import pickle
+
+    kw = dict(
+        n_crystals=4,
+        target="crystal_system",
+        n_variants=2,
+        instrument="measured_like",
+        random_state=1,
+        verbose=False,
+        cache=tmp_path,
+    )
+    first = make_pattern_dataset(**kw)
+    (entry,) = (tmp_path / "skxrd-datasets").iterdir()
+    again = make_pattern_dataset(**kw)
+    # every field comes back with its type: settings' tuples, text arrays
+    for key, value in first.items():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == again[key].dtype and np.array_equal(
+                value, again[key]
+            ), key
+        elif key == "crystals":
+            assert [c.to_cif() for c in value] == [c.to_cif() for c in again[key]]
+            assert [c.name for c in value] == [c.name for c in again[key]]
+        else:
+            assert value == again[key], key
+    # a replaced entry (a pickle that runs code) is not loaded: rebuilt
+    entry.write_bytes(pickle.dumps(_RunsCode()))
+    with pytest.warns(UserWarning, match="cannot be read.*building the dataset"):
+        rebuilt = make_pattern_dataset(**kw)
+    assert "ran" not in capsys.readouterr().out
+    assert np.array_equal(rebuilt.X, first.X)
+    # a truncated entry likewise, and the rebuilt entry replaces it
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    with pytest.warns(UserWarning, match="cannot be read"):
+        make_pattern_dataset(**kw)
+    assert np.array_equal(make_pattern_dataset(**kw).X, first.X)

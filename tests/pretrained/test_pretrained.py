@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from importlib import resources
 
@@ -79,8 +80,12 @@ def test_truncated_or_foreign_model_files_are_clear_errors(tiny, tmp_path):
     _, _, path = tiny
     cut = tmp_path / "cut.pt"
     cut.write_bytes(path.read_bytes()[:500])
-    with pytest.raises(ValueError, match="cut.pt.*not a readable skxrd model"):
+    with pytest.raises(ValueError, match="cut.pt is not a skxrd model file: not a"):
         load_model(cut)
+    empty = tmp_path / "empty.pt"
+    empty.touch()
+    with pytest.raises(ValueError, match="empty.pt is empty"):
+        load_model(empty)
     other = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(3)}, other)
     with pytest.raises(ValueError, match="other.pt is not a skxrd model file"):
@@ -94,9 +99,57 @@ def test_model_file_names_only_known_classes(tiny, tmp_path):
     payload = torch.load(path, weights_only=True)
     payload["steps"][1][1] = "os.system"
     evil = tmp_path / "evil.pt"
+    torch.save(payload, evil)  # the stored checksum no longer matches
+    with pytest.raises(ValueError, match="evil.pt is damaged or was modified"):
+        load_model(evil)
+    del payload["sha256"]  # as an older file without a checksum
     torch.save(payload, evil)
     with pytest.raises(ValueError, match="unknown class 'os.system'"):
         load_model(evil)
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("code from a model file ran",))
+
+
+def test_model_file_with_code_is_refused_without_torch_advice(tmp_path, capsys):
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "skxrd-model/1", "x": _RunsCode()}, evil)
+    with pytest.raises(ValueError, match="evil.pt holds objects") as info:
+        load_model(evil)
+    assert "print" in str(info.value)
+    assert "weights_only" not in str(info.value)  # torch's advice to run it
+    assert "ran" not in capsys.readouterr().out
+    pickled = tmp_path / "model.pkl"
+    pickled.write_bytes(pickle.dumps(_RunsCode()))
+    with pytest.raises(ValueError, match="model.pkl is not a skxrd model file"):
+        load_model(pickled)
+    assert "ran" not in capsys.readouterr().out
+
+
+def test_a_flipped_bit_in_a_model_file_is_an_error_or_changes_nothing(tiny, tmp_path):
+    # Without the CRC check and the checksum, a flip in the weights loads
+    # silently. Flips in the archive's padding change nothing and may load.
+    pipe, _, path = tiny
+    data = path.read_bytes()
+    expected = pipe.steps[-1][1].net_.module_.state_dict()
+    flipped = tmp_path / "flipped.pt"
+    outcomes = {"error": 0, "same": 0}
+    for where in np.random.default_rng(0).integers(len(data), size=40):
+        damaged = bytearray(data)
+        damaged[where] ^= 0x10
+        flipped.write_bytes(bytes(damaged))
+        try:
+            loaded = load_model(flipped)
+        except ValueError as exc:
+            assert str(exc).startswith(str(flipped))
+            outcomes["error"] += 1
+            continue
+        got = loaded.steps[-1][1].net_.module_.state_dict()
+        assert all(torch.equal(got[k], expected[k]) for k in expected), where
+        outcomes["same"] += 1
+    assert outcomes["error"] >= 20, outcomes
 
 
 def test_save_model_rejects_foreign_steps(tiny, tmp_path):
