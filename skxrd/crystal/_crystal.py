@@ -824,9 +824,43 @@ def _site_orbit(pos, rot, trans, lattice) -> list[np.ndarray]:
     return [p for p, k in zip(orbit, kept) if k]
 
 
-def _read_cif(source, dataset=None) -> Crystal:
-    import xrayutilities as xu
+@cache
+def _checked_cif_file():
+    """xrayutilities' CIF parser with the symmetry operators checked first.
 
+    Its ``CIFDataset.SymStruct`` passes each operator of the file to
+    ``eval``: a CIF could run code, or hang on ``9**9**9``. Each operator must
+    parse as three affine expressions (:func:`parse_xyz`) before it does.
+    """
+    from xrayutilities.materials import cif as xcif
+
+    class CheckedDataset(xcif.CIFDataset):
+        def SymStruct(self):  # noqa: N802 - xrayutilities' name
+            for op in self.symops:
+                parse_xyz(op)
+            super().SymStruct()
+
+    class CheckedFile(xcif.CIFFile):
+        def Parse(self, fid):  # noqa: N802 - xrayutilities' name
+            # CIFFile.Parse, building CheckedDataset blocks
+            while True:
+                line = fid.readline()
+                if not line:
+                    break
+                fidpos = fid.tell()
+                line = line.decode("ascii", "ignore")
+                m = xcif.re_data.match(line)
+                if m:
+                    fid.seek(fidpos)
+                    name = line[m.end() :].strip()
+                    self.data[name] = CheckedDataset(fid, name, self.digits)
+                    if self.data[name].has_atoms and not self.default_dataset:
+                        self.default_dataset = name
+
+    return CheckedFile
+
+
+def _read_cif(source, dataset=None) -> Crystal:
     text_given = isinstance(source, str) and (
         "\n" in source or source.lstrip().startswith("data_")
     )
@@ -843,7 +877,7 @@ def _read_cif(source, dataset=None) -> Crystal:
     try:
         # xrayutilities prints chatter for odd inputs; its parse is what we want.
         with contextlib.redirect_stdout(io.StringIO()):
-            cif = xu.materials.CIFFile(
+            cif = _checked_cif_file()(
                 raw.decode("utf-8", "replace").encode("ascii", "replace").decode()
             )
     except Exception as exc:

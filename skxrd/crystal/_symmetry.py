@@ -17,11 +17,74 @@ __all__ = [
 
 # Only these characters may appear in a symmetry-operation string: it is evaluated
 # as arithmetic, and CIF files are untrusted input.
-_XYZ_ALLOWED = re.compile(r"^[xyzXYZ0-9+\-*/.\s]*$")
-_IMPLICIT_MUL = re.compile(r"(\d|\))\s*([xyz(])")
+# numbers (12, 0.25, .5, 1e-3), x/y/z and the four operators, nothing else
+_XYZ_TOKEN = re.compile(r"\s*(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|[xyz]|[-+*/])")
 
 
-@cache
+def _shown(expr) -> str:
+    text = repr(str(expr))
+    return text if len(text) <= 80 else text[:60] + f"... ({len(text)} characters)"
+
+
+def _bad(expr, why: str) -> ValueError:
+    return ValueError(f"symmetry operation {_shown(expr)} {why}")
+
+
+def _affine(part: str, expr: str) -> np.ndarray:
+    """``(t, wx, wy, wz)`` of one affine expression such as ``-y+1/2``.
+
+    Parsed, not evaluated: the symmetry operators of a CIF come from whoever
+    wrote the file (``eval`` of one runs its code, and ``9**9**9`` never
+    ends). A term is a product or quotient of numbers with at most one of
+    x, y, z, which may not be a divisor: ``2x``, ``1/2``, ``x*2``, ``-3/4``.
+    """
+    tokens, pos = [], 0
+    while pos < len(part):
+        m = _XYZ_TOKEN.match(part, pos)
+        if m is None or m.end() == pos:
+            if not part[pos:].strip():
+                break
+            raise _bad(expr, "has invalid characters")
+        tokens.append(m.group(1))
+        pos = m.end()
+    if not tokens or len(tokens) > 64:
+        raise _bad(expr, "cannot be parsed")
+    out = np.zeros(4)
+    i = 0
+    while i < len(tokens):
+        sign = 1.0
+        while i < len(tokens) and tokens[i] in "+-":
+            sign = -sign if tokens[i] == "-" else sign
+            i += 1
+        coef, var, op, seen = sign, 0, "*", False
+        while i < len(tokens) and tokens[i] not in "+-":
+            tok = tokens[i]
+            if tok in "*/":
+                if not seen:
+                    raise _bad(expr, "cannot be parsed")
+                op, seen = tok, False
+            elif tok in "xyz":
+                if var or op == "/":
+                    raise _bad(expr, "is not affine")
+                var, op, seen = "xyz".index(tok) + 1, "*", True
+            else:
+                value = float(tok)
+                if op == "/":
+                    if value == 0:
+                        raise _bad(expr, "divides by 0")
+                    coef /= value
+                else:
+                    coef *= value
+                op, seen = "*", True  # "2x": an implicit product
+            i += 1
+        if not seen:
+            raise _bad(expr, "cannot be parsed")
+        out[var] += coef
+    if not np.all(np.isfinite(out)) or np.any(np.abs(out) > 1e6):
+        raise _bad(expr, "has impossible numbers")
+    return out
+
+
 def parse_xyz(expr: str) -> tuple[np.ndarray, np.ndarray]:
     """Parse a symmetry operation such as ``'-y+1/2, x-y, z+1/3'``.
 
@@ -37,34 +100,30 @@ def parse_xyz(expr: str) -> tuple[np.ndarray, np.ndarray]:
         Integer-valued matrix ``W`` with ``new = W @ xyz + t``.
     translation : ndarray of shape (3,)
 
+    Raises
+    ------
+    ValueError
+        For anything but three affine expressions (the text is parsed, never
+        evaluated as code).
+
     Examples
     --------
     >>> W, t = parse_xyz("-y+1/2, x-y, z+1/3")
     >>> W.astype(int).tolist(), t.round(4).tolist()
     ([[0, -1, 0], [1, -1, 0], [0, 0, 1]], [0.5, 0.0, 0.3333])
     """
-    text = expr.strip().strip("'\"").strip()
+    text = str(expr).strip().strip("'\"").strip()
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1]
     parts = [p.strip().lower() for p in text.split(",")]
     if len(parts) != 3 or not all(parts):
-        raise ValueError(f"symmetry operation {expr!r} does not have three parts")
+        raise _bad(expr, "does not have three parts")
     W = np.zeros((3, 3))
     t = np.zeros(3)
-    basis = [(0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
     for row, part in enumerate(parts):
-        if not _XYZ_ALLOWED.match(part):
-            raise ValueError(f"symmetry operation {expr!r} has invalid characters")
-        code = _IMPLICIT_MUL.sub(r"\1*\2", part)
-        try:
-            values = [
-                float(eval(code, {"__builtins__": {}}, dict(zip("xyz", b))))  # noqa: S307
-                for b in basis
-            ]
-        except Exception as exc:  # SyntaxError, ZeroDivisionError, ...
-            raise ValueError(f"symmetry operation {expr!r} cannot be parsed") from exc
+        values = _affine(part, expr)
         t[row] = values[0]
-        W[row] = np.asarray(values[1:]) - values[0]
+        W[row] = values[1:]
     return W, t
 
 

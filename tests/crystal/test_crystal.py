@@ -105,6 +105,47 @@ def test_parse_xyz_rejects_code():
             parse_xyz(bad)
 
 
+@pytest.mark.timeout(10)
+def test_parse_xyz_parses_without_evaluating():
+    # eval of these never ended or was not affine; each is now an error at once
+    for bad in [
+        "x, y, 9**9**9",
+        "x, y, 1/x",
+        "x, y, x*y",
+        "x, y, z+",
+        "x,y," + "-" * 10**5,
+    ]:
+        with pytest.raises(ValueError, match="symmetry operation") as info:
+            parse_xyz(bad)
+        assert len(str(info.value)) < 200
+    forms = {
+        "2x, x*2, .5-z": ([[2, 0, 0], [2, 0, 0], [0, 0, -1]], [0, 0, 0.5]),
+        "(1/2+X, -y+3/4, z-1/3)": (
+            [[1, 0, 0], [0, -1, 0], [0, 0, 1]],
+            [0.5, 0.75, -1 / 3],
+        ),
+    }
+    for text, (W, t) in forms.items():
+        got_W, got_t = parse_xyz(text)
+        assert got_W.tolist() == W and got_t == pytest.approx(t)
+
+
+def test_a_cif_cannot_run_code(tmp_path, capsys):
+    # xrayutilities evaluates a CIF's symmetry operators with eval
+    cif = tmp_path / "evil.cif"
+    cif.write_text(
+        "data_evil\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n"
+        "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
+        "loop_\n_symmetry_equiv_pos_as_xyz\n'x,y,z'\n"
+        "'print(\"code from the CIF ran\"), 0, 0'\n"
+        "loop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n"
+        "_atom_site_fract_y\n_atom_site_fract_z\nNa1 Na 0 0 0\n"
+    )
+    with pytest.raises(ValueError, match="evil.cif.*symmetry operation"):
+        Crystal.from_cif(cif)
+    assert "ran" not in capsys.readouterr().out
+
+
 def test_from_wyckoff_parameters():
     with pytest.raises(ValueError, match="needs lattice parameter 'c'"):
         Crystal.from_wyckoff(136, [("Ti", "2a")], a=4.6)

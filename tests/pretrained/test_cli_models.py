@@ -335,3 +335,36 @@ def test_predict_reads_q_columns_with_axis_q(tiny, tmp_path, capsys):
     args = ["predict", str(path), "--model", str(model), "--axis", "q", "--json"]
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)[0]["reason"] is None
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("code from the pickle ran",))
+
+
+def test_pickled_models_load_only_with_trust_pickle(tiny, files, tmp_path, capsys):
+    import joblib
+
+    pipe, _, _ = tiny
+    evil = tmp_path / "evil.joblib"
+    joblib.dump(_RunsCode(), evil)
+    for command in ("predict", "evaluate"):
+        target = files[0] if command == "predict" else str(tmp_path / "none.csv")
+        assert main([command, target, "--model", str(evil)]) == 2
+        captured = capsys.readouterr()
+        assert "ran" not in captured.out
+        assert "--trust-pickle" in captured.err and "run any code" in captured.err
+    good = tmp_path / "mine.joblib"
+    joblib.dump(pipe, good)
+    args = ["predict", files[0], "--model", str(good), "--top-k", "2"]
+    assert main([*args, "--trust-pickle"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_predict_refuses_files_past_max_file_mb(tiny, files, capsys):
+    _, _, model = tiny
+    args = ["predict", files[0], "--model", str(model)]
+    assert main([*args, "--max-file-mb", "0.001"]) == 2
+    err = capsys.readouterr().err
+    assert "nacl.xy" in err and "limit 0.001 MB" in err and "Traceback" not in err
+    assert main([*args, "--max-file-mb", "0"]) == 0  # no limit
