@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from ..utils._validation import check_int
@@ -410,6 +410,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.estimators_ = self._train_members(X, y, subsets, 0)
         self.class_subsets_ = list(subsets)
         self._fit_router()
+        self.temperature_ = 1.0
         return self
 
     def add_classes(self, X, y, class_subsets=None):
@@ -479,6 +480,71 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.holdout_y_ = np.concatenate([self.holdout_y_, holdout_y])
         # the router is refitted over all members; no member is retrained
         self._fit_router()
+        self.temperature_ = 1.0  # fitted for the old mixture: calibrate again
+        return self
+
+    def calibrate_temperature(self, X, y):
+        """Fit a temperature on held-out patterns so probabilities are calibrated.
+
+        The combined probabilities become ``p ** (1 / T)``, renormalized, with
+        ``T`` minimizing the log-loss of ``(X, y)``: the answers stay the same.
+        Unlike scikit-learn's ``CalibratedClassifierCV``, ``y`` need not hold
+        every class (after :meth:`add_classes`, data of the old classes
+        calibrates the whole union); labels that are not in ``classes_`` are
+        left out. :meth:`fit` and :meth:`add_classes` reset ``temperature_``
+        to 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out patterns.
+        y : array-like of shape (n_samples,)
+            Their labels.
+
+        Returns
+        -------
+        self : object
+            With ``temperature_`` set.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skxrd.estimators import CNNClassifier, UnionClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((120, 64)).astype(np.float32)
+        >>> y = np.repeat(["a", "b", "c"], 40)
+        >>> for k, label in enumerate("abc"):
+        ...     X[y == label, 10 + 20 * k] += 3.0
+        >>> member = CNNClassifier(channels=(4,), max_epochs=5, random_state=0)
+        >>> union = UnionClassifier(member, max_classes_per_member=2, random_state=0)
+        >>> union = union.fit(X[::2], y[::2]).calibrate_temperature(X[1::2], y[1::2])
+        >>> bool(union.temperature_ > 0)
+        True
+        """
+        from scipy.optimize import minimize_scalar
+
+        check_is_fitted(self)
+        y = np.asarray(y)
+        if len(y) != _num_samples(X):
+            raise ValueError(
+                f"X has {_num_samples(X)} patterns but y has {len(y)} labels"
+            )
+        idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
+        known = self.classes_[idx] == y
+        if not known.any():
+            raise ValueError("calibrate_temperature: no label of y is in classes_")
+        self.temperature_ = 1.0
+        log_p = np.log(np.maximum(self.predict_proba(np.asarray(X)[known]), 1e-300))
+        target = idx[known]
+
+        def loss(log_t):
+            z = log_p / np.exp(log_t)
+            z = z - z.max(axis=1, keepdims=True)
+            log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            return -float(log_q[np.arange(len(target)), target].mean())
+
+        best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
+        self.temperature_ = float(np.exp(best.x))
         return self
 
     # ------------------------------------------------------------------ #
@@ -559,6 +625,11 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         for m, (proba, cols) in enumerate(zip(stats.proba, stats.columns)):
             combined[:, cols] += capped[:, m : m + 1] * proba
         combined /= np.maximum(combined.sum(axis=1, keepdims=True), 1e-300)
+        temperature = getattr(self, "temperature_", 1.0)  # older pickles: none
+        if temperature != 1.0:
+            z = np.log(np.maximum(combined, 1e-300)) / temperature
+            combined = np.exp(z - z.max(axis=1, keepdims=True))
+            combined /= combined.sum(axis=1, keepdims=True)
         details = Bunch(
             label=self.classes_[stats.top],
             confidence=confidence,

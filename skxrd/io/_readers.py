@@ -1079,6 +1079,10 @@ def _where(label, member):
 def _parse_xml(path, data, member=None):
     try:
         return ET.fromstring(data)
+    except LookupError as exc:  # <?xml encoding="..."?> names no codec
+        raise PatternFormatError(
+            path, f"the XML declares an unknown encoding ({exc})", element=member
+        ) from None
     except ET.ParseError as exc:
         line, col = exc.position
         what = re.sub(r":? line \d+, column \d+$", "", str(exc))
@@ -1173,11 +1177,25 @@ def _xrdml_scan(path, scan, label, meta):
                 f"{len(factors)} attenuation factors for {len(y)} counts",
                 element=f"{label} <beamAttenuationFactors>",
             )
-        y = y * factors
+        with np.errstate(over="ignore"):
+            y = y * factors
+        if not np.all(np.isfinite(y)):
+            raise PatternFormatError(
+                path,
+                "counts × attenuation factors are not finite numbers",
+                element=f"{label} <beamAttenuationFactors>",
+            )
         meta["attenuation_applied"] = True
     t = _child(points, "commonCountingTime")
     if t is not None and (t.text or "").strip():
-        meta.setdefault("counting_time_s", float(t.text))
+        seconds = _float_or_none(t.text)
+        if seconds is None:
+            raise PatternFormatError(
+                path,
+                f"counting time {t.text.strip()[:40]!r} is not a number",
+                element=f"{label} <commonCountingTime>",
+            )
+        meta.setdefault("counting_time_s", seconds)
     pos = [p for p in _children(points, "positions") if _is_two_theta(p.get("axis"))]
     if not pos:
         axes = [p.get("axis") for p in _children(points, "positions")]
@@ -1239,6 +1257,10 @@ def _read_ras(path, data, axis) -> _Found:
             continue
         if s.startswith("*"):
             m = _RAS_KEY.match(s)
+            if m is None:
+                raise PatternFormatError(
+                    path, f"{s!r} is a '*' line without a key", line=no
+                )
             key = m.group(1)
             value = (m.group(2) if m.group(2) is not None else m.group(3)).strip()
             if key == "RAS_HEADER_START":
@@ -1290,10 +1312,11 @@ def _read_ras(path, data, axis) -> _Found:
         table, _, info = _parse_columns(path, body, allow_header=False)
         lines_of = info["lines"]
         n = header.get("MEAS_DATA_COUNT")
-        if n and _all_floats([n]) and int(float(n)) != len(table):
+        stated = _float_or_none(n) if n else None
+        if stated is not None and stated != len(table):
             raise PatternFormatError(
                 path,
-                f"*MEAS_DATA_COUNT says {int(float(n))} points but the {label} has "
+                f"*MEAS_DATA_COUNT says {stated:g} points but the {label} has "
                 f"{len(table)}: the file is truncated or damaged",
                 line=int(lines_of[-1]),
             )
@@ -1338,7 +1361,19 @@ def _check_rigaku_axis(path, name, **where):
 def _rigaku_range(path, table, where):
     """(x, intensity × attenuation, None) of one Rigaku data block."""
     x = table[:, 0]
-    y = table[:, 1] * table[:, 2] if table.shape[1] == 3 else table[:, 1]
+    if table.shape[1] == 3:
+        with np.errstate(over="ignore"):
+            y = table[:, 1] * table[:, 2]
+        bad = np.flatnonzero(~np.isfinite(y))
+        if bad.size:
+            raise PatternFormatError(
+                path,
+                f"counts {table[bad[0], 1]:g} × attenuation {table[bad[0], 2]:g} "
+                "is not a finite number",
+                **where(int(bad[0])),
+            )
+    else:
+        y = table[:, 1]
     x, (y, _), reversed_ = _ordered(path, x, [y, None], where)
     return x, y, None, reversed_
 
@@ -1437,9 +1472,17 @@ def _zip_member(path, zf, name, max_bytes=None) -> bytes:
         with zf.open(name) as member:
             # read no more than allowed: the stated size may be a lie
             data = member.read() if max_bytes is None else member.read(max_bytes + 1)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        zlib.error,
+        NotImplementedError,  # a compression method zipfile lacks
+        RuntimeError,  # an encrypted member
+    ) as exc:
         raise PatternFormatError(
-            path, f"cannot read the archive member (truncated?): {exc}", element=name
+            path, f"cannot read the archive member (damaged?): {exc}", element=name
         ) from None
     if max_bytes is not None and len(data) > max_bytes:
         _check_size(path, len(data), max_bytes, f"the member {name}")

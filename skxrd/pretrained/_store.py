@@ -315,6 +315,7 @@ def _union_record(union, known):
             "intercept": torch.as_tensor(router.intercept_),
         },
         "combiner": union.combiner_,
+        "temperature": float(getattr(union, "temperature_", 1.0)),
         "seed": int(union._seed_),
         "n_features_in": int(union.n_features_in_),
     }
@@ -355,6 +356,7 @@ def _restore_union(rec, known, device, path):
         lr.n_iter_ = np.zeros(1, dtype=np.int32)
         union.router_ = lr
     union.combiner_ = rec["combiner"]
+    union.temperature_ = rec.get("temperature", 1.0)  # older files: none
     union._seed_ = rec["seed"]
     union.n_features_in_ = rec["n_features_in"]
     return union
