@@ -140,3 +140,28 @@ def test_docs_build_without_warnings(tmp_path):
     assert (html / "index.html").is_file()
     assert (html / "generated" / "skxrd.simulation.PowderSimulator.html").is_file()
     assert (html / "user_guide" / "index.html").is_file()
+
+
+def _readme_blocks():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_readme_blocks())))
+def test_readme_snippets_compile_and_define_what_they_use(index):
+    # each Python block of the README runs on its own as written: no names
+    # from elsewhere (the "unknown" snippet once used undefined X_train)
+    block = _readme_blocks()[index]
+    compile(block, f"README block {index}", "exec")
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed")
+    result = subprocess.run(
+        [str(ruff), "check", "--select", "F821", "--output-format", "concise"]
+        + ["--stdin-filename", f"readme_block_{index}.py", "-"],
+        input=block,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout

@@ -344,6 +344,10 @@ class _SkxrdNet(NeuralNetClassifier):
             self._augment_generator = torch.Generator(device=device).manual_seed(seed)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
+        # without a validation pass the statistics are not recomputed yet (a
+        # no-op otherwise: the last pass took the dataset); before callbacks
+        # such as early stopping restore the best epoch's parameters
+        self._precise_batchnorm()
         super().on_train_end(net, X=X, y=y, **kwargs)
         self.__dict__.pop("_augment_generator", None)
         # The LR scheduler refers to the optimizer (and its device tensors) and
@@ -371,7 +375,79 @@ class _SkxrdNet(NeuralNetClassifier):
     def train_step_single(self, batch, **fit_params):
         return super().train_step_single(self._augment_batch(batch), **fit_params)
 
+    #: training patterns whose BatchNorm statistics are averaged (see below)
+    precise_bn_samples = 4096
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if training:
+            self._train_dataset = getattr(iterator, "dataset", None)
+        elif iterator is not None:
+            self._precise_batchnorm()
+        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    def _precise_batchnorm(self):
+        """Set BatchNorm running statistics to averages over training patterns.
+
+        The running averages of training drift from what the final weights
+        produce (measured: a network right on 99.6 % of its validation
+        patterns with recomputed statistics answered 18 % with the running
+        ones, one epoch later), so validation, early stopping and prediction
+        would judge a different network than the one trained. Before each
+        validation pass and at the end of training, the statistics are
+        recomputed over up to ``precise_bn_samples`` training patterns spread
+        over the set (no augmentation, no gradient): "precise BatchNorm"
+        (Wu & Johnson 2021).
+        """
+        dataset = self.__dict__.pop("_train_dataset", None)
+        module = _uncompiled(self.module_)
+        norms = [
+            m
+            for m in module.modules()
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+        ]
+        if dataset is None or not norms or len(dataset) < 2:
+            return
+        n = len(dataset)
+        take = np.unique(
+            np.linspace(0, n - 1, min(n, self.precise_bn_samples)).astype(int)
+        )
+        subset = torch.utils.data.Subset(dataset, take.tolist())
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches
+        training = module.training
+        module.train()
+        try:
+            with torch.no_grad():
+                for batch in self.get_iterator(subset, training=False):
+                    Xi, _ = unpack_data(batch)
+                    if len(Xi) > 1:
+                        self.infer(Xi)
+        finally:
+            for m, momentum in zip(norms, momenta):
+                m.momentum = momentum
+            module.train(training)
+
     def infer(self, x, **fit_params):
+        if (
+            isinstance(x, torch.Tensor)
+            and not self.module_.training
+            and 0 < len(x) < self.batch_size
+            and torch.device(self.device).type == "cpu"
+        ):
+            # oneDNN picks convolution kernels by batch size, so a pattern's
+            # logits would differ in the 7th digit between a batch and a
+            # subset of it; padding every short batch to batch_size makes
+            # predictions independent of what else is predicted with them.
+            pad = x.new_zeros((self.batch_size - len(x), *x.shape[1:]))
+            out = self._infer(torch.cat([x, pad]), **fit_params)
+            if isinstance(out, tuple):
+                return tuple(o[: len(x)] for o in out)
+            return out[: len(x)]
+        return self._infer(x, **fit_params)
+
+    def _infer(self, x, **fit_params):
         dtype = _autocast_dtype(self.precision, self.device)
         if dtype is None:
             return super().infer(x, **fit_params)

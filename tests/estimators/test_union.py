@@ -474,3 +474,34 @@ def test_temperature_scaling_reduces_calibration_error():
     assert after < 0.6 * before
     # temperature scaling keeps the predictions
     np.testing.assert_array_equal(calibrated.predict(X[test]), clf.predict(X[test]))
+
+
+def test_calibrate_temperature_after_add_classes_on_old_classes_only(six, tmp_path):
+    # scikit-learn's CalibratedClassifierCV needs every class in y (it raised
+    # an IndexError here); the union's own temperature does not
+    from skxrd.pretrained import load_model, save_model
+    from skxrd.pretrained._pipeline import PatternPipeline
+
+    X, y = six
+    old = np.isin(y, ["A", "B", "C", "D"])
+    union = UnionClassifier(MEMBER, max_classes_per_member=2, random_state=0)
+    union.fit(X[old], y[old]).add_classes(X[~old], y[~old])
+    assert union.temperature_ == 1.0
+    before = union.predict_proba(X)
+    union.calibrate_temperature(X[old], y[old])
+    assert union.temperature_ != 1.0
+    after = union.predict_proba(X)
+    np.testing.assert_array_equal(after.argmax(1), before.argmax(1))
+    np.testing.assert_allclose(after.sum(1), 1.0)
+    # the fitted temperature lowers the log-loss it was fitted on
+    idx = np.searchsorted(union.classes_, y[old])
+    rows = np.arange(old.sum())
+    nll = [-np.log(p[old][rows, idx]).mean() for p in (before, after)]
+    assert nll[1] < nll[0]
+    with pytest.raises(ValueError, match="no label of y is in classes_"):
+        union.calibrate_temperature(X[:3], ["Z", "Z", "Z"])
+    # model files keep it; add_classes resets it
+    path = save_model(PatternPipeline([("clf", union)]), tmp_path / "u.pt")
+    np.testing.assert_allclose(load_model(path).predict_proba(X), after, atol=1e-6)
+    union.add_classes(X[~old] + 0.5, np.char.add(y[~old], "2"))
+    assert union.temperature_ == 1.0

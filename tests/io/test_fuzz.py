@@ -9,6 +9,7 @@ a failure names a reproducible input. ``outcomes()`` is what the tests count;
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -154,12 +155,11 @@ def pattern_outcomes(tmp_path, n_per_file, seed=0, failures=None):
         for i, (kind, mutant) in enumerate(_mutants(data, rng, n_per_file)):
             path.write_bytes(mutant)
             what = f"{fmt} mutant {i} ({kind}, seed {seed})"
+            read = functools.partial(read_pattern, path, wavelength=1.5406)
             seconds = _tally_or_raise(
                 tally,
                 fmt,
-                lambda w=what: _try(
-                    lambda p=path: read_pattern(p, wavelength=1.5406), _valid_pattern, w
-                ),
+                lambda r=read, w=what: _try(r, _valid_pattern, w),
                 failures,
             )
             slowest = max(slowest, seconds)
