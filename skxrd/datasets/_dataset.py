@@ -221,7 +221,19 @@ def make_pattern_dataset(
         groups=groups,
     )
     if cache is None:
-        return _build(**args)
+        data = _build(**args)
+    else:
+        data = _cached_build(cache, args, source, target)
+    if n_jobs is not None and n_jobs != 1:
+        # idle simulation workers would be restarted, with a warning, by the
+        # first network fits handed to them (GridSearchCV(n_jobs=...))
+        from ..utils._parallel import release_workers
+
+        release_workers()
+    return data
+
+
+def _cached_build(cache, args, source, target):
     from ._cache import cache_path, cached
 
     # n_jobs and verbose do not change the result: keep them out of the key.

@@ -60,3 +60,23 @@ def parallel_map(
             unit=unit,
         )
     )
+
+
+def release_workers():
+    """Shut down joblib's idle loky worker processes, if there are any.
+
+    Workers that ran simulations and then get a network to fit (for example
+    from ``GridSearchCV(n_jobs=...)``) grow by more than loky's 300 MB leak
+    threshold when their first fit imports torch: loky restarts them and warns
+    "A worker stopped while some jobs were given to the executor". Releasing
+    the workers after a simulation phase gives the fits fresh ones. Does
+    nothing under other backends, or when no loky executor exists.
+    """
+    backend, _ = get_active_backend()
+    if type(backend).__name__ != "LokyBackend":
+        return
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)  # None: never started
+    if executor is not None:
+        executor.shutdown(wait=True)

@@ -297,3 +297,20 @@ def test_pattern_dataset_cache_never_unpickles(tmp_path, capsys):
     with pytest.warns(UserWarning, match="cannot be read"):
         make_pattern_dataset(**kw)
     assert np.array_equal(make_pattern_dataset(**kw).X, first.X)
+
+
+def test_parallel_generation_releases_its_workers():
+    # idle simulation workers that later get network fits (GridSearchCV with
+    # n_jobs) grow past loky's leak threshold on importing torch: loky
+    # restarted them with "A worker stopped while some jobs were given to the
+    # executor" (issue 19). make_pattern_dataset shuts them down when done.
+    from joblib import Parallel, delayed
+    from joblib.externals.loky import reusable_executor
+
+    Parallel(n_jobs=2)(delayed(abs)(i) for i in range(4))  # workers exist
+    assert len(reusable_executor._executor._processes) == 2
+    data = make_pattern_dataset(6, n_jobs=2, verbose=False, random_state=0)
+    executor = reusable_executor._executor
+    assert executor is None or not executor._processes
+    assert len(data.X) == 6
+    assert Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(3)) == [0, 1, 2]

@@ -262,3 +262,34 @@ def test_nothing_written_to_the_working_directory(data, tmp_path, monkeypatch, c
         clf.predict_top_k(X, k=2)
     capsys.readouterr()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batchnorm_statistics_are_recomputed_with_the_final_weights():
+    # "precise BatchNorm": the running mean of the stem's BatchNorm is the plain
+    # average of its inputs over the training patterns, not an exponential
+    # average over the epochs (whose lag left a README example at chance)
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 256)).astype(np.float32)
+    y = np.repeat([0, 1], 32)
+    X[y == 1, 40:44] += 2.0
+    clf = ResNetClassifier(
+        depth=2,
+        width=8,
+        max_epochs=3,
+        batch_size=16,
+        lr=1e-2,
+        early_stopping=False,
+        validation_fraction=None,
+        num_threads=1,
+        random_state=0,
+    ).fit(X, y)
+    module = clf.net_.module_
+    norm = next(m for m in module.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    seen = []
+    hook = norm.register_forward_pre_hook(lambda m, inputs: seen.append(inputs[0]))
+    with torch.no_grad():
+        module.eval()
+        module(torch.as_tensor(X))
+    hook.remove()
+    expected = seen[0].mean(dim=(0, 2))
+    torch.testing.assert_close(norm.running_mean, expected, atol=1e-5, rtol=1e-4)
