@@ -457,6 +457,7 @@ class _SkxrdNet(NeuralNetClassifier):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_augment_generator", None)
+        state.pop("_train_dataset", None)  # an interrupted fit may leave it
         return state
 
 
