@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..utils._torch import resolve_device
 from ..utils._validation import check_int
 from ._mixins import _ProbabilisticMixin
 
@@ -59,19 +60,8 @@ _PRECISIONS = ("auto", "bf16", "float32")
 # Devices, precision, seeding
 # --------------------------------------------------------------------------- #
 def _resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything torch understands."""
-    if device is None or (isinstance(device, str) and device == "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (TypeError, RuntimeError, ValueError):
-        raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, "
-            f"got {device!r}"
-        ) from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available")
-    return dev
+    """``"auto"`` -> CUDA when available, else CPU (see ``utils._torch``)."""
+    return resolve_device(device, kinds=("cpu", "cuda", "mps", "xpu"))
 
 
 def _autocast_dtype(precision, device):

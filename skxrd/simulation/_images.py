@@ -746,14 +746,9 @@ def _normalized(images):
 
 # ------------------------------------------------------------------ torch
 def _import_torch():
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "DiffractionImageSimulator(backend='torch') needs PyTorch: "
-            "pip install skxrd[torch]"
-        ) from exc
-    return torch
+    from ..utils._torch import import_torch
+
+    return import_torch("DiffractionImageSimulator(backend='torch')")
 
 
 def _simulate_torch(s, crystals, device, verbose):

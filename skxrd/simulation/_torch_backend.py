@@ -28,6 +28,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..utils._torch import import_torch, resolve_device
 from ._peaks import ABSENT_RTOL, _half_space_hkl, _scattering_groups, g_range_for
 from ._physics import fwhm_and_eta, lorentz_polarization, profile_values
 
@@ -43,62 +44,7 @@ _PREFETCH = {"cuda": True, "cpu": False}
 
 
 def _import_torch():
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "PowderSimulator(backend='torch') needs PyTorch: pip install skxrd[torch]"
-        ) from exc
-    return torch
-
-
-def resolve_device(device="auto"):
-    """The torch device for a ``device`` setting.
-
-    Parameters
-    ----------
-    device : str or torch.device, default="auto"
-        ``"auto"`` (CUDA when available, else the CPU), ``"cpu"``, ``"cuda"``,
-        ``"cuda:1"`` or a :class:`torch.device`.
-
-    Returns
-    -------
-    torch.device
-
-    Raises
-    ------
-    ValueError
-        If the device is unknown, not a CPU or CUDA device, or CUDA is requested
-        but not available.
-
-    Examples
-    --------
-    >>> resolve_device("cpu")
-    device(type='cpu')
-    """
-    torch = _import_torch()
-    if isinstance(device, str) and device.strip().lower() == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device.strip() if isinstance(device, str) else device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ValueError(
-            f"unknown torch device {device!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'"
-        ) from None
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(
-            f"device {device!r} is not supported by the torch backend; use 'auto', "
-            "'cpu', 'cuda' or 'cuda:N'"
-        )
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {device!r} requested but CUDA is not available")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device {device!r} requested but only {torch.cuda.device_count()} "
-                "CUDA device(s) are available"
-            )
-    return dev
+    return import_torch("PowderSimulator(backend='torch')")
 
 
 def simulate_torch(s, crystals, batch_size=256, device="auto", verbose=False):

@@ -170,3 +170,21 @@ def test_cuda_fit_bf16_and_load_on_cpu(data, tmp_path):
         warnings.simplefilter("ignore")
         loaded.set_device("cpu").set_device("cuda")
     np.testing.assert_allclose(loaded.predict_proba(X), proba, atol=1e-3)
+
+
+def test_simulators_and_estimators_resolve_devices_with_one_function(data):
+    # once two functions: the estimators passed "cuda:7" on to torch, the
+    # simulator named the missing GPU (issue 20)
+    from skxrd.estimators import _base
+    from skxrd.simulation import _torch_backend
+    from skxrd.utils._torch import resolve_device
+
+    assert _torch_backend.resolve_device is resolve_device
+    X, y, _ = data
+    for bad, match in (("tpu7", "unknown torch device 'tpu7'"), ("meta", "'meta'")):
+        with pytest.raises(ValueError, match=match):
+            ResNetClassifier(**TINY_RESNET, **{**FAST, "device": bad}).fit(X, y)
+    assert _base._resolve_device(None).type in ("cpu", "cuda")
+    gpus = torch.cuda.device_count()
+    with pytest.raises(ValueError, match="CUDA"):
+        ResNetClassifier(**TINY_RESNET, **{**FAST, "device": f"cuda:{gpus}"}).fit(X, y)

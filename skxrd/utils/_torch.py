@@ -1,0 +1,68 @@
+"""Torch helpers shared by the simulators and the estimators: one home for
+importing torch with a clear message and for turning a ``device`` setting into
+a :class:`torch.device`."""
+
+from __future__ import annotations
+
+
+def import_torch(who: str = "this feature"):
+    """``torch``, or an ImportError that says what needs it and how to install."""
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(f"{who} needs PyTorch: pip install skxrd[torch]") from exc
+    return torch
+
+
+def resolve_device(device="auto", *, kinds=("cpu", "cuda")):
+    """The torch device for a ``device`` setting.
+
+    Parameters
+    ----------
+    device : str, torch.device or None, default="auto"
+        ``"auto"`` or None (CUDA when available, else the CPU), ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"`` or a :class:`torch.device`.
+    kinds : tuple of str, default=("cpu", "cuda")
+        The device types the caller supports.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        If the device is unknown, of a type not in ``kinds``, or CUDA (or the
+        CUDA device with that index) is requested but not available.
+
+    Examples
+    --------
+    >>> from skxrd.utils._torch import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    torch = import_torch("a torch device")
+    if device is None or (isinstance(device, str) and device.strip().lower() == "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    choices = (
+        "'auto', "
+        + ", ".join(f"'{k}'" for k in kinds)
+        + ", 'cuda:N'" * ("cuda" in kinds)
+    )
+    try:
+        dev = torch.device(device.strip() if isinstance(device, str) else device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"unknown torch device {device!r}; use {choices} or a torch.device"
+        ) from None
+    if dev.type not in kinds:
+        raise ValueError(f"device {device!r} is not supported here; use {choices}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} requested but CUDA is not available")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {device!r} requested but only {torch.cuda.device_count()} "
+                "CUDA device(s) are available"
+            )
+    return dev
