@@ -21,7 +21,7 @@ demo: $(STAMP)
 test: lint
 	$(PY) -m pytest -n 2 --timeout 600 skxrd tests
 
-LINTED := skxrd tests benchmarks examples tools docs/conf.py conftest.py
+LINTED := skxrd tests benchmarks experiments examples tools docs/conf.py conftest.py
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)

@@ -34,7 +34,7 @@ class InstrumentSampler(BaseEstimator):
       strongest peak), and Poisson counting noise for a strongest peak of
       ``counts`` counts, log-uniform in its range (both off by default).
 
-    ``benchmarks/sim_to_real.py`` compares patterns simulated with these
+    ``experiments/sim_to_real.py`` compares patterns simulated with these
     settings with measured ones; :data:`MEASURED_LIKE` holds the ranges it
     found to match 456 measured laboratory patterns of minerals (peak widths,
     Kα2 shoulders, noise and background levels).
@@ -175,7 +175,7 @@ class InstrumentSampler(BaseEstimator):
 
 
 #: :class:`InstrumentSampler` options that match measured laboratory patterns
-#: (Cu Kα, Bragg–Brentano, 456 RRUFF minerals; ``benchmarks/sim_to_real.py``):
+#: (Cu Kα, Bragg–Brentano, 456 RRUFF minerals; ``experiments/sim_to_real.py``):
 #: FWHM 0.08/0.14/0.26° (10th/50th/90th percentile) against 0.07/0.13/0.26°
 #: measured, noise σ and background levels spanning the measured ones.
 MEASURED_LIKE = {

@@ -21,7 +21,7 @@ default ``skxrd.simulation.MEASURED_LIKE``, the ranges this study set). Writes
 ``OUT/sim_to_real.json`` with the summary statistics and
 ``OUT/sim_to_real.png`` (measured vs simulated), and prints a table::
 
-    .venv/bin/python benchmarks/sim_to_real.py --out docs/images --n-sim 456
+    .venv/bin/python experiments/sim_to_real.py --out docs/images --n-sim 456
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ Each finished source is written to ``OUT/<source>.json`` (and its model to
 ``OUT/<source>.pt``); running the script again skips what is done, so a run can
 be resumed. ``--report`` prints the table of everything done so far.
 
-    .venv/bin/python benchmarks/data_sources.py --out /tmp/skxrd_sources \\
+    .venv/bin/python experiments/data_sources.py --out /tmp/skxrd_sources \\
         --cache /tmp/skxrd_cache
-    .venv/bin/python benchmarks/data_sources.py --out /tmp/skxrd_sources --report
+    .venv/bin/python experiments/data_sources.py --out /tmp/skxrd_sources --report
 """
 
 from __future__ import annotations
@@ -119,7 +119,11 @@ def main():
     if args.report:
         _report(args.out)
         return
+    import sys
+
     import torch
+
+    sys.path.insert(0, str(ROOT / "tools"))  # the shipped models' RRUFF reader
     from measured_training import rruff_patterns
 
     from skxrd.datasets import CrystalPrior, make_pattern_dataset

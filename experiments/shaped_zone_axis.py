@@ -16,7 +16,7 @@ the crystals is held out. Prints both accuracies and the majority baseline.
 
 Usage::
 
-    python benchmarks/shaped_zone_axis.py [--n-groups 50] [--per-group 60]
+    python experiments/shaped_zone_axis.py [--n-groups 50] [--per-group 60]
         [--image-size 128] [--epochs 20] [--device auto]
 """
 

@@ -14,7 +14,7 @@ of each.
 
 Usage::
 
-    python benchmarks/fingerprint_defects.py [--per-type 150] [--epochs 40]
+    python experiments/fingerprint_defects.py [--per-type 150] [--epochs 40]
         [--device auto] [--more] [--scale sqrt] [--train-defects]
         [--plot maps.png]
 """

@@ -13,7 +13,7 @@ and ``docs/images/pretrained_<name>_rruff.png``.
 
 Usage::
 
-    python benchmarks/pretrained_cards.py [--measured ../shared/data/measured]
+    python tools/pretrained_cards.py [--measured ../shared/data/measured]
         [--weights-dir skxrd/pretrained/weights] [--cache CACHE]
 """
 
@@ -276,7 +276,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "`MEASURED_LIKE` ("
         + ", ".join(f"{k} {v}" for k, v in MEASURED_LIKE.items())
         + "), the ranges that match measured laboratory patterns "
-        "(`benchmarks/sim_to_real.py`). No measured pattern was trained on.",
+        "(`experiments/sim_to_real.py`). No measured pattern was trained on.",
         "- **Augmentation during training:** `sample_augmentation` (lattice "
         "strain, texture, peak scaling and removal, impurity peaks, sample "
         "displacement and zero offset).",
@@ -359,7 +359,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         lines += [
             "### Accuracy against CPU-hours",
             "",
-            "After every warm-restart cycle (`benchmarks/measured_training.py`):",
+            "After every warm-restart cycle (`tools/measured_training.py`):",
             "",
             "| cycle | epochs | CPU-hours | RRUFF crystal system | RRUFF space group "
             "top-1 / top-5 | held-out crystal system / space group |",
@@ -377,7 +377,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         ]
     lines += [
         "Reproduce every row of this card, and the confusion matrix, with "
-        "`python benchmarks/pretrained_cards.py --cache CACHE`.",
+        "`python tools/pretrained_cards.py --cache CACHE`.",
         "",
         "## Other radiations",
         "",

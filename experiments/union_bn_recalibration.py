@@ -12,7 +12,7 @@ on its held-out patterns and prints the same again. Nothing is written.
 
 Usage::
 
-    python benchmarks/union_bn_recalibration.py union.joblib [--per-type 60]
+    python experiments/union_bn_recalibration.py union.joblib [--per-type 60]
         [--cache ~/.cache/skxrd] [--seed 0]
 """
 

@@ -18,10 +18,10 @@ and a line is appended to ``OUT/curve.jsonl`` with the cumulative CPU time
 (process time of this and earlier sittings). Running the script again resumes
 after the last finished cycle, so the curve can grow over several sittings::
 
-    OMP_NUM_THREADS=2 nohup .venv/bin/python benchmarks/measured_training.py \\
+    OMP_NUM_THREADS=2 nohup .venv/bin/python tools/measured_training.py \\
         --out /tmp/skxrd_measured --cache /tmp/skxrd_cache --cycles 6 \\
         > /tmp/skxrd_measured.log 2>&1 &
-    .venv/bin/python benchmarks/measured_training.py --out /tmp/skxrd_measured \\
+    .venv/bin/python tools/measured_training.py --out /tmp/skxrd_measured \\
         --report
 """
 

@@ -15,7 +15,7 @@ after temperature scaling on a validation set.
 
 Usage::
 
-    python benchmarks/structure_type_union.py [--per-type 60] [--variants 2]
+    python experiments/structure_type_union.py [--per-type 60] [--variants 2]
         [--epochs 30] [--negatives 20] [--device auto] [--threads N]
         [--n-jobs N] [--cache ~/.cache/skxrd] [--plot out.png]
 """

@@ -11,7 +11,7 @@ lattice-parameter ratios and element frequencies: total variation distance
 Kolmogorov-Smirnov statistic (KS) for the continuous quantities, and medians.
 Writes the figure ``docs/images/prior_vs_real.png``.
 
-    .venv/bin/python benchmarks/prior_distributions.py --n 3000
+    .venv/bin/python experiments/prior_distributions.py --n 3000
 """
 
 from __future__ import annotations

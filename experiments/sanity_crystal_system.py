@@ -7,7 +7,7 @@ majority-class baseline.
 
 Usage::
 
-    python benchmarks/sanity_crystal_system.py [--n 6000] [--epochs 8]
+    python experiments/sanity_crystal_system.py [--n 6000] [--epochs 8]
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ similarity of the right member against all members.
 
 Usage::
 
-    python benchmarks/union_diagnostics.py [--n-types 30] [--negatives 20]
+    python experiments/union_diagnostics.py [--n-types 30] [--negatives 20]
         [--epochs 40] [--cache ~/.cache/skxrd] [--threads N]
 """
 
