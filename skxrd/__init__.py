@@ -3,7 +3,6 @@
 import importlib
 
 from .crystal import Crystal
-from .simulation import PowderSimulator
 
 __version__ = "0.1.0.dev0"
 
@@ -38,8 +37,12 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     if name == "load_pretrained":  # imports torch: only when asked for
         return importlib.import_module(".pretrained", __name__).load_pretrained
+    if name == "PowderSimulator":  # reading a file need not load the simulator
+        return importlib.import_module(".simulation", __name__).PowderSimulator
     raise AttributeError(f"module 'skxrd' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBPACKAGES) | {"load_pretrained"})
+    return sorted(
+        set(globals()) | set(_SUBPACKAGES) | {"load_pretrained", "PowderSimulator"}
+    )

@@ -16,8 +16,8 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from ..crystal import CRYSTAL_SYSTEMS, to_crystal_system
-from ..io._pattern import AXES, Pattern, _resolve_wavelength, q_to_two_theta
-from ..preprocessing._resample import PatternResampler, _as_patterns
+from ..io._pattern import AXES, Pattern, as_patterns, q_to_two_theta, resolve_wavelength
+from ..preprocessing._resample import PatternResampler
 from ._attribution import _model_dims, _unwrap
 from ._display import AttributionDisplay
 
@@ -40,7 +40,7 @@ def _checked_wavelength(wavelength, what="wavelength") -> float | None:
     if wavelength is None:
         return None
     try:
-        lam, _ = _resolve_wavelength(wavelength, None)
+        lam, _ = resolve_wavelength(wavelength, None)
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"{what} must be a wavelength in Å or a radiation name such as "
@@ -51,7 +51,7 @@ def _checked_wavelength(wavelength, what="wavelength") -> float | None:
 
 def _pattern_items(patterns, what="patterns") -> list[Pattern] | None:
     """The Pattern objects of ``patterns``, or None for array-like input."""
-    return _as_patterns(patterns, what, error=ValueError)
+    return as_patterns(patterns, what, error=ValueError)
 
 
 def _is_peak_list(value) -> bool:

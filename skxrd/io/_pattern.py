@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..simulation._radiation import Radiation, get_radiation
+from ..utils._radiation import Radiation, get_radiation
 
 __all__ = ["AXES", "Pattern", "q_to_two_theta", "two_theta_to_q"]
 
@@ -46,7 +46,30 @@ def q_to_two_theta(q, wavelength: float) -> np.ndarray:
     return out
 
 
-def _resolve_wavelength(wavelength, radiation) -> tuple[float | None, Radiation | None]:
+def as_patterns(X, what="X", error=TypeError) -> list[Pattern] | None:
+    """The patterns in ``X``, or None for array-like input (for the package:
+    preprocessing, inspection and pipelines take patterns or arrays).
+
+    A sequence that mixes Pattern objects with other items raises ``error``,
+    naming the input ``what``.
+    """
+    if isinstance(X, Pattern):
+        return [X]
+    is_seq = isinstance(X, (list, tuple)) or (
+        isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
+    )
+    if not is_seq or not any(isinstance(p, Pattern) for p in X):
+        return None
+    for i, p in enumerate(X):
+        if not isinstance(p, Pattern):
+            raise error(
+                f"{what} mixes Pattern objects with other items: item {i} is a "
+                f"{type(p).__name__}"
+            )
+    return list(X)
+
+
+def resolve_wavelength(wavelength, radiation) -> tuple[float | None, Radiation | None]:
     """The primary wavelength (Å) and the radiation, if one was named."""
     rad = None
     if radiation is not None:
@@ -191,7 +214,7 @@ class Pattern:
     ):
         if axis not in AXES:
             raise ValueError(f"axis must be 'two_theta' or 'q', got {axis!r}")
-        lam, rad = _resolve_wavelength(wavelength, radiation)
+        lam, rad = resolve_wavelength(wavelength, radiation)
         if axis == "two_theta" and lam is None:
             raise ValueError(
                 "a pattern on a two_theta axis needs a wavelength (in Å or a name "
@@ -349,7 +372,7 @@ class Pattern:
         >>> p.two_theta_at("CuKa").round(3).tolist()
         [21.824, 44.315]
         """
-        lam, _ = _resolve_wavelength(wavelength, None)
+        lam, _ = resolve_wavelength(wavelength, None)
         if lam is None:
             raise ValueError("two_theta_at needs a wavelength")
         if self._axis == "two_theta" and lam == self._wavelength:
@@ -402,7 +425,7 @@ class Pattern:
                 return self
             x = self.two_theta
             return self._replace(x=x, axis="two_theta")
-        lam, rad = _resolve_wavelength(wavelength, None)
+        lam, rad = resolve_wavelength(wavelength, None)
         x = self.two_theta_at(lam)
         bad = np.flatnonzero(np.isnan(x))
         if bad.size:

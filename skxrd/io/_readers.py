@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..simulation._radiation import HC_KEV_ANGSTROM, Radiation, get_radiation
+from ..utils._radiation import HC_KEV_ANGSTROM, Radiation, get_radiation
 from ._pattern import AXES, Pattern
 
 __all__ = ["PatternFormatError", "read_pattern", "write_pattern"]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
-from ..io._pattern import Pattern
-from ..simulation import Radiation, get_radiation
+from ..io._pattern import Pattern, as_patterns
+from ..utils._radiation import Radiation, get_radiation
 from ..utils._validation import check_real
 from ._base import FLOAT_DTYPES, make_grid, validate_patterns
-from ._resample import _as_patterns
 
 __all__ = ["Kalpha2Stripper"]
 
@@ -213,7 +212,7 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self._ratio(0.5)
         if self.radiation is not None:
             _doublet(self.radiation, "radiation")
-        if X is not None and _as_patterns(X) is None:
+        if X is not None and as_patterns(X) is None:
             X = validate_patterns(self, X, reset=True)
             self._array_settings(X.shape[1])
         return self
@@ -232,7 +231,7 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Kα1 patterns: a list for Pattern input (a list of one for a single
             Pattern), else an array of the input's shape and dtype.
         """
-        patterns = _as_patterns(X)
+        patterns = as_patterns(X)
         if patterns is not None:
             return [self._strip_pattern(p, i) for i, p in enumerate(patterns)]
         X = validate_patterns(self, X, reset=not hasattr(self, "n_features_in_"))

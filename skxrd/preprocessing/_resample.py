@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ..io._pattern import AXES, Pattern, _resolve_wavelength, q_to_two_theta
+from ..io._pattern import AXES, as_patterns, q_to_two_theta, resolve_wavelength
 from ..io._pattern import two_theta_to_q as _tt_to_q
 from ..utils._validation import check_real
 from ._base import grid_feature_names, make_grid, validate_patterns
@@ -186,7 +186,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         self
         """
         s = self._settings()
-        patterns = _as_patterns(X)
+        patterns = as_patterns(X)
         for attr in ("n_features_in_", "feature_names_in_", "source_two_theta_"):
             if hasattr(self, attr):
                 delattr(self, attr)
@@ -224,7 +224,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "grid_")
         s = self._settings()
-        patterns = _as_patterns(X)
+        patterns = as_patterns(X)
         if patterns is not None:
             return self._transform_patterns(s, patterns)
         X = validate_patterns(self, X, reset=False)
@@ -414,32 +414,10 @@ def _wavelength(value, what: str) -> float:
     if value is None:
         raise ValueError(f"{what} is required (a name such as 'CuKa' or Å)")
     try:
-        lam, _ = _resolve_wavelength(value, None)
+        lam, _ = resolve_wavelength(value, None)
     except ValueError as exc:
         raise ValueError(f"{what}: {exc}") from None
     return lam
-
-
-def _as_patterns(X, what="X", error=TypeError) -> list[Pattern] | None:
-    """The patterns in ``X``, or None for array-like input.
-
-    A sequence that mixes Pattern objects with other items raises ``error``,
-    naming the input ``what``.
-    """
-    if isinstance(X, Pattern):
-        return [X]
-    is_seq = isinstance(X, (list, tuple)) or (
-        isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
-    )
-    if not is_seq or not any(isinstance(p, Pattern) for p in X):
-        return None
-    for i, p in enumerate(X):
-        if not isinstance(p, Pattern):
-            raise error(
-                f"{what} mixes Pattern objects with other items: item {i} is a "
-                f"{type(p).__name__}"
-            )
-    return list(X)
 
 
 def _covered(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:

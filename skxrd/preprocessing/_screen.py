@@ -80,15 +80,16 @@ def screen_patterns(
     flat: no intensity above its minimum
     no peak narrower than 1.5° 2θ (the narrowest is 4.8°): not a powder pattern
     """
+    from ..io._pattern import as_patterns
     from ..utils._validation import check_range, check_real
-    from ._resample import _as_patterns, _wavelength
+    from ._resample import _wavelength
 
     min_coverage = check_real(min_coverage, "min_coverage", minimum=0.0, maximum=1.0)
     min_span = check_real(min_span, "min_span", minimum=0.0)
     max_peak_width = check_real(max_peak_width, "max_peak_width", minimum=0.0)
     min_signal_to_noise = check_real(min_signal_to_noise, "min_signal_to_noise")
     model_range = check_range(model_range, "model_range", allow_none=True)
-    patterns = _as_patterns(X, what="X", error=ValueError)
+    patterns = as_patterns(X, what="X", error=ValueError)
     if patterns is not None:
         lam = _wavelength(wavelength, "wavelength")
         items = [(p.two_theta_at(lam), p.intensity) for p in patterns]

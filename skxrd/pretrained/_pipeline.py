@@ -93,8 +93,8 @@ class PatternPipeline(Pipeline):
         list of (str or None)
             None for the inputs that look like powder patterns.
         """
+        from ..io._pattern import as_patterns
         from ..preprocessing import PatternResampler, screen_patterns
-        from ..preprocessing._resample import _as_patterns
 
         first = self.steps[0][1]
         if not isinstance(first, PatternResampler) or not hasattr(first, "grid_"):
@@ -104,7 +104,7 @@ class PatternPipeline(Pipeline):
             )
         grid = first.grid_
         model_range = (float(grid[0]), float(grid[-1]))
-        patterns = _as_patterns(X, error=ValueError)
+        patterns = as_patterns(X, error=ValueError)
         if patterns is not None:
             return screen_patterns(
                 patterns, wavelength=first.wavelength, model_range=model_range, **kwargs

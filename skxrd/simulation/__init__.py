@@ -1,10 +1,10 @@
 """Diffraction simulation: powder patterns (radiation, scattering factors, peak
 lists, profiles) and 2D single-crystal images (zone axes, fingerprints)."""
 
+from ..utils._radiation import XRAY_LINES, Radiation, get_radiation
 from ._images import DiffractionImageSimulator
 from ._instrument import MEASURED_LIKE, InstrumentSampler
 from ._peaks import PeakList
-from ._radiation import XRAY_LINES, Radiation, get_radiation
 from ._scattering import (
     anomalous_terms,
     form_factor_coefficients,

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from ..crystal import as_crystals
 from ..utils._parallel import parallel_map
-from ..utils._validation import check_int, check_real
+from ..utils._validation import check_int, check_positive, check_real
 from ._scattering import form_factor_coefficients, neutron_scattering_length
 from ._simulator import _crystal_error, _effective_jobs
 
@@ -348,10 +348,10 @@ class _Settings:
             raise ValueError(f"image_size must be <= 4096, got {self.size}")
         self.center = (self.size - 1) / 2.0
         self.axes = _parse_axes(est.axes)
-        self.wavelength = _positive(est.wavelength, "wavelength")
-        self.excitation_error = _positive(est.excitation_error, "excitation_error")
-        self.max_g = _positive(est.max_g, "max_g")
-        self.spot_sigma = _positive(est.spot_sigma, "spot_sigma")
+        self.wavelength = check_positive(est.wavelength, "wavelength")
+        self.excitation_error = check_positive(est.excitation_error, "excitation_error")
+        self.max_g = check_positive(est.max_g, "max_g")
+        self.spot_sigma = check_positive(est.spot_sigma, "spot_sigma")
         if self.spot_sigma > self.size:
             raise ValueError(
                 f"spot_sigma must be at most image_size pixels, got {est.spot_sigma}"
@@ -364,11 +364,11 @@ class _Settings:
             )
         self.scattering = est.scattering
         self.debye_waller = _bool(est.debye_waller, "debye_waller")
-        self.cluster_radius = _positive(est.cluster_radius, "cluster_radius")
+        self.cluster_radius = check_positive(est.cluster_radius, "cluster_radius")
         self.nn_shell = check_real(est.nn_shell, "nn_shell")
         if not 0 <= self.nn_shell < 0.5:
             raise ValueError(f"nn_shell must be in [0, 0.5), got {est.nn_shell!r}")
-        self.max_q = _positive(est.max_q, "max_q")
+        self.max_q = check_positive(est.max_q, "max_q")
         if est.ring is None:
             self.ring = (5.0 / 32.0 * self.size, 15.0 / 32.0 * self.size)
         else:
@@ -442,13 +442,6 @@ def _parse_axes(axes):
             raise ValueError(msg)
         out.append(tuple(int(v) for v in uvw))
     return tuple(out)
-
-
-def _positive(value, what):
-    value = check_real(value, what)
-    if not value > 0:
-        raise ValueError(f"{what} must be > 0, got {value!r}")
-    return value
 
 
 def _bool(value, what):

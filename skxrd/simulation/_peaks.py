@@ -9,8 +9,8 @@ from functools import lru_cache
 import numpy as np
 
 from ..crystal import Crystal
+from ..utils._radiation import Radiation
 from ._physics import lorentz_polarization
-from ._radiation import Radiation
 from ._scattering import (
     anomalous_terms,
     form_factor_coefficients,

@@ -12,9 +12,10 @@ from tqdm.auto import tqdm
 
 from ..crystal import Crystal, as_crystals
 from ..utils._parallel import parallel_map
+from ..utils._radiation import Radiation, get_radiation
+from ..utils._validation import check_positive
 from ._peaks import PeakList, g_range_for, make_peak_list
 from ._physics import PROFILES, fwhm_and_eta, lorentz_polarization, profile_values
-from ._radiation import Radiation, get_radiation
 
 __all__ = ["PowderSimulator", "render_peaks"]
 
@@ -387,7 +388,7 @@ class _Settings:
             if est.q_step is None:
                 raise ValueError("q_range needs q_step")
             lo, hi = _pair(est.q_range, "q_range")
-            step = _positive(est.q_step, "q_step")
+            step = check_positive(est.q_step, "q_step")
             q_max = 4 * math.pi / max(self.radiation.wavelengths)
             if lo < 0 or hi > q_max:
                 raise ValueError(
@@ -397,7 +398,7 @@ class _Settings:
             self.axis = "q"
         else:
             lo, hi = _pair(est.two_theta_range, "two_theta_range")
-            step = _positive(est.two_theta_step, "two_theta_step")
+            step = check_positive(est.two_theta_step, "two_theta_step")
             if lo < 0 or hi > 180:
                 raise ValueError(
                     f"two_theta_range {est.two_theta_range} must lie in [0, 180]"
@@ -423,10 +424,10 @@ class _Settings:
         self.crystallite_size = (
             None
             if est.crystallite_size is None
-            else _positive(est.crystallite_size, "crystallite_size")
+            else check_positive(est.crystallite_size, "crystallite_size")
         )
-        self.scherrer_k = _positive(est.scherrer_k, "scherrer_k")
-        self.profile_cutoff = _positive(est.profile_cutoff, "profile_cutoff")
+        self.scherrer_k = check_positive(est.scherrer_k, "scherrer_k")
+        self.profile_cutoff = check_positive(est.profile_cutoff, "profile_cutoff")
         self.monochromator_angle = float(est.monochromator_angle)
         if not 0 <= self.monochromator_angle < 180:
             raise ValueError("monochromator_angle must be in [0, 180) degrees")
@@ -447,7 +448,7 @@ class _Settings:
                     f"{est.preferred_orientation!r}"
                 )
             self.preferred_orientation = po
-        self.march_r = _positive(est.march_r, "march_r")
+        self.march_r = check_positive(est.march_r, "march_r")
         if est.normalize not in ("max", "area", None):
             raise ValueError(
                 f"normalize must be 'max', 'area' or None, got {est.normalize!r}"
@@ -524,14 +525,6 @@ def _pair(value, what):
     if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
         raise ValueError(f"{what} must be finite with start < stop, got {value!r}")
     return lo, hi
-
-
-def _positive(value, what):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be a positive number, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be a positive number, got {value!r}")
-    return float(value)
 
 
 def _seq(value, n, what):
@@ -738,7 +731,7 @@ def _check_pattern_settings(value, index: int, s: _Settings) -> dict:
             f"{where}: unknown keys {sorted(unknown)}; known: {list(_PATTERN_KEYS)}"
         )
     size = value.get("crystallite_size")
-    size = s.crystallite_size if size is None else _positive(size, where + " size")
+    size = s.crystallite_size if size is None else check_positive(size, where + " size")
     po = value.get("preferred_orientation", s.preferred_orientation)
     if po is not None:
         po = np.asarray(po, dtype=float)
@@ -760,15 +753,17 @@ def _check_pattern_settings(value, index: int, s: _Settings) -> dict:
         )
     counts = value.get("counts")
     if counts is not None:
-        counts = _positive(counts, where + " counts")
+        counts = check_positive(counts, where + " counts")
     seed = value.get("noise_seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"{where}: noise_seed must be an int >= 0, got {seed!r}")
     return {
         "crystallite_size": math.inf if size is None else size,
-        "width_scale": _positive(value.get("width_scale", 1.0), where + " width_scale"),
+        "width_scale": check_positive(
+            value.get("width_scale", 1.0), where + " width_scale"
+        ),
         "preferred_orientation": po,
-        "march_r": _positive(value.get("march_r", s.march_r), where + " march_r"),
+        "march_r": check_positive(value.get("march_r", s.march_r), where + " march_r"),
         "zero_shift": float(shift),
         "background": float(background),
         "counts": None if counts is None else float(counts),

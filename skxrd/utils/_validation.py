@@ -49,6 +49,17 @@ def check_real(
     return float(value)
 
 
+def check_positive(value, what: str) -> float:
+    """A finite real parameter > 0 (bools rejected): one rule for all of them."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise ValueError(f"{what} must be a positive number, got {value!r}")
+    return float(value)
+
+
 def check_range(
     value,
     what: str,

@@ -633,3 +633,20 @@ def test_write_format_choices(tmp_path):
     _same(p, read_pattern(path))
     with pytest.raises(ValueError, match="needs a Pattern"):
         write_pattern([1, 2], tmp_path / "b.xy")
+
+
+def test_reading_files_does_not_load_the_simulator():
+    # Radiation lives in skxrd.utils, below both io and simulation (issue 20)
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from skxrd.io import read_pattern, Pattern; "
+        "from skxrd import PowderSimulator, Crystal; "
+        "print(sorted(m for m in sys.modules if m.startswith('skxrd.simulation')))"
+    )
+    lazy = code.replace("from skxrd import PowderSimulator, Crystal; ", "")
+    out = subprocess.run([sys.executable, "-c", lazy], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "skxrd.simulation" in out.stdout  # on first use, as before
