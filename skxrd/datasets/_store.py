@@ -838,8 +838,17 @@ class PatternStore:
         for start in range(0, len(self), size):
             yield rows[start : start + size], y[start : start + size]
 
-    def _check_trainable(self) -> None:
-        """Raise unless the store is complete or ``allow_incomplete``."""
+    def check_trainable(self) -> None:
+        """Raise unless the store is complete or opened with ``allow_incomplete``.
+
+        The estimators call it before training from a store, so that a store
+        whose writing stopped half-way is not taken for a whole one.
+
+        Raises
+        ------
+        ValueError
+            Naming the store and how many of its patterns are written.
+        """
         self._f()
         if not (self.is_complete or self.allow_incomplete):
             raise ValueError(

@@ -64,6 +64,19 @@ def _resolve_device(device) -> torch.device:
     return resolve_device(device, kinds=("cpu", "cuda", "mps", "xpu"))
 
 
+def restore_fitted(estimator, classes, n_features_in, state_dict):
+    """A network classifier made fitted with stored weights, without training.
+
+    The interface of :mod:`skxrd.pretrained` (model files, warm starts) to the
+    estimators: the network is built from ``estimator``'s parameters for
+    ``len(classes)`` classes and ``n_features_in`` points, on its ``device``,
+    and ``state_dict`` is loaded into it; ``history_`` is empty and
+    ``n_epochs_`` 0. A ValueError says when the weights do not fit the
+    parameters.
+    """
+    return estimator._restore(classes, n_features_in, state_dict)
+
+
 def _autocast_dtype(precision, device):
     """The autocast dtype for ``precision`` on ``device``; None for float32."""
     dev = torch.device(device)
@@ -851,7 +864,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         run on one row of zeros of the store's width.
         """
         if fit:
-            store._check_trainable()
+            store.check_trainable()
         n_features = store.shape[1]
         self._validate_input(np.zeros((1, n_features), np.float32), reset=reset)
         rows = store.X
@@ -1078,7 +1091,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.__dict__.pop("temperature_", None)  # fitted to the old weights
         return self
 
-    def _restore_fitted(self, classes, n_features_in, state_dict):
+    def _restore(self, classes, n_features_in, state_dict):
         """Make this estimator fitted with given network parameters, without training.
 
         Used to load stored weights (:mod:`skxrd.pretrained`): the network is

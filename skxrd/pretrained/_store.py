@@ -255,8 +255,10 @@ def _restore_network(record, known, device, where):
     if cls not in _NETWORKS or cls not in known:
         raise ValueError(f"{where} must be a network classifier, got {cls!r}")
     clf = known[cls](**{**record["params"], "device": device})
-    clf._restore_fitted(
-        record["classes"], record["n_features_in"], record["state_dict"]
+    from ..estimators._base import restore_fitted
+
+    restore_fitted(
+        clf, record["classes"], record["n_features_in"], record["state_dict"]
     )
     temperature = record["temperature"]
     if not isinstance(temperature, float) or not temperature > 0:

@@ -444,8 +444,10 @@ def _warm_start(clf, model):
             f"warm_start {source}: a {type(prev).__name__} cannot start the "
             f"config's {type(clf).__name__}"
         )
-    clf._restore_fitted(
-        prev.classes_, prev.n_features_in_, prev.net_.module_.state_dict()
+    from ..estimators._base import restore_fitted
+
+    restore_fitted(
+        clf, prev.classes_, prev.n_features_in_, prev.net_.module_.state_dict()
     )
     clf.set_params(warm_start=True)
     meta = getattr(model, "metadata_", None) or {}
