@@ -9,37 +9,36 @@ parameters.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import numbers
 import os
-import re
 from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..utils._torch import resolve_device
 from ..utils._validation import check_int
+from ._data import (
+    _ArrayDataset,
+    _as_store,
+    _collate,
+    _holdout_indices,
+    _HoldoutSplit,
+    _StoreDataset,
+    _train_loader,
+)
+from ._device import _resolve_device, _seeded, _torch_threads
 from ._mixins import _ProbabilisticMixin
+from ._net import _AcceleratedSkxrdNet, _silent, _SkxrdNet, _uncompiled
 
 try:
     import torch
-    from skorch import NeuralNetClassifier
-    from skorch.callbacks import (
-        Checkpoint,
-        EarlyStopping,
-        LRScheduler,
-        ProgressBar,
-    )
-    from skorch.dataset import unpack_data
-    from skorch.hf import AccelerateMixin
-    from skorch.utils import to_numpy, to_tensor
+    from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler, ProgressBar
+    from skorch.utils import to_numpy
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "skxrd.estimators needs PyTorch and skorch: pip install skxrd[torch]"
@@ -56,14 +55,6 @@ _SCHEDULES = ("cosine", "plateau", None)
 _PRECISIONS = ("auto", "bf16", "float32")
 
 
-# --------------------------------------------------------------------------- #
-# Devices, precision, seeding
-# --------------------------------------------------------------------------- #
-def _resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU (see ``utils._torch``)."""
-    return resolve_device(device, kinds=("cpu", "cuda", "mps", "xpu"))
-
-
 def restore_fitted(estimator, classes, n_features_in, state_dict):
     """A network classifier made fitted with stored weights, without training.
 
@@ -75,559 +66,6 @@ def restore_fitted(estimator, classes, n_features_in, state_dict):
     parameters.
     """
     return estimator._restore(classes, n_features_in, state_dict)
-
-
-def _autocast_dtype(precision, device):
-    """The autocast dtype for ``precision`` on ``device``; None for float32."""
-    dev = torch.device(device)
-    if precision == "bf16":
-        return torch.bfloat16
-    if precision == "auto" and dev.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return None
-
-
-@contextlib.contextmanager
-def _torch_threads(n_threads):
-    """Run with ``n_threads`` torch CPU threads (None: unchanged), then restore."""
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(n_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-@contextlib.contextmanager
-def _seeded(seed: int, device: torch.device):
-    """Seed torch's CPU (and ``device``'s CUDA) generator, restoring them after."""
-    cuda = device.type == "cuda"
-    index = (
-        (device.index if device.index is not None else torch.cuda.current_device())
-        if cuda
-        else None
-    )
-    with torch.random.fork_rng(devices=[index] if cuda else []):
-        torch.default_generator.manual_seed(seed)
-        if cuda:
-            with torch.cuda.device(index):
-                torch.cuda.manual_seed(seed)
-        yield
-
-
-# --------------------------------------------------------------------------- #
-# Data: batched indexing, tail-merging batches, seeded stratified hold-out
-# --------------------------------------------------------------------------- #
-class _ArrayDataset(torch.utils.data.Dataset):
-    """Rows of a 2D float32 array (and integer targets), fetched a batch at a time.
-
-    ``__getitems__`` gathers a whole batch with one numpy fancy-indexing call
-    (no per-sample tensors and collation), which :func:`_collate` passes on.
-    """
-
-    def __init__(self, X, y=None, length=None):
-        self.X = X
-        self.y = None if y is None else np.asarray(y, dtype=np.int64)
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, i):
-        return self.__getitems__([i])
-
-    def __getitems__(self, indices):
-        idx = np.asarray(indices, dtype=np.intp)
-        xb = torch.from_numpy(np.ascontiguousarray(self.X[idx], dtype=np.float32))
-        if self.y is None:
-            yb = torch.zeros(len(idx), dtype=torch.int64)
-        else:
-            yb = torch.from_numpy(self.y[idx])
-        return xb, yb
-
-
-def _collate(batch):
-    """The batch is already collated by :meth:`_ArrayDataset.__getitems__`."""
-    return batch
-
-
-# Rows shuffled together when training from a pattern store (the store's HDF5
-# chunk cache holds them).
-_SHUFFLE_GROUP_BYTES = 32 << 20
-
-
-class _StoreDataset(_ArrayDataset):
-    """Rows of a :class:`skxrd.datasets.PatternStore`, read from disk a batch at a time.
-
-    ``shuffle_blocks`` ``(block_rows, group_rows)`` tells :func:`_train_loader`
-    to shuffle the order of blocks of consecutive rows (one HDF5 chunk each)
-    and the rows within groups of blocks, so that reads stay within a few
-    chunks (held by the store's chunk cache) rather than all over the file.
-    """
-
-    def __init__(self, rows, y=None):
-        super().__init__(rows, y)
-        block = max(1, int(rows.chunks[0]))
-        row_bytes = 4 * int(rows.shape[1])
-        group = max(1, _SHUFFLE_GROUP_BYTES // (row_bytes * block)) * block
-        self.shuffle_blocks = (block, group)
-
-
-def _as_store(X):
-    """``X`` when it is a :class:`skxrd.datasets.PatternStore`, else None."""
-    from ..datasets import PatternStore
-
-    return X if isinstance(X, PatternStore) else None
-
-
-class _BlockShuffleSampler(torch.utils.data.Sampler):
-    """A random order of ``range(n)`` that reads rows of a store mostly in order.
-
-    Blocks of ``block_rows`` consecutive indices are taken in random order;
-    each run of blocks that together hold ``group_rows`` indices is permuted
-    as a whole. Seeded from torch's global generator, like
-    :class:`torch.utils.data.RandomSampler`.
-    """
-
-    def __init__(self, n, block_rows, group_rows):
-        self.n = n
-        self.block_rows = block_rows
-        self.group_blocks = max(1, group_rows // block_rows)
-
-    def __iter__(self):
-        seed = int(torch.empty((), dtype=torch.int64).random_().item())
-        rng = np.random.default_rng(seed)
-        starts = np.arange(0, self.n, self.block_rows)
-        order = starts[rng.permutation(len(starts))]
-        for g in range(0, len(order), self.group_blocks):
-            group = np.concatenate(
-                [
-                    np.arange(a, min(a + self.block_rows, self.n))
-                    for a in order[g : g + self.group_blocks]
-                ]
-            )
-            yield from rng.permutation(group).tolist()
-
-    def __len__(self):
-        return self.n
-
-
-class _TailMergingBatchSampler(torch.utils.data.Sampler):
-    """Batches of ``batch_size`` where a last batch of one sample joins the previous.
-
-    Batch normalization cannot train on a batch of one sample whose feature
-    maps have length 1; merging the lone tail avoids that for every data size.
-    """
-
-    def __init__(self, sampler, batch_size):
-        self.sampler = sampler
-        self.batch_size = batch_size
-
-    def __iter__(self):
-        indices = list(self.sampler)
-        bounds = list(range(0, len(indices), self.batch_size))
-        if len(bounds) > 1 and len(indices) - bounds[-1] == 1:
-            bounds.pop()
-        for i, start in enumerate(bounds):
-            stop = bounds[i + 1] if i + 1 < len(bounds) else len(indices)
-            yield indices[start:stop]
-
-    def __len__(self):
-        n = len(self.sampler)
-        n_batches = -(-n // self.batch_size)
-        if n_batches > 1 and n % self.batch_size == 1:
-            n_batches -= 1
-        return n_batches
-
-
-def _train_loader(dataset, batch_size=128, shuffle=True, **kwargs):
-    """skorch's ``iterator_train``: a DataLoader with tail-merging batches.
-
-    Rows of a pattern store (:class:`_StoreDataset`, or a subset of one) more
-    than one shuffle group are shuffled by blocks (:class:`_BlockShuffleSampler`).
-    """
-    base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
-    blocks = getattr(base, "shuffle_blocks", None)
-    if shuffle and blocks is not None and len(dataset) > blocks[1]:
-        sampler = _BlockShuffleSampler(len(dataset), *blocks)
-    elif shuffle:
-        sampler = torch.utils.data.RandomSampler(dataset)
-    else:
-        sampler = torch.utils.data.SequentialSampler(dataset)
-    return torch.utils.data.DataLoader(
-        dataset,
-        batch_sampler=_TailMergingBatchSampler(sampler, batch_size),
-        **kwargs,
-    )
-
-
-def _holdout_indices(y, fraction, seed):
-    """Seeded stratified (train, valid) indices, or None when no split fits.
-
-    Classes with a single sample stay in the training set; the others are split
-    in proportion. Returns None when ``fraction`` is falsy or when the data are
-    too few for a validation set holding every splittable class.
-    """
-    if not fraction:
-        return None
-    y = np.asarray(y)
-    n = len(y)
-    classes, counts = np.unique(y, return_counts=True)
-    splittable = np.isin(y, classes[counts >= 2])
-    n_classes = int(np.sum(counts >= 2))
-    n_valid = int(np.ceil(fraction * n))
-    n_pool = int(splittable.sum())
-    if n_classes == 0 or n_valid < n_classes or n_pool - n_valid < n_classes:
-        return None
-    pool = np.flatnonzero(splittable)
-    sss = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
-    try:
-        train, valid = next(sss.split(np.zeros(n_pool), y[pool]))
-    except ValueError:
-        return None
-    train = np.sort(np.concatenate([pool[train], np.flatnonzero(~splittable)]))
-    return train, np.sort(pool[valid])
-
-
-class _HoldoutSplit:
-    """skorch ``train_split``: the seeded stratified hold-out of the estimator.
-
-    Holds only the fraction and the seed (the indices are recomputed), so that
-    the fitted net does not carry index arrays the size of the training set.
-    """
-
-    def __init__(self, fraction, seed):
-        self.fraction = fraction
-        self.seed = seed
-
-    def __call__(self, dataset, y=None, **fit_params):
-        split = _holdout_indices(y, self.fraction, self.seed)
-        if split is None:  # pragma: no cover - the estimator checks this first
-            raise ValueError("the data are too few for a validation split")
-        train, valid = split
-        return (
-            torch.utils.data.Subset(dataset, train.tolist()),
-            torch.utils.data.Subset(dataset, valid.tolist()),
-        )
-
-
-# --------------------------------------------------------------------------- #
-# The skorch net
-# --------------------------------------------------------------------------- #
-class _SkxrdNet(NeuralNetClassifier):
-    """NeuralNetClassifier with train-time batch augmentation and bf16 autocast.
-
-    Parameters (besides skorch's)
-    -----------------------------
-    augment : callable or None
-        ``augment(x, generator=g) -> tensor``, applied to training batches on
-        the device, never to validation or prediction batches.
-    precision : {"auto", "bf16", "float32"}
-        Autocast dtype of the forward passes ("auto": bf16 on CUDA); the logits
-        are returned in float32.
-    """
-
-    def __init__(self, module, *, augment=None, precision="auto", **kwargs):
-        super().__init__(module, **kwargs)
-        self.augment = augment
-        self.precision = precision
-
-    def _net_device(self) -> torch.device:
-        """The device the network and the batches are on."""
-        return torch.device(self.device)
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        if self.augment is not None:
-            # drawn from torch's (seeded) global generator: reproducible
-            seed = int(torch.randint(0, 2**62, (1,)).item())
-            device = self._net_device()
-            self._augment_generator = torch.Generator(device=device).manual_seed(seed)
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        # without a validation pass the statistics are not recomputed yet (a
-        # no-op otherwise: the last pass took the dataset); before callbacks
-        # such as early stopping restore the best epoch's parameters
-        self._precise_batchnorm()
-        super().on_train_end(net, X=X, y=y, **kwargs)
-        self.__dict__.pop("_augment_generator", None)
-        # The LR scheduler refers to the optimizer (and its device tensors) and
-        # is rebuilt at the start of training: drop it so that a net pickled on
-        # a GPU holds device tensors only where skorch maps them on loading.
-        for _, callback in self.callbacks_:
-            if isinstance(callback, LRScheduler):
-                callback.lr_scheduler_ = None
-
-    def _augment_batch(self, batch):
-        """``batch`` with its patterns augmented on the device (if ``augment``)."""
-        if self.augment is None:
-            return batch
-        Xi, yi = unpack_data(batch)
-        Xi = to_tensor(Xi, device=self._net_device())
-        generator = getattr(self, "_augment_generator", None)
-        Xa = self.augment(Xi, generator=generator)
-        if not isinstance(Xa, torch.Tensor) or Xa.shape != Xi.shape:
-            raise ValueError(
-                "augment must return a tensor of the batch's shape "
-                f"{tuple(Xi.shape)}, got {getattr(Xa, 'shape', type(Xa))}"
-            )
-        return (Xa.to(Xi.dtype), yi)
-
-    def train_step_single(self, batch, **fit_params):
-        return super().train_step_single(self._augment_batch(batch), **fit_params)
-
-    #: training patterns whose BatchNorm statistics are averaged (see below)
-    precise_bn_samples = 4096
-
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        if training:
-            self._train_dataset = getattr(iterator, "dataset", None)
-        elif iterator is not None:
-            self._precise_batchnorm()
-        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-
-    def _precise_batchnorm(self):
-        """Set BatchNorm running statistics to averages over training patterns.
-
-        The running averages of training drift from what the final weights
-        produce (measured: a network right on 99.6 % of its validation
-        patterns with recomputed statistics answered 18 % with the running
-        ones, one epoch later), so validation, early stopping and prediction
-        would judge a different network than the one trained. Before each
-        validation pass and at the end of training, the statistics are
-        recomputed over up to ``precise_bn_samples`` training patterns spread
-        over the set (no augmentation, no gradient): "precise BatchNorm"
-        (Wu & Johnson 2021).
-        """
-        dataset = self.__dict__.pop("_train_dataset", None)
-        module = _uncompiled(self.module_)
-        norms = [
-            m
-            for m in module.modules()
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-        ]
-        if dataset is None or not norms or len(dataset) < 2:
-            return
-        n = len(dataset)
-        take = np.unique(
-            np.linspace(0, n - 1, min(n, self.precise_bn_samples)).astype(int)
-        )
-        subset = torch.utils.data.Subset(dataset, take.tolist())
-        momenta = [m.momentum for m in norms]
-        for m in norms:
-            m.reset_running_stats()
-            m.momentum = None  # a cumulative average over the batches
-        training = module.training
-        module.train()
-        try:
-            with torch.no_grad():
-                for batch in self.get_iterator(subset, training=False):
-                    Xi, _ = unpack_data(batch)
-                    if len(Xi) > 1:
-                        self.infer(Xi)
-        finally:
-            for m, momentum in zip(norms, momenta):
-                m.momentum = momentum
-            module.train(training)
-
-    def infer(self, x, **fit_params):
-        if (
-            isinstance(x, torch.Tensor)
-            and not self.module_.training
-            and 0 < len(x) < self.batch_size
-            and torch.device(self.device).type == "cpu"
-        ):
-            # oneDNN picks convolution kernels by batch size, so a pattern's
-            # logits would differ in the 7th digit between a batch and a
-            # subset of it; padding every short batch to batch_size makes
-            # predictions independent of what else is predicted with them.
-            pad = x.new_zeros((self.batch_size - len(x), *x.shape[1:]))
-            out = self._infer(torch.cat([x, pad]), **fit_params)
-            if isinstance(out, tuple):
-                return tuple(o[: len(x)] for o in out)
-            return out[: len(x)]
-        return self._infer(x, **fit_params)
-
-    def _infer(self, x, **fit_params):
-        dtype = _autocast_dtype(self.precision, self.device)
-        if dtype is None:
-            return super().infer(x, **fit_params)
-        with torch.autocast(device_type=torch.device(self.device).type, dtype=dtype):
-            return _as_float32(super().infer(x, **fit_params))
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_augment_generator", None)
-        state.pop("_train_dataset", None)  # an interrupted fit may leave it
-        return state
-
-
-def _silent(*args, **kwargs):
-    """A sink that prints nothing (picklable, unlike a lambda)."""
-
-
-def _uncompiled(module):
-    """The module itself of a :func:`torch.compile` wrapper (else ``module``)."""
-    return getattr(module, "_orig_mod", module)
-
-
-def _as_float32(out):
-    """Logits (or a tuple of logits and confidence) in float32."""
-    if isinstance(out, tuple):  # (logits, confidence) of a confidence head
-        return tuple(o.float() for o in out)
-    return out.float()
-
-
-class _AcceleratedSkxrdNet(AccelerateMixin, _SkxrdNet):
-    """:class:`_SkxrdNet` trained through an ``accelerate.Accelerator``.
-
-    The accelerator places the network and the batches and owns the mixed
-    precision (its autocast wraps training and evaluation steps); batch
-    augmentation happens before its training step. Used for training only:
-    the estimator keeps a plain :class:`_SkxrdNet` afterwards (an accelerated
-    net does not pickle).
-    """
-
-    def _net_device(self) -> torch.device:
-        return self.accelerator.device
-
-    def train_step_single(self, batch, **fit_params):
-        # AccelerateMixin's step does not call super(): augment here
-        return AccelerateMixin.train_step_single(
-            self, self._augment_batch(batch), **fit_params
-        )
-
-    def infer(self, x, **fit_params):
-        return _as_float32(NeuralNetClassifier.infer(self, x, **fit_params))
-
-    def evaluation_step(self, batch, training=False):
-        with self.accelerator.autocast():
-            return super().evaluation_step(batch, training=training)
-
-
-# --------------------------------------------------------------------------- #
-# The sklearn facade
-# --------------------------------------------------------------------------- #
-_TRAINING_PARAMETERS_DOC = """\
-max_epochs : int, default=30
-    Maximum number of passes over the training data (fewer with early
-    stopping).
-batch_size : int, default=128
-    Patterns per training step (and per prediction batch).
-lr : float, default=1e-3
-    Initial learning rate.
-weight_decay : float, default=1e-4
-    Weight decay of the optimizer (decoupled for ``"adamw"``).
-optimizer : {"adamw", "adam", "sgd"} or torch.optim.Optimizer subclass, \
-default="adamw"
-    The optimizer; ``"sgd"`` uses Nesterov momentum 0.9.
-lr_schedule : {"cosine", "plateau"} or None, default="cosine"
-    ``"cosine"``: cosine annealing of the learning rate to 0 over
-    ``max_epochs``; ``"plateau"``: divide it by 10 when the validation loss
-    (the training loss without a validation split) has not improved for
-    ``max(1, patience // 2)`` epochs; None: constant.
-early_stopping : bool, default=True
-    Stop when the validation loss has not improved for ``patience`` epochs and
-    restore the weights of the best epoch. Needs a validation split.
-patience : int, default=5
-    Epochs without improvement before early stopping.
-validation_fraction : float or None, default=0.1
-    Fraction of the training data held out (seeded, stratified by class;
-    classes with a single sample stay in training) to monitor the validation
-    loss and accuracy. None or 0: no split. When the data are too few for a
-    validation set holding every class, training uses all of them and
-    neither early stopping nor validation scores are available.
-augment : None, "default" or callable, default=None
-    Train-time augmentation of each training batch, on the device, never of
-    validation or prediction batches: a callable ``augment(x, generator=g)``
-    on a float tensor of shape ``(batch, n_points)`` that returns a tensor of
-    the same shape (for example a transform of :mod:`skxrd.augmentation`);
-    ``"default"`` is :func:`skxrd.augmentation.default_augmentation` (for
-    patterns on the standard 4250-point 2θ grid).
-device : str or torch.device, default="auto"
-    ``"auto"``: the GPU when CUDA is available, else the CPU; or ``"cpu"``,
-    ``"cuda"``, ``"cuda:1"``...
-num_threads : int or None, default=None
-    Number of CPU threads torch uses during ``fit`` and prediction (set with
-    :func:`torch.set_num_threads` and restored after). None: torch's setting.
-    Use 1 when several fits run in parallel (``GridSearchCV(n_jobs=...)``,
-    pytest-xdist): tiny networks on oversubscribed cores slow down by orders
-    of magnitude.
-precision : {"auto", "bf16", "float32"}, default="auto"
-    Precision of the forward passes: ``"auto"`` runs them under bfloat16
-    autocast on GPUs that support it and in float32 on CPUs; ``"bf16"``
-    always uses bfloat16 autocast.
-compile : bool or dict, default=False
-    Train with the network (and loss) compiled by :func:`torch.compile`
-    (through skorch's ``compile``); a dict gives its arguments, e.g.
-    ``{"mode": "max-autotune"}``. Worth it on GPUs for long trainings: the
-    first batches pay the compilation (tens of seconds). The fitted model
-    holds the uncompiled network (same parameters), so it pickles and loads
-    anywhere.
-accelerate : bool or dict, default=False
-    Train through Hugging Face ``accelerate`` (skorch's ``AccelerateMixin``):
-    True, or a dict of :class:`accelerate.Accelerator` arguments such as
-    ``{"mixed_precision": "bf16"}`` or ``{"cpu": True}``. The accelerator
-    places the data and network (``device`` must stay ``"auto"``) and sets
-    the mixed precision (``precision`` must stay ``"auto"``). Launched with
-    ``accelerate launch --multi_gpu --num_processes N script.py``, every
-    process runs ``fit`` on its share of each epoch (distributed data
-    parallel) and ends with the same weights. The fitted model holds a plain
-    network on the accelerator's device. accelerate's state is process-wide:
-    the fits of one process share the mixed precision of the first. Needs
-    ``pip install accelerate``.
-checkpoint_dir : str or path-like, default=None
-    Directory where the parameters, optimizer state and history of the best
-    epoch are saved during training (by validation loss, else training
-    loss). None: no checkpoints; nothing is ever written to the working
-    directory.
-warm_start : bool, default=False
-    When True and the estimator is fitted, ``fit`` starts from the weights of
-    the previous fit (the optimizer and learning-rate schedule start afresh).
-    The network parameters, the number of features and the classes must be
-    the same (``y`` may hold a subset of ``classes_``).
-random_state : int, RandomState instance or None, default=None
-    Seeds the weight initialization, the shuffling, dropout, the augmentation
-    and the validation split. With an int, fitting twice on the same data
-    gives the same model on a CPU (GPU kernels may not be bit-reproducible).
-verbose : int, default=0
-    0: silent; 1: a table of the losses after each epoch; 2: also a progress
-    bar."""
-
-_ATTRIBUTES_DOC = """\
-classes_ : ndarray of shape (n_classes,)
-    The class labels (any type: space-group numbers, symbols...).
-n_features_in_ : int
-    Number of points per pattern seen in ``fit``.
-feature_names_in_ : ndarray of str
-    Column names seen in ``fit`` (a DataFrame with string column names).
-net_ : skorch.NeuralNetClassifier
-    The trained skorch net (the network is ``net_.module_``).
-history_ : skorch.History
-    Per-epoch training log of the last ``fit`` (``train_loss``,
-    ``valid_loss``, ``valid_acc``, ``dur``...).
-n_epochs_ : int
-    Number of epochs run by the last ``fit``."""
-
-
-def _fill_doc(cls):
-    """Insert the shared parameter and attribute sections into ``cls.__doc__``."""
-
-    def block(text, indent):
-        return "\n".join(indent + line if line else "" for line in text.splitlines())
-
-    doc = cls.__doc__
-    for key, text in (
-        ("{training_parameters}", _TRAINING_PARAMETERS_DOC),
-        ("{attributes}", _ATTRIBUTES_DOC),
-    ):
-        match = re.search(r"^([ \t]*)" + re.escape(key), doc, flags=re.MULTILINE)
-        if match:
-            doc = doc.replace(match.group(0), block(text, match.group(1)))
-    cls.__doc__ = doc
-    return cls
 
 
 def _check_nonnegative_float(value, name, *, strict=False):
@@ -710,6 +148,13 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         return kwargs
 
     def _check_params(self, n_features):
+        """Check every parameter; the optimizer class and the augmentation."""
+        self._check_schedule_params()
+        self._check_runtime_params()
+        return self._optimizer_class(), self._augmentation(n_features)
+
+    def _check_schedule_params(self):
+        """Epochs, batch size, learning rate, weight decay, validation split."""
         check_int(self.max_epochs, "max_epochs", minimum=1)
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.patience, "patience", minimum=1)
@@ -724,22 +169,28 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                     "validation_fraction must be in [0, 1), "
                     f"got {self.validation_fraction!r}"
                 )
+
+    def _optimizer_class(self):
+        """The torch optimizer class that ``optimizer`` names."""
         if isinstance(self.optimizer, str):
             if self.optimizer not in _OPTIMIZERS:
                 raise ValueError(
                     f"optimizer must be one of {tuple(_OPTIMIZERS)} or a "
                     f"torch.optim.Optimizer subclass, got {self.optimizer!r}"
                 )
-            optimizer = _OPTIMIZERS[self.optimizer]
+            return _OPTIMIZERS[self.optimizer]
         elif isinstance(self.optimizer, type) and issubclass(
             self.optimizer, torch.optim.Optimizer
         ):
-            optimizer = self.optimizer
+            return self.optimizer
         else:
             raise ValueError(
                 f"optimizer must be one of {tuple(_OPTIMIZERS)} or a "
                 f"torch.optim.Optimizer subclass, got {self.optimizer!r}"
             )
+
+    def _check_runtime_params(self):
+        """Schedule, precision, compile/accelerate, threads, checkpoints."""
         if self.lr_schedule not in _SCHEDULES:
             raise ValueError(
                 f"lr_schedule must be one of {_SCHEDULES}, got {self.lr_schedule!r}"
@@ -777,6 +228,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"checkpoint_dir must be None or a path, got {self.checkpoint_dir!r}"
             )
+
+    def _augmentation(self, n_features):
+        """The batch augmentation that ``augment`` names (None: none)."""
         augment = self.augment
         if isinstance(augment, str):
             if augment != "default":
@@ -797,7 +251,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"augment must be None, 'default' or a callable, got {augment!r}"
             )
-        return optimizer, augment
+        return augment
 
     # ------------------------------------------------------------------ #
     # fit
@@ -1022,26 +476,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             X, y = self._validate_input(X, y, reset=not warm)
         check_classification_targets(y)
         optimizer, augment = self._check_params(self.n_features_in_)
-        if warm:
-            idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
-            unseen = self.classes_[idx] != y
-            if np.any(unseen):
-                raise ValueError(
-                    "with warm_start=True, y must only hold the classes of the "
-                    f"previous fit; unseen labels: {np.unique(y[unseen])[:10]}"
-                )
-            y_encoded = idx
-            classes = self.classes_
-        else:
-            encoder = LabelEncoder()
-            y_encoded = encoder.fit_transform(y)
-            classes = encoder.classes_
-            if len(classes) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes; "
-                    f"got 1 class ({classes[0]!r})"
-                )
-        y_encoded = y_encoded.astype(np.int64)
+        classes, y_encoded = self._encode_labels(y, warm)
         accelerator = self._accelerator()
         device = (
             accelerator.device
@@ -1068,17 +503,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             )
             net.initialize()
             if warm:
-                module = net.module_
-                if accelerator is not None:  # DDP-wrapped across processes
-                    module = accelerator.unwrap_model(module)
-                module = _uncompiled(module)
-                try:
-                    module.load_state_dict(self.net_.module_.state_dict())
-                except RuntimeError as exc:
-                    raise ValueError(
-                        "warm_start=True needs the network parameters of the "
-                        f"previous fit: {exc}"
-                    ) from exc
+                self._load_previous_weights(net, accelerator)
             if store is not None:  # labels in the dataset, and for the split
                 X = _StoreDataset(X, y_encoded)
             net.partial_fit(X, y_encoded)
@@ -1090,6 +515,45 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.n_epochs_ = len(net.history)
         self.__dict__.pop("temperature_", None)  # fitted to the old weights
         return self
+
+    def _encode_labels(self, y, warm):
+        """The classes and ``y`` as int64 class indices.
+
+        With a warm start, the classes of the previous fit (``y`` may hold no
+        others); otherwise those of ``y``, at least two.
+        """
+        if warm:
+            idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
+            unseen = self.classes_[idx] != y
+            if np.any(unseen):
+                raise ValueError(
+                    "with warm_start=True, y must only hold the classes of the "
+                    f"previous fit; unseen labels: {np.unique(y[unseen])[:10]}"
+                )
+            return self.classes_, idx.astype(np.int64)
+        encoder = LabelEncoder()
+        y_encoded = encoder.fit_transform(y)
+        classes = encoder.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; "
+                f"got 1 class ({classes[0]!r})"
+            )
+        return classes, y_encoded.astype(np.int64)
+
+    def _load_previous_weights(self, net, accelerator):
+        """Copy the previous fit's parameters into the new net (warm start)."""
+        module = net.module_
+        if accelerator is not None:  # DDP-wrapped across processes
+            module = accelerator.unwrap_model(module)
+        module = _uncompiled(module)
+        try:
+            module.load_state_dict(self.net_.module_.state_dict())
+        except RuntimeError as exc:
+            raise ValueError(
+                "warm_start=True needs the network parameters of the "
+                f"previous fit: {exc}"
+            ) from exc
 
     def _restore(self, classes, n_features_in, state_dict):
         """Make this estimator fitted with given network parameters, without training.

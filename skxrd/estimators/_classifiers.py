@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..models import CNN1D, ConfidenceLoss, DenseNet1D, ResNet1D
-from ._base import _check_nonnegative_float, _fill_doc, _NeuralClassifier
+from ._base import _check_nonnegative_float, _NeuralClassifier
+from ._docs import _fill_doc
 
 __all__ = ["CNNClassifier", "DenseNetClassifier", "ResNetClassifier"]
 

@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from ..models import FingerprintCNN, MultiStreamDenseNet
-from ._base import _fill_doc, _NeuralClassifier
+from ._base import _NeuralClassifier
+from ._docs import _fill_doc
 
 __all__ = ["FingerprintCNNClassifier", "MSDNClassifier"]
 

@@ -419,7 +419,7 @@ def test_fit_on_store_equals_fit_on_arrays(estimators, tmp_path):
 
 
 def test_training_reads_a_few_rows_at_a_time(estimators, tmp_path, monkeypatch):
-    from skxrd.estimators import _base
+    from skxrd.estimators import _data as _base
 
     # shuffle groups of one 64-row block: the block-shuffling sampler is used
     monkeypatch.setattr(_base, "_SHUFFLE_GROUP_BYTES", 1)
@@ -448,7 +448,7 @@ def test_training_reads_a_few_rows_at_a_time(estimators, tmp_path, monkeypatch):
 
 def test_sampler_is_a_permutation_read_block_by_block():
     torch = pytest.importorskip("torch")
-    from skxrd.estimators._base import _BlockShuffleSampler
+    from skxrd.estimators._data import _BlockShuffleSampler
 
     for n in (1000, 1024):
         sampler = _BlockShuffleSampler(n, 64, 128)

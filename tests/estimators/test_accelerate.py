@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 from skxrd.estimators import ResNetClassifier  # noqa: E402
-from skxrd.estimators._base import _SkxrdNet  # noqa: E402
+from skxrd.estimators._net import _SkxrdNet  # noqa: E402
 
 CPU_ACCELERATOR = {"cpu": True}
 

@@ -175,7 +175,7 @@ def test_cuda_fit_bf16_and_load_on_cpu(data, tmp_path):
 def test_simulators_and_estimators_resolve_devices_with_one_function(data):
     # once two functions: the estimators passed "cuda:7" on to torch, the
     # simulator named the missing GPU (issue 20)
-    from skxrd.estimators import _base
+    from skxrd.estimators import _device
     from skxrd.simulation import _torch_backend
     from skxrd.utils._torch import resolve_device
 
@@ -184,7 +184,7 @@ def test_simulators_and_estimators_resolve_devices_with_one_function(data):
     for bad, match in (("tpu7", "unknown torch device 'tpu7'"), ("meta", "'meta'")):
         with pytest.raises(ValueError, match=match):
             ResNetClassifier(**TINY_RESNET, **{**FAST, "device": bad}).fit(X, y)
-    assert _base._resolve_device(None).type in ("cpu", "cuda")
+    assert _device._resolve_device(None).type in ("cpu", "cuda")
     gpus = torch.cuda.device_count()
     with pytest.raises(ValueError, match="CUDA"):
         ResNetClassifier(**TINY_RESNET, **{**FAST, "device": f"cuda:{gpus}"}).fit(X, y)

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 from skxrd.estimators import ResNetClassifier  # noqa: E402
-from skxrd.estimators._base import _holdout_indices  # noqa: E402
+from skxrd.estimators._data import _holdout_indices  # noqa: E402
 
 
 def _resnet(**params):

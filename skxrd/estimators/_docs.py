@@ -1,0 +1,124 @@
+"""Docstring templates shared by the network estimators."""
+
+from __future__ import annotations
+
+import re
+
+_TRAINING_PARAMETERS_DOC = """\
+max_epochs : int, default=30
+    Maximum number of passes over the training data (fewer with early
+    stopping).
+batch_size : int, default=128
+    Patterns per training step (and per prediction batch).
+lr : float, default=1e-3
+    Initial learning rate.
+weight_decay : float, default=1e-4
+    Weight decay of the optimizer (decoupled for ``"adamw"``).
+optimizer : {"adamw", "adam", "sgd"} or torch.optim.Optimizer subclass, \
+default="adamw"
+    The optimizer; ``"sgd"`` uses Nesterov momentum 0.9.
+lr_schedule : {"cosine", "plateau"} or None, default="cosine"
+    ``"cosine"``: cosine annealing of the learning rate to 0 over
+    ``max_epochs``; ``"plateau"``: divide it by 10 when the validation loss
+    (the training loss without a validation split) has not improved for
+    ``max(1, patience // 2)`` epochs; None: constant.
+early_stopping : bool, default=True
+    Stop when the validation loss has not improved for ``patience`` epochs and
+    restore the weights of the best epoch. Needs a validation split.
+patience : int, default=5
+    Epochs without improvement before early stopping.
+validation_fraction : float or None, default=0.1
+    Fraction of the training data held out (seeded, stratified by class;
+    classes with a single sample stay in training) to monitor the validation
+    loss and accuracy. None or 0: no split. When the data are too few for a
+    validation set holding every class, training uses all of them and
+    neither early stopping nor validation scores are available.
+augment : None, "default" or callable, default=None
+    Train-time augmentation of each training batch, on the device, never of
+    validation or prediction batches: a callable ``augment(x, generator=g)``
+    on a float tensor of shape ``(batch, n_points)`` that returns a tensor of
+    the same shape (for example a transform of :mod:`skxrd.augmentation`);
+    ``"default"`` is :func:`skxrd.augmentation.default_augmentation` (for
+    patterns on the standard 4250-point 2θ grid).
+device : str or torch.device, default="auto"
+    ``"auto"``: the GPU when CUDA is available, else the CPU; or ``"cpu"``,
+    ``"cuda"``, ``"cuda:1"``...
+num_threads : int or None, default=None
+    Number of CPU threads torch uses during ``fit`` and prediction (set with
+    :func:`torch.set_num_threads` and restored after). None: torch's setting.
+    Use 1 when several fits run in parallel (``GridSearchCV(n_jobs=...)``,
+    pytest-xdist): tiny networks on oversubscribed cores slow down by orders
+    of magnitude.
+precision : {"auto", "bf16", "float32"}, default="auto"
+    Precision of the forward passes: ``"auto"`` runs them under bfloat16
+    autocast on GPUs that support it and in float32 on CPUs; ``"bf16"``
+    always uses bfloat16 autocast.
+compile : bool or dict, default=False
+    Train with the network (and loss) compiled by :func:`torch.compile`
+    (through skorch's ``compile``); a dict gives its arguments, e.g.
+    ``{"mode": "max-autotune"}``. Worth it on GPUs for long trainings: the
+    first batches pay the compilation (tens of seconds). The fitted model
+    holds the uncompiled network (same parameters), so it pickles and loads
+    anywhere.
+accelerate : bool or dict, default=False
+    Train through Hugging Face ``accelerate`` (skorch's ``AccelerateMixin``):
+    True, or a dict of :class:`accelerate.Accelerator` arguments such as
+    ``{"mixed_precision": "bf16"}`` or ``{"cpu": True}``. The accelerator
+    places the data and network (``device`` must stay ``"auto"``) and sets
+    the mixed precision (``precision`` must stay ``"auto"``). Launched with
+    ``accelerate launch --multi_gpu --num_processes N script.py``, every
+    process runs ``fit`` on its share of each epoch (distributed data
+    parallel) and ends with the same weights. The fitted model holds a plain
+    network on the accelerator's device. accelerate's state is process-wide:
+    the fits of one process share the mixed precision of the first. Needs
+    ``pip install accelerate``.
+checkpoint_dir : str or path-like, default=None
+    Directory where the parameters, optimizer state and history of the best
+    epoch are saved during training (by validation loss, else training
+    loss). None: no checkpoints; nothing is ever written to the working
+    directory.
+warm_start : bool, default=False
+    When True and the estimator is fitted, ``fit`` starts from the weights of
+    the previous fit (the optimizer and learning-rate schedule start afresh).
+    The network parameters, the number of features and the classes must be
+    the same (``y`` may hold a subset of ``classes_``).
+random_state : int, RandomState instance or None, default=None
+    Seeds the weight initialization, the shuffling, dropout, the augmentation
+    and the validation split. With an int, fitting twice on the same data
+    gives the same model on a CPU (GPU kernels may not be bit-reproducible).
+verbose : int, default=0
+    0: silent; 1: a table of the losses after each epoch; 2: also a progress
+    bar."""
+
+_ATTRIBUTES_DOC = """\
+classes_ : ndarray of shape (n_classes,)
+    The class labels (any type: space-group numbers, symbols...).
+n_features_in_ : int
+    Number of points per pattern seen in ``fit``.
+feature_names_in_ : ndarray of str
+    Column names seen in ``fit`` (a DataFrame with string column names).
+net_ : skorch.NeuralNetClassifier
+    The trained skorch net (the network is ``net_.module_``).
+history_ : skorch.History
+    Per-epoch training log of the last ``fit`` (``train_loss``,
+    ``valid_loss``, ``valid_acc``, ``dur``...).
+n_epochs_ : int
+    Number of epochs run by the last ``fit``."""
+
+
+def _fill_doc(cls):
+    """Insert the shared parameter and attribute sections into ``cls.__doc__``."""
+
+    def block(text, indent):
+        return "\n".join(indent + line if line else "" for line in text.splitlines())
+
+    doc = cls.__doc__
+    for key, text in (
+        ("{training_parameters}", _TRAINING_PARAMETERS_DOC),
+        ("{attributes}", _ATTRIBUTES_DOC),
+    ):
+        match = re.search(r"^([ \t]*)" + re.escape(key), doc, flags=re.MULTILINE)
+        if match:
+            doc = doc.replace(match.group(0), block(text, match.group(1)))
+    cls.__doc__ = doc
+    return cls
