@@ -233,7 +233,8 @@ def _measured(out, plt):
     import warnings
 
     from .datasets import load_measured_examples
-    from .inspection import CrystalSystemConfusionDisplay, SaliencyDisplay
+    from .inspection import SaliencyDisplay
+    from .metrics import CrystalSystemConfusionDisplay
     from .pretrained import evaluate_model, load_pretrained
 
     data = load_measured_examples()

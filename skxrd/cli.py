@@ -455,7 +455,7 @@ def _plot_confusion(y, predicted, out, force):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .inspection import CrystalSystemConfusionDisplay
+    from .metrics import CrystalSystemConfusionDisplay
 
     out = Path(out)
     if out.exists() and not force:

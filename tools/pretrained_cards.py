@@ -417,7 +417,7 @@ def _confusion(name, pred, truth, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from skxrd.inspection import CrystalSystemConfusionDisplay
+    from skxrd.metrics import CrystalSystemConfusionDisplay
 
     fig, ax = plt.subplots(figsize=(6, 5.2))
     CrystalSystemConfusionDisplay.from_predictions(truth, pred, ax=ax)

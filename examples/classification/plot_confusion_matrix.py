@@ -5,7 +5,7 @@ Crystal-system confusion matrix of a small classifier
 Train a small :class:`~skxrd.estimators.ResNetClassifier` to tell the space
 group of new compounds of known structure types, and show its errors as a
 confusion matrix over the seven crystal systems with
-:class:`~skxrd.inspection.CrystalSystemConfusionDisplay`, which maps
+:class:`~skxrd.metrics.CrystalSystemConfusionDisplay`, which maps
 space-group labels to crystal systems on the fly.
 
 The compounds are made by :func:`~skxrd.datasets.make_pattern_dataset` with
@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from skxrd.crystal import CRYSTAL_SYSTEMS, to_crystal_system
 from skxrd.datasets import STRUCTURE_TYPES, make_pattern_dataset
 from skxrd.estimators import ResNetClassifier
-from skxrd.inspection import CrystalSystemConfusionDisplay
+from skxrd.metrics import CrystalSystemConfusionDisplay
 from skxrd.simulation import PowderSimulator
 
 rng = np.random.default_rng(0)

@@ -25,7 +25,8 @@ import numpy as np
 
 import skxrd
 from skxrd.datasets import load_measured_examples
-from skxrd.inspection import CrystalSystemConfusionDisplay, SaliencyDisplay
+from skxrd.inspection import SaliencyDisplay
+from skxrd.metrics import CrystalSystemConfusionDisplay
 from skxrd.pretrained import evaluate_model, list_pretrained
 
 print(list_pretrained())

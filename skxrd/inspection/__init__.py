@@ -25,8 +25,11 @@ Displays, in scikit-learn's style (``plot``, ``from_estimator``...):
   probable classes;
 - :class:`PatternDisplay`: patterns stacked on a common 2θ (at one
   wavelength) or Q axis, with peak ticks such as reference lines;
-- :class:`CrystalSystemConfusionDisplay`: the confusion matrix over the seven
-  crystal systems, from crystal-system or space-group labels.
+
+The confusion matrix over the crystal systems,
+:class:`~skxrd.metrics.CrystalSystemConfusionDisplay`, is in
+:mod:`skxrd.metrics` beside the other scores (as scikit-learn's
+``ConfusionMatrixDisplay`` is in ``sklearn.metrics``).
 
 The networks run in eval mode on their own device; their modes are restored,
 their parameters untouched and no hooks are left behind.
@@ -54,11 +57,11 @@ from ._attribution import (
     saliency_map,
 )
 from ._display import AttributionDisplay
-from ._plots import CrystalSystemConfusionDisplay, PatternDisplay, SaliencyDisplay
+from ._pattern_display import PatternDisplay
+from ._saliency_display import SaliencyDisplay
 
 __all__ = [
     "AttributionDisplay",
-    "CrystalSystemConfusionDisplay",
     "PatternDisplay",
     "SaliencyDisplay",
     "attentive_response_map",
@@ -67,3 +70,20 @@ __all__ = [
     "occlusion_map",
     "saliency_map",
 ]
+
+
+def __getattr__(name):
+    # moved to skxrd.metrics; the old import keeps working, with a warning
+    if name == "CrystalSystemConfusionDisplay":
+        import warnings
+
+        from ..metrics import CrystalSystemConfusionDisplay
+
+        warnings.warn(
+            "skxrd.inspection.CrystalSystemConfusionDisplay moved to "
+            "skxrd.metrics.CrystalSystemConfusionDisplay; import it from there",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return CrystalSystemConfusionDisplay
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

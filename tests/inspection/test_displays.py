@@ -7,12 +7,12 @@ from skxrd.crystal import CRYSTAL_SYSTEMS
 from skxrd.estimators import CNNClassifier
 from skxrd.inspection import (
     AttributionDisplay,
-    CrystalSystemConfusionDisplay,
     PatternDisplay,
     SaliencyDisplay,
     saliency_map,
 )
 from skxrd.io import Pattern
+from skxrd.metrics import CrystalSystemConfusionDisplay
 from skxrd.preprocessing import PatternResampler
 from skxrd.simulation import PeakList
 
@@ -470,3 +470,15 @@ def test_confusion_direct_matrix():
         CrystalSystemConfusionDisplay(np.eye(2), display_labels=["a", "cubic"]).plot()
     with pytest.raises(ValueError, match="square"):
         CrystalSystemConfusionDisplay(np.ones((2, 3))).plot()
+
+
+def test_the_confusion_display_moved_to_metrics_with_a_warning():
+    # displays by purpose (issue 20): scores in skxrd.metrics, maps in inspection
+    import skxrd.inspection
+
+    assert "CrystalSystemConfusionDisplay" not in skxrd.inspection.__all__
+    with pytest.warns(FutureWarning, match="moved to skxrd.metrics"):
+        old = skxrd.inspection.CrystalSystemConfusionDisplay
+    assert old is CrystalSystemConfusionDisplay
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        skxrd.inspection.Nothing  # noqa: B018
