@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skxrd-installed
 
-.PHONY: install demo test lint bench docs clean
+.PHONY: install demo test lint bench gpu-check docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_simulation.py
 	$(PY) benchmarks/bench_generation.py
 	$(PY) benchmarks/bench_training.py
+
+# On a CUDA machine: the CUDA tests, torch simulator and training throughput
+# (fp32, bf16 + compile) in one report, in under 8 minutes on one H100/H200.
+GPU_REPORT ?= gpu_report.md
+gpu-check: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
+	$(PY) tools/gpu_check.py --out $(GPU_REPORT)
 
 # The documentation site, with the gallery examples run, into docs/_build/html;
 # warnings are errors. No network access needed. SPHINXOPTS="-j 2" etc. to add.

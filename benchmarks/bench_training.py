@@ -23,7 +23,7 @@ Usage::
 
     python benchmarks/bench_training.py [--device auto|cpu|cuda|both]
         [--n-samples N] [--epochs E] [--batch-size B] [--threads T]
-        [--compile] [--accelerate]
+        [--compile] [--accelerate] [--precision bf16|float32]
 
 ``--compile`` adds a fit with ``compile=True`` (torch.compile, default
 inductor backend) and ``--accelerate`` one through Hugging Face accelerate
@@ -53,6 +53,8 @@ from skxrd.models import ResNet1D
 
 N_POINTS = 4250
 N_CLASSES = 230
+# --precision: bf16 autocast on CUDA (the default) or float32 throughout
+BF16 = True
 
 
 def synthetic_patterns(n, n_classes, seed=0):
@@ -151,7 +153,7 @@ def reference_train(X, y, device, epochs, batch_size, lr, seed=0):
     yt = torch.from_numpy(y.astype(np.int64))
     if cuda:
         Xt, yt = Xt.pin_memory(), yt.pin_memory()
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda and BF16)
     times = []
     model.train()
     for _ in range(epochs):
@@ -190,7 +192,7 @@ def reference_predict(model, X, device, batch_size):
     start = time.perf_counter()
     with (
         torch.inference_mode(),
-        torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda),
+        torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda and BF16),
     ):
         for i in range(0, len(Xt), batch_size):
             xb = Xt[i : i + batch_size].to(device, non_blocking=True)
@@ -211,6 +213,8 @@ def estimator_train(X, y, device, epochs, batch_size, lr, seed=0, **params):
         }
     else:
         device_param = str(device)
+        if device.type == "cuda":
+            params.setdefault("precision", "bf16" if BF16 else "float32")
     clf = ResNetClassifier(
         max_epochs=epochs,
         batch_size=batch_size,
@@ -257,7 +261,12 @@ def bench_device(device, args):
     print(
         f"{n} patterns x {N_POINTS} points, {N_CLASSES} classes, batch {batch}, "
         f"{epochs} epochs = {math.ceil(n / batch)} batches/epoch"
-        + (", bf16 autocast, pinned memory, cudnn.benchmark" if cuda else "")
+        + (
+            f", {'bf16 autocast' if BF16 else 'float32'}, pinned memory, "
+            "cudnn.benchmark"
+            if cuda
+            else ""
+        )
     )
     X, y = synthetic_patterns(n, N_CLASSES)
     if cuda:
@@ -358,11 +367,20 @@ def main(argv=None):
         "--compile", action="store_true", help="also fit with compile=True"
     )
     parser.add_argument(
+        "--precision",
+        choices=["bf16", "float32"],
+        default="bf16",
+        help="on CUDA: bf16 autocast (default) or float32, for both the "
+        "estimator and the plain loop (the CPU always runs float32)",
+    )
+    parser.add_argument(
         "--accelerate",
         action="store_true",
         help="also fit through accelerate (bf16 on CUDA; pip install accelerate)",
     )
     args = parser.parse_args(argv)
+    global BF16
+    BF16 = args.precision == "bf16"
     warnings.filterwarnings("ignore")
     if args.threads:
         torch.set_num_threads(args.threads)
