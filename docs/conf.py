@@ -75,8 +75,65 @@ def _skip_foreign_member(app, what, name, obj, skip, options):
     return None
 
 
+def _constant_source(name, obj):
+    """The private module of skxrd that defines the constant ``obj``."""
+    import sys
+
+    for module_name, module in sorted(sys.modules.items()):
+        if (
+            module_name.startswith("skxrd.")
+            and module_name.rsplit(".", 1)[-1].startswith("_")
+            and getattr(module, name, None) is obj
+        ):
+            return module_name
+    return None
+
+
+def _value_summary(obj) -> str:
+    """A line that shows a constant's value (long ones shortened)."""
+    text = repr(obj)
+    if len(text) <= 300:
+        return f"Value: ``{text}``"
+    if isinstance(obj, str):
+        return ""
+    items = list(obj)
+    shown = ", ".join(f"``{v!r}``" for v in items[:8])
+    what = "keys" if isinstance(obj, dict) else "items"
+    return f"{len(items)} {what}: {shown}, …"
+
+
+def _document_constant(app, what, name, obj, options, lines):
+    """Module constants get their own documentation and a look at their value.
+
+    autodoc reads the ``#:`` comments and docstrings of constants only in the
+    module it documents, but skxrd's constants are defined in private modules
+    and re-exported: without this, ``CRYSTAL_SYSTEMS`` showed the docstring of
+    ``tuple`` and ``XRAY_LINES`` nothing.
+    """
+    if what != "data":
+        return
+    from sphinx.pycode import ModuleAnalyzer
+
+    short = name.rsplit(".", 1)[-1]
+    source = _constant_source(short, obj)
+    doc = []
+    if source is not None:
+        try:
+            docs = ModuleAnalyzer.for_module(source).find_attr_docs()
+        except Exception:  # noqa: BLE001 - no source: keep what autodoc found
+            docs = {}
+        doc = [line for line in docs.get(("", short), []) if line is not None]
+    type_doc = (type(obj).__doc__ or "").strip().splitlines()
+    if doc or (lines and type_doc and lines[0].strip() == type_doc[0].strip()):
+        lines[:] = [line.rstrip("\n") for line in doc]
+    summary = _value_summary(obj)
+    if summary:
+        lines += ["", summary]
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_foreign_member)
+    app.connect("autodoc-process-docstring", _document_constant)
 
 
 numpydoc_show_class_members = False
@@ -118,6 +175,9 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
     "matplotlib_animations": False,
     "image_scrapers": ("matplotlib",),
+    # a 2x version of every figure for high-DPI screens (text stays sharp
+    # when the theme shrinks a figure to the column)
+    "image_srcset": ["2x"],
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,
     "capture_repr": ("_repr_html_", "__repr__"),

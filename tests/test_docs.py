@@ -140,6 +140,12 @@ def test_docs_build_without_warnings(tmp_path):
     assert (html / "index.html").is_file()
     assert (html / "generated" / "skxrd.simulation.PowderSimulator.html").is_file()
     assert (html / "user_guide" / "index.html").is_file()
+    # constants show their own documentation and value, not tuple's or dict's
+    for name in ("crystal.CRYSTAL_SYSTEMS", "simulation.XRAY_LINES"):
+        page = (html / "generated" / f"skxrd.{name}.html").read_text("utf-8")
+        assert "Built-in immutable sequence" not in page
+        assert "Named anode lines" in page or "The 7 crystal systems" in page
+        assert "Value:" in page or "keys:" in page
 
 
 def _readme_blocks():
