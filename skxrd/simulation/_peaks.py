@@ -149,22 +149,31 @@ def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
     b_values = np.array([b for _, b in unique]) if has_b else None
     weights = np.zeros((len(keys), len(unique)), dtype=np.float32)
     weights[np.arange(len(keys)), group] = crystal.occupancies
-    imag = np.zeros(len(unique))
-    if radiation.kind == "neutron":
-        return (
-            weights,
-            b_values,
-            None,
-            np.array([neutron_scattering_length(sp) for sp in species]),
-            imag,
-        )
-    coeffs = np.stack([form_factor_coefficients(sp) for sp in species])
-    const = coeffs[:, 0].copy()
-    if anomalous:
-        terms = np.array([anomalous_terms(sp, radiation.energy_kev) for sp in species])
-        const += terms[:, 0]
-        imag = terms[:, 1]
+    coeffs, const, imag = _species_terms(
+        tuple(species), radiation.kind, radiation.energy_kev, anomalous
+    )
     return weights, b_values, coeffs, const, imag
+
+
+@lru_cache(maxsize=4096)
+def _species_terms(species: tuple, kind: str, energy_kev, anomalous: bool):
+    """Form-factor coefficients, constant and imaginary parts of the species
+    (read-only; cached: the same few compositions recur across a dataset)."""
+    imag = np.zeros(len(species))
+    if kind == "neutron":
+        coeffs = None
+        const = np.array([neutron_scattering_length(sp) for sp in species])
+    else:
+        coeffs = np.stack([form_factor_coefficients(sp) for sp in species])
+        const = coeffs[:, 0].copy()
+        if anomalous:
+            terms = np.array([anomalous_terms(sp, energy_kev) for sp in species])
+            const += terms[:, 0]
+            imag = terms[:, 1]
+    for array in (coeffs, const, imag):
+        if array is not None:
+            array.flags.writeable = False
+    return coeffs, const, imag
 
 
 def reflections(
@@ -188,7 +197,9 @@ def reflections(
     lattice = crystal.lattice
     recip = np.linalg.inv(lattice).T  # rows a*, b*, c*; g = hkl @ recip
     # |h| = |g . a| <= g_max |a|
-    hmax = np.floor(g_max * np.linalg.norm(lattice, axis=1) + 1e-9).astype(int)
+    # (np.linalg.norm's and np.r_'s call overheads are a tenth of a small
+    # crystal's whole simulation: plain ufuncs here and below)
+    hmax = np.floor(g_max * np.sqrt((lattice * lattice).sum(1)) + 1e-9).astype(int)
     hkl, products = _half_space_hkl(tuple(hmax.tolist()))
     m = recip @ recip.T
     g2 = products @ np.array([m[0, 0], m[1, 1], m[2, 2], m[0, 1], m[0, 2], m[1, 2]])
@@ -257,9 +268,13 @@ def reflections(
 
     g = np.sqrt(g2)
     # One powder line per run of equal |g|.
-    starts = np.flatnonzero(np.r_[True, np.diff(g) > MERGE_RTOL * g[1:]])
+    new_line = np.empty(len(g), dtype=bool)
+    new_line[0] = True
+    np.greater(g[1:] - g[:-1], MERGE_RTOL * g[1:], out=new_line[1:])
+    starts = np.flatnonzero(new_line)
     f_line = np.add.reduceat(f_squared, starts)
-    mult = np.diff(np.r_[starts, len(g)]) * 2
+    ends = np.append(starts[1:], len(g))
+    mult = (ends - starts) * 2
     g_line = g[starts]
     present = f_line > 0.0
     if not with_hkl:
@@ -269,7 +284,7 @@ def reflections(
     score = nonneg * 1e9 + hkl[:, 0] * 1e6 + hkl[:, 1] * 1e3 + hkl[:, 2]
     line_of = np.repeat(np.arange(len(starts)), mult // 2)
     best = np.lexsort((score, line_of))  # sorted by line, then score
-    last_in_line = np.r_[starts[1:], len(g)] - 1
+    last_in_line = ends - 1
     rep = hkl[best[last_in_line]].astype(int)
     return g_line[present], rep[present], mult[present], f_line[present]
 
