@@ -186,7 +186,8 @@ sphinx_gallery_conf = {
 # -- HTML ---------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skxrd {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["skxrd.css"]  # wrap long names in the page panel
 html_last_updated_fmt = None
 html_show_sourcelink = False
 html_theme_options = {
