@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +24,17 @@ matplotlib.use("Agg")
 # The examples train tiny networks: one thread each keeps them polite on shared
 # machines and their results reproducible.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Progress bars are for terminals: in the gallery's captured output they were
+# dozens of lines of partial bars (tqdm reads this when a bar is made).
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def _short_warning(message, category, filename, lineno, line=None):
+    """Warnings in the gallery's output without the build machine's paths."""
+    return f"{category.__name__}: {message}\n"
+
+
+warnings.formatwarning = _short_warning
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -181,6 +193,9 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,
     "capture_repr": ("_repr_html_", "__repr__"),
+    # a display or an axis label returned by the last line of a block is not
+    # output worth showing: its repr was "<...Display object at 0x...>"
+    "ignore_repr_types": r"matplotlib\.|Display$|skxrd\..*Display",
 }
 
 # -- HTML ---------------------------------------------------------------------

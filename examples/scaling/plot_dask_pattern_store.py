@@ -42,6 +42,7 @@ settings = dict(
     space_groups=[14, 62, 139, 194, 225],  # monoclinic ... cubic
     n_atoms=(2, 12),
     chunk_size=100,
+    verbose=False,  # progress bars are for terminals, not for this page
 )
 
 # threads keep this page's build light; use processes on a real machine
