@@ -107,8 +107,8 @@ class _SkxrdNet(NeuralNetClassifier):
         ones, one epoch later), so validation, early stopping and prediction
         would judge a different network than the one trained. Before each
         validation pass and at the end of training, the statistics are
-        recomputed over up to ``precise_bn_samples`` training patterns spread
-        over the set (no augmentation, no gradient): "precise BatchNorm"
+        recomputed over up to ``precise_bn_samples`` training patterns in runs
+        spread over the set (no augmentation, no gradient): "precise BatchNorm"
         (Wu & Johnson 2021).
         """
         dataset = self.__dict__.pop("_train_dataset", None)
@@ -120,10 +120,14 @@ class _SkxrdNet(NeuralNetClassifier):
         ]
         if dataset is None or not norms or len(dataset) < 2:
             return
+        # 8 runs of consecutive rows spread over the set: a pattern store on
+        # disk reads whole chunks, so rows one by one would read all of it
         n = len(dataset)
-        take = np.unique(
-            np.linspace(0, n - 1, min(n, self.precise_bn_samples)).astype(int)
-        )
+        size = min(n, self.precise_bn_samples)
+        runs = min(8, size)
+        length = size // runs
+        starts = np.linspace(0, n - length, runs).astype(int)
+        take = np.unique(np.concatenate([np.arange(a, a + length) for a in starts]))
         subset = torch.utils.data.Subset(dataset, take.tolist())
         momenta = [m.momentum for m in norms]
         for m in norms:
