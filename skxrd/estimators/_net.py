@@ -146,23 +146,31 @@ class _SkxrdNet(NeuralNetClassifier):
                 m.momentum = momentum
             module.train(training)
 
+    #: CPU predictions run in chunks of this many patterns (the last padded)
+    infer_chunk = 16
+
     def infer(self, x, **fit_params):
-        if (
+        if not (
             isinstance(x, torch.Tensor)
             and not self.module_.training
-            and 0 < len(x) < self.batch_size
+            and len(x) > 0
             and torch.device(self.device).type == "cpu"
         ):
-            # oneDNN picks convolution kernels by batch size, so a pattern's
-            # logits would differ in the 7th digit between a batch and a
-            # subset of it; padding every short batch to batch_size makes
-            # predictions independent of what else is predicted with them.
-            pad = x.new_zeros((self.batch_size - len(x), *x.shape[1:]))
-            out = self._infer(torch.cat([x, pad]), **fit_params)
-            if isinstance(out, tuple):
-                return tuple(o[: len(x)] for o in out)
-            return out[: len(x)]
-        return self._infer(x, **fit_params)
+            return self._infer(x, **fit_params)
+        # oneDNN picks convolution kernels by batch size, so a pattern's logits
+        # would differ in the 7th digit between a batch and a subset of it:
+        # every forward pass on the CPU takes the same number of patterns, so
+        # that predictions do not depend on what is predicted with them
+        # (a small number: one pattern costs a pass over infer_chunk)
+        chunk = self.infer_chunk
+        n = len(x)
+        pad = -n % chunk
+        if pad:
+            x = torch.cat([x, x.new_zeros((pad, *x.shape[1:]))])
+        outs = [self._infer(part, **fit_params) for part in x.split(chunk)]
+        if isinstance(outs[0], tuple):
+            return tuple(torch.cat(parts)[:n] for parts in zip(*outs))
+        return torch.cat(outs)[:n]
 
     def _infer(self, x, **fit_params):
         dtype = _autocast_dtype(self.precision, self.device)
