@@ -32,7 +32,7 @@ from ._data import (
     _train_loader,
 )
 from ._device import _resolve_device, _seeded, _torch_threads
-from ._mixins import _ProbabilisticMixin
+from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
 from ._net import _AcceleratedSkxrdNet, _silent, _SkxrdNet, _uncompiled
 
 try:
@@ -672,30 +672,19 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         >>> bool(clf.temperature_ > 0)
         True
         """
-        from scipy.optimize import minimize_scalar
-
         check_is_fitted(self)
         y = column_or_1d(y, warn=True)
         X = self._validate_input(X, reset=False)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
-        idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
-        known = self.classes_[idx] == y
-        if not known.any():
-            raise ValueError("calibrate_temperature: no label of y is in classes_")
+        idx, known = _known_labels(self.classes_, y)
         logits = []
         with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
             for out in self.net_.forward_iter(X[known], training=False):
                 out = out[0] if isinstance(out, tuple) else out
                 logits.append(out.float().cpu())
-        z = torch.cat(logits).double()
-        target = torch.as_tensor(idx[known])
-
-        def loss(log_t):
-            return float(torch.nn.functional.cross_entropy(z / np.exp(log_t), target))
-
-        best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
-        self.temperature_ = float(np.exp(best.x))
+        z = torch.cat(logits).double().numpy()
+        self.temperature_ = _fit_temperature(z, idx[known])
         return self
 
     def predict_confidence(self, X):

@@ -9,6 +9,41 @@ from ..utils._validation import check_int
 __all__ = ["_ProbabilisticMixin", "_proba_and_confidence"]
 
 
+def _known_labels(classes, y):
+    """Indices into ``classes`` of the labels of ``y`` and which are known.
+
+    For temperature scaling, which leaves out labels the model does not have
+    (and needs at least one it has).
+    """
+    idx = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    known = classes[idx] == y
+    if not known.any():
+        raise ValueError("calibrate_temperature: no label of y is in classes_")
+    return idx, known
+
+
+def _fit_temperature(logits, target) -> float:
+    """The temperature T minimizing the log-loss of ``softmax(logits / T)``.
+
+    ``logits`` (n, n_classes) are any scores a softmax turns into
+    probabilities (log-probabilities too); ``target`` the class indices.
+    Guo et al., ICML 2017; T is searched in [e^-3, e^3].
+    """
+    from scipy.optimize import minimize_scalar
+
+    z0 = np.asarray(logits, dtype=np.float64)
+    rows = np.arange(len(target))
+
+    def loss(log_t):
+        z = z0 / np.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return -float(log_q[rows, target].mean())
+
+    best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
+    return float(np.exp(best.x))
+
+
 def _proba_and_confidence(estimator, X, *, own_confidence=True):
     """``(predict_proba(X), confidence)`` of any fitted classifier, as floats.
 

@@ -12,7 +12,12 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from tqdm.auto import tqdm
 
 from ..utils._validation import check_int
-from ._mixins import _proba_and_confidence, _ProbabilisticMixin
+from ._mixins import (
+    _fit_temperature,
+    _known_labels,
+    _proba_and_confidence,
+    _ProbabilisticMixin,
+)
 
 __all__ = ["UnionClassifier"]
 
@@ -521,30 +526,16 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         >>> bool(union.temperature_ > 0)
         True
         """
-        from scipy.optimize import minimize_scalar
-
         check_is_fitted(self)
         y = np.asarray(y)
         if len(y) != _num_samples(X):
             raise ValueError(
                 f"X has {_num_samples(X)} patterns but y has {len(y)} labels"
             )
-        idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
-        known = self.classes_[idx] == y
-        if not known.any():
-            raise ValueError("calibrate_temperature: no label of y is in classes_")
+        idx, known = _known_labels(self.classes_, y)
         self.temperature_ = 1.0
         log_p = np.log(np.maximum(self.predict_proba(np.asarray(X)[known]), 1e-300))
-        target = idx[known]
-
-        def loss(log_t):
-            z = log_p / np.exp(log_t)
-            z = z - z.max(axis=1, keepdims=True)
-            log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            return -float(log_q[np.arange(len(target)), target].mean())
-
-        best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
-        self.temperature_ = float(np.exp(best.x))
+        self.temperature_ = _fit_temperature(log_p, idx[known])
         return self
 
     # ------------------------------------------------------------------ #
