@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .utils._validation import plain_scalar
+
 __all__ = ["main"]
 
 
@@ -195,10 +197,6 @@ def _read_files(files, wavelength, axis=None, max_bytes=None):
     return patterns, notes
 
 
-def _plain_label(label):
-    return label.item() if isinstance(label, np.generic) else label
-
-
 def _cmd_predict(args) -> int:
     import json
 
@@ -224,12 +222,12 @@ def _cmd_predict(args) -> int:
     for f, row_l, row_p, reason in zip(args.files, labels, proba, reasons):
         res = {
             "file": str(f),
-            "answer": "unknown" if reason else _plain_label(row_l[0]),
+            "answer": "unknown" if reason else plain_scalar(row_l[0]),
             "reason": reason,
             "predictions": []
             if reason
             else [
-                {"label": _plain_label(lab), "probability": round(float(pr), 4)}
+                {"label": plain_scalar(lab), "probability": round(float(pr), 4)}
                 for lab, pr in zip(row_l, row_p)
             ],
         }

@@ -10,15 +10,12 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from ..preprocessing._resample import PatternResampler
+from ..utils._validation import plain_scalar
 from ._attribution import _model_dims, _unwrap
 from ._display import AttributionDisplay
 from ._pattern_display import _pattern_items, _two_theta_label
 
 __all__ = ["SaliencyDisplay"]
-
-
-def _python(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _format_top_k(pairs) -> str:
@@ -141,7 +138,7 @@ class SaliencyDisplay(AttributionDisplay):
         if self.top_k is None:
             return None
         try:
-            pairs = [(_python(label), float(p)) for label, p in self.top_k]
+            pairs = [(plain_scalar(label), float(p)) for label, p in self.top_k]
         except (TypeError, ValueError):
             pairs = None
         if pairs is None or not all(math.isfinite(p) for _, p in pairs):

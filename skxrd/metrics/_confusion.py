@@ -11,12 +11,9 @@ import warnings
 import numpy as np
 
 from ..crystal import CRYSTAL_SYSTEMS, to_crystal_system
+from ..utils._validation import plain_scalar
 
 __all__ = ["CrystalSystemConfusionDisplay"]
-
-
-def _python(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _crystal_system_of(value) -> str | None:
@@ -65,7 +62,7 @@ def _crystal_systems(y, what) -> np.ndarray:
             bad.append(value)
         out[i] = system
     if bad:
-        shown = ", ".join(repr(_python(b)) for b in bad[:10])
+        shown = ", ".join(repr(plain_scalar(b)) for b in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         raise ValueError(
             f"{what} has labels that are neither crystal systems "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils._validation import plain_scalar
+
 __all__ = ["evaluate_model"]
 
 
@@ -111,8 +113,8 @@ def evaluate_model(model, X, y, *, k=5) -> dict:
     return {
         **scores,
         "level": level,
-        "predicted": [v.item() if isinstance(v, np.generic) else v for v in predicted],
-        "truth": [v.item() if isinstance(v, np.generic) else v for v in y_model],
+        "predicted": [plain_scalar(v) for v in predicted],
+        "truth": [plain_scalar(v) for v in y_model],
         "majority_share": float(counts.max() / counts.sum()),
         "classification_report": classification_report(
             *(

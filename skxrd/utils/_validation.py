@@ -1,11 +1,19 @@
-"""Parameter checks shared by the subpackages."""
+"""Parameter checks shared by the subpackages, and plain scalars for messages."""
 
 from __future__ import annotations
 
 import math
 import numbers
 
-__all__ = ["check_int", "check_range", "check_real"]
+import numpy as np
+
+__all__ = [
+    "check_int",
+    "check_positive",
+    "check_range",
+    "check_real",
+    "plain_scalar",
+]
 
 
 def check_int(value, what: str, *, minimum: int | None = None, allow_none=False):
@@ -86,3 +94,9 @@ def check_range(
             f"{what} must satisfy {minimum} <= min <= max{bound}, got {value!r}"
         )
     return lo, hi
+
+
+def plain_scalar(value):
+    """A numpy scalar as the Python scalar it holds (for messages and JSON);
+    anything else as it is."""
+    return value.item() if isinstance(value, np.generic) else value
