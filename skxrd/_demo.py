@@ -105,7 +105,6 @@ def _simulation_figures(out, plt):
 def _learning(out, quick, plt):
     """Dataset, de-duplication, group-aware CV, grid search, joblib round trip."""
     import joblib
-    from joblib.externals.loky import get_reusable_executor
     from sklearn.model_selection import (
         GridSearchCV,
         StratifiedGroupKFold,
@@ -118,6 +117,7 @@ def _learning(out, quick, plt):
     from .estimators import ResNetClassifier
     from .preprocessing import PatternNormalizer
     from .simulation import PowderSimulator
+    from .utils._parallel import release_workers
 
     n = 300 if quick else 2400
     epochs = 2 if quick else 12
@@ -170,10 +170,9 @@ def _learning(out, quick, plt):
     cv = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=0)
     _say("\n[4] 3-fold cross-validation, no group on both sides of a split")
     t = time.perf_counter()
-    # joblib reuses the simulation workers; their first fit imports torch,
-    # which loky's leak check takes for a leak (it restarts them and warns).
-    # Fresh workers measure their size after that import.
-    get_reusable_executor().shutdown(wait=True)
+    # make_pattern_dataset released its simulation workers; release any that
+    # the steps since started, so the fits (which import torch) get fresh ones
+    release_workers()
     scores = cross_val_score(pipe, X, y, groups=groups, cv=cv, n_jobs=2)
     values, counts = np.unique(y, return_counts=True)
     _say(
