@@ -366,22 +366,30 @@ def _restore_union(rec, known, device, path):
 
 def _read_payload(path):
     """The checked dictionary of a model file, or one clear error."""
+    import io
     import pickle
     import zipfile
     import zlib
 
     import torch
 
-    if os.path.getsize(path) == 0:
+    try:
+        data = io.BytesIO(Path(path).read_bytes())  # read once, checked twice
+    except OSError as exc:
+        raise ValueError(
+            f"{path} is not a readable skxrd model file: "
+            f"{exc.strerror or type(exc).__name__}"
+        ) from None
+    if not data.getbuffer().nbytes:
         raise ValueError(f"{path} is empty, not a skxrd model file")
-    if not zipfile.is_zipfile(path):
+    if not zipfile.is_zipfile(data):
         raise ValueError(
             f"{path} is not a skxrd model file: not a torch archive (truncated, "
             "or another format such as a pickle, which skxrd does not load "
             "from model files because unpickling can run code)"
         )
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(data) as archive:
             damaged = archive.testzip()  # the CRC of every entry
     except (
         zipfile.BadZipFile,
@@ -396,7 +404,8 @@ def _read_payload(path):
     if damaged is not None:
         raise ValueError(f"{path} is damaged: its entry {damaged!r} fails its CRC")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        data.seek(0)
+        payload = torch.load(data, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # torch's text advises weights_only=False, i.e. running the file's
         # code: name what was refused instead
