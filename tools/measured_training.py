@@ -113,6 +113,13 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--report", action="store_true")
     parser.add_argument(
+        "--start",
+        type=Path,
+        default=None,
+        help="a model file (such as the shipped skxrd/pretrained/weights/"
+        "space-group.pt) whose weights the first cycle continues from",
+    )
+    parser.add_argument(
         "--weights-dir",
         type=Path,
         default=ROOT / "skxrd/pretrained/weights",
@@ -146,7 +153,7 @@ def main():
     cpu_before = done[-1]["cpu_hours"] if done else 0.0
     test = None
     for k in range(len(done), args.cycles):
-        prev = args.out / f"cycle-{k - 1}.pt" if k else None
+        prev = args.out / f"cycle-{k - 1}.pt" if k else args.start
         t_cpu, t_wall = time.process_time(), time.perf_counter()
         pipe, rep = train_from_config(
             config,

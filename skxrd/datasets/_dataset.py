@@ -33,7 +33,10 @@ TARGETS = (
 )
 
 #: The named crystal sources of :func:`make_pattern_dataset`.
-SOURCES = ("uniform", "realistic", "materials_project", "structure_types")
+SOURCES = ("uniform", "realistic", "materials_project", "amcsd", "structure_types")
+
+# named sources that are collections of real structures, and their loaders
+_COLLECTIONS = ("materials_project", "amcsd")
 
 
 def make_pattern_dataset(
@@ -90,6 +93,9 @@ def make_pattern_dataset(
           Materials Project structures (prototypes with at most 200 atoms in
           the conventional cell), or pass a fitted :class:`CrystalPrior`;
         - ``"materials_project"``: the bundled real structures;
+        - ``"amcsd"``: the mineral structures of the American Mineralogist
+          Crystal Structure Database (:func:`load_amcsd`; needs the
+          ``larixite`` package, ``pip install "skxrd[amcsd]"``);
         - a collection from :func:`load_materials_project`,
           :func:`read_cif_folder`, :func:`load_structures`, or a sequence of
           crystals (Crystal, pymatgen, ASE, CIF paths), whose space groups
@@ -267,7 +273,7 @@ def _source_key(source, target):
     out = []
     for name, kind, obj, weight in _components(source, target):
         if obj is None:
-            key = name
+            key = _named_source_version(name)
         elif kind == "realistic":
             key = joblib.hash(obj)
         elif isinstance(obj, Bunch):
@@ -351,7 +357,7 @@ def _components(source, target):
                 f"unknown source {source!r}; give one of {SOURCES}, a fitted "
                 "CrystalPrior, a structure collection or a {source: weight} mixture"
             )
-        kind = "collection" if source == "materials_project" else source
+        kind = "collection" if source in _COLLECTIONS else source
         return [(source, kind, None, 1.0)]
     if isinstance(source, CrystalPrior):
         return [("realistic", "realistic", source, 1.0)]
@@ -424,14 +430,44 @@ def _default_prior():
     return CrystalPrior(max_atoms=200).fit(load_materials_project())
 
 
-def _as_collection(obj):
+def _named_source_version(name):
+    """A named source in the cache key: the AMCSD with larixite's version, so
+    that a new release of its database does not reuse patterns of the old."""
+    if name != "amcsd":
+        return name
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"amcsd:{version('larixite')}"
+    except PackageNotFoundError:
+        return name  # load_amcsd will say that larixite is missing
+
+
+@cache
+def _load_named(name):
+    """A named collection, loaded once per process (the AMCSD takes a minute:
+    a [data] and a [test] section, or a mixture, ask for it again)."""
+    import warnings
+
+    from ._amcsd import load_amcsd
+    from ._collections import CollectionWarning, load_materials_project
+
+    if name == "materials_project":
+        return load_materials_project()
+    with warnings.catch_warnings():
+        # the 19 entries it cannot use are listed in its 'skipped'
+        warnings.simplefilter("ignore", CollectionWarning)
+        return load_amcsd()
+
+
+def _as_collection(obj, name="materials_project"):
     """A Bunch with crystals, ids, space groups and prototypes."""
     import warnings
 
-    from ._collections import load_materials_project, load_structures
+    from ._collections import load_structures
 
     if obj is None:
-        return load_materials_project()
+        return _load_named(name)
     if isinstance(obj, Bunch):
         missing = {"crystals", "ids", "space_group"} - set(obj)
         if missing:
@@ -598,7 +634,7 @@ def _build(
             part_sg = [c.space_group for c in part]
         elif kind == "collection":
             part, part_sg, part_keys, part_ids = _collection_part(
-                _as_collection(obj),
+                _as_collection(obj, name),
                 name,
                 n,
                 n_variants,

@@ -64,15 +64,17 @@ def load_config(config):
 
         [data]                      # make_pattern_dataset's arguments
         n_crystals = 40000
-        source = "uniform"          # or "realistic", "materials_project", or a
-                                    # mixture {realistic = 0.5, materials_project = 0.5}
+        source = "uniform"          # or "realistic", "materials_project",
+                                    # "amcsd" (mineral structures), or a mixture
+                                    # {realistic = 0.5, materials_project = 0.5}
         n_atoms = [2, 40]
         random_state = 0
         # n_variants = 2; [data.variants] and [data.instrument] tables:
         # make_variants and InstrumentSampler options (instrument =
         # "measured_like": skxrd.simulation.MEASURED_LIKE)
         # split = "train": only the Materials Project structures of the
-        # training part of a split by prototype (80 %; "test": the other 20 %)
+        # training part of a split by prototype (80 %; "test": the other 20 %),
+        # and the realistic prior fitted on them; "amcsd" is taken whole
 
         [test]                      # a held-out draw with another seed
         n_crystals = 4000
@@ -420,17 +422,49 @@ def _split_source(source, part):
         return name
 
     if isinstance(source, dict):
+        if not {"materials_project", "realistic"} & set(source):
+            raise ValueError(
+                f"split needs 'materials_project' or 'realistic' in the source "
+                f"mixture, got {source!r}"
+            )
         return [(one(k), w) for k, w in source.items()]
     if source in ("materials_project", "realistic"):
         return one(source)
     raise ValueError(
-        f"split needs source 'materials_project', 'realistic' or a mixture of "
+        f"split needs source 'materials_project', 'realistic' or a mixture with "
         f"them, got {source!r}"
     )
 
 
-def _warm_start(clf, model):
-    """Give ``clf`` the weights of ``model``; the epochs ``model`` had trained."""
+def _widen_output(state_dict, classes, new_classes):
+    """``state_dict`` with its output layer grown from ``classes`` to the sorted
+    ``new_classes`` (a superset): known classes keep their rows, new ones start
+    with zero weights and the lowest bias, improbable until trained."""
+    import torch
+
+    n = len(classes)
+    keys = list(state_dict)
+    w_key, b_key = ([None, None] + keys)[-2:]
+    w, b = state_dict.get(w_key), state_dict.get(b_key)
+    if w is None or w.ndim != 2 or b.ndim != 1 or w.shape[0] != n or b.shape[0] != n:
+        raise ValueError(
+            "cannot find the output layer of the warm-start network to add "
+            "classes to: train on the classes it knows"
+        )
+    rows = torch.as_tensor(np.searchsorted(new_classes, classes))
+    w_new = w.new_zeros((len(new_classes), w.shape[1]))
+    b_new = b.new_full((len(new_classes),), float(b.min()))
+    w_new[rows], b_new[rows] = w, b
+    return {**state_dict, w_key: w_new, b_key: b_new}
+
+
+def _warm_start(clf, model, y=None):
+    """Give ``clf`` the weights of ``model``; the epochs ``model`` had trained.
+
+    Classes of ``y`` that ``model`` does not know are added to its output
+    layer (:func:`_widen_output`), so that a shipped model can continue on
+    data with rarer space groups.
+    """
     from ._pipeline import PatternPipeline
     from ._store import load_model
 
@@ -446,9 +480,14 @@ def _warm_start(clf, model):
         )
     from ..estimators._base import restore_fitted
 
-    restore_fitted(
-        clf, prev.classes_, prev.n_features_in_, prev.net_.module_.state_dict()
-    )
+    classes = np.asarray(prev.classes_)
+    state = prev.net_.module_.state_dict()
+    if y is not None:
+        wider = np.union1d(classes, np.unique(y))
+        if len(wider) > len(classes):
+            state = _widen_output(state, classes, wider)
+            classes = wider
+    restore_fitted(clf, classes, prev.n_features_in_, state)
     clf.set_params(warm_start=True)
     meta = getattr(model, "metadata_", None) or {}
     report = meta.get("report", meta) if isinstance(meta, dict) else {}
@@ -564,7 +603,7 @@ def train_from_config(
         clf.set_params(device=device)
     previous_epochs = 0
     if warm_start is not None:
-        previous_epochs = _warm_start(clf, warm_start)
+        previous_epochs = _warm_start(clf, warm_start, y)
     user_verbose = clf.verbose
     clf.set_params(num_threads=num_threads, verbose=max(clf.verbose, min(verbose, 1)))
     t1 = time.perf_counter()

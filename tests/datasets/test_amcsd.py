@@ -219,3 +219,60 @@ def test_the_real_database_mostly_loads():
     assert n >= 0.85 * (n + skipped)
     assert len(data.mineral) == n
     assert sum(np.any(c.occupancies < 1) for c in data.crystals) > 2000
+
+
+@pytest.fixture
+def fake_larixite(monkeypatch, db):
+    """A larixite package whose database is the small one; the named source's
+    per-process cache is emptied before and after."""
+    from skxrd.datasets._dataset import _load_named
+
+    spec = importlib.util.spec_from_loader("larixite", loader=None, is_package=True)
+    spec.submodule_search_locations = [str(db.parent)]
+    db.parent.joinpath("amcsd_cif1.db").write_bytes(db.read_bytes())
+    _fake_find_spec(monkeypatch, spec)
+    _load_named.cache_clear()
+    yield
+    _load_named.cache_clear()
+
+
+def test_amcsd_is_a_named_source_of_make_pattern_dataset(fake_larixite):
+    from skxrd.datasets import SOURCES, make_pattern_dataset
+    from skxrd.simulation import PowderSimulator
+
+    assert "amcsd" in SOURCES
+    sim = PowderSimulator(two_theta_range=(20.0, 60.0), two_theta_step=0.1)
+    data = make_pattern_dataset(None, source="amcsd", simulator=sim, verbose=False)
+    assert sorted(data.ids.tolist()) == [
+        "amcsd-0000001",
+        "amcsd-0000002",
+        "amcsd-0000006",
+    ]
+    assert set(data.source.tolist()) == {"amcsd"}
+    by_id = dict(zip(data.ids.tolist(), data.space_group.tolist()))
+    assert by_id["amcsd-0000001"] == by_id["amcsd-0000002"] == 225
+    # each pattern is its database entry's, simulated
+    i = data.ids.tolist().index("amcsd-0000001")
+    assert data.crystals[i].formula == "NaCl"
+    np.testing.assert_allclose(data.X[i], sim.transform([data.crystals[i]])[0])
+
+    mixed = make_pattern_dataset(
+        6,
+        source={"amcsd": 0.5, "uniform": 0.5},
+        simulator=sim,
+        random_state=0,
+        verbose=False,
+    )
+    assert sorted(set(mixed.source.tolist())) == ["amcsd", "uniform"]
+    assert (mixed.source == "amcsd").sum() == 3
+
+
+def test_amcsd_source_without_larixite_says_how_to_install(monkeypatch):
+    from skxrd.datasets import make_pattern_dataset
+    from skxrd.datasets._dataset import _load_named
+
+    _fake_find_spec(monkeypatch, None)
+    _load_named.cache_clear()
+    with pytest.raises(ImportError, match=r'pip install "skxrd\[amcsd\]"'):
+        make_pattern_dataset(3, source="amcsd", verbose=False)
+    _load_named.cache_clear()

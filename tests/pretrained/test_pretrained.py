@@ -424,6 +424,45 @@ def test_warm_start_continues_from_the_weights(tiny):
         train_from_config(other, warm_start=path, verbose=0)
 
 
+def test_warm_start_adds_classes_the_model_did_not_know(tmp_path):
+    import torch
+
+    from skxrd.pretrained._train import _widen_output
+
+    cfg = {
+        "target": "space_group",
+        "data": {
+            "n_crystals": 24,
+            "space_groups": [2, 14],
+            "n_atoms": [2, 8],
+            "random_state": 0,
+        },
+        "simulator": {"two_theta_range": [10.0, 40.0], "two_theta_step": 0.1},
+        "classifier": {
+            "type": "ResNetClassifier",
+            "depth": 1,
+            "width": 4,
+            "max_epochs": 1,
+            "num_threads": 1,
+            "random_state": 0,
+        },
+    }
+    first, report = train_from_config(cfg, verbose=0)
+    assert first.classes_.tolist() == [2, 14]
+    save_model(first, tmp_path / "first.pt", metadata=report)
+    more = {**cfg, "data": {**cfg["data"], "space_groups": [2, 14, 62]}}
+    again, rep = train_from_config(more, warm_start=tmp_path / "first.pt", verbose=0)
+    assert again.classes_.tolist() == [2, 14, 62] and rep["total_epochs"] == 2
+    # the output rows of known classes are copied, new ones start improbable
+    state = first.steps[-1][1].net_.module_.state_dict()
+    wide = _widen_output(state, np.array([2, 14]), np.array([2, 14, 62]))
+    w, b = list(wide.values())[-2:]
+    torch.testing.assert_close(w[:2], list(state.values())[-2])
+    assert torch.all(w[2] == 0) and b[2] == b[:2].min()
+    with pytest.raises(ValueError, match="output layer"):
+        _widen_output({"x": torch.zeros(3)}, np.array([1, 2]), np.array([1, 2, 3]))
+
+
 def test_prototype_split_and_split_configs():
     from skxrd.datasets import load_materials_project
     from skxrd.pretrained import prototype_split, subset_collection
