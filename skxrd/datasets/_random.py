@@ -94,6 +94,45 @@ def _resolve_space_groups(space_groups):
     return groups, None
 
 
+def _check_composition(composition, groups):
+    """``((element, count), ...)`` of a fixed composition, checked against the
+    space groups it is asked for."""
+    from ..crystal import space_group_symbol
+
+    if not isinstance(composition, Mapping) or not composition:
+        raise ValueError(
+            f"composition must be a non-empty {{element: count}} dict, got "
+            f"{composition!r}"
+        )
+    pairs = []
+    for element, count in composition.items():
+        try:
+            parse_species(element)
+        except (TypeError, ValueError):
+            raise ValueError(f"composition: unknown element {element!r}") from None
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral):
+            raise ValueError(
+                f"composition: the count of {element} must be a positive integer, "
+                f"got {count!r}"
+            )
+        if count < 1:
+            raise ValueError(
+                f"composition: the count of {element} must be >= 1, got {count!r}"
+            )
+        pairs.append((str(element), int(count)))
+    pairs = tuple(pairs)
+    bad = [int(g) for g in groups if not _composition_possible(int(g), pairs)]
+    if bad:
+        names = ", ".join(f"{g} ({space_group_symbol(g)})" for g in bad[:8])
+        more = f" and {len(bad) - 8} more" if len(bad) > 8 else ""
+        raise ValueError(
+            f"composition {dict(pairs)} cannot be made from the Wyckoff orbits of "
+            f"space group {names}{more}: no orbits' multiplicities add up to its "
+            "counts; drop these groups or change the counts"
+        )
+    return pairs
+
+
 def _check_group(g) -> int:
     if isinstance(g, bool) or not isinstance(g, numbers.Integral) or not 1 <= g <= 230:
         raise ValueError(f"space group {g!r} is not a number 1..230")
@@ -338,6 +377,116 @@ def _choose_sites(rng, sites, target: int):
     return chosen
 
 
+def _split_count(rng, sites, count, used, budget):
+    """Random orbits whose multiplicities add up to exactly ``count``.
+
+    Depth-first with random order and backtracking; fixed positions (no free
+    parameter) are used once, across elements (``used`` holds their labels).
+    ``budget`` is a one-element list of search steps left, shared by the
+    elements of one crystal. Returns a list of sites or None.
+    """
+    if count == 0:
+        return []
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    options = [
+        s
+        for s in sites
+        if s.multiplicity <= count and (any(s.free) or s.label not in used)
+    ]
+    for k in rng.permutation(len(options)):
+        site = options[k]
+        fixed = not any(site.free)
+        if fixed:
+            used.add(site.label)
+        rest = _split_count(rng, sites, count - site.multiplicity, used, budget)
+        if rest is not None:
+            return [site, *rest]
+        if fixed:
+            used.discard(site.label)
+    return None
+
+
+def _composition_sites(rng, sites, composition, pin=None, budget=400):
+    """Orbits and their elements for an exact composition, or None.
+
+    ``composition`` is ``((element, count), ...)`` in the conventional cell.
+    With ``pin``, one orbit (a characteristic one, which fixes the group's
+    symmetry) goes to an element with enough atoms, the rest around it.
+    """
+    steps = [budget]
+    order = list(rng.permutation(len(composition)))
+    chosen, species, used = [], [], set()
+    pinned = None
+    if pin is not None:
+        fits = [i for i in order if composition[i][1] >= pin.multiplicity]
+        if not fits:
+            return None
+        pinned = fits[0]
+        if not any(pin.free):
+            used.add(pin.label)
+        chosen.append(pin)
+        species.append(composition[pinned][0])
+    for i in order:
+        element, count = composition[i]
+        if i == pinned:
+            count -= pin.multiplicity
+        part = _split_count(rng, sites, count, used, steps)
+        if part is None:
+            return None
+        chosen += part
+        species += [element] * len(part)
+    # atoms in the order of the composition (the formula reads as given)
+    rank = {element: k for k, (element, _) in enumerate(composition)}
+    keep = sorted(range(len(chosen)), key=lambda j: rank[species[j]])
+    return [chosen[j] for j in keep], [species[j] for j in keep]
+
+
+@cache
+def _composition_possible(space_group: int, composition: tuple) -> bool:
+    """Whether the composition can be made of the group's orbits (an exhaustive
+    search over multiplicities, fixed positions used once)."""
+    sites = _setting_sites(space_group)
+    free = tuple(sorted({s.multiplicity for s in sites if any(s.free)}))
+    fixed = tuple(sorted(s.multiplicity for s in sites if not any(s.free)))
+    counts = sorted((c for _, c in composition), reverse=True)
+
+    @cache
+    def fill(i, fixed_left):
+        if i == len(counts):
+            return True
+        # the counts reachable for element i from free orbits alone, then the
+        # choices of fixed positions it takes
+        return any(
+            _free_sum(counts[i] - sum(take), free) and fill(i + 1, rest)
+            for take, rest in _subsets(fixed_left, counts[i])
+        )
+
+    return fill(0, fixed)
+
+
+@cache
+def _free_sum(n, free):
+    """Whether ``n`` is a sum of the (repeatable) multiplicities ``free``."""
+    if n == 0:
+        return True
+    return any(m <= n and _free_sum(n - m, free) for m in free)
+
+
+def _subsets(items, limit):
+    """(taken, left) splits of the tuple ``items`` with sum(taken) <= limit;
+    equal multiplicities are interchangeable, so each multiset once."""
+    out = {((), items)}
+    for m in items:
+        for taken, left in list(out):
+            if sum(taken) + m <= limit and m in left:
+                rest = list(left)
+                rest.remove(m)
+                out.add((tuple(sorted((*taken, m))), tuple(rest)))
+    return sorted(out)
+
+
 def _one_crystal(
     seed,
     space_group,
@@ -349,6 +498,7 @@ def _one_crystal(
     check_symmetry,
     max_attempts,
     index,
+    composition=None,
 ):
 
     rng = np.random.default_rng(seed)
@@ -363,21 +513,26 @@ def _one_crystal(
     if characteristic and characteristic[0].multiplicity > n_atoms[1]:
         escalate = 0
     for attempt in range(max_attempts):
-        target = int(rng.integers(n_atoms[0], n_atoms[1] + 1))
-        if attempt < escalate or not characteristic:
-            chosen = _choose_sites(rng, sites, target)
+        if composition is not None:
+            most = max(count for _, count in composition)
+            pins = [c for c in characteristic if c.multiplicity <= most]
+            pin = None
+            if attempt >= escalate and pins:
+                pin = pins[int(rng.integers(len(pins)))]
+            picked = _composition_sites(rng, sites, composition, pin)
+            if picked is None:
+                continue
+            chosen, species = picked
         else:
-            fits = [c for c in characteristic if c.multiplicity <= target]
-            pin = fits[int(rng.integers(len(fits)))] if fits else characteristic[0]
-            chosen = [pin]
-            if target > pin.multiplicity:
-                chosen += _choose_sites(rng, sites, target - pin.multiplicity)
-        k = int(rng.integers(n_elements[0], n_elements[1] + 1))
-        pool = rng.choice(elements, size=min(k, len(elements)), replace=False)
-        # every chosen element appears when there are enough orbits
-        species = list(pool[: len(chosen)])
-        species += list(rng.choice(pool, size=len(chosen) - len(species)))
-        rng.shuffle(species)
+            chosen, species = _free_choice(
+                rng,
+                sites,
+                characteristic,
+                attempt < escalate,
+                n_atoms,
+                n_elements,
+                elements,
+            )
         radii = np.array([covalent_radius(s) for s in species])
         counts = np.array([s.multiplicity for s in chosen])
         atom_volume = float(np.sum(counts * 4.0 / 3.0 * np.pi * radii**3))
@@ -405,10 +560,38 @@ def _one_crystal(
             space_group=space_group,
             name=f"random-{space_group}-{index}",
         )
+    if composition is not None:
+        advice = (
+            f"its orbits for the composition {dict(composition)} may all have "
+            "more symmetry than the group (try other counts), or widen packing"
+        )
+    else:
+        advice = "widen n_atoms, elements or packing"
     raise RuntimeError(
         f"crystal {index}: no valid crystal of space group {space_group} after "
-        f"{max_attempts} attempts; widen n_atoms, elements or packing"
+        f"{max_attempts} attempts; {advice}"
     )
+
+
+def _free_choice(rng, sites, characteristic, free, n_atoms, n_elements, elements):
+    """Orbits adding up to a random atom count, and random elements for them;
+    with ``free`` False one orbit is a characteristic one."""
+    target = int(rng.integers(n_atoms[0], n_atoms[1] + 1))
+    if free or not characteristic:
+        chosen = _choose_sites(rng, sites, target)
+    else:
+        fits = [c for c in characteristic if c.multiplicity <= target]
+        pin = fits[int(rng.integers(len(fits)))] if fits else characteristic[0]
+        chosen = [pin]
+        if target > pin.multiplicity:
+            chosen += _choose_sites(rng, sites, target - pin.multiplicity)
+    k = int(rng.integers(n_elements[0], n_elements[1] + 1))
+    pool = rng.choice(elements, size=min(k, len(elements)), replace=False)
+    # every chosen element appears when there are enough orbits
+    species = list(pool[: len(chosen)])
+    species += list(rng.choice(pool, size=len(chosen) - len(species)))
+    rng.shuffle(species)
+    return chosen, species
 
 
 def _has_space_group(lattice, coords, atom_species, space_group: int) -> bool:
@@ -433,6 +616,7 @@ def make_random_crystals(
     elements: Sequence[str] | None = None,
     n_atoms=(4, 40),
     n_elements=(1, 4),
+    composition: Mapping[str, int] | None = None,
     distance_tolerance: float = 0.75,
     packing=(0.2, 0.45),
     check_symmetry: bool = True,
@@ -471,6 +655,13 @@ def make_random_crystals(
         smaller orbits all also have Fd-3m symmetry.
     n_elements : int or (int, int), default=(1, 4)
         Number of distinct elements per crystal.
+    composition : dict, optional
+        A fixed composition: atoms of each element in the conventional cell,
+        ``{"Si": 4, "O": 8}``. Every crystal then has exactly these atoms, on
+        Wyckoff orbits drawn at random among those whose multiplicities add up
+        to each count (as pyxtal's ``from_random``); it replaces ``elements``,
+        ``n_atoms`` and ``n_elements``. A ValueError names the space groups
+        whose orbits cannot make it.
     distance_tolerance : float, default=0.75
         Minimum interatomic distance as a fraction of the covalent-radius sum.
     packing : (float, float), default=(0.2, 0.45)
@@ -499,10 +690,22 @@ def make_random_crystals(
     [62, 62, 225, 225]
     >>> all(c.get_space_group() == c.space_group for c in crystals)
     True
+
+    A fixed composition, 4 SiO2 in the cell:
+
+    >>> quartz_like = make_random_crystals(
+    ...     2, space_groups=[152, 154], composition={"Si": 3, "O": 6}, random_state=0
+    ... )
+    >>> [c.formula for c in quartz_like], [c.n_atoms for c in quartz_like]
+    (['SiO2', 'SiO2'], [9, 9])
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     groups, prior = _resolve_space_groups(space_groups)
+    if composition is not None:
+        composition = _check_composition(composition, groups)
+        total = sum(count for _, count in composition)
+        elements, n_atoms, n_elements = [e for e, _ in composition], total, 1
     pool = list(DEFAULT_ELEMENTS if elements is None else elements)
     if not pool:
         raise ValueError("elements is empty")
@@ -540,6 +743,7 @@ def make_random_crystals(
             bool(check_symmetry),
             int(max_attempts),
             i,
+            composition,
         )
         for i in range(n)
     ]

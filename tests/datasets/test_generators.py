@@ -123,6 +123,52 @@ def test_random_crystal_errors(kwargs, message):
         make_random_crystals(2, **kwargs)
 
 
+@pytest.mark.parametrize(
+    "group, composition",
+    [
+        (1, {"C": 3}),
+        (62, {"Mg": 4, "Al": 8, "O": 16}),
+        (152, {"Si": 3, "O": 6}),
+        (225, {"Na": 4, "Cl": 4}),
+        (227, {"Mg": 8, "Al": 16, "O": 32}),
+    ],
+)
+def test_fixed_composition_exact_counts_and_group(group, composition):
+    crystals = make_random_crystals(
+        3, space_groups=group, composition=composition, random_state=0
+    )
+    for c in crystals:
+        assert collections.Counter(c.elements) == composition
+        assert c.get_space_group() == c.space_group == group
+        assert list(dict.fromkeys(c.elements)) == list(composition)  # its order
+    again = make_random_crystals(
+        3, space_groups=group, composition=composition, random_state=0, n_jobs=2
+    )
+    for a, b in zip(crystals, again):
+        np.testing.assert_array_equal(a.frac_coords, b.frac_coords)
+    # different draws (rock salt has no free coordinate: its cell still varies)
+    assert len({c.lattice.tobytes() + c.frac_coords.tobytes() for c in crystals}) == 3
+
+
+def test_fixed_composition_errors():
+    with pytest.raises(ValueError, match=r"225 \(Fm-3m\)"):
+        make_random_crystals(2, space_groups=[225, 62], composition={"Si": 3, "O": 6})
+    for bad, message in [
+        ({}, "non-empty"),
+        ({"Xx": 2}, "unknown element 'Xx'"),
+        ({"Si": 0}, "must be >= 1"),
+        ({"Si": 1.5}, "positive integer"),
+        ([("Si", 1)], "dict"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            make_random_crystals(1, space_groups=1, composition=bad)
+    # orbits exist, but all of them have more symmetry than the group
+    with pytest.raises(RuntimeError, match="more symmetry than the group"):
+        make_random_crystals(
+            1, space_groups=1, composition={"C": 1}, max_attempts=5, random_state=0
+        )
+
+
 def test_generation_is_fast():
     make_random_crystals(20, random_state=1)  # warm per-group tables
     t = time.perf_counter()
