@@ -129,6 +129,20 @@ def _half_space_hkl(hmax: tuple[int, int, int]) -> np.ndarray:
     return grid, products
 
 
+def _reciprocal(lattice: np.ndarray) -> np.ndarray:
+    """Rows a*, b*, c* (no 2π) of a lattice with rows a, b, c: the transposed
+    inverse, from cross products in plain floats (np.linalg.inv's call overhead
+    is a fifth of a small crystal's line list)."""
+    (a1, a2, a3), (b1, b2, b3), (c1, c2, c3) = lattice.tolist()
+    bc = (b2 * c3 - b3 * c2, b3 * c1 - b1 * c3, b1 * c2 - b2 * c1)
+    ca = (c2 * a3 - c3 * a2, c3 * a1 - c1 * a3, c1 * a2 - c2 * a1)
+    ab = (a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1)
+    volume = a1 * bc[0] + a2 * bc[1] + a3 * bc[2]
+    if volume == 0.0:
+        raise np.linalg.LinAlgError("Singular matrix")
+    return np.array([bc, ca, ab]) / volume
+
+
 def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
     """Group atoms by (species, B): per group one scattering-strength model.
 
@@ -195,7 +209,7 @@ def reflections(
     """
     g_min, g_max = g_range
     lattice = crystal.lattice
-    recip = np.linalg.inv(lattice).T  # rows a*, b*, c*; g = hkl @ recip
+    recip = _reciprocal(lattice)  # rows a*, b*, c*; g = hkl @ recip
     # |h| = |g . a| <= g_max |a|
     # (np.linalg.norm's and np.r_'s call overheads are a tenth of a small
     # crystal's whole simulation: plain ufuncs here and below)
@@ -208,7 +222,7 @@ def reflections(
     if len(hkl) == 0:
         empty = np.zeros(0)
         return empty, np.zeros((0, 3), dtype=int), np.zeros(0, dtype=int), empty
-    order = np.argsort(g2, kind="stable")
+    order = np.argsort(g2)
     hkl, g2 = hkl[order], g2[order]
     s2 = 0.25 * g2  # (sin θ / λ)²
 
@@ -226,11 +240,16 @@ def reflections(
         terms *= coeffs[:, 1::2].ravel().astype(np.float32)
         # columns are (group, gaussian) pairs, gaussian fastest
         fg = terms[:, 0::4] + terms[:, 1::4] + terms[:, 2::4] + terms[:, 3::4] + const
+    # the imaginary parts (anomalous f'') are zero unless asked for: the
+    # common case skips their terms
+    complex_f = bool(anomalous and imag.any())
+    fi = None
     if debye_waller and b_values is not None:
         dw = np.exp(np.multiply.outer(-s2, b_values))
         fg *= dw
-        fi = imag * dw
-    else:
+        if complex_f:
+            fi = imag * dw
+    elif complex_f:
         fi = np.broadcast_to(imag, fg.shape)
 
     # float32 phases: |hkl| stays below ~100 on any sensible grid, where the
@@ -245,17 +264,21 @@ def reflections(
         phase = hkl32[sl] @ coords
         s_re = np.cos(phase) @ weights
         s_im = np.sin(phase) @ weights
-        a, b = fg[sl], fi[sl]
-        # F(±h) = Σ_g (a + i b)(s_re ± i s_im)
-        re_p = (a * s_re - b * s_im).sum(1)
-        im_p = (a * s_im + b * s_re).sum(1)
-        if anomalous and np.any(imag):
+        a = fg[sl]
+        if complex_f:
+            b = fi[sl]
+            # F(±h) = Σ_g (a + i b)(s_re ± i s_im)
+            re_p = (a * s_re - b * s_im).sum(1)
+            im_p = (a * s_im + b * s_re).sum(1)
             re_m = (a * s_re + b * s_im).sum(1)
             im_m = (b * s_re - a * s_im).sum(1)
             f2 = re_p**2 + im_p**2 + re_m**2 + im_m**2
+            bound = (np.abs(a) + np.abs(b)) @ occupancy
         else:
+            re_p = (a * s_re).sum(1)
+            im_p = (a * s_im).sum(1)
             f2 = 2.0 * (re_p**2 + im_p**2)
-        bound = (np.abs(a) + np.abs(b)) @ occupancy
+            bound = np.abs(a) @ occupancy
         f_squared[sl] = np.where(f2 > ABSENT_RTOL * 2.0 * bound**2, f2, 0.0)
 
     if preferred_orientation is not None and march_r != 1.0:
