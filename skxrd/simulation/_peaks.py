@@ -129,18 +129,18 @@ def _half_space_hkl(hmax: tuple[int, int, int]) -> np.ndarray:
     return grid, products
 
 
-def _reciprocal(lattice: np.ndarray) -> np.ndarray:
-    """Rows a*, b*, c* (no 2π) of a lattice with rows a, b, c: the transposed
-    inverse, from cross products in plain floats (np.linalg.inv's call overhead
-    is a fifth of a small crystal's line list)."""
-    (a1, a2, a3), (b1, b2, b3), (c1, c2, c3) = lattice.tolist()
+def _reciprocal(rows) -> tuple:
+    """Rows a*, b*, c* (no 2π) of a lattice given as rows a, b, c (nested
+    lists): the transposed inverse, from cross products in plain floats
+    (np.linalg.inv's call overhead is a fifth of a small crystal's lines)."""
+    (a1, a2, a3), (b1, b2, b3), (c1, c2, c3) = rows
     bc = (b2 * c3 - b3 * c2, b3 * c1 - b1 * c3, b1 * c2 - b2 * c1)
     ca = (c2 * a3 - c3 * a2, c3 * a1 - c1 * a3, c1 * a2 - c2 * a1)
     ab = (a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1)
     volume = a1 * bc[0] + a2 * bc[1] + a3 * bc[2]
     if volume == 0.0:
         raise np.linalg.LinAlgError("Singular matrix")
-    return np.array([bc, ca, ab]) / volume
+    return tuple(tuple(x / volume for x in v) for v in (bc, ca, ab))
 
 
 def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
@@ -208,15 +208,22 @@ def reflections(
     the half space of Friedel pairs, which stays exact with anomalous scattering.
     """
     g_min, g_max = g_range
-    lattice = crystal.lattice
-    recip = _reciprocal(lattice)  # rows a*, b*, c*; g = hkl @ recip
+    # The cell's 3×3 quantities in plain floats: numpy's per-call overheads
+    # (inv, norm, r_) were a fifth of a small crystal's whole simulation.
+    rows = crystal.lattice.tolist()
+    recip = _reciprocal(rows)  # rows a*, b*, c*; g = hkl @ recip
     # |h| = |g . a| <= g_max |a|
-    # (np.linalg.norm's and np.r_'s call overheads are a tenth of a small
-    # crystal's whole simulation: plain ufuncs here and below)
-    hmax = np.floor(g_max * np.sqrt((lattice * lattice).sum(1)) + 1e-9).astype(int)
-    hkl, products = _half_space_hkl(tuple(hmax.tolist()))
-    m = recip @ recip.T
-    g2 = products @ np.array([m[0, 0], m[1, 1], m[2, 2], m[0, 1], m[0, 2], m[1, 2]])
+    hmax = tuple(
+        math.floor(g_max * math.sqrt(x * x + y * y + z * z) + 1e-9) for x, y, z in rows
+    )
+    hkl, products = _half_space_hkl(hmax)
+    p, q, r = recip
+
+    def dot(u, v):
+        return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
+
+    metric = [dot(p, p), dot(q, q), dot(r, r), dot(p, q), dot(p, r), dot(q, r)]
+    g2 = products @ np.array(metric)
     keep = np.flatnonzero((g2 <= g_max * g_max) & (g2 >= g_min * g_min))
     hkl, g2 = hkl.take(keep, axis=0), g2.take(keep)
     if len(hkl) == 0:
@@ -284,6 +291,7 @@ def reflections(
     if preferred_orientation is not None and march_r != 1.0:
         # March–Dollase: P(α) = (r² cos²α + sin²α / r)^(-3/2), α the angle
         # between the reflection and the preferred-orientation normal.
+        recip = np.array(recip)
         gvec = hkl @ recip
         pvec = np.asarray(preferred_orientation, dtype=float) @ recip
         cos2 = (gvec @ pvec) ** 2 / (g2 * (pvec @ pvec))
