@@ -52,6 +52,7 @@ try:
         DenseNetClassifier,
         FingerprintCNNClassifier,
         MSDNClassifier,
+        PatternMatchClassifier,
         ResNetClassifier,
         UnionClassifier,
     )
@@ -131,6 +132,9 @@ else:
         ),
         # never refuses: the checks compare predictions with the labels
         AbstainingClassifier(LogisticRegression(), threshold=0.0),
+        # a cosine match of the raw features: smoothing and centring would
+        # blur 2-feature blobs
+        PatternMatchClassifier(smoothing=0.0, center=False),
     ]
 
 

@@ -15,6 +15,9 @@ Thin facades: hyper-parameters, label encoding, device and training callbacks.
 - :class:`UnionClassifier`: an extensible union of classifiers on disjoint
   class subsets, ranked by reliability; ``add_classes`` learns new classes
   without touching the existing members.
+- :class:`PatternMatchClassifier`: search-match against reference patterns
+  (the label of the most similar one), with the similarities to tell whether a
+  pattern is in the references at all.
 - :class:`AbstainingClassifier`: wraps any classifier so that ``predict``
   refuses (returns an ``unknown`` label) when its confidence is too low.
 
@@ -49,6 +52,7 @@ from ._abstain import AbstainingClassifier
 from ._classifiers import CNNClassifier, DenseNetClassifier, ResNetClassifier
 from ._coarse import CoarseLabelClassifier
 from ._images import FingerprintCNNClassifier, MSDNClassifier
+from ._match import PatternMatchClassifier
 from ._union import UnionClassifier
 
 __all__ = [
@@ -58,6 +62,7 @@ __all__ = [
     "DenseNetClassifier",
     "FingerprintCNNClassifier",
     "MSDNClassifier",
+    "PatternMatchClassifier",
     "ResNetClassifier",
     "UnionClassifier",
 ]
