@@ -4,7 +4,9 @@ Both simulate the same fixed set of random crystals (``_crystals.py``: mean ~35
 atoms, all 230 space groups) on 2θ 5–90° in 0.02° steps with Cu Kα1. The peer's
 stick pattern is broadened with the same Gaussian FWHM (Caglioti U, V, W) by a
 vectorized dense sum, as published pattern-classification codes do. Timings are
-medians of several repeats; the ratio is what to compare across machines.
+medians of several repeats, the peer and skxrd's one-core run alternating so that
+drift of a shared machine affects both; the ratio is what to compare across
+machines. Run it with ``OMP_NUM_THREADS=1`` for one core each.
 
 Usage::
 
@@ -75,6 +77,24 @@ def timed(func, repeats):
     return statistics.median(times), result
 
 
+def paired(peer, ours, repeats):
+    """Peer and skxrd timed alternately, repeat by repeat, so that a machine
+    that speeds up or slows down during the run affects both alike: the
+    median times and the median of the per-repeat ratios (peer / ours)."""
+    t_peer, t_ours, ratios = [], [], []
+    for _ in range(repeats):
+        a, _ = timed(peer, 1)
+        b, _ = timed(ours, 1)
+        t_peer.append(a)
+        t_ours.append(b)
+        ratios.append(a / b)
+    return (
+        statistics.median(t_peer),
+        statistics.median(t_ours),
+        statistics.median(ratios),
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="number of crystals")
@@ -100,11 +120,17 @@ def main(argv=None):
     grid = sim.two_theta
     sim.transform(crystals[:5])  # warm caches (form-factor tables)
 
-    t_peer, ref = timed(lambda: pymatgen_patterns(structures, grid), args.repeats)
+    ref = pymatgen_patterns(structures, grid)
+    ours = sim.transform(crystals)
+    t_peer, t, ratio = paired(
+        lambda: pymatgen_patterns(structures, grid),
+        lambda: sim.transform(crystals),
+        args.repeats,
+    )
     rate_peer = len(crystals) / t_peer
     rows = [("pymatgen XRDCalculator + Gaussian broadening", rate_peer)]
-    t, ours = timed(lambda: sim.transform(crystals), args.repeats)
     rows.append(("skxrd numpy, same physics, 1 core", len(crystals) / t))
+    paired_ratio = {"main": ratio}
     corr = np.mean([np.corrcoef(a, b)[0, 1] for a, b in zip(ours, ref)])
     t, _ = timed(
         lambda: PowderSimulator(**same, n_jobs=-1).transform(crystals), args.repeats
@@ -123,11 +149,13 @@ def main(argv=None):
     if small is not None:
         # the fixed per-pattern cost dominates small cells: their own rows
         small_structures = [c.to_pymatgen() for c in small]
-        t_small_peer, _ = timed(
-            lambda: pymatgen_patterns(small_structures, grid), args.repeats
+        sim.transform(small[:5])
+        t_small_peer, t, paired_ratio["small"] = paired(
+            lambda: pymatgen_patterns(small_structures, grid),
+            lambda: sim.transform(small),
+            args.repeats,
         )
         rate_small_peer = len(small) / t_small_peer
-        t, _ = timed(lambda: sim.transform(small), args.repeats)
         small_rows = [
             ("pymatgen XRDCalculator + Gaussian broadening", rate_small_peer),
             ("skxrd numpy, same physics, 1 core", len(small) / t),
@@ -151,11 +179,19 @@ def main(argv=None):
     print(f"{'simulator':68s} {'patterns/s':>11s} {'vs peer':>8s}")
     for name, rate in rows:
         print(f"{name:68s} {rate:11.1f} {rate / rate_peer:7.1f}x")
+    print(
+        f"{'  median of the paired per-repeat ratios, 1 core':68s} {'':11s} "
+        f"{paired_ratio['main']:7.1f}x"
+    )
     if small is not None:
         mean = np.mean([len(c) for c in small])
         print(f"small crystals: the shared set of {len(small)}, mean {mean:.1f} atoms")
         for name, rate in small_rows:
             print(f"{name:68s} {rate:11.1f} {rate / rate_small_peer:7.1f}x")
+        print(
+            f"{'  median of the paired per-repeat ratios, 1 core':68s} {'':11s} "
+            f"{paired_ratio['small']:7.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -282,8 +282,10 @@ def reflections(
             f2 = re_p**2 + im_p**2 + re_m**2 + im_m**2
             bound = (np.abs(a) + np.abs(b)) @ occupancy
         else:
-            re_p = (a * s_re).sum(1)
-            im_p = (a * s_im).sum(1)
+            # row-wise dot products (einsum: a third of (a * s).sum(1)'s time
+            # on the few columns of a small crystal)
+            re_p = np.einsum("ij,ij->i", a, s_re)
+            im_p = np.einsum("ij,ij->i", a, s_im)
             f2 = 2.0 * (re_p**2 + im_p**2)
             bound = np.abs(a) @ occupancy
         f_squared[sl] = np.where(f2 > ABSENT_RTOL * 2.0 * bound**2, f2, 0.0)
