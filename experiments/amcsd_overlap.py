@@ -17,9 +17,10 @@ part:
 With ``--hybrid MODEL``, a search-match that hands over to a network: a pattern
 whose best similarity to the AMCSD library reaches a threshold gets the space
 group of its best match, the others the network's answer. The threshold is
-chosen without RRUFF: on 2,000 simulated patterns of AMCSD variants (structures
-in the library, patterns not: ``MEASURED_LIKE`` instrument settings, strained
-and substituted variants) and 2,000 of held-out Materials Project prototypes
+chosen without RRUFF: on 2,000 simulated patterns of AMCSD entries (structures
+in the library, patterns not: ``MEASURED_LIKE`` instrument settings; with
+``--n-variants 2`` strained and substituted variants) and 2,000 of held-out
+Materials Project prototypes
 (the config's ``[test]`` draw: mostly not in the library), as the threshold that
 maximizes the hybrid's space-group accuracy on both together.
 
@@ -87,6 +88,14 @@ def main(argv=None):
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument("--hybrid", type=Path, default=None)
     parser.add_argument("--cache", default=None)
+    parser.add_argument(
+        "--n-variants",
+        type=int,
+        default=1,
+        help="AMCSD queries of the hybrid's threshold: 1, the database entries "
+        "themselves with measured-like instrument settings (as a measured "
+        "mineral is); more: variants (substitution, strain), which move peaks",
+    )
     args = parser.parse_args(argv)
     from skxrd.crystal import to_crystal_system
     from skxrd.pretrained import load_model
@@ -146,7 +155,8 @@ def hybrid(args, match, patterns, sg, cos, nn_sg):
     variants = make_pattern_dataset(
         2000,
         source="amcsd",
-        n_variants=2,
+        n_variants=args.n_variants,
+        variants=None if args.n_variants > 1 else False,
         instrument="measured_like",
         simulator=_simulator(config),
         cache=args.cache,
@@ -163,7 +173,7 @@ def hybrid(args, match, patterns, sg, cos, nn_sg):
     tau = float(grid[int(np.argmax(acc))])
     print(
         f"\nhybrid: threshold {tau:.2f} from {len(truth)} simulated patterns "
-        f"(MP held-out {len(sg_mp)}, AMCSD variants {len(variants.space_group)}): "
+        f"(MP held-out {len(sg_mp)}, AMCSD {len(variants.space_group)}): "
         f"space group {max(acc):.3f} there (network alone "
         f"{np.mean(s_net == truth):.3f}, search-match alone "
         f"{np.mean(s_nn == truth):.3f})"

@@ -203,7 +203,26 @@ def ship(args, curve: Path):
         pipe.calibrate_temperature(Xc, sgc)
     clf = pipe.steps[-1][1]
     meta = dict(pipe.metadata_)
-    meta["curve"] = rows[: args.ship + 1]
+    mix = config["data"]["source"]
+    source = (
+        ", ".join(f"{w:.0%} {k.replace('_', ' ')}" for k, w in mix.items())
+        if isinstance(mix, dict)
+        else str(mix)
+    )
+    rows = [{**r, "source": source} for r in rows[: args.ship + 1]]
+    if args.start is not None:
+        # the cycles of the model this run continued from come first
+        before = (load_model(args.start).metadata_ or {}).get("curve", [])
+        hours = before[-1]["cpu_hours"] if before else 0.0
+        rows = before + [
+            {
+                **r,
+                "cycle": len(before) + r["cycle"],
+                "cpu_hours": r["cpu_hours"] + hours,
+            }
+            for r in rows
+        ]
+    meta["curve"] = rows
     # the held-out scores after calibration (which can move crystal-system
     # answers: they sum tempered space-group probabilities)
     Xt, _, sgt = _dataset(config, "test", args.cache, args.n_jobs, True)
