@@ -35,3 +35,21 @@ def test_gpu_check_steps_name_existing_scripts_and_fit_the_budget():
     for _, args, _ in gpu_check.STEPS:
         if args[0].endswith(".py"):
             assert (ROOT / args[0]).is_file(), args[0]
+
+
+def test_shipped_curve_puts_the_earlier_cycles_first(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    from measured_training import history
+
+    before = [{"cycle": 0, "cpu_hours": 0.7}, {"cycle": 1, "cpu_hours": 1.4}]
+    rows = [{"cycle": 0, "cpu_hours": 0.9, "epochs": 15}]
+    curve = history(rows, before, {"amcsd": 0.4, "materials_project": 0.6})
+    assert curve[:2] == before
+    assert curve[2] == {
+        "cycle": 2,
+        "cpu_hours": 2.3,
+        "epochs": 15,
+        "source": "40% amcsd, 60% materials project",
+    }
+    # a run from scratch: its own rows, numbered from 0
+    assert history(rows, [], "uniform")[0]["cycle"] == 0

@@ -185,6 +185,28 @@ def main():
     report(curve)
 
 
+def history(rows, before, source):
+    """The accuracy curve of a shipped model: the cycles of the model it
+    continued from (``before``, their own curve) first, then this run's
+    ``rows`` renumbered after them, with their CPU-hours added to the earlier
+    ones and the training ``source`` of this run named in each."""
+    text = (
+        ", ".join(f"{w:.0%} {k.replace('_', ' ')}" for k, w in source.items())
+        if isinstance(source, dict)
+        else str(source)
+    )
+    hours = before[-1]["cpu_hours"] if before else 0.0
+    return list(before) + [
+        {
+            **r,
+            "source": text,
+            "cycle": len(before) + r["cycle"],
+            "cpu_hours": round(r["cpu_hours"] + hours, 3),
+        }
+        for r in rows
+    ]
+
+
 def ship(args, curve: Path):
     """Calibrate a cycle's model and write the shipped weights."""
     from skxrd.estimators import CoarseLabelClassifier
@@ -203,26 +225,11 @@ def ship(args, curve: Path):
         pipe.calibrate_temperature(Xc, sgc)
     clf = pipe.steps[-1][1]
     meta = dict(pipe.metadata_)
-    mix = config["data"]["source"]
-    source = (
-        ", ".join(f"{w:.0%} {k.replace('_', ' ')}" for k, w in mix.items())
-        if isinstance(mix, dict)
-        else str(mix)
-    )
-    rows = [{**r, "source": source} for r in rows[: args.ship + 1]]
+    before = []
     if args.start is not None:
         # the cycles of the model this run continued from come first
         before = (load_model(args.start).metadata_ or {}).get("curve", [])
-        hours = before[-1]["cpu_hours"] if before else 0.0
-        rows = before + [
-            {
-                **r,
-                "cycle": len(before) + r["cycle"],
-                "cpu_hours": r["cpu_hours"] + hours,
-            }
-            for r in rows
-        ]
-    meta["curve"] = rows
+    meta["curve"] = history(rows[: args.ship + 1], before, config["data"]["source"])
     # the held-out scores after calibration (which can move crystal-system
     # answers: they sum tempered space-group probabilities)
     Xt, _, sgt = _dataset(config, "test", args.cache, args.n_jobs, True)

@@ -144,7 +144,7 @@ def load_pretrained(name, *, device="auto"):
     ['cubic', 'hexagonal', 'monoclinic', 'orthorhombic', 'tetragonal',
      'triclinic', 'trigonal']
     >>> sim = PowderSimulator(radiation="xray", wavelength=0.7293,
-    ...                       two_theta_range=(3, 40))
+    ...                       two_theta_range=(2, 40))
     >>> x = sim.transform([load_example_crystal("NaCl")])[0]
     >>> labels, proba = model.predict_top_k(
     ...     [Pattern(sim.two_theta, x, wavelength=0.7293)], k=3)
