@@ -380,32 +380,44 @@ def _choose_sites(rng, sites, target: int):
 def _split_count(rng, sites, count, used, budget):
     """Random orbits whose multiplicities add up to exactly ``count``.
 
-    Depth-first with random order and backtracking; fixed positions (no free
-    parameter) are used once, across elements (``used`` holds their labels).
-    ``budget`` is a one-element list of search steps left, shared by the
-    elements of one crystal. Returns a list of sites or None.
+    Orbits are drawn one at a time among those after which the rest of the
+    count can still be made (:func:`_count_possible`), so no search and no
+    recursion is needed; fixed positions (no free parameter) are used once,
+    across elements (``used`` holds their labels). ``budget`` is a one-element
+    list of draws left, shared by the elements of one crystal. Returns a list
+    of sites or None.
     """
-    if count == 0:
-        return []
-    budget[0] -= 1
-    if budget[0] < 0:
-        return None
-    options = [
-        s
-        for s in sites
-        if s.multiplicity <= count and (any(s.free) or s.label not in used)
-    ]
-    for k in rng.permutation(len(options)):
-        site = options[k]
-        fixed = not any(site.free)
-        if fixed:
+    free = tuple(sorted({s.multiplicity for s in sites if any(s.free)}))
+    chosen, left = [], count
+    while left > 0:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        open_fixed = [s for s in sites if not any(s.free) and s.label not in used]
+        options = []
+        for s in sites:
+            if s.multiplicity > left or (not any(s.free) and s.label in used):
+                continue
+            rest_fixed = tuple(
+                sorted(f.multiplicity for f in open_fixed if f.label != s.label)
+            )
+            if _count_possible(left - s.multiplicity, free, rest_fixed):
+                options.append(s)
+        if not options:
+            return None
+        site = options[int(rng.integers(len(options)))]
+        if not any(site.free):
             used.add(site.label)
-        rest = _split_count(rng, sites, count - site.multiplicity, used, budget)
-        if rest is not None:
-            return [site, *rest]
-        if fixed:
-            used.discard(site.label)
-    return None
+        chosen.append(site)
+        left -= site.multiplicity
+    return chosen
+
+
+@cache
+def _count_possible(n, free, fixed):
+    """Whether ``n`` atoms fit exactly on orbits of the repeatable
+    multiplicities ``free`` and the once-only multiplicities ``fixed``."""
+    return any(_free_sum(n - sum(take), free) for take, _ in _subsets(fixed, n))
 
 
 def _composition_sites(rng, sites, composition, pin=None, budget=400):
@@ -468,10 +480,15 @@ def _composition_possible(space_group: int, composition: tuple) -> bool:
 
 @cache
 def _free_sum(n, free):
-    """Whether ``n`` is a sum of the (repeatable) multiplicities ``free``."""
+    """Whether ``n`` is a sum of the (repeatable) multiplicities ``free``
+    (a table over 0..n, not a recursion: counts can be large)."""
     if n == 0:
         return True
-    return any(m <= n and _free_sum(n - m, free) for m in free)
+    reach = bytearray(n + 1)
+    reach[0] = 1
+    for v in range(1, n + 1):
+        reach[v] = any(m <= v and reach[v - m] for m in free)
+    return bool(reach[n])
 
 
 def _subsets(items, limit):

@@ -150,6 +150,19 @@ def test_fixed_composition_exact_counts_and_group(group, composition):
     assert len({c.lattice.tobytes() + c.frac_coords.tobytes() for c in crystals}) == 3
 
 
+def test_fixed_composition_with_many_atoms():
+    # counts of hundreds: no recursion limit in the feasibility check or the draw
+    from skxrd.datasets._random import _composition_possible
+
+    assert _composition_possible(1, (("C", 3000),))
+    assert _composition_possible(229, (("C", 1200),))
+    assert not _composition_possible(229, (("C", 1201),))  # all multiplicities even
+    [c] = make_random_crystals(
+        1, space_groups=229, composition={"Fe": 96, "Al": 48}, random_state=0
+    )
+    assert c.n_atoms == 144 and c.get_space_group() == 229
+
+
 def test_fixed_composition_errors():
     with pytest.raises(ValueError, match=r"225 \(Fm-3m\)"):
         make_random_crystals(2, space_groups=[225, 62], composition={"Si": 3, "O": 6})
