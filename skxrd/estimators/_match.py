@@ -97,10 +97,14 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
             from scipy.ndimage import gaussian_filter1d
 
             X = gaussian_filter1d(X, float(self.smoothing), axis=1, mode="nearest")
+        # a row flat to float32 rounding (its norm after centring tiny against
+        # its own scale) matches nothing, at any intensity scale
+        scale = np.abs(X).max(axis=1, keepdims=True) * np.sqrt(X.shape[1])
         if self.center:
             X = X - X.mean(axis=1, keepdims=True)
         norm = np.linalg.norm(X, axis=1, keepdims=True)
-        return np.divide(X, norm, out=np.zeros_like(X), where=norm > 1e-12 * X.shape[1])
+        flat = (norm <= 1e-5 * scale) | (scale == 0)
+        return np.divide(X, norm, out=np.zeros_like(X), where=~flat)
 
     def fit(self, X, y):
         """Store the references and their labels.

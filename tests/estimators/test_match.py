@@ -73,9 +73,13 @@ def test_probabilities_temperature_and_calibration(library):
 def test_flat_patterns_match_nothing(library):
     _, X = library
     match = PatternMatchClassifier().fit(X, NAMES)
-    flat = np.ones((1, X.shape[1]))
-    assert np.all(match.class_similarities(flat) == 0.0)
-    np.testing.assert_allclose(match.predict_proba(flat), 1.0 / len(NAMES))
+    for level in (0.0, 1e-20, 1.0, 3.3e6):
+        flat = np.full((1, X.shape[1]), level)
+        assert np.all(match.class_similarities(flat) == 0.0)
+        np.testing.assert_allclose(match.predict_proba(flat), 1.0 / len(NAMES))
+    # a real pattern matches itself at any intensity scale
+    for scale in (1e-12, 1e6):
+        assert match.predict(X[:3] * scale).tolist() == NAMES[:3]
 
 
 @pytest.mark.parametrize(
