@@ -4,9 +4,10 @@ The AMCSD (``load_amcsd``, a training source of the shipped models) holds the
 structures of many RRUFF minerals. A model trained on it can recognise those
 minerals, as a search-match against the database would, which says little about
 a new compound. This study splits the 456 measured RRUFF patterns by how close
-their nearest simulated AMCSD pattern is (cosine similarity after SNIP background
-removal and a Gaussian smoothing of 4 points that forgives small shifts and
-width differences; no labels are used for the split) and scores models on each
+their nearest simulated AMCSD pattern is (``PatternMatchClassifier``: Pearson
+correlation after SNIP background removal and a Gaussian smoothing of 4 points
+that forgives small shifts and width differences; no labels are used for the
+split) and scores models on each
 part:
 
 - a **nearest-neighbour search-match** on the AMCSD (the space group of the most
@@ -115,7 +116,7 @@ def main(argv=None):
     close = cos >= args.threshold
     parts = {"all": np.ones(len(sg), bool), "close": close, "far": ~close}
     print(
-        f"RRUFF patterns with a simulated AMCSD pattern at cosine >= "
+        f"RRUFF patterns with a simulated AMCSD pattern at correlation >= "
         f"{args.threshold}: {close.sum()} of {len(sg)}"
     )
     print(

@@ -205,7 +205,7 @@ def _radiation_check(model):
 
 SET_LABELS = {
     "rruff": "RRUFF measured minerals (Cu Kα, lab)",
-    "rruff_close": "… of them with a close AMCSD pattern (cosine ≥ 0.8)",
+    "rruff_close": "… of them with a close AMCSD pattern (correlation ≥ 0.8)",
     "rruff_far": "… of them without one",
     "ssrl": "SSRL synchrotron powders (λ ≈ 0.73 Å)",
     "thinfilms": "thin films (lab scans, textured, Cu Kα assumed)",
