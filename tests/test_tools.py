@@ -53,3 +53,4 @@ def test_shipped_curve_puts_the_earlier_cycles_first(monkeypatch):
     }
     # a run from scratch: its own rows, numbered from 0
     assert history(rows, [], "uniform")[0]["cycle"] == 0
+    assert history(rows, [], "uniform")[0]["source"] == "uniform"

@@ -185,16 +185,19 @@ def main():
     report(curve)
 
 
+def source_text(source):
+    """A config's ``[data] source`` in words: "40% amcsd, 60% materials project"."""
+    if isinstance(source, dict):
+        return ", ".join(f"{w:.0%} {k.replace('_', ' ')}" for k, w in source.items())
+    return str(source)
+
+
 def history(rows, before, source):
     """The accuracy curve of a shipped model: the cycles of the model it
     continued from (``before``, their own curve) first, then this run's
     ``rows`` renumbered after them, with their CPU-hours added to the earlier
     ones and the training ``source`` of this run named in each."""
-    text = (
-        ", ".join(f"{w:.0%} {k.replace('_', ' ')}" for k, w in source.items())
-        if isinstance(source, dict)
-        else str(source)
-    )
+    text = source_text(source)
     hours = before[-1]["cpu_hours"] if before else 0.0
     return list(before) + [
         {

@@ -222,6 +222,8 @@ FIRST_SOURCE = "80% materials project, 20% realistic"
 
 
 def _card(name, meta, results, weights_mb, radiation_rows):
+    from measured_training import source_text
+
     from skxrd.datasets import MATERIALS_PROJECT_ATTRIBUTION
     from skxrd.datasets._amcsd import AMCSD_ATTRIBUTION
     from skxrd.simulation import MEASURED_LIKE
@@ -234,11 +236,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
     is_sg = name == "space-group"
     mix = data["source"]
     has_amcsd = "amcsd" in (mix if isinstance(mix, dict) else {mix: 1})
-    mix_text = (
-        ", ".join(f"{w:.0%} {k.replace('_', ' ')}" for k, w in mix.items())
-        if isinstance(mix, dict)
-        else str(mix)
-    )
+    mix_text = source_text(mix)
     lines = [
         f"# Model card: {name}",
         "",

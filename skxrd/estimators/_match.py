@@ -137,9 +137,8 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         """Yield (rows, similarities to every reference) batch by batch."""
         check_is_fitted(self)
         self._check_params()
+        # validate_data refuses NaN and infinite values, naming X
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        if not np.isfinite(X).all():
-            raise ValueError("X holds NaN or infinite values")
         for start in range(0, len(X), self.batch_size):
             rows = slice(start, start + self.batch_size)
             yield rows, self._unit(X[rows]) @ self.references_.T
