@@ -249,14 +249,27 @@ def _measured(out, plt):
         cs_labels, cs_proba = systems.predict_top_k(data.patterns, k=2)
         sg_labels, sg_proba = groups.predict_top_k(data.patterns, k=3)
         report = evaluate_model(systems, data.patterns, data.crystal_system, k=2)
-    _say(f"    {'pattern':<22}{'truth':<20}{'crystal system (p)':<38}space group (p)")
+        # the search-match in front of the network: the closest AMCSD mineral
+        hybrid = groups.steps[-1][1]
+        similarity, index = hybrid.kneighbors(
+            groups.transform_patterns(data.patterns), n_neighbors=1
+        )
+    _say(
+        f"    {'pattern':<22}{'truth':<20}{'crystal system (p)':<38}"
+        f"{'space group (p)':<34}closest AMCSD mineral (correlation)"
+    )
     for i, name in enumerate(data.names):
         truth = data.crystal_system[i] + (
             f" / {data.space_group[i]}" if data.space_group[i] > 0 else ""
         )
         cs = ", ".join(f"{lab} {p:.2f}" for lab, p in zip(cs_labels[i], cs_proba[i]))
         sg = ", ".join(f"{lab} {p:.2f}" for lab, p in zip(sg_labels[i], sg_proba[i]))
-        _say(f"    {name[:21]:<22}{truth:<20}{cs:<38}{sg}")
+        s = similarity[i, 0]
+        mineral = hybrid.reference_names_[index[i, 0]].split(" (")[0]
+        used = "answered" if s >= hybrid.threshold_ else "not used"
+        _say(
+            f"    {name[:21]:<22}{truth:<20}{cs:<38}{sg:<34}{mineral} ({s:.2f}, {used})"
+        )
     _say(
         f"    crystal system right for {round(report['top1'] * report['n'])} of "
         f"{report['n']} (top-2: {round(report['top2'] * report['n'])}); see the "

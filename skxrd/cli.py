@@ -218,8 +218,11 @@ def _cmd_predict(args) -> int:
     (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
     notes += said
     reasons = _screen(model, patterns)
+    matches = _best_matches(model, patterns)
     results = []
-    for f, row_l, row_p, reason in zip(args.files, labels, proba, reasons):
+    for f, row_l, row_p, reason, match in zip(
+        args.files, labels, proba, reasons, matches
+    ):
         res = {
             "file": str(f),
             "answer": "unknown" if reason else plain_scalar(row_l[0]),
@@ -231,6 +234,8 @@ def _cmd_predict(args) -> int:
                 for lab, pr in zip(row_l, row_p)
             ],
         }
+        if match is not None and not reason:
+            res["match"] = match
         if not reason and row_p[0] < args.min_confidence:
             res["answer"] = "unknown"
             res["reason"] = (
@@ -247,11 +252,48 @@ def _cmd_predict(args) -> int:
                 print(f"  unknown: {res['reason']}")
             for rank, pred in enumerate(res["predictions"], 1):
                 print(f"  {rank:>2}  {pred['label']!s:<14} {pred['probability']:.3f}")
+            match = res.get("match")
+            if match is not None:
+                print(
+                    f"  answered by {match['answered_by']}; closest reference "
+                    f"{match['reference']} (correlation {match['similarity']:.3f}, "
+                    f"threshold {match['threshold']:.2f})"
+                )
     for note in notes:
         print(f"skxrd predict: note: {note}", file=sys.stderr)
     if args.plot:
         _plot_predictions(model, patterns, args.plot, args.force)
     return 0
+
+
+def _best_matches(model, patterns):
+    """Per pattern, the closest reference of a search-match model (a
+    MatchFirstClassifier, maybe inside a CoarseLabelClassifier) and which part
+    answered; None for every pattern of other models."""
+    from .estimators import MatchFirstClassifier
+
+    final = getattr(model, "steps", [(None, model)])[-1][1]
+    hybrid = getattr(final, "estimator_", None)
+    hybrid = final if isinstance(final, MatchFirstClassifier) else hybrid
+    if not isinstance(hybrid, MatchFirstClassifier):
+        return [None] * len(patterns)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # noted with the answers
+        X = model.transform_patterns(patterns) if hasattr(model, "steps") else patterns
+    similarity, index = hybrid.kneighbors(X, n_neighbors=1)
+    threshold = float(hybrid.threshold_)
+    names = hybrid.reference_names_
+    return [
+        {
+            "reference": str(names[i]) if names is not None else f"reference {i}",
+            "similarity": round(float(s), 4),
+            "threshold": threshold,
+            "answered_by": "search-match" if s >= threshold else "network",
+        }
+        for s, i in zip(similarity[:, 0], index[:, 0])
+    ]
 
 
 def _screen(model, patterns):

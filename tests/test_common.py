@@ -51,6 +51,7 @@ try:
         CNNClassifier,
         DenseNetClassifier,
         FingerprintCNNClassifier,
+        MatchFirstClassifier,
         MSDNClassifier,
         PatternMatchClassifier,
         ResNetClassifier,
@@ -135,6 +136,10 @@ else:
         # a cosine match of the raw features: smoothing and centring would
         # blur 2-feature blobs
         PatternMatchClassifier(smoothing=0.0, center=False),
+        # the training patterns are the references: they match themselves
+        MatchFirstClassifier(
+            LogisticRegression(), PatternMatchClassifier(smoothing=0.0, center=False)
+        ),
     ]
 
 

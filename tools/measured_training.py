@@ -130,8 +130,17 @@ def main():
         type=int,
         default=None,
         metavar="K",
-        help="calibrate cycle K's model and write it as the shipped space-group "
+        help="calibrate cycle K's model (with the config's [match]: put the "
+        "search-match in front of it) and write it as the shipped space-group "
         "and crystal-system weights (skxrd/pretrained/weights/)",
+    )
+    parser.add_argument(
+        "--ship-model",
+        type=Path,
+        default=None,
+        metavar="MODEL",
+        help="as --ship, for the network of a model file (such as the shipped "
+        "space-group.pt, to give it new references) instead of a cycle",
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -139,13 +148,16 @@ def main():
     if args.report:
         report(curve)
         return
-    if args.ship is not None:
+    if args.ship is not None or args.ship_model is not None:
         ship(args, curve)
         return
     from skxrd.pretrained import load_config, save_model, train_from_config
     from skxrd.pretrained._train import _dataset
 
     config = load_config(args.config)
+    # the curve is the network's: the search-match of [match] is put in front
+    # of the shipped cycle only (--ship)
+    config.pop("match", None)
     rruff_X, rruff_sg = rruff_patterns()
     done = []
     if curve.exists():
@@ -211,28 +223,62 @@ def history(rows, before, source):
 
 
 def ship(args, curve: Path):
-    """Calibrate a cycle's model and write the shipped weights."""
+    """Calibrate a cycle's model (put the search-match in front of it) and
+    write the shipped weights."""
     from skxrd.estimators import CoarseLabelClassifier
-    from skxrd.pretrained import PatternPipeline, load_config, load_model, save_model
+    from skxrd.pretrained import (
+        PatternPipeline,
+        add_reference_match,
+        load_config,
+        load_model,
+        save_model,
+    )
     from skxrd.pretrained._train import _dataset
 
     config = load_config(args.config)
-    pipe = load_model(args.out / f"cycle-{args.ship}.pt", device="cpu")
-    rows = [json.loads(line) for line in curve.read_text().splitlines() if line]
-    # temperature scaling on a third draw of the held-out prototypes (seed 2):
-    # the [test] draw (seed 1) stays for the model card, RRUFF is never used
-    calib = {**config, "test": {**config["test"], "random_state": 2}}
-    Xc, _, sgc = _dataset(calib, "test", args.cache, args.n_jobs, True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        pipe.calibrate_temperature(Xc, sgc)
-    clf = pipe.steps[-1][1]
-    meta = dict(pipe.metadata_)
-    before = []
-    if args.start is not None:
-        # the cycles of the model this run continued from come first
-        before = (load_model(args.start).metadata_ or {}).get("curve", [])
-    meta["curve"] = history(rows[: args.ship + 1], before, config["data"]["source"])
+    if args.ship_model is not None:
+        pipe = load_model(args.ship_model, device="cpu")
+        meta = dict(pipe.metadata_)  # its curve stays
+    else:
+        pipe = load_model(args.out / f"cycle-{args.ship}.pt", device="cpu")
+        rows = [json.loads(line) for line in curve.read_text().splitlines() if line]
+        meta = dict(pipe.metadata_)
+        before = []
+        if args.start is not None:
+            # the cycles of the model this run continued from come first
+            before = (load_model(args.start).metadata_ or {}).get("curve", [])
+        meta["curve"] = history(rows[: args.ship + 1], before, config["data"]["source"])
+    meta["config"] = config
+    if "match" in config:
+        # the references, the threshold and both temperatures: on simulated
+        # patterns only (add_reference_match), RRUFF is never used
+        pipe, meta["match"] = add_reference_match(
+            pipe, config, cache=args.cache, n_jobs=args.n_jobs
+        )
+        clf = pipe.steps[-1][1]
+        meta["calibration"] = {
+            "temperature": round(float(clf.estimator_.temperature_), 4),
+            "match_temperature": round(float(clf.matcher_.temperature_), 5),
+            "data": f"{meta['match']['n_tune']} simulated patterns: AMCSD "
+            "entries with measured-like settings and held-out Materials Project "
+            "prototypes (the [test] section with random_state "
+            f"{config['match']['random_state']}); each part on the patterns it "
+            "answers",
+        }
+    else:
+        # temperature scaling on a third draw of the held-out prototypes
+        # (seed 2): the [test] draw (seed 1) stays for the model card
+        calib = {**config, "test": {**config["test"], "random_state": 2}}
+        Xc, _, sgc = _dataset(calib, "test", args.cache, args.n_jobs, True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            pipe.calibrate_temperature(Xc, sgc)
+        clf = pipe.steps[-1][1]
+        meta["calibration"] = {
+            "temperature": round(float(clf.temperature_), 4),
+            "data": f"{len(sgc)} patterns of held-out Materials Project prototypes "
+            "(the [test] section with random_state 2)",
+        }
     # the held-out scores after calibration (which can move crystal-system
     # answers: they sum tempered space-group probabilities)
     Xt, _, sgt = _dataset(config, "test", args.cache, args.n_jobs, True)
@@ -241,11 +287,6 @@ def ship(args, curve: Path):
         "n": held["n"],
         "top1": held["space_group_top1"],
         "top5": held["space_group_top5"],
-    }
-    meta["calibration"] = {
-        "temperature": round(float(clf.temperature_), 4),
-        "data": f"{len(sgc)} patterns of held-out Materials Project prototypes "
-        "(the [test] section with random_state 2)",
     }
     weights = args.weights_dir
     weights.mkdir(parents=True, exist_ok=True)
@@ -263,7 +304,9 @@ def ship(args, curve: Path):
         + [("classifier", CoarseLabelClassifier.from_fitted(clf, "crystal_system"))]
     )
     save_model(cs, weights / "crystal-system.pt", metadata=cs_meta, overwrite=True)
-    print(f"temperature {clf.temperature_:.3f}; wrote {weights}/*.pt")
+    print(f"calibration {meta['calibration']}; wrote {weights}/*.pt")
+    if "match" in meta:
+        print(f"search-match: {meta['match']}")
 
 
 def report(curve: Path):

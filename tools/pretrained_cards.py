@@ -104,6 +104,12 @@ def score(model, X, cs_true, sg_true):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # range-not-covered notes
         proba = model.predict_proba(X)
+        hybrid = search_match(model)
+        source = (
+            None
+            if hybrid is None
+            else hybrid.predict_source(model.transform_patterns(X))
+        )
     classes = np.asarray(model.classes_)
     out = {"n": int(len(cs_true))}
     if classes.dtype.kind in "iu":  # a space-group model
@@ -144,7 +150,31 @@ def score(model, X, cs_true, sg_true):
         },
         "predicted": pred.tolist(),
     }
+    if source is not None:
+        out["by_part"] = {}
+        for part in ("match", "model"):
+            mask = source == part
+            row = {"n": int(mask.sum())}
+            if mask.any():
+                row["crystal_system"] = float(np.mean(pred[mask] == cs_true[mask]))
+                row["crystal_system_confidence"] = float(conf[mask].mean())
+                if "space_group" in out:
+                    right = classes[proba[mask].argmax(1)] == sg_true[mask]
+                    row["space_group"] = float(np.mean(right))
+                    row["space_group_confidence"] = float(proba[mask].max(1).mean())
+            out["by_part"][part] = row
     return out
+
+
+def search_match(model):
+    """The MatchFirstClassifier of a pipeline (maybe in a CoarseLabelClassifier)."""
+    from skxrd.estimators import MatchFirstClassifier
+
+    final = model.steps[-1][1]
+    for candidate in (final, getattr(final, "estimator_", None)):
+        if isinstance(candidate, MatchFirstClassifier):
+            return candidate
+    return None
 
 
 # (label, simulator settings, 2θ range, strip Kα2 before predicting)
@@ -229,6 +259,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
     from skxrd.simulation import MEASURED_LIKE
 
     cfg = meta["config"]
+    match = meta.get("match")
     clf = {k: v for k, v in cfg["classifier"].items() if k != "type"}
     data, sim = cfg["data"], cfg["simulator"]
     curve = meta.get("curve", [])
@@ -254,12 +285,52 @@ def _card(name, meta, results, weights_mb, radiation_rows):
             if not is_sg
             else "."
         ),
+        *(
+            [
+                "",
+                "**Search-match first.** In front of the network sits a search-match "
+                f"against {match['n_references']:,} reference patterns, the "
+                "simulated mineral structures of the AMCSD (`MatchFirstClassifier` "
+                "with a `PatternMatchClassifier`: Pearson correlation of the "
+                "smoothed patterns, references kept every "
+                f"{cfg['match']['stride'] * sim['two_theta_step']:g}° in "
+                f"{cfg['match']['reference_dtype']}). "
+                + (
+                    "The answer mixes the two: the search-match's probabilities "
+                    "weighted by a logistic function of the best correlation "
+                    f"(one half at {match['threshold']:.3f}, slope "
+                    f"{match['gate_slope']:.1f}), the network's by the rest, so "
+                    "that a close match answers and a doubtful one is weighed "
+                    "against the network"
+                    if match.get("gate") == "soft"
+                    else "A pattern whose best correlation reaches "
+                    f"{match['threshold']:.3f} gets the search-match's answer, "
+                    "every other pattern the network's"
+                )
+                + "; `skxrd predict` names the closest reference, its correlation "
+                "and which part answered (the search-match from the "
+                "threshold on). The gate and the temperatures were fitted on "
+                f"{match['n_tune']:,} simulated patterns only (AMCSD entries with "
+                "measured-like settings and held-out Materials Project "
+                "prototypes; `add_reference_match`), where the hybrid names the "
+                f"space group right {match['tune_accuracy']:.1%} of the time "
+                f"against {match['tune_model_accuracy']:.1%} for the network "
+                "alone.",
+            ]
+            if match
+            else []
+        ),
         "",
         "## Answers",
         "",
         "- **Top-k with calibrated probabilities.** The network's logits are "
-        f"divided by a temperature of {cal.get('temperature', 1.0):.3f} "
-        f"(temperature scaling on {cal.get('data', 'held-out patterns')}); the "
+        f"divided by a temperature of {cal.get('temperature', 1.0):.3f}"
+        + (
+            f", the search-match's correlations by {cal['match_temperature']:.4f}"
+            if "match_temperature" in cal
+            else ""
+        )
+        + f" (temperature scaling on {cal.get('data', 'held-out patterns')}); the "
         "expected calibration errors (ECE) below say how far the probabilities "
         "are from the accuracies.",
         '- **"unknown".** `skxrd predict` answers "unknown" with the reason for '
@@ -343,6 +414,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
             else "**not met yet**; the rows above are what this model does."
         ),
         "",
+        *_part_rows(results, is_sg),
         "### Measured minerals by crystal system",
         "",
         "| crystal system | patterns | right |",
@@ -416,6 +488,14 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "",
         f"- Training structures: {MATERIALS_PROJECT_ATTRIBUTION}"
         + (f" Mineral structures: {AMCSD_ATTRIBUTION}" if has_amcsd else ""),
+        *(
+            [
+                "- Search-match references: patterns simulated by skxrd from the "
+                f"AMCSD structures. {AMCSD_ATTRIBUTION}"
+            ]
+            if match
+            else []
+        ),
         "- RRUFF mineral patterns (validation only): RRUFF project (Lafuente, "
         "Downs, Yang, Stone, in Highlights in Mineralogical Crystallography, "
         "2015; rruff.info), as labelled in AGI-init/XRDs (MIT licence).",
@@ -426,6 +506,41 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "",
     ]
     return "\n".join(lines)
+
+
+def _part_rows(results, is_sg):
+    """Accuracy and mean confidence of the answers of each part of a
+    search-match model (none for other models)."""
+    rows = [(k, r["by_part"]) for k, r in results.items() if "by_part" in r]
+    if not rows:
+        return []
+    lines = [
+        "### Which part answered",
+        "",
+        "The patterns the search-match answered and those the network answered, "
+        "with the accuracy and the mean probability of the top answer (equal "
+        "when calibrated):",
+        "",
+        "| data | part | n | crystal system right | mean confidence |"
+        + (" space group right | mean confidence |" if is_sg else ""),
+        "|---|---|---:|---:|---:|" + ("---:|---:|" if is_sg else ""),
+    ]
+    for key, parts in rows:
+        for part, r in parts.items():
+            if not r["n"]:
+                continue
+            who = "search-match" if part == "match" else "network"
+            line = (
+                f"| {SET_LABELS[key]} | {who} | {r['n']} | {r['crystal_system']:.3f} | "
+                f"{r['crystal_system_confidence']:.3f} |"
+            )
+            if is_sg:
+                line += (
+                    f" {_f(r.get('space_group'))} | "
+                    f"{_f(r.get('space_group_confidence'))} |"
+                )
+            lines.append(line)
+    return lines + [""]
 
 
 def _confusion(name, pred, truth, path):

@@ -18,6 +18,9 @@ Thin facades: hyper-parameters, label encoding, device and training callbacks.
 - :class:`PatternMatchClassifier`: search-match against reference patterns
   (the label of the most similar one), with the similarities to tell whether a
   pattern is in the references at all.
+- :class:`MatchFirstClassifier`: search-match for the patterns close to a
+  reference, a model (a network) for the others; the shipped models are such
+  hybrids.
 - :class:`AbstainingClassifier`: wraps any classifier so that ``predict``
   refuses (returns an ``unknown`` label) when its confidence is too low.
 
@@ -52,7 +55,7 @@ from ._abstain import AbstainingClassifier
 from ._classifiers import CNNClassifier, DenseNetClassifier, ResNetClassifier
 from ._coarse import CoarseLabelClassifier
 from ._images import FingerprintCNNClassifier, MSDNClassifier
-from ._match import PatternMatchClassifier
+from ._match import MatchFirstClassifier, PatternMatchClassifier
 from ._union import UnionClassifier
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "DenseNetClassifier",
     "FingerprintCNNClassifier",
     "MSDNClassifier",
+    "MatchFirstClassifier",
     "PatternMatchClassifier",
     "ResNetClassifier",
     "UnionClassifier",

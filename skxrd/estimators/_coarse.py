@@ -145,6 +145,8 @@ class CoarseLabelClassifier(
         class is the log-sum-exp of its space groups' (tempered) logits.
         """
         check_is_fitted(self)
+        if hasattr(self.estimator_, "_logit_module"):  # a wrapper (tempered)
+            return _CoarseLogits(self.estimator_._logit_module(), self._membership, 1.0)
         return _CoarseLogits(
             self.estimator_.net_.module_,
             self._membership,
@@ -185,3 +187,33 @@ class _CoarseLogits(torch.nn.Module):
         z = out / self.temperature
         mask = self.log_membership.to(z.device, z.dtype)
         return torch.logsumexp(z[:, :, None] + mask[None], dim=1)
+
+
+def _scattered_logits(estimator, columns, n_classes):
+    """A network classifier's tempered logits placed in ``columns`` of
+    ``n_classes`` (the others far below: never the answer)."""
+    return _ScatteredLogits(
+        estimator.net_.module_,
+        columns,
+        n_classes,
+        getattr(estimator, "temperature_", 1.0),
+    )
+
+
+class _ScatteredLogits(torch.nn.Module):
+    def __init__(self, module, columns, n_classes, temperature):
+        super().__init__()
+        self.module = module
+        self.temperature = float(temperature)
+        self.n_classes = int(n_classes)
+        self.register_buffer("columns", torch.as_tensor(np.asarray(columns)).long())
+
+    def forward(self, x):
+        out = self.module(x)
+        if isinstance(out, tuple):
+            out = out[0]
+        z = out / self.temperature
+        full = torch.full(
+            (z.shape[0], self.n_classes), -1e4, dtype=z.dtype, device=z.device
+        )
+        return full.index_copy(1, self.columns.to(z.device), z)

@@ -1,16 +1,22 @@
-"""Search-match: classes of the most similar reference patterns."""
+"""Search-match: classes of the most similar reference patterns, and a hybrid
+that answers by search-match when a reference is close and by a model otherwise."""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._validation import check_int, check_positive, check_real
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
 
-__all__ = ["PatternMatchClassifier"]
+__all__ = [
+    "MatchFirstClassifier",
+    "PatternMatchClassifier",
+    "match_state",
+    "restore_match",
+]
 
 
 class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
@@ -46,13 +52,21 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
     batch_size : int, default=256
         Patterns compared with all references at once (memory:
         ``batch_size × n_references`` floats).
+    stride : int, default=1
+        Keep every ``stride``-th point of the smoothed patterns: a compact
+        library (smoothing first, so that no peak falls between kept points
+        when ``stride`` is at most about twice ``smoothing``).
+    reference_dtype : {"float32", "float16"}, default="float32"
+        How ``references_`` are stored; ``"float16"`` halves the library's
+        memory and file size (similarities change by about 1e-3).
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         The labels of the references, sorted.
-    references_ : ndarray of shape (n_references, n_features), float32
-        The smoothed, centred unit-length references, sorted by class.
+    references_ : ndarray of shape (n_references, n_points)
+        The smoothed, centred unit-length references (every ``stride``-th
+        point, in ``reference_dtype``), sorted by class.
     reference_index_ : ndarray of shape (n_references,)
         Row of ``X`` in ``fit`` of each row of ``references_``.
     temperature_ : float
@@ -76,11 +90,21 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
     (True, [0, 1, 2])
     """
 
-    def __init__(self, smoothing=4.0, center=True, temperature=0.02, batch_size=256):
+    def __init__(
+        self,
+        smoothing=4.0,
+        center=True,
+        temperature=0.02,
+        batch_size=256,
+        stride=1,
+        reference_dtype="float32",
+    ):
         self.smoothing = smoothing
         self.center = center
         self.temperature = temperature
         self.batch_size = batch_size
+        self.stride = stride
+        self.reference_dtype = reference_dtype
 
     def _check_params(self):
         check_real(self.smoothing, "smoothing", minimum=0.0)
@@ -88,6 +112,12 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
             raise ValueError(f"center must be True or False, got {self.center!r}")
         check_positive(self.temperature, "temperature")
         check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.stride, "stride", minimum=1)
+        if self.reference_dtype not in ("float32", "float16"):
+            raise ValueError(
+                "reference_dtype must be 'float32' or 'float16', got "
+                f"{self.reference_dtype!r}"
+            )
 
     def _unit(self, X):
         """Smoothed, centred, unit-length rows (float32); all-zero rows stay
@@ -97,6 +127,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
             from scipy.ndimage import gaussian_filter1d
 
             X = gaussian_filter1d(X, float(self.smoothing), axis=1, mode="nearest")
+        X = X[:, :: self.stride]
         # a row flat to float32 rounding (its norm after centring tiny against
         # its own scale) matches nothing, at any intensity scale
         scale = np.abs(X).max(axis=1, keepdims=True) * np.sqrt(X.shape[1])
@@ -126,7 +157,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         classes, encoded = np.unique(y, return_inverse=True)
         order = np.argsort(encoded, kind="stable")
         self.classes_ = classes
-        self.references_ = self._unit(X[order])
+        self.references_ = self._unit(X[order]).astype(self.reference_dtype)
         self.reference_index_ = order
         # where each class's references start, for the per-class maximum
         self._starts = np.searchsorted(encoded[order], np.arange(len(classes)))
@@ -139,9 +170,16 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         self._check_params()
         # validate_data refuses NaN and infinite values, naming X
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        refs = self.references_.astype(np.float32, copy=False)
+        if refs.shape[1] != len(range(0, X.shape[1], self.stride)):
+            raise ValueError(
+                f"the references have {refs.shape[1]} points, not every "
+                f"{self.stride}-th of {X.shape[1]} features: stride was changed "
+                "after fit; fit again"
+            )
         for start in range(0, len(X), self.batch_size):
             rows = slice(start, start + self.batch_size)
-            yield rows, self._unit(X[rows]) @ self.references_.T
+            yield rows, self._unit(X[rows]) @ refs.T
 
     def class_similarities(self, X):
         """Best similarity of each pattern to the references of each class.
@@ -197,11 +235,12 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        z = self.class_similarities(X).astype(np.float64)
-        z /= getattr(self, "temperature_", self.temperature)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return p / p.sum(axis=1, keepdims=True)
+        return self._softmax(self.class_similarities(X))
+
+    def _softmax(self, similarities):
+        """``predict_proba`` from the output of :meth:`class_similarities`."""
+        z = np.asarray(similarities, dtype=np.float64)
+        return _softmax(z / getattr(self, "temperature_", self.temperature))
 
     def calibrate_temperature(self, X, y):
         """Fit the softmax temperature on labelled patterns (log-loss).
@@ -229,6 +268,463 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         scale = float(self.temperature)
         self.temperature_ = scale * _fit_temperature(z / scale, idx[known])
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def match_state(matcher) -> dict:
+    """A fitted :class:`PatternMatchClassifier` as arrays and plain values.
+
+    For model files (:func:`skxrd.pretrained.save_model`);
+    :func:`restore_match` is the inverse.
+    """
+    check_is_fitted(matcher)
+    return {
+        "params": matcher.get_params(deep=False),
+        "classes": matcher.classes_,
+        "references": matcher.references_,
+        "reference_index": matcher.reference_index_,
+        "starts": matcher._starts,
+        "n_features_in": int(matcher.n_features_in_),
+        "temperature": getattr(matcher, "temperature_", None),
+    }
+
+
+def restore_match(state, where="matcher") -> PatternMatchClassifier:
+    """The fitted :class:`PatternMatchClassifier` of a :func:`match_state`.
+
+    Raises ValueError, naming ``where``, when the arrays do not fit together.
+    """
+    matcher = PatternMatchClassifier(**state["params"])
+    try:
+        matcher._check_params()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    references = np.asarray(state["references"])
+    classes = np.asarray(state["classes"])
+    starts = np.asarray(state["starts"], dtype=np.intp)
+    index = np.asarray(state["reference_index"], dtype=np.intp)
+    n_in = int(state["n_features_in"])
+    ok = (
+        references.ndim == 2
+        and references.dtype == np.dtype(matcher.reference_dtype)
+        and references.shape[1] == len(range(0, n_in, matcher.stride))
+        and len(index) == len(references)
+        and len(starts) == len(classes)
+        and len(classes) > 0
+        and starts[0] == 0
+        and np.all(np.diff(starts) > 0)
+        and starts[-1] < len(references)
+    )
+    if not ok:
+        raise ValueError(
+            f"{where}: the stored references, classes and sizes do not fit together"
+        )
+    matcher.classes_ = classes
+    matcher.references_ = references
+    matcher.reference_index_ = index
+    matcher._starts = starts
+    matcher.n_features_in_ = n_in
+    temperature = state.get("temperature")
+    if temperature is not None:
+        matcher.temperature_ = check_positive(temperature, f"{where} temperature")
+    return matcher
+
+
+class MatchFirstClassifier(
+    _ProbabilisticMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
+    """Search-match first; a model for the patterns that match nothing.
+
+    A measured pattern of a known compound is best answered by its reference
+    pattern, a new compound by a model that generalizes. This classifier does
+    both: a pattern whose best similarity to the references of a
+    :class:`PatternMatchClassifier` reaches ``threshold`` gets the matcher's
+    probabilities, every other pattern the ``estimator``'s (a network). The
+    shipped models (:func:`skxrd.pretrained.load_pretrained`) are such hybrids
+    of a ResNet and the simulated AMCSD minerals.
+
+    Choose the threshold on labelled patterns that are not the test data with
+    :meth:`tune_threshold`, and calibrate each part on the patterns it answers
+    with :meth:`calibrate_temperature`.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Any classifier with ``predict_proba``; cloned and fitted by
+        :meth:`fit`.
+    matcher : PatternMatchClassifier, optional
+        The search-match (default: ``PatternMatchClassifier()``); cloned and
+        fitted by :meth:`fit` on the references.
+    threshold : float, default=0.8
+        The similarity (Pearson correlation of the smoothed patterns) from
+        which a pattern is answered by its match (``threshold_``, until
+        :meth:`tune_threshold` or :meth:`calibrate_temperature` chooses
+        another).
+    gate : {"hard", "soft"}, default="hard"
+        ``"hard"``: the matcher's probabilities at or above the threshold, the
+        model's below. ``"soft"``: a mixture of both, the matcher weighted by
+        ``1 / (1 + exp(-gate_slope_ * (s - threshold_)))`` of the best
+        similarity ``s``, so that a pattern just above the threshold does not
+        get the matcher's confidence of a perfect match;
+        :meth:`calibrate_temperature` fits the threshold and the slope with
+        the temperatures. Either way ``predict_source`` says ``"match"`` from
+        the threshold on.
+    gate_slope : float, default=50.0
+        The soft gate's slope (per unit of correlation), until
+        :meth:`calibrate_temperature` fits ``gate_slope_``.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted model.
+    matcher_ : PatternMatchClassifier
+        The fitted search-match.
+    classes_ : ndarray of shape (n_classes,)
+        The labels of either part, sorted.
+    threshold_ : float
+        The threshold in use: ``threshold`` when fitted, or the one
+        :meth:`tune_threshold` or (soft gate) :meth:`calibrate_temperature`
+        chose.
+    gate_slope_ : float
+        The soft gate's slope in use.
+    reference_names_ : ndarray of str or None
+        Names of the references (rows of the ``X_reference`` of :meth:`fit`),
+        when given, for :meth:`kneighbors`' indices.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skxrd.datasets import EXAMPLE_CRYSTALS, load_example_crystal
+    >>> from skxrd.estimators import MatchFirstClassifier, PatternMatchClassifier
+    >>> from skxrd.simulation import PowderSimulator
+    >>> names = list(EXAMPLE_CRYSTALS)
+    >>> crystals = [load_example_crystal(name) for name in names]
+    >>> library = PowderSimulator().transform(crystals)
+    >>> labels = [c.space_group for c in crystals]
+    >>> clf = MatchFirstClassifier(LogisticRegression(), threshold=0.8)
+    >>> clf = clf.fit(library, labels, reference_names=names)
+    >>> measured = PowderSimulator(crystallite_size=40).transform(crystals[:2])
+    >>> clf.predict(measured).tolist() == labels[:2]
+    True
+    >>> similarity, index = clf.kneighbors(measured, n_neighbors=1)
+    >>> clf.reference_names_[index[:, 0]].tolist() == names[:2]
+    True
+    """
+
+    def __init__(
+        self, estimator, matcher=None, threshold=0.8, gate="hard", gate_slope=50.0
+    ):
+        self.estimator = estimator
+        self.matcher = matcher
+        self.threshold = threshold
+        self.gate = gate
+        self.gate_slope = gate_slope
+
+    def _check_threshold(self):
+        if self.gate not in ("hard", "soft"):
+            raise ValueError(f"gate must be 'hard' or 'soft', got {self.gate!r}")
+        check_positive(self.gate_slope, "gate_slope")
+        return check_real(self.threshold, "threshold", minimum=-1.0, maximum=1.0)
+
+    def fit(self, X, y, *, X_reference=None, y_reference=None, reference_names=None):
+        """Fit the model on ``X, y`` and the matcher on the references.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        X_reference, y_reference : array-like, optional
+            The reference patterns and their labels (simulated patterns of
+            known structures); by default ``X, y`` themselves.
+        reference_names : array-like of str, optional
+            A name per reference, kept in ``reference_names_``.
+
+        Returns
+        -------
+        self : MatchFirstClassifier
+        """
+        self._check_threshold()
+        if (X_reference is None) != (y_reference is None):
+            raise ValueError("give both X_reference and y_reference, or neither")
+        matcher = PatternMatchClassifier() if self.matcher is None else self.matcher
+        if not isinstance(matcher, PatternMatchClassifier):
+            name = type(matcher).__name__
+            raise TypeError(f"matcher must be a PatternMatchClassifier, got {name}")
+        estimator = clone(self.estimator).fit(X, y)
+        if X_reference is None:
+            X_reference, y_reference = X, y
+        matcher = clone(matcher).fit(X_reference, y_reference)
+        return self._wrap(estimator, matcher, reference_names)
+
+    @classmethod
+    def from_fitted(
+        cls,
+        estimator,
+        matcher,
+        threshold=0.8,
+        reference_names=None,
+        *,
+        gate="hard",
+        gate_slope=50.0,
+    ):
+        """Combine an already fitted model and matcher without training.
+
+        Parameters
+        ----------
+        estimator : fitted classifier
+        matcher : fitted PatternMatchClassifier
+        threshold : float, default=0.8
+        reference_names : array-like of str, optional
+        gate : {"hard", "soft"}, default="hard"
+        gate_slope : float, default=50.0
+
+        Returns
+        -------
+        MatchFirstClassifier
+            Fitted; ``estimator_`` and ``matcher_`` are the objects given.
+        """
+        check_is_fitted(estimator)
+        check_is_fitted(matcher)
+        self = cls(estimator, matcher, threshold, gate=gate, gate_slope=gate_slope)
+        self._check_threshold()
+        return self._wrap(estimator, matcher, reference_names)
+
+    def _wrap(self, estimator, matcher, names):
+        n_in = getattr(estimator, "n_features_in_", matcher.n_features_in_)
+        if n_in != matcher.n_features_in_:
+            raise ValueError(
+                f"the estimator takes {n_in} features, the matcher's references "
+                f"have {matcher.n_features_in_}"
+            )
+        if names is not None:
+            names = np.asarray(names, dtype=str)
+            if len(names) != len(matcher.reference_index_):
+                raise ValueError(
+                    f"reference_names has {len(names)} names for "
+                    f"{len(matcher.reference_index_)} references"
+                )
+        self.estimator_ = estimator
+        self.matcher_ = matcher
+        self.reference_names_ = names
+        classes = np.union1d(estimator.classes_, matcher.classes_)
+        self.classes_ = classes
+        self._model_columns = np.searchsorted(classes, estimator.classes_)
+        self._match_columns = np.searchsorted(classes, matcher.classes_)
+        self.n_features_in_ = n_in
+        self.threshold_ = float(self.threshold)
+        self.gate_slope_ = float(self.gate_slope)
+        return self
+
+    def _weights(self, sims):
+        """The matcher's weight per pattern: 0 or 1 (hard gate) or between."""
+        best = sims.max(axis=1)
+        if self.gate == "hard":
+            return (best >= self.threshold_).astype(float)
+        from scipy.special import expit
+
+        return expit(self.gate_slope_ * (best - self.threshold_))
+
+    def _mixture(self, sims, model_proba, weight, temperature=None):
+        """``weight`` × the matcher's probabilities + the rest × the model's,
+        in the columns of ``classes_`` (``model_proba``: one row per pattern;
+        rows of weight 1 are not read)."""
+        proba = np.zeros((len(sims), len(self.classes_)))
+        some = weight > 0
+        if some.any():
+            z = sims[some].astype(np.float64)
+            if temperature is None:
+                p = self.matcher_._softmax(z)
+            else:
+                p = _softmax(z / temperature)
+            proba[np.ix_(some, self._match_columns)] = weight[some, None] * p
+        rest = weight < 1
+        if rest.any():
+            proba[np.ix_(rest, self._model_columns)] += (
+                1.0 - weight[rest, None]
+            ) * model_proba[rest]
+        return proba
+
+    def _parts(self, X):
+        """(matcher probabilities or None, matched mask, model rows)."""
+        check_is_fitted(self)
+        X = np.asarray(X) if not hasattr(X, "iloc") else X.to_numpy()
+        sims = self.matcher_.class_similarities(X)
+        matched = sims.max(axis=1) >= self.threshold_
+        return sims, matched, X
+
+    def predict_proba(self, X):
+        """The matcher's probabilities where a match is close enough, else the model's.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        sims, _, X = self._parts(X)
+        weight = self._weights(sims)
+        rest = weight < 1
+        model_proba = np.zeros((len(X), len(self._model_columns)))
+        if rest.any():
+            # the model runs only on the patterns the references do not answer alone
+            model_proba[rest] = self.estimator_.predict_proba(X[rest])
+        return self._mixture(sims, model_proba, weight)
+
+    def predict_source(self, X):
+        """Which part answers each pattern: ``"match"`` or ``"model"``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of str of shape (n_samples,)
+        """
+        _, matched, _ = self._parts(X)
+        return np.where(matched, "match", "model")
+
+    def kneighbors(self, X, n_neighbors=5):
+        """The most similar references of each pattern (the matcher's method).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        n_neighbors : int, default=5
+
+        Returns
+        -------
+        similarity : ndarray of shape (n_samples, n_neighbors)
+        index : ndarray of shape (n_samples, n_neighbors)
+            Rows of the references (names in ``reference_names_``).
+        """
+        check_is_fitted(self)
+        return self.matcher_.kneighbors(X, n_neighbors=n_neighbors)
+
+    def tune_threshold(self, X, y, thresholds=None):
+        """Set ``threshold_`` to the one of highest accuracy on labelled patterns.
+
+        Use patterns unlike the references and the test data, in the mix the
+        model will meet: known compounds measured or simulated with other
+        instrument settings, and compounds that are not in the references.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        thresholds : array-like of float, optional
+            Candidates; by default 0.50, 0.51, ..., 1.00. Of equally accurate
+            ones the lowest is taken.
+
+        Returns
+        -------
+        self : MatchFirstClassifier
+        """
+        check_is_fitted(self)
+        candidates = (
+            np.round(np.arange(0.5, 1.0001, 0.01), 2)
+            if thresholds is None
+            else np.sort(np.asarray(thresholds, dtype=float).ravel())
+        )
+        if not len(candidates) or not np.all(np.abs(candidates) <= 1):
+            raise ValueError("thresholds must be correlations in [-1, 1]")
+        y = np.asarray(y)
+        sims, _, X = self._parts(X)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        best = sims.max(axis=1)
+        by_match = self.matcher_.classes_[sims.argmax(axis=1)]
+        by_model = np.asarray(self.estimator_.predict(X))
+        accuracy = [
+            np.mean(np.where(best >= t, by_match, by_model) == y) for t in candidates
+        ]
+        self.threshold_ = float(candidates[int(np.argmax(accuracy))])
+        self.threshold_accuracy_ = float(np.max(accuracy))
+        return self
+
+    def calibrate_temperature(self, X, y):
+        """Calibrate each part on the labelled patterns it answers.
+
+        The model's temperature (when it has ``calibrate_temperature``) is
+        fitted on the patterns below the threshold. With the hard gate the
+        matcher's softmax temperature is fitted on the patterns at or above
+        it; with the soft gate the matcher's temperature, ``threshold_`` and
+        ``gate_slope_`` are fitted together on all of them (the log-loss of
+        the mixture). A part with no pattern is left as it is.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : MatchFirstClassifier
+        """
+        sims, matched, X = self._parts(X)
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        rest = ~matched
+        if (
+            hasattr(self.estimator_, "calibrate_temperature")
+            and np.isin(y[rest], self.estimator_.classes_).any()
+        ):
+            self.estimator_.calibrate_temperature(X[rest], y[rest])
+        if self.gate == "hard":
+            if np.isin(y[matched], self.matcher_.classes_).any():
+                self.matcher_.calibrate_temperature(X[matched], y[matched])
+            return self
+        idx, known = _known_labels(self.classes_, y)
+        self._fit_soft_gate(sims[known], X[known], idx[known])
+        return self
+
+    def _fit_soft_gate(self, sims, X, target):
+        """Threshold, slope and matcher temperature of least log-loss."""
+        from scipy.optimize import minimize
+
+        model_proba = np.asarray(self.estimator_.predict_proba(X), dtype=float)
+        rows = np.arange(len(target))
+        matcher = self.matcher_
+        t0 = getattr(matcher, "temperature_", matcher.temperature)
+
+        def loss(theta):
+            threshold, log_slope, log_t = theta
+            self.threshold_, self.gate_slope_ = threshold, np.exp(log_slope)
+            weight = self._weights(sims)
+            proba = self._mixture(sims, model_proba, weight, np.exp(log_t))
+            return -float(np.mean(np.log(proba[rows, target] + 1e-12)))
+
+        start = [self.threshold_, np.log(self.gate_slope_), np.log(t0)]
+        best = minimize(loss, start, method="Nelder-Mead", options={"maxiter": 600})
+        threshold, log_slope, log_t = best.x
+        self.threshold_ = float(np.clip(threshold, -1.0, 1.0))
+        self.gate_slope_ = float(np.exp(np.clip(log_slope, -5.0, 10.0)))
+        matcher.temperature_ = float(np.exp(np.clip(log_t, -12.0, 3.0)))
+
+    def _logit_module(self):
+        """The model's logits over ``classes_`` (for attribution maps): the
+        network explains the answers it gives; a match is explained by its
+        reference (:meth:`kneighbors`)."""
+        from ._coarse import _scattered_logits
+
+        return _scattered_logits(
+            self.estimator_, self._model_columns, len(self.classes_)
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -11,6 +11,10 @@
 - :func:`train_from_config` generates synthetic data and trains the pipeline a
   TOML config describes (``skxrd train``); the shipped models were made so,
   from the configs in ``skxrd/pretrained/configs/``.
+- :func:`add_reference_match` puts a search-match against simulated reference
+  structures (the AMCSD minerals) in front of a trained network: the shipped
+  models answer a pattern that closely matches a known mineral with that
+  mineral's symmetry, and the others with the network.
 
 The weights are in the package: nothing is downloaded.
 
@@ -29,6 +33,7 @@ from ._evaluate import evaluate_model
 from ._pipeline import PatternPipeline
 from ._store import load_model, save_model
 from ._train import (
+    add_reference_match,
     build_pipeline,
     load_config,
     prototype_split,
@@ -38,6 +43,7 @@ from ._train import (
 
 __all__ = [
     "PatternPipeline",
+    "add_reference_match",
     "build_pipeline",
     "evaluate_model",
     "list_pretrained",

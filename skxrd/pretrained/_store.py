@@ -124,7 +124,9 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         followed by a :class:`~skxrd.estimators.ResNetClassifier`,
         :class:`~skxrd.estimators.DenseNetClassifier` or
         :class:`~skxrd.estimators.CNNClassifier`, one of them wrapped in a
-        :class:`~skxrd.estimators.CoarseLabelClassifier`, or a
+        :class:`~skxrd.estimators.CoarseLabelClassifier` and/or a
+        :class:`~skxrd.estimators.MatchFirstClassifier` (its references are
+        stored as they are, float16 ones in float16), or a
         :class:`~skxrd.estimators.UnionClassifier` of them (its members,
         class means, negatives, held-out patterns and router, so that the
         loaded union can still ``add_classes``). A temperature fitted with
@@ -168,10 +170,15 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    from ..estimators import CoarseLabelClassifier, UnionClassifier
+    from ..estimators import (
+        CoarseLabelClassifier,
+        MatchFirstClassifier,
+        UnionClassifier,
+    )
 
     coarse_target = None
     union = None
+    match = None
     last_name, last = pipeline.steps[-1]
     pipe_steps = list(pipeline.steps)
     if isinstance(last, CoarseLabelClassifier):
@@ -179,6 +186,12 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         # the network is stored; loading wraps it again
         coarse_target = last.target
         pipe_steps[-1] = (last_name, last.estimator_)
+    if isinstance(pipe_steps[-1][1], MatchFirstClassifier):
+        # the references and the network are stored; loading combines them
+        hybrid = pipe_steps[-1][1]
+        check_is_fitted(hybrid)
+        match = _match_record(hybrid)
+        pipe_steps[-1] = (last_name, hybrid.estimator_)
     elif isinstance(last, UnionClassifier):
         check_is_fitted(last)
         union = _union_record(last, known)
@@ -210,6 +223,8 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
             "temperature": record["temperature"],
             "coarse_target": coarse_target,
         }
+        if match is not None:
+            payload["match"] = match
     payload["metadata"] = _plain(dict(metadata or {}), "metadata")
     payload[_DIGEST] = _digest(payload)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -266,6 +281,74 @@ def _restore_network(record, known, device, where):
     if temperature != 1.0:
         clf.temperature_ = temperature
     return clf
+
+
+def _match_record(hybrid):
+    """A fitted MatchFirstClassifier's matcher and gate as plain values and
+    tensors (its network is stored as the model's)."""
+    import torch
+
+    from ..estimators._match import match_state
+
+    state = match_state(hybrid.matcher_)
+    names = hybrid.reference_names_
+    return {
+        "params": _plain(state["params"], "matcher parameters"),
+        "classes": _plain(state["classes"], "matcher classes_"),
+        "references": torch.from_numpy(np.ascontiguousarray(state["references"])),
+        "reference_index": torch.as_tensor(state["reference_index"], dtype=torch.int64),
+        "starts": torch.as_tensor(state["starts"], dtype=torch.int64),
+        "n_features_in": state["n_features_in"],
+        "temperature": _plain(state["temperature"], "matcher temperature"),
+        "threshold": float(hybrid.threshold),
+        "threshold_in_use": float(hybrid.threshold_),
+        "gate": str(hybrid.gate),
+        "gate_slope": float(hybrid.gate_slope),
+        "gate_slope_in_use": float(hybrid.gate_slope_),
+        "names": None if names is None else [str(n) for n in names],
+    }
+
+
+def _restore_match_first(rec, network, path):
+    """The MatchFirstClassifier of a :func:`_match_record` around ``network``."""
+    from ..estimators import MatchFirstClassifier
+    from ..estimators._match import restore_match
+    from ..utils._validation import check_positive, check_real
+
+    where = f"{path}: the search-match references"
+    try:
+        state = {
+            **rec,
+            "references": rec["references"].numpy(),
+            "reference_index": rec["reference_index"].numpy(),
+            "starts": rec["starts"].numpy(),
+        }
+        matcher = restore_match(state, where)
+        hybrid = MatchFirstClassifier.from_fitted(
+            network,
+            matcher,
+            rec["threshold"],
+            reference_names=rec["names"],
+            gate=rec["gate"],
+            gate_slope=rec["gate_slope"],
+        )
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ValueError(f"{where} are incomplete or damaged: {exc!r}") from None
+    except ValueError as exc:
+        message = str(exc)
+        if not message.startswith(str(path)):
+            message = f"{path}: {message}"
+        raise ValueError(message) from None
+    hybrid.threshold_ = check_real(
+        rec["threshold_in_use"],
+        f"{where}: threshold",
+        minimum=-1.0,
+        maximum=1.0,
+    )
+    hybrid.gate_slope_ = check_positive(
+        rec["gate_slope_in_use"], f"{where}: gate slope"
+    )
+    return hybrid
 
 
 def _union_record(union, known):
@@ -487,6 +570,8 @@ def load_model(path, *, device="auto"):
             "temperature": payload.get("temperature", 1.0),  # older files: none
         }
         clf = _restore_network(record, known, device, f"{path}: the last step {name!r}")
+        if "match" in payload:
+            clf = _restore_match_first(payload["match"], clf, path)
         coarse = payload.get("coarse_target")
         if coarse is not None:
             from ..estimators import CoarseLabelClassifier

@@ -11,6 +11,7 @@ import numpy as np
 import tomllib
 
 __all__ = [
+    "add_reference_match",
     "build_pipeline",
     "load_config",
     "prototype_split",
@@ -29,6 +30,7 @@ _SECTIONS = {
     "simulator": dict,
     "preprocessing": dict,
     "classifier": dict,
+    "match": dict,
 }
 _DATA_KEYS = {
     "n_crystals",
@@ -43,6 +45,16 @@ _DATA_KEYS = {
     "split",
 }
 _PREPROCESSING_KEYS = {"background", "background_window", "normalize"}
+_MATCH_DEFAULTS = {
+    "source": "amcsd",
+    "smoothing": 4.0,
+    "stride": 8,
+    "reference_dtype": "float16",
+    "threshold": "auto",
+    "gate": "hard",
+    "n_tune": 2000,
+    "random_state": 5,
+}
 
 
 def _where(source):
@@ -94,6 +106,12 @@ def load_config(config):
         augment = "default"         # default_augmentation on the model grid, or
                                     # "sample": sample_augmentation (when the
                                     # [data.instrument] adds noise and background)
+
+        [match]                     # optional: search-match first
+        source = "amcsd"            # references: the AMCSD minerals, simulated
+        stride = 8                  # ... smoothed, every 8th point, float16
+        threshold = "auto"          # tuned on simulated patterns (needs [test])
+        gate = "soft"               # or "hard" (MatchFirstClassifier)
 
     Parameters
     ----------
@@ -209,12 +227,58 @@ def load_config(config):
     if "type" not in classifier:
         raise ValueError(f"{where}: [classifier] needs type")
     config["classifier"] = classifier
+    if "match" in config:
+        config["match"] = _check_match(config, where)
     # build once so that a wrong parameter fails here, naming the config
     try:
         build_pipeline(config)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from None
     return config
+
+
+def _check_match(config, where):
+    """The [match] section with its defaults, checked."""
+    from ..estimators import PatternMatchClassifier
+    from ..utils._validation import check_int, check_real
+
+    match = config["match"]
+    unknown = set(match) - set(_MATCH_DEFAULTS)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown [match] keys {sorted(unknown)}; known: "
+            f"{sorted(_MATCH_DEFAULTS)}"
+        )
+    match = {**_MATCH_DEFAULTS, **match}
+    try:
+        source = match["source"]
+        if not isinstance(source, str) or (
+            source not in ("amcsd", "materials_project") and not Path(source).is_dir()
+        ):
+            raise ValueError(
+                "source must be 'amcsd', 'materials_project' or a folder of CIF "
+                f"files, got {source!r}"
+            )
+        PatternMatchClassifier(
+            smoothing=match["smoothing"],
+            stride=match["stride"],
+            reference_dtype=match["reference_dtype"],
+        )._check_params()
+        if match["gate"] not in ("hard", "soft"):
+            raise ValueError(f"gate must be 'hard' or 'soft', got {match['gate']!r}")
+        if match["threshold"] != "auto":
+            check_real(match["threshold"], "threshold", minimum=-1.0, maximum=1.0)
+        elif "test" not in config:
+            raise ValueError(
+                "threshold 'auto' is tuned on the [test] draw (another seed) and "
+                "the references' own compounds: add a [test] section or give a "
+                "threshold"
+            )
+        check_int(match["n_tune"], "n_tune", minimum=1)
+        check_int(match["random_state"], "random_state", minimum=0)
+    except ValueError as exc:
+        raise ValueError(f"{where}: [match] {exc}") from None
+    return match
 
 
 def _tuples(section: dict) -> dict:
@@ -472,7 +536,9 @@ def _warm_start(clf, model, y=None):
     if not isinstance(model, PatternPipeline):
         model = load_model(model, device="cpu")
     prev = model.steps[-1][1]
-    prev = getattr(prev, "estimator_", prev)  # a CoarseLabelClassifier's network
+    # the network inside a CoarseLabelClassifier and/or a MatchFirstClassifier
+    while not hasattr(prev, "net_") and hasattr(prev, "estimator_"):
+        prev = prev.estimator_
     if type(prev) is not type(clf):
         raise ValueError(
             f"warm_start {source}: a {type(prev).__name__} cannot start the "
@@ -516,6 +582,205 @@ def _dataset(config, section, cache, n_jobs, verbose):
         _labels(config["train_target"], bunch.space_group),
         bunch.space_group,
     )
+
+
+def _reference_collection(match, config):
+    """The structures of the references, and a name for each."""
+    from ..datasets._dataset import _load_named
+
+    source = match["source"]
+    if source == "materials_project":
+        split = config["data"].get("split")
+        collection = _split_part(split) if split else _load_named(source)
+    elif source == "amcsd":
+        collection = _load_named(source)
+    else:
+        import warnings
+
+        from ..datasets import CollectionWarning, read_cif_folder
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CollectionWarning)
+            try:
+                collection = read_cif_folder(source)
+            except CollectionWarning as exc:  # a reference that cannot be used
+                raise ValueError(f"[match] source {source}: {exc}") from None
+        if not len(collection.crystals):
+            raise ValueError(f"[match] source {source} holds no CIF file")
+    minerals = collection.get("mineral")
+    ids = [str(i) for i in collection.ids]
+    if minerals is None:
+        return collection, ids
+    return collection, [f"{m} ({i})" if m else i for m, i in zip(minerals, ids)]
+
+
+def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
+    """Put a search-match in front of a trained pipeline's network.
+
+    The references are the structures of the config's ``[match] source``
+    (``"amcsd"``: the AMCSD minerals, :func:`~skxrd.datasets.load_amcsd`;
+    ``"materials_project"``: the Materials Project structures of the
+    ``[data]`` split; or a folder of CIF files, such as a laboratory's own
+    phases, :func:`~skxrd.datasets.read_cif_folder`), simulated with the
+    config's simulator and preprocessed like the network's input, in a
+    :class:`~skxrd.estimators.PatternMatchClassifier` (``smoothing``,
+    ``stride``, ``reference_dtype``). The final step becomes a
+    :class:`~skxrd.estimators.MatchFirstClassifier` (inside the
+    :class:`~skxrd.estimators.CoarseLabelClassifier` of a coarse target).
+
+    With ``threshold = "auto"`` the threshold is tuned (the one of highest
+    accuracy), and then each part calibrated on the patterns it answers (with
+    ``gate = "soft"``, the threshold and the slope of the soft gate too, see
+    :class:`~skxrd.estimators.MatchFirstClassifier`), on simulated patterns
+    only:
+    ``n_tune`` patterns of the references' own structures with the
+    ``[data]`` instrument settings (a known compound measured on another
+    instrument) and ``n_tune`` of the ``[test]`` draw with seed
+    ``random_state`` (compounds that are mostly not in the references).
+    No measured pattern is used.
+
+    Parameters
+    ----------
+    pipeline : PatternPipeline
+        Fitted, as :func:`train_from_config` returns it (or a model file
+        loaded with :func:`load_model`).
+    config : str, path-like or dict
+        The config, with a ``[match]`` section (defaults: source ``"amcsd"``,
+        smoothing 4, stride 8, float16, threshold ``"auto"``, n_tune 2000,
+        random_state 5).
+    cache : str or path-like, optional
+        Folder for joblib's cache of the simulated patterns.
+    n_jobs : int, optional
+        Workers for the simulations.
+    verbose : bool, default=True
+        Progress bars.
+
+    Returns
+    -------
+    pipeline : PatternPipeline
+        A new pipeline sharing the preprocessing steps and the network.
+    report : dict
+        The number of references, the threshold, and on the tuning patterns
+        the accuracy and the fraction answered by the search-match.
+
+    Examples
+    --------
+    A laboratory's own phases (a folder of CIF files) in front of a model:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skxrd.datasets import EXAMPLE_CRYSTALS, load_example_crystal
+    >>> from skxrd.pretrained import add_reference_match, train_from_config
+    >>> cfg = {"target": "crystal_system",
+    ...        "data": {"n_crystals": 40, "random_state": 0},
+    ...        "test": {"n_crystals": 20, "random_state": 1},
+    ...        "simulator": {"two_theta_range": [10.0, 60.0],
+    ...                      "two_theta_step": 0.05},
+    ...        "classifier": {"type": "CNNClassifier", "channels": [4],
+    ...                       "max_epochs": 1, "random_state": 0}}
+    >>> pipe, _ = train_from_config(cfg, verbose=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name in EXAMPLE_CRYSTALS:
+    ...         _ = load_example_crystal(name).to_cif(Path(folder) / f"{name}.cif")
+    ...     cfg["match"] = {"source": folder, "stride": 2, "n_tune": 20}
+    ...     hybrid, report = add_reference_match(pipe, cfg, verbose=False)
+    >>> report["n_references"], report["n_tune"], type(hybrid[-1]).__name__
+    (13, 40, 'MatchFirstClassifier')
+    """
+    from ..datasets import make_pattern_dataset
+    from ..estimators import (
+        CoarseLabelClassifier,
+        MatchFirstClassifier,
+        PatternMatchClassifier,
+    )
+    from ._pipeline import PatternPipeline
+
+    config = load_config(config)
+    match = config.get("match") or _check_match({**config, "match": {}}, "config")
+    name, last = pipeline.steps[-1]
+    coarse = last.target if isinstance(last, CoarseLabelClassifier) else None
+    network = last.estimator_ if coarse is not None else last
+    if isinstance(network, MatchFirstClassifier):  # again: new references
+        network = network.estimator_
+    prefix = pipeline[:-1]
+    sim = _simulator(config)
+    collection, names = _reference_collection(match, config)
+    refs = make_pattern_dataset(
+        None,
+        source=collection,
+        variants=False,
+        simulator=sim,
+        cache=cache,
+        random_state=0,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+    # the patterns' order is the dataset's: name each by its structure's id
+    by_id = dict(zip((str(i) for i in collection.ids), names))
+    names = [by_id[str(i)] for i in refs.ids]
+    labels = _labels(config["train_target"], refs.space_group)
+    matcher = PatternMatchClassifier(
+        smoothing=match["smoothing"],
+        stride=match["stride"],
+        reference_dtype=match["reference_dtype"],
+    ).fit(prefix.transform(refs.X), labels)
+    threshold = 0.8 if match["threshold"] == "auto" else float(match["threshold"])
+    hybrid = MatchFirstClassifier.from_fitted(
+        network, matcher, threshold, reference_names=names, gate=match["gate"]
+    )
+    report = {"source": match["source"], "n_references": int(len(labels))}
+    if match["threshold"] == "auto":
+        seed = match["random_state"]
+        known = make_pattern_dataset(
+            match["n_tune"],
+            source=collection,
+            variants=False,
+            instrument=config["data"].get("instrument"),
+            simulator=sim,
+            cache=cache,
+            random_state=seed,
+            n_jobs=n_jobs,
+            verbose=verbose,
+        )
+        test = {
+            **config,
+            "test": {
+                **config["test"],
+                "n_crystals": match["n_tune"],
+                "random_state": seed,
+            },
+        }
+        Xn, yn, _ = _dataset(test, "test", cache, n_jobs, verbose)
+        X = prefix.transform(np.concatenate([known.X, Xn]))
+        y = np.concatenate([_labels(config["train_target"], known.space_group), yn])
+        hybrid.tune_threshold(X, y)
+        tuned = hybrid.threshold_
+        hybrid.calibrate_temperature(X, y)  # the soft gate moves the threshold
+        report.update(
+            gate=match["gate"],
+            # the hard gate's threshold of highest accuracy, and that accuracy
+            accuracy_threshold=tuned,
+            accuracy_at_threshold=round(hybrid.threshold_accuracy_, 4),
+            threshold=round(hybrid.threshold_, 4),
+            gate_slope=round(hybrid.gate_slope_, 2)
+            if match["gate"] == "soft"
+            else None,
+            tune_accuracy=round(float(np.mean(hybrid.predict(X) == y)), 4),
+            tune_model_accuracy=round(float(np.mean(network.predict(X) == y)), 4),
+            tune_answered_by_match=round(
+                float(np.mean(hybrid.predict_source(X) == "match")), 4
+            ),
+            n_tune=int(len(y)),
+        )
+    else:
+        report["threshold"] = threshold
+    final = (
+        hybrid if coarse is None else CoarseLabelClassifier.from_fitted(hybrid, coarse)
+    )
+    out = PatternPipeline(list(pipeline.steps[:-1]) + [(name, final)])
+    if hasattr(pipeline, "metadata_"):
+        out.metadata_ = pipeline.metadata_
+    return out, report
 
 
 def train_from_config(
@@ -567,7 +832,9 @@ def train_from_config(
         The config, the data sizes, the training time and, with a ``[test]``
         section, the held-out accuracies (``top1``, ``top2``, ``top3``,
         ``top5`` where there are as many classes) and the majority-class
-        baseline.
+        baseline; with a ``[match]`` section, ``match``: the report of
+        :func:`add_reference_match`, which puts the search-match in front of
+        the trained network before the held-out draw is scored.
 
     Examples
     --------
@@ -617,6 +884,11 @@ def train_from_config(
             pipe.steps[-1][0],
             CoarseLabelClassifier.from_fitted(clf, coarse.target),
         )
+    match_report = None
+    if "match" in config:
+        pipe, match_report = add_reference_match(
+            pipe, config, cache=cache, n_jobs=n_jobs, verbose=verbose > 0
+        )
     report = {
         "name": config["name"],
         "target": config["target"],
@@ -628,6 +900,8 @@ def train_from_config(
         "fit_seconds": round(t_fit, 1),
         "config": {k: v for k, v in config.items()},
     }
+    if match_report is not None:
+        report["match"] = match_report
     if "test" in config:
         Xt, _, sgt = _dataset(config, "test", cache, n_jobs, verbose > 0)
         yt = _labels(config["target"], sgt)

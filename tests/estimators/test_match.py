@@ -106,3 +106,180 @@ def test_bad_input_is_named(library):
         match.predict(bad)
     with pytest.raises(ValueError, match="features"):
         match.predict(X[:2, :-1])
+
+
+def test_stride_and_float16_keep_a_compact_library(library):
+    crystals, X = library
+    measured = PowderSimulator(crystallite_size=60).transform(crystals)
+    full = PatternMatchClassifier().fit(X, NAMES)
+    compact = PatternMatchClassifier(stride=8, reference_dtype="float16").fit(X, NAMES)
+    assert compact.references_.dtype == np.float16
+    assert compact.references_.shape == (len(X), len(range(0, X.shape[1], 8)))
+    assert compact.references_.nbytes == len(X) * 532 * 2  # vs 4250 * 4 bytes
+    assert compact.predict(measured).tolist() == NAMES
+    np.testing.assert_allclose(
+        compact.class_similarities(measured),
+        full.class_similarities(measured),
+        atol=0.05,
+    )
+    compact.set_params(stride=4)  # changed after fit: the references do not fit
+    with pytest.raises(ValueError, match="stride was changed after fit"):
+        compact.predict(measured)
+    with pytest.raises(ValueError, match="reference_dtype"):
+        PatternMatchClassifier(reference_dtype="int8").fit(X, NAMES)
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        PatternMatchClassifier(stride=0).fit(X, NAMES)
+
+
+def test_match_state_round_trip_and_damage(library):
+    from skxrd.estimators._match import match_state, restore_match
+
+    _, X = library
+    match = PatternMatchClassifier(stride=2, reference_dtype="float16").fit(X, NAMES)
+    match.calibrate_temperature(X, NAMES)
+    again = restore_match(match_state(match))
+    np.testing.assert_array_equal(again.predict_proba(X), match.predict_proba(X))
+    assert again.temperature_ == match.temperature_
+    state = match_state(match)
+    state["starts"] = state["starts"][::-1]
+    with pytest.raises(ValueError, match="lib.pt: the stored references"):
+        restore_match(state, "lib.pt")
+    state = match_state(match)
+    state["references"] = state["references"].astype(np.float32)  # not float16
+    with pytest.raises(ValueError, match="do not fit together"):
+        restore_match(state)
+
+
+@pytest.fixture(scope="module")
+def hybrid_data(library):
+    """References: the example crystals; queries: the same crystals measured
+    otherwise (known) and random crystals that are not references (new)."""
+    from skxrd.datasets import make_random_crystals
+
+    crystals, X = library
+    labels = np.array([c.space_group for c in crystals])
+    known = PowderSimulator(crystallite_size=60).transform(crystals)
+    new_crystals = make_random_crystals(
+        12, space_groups=[2, 14, 62, 225], n_atoms=(2, 8), random_state=0
+    )
+    new = PowderSimulator().transform(new_crystals)
+    new_labels = np.array([c.space_group for c in new_crystals])
+    return X, labels, known, new, new_labels
+
+
+def test_match_first_answers_known_patterns_by_match_and_new_ones_by_model(
+    hybrid_data,
+):
+    from sklearn.linear_model import LogisticRegression
+
+    from skxrd.estimators import MatchFirstClassifier
+
+    X, labels, known, new, new_labels = hybrid_data
+    model = LogisticRegression(max_iter=200).fit(new, new_labels)
+    matcher = PatternMatchClassifier().fit(X, labels)
+    clf = MatchFirstClassifier.from_fitted(model, matcher, 0.8, reference_names=NAMES)
+    assert clf.estimator_ is model and clf.matcher_ is matcher
+    assert clf.classes_.tolist() == sorted(set(labels) | set(new_labels))
+    queries = np.concatenate([known, new])
+    source = clf.predict_source(queries)
+    best = matcher.kneighbors(queries, n_neighbors=1)[0][:, 0]
+    assert source.tolist() == np.where(best >= 0.8, "match", "model").tolist()
+    assert (source[: len(known)] == "match").all()
+    proba = clf.predict_proba(queries)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)  # float32 parts
+    pred = clf.predict(queries)
+    on_match, on_model = source == "match", source == "model"
+    assert pred[: len(known)].tolist() == labels.tolist()
+    np.testing.assert_array_equal(pred[on_model], model.predict(queries[on_model]))
+    np.testing.assert_array_equal(pred[on_match], matcher.predict(queries[on_match]))
+    # the parts' probabilities, each in its own classes' columns
+    cols = np.searchsorted(clf.classes_, model.classes_)
+    np.testing.assert_allclose(
+        proba[np.ix_(on_model, cols)], model.predict_proba(queries[on_model])
+    )
+    sim, idx = clf.kneighbors(known, n_neighbors=1)
+    assert clf.reference_names_[idx[:, 0]].tolist() == NAMES
+    # a threshold no pattern reaches: the model alone
+    never = MatchFirstClassifier.from_fitted(model, matcher, 1.0)
+    np.testing.assert_allclose(
+        never.predict_proba(new)[:, cols], model.predict_proba(new), atol=1e-12
+    )
+
+
+def test_match_first_tunes_its_threshold_and_calibrates_each_part(hybrid_data):
+    from skxrd.estimators import CNNClassifier, MatchFirstClassifier
+
+    X, labels, known, new, new_labels = hybrid_data
+    net = CNNClassifier(channels=(4,), max_epochs=2, random_state=0)
+    clf = MatchFirstClassifier(net, PatternMatchClassifier(), threshold=0.99)
+    clf.fit(new, new_labels, X_reference=X, y_reference=labels)
+    assert clf.threshold_ == 0.99
+    queries = np.concatenate([known, new])
+    truth = np.concatenate([labels, new_labels])
+    before = np.mean(clf.predict(queries) == truth)
+    clf.tune_threshold(queries, truth)
+    assert 0.5 <= clf.threshold_ <= 1.0
+    assert clf.threshold_accuracy_ == np.mean(clf.predict(queries) == truth)
+    assert clf.threshold_accuracy_ >= before
+    clf.calibrate_temperature(queries, truth)
+    assert clf.matcher_.temperature_ != clf.matcher_.temperature
+    assert hasattr(clf.estimator_, "temperature_")
+    # the soft gate: threshold, slope and matcher temperature of least log-loss
+    soft = MatchFirstClassifier.from_fitted(
+        clf.estimator_, clf.matcher_, clf.threshold_, gate="soft"
+    )
+    proba = soft.predict_proba(queries)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+    assert np.all((proba > 0).sum(1) > 1)  # a mixture: never only one part
+
+    def log_loss(model):
+        p = model.predict_proba(queries)
+        return -np.mean(
+            np.log(
+                p[np.arange(len(truth)), np.searchsorted(model.classes_, truth)] + 1e-12
+            )
+        )
+
+    before = log_loss(soft)
+    soft.calibrate_temperature(queries, truth)
+    assert log_loss(soft) < before
+    assert soft.gate_slope_ != 50.0 and soft.gate_slope_ > 0
+    best = soft.kneighbors(queries, 1)[0][:, 0]
+    assert (
+        soft.predict_source(queries).tolist()
+        == np.where(best >= soft.threshold_, "match", "model").tolist()
+    )
+    with pytest.raises(ValueError, match="thresholds must be correlations"):
+        clf.tune_threshold(queries, truth, thresholds=[2.0])
+    with pytest.raises(ValueError, match="has 3 labels"):
+        clf.tune_threshold(queries, truth[:3])
+
+
+def test_match_first_errors_name_the_problem(hybrid_data):
+    from sklearn.linear_model import LogisticRegression
+
+    from skxrd.estimators import MatchFirstClassifier
+
+    X, labels, known, new, new_labels = hybrid_data
+    model = LogisticRegression(max_iter=200).fit(new, new_labels)
+    matcher = PatternMatchClassifier().fit(X, labels)
+    with pytest.raises(ValueError, match="gate must be 'hard' or 'soft'"):
+        MatchFirstClassifier(model, gate="fuzzy").fit(new, new_labels)
+    with pytest.raises(ValueError, match="gate_slope must be a positive number"):
+        MatchFirstClassifier(model, gate_slope=0).fit(new, new_labels)
+    with pytest.raises(ValueError, match="threshold must be <= 1"):
+        MatchFirstClassifier(model, threshold=1.5).fit(new, new_labels)
+    with pytest.raises(TypeError, match="matcher must be a PatternMatchClassifier"):
+        MatchFirstClassifier(model, matcher=model).fit(new, new_labels)
+    with pytest.raises(ValueError, match="both X_reference and y_reference"):
+        MatchFirstClassifier(model).fit(new, new_labels, X_reference=X)
+    with pytest.raises(ValueError, match="2 names for"):
+        MatchFirstClassifier.from_fitted(model, matcher, reference_names=["a", "b"])
+    short = PatternMatchClassifier().fit(X[:, :100], labels)
+    with pytest.raises(ValueError, match="the matcher's references have 100"):
+        MatchFirstClassifier.from_fitted(model, short)
+    clf = MatchFirstClassifier.from_fitted(model, matcher)
+    bad = new[:2].copy()
+    bad[0, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict(bad)

@@ -368,3 +368,40 @@ def test_predict_refuses_files_past_max_file_mb(tiny, files, capsys):
     err = capsys.readouterr().err
     assert "nacl.xy" in err and "limit 0.001 MB" in err and "Traceback" not in err
     assert main([*args, "--max-file-mb", "0"]) == 0  # no limit
+
+
+def test_predict_names_the_closest_reference_of_a_search_match_model(
+    tiny, files, tmp_path, capsys
+):
+    from skxrd.crystal import to_crystal_system
+    from skxrd.datasets import EXAMPLE_CRYSTALS
+    from skxrd.estimators import MatchFirstClassifier, PatternMatchClassifier
+    from skxrd.pretrained import PatternPipeline, save_model
+
+    pipe, _, _ = tiny
+    names = list(EXAMPLE_CRYSTALS)
+    crystals = [load_example_crystal(n) for n in names]
+    grid = pipe.steps[0][1].grid_
+    sim = PowderSimulator(
+        two_theta_range=(grid[0], grid[-1] + 0.05), two_theta_step=0.1
+    )
+    refs = pipe[:-1].transform(sim.transform(crystals)[:, : len(grid)])
+    labels = np.asarray(to_crystal_system([c.space_group for c in crystals]))
+    matcher = PatternMatchClassifier(smoothing=1.0).fit(refs, labels.astype(str))
+    hybrid = MatchFirstClassifier.from_fitted(
+        pipe.steps[-1][1], matcher, 0.6, reference_names=names
+    )
+    path = save_model(
+        PatternPipeline(pipe.steps[:-1] + [("classifier", hybrid)]),
+        tmp_path / "hybrid.pt",
+    )
+    args = ["predict", files[1], "--model", str(path), "--wavelength", "CuKa"]
+    assert main(args + ["--json"]) == 0
+    [res] = json.loads(capsys.readouterr().out)
+    assert res["match"]["reference"] == "Si"
+    assert res["match"]["similarity"] >= 0.6
+    assert res["match"]["answered_by"] == "search-match"
+    assert res["answer"] == "cubic"
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "answered by search-match; closest reference Si (correlation" in out

@@ -13,6 +13,7 @@ from tiny_model import TINY
 
 from skxrd.crystal import CRYSTAL_SYSTEMS
 from skxrd.datasets import load_example_crystal, load_measured_examples
+from skxrd.estimators import MatchFirstClassifier
 from skxrd.io import Pattern
 from skxrd.pretrained import (
     PatternPipeline,
@@ -229,6 +230,12 @@ def test_build_pipeline_steps_follow_the_config():
         ({"preprocessing": {"smooth": 3}}, r"unknown \[preprocessing\] keys"),
         ({"data": {"n_crystals": 5, "source": "icsd"}}, r"\[data\] unknown source"),
         ({"data": {"n_crystals": 5, "n_variants": 0}}, r"\[data\] n_variants"),
+        ({"match": {"stride": 0}}, r"\[match\] stride must be >= 1"),
+        ({"match": {"sources": "amcsd"}}, r"unknown \[match\] keys \['sources'\]"),
+        ({"match": {"source": "icsd"}}, r"\[match\] source must be 'amcsd'"),
+        ({"match": {"threshold": 1.2}}, r"\[match\] threshold must be <= 1"),
+        ({"match": {"reference_dtype": "int8"}}, r"\[match\] reference_dtype"),
+        ({"match": {"gate": "fuzzy"}}, r"\[match\] gate must be 'hard' or 'soft'"),
     ],
 )
 def test_bad_configs_name_the_file_and_key(tmp_path, change, message):
@@ -240,6 +247,13 @@ def test_bad_configs_name_the_file_and_key(tmp_path, change, message):
     with pytest.raises(ValueError, match=message) as info:
         load_config(path)
     assert "bad.toml" in str(info.value)
+
+
+def test_an_auto_threshold_needs_a_test_section():
+    cfg = {k: v for k, v in TINY.items() if k != "test"}
+    with pytest.raises(ValueError, match=r"\[match\] threshold 'auto' is tuned"):
+        load_config({**cfg, "match": {}})
+    assert load_config({**cfg, "match": {"threshold": 0.9}})["match"]["stride"] == 8
 
 
 def test_unreadable_config(tmp_path):
@@ -331,7 +345,9 @@ def test_shipped_weights_are_small_and_load_on_the_cpu():
     assert list(model.classes_) == sorted(CRYSTAL_SYSTEMS)
     final = model.steps[-1][1]
     assert isinstance(final, CoarseLabelClassifier)
-    network = final.estimator_
+    hybrid = final.estimator_
+    assert isinstance(hybrid, MatchFirstClassifier)
+    network = hybrid.estimator_
     assert next(network.net_.module_.parameters()).device.type == "cpu"
     groups = load_pretrained("space-group", device="cpu")
     assert groups.classes_.dtype.kind == "i" and set(groups.classes_) <= set(
@@ -343,7 +359,31 @@ def test_shipped_weights_are_small_and_load_on_the_cpu():
     grid = groups.steps[0][1].grid_
     X = np.random.default_rng(0).random((3, len(grid)))
     np.testing.assert_allclose(model.predict_proba(X).sum(1), 1.0, atol=1e-6)
-    assert groups.steps[-1][1].temperature_ == network.temperature_
+    same = groups.steps[-1][1]
+    assert isinstance(same, MatchFirstClassifier)
+    assert same.estimator_.temperature_ == network.temperature_
+    assert same.threshold_ == hybrid.threshold_
+    # the search-match: the AMCSD minerals, compact and named
+    references = same.matcher_.references_
+    assert references.dtype == np.float16 and len(references) > 9000
+    assert len(same.reference_names_) == len(references)
+    assert 0.5 < same.threshold_ < 1.0
+
+
+def test_pretrained_answers_a_known_mineral_by_its_reference():
+    # rutile (TiO2, P4_2/mnm) measured at another wavelength with broader peaks
+    model = load_pretrained("space-group", device="cpu")
+    sim = PowderSimulator(
+        radiation="xray", wavelength=1.0, two_theta_range=(3, 60), crystallite_size=80
+    )
+    x = sim.transform([load_example_crystal("TiO2-rutile")])[0]
+    pattern = Pattern(sim.two_theta, x, wavelength=1.0)
+    rows = model.transform_patterns([pattern])
+    hybrid = model.steps[-1][1]
+    assert hybrid.predict_source(rows).tolist() == ["match"]
+    assert model.predict([pattern]).tolist() == [136]
+    _, index = hybrid.kneighbors(rows, n_neighbors=1)
+    assert "rutile" in hybrid.reference_names_[index[0, 0]].lower()
 
 
 def test_pretrained_takes_patterns_of_any_wavelength():
@@ -723,3 +763,90 @@ def test_coarse_label_classifier_errors():
         )
     with pytest.raises(ValueError, match="231"):  # not a space group, before training
         CoarseLabelClassifier(LogisticRegression()).fit(X, [1, 1, 231, 231])
+
+
+# ------------------------------------------------------------ search-match
+@pytest.fixture(scope="module")
+def cif_references(tmp_path_factory):
+    from skxrd.datasets import EXAMPLE_CRYSTALS
+
+    folder = tmp_path_factory.mktemp("references")
+    for name in EXAMPLE_CRYSTALS:
+        load_example_crystal(name).to_cif(folder / f"{name}.cif")
+    return folder
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_a_config_with_a_search_match_of_a_cif_folder(tmp_path, cif_references):
+    from skxrd.datasets import EXAMPLE_CRYSTALS
+    from skxrd.estimators import CoarseLabelClassifier, MatchFirstClassifier
+    from skxrd.inspection import saliency_map
+
+    match = {"source": str(cif_references), "smoothing": 1.0, "stride": 2, "n_tune": 20}
+    match["random_state"] = 1  # the [test] seed: a draw that the tiny n_atoms allow
+    match["gate"] = "soft"
+    cfg = {**TINY, "train_target": "space_group", "match": match}
+    pipe, report = train_from_config(cfg, verbose=0)
+    final = pipe.steps[-1][1]
+    assert isinstance(final, CoarseLabelClassifier)
+    hybrid = final.estimator_
+    assert isinstance(hybrid, MatchFirstClassifier)
+    assert report["match"]["n_references"] == len(EXAMPLE_CRYSTALS)
+    assert report["match"]["n_tune"] == 40
+    assert report["match"]["threshold"] == round(hybrid.threshold_, 4)
+    assert hybrid.matcher_.references_.dtype == np.float16
+    # rock salt measured with broader peaks: answered by its reference
+    sim = PowderSimulator(
+        two_theta_range=(10.0, 40.0), two_theta_step=0.1, crystallite_size=80
+    )
+    X = sim.transform([load_example_crystal("NaCl")])
+    rows = pipe.transform_patterns(X)
+    if hybrid.kneighbors(rows, 1)[0][0, 0] >= hybrid.threshold_:
+        assert hybrid.predict_source(rows).tolist() == ["match"]
+        assert pipe.predict(X).tolist() == ["cubic"]
+    names = hybrid.reference_names_[hybrid.kneighbors(rows, 1)[1][:, 0]]
+    assert "NaCl" in names[0]
+    # the model file keeps references, names, threshold and temperatures
+    path = save_model(pipe, tmp_path / "hybrid.pt", metadata=report)
+    again = load_model(path)
+    grid, R = _grid_patterns(pipe, n=4)
+    Q = np.concatenate([rows, R])
+    np.testing.assert_allclose(again.predict_proba(Q), pipe.predict_proba(Q), atol=1e-6)
+    back = again.steps[-1][1].estimator_
+    assert back.threshold_ == hybrid.threshold_
+    assert back.gate == "soft" and back.gate_slope_ == hybrid.gate_slope_
+    assert report["match"]["gate_slope"] == round(hybrid.gate_slope_, 2)
+    assert back.reference_names_.tolist() == hybrid.reference_names_.tolist()
+    assert back.matcher_.temperature_ == hybrid.matcher_.temperature_
+    assert back.matcher_.references_.dtype == np.float16
+    assert np.isfinite(saliency_map(again, Q)).all()
+    # training resumes from the network inside
+    resumed, rep = train_from_config(cfg, warm_start=path, verbose=0)
+    assert rep["total_epochs"] == 4
+    assert isinstance(resumed.steps[-1][1].estimator_, MatchFirstClassifier)
+
+
+def test_a_damaged_search_match_in_a_model_file_is_named(tiny, tmp_path, monkeypatch):
+    from skxrd.estimators import MatchFirstClassifier, PatternMatchClassifier
+    from skxrd.pretrained import _store
+
+    pipe, _, _ = tiny
+    grid, X = _grid_patterns(pipe, n=6)
+    rows = pipe.transform_patterns(X)
+    net = pipe.steps[-1][1]
+    matcher = PatternMatchClassifier().fit(rows, net.predict(rows))
+    hybrid = PatternPipeline(
+        pipe.steps[:-1]
+        + [("classifier", MatchFirstClassifier.from_fitted(net, matcher, 0.9))]
+    )
+    record = _store._match_record
+
+    def damaged(h):
+        rec = record(h)
+        rec["references"] = rec["references"][:, :-1]  # a column short
+        return rec
+
+    monkeypatch.setattr(_store, "_match_record", damaged)
+    path = save_model(hybrid, tmp_path / "damaged.pt")
+    with pytest.raises(ValueError, match="damaged.pt: the search-match references"):
+        load_model(path)
