@@ -123,8 +123,13 @@ def load_pretrained(name, *, device="auto"):
     The pipeline resamples its input onto the model's 2θ grid through Q
     (``predict`` takes a list of :class:`~skxrd.io.Pattern` objects of any grid
     and wavelength, or an array on the model's grid), subtracts the background,
-    normalizes, and classifies. ``classes_`` are crystal-system names for
-    ``"crystal-system"`` and space-group numbers for ``"space-group"``.
+    normalizes, and classifies: a search-match against the simulated AMCSD
+    minerals answers where a mineral is close, the network elsewhere
+    (:class:`~skxrd.estimators.MatchFirstClassifier`, the last step of
+    ``"space-group"``, inside the
+    :class:`~skxrd.estimators.CoarseLabelClassifier` of ``"crystal-system"``).
+    ``classes_`` are crystal-system names for ``"crystal-system"`` and
+    space-group numbers for ``"space-group"``.
 
     Parameters
     ----------
