@@ -445,7 +445,13 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         lines += [
             "### Accuracy against CPU-hours",
             "",
-            "After every warm-restart cycle (`tools/measured_training.py`):",
+            "After every warm-restart cycle (`tools/measured_training.py`)"
+            + (
+                "; the network alone, uncalibrated, without the search-match in "
+                "front of it:"
+                if match
+                else ":"
+            ),
             "",
             "| cycle | training data | epochs | CPU-hours | RRUFF crystal system | "
             "RRUFF space group top-1 / top-5 | held-out crystal system / space "
