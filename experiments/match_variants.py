@@ -11,14 +11,16 @@ RRUFF patterns only score the result.
 
 - **hard gate**: the matcher's probabilities from the threshold of highest accuracy
   on, the network's below; each part's temperature fitted on the patterns it answers.
+- **linear or square-root intensities** compared by the search-match
+  (``PatternMatchClassifier(intensity=...)``).
 - **soft gate**: a mixture weighted by a logistic function of the best similarity;
   threshold, slope and temperatures fitted together (log-loss).
-- **strain-tolerant match**: the best similarity over uniform strains of the query
-  (d-spacings scaled by 1 ± ε, exact in 2θ), which lets isostructural compounds
-  with other lattice parameters match; hard gate.
-- **fusion below the threshold**: the network's log-probabilities plus ``w`` times
-  the matcher's tempered similarities for the patterns under the threshold, ``w``
-  chosen on the simulated patterns.
+- **strain-tolerant match** (linear intensities): the best similarity over
+  uniform strains of the query (d-spacings scaled by 1 ± ε, exact in 2θ), which
+  lets isostructural compounds with other lattice parameters match; hard gate.
+- **fusion below the threshold** (linear intensities): the network's
+  log-probabilities plus ``w`` times the matcher's tempered similarities for the
+  patterns under the threshold, ``w`` chosen on the simulated patterns.
 
 Crystal systems are the sums of the space-group probabilities
 (``CoarseLabelClassifier``, as the shipped crystal-system model answers) and, in
@@ -116,30 +118,49 @@ def main(argv=None):
     from skxrd.pretrained import add_reference_match, load_config, load_model
 
     config = load_config(ROOT / "skxrd/pretrained/configs/space-group.toml")
-    config["match"] = {**config["match"], "threshold": 0.8, "gate": "hard"}
-    pipe, _ = add_reference_match(
-        load_model(args.model, device="cpu"), config, cache=args.cache, verbose=False
-    )
-    base = pipe.steps[-1][1]
-    while not isinstance(base, MatchFirstClassifier):
-        base = base.estimator_
-    network, matcher = base.estimator_, base.matcher_
+    model = load_model(args.model, device="cpu")
+    matchers = {}
+    for intensity in ("linear", "sqrt"):
+        config["match"] = {
+            **config["match"],
+            "threshold": 0.8,
+            "gate": "hard",
+            "intensity": intensity,
+        }
+        pipe, _ = add_reference_match(model, config, cache=args.cache, verbose=False)
+        base = pipe.steps[-1][1]
+        while not isinstance(base, MatchFirstClassifier):
+            base = base.estimator_
+        matchers[intensity] = base.matcher_
+    network, matcher = base.estimator_, matchers["linear"]
     Xt, yt = tuning_data(pipe, config, args.cache)
     patterns, sg = rruff_patterns()
     Xr = pipe.transform_patterns(patterns)
     rows = []
 
-    def hybrid(gate):
+    def hybrid(gate, matcher=matcher):
         h = MatchFirstClassifier.from_fitted(network, matcher, 0.8, gate=gate)
         h.tune_threshold(Xt, yt).calibrate_temperature(Xt, yt)
         return h
 
-    for gate in ("hard", "soft"):
-        h = hybrid(gate)
+    for intensity, gate in (
+        ("linear", "hard"),
+        ("linear", "soft"),
+        ("sqrt", "hard"),
+        ("sqrt", "soft"),
+    ):
+        h = hybrid(gate, matchers[intensity])
         sim = scores(h.predict_proba(Xt), h.classes_, yt)
         rr = scores(h.predict_proba(Xr), h.classes_, sg)
         share = np.mean(h.predict_source(Xr) == "match")
-        rows.append((f"{gate} gate (threshold {h.threshold_:.3f})", sim, rr, share))
+        rows.append(
+            (
+                f"{gate} gate, {intensity} intensities (threshold {h.threshold_:.3f})",
+                sim,
+                rr,
+                share,
+            )
+        )
 
     # the strain-tolerant and fused variants: top-1 answers of a hard gate
     net_t = np.asarray(network.predict(Xt)).astype(int)

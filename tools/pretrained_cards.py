@@ -292,7 +292,12 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                 f"against {match['n_references']:,} reference patterns, the "
                 "simulated mineral structures of the AMCSD (`MatchFirstClassifier` "
                 "with a `PatternMatchClassifier`: Pearson correlation of the "
-                "smoothed patterns, references kept every "
+                + (
+                    "square roots of the intensities, "
+                    if cfg["match"].get("intensity") == "sqrt"
+                    else ""
+                )
+                + "smoothed, references kept every "
                 f"{cfg['match']['stride'] * sim['two_theta_step']:g}° in "
                 f"{cfg['match']['reference_dtype']}). "
                 + (

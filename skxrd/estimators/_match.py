@@ -59,6 +59,10 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
     reference_dtype : {"float32", "float16"}, default="float32"
         How ``references_`` are stored; ``"float16"`` halves the library's
         memory and file size (similarities change by about 1e-3).
+    intensity : {"linear", "sqrt"}, default="linear"
+        Compare the intensities as they are, or their square roots (negative
+        values count as 0), which gives weak peaks more say and makes a match
+        less sensitive to intensity errors such as texture.
 
     Attributes
     ----------
@@ -98,6 +102,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         batch_size=256,
         stride=1,
         reference_dtype="float32",
+        intensity="linear",
     ):
         self.smoothing = smoothing
         self.center = center
@@ -105,6 +110,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         self.batch_size = batch_size
         self.stride = stride
         self.reference_dtype = reference_dtype
+        self.intensity = intensity
 
     def _check_params(self):
         check_real(self.smoothing, "smoothing", minimum=0.0)
@@ -113,6 +119,10 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         check_positive(self.temperature, "temperature")
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.stride, "stride", minimum=1)
+        if self.intensity not in ("linear", "sqrt"):
+            raise ValueError(
+                f"intensity must be 'linear' or 'sqrt', got {self.intensity!r}"
+            )
         if self.reference_dtype not in ("float32", "float16"):
             raise ValueError(
                 "reference_dtype must be 'float32' or 'float16', got "
@@ -123,6 +133,8 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         """Smoothed, centred, unit-length rows (float32); all-zero rows stay
         zero (similarity 0 to everything)."""
         X = np.asarray(X, dtype=np.float32)
+        if self.intensity == "sqrt":
+            X = np.sqrt(np.maximum(X, 0.0))
         if self.smoothing > 0 and X.shape[1] > 1:
             from scipy.ndimage import gaussian_filter1d
 

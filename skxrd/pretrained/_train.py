@@ -50,6 +50,7 @@ _MATCH_DEFAULTS = {
     "smoothing": 4.0,
     "stride": 8,
     "reference_dtype": "float16",
+    "intensity": "linear",
     "threshold": "auto",
     "gate": "hard",
     "n_tune": 2000,
@@ -110,6 +111,7 @@ def load_config(config):
         [match]                     # optional: search-match first
         source = "amcsd"            # references: the AMCSD minerals, simulated
         stride = 8                  # ... smoothed, every 8th point, float16
+        intensity = "sqrt"          # or "linear" (PatternMatchClassifier)
         threshold = "auto"          # tuned on simulated patterns (needs [test])
         gate = "soft"               # or "hard" (MatchFirstClassifier)
 
@@ -263,6 +265,7 @@ def _check_match(config, where):
             smoothing=match["smoothing"],
             stride=match["stride"],
             reference_dtype=match["reference_dtype"],
+            intensity=match["intensity"],
         )._check_params()
         if match["gate"] not in ("hard", "soft"):
             raise ValueError(f"gate must be 'hard' or 'soft', got {match['gate']!r}")
@@ -624,7 +627,7 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     phases, :func:`~skxrd.datasets.read_cif_folder`), simulated with the
     config's simulator and preprocessed like the network's input, in a
     :class:`~skxrd.estimators.PatternMatchClassifier` (``smoothing``,
-    ``stride``, ``reference_dtype``). The final step becomes a
+    ``stride``, ``reference_dtype``, ``intensity``). The final step becomes a
     :class:`~skxrd.estimators.MatchFirstClassifier` (inside the
     :class:`~skxrd.estimators.CoarseLabelClassifier` of a coarse target).
 
@@ -646,8 +649,8 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
         loaded with :func:`load_model`).
     config : str, path-like or dict
         The config, with a ``[match]`` section (defaults: source ``"amcsd"``,
-        smoothing 4, stride 8, float16, threshold ``"auto"``, n_tune 2000,
-        random_state 5).
+        smoothing 4, stride 8, float16, linear intensities, threshold
+        ``"auto"``, hard gate, n_tune 2000, random_state 5).
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns.
     n_jobs : int, optional
@@ -723,6 +726,7 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
         smoothing=match["smoothing"],
         stride=match["stride"],
         reference_dtype=match["reference_dtype"],
+        intensity=match["intensity"],
     ).fit(prefix.transform(refs.X), labels)
     threshold = 0.8 if match["threshold"] == "auto" else float(match["threshold"])
     hybrid = MatchFirstClassifier.from_fitted(

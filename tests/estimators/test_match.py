@@ -127,8 +127,32 @@ def test_stride_and_float16_keep_a_compact_library(library):
         compact.predict(measured)
     with pytest.raises(ValueError, match="reference_dtype"):
         PatternMatchClassifier(reference_dtype="int8").fit(X, NAMES)
-    with pytest.raises(ValueError, match="stride must be >= 1"):
-        PatternMatchClassifier(stride=0).fit(X, NAMES)
+    with pytest.raises(ValueError, match="intensity must be 'linear' or 'sqrt'"):
+        PatternMatchClassifier(intensity="log").fit(X, NAMES)
+
+
+def test_square_root_intensities(library):
+    crystals, X = library
+    # a measurement whose strongest peak is off by a factor of 5 (texture)
+    measured = PowderSimulator(crystallite_size=60).transform(crystals)
+    top = measured.argmax(axis=1)
+    rows = np.arange(len(measured))
+    window = np.clip(top[:, None] + np.arange(-15, 16), 0, X.shape[1] - 1)
+    measured[rows[:, None], window] *= 5.0
+    roots = PatternMatchClassifier(intensity="sqrt").fit(X, NAMES)
+    assert roots.predict(measured).tolist() == NAMES
+    s_roots = roots.class_similarities(measured)
+    # the same as comparing the square roots linearly; negative values count as 0
+    again = PatternMatchClassifier().fit(np.sqrt(X), NAMES)
+    np.testing.assert_allclose(
+        again.class_similarities(np.sqrt(measured)), s_roots, atol=1e-5
+    )
+    small = measured < 1e-3
+    np.testing.assert_allclose(
+        roots.class_similarities(np.where(small, -5.0, measured)),
+        roots.class_similarities(np.where(small, 0.0, measured)),
+        atol=1e-6,
+    )
 
 
 def test_match_state_round_trip_and_damage(library):
