@@ -115,6 +115,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", UserWarning)
     from skxrd.estimators import MatchFirstClassifier
+    from skxrd.estimators._match import search_match_of
     from skxrd.pretrained import add_reference_match, load_config, load_model
 
     config = load_config(ROOT / "skxrd/pretrained/configs/space-group.toml")
@@ -128,9 +129,7 @@ def main(argv=None):
             "intensity": intensity,
         }
         pipe, _ = add_reference_match(model, config, cache=args.cache, verbose=False)
-        base = pipe.steps[-1][1]
-        while not isinstance(base, MatchFirstClassifier):
-            base = base.estimator_
+        base = search_match_of(pipe)
         matchers[intensity] = base.matcher_
     network, matcher = base.estimator_, matchers["linear"]
     Xt, yt = tuning_data(pipe, config, args.cache)

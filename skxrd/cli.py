@@ -270,12 +270,10 @@ def _best_matches(model, patterns):
     """Per pattern, the closest reference of a search-match model (a
     MatchFirstClassifier, maybe inside a CoarseLabelClassifier) and which part
     answered; None for every pattern of other models."""
-    from .estimators import MatchFirstClassifier
+    from .estimators._match import search_match_of
 
-    final = getattr(model, "steps", [(None, model)])[-1][1]
-    hybrid = getattr(final, "estimator_", None)
-    hybrid = final if isinstance(final, MatchFirstClassifier) else hybrid
-    if not isinstance(hybrid, MatchFirstClassifier):
+    hybrid = search_match_of(model)
+    if hybrid is None:
         return [None] * len(patterns)
     import warnings
 

@@ -99,12 +99,13 @@ def score(model, X, cs_true, sg_true):
     """Accuracies, calibration and coverage of one model on one labelled set."""
     from measured_training import crystal_system_proba
 
+    from skxrd.estimators._match import search_match_of
     from skxrd.metrics import accuracy_at_coverage, expected_calibration_error
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # range-not-covered notes
         proba = model.predict_proba(X)
-        hybrid = search_match(model)
+        hybrid = search_match_of(model)
         source = (
             None
             if hybrid is None
@@ -164,17 +165,6 @@ def score(model, X, cs_true, sg_true):
                     row["space_group_confidence"] = float(proba[mask].max(1).mean())
             out["by_part"][part] = row
     return out
-
-
-def search_match(model):
-    """The MatchFirstClassifier of a pipeline (maybe in a CoarseLabelClassifier)."""
-    from skxrd.estimators import MatchFirstClassifier
-
-    final = model.steps[-1][1]
-    for candidate in (final, getattr(final, "estimator_", None)):
-        if isinstance(candidate, MatchFirstClassifier):
-            return candidate
-    return None
 
 
 # (label, simulator settings, 2θ range, strip Kα2 before predicting)

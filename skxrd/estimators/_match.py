@@ -16,6 +16,7 @@ __all__ = [
     "PatternMatchClassifier",
     "match_state",
     "restore_match",
+    "search_match_of",
 ]
 
 
@@ -249,10 +250,14 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         """
         return self._softmax(self.class_similarities(X))
 
-    def _softmax(self, similarities):
-        """``predict_proba`` from the output of :meth:`class_similarities`."""
-        z = np.asarray(similarities, dtype=np.float64)
-        return _softmax(z / getattr(self, "temperature_", self.temperature))
+    def _softmax(self, similarities, temperature=None):
+        """``predict_proba`` from the output of :meth:`class_similarities`
+        (at ``temperature``, by default the fitted or given one)."""
+        from scipy.special import softmax
+
+        if temperature is None:
+            temperature = getattr(self, "temperature_", self.temperature)
+        return softmax(np.asarray(similarities, dtype=np.float64) / temperature, axis=1)
 
     def calibrate_temperature(self, X, y):
         """Fit the softmax temperature on labelled patterns (log-loss).
@@ -272,9 +277,12 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         self : PatternMatchClassifier
         """
         check_is_fitted(self)
-        y = np.asarray(y)
-        idx, known = _known_labels(self.classes_, y)
-        z = self.class_similarities(np.asarray(X)[known]).astype(np.float64)
+        return self._calibrate(self.class_similarities(X), y)
+
+    def _calibrate(self, similarities, y):
+        """:meth:`calibrate_temperature` from :meth:`class_similarities`."""
+        idx, known = _known_labels(self.classes_, np.asarray(y))
+        z = np.asarray(similarities, dtype=np.float64)[known]
         # searched around the ``temperature`` parameter (the fit's range is
         # e^±3 times the scale of the logits)
         scale = float(self.temperature)
@@ -287,10 +295,17 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         return tags
 
 
-def _softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
+def search_match_of(model):
+    """The :class:`MatchFirstClassifier` a fitted model answers with, or None.
+
+    The model itself, the last step of a pipeline, or the classifier inside a
+    :class:`CoarseLabelClassifier` (the shipped crystal-system model).
+    """
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    for candidate in (final, getattr(final, "estimator_", None)):
+        if isinstance(candidate, MatchFirstClassifier):
+            return candidate
+    return None
 
 
 def match_state(matcher) -> dict:
@@ -555,11 +570,7 @@ class MatchFirstClassifier(
         proba = np.zeros((len(sims), len(self.classes_)))
         some = weight > 0
         if some.any():
-            z = sims[some].astype(np.float64)
-            if temperature is None:
-                p = self.matcher_._softmax(z)
-            else:
-                p = _softmax(z / temperature)
+            p = self.matcher_._softmax(sims[some], temperature)
             proba[np.ix_(some, self._match_columns)] = weight[some, None] * p
         rest = weight < 1
         if rest.any():
@@ -567,6 +578,14 @@ class MatchFirstClassifier(
                 1.0 - weight[rest, None]
             ) * model_proba[rest]
         return proba
+
+    def _labelled(self, X, y):
+        """:meth:`_parts` of ``X`` and ``y`` as an array of as many labels."""
+        sims, matched, X = self._parts(X)
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        return sims, matched, X, y
 
     def _parts(self, X):
         """(matcher probabilities or None, matched mask, model rows)."""
@@ -654,10 +673,7 @@ class MatchFirstClassifier(
         )
         if not len(candidates) or not np.all(np.abs(candidates) <= 1):
             raise ValueError("thresholds must be correlations in [-1, 1]")
-        y = np.asarray(y)
-        sims, _, X = self._parts(X)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        sims, _, X, y = self._labelled(X, y)
         best = sims.max(axis=1)
         by_match = self.matcher_.classes_[sims.argmax(axis=1)]
         by_model = np.asarray(self.estimator_.predict(X))
@@ -687,10 +703,7 @@ class MatchFirstClassifier(
         -------
         self : MatchFirstClassifier
         """
-        sims, matched, X = self._parts(X)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        sims, matched, X, y = self._labelled(X, y)
         rest = ~matched
         if (
             hasattr(self.estimator_, "calibrate_temperature")
@@ -699,7 +712,8 @@ class MatchFirstClassifier(
             self.estimator_.calibrate_temperature(X[rest], y[rest])
         if self.gate == "hard":
             if np.isin(y[matched], self.matcher_.classes_).any():
-                self.matcher_.calibrate_temperature(X[matched], y[matched])
+                # from the similarities at hand, not computed again
+                self.matcher_._calibrate(sims[matched], y[matched])
             return self
         idx, known = _known_labels(self.classes_, y)
         self._fit_soft_gate(sims[known], X[known], idx[known])

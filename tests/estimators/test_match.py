@@ -223,6 +223,16 @@ def test_match_first_answers_known_patterns_by_match_and_new_ones_by_model(
     )
     sim, idx = clf.kneighbors(known, n_neighbors=1)
     assert clf.reference_names_[idx[:, 0]].tolist() == NAMES
+    # found as a model, a pipeline's last step, or inside a CoarseLabelClassifier
+    from sklearn.pipeline import make_pipeline
+
+    from skxrd.estimators import CoarseLabelClassifier
+    from skxrd.estimators._match import search_match_of
+
+    coarse = CoarseLabelClassifier.from_fitted(clf)
+    for wrapped in (clf, make_pipeline(coarse), coarse):
+        assert search_match_of(wrapped) is clf
+    assert search_match_of(model) is None and search_match_of(matcher) is None
     # a threshold no pattern reaches: the model alone
     never = MatchFirstClassifier.from_fitted(model, matcher, 1.0)
     np.testing.assert_allclose(
