@@ -11,13 +11,12 @@ from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_sampling_strategy, check_target_type
 from imblearn.utils._validation import ArraysTransformer
 from scipy import sparse
-from sklearn.base import _fit_context
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from ..utils._validation import check_int
 from ._compose import default_augmentation
 
 __all__ = ["AugmentingSampler"]
@@ -107,20 +106,9 @@ class AugmentingSampler(BaseOverSampler):
     (100, 4250)
     """
 
-    _parameter_constraints: dict = {
-        **BaseOverSampler._parameter_constraints,
-        "sampling_strategy": [
-            Interval(numbers.Real, 0, 1, closed="right"),
-            Interval(numbers.Integral, 1, None, closed="left"),
-            StrOptions({"auto", "minority", "not minority", "not majority", "all"}),
-            Mapping,
-            callable,
-        ],
-        "augmentation": [callable, None],
-        "target_count": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "two_theta": ["array-like", None],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-    }
+    # parameters are checked by _check_params (skxrd's checks), not by
+    # scikit-learn's private parameter validation
+    _parameter_constraints: dict = {}
 
     def __init__(
         self,
@@ -140,6 +128,30 @@ class AugmentingSampler(BaseOverSampler):
         self.batch_size = batch_size
 
     # ------------------------------------------------------------- validation
+    def _check_params(self):
+        """One clear error for a parameter of the wrong kind."""
+        if self.augmentation is not None and not callable(self.augmentation):
+            raise ValueError(
+                "augmentation must be a callable (x, generator=g) -> x, or None; "
+                f"got {self.augmentation!r}"
+            )
+        check_int(self.target_count, "target_count", minimum=1, allow_none=True)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        strategy = self.sampling_strategy
+        if isinstance(strategy, bool) or not (
+            isinstance(strategy, (numbers.Real, str, Mapping)) or callable(strategy)
+        ):
+            raise ValueError(
+                "sampling_strategy must be a float, an int, a str, a dict or a "
+                f"callable, got {strategy!r}"
+            )
+        if isinstance(strategy, numbers.Integral):
+            check_int(strategy, "sampling_strategy (a target count)", minimum=1)
+        elif isinstance(strategy, numbers.Real) and not 0 < strategy <= 1:
+            raise ValueError(
+                f"a float sampling_strategy must lie in (0, 1], got {strategy!r}"
+            )
+
     def _check_X_y(self, X, y, accept_sparse=None):
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         X, y = validate_data(
@@ -180,7 +192,6 @@ class AugmentingSampler(BaseOverSampler):
         return {c: max(0, int(target) - int(n)) for c, n in zip(classes, counts)}
 
     # --------------------------------------------------------------- sampling
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, **params):
         """Check the inputs and compute ``sampling_strategy_``.
 
@@ -199,12 +210,12 @@ class AugmentingSampler(BaseOverSampler):
         -------
         self : object
         """
+        self._check_params()
         check_classification_targets(y)
         X, y, _ = self._check_X_y(X, y)
         self.sampling_strategy_ = self._sampling_strategy(y)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y, **params):
         """Add augmented copies so that the classes reach their target counts.
 
@@ -225,6 +236,7 @@ class AugmentingSampler(BaseOverSampler):
         y_resampled : array-like of shape (n_samples_new,)
             Their labels.
         """
+        self._check_params()
         check_classification_targets(y)
         arrays_transformer = ArraysTransformer(X, y)
         X, y, binarize_y = self._check_X_y(X, y)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from imblearn.under_sampling.base import BaseCleaningSampler
 from scipy.sparse import issparse
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..utils._validation import check_int, check_real
 from ._groups import duplicate_groups
 
 __all__ = ["DuplicateRemover"]
@@ -32,7 +30,8 @@ class DuplicateRemover(BaseCleaningSampler):
     algorithm : {"auto", "exact", "lsh"}, default="auto"
         See :func:`duplicate_groups`.
     random_state : int, default=0
-        Seed of the LSH hash planes.
+        Seed of the LSH hash planes (an int: the groups must not change from
+        one fit to the next).
 
     Attributes
     ----------
@@ -52,12 +51,9 @@ class DuplicateRemover(BaseCleaningSampler):
     ((3, 3), [0, 1, 1])
     """
 
-    _parameter_constraints: dict = {
-        **BaseCleaningSampler._parameter_constraints,
-        "threshold": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "algorithm": [StrOptions({"auto", "exact", "lsh"})],
-        "random_state": ["random_state"],
-    }
+    # imbalanced-learn checks its own sampling_strategy; this class's
+    # parameters are checked by _check_params (skxrd's checks)
+    _parameter_constraints: dict = {**BaseCleaningSampler._parameter_constraints}
 
     def __init__(
         self,
@@ -72,10 +68,23 @@ class DuplicateRemover(BaseCleaningSampler):
         self.algorithm = algorithm
         self.random_state = random_state
 
-    def _fit_resample(self, X, y):
-        seed = (
-            self.random_state if isinstance(self.random_state, numbers.Integral) else 0
+    def _check_params(self):
+        check_real(
+            self.threshold,
+            "threshold",
+            minimum=0.0,
+            maximum=1.0,
+            include_min=False,
+            include_max=False,
         )
+        if self.algorithm not in ("auto", "exact", "lsh"):
+            raise ValueError(
+                f"algorithm must be 'auto', 'exact' or 'lsh', got {self.algorithm!r}"
+            )
+        return check_int(self.random_state, "random_state", minimum=0)
+
+    def _fit_resample(self, X, y):
+        seed = self._check_params()
         dense = X.toarray() if issparse(X) else X  # patterns are dense anyway
         groups = duplicate_groups(
             dense, threshold=self.threshold, algorithm=self.algorithm, random_state=seed

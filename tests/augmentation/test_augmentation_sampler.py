@@ -11,10 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from imblearn.pipeline import Pipeline  # noqa: E402
-from imblearn.utils.estimator_checks import (  # noqa: E402
-    check_param_validation,
-    estimator_checks_generator,
-)
+from imblearn.utils.estimator_checks import estimator_checks_generator  # noqa: E402
 from scipy import sparse  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.dummy import DummyClassifier  # noqa: E402
@@ -72,8 +69,24 @@ def test_sklearn_checks(estimator, check):
     check(estimator)
 
 
-def test_param_validation():
-    check_param_validation("AugmentingSampler", CHECKED)
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"augmentation": "noise"}, "augmentation must be a callable"),
+        ({"target_count": 0}, "target_count must be >= 1"),
+        ({"target_count": 2.5}, "target_count must be an integer"),
+        ({"batch_size": 0}, "batch_size must be >= 1"),
+        ({"sampling_strategy": [1, 2]}, "sampling_strategy must be a float"),
+        ({"sampling_strategy": 1.5}, r"float sampling_strategy must lie in \(0, 1\]"),
+        ({"sampling_strategy": 0}, r"sampling_strategy \(a target count\) must be"),
+    ],
+)
+def test_bad_parameters_are_named(params, message):
+    X, y = _patterns()
+    for method in ("fit", "fit_resample"):
+        sampler = AugmentingSampler(random_state=0, **params)
+        with pytest.raises(ValueError, match=message):
+            getattr(sampler, method)(X, y)
 
 
 @pytest.mark.parametrize(

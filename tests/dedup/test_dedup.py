@@ -156,3 +156,19 @@ def test_group_splits_expose_leakage():
     grouped = cross_val_score(knn, X, y, cv=GroupKFold(5), groups=groups)
     assert plain.mean() > 0.95  # memorized copies
     assert grouped.mean() < plain.mean() - 0.3  # the honest estimate
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"threshold": 1.0}, "threshold must be < 1.0"),
+        ({"threshold": 0}, "threshold must be > 0.0"),
+        ({"threshold": "high"}, "threshold must be a number"),
+        ({"algorithm": "faiss"}, "algorithm must be 'auto', 'exact' or 'lsh'"),
+        ({"random_state": None}, "random_state must be an integer"),
+    ],
+)
+def test_duplicate_remover_names_a_bad_parameter(params, message):
+    X = np.array([[1.0, 0, 0], [0, 1, 0], [1.0, 0.001, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match=message):
+        DuplicateRemover(**params).fit_resample(X, np.array([0, 1, 0, 1]))
