@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -695,6 +696,25 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """
         return self._combine(X)[1]
 
+    def _logit_module(self):
+        """The union's log-probabilities over ``classes_`` as a torch module
+        (for attribution maps), each class through the member that owns it.
+
+        ``log P(k) = log w_m(x) + log P_m(k | mine)`` for the owner ``m`` of
+        ``k``: the members' networks carry the gradient; the router's weight
+        ``w_m`` is computed from the same input but held fixed, so a map
+        explains what made the owner choose ``k``. The argmax is the union's
+        answer. Needs network members (with ``net_.module_``).
+        """
+        check_is_fitted(self)
+        for i, member in enumerate(self.estimators_):
+            if not hasattr(getattr(member, "net_", None), "module_"):
+                raise ValueError(
+                    f"attribution maps need network members; member {i} is a "
+                    f"{type(member).__name__}"
+                )
+        return _UnionLogits(self)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
@@ -705,3 +725,41 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             return tags
         tags.non_deterministic = inner.non_deterministic
         return tags
+
+
+class _UnionLogits(torch.nn.Module):
+    """:meth:`UnionClassifier._logit_module`: each class's log-probability
+    through its owner member, with the router's weight held fixed."""
+
+    def __init__(self, union):
+        super().__init__()
+        self._union = union  # a plain attribute: its networks are ``members``
+        self.members = torch.nn.ModuleList(m.net_.module_ for m in union.estimators_)
+        self.temperatures = [
+            float(getattr(m, "temperature_", 1.0)) for m in union.estimators_
+        ]
+        self.own, self.cols = [], []
+        for member, subset in zip(union.estimators_, union.class_subsets_):
+            mine = np.flatnonzero(np.isin(member.classes_, subset))
+            cols = np.searchsorted(union.classes_, member.classes_[mine])
+            self.own.append(torch.as_tensor(mine, dtype=torch.long))
+            self.cols.append(torch.as_tensor(cols, dtype=torch.long))
+
+    def forward(self, x):
+        union = self._union
+        flat = x.detach().reshape(len(x), -1).cpu().numpy().astype(np.float32)
+        weight = union._combine(flat)[1].weight
+        log_w = torch.as_tensor(
+            np.log(np.maximum(weight, 1e-300)), dtype=x.dtype, device=x.device
+        )
+        out = torch.full(
+            (len(x), len(union.classes_)), -1e4, dtype=x.dtype, device=x.device
+        )
+        for m, module in enumerate(self.members):
+            z = module(x)
+            if isinstance(z, tuple | list):  # (logits, confidence)
+                z = z[0]
+            z = z[:, self.own[m].to(z.device)] / self.temperatures[m]
+            part = log_w[:, m : m + 1] + torch.log_softmax(z, dim=1)
+            out = out.index_copy(1, self.cols[m].to(z.device), part)
+        return out / float(getattr(union, "temperature_", 1.0))

@@ -505,3 +505,35 @@ def test_calibrate_temperature_after_add_classes_on_old_classes_only(six, tmp_pa
     np.testing.assert_allclose(load_model(path).predict_proba(X), after, atol=1e-6)
     union.add_classes(X[~old] + 0.5, np.char.add(y[~old], "2"))
     assert union.temperature_ == 1.0
+
+
+@pytest.mark.parametrize("combiner", ["learned", "reliability"])
+def test_attribution_maps_explain_the_union_answer(six, combiner):
+    from skxrd.inspection import integrated_gradients, saliency_map
+
+    X, y = six
+    union = UnionClassifier(
+        MEMBER,
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        combiner=combiner,
+        holdout_per_class=4,
+        random_state=0,
+    ).fit(X, y)
+    union.temperature_ = 1.7  # a calibrated union ranks the same way
+    logits = union._logit_module()(torch.as_tensor(X[:12]))
+    # log-probabilities whose argmax is the union's answer
+    np.testing.assert_array_equal(
+        union.classes_[logits.argmax(1).numpy()], union.predict(X[:12])
+    )
+    np.testing.assert_allclose(
+        torch.softmax(logits, 1).detach().numpy(),
+        union.predict_proba(X[:12]),
+        atol=1e-5,
+    )
+    maps = saliency_map(union, X[:3])
+    assert maps.shape == (3, X.shape[1]) and np.isfinite(maps).all()
+    assert np.abs(maps).sum(axis=1).min() > 0
+    # a map of another class differs: its owner member explains it
+    other = saliency_map(union, X[:3], target="F")
+    assert not np.allclose(maps, other)
+    assert integrated_gradients(union, X[:2], n_steps=4).shape == (2, X.shape[1])
