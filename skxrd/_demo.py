@@ -275,6 +275,19 @@ def _measured(out, plt):
         f"{report['n']} (top-2: {round(report['top2'] * report['n'])}); see the "
         "model cards (skxrd.pretrained.model_card) for the full measured sets"
     )
+    # the structure-type model: a union of networks over the library's types
+    types = load_pretrained("structure-type", device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        st_labels, st_proba = types.predict_top_k(data.patterns, k=2)
+    _say(
+        f"    structure type ({len(types.classes_)} types; known here: LaB6 "
+        "cab6, SiO2 alpha_quartz, ZnO wurtzite, NaCl rocksalt, FAPbI3 (Pm-3m) "
+        "perovskite; the others are of types outside the library):"
+    )
+    for i, name in enumerate(data.names):
+        st = ", ".join(f"{lab} {p:.2f}" for lab, p in zip(st_labels[i], st_proba[i]))
+        _say(f"    {name[:21]:<22}{st}")
     _say(
         "    data: Chitturi et al., J. Appl. Cryst. (2021), MIT; Oviedo et al., "
         "npj Comput. Mater. 5, 60 (2019), Apache-2.0 (licences in "

@@ -94,7 +94,9 @@ def _cmd_train(args) -> int:
     )
     if args.resume is not None:
         report["resumed_from"] = str(args.resume)
-    save_model(pipe, out, metadata=report, overwrite=args.force)
+    save_model(
+        pipe, out, metadata=report, overwrite=args.force, **config.get("save", {})
+    )
     summary = {
         k: report[k]
         for k in ("name", "n_train", "n_epochs", "total_epochs", "fit_seconds")
@@ -528,8 +530,8 @@ def _add_model(p):
     p.add_argument(
         "--model",
         default="crystal-system",
-        help="crystal-system (default), space-group, or a model file (.pt from "
-        "skxrd train; a .joblib pickle with --trust-pickle)",
+        help="crystal-system (default), space-group, structure-type, or a model "
+        "file (.pt from skxrd train; a .joblib pickle with --trust-pickle)",
     )
     p.add_argument(
         "--trust-pickle",

@@ -1,6 +1,6 @@
 """Score the shipped models on measured and held-out data and write their cards.
 
-For each shipped model (``crystal-system``, ``space-group``): the 456 measured
+For each shipped symmetry model (``crystal-system``, ``space-group``): the 456 measured
 RRUFF mineral patterns (validation data, never trained on), all 15 SSRL
 synchrotron powders (crystal system), the 85 full thin-film scans of Oviedo et
 al. (crystal system and space group; the three partial scans are left out)
@@ -9,7 +9,8 @@ training never saw (the config's ``[test]`` section). For each: top-1, top-2 and
 top-5 accuracy, the majority-class baseline, the expected calibration error,
 the accuracy on the most confident half and 80 %, and on RRUFF the accuracy per
 crystal system and a confusion matrix. Writes ``skxrd/pretrained/cards/<name>.md``
-and ``docs/images/pretrained_<name>_rruff.png``.
+and ``docs/images/pretrained_<name>_rruff.png``. The ``structure-type`` model
+has its own measured sets and card (``structure_type_card.py``).
 
 Usage::
 
@@ -605,6 +606,12 @@ def main(argv=None):
     held_out = None
     for name in sorted(list_pretrained()):
         weights = Path(args.weights_dir) / f"{name}.pt"
+        if name == "structure-type":  # its own measured sets and card
+            from structure_type_card import write_card
+
+            results = write_card(weights, args.measured, args.cards_dir, args.cache)
+            print(name, json.dumps(results, indent=1))
+            continue
         model = load_model(weights, device="cpu")
         meta = model.metadata_
         if held_out is None:

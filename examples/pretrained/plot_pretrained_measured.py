@@ -6,8 +6,8 @@ Pretrained models on measured patterns
 :class:`~skxrd.pretrained.PatternPipeline` that takes measured
 :class:`~skxrd.io.Pattern` objects of any grid and wavelength: it resamples
 them onto its own 2θ grid through Q, subtracts the background, normalizes and
-classifies. Here the crystal-system and space-group models classify the ten
-measured patterns bundled with skxrd
+classifies. Here the crystal-system, space-group and structure-type models
+classify the ten measured patterns bundled with skxrd
 (:func:`~skxrd.datasets.load_measured_examples`: six synchrotron patterns at
 λ ≈ 0.73 Å and four Cu Kα scans of thin films).
 
@@ -79,4 +79,20 @@ for name, top in zip(data.names, sg_labels):
     print(f"{name:22s}", " ".join(f"{s}({n})" for s, n in zip(symbols, top)))
 report = evaluate_model(sg_model, data.patterns, data.crystal_system)
 print(report["level"], {key: report[key] for key in ("top1", "top2", "top3")})
+
+# %%
+# Structure types
+# ---------------
+# The structure-type model is a union of small networks over the 170 types of
+# skxrd's library (:data:`~skxrd.datasets.STRUCTURE_TYPES`). Five of the ten
+# patterns are of library types: LaB6 (CaB6 type), SiO2 (alpha-quartz), ZnO
+# (wurtzite), NaCl (rock salt) and the cubic FAPbI3 film (perovskite); the
+# others are of types it does not know, and still get the nearest one. Its
+# saliency map comes from the member network that owns the answer.
+st_model = skxrd.load_pretrained("structure-type", device="cpu")
+st_labels, st_proba = st_model.predict_top_k(data.patterns, k=3)
+for name, top, p in zip(data.names, st_labels, st_proba):
+    print(f"{name:22s}", ", ".join(f"{t} {q:.2f}" for t, q in zip(top, p)))
+fig, ax = plt.subplots(figsize=(9, 3.5), layout="constrained")
+SaliencyDisplay.from_estimator(st_model, data.patterns, index=index, top_k=3, ax=ax)
 plt.show()

@@ -1,6 +1,7 @@
 """Pretrained models, model files and training from a config.
 
-- :func:`load_pretrained` returns a shipped model, a fitted
+- :func:`load_pretrained` returns a shipped model (crystal system, space
+  group or structure type), a fitted
   :class:`PatternPipeline` that takes measured :class:`~skxrd.io.Pattern`
   objects of any grid and wavelength (resampled through Q) or arrays on its own
   grid; :func:`list_pretrained` lists them with their model cards.
@@ -22,7 +23,7 @@ Examples
 --------
 >>> from skxrd.pretrained import list_pretrained
 >>> sorted(list_pretrained())
-['crystal-system', 'space-group']
+['crystal-system', 'space-group', 'structure-type']
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ __all__ = [
 _MODELS = {
     "crystal-system": "Crystal system (7 classes) from a powder pattern.",
     "space-group": "Space group (230 classes, numbers 1-230) from a powder pattern.",
+    "structure-type": (
+        "Structure type (the 170 types of skxrd.datasets.STRUCTURE_TYPES) from a "
+        "powder pattern; add_classes learns your own."
+    ),
 }
 
 
@@ -129,11 +134,14 @@ def load_pretrained(name, *, device="auto"):
     ``"space-group"``, inside the
     :class:`~skxrd.estimators.CoarseLabelClassifier` of ``"crystal-system"``).
     ``classes_`` are crystal-system names for ``"crystal-system"`` and
-    space-group numbers for ``"space-group"``.
+    space-group numbers for ``"space-group"``. ``"structure-type"`` ends in a
+    :class:`~skxrd.estimators.UnionClassifier` whose ``classes_`` are the names
+    of :data:`~skxrd.datasets.STRUCTURE_TYPES`; its ``add_classes`` learns
+    more types without changing the members it has.
 
     Parameters
     ----------
-    name : {"crystal-system", "space-group"}
+    name : {"crystal-system", "space-group", "structure-type"}
         The model (see :func:`list_pretrained` and :func:`model_card`).
     device : str, default="auto"
         ``"auto"`` (the GPU when CUDA is available), ``"cpu"``, ``"cuda"``...

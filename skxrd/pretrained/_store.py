@@ -107,7 +107,16 @@ def _digest(payload) -> str:
     return h.hexdigest()
 
 
-def save_model(pipeline, path, *, metadata=None, overwrite=False):
+def save_model(
+    pipeline,
+    path,
+    *,
+    metadata=None,
+    overwrite=False,
+    union_patterns_per_class=None,
+    union_patterns_dtype="float32",
+    weights_dtype="float32",
+):
     """Write a fitted pattern pipeline to a model file (weights and parameters).
 
     The file holds the steps' classes and parameters, the classifier's classes
@@ -138,6 +147,20 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         settings, accuracies...
     overwrite : bool, default=False
         Replace an existing file; otherwise an existing file is an error.
+    union_patterns_per_class : int, optional
+        For a union: keep at most this many of its negative and held-out
+        patterns per class (the first ones), which ``add_classes`` trains new
+        members against and refits the router on. A smaller file (the shipped
+        structure-type model keeps 2); None keeps them all.
+    union_patterns_dtype : {"float32", "float16"}, default="float32"
+        For a union: how those patterns and its class-mean patterns are stored
+        (float16 halves them; they are read back as float32).
+    weights_dtype : {"float32", "float16"}, default="float32"
+        How the networks' floating-point weights are stored: float16 halves
+        the file (the shipped structure-type model's 17 members); they are read
+        back into float32 networks, so the loaded model's probabilities differ
+        from the saved one's by the rounding (about 1e-3): score the loaded
+        model.
 
     Returns
     -------
@@ -167,6 +190,10 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
     from sklearn.utils.validation import check_is_fitted
 
     known = _step_classes()
+    if weights_dtype not in ("float32", "float16"):
+        raise ValueError(
+            f"weights_dtype must be 'float32' or 'float16', got {weights_dtype!r}"
+        )
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
@@ -194,7 +221,9 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         pipe_steps[-1] = (last_name, hybrid.estimator_)
     elif isinstance(last, UnionClassifier):
         check_is_fitted(last)
-        union = _union_record(last, known)
+        union = _union_record(
+            last, known, union_patterns_per_class, union_patterns_dtype, weights_dtype
+        )
     steps = []
     for name, step in pipe_steps[:-1]:
         cls = type(step).__name__
@@ -212,7 +241,7 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
         steps.append([name, "UnionClassifier", {}, int(last.n_features_in_)])
         payload = {"format": FORMAT, "steps": steps, "union": union}
     else:
-        record = _network_record(clf, known, name)
+        record = _network_record(clf, known, name, weights_dtype)
         steps.append([name, record["class"], record["params"], record["n_features_in"]])
         payload = {
             "format": FORMAT,
@@ -237,9 +266,17 @@ def save_model(pipeline, path, *, metadata=None, overwrite=False):
 _TRAINING_ONLY = ("augment", "checkpoint_dir", "num_threads", "verbose")
 
 
-def _network_record(clf, known, where):
-    """A fitted network classifier as plain values and tensors."""
+def _network_record(clf, known, where, dtype="float32"):
+    """A fitted network classifier as plain values and tensors (floating-point
+    weights as ``dtype``)."""
+    import torch
     from sklearn.utils.validation import check_is_fitted
+
+    def stored(t):
+        t = t.detach().cpu().clone()
+        return (
+            t.to(torch.float16) if dtype == "float16" and t.is_floating_point() else t
+        )
 
     cls = type(clf).__name__
     if known.get(cls) is not type(clf) or not hasattr(clf, "net_"):
@@ -256,10 +293,7 @@ def _network_record(clf, known, where):
         "params": _plain(params, f"{where} parameters"),
         "classes": _plain(clf.classes_, "classes_"),
         "n_features_in": int(clf.n_features_in_),
-        "state_dict": {
-            k: v.detach().cpu().clone()
-            for k, v in clf.net_.module_.state_dict().items()
-        },
+        "state_dict": {k: stored(v) for k, v in clf.net_.module_.state_dict().items()},
         "temperature": float(getattr(clf, "temperature_", 1.0)),
     }
 
@@ -351,9 +385,35 @@ def _restore_match_first(rec, network, path):
     return hybrid
 
 
-def _union_record(union, known):
-    """A fitted UnionClassifier of network members as plain values and tensors."""
+def _first_per_class(y, k):
+    """Indices of the first ``k`` rows of every label of ``y`` (all: None)."""
+    if k is None:
+        return np.arange(len(y))
+    y = np.asarray(y)
+    keep = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        keep[np.flatnonzero(y == label)[:k]] = True
+    return np.flatnonzero(keep)
+
+
+def _union_record(
+    union, known, per_class=None, dtype="float32", weights_dtype="float32"
+):
+    """A fitted UnionClassifier of network members as plain values and tensors,
+    its negative and held-out patterns cut to ``per_class`` per label and stored
+    as ``dtype``."""
     import torch
+
+    from ..utils._validation import check_int
+
+    if per_class is not None:
+        per_class = check_int(per_class, "union_patterns_per_class", minimum=1)
+    if dtype not in ("float32", "float16"):
+        raise ValueError(
+            f"union_patterns_dtype must be 'float32' or 'float16', got {dtype!r}"
+        )
+    neg = _first_per_class(union.negatives_y_, per_class)
+    hold = _first_per_class(union.holdout_y_, per_class)
 
     template = union.estimator
     if template is not None:
@@ -380,18 +440,18 @@ def _union_record(union, known):
         ),
         "template": template,
         "members": [
-            _network_record(m, known, f"union member {i}")
+            _network_record(m, known, f"union member {i}", weights_dtype)
             for i, m in enumerate(union.estimators_)
         ],
         "class_subsets": [
             _plain(np.asarray(c), "class_subsets_") for c in union.class_subsets_
         ],
         "classes": _plain(union.classes_, "classes_"),
-        "class_means": torch.as_tensor(np.asarray(union.class_means_, np.float32)),
-        "negatives_X": torch.as_tensor(np.asarray(union.negatives_X_, np.float32)),
-        "negatives_y": _plain(union.negatives_y_, "negatives_y_"),
-        "holdout_X": torch.as_tensor(np.asarray(union.holdout_X_, np.float32)),
-        "holdout_y": _plain(union.holdout_y_, "holdout_y_"),
+        "class_means": torch.as_tensor(np.asarray(union.class_means_, dtype)),
+        "negatives_X": torch.as_tensor(np.asarray(union.negatives_X_[neg], dtype)),
+        "negatives_y": _plain(np.asarray(union.negatives_y_)[neg], "negatives_y_"),
+        "holdout_X": torch.as_tensor(np.asarray(union.holdout_X_[hold], dtype)),
+        "holdout_y": _plain(np.asarray(union.holdout_y_)[hold], "holdout_y_"),
         "router": None
         if router is None
         else {
@@ -425,10 +485,11 @@ def _restore_union(rec, known, device, path):
     ]
     union.class_subsets_ = [np.asarray(c) for c in rec["class_subsets"]]
     union.classes_ = np.asarray(rec["classes"])
-    union.class_means_ = rec["class_means"].numpy()
-    union.negatives_X_ = rec["negatives_X"].numpy()
+    union.class_means_ = rec["class_means"].float().numpy()
+    # float16 in compact files: the members compute in float32
+    union.negatives_X_ = rec["negatives_X"].float().numpy()
     union.negatives_y_ = np.asarray(rec["negatives_y"], dtype=union.classes_.dtype)
-    union.holdout_X_ = rec["holdout_X"].numpy()
+    union.holdout_X_ = rec["holdout_X"].float().numpy()
     union.holdout_y_ = np.asarray(rec["holdout_y"], dtype=union.classes_.dtype)
     router = rec["router"]
     union.router_ = None

@@ -19,7 +19,14 @@ __all__ = [
     "train_from_config",
 ]
 
-_TARGETS = ("space_group", "crystal_system", "bravais_lattice", "point_group")
+_TARGETS = (
+    "space_group",
+    "crystal_system",
+    "bravais_lattice",
+    "point_group",
+    "structure_type",
+)
+_NETWORK_TYPES = ("ResNetClassifier", "DenseNetClassifier", "CNNClassifier")
 _SECTIONS = {
     "name": str,
     "description": str,
@@ -31,7 +38,9 @@ _SECTIONS = {
     "preprocessing": dict,
     "classifier": dict,
     "match": dict,
+    "save": dict,
 }
+_SAVE_KEYS = {"union_patterns_per_class", "union_patterns_dtype", "weights_dtype"}
 _DATA_KEYS = {
     "n_crystals",
     "n_atoms",
@@ -43,8 +52,9 @@ _DATA_KEYS = {
     "variants",
     "instrument",
     "split",
+    "prototypes",
 }
-_PREPROCESSING_KEYS = {"background", "background_window", "normalize"}
+_PREPROCESSING_KEYS = {"background", "background_window", "normalize", "scale"}
 _MATCH_DEFAULTS = {
     "source": "amcsd",
     "smoothing": 4.0,
@@ -70,7 +80,9 @@ def load_config(config):
     it. The shipped models' configs are in ``skxrd/pretrained/configs/``::
 
         name = "crystal-system"
-        target = "crystal_system"   # or space_group, bravais_lattice, point_group
+        target = "crystal_system"   # or space_group, bravais_lattice, point_group,
+                                    # structure_type (a UnionClassifier over the
+                                    # types of skxrd.datasets.STRUCTURE_TYPES)
         # train_target = "space_group": the network learns space groups and
         # answers the target by summing their probabilities
         # (CoarseLabelClassifier): one network, consistent answers
@@ -88,6 +100,8 @@ def load_config(config):
         # split = "train": only the Materials Project structures of the
         # training part of a split by prototype (80 %; "test": the other 20 %),
         # and the realistic prior fitted on them; "amcsd" is taken whole
+        # structure_type: n_crystals compounds of the library's types
+        # (prototypes = [...] for some of them), n_variants each
 
         [test]                      # a held-out draw with another seed
         n_crystals = 4000
@@ -100,6 +114,7 @@ def load_config(config):
         [preprocessing]
         background = "snip"         # or "rolling_ball", or false
         normalize = "max"
+        # scale = "sqrt": square roots after normalizing (PatternNormalizer)
 
         [classifier]
         type = "ResNetClassifier"   # or DenseNetClassifier, CNNClassifier
@@ -107,6 +122,14 @@ def load_config(config):
         augment = "default"         # default_augmentation on the model grid, or
                                     # "sample": sample_augmentation (when the
                                     # [data.instrument] adds noise and background)
+        # type = "UnionClassifier": its parameters here, the members' in a
+        # [classifier.member] table (type = "ResNetClassifier", ...); a tenth
+        # of the training compounds fits its temperature
+
+        [save]                      # optional: save_model options of skxrd train
+        union_patterns_per_class = 2  # a UnionClassifier's file: fewer stored
+        union_patterns_dtype = "float16"  # patterns for add_classes, in float16
+        weights_dtype = "float16"   # network weights stored in float16
 
         [match]                     # optional: search-match first
         source = "amcsd"            # references: the AMCSD minerals, simulated
@@ -177,6 +200,8 @@ def load_config(config):
             f"space-group network answering {config['target']!r}), got "
             f"{train_target!r}"
         )
+    if config["target"] == "structure_type":
+        _check_structure_type(config, where)
     config.setdefault("name", config["target"].replace("_", "-"))
     config.setdefault("description", "")
     for section, keys in (("data", _DATA_KEYS), ("test", _DATA_KEYS)):
@@ -188,6 +213,12 @@ def load_config(config):
             )
     if "n_crystals" not in config["data"]:
         raise ValueError(f"{where}: [data] needs n_crystals")
+    unknown = set(config.get("save", {})) - _SAVE_KEYS
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown [save] keys {sorted(unknown)}; known: "
+            f"{sorted(_SAVE_KEYS)}"
+        )
     unknown = set(config.get("preprocessing", {})) - _PREPROCESSING_KEYS
     if unknown:
         raise ValueError(
@@ -198,6 +229,7 @@ def load_config(config):
         "background": "snip",
         "background_window": None,
         "normalize": "max",
+        "scale": None,
         **config.get("preprocessing", {}),
     }
     config["simulator"] = {
@@ -220,12 +252,14 @@ def load_config(config):
                 f"{part['split']!r}"
             )
         try:
-            _components(part.get("source"), "space_group")
+            _components(part.get("source"), config["target"])
             _check_variant_options(part.get("n_variants", 1), part.get("variants"))
             _instrument(part.get("instrument"))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{where}: [{section}] {exc}") from None
     classifier = _tuples(config["classifier"])
+    if isinstance(classifier.get("member"), dict):
+        classifier["member"] = _tuples(classifier["member"])
     if "type" not in classifier:
         raise ValueError(f"{where}: [classifier] needs type")
     config["classifier"] = classifier
@@ -237,6 +271,25 @@ def load_config(config):
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from None
     return config
+
+
+def _check_structure_type(config, where):
+    """What a structure-type config may not have: the union learns the library's
+    own compounds, so no split of real structures, no search-match."""
+    for section in ("data", "test"):
+        if "split" in config.get(section, {}):
+            raise ValueError(
+                f"{where}: [{section}] split is for real structures; a "
+                "structure-type [test] draw is held out by its random_state (other "
+                "compounds of the same types)"
+            )
+    if "match" in config:
+        raise ValueError(f"{where}: [match] is for symmetry targets")
+    if config["classifier"].get("type") != "UnionClassifier":
+        raise ValueError(
+            f"{where}: target 'structure_type' is learned by a UnionClassifier "
+            "([classifier] type), which can add_classes later"
+        )
 
 
 def _check_match(config, where):
@@ -319,14 +372,12 @@ def build_pipeline(config):
     >>> [name for name, _ in build_pipeline(cfg).steps]
     ['resample', 'background', 'normalize', 'classifier']
     """
-    from ..augmentation import default_augmentation, sample_augmentation
     from ..preprocessing import (
         BackgroundSubtractor,
         PatternNormalizer,
         PatternResampler,
     )
     from ._pipeline import PatternPipeline
-    from ._store import _step_classes
 
     sim = _simulator(config)
     lo, hi = sim.two_theta_range
@@ -350,26 +401,51 @@ def build_pipeline(config):
             )
         )
     if pre["normalize"]:
-        steps.append(("normalize", PatternNormalizer(method=pre["normalize"])))
+        steps.append(
+            (
+                "normalize",
+                PatternNormalizer(method=pre["normalize"], scale=pre["scale"]),
+            )
+        )
     params = dict(config["classifier"])
     kind = params.pop("type")
-    classes = _step_classes()
-    if kind not in ("ResNetClassifier", "DenseNetClassifier", "CNNClassifier"):
-        raise ValueError(
-            "[classifier] type must be ResNetClassifier, DenseNetClassifier or "
-            f"CNNClassifier, got {kind!r}"
-        )
-    if params.get("augment") == "default":
-        params["augment"] = default_augmentation(sim.two_theta)
-    elif params.get("augment") == "sample":
-        params["augment"] = sample_augmentation(sim.two_theta)
-    clf = classes[kind](**params)
+    if kind == "UnionClassifier":
+        from ..estimators import UnionClassifier
+
+        member = params.pop("member", None)
+        if not isinstance(member, dict) or member.get("type") not in _NETWORK_TYPES:
+            raise ValueError(
+                "[classifier] of a UnionClassifier needs a [classifier.member] "
+                f"table whose type is one of {_NETWORK_TYPES}, got {member!r}"
+            )
+        clf = UnionClassifier(_network(member, sim), **params)
+    else:
+        clf = _network(config["classifier"], sim)
     if config.get("train_target", config["target"]) != config["target"]:
         from ..estimators import CoarseLabelClassifier
 
         clf = CoarseLabelClassifier(clf, target=config["target"])
     steps.append(("classifier", clf))
     return PatternPipeline(steps)
+
+
+def _network(section, sim):
+    """The network classifier of a [classifier] (or member) table."""
+    from ..augmentation import default_augmentation, sample_augmentation
+    from ._store import _step_classes
+
+    params = dict(section)
+    kind = params.pop("type")
+    if kind not in _NETWORK_TYPES:
+        raise ValueError(
+            "[classifier] type must be ResNetClassifier, DenseNetClassifier, "
+            f"CNNClassifier or UnionClassifier, got {kind!r}"
+        )
+    if params.get("augment") == "default":
+        params["augment"] = default_augmentation(sim.two_theta)
+    elif params.get("augment") == "sample":
+        params["augment"] = sample_augmentation(sim.two_theta)
+    return _step_classes()[kind](**params)
 
 
 def _labels(target, space_group):
@@ -563,28 +639,44 @@ def _warm_start(clf, model, y=None):
     return int(report.get("total_epochs", report.get("n_epochs", 0)) or 0)
 
 
-def _dataset(config, section, cache, n_jobs, verbose):
+def _dataset(config, section, cache, n_jobs, verbose, with_groups=False):
+    """``(X, train-target labels, labels)`` of a data section, and ``groups``
+    (compound ids) with ``with_groups``; ``labels`` are space groups, or the
+    structure types of a structure-type config."""
     from ..datasets import make_pattern_dataset
 
     data = dict(config[section])
     n = data.pop("n_crystals")
     if "split" in data:
         data["source"] = _split_source(data.get("source"), data.pop("split"))
-    # always the space-group dataset: models of other targets share its cache
+    types = config["target"] == "structure_type"
+    # symmetry targets: always the space-group dataset, so that models of
+    # other targets share its cache
     bunch = make_pattern_dataset(
         n,
-        target="space_group",
+        target="structure_type" if types else "space_group",
         simulator=_simulator(config),
         cache=cache,
         n_jobs=n_jobs,
         verbose=verbose,
         **data,
     )
-    return (
-        bunch.X,
-        _labels(config["train_target"], bunch.space_group),
-        bunch.space_group,
-    )
+    if types:
+        out = (bunch.X, bunch.y, bunch.y)
+    else:
+        out = (
+            bunch.X,
+            _labels(config["train_target"], bunch.space_group),
+            bunch.space_group,
+        )
+    return (*out, bunch.groups) if with_groups else out
+
+
+def _target_labels(config, labels):
+    """The target's labels from the third value of :func:`_dataset`."""
+    if config["target"] == "structure_type":
+        return np.asarray(labels)
+    return _labels(config["target"], labels)
 
 
 def _reference_collection(match, config):
@@ -803,6 +895,10 @@ def train_from_config(
     configured :class:`~skxrd.simulation.PowderSimulator` (cached on disk with
     ``cache``), the pipeline of :func:`build_pipeline` is fitted, and when the
     config has a ``[test]`` section a held-out draw (another seed) is scored.
+    A structure-type config trains a
+    :class:`~skxrd.estimators.UnionClassifier` on compounds of the library's
+    types; a tenth of the compounds (with all their variants) is held out to
+    fit its temperature (``calibrate_temperature``).
 
     Parameters
     ----------
@@ -836,7 +932,8 @@ def train_from_config(
         The config, the data sizes, the training time and, with a ``[test]``
         section, the held-out accuracies (``top1``, ``top2``, ``top3``,
         ``top5`` where there are as many classes) and the majority-class
-        baseline; with a ``[match]`` section, ``match``: the report of
+        baseline; for a union, ``n_calibration`` and ``temperature``; with a
+        ``[match]`` section, ``match``: the report of
         :func:`add_reference_match`, which puts the search-match in front of
         the trained network before the held-out draw is scored.
 
@@ -860,7 +957,9 @@ def train_from_config(
     config = load_config(config)
     verbose = check_int(verbose, "verbose", minimum=0)
     t0 = time.perf_counter()
-    X, y, sg = _dataset(config, "data", cache, n_jobs, verbose > 0)
+    X, y, sg, groups = _dataset(
+        config, "data", cache, n_jobs, verbose > 0, with_groups=True
+    )
     t_data = time.perf_counter() - t0
     pipe = build_pipeline(config)
     coarse = None
@@ -870,17 +969,50 @@ def train_from_config(
         coarse = pipe.steps[-1][1]
         pipe.steps[-1] = (pipe.steps[-1][0], coarse.estimator)
     clf = pipe.steps[-1][1]
+    union = config["classifier"]["type"] == "UnionClassifier"
+    # a union's members train: the training options go to its member template
+    network = clf.estimator if union else clf
     if device is not None:
-        clf.set_params(device=device)
+        network.set_params(device=device)
     previous_epochs = 0
     if warm_start is not None:
+        if union:
+            raise ValueError(
+                "a UnionClassifier is not warm-started: it grows by add_classes "
+                "(new members for new types), not by more epochs"
+            )
         previous_epochs = _warm_start(clf, warm_start, y)
-    user_verbose = clf.verbose
-    clf.set_params(num_threads=num_threads, verbose=max(clf.verbose, min(verbose, 1)))
+    user_verbose = network.verbose
+    network.set_params(
+        num_threads=num_threads, verbose=max(network.verbose, min(verbose, 1))
+    )
+    calibration = None
+    if union:
+        # a tenth of the compounds (all their variants) held out for the
+        # union's temperature
+        from sklearn.model_selection import GroupShuffleSplit
+
+        fit_idx, calibration = next(
+            GroupShuffleSplit(1, test_size=0.1, random_state=0).split(X, y, groups)
+        )
+        X_fit, y_fit = X[fit_idx], y[fit_idx]
+        union_verbose = clf.verbose
+        clf.set_params(verbose=max(clf.verbose, min(verbose, 1)))
+    else:
+        X_fit, y_fit = X, y
     t1 = time.perf_counter()
-    pipe.fit(X, y)
+    pipe.fit(X_fit, y_fit)
+    if calibration is not None:
+        clf.calibrate_temperature(pipe[:-1].transform(X[calibration]), y[calibration])
     t_fit = time.perf_counter() - t1
-    clf.set_params(num_threads=None, verbose=user_verbose, warm_start=False)
+    if union:
+        clf.set_params(verbose=union_verbose)
+        for member in clf.estimators_:
+            member.set_params(num_threads=None, verbose=user_verbose)
+        n_epochs = max(int(m.n_epochs_) for m in clf.estimators_)
+    else:
+        n_epochs = int(clf.n_epochs_)
+    network.set_params(num_threads=None, verbose=user_verbose, warm_start=False)
     if coarse is not None:
         from ..estimators import CoarseLabelClassifier
 
@@ -898,20 +1030,24 @@ def train_from_config(
         "target": config["target"],
         "n_train": int(len(y)),
         "n_classes": int(len(pipe.classes_)),
-        "n_epochs": int(clf.n_epochs_),
-        "total_epochs": int(previous_epochs + clf.n_epochs_),
+        "n_epochs": n_epochs,
+        "total_epochs": int(previous_epochs + n_epochs),
         "data_seconds": round(t_data, 1),
         "fit_seconds": round(t_fit, 1),
         "config": {k: v for k, v in config.items()},
     }
     if match_report is not None:
         report["match"] = match_report
+    if calibration is not None:
+        report["n_train"] = int(len(fit_idx))
+        report["n_calibration"] = int(len(calibration))
+        report["temperature"] = float(clf.temperature_)
     if "test" in config:
         Xt, _, sgt = _dataset(config, "test", cache, n_jobs, verbose > 0)
-        yt = _labels(config["target"], sgt)
+        yt = _target_labels(config, sgt)
         labels, _ = pipe.predict_top_k(Xt, k=5)
         report["test"] = _top_k_scores(yt, labels)
-        train_labels = _labels(config["target"], sg)
+        train_labels = _target_labels(config, sg)
         values, counts = np.unique(train_labels, return_counts=True)
         report["test"]["majority_baseline"] = float(
             np.mean(yt == values[counts.argmax()])

@@ -236,6 +236,7 @@ def test_build_pipeline_steps_follow_the_config():
         ({"match": {"threshold": 1.2}}, r"\[match\] threshold must be <= 1"),
         ({"match": {"reference_dtype": "int8"}}, r"\[match\] reference_dtype"),
         ({"match": {"gate": "fuzzy"}}, r"\[match\] gate must be 'hard' or 'soft'"),
+        ({"save": {"compress": True}}, r"unknown \[save\] keys \['compress'\]"),
     ],
 )
 def test_bad_configs_name_the_file_and_key(tmp_path, change, message):
@@ -300,6 +301,10 @@ def test_shipped_configs_are_valid():
     assert gpu["data"]["n_crystals"] > cpu["data"]["n_crystals"]
     assert gpu["data"]["source"] == cpu["data"]["source"]
     assert gpu["simulator"] == cpu["simulator"]
+    gpu = load_config(folder.joinpath("gpu", "structure-type.toml"))
+    cpu = load_config(folder.joinpath("structure-type.toml"))
+    assert gpu["data"]["n_crystals"] > cpu["data"]["n_crystals"]
+    assert gpu["simulator"] == cpu["simulator"] and gpu["test"] == cpu["test"]
 
 
 # ------------------------------------------------------------ evaluate_model
@@ -850,3 +855,164 @@ def test_a_damaged_search_match_in_a_model_file_is_named(tiny, tmp_path, monkeyp
     path = save_model(hybrid, tmp_path / "damaged.pt")
     with pytest.raises(ValueError, match="damaged.pt: the search-match references"):
         load_model(path)
+
+
+# ------------------------------------------------------ structure-type configs
+_STRUCTURE_TYPE_TOML = """
+target = "structure_type"
+[data]
+n_crystals = 24
+prototypes = ["rocksalt", "cscl", "fluorite", "perovskite"]
+n_variants = 2
+instrument = "measured_like"
+random_state = 0
+[test]
+n_crystals = 8
+prototypes = ["rocksalt", "cscl", "fluorite", "perovskite"]
+random_state = 1
+[simulator]
+two_theta_range = [10.0, 60.0]
+two_theta_step = 0.1
+[preprocessing]
+scale = "sqrt"
+[classifier]
+type = "UnionClassifier"
+max_classes_per_member = 2
+negatives_per_class = 2
+holdout_per_class = 2
+random_state = 0
+[classifier.member]
+type = "CNNClassifier"
+channels = [4]
+max_epochs = 2
+augment = "sample"
+random_state = 0
+"""
+
+
+def test_a_structure_type_config_trains_a_union_that_grows(tmp_path):
+    from skxrd.estimators import UnionClassifier
+
+    path = tmp_path / "types.toml"
+    path.write_text(_STRUCTURE_TYPE_TOML)
+    cfg = load_config(path)
+    pipe = build_pipeline(cfg)
+    assert pipe.steps[-2][1].scale == "sqrt"
+    assert isinstance(pipe.steps[-1][1], UnionClassifier)
+    pipe, report = train_from_config(path, verbose=0)
+    union = pipe.steps[-1][1]
+    assert sorted(union.classes_) == ["cscl", "fluorite", "perovskite", "rocksalt"]
+    assert len(union.estimators_) == 2
+    # a tenth of the compounds (with their variants) fitted the temperature
+    assert report["n_train"] + report["n_calibration"] == 48  # 24 compounds x 2
+    assert report["n_calibration"] > 0 and report["temperature"] == union.temperature_
+    assert report["test"]["n"] == 8 and report["n_epochs"] == 2
+    # the model file keeps the union, which still learns a user's own type
+    saved = load_model(save_model(pipe, tmp_path / "types.pt", metadata=report))
+    grid = saved.steps[0][1].grid_
+    np.testing.assert_allclose(
+        saved.predict_proba(np.ones((2, len(grid)))),
+        pipe.predict_proba(np.ones((2, len(grid)))),
+        atol=1e-6,
+    )
+    # a compact file: fewer stored patterns for add_classes, in float16
+    small = save_model(
+        pipe,
+        tmp_path / "small.pt",
+        union_patterns_per_class=1,
+        union_patterns_dtype="float16",
+    )
+    assert small.stat().st_size < (tmp_path / "types.pt").stat().st_size
+    compact = load_model(small).steps[-1][1]
+    assert compact.negatives_X_.dtype == np.float32
+    for stored in (compact.negatives_y_, compact.holdout_y_):
+        assert np.unique(stored, return_counts=True)[1].max() == 1
+    np.testing.assert_allclose(
+        load_model(small).predict_proba(np.ones((2, len(grid)))),
+        pipe.predict_proba(np.ones((2, len(grid)))),
+        atol=1e-6,
+    )
+    with pytest.raises(ValueError, match="union_patterns_dtype must be"):
+        save_model(pipe, tmp_path / "x.pt", union_patterns_dtype="int8")
+    # a training run cannot continue a union: it grows by add_classes
+    with pytest.raises(ValueError, match="not warm-started"):
+        train_from_config(path, warm_start=tmp_path / "types.pt", verbose=0)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ('split = "train"\n[test]', r"\[data\] split is for real structures"),
+        ('source = "amcsd"\n[test]', r"\[data\] target='structure_type' takes"),
+        ("[match]\nthreshold = 0.9\n[test]", r"\[match\] is for symmetry targets"),
+    ],
+)
+def test_bad_structure_type_configs(tmp_path, change, message):
+    path = tmp_path / "types.toml"
+    path.write_text(_STRUCTURE_TYPE_TOML.replace("[test]", change, 1))
+    with pytest.raises(ValueError, match=message):
+        load_config(path)
+    network = _STRUCTURE_TYPE_TOML.replace(
+        'type = "UnionClassifier"', 'type = "CNNClassifier"'
+    )
+    path.write_text(network)
+    with pytest.raises(ValueError, match="learned by a UnionClassifier"):
+        load_config(path)
+
+
+def test_skxrd_train_applies_the_save_section(tmp_path, capsys):
+    from skxrd.cli import main
+
+    path = tmp_path / "types.toml"
+    save = '\n[save]\nunion_patterns_per_class = 2\nunion_patterns_dtype = "float16"\n'
+    path.write_text(_STRUCTURE_TYPE_TOML + save)
+    out = tmp_path / "types.pt"
+    assert main(["train", str(path), "-o", str(out), "--quiet"]) == 0
+    payload = torch.load(out, weights_only=True)
+    assert payload["union"]["negatives_X"].dtype == torch.float16
+    _, counts = np.unique(payload["union"]["holdout_y"], return_counts=True)
+    assert counts.max() <= 2
+    union = load_model(out).steps[-1][1]
+    assert len(union.classes_) == 4 and union.temperature_ != 1.0
+
+
+def test_shipped_structure_type_model_names_types_and_learns_new_ones():
+    from skxrd.datasets import STRUCTURE_TYPES, make_structure_type_crystals
+    from skxrd.estimators import UnionClassifier
+
+    model = load_pretrained("structure-type", device="cpu")
+    union = model.steps[-1][1]
+    assert isinstance(union, UnionClassifier)
+    assert sorted(union.classes_) == sorted(STRUCTURE_TYPES)
+    # rutile measured at a synchrotron wavelength, on another grid
+    sim = PowderSimulator(
+        radiation="xray",
+        wavelength=0.7293,
+        two_theta_range=(2, 40),
+        crystallite_size=200,
+    )
+    x = sim.transform([load_example_crystal("TiO2-rutile")])[0]
+    labels, proba = model.predict_top_k(
+        [Pattern(sim.two_theta, x, wavelength=0.7293)], k=3
+    )
+    assert labels[0, 0] == "rutile" and proba[0, 0] > 0.5
+    # two types of one's own, as in the user guide (few epochs: a test)
+    crystals, y, _ = make_structure_type_crystals(
+        [load_example_crystal("Al2O3"), load_example_crystal("LiCoO2")],
+        12,
+        random_state=0,
+    )
+    y = np.array([f"my-{t}" for t in y])
+    grid = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)
+    X = model[:-1].transform(grid.transform(crystals))
+    before = [
+        {k: v.clone() for k, v in m.net_.module_.state_dict().items()}
+        for m in union.estimators_
+    ]
+    union.estimator.set_params(max_epochs=3, num_threads=1)
+    union.add_classes(X, y)
+    assert len(union.classes_) == len(STRUCTURE_TYPES) + 2
+    for b, m in zip(before, union.estimators_):
+        after = m.net_.module_.state_dict()
+        assert all(torch.equal(v, after[k]) for k, v in b.items())
+    assert np.isin(union.predict(X), union.classes_).all()
