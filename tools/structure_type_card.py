@@ -301,7 +301,7 @@ def write_card(weights, measured, cards_dir, cache):
     text = card(meta, results, names, Path(weights).stat().st_size / 2**20)
     (Path(cards_dir) / "structure-type.md").write_text(text, encoding="utf-8")
     for r in results.values():
-        if isinstance(r, dict) and r["n"] > 50:
+        if isinstance(r, dict) and r["n"] > 20:  # per-pattern rows: SSRL only
             r.pop("answers"), r.pop("confidence"), r.pop("rank", None)
     return results
 

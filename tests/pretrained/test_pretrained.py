@@ -51,6 +51,22 @@ def test_model_file_round_trip(tiny):
     assert clf.augment is None and clf.num_threads is None
 
 
+def test_model_file_with_float16_weights(tiny, tmp_path):
+    pipe, _, path = tiny
+    half = save_model(pipe, tmp_path / "half.pt", weights_dtype="float16")
+    state = torch.load(half, weights_only=True)["state_dict"]
+    floats = [v for v in state.values() if v.is_floating_point()]
+    assert floats and all(v.dtype == torch.float16 for v in floats)
+    assert half.stat().st_size < path.stat().st_size
+    again = load_model(half, device="cpu")
+    network = again.steps[-1][1].net_.module_
+    assert next(network.parameters()).dtype == torch.float32
+    _, X = _grid_patterns(pipe)
+    np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X), atol=1e-2)
+    with pytest.raises(ValueError, match="weights_dtype must be"):
+        save_model(pipe, tmp_path / "x.pt", weights_dtype="int8")
+
+
 def test_model_file_takes_patterns_of_any_axis_and_wavelength(tiny):
     pipe, _, path = tiny
     model = load_model(path, device="cpu")
