@@ -906,7 +906,7 @@ random_state = 0
 """
 
 
-def test_a_structure_type_config_trains_a_union_that_grows(tmp_path):
+def test_a_structure_type_config_trains_a_calibrated_union(tmp_path):
     from skxrd.estimators import UnionClassifier
 
     path = tmp_path / "types.toml"
@@ -923,7 +923,7 @@ def test_a_structure_type_config_trains_a_union_that_grows(tmp_path):
     assert report["n_train"] + report["n_calibration"] == 48  # 24 compounds x 2
     assert report["n_calibration"] > 0 and report["temperature"] == union.temperature_
     assert report["test"]["n"] == 8 and report["n_epochs"] == 2
-    # the model file keeps the union, which still learns a user's own type
+    # the model file keeps the union (add_classes on a loaded one: below)
     saved = load_model(save_model(pipe, tmp_path / "types.pt", metadata=report))
     grid = saved.steps[0][1].grid_
     np.testing.assert_allclose(
