@@ -87,19 +87,10 @@ def measured_sets(measured: Path) -> dict:
     return sets
 
 
-def _ece(correct, confidence, n_bins=15):
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    gaps = [
-        np.sum(bins == b)
-        * abs(np.mean(correct[bins == b]) - np.mean(confidence[bins == b]))
-        for b in range(n_bins)
-        if np.any(bins == b)
-    ]
-    return float(np.sum(gaps) / len(correct))
-
-
 def score(model, X, y):
     """Top-k, calibration and coverage of the model on ``(X, y)``."""
+    from pretrained_cards import _top_label_ece
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # range-not-covered notes
         proba = model.predict_proba(X)
@@ -118,7 +109,7 @@ def score(model, X, y):
     right = top[:, 0] == y
     out["top1"] = float(right.mean())
     out["top5"] = float(np.mean([t in row for t, row in zip(y, top)]))
-    out["ece"] = _ece(right, confidence)
+    out["ece"] = _top_label_ece(right, confidence)
     out["rank"] = [
         int(np.flatnonzero(classes[o] == t)[0]) + 1 if t in classes else None
         for o, t in zip(order, y)
