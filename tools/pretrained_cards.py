@@ -36,30 +36,28 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_NAMES = list(EXAMPLE_CRYSTALS)
 
 
-def measured_sets(measured: Path) -> dict:
-    """``{name: (patterns, crystal systems, space groups or None)}``."""
-    from measured_training import rruff_patterns
-
-    from skxrd.crystal import to_crystal_system
+def ssrl_set(measured: Path):
+    """``(rows of ssrl_labels.csv, their patterns)``: the 15 SSRL synchrotron
+    powders, each read at its own wavelength."""
     from skxrd.io import read_pattern
 
-    sets = {}
-    patterns, sg = rruff_patterns(measured / "rruff-minerals/rruff-minerals.npz")
-    sets["rruff"] = (patterns, np.asarray(to_crystal_system(sg)).astype(str), sg)
     ssrl = measured / "synchrotron-ssrl"
     with open(ssrl / "ssrl_labels.csv", newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
-    sets["ssrl"] = (
-        [
-            read_pattern(
-                ssrl / "XYdata" / f"{r['Material']}.xy",
-                wavelength=float(r["Wavelength"]),
-            )
-            for r in rows
-        ],
-        np.array([r["Crystal System"] for r in rows]),
-        None,
-    )
+    patterns = [
+        read_pattern(
+            ssrl / "XYdata" / f"{r['Material']}.xy", wavelength=float(r["Wavelength"])
+        )
+        for r in rows
+    ]
+    return rows, patterns
+
+
+def film_set(measured: Path):
+    """``(rows of labels.csv, their patterns)``: the 85 full thin-film scans of
+    Oviedo et al. (the three partial scans left out)."""
+    from skxrd.io import read_pattern
+
     films = measured / "thinfilms-oviedo2019"
     with open(films / "labels.csv", newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["partial_range"] == "0"]
@@ -67,6 +65,21 @@ def measured_sets(measured: Path) -> dict:
         warnings.simplefilter("ignore", UserWarning)
         # the files state no wavelength: a lab diffractometer, Cu Kα assumed
         patterns = [read_pattern(films / r["path"], wavelength="CuKa") for r in rows]
+    return rows, patterns
+
+
+def measured_sets(measured: Path) -> dict:
+    """``{name: (patterns, crystal systems, space groups or None)}``."""
+    from measured_training import rruff_patterns
+
+    from skxrd.crystal import to_crystal_system
+
+    sets = {}
+    patterns, sg = rruff_patterns(measured / "rruff-minerals/rruff-minerals.npz")
+    sets["rruff"] = (patterns, np.asarray(to_crystal_system(sg)).astype(str), sg)
+    rows, patterns = ssrl_set(measured)
+    sets["ssrl"] = (patterns, np.array([r["Crystal System"] for r in rows]), None)
+    rows, patterns = film_set(measured)
     sets["thinfilms"] = (
         patterns,
         np.array([r["crystal_system"] for r in rows]),

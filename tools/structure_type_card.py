@@ -17,7 +17,6 @@ compounds of the same types, measured-like settings). Called by
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import warnings
 from pathlib import Path
@@ -43,46 +42,31 @@ SSRL_TYPES = {
 
 def measured_sets(measured: Path) -> dict:
     """``{name: (patterns, types or None, names)}`` of the measured sets."""
-    from skxrd.io import read_pattern
+    from pretrained_cards import film_set, ssrl_set
 
-    ssrl = measured / "synchrotron-ssrl"
-    with open(ssrl / "ssrl_labels.csv", newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.DictReader(fh))
+    rows, patterns = ssrl_set(measured)
+    known = [i for i, r in enumerate(rows) if r["Name"] in SSRL_TYPES]
+    other = [i for i, r in enumerate(rows) if r["Name"] not in SSRL_TYPES]
 
-    def read(r):
-        path = ssrl / "XYdata" / f"{r['Material']}.xy"
-        return read_pattern(path, wavelength=float(r["Wavelength"]))
+    def names(idx):
+        return [f"{rows[i]['Name']} ({rows[i]['Material']})" for i in idx]
 
-    known = [r for r in rows if r["Name"] in SSRL_TYPES]
-    other = [r for r in rows if r["Name"] not in SSRL_TYPES]
     sets = {
         "ssrl": (
-            [read(r) for r in known],
-            np.array([SSRL_TYPES[r["Name"]] for r in known]),
-            [f"{r['Name']} ({r['Material']})" for r in known],
+            [patterns[i] for i in known],
+            np.array([SSRL_TYPES[rows[i]["Name"]] for i in known]),
+            names(known),
         ),
-        "ssrl_other": (
-            [read(r) for r in other],
-            None,
-            [f"{r['Name']} ({r['Material']})" for r in other],
-        ),
+        "ssrl_other": ([patterns[i] for i in other], None, names(other)),
     }
-    films = measured / "thinfilms-oviedo2019"
-    with open(films / "labels.csv", newline="", encoding="utf-8") as fh:
-        rows = [
-            r
-            for r in csv.DictReader(fh)
-            if r["partial_range"] == "0"
-            and r["space_group_number_interpreted"] == "221"
-        ]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        # the files state no wavelength: a lab diffractometer, Cu Kα assumed
-        patterns = [read_pattern(films / r["path"], wavelength="CuKa") for r in rows]
+    rows, patterns = film_set(measured)
+    cubic = [
+        i for i, r in enumerate(rows) if r["space_group_number_interpreted"] == "221"
+    ]
     sets["films"] = (
-        patterns,
-        np.array(["perovskite"] * len(rows)),
-        [Path(r["path"]).name for r in rows],
+        [patterns[i] for i in cubic],
+        np.array(["perovskite"] * len(cubic)),
+        [Path(rows[i]["path"]).name for i in cubic],
     )
     return sets
 
@@ -150,10 +134,9 @@ EXAMPLE_TYPES = {
 def examples(config):
     """skxrd's example crystals (real cells), simulated clean on the model's grid."""
     from skxrd.datasets import load_example_crystal
-    from skxrd.simulation import PowderSimulator
+    from skxrd.pretrained._train import _simulator
 
-    sim = PowderSimulator(**config["simulator"])
-    X = sim.transform([load_example_crystal(n) for n in EXAMPLE_TYPES])
+    X = _simulator(config).transform([load_example_crystal(n) for n in EXAMPLE_TYPES])
     return X, np.array(list(EXAMPLE_TYPES.values()))
 
 
@@ -161,11 +144,10 @@ def prototypes(config):
     """The library's prototypes themselves, simulated clean on the model's grid
     (no substitution, strain or instrument variation)."""
     from skxrd.datasets import STRUCTURE_TYPES, load_structure_type
-    from skxrd.simulation import PowderSimulator
+    from skxrd.pretrained._train import _simulator
 
     names = list(STRUCTURE_TYPES)
-    sim = PowderSimulator(**config["simulator"])
-    X = sim.transform([load_structure_type(n).crystal() for n in names])
+    X = _simulator(config).transform([load_structure_type(n).crystal() for n in names])
     return X, np.array(names)
 
 
