@@ -189,10 +189,18 @@ def save_model(
     import torch
     from sklearn.utils.validation import check_is_fitted
 
+    from ..utils._validation import check_int
+
     known = _step_classes()
-    if weights_dtype not in ("float32", "float16"):
-        raise ValueError(
-            f"weights_dtype must be 'float32' or 'float16', got {weights_dtype!r}"
+    for what, dtype in (
+        ("weights_dtype", weights_dtype),
+        ("union_patterns_dtype", union_patterns_dtype),
+    ):
+        if dtype not in ("float32", "float16"):
+            raise ValueError(f"{what} must be 'float32' or 'float16', got {dtype!r}")
+    if union_patterns_per_class is not None:
+        union_patterns_per_class = check_int(
+            union_patterns_per_class, "union_patterns_per_class", minimum=1
         )
     path = Path(path)
     if path.exists() and not overwrite:
@@ -401,17 +409,9 @@ def _union_record(
 ):
     """A fitted UnionClassifier of network members as plain values and tensors,
     its negative and held-out patterns cut to ``per_class`` per label and stored
-    as ``dtype``."""
+    as ``dtype`` (both checked by :func:`save_model`)."""
     import torch
 
-    from ..utils._validation import check_int
-
-    if per_class is not None:
-        per_class = check_int(per_class, "union_patterns_per_class", minimum=1)
-    if dtype not in ("float32", "float16"):
-        raise ValueError(
-            f"union_patterns_dtype must be 'float32' or 'float16', got {dtype!r}"
-        )
     neg = _first_per_class(union.negatives_y_, per_class)
     hold = _first_per_class(union.holdout_y_, per_class)
 

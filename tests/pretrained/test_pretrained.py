@@ -65,6 +65,12 @@ def test_model_file_with_float16_weights(tiny, tmp_path):
     np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X), atol=1e-2)
     with pytest.raises(ValueError, match="weights_dtype must be"):
         save_model(pipe, tmp_path / "x.pt", weights_dtype="int8")
+    # the union options are checked for every model, not ignored
+    with pytest.raises(ValueError, match="union_patterns_dtype must be"):
+        save_model(pipe, tmp_path / "x.pt", union_patterns_dtype="int8")
+    with pytest.raises(ValueError, match="union_patterns_per_class must be >= 1"):
+        save_model(pipe, tmp_path / "x.pt", union_patterns_per_class=0)
+    assert not (tmp_path / "x.pt").exists()
 
 
 def test_model_file_takes_patterns_of_any_axis_and_wavelength(tiny):
