@@ -173,10 +173,11 @@ class Crystal:
         species = [str(s).strip() for s in species]
         if len(species) == 0:
             raise ValueError(f"{who}: has no atoms")
-        for i, s in enumerate(species):
+        for s in dict.fromkeys(species):  # each label once: cells repeat them
             try:
                 parse_species(s)
             except ValueError:
+                i = species.index(s)
                 raise ValueError(f"{who}: atom {i} has unknown element {s!r}") from None
         n = len(species)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+import zlib
 from collections.abc import Mapping, Sequence
 from functools import cache
 
@@ -40,6 +41,7 @@ DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
 # Failed attempts with freely chosen orbits before a characteristic one is forced.
 _ESCALATE = 1
 
+_OFF_DIAGONAL = ~np.eye(3, dtype=bool)
 _IMAGES = np.array(
     [(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], dtype=float
 )
@@ -195,6 +197,42 @@ def _characteristic_sites(space_group: int) -> tuple:
     return tuple(sorted(found, key=lambda s: s.multiplicity))
 
 
+@cache
+def _combination_has_group(space_group: int, combination: tuple) -> bool:
+    """Whether these orbits, ``((label, element), ...)``, at random free
+    parameters have exactly the group's symmetry.
+
+    Orbits that are not characteristic can together have more symmetry for
+    every choice of their parameters (2d + 4e of C222 always make Cmmm), and
+    such a combination would be placed and checked with spglib over and over.
+    It is probed once: spglib on random coordinates from a seed derived from
+    the combination, so the answer never depends on what ran before. The probe
+    cell is large (8,000 Å³ per atom: edges of tens of Å), so that spglib's
+    1e-3 Å tolerance is a tiny fraction of it and a draw that lands on a more
+    symmetric special value by chance is negligibly rare.
+    """
+    import spglib
+
+    by_label = {site.label: site for site in _setting_sites(space_group)}
+    rng = np.random.default_rng(zlib.crc32(repr((space_group, combination)).encode()))
+    system = str(to_crystal_system(space_group))
+    elements = {
+        el: k + 1 for k, el in enumerate(dict.fromkeys(e for _, e in combination))
+    }
+    sites = [(by_label[label], elements[el]) for label, el in combination]
+    volume = 8000.0 * sum(site.multiplicity for site, _ in sites)
+    params = None
+    while params is None:
+        params = _random_lattice(rng, system, volume, default_setting(space_group))
+    cell = (
+        lattice_from_parameters(*params),
+        np.concatenate([site.positions(rng.random(3)) for site, _ in sites]),
+        [number for site, number in sites for _ in range(site.multiplicity)],
+    )
+    data = spglib.get_symmetry_dataset(cell, symprec=1e-3)
+    return data is not None and data.number == space_group
+
+
 def _random_lattice(rng, crystal_system: str, volume: float, setting: str):
     """Lattice parameters with the metric of the crystal system and this volume."""
 
@@ -224,20 +262,20 @@ def _random_lattice(rng, crystal_system: str, volume: float, setting: str):
     else:
         b, c = ratio(0.5, 2.0), ratio(0.5, 2.0)
         alpha, beta, gamma = (float(x) for x in rng.uniform(70.0, 110.0, 3))
-    try:
-        unit = abs(
-            np.linalg.det(lattice_from_parameters(1.0, b, c, alpha, beta, gamma))
-        )
-    except ValueError:  # a degenerate triclinic draw
+    # volume of the cell with a = 1 (the triple-product formula; the same value
+    # as the determinant of lattice_from_parameters, without building it)
+    ca, cb, cg = np.cos(np.radians((alpha, beta, gamma)))
+    factor = 1.0 - ca * ca - cb * cb - cg * cg + 2.0 * ca * cb * cg
+    if factor <= 1e-10:  # a degenerate triclinic draw
         return None
-    a = (volume / unit) ** (1.0 / 3.0)
+    a = (volume / (b * c * float(np.sqrt(factor)))) ** (1.0 / 3.0)
     return a, a * b, a * c, alpha, beta, gamma
 
 
 def _image_offsets(lattice: np.ndarray):
     """Cartesian offsets of the neighbouring images to search (None: only the
     nearest, which rounding already gives in an orthogonal cell)."""
-    if np.allclose(lattice, np.diag(np.diag(lattice)), atol=1e-9):
+    if not np.any(np.abs(lattice[_OFF_DIAGONAL]) > 1e-9):
         return None
     offsets = _IMAGES @ lattice
     return offsets, 2.0 * offsets.T, np.einsum("ij,ij->i", offsets, offsets)
@@ -377,7 +415,7 @@ def _choose_sites(rng, sites, target: int):
     return chosen
 
 
-def _split_count(rng, sites, count, used, budget):
+def _split_count(rng, space_group, count, used, budget):
     """Random orbits whose multiplicities add up to exactly ``count``.
 
     Orbits are drawn one at a time among those after which the rest of the
@@ -387,22 +425,12 @@ def _split_count(rng, sites, count, used, budget):
     list of draws left, shared by the elements of one crystal. Returns a list
     of sites or None.
     """
-    free = tuple(sorted({s.multiplicity for s in sites if any(s.free)}))
     chosen, left = [], count
     while left > 0:
         budget[0] -= 1
         if budget[0] < 0:
             return None
-        open_fixed = [s for s in sites if not any(s.free) and s.label not in used]
-        options = []
-        for s in sites:
-            if s.multiplicity > left or (not any(s.free) and s.label in used):
-                continue
-            rest_fixed = tuple(
-                sorted(f.multiplicity for f in open_fixed if f.label != s.label)
-            )
-            if _count_possible(left - s.multiplicity, free, rest_fixed):
-                options.append(s)
+        options = _split_options(space_group, left, frozenset(used))
         if not options:
             return None
         site = options[int(rng.integers(len(options)))]
@@ -414,13 +442,32 @@ def _split_count(rng, sites, count, used, budget):
 
 
 @cache
+def _split_options(space_group, left, used):
+    """The orbits :func:`_split_count` can draw next: ``left`` atoms still to
+    place, the fixed positions ``used`` taken."""
+    sites = _setting_sites(space_group)
+    free = tuple(sorted({s.multiplicity for s in sites if any(s.free)}))
+    open_fixed = [s for s in sites if not any(s.free) and s.label not in used]
+    options = []
+    for s in sites:
+        if s.multiplicity > left or (not any(s.free) and s.label in used):
+            continue
+        rest_fixed = tuple(
+            sorted(f.multiplicity for f in open_fixed if f.label != s.label)
+        )
+        if _count_possible(left - s.multiplicity, free, rest_fixed):
+            options.append(s)
+    return tuple(options)
+
+
+@cache
 def _count_possible(n, free, fixed):
     """Whether ``n`` atoms fit exactly on orbits of the repeatable
     multiplicities ``free`` and the once-only multiplicities ``fixed``."""
     return any(_free_sum(n - sum(take), free) for take, _ in _subsets(fixed, n))
 
 
-def _composition_sites(rng, sites, composition, pin=None, budget=400):
+def _composition_sites(rng, space_group, composition, pin=None, budget=400):
     """Orbits and their elements for an exact composition, or None.
 
     ``composition`` is ``((element, count), ...)`` in the conventional cell.
@@ -444,7 +491,7 @@ def _composition_sites(rng, sites, composition, pin=None, budget=400):
         element, count = composition[i]
         if i == pinned:
             count -= pin.multiplicity
-        part = _split_count(rng, sites, count, used, steps)
+        part = _split_count(rng, space_group, count, used, steps)
         if part is None:
             return None
         chosen += part
@@ -523,6 +570,7 @@ def _one_crystal(
     sites = _setting_sites(space_group)
     system = str(to_crystal_system(space_group))
     characteristic = _characteristic_sites(space_group)
+    pinning = {site.label for site in characteristic}
     # Some groups cannot show their symmetry with as few atoms as asked (every
     # orbit of Fd-3 below 96 atoms also has Fd-3m symmetry): go straight to an
     # orbit that pins the group.
@@ -536,10 +584,19 @@ def _one_crystal(
             pin = None
             if attempt >= escalate and pins:
                 pin = pins[int(rng.integers(len(pins)))]
-            picked = _composition_sites(rng, sites, composition, pin)
+            picked = _composition_sites(rng, space_group, composition, pin)
             if picked is None:
                 continue
             chosen, species = picked
+            if (
+                check_symmetry
+                and not any(site.label in pinning for site in chosen)
+                and not _combination_has_group(
+                    space_group,
+                    tuple(sorted((c.label, e) for c, e in zip(chosen, species))),
+                )
+            ):
+                continue  # these orbits always have more symmetry than the group
         else:
             chosen, species = _free_choice(
                 rng,
@@ -560,7 +617,7 @@ def _one_crystal(
         lattice = lattice_from_parameters(*params)
         if np.linalg.norm(lattice, axis=1).min() < tolerance * 2 * radii.max():
             continue  # an atom would touch its own image
-        coords = _place(rng, chosen, radii, lattice, tolerance)
+        coords = _place(rng, chosen, radii, lattice, tolerance, batched=True)
         if coords is None:
             continue
         atom_species = [
@@ -652,7 +709,10 @@ def make_random_crystals(
     redrawn while any two atoms are closer than ``distance_tolerance`` times the
     sum of their covalent radii. spglib then confirms the space group; a crystal
     whose atoms happen to have more symmetry is drawn again, then with at least
-    one orbit that on its own has exactly the group's symmetry.
+    one orbit that on its own has exactly the group's symmetry. With a fixed
+    composition, a combination of orbits that has more symmetry whatever its
+    coordinates (Si on 2d and O on 4e of C222 always make Cmmm) is recognised
+    once, by spglib on random coordinates, and skipped before it is placed.
 
     Parameters
     ----------

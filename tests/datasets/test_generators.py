@@ -182,6 +182,39 @@ def test_fixed_composition_errors():
         )
 
 
+def test_orbit_combinations_with_more_symmetry_are_skipped(monkeypatch):
+    import skxrd.datasets._random as random_module
+    from skxrd.datasets._random import _combination_has_group
+
+    # C222: Si on 2d with O on 4e always makes Cmmm; on 2b with 4k, C222
+    assert not _combination_has_group(21, (("2d", "Si"), ("4e", "O")))
+    assert _combination_has_group(21, (("2b", "Si"), ("4k", "O")))
+    checks = []
+    check = random_module._has_space_group
+    monkeypatch.setattr(
+        random_module,
+        "_has_space_group",
+        lambda *args: checks.append(check(*args)) or checks[-1],
+    )
+    composition = {"Si": 2, "O": 4}
+    first = make_random_crystals(
+        6, space_groups=21, composition=composition, random_state=3
+    )
+    # most combinations of this composition have Cmmm symmetry: they are never
+    # placed, and spglib checks only crystals that pass
+    assert checks == [True] * 6
+    assert all(c.get_space_group() == 21 for c in first)
+    # the probe is a pure function of the combination: a cold cache, the same
+    # crystals
+    _combination_has_group.cache_clear()
+    again = make_random_crystals(
+        6, space_groups=21, composition=composition, random_state=3
+    )
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.lattice, b.lattice)
+        np.testing.assert_array_equal(a.frac_coords, b.frac_coords)
+
+
 def test_generation_is_fast():
     make_random_crystals(20, random_state=1)  # warm per-group tables
     t = time.perf_counter()
