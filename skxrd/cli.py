@@ -209,12 +209,14 @@ def _cmd_predict(args) -> int:
     if args.plot is not None and Path(args.plot).exists() and not args.force:
         # before the work, not after it
         raise ValueError(f"--plot {args.plot} exists; use --force to replace it")
-    model = _load_model(args.model, args.device, args.trust_pickle)
-    if not hasattr(model, "predict_top_k"):
-        raise ValueError(f"--model {args.model}: the model has no predict_top_k")
+    # the files first: a file that cannot be read is reported at once, not
+    # after the seconds that loading the model (torch, scikit-learn) takes
     patterns, notes = _read_files(
         args.files, args.wavelength, args.axis, _max_bytes(args)
     )
+    model = _load_model(args.model, args.device, args.trust_pickle)
+    if not hasattr(model, "predict_top_k"):
+        raise ValueError(f"--model {args.model}: the model has no predict_top_k")
     if args.strip_kalpha2:
         patterns = _strip_kalpha2(patterns, args.files)
     (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
@@ -447,6 +449,9 @@ def _cmd_evaluate(args) -> int:
 
     from .pretrained._evaluate import evaluate_model
 
+    if args.plot and Path(args.plot).exists() and not args.force:
+        # before the work, not after it
+        raise ValueError(f"--plot {args.plot} exists; use --force to replace it")
     model = _load_model(args.model, args.device, args.trust_pickle)
     if args.data.endswith(".npz"):
         X, y = _read_label_npz(args.data, args.label_column, args.wavelength)

@@ -99,7 +99,7 @@ def test_predict_plot(tiny, files, tmp_path, capsys):
     assert png.read_bytes() == b"keep" and "exists" in capsys.readouterr().err
 
 
-def test_evaluate_labels_csv_and_npz(tiny, files, tmp_path, capsys):
+def test_evaluate_labels_csv_and_npz(tiny, files, tmp_path, capsys, monkeypatch):
     pipe, _, model = tiny
     truth = pipe.predict(
         [Pattern(*np.loadtxt(files[0], unpack=True)[:2], wavelength="MoKa")]
@@ -123,6 +123,17 @@ def test_evaluate_labels_csv_and_npz(tiny, files, tmp_path, capsys):
     assert main(args) == 0
     assert "4 patterns: top-1 1.000" in capsys.readouterr().out
     assert png.stat().st_size > 5_000
+    # an existing figure is refused before the evaluation, and kept
+    before = png.read_bytes()
+    import skxrd.pretrained._evaluate as evaluate
+
+    def fail(*args, **kwargs):
+        raise AssertionError("evaluated before checking --plot")
+
+    monkeypatch.setattr(evaluate, "evaluate_model", fail)
+    assert main(args) == 2
+    assert "exists; use --force" in capsys.readouterr().err
+    assert png.read_bytes() == before
     table.write_text("path,label\nnacl.xy,cubic\n")
     assert main(["evaluate", str(table), "--model", str(model)]) == 2
     assert "no column 'file'" in capsys.readouterr().err
@@ -255,11 +266,13 @@ def test_predict_checks_the_plot_and_the_files_before_the_work(
     assert main(args) == 2
     assert "exists; use --force" in capsys.readouterr().err
     assert plot.read_bytes() == b"mine"
-    monkeypatch.undo()
-    # a directory: one line naming it, no traceback
+    # a directory: one line naming it, no traceback, and no model loaded first
     assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
     err = capsys.readouterr().err
     assert "is a directory" in err and "Traceback" not in err
+    # a file that states no wavelength: reported before the model is loaded
+    assert main(["predict", files[1], "--model", str(model)]) == 2
+    assert "states no wavelength" in capsys.readouterr().err
 
 
 def test_evaluate_takes_the_label_tables_users_have(tiny, tmp_path, capsys):
