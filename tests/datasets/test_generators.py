@@ -182,6 +182,7 @@ def test_fixed_composition_errors():
         )
 
 
+@pytest.mark.filterwarnings("ignore:Set OLD_ERROR_HANDLING:DeprecationWarning")
 def test_orbit_combinations_with_more_symmetry_are_skipped(monkeypatch):
     import skxrd.datasets._random as random_module
     from skxrd.datasets._random import _combination_has_group

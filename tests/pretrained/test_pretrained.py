@@ -602,8 +602,11 @@ def test_temperature_calibration_is_kept_in_model_files(tiny, tmp_path):
     clf = pipe.steps[-1][1]
     assert clf.temperature_ > 0 and clf.temperature_ != 1.0
     after = pipe.predict_proba(X)
-    # the ranking is unchanged, the log-loss is not worse
-    np.testing.assert_array_equal(before.argmax(1), after.argmax(1))
+    # the ranking is unchanged (the class on top before is on top after, up
+    # to float rounding: this barely trained model has exact ties), the
+    # log-loss is not worse
+    rows = np.arange(len(X))
+    assert np.all(after[rows, before.argmax(1)] >= after.max(1) - 1e-6)
     idx = np.searchsorted(pipe.classes_, y)
     nll = [-np.log(p[np.arange(len(y)), idx] + 1e-12).mean() for p in (before, after)]
     assert nll[1] <= nll[0] + 1e-9
