@@ -75,8 +75,8 @@ def right_group(crystal, group) -> bool:
 
 
 def pyxtal_rate(tasks, seed=0):
-    """(valid crystals per second, valid, of the intended group) for the
-    tasks, one after the other."""
+    """(valid crystals per second, how many valid, how many of them of the
+    intended group) for the tasks, one after the other."""
     made, t = [], time.perf_counter()
     for group, counts in tasks:
         made.append((pyxtal_crystal(group, counts, seed), group))

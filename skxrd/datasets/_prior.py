@@ -544,7 +544,7 @@ def _sample_one(prior: CrystalPrior, seed, space_group: int, index: int) -> Crys
                 scale, *(scale * np.asarray(shape[1:3])), *shape[3:]
             )
             if np.linalg.norm(lattice, axis=1).min() >= tolerance * 2 * radii.max():
-                coords = _place(rng, chosen, radii, lattice, tolerance, batched=True)
+                coords = _place(rng, chosen, radii, lattice, tolerance)
                 if coords is not None:
                     break
             volume *= float(prior.expand)

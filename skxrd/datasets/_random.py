@@ -333,57 +333,42 @@ def _clashing_tries(new, placed, lattice, offsets, r_new, r_placed, tolerance):
     return np.any(d2 < limit * limit, axis=(1, 2))
 
 
-def _place(rng, chosen, radii, lattice, tolerance, tries=24, batched=False):
+def _place(rng, chosen, radii, lattice, tolerance, tries=24):
     """Coordinates of the orbits placed one by one without clashes, or None.
 
-    Fixed positions go first (they cannot move out of each other's way); an
-    orbit with free parameters is redrawn up to ``tries`` times. ``batched``
-    (the realistic generator) places the most crowding free orbits first and
-    tests the redraws of an orbit that failed once all together, to fail or
-    succeed sooner.
+    Fixed positions go first (they cannot move out of each other's way), then
+    the most crowding free orbits; an orbit with free parameters that clashes
+    is redrawn up to ``tries`` times, the redraws tested in growing batches to
+    fail or succeed sooner.
     """
     offsets = _image_offsets(lattice)
     coords, atom_radii = np.zeros((0, 3)), np.zeros(0)
     placed = [None] * len(chosen)
-    if batched:
-        order = sorted(
-            range(len(chosen)),
-            key=lambda i: (any(chosen[i].free), -chosen[i].multiplicity * radii[i]),
-        )
-    else:
-        order = sorted(range(len(chosen)), key=lambda i: any(chosen[i].free))
+    order = sorted(
+        range(len(chosen)),
+        key=lambda i: (any(chosen[i].free), -chosen[i].multiplicity * radii[i]),
+    )
     for i in order:
         site = chosen[i]
-        n_tries = tries if any(site.free) else 1
         pos = site.positions(rng.random(3))
         if _too_close(pos, coords, lattice, offsets, radii[i], atom_radii, tolerance):
-            if n_tries == 1:
+            if not any(site.free):
                 return None
-            if batched:
-                # redraws in growing batches: most orbits fit within a few
-                left, size, pos = n_tries - 1, 3, None
-                while left > 0 and pos is None:
-                    k = min(size, left)
-                    xyz = rng.random((k, 3))
-                    cand = np.einsum("mij,tj->tmi", site.rotations, xyz)
-                    cand = np.mod(cand + site.translations, 1.0)
-                    bad = _clashing_tries(
-                        cand, coords, lattice, offsets, radii[i], atom_radii, tolerance
-                    )
-                    if not bad.all():
-                        pos = cand[int(np.argmin(bad))]
-                    left, size = left - k, 2 * size
-                if pos is None:
-                    return None
-            else:
-                for _ in range(n_tries - 1):
-                    pos = site.positions(rng.random(3))
-                    if not _too_close(
-                        pos, coords, lattice, offsets, radii[i], atom_radii, tolerance
-                    ):
-                        break
-                else:
-                    return None
+            # redraws in growing batches: most orbits fit within a few
+            left, size, pos = tries - 1, 3, None
+            while left > 0 and pos is None:
+                k = min(size, left)
+                xyz = rng.random((k, 3))
+                cand = np.einsum("mij,tj->tmi", site.rotations, xyz)
+                cand = np.mod(cand + site.translations, 1.0)
+                bad = _clashing_tries(
+                    cand, coords, lattice, offsets, radii[i], atom_radii, tolerance
+                )
+                if not bad.all():
+                    pos = cand[int(np.argmin(bad))]
+                left, size = left - k, 2 * size
+            if pos is None:
+                return None
         coords = np.concatenate([coords, pos])
         atom_radii = np.concatenate([atom_radii, np.full(len(pos), radii[i])])
         placed[i] = pos
@@ -617,7 +602,7 @@ def _one_crystal(
         lattice = lattice_from_parameters(*params)
         if np.linalg.norm(lattice, axis=1).min() < tolerance * 2 * radii.max():
             continue  # an atom would touch its own image
-        coords = _place(rng, chosen, radii, lattice, tolerance, batched=True)
+        coords = _place(rng, chosen, radii, lattice, tolerance)
         if coords is None:
             continue
         atom_species = [
