@@ -169,31 +169,16 @@ def _spawn(random_state, n: int) -> list[np.random.SeedSequence]:
 def _characteristic_sites(space_group: int) -> tuple:
     """Orbits that on their own, filled with one element, have exactly this group.
 
-    Found once per group by probing each Wyckoff site (random free coordinates
-    and lattice from a fixed seed, two tries) with spglib. Small orbits of many
-    groups have extra symmetry (a lone 8c orbit of Fm-3m is a primitive cubic
-    lattice), so a crystal built only from them is another group.
+    Found once per group by probing each Wyckoff site alone
+    (:func:`_combination_has_group`). Small orbits of many groups have extra
+    symmetry (a lone 8c orbit of Fm-3m is a primitive cubic lattice), so a
+    crystal built only from them is another group.
     """
-    import spglib
-
-    rng = np.random.default_rng(space_group)
-    setting = default_setting(space_group)
-    system = str(to_crystal_system(space_group))
-    found = []
-    for site in _setting_sites(space_group):
-        for _ in range(2):
-            params = None
-            while params is None:
-                params = _random_lattice(rng, system, 20.0 * site.multiplicity, setting)
-            lattice = lattice_from_parameters(*params)
-            pos = site.positions(rng.random(3))
-            cell = (lattice, pos, [14] * len(pos))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                data = spglib.get_symmetry_dataset(cell, symprec=1e-3)
-            if data is not None and data.number == space_group:
-                found.append(site)
-                break
+    found = [
+        site
+        for site in _setting_sites(space_group)
+        if _combination_has_group(space_group, ((site.label, "Si"),))
+    ]
     return tuple(sorted(found, key=lambda s: s.multiplicity))
 
 
