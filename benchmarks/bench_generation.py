@@ -87,16 +87,51 @@ def pyxtal_rate(tasks, seed=0):
     return len(valid) / elapsed, len(valid), right
 
 
-def table(rows):
-    """Rows of (generator, valid/s, right-group fraction, speed-up, speed-up in
-    crystals of the right group)."""
+def take_turns(generate, args):
+    """skxrd's ``generate(r)`` and pyxtal on the same tasks, repeat by repeat:
+    (skxrd's last crystals, its rates, pyxtal's rates, the share of pyxtal's
+    valid crystals that have the intended group)."""
+    rates, peers, crystals = [], [], None
+    for r in range(args.repeats):
+        t = time.perf_counter()
+        crystals = generate(r)
+        rates.append(len(crystals) / (time.perf_counter() - t))
+        tasks = [(c.space_group, Counter(c.elements)) for c in crystals[: args.peer_n]]
+        peers.append(pyxtal_rate(tasks, seed=100 * r))
+    peer_right = sum(p[2] for p in peers) / max(1, sum(p[1] for p in peers))
+    return crystals, rates, [p[0] for p in peers], peer_right
+
+
+def comparison(name, crystals, rates, peer_rates, peer_right):
+    """The table of pyxtal and skxrd's generator ``name``: valid crystals per
+    second (medians), the share of the intended group, and the speed-up (the
+    median of the per-repeat ratios), also in crystals of the intended group."""
+    ratio = statistics.median(a / b for a, b in zip(rates, peer_rates))
+    verified = np.mean([c.get_space_group() == c.space_group for c in crystals])
+    rows = [
+        (
+            "pyxtal from_random (same groups and compositions)",
+            statistics.median(peer_rates),
+            peer_right,
+            1.0,
+            1.0,
+        ),
+        (
+            name,
+            statistics.median(rates),
+            verified,
+            ratio,
+            ratio * verified / peer_right,
+        ),
+    ]
     print(
         f"{'generator':52s} {'valid/s':>9s} {'right group':>12s} {'vs peer':>8s} "
         f"{'(right group)':>14s}"
     )
-    for name, rate, right, ratio, right_ratio in rows:
+    for label, rate, right, speedup, right_speedup in rows:
         print(
-            f"{name:52s} {rate:9.1f} {right:12.1%} {ratio:7.1f}x {right_ratio:13.1f}x"
+            f"{label:52s} {rate:9.1f} {right:12.1%} {speedup:7.1f}x "
+            f"{right_speedup:13.1f}x"
         )
 
 
@@ -126,45 +161,22 @@ def main(argv=None):
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
 
     make_random_crystals(230, random_state=123)  # warm the per-group tables
-    rates, ratios, peers, crystals = [], [], [], None
-    for r in range(args.repeats):  # the two take turns, repeat by repeat
-        t = time.perf_counter()
-        crystals = make_random_crystals(args.n, random_state=r)
-        rates.append(args.n / (time.perf_counter() - t))
-        tasks = [(c.space_group, Counter(c.elements)) for c in crystals[: args.peer_n]]
-        peers.append(pyxtal_rate(tasks, seed=100 * r))
-        ratios.append(rates[-1] / peers[-1][0])
-    atoms = np.mean([c.n_atoms for c in crystals])
-    verified = np.mean([c.get_space_group() == c.space_group for c in crystals])
-    peer_right = sum(p[2] for p in peers) / max(1, sum(p[1] for p in peers))
+    crystals, rates, peer_rates, peer_right = take_turns(
+        lambda r: make_random_crystals(args.n, random_state=r), args
+    )
 
     sim = PowderSimulator()
     t = time.perf_counter()
     sim.transform(make_random_crystals(args.n, random_state=99))
     both = args.n / (time.perf_counter() - t)
 
+    atoms = np.mean([c.n_atoms for c in crystals])
     print(
         f"random crystals, all 230 groups: mean {atoms:.1f} atoms; "
         f"{args.repeats} repeats, the two taking turns"
     )
-    ratio = statistics.median(ratios)
-    table(
-        [
-            (
-                "pyxtal from_random (same groups and compositions)",
-                statistics.median(p[0] for p in peers),
-                peer_right,
-                1.0,
-                1.0,
-            ),
-            (
-                "skxrd make_random_crystals, 1 core",
-                statistics.median(rates),
-                verified,
-                ratio,
-                ratio * verified / peer_right,
-            ),
-        ]
+    comparison(
+        "skxrd make_random_crystals, 1 core", crystals, rates, peer_rates, peer_right
     )
     print(f"{'skxrd generate + simulate (4250-point patterns)':52s} {both:9.1f}")
     if args.realistic:
@@ -204,7 +216,7 @@ def fixed(args):
     """
     tasks = fixed_tasks()
     k = args.per_task
-    rates, peer_rates, ratios, crystals, valid, right = [], [], [], [], 0, 0
+    rates, peer_rates, crystals, valid, right = [], [], [], 0, 0
     for r in range(args.repeats):
         ours, theirs, crystals, made, seed = 0.0, 0.0, [], [], 100 * r
         for i, (group, comp) in enumerate(tasks):
@@ -223,11 +235,8 @@ def fixed(args):
         right += sum(right_group(c, g) for c, g in made)
         rates.append(len(crystals) / ours)
         peer_rates.append(len(made) / theirs)
-        ratios.append(rates[-1] / peer_rates[-1])
-    verified = np.mean([c.get_space_group() == c.space_group for c in crystals])
+    ratios = [a / b for a, b in zip(rates, peer_rates)]
     atoms = np.mean([c.n_atoms for c in crystals])
-    peer_right = right / max(valid, 1)
-    ratio = statistics.median(ratios)
     print(
         f"\nfixed compositions: {len(tasks)} tasks (23 groups x SiO2, MgAl2O4, C "
         f"where the group can hold them) x {k}; mean {atoms:.1f} atoms; pyxtal made "
@@ -235,23 +244,12 @@ def fixed(args):
         f"the two taking turns task by task (per-repeat speed-ups "
         f"{', '.join(f'{x:.1f}' for x in ratios)})"
     )
-    table(
-        [
-            (
-                "pyxtal from_random (same groups and compositions)",
-                statistics.median(peer_rates),
-                peer_right,
-                1.0,
-                1.0,
-            ),
-            (
-                "skxrd make_random_crystals(composition=), 1 core",
-                statistics.median(rates),
-                verified,
-                ratio,
-                ratio * verified / peer_right,
-            ),
-        ]
+    comparison(
+        "skxrd make_random_crystals(composition=), 1 core",
+        crystals,
+        rates,
+        peer_rates,
+        right / max(valid, 1),
     )
 
 
@@ -259,36 +257,14 @@ def realistic(args):
     """CrystalPrior.sample against pyxtal on the same groups and compositions."""
     prior = CrystalPrior(max_atoms=200).fit(load_materials_project())
     prior.sample(50, random_state=123)  # warm the per-group tables
-    rates, ratios, peers, crystals = [], [], [], None
-    for r in range(args.repeats):
-        t = time.perf_counter()
-        crystals = prior.sample(args.n, random_state=r)
-        rates.append(args.n / (time.perf_counter() - t))
-        tasks = [(c.space_group, Counter(c.elements)) for c in crystals[: args.peer_n]]
-        peers.append(pyxtal_rate(tasks, seed=100 * r))
-        ratios.append(rates[-1] / peers[-1][0])
-    atoms = np.mean([c.n_atoms for c in crystals])
-    verified = np.mean([c.get_space_group() == c.space_group for c in crystals])
-    peer_right = sum(p[2] for p in peers) / max(1, sum(p[1] for p in peers))
-    ratio = statistics.median(ratios)
-    print(f"\nrealistic crystals: mean {atoms:.1f} atoms")
-    table(
-        [
-            (
-                "pyxtal from_random (same groups and compositions)",
-                statistics.median(p[0] for p in peers),
-                peer_right,
-                1.0,
-                1.0,
-            ),
-            (
-                "skxrd CrystalPrior.sample, 1 core",
-                statistics.median(rates),
-                verified,
-                ratio,
-                ratio * verified / peer_right,
-            ),
-        ]
+    crystals, rates, peer_rates, peer_right = take_turns(
+        lambda r: prior.sample(args.n, random_state=r), args
+    )
+    print(
+        f"\nrealistic crystals: mean {np.mean([c.n_atoms for c in crystals]):.1f} atoms"
+    )
+    comparison(
+        "skxrd CrystalPrior.sample, 1 core", crystals, rates, peer_rates, peer_right
     )
 
 
