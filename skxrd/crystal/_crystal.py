@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -65,26 +66,34 @@ def lattice_from_parameters(a, b, c, alpha, beta, gamma) -> np.ndarray:
            [-1.5  ,  2.598,  0.   ],
            [ 0.   ,  0.   ,  5.   ]])
     """
-    values = np.array([a, b, c, alpha, beta, gamma], dtype=float)
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"lattice parameters {values.tolist()} are not finite")
-    if np.any(values[:3] <= 0):
-        raise ValueError(f"lattice lengths {values[:3].tolist()} must be positive")
-    if np.any(values[3:] <= 0) or np.any(values[3:] >= 180):
-        raise ValueError(f"lattice angles {values[3:].tolist()} must be in (0, 180)")
-    ca, cb, cg = np.cos(np.radians(values[3:]))
-    sg = np.sin(np.radians(values[5]))
+    # plain floats and the math module: the generators build a lattice per
+    # attempt, and numpy's per-call cost on six scalars was most of the time
+    try:
+        values = [float(v) for v in (a, b, c, alpha, beta, gamma)]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"lattice parameters {[a, b, c, alpha, beta, gamma]} are not numbers"
+        ) from None
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"lattice parameters {values} are not finite")
+    a, b, c, alpha, beta, gamma = values
+    if min(a, b, c) <= 0:
+        raise ValueError(f"lattice lengths {values[:3]} must be positive")
+    if not all(0 < angle < 180 for angle in values[3:]):
+        raise ValueError(f"lattice angles {values[3:]} must be in (0, 180)")
+    ca, cb, cg = (math.cos(math.radians(angle)) for angle in values[3:])
+    sg = math.sin(math.radians(gamma))
     cy = (ca - cb * cg) / sg
     cz2 = 1.0 - cb**2 - cy**2
     if cz2 <= 1e-10:
         raise ValueError(
-            f"lattice angles {values[3:].tolist()} do not form a 3D cell (degenerate)"
+            f"lattice angles {values[3:]} do not form a 3D cell (degenerate)"
         )
     return np.array(
         [
             [a, 0.0, 0.0],
             [b * cg, b * sg, 0.0],
-            [c * cb, c * cy, c * np.sqrt(cz2)],
+            [c * cb, c * cy, c * math.sqrt(cz2)],
         ]
     )
 
@@ -93,6 +102,38 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     array = np.array(array)  # a copy: the user's arrays are never aliased
     array.flags.writeable = False
     return array
+
+
+def trusted_crystal(lattice, species, frac_coords, *, space_group=None, name=None):
+    """A :class:`Crystal` of arrays that the package built valid, unchecked.
+
+    For the random-crystal generators, which make hundreds of crystals a
+    second: the checks and copies of ``Crystal(...)`` cost about as much as
+    placing the atoms. The caller guarantees what ``Crystal`` would check: a
+    (3, 3) float lattice of a non-degenerate cell, known element symbols, finite
+    (n, 3) fractional coordinates, a space group in 1..230, and arrays that
+    nothing else holds (they are made read-only, not copied). Full occupancy,
+    B = 0. Never for user input.
+    """
+    crystal = object.__new__(Crystal)
+    set_ = object.__setattr__
+    lattice = np.asarray(lattice, dtype=float)
+    coords = np.asarray(frac_coords, dtype=float)
+    lattice.flags.writeable = False
+    coords.flags.writeable = False
+    n = len(coords)
+    for field, value in (
+        ("lattice", lattice),
+        ("species", tuple(species)),
+        ("frac_coords", coords),
+        ("occupancies", _frozen(np.ones(n))),
+        ("b_iso", _frozen(np.zeros(n))),
+        ("space_group", space_group),
+        ("name", name),
+        ("labels", None),
+    ):
+        set_(crystal, field, value)
+    return crystal
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -23,6 +23,7 @@ from ..crystal import (
     to_crystal_system,
     wyckoff_sites,
 )
+from ..crystal._crystal import trusted_crystal
 from ..utils._parallel import parallel_map
 from ._random import (
     _has_space_group,
@@ -557,7 +558,7 @@ def _sample_one(prior: CrystalPrior, seed, space_group: int, index: int) -> Crys
             lattice, coords, atom_species, space_group
         ):
             continue
-        return Crystal(
+        return trusted_crystal(
             lattice, atom_species, coords, space_group=space_group, name=name
         )
     raise RuntimeError(

@@ -21,6 +21,7 @@ from ..crystal import (
     to_crystal_system,
     wyckoff_sites,
 )
+from ..crystal._crystal import trusted_crystal
 from ..utils._parallel import parallel_map
 
 __all__ = ["DEFAULT_ELEMENTS", "make_random_crystals"]
@@ -41,10 +42,15 @@ DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
 # Failed attempts with freely chosen orbits before a characteristic one is forced.
 _ESCALATE = 1
 
-_OFF_DIAGONAL = ~np.eye(3, dtype=bool)
 _IMAGES = np.array(
     [(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)], dtype=float
 )
+# the images of each set of oblique axes (a, b, c) and where the zero offset is
+_IMAGE_SETS = {
+    oblique: (images, int(np.flatnonzero(~images.any(axis=1))[0]))
+    for oblique in np.ndindex(2, 2, 2)
+    for images in [_IMAGES[np.all(_IMAGES[:, ~np.array(oblique, bool)] == 0, axis=1)]]
+}
 
 
 @cache
@@ -177,14 +183,27 @@ def _characteristic_sites(space_group: int) -> tuple:
     found = [
         site
         for site in _setting_sites(space_group)
-        if _combination_has_group(space_group, ((site.label, "Si"),))
+        if _combination_has_group(space_group, ((site.label,),))
     ]
     return tuple(sorted(found, key=lambda s: s.multiplicity))
 
 
+def _orbit_partition(chosen, species) -> tuple:
+    """The orbits' labels grouped by element, without the elements' names:
+    ``((label, ...), ...)``, sorted. Whether orbits have exactly the group's
+    symmetry depends only on which of them share an element (Si on 2a with O on
+    4e, or C on 2a with N on 4e), so this is the key of
+    :func:`_combination_has_group`."""
+    by_element = {}
+    for site, element in zip(chosen, species):
+        by_element.setdefault(element, []).append(site.label)
+    return tuple(sorted(tuple(sorted(labels)) for labels in by_element.values()))
+
+
 @cache
-def _combination_has_group(space_group: int, combination: tuple) -> bool:
-    """Whether these orbits, ``((label, element), ...)``, at random free
+def _combination_has_group(space_group: int, partition: tuple) -> bool:
+    """Whether orbits of one element per group of labels (an
+    :func:`_orbit_partition`, ``(("2a", "4e"), ("8c",))``) at random free
     parameters have exactly the group's symmetry.
 
     Orbits that are not characteristic can together have more symmetry for
@@ -199,12 +218,13 @@ def _combination_has_group(space_group: int, combination: tuple) -> bool:
     import spglib
 
     by_label = {site.label: site for site in _setting_sites(space_group)}
-    rng = np.random.default_rng(zlib.crc32(repr((space_group, combination)).encode()))
+    rng = np.random.default_rng(zlib.crc32(repr((space_group, partition)).encode()))
     system = str(to_crystal_system(space_group))
-    elements = {
-        el: k + 1 for k, el in enumerate(dict.fromkeys(e for _, e in combination))
-    }
-    sites = [(by_label[label], elements[el]) for label, el in combination]
+    sites = [
+        (by_label[label], number)
+        for number, labels in enumerate(partition, start=1)
+        for label in labels
+    ]
     volume = 8000.0 * sum(site.multiplicity for site, _ in sites)
     params = None
     while params is None:
@@ -258,20 +278,38 @@ def _random_lattice(rng, crystal_system: str, volume: float, setting: str):
 
 
 def _image_offsets(lattice: np.ndarray):
-    """Cartesian offsets of the neighbouring images to search (None: only the
-    nearest, which rounding already gives in an orthogonal cell)."""
-    if not np.any(np.abs(lattice[_OFF_DIAGONAL]) > 1e-9):
+    """Cartesian offsets of the neighbouring images to search, twice their
+    transpose, their squared lengths and the index of the zero offset (None:
+    only the nearest image, which rounding already gives in an orthogonal
+    cell).
+
+    Only axes oblique to another axis need their ±1 images: along an axis
+    orthogonal to both others, rounding is exact on its own (9 images instead
+    of 27 in hexagonal and monoclinic cells).
+    """
+    (aa, ab, ac), (_, bb, bc), (_, _, cc) = (lattice @ lattice.T).tolist()
+    tol = 1e-18  # squared relative tolerance: |cos| > 1e-9
+    skew_ab = ab * ab > tol * aa * bb
+    skew_ac = ac * ac > tol * aa * cc
+    skew_bc = bc * bc > tol * bb * cc
+    if not (skew_ab or skew_ac or skew_bc):
         return None
-    offsets = _IMAGES @ lattice
-    return offsets, 2.0 * offsets.T, np.einsum("ij,ij->i", offsets, offsets)
+    oblique = (
+        int(skew_ab or skew_ac),
+        int(skew_ab or skew_bc),
+        int(skew_ac or skew_bc),
+    )
+    images, zero = _IMAGE_SETS[oblique]
+    offsets = images @ lattice
+    return offsets, 2.0 * offsets.T, np.einsum("ij,ij->i", offsets, offsets), zero
 
 
 def _too_close(new, placed, lattice, offsets, r_new, r_placed, tolerance) -> bool:
     """True if an atom of ``new`` is too close to another of ``new`` or ``placed``.
 
     Minimum distance: ``tolerance`` times the sum of covalent radii, to the
-    nearest periodic image (27 images searched in non-orthogonal cells, exact for
-    cell angles within 60–120°, the generator's range).
+    nearest periodic image (the ±1 images along the oblique axes searched, up to
+    27 images: exact for cell angles within 60–120°, the generator's range).
     """
     m = len(new)
     others = np.concatenate([placed, new])
@@ -283,13 +321,13 @@ def _too_close(new, placed, lattice, offsets, r_new, r_placed, tolerance) -> boo
         d2[np.arange(m), len(placed) + np.arange(m)] = np.inf  # itself
     else:
         # |c + o|² = |c|² + 2 c·o + |o|² for all 27 image offsets o at once
-        _, twice_t, o2 = offsets
+        _, twice_t, o2, zero = offsets
         d2 = (cart @ twice_t) + o2
         d2 += np.einsum("ijk,ijk->ij", cart, cart)[:, :, None]
-        d2[np.arange(m), len(placed) + np.arange(m), 13] = np.inf  # itself
+        d2[np.arange(m), len(placed) + np.arange(m), zero] = np.inf  # itself
         d2 = d2.min(-1)
     limit = tolerance * (r_new + np.concatenate([r_placed, np.full(m, r_new)]))
-    return bool(np.any(d2 < limit * limit))
+    return bool((d2 < limit * limit).any())
 
 
 def _clashing_tries(new, placed, lattice, offsets, r_new, r_placed, tolerance):
@@ -308,14 +346,14 @@ def _clashing_tries(new, placed, lattice, offsets, r_new, r_placed, tolerance):
     if offsets is None:
         d2 = np.einsum("tijk,tijk->tij", cart, cart)
     else:
-        _, twice_t, o2 = offsets
+        _, twice_t, o2, zero = offsets
         d2 = (cart @ twice_t) + o2
         d2 += np.einsum("tijk,tijk->tij", cart, cart)[..., None]
-        d2[:, np.arange(m), n + np.arange(m), 13] = np.inf  # itself
+        d2[:, np.arange(m), n + np.arange(m), zero] = np.inf  # itself
         d2 = d2.min(-1)
     d2[:, np.arange(m), n + np.arange(m)] = np.inf
     limit = tolerance * (r_new + np.concatenate([r_placed, np.full(m, r_new)]))
-    return np.any(d2 < limit * limit, axis=(1, 2))
+    return (d2 < limit * limit).any(axis=(1, 2))
 
 
 def _place(rng, chosen, radii, lattice, tolerance, tries=24):
@@ -536,9 +574,8 @@ def _one_crystal(
 ):
 
     rng = np.random.default_rng(seed)
-    setting = default_setting(space_group)
+    setting, system = _setting_and_system(space_group)
     sites = _setting_sites(space_group)
-    system = str(to_crystal_system(space_group))
     characteristic = _characteristic_sites(space_group)
     pinning = {site.label for site in characteristic}
     # Some groups cannot show their symmetry with as few atoms as asked (every
@@ -562,8 +599,7 @@ def _one_crystal(
                 check_symmetry
                 and not any(site.label in pinning for site in chosen)
                 and not _combination_has_group(
-                    space_group,
-                    tuple(sorted((c.label, e) for c, e in zip(chosen, species))),
+                    space_group, _orbit_partition(chosen, species)
                 )
             ):
                 continue  # these orbits always have more symmetry than the group
@@ -577,16 +613,16 @@ def _one_crystal(
                 n_elements,
                 elements,
             )
-        radii = np.array([covalent_radius(s) for s in species])
-        counts = np.array([s.multiplicity for s in chosen])
-        atom_volume = float(np.sum(counts * 4.0 / 3.0 * np.pi * radii**3))
+        radii = [covalent_radius(s) for s in species]
+        atom_volume = _atom_volume(chosen, radii)
         volume = atom_volume / float(rng.uniform(*packing))
         params = _random_lattice(rng, system, volume, setting)
         if params is None:
             continue
-        lattice = lattice_from_parameters(*params)
-        if np.linalg.norm(lattice, axis=1).min() < tolerance * 2 * radii.max():
+        if min(params[:3]) < tolerance * 2 * max(radii):
             continue  # an atom would touch its own image
+        lattice = lattice_from_parameters(*params)
+        radii = np.array(radii)
         coords = _place(rng, chosen, radii, lattice, tolerance)
         if coords is None:
             continue
@@ -597,7 +633,7 @@ def _one_crystal(
             lattice, coords, atom_species, space_group
         ):
             continue
-        return Crystal(
+        return trusted_crystal(
             lattice,
             atom_species,
             coords,
@@ -615,6 +651,19 @@ def _one_crystal(
         f"crystal {index}: no valid crystal of space group {space_group} after "
         f"{max_attempts} attempts; {advice}"
     )
+
+
+@cache
+def _setting_and_system(space_group: int) -> tuple[str, str]:
+    """The default setting and the crystal system of a group (asked per crystal)."""
+    return default_setting(space_group), str(to_crystal_system(space_group))
+
+
+def _atom_volume(chosen, radii) -> float:
+    """Covalent volume (Å³) of the atoms of the orbits ``chosen``, one radius
+    per orbit."""
+    cubes = sum(site.multiplicity * r**3 for site, r in zip(chosen, radii))
+    return 4.0 / 3.0 * np.pi * cubes
 
 
 def _free_choice(rng, sites, characteristic, free, n_atoms, n_elements, elements):

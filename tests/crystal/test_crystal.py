@@ -209,6 +209,44 @@ def test_inputs_are_copied_and_read_only():
     assert c.replace(name="x").frac_coords[0, 0] == 0.1
 
 
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ((3, 3, "x", 90, 90, 90), "are not numbers"),
+        ((3, 3, np.nan, 90, 90, 90), "not finite"),
+        ((3, 0, 3, 90, 90, 90), "must be positive"),
+        ((3, 3, 3, 90, 180, 90), "must be in \\(0, 180\\)"),
+        ((3, 3, 3, 120, 120, 120), "degenerate"),
+    ],
+)
+def test_lattice_from_parameters_rejects_bad_parameters(params, message):
+    with pytest.raises(ValueError, match=message):
+        lattice_from_parameters(*params)
+
+
+def test_trusted_crystal_is_the_crystal_the_constructor_builds():
+    import dataclasses
+
+    from skxrd.crystal._crystal import trusted_crystal
+
+    lattice = lattice_from_parameters(4.0, 5.0, 6.0, 90, 100, 90)
+    coords = np.array([[0.1, 0.2, 0.3], [0.5, 0.5, 0.5]])
+    checked = Crystal(lattice, ["Si", "O"], coords, space_group=3, name="x")
+    trusted = trusted_crystal(
+        lattice.copy(), ["Si", "O"], coords.copy(), space_group=3, name="x"
+    )
+    # every field, so that a field added to Crystal must be added here too
+    for field in dataclasses.fields(Crystal):
+        a, b = getattr(checked, field.name), getattr(trusted, field.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+            assert a.dtype == b.dtype and not b.flags.writeable
+        else:
+            assert a == b, field.name
+    assert trusted.formula == checked.formula
+    assert trusted.volume == pytest.approx(checked.volume)
+
+
 def test_lattice_from_parameters_roundtrip():
     rng = np.random.default_rng(1)
     for _ in range(20):

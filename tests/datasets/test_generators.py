@@ -185,11 +185,20 @@ def test_fixed_composition_errors():
 @pytest.mark.filterwarnings("ignore:Set OLD_ERROR_HANDLING:DeprecationWarning")
 def test_orbit_combinations_with_more_symmetry_are_skipped(monkeypatch):
     import skxrd.datasets._random as random_module
-    from skxrd.datasets._random import _combination_has_group
+    from skxrd.datasets._random import _combination_has_group, _orbit_partition
+
+    def _site(group, label):
+        return next(
+            site for site in random_module._setting_sites(group) if site.label == label
+        )
 
     # C222: Si on 2d with O on 4e always makes Cmmm; on 2b with 4k, C222
-    assert not _combination_has_group(21, (("2d", "Si"), ("4e", "O")))
-    assert _combination_has_group(21, (("2b", "Si"), ("4k", "O")))
+    assert not _combination_has_group(21, (("2d",), ("4e",)))
+    assert _combination_has_group(21, (("2b",), ("4k",)))
+    # the key is which orbits share an element, not the elements' names
+    assert _orbit_partition(
+        [_site(21, "4k"), _site(21, "2b")], ["O", "Si"]
+    ) == _orbit_partition([_site(21, "2b"), _site(21, "4k")], ["C", "N"])
     checks = []
     check = random_module._has_space_group
     monkeypatch.setattr(
