@@ -152,21 +152,36 @@ def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
     """
     has_b = bool(crystal.b_iso.any())
     keys = (
-        list(zip(crystal.species, crystal.b_iso.tolist()))
+        tuple(zip(crystal.species, crystal.b_iso.tolist()))
         if has_b
-        else (crystal.species)
+        else tuple(crystal.species)
     )
-    index: dict = {}
-    group = [index.setdefault(k, len(index)) for k in keys]
-    unique = list(index)
-    species = [sp for sp, _ in unique] if has_b else unique
+    one_hot, unique = _grouping(keys)
+    species = tuple(sp for sp, _ in unique) if has_b else unique
     b_values = np.array([b for _, b in unique]) if has_b else None
-    weights = np.zeros((len(keys), len(unique)), dtype=np.float32)
-    weights[np.arange(len(keys)), group] = crystal.occupancies
+    occupancies = crystal.occupancies
+    weights = (
+        one_hot
+        if occupancies.min() == 1.0  # full occupancy, by far the most common
+        else one_hot * occupancies[:, None].astype(np.float32)
+    )
     coeffs, const, imag = _species_terms(
-        tuple(species), radiation.kind, radiation.energy_kev, anomalous
+        species, radiation.kind, radiation.energy_kev, anomalous
     )
     return weights, b_values, coeffs, const, imag
+
+
+@lru_cache(maxsize=1024)
+def _grouping(keys: tuple):
+    """(n_atoms, n_groups) one-hot float32 matrix of the atoms' groups and the
+    distinct keys in order of first appearance (read-only; cached: a dataset's
+    crystals share a few orderings of species)."""
+    index: dict = {}
+    group = [index.setdefault(k, len(index)) for k in keys]
+    one_hot = np.zeros((len(keys), len(index)), dtype=np.float32)
+    one_hot[np.arange(len(keys)), group] = 1.0
+    one_hot.flags.writeable = False
+    return one_hot, tuple(index)
 
 
 @lru_cache(maxsize=4096)
@@ -306,7 +321,9 @@ def reflections(
     np.greater(g[1:] - g[:-1], MERGE_RTOL * g[1:], out=new_line[1:])
     starts = np.flatnonzero(new_line)
     f_line = np.add.reduceat(f_squared, starts)
-    ends = np.append(starts[1:], len(g))
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1] = len(g)
     mult = (ends - starts) * 2
     g_line = g[starts]
     present = f_line > 0.0

@@ -668,7 +668,9 @@ def _render_window(s, half, pos, inten, fwhm, eta, owner, out, m):
         vals[off_grid] = 0.0
         np.clip(idx, 0, n - 1, out=idx)
     idx += (owner * n)[:, None]
-    out += np.bincount(idx.ravel(), weights=vals.ravel(), minlength=m * n)
+    # unbuffered add in place (float64 values: numpy's fast path of ufunc.at);
+    # bincount had to allocate, zero and add a whole batch of patterns
+    np.add.at(out, idx.ravel(), vals.ravel().astype(np.float64))
 
 
 def _normalize(pattern, how):

@@ -439,3 +439,28 @@ def test_threaded_simulation_equals_serial():
     with joblib.parallel_config(backend="threading"):
         threaded = clone(sim).set_params(n_jobs=4).transform(crystals)
     np.testing.assert_array_equal(threaded, serial)
+
+
+def test_atom_grouping_is_shared_but_occupancies_are_per_crystal():
+    # crystals with the same species in the same order share one cached
+    # grouping; a partial occupancy must still scale its own atoms only
+    from skxrd.simulation._peaks import _grouping, reflections
+    from skxrd.utils._radiation import get_radiation
+
+    nacl = load_example_crystal("NaCl")
+    half = Crystal(
+        nacl.lattice,
+        nacl.species,
+        nacl.frac_coords,
+        occupancies=np.where(np.array(nacl.species) == "Cl", 0.5, 1.0),
+    )
+    radiation = get_radiation("CuKa1")
+    full_before = reflections(nacl, radiation, (0.05, 1.0))[3]
+    half_lines = reflections(half, radiation, (0.05, 1.0))[3]
+    full_after = reflections(nacl, radiation, (0.05, 1.0))[3]
+    np.testing.assert_array_equal(full_before, full_after)
+    # (200): F = 4 (f_Na + f_Cl) against 4 (f_Na + f_Cl / 2): weaker, not absent
+    assert 0 < half_lines[1] < full_before[1]
+    one_hot, unique = _grouping(tuple(nacl.species))
+    assert unique == ("Na", "Cl") and not one_hot.flags.writeable
+    np.testing.assert_array_equal(one_hot.sum(axis=1), 1.0)
