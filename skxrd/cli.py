@@ -223,6 +223,7 @@ def _cmd_predict(args) -> int:
     notes += said
     reasons = _screen(model, patterns)
     matches = _best_matches(model, patterns)
+    symbol = _space_group_symbols(model)
     results = []
     for f, row_l, row_p, reason, match in zip(
         args.files, labels, proba, reasons, matches
@@ -234,7 +235,11 @@ def _cmd_predict(args) -> int:
             "predictions": []
             if reason
             else [
-                {"label": plain_scalar(lab), "probability": round(float(pr), 4)}
+                {
+                    "label": plain_scalar(lab),
+                    **({"symbol": symbol(lab)} if symbol else {}),
+                    "probability": round(float(pr), 4),
+                }
                 for lab, pr in zip(row_l, row_p)
             ],
         }
@@ -255,7 +260,8 @@ def _cmd_predict(args) -> int:
             if res["reason"]:
                 print(f"  unknown: {res['reason']}")
             for rank, pred in enumerate(res["predictions"], 1):
-                print(f"  {rank:>2}  {pred['label']!s:<14} {pred['probability']:.3f}")
+                label = f"{pred['label']} {pred.get('symbol', '')}".strip()
+                print(f"  {rank:>2}  {label:<14} {pred['probability']:.3f}")
             match = res.get("match")
             if match is not None:
                 print(
@@ -268,6 +274,16 @@ def _cmd_predict(args) -> int:
     if args.plot:
         _plot_predictions(model, patterns, args.plot, args.force)
     return 0
+
+
+def _space_group_symbols(model):
+    """``space_group_symbol`` when the model answers space-group numbers (its
+    metadata says so: the shipped "space-group" model, ``skxrd train`` with
+    ``target = "space_group"``), else None."""
+    from .crystal import space_group_symbol
+
+    metadata = getattr(model, "metadata_", None) or {}
+    return space_group_symbol if metadata.get("target") == "space_group" else None
 
 
 def _best_matches(model, patterns):

@@ -54,3 +54,44 @@ def test_shipped_curve_puts_the_earlier_cycles_first(monkeypatch):
     # a run from scratch: its own rows, numbered from 0
     assert history(rows, [], "uniform")[0]["cycle"] == 0
     assert history(rows, [], "uniform")[0]["source"] == "uniform"
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_reference_names_rewrites_names_and_keeps_the_answers(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    sys.path.insert(0, str(ROOT / "tests" / "pretrained"))
+    try:
+        import reference_names
+        from tiny_model import TINY
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+        sys.path.remove(str(ROOT / "tests" / "pretrained"))
+    import numpy as np
+
+    from skxrd.datasets import load_example_crystal
+    from skxrd.estimators._match import search_match_of
+    from skxrd.pretrained import load_model, save_model, train_from_config
+    from skxrd.simulation import PowderSimulator
+
+    assert reference_names.reference_id("Galena, PbS (amcsd-3)") == "amcsd-3"
+    assert reference_names.reference_id("amcsd-3") == "amcsd-3"
+    folder = tmp_path / "refs"
+    folder.mkdir()
+    for name in ("NaCl", "Si", "TiO2-rutile"):
+        load_example_crystal(name).to_cif(folder / f"{name}.cif")
+    match = {"source": str(folder), "smoothing": 1.0, "stride": 2}
+    match.update(n_tune=10, random_state=1)
+    config = {**TINY, "train_target": "space_group", "match": match}
+    pipe, report = train_from_config(config, verbose=0)
+    # a file written with names of another scheme: the bare file names
+    hybrid = search_match_of(pipe)
+    hybrid.reference_names_ = np.array(
+        [reference_names.reference_id(n) for n in hybrid.reference_names_]
+    )
+    path = save_model(pipe, tmp_path / "old.pt", metadata=report)
+    X = PowderSimulator(two_theta_range=(10.0, 40.0), two_theta_step=0.1).transform(
+        [load_example_crystal("NaCl"), load_example_crystal("Si")]
+    )
+    assert reference_names.rename(path, X) == 3
+    names = search_match_of(load_model(path)).reference_names_.tolist()
+    assert sorted(names) == ["NaCl (NaCl.cif)", "Si (Si.cif)", "TiO2 (TiO2-rutile.cif)"]

@@ -702,11 +702,20 @@ def _reference_collection(match, config):
                 raise ValueError(f"[match] source {source}: {exc}") from None
         if not len(collection.crystals):
             raise ValueError(f"[match] source {source} holds no CIF file")
-    minerals = collection.get("mineral")
+    # "Galena, PbS (amcsd-0000003)", "LaB6 (amcsd-0014189)": what a user reads
+    # as the closest reference of skxrd predict
     ids = [str(i) for i in collection.ids]
+    minerals = collection.get("mineral")
     if minerals is None:
-        return collection, ids
-    return collection, [f"{m} ({i})" if m else i for m, i in zip(minerals, ids)]
+        minerals = [""] * len(ids)
+    formulas = collection.get("formula")
+    if formulas is None:
+        formulas = [c.formula for c in collection.crystals]
+    names = []
+    for mineral, formula, id_ in zip(minerals, formulas, ids):
+        what = ", ".join(str(x) for x in (mineral, formula) if x and str(x) != id_)
+        names.append(f"{what} ({id_})" if what else id_)
+    return collection, names
 
 
 def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=True):

@@ -415,6 +415,27 @@ def test_predict_names_the_closest_reference_of_a_search_match_model(
     assert res["match"]["similarity"] >= 0.6
     assert res["match"]["answered_by"] == "search-match"
     assert res["answer"] == "cubic"
+    assert "symbol" not in res["predictions"][0]  # crystal systems have none
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "answered by search-match; closest reference Si (correlation" in out
+
+
+def test_predict_shows_the_symbols_of_space_group_answers(files, tmp_path, capsys):
+    from tiny_model import TINY
+
+    from skxrd.crystal import space_group_symbol
+    from skxrd.pretrained import save_model, train_from_config
+
+    config = {**TINY, "target": "space_group"}
+    pipe, report = train_from_config(config, verbose=0)
+    path = save_model(pipe, tmp_path / "sg.pt", metadata=report)
+    args = ["predict", files[1], "--model", str(path), "--wavelength", "CuKa"]
+    assert main(args + ["--json", "--top-k", "3"]) == 0
+    [res] = json.loads(capsys.readouterr().out)
+    for pred in res["predictions"]:
+        assert pred["symbol"] == space_group_symbol(pred["label"])
+    assert main(args + ["--top-k", "3"]) == 0
+    out = capsys.readouterr().out
+    first = res["predictions"][0]
+    assert f"{first['label']} {first['symbol']}" in out

@@ -847,6 +847,8 @@ def test_a_config_with_a_search_match_of_a_cif_folder(tmp_path, cif_references):
     assert back.gate == "soft" and back.gate_slope_ == hybrid.gate_slope_
     assert report["match"]["gate_slope"] == round(hybrid.gate_slope_, 2)
     assert back.reference_names_.tolist() == hybrid.reference_names_.tolist()
+    # a reference is named by its formula and its file
+    assert {"NaCl (NaCl.cif)", "TiO2 (TiO2-rutile.cif)"} <= set(back.reference_names_)
     assert back.matcher_.temperature_ == hybrid.matcher_.temperature_
     assert back.matcher_.references_.dtype == np.float16
     assert np.isfinite(saliency_map(again, Q)).all()
