@@ -320,7 +320,7 @@ def _too_close(new, placed, lattice, offsets, r_new, r_placed, tolerance) -> boo
         d2 = np.einsum("ijk,ijk->ij", cart, cart)
         d2[np.arange(m), len(placed) + np.arange(m)] = np.inf  # itself
     else:
-        # |c + o|² = |c|² + 2 c·o + |o|² for all 27 image offsets o at once
+        # |c + o|² = |c|² + 2 c·o + |o|² for all the image offsets o at once
         _, twice_t, o2, zero = offsets
         d2 = (cart @ twice_t) + o2
         d2 += np.einsum("ijk,ijk->ij", cart, cart)[:, :, None]

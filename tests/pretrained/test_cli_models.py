@@ -421,6 +421,7 @@ def test_predict_names_the_closest_reference_of_a_search_match_model(
     assert "answered by search-match; closest reference Si (correlation" in out
 
 
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
 def test_predict_shows_the_symbols_of_space_group_answers(files, tmp_path, capsys):
     from tiny_model import TINY
 
