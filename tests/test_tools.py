@@ -75,6 +75,8 @@ def test_reference_names_rewrites_names_and_keeps_the_answers(tmp_path):
 
     assert reference_names.reference_id("Galena, PbS (amcsd-3)") == "amcsd-3"
     assert reference_names.reference_id("amcsd-3") == "amcsd-3"
+    with pytest.raises(ValueError, match="view of another model file"):
+        reference_names.rename(tmp_path / "crystal-system.json")
     folder = tmp_path / "refs"
     folder.mkdir()
     for name in ("NaCl", "Si", "TiO2-rutile"):
@@ -95,3 +97,60 @@ def test_reference_names_rewrites_names_and_keeps_the_answers(tmp_path):
     assert reference_names.rename(path, X) == 3
     names = search_match_of(load_model(path)).reference_names_.tolist()
     assert sorted(names) == ["NaCl (NaCl.cif)", "Si (Si.cif)", "TiO2 (TiO2-rutile.cif)"]
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_ship_writes_the_crystal_system_model_as_a_view(tmp_path, monkeypatch):
+    import argparse
+    import json
+
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "pretrained"))
+    from measured_training import ship
+    from tiny_model import TINY
+
+    from skxrd.pretrained import load_model, save_model, train_from_config
+
+    # one space group per crystal system, in training and test draws alike
+    groups = [2, 14, 62, 139, 166, 194, 225]
+    data = {**TINY["data"], "space_groups": groups}
+    test = {**TINY["test"], "space_groups": groups}
+    config = {**TINY, "target": "space_group", "data": data, "test": test}
+    pipe, report = train_from_config(config, verbose=0)
+    model = save_model(pipe, tmp_path / "tiny-sg.pt", metadata=report)
+    toml = tmp_path / "sg.toml"
+    toml.write_text(
+        'name = "space-group"\ntarget = "space_group"\n'
+        + "".join(
+            f"[{section}]\n"
+            + "".join(f"{k} = {json.dumps(v)}\n" for k, v in config[section].items())
+            for section in ("data", "test", "simulator", "classifier")
+        )
+    )
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    (weights / "crystal-system.pt").write_bytes(b"an older copy")
+    args = argparse.Namespace(
+        config=toml,
+        ship_model=model,
+        cache=None,
+        n_jobs=1,
+        weights_dir=weights,
+        out=tmp_path,
+        ship=None,
+        start=None,
+    )
+    ship(args, tmp_path / "curve.jsonl")
+    assert sorted(p.name for p in weights.iterdir()) == [
+        "crystal-system.json",
+        "space-group.pt",
+    ]
+    cs = load_model(weights / "crystal-system.json")
+    sg = load_model(weights / "space-group.pt")
+    assert cs.metadata_["name"] == "crystal-system"
+    assert cs.metadata_["target"] == "crystal_system"
+    assert cs.metadata_["calibration"] == sg.metadata_["calibration"]
+    X = np.random.default_rng(0).random((4, len(sg.steps[0][1].grid_)))
+    np.testing.assert_allclose(cs.predict_proba(X).sum(1), 1.0)

@@ -225,14 +225,13 @@ def history(rows, before, source):
 def ship(args, curve: Path):
     """Calibrate a cycle's model (put the search-match in front of it) and
     write the shipped weights."""
-    from skxrd.estimators import CoarseLabelClassifier
     from skxrd.pretrained import (
-        PatternPipeline,
         add_reference_match,
         load_config,
         load_model,
         save_model,
     )
+    from skxrd.pretrained._store import save_coarse_view
     from skxrd.pretrained._train import _dataset
 
     config = load_config(args.config)
@@ -299,12 +298,17 @@ def ship(args, curve: Path):
         "config": load_config(cs_config),
         "test": {"n": held["n"], "top1": held["crystal_system_top1"]},
     }
-    cs = PatternPipeline(
-        pipe.steps[:-1]
-        + [("classifier", CoarseLabelClassifier.from_fitted(clf, "crystal_system"))]
+    # the crystal-system model is the same network and references read at
+    # crystal-system labels: a view of the space-group file, not a second copy
+    changed = {k: v for k, v in cs_meta.items() if meta.get(k) != v}
+    save_coarse_view(
+        weights / "crystal-system.json",
+        weights / "space-group.pt",
+        changed,
+        overwrite=True,
     )
-    save_model(cs, weights / "crystal-system.pt", metadata=cs_meta, overwrite=True)
-    print(f"calibration {meta['calibration']}; wrote {weights}/*.pt")
+    (weights / "crystal-system.pt").unlink(missing_ok=True)  # an older copy
+    print(f"calibration {meta['calibration']}; wrote {weights}/space-group.pt, .json")
     if "match" in meta:
         print(f"search-match: {meta['match']}")
 

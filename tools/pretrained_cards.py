@@ -600,6 +600,14 @@ def _split_by_amcsd(sets, threshold=0.8):
     return out
 
 
+def _weights_mb(path: Path) -> float:
+    """Size of a model file in MB; of the file that a view reads (the
+    crystal-system model's is the space-group model's)."""
+    if path.suffix == ".json":
+        path = path.with_name(json.loads(path.read_text(encoding="utf-8"))["base"])
+    return path.stat().st_size / 2**20
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -619,6 +627,8 @@ def main(argv=None):
     held_out = None
     for name in sorted(list_pretrained()):
         weights = Path(args.weights_dir) / f"{name}.pt"
+        if not weights.is_file():  # a view of another file (crystal-system)
+            weights = weights.with_suffix(".json")
         if name == "structure-type":  # its own measured sets and card
             from structure_type_card import write_card
 
@@ -641,9 +651,7 @@ def main(argv=None):
             Path(args.images_dir) / f"pretrained_{name}_rruff.png",
         )
         radiation_rows = _radiation_check(model)
-        card = _card(
-            name, meta, results, weights.stat().st_size / 2**20, radiation_rows
-        )
+        card = _card(name, meta, results, _weights_mb(weights), radiation_rows)
         (Path(args.cards_dir) / f"{name}.md").write_text(card, encoding="utf-8")
         for r in results.values():
             r["crystal_system"].pop("predicted")

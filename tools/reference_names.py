@@ -7,10 +7,10 @@ change of those names gets the new ones here without a new search-match or
 calibration: the references, their order and every number stay as they are,
 and the script checks that the file answers exactly as before.
 
-Usage::
+Usage (the shipped crystal-system model is a view of the space-group file, so
+it gets the names with it)::
 
-    python tools/reference_names.py skxrd/pretrained/weights/space-group.pt \\
-        skxrd/pretrained/weights/crystal-system.pt
+    python tools/reference_names.py skxrd/pretrained/weights/space-group.pt
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def rename(path, check_patterns=None) -> int:
     from skxrd.pretrained import load_model, save_model
     from skxrd.pretrained._train import _check_match, _reference_collection
 
+    if str(path).endswith(".json"):
+        raise ValueError(f"{path} is a view of another model file: rename that one")
     model = load_model(path, device="cpu")
     hybrid = search_match_of(model)
     if hybrid is None or hybrid.reference_names_ is None:

@@ -170,6 +170,11 @@ def load_pretrained(name, *, device="auto"):
     >>> labels.shape
     (1, 3)
     """
-    path = _package_file("weights", f"{_check_name(name)}.pt")
+    name = _check_name(name)
+    path = _package_file("weights", f"{name}.pt")
+    if not path.is_file():
+        # a view of another shipped file (crystal-system: space-group's network
+        # and references at crystal-system labels, save_coarse_view)
+        path = _package_file("weights", f"{name}.json")
     with resources.as_file(path) as file:
         return load_model(file, device=device)

@@ -20,6 +20,7 @@ import numpy as np
 __all__ = ["load_model", "save_model"]
 
 FORMAT = "skxrd-model/1"
+VIEW_FORMAT = "skxrd-view/1"  # a JSON file: another model file at coarser labels
 _DIGEST = "sha256"  # the payload key of the checksum over everything else
 
 
@@ -583,7 +584,9 @@ def load_model(path, *, device="auto"):
     Parameters
     ----------
     path : str or path-like
-        The model file.
+        The model file, or a view of one (a ``.json`` file of
+        :func:`save_coarse_view`, such as the shipped crystal-system model: the
+        space-group model's file read at crystal-system labels).
     device : str, default="auto"
         Where the network runs: ``"auto"`` (the GPU when CUDA is available),
         ``"cpu"``, ``"cuda"``...
@@ -608,6 +611,8 @@ def load_model(path, *, device="auto"):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
+    if path.suffix == ".json":
+        return _load_view(path, device)
     payload = _read_payload(path)
     known = _step_classes()
     steps = []
@@ -645,3 +650,136 @@ def load_model(path, *, device="auto"):
     pipe = PatternPipeline(steps)
     pipe.metadata_ = payload["metadata"]
     return pipe
+
+
+def save_coarse_view(
+    path, base, metadata=None, *, target="crystal_system", overwrite=False
+):
+    """Write a view of a space-group model file at coarser labels.
+
+    The view is a small JSON file beside ``base`` that :func:`load_model`
+    reads as ``base``'s pipeline with its last step wrapped in a
+    :class:`~skxrd.estimators.CoarseLabelClassifier` (space-group
+    probabilities summed per crystal system, ``target``), and ``metadata``
+    over ``base``'s. The shipped crystal-system model is such a view of the
+    space-group model: one network and one set of references on disk instead
+    of two copies of them.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The view, a ``.json`` file in the folder of ``base``.
+    base : str or path-like
+        A model file of :func:`save_model` whose classifier answers space-group
+        numbers.
+    metadata : dict, optional
+        JSON values that replace ``base``'s metadata keys in the view.
+    target : str, default="crystal_system"
+        The coarse label (see :class:`~skxrd.estimators.CoarseLabelClassifier`).
+    overwrite : bool, default=False
+        Replace an existing ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skxrd.pretrained import load_model, train_from_config
+    >>> from skxrd.pretrained import save_model
+    >>> from skxrd.pretrained._store import save_coarse_view
+    >>> cfg = {"target": "space_group",
+    ...        "data": {"n_crystals": 40, "random_state": 0},
+    ...        "simulator": {"two_theta_range": [10.0, 60.0],
+    ...                      "two_theta_step": 0.05},
+    ...        "classifier": {"type": "CNNClassifier", "channels": [4],
+    ...                       "max_epochs": 1, "random_state": 0}}
+    >>> pipe, report = train_from_config(cfg, verbose=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     base = save_model(pipe, Path(folder) / "sg.pt", metadata=report)
+    ...     view = save_coarse_view(Path(folder) / "cs.json", base,
+    ...                             {"name": "my crystal systems"})
+    ...     model = load_model(view)
+    >>> set(model.classes_) <= {"cubic", "hexagonal", "monoclinic",
+    ...     "orthorhombic", "tetragonal", "triclinic", "trigonal"}
+    True
+    >>> model.metadata_["name"]
+    'my crystal systems'
+    """
+    import json
+
+    path, base = Path(path), Path(base)
+    if path.suffix != ".json":
+        raise ValueError(f"a model view is a .json file, got {path}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    if not base.is_file():
+        raise FileNotFoundError(f"model file {base} does not exist")
+    if base.resolve().parent != path.resolve().parent:
+        raise ValueError(f"the view {path} must be in the folder of its model {base}")
+    try:
+        text = json.dumps(
+            {
+                "format": VIEW_FORMAT,
+                "base": base.name,
+                "coarse_target": str(target),
+                "metadata": dict(metadata or {}),
+            },
+            indent=1,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"metadata of {path} is not JSON: {exc}") from None
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    try:
+        _load_view(tmp, "cpu", base_folder=path.parent)  # refuse a view that breaks
+    except Exception:
+        tmp.unlink()
+        raise
+    os.replace(tmp, path)
+    return path
+
+
+def _load_view(path, device, base_folder=None):
+    """The pipeline of a :func:`save_coarse_view` file."""
+    import json
+
+    from ..estimators import CoarseLabelClassifier
+    from ._pipeline import PatternPipeline
+
+    try:
+        view = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: not a skxrd model view ({exc})") from None
+    if not isinstance(view, dict) or view.get("format") != VIEW_FORMAT:
+        raise ValueError(f"{path}: not a skxrd model view (format {VIEW_FORMAT!r})")
+    base, target = view.get("base"), view.get("coarse_target")
+    metadata = view.get("metadata", {})
+    if (
+        not isinstance(base, str)
+        or Path(base).name != base
+        or Path(base).suffix != ".pt"
+    ):
+        raise ValueError(
+            f"{path}: base must name a .pt model file in the same folder, got {base!r}"
+        )
+    if not isinstance(target, str) or not isinstance(metadata, dict):
+        raise ValueError(f"{path}: coarse_target and metadata are missing or broken")
+    base_path = Path(base_folder or path.parent) / base
+    if not base_path.is_file():
+        raise FileNotFoundError(f"{path}: its model file {base_path} does not exist")
+    model = load_model(base_path, device=device)
+    name, final = model.steps[-1]
+    if isinstance(final, CoarseLabelClassifier):
+        raise ValueError(f"{path}: its model {base} already answers coarse labels")
+    try:
+        coarse = CoarseLabelClassifier.from_fitted(final, target)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    out = PatternPipeline(list(model.steps[:-1]) + [(name, coarse)])
+    out.metadata_ = {**(getattr(model, "metadata_", None) or {}), **metadata}
+    return out

@@ -11,7 +11,7 @@ import pytest
 import torch
 from tiny_model import TINY
 
-from skxrd.crystal import CRYSTAL_SYSTEMS
+from skxrd.crystal import CRYSTAL_SYSTEMS, to_crystal_system
 from skxrd.datasets import load_example_crystal, load_measured_examples
 from skxrd.estimators import MatchFirstClassifier
 from skxrd.io import Pattern
@@ -115,6 +115,61 @@ def test_truncated_or_foreign_model_files_are_clear_errors(tiny, tmp_path):
         load_model(other)
     with pytest.raises(FileNotFoundError, match="missing.pt"):
         load_model(tmp_path / "missing.pt")
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_a_coarse_view_reads_a_space_group_file_at_crystal_systems(tiny, tmp_path):
+    import json
+
+    from skxrd.estimators import CoarseLabelClassifier
+    from skxrd.pretrained._store import save_coarse_view
+
+    pipe, report = train_from_config({**TINY, "target": "space_group"}, verbose=0)
+    base = save_model(pipe, tmp_path / "sg.pt", metadata=report)
+    view = save_coarse_view(tmp_path / "cs.json", base, {"name": "cs", "note": [1]})
+    model = load_model(view)
+    assert isinstance(model.steps[-1][1], CoarseLabelClassifier)
+    assert model.metadata_["name"] == "cs" and model.metadata_["note"] == [1]
+    assert model.metadata_["n_train"] == report["n_train"]  # the rest: base's
+    X = _grid_patterns(pipe, n=5)[1]
+    sg_proba = pipe.predict_proba(X)
+    systems = np.asarray(to_crystal_system(pipe.classes_))
+    expected = np.stack([sg_proba[:, systems == c].sum(1) for c in model.classes_], 1)
+    np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-12)
+    # refusals, each naming the file
+    with pytest.raises(FileExistsError, match="cs.json exists"):
+        save_coarse_view(view, base)
+    with pytest.raises(ValueError, match="is not JSON"):
+        save_coarse_view(view, base, {"x": np.nan}, overwrite=True)
+    other = tmp_path / "sub"
+    other.mkdir()
+    with pytest.raises(ValueError, match="must be in the folder of its model"):
+        save_coarse_view(other / "cs.json", base)
+    _, _, cs_file = tiny  # a crystal-system network: no space groups to sum
+    with pytest.raises(ValueError, match="cs2.json"):
+        save_coarse_view(cs_file.parent / "cs2.json", cs_file)
+    assert not (cs_file.parent / "cs2.json").exists()
+    assert not (cs_file.parent / "cs2.json.tmp").exists()
+    bad = tmp_path / "bad.json"
+    for text, message in [
+        ("{", "bad.json: not a skxrd model view"),
+        (json.dumps({"format": "other"}), "bad.json: not a skxrd model view"),
+        (
+            json.dumps({"format": "skxrd-view/1", "base": "../sg.pt"}),
+            "bad.json: base must name a .pt model file in the same folder",
+        ),
+        (
+            json.dumps(
+                {"format": "skxrd-view/1", "base": "gone.pt", "coarse_target": "x"}
+            ),
+            "bad.json: its model file .*gone.pt does not exist",
+        ),
+    ]:
+        bad.write_text(text)
+        with pytest.raises((ValueError, FileNotFoundError), match=message):
+            load_model(bad)
+    # the view stays valid when the base is rewritten (it names it, no copy)
+    assert json.loads(view.read_text())["base"] == "sg.pt"
 
 
 def test_model_file_names_only_known_classes(tiny, tmp_path):
@@ -364,11 +419,15 @@ def test_shipped_weights_are_small_and_load_on_the_cpu():
     from skxrd.estimators import CoarseLabelClassifier
 
     folder = resources.files("skxrd.pretrained").joinpath("weights")
-    sizes = {
-        name: folder.joinpath(f"{name}.pt").stat().st_size for name in list_pretrained()
-    }
+    sizes = {f.name: f.stat().st_size for f in folder.iterdir() if f.is_file()}
     assert sum(sizes.values()) <= 50 * 2**20, sizes
+    # every shipped model is a file, or a view of one (crystal-system)
+    for name in list_pretrained():
+        assert f"{name}.pt" in sizes or f"{name}.json" in sizes, name
+    assert "crystal-system.pt" not in sizes  # not a second copy of space-group's
     model = load_pretrained("crystal-system", device="cpu")
+    assert model.metadata_["name"] == "crystal-system"
+    assert model.metadata_["config"]["target"] == "crystal_system"
     assert list(model.classes_) == sorted(CRYSTAL_SYSTEMS)
     final = model.steps[-1][1]
     assert isinstance(final, CoarseLabelClassifier)
@@ -388,6 +447,12 @@ def test_shipped_weights_are_small_and_load_on_the_cpu():
     np.testing.assert_allclose(model.predict_proba(X).sum(1), 1.0, atol=1e-6)
     same = groups.steps[-1][1]
     assert isinstance(same, MatchFirstClassifier)
+    sg_proba = groups.predict_proba(X)
+    for k, system in enumerate(model.classes_):
+        columns = np.asarray(to_crystal_system(groups.classes_)) == system
+        np.testing.assert_allclose(
+            model.predict_proba(X)[:, k], sg_proba[:, columns].sum(1), atol=1e-9
+        )
     assert same.estimator_.temperature_ == network.temperature_
     assert same.threshold_ == hybrid.threshold_
     # the search-match: the AMCSD minerals, compact and named
