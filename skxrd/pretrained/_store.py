@@ -692,7 +692,8 @@ def save_coarse_view(
     >>> from skxrd.pretrained import save_model
     >>> from skxrd.pretrained._store import save_coarse_view
     >>> cfg = {"target": "space_group",
-    ...        "data": {"n_crystals": 40, "random_state": 0},
+    ...        "data": {"n_crystals": 40, "random_state": 0,
+    ...                 "space_groups": [2, 14, 62, 139, 166, 194, 225]},
     ...        "simulator": {"two_theta_range": [10.0, 60.0],
     ...                      "two_theta_step": 0.05},
     ...        "classifier": {"type": "CNNClassifier", "channels": [4],
