@@ -124,7 +124,7 @@ def trusted_crystal(lattice, species, frac_coords, *, space_group=None, name=Non
     n = len(coords)
     for field, value in (
         ("lattice", lattice),
-        ("species", tuple(species)),
+        ("species", tuple(str(s) for s in species)),  # not numpy's str_
         ("frac_coords", coords),
         ("occupancies", _frozen(np.ones(n))),
         ("b_iso", _frozen(np.zeros(n))),

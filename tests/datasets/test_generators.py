@@ -416,3 +416,10 @@ def test_parallel_generation_releases_its_workers():
     assert executor is None or not executor._processes
     assert len(data.X) == 6
     assert Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(3)) == [0, 1, 2]
+
+
+def test_random_crystals_hold_plain_strings_as_species():
+    # drawn from a numpy array of elements, kept as str (not numpy.str_),
+    # as Crystal(...) keeps them
+    for crystal in make_random_crystals(4, n_elements=(2, 3), random_state=5):
+        assert all(type(s) is str for s in crystal.species)
