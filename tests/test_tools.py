@@ -102,14 +102,13 @@ def test_reference_names_rewrites_names_and_keeps_the_answers(tmp_path):
 @pytest.mark.filterwarnings("ignore:The number of unique classes")
 def test_ship_writes_the_crystal_system_model_as_a_view(tmp_path, monkeypatch):
     import argparse
-    import json
 
     import numpy as np
 
     monkeypatch.syspath_prepend(str(ROOT / "tools"))
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "pretrained"))
     from measured_training import ship
-    from tiny_model import TINY
+    from tiny_model import TINY, to_toml
 
     from skxrd.pretrained import load_model, save_model, train_from_config
 
@@ -121,14 +120,7 @@ def test_ship_writes_the_crystal_system_model_as_a_view(tmp_path, monkeypatch):
     pipe, report = train_from_config(config, verbose=0)
     model = save_model(pipe, tmp_path / "tiny-sg.pt", metadata=report)
     toml = tmp_path / "sg.toml"
-    toml.write_text(
-        'name = "space-group"\ntarget = "space_group"\n'
-        + "".join(
-            f"[{section}]\n"
-            + "".join(f"{k} = {json.dumps(v)}\n" for k, v in config[section].items())
-            for section in ("data", "test", "simulator", "classifier")
-        )
-    )
+    toml.write_text(to_toml({"name": "space-group", **config}))
     weights = tmp_path / "weights"
     weights.mkdir()
     (weights / "crystal-system.pt").write_bytes(b"an older copy")

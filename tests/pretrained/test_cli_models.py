@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny_model import TINY
+from tiny_model import TINY, to_toml
 
 from skxrd.cli import main
 from skxrd.datasets import load_example_crystal
@@ -140,15 +140,8 @@ def test_evaluate_labels_csv_and_npz(tiny, files, tmp_path, capsys, monkeypatch)
 
 
 def test_train_from_toml(tmp_path, capsys):
-    lines = ['target = "crystal_system"']
-    for section, values in TINY.items():
-        if section == "target":
-            continue
-        lines.append(f"[{section}]")
-        for k, v in values.items():
-            lines.append(f"{k} = {json.dumps(v)}")
     config = tmp_path / "tiny.toml"
-    config.write_text("\n".join(lines) + "\n")
+    config.write_text(to_toml(TINY))
     out = tmp_path / "tiny.pt"
     assert main(["train", str(config), "-o", str(out), "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out.rsplit("wrote", 1)[0])
@@ -423,8 +416,6 @@ def test_predict_names_the_closest_reference_of_a_search_match_model(
 
 @pytest.mark.filterwarnings("ignore:The number of unique classes")
 def test_predict_shows_the_symbols_of_space_group_answers(files, tmp_path, capsys):
-    from tiny_model import TINY
-
     from skxrd.crystal import space_group_symbol
     from skxrd.pretrained import save_model, train_from_config
 

@@ -9,7 +9,7 @@ from importlib import resources
 import numpy as np
 import pytest
 import torch
-from tiny_model import TINY
+from tiny_model import TINY, to_toml
 
 from skxrd.crystal import CRYSTAL_SYSTEMS, to_crystal_system
 from skxrd.datasets import load_example_crystal, load_measured_examples
@@ -321,7 +321,7 @@ def test_bad_configs_name_the_file_and_key(tmp_path, change, message):
 
     cfg = {**TINY, **change}
     path = tmp_path / "bad.toml"
-    path.write_text(_to_toml(cfg))
+    path.write_text(to_toml(cfg))
     with pytest.raises(ValueError, match=message) as info:
         load_config(path)
     assert "bad.toml" in str(info.value)
@@ -341,29 +341,6 @@ def test_unreadable_config(tmp_path):
         load_config(path)
     with pytest.raises(FileNotFoundError, match="nowhere.toml"):
         load_config(tmp_path / "nowhere.toml")
-
-
-def _to_toml(cfg):
-    lines, tables = [], []
-    for key, value in cfg.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            lines.append(f"{key} = {_toml_value(value)}")
-    for name, table in tables:
-        lines.append(f"[{name}]")
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
-    return "\n".join(lines) + "\n"
-
-
-def _toml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return f'"{v}"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    return repr(v)
 
 
 def test_shipped_configs_are_valid():

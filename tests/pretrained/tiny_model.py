@@ -15,3 +15,27 @@ TINY = {
         "random_state": 0,
     },
 }
+
+
+def to_toml(cfg):
+    """The TOML text of a config dict (plain values, one level of tables)."""
+    lines, tables = [], []
+    for key, value in cfg.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_value(value)}")
+    for name, table in tables:
+        lines.append(f"[{name}]")
+        lines.extend(f"{k} = {_value(v)}" for k, v in table.items())
+    return "\n".join(lines) + "\n"
+
+
+def _value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return repr(v)
