@@ -29,11 +29,16 @@ def reference_id(name: str) -> str:
     return name
 
 
-def rename(path, check_patterns=None) -> int:
-    """Rewrite the names of the file at ``path``; returns how many changed."""
+def rename(path, check_crystals=None) -> int:
+    """Rewrite the names of the file at ``path``; returns how many changed.
+
+    With ``check_crystals``, their patterns on the model's own grid must get
+    the same probabilities from the rewritten file as before.
+    """
     from skxrd.estimators._match import search_match_of
     from skxrd.pretrained import load_model, save_model
     from skxrd.pretrained._train import _check_match, _reference_collection
+    from skxrd.simulation import PowderSimulator
 
     if str(path).endswith(".json"):
         raise ValueError(f"{path} is a view of another model file: rename that one")
@@ -54,7 +59,10 @@ def rename(path, check_patterns=None) -> int:
         )
     new = [by_id[reference_id(n)] for n in old]
     before = None
-    if check_patterns is not None:
+    if check_crystals is not None:
+        check_patterns = PowderSimulator(**config["simulator"]).transform(
+            check_crystals
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             before = model.predict_proba(check_patterns)
@@ -72,17 +80,13 @@ def rename(path, check_patterns=None) -> int:
 
 def main(argv=None):
     from skxrd.datasets import EXAMPLE_CRYSTALS, load_example_crystal
-    from skxrd.pretrained import load_model
-    from skxrd.simulation import PowderSimulator
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", help="model files, rewritten in place")
     args = parser.parse_args(argv)
     crystals = [load_example_crystal(n) for n in EXAMPLE_CRYSTALS]
     for path in args.files:
-        grid = load_model(path, device="cpu").metadata_["config"]["simulator"]
-        patterns = PowderSimulator(**grid).transform(crystals)
-        changed = rename(path, patterns)
+        changed = rename(path, crystals)
         print(f"{path}: {changed} reference names rewritten, answers unchanged")
 
 
