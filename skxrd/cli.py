@@ -206,9 +206,7 @@ def _cmd_predict(args) -> int:
         raise ValueError(
             f"--min-confidence must lie in [0, 1], got {args.min_confidence:g}"
         )
-    if args.plot is not None and Path(args.plot).exists() and not args.force:
-        # before the work, not after it
-        raise ValueError(f"--plot {args.plot} exists; use --force to replace it")
+    _refuse_existing_plot(args.plot, args.force)  # before the work, not after it
     # the files first: a file that cannot be read is reported at once, not
     # after the seconds that loading the model (torch, scikit-learn) takes
     patterns, notes = _read_files(
@@ -338,6 +336,13 @@ def _strip_kalpha2(patterns, files):
     return Kalpha2Stripper().transform(patterns)
 
 
+def _refuse_existing_plot(plot, force):
+    """A ValueError when the ``--plot`` file exists and ``--force`` is off:
+    nothing the user has is overwritten."""
+    if plot and Path(plot).exists() and not force:
+        raise ValueError(f"--plot {plot} exists; use --force to replace it")
+
+
 def _plot_predictions(model, patterns, out, force):
     import matplotlib
 
@@ -347,8 +352,7 @@ def _plot_predictions(model, patterns, out, force):
     from .inspection import SaliencyDisplay
 
     out = Path(out)
-    if out.exists() and not force:
-        raise ValueError(f"--plot {out} exists; use --force to replace it")
+    _refuse_existing_plot(out, force)  # again: it may have appeared meanwhile
     fig, axes = plt.subplots(
         len(patterns), 1, figsize=(10, 3.2 * len(patterns)), squeeze=False
     )
@@ -465,9 +469,7 @@ def _cmd_evaluate(args) -> int:
 
     from .pretrained._evaluate import evaluate_model
 
-    if args.plot and Path(args.plot).exists() and not args.force:
-        # before the work, not after it
-        raise ValueError(f"--plot {args.plot} exists; use --force to replace it")
+    _refuse_existing_plot(args.plot, args.force)  # before the work, not after it
     model = _load_model(args.model, args.device, args.trust_pickle)
     if args.data.endswith(".npz"):
         X, y = _read_label_npz(args.data, args.label_column, args.wavelength)
@@ -519,8 +521,7 @@ def _plot_confusion(y, predicted, out, force):
     from .metrics import CrystalSystemConfusionDisplay
 
     out = Path(out)
-    if out.exists() and not force:
-        raise ValueError(f"--plot {out} exists; use --force to replace it")
+    _refuse_existing_plot(out, force)  # again: it may have appeared meanwhile
     display = CrystalSystemConfusionDisplay.from_predictions(y, predicted)
     display.figure_.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(display.figure_)
