@@ -4,9 +4,9 @@ skxrd's ``make_random_crystals`` draws crystals over all 230 space groups
 (balanced). pyxtal's ``from_random`` then gets exactly the same tasks: each
 crystal's space group and per-element atom counts in the conventional cell (which
 are compatible with the group's Wyckoff multiplicities by construction). Both
-count valid crystals per second; skxrd's crystals are all checked with spglib
-inside the timed call, pyxtal's are counted when ``valid``. After the timing,
-spglib (symprec 1e-3) checks every crystal of both against its intended group:
+count valid crystals per second; skxrd's crystals are all checked inside the
+timed call (by moyo, symprec 1e-3 Å), pyxtal's are counted when ``valid``. After
+the timing, spglib checks every crystal of both against its intended group:
 the "right group" column, and the speed-up in crystals of the intended group
 per second. The two generators take turns, repeat by repeat (task by task with
 ``--fixed``), and the speed-up is the median of the per-repeat ratios, so that
@@ -64,7 +64,7 @@ def pyxtal_crystal(group, counts, seed):
 
 
 def right_group(crystal, group) -> bool:
-    """Whether spglib (symprec 1e-3, as skxrd's check) finds ``group`` in a
+    """Whether spglib (symprec 1e-3, skxrd's check's tolerance) finds ``group`` in a
     pyxtal crystal; run outside the timed loops."""
     import spglib
 

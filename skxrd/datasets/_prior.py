@@ -141,7 +141,7 @@ class CrystalPrior(BaseEstimator):
     ``distance_tolerance`` times the sum of their covalent radii are redrawn;
     when a draw does not fit at the sampled density, the cell is expanded by
     ``expand`` and tried again (so dense prototypes come out slightly less dense
-    than real ones). spglib checks every crystal for its intended space group.
+    than real ones). moyo checks every crystal for its intended space group.
     A space group without a learned prototype (possible with
     ``space_group_weights="icsd"``) gets random Wyckoff sites with a learned
     number of atoms and chemistry.
@@ -166,7 +166,7 @@ default="fit"
     expand : float, default=1.1
         Cell-volume factor applied after each failed placement.
     check_symmetry : bool, default=True
-        Redraw crystals for which spglib (symprec 1e-3) finds another group.
+        Redraw crystals for which moyo (symprec 1e-3 Å) finds another group.
     max_attempts : int, default=60
         Attempts per crystal before giving up with a ``RuntimeError``.
     symprec : float, default=0.1
@@ -386,25 +386,23 @@ default="fit"
         rng = np.random.default_rng(seeds[-1])
         sg = rng.choice(self.space_groups_, size=n, p=self.space_group_probabilities_)
         jobs = [(self, seeds[i], int(sg[i]), i) for i in range(n)]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # spglib's notice
-            if self.n_jobs in (None, 1) or n < 2:
-                return [
-                    _sample_one(*j)
-                    for j in tqdm(
-                        jobs, disable=not self.verbose, desc="crystals", unit="crystal"
-                    )
-                ]
-            size = max(1, min(256, -(-n // 8)))
-            chunks = [jobs[i : i + size] for i in range(0, n, size)]
-            parts = parallel_map(
-                _sample_chunk,
-                [(c,) for c in chunks],
-                n_jobs=self.n_jobs,
-                verbose=self.verbose,
-                desc="crystals",
-                unit="chunk",
-            )
+        if self.n_jobs in (None, 1) or n < 2:
+            return [
+                _sample_one(*j)
+                for j in tqdm(
+                    jobs, disable=not self.verbose, desc="crystals", unit="crystal"
+                )
+            ]
+        size = max(1, min(256, -(-n // 8)))
+        chunks = [jobs[i : i + size] for i in range(0, n, size)]
+        parts = parallel_map(
+            _sample_chunk,
+            [(c,) for c in chunks],
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+            desc="crystals",
+            unit="chunk",
+        )
         return [c for part in parts for c in part]
 
     def _draw_shape(self, rng, space_group):

@@ -183,6 +183,29 @@ def test_fixed_composition_errors():
 
 
 @pytest.mark.filterwarnings("ignore:Set OLD_ERROR_HANDLING:DeprecationWarning")
+def test_symmetry_check_never_accepts_what_spglib_rejects():
+    from skxrd.datasets._random import _has_space_group, _space_group_number
+
+    rock_salt = load_example_crystal("NaCl")
+    numbers = [1 if e == "Na" else 2 for e in rock_salt.species]
+    assert _space_group_number(rock_salt.lattice, rock_salt.frac_coords, numbers) == 225
+    # two atoms on one spot: moyo's search fails, and the crystal is not kept
+    coincident = ([[0, 0, 0], [0, 0, 0]], [1, 2])
+    assert _space_group_number(np.eye(3) * 4, *coincident) is None
+    assert not _has_space_group(np.eye(3) * 4, coincident[0], ["Na", "Cl"], 221)
+    # unchecked random crystals, a fifth of them with more symmetry than their
+    # group: what the check keeps, spglib confirms at the same tolerance
+    crystals = make_random_crystals(460, check_symmetry=False, random_state=4)
+    kept = [
+        c
+        for c in crystals
+        if _has_space_group(c.lattice, c.frac_coords, c.species, c.space_group)
+    ]
+    assert 0.6 * len(crystals) < len(kept) < len(crystals)
+    assert all(c.get_space_group(symprec=1e-3) == c.space_group for c in kept)
+
+
+@pytest.mark.filterwarnings("ignore:Set OLD_ERROR_HANDLING:DeprecationWarning")
 def test_orbit_combinations_with_more_symmetry_are_skipped(monkeypatch):
     import skxrd.datasets._random as random_module
     from skxrd.datasets._random import _combination_has_group, _orbit_partition
