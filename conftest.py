@@ -1,8 +1,10 @@
 """Test-session settings shared by the doctests in skxrd/ and the tests in tests/."""
 
+import builtins
 import os
 
 import matplotlib
+import pytest
 
 # pytest -n 2 on 2 cores: torch's default thread pool in each worker makes small
 # networks 10-50x slower; set before torch is first imported.
@@ -18,3 +20,17 @@ matplotlib.use("Agg")
 
 # Importing the __main__ module runs the CLI.
 collect_ignore = ["skxrd/__main__.py"]
+
+
+_PRINT = builtins.print
+
+
+@pytest.fixture(autouse=True)
+def _print_stays_builtin():
+    """Fail the test that leaves ``builtins.print`` replaced (Ray's driver does
+    for its progress bars), not the later ones in the same worker whose skorch
+    nets then no longer pickle."""
+    yield
+    if builtins.print is not _PRINT:
+        replaced, builtins.print = builtins.print, _PRINT
+        pytest.fail(f"builtins.print was left replaced by {replaced!r}")

@@ -278,9 +278,12 @@ def test_joblib_dask_backend_gives_the_same_result(reference, tmp_path):
 
 
 @pytest.mark.parametrize("backend", ["multiprocessing", "threading", "ray"])
-def test_every_joblib_backend_gives_the_same_result(backend, reference, tmp_path):
+def test_every_joblib_backend_gives_the_same_result(
+    backend, reference, tmp_path, monkeypatch
+):
     """Backends that cannot stream results back (multiprocessing, Ray) work too,
     with the same crystals, patterns, images and store as the serial run."""
+    import builtins
     import contextlib
 
     import joblib
@@ -301,6 +304,13 @@ def test_every_joblib_backend_gives_the_same_result(backend, reference, tmp_path
             from ray.util.joblib import register_ray
 
             register_ray()
+            # Ray's driver replaces builtins.print for its progress bars the
+            # first time a worker's output reaches it, for the rest of the
+            # process; skorch nets, whose PrintLog holds the real print, then
+            # no longer pickle in this test worker. Keep print as it is, and
+            # put it back after the test whatever Ray did.
+            monkeypatch.setenv("RAY_TQDM_PATCH_PRINT", "0")
+            monkeypatch.setattr(builtins, "print", builtins.print)
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             stack.callback(ray.shutdown)
         stack.enter_context(joblib.parallel_config(backend=backend))
