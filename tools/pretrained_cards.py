@@ -272,6 +272,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
     mix = data["source"]
     has_amcsd = "amcsd" in (mix if isinstance(mix, dict) else {mix: 1})
     mix_text = source_text(mix)
+    sqrt_inputs = cfg.get("preprocessing", {}).get("scale") == "sqrt"
     lines = [
         f"# Model card: {name}",
         "",
@@ -280,8 +281,15 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         'Load it with `skxrd.load_pretrained("' + name + '")` or use it with '
         f"`skxrd predict FILE --model {name}`. It returns a fitted pipeline: "
         "resampling through Q onto the model grid (any wavelength and grid in), "
-        "SNIP background subtraction, max normalization, and a 1D ResNet "
-        f"(`{cfg['classifier']['type']}`) that learns space groups"
+        "SNIP background subtraction, max normalization"
+        + (
+            ', square roots of the intensities (`scale = "sqrt"`: weak peaks '
+            "count more)"
+            if sqrt_inputs
+            else ""
+        )
+        + f", and a 1D ResNet (`{cfg['classifier']['type']}`) that learns space "
+        "groups"
         + (
             "; its space-group probabilities are summed per crystal system "
             "(`CoarseLabelClassifier`), so this model and `space-group` are one "
@@ -297,11 +305,14 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                 "simulated mineral structures of the AMCSD (`MatchFirstClassifier` "
                 "with a `PatternMatchClassifier`: Pearson correlation of the "
                 + (
+                    # the matcher compares what the preprocessing hands it
                     "square roots of the intensities, "
-                    if cfg["match"].get("intensity") == "sqrt"
-                    else ""
+                    if (cfg["match"].get("intensity") == "sqrt") != sqrt_inputs
+                    else "fourth roots of the intensities, "
+                    if sqrt_inputs
+                    else "intensities, "
                 )
-                + "smoothed, references kept every "
+                + "smoothed; references kept every "
                 f"{cfg['match']['stride'] * sim['two_theta_step']:g}° in "
                 f"{cfg['match']['reference_dtype']}). "
                 + (
@@ -476,6 +487,15 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                 f"{r['mp_held_out']['space_group_top1']:.3f} |"
                 for r in curve
             ),
+            "",
+            "The header of the config file gives the history of the weights: the "
+            "data of the first cycles"
+            + (
+                ", and from which cycle on the inputs were square roots"
+                if sqrt_inputs
+                else ""
+            )
+            + ".",
             "",
         ]
     lines += [

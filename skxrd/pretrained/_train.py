@@ -134,7 +134,9 @@ def load_config(config):
         [match]                     # optional: search-match first
         source = "amcsd"            # references: the AMCSD minerals, simulated
         stride = 8                  # ... smoothed, every 8th point, float16
-        intensity = "sqrt"          # or "linear" (PatternMatchClassifier)
+        intensity = "sqrt"          # or "linear" (PatternMatchClassifier); the
+                                    # matcher sees the [preprocessing] output, so
+                                    # with scale = "sqrt" take "linear"
         threshold = "auto"          # tuned on simulated patterns (needs [test])
         gate = "soft"               # or "hard" (MatchFirstClassifier)
 
