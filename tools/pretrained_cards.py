@@ -304,14 +304,12 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                 f"against {match['n_references']:,} reference patterns, the "
                 "simulated mineral structures of the AMCSD (`MatchFirstClassifier` "
                 "with a `PatternMatchClassifier`: Pearson correlation of the "
-                + (
-                    # the matcher compares what the preprocessing hands it
-                    "square roots of the intensities, "
-                    if (cfg["match"].get("intensity") == "sqrt") != sqrt_inputs
-                    else "fourth roots of the intensities, "
-                    if sqrt_inputs
-                    else "intensities, "
-                )
+                # the matcher compares what the preprocessing hands it: square
+                # roots taken there, by the matcher, or both
+                + ("", "square roots of the ", "fourth roots of the ")[
+                    (cfg["match"].get("intensity") == "sqrt") + sqrt_inputs
+                ]
+                + "intensities, "
                 + "smoothed; references kept every "
                 f"{cfg['match']['stride'] * sim['two_theta_step']:g}° in "
                 f"{cfg['match']['reference_dtype']}). "
@@ -623,8 +621,10 @@ def _split_by_amcsd(sets, threshold=0.8):
 def _weights_mb(path: Path) -> float:
     """Size of a model file in MB; of the file that a view reads (the
     crystal-system model's is the space-group model's)."""
+    from skxrd.pretrained._store import _read_view
+
     if path.suffix == ".json":
-        path = path.with_name(json.loads(path.read_text(encoding="utf-8"))["base"])
+        path = _read_view(path)[0]
     return path.stat().st_size / 2**20
 
 

@@ -745,12 +745,11 @@ def save_coarse_view(
     return path
 
 
-def _load_view(path, device, base_folder=None):
-    """The pipeline of a :func:`save_coarse_view` file."""
+def _read_view(path, base_folder=None):
+    """``(model file, coarse target, metadata)`` of a :func:`save_coarse_view`
+    file, checked; the model file is looked for in ``base_folder`` (by default
+    the view's own folder)."""
     import json
-
-    from ..estimators import CoarseLabelClassifier
-    from ._pipeline import PatternPipeline
 
     try:
         view = json.loads(path.read_text(encoding="utf-8"))
@@ -773,6 +772,16 @@ def _load_view(path, device, base_folder=None):
     base_path = Path(base_folder or path.parent) / base
     if not base_path.is_file():
         raise FileNotFoundError(f"{path}: its model file {base_path} does not exist")
+    return base_path, target, metadata
+
+
+def _load_view(path, device, base_folder=None):
+    """The pipeline of a :func:`save_coarse_view` file."""
+    from ..estimators import CoarseLabelClassifier
+    from ._pipeline import PatternPipeline
+
+    base_path, target, metadata = _read_view(path, base_folder)
+    base = base_path.name
     model = load_model(base_path, device=device)
     name, final = model.steps[-1]
     if isinstance(final, CoarseLabelClassifier):
