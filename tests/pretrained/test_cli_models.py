@@ -431,3 +431,25 @@ def test_predict_shows_the_symbols_of_space_group_answers(files, tmp_path, capsy
     out = capsys.readouterr().out
     first = res["predictions"][0]
     assert f"{first['label']} {first['symbol']}" in out
+
+
+def test_predict_imports_no_simulator_nor_spglib(tiny, files):
+    """skxrd predict loads what predicting needs: not the simulators and
+    generators of skxrd.datasets nor spglib's tables (0.3 s of each call)."""
+    import subprocess
+    import sys
+
+    _, _, model = tiny
+    code = (
+        "import sys; from skxrd.cli import main; "
+        f"rc = main(['predict', {files[0]!r}, '--model', {str(model)!r}, '--json']); "
+        "print([m for m in ('skxrd.datasets', 'skxrd.simulation', 'spglib') "
+        "if m in sys.modules]); sys.exit(rc)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    answer, imported = run.stdout.strip().rsplit("\n", 1)
+    assert json.loads(answer)[0]["file"] == files[0]
+    assert imported == "[]"
