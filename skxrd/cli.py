@@ -1,4 +1,4 @@
-"""Command-line interface: ``skxrd predict|evaluate|simulate|train|demo``."""
+"""Command-line interface: ``skxrd predict|watch|evaluate|simulate|train|demo``."""
 
 from __future__ import annotations
 
@@ -202,10 +202,7 @@ def _read_files(files, wavelength, axis=None, max_bytes=None):
 def _cmd_predict(args) -> int:
     import json
 
-    if not 0.0 <= args.min_confidence <= 1.0:
-        raise ValueError(
-            f"--min-confidence must lie in [0, 1], got {args.min_confidence:g}"
-        )
+    _check_min_confidence(args)
     _refuse_existing_plot(args.plot, args.force)  # before the work, not after it
     # the files first: a file that cannot be read is reported at once, not
     # after the seconds that loading the model (torch, scikit-learn) takes
@@ -215,17 +212,38 @@ def _cmd_predict(args) -> int:
     model = _load_model(args.model, args.device, args.trust_pickle)
     if not hasattr(model, "predict_top_k"):
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
-    if args.strip_kalpha2:
-        patterns = _strip_kalpha2(patterns, args.files)
-    (labels, proba), said = _noting(model.predict_top_k, patterns, k=args.top_k)
+    results, said = _answers(model, args.files, patterns, args)
     notes += said
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        for res in results:
+            _print_answer(res)
+    for note in notes:
+        print(f"skxrd predict: note: {note}", file=sys.stderr)
+    if args.plot:
+        _plot_predictions(model, patterns, args.plot, args.force)
+    return 0
+
+
+def _check_min_confidence(args):
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise ValueError(
+            f"--min-confidence must lie in [0, 1], got {args.min_confidence:g}"
+        )
+
+
+def _answers(model, files, patterns, args):
+    """One result dict per file (answer, reason, top-k predictions, closest
+    reference) and the notes the model raised; what predict and watch print."""
+    if args.strip_kalpha2:
+        patterns = _strip_kalpha2(patterns, files)
+    (labels, proba), notes = _noting(model.predict_top_k, patterns, k=args.top_k)
     reasons = _screen(model, patterns)
     matches = _best_matches(model, patterns)
     symbol = _space_group_symbols(model)
     results = []
-    for f, row_l, row_p, reason, match in zip(
-        args.files, labels, proba, reasons, matches
-    ):
+    for f, row_l, row_p, reason, match in zip(files, labels, proba, reasons, matches):
         res = {
             "file": str(f),
             "answer": "unknown" if reason else plain_scalar(row_l[0]),
@@ -250,28 +268,144 @@ def _cmd_predict(args) -> int:
                 f"{row_p[0]:.2f} < --min-confidence {args.min_confidence:g}"
             )
         results.append(res)
-    if args.json:
-        print(json.dumps(results, indent=1))
-    else:
-        for res in results:
-            print(res["file"])
-            if res["reason"]:
-                print(f"  unknown: {res['reason']}")
-            for rank, pred in enumerate(res["predictions"], 1):
-                label = f"{pred['label']} {pred.get('symbol', '')}".strip()
-                print(f"  {rank:>2}  {label:<14} {pred['probability']:.3f}")
-            match = res.get("match")
-            if match is not None:
-                print(
-                    f"  answered by {match['answered_by']}; closest reference "
-                    f"{match['reference']} (correlation {match['similarity']:.3f}, "
-                    f"threshold {match['threshold']:.2f})"
-                )
-    for note in notes:
-        print(f"skxrd predict: note: {note}", file=sys.stderr)
-    if args.plot:
-        _plot_predictions(model, patterns, args.plot, args.force)
-    return 0
+    return results, notes
+
+
+def _print_answer(res):
+    """The text form of one result of :func:`_answers`."""
+    print(res["file"])
+    if res["reason"]:
+        print(f"  unknown: {res['reason']}")
+    for rank, pred in enumerate(res["predictions"], 1):
+        label = f"{pred['label']} {pred.get('symbol', '')}".strip()
+        print(f"  {rank:>2}  {label:<14} {pred['probability']:.3f}")
+    match = res.get("match")
+    if match is not None:
+        print(
+            f"  answered by {match['answered_by']}; closest reference "
+            f"{match['reference']} (correlation {match['similarity']:.3f}, "
+            f"threshold {match['threshold']:.2f})"
+        )
+
+
+# what diffractometers write; any other text file is read as well with --suffix
+_WATCH_SUFFIXES = (
+    ".xy",
+    ".xye",
+    ".csv",
+    ".dat",
+    ".txt",
+    ".xrdml",
+    ".ras",
+    ".rasx",
+    ".raw",
+)
+
+
+class _FolderWatch:
+    """The pattern files of a folder that are new or rewritten since the last
+    poll and have stopped growing.
+
+    A file is ready once two polls in a row see the same size and modification
+    time (an instrument still writing it changes them); a file rewritten later
+    under the same name is ready again. ``ignore_present`` leaves the files
+    already there at the start alone.
+    """
+
+    def __init__(self, folder, suffixes=_WATCH_SUFFIXES, ignore_present=True):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise ValueError(f"{folder} is not a folder")
+        self.suffixes = tuple(s.lower() for s in suffixes)
+        self._done = dict(self._stamps()) if ignore_present else {}
+        self._last = {}
+
+    def _stamps(self):
+        for path in sorted(self.folder.iterdir()):
+            if path.suffix.lower() not in self.suffixes or path.name.startswith("."):
+                continue
+            try:
+                st = path.stat()
+            except OSError:  # removed between listing and stat
+                continue
+            if path.is_file():
+                yield path, (st.st_size, st.st_mtime_ns)
+
+    def poll(self, settle=True):
+        """Paths ready to read, in name order; ``settle=False``: every new or
+        rewritten file at once (for a folder no one is writing to)."""
+        ready, seen = [], {}
+        for path, stamp in self._stamps():
+            seen[path] = stamp
+            if self._done.get(path) == stamp:
+                continue
+            if settle and self._last.get(path) != stamp:
+                continue  # new or still growing: wait for the next poll
+            ready.append(path)
+            self._done[path] = stamp
+        self._last = seen
+        return ready
+
+
+def _cmd_watch(args) -> int:
+    import json
+    import time
+
+    _check_min_confidence(args)
+    if args.interval <= 0:
+        raise ValueError(f"--interval must be > 0 seconds, got {args.interval:g}")
+    if args.count is not None and args.count < 1:
+        raise ValueError(f"--count must be >= 1, got {args.count}")
+    suffixes = args.suffix or _WATCH_SUFFIXES
+    bad = [s for s in suffixes if not s.startswith(".")]
+    if bad:
+        raise ValueError(f"--suffix {bad[0]!r} must start with a dot, e.g. .xy")
+    watch = _FolderWatch(
+        args.folder, suffixes, ignore_present=not (args.existing or args.once)
+    )
+    start = time.perf_counter()
+    model = _load_model(args.model, args.device, args.trust_pickle)
+    if not hasattr(model, "predict_top_k"):
+        raise ValueError(f"--model {args.model}: the model has no predict_top_k")
+    print(
+        f"skxrd watch: {args.model} loaded in {time.perf_counter() - start:.1f} s; "
+        f"answering {'the' if args.once else 'new'} pattern files of {args.folder}"
+        + ("" if args.once else " (Ctrl-C stops)"),
+        file=sys.stderr,
+        flush=True,
+    )
+    answered = failed = 0
+    try:
+        while True:
+            for path in watch.poll(settle=not args.once):
+                try:
+                    patterns, notes = _read_files(
+                        [path], args.wavelength, args.axis, _max_bytes(args)
+                    )
+                    [res], said = _answers(model, [path], patterns, args)
+                except (ValueError, OSError) as exc:  # this file; the watch goes on
+                    failed += 1
+                    message = str(exc).splitlines()[0] if str(exc) else "unreadable"
+                    print(
+                        f"skxrd watch: {path}: {message}", file=sys.stderr, flush=True
+                    )
+                    continue
+                if args.json:
+                    print(json.dumps(res))  # one line per file: easy to follow
+                else:
+                    _print_answer(res)
+                sys.stdout.flush()
+                for note in notes + said:
+                    print(f"skxrd watch: note: {note}", file=sys.stderr, flush=True)
+                answered += 1
+                if args.count is not None and answered >= args.count:
+                    return 0
+            if args.once:
+                break
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        print(f"skxrd watch: stopped after {answered} files", file=sys.stderr)
+    return 2 if failed and args.once else 0
 
 
 def _space_group_symbols(model):
@@ -623,6 +757,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
     p.add_argument("--force", action="store_true", help="replace an existing plot")
     p.set_defaults(func=_cmd_predict)
+    p = sub.add_parser(
+        "watch",
+        help="answer each pattern file that appears in a folder (the model loads once)",
+        description="Load the model once, then answer every pattern file that "
+        "an instrument writes into FOLDER (or rewrites) as soon as it has stopped "
+        "growing, as skxrd predict would; files already there are left alone "
+        "unless --existing. An unreadable file is reported and skipped.",
+    )
+    p.add_argument("folder", metavar="FOLDER", help="where the patterns appear")
+    _add_model(p)
+    p.add_argument(
+        "--wavelength",
+        default=None,
+        help="wavelength in Å or a name (CuKa, MoKa...); overrides the files'",
+    )
+    p.add_argument("--top-k", type=int, default=5, help="answers per file (5)")
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="answer 'unknown' when the top answer's probability is below P",
+    )
+    _add_strip_kalpha2(p)
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object per file and line"
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
+    p.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between looks (1)"
+    )
+    p.add_argument(
+        "--suffix",
+        action="append",
+        default=None,
+        help="file suffix to answer (repeatable; default: "
+        + " ".join(_WATCH_SUFFIXES)
+        + ")",
+    )
+    p.add_argument(
+        "--existing", action="store_true", help="answer the files already there too"
+    )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="answer the files there now and stop (exit status 2 if one failed)",
+    )
+    p.add_argument(
+        "--count", type=int, default=None, metavar="N", help="stop after N answers"
+    )
+    p.set_defaults(func=_cmd_watch)
     p = sub.add_parser(
         "evaluate",
         help="score a model on labelled measured files or an .npz dataset",

@@ -453,3 +453,93 @@ def test_predict_imports_no_simulator_nor_spglib(tiny, files):
     answer, imported = run.stdout.strip().rsplit("\n", 1)
     assert json.loads(answer)[0]["file"] == files[0]
     assert imported == "[]"
+
+
+def test_watch_once_answers_the_files_there_as_predict_does(
+    tiny, files, tmp_path, capsys
+):
+    import shutil
+
+    _, _, model = tiny
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(files[0], folder / "a_nacl.xy")
+    (folder / "b_broken.xy").write_text("2theta intensity\n10 1\n")
+    (folder / "notes.log").write_text("not a pattern")  # not a pattern suffix
+    args = ["--model", str(model), "--json", "--wavelength", "MoKa"]
+    assert main(["watch", str(folder), "--once", *args]) == 2  # one file failed
+    out, err = capsys.readouterr()
+    [line] = out.splitlines()  # one JSON object per line, per answered file
+    answer = json.loads(line)
+    assert answer["file"] == str(folder / "a_nacl.xy")
+    assert "b_broken.xy" in err and "notes.log" not in err + out
+    assert main(["predict", str(folder / "a_nacl.xy"), *args]) == 0
+    [same] = json.loads(capsys.readouterr().out)
+    assert same["predictions"] == answer["predictions"]
+
+
+def test_folder_watch_waits_for_a_file_to_stop_growing_and_sees_rewrites(tmp_path):
+    from skxrd.cli import _FolderWatch
+
+    (tmp_path / "old.xy").write_text("10 1\n11 2\n")
+    watch = _FolderWatch(tmp_path)
+    assert watch.poll() == []  # a file there before the watch is left alone
+    new = tmp_path / "new.xy"
+    new.write_text("10 1\n")
+    assert watch.poll() == []  # seen once: the instrument may still be writing
+    with open(new, "a") as fh:
+        fh.write("11 2\n")
+    assert watch.poll() == []  # it grew
+    assert watch.poll() == [new]
+    assert watch.poll() == []  # answered
+    new.write_text("10 1\n11 2\n12 3\n")  # measured again under the same name
+    assert watch.poll() == [] and watch.poll() == [new]
+    assert _FolderWatch(tmp_path, ignore_present=False).poll(settle=False) == [
+        new,
+        tmp_path / "old.xy",
+    ]
+
+
+def test_watch_answers_a_file_that_appears(tiny, files, tmp_path, capsys):
+    import shutil
+    import threading
+    import time
+
+    _, _, model = tiny
+    shutil.copy(files[0], tmp_path / "before.xy")
+    done = {}
+
+    def run():
+        done["rc"] = main(
+            ["watch", str(tmp_path), "--model", str(model), "--json"]
+            + ["--wavelength", "MoKa", "--interval", "0.05", "--count", "1"]
+        )
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    shutil.copy(files[0], tmp_path / "after.xy")
+    thread.join(timeout=120)
+    assert done.get("rc") == 0
+    out, err = capsys.readouterr()
+    [line] = out.splitlines()
+    assert json.loads(line)["file"] == str(tmp_path / "after.xy")
+    assert "loaded in" in err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--interval", "0"], "--interval must be > 0"),
+        (["--suffix", "xy"], "must start with a dot"),
+        (["--count", "0"], "--count must be >= 1"),
+    ],
+)
+def test_watch_bad_options_are_one_line_and_exit_2(
+    tiny, tmp_path, capsys, extra, message
+):
+    _, _, model = tiny
+    assert main(["watch", str(tmp_path), "--model", str(model), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["watch", str(tmp_path / "nowhere"), "--model", str(model)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
