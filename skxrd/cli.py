@@ -386,9 +386,9 @@ def _cmd_watch(args) -> int:
                 except (ValueError, OSError) as exc:  # this file; the watch goes on
                     failed += 1
                     message = str(exc).splitlines()[0] if str(exc) else "unreadable"
-                    print(
-                        f"skxrd watch: {path}: {message}", file=sys.stderr, flush=True
-                    )
+                    if str(path) not in message:  # the readers' errors name it
+                        message = f"{path}: {message}"
+                    print(f"skxrd watch: {message}", file=sys.stderr, flush=True)
                     continue
                 if args.json:
                     print(json.dumps(res))  # one line per file: easy to follow
