@@ -100,16 +100,14 @@ def ensembles(models, X, sg, parts, held):
             print(f"| {label} | " + " | ".join(cells) + f" | {held_cell} |")
 
 
-def mp_references(pipe, config, X, sg, parts, cache):
-    """The Materials Project structures of the training prototypes as
-    search-match references, beside the shipped AMCSD ones."""
+def references(source, config, cache):
+    """The structures of a ``[match] source`` simulated as the shipped
+    references are (``add_reference_match``): one pattern each, no variants."""
     from skxrd.datasets import make_pattern_dataset
-    from skxrd.estimators import PatternMatchClassifier
     from skxrd.pretrained._train import _reference_collection, _simulator
 
-    match = config["match"]
-    collection, _ = _reference_collection({"source": "materials_project"}, config)
-    refs = make_pattern_dataset(
+    collection, _ = _reference_collection({"source": source}, config)
+    return make_pattern_dataset(
         None,
         source=collection,
         variants=False,
@@ -118,6 +116,15 @@ def mp_references(pipe, config, X, sg, parts, cache):
         random_state=0,
         n_jobs=2,
     )
+
+
+def mp_references(pipe, config, X, sg, parts, cache):
+    """The Materials Project structures of the training prototypes as
+    search-match references, beside the shipped AMCSD ones."""
+    from skxrd.estimators import PatternMatchClassifier
+
+    match = config["match"]
+    refs = references("materials_project", config, cache)
     prefix = pipe[:-1]
     matcher = PatternMatchClassifier(
         smoothing=match["smoothing"],
@@ -166,21 +173,9 @@ def features(pipe, X, batch=256):
 
 def knn(pipe, config, X, sg, parts, cache):
     """A vote of the nearest reference structures in feature space."""
-    from skxrd.datasets import make_pattern_dataset
-    from skxrd.pretrained._train import _reference_collection, _simulator
-
     refs = {}
     for source in ("amcsd", "materials_project"):
-        collection, _ = _reference_collection({"source": source}, config)
-        data = make_pattern_dataset(
-            None,
-            source=collection,
-            variants=False,
-            simulator=_simulator(config),
-            cache=cache,
-            random_state=0,
-            n_jobs=2,
-        )
+        data = references(source, config, cache)
         refs[source] = (features(pipe, data.X), data.space_group.astype(int))
     refs["both"] = tuple(
         np.concatenate([refs["amcsd"][i], refs["materials_project"][i]]) for i in (0, 1)

@@ -722,19 +722,9 @@ def _add_strip_kalpha2(parser):
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="skxrd", description="Diffraction patterns to crystal symmetry."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser(
-        "predict",
-        help="classify measured pattern files (top-k with probabilities)",
-        description="Read each file (text .xy/.xye/.csv/.dat, .xrdml, .ras, .rasx, "
-        "Bruker .raw), resample it through Q onto the model's grid and print the "
-        "k most probable classes with their probabilities.",
-    )
-    p.add_argument("files", nargs="+", metavar="FILE", help="measured patterns")
+def _add_answer_args(p):
+    """What predict and watch answer with: the model, the wavelength, top-k,
+    the confidence floor and the reading options."""
     _add_model(p)
     p.add_argument(
         "--wavelength",
@@ -752,6 +742,22 @@ def build_parser() -> argparse.ArgumentParser:
         "'unknown' regardless)",
     )
     _add_strip_kalpha2(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skxrd", description="Diffraction patterns to crystal symmetry."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "predict",
+        help="classify measured pattern files (top-k with probabilities)",
+        description="Read each file (text .xy/.xye/.csv/.dat, .xrdml, .ras, .rasx, "
+        "Bruker .raw), resample it through Q onto the model's grid and print the "
+        "k most probable classes with their probabilities.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="measured patterns")
+    _add_answer_args(p)
     p.add_argument("--plot", default=None, help="PNG: patterns with saliency maps")
     p.add_argument("--json", action="store_true", help="print JSON instead")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
@@ -766,21 +772,7 @@ def build_parser() -> argparse.ArgumentParser:
         "unless --existing. An unreadable file is reported and skipped.",
     )
     p.add_argument("folder", metavar="FOLDER", help="where the patterns appear")
-    _add_model(p)
-    p.add_argument(
-        "--wavelength",
-        default=None,
-        help="wavelength in Å or a name (CuKa, MoKa...); overrides the files'",
-    )
-    p.add_argument("--top-k", type=int, default=5, help="answers per file (5)")
-    p.add_argument(
-        "--min-confidence",
-        type=float,
-        default=0.0,
-        metavar="P",
-        help="answer 'unknown' when the top answer's probability is below P",
-    )
-    _add_strip_kalpha2(p)
+    _add_answer_args(p)
     p.add_argument(
         "--json", action="store_true", help="print one JSON object per file and line"
     )
