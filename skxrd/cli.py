@@ -111,11 +111,27 @@ def _cmd_train(args) -> int:
 _PICKLES = (".joblib", ".pkl", ".pickle")
 
 
-def _load_model(spec, device, trust_pickle=False):
-    """A pretrained name, a model file (.pt) or, when trusted, a joblib pickle."""
+def _load_model(spec, device, trust_pickle=False, light=False):
+    """A pretrained name, a model file (.pt) or, when trusted, a joblib pickle.
+
+    With ``light``, a model file that :func:`~skxrd.pretrained._runtime.
+    load_predictor` covers (the shipped crystal-system and space-group models,
+    on the CPU) is read into a Predictor, which answers as its pipeline does
+    without importing scikit-learn; other models are read in full.
+    """
     from .pretrained import list_pretrained, load_model, load_pretrained
 
     if spec in list_pretrained():
+        if light:
+            from importlib import resources
+
+            from .pretrained import _weights_file
+            from .pretrained._runtime import load_predictor
+
+            with resources.as_file(_weights_file(spec)) as file:
+                predictor = load_predictor(file, device=device)
+            if predictor is not None:
+                return predictor
         return load_pretrained(spec, device=device)
     path = Path(spec)
     if not path.is_file():
@@ -134,6 +150,12 @@ def _load_model(spec, device, trust_pickle=False):
         import joblib
 
         return joblib.load(path)
+    if light:
+        from .pretrained._runtime import load_predictor
+
+        predictor = load_predictor(path, device=device)
+        if predictor is not None:
+            return predictor
     return load_model(path, device=device)
 
 
@@ -209,7 +231,9 @@ def _cmd_predict(args) -> int:
     patterns, notes = _read_files(
         args.files, args.wavelength, args.axis, _max_bytes(args)
     )
-    model = _load_model(args.model, args.device, args.trust_pickle)
+    # without --plot, which needs the pipeline's network, a Predictor where
+    # it covers the model: the same answers without importing scikit-learn
+    model = _load_model(args.model, args.device, args.trust_pickle, light=not args.plot)
     if not hasattr(model, "predict_top_k"):
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
     results, said = _answers(model, args.files, patterns, args)
@@ -364,7 +388,7 @@ def _cmd_watch(args) -> int:
         args.folder, suffixes, ignore_present=not (args.existing or args.once)
     )
     start = time.perf_counter()
-    model = _load_model(args.model, args.device, args.trust_pickle)
+    model = _load_model(args.model, args.device, args.trust_pickle, light=True)
     if not hasattr(model, "predict_top_k"):
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
     print(
@@ -422,19 +446,31 @@ def _best_matches(model, patterns):
     """Per pattern, the closest reference of a search-match model (a
     MatchFirstClassifier, maybe inside a CoarseLabelClassifier) and which part
     answered; None for every pattern of other models."""
-    from .estimators._match import search_match_of
+    from .pretrained._runtime import Predictor
 
-    hybrid = search_match_of(model)
-    if hybrid is None:
-        return [None] * len(patterns)
-    import warnings
+    if isinstance(model, Predictor):
+        found = model.best_matches(patterns)
+        if found is None:
+            return [None] * len(patterns)
+        similarity, index, threshold, names = found
+    else:
+        from .estimators._match import search_match_of
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # noted with the answers
-        X = model.transform_patterns(patterns) if hasattr(model, "steps") else patterns
-    similarity, index = hybrid.kneighbors(X, n_neighbors=1)
-    threshold = float(hybrid.threshold_)
-    names = hybrid.reference_names_
+        hybrid = search_match_of(model)
+        if hybrid is None:
+            return [None] * len(patterns)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # noted with the answers
+            X = (
+                model.transform_patterns(patterns)
+                if hasattr(model, "steps")
+                else patterns
+            )
+        similarity, index = hybrid.kneighbors(X, n_neighbors=1)
+        threshold = float(hybrid.threshold_)
+        names = hybrid.reference_names_
     return [
         {
             "reference": str(names[i]) if names is not None else f"reference {i}",
@@ -448,6 +484,10 @@ def _best_matches(model, patterns):
 
 def _screen(model, patterns):
     """Why each pattern is not a powder pattern (None: it is one)."""
+    from .pretrained._runtime import Predictor
+
+    if isinstance(model, Predictor):  # its first step is always a resampler
+        return model.screen(patterns)
     from .preprocessing import PatternResampler
 
     steps = getattr(model, "steps", None)

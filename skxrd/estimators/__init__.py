@@ -51,12 +51,24 @@ Examples
 1.0
 """
 
-from ._abstain import AbstainingClassifier
-from ._classifiers import CNNClassifier, DenseNetClassifier, ResNetClassifier
-from ._coarse import CoarseLabelClassifier
-from ._images import FingerprintCNNClassifier, MSDNClassifier
-from ._match import MatchFirstClassifier, PatternMatchClassifier
-from ._union import UnionClassifier
+from ..utils._lazy import lazy_exports
+
+# imported when first used (torch, skorch and scikit-learn take seconds)
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "AbstainingClassifier": "._abstain",
+        "CNNClassifier": "._classifiers",
+        "DenseNetClassifier": "._classifiers",
+        "ResNetClassifier": "._classifiers",
+        "CoarseLabelClassifier": "._coarse",
+        "FingerprintCNNClassifier": "._images",
+        "MSDNClassifier": "._images",
+        "MatchFirstClassifier": "._match",
+        "PatternMatchClassifier": "._match",
+        "UnionClassifier": "._union",
+    },
+)
 
 __all__ = [
     "AbstainingClassifier",

@@ -22,6 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..utils._validation import check_int
+from ._core import normalized_probabilities
 from ._data import (
     _ArrayDataset,
     _as_store,
@@ -631,9 +632,8 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                     out, confidence = out
                     confidences.append(to_numpy(confidence))
                 out = out.float() / getattr(self, "temperature_", 1.0)
-                probas.append(to_numpy(torch.softmax(out, dim=-1)))
-        proba = np.concatenate(probas).astype(np.float64)
-        proba /= proba.sum(axis=1, keepdims=True)
+                probas.append(torch.softmax(out, dim=-1))
+        proba = normalized_probabilities(probas)
         if not confidences:
             return proba, proba.max(axis=1)
         return proba, np.concatenate(confidences).astype(np.float64)

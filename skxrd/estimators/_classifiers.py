@@ -6,6 +6,7 @@ import numpy as np
 
 from ..models import CNN1D, ConfidenceLoss, DenseNet1D, ResNet1D
 from ._base import _check_nonnegative_float, _NeuralClassifier
+from ._core import NETWORK_PARAMS
 from ._docs import _fill_doc
 
 __all__ = ["CNNClassifier", "DenseNetClassifier", "ResNetClassifier"]
@@ -76,14 +77,7 @@ class ResNetClassifier(_NeuralClassifier):
     """
 
     _module_class = ResNet1D
-    _network_params = (
-        "depth",
-        "width",
-        "kernel_size",
-        "dropout",
-        "stem_stride",
-        "confidence_head",
-    )
+    _network_params = NETWORK_PARAMS["ResNetClassifier"][1]
 
     def __init__(
         self,
@@ -208,7 +202,7 @@ class DenseNetClassifier(_NeuralClassifier):
     """
 
     _module_class = DenseNet1D
-    _network_params = ("growth_rate", "block_config", "kernel_size", "dropout")
+    _network_params = NETWORK_PARAMS["DenseNetClassifier"][1]
 
     def __init__(
         self,
@@ -310,7 +304,7 @@ class CNNClassifier(_NeuralClassifier):
     """
 
     _module_class = CNN1D
-    _network_params = ("channels", "kernel_size", "pool", "dropout")
+    _network_params = NETWORK_PARAMS["CNNClassifier"][1]
 
     def __init__(
         self,

@@ -9,6 +9,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._validation import check_int, check_positive, check_real
+from ._core import (
+    best_per_class,
+    gate_weights,
+    match_softmax,
+    mixture,
+    top_neighbors,
+    unit_rows,
+)
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
 
 __all__ = [
@@ -133,22 +141,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
     def _unit(self, X):
         """Smoothed, centred, unit-length rows (float32); all-zero rows stay
         zero (similarity 0 to everything)."""
-        X = np.asarray(X, dtype=np.float32)
-        if self.intensity == "sqrt":
-            X = np.sqrt(np.maximum(X, 0.0))
-        if self.smoothing > 0 and X.shape[1] > 1:
-            from scipy.ndimage import gaussian_filter1d
-
-            X = gaussian_filter1d(X, float(self.smoothing), axis=1, mode="nearest")
-        X = X[:, :: self.stride]
-        # a row flat to float32 rounding (its norm after centring tiny against
-        # its own scale) matches nothing, at any intensity scale
-        scale = np.abs(X).max(axis=1, keepdims=True) * np.sqrt(X.shape[1])
-        if self.center:
-            X = X - X.mean(axis=1, keepdims=True)
-        norm = np.linalg.norm(X, axis=1, keepdims=True)
-        flat = (norm <= 1e-5 * scale) | (scale == 0)
-        return np.divide(X, norm, out=np.zeros_like(X), where=~flat)
+        return unit_rows(X, self.intensity, self.smoothing, self.stride, self.center)
 
     def fit(self, X, y):
         """Store the references and their labels.
@@ -207,10 +200,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
             Correlations in [-1, 1], columns in the order of ``classes_``.
         """
         return np.concatenate(
-            [
-                np.maximum.reduceat(sim, self._starts, axis=1)
-                for _, sim in self._similarities(X)
-            ]
+            [best_per_class(sim, self._starts) for _, sim in self._similarities(X)]
         )
 
     def kneighbors(self, X, n_neighbors=5):
@@ -230,11 +220,9 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         k = min(check_int(n_neighbors, "n_neighbors", minimum=1), len(self.references_))
         sims, idx = [], []
         for _, sim in self._similarities(X):
-            top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-            val = np.take_along_axis(sim, top, axis=1)
-            order = np.argsort(-val, axis=1, kind="stable")
-            sims.append(np.take_along_axis(val, order, axis=1))
-            idx.append(self.reference_index_[np.take_along_axis(top, order, axis=1)])
+            val, index = top_neighbors(sim, k, self.reference_index_)
+            sims.append(val)
+            idx.append(index)
         return np.concatenate(sims), np.concatenate(idx)
 
     def predict_proba(self, X):
@@ -253,11 +241,9 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
     def _softmax(self, similarities, temperature=None):
         """``predict_proba`` from the output of :meth:`class_similarities`
         (at ``temperature``, by default the fitted or given one)."""
-        from scipy.special import softmax
-
         if temperature is None:
             temperature = getattr(self, "temperature_", self.temperature)
-        return softmax(np.asarray(similarities, dtype=np.float64) / temperature, axis=1)
+        return match_softmax(similarities, temperature)
 
     def calibrate_temperature(self, X, y):
         """Fit the softmax temperature on labelled patterns (log-loss).
@@ -556,28 +542,20 @@ class MatchFirstClassifier(
 
     def _weights(self, sims):
         """The matcher's weight per pattern: 0 or 1 (hard gate) or between."""
-        best = sims.max(axis=1)
-        if self.gate == "hard":
-            return (best >= self.threshold_).astype(float)
-        from scipy.special import expit
-
-        return expit(self.gate_slope_ * (best - self.threshold_))
+        return gate_weights(sims, self.gate, self.threshold_, self.gate_slope_)
 
     def _mixture(self, sims, model_proba, weight, temperature=None):
         """``weight`` × the matcher's probabilities + the rest × the model's,
         in the columns of ``classes_`` (``model_proba``: one row per pattern;
         rows of weight 1 are not read)."""
-        proba = np.zeros((len(sims), len(self.classes_)))
-        some = weight > 0
-        if some.any():
-            p = self.matcher_._softmax(sims[some], temperature)
-            proba[np.ix_(some, self._match_columns)] = weight[some, None] * p
-        rest = weight < 1
-        if rest.any():
-            proba[np.ix_(rest, self._model_columns)] += (
-                1.0 - weight[rest, None]
-            ) * model_proba[rest]
-        return proba
+        return mixture(
+            lambda rows: self.matcher_._softmax(sims[rows], temperature),
+            model_proba,
+            weight,
+            self._match_columns,
+            self._model_columns,
+            len(self.classes_),
+        )
 
     def _labelled(self, X, y):
         """:meth:`_parts` of ``X`` and ``y`` as an array of as many labels."""

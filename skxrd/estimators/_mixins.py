@@ -121,8 +121,7 @@ class _ProbabilisticMixin:
         probabilities : ndarray of shape (n_samples, min(k, n_classes))
             Their probabilities.
         """
+        from ._core import top_k
+
         k = check_int(k, "k", minimum=1)
-        proba = self.predict_proba(X)
-        k = min(k, proba.shape[1])
-        order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-        return self.classes_[order], np.take_along_axis(proba, order, axis=1)
+        return top_k(self.predict_proba(X), self.classes_, k)

@@ -20,6 +20,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "skxrd.estimators needs PyTorch and skorch: pip install skxrd[torch]"
     ) from exc
 
+from ._core import INFER_CHUNK, infer_in_chunks
 from ._device import _autocast_dtype
 
 
@@ -147,7 +148,7 @@ class _SkxrdNet(NeuralNetClassifier):
             module.train(training)
 
     #: CPU predictions run in chunks of this many patterns (the last padded)
-    infer_chunk = 16
+    infer_chunk = INFER_CHUNK
 
     def infer(self, x, **fit_params):
         if not (
@@ -157,20 +158,11 @@ class _SkxrdNet(NeuralNetClassifier):
             and torch.device(self.device).type == "cpu"
         ):
             return self._infer(x, **fit_params)
-        # oneDNN picks convolution kernels by batch size, so a pattern's logits
-        # would differ in the 7th digit between a batch and a subset of it:
-        # every forward pass on the CPU takes the same number of patterns, so
-        # that predictions do not depend on what is predicted with them
-        # (a small number: one pattern costs a pass over infer_chunk)
-        chunk = self.infer_chunk
-        n = len(x)
-        pad = -n % chunk
-        if pad:
-            x = torch.cat([x, x.new_zeros((pad, *x.shape[1:]))])
-        outs = [self._infer(part, **fit_params) for part in x.split(chunk)]
-        if isinstance(outs[0], tuple):
-            return tuple(torch.cat(parts)[:n] for parts in zip(*outs))
-        return torch.cat(outs)[:n]
+        # the same number of patterns in every CPU forward pass, so that a
+        # pattern's answer does not depend on what is predicted with it
+        return infer_in_chunks(
+            lambda part: self._infer(part, **fit_params), x, self.infer_chunk
+        )
 
     def _infer(self, x, **fit_params):
         dtype = _autocast_dtype(self.precision, self.device)

@@ -10,18 +10,25 @@ W): it joins neighbouring spots by a line mesh and builds one colour image per
 axis.
 """
 
-from ._background import (
-    BackgroundSubtractor,
-    rolling_ball_background,
-    snip_background,
+from ..utils._lazy import lazy_exports
+
+# imported when first used: the light modules (``_core``, ``_screen``) of a
+# prediction must not import scikit-learn through their siblings
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "BackgroundSubtractor": "._background",
+        "rolling_ball_background": "._core",
+        "snip_background": "._core",
+        "PatternCropper": "._crop",
+        "Kalpha2Stripper": "._kalpha2",
+        "PatternNormalizer": "._normalize",
+        "PatternResampler": "._resample",
+        "screen_patterns": "._screen",
+        "SpotMeshShaper": "._shaping",
+        "PatternSmoother": "._smooth",
+    },
 )
-from ._crop import PatternCropper
-from ._kalpha2 import Kalpha2Stripper
-from ._normalize import PatternNormalizer
-from ._resample import PatternResampler
-from ._screen import screen_patterns
-from ._shaping import SpotMeshShaper
-from ._smooth import PatternSmoother
 
 __all__ = [
     "BackgroundSubtractor",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import PatternwiseTransformer, validate_patterns
+from ._core import NORMALIZE_METHODS as _METHODS
+from ._core import NORMALIZE_SCALES as _SCALES
+from ._core import normalize
 
 __all__ = ["PatternNormalizer"]
-
-_METHODS = ("max", "area", "l2", "minmax")
-_SCALES = (None, "sqrt", "log")
 
 
 class PatternNormalizer(PatternwiseTransformer):
@@ -81,24 +81,4 @@ class PatternNormalizer(PatternwiseTransformer):
         """
         self._check_params()
         X = validate_patterns(self, X, reset=False)
-        out = np.array(X, dtype=X.dtype, copy=True)
-        if self.scale is not None:
-            np.maximum(out, 0, out=out)
-            if self.scale == "sqrt":
-                np.sqrt(out, out=out)
-            else:
-                np.log1p(out, out=out)
-        if self.method == "minmax":
-            lo = out.min(axis=1, keepdims=True)
-            out -= lo
-            norm = out.max(axis=1, keepdims=True)
-        elif self.method == "max":
-            norm = np.abs(out).max(axis=1, keepdims=True)
-        elif self.method == "area":
-            norm = np.abs(out).sum(axis=1, keepdims=True)
-        else:
-            norm = np.sqrt(np.einsum("ij,ij->i", out, out))[:, None]
-        zero = norm == 0
-        np.divide(out, np.where(zero, 1, norm), out=out)
-        out[zero[:, 0]] = 0
-        return out
+        return normalize(X, self.method, self.scale)

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ..io._pattern import AXES, as_patterns, q_to_two_theta, resolve_wavelength
-from ..io._pattern import two_theta_to_q as _tt_to_q
-from ..utils._validation import check_real
-from ._base import grid_feature_names, make_grid, validate_patterns
+from ..io._pattern import as_patterns
+from ._base import grid_feature_names, validate_patterns
+from ._core import (
+    _array_label,
+    _covered,
+    _interp_shared,
+    _Settings,
+    resample_patterns,
+)
 
 __all__ = ["PatternResampler"]
-
-# Model-grid points this close (degrees 2θ) to the measured range count as covered,
-# so that the round trip 2θ -> Q -> 2θ does not report spurious gaps.
-_TOL = 1e-6
-_MAX_LISTED = 10
 
 
 class PatternResampler(TransformerMixin, BaseEstimator):
@@ -238,22 +234,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         return out.astype(X.dtype, copy=False)
 
     def _transform_patterns(self, s, patterns) -> np.ndarray:
-        out = np.empty((len(patterns), len(s.grid)))
-        gaps = []
-        for i, p in enumerate(patterns):
-            pos = p.two_theta_at(s.wavelength)
-            ok = np.isfinite(pos)
-            xs, ys = pos[ok], p.intensity[ok]
-            covered = _covered(s.grid, pos)
-            if xs.size:
-                out[i] = np.interp(s.grid, xs, ys)
-            if not covered.all():
-                out[i, ~covered] = s.fill_value
-                label = f"pattern {i}" + (f" ({p.name!r})" if p.name else "")
-                gaps.append((label, covered, pos))
-        if gaps:
-            s.report(gaps)
-        return out
+        return resample_patterns(s, patterns)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the model-grid columns, such as ``two_theta_5.000``.
@@ -271,211 +252,3 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         if hasattr(self, "n_features_in_"):
             _check_feature_names_in(self, input_features)
         return grid_feature_names(self.grid_)
-
-
-class _Settings:
-    """Validated parameters of a :class:`PatternResampler`."""
-
-    def __init__(self, est: PatternResampler):
-        self.grid = make_grid(est.two_theta, "two_theta")
-        self.wavelength = _wavelength(est.wavelength, "wavelength")
-        if est.out_of_range not in ("fill", "error"):
-            raise ValueError(
-                f"out_of_range must be 'fill' or 'error', got {est.out_of_range!r}"
-            )
-        self.out_of_range = est.out_of_range
-        self.fill_value = check_real(est.fill_value, "fill_value")
-        if est.source_axis not in AXES:
-            raise ValueError(
-                f"source_axis must be 'two_theta' or 'q', got {est.source_axis!r}"
-            )
-        self.source_axis = est.source_axis
-        is_q = self.source_axis == "q"
-        if est.source_grid is not None and est.source_range is not None:
-            raise ValueError("give source_grid or source_range, not both")
-        if is_q and est.source_wavelength is not None:
-            raise ValueError(
-                "source_wavelength has no meaning for a Q axis (source_axis='q')"
-            )
-        no_source = est.source_grid is None and est.source_range is None
-        if is_q and no_source:
-            raise ValueError("source_axis='q' needs source_grid or source_range")
-        if no_source and est.source_wavelength is not None:
-            raise ValueError(
-                "source_wavelength needs source_grid or source_range (without them "
-                "array columns are at the model grid's 2θ at the model's wavelength)"
-            )
-        self.source_wavelength = (
-            self.wavelength
-            if est.source_wavelength is None
-            else _wavelength(est.source_wavelength, "source_wavelength")
-        )
-        upper = None if is_q else 180.0
-        self.source_grid = None
-        if est.source_grid is not None:
-            self.source_grid = make_grid(est.source_grid, "source_grid", upper=upper)
-        self.source_range = None
-        if est.source_range is not None:
-            try:
-                lo, hi = (check_real(v, "source_range") for v in est.source_range)
-            except TypeError:
-                raise ValueError(
-                    f"source_range must be (first, last), got {est.source_range!r}"
-                ) from None
-            if not (0 <= lo < hi and (upper is None or hi <= upper)):
-                raise ValueError(
-                    "source_range must have 0 <= first < last"
-                    + ("" if upper is None else " <= 180")
-                    + f", got {est.source_range!r}"
-                )
-            self.source_range = (lo, hi)
-        self.passthrough = no_source
-
-    def source_positions(self, n_features: int) -> np.ndarray:
-        """Model-wavelength 2θ of ``n_features`` array columns (NaN if unreachable)."""
-        if self.source_grid is not None:
-            x = self.source_grid
-            if n_features != len(x):
-                raise ValueError(
-                    f"X has {n_features} features but source_grid has {len(x)} points"
-                )
-        elif self.source_range is not None:
-            if n_features < 2:
-                raise ValueError(
-                    f"source_range needs at least 2 columns, got n_features = "
-                    f"{n_features}"
-                )
-            x = np.linspace(*self.source_range, n_features)
-        else:
-            x = self.grid
-            if n_features != len(x):
-                raise ValueError(
-                    f"X has {n_features} features but the model grid has {len(x)} "
-                    "points (n_features = "
-                    f"{n_features}); pass source_grid or source_range to resample "
-                    "arrays on another grid, or a list of Pattern objects"
-                )
-        if self.source_axis == "q":
-            return q_to_two_theta(x, self.wavelength)
-        if self.source_wavelength == self.wavelength:
-            return np.array(x, dtype=float)
-        return q_to_two_theta(_tt_to_q(x, self.source_wavelength), self.wavelength)
-
-    def report(self, gaps) -> None:
-        """Warn about (or raise for) uncovered model-grid points."""
-        # patterns with the same gap are reported together, not one by one
-        groups = {}
-        for label, covered, pos in gaps:
-            groups.setdefault(_describe(self.grid, covered, pos), []).append(label)
-        lines = []
-        for text, labels in list(groups.items())[:_MAX_LISTED]:
-            if len(labels) == 1:
-                who = labels[0]
-            else:
-                shown = ", ".join(labels[:2]) + (", ..." if len(labels) > 2 else "")
-                who = f"{len(labels)} patterns ({shown})"
-            lines.append(f"{who}: {text}")
-        if len(groups) > _MAX_LISTED:
-            rest = sum(len(v) for v in list(groups.values())[_MAX_LISTED:])
-            lines.append(f"... and {rest} more patterns")
-        where = (
-            f"the model grid {self.grid[0]:.3f}–{self.grid[-1]:.3f}° 2θ at "
-            f"{self.wavelength:g} Å"
-        )
-        if self.out_of_range == "error":
-            raise ValueError(
-                f"the measurement does not cover {where} (out_of_range='error'); "
-                + "; ".join(lines)
-                + ". Measure a wider range, use a smaller model grid, or set "
-                "out_of_range='fill'"
-            )
-        warnings.warn(
-            f"the measurement does not cover {where}; points not covered were set "
-            f"to fill_value={self.fill_value:g}: " + "; ".join(lines),
-            UserWarning,
-            stacklevel=_caller_stacklevel(),
-        )
-
-
-def _caller_stacklevel() -> int:
-    """The ``stacklevel`` of the first frame outside skxrd and scikit-learn."""
-    import sklearn
-
-    import skxrd
-
-    inside = tuple(os.path.dirname(m.__file__) + os.sep for m in (skxrd, sklearn))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(inside):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-def _wavelength(value, what: str) -> float:
-    if value is None:
-        raise ValueError(f"{what} is required (a name such as 'CuKa' or Å)")
-    try:
-        lam, _ = resolve_wavelength(value, None)
-    except ValueError as exc:
-        raise ValueError(f"{what}: {exc}") from None
-    return lam
-
-
-def _covered(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """Which grid points lie within the finite range of ``pos`` (increasing).
-
-    Points less than half a grid step beyond the measured range count as
-    covered (they take the end value): a pattern on the model's own grid at a
-    slightly different wavelength (1.5406 Å for Cu Kα1's 1.540562 Å) is not
-    missing its last point.
-    """
-    finite = pos[np.isfinite(pos)]
-    if finite.size == 0:
-        return np.zeros(grid.shape, dtype=bool)
-    tol = _TOL
-    if len(grid) > 1:
-        tol = max(tol, 0.5 * float(np.min(np.abs(np.diff(grid)))))
-    return (grid >= finite[0] - tol) & (grid <= finite[-1] + tol)
-
-
-def _interp_shared(grid, pos, X):
-    """Linear interpolation of all rows of ``X`` (columns at ``pos``) at ``grid``."""
-    cols = np.flatnonzero(np.isfinite(pos))
-    p = pos[cols]
-    covered = _covered(grid, pos)
-    out = np.empty((X.shape[0], len(grid)))
-    if p.size == 0:
-        return out, covered
-    if p.size == 1:
-        out[:] = X[:, cols[:1]]
-        return out, covered
-    j = np.clip(np.searchsorted(p, grid, side="right") - 1, 0, p.size - 2)
-    w = np.clip((grid - p[j]) / (p[j + 1] - p[j]), 0.0, 1.0)
-    left, right = X[:, cols[j]], X[:, cols[j + 1]]
-    np.multiply(left, 1.0 - w, out=out)
-    out += right * w
-    return out, covered
-
-
-def _array_label(n_samples: int) -> str:
-    return f"all {n_samples} samples" if n_samples > 1 else "sample 0"
-
-
-def _describe(grid, covered, pos) -> str:
-    """``5.000–9.980° 2θ not covered (measured 10.0–60.0° ...)``."""
-    finite = pos[np.isfinite(pos)]
-    measured = (
-        f"the measurement spans {finite[0]:.3f}–{finite[-1]:.3f}° 2θ at the model "
-        "wavelength"
-        if finite.size
-        else "the measurement lies beyond the reach of the model wavelength"
-    )
-    if not covered.any():
-        return f"no overlap with the model grid ({measured})"
-    runs = []
-    missing = np.flatnonzero(~covered)
-    breaks = np.flatnonzero(np.diff(missing) > 1)
-    starts = np.r_[missing[0], missing[breaks + 1]]
-    stops = np.r_[missing[breaks], missing[-1]]
-    for a, b in zip(starts, stops):
-        runs.append(f"{grid[a]:.3f}–{grid[b]:.3f}°")
-    return f"{' and '.join(runs)} 2θ not covered ({measured})"

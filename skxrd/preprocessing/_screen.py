@@ -82,7 +82,7 @@ def screen_patterns(
     """
     from ..io._pattern import as_patterns
     from ..utils._validation import check_range, check_real
-    from ._resample import _wavelength
+    from ._core import _wavelength
 
     min_coverage = check_real(min_coverage, "min_coverage", minimum=0.0, maximum=1.0)
     min_span = check_real(min_span, "min_span", minimum=0.0)

@@ -30,16 +30,23 @@ from __future__ import annotations
 
 from importlib import resources
 
-from ._evaluate import evaluate_model
-from ._pipeline import PatternPipeline
+from ..utils._lazy import lazy_exports
 from ._store import load_model, save_model
-from ._train import (
-    add_reference_match,
-    build_pipeline,
-    load_config,
-    prototype_split,
-    subset_collection,
-    train_from_config,
+
+# imported when first used: the pipeline class and training import
+# scikit-learn, which a prediction from the command line does not need
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "evaluate_model": "._evaluate",
+        "PatternPipeline": "._pipeline",
+        "add_reference_match": "._train",
+        "build_pipeline": "._train",
+        "load_config": "._train",
+        "prototype_split": "._train",
+        "subset_collection": "._train",
+        "train_from_config": "._train",
+    },
 )
 
 __all__ = [
@@ -170,11 +177,16 @@ def load_pretrained(name, *, device="auto"):
     >>> labels.shape
     (1, 3)
     """
+    with resources.as_file(_weights_file(name)) as file:
+        return load_model(file, device=device)
+
+
+def _weights_file(name):
+    """The model file (or view) of a shipped model, as a package resource."""
     name = _check_name(name)
     path = _package_file("weights", f"{name}.pt")
     if not path.is_file():
         # a view of another shipped file (crystal-system: space-group's network
         # and references at crystal-system labels, save_coarse_view)
         path = _package_file("weights", f"{name}.json")
-    with resources.as_file(path) as file:
-        return load_model(file, device=device)
+    return path

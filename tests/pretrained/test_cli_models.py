@@ -435,7 +435,9 @@ def test_predict_shows_the_symbols_of_space_group_answers(files, tmp_path, capsy
 
 def test_predict_imports_no_simulator_nor_spglib(tiny, files):
     """skxrd predict loads what predicting needs: not the simulators and
-    generators of skxrd.datasets nor spglib's tables (0.3 s of each call)."""
+    generators of skxrd.datasets nor spglib's tables (0.3 s of each call),
+    nor scikit-learn, skorch and pandas (a second or more: a Predictor
+    answers instead of the pipeline)."""
     import subprocess
     import sys
 
@@ -443,8 +445,8 @@ def test_predict_imports_no_simulator_nor_spglib(tiny, files):
     code = (
         "import sys; from skxrd.cli import main; "
         f"rc = main(['predict', {files[0]!r}, '--model', {str(model)!r}, '--json']); "
-        "print([m for m in ('skxrd.datasets', 'skxrd.simulation', 'spglib') "
-        "if m in sys.modules]); sys.exit(rc)"
+        "print([m for m in ('skxrd.datasets', 'skxrd.simulation', 'spglib', "
+        "'sklearn', 'skorch', 'pandas') if m in sys.modules]); sys.exit(rc)"
     )
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300

@@ -1,0 +1,496 @@
+"""The numerical cores of the pattern transformers, without scikit-learn.
+
+The transformers of this subpackage are thin scikit-learn facades over these
+functions; :mod:`skxrd.pretrained` also calls them directly where a prediction
+must not pay for importing scikit-learn (``skxrd predict``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from ..io._pattern import AXES, q_to_two_theta, resolve_wavelength
+from ..io._pattern import two_theta_to_q as _tt_to_q
+from ..utils._validation import check_real
+
+FLOAT_DTYPES = (np.float64, np.float32)
+BACKGROUND_METHODS = ("snip", "rolling_ball")
+NORMALIZE_METHODS = ("max", "area", "l2", "minmax")
+NORMALIZE_SCALES = (None, "sqrt", "log")
+
+# Model-grid points this close (degrees 2θ) to the measured range count as covered,
+# so that the round trip 2θ -> Q -> 2θ does not report spurious gaps.
+_TOL = 1e-6
+_MAX_LISTED = 10
+
+
+def check_finite(X: np.ndarray, what: str = "X") -> None:
+    """Raise a ValueError naming the first sample with a NaN or an infinity."""
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    i, j = (int(v) for v in np.argwhere(~finite)[0])
+    kind = "NaN" if np.isnan(X[i, j]) else "inf"
+    n_bad = int(np.count_nonzero(~finite.all(axis=1)))
+    more = f" ({n_bad} samples have non-finite values)" if n_bad > 1 else ""
+    raise ValueError(
+        f"Input {what} contains {kind} in sample {i} at column {j}{more}; "
+        "patterns must be finite"
+    )
+
+
+def make_grid(spec, what: str = "two_theta", *, upper: float | None = 180.0):
+    """A strictly increasing grid from ``(start, stop, step)`` or explicit values.
+
+    A tuple of three numbers is a range: ``start + step * arange(n)`` with
+    ``n = round((stop - start) / step)`` points, the convention of
+    :class:`~skxrd.simulation.PowderSimulator` (the stop is excluded). Anything
+    else (a list or an array) lists the grid points.
+
+    Examples
+    --------
+    >>> make_grid((5, 90, 0.02)).shape
+    (4250,)
+    >>> make_grid([10, 20, 30]).tolist()
+    [10.0, 20.0, 30.0]
+    """
+    if isinstance(spec, tuple) and len(spec) == 3:
+        start, stop, step = (check_real(v, what) for v in spec)
+        if not step > 0 or not stop > start:
+            raise ValueError(
+                f"{what}=(start, stop, step) needs start < stop and step > 0, "
+                f"got {spec!r}"
+            )
+        n = int(round((stop - start) / step))
+        if n < 2:
+            raise ValueError(f"{what}={spec!r} has fewer than 2 points")
+        if n > 10_000_000:
+            raise ValueError(f"{what}={spec!r} would have {n} points")
+        grid = start + step * np.arange(n)
+    else:
+        try:
+            grid = np.array(spec, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{what} must be (start, stop, step) or an array of positions, "
+                f"got {spec!r}"
+            ) from None
+        if grid.ndim != 1 or grid.size < 1:
+            raise ValueError(f"{what} must be a non-empty 1D array, got {spec!r}")
+        bad = np.flatnonzero(~np.isfinite(grid))
+        if bad.size:
+            raise ValueError(f"{what} has a non-finite value at index {bad[0]}")
+        dec = np.flatnonzero(np.diff(grid) <= 0)
+        if dec.size:
+            raise ValueError(
+                f"{what} must be strictly increasing; index {dec[0] + 1} "
+                f"({grid[dec[0] + 1]}) does not exceed the one before"
+            )
+    if grid[0] < 0 or (upper is not None and grid[-1] > upper):
+        limit = "" if upper is None else f", {upper:g}"
+        raise ValueError(f"{what} must lie in [0{limit}], got {grid[0]}..{grid[-1]}")
+    return grid
+
+
+def grid_feature_names(grid: np.ndarray, prefix: str = "two_theta") -> np.ndarray:
+    """Names such as ``two_theta_5.000``: 3 decimals, more when needed to differ.
+
+    Examples
+    --------
+    >>> grid_feature_names(np.array([5.0, 5.02])).tolist()
+    ['two_theta_5.000', 'two_theta_5.020']
+    >>> grid_feature_names(np.array([5.0, 5.0001])).tolist()
+    ['two_theta_5.0000', 'two_theta_5.0001']
+    """
+    for decimals in range(3, 10):
+        names = [f"{prefix}_{x:.{decimals}f}" for x in grid]
+        if len(set(names)) == len(names):
+            break
+    return np.asarray(names, dtype=object)
+
+
+def snip_background(
+    X, window: int = 20, iterations: int = 1, lls: bool = False, decreasing=False
+) -> np.ndarray:
+    """SNIP background of each row of ``X`` (float64).
+
+    Statistics-sensitive Non-linear Iterative Peak-clipping (Ryan et al. 1988,
+    Morháč et al. 1997): for each half-width ``p`` up to ``window``, every point
+    is replaced by the mean of its neighbours at ``±p`` when that is lower. The
+    points closer than ``p`` to an end are left as they are. With ``lls`` the
+    clipping works on ``log(log(sqrt(y + 1) + 1) + 1)``, which compresses the
+    peaks of spectra with a large dynamic range (patterns with negative values
+    are shifted up first); without it a linear background is kept exactly. The
+    background never exceeds the data.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_points)
+    window : int
+        Largest clipping half-width in points: about the full width of the
+        broadest peak at its base.
+    iterations : int
+        Number of sweeps over the half-widths.
+    lls : bool
+        Apply the log-log-sqrt transform.
+    decreasing : bool
+        Sweep the half-width from ``window`` down to 1 instead of up.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_points)
+
+    Examples
+    --------
+    >>> x = np.arange(200.0)
+    >>> y = 0.01 * x + 5 * np.exp(-(((x - 100) / 3) ** 2))
+    >>> float(abs(snip_background(y[None], window=20)[0] - 0.01 * x).max()) < 0.05
+    True
+    """
+    Y = np.asarray(X, dtype=np.float64)
+    V = Y.copy()
+    if lls:
+        offset = np.minimum(Y.min(axis=1, keepdims=True), 0.0)
+        V = np.log(np.log(np.sqrt(V - offset + 1.0) + 1.0) + 1.0)
+    n = V.shape[1]
+    p_max = min(int(window), (n - 1) // 2)
+    widths = range(p_max, 0, -1) if decreasing else range(1, p_max + 1)
+    for _ in range(int(iterations)):
+        for p in widths:
+            mean = 0.5 * (V[:, : n - 2 * p] + V[:, 2 * p :])
+            mid = V[:, p : n - p]
+            np.minimum(mid, mean, out=mid)
+    if lls:
+        V = (np.exp(np.exp(V) - 1.0) - 1.0) ** 2 - 1.0 + offset
+    return np.minimum(V, Y)
+
+
+def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray:
+    """Rolling-ball background of each row of ``X`` (float64).
+
+    The morphological opening (:func:`scipy.ndimage.grey_opening`) with a
+    non-flat, ball-shaped structuring element: the upper half of an ellipse of
+    half-width ``window`` points and height ``ball_height`` times the pattern's
+    intensity range (max − min), rolled under the pattern. Scaling the ball with
+    the range makes the result independent of the intensity units. The
+    background never exceeds the data.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_points)
+    window : int
+        Ball half-width (radius) in points: wider than the peaks, narrower
+        than the background's features.
+    ball_height : float
+        Ball height as a fraction of each pattern's intensity range. Near 0 the
+        ball is flat (a plain min/max opening); larger balls follow tighter
+        background curvature but reach further into the peaks' feet.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_points)
+
+    Examples
+    --------
+    >>> x = np.arange(200.0)
+    >>> y = 0.01 * x + 5 * np.exp(-(((x - 100) / 3) ** 2))
+    >>> bg = rolling_ball_background(y[None], window=20)[0]
+    >>> float(abs(bg - 0.01 * x).max()) < 0.1  # 2% of the peak height
+    True
+    """
+    Y = np.asarray(X, dtype=np.float64)
+    lo = Y.min(axis=1, keepdims=True)
+    span = Y.max(axis=1, keepdims=True) - lo
+    span = np.where(span > 0, span, 1.0)
+    k = np.arange(-int(window), int(window) + 1) / max(int(window), 1)
+    ball = float(ball_height) * np.sqrt(np.clip(1.0 - k**2, 0.0, None))
+    scaled = (Y - lo) / span
+    # Extend each pattern by an odd reflection (a linear continuation of its
+    # ends) so that the ball follows a sloping background up to the edges.
+    r = min(int(window), Y.shape[1] - 1)
+    if r > 0:
+        scaled = np.pad(scaled, ((0, 0), (r, r)), mode="reflect", reflect_type="odd")
+    from scipy import ndimage
+
+    opened = ndimage.grey_opening(scaled, structure=ball[None, :], mode="nearest")
+    opened = opened[:, r : opened.shape[1] - r]
+    return np.minimum(opened * span + lo, Y)
+
+
+def background(
+    X,
+    method="snip",
+    window=None,
+    iterations=1,
+    lls=False,
+    decreasing=False,
+    ball_height=0.05,
+):
+    """The background of each row of ``X`` (the parameters of
+    :class:`BackgroundSubtractor`, checked by it), in the dtype of ``X``."""
+    if method == "snip":
+        window = 20 if window is None else window
+        bg = snip_background(X, window, iterations, lls, decreasing)
+    else:
+        window = 50 if window is None else window
+        bg = rolling_ball_background(X, window, ball_height)
+    return np.minimum(bg.astype(X.dtype, copy=False), X)
+
+
+def normalize(X, method="max", scale=None):
+    """Each row of ``X`` scaled as :class:`PatternNormalizer` does (its
+    parameters, checked by it); a new array of the dtype of ``X``."""
+    out = np.array(X, dtype=X.dtype, copy=True)
+    if scale is not None:
+        np.maximum(out, 0, out=out)
+        if scale == "sqrt":
+            np.sqrt(out, out=out)
+        else:
+            np.log1p(out, out=out)
+    if method == "minmax":
+        lo = out.min(axis=1, keepdims=True)
+        out -= lo
+        norm = out.max(axis=1, keepdims=True)
+    elif method == "max":
+        norm = np.abs(out).max(axis=1, keepdims=True)
+    elif method == "area":
+        norm = np.abs(out).sum(axis=1, keepdims=True)
+    else:
+        norm = np.sqrt(np.einsum("ij,ij->i", out, out))[:, None]
+    zero = norm == 0
+    np.divide(out, np.where(zero, 1, norm), out=out)
+    out[zero[:, 0]] = 0
+    return out
+
+
+def resample_patterns(s, patterns) -> np.ndarray:
+    """:class:`~skxrd.io.Pattern` objects on the grid of ``s`` (a
+    :class:`_Settings`), float64; uncovered points reported as ``s`` says."""
+    out = np.empty((len(patterns), len(s.grid)))
+    gaps = []
+    for i, p in enumerate(patterns):
+        pos = p.two_theta_at(s.wavelength)
+        ok = np.isfinite(pos)
+        xs, ys = pos[ok], p.intensity[ok]
+        covered = _covered(s.grid, pos)
+        if xs.size:
+            out[i] = np.interp(s.grid, xs, ys)
+        if not covered.all():
+            out[i, ~covered] = s.fill_value
+            label = f"pattern {i}" + (f" ({p.name!r})" if p.name else "")
+            gaps.append((label, covered, pos))
+    if gaps:
+        s.report(gaps)
+    return out
+
+
+class _Settings:
+    """Validated parameters of a :class:`PatternResampler`."""
+
+    def __init__(self, est):
+        self.grid = make_grid(est.two_theta, "two_theta")
+        self.wavelength = _wavelength(est.wavelength, "wavelength")
+        if est.out_of_range not in ("fill", "error"):
+            raise ValueError(
+                f"out_of_range must be 'fill' or 'error', got {est.out_of_range!r}"
+            )
+        self.out_of_range = est.out_of_range
+        self.fill_value = check_real(est.fill_value, "fill_value")
+        if est.source_axis not in AXES:
+            raise ValueError(
+                f"source_axis must be 'two_theta' or 'q', got {est.source_axis!r}"
+            )
+        self.source_axis = est.source_axis
+        is_q = self.source_axis == "q"
+        if est.source_grid is not None and est.source_range is not None:
+            raise ValueError("give source_grid or source_range, not both")
+        if is_q and est.source_wavelength is not None:
+            raise ValueError(
+                "source_wavelength has no meaning for a Q axis (source_axis='q')"
+            )
+        no_source = est.source_grid is None and est.source_range is None
+        if is_q and no_source:
+            raise ValueError("source_axis='q' needs source_grid or source_range")
+        if no_source and est.source_wavelength is not None:
+            raise ValueError(
+                "source_wavelength needs source_grid or source_range (without them "
+                "array columns are at the model grid's 2θ at the model's wavelength)"
+            )
+        self.source_wavelength = (
+            self.wavelength
+            if est.source_wavelength is None
+            else _wavelength(est.source_wavelength, "source_wavelength")
+        )
+        upper = None if is_q else 180.0
+        self.source_grid = None
+        if est.source_grid is not None:
+            self.source_grid = make_grid(est.source_grid, "source_grid", upper=upper)
+        self.source_range = None
+        if est.source_range is not None:
+            try:
+                lo, hi = (check_real(v, "source_range") for v in est.source_range)
+            except TypeError:
+                raise ValueError(
+                    f"source_range must be (first, last), got {est.source_range!r}"
+                ) from None
+            if not (0 <= lo < hi and (upper is None or hi <= upper)):
+                raise ValueError(
+                    "source_range must have 0 <= first < last"
+                    + ("" if upper is None else " <= 180")
+                    + f", got {est.source_range!r}"
+                )
+            self.source_range = (lo, hi)
+        self.passthrough = no_source
+
+    def source_positions(self, n_features: int) -> np.ndarray:
+        """Model-wavelength 2θ of ``n_features`` array columns (NaN if unreachable)."""
+        if self.source_grid is not None:
+            x = self.source_grid
+            if n_features != len(x):
+                raise ValueError(
+                    f"X has {n_features} features but source_grid has {len(x)} points"
+                )
+        elif self.source_range is not None:
+            if n_features < 2:
+                raise ValueError(
+                    f"source_range needs at least 2 columns, got n_features = "
+                    f"{n_features}"
+                )
+            x = np.linspace(*self.source_range, n_features)
+        else:
+            x = self.grid
+            if n_features != len(x):
+                raise ValueError(
+                    f"X has {n_features} features but the model grid has {len(x)} "
+                    "points (n_features = "
+                    f"{n_features}); pass source_grid or source_range to resample "
+                    "arrays on another grid, or a list of Pattern objects"
+                )
+        if self.source_axis == "q":
+            return q_to_two_theta(x, self.wavelength)
+        if self.source_wavelength == self.wavelength:
+            return np.array(x, dtype=float)
+        return q_to_two_theta(_tt_to_q(x, self.source_wavelength), self.wavelength)
+
+    def report(self, gaps) -> None:
+        """Warn about (or raise for) uncovered model-grid points."""
+        # patterns with the same gap are reported together, not one by one
+        groups = {}
+        for label, covered, pos in gaps:
+            groups.setdefault(_describe(self.grid, covered, pos), []).append(label)
+        lines = []
+        for text, labels in list(groups.items())[:_MAX_LISTED]:
+            if len(labels) == 1:
+                who = labels[0]
+            else:
+                shown = ", ".join(labels[:2]) + (", ..." if len(labels) > 2 else "")
+                who = f"{len(labels)} patterns ({shown})"
+            lines.append(f"{who}: {text}")
+        if len(groups) > _MAX_LISTED:
+            rest = sum(len(v) for v in list(groups.values())[_MAX_LISTED:])
+            lines.append(f"... and {rest} more patterns")
+        where = (
+            f"the model grid {self.grid[0]:.3f}–{self.grid[-1]:.3f}° 2θ at "
+            f"{self.wavelength:g} Å"
+        )
+        if self.out_of_range == "error":
+            raise ValueError(
+                f"the measurement does not cover {where} (out_of_range='error'); "
+                + "; ".join(lines)
+                + ". Measure a wider range, use a smaller model grid, or set "
+                "out_of_range='fill'"
+            )
+        warnings.warn(
+            f"the measurement does not cover {where}; points not covered were set "
+            f"to fill_value={self.fill_value:g}: " + "; ".join(lines),
+            UserWarning,
+            stacklevel=_caller_stacklevel(),
+        )
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside skxrd and scikit-learn."""
+    import skxrd
+
+    # scikit-learn only when it is loaded: it calls the transformers in a Pipeline
+    packages = [skxrd] + [m for m in (sys.modules.get("sklearn"),) if m is not None]
+    inside = tuple(os.path.dirname(m.__file__) + os.sep for m in packages)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _wavelength(value, what: str) -> float:
+    if value is None:
+        raise ValueError(f"{what} is required (a name such as 'CuKa' or Å)")
+    try:
+        lam, _ = resolve_wavelength(value, None)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+    return lam
+
+
+def _covered(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Which grid points lie within the finite range of ``pos`` (increasing).
+
+    Points less than half a grid step beyond the measured range count as
+    covered (they take the end value): a pattern on the model's own grid at a
+    slightly different wavelength (1.5406 Å for Cu Kα1's 1.540562 Å) is not
+    missing its last point.
+    """
+    finite = pos[np.isfinite(pos)]
+    if finite.size == 0:
+        return np.zeros(grid.shape, dtype=bool)
+    tol = _TOL
+    if len(grid) > 1:
+        tol = max(tol, 0.5 * float(np.min(np.abs(np.diff(grid)))))
+    return (grid >= finite[0] - tol) & (grid <= finite[-1] + tol)
+
+
+def _interp_shared(grid, pos, X):
+    """Linear interpolation of all rows of ``X`` (columns at ``pos``) at ``grid``."""
+    cols = np.flatnonzero(np.isfinite(pos))
+    p = pos[cols]
+    covered = _covered(grid, pos)
+    out = np.empty((X.shape[0], len(grid)))
+    if p.size == 0:
+        return out, covered
+    if p.size == 1:
+        out[:] = X[:, cols[:1]]
+        return out, covered
+    j = np.clip(np.searchsorted(p, grid, side="right") - 1, 0, p.size - 2)
+    w = np.clip((grid - p[j]) / (p[j + 1] - p[j]), 0.0, 1.0)
+    left, right = X[:, cols[j]], X[:, cols[j + 1]]
+    np.multiply(left, 1.0 - w, out=out)
+    out += right * w
+    return out, covered
+
+
+def _array_label(n_samples: int) -> str:
+    return f"all {n_samples} samples" if n_samples > 1 else "sample 0"
+
+
+def _describe(grid, covered, pos) -> str:
+    """``5.000–9.980° 2θ not covered (measured 10.0–60.0° ...)``."""
+    finite = pos[np.isfinite(pos)]
+    measured = (
+        f"the measurement spans {finite[0]:.3f}–{finite[-1]:.3f}° 2θ at the model "
+        "wavelength"
+        if finite.size
+        else "the measurement lies beyond the reach of the model wavelength"
+    )
+    if not covered.any():
+        return f"no overlap with the model grid ({measured})"
+    runs = []
+    missing = np.flatnonzero(~covered)
+    breaks = np.flatnonzero(np.diff(missing) > 1)
+    starts = np.r_[missing[0], missing[breaks + 1]]
+    stops = np.r_[missing[breaks], missing[-1]]
+    for a, b in zip(starts, stops):
+        runs.append(f"{grid[a]:.3f}–{grid[b]:.3f}°")
+    return f"{' and '.join(runs)} 2θ not covered ({measured})"

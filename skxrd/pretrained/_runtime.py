@@ -1,0 +1,337 @@
+"""Answers from a model file without scikit-learn: what ``skxrd predict`` runs.
+
+A model file (:func:`~skxrd.pretrained.save_model`) holds plain parameters and
+weights. :func:`load_predictor` reads one into a :class:`Predictor` that
+computes exactly what the :class:`~skxrd.pretrained.PatternPipeline` of
+:func:`~skxrd.pretrained.load_model` computes for lists of
+:class:`~skxrd.io.Pattern` objects (the same functions do the work: the cores
+of :mod:`skxrd.preprocessing` and :mod:`skxrd.estimators`), but imports only
+numpy, scipy and torch: scikit-learn, skorch and pandas cost a second or more
+of every command-line call on a CPU, for no part of the answer.
+
+It covers what the shipped crystal-system and space-group models hold: a
+resampler, background subtraction and normalization, a network
+classifier, a search-match in front of it, and crystal-system views. For
+anything else (a structure-type union, a smoother or cropper, a GPU)
+:func:`load_predictor` returns None, and the caller loads the full pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+__all__ = ["Predictor", "load_predictor"]
+
+# the step classes whose cores a predictor runs (a model file stores all their
+# parameters; a missing one is a file of another version: the full loader)
+_STEPS = ("PatternResampler", "BackgroundSubtractor", "PatternNormalizer")
+
+
+def load_predictor(path, *, device="cpu"):
+    """A :class:`Predictor` for a model file or view, or None when it holds
+    something a predictor does not run (the full pipeline does).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.pt`` model file or a ``.json`` view of one.
+    device : str, default="cpu"
+        Where the network would run; anything but the CPU gives None.
+
+    Returns
+    -------
+    Predictor or None
+
+    Raises
+    ------
+    ValueError, FileNotFoundError
+        As :func:`~skxrd.pretrained.load_model` for a missing, damaged or
+        foreign file.
+    """
+    from ..utils._torch import resolve_device
+    from ._store import _read_payload, _read_view
+
+    if resolve_device(device).type != "cpu":
+        return None
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    target, metadata = None, {}
+    if path.suffix == ".json":
+        path, target, metadata = _read_view(path)
+    payload = _read_payload(path)
+    if target is not None and payload.get("coarse_target") is not None:
+        return None  # a view of a coarse model: the full loader says why not
+    target = target or payload.get("coarse_target")
+    if "union" in payload or (target not in (None, "crystal_system")):
+        return None
+    if any(cls not in _STEPS for _, cls, _, _ in payload["steps"][:-1]):
+        return None
+    try:
+        return Predictor(payload, target, {**payload["metadata"], **metadata})
+    except (KeyError, TypeError, ValueError, RuntimeError):
+        return None  # the full loader reports what is wrong, in its words
+
+
+class Predictor:
+    """The answers of a model file's pipeline, computed without scikit-learn.
+
+    Made by :func:`load_predictor`; has the methods of a fitted
+    :class:`~skxrd.pretrained.PatternPipeline` that ``skxrd predict`` and
+    ``skxrd watch`` call, for lists of :class:`~skxrd.io.Pattern` objects.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    metadata_ : dict
+    """
+
+    def __init__(self, payload, coarse_target, metadata):
+        import torch
+
+        from ..estimators._core import network_module
+        from ..preprocessing._core import _Settings
+
+        steps = payload["steps"]
+        first = steps[0]
+        if first[1] != "PatternResampler":
+            raise ValueError("the first step is not a PatternResampler")
+        self._resampler = SimpleNamespace(**first[2])
+        self._settings = _Settings(self._resampler)
+        self._steps = [(cls, dict(params)) for _, cls, params, _ in steps[1:-1]]
+        for cls, params in self._steps:
+            _check_step(cls, params)
+        _, cls, params, n_in = steps[-1]
+        classes = np.asarray(payload["classes"])
+        if n_in != len(self._settings.grid):
+            raise ValueError("the network does not read the resampler's grid")
+        module = network_module(cls, params, len(classes))
+        module.load_state_dict(payload["state_dict"])  # float16 ones are cast
+        self._module = module.eval()
+        self._batch_size = int(params.get("batch_size", 128))
+        self._temperature = float(payload.get("temperature", 1.0))
+        if not self._temperature > 0:
+            raise ValueError("the temperature must be > 0")
+        self._network_classes = classes
+        self._match = None
+        out_classes = classes
+        if "match" in payload:
+            self._match = _Match(payload["match"], classes, n_in)
+            out_classes = self._match.classes
+        self._membership = None
+        if coarse_target is not None:
+            from ..crystal import to_crystal_system
+
+            coarse = np.asarray(to_crystal_system(out_classes)).astype(str)
+            self._fine_classes = out_classes
+            out_classes = np.unique(coarse)
+            self._membership = (coarse[:, None] == out_classes[None, :]).astype(float)
+        self.classes_ = out_classes
+        self.metadata_ = metadata
+        self._torch = torch
+
+    # ------------------------------------------------------------------ #
+    def transform_patterns(self, patterns):
+        """The patterns as the classifier sees them (model grid, background
+        subtracted, normalized): ``PatternPipeline.transform_patterns``."""
+        from ..io._pattern import as_patterns
+        from ..preprocessing._core import (
+            background,
+            check_finite,
+            normalize,
+            resample_patterns,
+        )
+
+        patterns = as_patterns(patterns, error=ValueError)
+        if patterns is None:
+            raise TypeError("a Predictor takes a list of Pattern objects")
+        X = resample_patterns(self._settings, patterns)
+        for cls, p in self._steps:
+            check_finite(X)
+            if cls == "BackgroundSubtractor":
+                X = X - background(
+                    X,
+                    p["method"],
+                    p["window"],
+                    p["iterations"],
+                    p["lls"],
+                    p["decreasing"],
+                    p["ball_height"],
+                )
+            else:
+                X = normalize(X, p["method"], p["scale"])
+        return X
+
+    def _network_proba(self, X):
+        """Tempered softmax of the network, as ``ResNetClassifier.predict_proba``."""
+        from ..estimators._core import infer_in_chunks, normalized_probabilities
+
+        torch = self._torch
+        x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        probas = []
+        with torch.no_grad():
+            # the batches of the classifier's DataLoader, each in fixed chunks
+            for batch in x.split(self._batch_size):
+                out = infer_in_chunks(self._module, batch)
+                if isinstance(out, tuple):  # (logits, confidence) of a head
+                    out = out[0]
+                probas.append(torch.softmax(out.float() / self._temperature, dim=-1))
+        return normalized_probabilities(probas)
+
+    def predict_proba(self, patterns):
+        """Class probabilities, columns in the order of ``classes_``."""
+        from ..estimators._core import mixture
+
+        X = self.transform_patterns(patterns)
+        if self._match is None:
+            proba = self._network_proba(X)
+        else:
+            m = self._match
+            sims = m.class_similarities(X)
+            proba = mixture(
+                lambda rows: m.softmax(sims[rows]),
+                lambda rows: self._network_proba(X[rows]),
+                m.weights(sims),
+                m.match_columns,
+                m.model_columns,
+                len(m.classes),
+            )
+        if self._membership is not None:
+            proba = np.asarray(proba, float) @ self._membership
+        return proba
+
+    def predict(self, patterns):
+        """The most probable class of each pattern."""
+        return self.classes_[np.argmax(self.predict_proba(patterns), axis=1)]
+
+    def predict_top_k(self, patterns, k=5):
+        """The ``k`` most probable classes of each pattern and their probabilities
+        (``PatternPipeline.predict_top_k``)."""
+        from ..estimators._core import top_k
+        from ..utils._validation import check_int
+
+        k = check_int(k, "k", minimum=1)
+        return top_k(self.predict_proba(patterns), self.classes_, k)
+
+    def screen(self, patterns, **kwargs):
+        """Why each pattern is not a powder pattern, None where it is one
+        (``PatternPipeline.screen``)."""
+        from ..preprocessing._screen import screen_patterns
+
+        grid = self._settings.grid
+        return screen_patterns(
+            patterns,
+            wavelength=self._resampler.wavelength,
+            model_range=(float(grid[0]), float(grid[-1])),
+            **kwargs,
+        )
+
+    def best_matches(self, patterns):
+        """Per pattern ``(similarity, reference index, threshold, reference
+        names)`` of the closest search-match reference; None without one."""
+        if self._match is None:
+            return None
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # noted with the answers
+            X = self.transform_patterns(patterns)
+        similarity, index = self._match.kneighbors(X, 1)
+        return similarity, index, self._match.threshold, self._match.names
+
+
+class _Match:
+    """The search-match of a model file (``MatchFirstClassifier`` and its
+    ``PatternMatchClassifier``), on the cores they compute with."""
+
+    def __init__(self, rec, network_classes, n_in):
+        params = rec["params"]
+        self.intensity = params["intensity"]
+        self.smoothing = float(params["smoothing"])
+        self.stride = int(params["stride"])
+        self.center = bool(params["center"])
+        self.batch_size = int(params["batch_size"])
+        self.references = rec["references"].numpy().astype(np.float32, copy=False)
+        self.reference_index = rec["reference_index"].numpy().astype(np.intp)
+        self.starts = rec["starts"].numpy().astype(np.intp)
+        match_classes = np.asarray(rec["classes"])
+        if (
+            rec["n_features_in"] != n_in
+            or self.references.shape[1] != len(range(0, n_in, self.stride))
+            or len(self.starts) != len(match_classes)
+        ):
+            raise ValueError("the search-match references do not fit the network")
+        self.temperature = float(
+            rec["temperature"]
+            if rec["temperature"] is not None
+            else params["temperature"]
+        )
+        self.threshold = float(rec["threshold_in_use"])
+        self.gate = rec["gate"]
+        self.slope = float(rec["gate_slope_in_use"])
+        self.names = rec["names"]
+        self.classes = np.union1d(network_classes, match_classes)
+        self.model_columns = np.searchsorted(self.classes, network_classes)
+        self.match_columns = np.searchsorted(self.classes, match_classes)
+
+    def _similarities(self, X):
+        """Similarities to every reference, a batch of rows at a time."""
+        from ..estimators._core import unit_rows
+
+        for start in range(0, len(X), self.batch_size):
+            rows = X[start : start + self.batch_size]
+            unit = unit_rows(
+                rows, self.intensity, self.smoothing, self.stride, self.center
+            )
+            yield unit @ self.references.T
+
+    def class_similarities(self, X):
+        from ..estimators._core import best_per_class
+
+        return np.concatenate(
+            [best_per_class(sim, self.starts) for sim in self._similarities(X)]
+        )
+
+    def kneighbors(self, X, k):
+        from ..estimators._core import top_neighbors
+
+        index = self.reference_index
+        pairs = [top_neighbors(s, k, index) for s in self._similarities(X)]
+        return np.concatenate([p[0] for p in pairs]), np.concatenate(
+            [p[1] for p in pairs]
+        )
+
+    def softmax(self, similarities):
+        from ..estimators._core import match_softmax
+
+        return match_softmax(similarities, self.temperature)
+
+    def weights(self, similarities):
+        from ..estimators._core import gate_weights
+
+        return gate_weights(similarities, self.gate, self.threshold, self.slope)
+
+
+def _check_step(cls, params):
+    """The parameters of a preprocessing step as its class accepts them, or a
+    ValueError (the full loader then names the problem)."""
+    from ..preprocessing._core import (
+        BACKGROUND_METHODS,
+        NORMALIZE_METHODS,
+        NORMALIZE_SCALES,
+    )
+
+    if cls == "BackgroundSubtractor":
+        ok = params["method"] in BACKGROUND_METHODS
+    elif cls == "PatternNormalizer":
+        ok = (
+            params["method"] in NORMALIZE_METHODS
+            and params["scale"] in NORMALIZE_SCALES
+        )
+    else:
+        ok = False
+    if not ok:
+        raise ValueError(f"{cls} parameters {params!r}")

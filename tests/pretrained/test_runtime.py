@@ -1,0 +1,145 @@
+"""The Predictor behind ``skxrd predict``: a pipeline's answers without
+scikit-learn, equal to the pipeline's."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import warnings
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from skxrd.cli import _best_matches, _screen
+from skxrd.datasets import load_example_crystal, load_measured_examples
+from skxrd.io import Pattern
+from skxrd.preprocessing import PatternSmoother
+from skxrd.pretrained import _weights_file, load_model, load_pretrained, save_model
+from skxrd.pretrained._runtime import Predictor, load_predictor
+from skxrd.simulation import PowderSimulator
+
+
+def _patterns():
+    """The ten bundled measured patterns, a simulated one that covers part of
+    the model range (a warning), a flat line and a sine (screened out)."""
+    patterns = list(load_measured_examples().patterns)
+    mo = PowderSimulator(radiation="MoKa", two_theta_range=(4, 20), two_theta_step=0.01)
+    nacl = mo.transform([load_example_crystal("NaCl")])[0]
+    patterns.append(Pattern(mo.two_theta, nacl, wavelength="MoKa", name="NaCl"))
+    x = np.linspace(5, 90, 4000)
+    patterns.append(Pattern(x, np.ones_like(x), wavelength="CuKa", name="flat"))
+    patterns.append(Pattern(x, 2 + np.sin(x / 3), wavelength="CuKa", name="sine"))
+    return patterns
+
+
+def _answers(model, patterns):
+    """Everything ``skxrd predict`` reads from a model, with the warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        proba = model.predict_proba(patterns)
+        labels, top = model.predict_top_k(patterns, k=5)
+    return {
+        "proba": proba,
+        "labels": labels,
+        "top": top,
+        "warnings": sorted({str(w.message) for w in caught}),
+        "screen": _screen(model, patterns),
+        "matches": _best_matches(model, patterns),
+    }
+
+
+@pytest.mark.parametrize("name", ["crystal-system", "space-group"])
+def test_predictor_answers_bit_for_bit_as_the_shipped_pipeline(name):
+    with resources.as_file(_weights_file(name)) as file:
+        predictor = load_predictor(file)
+    assert isinstance(predictor, Predictor)
+    pipeline = load_pretrained(name, device="cpu")
+    patterns = _patterns()
+    light, full = _answers(predictor, patterns), _answers(pipeline, patterns)
+    # the same functions on the same numbers: equal, not close
+    np.testing.assert_array_equal(light["proba"], full["proba"])
+    np.testing.assert_array_equal(light["labels"], full["labels"])
+    np.testing.assert_array_equal(light["top"], full["top"])
+    assert light["warnings"] == full["warnings"] and "NaCl" in light["warnings"][0]
+    assert light["screen"] == full["screen"]
+    assert light["screen"][-2:] != [None, None]  # the flat line and the sine
+    assert light["matches"] == full["matches"]
+    assert any(m["answered_by"] == "search-match" for m in light["matches"])
+    assert any(m["answered_by"] == "network" for m in light["matches"])
+    np.testing.assert_array_equal(predictor.classes_, pipeline.classes_)
+    assert predictor.metadata_ == pipeline.metadata_
+    np.testing.assert_array_equal(
+        predictor.transform_patterns(patterns[:3]),
+        pipeline.transform_patterns(patterns[:3]),
+    )
+
+
+def test_predictor_of_a_trained_model_file(tiny):
+    _, _, path = tiny
+    predictor, pipeline = load_predictor(path), load_model(path, device="cpu")
+    patterns = _patterns()
+    light, full = _answers(predictor, patterns), _answers(pipeline, patterns)
+    np.testing.assert_array_equal(light["proba"], full["proba"])
+    np.testing.assert_array_equal(light["labels"], full["labels"])
+    assert light["matches"] == full["matches"] == [None] * len(patterns)
+    assert light["screen"] == full["screen"]
+    np.testing.assert_array_equal(
+        predictor.predict(patterns[:2]), pipeline.predict(patterns[:2])
+    )
+    with pytest.raises(ValueError, match="k must be"):
+        predictor.predict_top_k(patterns[:1], k=0)
+    with pytest.raises(TypeError, match="list of Pattern"):
+        predictor.predict_proba(np.zeros((1, 300)))
+
+
+def test_predictor_declines_what_it_does_not_run(tiny, tmp_path):
+    with resources.as_file(_weights_file("structure-type")) as file:
+        assert load_predictor(file) is None  # a union: the full pipeline
+    pipe, _, _ = tiny
+    n = pipe.steps[0][1].grid_.size
+    smoothed = type(pipe)(
+        pipe.steps[:1]
+        + [("smooth", PatternSmoother().fit(np.zeros((1, n))))]
+        + pipe.steps[1:]
+    )
+    path = save_model(smoothed, tmp_path / "smoothed.pt")
+    assert load_predictor(path) is None
+    assert load_model(path, device="cpu").predict(_patterns()[:1]).shape == (1,)
+
+
+def test_predictor_refuses_a_damaged_file_as_load_model_does(tiny, tmp_path):
+    _, _, path = tiny
+    broken = tmp_path / "broken.pt"
+    shutil.copy(path, broken)
+    broken.write_bytes(broken.read_bytes()[:-100])  # truncated
+    with pytest.raises(ValueError) as full:
+        load_model(broken)
+    with pytest.raises(ValueError) as light:
+        load_predictor(broken)
+    assert str(light.value) == str(full.value) and str(broken) in str(light.value)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_predictor(tmp_path / "missing.pt")
+
+
+def test_predictor_imports_neither_scikit_learn_nor_skorch():
+    """What makes ``skxrd predict`` a second faster than the pipeline."""
+    data = load_measured_examples("ssrl")
+    files = [(str(f), p.wavelength) for f, p in zip(data.files, data.patterns)]
+    code = (
+        "import sys, warnings; from importlib import resources; "
+        "from skxrd.io import read_pattern; "
+        "from skxrd.pretrained._runtime import load_predictor; "
+        "p = load_predictor(resources.files('skxrd.pretrained') / "
+        "'weights/space-group.pt'); "
+        f"pats = [read_pattern(f, wavelength=w) for f, w in {files!r}]; "
+        "warnings.simplefilter('ignore'); p.predict_top_k(pats); p.screen(pats); "
+        "print([m for m in ('sklearn', 'skorch', 'pandas', 'skxrd.estimators._base')"
+        " if m in sys.modules])"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
