@@ -132,7 +132,11 @@ def main(argv=None):
                 python, "-m", "skxrd", "predict", str(path),
                 "--wavelength", wavelength, "--model", m,
             ]  # fmt: skip
-            code = PIPELINE.format(model=m, path=str(path), wavelength=wavelength)
+            try:  # a number in Å for read_pattern, or a radiation name
+                lam = float(wavelength)
+            except ValueError:
+                lam = wavelength
+            code = PIPELINE.format(model=m, path=str(path), wavelength=lam)
             commands[f"pipeline {m}"] = [python, "-c", code]
         for cmd in commands.values():  # warm the page cache: not timed
             wall(cmd)

@@ -54,7 +54,11 @@ def load_predictor(path, *, device="cpu"):
     from ..utils._torch import resolve_device
     from ._store import _read_payload, _read_view
 
-    if resolve_device(device).type != "cpu":
+    # the CPU only ("auto" where CUDA is missing); any other device, named or
+    # found, is the pipeline's (which knows more kinds of them)
+    if str(device) not in ("cpu", "auto"):
+        return None
+    if str(device) == "auto" and resolve_device("auto").type != "cpu":
         return None
     path = Path(path)
     if not path.is_file():

@@ -107,6 +107,10 @@ def test_predictor_declines_what_it_does_not_run(tiny, tmp_path):
     path = save_model(smoothed, tmp_path / "smoothed.pt")
     assert load_predictor(path) is None
     assert load_model(path, device="cpu").predict(_patterns()[:1]).shape == (1,)
+    _, _, tiny_path = tiny
+    for device in ("cuda", "cuda:1", "mps"):  # the pipeline's (and its errors)
+        assert load_predictor(tiny_path, device=device) is None
+    assert isinstance(load_predictor(tiny_path, device="cpu"), Predictor)
 
 
 def test_predictor_refuses_a_damaged_file_as_load_model_does(tiny, tmp_path):
