@@ -12,7 +12,10 @@ probabilities of the copies are averaged:
   (every d-spacing scaled, ``sin θ`` divided by 1 ± 0.003);
 - ``broaden``: the pattern convolved with a Gaussian of σ = 1 grid point;
 - ``gamma``: intensities raised to the powers 0.8 and 1.25 (texture and
-  intensity-scale errors).
+  intensity-scale errors);
+- two single-copy diagnostics of what the broadening does: a 3-point median
+  filter (counting noise removed, peak shapes kept) and the Kα2 line
+  stripped (Rachinger, :class:`~skxrd.preprocessing.Kalpha2Stripper`).
 
 Scored on the network alone (the shipped temperature) and on the whole
 hybrid (search-match in front, which answers the patterns whose AMCSD match
@@ -74,7 +77,22 @@ VARIANTS = {
     "broaden σ=1": lambda R, g: [_broaden(R)],
     "none + broaden": lambda R, g: [R, _broaden(R)],
     "gamma 0.8 / 1.25": lambda R, g: [R, _power(R, 0.8), _power(R, 1.25)],
+    "median 3": lambda R, g: [_median(R)],
+    "Kα2 stripped": lambda R, g: [_strip(R, g)],
 }
+
+
+def _median(R):
+    from scipy.ndimage import median_filter
+
+    return median_filter(R, size=(1, 3), mode="nearest")
+
+
+def _strip(R, grid):
+    from skxrd.preprocessing import Kalpha2Stripper
+
+    out = Kalpha2Stripper(radiation="CuKa", two_theta=grid).fit_transform(R)
+    return np.maximum(out, 0.0)
 
 
 def _power(R, gamma):

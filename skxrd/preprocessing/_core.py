@@ -21,6 +21,7 @@ FLOAT_DTYPES = (np.float64, np.float32)
 BACKGROUND_METHODS = ("snip", "rolling_ball")
 NORMALIZE_METHODS = ("max", "area", "l2", "minmax")
 NORMALIZE_SCALES = (None, "sqrt", "log")
+SMOOTH_METHODS = ("savgol", "median")
 
 # Model-grid points this close (degrees 2θ) to the measured range count as covered,
 # so that the round trip 2θ -> Q -> 2θ does not report spurious gaps.
@@ -265,6 +266,20 @@ def normalize(X, method="max", scale=None):
     np.divide(out, np.where(zero, 1, norm), out=out)
     out[zero[:, 0]] = 0
     return out
+
+
+def smooth(X, window_length=11, polyorder=3, method="savgol"):
+    """Each row of ``X`` smoothed as :class:`PatternSmoother` does (its
+    parameters, checked by it), in the dtype of ``X``."""
+    if method == "median":
+        from scipy.ndimage import median_filter
+
+        out = median_filter(X, size=(1, int(window_length)), mode="nearest")
+    else:
+        from scipy.signal import savgol_filter
+
+        out = savgol_filter(X, window_length, polyorder, axis=1)
+    return out.astype(X.dtype, copy=False)
 
 
 def resample_patterns(s, patterns) -> np.ndarray:

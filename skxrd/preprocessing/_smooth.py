@@ -1,31 +1,40 @@
-"""The :class:`PatternSmoother`: Savitzky–Golay smoothing along each pattern."""
+"""The :class:`PatternSmoother`: Savitzky–Golay or median smoothing along each
+pattern."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from ..utils._validation import check_int
 from ._base import PatternwiseTransformer, validate_patterns
+from ._core import SMOOTH_METHODS, smooth
 
 __all__ = ["PatternSmoother"]
 
 
 class PatternSmoother(PatternwiseTransformer):
-    """Smooth each pattern with a Savitzky–Golay filter.
+    """Smooth each pattern with a Savitzky–Golay or a median filter.
 
-    A least-squares polynomial of degree ``polyorder`` is fitted in a moving
-    window of ``window_length`` points (:func:`scipy.signal.savgol_filter`
-    along the rows, ``mode="interp"`` at the ends). Unlike a moving average it
-    keeps peak heights and widths well when the window is narrower than the
-    peaks. The transformer is stateless.
+    ``method="savgol"``: a least-squares polynomial of degree ``polyorder`` is
+    fitted in a moving window of ``window_length`` points
+    (:func:`scipy.signal.savgol_filter` along the rows, ``mode="interp"`` at
+    the ends). Unlike a moving average it keeps peak heights and widths well
+    when the window is narrower than the peaks. ``method="median"``: the
+    median of the ``window_length`` points around each one
+    (:func:`scipy.ndimage.median_filter`, the end values repeated), which
+    removes point-to-point counting noise and spikes and keeps the edges of
+    peaks wider than the window (``denoise`` in a training config's
+    ``[preprocessing]``). The transformer is stateless.
 
     Parameters
     ----------
     window_length : int, default=11
         Points in the filter window; at most the number of points per pattern.
     polyorder : int, default=3
-        Degree of the local polynomial; less than ``window_length``.
+        Degree of the local polynomial; less than ``window_length``. Not used
+        by the median filter.
+    method : {"savgol", "median"}, default="savgol"
+        The filter.
 
     Attributes
     ----------
@@ -44,16 +53,24 @@ class PatternSmoother(PatternwiseTransformer):
     >>> smooth = PatternSmoother(window_length=15, polyorder=3).fit_transform([noisy])
     >>> bool(np.abs(smooth[0] - clean).std() < np.abs(noisy - clean).std() / 2)
     True
+    >>> PatternSmoother(window_length=3, method="median").fit_transform(
+    ...     [[0.0, 0.0, 5.0, 0.0, 1.0, 1.0, 1.0]])  # a spike goes, a step stays
+    array([[0., 0., 0., 1., 1., 1., 1.]])
     """
 
-    def __init__(self, window_length=11, polyorder=3):
+    def __init__(self, window_length=11, polyorder=3, method="savgol"):
         self.window_length = window_length
         self.polyorder = polyorder
+        self.method = method
 
     def _check_params(self, n_features: int | None = None):
+        if self.method not in SMOOTH_METHODS:
+            raise ValueError(
+                f"method must be one of {SMOOTH_METHODS}, got {self.method!r}"
+            )
         window = check_int(self.window_length, "window_length", minimum=1)
         order = check_int(self.polyorder, "polyorder", minimum=0)
-        if order >= window:
+        if self.method == "savgol" and order >= window:
             raise ValueError(
                 f"polyorder must be less than window_length, got polyorder={order} "
                 f"and window_length={window}"
@@ -82,5 +99,4 @@ class PatternSmoother(PatternwiseTransformer):
         """
         X = validate_patterns(self, X, reset=False)
         self._check_params(X.shape[1])
-        out = savgol_filter(X, self.window_length, self.polyorder, axis=1)
-        return out.astype(X.dtype, copy=False)
+        return smooth(X, self.window_length, self.polyorder, self.method)

@@ -10,9 +10,9 @@ numpy, scipy and torch: scikit-learn, skorch and pandas cost a second or more
 of every command-line call on a CPU, for no part of the answer.
 
 It covers what the shipped crystal-system and space-group models hold: a
-resampler, background subtraction and normalization, a network
+resampler, smoothing, background subtraction and normalization, a network
 classifier, a search-match in front of it, and crystal-system views. For
-anything else (a structure-type union, a smoother or cropper, a GPU)
+anything else (a structure-type union, a cropper, a GPU)
 :func:`load_predictor` returns None, and the caller loads the full pipeline.
 """
 
@@ -27,7 +27,12 @@ __all__ = ["Predictor", "load_predictor"]
 
 # the step classes whose cores a predictor runs (a model file stores all their
 # parameters; a missing one is a file of another version: the full loader)
-_STEPS = ("PatternResampler", "BackgroundSubtractor", "PatternNormalizer")
+_STEPS = (
+    "PatternResampler",
+    "PatternSmoother",
+    "BackgroundSubtractor",
+    "PatternNormalizer",
+)
 
 
 def load_predictor(path, *, device="cpu"):
@@ -112,6 +117,9 @@ class Predictor:
         classes = np.asarray(payload["classes"])
         if n_in != len(self._settings.grid):
             raise ValueError("the network does not read the resampler's grid")
+        if params.get("precision", "auto") not in ("auto", "float32"):
+            # bf16 autocast on the CPU: the classifier's inference, not this one
+            raise ValueError(f"precision {params['precision']!r}")
         module = network_module(cls, params, len(classes))
         module.load_state_dict(payload["state_dict"])  # float16 ones are cast
         self._module = module.eval()
@@ -130,7 +138,6 @@ class Predictor:
             from ..crystal import to_crystal_system
 
             coarse = np.asarray(to_crystal_system(out_classes)).astype(str)
-            self._fine_classes = out_classes
             out_classes = np.unique(coarse)
             self._membership = (coarse[:, None] == out_classes[None, :]).astype(float)
         self.classes_ = out_classes
@@ -147,6 +154,7 @@ class Predictor:
             check_finite,
             normalize,
             resample_patterns,
+            smooth,
         )
 
         patterns = as_patterns(patterns, error=ValueError)
@@ -165,6 +173,8 @@ class Predictor:
                     p["decreasing"],
                     p["ball_height"],
                 )
+            elif cls == "PatternSmoother":
+                X = smooth(X, p["window_length"], p["polyorder"], p["method"])
             else:
                 X = normalize(X, p["method"], p["scale"])
         return X
@@ -326,6 +336,7 @@ def _check_step(cls, params):
         BACKGROUND_METHODS,
         NORMALIZE_METHODS,
         NORMALIZE_SCALES,
+        SMOOTH_METHODS,
     )
 
     if cls == "BackgroundSubtractor":
@@ -335,6 +346,10 @@ def _check_step(cls, params):
             params["method"] in NORMALIZE_METHODS
             and params["scale"] in NORMALIZE_SCALES
         )
+    elif cls == "PatternSmoother":
+        window, order = params["window_length"], params["polyorder"]
+        ok = params["method"] in SMOOTH_METHODS and isinstance(window, int)
+        ok = ok and window >= 1 and (params["method"] == "median" or order < window)
     else:
         ok = False
     if not ok:

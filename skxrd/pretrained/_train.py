@@ -54,7 +54,13 @@ _DATA_KEYS = {
     "split",
     "prototypes",
 }
-_PREPROCESSING_KEYS = {"background", "background_window", "normalize", "scale"}
+_PREPROCESSING_KEYS = {
+    "denoise",
+    "background",
+    "background_window",
+    "normalize",
+    "scale",
+}
 _MATCH_DEFAULTS = {
     "source": "amcsd",
     "smoothing": 4.0,
@@ -115,6 +121,8 @@ def load_config(config):
         background = "snip"         # or "rolling_ball", or false
         normalize = "max"
         # scale = "sqrt": square roots after normalizing (PatternNormalizer)
+        # denoise = 3: a 3-point median filter first, against counting noise
+        # (PatternSmoother(method="median"))
 
         [classifier]
         type = "ResNetClassifier"   # or DenseNetClassifier, CNNClassifier
@@ -228,12 +236,19 @@ def load_config(config):
             f"{sorted(_PREPROCESSING_KEYS)}"
         )
     config["preprocessing"] = {
+        "denoise": None,
         "background": "snip",
         "background_window": None,
         "normalize": "max",
         "scale": None,
         **config.get("preprocessing", {}),
     }
+    denoise = config["preprocessing"]["denoise"]
+    if denoise is not None and denoise is not False:
+        from ..utils._validation import check_int
+
+        what = f"{where}: [preprocessing] denoise (median points)"
+        check_int(denoise, what, minimum=1)
     config["simulator"] = {
         "two_theta_range": (5.0, 90.0),
         "two_theta_step": 0.02,
@@ -354,8 +369,9 @@ def build_pipeline(config):
 
     Steps: a :class:`~skxrd.preprocessing.PatternResampler` onto the
     simulator's grid and wavelength (so that measured patterns of any grid and
-    wavelength come in), an optional background subtraction, a normalization and
-    the classifier.
+    wavelength come in), an optional median filter against counting noise
+    (``denoise``), an optional background subtraction, a normalization and the
+    classifier.
 
     Parameters
     ----------
@@ -378,6 +394,7 @@ def build_pipeline(config):
         BackgroundSubtractor,
         PatternNormalizer,
         PatternResampler,
+        PatternSmoother,
     )
     from ._pipeline import PatternPipeline
 
@@ -393,6 +410,13 @@ def build_pipeline(config):
         )
     ]
     pre = config["preprocessing"]
+    if pre["denoise"]:
+        steps.append(
+            (
+                "denoise",
+                PatternSmoother(window_length=pre["denoise"], method="median"),
+            )
+        )
     if pre["background"]:
         steps.append(
             (

@@ -38,3 +38,25 @@ def test_window_checks():
     with pytest.raises(ValueError, match="polyorder must be >= 0"):
         PatternSmoother(polyorder=-1).fit(X)
     assert PatternSmoother(window_length=9).fit_transform(X).shape == (2, 9)
+
+
+def test_median_filter_removes_spikes_and_keeps_steps():
+    from scipy.ndimage import median_filter
+
+    X = np.array([[0.0, 0.0, 5.0, 0.0, 1.0, 1.0, 1.0, 1.0]])
+    out = PatternSmoother(window_length=3, method="median").fit_transform(X)
+    assert out.tolist() == [[0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]]
+    rng = np.random.default_rng(0)
+    noisy = rng.poisson(50, (3, 200)).astype(np.float32)
+    out = PatternSmoother(window_length=5, method="median").fit_transform(noisy)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(
+        out, median_filter(noisy, size=(1, 5), mode="nearest")
+    )
+    # the polynomial order is the Savitzky–Golay filter's: not checked here
+    assert PatternSmoother(3, 5, method="median").fit_transform(X).shape == X.shape
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="method must be one of"):
+        PatternSmoother(method="gauss").fit(np.ones((1, 20)))

@@ -292,6 +292,11 @@ def test_build_pipeline_steps_follow_the_config():
     resample = pipe.steps[0][1].fit()
     sim = PowderSimulator(two_theta_range=(10.0, 40.0), two_theta_step=0.1)
     np.testing.assert_allclose(resample.grid_, sim.two_theta)
+    denoised = build_pipeline(load_config({**TINY, "preprocessing": {"denoise": 3}}))
+    names = [n for n, _ in denoised.steps]
+    assert names == ["resample", "denoise", "background", "normalize", "classifier"]
+    step = denoised.named_steps["denoise"]
+    assert (step.method, step.window_length) == ("median", 3)
 
 
 @pytest.mark.parametrize(
@@ -305,6 +310,7 @@ def test_build_pipeline_steps_follow_the_config():
         ({"classifier": {"type": "SVC"}}, "type must be ResNetClassifier"),
         ({"classifier": {"type": "CNNClassifier", "depht": 2}}, "depht"),
         ({"preprocessing": {"smooth": 3}}, r"unknown \[preprocessing\] keys"),
+        ({"preprocessing": {"denoise": 0}}, r"\[preprocessing\] denoise .* >= 1"),
         ({"data": {"n_crystals": 5, "source": "icsd"}}, r"\[data\] unknown source"),
         ({"data": {"n_crystals": 5, "n_variants": 0}}, r"\[data\] n_variants"),
         ({"match": {"stride": 0}}, r"\[match\] stride must be >= 1"),

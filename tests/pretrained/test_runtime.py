@@ -3,6 +3,7 @@ scikit-learn, equal to the pipeline's."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import sys
@@ -94,19 +95,35 @@ def test_predictor_of_a_trained_model_file(tiny):
         predictor.predict_proba(np.zeros((1, 300)))
 
 
+@pytest.mark.parametrize("method", ["median", "savgol"])
+def test_predictor_runs_a_smoothing_step_as_the_pipeline(tiny, tmp_path, method):
+    pipe, _, _ = tiny
+    n = pipe.steps[0][1].grid_.size
+    step = PatternSmoother(window_length=5, polyorder=2, method=method)
+    smoothed = type(pipe)(
+        pipe.steps[:1] + [("denoise", step.fit(np.zeros((1, n))))] + pipe.steps[1:]
+    )
+    path = save_model(smoothed, tmp_path / f"{method}.pt")
+    predictor, pipeline = load_predictor(path), load_model(path, device="cpu")
+    assert isinstance(predictor, Predictor)
+    patterns = _patterns()
+    np.testing.assert_array_equal(
+        predictor.predict_proba(patterns), pipeline.predict_proba(patterns)
+    )
+
+
 def test_predictor_declines_what_it_does_not_run(tiny, tmp_path):
     with resources.as_file(_weights_file("structure-type")) as file:
         assert load_predictor(file) is None  # a union: the full pipeline
     pipe, _, _ = tiny
-    n = pipe.steps[0][1].grid_.size
-    smoothed = type(pipe)(
-        pipe.steps[:1]
-        + [("smooth", PatternSmoother().fit(np.zeros((1, n))))]
-        + pipe.steps[1:]
-    )
-    path = save_model(smoothed, tmp_path / "smoothed.pt")
+    arrays_only = type(pipe)(pipe.steps[1:])  # no resampler: no Patterns
+    path = save_model(arrays_only, tmp_path / "arrays.pt")
     assert load_predictor(path) is None
-    assert load_model(path, device="cpu").predict(_patterns()[:1]).shape == (1,)
+    n = pipe.steps[0][1].grid_.size
+    assert load_model(path, device="cpu").predict(np.zeros((1, n))).shape == (1,)
+    bf16 = copy.deepcopy(pipe)
+    bf16.steps[-1][1].set_params(precision="bf16")  # autocast on the CPU too
+    assert load_predictor(save_model(bf16, tmp_path / "bf16.pt")) is None
     _, _, tiny_path = tiny
     for device in ("cuda", "cuda:1", "mps"):  # the pipeline's (and its errors)
         assert load_predictor(tiny_path, device=device) is None
