@@ -6,6 +6,8 @@ forward pass in fixed-size chunks, tempered probabilities, and the
 search-match (unit patterns, similarities, the gate between matcher and
 network). :mod:`skxrd.pretrained` calls them directly to answer from a model
 file without importing scikit-learn (``skxrd predict``, about a second less).
+So do the union's cores: its members' views of a pattern and their
+combination.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ import numpy as np
 
 __all__ = [
     "INFER_CHUNK",
+    "combine_members",
+    "cosine_rows",
+    "member_stats",
+    "multinomial_proba",
+    "router_features",
     "NETWORK_PARAMS",
     "best_per_class",
     "gate_weights",
@@ -186,3 +193,129 @@ def mixture(match_proba, model_proba, weight, match_columns, model_columns, n_cl
         p = model_proba(rest) if callable(model_proba) else model_proba[rest]
         proba[np.ix_(rest, model_columns)] += (1.0 - weight[rest, None]) * p
     return proba
+
+
+# --------------------------------------------------------------------------- #
+# union of members on class subsets
+# --------------------------------------------------------------------------- #
+def cosine_rows(X, means):
+    """Cosine similarity of each row of ``X`` with the matching row of ``means``."""
+    num = np.einsum("ij,ij->i", X, means)
+    norms = np.linalg.norm(X, axis=1) * np.linalg.norm(means, axis=1)
+    return np.divide(num, norms, out=np.zeros_like(num), where=norms > 0)
+
+
+def member_stats(X, views, classes, class_means):
+    """Every member's view of ``X``, as a :class:`UnionClassifier` weighs them.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32
+    views : list of (proba, confidence, member_classes, own, has_head)
+        Per member: its probabilities and confidence of ``X``, its classes,
+        which of them are its own (the others: "none of mine" learned from
+        negatives) and whether its confidence is a head's.
+    classes : ndarray
+        The union's classes (sorted).
+    class_means : ndarray of shape (n_classes, n_features)
+
+    Returns
+    -------
+    dict
+        Arrays of shape (n_samples, n_members): ``top`` (index into
+        ``classes`` of each member's answer), ``top_proba``, ``confidence``
+        (times P(mine) with negatives), ``p_mine``, ``similarity``; and per
+        member its probabilities over its own classes (``proba``) and their
+        columns in ``classes`` (``columns``).
+    """
+    n, n_members = len(X), len(views)
+    stats = {
+        "top": np.empty((n, n_members), dtype=np.intp),
+        "top_proba": np.empty((n, n_members)),
+        "confidence": np.empty((n, n_members)),
+        "p_mine": np.ones((n, n_members)),
+        "similarity": np.empty((n, n_members)),
+        "proba": [],
+        "columns": [],
+    }
+    rows = np.arange(n)
+    for m, (proba, confidence, member_classes, own, has_head) in enumerate(views):
+        if not own.all():  # a "none of mine" class learned from negatives
+            p_mine = proba[:, own].sum(axis=1)
+            proba = proba[:, own] / np.maximum(p_mine, 1e-300)[:, None]
+            if not has_head:
+                confidence = proba.max(axis=1)
+            confidence = confidence * p_mine
+            stats["p_mine"][:, m] = p_mine
+        cols = np.searchsorted(classes, member_classes[own])
+        best = np.argmax(proba, axis=1)
+        stats["top"][:, m] = cols[best]
+        stats["top_proba"][:, m] = proba[rows, best]
+        stats["confidence"][:, m] = confidence
+        stats["similarity"][:, m] = 0.5 + 0.5 * cosine_rows(X, class_means[cols[best]])
+        stats["proba"].append(proba)
+        stats["columns"].append(cols)
+    return stats
+
+
+def router_features(stats):
+    """Per member: confidence, similarity, top probability, P(mine), logits
+    (the features of a union's learned router)."""
+    parts = []
+    for key in ("confidence", "similarity", "top_proba", "p_mine"):
+        v = stats[key]
+        parts.append(v)
+        if key != "similarity":
+            v = np.clip(v, 1e-6, 1 - 1e-6)
+            parts.append(np.log(v) - np.log1p(-v))
+    return np.concatenate(parts, axis=1)
+
+
+def multinomial_proba(features, coef, intercept):
+    """``LogisticRegression.predict_proba`` of a multinomial model (three or more
+    classes) from its coefficients, computed as scikit-learn computes it."""
+    z = features @ coef.T + intercept
+    z -= z.max(axis=1).reshape((-1, 1))
+    np.exp(z, out=z)
+    z /= z.sum(axis=1).reshape((-1, 1))
+    return z
+
+
+def combine_members(stats, alpha, n_classes, router_proba=None, temperature=1.0):
+    """A union's probabilities from its members' :func:`member_stats`.
+
+    With ``router_proba`` (the router's probability that each member owns each
+    pattern, shape (n_samples, n_members)) a mixture of experts; without, the
+    reliability rule: the most reliable member answers, the others' weights
+    capped below its top class. Returns ``(proba, weight, winner,
+    reliability)``.
+    """
+    n = len(stats["top"])
+    rows = np.arange(n)
+    confidence, top_proba = stats["confidence"], stats["top_proba"]
+    reliability = (1 - alpha) * confidence + alpha * stats["similarity"]
+    if router_proba is not None:
+        # a mixture of experts: P(k) = sum_m P(member m owns x) P_m(k | mine)
+        capped = router_proba
+        winner = np.argmax(router_proba, axis=1)
+    else:
+        # The study's rule: the most reliable member answers. Each member is
+        # weighted by its confidence (with negatives, how likely the pattern
+        # is one of its classes); the losers' weights are capped below the
+        # winner's top class so that the mixture's argmax is its answer.
+        winner = np.argmax(reliability, axis=1)
+        weight = np.maximum(confidence, 1e-12)
+        weight /= weight.sum(axis=1, keepdims=True)
+        win_score = weight[rows, winner] * top_proba[rows, winner]
+        cap = win_score[:, None] / np.maximum(top_proba, 1e-300) * (1 - 1e-9)
+        capped = np.minimum(weight, cap)
+        capped[rows, winner] = weight[rows, winner]
+    combined = np.zeros((n, n_classes))
+    for m, (proba, cols) in enumerate(zip(stats["proba"], stats["columns"])):
+        combined[:, cols] += capped[:, m : m + 1] * proba
+    combined /= np.maximum(combined.sum(axis=1, keepdims=True), 1e-300)
+    if temperature != 1.0:
+        z = np.log(np.maximum(combined, 1e-300)) / temperature
+        combined = np.exp(z - z.max(axis=1, keepdims=True))
+        combined /= combined.sum(axis=1, keepdims=True)
+    return combined, capped, winner, reliability

@@ -13,6 +13,11 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from tqdm.auto import tqdm
 
 from ..utils._validation import check_int
+from ._core import (
+    combine_members,
+    member_stats,
+    router_features,
+)
 from ._mixins import (
     _fit_temperature,
     _known_labels,
@@ -26,13 +31,6 @@ __all__ = ["UnionClassifier"]
 def _member_seed(seed: int, index: int) -> int:
     """Seed of member ``index``: independent of how many members exist."""
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
-
-
-def _cosine(X, means):
-    """Cosine similarity of each row of ``X`` with the matching row of ``means``."""
-    num = np.einsum("ij,ij->i", X, means)
-    norms = np.linalg.norm(X, axis=1) * np.linalg.norm(means, axis=1)
-    return np.divide(num, norms, out=np.zeros_like(num), where=norms > 0)
 
 
 def _has_head(member) -> bool:
@@ -363,14 +361,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     @staticmethod
     def _router_features(stats):
         """Per member: confidence, similarity, top probability, P(mine), logits."""
-        parts = []
-        for key in ("confidence", "similarity", "top_proba", "p_mine"):
-            v = stats[key]
-            parts.append(v)
-            if key != "similarity":
-                v = np.clip(v, 1e-6, 1 - 1e-6)
-                parts.append(np.log(v) - np.log1p(-v))
-        return np.concatenate(parts, axis=1)
+        return router_features(stats)
 
     @staticmethod
     def _means(X, y, classes):
@@ -550,81 +541,33 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         ``similarity`` (``s_m``), and per member its probabilities over its own
         classes (``proba``) and their columns in ``classes_`` (``columns``).
         """
-        n, n_members = len(X), len(self.estimators_)
-        stats = Bunch(
-            top=np.empty((n, n_members), dtype=np.intp),
-            top_proba=np.empty((n, n_members)),
-            confidence=np.empty((n, n_members)),
-            p_mine=np.ones((n, n_members)),
-            similarity=np.empty((n, n_members)),
-            proba=[],
-            columns=[],
-        )
-        rows = np.arange(n)
-        for m, (member, subset) in enumerate(
-            zip(self.estimators_, self.class_subsets_)
-        ):
+        views = []
+        for member, subset in zip(self.estimators_, self.class_subsets_):
             proba, confidence = _proba_and_confidence(member, X)
             own = np.isin(member.classes_, subset)
-            if not own.all():  # a "none of mine" class learned from negatives
-                p_mine = proba[:, own].sum(axis=1)
-                proba = proba[:, own] / np.maximum(p_mine, 1e-300)[:, None]
-                if not _has_head(member):
-                    confidence = proba.max(axis=1)
-                confidence = confidence * p_mine
-                stats.p_mine[:, m] = p_mine
-            cols = np.searchsorted(self.classes_, member.classes_[own])
-            best = np.argmax(proba, axis=1)
-            stats.top[:, m] = cols[best]
-            stats.top_proba[:, m] = proba[rows, best]
-            stats.confidence[:, m] = confidence
-            stats.similarity[:, m] = 0.5 + 0.5 * _cosine(
-                X, self.class_means_[cols[best]]
-            )
-            stats.proba.append(proba)
-            stats.columns.append(cols)
-        return stats
+            views.append((proba, confidence, member.classes_, own, _has_head(member)))
+        return Bunch(**member_stats(X, views, self.classes_, self.class_means_))
 
     def _combine(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         stats = self._member_stats(X)
-        n = len(X)
-        rows = np.arange(n)
-        confidence, top_proba = stats.confidence, stats.top_proba
-        reliability = (1 - self.alpha) * confidence + self.alpha * stats.similarity
+        router_proba = None
         if self.router_ is not None:
-            # a mixture of experts: P(k) = sum_m P(member m owns x) P_m(k | mine)
-            weight = np.zeros((n, len(self.estimators_)))
-            weight[:, self.router_.classes_] = self.router_.predict_proba(
+            router_proba = np.zeros((len(X), len(self.estimators_)))
+            router_proba[:, self.router_.classes_] = self.router_.predict_proba(
                 self._router_features(stats)
             )
-            capped = weight
-            winner = np.argmax(weight, axis=1)
-        else:
-            # The study's rule: the most reliable member answers. Each member is
-            # weighted by its confidence (with negatives, how likely the pattern
-            # is one of its classes); the losers' weights are capped below the
-            # winner's top class so that the mixture's argmax is its answer.
-            winner = np.argmax(reliability, axis=1)
-            weight = np.maximum(confidence, 1e-12)
-            weight /= weight.sum(axis=1, keepdims=True)
-            win_score = weight[rows, winner] * top_proba[rows, winner]
-            cap = win_score[:, None] / np.maximum(top_proba, 1e-300) * (1 - 1e-9)
-            capped = np.minimum(weight, cap)
-            capped[rows, winner] = weight[rows, winner]
-        combined = np.zeros((n, len(self.classes_)))
-        for m, (proba, cols) in enumerate(zip(stats.proba, stats.columns)):
-            combined[:, cols] += capped[:, m : m + 1] * proba
-        combined /= np.maximum(combined.sum(axis=1, keepdims=True), 1e-300)
-        temperature = getattr(self, "temperature_", 1.0)  # older pickles: none
-        if temperature != 1.0:
-            z = np.log(np.maximum(combined, 1e-300)) / temperature
-            combined = np.exp(z - z.max(axis=1, keepdims=True))
-            combined /= combined.sum(axis=1, keepdims=True)
+        combined, capped, winner, reliability = combine_members(
+            stats,
+            self.alpha,
+            len(self.classes_),
+            router_proba,
+            getattr(self, "temperature_", 1.0),  # older pickles: none
+        )
         details = Bunch(
             label=self.classes_[stats.top],
-            confidence=confidence,
+            confidence=stats.confidence,
             similarity=stats.similarity,
             reliability=reliability,
             weight=capped,

@@ -9,11 +9,12 @@ of :mod:`skxrd.preprocessing` and :mod:`skxrd.estimators`), but imports only
 numpy, scipy and torch: scikit-learn, skorch and pandas cost a second or more
 of every command-line call on a CPU, for no part of the answer.
 
-It covers what the shipped crystal-system and space-group models hold: a
-resampler, smoothing, background subtraction and normalization, a network
-classifier, a search-match in front of it, and crystal-system views. For
-anything else (a structure-type union, a cropper, a GPU)
-:func:`load_predictor` returns None, and the caller loads the full pipeline.
+It covers what the shipped models hold: a resampler, smoothing, background
+subtraction and normalization, then a network classifier with a search-match
+in front of it and crystal-system views of it (crystal system, space group),
+or a union of networks with a learned router (structure type). For anything
+else (a cropper, a binary router, a GPU) :func:`load_predictor` returns None,
+and the caller loads the full pipeline.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def load_predictor(path, *, device="cpu"):
     if target is not None and payload.get("coarse_target") is not None:
         return None  # a view of a coarse model: the full loader says why not
     target = target or payload.get("coarse_target")
-    if "union" in payload or (target not in (None, "crystal_system")):
+    if target not in (None, "crystal_system") or (target and "union" in payload):
         return None
     if any(cls not in _STEPS for _, cls, _, _ in payload["steps"][:-1]):
         return None
@@ -99,9 +100,6 @@ class Predictor:
     """
 
     def __init__(self, payload, coarse_target, metadata):
-        import torch
-
-        from ..estimators._core import network_module
         from ..preprocessing._core import _Settings
 
         steps = payload["steps"]
@@ -113,26 +111,27 @@ class Predictor:
         self._steps = [(cls, dict(params)) for _, cls, params, _ in steps[1:-1]]
         for cls, params in self._steps:
             _check_step(cls, params)
-        _, cls, params, n_in = steps[-1]
-        classes = np.asarray(payload["classes"])
+        n_in = steps[-1][3]
         if n_in != len(self._settings.grid):
-            raise ValueError("the network does not read the resampler's grid")
-        if params.get("precision", "auto") not in ("auto", "float32"):
-            # bf16 autocast on the CPU: the classifier's inference, not this one
-            raise ValueError(f"precision {params['precision']!r}")
-        module = network_module(cls, params, len(classes))
-        module.load_state_dict(payload["state_dict"])  # float16 ones are cast
-        self._module = module.eval()
-        self._batch_size = int(params.get("batch_size", 128))
-        self._temperature = float(payload.get("temperature", 1.0))
-        if not self._temperature > 0:
-            raise ValueError("the temperature must be > 0")
-        self._network_classes = classes
-        self._match = None
-        out_classes = classes
-        if "match" in payload:
-            self._match = _Match(payload["match"], classes, n_in)
-            out_classes = self._match.classes
+            raise ValueError("the classifier does not read the resampler's grid")
+        self._union = self._network = self._match = None
+        if "union" in payload:
+            self._union = _Union(payload["union"])
+            out_classes = self._union.classes
+        else:
+            _, cls, params, _ = steps[-1]
+            record = {
+                "class": cls,
+                "params": params,
+                "classes": payload["classes"],
+                "state_dict": payload["state_dict"],
+                "temperature": payload.get("temperature", 1.0),
+            }
+            self._network = _Network(record)
+            out_classes = self._network.classes
+            if "match" in payload:
+                self._match = _Match(payload["match"], out_classes, n_in)
+                out_classes = self._match.classes
         self._membership = None
         if coarse_target is not None:
             from ..crystal import to_crystal_system
@@ -142,7 +141,6 @@ class Predictor:
             self._membership = (coarse[:, None] == out_classes[None, :]).astype(float)
         self.classes_ = out_classes
         self.metadata_ = metadata
-        self._torch = torch
 
     # ------------------------------------------------------------------ #
     def transform_patterns(self, patterns):
@@ -179,35 +177,21 @@ class Predictor:
                 X = normalize(X, p["method"], p["scale"])
         return X
 
-    def _network_proba(self, X):
-        """Tempered softmax of the network, as ``ResNetClassifier.predict_proba``."""
-        from ..estimators._core import infer_in_chunks, normalized_probabilities
-
-        torch = self._torch
-        x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-        probas = []
-        with torch.no_grad():
-            # the batches of the classifier's DataLoader, each in fixed chunks
-            for batch in x.split(self._batch_size):
-                out = infer_in_chunks(self._module, batch)
-                if isinstance(out, tuple):  # (logits, confidence) of a head
-                    out = out[0]
-                probas.append(torch.softmax(out.float() / self._temperature, dim=-1))
-        return normalized_probabilities(probas)
-
     def predict_proba(self, patterns):
         """Class probabilities, columns in the order of ``classes_``."""
         from ..estimators._core import mixture
 
         X = self.transform_patterns(patterns)
-        if self._match is None:
-            proba = self._network_proba(X)
+        if self._union is not None:
+            proba = self._union.proba(X)
+        elif self._match is None:
+            proba = self._network.proba_confidence(X)[0]
         else:
             m = self._match
             sims = m.class_similarities(X)
             proba = mixture(
                 lambda rows: m.softmax(sims[rows]),
-                lambda rows: self._network_proba(X[rows]),
+                lambda rows: self._network.proba_confidence(X[rows])[0],
                 m.weights(sims),
                 m.match_columns,
                 m.model_columns,
@@ -255,6 +239,99 @@ class Predictor:
             X = self.transform_patterns(patterns)
         similarity, index = self._match.kneighbors(X, 1)
         return similarity, index, self._match.threshold, self._match.names
+
+
+class _Network:
+    """A network classifier of a model file: ``_predict_proba_confidence`` of
+    :class:`~skxrd.estimators.ResNetClassifier` (and its kin) on the cores."""
+
+    def __init__(self, record):
+        from ..estimators._core import network_module
+
+        params = record["params"]
+        if params.get("precision", "auto") not in ("auto", "float32"):
+            # bf16 autocast on the CPU: the classifier's inference, not this one
+            raise ValueError(f"precision {params['precision']!r}")
+        self.classes = np.asarray(record["classes"])
+        module = network_module(record["class"], params, len(self.classes))
+        module.load_state_dict(record["state_dict"])  # float16 ones are cast
+        self.module = module.eval()
+        self.batch_size = int(params.get("batch_size", 128))
+        self.has_head = bool(params.get("confidence_head", False))
+        self.temperature = float(record.get("temperature", 1.0))
+        if not self.temperature > 0:
+            raise ValueError("the temperature must be > 0")
+
+    def proba_confidence(self, X):
+        """Tempered probabilities and the confidence (a head's, else the top
+        probability), in one forward pass."""
+        import torch
+
+        from ..estimators._core import infer_in_chunks, normalized_probabilities
+
+        x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        probas, confidences = [], []
+        with torch.no_grad():
+            # the batches of the classifier's DataLoader, each in fixed chunks
+            for batch in x.split(self.batch_size):
+                out = infer_in_chunks(self.module, batch)
+                if isinstance(out, tuple):  # (logits, confidence) of a head
+                    out, confidence = out
+                    confidences.append(confidence.numpy())
+                probas.append(torch.softmax(out.float() / self.temperature, dim=-1))
+        proba = normalized_probabilities(probas)
+        if not confidences:
+            return proba, proba.max(axis=1)
+        return proba, np.concatenate(confidences).astype(np.float64)
+
+
+class _Union:
+    """The :class:`~skxrd.estimators.UnionClassifier` of a model file (the
+    shipped structure-type model), on the cores it combines its members with."""
+
+    def __init__(self, rec):
+        self.members = [_Network(m) for m in rec["members"]]
+        self.subsets = [np.asarray(c) for c in rec["class_subsets"]]
+        self.classes = np.asarray(rec["classes"])
+        # float16 in compact files: the members compute in float32
+        self.class_means = rec["class_means"].float().numpy()
+        self.alpha = float(rec["params"]["alpha"])
+        self.temperature = float(rec.get("temperature", 1.0))
+        self.router = None
+        router = rec["router"]
+        if router is not None:
+            classes = np.asarray(router["classes"])
+            if len(classes) < 3:  # a binary router's probabilities differ
+                raise ValueError("a router of two members")
+            coef, intercept = router["coef"].numpy(), router["intercept"].numpy()
+            self.router = (classes, coef, intercept)
+
+    def proba(self, X):
+        """``UnionClassifier.predict_proba``."""
+        from ..estimators._core import (
+            combine_members,
+            member_stats,
+            multinomial_proba,
+            router_features,
+        )
+
+        X = np.asarray(X, dtype=np.float32)
+        views = []
+        for member, subset in zip(self.members, self.subsets):
+            proba, confidence = member.proba_confidence(X)
+            own = np.isin(member.classes, subset)
+            views.append((proba, confidence, member.classes, own, member.has_head))
+        stats = member_stats(X, views, self.classes, self.class_means)
+        router_proba = None
+        if self.router is not None:
+            classes, coef, intercept = self.router
+            router_proba = np.zeros((len(X), len(self.members)))
+            router_proba[:, classes] = multinomial_proba(
+                router_features(stats), coef, intercept
+            )
+        return combine_members(
+            stats, self.alpha, len(self.classes), router_proba, self.temperature
+        )[0]
 
 
 class _Match:

@@ -51,7 +51,7 @@ def _answers(model, patterns):
     }
 
 
-@pytest.mark.parametrize("name", ["crystal-system", "space-group"])
+@pytest.mark.parametrize("name", ["crystal-system", "space-group", "structure-type"])
 def test_predictor_answers_bit_for_bit_as_the_shipped_pipeline(name):
     with resources.as_file(_weights_file(name)) as file:
         predictor = load_predictor(file)
@@ -67,8 +67,9 @@ def test_predictor_answers_bit_for_bit_as_the_shipped_pipeline(name):
     assert light["screen"] == full["screen"]
     assert light["screen"][-2:] != [None, None]  # the flat line and the sine
     assert light["matches"] == full["matches"]
-    assert any(m["answered_by"] == "search-match" for m in light["matches"])
-    assert any(m["answered_by"] == "network" for m in light["matches"])
+    if name != "structure-type":  # the union has no search-match
+        assert any(m["answered_by"] == "search-match" for m in light["matches"])
+        assert any(m["answered_by"] == "network" for m in light["matches"])
     np.testing.assert_array_equal(predictor.classes_, pipeline.classes_)
     assert predictor.metadata_ == pipeline.metadata_
     np.testing.assert_array_equal(
@@ -113,8 +114,6 @@ def test_predictor_runs_a_smoothing_step_as_the_pipeline(tiny, tmp_path, method)
 
 
 def test_predictor_declines_what_it_does_not_run(tiny, tmp_path):
-    with resources.as_file(_weights_file("structure-type")) as file:
-        assert load_predictor(file) is None  # a union: the full pipeline
     pipe, _, _ = tiny
     arrays_only = type(pipe)(pipe.steps[1:])  # no resampler: no Patterns
     path = save_model(arrays_only, tmp_path / "arrays.pt")
@@ -164,3 +163,50 @@ def test_predictor_imports_neither_scikit_learn_nor_skorch():
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "combiner, subsets",
+    [
+        ("reliability", [["A", "B"], ["C", "D", "E", "F"]]),
+        ("learned", [["A", "B"], ["C", "D"], ["E", "F"]]),
+        ("learned", [["A", "B"], ["C", "D", "E", "F"]]),  # a binary router
+    ],
+)
+def test_predictor_of_a_union_model_file(tmp_path, combiner, subsets):
+    from skxrd.estimators import ResNetClassifier, UnionClassifier
+    from skxrd.preprocessing import PatternNormalizer, PatternResampler
+    from skxrd.pretrained import PatternPipeline
+
+    grid = 10.0 + np.arange(48)
+    rng = np.random.default_rng(0)
+    y = np.repeat(list("ABCDEF"), 10)
+    X = rng.random((60, 48))
+    for i, label in enumerate("ABCDEF"):
+        X[y == label, 4 + 7 * i] += 4.0
+    member = ResNetClassifier(
+        depth=1, width=4, max_epochs=3, lr=1e-2, confidence_head=True,
+        validation_fraction=None, num_threads=1, random_state=0,
+    )  # fmt: skip
+    union = UnionClassifier(
+        member, class_subsets=subsets, combiner=combiner, holdout_per_class=3,
+        random_state=0,
+    )  # fmt: skip
+    pipe = PatternPipeline(
+        [
+            ("resample", PatternResampler(two_theta=(10.0, 58.0, 1.0))),
+            ("normalize", PatternNormalizer(scale="sqrt")),
+            ("classifier", union),
+        ]
+    ).fit(X, y)
+    path = save_model(pipe, tmp_path / "union.pt")
+    predictor = load_predictor(path)
+    patterns = [Pattern(grid, x, wavelength="CuKa") for x in X[::5]]
+    if len(pipe.steps[-1][1].estimators_) == 2 and combiner == "learned":
+        assert predictor is None  # the pipeline's LogisticRegression answers
+        return
+    assert pipe.steps[-1][1].combiner_ == combiner
+    np.testing.assert_array_equal(
+        predictor.predict_proba(patterns),
+        load_model(path, device="cpu").predict_proba(patterns),
+    )
