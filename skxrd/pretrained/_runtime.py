@@ -1,13 +1,18 @@
-"""Answers from a model file without scikit-learn: what ``skxrd predict`` runs.
+"""Answers from a model file without scikit-learn or torch: what ``skxrd
+predict`` runs.
 
 A model file (:func:`~skxrd.pretrained.save_model`) holds plain parameters and
 weights. :func:`load_predictor` reads one into a :class:`Predictor` that
-computes exactly what the :class:`~skxrd.pretrained.PatternPipeline` of
+computes what the :class:`~skxrd.pretrained.PatternPipeline` of
 :func:`~skxrd.pretrained.load_model` computes for lists of
 :class:`~skxrd.io.Pattern` objects (the same functions do the work: the cores
 of :mod:`skxrd.preprocessing` and :mod:`skxrd.estimators`), but imports only
-numpy, scipy and torch: scikit-learn, skorch and pandas cost a second or more
-of every command-line call on a CPU, for no part of the answer.
+numpy and scipy: scikit-learn, skorch and pandas cost a second or more of
+every command-line call on a CPU, and torch 1.4-1.8 s, for no part of the
+answer. The file is read by :func:`._archive.read_archive` (which checks it as
+the full loader does) and the ResNets run in numpy
+(:class:`._forward.NumpyResNet1D`): the probabilities equal the pipeline's in
+float32 rounding, not bit for bit. Other networks are run by torch.
 
 It covers what the shipped models hold: a resampler, smoothing, background
 subtraction and normalization, then a network classifier with a search-match
@@ -57,22 +62,29 @@ def load_predictor(path, *, device="cpu"):
         As :func:`~skxrd.pretrained.load_model` for a missing, damaged or
         foreign file.
     """
-    from ..utils._torch import resolve_device
+    from ..utils._torch import cuda_may_be_available, resolve_device
     from ._store import _read_payload, _read_view
 
     # the CPU only ("auto" where CUDA is missing); any other device, named or
-    # found, is the pipeline's (which knows more kinds of them)
+    # found, is the pipeline's (which knows more kinds of them). Torch is
+    # asked only where a driver shows that CUDA may be there.
     if str(device) not in ("cpu", "auto"):
         return None
-    if str(device) == "auto" and resolve_device("auto").type != "cpu":
-        return None
+    if str(device) == "auto" and cuda_may_be_available():
+        if resolve_device("auto").type != "cpu":
+            return None
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     target, metadata = None, {}
     if path.suffix == ".json":
         path, target, metadata = _read_view(path)
-    payload = _read_payload(path)
+    from ._archive import UnsupportedDtype
+
+    try:
+        payload = _read_payload(path, arrays=True)  # numpy arrays, without torch
+    except UnsupportedDtype:
+        return None  # a tensor numpy cannot hold: torch reads the file
     if target is not None and payload.get("coarse_target") is not None:
         return None  # a view of a coarse model: the full loader says why not
     target = target or payload.get("coarse_target")
@@ -253,21 +265,46 @@ class _Network:
             # bf16 autocast on the CPU: the classifier's inference, not this one
             raise ValueError(f"precision {params['precision']!r}")
         self.classes = np.asarray(record["classes"])
-        module = network_module(record["class"], params, len(self.classes))
-        module.load_state_dict(record["state_dict"])  # float16 ones are cast
-        self.module = module.eval()
         self.batch_size = int(params.get("batch_size", 128))
         self.has_head = bool(params.get("confidence_head", False))
         self.temperature = float(record.get("temperature", 1.0))
         if not self.temperature > 0:
             raise ValueError("the temperature must be > 0")
+        self.numpy = self.module = None
+        if record["class"] == "ResNetClassifier":
+            from ._forward import STEM_STRIDE, NumpyResNet1D
+
+            stride = params.get("stem_stride", STEM_STRIDE)
+            self.numpy = NumpyResNet1D(record["state_dict"], stride)
+            if self.numpy.has_head != self.has_head:
+                raise ValueError("the confidence head and the weights disagree")
+            if self.numpy.n_classes != len(self.classes):
+                raise ValueError("the classes and the weights disagree")
+            return
+        import torch
+
+        module = network_module(record["class"], params, len(self.classes))
+        state = {k: torch.as_tensor(v) for k, v in record["state_dict"].items()}
+        module.load_state_dict(state)  # float16 ones are cast
+        self.module = module.eval()
 
     def proba_confidence(self, X):
         """Tempered probabilities and the confidence (a head's, else the top
         probability), in one forward pass."""
+        from ..estimators._core import normalized_probabilities
+
+        if self.numpy is not None:
+            logits, confidence = self.numpy.forward(X)
+            # torch.softmax's float32 arithmetic
+            z = logits / np.float32(self.temperature)
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            proba = normalized_probabilities([z / z.sum(axis=1, keepdims=True)])
+            if confidence is None:
+                return proba, proba.max(axis=1)
+            return proba, confidence.astype(np.float64)
         import torch
 
-        from ..estimators._core import infer_in_chunks, normalized_probabilities
+        from ..estimators._core import infer_in_chunks
 
         x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
         probas, confidences = [], []
@@ -294,7 +331,7 @@ class _Union:
         self.subsets = [np.asarray(c) for c in rec["class_subsets"]]
         self.classes = np.asarray(rec["classes"])
         # float16 in compact files: the members compute in float32
-        self.class_means = rec["class_means"].float().numpy()
+        self.class_means = np.asarray(rec["class_means"], dtype=np.float32)
         self.alpha = float(rec["params"]["alpha"])
         self.temperature = float(rec.get("temperature", 1.0))
         self.router = None
@@ -303,7 +340,8 @@ class _Union:
             classes = np.asarray(router["classes"])
             if len(classes) < 3:  # a binary router's probabilities differ
                 raise ValueError("a router of two members")
-            coef, intercept = router["coef"].numpy(), router["intercept"].numpy()
+            coef = np.asarray(router["coef"])
+            intercept = np.asarray(router["intercept"])
             self.router = (classes, coef, intercept)
 
     def proba(self, X):
@@ -345,9 +383,9 @@ class _Match:
         self.stride = int(params["stride"])
         self.center = bool(params["center"])
         self.batch_size = int(params["batch_size"])
-        self.references = rec["references"].numpy().astype(np.float32, copy=False)
-        self.reference_index = rec["reference_index"].numpy().astype(np.intp)
-        self.starts = rec["starts"].numpy().astype(np.intp)
+        self.references = np.asarray(rec["references"], dtype=np.float32)
+        self.reference_index = np.asarray(rec["reference_index"], dtype=np.intp)
+        self.starts = np.asarray(rec["starts"], dtype=np.intp)
         match_classes = np.asarray(rec["classes"])
         if (
             rec["n_features_in"] != n_in

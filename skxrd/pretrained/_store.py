@@ -73,17 +73,24 @@ def _digest(payload) -> str:
     Tuples and lists hash alike: the unpickler may return either.
     """
     import hashlib
+    import sys
 
-    import torch
+    from ._archive import TORCH_DTYPE_NAMES
 
+    # no tensor exists where torch was never imported (read_archive's payloads)
+    torch = sys.modules.get("torch")
     h = hashlib.sha256()
 
     def walk(v):
-        if isinstance(v, torch.Tensor):
+        if torch is not None and isinstance(v, torch.Tensor):
             t = v.detach().cpu().contiguous()
             h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
             # the bytes in place, not a copy of them (12 MB of weights)
             h.update(memoryview(t.reshape(-1).view(torch.uint8).numpy()))
+        elif isinstance(v, np.ndarray):  # a tensor as read_archive reads it
+            a = v if v.flags.c_contiguous else v.copy(order="C")  # 0-d stays 0-d
+            h.update(f"T{TORCH_DTYPE_NAMES[a.dtype]}{a.shape}".encode())
+            h.update(memoryview(a.reshape(-1).view(np.uint8)))
         elif isinstance(v, dict):
             keys = sorted((k for k in v if k != _DIGEST), key=str)
             h.update(f"D{len(keys)}".encode())
@@ -510,14 +517,14 @@ def _restore_union(rec, known, device, path):
     return union
 
 
-def _read_payload(path):
-    """The checked dictionary of a model file, or one clear error."""
+def _read_payload(path, *, arrays=False):
+    """The checked dictionary of a model file, or one clear error; with
+    ``arrays``, read without torch and with numpy arrays for the tensors
+    (:func:`._archive.read_archive`)."""
     import io
     import pickle
     import zipfile
     import zlib
-
-    import torch
 
     try:
         data = io.BytesIO(Path(path).read_bytes())  # read once, checked twice
@@ -528,7 +535,12 @@ def _read_payload(path):
         ) from None
     if not data.getbuffer().nbytes:
         raise ValueError(f"{path} is empty, not a skxrd model file")
-    if not zipfile.is_zipfile(data):
+    try:
+        is_zip = zipfile.is_zipfile(data)
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        # a zip whose end records are damaged (a flipped disk number...)
+        raise ValueError(f"{path} is damaged: {exc}") from None
+    if not is_zip:
         raise ValueError(
             f"{path} is not a skxrd model file: not a torch archive (truncated, "
             "or another format such as a pickle, which skxrd does not load "
@@ -551,7 +563,14 @@ def _read_payload(path):
         raise ValueError(f"{path} is damaged: its entry {damaged!r} fails its CRC")
     try:
         data.seek(0)
-        payload = torch.load(data, map_location="cpu", weights_only=True)
+        if arrays:
+            from ._archive import read_archive
+
+            payload = read_archive(data)
+        else:
+            import torch
+
+            payload = torch.load(data, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # torch's text advises weights_only=False, i.e. running the file's
         # code: name what was refused instead
@@ -562,7 +581,16 @@ def _read_payload(path):
             f"({what}); it was refused "
             "because loading it could run code"
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
+    except (
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        zipfile.BadZipFile,
+    ) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(
             f"{path} is not a readable skxrd model file (truncated or damaged): "
