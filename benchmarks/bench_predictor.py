@@ -19,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 from importlib import resources
@@ -35,19 +36,17 @@ def patterns():
     from skxrd.io import Pattern
 
     if RRUFF.is_file():
-        with np.load(RRUFF, allow_pickle=False) as f:
-            X, tt = f["X"], f["two_theta"]
-        name = "RRUFF minerals"
-    else:
-        from skxrd.datasets import make_random_crystals
-        from skxrd.simulation import PowderSimulator
+        sys.path.insert(0, str(ROOT / "tools"))
+        from measured_training import rruff_patterns  # as the model cards read it
 
-        sim = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)
-        crystals = make_random_crystals(200, random_state=0)
-        X, tt = sim.transform(crystals), sim.two_theta
-        name = "simulated"
-    out = [Pattern(tt, np.maximum(x, 0.0), wavelength="CuKa") for x in X]
-    return out, name
+        return rruff_patterns(RRUFF)[0], "RRUFF minerals"
+    from skxrd.datasets import make_random_crystals
+    from skxrd.simulation import PowderSimulator
+
+    sim = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)
+    X = sim.transform(make_random_crystals(200, random_state=0))
+    out = [Pattern(sim.two_theta, x, wavelength="CuKa") for x in X]
+    return out, "simulated"
 
 
 def main(argv=None):

@@ -47,17 +47,10 @@ _STORAGES = {
 }
 
 #: ``str(tensor.dtype)`` of the tensor a numpy array of :func:`read_archive`
-#: stands for (the checksum of a model file hashes that name)
+#: stands for (the checksum of a model file hashes that name): torch names
+#: these dtypes as numpy does
 TORCH_DTYPE_NAMES = {
-    np.dtype(np.float64): "torch.float64",
-    np.dtype(np.float32): "torch.float32",
-    np.dtype(np.float16): "torch.float16",
-    np.dtype(np.int64): "torch.int64",
-    np.dtype(np.int32): "torch.int32",
-    np.dtype(np.int16): "torch.int16",
-    np.dtype(np.int8): "torch.int8",
-    np.dtype(np.uint8): "torch.uint8",
-    np.dtype(np.bool_): "torch.bool",
+    np.dtype(t): f"torch.{np.dtype(t).name}" for t in _STORAGES.values()
 }
 
 
@@ -97,14 +90,14 @@ class _Unpickler(pickle.Unpickler):
         self._storages = {}
 
     def find_class(self, module, name):
-        if module == "torch" and name.endswith("Storage") and name not in _STORAGES:
-            raise UnsupportedDtype(f"torch.{name}")
+        if module == "torch" and name.endswith("Storage"):
+            if name not in _STORAGES:
+                raise UnsupportedDtype(f"torch.{name}")
+            return _StorageType(_STORAGES[name])
         if module == "collections" and name == "OrderedDict":
             return collections.OrderedDict
         if module == "torch._utils" and name == "_rebuild_tensor_v2":
             return _rebuild_tensor
-        if module == "torch" and name in _STORAGES:
-            return _StorageType(_STORAGES[name])
         # the words of torch's refusal, which the caller quotes
         where = "" if module in ("builtins", "__builtin__") else f"{module}."
         raise pickle.UnpicklingError(f"Unsupported GLOBAL {where}{name}")
@@ -167,11 +160,11 @@ def read_archive(data):
            [2., 5.]], dtype=float32), 3)
     """
     with zipfile.ZipFile(data) as archive:
-        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        names = archive.namelist()
+        pickles = [n for n in names if n.endswith("/data.pkl")]
         if len(pickles) != 1 or pickles[0].count("/") != 1:
             raise ValueError("not a torch archive: no single <name>/data.pkl")
         prefix = pickles[0][: -len("/data.pkl")]
-        names = set(archive.namelist())
         byteorder = "little"
         if f"{prefix}/byteorder" in names:
             byteorder = archive.read(f"{prefix}/byteorder").decode().strip()

@@ -126,21 +126,20 @@ class NumpyResNet1D:
                 )
                 i += 1
             self._final = _BatchNorm(state, "final.0")
-            self._fc = (state["fc.weight"], state["fc.bias"])
-            self._confidence = None
-            if "confidence.linear.weight" in state:
-                self._confidence = (
-                    state["confidence.linear.weight"][0],
-                    state["confidence.linear.bias"][0],
-                )
+            # the linear head, and the confidence head's unit as one more column
+            self._head, self._bias = state["fc.weight"].T, state["fc.bias"]
+            self.n_classes = len(self._bias)
+            self.has_head = "confidence.linear.weight" in state
+            if self.has_head:
+                w = state["confidence.linear.weight"][0]
+                self._head = np.column_stack([self._head, w])
+                self._bias = np.append(self._bias, state["confidence.linear.bias"])
         except KeyError as exc:
             raise ValueError(f"not a ResNet1D state dict: no {exc}") from None
         stem = state["stem.0.weight"]
         if stem.ndim != 3 or stem.shape[1] != 1 or not self._blocks:
             raise ValueError("not a ResNet1D state dict of one input channel")
         self._stem_stride = int(stem_stride)
-        self.has_head = self._confidence is not None
-        self.n_classes = len(self._fc[1])
 
     def _features(self, x):
         """Pooled features (N, F) of patterns (N, L)."""
@@ -163,18 +162,13 @@ class NumpyResNet1D:
         # same array shapes, so the same arithmetic, whatever is predicted
         # with a pattern
         X = np.concatenate([X, np.zeros((-n % CHUNK, X.shape[1]), np.float32)])
-        weight, bias = self._fc
-        head = weight.T
-        if self._confidence is not None:  # the head's unit as one more column
-            w, b = self._confidence
-            head, bias = np.column_stack([head, w]), np.append(bias, b)
         parts = [
-            self._features(X[i : i + CHUNK]) @ head + bias
+            self._features(X[i : i + CHUNK]) @ self._head + self._bias
             for i in range(0, len(X), CHUNK)
         ]
-        out = np.concatenate(parts)[:n] if parts else np.zeros((0, len(bias)))
+        out = np.concatenate(parts)[:n] if parts else np.zeros((0, len(self._bias)))
         out = out.astype(np.float32, copy=False)
-        if self._confidence is None:
+        if not self.has_head:
             return out, None
         logits, z = out[:, :-1], out[:, -1]
         confidence = np.clip(

@@ -294,11 +294,12 @@ class _Network:
         from ..estimators._core import normalized_probabilities
 
         if self.numpy is not None:
+            from scipy.special import softmax
+
             logits, confidence = self.numpy.forward(X)
-            # torch.softmax's float32 arithmetic
-            z = logits / np.float32(self.temperature)
-            z = np.exp(z - z.max(axis=1, keepdims=True))
-            proba = normalized_probabilities([z / z.sum(axis=1, keepdims=True)])
+            # in float32, as torch.softmax
+            z = softmax(logits / np.float32(self.temperature), axis=1)
+            proba = normalized_probabilities([z])
             if confidence is None:
                 return proba, proba.max(axis=1)
             return proba, confidence.astype(np.float64)
