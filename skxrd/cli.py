@@ -266,6 +266,7 @@ def _answers(model, files, patterns, args):
     reasons = _screen(model, patterns)
     matches = _best_matches(model, patterns)
     symbol = _space_group_symbols(model)
+    lattice_name = _bravais_names(model)
     results = []
     for f, row_l, row_p, reason, match in zip(files, labels, proba, reasons, matches):
         res = {
@@ -278,6 +279,7 @@ def _answers(model, files, patterns, args):
                 {
                     "label": plain_scalar(lab),
                     **({"symbol": symbol(lab)} if symbol else {}),
+                    **({"name": lattice_name(lab)} if lattice_name else {}),
                     "probability": round(float(pr), 4),
                 }
                 for lab, pr in zip(row_l, row_p)
@@ -301,8 +303,9 @@ def _print_answer(res):
     if res["reason"]:
         print(f"  unknown: {res['reason']}")
     for rank, pred in enumerate(res["predictions"], 1):
-        label = f"{pred['label']} {pred.get('symbol', '')}".strip()
-        print(f"  {rank:>2}  {label:<14} {pred['probability']:.3f}")
+        note = pred.get("symbol", pred.get("name", ""))
+        label = f"{pred['label']} {note}".strip()
+        print(f"  {rank:>2}  {label:<18} {pred['probability']:.3f}")
     match = res.get("match")
     if match is not None:
         print(
@@ -440,6 +443,34 @@ def _space_group_symbols(model):
 
     metadata = getattr(model, "metadata_", None) or {}
     return space_group_symbol if metadata.get("target") == "space_group" else None
+
+
+# the lattice families of the Bravais symbols (aP ... cF)
+_FAMILIES = {
+    "a": "triclinic",
+    "m": "monoclinic",
+    "o": "orthorhombic",
+    "t": "tetragonal",
+    "h": "hexagonal",
+    "c": "cubic",
+}
+
+
+def _bravais_names(model):
+    """Words for Bravais-lattice symbols ("cF": "cubic F", "hR":
+    "rhombohedral") when the model answers Bravais lattices, else None."""
+    metadata = getattr(model, "metadata_", None) or {}
+    if metadata.get("target") != "bravais_lattice":
+        return None
+
+    def name(label):
+        label = str(label)
+        if label == "hR":
+            return "rhombohedral"
+        family = _FAMILIES.get(label[:1])
+        return f"{family} {label[1:]}" if family else ""
+
+    return name
 
 
 def _best_matches(model, patterns):
@@ -726,8 +757,9 @@ def _add_model(p):
     p.add_argument(
         "--model",
         default="crystal-system",
-        help="crystal-system (default), space-group, structure-type, or a model "
-        "file (.pt from skxrd train; a .joblib pickle with --trust-pickle)",
+        help="crystal-system (default), bravais-lattice, space-group, "
+        "structure-type, or a model file (.pt from skxrd train; a .joblib "
+        "pickle with --trust-pickle)",
     )
     p.add_argument(
         "--trust-pickle",

@@ -97,7 +97,7 @@ def test_reference_names_rewrites_names_and_keeps_the_answers(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:The number of unique classes")
-def test_ship_writes_the_crystal_system_model_as_a_view(tmp_path, monkeypatch):
+def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
     import argparse
 
     import numpy as np
@@ -121,6 +121,7 @@ def test_ship_writes_the_crystal_system_model_as_a_view(tmp_path, monkeypatch):
     weights = tmp_path / "weights"
     weights.mkdir()
     (weights / "crystal-system.pt").write_bytes(b"an older copy")
+    (weights / "bravais-lattice.pt").write_bytes(b"an older copy")
     args = argparse.Namespace(
         config=toml,
         ship_model=model,
@@ -133,6 +134,7 @@ def test_ship_writes_the_crystal_system_model_as_a_view(tmp_path, monkeypatch):
     )
     ship(args, tmp_path / "curve.jsonl")
     assert sorted(p.name for p in weights.iterdir()) == [
+        "bravais-lattice.json",
         "crystal-system.json",
         "space-group.pt",
     ]
@@ -143,3 +145,13 @@ def test_ship_writes_the_crystal_system_model_as_a_view(tmp_path, monkeypatch):
     assert cs.metadata_["calibration"] == sg.metadata_["calibration"]
     X = np.random.default_rng(0).random((4, len(sg.steps[0][1].grid_)))
     np.testing.assert_allclose(cs.predict_proba(X).sum(1), 1.0)
+    bl = load_model(weights / "bravais-lattice.json")
+    assert bl.metadata_["name"] == "bravais-lattice"
+    assert bl.metadata_["config"]["target"] == "bravais_lattice"
+    # one lattice per group here (aP mP oP tI hR hP cF): the same answers
+    assert bl.classes_.tolist() == ["aP", "cF", "hP", "hR", "mP", "oP", "tI"]
+    from skxrd.crystal import to_bravais_lattice
+
+    np.testing.assert_array_equal(bl.predict(X), to_bravais_lattice(sg.predict(X)))
+    assert bl.metadata_["test"]["n"] == sg.metadata_["test"]["n"]
+    assert 0 <= bl.metadata_["test"]["top1"] <= 1

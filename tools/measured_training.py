@@ -54,22 +54,33 @@ def rruff_patterns(path=RRUFF):
     return patterns, sg.astype(int)
 
 
-def crystal_system_proba(proba, classes):
-    """Crystal systems and their probabilities from space-group probabilities.
+def coarse_proba(proba, classes, target="crystal_system"):
+    """Coarse labels (crystal systems, Bravais lattices...) and their
+    probabilities from space-group probabilities.
 
     The sums that :class:`~skxrd.estimators.CoarseLabelClassifier` computes,
     for probabilities already at hand.
     """
-    from skxrd.crystal import to_crystal_system
+    import skxrd.crystal
 
-    systems = np.asarray(to_crystal_system(classes)).astype(str)
-    names = np.unique(systems)
-    return names, np.stack([proba[:, systems == s].sum(axis=1) for s in names], 1)
+    labels = np.asarray(getattr(skxrd.crystal, f"to_{target}")(classes)).astype(str)
+    names = np.unique(labels)
+    return names, np.stack([proba[:, labels == s].sum(axis=1) for s in names], 1)
+
+
+def crystal_system_proba(proba, classes):
+    """Crystal systems and their probabilities from space-group probabilities."""
+    return coarse_proba(proba, classes, "crystal_system")
+
+
+# the shipped views of the space-group file: (model name, coarse target)
+VIEWS = (("crystal-system", "crystal_system"), ("bravais-lattice", "bravais_lattice"))
 
 
 def score(pipe, X, space_group):
-    """Space-group and crystal-system accuracy and calibration of ``pipe``."""
-    from skxrd.crystal import to_crystal_system
+    """Space-group, Bravais-lattice and crystal-system accuracy and
+    calibration of ``pipe``."""
+    from skxrd.crystal import to_bravais_lattice, to_crystal_system
     from skxrd.metrics import expected_calibration_error
 
     space_group = np.asarray(space_group).astype(int)
@@ -82,12 +93,17 @@ def score(pipe, X, space_group):
     names, cs_proba = crystal_system_proba(proba, classes)
     cs_true = np.asarray(to_crystal_system(space_group)).astype(str)
     cs_pred = names[cs_proba.argmax(axis=1)]
+    lattices, bl_proba = coarse_proba(proba, classes, "bravais_lattice")
+    bl_true = np.asarray(to_bravais_lattice(space_group)).astype(str)
     known = np.isin(space_group, classes)
     return {
         "n": int(len(space_group)),
         "space_group_top1": float(np.mean(top[:, 0] == space_group)),
         "space_group_top5": float(np.mean((top[:, :5] == space_group[:, None]).any(1))),
         "crystal_system_top1": float(np.mean(cs_pred == cs_true)),
+        "bravais_lattice_top1": float(
+            np.mean(lattices[bl_proba.argmax(axis=1)] == bl_true)
+        ),
         "crystal_system_ece": float(
             expected_calibration_error(cs_true, cs_proba, labels=names)
         ),
@@ -142,8 +158,23 @@ def main():
         help="as --ship, for the network of a model file (such as the shipped "
         "space-group.pt, to give it new references) instead of a cycle",
     )
+    parser.add_argument(
+        "--write-views",
+        action="store_true",
+        help="write the crystal-system and Bravais-lattice views of the "
+        "space-group.pt in --weights-dir again (its metadata, and held-out "
+        "accuracies on the config's [test] draw), without calibrating anything",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.write_views:
+        from skxrd.pretrained import load_model
+        from skxrd.pretrained._train import _dataset
+
+        pipe = load_model(args.weights_dir / "space-group.pt", device="cpu")
+        Xt, _, sgt = _dataset(pipe.metadata_["config"], "test", args.cache, 2, True)
+        write_views(args.weights_dir, pipe.metadata_, score(pipe, Xt, sgt))
+        return
     curve = args.out / "curve.jsonl"
     if args.report:
         report(curve)
@@ -231,7 +262,6 @@ def ship(args, curve: Path):
         load_model,
         save_model,
     )
-    from skxrd.pretrained._store import save_coarse_view
     from skxrd.pretrained._train import _dataset
 
     config = load_config(args.config)
@@ -290,27 +320,37 @@ def ship(args, curve: Path):
     weights = args.weights_dir
     weights.mkdir(parents=True, exist_ok=True)
     save_model(pipe, weights / "space-group.pt", metadata=meta, overwrite=True)
-    cs_config = ROOT / "skxrd/pretrained/configs/crystal-system.toml"
-    cs_meta = {
-        **meta,
-        "name": "crystal-system",
-        "target": "crystal_system",
-        "config": load_config(cs_config),
-        "test": {"n": held["n"], "top1": held["crystal_system_top1"]},
-    }
-    # the crystal-system model is the same network and references read at
-    # crystal-system labels: a view of the space-group file, not a second copy
-    changed = {k: v for k, v in cs_meta.items() if meta.get(k) != v}
-    save_coarse_view(
-        weights / "crystal-system.json",
-        weights / "space-group.pt",
-        changed,
-        overwrite=True,
-    )
-    (weights / "crystal-system.pt").unlink(missing_ok=True)  # an older copy
+    write_views(weights, meta, held)
     print(f"calibration {meta['calibration']}; wrote {weights}/space-group.pt, .json")
     if "match" in meta:
         print(f"search-match: {meta['match']}")
+
+
+def write_views(weights: Path, meta: dict, held: dict):
+    """The crystal-system and Bravais-lattice models: the space-group file's
+    network and references read at coarser labels, as views of that file (not
+    second copies), with their configs and held-out accuracies (``held``, the
+    space-group model's :func:`score` on the [test] draw)."""
+    from skxrd.pretrained import load_config
+    from skxrd.pretrained._store import save_coarse_view
+
+    for name, target in VIEWS:
+        view_meta = {
+            **meta,
+            "name": name,
+            "target": target,
+            "config": load_config(ROOT / f"skxrd/pretrained/configs/{name}.toml"),
+            "test": {"n": held["n"], "top1": held[f"{target}_top1"]},
+        }
+        changed = {k: v for k, v in view_meta.items() if meta.get(k) != v}
+        save_coarse_view(
+            weights / f"{name}.json",
+            weights / "space-group.pt",
+            changed,
+            target=target,
+            overwrite=True,
+        )
+        (weights / f"{name}.pt").unlink(missing_ok=True)  # an older copy
 
 
 def report(curve: Path):

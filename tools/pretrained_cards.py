@@ -1,21 +1,25 @@
 """Score the shipped models on measured and held-out data and write their cards.
 
-For each shipped symmetry model (``crystal-system``, ``space-group``): the 456 measured
-RRUFF mineral patterns (validation data, never trained on), all 15 SSRL
-synchrotron powders (crystal system), the 85 full thin-film scans of Oviedo et
-al. (crystal system and space group; the three partial scans are left out)
-and 2,000 patterns of Materials Project structures whose prototypes the
-training never saw (the config's ``[test]`` section). For each: top-1, top-2 and
-top-5 accuracy, the majority-class baseline, the expected calibration error,
-the accuracy on the most confident half and 80 %, and on RRUFF the accuracy per
-crystal system and a confusion matrix. Writes ``skxrd/pretrained/cards/<name>.md``
-and ``docs/images/pretrained_<name>_rruff.png``. The ``structure-type`` model
-has its own measured sets and card (``structure_type_card.py``).
+For each shipped symmetry model (``crystal-system``, ``bravais-lattice``,
+``space-group``): the 456 measured RRUFF mineral patterns (validation data,
+never trained on), all 15 SSRL synchrotron powders (crystal system), the 85
+full thin-film scans of Oviedo et al. (crystal system and space group; the
+three partial scans are left out) and 2,000 patterns of Materials Project
+structures whose prototypes the training never saw (the config's ``[test]``
+section). For each: top-1, top-2 and top-5 accuracy, the majority-class
+baseline, the expected calibration error, the accuracy on the most confident
+half and 80 %, and on RRUFF the accuracy per crystal system (per Bravais
+lattice) and a confusion matrix. The Bravais-lattice model is scored where
+the space groups are known (not on SSRL). Writes
+``skxrd/pretrained/cards/<name>.md`` and
+``docs/images/pretrained_<name>_rruff.png``. The ``structure-type`` model has
+its own measured sets and card (``structure_type_card.py``).
 
 Usage::
 
     python tools/pretrained_cards.py [--measured ../shared/data/measured]
         [--weights-dir skxrd/pretrained/weights] [--cache CACHE]
+        [--models bravais-lattice ...]
 """
 
 from __future__ import annotations
@@ -206,20 +210,22 @@ RADIATIONS = (
 )
 
 
-def _radiation_check(model):
-    """Crystal systems of the example crystals simulated at other radiations."""
+def _radiation_check(model, level="crystal_system"):
+    """Crystal systems (or the ``level`` of a coarse model) of the example
+    crystals simulated at other radiations."""
     import warnings
 
     import numpy as np
 
-    from skxrd.crystal import to_crystal_system
+    import skxrd.crystal
     from skxrd.datasets import load_example_crystal
     from skxrd.io import Pattern
     from skxrd.preprocessing import Kalpha2Stripper
     from skxrd.simulation import PowderSimulator
 
     crystals = [load_example_crystal(n) for n in EXAMPLE_CRYSTALS]
-    truth = np.asarray(to_crystal_system([c.space_group for c in crystals]))
+    to_level = getattr(skxrd.crystal, f"to_{level}")
+    truth = np.asarray(to_level([c.space_group for c in crystals]))
     rows = []
     for label, kw, (lo, hi), strip in RADIATIONS:
         sim = PowderSimulator(**kw, two_theta_range=(lo, hi), two_theta_step=0.005)
@@ -232,7 +238,7 @@ def _radiation_check(model):
             warnings.simplefilter("ignore", UserWarning)
             pred = model.predict(patterns)
         if model.classes_.dtype.kind in "iu":
-            pred = np.asarray(to_crystal_system(pred))
+            pred = np.asarray(to_level(pred))
         rows.append((label, int(np.sum(pred == truth)), len(truth)))
     return rows
 
@@ -255,6 +261,14 @@ def _f(v):
 FIRST_SOURCE = "80% materials project, 20% realistic"
 
 
+# what each model's card scores: its label in words, and as an adjective
+LEVELS = {
+    "bravais-lattice": ("Bravais lattice", "Bravais-lattice"),
+    "crystal-system": ("crystal system", "Crystal-system"),
+    "space-group": ("crystal system", "Crystal-system"),
+}
+
+
 def _card(name, meta, results, weights_mb, radiation_rows):
     from measured_training import source_text
 
@@ -269,6 +283,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
     curve = meta.get("curve", [])
     cal = meta.get("calibration", {})
     is_sg = name == "space-group"
+    level, adjective = LEVELS[name]
     mix = data["source"]
     has_amcsd = "amcsd" in (mix if isinstance(mix, dict) else {mix: 1})
     mix_text = source_text(mix)
@@ -291,7 +306,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         + f", and a 1D ResNet (`{cfg['classifier']['type']}`) that learns space "
         "groups"
         + (
-            "; its space-group probabilities are summed per crystal system "
+            f"; its space-group probabilities are summed per {level} "
             "(`CoarseLabelClassifier`), so this model and `space-group` are one "
             "network and never contradict each other."
             if not is_sg
@@ -401,7 +416,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "",
         "## Accuracy",
         "",
-        "| data | n | crystal system top-1 | top-2 | ECE | majority class |"
+        f"| data | n | {level} top-1 | top-2 | ECE | majority class |"
         + (" space group top-1 | top-5 | ECE | majority class |" if is_sg else ""),
         "|---|---:|---:|---:|---:|---:|" + ("---:|---:|---:|---:|" if is_sg else ""),
     ]
@@ -427,15 +442,18 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "crystal system and 70 % / 90 % space group top-1 / top-5 on measured "
         "minerals with an ECE of at most 0.05: "
         + (
-            "met."
+            "it sets none for Bravais lattices; the rows above are what this "
+            "model does (the crystal-system and space-group cards give theirs)."
+            if level != "crystal system"
+            else "met."
             if results["rruff"]["crystal_system"]["top1"] >= 0.85
             else "**not met yet**; the rows above are what this model does."
         ),
         "",
-        *_part_rows(results, is_sg),
-        "### Measured minerals by crystal system",
+        *_part_rows(results, is_sg, level),
+        f"### Measured minerals by {level}",
         "",
-        "| crystal system | patterns | right |",
+        f"| {level} | patterns | right |",
         "|---|---:|---:|",
         *(
             f"| {s} | {n} | {a:.3f} |"
@@ -446,7 +464,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "",
         "### Accuracy against coverage",
         "",
-        "Crystal-system accuracy on the answers the model is most sure of (the "
+        f"{adjective} accuracy on the answers the model is most sure of (the "
         'others "unknown"):',
         "",
         "| data | all | most confident 80 % | most confident 50 % |",
@@ -504,7 +522,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "",
         f"The {len(EXAMPLE_NAMES)} example crystals of `skxrd.datasets` "
         f"({', '.join(EXAMPLE_NAMES)}), simulated at other radiations and "
-        "given to the model as measured patterns (crystal system right):",
+        f"given to the model as measured patterns ({level} right):",
         "",
         "| simulated at | right |",
         "|---|---:|",
@@ -532,8 +550,14 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "- RRUFF mineral patterns (validation only): RRUFF project (Lafuente, "
         "Downs, Yang, Stone, in Highlights in Mineralogical Crystallography, "
         "2015; rruff.info), as labelled in AGI-init/XRDs (MIT licence).",
-        "- SSRL patterns: Chitturi et al., J. Appl. Cryst. (2021), MIT licence "
-        "(github.com/src47/DeepLPnet).",
+        *(
+            [
+                "- SSRL patterns: Chitturi et al., J. Appl. Cryst. (2021), MIT "
+                "licence (github.com/src47/DeepLPnet)."
+            ]
+            if "ssrl" in results
+            else []
+        ),
         "- Thin films: Oviedo et al., npj Comput. Mater. 5, 60 (2019), Apache-2.0 "
         "(github.com/PV-Lab/autoXRD).",
         "",
@@ -541,7 +565,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
     return "\n".join(lines)
 
 
-def _part_rows(results, is_sg):
+def _part_rows(results, is_sg, level="crystal system"):
     """Accuracy and mean confidence of the answers of each part of a
     search-match model (none for other models)."""
     rows = [(k, r["by_part"]) for k, r in results.items() if "by_part" in r]
@@ -554,7 +578,7 @@ def _part_rows(results, is_sg):
         "with the accuracy and the mean probability of the top answer (equal "
         "when calibrated):",
         "",
-        "| data | part | n | crystal system right | mean confidence |"
+        f"| data | part | n | {level} right | mean confidence |"
         + (" space group right | mean confidence |" if is_sg else ""),
         "|---|---|---:|---:|---:|" + ("---:|---:|" if is_sg else ""),
     ]
@@ -576,16 +600,36 @@ def _part_rows(results, is_sg):
     return lines + [""]
 
 
+def _as_bravais(sets):
+    """The sets whose space groups are known, labelled by Bravais lattice."""
+    from skxrd.crystal import to_bravais_lattice
+
+    return {
+        key: (patterns, np.asarray(to_bravais_lattice(sg)).astype(str), None)
+        for key, (patterns, _, sg) in sets.items()
+        if sg is not None
+    }
+
+
 def _confusion(name, pred, truth, path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
 
+    from skxrd.crystal import BRAVAIS_LATTICES
     from skxrd.metrics import CrystalSystemConfusionDisplay
 
     fig, ax = plt.subplots(figsize=(6, 5.2))
-    CrystalSystemConfusionDisplay.from_predictions(truth, pred, ax=ax)
+    if set(truth) <= set(BRAVAIS_LATTICES) and set(pred) <= set(BRAVAIS_LATTICES):
+        seen = set(truth) | set(pred)
+        labels = [b for b in BRAVAIS_LATTICES if b in seen]
+        ConfusionMatrixDisplay.from_predictions(
+            truth, pred, labels=labels, ax=ax, colorbar=False
+        )
+    else:
+        CrystalSystemConfusionDisplay.from_predictions(truth, pred, ax=ax)
     ax.set_title(f"{name} on 456 measured RRUFF minerals")
     fig.tight_layout()
     fig.savefig(path, dpi=150)
@@ -641,11 +685,18 @@ def main(argv=None):
     )
     parser.add_argument("--images-dir", default=str(ROOT / "docs" / "images"))
     parser.add_argument("--cache", default=None, help="make_pattern_dataset cache")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=sorted(list_pretrained()),
+        default=sorted(list_pretrained()),
+        help="the cards to write (default: all)",
+    )
     args = parser.parse_args(argv)
     sets = measured_sets(Path(args.measured).resolve())
     sets = _split_by_amcsd(sets)
     held_out = None
-    for name in sorted(list_pretrained()):
+    for name in sorted(args.models):
         weights = Path(args.weights_dir) / f"{name}.pt"
         if not weights.is_file():  # a view of another file (crystal-system)
             weights = weights.with_suffix(".json")
@@ -659,18 +710,27 @@ def main(argv=None):
         meta = model.metadata_
         if held_out is None:
             held_out = held_out_set(meta["config"], args.cache)
+        target = meta["config"]["target"]
+        if target == "bravais_lattice":
+            # scored on the Bravais lattices of the known space groups (the
+            # results' "crystal_system" entries hold the model's own labels)
+            model_sets = _as_bravais({**sets, "held_out": held_out})
+        else:
+            model_sets = {**sets, "held_out": held_out}
         results = {
-            key: score(model, patterns, cs, sg)
-            for key, (patterns, cs, sg) in sets.items()
+            key: score(model, patterns, truth, sg)
+            for key, (patterns, truth, sg) in model_sets.items()
         }
-        results["held_out"] = score(model, *held_out)
         _confusion(
             name,
             results["rruff"]["crystal_system"]["predicted"],
-            sets["rruff"][1],
+            model_sets["rruff"][1],
             Path(args.images_dir) / f"pretrained_{name}_rruff.png",
         )
-        radiation_rows = _radiation_check(model)
+        radiation_rows = _radiation_check(
+            model,
+            "bravais_lattice" if target == "bravais_lattice" else "crystal_system",
+        )
         card = _card(name, meta, results, _weights_mb(weights), radiation_rows)
         (Path(args.cards_dir) / f"{name}.md").write_text(card, encoding="utf-8")
         for r in results.values():

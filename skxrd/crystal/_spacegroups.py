@@ -727,6 +727,17 @@ def _convert(y: Any, field: str) -> np.ndarray | str:
     return out
 
 
+# the labels a space group maps to by a ``to_*`` function of this module,
+# coarsest first after the crystal system: the targets of CoarseLabelClassifier
+_COARSE_TARGETS = (
+    "crystal_system",
+    "lattice_system",
+    "bravais_lattice",
+    "point_group",
+    "laue_class",
+)
+
+
 def to_crystal_system(y: Any) -> np.ndarray | str:
     """Crystal system of each space-group label.
 

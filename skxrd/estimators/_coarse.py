@@ -7,17 +7,10 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ..crystal._spacegroups import _COARSE_TARGETS as _TARGETS
 from ._mixins import _ProbabilisticMixin
 
 __all__ = ["CoarseLabelClassifier"]
-
-_TARGETS = (
-    "crystal_system",
-    "lattice_system",
-    "bravais_lattice",
-    "point_group",
-    "laue_class",
-)
 
 
 class CoarseLabelClassifier(

@@ -1,14 +1,15 @@
 """Pretrained models, model files and training from a config.
 
-- :func:`load_pretrained` returns a shipped model (crystal system, space
-  group or structure type), a fitted
+- :func:`load_pretrained` returns a shipped model (crystal system, Bravais
+  lattice, space group or structure type), a fitted
   :class:`PatternPipeline` that takes measured :class:`~skxrd.io.Pattern`
   objects of any grid and wavelength (resampled through Q) or arrays on its own
   grid; :func:`list_pretrained` lists them with their model cards.
 - :func:`save_model` and :func:`load_model` write and read model files
   (parameters and network weights; loading runs no pickled code).
 - :func:`evaluate_model` scores a model on labelled patterns (top-k, per
-  class; a space-group model also on crystal-system labels).
+  class; a space-group model also on crystal-system labels, a crystal-system
+  or Bravais-lattice model also on space-group numbers).
 - :func:`train_from_config` generates synthetic data and trains the pipeline a
   TOML config describes (``skxrd train``); the shipped models were made so,
   from the configs in ``skxrd/pretrained/configs/``.
@@ -23,7 +24,7 @@ Examples
 --------
 >>> from skxrd.pretrained import list_pretrained
 >>> sorted(list_pretrained())
-['crystal-system', 'space-group', 'structure-type']
+['bravais-lattice', 'crystal-system', 'space-group', 'structure-type']
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ __all__ = [
 ]
 
 _MODELS = {
+    "bravais-lattice": (
+        "Bravais lattice (14 classes: aP, mP, mC, oP, oC, oF, oI, tP, tI, hR, hP, "
+        "cP, cF, cI) from a powder pattern."
+    ),
     "crystal-system": "Crystal system (7 classes) from a powder pattern.",
     "space-group": "Space group (230 classes, numbers 1-230) from a powder pattern.",
     "structure-type": (
@@ -140,7 +145,9 @@ def load_pretrained(name, *, device="auto"):
     (:class:`~skxrd.estimators.MatchFirstClassifier`, the last step of
     ``"space-group"``, inside the
     :class:`~skxrd.estimators.CoarseLabelClassifier` of ``"crystal-system"``).
-    ``classes_`` are crystal-system names for ``"crystal-system"`` and
+    ``classes_`` are crystal-system names for ``"crystal-system"``, Bravais
+    lattice symbols (``"aP"`` ... ``"cF"``) for ``"bravais-lattice"`` (the same
+    network and references, probabilities summed per Bravais lattice) and
     space-group numbers for ``"space-group"``. ``"structure-type"`` ends in a
     :class:`~skxrd.estimators.UnionClassifier` whose ``classes_`` are the names
     of :data:`~skxrd.datasets.STRUCTURE_TYPES`; its ``add_classes`` learns
@@ -148,7 +155,7 @@ def load_pretrained(name, *, device="auto"):
 
     Parameters
     ----------
-    name : {"crystal-system", "space-group", "structure-type"}
+    name : {"crystal-system", "bravais-lattice", "space-group", "structure-type"}
         The model (see :func:`list_pretrained` and :func:`model_card`).
     device : str, default="auto"
         ``"auto"`` (the GPU when CUDA is available), ``"cpu"``, ``"cuda"``...

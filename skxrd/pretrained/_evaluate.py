@@ -35,7 +35,7 @@ def _as_model_labels(y, classes):
                 "the model's classes are numbers; labels that are neither numbers "
                 f"nor crystal systems: {sorted(names - set(CRYSTAL_SYSTEMS))[:10]}"
             ) from None
-    y = y.astype(str)
+    y = _coarsened(y, classes)
     unknown = sorted({str(v) for v in y} - {str(c) for c in classes})
     if unknown:
         raise ValueError(
@@ -43,6 +43,33 @@ def _as_model_labels(y, classes):
             f"{[str(c) for c in classes][:10]}"
         )
     return y, "model"
+
+
+def _coarsened(y, classes):
+    """``y`` as strings; space-group numbers as the coarse labels of a model
+    that answers crystal systems, Bravais lattices... (its classes say which)."""
+    from .. import crystal
+    from ..crystal._spacegroups import _COARSE_TARGETS
+
+    if y.dtype.kind == "b" or (y.dtype.kind == "f" and np.any(y % 1)):
+        return y.astype(str)  # not space-group numbers
+    try:
+        numbers = y.astype(np.int64)
+    except (ValueError, TypeError):
+        return y.astype(str)
+    names = {str(c) for c in classes}
+    every = np.arange(1, 231)
+    for target in _COARSE_TARGETS:
+        to_coarse = getattr(crystal, f"to_{target}")
+        if names and names <= set(np.asarray(to_coarse(every)).astype(str).tolist()):
+            bad = sorted({int(v) for v in numbers.ravel() if not 1 <= v <= 230})
+            if bad:
+                raise ValueError(
+                    f"labels that are no space-group numbers (1-230): {bad[:10]}; "
+                    f"the model answers {target.replace('_', ' ')}s"
+                )
+            return np.asarray(to_coarse(numbers)).astype(str)
+    return y.astype(str)
 
 
 def evaluate_model(model, X, y, *, k=5) -> dict:
@@ -61,7 +88,9 @@ def evaluate_model(model, X, y, *, k=5) -> dict:
         What the model's ``predict`` accepts.
     y : array-like of shape (n_samples,)
         True labels: classes of the model (numbers may come as strings, as
-        read from a CSV), or crystal-system names for a space-group model.
+        read from a CSV), crystal-system names for a space-group model, or
+        space-group numbers for a model of coarser labels (the crystal-system
+        and Bravais-lattice models): they are mapped to its labels.
     k : int, default=5
         The largest k of the top-k accuracies (2, 3 and 5 where k allows).
 

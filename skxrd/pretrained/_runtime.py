@@ -88,7 +88,9 @@ def load_predictor(path, *, device="cpu"):
     if target is not None and payload.get("coarse_target") is not None:
         return None  # a view of a coarse model: the full loader says why not
     target = target or payload.get("coarse_target")
-    if target not in (None, "crystal_system") or (target and "union" in payload):
+    from ..crystal._spacegroups import _COARSE_TARGETS
+
+    if target not in (None, *_COARSE_TARGETS) or (target and "union" in payload):
         return None
     if any(cls not in _STEPS for _, cls, _, _ in payload["steps"][:-1]):
         return None
@@ -145,10 +147,11 @@ class Predictor:
                 self._match = _Match(payload["match"], out_classes, n_in)
                 out_classes = self._match.classes
         self._membership = None
-        if coarse_target is not None:
-            from ..crystal import to_crystal_system
+        if coarse_target is not None:  # sums per crystal system, Bravais lattice...
+            from .. import crystal
 
-            coarse = np.asarray(to_crystal_system(out_classes)).astype(str)
+            to_coarse = getattr(crystal, f"to_{coarse_target}")
+            coarse = np.asarray(to_coarse(out_classes)).astype(str)
             out_classes = np.unique(coarse)
             self._membership = (coarse[:, None] == out_classes[None, :]).astype(float)
         self.classes_ = out_classes

@@ -433,6 +433,23 @@ def test_predict_shows_the_symbols_of_space_group_answers(files, tmp_path, capsy
     assert f"{first['label']} {first['symbol']}" in out
 
 
+def test_predict_names_the_bravais_lattices_of_the_shipped_model(files, capsys):
+    from skxrd.crystal import BRAVAIS_LATTICES
+
+    args = ["predict", files[1], "--model", "bravais-lattice", "--wavelength", "CuKa"]
+    assert main(args + ["--json", "--top-k", "14"]) == 0
+    [res] = json.loads(capsys.readouterr().out)
+    names = {p["label"]: p["name"] for p in res["predictions"]}
+    assert sorted(names) == sorted(BRAVAIS_LATTICES)
+    assert names["cF"] == "cubic F" and names["aP"] == "triclinic P"
+    assert names["mC"] == "monoclinic C" and names["hR"] == "rhombohedral"
+    assert "symbol" not in res["predictions"][0]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    first = res["predictions"][0]
+    assert f"{first['label']} {first['name']}" in out
+
+
 def test_predict_imports_no_simulator_nor_spglib(tiny, files):
     """skxrd predict loads what predicting needs: not the simulators and
     generators of skxrd.datasets nor spglib's tables (0.3 s of each call),

@@ -11,7 +11,12 @@ import pytest
 import torch
 from tiny_model import TINY, to_toml
 
-from skxrd.crystal import CRYSTAL_SYSTEMS, to_crystal_system
+from skxrd.crystal import (
+    BRAVAIS_LATTICES,
+    CRYSTAL_SYSTEMS,
+    to_bravais_lattice,
+    to_crystal_system,
+)
 from skxrd.datasets import load_example_crystal, load_measured_examples
 from skxrd.estimators import MatchFirstClassifier
 from skxrd.io import Pattern
@@ -397,7 +402,44 @@ def test_space_group_model_is_scored_on_crystal_systems():
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "truth"),
+    [
+        ("crystal-system", ["cubic", "hexagonal", "tetragonal"]),
+        ("bravais-lattice", ["cF", "hP", "tP"]),
+    ],
+)
+def test_coarse_models_are_scored_on_space_group_numbers(name, truth):
+    # a table of space groups (as read from a CSV) scores the coarse models
+    # at their own labels, as their names would
+    model = load_pretrained(name, device="cpu")
+    sim = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)
+    crystals = [load_example_crystal(n) for n in ("NaCl", "ZnO", "TiO2-rutile")]
+    X = sim.transform(crystals)
+    by_number = evaluate_model(model, X, ["225", "186", "136"], k=3)
+    by_name = evaluate_model(model, X, truth, k=3)
+    assert by_number["truth"] == truth == by_name["truth"]
+    assert by_number["level"] == "model"
+    for key in ("top1", "top3", "predicted"):
+        assert by_number[key] == by_name[key]
+    # a number that is no space group is named
+    with pytest.raises(
+        ValueError, match="no space-group numbers \\(1-230\\): \\[231\\]"
+    ):
+        evaluate_model(model, X, ["225", "186", "231"])
+
+
 # --------------------------------------------------------- the shipped models
+# the crystal system of the Bravais lattices aX, mX, oX, tX and cX
+CRYSTAL_SYSTEMS_BY_LETTER = (
+    "triclinic",
+    "monoclinic",
+    "orthorhombic",
+    "tetragonal",
+    "cubic",
+)
+
+
 def test_shipped_weights_are_small_and_load_on_the_cpu():
     from skxrd.estimators import CoarseLabelClassifier
 
@@ -438,6 +480,33 @@ def test_shipped_weights_are_small_and_load_on_the_cpu():
         )
     assert same.estimator_.temperature_ == network.temperature_
     assert same.threshold_ == hybrid.threshold_
+    # the Bravais-lattice model: a view of the same file, at the 14 lattices
+    assert "bravais-lattice.pt" not in sizes
+    lattices = load_pretrained("bravais-lattice", device="cpu")
+    assert lattices.metadata_["name"] == "bravais-lattice"
+    assert lattices.metadata_["config"]["target"] == "bravais_lattice"
+    assert set(lattices.classes_) <= set(BRAVAIS_LATTICES)
+    assert len(lattices.classes_) == 14  # the network knows groups of all of them
+    bl_proba = lattices.predict_proba(X)
+    for k, lattice in enumerate(lattices.classes_):
+        columns = np.asarray(to_bravais_lattice(groups.classes_)) == lattice
+        np.testing.assert_allclose(
+            bl_proba[:, k], sg_proba[:, columns].sum(1), atol=1e-9
+        )
+    # never contradicting the crystal-system model: a system's probability is
+    # the sum of its lattices' (hP holds the hexagonal and the primitive
+    # trigonal groups, so those two systems together are hP + hR)
+    cs_proba = dict(zip(model.classes_, model.predict_proba(X).T))
+    family = np.array([b[0] for b in lattices.classes_])
+    for letter, system in zip("amotc", CRYSTAL_SYSTEMS_BY_LETTER):
+        np.testing.assert_allclose(
+            cs_proba[system], bl_proba[:, family == letter].sum(1), atol=1e-9
+        )
+    np.testing.assert_allclose(
+        cs_proba["hexagonal"] + cs_proba["trigonal"],
+        bl_proba[:, family == "h"].sum(1),
+        atol=1e-9,
+    )
     # the search-match: the AMCSD minerals, compact and named
     references = same.matcher_.references_
     assert references.dtype == np.float16 and len(references) > 9000

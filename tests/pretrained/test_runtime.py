@@ -60,7 +60,9 @@ def _answers(model, patterns):
     }
 
 
-@pytest.mark.parametrize("name", ["crystal-system", "space-group", "structure-type"])
+@pytest.mark.parametrize(
+    "name", ["crystal-system", "bravais-lattice", "space-group", "structure-type"]
+)
 def test_predictor_answers_as_the_shipped_pipeline(name):
     with resources.as_file(_weights_file(name)) as file:
         predictor = load_predictor(file)
