@@ -9,7 +9,7 @@ scikit-learn transformer, which would also act at predict time.
 
 Physical transforms: :class:`PoissonNoise`, :class:`GaussianNoise`,
 :class:`PolynomialBackground`, :class:`AmorphousHump`, :class:`PeakShift`,
-:class:`LatticeStrain`, :class:`CrystalliteBroadening`,
+:class:`LatticeStrain`, :class:`CrystalliteBroadening`, :class:`ScanRange`,
 :class:`PreferredOrientationScaling`, :class:`RandomPeakScaling`,
 :class:`RandomPeakRemoval`, :class:`ImpurityPeaks`. Combinators:
 :class:`Compose`, :class:`RandomApply`, :class:`OneOf`, and :class:`Normalize`;
@@ -37,7 +37,7 @@ from ._compose import (
     default_augmentation,
     sample_augmentation,
 )
-from ._geometry import CrystalliteBroadening, LatticeStrain, PeakShift
+from ._geometry import CrystalliteBroadening, LatticeStrain, PeakShift, ScanRange
 from ._noise import GaussianNoise, PoissonNoise
 from ._peaks import (
     ImpurityPeaks,
@@ -66,6 +66,7 @@ __all__ = [
     "RandomApply",
     "RandomPeakRemoval",
     "RandomPeakScaling",
+    "ScanRange",
     "default_augmentation",
     "sample_augmentation",
     "default_two_theta",

@@ -8,7 +8,7 @@ import torch
 
 from ._background import AmorphousHump, PolynomialBackground
 from ._base import BatchTransform, _probability, _rand, _row_max
-from ._geometry import CrystalliteBroadening, LatticeStrain, PeakShift
+from ._geometry import CrystalliteBroadening, LatticeStrain, PeakShift, ScanRange
 from ._noise import GaussianNoise, PoissonNoise
 from ._peaks import (
     ImpurityPeaks,
@@ -269,7 +269,7 @@ def default_augmentation(two_theta=None, *, normalize=True):
     )
 
 
-def sample_augmentation(two_theta=None, *, normalize=True):
+def sample_augmentation(two_theta=None, *, normalize=True, scan_range=0.0):
     """The sample-level part of :func:`default_augmentation`.
 
     For patterns whose instrument effects (peak widths, backgrounds, counting
@@ -286,6 +286,7 @@ def sample_augmentation(two_theta=None, *, normalize=True):
               RandomPeakRemoval(0.05))                   p = 0.5
         ImpurityPeaks(1–3, 1–8 %)                        p = 0.3
         PeakShift(±0.1° displacement, ±0.05° zero)       p = 0.5
+        ScanRange(start 5–15°, stop 60–90°)              p = scan_range
         Normalize()                                      if normalize
 
     Parameters
@@ -295,6 +296,9 @@ def sample_augmentation(two_theta=None, *, normalize=True):
         0.02° steps.
     normalize : bool, default=True
         Max-normalize each pattern at the end.
+    scan_range : float, default=0.0
+        The share of patterns cut to a shorter scan (:class:`ScanRange`), for
+        measured scans that cover less than the grid; 0 leaves it out.
 
     Returns
     -------
@@ -323,6 +327,11 @@ def sample_augmentation(two_theta=None, *, normalize=True):
                     displacement=(-0.1, 0.1), zero_offset=(-0.05, 0.05), two_theta=tt
                 ),
                 p=0.5,
+            ),
+            *(
+                [RandomApply(ScanRange(two_theta=tt), p=scan_range)]
+                if scan_range
+                else []
             ),
         ],
         normalize=normalize,

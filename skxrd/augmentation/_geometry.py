@@ -11,7 +11,7 @@ from scipy.fft import next_fast_len
 
 from ._base import BatchTransform, _bounds, _interp, _uniform
 
-__all__ = ["CrystalliteBroadening", "LatticeStrain", "PeakShift"]
+__all__ = ["CrystalliteBroadening", "LatticeStrain", "PeakShift", "ScanRange"]
 
 _DEG_TO_HALF_RAD = math.pi / 360.0  # 2θ in degrees -> θ in radians
 # Largest ratio of the widths of neighbouring kernels in CrystalliteBroadening.
@@ -78,6 +78,63 @@ class PeakShift(BatchTransform):
         )
         source = half_theta / _DEG_TO_HALF_RAD - shift * stretch
         return _interp(x, grid.index_of(source))
+
+
+class ScanRange(BatchTransform):
+    """A shorter scan: the points outside a random 2θ range set to 0.
+
+    Measured scans often cover less than a model's grid (10–80° and 15–70°
+    are common on a 5–90° grid); :class:`~skxrd.preprocessing.PatternResampler`
+    fills the grid points a scan does not cover with 0. This transform shows a
+    network such patterns in training: each pattern keeps the points from a
+    start drawn uniformly from ``start`` to a stop drawn uniformly from
+    ``stop`` (degrees 2θ), the rest become 0. Apply it before
+    :class:`Normalize`, as a pattern cut so is normalized at prediction time.
+
+    Parameters
+    ----------
+    start : float or (float, float), default=(5.0, 15.0)
+        The first kept 2θ (degrees), drawn uniformly per pattern.
+    stop : float or (float, float), default=(60.0, 90.0)
+        The last kept 2θ (degrees), drawn uniformly per pattern; above
+        ``start``'s upper bound.
+    two_theta : array-like of shape (n_points,), optional
+        The patterns' 2θ grid in degrees; by default the standard 5–90° grid in
+        0.02° steps.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.augmentation import ScanRange
+    >>> x = torch.ones(1, 4250)  # 5-90 deg in 0.02 deg steps
+    >>> y = ScanRange(start=10.0, stop=80.0)(x)
+    >>> int(y.sum()), y[0, 249].item(), y[0, 250].item()  # 10 deg is point 250
+    (3501, 0.0, 1.0)
+    """
+
+    _needs_grid = True
+
+    def __init__(self, start=(5.0, 15.0), stop=(60.0, 90.0), two_theta=None):
+        self.start = start
+        self.stop = stop
+        self.two_theta = two_theta
+
+    def _transform(self, x, generator, grid):
+        lo = _bounds(self.start, "start")
+        hi = _bounds(self.stop, "stop")
+        if not hi[0] > lo[1]:
+            raise ValueError(
+                f"stop {self.stop!r} must lie above start {self.start!r}: a scan "
+                "ends after it begins"
+            )
+        n, dev, dt = x.shape[0], x.device, x.dtype
+        first = _uniform(lo, (n, 1), generator, dev, dt)
+        last = _uniform(hi, (n, 1), generator, dev, dt)
+        tt = grid.tensor(dev, dt)[None, :]
+        # a small tolerance: grid values such as 10.000000001 count as 10
+        eps = 1e-6 * max(1.0, float(abs(tt).max()))
+        keep = (tt >= first - eps) & (tt <= last + eps)
+        return x * keep.to(dt)
 
 
 class LatticeStrain(BatchTransform):

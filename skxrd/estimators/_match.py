@@ -10,10 +10,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._validation import check_int, check_positive, check_real
 from ._core import (
+    UNMEASURED_RUN,
     best_per_class,
     gate_weights,
     match_softmax,
     mixture,
+    span_similarities,
     top_neighbors,
     unit_rows,
 )
@@ -72,6 +74,16 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         Compare the intensities as they are, or their square roots (negative
         values count as 0), which gives weak peaks more say and makes a match
         less sensitive to intensity errors such as texture.
+    unmeasured_run : int, default=25
+        A pattern's leading and trailing runs of at least this many zeros
+        (grid points) are taken as outside the measured range and left out:
+        such a pattern is compared with the references over the points it
+        has (a 10–80° scan on a 5–90° model grid, whose
+        :class:`~skxrd.preprocessing.PatternResampler` fills the rest with
+        0, correlates over 10–80°). Measured patterns end in a few zeros at
+        most (counting noise); a noiseless simulated pattern that is exactly
+        0 up to its first peak is compared from there. 0 compares whole
+        rows.
 
     Attributes
     ----------
@@ -112,6 +124,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         stride=1,
         reference_dtype="float32",
         intensity="linear",
+        unmeasured_run=UNMEASURED_RUN,
     ):
         self.smoothing = smoothing
         self.center = center
@@ -120,6 +133,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         self.stride = stride
         self.reference_dtype = reference_dtype
         self.intensity = intensity
+        self.unmeasured_run = unmeasured_run
 
     def _check_params(self):
         check_real(self.smoothing, "smoothing", minimum=0.0)
@@ -128,6 +142,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         check_positive(self.temperature, "temperature")
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.stride, "stride", minimum=1)
+        check_int(self.unmeasured_run, "unmeasured_run", minimum=0)
         if self.intensity not in ("linear", "sqrt"):
             raise ValueError(
                 f"intensity must be 'linear' or 'sqrt', got {self.intensity!r}"
@@ -185,7 +200,18 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
             )
         for start in range(0, len(X), self.batch_size):
             rows = slice(start, start + self.batch_size)
-            yield rows, self._unit(X[rows]) @ refs.T
+            yield (
+                rows,
+                span_similarities(
+                    X[rows],
+                    refs,
+                    self.intensity,
+                    self.smoothing,
+                    self.stride,
+                    self.center,
+                    self.unmeasured_run,
+                ),
+            )
 
     def class_similarities(self, X):
         """Best similarity of each pattern to the references of each class.

@@ -387,6 +387,12 @@ class _Match:
         self.stride = int(params["stride"])
         self.center = bool(params["center"])
         self.batch_size = int(params["batch_size"])
+        from ..estimators._core import UNMEASURED_RUN
+
+        # files written before the parameter existed: its default
+        self.unmeasured_run = int(params.get("unmeasured_run", UNMEASURED_RUN))
+        if self.unmeasured_run < 0:
+            raise ValueError("unmeasured_run must be >= 0")
         self.references = np.asarray(rec["references"], dtype=np.float32)
         self.reference_index = np.asarray(rec["reference_index"], dtype=np.intp)
         self.starts = np.asarray(rec["starts"], dtype=np.intp)
@@ -412,14 +418,18 @@ class _Match:
 
     def _similarities(self, X):
         """Similarities to every reference, a batch of rows at a time."""
-        from ..estimators._core import unit_rows
+        from ..estimators._core import span_similarities
 
         for start in range(0, len(X), self.batch_size):
-            rows = X[start : start + self.batch_size]
-            unit = unit_rows(
-                rows, self.intensity, self.smoothing, self.stride, self.center
+            yield span_similarities(
+                X[start : start + self.batch_size],
+                self.references,
+                self.intensity,
+                self.smoothing,
+                self.stride,
+                self.center,
+                self.unmeasured_run,
             )
-            yield unit @ self.references.T
 
     def class_similarities(self, X):
         from ..estimators._core import best_per_class

@@ -129,7 +129,9 @@ def load_config(config):
         depth = 6                   # ... any parameter of the classifier
         augment = "default"         # default_augmentation on the model grid, or
                                     # "sample": sample_augmentation (when the
-                                    # [data.instrument] adds noise and background)
+                                    # [data.instrument] adds noise and background),
+                                    # "sample+scan_range": that, with half the
+                                    # patterns cut to shorter scans (ScanRange)
         # type = "UnionClassifier": its parameters here, the members' in a
         # [classifier.member] table (type = "ResNetClassifier", ...); a tenth
         # of the training compounds fits its temperature
@@ -471,6 +473,9 @@ def _network(section, sim):
         params["augment"] = default_augmentation(sim.two_theta)
     elif params.get("augment") == "sample":
         params["augment"] = sample_augmentation(sim.two_theta)
+    elif params.get("augment") == "sample+scan_range":
+        # half the patterns cut to shorter scans (ScanRange)
+        params["augment"] = sample_augmentation(sim.two_theta, scan_range=0.5)
     return _step_classes()[kind](**params)
 
 

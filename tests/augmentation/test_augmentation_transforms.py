@@ -81,6 +81,7 @@ ALL = [
     A.RandomPeakScaling(),
     A.RandomPeakRemoval(probability=0.3),
     A.ImpurityPeaks(),
+    A.ScanRange(),
     A.Normalize(),
     A.Compose([A.PeakShift(), A.GaussianNoise()], normalize=True),
     A.RandomApply(A.LatticeStrain(), p=0.5),
@@ -488,6 +489,42 @@ def test_default_augmentation():
     assert float((sx * sy).sum(1).median()) > 0.8
     raw = A.default_augmentation(normalize=False)(3 * x, generator=_gen())
     assert not torch.allclose(raw.amax(1), torch.ones(64))
+
+
+def test_scan_range_zeroes_the_points_outside_each_patterns_range():
+    x = torch.ones(256, len(TT))
+    y = A.ScanRange(start=(8.0, 12.0), stop=(70.0, 80.0))(x, generator=_gen())
+    kept = y > 0
+    first = torch.as_tensor(TT)[kept.float().argmax(1)]
+    last = torch.as_tensor(TT)[len(TT) - 1 - kept.flip(1).float().argmax(1)]
+    assert first.min() >= 8.0 - 1e-9 and first.max() <= 12.0 + STEP
+    assert last.min() >= 70.0 - STEP and last.max() <= 80.0 + 1e-9
+    assert first.std() > 0.5 and last.std() > 1.5  # drawn per pattern
+    # one contiguous range, the values inside untouched
+    for row, a, b in zip(y[:8], first[:8], last[:8]):
+        inside = (torch.as_tensor(TT) >= a) & (torch.as_tensor(TT) <= b)
+        assert torch.equal(row > 0, inside) and torch.all(row[inside] == 1.0)
+    fixed = A.ScanRange(start=10.0, stop=80.0)(x[:1])
+    assert int(fixed.sum()) == 3501  # 10.00, 10.02, ..., 80.00
+    with pytest.raises(ValueError, match="must lie above start"):
+        A.ScanRange(start=(5.0, 50.0), stop=(40.0, 90.0))(x[:1])
+    with pytest.raises(ValueError, match="start must"):
+        A.ScanRange(start="ten")(x[:1])
+
+
+def test_sample_augmentation_cuts_shorter_scans_on_request():
+    x = _peaky(256) + 0.01  # a baseline: no point is 0 before the cut
+    at = 10  # 5.2 deg: past what the shifts and strains move in from outside
+    plain = A.sample_augmentation()(x, generator=_gen())
+    assert not any(
+        isinstance(getattr(t, "transform", t), A.ScanRange)
+        for t in A.sample_augmentation().transforms
+    )
+    assert torch.all(plain[:, at] > 0)
+    cut = A.sample_augmentation(scan_range=0.5)(x, generator=_gen())
+    assert torch.allclose(cut.amax(1), torch.ones(256))  # normalized after the cut
+    # about half the patterns start later (5-15 deg)
+    assert 0.35 < float((cut[:, at] == 0).float().mean()) < 0.65
 
 
 def test_sample_augmentation_adds_no_background_or_noise():

@@ -89,6 +89,7 @@ def test_flat_patterns_match_nothing(library):
         ({"temperature": 0.0}, "temperature must be a positive number"),
         ({"center": "yes"}, "center must be True or False"),
         ({"batch_size": 0}, "batch_size must be >= 1"),
+        ({"unmeasured_run": -1}, "unmeasured_run must be >= 0"),
     ],
 )
 def test_bad_parameters_are_named(library, params, message):
@@ -317,3 +318,54 @@ def test_match_first_errors_name_the_problem(hybrid_data):
     bad[0, 5] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         clf.predict(bad)
+
+
+def _pearson_on_span(match, row, reference, start, stop):
+    """The correlation a matcher should give: its smoothing of the row's
+    measured points, against the reference's points there."""
+    from scipy.ndimage import gaussian_filter1d
+
+    stride = match.stride
+    first = -(-start // stride) * stride
+    q = gaussian_filter1d(row[first:stop], match.smoothing, mode="nearest")[::stride]
+    r = gaussian_filter1d(reference, match.smoothing, mode="nearest")[::stride]
+    r = r[first // stride : first // stride + len(q)]
+    return np.corrcoef(q, r)[0, 1]
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_a_shorter_scan_is_compared_over_the_range_it_covers(library, stride):
+    crystals, X = library
+    match = PatternMatchClassifier(stride=stride).fit(X, NAMES)
+    whole = PatternMatchClassifier(stride=stride, unmeasured_run=0).fit(X, NAMES)
+    # the references' own patterns, "measured" over part of the range only
+    # (with a flat background: noiseless simulations are exactly 0 up to
+    # their first peak); the resampler fills the rest of the grid with zeros
+    n = X.shape[1]
+    scans = np.zeros_like(X)
+    spans = [(int(0.1 * n) + k, int(0.8 * n) - 2 * k) for k in range(len(X))]
+    for i, (a, b) in enumerate(spans):
+        scans[i, a:b] = X[i, a:b] + 0.01 * X[i].max()
+    sim, idx = match.kneighbors(scans, n_neighbors=1)
+    assert idx[:, 0].tolist() == list(range(len(X)))
+    np.testing.assert_allclose(sim[:, 0], 1.0, atol=1e-4)  # itself, where measured
+    # whole rows: the unmeasured ends count against every reference
+    whole_sim = whole.kneighbors(scans, n_neighbors=1)[0][:, 0]
+    assert np.all(whole_sim < sim[:, 0]) and whole_sim.mean() < 0.995
+    # against another reference: the Pearson correlation over the span
+    by_class = match.class_similarities(scans)
+    for i, (a, b) in enumerate(spans[:4]):
+        j = (i + 1) % len(X)
+        expected = _pearson_on_span(match, scans[i], X[j], a, b)
+        column = list(match.classes_).index(NAMES[j])
+        assert by_class[i, column] == pytest.approx(expected, abs=2e-4)
+    # full rows, and ends shorter than the run, are compared as whole rows
+    short = X + 0.01 * X.max(axis=1, keepdims=True)
+    short[:, :10] = 0.0
+    np.testing.assert_array_equal(
+        match.class_similarities(short), whole.class_similarities(short)
+    )
+    # a scan of a handful of points matches nothing
+    tiny = np.zeros((1, n))
+    tiny[0, n // 2] = 1.0
+    assert np.all(match.class_similarities(tiny) == 0.0)
