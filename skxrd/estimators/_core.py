@@ -145,8 +145,8 @@ def unit_rows(X, intensity="linear", smoothing=0.0, stride=1, center=True):
 
 # leading and trailing runs of at least this many zeros (0.5 deg on a 0.02 deg
 # grid) are points a measurement did not cover: the resampler fills them with
-# 0, while measured patterns end in a few zeros at most (10 of 456 RRUFF
-# patterns' 8,500 ends after SNIP)
+# 0, while measured patterns end in a few zeros at most (the 456 RRUFF
+# patterns in at most 10, after the SNIP background subtraction)
 UNMEASURED_RUN = 25
 
 

@@ -354,6 +354,27 @@ def test_unreadable_config(tmp_path):
         load_config(tmp_path / "nowhere.toml")
 
 
+@pytest.mark.parametrize(
+    ("augment", "cut"), [("sample", False), ("sample+scan_range", True)]
+)
+def test_config_augmentations_by_name(augment, cut):
+    from skxrd.augmentation import Compose, ScanRange
+
+    cfg = load_config(
+        {**TINY, "classifier": {**TINY["classifier"], "augment": augment}}
+    )
+    aug = build_pipeline(cfg).steps[-1][1].augment
+    assert isinstance(aug, Compose)
+    kinds = [type(getattr(t, "transform", t)) for t in aug.transforms]
+    assert (ScanRange in kinds) == cut
+    if cut:  # on the config's grid, for half the patterns
+        last = aug.transforms[-1]
+        assert last.p == 0.5
+        lo, hi = cfg["simulator"]["two_theta_range"]
+        grid = np.asarray(last.transform.two_theta)
+        assert grid[0] == lo and grid[-1] < hi
+
+
 def test_shipped_configs_are_valid():
     folder = resources.files("skxrd.pretrained").joinpath("configs")
     for name in list_pretrained():
