@@ -124,7 +124,7 @@ def main(argv=None):
     parser.add_argument(
         "--models",
         nargs="+",
-        default=["crystal-system", "space-group", "structure-type"],
+        default=["crystal-system", "bravais-lattice", "space-group", "structure-type"],
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
