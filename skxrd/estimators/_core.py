@@ -163,6 +163,12 @@ def measured_span(X, min_run):
     return start, stop
 
 
+# above this many rows with a span, the references' running sums pay for
+# themselves (about 0.1 s for the shipped references, then 0.1 ms a row
+# instead of 10)
+_FEW_SPANS = 10
+
+
 def span_similarities(X, references, intensity, smoothing, stride, center, min_run):
     """Similarities of rows ``X`` to unit ``references`` (:func:`unit_rows`
     of the same parameters), each row over its measured span
@@ -178,7 +184,9 @@ def span_similarities(X, references, intensity, smoothing, stride, center, min_r
         return sims
     # square roots take negative values as 0: so does the span
     start, stop = measured_span(np.maximum(X, 0) if intensity == "sqrt" else X, min_run)
-    for i in np.flatnonzero((start > 0) | (stop < X.shape[1])):
+    spans = np.flatnonzero((start > 0) | (stop < X.shape[1]))
+    sums = _running_sums(references) if len(spans) > _FEW_SPANS else None
+    for i in spans:
         first = -(-int(start[i]) // stride) * stride  # a point the references keep
         if stop[i] - first <= stride:
             sims[i] = 0.0  # under two points to compare
@@ -186,13 +194,36 @@ def span_similarities(X, references, intensity, smoothing, stride, center, min_r
         row = unit_rows(
             X[i : i + 1, first : stop[i]], intensity, smoothing, stride, center
         )
-        col = first // stride
-        ref = np.asarray(references[:, col : col + row.shape[1]], dtype=np.float32)
-        if center:
-            ref = ref - ref.mean(axis=1, keepdims=True)
-        norm = np.linalg.norm(ref, axis=1)
-        sims[i] = np.divide(ref @ row[0], norm, out=np.zeros_like(norm), where=norm > 0)
+        col, width = first // stride, row.shape[1]
+        ref = references[:, col : col + width]
+        # the references' norms over the span (centred there with ``center``);
+        # the row is centred, so its dot with a centred reference is its dot
+        # with the reference itself
+        if sums is None:
+            part = ref - ref.mean(axis=1, keepdims=True) if center else ref
+            sq = np.einsum("ij,ij->i", part, part, dtype=np.float64)
+            energy = sq if not center else sq + width * ref.mean(axis=1) ** 2
+        else:
+            total, squares = (c[:, col + width] - c[:, col] for c in sums)
+            energy = squares
+            sq = squares - total**2 / width if center else squares
+        # a reference flat over the span matches nothing
+        varied = sq > 1e-10 * np.maximum(energy, 1e-30)
+        norm = np.sqrt(np.where(varied, sq, 1.0))
+        dot = ref @ row[0].astype(ref.dtype, copy=False)
+        sims[i] = np.where(varied, dot / norm, 0.0)
     return sims
+
+
+def _running_sums(references):
+    """Running sums of the references and of their squares along the points
+    (float64, a leading zero column): any span's sums in two lookups."""
+    n = references.shape[0]
+    total = np.zeros((n, references.shape[1] + 1))
+    squares = np.zeros_like(total)
+    np.cumsum(references, axis=1, dtype=np.float64, out=total[:, 1:])
+    np.cumsum(np.square(references, dtype=np.float64), axis=1, out=squares[:, 1:])
+    return total, squares
 
 
 def best_per_class(similarities, starts):
