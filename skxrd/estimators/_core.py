@@ -169,23 +169,73 @@ def measured_span(X, min_run):
 _FEW_SPANS = 10
 
 
-def span_similarities(X, references, intensity, smoothing, stride, center, min_run):
+def span_similarities(
+    X,
+    references,
+    intensity,
+    smoothing,
+    stride,
+    center,
+    min_run,
+    max_shift=0,
+    shift_step=1,
+):
     """Similarities of rows ``X`` to unit ``references`` (:func:`unit_rows`
     of the same parameters), each row over its measured span
-    (:func:`measured_span`; ``min_run`` 0: the whole row).
+    (:func:`measured_span`; ``min_run`` 0: the whole row), the best over zero
+    shifts of the rows by up to ``max_shift`` grid points in steps of
+    ``shift_step`` (0: none).
 
     A row whose ends were not measured is compared with the references over
     the points it has: the Pearson correlation (cosine, with ``center``
     false) of the row's span and the references' points there.
     """
     X = np.asarray(X)
+    steps = int(max_shift) // int(shift_step) if max_shift else 0
+    cache = {}
+    best = None
+    for k in range(-steps, steps + 1):
+        sims = _span_similarities(
+            _shifted(X, k * int(shift_step)),
+            references,
+            intensity,
+            smoothing,
+            stride,
+            center,
+            min_run,
+            cache,
+        )
+        best = sims if best is None else np.maximum(best, sims, out=best)
+    return best
+
+
+def _shifted(X, shift):
+    """Rows moved by ``shift`` points (to higher angles when positive), the
+    points they leave filled with 0."""
+    if shift == 0:
+        return X
+    out = np.zeros_like(X)
+    if shift > 0:
+        out[:, shift:] = X[:, :-shift]
+    else:
+        out[:, :shift] = X[:, -shift:]
+    return out
+
+
+def _span_similarities(
+    X, references, intensity, smoothing, stride, center, min_run, cache
+):
+    """:func:`span_similarities` of one shift (``cache``: the references'
+    running sums, once computed)."""
     sims = unit_rows(X, intensity, smoothing, stride, center) @ references.T
     if not min_run or X.shape[1] == 0:
         return sims
     # square roots take negative values as 0: so does the span
     start, stop = measured_span(np.maximum(X, 0) if intensity == "sqrt" else X, min_run)
     spans = np.flatnonzero((start > 0) | (stop < X.shape[1]))
-    sums = _running_sums(references) if len(spans) > _FEW_SPANS else None
+    if len(spans) > _FEW_SPANS and "sums" not in cache:
+        cache["sums"] = _running_sums(references)
+    sums = cache.get("sums") if len(spans) > _FEW_SPANS else None
     for i in spans:
         first = -(-int(start[i]) // stride) * stride  # a point the references keep
         if stop[i] - first <= stride:

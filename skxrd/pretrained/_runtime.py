@@ -391,8 +391,10 @@ class _Match:
 
         # files written before the parameter existed: its default
         self.unmeasured_run = int(params.get("unmeasured_run", UNMEASURED_RUN))
-        if self.unmeasured_run < 0:
-            raise ValueError("unmeasured_run must be >= 0")
+        self.max_shift = int(params.get("max_shift", 0))
+        self.shift_step = int(params.get("shift_step", 2))
+        if self.unmeasured_run < 0 or self.max_shift < 0 or self.shift_step < 1:
+            raise ValueError("unmeasured_run, max_shift or shift_step out of range")
         self.references = np.asarray(rec["references"], dtype=np.float32)
         self.reference_index = np.asarray(rec["reference_index"], dtype=np.intp)
         self.starts = np.asarray(rec["starts"], dtype=np.intp)
@@ -429,6 +431,8 @@ class _Match:
                 self.stride,
                 self.center,
                 self.unmeasured_run,
+                self.max_shift,
+                self.shift_step,
             )
 
     def class_similarities(self, X):

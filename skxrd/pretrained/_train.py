@@ -67,6 +67,8 @@ _MATCH_DEFAULTS = {
     "stride": 8,
     "reference_dtype": "float16",
     "intensity": "linear",
+    "max_shift": 0,
+    "shift_step": 2,
     "threshold": "auto",
     "gate": "hard",
     "n_tune": 2000,
@@ -147,6 +149,7 @@ def load_config(config):
         intensity = "sqrt"          # or "linear" (PatternMatchClassifier); the
                                     # matcher sees the [preprocessing] output, so
                                     # with scale = "sqrt" take "linear"
+        max_shift = 10              # zero shifts tried, in grid points (0: none)
         threshold = "auto"          # tuned on simulated patterns (needs [test])
         gate = "soft"               # or "hard" (MatchFirstClassifier)
 
@@ -338,6 +341,8 @@ def _check_match(config, where):
             stride=match["stride"],
             reference_dtype=match["reference_dtype"],
             intensity=match["intensity"],
+            max_shift=match["max_shift"],
+            shift_step=match["shift_step"],
         )._check_params()
         if match["gate"] not in ("hard", "soft"):
             raise ValueError(f"gate must be 'hard' or 'soft', got {match['gate']!r}")
@@ -859,6 +864,8 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
         stride=match["stride"],
         reference_dtype=match["reference_dtype"],
         intensity=match["intensity"],
+        max_shift=match["max_shift"],
+        shift_step=match["shift_step"],
     ).fit(prefix.transform(refs.X), labels)
     threshold = 0.8 if match["threshold"] == "auto" else float(match["threshold"])
     hybrid = MatchFirstClassifier.from_fitted(

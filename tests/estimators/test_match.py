@@ -90,6 +90,8 @@ def test_flat_patterns_match_nothing(library):
         ({"center": "yes"}, "center must be True or False"),
         ({"batch_size": 0}, "batch_size must be >= 1"),
         ({"unmeasured_run": -1}, "unmeasured_run must be >= 0"),
+        ({"max_shift": -2}, "max_shift must be >= 0"),
+        ({"shift_step": 0}, "shift_step must be >= 1"),
     ],
 )
 def test_bad_parameters_are_named(library, params, message):
@@ -374,3 +376,31 @@ def test_a_shorter_scan_is_compared_over_the_range_it_covers(library, stride):
     tiny = np.zeros((1, n))
     tiny[0, n // 2] = 1.0
     assert np.all(match.class_similarities(tiny) == 0.0)
+
+
+def test_zero_shifts_are_forgiven_up_to_max_shift(library):
+    crystals, X = library
+    # the references' own patterns, moved by a zero-point error of 6 points
+    moved = np.zeros_like(X)
+    moved[:, 6:] = X[:, :-6]
+    moved += 0.01 * X.max(axis=1, keepdims=True)  # no 0 runs at the ends
+    plain = PatternMatchClassifier(smoothing=1.0).fit(X, NAMES)
+    tolerant = PatternMatchClassifier(smoothing=1.0, max_shift=8).fit(X, NAMES)
+    s_plain, i_plain = plain.kneighbors(moved, n_neighbors=1)
+    s_tol, i_tol = tolerant.kneighbors(moved, n_neighbors=1)
+    assert i_tol[:, 0].tolist() == list(range(len(X)))
+    # the 6-point shift found (a peak moved off the grid's end costs a little)
+    assert np.median(s_tol[:, 0]) > 0.999 and s_tol[:, 0].min() > 0.97
+    assert np.all(s_tol[:, 0] > s_plain[:, 0] + 0.05)
+    # the best over the shifts: never below the unshifted similarity
+    assert np.all(
+        tolerant.class_similarities(moved) >= plain.class_similarities(moved) - 1e-6
+    )
+    # a shift beyond max_shift is not forgiven
+    short = PatternMatchClassifier(smoothing=1.0, max_shift=2).fit(X, NAMES)
+    assert np.all(short.kneighbors(moved, n_neighbors=1)[0][:, 0] < 0.99)
+    # max_shift 0 is the plain matcher
+    zero = PatternMatchClassifier(smoothing=1.0, max_shift=0).fit(X, NAMES)
+    np.testing.assert_array_equal(
+        zero.class_similarities(moved), plain.class_similarities(moved)
+    )
