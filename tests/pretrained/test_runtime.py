@@ -88,6 +88,29 @@ def test_predictor_answers_as_the_shipped_pipeline(name):
     )
 
 
+def test_predictor_runs_a_shift_tolerant_search_match_as_the_pipeline(tmp_path):
+    from skxrd.estimators._match import search_match_of
+
+    pipeline = load_pretrained("space-group", device="cpu")
+    search_match_of(pipeline).matcher_.set_params(max_shift=6, shift_step=3)
+    path = save_model(pipeline, tmp_path / "shifts.pt", metadata=pipeline.metadata_)
+    predictor = load_predictor(path)
+    assert isinstance(predictor, Predictor)
+    # the patterns moved by 0.1 deg: a zero error the shifts forgive
+    patterns = [
+        Pattern(p.two_theta + 0.1, p.intensity, wavelength=p.wavelength, name=p.name)
+        for p in _patterns()
+    ]
+    light, full = _answers(predictor, patterns), _answers(pipeline, patterns)
+    _assert_same_proba(light["proba"], full["proba"])
+    assert light["matches"] == full["matches"]
+    plain = load_pretrained("space-group", device="cpu")
+    best = [m["similarity"] for m in full["matches"] if m is not None]
+    before = [m["similarity"] for m in _answers(plain, patterns)["matches"] if m]
+    assert all(a >= b - 1e-6 for a, b in zip(best, before))
+    assert max(a - b for a, b in zip(best, before)) > 0.01
+
+
 def test_predictor_of_a_trained_model_file(tiny):
     _, _, path = tiny
     predictor, pipeline = load_predictor(path), load_model(path, device="cpu")
