@@ -786,8 +786,9 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
         loaded with :func:`load_model`).
     config : str, path-like or dict
         The config, with a ``[match]`` section (defaults: source ``"amcsd"``,
-        smoothing 4, stride 8, float16, linear intensities, threshold
-        ``"auto"``, hard gate, n_tune 2000, random_state 5).
+        smoothing 4, stride 8, float16, linear intensities, no zero shifts
+        (``max_shift`` 0, ``shift_step`` 2), threshold ``"auto"``, hard gate,
+        n_tune 2000, random_state 5).
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns.
     n_jobs : int, optional
