@@ -445,17 +445,6 @@ def _space_group_symbols(model):
     return space_group_symbol if metadata.get("target") == "space_group" else None
 
 
-# the lattice families of the Bravais symbols (aP ... cF)
-_FAMILIES = {
-    "a": "triclinic",
-    "m": "monoclinic",
-    "o": "orthorhombic",
-    "t": "tetragonal",
-    "h": "hexagonal",
-    "c": "cubic",
-}
-
-
 def _bravais_names(model):
     """Words for Bravais-lattice symbols ("cF": "cubic F", "hR":
     "rhombohedral") when the model answers Bravais lattices, else None."""
@@ -463,12 +452,16 @@ def _bravais_names(model):
     if metadata.get("target") != "bravais_lattice":
         return None
 
+    from .crystal._spacegroups import _family_of_bravais
+
     def name(label):
         label = str(label)
         if label == "hR":
             return "rhombohedral"
-        family = _FAMILIES.get(label[:1])
-        return f"{family} {label[1:]}" if family else ""
+        try:
+            return f"{_family_of_bravais(label)} {label[1:]}"
+        except (KeyError, IndexError):
+            return ""  # not a Bravais symbol
 
     return name
 

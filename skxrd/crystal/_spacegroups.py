@@ -727,6 +727,19 @@ def _convert(y: Any, field: str) -> np.ndarray | str:
     return out
 
 
+def _family_of_bravais(bravais: str) -> str:
+    """The lattice family of a Bravais symbol ("cF": "cubic"; "hP" and "hR":
+    "hexagonal", the family of the hexagonal and trigonal systems)."""
+    return {
+        "a": "triclinic",
+        "m": "monoclinic",
+        "o": "orthorhombic",
+        "t": "tetragonal",
+        "h": "hexagonal",
+        "c": "cubic",
+    }[bravais[0]]
+
+
 # the labels a space group maps to by a ``to_*`` function of this module,
 # coarsest first after the crystal system: the targets of CoarseLabelClassifier
 _COARSE_TARGETS = (

@@ -24,6 +24,7 @@ from ..crystal import (
     wyckoff_sites,
 )
 from ..crystal._crystal import trusted_crystal
+from ..crystal._spacegroups import _family_of_bravais
 from ..utils._parallel import parallel_map
 from ._random import (
     _has_space_group,
@@ -415,7 +416,7 @@ default="fit"
                 v
                 for k, v in self.lattice_shapes_.items()
                 # trigonal groups have hP or hR lattices
-                if _system_of_bravais(k)
+                if _family_of_bravais(k)
                 == ("hexagonal" if system == "trigonal" else system)
             ]
             table = np.concatenate(rows) if rows else None
@@ -459,17 +460,6 @@ default="fit"
         pool = sorted({e for t in tuples for e in t} - set(out))
         extra = rng.choice(pool, size=min(k - len(out), len(pool)), replace=False)
         return [str(e) for e in extra] + out
-
-
-def _system_of_bravais(bravais: str) -> str:
-    return {
-        "a": "triclinic",
-        "m": "monoclinic",
-        "o": "orthorhombic",
-        "t": "tetragonal",
-        "h": "hexagonal",
-        "c": "cubic",
-    }[bravais[0]]
 
 
 _CDFS: dict = {}

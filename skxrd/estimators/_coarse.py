@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.validation import check_is_fitted
 
 from ..crystal._spacegroups import _COARSE_TARGETS as _TARGETS
+from ._core import coarse_membership
 from ._mixins import _ProbabilisticMixin
 
 __all__ = ["CoarseLabelClassifier"]
@@ -107,12 +108,12 @@ class CoarseLabelClassifier(
         return cls(estimator, target=target)._wrap(estimator)
 
     def _wrap(self, fitted):
-        fine = np.asarray(fitted.classes_)
-        coarse = np.asarray(self._mapping()(fine)).astype(str)
+        self._mapping()  # an error naming a bad target
         self.estimator_ = fitted
-        self.classes_ = np.unique(coarse)
         # (n_fine, n_coarse) 0/1: a space group's probability goes to its class
-        self._membership = (coarse[:, None] == self.classes_[None, :]).astype(float)
+        self.classes_, self._membership = coarse_membership(
+            np.asarray(fitted.classes_), self.target
+        )
         if hasattr(fitted, "n_features_in_"):
             self.n_features_in_ = fitted.n_features_in_
         return self

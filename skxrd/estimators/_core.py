@@ -110,6 +110,17 @@ def normalized_probabilities(batches):
     return proba
 
 
+def coarse_membership(fine_classes, target):
+    """The coarse labels (``target``: crystal system, Bravais lattice... of
+    :class:`CoarseLabelClassifier`) of space-group classes, sorted, and the
+    ``(n_fine, n_coarse)`` 0/1 matrix that sums their probabilities."""
+    from .. import crystal
+
+    coarse = np.asarray(getattr(crystal, f"to_{target}")(fine_classes)).astype(str)
+    classes = np.unique(coarse)
+    return classes, (coarse[:, None] == classes[None, :]).astype(float)
+
+
 def top_k(proba, classes, k):
     """The ``k`` most probable of ``classes`` per row, most probable first
     (ties in the order of ``classes``), and their probabilities."""
@@ -209,6 +220,29 @@ def span_similarities(
     return best
 
 
+# a matcher's settings that span_similarities takes, in its order: the
+# attributes of PatternMatchClassifier and of the light predictor's matcher
+MATCH_SETTINGS = (
+    "intensity",
+    "smoothing",
+    "stride",
+    "center",
+    "unmeasured_run",
+    "max_shift",
+    "shift_step",
+)
+
+
+def batched_similarities(matcher, X, references):
+    """Yield ``(rows, similarities)`` of ``X`` to ``references``,
+    ``matcher.batch_size`` rows at a time, with ``matcher``'s settings
+    (:data:`MATCH_SETTINGS`)."""
+    settings = [getattr(matcher, name) for name in MATCH_SETTINGS]
+    for start in range(0, len(X), matcher.batch_size):
+        rows = slice(start, start + matcher.batch_size)
+        yield rows, span_similarities(X[rows], references, *settings)
+
+
 def _shifted(X, shift):
     """Rows moved by ``shift`` points (to higher angles when positive), the
     points they leave filled with 0."""
@@ -233,9 +267,11 @@ def _span_similarities(
     # square roots take negative values as 0: so does the span
     start, stop = measured_span(np.maximum(X, 0) if intensity == "sqrt" else X, min_run)
     spans = np.flatnonzero((start > 0) | (stop < X.shape[1]))
-    if len(spans) > _FEW_SPANS and "sums" not in cache:
-        cache["sums"] = _running_sums(references)
-    sums = cache.get("sums") if len(spans) > _FEW_SPANS else None
+    sums = None
+    if len(spans) > _FEW_SPANS:  # computed once for all the shifts
+        if "sums" not in cache:
+            cache["sums"] = _running_sums(references)
+        sums = cache["sums"]
     for i in spans:
         first = -(-int(start[i]) // stride) * stride  # a point the references keep
         if stop[i] - first <= stride:

@@ -11,11 +11,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..utils._validation import check_int, check_positive, check_real
 from ._core import (
     UNMEASURED_RUN,
+    batched_similarities,
     best_per_class,
     gate_weights,
     match_softmax,
     mixture,
-    span_similarities,
     top_neighbors,
     unit_rows,
 )
@@ -213,22 +213,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
                 f"{self.stride}-th of {X.shape[1]} features: stride was changed "
                 "after fit; fit again"
             )
-        for start in range(0, len(X), self.batch_size):
-            rows = slice(start, start + self.batch_size)
-            yield (
-                rows,
-                span_similarities(
-                    X[rows],
-                    refs,
-                    self.intensity,
-                    self.smoothing,
-                    self.stride,
-                    self.center,
-                    self.unmeasured_run,
-                    self.max_shift,
-                    self.shift_step,
-                ),
-            )
+        yield from batched_similarities(self, X, refs)
 
     def class_similarities(self, X):
         """Best similarity of each pattern to the references of each class.

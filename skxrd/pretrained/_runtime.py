@@ -148,12 +148,11 @@ class Predictor:
                 out_classes = self._match.classes
         self._membership = None
         if coarse_target is not None:  # sums per crystal system, Bravais lattice...
-            from .. import crystal
+            from ..estimators._core import coarse_membership
 
-            to_coarse = getattr(crystal, f"to_{coarse_target}")
-            coarse = np.asarray(to_coarse(out_classes)).astype(str)
-            out_classes = np.unique(coarse)
-            self._membership = (coarse[:, None] == out_classes[None, :]).astype(float)
+            out_classes, self._membership = coarse_membership(
+                out_classes, coarse_target
+            )
         self.classes_ = out_classes
         self.metadata_ = metadata
 
@@ -420,20 +419,10 @@ class _Match:
 
     def _similarities(self, X):
         """Similarities to every reference, a batch of rows at a time."""
-        from ..estimators._core import span_similarities
+        from ..estimators._core import batched_similarities
 
-        for start in range(0, len(X), self.batch_size):
-            yield span_similarities(
-                X[start : start + self.batch_size],
-                self.references,
-                self.intensity,
-                self.smoothing,
-                self.stride,
-                self.center,
-                self.unmeasured_run,
-                self.max_shift,
-                self.shift_step,
-            )
+        for _, sims in batched_similarities(self, X, self.references):
+            yield sims
 
     def class_similarities(self, X):
         from ..estimators._core import best_per_class
