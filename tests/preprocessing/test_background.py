@@ -76,6 +76,18 @@ def test_vectorized_rows_are_independent(method):
     assert np.allclose(sub.transform(X), rows)
 
 
+@pytest.mark.parametrize("lls", [False, True])
+def test_snip_in_row_blocks_matches_row_by_row(lls):
+    # more rows than one cache-sized block (64): the blocks give the same numbers
+    rng = np.random.default_rng(3)
+    X = np.array([sum(synthetic(s % 5)) for s in range(150)])
+    X *= rng.uniform(0.5, 2.0, (150, 1))
+    whole = snip_background(X, window=20, lls=lls)
+    rows = np.vstack([snip_background(x[None], window=20, lls=lls) for x in X])
+    assert whole.shape == X.shape
+    assert np.array_equal(whole, rows)
+
+
 def test_linear_background_is_exact_for_snip():
     x = np.arange(400.0)
     line = 2.0 + 0.01 * x
