@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,49 @@ def test_gpu_check_steps_name_existing_scripts_and_fit_the_budget():
     for _, args, _ in gpu_check.STEPS:
         if args[0].endswith(".py"):
             assert (ROOT / args[0]).is_file(), args[0]
+
+
+def _gpu_train():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import gpu_train
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return gpu_train
+
+
+def test_gpu_train_plans_the_epochs_that_fit_the_time_left():
+    plan = _gpu_train().plan_epochs
+    # the H200 run of the GPU config: 200,000 patterns at ~14,000 per second
+    epochs, epoch_s = plan(200_000, 14_000, 30_000, 250.0, 0.05, 40)
+    assert epochs * epoch_s <= 250.0 - 200_000 / 30_000 - 20.0
+    assert (epochs + 1) * epoch_s > 250.0 - 200_000 / 30_000 - 20.0
+    assert plan(200_000, 14_000, 30_000, 1e6, 0.05, 40)[0] == 40  # the cap
+    assert plan(200_000, 14_000, 30_000, 10.0, 0.05, 40)[0] == 0  # no time
+    # twice the rate, about twice the epochs
+    faster, _ = plan(200_000, 28_000, 30_000, 250.0, 0.05, 40)
+    assert faster in (2 * epochs, 2 * epochs + 1)
+
+
+def test_gpu_train_deadline_ends_training_after_the_epoch_past_it():
+    import time
+
+    from skxrd.estimators import CNNClassifier
+
+    gpu_train = _gpu_train()
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 64)).astype(np.float32)
+    y = np.repeat([0, 1], 20)
+
+    def fit():
+        clf = CNNClassifier(
+            channels=[2], max_epochs=4, validation_fraction=None, random_state=0
+        )
+        return clf.fit(X, y).n_epochs_
+
+    with gpu_train.deadline(time.monotonic() - 1.0):
+        assert fit() == 1
+    assert fit() == 4  # the callback is gone after the block
 
 
 def test_shipped_curve_puts_the_earlier_cycles_first(monkeypatch):

@@ -37,6 +37,7 @@ and on a CPU, to check the script end to end in a minute::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -114,17 +115,41 @@ def _preprocessing_rate(config, X):
     return len(part) / max(time.perf_counter() - t, 1e-6)
 
 
-def _install_deadline(deadline):
-    """Every network of the run ends training after the epoch past ``deadline``."""
+def plan_epochs(n, rate, preprocessing_rate, left_s, validation_fraction, cap):
+    """Epochs of ``n`` patterns that fit ``left_s`` seconds, and one epoch's time.
+
+    An epoch is the training steps at ``rate`` patterns per second, the
+    validation passes (a third of a step each) and 15 % for what a probe on
+    random patterns misses (the loader); before the first epoch the
+    preprocessing (``preprocessing_rate`` patterns per second) and 20 s of
+    reading the cache and setting up. At most ``cap`` epochs, at least 0.
+
+    >>> plan_epochs(200_000, 14_000, 30_000, 250.0, 0.05, 40)
+    (14, 15.9)
+    >>> plan_epochs(200_000, 14_000, 30_000, 20.0, 0.05, 40)[0]
+    0
+    """
+    f = float(validation_fraction)
+    epoch_s = 1.15 * n * ((1 - f) + f / 3) / rate
+    left = left_s - n / preprocessing_rate - 20.0
+    epochs = int(min(max(left // epoch_s, 0), cap))
+    return epochs, round(epoch_s, 1)
+
+
+@contextlib.contextmanager
+def deadline(at):
+    """Within the block, every network's training ends after the epoch that
+    passes ``at`` (a ``time.monotonic()`` value); skorch then keeps the best
+    epoch, as on early stopping."""
     from skorch.callbacks import Callback
 
     from skxrd.estimators._base import _NeuralClassifier
 
     class Deadline(Callback):
         def on_epoch_end(self, net, **kwargs):
-            if time.monotonic() > deadline:
+            if time.monotonic() > at:
                 print("deadline passed: training ends here", flush=True)
-                raise KeyboardInterrupt
+                raise KeyboardInterrupt  # skorch's way to end fit() early
 
     original = _NeuralClassifier._callbacks
 
@@ -132,6 +157,10 @@ def _install_deadline(deadline):
         return [*original(self, has_valid), ("deadline", Deadline())]
 
     _NeuralClassifier._callbacks = callbacks
+    try:
+        yield
+    finally:
+        _NeuralClassifier._callbacks = original
 
 
 def main(argv=None):
@@ -210,36 +239,39 @@ def main(argv=None):
     del X, y
 
     fraction = config["classifier"].get("validation_fraction") or 0.0
-    # an epoch: training steps, the validation forward passes (a third of a
-    # step each) and the loader; 15 % margin for what the probe misses
-    epoch_s = 1.15 * n * ((1 - fraction) + fraction / 3) / rate
-    fixed_s = n / pre_rate + 20.0  # preprocessing, cache read, set-up
-    left = args.budget - (time.monotonic() - t0) - fixed_s
-    epochs = int(left // epoch_s)
-    if args.max_epochs > 0:
-        epochs = min(epochs, args.max_epochs)
-    else:
-        epochs = min(epochs, int(config["classifier"]["max_epochs"]))
-    epochs = max(epochs, args.min_epochs)
+    cap = args.max_epochs or int(config["classifier"]["max_epochs"])
+    workers = os.cpu_count() if args.n_jobs < 0 else max(args.n_jobs, 1)
+    left = args.budget - (time.monotonic() - t0)
+    epochs, epoch_s = plan_epochs(n, rate, pre_rate * workers / 2, left, fraction, cap)
+    if epochs < args.min_epochs:
+        # a cycle cut by the deadline ends at a high learning rate: worse than
+        # the model it started from (seen on an H200: 0.371 after one epoch of
+        # a resumed cycle, against 0.391 before it)
+        _log(
+            t0,
+            f"warning: the budget holds {epochs} epochs, fewer than "
+            f"--min-epochs {args.min_epochs}; the deadline may end the cycle early",
+        )
+        epochs = args.min_epochs
     config["classifier"]["max_epochs"] = epochs
     report.update(
-        estimated_epoch_s=round(epoch_s, 1),
+        estimated_epoch_s=epoch_s,
         preprocessing_patterns_per_s=round(pre_rate, 1),
         max_epochs=epochs,
     )
     _log(t0, f"epoch ~{epoch_s:.1f} s, {left:.0f} s left: max_epochs = {epochs}")
 
-    _install_deadline(t0 + args.budget)
     t = time.monotonic()
-    pipe, train_report = train_from_config(
-        config,
-        cache=cache,
-        n_jobs=args.n_jobs,
-        num_threads=args.threads,
-        device=args.device,
-        warm_start=args.resume,
-        verbose=1,
-    )
+    with deadline(t0 + args.budget):
+        pipe, train_report = train_from_config(
+            config,
+            cache=cache,
+            n_jobs=args.n_jobs,
+            num_threads=args.threads,
+            device=args.device,
+            warm_start=args.resume,
+            verbose=1,
+        )
     report["train_s"] = round(time.monotonic() - t, 1)
     save_model(pipe, out / "model.pt", metadata=train_report, overwrite=True)
     report["train"] = {k: v for k, v in train_report.items() if k != "config"}

@@ -927,6 +927,37 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     return out, report
 
 
+def _fit_pipeline(pipe, X, y, n_jobs=None, block=1024):
+    """``pipe.fit(X, y)``, the preprocessing run over blocks of rows in threads.
+
+    The preprocessing steps learn nothing from the patterns (each pattern is
+    transformed alone), so they are fitted on two rows and applied to blocks
+    of ``block`` rows in ``n_jobs`` threads (numpy releases the GIL): the same
+    numbers as one pass, several times faster on 10^5 patterns, whose
+    preprocessing would otherwise keep a GPU waiting for a minute. Other
+    steps, or small inputs: ``pipe.fit`` as it is.
+    """
+    from joblib import Parallel, delayed
+
+    from ..preprocessing import PatternResampler
+    from ..preprocessing._base import PatternwiseTransformer
+
+    pre = pipe[:-1]
+    stateless = all(
+        step in (None, "passthrough")
+        or isinstance(step, (PatternwiseTransformer, PatternResampler))
+        for _, step in pre.steps
+    )
+    if not stateless or not isinstance(X, np.ndarray) or len(X) <= 2 * block:
+        return pipe.fit(X, y)
+    pre.fit(X[:2], y[:2])
+    parts = Parallel(n_jobs=n_jobs or 1, prefer="threads")(
+        delayed(pre.transform)(X[i : i + block]) for i in range(0, len(X), block)
+    )
+    pipe.steps[-1][1].fit(np.concatenate(parts), y)
+    return pipe
+
+
 def train_from_config(
     config,
     *,
@@ -955,7 +986,8 @@ def train_from_config(
     cache : str or path-like, optional
         Folder for joblib's cache of the generated datasets.
     n_jobs : int, optional
-        Workers for generation and simulation.
+        Workers for generation and simulation, and threads for the
+        preprocessing of the training patterns (in blocks of rows).
     num_threads : int, optional
         Torch threads for training.
     warm_start : str, path-like or PatternPipeline, optional
@@ -1049,7 +1081,7 @@ def train_from_config(
     else:
         X_fit, y_fit = X, y
     t1 = time.perf_counter()
-    pipe.fit(X_fit, y_fit)
+    _fit_pipeline(pipe, X_fit, y_fit, n_jobs)
     if calibration is not None:
         clf.calibrate_temperature(pipe[:-1].transform(X[calibration]), y[calibration])
     t_fit = time.perf_counter() - t1

@@ -290,6 +290,27 @@ random_state = 0
     assert report["n_train"] == 24
 
 
+@pytest.mark.parametrize("denoise", [None, 3])
+def test_preprocessing_in_blocks_fits_the_same_network(denoise):
+    # train_from_config preprocesses blocks of rows in threads: the same
+    # inputs, so the same weights as Pipeline.fit, for every stateless step
+    from skxrd.pretrained._train import _fit_pipeline
+
+    cfg = load_config({**TINY, "preprocessing": {"denoise": denoise}})
+    grid = build_pipeline(cfg).steps[0][1].fit().grid_
+    rng = np.random.default_rng(0)
+    X = rng.random((40, len(grid))).astype(np.float32)
+    y = rng.choice(["cubic", "triclinic", "hexagonal"], 40)
+    plain = build_pipeline(cfg).fit(X, y)
+    blocks = _fit_pipeline(build_pipeline(cfg), X, y, n_jobs=2, block=8)
+    for a, b in zip(
+        plain.steps[-1][1].net_.module_.state_dict().values(),
+        blocks.steps[-1][1].net_.module_.state_dict().values(),
+    ):
+        assert torch.equal(a, b)
+    assert np.array_equal(plain.predict_proba(X), blocks.predict_proba(X))
+
+
 def test_build_pipeline_steps_follow_the_config():
     cfg = load_config({**TINY, "preprocessing": {"background": False}})
     pipe = build_pipeline(cfg)
