@@ -125,3 +125,18 @@ def test_errors(mp):
     with pytest.raises(ValueError, match="n must be"):
         prior.sample(-1)
     assert prior.sample(0) == []
+
+
+def test_groups_whose_prototypes_fail_fall_back_to_random_sites(prior, monkeypatch):
+    # a training draw once died on one P4 crystal whose drawn prototypes all
+    # failed: such a crystal now comes from random Wyckoff sites of the group
+    from skxrd.datasets import _prior
+
+    assert 75 in prior.prototypes_
+    monkeypatch.setattr(_prior, "_place", lambda *args: None)  # prototypes fail
+    crystals = [_prior._sample_one(prior, seed, 75, i) for i, seed in enumerate([1, 2])]
+    assert [c.space_group for c in crystals] == [75, 75]
+    assert all(c.get_space_group(symprec=1e-3) == 75 for c in crystals)
+    assert [c.name for c in crystals] == ["prior-75-0", "prior-75-1"]
+    again = _prior._sample_one(prior, 1, 75, 0)
+    assert np.array_equal(again.frac_coords, crystals[0].frac_coords)
