@@ -22,16 +22,18 @@ The config's ``[match]`` search-match is left out by default: its references
 and tuning patterns are CPU work, done afterwards where the model is shipped
 (``tools/measured_training.py --config CONFIG --ship-model OUT/model.pt``).
 
-Usage on the GPU machine (Python with torch there, skxrd's dependencies on
-``PYTHONPATH``)::
+Usage on the GPU machine (Python with torch there; skxrd's other dependencies
+on ``PYTHONPATH``, from the zip that ``tools/gpu_bundle.sh`` builds)::
 
     python tools/gpu_train.py skxrd/pretrained/configs/gpu/space-group.toml \\
-        --out OUT --budget 470 --n-jobs 16 --threads 8
+        --out OUT --budget 470 --n-jobs 16 --threads 8 --cache /tmp/cache
 
-and on a CPU, to check the script end to end in a minute::
+and on a CPU, to check the script end to end in two or three minutes (most of
+them reading the AMCSD)::
 
     python tools/gpu_train.py skxrd/pretrained/configs/gpu/space-group.toml \\
-        --out /tmp/gpu_smoke --device cpu --n-crystals 400 --budget 60
+        --out /tmp/gpu_smoke --device cpu --n-crystals 200 --budget 30 \\
+        --probe-batches 1 --n-jobs 2
 """
 
 from __future__ import annotations
