@@ -4,7 +4,7 @@
 architecture (warm-restart cycles, e.g. the shipped model and one more cycle)
 averaged, the output layers first widened to the union of their classes, and
 the BatchNorm statistics recomputed over 4,096 training patterns of CONFIG's
-cached draw (8 runs of 512, no gradient), saved as a model file without a
+cached draw (the estimators' precise BatchNorm), saved as a model file without a
 search-match for ``tools/measured_training.py --ship-model OUT``.
 
 ``answers A B``: the first file's search-match and gate, its network's
@@ -66,29 +66,13 @@ def soup(a, b, config, out, cache):
         for k in sb
     }
     restore_fitted(nb, classes, nb.n_features_in_, mean)
-    # the averaged weights need their own BatchNorm statistics
+    # the averaged weights need their own BatchNorm statistics: the estimators'
+    # precise BatchNorm (as at the end of training) over the cached draw
     X, _, _ = _dataset(load_config(config), "data", cache, 2, False)
-    starts = np.linspace(0, len(X) - 512, 8).astype(int)
-    rows = np.concatenate([np.arange(s, s + 512) for s in starts])
-    Z = torch.as_tensor(B[:-1].transform(X[rows]), dtype=torch.float32)
-    module = nb.net_.module_
-    norms = [
-        m
-        for m in module.modules()
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-    ]
-    momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average
-    module.train()  # as the estimators' precise BatchNorm, dropout on: seeded
-    torch.manual_seed(0)
-    with torch.no_grad():
-        for i in range(0, len(Z), 256):
-            module(Z[i : i + 256])
-    module.eval()
-    for m, momentum in zip(norms, momenta):
-        m.momentum = momentum
+    Z = B[:-1].transform(X).astype(np.float32)
+    nb.net_._train_dataset = nb.net_.get_dataset(Z, np.zeros(len(Z), np.int64))
+    torch.manual_seed(0)  # its passes run with dropout on
+    nb.net_._precise_batchnorm()
     meta = {**(B.metadata_ or {}), "weight_average": [str(a), str(b)]}
     save_model(B, out, metadata=meta, overwrite=True)
     print(f"wrote {out}: {len(classes)} classes")

@@ -80,15 +80,10 @@ def _probe_rate(config, device, n_batches, threads):
     Three epochs on random patterns of the training shape: the first pays for
     start-up (cuDNN's search, allocations), the median of the others counts.
     """
-    from skxrd.pretrained._train import build_pipeline
+    from skxrd.pretrained._train import _simulator, build_pipeline
 
     net = build_pipeline(config).steps[-1][1]
-    n_points = len(
-        np.arange(
-            *config["simulator"]["two_theta_range"],
-            config["simulator"]["two_theta_step"],
-        )
-    )
+    n_points = len(_simulator(config).two_theta)  # the config's model grid
     n = int(net.batch_size) * n_batches
     rng = np.random.default_rng(0)
     X = rng.random((n, n_points), dtype=np.float32)
