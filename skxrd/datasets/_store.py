@@ -290,7 +290,8 @@ def write_pattern_store(
         Passed to :func:`make_random_crystals`.
     source : str or dict, optional
         A named source (``"uniform"``, ``"realistic"``,
-        ``"materials_project"``) or a mixture of them ``{name: weight}``, as
+        ``"realistic_minerals"``, ``"materials_project"``, ``"amcsd"``) or a
+        mixture of them ``{name: weight}``, as
         in :func:`make_pattern_dataset` (only names: the store records its
         settings in the file to resume).
     n_variants, variants, instrument

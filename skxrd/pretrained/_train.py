@@ -98,7 +98,9 @@ def load_config(config):
         [data]                      # make_pattern_dataset's arguments
         n_crystals = 40000
         source = "uniform"          # or "realistic", "materials_project",
-                                    # "amcsd" (mineral structures), or a mixture
+                                    # "amcsd" (mineral structures),
+                                    # "realistic_minerals" (random crystals
+                                    # learned from them), or a mixture
                                     # {realistic = 0.5, materials_project = 0.5}
         n_atoms = [2, 40]
         random_state = 0

@@ -225,15 +225,17 @@ def test_the_real_database_mostly_loads():
 def fake_larixite(monkeypatch, db):
     """A larixite package whose database is the small one; the named source's
     per-process cache is emptied before and after."""
-    from skxrd.datasets._dataset import _load_named
+    from skxrd.datasets._dataset import _default_prior, _load_named
 
     spec = importlib.util.spec_from_loader("larixite", loader=None, is_package=True)
     spec.submodule_search_locations = [str(db.parent)]
     db.parent.joinpath("amcsd_cif1.db").write_bytes(db.read_bytes())
     _fake_find_spec(monkeypatch, spec)
     _load_named.cache_clear()
+    _default_prior.cache_clear()
     yield
     _load_named.cache_clear()
+    _default_prior.cache_clear()
 
 
 def test_amcsd_is_a_named_source_of_make_pattern_dataset(fake_larixite):
@@ -265,6 +267,47 @@ def test_amcsd_is_a_named_source_of_make_pattern_dataset(fake_larixite):
     )
     assert sorted(set(mixed.source.tolist())) == ["amcsd", "uniform"]
     assert (mixed.source == "amcsd").sum() == 3
+
+
+def test_realistic_minerals_are_random_crystals_learned_from_the_amcsd(
+    fake_larixite,
+):
+    from skxrd.datasets import SOURCES, make_pattern_dataset
+    from skxrd.datasets._dataset import _default_prior, _source_key
+    from skxrd.simulation import PowderSimulator
+
+    assert "realistic_minerals" in SOURCES
+    sim = PowderSimulator(two_theta_range=(20.0, 60.0), two_theta_step=0.1)
+
+    def draw():
+        return make_pattern_dataset(
+            8,
+            source={"realistic_minerals": 0.5, "amcsd": 0.5},
+            target="crystal_system",
+            simulator=sim,
+            random_state=3,
+            verbose=False,
+        )
+
+    data = draw()
+    prior = _default_prior("realistic_minerals")
+    # fitted on the three usable entries, groups drawn with the COD's weights
+    assert prior.n_structures_ == 3
+    assert prior.space_group_weights == "cod"
+    assert len(prior.space_groups_) > 100
+    random = np.flatnonzero(data.source == "realistic_minerals")
+    assert len(random) == 4
+    # new crystals, in the database's chemistries, of their drawn groups
+    for i in random:
+        c = data.crystals[i]
+        assert not c.name.startswith("amcsd-")
+        assert set(c.species) <= {"Na", "Cl", "Mg", "Fe", "O", "D", "H"}
+        assert c.get_space_group() == data.space_group[i]
+    np.testing.assert_array_equal(draw().X, data.X)
+    # the cache key changes with the database's version, as for "amcsd"
+    [(name, kind, key, weight)] = _source_key("realistic_minerals", "space_group")
+    assert (name, kind) == ("realistic_minerals", "realistic_minerals")
+    assert key.startswith("realistic_minerals:")
 
 
 def test_amcsd_source_without_larixite_says_how_to_install(monkeypatch):

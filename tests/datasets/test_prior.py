@@ -140,3 +140,47 @@ def test_groups_whose_prototypes_fail_fall_back_to_random_sites(prior, monkeypat
     assert [c.name for c in crystals] == ["prior-75-0", "prior-75-1"]
     again = _prior._sample_one(prior, 1, 75, 0)
     assert np.array_equal(again.frac_coords, crystals[0].frac_coords)
+
+
+def test_random_sites_draw_again_where_one_draw_cannot_be_placed(mp, monkeypatch):
+    # one draw of size, chemistry and packing can fail every attempt: 13-23 %
+    # of the crystals of groups without a prototype did (the COD's weights on
+    # the AMCSD), and one such crystal failed a whole training draw
+    from skxrd.datasets import _prior
+
+    crystals = [c for c in mp.crystals[:400] if c.n_atoms <= 12][:60]
+    prior = CrystalPrior(space_group_weights={116: 1.0}).fit(crystals)
+    assert 116 not in prior.prototypes_
+    out = prior.sample(4, random_state=0)
+    assert [c.space_group for c in out] == [116] * 4
+    assert all(c.get_space_group() == 116 for c in out)
+    real = _prior._one_crystal
+    calls = []
+
+    def fail_first(*args):
+        calls.append(args[3])  # the drawn sizes
+        if len(calls) < 3:
+            raise RuntimeError("crystal 7: no valid crystal of space group 116")
+        return real(*args)
+
+    monkeypatch.setattr(_prior, "_one_crystal", fail_first)
+    crystal = _prior._random_sites(prior, np.random.default_rng(0), 116, 7)
+    assert len(calls) == 3 and crystal.name == "prior-116-7"
+    assert crystal.get_space_group() == 116
+    # each retry is a new draw, and the whole is seeded
+    calls_before = list(calls)
+    calls.clear()
+    again = _prior._random_sites(prior, np.random.default_rng(0), 116, 7)
+    assert calls == calls_before
+    assert np.array_equal(again.frac_coords, crystal.frac_coords)
+    monkeypatch.setattr(_prior, "_one_crystal", real)
+
+    def always_fail(*args):
+        calls.append(args[3])
+        raise RuntimeError("crystal 0: no valid crystal of space group 116")
+
+    calls.clear()
+    monkeypatch.setattr(_prior, "_one_crystal", always_fail)
+    with pytest.raises(RuntimeError, match="space group 116"):
+        _prior._random_sites(prior, np.random.default_rng(0), 116, 0)
+    assert len(calls) == _prior._SITE_DRAWS
