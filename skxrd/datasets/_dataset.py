@@ -436,7 +436,6 @@ def _shares(n: int, weights) -> list[int]:
 
 
 @cache
-@cache
 def _default_prior(kind="realistic"):
     """The fitted prior of a named source (fitted once per process)."""
     from ._prior import CrystalPrior
