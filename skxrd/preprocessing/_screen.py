@@ -163,10 +163,27 @@ def _reason(x, y, model_range, min_coverage, min_span, max_width, min_snr):
             f"no peak stands out of the noise (signal-to-noise "
             f"{height / noise if noise > 0 else 0:.1f}, at least {min_snr:g} needed)"
         )
-    peaks, _ = find_peaks(smooth, prominence=0.05 * height)
+    peaks, props = find_peaks(smooth, prominence=0.05 * height)
     if not len(peaks):
         return "no peaks"
-    widths = peak_widths(smooth, peaks, rel_height=0.5)[0]
+    # A hump running off the end of the scan has its prominence set by the
+    # edge's value, not by its own base: measured from there, a broad hump
+    # looked narrow (a sine passed). Take such a peak's prominence from the
+    # base inside the scan; its half maximum on the edge's side may then lie
+    # outside the scan, where its width is twice the half width inside.
+    last = len(smooth) - 1
+    prom, lb, rb = props["prominences"], props["left_bases"], props["right_bases"]
+    edge_r = (rb == last) & (smooth[rb] > smooth[lb])
+    edge_l = (lb == 0) & (smooth[lb] > smooth[rb])
+    prom = np.where(edge_r, smooth[peaks] - smooth[lb], prom)
+    prom = np.where(edge_l, smooth[peaks] - smooth[rb], prom)
+    widths, _, left, right = peak_widths(
+        smooth, peaks, rel_height=0.5, prominence_data=(prom, lb, rb)
+    )
+    cut_left, cut_right = left <= 0, right >= last
+    widths = np.where(cut_left, 2 * (right - peaks), widths)
+    widths = np.where(cut_right, 2 * (peaks - left), widths)
+    widths = np.where(cut_left & cut_right, np.inf, widths)
     # widths in points -> degrees, with the local step of a non-uniform grid
     step = np.gradient(x)[peaks]
     narrowest = float(np.min(widths * step))

@@ -48,6 +48,23 @@ def test_non_patterns_are_refused(powders, make, reason):
     assert got is not None and reason in got
 
 
+def test_a_hump_cut_by_the_scan_edge_is_not_a_narrow_peak(powders):
+    # a sine of period 2 pi degrees has a hump 0.44 deg before the end of
+    # 5-90 deg: its half maximum lies outside the scan, and it once measured
+    # 0.63 deg wide, so the sine passed (and got "P-1 0.629")
+    sine = 100 + 50 * np.sin(TT)
+    [got] = screen_patterns(sine[None], two_theta=TT)
+    assert got is not None and "the narrowest is 3.1°" in got
+    for phase in np.linspace(0.0, 2 * np.pi, 9):
+        [got] = screen_patterns((1 + np.sin(TT + phase))[None], two_theta=TT)
+        assert got is not None and "no peak narrower" in got
+    # a Bragg peak cut by the edge still counts, by its inner half width
+    edge = np.exp(-0.5 * ((TT - TT[-3]) / 0.05) ** 2) + 0.02
+    hump = np.exp(-0.5 * ((TT - 40.0) / 4.0) ** 2)
+    assert screen_patterns((edge + hump)[None], two_theta=TT) == [None]
+    assert screen_patterns(powders[:, ::-1], two_theta=TT) == [None] * len(powders)
+
+
 def test_short_scans_and_coverage(powders):
     short = Pattern(TT[1000:1100], powders[0][1000:1100], wavelength="CuKa")
     [got] = screen_patterns([short])
