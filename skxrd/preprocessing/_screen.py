@@ -17,6 +17,7 @@ def screen_patterns(
     min_span=10.0,
     max_peak_width=1.5,
     min_signal_to_noise=5.0,
+    min_peak_to_noise=6.0,
 ):
     """Say which inputs do not look like powder diffraction patterns.
 
@@ -36,7 +37,16 @@ def screen_patterns(
       ``min_signal_to_noise`` noise standard deviations above the median);
     - has no peak narrower than ``max_peak_width`` degrees 2θ (a sine curve,
       an amorphous hump): Bragg peaks of a powder are a fraction of a degree
-      wide on laboratory and synchrotron instruments.
+      wide on laboratory and synchrotron instruments;
+    - has no narrow peak whose prominence is ``min_peak_to_noise`` times the
+      noise around it (counting noise on a strong background, as from an
+      empty sample holder or an amorphous sample, makes narrow wiggles of its
+      own: in 200 simulated scans of such backgrounds the best peak reaches
+      3.1 at the median and 6.5 at most, in the measured patterns below at
+      least 9.7);
+    - repeats itself (a correlation of at least 0.8 with itself moved by
+      some 2θ, after removing features broader than 2°): a fast sine, a square
+      wave or a sawtooth; powder peaks fall at d-spacings, never at equal steps.
 
     None of the 456 measured RRUFF mineral patterns, 15 SSRL synchrotron
     patterns and 85 thin-film scans in ``../shared/data/measured`` is refused.
@@ -61,6 +71,7 @@ def screen_patterns(
     max_peak_width : float, default=1.5
         Degrees 2θ (full width at half maximum).
     min_signal_to_noise : float, default=5.0
+    min_peak_to_noise : float, default=6.0
 
     Returns
     -------
@@ -88,6 +99,7 @@ def screen_patterns(
     min_span = check_real(min_span, "min_span", minimum=0.0)
     max_peak_width = check_real(max_peak_width, "max_peak_width", minimum=0.0)
     min_signal_to_noise = check_real(min_signal_to_noise, "min_signal_to_noise")
+    min_peak_to_noise = check_real(min_peak_to_noise, "min_peak_to_noise")
     model_range = check_range(model_range, "model_range", allow_none=True)
     patterns = as_patterns(X, what="X", error=ValueError)
     if patterns is not None:
@@ -115,12 +127,15 @@ def screen_patterns(
             min_span,
             max_peak_width,
             min_signal_to_noise,
+            min_peak_to_noise,
         )
         for x, y in items
     ]
 
 
-def _reason(x, y, model_range, min_coverage, min_span, max_width, min_snr):
+def _reason(
+    x, y, model_range, min_coverage, min_span, max_width, min_snr, min_peak_snr
+):
     from scipy.ndimage import median_filter
     from scipy.signal import find_peaks, peak_widths
 
@@ -192,4 +207,65 @@ def _reason(x, y, model_range, min_coverage, min_span, max_width, min_snr):
             f"no peak narrower than {max_width:g}° 2θ (the narrowest is "
             f"{narrowest:.2g}°): not a powder pattern"
         )
+    # Counting noise grows with the level (Poisson): on a strong background
+    # (an empty holder, an amorphous sample) its wiggles pass the tests above.
+    # A Bragg peak stands out of the noise around it.
+    narrow = widths * step <= max_width
+    local = _local_noise(resid, int(np.clip(len(y) // 40, 25, 250)))[peaks[narrow]]
+    snr = prom[narrow] / np.maximum(local, 1e-12 * height)
+    if local.max() > 0 and snr.max() < min_peak_snr:
+        return (
+            f"no peak stands out of the noise around it (best peak-to-noise "
+            f"{snr.max():.1f}, at least {min_peak_snr:g} needed)"
+        )
+    period = _repeats(smooth, x)
+    if period is not None:
+        return (
+            f"periodic: it repeats every {period[0]:.3g}° 2θ (correlation "
+            f"{period[1]:.2f}), which no powder pattern does"
+        )
     return None
+
+
+def _local_noise(resid, half):
+    """Robust standard deviation of ``resid`` in a window of ±``half`` points
+    around each point (from blocks of ``half`` points, interpolated)."""
+    n = len(resid)
+    starts = np.arange(0, n, half)
+    centers, sigmas = [], []
+    for a in starts:
+        block = resid[max(0, a - half // 2) : min(n, a + half + half // 2)]
+        sigmas.append(1.4826 * np.median(np.abs(block - np.median(block))))
+        centers.append(min(a + half / 2, n - 1))
+    return np.interp(np.arange(n), centers, sigmas)
+
+
+def _repeats(smooth, x, min_correlation=0.8):
+    """(period in degrees, correlation) when the pattern repeats itself, else
+    None. Powder peaks fall at d-spacings, never at equal steps in 2θ: a sine,
+    a square wave or a sawtooth does. Features broader than 2° (backgrounds)
+    are removed first, so that only peak-sized structure is compared."""
+    from scipy.ndimage import median_filter
+
+    n = len(smooth)
+    step = float(np.median(np.diff(x)))
+    if not step > 0 or n < 64:
+        return None
+    wide = max(3, int(round(2.0 / step)) | 1)
+    hp = smooth - median_filter(smooth, size=wide, mode="nearest")
+    hp = hp - hp.mean()
+    power = float(np.dot(hp, hp))
+    if power <= 0:
+        return None
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    spectrum = np.fft.rfft(hp, size)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum), size)[: n // 4] / power
+    # past the central peak: from the first lag where the correlation drops
+    # below zero (a Bragg peak's own width, or half a period)
+    below = np.flatnonzero(acf < 0)
+    if not len(below):
+        return None
+    lag = int(below[0]) + int(np.argmax(acf[below[0] :]))
+    if acf[lag] < min_correlation:
+        return None
+    return lag * step, float(acf[lag])

@@ -65,6 +65,28 @@ def test_a_hump_cut_by_the_scan_edge_is_not_a_narrow_peak(powders):
     assert screen_patterns(powders[:, ::-1], two_theta=TT) == [None] * len(powders)
 
 
+def test_backgrounds_with_counting_noise_and_periodic_curves_are_refused(powders):
+    rng = np.random.default_rng(0)
+    blank = rng.poisson(1000 * np.exp(-TT / 10) + 5).astype(float)
+    amorphous = rng.poisson(200 * np.exp(-0.5 * ((TT - 25) / 6) ** 2) + 20)
+    for y in (blank, amorphous.astype(float)):
+        [got] = screen_patterns(y[None], two_theta=TT)
+        assert got is not None and "noise around it" in got
+    # the same amorphous hump under a powder's peaks is a powder pattern
+    peaks = 400 * powders[0] / powders[0].max()
+    sample = rng.poisson(200 * np.exp(-0.5 * ((TT - 25) / 6) ** 2) + 20 + peaks)
+    assert screen_patterns(sample[None].astype(float), two_theta=TT) == [None]
+    for y, period in (
+        (1 + np.sin(TT * 20), "0.32°"),
+        (1 + np.sin(2 * np.pi * TT), "1°"),
+        (TT % 7.0, "7°"),
+    ):
+        [got] = screen_patterns(y[None], two_theta=TT)
+        assert got is not None and f"periodic: it repeats every {period}" in got
+    with pytest.raises(ValueError, match="min_peak_to_noise"):
+        screen_patterns(powders, two_theta=TT, min_peak_to_noise="x")
+
+
 def test_short_scans_and_coverage(powders):
     short = Pattern(TT[1000:1100], powders[0][1000:1100], wavelength="CuKa")
     [got] = screen_patterns([short])
