@@ -228,8 +228,8 @@ def _reason(
 
 
 def _local_noise(resid, half):
-    """Robust standard deviation of ``resid`` in a window of ±``half`` points
-    around each point (from blocks of ``half`` points, interpolated)."""
+    """Robust standard deviation of ``resid`` near each point: over windows of
+    ``2 * half`` points every ``half`` points, interpolated between them."""
     n = len(resid)
     starts = np.arange(0, n, half)
     centers, sigmas = [], []
