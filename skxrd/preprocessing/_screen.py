@@ -89,7 +89,7 @@ def screen_patterns(
     ...     print(reason)
     None
     flat: no intensity above its minimum
-    no peak narrower than 1.5° 2θ (the narrowest is 4.8°): not a powder pattern
+    no peak narrower than 1.5° 2θ (the narrowest is 9°): not a powder pattern
     """
     from ..io._pattern import as_patterns
     from ..utils._validation import check_range, check_real
