@@ -81,19 +81,24 @@ def peak_windows(clean):
     return np.array(keep, dtype=int)
 
 
-def align(measured, clean):
-    """The measured pattern shifted (whole grid points) onto the clean one."""
+def best_shift(measured, clean):
+    """The whole grid shift (at most ``MAX_SHIFT`` points) that best aligns the
+    measured pattern with the clean one."""
     from scipy.ndimage import gaussian_filter1d
 
     a = gaussian_filter1d(measured, 2.0)
     b = gaussian_filter1d(clean, 2.0)
     a = (a - a.mean()) / (a.std() + 1e-12)
     b = (b - b.mean()) / (b.std() + 1e-12)
-    best = max(
+    return max(
         range(-MAX_SHIFT, MAX_SHIFT + 1),
         key=lambda s: float(np.dot(np.roll(a, s), b)),
     )
-    return np.roll(measured, best)
+
+
+def align(measured, clean):
+    """The measured pattern shifted (whole grid points) onto the clean one."""
+    return np.roll(measured, best_shift(measured, clean))
 
 
 def statistics(pattern, clean, peaks):

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "experiments"))
 from measured_training import rruff_patterns  # noqa: E402
-from peak_intensities import STEP, align, nearest_references  # noqa: E402
+from peak_intensities import STEP, best_shift, nearest_references  # noqa: E402
 
 
 def noise_sigma(x):
@@ -91,12 +91,8 @@ def main(argv=None):
     sim = PowderSimulator(two_theta_range=(5.0, 90.0), two_theta_step=STEP)
     grid = sim.two_theta
 
-    def answers(xs):
-        proba = net.predict_proba(xs)
-        return net.classes_[proba.argmax(1)]
-
     measured_in = prep.transform([patterns[i] for i in close])
-    measured = answers(measured_in)
+    measured = net.predict(measured_in)
     simulated = []
     for d in range(args.draws):
         settings = InstrumentSampler(**MEASURED_LIKE).sample(
@@ -104,7 +100,7 @@ def main(argv=None):
         )
         X = sim.transform_varied(crystals, settings)
         inputs = prep.transform([Pattern(grid, x, wavelength="CuKa") for x in X])
-        simulated.append(answers(inputs))
+        simulated.append(net.predict(inputs))
     simulated = np.array(simulated)
     # labels: the RRUFF label (the entry's group can differ for a few)
     label = sg[close]
@@ -133,12 +129,8 @@ def main(argv=None):
         "noise": np.array([noise_sigma(x) for x in measured_in]),
         "peaks": np.array([n_maxima(x) for x in measured_in]),
         "similarity": similarity[close],
-        "shift": np.array(
-            [
-                _shift_of(measured_in[k], clean_in[k], align) * STEP
-                for k in range(len(close))
-            ]
-        ),
+        "shift": STEP
+        * np.array([best_shift(m, c) for m, c in zip(measured_in, clean_in)]),
     }
     sim_feats = {
         "noise": np.array([noise_sigma(x) for x in clean_in]),
@@ -160,15 +152,6 @@ def main(argv=None):
         key = (str(cs(label[k])), str(cs(measured[k])))
         confusions[key] = confusions.get(key, 0) + 1
     print("lost, true -> answered:", sorted(confusions.items(), key=lambda t: -t[1]))
-
-
-def _shift_of(measured, clean, align):
-    """The grid shift align() applies to ``measured``."""
-    shifted = align(measured, clean)
-    for s in range(-15, 16):
-        if np.array_equal(np.roll(measured, s), shifted):
-            return s
-    return 0
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def _reason(
         )
     smooth = median_filter(y, size=5, mode="nearest")
     resid = y - smooth
-    noise = 1.4826 * np.median(np.abs(resid - np.median(resid)))
+    noise = _robust_sigma(resid)
     base = float(np.median(smooth))
     height = float(smooth.max()) - base
     if height <= 0 or (noise > 0 and height / noise < min_snr):
@@ -227,6 +227,11 @@ def _reason(
     return None
 
 
+def _robust_sigma(a):
+    """Standard deviation from the median absolute deviation (Gaussian noise)."""
+    return 1.4826 * float(np.median(np.abs(a - np.median(a))))
+
+
 def _local_noise(resid, half):
     """Robust standard deviation of ``resid`` near each point: over windows of
     ``2 * half`` points every ``half`` points, interpolated between them."""
@@ -235,7 +240,7 @@ def _local_noise(resid, half):
     centers, sigmas = [], []
     for a in starts:
         block = resid[max(0, a - half // 2) : min(n, a + half + half // 2)]
-        sigmas.append(1.4826 * np.median(np.abs(block - np.median(block))))
+        sigmas.append(_robust_sigma(block))
         centers.append(min(a + half / 2, n - 1))
     return np.interp(np.arange(n), centers, sigmas)
 
