@@ -71,7 +71,11 @@ def screen_patterns(
     max_peak_width : float, default=1.5
         Degrees 2θ (full width at half maximum).
     min_signal_to_noise : float, default=5.0
+        The strongest feature's height above the median, in robust noise
+        standard deviations of the whole scan.
     min_peak_to_noise : float, default=6.0
+        The best narrow peak's prominence, in robust noise standard deviations
+        of the scan around it.
 
     Returns
     -------
