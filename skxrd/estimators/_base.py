@@ -40,6 +40,8 @@ try:
     import torch
     from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler, ProgressBar
     from skorch.utils import to_numpy
+
+    from ..models import HierarchicalLoss
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "skxrd.estimators needs PyTorch and skorch: pip install skxrd[torch]"
@@ -82,6 +84,23 @@ def _check_nonnegative_float(value, name, *, strict=False):
     return float(value)
 
 
+def _space_group_classes(classes):
+    """``classes`` as space-group numbers, or a ValueError naming the first
+    class that is not one (``coarse_loss`` groups space groups)."""
+    classes = np.asarray(classes)
+    for label in classes.tolist():  # Python ints and strs: plain in the message
+        if (
+            isinstance(label, bool)
+            or not isinstance(label, numbers.Integral)
+            or not 1 <= label <= 230
+        ):
+            raise ValueError(
+                "coarse_loss groups space groups: the labels must be space-group "
+                f"numbers 1-230, got the class {label!r}"
+            )
+    return classes.astype(int)
+
+
 class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     """Base of the deep classifiers: training parameters, fit and prediction.
 
@@ -100,6 +119,8 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         batch_size=128,
         lr=1e-3,
         weight_decay=1e-4,
+        label_smoothing=0.0,
+        coarse_loss=None,
         optimizer="adamw",
         lr_schedule="cosine",
         early_stopping=True,
@@ -120,6 +141,8 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.label_smoothing = label_smoothing
+        self.coarse_loss = coarse_loss
         self.optimizer = optimizer
         self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
@@ -161,6 +184,17 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         check_int(self.patience, "patience", minimum=1)
         _check_nonnegative_float(self.lr, "lr", strict=True)
         _check_nonnegative_float(self.weight_decay, "weight_decay")
+        smoothing = _check_nonnegative_float(self.label_smoothing, "label_smoothing")
+        if smoothing >= 1:
+            raise ValueError(
+                f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}"
+            )
+        if (smoothing or self._coarse_weights()) and self._has_confidence_head():
+            raise ValueError(
+                "label_smoothing and coarse_loss change the cross-entropy of a "
+                "network without a confidence head; confidence_head=True trains "
+                "with ConfidenceLoss"
+            )
         if self.validation_fraction is not None:
             fraction = _check_nonnegative_float(
                 self.validation_fraction, "validation_fraction"
@@ -340,9 +374,47 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """Network arguments that follow from the data seen in ``fit``."""
         return {}
 
-    def _criterion_kwargs(self) -> dict:
-        """skorch's ``criterion`` (and ``criterion__*``) arguments."""
-        return {"criterion": torch.nn.CrossEntropyLoss}
+    def _coarse_weights(self) -> dict:
+        """``coarse_loss`` checked: ``{coarse target: weight}``, weights > 0."""
+        from ..crystal._spacegroups import _COARSE_TARGETS
+
+        if self.coarse_loss is None:
+            return {}
+        if not isinstance(self.coarse_loss, Mapping):
+            raise ValueError(
+                "coarse_loss must be None or a dict of {coarse target: weight}, "
+                f"got {self.coarse_loss!r}"
+            )
+        weights = {}
+        for target, weight in self.coarse_loss.items():
+            if target not in _COARSE_TARGETS:
+                raise ValueError(
+                    f"coarse_loss: {target!r} is not one of {_COARSE_TARGETS}"
+                )
+            weight = _check_nonnegative_float(weight, f"coarse_loss[{target!r}]")
+            if weight > 0:
+                weights[target] = weight
+        return weights
+
+    def _criterion_kwargs(self, classes) -> dict:
+        """skorch's ``criterion`` (and ``criterion__*``) arguments for ``classes``."""
+        weights = self._coarse_weights()
+        if not weights and not self.label_smoothing:
+            return {"criterion": torch.nn.CrossEntropyLoss}
+        groups = []
+        if weights:
+            from ._core import coarse_membership
+
+            space_groups = _space_group_classes(classes)
+            for target in weights:
+                membership = coarse_membership(space_groups, target)[1]
+                groups.append(membership.argmax(axis=1).tolist())
+        return {
+            "criterion": HierarchicalLoss,
+            "criterion__groups": groups,
+            "criterion__weights": list(weights.values()),
+            "criterion__label_smoothing": float(self.label_smoothing),
+        }
 
     def _has_confidence_head(self) -> bool:
         return bool(getattr(self, "confidence_head", False))
@@ -366,7 +438,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
 
     def _build_net(
         self,
-        n_classes,
+        classes,
         optimizer,
         augment,
         split,
@@ -400,11 +472,12 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 accelerator.print if self.verbose >= 1 else _silent
             )
         pin = device.type == "cuda"
+        n_classes = len(classes)
         return net_class(
             self._module_class,
             module__n_classes=n_classes,
             **module_kwargs,
-            **self._criterion_kwargs(),
+            **self._criterion_kwargs(classes),
             # softmax of the logits (the first output of a confidence head)
             predict_nonlinearity=functools.partial(torch.softmax, dim=-1),
             optimizer=optimizer,
@@ -429,7 +502,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             **extra,
         )
 
-    def _plain_net(self, net, n_classes, optimizer, split, device):
+    def _plain_net(self, net, classes, optimizer, split, device):
         """The trained ``net`` with its uncompiled network, off the accelerator.
 
         What the fitted estimator keeps: a :class:`_SkxrdNet` that pickles and
@@ -442,7 +515,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             net.module_, net.criterion_ = module, criterion
             net.compile = False
             return net
-        plain = self._build_net(n_classes, optimizer, None, split, device)
+        plain = self._build_net(classes, optimizer, None, split, device)
         plain.initialize()
         plain.module_, plain.criterion_ = module, criterion
         plain.initialize_optimizer()
@@ -494,7 +567,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             split = _HoldoutSplit(float(fraction), seed)
         with _torch_threads(self.num_threads), _seeded(seed, device):
             net = self._build_net(
-                len(classes),
+                classes,
                 optimizer,
                 augment,
                 split,
@@ -508,7 +581,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             if store is not None:  # labels in the dataset, and for the split
                 X = _StoreDataset(X, y_encoded)
             net.partial_fit(X, y_encoded)
-            net = self._plain_net(net, len(classes), optimizer, split, device)
+            net = self._plain_net(net, classes, optimizer, split, device)
 
         self.classes_ = classes
         self.net_ = net
@@ -571,7 +644,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         optimizer, _ = self._check_params(n_features_in)
         device = _resolve_device(self.device)
         with _torch_threads(self.num_threads):
-            net = self._build_net(len(classes), optimizer, None, None, device)
+            net = self._build_net(classes, optimizer, None, None, device)
             # net.initialize() but for the optimizer, which prediction does not
             # need and whose construction imports torch._dynamo (2-3 s, most of
             # loading a model); fit builds a new net with one

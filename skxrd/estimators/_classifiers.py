@@ -93,6 +93,8 @@ class ResNetClassifier(_NeuralClassifier):
         batch_size=128,
         lr=1e-3,
         weight_decay=1e-4,
+        label_smoothing=0.0,
+        coarse_loss=None,
         optimizer="adamw",
         lr_schedule="cosine",
         early_stopping=True,
@@ -114,6 +116,8 @@ class ResNetClassifier(_NeuralClassifier):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            label_smoothing=label_smoothing,
+            coarse_loss=coarse_loss,
             optimizer=optimizer,
             lr_schedule=lr_schedule,
             early_stopping=early_stopping,
@@ -149,9 +153,9 @@ class ResNetClassifier(_NeuralClassifier):
         )
         return checked
 
-    def _criterion_kwargs(self):
+    def _criterion_kwargs(self, classes):
         if not self.confidence_head:
-            return super()._criterion_kwargs()
+            return super()._criterion_kwargs(classes)
         return {
             "criterion": ConfidenceLoss,
             "criterion__budget": float(self.confidence_budget),
@@ -215,6 +219,8 @@ class DenseNetClassifier(_NeuralClassifier):
         batch_size=128,
         lr=1e-3,
         weight_decay=1e-4,
+        label_smoothing=0.0,
+        coarse_loss=None,
         optimizer="adamw",
         lr_schedule="cosine",
         early_stopping=True,
@@ -236,6 +242,8 @@ class DenseNetClassifier(_NeuralClassifier):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            label_smoothing=label_smoothing,
+            coarse_loss=coarse_loss,
             optimizer=optimizer,
             lr_schedule=lr_schedule,
             early_stopping=early_stopping,
@@ -317,6 +325,8 @@ class CNNClassifier(_NeuralClassifier):
         batch_size=128,
         lr=1e-3,
         weight_decay=1e-4,
+        label_smoothing=0.0,
+        coarse_loss=None,
         optimizer="adamw",
         lr_schedule="cosine",
         early_stopping=True,
@@ -338,6 +348,8 @@ class CNNClassifier(_NeuralClassifier):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            label_smoothing=label_smoothing,
+            coarse_loss=coarse_loss,
             optimizer=optimizer,
             lr_schedule=lr_schedule,
             early_stopping=early_stopping,

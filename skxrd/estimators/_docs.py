@@ -14,6 +14,18 @@ lr : float, default=1e-3
     Initial learning rate.
 weight_decay : float, default=1e-4
     Weight decay of the optimizer (decoupled for ``"adamw"``).
+label_smoothing : float, default=0.0
+    Label smoothing of the training cross-entropy, in ``[0, 1)``: the target
+    puts this much of its probability evenly on all classes.
+coarse_loss : dict or None, default=None
+    A multi-task loss for space-group labels (numbers 1–230): ``{coarse
+    target: weight}`` with targets of :class:`CoarseLabelClassifier`
+    (``"crystal_system"``, ``"bravais_lattice"``...). Each adds, with its
+    weight, the negative log of the summed probability of the true space
+    group's coarse class to the cross-entropy
+    (:class:`skxrd.models.HierarchicalLoss`), so the one output layer learns
+    to put its probability in the right crystal system even where it cannot
+    tell the space groups apart. None: the cross-entropy alone.
 optimizer : {"adamw", "adam", "sgd"} or torch.optim.Optimizer subclass, \
 default="adamw"
     The optimizer; ``"sgd"`` uses Nesterov momentum 0.9.

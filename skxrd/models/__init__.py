@@ -17,7 +17,8 @@ logits of shape ``(B, n_classes)``:
 :func:`n_parameters` counts parameters; :func:`confidence_loss` is the
 training loss of learned confidence (DeVries & Taylor, 2018) and
 :class:`ConfidenceLoss` its criterion with a penalty weight that adapts to a
-budget.
+budget; :class:`HierarchicalLoss` adds the cross-entropy of coarser groups of
+the classes (crystal systems of space groups) to that of the classes.
 
 Examples
 --------
@@ -31,7 +32,13 @@ torch.Size([3])
 
 from ._cnn import CNN1D, FingerprintCNN
 from ._densenet import DenseNet1D, DenseNet2D, MultiStreamDenseNet
-from ._layers import ConfidenceHead, ConfidenceLoss, confidence_loss, n_parameters
+from ._layers import (
+    ConfidenceHead,
+    ConfidenceLoss,
+    HierarchicalLoss,
+    confidence_loss,
+    n_parameters,
+)
 from ._resnet import ResNet1D
 
 __all__ = [
@@ -41,6 +48,7 @@ __all__ = [
     "DenseNet1D",
     "DenseNet2D",
     "FingerprintCNN",
+    "HierarchicalLoss",
     "MultiStreamDenseNet",
     "ResNet1D",
     "confidence_loss",

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["ConfidenceHead", "ConfidenceLoss", "n_parameters"]
+__all__ = ["ConfidenceHead", "ConfidenceLoss", "HierarchicalLoss", "n_parameters"]
 
 
 def n_parameters(model: nn.Module, trainable_only: bool = False) -> int:
@@ -223,6 +223,123 @@ class ConfidenceLoss(nn.Module):
         if self.training:
             penalty = float(-torch.log(confidence.detach()).mean())
             self.lmbda = self.lmbda / (1.01 if penalty < self.budget else 0.99)
+        return loss
+
+
+class HierarchicalLoss(nn.Module):
+    """Cross-entropy of the classes plus that of coarser groups of them.
+
+    A multi-task loss for one classification head: the probability of a
+    group (a crystal system, a Bravais lattice...) is the sum of the
+    probabilities of its classes (space groups), and each grouping adds the
+    negative log-likelihood of the true group, with its weight, to the
+    cross-entropy of the true class::
+
+        loss = CE(logits, y) + sum_l  w_l * -log sum_{k in g_l(y)} p_k
+
+    The coarse terms push probability into the right group even when the
+    network cannot yet tell the classes inside it apart, which the class
+    cross-entropy alone rewards only through the one true class. Answers at
+    every level still come from the one head and never contradict each other
+    (:class:`skxrd.estimators.CoarseLabelClassifier`).
+
+    Parameters
+    ----------
+    groups : sequence of sequences of int, default=()
+        One grouping per coarse level: for each class index ``0..n-1``, the
+        index ``0..G-1`` of its group. Every group index below the largest
+        must have at least one class.
+    weights : sequence of float, default=()
+        The weight of each grouping's term (>= 0), as many as ``groups``.
+    label_smoothing : float, default=0.0
+        Label smoothing of the class cross-entropy (in ``[0, 1)``, as in
+        :class:`torch.nn.CrossEntropyLoss`); the coarse terms are not smoothed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.models import HierarchicalLoss
+    >>> target = torch.tensor([0])
+    >>> # classes 0 and 1 form one group, class 2 another
+    >>> loss = HierarchicalLoss(groups=[[0, 0, 1]], weights=[1.0])
+    >>> right_group = torch.tensor([[0.0, 3.0, -3.0]])  # wrong class, right group
+    >>> wrong_group = torch.tensor([[0.0, -3.0, 3.0]])  # wrong class and group
+    >>> bool(loss(right_group, target) < loss(wrong_group, target))
+    True
+    >>> plain = torch.nn.CrossEntropyLoss()         # the same to plain CE
+    >>> bool(plain(right_group, target) == plain(wrong_group, target))
+    True
+    """
+
+    def __init__(self, groups=(), weights=(), label_smoothing: float = 0.0):
+        super().__init__()
+        groups, weights = list(groups), list(weights)
+        if len(groups) != len(weights):
+            raise ValueError(
+                f"HierarchicalLoss needs one weight per grouping: got {len(groups)} "
+                f"groupings and {len(weights)} weights"
+            )
+        for w in weights:
+            if isinstance(w, bool) or not isinstance(w, numbers.Real) or not w >= 0:
+                raise ValueError(f"weights must be numbers >= 0, got {w!r}")
+        if (
+            isinstance(label_smoothing, bool)
+            or not isinstance(label_smoothing, numbers.Real)
+            or not 0 <= label_smoothing < 1
+        ):
+            raise ValueError(
+                f"label_smoothing must be in [0, 1), got {label_smoothing!r}"
+            )
+        self.weights = [float(w) for w in weights]
+        self.label_smoothing = float(label_smoothing)
+        n_classes = None
+        for level, group in enumerate(groups):
+            index = torch.as_tensor(group, dtype=torch.long)
+            if index.ndim != 1 or len(index) == 0 or int(index.min()) < 0:
+                raise ValueError(
+                    f"groups[{level}] must be a non-empty list of group indices "
+                    f">= 0, one per class"
+                )
+            if n_classes is not None and len(index) != n_classes:
+                raise ValueError(
+                    f"groups[{level}] has {len(index)} classes, groups[0] {n_classes}"
+                )
+            n_classes = len(index)
+            n_groups = int(index.max()) + 1
+            if len(torch.unique(index)) != n_groups:
+                raise ValueError(
+                    f"groups[{level}] leaves a group index below {n_groups - 1} "
+                    "without classes"
+                )
+            # log of the (n_classes, n_groups) 0/1 membership: log-probabilities
+            # plus it, log-sum-exp'd over classes, are those of the groups
+            member = F.one_hot(index, n_groups).to(torch.float32)
+            self.register_buffer(f"_log_member_{level}", member.log(), persistent=False)
+            self.register_buffer(f"_index_{level}", index, persistent=False)
+        self.n_classes = n_classes
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if isinstance(logits, tuple | list):
+            raise ValueError(
+                "HierarchicalLoss takes logits; a network with a confidence head "
+                "is trained with ConfidenceLoss"
+            )
+        logits = logits.float()  # the loss in float32 under bf16 autocast
+        target = target.long()
+        if self.n_classes is not None and logits.shape[-1] != self.n_classes:
+            raise ValueError(
+                f"HierarchicalLoss was built for {self.n_classes} classes, "
+                f"got logits of {logits.shape[-1]}"
+            )
+        loss = F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
+        if not self.weights:
+            return loss
+        log_p = F.log_softmax(logits, dim=-1)
+        for level, weight in enumerate(self.weights):
+            log_member = getattr(self, f"_log_member_{level}")
+            index = getattr(self, f"_index_{level}")
+            log_group = torch.logsumexp(log_p.unsqueeze(-1) + log_member, dim=1)
+            loss = loss + weight * F.nll_loss(log_group, index[target])
         return loss
 
 

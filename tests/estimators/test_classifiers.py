@@ -200,3 +200,57 @@ def test_verbose(data, capsys):
     ResNetClassifier(**TINY_RESNET, **{**FAST, **verbose}).fit(X, y)
     out = capsys.readouterr().out
     assert "epoch" in out and "train_loss" in out and "valid_loss" in out
+
+
+def test_coarse_loss_and_label_smoothing_change_the_criterion(data):
+    from skxrd.models import HierarchicalLoss
+
+    X, _, _ = data
+    y = np.repeat([225, 221, 14, 2], len(X) // 4)  # two cubic, two others
+    X = X[: len(y)]
+    plain = ResNetClassifier(**TINY_RESNET, **FAST).fit(X, y)
+    assert type(plain.net_.criterion_) is torch.nn.CrossEntropyLoss
+    multi = ResNetClassifier(
+        **TINY_RESNET,
+        **FAST,
+        coarse_loss={"crystal_system": 1.0, "bravais_lattice": 0.5},
+        label_smoothing=0.1,
+    ).fit(X, y)
+    criterion = multi.net_.criterion_
+    assert isinstance(criterion, HierarchicalLoss)
+    assert criterion.weights == [1.0, 0.5] and criterion.label_smoothing == 0.1
+    # classes_ are [2, 14, 221, 225]: triclinic, monoclinic, cubic, cubic
+    assert criterion._index_0.tolist() == [2, 1, 0, 0]
+    assert not np.allclose(plain.predict_proba(X), multi.predict_proba(X))
+    # a zero weight is the plain cross-entropy, bit for bit
+    zero = ResNetClassifier(
+        **TINY_RESNET, **FAST, coarse_loss={"crystal_system": 0.0}
+    ).fit(X, y)
+    np.testing.assert_array_equal(zero.predict_proba(X), plain.predict_proba(X))
+    # the parameters travel with clone and a model file's get_params
+    assert clone(multi).get_params()["coarse_loss"] == multi.coarse_loss
+
+
+@pytest.mark.parametrize(
+    ("params", "labels", "match"),
+    [
+        ({"coarse_loss": {"crystal": 1.0}}, None, "'crystal' is not one of"),
+        ({"coarse_loss": {"crystal_system": -1.0}}, None, "coarse_loss"),
+        ({"coarse_loss": [("crystal_system", 1.0)]}, None, "dict of"),
+        ({"coarse_loss": {"crystal_system": 1.0}}, ["a", "b"], "space-group numbers"),
+        ({"coarse_loss": {"crystal_system": 1.0}}, [231, 14], "class 231"),
+        ({"label_smoothing": 1.0}, None, "label_smoothing"),
+        ({"label_smoothing": -0.1}, None, "label_smoothing"),
+        (
+            {"label_smoothing": 0.1, "confidence_head": True},
+            None,
+            "confidence head",
+        ),
+    ],
+)
+def test_coarse_loss_rejects_bad_params(params, labels, match, data):
+    X, y, _ = data
+    if labels is not None:
+        y = np.repeat(labels, len(X) // 2)
+    with pytest.raises(ValueError, match=match):
+        ResNetClassifier(**TINY_RESNET, **{**FAST, **params}).fit(X, y)

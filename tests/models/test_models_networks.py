@@ -14,6 +14,7 @@ from skxrd.models import (  # noqa: E402
     ConfidenceHead,
     DenseNet1D,
     DenseNet2D,
+    HierarchicalLoss,
     MultiStreamDenseNet,
     ResNet1D,
     confidence_loss,
@@ -442,3 +443,60 @@ def test_fingerprint_cnn_images():
         model(torch.rand(2, 1, 8, 8))
     with pytest.raises(ValueError, match="channels must hold"):
         FingerprintCNN(2, channels=())
+
+
+def test_hierarchical_loss_matches_its_definition():
+    torch.manual_seed(0)
+    logits, target = torch.randn(6, 5), torch.tensor([0, 1, 2, 3, 4, 0])
+    groups = [[0, 0, 1, 1, 2], [0, 1, 1, 1, 0]]
+    loss = HierarchicalLoss(groups=groups, weights=[1.0, 0.5], label_smoothing=0.1)
+    p = torch.softmax(logits, dim=-1)
+    expected = torch.nn.functional.cross_entropy(logits, target, label_smoothing=0.1)
+    for group, weight in zip(groups, (1.0, 0.5)):
+        member = torch.nn.functional.one_hot(torch.tensor(group)).float()
+        p_group = (p @ member)[torch.arange(6), torch.tensor(group)[target]]
+        expected = expected + weight * -p_group.log().mean()
+    torch.testing.assert_close(loss(logits, target), expected)
+    # no groupings and no smoothing: the plain cross-entropy
+    torch.testing.assert_close(
+        HierarchicalLoss()(logits, target),
+        torch.nn.functional.cross_entropy(logits, target),
+    )
+
+
+def test_hierarchical_loss_gradients_stay_finite():
+    # very confident logits in a wrong group: the log-sum-exp over -inf
+    # memberships must not turn into NaN
+    logits = torch.tensor(
+        [[-80.0, 60.0, -80.0], [90.0, -90.0, 0.0]], requires_grad=True
+    )
+    loss = HierarchicalLoss(groups=[[0, 1, 1]], weights=[2.0])
+    value = loss(logits, torch.tensor([0, 2]))
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
+    # bf16 logits (autocast on GPUs) are computed in float32
+    assert loss(logits.detach().bfloat16(), torch.tensor([0, 2])).dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"groups": [[0, 1]], "weights": []}, "one weight per grouping"),
+        ({"groups": [[0, 1]], "weights": [-1.0]}, "weights must be"),
+        ({"groups": [[0, 2]], "weights": [1.0]}, "without classes"),
+        ({"groups": [[0, 1], [0, 0, 1]], "weights": [1, 1]}, "has 3 classes"),
+        ({"groups": [[-1, 0]], "weights": [1.0]}, "group indices"),
+        ({"label_smoothing": 1.0}, "label_smoothing"),
+    ],
+)
+def test_hierarchical_loss_rejects_bad_groupings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        HierarchicalLoss(**kwargs)
+
+
+def test_hierarchical_loss_rejects_wrong_outputs():
+    loss = HierarchicalLoss(groups=[[0, 0, 1]], weights=[1.0])
+    with pytest.raises(ValueError, match="built for 3 classes, got logits of 4"):
+        loss(torch.zeros(2, 4), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="confidence head"):
+        loss((torch.zeros(2, 3), torch.ones(2)), torch.tensor([0, 1]))
