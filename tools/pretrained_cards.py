@@ -698,6 +698,8 @@ def main(argv=None):
         help="the cards to write (default: all)",
     )
     args = parser.parse_args(argv)
+    for out in (args.cards_dir, args.images_dir):  # writing elsewhere than the repo
+        Path(out).mkdir(parents=True, exist_ok=True)
     sets = measured_sets(Path(args.measured).resolve())
     sets = _split_by_amcsd(sets)
     held_out = None
