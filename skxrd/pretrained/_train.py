@@ -136,6 +136,8 @@ def load_config(config):
                                     # [data.instrument] adds noise and background),
                                     # "sample+scan_range": that, with half the
                                     # patterns cut to shorter scans (ScanRange)
+        # coarse_loss = {crystal_system = 1.0}: a multi-task loss for space
+        # groups (HierarchicalLoss); label_smoothing = 0.1
         # type = "UnionClassifier": its parameters here, the members' in a
         # [classifier.member] table (type = "ResNetClassifier", ...); a tenth
         # of the training compounds fits its temperature

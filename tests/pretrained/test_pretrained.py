@@ -845,6 +845,33 @@ def test_a_space_group_network_answering_crystal_systems(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_a_config_with_a_multi_task_loss(tmp_path):
+    from skxrd.models import HierarchicalLoss
+
+    classifier = {
+        **TINY["classifier"],
+        "coarse_loss": {"crystal_system": 1.0, "bravais_lattice": 0.5},
+        "label_smoothing": 0.1,
+    }
+    cfg = {**TINY, "target": "space_group", "classifier": classifier}
+    pipe, report = train_from_config(cfg, verbose=0)
+    net = pipe.steps[-1][1]
+    assert isinstance(net.net_.criterion_, HierarchicalLoss)
+    assert net.net_.criterion_.weights == [1.0, 0.5]
+    path = save_model(pipe, tmp_path / "sg.pt", metadata=report)
+    stored = load_model(path, device="cpu").steps[-1][1]
+    assert stored.coarse_loss == classifier["coarse_loss"]
+    assert stored.label_smoothing == 0.1
+    # a warm start from the file trains on with the same loss
+    again, rep = train_from_config(cfg, warm_start=path, verbose=0)
+    assert rep["total_epochs"] == 4
+    assert isinstance(again.steps[-1][1].net_.criterion_, HierarchicalLoss)
+    # a crystal-system target has no space groups to group
+    with pytest.raises(ValueError, match="space-group numbers"):
+        train_from_config({**cfg, "target": "crystal_system"}, verbose=0)
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
 def test_saliency_of_a_coarse_label_model():
     from skxrd.estimators import CoarseLabelClassifier
     from skxrd.inspection import saliency_map
