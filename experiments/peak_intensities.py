@@ -101,6 +101,11 @@ def align(measured, clean):
     return np.roll(measured, best_shift(measured, clean))
 
 
+def robust_sigma(a):
+    """Robust standard deviation: 1.4826 × the median absolute deviation."""
+    return float(1.4826 * np.median(np.abs(a - np.median(a))))
+
+
 def statistics(pattern, clean, peaks):
     """(spread, max |log ratio|, strongest kept) of one pattern, or None."""
     if len(peaks) < 4:
@@ -112,8 +117,8 @@ def statistics(pattern, clean, peaks):
         i_obs = np.maximum(i_obs, 1e-3 * i_obs.max())
     r = np.log(i_obs / i_sim)
     r -= np.median(r)
-    spread = 1.4826 * np.median(np.abs(r - np.median(r)))
-    return float(spread), float(np.abs(r).max()), bool(i_obs.argmax() == i_sim.argmax())
+    spread = robust_sigma(r)
+    return spread, float(np.abs(r).max()), bool(i_obs.argmax() == i_sim.argmax())
 
 
 def summarize(rows):

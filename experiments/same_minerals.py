@@ -40,14 +40,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "experiments"))
 from measured_training import rruff_patterns  # noqa: E402
-from peak_intensities import STEP, best_shift, nearest_references  # noqa: E402
+from peak_intensities import (  # noqa: E402
+    STEP,
+    best_shift,
+    nearest_references,
+    robust_sigma,
+)
 
 
 def noise_sigma(x):
     from scipy.ndimage import median_filter
 
-    r = x - median_filter(x, size=5)
-    return float(1.4826 * np.median(np.abs(r - np.median(r))))
+    return robust_sigma(x - median_filter(x, size=5))
 
 
 def n_maxima(x, level=0.2):
