@@ -138,6 +138,9 @@ def main(argv=None):
     last = model.steps[-1][1]
     coarse = getattr(last, "estimator_", None) if hasattr(last, "target") else None
     hybrid = coarse if coarse is not None else last
+    if type(hybrid).__name__ == "IndexingClassifier":
+        # the shipped file since 2026-12-05: the study shifts the hybrid inside
+        hybrid = hybrid.estimator_
     network = hybrid.estimator_
     classes = np.asarray(network.classes_)
     train, train_sg = training_prior(config, args.cache, classes, args.train_labels)

@@ -121,9 +121,11 @@ def scores(pipe, resampled, sg, variant):
     of the hybrid, averaged over the variant's copies."""
     from measured_training import crystal_system_proba
 
+    from skxrd.estimators._match import search_match_of
+
     grid = pipe.steps[0][1].grid_
     rest = pipe[1:-1]  # background, normalize
-    hybrid = pipe.steps[-1][1]
+    hybrid = search_match_of(pipe)  # inside the indexing stacker
     net = hybrid.estimator_
     copies = VARIANTS[variant](resampled, grid)
     with warnings.catch_warnings():

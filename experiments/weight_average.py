@@ -82,11 +82,12 @@ def answers(a, b, cache):
     from pretrained_cards import _split_by_amcsd, measured_sets
 
     from skxrd.crystal import to_crystal_system
+    from skxrd.estimators._match import search_match_of
     from skxrd.pretrained import load_config, load_model
     from skxrd.pretrained._train import _dataset
 
     A, B = load_model(a, device="cpu"), load_model(b, device="cpu")
-    ha, hb = A.steps[-1][1], B.steps[-1][1]
+    ha, hb = search_match_of(A), search_match_of(B)
     sets = _split_by_amcsd(measured_sets(ROOT.parent / "shared/data/measured"))
     cfg = load_config(ROOT / "skxrd/pretrained/configs/space-group.toml")
     Xt, _, sgt = _dataset(cfg, "test", cache, 2, False)

@@ -13,6 +13,7 @@ _SUBPACKAGES = (
     "datasets",
     "dedup",
     "estimators",
+    "indexing",
     "inspection",
     "io",
     "metrics",

@@ -241,6 +241,8 @@ def _measured(out, plt):
         f"\n[7] Pretrained models on {len(data.patterns)} bundled measured patterns "
         "(synchrotron powders, λ ≈ 0.73 Å; thin films, Cu Kα)"
     )
+    from .estimators._match import search_match_of
+
     systems = load_pretrained("crystal-system", device="cpu")
     groups = load_pretrained("space-group", device="cpu")
     with warnings.catch_warnings():
@@ -250,7 +252,7 @@ def _measured(out, plt):
         sg_labels, sg_proba = groups.predict_top_k(data.patterns, k=3)
         report = evaluate_model(systems, data.patterns, data.crystal_system, k=2)
         # the search-match in front of the network: the closest AMCSD mineral
-        hybrid = groups.steps[-1][1]
+        hybrid = search_match_of(groups)  # inside the indexing stacker
         similarity, index = hybrid.kneighbors(
             groups.transform_patterns(data.patterns), n_neighbors=1
         )

@@ -33,6 +33,7 @@ PUBLIC_MODULES = [
     "skxrd.datasets",
     "skxrd.dedup",
     "skxrd.estimators",
+    "skxrd.indexing",
     "skxrd.inspection",
     "skxrd.io",
     "skxrd.metrics",

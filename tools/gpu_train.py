@@ -18,9 +18,10 @@ and model file) and only chooses ``max_epochs`` so that training ends by
    stopping);
 4. the model file and a JSON report of the timings go to ``--out``.
 
-The config's ``[match]`` search-match is left out by default: its references
-and tuning patterns are CPU work, done afterwards where the model is shipped
-(``tools/measured_training.py --config CONFIG --ship-model OUT/model.pt``).
+The config's ``[match]`` search-match and ``[indexing]`` stacker are left out
+by default: their references, tuning patterns and indexing are CPU work, done
+afterwards where the model is shipped (``tools/measured_training.py --config
+CONFIG --ship-model OUT/model.pt``).
 
 Usage on the GPU machine (Python with torch there; skxrd's other dependencies
 on ``PYTHONPATH``, from the zip that ``tools/gpu_bundle.sh`` builds)::
@@ -192,7 +193,7 @@ def main(argv=None):
     parser.add_argument(
         "--keep-match",
         action="store_true",
-        help="also build the [match] search-match here",
+        help="also build the [match] search-match and [indexing] stacker here",
     )
     parser.add_argument("--probe-batches", type=int, default=24)
     parser.add_argument(
@@ -217,6 +218,7 @@ def main(argv=None):
     config = load_config(args.config)
     if not args.keep_match:
         config.pop("match", None)
+        config.pop("indexing", None)  # fitted on the search-match's tuning patterns
     if args.n_crystals is not None:
         config["data"]["n_crystals"] = int(args.n_crystals)
     cache = args.cache or tempfile.mkdtemp(prefix="skxrd_gpu_cache_")

@@ -257,6 +257,7 @@ def ship(args, curve: Path):
     """Calibrate a cycle's model (put the search-match in front of it) and
     write the shipped weights."""
     from skxrd.pretrained import (
+        add_indexing,
         add_reference_match,
         load_config,
         load_model,
@@ -308,6 +309,12 @@ def ship(args, curve: Path):
             "data": f"{len(sgc)} patterns of held-out Materials Project prototypes "
             "(the [test] section with random_state 2)",
         }
+    if "indexing" in config:
+        # the crystal systems weighed against powder indexing, the stacker
+        # fitted on simulated patterns only (add_indexing)
+        pipe, meta["indexing"] = add_indexing(
+            pipe, config, cache=args.cache, n_jobs=args.n_jobs
+        )
     # the held-out scores after calibration (which can move crystal-system
     # answers: they sum tempered space-group probabilities)
     Xt, _, sgt = _dataset(config, "test", args.cache, args.n_jobs, True)

@@ -21,6 +21,8 @@ Thin facades: hyper-parameters, label encoding, device and training callbacks.
 - :class:`MatchFirstClassifier`: search-match for the patterns close to a
   reference, a model (a network) for the others; the shipped models are such
   hybrids.
+- :class:`IndexingClassifier`: a space-group classifier whose crystal systems
+  are weighed against powder indexing (:mod:`skxrd.indexing`).
 - :class:`AbstainingClassifier`: wraps any classifier so that ``predict``
   refuses (returns an ``unknown`` label) when its confidence is too low.
 
@@ -63,6 +65,7 @@ __getattr__, __dir__ = lazy_exports(
         "ResNetClassifier": "._classifiers",
         "CoarseLabelClassifier": "._coarse",
         "FingerprintCNNClassifier": "._images",
+        "IndexingClassifier": "._indexing",
         "MSDNClassifier": "._images",
         "MatchFirstClassifier": "._match",
         "PatternMatchClassifier": "._match",
@@ -76,6 +79,7 @@ __all__ = [
     "CoarseLabelClassifier",
     "DenseNetClassifier",
     "FingerprintCNNClassifier",
+    "IndexingClassifier",
     "MSDNClassifier",
     "MatchFirstClassifier",
     "PatternMatchClassifier",

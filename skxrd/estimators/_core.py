@@ -24,10 +24,14 @@ __all__ = [
     "NETWORK_PARAMS",
     "best_per_class",
     "gate_weights",
+    "indexable",
+    "indexing_features",
     "infer_in_chunks",
     "match_softmax",
     "mixture",
     "network_module",
+    "reweight_coarse",
+    "stack_coarse",
     "normalized_probabilities",
     "top_k",
     "top_neighbors",
@@ -488,3 +492,58 @@ def combine_members(stats, alpha, n_classes, router_proba=None, temperature=1.0)
         combined = np.exp(z - z.max(axis=1, keepdims=True))
         combined /= combined.sum(axis=1, keepdims=True)
     return combined, capped, winner, reliability
+
+
+_INDEXING_FLOOR = 1e-6  # smallest probability whose logarithm the stacker sees
+
+
+#: fewer peaks than this cannot be indexed (:func:`skxrd.indexing.index_powder`)
+INDEXING_MIN_LINES = 8
+
+
+def indexing_features(proba_coarse, merits):
+    """The inputs of :class:`IndexingClassifier`'s stacker.
+
+    The log crystal-system probabilities (columns of ``proba_coarse``), then
+    ``log(1 + M)`` of the best cubic, tetragonal and hexagonal cell (from the
+    figures of merit of :func:`skxrd.indexing.lattice_merits`).
+    """
+    from ..indexing._index import LATTICE_TYPES
+
+    family = np.array([lat[0] for lat in LATTICE_TYPES])
+    m = np.asarray(merits, float)
+    best = np.stack([m[:, :-1][:, family == f].max(axis=1) for f in "cth"], axis=1)
+    return np.concatenate(
+        [np.log(np.clip(proba_coarse, _INDEXING_FLOOR, 1.0)), np.log1p(best)], axis=1
+    )
+
+
+def indexable(merits):
+    """Which patterns had enough peaks to be indexed: the others keep the
+    wrapped classifier's answer (no cell found is no evidence there)."""
+    return np.asarray(merits, float)[:, -1] >= INDEXING_MIN_LINES
+
+
+def stack_coarse(coarse, merits, stacked_proba, columns):
+    """Crystal-system probabilities of the stacker where the patterns were
+    indexable, ``coarse`` (the wrapped classifier's) elsewhere.
+    ``stacked_proba(features)`` gives the stacker's probabilities of its
+    classes, which are the ``columns`` of ``coarse``."""
+    new = np.array(coarse, dtype=float, copy=True)
+    rows = indexable(merits)
+    if rows.any():
+        new[rows] = 0.0
+        new[np.ix_(rows, columns)] = stacked_proba(
+            indexing_features(coarse[rows], np.asarray(merits)[rows])
+        )
+    return new
+
+
+def reweight_coarse(proba, membership, coarse_new):
+    """Fine-class probabilities whose coarse sums (``proba @ membership``)
+    become ``coarse_new``, each fine class keeping its share of its coarse
+    class."""
+    coarse = proba @ membership
+    ratio = coarse_new / np.maximum(coarse, 1e-12)
+    out = proba * (ratio @ membership.T)
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-300)

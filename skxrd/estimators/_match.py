@@ -312,13 +312,23 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
 def search_match_of(model):
     """The :class:`MatchFirstClassifier` a fitted model answers with, or None.
 
-    The model itself, the last step of a pipeline, or the classifier inside a
-    :class:`CoarseLabelClassifier` (the shipped crystal-system model).
+    The model itself, the last step of a pipeline, or the classifier inside
+    wrappers of it: a :class:`CoarseLabelClassifier` (the shipped
+    crystal-system model), an :class:`IndexingClassifier`, a
+    :class:`~sklearn.frozen.FrozenEstimator`.
     """
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
-    for candidate in (final, getattr(final, "estimator_", None)):
+    candidate = model.steps[-1][1] if hasattr(model, "steps") else model
+    for _ in range(5):  # a few wrappers deep
         if isinstance(candidate, MatchFirstClassifier):
             return candidate
+        if type(candidate).__name__ == "FrozenEstimator":
+            # (it hands unknown attributes to the estimator it holds)
+            inner = candidate.estimator
+        else:
+            inner = getattr(candidate, "estimator_", None)
+        if inner is None:
+            return None
+        candidate = inner
     return None
 
 

@@ -17,6 +17,9 @@
   structures (the AMCSD minerals) in front of a trained network: the shipped
   models answer a pattern that closely matches a known mineral with that
   mineral's symmetry, and the others with the network.
+- :func:`add_indexing` weighs a trained model's crystal systems against
+  powder indexing (:mod:`skxrd.indexing`), with a stacker fitted on simulated
+  patterns.
 
 The weights are in the package: nothing is downloaded.
 
@@ -41,6 +44,7 @@ __getattr__, __dir__ = lazy_exports(
     {
         "evaluate_model": "._evaluate",
         "PatternPipeline": "._pipeline",
+        "add_indexing": "._train",
         "add_reference_match": "._train",
         "build_pipeline": "._train",
         "load_config": "._train",
@@ -52,6 +56,7 @@ __getattr__, __dir__ = lazy_exports(
 
 __all__ = [
     "PatternPipeline",
+    "add_indexing",
     "add_reference_match",
     "build_pipeline",
     "evaluate_model",

@@ -16,7 +16,8 @@ float32 rounding, not bit for bit. Other networks are run by torch.
 
 It covers what the shipped models hold: a resampler, smoothing, background
 subtraction and normalization, then a network classifier with a search-match
-in front of it and crystal-system views of it (crystal system, space group),
+in front of it, its crystal systems weighed against powder indexing, and
+crystal-system views of it (crystal system, space group),
 or a union of networks with a learned router (structure type). For anything
 else (a cropper, a binary router, a GPU) :func:`load_predictor` returns None,
 and the caller loads the full pipeline.
@@ -146,6 +147,9 @@ class Predictor:
             if "match" in payload:
                 self._match = _Match(payload["match"], out_classes, n_in)
                 out_classes = self._match.classes
+        self._indexing = None
+        if "indexing" in payload:
+            self._indexing = _Indexing(payload["indexing"], out_classes, n_in)
         self._membership = None
         if coarse_target is not None:  # sums per crystal system, Bravais lattice...
             from ..estimators._core import coarse_membership
@@ -211,6 +215,8 @@ class Predictor:
                 m.model_columns,
                 len(m.classes),
             )
+        if self._indexing is not None:
+            proba = self._indexing.proba(X, np.asarray(proba, float))
         if self._membership is not None:
             proba = np.asarray(proba, float) @ self._membership
         return proba
@@ -253,6 +259,43 @@ class Predictor:
             X = self.transform_patterns(patterns)
         similarity, index = self._match.kneighbors(X, 1)
         return similarity, index, self._match.threshold, self._match.names
+
+
+class _Indexing:
+    """The crystal-system stacker of an IndexingClassifier
+    (:meth:`~skxrd.estimators.IndexingClassifier.predict_proba` on the cores)."""
+
+    def __init__(self, rec, classes, n_in):
+        from ..estimators._core import coarse_membership
+
+        self.two_theta = np.asarray(rec["two_theta"], dtype=float)
+        if len(self.two_theta) != n_in:
+            raise ValueError("the indexing grid is not the classifier's")
+        self.radiation, self.scale = rec["radiation"], rec["scale"]
+        self.coef = np.asarray(rec["coef"], dtype=float)
+        self.intercept = np.asarray(rec["intercept"], dtype=float)
+        systems, self.membership = coarse_membership(classes, "crystal_system")
+        self.columns = np.searchsorted(systems, np.asarray(rec["classes"]))
+        if self.coef.shape != (len(self.columns), len(systems) + 3):
+            raise ValueError("the indexing stacker does not fit the classifier")
+
+    def proba(self, X, proba):
+        from ..estimators._core import (
+            multinomial_proba,
+            reweight_coarse,
+            stack_coarse,
+        )
+        from ..indexing._index import lattice_merits
+
+        rows = np.square(np.maximum(X, 0.0)) if self.scale == "sqrt" else X
+        merits = lattice_merits(rows, self.two_theta, radiation=self.radiation)
+        new = stack_coarse(
+            proba @ self.membership,
+            merits,
+            lambda z: multinomial_proba(z, self.coef, self.intercept),
+            self.columns,
+        )
+        return reweight_coarse(proba, self.membership, new)
 
 
 class _Network:

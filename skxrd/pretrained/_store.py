@@ -142,9 +142,11 @@ def save_model(
         followed by a :class:`~skxrd.estimators.ResNetClassifier`,
         :class:`~skxrd.estimators.DenseNetClassifier` or
         :class:`~skxrd.estimators.CNNClassifier`, one of them wrapped in a
-        :class:`~skxrd.estimators.CoarseLabelClassifier` and/or a
-        :class:`~skxrd.estimators.MatchFirstClassifier` (its references are
-        stored as they are, float16 ones in float16), or a
+        :class:`~skxrd.estimators.CoarseLabelClassifier`, an
+        :class:`~skxrd.estimators.IndexingClassifier` (its stacker and
+        settings) and/or a :class:`~skxrd.estimators.MatchFirstClassifier` (its
+        references are stored as they are, float16 ones in float16), in that
+        order from the outside, or a
         :class:`~skxrd.estimators.UnionClassifier` of them (its members,
         class means, negatives, held-out patterns and router, so that the
         loaded union can still ``add_classes``). A temperature fitted with
@@ -214,8 +216,11 @@ def save_model(
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    from sklearn.frozen import FrozenEstimator
+
     from ..estimators import (
         CoarseLabelClassifier,
+        IndexingClassifier,
         MatchFirstClassifier,
         UnionClassifier,
     )
@@ -230,6 +235,15 @@ def save_model(
         # the network is stored; loading wraps it again
         coarse_target = last.target
         pipe_steps[-1] = (last_name, last.estimator_)
+    indexing = None
+    if isinstance(pipe_steps[-1][1], IndexingClassifier):
+        # the stacker is stored; loading wraps the classifier in it again
+        check_is_fitted(pipe_steps[-1][1])
+        indexing = _indexing_record(pipe_steps[-1][1])
+        inner = pipe_steps[-1][1].estimator_
+        if isinstance(inner, FrozenEstimator):
+            inner = inner.estimator
+        pipe_steps[-1] = (last_name, inner)
     if isinstance(pipe_steps[-1][1], MatchFirstClassifier):
         # the references and the network are stored; loading combines them
         hybrid = pipe_steps[-1][1]
@@ -271,6 +285,8 @@ def save_model(
         }
         if match is not None:
             payload["match"] = match
+        if indexing is not None:
+            payload["indexing"] = indexing
     payload["metadata"] = _plain(dict(metadata or {}), "metadata")
     payload[_DIGEST] = _digest(payload)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -400,6 +416,57 @@ def _restore_match_first(rec, network, path):
         rec["gate_slope_in_use"], f"{where}: gate slope"
     )
     return hybrid
+
+
+def _indexing_record(clf):
+    """A fitted IndexingClassifier's settings and stacker as plain values and
+    tensors (its classifier is stored as the model's)."""
+    import torch
+
+    stacker = clf.stacker_
+    return {
+        "two_theta": torch.as_tensor(np.asarray(clf.two_theta, dtype=np.float64)),
+        "radiation": _plain(clf.radiation, "indexing radiation"),
+        "scale": str(clf.scale),
+        "C": float(clf.C),
+        "classes": [str(c) for c in stacker.classes_],
+        "coef": torch.as_tensor(np.asarray(stacker.coef_, dtype=np.float64)),
+        "intercept": torch.as_tensor(np.asarray(stacker.intercept_, dtype=np.float64)),
+    }
+
+
+def _indexing_stacker(rec):
+    """The LogisticRegression of an :func:`_indexing_record` (arrays given as
+    numpy arrays)."""
+    from sklearn.linear_model import LogisticRegression
+
+    stacker = LogisticRegression(C=float(rec["C"]), max_iter=5000)
+    stacker.classes_ = np.asarray(rec["classes"])
+    stacker.coef_ = np.asarray(rec["coef"], dtype=np.float64)
+    stacker.intercept_ = np.asarray(rec["intercept"], dtype=np.float64)
+    stacker.n_features_in_ = stacker.coef_.shape[1]
+    stacker.n_iter_ = np.zeros(1, dtype=np.int32)
+    return stacker
+
+
+def _restore_indexing(rec, clf, path):
+    """The IndexingClassifier of an :func:`_indexing_record` around ``clf``."""
+    from ..estimators import IndexingClassifier
+
+    where = f"{path}: the indexing stacker"
+    try:
+        arrays = {k: rec[k].numpy() for k in ("two_theta", "coef", "intercept")}
+        return IndexingClassifier.from_fitted(
+            clf,
+            _indexing_stacker({**rec, **arrays}),
+            two_theta=arrays["two_theta"],
+            radiation=rec["radiation"],
+            scale=rec["scale"],
+        )
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ValueError(f"{where} is incomplete or damaged: {exc!r}") from None
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def _first_per_class(y, k):
@@ -667,6 +734,8 @@ def load_model(path, *, device="auto"):
         clf = _restore_network(record, known, device, f"{path}: the last step {name!r}")
         if "match" in payload:
             clf = _restore_match_first(payload["match"], clf, path)
+        if "indexing" in payload:
+            clf = _restore_indexing(payload["indexing"], clf, path)
         coarse = payload.get("coarse_target")
         if coarse is not None:
             from ..estimators import CoarseLabelClassifier

@@ -38,6 +38,7 @@ _SECTIONS = {
     "preprocessing": dict,
     "classifier": dict,
     "match": dict,
+    "indexing": dict,
     "save": dict,
 }
 _SAVE_KEYS = {"union_patterns_per_class", "union_patterns_dtype", "weights_dtype"}
@@ -74,6 +75,7 @@ _MATCH_DEFAULTS = {
     "n_tune": 2000,
     "random_state": 5,
 }
+_INDEXING_DEFAULTS = {"C": 0.1, "n_tune": 1000, "augment": True, "augment_seed": 0}
 
 
 def _where(source):
@@ -291,6 +293,8 @@ def load_config(config):
     config["classifier"] = classifier
     if "match" in config:
         config["match"] = _check_match(config, where)
+    if "indexing" in config:
+        config["indexing"] = _check_indexing(config, where)
     # build once so that a wrong parameter fails here, naming the config
     try:
         build_pipeline(config)
@@ -363,6 +367,48 @@ def _check_match(config, where):
     except ValueError as exc:
         raise ValueError(f"{where}: [match] {exc}") from None
     return match
+
+
+def _check_indexing(config, where):
+    """The [indexing] section with its defaults, checked."""
+    from ..utils._validation import check_int, check_real
+
+    section = config["indexing"]
+    unknown = set(section) - set(_INDEXING_DEFAULTS)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown [indexing] keys {sorted(unknown)}; known: "
+            f"{sorted(_INDEXING_DEFAULTS)}"
+        )
+    section = {**_INDEXING_DEFAULTS, **section}
+    if "match" not in config:
+        raise ValueError(
+            f"{where}: [indexing] is fitted on the tuning patterns of [match]: "
+            "add a [match] section"
+        )
+    if config.get("train_target", config["target"]) != "space_group":
+        raise ValueError(
+            f"{where}: [indexing] weighs the crystal systems of a space-group "
+            'network: train_target = "space_group"'
+        )
+    try:
+        check_real(section["C"], "C", minimum=0.0)
+        if not float(section["C"]) > 0:
+            raise ValueError(f"C must be positive, got {section['C']}")
+        n = check_int(section["n_tune"], "n_tune", minimum=1)
+        if n > int(config["match"]["n_tune"]):
+            raise ValueError(
+                f"n_tune {n} is more than the {config['match']['n_tune']} tuning "
+                "patterns per draw of [match]"
+            )
+        if not isinstance(section["augment"], bool):
+            raise ValueError(
+                f"augment must be true or false, got {section['augment']!r}"
+            )
+        check_int(section["augment_seed"], "augment_seed", minimum=0)
+    except ValueError as exc:
+        raise ValueError(f"{where}: [indexing] {exc}") from None
+    return section
 
 
 def _tuples(section: dict) -> dict:
@@ -835,6 +881,7 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     from ..datasets import make_pattern_dataset
     from ..estimators import (
         CoarseLabelClassifier,
+        IndexingClassifier,
         MatchFirstClassifier,
         PatternMatchClassifier,
     )
@@ -845,8 +892,8 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     name, last = pipeline.steps[-1]
     coarse = last.target if isinstance(last, CoarseLabelClassifier) else None
     network = last.estimator_ if coarse is not None else last
-    if isinstance(network, MatchFirstClassifier):  # again: new references
-        network = network.estimator_
+    # again (new references; a stacker is fitted again after): the network
+    network = _inside(network, (MatchFirstClassifier, IndexingClassifier))
     prefix = pipeline[:-1]
     sim = _simulator(config)
     collection, names = _reference_collection(match, config)
@@ -878,29 +925,11 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     )
     report = {"source": match["source"], "n_references": int(len(labels))}
     if match["threshold"] == "auto":
-        seed = match["random_state"]
-        known = make_pattern_dataset(
-            match["n_tune"],
-            source=collection,
-            variants=False,
-            instrument=config["data"].get("instrument"),
-            simulator=sim,
-            cache=cache,
-            random_state=seed,
-            n_jobs=n_jobs,
-            verbose=verbose,
+        Xk, yk, Xn, yn = _tuning_draws(
+            config, match, collection, cache, n_jobs, verbose
         )
-        test = {
-            **config,
-            "test": {
-                **config["test"],
-                "n_crystals": match["n_tune"],
-                "random_state": seed,
-            },
-        }
-        Xn, yn, _ = _dataset(test, "test", cache, n_jobs, verbose)
-        X = prefix.transform(np.concatenate([known.X, Xn]))
-        y = np.concatenate([_labels(config["train_target"], known.space_group), yn])
+        X = prefix.transform(np.concatenate([Xk, Xn]))
+        y = np.concatenate([yk, yn])
         hybrid.tune_threshold(X, y)
         tuned = hybrid.threshold_
         hybrid.calibrate_temperature(X, y)  # the soft gate moves the threshold
@@ -928,6 +957,178 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     out = PatternPipeline(list(pipeline.steps[:-1]) + [(name, final)])
     if hasattr(pipeline, "metadata_"):
         out.metadata_ = pipeline.metadata_
+    return out, report
+
+
+def _inside(clf, wrappers):
+    """The classifier inside ``wrappers`` (and frozen estimators) around ``clf``."""
+    from sklearn.frozen import FrozenEstimator
+
+    while isinstance(clf, (*wrappers, FrozenEstimator)):
+        clf = clf.estimator if isinstance(clf, FrozenEstimator) else clf.estimator_
+    return clf
+
+
+def _tuning_draws(config, match, collection, cache, n_jobs, verbose):
+    """The simulated patterns the search-match is tuned on: ``n_tune`` of the
+    references' own structures with the ``[data]`` instrument settings, and
+    ``n_tune`` of the ``[test]`` draw with seed ``random_state``, as
+    ``(X_known, y_known, X_new, y_new)`` (train-target labels)."""
+    from ..datasets import make_pattern_dataset
+
+    seed = match["random_state"]
+    known = make_pattern_dataset(
+        match["n_tune"],
+        source=collection,
+        variants=False,
+        instrument=config["data"].get("instrument"),
+        simulator=_simulator(config),
+        cache=cache,
+        random_state=seed,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+    test = {
+        **config,
+        "test": {**config["test"], "n_crystals": match["n_tune"], "random_state": seed},
+    }
+    Xn, yn, _ = _dataset(test, "test", cache, n_jobs, verbose)
+    yk = _labels(config["train_target"], known.space_group)
+    return known.X, yk, Xn, yn
+
+
+def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
+    """Weigh a trained space-group pipeline's crystal systems against powder indexing.
+
+    The final classifier (the search-match hybrid of
+    :func:`add_reference_match`) is wrapped, frozen, in an
+    :class:`~skxrd.estimators.IndexingClassifier` whose stacker is fitted on
+    simulated patterns only: the first ``n_tune`` patterns of each of the two
+    tuning draws of ``[match]`` (the references' own structures, and held-out
+    compounds of the ``[test]`` draw), with
+    :func:`~skxrd.augmentation.sample_augmentation`
+    (impurity peaks, displacement, texture: what measured peak lists have and
+    simulated ones lack) unless ``augment = false``, preprocessed like the
+    network's input. No measured pattern is used.
+
+    Parameters
+    ----------
+    pipeline : PatternPipeline
+        Fitted, with a search-match (:func:`add_reference_match`) or a network
+        as its final step, maybe inside a
+        :class:`~skxrd.estimators.CoarseLabelClassifier`; space-group labels.
+    config : str, path-like or dict
+        The config, with ``[match]`` and ``[indexing]`` sections (defaults:
+        C 0.1, n_tune 1000, augment true, augment_seed 0).
+    cache : str or path-like, optional
+        Folder for joblib's cache of the simulated patterns.
+    n_jobs : int, optional
+        Workers for the simulations and the indexing.
+    verbose : bool, default=True
+        Progress bars.
+
+    Returns
+    -------
+    pipeline : PatternPipeline
+        A new pipeline (the same preprocessing steps) whose final step is the
+        :class:`~skxrd.estimators.IndexingClassifier`.
+    report : dict
+        The stacker's data and its accuracy on them, before and after.
+
+    Examples
+    --------
+    The shipped space-group model's settings (``--ship`` of
+    ``tools/measured_training.py`` calls this function with them):
+
+    >>> from importlib import resources
+    >>> from skxrd.pretrained import load_config
+    >>> path = resources.files("skxrd.pretrained") / "configs/space-group.toml"
+    >>> with resources.as_file(path) as file:
+    ...     load_config(file)["indexing"]
+    {'C': 0.1, 'n_tune': 1000, 'augment': True, 'augment_seed': 0}
+    """
+    import torch
+    from sklearn.frozen import FrozenEstimator
+
+    from ..augmentation import sample_augmentation
+    from ..crystal import to_crystal_system
+    from ..estimators import CoarseLabelClassifier, IndexingClassifier
+    from ..preprocessing import PatternNormalizer, PatternResampler
+    from ._pipeline import PatternPipeline
+
+    config = load_config(config)
+    if "indexing" not in config:
+        config = {**config, "indexing": {}}
+        config["indexing"] = _check_indexing(config, "config")
+    section = config["indexing"]
+    match = config["match"]
+    name, last = pipeline.steps[-1]
+    coarse = last.target if isinstance(last, CoarseLabelClassifier) else None
+    inner = last.estimator_ if coarse is not None else last
+    inner = _inside(inner, (IndexingClassifier,))  # again: a new stacker
+    prefix = pipeline[:-1]
+    resampler = prefix.steps[0][1]
+    if not isinstance(resampler, PatternResampler):
+        raise ValueError(
+            "indexing needs the model's 2θ grid: the first step is not a "
+            "PatternResampler"
+        )
+    scale = "linear"
+    for _, step in prefix.steps:
+        if isinstance(step, PatternNormalizer) and step.scale is not None:
+            scale = step.scale
+    if scale not in ("linear", "sqrt"):
+        raise ValueError(
+            f"[indexing] reads linear or square-root intensities, not {scale!r} "
+            "([preprocessing] scale)"
+        )
+    collection, _ = _reference_collection(match, config)
+    Xk, yk, Xn, yn = _tuning_draws(config, match, collection, cache, n_jobs, verbose)
+    n = int(section["n_tune"])
+    X = np.concatenate([Xk[:n], Xn[:n]]).astype(np.float32)
+    y = np.concatenate([yk[:n], yn[:n]])
+    if section["augment"]:
+        X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
+        aug = sample_augmentation(_simulator(config).two_theta)
+        gen = torch.Generator().manual_seed(int(section["augment_seed"]))
+        X = aug(torch.from_numpy(X), generator=gen).numpy()
+    Xt = prefix.transform(X)
+    stacked = IndexingClassifier(
+        FrozenEstimator(inner),
+        two_theta=resampler.grid_,
+        radiation=resampler.wavelength,
+        scale=scale,
+        C=float(section["C"]),
+        cv=None,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+    merits = stacked.merits(Xt)  # once: for the fit and the report
+    stacked.fit(Xt, y, merits=merits)
+    final = (
+        stacked
+        if coarse is None
+        else CoarseLabelClassifier.from_fitted(stacked, coarse)
+    )
+    out = PatternPipeline(list(pipeline.steps[:-1]) + [(name, final)])
+    if hasattr(pipeline, "metadata_"):
+        out.metadata_ = pipeline.metadata_
+    proba = np.asarray(inner.predict_proba(Xt), float)
+    before = stacked.classes_[proba.argmax(axis=1)]
+    after = stacked.classes_[stacked._combine(proba, merits).argmax(axis=1)]
+
+    def cs(labels):
+        return np.asarray(to_crystal_system(labels)).astype(str)
+
+    report = {
+        "n_tune": int(len(y)),
+        "C": float(section["C"]),
+        "augment": bool(section["augment"]),
+        "tune_crystal_system_before": round(float(np.mean(cs(before) == cs(y))), 4),
+        "tune_crystal_system_after": round(float(np.mean(cs(after) == cs(y))), 4),
+        "tune_space_group_before": round(float(np.mean(before == y)), 4),
+        "tune_space_group_after": round(float(np.mean(after == y)), 4),
+    }
     return out, report
 
 
@@ -1019,7 +1220,9 @@ def train_from_config(
         baseline; for a union, ``n_calibration`` and ``temperature``; with a
         ``[match]`` section, ``match``: the report of
         :func:`add_reference_match`, which puts the search-match in front of
-        the trained network before the held-out draw is scored.
+        the trained network before the held-out draw is scored; with an
+        ``[indexing]`` section, ``indexing``: the report of
+        :func:`add_indexing`, done after the search-match.
 
     Examples
     --------
@@ -1104,9 +1307,13 @@ def train_from_config(
             pipe.steps[-1][0],
             CoarseLabelClassifier.from_fitted(clf, coarse.target),
         )
-    match_report = None
+    match_report = indexing_report = None
     if "match" in config:
         pipe, match_report = add_reference_match(
+            pipe, config, cache=cache, n_jobs=n_jobs, verbose=verbose > 0
+        )
+    if "indexing" in config:
+        pipe, indexing_report = add_indexing(
             pipe, config, cache=cache, n_jobs=n_jobs, verbose=verbose > 0
         )
     report = {
@@ -1122,6 +1329,8 @@ def train_from_config(
     }
     if match_report is not None:
         report["match"] = match_report
+    if indexing_report is not None:
+        report["indexing"] = indexing_report
     if calibration is not None:
         report["n_train"] = int(len(fit_idx))
         report["n_calibration"] = int(len(calibration))

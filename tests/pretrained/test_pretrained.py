@@ -408,6 +408,11 @@ def test_shipped_configs_are_valid():
     assert gpu["data"]["n_crystals"] > cpu["data"]["n_crystals"]
     assert gpu["data"]["source"] == cpu["data"]["source"]
     assert gpu["simulator"] == cpu["simulator"]
+    assert gpu["indexing"] == cpu["indexing"] and gpu["match"] == cpu["match"]
+    # the coarse models are views of the space-group model: its recipe
+    for name in ("crystal-system", "bravais-lattice"):
+        view = load_config(folder.joinpath(f"{name}.toml"))
+        assert view["match"] == cpu["match"] and view["indexing"] == cpu["indexing"]
     gpu = load_config(folder.joinpath("gpu", "structure-type.toml"))
     cpu = load_config(folder.joinpath("structure-type.toml"))
     assert gpu["data"]["n_crystals"] > cpu["data"]["n_crystals"]
@@ -483,7 +488,7 @@ CRYSTAL_SYSTEMS_BY_LETTER = (
 
 
 def test_shipped_weights_are_small_and_load_on_the_cpu():
-    from skxrd.estimators import CoarseLabelClassifier
+    from skxrd.estimators import CoarseLabelClassifier, IndexingClassifier
 
     folder = resources.files("skxrd.pretrained").joinpath("weights")
     sizes = {f.name: f.stat().st_size for f in folder.iterdir() if f.is_file()}
@@ -498,7 +503,11 @@ def test_shipped_weights_are_small_and_load_on_the_cpu():
     assert list(model.classes_) == sorted(CRYSTAL_SYSTEMS)
     final = model.steps[-1][1]
     assert isinstance(final, CoarseLabelClassifier)
-    hybrid = final.estimator_
+    # crystal systems weighed against indexing, around the search-match hybrid
+    stacked = final.estimator_
+    assert isinstance(stacked, IndexingClassifier)
+    assert stacked.scale == "sqrt"
+    hybrid = stacked.estimator_
     assert isinstance(hybrid, MatchFirstClassifier)
     network = hybrid.estimator_
     assert next(network.net_.module_.parameters()).device.type == "cpu"
@@ -512,7 +521,7 @@ def test_shipped_weights_are_small_and_load_on_the_cpu():
     grid = groups.steps[0][1].grid_
     X = np.random.default_rng(0).random((3, len(grid)))
     np.testing.assert_allclose(model.predict_proba(X).sum(1), 1.0, atol=1e-6)
-    same = groups.steps[-1][1]
+    same = groups.steps[-1][1].estimator_
     assert isinstance(same, MatchFirstClassifier)
     sg_proba = groups.predict_proba(X)
     for k, system in enumerate(model.classes_):
@@ -557,6 +566,8 @@ def test_shipped_weights_are_small_and_load_on_the_cpu():
 
 
 def test_pretrained_answers_a_known_mineral_by_its_reference():
+    from skxrd.estimators._match import search_match_of
+
     # rutile (TiO2, P4_2/mnm) measured at another wavelength with broader peaks
     model = load_pretrained("space-group", device="cpu")
     sim = PowderSimulator(
@@ -565,7 +576,7 @@ def test_pretrained_answers_a_known_mineral_by_its_reference():
     x = sim.transform([load_example_crystal("TiO2-rutile")])[0]
     pattern = Pattern(sim.two_theta, x, wavelength=1.0)
     rows = model.transform_patterns([pattern])
-    hybrid = model.steps[-1][1]
+    hybrid = search_match_of(model)
     assert hybrid.predict_source(rows).tolist() == ["match"]
     assert model.predict([pattern]).tolist() == [136]
     _, index = hybrid.kneighbors(rows, n_neighbors=1)
@@ -1042,6 +1053,83 @@ def test_a_config_with_a_search_match_of_a_cif_folder(tmp_path, cif_references):
     resumed, rep = train_from_config(cfg, warm_start=path, verbose=0)
     assert rep["total_epochs"] == 4
     assert isinstance(resumed.steps[-1][1].estimator_, MatchFirstClassifier)
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references):
+    from skxrd.estimators import (
+        CoarseLabelClassifier,
+        IndexingClassifier,
+        MatchFirstClassifier,
+    )
+    from skxrd.estimators._match import search_match_of
+    from skxrd.inspection import saliency_map
+    from skxrd.pretrained import add_indexing, add_reference_match
+
+    match = {
+        "source": str(cif_references),
+        "stride": 2,
+        "n_tune": 12,
+        "random_state": 1,
+    }
+    cfg = {
+        **TINY,
+        "train_target": "space_group",
+        # a range with enough peaks to index
+        "simulator": {"two_theta_range": [10.0, 90.0], "two_theta_step": 0.05},
+        "match": match,
+        "indexing": {"n_tune": 8, "C": 1.0},
+    }
+    pipe, report = train_from_config(cfg, verbose=0)
+    final = pipe.steps[-1][1]
+    assert isinstance(final, CoarseLabelClassifier)
+    stacked = final.estimator_
+    assert isinstance(stacked, IndexingClassifier)
+    assert isinstance(search_match_of(pipe), MatchFirstClassifier)
+    assert stacked.scale == "linear" and stacked.C == 1.0
+    np.testing.assert_allclose(stacked.two_theta, pipe.steps[0][1].grid_)
+    rep = report["indexing"]
+    assert rep["n_tune"] == 16 and rep["augment"] is True
+    assert 0 <= rep["tune_crystal_system_after"] <= 1
+    # the model file keeps the stacker; the loaded model answers alike
+    path = save_model(pipe, tmp_path / "indexed.pt", metadata=report)
+    again = load_model(path)
+    assert isinstance(again.steps[-1][1].estimator_, IndexingClassifier)
+    _, R = _grid_patterns(pipe, n=4)
+    np.testing.assert_allclose(again.predict_proba(R), pipe.predict_proba(R), atol=1e-6)
+    assert np.isfinite(saliency_map(again, R)).all()
+    # fitted again (--ship-model of a shipped file): the stacker and the
+    # search-match are replaced, never nested
+    restacked, _ = add_indexing(again, cfg, verbose=False)
+    inner = restacked.steps[-1][1].estimator_.estimator_
+    assert isinstance(inner.estimator, MatchFirstClassifier)
+    rematched, _ = add_reference_match(again, cfg, verbose=False)
+    hybrid = rematched.steps[-1][1].estimator_
+    assert isinstance(hybrid, MatchFirstClassifier)
+    assert type(hybrid.estimator_).__name__ == "ResNetClassifier"
+    # training resumes from the network inside
+    _, rep2 = train_from_config(cfg, warm_start=path, verbose=0)
+    assert rep2["total_epochs"] == 4
+
+
+@pytest.mark.parametrize(
+    "indexing, match, message",
+    [
+        ({"n_tune": 10}, False, "add a \\[match\\] section"),
+        ({"colour": 1}, True, "unknown \\[indexing\\] keys \\['colour'\\]"),
+        ({"n_tune": 50}, True, "n_tune 50 is more than the 20"),
+        ({"C": 0, "n_tune": 10}, True, "C must be positive"),
+        ({"augment": "yes", "n_tune": 10}, True, "augment must be true or false"),
+        ({"n_tune": 10}, "crystal_system", 'train_target = "space_group"'),
+    ],
+)
+def test_bad_indexing_sections_are_named(indexing, match, message):
+    target = match if isinstance(match, str) else "space_group"
+    cfg = {**TINY, "train_target": target, "indexing": indexing}
+    if match:
+        cfg["match"] = {"source": "amcsd", "n_tune": 20}
+    with pytest.raises(ValueError, match=message):
+        load_config(cfg)
 
 
 def test_a_damaged_search_match_in_a_model_file_is_named(tiny, tmp_path, monkeypatch):

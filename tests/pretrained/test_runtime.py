@@ -269,3 +269,38 @@ def test_predictor_runs_other_networks_with_torch(tmp_path):
         predictor.predict_proba(patterns),
         load_model(path, device="cpu").predict_proba(patterns),
     )
+
+
+def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
+    from sklearn.frozen import FrozenEstimator
+
+    from skxrd.datasets import EXAMPLE_CRYSTALS
+    from skxrd.estimators import IndexingClassifier
+
+    pipeline = load_pretrained("space-group", device="cpu")
+    prefix, hybrid = pipeline[:-1], pipeline.steps[-1][1]
+    sim = PowderSimulator(two_theta_range=(5, 90))
+    crystals = [load_example_crystal(n) for n in EXAMPLE_CRYSTALS]
+    patterns = [
+        Pattern(sim.two_theta, y, wavelength="CuKa", name=c.formula)
+        for y, c in zip(sim.transform(crystals), crystals)
+    ]
+    y = np.array([c.space_group for c in crystals])
+    grid = prefix.steps[0][1].grid_
+    stacked = IndexingClassifier(
+        FrozenEstimator(hybrid), two_theta=grid, scale="sqrt", C=1.0, cv=None
+    ).fit(prefix.transform(patterns), y)
+    pipeline.steps[-1] = (pipeline.steps[-1][0], stacked)
+    path = save_model(pipeline, tmp_path / "indexed.pt", metadata=pipeline.metadata_)
+    again = load_model(path, device="cpu")
+    assert isinstance(again.steps[-1][1], IndexingClassifier)
+    predictor = load_predictor(path)
+    assert isinstance(predictor, Predictor)
+    test = patterns[:4] + _patterns()[:3]
+    full = pipeline.predict_proba(test)
+    np.testing.assert_allclose(again.predict_proba(test), full, rtol=0, atol=1e-6)
+    _assert_same_proba(predictor.predict_proba(test), full)
+    # the stacker changed the hybrid's answers: it is not passed over
+    assert not np.allclose(full, hybrid.predict_proba(prefix.transform(test)))
+    # the search-match inside is still found for the closest reference
+    assert _best_matches(predictor, test) == _best_matches(pipeline, test)

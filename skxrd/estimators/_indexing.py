@@ -1,0 +1,359 @@
+"""A space-group classifier whose crystal systems are weighed against indexing."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from ._core import (
+    coarse_membership,
+    indexable,
+    indexing_features,
+    reweight_coarse,
+    stack_coarse,
+)
+from ._mixins import _ProbabilisticMixin
+
+__all__ = ["IndexingClassifier"]
+
+_SCALES = ("linear", "sqrt")
+
+
+class IndexingClassifier(
+    _ProbabilisticMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
+    """A space-group classifier whose crystal systems are weighed against indexing.
+
+    Powder indexing (:mod:`skxrd.indexing`) asks whether a cubic, tetragonal
+    or hexagonal cell explains a pattern's peaks, and how well (de Wolff's
+    figure of merit). A network trained on simulated patterns carries its
+    errors over to measured ones; the geometry of the peak positions does
+    not. This classifier stacks both: a multinomial logistic regression of the
+    crystal system on the wrapped classifier's log crystal-system
+    probabilities and the best figure of merit of each of the three families,
+    learned on ``fit``'s patterns. Its crystal-system probabilities then
+    replace the wrapped classifier's; each space group keeps its share of its
+    crystal system, so the space-group answers and the crystal-system sums
+    (:class:`CoarseLabelClassifier`) never contradict each other. A pattern
+    with fewer than 8 peaks cannot be indexed: finding no cell there says
+    nothing, and it keeps the wrapped classifier's answer (such patterns are
+    left out of the stacker's training too).
+
+    The stacker must learn from predictions on patterns the wrapped
+    classifier was not trained on: ``fit`` uses cross-validated predictions
+    (``cv``), or pass a classifier trained elsewhere as
+    :class:`sklearn.frozen.FrozenEstimator` and fit on held-out patterns (the
+    shipped models: a network trained on one simulated set, the stacker on
+    another).
+
+    Parameters
+    ----------
+    estimator : classifier
+        A classifier of space groups (numbers 1–230 or Hermann–Mauguin
+        symbols) with ``predict_proba``.
+    two_theta : array-like of shape (n_features,)
+        The 2θ (degrees) of the columns of ``X``.
+    radiation : str or float, default="CuKa"
+        The patterns' radiation: a name (``"CuKa"`` with its Kα2 line,
+        ``"CuKa1"``, ``"MoKa"``...) or a wavelength in Å.
+    scale : {"linear", "sqrt"}, default="linear"
+        How ``X`` holds intensities: ``"sqrt"`` for square roots (as the
+        shipped models' preprocessing), squared back before peak finding.
+    C : float, default=0.1
+        Inverse regularization strength of the logistic regression.
+    cv : int, cross-validation generator or None, default=5
+        How ``fit`` gets the wrapped classifier's probabilities for the
+        stacker: cross-validated (as :class:`sklearn.ensemble.StackingClassifier`)
+        or, with None, its predictions on ``X`` after fitting on it (right for
+        a :class:`~sklearn.frozen.FrozenEstimator`).
+    n_jobs : int, optional
+        Processes for the indexing (about a third of a second per pattern).
+    verbose : bool, default=False
+        A progress bar over the indexing.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted space-group classifier.
+    stacker_ : LogisticRegression
+        The crystal-system stacker.
+    crystal_systems_ : ndarray of str
+        The crystal systems of ``classes_``, sorted (the stacker's inputs).
+    classes_ : ndarray
+        The wrapped classifier's classes.
+    n_features_in_ : int
+        Number of columns of ``X``.
+
+    See Also
+    --------
+    skxrd.indexing.lattice_merits : the figures of merit.
+    CoarseLabelClassifier : crystal systems from the space groups.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skxrd.estimators import IndexingClassifier
+    >>> tt = np.arange(10, 70, 0.05)
+    >>> def pattern(lines):
+    ...     return sum(np.exp(-0.5 * ((tt - p) / 0.06) ** 2) for p in lines)
+    >>> def cubic(a):  # the first lines of a primitive cubic cell
+    ...     n = np.array([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13])
+    ...     return 2 * np.degrees(np.arcsin(1.540562 * np.sqrt(n) / (2 * a)))
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.array([pattern(cubic(a)) for a in rng.uniform(3.5, 4.5, 6)]
+    ...              + [pattern(np.sort(rng.uniform(15, 68, 12))) for _ in range(6)])
+    >>> y = np.repeat([221, 14], 6)       # space groups
+    >>> sees_nothing = LogisticRegression().fit(np.zeros((2, len(tt))), [221, 14])
+    >>> blind = FrozenEstimator(sees_nothing)
+    >>> clf = IndexingClassifier(blind, two_theta=tt, radiation="CuKa1", C=1.0, cv=None)
+    >>> clf.fit(X, y).predict(X[[0, -1]]).tolist()
+    [221, 14]
+    """
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        two_theta,
+        radiation="CuKa",
+        scale="linear",
+        C=0.1,
+        cv=5,
+        n_jobs=None,
+        verbose=False,
+    ):
+        self.estimator = estimator
+        self.two_theta = two_theta
+        self.radiation = radiation
+        self.scale = scale
+        self.C = C
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _check_params(self):
+        from ..utils._radiation import get_radiation
+
+        if self.scale not in _SCALES:
+            raise ValueError(f"scale must be one of {_SCALES}, got {self.scale!r}")
+        if not float(self.C) > 0:
+            raise ValueError(f"C must be positive, got {self.C!r}")
+        tt = np.asarray(self.two_theta, dtype=float)
+        if tt.ndim != 1 or len(tt) < 16 or not np.all(np.diff(tt) > 0):
+            raise ValueError(
+                "two_theta must be the increasing 2θ grid of the columns of X "
+                f"(at least 16 points), got shape {tt.shape}"
+            )
+        get_radiation(self.radiation)
+        return tt
+
+    def merits(self, X):
+        """Figures of merit of each pattern (:func:`skxrd.indexing.lattice_merits`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 8)
+            The merit of each lattice type of
+            :data:`skxrd.indexing.LATTICE_TYPES`, then the number of peaks.
+        """
+        from ..indexing import lattice_merits
+
+        tt = self._check_params()
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != len(tt):
+            raise ValueError(
+                f"X has shape {X.shape}; {len(tt)} columns (two_theta) are needed"
+            )
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X holds NaN or infinite values")
+        if self.scale == "sqrt":
+            X = np.square(np.maximum(X, 0.0))
+        return lattice_merits(
+            X, tt, radiation=self.radiation, n_jobs=self.n_jobs, verbose=self.verbose
+        )
+
+    def fit(self, X, y, merits=None):
+        """Fit the classifier, then the crystal-system stacker.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns on ``two_theta``.
+        y : array-like of shape (n_samples,)
+            Space groups.
+        merits : array-like of shape (n_samples, 8), optional
+            :meth:`merits` of ``X`` computed already (the indexing is the
+            slow part).
+
+        Returns
+        -------
+        self : object
+        """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import cross_val_predict
+
+        from ..crystal import to_crystal_system
+
+        self._check_params()
+        y = np.asarray(y)
+        to_crystal_system(y)  # an error naming a bad space group, before training
+        if merits is None:
+            merits = self.merits(X)
+        else:
+            merits = np.asarray(merits, dtype=float)
+            if merits.shape != (len(y), 8):
+                raise ValueError(
+                    f"merits has shape {merits.shape}; ({len(y)}, 8) are needed"
+                )
+        fitted = clone(self.estimator).fit(X, y)
+        if self.cv is None:
+            proba = fitted.predict_proba(X)
+        else:
+            proba = cross_val_predict(
+                clone(self.estimator), X, y, cv=self.cv, method="predict_proba"
+            )
+        self._wrap(fitted)
+        self.stacker_ = LogisticRegression(C=float(self.C), max_iter=5000)
+        target = np.asarray(to_crystal_system(y)).astype(str)
+        # only the patterns that could be indexed: the others keep the
+        # classifier's answers at predict time
+        rows = indexable(merits)
+        if len(np.unique(target[rows])) < 2:
+            raise ValueError(
+                f"{int(rows.sum())} of the {len(y)} patterns have enough peaks (8) "
+                "to index, of fewer than two crystal systems: the stacker cannot "
+                "learn (patterns of a wider 2θ range have more peaks)"
+            )
+        coarse = np.asarray(proba, float)[rows] @ self._membership
+        self.stacker_.fit(indexing_features(coarse, merits[rows]), target[rows])
+        self._stacker_columns = np.searchsorted(
+            self.crystal_systems_, self.stacker_.classes_
+        )
+        return self
+
+    @classmethod
+    def from_fitted(
+        cls, estimator, stacker, *, two_theta, radiation="CuKa", scale="linear"
+    ):
+        """Combine a fitted space-group classifier and a fitted stacker.
+
+        For model files (:func:`skxrd.pretrained.load_model`): nothing is
+        trained.
+
+        Parameters
+        ----------
+        estimator : fitted classifier of space groups
+        stacker : fitted LogisticRegression
+            Of :func:`indexing_features` on ``estimator``'s crystal systems.
+        two_theta, radiation, scale
+            As for the constructor.
+
+        Returns
+        -------
+        IndexingClassifier
+            Fitted; ``estimator_`` and ``stacker_`` are the objects given.
+        """
+        check_is_fitted(estimator)
+        check_is_fitted(stacker)
+        self = cls(
+            estimator,
+            two_theta=two_theta,
+            radiation=radiation,
+            scale=scale,
+            C=float(stacker.C),
+            cv=None,
+        )
+        self._check_params()
+        self._wrap(estimator)
+        known = set(self.crystal_systems_)
+        extra = [str(c) for c in stacker.classes_ if str(c) not in known]
+        n_in = len(self.crystal_systems_) + 3
+        if extra or stacker.coef_.shape[-1] != n_in:
+            raise ValueError(
+                "the stacker does not fit the classifier: it takes "
+                f"{stacker.coef_.shape[-1]} features for {n_in}"
+                + (
+                    f" and knows crystal systems {extra} the classifier lacks"
+                    if extra
+                    else ""
+                )
+            )
+        self.stacker_ = stacker
+        self._stacker_columns = np.searchsorted(self.crystal_systems_, stacker.classes_)
+        return self
+
+    def _wrap(self, fitted):
+        self.estimator_ = fitted
+        self.classes_ = np.asarray(fitted.classes_)
+        self.crystal_systems_, self._membership = coarse_membership(
+            self.classes_, "crystal_system"
+        )
+        self.n_features_in_ = len(np.asarray(self.two_theta))
+        return self
+
+    def predict_proba(self, X):
+        """Space-group probabilities, their crystal systems weighed against indexing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        merits = self.merits(X)
+        return self._combine(
+            np.asarray(self.estimator_.predict_proba(X), float), merits
+        )
+
+    def _combine(self, proba, merits):
+        coarse = proba @ self._membership
+        new = stack_coarse(
+            coarse, merits, self.stacker_.predict_proba, self._stacker_columns
+        )
+        return reweight_coarse(proba, self._membership, new)
+
+    def _logit_module(self):
+        """The wrapped classifier's logits over ``classes_``, for attribution
+        maps (:mod:`skxrd.inspection`). The indexing weighs whole crystal
+        systems by the peak positions, which no gradient reaches: the maps
+        show what drove the wrapped classifier."""
+        import torch
+
+        check_is_fitted(self)
+        inner = self.estimator_
+        if hasattr(inner, "_logit_module"):
+            return inner._logit_module()
+        module = getattr(getattr(inner, "net_", None), "module_", None)
+        if not isinstance(module, torch.nn.Module):
+            raise ValueError(
+                f"attribution maps need a network inside; the classifier is a "
+                f"{type(inner).__name__}"
+            )
+        from ._coarse import _scattered_logits
+
+        return _scattered_logits(
+            inner, np.arange(len(self.classes_)), len(self.classes_)
+        )
+
+    def predict_crystal_system_proba(self, X):
+        """Crystal-system probabilities (columns ``crystal_systems_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_crystal_systems)
+        """
+        return self.predict_proba(X) @ self._membership

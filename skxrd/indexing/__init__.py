@@ -1,0 +1,33 @@
+"""Powder indexing: peak positions, lattices that explain them, figures of merit.
+
+Indexing finds a unit cell whose reflections fall on a pattern's peaks, the
+classical first step of a structure determination. This subpackage indexes on
+the lattices of high symmetry, the seven Bravais lattices of the cubic,
+tetragonal and hexagonal families (``cP cI cF tP tI hP hR``), and scores each
+with de Wolff's figure of merit. The merits are evidence that a network
+trained on simulated patterns lacks on measured ones: a pattern of a
+tetragonal or hexagonal crystal is explained by a cell of one or two
+parameters, and one of lower symmetry is not.
+
+- :func:`peak_positions`: the 2θ of a pattern's peaks, counting noise and Kα2
+  ghosts left out;
+- :func:`index_powder`: the best cell per lattice type for a list of peaks;
+- :func:`lattice_merits`: the figures of merit of many patterns, the features
+  of :class:`~skxrd.estimators.IndexingClassifier`.
+"""
+
+from ._index import (
+    LATTICE_TYPES,
+    IndexingSolution,
+    index_powder,
+    lattice_merits,
+)
+from ._peaks import peak_positions
+
+__all__ = [
+    "LATTICE_TYPES",
+    "IndexingSolution",
+    "index_powder",
+    "lattice_merits",
+    "peak_positions",
+]

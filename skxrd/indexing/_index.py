@@ -1,0 +1,435 @@
+"""Indexing on the cubic, tetragonal and hexagonal lattices, de Wolff's merit.
+
+A lattice of the three families has at most two metric parameters: with
+``Q = 1 / d²``, ``Q = A (h² + k² + l²)`` (cubic), ``A (h² + k²) + C l²``
+(tetragonal) or ``A (h² + hk + k²) + C l²`` (hexagonal axes), ``A`` and ``C``
+the squared reciprocal lengths. Candidates come from the first six lines, each
+one or two of them given small indices; each candidate is refined by least
+squares on the lines it indexes within the tolerance and scored by de Wolff's
+figure of merit ``M = Q_N / (2 ε N_calc)`` (``Q_N`` the last line's Q, ``ε``
+the mean Q discrepancy of the lines, ``N_calc`` the distinct lines the cell
+allows up to ``Q_N``). A line the cell does not explain within the tolerance
+counts with the tolerance as its discrepancy, and a cell that leaves more than
+``max_unindexed`` of the lines unexplained (impurities, artefacts) scores 0.
+Centred lattices allow fewer lines (``h + k + l`` even for I, ``h, k, l`` all
+even or all odd for F, ``-h + k + l = 3n`` for R in hexagonal axes), so a
+centred cell that indexes the lines scores higher than the primitive cell of
+the same metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..utils._radiation import get_radiation
+
+__all__ = ["LATTICE_TYPES", "IndexingSolution", "index_powder", "lattice_merits"]
+
+#: The lattice types :func:`index_powder` tries (Pearson symbols' first
+#: letters: cubic P, I, F; tetragonal P, I; hexagonal P and rhombohedral R)
+LATTICE_TYPES = ("cP", "cI", "cF", "tP", "tI", "hP", "hR")
+
+_FAMILY = {"c": "cubic", "t": "tetragonal", "h": "hexagonal"}
+_HMAX = 10
+_N_LOW = 6  # candidates come from the first lines
+_CHUNK = 2048
+
+
+def _hkl():
+    r = np.arange(-_HMAX, _HMAX + 1)
+    h, k, l = (a.ravel() for a in np.meshgrid(r, r, r, indexing="ij"))
+    keep = (h != 0) | (k != 0) | (l != 0)
+    return h[keep], k[keep], l[keep]
+
+
+def _allowed(h, k, l, centring):
+    if centring == "I":
+        return (h + k + l) % 2 == 0
+    if centring == "F":
+        return ((h - k) % 2 == 0) & ((k - l) % 2 == 0)
+    if centring == "R":
+        return (-h + k + l) % 3 == 0
+    return np.ones(h.shape, bool)
+
+
+def _metric(h, k, l, family):
+    if family == "c":
+        return (h * h + k * k + l * l)[:, None]
+    if family == "t":
+        return np.stack([h * h + k * k, l * l], 1)
+    return np.stack([h * h + h * k + k * k, l * l], 1)
+
+
+def _tables():
+    """Per lattice type: the distinct metric rows and one hkl for each."""
+    h, k, l = _hkl()
+    tables = {}
+    for lat in LATTICE_TYPES:
+        fam, cen = lat
+        ok = _allowed(h, k, l, cen)
+        rows = _metric(h[ok], k[ok], l[ok], fam)
+        hkl = np.stack([h[ok], k[ok], l[ok]], 1)
+        # the representative of each row: the one that reads best (non-negative,
+        # h >= k first)
+        order = np.lexsort((-hkl[:, 2], -hkl[:, 1], -hkl[:, 0], (hkl < 0).sum(1)))
+        rows, hkl = rows[order], hkl[order]
+        uniq, first = np.unique(rows, axis=0, return_index=True)
+        tables[lat] = (uniq.astype(float), hkl[first])
+    return tables
+
+
+_TABLES = None
+
+
+def _table(lat):
+    global _TABLES
+    if _TABLES is None:
+        _TABLES = _tables()
+    return _TABLES[lat]
+
+
+@dataclass(frozen=True)
+class IndexingSolution:
+    """The best cell of one lattice type for a list of peaks.
+
+    Attributes
+    ----------
+    lattice : str
+        The lattice type (one of :data:`LATTICE_TYPES`, such as ``"cF"``).
+    crystal_family : str
+        ``"cubic"``, ``"tetragonal"`` or ``"hexagonal"`` (the last holds the
+        trigonal crystals too).
+    a, c : float
+        Cell lengths in Å (``c == a`` for a cubic cell; hexagonal axes for
+        ``hR``).
+    figure_of_merit : float
+        de Wolff's ``M_N`` over the ``n_lines`` lines: above about 10 a cell is
+        likely right, above 20 very likely (for patterns of 20 lines).
+    n_lines, n_indexed : int
+        Lines given, and lines the cell explains within the tolerance.
+    hkl : ndarray of shape (n_lines, 3)
+        Indices of each line (one of the symmetry-equivalent ones; -1 -1 -1
+        where the line is not indexed).
+    two_theta_error : ndarray of shape (n_lines,)
+        Observed less calculated 2θ in degrees (NaN where not indexed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxrd.indexing import index_powder
+    >>> n = np.array([1, 2, 3, 4, 5, 6, 8, 9, 10, 11])   # h² + k² + l²
+    >>> tt = 2 * np.degrees(np.arcsin(1.540562 * np.sqrt(n) / (2 * 3.905)))
+    >>> sol = index_powder(tt)["cP"]                     # SrTiO3's cell
+    >>> sol.crystal_family, round(sol.a, 3), sol.hkl[:3].tolist()
+    ('cubic', 3.905, [[1, 0, 0], [1, 1, 0], [1, 1, 1]])
+    """
+
+    lattice: str
+    crystal_family: str
+    a: float
+    c: float
+    figure_of_merit: float
+    n_lines: int
+    n_indexed: int
+    hkl: np.ndarray
+    two_theta_error: np.ndarray
+
+
+def _q(two_theta, lam):
+    return (2 * np.sin(np.radians(two_theta) / 2) / lam) ** 2
+
+
+def _two_theta(q, lam):
+    return 2 * np.degrees(np.arcsin(np.clip(np.sqrt(q) * lam / 2, 0, 1)))
+
+
+def _merits(params, rows, q, tol_q, floor_q, max_miss):
+    """Figures of merit of candidate parameters ``(n, p)`` on ``rows``."""
+    q_max = q[-1] * 1.001
+    out = np.zeros(len(params))
+    for s in range(0, len(params), _CHUNK):
+        p = params[s : s + _CHUNK]
+        # only the rows that can fall below q_max for some candidate here
+        reach = np.all(rows * p.min(0) <= q_max * 1.02, axis=1)
+        qc = p @ rows[reach].T
+        qc = np.where((qc > 0) & (qc <= q_max * 1.02), qc, 1e9)
+        qc.sort(axis=1)
+        n_calc = np.sum(qc <= q_max, axis=1)
+        # repeated values (distinct rows, equal Q) count once
+        dup = np.diff(qc, axis=1) <= 1e-7 * q_max
+        n_calc -= np.sum(dup & (qc[:, 1:] <= q_max), axis=1)
+        d = np.full((len(p), len(q)), np.inf)
+        for j, qj in enumerate(q):  # nearest line of each candidate
+            d[:, j] = np.min(np.abs(qc - qj), axis=1)
+        ok = d <= tol_q
+        n_ok = ok.sum(1)
+        # an unexplained line counts as a discrepancy of the tolerance: a
+        # small cell that skips lines must not win by its few calculated ones
+        eps = np.mean(np.where(ok, np.maximum(d, floor_q), tol_q), axis=1)
+        m = q_max / (2 * eps * np.maximum(n_calc, 1))
+        out[s : s + _CHUNK] = np.where(n_ok >= len(q) - max_miss, m, 0.0)
+    return out
+
+
+def _refine(p, rows, q, tol_q, iters=3):
+    """Least squares of the parameters on the lines they index."""
+    for _ in range(iters):
+        qc = rows @ p
+        j = np.argmin(np.abs(q[:, None] - np.where(qc > 0, qc, np.inf)[None]), axis=1)
+        ok = np.abs(q - qc[j]) <= tol_q
+        if ok.sum() < len(p) + 2:
+            break
+        # relative residuals: each line weighs alike
+        sol, *_ = np.linalg.lstsq(
+            rows[j[ok]] / q[ok, None], np.ones(ok.sum()), rcond=None
+        )
+        if not np.all(sol > 0):
+            break
+        p = sol
+    return p
+
+
+def _candidates(q, family):
+    """Parameters from the first lines given small indices."""
+    lines = q[:_N_LOW]
+    rows, _ = _table(family + "P")
+    if family == "c":
+        n = rows[:20, 0]
+        return (lines[:, None] / n[None]).reshape(-1, 1)
+    small = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+    small = small[(small[:, 0] <= 12) & (small[:, 1] <= 9)][:25]
+    i, j = np.triu_indices(len(lines), 1)
+    a = np.repeat(small, len(small), 0)
+    b = np.tile(small, (len(small), 1))
+    det = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    a, b, det = a[det != 0], b[det != 0], det[det != 0]
+    q1, q2 = lines[i][:, None], lines[j][:, None]
+    x = (q1 * b[None, :, 1] - q2 * a[None, :, 1]) / det
+    z = (a[None, :, 0] * q2 - b[None, :, 0] * q1) / det
+    c = np.stack([x.ravel(), z.ravel()], 1)
+    c = c[np.all(c > 0, axis=1)]
+    return np.unique(np.round(c, 8), axis=0)
+
+
+def _check_positions(positions):
+    pos = np.asarray(positions, dtype=float)
+    if pos.ndim != 1:
+        raise ValueError(f"positions must be 1D, got shape {pos.shape}")
+    if not np.all(np.isfinite(pos)):
+        raise ValueError("positions hold NaN or infinite values")
+    if np.any(pos <= 0) or np.any(pos >= 180):
+        raise ValueError("positions must be 2θ in degrees, between 0 and 180")
+    if np.any(np.diff(pos) <= 0):
+        raise ValueError("positions must be strictly increasing")
+    return pos
+
+
+def index_powder(
+    positions,
+    *,
+    wavelength="CuKa1",
+    lattices=LATTICE_TYPES,
+    tolerance=0.05,
+    max_unindexed=0.2,
+    min_lines=8,
+):
+    """Index a list of peak positions on the cubic, tetragonal and hexagonal lattices.
+
+    Parameters
+    ----------
+    positions : array-like of shape (n_lines,)
+        Increasing 2θ of the lines in degrees (Kα1 lines; see
+        :func:`peak_positions`). The first 20 make de Wolff's M20.
+    wavelength : str or float, default="CuKa1"
+        The wavelength in Å or a radiation's name (its first line is used).
+    lattices : sequence of str, default=LATTICE_TYPES
+        The lattice types to try.
+    tolerance : float, default=0.05
+        Largest 2θ discrepancy (degrees) of an indexed line.
+    max_unindexed : float, default=0.2
+        The share of the lines a cell may leave unexplained (impurity lines,
+        artefacts) and still be scored.
+    min_lines : int, default=8
+        Fewer lines than this index too easily: no solution is returned.
+
+    Returns
+    -------
+    dict
+        Lattice type -> :class:`IndexingSolution`, or None where no cell
+        explains enough of the lines. A cubic cell is also a tetragonal and a
+        rhombohedral one (``cF`` is ``tI`` with ``c = a√2``): those lattice
+        types then score as high, and the simplest (cubic) is the answer.
+
+    Examples
+    --------
+    The lines of rock salt (cF, a = 5.64 Å) in Cu Kα1:
+
+    >>> import numpy as np
+    >>> from skxrd.indexing import index_powder
+    >>> hkl = np.array([[1, 1, 1], [2, 0, 0], [2, 2, 0], [3, 1, 1], [2, 2, 2],
+    ...                 [4, 0, 0], [3, 3, 1], [4, 2, 0], [4, 2, 2], [5, 1, 1]])
+    >>> d = 5.64 / np.sqrt((hkl ** 2).sum(1))
+    >>> tt = 2 * np.degrees(np.arcsin(1.540562 / (2 * d)))
+    >>> best = index_powder(tt)
+    >>> sol = best["cF"]
+    >>> round(sol.a, 3), sol.n_indexed, sol.hkl[0].tolist()
+    (5.64, 10, [1, 1, 1])
+    >>> sol.figure_of_merit > best["cP"].figure_of_merit  # F explains it better
+    True
+    """
+    lam = get_radiation(wavelength).wavelengths[0]
+    pos = _check_positions(positions)
+    lattices = tuple(lattices)
+    for lat in lattices:
+        if lat not in LATTICE_TYPES:
+            raise ValueError(
+                f"unknown lattice type {lat!r}; known: {', '.join(LATTICE_TYPES)}"
+            )
+    if not 0 <= float(max_unindexed) < 1:
+        raise ValueError(f"max_unindexed must be in [0, 1), got {max_unindexed}")
+    if not float(tolerance) > 0:
+        raise ValueError(f"tolerance must be positive, got {tolerance}")
+    out = dict.fromkeys(lattices)
+    if len(pos) < max(int(min_lines), 3):
+        return out
+    q = _q(pos, lam)
+    tol_q = np.abs(_q(pos + tolerance, lam) - q)
+    loose_q = np.abs(_q(pos + 3 * tolerance, lam) - q)
+    floor_q = np.abs(_q(pos + 0.003, lam) - q)  # the precision of a position
+    max_miss = int(np.floor(float(max_unindexed) * len(q)))
+    for family in "cth":
+        wanted = [lat for lat in lattices if lat[0] == family]
+        if not wanted:
+            continue
+        cand = _candidates(q, family)
+        primitive = _merits(
+            cand, _table(family + "P")[0], q, loose_q, floor_q, max_miss
+        )
+        for lat in wanted:
+            rows, hkl = _table(lat)
+            own = (
+                primitive
+                if lat[1] == "P"
+                else _merits(cand, rows, q, loose_q, floor_q, max_miss)
+            )
+            # the 40 best at the loose tolerance, by either lattice, refined
+            pick = np.unique(
+                np.concatenate([np.argsort(-primitive)[:40], np.argsort(-own)[:40]])
+            )
+            pick = pick[np.maximum(primitive[pick], own[pick]) > 0]
+            if not len(pick):
+                continue
+            refined = np.array(
+                [
+                    _refine(_refine(cand[i], rows, q, loose_q), rows, q, tol_q)
+                    for i in pick
+                ]
+            )
+            merit = _merits(refined, rows, q, tol_q, floor_q, max_miss)
+            best = int(np.argmax(merit))
+            if merit[best] <= 0:
+                continue
+            out[lat] = _solution(
+                lat, refined[best], merit[best], rows, hkl, q, pos, tol_q, lam
+            )
+    return out
+
+
+def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam):
+    qc = rows @ p
+    j = np.argmin(np.abs(q[:, None] - qc[None]), axis=1)
+    ok = np.abs(q - qc[j]) <= tol_q
+    a = 1 / np.sqrt(p[0])
+    if lat[0] == "h":
+        a = 2 / np.sqrt(3 * p[0])  # A = 4 / (3 a²) on hexagonal axes
+    c = a if lat[0] == "c" else 1 / np.sqrt(p[1])
+    return IndexingSolution(
+        lattice=lat,
+        crystal_family=_FAMILY[lat[0]],
+        a=float(a),
+        c=float(c),
+        figure_of_merit=float(merit),
+        n_lines=len(q),
+        n_indexed=int(ok.sum()),
+        hkl=np.where(ok[:, None], hkl[j], -1),
+        two_theta_error=np.where(ok, pos - _two_theta(qc[j], lam), np.nan),
+    )
+
+
+def _merits_of_pattern(two_theta, x, radiation, kwargs):
+    from ._peaks import peak_positions
+
+    pos = peak_positions(two_theta, x, radiation=radiation)
+    found = index_powder(pos, wavelength=radiation, **kwargs)
+    merits = [0.0 if s is None else s.figure_of_merit for s in found.values()]
+    return np.array([*merits, len(pos)], dtype=float)
+
+
+def lattice_merits(
+    X, two_theta, *, radiation="CuKa", n_jobs=None, verbose=False, **kwargs
+):
+    """de Wolff's figure of merit of each lattice type, for many patterns.
+
+    Each row's peaks (:func:`peak_positions`) are indexed
+    (:func:`index_powder`); the features are the best merit per lattice type
+    (0 where none indexes) and the number of peaks found.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_points)
+        Patterns on the grid ``two_theta`` (linear intensities).
+    two_theta : array-like of shape (n_points,)
+        The grid in degrees.
+    radiation : str or float, default="CuKa"
+        The patterns' radiation (Kα2 ghosts of a doublet are left out).
+    n_jobs : int, optional
+        Processes for the rows (joblib); about half a second each.
+    verbose : bool, default=False
+        A progress bar.
+    **kwargs
+        Passed to :func:`index_powder`.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, len(LATTICE_TYPES) + 1)
+        The merits in the order of :data:`LATTICE_TYPES`, then the peak count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxrd.indexing import LATTICE_TYPES, lattice_merits
+    >>> tt = np.arange(10, 90, 0.02)
+    >>> hkl = np.array([[1, 1, 0], [2, 0, 0], [2, 1, 1], [2, 2, 0], [3, 1, 0],
+    ...                 [2, 2, 2], [3, 2, 1], [4, 0, 0], [4, 1, 1], [4, 2, 0]])
+    >>> d = 5.0 / np.sqrt((hkl ** 2).sum(1))  # a body-centred cubic cell
+    >>> lines = 2 * np.degrees(np.arcsin(1.540562 / (2 * d)))
+    >>> y = sum(np.exp(-0.5 * ((tt - p) / 0.04) ** 2) for p in lines)
+    >>> merits = lattice_merits(y[None], tt, radiation="CuKa1")
+    >>> LATTICE_TYPES[int(np.argmax(merits[0, :3]))], int(merits[0, -1])  # best cubic
+    ('cI', 10)
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2D (n_samples, n_points), got shape {X.shape}")
+    tt = np.asarray(two_theta, dtype=float)
+    if tt.shape != (X.shape[1],):
+        raise ValueError(f"two_theta has {tt.size} points and X {X.shape[1]} columns")
+    get_radiation(radiation)
+    args = [(tt, x, radiation, kwargs) for x in X]
+    if n_jobs in (None, 1) and not verbose:
+        # no joblib: ``skxrd predict`` imports numpy and scipy only
+        out = [_merits_of_pattern(*a) for a in args]
+    else:
+        from ..utils._parallel import parallel_map
+
+        out = parallel_map(
+            _merits_of_pattern,
+            args,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            desc="indexing",
+            unit="pattern",
+        )
+    return np.array(out, dtype=float).reshape(len(X), len(LATTICE_TYPES) + 1)

@@ -1,0 +1,259 @@
+"""Peak finding and indexing on the cubic, tetragonal and hexagonal lattices."""
+
+import numpy as np
+import pytest
+
+from skxrd.datasets import load_example_crystal
+from skxrd.indexing import (
+    LATTICE_TYPES,
+    IndexingSolution,
+    index_powder,
+    lattice_merits,
+    peak_positions,
+)
+from skxrd.simulation import PowderSimulator
+
+LAM = 1.540562
+
+
+def lines(hkl, metric):
+    """2θ (Cu Kα1) of reflections ``hkl`` for a reciprocal metric function."""
+    q = np.array([metric(*r) for r in hkl], dtype=float)
+    q = q[LAM * np.sqrt(q) / 2 < 1]  # reflections within reach
+    return np.sort(2 * np.degrees(np.arcsin(LAM * np.sqrt(q) / 2)))
+
+
+def gaussians(tt, positions, width=0.05, heights=None):
+    heights = np.ones(len(positions)) if heights is None else heights
+    return sum(
+        h * np.exp(-0.5 * ((tt - p) / width) ** 2) for p, h in zip(positions, heights)
+    )
+
+
+FCC = [
+    (1, 1, 1),
+    (2, 0, 0),
+    (2, 2, 0),
+    (3, 1, 1),
+    (2, 2, 2),
+    (4, 0, 0),
+    (3, 3, 1),
+    (4, 2, 0),
+    (4, 2, 2),
+    (5, 1, 1),
+]
+
+
+def rock_salt(a=5.64):
+    return lines(FCC, lambda h, k, l: (h * h + k * k + l * l) / a**2)
+
+
+def tetragonal(a=4.594, c=2.959):
+    hkl = {(h, k, l) for h in range(4) for k in range(h + 1) for l in range(4)} - {
+        (0, 0, 0)
+    }
+    pos = lines(sorted(hkl), lambda h, k, l: (h * h + k * k) / a**2 + l * l / c**2)
+    return np.unique(np.round(pos, 6))[:20]
+
+
+def hexagonal(a=3.25, c=5.207):
+    hkl = {(h, k, l) for h in range(4) for k in range(h + 1) for l in range(5)} - {
+        (0, 0, 0)
+    }
+    metric = lambda h, k, l: 4 * (h * h + h * k + k * k) / (3 * a**2) + l * l / c**2  # noqa: E731
+    return np.unique(np.round(lines(sorted(hkl), metric), 6))[:20]
+
+
+# peak_positions -------------------------------------------------------------
+
+
+def test_peak_positions_finds_gaussian_lines_to_a_hundredth_of_a_degree():
+    tt = np.arange(10, 80, 0.02)
+    true = np.array([21.37, 30.2, 44.93, 61.0])
+    found = peak_positions(tt, gaussians(tt, true), radiation="CuKa1")
+    np.testing.assert_allclose(found, true, atol=0.01)
+
+
+def test_peak_positions_drops_kalpha2_ghosts_of_a_doublet():
+    tt = np.arange(20, 120, 0.01)
+    ka1 = np.array([40.0, 70.0, 110.0])
+    ratio = 1.544390 / LAM
+    ka2 = 2 * np.degrees(np.arcsin(np.sin(np.radians(ka1 / 2)) * ratio))
+    y = gaussians(tt, ka1, 0.03) + gaussians(tt, ka2, 0.03, np.full(3, 0.5))
+    np.testing.assert_allclose(peak_positions(tt, y, radiation="CuKa"), ka1, atol=0.01)
+    # a single line named: the resolved Kα2 peaks are lines like any other
+    assert len(peak_positions(tt, y, radiation="CuKa1")) == 6
+
+
+def test_peak_positions_ignores_counting_noise_and_keeps_the_first_lines():
+    rng = np.random.default_rng(0)
+    tt = np.arange(10, 90, 0.02)
+    noise_only = rng.poisson(200, tt.size).astype(float)
+    assert len(peak_positions(tt, noise_only)) < 8  # too few to index
+    true = np.linspace(15, 85, 30)
+    y = rng.poisson(50 + 5000 * gaussians(tt, true)).astype(float)
+    found = peak_positions(tt, y, radiation="CuKa1", max_peaks=20)
+    np.testing.assert_allclose(found, true[:20], atol=0.02)
+
+
+@pytest.mark.parametrize(
+    "tt, y, match",
+    [
+        (np.arange(20.0), np.arange(19.0), "one intensity per angle"),
+        (np.arange(20.0)[::-1], np.arange(20.0), "strictly increasing"),
+        (np.arange(20.0), np.r_[np.nan, np.arange(19.0)], "NaN"),
+        (np.arange(5.0), np.arange(5.0), "too short"),
+    ],
+)
+def test_peak_positions_rejects_bad_patterns(tt, y, match):
+    with pytest.raises(ValueError, match=match):
+        peak_positions(tt, y)
+
+
+def test_peak_positions_of_a_flat_pattern_is_empty():
+    assert peak_positions(np.arange(10, 20, 0.1), np.zeros(100)).size == 0
+
+
+# index_powder ---------------------------------------------------------------
+
+
+def test_rock_salt_indexes_face_centred_cubic_with_its_indices():
+    found = index_powder(rock_salt())
+    sol = found["cF"]
+    assert isinstance(sol, IndexingSolution)
+    assert sol.crystal_family == "cubic"
+    assert sol.a == pytest.approx(5.64, abs=1e-3)
+    assert sol.n_indexed == sol.n_lines == 10
+    got = [tuple(sorted(np.abs(h))[::-1]) for h in sol.hkl]
+    assert got == [tuple(sorted(h)[::-1]) for h in FCC]
+    assert np.nanmax(np.abs(sol.two_theta_error)) < 1e-3
+    # the F lattice explains the lines with fewer calculated ones than P
+    assert sol.figure_of_merit > 2 * found["cP"].figure_of_merit
+
+
+def test_a_tetragonal_cell_is_found_far_above_any_cubic_one():
+    found = index_powder(tetragonal())
+    sol = found["tP"]
+    assert (sol.a, sol.c) == pytest.approx((4.594, 2.959), abs=2e-3)
+    assert sol.n_indexed == 20
+    cubic = [found[lat].figure_of_merit for lat in ("cP", "cI", "cF") if found[lat]]
+    assert sol.figure_of_merit > 5 * max(cubic, default=1.0)
+
+
+def test_a_hexagonal_cell_is_found():
+    sol = index_powder(hexagonal())["hP"]
+    assert sol.crystal_family == "hexagonal"
+    assert (sol.a, sol.c) == pytest.approx((3.25, 5.207), abs=2e-3)
+    assert sol.figure_of_merit > 20
+
+
+def test_impurity_lines_within_the_allowance_are_left_unindexed():
+    pos = np.sort(np.r_[tetragonal()[:18], 33.33, 47.77])
+    sol = index_powder(pos)["tP"]
+    assert sol.n_indexed == 18
+    assert (sol.a, sol.c) == pytest.approx((4.594, 2.959), abs=2e-3)
+    unindexed = pos[np.isnan(sol.two_theta_error)]
+    np.testing.assert_allclose(unindexed, [33.33, 47.77])
+    assert np.all(sol.hkl[np.isnan(sol.two_theta_error)] == -1)
+    # allowing none: only a large cell that explains anything, poorly
+    strict = index_powder(pos, max_unindexed=0.0)["tP"]
+    assert strict is None or strict.figure_of_merit < sol.figure_of_merit / 5
+
+
+def test_lines_of_a_low_symmetry_cell_score_low_everywhere():
+    rng = np.random.default_rng(1)
+    a, b, c, beta = 7.3, 9.1, 10.7, np.radians(103.0)
+    hkl = [
+        (h, k, l)
+        for h in range(-3, 4)
+        for k in range(4)
+        for l in range(4)
+        if (h, k, l) != (0, 0, 0)
+    ]
+
+    def metric(h, k, l):  # monoclinic reciprocal metric
+        s = np.sin(beta) ** 2
+        return (
+            h * h / a**2
+            + k * k * s / b**2
+            + l * l / c**2
+            - 2 * h * l * np.cos(beta) / (a * c)
+        ) / s
+
+    pos = np.unique(np.round(lines(hkl, metric), 3))
+    pos = np.sort(rng.choice(pos[:40], 20, replace=False))
+    merits = [s.figure_of_merit for s in index_powder(pos).values() if s is not None]
+    assert max(merits, default=0.0) < 10
+
+
+def test_too_few_lines_give_no_solution():
+    assert all(s is None for s in index_powder(rock_salt()[:5]).values())
+
+
+def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
+    found = index_powder(rock_salt(), lattices=("cF",))
+    assert list(found) == ["cF"]
+    # the same angles read at Mo Kα1: a cell smaller by the wavelength ratio
+    mo = index_powder(rock_salt(), wavelength="MoKa1", lattices=("cF",))["cF"]
+    assert mo.a == pytest.approx(5.64 * 0.709317 / LAM, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"lattices": ("oP",)}, "unknown lattice type 'oP'"),
+        ({"max_unindexed": 1.0}, "max_unindexed"),
+        ({"tolerance": 0.0}, "tolerance"),
+        ({"wavelength": "XxKa"}, "XxKa"),
+    ],
+)
+def test_index_powder_rejects_bad_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        index_powder(rock_salt(), **kwargs)
+
+
+@pytest.mark.parametrize(
+    "positions, match",
+    [
+        ([[20.0, 30.0]], "1D"),
+        ([20.0, np.nan, 40.0], "NaN"),
+        ([30.0, 20.0, 40.0], "increasing"),
+        ([20.0, 200.0], "between 0 and 180"),
+    ],
+)
+def test_index_powder_rejects_bad_positions(positions, match):
+    with pytest.raises(ValueError, match=match):
+        index_powder(positions)
+
+
+# lattice_merits on simulated patterns ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, family",
+    [("NaCl", "c"), ("Si", "c"), ("TiO2-rutile", "t"), ("ZnO", "h"), ("Al2O3", "h")],
+)
+def test_simulated_patterns_index_in_their_own_family(name, family):
+    sim = PowderSimulator(two_theta_range=(10, 120))  # Cu Kα1 + Kα2
+    y = sim.transform([load_example_crystal(name)])
+    merits = lattice_merits(y, sim.two_theta, radiation="CuKa")
+    assert merits.shape == (1, len(LATTICE_TYPES) + 1)
+    fam = np.array([lat[0] for lat in LATTICE_TYPES])
+    best = {f: merits[0, :-1][fam == f].max() for f in "cth"}
+    assert best[family] > 20
+    # cubic cells are tetragonal and rhombohedral ones too, not the reverse
+    if family != "c":
+        assert best["c"] == 0.0
+
+
+def test_lattice_merits_is_the_same_in_parallel_and_checks_shapes():
+    sim = PowderSimulator(two_theta_range=(10, 120))
+    y = sim.transform(
+        [load_example_crystal(n) for n in ("NaCl", "ZnO", "TiO2-rutile", "Si")]
+    )
+    serial = lattice_merits(y, sim.two_theta)
+    np.testing.assert_array_equal(lattice_merits(y, sim.two_theta, n_jobs=2), serial)
+    with pytest.raises(ValueError, match="columns"):
+        lattice_merits(y[:, :-1], sim.two_theta)
+    with pytest.raises(ValueError, match="2D"):
+        lattice_merits(y[0], sim.two_theta)
