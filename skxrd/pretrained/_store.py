@@ -314,8 +314,9 @@ def _network_record(clf, known, where, dtype="float32"):
     cls = type(clf).__name__
     if known.get(cls) is not type(clf) or not hasattr(clf, "net_"):
         raise TypeError(
-            f"{where} must be a network classifier ({sorted(_NETWORKS)}), a "
-            f"CoarseLabelClassifier or a UnionClassifier of them, got {cls}"
+            f"{where} must be a network classifier ({sorted(_NETWORKS)}), maybe "
+            "inside a CoarseLabelClassifier, an IndexingClassifier and a "
+            f"MatchFirstClassifier (in that order), or a UnionClassifier, got {cls}"
         )
     check_is_fitted(clf)
     params = clf.get_params(deep=False)

@@ -276,9 +276,11 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
 
     from skxrd.datasets import EXAMPLE_CRYSTALS
     from skxrd.estimators import IndexingClassifier
+    from skxrd.estimators._match import search_match_of
 
     pipeline = load_pretrained("space-group", device="cpu")
-    prefix, hybrid = pipeline[:-1], pipeline.steps[-1][1]
+    # the shipped stacker's hybrid, in a stacker fitted here
+    prefix, hybrid = pipeline[:-1], search_match_of(pipeline)
     sim = PowderSimulator(two_theta_range=(5, 90))
     crystals = [load_example_crystal(n) for n in EXAMPLE_CRYSTALS]
     patterns = [
