@@ -322,19 +322,25 @@ def _check_structure_type(config, where):
         )
 
 
+def _with_defaults(config, name, defaults, where):
+    """The config's ``[name]`` section over its ``defaults``; unknown keys are
+    an error."""
+    section = config[name]
+    unknown = set(section) - set(defaults)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown [{name}] keys {sorted(unknown)}; known: "
+            f"{sorted(defaults)}"
+        )
+    return {**defaults, **section}
+
+
 def _check_match(config, where):
     """The [match] section with its defaults, checked."""
     from ..estimators import PatternMatchClassifier
     from ..utils._validation import check_int, check_real
 
-    match = config["match"]
-    unknown = set(match) - set(_MATCH_DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown [match] keys {sorted(unknown)}; known: "
-            f"{sorted(_MATCH_DEFAULTS)}"
-        )
-    match = {**_MATCH_DEFAULTS, **match}
+    match = _with_defaults(config, "match", _MATCH_DEFAULTS, where)
     try:
         source = match["source"]
         if not isinstance(source, str) or (
@@ -373,14 +379,7 @@ def _check_indexing(config, where):
     """The [indexing] section with its defaults, checked."""
     from ..utils._validation import check_int, check_real
 
-    section = config["indexing"]
-    unknown = set(section) - set(_INDEXING_DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown [indexing] keys {sorted(unknown)}; known: "
-            f"{sorted(_INDEXING_DEFAULTS)}"
-        )
-    section = {**_INDEXING_DEFAULTS, **section}
+    section = _with_defaults(config, "indexing", _INDEXING_DEFAULTS, where)
     if "match" not in config:
         raise ValueError(
             f"{where}: [indexing] is fitted on the tuning patterns of [match]: "
