@@ -1,10 +1,11 @@
-"""Indexing on the cubic, tetragonal and hexagonal lattices, de Wolff's merit.
+"""Indexing on the cubic, tetragonal, hexagonal and orthorhombic lattices.
 
-A lattice of the three families has at most two metric parameters: with
+A lattice of these families has at most three metric parameters: with
 ``Q = 1 / d²``, ``Q = A (h² + k² + l²)`` (cubic), ``A (h² + k²) + C l²``
-(tetragonal) or ``A (h² + hk + k²) + C l²`` (hexagonal axes), ``A`` and ``C``
-the squared reciprocal lengths. Candidates come from the first six lines, each
-one or two of them given small indices; each candidate is refined by least
+(tetragonal), ``A (h² + hk + k²) + C l²`` (hexagonal axes) or
+``A h² + B k² + C l²`` (orthorhombic), ``A``, ``B`` and ``C`` the squared
+reciprocal lengths. Candidates come from the first lines, each one, two or
+three of them given small indices; each candidate is refined by least
 squares on the lines it indexes within the tolerance and scored by de Wolff's
 figure of merit ``M = Q_N / (2 ε N_calc)`` (``Q_N`` the last line's Q, ``ε``
 the mean Q discrepancy of the lines, ``N_calc`` the distinct lines the cell
@@ -12,9 +13,12 @@ allows up to ``Q_N``). A line the cell does not explain within the tolerance
 counts with the tolerance as its discrepancy, and a cell that leaves more than
 ``max_unindexed`` of the lines unexplained (impurities, artefacts) scores 0.
 Centred lattices allow fewer lines (``h + k + l`` even for I, ``h, k, l`` all
-even or all odd for F, ``-h + k + l = 3n`` for R in hexagonal axes), so a
-centred cell that indexes the lines scores higher than the primitive cell of
-the same metric.
+even or all odd for F, ``h + k`` even for C, ``-h + k + l = 3n`` for R in
+hexagonal axes), so a centred cell that indexes the lines scores higher than
+the primitive cell of the same metric. A cell of higher symmetry is also one
+of lower symmetry (a cubic cell is tetragonal and orthorhombic, a hexagonal
+one a C-centred orthorhombic one): its lines score alike in both, and the
+simplest family is the answer.
 """
 
 from __future__ import annotations
@@ -28,12 +32,16 @@ from ..utils._radiation import get_radiation
 __all__ = ["LATTICE_TYPES", "IndexingSolution", "index_powder", "lattice_merits"]
 
 #: The lattice types :func:`index_powder` tries (Pearson symbols' first
-#: letters: cubic P, I, F; tetragonal P, I; hexagonal P and rhombohedral R)
-LATTICE_TYPES = ("cP", "cI", "cF", "tP", "tI", "hP", "hR")
+#: letters: cubic P, I, F; tetragonal P, I; hexagonal P and rhombohedral R;
+#: orthorhombic P, C (any face), I, F)
+LATTICE_TYPES = ("cP", "cI", "cF", "tP", "tI", "hP", "hR", "oP", "oC", "oI", "oF")
 
-_FAMILY = {"c": "cubic", "t": "tetragonal", "h": "hexagonal"}
+_FAMILY = {"c": "cubic", "t": "tetragonal", "h": "hexagonal", "o": "orthorhombic"}
 _HMAX = 10
 _N_LOW = 6  # candidates come from the first lines
+_N_LOW_O = 7  # orthorhombic: three of the first seven, the first or second among them
+_MAX_VOLUME = 4000.0  # Å³: larger orthorhombic cells are not tried
+_N_KEEP_O = 1500  # orthorhombic candidates scored in full, after a quick count
 _CHUNK = 2048
 
 
@@ -51,6 +59,8 @@ def _allowed(h, k, l, centring):
         return ((h - k) % 2 == 0) & ((k - l) % 2 == 0)
     if centring == "R":
         return (-h + k + l) % 3 == 0
+    if centring == "C":
+        return (h + k) % 2 == 0
     return np.ones(h.shape, bool)
 
 
@@ -59,6 +69,8 @@ def _metric(h, k, l, family):
         return (h * h + k * k + l * l)[:, None]
     if family == "t":
         return np.stack([h * h + k * k, l * l], 1)
+    if family == "o":
+        return np.stack([h * h, k * k, l * l], 1)
     return np.stack([h * h + h * k + k * k, l * l], 1)
 
 
@@ -99,11 +111,12 @@ class IndexingSolution:
     lattice : str
         The lattice type (one of :data:`LATTICE_TYPES`, such as ``"cF"``).
     crystal_family : str
-        ``"cubic"``, ``"tetragonal"`` or ``"hexagonal"`` (the last holds the
-        trigonal crystals too).
-    a, c : float
-        Cell lengths in Å (``c == a`` for a cubic cell; hexagonal axes for
-        ``hR``).
+        ``"cubic"``, ``"tetragonal"``, ``"hexagonal"`` (which holds the
+        trigonal crystals too) or ``"orthorhombic"``.
+    a, b, c : float
+        Cell lengths in Å (``b == a`` but for an orthorhombic cell, ``c == a``
+        for a cubic one; hexagonal axes for ``hR``; ``a <= b <= c`` for ``oP``,
+        ``oI`` and ``oF``, and ``a <= b`` on the centred face of ``oC``).
     figure_of_merit : float
         de Wolff's ``M_N`` over the ``n_lines`` lines: above about 10 a cell is
         likely right, above 20 very likely (for patterns of 20 lines).
@@ -129,6 +142,7 @@ class IndexingSolution:
     lattice: str
     crystal_family: str
     a: float
+    b: float
     c: float
     figure_of_merit: float
     n_lines: int
@@ -177,7 +191,10 @@ def _refine(p, rows, q, tol_q, iters=3):
     """Least squares of the parameters on the lines they index."""
     for _ in range(iters):
         qc = rows @ p
-        j = np.argmin(np.abs(q[:, None] - np.where(qc > 0, qc, np.inf)[None]), axis=1)
+        near = np.flatnonzero((qc > 0) & (qc <= 1.1 * q[-1] + tol_q[-1]))
+        if not len(near):
+            break
+        j = near[np.argmin(np.abs(q[:, None] - qc[near][None]), axis=1)]
         ok = np.abs(q - qc[j]) <= tol_q
         if ok.sum() < len(p) + 2:
             break
@@ -213,6 +230,61 @@ def _candidates(q, family):
     return np.unique(np.round(c, 8), axis=0)
 
 
+_ORTHO_SYSTEMS = None
+
+
+def _ortho_systems():
+    """Inverses of the 3×3 systems that give three lines small indices: rows
+    ``(h², k², l²)`` with ``h, k, l <= 2``, the first line's in canonical order
+    (``h >= k >= l``: the axes of an orthorhombic cell are interchangeable)."""
+    global _ORTHO_SYSTEMS
+    if _ORTHO_SYSTEMS is None:
+        r = np.arange(3)
+        h, k, l = (a.ravel() for a in np.meshgrid(r, r, r, indexing="ij"))
+        small = np.stack([h * h, k * k, l * l], 1)[(h + k + l) > 0].astype(float)
+        first = small[(small[:, 0] >= small[:, 1]) & (small[:, 1] >= small[:, 2])]
+        m = np.stack(
+            np.broadcast_arrays(
+                first[:, None, None], small[None, :, None], small[None, None, :]
+            ),
+            axis=-2,
+        ).reshape(-1, 3, 3)
+        m = m[np.abs(np.linalg.det(m)) > 0.5]
+        _ORTHO_SYSTEMS = np.linalg.inv(m)
+    return _ORTHO_SYSTEMS
+
+
+def _candidates_ortho(q, loose_q, max_miss):
+    """Orthorhombic parameters from three of the first lines given small
+    indices, kept where they explain the first ten lines but for a few
+    (a quick count on small indices), the best ``_N_KEEP_O``."""
+    lines = q[:_N_LOW_O]
+    inv = _ortho_systems()
+    out = []
+    for i in (0, 1):  # an impurity line may come first
+        j, k = np.triu_indices(len(lines) - i - 1, 1)
+        rhs = np.stack([np.full(len(j), lines[i]), lines[i + 1 + j], lines[i + 1 + k]])
+        p = np.einsum("nab,bm->mna", inv, rhs).reshape(-1, 3)
+        out.append(p[np.all(p > 0, axis=1)])
+    p = np.sort(np.concatenate(out), axis=1)
+    p = p[np.prod(p, axis=1) >= 1.0 / _MAX_VOLUME**2]
+    if not len(p):
+        return p
+    p = np.unique(np.round(p / q[0], 5), axis=0) * q[0]
+    rows = _table("oP")[0]
+    rows = rows[np.all(rows <= 25, axis=1)]  # h, k, l <= 5
+    n = min(10, len(q))
+    count = np.zeros(len(p), int)
+    for s in range(0, len(p), 4096):
+        qc = p[s : s + 4096] @ rows.T
+        for j in range(n):
+            count[s : s + 4096] += np.any(np.abs(qc - q[j]) <= loose_q[j], axis=1)
+    need = n - max(1, int(np.floor(max_miss * n / len(q))))
+    keep = np.flatnonzero(count >= need)
+    keep = keep[np.argsort(-count[keep], kind="stable")[:_N_KEEP_O]]
+    return p[np.sort(keep)]
+
+
 def _check_positions(positions):
     pos = np.asarray(positions, dtype=float)
     if pos.ndim != 1:
@@ -235,7 +307,10 @@ def index_powder(
     max_unindexed=0.2,
     min_lines=8,
 ):
-    """Index a list of peak positions on the cubic, tetragonal and hexagonal lattices.
+    """Index peak positions on the lattices of four crystal families.
+
+    The cubic, tetragonal, hexagonal and orthorhombic Bravais lattices
+    (:data:`LATTICE_TYPES`); monoclinic and triclinic cells are not tried.
 
     Parameters
     ----------
@@ -258,9 +333,11 @@ def index_powder(
     -------
     dict
         Lattice type -> :class:`IndexingSolution`, or None where no cell
-        explains enough of the lines. A cubic cell is also a tetragonal and a
-        rhombohedral one (``cF`` is ``tI`` with ``c = a√2``): those lattice
-        types then score as high, and the simplest (cubic) is the answer.
+        explains enough of the lines. A cubic cell is also a tetragonal, a
+        rhombohedral and an orthorhombic one (``cF`` is ``tI`` with
+        ``c = a√2``), a hexagonal one an ``oC`` one with ``b = a√3``: those
+        lattice types then score as high, and the simplest is the answer.
+        Orthorhombic cells larger than 4000 Å³ are not tried.
 
     Examples
     --------
@@ -278,6 +355,16 @@ def index_powder(
     (5.64, 10, [1, 1, 1])
     >>> sol.figure_of_merit > best["cP"].figure_of_merit  # F explains it better
     True
+
+    The first 20 lines of an orthorhombic cell of three lengths:
+
+    >>> r = range(5)
+    >>> hkl = np.array([(h, k, l) for h in r for k in r for l in r if h + k + l])
+    >>> d = 1 / np.sqrt(((hkl / [4.96, 7.97, 5.74]) ** 2).sum(1))
+    >>> tt = np.unique(np.round(2 * np.degrees(np.arcsin(1.540562 / (2 * d))), 5))
+    >>> sol = index_powder(tt[:20], lattices=("oP",))["oP"]
+    >>> sol.crystal_family, [round(x, 3) for x in (sol.a, sol.b, sol.c)]
+    ('orthorhombic', [4.96, 5.74, 7.97])
     """
     lam = get_radiation(wavelength).wavelengths[0]
     pos = _check_positions(positions)
@@ -299,24 +386,32 @@ def index_powder(
     loose_q = np.abs(_q(pos + 3 * tolerance, lam) - q)
     floor_q = np.abs(_q(pos + 0.003, lam) - q)  # the precision of a position
     max_miss = int(np.floor(float(max_unindexed) * len(q)))
-    for family in "cth":
+    for family in "ctho":
         wanted = [lat for lat in lattices if lat[0] == family]
         if not wanted:
             continue
-        cand = _candidates(q, family)
-        primitive = _merits(
-            cand, _table(family + "P")[0], q, loose_q, floor_q, max_miss
+        if family == "o":
+            cand0 = _candidates_ortho(q, loose_q, max_miss)
+        else:
+            cand0 = _candidates(q, family)
+        primitive0 = _merits(
+            cand0, _table(family + "P")[0], q, loose_q, floor_q, max_miss
         )
         for lat in wanted:
             rows, hkl = _table(lat)
+            cand, primitive = cand0, primitive0
+            if lat == "oC":  # the centred face may be any of the three
+                cand = np.concatenate([cand0, cand0[:, [1, 2, 0]], cand0[:, [2, 0, 1]]])
+                primitive = np.tile(primitive0, 3)
             own = (
                 primitive
                 if lat[1] == "P"
                 else _merits(cand, rows, q, loose_q, floor_q, max_miss)
             )
-            # the 40 best at the loose tolerance, by either lattice, refined
+            # the best at the loose tolerance, by either lattice, refined
+            top = 20 if family == "o" else 40
             pick = np.unique(
-                np.concatenate([np.argsort(-primitive)[:40], np.argsort(-own)[:40]])
+                np.concatenate([np.argsort(-primitive)[:top], np.argsort(-own)[:top]])
             )
             pick = pick[np.maximum(primitive[pick], own[pick]) > 0]
             if not len(pick):
@@ -341,19 +436,29 @@ def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam):
     qc = rows @ p
     j = np.argmin(np.abs(q[:, None] - qc[None]), axis=1)
     ok = np.abs(q - qc[j]) <= tol_q
-    a = 1 / np.sqrt(p[0])
-    if lat[0] == "h":
-        a = 2 / np.sqrt(3 * p[0])  # A = 4 / (3 a²) on hexagonal axes
-    c = a if lat[0] == "c" else 1 / np.sqrt(p[1])
+    hkl = hkl[j]
+    if lat[0] == "o":
+        # conventional order: a <= b <= c (on the centred face for oC); the
+        # lattice's lines are the same under these swaps of the axes
+        order = np.argsort(-p) if lat != "oC" else [*np.argsort(-p[:2]), 2]
+        p, hkl = p[order], hkl[:, order]
+        a, b, c = 1 / np.sqrt(p)
+    else:
+        a = 1 / np.sqrt(p[0])
+        if lat[0] == "h":
+            a = 2 / np.sqrt(3 * p[0])  # A = 4 / (3 a²) on hexagonal axes
+        b = a
+        c = a if lat[0] == "c" else 1 / np.sqrt(p[1])
     return IndexingSolution(
         lattice=lat,
         crystal_family=_FAMILY[lat[0]],
         a=float(a),
+        b=float(b),
         c=float(c),
         figure_of_merit=float(merit),
         n_lines=len(q),
         n_indexed=int(ok.sum()),
-        hkl=np.where(ok[:, None], hkl[j], -1),
+        hkl=np.where(ok[:, None], hkl, -1),
         two_theta_error=np.where(ok, pos - _two_theta(qc[j], lam), np.nan),
     )
 
@@ -363,7 +468,10 @@ def _merits_of_pattern(two_theta, x, radiation, kwargs):
 
     pos = peak_positions(two_theta, x, radiation=radiation)
     found = index_powder(pos, wavelength=radiation, **kwargs)
-    merits = [0.0 if s is None else s.figure_of_merit for s in found.values()]
+    merits = [
+        0.0 if found.get(lat) is None else found[lat].figure_of_merit
+        for lat in LATTICE_TYPES
+    ]
     return np.array([*merits, len(pos)], dtype=float)
 
 
@@ -374,7 +482,8 @@ def lattice_merits(
 
     Each row's peaks (:func:`peak_positions`) are indexed
     (:func:`index_powder`); the features are the best merit per lattice type
-    (0 where none indexes) and the number of peaks found.
+    (0 where none indexes, or where the type is not among ``lattices``) and
+    the number of peaks found.
 
     Parameters
     ----------
@@ -385,11 +494,12 @@ def lattice_merits(
     radiation : str or float, default="CuKa"
         The patterns' radiation (Kα2 ghosts of a doublet are left out).
     n_jobs : int, optional
-        Processes for the rows (joblib); about half a second each.
+        Processes for the rows (joblib); about half a second each (a third
+        of it the orthorhombic lattices).
     verbose : bool, default=False
         A progress bar.
     **kwargs
-        Passed to :func:`index_powder`.
+        Passed to :func:`index_powder` (such as ``lattices``).
 
     Returns
     -------

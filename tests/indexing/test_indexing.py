@@ -1,4 +1,4 @@
-"""Peak finding and indexing on the cubic, tetragonal and hexagonal lattices."""
+"""Peak finding and indexing on the lattices of four crystal families."""
 
 import numpy as np
 import pytest
@@ -62,6 +62,13 @@ def hexagonal(a=3.25, c=5.207):
     }
     metric = lambda h, k, l: 4 * (h * h + h * k + k * k) / (3 * a**2) + l * l / c**2  # noqa: E731
     return np.unique(np.round(lines(sorted(hkl), metric), 6))[:20]
+
+
+def orthorhombic(a, b, c, allowed=lambda h, k, l: True, n=20):
+    r = range(6)
+    hkl = [(h, k, l) for h in r for k in r for l in r if h + k + l and allowed(h, k, l)]
+    metric = lambda h, k, l: h * h / a**2 + k * k / b**2 + l * l / c**2  # noqa: E731
+    return np.unique(np.round(lines(hkl, metric), 6))[:n]
 
 
 # peak_positions -------------------------------------------------------------
@@ -183,7 +190,52 @@ def test_lines_of_a_low_symmetry_cell_score_low_everywhere():
     pos = np.unique(np.round(lines(hkl, metric), 3))
     pos = np.sort(rng.choice(pos[:40], 20, replace=False))
     merits = [s.figure_of_merit for s in index_powder(pos).values() if s is not None]
-    assert max(merits, default=0.0) < 10
+    assert max(merits, default=0.0) < 10  # the orthorhombic lattices included
+
+
+@pytest.mark.parametrize(
+    "lattice, cell, allowed",
+    [
+        ("oP", (4.21, 5.33, 7.08), lambda h, k, l: True),
+        ("oP", (6.2, 8.7, 11.3), lambda h, k, l: True),
+        ("oC", (4.9, 7.9, 5.8), lambda h, k, l: (h + k) % 2 == 0),
+        ("oI", (5.1, 6.3, 9.4), lambda h, k, l: (h + k + l) % 2 == 0),
+        (
+            "oF",
+            (5.5, 7.7, 9.9),
+            lambda h, k, l: (h - k) % 2 == 0 and (k - l) % 2 == 0,
+        ),
+    ],
+)
+def test_orthorhombic_cells_are_found_in_their_centring(lattice, cell, allowed):
+    pos = orthorhombic(*cell, allowed)
+    found = index_powder(pos)
+    sol = found[lattice]
+    assert sol.crystal_family == "orthorhombic"
+    assert sol.n_indexed == 20
+    # conventional order: a <= b <= c, on the centred face for oC
+    expected = sorted(cell) if lattice != "oC" else (*sorted(cell[:2]), cell[2])
+    assert (sol.a, sol.b, sol.c) == pytest.approx(expected, abs=2e-3)
+    np.testing.assert_allclose(sol.two_theta_error, 0.0, atol=2e-3)
+    # the indices are the cell's: they give back each line's Q
+    q = (sol.hkl**2 / np.array([sol.a, sol.b, sol.c]) ** 2).sum(1)
+    sin = np.sin(np.radians(pos / 2))
+    np.testing.assert_allclose(LAM * np.sqrt(q) / 2, sin, rtol=1e-4)
+    # the right centring beats the others; no cell of higher symmetry fits
+    others = [found[t] for t in ("oP", "oC", "oI", "oF") if t != lattice]
+    assert all(o is None or o.figure_of_merit < sol.figure_of_merit for o in others)
+    assert sol.figure_of_merit > 50
+    higher = [found[t].figure_of_merit for t in LATTICE_TYPES[:7] if found[t]]
+    assert max(higher, default=0.0) < sol.figure_of_merit / 3
+
+
+def test_a_tetragonal_cell_is_an_orthorhombic_one_too():
+    found = index_powder(tetragonal())
+    assert found["oP"].figure_of_merit == pytest.approx(
+        found["tP"].figure_of_merit, rel=0.05
+    )
+    sol = found["oP"]
+    assert (sol.a, sol.b, sol.c) == pytest.approx((2.959, 4.594, 4.594), abs=2e-3)
 
 
 def test_too_few_lines_give_no_solution():
@@ -201,7 +253,7 @@ def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"lattices": ("oP",)}, "unknown lattice type 'oP'"),
+        ({"lattices": ("mP",)}, "unknown lattice type 'mP'"),
         ({"max_unindexed": 1.0}, "max_unindexed"),
         ({"tolerance": 0.0}, "tolerance"),
         ({"wavelength": "XxKa"}, "XxKa"),
@@ -239,11 +291,38 @@ def test_simulated_patterns_index_in_their_own_family(name, family):
     merits = lattice_merits(y, sim.two_theta, radiation="CuKa")
     assert merits.shape == (1, len(LATTICE_TYPES) + 1)
     fam = np.array([lat[0] for lat in LATTICE_TYPES])
-    best = {f: merits[0, :-1][fam == f].max() for f in "cth"}
+    best = {f: merits[0, :-1][fam == f].max() for f in "ctho"}
     assert best[family] > 20
     # cubic cells are tetragonal and rhombohedral ones too, not the reverse
     if family != "c":
         assert best["c"] == 0.0
+    # and all three families' cells are orthorhombic ones (hexagonal: oC;
+    # a rhombohedral cell only with the lines R forbids, so lower)
+    assert best["o"] > 20
+
+
+def test_simulated_orthorhombic_crystals_index_as_orthorhombic_only():
+    from skxrd.datasets import make_random_crystals
+
+    crystals = make_random_crystals(
+        3, space_groups=[62, 63, 71], n_atoms=(4, 12), random_state=0
+    )
+    sim = PowderSimulator(two_theta_range=(10, 120))
+    merits = lattice_merits(sim.transform(crystals), sim.two_theta, radiation="CuKa")
+    fam = np.array([lat[0] for lat in LATTICE_TYPES])
+    for row, crystal in zip(merits, crystals):
+        best = row[:-1][fam == "o"].max()
+        assert best > 20, crystal.space_group
+        assert row[:-1][fam != "o"].max() < best / 3, crystal.space_group
+
+
+def test_lattice_merits_leaves_lattices_not_asked_for_at_zero():
+    sim = PowderSimulator(two_theta_range=(10, 120))
+    y = sim.transform([load_example_crystal("TiO2-rutile")])
+    merits = lattice_merits(y, sim.two_theta, lattices=("tP", "tI"))
+    asked = np.isin(LATTICE_TYPES, ("tP", "tI"))
+    assert merits[0, :-1][asked].max() > 20
+    assert np.all(merits[0, :-1][~asked] == 0.0)
 
 
 def test_lattice_merits_is_the_same_in_parallel_and_checks_shapes():
