@@ -3,16 +3,24 @@
 The shipped space-group model (a search-match in front of a ResNet) is wrapped,
 frozen, in an :class:`~skxrd.estimators.IndexingClassifier`: a logistic
 regression of the crystal system on the hybrid's log crystal-system
-probabilities and the best de Wolff figure of merit of the cubic, tetragonal
-and hexagonal families (:func:`skxrd.indexing.lattice_merits`). Its data are
+probabilities and the best de Wolff figure of merit of each lattice family
+(:func:`skxrd.indexing.lattice_merits`). Its data are
 simulated only, as :func:`skxrd.pretrained.add_indexing` draws them: the first
 ``--n-tune`` patterns of each of the search-match's two tuning draws (AMCSD
 entries with measured-like settings, held-out Materials Project prototypes),
-with ``sample_augmentation``. Two stackers are compared at several ``C``:
+with ``sample_augmentation``. The stackers are compared at several ``C``:
 
 - ``control``: the log crystal-system probabilities alone (a recalibration of
   the hybrid's crystal systems, no indexing);
-- ``indexing``: the same plus the merits (the shipped design).
+- ``cth, degree 1``: the same plus ``log(1 + M)`` of the cubic, tetragonal and
+  hexagonal cells (shipped on 2026-12-05);
+- ``ctho, degree 1``: the orthorhombic cells too;
+- ``cth, degree 2`` and ``ctho, degree 2``: ``log(1 + M)`` and its square
+  (``ctho, degree 2``: the shipped design since the second version).
+
+Merits above ``--merit-cap`` (default 100, shipped since the third version)
+count as the cap; ``--merit-cap inf`` gives the uncapped features of the first
+two versions.
 
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.
@@ -20,11 +28,12 @@ with ``sample_augmentation``. Two stackers are compared at several ``C``:
 Usage::
 
     python experiments/indexing_stack.py --cache /tmp/skxrd_cache \\
-        [--model MODEL.pt] [--features /tmp/indexing_features.npz]
+        [--model MODEL.pt] [--features /tmp/indexing_features.npz] \\
+        [--merit-cap 100]
 
 ``--model`` (by default the shipped space-group file) holds the hybrid,
 alone or inside the indexing stacker (the hybrid is taken from inside).
-``--features`` keeps the merits and probabilities (about 6 minutes of indexing
+``--features`` keeps the merits and probabilities (about 12 minutes of indexing
 on 2 cores) for a rerun.
 """
 
@@ -103,6 +112,9 @@ def main(argv=None):
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--features", default=None, help="npz to keep / reuse")
     parser.add_argument("--C", type=float, nargs="+", default=[0.03, 0.1, 0.3, 1.0])
+    parser.add_argument(
+        "--merit-cap", type=float, default=100.0, help="inf: no cap (before v3)"
+    )
     args = parser.parse_args(argv)
 
     from sklearn.linear_model import LogisticRegression
@@ -152,18 +164,23 @@ def main(argv=None):
         "RRUFF space group top-1 (right) / top-5 |\n|---|---:|---:|---:|---:|"
     )
     print(f"| hybrid alone | | {scores(d['proba_rruff'])} |")
-    for kind in ("control", "indexing"):
+    kinds = [("control", "cth", 1)] + [
+        (f"{fam}, degree {deg}", fam, deg) for deg in (1, 2) for fam in ("cth", "ctho")
+    ]
+    for kind, families, degree in kinds:
         for C in args.C:
 
-            def z(proba, merits, kind=kind):
-                out = indexing_features(proba @ membership, merits)
+            def z(proba, merits, kind=kind, families=families, degree=degree):
+                out = indexing_features(
+                    proba @ membership, merits, families, degree, args.merit_cap
+                )
                 return out[:, : len(systems)] if kind == "control" else out
 
             # the shipped design learns from, and changes, only the patterns
             # with enough peaks to index; the control recalibrates them all
             rows = (
                 indexable(d["merits_tune"])
-                if kind == "indexing"
+                if kind != "control"
                 else np.ones(len(y_tune), bool)
             )
             X = z(d["proba_tune"][rows], d["merits_tune"][rows])
@@ -174,9 +191,15 @@ def main(argv=None):
             stacker.fit(X, y_tune[rows])
             cols = np.searchsorted(systems, stacker.classes_)
             coarse = d["proba_rruff"] @ membership
-            if kind == "indexing":
+            if kind != "control":
                 new = stack_coarse(
-                    coarse, d["merits_rruff"], stacker.predict_proba, cols
+                    coarse,
+                    d["merits_rruff"],
+                    stacker.predict_proba,
+                    cols,
+                    families,
+                    degree,
+                    args.merit_cap,
                 )
             else:
                 new = np.zeros_like(coarse)

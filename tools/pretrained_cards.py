@@ -40,6 +40,18 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_NAMES = list(EXAMPLE_CRYSTALS)
 
 
+def _family_names(families):
+    """ "cubic, tetragonal and hexagonal" from "cth"."""
+    names = {
+        "c": "cubic",
+        "t": "tetragonal",
+        "h": "hexagonal",
+        "o": "orthorhombic",
+    }
+    words = [names[f] for f in families]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+
+
 def ssrl_set(measured: Path):
     """``(rows of ssrl_labels.csv, their patterns)``: the 15 SSRL synchrotron
     powders, each read at its own wavelength."""
@@ -358,15 +370,29 @@ def _card(name, meta, results, weights_mb, radiation_rows):
             [
                 "",
                 "**Crystal systems weighed against powder indexing.** The "
-                "pattern's first 20 peaks are indexed on the cubic, tetragonal "
-                "and hexagonal lattices (`skxrd.indexing`: de Wolff's figure of "
+                "pattern's first 20 peaks are indexed on the "
+                f"{_family_names(indexing.get('families', 'cth'))} lattices "
+                "(`skxrd.indexing`: de Wolff's figure of "
                 "merit of the best cell of each lattice type; a pattern of lower "
                 "symmetry is explained by none), and a logistic regression "
                 "(`IndexingClassifier`, C = "
                 f"{indexing['C']:g}) turns the hybrid's crystal-system "
-                "probabilities and the best merit of each family into the "
+                "probabilities and the best merit `M` of each family ("
+                + (
+                    "`log(1 + M)` and its square"
+                    if indexing.get("degree", 1) == 2
+                    else "`log(1 + M)`"
+                )
+                + (
+                    f", merits above {indexing['merit_cap']:g} counted as "
+                    f"{indexing['merit_cap']:g}"
+                    if float(indexing.get("merit_cap", "inf")) < float("inf")
+                    else ""
+                )
+                + ") into the "
                 "crystal-system probabilities; each space group keeps its share "
-                "of its crystal system. It was fitted on "
+                "of its crystal system. A pattern with fewer than 8 peaks "
+                "keeps the hybrid's answer. It was fitted on "
                 f"{indexing['n_tune']:,} simulated patterns only (the first of "
                 "the search-match's tuning patterns"
                 + (

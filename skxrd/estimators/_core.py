@@ -25,6 +25,13 @@ __all__ = [
     "best_per_class",
     "gate_weights",
     "indexable",
+    "INDEXING_DEGREE",
+    "INDEXING_FAMILIES",
+    "INDEXING_MERIT_CAP",
+    "check_degree",
+    "check_families",
+    "check_merit_cap",
+    "family_lattices",
     "indexing_features",
     "infer_in_chunks",
     "match_softmax",
@@ -501,20 +508,91 @@ _INDEXING_FLOOR = 1e-6  # smallest probability whose logarithm the stacker sees
 INDEXING_MIN_LINES = 8
 
 
-def indexing_features(proba_coarse, merits):
+#: the lattice families an IndexingClassifier weighs by default, and the
+#: powers of log(1 + M) its stacker sees (model files written before the
+#: orthorhombic lattices weigh "cth" at degree 1: they lack these keys)
+INDEXING_FAMILIES = "ctho"
+INDEXING_DEGREE = 2
+#: the figure of merit the stacker sees at most: de Wolff's M20 is sure from
+#: about 20 on; hundreds come only from exact positions (simulated or very
+#: clean synchrotron patterns), which the stacker rarely saw fitting, and
+#: the square of log(1 + M) must not run off there (files written before
+#: the cap have none: inf)
+INDEXING_MERIT_CAP = 100.0
+
+
+def check_families(families):
+    """``families`` as a string of distinct letters of ``"ctho"`` (cubic,
+    tetragonal, hexagonal, orthorhombic), or an error naming it."""
+    if (
+        not isinstance(families, str)
+        or not families
+        or len(set(families)) != len(families)
+        or not set(families) <= set("ctho")
+    ):
+        raise ValueError(
+            "families must be distinct letters of 'ctho' (cubic, tetragonal, "
+            f"hexagonal, orthorhombic), such as 'ctho' or 'cth'; got {families!r}"
+        )
+    return families
+
+
+def check_degree(degree):
+    """``degree`` (1 or 2: the powers of ``log(1 + M)``), or an error."""
+    if isinstance(degree, bool) or degree not in (1, 2):
+        raise ValueError(f"degree must be 1 or 2, got {degree!r}")
+    return int(degree)
+
+
+def check_merit_cap(merit_cap):
+    """``merit_cap`` (a positive float, ``inf`` for none), or an error."""
+    if isinstance(merit_cap, bool):
+        raise ValueError(f"merit_cap must be a positive number, got {merit_cap!r}")
+    try:
+        cap = float(merit_cap)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"merit_cap must be a positive number, got {merit_cap!r}"
+        ) from None
+    if not cap > 0:
+        raise ValueError(f"merit_cap must be a positive number, got {merit_cap!r}")
+    return cap
+
+
+def family_lattices(families):
+    """The lattice types of :data:`skxrd.indexing.LATTICE_TYPES` in ``families``."""
+    from ..indexing._index import LATTICE_TYPES
+
+    return tuple(lat for lat in LATTICE_TYPES if lat[0] in families)
+
+
+def indexing_features(
+    proba_coarse,
+    merits,
+    families=INDEXING_FAMILIES,
+    degree=INDEXING_DEGREE,
+    merit_cap=INDEXING_MERIT_CAP,
+):
     """The inputs of :class:`IndexingClassifier`'s stacker.
 
     The log crystal-system probabilities (columns of ``proba_coarse``), then
-    ``log(1 + M)`` of the best cubic, tetragonal and hexagonal cell (from the
-    figures of merit of :func:`skxrd.indexing.lattice_merits`).
+    ``m = log(1 + M)`` of the best cell of each of ``families`` (letters of
+    ``"ctho"``), from the figures of merit of
+    :func:`skxrd.indexing.lattice_merits`, and with ``degree`` 2 also ``m²``
+    (a merit of 10 is weak evidence, one of 50 strong: a logistic regression
+    sees that bend only through the square). Merits above ``merit_cap`` count
+    as ``merit_cap``.
     """
     from ..indexing._index import LATTICE_TYPES
 
     family = np.array([lat[0] for lat in LATTICE_TYPES])
     m = np.asarray(merits, float)
-    best = np.stack([m[:, :-1][:, family == f].max(axis=1) for f in "cth"], axis=1)
+    best = np.stack([m[:, :-1][:, family == f].max(axis=1) for f in families], axis=1)
+    best = np.log1p(np.minimum(best, float(merit_cap)))
     return np.concatenate(
-        [np.log(np.clip(proba_coarse, _INDEXING_FLOOR, 1.0)), np.log1p(best)], axis=1
+        [np.log(np.clip(proba_coarse, _INDEXING_FLOOR, 1.0))]
+        + [best**power for power in range(1, int(degree) + 1)],
+        axis=1,
     )
 
 
@@ -524,17 +602,28 @@ def indexable(merits):
     return np.asarray(merits, float)[:, -1] >= INDEXING_MIN_LINES
 
 
-def stack_coarse(coarse, merits, stacked_proba, columns):
+def stack_coarse(
+    coarse,
+    merits,
+    stacked_proba,
+    columns,
+    families=INDEXING_FAMILIES,
+    degree=INDEXING_DEGREE,
+    merit_cap=INDEXING_MERIT_CAP,
+):
     """Crystal-system probabilities of the stacker where the patterns were
     indexable, ``coarse`` (the wrapped classifier's) elsewhere.
     ``stacked_proba(features)`` gives the stacker's probabilities of its
-    classes, which are the ``columns`` of ``coarse``."""
+    classes, which are the ``columns`` of ``coarse``; its features are
+    :func:`indexing_features` of ``families``, ``degree`` and ``merit_cap``."""
     new = np.array(coarse, dtype=float, copy=True)
     rows = indexable(merits)
     if rows.any():
         new[rows] = 0.0
         new[np.ix_(rows, columns)] = stacked_proba(
-            indexing_features(coarse[rows], np.asarray(merits)[rows])
+            indexing_features(
+                coarse[rows], np.asarray(merits)[rows], families, degree, merit_cap
+            )
         )
     return new
 

@@ -7,7 +7,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.validation import check_is_fitted
 
 from ._core import (
+    INDEXING_DEGREE,
+    INDEXING_FAMILIES,
+    INDEXING_MERIT_CAP,
+    check_degree,
+    check_families,
+    check_merit_cap,
     coarse_membership,
+    family_lattices,
     indexable,
     indexing_features,
     reweight_coarse,
@@ -25,15 +32,16 @@ class IndexingClassifier(
 ):
     """A space-group classifier whose crystal systems are weighed against indexing.
 
-    Powder indexing (:mod:`skxrd.indexing`) asks whether a cubic, tetragonal
-    or hexagonal cell explains a pattern's peaks, and how well (de Wolff's
-    figure of merit). A network trained on simulated patterns carries its
+    Powder indexing (:mod:`skxrd.indexing`) asks whether a cubic, tetragonal,
+    hexagonal or orthorhombic cell explains a pattern's peaks, and how well
+    (de Wolff's figure of merit). A network trained on simulated patterns carries its
     errors over to measured ones; the geometry of the peak positions does
     not. This classifier stacks both: a multinomial logistic regression of the
     crystal system on the wrapped classifier's log crystal-system
-    probabilities and the best figure of merit of each of the three families,
-    learned on ``fit``'s patterns. Its crystal-system probabilities then
-    replace the wrapped classifier's; each space group keeps its share of its
+    probabilities and the best figure of merit ``M`` of each family (as
+    ``log(1 + M)`` and its square), learned on ``fit``'s patterns. Its
+    crystal-system probabilities then replace the wrapped classifier's; each
+    space group keeps its share of its
     crystal system, so the space-group answers and the crystal-system sums
     (:class:`CoarseLabelClassifier`) never contradict each other. A pattern
     with fewer than 8 peaks cannot be indexed: finding no cell there says
@@ -62,6 +70,19 @@ class IndexingClassifier(
         shipped models' preprocessing), squared back before peak finding.
     C : float, default=0.1
         Inverse regularization strength of the logistic regression.
+    families : str, default="ctho"
+        The lattice families indexed, one letter each: cubic, tetragonal,
+        hexagonal, orthorhombic (the three-parameter orthorhombic search takes
+        about a third of the indexing time; without it, ``"cth"``, a monoclinic
+        pattern is told from an orthorhombic one by the network alone).
+    degree : {1, 2}, default=2
+        The powers of ``log(1 + M)`` the stacker sees: with 2 it can weigh a
+        weak cell (``M`` about 10) differently from a sure one (50 and more).
+    merit_cap : float, default=100.0
+        Merits above it count as ``merit_cap`` (``inf``: no cap). Exact peak
+        positions (simulated, or very clean synchrotron patterns) give merits
+        of hundreds, further than the stacker was fitted on; a cap keeps its
+        square term from running off there.
     cv : int, cross-validation generator or None, default=5
         How ``fit`` gets the wrapped classifier's probabilities for the
         stacker: cross-validated (as :class:`sklearn.ensemble.StackingClassifier`)
@@ -121,6 +142,9 @@ class IndexingClassifier(
         radiation="CuKa",
         scale="linear",
         C=0.1,
+        families=INDEXING_FAMILIES,
+        degree=INDEXING_DEGREE,
+        merit_cap=INDEXING_MERIT_CAP,
         cv=5,
         n_jobs=None,
         verbose=False,
@@ -130,6 +154,9 @@ class IndexingClassifier(
         self.radiation = radiation
         self.scale = scale
         self.C = C
+        self.families = families
+        self.degree = degree
+        self.merit_cap = merit_cap
         self.cv = cv
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -141,6 +168,9 @@ class IndexingClassifier(
             raise ValueError(f"scale must be one of {_SCALES}, got {self.scale!r}")
         if not float(self.C) > 0:
             raise ValueError(f"C must be positive, got {self.C!r}")
+        check_families(self.families)
+        check_degree(self.degree)
+        check_merit_cap(self.merit_cap)
         tt = np.asarray(self.two_theta, dtype=float)
         if tt.ndim != 1 or len(tt) < 16 or not np.all(np.diff(tt) > 0):
             raise ValueError(
@@ -159,9 +189,10 @@ class IndexingClassifier(
 
         Returns
         -------
-        ndarray of shape (n_samples, 8)
+        ndarray of shape (n_samples, len(LATTICE_TYPES) + 1)
             The merit of each lattice type of
-            :data:`skxrd.indexing.LATTICE_TYPES`, then the number of peaks.
+            :data:`skxrd.indexing.LATTICE_TYPES` (0 for those outside
+            ``families``), then the number of peaks.
         """
         from ..indexing import lattice_merits
 
@@ -176,7 +207,12 @@ class IndexingClassifier(
         if self.scale == "sqrt":
             X = np.square(np.maximum(X, 0.0))
         return lattice_merits(
-            X, tt, radiation=self.radiation, n_jobs=self.n_jobs, verbose=self.verbose
+            X,
+            tt,
+            radiation=self.radiation,
+            lattices=family_lattices(self.families),
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
         )
 
     def fit(self, X, y, merits=None):
@@ -188,7 +224,7 @@ class IndexingClassifier(
             Patterns on ``two_theta``.
         y : array-like of shape (n_samples,)
             Space groups.
-        merits : array-like of shape (n_samples, 8), optional
+        merits : array-like of shape (n_samples, len(LATTICE_TYPES) + 1), optional
             :meth:`merits` of ``X`` computed already (the indexing is the
             slow part).
 
@@ -200,6 +236,7 @@ class IndexingClassifier(
         from sklearn.model_selection import cross_val_predict
 
         from ..crystal import to_crystal_system
+        from ..indexing import LATTICE_TYPES
 
         self._check_params()
         y = np.asarray(y)
@@ -208,9 +245,11 @@ class IndexingClassifier(
             merits = self.merits(X)
         else:
             merits = np.asarray(merits, dtype=float)
-            if merits.shape != (len(y), 8):
+            n_cols = len(LATTICE_TYPES) + 1
+            if merits.shape != (len(y), n_cols):
                 raise ValueError(
-                    f"merits has shape {merits.shape}; ({len(y)}, 8) are needed"
+                    f"merits has shape {merits.shape}; ({len(y)}, {n_cols}) are "
+                    "needed (lattice_merits)"
                 )
         fitted = clone(self.estimator).fit(X, y)
         if self.cv is None:
@@ -232,7 +271,12 @@ class IndexingClassifier(
                 "learn (patterns of a wider 2θ range have more peaks)"
             )
         coarse = np.asarray(proba, float)[rows] @ self._membership
-        self.stacker_.fit(indexing_features(coarse, merits[rows]), target[rows])
+        self.stacker_.fit(
+            indexing_features(
+                coarse, merits[rows], self.families, self.degree, self.merit_cap
+            ),
+            target[rows],
+        )
         self._stacker_columns = np.searchsorted(
             self.crystal_systems_, self.stacker_.classes_
         )
@@ -240,7 +284,16 @@ class IndexingClassifier(
 
     @classmethod
     def from_fitted(
-        cls, estimator, stacker, *, two_theta, radiation="CuKa", scale="linear"
+        cls,
+        estimator,
+        stacker,
+        *,
+        two_theta,
+        radiation="CuKa",
+        scale="linear",
+        families=INDEXING_FAMILIES,
+        degree=INDEXING_DEGREE,
+        merit_cap=INDEXING_MERIT_CAP,
     ):
         """Combine a fitted space-group classifier and a fitted stacker.
 
@@ -252,7 +305,7 @@ class IndexingClassifier(
         estimator : fitted classifier of space groups
         stacker : fitted LogisticRegression
             Of :func:`indexing_features` on ``estimator``'s crystal systems.
-        two_theta, radiation, scale
+        two_theta, radiation, scale, families, degree, merit_cap
             As for the constructor.
 
         Returns
@@ -268,13 +321,16 @@ class IndexingClassifier(
             radiation=radiation,
             scale=scale,
             C=float(stacker.C),
+            families=families,
+            degree=degree,
+            merit_cap=merit_cap,
             cv=None,
         )
         self._check_params()
         self._wrap(estimator)
         known = set(self.crystal_systems_)
         extra = [str(c) for c in stacker.classes_ if str(c) not in known]
-        n_in = len(self.crystal_systems_) + 3
+        n_in = len(self.crystal_systems_) + int(degree) * len(families)
         if extra or stacker.coef_.shape[-1] != n_in:
             raise ValueError(
                 "the stacker does not fit the classifier: it takes "
@@ -318,7 +374,13 @@ class IndexingClassifier(
     def _combine(self, proba, merits):
         coarse = proba @ self._membership
         new = stack_coarse(
-            coarse, merits, self.stacker_.predict_proba, self._stacker_columns
+            coarse,
+            merits,
+            self.stacker_.predict_proba,
+            self._stacker_columns,
+            self.families,
+            self.degree,
+            self.merit_cap,
         )
         return reweight_coarse(proba, self._membership, new)
 

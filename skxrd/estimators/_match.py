@@ -309,27 +309,40 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         return tags
 
 
+def wrapped_estimators(model):
+    """The classifiers a fitted model answers with, outermost first.
+
+    The model itself (the last step of a pipeline), then each one inside it:
+    the ``estimator_`` of a wrapper (:class:`CoarseLabelClassifier`,
+    :class:`IndexingClassifier`, :class:`MatchFirstClassifier`...) and the
+    estimator a :class:`~sklearn.frozen.FrozenEstimator` holds. Frozen
+    estimators are passed through, not yielded: they hand unknown attributes
+    to what they hold, so ``estimator_`` on one would skip a level.
+    """
+    from sklearn.frozen import FrozenEstimator
+
+    est = model.steps[-1][1] if hasattr(model, "steps") else model
+    for _ in range(16):  # a few wrappers deep; a cycle would never end
+        while isinstance(est, FrozenEstimator):
+            est = est.estimator
+        if est is None:
+            return
+        yield est
+        est = getattr(est, "estimator_", None)
+
+
 def search_match_of(model):
     """The :class:`MatchFirstClassifier` a fitted model answers with, or None.
 
     The model itself, the last step of a pipeline, or the classifier inside
     wrappers of it: a :class:`CoarseLabelClassifier` (the shipped
     crystal-system model), an :class:`IndexingClassifier`, a
-    :class:`~sklearn.frozen.FrozenEstimator`.
+    :class:`~sklearn.frozen.FrozenEstimator` (:func:`wrapped_estimators`).
     """
-    candidate = model.steps[-1][1] if hasattr(model, "steps") else model
-    for _ in range(5):  # a few wrappers deep
-        if isinstance(candidate, MatchFirstClassifier):
-            return candidate
-        if type(candidate).__name__ == "FrozenEstimator":
-            # (it hands unknown attributes to the estimator it holds)
-            inner = candidate.estimator
-        else:
-            inner = getattr(candidate, "estimator_", None)
-        if inner is None:
-            return None
-        candidate = inner
-    return None
+    return next(
+        (e for e in wrapped_estimators(model) if isinstance(e, MatchFirstClassifier)),
+        None,
+    )
 
 
 def match_state(matcher) -> dict:

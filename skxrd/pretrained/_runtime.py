@@ -266,8 +266,18 @@ class _Indexing:
     (:meth:`~skxrd.estimators.IndexingClassifier.predict_proba` on the cores)."""
 
     def __init__(self, rec, classes, n_in):
-        from ..estimators._core import coarse_membership
+        from ..estimators._core import (
+            check_degree,
+            check_families,
+            check_merit_cap,
+            coarse_membership,
+        )
 
+        # files written before the orthorhombic lattices: three families, degree 1
+        self.families = check_families(rec.get("families", "cth"))
+        self.degree = check_degree(rec.get("degree", 1))
+        # ... and before the merit cap: none
+        self.merit_cap = check_merit_cap(rec.get("merit_cap", float("inf")))
         self.two_theta = np.asarray(rec["two_theta"], dtype=float)
         if len(self.two_theta) != n_in:
             raise ValueError("the indexing grid is not the classifier's")
@@ -276,11 +286,13 @@ class _Indexing:
         self.intercept = np.asarray(rec["intercept"], dtype=float)
         systems, self.membership = coarse_membership(classes, "crystal_system")
         self.columns = np.searchsorted(systems, np.asarray(rec["classes"]))
-        if self.coef.shape != (len(self.columns), len(systems) + 3):
+        n_in = len(systems) + self.degree * len(self.families)
+        if self.coef.shape != (len(self.columns), n_in):
             raise ValueError("the indexing stacker does not fit the classifier")
 
     def proba(self, X, proba):
         from ..estimators._core import (
+            family_lattices,
             multinomial_proba,
             reweight_coarse,
             stack_coarse,
@@ -288,12 +300,20 @@ class _Indexing:
         from ..indexing._index import lattice_merits
 
         rows = np.square(np.maximum(X, 0.0)) if self.scale == "sqrt" else X
-        merits = lattice_merits(rows, self.two_theta, radiation=self.radiation)
+        merits = lattice_merits(
+            rows,
+            self.two_theta,
+            radiation=self.radiation,
+            lattices=family_lattices(self.families),
+        )
         new = stack_coarse(
             proba @ self.membership,
             merits,
             lambda z: multinomial_proba(z, self.coef, self.intercept),
             self.columns,
+            self.families,
+            self.degree,
+            self.merit_cap,
         )
         return reweight_coarse(proba, self.membership, new)
 

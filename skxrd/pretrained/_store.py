@@ -430,6 +430,9 @@ def _indexing_record(clf):
         "radiation": _plain(clf.radiation, "indexing radiation"),
         "scale": str(clf.scale),
         "C": float(clf.C),
+        "families": str(clf.families),
+        "degree": int(clf.degree),
+        "merit_cap": float(clf.merit_cap),
         "classes": [str(c) for c in stacker.classes_],
         "coef": torch.as_tensor(np.asarray(stacker.coef_, dtype=np.float64)),
         "intercept": torch.as_tensor(np.asarray(stacker.intercept_, dtype=np.float64)),
@@ -463,6 +466,10 @@ def _restore_indexing(rec, clf, path):
             two_theta=arrays["two_theta"],
             radiation=rec["radiation"],
             scale=rec["scale"],
+            # files written before the orthorhombic lattices: three families, degree 1
+            families=rec.get("families", "cth"),
+            degree=rec.get("degree", 1),
+            merit_cap=rec.get("merit_cap", float("inf")),  # files before the cap
         )
     except (KeyError, AttributeError, TypeError) as exc:
         raise ValueError(f"{where} is incomplete or damaged: {exc!r}") from None

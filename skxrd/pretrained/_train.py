@@ -75,7 +75,15 @@ _MATCH_DEFAULTS = {
     "n_tune": 2000,
     "random_state": 5,
 }
-_INDEXING_DEFAULTS = {"C": 0.1, "n_tune": 1000, "augment": True, "augment_seed": 0}
+_INDEXING_DEFAULTS = {
+    "C": 0.1,
+    "families": "ctho",
+    "degree": 2,
+    "merit_cap": 100.0,
+    "n_tune": 1000,
+    "augment": True,
+    "augment_seed": 0,
+}
 
 
 def _where(source):
@@ -377,6 +385,7 @@ def _check_match(config, where):
 
 def _check_indexing(config, where):
     """The [indexing] section with its defaults, checked."""
+    from ..estimators._core import check_degree, check_families, check_merit_cap
     from ..utils._validation import check_int, check_real
 
     section = _with_defaults(config, "indexing", _INDEXING_DEFAULTS, where)
@@ -405,6 +414,9 @@ def _check_indexing(config, where):
                 f"augment must be true or false, got {section['augment']!r}"
             )
         check_int(section["augment_seed"], "augment_seed", minimum=0)
+        check_families(section["families"])
+        check_degree(section["degree"])
+        check_merit_cap(section["merit_cap"])
     except ValueError as exc:
         raise ValueError(f"{where}: [indexing] {exc}") from None
     return section
@@ -699,10 +711,12 @@ def _warm_start(clf, model, y=None):
     source = model
     if not isinstance(model, PatternPipeline):
         model = load_model(model, device="cpu")
-    prev = model.steps[-1][1]
-    # the network inside a CoarseLabelClassifier and/or a MatchFirstClassifier
-    while not hasattr(prev, "net_") and hasattr(prev, "estimator_"):
-        prev = prev.estimator_
+    from ..estimators._match import wrapped_estimators
+
+    # the network inside the wrappers (CoarseLabelClassifier, IndexingClassifier,
+    # MatchFirstClassifier), or the last classifier when none has one
+    chain = list(wrapped_estimators(model))
+    prev = next((e for e in chain if hasattr(e, "net_")), chain[-1])
     if type(prev) is not type(clf):
         raise ValueError(
             f"warm_start {source}: a {type(prev).__name__} cannot start the "
@@ -961,11 +975,10 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
 
 def _inside(clf, wrappers):
     """The classifier inside ``wrappers`` (and frozen estimators) around ``clf``."""
-    from sklearn.frozen import FrozenEstimator
+    from ..estimators._match import wrapped_estimators
 
-    while isinstance(clf, (*wrappers, FrozenEstimator)):
-        clf = clf.estimator if isinstance(clf, FrozenEstimator) else clf.estimator_
-    return clf
+    chain = list(wrapped_estimators(clf))
+    return next((e for e in chain if not isinstance(e, wrappers)), chain[-1])
 
 
 def _tuning_draws(config, match, collection, cache, n_jobs, verbose):
@@ -1018,7 +1031,9 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         :class:`~skxrd.estimators.CoarseLabelClassifier`; space-group labels.
     config : str, path-like or dict
         The config, with ``[match]`` and ``[indexing]`` sections (defaults:
-        C 0.1, n_tune 1000, augment true, augment_seed 0).
+        C 0.1, families "ctho", degree 2, merit_cap 100.0, n_tune 1000,
+        augment true, augment_seed 0; see
+        :class:`~skxrd.estimators.IndexingClassifier`).
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns.
     n_jobs : int, optional
@@ -1043,8 +1058,9 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     >>> from skxrd.pretrained import load_config
     >>> path = resources.files("skxrd.pretrained") / "configs/space-group.toml"
     >>> with resources.as_file(path) as file:
-    ...     load_config(file)["indexing"]
-    {'C': 0.1, 'n_tune': 1000, 'augment': True, 'augment_seed': 0}
+    ...     section = load_config(file)["indexing"]
+    >>> section["families"], section["degree"], section["merit_cap"]
+    ('ctho', 2, 100.0)
     """
     import torch
     from sklearn.frozen import FrozenEstimator
@@ -1052,6 +1068,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     from ..augmentation import sample_augmentation
     from ..crystal import to_crystal_system
     from ..estimators import CoarseLabelClassifier, IndexingClassifier
+    from ..estimators._core import indexable
     from ..preprocessing import PatternNormalizer, PatternResampler
     from ._pipeline import PatternPipeline
 
@@ -1098,6 +1115,9 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         radiation=resampler.wavelength,
         scale=scale,
         C=float(section["C"]),
+        families=section["families"],
+        degree=int(section["degree"]),
+        merit_cap=float(section["merit_cap"]),
         cv=None,
         n_jobs=n_jobs,
         verbose=verbose,
@@ -1116,12 +1136,23 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     before = stacked.classes_[proba.argmax(axis=1)]
     after = stacked.classes_[stacked._combine(proba, merits).argmax(axis=1)]
 
+    cap = float(section["merit_cap"])
+
     def cs(labels):
         return np.asarray(to_crystal_system(labels)).astype(str)
 
     report = {
         "n_tune": int(len(y)),
         "C": float(section["C"]),
+        "families": section["families"],
+        "degree": int(section["degree"]),
+        "merit_cap": float(section["merit_cap"]),
+        # how often the cap bites on the tuning patterns (indexable ones)
+        "tune_share_above_cap": round(
+            float(np.mean(merits[indexable(merits), :-1].max(axis=1) > cap)), 4
+        )
+        if indexable(merits).any()
+        else 0.0,
         "augment": bool(section["augment"]),
         "tune_crystal_system_before": round(float(np.mean(cs(before) == cs(y))), 4),
         "tune_crystal_system_after": round(float(np.mean(cs(after) == cs(y))), 4),

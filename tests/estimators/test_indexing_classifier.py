@@ -104,6 +104,14 @@ def test_same_answers_after_joblib_and_clone(data, fitted, tmp_path):
         ({"C": 0.0}, "C must be positive"),
         ({"two_theta": TT[::-1]}, "increasing 2θ grid"),
         ({"radiation": "XxKa"}, "XxKa"),
+        ({"families": "cmo"}, "families must be distinct letters"),
+        ({"families": "cc"}, "families must be distinct letters"),
+        ({"families": ""}, "families must be distinct letters"),
+        ({"degree": 3}, "degree must be 1 or 2"),
+        ({"degree": True}, "degree must be 1 or 2"),
+        ({"merit_cap": 0}, "merit_cap must be a positive number"),
+        ({"merit_cap": "high"}, "merit_cap must be a positive number"),
+        ({"merit_cap": True}, "merit_cap must be a positive number"),
     ],
 )
 def test_bad_parameters_are_named(data, params, match):
@@ -138,3 +146,92 @@ def test_patterns_too_poor_to_index_keep_the_classifiers_answer(data, fitted):
         IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa1", cv=None).fit(
             flat, y
         )
+
+
+@pytest.mark.parametrize("families, degree", [("ctho", 2), ("cth", 1), ("o", 2)])
+def test_the_stacker_sees_each_family_in_each_power(data, families, degree):
+    from skxrd.indexing import LATTICE_TYPES
+
+    X, y = data
+    clf = IndexingClassifier(
+        blind(y),
+        two_theta=TT,
+        radiation="CuKa1",
+        cv=None,
+        families=families,
+        degree=degree,
+    ).fit(X, y)
+    n_systems = len(clf.crystal_systems_)
+    assert clf.stacker_.coef_.shape[-1] == n_systems + degree * len(families)
+    # only the families asked for are indexed
+    merits = clf.merits(X)
+    asked = np.array([lat[0] in families for lat in LATTICE_TYPES])
+    assert np.all(merits[:, :-1][:, ~asked] == 0.0)
+    assert merits[:, :-1][:, asked].max() > 0
+    again = IndexingClassifier.from_fitted(
+        clf.estimator_,
+        clf.stacker_,
+        two_theta=TT,
+        radiation="CuKa1",
+        families=families,
+        degree=degree,
+    )
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    other = "cth" if families != "cth" else "ctho"
+    with pytest.raises(ValueError, match="the stacker does not fit the classifier"):
+        IndexingClassifier.from_fitted(
+            clf.estimator_, clf.stacker_, two_theta=TT, families=other, degree=degree
+        )
+
+
+def test_merits_above_the_cap_count_as_the_cap(data):
+    from skxrd.estimators._core import indexing_features
+    from skxrd.indexing import LATTICE_TYPES
+
+    proba = np.full((3, 7), 1 / 7)
+    merits = np.zeros((3, len(LATTICE_TYPES) + 1))
+    merits[:, 2] = [50.0, 100.0, 900.0]  # cF: the cubic family
+    z = indexing_features(proba, merits, "ctho", 2, merit_cap=100.0)
+    # log(1 + M) of the cubic family, then its square
+    np.testing.assert_allclose(z[:, 7], np.log1p([50.0, 100.0, 100.0]))
+    np.testing.assert_allclose(z[:, 11], np.log1p([50.0, 100.0, 100.0]) ** 2)
+    free = indexing_features(proba, merits, "ctho", 2, merit_cap=np.inf)
+    assert free[2, 7] == pytest.approx(np.log1p(900.0))
+
+    # the classifier's answers: a merit of 900 is one of 100 to it
+    X, y = data
+    clf = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa1", cv=None)
+    clf.fit(X, y)
+    assert clf.merit_cap == 100.0
+    proba = np.asarray(clf.estimator_.predict_proba(X), float)
+    m = clf.merits(X)
+    high, capped = m.copy(), m.copy()
+    high[:, :-1] = np.where(m[:, :-1] > 0, 900.0, 0.0)
+    capped[:, :-1] = np.where(m[:, :-1] > 0, 100.0, 0.0)
+    np.testing.assert_array_equal(
+        clf._combine(proba, high), clf._combine(proba, capped)
+    )
+    clf.set_params(merit_cap=np.inf)
+    assert not np.allclose(clf._combine(proba, high), clf._combine(proba, capped))
+
+
+def test_merits_of_the_wrong_shape_are_named(data):
+    X, y = data
+    clf = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa1", cv=None)
+    with pytest.raises(ValueError, match=r"merits has shape \(12, 8\); \(12, 12\)"):
+        clf.fit(X, y, merits=np.zeros((12, 8)))
+
+
+def test_wrapped_estimators_walks_through_wrappers_and_frozen_ones(fitted):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skxrd.estimators._match import search_match_of, wrapped_estimators
+
+    inner = fitted.estimator_.estimator  # the frozen LogisticRegression
+    assert list(wrapped_estimators(fitted)) == [fitted, inner]
+    coarse = CoarseLabelClassifier.from_fitted(fitted)
+    pipe = make_pipeline(FunctionTransformer(), coarse)
+    assert list(wrapped_estimators(pipe)) == [coarse, fitted, inner]
+    assert list(wrapped_estimators(FrozenEstimator(coarse))) == [coarse, fitted, inner]
+    assert search_match_of(pipe) is None

@@ -1087,9 +1087,13 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
     assert isinstance(stacked, IndexingClassifier)
     assert isinstance(search_match_of(pipe), MatchFirstClassifier)
     assert stacked.scale == "linear" and stacked.C == 1.0
+    # the defaults: four families, log(1 + M) and its square
+    assert (stacked.families, stacked.degree, stacked.merit_cap) == ("ctho", 2, 100)
     np.testing.assert_allclose(stacked.two_theta, pipe.steps[0][1].grid_)
     rep = report["indexing"]
     assert rep["n_tune"] == 16 and rep["augment"] is True
+    assert (rep["families"], rep["degree"], rep["merit_cap"]) == ("ctho", 2, 100)
+    assert 0 <= rep["tune_share_above_cap"] <= 1
     assert 0 <= rep["tune_crystal_system_after"] <= 1
     # the model file keeps the stacker; the loaded model answers alike
     path = save_model(pipe, tmp_path / "indexed.pt", metadata=report)
@@ -1120,6 +1124,9 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
         ({"n_tune": 50}, True, "n_tune 50 is more than the 20"),
         ({"C": 0, "n_tune": 10}, True, "C must be positive"),
         ({"augment": "yes", "n_tune": 10}, True, "augment must be true or false"),
+        ({"families": "ctm", "n_tune": 10}, True, "families must be distinct letters"),
+        ({"degree": 3, "n_tune": 10}, True, "degree must be 1 or 2"),
+        ({"merit_cap": -1, "n_tune": 10}, True, "merit_cap must be a positive"),
         ({"n_tune": 10}, "crystal_system", 'train_target = "space_group"'),
     ],
 )
