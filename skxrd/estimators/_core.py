@@ -25,6 +25,8 @@ __all__ = [
     "best_per_class",
     "gate_weights",
     "indexable",
+    "indexing_merits",
+    "indexing_settings",
     "INDEXING_DEGREE",
     "INDEXING_FAMILIES",
     "INDEXING_MERIT_CAP",
@@ -39,6 +41,7 @@ __all__ = [
     "network_module",
     "reweight_coarse",
     "stack_coarse",
+    "stack_proba",
     "normalized_probabilities",
     "top_k",
     "top_neighbors",
@@ -559,6 +562,17 @@ def check_merit_cap(merit_cap):
     return cap
 
 
+def indexing_settings(record):
+    """``(families, degree, merit_cap)`` of a model file's indexing record,
+    checked. Files written before the orthorhombic lattices lack them: they
+    weigh "cth" at degree 1, with no cap (the cap came later still)."""
+    return (
+        check_families(record.get("families", "cth")),
+        check_degree(record.get("degree", 1)),
+        check_merit_cap(record.get("merit_cap", float("inf"))),
+    )
+
+
 def family_lattices(families):
     """The lattice types of :data:`skxrd.indexing.LATTICE_TYPES` in ``families``."""
     from ..indexing._index import LATTICE_TYPES
@@ -596,6 +610,26 @@ def indexing_features(
     )
 
 
+def indexing_merits(
+    X, two_theta, radiation, scale, families, n_jobs=None, verbose=False
+):
+    """:func:`skxrd.indexing.lattice_merits` of preprocessed rows: squared
+    back first where ``scale`` is ``"sqrt"``, the lattices of ``families``
+    only."""
+    from ..indexing._index import lattice_merits
+
+    if scale == "sqrt":
+        X = np.square(np.maximum(X, 0.0))
+    return lattice_merits(
+        X,
+        two_theta,
+        radiation=radiation,
+        lattices=family_lattices(families),
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+
+
 def indexable(merits):
     """Which patterns had enough peaks to be indexed: the others keep the
     wrapped classifier's answer (no cell found is no evidence there)."""
@@ -626,6 +660,31 @@ def stack_coarse(
             )
         )
     return new
+
+
+def stack_proba(
+    proba,
+    membership,
+    merits,
+    stacked_proba,
+    columns,
+    families=INDEXING_FAMILIES,
+    degree=INDEXING_DEGREE,
+    merit_cap=INDEXING_MERIT_CAP,
+):
+    """Fine-class probabilities whose crystal systems are the stacker's
+    (:func:`stack_coarse` of ``proba @ membership``), each fine class keeping
+    its share of its crystal system (:func:`reweight_coarse`)."""
+    new = stack_coarse(
+        proba @ membership,
+        merits,
+        stacked_proba,
+        columns,
+        families,
+        degree,
+        merit_cap,
+    )
+    return reweight_coarse(proba, membership, new)
 
 
 def reweight_coarse(proba, membership, coarse_new):

@@ -14,11 +14,10 @@ from ._core import (
     check_families,
     check_merit_cap,
     coarse_membership,
-    family_lattices,
     indexable,
     indexing_features,
-    reweight_coarse,
-    stack_coarse,
+    indexing_merits,
+    stack_proba,
 )
 from ._mixins import _ProbabilisticMixin
 
@@ -194,8 +193,6 @@ class IndexingClassifier(
             :data:`skxrd.indexing.LATTICE_TYPES` (0 for those outside
             ``families``), then the number of peaks.
         """
-        from ..indexing import lattice_merits
-
         tt = self._check_params()
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != len(tt):
@@ -204,13 +201,12 @@ class IndexingClassifier(
             )
         if not np.all(np.isfinite(X)):
             raise ValueError("X holds NaN or infinite values")
-        if self.scale == "sqrt":
-            X = np.square(np.maximum(X, 0.0))
-        return lattice_merits(
+        return indexing_merits(
             X,
             tt,
-            radiation=self.radiation,
-            lattices=family_lattices(self.families),
+            self.radiation,
+            self.scale,
+            self.families,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
@@ -372,9 +368,9 @@ class IndexingClassifier(
         )
 
     def _combine(self, proba, merits):
-        coarse = proba @ self._membership
-        new = stack_coarse(
-            coarse,
+        return stack_proba(
+            proba,
+            self._membership,
             merits,
             self.stacker_.predict_proba,
             self._stacker_columns,
@@ -382,7 +378,6 @@ class IndexingClassifier(
             self.degree,
             self.merit_cap,
         )
-        return reweight_coarse(proba, self._membership, new)
 
     def _logit_module(self):
         """The wrapped classifier's logits over ``classes_``, for attribution

@@ -266,18 +266,9 @@ class _Indexing:
     (:meth:`~skxrd.estimators.IndexingClassifier.predict_proba` on the cores)."""
 
     def __init__(self, rec, classes, n_in):
-        from ..estimators._core import (
-            check_degree,
-            check_families,
-            check_merit_cap,
-            coarse_membership,
-        )
+        from ..estimators._core import coarse_membership, indexing_settings
 
-        # files written before the orthorhombic lattices: three families, degree 1
-        self.families = check_families(rec.get("families", "cth"))
-        self.degree = check_degree(rec.get("degree", 1))
-        # ... and before the merit cap: none
-        self.merit_cap = check_merit_cap(rec.get("merit_cap", float("inf")))
+        self.families, self.degree, self.merit_cap = indexing_settings(rec)
         self.two_theta = np.asarray(rec["two_theta"], dtype=float)
         if len(self.two_theta) != n_in:
             raise ValueError("the indexing grid is not the classifier's")
@@ -291,23 +282,14 @@ class _Indexing:
             raise ValueError("the indexing stacker does not fit the classifier")
 
     def proba(self, X, proba):
-        from ..estimators._core import (
-            family_lattices,
-            multinomial_proba,
-            reweight_coarse,
-            stack_coarse,
-        )
-        from ..indexing._index import lattice_merits
+        from ..estimators._core import indexing_merits, multinomial_proba, stack_proba
 
-        rows = np.square(np.maximum(X, 0.0)) if self.scale == "sqrt" else X
-        merits = lattice_merits(
-            rows,
-            self.two_theta,
-            radiation=self.radiation,
-            lattices=family_lattices(self.families),
+        merits = indexing_merits(
+            X, self.two_theta, self.radiation, self.scale, self.families
         )
-        new = stack_coarse(
-            proba @ self.membership,
+        return stack_proba(
+            proba,
+            self.membership,
             merits,
             lambda z: multinomial_proba(z, self.coef, self.intercept),
             self.columns,
@@ -315,7 +297,6 @@ class _Indexing:
             self.degree,
             self.merit_cap,
         )
-        return reweight_coarse(proba, self.membership, new)
 
 
 class _Network:

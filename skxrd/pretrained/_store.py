@@ -456,9 +456,11 @@ def _indexing_stacker(rec):
 def _restore_indexing(rec, clf, path):
     """The IndexingClassifier of an :func:`_indexing_record` around ``clf``."""
     from ..estimators import IndexingClassifier
+    from ..estimators._core import indexing_settings
 
     where = f"{path}: the indexing stacker"
     try:
+        families, degree, merit_cap = indexing_settings(rec)
         arrays = {k: rec[k].numpy() for k in ("two_theta", "coef", "intercept")}
         return IndexingClassifier.from_fitted(
             clf,
@@ -466,10 +468,9 @@ def _restore_indexing(rec, clf, path):
             two_theta=arrays["two_theta"],
             radiation=rec["radiation"],
             scale=rec["scale"],
-            # files written before the orthorhombic lattices: three families, degree 1
-            families=rec.get("families", "cth"),
-            degree=rec.get("degree", 1),
-            merit_cap=rec.get("merit_cap", float("inf")),  # files before the cap
+            families=families,
+            degree=degree,
+            merit_cap=merit_cap,
         )
     except (KeyError, AttributeError, TypeError) as exc:
         raise ValueError(f"{where} is incomplete or damaged: {exc!r}") from None
