@@ -20,7 +20,9 @@ with ``sample_augmentation``. The stackers are compared at several ``C``:
 
 Merits above ``--merit-cap`` (default 100, shipped since the third version)
 count as the cap; ``--merit-cap inf`` gives the uncapped features of the first
-two versions.
+two versions. Since the fourth version the indexing refines a zero shift of
+the 2θ scale with each cell (``max_zero_shift``, 0.1°): features computed
+before hold merits without it.
 
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.

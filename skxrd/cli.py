@@ -783,7 +783,9 @@ def _add_strip_kalpha2(parser):
     parser.add_argument(
         "--strip-kalpha2",
         action="store_true",
-        help="remove the Kα2 line first (Kα1 + Kα2 files, e.g. --wavelength MoKa)",
+        help="remove the Kα2 line first, of the model's own anode too (Kα1 + Kα2 "
+        "files; another anode's doublet, e.g. --wavelength MoKa for a Cu Kα "
+        "model, is stripped without it)",
     )
 
 

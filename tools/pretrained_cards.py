@@ -197,27 +197,32 @@ def score(model, X, cs_true, sg_true):
     return out
 
 
-# (label, simulator settings, 2θ range, strip Kα2 before predicting)
+# (label, simulator settings, 2θ range, the resampler's kalpha2 mode)
 RADIATIONS = (
     (
         "Cu Kα1 + Kα2, 10–80° (the training radiation)",
         dict(radiation="CuKa"),
         (10, 80),
-        False,
+        "auto",
     ),
     (
         "0.7296 Å, monochromatic (as at SSRL)",
         dict(radiation="xray", wavelength=0.7296),
         (3, 40),
-        False,
+        "auto",
     ),
-    ("Mo Kα1 only", dict(radiation="MoKa1"), (4, 40), False),
-    ("Mo Kα1 + Kα2", dict(radiation="MoKa"), (4, 40), False),
+    ("Mo Kα1 only", dict(radiation="MoKa1"), (4, 40), "auto"),
     (
-        "Mo Kα1 + Kα2, Kα2 stripped (`Kalpha2Stripper`, `--strip-kalpha2`)",
+        "Mo Kα1 + Kα2 (its Kα2 line stripped on resampling, the default)",
         dict(radiation="MoKa"),
         (4, 40),
-        True,
+        "auto",
+    ),
+    (
+        'Mo Kα1 + Kα2 kept as measured (`kalpha2="keep"`)',
+        dict(radiation="MoKa"),
+        (4, 40),
+        "keep",
     ),
 )
 
@@ -232,23 +237,25 @@ def _radiation_check(model, level="crystal_system"):
     import skxrd.crystal
     from skxrd.datasets import load_example_crystal
     from skxrd.io import Pattern
-    from skxrd.preprocessing import Kalpha2Stripper
     from skxrd.simulation import PowderSimulator
 
     crystals = [load_example_crystal(n) for n in EXAMPLE_CRYSTALS]
     to_level = getattr(skxrd.crystal, f"to_{level}")
     truth = np.asarray(to_level([c.space_group for c in crystals]))
     rows = []
-    for label, kw, (lo, hi), strip in RADIATIONS:
+    resampler = model.steps[0][1]
+    for label, kw, (lo, hi), mode in RADIATIONS:
         sim = PowderSimulator(**kw, two_theta_range=(lo, hi), two_theta_step=0.005)
         lam = sim.wavelength or kw["radiation"]
         X = sim.transform(crystals)
         patterns = [Pattern(sim.two_theta, x, wavelength=lam) for x in X]
-        if strip:
-            patterns = Kalpha2Stripper().transform(patterns)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            pred = model.predict(patterns)
+        resampler.set_params(kalpha2=mode)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                pred = model.predict(patterns)
+        finally:
+            resampler.set_params(kalpha2="auto")
         if model.classes_.dtype.kind in "iu":
             pred = np.asarray(to_level(pred))
         rows.append((label, int(np.sum(pred == truth)), len(truth)))
@@ -373,7 +380,14 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                 "pattern's first 20 peaks are indexed on the "
                 f"{_family_names(indexing.get('families', 'cth'))} lattices "
                 "(`skxrd.indexing`: de Wolff's figure of "
-                "merit of the best cell of each lattice type; a pattern of lower "
+                "merit of the best cell of each lattice type"
+                + (
+                    ", each cell refined with a zero shift of the 2θ scale of up "
+                    f"to {indexing['max_zero_shift']:g}°"
+                    if float(indexing.get("max_zero_shift", 0.0)) > 0
+                    else ""
+                )
+                + "; a pattern of lower "
                 "symmetry is explained by none), and a logistic regression "
                 "(`IndexingClassifier`, C = "
                 f"{indexing['C']:g}) turns the hybrid's crystal-system "
@@ -590,12 +604,14 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         "|---|---:|",
         *(f"| {label} | {k} of {n} |" for label, k, n in radiation_rows),
         "",
-        "Patterns are resampled through Q, so other wavelengths come in; Mo "
+        "Patterns are resampled through Q, so other wavelengths come in. Mo "
         "Kα's Kα1–Kα2 doublet is about 2.4 times wider in Q than Cu Kα's, "
-        "which can read as lower symmetry: remove the Kα2 line of other anodes "
-        "first (`skxrd.preprocessing.Kalpha2Stripper`, or `skxrd predict "
-        "--strip-kalpha2`), or train a model for that radiation (`radiation` "
-        "in the config's `[simulator]` section).",
+        "which can read as lower symmetry: the resampler strips the Kα2 line "
+        "of a pattern whose named radiation is another anode's doublet "
+        '(`PatternResampler(kalpha2="auto")`, Rachinger\'s correction), so '
+        'name the radiation (`Pattern(..., wavelength="MoKa")`, `skxrd '
+        "predict --wavelength MoKa`), or train a model for that radiation "
+        "(`radiation` in the config's `[simulator]` section).",
         "",
         "## Data, licences and credits",
         "",

@@ -30,9 +30,11 @@ __all__ = [
     "INDEXING_DEGREE",
     "INDEXING_FAMILIES",
     "INDEXING_MERIT_CAP",
+    "INDEXING_MAX_ZERO_SHIFT",
     "check_degree",
     "check_families",
     "check_merit_cap",
+    "check_max_zero_shift",
     "family_lattices",
     "indexing_features",
     "infer_in_chunks",
@@ -522,6 +524,10 @@ INDEXING_DEGREE = 2
 #: the square of log(1 + M) must not run off there (files written before
 #: the cap have none: inf)
 INDEXING_MERIT_CAP = 100.0
+#: the zero shift of the 2θ scale (degrees) the indexing refines with each
+#: cell (:func:`skxrd.indexing.index_powder`); files written before it
+#: refine none: 0
+INDEXING_MAX_ZERO_SHIFT = 0.1
 
 
 def check_families(families):
@@ -562,14 +568,30 @@ def check_merit_cap(merit_cap):
     return cap
 
 
+def check_max_zero_shift(max_zero_shift):
+    """``max_zero_shift`` (degrees, in [0, 1)), or an error naming it."""
+    try:
+        value = float(max_zero_shift)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(max_zero_shift, bool) or not 0 <= value < 1:
+        raise ValueError(
+            f"max_zero_shift must be a number of degrees in [0, 1), got "
+            f"{max_zero_shift!r}"
+        )
+    return value
+
+
 def indexing_settings(record):
-    """``(families, degree, merit_cap)`` of a model file's indexing record,
-    checked. Files written before the orthorhombic lattices lack them: they
-    weigh "cth" at degree 1, with no cap (the cap came later still)."""
+    """``(families, degree, merit_cap, max_zero_shift)`` of a model file's
+    indexing record, checked. Files written before the orthorhombic lattices
+    lack them: they weigh "cth" at degree 1, with no cap and no zero shift
+    (which came later still)."""
     return (
         check_families(record.get("families", "cth")),
         check_degree(record.get("degree", 1)),
         check_merit_cap(record.get("merit_cap", float("inf"))),
+        check_max_zero_shift(record.get("max_zero_shift", 0.0)),
     )
 
 
@@ -611,11 +633,18 @@ def indexing_features(
 
 
 def indexing_merits(
-    X, two_theta, radiation, scale, families, n_jobs=None, verbose=False
+    X,
+    two_theta,
+    radiation,
+    scale,
+    families,
+    max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
+    n_jobs=None,
+    verbose=False,
 ):
     """:func:`skxrd.indexing.lattice_merits` of preprocessed rows: squared
     back first where ``scale`` is ``"sqrt"``, the lattices of ``families``
-    only."""
+    only, a zero shift up to ``max_zero_shift`` refined."""
     from ..indexing._index import lattice_merits
 
     if scale == "sqrt":
@@ -625,6 +654,7 @@ def indexing_merits(
         two_theta,
         radiation=radiation,
         lattices=family_lattices(families),
+        max_zero_shift=float(max_zero_shift),
         n_jobs=n_jobs,
         verbose=verbose,
     )

@@ -9,9 +9,11 @@ from sklearn.utils.validation import check_is_fitted
 from ._core import (
     INDEXING_DEGREE,
     INDEXING_FAMILIES,
+    INDEXING_MAX_ZERO_SHIFT,
     INDEXING_MERIT_CAP,
     check_degree,
     check_families,
+    check_max_zero_shift,
     check_merit_cap,
     coarse_membership,
     indexable,
@@ -82,6 +84,12 @@ class IndexingClassifier(
         positions (simulated, or very clean synchrotron patterns) give merits
         of hundreds, further than the stacker was fitted on; a cap keeps its
         square term from running off there.
+    max_zero_shift : float, default=0.1
+        The largest zero shift of the 2θ scale (degrees) refined with each
+        cell (:func:`skxrd.indexing.index_powder`): measured patterns are
+        often offset by a few hundredths of a degree, more than a cubic cell
+        of one parameter can follow at the indexing tolerance. 0 refines none
+        (model files written before it).
     cv : int, cross-validation generator or None, default=5
         How ``fit`` gets the wrapped classifier's probabilities for the
         stacker: cross-validated (as :class:`sklearn.ensemble.StackingClassifier`)
@@ -144,6 +152,7 @@ class IndexingClassifier(
         families=INDEXING_FAMILIES,
         degree=INDEXING_DEGREE,
         merit_cap=INDEXING_MERIT_CAP,
+        max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
         cv=5,
         n_jobs=None,
         verbose=False,
@@ -156,6 +165,7 @@ class IndexingClassifier(
         self.families = families
         self.degree = degree
         self.merit_cap = merit_cap
+        self.max_zero_shift = max_zero_shift
         self.cv = cv
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -170,6 +180,7 @@ class IndexingClassifier(
         check_families(self.families)
         check_degree(self.degree)
         check_merit_cap(self.merit_cap)
+        check_max_zero_shift(self.max_zero_shift)
         tt = np.asarray(self.two_theta, dtype=float)
         if tt.ndim != 1 or len(tt) < 16 or not np.all(np.diff(tt) > 0):
             raise ValueError(
@@ -207,6 +218,7 @@ class IndexingClassifier(
             self.radiation,
             self.scale,
             self.families,
+            self.max_zero_shift,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
@@ -290,6 +302,7 @@ class IndexingClassifier(
         families=INDEXING_FAMILIES,
         degree=INDEXING_DEGREE,
         merit_cap=INDEXING_MERIT_CAP,
+        max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
     ):
         """Combine a fitted space-group classifier and a fitted stacker.
 
@@ -301,7 +314,7 @@ class IndexingClassifier(
         estimator : fitted classifier of space groups
         stacker : fitted LogisticRegression
             Of :func:`indexing_features` on ``estimator``'s crystal systems.
-        two_theta, radiation, scale, families, degree, merit_cap
+        two_theta, radiation, scale, families, degree, merit_cap, max_zero_shift
             As for the constructor.
 
         Returns
@@ -320,6 +333,7 @@ class IndexingClassifier(
             families=families,
             degree=degree,
             merit_cap=merit_cap,
+            max_zero_shift=max_zero_shift,
             cv=None,
         )
         self._check_params()

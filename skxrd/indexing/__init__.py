@@ -12,7 +12,8 @@ parameters, an orthorhombic one by a cell of three, and one of lower symmetry
 
 - :func:`peak_positions`: the 2θ of a pattern's peaks, counting noise and Kα2
   ghosts left out;
-- :func:`index_powder`: the best cell per lattice type for a list of peaks;
+- :func:`index_powder`: the best cell per lattice type for a list of peaks,
+  each refined with a zero shift of the 2θ scale;
 - :func:`lattice_merits`: the figures of merit of many patterns, the features
   of :class:`~skxrd.estimators.IndexingClassifier`.
 """

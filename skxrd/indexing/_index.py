@@ -6,7 +6,10 @@ A lattice of these families has at most three metric parameters: with
 ``A h² + B k² + C l²`` (orthorhombic), ``A``, ``B`` and ``C`` the squared
 reciprocal lengths. Candidates come from the first lines, each one, two or
 three of them given small indices; each candidate is refined by least
-squares on the lines it indexes within the tolerance and scored by de Wolff's
+squares on the lines it indexes within the tolerance, with a zero shift of
+the 2θ scale (a misaligned instrument, or a Kα1 peak read high where Kα2 is
+not resolved, offsets every line; a cell of one or two parameters cannot
+follow even a few hundredths of a degree), and scored by de Wolff's
 figure of merit ``M = Q_N / (2 ε N_calc)`` (``Q_N`` the last line's Q, ``ε``
 the mean Q discrepancy of the lines, ``N_calc`` the distinct lines the cell
 allows up to ``Q_N``). A line the cell does not explain within the tolerance
@@ -126,7 +129,11 @@ class IndexingSolution:
         Indices of each line (one of the symmetry-equivalent ones; -1 -1 -1
         where the line is not indexed).
     two_theta_error : ndarray of shape (n_lines,)
-        Observed less calculated 2θ in degrees (NaN where not indexed).
+        Observed less calculated 2θ in degrees, after the zero shift (NaN
+        where not indexed).
+    zero_shift : float
+        The zero shift of the 2θ scale refined with the cell, in degrees: the
+        lines were observed this much above where the cell puts them.
 
     Examples
     --------
@@ -149,6 +156,7 @@ class IndexingSolution:
     n_indexed: int
     hkl: np.ndarray
     two_theta_error: np.ndarray
+    zero_shift: float = 0.0
 
 
 def _q(two_theta, lam):
@@ -160,52 +168,82 @@ def _two_theta(q, lam):
 
 
 def _merits(params, rows, q, tol_q, floor_q, max_miss):
-    """Figures of merit of candidate parameters ``(n, p)`` on ``rows``."""
-    q_max = q[-1] * 1.001
+    """Figures of merit of candidate parameters ``(n, p)`` on ``rows``; ``q``
+    the lines' Q, shared ``(n_lines,)`` or one row per candidate (each
+    corrected for its own zero shift)."""
+    q = np.broadcast_to(q, (len(params), q.shape[-1]))
+    q_max = q[:, -1] * 1.001
     out = np.zeros(len(params))
     for s in range(0, len(params), _CHUNK):
-        p = params[s : s + _CHUNK]
+        p, qs, top = params[s : s + _CHUNK], q[s : s + _CHUNK], q_max[s : s + _CHUNK]
         # only the rows that can fall below q_max for some candidate here
-        reach = np.all(rows * p.min(0) <= q_max * 1.02, axis=1)
+        reach = np.all(rows * p.min(0) <= top.max() * 1.02, axis=1)
         qc = p @ rows[reach].T
-        qc = np.where((qc > 0) & (qc <= q_max * 1.02), qc, 1e9)
+        qc = np.where((qc > 0) & (qc <= top[:, None] * 1.02), qc, 1e9)
         qc.sort(axis=1)
-        n_calc = np.sum(qc <= q_max, axis=1)
+        below = qc <= top[:, None]
+        n_calc = np.sum(below, axis=1)
         # repeated values (distinct rows, equal Q) count once
-        dup = np.diff(qc, axis=1) <= 1e-7 * q_max
-        n_calc -= np.sum(dup & (qc[:, 1:] <= q_max), axis=1)
-        d = np.full((len(p), len(q)), np.inf)
-        for j, qj in enumerate(q):  # nearest line of each candidate
-            d[:, j] = np.min(np.abs(qc - qj), axis=1)
+        dup = np.diff(qc, axis=1) <= 1e-7 * top[:, None]
+        n_calc -= np.sum(dup & below[:, 1:], axis=1)
+        d = np.full(qs.shape, np.inf)
+        for j in range(qs.shape[1]):  # nearest line of each candidate
+            d[:, j] = np.min(np.abs(qc - qs[:, j : j + 1]), axis=1)
         ok = d <= tol_q
         n_ok = ok.sum(1)
         # an unexplained line counts as a discrepancy of the tolerance: a
         # small cell that skips lines must not win by its few calculated ones
         eps = np.mean(np.where(ok, np.maximum(d, floor_q), tol_q), axis=1)
-        m = q_max / (2 * eps * np.maximum(n_calc, 1))
-        out[s : s + _CHUNK] = np.where(n_ok >= len(q) - max_miss, m, 0.0)
+        m = top / (2 * eps * np.maximum(n_calc, 1))
+        out[s : s + _CHUNK] = np.where(n_ok >= qs.shape[1] - max_miss, m, 0.0)
     return out
 
 
-def _refine(p, rows, q, tol_q, iters=3):
-    """Least squares of the parameters on the lines they index."""
+def _refine(p, rows, q, tol_q, slope, max_zero, z=0.0, iters=3):
+    """Least squares of the parameters, and of a zero shift of the 2θ scale
+    within ``max_zero`` degrees, on the lines they index.
+
+    A line observed at 2θ has its Q at 2θ - z: to first order ``q - z *
+    slope`` (``slope`` = dQ/d2θ per degree), linear in the parameters and
+    ``z`` (starting from ``z``). Returns the parameters and ``z``."""
     for _ in range(iters):
+        qz = q - z * slope
         qc = rows @ p
-        near = np.flatnonzero((qc > 0) & (qc <= 1.1 * q[-1] + tol_q[-1]))
+        near = np.flatnonzero((qc > 0) & (qc <= 1.1 * qz[-1] + tol_q[-1]))
         if not len(near):
             break
-        j = near[np.argmin(np.abs(q[:, None] - qc[near][None]), axis=1)]
-        ok = np.abs(q - qc[j]) <= tol_q
-        if ok.sum() < len(p) + 2:
+        j = near[np.argmin(np.abs(qz[:, None] - qc[near][None]), axis=1)]
+        ok = np.abs(qz - qc[j]) <= tol_q
+        fit_zero = max_zero > 0
+        if ok.sum() < len(p) + 2 + fit_zero:
             break
-        # relative residuals: each line weighs alike
-        sol, *_ = np.linalg.lstsq(
-            rows[j[ok]] / q[ok, None], np.ones(ok.sum()), rcond=None
-        )
+        # with a zero shift, residuals in 2θ (Q over dQ/d2θ): positions are
+        # read to the same precision at every angle, and relative ones let
+        # the first lines pull the shift; without, relative residuals (each
+        # line alike), as before the shift was refined
+        if fit_zero:
+            a = rows[j[ok]] / slope[ok, None]
+            sol, *_ = np.linalg.lstsq(
+                np.column_stack([a, np.ones(ok.sum())]),
+                q[ok] / slope[ok],
+                rcond=None,
+            )
+            z_new = float(sol[-1])
+            if abs(z_new) > max_zero:  # at the bound: the parameters alone
+                z_new = float(np.clip(z_new, -max_zero, max_zero))
+                sol, *_ = np.linalg.lstsq(
+                    a, (q[ok] - z_new * slope[ok]) / slope[ok], rcond=None
+                )
+            sol = sol[: len(p)]
+        else:
+            z_new = 0.0
+            sol, *_ = np.linalg.lstsq(
+                rows[j[ok]] / q[ok, None], np.ones(ok.sum()), rcond=None
+            )
         if not np.all(sol > 0):
             break
-        p = sol
-    return p
+        p, z = sol, z_new
+    return p, z
 
 
 def _candidates(q, family):
@@ -306,6 +344,7 @@ def index_powder(
     tolerance=0.05,
     max_unindexed=0.2,
     min_lines=8,
+    max_zero_shift=0.1,
 ):
     """Index peak positions on the lattices of four crystal families.
 
@@ -328,6 +367,12 @@ def index_powder(
         artefacts) and still be scored.
     min_lines : int, default=8
         Fewer lines than this index too easily: no solution is returned.
+    max_zero_shift : float, default=0.1
+        Largest zero shift of the 2θ scale (degrees) refined with each cell,
+        as indexing programs do: a misaligned diffractometer, or a Kα1 peak
+        read a little high where the Kα2 line is not resolved, moves every
+        line alike, and a cell of one or two parameters cannot follow. 0
+        refines none.
 
     Returns
     -------
@@ -378,6 +423,11 @@ def index_powder(
         raise ValueError(f"max_unindexed must be in [0, 1), got {max_unindexed}")
     if not float(tolerance) > 0:
         raise ValueError(f"tolerance must be positive, got {tolerance}")
+    max_zero = float(max_zero_shift)
+    if not 0 <= max_zero < 1:
+        raise ValueError(
+            f"max_zero_shift must be in [0, 1) degrees, got {max_zero_shift}"
+        )
     out = dict.fromkeys(lattices)
     if len(pos) < max(int(min_lines), 3):
         return out
@@ -385,6 +435,7 @@ def index_powder(
     tol_q = np.abs(_q(pos + tolerance, lam) - q)
     loose_q = np.abs(_q(pos + 3 * tolerance, lam) - q)
     floor_q = np.abs(_q(pos + 0.003, lam) - q)  # the precision of a position
+    slope = 2 / lam**2 * np.sin(np.radians(pos)) * np.pi / 180  # dQ/d2θ, per degree
     max_miss = int(np.floor(float(max_unindexed) * len(q)))
     for family in "ctho":
         wanted = [lat for lat in lattices if lat[0] == family]
@@ -416,23 +467,34 @@ def index_powder(
             pick = pick[np.maximum(primitive[pick], own[pick]) > 0]
             if not len(pick):
                 continue
-            refined = np.array(
-                [
-                    _refine(_refine(cand[i], rows, q, loose_q), rows, q, tol_q)
-                    for i in pick
-                ]
-            )
-            merit = _merits(refined, rows, q, tol_q, floor_q, max_miss)
+            refined, zero = [], []
+            for i in pick:
+                pi, zi = _refine(cand[i], rows, q, loose_q, slope, max_zero)
+                pi, zi = _refine(pi, rows, q, tol_q, slope, max_zero, zi)
+                refined.append(pi)
+                zero.append(zi)
+            refined, zero = np.array(refined), np.array(zero)
+            q_zero = q[None] - zero[:, None] * slope[None]
+            merit = _merits(refined, rows, q_zero, tol_q, floor_q, max_miss)
             best = int(np.argmax(merit))
             if merit[best] <= 0:
                 continue
             out[lat] = _solution(
-                lat, refined[best], merit[best], rows, hkl, q, pos, tol_q, lam
+                lat,
+                refined[best],
+                merit[best],
+                rows,
+                hkl,
+                q_zero[best],
+                pos - zero[best],
+                tol_q,
+                lam,
+                zero[best],
             )
     return out
 
 
-def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam):
+def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam, zero):
     qc = rows @ p
     j = np.argmin(np.abs(q[:, None] - qc[None]), axis=1)
     ok = np.abs(q - qc[j]) <= tol_q
@@ -460,6 +522,7 @@ def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam):
         n_indexed=int(ok.sum()),
         hkl=np.where(ok[:, None], hkl, -1),
         two_theta_error=np.where(ok, pos - _two_theta(qc[j], lam), np.nan),
+        zero_shift=float(zero),
     )
 
 

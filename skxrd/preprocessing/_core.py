@@ -15,6 +15,7 @@ import numpy as np
 
 from ..io._pattern import AXES, q_to_two_theta, resolve_wavelength
 from ..io._pattern import two_theta_to_q as _tt_to_q
+from ..utils._radiation import Radiation, get_radiation
 from ..utils._validation import check_real
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -297,6 +298,64 @@ def smooth(X, window_length=11, polyorder=3, method="savgol"):
     return out.astype(X.dtype, copy=False)
 
 
+def kalpha_doublet(radiation, what: str) -> tuple[float, float, float, str]:
+    """(λ1, λ2, Kα2/Kα1 ratio, name of the Kα1 line) of a two-line radiation."""
+    rad = radiation if isinstance(radiation, Radiation) else get_radiation(radiation)
+    if len(rad.wavelengths) != 2:
+        raise ValueError(
+            f"{what}={rad.name!r} has {len(rad.wavelengths)} line(s): Kα2 stripping "
+            "needs a Kα1 + Kα2 doublet such as 'CuKa' or 'MoKa'"
+        )
+    (l1, l2), (w1, w2) = rad.wavelengths, rad.weights
+    if not l2 > l1:
+        raise ValueError(f"{what}={rad.name!r}: the second line must be the longer")
+    name = rad.name + "1" if rad.name.endswith("Ka") else None
+    return l1, l2, w2 / w1, name
+
+
+def rachinger_strip(u, intensity, factor, ratio):
+    """Rachinger's Kα2 stripping on positions ``u`` proportional to sin θ.
+
+    A Kα1 line at ``u1`` brings a Kα2 line ``ratio`` times as strong at
+    ``u1 / factor`` (``factor = λ1 / λ2 < 1`` for ``u = sin θ`` or ``u = Q``
+    computed with λ1). Working up the pattern, the Kα1 intensity at ``u`` is
+    the measured one less ``ratio`` times the Kα1 intensity already found at
+    ``factor * u`` (linear interpolation; at low angles, where the doublet is
+    less than a grid step apart, the interpolation involves the point itself
+    and is solved for it). Points whose source lies below the first point keep
+    their intensity.
+
+    ``intensity`` is (n_points,) or (n_rows, n_points) on the shared ``u``;
+    the result has its shape and dtype (computed in float64).
+    """
+    u = np.asarray(u, dtype=float)
+    values = np.array(intensity, dtype=np.float64, ndmin=2, copy=True)
+    source = u * factor
+    j = np.searchsorted(u, source, side="right") - 1  # u[j] <= source < u[j + 1]
+    valid = (j >= 0) & (source < u)  # u = 0 (2θ = 0) is its own source
+    jc = np.clip(j, 0, len(u) - 2)
+    t = np.where(valid, (source - u[jc]) / (u[jc + 1] - u[jc]), 0.0)
+    n = len(u)
+    i0 = int(np.argmax(valid)) if valid.any() else n
+    while i0 < n:
+        # points whose sources lie wholly before i0 are final: one vector step
+        i1 = int(np.searchsorted(j, i0 - 1, side="left"))
+        if i1 > i0:
+            js, ts = jc[i0:i1], t[i0:i1]
+            values[:, i0:i1] -= ratio * (
+                (1 - ts) * values[:, js] + ts * values[:, js + 1]
+            )
+            i0 = i1
+        else:  # the source interval ends at i0 itself: solve for it
+            values[:, i0] = (
+                values[:, i0] - ratio * (1 - t[i0]) * values[:, jc[i0]]
+            ) / (1 + ratio * t[i0])
+            i0 += 1
+    out = values.reshape(np.shape(intensity))
+    dtype = getattr(intensity, "dtype", np.float64)
+    return out.astype(dtype if dtype in FLOAT_DTYPES else np.float64, copy=False)
+
+
 def resample_patterns(s, patterns) -> np.ndarray:
     """:class:`~skxrd.io.Pattern` objects on the grid of ``s`` (a
     :class:`_Settings`), float64; uncovered points reported as ``s`` says."""
@@ -305,7 +364,10 @@ def resample_patterns(s, patterns) -> np.ndarray:
     for i, p in enumerate(patterns):
         pos = p.two_theta_at(s.wavelength)
         ok = np.isfinite(pos)
-        xs, ys = pos[ok], p.intensity[ok]
+        y = p.intensity
+        if s.kalpha2 == "auto" and _foreign_doublet(p.radiation, s.lines):
+            y = _stripped(p)
+        xs, ys = pos[ok], y[ok]
         covered = _covered(s.grid, pos)
         if xs.size:
             out[i] = np.interp(s.grid, xs, ys)
@@ -318,12 +380,43 @@ def resample_patterns(s, patterns) -> np.ndarray:
     return out
 
 
+def _foreign_doublet(radiation, lines) -> bool:
+    """Whether a pattern of ``radiation`` (a Radiation or None) is a Kα1 + Kα2
+    doublet other than the model's ``lines`` (its wavelengths in Å)."""
+    if radiation is None or len(radiation.wavelengths) != 2:
+        return False
+    own = np.asarray(radiation.wavelengths, dtype=float)
+    return len(lines) != 2 or not np.allclose(own, lines, rtol=0, atol=1e-4)
+
+
+def _stripped(pattern) -> np.ndarray:
+    """The intensities of a Kα1 + Kα2 pattern with its Kα2 line stripped
+    (:func:`rachinger_strip` with its own radiation's doublet)."""
+    l1, l2, ratio, _ = kalpha_doublet(pattern.radiation, "radiation")
+    # Q computed with λ1 is proportional to sin θ: either axis works as is
+    u = pattern.x if pattern.axis == "q" else np.sin(np.radians(pattern.x) / 2)
+    return rachinger_strip(u, pattern.intensity, l1 / l2, ratio)
+
+
+#: what :class:`PatternResampler` does with the Kα2 line of another doublet
+KALPHA2_MODES = ("auto", "keep")
+
+
 class _Settings:
     """Validated parameters of a :class:`PatternResampler`."""
 
     def __init__(self, est):
         self.grid = make_grid(est.two_theta, "two_theta")
         self.wavelength = _wavelength(est.wavelength, "wavelength")
+        # the model's lines: its radiation's, or the one wavelength given
+        _, rad = resolve_wavelength(est.wavelength, None)
+        self.lines = (self.wavelength,) if rad is None else tuple(rad.wavelengths)
+        # model files written before the parameter lack it: "auto"
+        self.kalpha2 = getattr(est, "kalpha2", "auto")
+        if self.kalpha2 not in KALPHA2_MODES:
+            raise ValueError(
+                f"kalpha2 must be one of {KALPHA2_MODES}, got {self.kalpha2!r}"
+            )
         if est.out_of_range not in ("fill", "error"):
             raise ValueError(
                 f"out_of_range must be 'fill' or 'error', got {est.out_of_range!r}"

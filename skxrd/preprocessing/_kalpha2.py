@@ -6,73 +6,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from ..io._pattern import Pattern, as_patterns
-from ..utils._radiation import Radiation, get_radiation
 from ..utils._validation import check_real
-from ._base import FLOAT_DTYPES, make_grid, validate_patterns
+from ._base import make_grid, validate_patterns
+from ._core import kalpha_doublet, rachinger_strip
 
 __all__ = ["Kalpha2Stripper"]
 
 # A pattern's primary wavelength and the named radiation's Kα1 must agree this
 # closely (Å) for the radiation to apply to it.
 _WAVELENGTH_TOL = 1e-4
-
-
-def _doublet(radiation, what: str) -> tuple[float, float, float, str]:
-    """(λ1, λ2, Kα2/Kα1 ratio, name of the Kα1 line) of a two-line radiation."""
-    rad = radiation if isinstance(radiation, Radiation) else get_radiation(radiation)
-    if len(rad.wavelengths) != 2:
-        raise ValueError(
-            f"{what}={rad.name!r} has {len(rad.wavelengths)} line(s): Kα2 stripping "
-            "needs a Kα1 + Kα2 doublet such as 'CuKa' or 'MoKa'"
-        )
-    (l1, l2), (w1, w2) = rad.wavelengths, rad.weights
-    if not l2 > l1:
-        raise ValueError(f"{what}={rad.name!r}: the second line must be the longer")
-    name = rad.name + "1" if rad.name.endswith("Ka") else None
-    return l1, l2, w2 / w1, name
-
-
-def rachinger_strip(u, intensity, factor, ratio):
-    """Rachinger's Kα2 stripping on positions ``u`` proportional to sin θ.
-
-    A Kα1 line at ``u1`` brings a Kα2 line ``ratio`` times as strong at
-    ``u1 / factor`` (``factor = λ1 / λ2 < 1`` for ``u = sin θ`` or ``u = Q``
-    computed with λ1). Working up the pattern, the Kα1 intensity at ``u`` is
-    the measured one less ``ratio`` times the Kα1 intensity already found at
-    ``factor * u`` (linear interpolation; at low angles, where the doublet is
-    less than a grid step apart, the interpolation involves the point itself
-    and is solved for it). Points whose source lies below the first point keep
-    their intensity.
-
-    ``intensity`` is (n_points,) or (n_rows, n_points) on the shared ``u``;
-    the result has its shape and dtype (computed in float64).
-    """
-    u = np.asarray(u, dtype=float)
-    values = np.array(intensity, dtype=np.float64, ndmin=2, copy=True)
-    source = u * factor
-    j = np.searchsorted(u, source, side="right") - 1  # u[j] <= source < u[j + 1]
-    valid = (j >= 0) & (source < u)  # u = 0 (2θ = 0) is its own source
-    jc = np.clip(j, 0, len(u) - 2)
-    t = np.where(valid, (source - u[jc]) / (u[jc + 1] - u[jc]), 0.0)
-    n = len(u)
-    i0 = int(np.argmax(valid)) if valid.any() else n
-    while i0 < n:
-        # points whose sources lie wholly before i0 are final: one vector step
-        i1 = int(np.searchsorted(j, i0 - 1, side="left"))
-        if i1 > i0:
-            js, ts = jc[i0:i1], t[i0:i1]
-            values[:, i0:i1] -= ratio * (
-                (1 - ts) * values[:, js] + ts * values[:, js + 1]
-            )
-            i0 = i1
-        else:  # the source interval ends at i0 itself: solve for it
-            values[:, i0] = (
-                values[:, i0] - ratio * (1 - t[i0]) * values[:, jc[i0]]
-            ) / (1 + ratio * t[i0])
-            i0 += 1
-    out = values.reshape(np.shape(intensity))
-    dtype = getattr(intensity, "dtype", np.float64)
-    return out.astype(dtype if dtype in FLOAT_DTYPES else np.float64, copy=False)
 
 
 class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -173,7 +115,7 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "Kalpha2Stripper needs two_theta= (the 2θ grid of the columns) for "
                 "array input"
             )
-        l1, l2, ratio, _ = _doublet(self.radiation, "radiation")
+        l1, l2, ratio, _ = kalpha_doublet(self.radiation, "radiation")
         spec = self.two_theta
         if isinstance(spec, tuple) and len(spec) == 2:
             first, last = (check_real(v, "two_theta") for v in spec)
@@ -211,7 +153,7 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.ratio is not None:
             self._ratio(0.5)
         if self.radiation is not None:
-            _doublet(self.radiation, "radiation")
+            kalpha_doublet(self.radiation, "radiation")
         if X is not None and as_patterns(X) is None:
             X = validate_patterns(self, X, reset=True)
             self._array_settings(X.shape[1])
@@ -245,14 +187,14 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if own is not None and len(own.wavelengths) == 1:
             return pattern  # one line: nothing to strip
         if own is not None:
-            l1, l2, ratio, name = _doublet(own, f"{label} radiation")
+            l1, l2, ratio, name = kalpha_doublet(own, f"{label} radiation")
         elif self.radiation is None:
             raise ValueError(
                 f"{label} has no named radiation (wavelength "
                 f"{pattern.wavelength} Å): give Kalpha2Stripper(radiation=...)"
             )
         else:
-            l1, l2, ratio, name = _doublet(self.radiation, "radiation")
+            l1, l2, ratio, name = kalpha_doublet(self.radiation, "radiation")
             if pattern.wavelength is not None and not (
                 abs(pattern.wavelength - l1) <= _WAVELENGTH_TOL
             ):

@@ -49,6 +49,14 @@ class PatternResampler(TransformerMixin, BaseEstimator):
 
       float32 and float64 arrays keep their dtype.
 
+    A pattern recorded with another anode's Kα1 + Kα2 doublet than the model's
+    (a ``"MoKa"`` pattern for a ``"CuKa"`` model, or any doublet for a model of
+    one wavelength) has its Kα2 line stripped first (``kalpha2="auto"``,
+    Rachinger's correction as :class:`Kalpha2Stripper`): the doublet's split
+    grows with the wavelength, and resampled to the model's wavelength the
+    Kα2 lines would fall where the model never saw them. The model's own
+    doublet is kept.
+
     Model-grid points outside the measured range (after conversion) are not
     extrapolated: with ``out_of_range="fill"`` they get ``fill_value`` and one
     :class:`UserWarning` per call lists, for each pattern (index and name), the
@@ -81,6 +89,11 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         What to do with model-grid points that the measurement does not cover.
     fill_value : float, default=0.0
         Value of the uncovered points with ``out_of_range="fill"``.
+    kalpha2 : {"auto", "keep"}, default="auto"
+        Patterns of another Kα1 + Kα2 doublet than the model's: ``"auto"``
+        strips their Kα2 line before resampling, ``"keep"`` resamples them as
+        measured. Patterns whose radiation was not named (a wavelength only)
+        are never stripped.
 
     Attributes
     ----------
@@ -143,6 +156,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         source_wavelength=None,
         out_of_range="fill",
         fill_value=0.0,
+        kalpha2="auto",
     ):
         self.two_theta = two_theta
         self.wavelength = wavelength
@@ -152,6 +166,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         self.source_wavelength = source_wavelength
         self.out_of_range = out_of_range
         self.fill_value = fill_value
+        self.kalpha2 = kalpha2
 
     # ------------------------------------------------------------------ settings
     def _settings(self) -> _Settings:

@@ -268,7 +268,9 @@ class _Indexing:
     def __init__(self, rec, classes, n_in):
         from ..estimators._core import coarse_membership, indexing_settings
 
-        self.families, self.degree, self.merit_cap = indexing_settings(rec)
+        (self.families, self.degree, self.merit_cap, self.max_zero_shift) = (
+            indexing_settings(rec)
+        )
         self.two_theta = np.asarray(rec["two_theta"], dtype=float)
         if len(self.two_theta) != n_in:
             raise ValueError("the indexing grid is not the classifier's")
@@ -285,7 +287,12 @@ class _Indexing:
         from ..estimators._core import indexing_merits, multinomial_proba, stack_proba
 
         merits = indexing_merits(
-            X, self.two_theta, self.radiation, self.scale, self.families
+            X,
+            self.two_theta,
+            self.radiation,
+            self.scale,
+            self.families,
+            self.max_zero_shift,
         )
         return stack_proba(
             proba,

@@ -433,6 +433,7 @@ def _indexing_record(clf):
         "families": str(clf.families),
         "degree": int(clf.degree),
         "merit_cap": float(clf.merit_cap),
+        "max_zero_shift": float(clf.max_zero_shift),
         "classes": [str(c) for c in stacker.classes_],
         "coef": torch.as_tensor(np.asarray(stacker.coef_, dtype=np.float64)),
         "intercept": torch.as_tensor(np.asarray(stacker.intercept_, dtype=np.float64)),
@@ -460,7 +461,7 @@ def _restore_indexing(rec, clf, path):
 
     where = f"{path}: the indexing stacker"
     try:
-        families, degree, merit_cap = indexing_settings(rec)
+        families, degree, merit_cap, max_zero_shift = indexing_settings(rec)
         arrays = {k: rec[k].numpy() for k in ("two_theta", "coef", "intercept")}
         return IndexingClassifier.from_fitted(
             clf,
@@ -471,6 +472,7 @@ def _restore_indexing(rec, clf, path):
             families=families,
             degree=degree,
             merit_cap=merit_cap,
+            max_zero_shift=max_zero_shift,
         )
     except (KeyError, AttributeError, TypeError) as exc:
         raise ValueError(f"{where} is incomplete or damaged: {exc!r}") from None

@@ -80,6 +80,7 @@ _INDEXING_DEFAULTS = {
     "families": "ctho",
     "degree": 2,
     "merit_cap": 100.0,
+    "max_zero_shift": 0.1,
     "n_tune": 1000,
     "augment": True,
     "augment_seed": 0,
@@ -385,7 +386,12 @@ def _check_match(config, where):
 
 def _check_indexing(config, where):
     """The [indexing] section with its defaults, checked."""
-    from ..estimators._core import check_degree, check_families, check_merit_cap
+    from ..estimators._core import (
+        check_degree,
+        check_families,
+        check_max_zero_shift,
+        check_merit_cap,
+    )
     from ..utils._validation import check_int, check_real
 
     section = _with_defaults(config, "indexing", _INDEXING_DEFAULTS, where)
@@ -417,6 +423,7 @@ def _check_indexing(config, where):
         check_families(section["families"])
         check_degree(section["degree"])
         check_merit_cap(section["merit_cap"])
+        check_max_zero_shift(section["max_zero_shift"])
     except ValueError as exc:
         raise ValueError(f"{where}: [indexing] {exc}") from None
     return section
@@ -1031,7 +1038,8 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         :class:`~skxrd.estimators.CoarseLabelClassifier`; space-group labels.
     config : str, path-like or dict
         The config, with ``[match]`` and ``[indexing]`` sections (defaults:
-        C 0.1, families "ctho", degree 2, merit_cap 100.0, n_tune 1000,
+        C 0.1, families "ctho", degree 2, merit_cap 100.0, max_zero_shift 0.1,
+        n_tune 1000,
         augment true, augment_seed 0; see
         :class:`~skxrd.estimators.IndexingClassifier`).
     cache : str or path-like, optional
@@ -1118,6 +1126,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         families=section["families"],
         degree=int(section["degree"]),
         merit_cap=float(section["merit_cap"]),
+        max_zero_shift=float(section["max_zero_shift"]),
         cv=None,
         n_jobs=n_jobs,
         verbose=verbose,
@@ -1147,6 +1156,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         "families": section["families"],
         "degree": int(section["degree"]),
         "merit_cap": float(section["merit_cap"]),
+        "max_zero_shift": float(section["max_zero_shift"]),
         # how often the cap bites on the tuning patterns (indexable ones)
         "tune_share_above_cap": round(
             float(np.mean(merits[indexable(merits), :-1].max(axis=1) > cap)), 4

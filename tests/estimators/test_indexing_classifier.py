@@ -112,6 +112,9 @@ def test_same_answers_after_joblib_and_clone(data, fitted, tmp_path):
         ({"merit_cap": 0}, "merit_cap must be a positive number"),
         ({"merit_cap": "high"}, "merit_cap must be a positive number"),
         ({"merit_cap": True}, "merit_cap must be a positive number"),
+        ({"max_zero_shift": -0.1}, "max_zero_shift must be a number of degrees"),
+        ({"max_zero_shift": "x"}, "max_zero_shift must be a number of degrees"),
+        ({"max_zero_shift": True}, "max_zero_shift must be a number of degrees"),
     ],
 )
 def test_bad_parameters_are_named(data, params, match):

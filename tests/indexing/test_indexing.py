@@ -167,6 +167,38 @@ def test_impurity_lines_within_the_allowance_are_left_unindexed():
     assert strict is None or strict.figure_of_merit < sol.figure_of_merit / 5
 
 
+def garnet_like(a=11.58, n=20):
+    """The first lines of a large body-centred cubic cell (a garnet's)."""
+    r = range(9)
+    hkl = [(h, k, l) for h in r for k in r for l in r if (h + k + l) in range(2, 99, 2)]
+    tt = lines(hkl, lambda h, k, l: (h * h + k * k + l * l) / a**2)
+    return np.unique(np.round(tt, 6))[:n]
+
+
+@pytest.mark.parametrize("shift", [0.05, -0.07])
+def test_a_zero_shift_of_the_scale_is_refined_with_the_cell(shift):
+    pos = garnet_like() + shift
+    exact = index_powder(garnet_like(), lattices=("cI",))["cI"]
+    sol = index_powder(pos, lattices=("cI",))["cI"]
+    assert sol.a == pytest.approx(11.58, abs=1e-3)
+    assert sol.zero_shift == pytest.approx(shift, abs=2e-3)
+    assert sol.n_indexed == 20
+    assert np.nanmax(np.abs(sol.two_theta_error)) < 3e-3
+    assert sol.figure_of_merit == pytest.approx(exact.figure_of_merit, rel=0.02)
+    # without it, the one-parameter cell cannot follow the offset lines
+    fixed = index_powder(pos, lattices=("cI",), max_zero_shift=0.0)["cI"]
+    assert fixed is None or (
+        fixed.zero_shift == 0.0 and fixed.figure_of_merit < exact.figure_of_merit / 4
+    )
+
+
+def test_exact_lines_refine_no_zero_shift_and_a_large_one_is_not_followed():
+    assert index_powder(rock_salt())["cF"].zero_shift == pytest.approx(0, abs=1e-9)
+    far = index_powder(garnet_like() + 0.3, lattices=("cP", "cI", "cF"))
+    for sol in far.values():  # bounded by max_zero_shift
+        assert sol is None or abs(sol.zero_shift) <= 0.1 + 1e-12
+
+
 def test_lines_of_a_low_symmetry_cell_score_low_everywhere():
     rng = np.random.default_rng(1)
     a, b, c, beta = 7.3, 9.1, 10.7, np.radians(103.0)
@@ -256,6 +288,8 @@ def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
         ({"lattices": ("mP",)}, "unknown lattice type 'mP'"),
         ({"max_unindexed": 1.0}, "max_unindexed"),
         ({"tolerance": 0.0}, "tolerance"),
+        ({"max_zero_shift": -0.1}, "max_zero_shift"),
+        ({"max_zero_shift": 2.0}, "max_zero_shift"),
         ({"wavelength": "XxKa"}, "XxKa"),
     ],
 )

@@ -77,8 +77,40 @@ def test_stripped_mo_patterns_resample_like_kalpha1_ones():
     reference = resampler.transform(Pattern(two_theta, single[0], wavelength="MoKa1"))[
         0
     ]
-    raw = resampler.transform(Pattern(two_theta, doublet[0], wavelength="MoKa"))[0]
+    measured = Pattern(two_theta, doublet[0], wavelength="MoKa")
+    raw = resampler.set_params(kalpha2="keep").transform(measured)[0]
     assert _corr(on_cu, reference) > 0.999 > _corr(raw, reference)
+    # by default the resampler strips the other anode's Kα2 line itself
+    auto = resampler.set_params(kalpha2="auto").transform(measured)[0]
+    np.testing.assert_allclose(auto, on_cu, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", ["CuKa", "CuKa1", 0.7293])
+def test_the_resampler_strips_a_doublet_only_when_it_is_not_the_models(model):
+    two_theta, doublet = _patterns("CuKa", ["NaCl"])
+    cu = Pattern(two_theta, doublet[0], wavelength="CuKa")
+    stripped = Kalpha2Stripper().transform(cu)
+    res = PatternResampler(two_theta=(20.0, 80.0, 0.02), wavelength=model).fit()
+    keep = res.transform(cu)
+    if model == "CuKa":  # the model's own doublet: as measured
+        np.testing.assert_array_equal(
+            res.set_params(kalpha2="keep").transform(cu), keep
+        )
+        assert not np.allclose(keep, res.transform(stripped))
+    else:  # a model of one line never saw a Kα2 line
+        np.testing.assert_allclose(keep, res.transform(stripped), rtol=0, atol=1e-12)
+        assert not np.allclose(res.set_params(kalpha2="keep").transform(cu), keep)
+    # a pattern of a wavelength only (no named radiation) is never stripped
+    bare = Pattern(two_theta, doublet[0], wavelength=1.540562)
+    np.testing.assert_array_equal(
+        res.set_params(kalpha2="auto").transform(bare),
+        res.set_params(kalpha2="keep").transform(bare),
+    )
+
+
+def test_a_bad_kalpha2_mode_is_named():
+    with pytest.raises(ValueError, match="kalpha2 must be one of"):
+        PatternResampler(kalpha2="strip").fit()
 
 
 def test_small_grids_and_any_width_range():

@@ -308,7 +308,7 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     assert _best_matches(predictor, test) == _best_matches(pipeline, test)
 
     # a file of 2026-12-05 and before: three families at degree 1, no merit
-    # cap, and a record without those keys
+    # cap, no zero shift, and a record without those keys
     import torch
 
     from skxrd.pretrained._store import _DIGEST, _digest
@@ -322,17 +322,19 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
         families="cth",
         degree=1,
         merit_cap=np.inf,
+        max_zero_shift=0.0,
     ).fit(prefix.transform(patterns), y)
     pipeline.steps[-1] = (pipeline.steps[-1][0], old)
     path = save_model(pipeline, tmp_path / "old.pt", metadata=pipeline.metadata_)
     payload = torch.load(path, weights_only=True)
-    for key in ("families", "degree", "merit_cap"):
+    for key in ("families", "degree", "merit_cap", "max_zero_shift"):
         del payload["indexing"][key]
     payload.pop(_DIGEST)
     payload[_DIGEST] = _digest(payload)
     torch.save(payload, path)
     again = load_model(path, device="cpu").steps[-1][1]
     assert (again.families, again.degree, again.merit_cap) == ("cth", 1, np.inf)
+    assert again.max_zero_shift == 0.0
     full = pipeline.predict_proba(test)
     np.testing.assert_allclose(
         again.predict_proba(prefix.transform(test)), full, rtol=0, atol=1e-6
