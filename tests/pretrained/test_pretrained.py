@@ -588,9 +588,11 @@ def test_pretrained_takes_patterns_of_any_wavelength():
     nacl = load_example_crystal("NaCl")
     cu = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)  # its grid
     on_grid = cu.transform([nacl])
-    # the same measurement recorded at Mo Kα positions (through Q), and on Q
+    # the same measurement recorded at Mo Kα1 positions (through Q), and on Q;
+    # a bare wavelength: its Kα2 lines are Cu's, not to be stripped as Mo's
     as_cu = Pattern(cu.two_theta, on_grid[0], wavelength="CuKa")
-    as_mo = Pattern(as_cu.two_theta_at("MoKa"), on_grid[0], wavelength="MoKa")
+    lam = Pattern(cu.two_theta, on_grid[0], wavelength="MoKa1").wavelength
+    as_mo = Pattern(as_cu.two_theta_at("MoKa"), on_grid[0], wavelength=lam)
     p_grid = model.predict_proba(on_grid)[0]
     for pattern in (as_mo, as_cu.to_q()):
         np.testing.assert_allclose(model.predict_proba([pattern])[0], p_grid, atol=1e-4)
@@ -598,12 +600,14 @@ def test_pretrained_takes_patterns_of_any_wavelength():
     assert labels.shape == (2, 5) and np.all(labels[0] == labels[1])
     assert np.all(proba.sum(axis=1) <= 1 + 1e-9)
     # a pattern simulated at Mo Kα is a different measurement (other peak
-    # widths and doublet): it goes through, on the model's grid
+    # widths and doublet): it goes through, on the model's grid, its Kα2
+    # line stripped (another anode's doublet than the model's)
     mo = PowderSimulator(radiation="MoKa", two_theta_range=(4, 40), two_theta_step=0.01)
     measured = Pattern(mo.two_theta, mo.transform([nacl])[0], wavelength="MoKa")
     with pytest.warns(UserWarning, match="5.000–8.680° 2θ not covered"):
         Xt = model.transform_patterns([measured])  # Mo Kα 4° is Cu Kα 8.7°
     assert Xt.shape == (1, len(cu.two_theta))
+    assert model.predict([measured]).tolist() == ["cubic"]
 
 
 def test_pretrained_unknown_name():
