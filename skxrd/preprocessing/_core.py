@@ -389,13 +389,18 @@ def _foreign_doublet(radiation, lines) -> bool:
     return len(lines) != 2 or not np.allclose(own, lines, rtol=0, atol=1e-4)
 
 
-def _stripped(pattern) -> np.ndarray:
-    """The intensities of a Kα1 + Kα2 pattern with its Kα2 line stripped
-    (:func:`rachinger_strip` with its own radiation's doublet)."""
-    l1, l2, ratio, _ = kalpha_doublet(pattern.radiation, "radiation")
+def stripped_intensity(pattern, l1, l2, ratio) -> np.ndarray:
+    """The intensities of a :class:`~skxrd.io.Pattern` with the Kα2 line of
+    the doublet ``l1``, ``l2`` (Å; Kα2 ``ratio`` times Kα1) stripped."""
     # Q computed with λ1 is proportional to sin θ: either axis works as is
     u = pattern.x if pattern.axis == "q" else np.sin(np.radians(pattern.x) / 2)
     return rachinger_strip(u, pattern.intensity, l1 / l2, ratio)
+
+
+def _stripped(pattern) -> np.ndarray:
+    """:func:`stripped_intensity` with the pattern's own radiation's doublet."""
+    l1, l2, ratio, _ = kalpha_doublet(pattern.radiation, "radiation")
+    return stripped_intensity(pattern, l1, l2, ratio)
 
 
 #: what :class:`PatternResampler` does with the Kα2 line of another doublet

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from ..io._pattern import Pattern, as_patterns
 from ..utils._validation import check_real
 from ._base import make_grid, validate_patterns
-from ._core import kalpha_doublet, rachinger_strip
+from ._core import kalpha_doublet, rachinger_strip, stripped_intensity
 
 __all__ = ["Kalpha2Stripper"]
 
@@ -202,13 +202,7 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     f"{label} has wavelength {pattern.wavelength} Å, not the Kα1 "
                     f"line of radiation={self.radiation!r} ({l1} Å)"
                 )
-        ratio = self._ratio(ratio)
-        # Q computed with λ1 is proportional to sin θ: either axis works as is
-        if pattern.axis == "q":
-            u = pattern.x
-        else:
-            u = np.sin(np.radians(pattern.x) / 2)
-        intensity = rachinger_strip(u, pattern.intensity, l1 / l2, ratio)
+        intensity = stripped_intensity(pattern, l1, l2, self._ratio(ratio))
         metadata = {**pattern.metadata, "kalpha2_stripped": True}
         return pattern._replace(
             intensity=intensity,
