@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..indexing._index import check_max_zero_shift
+
 __all__ = [
     "INFER_CHUNK",
     "combine_members",
@@ -566,20 +568,6 @@ def check_merit_cap(merit_cap):
     if not cap > 0:
         raise ValueError(f"merit_cap must be a positive number, got {merit_cap!r}")
     return cap
-
-
-def check_max_zero_shift(max_zero_shift):
-    """``max_zero_shift`` (degrees, in [0, 1)), or an error naming it."""
-    try:
-        value = float(max_zero_shift)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if isinstance(max_zero_shift, bool) or not 0 <= value < 1:
-        raise ValueError(
-            f"max_zero_shift must be a number of degrees in [0, 1), got "
-            f"{max_zero_shift!r}"
-        )
-    return value
 
 
 def indexing_settings(record):

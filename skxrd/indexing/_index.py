@@ -323,6 +323,22 @@ def _candidates_ortho(q, loose_q, max_miss):
     return p[np.sort(keep)]
 
 
+def check_max_zero_shift(max_zero_shift):
+    """``max_zero_shift`` as a float of degrees in [0, 1), or an error naming it
+    (:func:`index_powder`, and the settings of
+    :class:`~skxrd.estimators.IndexingClassifier` and model files)."""
+    try:
+        value = float(max_zero_shift)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(max_zero_shift, bool) or not 0 <= value < 1:
+        raise ValueError(
+            f"max_zero_shift must be a number of degrees in [0, 1), got "
+            f"{max_zero_shift!r}"
+        )
+    return value
+
+
 def _check_positions(positions):
     pos = np.asarray(positions, dtype=float)
     if pos.ndim != 1:
@@ -423,11 +439,7 @@ def index_powder(
         raise ValueError(f"max_unindexed must be in [0, 1), got {max_unindexed}")
     if not float(tolerance) > 0:
         raise ValueError(f"tolerance must be positive, got {tolerance}")
-    max_zero = float(max_zero_shift)
-    if not 0 <= max_zero < 1:
-        raise ValueError(
-            f"max_zero_shift must be in [0, 1) degrees, got {max_zero_shift}"
-        )
+    max_zero = check_max_zero_shift(max_zero_shift)
     out = dict.fromkeys(lattices)
     if len(pos) < max(int(min_lines), 3):
         return out

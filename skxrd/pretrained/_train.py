@@ -1039,8 +1039,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     config : str, path-like or dict
         The config, with ``[match]`` and ``[indexing]`` sections (defaults:
         C 0.1, families "ctho", degree 2, merit_cap 100.0, max_zero_shift 0.1,
-        n_tune 1000,
-        augment true, augment_seed 0; see
+        n_tune 1000, augment true, augment_seed 0; see
         :class:`~skxrd.estimators.IndexingClassifier`).
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns.

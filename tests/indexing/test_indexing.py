@@ -290,6 +290,7 @@ def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
         ({"tolerance": 0.0}, "tolerance"),
         ({"max_zero_shift": -0.1}, "max_zero_shift"),
         ({"max_zero_shift": 2.0}, "max_zero_shift"),
+        ({"max_zero_shift": "wide"}, "max_zero_shift must be a number of degrees"),
         ({"wavelength": "XxKa"}, "XxKa"),
     ],
 )
