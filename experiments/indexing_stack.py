@@ -16,13 +16,16 @@ with ``sample_augmentation``. The stackers are compared at several ``C``:
   hexagonal cells (shipped on 2026-12-05);
 - ``ctho, degree 1``: the orthorhombic cells too;
 - ``cth, degree 2`` and ``ctho, degree 2``: ``log(1 + M)`` and its square
-  (``ctho, degree 2``: the shipped design since the second version).
+  (``ctho, degree 2``: the shipped design since the second version);
+- ``cthom`` at degrees 1 and 2: the monoclinic cells too (the fifth version;
+  not shipped).
 
 Merits above ``--merit-cap`` (default 100, shipped since the third version)
 count as the cap; ``--merit-cap inf`` gives the uncapped features of the first
 two versions. Since the fourth version the indexing refines a zero shift of
 the 2θ scale with each cell (``max_zero_shift``, 0.1°): features computed
-before hold merits without it.
+before hold merits without it. Since the fifth, the features hold the
+monoclinic merits too (14 merit columns): older files must be recomputed.
 
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.
@@ -35,7 +38,7 @@ Usage::
 
 ``--model`` (by default the shipped space-group file) holds the hybrid,
 alone or inside the indexing stacker (the hybrid is taken from inside).
-``--features`` keeps the merits and probabilities (about 12 minutes of indexing
+``--features`` keeps the merits and probabilities (about 22 minutes of indexing
 on 2 cores) for a rerun.
 """
 
@@ -85,6 +88,7 @@ def features(model_path, cache, n_tune, n_jobs):
         two_theta=grid,
         radiation="CuKa",
         scale="sqrt",
+        families="cthom",
         n_jobs=n_jobs,
         verbose=True,
     )
@@ -134,8 +138,16 @@ def main(argv=None):
     from skxrd.metrics import expected_calibration_error
 
     if args.features and Path(args.features).is_file():
+        from skxrd.indexing import LATTICE_TYPES
+
         with np.load(args.features) as f:
             d = dict(f)
+        if d["merits_tune"].shape[1] != len(LATTICE_TYPES) + 1:
+            sys.exit(
+                f"{args.features}: {d['merits_tune'].shape[1]} merit columns, "
+                f"not {len(LATTICE_TYPES) + 1} (written before the monoclinic "
+                "lattices); remove it to compute the features again"
+            )
     else:
         d = features(args.model, args.cache, args.n_tune, args.n_jobs)
         if args.features:
@@ -167,7 +179,9 @@ def main(argv=None):
     )
     print(f"| hybrid alone | | {scores(d['proba_rruff'])} |")
     kinds = [("control", "cth", 1)] + [
-        (f"{fam}, degree {deg}", fam, deg) for deg in (1, 2) for fam in ("cth", "ctho")
+        (f"{fam}, degree {deg}", fam, deg)
+        for deg in (1, 2)
+        for fam in ("cth", "ctho", "cthom")
     ]
     for kind, families, degree in kinds:
         for C in args.C:

@@ -533,17 +533,18 @@ INDEXING_MAX_ZERO_SHIFT = 0.1
 
 
 def check_families(families):
-    """``families`` as a string of distinct letters of ``"ctho"`` (cubic,
-    tetragonal, hexagonal, orthorhombic), or an error naming it."""
+    """``families`` as a string of distinct letters of ``"cthom"`` (cubic,
+    tetragonal, hexagonal, orthorhombic, monoclinic), or an error naming it."""
     if (
         not isinstance(families, str)
         or not families
         or len(set(families)) != len(families)
-        or not set(families) <= set("ctho")
+        or not set(families) <= set("cthom")
     ):
         raise ValueError(
-            "families must be distinct letters of 'ctho' (cubic, tetragonal, "
-            f"hexagonal, orthorhombic), such as 'ctho' or 'cth'; got {families!r}"
+            "families must be distinct letters of 'cthom' (cubic, tetragonal, "
+            "hexagonal, orthorhombic, monoclinic), such as 'ctho' or 'cthom'; "
+            f"got {families!r}"
         )
     return families
 
@@ -601,7 +602,7 @@ def indexing_features(
 
     The log crystal-system probabilities (columns of ``proba_coarse``), then
     ``m = log(1 + M)`` of the best cell of each of ``families`` (letters of
-    ``"ctho"``), from the figures of merit of
+    ``"cthom"``), from the figures of merit of
     :func:`skxrd.indexing.lattice_merits`, and with ``degree`` 2 also ``m²``
     (a merit of 10 is weak evidence, one of 50 strong: a logistic regression
     sees that bend only through the square). Merits above ``merit_cap`` count

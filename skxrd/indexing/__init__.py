@@ -2,13 +2,13 @@
 
 Indexing finds a unit cell whose reflections fall on a pattern's peaks, the
 classical first step of a structure determination. This subpackage indexes on
-the eleven Bravais lattices of the cubic, tetragonal, hexagonal and
-orthorhombic families (``cP cI cF tP tI hP hR oP oC oI oF``), and scores each
-with de Wolff's figure of merit. The merits are evidence that a network
-trained on simulated patterns lacks on measured ones: a pattern of a
-tetragonal or hexagonal crystal is explained by a cell of one or two
-parameters, an orthorhombic one by a cell of three, and one of lower symmetry
-(monoclinic, triclinic) by none of them.
+the thirteen Bravais lattices of the cubic, tetragonal, hexagonal,
+orthorhombic and monoclinic families (``cP cI cF tP tI hP hR oP oC oI oF mP
+mC``), and scores each with de Wolff's figure of merit. The merits are
+evidence that a network trained on simulated patterns lacks on measured ones:
+a pattern of a tetragonal or hexagonal crystal is explained by a cell of one
+or two parameters, an orthorhombic one by a cell of three, a monoclinic one by
+a cell of four, and a triclinic one by none of them.
 
 - :func:`peak_positions`: the 2θ of a pattern's peaks, counting noise and Kα2
   ghosts left out;
