@@ -32,6 +32,7 @@ rule it out), so a monoclinic merit is weaker evidence than the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 
@@ -405,7 +406,7 @@ def _candidates_mono(q, loose_q, max_miss, centring):
     inv = _mono_systems(centring)
     out = []
     for i in (0, 1):  # an impurity line may come first
-        rest = np.array(list(_combinations(len(lines) - i - 1, 3))) + i + 1
+        rest = np.array(list(combinations(range(len(lines) - i - 1), 3))) + i + 1
         if not len(rest):
             continue
         rhs = np.column_stack([np.full(len(rest), lines[i]), lines[rest]]).T
@@ -433,12 +434,6 @@ def _candidates_mono(q, loose_q, max_miss, centring):
     volume = 1 / (p[keep, 1] * (p[keep, 0] * p[keep, 2] - p[keep, 3] ** 2 / 4))
     keep = keep[np.lexsort((volume, -count[keep]))[:_N_KEEP_M]]
     return p[np.sort(keep)]
-
-
-def _combinations(n, r):
-    from itertools import combinations
-
-    return combinations(range(n), r)
 
 
 def check_max_zero_shift(max_zero_shift):
@@ -660,7 +655,7 @@ def _conventional_monoclinic(p, hkl, reduce):
     # reduce the form A h² + D hl + C l² (Lagrange) by the steps
     # c*' = c* - t a* (C' = C - tD + t²A, D' = D - 2tA, h' = h + tl) and
     # a*' = a* - u c* (l' = l + uh); a C-centred cell keeps h + k even
-    # through the first only with t even
+    # through the c* step only with t even
     for _ in range(100):
         u = np.round(p[3] / (2 * p[2]))
         p[0], p[3] = p[0] - u * p[3] + u * u * p[2], p[3] - 2 * u * p[2]

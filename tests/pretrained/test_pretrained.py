@@ -1131,7 +1131,7 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
         ({"n_tune": 50}, True, "n_tune 50 is more than the 20"),
         ({"C": 0, "n_tune": 10}, True, "C must be positive"),
         ({"augment": "yes", "n_tune": 10}, True, "augment must be true or false"),
-        ({"families": "ctm", "n_tune": 10}, True, "families must be distinct letters"),
+        ({"families": "ctx", "n_tune": 10}, True, "families must be distinct letters"),
         ({"degree": 3, "n_tune": 10}, True, "degree must be 1 or 2"),
         ({"merit_cap": -1, "n_tune": 10}, True, "merit_cap must be a positive"),
         ({"max_zero_shift": 1.5, "n_tune": 10}, True, "max_zero_shift must be"),
