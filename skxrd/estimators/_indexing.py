@@ -78,7 +78,7 @@ class IndexingClassifier(
         search takes about a third of the indexing time; without it,
         ``"cth"``, a monoclinic pattern is told from an orthorhombic one by
         the network alone; ``"m"``, four parameters, adds about a third:
-        0.19 s against 0.54 s per measured pattern; its cells also explain
+        0.19 s against 0.49 s per measured pattern; its cells also explain
         many triclinic and orthorhombic patterns, so it is weak evidence, and
         on measured minerals it did not pay: left out by default).
     degree : {1, 2}, default=2
