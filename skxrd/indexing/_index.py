@@ -337,19 +337,28 @@ def _ortho_systems():
     return _ORTHO_SYSTEMS
 
 
+def _solve_first_lines(lines, inv):
+    """Parameters from each set of ``n`` of ``lines`` (``n`` the size of the
+    systems ``inv``: their inverses, one per choice of small indices), the
+    first or second line first among them (an impurity line may come
+    first); shape ``(n_solutions, n)``, none where there are too few lines."""
+    n = inv.shape[-1]
+    out = [np.empty((0, n))]
+    for i in (0, 1):
+        rest = np.array(list(combinations(range(len(lines) - i - 1), n - 1)), int)
+        if not len(rest):
+            continue
+        rhs = np.column_stack([np.full(len(rest), lines[i]), lines[rest + i + 1]]).T
+        out.append(np.einsum("nab,bm->mna", inv, rhs).reshape(-1, n))
+    return np.concatenate(out)
+
+
 def _candidates_ortho(q, loose_q, max_miss):
     """Orthorhombic parameters from three of the first lines given small
     indices, kept where they explain the first ten lines but for a few
     (a quick count on small indices), the smallest ``_N_KEEP_O``."""
-    lines = q[:_N_LOW_O]
-    inv = _ortho_systems()
-    out = []
-    for i in (0, 1):  # an impurity line may come first
-        j, k = np.triu_indices(len(lines) - i - 1, 1)
-        rhs = np.stack([np.full(len(j), lines[i]), lines[i + 1 + j], lines[i + 1 + k]])
-        p = np.einsum("nab,bm->mna", inv, rhs).reshape(-1, 3)
-        out.append(p[np.all(p > 0, axis=1)])
-    p = np.sort(np.concatenate(out), axis=1)
+    p = _solve_first_lines(q[:_N_LOW_O], _ortho_systems())
+    p = np.sort(p[np.all(p > 0, axis=1)], axis=1)
     p = p[np.prod(p, axis=1) >= 1.0 / _MAX_VOLUME**2]
     if not len(p):
         return p
@@ -418,18 +427,7 @@ def _candidates_mono(q, loose_q, max_miss, centring):
     given small indices (``Q = A h² + B k² + C l² + D hl``, b unique), kept
     where they explain the first ten lines but for a few (a quick count on
     small indices), the smallest ``_N_KEEP_M``."""
-    lines = q[:_N_LOW_M]
-    inv = _mono_systems(centring)
-    out = []
-    for i in (0, 1):  # an impurity line may come first
-        rest = np.array(list(combinations(range(len(lines) - i - 1), 3))) + i + 1
-        if not len(rest):
-            continue
-        rhs = np.column_stack([np.full(len(rest), lines[i]), lines[rest]]).T
-        out.append(np.einsum("nab,bm->mna", inv, rhs).reshape(-1, 4))
-    if not out:  # fewer than five lines (min_lines lowered)
-        return np.empty((0, 4))
-    p = np.concatenate(out)
+    p = _solve_first_lines(q[:_N_LOW_M], _mono_systems(centring))
     # h -> -h flips D; for a primitive cell, a and c are interchangeable
     p[:, 3] = np.abs(p[:, 3])
     if centring == "P":
@@ -596,11 +594,11 @@ def index_powder(
         wanted = [lat for lat in lattices if lat[0] == family]
         if not wanted:
             continue
-        if family == "o":
-            cand0 = _candidates_ortho(q, loose_q, max_miss)
-        elif family != "m":  # monoclinic: candidates per centring, below
-            cand0 = _candidates(q, family)
-        if family != "m":
+        if family != "m":  # monoclinic: candidates per centring, below
+            if family == "o":
+                cand0 = _candidates_ortho(q, loose_q, max_miss)
+            else:
+                cand0 = _candidates(q, family)
             primitive0 = _merits(
                 cand0, _table(family + "P")[0], q, loose_q, floor_q, max_miss
             )

@@ -380,13 +380,18 @@ def resample_patterns(s, patterns) -> np.ndarray:
     return out
 
 
+#: how closely (Å) two wavelengths must agree to be one line: a pattern's and
+#: a named radiation's Kα1, or a pattern's doublet and the model's
+WAVELENGTH_TOL = 1e-4
+
+
 def _foreign_doublet(radiation, lines) -> bool:
     """Whether a pattern of ``radiation`` (a Radiation or None) is a Kα1 + Kα2
     doublet other than the model's ``lines`` (its wavelengths in Å)."""
     if radiation is None or len(radiation.wavelengths) != 2:
         return False
     own = np.asarray(radiation.wavelengths, dtype=float)
-    return len(lines) != 2 or not np.allclose(own, lines, rtol=0, atol=1e-4)
+    return len(lines) != 2 or not np.allclose(own, lines, rtol=0, atol=WAVELENGTH_TOL)
 
 
 def stripped_intensity(pattern, l1, l2, ratio) -> np.ndarray:

@@ -8,13 +8,14 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from ..io._pattern import Pattern, as_patterns
 from ..utils._validation import check_real
 from ._base import make_grid, validate_patterns
-from ._core import kalpha_doublet, rachinger_strip, stripped_intensity
+from ._core import (
+    WAVELENGTH_TOL,
+    kalpha_doublet,
+    rachinger_strip,
+    stripped_intensity,
+)
 
 __all__ = ["Kalpha2Stripper"]
-
-# A pattern's primary wavelength and the named radiation's Kα1 must agree this
-# closely (Å) for the radiation to apply to it.
-_WAVELENGTH_TOL = 1e-4
 
 
 class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -196,7 +197,7 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         else:
             l1, l2, ratio, name = kalpha_doublet(self.radiation, "radiation")
             if pattern.wavelength is not None and not (
-                abs(pattern.wavelength - l1) <= _WAVELENGTH_TOL
+                abs(pattern.wavelength - l1) <= WAVELENGTH_TOL
             ):
                 raise ValueError(
                     f"{label} has wavelength {pattern.wavelength} Å, not the Kα1 "

@@ -280,19 +280,25 @@ def test_an_orthorhombic_cell_is_a_monoclinic_one_too():
     assert sol.figure_of_merit == pytest.approx(found["oP"].figure_of_merit, rel=0.05)
 
 
-def test_simulated_monoclinic_crystals_index_as_monoclinic():
+def best_family_merits(space_groups):
+    """Per random crystal of each space group (Cu Kα, 10–120°): its space
+    group and the best merit of each lattice family."""
     from skxrd.datasets import make_random_crystals
 
     crystals = make_random_crystals(
-        3, space_groups=[14, 15, 11], n_atoms=(4, 12), random_state=0
+        len(space_groups), space_groups=space_groups, n_atoms=(4, 12), random_state=0
     )
     sim = PowderSimulator(two_theta_range=(10, 120))
     merits = lattice_merits(sim.transform(crystals), sim.two_theta, radiation="CuKa")
     fam = np.array([lat[0] for lat in LATTICE_TYPES])
     for row, crystal in zip(merits, crystals):
-        best = row[:-1][fam == "m"].max()
-        assert best > 20, crystal.space_group
-        assert row[:-1][fam != "m"].max() < best / 2, crystal.space_group
+        yield crystal.space_group, {f: row[:-1][fam == f].max() for f in "cthom"}
+
+
+def test_simulated_monoclinic_crystals_index_as_monoclinic():
+    for space_group, best in best_family_merits([14, 15, 11]):
+        assert best["m"] > 20, space_group
+        assert max(best[f] for f in "ctho") < best["m"] / 2, space_group
 
 
 @pytest.mark.parametrize(
@@ -407,21 +413,12 @@ def test_simulated_patterns_index_in_their_own_family(name, family):
 
 
 def test_simulated_orthorhombic_crystals_index_as_orthorhombic_only():
-    from skxrd.datasets import make_random_crystals
-
-    crystals = make_random_crystals(
-        3, space_groups=[62, 63, 71], n_atoms=(4, 12), random_state=0
-    )
-    sim = PowderSimulator(two_theta_range=(10, 120))
-    merits = lattice_merits(sim.transform(crystals), sim.two_theta, radiation="CuKa")
-    fam = np.array([lat[0] for lat in LATTICE_TYPES])
-    for row, crystal in zip(merits, crystals):
-        best = row[:-1][fam == "o"].max()
-        assert best > 20, crystal.space_group
+    for space_group, best in best_family_merits([62, 63, 71]):
+        assert best["o"] > 20, space_group
         # the cubic, tetragonal and hexagonal cells fall short; an
         # orthorhombic cell is a monoclinic one (β = 90°) too
-        assert row[:-1][np.isin(fam, list("cth"))].max() < best / 3
-        assert row[:-1][fam == "m"].max() > best / 2, crystal.space_group
+        assert max(best[f] for f in "cth") < best["o"] / 3, space_group
+        assert best["m"] > best["o"] / 2, space_group
 
 
 def test_lattice_merits_leaves_lattices_not_asked_for_at_zero():
