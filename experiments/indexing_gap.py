@@ -32,7 +32,8 @@ patterns are only looked at here; nothing is fitted to them.
 
 Usage::
 
-    python experiments/indexing_gap.py [--min-similarity S] [--n-jobs 2]
+    python experiments/indexing_gap.py [--min-similarity S] [--n-jobs 2] \
+        [--first-lines 4] [--drop-kbeta] [--out F.npz]
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def family_params(system, params):
     )
 
 
-def merits(peaks, system, true_p, centring):
+def merits(peaks, system, true_p, centring, first_lines=4):
     """(true M, found M): the family's best merit with the reference cell as
     the only candidate (scaled by ±1 %: the sample's cell is not the entry's),
     and with the search's own candidates."""
@@ -107,12 +108,12 @@ def merits(peaks, system, true_p, centring):
     def best(found):
         return max([0.0] + [s.figure_of_merit for s in found.values() if s])
 
-    found_m = best(ix.index_powder(peaks, lattices=lattices))
+    found_m = best(ix.index_powder(peaks, lattices=lattices, first_lines=first_lines))
     cand = true_p[None] * np.linspace(0.98, 1.02, 41)[:, None]  # Q ∝ 1 / d²
     saved = ix._candidates_ortho, ix._candidates_mono
     try:
-        ix._candidates_ortho = lambda q, loose_q, max_miss: cand
-        ix._candidates_mono = lambda q, loose_q, max_miss, cen: (
+        ix._candidates_ortho = lambda q, loose_q, max_miss, first: cand
+        ix._candidates_mono = lambda q, loose_q, max_miss, cen, first: (
             cand if cen == centring else np.empty((0, 4))
         )
         true_m = best(ix.index_powder(peaks, lattices=lattices))
@@ -121,7 +122,7 @@ def merits(peaks, system, true_p, centring):
     return true_m, found_m
 
 
-def one(tt, x, crystal, params, system):
+def one(tt, x, crystal, params, system, first_lines=4, drop_kbeta=False):
     """The statistics of one RRUFF pattern and its reference entry."""
     from skxrd.crystal import to_bravais_lattice
     from skxrd.indexing import peak_positions
@@ -134,11 +135,15 @@ def one(tt, x, crystal, params, system):
     p = family_params(system, params)
     centring = str(to_bravais_lattice(crystal.space_group))[1]
     for grid, pattern in ((tt, x), (sim.two_theta, y)):
-        peaks = peak_positions(grid, pattern, radiation="CuKa")[:20]
+        peaks = peak_positions(grid, pattern, radiation="CuKa", drop_kbeta=drop_kbeta)
+        peaks = peaks[:20]
         if len(peaks) < 8 or p is None:
             out += [np.nan, np.nan, np.nan]
             continue
-        out += [explained(peaks, lines), *merits(peaks, system, p, centring)]
+        out += [
+            explained(peaks, lines),
+            *merits(peaks, system, p, centring, first_lines),
+        ]
     return out
 
 
@@ -151,6 +156,20 @@ def main(argv=None):
         help="default: the shipped search-match's gate threshold",
     )
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument(
+        "--first-lines",
+        type=int,
+        default=4,
+        help="index_powder's first_lines (2: the search the stackers were fitted on)",
+    )
+    parser.add_argument(
+        "--drop-kbeta",
+        action="store_true",
+        help="drop the Kβ copies of strong peaks from the peak lists",
+    )
+    parser.add_argument(
+        "--out", default=None, help="an .npz file for the per-pattern statistics"
+    )
     args = parser.parse_args(argv)
 
     from measured_training import rruff_patterns
@@ -196,6 +215,8 @@ def main(argv=None):
                 amcsd.crystals[k],
                 amcsd.conventional_parameters[k],
                 ref_system,
+                args.first_lines,
+                args.drop_kbeta,
             )
         )
         kept.append(i)
@@ -227,7 +248,8 @@ def main(argv=None):
                 f"{np.mean(st[:, 1] > 20):.2f} | {np.mean(st[:, 2] > 20):.2f} | "
                 f"{np.mean((st[:, 1] > 20) & (st[:, 2] <= 20)):.2f} |"
             )
-    np.savez("/tmp/indexing_gap.npz", stats=stats, kept=kept, system=kept_system)
+    if args.out:
+        np.savez(args.out, stats=stats, kept=kept, system=kept_system)
 
 
 if __name__ == "__main__":

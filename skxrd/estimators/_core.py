@@ -633,7 +633,10 @@ def indexing_merits(
 ):
     """:func:`skxrd.indexing.lattice_merits` of preprocessed rows: squared
     back first where ``scale`` is ``"sqrt"``, the lattices of ``families``
-    only, a zero shift up to ``max_zero_shift`` refined."""
+    only, a zero shift up to ``max_zero_shift`` refined. The peak lists keep
+    Kβ lines and the candidates start from the first or second line: the
+    search the shipped stackers were fitted on (``first_lines=4`` finds more
+    measured cells but moved no RRUFF crystal system, experiments/README.md)."""
     from ..indexing._index import lattice_merits
 
     if scale == "sqrt":
@@ -644,6 +647,8 @@ def indexing_merits(
         radiation=radiation,
         lattices=family_lattices(families),
         max_zero_shift=float(max_zero_shift),
+        drop_kbeta=False,
+        first_lines=2,
         n_jobs=n_jobs,
         verbose=verbose,
     )

@@ -41,6 +41,7 @@ def peak_positions(
     max_peaks=20,
     min_height=0.015,
     min_snr=6.0,
+    drop_kbeta=False,
 ):
     """The 2θ of the first peaks of a powder pattern, for indexing.
 
@@ -50,7 +51,15 @@ def peak_positions(
     wider smoothing, in windows of 1°): the many small maxima of a noisy scan
     are not lines. Positions are refined by a parabola through the three top
     points. With a Kα1 + Kα2 radiation, a weaker peak where the Kα2 line of
-    a stronger one falls is dropped: indexing wants Kα1 lines only.
+    a stronger one falls is dropped: indexing wants Kα1 lines only. With
+    ``drop_kbeta`` and a named anode, so is a peak below a quarter of a
+    stronger one where that one's Kβ line falls (within 0.04°): a β filter
+    passes a few per cent of Kβ, and in the RRUFF mineral patterns 29 % of
+    the three strongest peaks have such a copy (median 3 % of their height;
+    3 % at a wrong wavelength, by chance). It is off by default: a true line
+    there goes too, and with :func:`index_powder`'s ``first_lines`` passing
+    over stray first lines, dropping the copies found no more RRUFF minerals'
+    reference cells (``experiments/indexing_gap.py``).
 
     Parameters
     ----------
@@ -61,13 +70,17 @@ def peak_positions(
         slowly does not matter).
     radiation : str or float, default="CuKa"
         A name (``"CuKa"`` with its Kα2 line, ``"CuKa1"``, ``"MoKa"``...) or a
-        wavelength in Å; a Kα1 + Kα2 doublet names the Kα2 ghosts.
+        wavelength in Å; a Kα1 + Kα2 doublet names the Kα2 ghosts, an
+        anode's name its Kβ line.
     max_peaks : int, default=20
         Keep the first this many (lowest angles), as de Wolff's M20 does.
     min_height : float, default=0.015
         Smallest prominence, a fraction of the highest.
     min_snr : float, default=6.0
         Smallest prominence in units of the local noise.
+    drop_kbeta : bool, default=False
+        Drop the Kβ copies of stronger peaks (named anodes only; a true line
+        that falls there by chance and is that weak goes too).
 
     Returns
     -------
@@ -129,5 +142,15 @@ def peak_positions(
             near = np.abs(pos - ghost_at[j]) < max(2 * step, 0.3 * split)
             near[j] = False
             drop |= near & (height < 0.8 * height[j])
+        pos, height = pos[~drop], height[~drop]
+    if drop_kbeta and rad.kbeta is not None:
+        sin_b = np.sin(np.radians(pos / 2)) * rad.kbeta / rad.wavelength
+        beta_at = 2 * np.degrees(np.arcsin(sin_b))
+        drop = np.zeros(len(pos), bool)
+        for j in np.argsort(-height):
+            if drop[j]:
+                continue
+            near = np.abs(pos - beta_at[j]) < max(2 * step, 0.04)
+            drop |= near & (height < 0.25 * height[j])
         pos = pos[~drop]
     return pos[: int(max_peaks)]

@@ -18,6 +18,15 @@ _KALPHA = {
     "Fe": (1.936042, 1.939980),
 }
 _KALPHA2_RATIO = 0.5
+# Kβ1 wavelengths in Å (same table): a β filter passes a few per cent of it
+_KBETA = {
+    "Cu": 1.392218,
+    "Co": 1.620790,
+    "Mo": 0.632288,
+    "Ag": 0.497069,
+    "Cr": 2.084920,
+    "Fe": 1.756610,
+}
 
 #: Named anode lines: ``{name: (wavelengths in Å, relative weights)}`` for
 #: ``"CuKa"`` (Kα1 + Kα2, weights 1 and 0.5), ``"CuKa1"``, ``"CuKa2"`` and
@@ -63,6 +72,25 @@ class Radiation:
     def wavelength(self) -> float:
         """The primary wavelength (Å)."""
         return self.wavelengths[0]
+
+    @property
+    def kbeta(self) -> float | None:
+        """The anode's Kβ1 wavelength (Å) for a named anode line, else None.
+
+        A β filter leaves a few per cent of the Kβ line, so measured patterns
+        of strong peaks show weak Kβ copies of them; a monochromator removes
+        it.
+
+        Examples
+        --------
+        >>> get_radiation("CuKa").kbeta
+        1.392218
+        >>> get_radiation(1.5406).kbeta is None
+        True
+        """
+        if self.kind != "xray" or self.name not in XRAY_LINES:
+            return None
+        return _KBETA[self.name[:2]]
 
     @property
     def energy_kev(self) -> float:

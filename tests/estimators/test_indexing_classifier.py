@@ -87,6 +87,29 @@ def test_sqrt_scale_squares_the_inputs_back(data):
     np.testing.assert_array_equal(lin.merits(X[:2]), sq.merits(np.sqrt(X[:2])))
 
 
+def test_merits_come_from_the_search_the_stackers_were_fitted_on(data):
+    # Kβ copies kept, candidates from the first or second line: the shipped
+    # stackers' features do not move with lattice_merits' newer options
+    from skxrd.indexing import lattice_merits
+    from skxrd.indexing._index import LATTICE_TYPES
+
+    X, y = data
+    second = cubic_lines(3.8)[1] / 2
+    kb = 2 * np.degrees(np.arcsin(np.sin(np.radians(second)) * 1.392218 / LAM))
+    strays = pattern(cubic_lines(3.8)) + 0.03 * pattern([kb]) + 0.2 * pattern([11.0])
+    rows = np.array([strays, *X[:2]])
+    clf = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa", families="ct")
+    lattices = [t for t in LATTICE_TYPES if t[0] in "ct"]
+    fitted_on = lattice_merits(
+        rows, TT, radiation="CuKa", lattices=lattices, drop_kbeta=False, first_lines=2
+    )
+    np.testing.assert_array_equal(clf.merits(rows), fitted_on)
+    newer = lattice_merits(
+        rows, TT, radiation="CuKa", lattices=lattices, drop_kbeta=True
+    )
+    assert newer[0, -1] == fitted_on[0, -1] - 1  # the Kβ copy of the 33.3° line
+
+
 def test_same_answers_after_joblib_and_clone(data, fitted, tmp_path):
     X, _ = data
     joblib.dump(fitted, tmp_path / "m.joblib")

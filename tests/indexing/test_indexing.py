@@ -94,6 +94,21 @@ def test_peak_positions_drops_kalpha2_ghosts_of_a_doublet():
     assert len(peak_positions(tt, y, radiation="CuKa1")) == 6
 
 
+def test_peak_positions_drops_kbeta_copies_of_strong_peaks_of_named_anodes():
+    tt = np.arange(10, 80, 0.01)
+    ka1 = np.array([25.0, 40.0, 61.3])
+    kb = 2 * np.degrees(np.arcsin(np.sin(np.radians(ka1 / 2)) * 1.392218 / LAM))
+    # Kβ copies at 3 % of their lines; a true line at the third one's Kβ
+    # position, half as strong as it, is not a copy
+    y = gaussians(tt, ka1, 0.04) + gaussians(tt, kb, 0.04, [0.03, 0.03, 0.5])
+    found = peak_positions(tt, y, radiation="CuKa1", drop_kbeta=True)
+    np.testing.assert_allclose(found, np.sort([*ka1, kb[2]]), atol=0.01)
+    kept = peak_positions(tt, y, radiation="CuKa1")  # off by default
+    np.testing.assert_allclose(kept, np.sort([*ka1, *kb]), atol=0.01)
+    # a bare wavelength names no anode, hence no Kβ line
+    assert len(peak_positions(tt, y, radiation=LAM, drop_kbeta=True)) == 6
+
+
 def test_peak_positions_ignores_counting_noise_and_keeps_the_first_lines():
     rng = np.random.default_rng(0)
     tt = np.arange(10, 90, 0.02)
@@ -337,6 +352,22 @@ def test_orthorhombic_cells_are_found_in_their_centring(lattice, cell, allowed):
     assert max(higher, default=0.0) < sol.figure_of_merit / 3
 
 
+@pytest.mark.parametrize(
+    "cell", [(6.2, 8.7, 11.3), (4.21, 5.33, 7.08), (5.1, 6.3, 9.4)]
+)
+def test_stray_lines_before_the_first_line_are_passed_over(cell):
+    # two low-angle artefacts before the cell's first line: the candidates
+    # that start from them are wrong cells, those from the third line right
+    true = orthorhombic(*cell)[:18]
+    pos = np.r_[true[0] - 2.1, true[0] - 1.3, true]
+    sol = index_powder(pos, lattices=("oP",))["oP"]
+    assert (sol.a, sol.b, sol.c) == pytest.approx(sorted(cell), abs=2e-3)
+    assert sol.n_indexed == 18 and sol.figure_of_merit > 100
+    old = index_powder(pos, lattices=("oP",), first_lines=2)["oP"]
+    assert old.figure_of_merit < sol.figure_of_merit / 2
+    assert (old.a, old.b, old.c) != pytest.approx(sorted(cell), abs=0.01)
+
+
 def test_a_tetragonal_cell_is_an_orthorhombic_one_too():
     found = index_powder(tetragonal())
     assert found["oP"].figure_of_merit == pytest.approx(
@@ -368,6 +399,8 @@ def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
         ({"max_zero_shift": 2.0}, "max_zero_shift"),
         ({"max_zero_shift": "wide"}, "max_zero_shift must be a number of degrees"),
         ({"wavelength": "XxKa"}, "XxKa"),
+        ({"first_lines": 0}, "first_lines must be between 1 and 6"),
+        ({"first_lines": 2.5}, "first_lines must be an integer"),
     ],
 )
 def test_index_powder_rejects_bad_settings(kwargs, match):
