@@ -26,6 +26,9 @@ two versions. Since the fourth version the indexing refines a zero shift of
 the 2θ scale with each cell (``max_zero_shift``, 0.1°): features computed
 before hold merits without it. Since the fifth, the features hold the
 monoclinic merits too (14 merit columns): older files must be recomputed.
+``--first-lines 4`` indexes with candidates from any of the first four lines
+(the sixth version; the shipped stackers' search has 2); a features file keeps
+its setting and is not reused with another.
 
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.
@@ -34,7 +37,7 @@ Usage::
 
     python experiments/indexing_stack.py --cache /tmp/skxrd_cache \\
         [--model MODEL.pt] [--features /tmp/indexing_features.npz] \\
-        [--merit-cap 100]
+        [--merit-cap 100] [--first-lines 2]
 
 ``--model`` (by default the shipped space-group file) holds the hybrid,
 alone or inside the indexing stacker (the hybrid is taken from inside).
@@ -56,7 +59,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 CONFIG = ROOT / "skxrd/pretrained/configs/space-group.toml"
 
 
-def features(model_path, cache, n_tune, n_jobs):
+def features(model_path, cache, n_tune, n_jobs, first_lines):
     """Merits and hybrid probabilities of the tuning patterns and of RRUFF."""
     import torch
     from measured_training import rruff_patterns
@@ -89,6 +92,7 @@ def features(model_path, cache, n_tune, n_jobs):
         radiation="CuKa",
         scale="sqrt",
         families="cthom",
+        first_lines=first_lines,
         n_jobs=n_jobs,
         verbose=True,
     )
@@ -105,6 +109,7 @@ def features(model_path, cache, n_tune, n_jobs):
         "proba_rruff": hybrid.predict_proba(Xr),
         "y_rruff": sg_rruff,
         "classes": hybrid.classes_,
+        "first_lines": first_lines,
     }
 
 
@@ -120,6 +125,12 @@ def main(argv=None):
     parser.add_argument("--C", type=float, nargs="+", default=[0.03, 0.1, 0.3, 1.0])
     parser.add_argument(
         "--merit-cap", type=float, default=100.0, help="inf: no cap (before v3)"
+    )
+    parser.add_argument(
+        "--first-lines",
+        type=int,
+        default=2,
+        help="the indexing's first_lines (2: the shipped stackers' search)",
     )
     args = parser.parse_args(argv)
 
@@ -148,8 +159,13 @@ def main(argv=None):
                 f"not {len(LATTICE_TYPES) + 1} (written before the monoclinic "
                 "lattices); remove it to compute the features again"
             )
+        if int(d.get("first_lines", 2)) != args.first_lines:
+            sys.exit(
+                f"{args.features}: indexed with first_lines "
+                f"{int(d.get('first_lines', 2))}, not {args.first_lines}"
+            )
     else:
-        d = features(args.model, args.cache, args.n_tune, args.n_jobs)
+        d = features(args.model, args.cache, args.n_tune, args.n_jobs, args.first_lines)
         if args.features:
             np.savez(args.features, **d)
     classes = d["classes"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..indexing._index import check_max_zero_shift
+from ..indexing._index import check_first_lines, check_max_zero_shift
 
 __all__ = [
     "INFER_CHUNK",
@@ -33,9 +33,11 @@ __all__ = [
     "INDEXING_FAMILIES",
     "INDEXING_MERIT_CAP",
     "INDEXING_MAX_ZERO_SHIFT",
+    "INDEXING_FIRST_LINES",
     "check_degree",
     "check_families",
     "check_merit_cap",
+    "check_first_lines",
     "check_max_zero_shift",
     "family_lattices",
     "indexing_features",
@@ -530,6 +532,11 @@ INDEXING_MERIT_CAP = 100.0
 #: cell (:func:`skxrd.indexing.index_powder`); files written before it
 #: refine none: 0
 INDEXING_MAX_ZERO_SHIFT = 0.1
+#: how many of the first lines the orthorhombic and monoclinic candidates may
+#: start from (:func:`skxrd.indexing.index_powder`, whose own default is 4):
+#: the shipped stackers were fitted with 2, the search before December 2026,
+#: and files that lack the key were too
+INDEXING_FIRST_LINES = 2
 
 
 def check_families(families):
@@ -572,15 +579,17 @@ def check_merit_cap(merit_cap):
 
 
 def indexing_settings(record):
-    """``(families, degree, merit_cap, max_zero_shift)`` of a model file's
-    indexing record, checked. Files written before the orthorhombic lattices
-    lack them: they weigh "cth" at degree 1, with no cap and no zero shift
-    (which came later still)."""
+    """``(families, degree, merit_cap, max_zero_shift, first_lines)`` of a
+    model file's indexing record, checked. Files written before the
+    orthorhombic lattices lack them: they weigh "cth" at degree 1, with no cap
+    and no zero shift (which came later still); files without
+    ``first_lines`` searched from the first two lines."""
     return (
         check_families(record.get("families", "cth")),
         check_degree(record.get("degree", 1)),
         check_merit_cap(record.get("merit_cap", float("inf"))),
         check_max_zero_shift(record.get("max_zero_shift", 0.0)),
+        check_first_lines(record.get("first_lines", INDEXING_FIRST_LINES)),
     )
 
 
@@ -628,15 +637,15 @@ def indexing_merits(
     scale,
     families,
     max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
+    first_lines=INDEXING_FIRST_LINES,
     n_jobs=None,
     verbose=False,
 ):
     """:func:`skxrd.indexing.lattice_merits` of preprocessed rows: squared
     back first where ``scale`` is ``"sqrt"``, the lattices of ``families``
-    only, a zero shift up to ``max_zero_shift`` refined. The peak lists keep
-    Kβ lines and the candidates start from the first or second line: the
-    search the shipped stackers were fitted on (``first_lines=4`` finds more
-    measured cells but moved no RRUFF crystal system, experiments/README.md)."""
+    only, a zero shift up to ``max_zero_shift`` refined, candidates from one
+    of the first ``first_lines`` lines. The peak lists keep Kβ lines
+    (dropping them found no more measured cells, experiments/README.md)."""
     from ..indexing._index import lattice_merits
 
     if scale == "sqrt":
@@ -648,7 +657,7 @@ def indexing_merits(
         lattices=family_lattices(families),
         max_zero_shift=float(max_zero_shift),
         drop_kbeta=False,
-        first_lines=2,
+        first_lines=int(first_lines),
         n_jobs=n_jobs,
         verbose=verbose,
     )

@@ -9,10 +9,12 @@ from sklearn.utils.validation import check_is_fitted
 from ._core import (
     INDEXING_DEGREE,
     INDEXING_FAMILIES,
+    INDEXING_FIRST_LINES,
     INDEXING_MAX_ZERO_SHIFT,
     INDEXING_MERIT_CAP,
     check_degree,
     check_families,
+    check_first_lines,
     check_max_zero_shift,
     check_merit_cap,
     coarse_membership,
@@ -95,6 +97,12 @@ class IndexingClassifier(
         often offset by a few hundredths of a degree, more than a cubic cell
         of one parameter can follow at the indexing tolerance. 0 refines none
         (model files written before it).
+    first_lines : int, default=2
+        The orthorhombic and monoclinic candidates start from one of the
+        first this many lines (:func:`skxrd.indexing.index_powder`), passing
+        over stray lines before the cell's first. 4, ``index_powder``'s
+        default, finds more cells of measured patterns but takes about twice
+        the time; the shipped stackers were fitted with 2.
     cv : int, cross-validation generator or None, default=5
         How ``fit`` gets the wrapped classifier's probabilities for the
         stacker: cross-validated (as :class:`sklearn.ensemble.StackingClassifier`)
@@ -158,6 +166,7 @@ class IndexingClassifier(
         degree=INDEXING_DEGREE,
         merit_cap=INDEXING_MERIT_CAP,
         max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
+        first_lines=INDEXING_FIRST_LINES,
         cv=5,
         n_jobs=None,
         verbose=False,
@@ -171,6 +180,7 @@ class IndexingClassifier(
         self.degree = degree
         self.merit_cap = merit_cap
         self.max_zero_shift = max_zero_shift
+        self.first_lines = first_lines
         self.cv = cv
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -186,6 +196,7 @@ class IndexingClassifier(
         check_degree(self.degree)
         check_merit_cap(self.merit_cap)
         check_max_zero_shift(self.max_zero_shift)
+        check_first_lines(self.first_lines)
         tt = np.asarray(self.two_theta, dtype=float)
         if tt.ndim != 1 or len(tt) < 16 or not np.all(np.diff(tt) > 0):
             raise ValueError(
@@ -224,6 +235,7 @@ class IndexingClassifier(
             self.scale,
             self.families,
             self.max_zero_shift,
+            self.first_lines,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
@@ -308,6 +320,7 @@ class IndexingClassifier(
         degree=INDEXING_DEGREE,
         merit_cap=INDEXING_MERIT_CAP,
         max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
+        first_lines=INDEXING_FIRST_LINES,
     ):
         """Combine a fitted space-group classifier and a fitted stacker.
 
@@ -319,8 +332,8 @@ class IndexingClassifier(
         estimator : fitted classifier of space groups
         stacker : fitted LogisticRegression
             Of :func:`indexing_features` on ``estimator``'s crystal systems.
-        two_theta, radiation, scale, families, degree, merit_cap, max_zero_shift
-            As for the constructor.
+        two_theta, radiation, scale, families, degree, merit_cap : see the constructor
+        max_zero_shift, first_lines : see the constructor
 
         Returns
         -------
@@ -339,6 +352,7 @@ class IndexingClassifier(
             degree=degree,
             merit_cap=merit_cap,
             max_zero_shift=max_zero_shift,
+            first_lines=first_lines,
             cv=None,
         )
         self._check_params()

@@ -468,6 +468,17 @@ def check_max_zero_shift(max_zero_shift):
     return value
 
 
+def check_first_lines(first_lines):
+    """``first_lines`` as an int in [1, 6], or an error naming it
+    (:func:`index_powder`, and the settings of
+    :class:`~skxrd.estimators.IndexingClassifier` and model files)."""
+    if isinstance(first_lines, bool) or not isinstance(first_lines, (int, np.integer)):
+        raise ValueError(f"first_lines must be an integer, got {first_lines!r}")
+    if not 1 <= first_lines <= 6:
+        raise ValueError(f"first_lines must be between 1 and 6, got {first_lines}")
+    return int(first_lines)
+
+
 def _check_positions(positions):
     pos = np.asarray(positions, dtype=float)
     if pos.ndim != 1:
@@ -596,11 +607,7 @@ def index_powder(
     if not float(tolerance) > 0:
         raise ValueError(f"tolerance must be positive, got {tolerance}")
     max_zero = check_max_zero_shift(max_zero_shift)
-    if isinstance(first_lines, bool) or not isinstance(first_lines, (int, np.integer)):
-        raise ValueError(f"first_lines must be an integer, got {first_lines!r}")
-    if not 1 <= first_lines <= 6:
-        raise ValueError(f"first_lines must be between 1 and 6, got {first_lines}")
-    first_lines = int(first_lines)
+    first_lines = check_first_lines(first_lines)
     out = dict.fromkeys(lattices)
     if len(pos) < max(int(min_lines), 3):
         return out

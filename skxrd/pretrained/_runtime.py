@@ -268,9 +268,13 @@ class _Indexing:
     def __init__(self, rec, classes, n_in):
         from ..estimators._core import coarse_membership, indexing_settings
 
-        (self.families, self.degree, self.merit_cap, self.max_zero_shift) = (
-            indexing_settings(rec)
-        )
+        (
+            self.families,
+            self.degree,
+            self.merit_cap,
+            self.max_zero_shift,
+            self.first_lines,
+        ) = indexing_settings(rec)
         self.two_theta = np.asarray(rec["two_theta"], dtype=float)
         if len(self.two_theta) != n_in:
             raise ValueError("the indexing grid is not the classifier's")
@@ -293,6 +297,7 @@ class _Indexing:
             self.scale,
             self.families,
             self.max_zero_shift,
+            self.first_lines,
         )
         return stack_proba(
             proba,

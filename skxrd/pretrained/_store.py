@@ -434,6 +434,7 @@ def _indexing_record(clf):
         "degree": int(clf.degree),
         "merit_cap": float(clf.merit_cap),
         "max_zero_shift": float(clf.max_zero_shift),
+        "first_lines": int(clf.first_lines),
         "classes": [str(c) for c in stacker.classes_],
         "coef": torch.as_tensor(np.asarray(stacker.coef_, dtype=np.float64)),
         "intercept": torch.as_tensor(np.asarray(stacker.intercept_, dtype=np.float64)),
@@ -461,7 +462,9 @@ def _restore_indexing(rec, clf, path):
 
     where = f"{path}: the indexing stacker"
     try:
-        families, degree, merit_cap, max_zero_shift = indexing_settings(rec)
+        families, degree, merit_cap, max_zero_shift, first_lines = indexing_settings(
+            rec
+        )
         arrays = {k: rec[k].numpy() for k in ("two_theta", "coef", "intercept")}
         return IndexingClassifier.from_fitted(
             clf,
@@ -473,6 +476,7 @@ def _restore_indexing(rec, clf, path):
             degree=degree,
             merit_cap=merit_cap,
             max_zero_shift=max_zero_shift,
+            first_lines=first_lines,
         )
     except (KeyError, AttributeError, TypeError) as exc:
         raise ValueError(f"{where} is incomplete or damaged: {exc!r}") from None

@@ -81,6 +81,7 @@ _INDEXING_DEFAULTS = {
     "degree": 2,
     "merit_cap": 100.0,
     "max_zero_shift": 0.1,
+    "first_lines": 2,
     "n_tune": 1000,
     "augment": True,
     "augment_seed": 0,
@@ -389,6 +390,7 @@ def _check_indexing(config, where):
     from ..estimators._core import (
         check_degree,
         check_families,
+        check_first_lines,
         check_max_zero_shift,
         check_merit_cap,
     )
@@ -424,6 +426,7 @@ def _check_indexing(config, where):
         check_degree(section["degree"])
         check_merit_cap(section["merit_cap"])
         check_max_zero_shift(section["max_zero_shift"])
+        check_first_lines(section["first_lines"])
     except ValueError as exc:
         raise ValueError(f"{where}: [indexing] {exc}") from None
     return section
@@ -1039,7 +1042,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     config : str, path-like or dict
         The config, with ``[match]`` and ``[indexing]`` sections (defaults:
         C 0.1, families "ctho", degree 2, merit_cap 100.0, max_zero_shift 0.1,
-        n_tune 1000, augment true, augment_seed 0; see
+        first_lines 2, n_tune 1000, augment true, augment_seed 0; see
         :class:`~skxrd.estimators.IndexingClassifier`).
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns.
@@ -1126,6 +1129,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         degree=int(section["degree"]),
         merit_cap=float(section["merit_cap"]),
         max_zero_shift=float(section["max_zero_shift"]),
+        first_lines=int(section["first_lines"]),
         cv=None,
         n_jobs=n_jobs,
         verbose=verbose,
@@ -1156,6 +1160,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         "degree": int(section["degree"]),
         "merit_cap": float(section["merit_cap"]),
         "max_zero_shift": float(section["max_zero_shift"]),
+        "first_lines": int(section["first_lines"]),
         # how often the cap bites on the tuning patterns (indexable ones)
         "tune_share_above_cap": round(
             float(np.mean(merits[indexable(merits), :-1].max(axis=1) > cap)), 4

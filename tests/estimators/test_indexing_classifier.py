@@ -104,6 +104,14 @@ def test_merits_come_from_the_search_the_stackers_were_fitted_on(data):
         rows, TT, radiation="CuKa", lattices=lattices, drop_kbeta=False, first_lines=2
     )
     np.testing.assert_array_equal(clf.merits(rows), fitted_on)
+    assert clf.first_lines == 2
+    four = IndexingClassifier(
+        blind(y), two_theta=TT, radiation="CuKa", families="ct", first_lines=4
+    )
+    np.testing.assert_array_equal(
+        four.merits(rows),
+        lattice_merits(rows, TT, radiation="CuKa", lattices=lattices, first_lines=4),
+    )
     newer = lattice_merits(
         rows, TT, radiation="CuKa", lattices=lattices, drop_kbeta=True
     )
@@ -138,6 +146,8 @@ def test_same_answers_after_joblib_and_clone(data, fitted, tmp_path):
         ({"max_zero_shift": -0.1}, "max_zero_shift must be a number of degrees"),
         ({"max_zero_shift": "x"}, "max_zero_shift must be a number of degrees"),
         ({"max_zero_shift": True}, "max_zero_shift must be a number of degrees"),
+        ({"first_lines": 0}, "first_lines must be between 1 and 6"),
+        ({"first_lines": 2.0}, "first_lines must be an integer"),
     ],
 )
 def test_bad_parameters_are_named(data, params, match):

@@ -1082,7 +1082,7 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
         # a range with enough peaks to index
         "simulator": {"two_theta_range": [10.0, 90.0], "two_theta_step": 0.05},
         "match": match,
-        "indexing": {"n_tune": 8, "C": 1.0},
+        "indexing": {"n_tune": 8, "C": 1.0, "first_lines": 3},
     }
     pipe, report = train_from_config(cfg, verbose=0)
     final = pipe.steps[-1][1]
@@ -1093,12 +1093,12 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
     assert stacked.scale == "linear" and stacked.C == 1.0
     # the defaults: four families, log(1 + M) and its square
     assert (stacked.families, stacked.degree, stacked.merit_cap) == ("ctho", 2, 100)
-    assert stacked.max_zero_shift == 0.1
+    assert stacked.max_zero_shift == 0.1 and stacked.first_lines == 3
     np.testing.assert_allclose(stacked.two_theta, pipe.steps[0][1].grid_)
     rep = report["indexing"]
     assert rep["n_tune"] == 16 and rep["augment"] is True
     assert (rep["families"], rep["degree"], rep["merit_cap"]) == ("ctho", 2, 100)
-    assert rep["max_zero_shift"] == 0.1
+    assert rep["max_zero_shift"] == 0.1 and rep["first_lines"] == 3
     assert 0 <= rep["tune_share_above_cap"] <= 1
     assert 0 <= rep["tune_crystal_system_after"] <= 1
     # the model file keeps the stacker; the loaded model answers alike
@@ -1106,6 +1106,7 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
     again = load_model(path)
     assert isinstance(again.steps[-1][1].estimator_, IndexingClassifier)
     assert again.steps[-1][1].estimator_.max_zero_shift == 0.1
+    assert again.steps[-1][1].estimator_.first_lines == 3
     _, R = _grid_patterns(pipe, n=4)
     np.testing.assert_allclose(again.predict_proba(R), pipe.predict_proba(R), atol=1e-6)
     assert np.isfinite(saliency_map(again, R)).all()
@@ -1135,6 +1136,7 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
         ({"degree": 3, "n_tune": 10}, True, "degree must be 1 or 2"),
         ({"merit_cap": -1, "n_tune": 10}, True, "merit_cap must be a positive"),
         ({"max_zero_shift": 1.5, "n_tune": 10}, True, "max_zero_shift must be"),
+        ({"first_lines": 7, "n_tune": 10}, True, "first_lines must be between"),
         ({"n_tune": 10}, "crystal_system", 'train_target = "space_group"'),
     ],
 )

@@ -327,14 +327,14 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     pipeline.steps[-1] = (pipeline.steps[-1][0], old)
     path = save_model(pipeline, tmp_path / "old.pt", metadata=pipeline.metadata_)
     payload = torch.load(path, weights_only=True)
-    for key in ("families", "degree", "merit_cap", "max_zero_shift"):
+    for key in ("families", "degree", "merit_cap", "max_zero_shift", "first_lines"):
         del payload["indexing"][key]
     payload.pop(_DIGEST)
     payload[_DIGEST] = _digest(payload)
     torch.save(payload, path)
     again = load_model(path, device="cpu").steps[-1][1]
     assert (again.families, again.degree, again.merit_cap) == ("cth", 1, np.inf)
-    assert again.max_zero_shift == 0.0
+    assert again.max_zero_shift == 0.0 and again.first_lines == 2
     full = pipeline.predict_proba(test)
     np.testing.assert_allclose(
         again.predict_proba(prefix.transform(test)), full, rtol=0, atol=1e-6
