@@ -95,6 +95,8 @@ def features(model_path, cache, n_tune, n_jobs, first_lines):
         first_lines=first_lines,
         n_jobs=n_jobs,
         verbose=True,
+        # shared with add_indexing's stacker of the same settings
+        memory=None if cache is None else str(Path(cache) / "indexing-merits"),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -750,15 +750,19 @@ def _weights_mb(path: Path) -> float:
     return path.stat().st_size / 2**20
 
 
-def _parallel_indexing(model, n_jobs=2):
+def _parallel_indexing(model, n_jobs=2, cache=None):
     """Index the patterns in ``n_jobs`` processes where the model weighs its
-    crystal systems against indexing (about half a second per pattern)."""
+    crystal systems against indexing (about half a second per pattern), the
+    merits kept in ``cache`` (the models are views of one file: each set is
+    indexed once for all the cards, and the held-out draw once for the ship
+    run of ``measured_training.py`` and the cards)."""
     from skxrd.estimators import IndexingClassifier
 
     step = model.steps[-1][1]
     while step is not None:
         if isinstance(step, IndexingClassifier):
-            step.set_params(n_jobs=n_jobs)
+            memory = None if cache is None else str(Path(cache) / "indexing-merits")
+            step.set_params(n_jobs=n_jobs, memory=memory)
             return
         step = getattr(step, "estimator_", None)
 
@@ -800,7 +804,7 @@ def main(argv=None):
             print(name, json.dumps(results, indent=1))
             continue
         model = load_model(weights, device="cpu")
-        _parallel_indexing(model)
+        _parallel_indexing(model, cache=args.cache)
         meta = model.metadata_
         if held_out is None:
             held_out = held_out_set(meta["config"], args.cache)

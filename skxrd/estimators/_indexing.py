@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._core import (
     INDEXING_DEGREE,
@@ -28,6 +28,29 @@ from ._mixins import _ProbabilisticMixin
 __all__ = ["IndexingClassifier"]
 
 _SCALES = ("linear", "sqrt")
+_SEARCH_CODE = None
+
+
+def _search_code():
+    """A digest of the indexing's source (peak finding, search, radiations):
+    cached merits are not reused once the search changes."""
+    global _SEARCH_CODE
+    if _SEARCH_CODE is None:
+        import hashlib
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[1]
+        digest = hashlib.sha1()
+        for part in ("indexing/_index.py", "indexing/_peaks.py", "utils/_radiation.py"):
+            digest.update((root / part).read_bytes())
+        _SEARCH_CODE = digest.hexdigest()
+    return _SEARCH_CODE
+
+
+def _cached_merits(X, two_theta, settings, code, n_jobs=None, verbose=False):
+    """:func:`indexing_merits` for ``joblib.Memory``: keyed by the rows, the
+    grid, the settings and the search's ``code``."""
+    return indexing_merits(X, two_theta, *settings, n_jobs=n_jobs, verbose=verbose)
 
 
 class IndexingClassifier(
@@ -112,6 +135,12 @@ class IndexingClassifier(
         Processes for the indexing (about a third of a second per pattern).
     verbose : bool, default=False
         A progress bar over the indexing.
+    memory : str, path-like or joblib.Memory, optional
+        Where to cache the merits of the patterns (as
+        :class:`sklearn.pipeline.Pipeline`'s ``memory``): indexing the same
+        rows with the same settings and the same version of the search reads
+        them back, as when several models share one set of test patterns.
+        None caches nothing. Not saved in model files.
 
     Attributes
     ----------
@@ -170,6 +199,7 @@ class IndexingClassifier(
         cv=5,
         n_jobs=None,
         verbose=False,
+        memory=None,
     ):
         self.estimator = estimator
         self.two_theta = two_theta
@@ -184,6 +214,7 @@ class IndexingClassifier(
         self.cv = cv
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.memory = memory
 
     def _check_params(self):
         from ..utils._radiation import get_radiation
@@ -228,16 +259,22 @@ class IndexingClassifier(
             )
         if not np.all(np.isfinite(X)):
             raise ValueError("X holds NaN or infinite values")
-        return indexing_merits(
-            X,
-            tt,
+        settings = (
             self.radiation,
             self.scale,
             self.families,
-            self.max_zero_shift,
-            self.first_lines,
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
+            float(self.max_zero_shift),
+            int(self.first_lines),
+        )
+        if self.memory is None:
+            return indexing_merits(
+                X, tt, *settings, n_jobs=self.n_jobs, verbose=self.verbose
+            )
+        cached = check_memory(self.memory).cache(
+            _cached_merits, ignore=["n_jobs", "verbose"]
+        )
+        return cached(
+            X, tt, settings, _search_code(), n_jobs=self.n_jobs, verbose=self.verbose
         )
 
     def fit(self, X, y, merits=None):

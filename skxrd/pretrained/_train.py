@@ -1045,7 +1045,10 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         first_lines 2, n_tune 1000, augment true, augment_seed 0; see
         :class:`~skxrd.estimators.IndexingClassifier`).
     cache : str or path-like, optional
-        Folder for joblib's cache of the simulated patterns.
+        Folder for joblib's cache of the simulated patterns, and of the
+        indexing merits (``indexing-merits`` in it): the returned stacker
+        keeps it as its ``memory``, so patterns indexed again with the same
+        search are read back.
     n_jobs : int, optional
         Workers for the simulations and the indexing.
     verbose : bool, default=True
@@ -1133,6 +1136,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         cv=None,
         n_jobs=n_jobs,
         verbose=verbose,
+        memory=None if cache is None else str(Path(cache) / "indexing-merits"),
     )
     merits = stacked.merits(Xt)  # once: for the fit and the report
     stacked.fit(Xt, y, merits=merits)

@@ -118,6 +118,33 @@ def test_merits_come_from_the_search_the_stackers_were_fitted_on(data):
     assert newer[0, -1] == fitted_on[0, -1] - 1  # the Kβ copy of the 33.3° line
 
 
+def test_merits_are_read_back_from_memory(data, tmp_path, monkeypatch):
+    import skxrd.estimators._indexing as module
+
+    X, y = data
+    calls = []
+    index = module.indexing_merits
+
+    def counted(*args, **kwargs):
+        calls.append(len(args[0]))
+        return index(*args, **kwargs)
+
+    monkeypatch.setattr(module, "indexing_merits", counted)
+    clf = IndexingClassifier(
+        blind(y), two_theta=TT, radiation="CuKa1", memory=str(tmp_path)
+    )
+    first = clf.merits(X[:3])
+    np.testing.assert_array_equal(clone(clf).merits(X[:3]), first)
+    assert calls == [3]  # the clone read them back
+    plain = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa1")
+    np.testing.assert_array_equal(plain.merits(X[:3]), first)
+    assert calls == [3, 3]
+    # other rows, or another search, are indexed anew
+    clf.merits(X[1:4])
+    clf.set_params(first_lines=3).merits(X[:3])
+    assert calls == [3, 3, 3, 3]
+
+
 def test_same_answers_after_joblib_and_clone(data, fitted, tmp_path):
     X, _ = data
     joblib.dump(fitted, tmp_path / "m.joblib")
