@@ -32,8 +32,9 @@ _SEARCH_CODE = None
 
 
 def _search_code():
-    """A digest of the indexing's source (peak finding, search, radiations):
-    cached merits are not reused once the search changes."""
+    """A digest of the indexing's source (peak finding, search, radiations,
+    and :func:`indexing_merits`' module): cached merits are not reused once
+    the search changes."""
     global _SEARCH_CODE
     if _SEARCH_CODE is None:
         import hashlib
@@ -41,7 +42,12 @@ def _search_code():
 
         root = Path(__file__).resolve().parents[1]
         digest = hashlib.sha1()
-        for part in ("indexing/_index.py", "indexing/_peaks.py", "utils/_radiation.py"):
+        for part in (
+            "indexing/_index.py",
+            "indexing/_peaks.py",
+            "utils/_radiation.py",
+            "estimators/_core.py",
+        ):
             digest.update((root / part).read_bytes())
         _SEARCH_CODE = digest.hexdigest()
     return _SEARCH_CODE

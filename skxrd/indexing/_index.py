@@ -507,8 +507,8 @@ def index_powder(
 
     The cubic, tetragonal, hexagonal, orthorhombic and monoclinic Bravais
     lattices (:data:`LATTICE_TYPES`); triclinic cells are not tried.
-    Monoclinic candidates come from four of the first 5 + ``first_lines`` given
-    indices of at most 1 (or 2 along one axis), so a cell whose first lines
+    Monoclinic candidates come from four of the first 5 + ``first_lines``
+    lines given indices of at most 1 (or 2 along one axis), so a cell whose first lines
     have larger indices (a very long axis) may be missed.
 
     Parameters
