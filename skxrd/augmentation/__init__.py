@@ -11,7 +11,7 @@ Physical transforms: :class:`PoissonNoise`, :class:`GaussianNoise`,
 :class:`PolynomialBackground`, :class:`AmorphousHump`, :class:`PeakShift`,
 :class:`LatticeStrain`, :class:`CrystalliteBroadening`, :class:`ScanRange`,
 :class:`PreferredOrientationScaling`, :class:`RandomPeakScaling`,
-:class:`RandomPeakRemoval`, :class:`ImpurityPeaks`. Combinators:
+:class:`RandomPeakRemoval`, :class:`ImpurityPeaks`, :class:`KbetaLeak`. Combinators:
 :class:`Compose`, :class:`RandomApply`, :class:`OneOf`, and :class:`Normalize`;
 :func:`default_augmentation` builds a sensible pipeline.
 
@@ -41,6 +41,7 @@ from ._geometry import CrystalliteBroadening, LatticeStrain, PeakShift, ScanRang
 from ._noise import GaussianNoise, PoissonNoise
 from ._peaks import (
     ImpurityPeaks,
+    KbetaLeak,
     PreferredOrientationScaling,
     RandomPeakRemoval,
     RandomPeakScaling,
@@ -56,6 +57,7 @@ __all__ = [
     "CrystalliteBroadening",
     "GaussianNoise",
     "ImpurityPeaks",
+    "KbetaLeak",
     "LatticeStrain",
     "Normalize",
     "OneOf",

@@ -28,6 +28,7 @@ TRANSFORMS = [
     A.RandomPeakScaling(),
     A.RandomPeakRemoval(probability=0.3),
     A.ImpurityPeaks(),
+    A.KbetaLeak(),
     A.Normalize(),
     A.Compose([A.PeakShift(), A.GaussianNoise()], normalize=True),
     A.RandomApply(A.LatticeStrain(), p=0.5),

@@ -16,6 +16,7 @@ from skxrd import augmentation as A  # noqa: E402
 
 TT = A.default_two_theta()
 STEP = 0.02
+LAM = 1.540562  # Cu Kα1
 
 
 def _gauss(centers, fwhm=0.06, heights=None, tt=TT):
@@ -81,6 +82,7 @@ ALL = [
     A.RandomPeakScaling(),
     A.RandomPeakRemoval(probability=0.3),
     A.ImpurityPeaks(),
+    A.KbetaLeak(),
     A.ScanRange(),
     A.Normalize(),
     A.Compose([A.PeakShift(), A.GaussianNoise()], normalize=True),
@@ -99,6 +101,7 @@ PARAMETRIC = (
     A.LatticeStrain,
     A.CrystalliteBroadening,
     A.ImpurityPeaks,
+    A.KbetaLeak,
     A.Normalize,
 )
 
@@ -427,6 +430,46 @@ def test_impurity_peaks():
         threshold=0.5,
     ).sum(1)
     assert set(counts.tolist()) <= {0, 1, 2, 3} and counts.float().mean() > 1.0
+
+
+def test_kbeta_leak_adds_the_copies_that_the_indexing_can_drop():
+    from skxrd.indexing import peak_positions
+
+    lines = np.array([25.0, 33.3, 47.1, 61.0])
+    x = _gauss(lines.tolist())
+    y = A.KbetaLeak(ratio=(0.02, 0.04))(x.repeat(8, 1), generator=_gen())
+    added = y - x
+    assert (added >= 0).all()
+    # each line's copy where sin θβ = sin θα · λβ / λα, at 2-4 % of it
+    kb = 2 * np.degrees(np.arcsin(np.sin(np.radians(lines / 2)) * 1.392218 / LAM))
+    for c in kb:
+        window = (TT > c - 0.1) & (TT < c + 0.1)
+        at = added[:, window]
+        assert np.abs(TT[window][at.argmax(1).numpy()] - c).max() <= 0.02
+        assert 0.018 < float(at.amax(1).min()) and float(at.amax(1).max()) <= 0.04
+    ratios = added[:, (TT > kb[0] - 0.1) & (TT < kb[0] + 0.1)].amax(1)
+    assert float(ratios.std()) > 0.002  # one ratio drawn per pattern
+    # nothing else moves: the lines themselves have no copy falling on them
+    assert float(added[:, np.abs(TT - 61.0) < 0.2].max()) < 1e-6
+    # peak_positions takes the copies out again
+    found = peak_positions(TT, y[0].numpy(), radiation="CuKa1", drop_kbeta=True)
+    np.testing.assert_allclose(found, lines, atol=0.02)
+    assert len(peak_positions(TT, y[0].numpy(), radiation="CuKa1")) == 8
+    assert torch.equal(A.KbetaLeak(ratio=0.0)(x, generator=_gen()), x)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"radiation": 1.5406}, "names no anode"),
+        ({"radiation": "XxKa"}, "unknown radiation"),
+        ({"ratio": 1.5}, "ratio must lie within"),
+        ({"ratio": (0.05, 0.01)}, "low <= high"),
+    ],
+)
+def test_kbeta_leak_rejects_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        A.KbetaLeak(**params)(_gauss([30.0]), generator=_gen())
 
 
 # ----------------------------------------------------------------- combinators
