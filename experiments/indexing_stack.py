@@ -27,8 +27,11 @@ the 2θ scale with each cell (``max_zero_shift``, 0.1°): features computed
 before hold merits without it. Since the fifth, the features hold the
 monoclinic merits too (14 merit columns): older files must be recomputed.
 ``--first-lines 4`` indexes with candidates from any of the first four lines
-(the sixth version; the shipped stackers' search has 2); a features file keeps
-its setting and is not reused with another.
+(the sixth version; the shipped stackers' search has 2); ``--kbeta-leak P``
+gives that share of the tuning patterns the Kβ copies of a β-filtered tube
+(:class:`~skxrd.augmentation.KbetaLeak`, 1–5 %), which measured patterns have
+and simulated ones lack. A features file keeps both settings and is not
+reused with others.
 
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.
@@ -37,7 +40,7 @@ Usage::
 
     python experiments/indexing_stack.py --cache /tmp/skxrd_cache \\
         [--model MODEL.pt] [--features /tmp/indexing_features.npz] \\
-        [--merit-cap 100] [--first-lines 2]
+        [--merit-cap 100] [--first-lines 2] [--kbeta-leak 0]
 
 ``--model`` (by default the shipped space-group file) holds the hybrid,
 alone or inside the indexing stacker (the hybrid is taken from inside).
@@ -59,12 +62,17 @@ sys.path.insert(0, str(ROOT / "tools"))
 CONFIG = ROOT / "skxrd/pretrained/configs/space-group.toml"
 
 
-def features(model_path, cache, n_tune, n_jobs, first_lines):
+def features(model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0):
     """Merits and hybrid probabilities of the tuning patterns and of RRUFF."""
     import torch
     from measured_training import rruff_patterns
 
-    from skxrd.augmentation import sample_augmentation
+    from skxrd.augmentation import (
+        Compose,
+        KbetaLeak,
+        RandomApply,
+        sample_augmentation,
+    )
     from skxrd.estimators import IndexingClassifier
     from skxrd.estimators._match import search_match_of
     from skxrd.pretrained import load_config, load_model
@@ -81,7 +89,11 @@ def features(model_path, cache, n_tune, n_jobs, first_lines):
     X = np.concatenate([Xk[:n_tune], Xn[:n_tune]]).astype(np.float32)
     y = np.concatenate([yk[:n_tune], yn[:n_tune]])
     X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
-    aug = sample_augmentation(_simulator(config).two_theta)
+    grid = _simulator(config).two_theta
+    aug = sample_augmentation(grid)
+    if kbeta_leak:  # the Kβ copies of a β-filtered tube, in this share of patterns
+        leak = RandomApply(KbetaLeak(two_theta=grid), p=kbeta_leak)
+        aug = Compose([aug, leak], normalize=True)
     X = aug(torch.from_numpy(X), generator=torch.Generator().manual_seed(0)).numpy()
     model = load_model(model_path, device="cpu")
     prefix, hybrid = model[:-1], search_match_of(model)
@@ -112,6 +124,7 @@ def features(model_path, cache, n_tune, n_jobs, first_lines):
         "y_rruff": sg_rruff,
         "classes": hybrid.classes_,
         "first_lines": first_lines,
+        "kbeta_leak": kbeta_leak,
     }
 
 
@@ -133,6 +146,12 @@ def main(argv=None):
         type=int,
         default=2,
         help="the indexing's first_lines (2: the shipped stackers' search)",
+    )
+    parser.add_argument(
+        "--kbeta-leak",
+        type=float,
+        default=0.0,
+        help="share of tuning patterns given Kβ copies (KbetaLeak, 1-5 %%)",
     )
     args = parser.parse_args(argv)
 
@@ -161,13 +180,22 @@ def main(argv=None):
                 f"not {len(LATTICE_TYPES) + 1} (written before the monoclinic "
                 "lattices); remove it to compute the features again"
             )
+        if float(d.get("kbeta_leak", 0.0)) != args.kbeta_leak:
+            sys.exit(f"{args.features}: made with another --kbeta-leak")
         if int(d.get("first_lines", 2)) != args.first_lines:
             sys.exit(
                 f"{args.features}: indexed with first_lines "
                 f"{int(d.get('first_lines', 2))}, not {args.first_lines}"
             )
     else:
-        d = features(args.model, args.cache, args.n_tune, args.n_jobs, args.first_lines)
+        d = features(
+            args.model,
+            args.cache,
+            args.n_tune,
+            args.n_jobs,
+            args.first_lines,
+            args.kbeta_leak,
+        )
         if args.features:
             np.savez(args.features, **d)
     classes = d["classes"]
