@@ -80,6 +80,7 @@ def features(model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0):
         _reference_collection,
         _simulator,
         _tuning_draws,
+        merits_memory,
     )
 
     config = load_config(CONFIG)
@@ -107,8 +108,7 @@ def features(model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0):
         first_lines=first_lines,
         n_jobs=n_jobs,
         verbose=True,
-        # shared with add_indexing's stacker of the same settings
-        memory=None if cache is None else str(Path(cache) / "indexing-merits"),
+        memory=merits_memory(cache),  # add_indexing's, for the same settings
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -757,12 +757,12 @@ def _parallel_indexing(model, n_jobs=2, cache=None):
     indexed once for all the cards, and the held-out draw once for the ship
     run of ``measured_training.py`` and the cards)."""
     from skxrd.estimators import IndexingClassifier
+    from skxrd.pretrained._train import merits_memory
 
     step = model.steps[-1][1]
     while step is not None:
         if isinstance(step, IndexingClassifier):
-            memory = None if cache is None else str(Path(cache) / "indexing-merits")
-            step.set_params(n_jobs=n_jobs, memory=memory)
+            step.set_params(n_jobs=n_jobs, memory=merits_memory(cache))
             return
         step = getattr(step, "estimator_", None)
 

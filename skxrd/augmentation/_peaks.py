@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..io._pattern import q_to_two_theta, two_theta_to_q
 from ..utils._radiation import get_radiation
 from ._base import (
     BatchTransform,
@@ -498,10 +499,10 @@ class KbetaLeak(BatchTransform):
                 "not known (use a name such as 'CuKa')"
             )
         n, dev, dt = x.shape[0], x.device, x.dtype
-        # the Kα angle whose Kβ copy falls on each grid point (none past 90°)
-        sin_a = np.sin(np.radians(grid.values / 2)) * rad.wavelength / rad.kbeta
-        source = 2 * np.degrees(np.arcsin(np.clip(sin_a, 0.0, 1.0)))
+        # the Kα angle whose Kβ copy falls on each grid point (same Q; NaN
+        # where Kα cannot reach it)
+        source = q_to_two_theta(two_theta_to_q(grid.values, rad.kbeta), rad.wavelength)
         idx = grid.index_of(torch.tensor(source, dtype=torch.float64, device=dev))
-        idx = idx.masked_fill(torch.tensor(sin_a >= 1.0, device=dev), -1.0)
+        idx = idx.nan_to_num(nan=-1.0)  # outside: no copy
         copy = _interp(x, idx.to(dt))
         return x + _uniform(bounds, (n, 1), generator, dev, dt) * copy

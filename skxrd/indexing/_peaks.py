@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io._pattern import q_to_two_theta, two_theta_to_q
 from ..utils._radiation import get_radiation
 
 __all__ = ["peak_positions"]
@@ -144,8 +145,7 @@ def peak_positions(
             drop |= near & (height < 0.8 * height[j])
         pos, height = pos[~drop], height[~drop]
     if drop_kbeta and rad.kbeta is not None:
-        sin_b = np.sin(np.radians(pos / 2)) * rad.kbeta / rad.wavelength
-        beta_at = 2 * np.degrees(np.arcsin(sin_b))
+        beta_at = q_to_two_theta(two_theta_to_q(pos, rad.wavelength), rad.kbeta)
         drop = np.zeros(len(pos), bool)
         for j in np.argsort(-height):
             if drop[j]:

@@ -1019,6 +1019,13 @@ def _tuning_draws(config, match, collection, cache, n_jobs, verbose):
     return known.X, yk, Xn, yn
 
 
+def merits_memory(cache):
+    """The ``memory`` of :class:`~skxrd.estimators.IndexingClassifier` under a
+    cache folder (``CACHE/indexing-merits``; None without one): the ship run,
+    the cards and the indexing study read each other's merits there."""
+    return None if cache is None else str(Path(cache) / "indexing-merits")
+
+
 def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     """Weigh a trained space-group pipeline's crystal systems against powder indexing.
 
@@ -1136,7 +1143,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         cv=None,
         n_jobs=n_jobs,
         verbose=verbose,
-        memory=None if cache is None else str(Path(cache) / "indexing-merits"),
+        memory=merits_memory(cache),
     )
     merits = stacked.merits(Xt)  # once: for the fit and the report
     stacked.fit(Xt, y, merits=merits)

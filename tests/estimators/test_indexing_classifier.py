@@ -90,8 +90,8 @@ def test_sqrt_scale_squares_the_inputs_back(data):
 def test_merits_come_from_the_search_the_stackers_were_fitted_on(data):
     # Kβ copies kept, candidates from the first or second line: the shipped
     # stackers' features do not move with lattice_merits' newer options
+    from skxrd.estimators._core import family_lattices
     from skxrd.indexing import lattice_merits
-    from skxrd.indexing._index import LATTICE_TYPES
 
     X, y = data
     second = cubic_lines(3.8)[1] / 2
@@ -99,7 +99,7 @@ def test_merits_come_from_the_search_the_stackers_were_fitted_on(data):
     strays = pattern(cubic_lines(3.8)) + 0.03 * pattern([kb]) + 0.2 * pattern([11.0])
     rows = np.array([strays, *X[:2]])
     clf = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa", families="ct")
-    lattices = [t for t in LATTICE_TYPES if t[0] in "ct"]
+    lattices = family_lattices("ct")
     fitted_on = lattice_merits(
         rows, TT, radiation="CuKa", lattices=lattices, drop_kbeta=False, first_lines=2
     )
