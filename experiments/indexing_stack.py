@@ -29,9 +29,11 @@ monoclinic merits too (14 merit columns): older files must be recomputed.
 ``--first-lines 4`` indexes with candidates from any of the first four lines
 (the sixth version; the shipped stackers' search has 2); ``--kbeta-leak P``
 gives that share of the tuning patterns the Kβ copies of a β-filtered tube
-(:class:`~skxrd.augmentation.KbetaLeak`, 1–5 %), which measured patterns have
-and simulated ones lack. A features file keeps both settings and is not
-reused with others.
+(:class:`~skxrd.augmentation.KbetaLeak`, 1–5 %), and ``--low-angle P`` one
+weak line below 7.5° (the eighth version), which measured patterns have and
+simulated ones lack: ``[indexing]``'s ``kbeta_leak`` and ``low_angle``, the
+same augmentation as :func:`~skxrd.pretrained.add_indexing`'s. A features file
+keeps these settings and is not reused with others.
 
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.
@@ -40,7 +42,7 @@ Usage::
 
     python experiments/indexing_stack.py --cache /tmp/skxrd_cache \\
         [--model MODEL.pt] [--features /tmp/indexing_features.npz] \\
-        [--merit-cap 100] [--first-lines 2] [--kbeta-leak 0]
+        [--merit-cap 100] [--first-lines 2] [--kbeta-leak 0] [--low-angle 0]
 
 ``--model`` (by default the shipped space-group file) holds the hybrid,
 alone or inside the indexing stacker (the hybrid is taken from inside).
@@ -62,23 +64,19 @@ sys.path.insert(0, str(ROOT / "tools"))
 CONFIG = ROOT / "skxrd/pretrained/configs/space-group.toml"
 
 
-def features(model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0):
+def features(
+    model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0, low_angle=0.0
+):
     """Merits and hybrid probabilities of the tuning patterns and of RRUFF."""
     import torch
     from measured_training import rruff_patterns
 
-    from skxrd.augmentation import (
-        Compose,
-        KbetaLeak,
-        RandomApply,
-        sample_augmentation,
-    )
     from skxrd.estimators import IndexingClassifier
     from skxrd.estimators._match import search_match_of
     from skxrd.pretrained import load_config, load_model
     from skxrd.pretrained._train import (
+        _indexing_augmentation,
         _reference_collection,
-        _simulator,
         _tuning_draws,
         merits_memory,
     )
@@ -90,11 +88,10 @@ def features(model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0):
     X = np.concatenate([Xk[:n_tune], Xn[:n_tune]]).astype(np.float32)
     y = np.concatenate([yk[:n_tune], yn[:n_tune]])
     X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
-    grid = _simulator(config).two_theta
-    aug = sample_augmentation(grid)
-    if kbeta_leak:  # the Kβ copies of a β-filtered tube, in this share of patterns
-        leak = RandomApply(KbetaLeak(two_theta=grid), p=kbeta_leak)
-        aug = Compose([aug, leak], normalize=True)
+    # add_indexing's augmentation for these [indexing] shares: the ship run
+    # reads these merits back from the cache
+    section = {"kbeta_leak": kbeta_leak, "low_angle": low_angle}
+    aug = _indexing_augmentation(section, config)
     X = aug(torch.from_numpy(X), generator=torch.Generator().manual_seed(0)).numpy()
     model = load_model(model_path, device="cpu")
     prefix, hybrid = model[:-1], search_match_of(model)
@@ -125,6 +122,7 @@ def features(model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0):
         "classes": hybrid.classes_,
         "first_lines": first_lines,
         "kbeta_leak": kbeta_leak,
+        "low_angle": low_angle,
     }
 
 
@@ -152,6 +150,12 @@ def main(argv=None):
         type=float,
         default=0.0,
         help="share of tuning patterns given Kβ copies (KbetaLeak, 1-5 %%)",
+    )
+    parser.add_argument(
+        "--low-angle",
+        type=float,
+        default=0.0,
+        help="share of tuning patterns given a weak line below 7.5 deg",
     )
     args = parser.parse_args(argv)
 
@@ -182,6 +186,8 @@ def main(argv=None):
             )
         if float(d.get("kbeta_leak", 0.0)) != args.kbeta_leak:
             sys.exit(f"{args.features}: made with another --kbeta-leak")
+        if float(d.get("low_angle", 0.0)) != args.low_angle:
+            sys.exit(f"{args.features}: made with another --low-angle")
         if int(d.get("first_lines", 2)) != args.first_lines:
             sys.exit(
                 f"{args.features}: indexed with first_lines "
@@ -195,6 +201,7 @@ def main(argv=None):
             args.n_jobs,
             args.first_lines,
             args.kbeta_leak,
+            args.low_angle,
         )
         if args.features:
             np.savez(args.features, **d)

@@ -85,6 +85,8 @@ _INDEXING_DEFAULTS = {
     "n_tune": 1000,
     "augment": True,
     "augment_seed": 0,
+    "kbeta_leak": 0.0,
+    "low_angle": 0.0,
 }
 
 
@@ -422,6 +424,23 @@ def _check_indexing(config, where):
                 f"augment must be true or false, got {section['augment']!r}"
             )
         check_int(section["augment_seed"], "augment_seed", minimum=0)
+        for key in ("kbeta_leak", "low_angle"):
+            check_real(section[key], key, minimum=0.0, maximum=1.0)
+        if section["kbeta_leak"] and not (section["augment"] and _anode(config)):
+            raise ValueError(
+                "kbeta_leak needs augment = true and a [simulator] radiation "
+                "that names an anode (such as 'CuKa'), whose Kβ line places the "
+                "copies"
+            )
+        if section["low_angle"] and not section["augment"]:
+            raise ValueError("low_angle needs augment = true")
+        if section["low_angle"]:
+            start = float(_simulator(config).two_theta[0])
+            if start >= _LOW_ANGLE["position"][1]:
+                raise ValueError(
+                    f"low_angle adds lines below {_LOW_ANGLE['position'][1]}°, "
+                    f"but the [simulator] grid starts at {start:g}°"
+                )
         check_families(section["families"])
         check_degree(section["degree"])
         check_merit_cap(section["merit_cap"])
@@ -430,6 +449,61 @@ def _check_indexing(config, where):
     except ValueError as exc:
         raise ValueError(f"{where}: [indexing] {exc}") from None
     return section
+
+
+def _anode(config) -> bool:
+    """Whether the simulator's radiation names an anode with a known Kβ line."""
+    from ..utils._radiation import get_radiation
+
+    sim = config.get("simulator", {})
+    try:
+        rad = get_radiation(sim.get("radiation", "CuKa"), sim.get("wavelength"))
+    except (TypeError, ValueError):
+        return False
+    return rad.kbeta is not None
+
+
+# The weak low-angle lines of measured patterns (a beam stop, the direct beam's
+# tail, a holder): 37 % of the RRUFF patterns have a peak below 7.5°, at 2-22 %
+# of their maximum (10th-90th percentile), 2.7 times as dense per degree as at
+# 7.5-8.5°, so about one pattern in four has one that no cell explains.
+_LOW_ANGLE = {
+    "n_peaks": 1,
+    "intensity": (0.02, 0.2),
+    "fwhm": (0.05, 0.2),
+    "position": (5.0, 7.5),
+}
+
+
+def _indexing_augmentation(section, config):
+    """The augmentation of the stacker's tuning patterns (``[indexing]``).
+
+    :func:`~skxrd.augmentation.sample_augmentation`, then in a share
+    ``kbeta_leak`` of the patterns the Kβ copies of a β-filtered tube
+    (:class:`~skxrd.augmentation.KbetaLeak`, 1-5 %) and in a share
+    ``low_angle`` one weak line below 7.5° (``_LOW_ANGLE``): stray lines the
+    indexing meets in measured peak lists. With both shares 0 it is
+    ``sample_augmentation`` itself, the same draws for the same seed.
+    """
+    from ..augmentation import (
+        Compose,
+        ImpurityPeaks,
+        KbetaLeak,
+        RandomApply,
+        sample_augmentation,
+    )
+
+    sim = _simulator(config)
+    grid = sim.two_theta
+    aug = sample_augmentation(grid)
+    extra = []
+    if section["kbeta_leak"]:
+        leak = KbetaLeak(radiation=sim.radiation, two_theta=grid)
+        extra.append(RandomApply(leak, p=float(section["kbeta_leak"])))
+    if section["low_angle"]:
+        low = ImpurityPeaks(**_LOW_ANGLE, two_theta=grid)
+        extra.append(RandomApply(low, p=float(section["low_angle"])))
+    return Compose([aug, *extra], normalize=True) if extra else aug
 
 
 def _tuples(section: dict) -> dict:
@@ -1049,8 +1123,10 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     config : str, path-like or dict
         The config, with ``[match]`` and ``[indexing]`` sections (defaults:
         C 0.1, families "ctho", degree 2, merit_cap 100.0, max_zero_shift 0.1,
-        first_lines 2, n_tune 1000, augment true, augment_seed 0; see
-        :class:`~skxrd.estimators.IndexingClassifier`).
+        first_lines 2, n_tune 1000, augment true, augment_seed 0, kbeta_leak
+        0.0, low_angle 0.0; see :class:`~skxrd.estimators.IndexingClassifier`).
+        ``kbeta_leak`` and ``low_angle`` are the shares of tuning patterns
+        given the Kβ copies of a β-filtered tube and a weak line below 7.5°.
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns, and of the
         indexing merits (``indexing-merits`` in it): the returned stacker
@@ -1085,7 +1161,6 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     import torch
     from sklearn.frozen import FrozenEstimator
 
-    from ..augmentation import sample_augmentation
     from ..crystal import to_crystal_system
     from ..estimators import CoarseLabelClassifier, IndexingClassifier
     from ..estimators._core import indexable
@@ -1125,7 +1200,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     y = np.concatenate([yk[:n], yn[:n]])
     if section["augment"]:
         X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
-        aug = sample_augmentation(_simulator(config).two_theta)
+        aug = _indexing_augmentation(section, config)
         gen = torch.Generator().manual_seed(int(section["augment_seed"]))
         X = aug(torch.from_numpy(X), generator=gen).numpy()
     Xt = prefix.transform(X)
@@ -1172,6 +1247,8 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         "merit_cap": float(section["merit_cap"]),
         "max_zero_shift": float(section["max_zero_shift"]),
         "first_lines": int(section["first_lines"]),
+        "kbeta_leak": float(section["kbeta_leak"]),
+        "low_angle": float(section["low_angle"]),
         # how often the cap bites on the tuning patterns (indexable ones)
         "tune_share_above_cap": round(
             float(np.mean(merits[indexable(merits), :-1].max(axis=1) > cap)), 4

@@ -432,6 +432,39 @@ def test_impurity_peaks():
     assert set(counts.tolist()) <= {0, 1, 2, 3} and counts.float().mean() > 1.0
 
 
+def test_impurity_peaks_in_a_two_theta_range():
+    x = _gauss([40.0]).repeat(64, 1)
+    low = A.ImpurityPeaks(n_peaks=1, intensity=(0.02, 0.15), position=(5.0, 7.5))
+    added = low(x, generator=_gen()) - x
+    where = torch.as_tensor(TT)[added.argmax(dim=1)]
+    assert bool(((where >= 5.0 - 1e-6) & (where <= 7.5 + 1e-6)).all())
+    assert float(where.std()) > 0.4  # spread over the range, not one place
+    heights = added.amax(dim=1)
+    assert float(heights.min()) >= 0.015 and float(heights.max()) <= 0.15 + 1e-6
+    # a range reaching past the grid is cut to it; the default is unchanged
+    edge = A.ImpurityPeaks(n_peaks=1, intensity=0.05, position=(0.0, 5.5))
+    where = torch.as_tensor(TT)[(edge(x, generator=_gen()) - x).argmax(dim=1)]
+    assert bool((where <= 5.5 + 1e-6).all())
+    whole = A.ImpurityPeaks(n_peaks=2, position=(float(TT[0]), float(TT[-1])))
+    assert torch.equal(
+        whole(x, generator=_gen()), A.ImpurityPeaks(n_peaks=2)(x, generator=_gen())
+    )
+
+
+@pytest.mark.parametrize(
+    "position, match",
+    [
+        ((95.0, 100.0), "outside the 2θ grid"),
+        ((7.5, 5.0), "low <= high"),
+        ("low", "pair"),
+        ((5.0, float("nan")), "finite numbers"),
+    ],
+)
+def test_impurity_peaks_rejects_a_bad_position(position, match):
+    with pytest.raises(ValueError, match=match):
+        A.ImpurityPeaks(position=position)(_gauss([30.0]), generator=_gen())
+
+
 def test_kbeta_leak_adds_the_copies_that_the_indexing_can_drop():
     from skxrd.indexing import peak_positions
 

@@ -1137,6 +1137,18 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
         ({"merit_cap": -1, "n_tune": 10}, True, "merit_cap must be a positive"),
         ({"max_zero_shift": 1.5, "n_tune": 10}, True, "max_zero_shift must be"),
         ({"first_lines": 7, "n_tune": 10}, True, "first_lines must be between"),
+        ({"kbeta_leak": 1.5, "n_tune": 10}, True, "kbeta_leak must be"),
+        ({"low_angle": "yes", "n_tune": 10}, True, "low_angle must be a number"),
+        (
+            {"kbeta_leak": 0.5, "augment": False, "n_tune": 10},
+            True,
+            "kbeta_leak needs augment = true",
+        ),
+        (
+            {"low_angle": 0.5, "augment": False, "n_tune": 10},
+            True,
+            "low_angle needs augment = true",
+        ),
         ({"n_tune": 10}, "crystal_system", 'train_target = "space_group"'),
     ],
 )
@@ -1147,6 +1159,68 @@ def test_bad_indexing_sections_are_named(indexing, match, message):
         cfg["match"] = {"source": "amcsd", "n_tune": 20}
     with pytest.raises(ValueError, match=message):
         load_config(cfg)
+
+
+def test_bad_indexing_augmentation_for_the_simulator_is_named():
+    match = {"source": "amcsd", "n_tune": 20}
+    late = {**TINY, "train_target": "space_group", "match": match}
+    late["simulator"] = {"two_theta_range": [10.0, 90.0]}
+    late["indexing"] = {"n_tune": 10, "low_angle": 0.3}
+    with pytest.raises(ValueError, match="grid starts at 10°"):
+        load_config(late)
+    mo = {**TINY, "train_target": "space_group", "match": match}
+    mo["simulator"] = {"wavelength": 0.7}
+    mo["indexing"] = {"n_tune": 10, "kbeta_leak": 0.3}
+    with pytest.raises(ValueError, match="names an anode"):
+        load_config(mo)
+
+
+def test_the_indexing_tuning_augmentation_adds_measured_stray_lines():
+    import torch
+
+    from skxrd.augmentation import sample_augmentation
+    from skxrd.indexing import peak_positions
+    from skxrd.pretrained._train import _indexing_augmentation, _simulator
+
+    cfg = load_config(
+        {
+            **TINY,
+            "train_target": "space_group",
+            "simulator": {"two_theta_range": [5.0, 60.0], "two_theta_step": 0.02},
+            "match": {"source": "amcsd", "n_tune": 20},
+            "indexing": {"n_tune": 10},
+        }
+    )
+    tt = _simulator(cfg).two_theta
+    lines = [20.0, 31.0, 44.0, 58.0]
+    x = sum(np.exp(-0.5 * ((tt - c) / 0.03) ** 2) for c in lines)
+    X = torch.as_tensor(np.tile(x, (6, 1)), dtype=torch.float32)
+
+    KB = 1.392218 / 1.540562  # Cu Kβ1 / Kα1
+
+    def run(kbeta, low):
+        section = {**cfg["indexing"], "kbeta_leak": kbeta, "low_angle": low}
+        aug = _indexing_augmentation(section, cfg)
+        return aug(X, generator=torch.Generator().manual_seed(3)).numpy()
+
+    # no shares: sample_augmentation itself, draw for draw
+    plain = sample_augmentation(tt)(X, generator=torch.Generator().manual_seed(3))
+    np.testing.assert_array_equal(run(0.0, 0.0), plain.numpy())
+    # the same draws first, then the stray lines: Kβ copies at 1-5 % where
+    # sin θβ = sin θα λβ / λα, and one line below 7.5° at 2-20 %
+    base = plain.numpy()
+    kbeta = np.degrees(2 * np.arcsin(np.sin(np.radians(np.array(lines) / 2)) * KB))
+    copies = run(1.0, 0.0) - base
+    low = run(0.0, 1.0) - base
+    for c, l_ in zip(copies, low):
+        where = tt[np.argmax(c)]
+        assert np.abs(kbeta - where).min() < 0.3  # the sample's shifts move it
+        assert 0.005 < c.max() < 0.06
+        assert 5.0 <= tt[np.argmax(l_)] <= 7.5 and 0.015 < l_.max() < 0.21
+    both = run(1.0, 1.0)
+    assert np.allclose(both.max(axis=1), 1.0)
+    for row in both:
+        assert (peak_positions(tt, row, radiation="CuKa") < 7.5).sum() == 1
 
 
 def test_a_damaged_search_match_in_a_model_file_is_named(tiny, tmp_path, monkeypatch):
