@@ -218,9 +218,7 @@ def _merits(params, rows, q, tol_q, floor_q, max_miss):
         # repeated values (distinct rows, equal Q) count once
         dup = np.diff(qc, axis=1) <= 1e-7 * top[:, None]
         n_calc -= np.sum(dup & below[:, 1:], axis=1)
-        d = np.full(qs.shape, np.inf)
-        for j in range(qs.shape[1]):  # nearest line of each candidate
-            d[:, j] = np.min(np.abs(qc - qs[:, j : j + 1]), axis=1)
+        d = _nearest_distance(qc, qs)
         ok = d <= tol_q
         n_ok = ok.sum(1)
         # an unexplained line counts as a discrepancy of the tolerance: a
@@ -229,6 +227,33 @@ def _merits(params, rows, q, tol_q, floor_q, max_miss):
         m = top / (2 * eps * np.maximum(n_calc, 1))
         out[s : s + _CHUNK] = np.where(n_ok >= qs.shape[1] - max_miss, m, 0.0)
     return out
+
+
+def _nearest_distance(qc, qs):
+    """``d[i, j] = min |qc[i] - qs[i, j]|`` for rows ``qc`` sorted in
+    ascending order: from the calculated values either side of each line's
+    place in its row, found by one search in all rows laid end to end
+    (each shifted past the one before), not by a pass over every calculated
+    value per line."""
+    n, m = qc.shape
+    if m == 0:
+        return np.full(qs.shape, np.inf)
+    # values above every line (the 1e9 of those out of range) capped just
+    # above them, which moves no line's place, and a shift per row larger
+    # than the capped rows' span, so that the rows laid end to end stay
+    # sorted; the distances are taken from qc itself
+    lo = min(float(np.min(qs)), float(np.min(qc[:, 0])))
+    cap = float(np.max(qs)) + 1.0
+    shift = np.arange(n)[:, None] * (cap - lo + 1.0)
+    flat = (np.minimum(qc, cap) + shift).ravel()
+    at = np.searchsorted(flat, (qs + shift).ravel()).reshape(qs.shape)
+    at -= np.arange(n)[:, None] * m
+    rows = np.arange(n)[:, None]
+    d = np.full(qs.shape, np.inf)
+    for k in (-2, -1, 0, 1):  # the neighbours, with one to spare each way
+        i = np.clip(at + k, 0, m - 1)
+        d = np.minimum(d, np.abs(qc[rows, i] - qs))
+    return d
 
 
 def _refine(p, rows, q, tol_q, slope, max_zero, z=0.0, iters=3):
@@ -291,6 +316,38 @@ def _valid(p):
     return bool(np.all(p > 0))
 
 
+# odd multipliers that mix a row's bit patterns into one 64-bit key
+_ROW_MIX = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+    dtype=np.uint64,
+)
+
+
+def _unique_rows(a):
+    """``np.unique(a, axis=0)`` for a finite float array of up to four columns,
+    faster: the search's hundreds of thousands of monoclinic candidates spent
+    most of their time in that call's sort of whole rows. Rows are keyed by a
+    64-bit mix of their bits, the keys sorted, and the unique rows put back in
+    ``np.unique``'s lexicographic order; equal keys of unequal rows (a
+    collision) fall back to ``np.unique``."""
+    a = np.ascontiguousarray(a, dtype=float) + 0.0  # -0.0 keyed as 0.0
+    if len(a) < 2:
+        return a
+    bits = a.view(np.uint64)
+    key = bits[:, 0] * _ROW_MIX[0]
+    for j in range(1, a.shape[1]):
+        key ^= bits[:, j] * _ROW_MIX[j]
+        key ^= key >> np.uint64(29)
+    order = np.argsort(key, kind="stable")
+    key, a = key[order], a[order]
+    same_key = key[1:] == key[:-1]
+    same_row = np.all(a[1:] == a[:-1], axis=1)
+    if np.any(same_key & ~same_row):
+        return np.unique(a, axis=0)
+    out = a[np.concatenate([[True], ~same_key])]
+    return out[np.lexsort(out.T[::-1])]
+
+
 def _candidates(q, family):
     """Parameters from the first lines given small indices."""
     lines = q[:_N_LOW]
@@ -310,7 +367,7 @@ def _candidates(q, family):
     z = (a[None, :, 0] * q2 - b[None, :, 0] * q1) / det
     c = np.stack([x.ravel(), z.ravel()], 1)
     c = c[np.all(c > 0, axis=1)]
-    return np.unique(np.round(c, 8), axis=0)
+    return _unique_rows(np.round(c, 8))
 
 
 _ORTHO_SYSTEMS = None
@@ -363,7 +420,7 @@ def _candidates_ortho(q, loose_q, max_miss, first_lines):
     p = p[np.prod(p, axis=1) >= 1.0 / _MAX_VOLUME**2]
     if not len(p):
         return p
-    p = np.unique(np.round(p / q[0], 5), axis=0) * q[0]
+    p = _unique_rows(np.round(p / q[0], 5)) * q[0]
     rows = _table("oP")[0]
     rows = rows[np.all(rows <= 25, axis=1)]  # h, k, l <= 5
     count, need = _quick_count(p, rows, q, loose_q, max_miss)
@@ -435,14 +492,14 @@ def _candidates_mono(q, loose_q, max_miss, centring, first_lines):
     # h -> -h flips D; for a primitive cell, a and c are interchangeable
     p[:, 3] = np.abs(p[:, 3])
     if centring == "P":
-        p[:, [0, 2]] = np.sort(p[:, [0, 2]], axis=1)
+        p[:, 0], p[:, 2] = np.minimum(p[:, 0], p[:, 2]), np.maximum(p[:, 0], p[:, 2])
     ok = (p[:, :3] > 0).all(1) & (p[:, 3] ** 2 < 4 * p[:, 0] * p[:, 2] * _MAX_COS_M**2)
     p = p[ok]
     # the reciprocal cell's volume squared, B (AC - D²/4), bounds the cell's
     p = p[p[:, 1] * (p[:, 0] * p[:, 2] - p[:, 3] ** 2 / 4) >= 1.0 / _MAX_VOLUME**2]
     if not len(p):
         return p
-    p = np.unique(np.round(p / q[0], 5), axis=0) * q[0]
+    p = _unique_rows(np.round(p / q[0], 5)) * q[0]
     rows = _table("m" + centring)[0]
     rows = rows[np.all(rows[:, :3] <= 9, axis=1)]  # |h|, k, l <= 3
     count, need = _quick_count(p, rows, q, loose_q, max_miss)
@@ -540,9 +597,9 @@ def index_powder(
         passed over. On RRUFF minerals whose cell an AMCSD entry gives, 4
         finds it for 70 % of the orthorhombic and 62 % of the monoclinic
         ones against 55 % and 52 % with 2, the search before December 2026
-        (``experiments/indexing_gap.py``), at about twice the time (1.4 s
-        against 0.73 s per RRUFF pattern on all 13 lattices). The shipped
-        models' stackers were fitted with 2.
+        (``experiments/indexing_gap.py``), at about one and a half times the
+        time (0.70 s against 0.48 s per RRUFF pattern on all 13 lattices).
+        The shipped models' stackers were fitted with 2.
 
     Returns
     -------
@@ -794,9 +851,9 @@ def lattice_merits(
     drop_kbeta : bool, default=False
         Leave out the Kβ copies of strong peaks (:func:`peak_positions`).
     n_jobs : int, optional
-        Processes for the rows (joblib); about half a second each for the
-        cubic to orthorhombic lattices (a third of it the orthorhombic ones),
-        a fifth of a second more with the monoclinic ones.
+        Processes for the rows (joblib); about a third of a second each for
+        the cubic to orthorhombic lattices, an eighth of a second more with
+        the monoclinic ones (``benchmarks/bench_indexing.py``).
     verbose : bool, default=False
         A progress bar.
     **kwargs

@@ -507,3 +507,44 @@ def test_measured_orthorhombic_minerals_index_on_their_reference_cells():
         best = max((s for s in found.values() if s), key=lambda s: s.figure_of_merit)
         assert best.figure_of_merit > 20, i
         assert sorted((best.a, best.b, best.c)) == pytest.approx(cell, rel=0.01), i
+
+
+# ------------------------------------------------------------ search internals
+def test_unique_rows_is_numpy_unique_over_rows():
+    from skxrd.indexing import _index
+
+    rng = np.random.default_rng(0)
+    for shape in [(0, 4), (1, 4), (7, 1), (500, 2), (3000, 3), (20000, 4)]:
+        a = np.round(rng.random(shape) * 3, 2)
+        a = np.concatenate([a, a[: len(a) // 2]])  # duplicates, out of order
+        np.testing.assert_array_equal(
+            _index._unique_rows(a), np.unique(a, axis=0), strict=True
+        )
+    # -0.0 and 0.0 are one value, as for np.unique
+    signed = np.array([[1.0, 0.0], [1.0, -0.0], [0.5, 2.0]])
+    np.testing.assert_array_equal(_index._unique_rows(signed), [[0.5, 2.0], [1.0, 0.0]])
+
+
+def test_unique_rows_falls_back_on_equal_keys_of_unequal_rows(monkeypatch):
+    from skxrd.indexing import _index
+
+    # every row gets the key 0: the keys cannot tell the rows apart
+    monkeypatch.setattr(_index, "_ROW_MIX", np.zeros(4, np.uint64))
+    a = np.array([[2.0, 1.0], [1.0, 3.0], [2.0, 1.0], [1.0, 2.0]])
+    np.testing.assert_array_equal(_index._unique_rows(a), np.unique(a, axis=0))
+
+
+def test_nearest_distance_is_the_distance_to_the_nearest_calculated_line():
+    from skxrd.indexing import _index
+
+    rng = np.random.default_rng(1)
+    for n, m in [(1, 1), (3, 5), (64, 300), (257, 40)]:
+        # sorted rows, values out of range set to 1e9 as the search does
+        qc = np.where(rng.random((n, m)) < 0.8, rng.random((n, m)) * 0.5, 1e9)
+        qc.sort(axis=1)
+        qs = np.sort(rng.random((n, 12)) * 0.45, axis=1)
+        qs[0, 0] = qc[0, 0]  # on a calculated line exactly
+        qc[-1] = 1e9  # a candidate with no line in range
+        full = np.min(np.abs(qc[:, :, None] - qs[:, None, :]), axis=1)
+        np.testing.assert_array_equal(_index._nearest_distance(qc, qs), full)
+    assert np.isinf(_index._nearest_distance(np.empty((2, 0)), np.ones((2, 3)))).all()
