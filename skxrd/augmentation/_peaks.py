@@ -354,7 +354,7 @@ class ImpurityPeaks(BatchTransform):
     With ``position`` the peaks stand for one kind of stray line, such as the
     weak low-angle lines of a beam stop, the direct beam's tail or a sample
     holder: 37 % of the RRUFF mineral patterns have a peak below 7.5° 2θ (at
-    2–22 % of their maximum, 10th–90th percentile), where peaks are 2.7 times
+    2–22 % of their maximum, 10th–90th percentile), where peaks are 2.6 times
     as dense per degree as at 7.5–8.5°.
 
     Parameters

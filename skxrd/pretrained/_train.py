@@ -149,7 +149,10 @@ def load_config(config):
                                     # "sample": sample_augmentation (when the
                                     # [data.instrument] adds noise and background),
                                     # "sample+scan_range": that, with half the
-                                    # patterns cut to shorter scans (ScanRange)
+                                    # patterns cut to shorter scans (ScanRange),
+                                    # "sample+stray_lines": that, with Kβ copies
+                                    # (KbetaLeak) in half the patterns and a weak
+                                    # line below 7.5° in a quarter
         # coarse_loss = {crystal_system = 1.0}: a multi-task loss for space
         # groups (HierarchicalLoss); label_smoothing = 0.1
         # type = "UnionClassifier": its parameters here, the members' in a
@@ -465,7 +468,7 @@ def _anode(config) -> bool:
 
 # The weak low-angle lines of measured patterns (a beam stop, the direct beam's
 # tail, a holder): 37 % of the RRUFF patterns have a peak below 7.5°, at 2-22 %
-# of their maximum (10th-90th percentile), 2.7 times as dense per degree as at
+# of their maximum (10th-90th percentile), 2.6 times as dense per degree as at
 # 7.5-8.5°, so about one pattern in four has one that no cell explains.
 _LOW_ANGLE = {
     "n_peaks": 1,
@@ -475,16 +478,13 @@ _LOW_ANGLE = {
 }
 
 
-def _indexing_augmentation(section, config):
-    """The augmentation of the stacker's tuning patterns (``[indexing]``).
-
-    :func:`~skxrd.augmentation.sample_augmentation`, then in a share
-    ``kbeta_leak`` of the patterns the Kβ copies of a β-filtered tube
-    (:class:`~skxrd.augmentation.KbetaLeak`, 1-5 %) and in a share
-    ``low_angle`` one weak line below 7.5° (``_LOW_ANGLE``): stray lines the
-    indexing meets in measured peak lists. With both shares 0 it is
-    ``sample_augmentation`` itself, the same draws for the same seed.
-    """
+def _stray_line_augmentation(sim, kbeta_leak, low_angle):
+    """:func:`~skxrd.augmentation.sample_augmentation` on the simulator's grid,
+    then in a share ``kbeta_leak`` of the patterns the Kβ copies of a
+    β-filtered tube (:class:`~skxrd.augmentation.KbetaLeak`, 1-5 %) and in a
+    share ``low_angle`` one weak line below 7.5° (``_LOW_ANGLE``): the stray
+    lines of measured patterns. With both shares 0 it is
+    ``sample_augmentation`` itself, the same draws for the same seed."""
     from ..augmentation import (
         Compose,
         ImpurityPeaks,
@@ -493,17 +493,25 @@ def _indexing_augmentation(section, config):
         sample_augmentation,
     )
 
-    sim = _simulator(config)
     grid = sim.two_theta
     aug = sample_augmentation(grid)
     extra = []
-    if section["kbeta_leak"]:
+    if kbeta_leak:
         leak = KbetaLeak(radiation=sim.radiation, two_theta=grid)
-        extra.append(RandomApply(leak, p=float(section["kbeta_leak"])))
-    if section["low_angle"]:
+        extra.append(RandomApply(leak, p=float(kbeta_leak)))
+    if low_angle:
         low = ImpurityPeaks(**_LOW_ANGLE, two_theta=grid)
-        extra.append(RandomApply(low, p=float(section["low_angle"])))
+        extra.append(RandomApply(low, p=float(low_angle)))
     return Compose([aug, *extra], normalize=True) if extra else aug
+
+
+def _indexing_augmentation(section, config):
+    """The augmentation of the stacker's tuning patterns (``[indexing]``): the
+    stray lines the indexing meets in measured peak lists, in the shares
+    ``kbeta_leak`` and ``low_angle``."""
+    return _stray_line_augmentation(
+        _simulator(config), section["kbeta_leak"], section["low_angle"]
+    )
 
 
 def _tuples(section: dict) -> dict:
@@ -626,6 +634,26 @@ def _network(section, sim):
     elif params.get("augment") == "sample+scan_range":
         # half the patterns cut to shorter scans (ScanRange)
         params["augment"] = sample_augmentation(sim.two_theta, scan_range=0.5)
+    elif params.get("augment") == "sample+stray_lines":
+        # measured stray lines: Kβ copies in half the patterns (about half of
+        # the RRUFF patterns have them), a weak line below 7.5° in a quarter
+        from ..utils._radiation import get_radiation
+
+        if get_radiation(sim.radiation, sim.wavelength).kbeta is None:
+            raise ValueError(
+                '[classifier] augment = "sample+stray_lines" places Kβ copies by '
+                "the anode of the [simulator] radiation, and "
+                f"{sim.radiation!r}"
+                + ("" if sim.wavelength is None else f" at {sim.wavelength} Å")
+                + " names none"
+            )
+        if float(sim.two_theta[0]) >= _LOW_ANGLE["position"][1]:
+            raise ValueError(
+                '[classifier] augment = "sample+stray_lines" adds lines below '
+                f"{_LOW_ANGLE['position'][1]}°, but the [simulator] grid starts at "
+                f"{float(sim.two_theta[0]):g}°"
+            )
+        params["augment"] = _stray_line_augmentation(sim, 0.5, 0.25)
     return _step_classes()[kind](**params)
 
 

@@ -396,6 +396,29 @@ def test_config_augmentations_by_name(augment, cut):
         assert grid[0] == lo and grid[-1] < hi
 
 
+def test_config_stray_line_augmentation_and_its_errors():
+    from skxrd.augmentation import Compose, ImpurityPeaks, KbetaLeak
+
+    sim = {"two_theta_range": [5.0, 60.0], "two_theta_step": 0.05}
+    net = {**TINY["classifier"], "augment": "sample+stray_lines"}
+    cfg = load_config({**TINY, "simulator": sim, "classifier": net})
+    aug = build_pipeline(cfg).steps[-1][1].augment
+    assert isinstance(aug, Compose) and aug.normalize
+    leak, low = aug.transforms[1:]
+    assert isinstance(leak.transform, KbetaLeak) and leak.p == 0.5
+    assert isinstance(low.transform, ImpurityPeaks) and low.p == 0.25
+    assert low.transform.position == (5.0, 7.5)
+    x = torch.rand(4, len(PowderSimulator(**sim).two_theta))
+    y = aug(x, generator=torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and torch.allclose(y.amax(dim=1), torch.ones(4))
+    # a grid above the low-angle lines, a radiation without an anode
+    with pytest.raises(ValueError, match="grid starts at 10°"):
+        build_pipeline(load_config({**TINY, "classifier": net}))
+    mono = {**sim, "radiation": 0.7}
+    with pytest.raises(ValueError, match="names none"):
+        build_pipeline(load_config({**TINY, "simulator": mono, "classifier": net}))
+
+
 def test_shipped_configs_are_valid():
     folder = resources.files("skxrd.pretrained").joinpath("configs")
     for name in list_pretrained():
