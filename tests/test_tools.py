@@ -140,6 +140,20 @@ def test_reference_names_rewrites_names_and_keeps_the_answers(tmp_path):
     assert sorted(names) == ["NaCl (NaCl.cif)", "Si (Si.cif)", "TiO2 (TiO2-rutile.cif)"]
 
 
+def test_the_training_cycles_run_the_shipped_config_without_its_stackers(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    from measured_training import curve_config
+
+    from skxrd.pretrained import load_config
+
+    path = ROOT / "skxrd/pretrained/configs/space-group.toml"
+    assert {"match", "indexing"} <= set(load_config(path))
+    # [indexing] without [match] would not load: both go
+    config = curve_config(path)
+    assert "match" not in config and "indexing" not in config
+    assert config["classifier"] == load_config(path)["classifier"]
+
+
 @pytest.mark.filterwarnings("ignore:The number of unique classes")
 def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
     import argparse

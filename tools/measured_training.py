@@ -54,6 +54,22 @@ def rruff_patterns(path=RRUFF):
     return patterns, sg.astype(int)
 
 
+def curve_config(path):
+    """The config that the training cycles run: the network's alone.
+
+    The search-match of ``[match]`` and the indexing stacker of ``[indexing]``
+    (fitted on ``[match]``'s tuning patterns) are put around the shipped cycle
+    only (``--ship``), so both sections are left out; with ``[indexing]``
+    kept alone the config would not load.
+    """
+    from skxrd.pretrained import load_config
+
+    config = load_config(path)
+    config.pop("match", None)
+    config.pop("indexing", None)
+    return load_config(config)
+
+
 def coarse_proba(proba, classes, target="crystal_system"):
     """Coarse labels (crystal systems, Bravais lattices...) and their
     probabilities from space-group probabilities.
@@ -182,13 +198,10 @@ def main():
     if args.ship is not None or args.ship_model is not None:
         ship(args, curve)
         return
-    from skxrd.pretrained import load_config, save_model, train_from_config
+    from skxrd.pretrained import save_model, train_from_config
     from skxrd.pretrained._train import _dataset
 
-    config = load_config(args.config)
-    # the curve is the network's: the search-match of [match] is put in front
-    # of the shipped cycle only (--ship)
-    config.pop("match", None)
+    config = curve_config(args.config)
     rruff_X, rruff_sg = rruff_patterns()
     done = []
     if curve.exists():
