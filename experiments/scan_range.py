@@ -159,6 +159,7 @@ def main(argv=None):
         if any(len(r) != 2 or not r[0] < r[1] for r in ranges):
             sys.exit(f"--ranges {args.ranges}: each must be LO-HI with LO < HI")
     from measured_training import rruff_patterns
+    from pretrained_cards import _parallel_indexing
 
     from skxrd.estimators._match import search_match_of
     from skxrd.pretrained import load_pretrained
@@ -166,10 +167,7 @@ def main(argv=None):
     patterns, space_group = rruff_patterns()
     space_group = np.asarray(space_group)
     model = load_pretrained("space-group", device="cpu")
-    indexer = model.steps[-1][1]
-    indexer = getattr(indexer, "estimator_", indexer)  # inside the coarse labels
-    if hasattr(indexer, "n_jobs"):
-        indexer.set_params(n_jobs=2)  # the indexing stacker, one row per pattern
+    _parallel_indexing(model)  # the indexing stacker, in two processes
     matcher = search_match_of(model).matcher_
     variants = [
         (f"{lo:g}–{hi:g}°", lambda p, lo=lo, hi=hi: crop(p, lo, hi))

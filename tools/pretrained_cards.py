@@ -752,7 +752,7 @@ def _weights_mb(path: Path) -> float:
 
 def _parallel_indexing(model, n_jobs=2, cache=None):
     """Index the patterns in ``n_jobs`` processes where the model weighs its
-    crystal systems against indexing (about half a second per pattern), the
+    crystal systems against indexing (about a third of a second per pattern), the
     merits kept in ``cache`` (the models are views of one file: each set is
     indexed once for all the cards, and the held-out draw once for the ship
     run of ``measured_training.py`` and the cards)."""

@@ -429,21 +429,16 @@ def _check_indexing(config, where):
         check_int(section["augment_seed"], "augment_seed", minimum=0)
         for key in ("kbeta_leak", "low_angle"):
             check_real(section[key], key, minimum=0.0, maximum=1.0)
-        if section["kbeta_leak"] and not (section["augment"] and _anode(config)):
-            raise ValueError(
-                "kbeta_leak needs augment = true and a [simulator] radiation "
-                "that names an anode (such as 'CuKa'), whose Kβ line places the "
-                "copies"
+        for key in ("kbeta_leak", "low_angle"):
+            if section[key] and not section["augment"]:
+                raise ValueError(f"{key} needs augment = true")
+        if section["kbeta_leak"] or section["low_angle"]:
+            _check_stray_lines(
+                _simulator(config),
+                section["kbeta_leak"],
+                section["low_angle"],
+                ("kbeta_leak", "low_angle"),
             )
-        if section["low_angle"] and not section["augment"]:
-            raise ValueError("low_angle needs augment = true")
-        if section["low_angle"]:
-            start = float(_simulator(config).two_theta[0])
-            if start >= _LOW_ANGLE["position"][1]:
-                raise ValueError(
-                    f"low_angle adds lines below {_LOW_ANGLE['position'][1]}°, "
-                    f"but the [simulator] grid starts at {start:g}°"
-                )
         check_families(section["families"])
         check_degree(section["degree"])
         check_merit_cap(section["merit_cap"])
@@ -454,16 +449,31 @@ def _check_indexing(config, where):
     return section
 
 
-def _anode(config) -> bool:
-    """Whether the simulator's radiation names an anode with a known Kβ line."""
+def _check_stray_lines(sim, kbeta_leak, low_angle, names):
+    """An error naming the setting (``names``: of the Kβ share, of the
+    low-angle share) whose stray lines the simulator ``sim`` cannot take: Kβ
+    copies without an anode to place them, low-angle lines on a grid that
+    starts above them."""
     from ..utils._radiation import get_radiation
 
-    sim = config.get("simulator", {})
-    try:
-        rad = get_radiation(sim.get("radiation", "CuKa"), sim.get("wavelength"))
-    except (TypeError, ValueError):
-        return False
-    return rad.kbeta is not None
+    if kbeta_leak:
+        try:
+            kbeta = get_radiation(sim.radiation, sim.wavelength).kbeta
+        except (TypeError, ValueError):
+            kbeta = None
+        if kbeta is None:
+            at = "" if sim.wavelength is None else f" at {sim.wavelength} Å"
+            raise ValueError(
+                f"{names[0]} needs a [simulator] radiation that names an anode "
+                f"(such as 'CuKa'), whose Kβ line places the copies: "
+                f"{sim.radiation!r}{at} names none"
+            )
+    start, top = float(sim.two_theta[0]), _LOW_ANGLE["position"][1]
+    if low_angle and start >= top:
+        raise ValueError(
+            f"{names[1]} adds lines below {top}°, but the [simulator] grid "
+            f"starts at {start:g}°"
+        )
 
 
 # The weak low-angle lines of measured patterns (a beam stop, the direct beam's
@@ -637,22 +647,8 @@ def _network(section, sim):
     elif params.get("augment") == "sample+stray_lines":
         # measured stray lines: Kβ copies in half the patterns (about half of
         # the RRUFF patterns have them), a weak line below 7.5° in a quarter
-        from ..utils._radiation import get_radiation
-
-        if get_radiation(sim.radiation, sim.wavelength).kbeta is None:
-            raise ValueError(
-                '[classifier] augment = "sample+stray_lines" places Kβ copies by '
-                "the anode of the [simulator] radiation, and "
-                f"{sim.radiation!r}"
-                + ("" if sim.wavelength is None else f" at {sim.wavelength} Å")
-                + " names none"
-            )
-        if float(sim.two_theta[0]) >= _LOW_ANGLE["position"][1]:
-            raise ValueError(
-                '[classifier] augment = "sample+stray_lines" adds lines below '
-                f"{_LOW_ANGLE['position'][1]}°, but the [simulator] grid starts at "
-                f"{float(sim.two_theta[0]):g}°"
-            )
+        name = '[classifier] augment = "sample+stray_lines"'
+        _check_stray_lines(sim, 0.5, 0.25, (name, name))
         params["augment"] = _stray_line_augmentation(sim, 0.5, 0.25)
     return _step_classes()[kind](**params)
 
