@@ -4,11 +4,14 @@ Indexing finds a unit cell whose reflections fall on a pattern's peaks, the
 classical first step of a structure determination. This subpackage indexes on
 the thirteen Bravais lattices of the cubic, tetragonal, hexagonal,
 orthorhombic and monoclinic families (``cP cI cF tP tI hP hR oP oC oI oF mP
-mC``), and scores each with de Wolff's figure of merit. The merits are
-evidence that a network trained on simulated patterns lacks on measured ones:
-a pattern of a tetragonal or hexagonal crystal is explained by a cell of one
-or two parameters, an orthorhombic one by a cell of three, a monoclinic one by
-a cell of four, and a triclinic one by none of them.
+mC``: :data:`LATTICE_TYPES`), and on the triclinic ``aP`` when asked
+(:data:`ALL_LATTICE_TYPES`), and scores each with de Wolff's figure of merit.
+The merits are evidence that a network trained on simulated patterns lacks on
+measured ones: a pattern of a tetragonal or hexagonal crystal is explained by
+a cell of one or two parameters, an orthorhombic one by a cell of three, a
+monoclinic one by a cell of four, and a triclinic one by none of them but a
+cell of six, which also explains many peak lists of other families fairly
+well.
 
 - :func:`peak_positions`: the 2θ of a pattern's peaks, counting noise and Kα2
   ghosts left out;
@@ -19,6 +22,7 @@ a cell of four, and a triclinic one by none of them.
 """
 
 from ._index import (
+    ALL_LATTICE_TYPES,
     LATTICE_TYPES,
     IndexingSolution,
     index_powder,
@@ -27,6 +31,7 @@ from ._index import (
 from ._peaks import peak_positions
 
 __all__ = [
+    "ALL_LATTICE_TYPES",
     "LATTICE_TYPES",
     "IndexingSolution",
     "index_powder",

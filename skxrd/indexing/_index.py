@@ -1,5 +1,5 @@
-"""Indexing on the cubic, tetragonal, hexagonal, orthorhombic and monoclinic
-lattices.
+"""Indexing on the cubic, tetragonal, hexagonal, orthorhombic, monoclinic and
+(when asked) triclinic lattices.
 
 A lattice of these families has at most four metric parameters: with
 ``Q = 1 / d²``, ``Q = A (h² + k² + l²)`` (cubic), ``A (h² + k²) + C l²``
@@ -27,6 +27,14 @@ score alike in both, and the simplest family is the answer. A cell of four
 parameters explains many line lists of a triclinic crystal fairly well too
 (de Wolff's merit charges it for its many calculated lines, but not enough to
 rule it out), so a monoclinic merit is weaker evidence than the others.
+
+Triclinic cells (``Q = A h² + B k² + C l² + D hk + E hl + F kl``) are found by
+zones, as in Ito's method: two of the first lines and a third at their sum
+(plus a cross term) span a two-dimensional lattice, the zones that explain the
+most lines are combined in pairs that share a line, and the last cross term
+puts some line at ``011``. A triclinic crystal has no systematic absences, so
+its shortest reciprocal vectors are usually among its first lines; a cell whose
+axial lines are absent (a screw axis, a centring) may be missed.
 """
 
 from __future__ import annotations
@@ -38,7 +46,13 @@ import numpy as np
 
 from ..utils._radiation import get_radiation
 
-__all__ = ["LATTICE_TYPES", "IndexingSolution", "index_powder", "lattice_merits"]
+__all__ = [
+    "ALL_LATTICE_TYPES",
+    "LATTICE_TYPES",
+    "IndexingSolution",
+    "index_powder",
+    "lattice_merits",
+]
 
 #: The lattice types :func:`index_powder` tries (Pearson symbols' first
 #: letters: cubic P, I, F; tetragonal P, I; hexagonal P and rhombohedral R;
@@ -53,7 +67,11 @@ _FAMILY = {
     "h": "hexagonal",
     "o": "orthorhombic",
     "m": "monoclinic",
+    "a": "triclinic",
 }
+#: :data:`LATTICE_TYPES` and the triclinic ``"aP"``, which
+#: :func:`index_powder` tries only when asked (``lattices=...``)
+ALL_LATTICE_TYPES = (*LATTICE_TYPES, "aP")
 _HMAX = 10
 _N_LOW = 6  # candidates come from the first lines
 _N_LOW_O = 7  # orthorhombic: three of the first seven, one of the first few among them
@@ -63,6 +81,8 @@ _N_LOW_M = 5  # monoclinic: four of the first 5 + first_lines, one of the first 
 _N_KEEP_M = 400
 _MAX_COS_M = 0.9  # |cos β| of a monoclinic cell tried: β within about 26-154°
 _CHUNK = 2048
+_N_BASE_A = 8  # triclinic: zones of two of the first eight lines
+_N_ZONES_A = 40  # the zones that explain the most lines, combined in pairs
 
 
 def _hkl():
@@ -93,6 +113,8 @@ def _metric(h, k, l, family):
         return np.stack([h * h, k * k, l * l], 1)
     if family == "m":  # b unique: the cross term of the ac plane
         return np.stack([h * h, k * k, l * l, h * l], 1)
+    if family == "a":  # Q = A h² + B k² + C l² + D hk + E hl + F kl
+        return np.stack([h * h, k * k, l * l, h * k, h * l, k * l], 1)
     return np.stack([h * h + h * k + k * k, l * l], 1)
 
 
@@ -100,7 +122,7 @@ def _tables():
     """Per lattice type: the distinct metric rows and one hkl for each."""
     h, k, l = _hkl()
     tables = {}
-    for lat in LATTICE_TYPES:
+    for lat in ALL_LATTICE_TYPES:
         fam, cen = lat
         ok = _allowed(h, k, l, cen)
         rows = _metric(h[ok], k[ok], l[ok], fam)
@@ -131,17 +153,18 @@ class IndexingSolution:
     Attributes
     ----------
     lattice : str
-        The lattice type (one of :data:`LATTICE_TYPES`, such as ``"cF"``).
+        The lattice type (one of :data:`ALL_LATTICE_TYPES`, such as ``"cF"``).
     crystal_family : str
         ``"cubic"``, ``"tetragonal"``, ``"hexagonal"`` (which holds the
-        trigonal crystals too), ``"orthorhombic"`` or ``"monoclinic"``.
+        trigonal crystals too), ``"orthorhombic"``, ``"monoclinic"`` or
+        ``"triclinic"``.
     a, b, c : float
         Cell lengths in Å (``b == a`` but for an orthorhombic or monoclinic
         cell, ``c == a`` for a cubic one; hexagonal axes for ``hR``;
         ``a <= b <= c`` for ``oP``, ``oI`` and ``oF``, and ``a <= b`` on the
         centred face of ``oC``; b the unique axis of a monoclinic cell, its ac
         plane reduced, with ``a <= c`` for ``mP`` and the centred face ab for
-        ``mC``).
+        ``mC``; ``a <= b <= c`` for a reduced triclinic cell).
     figure_of_merit : float
         de Wolff's ``M_N`` over the ``n_lines`` lines: above about 10 a cell is
         likely right, above 20 very likely (for patterns of 20 lines).
@@ -157,8 +180,11 @@ class IndexingSolution:
         The zero shift of the 2θ scale refined with the cell, in degrees: the
         lines were observed this much above where the cell puts them.
     beta : float
-        The monoclinic angle in degrees (at least 90); 90 for the other
-        families.
+        The monoclinic angle in degrees (at least 90), or a triclinic cell's
+        β; 90 for the other families.
+    alpha, gamma : float
+        A triclinic cell's α and γ in degrees (its angles all below 90° or
+        all at least 90°); 90 for the other families.
 
     Examples
     --------
@@ -183,6 +209,8 @@ class IndexingSolution:
     two_theta_error: np.ndarray
     zero_shift: float = 0.0
     beta: float = 90.0
+    alpha: float = 90.0
+    gamma: float = 90.0
 
 
 def _q(two_theta, lam):
@@ -203,7 +231,12 @@ def _merits(params, rows, q, tol_q, floor_q, max_miss):
     for s in range(0, len(params), _CHUNK):
         p, qs, top = params[s : s + _CHUNK], q[s : s + _CHUNK], q_max[s : s + _CHUNK]
         # only the rows that can fall below q_max for some candidate here
-        if rows.shape[1] == 4:
+        if rows.shape[1] == 6:
+            # triclinic: Q >= λ_min (h² + k² + l²), λ_min the smallest
+            # eigenvalue of the reciprocal metric
+            low = np.linalg.eigvalsh(_reciprocal_metric(p))[:, 0].min()
+            reach = rows[:, :3].sum(1) * max(low, 1e-12) <= top.max() * 1.02
+        elif rows.shape[1] == 4:
             # monoclinic: |D hl| <= r (A h² + C l²), r = |D| / (2 √(AC))
             r = np.abs(p[:, 3]) / (2 * np.sqrt(p[:, 0] * p[:, 2]))
             low = (p[:, :3] * (1 - np.outer(r, [1.0, 0.0, 1.0]))).min(0)
@@ -305,7 +338,9 @@ def _refine(p, rows, q, tol_q, slope, max_zero, z=0.0, iters=3):
 
 def _valid(p):
     """Positive squared reciprocal lengths (and a monoclinic angle within
-    bounds)."""
+    bounds; a positive definite triclinic metric)."""
+    if len(p) == 6:
+        return bool(np.linalg.eigvalsh(_reciprocal_metric(p[None]))[0, 0] > 0)
     if len(p) == 4:
         return bool(
             p[0] > 0
@@ -509,6 +544,185 @@ def _candidates_mono(q, loose_q, max_miss, centring, first_lines):
     return _smallest(p, count >= need, inverse_volume, _N_KEEP_M, count)
 
 
+def _reciprocal_metric(p):
+    """Triclinic parameters ``(n, 6)`` -> reciprocal metric tensors ``(n, 3, 3)``."""
+    p = np.asarray(p, float)
+    g = np.empty((len(p), 3, 3))
+    for (i, j), col in zip(((0, 0), (1, 1), (2, 2)), range(3)):
+        g[:, i, j] = p[:, col]
+    for (i, j), col in zip(((0, 1), (0, 2), (1, 2)), range(3, 6)):
+        g[:, i, j] = g[:, j, i] = p[:, col] / 2
+    return g
+
+
+def _parameters(g):
+    """Reciprocal metric tensors ``(n, 3, 3)`` -> triclinic parameters ``(n, 6)``."""
+    return np.stack(
+        [
+            g[:, 0, 0],
+            g[:, 1, 1],
+            g[:, 2, 2],
+            2 * g[:, 0, 1],
+            2 * g[:, 0, 2],
+            2 * g[:, 1, 2],
+        ],
+        1,
+    )
+
+
+def _reduce_metrics(g, iters=12):
+    """Metric tensors ``(n, 3, 3)`` on short, nearly orthogonal bases (each
+    vector made shortest against each other, pairwise, and sorted by
+    length): a triclinic cell has endless bases, and the search's table of
+    small indices covers the lines of a reduced one."""
+    g = g.copy()
+    n = len(g)
+    at = np.arange(n)
+    for _ in range(iters):
+        changed = False
+        for i, j in ((0, 1), (0, 2), (1, 2), (1, 0), (2, 0), (2, 1)):
+            t = np.round(g[:, i, j] / g[:, i, i])
+            if not np.any(t):
+                continue
+            changed = True
+            m = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+            m[:, j, i] = -t  # b_j <- b_j - t b_i
+            g = m @ g @ m.transpose(0, 2, 1)
+        order = np.argsort(np.diagonal(g, axis1=1, axis2=2), axis=1, kind="stable")
+        g = g[at[:, None, None], order[:, :, None], order[:, None, :]]
+        if not changed:
+            break
+    return g
+
+
+def _complete(p, q_max):
+    """Whether the table's indices (at most ``_HMAX``) hold every line of
+    each triclinic candidate up to ``q_max``, and its cell is at most
+    ``_MAX_VOLUME``: |h_i| <= a_i / d for a line of spacing d."""
+    direct = np.linalg.inv(_reciprocal_metric(p))
+    reach = np.sqrt(q_max * 1.02 * np.diagonal(direct, axis1=1, axis2=2)).max(1)
+    return (reach <= _HMAX) & (np.linalg.det(direct) <= _MAX_VOLUME**2)
+
+
+def _zones(q, loose_q):
+    """Two-dimensional lattices (zones) of the lines, as Ito's method finds
+    them: two of the first lines as ``Q(10)`` and ``Q(01)``, and a third as
+    ``Q(11) = Q(10) + Q(01) + R`` (or ``R = 0``); those that explain the most
+    lines (``m² Q(10) + n² Q(01) + mn R``, ``m, n`` up to 4), best first, as
+    rows ``(i, j, R)``."""
+    n = len(q)
+    i, j = np.triu_indices(min(_N_BASE_A, n), 1)
+    r = q[None, :] - q[i, None] - q[j, None]
+    later = np.arange(n)[None, :] > j[:, None]
+    # a 2D metric: R² < 4 Q(10) Q(01), the angle kept within about 26-154°
+    ok = later & (r**2 < 4 * q[i, None] * q[j, None] * _MAX_COS_M**2)
+    z = np.concatenate(
+        [
+            np.column_stack(
+                [
+                    np.broadcast_to(i[:, None], r.shape)[ok],
+                    np.broadcast_to(j[:, None], r.shape)[ok],
+                    r[ok],
+                ]
+            ),
+            np.column_stack([i, j, np.zeros(len(i))]),
+        ]
+    )
+    mn = np.array([(a, b) for a in range(5) for b in range(-4, 5) if a > 0 or b > 0])
+    ia, ib = z[:, 0].astype(int), z[:, 1].astype(int)
+    qz = (
+        mn[:, 0] ** 2 * q[ia, None]
+        + mn[:, 1] ** 2 * q[ib, None]
+        + (mn[:, 0] * mn[:, 1]) * z[:, 2:3]
+    )
+    qz.sort(axis=1)
+    count = np.sum(_nearest_distance(qz, np.broadcast_to(q, (len(z), n))) <= loose_q, 1)
+    order = np.lexsort((q[ia] + q[ib], -count))[:_N_ZONES_A]
+    return z[order]
+
+
+def _candidates_tric(q, loose_q):
+    """Triclinic parameters from pairs of zones that share a line: its Q is
+    ``A``, the zones' other lines ``B`` and ``C`` with their cross terms
+    ``D`` and ``E``; the last cross term ``F`` puts a line at ``011`` or
+    ``01-1`` (``F = ±(Q - B - C)``), or is 0. Cells reduced, deduplicated,
+    and kept where the table of indices holds their lines."""
+    z = _zones(q, loose_q)
+    u, v = np.triu_indices(len(z), 1)
+    a1, b1, a2, b2 = z[u, 0], z[u, 1], z[v, 0], z[v, 1]
+    # the shared line: exactly one of the first zone's two lines in the second
+    share_a = (a1 == a2) | (a1 == b2)
+    share_b = (b1 == a2) | (b1 == b2)
+    ok = share_a ^ share_b
+    u, v = u[ok], v[ok]
+    a1, b1, a2, b2, share_a = a1[ok], b1[ok], a2[ok], b2[ok], share_a[ok]
+    s = np.where(share_a, a1, b1).astype(int)
+    t1 = np.where(share_a, b1, a1).astype(int)
+    t2 = np.where(a2 == s, b2, a2).astype(int)
+    base = np.column_stack([q[s], q[t1], q[t2], z[u, 2], z[v, 2]])
+    rest = q[None, :] - q[t1, None] - q[t2, None]
+    f = np.concatenate([rest, -rest, np.zeros((len(base), 1))], axis=1)
+    p = np.column_stack([np.repeat(base, f.shape[1], 0), f.ravel()])
+    if not len(p):
+        return p
+    g = _reciprocal_metric(p)
+    g = _reduce_metrics(g[np.linalg.eigvalsh(g)[:, 0] > 0])
+    p = _parameters(g)
+    p = p[_complete(p, q[-1])]
+    if not len(p):
+        return p
+    return np.unique(np.round(p / q[0], 6), axis=0) * q[0]
+
+
+def _conventional_triclinic(p, hkl):
+    """The reduced direct cell of triclinic parameters and the lines'
+    indices on it: a <= b <= c, the angles all below 90° or all at least 90°
+    (Niggli's two types)."""
+    direct = np.linalg.inv(_reciprocal_metric(p[None])[0])
+    m = np.eye(3)  # new direct basis = m @ old basis; indices go along
+    for _ in range(100):
+        changed = False
+        for i, j in ((0, 1), (0, 2), (1, 2), (1, 0), (2, 0), (2, 1)):
+            t = np.round(direct[i, j] / direct[i, i])
+            if t:
+                changed = True
+                step = np.eye(3)
+                step[j, i] = -t
+                direct, m = step @ direct @ step.T, step @ m
+        order = np.argsort(np.diag(direct), kind="stable")
+        direct, m = direct[np.ix_(order, order)], m[order]
+        if not changed:
+            break
+    # signs: all cosines of one sign (flipping one axis flips two of them)
+    off = np.array([direct[1, 2], direct[0, 2], direct[0, 1]])
+    sign = 1.0 if np.prod(off) > 0 else -1.0
+    for flip in (
+        np.ones(3),
+        *(np.where(np.arange(3) == k, -1.0, 1.0) for k in range(3)),
+    ):
+        f = np.outer(flip, flip)
+        d = direct * f
+        cos = np.array([d[1, 2], d[0, 2], d[0, 1]])
+        if np.all(cos * sign >= -1e-12):
+            direct, m = d, m * flip[:, None]
+            break
+    lengths = np.sqrt(np.diag(direct))
+    angles = np.degrees(
+        np.arccos(
+            np.clip(
+                [
+                    direct[1, 2] / (lengths[1] * lengths[2]),
+                    direct[0, 2] / (lengths[0] * lengths[2]),
+                    direct[0, 1] / (lengths[0] * lengths[1]),
+                ],
+                -1,
+                1,
+            )
+        )
+    )
+    return lengths, angles, np.rint(hkl @ m.T).astype(int)
+
+
 def check_max_zero_shift(max_zero_shift):
     """``max_zero_shift`` as a float of degrees in [0, 1), or an error naming it
     (:func:`index_powder`, and the settings of
@@ -560,13 +774,15 @@ def index_powder(
     max_zero_shift=0.1,
     first_lines=4,
 ):
-    """Index peak positions on the lattices of five crystal families.
+    """Index peak positions on the lattices of the six crystal families.
 
     The cubic, tetragonal, hexagonal, orthorhombic and monoclinic Bravais
-    lattices (:data:`LATTICE_TYPES`); triclinic cells are not tried.
-    Monoclinic candidates come from four of the first 5 + ``first_lines``
-    lines given indices of at most 1 (or 2 along one axis), so a cell whose first lines
-    have larger indices (a very long axis) may be missed.
+    lattices (:data:`LATTICE_TYPES`) by default, and the triclinic ``"aP"``
+    when ``lattices`` names it (:data:`ALL_LATTICE_TYPES`: about 0.4 s more
+    per pattern of 20 lines). Monoclinic candidates come from four of the
+    first 5 + ``first_lines`` lines given indices of at most 1 (or 2 along
+    one axis), so a cell whose first lines have larger indices (a very long
+    axis) may be missed.
 
     Parameters
     ----------
@@ -576,7 +792,12 @@ def index_powder(
     wavelength : str or float, default="CuKa1"
         The wavelength in Å or a radiation's name (its first line is used).
     lattices : sequence of str, default=LATTICE_TYPES
-        The lattice types to try.
+        The lattice types to try, among :data:`ALL_LATTICE_TYPES`. A
+        triclinic cell of six parameters explains a measured peak list of
+        another crystal family fairly well too (on the RRUFF minerals, a
+        triclinic cell with M > 20 was found for 42 % of the triclinic ones
+        and 30 % of the monoclinic ones; ``experiments/triclinic_indexing.py``):
+        its merit counts as evidence only well above the other families'.
     tolerance : float, default=0.05
         Largest 2θ discrepancy (degrees) of an indexed line.
     max_unindexed : float, default=0.2
@@ -650,14 +871,30 @@ def index_powder(
     >>> sol = index_powder(np.unique(np.round(tt, 5))[:20], lattices=("mP",))["mP"]
     >>> [round(x, 2) for x in (sol.a, sol.b, sol.c, sol.beta)]
     [7.3, 9.1, 10.7, 103.0]
+
+    A triclinic cell, asked for, reported reduced (a <= b <= c, its angles
+    all below 90° or all at least 90°):
+
+    >>> g = np.linalg.inv(np.array([[34.81, 10.9946, 5.1936],  # its direct metric
+    ...                             [10.9946, 51.84, 12.6277],
+    ...                             [5.1936, 12.6277, 102.01]]))
+    >>> r = range(-4, 5)
+    >>> hkl = np.array([(h, k, l) for h in r for k in r for l in r if h or k or l])
+    >>> q = np.einsum("ij,jk,ik->i", hkl, g, hkl)
+    >>> tt = 2 * np.degrees(np.arcsin(1.540562 * np.sqrt(q) / 2))
+    >>> sol = index_powder(np.unique(np.round(tt, 5))[:20], lattices=("aP",))["aP"]
+    >>> sol.crystal_family, sol.n_indexed
+    ('triclinic', 20)
+    >>> [round(x, 2) for x in (sol.a, sol.b, sol.c, sol.alpha, sol.beta, sol.gamma)]
+    [5.9, 7.2, 10.1, 80.0, 85.0, 75.0]
     """
     lam = get_radiation(wavelength).wavelengths[0]
     pos = _check_positions(positions)
     lattices = tuple(lattices)
     for lat in lattices:
-        if lat not in LATTICE_TYPES:
+        if lat not in ALL_LATTICE_TYPES:
             raise ValueError(
-                f"unknown lattice type {lat!r}; known: {', '.join(LATTICE_TYPES)}"
+                f"unknown lattice type {lat!r}; known: {', '.join(ALL_LATTICE_TYPES)}"
             )
     if not 0 <= float(max_unindexed) < 1:
         raise ValueError(f"max_unindexed must be in [0, 1), got {max_unindexed}")
@@ -674,13 +911,17 @@ def index_powder(
     floor_q = np.abs(_q(pos + 0.003, lam) - q)  # the precision of a position
     slope = 2 / lam**2 * np.sin(np.radians(pos)) * np.pi / 180  # dQ/d2θ, per degree
     max_miss = int(np.floor(float(max_unindexed) * len(q)))
-    for family in "cthom":
+    for family in "cthoma":
         wanted = [lat for lat in lattices if lat[0] == family]
         if not wanted:
             continue
         if family != "m":  # monoclinic: candidates per centring, below
             if family == "o":
                 cand0 = _candidates_ortho(q, loose_q, max_miss, first_lines)
+            elif family == "a":
+                cand0 = _candidates_tric(q, loose_q)
+                if not len(cand0):
+                    continue
             else:
                 cand0 = _candidates(q, family)
             primitive0 = _merits(
@@ -723,7 +964,11 @@ def index_powder(
                 zero.append(zi)
             refined, zero = np.array(refined), np.array(zero)
             q_zero = q[None] - zero[:, None] * slope[None]
+            if family == "a":  # refining moves a cell off its reduced basis
+                refined = _parameters(_reduce_metrics(_reciprocal_metric(refined)))
             merit = _merits(refined, rows, q_zero, tol_q, floor_q, max_miss)
+            if family == "a":
+                merit[~_complete(refined, q[-1])] = 0.0
             best = int(np.argmax(merit))
             if merit[best] <= 0:
                 continue
@@ -779,6 +1024,8 @@ def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam, zero):
         order = np.argsort(-p) if lat != "oC" else [*np.argsort(-p[:2]), 2]
         p, hkl = p[order], hkl[:, order]
         a, b, c = 1 / np.sqrt(p)
+    elif lat[0] == "a":
+        (a, b, c), (alpha, beta, gamma), hkl = _conventional_triclinic(p, hkl)
     elif lat[0] == "m":
         p, hkl = _conventional_monoclinic(p, hkl, reduce=lat == "mP")
         cos_beta = -p[3] / (2 * np.sqrt(p[0] * p[2]))
@@ -801,7 +1048,9 @@ def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam, zero):
         a=float(a),
         b=float(b),
         c=float(c),
-        beta=float(beta) if lat[0] == "m" else 90.0,
+        beta=float(beta) if lat[0] in "ma" else 90.0,
+        alpha=float(alpha) if lat[0] == "a" else 90.0,
+        gamma=float(gamma) if lat[0] == "a" else 90.0,
         figure_of_merit=float(merit),
         n_lines=len(q),
         n_indexed=int(ok.sum()),

@@ -1,4 +1,4 @@
-"""Peak finding and indexing on the lattices of five crystal families."""
+"""Peak finding and indexing on the lattices of the six crystal families."""
 
 from pathlib import Path
 
@@ -7,6 +7,7 @@ import pytest
 
 from skxrd.datasets import load_example_crystal
 from skxrd.indexing import (
+    ALL_LATTICE_TYPES,
     LATTICE_TYPES,
     IndexingSolution,
     index_powder,
@@ -392,7 +393,7 @@ def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"lattices": ("aP",)}, "unknown lattice type 'aP'"),
+        ({"lattices": ("mI",)}, "unknown lattice type 'mI'"),
         ({"max_unindexed": 1.0}, "max_unindexed"),
         ({"tolerance": 0.0}, "tolerance"),
         ({"max_zero_shift": -0.1}, "max_zero_shift"),
@@ -548,3 +549,127 @@ def test_nearest_distance_is_the_distance_to_the_nearest_calculated_line():
         full = np.min(np.abs(qc[:, :, None] - qs[:, None, :]), axis=1)
         np.testing.assert_array_equal(_index._nearest_distance(qc, qs), full)
     assert np.isinf(_index._nearest_distance(np.empty((2, 0)), np.ones((2, 3)))).all()
+
+
+# triclinic ------------------------------------------------------------------
+
+
+def triclinic(a, b, c, alpha, beta, gamma, n=20, zero=0.0):
+    """The first ``n`` distinct lines (Cu Kα1) of a triclinic cell, moved by
+    ``zero`` degrees, and the cell's direct metric."""
+    al, be, ga = np.radians([alpha, beta, gamma])
+    g = np.array(
+        [
+            [a * a, a * b * np.cos(ga), a * c * np.cos(be)],
+            [a * b * np.cos(ga), b * b, b * c * np.cos(al)],
+            [a * c * np.cos(be), b * c * np.cos(al), c * c],
+        ]
+    )
+    r = range(-6, 7)
+    hkl = np.array([(h, k, l) for h in r for k in r for l in r if h or k or l])
+    q = np.einsum("ij,jk,ik->i", hkl, np.linalg.inv(g), hkl)
+    q = q[LAM * np.sqrt(q) / 2 < 1]
+    tt = np.unique(np.round(2 * np.degrees(np.arcsin(LAM * np.sqrt(q) / 2)), 6))
+    return tt[:n] + zero, g
+
+
+def cell_metric(sol):
+    """The direct metric of a solution's reported cell."""
+    al, be, ga = np.radians([sol.alpha, sol.beta, sol.gamma])
+    a, b, c = sol.a, sol.b, sol.c
+    return np.array(
+        [
+            [a * a, a * b * np.cos(ga), a * c * np.cos(be)],
+            [a * b * np.cos(ga), b * b, b * c * np.cos(al)],
+            [a * c * np.cos(be), b * c * np.cos(al), c * c],
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        (5.2, 7.1, 8.3, 95.0, 103.0, 88.0),
+        (7.9, 12.9, 7.1, 94.0, 116.0, 88.0),
+        (5.9, 7.2, 10.1, 80.0, 85.0, 75.0),
+    ],
+)
+def test_triclinic_cells_are_found_reduced_with_their_indices(cell):
+    pos, g = triclinic(*cell)
+    found = index_powder(pos, lattices=("aP",))
+    assert set(found) == {"aP"}
+    sol = found["aP"]
+    assert sol.crystal_family == "triclinic"
+    assert sol.n_indexed == 20 and sol.figure_of_merit > 50
+    # the same lattice: the volume, and every line where its indices on the
+    # reported (reduced) cell put it
+    reported = cell_metric(sol)
+    assert np.sqrt(np.linalg.det(reported)) == pytest.approx(
+        np.sqrt(np.linalg.det(g)), rel=1e-4
+    )
+    q = np.einsum("ij,jk,ik->i", sol.hkl, np.linalg.inv(reported), sol.hkl)
+    assert np.allclose(2 * np.degrees(np.arcsin(LAM * np.sqrt(q) / 2)), pos, atol=2e-3)
+    # reduced: a <= b <= c, no shorter vector from two of them, and the
+    # angles all below 90° or all at least 90°
+    assert sol.a <= sol.b <= sol.c
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        assert abs(reported[i, j]) <= reported[i, i] / 2 + 1e-6
+    angles = np.array([sol.alpha, sol.beta, sol.gamma])
+    assert np.all(angles < 90) or np.all(angles >= 90)
+    assert sol.a == pytest.approx(min(cell[:3]), rel=1e-3)
+
+
+def test_a_triclinic_cell_and_its_zero_shift_are_found_past_an_impurity_line():
+    pos, g = triclinic(5.9, 7.2, 10.1, 80.0, 85.0, 75.0, n=19, zero=0.04)
+    pos = np.sort(np.append(pos, 21.37))  # a line of no cell
+    sol = index_powder(pos, lattices=("aP",))["aP"]
+    assert sol.zero_shift == pytest.approx(0.04, abs=0.005)
+    assert sol.n_indexed == 19 and sol.hkl[pos == 21.37].tolist() == [[-1, -1, -1]]
+    assert np.sqrt(np.linalg.det(cell_metric(sol))) == pytest.approx(
+        np.sqrt(np.linalg.det(g)), rel=1e-3
+    )
+
+
+def test_a_monoclinic_cell_is_a_triclinic_one_too():
+    pos, _ = triclinic(5.2, 7.1, 8.3, 90.0, 103.0, 90.0)
+    found = index_powder(pos, lattices=("mP", "aP"))
+    mono, tric = found["mP"], found["aP"]
+    assert tric.figure_of_merit > 50
+    # its lattice: two right angles and the monoclinic one
+    angles = sorted([tric.alpha, tric.beta, tric.gamma], key=lambda x: abs(x - 90))
+    assert np.allclose(angles[:2], 90, atol=0.01)
+    assert abs(angles[2] - 90) == pytest.approx(abs(mono.beta - 90), abs=0.01)
+    # the triclinic cell allows as many lines (two of its reflections fall on
+    # one monoclinic line): its merit is no higher
+    assert tric.figure_of_merit <= mono.figure_of_merit * 1.001
+
+
+def test_triclinic_is_tried_only_when_asked_for():
+    pos, _ = triclinic(5.9, 7.2, 10.1, 80.0, 85.0, 75.0)
+    assert set(index_powder(pos)) == set(LATTICE_TYPES)
+    assert ALL_LATTICE_TYPES == (*LATTICE_TYPES, "aP")
+    found = index_powder(pos, lattices=ALL_LATTICE_TYPES)
+    best = max(
+        found, key=lambda t: -1 if found[t] is None else found[t].figure_of_merit
+    )
+    assert best == "aP"
+    assert found["aP"].figure_of_merit > 5 * max(
+        s.figure_of_merit for t, s in found.items() if s is not None and t != "aP"
+    )
+
+
+def test_simulated_triclinic_crystals_index_as_triclinic():
+    from skxrd.datasets import make_random_crystals
+
+    crystals = make_random_crystals(
+        4, space_groups=[2, 2, 2, 2], n_atoms=(4, 12), random_state=0
+    )
+    sim = PowderSimulator(two_theta_range=(10, 120))
+    found = 0
+    for x in sim.transform(crystals):
+        pos = peak_positions(sim.two_theta, x, radiation="CuKa")
+        sol = index_powder(pos, wavelength="CuKa", lattices=ALL_LATTICE_TYPES)
+        merit = {t: 0.0 if s is None else s.figure_of_merit for t, s in sol.items()}
+        others = max(m for t, m in merit.items() if t != "aP")
+        found += merit["aP"] > 20 and merit["aP"] > 2 * others
+    assert found >= 3
