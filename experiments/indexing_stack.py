@@ -64,21 +64,18 @@ sys.path.insert(0, str(ROOT / "tools"))
 CONFIG = ROOT / "skxrd/pretrained/configs/space-group.toml"
 
 
-def features(
-    model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0, low_angle=0.0
-):
-    """Merits and hybrid probabilities of the tuning patterns and of RRUFF."""
+def inputs(model_path, cache, n_tune, n_jobs, kbeta_leak=0.0, low_angle=0.0):
+    """The tuning patterns and RRUFF's as the stacker sees them (through the
+    model's preprocessing), their labels, the hybrid and its grid."""
     import torch
     from measured_training import rruff_patterns
 
-    from skxrd.estimators import IndexingClassifier
     from skxrd.estimators._match import search_match_of
     from skxrd.pretrained import load_config, load_model
     from skxrd.pretrained._train import (
         _indexing_augmentation,
         _reference_collection,
         _tuning_draws,
-        merits_memory,
     )
 
     config = load_config(CONFIG)
@@ -96,6 +93,24 @@ def features(
     model = load_model(model_path, device="cpu")
     prefix, hybrid = model[:-1], search_match_of(model)
     grid = prefix.steps[0][1].grid_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        Xt = prefix.transform(X)
+        patterns, sg_rruff = rruff_patterns()
+        Xr = prefix.transform(patterns)
+    return Xt, y, Xr, sg_rruff, hybrid, grid
+
+
+def features(
+    model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak=0.0, low_angle=0.0
+):
+    """Merits and hybrid probabilities of the tuning patterns and of RRUFF."""
+    from skxrd.estimators import IndexingClassifier
+    from skxrd.pretrained._train import merits_memory
+
+    Xt, y, Xr, sg_rruff, hybrid, grid = inputs(
+        model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle
+    )
     indexer = IndexingClassifier(
         hybrid,
         two_theta=grid,
@@ -107,11 +122,6 @@ def features(
         verbose=True,
         memory=merits_memory(cache),  # add_indexing's, for the same settings
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        Xt = prefix.transform(X)
-        patterns, sg_rruff = rruff_patterns()
-        Xr = prefix.transform(patterns)
     return {
         "merits_tune": indexer.merits(Xt),
         "proba_tune": hybrid.predict_proba(Xt),
@@ -124,6 +134,32 @@ def features(
         "kbeta_leak": kbeta_leak,
         "low_angle": low_angle,
     }
+
+
+def _triclinic_merit(x, two_theta):
+    from skxrd.indexing import index_powder, peak_positions
+
+    pos = peak_positions(two_theta, x, radiation="CuKa")
+    sol = index_powder(pos, wavelength="CuKa", lattices=("aP",)).get("aP")
+    return 0.0 if sol is None else sol.figure_of_merit
+
+
+def triclinic_merits(model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle):
+    """The best triclinic (aP) merit of each tuning pattern and of RRUFF's,
+    from the peak lists the stacker's search reads (squared back from the
+    model's square roots)."""
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    Xt, _, Xr, _, _, grid = inputs(
+        model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle
+    )
+    rows = np.square(np.maximum(np.concatenate([Xt, Xr]), 0.0))
+    merits = Parallel(n_jobs=n_jobs)(
+        delayed(_triclinic_merit)(x, grid) for x in tqdm(rows, desc="aP")
+    )
+    merits = np.asarray(merits, float)
+    return {"tric_tune": merits[: len(Xt)], "tric_rruff": merits[len(Xt) :]}
 
 
 def main(argv=None):
@@ -157,6 +193,12 @@ def main(argv=None):
         default=0.0,
         help="share of tuning patterns given a weak line below 7.5 deg",
     )
+    parser.add_argument(
+        "--triclinic",
+        default=None,
+        help="npz to keep / reuse the triclinic (aP) merits of the same "
+        "patterns; adds stackers with them (ctho+a, cthom+a)",
+    )
     args = parser.parse_args(argv)
 
     from sklearn.linear_model import LogisticRegression
@@ -174,14 +216,19 @@ def main(argv=None):
     from skxrd.metrics import expected_calibration_error
 
     if args.features and Path(args.features).is_file():
-        from skxrd.indexing import LATTICE_TYPES
+        from skxrd.indexing import ALL_LATTICE_TYPES, LATTICE_TYPES
 
         with np.load(args.features) as f:
             d = dict(f)
-        if d["merits_tune"].shape[1] != len(LATTICE_TYPES) + 1:
+        n_merits = d["merits_tune"].shape[1] - 1
+        if n_merits == len(LATTICE_TYPES):  # written before the aP column
+            for part in ("merits_tune", "merits_rruff"):
+                m = d[part]
+                d[part] = np.column_stack([m[:, :-1], np.zeros(len(m)), m[:, -1]])
+        elif n_merits != len(ALL_LATTICE_TYPES):
             sys.exit(
-                f"{args.features}: {d['merits_tune'].shape[1]} merit columns, "
-                f"not {len(LATTICE_TYPES) + 1} (written before the monoclinic "
+                f"{args.features}: {n_merits} merit columns, not "
+                f"{len(ALL_LATTICE_TYPES)} (written before the monoclinic "
                 "lattices); remove it to compute the features again"
             )
         if float(d.get("kbeta_leak", 0.0)) != args.kbeta_leak:
@@ -205,6 +252,25 @@ def main(argv=None):
         )
         if args.features:
             np.savez(args.features, **d)
+    tric = None
+    if args.triclinic and Path(args.triclinic).is_file():
+        with np.load(args.triclinic) as f:
+            tric = dict(f)
+    elif args.triclinic:
+        tric = triclinic_merits(
+            args.model,
+            args.cache,
+            args.n_tune,
+            args.n_jobs,
+            args.kbeta_leak,
+            args.low_angle,
+        )
+        np.savez(args.triclinic, **tric)
+    if tric is not None:
+        if len(tric["tric_tune"]) != len(d["y_tune"]):
+            sys.exit(f"{args.triclinic}: made with another --n-tune")
+        d["merits_tune"][:, -2] = tric["tric_tune"]  # the aP column
+        d["merits_rruff"][:, -2] = tric["tric_rruff"]
     classes = d["classes"]
     systems, membership = coarse_membership(classes, "crystal_system")
 
@@ -221,14 +287,17 @@ def main(argv=None):
             [t in classes[np.argsort(-p)[:5]] for p, t in zip(proba, d["y_rruff"])]
         )
         ece = expected_calibration_error(y_rruff, coarse, labels=systems)
+        low = [right_cs[y_rruff == s].sum() for s in ("triclinic", "monoclinic")]
         return (
             f"{right_cs.mean():.3f} ({right_cs.sum()}) | {ece:.3f} | "
-            f"{right_sg.mean():.3f} ({right_sg.sum()}) / {top5:.3f}"
+            f"{right_sg.mean():.3f} ({right_sg.sum()}) / {top5:.3f} | "
+            f"{low[0]} / {low[1]}"
         )
 
     print(
         "| stacker | simulated CV log-loss | RRUFF crystal system (right) | ECE | "
-        "RRUFF space group top-1 (right) / top-5 |\n|---|---:|---:|---:|---:|"
+        "RRUFF space group top-1 (right) / top-5 | triclinic / monoclinic right |"
+        "\n|---|---:|---:|---:|---:|---:|"
     )
     print(f"| hybrid alone | | {scores(d['proba_rruff'])} |")
     kinds = [("control", "cth", 1)] + [
@@ -236,6 +305,8 @@ def main(argv=None):
         for deg in (1, 2)
         for fam in ("cth", "ctho", "cthom")
     ]
+    if tric is not None:
+        kinds += [(f"{fam}, degree 2", fam, 2) for fam in ("cthoa", "cthoma")]
     for kind, families, degree in kinds:
         for C in args.C:
 

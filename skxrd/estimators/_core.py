@@ -540,18 +540,19 @@ INDEXING_FIRST_LINES = 2
 
 
 def check_families(families):
-    """``families`` as a string of distinct letters of ``"cthom"`` (cubic,
-    tetragonal, hexagonal, orthorhombic, monoclinic), or an error naming it."""
+    """``families`` as a string of distinct letters of ``"cthoma"`` (cubic,
+    tetragonal, hexagonal, orthorhombic, monoclinic, triclinic), or an error
+    naming it."""
     if (
         not isinstance(families, str)
         or not families
         or len(set(families)) != len(families)
-        or not set(families) <= set("cthom")
+        or not set(families) <= set("cthoma")
     ):
         raise ValueError(
-            "families must be distinct letters of 'cthom' (cubic, tetragonal, "
-            "hexagonal, orthorhombic, monoclinic), such as 'ctho' or 'cthom'; "
-            f"got {families!r}"
+            "families must be distinct letters of 'cthoma' (cubic, tetragonal, "
+            "hexagonal, orthorhombic, monoclinic, triclinic), such as 'ctho' or "
+            f"'cthoa'; got {families!r}"
         )
     return families
 
@@ -594,10 +595,11 @@ def indexing_settings(record):
 
 
 def family_lattices(families):
-    """The lattice types of :data:`skxrd.indexing.LATTICE_TYPES` in ``families``."""
-    from ..indexing._index import LATTICE_TYPES
+    """The lattice types of :data:`skxrd.indexing.ALL_LATTICE_TYPES` in
+    ``families``."""
+    from ..indexing._index import ALL_LATTICE_TYPES
 
-    return tuple(lat for lat in LATTICE_TYPES if lat[0] in families)
+    return tuple(lat for lat in ALL_LATTICE_TYPES if lat[0] in families)
 
 
 def indexing_features(
@@ -611,15 +613,15 @@ def indexing_features(
 
     The log crystal-system probabilities (columns of ``proba_coarse``), then
     ``m = log(1 + M)`` of the best cell of each of ``families`` (letters of
-    ``"cthom"``), from the figures of merit of
+    ``"cthoma"``), from the figures of merit of
     :func:`skxrd.indexing.lattice_merits`, and with ``degree`` 2 also ``m²``
     (a merit of 10 is weak evidence, one of 50 strong: a logistic regression
     sees that bend only through the square). Merits above ``merit_cap`` count
     as ``merit_cap``.
     """
-    from ..indexing._index import LATTICE_TYPES
+    from ..indexing._index import ALL_LATTICE_TYPES
 
-    family = np.array([lat[0] for lat in LATTICE_TYPES])
+    family = np.array([lat[0] for lat in ALL_LATTICE_TYPES])
     m = np.asarray(merits, float)
     best = np.stack([m[:, :-1][:, family == f].max(axis=1) for f in families], axis=1)
     best = np.log1p(np.minimum(best, float(merit_cap)))

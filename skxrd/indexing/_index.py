@@ -1067,7 +1067,7 @@ def _merits_of_pattern(two_theta, x, radiation, drop_kbeta, kwargs):
     found = index_powder(pos, wavelength=radiation, **kwargs)
     merits = [
         0.0 if found.get(lat) is None else found[lat].figure_of_merit
-        for lat in LATTICE_TYPES
+        for lat in ALL_LATTICE_TYPES
     ]
     return np.array([*merits, len(pos)], dtype=float)
 
@@ -1086,8 +1086,9 @@ def lattice_merits(
 
     Each row's peaks (:func:`peak_positions`) are indexed
     (:func:`index_powder`); the features are the best merit per lattice type
-    (0 where none indexes, or where the type is not among ``lattices``) and
-    the number of peaks found.
+    of :data:`ALL_LATTICE_TYPES` (0 where none indexes, or where the type is
+    not among ``lattices``: the triclinic ``aP`` is tried only when
+    ``lattices`` names it) and the number of peaks found.
 
     Parameters
     ----------
@@ -1102,7 +1103,8 @@ def lattice_merits(
     n_jobs : int, optional
         Processes for the rows (joblib); about a third of a second each for
         the cubic to orthorhombic lattices, an eighth of a second more with
-        the monoclinic ones (``benchmarks/bench_indexing.py``).
+        the monoclinic ones (``benchmarks/bench_indexing.py``), about 0.4 s
+        more with the triclinic one.
     verbose : bool, default=False
         A progress bar.
     **kwargs
@@ -1111,8 +1113,9 @@ def lattice_merits(
 
     Returns
     -------
-    ndarray of shape (n_samples, len(LATTICE_TYPES) + 1)
-        The merits in the order of :data:`LATTICE_TYPES`, then the peak count.
+    ndarray of shape (n_samples, len(ALL_LATTICE_TYPES) + 1)
+        The merits in the order of :data:`ALL_LATTICE_TYPES`, then the peak
+        count.
 
     Examples
     --------
@@ -1150,4 +1153,4 @@ def lattice_merits(
             desc="indexing",
             unit="pattern",
         )
-    return np.array(out, dtype=float).reshape(len(X), len(LATTICE_TYPES) + 1)
+    return np.array(out, dtype=float).reshape(len(X), len(ALL_LATTICE_TYPES) + 1)

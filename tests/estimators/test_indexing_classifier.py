@@ -162,7 +162,7 @@ def test_same_answers_after_joblib_and_clone(data, fitted, tmp_path):
         ({"C": 0.0}, "C must be positive"),
         ({"two_theta": TT[::-1]}, "increasing 2θ grid"),
         ({"radiation": "XxKa"}, "XxKa"),
-        ({"families": "cta"}, "families must be distinct letters"),
+        ({"families": "ctx"}, "families must be distinct letters"),
         ({"families": "cc"}, "families must be distinct letters"),
         ({"families": ""}, "families must be distinct letters"),
         ({"degree": 3}, "degree must be 1 or 2"),
@@ -212,10 +212,11 @@ def test_patterns_too_poor_to_index_keep_the_classifiers_answer(data, fitted):
 
 
 @pytest.mark.parametrize(
-    "families, degree", [("ctho", 2), ("cth", 1), ("o", 2), ("cthom", 2)]
+    "families, degree",
+    [("ctho", 2), ("cth", 1), ("o", 2), ("cthom", 2), ("cthoa", 2)],
 )
 def test_the_stacker_sees_each_family_in_each_power(data, families, degree):
-    from skxrd.indexing import LATTICE_TYPES
+    from skxrd.indexing import ALL_LATTICE_TYPES
 
     X, y = data
     clf = IndexingClassifier(
@@ -230,7 +231,7 @@ def test_the_stacker_sees_each_family_in_each_power(data, families, degree):
     assert clf.stacker_.coef_.shape[-1] == n_systems + degree * len(families)
     # only the families asked for are indexed
     merits = clf.merits(X)
-    asked = np.array([lat[0] in families for lat in LATTICE_TYPES])
+    asked = np.array([lat[0] in families for lat in ALL_LATTICE_TYPES])
     assert np.all(merits[:, :-1][:, ~asked] == 0.0)
     assert merits[:, :-1][:, asked].max() > 0
     again = IndexingClassifier.from_fitted(
@@ -251,10 +252,10 @@ def test_the_stacker_sees_each_family_in_each_power(data, families, degree):
 
 def test_merits_above_the_cap_count_as_the_cap(data):
     from skxrd.estimators._core import indexing_features
-    from skxrd.indexing import LATTICE_TYPES
+    from skxrd.indexing import ALL_LATTICE_TYPES
 
     proba = np.full((3, 7), 1 / 7)
-    merits = np.zeros((3, len(LATTICE_TYPES) + 1))
+    merits = np.zeros((3, len(ALL_LATTICE_TYPES) + 1))
     merits[:, 2] = [50.0, 100.0, 900.0]  # cF: the cubic family
     z = indexing_features(proba, merits, "ctho", 2, merit_cap=100.0)
     # log(1 + M) of the cubic family, then its square
@@ -283,7 +284,7 @@ def test_merits_above_the_cap_count_as_the_cap(data):
 def test_merits_of_the_wrong_shape_are_named(data):
     X, y = data
     clf = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa1", cv=None)
-    with pytest.raises(ValueError, match=r"merits has shape \(12, 8\); \(12, 14\)"):
+    with pytest.raises(ValueError, match=r"merits has shape \(12, 8\); \(12, 15\)"):
         clf.fit(X, y, merits=np.zeros((12, 8)))
 
 

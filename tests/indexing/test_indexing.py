@@ -306,7 +306,7 @@ def best_family_merits(space_groups):
     )
     sim = PowderSimulator(two_theta_range=(10, 120))
     merits = lattice_merits(sim.transform(crystals), sim.two_theta, radiation="CuKa")
-    fam = np.array([lat[0] for lat in LATTICE_TYPES])
+    fam = np.array([lat[0] for lat in ALL_LATTICE_TYPES])
     for row, crystal in zip(merits, crystals):
         yield crystal.space_group, {f: row[:-1][fam == f].max() for f in "cthom"}
 
@@ -434,8 +434,8 @@ def test_simulated_patterns_index_in_their_own_family(name, family):
     sim = PowderSimulator(two_theta_range=(10, 120))  # Cu Kα1 + Kα2
     y = sim.transform([load_example_crystal(name)])
     merits = lattice_merits(y, sim.two_theta, radiation="CuKa")
-    assert merits.shape == (1, len(LATTICE_TYPES) + 1)
-    fam = np.array([lat[0] for lat in LATTICE_TYPES])
+    assert merits.shape == (1, len(ALL_LATTICE_TYPES) + 1)
+    fam = np.array([lat[0] for lat in ALL_LATTICE_TYPES])
     best = {f: merits[0, :-1][fam == f].max() for f in "ctho"}
     assert best[family] > 20
     # cubic cells are tetragonal and rhombohedral ones too, not the reverse
@@ -459,7 +459,7 @@ def test_lattice_merits_leaves_lattices_not_asked_for_at_zero():
     sim = PowderSimulator(two_theta_range=(10, 120))
     y = sim.transform([load_example_crystal("TiO2-rutile")])
     merits = lattice_merits(y, sim.two_theta, lattices=("tP", "tI"))
-    asked = np.isin(LATTICE_TYPES, ("tP", "tI"))
+    asked = np.isin(ALL_LATTICE_TYPES, ("tP", "tI"))
     assert merits[0, :-1][asked].max() > 20
     assert np.all(merits[0, :-1][~asked] == 0.0)
 
