@@ -35,6 +35,11 @@ simulated ones lack: ``[indexing]``'s ``kbeta_leak`` and ``low_angle``, the
 same augmentation as :func:`~skxrd.pretrained.add_indexing`'s. A features file
 keeps these settings and is not reused with others.
 
+``--triclinic F.npz`` adds the best triclinic (``aP``) merit of the same
+patterns (kept in ``F.npz``) and the ``cthoa`` and ``cthoma`` stackers (the
+ninth version). Features files of 14 merit columns (before the aP column) are
+read with an empty one.
+
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.
 
@@ -42,7 +47,8 @@ Usage::
 
     python experiments/indexing_stack.py --cache /tmp/skxrd_cache \\
         [--model MODEL.pt] [--features /tmp/indexing_features.npz] \\
-        [--merit-cap 100] [--first-lines 2] [--kbeta-leak 0] [--low-angle 0]
+        [--merit-cap 100] [--first-lines 2] [--kbeta-leak 0] [--low-angle 0] \\
+        [--triclinic /tmp/triclinic_merits.npz]
 
 ``--model`` (by default the shipped space-group file) holds the hybrid,
 alone or inside the indexing stacker (the hybrid is taken from inside).
