@@ -213,3 +213,20 @@ def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
     np.testing.assert_array_equal(bl.predict(X), to_bravais_lattice(sg.predict(X)))
     assert bl.metadata_["test"]["n"] == sg.metadata_["test"]["n"]
     assert 0 <= bl.metadata_["test"]["top1"] <= 1
+
+
+def test_cards_name_every_indexing_family_a_stacker_may_weigh():
+    from skxrd.estimators._core import check_families
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import pretrained_cards
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    names = pretrained_cards._family_names
+    assert names("cth") == "cubic, tetragonal and hexagonal"
+    assert names("cthoa") == (
+        "cubic, tetragonal, hexagonal, orthorhombic and triclinic"
+    )
+    # every letter the stacker accepts has a name on the card
+    assert names(check_families("cthoma")).count(",") == 4

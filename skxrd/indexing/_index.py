@@ -778,7 +778,7 @@ def index_powder(
 
     The cubic, tetragonal, hexagonal, orthorhombic and monoclinic Bravais
     lattices (:data:`LATTICE_TYPES`) by default, and the triclinic ``"aP"``
-    when ``lattices`` names it (:data:`ALL_LATTICE_TYPES`: about 0.4 s more
+    when ``lattices`` names it (:data:`ALL_LATTICE_TYPES`: about 0.3 s more
     per pattern of 20 lines). Monoclinic candidates come from four of the
     first 5 + ``first_lines`` lines given indices of at most 1 (or 2 along
     one axis), so a cell whose first lines have larger indices (a very long
@@ -1103,7 +1103,7 @@ def lattice_merits(
     n_jobs : int, optional
         Processes for the rows (joblib); about a third of a second each for
         the cubic to orthorhombic lattices, an eighth of a second more with
-        the monoclinic ones (``benchmarks/bench_indexing.py``), about 0.4 s
+        the monoclinic ones (``benchmarks/bench_indexing.py``), about 0.3 s
         more with the triclinic one.
     verbose : bool, default=False
         A progress bar.
