@@ -1180,7 +1180,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     >>> with resources.as_file(path) as file:
     ...     section = load_config(file)["indexing"]
     >>> section["families"], section["degree"], section["merit_cap"]
-    ('ctho', 2, 100.0)
+    ('cthoa', 2, 100.0)
     """
     import torch
     from sklearn.frozen import FrozenEstimator
