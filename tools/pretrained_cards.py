@@ -423,7 +423,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                 "without it. "
                 "Indexing takes about half a second per pattern on a CPU core"
                 + (
-                    ", about 0.3 s more (up to 0.6 s) for the triclinic lattice."
+                    ", about 0.15 s more (up to 0.3 s) for the triclinic lattice."
                     if "a" in indexing.get("families", "")
                     else "."
                 ),

@@ -112,8 +112,8 @@ class IndexingClassifier(
         0.19 s against 0.49 s per measured pattern; its cells also explain
         many triclinic and orthorhombic patterns, so it is weak evidence, and
         on measured minerals it did not pay: left out by default), triclinic
-        (``"a"``: six parameters, about 0.3 s more per measured pattern, up to
-        0.6 s; a triclinic cell of 20 measured lines is found for 42 % of
+        (``"a"``: six parameters, about 0.15 s more per measured pattern, up to
+        0.3 s; a triclinic cell of 20 measured lines is found for 42 % of
         triclinic minerals and 30 % of monoclinic ones, but as one more
         feature it lifted the RRUFF crystal systems 344 → 348: the shipped
         models weigh ``"cthoa"``; ``experiments/README.md``).

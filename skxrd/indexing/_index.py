@@ -81,6 +81,7 @@ _N_LOW_M = 5  # monoclinic: four of the first 5 + first_lines, one of the first 
 _N_KEEP_M = 400
 _MAX_COS_M = 0.9  # |cos β| of a monoclinic cell tried: β within about 26-154°
 _CHUNK = 2048
+_CHUNK_A = 256  # triclinic candidates scored together (sorted by size)
 _N_BASE_A = 8  # triclinic: zones of two of the first eight lines
 _N_ZONES_A = 40  # the zones that explain the most lines, combined in pairs
 
@@ -226,10 +227,27 @@ def _merits(params, rows, q, tol_q, floor_q, max_miss):
     the lines' Q, shared ``(n_lines,)`` or one row per candidate (each
     corrected for its own zero shift)."""
     q = np.broadcast_to(q, (len(params), q.shape[-1]))
+    chunk = _CHUNK
+    if rows.shape[1] == 6 and len(params) > 1:
+        # triclinic: each chunk reaches the rows its largest cell needs, so
+        # chunks of cells of like size (by the smallest eigenvalue of the
+        # reciprocal metric), and smaller ones, compute far fewer of them
+        order = np.argsort(
+            np.linalg.eigvalsh(_reciprocal_metric(params))[:, 0], kind="stable"
+        )
+        out = np.empty(len(params))
+        out[order] = _merits_chunks(
+            params[order], rows, q[order], tol_q, floor_q, max_miss, _CHUNK_A
+        )
+        return out
+    return _merits_chunks(params, rows, q, tol_q, floor_q, max_miss, chunk)
+
+
+def _merits_chunks(params, rows, q, tol_q, floor_q, max_miss, chunk):
     q_max = q[:, -1] * 1.001
     out = np.zeros(len(params))
-    for s in range(0, len(params), _CHUNK):
-        p, qs, top = params[s : s + _CHUNK], q[s : s + _CHUNK], q_max[s : s + _CHUNK]
+    for s in range(0, len(params), chunk):
+        p, qs, top = params[s : s + chunk], q[s : s + chunk], q_max[s : s + chunk]
         # only the rows that can fall below q_max for some candidate here
         if rows.shape[1] == 6:
             # triclinic: Q >= λ_min (h² + k² + l²), λ_min the smallest
@@ -258,7 +276,7 @@ def _merits(params, rows, q, tol_q, floor_q, max_miss):
         # small cell that skips lines must not win by its few calculated ones
         eps = np.mean(np.where(ok, np.maximum(d, floor_q), tol_q), axis=1)
         m = top / (2 * eps * np.maximum(n_calc, 1))
-        out[s : s + _CHUNK] = np.where(n_ok >= qs.shape[1] - max_miss, m, 0.0)
+        out[s : s + chunk] = np.where(n_ok >= qs.shape[1] - max_miss, m, 0.0)
     return out
 
 
@@ -778,7 +796,7 @@ def index_powder(
 
     The cubic, tetragonal, hexagonal, orthorhombic and monoclinic Bravais
     lattices (:data:`LATTICE_TYPES`) by default, and the triclinic ``"aP"``
-    when ``lattices`` names it (:data:`ALL_LATTICE_TYPES`: about 0.3 s more
+    when ``lattices`` names it (:data:`ALL_LATTICE_TYPES`: about 0.15 s more
     per pattern of 20 lines). Monoclinic candidates come from four of the
     first 5 + ``first_lines`` lines given indices of at most 1 (or 2 along
     one axis), so a cell whose first lines have larger indices (a very long
@@ -1103,7 +1121,7 @@ def lattice_merits(
     n_jobs : int, optional
         Processes for the rows (joblib); about a third of a second each for
         the cubic to orthorhombic lattices, an eighth of a second more with
-        the monoclinic ones (``benchmarks/bench_indexing.py``), about 0.3 s
+        the monoclinic ones (``benchmarks/bench_indexing.py``), about 0.15 s
         more with the triclinic one.
     verbose : bool, default=False
         A progress bar.
