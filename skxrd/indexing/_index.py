@@ -227,23 +227,23 @@ def _merits(params, rows, q, tol_q, floor_q, max_miss):
     the lines' Q, shared ``(n_lines,)`` or one row per candidate (each
     corrected for its own zero shift)."""
     q = np.broadcast_to(q, (len(params), q.shape[-1]))
-    chunk = _CHUNK
-    if rows.shape[1] == 6 and len(params) > 1:
-        # triclinic: each chunk reaches the rows its largest cell needs, so
-        # chunks of cells of like size (by the smallest eigenvalue of the
-        # reciprocal metric), and smaller ones, compute far fewer of them
-        order = np.argsort(
-            np.linalg.eigvalsh(_reciprocal_metric(params))[:, 0], kind="stable"
-        )
-        out = np.empty(len(params))
-        out[order] = _merits_chunks(
-            params[order], rows, q[order], tol_q, floor_q, max_miss, _CHUNK_A
-        )
-        return out
-    return _merits_chunks(params, rows, q, tol_q, floor_q, max_miss, chunk)
+    if rows.shape[1] != 6:
+        return _merits_chunks(params, rows, q, tol_q, floor_q, max_miss, _CHUNK)
+    # triclinic: each chunk reaches the rows its largest cell needs, so chunks
+    # of cells of like size (by the smallest eigenvalue of the reciprocal
+    # metric), and smaller ones, compute far fewer of them
+    low = np.linalg.eigvalsh(_reciprocal_metric(params))[:, 0]
+    order = np.argsort(low, kind="stable")
+    out = np.empty(len(params))
+    out[order] = _merits_chunks(
+        params[order], rows, q[order], tol_q, floor_q, max_miss, _CHUNK_A, low[order]
+    )
+    return out
 
 
-def _merits_chunks(params, rows, q, tol_q, floor_q, max_miss, chunk):
+def _merits_chunks(params, rows, q, tol_q, floor_q, max_miss, chunk, low=None):
+    """:func:`_merits` in chunks of ``chunk`` candidates; ``low``, for
+    triclinic ones, the smallest eigenvalue of each reciprocal metric."""
     q_max = q[:, -1] * 1.001
     out = np.zeros(len(params))
     for s in range(0, len(params), chunk):
@@ -252,8 +252,8 @@ def _merits_chunks(params, rows, q, tol_q, floor_q, max_miss, chunk):
         if rows.shape[1] == 6:
             # triclinic: Q >= λ_min (h² + k² + l²), λ_min the smallest
             # eigenvalue of the reciprocal metric
-            low = np.linalg.eigvalsh(_reciprocal_metric(p))[:, 0].min()
-            reach = rows[:, :3].sum(1) * max(low, 1e-12) <= top.max() * 1.02
+            least = max(low[s : s + chunk].min(), 1e-12)
+            reach = rows[:, :3].sum(1) * least <= top.max() * 1.02
         elif rows.shape[1] == 4:
             # monoclinic: |D hl| <= r (A h² + C l²), r = |D| / (2 √(AC))
             r = np.abs(p[:, 3]) / (2 * np.sqrt(p[:, 0] * p[:, 2]))
@@ -371,13 +371,20 @@ def _valid(p):
 
 # odd multipliers that mix a row's bit patterns into one 64-bit key
 _ROW_MIX = np.array(
-    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+        0xC4CEB9FE1A85EC53,
+    ],
     dtype=np.uint64,
 )
 
 
 def _unique_rows(a):
-    """``np.unique(a, axis=0)`` for a finite float array of up to four columns,
+    """``np.unique(a, axis=0)`` for a finite float array of up to six columns,
     faster: the search's hundreds of thousands of monoclinic candidates spent
     most of their time in that call's sort of whole rows. Rows are keyed by a
     64-bit mix of their bits, the keys sorted, and the unique rows put back in
@@ -588,14 +595,16 @@ def _parameters(g):
     )
 
 
-def _reduce_metrics(g, iters=12):
+def _reduce_metrics(g, iters=12, basis=False):
     """Metric tensors ``(n, 3, 3)`` on short, nearly orthogonal bases (each
     vector made shortest against each other, pairwise, and sorted by
     length): a triclinic cell has endless bases, and the search's table of
-    small indices covers the lines of a reduced one."""
+    small indices covers the lines of a reduced one. With ``basis``, also the
+    integer matrices ``m`` (new basis vectors = ``m`` @ old ones)."""
     g = g.copy()
     n = len(g)
     at = np.arange(n)
+    total = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
     for _ in range(iters):
         changed = False
         for i, j in ((0, 1), (0, 2), (1, 2), (1, 0), (2, 0), (2, 1)):
@@ -606,11 +615,14 @@ def _reduce_metrics(g, iters=12):
             m = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
             m[:, j, i] = -t  # b_j <- b_j - t b_i
             g = m @ g @ m.transpose(0, 2, 1)
+            if basis:
+                total = m @ total
         order = np.argsort(np.diagonal(g, axis1=1, axis2=2), axis=1, kind="stable")
         g = g[at[:, None, None], order[:, :, None], order[:, None, :]]
+        total = total[at[:, None], order]
         if not changed:
             break
-    return g
+    return (g, total) if basis else g
 
 
 def _complete(p, q_max):
@@ -689,28 +701,18 @@ def _candidates_tric(q, loose_q):
     p = p[_complete(p, q[-1])]
     if not len(p):
         return p
-    return np.unique(np.round(p / q[0], 6), axis=0) * q[0]
+    return _unique_rows(np.round(p / q[0], 6)) * q[0]
 
 
 def _conventional_triclinic(p, hkl):
     """The reduced direct cell of triclinic parameters and the lines'
     indices on it: a <= b <= c, the angles all below 90° or all at least 90°
     (Niggli's two types)."""
-    direct = np.linalg.inv(_reciprocal_metric(p[None])[0])
-    m = np.eye(3)  # new direct basis = m @ old basis; indices go along
-    for _ in range(100):
-        changed = False
-        for i, j in ((0, 1), (0, 2), (1, 2), (1, 0), (2, 0), (2, 1)):
-            t = np.round(direct[i, j] / direct[i, i])
-            if t:
-                changed = True
-                step = np.eye(3)
-                step[j, i] = -t
-                direct, m = step @ direct @ step.T, step @ m
-        order = np.argsort(np.diag(direct), kind="stable")
-        direct, m = direct[np.ix_(order, order)], m[order]
-        if not changed:
-            break
+    # the direct cell reduced; the indices go along with its basis
+    direct, m = _reduce_metrics(
+        np.linalg.inv(_reciprocal_metric(p[None])), iters=100, basis=True
+    )
+    direct, m = direct[0], m[0]
     # signs: all cosines of one sign (flipping one axis flips two of them)
     off = np.array([direct[1, 2], direct[0, 2], direct[0, 1]])
     sign = 1.0 if np.prod(off) > 0 else -1.0

@@ -515,7 +515,7 @@ def test_unique_rows_is_numpy_unique_over_rows():
     from skxrd.indexing import _index
 
     rng = np.random.default_rng(0)
-    for shape in [(0, 4), (1, 4), (7, 1), (500, 2), (3000, 3), (20000, 4)]:
+    for shape in [(0, 4), (1, 4), (7, 1), (500, 2), (3000, 3), (20000, 4), (20000, 6)]:
         a = np.round(rng.random(shape) * 3, 2)
         a = np.concatenate([a, a[: len(a) // 2]])  # duplicates, out of order
         np.testing.assert_array_equal(
