@@ -142,29 +142,17 @@ def features(
     }
 
 
-def _triclinic_merit(x, two_theta):
-    from skxrd.indexing import index_powder, peak_positions
-
-    pos = peak_positions(two_theta, x, radiation="CuKa")
-    sol = index_powder(pos, wavelength="CuKa", lattices=("aP",)).get("aP")
-    return 0.0 if sol is None else sol.figure_of_merit
-
-
 def triclinic_merits(model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle):
     """The best triclinic (aP) merit of each tuning pattern and of RRUFF's,
-    from the peak lists the stacker's search reads (squared back from the
-    model's square roots)."""
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    by the stacker's own indexing (``indexing_merits`` of family ``"a"``)."""
+    from skxrd.estimators._core import indexing_merits
 
     Xt, _, Xr, _, _, grid = inputs(
         model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle
     )
-    rows = np.square(np.maximum(np.concatenate([Xt, Xr]), 0.0))
-    merits = Parallel(n_jobs=n_jobs)(
-        delayed(_triclinic_merit)(x, grid) for x in tqdm(rows, desc="aP")
-    )
-    merits = np.asarray(merits, float)
+    merits = indexing_merits(
+        np.concatenate([Xt, Xr]), grid, "CuKa", "sqrt", "a", n_jobs=n_jobs, verbose=True
+    )[:, -2]  # the aP column
     return {"tric_tune": merits[: len(Xt)], "tric_rruff": merits[len(Xt) :]}
 
 
