@@ -230,3 +230,25 @@ def test_cards_name_every_indexing_family_a_stacker_may_weigh():
     )
     # every letter the stacker accepts has a name on the card
     assert names(check_families("cthoma")).count(",") == 4
+
+
+def test_cards_name_the_space_group_prior_and_its_weight():
+    from skxrd.estimators._space_group_prior import SPACE_GROUP_PRIORS
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import pretrained_cards
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    text = pretrained_cards._prior_text
+    words = text({"match": {"prior": "icsd"}}, {"prior_weight": 0.1234})
+    assert "towards the ICSD's shares" in words and "weight of 0.123" in words
+    # no prior, or none fitted (a weight of 0): nothing said
+    assert text({"match": {"prior": "none"}}, {"prior_weight": 0.2}) == ""
+    assert text({"match": {"prior": "cod"}}, {"prior_weight": 0.0}) == ""
+    assert text({"match": {}}, {}) == ""
+    # every prior the classifier takes has a name on the card
+    for prior in SPACE_GROUP_PRIORS:
+        assert pretrained_cards.PRIOR_NAMES[prior] in text(
+            {"match": {"prior": prior}}, {"prior_weight": 0.1}
+        )

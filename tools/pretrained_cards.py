@@ -441,9 +441,10 @@ def _card(name, meta, results, weights_mb, radiation_rows):
             if "match_temperature" in cal
             else ""
         )
-        + f" (temperature scaling on {cal.get('data', 'held-out patterns')}); the "
-        "expected calibration errors (ECE) below say how far the probabilities "
-        "are from the accuracies.",
+        + f" (temperature scaling on {cal.get('data', 'held-out patterns')})"
+        + _prior_text(cfg, match)
+        + "; the expected calibration errors (ECE) below say how far the "
+        "probabilities are from the accuracies.",
         '- **"unknown".** `skxrd predict` answers "unknown" with the reason for '
         "inputs that are not powder patterns (`PatternPipeline.screen`: flat, "
         "negative, no sharp peaks such as a slow sine curve, a periodic curve "
@@ -719,6 +720,24 @@ def _confusion(name, pred, truth, path):
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
+
+
+PRIOR_NAMES = {"icsd": "ICSD", "cod": "COD", "materials_project": "Materials Project"}
+
+
+def _prior_text(cfg, match):
+    """The card's words for a space-group prior of the search-match's network."""
+    prior = (cfg.get("match") or {}).get("prior", "none")
+    weight = (match or {}).get("prior_weight", 0.0)
+    if prior == "none" or not weight:
+        return ""
+    return (
+        "; then the network's space-group probabilities are shrunk within each "
+        f"crystal system towards the {PRIOR_NAMES[prior]}'s shares of its space "
+        f"groups (`skxrd.datasets.space_group_frequencies`), by a weight of "
+        f"{weight:.3f} fitted on the same patterns (`MatchFirstClassifier(prior="
+        f'"{prior}")`): the crystal systems\' probabilities do not change'
+    )
 
 
 def _split_by_amcsd(sets, threshold=0.8):

@@ -20,6 +20,7 @@ from ._core import (
     unit_rows,
 )
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
+from ._space_group_prior import check_prior, prior_shares, shrink_to_prior
 
 __all__ = [
     "MatchFirstClassifier",
@@ -446,6 +447,15 @@ class MatchFirstClassifier(
     gate_slope : float, default=50.0
         The soft gate's slope (per unit of correlation), until
         :meth:`calibrate_temperature` fits ``gate_slope_``.
+    prior : {None, "icsd", "cod", "materials_project"}, default=None
+        For a model of space groups: shrink its space-group probabilities
+        within each crystal system towards that database's shares
+        (:func:`skxrd.datasets.space_group_frequencies`), by the weight
+        ``prior_weight_`` that :meth:`calibrate_temperature` fits (the
+        log-loss on the patterns the model answers). A network trained on
+        one set of compounds is too sure which of a crystal system's groups
+        a new compound takes; the crystal systems' probabilities are not
+        changed. The matcher's answers are not shrunk.
 
     Attributes
     ----------
@@ -461,6 +471,9 @@ class MatchFirstClassifier(
         chose.
     gate_slope_ : float
         The soft gate's slope in use.
+    prior_weight_ : float
+        The weight of ``prior`` in the model's probabilities (0 until
+        :meth:`calibrate_temperature` fits it, and without a prior).
     reference_names_ : ndarray of str or None
         Names of the references (rows of the ``X_reference`` of :meth:`fit`),
         when given, for :meth:`kneighbors`' indices.
@@ -488,18 +501,26 @@ class MatchFirstClassifier(
     """
 
     def __init__(
-        self, estimator, matcher=None, threshold=0.8, gate="hard", gate_slope=50.0
+        self,
+        estimator,
+        matcher=None,
+        threshold=0.8,
+        gate="hard",
+        gate_slope=50.0,
+        prior=None,
     ):
         self.estimator = estimator
         self.matcher = matcher
         self.threshold = threshold
         self.gate = gate
         self.gate_slope = gate_slope
+        self.prior = prior
 
     def _check_threshold(self):
         if self.gate not in ("hard", "soft"):
             raise ValueError(f"gate must be 'hard' or 'soft', got {self.gate!r}")
         check_positive(self.gate_slope, "gate_slope")
+        check_prior(self.prior)
         return check_real(self.threshold, "threshold", minimum=-1.0, maximum=1.0)
 
     def fit(self, X, y, *, X_reference=None, y_reference=None, reference_names=None):
@@ -542,6 +563,7 @@ class MatchFirstClassifier(
         *,
         gate="hard",
         gate_slope=50.0,
+        prior=None,
     ):
         """Combine an already fitted model and matcher without training.
 
@@ -553,6 +575,7 @@ class MatchFirstClassifier(
         reference_names : array-like of str, optional
         gate : {"hard", "soft"}, default="hard"
         gate_slope : float, default=50.0
+        prior : {None, "icsd", "cod", "materials_project"}, default=None
 
         Returns
         -------
@@ -561,7 +584,9 @@ class MatchFirstClassifier(
         """
         check_is_fitted(estimator)
         check_is_fitted(matcher)
-        self = cls(estimator, matcher, threshold, gate=gate, gate_slope=gate_slope)
+        self = cls(
+            estimator, matcher, threshold, gate=gate, gate_slope=gate_slope, prior=prior
+        )
         self._check_threshold()
         return self._wrap(estimator, matcher, reference_names)
 
@@ -589,7 +614,41 @@ class MatchFirstClassifier(
         self.n_features_in_ = n_in
         self.threshold_ = float(self.threshold)
         self.gate_slope_ = float(self.gate_slope)
+        self.prior_weight_ = 0.0
+        self._prior = (
+            None if self.prior is None else prior_shares(estimator.classes_, self.prior)
+        )
         return self
+
+    def _model_proba(self, X):
+        """The model's probabilities, shrunk towards ``prior`` by ``prior_weight_``."""
+        return self._shrink(np.asarray(self.estimator_.predict_proba(X), dtype=float))
+
+    def _shrink(self, proba):
+        # getattr: a hybrid pickled before the prior existed has neither
+        prior, weight = getattr(self, "_prior", None), getattr(self, "prior_weight_", 0)
+        if prior is None or not weight:
+            return proba
+        return shrink_to_prior(proba, weight, *prior)
+
+    def _fit_prior_weight(self, X, y):
+        """``prior_weight_`` of least log-loss of the model's probabilities on
+        labelled patterns (the model's temperature fitted first)."""
+        from scipy.optimize import minimize_scalar
+
+        idx, known = _known_labels(self.estimator_.classes_, y)
+        if not known.any():
+            return
+        proba = np.asarray(self.estimator_.predict_proba(X[known]), dtype=float)
+        rows = np.arange(len(proba))
+
+        def loss(weight):
+            p = shrink_to_prior(proba, weight, *self._prior)[rows, idx[known]]
+            return -np.mean(np.log(np.maximum(p, 1e-300)))
+
+        best = minimize_scalar(loss, bounds=(0.0, 0.99), method="bounded")
+        # the optimizer never returns the bound itself: no shrinkage where none pays
+        self.prior_weight_ = float(best.x) if best.fun < loss(0.0) else 0.0
 
     def _weights(self, sims):
         """The matcher's weight per pattern: 0 or 1 (hard gate) or between."""
@@ -641,7 +700,7 @@ class MatchFirstClassifier(
         model_proba = np.zeros((len(X), len(self._model_columns)))
         if rest.any():
             # the model runs only on the patterns the references do not answer alone
-            model_proba[rest] = self.estimator_.predict_proba(X[rest])
+            model_proba[rest] = self._model_proba(X[rest])
         return self._mixture(sims, model_proba, weight)
 
     def predict_source(self, X):
@@ -705,7 +764,7 @@ class MatchFirstClassifier(
         sims, _, X, y = self._labelled(X, y)
         best = sims.max(axis=1)
         by_match = self.matcher_.classes_[sims.argmax(axis=1)]
-        by_model = np.asarray(self.estimator_.predict(X))
+        by_model = self.estimator_.classes_[self._model_proba(X).argmax(axis=1)]
         accuracy = [
             np.mean(np.where(best >= t, by_match, by_model) == y) for t in candidates
         ]
@@ -721,7 +780,10 @@ class MatchFirstClassifier(
         matcher's softmax temperature is fitted on the patterns at or above
         it; with the soft gate the matcher's temperature, ``threshold_`` and
         ``gate_slope_`` are fitted together on all of them (the log-loss of
-        the mixture). A part with no pattern is left as it is.
+        the mixture). Last, with a ``prior``, ``prior_weight_`` on the
+        patterns below the threshold (the model's log-loss): fitted after the
+        gate, it leaves every crystal system's probability as the gate and the
+        temperatures make it. A part with no pattern is left as it is.
 
         Parameters
         ----------
@@ -739,20 +801,25 @@ class MatchFirstClassifier(
             and np.isin(y[rest], self.estimator_.classes_).any()
         ):
             self.estimator_.calibrate_temperature(X[rest], y[rest])
+        # the gate on the model's own probabilities, the prior after it: the
+        # prior then changes no crystal system's probability
+        self.prior_weight_ = 0.0
         if self.gate == "hard":
             if np.isin(y[matched], self.matcher_.classes_).any():
                 # from the similarities at hand, not computed again
                 self.matcher_._calibrate(sims[matched], y[matched])
-            return self
-        idx, known = _known_labels(self.classes_, y)
-        self._fit_soft_gate(sims[known], X[known], idx[known])
+        else:
+            idx, known = _known_labels(self.classes_, y)
+            self._fit_soft_gate(sims[known], X[known], idx[known])
+        if self._prior is not None:
+            self._fit_prior_weight(X[rest], y[rest])
         return self
 
     def _fit_soft_gate(self, sims, X, target):
         """Threshold, slope and matcher temperature of least log-loss."""
         from scipy.optimize import minimize
 
-        model_proba = np.asarray(self.estimator_.predict_proba(X), dtype=float)
+        model_proba = self._model_proba(X)
         rows = np.arange(len(target))
         matcher = self.matcher_
         t0 = getattr(matcher, "temperature_", matcher.temperature)

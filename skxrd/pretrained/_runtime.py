@@ -209,7 +209,7 @@ class Predictor:
             sims = m.class_similarities(X)
             proba = mixture(
                 lambda rows: m.softmax(sims[rows]),
-                lambda rows: self._network.proba_confidence(X[rows])[0],
+                lambda rows: m.shrink(self._network.proba_confidence(X[rows])[0]),
                 m.weights(sims),
                 m.match_columns,
                 m.model_columns,
@@ -469,6 +469,11 @@ class _Match:
         self.gate = rec["gate"]
         self.slope = float(rec["gate_slope_in_use"])
         self.names = rec["names"]
+        from ._store import _prior_record
+
+        self.prior_weight, self.prior = _prior_record(
+            rec, network_classes, "the search-match"
+        )
         self.classes = np.union1d(network_classes, match_classes)
         self.model_columns = np.searchsorted(self.classes, network_classes)
         self.match_columns = np.searchsorted(self.classes, match_classes)
@@ -500,6 +505,14 @@ class _Match:
         from ..estimators._core import match_softmax
 
         return match_softmax(similarities, self.temperature)
+
+    def shrink(self, proba):
+        """The network's probabilities shrunk towards the prior (if any)."""
+        from ..estimators._space_group_prior import shrink_to_prior
+
+        if self.prior is None or not self.prior_weight:
+            return proba
+        return shrink_to_prior(proba, self.prior_weight, *self.prior)
 
     def weights(self, similarities):
         from ..estimators._core import gate_weights

@@ -374,7 +374,48 @@ def _match_record(hybrid):
         "gate_slope": float(hybrid.gate_slope),
         "gate_slope_in_use": float(hybrid.gate_slope_),
         "names": None if names is None else [str(n) for n in names],
+        # the network's space groups shrunk towards a database's shares: the
+        # shares travel with the file (the runtime reads no database)
+        "prior": hybrid.prior,
+        "prior_weight_in_use": float(hybrid.prior_weight_),
+        "prior_shares": None
+        if hybrid._prior is None
+        else [float(x) for x in hybrid._prior[0]],
+        "prior_groups": None
+        if hybrid._prior is None
+        else [int(x) for x in hybrid._prior[1]],
     }
+
+
+def _prior_record(rec, classes, where):
+    """The prior weight and ``(shares, groups)`` of a :func:`_match_record`
+    (0 and None in files written before the prior), checked against the
+    network's classes."""
+    from ..utils._validation import check_real
+
+    weight = check_real(
+        rec.get("prior_weight_in_use", 0.0),
+        f"{where}: prior weight",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    if rec.get("prior_shares") is None:
+        if weight:
+            raise ValueError(f"{where}: a prior weight {weight} without its shares")
+        return weight, None
+    shares = np.asarray(rec["prior_shares"], dtype=float)
+    groups = np.asarray(rec["prior_groups"], dtype=np.intp)
+    if (
+        shares.shape != (len(classes),)
+        or groups.shape != shares.shape
+        or not np.all(np.isfinite(shares))
+        or np.any(shares <= 0)
+        or np.any(groups < 0)
+    ):
+        raise ValueError(
+            f"{where}: the prior's shares do not fit the network's classes"
+        )
+    return weight, (shares, groups)
 
 
 def _restore_match_first(rec, network, path):
@@ -399,7 +440,11 @@ def _restore_match_first(rec, network, path):
             reference_names=rec["names"],
             gate=rec["gate"],
             gate_slope=rec["gate_slope"],
+            prior=rec.get("prior"),  # files written before it: none
         )
+        hybrid.prior_weight_, shares = _prior_record(rec, network.classes_, where)
+        if shares is not None:
+            hybrid._prior = shares
     except (KeyError, AttributeError, TypeError) as exc:
         raise ValueError(f"{where} are incomplete or damaged: {exc!r}") from None
     except ValueError as exc:

@@ -72,6 +72,7 @@ _MATCH_DEFAULTS = {
     "shift_step": 2,
     "threshold": "auto",
     "gate": "hard",
+    "prior": "none",
     "n_tune": 2000,
     "random_state": 5,
 }
@@ -173,6 +174,11 @@ def load_config(config):
         max_shift = 10              # zero shifts tried, in grid points (0: none)
         threshold = "auto"          # tuned on simulated patterns (needs [test])
         gate = "soft"               # or "hard" (MatchFirstClassifier)
+        prior = "icsd"              # a space-group network's groups shrunk towards
+                                    # a database's shares within each crystal
+                                    # system ("icsd", "cod", "materials_project";
+                                    # "none" by default), by a weight fitted on
+                                    # the tuning patterns
 
     Parameters
     ----------
@@ -353,6 +359,7 @@ def _with_defaults(config, name, defaults, where):
 def _check_match(config, where):
     """The [match] section with its defaults, checked."""
     from ..estimators import PatternMatchClassifier
+    from ..estimators._space_group_prior import check_prior
     from ..utils._validation import check_int, check_real
 
     match = _with_defaults(config, "match", _MATCH_DEFAULTS, where)
@@ -375,6 +382,18 @@ def _check_match(config, where):
         )._check_params()
         if match["gate"] not in ("hard", "soft"):
             raise ValueError(f"gate must be 'hard' or 'soft', got {match['gate']!r}")
+        if match["prior"] != "none":
+            check_prior(match["prior"])
+            if config.get("train_target", config["target"]) != "space_group":
+                raise ValueError(
+                    "prior shrinks a space-group network's answers within each "
+                    'crystal system: train_target = "space_group"'
+                )
+            if match["threshold"] != "auto":
+                raise ValueError(
+                    "prior's weight is fitted on the tuning patterns of "
+                    'threshold = "auto"'
+                )
         if match["threshold"] != "auto":
             check_real(match["threshold"], "threshold", minimum=-1.0, maximum=1.0)
         elif "test" not in config:
@@ -959,7 +978,10 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
         The config, with a ``[match]`` section (defaults: source ``"amcsd"``,
         smoothing 4, stride 8, float16, linear intensities, no zero shifts
         (``max_shift`` 0, ``shift_step`` 2), threshold ``"auto"``, hard gate,
-        n_tune 2000, random_state 5).
+        prior ``"none"``, n_tune 2000, random_state 5). With a ``prior``
+        the network's space groups are shrunk towards that database's shares
+        within each crystal system, by a weight fitted with the temperatures
+        (:class:`~skxrd.estimators.MatchFirstClassifier`).
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns.
     n_jobs : int, optional
@@ -1042,7 +1064,12 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     ).fit(prefix.transform(refs.X), labels)
     threshold = 0.8 if match["threshold"] == "auto" else float(match["threshold"])
     hybrid = MatchFirstClassifier.from_fitted(
-        network, matcher, threshold, reference_names=names, gate=match["gate"]
+        network,
+        matcher,
+        threshold,
+        reference_names=names,
+        gate=match["gate"],
+        prior=None if match["prior"] == "none" else match["prior"],
     )
     report = {"source": match["source"], "n_references": int(len(labels))}
     if match["threshold"] == "auto":
@@ -1063,6 +1090,7 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
             gate_slope=round(hybrid.gate_slope_, 2)
             if match["gate"] == "soft"
             else None,
+            prior_weight=round(hybrid.prior_weight_, 4),
             tune_accuracy=round(float(np.mean(hybrid.predict(X) == y)), 4),
             tune_model_accuracy=round(float(np.mean(network.predict(X) == y)), 4),
             tune_answered_by_match=round(

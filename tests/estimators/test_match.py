@@ -404,3 +404,79 @@ def test_zero_shifts_are_forgiven_up_to_max_shift(library):
     np.testing.assert_array_equal(
         zero.class_similarities(moved), plain.class_similarities(moved)
     )
+
+
+def test_match_first_shrinks_the_model_towards_a_space_group_prior(hybrid_data):
+    from sklearn.linear_model import LogisticRegression
+
+    from skxrd.crystal import to_crystal_system
+    from skxrd.estimators import MatchFirstClassifier
+    from skxrd.estimators._core import coarse_membership
+    from skxrd.estimators._space_group_prior import prior_shares
+
+    X, labels, known, new, _ = hybrid_data
+    # several space groups of one crystal system (monoclinic, cubic)
+    new_labels = np.resize([14, 15, 12, 62, 225, 227], len(new))
+    model = LogisticRegression(max_iter=200).fit(new, new_labels)
+    matcher = PatternMatchClassifier().fit(X, labels)
+    # each space group's share of its crystal system: they sum to 1 per system
+    shares, groups = prior_shares(np.arange(1, 231), "icsd")
+    np.testing.assert_allclose(np.bincount(groups, weights=shares), 1.0)
+    assert shares[13] == shares[groups == groups[13]].max()  # P2_1/c: monoclinic
+    plain = MatchFirstClassifier.from_fitted(model, matcher, 1.0)  # the model alone
+    clf = MatchFirstClassifier.from_fitted(model, matcher, 1.0, prior="icsd")
+    assert clf.prior_weight_ == 0.0  # until calibrated: the model as it is
+    np.testing.assert_array_equal(clf.predict_proba(new), plain.predict_proba(new))
+    clf.prior_weight_ = 0.4
+    proba, before = clf.predict_proba(new), plain.predict_proba(new)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)  # float32 parts
+    _, membership = coarse_membership(clf.classes_, "crystal_system")
+    # the crystal systems' probabilities are the model's; within them, the
+    # space groups move towards the database's shares
+    np.testing.assert_allclose(proba @ membership, before @ membership, atol=1e-12)
+    cols = np.searchsorted(clf.classes_, model.classes_)
+    own, systems = prior_shares(model.classes_, "icsd")
+    spread = (before[:, cols] @ membership[cols]) @ membership[cols].T * own
+    np.testing.assert_allclose(proba[:, cols], 0.6 * before[:, cols] + 0.4 * spread)
+    assert not np.allclose(proba, before)
+    # calibrated: the weight of least log-loss on the patterns the model answers
+    truth = new_labels
+    clf.calibrate_temperature(new, truth)
+    assert 0.0 <= clf.prior_weight_ < 1.0
+
+    def log_loss(weight):
+        clf.prior_weight_ = weight
+        p = clf.predict_proba(new)
+        rows = np.arange(len(truth))
+        return -np.mean(np.log(p[rows, np.searchsorted(clf.classes_, truth)]))
+
+    fitted = clf.prior_weight_
+    assert log_loss(fitted) <= min(log_loss(0.0), log_loss(0.5)) + 1e-9
+    # with the soft gate: the gate fitted as without a prior, the prior after
+    # it, so that no crystal system's probability changes
+    import copy
+
+    queries = np.concatenate([known, new])
+    # the model sure of the wrong group of the right crystal system: shrinking pays
+    moved = {14: 15, 15: 12, 12: 14, 62: 62, 225: 227, 227: 225}
+    truth = np.concatenate([labels, [moved[s] for s in new_labels]])
+    soft = {
+        prior: MatchFirstClassifier.from_fitted(
+            model, copy.deepcopy(matcher), 0.8, gate="soft", prior=prior
+        ).calibrate_temperature(queries, truth)
+        for prior in (None, "icsd")
+    }
+    assert soft["icsd"].prior_weight_ > 0
+    assert soft["icsd"].threshold_ == soft[None].threshold_
+    assert soft["icsd"].gate_slope_ == soft[None].gate_slope_
+    p_none, p_icsd = (soft[k].predict_proba(queries) for k in (None, "icsd"))
+    np.testing.assert_allclose(p_icsd @ membership, p_none @ membership, atol=1e-12)
+    assert not np.allclose(p_icsd, p_none)
+    # errors name the problem
+    with pytest.raises(ValueError, match="prior must be None or one of icsd"):
+        MatchFirstClassifier.from_fitted(model, matcher, prior="pdf")
+    coarse = LogisticRegression(max_iter=200).fit(
+        new, np.asarray(to_crystal_system(new_labels)).astype(str)
+    )
+    with pytest.raises(ValueError, match="needs space-group classes"):
+        MatchFirstClassifier.from_fitted(coarse, matcher, prior="cod")

@@ -345,6 +345,16 @@ def test_build_pipeline_steps_follow_the_config():
         ({"match": {"threshold": 1.2}}, r"\[match\] threshold must be <= 1"),
         ({"match": {"reference_dtype": "int8"}}, r"\[match\] reference_dtype"),
         ({"match": {"gate": "fuzzy"}}, r"\[match\] gate must be 'hard' or 'soft'"),
+        ({"match": {"prior": "pdf"}}, r"\[match\] prior must be None or one of icsd"),
+        # TINY's network learns crystal systems: no space groups to shrink
+        ({"match": {"prior": "icsd"}}, r"\[match\] prior .* train_target"),
+        (
+            {
+                "train_target": "space_group",
+                "match": {"prior": "cod", "threshold": 0.8},
+            },
+            r"\[match\] prior's weight is fitted .* threshold = \"auto\"",
+        ),
         ({"save": {"compress": True}}, r"unknown \[save\] keys \['compress'\]"),
     ],
 )
@@ -1039,6 +1049,7 @@ def test_a_config_with_a_search_match_of_a_cif_folder(tmp_path, cif_references):
     match = {"source": str(cif_references), "smoothing": 1.0, "stride": 2, "n_tune": 20}
     match["random_state"] = 1  # the [test] seed: a draw that the tiny n_atoms allow
     match["gate"] = "soft"
+    match["prior"] = "icsd"
     cfg = {**TINY, "train_target": "space_group", "match": match}
     pipe, report = train_from_config(cfg, verbose=0)
     final = pipe.steps[-1][1]
@@ -1070,6 +1081,10 @@ def test_a_config_with_a_search_match_of_a_cif_folder(tmp_path, cif_references):
     assert back.threshold_ == hybrid.threshold_
     assert back.gate == "soft" and back.gate_slope_ == hybrid.gate_slope_
     assert report["match"]["gate_slope"] == round(hybrid.gate_slope_, 2)
+    # the prior and its fitted weight (the weight of least tuning log-loss)
+    assert back.prior == "icsd" and back.prior_weight_ == hybrid.prior_weight_
+    assert report["match"]["prior_weight"] == round(hybrid.prior_weight_, 4)
+    assert 0.0 <= hybrid.prior_weight_ < 1.0
     assert back.reference_names_.tolist() == hybrid.reference_names_.tolist()
     # a reference is named by its formula and its file
     assert {"NaCl (NaCl.cif)", "TiO2 (TiO2-rutile.cif)"} <= set(back.reference_names_)

@@ -340,3 +340,29 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
         again.predict_proba(prefix.transform(test)), full, rtol=0, atol=1e-6
     )
     _assert_same_proba(load_predictor(path).predict_proba(test), full)
+
+
+def test_the_prior_record_of_old_and_damaged_files():
+    from skxrd.estimators._space_group_prior import prior_shares
+    from skxrd.pretrained._store import _prior_record
+
+    classes = np.array([2, 14, 15, 62, 225])
+    # files written before the prior: no shrinkage
+    assert _prior_record({}, classes, "f.pt") == (0.0, None)
+    shares, groups = prior_shares(classes, "cod")
+    rec = {
+        "prior": "cod",
+        "prior_weight_in_use": 0.12,
+        "prior_shares": shares.tolist(),
+        "prior_groups": groups.tolist(),
+    }
+    weight, (s, g) = _prior_record(rec, classes, "f.pt")
+    assert weight == 0.12
+    np.testing.assert_array_equal(s, shares)
+    np.testing.assert_array_equal(g, groups)
+    with pytest.raises(ValueError, match="do not fit the network's classes"):
+        _prior_record(rec, classes[:4], "f.pt")
+    with pytest.raises(ValueError, match="f.pt: prior weight must be <= 1"):
+        _prior_record({**rec, "prior_weight_in_use": 3.0}, classes, "f.pt")
+    with pytest.raises(ValueError, match="without its shares"):
+        _prior_record({"prior_weight_in_use": 0.2}, classes, "f.pt")
