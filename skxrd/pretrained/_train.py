@@ -359,7 +359,7 @@ def _with_defaults(config, name, defaults, where):
 def _check_match(config, where):
     """The [match] section with its defaults, checked."""
     from ..estimators import PatternMatchClassifier
-    from ..estimators._space_group_prior import check_prior
+    from ..estimators._space_group_prior import SPACE_GROUP_PRIORS
     from ..utils._validation import check_int, check_real
 
     match = _with_defaults(config, "match", _MATCH_DEFAULTS, where)
@@ -383,7 +383,11 @@ def _check_match(config, where):
         if match["gate"] not in ("hard", "soft"):
             raise ValueError(f"gate must be 'hard' or 'soft', got {match['gate']!r}")
         if match["prior"] != "none":
-            check_prior(match["prior"])
+            if match["prior"] not in SPACE_GROUP_PRIORS:
+                raise ValueError(
+                    "prior must be 'none' or one of "
+                    f"{', '.join(SPACE_GROUP_PRIORS)}, got {match['prior']!r}"
+                )
             if config.get("train_target", config["target"]) != "space_group":
                 raise ValueError(
                     "prior shrinks a space-group network's answers within each "

@@ -345,7 +345,7 @@ def test_build_pipeline_steps_follow_the_config():
         ({"match": {"threshold": 1.2}}, r"\[match\] threshold must be <= 1"),
         ({"match": {"reference_dtype": "int8"}}, r"\[match\] reference_dtype"),
         ({"match": {"gate": "fuzzy"}}, r"\[match\] gate must be 'hard' or 'soft'"),
-        ({"match": {"prior": "pdf"}}, r"\[match\] prior must be None or one of icsd"),
+        ({"match": {"prior": "pdf"}}, r"\[match\] prior must be 'none' or one of icsd"),
         # TINY's network learns crystal systems: no space groups to shrink
         ({"match": {"prior": "icsd"}}, r"\[match\] prior .* train_target"),
         (
