@@ -984,8 +984,8 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
         (``max_shift`` 0, ``shift_step`` 2), threshold ``"auto"``, hard gate,
         prior ``"none"``, n_tune 2000, random_state 5). With a ``prior``
         the network's space groups are shrunk towards that database's shares
-        within each crystal system, by a weight fitted with the temperatures
-        (:class:`~skxrd.estimators.MatchFirstClassifier`).
+        within each crystal system, by a weight fitted after the gate and the
+        temperatures (:class:`~skxrd.estimators.MatchFirstClassifier`).
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns.
     n_jobs : int, optional

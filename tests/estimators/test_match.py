@@ -472,6 +472,11 @@ def test_match_first_shrinks_the_model_towards_a_space_group_prior(hybrid_data):
     p_none, p_icsd = (soft[k].predict_proba(queries) for k in (None, "icsd"))
     np.testing.assert_allclose(p_icsd @ membership, p_none @ membership, atol=1e-12)
     assert not np.allclose(p_icsd, p_none)
+    # every pattern answered by the matcher: no weight to fit, none used
+    matched = MatchFirstClassifier.from_fitted(
+        model, copy.deepcopy(matcher), -1.0, prior="icsd"
+    ).calibrate_temperature(known, labels)
+    assert matched.prior_weight_ == 0.0
     # errors name the problem
     with pytest.raises(ValueError, match="prior must be None or one of icsd"):
         MatchFirstClassifier.from_fitted(model, matcher, prior="pdf")
