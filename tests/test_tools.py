@@ -27,24 +27,26 @@ def test_gpu_check_reports_that_a_cpu_machine_has_nothing_to_measure(tmp_path):
 
 
 def test_gpu_check_steps_name_existing_scripts_and_fit_the_budget():
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import gpu_check
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    gpu_check = _tool("gpu_check")
     assert sum(share for _, _, share in gpu_check.STEPS) <= 1.0
     for _, args, _ in gpu_check.STEPS:
         if args[0].endswith(".py"):
             assert (ROOT / args[0]).is_file(), args[0]
 
 
-def _gpu_train():
+def _tool(name):
+    """A script of tools/ imported as a module (tools/ is not a package)."""
+    import importlib
+
     sys.path.insert(0, str(ROOT / "tools"))
     try:
-        import gpu_train
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(ROOT / "tools"))
-    return gpu_train
+
+
+def _gpu_train():
+    return _tool("gpu_train")
 
 
 def test_gpu_train_plans_the_epochs_that_fit_the_time_left():
@@ -218,11 +220,7 @@ def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
 def test_cards_name_every_indexing_family_a_stacker_may_weigh():
     from skxrd.estimators._core import check_families
 
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import pretrained_cards
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    pretrained_cards = _tool("pretrained_cards")
     names = pretrained_cards._family_names
     assert names("cth") == "cubic, tetragonal and hexagonal"
     assert names("cthoa") == (
@@ -235,11 +233,7 @@ def test_cards_name_every_indexing_family_a_stacker_may_weigh():
 def test_cards_name_the_space_group_prior_and_its_weight():
     from skxrd.estimators._space_group_prior import SPACE_GROUP_PRIORS
 
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import pretrained_cards
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    pretrained_cards = _tool("pretrained_cards")
     text = pretrained_cards._prior_text
     words = text({"match": {"prior": "icsd"}}, {"prior_weight": 0.1234})
     assert "towards the ICSD's shares" in words and "weight of 0.123" in words
