@@ -136,11 +136,11 @@ def main(argv=None):
 
         def loss(w, shares=shares):
             return log_loss(
-                shrink_to_prior(net_proba, w, *shares), net.classes_, y[rest]
+                shrink_to_prior(net_proba, w, shares), net.classes_, y[rest]
             )
 
         best = minimize_scalar(loss, bounds=(0.0, 0.99), method="bounded")
-        top1, top5, ll = rruff(shrink_to_prior(net_r, best.x, *shares))
+        top1, top5, ll = rruff(shrink_to_prior(net_r, best.x, shares))
         print(
             f"| {prior} | {best.x:.3f} | {best.fun:.4f} | {top1} / {top5} | {ll:.4f} |"
         )
@@ -163,16 +163,14 @@ def variants(net_proba, classes, y, net_r, rruff):
     temperature within each crystal system)."""
     from scipy.optimize import minimize
 
-    from skxrd.estimators._space_group_prior import prior_shares
+    from skxrd.estimators._space_group_prior import prior_shares, shrink_to_prior
 
     shares, groups = prior_shares(classes, "icsd")
     n = int(groups.max()) + 1
 
-    member = (groups[:, None] == np.arange(n)).astype(float)
-
     def per_system(proba, w):
-        w = np.asarray(w)[groups]  # each space group its crystal system's weight
-        return (1 - w) * proba + w * ((proba @ member) @ member.T) * shares
+        # each space group its crystal system's weight
+        return shrink_to_prior(proba, np.asarray(w)[groups], (shares, groups))
 
     fits = {
         "ICSD, a weight per crystal system": (

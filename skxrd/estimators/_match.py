@@ -637,10 +637,9 @@ class MatchFirstClassifier(
 
     def _shrink(self, proba):
         # getattr: a hybrid pickled before the prior existed has neither
-        prior, weight = getattr(self, "_prior", None), getattr(self, "prior_weight_", 0)
-        if prior is None or not weight:
-            return proba
-        return shrink_to_prior(proba, weight, *prior)
+        return shrink_to_prior(
+            proba, getattr(self, "prior_weight_", 0.0), getattr(self, "_prior", None)
+        )
 
     def _fit_prior_weight(self, X, y):
         """``prior_weight_`` of least log-loss of the model's probabilities on
@@ -652,7 +651,7 @@ class MatchFirstClassifier(
         rows = np.arange(len(proba))
 
         def loss(weight):
-            p = shrink_to_prior(proba, weight, *self._prior)[rows, idx[known]]
+            p = shrink_to_prior(proba, weight, self._prior)[rows, idx[known]]
             return -np.mean(np.log(np.maximum(p, 1e-300)))
 
         best = minimize_scalar(loss, bounds=(0.0, 0.99), method="bounded")

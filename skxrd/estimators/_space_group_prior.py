@@ -46,13 +46,16 @@ def prior_shares(classes, prior):
     return counts / totals[groups], groups
 
 
-def shrink_to_prior(proba, weight, shares, groups):
+def shrink_to_prior(proba, weight, prior):
     """``(1 - weight)`` × ``proba`` + ``weight`` × each crystal system's
-    probability spread over its space groups by their ``shares``
-    (:func:`prior_shares`): the crystal systems' sums are unchanged."""
+    probability spread over its space groups by their shares: ``prior`` is
+    :func:`prior_shares`' ``(shares, groups)``, or None (``proba`` as it is,
+    as with a weight of 0). ``weight``: one, or one per class. The crystal
+    systems' sums are unchanged."""
     proba = np.asarray(proba, dtype=float)
-    if weight == 0:
+    if prior is None or not np.any(weight):
         return proba
+    shares, groups = prior
     membership = (
         np.asarray(groups)[:, None] == np.arange(int(np.max(groups)) + 1)
     ).astype(float)

@@ -510,9 +510,7 @@ class _Match:
         """The network's probabilities shrunk towards the prior (if any)."""
         from ..estimators._space_group_prior import shrink_to_prior
 
-        if self.prior is None or not self.prior_weight:
-            return proba
-        return shrink_to_prior(proba, self.prior_weight, *self.prior)
+        return shrink_to_prior(proba, self.prior_weight, self.prior)
 
     def weights(self, similarities):
         from ..estimators._core import gate_weights

@@ -378,12 +378,8 @@ def _match_record(hybrid):
         # shares travel with the file (the runtime reads no database)
         "prior": hybrid.prior,
         "prior_weight_in_use": float(hybrid.prior_weight_),
-        "prior_shares": None
-        if hybrid._prior is None
-        else [float(x) for x in hybrid._prior[0]],
-        "prior_groups": None
-        if hybrid._prior is None
-        else [int(x) for x in hybrid._prior[1]],
+        "prior_shares": None if hybrid._prior is None else hybrid._prior[0].tolist(),
+        "prior_groups": None if hybrid._prior is None else hybrid._prior[1].tolist(),
     }
 
 
@@ -391,8 +387,15 @@ def _prior_record(rec, classes, where):
     """The prior weight and ``(shares, groups)`` of a :func:`_match_record`
     (0 and None in files written before the prior), checked against the
     network's classes."""
+    from ..estimators._space_group_prior import check_prior
     from ..utils._validation import check_real
 
+    try:
+        check_prior(rec.get("prior"))
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    if (rec.get("prior") is None) != (rec.get("prior_shares") is None):
+        raise ValueError(f"{where}: a prior without its shares, or shares without it")
     weight = check_real(
         rec.get("prior_weight_in_use", 0.0),
         f"{where}: prior weight",
@@ -440,11 +443,13 @@ def _restore_match_first(rec, network, path):
             reference_names=rec["names"],
             gate=rec["gate"],
             gate_slope=rec["gate_slope"],
-            prior=rec.get("prior"),  # files written before it: none
         )
-        hybrid.prior_weight_, shares = _prior_record(rec, network.classes_, where)
-        if shares is not None:
-            hybrid._prior = shares
+        # the file's shares, not the database's again (files written before
+        # the prior have none)
+        hybrid.prior_weight_, hybrid._prior = _prior_record(
+            rec, network.classes_, where
+        )
+        hybrid.set_params(prior=rec.get("prior"))
     except (KeyError, AttributeError, TypeError) as exc:
         raise ValueError(f"{where} are incomplete or damaged: {exc!r}") from None
     except ValueError as exc:

@@ -366,3 +366,7 @@ def test_the_prior_record_of_old_and_damaged_files():
         _prior_record({**rec, "prior_weight_in_use": 3.0}, classes, "f.pt")
     with pytest.raises(ValueError, match="without its shares"):
         _prior_record({"prior_weight_in_use": 0.2}, classes, "f.pt")
+    with pytest.raises(ValueError, match="f.pt: a prior without its shares"):
+        _prior_record({"prior": "icsd"}, classes, "f.pt")
+    with pytest.raises(ValueError, match="f.pt: prior must be None or one of"):
+        _prior_record({**rec, "prior": "pdf"}, classes, "f.pt")
