@@ -604,7 +604,7 @@ def _reduce_metrics(g, iters=12, basis=False):
     g = g.copy()
     n = len(g)
     at = np.arange(n)
-    total = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+    total = np.broadcast_to(np.eye(3), (n, 3, 3)).copy() if basis else None
     for _ in range(iters):
         changed = False
         for i, j in ((0, 1), (0, 2), (1, 2), (1, 0), (2, 0), (2, 1)):
@@ -619,7 +619,8 @@ def _reduce_metrics(g, iters=12, basis=False):
                 total = m @ total
         order = np.argsort(np.diagonal(g, axis1=1, axis2=2), axis=1, kind="stable")
         g = g[at[:, None, None], order[:, :, None], order[:, None, :]]
-        total = total[at[:, None], order]
+        if basis:
+            total = total[at[:, None], order]
         if not changed:
             break
     return (g, total) if basis else g
