@@ -40,6 +40,11 @@ patterns (kept in ``F.npz``) and the ``cthoa`` and ``cthoma`` stackers (the
 ninth version). Features files of 14 merit columns (before the aP column) are
 read with an empty one.
 
+``--twofold F.npz`` replaces the monoclinic (``mP``, ``mC``) merits by those
+of ``index_powder(twofold_axes=True)``: monoclinic candidates also from the
+triclinic zone search's cells with a twofold axis (kept in ``F.npz``; the
+tenth version; the features' own search, ``first_lines``, is kept).
+
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.
 
@@ -48,7 +53,7 @@ Usage::
     python experiments/indexing_stack.py --cache /tmp/skxrd_cache \\
         [--model MODEL.pt] [--features /tmp/indexing_features.npz] \\
         [--merit-cap 100] [--first-lines 2] [--kbeta-leak 0] [--low-angle 0] \\
-        [--triclinic /tmp/triclinic_merits.npz]
+        [--triclinic /tmp/triclinic_merits.npz] [--twofold /tmp/twofold_merits.npz]
 
 ``--model`` (by default the shipped space-group file) holds the hybrid,
 alone or inside the indexing stacker (the hybrid is taken from inside).
@@ -156,6 +161,35 @@ def triclinic_merits(model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle):
     return {"tric_tune": merits[: len(Xt)], "tric_rruff": merits[len(Xt) :]}
 
 
+def twofold_merits(
+    model_path, cache, n_tune, n_jobs, first_lines, kbeta_leak, low_angle
+):
+    """The monoclinic (mP, mC) merits of each tuning pattern and of RRUFF's
+    with the twofold-axis candidates (``index_powder``'s ``twofold_axes``)."""
+    from skxrd.estimators._core import indexing_merits
+    from skxrd.indexing import ALL_LATTICE_TYPES
+
+    Xt, _, Xr, _, _, grid = inputs(
+        model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle
+    )
+    merits = indexing_merits(
+        np.concatenate([Xt, Xr]),
+        grid,
+        "CuKa",
+        "sqrt",
+        "m",
+        first_lines=first_lines,
+        n_jobs=n_jobs,
+        verbose=True,
+        twofold_axes=True,
+    )[:, [ALL_LATTICE_TYPES.index("mP"), ALL_LATTICE_TYPES.index("mC")]]
+    return {
+        "mono_tune": merits[: len(Xt)],
+        "mono_rruff": merits[len(Xt) :],
+        "first_lines": first_lines,
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -192,6 +226,12 @@ def main(argv=None):
         default=None,
         help="npz to keep / reuse the triclinic (aP) merits of the same "
         "patterns; adds stackers with them (ctho+a, cthom+a)",
+    )
+    parser.add_argument(
+        "--twofold",
+        default=None,
+        help="npz to keep / reuse the monoclinic merits with the twofold-axis "
+        "candidates of the same patterns; they replace the features' own",
     )
     args = parser.parse_args(argv)
 
@@ -265,6 +305,30 @@ def main(argv=None):
             sys.exit(f"{args.triclinic}: made with another --n-tune")
         d["merits_tune"][:, -2] = tric["tric_tune"]  # the aP column
         d["merits_rruff"][:, -2] = tric["tric_rruff"]
+    if args.twofold and Path(args.twofold).is_file():
+        with np.load(args.twofold) as f:
+            two = dict(f)
+    elif args.twofold:
+        two = twofold_merits(
+            args.model,
+            args.cache,
+            args.n_tune,
+            args.n_jobs,
+            args.first_lines,
+            args.kbeta_leak,
+            args.low_angle,
+        )
+        np.savez(args.twofold, **two)
+    if args.twofold:
+        if len(two["mono_tune"]) != len(d["y_tune"]):
+            sys.exit(f"{args.twofold}: made with another --n-tune")
+        if int(two["first_lines"]) != args.first_lines:
+            sys.exit(f"{args.twofold}: indexed with another --first-lines")
+        from skxrd.indexing import ALL_LATTICE_TYPES
+
+        cols = [ALL_LATTICE_TYPES.index("mP"), ALL_LATTICE_TYPES.index("mC")]
+        d["merits_tune"][:, cols] = two["mono_tune"]
+        d["merits_rruff"][:, cols] = two["mono_rruff"]
     classes = d["classes"]
     systems, membership = coarse_membership(classes, "crystal_system")
 

@@ -642,12 +642,17 @@ def indexing_merits(
     first_lines=INDEXING_FIRST_LINES,
     n_jobs=None,
     verbose=False,
+    twofold_axes=False,
 ):
     """:func:`skxrd.indexing.lattice_merits` of preprocessed rows: squared
     back first where ``scale`` is ``"sqrt"``, the lattices of ``families``
     only, a zero shift up to ``max_zero_shift`` refined, candidates from one
     of the first ``first_lines`` lines. The peak lists keep Kβ lines
-    (dropping them found no more measured cells, experiments/README.md)."""
+    (dropping them found no more measured cells, experiments/README.md).
+    The stackers were fitted without ``index_powder``'s twofold-axis
+    monoclinic candidates: with them, a ``cthoma`` stacker named no more
+    RRUFF crystal systems (``experiments/indexing_stack.py``, the tenth
+    version)."""
     from ..indexing._index import lattice_merits
 
     if scale == "sqrt":
@@ -660,6 +665,7 @@ def indexing_merits(
         max_zero_shift=float(max_zero_shift),
         drop_kbeta=False,
         first_lines=int(first_lines),
+        twofold_axes=bool(twofold_axes),
         n_jobs=n_jobs,
         verbose=verbose,
     )

@@ -289,6 +289,53 @@ def test_a_monoclinic_cell_is_found_from_a_skewed_description_and_a_zero_shift()
     assert sol.zero_shift == pytest.approx(0.04, abs=2e-3)
 
 
+@pytest.mark.parametrize(
+    "centring, cell",
+    [("P", (7.3, 9.1, 10.7, 103.0)), ("C", (9.7, 8.9, 5.3, 105.6))],
+)
+def test_twofold_axes_read_a_monoclinic_cell_off_any_triclinic_basis(centring, cell):
+    from skxrd.indexing import _index
+
+    a, b, c, beta = cell
+    cos = np.cos(np.radians(beta))
+    conventional = np.array(
+        [[a * a, 0, a * c * cos], [0, b * b, 0], [a * c * cos, 0, c * c]]
+    )
+    # the lattice on a primitive basis ((a ± b) / 2 for C), then on skewed ones
+    prim = (
+        np.eye(3)
+        if centring == "P"
+        else np.array([[0.5, 0.5, 0], [-0.5, 0.5, 0], [0, 0, 1]])
+    )
+    g = prim @ conventional @ prim.T
+    sin2 = 1 - cos * cos
+    true = np.array(
+        [1 / (a * a * sin2), 1 / (b * b), 1 / (c * c * sin2), -2 * cos / (a * c * sin2)]
+    )
+
+    def canonical(p):
+        p, _ = _index._conventional_monoclinic(
+            p, np.zeros((1, 3), int), centring == "P"
+        )
+        return np.array([*sorted(p[[0, 2]]), p[1], abs(p[3])])
+
+    for m in ([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[1, 1, 0], [0, 1, 0], [1, 0, 1]],
+              [[0, 1, 1], [1, -1, 0], [0, 0, 1]]):  # fmt: skip
+        m = np.array(m, float)
+        tric = _index._parameters(np.linalg.inv(m @ g @ m.T)[None])
+        found = _index._candidates_twofold(tric, np.array([0.01]), centring)
+        assert any(
+            np.allclose(canonical(p), canonical(true), rtol=1e-4) for p in found
+        ), m.tolist()
+        # a primitive cell's axis is no C-centred one's, and the other way
+        other = _index._candidates_twofold(
+            tric, np.array([0.01]), "CP"[centring == "C"]
+        )
+        assert not any(
+            np.allclose(canonical(p), canonical(true), rtol=1e-3) for p in other
+        )
+
+
 def test_an_orthorhombic_cell_is_a_monoclinic_one_too():
     found = index_powder(orthorhombic(4.21, 5.33, 7.08))
     sol = found["mP"]
@@ -508,6 +555,40 @@ def test_measured_orthorhombic_minerals_index_on_their_reference_cells():
         best = max((s for s in found.values() if s), key=lambda s: s.figure_of_merit)
         assert best.figure_of_merit > 20, i
         assert sorted((best.a, best.b, best.c)) == pytest.approx(cell, rel=0.01), i
+
+
+@pytest.mark.skipif(not RRUFF.exists(), reason="the shared measured data is absent")
+def test_measured_monoclinic_minerals_index_by_their_twofold_axes():
+    # RRUFF patterns whose AMCSD entry gives the cell (a, b, c, β), which the
+    # small-index search misses and the triclinic zones' cells with a twofold
+    # axis find (experiments/indexing_gap.py)
+    cells = {
+        37: (13.124, 7.988, 5.066, 112.25),  # augelite, mC
+        152: (4.75, 5.72, 4.97, 90.17),  # ferberite, mP
+        197: (6.277, 15.181, 5.672, 114.11),  # gypsum, mC
+        217: (4.82, 5.76, 4.97, 90.88),  # hübnerite, mP
+        297: (10.865, 4.006, 7.233, 117.24),  # paralaurionite, mC
+        377: (9.463, 8.388, 5.219, 110.187),  # spodumene, mC
+    }
+    with np.load(RRUFF) as f:
+        X, tt = f["X"][list(cells)], f["two_theta"]
+    for x, (i, cell) in zip(X, cells.items()):
+        pos = peak_positions(tt, np.maximum(x, 0), radiation="CuKa")
+        best = {}
+        for twofold in (False, True):
+            found = index_powder(
+                pos, wavelength="CuKa", lattices=("mP", "mC"), twofold_axes=twofold
+            )
+            best[twofold] = max(
+                (s for s in found.values() if s), key=lambda s: s.figure_of_merit
+            )
+        sol = best[True]
+        assert sol.figure_of_merit > 20, i
+        assert (sol.a, sol.b, sol.c) == pytest.approx(cell[:3], rel=0.01), i
+        assert sol.beta == pytest.approx(cell[3], abs=0.5), i
+        assert sol.figure_of_merit >= best[False].figure_of_merit, i
+        old = best[False]
+        assert (old.a, old.b, old.c) != pytest.approx(cell[:3], rel=0.01), i
 
 
 # ------------------------------------------------------------ search internals
