@@ -43,7 +43,9 @@ read with an empty one.
 ``--twofold F.npz`` replaces the monoclinic (``mP``, ``mC``) merits by those
 of ``index_powder(twofold_axes=True)``: monoclinic candidates also from the
 triclinic zone search's cells with a twofold axis (kept in ``F.npz``; the
-tenth version; the features' own search, ``first_lines``, is kept).
+tenth version; the features' own search, ``first_lines``, is kept). The
+triclinic and twofold files keep ``--kbeta-leak`` and ``--low-angle`` (files
+without them were made with 0) and are not paired with features of others.
 
 ``C`` is chosen by the simulated cross-validated log-loss, not by RRUFF; the
 456 RRUFF patterns are only scored.
@@ -158,7 +160,12 @@ def triclinic_merits(model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle):
     merits = indexing_merits(
         np.concatenate([Xt, Xr]), grid, "CuKa", "sqrt", "a", n_jobs=n_jobs, verbose=True
     )[:, -2]  # the aP column
-    return {"tric_tune": merits[: len(Xt)], "tric_rruff": merits[len(Xt) :]}
+    return {
+        "tric_tune": merits[: len(Xt)],
+        "tric_rruff": merits[len(Xt) :],
+        "kbeta_leak": kbeta_leak,
+        "low_angle": low_angle,
+    }
 
 
 def twofold_merits(
@@ -187,6 +194,8 @@ def twofold_merits(
         "mono_tune": merits[: len(Xt)],
         "mono_rruff": merits[len(Xt) :],
         "first_lines": first_lines,
+        "kbeta_leak": kbeta_leak,
+        "low_angle": low_angle,
     }
 
 
@@ -305,6 +314,7 @@ def main(argv=None):
             sys.exit(f"{args.triclinic}: made with another --n-tune")
         d["merits_tune"][:, -2] = tric["tric_tune"]  # the aP column
         d["merits_rruff"][:, -2] = tric["tric_rruff"]
+    two = None
     if args.twofold and Path(args.twofold).is_file():
         with np.load(args.twofold) as f:
             two = dict(f)
@@ -319,6 +329,13 @@ def main(argv=None):
             args.low_angle,
         )
         np.savez(args.twofold, **two)
+    for path, extra in ((args.triclinic, tric), (args.twofold, two)):
+        # the merits of other tuning patterns would pair silently
+        if extra is None:
+            continue
+        for key in ("kbeta_leak", "low_angle"):
+            if float(extra.get(key, 0.0)) != getattr(args, key):
+                sys.exit(f"{path}: made with another --{key.replace('_', '-')}")
     if args.twofold:
         if len(two["mono_tune"]) != len(d["y_tune"]):
             sys.exit(f"{args.twofold}: made with another --n-tune")
