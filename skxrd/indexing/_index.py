@@ -627,10 +627,10 @@ def _candidates_twofold(tric, q, centring):
     ``q``) that have a twofold axis, as Le Page's method finds it: a direct
     lattice row ``u`` within ``_MAX_ANGLE_2`` degrees of a reciprocal one
     ``h`` (``|u·h|`` 1 for a primitive monoclinic cell, 2 for a C-centred
-    one). The triclinic metric
-    is taken onto the monoclinic cell ``(a, u, c)`` and its two cross terms
-    with b dropped; the ac plane is reduced (Lagrange; a C-centred cell by
-    steps that keep its centring) as in :func:`_conventional_monoclinic`.
+    one). The triclinic metric is taken onto the monoclinic cell
+    ``(a, u, c)`` and its two cross terms with b dropped; the ac plane is
+    reduced (Lagrange; a C-centred cell by steps that keep its centring) as
+    in :func:`_conventional_monoclinic`.
 
     Ito's zones find the lattice from lines whatever their indices, so this
     reaches monoclinic cells whose first lines have indices larger than
@@ -1102,9 +1102,10 @@ def index_powder(
                 if not len(cand):
                     continue
                 # the twofold-axis candidates of a C-centred cell are scored on
-                # its own lattice only: a third quicker (on RRUFF, monoclinic
-                # cells with M > 20 for 56 of the 161 monoclinic minerals
-                # against 58 when also scored as primitive cells)
+                # its own lattice only: 0.50 s against 0.71 s per RRUFF pattern
+                # for mP and mC, and monoclinic cells with M > 20 for 56 of the
+                # 161 monoclinic minerals against 58 when also scored as
+                # primitive cells
                 primitive = _merits(
                     cand if lat[1] == "P" else cand[:n_first],
                     _table("mP")[0],
@@ -1289,10 +1290,10 @@ def lattice_merits(
         Leave out the Kβ copies of strong peaks (:func:`peak_positions`).
     n_jobs : int, optional
         Processes for the rows (joblib); about a third of a second each for
-        the cubic to orthorhombic lattices, about 0.6 s more with the
-        monoclinic ones (``first_lines`` 4 and ``twofold_axes``, the defaults;
-        ``benchmarks/bench_indexing.py``), about 0.15 s more with the triclinic
-        one.
+        the cubic to orthorhombic lattices with ``first_lines=2``, about a
+        second for all 13 of :data:`LATTICE_TYPES` with the defaults
+        (``first_lines`` 4, ``twofold_axes``; ``benchmarks/bench_indexing.py``),
+        about 0.15 s more with the triclinic one.
     verbose : bool, default=False
         A progress bar.
     **kwargs
