@@ -550,6 +550,23 @@ def _candidates_mono(q, loose_q, max_miss, centring, first_lines):
     p = _solve_first_lines(
         q[: _N_LOW_M + first_lines], _mono_systems(centring), first_lines
     )
+    p = _distinct_monoclinic(p, q, centring)
+    if not len(p):
+        return p
+    rows = _table("m" + centring)[0]
+    rows = rows[np.all(rows[:, :3] <= 9, axis=1)]  # |h|, k, l <= 3
+    count, need = _quick_count(p, rows, q, loose_q, max_miss)
+    inverse_volume = p[:, 1] * (p[:, 0] * p[:, 2] - p[:, 3] ** 2 / 4)
+    # by the count first: four parameters fit the first lines of many small
+    # wrong cells, which the count tells from the true one
+    return _smallest(p, count >= need, inverse_volume, _N_KEEP_M, count)
+
+
+def _distinct_monoclinic(p, q, centring):
+    """Monoclinic candidates ``(A, B, C, D)`` in one form (``D >= 0``, and
+    ``A <= C`` for a primitive cell), those of a cell within bounds (β within
+    about 26-154°, at most ``_MAX_VOLUME``), each once (to 5 digits of the
+    first line's ``q``)."""
     # h -> -h flips D; for a primitive cell, a and c are interchangeable
     p[:, 3] = np.abs(p[:, 3])
     if centring == "P":
@@ -560,14 +577,38 @@ def _candidates_mono(q, loose_q, max_miss, centring, first_lines):
     p = p[p[:, 1] * (p[:, 0] * p[:, 2] - p[:, 3] ** 2 / 4) >= 1.0 / _MAX_VOLUME**2]
     if not len(p):
         return p
-    p = _unique_rows(np.round(p / q[0], 5)) * q[0]
-    rows = _table("m" + centring)[0]
-    rows = rows[np.all(rows[:, :3] <= 9, axis=1)]  # |h|, k, l <= 3
-    count, need = _quick_count(p, rows, q, loose_q, max_miss)
-    inverse_volume = p[:, 1] * (p[:, 0] * p[:, 2] - p[:, 3] ** 2 / 4)
-    # by the count first: four parameters fit the first lines of many small
-    # wrong cells, which the count tells from the true one
-    return _smallest(p, count >= need, inverse_volume, _N_KEEP_M, count)
+    return _unique_rows(np.round(p / q[0], 5)) * q[0]
+
+
+def _reduce_monoclinic(p, centred):
+    """The ac plane of monoclinic parameters ``(n, 4)`` reduced, and per row
+    the integer matrix that takes indices ``(h, l)`` onto the reduced cell.
+
+    The form ``A h² + D hl + C l²`` is reduced (Lagrange) by the steps
+    ``a*' = a* - u c*`` (``A' = A - uD + u²C``, ``D' = D - 2uC``,
+    ``l' = l + uh``) and ``c*' = c* - t a*`` (``C' = C - tD + t²A``,
+    ``D' = D - 2tA``, ``h' = h + tl``); a ``centred`` (C) cell keeps
+    ``h + k`` even through the second step only with ``t`` even."""
+    p = np.array(p, float)
+    m = np.broadcast_to(np.eye(2), (len(p), 2, 2)).copy()
+    for _ in range(100):
+        u = np.round(p[:, 3] / (2 * p[:, 2]))
+        p[:, 0], p[:, 3] = (
+            p[:, 0] - u * p[:, 3] + u * u * p[:, 2],
+            p[:, 3] - 2 * u * p[:, 2],
+        )
+        m[:, 1] += u[:, None] * m[:, 0]
+        t = np.round(p[:, 3] / (2 * p[:, 0]))
+        if centred:
+            t = 2 * np.round(p[:, 3] / (4 * p[:, 0]))
+        p[:, 2], p[:, 3] = (
+            p[:, 2] - t * p[:, 3] + t * t * p[:, 0],
+            p[:, 3] - 2 * t * p[:, 0],
+        )
+        m[:, 0] += t[:, None] * m[:, 1]
+        if not (np.any(u) or np.any(t)):
+            break
+    return p, np.rint(m).astype(int)
 
 
 _TWOFOLD = None
@@ -629,8 +670,7 @@ def _candidates_twofold(tric, q, centring):
     ``h`` (``|u·h|`` 1 for a primitive monoclinic cell, 2 for a C-centred
     one). The triclinic metric is taken onto the monoclinic cell
     ``(a, u, c)`` and its two cross terms with b dropped; the ac plane is
-    reduced (Lagrange; a C-centred cell by steps that keep its centring) as
-    in :func:`_conventional_monoclinic`.
+    reduced (:func:`_reduce_monoclinic`, as for the reported cell).
 
     Ito's zones find the lattice from lines whatever their indices, so this
     reaches monoclinic cells whose first lines have indices larger than
@@ -663,30 +703,7 @@ def _candidates_twofold(tric, q, centring):
     inv = np.linalg.inv(basis[j])  # reciprocal metric on the new basis
     g = inv.transpose(0, 2, 1) @ gs[i] @ inv
     p = np.stack([g[:, 0, 0], g[:, 1, 1], g[:, 2, 2], 2 * g[:, 0, 2]], 1)
-    for _ in range(30):  # as _conventional_monoclinic, on all rows
-        t = np.round(p[:, 3] / (2 * p[:, 2]))
-        p[:, 0], p[:, 3] = (
-            p[:, 0] - t * p[:, 3] + t * t * p[:, 2],
-            p[:, 3] - 2 * t * p[:, 2],
-        )
-        w = np.round(p[:, 3] / (2 * p[:, 0]))
-        if centring == "C":
-            w = 2 * np.round(p[:, 3] / (4 * p[:, 0]))
-        p[:, 2], p[:, 3] = (
-            p[:, 2] - w * p[:, 3] + w * w * p[:, 0],
-            p[:, 3] - 2 * w * p[:, 0],
-        )
-        if not (np.any(t) or np.any(w)):
-            break
-    p[:, 3] = np.abs(p[:, 3])
-    if centring == "P":
-        p[:, 0], p[:, 2] = np.minimum(p[:, 0], p[:, 2]), np.maximum(p[:, 0], p[:, 2])
-    ok = (p[:, :3] > 0).all(1) & (p[:, 3] ** 2 < 4 * p[:, 0] * p[:, 2] * _MAX_COS_M**2)
-    p = p[ok]
-    p = p[p[:, 1] * (p[:, 0] * p[:, 2] - p[:, 3] ** 2 / 4) >= 1.0 / _MAX_VOLUME**2]
-    if not len(p):
-        return p
-    return _unique_rows(np.round(p / q[0], 5)) * q[0]
+    return _distinct_monoclinic(_reduce_monoclinic(p, centring == "C")[0], q, centring)
 
 
 def _reciprocal_metric(p):
@@ -1180,20 +1197,9 @@ def _conventional_monoclinic(p, hkl, reduce):
     plane reduced (the same lines have many bases there), β >= 90°
     (``D >= 0``) and, where ``reduce`` (a primitive cell), ``a <= c``; a
     C-centred cell is reduced only by steps that keep its centring."""
-    p, hkl = np.array(p, float), np.array(hkl, int)
-    # reduce the form A h² + D hl + C l² (Lagrange) by the steps
-    # c*' = c* - t a* (C' = C - tD + t²A, D' = D - 2tA, h' = h + tl) and
-    # a*' = a* - u c* (l' = l + uh); a C-centred cell keeps h + k even
-    # through the c* step only with t even
-    for _ in range(100):
-        u = np.round(p[3] / (2 * p[2]))
-        p[0], p[3] = p[0] - u * p[3] + u * u * p[2], p[3] - 2 * u * p[2]
-        hkl[:, 2] += int(u) * hkl[:, 0]
-        t = np.round(p[3] / (2 * p[0])) if reduce else 2 * np.round(p[3] / (4 * p[0]))
-        p[2], p[3] = p[2] - t * p[3] + t * t * p[0], p[3] - 2 * t * p[0]
-        hkl[:, 0] += int(t) * hkl[:, 2]
-        if t == 0 and u == 0:
-            break
+    p, m = _reduce_monoclinic(np.array(p, float)[None], centred=not reduce)
+    p, hkl = p[0], np.array(hkl, int)
+    hkl[:, [0, 2]] = hkl[:, [0, 2]] @ m[0].T
     if reduce and p[0] < p[2]:  # a <= c
         p[[0, 2]], hkl[:, [0, 2]] = p[[2, 0]], hkl[:, [2, 0]]
     if p[3] < 0:  # h -> -h
