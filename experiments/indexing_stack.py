@@ -199,6 +199,19 @@ def twofold_merits(
     }
 
 
+def kept(path, compute):
+    """The arrays kept in ``path`` where it exists, else ``compute()``'s,
+    kept there; None without a path."""
+    if not path:
+        return None
+    if Path(path).is_file():
+        with np.load(path) as f:
+            return dict(f)
+    out = compute()
+    np.savez(path, **out)
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -295,31 +308,25 @@ def main(argv=None):
         )
         if args.features:
             np.savez(args.features, **d)
-    tric = None
-    if args.triclinic and Path(args.triclinic).is_file():
-        with np.load(args.triclinic) as f:
-            tric = dict(f)
-    elif args.triclinic:
-        tric = triclinic_merits(
+    tric = kept(
+        args.triclinic,
+        lambda: triclinic_merits(
             args.model,
             args.cache,
             args.n_tune,
             args.n_jobs,
             args.kbeta_leak,
             args.low_angle,
-        )
-        np.savez(args.triclinic, **tric)
+        ),
+    )
     if tric is not None:
         if len(tric["tric_tune"]) != len(d["y_tune"]):
             sys.exit(f"{args.triclinic}: made with another --n-tune")
         d["merits_tune"][:, -2] = tric["tric_tune"]  # the aP column
         d["merits_rruff"][:, -2] = tric["tric_rruff"]
-    two = None
-    if args.twofold and Path(args.twofold).is_file():
-        with np.load(args.twofold) as f:
-            two = dict(f)
-    elif args.twofold:
-        two = twofold_merits(
+    two = kept(
+        args.twofold,
+        lambda: twofold_merits(
             args.model,
             args.cache,
             args.n_tune,
@@ -327,8 +334,8 @@ def main(argv=None):
             args.first_lines,
             args.kbeta_leak,
             args.low_angle,
-        )
-        np.savez(args.twofold, **two)
+        ),
+    )
     for path, extra in ((args.triclinic, tric), (args.twofold, two)):
         # the merits of other tuning patterns would pair silently
         if extra is None:
