@@ -987,12 +987,13 @@ def index_powder(
         (Le Page's method: a lattice row within 3° of a reciprocal one). The
         zones find a lattice from lines whatever their indices, so this
         reaches cells whose first lines have larger indices than the
-        small-index search tries. Of the RRUFF monoclinic minerals whose
-        cell an AMCSD entry gives, it finds it for 76 % against 62 %; of all
-        161 RRUFF monoclinic minerals, a cell with M > 20 for 35 % against
-        30 % (with ``first_lines`` 4; ``experiments/indexing_gap.py``). It
-        costs about 0.27 s per pattern (0.97 s against 0.70 s on all 13
-        lattices, ``benchmarks/bench_indexing.py``). The stackers of
+        small-index search tries. With ``first_lines`` 4, of the RRUFF
+        monoclinic minerals whose cell an AMCSD entry gives, it finds it for
+        76 % against 62 % (``experiments/indexing_gap.py``); of all 161 RRUFF
+        monoclinic minerals, a cell with M > 20 for 35 % against 30 %
+        (``experiments/twofold_axes.py``). It costs about 0.27 s per pattern
+        (0.97 s against 0.70 s on all 13 lattices,
+        ``benchmarks/bench_indexing.py``). The stackers of
         :class:`~skxrd.estimators.IndexingClassifier` index without it: their
         features are those they were fitted on.
 
@@ -1119,10 +1120,8 @@ def index_powder(
                 if not len(cand):
                     continue
                 # the twofold-axis candidates of a C-centred cell are scored on
-                # its own lattice only: 0.50 s against 0.71 s per RRUFF pattern
-                # for mP and mC, and monoclinic cells with M > 20 for 56 of the
-                # 161 monoclinic minerals against 58 when also scored as
-                # primitive cells
+                # its own lattice only, which saves time; as primitive cells
+                # too they found a few more cells (benchmarks/README.md)
                 primitive = _merits(
                     cand if lat[1] == "P" else cand[:n_first],
                     _table("mP")[0],
