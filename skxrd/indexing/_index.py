@@ -1077,6 +1077,8 @@ def index_powder(
         raise ValueError(f"tolerance must be positive, got {tolerance}")
     max_zero = check_max_zero_shift(max_zero_shift)
     first_lines = check_first_lines(first_lines)
+    if not isinstance(twofold_axes, (bool, np.bool_)):
+        raise ValueError(f"twofold_axes must be True or False, got {twofold_axes!r}")
     out = dict.fromkeys(lattices)
     if len(pos) < max(int(min_lines), 3):
         return out

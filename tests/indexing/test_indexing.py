@@ -449,6 +449,8 @@ def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
         ({"wavelength": "XxKa"}, "XxKa"),
         ({"first_lines": 0}, "first_lines must be between 1 and 6"),
         ({"first_lines": 2.5}, "first_lines must be an integer"),
+        ({"twofold_axes": "no"}, "twofold_axes must be True or False"),
+        ({"twofold_axes": 1}, "twofold_axes must be True or False"),
     ],
 )
 def test_index_powder_rejects_bad_settings(kwargs, match):
