@@ -96,19 +96,20 @@ def family_params(system, params):
     )
 
 
-def merits(peaks, system, true_p, centring, first_lines=4):
-    """(true M, found M): the family's best merit with the reference cell as
-    the only candidate (scaled by ±1 %: the sample's cell is not the entry's),
-    and with the search's own candidates."""
+def family_lattices(system):
+    """The lattice types :func:`index_powder` searches for ``system``."""
     from skxrd.indexing import _index as ix
 
     fam = "o" if system == "orthorhombic" else "m"
-    lattices = tuple(t for t in ix.LATTICE_TYPES if t[0] == fam)
+    return tuple(t for t in ix.LATTICE_TYPES if t[0] == fam)
 
-    def best(found):
-        return max([0.0] + [s.figure_of_merit for s in found.values() if s])
 
-    found_m = best(ix.index_powder(peaks, lattices=lattices, first_lines=first_lines))
+def reference_solution(peaks, system, true_p, centring):
+    """The best solution of the family's lattices with the reference cell as
+    the only candidate (scaled by ±1 %: the sample's cell is not the
+    entry's), refined on ``peaks``; None where it indexes too few lines."""
+    from skxrd.indexing import _index as ix
+
     cand = true_p[None] * np.linspace(0.98, 1.02, 41)[:, None]  # Q ∝ 1 / d²
     saved = ix._candidates_ortho, ix._candidates_mono
     try:
@@ -116,10 +117,25 @@ def merits(peaks, system, true_p, centring, first_lines=4):
         ix._candidates_mono = lambda q, loose_q, max_miss, cen, first: (
             cand if cen == centring else np.empty((0, 4))
         )
-        true_m = best(ix.index_powder(peaks, lattices=lattices))
+        found = ix.index_powder(peaks, lattices=family_lattices(system))
     finally:
         ix._candidates_ortho, ix._candidates_mono = saved
-    return true_m, found_m
+    found = [s for s in found.values() if s]
+    return max(found, key=lambda s: s.figure_of_merit) if found else None
+
+
+def merits(peaks, system, true_p, centring, first_lines=4):
+    """(true M, found M): the family's best merit with the reference cell as
+    the only candidate (:func:`reference_solution`), and with the search's
+    own candidates."""
+    from skxrd.indexing import _index as ix
+
+    found = ix.index_powder(
+        peaks, lattices=family_lattices(system), first_lines=first_lines
+    )
+    found_m = max([0.0] + [s.figure_of_merit for s in found.values() if s])
+    true = reference_solution(peaks, system, true_p, centring)
+    return (0.0 if true is None else true.figure_of_merit), found_m
 
 
 def one(tt, x, crystal, params, system, first_lines=4, drop_kbeta=False):
@@ -147,6 +163,68 @@ def one(tt, x, crystal, params, system, first_lines=4, drop_kbeta=False):
     return out
 
 
+def reference_cases(min_similarity=None, systems=("orthorhombic", "monoclinic")):
+    """The RRUFF patterns whose nearest AMCSD pattern under the shipped
+    search-match is at least ``min_similarity`` similar (by default the
+    gate's threshold) and of the label's crystal system, one of ``systems``:
+    dicts of the RRUFF ``index``, its ``two_theta`` and ``intensity``, the
+    reference ``crystal``, its conventional ``parameters`` and ``system``.
+    Prints how many patterns each condition keeps."""
+    from measured_training import rruff_patterns
+
+    from skxrd import load_pretrained
+    from skxrd.crystal import to_crystal_system
+    from skxrd.datasets import load_amcsd
+    from skxrd.estimators._match import search_match_of
+
+    patterns, sg = rruff_patterns()
+    system = np.asarray(to_crystal_system(sg)).astype(str)
+    model = load_pretrained("space-group")
+    hybrid = search_match_of(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = model[:-1].transform(patterns)
+        amcsd = load_amcsd()
+    similarity, index = hybrid.kneighbors(rows, n_neighbors=1)
+    if min_similarity is None:
+        min_similarity = hybrid.threshold_
+    names = hybrid.reference_names_[index[:, 0]]
+    where = {i: k for k, i in enumerate(amcsd.ids)}
+    cases = []
+    counts = dict.fromkeys(("close", "same system", "kept"), 0)
+    for i, (sim, name) in enumerate(zip(similarity[:, 0], names)):
+        ident = name[name.rfind("(") + 1 : -1]
+        k = where.get(ident)
+        if k is None or sim < min_similarity:
+            continue
+        counts["close"] += 1
+        ref_system = str(to_crystal_system(int(amcsd.space_group[k])))
+        if ref_system != system[i]:
+            continue
+        counts["same system"] += 1
+        if ref_system not in systems:
+            continue
+        counts["kept"] += 1
+        cases.append(
+            {
+                "index": i,
+                "two_theta": patterns[i].two_theta,
+                "intensity": patterns[i].intensity,
+                "crystal": amcsd.crystals[k],
+                "parameters": amcsd.conventional_parameters[k],
+                "system": ref_system,
+            }
+        )
+    print(
+        f"threshold {min_similarity:.3f}; nearest AMCSD similarity: quartiles "
+        f"{np.round(np.percentile(similarity[:, 0], [25, 50, 75]), 3).tolist()}; "
+        f"patterns with a close one: {counts['close']}, of the label's crystal "
+        f"system: {counts['same system']}, {' or '.join(systems)}: "
+        f"{counts['kept']}; e.g. {names[:3].tolist()}"
+    )
+    return cases
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -172,66 +250,27 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    from measured_training import rruff_patterns
-
-    from skxrd import load_pretrained
-    from skxrd.crystal import to_crystal_system
-    from skxrd.datasets import load_amcsd
-    from skxrd.estimators._match import search_match_of
     from skxrd.utils._parallel import parallel_map
 
-    patterns, sg = rruff_patterns()
-    system = np.asarray(to_crystal_system(sg)).astype(str)
-    model = load_pretrained("space-group")
-    hybrid = search_match_of(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rows = model[:-1].transform(patterns)
-        amcsd = load_amcsd()
-    similarity, index = hybrid.kneighbors(rows, n_neighbors=1)
-    if args.min_similarity is None:
-        args.min_similarity = hybrid.threshold_
-    names = hybrid.reference_names_[index[:, 0]]
-    where = {i: k for k, i in enumerate(amcsd.ids)}
-    cases, kept = [], []
-    counts = dict.fromkeys(("close", "same system", "kept"), 0)
-    for i, (sim, name) in enumerate(zip(similarity[:, 0], names)):
-        ident = name[name.rfind("(") + 1 : -1]
-        k = where.get(ident)
-        if k is None or sim < args.min_similarity:
-            continue
-        counts["close"] += 1
-        ref_system = str(to_crystal_system(int(amcsd.space_group[k])))
-        if ref_system != system[i]:
-            continue
-        counts["same system"] += 1
-        if ref_system not in ("orthorhombic", "monoclinic"):
-            continue
-        counts["kept"] += 1
-        cases.append(
-            (
-                patterns[i].two_theta,
-                patterns[i].intensity,
-                amcsd.crystals[k],
-                amcsd.conventional_parameters[k],
-                ref_system,
-                args.first_lines,
-                args.drop_kbeta,
-            )
+    refs = reference_cases(args.min_similarity)
+    cases = [
+        (
+            r["two_theta"],
+            r["intensity"],
+            r["crystal"],
+            r["parameters"],
+            r["system"],
+            args.first_lines,
+            args.drop_kbeta,
         )
-        kept.append(i)
-    print(
-        f"threshold {args.min_similarity:.3f}; nearest AMCSD similarity: quartiles "
-        f"{np.round(np.percentile(similarity[:, 0], [25, 50, 75]), 3).tolist()}; "
-        f"patterns with a close one: {counts['close']}, of the label's crystal "
-        f"system: {counts['same system']}, orthorhombic or monoclinic: "
-        f"{counts['kept']}; e.g. {names[:3].tolist()}"
-    )
+        for r in refs
+    ]
+    kept = [r["index"] for r in refs]
     stats = np.array(
         parallel_map(one, cases, n_jobs=args.n_jobs, verbose=True, desc="patterns"),
         float,
     )
-    kept_system = system[kept]
+    kept_system = np.array([r["system"] for r in refs])
     print(
         "| crystal system | patterns | source | explained (median) | true M > 20 | "
         "found M > 20 | true M > 20, found M <= 20 |\n"
