@@ -82,16 +82,19 @@ def tuning_like(crystals, seed=0):
     import torch
 
     from skxrd import load_pretrained
-    from skxrd.augmentation import sample_augmentation
-    from skxrd.simulation import MEASURED_LIKE, InstrumentSampler, PowderSimulator
+    from skxrd.pretrained import load_config
+    from skxrd.pretrained._train import _indexing_augmentation, _simulator
+    from skxrd.simulation import MEASURED_LIKE, InstrumentSampler
 
-    sim = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)
-    settings = InstrumentSampler(**MEASURED_LIKE).sample(
-        len(crystals), random_state=seed
-    )
+    # the shipped config's simulator and the ship run's own augmentation of
+    # the stacker's tuning patterns (add_indexing), so the two stay one
+    config = load_config(ROOT / "skxrd/pretrained/configs/space-group.toml")
+    sim = _simulator(config)
+    sampler = InstrumentSampler(**MEASURED_LIKE)
+    settings = sampler.sample(len(crystals), random_state=seed)
     X = sim.transform_varied(crystals, settings).astype(np.float32)
     X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
-    aug = sample_augmentation(sim.two_theta)
+    aug = _indexing_augmentation(config["indexing"], config)
     X = aug(torch.from_numpy(X), generator=torch.Generator().manual_seed(seed)).numpy()
     prefix = load_pretrained("space-group")[:-1]
     with warnings.catch_warnings():
