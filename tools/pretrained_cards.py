@@ -405,9 +405,26 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                     if float(indexing.get("merit_cap", "inf")) < float("inf")
                     else ""
                 )
+                + (
+                    ", a family's merit its best space group's where that is higher"
+                    if indexing.get("absences")
+                    else ""
+                )
                 + ") into the "
                 "crystal-system probabilities; each space group keeps its share "
-                "of its crystal system. A pattern with fewer than 8 peaks "
+                "of its crystal system"
+                + (
+                    ", weighed by its systematic absences: where the family's "
+                    "best cell scores at least "
+                    f"{indexing.get('absence_min_merit', 40.0):g}, each group's "
+                    "probability is multiplied by its merit with only the lines "
+                    "it allows over the best group's (`space_group_merits`), to "
+                    f"the power {indexing.get('absence_weight', 1.0):g}, at "
+                    "least exp(-3)"
+                    if indexing.get("absences")
+                    else ""
+                )
+                + ". A pattern with fewer than 8 peaks "
                 "keeps the hybrid's answer. It was fitted on "
                 f"{indexing['n_tune']:,} simulated patterns only (the first of "
                 "the search-match's tuning patterns"
@@ -420,7 +437,14 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                 + "; `add_indexing`), where the crystal system of the top space "
                 f"group is right {indexing['tune_crystal_system_after']:.1%} of "
                 f"the time against {indexing['tune_crystal_system_before']:.1%} "
-                "without it. "
+                "without it"
+                + (
+                    f", the space group {indexing['tune_space_group_after']:.1%} "
+                    f"against {indexing['tune_space_group_before']:.1%}"
+                    if "tune_space_group_after" in indexing
+                    else ""
+                )
+                + ". "
                 "Indexing takes about half a second per pattern on a CPU core"
                 + (
                     ", about 0.15 s more (up to 0.3 s) for the triclinic lattice."

@@ -18,9 +18,12 @@ well.
 - :func:`index_powder`: the best cell per lattice type for a list of peaks,
   each refined with a zero shift of the 2θ scale;
 - :func:`lattice_merits`: the figures of merit of many patterns, the features
-  of :class:`~skxrd.estimators.IndexingClassifier`.
+  of :class:`~skxrd.estimators.IndexingClassifier`;
+- :func:`space_group_merits`: an indexed cell's merit with each space group's
+  systematic absences, which ranks the space groups by their extinctions.
 """
 
+from ._absences import space_group_merits
 from ._index import (
     ALL_LATTICE_TYPES,
     LATTICE_TYPES,
@@ -37,4 +40,5 @@ __all__ = [
     "index_powder",
     "lattice_merits",
     "peak_positions",
+    "space_group_merits",
 ]

@@ -266,7 +266,11 @@ class _Indexing:
     (:meth:`~skxrd.estimators.IndexingClassifier.predict_proba` on the cores)."""
 
     def __init__(self, rec, classes, n_in):
-        from ..estimators._core import coarse_membership, indexing_settings
+        from ..estimators._core import (
+            absence_settings,
+            coarse_membership,
+            indexing_settings,
+        )
 
         (
             self.families,
@@ -275,6 +279,10 @@ class _Indexing:
             self.max_zero_shift,
             self.first_lines,
         ) = indexing_settings(rec)
+        self.absences, self.absence_weight, self.absence_min_merit = absence_settings(
+            rec
+        )
+        self.classes = np.asarray(classes)
         self.two_theta = np.asarray(rec["two_theta"], dtype=float)
         if len(self.two_theta) != n_in:
             raise ValueError("the indexing grid is not the classifier's")
@@ -288,7 +296,12 @@ class _Indexing:
             raise ValueError("the indexing stacker does not fit the classifier")
 
     def proba(self, X, proba):
-        from ..estimators._core import indexing_merits, multinomial_proba, stack_proba
+        from ..estimators._core import (
+            indexing_merits,
+            multinomial_proba,
+            stack_proba,
+            weigh_absences,
+        )
 
         merits = indexing_merits(
             X,
@@ -298,8 +311,10 @@ class _Indexing:
             self.families,
             self.max_zero_shift,
             self.first_lines,
+            absences=self.absences,
         )
-        return stack_proba(
+        merits, groups = merits if self.absences else (merits, None)
+        out = stack_proba(
             proba,
             self.membership,
             merits,
@@ -308,6 +323,17 @@ class _Indexing:
             self.families,
             self.degree,
             self.merit_cap,
+            groups,
+        )
+        if groups is None:
+            return out
+        return weigh_absences(
+            out,
+            self.classes,
+            merits,
+            groups,
+            self.absence_weight,
+            self.absence_min_merit,
         )
 
 

@@ -485,6 +485,9 @@ def _indexing_record(clf):
         "merit_cap": float(clf.merit_cap),
         "max_zero_shift": float(clf.max_zero_shift),
         "first_lines": int(clf.first_lines),
+        "absences": bool(clf.absences),
+        "absence_weight": float(clf.absence_weight),
+        "absence_min_merit": float(clf.absence_min_merit),
         "classes": [str(c) for c in stacker.classes_],
         "coef": torch.as_tensor(np.asarray(stacker.coef_, dtype=np.float64)),
         "intercept": torch.as_tensor(np.asarray(stacker.intercept_, dtype=np.float64)),
@@ -508,13 +511,14 @@ def _indexing_stacker(rec):
 def _restore_indexing(rec, clf, path):
     """The IndexingClassifier of an :func:`_indexing_record` around ``clf``."""
     from ..estimators import IndexingClassifier
-    from ..estimators._core import indexing_settings
+    from ..estimators._core import absence_settings, indexing_settings
 
     where = f"{path}: the indexing stacker"
     try:
         families, degree, merit_cap, max_zero_shift, first_lines = indexing_settings(
             rec
         )
+        absences, absence_weight, absence_min_merit = absence_settings(rec)
         arrays = {k: rec[k].numpy() for k in ("two_theta", "coef", "intercept")}
         return IndexingClassifier.from_fitted(
             clf,
@@ -527,6 +531,9 @@ def _restore_indexing(rec, clf, path):
             merit_cap=merit_cap,
             max_zero_shift=max_zero_shift,
             first_lines=first_lines,
+            absences=absences,
+            absence_weight=absence_weight,
+            absence_min_merit=absence_min_merit,
         )
     except (KeyError, AttributeError, TypeError) as exc:
         raise ValueError(f"{where} is incomplete or damaged: {exc!r}") from None

@@ -88,6 +88,9 @@ _INDEXING_DEFAULTS = {
     "augment_seed": 0,
     "kbeta_leak": 0.0,
     "low_angle": 0.0,
+    "absences": False,
+    "absence_weight": 1.0,
+    "absence_min_merit": 40.0,
 }
 
 
@@ -416,6 +419,7 @@ def _check_match(config, where):
 def _check_indexing(config, where):
     """The [indexing] section with its defaults, checked."""
     from ..estimators._core import (
+        check_absences,
         check_degree,
         check_families,
         check_first_lines,
@@ -467,6 +471,9 @@ def _check_indexing(config, where):
         check_merit_cap(section["merit_cap"])
         check_max_zero_shift(section["max_zero_shift"])
         check_first_lines(section["first_lines"])
+        check_absences(
+            section["absences"], section["absence_weight"], section["absence_min_merit"]
+        )
     except ValueError as exc:
         raise ValueError(f"{where}: [indexing] {exc}") from None
     return section
@@ -1179,8 +1186,9 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     config : str, path-like or dict
         The config, with ``[match]`` and ``[indexing]`` sections (defaults:
         C 0.1, families "ctho", degree 2, merit_cap 100.0, max_zero_shift 0.1,
-        first_lines 2, n_tune 1000, augment true, augment_seed 0, kbeta_leak
-        0.0, low_angle 0.0; see :class:`~skxrd.estimators.IndexingClassifier`).
+        first_lines 2, absences false, absence_weight 1.0, absence_min_merit
+        40.0, n_tune 1000, augment true, augment_seed 0, kbeta_leak 0.0,
+        low_angle 0.0; see :class:`~skxrd.estimators.IndexingClassifier`).
         ``kbeta_leak`` and ``low_angle`` are the shares of tuning patterns
         given the Kβ copies of a β-filtered tube and a weak line below 7.5°.
     cache : str or path-like, optional
@@ -1271,6 +1279,9 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         merit_cap=float(section["merit_cap"]),
         max_zero_shift=float(section["max_zero_shift"]),
         first_lines=int(section["first_lines"]),
+        absences=bool(section["absences"]),
+        absence_weight=float(section["absence_weight"]),
+        absence_min_merit=float(section["absence_min_merit"]),
         cv=None,
         n_jobs=n_jobs,
         verbose=verbose,
@@ -1291,6 +1302,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     after = stacked.classes_[stacked._combine(proba, merits).argmax(axis=1)]
 
     cap = float(section["merit_cap"])
+    lattice_merits = merits[0] if section["absences"] else merits
 
     def cs(labels):
         return np.asarray(to_crystal_system(labels)).astype(str)
@@ -1305,11 +1317,19 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         "first_lines": int(section["first_lines"]),
         "kbeta_leak": float(section["kbeta_leak"]),
         "low_angle": float(section["low_angle"]),
+        "absences": bool(section["absences"]),
+        "absence_weight": float(section["absence_weight"]),
+        "absence_min_merit": float(section["absence_min_merit"]),
         # how often the cap bites on the tuning patterns (indexable ones)
         "tune_share_above_cap": round(
-            float(np.mean(merits[indexable(merits), :-1].max(axis=1) > cap)), 4
+            float(
+                np.mean(
+                    lattice_merits[indexable(lattice_merits), :-1].max(axis=1) > cap
+                )
+            ),
+            4,
         )
-        if indexable(merits).any()
+        if indexable(lattice_merits).any()
         else 0.0,
         "augment": bool(section["augment"]),
         "tune_crystal_system_before": round(float(np.mean(cs(before) == cs(y))), 4),

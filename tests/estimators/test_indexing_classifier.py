@@ -175,6 +175,10 @@ def test_same_answers_after_joblib_and_clone(data, fitted, tmp_path):
         ({"max_zero_shift": True}, "max_zero_shift must be a number of degrees"),
         ({"first_lines": 0}, "first_lines must be between 1 and 6"),
         ({"first_lines": 2.0}, "first_lines must be an integer"),
+        ({"absences": "yes"}, "absences must be True or False"),
+        ({"absence_weight": -1.0}, "absence_weight must be a non-negative"),
+        ({"absence_weight": True}, "absence_weight must be a non-negative"),
+        ({"absence_min_merit": np.nan}, "absence_min_merit must be a non-negative"),
     ],
 )
 def test_bad_parameters_are_named(data, params, match):
@@ -301,3 +305,62 @@ def test_wrapped_estimators_walks_through_wrappers_and_frozen_ones(fitted):
     assert list(wrapped_estimators(pipe)) == [coarse, fitted, inner]
     assert list(wrapped_estimators(FrozenEstimator(coarse))) == [coarse, fitted, inner]
     assert search_match_of(pipe) is None
+
+
+def test_absences_weigh_the_groups_within_each_crystal_system(data, tmp_path):
+    X, y = data
+    base = FrozenEstimator(LogisticRegression(C=0.01).fit(X, y))
+    kwargs = {"two_theta": TT, "radiation": "CuKa1", "cv": None, "absences": True}
+    weighed = IndexingClassifier(base, **kwargs).fit(X, y)
+    plain = IndexingClassifier(base, **kwargs, absence_weight=0.0).fit(X, y)
+    merits, groups = weighed.merits(X[:6])
+    assert merits.shape == (6, 15) and groups.shape == (6, 230)
+    # the patterns of the smallest cells have too few lines below 70° to index
+    cell = merits[:, :3].max(axis=1) > 40
+    assert cell.sum() >= 2 and np.all(groups[~cell] == 0)
+    # the primitive cubic lines: Pm-3m (221) explains them all, Fm-3m (225)
+    # forbids most (100, 110, 210...)
+    np.testing.assert_allclose(groups[cell, 221 - 1], merits[cell, :3].max(axis=1))
+    assert np.all(groups[cell, 225 - 1] == 0)
+    p0, p1 = plain.predict_proba(X[:6]), weighed.predict_proba(X[:6])
+    np.testing.assert_allclose(p1.sum(axis=1), 1.0)
+    # the crystal systems do not move; within cubic, 225 falls by exp(-3)
+    np.testing.assert_allclose(
+        weighed.predict_crystal_system_proba(X[:6]),
+        plain.predict_crystal_system_proba(X[:6]),
+        rtol=1e-9,
+    )
+    ratio = (p1[:, 3] / p1[:, 2]) / (p0[:, 3] / p0[:, 2])
+    np.testing.assert_allclose(ratio[cell], np.exp(-3.0), rtol=1e-9)
+    np.testing.assert_allclose(ratio[~cell], 1.0, rtol=1e-9)
+    # the monoclinic shares are not weighed: no monoclinic cell is searched
+    np.testing.assert_allclose(p1[:, 0] / p1[:, 1], p0[:, 0] / p0[:, 1], rtol=1e-9)
+    # too weak a cell for its absences to count: the plain answer
+    strict = clone(weighed).set_params(absence_min_merit=1e6).fit(X, y)
+    np.testing.assert_allclose(strict.predict_proba(X[:6]), p0, rtol=1e-9)
+    # without absences the stacker's features are those of before
+    before = IndexingClassifier(base, **{**kwargs, "absences": False}).fit(X, y)
+    assert before.merits(X[:2]).shape == (2, 15)
+    joblib.dump(weighed, tmp_path / "m.joblib")
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "m.joblib").predict_proba(X[:6]), p1
+    )
+
+
+def test_merits_without_the_space_groups_are_named_with_absences(data):
+    X, y = data
+    clf = IndexingClassifier(
+        blind(y), two_theta=TT, radiation="CuKa1", cv=None, absences=True
+    )
+    merits, groups = clf.merits(X)
+    with pytest.raises(ValueError, match="the tuple \\(merits, group_merits\\)"):
+        clf.fit(X, y, merits=merits)
+    with pytest.raises(ValueError, match="group_merits has shape"):
+        clf.fit(X, y, merits=(merits, groups[:, :10]))
+    clf.fit(X, y, merits=(merits, groups))
+    np.testing.assert_allclose(
+        clf.predict_proba(X),
+        clf._combine(
+            np.asarray(clf.estimator_.predict_proba(X), float), (merits, groups)
+        ),
+    )

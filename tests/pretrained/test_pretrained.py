@@ -1120,7 +1120,7 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
         # a range with enough peaks to index
         "simulator": {"two_theta_range": [10.0, 90.0], "two_theta_step": 0.05},
         "match": match,
-        "indexing": {"n_tune": 8, "C": 1.0, "first_lines": 3},
+        "indexing": {"n_tune": 8, "C": 1.0, "first_lines": 3, "absences": True},
     }
     pipe, report = train_from_config(cfg, verbose=0)
     final = pipe.steps[-1][1]
@@ -1137,6 +1137,8 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
     assert rep["n_tune"] == 16 and rep["augment"] is True
     assert (rep["families"], rep["degree"], rep["merit_cap"]) == ("ctho", 2, 100)
     assert rep["max_zero_shift"] == 0.1 and rep["first_lines"] == 3
+    assert stacked.absences and rep["absences"] is True
+    assert (rep["absence_weight"], rep["absence_min_merit"]) == (1.0, 40.0)
     assert 0 <= rep["tune_share_above_cap"] <= 1
     assert 0 <= rep["tune_crystal_system_after"] <= 1
     # the model file keeps the stacker; the loaded model answers alike
@@ -1145,6 +1147,7 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
     assert isinstance(again.steps[-1][1].estimator_, IndexingClassifier)
     assert again.steps[-1][1].estimator_.max_zero_shift == 0.1
     assert again.steps[-1][1].estimator_.first_lines == 3
+    assert again.steps[-1][1].estimator_.absences is True
     _, R = _grid_patterns(pipe, n=4)
     np.testing.assert_allclose(again.predict_proba(R), pipe.predict_proba(R), atol=1e-6)
     assert np.isfinite(saliency_map(again, R)).all()
@@ -1175,6 +1178,9 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
         ({"merit_cap": -1, "n_tune": 10}, True, "merit_cap must be a positive"),
         ({"max_zero_shift": 1.5, "n_tune": 10}, True, "max_zero_shift must be"),
         ({"first_lines": 7, "n_tune": 10}, True, "first_lines must be between"),
+        ({"absences": 1, "n_tune": 10}, True, "absences must be True or False"),
+        ({"absence_weight": -2, "n_tune": 10}, True, "absence_weight must be"),
+        ({"absence_min_merit": "x", "n_tune": 10}, True, "absence_min_merit must"),
         ({"kbeta_leak": 1.5, "n_tune": 10}, True, "kbeta_leak must be"),
         ({"low_angle": "yes", "n_tune": 10}, True, "low_angle must be a number"),
         (

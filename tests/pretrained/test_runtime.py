@@ -272,6 +272,7 @@ def test_predictor_runs_other_networks_with_torch(tmp_path):
 
 
 def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
+    from sklearn.base import clone
     from sklearn.frozen import FrozenEstimator
 
     from skxrd.datasets import EXAMPLE_CRYSTALS
@@ -290,12 +291,20 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     y = np.array([c.space_group for c in crystals])
     grid = prefix.steps[0][1].grid_
     stacked = IndexingClassifier(
-        FrozenEstimator(hybrid), two_theta=grid, scale="sqrt", C=1.0, cv=None
+        FrozenEstimator(hybrid),
+        two_theta=grid,
+        scale="sqrt",
+        C=1.0,
+        cv=None,
+        absences=True,
+        absence_min_merit=10.0,
     ).fit(prefix.transform(patterns), y)
     pipeline.steps[-1] = (pipeline.steps[-1][0], stacked)
     path = save_model(pipeline, tmp_path / "indexed.pt", metadata=pipeline.metadata_)
     again = load_model(path, device="cpu")
     assert isinstance(again.steps[-1][1], IndexingClassifier)
+    assert again.steps[-1][1].absences is True
+    assert again.steps[-1][1].absence_min_merit == 10.0
     predictor = load_predictor(path)
     assert isinstance(predictor, Predictor)
     test = patterns[:4] + _patterns()[:3]
@@ -304,6 +313,14 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     _assert_same_proba(predictor.predict_proba(test), full)
     # the stacker changed the hybrid's answers: it is not passed over
     assert not np.allclose(full, hybrid.predict_proba(prefix.transform(test)))
+    # and the absences moved some space groups within their crystal systems
+    plain = clone(stacked).set_params(absence_weight=0.0)
+    plain.fit(prefix.transform(patterns), y)
+    no_weight = plain.predict_proba(prefix.transform(test))
+    np.testing.assert_allclose(
+        full @ stacked._membership, no_weight @ stacked._membership, atol=1e-9
+    )
+    assert not np.allclose(full, no_weight)
     # the search-match inside is still found for the closest reference
     assert _best_matches(predictor, test) == _best_matches(pipeline, test)
 
@@ -313,6 +330,7 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
 
     from skxrd.pretrained._store import _DIGEST, _digest
 
+    # without absences: as before them
     old = IndexingClassifier(
         FrozenEstimator(hybrid),
         two_theta=grid,
@@ -327,7 +345,16 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     pipeline.steps[-1] = (pipeline.steps[-1][0], old)
     path = save_model(pipeline, tmp_path / "old.pt", metadata=pipeline.metadata_)
     payload = torch.load(path, weights_only=True)
-    for key in ("families", "degree", "merit_cap", "max_zero_shift", "first_lines"):
+    for key in (
+        "families",
+        "degree",
+        "merit_cap",
+        "max_zero_shift",
+        "first_lines",
+        "absences",
+        "absence_weight",
+        "absence_min_merit",
+    ):
         del payload["indexing"][key]
     payload.pop(_DIGEST)
     payload[_DIGEST] = _digest(payload)
@@ -335,6 +362,7 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     again = load_model(path, device="cpu").steps[-1][1]
     assert (again.families, again.degree, again.merit_cap) == ("cth", 1, np.inf)
     assert again.max_zero_shift == 0.0 and again.first_lines == 2
+    assert again.absences is False
     full = pipeline.predict_proba(test)
     np.testing.assert_allclose(
         again.predict_proba(prefix.transform(test)), full, rtol=0, atol=1e-6
