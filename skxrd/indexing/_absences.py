@@ -32,7 +32,7 @@ from ..utils._radiation import get_radiation
 
 __all__ = ["space_group_merits"]
 
-# the space groups of each crystal family (Hall numbers of spglib's database)
+# the space-group numbers of each crystal family
 _FAMILY_GROUPS = {
     "a": (1, 2),
     "m": (3, 15),
@@ -42,13 +42,6 @@ _FAMILY_GROUPS = {
     "c": (195, 230),
 }
 _RHOMBOHEDRAL = (146, 148, 155, 160, 161, 166, 167)
-
-
-def _family_of(number):
-    for fam, (lo, hi) in _FAMILY_GROUPS.items():
-        if lo <= number <= hi:
-            return fam
-    raise ValueError(f"no space group {number}")
 
 
 def _setting_kept(spg_type):
@@ -167,7 +160,7 @@ def _build_family_tables(family):
 
 def _parameters(solution):
     """The metric parameters of the solution's family (``index_powder``'s
-    ``Q = rows @ p``)."""
+    ``Q = rows @ p``; not triclinic, whose groups have no absences)."""
     fam = solution.lattice[0]
     a, b, c = solution.a, solution.b, solution.c
     if fam == "c":
@@ -178,25 +171,12 @@ def _parameters(solution):
         return np.array([4 / (3 * a**2), 1 / c**2])
     if fam == "o":
         return np.array([1 / a**2, 1 / b**2, 1 / c**2])
-    if fam == "m":
-        beta = np.radians(solution.beta)
-        s2 = np.sin(beta) ** 2
-        return np.array(
-            [
-                1 / (a**2 * s2),
-                1 / b**2,
-                1 / (c**2 * s2),
-                -2 * np.cos(beta) / (a * c * s2),
-            ]
-        )
-    from ..crystal import lattice_from_parameters
-
-    lat = np.asarray(
-        lattice_from_parameters(a, b, c, solution.alpha, solution.beta, solution.gamma),
-        float,
+    # monoclinic, b unique: D = 2 a* c* cos β* = -2 cos β / (a c sin² β)
+    beta = np.radians(solution.beta)
+    s2 = np.sin(beta) ** 2
+    return np.array(
+        [1 / (a**2 * s2), 1 / b**2, 1 / (c**2 * s2), -2 * np.cos(beta) / (a * c * s2)]
     )
-    g = np.linalg.inv(lat @ lat.T)  # the reciprocal metric
-    return np.array([g[0, 0], g[1, 1], g[2, 2], 2 * g[0, 1], 2 * g[0, 2], 2 * g[1, 2]])
 
 
 def space_group_merits(
