@@ -184,10 +184,15 @@ def main():
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.write_views:
+        from pretrained_cards import _parallel_indexing
+
         from skxrd.pretrained import load_model
         from skxrd.pretrained._train import _dataset
 
         pipe = load_model(args.weights_dir / "space-group.pt", device="cpu")
+        # the held-out draw indexed in processes, its merits read back from (or
+        # kept for) the ship run's and the cards' cache
+        _parallel_indexing(pipe, n_jobs=args.n_jobs, cache=args.cache)
         Xt, _, sgt = _dataset(pipe.metadata_["config"], "test", args.cache, 2, True)
         write_views(args.weights_dir, pipe.metadata_, score(pipe, Xt, sgt))
         return
