@@ -338,7 +338,7 @@ def test_absences_weigh_the_groups_within_each_crystal_system(data, tmp_path):
     # too weak a cell for its absences to count: the plain answer
     strict = clone(weighed).set_params(absence_min_merit=1e6).fit(X, y)
     np.testing.assert_allclose(strict.predict_proba(X[:6]), p0, rtol=1e-9)
-    # without absences the stacker's features are those of before
+    # without absences, merits are the lattice merits alone (no tuple)
     before = IndexingClassifier(base, **{**kwargs, "absences": False}).fit(X, y)
     assert before.merits(X[:2]).shape == (2, 15)
     joblib.dump(weighed, tmp_path / "m.joblib")
