@@ -46,24 +46,6 @@ WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 MIN_MERITS = (5.0, 10.0, 20.0, 40.0)
 
 
-def tuning_rows(config, cache, n_jobs, rows=slice(1000, 1500), seed=1):
-    """Rows of the ship run's two tuning draws, augmented as the stacker's
-    tuning patterns are: ``(X, space groups)``, raw intensities on the grid."""
-    import torch
-
-    from skxrd.pretrained import _train as T
-
-    match, section = config["match"], config["indexing"]
-    collection, _ = T._reference_collection(match, config)
-    Xk, yk, Xn, yn = T._tuning_draws(config, match, collection, cache, n_jobs, True)
-    X = np.concatenate([Xk[rows], Xn[rows]]).astype(np.float32)
-    y = np.concatenate([yk[rows], yn[rows]])
-    X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
-    aug = T._indexing_augmentation(section, config)
-    X = aug(torch.from_numpy(X), generator=torch.Generator().manual_seed(seed))
-    return X.numpy(), y
-
-
 def scores(proba, classes, y):
     """Space-group top-1, top-5 and log-loss."""
     at = {c: i for i, c in enumerate(classes.tolist())}
@@ -98,7 +80,7 @@ def main(argv=None):
         weigh_absences,
     )
     from skxrd.pretrained import load_config
-    from skxrd.pretrained._train import merits_memory
+    from skxrd.pretrained._train import _stacker_patterns, merits_memory
 
     warnings.simplefilter("ignore")
     config = load_config(ROOT / "skxrd/pretrained/configs/space-group.toml")
@@ -115,7 +97,10 @@ def main(argv=None):
         n_jobs=args.n_jobs,
         verbose=True,
     )
-    X, y_tune = tuning_rows(config, args.cache, args.n_jobs)
+    # rows the shipped stacker was not fitted on (it took 0-999), seed 1
+    X, y_tune = _stacker_patterns(
+        config, rows=slice(1000, 1500), seed=1, cache=args.cache, n_jobs=args.n_jobs
+    )
     patterns, y_rruff = rruff_patterns()
     sets = {}
     for name, rows, y in (

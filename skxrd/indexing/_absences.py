@@ -240,7 +240,7 @@ def space_group_merits(
     >>> merits[227] > merits[225] > 0                       # above Fm-3m
     True
     """
-    from ._index import _merits, _q
+    from ._index import _check_scoring, _line_scales, _merits
 
     fam = getattr(solution, "lattice", "?")[0]
     if fam not in _FAMILY_GROUPS:
@@ -253,21 +253,16 @@ def space_group_merits(
             f"positions must hold the solution's {solution.n_lines} lines (finite "
             f"2θ in degrees), got {np.size(positions)}"
         )
-    if not float(tolerance) > 0:
-        raise ValueError(f"tolerance must be positive, got {tolerance}")
-    if not 0 <= float(max_unindexed) < 1:
-        raise ValueError(f"max_unindexed must be in [0, 1), got {max_unindexed}")
+    _check_scoring(tolerance, max_unindexed)
     lam = get_radiation(wavelength).wavelengths[0]
     if fam == "a":
         return {1: float(solution.figure_of_merit), 2: float(solution.figure_of_merit)}
     rows, numbers, allowed = _family_tables(fam)
-    # the lines' Q and tolerances as index_powder scores its refined cells
-    q = _q(pos, lam)
-    slope = 2 / lam**2 * np.sin(np.radians(pos)) * np.pi / 180  # dQ/d2θ
+    # the lines as index_powder scores its refined cells
+    q, tol_q, _, floor_q, slope, max_miss = _line_scales(
+        pos, lam, float(tolerance), max_unindexed
+    )
     q_zero = q - float(solution.zero_shift) * slope
-    tol_q = np.abs(_q(pos + float(tolerance), lam) - q)
-    floor_q = np.abs(_q(pos + 0.003, lam) - q)
-    max_miss = int(np.floor(float(max_unindexed) * len(q)))
     p = _parameters(solution)[None]
     out = {}
     for number, ok in zip(numbers, allowed):

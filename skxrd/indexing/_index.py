@@ -921,6 +921,27 @@ def _check_positions(positions):
     return pos
 
 
+def _check_scoring(tolerance, max_unindexed):
+    """An error naming a bad ``tolerance`` or ``max_unindexed``."""
+    if not 0 <= float(max_unindexed) < 1:
+        raise ValueError(f"max_unindexed must be in [0, 1), got {max_unindexed}")
+    if not float(tolerance) > 0:
+        raise ValueError(f"tolerance must be positive, got {tolerance}")
+
+
+def _line_scales(pos, lam, tolerance, max_unindexed):
+    """How cells are scored on the lines at 2θ ``pos``: their Q, the Q
+    tolerance (and three times it, loose), the precision of a position in Q,
+    dQ/d2θ per degree, and how many lines may go unexplained."""
+    q = _q(pos, lam)
+    tol_q = np.abs(_q(pos + tolerance, lam) - q)
+    loose_q = np.abs(_q(pos + 3 * tolerance, lam) - q)
+    floor_q = np.abs(_q(pos + 0.003, lam) - q)  # the precision of a position
+    slope = 2 / lam**2 * np.sin(np.radians(pos)) * np.pi / 180  # dQ/d2θ, per degree
+    max_miss = int(np.floor(float(max_unindexed) * len(q)))
+    return q, tol_q, loose_q, floor_q, slope, max_miss
+
+
 def index_powder(
     positions,
     *,
@@ -1071,10 +1092,7 @@ def index_powder(
             raise ValueError(
                 f"unknown lattice type {lat!r}; known: {', '.join(ALL_LATTICE_TYPES)}"
             )
-    if not 0 <= float(max_unindexed) < 1:
-        raise ValueError(f"max_unindexed must be in [0, 1), got {max_unindexed}")
-    if not float(tolerance) > 0:
-        raise ValueError(f"tolerance must be positive, got {tolerance}")
+    _check_scoring(tolerance, max_unindexed)
     max_zero = check_max_zero_shift(max_zero_shift)
     first_lines = check_first_lines(first_lines)
     if not isinstance(twofold_axes, (bool, np.bool_)):
@@ -1082,12 +1100,9 @@ def index_powder(
     out = dict.fromkeys(lattices)
     if len(pos) < max(int(min_lines), 3):
         return out
-    q = _q(pos, lam)
-    tol_q = np.abs(_q(pos + tolerance, lam) - q)
-    loose_q = np.abs(_q(pos + 3 * tolerance, lam) - q)
-    floor_q = np.abs(_q(pos + 0.003, lam) - q)  # the precision of a position
-    slope = 2 / lam**2 * np.sin(np.radians(pos)) * np.pi / 180  # dQ/d2θ, per degree
-    max_miss = int(np.floor(float(max_unindexed) * len(q)))
+    q, tol_q, loose_q, floor_q, slope, max_miss = _line_scales(
+        pos, lam, tolerance, max_unindexed
+    )
     tric = None  # the zone search's triclinic cells, for "m" and "a"
     for family in "cthoma":
         wanted = [lat for lat in lattices if lat[0] == family]

@@ -1163,6 +1163,36 @@ def merits_memory(cache):
     return None if cache is None else str(Path(cache) / "indexing-merits")
 
 
+def _stacker_patterns(
+    config, *, rows=None, seed=None, cache=None, n_jobs=None, verbose=True
+):
+    """The simulated patterns an indexing stacker is fitted on (``add_indexing``).
+
+    ``config`` loaded (:func:`load_config`), with ``[indexing]``: ``rows``
+    of each of ``[match]``'s two tuning draws (by default the first
+    ``[indexing] n_tune``), with the ``[indexing]`` augmentation seeded by
+    ``seed`` (by default ``augment_seed``) unless ``augment = false``: raw
+    intensities on the simulator's grid and their space groups. Other rows or
+    seeds give patterns the shipped stacker was not fitted on, for studies
+    (``experiments/absences.py``)."""
+    import torch
+
+    section, match = config["indexing"], config["match"]
+    collection, _ = _reference_collection(match, config)
+    Xk, yk, Xn, yn = _tuning_draws(config, match, collection, cache, n_jobs, verbose)
+    if rows is None:
+        rows = slice(0, int(section["n_tune"]))
+    X = np.concatenate([Xk[rows], Xn[rows]]).astype(np.float32)
+    y = np.concatenate([yk[rows], yn[rows]])
+    if section["augment"]:
+        X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
+        aug = _indexing_augmentation(section, config)
+        seed = int(section["augment_seed"] if seed is None else seed)
+        X = aug(torch.from_numpy(X), generator=torch.Generator().manual_seed(seed))
+        X = X.numpy()
+    return X, y
+
+
 def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     """Weigh a trained space-group pipeline's crystal systems against powder indexing.
 
@@ -1222,7 +1252,6 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     >>> section["families"], section["degree"], section["merit_cap"]
     ('cthoa', 2, 100.0)
     """
-    import torch
     from sklearn.frozen import FrozenEstimator
 
     from ..crystal import to_crystal_system
@@ -1236,7 +1265,6 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         config = {**config, "indexing": {}}
         config["indexing"] = _check_indexing(config, "config")
     section = config["indexing"]
-    match = config["match"]
     name, last = pipeline.steps[-1]
     coarse = last.target if isinstance(last, CoarseLabelClassifier) else None
     inner = last.estimator_ if coarse is not None else last
@@ -1257,16 +1285,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
             f"[indexing] reads linear or square-root intensities, not {scale!r} "
             "([preprocessing] scale)"
         )
-    collection, _ = _reference_collection(match, config)
-    Xk, yk, Xn, yn = _tuning_draws(config, match, collection, cache, n_jobs, verbose)
-    n = int(section["n_tune"])
-    X = np.concatenate([Xk[:n], Xn[:n]]).astype(np.float32)
-    y = np.concatenate([yk[:n], yn[:n]])
-    if section["augment"]:
-        X = X / np.maximum(X.max(axis=1, keepdims=True), 1e-12)
-        aug = _indexing_augmentation(section, config)
-        gen = torch.Generator().manual_seed(int(section["augment_seed"]))
-        X = aug(torch.from_numpy(X), generator=gen).numpy()
+    X, y = _stacker_patterns(config, cache=cache, n_jobs=n_jobs, verbose=verbose)
     Xt = prefix.transform(X)
     stacked = IndexingClassifier(
         FrozenEstimator(inner),
