@@ -73,7 +73,7 @@ def main(argv=None):
 
     from skxrd import load_pretrained
     from skxrd.crystal import to_crystal_system
-    from skxrd.estimators._core import (
+    from skxrd.estimators._indexing_core import (
         indexable,
         indexing_features,
         stack_proba,

@@ -152,7 +152,7 @@ def features(
 def triclinic_merits(model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle):
     """The best triclinic (aP) merit of each tuning pattern and of RRUFF's,
     by the stacker's own indexing (``indexing_merits`` of family ``"a"``)."""
-    from skxrd.estimators._core import indexing_merits
+    from skxrd.estimators._indexing_core import indexing_merits
 
     Xt, _, Xr, _, _, grid = inputs(
         model_path, cache, n_tune, n_jobs, kbeta_leak, low_angle
@@ -173,7 +173,7 @@ def twofold_merits(
 ):
     """The monoclinic (mP, mC) merits of each tuning pattern and of RRUFF's
     with the twofold-axis candidates (``index_powder``'s ``twofold_axes``)."""
-    from skxrd.estimators._core import indexing_merits
+    from skxrd.estimators._indexing_core import indexing_merits
     from skxrd.indexing import ALL_LATTICE_TYPES
 
     Xt, _, Xr, _, _, grid = inputs(
@@ -262,8 +262,8 @@ def main(argv=None):
     from sklearn.model_selection import cross_val_predict
 
     from skxrd.crystal import to_crystal_system
-    from skxrd.estimators._core import (
-        coarse_membership,
+    from skxrd.estimators._core import coarse_membership
+    from skxrd.estimators._indexing_core import (
         indexable,
         indexing_features,
         reweight_coarse,

@@ -63,7 +63,8 @@ def main(argv=None):
     from measured_training import rruff_patterns
 
     from skxrd.crystal import to_crystal_system
-    from skxrd.estimators._core import coarse_membership, reweight_coarse
+    from skxrd.estimators._core import coarse_membership
+    from skxrd.estimators._indexing_core import reweight_coarse
     from skxrd.estimators._match import search_match_of
     from skxrd.estimators._space_group_prior import prior_shares, shrink_to_prior
     from skxrd.pretrained import _weights_file, load_config, load_model

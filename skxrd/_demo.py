@@ -253,9 +253,9 @@ def _measured(out, plt):
         report = evaluate_model(systems, data.patterns, data.crystal_system, k=2)
         # the search-match in front of the network: the closest AMCSD mineral
         hybrid = search_match_of(groups)  # inside the indexing stacker
-        similarity, index = hybrid.kneighbors(
-            groups.transform_patterns(data.patterns), n_neighbors=1
-        )
+        rows = groups.transform_patterns(data.patterns)
+        similarity, index = hybrid.kneighbors(rows, n_neighbors=1)
+        source = hybrid.predict_source(rows)
     _say(
         f"    {'pattern':<22}{'truth':<20}{'crystal system (p)':<38}"
         f"{'space group (p)':<34}closest AMCSD mineral (correlation)"
@@ -268,7 +268,7 @@ def _measured(out, plt):
         sg = ", ".join(f"{lab} {p:.2f}" for lab, p in zip(sg_labels[i], sg_proba[i]))
         s = similarity[i, 0]
         mineral = hybrid.reference_names_[index[i, 0]].split(" (")[0]
-        used = "answered" if s >= hybrid.threshold_ else "not used"
+        used = "answered" if source[i] == "match" else "not used"
         _say(
             f"    {name[:21]:<22}{truth:<20}{cs:<38}{sg:<34}{mineral} ({s:.2f}, {used})"
         )

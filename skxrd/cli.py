@@ -311,7 +311,12 @@ def _print_answer(res):
         print(
             f"  answered by {match['answered_by']}; closest reference "
             f"{match['reference']} (correlation {match['similarity']:.3f}, "
-            f"threshold {match['threshold']:.2f})"
+            + (
+                f"gate score {match['score']:.3f}, "
+                if match["score"] != match["similarity"]
+                else ""
+            )
+            + f"threshold {match['threshold']:.2f})"
         )
 
 
@@ -476,7 +481,7 @@ def _best_matches(model, patterns):
         found = model.best_matches(patterns)
         if found is None:
             return [None] * len(patterns)
-        similarity, index, threshold, names = found
+        similarity, index, score, threshold, names = found
     else:
         from .estimators._match import search_match_of
 
@@ -492,17 +497,24 @@ def _best_matches(model, patterns):
                 if hasattr(model, "steps")
                 else patterns
             )
+        from .estimators._core import gate_scores
+
         similarity, index = hybrid.kneighbors(X, n_neighbors=1)
+        margin = getattr(hybrid, "gate_margin_", 0.0)
+        score = gate_scores(hybrid.matcher_.class_similarities(X), margin)
         threshold = float(hybrid.threshold_)
         names = hybrid.reference_names_
     return [
         {
             "reference": str(names[i]) if names is not None else f"reference {i}",
             "similarity": round(float(s), 4),
+            # the gate's: the similarity, plus (margin gate) its lead over
+            # the references of the next class
+            "score": round(float(g), 4),
             "threshold": threshold,
-            "answered_by": "search-match" if s >= threshold else "network",
+            "answered_by": "search-match" if g >= threshold else "network",
         }
-        for s, i in zip(similarity[:, 0], index[:, 0])
+        for s, i, g in zip(similarity[:, 0], index[:, 0], score)
     ]
 
 

@@ -218,7 +218,7 @@ def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
 
 
 def test_cards_name_every_indexing_family_a_stacker_may_weigh():
-    from skxrd.estimators._core import check_families
+    from skxrd.estimators._indexing_core import check_families
 
     pretrained_cards = _tool("pretrained_cards")
     names = pretrained_cards._family_names
@@ -246,3 +246,16 @@ def test_cards_name_the_space_group_prior_and_its_weight():
         assert pretrained_cards.PRIOR_NAMES[prior] in text(
             {"match": {"prior": prior}}, {"prior_weight": 0.1}
         )
+
+
+def test_cards_say_how_the_gate_combines_the_two_parts():
+    pretrained_cards = _tool("pretrained_cards")
+    text = pretrained_cards._gate_text
+    report = {"threshold": 0.9179, "gate_slope": 13.96, "gate_margin": 0.8198}
+    soft = text({**report, "gate": "soft"})
+    assert "one half at 0.918, slope 14.0" in soft and "lead" not in soft
+    margin = text({**report, "gate": "margin"})
+    assert "plus 0.82 times its lead" in margin and "score is 0.918" in margin
+    assert "the gate's score" in margin
+    hard = text({**report, "gate": "hard"})
+    assert hard.startswith("A pattern whose best correlation reaches 0.918")

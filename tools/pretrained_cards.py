@@ -350,21 +350,8 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                 + "smoothed; references kept every "
                 f"{cfg['match']['stride'] * sim['two_theta_step']:g}° in "
                 f"{cfg['match']['reference_dtype']}). "
-                + (
-                    "The answer mixes the two: the search-match's probabilities "
-                    "weighted by a logistic function of the best correlation "
-                    f"(one half at {match['threshold']:.3f}, slope "
-                    f"{match['gate_slope']:.1f}), the network's by the rest, so "
-                    "that a close match answers and a doubtful one is weighed "
-                    "against the network"
-                    if match.get("gate") == "soft"
-                    else "A pattern whose best correlation reaches "
-                    f"{match['threshold']:.3f} gets the search-match's answer, "
-                    "every other pattern the network's"
-                )
-                + "; `skxrd predict` names the closest reference, its correlation "
-                "and which part answered (the search-match from the "
-                "threshold on). The gate and the temperatures were fitted on "
+                + _gate_text(match)
+                + ". The gate and the temperatures were fitted on "
                 f"{match['n_tune']:,} simulated patterns only (AMCSD entries with "
                 "measured-like settings and held-out Materials Project "
                 "prototypes; `add_reference_match`), where the hybrid names the "
@@ -747,6 +734,47 @@ def _confusion(name, pred, truth, path):
 
 
 PRIOR_NAMES = {"icsd": "ICSD", "cod": "COD", "materials_project": "Materials Project"}
+
+
+def _gate_text(match):
+    """How the card's hybrid combines its search-match and its network (the
+    ship run's ``[match]`` report), and what ``skxrd predict`` says of it."""
+    if match.get("gate") == "soft":
+        how = (
+            "The answer mixes the two: the search-match's probabilities "
+            "weighted by a logistic function of the best correlation "
+            f"(one half at {match['threshold']:.3f}, slope "
+            f"{match['gate_slope']:.1f}), the network's by the rest, so "
+            "that a close match answers and a doubtful one is weighed "
+            "against the network"
+        )
+    elif match.get("gate") == "margin":
+        how = (
+            "The answer mixes the two: the search-match's probabilities "
+            "weighted by a logistic function of the best correlation plus "
+            f"{match['gate_margin']:.2f} times its lead over the best "
+            "correlation to another space group's references (one half where "
+            f"that score is {match['threshold']:.3f}, slope "
+            f'{match["gate_slope"]:.1f}; `gate="margin"`), the network\'s by '
+            "the rest: the pattern of a reference's own compound stands out "
+            "from every other space group's references, a new compound "
+            "resembles several alike"
+        )
+    else:
+        how = (
+            "A pattern whose best correlation reaches "
+            f"{match['threshold']:.3f} gets the search-match's answer, "
+            "every other pattern the network's"
+        )
+    score = (
+        "its correlation, the gate's score"
+        if match.get("gate") == "margin"
+        else "its correlation"
+    )
+    return (
+        f"{how}; `skxrd predict` names the closest reference, {score} and which "
+        "part answered (the search-match from the threshold on)"
+    )
 
 
 def _prior_text(cfg, match):

@@ -7,14 +7,12 @@ search-match (unit patterns, similarities, the gate between matcher and
 network). :mod:`skxrd.pretrained` calls them directly to answer from a model
 file without importing scikit-learn (``skxrd predict``, about a second less).
 So do the union's cores: its members' views of a pattern and their
-combination.
+combination. The indexing stacker's core is :mod:`._indexing_core`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from ..indexing._index import check_first_lines, check_max_zero_shift
 
 __all__ = [
     "INFER_CHUNK",
@@ -25,34 +23,13 @@ __all__ = [
     "router_features",
     "NETWORK_PARAMS",
     "best_per_class",
+    "gate_scores",
     "gate_weights",
-    "indexable",
-    "indexing_merits",
-    "indexing_settings",
-    "absence_settings",
-    "weigh_absences",
-    "check_absences",
-    "INDEXING_ABSENCE_WEIGHT",
-    "INDEXING_ABSENCE_MIN_MERIT",
-    "INDEXING_DEGREE",
-    "INDEXING_FAMILIES",
-    "INDEXING_MERIT_CAP",
-    "INDEXING_MAX_ZERO_SHIFT",
-    "INDEXING_FIRST_LINES",
-    "check_degree",
-    "check_families",
-    "check_merit_cap",
-    "check_first_lines",
-    "check_max_zero_shift",
-    "family_lattices",
-    "indexing_features",
+    "GATES",
     "infer_in_chunks",
     "match_softmax",
     "mixture",
     "network_module",
-    "reweight_coarse",
-    "stack_coarse",
-    "stack_proba",
     "normalized_probabilities",
     "top_k",
     "top_neighbors",
@@ -360,16 +337,32 @@ def match_softmax(similarities, temperature):
     return softmax(np.asarray(similarities, dtype=np.float64) / temperature, axis=1)
 
 
-def gate_weights(similarities, gate, threshold, slope):
-    """The matcher's weight per pattern from its best similarity to a class:
-    0 or 1 with the hard gate, a logistic of ``slope × (best − threshold)``
-    with the soft one."""
+GATES = ("hard", "soft", "margin")
+
+
+def gate_scores(similarities, margin=0.0):
+    """What the gate compares with its threshold: the best similarity to a
+    class, plus ``margin`` times its lead over the next class's best (a
+    pattern of a reference's own compound resembles that reference far more
+    than any of another class; a new compound resembles several alike)."""
+    similarities = np.asarray(similarities)
     best = similarities.max(axis=1)
+    if not margin or similarities.shape[1] < 2:
+        return best
+    second = np.partition(similarities, -2, axis=1)[:, -2]
+    return best + margin * (best - second)
+
+
+def gate_weights(similarities, gate, threshold, slope, margin=0.0):
+    """The matcher's weight per pattern from :func:`gate_scores`: 0 or 1 with
+    the hard gate, a logistic of ``slope × (score − threshold)`` with the
+    soft and margin ones."""
+    score = gate_scores(similarities, margin)
     if gate == "hard":
-        return (best >= threshold).astype(float)
+        return (score >= threshold).astype(float)
     from scipy.special import expit
 
-    return expit(slope * (best - threshold))
+    return expit(slope * (score - threshold))
 
 
 def mixture(match_proba, model_proba, weight, match_columns, model_columns, n_classes):
@@ -513,347 +506,3 @@ def combine_members(stats, alpha, n_classes, router_proba=None, temperature=1.0)
         combined = np.exp(z - z.max(axis=1, keepdims=True))
         combined /= combined.sum(axis=1, keepdims=True)
     return combined, capped, winner, reliability
-
-
-_INDEXING_FLOOR = 1e-6  # smallest probability whose logarithm the stacker sees
-
-
-#: fewer peaks than this cannot be indexed (:func:`skxrd.indexing.index_powder`)
-INDEXING_MIN_LINES = 8
-
-
-#: the lattice families an IndexingClassifier weighs by default, and the
-#: powers of log(1 + M) its stacker sees (model files written before the
-#: orthorhombic lattices weigh "cth" at degree 1: they lack these keys)
-INDEXING_FAMILIES = "ctho"
-INDEXING_DEGREE = 2
-#: the figure of merit the stacker sees at most: de Wolff's M20 is sure from
-#: about 20 on; hundreds come only from exact positions (simulated or very
-#: clean synchrotron patterns), which the stacker rarely saw fitting, and
-#: the square of log(1 + M) must not run off there (files written before
-#: the cap have none: inf)
-INDEXING_MERIT_CAP = 100.0
-#: the zero shift of the 2θ scale (degrees) the indexing refines with each
-#: cell (:func:`skxrd.indexing.index_powder`); files written before it
-#: refine none: 0
-INDEXING_MAX_ZERO_SHIFT = 0.1
-#: how many of the first lines the orthorhombic and monoclinic candidates may
-#: start from (:func:`skxrd.indexing.index_powder`, whose own default is 4):
-#: the shipped stackers were fitted with 2, the search before December 2026,
-#: and files that lack the key were too
-INDEXING_FIRST_LINES = 2
-#: the power of a space group's merit ratio (its merit with its absences over
-#: the best group's of the crystal system) its share is weighed by, and the
-#: family merit a cell needs for it: the lowest log-loss of the space groups
-#: of simulated tuning patterns (experiments/README.md, ``absences.py``)
-INDEXING_ABSENCE_WEIGHT = 1.0
-INDEXING_ABSENCE_MIN_MERIT = 40.0
-#: a group's merit ratio counts at least exp(-3): an impurity line or a wrong
-#: cell must not rule out the classifier's answer
-_ABSENCE_FLOOR = 3.0
-
-
-def check_families(families):
-    """``families`` as a string of distinct letters of ``"cthoma"`` (cubic,
-    tetragonal, hexagonal, orthorhombic, monoclinic, triclinic), or an error
-    naming it."""
-    if (
-        not isinstance(families, str)
-        or not families
-        or len(set(families)) != len(families)
-        or not set(families) <= set("cthoma")
-    ):
-        raise ValueError(
-            "families must be distinct letters of 'cthoma' (cubic, tetragonal, "
-            "hexagonal, orthorhombic, monoclinic, triclinic), such as 'ctho' or "
-            f"'cthoa'; got {families!r}"
-        )
-    return families
-
-
-def check_degree(degree):
-    """``degree`` (1 or 2: the powers of ``log(1 + M)``), or an error."""
-    if isinstance(degree, bool) or degree not in (1, 2):
-        raise ValueError(f"degree must be 1 or 2, got {degree!r}")
-    return int(degree)
-
-
-def check_merit_cap(merit_cap):
-    """``merit_cap`` (a positive float, ``inf`` for none), or an error."""
-    if isinstance(merit_cap, bool):
-        raise ValueError(f"merit_cap must be a positive number, got {merit_cap!r}")
-    try:
-        cap = float(merit_cap)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"merit_cap must be a positive number, got {merit_cap!r}"
-        ) from None
-    if not cap > 0:
-        raise ValueError(f"merit_cap must be a positive number, got {merit_cap!r}")
-    return cap
-
-
-def check_absences(absences, weight, min_merit):
-    """``(absences, absence_weight, absence_min_merit)`` checked: a bool and
-    two non-negative finite numbers, or an error naming the bad one."""
-    if not isinstance(absences, (bool, np.bool_)):
-        raise ValueError(f"absences must be True or False, got {absences!r}")
-    out = [bool(absences)]
-    for name, value in (("absence_weight", weight), ("absence_min_merit", min_merit)):
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            v = float("nan")
-        if isinstance(value, bool) or not (np.isfinite(v) and v >= 0):
-            raise ValueError(
-                f"{name} must be a non-negative finite number, got {value!r}"
-            )
-        out.append(v)
-    return tuple(out)
-
-
-def absence_settings(record):
-    """``(absences, absence_weight, absence_min_merit)`` of a model file's
-    indexing record, checked; files written before them weigh no absences."""
-    return check_absences(
-        record.get("absences", False),
-        record.get("absence_weight", INDEXING_ABSENCE_WEIGHT),
-        record.get("absence_min_merit", INDEXING_ABSENCE_MIN_MERIT),
-    )
-
-
-def _family_of_groups():
-    """The crystal-family letter of space groups 1-230 (index 0 is group 1)."""
-    from ..indexing._absences import _FAMILY_GROUPS
-
-    out = np.empty(230, dtype="<U1")
-    for fam, (lo, hi) in _FAMILY_GROUPS.items():
-        out[lo - 1 : hi] = fam
-    return out
-
-
-def weigh_absences(proba, classes, merits, group_merits, weight, min_merit):
-    """Space-group probabilities whose shares within each crystal system are
-    weighed by the groups' systematic absences; no crystal system's sum moves.
-
-    Within a crystal system (not triclinic) whose family's best cell scores at
-    least ``min_merit`` (``merits``: :func:`skxrd.indexing.lattice_merits`),
-    each group's probability is multiplied by ``(M_g / M_best) ** weight``,
-    ``M_g`` its merit with its absences (``group_merits``, columns of groups
-    1-230), ``M_best`` the best group's of the system, the ratio at least
-    ``exp(-3)``; then the system's probabilities are scaled back to its sum.
-    ``classes`` are space-group numbers or symbols."""
-    from ..crystal import space_group_number, to_crystal_system
-    from ..indexing._index import ALL_LATTICE_TYPES
-
-    proba = np.asarray(proba, dtype=float)
-    if float(weight) == 0:
-        return proba
-    numbers = np.array([space_group_number(c) for c in np.asarray(classes).tolist()])
-    systems = np.asarray(to_crystal_system(numbers)).astype(str)
-    families = _family_of_groups()[numbers - 1]
-    lattice_family = np.array([lat[0] for lat in ALL_LATTICE_TYPES])
-    m = np.asarray(merits, dtype=float)
-    g = np.asarray(group_merits, dtype=float)[:, numbers - 1]
-    out = proba.copy()
-    for system in np.unique(systems):
-        cols = np.flatnonzero(systems == system)
-        fam = families[cols[0]]
-        if fam == "a" or len(cols) < 2:
-            continue
-        rows = m[:, :-1][:, lattice_family == fam].max(axis=1) >= float(min_merit)
-        rows &= indexable(m)
-        if not rows.any():
-            continue
-        gm = g[np.ix_(rows, cols)]
-        top = gm.max(axis=1, keepdims=True)
-        ratio = np.log(np.maximum(gm, 1e-12)) - np.log(np.maximum(top, 1e-12))
-        block = proba[np.ix_(rows, cols)] * np.exp(
-            float(weight) * np.maximum(ratio, -_ABSENCE_FLOOR)
-        )
-        mass = proba[np.ix_(rows, cols)].sum(axis=1, keepdims=True)
-        out[np.ix_(rows, cols)] = (
-            block / np.maximum(block.sum(axis=1, keepdims=True), 1e-300) * mass
-        )
-    return out
-
-
-def indexing_settings(record):
-    """``(families, degree, merit_cap, max_zero_shift, first_lines)`` of a
-    model file's indexing record, checked. Files written before the
-    orthorhombic lattices lack them: they weigh "cth" at degree 1, with no cap
-    and no zero shift (which came later still); files without
-    ``first_lines`` searched from the first two lines."""
-    return (
-        check_families(record.get("families", "cth")),
-        check_degree(record.get("degree", 1)),
-        check_merit_cap(record.get("merit_cap", float("inf"))),
-        check_max_zero_shift(record.get("max_zero_shift", 0.0)),
-        check_first_lines(record.get("first_lines", INDEXING_FIRST_LINES)),
-    )
-
-
-def family_lattices(families):
-    """The lattice types of :data:`skxrd.indexing.ALL_LATTICE_TYPES` in
-    ``families``."""
-    from ..indexing._index import ALL_LATTICE_TYPES
-
-    return tuple(lat for lat in ALL_LATTICE_TYPES if lat[0] in families)
-
-
-def indexing_features(
-    proba_coarse,
-    merits,
-    families=INDEXING_FAMILIES,
-    degree=INDEXING_DEGREE,
-    merit_cap=INDEXING_MERIT_CAP,
-    group_merits=None,
-):
-    """The inputs of :class:`IndexingClassifier`'s stacker.
-
-    The log crystal-system probabilities (columns of ``proba_coarse``), then
-    ``m = log(1 + M)`` of the best cell of each of ``families`` (letters of
-    ``"cthoma"``), from the figures of merit of
-    :func:`skxrd.indexing.lattice_merits`, and with ``degree`` 2 also ``m²``
-    (a merit of 10 is weak evidence, one of 50 strong: a logistic regression
-    sees that bend only through the square). Merits above ``merit_cap`` count
-    as ``merit_cap``. With ``group_merits`` (columns of space groups 1-230,
-    :func:`skxrd.indexing.lattice_merits` with ``space_groups``), a family's
-    merit is its best space group's where that is higher: a cell whose lines
-    show a glide or a screw axis is surer than its lattice's merit says.
-    """
-    from ..indexing._index import ALL_LATTICE_TYPES
-
-    family = np.array([lat[0] for lat in ALL_LATTICE_TYPES])
-    m = np.asarray(merits, float)
-    best = np.stack([m[:, :-1][:, family == f].max(axis=1) for f in families], axis=1)
-    if group_merits is not None:
-        g = np.asarray(group_merits, float)
-        of_group = _family_of_groups()
-        best = np.maximum(
-            best, np.stack([g[:, of_group == f].max(axis=1) for f in families], axis=1)
-        )
-    best = np.log1p(np.minimum(best, float(merit_cap)))
-    return np.concatenate(
-        [np.log(np.clip(proba_coarse, _INDEXING_FLOOR, 1.0))]
-        + [best**power for power in range(1, int(degree) + 1)],
-        axis=1,
-    )
-
-
-def indexing_merits(
-    X,
-    two_theta,
-    radiation,
-    scale,
-    families,
-    max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
-    first_lines=INDEXING_FIRST_LINES,
-    n_jobs=None,
-    verbose=False,
-    twofold_axes=False,
-    absences=False,
-):
-    """:func:`skxrd.indexing.lattice_merits` of preprocessed rows: squared
-    back first where ``scale`` is ``"sqrt"``, the lattices of ``families``
-    only, a zero shift up to ``max_zero_shift`` refined, candidates from one
-    of the first ``first_lines`` lines. The peak lists keep Kβ lines
-    (dropping them found no more measured cells, experiments/README.md).
-    The stackers were fitted without ``index_powder``'s twofold-axis
-    monoclinic candidates: with them, a ``cthoma`` stacker named no more
-    RRUFF crystal systems (``experiments/indexing_stack.py``, the tenth
-    version). With ``absences``, ``(merits, group_merits)``: each family's
-    best cell scored with every space group's absences too."""
-    from ..indexing._index import lattice_merits
-
-    if scale == "sqrt":
-        X = np.square(np.maximum(X, 0.0))
-    return lattice_merits(
-        X,
-        two_theta,
-        radiation=radiation,
-        lattices=family_lattices(families),
-        max_zero_shift=float(max_zero_shift),
-        drop_kbeta=False,
-        first_lines=int(first_lines),
-        twofold_axes=bool(twofold_axes),
-        space_groups=bool(absences),
-        n_jobs=n_jobs,
-        verbose=verbose,
-    )
-
-
-def indexable(merits):
-    """Which patterns had enough peaks to be indexed: the others keep the
-    wrapped classifier's answer (no cell found is no evidence there)."""
-    return np.asarray(merits, float)[:, -1] >= INDEXING_MIN_LINES
-
-
-def stack_coarse(
-    coarse,
-    merits,
-    stacked_proba,
-    columns,
-    families=INDEXING_FAMILIES,
-    degree=INDEXING_DEGREE,
-    merit_cap=INDEXING_MERIT_CAP,
-    group_merits=None,
-):
-    """Crystal-system probabilities of the stacker where the patterns were
-    indexable, ``coarse`` (the wrapped classifier's) elsewhere.
-    ``stacked_proba(features)`` gives the stacker's probabilities of its
-    classes, which are the ``columns`` of ``coarse``; its features are
-    :func:`indexing_features` of ``families``, ``degree``, ``merit_cap`` and
-    ``group_merits``."""
-    new = np.array(coarse, dtype=float, copy=True)
-    rows = indexable(merits)
-    if rows.any():
-        new[rows] = 0.0
-        new[np.ix_(rows, columns)] = stacked_proba(
-            indexing_features(
-                coarse[rows],
-                np.asarray(merits)[rows],
-                families,
-                degree,
-                merit_cap,
-                None if group_merits is None else np.asarray(group_merits)[rows],
-            )
-        )
-    return new
-
-
-def stack_proba(
-    proba,
-    membership,
-    merits,
-    stacked_proba,
-    columns,
-    families=INDEXING_FAMILIES,
-    degree=INDEXING_DEGREE,
-    merit_cap=INDEXING_MERIT_CAP,
-    group_merits=None,
-):
-    """Fine-class probabilities whose crystal systems are the stacker's
-    (:func:`stack_coarse` of ``proba @ membership``), each fine class keeping
-    its share of its crystal system (:func:`reweight_coarse`)."""
-    new = stack_coarse(
-        proba @ membership,
-        merits,
-        stacked_proba,
-        columns,
-        families,
-        degree,
-        merit_cap,
-        group_merits,
-    )
-    return reweight_coarse(proba, membership, new)
-
-
-def reweight_coarse(proba, membership, coarse_new):
-    """Fine-class probabilities whose coarse sums (``proba @ membership``)
-    become ``coarse_new``, each fine class keeping its share of its coarse
-    class."""
-    coarse = proba @ membership
-    ratio = coarse_new / np.maximum(coarse, 1e-12)
-    out = proba * (ratio @ membership.T)
-    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-300)

@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted, check_memory
 
-from ._core import (
+from ._core import coarse_membership
+from ._indexing_core import (
     INDEXING_ABSENCE_MIN_MERIT,
     INDEXING_ABSENCE_WEIGHT,
     INDEXING_DEGREE,
@@ -20,7 +21,6 @@ from ._core import (
     check_first_lines,
     check_max_zero_shift,
     check_merit_cap,
-    coarse_membership,
     indexable,
     indexing_features,
     indexing_merits,
@@ -50,7 +50,7 @@ def _search_code():
             "indexing/_index.py",
             "indexing/_peaks.py",
             "utils/_radiation.py",
-            "estimators/_core.py",
+            "estimators/_indexing_core.py",
             "indexing/_absences.py",
         ):
             digest.update((root / part).read_bytes())

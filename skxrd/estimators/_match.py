@@ -10,9 +10,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._validation import check_int, check_positive, check_real
 from ._core import (
+    GATES,
     UNMEASURED_RUN,
     batched_similarities,
     best_per_class,
+    gate_scores,
     gate_weights,
     match_softmax,
     mixture,
@@ -435,15 +437,20 @@ class MatchFirstClassifier(
         which a pattern is answered by its match (``threshold_``, until
         :meth:`tune_threshold` or :meth:`calibrate_temperature` chooses
         another).
-    gate : {"hard", "soft"}, default="hard"
+    gate : {"hard", "soft", "margin"}, default="hard"
         ``"hard"``: the matcher's probabilities at or above the threshold, the
         model's below. ``"soft"``: a mixture of both, the matcher weighted by
         ``1 / (1 + exp(-gate_slope_ * (s - threshold_)))`` of the best
         similarity ``s``, so that a pattern just above the threshold does not
         get the matcher's confidence of a perfect match;
         :meth:`calibrate_temperature` fits the threshold and the slope with
-        the temperatures. Either way ``predict_source`` says ``"match"`` from
-        the threshold on.
+        the temperatures. ``"margin"``: the soft gate of
+        ``s + gate_margin_ * (s - s2)``, where ``s2`` is the best similarity
+        to another class: a pattern of a reference's own compound stands out
+        from the other classes' references, a new compound that resembles
+        several references does not; :meth:`calibrate_temperature` fits
+        ``gate_margin_`` too. ``predict_source`` says ``"match"`` where the
+        gate's score reaches the threshold (the soft gates' weight 0.5).
     gate_slope : float, default=50.0
         The soft gate's slope (per unit of correlation), until
         :meth:`calibrate_temperature` fits ``gate_slope_``.
@@ -471,6 +478,9 @@ class MatchFirstClassifier(
         chose.
     gate_slope_ : float
         The soft gate's slope in use.
+    gate_margin_ : float
+        The weight of the lead over the next class in the gate's score (0
+        unless ``gate="margin"``).
     prior_weight_ : float
         The weight of ``prior`` in the model's probabilities (0 until
         :meth:`calibrate_temperature` fits it, and without a prior).
@@ -528,8 +538,10 @@ class MatchFirstClassifier(
         self.prior = prior
 
     def _check_threshold(self):
-        if self.gate not in ("hard", "soft"):
-            raise ValueError(f"gate must be 'hard' or 'soft', got {self.gate!r}")
+        if self.gate not in GATES:
+            raise ValueError(
+                f"gate must be one of {', '.join(map(repr, GATES))}, got {self.gate!r}"
+            )
         check_positive(self.gate_slope, "gate_slope")
         check_prior(self.prior)
         return check_real(self.threshold, "threshold", minimum=-1.0, maximum=1.0)
@@ -584,7 +596,7 @@ class MatchFirstClassifier(
         matcher : fitted PatternMatchClassifier
         threshold : float, default=0.8
         reference_names : array-like of str, optional
-        gate : {"hard", "soft"}, default="hard"
+        gate : {"hard", "soft", "margin"}, default="hard"
         gate_slope : float, default=50.0
         prior : {None, "icsd", "cod", "materials_project"}, default=None
 
@@ -625,6 +637,7 @@ class MatchFirstClassifier(
         self.n_features_in_ = n_in
         self.threshold_ = float(self.threshold)
         self.gate_slope_ = float(self.gate_slope)
+        self.gate_margin_ = 0.0
         self.prior_weight_ = 0.0
         self._prior = (
             None if self.prior is None else prior_shares(estimator.classes_, self.prior)
@@ -660,7 +673,13 @@ class MatchFirstClassifier(
 
     def _weights(self, sims):
         """The matcher's weight per pattern: 0 or 1 (hard gate) or between."""
-        return gate_weights(sims, self.gate, self.threshold_, self.gate_slope_)
+        return gate_weights(
+            sims, self.gate, self.threshold_, self.gate_slope_, self._margin()
+        )
+
+    def _margin(self):
+        # a hybrid pickled before the margin gate has none
+        return getattr(self, "gate_margin_", 0.0)
 
     def _mixture(self, sims, model_proba, weight, temperature=None):
         """``weight`` × the matcher's probabilities + the rest × the model's,
@@ -688,7 +707,7 @@ class MatchFirstClassifier(
         check_is_fitted(self)
         X = np.asarray(X) if not hasattr(X, "iloc") else X.to_numpy()
         sims = self.matcher_.class_similarities(X)
-        matched = sims.max(axis=1) >= self.threshold_
+        matched = gate_scores(sims, self._margin()) >= self.threshold_
         return sims, matched, X
 
     def predict_proba(self, X):
@@ -748,6 +767,9 @@ class MatchFirstClassifier(
         Use patterns unlike the references and the test data, in the mix the
         model will meet: known compounds measured or simulated with other
         instrument settings, and compounds that are not in the references.
+        The threshold is compared with the gate's score: the best similarity
+        (with the margin gate, plus ``gate_margin_`` times its lead over the
+        next class, 0 until :meth:`calibrate_temperature` fits it).
 
         Parameters
         ----------
@@ -770,7 +792,7 @@ class MatchFirstClassifier(
         if not len(candidates) or not np.all(np.abs(candidates) <= 1):
             raise ValueError("thresholds must be correlations in [-1, 1]")
         sims, _, X, y = self._labelled(X, y)
-        best = sims.max(axis=1)
+        best = gate_scores(sims, self._margin())
         by_match = self.matcher_.classes_[sims.argmax(axis=1)]
         by_model = self.estimator_.classes_[self._model_proba(X).argmax(axis=1)]
         accuracy = [
@@ -788,10 +810,11 @@ class MatchFirstClassifier(
         matcher's softmax temperature is fitted on the patterns at or above
         it; with the soft gate the matcher's temperature, ``threshold_`` and
         ``gate_slope_`` are fitted together on all of them (the log-loss of
-        the mixture). Last, with a ``prior``, ``prior_weight_`` on the
-        patterns below the threshold (the model's log-loss): fitted after the
-        gate, it leaves every crystal system's probability as the gate and the
-        temperatures make it. A part with no pattern is left as it is.
+        the mixture), with the margin gate ``gate_margin_`` (at least 0) too.
+        Last, with a ``prior``, ``prior_weight_`` on the patterns below the
+        threshold (the model's log-loss): fitted after the gate, it leaves
+        every crystal system's probability as the gate and the temperatures
+        make it. A part with no pattern is left as it is.
 
         Parameters
         ----------
@@ -824,25 +847,40 @@ class MatchFirstClassifier(
         return self
 
     def _fit_soft_gate(self, sims, X, target):
-        """Threshold, slope and matcher temperature of least log-loss."""
+        """Threshold, slope, matcher temperature (and the margin gate's
+        margin) of least log-loss."""
         from scipy.optimize import minimize
 
         model_proba = self._model_proba(X)
         rows = np.arange(len(target))
         matcher = self.matcher_
         t0 = getattr(matcher, "temperature_", matcher.temperature)
+        margin = self.gate == "margin"
 
         def loss(theta):
-            threshold, log_slope, log_t = theta
+            threshold, log_slope, log_t = theta[:3]
             self.threshold_, self.gate_slope_ = threshold, np.exp(log_slope)
+            # a lead over the other classes counts for a match, never against
+            self.gate_margin_ = max(float(theta[3]), 0.0) if margin else 0.0
             weight = self._weights(sims)
             proba = self._mixture(sims, model_proba, weight, np.exp(log_t))
             return -float(np.mean(np.log(proba[rows, target] + 1e-12)))
 
         start = [self.threshold_, np.log(self.gate_slope_), np.log(t0)]
-        best = minimize(loss, start, method="Nelder-Mead", options={"maxiter": 600})
-        threshold, log_slope, log_t = best.x
-        self.threshold_ = float(np.clip(threshold, -1.0, 1.0))
+        if margin:
+            # from 0 the simplex would barely step along the margin
+            start.append(self._margin() or 0.5)
+        best = minimize(
+            loss, start, method="Nelder-Mead", options={"maxiter": 200 * len(start)}
+        )
+        x = best.x
+        if margin and loss([*start[:3], 0.0]) <= best.fun:
+            x = [*start[:3], 0.0]  # no margin where none pays
+        threshold, log_slope, log_t = x[:3]
+        self.gate_margin_ = max(float(x[3]), 0.0) if margin else 0.0
+        # the score reaches 1 + 2 * margin at most (correlations are in [-1, 1])
+        top = 1.0 + 2.0 * self.gate_margin_
+        self.threshold_ = float(np.clip(threshold, -1.0, top))
         self.gate_slope_ = float(np.exp(np.clip(log_slope, -5.0, 10.0)))
         matcher.temperature_ = float(np.exp(np.clip(log_t, -12.0, 3.0)))
 

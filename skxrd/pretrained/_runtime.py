@@ -248,8 +248,10 @@ class Predictor:
         )
 
     def best_matches(self, patterns):
-        """Per pattern ``(similarity, reference index, threshold, reference
-        names)`` of the closest search-match reference; None without one."""
+        """Per pattern ``(similarity, reference index, gate score, threshold,
+        reference names)`` of the closest search-match reference (the gate's
+        score, :func:`~skxrd.estimators._core.gate_scores`, is what the
+        threshold is compared with); None without one."""
         if self._match is None:
             return None
         import warnings
@@ -257,8 +259,12 @@ class Predictor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # noted with the answers
             X = self.transform_patterns(patterns)
-        similarity, index = self._match.kneighbors(X, 1)
-        return similarity, index, self._match.threshold, self._match.names
+        from ..estimators._core import gate_scores
+
+        m = self._match
+        similarity, index = m.kneighbors(X, 1)
+        score = gate_scores(m.class_similarities(X), m.margin)
+        return similarity, index, score, m.threshold, m.names
 
 
 class _Indexing:
@@ -266,11 +272,8 @@ class _Indexing:
     (:meth:`~skxrd.estimators.IndexingClassifier.predict_proba` on the cores)."""
 
     def __init__(self, rec, classes, n_in):
-        from ..estimators._core import (
-            absence_settings,
-            coarse_membership,
-            indexing_settings,
-        )
+        from ..estimators._core import coarse_membership
+        from ..estimators._indexing_core import absence_settings, indexing_settings
 
         (
             self.families,
@@ -296,9 +299,9 @@ class _Indexing:
             raise ValueError("the indexing stacker does not fit the classifier")
 
     def proba(self, X, proba):
-        from ..estimators._core import (
+        from ..estimators._core import multinomial_proba
+        from ..estimators._indexing_core import (
             indexing_merits,
-            multinomial_proba,
             stack_proba,
             weigh_absences,
         )
@@ -491,9 +494,10 @@ class _Match:
             if rec["temperature"] is not None
             else params["temperature"]
         )
-        self.threshold = float(rec["threshold_in_use"])
+        from ._store import _gate_record
+
         self.gate = rec["gate"]
-        self.slope = float(rec["gate_slope_in_use"])
+        self.threshold, self.slope, self.margin = _gate_record(rec, "the search-match")
         self.names = rec["names"]
         from ._store import _prior_record
 
@@ -541,7 +545,9 @@ class _Match:
     def weights(self, similarities):
         from ..estimators._core import gate_weights
 
-        return gate_weights(similarities, self.gate, self.threshold, self.slope)
+        return gate_weights(
+            similarities, self.gate, self.threshold, self.slope, self.margin
+        )
 
 
 def _check_step(cls, params):

@@ -373,6 +373,7 @@ def _match_record(hybrid):
         "gate": str(hybrid.gate),
         "gate_slope": float(hybrid.gate_slope),
         "gate_slope_in_use": float(hybrid.gate_slope_),
+        "gate_margin_in_use": float(hybrid.gate_margin_),
         "names": None if names is None else [str(n) for n in names],
         # the network's space groups shrunk towards a database's shares: the
         # shares travel with the file (the runtime reads no database)
@@ -425,7 +426,6 @@ def _restore_match_first(rec, network, path):
     """The MatchFirstClassifier of a :func:`_match_record` around ``network``."""
     from ..estimators import MatchFirstClassifier
     from ..estimators._match import restore_match
-    from ..utils._validation import check_positive, check_real
 
     where = f"{path}: the search-match references"
     try:
@@ -457,16 +457,32 @@ def _restore_match_first(rec, network, path):
         if not message.startswith(str(path)):
             message = f"{path}: {message}"
         raise ValueError(message) from None
-    hybrid.threshold_ = check_real(
+    gate = _gate_record(rec, where)
+    hybrid.threshold_, hybrid.gate_slope_, hybrid.gate_margin_ = gate
+    return hybrid
+
+
+def _gate_record(rec, where):
+    """The threshold, slope and margin in use of a :func:`_match_record`
+    (margin 0 in files written before the margin gate), checked."""
+    from ..estimators._core import GATES
+    from ..utils._validation import check_positive, check_real
+
+    if rec["gate"] not in GATES:
+        raise ValueError(f"{where}: gate {rec['gate']!r} is not one of {GATES}")
+    margin = check_real(
+        rec.get("gate_margin_in_use", 0.0), f"{where}: gate margin", minimum=0.0
+    )
+    if margin and rec["gate"] != "margin":
+        raise ValueError(f"{where}: a gate margin {margin} with a {rec['gate']} gate")
+    threshold = check_real(
         rec["threshold_in_use"],
         f"{where}: threshold",
         minimum=-1.0,
-        maximum=1.0,
+        maximum=1.0 + 2.0 * margin,
     )
-    hybrid.gate_slope_ = check_positive(
-        rec["gate_slope_in_use"], f"{where}: gate slope"
-    )
-    return hybrid
+    slope = check_positive(rec["gate_slope_in_use"], f"{where}: gate slope")
+    return threshold, slope, margin
 
 
 def _indexing_record(clf):
@@ -511,7 +527,7 @@ def _indexing_stacker(rec):
 def _restore_indexing(rec, clf, path):
     """The IndexingClassifier of an :func:`_indexing_record` around ``clf``."""
     from ..estimators import IndexingClassifier
-    from ..estimators._core import absence_settings, indexing_settings
+    from ..estimators._indexing_core import absence_settings, indexing_settings
 
     where = f"{path}: the indexing stacker"
     try:

@@ -362,6 +362,7 @@ def _with_defaults(config, name, defaults, where):
 def _check_match(config, where):
     """The [match] section with its defaults, checked."""
     from ..estimators import PatternMatchClassifier
+    from ..estimators._core import GATES
     from ..estimators._space_group_prior import SPACE_GROUP_PRIORS
     from ..utils._validation import check_int, check_real
 
@@ -383,8 +384,11 @@ def _check_match(config, where):
             max_shift=match["max_shift"],
             shift_step=match["shift_step"],
         )._check_params()
-        if match["gate"] not in ("hard", "soft"):
-            raise ValueError(f"gate must be 'hard' or 'soft', got {match['gate']!r}")
+        if match["gate"] not in GATES:
+            raise ValueError(
+                f"gate must be one of {', '.join(map(repr, GATES))}, got "
+                f"{match['gate']!r}"
+            )
         if match["prior"] != "none":
             if match["prior"] not in SPACE_GROUP_PRIORS:
                 raise ValueError(
@@ -418,7 +422,7 @@ def _check_match(config, where):
 
 def _check_indexing(config, where):
     """The [indexing] section with its defaults, checked."""
-    from ..estimators._core import (
+    from ..estimators._indexing_core import (
         check_absences,
         check_degree,
         check_families,
@@ -1099,8 +1103,9 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
             accuracy_at_threshold=round(hybrid.threshold_accuracy_, 4),
             threshold=round(hybrid.threshold_, 4),
             gate_slope=round(hybrid.gate_slope_, 2)
-            if match["gate"] == "soft"
+            if match["gate"] != "hard"
             else None,
+            gate_margin=round(hybrid.gate_margin_, 4),
             prior_weight=round(hybrid.prior_weight_, 4),
             tune_accuracy=round(float(np.mean(hybrid.predict(X) == y)), 4),
             tune_model_accuracy=round(float(np.mean(network.predict(X) == y)), 4),
@@ -1256,7 +1261,7 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
 
     from ..crystal import to_crystal_system
     from ..estimators import CoarseLabelClassifier, IndexingClassifier
-    from ..estimators._core import indexable
+    from ..estimators._indexing_core import indexable
     from ..preprocessing import PatternNormalizer, PatternResampler
     from ._pipeline import PatternPipeline
 

@@ -90,7 +90,7 @@ def test_sqrt_scale_squares_the_inputs_back(data):
 def test_merits_come_from_the_search_the_stackers_were_fitted_on(data):
     # Kβ copies kept, candidates from the first or second line: the shipped
     # stackers' features do not move with lattice_merits' newer options
-    from skxrd.estimators._core import family_lattices
+    from skxrd.estimators._indexing_core import family_lattices
     from skxrd.indexing import lattice_merits
 
     X, y = data
@@ -255,7 +255,7 @@ def test_the_stacker_sees_each_family_in_each_power(data, families, degree):
 
 
 def test_merits_above_the_cap_count_as_the_cap(data):
-    from skxrd.estimators._core import indexing_features
+    from skxrd.estimators._indexing_core import indexing_features
     from skxrd.indexing import ALL_LATTICE_TYPES
 
     proba = np.full((3, 7), 1 / 7)

@@ -286,6 +286,33 @@ def test_match_first_tunes_its_threshold_and_calibrates_each_part(hybrid_data):
         soft.predict_source(queries).tolist()
         == np.where(best >= soft.threshold_, "match", "model").tolist()
     )
+    # the margin gate: the soft gate of the best similarity plus a fitted
+    # weight of its lead over the next class
+    from skxrd.estimators._core import gate_scores
+
+    margin = MatchFirstClassifier.from_fitted(
+        soft.estimator_,
+        soft.matcher_,
+        soft.threshold_,
+        gate="margin",
+        gate_slope=soft.gate_slope_,
+    )
+    assert margin.gate_margin_ == 0.0  # the soft gate until calibrated
+    np.testing.assert_allclose(
+        margin.predict_proba(queries), soft.predict_proba(queries), atol=1e-12
+    )
+    before = log_loss(margin)
+    margin.calibrate_temperature(queries, truth)
+    # never worse than the soft gate it starts from (here the patterns are far
+    # from the threshold on either side: a lead barely changes their weight)
+    assert log_loss(margin) <= before + 1e-9 and margin.gate_margin_ >= 0.0
+    score = gate_scores(
+        margin.matcher_.class_similarities(queries), margin.gate_margin_
+    )
+    assert (
+        margin.predict_source(queries).tolist()
+        == np.where(score >= margin.threshold_, "match", "model").tolist()
+    )
     with pytest.raises(ValueError, match="thresholds must be correlations"):
         clf.tune_threshold(queries, truth, thresholds=[2.0])
     with pytest.raises(ValueError, match="has 3 labels"):
@@ -300,7 +327,9 @@ def test_match_first_errors_name_the_problem(hybrid_data):
     X, labels, known, new, new_labels = hybrid_data
     model = LogisticRegression(max_iter=200).fit(new, new_labels)
     matcher = PatternMatchClassifier().fit(X, labels)
-    with pytest.raises(ValueError, match="gate must be 'hard' or 'soft'"):
+    with pytest.raises(
+        ValueError, match="gate must be one of 'hard', 'soft', 'margin'"
+    ):
         MatchFirstClassifier(model, gate="fuzzy").fit(new, new_labels)
     with pytest.raises(ValueError, match="gate_slope must be a positive number"):
         MatchFirstClassifier(model, gate_slope=0).fit(new, new_labels)
@@ -485,3 +514,19 @@ def test_match_first_shrinks_the_model_towards_a_space_group_prior(hybrid_data):
     )
     with pytest.raises(ValueError, match="needs space-group classes"):
         MatchFirstClassifier.from_fitted(coarse, matcher, prior="cod")
+
+
+def test_gate_scores_add_the_lead_over_the_next_class():
+    from skxrd.estimators._core import gate_scores, gate_weights
+
+    sims = np.array([[0.9, 0.5, 0.2], [0.7, 0.68, 0.1], [-0.2, 0.4, 0.3]])
+    np.testing.assert_allclose(gate_scores(sims), [0.9, 0.7, 0.4])
+    np.testing.assert_allclose(gate_scores(sims, 0.5), [1.1, 0.71, 0.45])
+    # one class: no next one to lead
+    np.testing.assert_allclose(gate_scores(sims[:, :1], 0.5), [0.9, 0.7, -0.2])
+    # the gates: a step at the threshold, a logistic of slope x (score - threshold)
+    hard = gate_weights(sims, "hard", 0.7, 10.0, 0.5)
+    np.testing.assert_array_equal(hard, [1.0, 1.0, 0.0])
+    weights = gate_weights(sims, "margin", 0.71, 10.0, 0.5)
+    np.testing.assert_allclose(weights[1], 0.5)
+    assert weights[0] > 0.5 > weights[2]

@@ -344,7 +344,10 @@ def test_build_pipeline_steps_follow_the_config():
         ({"match": {"source": "icsd"}}, r"\[match\] source must be 'amcsd'"),
         ({"match": {"threshold": 1.2}}, r"\[match\] threshold must be <= 1"),
         ({"match": {"reference_dtype": "int8"}}, r"\[match\] reference_dtype"),
-        ({"match": {"gate": "fuzzy"}}, r"\[match\] gate must be 'hard' or 'soft'"),
+        (
+            {"match": {"gate": "fuzzy"}},
+            r"\[match\] gate must be one of 'hard', 'soft', 'margin', got 'fuzzy'",
+        ),
         ({"match": {"prior": "pdf"}}, r"\[match\] prior must be 'none' or one of icsd"),
         # TINY's network learns crystal systems: no space groups to shrink
         ({"match": {"prior": "icsd"}}, r"\[match\] prior .* train_target"),
@@ -1048,7 +1051,7 @@ def test_a_config_with_a_search_match_of_a_cif_folder(tmp_path, cif_references):
 
     match = {"source": str(cif_references), "smoothing": 1.0, "stride": 2, "n_tune": 20}
     match["random_state"] = 1  # the [test] seed: a draw that the tiny n_atoms allow
-    match["gate"] = "soft"
+    match["gate"] = "margin"
     match["prior"] = "icsd"
     cfg = {**TINY, "train_target": "space_group", "match": match}
     pipe, report = train_from_config(cfg, verbose=0)
@@ -1079,8 +1082,10 @@ def test_a_config_with_a_search_match_of_a_cif_folder(tmp_path, cif_references):
     np.testing.assert_allclose(again.predict_proba(Q), pipe.predict_proba(Q), atol=1e-6)
     back = again.steps[-1][1].estimator_
     assert back.threshold_ == hybrid.threshold_
-    assert back.gate == "soft" and back.gate_slope_ == hybrid.gate_slope_
+    assert back.gate == "margin" and back.gate_slope_ == hybrid.gate_slope_
+    assert back.gate_margin_ == hybrid.gate_margin_ >= 0.0
     assert report["match"]["gate_slope"] == round(hybrid.gate_slope_, 2)
+    assert report["match"]["gate_margin"] == round(hybrid.gate_margin_, 4)
     # the prior and its fitted weight (the weight of least tuning log-loss)
     assert back.prior == "icsd" and back.prior_weight_ == hybrid.prior_weight_
     assert report["match"]["prior_weight"] == round(hybrid.prior_weight_, 4)

@@ -398,3 +398,56 @@ def test_the_prior_record_of_old_and_damaged_files():
         _prior_record({"prior": "icsd"}, classes, "f.pt")
     with pytest.raises(ValueError, match="f.pt: prior must be None or one of"):
         _prior_record({**rec, "prior": "pdf"}, classes, "f.pt")
+
+
+def test_predictor_runs_the_margin_gate_as_the_pipeline(tmp_path):
+    from skxrd.estimators._match import search_match_of
+
+    pipeline = load_pretrained("space-group", device="cpu")
+    hybrid = search_match_of(pipeline)
+    # a strong margin and a threshold above 1 only a clear lead reaches
+    hybrid.set_params(gate="margin")
+    hybrid.gate_margin_, hybrid.threshold_ = 2.0, 1.2
+    path = save_model(pipeline, tmp_path / "margin.pt", metadata=pipeline.metadata_)
+    predictor = load_predictor(path)
+    assert isinstance(predictor, Predictor)
+    again = load_model(path, device="cpu")
+    back = search_match_of(again)
+    assert back.gate == "margin" and back.gate_margin_ == 2.0 and back.threshold_ == 1.2
+    patterns = _patterns()
+    light, full = _answers(predictor, patterns), _answers(pipeline, patterns)
+    _assert_same_proba(light["proba"], full["proba"])
+    assert light["matches"] == full["matches"]
+    found = [m for m in full["matches"] if m is not None]
+    # the score is the similarity plus twice the lead: it decides the part
+    assert all(m["score"] >= m["similarity"] for m in found)
+    assert all(
+        (m["answered_by"] == "search-match") == (m["score"] >= 1.2) for m in found
+    )
+    plain = _answers(load_pretrained("space-group", device="cpu"), patterns)
+    assert not np.allclose(plain["proba"], full["proba"])
+
+
+def test_the_gate_record_of_old_and_damaged_files():
+    from skxrd.pretrained._store import _gate_record
+
+    rec = {"gate": "soft", "threshold_in_use": 0.76, "gate_slope_in_use": 17.0}
+    # files written before the margin gate: no margin
+    assert _gate_record(rec, "f.pt") == (0.76, 17.0, 0.0)
+    margin = {
+        **rec,
+        "gate": "margin",
+        "gate_margin_in_use": 0.8,
+        "threshold_in_use": 1.1,
+    }
+    assert _gate_record(margin, "f.pt") == (1.1, 17.0, 0.8)
+    with pytest.raises(ValueError, match="f.pt: a gate margin 0.8 with a soft gate"):
+        _gate_record({**margin, "gate": "soft"}, "f.pt")
+    with pytest.raises(ValueError, match="f.pt: gate margin must be >= 0"):
+        _gate_record({**margin, "gate_margin_in_use": -1.0}, "f.pt")
+    with pytest.raises(ValueError, match="f.pt: threshold must be <= 2.6"):
+        _gate_record({**margin, "threshold_in_use": 3.0}, "f.pt")
+    with pytest.raises(ValueError, match="f.pt: gate 'fuzzy' is not one of"):
+        _gate_record({**rec, "gate": "fuzzy"}, "f.pt")
+    with pytest.raises(ValueError, match="f.pt: threshold must be <= 1"):
+        _gate_record({**rec, "threshold_in_use": 1.1}, "f.pt")
