@@ -40,15 +40,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 CONFIG = ROOT / "skxrd/pretrained/configs/space-group.toml"
 
 
-def log_loss(proba, classes, y):
-    """Mean negative log-probability of the labels that are among ``classes``."""
-    idx = np.searchsorted(classes, y)
-    known = classes[np.clip(idx, 0, len(classes) - 1)] == y
-    return float(
-        -np.mean(np.log(np.maximum(proba[np.flatnonzero(known), idx[known]], 1e-300)))
-    )
-
-
 def parts(hybrid, X, y):
     """Per part (search-match, network) of ``predict_source``: how many
     patterns, mean top probability, space group right."""
@@ -76,6 +67,7 @@ def main(argv=None):
 
     from measured_training import rruff_patterns
     from pretrained_cards import _top_label_ece
+    from space_group_prior import log_loss
 
     from skxrd.crystal import to_crystal_system
     from skxrd.datasets import make_pattern_dataset

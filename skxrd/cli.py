@@ -500,8 +500,7 @@ def _best_matches(model, patterns):
         from .estimators._core import gate_scores
 
         similarity, index = hybrid.kneighbors(X, n_neighbors=1)
-        margin = getattr(hybrid, "gate_margin_", 0.0)
-        score = gate_scores(hybrid.matcher_.class_similarities(X), margin)
+        score = gate_scores(hybrid.matcher_.class_similarities(X), hybrid._margin())
         threshold = float(hybrid.threshold_)
         names = hybrid.reference_names_
     return [
