@@ -248,6 +248,28 @@ def test_cards_name_the_space_group_prior_and_its_weight():
         )
 
 
+def test_cards_give_the_stacked_probabilities_temperatures():
+    pretrained_cards = _tool("pretrained_cards")
+    text = pretrained_cards._temperature_text
+    report = {
+        "calibrate": True,
+        "calibrate_prior": "icsd",
+        "n_calibrate": 2000,
+        "system_temperature": 0.9334,
+        "group_temperature": 0.8517,
+        "calibrate_log_loss_before": 1.4813,
+        "calibrate_log_loss_after": 1.4702,
+    }
+    icsd = text(report)
+    assert "crystal systems' by a temperature of 0.933" in icsd
+    assert "space groups by 0.852" in icsd and "2,000 more simulated" in icsd
+    assert "weighted to the ICSD's space-group shares" in icsd
+    assert "fell from 1.4813 to 1.4702. " in icsd
+    assert "weighted" not in text({**report, "calibrate_prior": "none"})
+    # a stacker without temperatures (files before them): nothing said
+    assert text({"calibrate": False}) == "" and text({}) == ""
+
+
 def test_cards_say_how_the_gate_combines_the_two_parts():
     pretrained_cards = _tool("pretrained_cards")
     text = pretrained_cards._gate_text

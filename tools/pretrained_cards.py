@@ -432,7 +432,8 @@ def _card(name, meta, results, weights_mb, radiation_rows):
                     else ""
                 )
                 + ". "
-                "Indexing takes about half a second per pattern on a CPU core"
+                + _temperature_text(indexing)
+                + "Indexing takes about half a second per pattern on a CPU core"
                 + (
                     ", about 0.15 s more (up to 0.3 s) for the triclinic lattice."
                     if "a" in indexing.get("families", "")
@@ -826,6 +827,32 @@ def _weights_mb(path: Path) -> float:
     if path.suffix == ".json":
         path = _read_view(path)[0]
     return path.stat().st_size / 2**20
+
+
+def _temperature_text(indexing):
+    """The card's sentence on the stacked probabilities' temperatures
+    (``[indexing] calibrate``; empty for a stacker without them)."""
+    if not indexing.get("calibrate"):
+        return ""
+    prior = indexing["calibrate_prior"]
+    return (
+        "Its probabilities are then tempered (`calibrate_temperature`): the "
+        "crystal systems' by a temperature of "
+        f"{indexing['system_temperature']:.3f}, each crystal system's shares "
+        f"among its space groups by {indexing['group_temperature']:.3f} (below 1 "
+        "sharpens; neither changes the top crystal system or the order within "
+        f"one), fitted on {indexing['n_calibrate']:,} more simulated tuning "
+        "patterns"
+        + (
+            f" weighted to the {PRIOR_NAMES[prior]}'s space-group shares "
+            "(`space_group_sample_weights`)"
+            if prior != "none"
+            else ""
+        )
+        + f", whose space-group log-loss fell from "
+        f"{indexing['calibrate_log_loss_before']:.4f} to "
+        f"{indexing['calibrate_log_loss_after']:.4f}. "
+    )
 
 
 def _parallel_indexing(model, n_jobs=2, cache=None):

@@ -18,7 +18,7 @@ from ._dataset import SOURCES, TARGETS, make_pattern_dataset
 from ._defects import perturb_crystals
 from ._examples import EXAMPLE_CRYSTALS, load_example_crystal
 from ._measured import load_measured_examples
-from ._prior import CrystalPrior, space_group_frequencies
+from ._prior import CrystalPrior, space_group_frequencies, space_group_sample_weights
 from ._prototypes import (
     STRUCTURE_TYPES,
     StructureType,
@@ -62,6 +62,7 @@ __all__ = [
     "read_cif_folder",
     "similar_elements",
     "space_group_frequencies",
+    "space_group_sample_weights",
     "structure_type_names",
     "write_pattern_store",
 ]

@@ -34,7 +34,7 @@ from ._random import (
     covalent_radius,
 )
 
-__all__ = ["CrystalPrior", "space_group_frequencies"]
+__all__ = ["CrystalPrior", "space_group_frequencies", "space_group_sample_weights"]
 
 _STATISTICS = Path(__file__).parent / "data" / "space_group_frequencies.csv"
 _SOURCES = ("icsd", "cod", "materials_project")
@@ -66,6 +66,53 @@ def space_group_frequencies(database: str = "icsd") -> np.ndarray:
     if database not in _SOURCES:
         raise ValueError(f"database must be one of {_SOURCES}, got {database!r}")
     return _frequencies()[database].copy()
+
+
+def space_group_sample_weights(y, database: str = "icsd") -> np.ndarray:
+    """Sample weights that give labelled patterns a real database's space groups.
+
+    Importance weights for scoring or calibrating on simulated patterns
+    whose space groups were drawn otherwise (a training mix, a uniform
+    draw) as if they came from the compounds of a real structure database:
+    each pattern weighs ``share_database(g) / share_y(g)`` of its space group
+    ``g``, so that weighted, the groups of ``y`` have the database's shares
+    among them (counted with one more entry per group: a group the database
+    lacks is rare, not impossible). The weights have mean 1.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Space-group numbers (1-230).
+    database : {"icsd", "cod", "materials_project"}, default="icsd"
+        See :func:`space_group_frequencies`.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from skxrd.datasets import space_group_sample_weights
+    >>> w = space_group_sample_weights([62, 62, 225, 2])   # Pnma, Pnma, Fm-3m, P-1
+    >>> w.round(2).tolist()
+    [0.9, 0.9, 1.22, 0.98]
+    """
+    counts = space_group_frequencies(database) + 1.0
+    raw = np.asarray(y)
+    try:
+        groups = np.asarray(raw, dtype=float)
+        ok = np.all((groups == np.round(groups)) & (groups >= 1) & (groups <= 230))
+    except (TypeError, ValueError):
+        ok = False
+    if raw.ndim != 1 or len(raw) == 0 or not ok:
+        raise ValueError(
+            "y must be a non-empty 1-D array of space-group numbers 1-230, got "
+            f"{raw.ravel()[:5].tolist()}"
+        )
+    groups = groups.astype(int)
+    seen = np.bincount(groups - 1, minlength=230).astype(float)
+    w = counts[groups - 1] / seen[groups - 1]
+    return w / w.mean()
 
 
 @cache

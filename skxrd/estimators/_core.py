@@ -17,7 +17,9 @@ import numpy as np
 __all__ = [
     "INFER_CHUNK",
     "combine_members",
+    "check_temperature",
     "cosine_rows",
+    "fit_coarse_temperatures",
     "member_stats",
     "multinomial_proba",
     "router_features",
@@ -31,6 +33,7 @@ __all__ = [
     "mixture",
     "network_module",
     "normalized_probabilities",
+    "temper_coarse",
     "top_k",
     "top_neighbors",
     "unit_rows",
@@ -121,6 +124,77 @@ def coarse_membership(fine_classes, target):
     coarse = np.asarray(getattr(crystal, f"to_{target}")(fine_classes)).astype(str)
     classes = np.unique(coarse)
     return classes, (coarse[:, None] == classes[None, :]).astype(float)
+
+
+def check_temperature(value, name):
+    """``value`` as a temperature: a positive, finite float."""
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not (np.isfinite(t) and t > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return t
+
+
+def _tempered_rows(proba, temperature):
+    """Rows of ``proba`` to the power ``1 / temperature``, renormalized
+    (zeros stay zero)."""
+    log_p = np.log(np.maximum(proba, 1e-300)) / temperature
+    log_p[proba <= 0] = -np.inf
+    log_p -= np.max(log_p, axis=1, keepdims=True, initial=-1e300, where=proba > 0)
+    out = np.exp(log_p)
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-300)
+
+
+def temper_coarse(proba, membership, coarse_temperature=1.0, fine_temperature=1.0):
+    """Fine-class probabilities with their coarse classes' sums tempered by
+    ``coarse_temperature`` and each coarse class's shares by
+    ``fine_temperature`` (each as ``p ** (1 / T)``, renormalized).
+
+    Neither the top coarse class nor the order within a coarse class
+    changes; below 1 a temperature sharpens, above 1 it flattens. Both 1:
+    ``proba`` as it is. ``membership`` (n_fine, n_coarse) is 0/1
+    (:func:`coarse_membership`)."""
+    proba = np.asarray(proba, dtype=float)
+    if float(coarse_temperature) == 1.0 and float(fine_temperature) == 1.0:
+        return proba
+    membership = np.asarray(membership, dtype=float)
+    coarse = _tempered_rows(proba @ membership, float(coarse_temperature))
+    fine = proba
+    if float(fine_temperature) != 1.0:
+        # tempered over all columns, then rescaled per coarse class: the
+        # same as tempering each coarse class's shares alone
+        fine = _tempered_rows(proba, float(fine_temperature))
+    within = fine @ membership
+    shares = fine / np.maximum(within @ membership.T, 1e-300)
+    out = shares * (coarse @ membership.T)
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-300)
+
+
+def fit_coarse_temperatures(proba, membership, target, sample_weight=None):
+    """The ``(coarse_temperature, fine_temperature)`` of :func:`temper_coarse`
+    of least (weighted) log-loss of the fine classes ``target`` (column
+    indices of ``proba``); each searched in [e^-3, e^3] from 1."""
+    from scipy.optimize import minimize
+
+    proba = np.asarray(proba, dtype=float)
+    target = np.asarray(target, dtype=int)
+    w = (
+        np.ones(len(target))
+        if sample_weight is None
+        else np.asarray(sample_weight, float)
+    )
+    w = w / w.sum()
+    rows = np.arange(len(target))
+
+    def loss(log_t):
+        p = temper_coarse(proba, membership, *np.exp(log_t))[rows, target]
+        return -float(np.sum(w * np.log(np.maximum(p, 1e-12))))
+
+    res = minimize(loss, np.zeros(2), method="L-BFGS-B", bounds=[(-3.0, 3.0)] * 2)
+    best = np.exp(res.x) if res.fun < loss(np.zeros(2)) else np.ones(2)
+    return float(best[0]), float(best[1])
 
 
 def top_k(proba, classes, k):

@@ -274,6 +274,7 @@ class _Indexing:
     def __init__(self, rec, classes, n_in):
         from ..estimators._core import coarse_membership
         from ..estimators._indexing_core import absence_settings, indexing_settings
+        from ._store import _indexing_temperatures
 
         (
             self.families,
@@ -285,6 +286,7 @@ class _Indexing:
         self.absences, self.absence_weight, self.absence_min_merit = absence_settings(
             rec
         )
+        self.temperatures = _indexing_temperatures(rec)
         self.classes = np.asarray(classes)
         self.two_theta = np.asarray(rec["two_theta"], dtype=float)
         if len(self.two_theta) != n_in:
@@ -299,6 +301,13 @@ class _Indexing:
             raise ValueError("the indexing stacker does not fit the classifier")
 
     def proba(self, X, proba):
+        from ..estimators._core import temper_coarse
+
+        return temper_coarse(
+            self._stacked(X, proba), self.membership, *self.temperatures
+        )
+
+    def _stacked(self, X, proba):
         from ..estimators._core import multinomial_proba
         from ..estimators._indexing_core import (
             indexing_merits,

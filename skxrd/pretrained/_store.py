@@ -507,7 +507,20 @@ def _indexing_record(clf):
         "classes": [str(c) for c in stacker.classes_],
         "coef": torch.as_tensor(np.asarray(stacker.coef_, dtype=np.float64)),
         "intercept": torch.as_tensor(np.asarray(stacker.intercept_, dtype=np.float64)),
+        "system_temperature": float(getattr(clf, "system_temperature_", 1.0)),
+        "group_temperature": float(getattr(clf, "group_temperature_", 1.0)),
     }
+
+
+def _indexing_temperatures(rec):
+    """``(system_temperature, group_temperature)`` of an indexing record,
+    checked; files written before them have neither (1.0)."""
+    from ..estimators._core import check_temperature
+
+    return tuple(
+        check_temperature(rec.get(key, 1.0), key)
+        for key in ("system_temperature", "group_temperature")
+    )
 
 
 def _indexing_stacker(rec):
@@ -535,6 +548,7 @@ def _restore_indexing(rec, clf, path):
             rec
         )
         absences, absence_weight, absence_min_merit = absence_settings(rec)
+        system_temperature, group_temperature = _indexing_temperatures(rec)
         arrays = {k: rec[k].numpy() for k in ("two_theta", "coef", "intercept")}
         return IndexingClassifier.from_fitted(
             clf,
@@ -550,6 +564,8 @@ def _restore_indexing(rec, clf, path):
             absences=absences,
             absence_weight=absence_weight,
             absence_min_merit=absence_min_merit,
+            system_temperature=system_temperature,
+            group_temperature=group_temperature,
         )
     except (KeyError, AttributeError, TypeError) as exc:
         raise ValueError(f"{where} is incomplete or damaged: {exc!r}") from None

@@ -91,6 +91,9 @@ _INDEXING_DEFAULTS = {
     "absences": False,
     "absence_weight": 1.0,
     "absence_min_merit": 40.0,
+    "calibrate": False,
+    "calibrate_prior": "none",
+    "n_calibrate": 1000,
 }
 
 
@@ -430,6 +433,7 @@ def _check_indexing(config, where):
         check_max_zero_shift,
         check_merit_cap,
     )
+    from ..estimators._space_group_prior import SPACE_GROUP_PRIORS
     from ..utils._validation import check_int, check_real
 
     section = _with_defaults(config, "indexing", _INDEXING_DEFAULTS, where)
@@ -478,6 +482,24 @@ def _check_indexing(config, where):
         check_absences(
             section["absences"], section["absence_weight"], section["absence_min_merit"]
         )
+        if not isinstance(section["calibrate"], bool):
+            raise ValueError(
+                f"calibrate must be true or false, got {section['calibrate']!r}"
+            )
+        prior = section["calibrate_prior"]
+        if prior != "none" and prior not in SPACE_GROUP_PRIORS:
+            raise ValueError(
+                "calibrate_prior must be 'none' or one of "
+                f"{', '.join(SPACE_GROUP_PRIORS)}, got {prior!r}"
+            )
+        if prior != "none" and not section["calibrate"]:
+            raise ValueError("calibrate_prior needs calibrate = true")
+        m = check_int(section["n_calibrate"], "n_calibrate", minimum=1)
+        if section["calibrate"] and n + m > int(config["match"]["n_tune"]):
+            raise ValueError(
+                f"n_tune {n} and n_calibrate {m} are more than the "
+                f"{config['match']['n_tune']} tuning patterns per draw of [match]"
+            )
     except ValueError as exc:
         raise ValueError(f"{where}: [indexing] {exc}") from None
     return section
@@ -1223,9 +1245,17 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         C 0.1, families "ctho", degree 2, merit_cap 100.0, max_zero_shift 0.1,
         first_lines 2, absences false, absence_weight 1.0, absence_min_merit
         40.0, n_tune 1000, augment true, augment_seed 0, kbeta_leak 0.0,
-        low_angle 0.0; see :class:`~skxrd.estimators.IndexingClassifier`).
+        low_angle 0.0, calibrate false, calibrate_prior "none", n_calibrate
+        1000; see :class:`~skxrd.estimators.IndexingClassifier`).
         ``kbeta_leak`` and ``low_angle`` are the shares of tuning patterns
         given the Kβ copies of a β-filtered tube and a weak line below 7.5°.
+        With ``calibrate``, the stacked probabilities' two temperatures
+        (:meth:`~skxrd.estimators.IndexingClassifier.calibrate_temperature`)
+        are fitted on the next ``n_calibrate`` patterns of each tuning draw
+        (after the stacker's, augmented alike with seed ``augment_seed + 1``),
+        weighted to a database's space-group shares
+        (:func:`~skxrd.datasets.space_group_sample_weights`) unless
+        ``calibrate_prior`` is "none".
     cache : str or path-like, optional
         Folder for joblib's cache of the simulated patterns, and of the
         indexing merits (``indexing-merits`` in it): the returned stacker
@@ -1313,6 +1343,11 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     )
     merits = stacked.merits(Xt)  # once: for the fit and the report
     stacked.fit(Xt, y, merits=merits)
+    calibration = None
+    if section["calibrate"]:
+        calibration = _calibrate_stacker(
+            stacked, prefix, config, cache=cache, n_jobs=n_jobs, verbose=verbose
+        )
     final = (
         stacked
         if coarse is None
@@ -1360,8 +1395,67 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
         "tune_crystal_system_after": round(float(np.mean(cs(after) == cs(y))), 4),
         "tune_space_group_before": round(float(np.mean(before == y)), 4),
         "tune_space_group_after": round(float(np.mean(after == y)), 4),
+        "calibrate": bool(section["calibrate"]),
     }
+    if calibration is not None:
+        report.update(calibration)
     return out, report
+
+
+def _calibrate_stacker(stacked, prefix, config, *, cache, n_jobs, verbose):
+    """Fit a fitted stacker's temperatures on the ``[indexing] n_calibrate``
+    tuning patterns per draw after its own (``add_indexing``); the report's
+    entries: their number, the prior, the temperatures and the (weighted)
+    space-group log-loss before and after."""
+    from ..datasets import space_group_sample_weights
+    from ..estimators._core import temper_coarse
+
+    section = config["indexing"]
+    start, n = int(section["n_tune"]), int(section["n_calibrate"])
+    X, y = _stacker_patterns(
+        config,
+        rows=slice(start, start + n),
+        seed=int(section["augment_seed"]) + 1,
+        cache=cache,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+    Xt = prefix.transform(X)
+    merits = stacked.merits(Xt)
+    prior = section["calibrate_prior"]
+    weight = None if prior == "none" else space_group_sample_weights(y, prior)
+    stacked.calibrate_temperature(Xt, y, merits=merits, sample_weight=weight)
+    proba = stacked._stacked(np.asarray(stacked.estimator_.predict_proba(Xt)), merits)
+    before = _weighted_log_loss(proba, stacked.classes_, y, weight)
+    after = _weighted_log_loss(
+        temper_coarse(
+            proba,
+            stacked._membership,
+            stacked.system_temperature_,
+            stacked.group_temperature_,
+        ),
+        stacked.classes_,
+        y,
+        weight,
+    )
+    return {
+        "n_calibrate": int(len(y)),
+        "calibrate_prior": prior,
+        "system_temperature": round(float(stacked.system_temperature_), 4),
+        "group_temperature": round(float(stacked.group_temperature_), 4),
+        "calibrate_log_loss_before": round(before, 4),
+        "calibrate_log_loss_after": round(after, 4),
+    }
+
+
+def _weighted_log_loss(proba, classes, y, weight=None):
+    """Mean (weighted) log-loss of the labels ``y`` among ``classes``; labels
+    outside them are left out."""
+    idx = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    known = np.asarray(classes)[idx] == np.asarray(y)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, float)
+    p = np.asarray(proba, float)[np.flatnonzero(known), idx[known]]
+    return float(-np.sum(w[known] * np.log(np.maximum(p, 1e-12))) / w[known].sum())
 
 
 def _fit_pipeline(pipe, X, y, n_jobs=None, block=1024):

@@ -11,6 +11,7 @@ from skxrd.datasets import (
     load_example_crystal,
     load_materials_project,
     space_group_frequencies,
+    space_group_sample_weights,
 )
 from skxrd.datasets._prior import _packing
 
@@ -108,6 +109,30 @@ def test_database_weights():
     )
     assert len(prior.space_groups_) == int((icsd > 0).sum())
     np.testing.assert_allclose(prior.space_group_probabilities_.sum(), 1.0)
+
+
+def test_sample_weights_give_a_draw_a_databases_space_groups():
+    rng = np.random.default_rng(0)
+    y = rng.choice([2, 14, 62, 225, 227], 500)  # a uniform draw of five groups
+    for database in ("icsd", "cod", "materials_project"):
+        w = space_group_sample_weights(y, database)
+        assert w.shape == y.shape and np.isclose(w.mean(), 1.0) and (w > 0).all()
+        # weighted, the groups have the database's shares among them
+        counts = space_group_frequencies(database)[[1, 13, 61, 224, 226]] + 1
+        weighted = np.array([w[y == g].sum() for g in (2, 14, 62, 225, 227)])
+        np.testing.assert_allclose(weighted / weighted.sum(), counts / counts.sum())
+    # a pattern of a group the draw has often weighs less than one it has rarely
+    w = space_group_sample_weights(np.array([14] * 9 + [62]), "icsd")
+    assert w[0] < w[-1]
+    # labels as numbers of any type, checked
+    np.testing.assert_allclose(
+        space_group_sample_weights([14.0, 62.0]), space_group_sample_weights([14, 62])
+    )
+    for bad in ([], [0], [231], [14.5], ["P21/c"], [[14, 62]]):
+        with pytest.raises(ValueError, match="space-group numbers 1-230"):
+            space_group_sample_weights(bad)
+    with pytest.raises(ValueError, match="database"):
+        space_group_sample_weights([14], "pdf")
 
 
 def test_errors(mp):

@@ -1,5 +1,7 @@
 """IndexingClassifier: crystal systems weighed against powder indexing."""
 
+import pickle
+
 import joblib
 import numpy as np
 import pytest
@@ -364,3 +366,119 @@ def test_merits_without_the_space_groups_are_named_with_absences(data):
             np.asarray(clf.estimator_.predict_proba(X), float), (merits, groups)
         ),
     )
+
+
+def test_tempering_keeps_the_crystal_systems_and_the_order_within_them():
+    from skxrd.estimators._core import temper_coarse
+
+    rng = np.random.default_rng(1)
+    membership = np.zeros((5, 2))
+    membership[:2, 0] = membership[2:, 1] = 1
+    p = rng.dirichlet(np.ones(5), 20)
+    p[0, 1] = 0.0  # an impossible class stays impossible
+    p[0] /= p[0].sum()
+    np.testing.assert_array_equal(temper_coarse(p, membership), p)
+    for t_sys, t_grp in [(0.5, 1.0), (1.0, 0.5), (2.0, 0.3)]:
+        q = temper_coarse(p, membership, t_sys, t_grp)
+        np.testing.assert_allclose(q.sum(1), 1.0)
+        assert q[0, 1] == 0.0
+        np.testing.assert_array_equal(
+            (q @ membership).argmax(1), (p @ membership).argmax(1)
+        )
+        for cols in ([0, 1], [2, 3, 4]):
+            np.testing.assert_array_equal(
+                np.argsort(q[:, cols], 1, kind="stable"),
+                np.argsort(p[:, cols], 1, kind="stable"),
+            )
+    # each temperature acts on its own level: the coarse sums are
+    # p_c^(1/T) renormalized, the shares within one coarse class likewise
+    q = temper_coarse(p, membership, 0.5, 1.0)
+    c = (p @ membership) ** 2
+    np.testing.assert_allclose(q @ membership, c / c.sum(1, keepdims=True))
+    np.testing.assert_allclose(
+        q[:, 2:] / q[:, 2:].sum(1, keepdims=True),
+        p[:, 2:] / p[:, 2:].sum(1, keepdims=True),
+    )
+    q = temper_coarse(p, membership, 1.0, 0.5)
+    np.testing.assert_allclose(q @ membership, p @ membership)
+    s = p[:, 2:] ** 2
+    np.testing.assert_allclose(
+        q[:, 2:] / q[:, 2:].sum(1, keepdims=True), s / s.sum(1, keepdims=True)
+    )
+
+
+def test_the_fitted_temperatures_are_those_the_labels_were_drawn_with():
+    from skxrd.estimators._core import fit_coarse_temperatures, temper_coarse
+
+    rng = np.random.default_rng(2)
+    membership = np.zeros((6, 3))
+    membership[[0, 1], 0] = membership[[2, 3], 1] = membership[[4, 5], 2] = 1
+    p = rng.dirichlet(np.full(6, 0.5), 6000)
+    truth = temper_coarse(p, membership, 0.6, 1.5)
+    y = (truth.cumsum(1) > rng.random((len(p), 1))).argmax(1)
+    t_sys, t_grp = fit_coarse_temperatures(p, membership, y)
+    assert abs(t_sys - 0.6) < 0.06 and abs(t_grp - 1.5) < 0.15
+    # weights count: patterns of one coarse class only, drawn sharper there
+    sharp = temper_coarse(p, membership, 1.0, 0.5)
+    y2 = (sharp.cumsum(1) > rng.random((len(p), 1))).argmax(1)
+    w = np.where(np.isin(y2, [0, 1]), 1.0, 1e-9)
+    _, t_w = fit_coarse_temperatures(p, membership, y2, sample_weight=w)
+    assert abs(t_w - 0.5) < 0.08
+    # already calibrated: left at (about) one, never worse than one
+    y3 = (p.cumsum(1) > rng.random((len(p), 1))).argmax(1)
+    t3 = fit_coarse_temperatures(p, membership, y3)
+    assert np.allclose(t3, 1.0, atol=0.06)
+
+
+def test_calibrate_temperature_on_held_out_patterns():
+    rng = np.random.default_rng(3)
+    X = np.array(
+        [pattern(cubic_lines(a)) for a in rng.uniform(3.5, 4.2, 12)]
+        + [pattern(np.sort(rng.uniform(15, 68, 14))) for _ in range(12)]
+    )
+    y = np.array([221, 225] * 6 + [14, 11] * 6)
+    fit_rows = np.r_[0:6, 12:18]
+    held_rows = np.r_[6:12, 18:24]
+    base = FrozenEstimator(LogisticRegression(C=0.01).fit(X[fit_rows], y[fit_rows]))
+    clf = IndexingClassifier(base, two_theta=TT, radiation="CuKa1", C=1.0, cv=None)
+    clf.fit(X[fit_rows], y[fit_rows])
+    assert clf.system_temperature_ == clf.group_temperature_ == 1.0
+    held, labels = X[held_rows], y[held_rows]
+    merits = clf.merits(held)
+    before = clf.predict_proba(held)
+    assert clf.calibrate_temperature(held, labels, merits=merits) is clf
+    after = clf.predict_proba(held)
+    idx = np.searchsorted(clf.classes_, labels)
+    rows = np.arange(len(labels))
+    assert -np.log(after[rows, idx]).mean() <= -np.log(before[rows, idx]).mean() + 1e-9
+    np.testing.assert_array_equal(
+        clf.predict_crystal_system_proba(held).argmax(1),
+        (before @ clf._membership).argmax(1),
+    )
+    # the merits are computed when not given; a label outside the classes is
+    # left out; weights count
+    again = clone(clf).fit(X[fit_rows], y[fit_rows])
+    odd = labels.copy()
+    odd[0] = 2
+    again.calibrate_temperature(held, odd, sample_weight=np.ones(len(odd)))
+    assert again.system_temperature_ > 0 and again.group_temperature_ > 0
+    # refitting forgets them; joblib keeps them
+    assert clone(clf).fit(X[fit_rows], y[fit_rows]).system_temperature_ == 1.0
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(held), after)
+
+
+def test_bad_calibration_inputs_are_named(data, fitted):
+    X, y = data
+    clf = clone(fitted).fit(X, y)
+    with pytest.raises(ValueError, match="X has 12 patterns and y 3 labels"):
+        clf.calibrate_temperature(X, y[:3])
+    for bad in (np.full(len(y), -1.0), np.zeros(len(y)), np.ones(3)):
+        with pytest.raises(ValueError, match="sample_weight must be 12 finite"):
+            clf.calibrate_temperature(X, y, sample_weight=bad)
+    with pytest.raises(ValueError, match="no label of y is in classes_"):
+        clf.calibrate_temperature(X, np.full(len(y), 2))
+    with pytest.raises(ValueError, match="system_temperature must be a positive"):
+        IndexingClassifier.from_fitted(
+            fitted.estimator_, fitted.stacker_, two_theta=TT, system_temperature=0.0
+        )

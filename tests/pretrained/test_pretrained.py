@@ -1125,7 +1125,15 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
         # a range with enough peaks to index
         "simulator": {"two_theta_range": [10.0, 90.0], "two_theta_step": 0.05},
         "match": match,
-        "indexing": {"n_tune": 8, "C": 1.0, "first_lines": 3, "absences": True},
+        "indexing": {
+            "n_tune": 8,
+            "C": 1.0,
+            "first_lines": 3,
+            "absences": True,
+            "calibrate": True,
+            "n_calibrate": 4,
+            "calibrate_prior": "icsd",
+        },
     }
     pipe, report = train_from_config(cfg, verbose=0)
     final = pipe.steps[-1][1]
@@ -1146,6 +1154,12 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
     assert (rep["absence_weight"], rep["absence_min_merit"]) == (1.0, 40.0)
     assert 0 <= rep["tune_share_above_cap"] <= 1
     assert 0 <= rep["tune_crystal_system_after"] <= 1
+    # the temperatures, fitted on the next 4 patterns of each draw
+    assert rep["calibrate"] is True and rep["n_calibrate"] == 8
+    assert rep["calibrate_prior"] == "icsd"
+    assert rep["system_temperature"] == round(stacked.system_temperature_, 4)
+    assert rep["group_temperature"] == round(stacked.group_temperature_, 4)
+    assert rep["calibrate_log_loss_after"] <= rep["calibrate_log_loss_before"]
     # the model file keeps the stacker; the loaded model answers alike
     path = save_model(pipe, tmp_path / "indexed.pt", metadata=report)
     again = load_model(path)
@@ -1153,6 +1167,8 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
     assert again.steps[-1][1].estimator_.max_zero_shift == 0.1
     assert again.steps[-1][1].estimator_.first_lines == 3
     assert again.steps[-1][1].estimator_.absences is True
+    for key in ("system_temperature_", "group_temperature_"):
+        assert getattr(again.steps[-1][1].estimator_, key) == getattr(stacked, key)
     _, R = _grid_patterns(pipe, n=4)
     np.testing.assert_allclose(again.predict_proba(R), pipe.predict_proba(R), atol=1e-6)
     assert np.isfinite(saliency_map(again, R)).all()
@@ -1199,6 +1215,19 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
             "low_angle needs augment = true",
         ),
         ({"n_tune": 10}, "crystal_system", 'train_target = "space_group"'),
+        ({"calibrate": "yes", "n_tune": 10}, True, "calibrate must be true or false"),
+        (
+            {"calibrate": True, "calibrate_prior": "pdf4", "n_tune": 10},
+            True,
+            "calibrate_prior must be 'none' or one of icsd",
+        ),
+        ({"calibrate_prior": "icsd", "n_tune": 10}, True, "needs calibrate = true"),
+        (
+            {"calibrate": True, "n_calibrate": 11, "n_tune": 10},
+            True,
+            "n_tune 10 and n_calibrate 11 are more than the 20",
+        ),
+        ({"n_calibrate": 0, "n_tune": 10}, True, "n_calibrate must be"),
     ],
 )
 def test_bad_indexing_sections_are_named(indexing, match, message):

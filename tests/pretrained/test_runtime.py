@@ -299,12 +299,23 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
         absences=True,
         absence_min_merit=10.0,
     ).fit(prefix.transform(patterns), y)
+    untempered = stacked.predict_proba(prefix.transform(patterns))
+    # temperatures as calibrate_temperature sets them
+    stacked.system_temperature_, stacked.group_temperature_ = 0.7, 1.6
     pipeline.steps[-1] = (pipeline.steps[-1][0], stacked)
     path = save_model(pipeline, tmp_path / "indexed.pt", metadata=pipeline.metadata_)
     again = load_model(path, device="cpu")
     assert isinstance(again.steps[-1][1], IndexingClassifier)
     assert again.steps[-1][1].absences is True
     assert again.steps[-1][1].absence_min_merit == 10.0
+    assert again.steps[-1][1].system_temperature_ == 0.7
+    assert again.steps[-1][1].group_temperature_ == 1.6
+    tempered = stacked.predict_proba(prefix.transform(patterns))
+    assert not np.allclose(tempered, untempered)
+    np.testing.assert_array_equal(
+        (tempered @ stacked._membership).argmax(1),
+        (untempered @ stacked._membership).argmax(1),
+    )
     predictor = load_predictor(path)
     assert isinstance(predictor, Predictor)
     test = patterns[:4] + _patterns()[:3]
@@ -316,6 +327,7 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     # and the absences moved some space groups within their crystal systems
     plain = clone(stacked).set_params(absence_weight=0.0)
     plain.fit(prefix.transform(patterns), y)
+    plain.system_temperature_, plain.group_temperature_ = 0.7, 1.6
     no_weight = plain.predict_proba(prefix.transform(test))
     np.testing.assert_allclose(
         full @ stacked._membership, no_weight @ stacked._membership, atol=1e-9
@@ -354,6 +366,8 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
         "absences",
         "absence_weight",
         "absence_min_merit",
+        "system_temperature",
+        "group_temperature",
     ):
         del payload["indexing"][key]
     payload.pop(_DIGEST)
@@ -363,11 +377,22 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     assert (again.families, again.degree, again.merit_cap) == ("cth", 1, np.inf)
     assert again.max_zero_shift == 0.0 and again.first_lines == 2
     assert again.absences is False
+    assert again.system_temperature_ == again.group_temperature_ == 1.0
     full = pipeline.predict_proba(test)
     np.testing.assert_allclose(
         again.predict_proba(prefix.transform(test)), full, rtol=0, atol=1e-6
     )
     _assert_same_proba(load_predictor(path).predict_proba(test), full)
+
+    # a damaged temperature is named by the loader; the predictor leaves
+    # the file to it
+    payload["indexing"]["group_temperature"] = -1.0
+    payload.pop(_DIGEST)
+    payload[_DIGEST] = _digest(payload)
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="group_temperature must be a positive"):
+        load_model(path)
+    assert load_predictor(path) is None
 
 
 def test_the_prior_record_of_old_and_damaged_files():
