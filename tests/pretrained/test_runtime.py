@@ -395,6 +395,34 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     assert load_predictor(path) is None
 
 
+def test_the_shipped_model_is_recalibrated_on_a_users_patterns():
+    from skxrd.datasets import EXAMPLE_CRYSTALS
+
+    pipeline = load_pretrained("space-group", device="cpu")
+    stacked = pipeline.steps[-1][1]
+    shipped = (stacked.system_temperature_, stacked.group_temperature_)
+    assert all(0 < t < 1 for t in shipped)  # the shipped stack is sharpened
+    sim = PowderSimulator(two_theta_range=(5, 90))
+    crystals = [load_example_crystal(n) for n in EXAMPLE_CRYSTALS]
+    patterns = [
+        Pattern(sim.two_theta, y, wavelength="CuKa", name=c.formula)
+        for y, c in zip(sim.transform(crystals), crystals)
+    ]
+    y = np.array([c.space_group for c in crystals])
+    before = pipeline.predict_proba(patterns)
+    assert pipeline.calibrate_temperature(patterns, y) is pipeline
+    after = pipeline.predict_proba(patterns)
+    assert (stacked.system_temperature_, stacked.group_temperature_) != shipped
+    membership = stacked._membership
+    np.testing.assert_array_equal(
+        (after @ membership).argmax(1), (before @ membership).argmax(1)
+    )
+    rows, idx = np.arange(len(y)), np.searchsorted(stacked.classes_, y)
+    known = stacked.classes_[np.minimum(idx, len(stacked.classes_) - 1)] == y
+    loss = [-np.log(p[rows[known], idx[known]]).mean() for p in (before, after)]
+    assert loss[1] <= loss[0] + 1e-9
+
+
 def test_the_prior_record_of_old_and_damaged_files():
     from skxrd.estimators._space_group_prior import prior_shares
     from skxrd.pretrained._store import _prior_record
