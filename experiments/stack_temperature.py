@@ -47,12 +47,14 @@ def main(argv=None):
     from skxrd.datasets import space_group_sample_weights
     from skxrd.estimators import IndexingClassifier
     from skxrd.estimators._core import fit_coarse_temperatures, temper_coarse
+    from skxrd.estimators._mixins import _known_labels
     from skxrd.estimators._space_group_prior import SPACE_GROUP_PRIORS
     from skxrd.pretrained import _weights_file, load_model
     from skxrd.pretrained._train import (
         _INDEXING_DEFAULTS,
         _dataset,
         _stacker_patterns,
+        _weighted_log_loss,
         merits_memory,
     )
 
@@ -87,13 +89,11 @@ def main(argv=None):
     Xp, _, y_proto = _dataset(config, "test", args.cache, args.n_jobs, True)
     proto = stacked(Xp)
 
-    idx = np.clip(np.searchsorted(classes, yc), 0, len(classes) - 1)
-    known = classes[idx] == yc
+    idx, known = _known_labels(classes, yc)
     icsd = space_group_sample_weights(yc, "icsd")
 
     def log_loss(P, w):
-        p = P[np.flatnonzero(known), idx[known]]
-        return float(-np.sum(w[known] * np.log(np.maximum(p, 1e-12))) / w[known].sum())
+        return _weighted_log_loss(P, classes, yc, w)
 
     def scores(P, y):
         cs_true = np.asarray(to_crystal_system(y)).astype(str)

@@ -483,19 +483,27 @@ class IndexingClassifier(
                 raise ValueError(
                     f"sample_weight must be {n} finite weights >= 0, not all 0"
                 )
-        idx, known = _known_labels(self.classes_, y)
+        _known_labels(self.classes_, y)  # no known label: say so before indexing
         if merits is None:
             merits = self.merits(X)
         proba = self._stacked(
             np.asarray(self.estimator_.predict_proba(X), float), merits
         )
-        ts, tg = fit_coarse_temperatures(
-            proba[known],
+        return self._fit_temperatures(proba, y, sample_weight)
+
+    def _fit_temperatures(self, stacked, y, sample_weight=None):
+        """Set the temperatures of least log-loss of ``y`` from the stacked
+        probabilities (:meth:`_stacked`) of their patterns; the inputs are
+        checked already (:meth:`calibrate_temperature`)."""
+        from ._mixins import _known_labels
+
+        idx, known = _known_labels(self.classes_, np.asarray(y))
+        self.system_temperature_, self.group_temperature_ = fit_coarse_temperatures(
+            stacked[known],
             self._membership,
             idx[known],
-            None if sample_weight is None else sample_weight[known],
+            None if sample_weight is None else np.asarray(sample_weight)[known],
         )
-        self.system_temperature_, self.group_temperature_ = ts, tg
         return self
 
     @classmethod

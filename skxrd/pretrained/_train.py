@@ -1424,8 +1424,9 @@ def _calibrate_stacker(stacked, prefix, config, *, cache, n_jobs, verbose):
     merits = stacked.merits(Xt)
     prior = section["calibrate_prior"]
     weight = None if prior == "none" else space_group_sample_weights(y, prior)
-    stacked.calibrate_temperature(Xt, y, merits=merits, sample_weight=weight)
+    # the stacked probabilities once: for the fit and the report
     proba = stacked._stacked(np.asarray(stacked.estimator_.predict_proba(Xt)), merits)
+    stacked._fit_temperatures(proba, y, weight)
     before = _weighted_log_loss(proba, stacked.classes_, y, weight)
     after = _weighted_log_loss(
         temper_coarse(
@@ -1451,8 +1452,9 @@ def _calibrate_stacker(stacked, prefix, config, *, cache, n_jobs, verbose):
 def _weighted_log_loss(proba, classes, y, weight=None):
     """Mean (weighted) log-loss of the labels ``y`` among ``classes``; labels
     outside them are left out."""
-    idx = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
-    known = np.asarray(classes)[idx] == np.asarray(y)
+    from ..estimators._mixins import _known_labels
+
+    idx, known = _known_labels(np.asarray(classes), np.asarray(y))
     w = np.ones(len(y)) if weight is None else np.asarray(weight, float)
     p = np.asarray(proba, float)[np.flatnonzero(known), idx[known]]
     return float(-np.sum(w[known] * np.log(np.maximum(p, 1e-12))) / w[known].sum())
