@@ -277,7 +277,8 @@ def _measured(out, plt):
         f"{report['n']} (top-2: {round(report['top2'] * report['n'])}); see the "
         "model cards (skxrd.pretrained.model_card) for the full measured sets"
     )
-    # the structure-type model: a union of networks over the library's types
+    # the structure-type model: a union of networks over the library's types,
+    # each type weighed by the space-group model (its probability of the group)
     types = load_pretrained("structure-type", device="cpu")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -55,6 +55,7 @@ try:
         MSDNClassifier,
         PatternMatchClassifier,
         ResNetClassifier,
+        SymmetryWeightedClassifier,
         UnionClassifier,
     )
 except ImportError:  # pragma: no cover - torch or skorch not installed
@@ -139,6 +140,15 @@ else:
         # the training patterns are the references: they match themselves
         MatchFirstClassifier(
             LogisticRegression(), PatternMatchClassifier(smoothing=0.0, center=False)
+        ),
+        # the checks' labels, each given a space group
+        SymmetryWeightedClassifier(
+            LogisticRegression(),
+            LogisticRegression(),
+            class_space_groups={
+                **{k: g for k, g in zip(range(-1, 5), (62, 225, 136, 14, 2, 166))},
+                **{"one": 225, "two": 136, "three": 14},
+            },
         ),
     ]
 

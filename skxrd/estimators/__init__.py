@@ -23,6 +23,8 @@ Thin facades: hyper-parameters, label encoding, device and training callbacks.
   hybrids.
 - :class:`IndexingClassifier`: a space-group classifier whose crystal systems
   are weighed against powder indexing (:mod:`skxrd.indexing`).
+- :class:`SymmetryWeightedClassifier`: classes with a known space group (structure
+  types, phases) weighed by a space-group classifier's answer.
 - :class:`AbstainingClassifier`: wraps any classifier so that ``predict``
   refuses (returns an ``unknown`` label) when its confidence is too low.
 
@@ -69,6 +71,7 @@ __getattr__, __dir__ = lazy_exports(
         "MSDNClassifier": "._images",
         "MatchFirstClassifier": "._match",
         "PatternMatchClassifier": "._match",
+        "SymmetryWeightedClassifier": "._symmetry",
         "UnionClassifier": "._union",
     },
 )
@@ -84,5 +87,6 @@ __all__ = [
     "MatchFirstClassifier",
     "PatternMatchClassifier",
     "ResNetClassifier",
+    "SymmetryWeightedClassifier",
     "UnionClassifier",
 ]

@@ -197,6 +197,96 @@ def fit_coarse_temperatures(proba, membership, target, sample_weight=None):
     return float(best[0]), float(best[1])
 
 
+# a space group the symmetry model gives less than this counts as this much:
+# no class is ruled out by the symmetry model alone
+SYMMETRY_FLOOR = 1e-4
+
+
+def checked_space_groups(mapping, name):
+    """``{label: space-group number}`` with every number checked."""
+    if not hasattr(mapping, "items"):
+        raise TypeError(f"{name} must map labels to space-group numbers")
+    out = {}
+    for label, group in mapping.items():
+        if isinstance(group, (bool, np.bool_)) or not isinstance(
+            group, (int, np.integer)
+        ):
+            raise ValueError(
+                f"{name}: the space group of {label!r} must be an integer "
+                f"1-230, got {group!r}"
+            )
+        if not 1 <= int(group) <= 230:
+            raise ValueError(
+                f"{name}: the space group of {label!r} must be 1-230, got {group}"
+            )
+        out[label] = int(group)
+    return out
+
+
+def symmetry_columns(class_groups, symmetry_classes):
+    """How :func:`symmetry_weighted` reads a symmetry model for each class.
+
+    ``class_groups`` (n_classes,) holds each class's space-group number, 0
+    where it is not known; ``symmetry_classes`` the symmetry model's space
+    groups. Returns ``(columns, log_prior)``: each class's column of the
+    symmetry model's probabilities (-1: a group it never answers; -2: no
+    group known) and the log share of its group among the classes' known
+    groups (0 for a class without one)."""
+    groups = np.asarray(class_groups, dtype=int)
+    symmetry_classes = np.asarray(symmetry_classes)
+    known = groups > 0
+    if not known.any():
+        raise ValueError("no class has a known space group")
+    where = {int(g): i for i, g in enumerate(symmetry_classes)}
+    columns = np.array(
+        [where.get(int(g), -1) if g > 0 else -2 for g in groups], dtype=int
+    )
+    counts = {g: np.sum(groups[known] == g) for g in np.unique(groups[known])}
+    share = np.array([counts[g] / known.sum() if g > 0 else 1.0 for g in groups])
+    return columns, np.log(share)
+
+
+def symmetry_weighted(proba, symmetry_proba, columns, log_prior, weight):
+    """Class probabilities weighed by a symmetry model's space groups.
+
+    ``p(c) ∝ proba(c) · (q(g_c) / π(g_c)) ** weight``: ``q`` the symmetry
+    model's probability of class ``c``'s space group (at least
+    :data:`SYMMETRY_FLOOR`), ``π`` that group's share among the classes
+    (:func:`symmetry_columns`; a class without a known group keeps its
+    probability's share). ``weight`` 0 gives ``proba``."""
+    proba = np.asarray(proba, dtype=float)
+    if float(weight) == 0.0:
+        return proba
+    symmetry_proba = np.asarray(symmetry_proba, dtype=float)
+    columns = np.asarray(columns)
+    q = np.full(proba.shape, SYMMETRY_FLOOR)
+    seen = columns >= 0
+    q[:, seen] = np.maximum(symmetry_proba[:, columns[seen]], SYMMETRY_FLOOR)
+    ratio = np.log(q) - np.asarray(log_prior, dtype=float)
+    ratio[:, columns == -2] = 0.0
+    log_p = np.log(np.maximum(proba, 1e-300)) + float(weight) * ratio
+    log_p[proba <= 0] = -np.inf
+    log_p -= np.max(log_p, axis=1, keepdims=True, initial=-1e300, where=proba > 0)
+    out = np.exp(log_p)
+    return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-300)
+
+
+def fit_symmetry_weight(proba, symmetry_proba, columns, log_prior, target):
+    """The weight of :func:`symmetry_weighted` of least log-loss of the
+    classes ``target`` (column indices of ``proba``), searched in [0, 4]."""
+    from scipy.optimize import minimize_scalar
+
+    rows = np.arange(len(target))
+    target = np.asarray(target, dtype=int)
+
+    def loss(w):
+        p = symmetry_weighted(proba, symmetry_proba, columns, log_prior, w)
+        return -float(np.mean(np.log(np.maximum(p[rows, target], 1e-12))))
+
+    res = minimize_scalar(loss, bounds=(0.0, 4.0), method="bounded")
+    return float(res.x) if res.fun < loss(0.0) else 0.0
+
+
 def top_k(proba, classes, k):
     """The ``k`` most probable of ``classes`` per row, most probable first
     (ties in the order of ``classes``), and their probabilities."""

@@ -6,7 +6,9 @@
   objects of any grid and wavelength (resampled through Q) or arrays on its own
   grid; :func:`list_pretrained` lists them with their model cards.
 - :func:`save_model` and :func:`load_model` write and read model files
-  (parameters and network weights; loading runs no pickled code).
+  (parameters and network weights; loading runs no pickled code);
+  :func:`save_symmetry_view` pairs a model file whose classes have space
+  groups (structure types) with a space-group model that weighs them.
 - :func:`evaluate_model` scores a model on labelled patterns (top-k, per
   class; a space-group model also on crystal-system labels, a crystal-system
   or Bravais-lattice model also on space-group numbers).
@@ -35,7 +37,7 @@ from __future__ import annotations
 from importlib import resources
 
 from ..utils._lazy import lazy_exports
-from ._store import load_model, save_model
+from ._store import load_model, save_model, save_symmetry_view
 
 # imported when first used: the pipeline class and training import
 # scikit-learn, which a prediction from the command line does not need
@@ -67,6 +69,7 @@ __all__ = [
     "model_card",
     "prototype_split",
     "save_model",
+    "save_symmetry_view",
     "subset_collection",
     "train_from_config",
 ]
@@ -154,9 +157,11 @@ def load_pretrained(name, *, device="auto"):
     lattice symbols (``"aP"`` ... ``"cF"``) for ``"bravais-lattice"`` (the same
     network and references, probabilities summed per Bravais lattice) and
     space-group numbers for ``"space-group"``. ``"structure-type"`` ends in a
+    :class:`~skxrd.estimators.SymmetryWeightedClassifier`: a
     :class:`~skxrd.estimators.UnionClassifier` whose ``classes_`` are the names
-    of :data:`~skxrd.datasets.STRUCTURE_TYPES`; its ``add_classes`` learns
-    more types without changing the members it has.
+    of :data:`~skxrd.datasets.STRUCTURE_TYPES`, each type weighed by the
+    space-group model's probability of its space group; its ``add_classes``
+    learns more types without changing the members it has.
 
     Parameters
     ----------
@@ -198,7 +203,8 @@ def _weights_file(name):
     name = _check_name(name)
     path = _package_file("weights", f"{name}.pt")
     if not path.is_file():
-        # a view of another shipped file (crystal-system: space-group's network
-        # and references at crystal-system labels, save_coarse_view)
+        # a view of other shipped files (crystal-system: space-group's network
+        # and references at crystal-system labels, save_coarse_view;
+        # structure-type: the union weighed by space-group, save_symmetry_view)
         path = _package_file("weights", f"{name}.json")
     return path

@@ -77,9 +77,9 @@ def load_predictor(path, *, device="cpu"):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
-    target, metadata = None, {}
+    target, metadata, symmetry = None, {}, None
     if path.suffix == ".json":
-        path, target, metadata = _read_view(path)
+        path, target, metadata, symmetry = _read_view(path)
     from ._archive import UnsupportedDtype
 
     try:
@@ -96,9 +96,14 @@ def load_predictor(path, *, device="cpu"):
     if any(cls not in _STEPS for _, cls, _, _ in payload["steps"][:-1]):
         return None
     try:
-        return Predictor(payload, target, {**payload["metadata"], **metadata})
+        predictor = Predictor(payload, target, {**payload["metadata"], **metadata})
     except (KeyError, TypeError, ValueError, RuntimeError):
         return None  # the full loader reports what is wrong, in its words
+    if symmetry is not None:
+        other = load_predictor(symmetry["path"], device=device)
+        if other is None or not predictor._weigh_by(other, symmetry):
+            return None  # the full loader runs it, or says what is wrong
+    return predictor
 
 
 class Predictor:
@@ -159,6 +164,33 @@ class Predictor:
             )
         self.classes_ = out_classes
         self.metadata_ = metadata
+        self._symmetry = None
+
+    def _weigh_by(self, other, symmetry):
+        """Weigh the classes by the space-group Predictor ``other``
+        (:class:`~skxrd.estimators.SymmetryWeightedClassifier`); False where
+        it reads patterns otherwise or the record does not fit."""
+        from ..estimators._core import symmetry_columns
+
+        def resampling(p):
+            # model files written before kalpha2 existed lack it: "auto"
+            return {"kalpha2": "auto", **vars(p._resampler)}
+
+        if (
+            resampling(self) != resampling(other)
+            or self._steps != other._steps
+            or self._membership is not None
+            or other._membership is not None
+        ):
+            return False
+        groups = symmetry["class_space_groups"]
+        class_groups = [groups.get(c.item(), 0) for c in self.classes_]
+        try:
+            columns, log_prior = symmetry_columns(class_groups, other.classes_)
+        except ValueError:
+            return False
+        self._symmetry = (other, columns, log_prior, symmetry["weight"])
+        return True
 
     # ------------------------------------------------------------------ #
     def transform_patterns(self, patterns):
@@ -197,9 +229,12 @@ class Predictor:
 
     def predict_proba(self, patterns):
         """Class probabilities, columns in the order of ``classes_``."""
+        return self._proba_rows(self.transform_patterns(patterns))
+
+    def _proba_rows(self, X):
+        """:meth:`predict_proba` of rows already on the model grid, preprocessed."""
         from ..estimators._core import mixture
 
-        X = self.transform_patterns(patterns)
         if self._union is not None:
             proba = self._union.proba(X)
         elif self._match is None:
@@ -219,6 +254,13 @@ class Predictor:
             proba = self._indexing.proba(X, np.asarray(proba, float))
         if self._membership is not None:
             proba = np.asarray(proba, float) @ self._membership
+        if self._symmetry is not None:
+            from ..estimators._core import symmetry_weighted
+
+            other, columns, log_prior, weight = self._symmetry
+            proba = symmetry_weighted(
+                proba, other._proba_rows(X), columns, log_prior, weight
+            )
         return proba
 
     def predict(self, patterns):

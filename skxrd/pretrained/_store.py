@@ -222,6 +222,7 @@ def save_model(
         CoarseLabelClassifier,
         IndexingClassifier,
         MatchFirstClassifier,
+        SymmetryWeightedClassifier,
         UnionClassifier,
     )
 
@@ -229,6 +230,12 @@ def save_model(
     union = None
     match = None
     last_name, last = pipeline.steps[-1]
+    if isinstance(last, SymmetryWeightedClassifier):
+        raise TypeError(
+            "a SymmetryWeightedClassifier is stored as a view of two model files: "
+            "save the pipeline with its estimator_ as the last step, then pair it "
+            "with its space-group model by save_symmetry_view"
+        )
     pipe_steps = list(pipeline.steps)
     if isinstance(last, CoarseLabelClassifier):
         check_is_fitted(last)
@@ -786,7 +793,9 @@ def load_model(path, *, device="auto"):
     path : str or path-like
         The model file, or a view of one (a ``.json`` file of
         :func:`save_coarse_view`, such as the shipped crystal-system model: the
-        space-group model's file read at crystal-system labels).
+        space-group model's file read at crystal-system labels; or of
+        :func:`save_symmetry_view`, such as the shipped structure-type model:
+        the structure-type union weighed by the space-group model).
     device : str, default="auto"
         Where the network runs: ``"auto"`` (the GPU when CUDA is available),
         ``"cpu"``, ``"cuda"``...
@@ -948,9 +957,11 @@ def save_coarse_view(
 
 
 def _read_view(path, base_folder=None):
-    """``(model file, coarse target, metadata)`` of a :func:`save_coarse_view`
-    file, checked; the model file is looked for in ``base_folder`` (by default
-    the view's own folder)."""
+    """``(model file, coarse target, metadata, symmetry)`` of a view file
+    (:func:`save_coarse_view`, :func:`save_symmetry_view`), checked; the
+    model files are looked for in ``base_folder`` (by default the view's own
+    folder). A view has a coarse target or a symmetry record
+    (``{"path", "weight", "class_space_groups"}``), the other is None."""
     import json
 
     try:
@@ -960,38 +971,267 @@ def _read_view(path, base_folder=None):
     if not isinstance(view, dict) or view.get("format") != VIEW_FORMAT:
         raise ValueError(f"{path}: not a skxrd model view (format {VIEW_FORMAT!r})")
     base, target = view.get("base"), view.get("coarse_target")
+    symmetry = view.get("symmetry")
     metadata = view.get("metadata", {})
+    folder = Path(base_folder or path.parent)
+    base_path = _view_member(path, base, folder, "base")
+    if (target is None) == (symmetry is None):
+        raise ValueError(f"{path}: a view has a coarse_target or a symmetry record")
+    if target is not None and not isinstance(target, str):
+        raise ValueError(f"{path}: coarse_target is broken: {target!r}")
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{path}: metadata is missing or broken")
+    if symmetry is not None:
+        symmetry = _read_symmetry(path, symmetry, folder)
+    return base_path, target, metadata, symmetry
+
+
+def _view_member(path, name, folder, key):
+    """The model file a view names under ``key``: a .pt file in its folder."""
     if (
-        not isinstance(base, str)
-        or Path(base).name != base
-        or Path(base).suffix != ".pt"
+        not isinstance(name, str)
+        or Path(name).name != name
+        or Path(name).suffix != ".pt"
     ):
         raise ValueError(
-            f"{path}: base must name a .pt model file in the same folder, got {base!r}"
+            f"{path}: {key} must name a .pt model file in the same folder, got {name!r}"
         )
-    if not isinstance(target, str) or not isinstance(metadata, dict):
-        raise ValueError(f"{path}: coarse_target and metadata are missing or broken")
-    base_path = Path(base_folder or path.parent) / base
-    if not base_path.is_file():
-        raise FileNotFoundError(f"{path}: its model file {base_path} does not exist")
-    return base_path, target, metadata
+    file = folder / name
+    if not file.is_file():
+        raise FileNotFoundError(f"{path}: its model file {file} does not exist")
+    return file
+
+
+def _read_symmetry(path, record, folder):
+    """The checked symmetry record of a :func:`save_symmetry_view` file."""
+    from ..estimators._core import checked_space_groups
+
+    if not isinstance(record, dict):
+        raise ValueError(f"{path}: the symmetry record is broken: {record!r}")
+    model = record.get("model")
+    if isinstance(model, str) and not model.endswith(".pt"):
+        from . import _MODELS, _weights_file
+
+        if model not in _MODELS:
+            raise ValueError(
+                f"{path}: symmetry model {model!r} is neither a .pt file nor a "
+                f"shipped model ({sorted(_MODELS)})"
+            )
+        file = Path(str(_weights_file(model)))
+        if file.suffix != ".pt":
+            raise ValueError(
+                f"{path}: the shipped model {model!r} is a view, "
+                "not a space-group model"
+            )
+    else:
+        file = _view_member(path, model, folder, "the symmetry model")
+    weight = record.get("weight")
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, (int, float))
+        or not np.isfinite(weight)
+        or weight < 0
+    ):
+        raise ValueError(f"{path}: the symmetry weight must be >= 0, got {weight!r}")
+    try:
+        groups = checked_space_groups(
+            {label: group for label, group in record.get("class_space_groups")},
+            "class_space_groups",
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{path}: the symmetry record's class_space_groups: {exc}"
+        ) from None
+    return {"path": file, "weight": float(weight), "class_space_groups": groups}
 
 
 def _load_view(path, device, base_folder=None):
-    """The pipeline of a :func:`save_coarse_view` file."""
+    """The pipeline of a :func:`save_coarse_view` or :func:`save_symmetry_view`
+    file."""
     from ..estimators import CoarseLabelClassifier
     from ._pipeline import PatternPipeline
 
-    base_path, target, metadata = _read_view(path, base_folder)
+    base_path, target, metadata, symmetry = _read_view(path, base_folder)
     base = base_path.name
     model = load_model(base_path, device=device)
     name, final = model.steps[-1]
-    if isinstance(final, CoarseLabelClassifier):
-        raise ValueError(f"{path}: its model {base} already answers coarse labels")
-    try:
-        coarse = CoarseLabelClassifier.from_fitted(final, target)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
-    out = PatternPipeline(list(model.steps[:-1]) + [(name, coarse)])
+    if symmetry is not None:
+        final = _symmetry_weighted(path, model, symmetry, device)
+    else:
+        if isinstance(final, CoarseLabelClassifier):
+            raise ValueError(f"{path}: its model {base} already answers coarse labels")
+        try:
+            final = CoarseLabelClassifier.from_fitted(final, target)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+    out = PatternPipeline(list(model.steps[:-1]) + [(name, final)])
     out.metadata_ = {**(getattr(model, "metadata_", None) or {}), **metadata}
     return out
+
+
+def _same_preprocessing(steps_a, steps_b):
+    """Whether two pipelines' steps before their classifiers are alike."""
+    if len(steps_a) != len(steps_b):
+        return False
+    return all(
+        type(a) is type(b) and a.get_params() == b.get_params()
+        for (_, a), (_, b) in zip(steps_a, steps_b)
+    )
+
+
+def _symmetry_weighted(path, model, symmetry, device):
+    """``model``'s classifier weighed by the view's space-group model."""
+    from ..estimators import SymmetryWeightedClassifier
+
+    other = load_model(symmetry["path"], device=device)
+    if not _same_preprocessing(model.steps[:-1], other.steps[:-1]):
+        raise ValueError(
+            f"{path}: its symmetry model {symmetry['path'].name} does not read "
+            "patterns as its base model does (other preprocessing steps)"
+        )
+    try:
+        return SymmetryWeightedClassifier.from_fitted(
+            model.steps[-1][1],
+            other.steps[-1][1],
+            class_space_groups=symmetry["class_space_groups"],
+            weight=symmetry["weight"],
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def save_symmetry_view(
+    path,
+    base,
+    symmetry,
+    *,
+    weight,
+    class_space_groups=None,
+    metadata=None,
+    overwrite=False,
+):
+    """Write a view that weighs a model file's classes by a space-group model.
+
+    The view is a small JSON file beside ``base`` that :func:`load_model`
+    reads as ``base``'s pipeline with its last step wrapped in a
+    :class:`~skxrd.estimators.SymmetryWeightedClassifier` around the
+    space-group model ``symmetry``. The shipped structure-type model is such a
+    view: its structure-type union weighed by the shipped space-group model,
+    each stored once.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The view, a ``.json`` file in the folder of ``base``.
+    base : str or path-like
+        A model file of :func:`save_model` whose classes have space groups
+        (structure types, phases).
+    symmetry : str or path-like
+        A space-group model file of :func:`save_model` in the same folder,
+        or the name of a shipped model (``"space-group"``).
+    weight : float
+        The ``weight`` of :class:`~skxrd.estimators.SymmetryWeightedClassifier`
+        (its ``weight_`` after ``calibrate_weight``).
+    class_space_groups : dict, optional
+        ``{label: space-group number}`` beyond the structure-type library's.
+    metadata : dict, optional
+        JSON values that replace ``base``'s metadata keys in the view.
+    overwrite : bool, default=False
+        Replace an existing ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skxrd.pretrained import load_model, save_model, train_from_config
+    >>> from skxrd.pretrained import save_symmetry_view
+    >>> sim = {"two_theta_range": [10.0, 60.0], "two_theta_step": 0.05}
+    >>> net = {"type": "CNNClassifier", "channels": [4], "max_epochs": 1,
+    ...        "random_state": 0}
+    >>> types = {"target": "structure_type", "simulator": sim,
+    ...          "data": {"n_crystals": 12, "random_state": 0,
+    ...                   "prototypes": ["rocksalt", "fluorite", "rutile"]},
+    ...          "classifier": {"type": "UnionClassifier", "random_state": 0,
+    ...                         "max_classes_per_member": 2,
+    ...                         "holdout_per_class": 1, "member": net}}
+    >>> groups = {"target": "space_group", "simulator": sim, "classifier": net,
+    ...           "data": {"n_crystals": 30, "random_state": 0,
+    ...                    "space_groups": [136, 225]}}
+    >>> st, _ = train_from_config(types, verbose=0)
+    >>> sg, _ = train_from_config(groups, verbose=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     base = save_model(st, Path(folder) / "types.pt")
+    ...     _ = save_model(sg, Path(folder) / "groups.pt")
+    ...     view = save_symmetry_view(Path(folder) / "weighted.json", base,
+    ...                               "groups.pt", weight=0.75)
+    ...     model = load_model(view)
+    >>> type(model[-1]).__name__, model[-1].class_space_groups_.tolist()
+    ('SymmetryWeightedClassifier', [225, 225, 136])
+    """
+    import json
+
+    path, base = Path(path), Path(base)
+    if path.suffix != ".json":
+        raise ValueError(f"a model view is a .json file, got {path}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    if not base.is_file():
+        raise FileNotFoundError(f"model file {base} does not exist")
+    if base.resolve().parent != path.resolve().parent:
+        raise ValueError(f"the view {path} must be in the folder of its model {base}")
+    symmetry = str(symmetry)
+    if symmetry.endswith(".pt"):
+        file = Path(symmetry)
+        if file.parent != Path(".") and file.resolve().parent != path.resolve().parent:
+            raise ValueError(
+                f"the view {path} must be in the folder of its symmetry model {file}"
+            )
+        symmetry = file.name
+    from ..estimators._core import checked_space_groups
+
+    groups = {}
+    if class_space_groups is not None:
+        groups = checked_space_groups(class_space_groups, "class_space_groups")
+    record = {"model": symmetry, "weight": float(weight)}
+    tmp = path.with_name(path.name + ".tmp")
+
+    def write(pairs):
+        record["class_space_groups"] = [
+            [k.item() if isinstance(k, np.generic) else k, int(v)] for k, v in pairs
+        ]
+        try:
+            text = json.dumps(
+                {
+                    "format": VIEW_FORMAT,
+                    "base": base.name,
+                    "symmetry": record,
+                    "metadata": dict(metadata or {}),
+                },
+                indent=1,
+                allow_nan=False,
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"metadata or labels of {path} are not JSON: {exc}"
+            ) from None
+        tmp.write_text(text + "\n", encoding="utf-8")
+        return _load_view(tmp, "cpu", base_folder=path.parent)
+
+    try:
+        # the view stores every class's space group (the library's too), so
+        # that skxrd predict reads them without the structure-type library
+        model = write(groups.items())
+        final = model.steps[-1][1]
+        write(
+            (c, g) for c, g in zip(final.classes_, final.class_space_groups_) if g > 0
+        )
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    return path

@@ -30,6 +30,7 @@ from skxrd.pretrained import (
     load_pretrained,
     model_card,
     save_model,
+    save_symmetry_view,
     train_from_config,
 )
 from skxrd.simulation import PowderSimulator
@@ -1446,14 +1447,24 @@ def test_skxrd_train_applies_the_save_section(tmp_path, capsys):
     assert len(union.classes_) == 4 and union.temperature_ != 1.0
 
 
-def test_shipped_structure_type_model_names_types_and_learns_new_ones():
+def test_shipped_structure_type_model_names_types_and_learns_new_ones(tmp_path):
     from skxrd.datasets import STRUCTURE_TYPES, make_structure_type_crystals
-    from skxrd.estimators import UnionClassifier
+    from skxrd.estimators import (
+        IndexingClassifier,
+        SymmetryWeightedClassifier,
+        UnionClassifier,
+    )
 
     model = load_pretrained("structure-type", device="cpu")
-    union = model.steps[-1][1]
+    weighed = model.steps[-1][1]
+    # the union, weighed by the shipped space-group model
+    assert isinstance(weighed, SymmetryWeightedClassifier)
+    union = weighed.estimator_
     assert isinstance(union, UnionClassifier)
+    assert isinstance(weighed.symmetry_estimator_, IndexingClassifier)
+    assert 0 < weighed.weight_ <= 4
     assert sorted(union.classes_) == sorted(STRUCTURE_TYPES)
+    assert (weighed.class_space_groups_ > 0).all()
     # rutile measured at a synchrotron wavelength, on another grid
     sim = PowderSimulator(
         radiation="xray",
@@ -1480,9 +1491,32 @@ def test_shipped_structure_type_model_names_types_and_learns_new_ones():
         for m in union.estimators_
     ]
     union.estimator.set_params(max_epochs=3, num_threads=1)
-    union.add_classes(X, y)
+    weighed.add_classes(X, y, space_groups={"my-Al2O3": 167})
     assert len(union.classes_) == len(STRUCTURE_TYPES) + 2
+    groups = dict(zip(weighed.classes_, weighed.class_space_groups_.tolist()))
+    assert groups["my-Al2O3"] == 167 and groups["my-LiCoO2"] == 0
     for b, m in zip(before, union.estimators_):
         after = m.net_.module_.state_dict()
         assert all(torch.equal(v, after[k]) for k, v in b.items())
     assert np.isin(union.predict(X), union.classes_).all()
+    assert model.predict_proba(grid.transform(crystals)).shape[1] == len(union.classes_)
+    # saved as the pretrained-models guide says: the grown union and a view
+    # that weighs it by the shipped space-group model
+    grown = PatternPipeline(model.steps[:-1] + [("union", weighed.estimator_)])
+    save_model(grown, tmp_path / "my-types-union.pt", metadata=model.metadata_)
+    groups = {c: g for c, g in zip(weighed.classes_, weighed.class_space_groups_) if g}
+    view = save_symmetry_view(
+        tmp_path / "my-types.json",
+        tmp_path / "my-types-union.pt",
+        "space-group",
+        weight=weighed.weight_,
+        class_space_groups=groups,
+    )
+    again = load_model(view, device="cpu")
+    np.testing.assert_array_equal(
+        again[-1].class_space_groups_, weighed.class_space_groups_
+    )
+    patterns = grid.transform(crystals[:4])
+    np.testing.assert_allclose(
+        again.predict_proba(patterns), model.predict_proba(patterns), atol=1e-6
+    )

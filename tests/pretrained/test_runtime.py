@@ -176,7 +176,7 @@ def test_predictor_refuses_a_damaged_file_as_load_model_does(tiny, tmp_path):
         load_predictor(tmp_path / "missing.pt")
 
 
-@pytest.mark.parametrize("name", ["space-group.pt", "structure-type.pt"])
+@pytest.mark.parametrize("name", ["space-group.pt", "structure-type.json"])
 def test_predictor_imports_neither_torch_nor_scikit_learn(name):
     """What makes ``skxrd predict`` answer within 2 s on a CPU: importing
     torch takes 1.4-1.8 s there, scikit-learn and skorch a second more."""
@@ -504,3 +504,132 @@ def test_the_gate_record_of_old_and_damaged_files():
         _gate_record({**rec, "gate": "fuzzy"}, "f.pt")
     with pytest.raises(ValueError, match="f.pt: threshold must be <= 1"):
         _gate_record({**rec, "threshold_in_use": 1.1}, "f.pt")
+
+
+# --------------------------------------------- structure types weighed by symmetry
+@pytest.fixture(scope="module")
+def symmetry_files(tmp_path_factory):
+    """A tiny structure-type union and a tiny space-group model file, side by
+    side (the shipped structure-type model's layout)."""
+    sim = {"two_theta_range": [10.0, 60.0], "two_theta_step": 0.05}
+    net = {"type": "CNNClassifier", "channels": [4], "max_epochs": 2,
+           "random_state": 0, "num_threads": 1}  # fmt: skip
+    types = {
+        "target": "structure_type",
+        "simulator": sim,
+        "data": {"n_crystals": 12, "random_state": 0,
+                 "prototypes": ["rocksalt", "fluorite", "rutile", "anatase"]},
+        "classifier": {"type": "UnionClassifier", "max_classes_per_member": 2,
+                       "holdout_per_class": 1, "random_state": 0, "member": net},
+    }  # fmt: skip
+    groups = {
+        "target": "space_group",
+        "simulator": sim,
+        "data": {"n_crystals": 40, "random_state": 0, "space_groups": [136, 141, 225]},
+        "classifier": net,
+    }
+    folder = tmp_path_factory.mktemp("symmetry")
+    st, _ = train_from_config(types, verbose=0)
+    sg, _ = train_from_config(groups, verbose=0)
+    save_model(st, folder / "types.pt", metadata={"name": "tiny types"})
+    save_model(sg, folder / "groups.pt")
+    return folder, st, sg
+
+
+def test_a_symmetry_view_weighs_the_types_as_the_classifier_does(symmetry_files):
+    from skxrd.estimators import SymmetryWeightedClassifier
+    from skxrd.pretrained import save_symmetry_view
+
+    folder, st, sg = symmetry_files
+    view = save_symmetry_view(
+        folder / "weighted.json",
+        folder / "types.pt",
+        "groups.pt",
+        weight=0.8,
+        class_space_groups={"anatase": 141},
+        metadata={"note": "weighed"},
+        overwrite=True,
+    )
+    model = load_model(view, device="cpu")
+    final = model.steps[-1][1]
+    assert isinstance(final, SymmetryWeightedClassifier) and final.weight_ == 0.8
+    assert final.class_space_groups_.tolist() == [141, 225, 225, 136]
+    assert model.metadata_["name"] == "tiny types"
+    assert model.metadata_["note"] == "weighed"
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.05)
+    names = ["NaCl", "CaF2", "TiO2-rutile"]
+    patterns = [
+        Pattern(sim.two_theta, x, wavelength="CuKa", name=n)
+        for n, x in zip(names, sim.transform([load_example_crystal(n) for n in names]))
+    ]
+    expected = SymmetryWeightedClassifier.from_fitted(
+        st.steps[-1][1], sg.steps[-1][1], weight=0.8
+    ).predict_proba(st[:-1].transform(patterns))
+    np.testing.assert_allclose(model.predict_proba(patterns), expected, atol=1e-6)
+    # skxrd predict's reader answers the same, without the structure-type library
+    predictor = load_predictor(view)
+    assert isinstance(predictor, Predictor)
+    light, full = _answers(predictor, patterns), _answers(model, patterns)
+    _assert_same_proba(light["proba"], full["proba"])
+    np.testing.assert_array_equal(light["labels"], full["labels"])
+    assert light["matches"] == full["matches"] == [None] * 3
+    assert predictor.metadata_ == model.metadata_
+    # a pipeline with the weighing is not one model file
+    with pytest.raises(TypeError, match="save_symmetry_view"):
+        save_model(model, folder / "both.pt")
+
+
+def test_bad_symmetry_views_are_named(symmetry_files, tmp_path):
+    import json
+
+    from skxrd.pretrained import save_symmetry_view
+
+    folder, _, _ = symmetry_files
+    good = save_symmetry_view(
+        folder / "good.json", folder / "types.pt", "groups.pt", weight=1.0,
+        overwrite=True,
+    )  # fmt: skip
+    record = json.loads(good.read_text())
+    assert record["symmetry"]["model"] == "groups.pt"
+    # every class's group is written out, the library's too
+    assert sorted(map(tuple, record["symmetry"]["class_space_groups"])) == [
+        ("anatase", 141), ("fluorite", 225), ("rocksalt", 225), ("rutile", 136),
+    ]  # fmt: skip
+
+    def broken(change, name="bad.json"):
+        bad = json.loads(good.read_text())
+        change(bad)
+        path = folder / name
+        path.write_text(json.dumps(bad))
+        return path
+
+    cases = [
+        (lambda v: v["symmetry"].update(weight=-1), r"symmetry weight must be >= 0"),
+        (lambda v: v["symmetry"].update(model="nothere.pt"), "does not exist"),
+        (lambda v: v["symmetry"].update(model="../groups.pt"), "in the same folder"),
+        (lambda v: v["symmetry"].update(model="no-such-model"), "nor a shipped model"),
+        (
+            lambda v: v["symmetry"].update(class_space_groups=[["rutile", 999]]),
+            "must be 1-230",
+        ),
+        (lambda v: v["symmetry"].pop("class_space_groups"), "class_space_groups"),
+        (lambda v: v.update(coarse_target="crystal_system"), "coarse_target or a"),
+    ]
+    for change, message in cases:
+        path = broken(change)
+        with pytest.raises((ValueError, FileNotFoundError), match=message):
+            load_model(path, device="cpu")
+        with pytest.raises((ValueError, FileNotFoundError), match=message):
+            load_predictor(path)
+    # the shipped space-group model reads patterns on another grid
+    with pytest.raises(ValueError, match="does not read patterns as its base"):
+        save_symmetry_view(
+            folder / "shipped.json", folder / "types.pt", "space-group", weight=1.0
+        )
+    assert not (folder / "shipped.json").exists()
+    assert not (folder / "shipped.json.tmp").exists()
+    with pytest.raises(FileExistsError):
+        save_symmetry_view(good, folder / "types.pt", "groups.pt", weight=1.0)
+    with pytest.raises(ValueError, match="in the folder of its model"):
+        save_symmetry_view(tmp_path / "v.json", folder / "types.pt", "groups.pt",
+                           weight=1.0)  # fmt: skip
