@@ -246,6 +246,19 @@ def symmetry_columns(class_groups, symmetry_classes):
     return columns, np.log(share)
 
 
+def symmetry_log_ratio(symmetry_proba, columns, log_prior):
+    """``log(q(g_c) / π(g_c))`` of each class ``c`` (n_samples, n_classes) of
+    :func:`symmetry_weighted`: 0 for a class without a known group."""
+    symmetry_proba = np.asarray(symmetry_proba, dtype=float)
+    columns = np.asarray(columns)
+    q = np.full((len(symmetry_proba), len(columns)), SYMMETRY_FLOOR)
+    seen = columns >= 0
+    q[:, seen] = np.maximum(symmetry_proba[:, columns[seen]], SYMMETRY_FLOOR)
+    ratio = np.log(q) - np.asarray(log_prior, dtype=float)
+    ratio[:, columns == -2] = 0.0
+    return ratio
+
+
 def symmetry_weighted(proba, symmetry_proba, columns, log_prior, weight):
     """Class probabilities weighed by a symmetry model's space groups.
 
@@ -257,13 +270,7 @@ def symmetry_weighted(proba, symmetry_proba, columns, log_prior, weight):
     proba = np.asarray(proba, dtype=float)
     if float(weight) == 0.0:
         return proba
-    symmetry_proba = np.asarray(symmetry_proba, dtype=float)
-    columns = np.asarray(columns)
-    q = np.full(proba.shape, SYMMETRY_FLOOR)
-    seen = columns >= 0
-    q[:, seen] = np.maximum(symmetry_proba[:, columns[seen]], SYMMETRY_FLOOR)
-    ratio = np.log(q) - np.asarray(log_prior, dtype=float)
-    ratio[:, columns == -2] = 0.0
+    ratio = symmetry_log_ratio(symmetry_proba, columns, log_prior)
     log_p = np.log(np.maximum(proba, 1e-300)) + float(weight) * ratio
     log_p[proba <= 0] = -np.inf
     log_p -= np.max(log_p, axis=1, keepdims=True, initial=-1e300, where=proba > 0)

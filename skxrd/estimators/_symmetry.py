@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_X_y
@@ -11,6 +12,7 @@ from ._core import (
     checked_space_groups,
     fit_symmetry_weight,
     symmetry_columns,
+    symmetry_log_ratio,
     symmetry_weighted,
 )
 from ._mixins import _known_labels, _ProbabilisticMixin
@@ -268,6 +270,26 @@ class SymmetryWeightedClassifier(
         )
         return self
 
+    def _logit_module(self):
+        """The classifier's logits plus the weighted log-ratios of the space
+        groups, as a torch module (for attribution maps,
+        :mod:`skxrd.inspection`): its softmax is :meth:`predict_proba`. The
+        space-group classifier's answer is computed from the same input but
+        held fixed (no gradient reaches a search-match or an indexing), so a
+        map shows what drove the classifier itself."""
+        check_is_fitted(self)
+        inner = self.estimator_
+        if hasattr(inner, "_logit_module"):
+            module = inner._logit_module()
+        else:
+            module = getattr(getattr(inner, "net_", None), "module_", None)
+            if not isinstance(module, torch.nn.Module):
+                raise ValueError(
+                    "attribution maps need a network inside; the classifier is a "
+                    f"{type(inner).__name__}"
+                )
+        return _SymmetryLogits(module, self)
+
     def add_classes(self, X, y, class_subsets=None, *, space_groups=None):
         """Teach the classifier new classes (its own ``add_classes``, such as
         :meth:`UnionClassifier.add_classes`), with their space groups.
@@ -297,3 +319,21 @@ class SymmetryWeightedClassifier(
         self._added_groups = added
         self._update_columns()
         return self
+
+
+class _SymmetryLogits(torch.nn.Module):
+    """:meth:`SymmetryWeightedClassifier._logit_module`."""
+
+    def __init__(self, module, clf):
+        super().__init__()
+        self.inner = module
+        self._clf = clf  # a plain attribute: its network is ``inner``
+
+    def forward(self, x):
+        clf = self._clf
+        flat = x.detach().reshape(len(x), -1).cpu().numpy().astype(np.float32)
+        ratio = symmetry_log_ratio(
+            clf.symmetry_estimator_.predict_proba(flat), clf._columns, clf._log_prior
+        )
+        shift = torch.as_tensor(clf.weight_ * ratio, dtype=x.dtype, device=x.device)
+        return self.inner(x) + shift

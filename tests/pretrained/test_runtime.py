@@ -633,3 +633,30 @@ def test_bad_symmetry_views_are_named(symmetry_files, tmp_path):
     with pytest.raises(ValueError, match="in the folder of its model"):
         save_symmetry_view(tmp_path / "v.json", folder / "types.pt", "groups.pt",
                            weight=1.0)  # fmt: skip
+
+
+def test_attribution_maps_of_a_symmetry_weighted_model(symmetry_files):
+    import torch
+
+    from skxrd.inspection import saliency_map
+    from skxrd.pretrained import save_symmetry_view
+
+    folder, _, _ = symmetry_files
+    view = save_symmetry_view(
+        folder / "maps.json", folder / "types.pt", "groups.pt", weight=0.8,
+        overwrite=True,
+    )  # fmt: skip
+    model = load_model(view, device="cpu")
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.05)
+    X = model[:-1].transform(
+        sim.transform([load_example_crystal(n) for n in ("NaCl", "TiO2-rutile")])
+    )
+    weighed = model[-1]
+    logits = weighed._logit_module()(torch.as_tensor(X, dtype=torch.float32))
+    # its softmax is the weighed probabilities: the union's times the groups'
+    np.testing.assert_allclose(
+        torch.softmax(logits, 1).detach().numpy(), weighed.predict_proba(X), atol=1e-5
+    )
+    maps = saliency_map(weighed, X)
+    assert maps.shape == X.shape and np.isfinite(maps).all()
+    assert np.abs(maps).sum(axis=1).min() > 0
