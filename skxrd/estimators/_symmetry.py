@@ -241,6 +241,41 @@ class SymmetryWeightedClassifier(
             proba, symmetry, self._columns, self._log_prior, self.weight_
         )
 
+    def predict_confidence(self, X):
+        """The probability of each pattern's answer, in [0, 1].
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Threshold it (:class:`AbstainingClassifier`) to refuse unsure
+            answers.
+        """
+        return self.predict_proba(X).max(axis=1)
+
+    def calibrate_temperature(self, X, y):
+        """Calibrate on held-out patterns: the classifier's own temperature
+        (its ``calibrate_temperature``, where it has one), then ``weight_``
+        (:meth:`calibrate_weight`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns that neither classifier was fitted on.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self)
+        if hasattr(self.estimator_, "calibrate_temperature"):
+            self.estimator_.calibrate_temperature(X, y)
+        return self.calibrate_weight(X, y)
+
     def calibrate_weight(self, X, y):
         """Fit ``weight_``: the exponent of least log-loss on held-out ``(X, y)``.
 

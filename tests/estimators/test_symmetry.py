@@ -217,3 +217,26 @@ def test_add_classes_reaches_the_classifier_with_space_groups(toy):
     plain = SymmetryWeightedClassifier(LogisticRegression(), LogisticRegression())
     with pytest.raises(TypeError, match="has no add_classes"):
         plain.fit(X, y).add_classes(X_new, y_new)
+
+
+def test_confidence_and_temperature_reach_the_classifier(toy):
+    X, y = toy
+
+    class Tempered(LogisticRegression):
+        """A classifier with a temperature, as the skxrd networks have."""
+
+        def calibrate_temperature(self, X, y):
+            self.calibrated_on_ = len(y)
+            return self
+
+    clf = SymmetryWeightedClassifier(Tempered(), LogisticRegression()).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_confidence(X[:5]), clf.predict_proba(X[:5]).max(axis=1)
+    )
+    clf.calibrate_temperature(X[:40], y[:40])
+    assert clf.estimator_.calibrated_on_ == 40 and clf.weight_ >= 0
+    # a classifier without one: the weight alone
+    plain = SymmetryWeightedClassifier(LogisticRegression(), LogisticRegression()).fit(
+        X, y
+    )
+    assert plain.calibrate_temperature(X[:40], y[:40]).weight_ >= 0

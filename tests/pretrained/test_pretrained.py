@@ -1477,6 +1477,10 @@ def test_shipped_structure_type_model_names_types_and_learns_new_ones(tmp_path):
         [Pattern(sim.two_theta, x, wavelength=0.7293)], k=3
     )
     assert labels[0, 0] == "rutile" and proba[0, 0] > 0.5
+    # what the union-ended pipeline had: confidence and recalibration
+    pattern = [Pattern(sim.two_theta, x, wavelength=0.7293)]
+    assert model.predict_confidence(pattern)[0] == pytest.approx(proba[0, 0])
+    assert hasattr(model, "calibrate_temperature")
     # two types of one's own, as in the user guide (few epochs: a test)
     crystals, y, _ = make_structure_type_crystals(
         [load_example_crystal("Al2O3"), load_example_crystal("LiCoO2")],
