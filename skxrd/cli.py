@@ -762,8 +762,8 @@ def _add_model(p):
         "--model",
         default="crystal-system",
         help="crystal-system (default), bravais-lattice, space-group, "
-        "structure-type, or a model file (.pt from skxrd train; a .joblib "
-        "pickle with --trust-pickle)",
+        "structure-type, or a model file (.pt from skxrd train, or a .json "
+        "view of model files; a .joblib pickle with --trust-pickle)",
     )
     p.add_argument(
         "--trust-pickle",

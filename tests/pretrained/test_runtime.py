@@ -660,3 +660,29 @@ def test_attribution_maps_of_a_symmetry_weighted_model(symmetry_files):
     maps = saliency_map(weighed, X)
     assert maps.shape == X.shape and np.isfinite(maps).all()
     assert np.abs(maps).sum(axis=1).min() > 0
+
+
+def test_skxrd_predict_reads_a_symmetry_view(symmetry_files, tmp_path, capsys):
+    import json
+
+    from skxrd.cli import main
+    from skxrd.io import write_pattern
+    from skxrd.pretrained import save_symmetry_view
+
+    folder, _, _ = symmetry_files
+    view = save_symmetry_view(
+        folder / "cli.json", folder / "types.pt", "groups.pt", weight=0.5,
+        overwrite=True,
+    )  # fmt: skip
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.05)
+    pattern = Pattern(
+        sim.two_theta,
+        sim.transform([load_example_crystal("TiO2-rutile")])[0],
+        wavelength="CuKa",
+    )
+    path = tmp_path / "rutile.xy"
+    write_pattern(pattern, path)
+    assert main(["predict", str(path), "--model", str(view), "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)[0]["predictions"]
+    labels, proba = load_model(view, device="cpu").predict_top_k([pattern], k=5)
+    assert [p["label"] for p in answer] == labels[0].tolist()
