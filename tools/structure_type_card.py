@@ -375,10 +375,16 @@ def card(meta, results, names, weights_mb) -> str:
 
 def write_card(weights, measured, cards_dir, cache):
     """Score the model of ``weights`` and write ``cards_dir/structure-type.md``."""
+    from skxrd.estimators import SymmetryWeightedClassifier
     from skxrd.pretrained import PatternPipeline, load_model
 
     model = load_model(weights, device="cpu")
     name, weighed = model.steps[-1]
+    if not isinstance(weighed, SymmetryWeightedClassifier):
+        raise SystemExit(
+            f"{weights}: the card scores the union weighed by the space-group "
+            "model, a view of tools/structure_type_symmetry.py; run that first"
+        )
     weighed.symmetry_estimator_.set_params(n_jobs=2)
     if cache:  # the space-group model's indexing merits, kept between runs
         memory = Path(cache) / "indexing-merits"
@@ -395,7 +401,8 @@ def write_card(weights, measured, cards_dir, cache):
         results["union"][key] = score(alone, patterns, y)
         names[key] = labels
     results["ssrl_truth"] = sets["ssrl"][1].tolist()
-    union_file = Path(weights).with_name("structure-type-union.pt")
+    # the view's union file (the space-group model's is shared, not counted)
+    union_file = Path(weights).with_name(json.loads(Path(weights).read_text())["base"])
     text = card(meta, results, names, union_file.stat().st_size / 2**20)
     (Path(cards_dir) / "structure-type.md").write_text(text, encoding="utf-8")
     for r in [*results.values(), *results["union"].values()]:
