@@ -72,6 +72,29 @@ def _cmd_demo(args) -> int:
     return run_demo(args.output, quick=args.quick, force=args.force)
 
 
+def _symmetry_outputs(out, model, force):
+    """The union's model file beside the view ``out`` of a ``[symmetry]``
+    config, checked before training."""
+    if out.suffix != ".json":
+        raise SystemExit(
+            f"skxrd train: a config with [symmetry] writes a view of two model "
+            f"files: -o must be a .json file (its union goes beside it as "
+            f"NAME-union.pt), got {out}"
+        )
+    union_out = out.with_name(out.stem + "-union.pt")
+    if union_out.exists() and not force:
+        raise SystemExit(f"skxrd train: {union_out} exists; use --force to replace it")
+    if model.endswith(".pt") and (
+        Path(model).resolve().parent != out.resolve().parent
+        or not Path(model).is_file()
+    ):
+        raise SystemExit(
+            f"skxrd train: [symmetry] model {model} must be a model file in the "
+            f"folder of -o ({out.parent}), which the view names"
+        )
+    return union_out
+
+
 def _cmd_train(args) -> int:
     import json
 
@@ -83,6 +106,9 @@ def _cmd_train(args) -> int:
     if args.resume is not None and not Path(args.resume).is_file():
         raise SystemExit(f"skxrd train: --resume {args.resume}: no such model file")
     config = load_config(args.config)
+    symmetry = config.get("symmetry")
+    if symmetry is not None:
+        union_out = _symmetry_outputs(out, symmetry["model"], args.force)
     pipe, report = train_from_config(
         config,
         cache=args.cache,
@@ -94,9 +120,32 @@ def _cmd_train(args) -> int:
     )
     if args.resume is not None:
         report["resumed_from"] = str(args.resume)
-    save_model(
-        pipe, out, metadata=report, overwrite=args.force, **config.get("save", {})
-    )
+    if symmetry is not None:
+        # the union as a model file, and the view that weighs it by the
+        # space-group model (save_symmetry_view) at -o
+        from .pretrained import PatternPipeline, save_symmetry_view
+
+        name, weighed = pipe.steps[-1]
+        union = PatternPipeline(list(pipe.steps[:-1]) + [(name, weighed.estimator_)])
+        meta = {k: v for k, v in report.items() if k != "symmetry"}
+        save_model(
+            union, union_out, metadata=meta, overwrite=args.force,
+            **config.get("save", {}),
+        )  # fmt: skip
+        model = symmetry["model"]
+        save_symmetry_view(
+            out,
+            union_out,
+            Path(model).name if model.endswith(".pt") else model,
+            weight=weighed.weight_,
+            metadata={"symmetry": report["symmetry"]},
+            overwrite=args.force,
+        )
+        print(f"wrote {union_out}")
+    else:
+        save_model(
+            pipe, out, metadata=report, overwrite=args.force, **config.get("save", {})
+        )
     summary = {
         k: report[k]
         for k in ("name", "n_train", "n_epochs", "total_epochs", "fit_seconds")

@@ -39,6 +39,7 @@ _SECTIONS = {
     "classifier": dict,
     "match": dict,
     "indexing": dict,
+    "symmetry": dict,
     "save": dict,
 }
 _SAVE_KEYS = {"union_patterns_per_class", "union_patterns_dtype", "weights_dtype"}
@@ -322,12 +323,195 @@ def load_config(config):
         config["match"] = _check_match(config, where)
     if "indexing" in config:
         config["indexing"] = _check_indexing(config, where)
+    if "symmetry" in config:
+        config["symmetry"] = _check_symmetry(config, where)
     # build once so that a wrong parameter fails here, naming the config
     try:
         build_pipeline(config)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: {exc}") from None
     return config
+
+
+_SYMMETRY_KEYS = {"model", "calibration_seed"}
+
+
+def _check_symmetry(config, where):
+    """The ``[symmetry]`` section with its defaults, checked."""
+    section = dict(config["symmetry"])
+    unknown = set(section) - _SYMMETRY_KEYS
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown [symmetry] keys {sorted(unknown)}; known: "
+            f"{sorted(_SYMMETRY_KEYS)}"
+        )
+    if config["target"] != "structure_type":
+        raise ValueError(
+            f"{where}: [symmetry] weighs structure types by their space groups; "
+            f"the target is {config['target']!r}"
+        )
+    if "test" not in config:
+        raise ValueError(
+            f"{where}: [symmetry] fits its weight on a draw of the [test] section "
+            "with another random_state; the config has no [test]"
+        )
+    test_seed = config["test"].get("random_state")
+    section.setdefault("model", "space-group")
+    section.setdefault(
+        "calibration_seed", (test_seed if isinstance(test_seed, int) else 0) + 1
+    )
+    model = section["model"]
+    if not isinstance(model, str) or not model:
+        raise ValueError(
+            f"{where}: [symmetry] model must name a shipped model or a .pt file, "
+            f"got {model!r}"
+        )
+    if not model.endswith(".pt"):
+        from . import _MODELS
+
+        if model not in _MODELS:
+            raise ValueError(
+                f"{where}: [symmetry] model {model!r} is neither a .pt file nor a "
+                f"shipped model ({sorted(_MODELS)})"
+            )
+    seed = section["calibration_seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(
+            f"{where}: [symmetry] calibration_seed must be an integer >= 0, got "
+            f"{seed!r}"
+        )
+    if seed == test_seed:
+        raise ValueError(
+            f"{where}: [symmetry] calibration_seed must differ from the [test] "
+            f"random_state ({test_seed}), whose draw scores the model"
+        )
+    return section
+
+
+def add_symmetry(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
+    """Weigh a structure-type pipeline's types by a space-group model.
+
+    The final classifier (a :class:`~skxrd.estimators.UnionClassifier` of
+    structure types) is wrapped, with the space-group model that ``[symmetry]
+    model`` names (a shipped model, by default ``"space-group"``, or a model
+    file), in a :class:`~skxrd.estimators.SymmetryWeightedClassifier`, and its
+    weight is fitted by the log-loss of a draw of the ``[test]`` section with
+    ``random_state = calibration_seed`` (other compounds of the same types;
+    by default the test seed + 1). No measured pattern is used.
+
+    Parameters
+    ----------
+    pipeline : PatternPipeline
+        Fitted, ending in a classifier of structure-type names.
+    config : str, path-like or dict
+        The config, with ``[test]`` and ``[symmetry]`` sections.
+    cache : str or path-like, optional
+        Folder for joblib's cache of the simulated patterns, and of the
+        space-group model's indexing merits (``indexing-merits`` in it).
+    n_jobs : int, optional
+        Workers for the simulation and the indexing.
+    verbose : bool, default=True
+        Progress bars.
+
+    Returns
+    -------
+    pipeline : PatternPipeline
+        A new pipeline (the same preprocessing steps) whose final step is the
+        :class:`~skxrd.estimators.SymmetryWeightedClassifier`; store it with
+        :func:`save_model` of its ``estimator_``'s pipeline and
+        :func:`save_symmetry_view` (``skxrd train`` does both).
+    report : dict
+        The weight, and the log-loss and top-1 accuracy of the calibration
+        draw before and after.
+
+    Examples
+    --------
+    The shipped structure-type model's settings:
+
+    >>> from importlib import resources
+    >>> from skxrd.pretrained import load_config
+    >>> path = resources.files("skxrd.pretrained") / "configs/structure-type.toml"
+    >>> with resources.as_file(path) as file:
+    ...     load_config(file)["symmetry"]
+    {'model': 'space-group', 'calibration_seed': 2}
+    """
+    import warnings
+
+    from ..estimators import SymmetryWeightedClassifier
+    from ..estimators._core import fit_symmetry_weight, symmetry_weighted
+    from ..estimators._mixins import _known_labels
+    from ._pipeline import PatternPipeline
+    from ._store import _same_preprocessing, load_model
+
+    config = load_config(config)
+    if "symmetry" not in config:
+        config = {**config, "symmetry": {}}
+        config["symmetry"] = _check_symmetry(config, "config")
+    section = config["symmetry"]
+    t0 = time.time()
+    name = section["model"]
+    if name.endswith(".pt"):
+        groups = load_model(name, device="cpu")
+    else:
+        from . import load_pretrained
+
+        groups = load_pretrained(name, device="cpu")
+    if not _same_preprocessing(pipeline.steps[:-1], groups.steps[:-1]):
+        raise ValueError(
+            f"[symmetry] model {name!r} does not read patterns as the pipeline "
+            "does (other preprocessing steps or grid)"
+        )
+    symmetry = groups.steps[-1][1]
+    params = symmetry.get_params()
+    if "memory" in params and cache is not None:
+        symmetry.set_params(memory=str(Path(cache) / "indexing-merits"))
+    if "n_jobs" in params and n_jobs is not None:
+        symmetry.set_params(n_jobs=n_jobs)
+    if "verbose" in params:
+        symmetry.set_params(verbose=verbose)
+    draw = {
+        **config,
+        "test": {**config["test"], "random_state": section["calibration_seed"]},
+    }
+    X, _, labels = _dataset(draw, "test", cache, n_jobs, verbose)
+    y = _target_labels(config, labels)
+    rows = pipeline[:-1].transform(X)
+    clf = SymmetryWeightedClassifier.from_fitted(pipeline.steps[-1][1], symmetry)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        proba, symmetry_proba = clf._both(rows)
+    idx, known = _known_labels(clf.classes_, y)
+    args = (clf._columns, clf._log_prior)
+    # rounded as the view stores it: the model in memory and on disk agree
+    weight = round(
+        fit_symmetry_weight(proba[known], symmetry_proba[known], *args, idx[known]), 4
+    )
+    clf.weight = clf.weight_ = weight
+
+    def scores(p):
+        p, i = p[known], idx[known]
+        right = p[np.arange(len(i)), i]
+        return (
+            round(float(-np.mean(np.log(np.maximum(right, 1e-12)))), 4),
+            round(float(np.mean(p.argmax(1) == i)), 4),
+        )
+
+    before = scores(proba)
+    after = scores(symmetry_weighted(proba, symmetry_proba, *args, weight))
+    report = {
+        "symmetry_model": name,
+        "symmetry_weight": weight,
+        "symmetry_n_calibration": int(known.sum()),
+        "symmetry_calibration_seed": int(section["calibration_seed"]),
+        "symmetry_log_loss_before": before[0],
+        "symmetry_log_loss_after": after[0],
+        "symmetry_top1_before": before[1],
+        "symmetry_top1_after": after[1],
+        "symmetry_seconds": round(time.time() - t0, 1),
+    }
+    out = PatternPipeline(list(pipeline.steps[:-1]) + [(pipeline.steps[-1][0], clf)])
+    out.metadata_ = getattr(pipeline, "metadata_", None)
+    return out, report
 
 
 def _check_structure_type(config, where):
@@ -1510,7 +1694,10 @@ def train_from_config(
     A structure-type config trains a
     :class:`~skxrd.estimators.UnionClassifier` on compounds of the library's
     types; a tenth of the compounds (with all their variants) is held out to
-    fit its temperature (``calibrate_temperature``).
+    fit its temperature (``calibrate_temperature``), and with a ``[symmetry]``
+    section its types are then weighed by a space-group model
+    (:func:`add_symmetry`; ``skxrd train`` stores that as a view of two model
+    files).
 
     Parameters
     ----------
@@ -1672,5 +1859,9 @@ def train_from_config(
         values, counts = np.unique(train_labels, return_counts=True)
         report["test"]["majority_baseline"] = float(
             np.mean(yt == values[counts.argmax()])
+        )
+    if "symmetry" in config:  # after the test: its figure is the union's own
+        pipe, report["symmetry"] = add_symmetry(
+            pipe, config, cache=cache, n_jobs=n_jobs, verbose=verbose > 0
         )
     return pipe, report

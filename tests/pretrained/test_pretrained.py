@@ -1524,3 +1524,78 @@ def test_shipped_structure_type_model_names_types_and_learns_new_ones(tmp_path):
     np.testing.assert_allclose(
         again.predict_proba(patterns), model.predict_proba(patterns), atol=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ("[symmetry]\nweight = 1.0", r"unknown \[symmetry\] keys \['weight'\]"),
+        ('[symmetry]\nmodel = "nope"', "neither a .pt file nor a shipped model"),
+        ("[symmetry]\ncalibration_seed = 1", r"must differ from the \[test\] random_"),
+        ("[symmetry]\ncalibration_seed = -2", "an integer >= 0"),
+    ],
+)
+def test_bad_symmetry_sections(tmp_path, section, message):
+    path = tmp_path / "types.toml"
+    path.write_text(_STRUCTURE_TYPE_TOML + section + "\n")
+    with pytest.raises(ValueError, match=message):
+        load_config(path)
+
+
+def test_a_symmetry_section_needs_structure_types_and_a_test_draw(tmp_path):
+    path = tmp_path / "types.toml"
+    path.write_text(_STRUCTURE_TYPE_TOML + "[symmetry]\n")
+    assert load_config(path)["symmetry"] == {
+        "model": "space-group",
+        "calibration_seed": 2,  # the [test] seed + 1
+    }
+    no_test = (
+        _STRUCTURE_TYPE_TOML.split("[test]")[0]
+        + _STRUCTURE_TYPE_TOML.split("random_state = 1\n")[1]
+    )
+    path.write_text(no_test + "[symmetry]\n")
+    with pytest.raises(ValueError, match=r"the config has no \[test\]"):
+        load_config(path)
+    with pytest.raises(ValueError, match="weighs structure types"):
+        load_config({**TINY, "symmetry": {}})
+
+
+def test_skxrd_train_writes_a_symmetry_weighted_view(tmp_path, capsys):
+    """A [symmetry] config: the union as NAME-union.pt, the view at -o."""
+    from skxrd.cli import main
+    from skxrd.estimators import SymmetryWeightedClassifier
+
+    groups = {
+        "target": "space_group",
+        "data": {"n_crystals": 40, "random_state": 0, "space_groups": [221, 225]},
+        "simulator": {"two_theta_range": [10.0, 60.0], "two_theta_step": 0.1},
+        "preprocessing": {"scale": "sqrt"},
+        "classifier": {"type": "CNNClassifier", "channels": [4], "max_epochs": 2,
+                       "random_state": 0},
+    }  # fmt: skip
+    sg, _ = train_from_config(groups, verbose=0)
+    save_model(sg, tmp_path / "groups.pt")
+    path = tmp_path / "types.toml"
+    path.write_text(
+        _STRUCTURE_TYPE_TOML
+        + f'[symmetry]\nmodel = "{tmp_path / "groups.pt"}"\ncalibration_seed = 3\n'
+    )
+    with pytest.raises(SystemExit, match="-o must be a .json file"):
+        main(["train", str(path), "-o", str(tmp_path / "types.pt"), "--quiet"])
+    out = tmp_path / "types.json"
+    assert main(["train", str(path), "-o", str(out), "--quiet"]) == 0
+    assert (tmp_path / "types-union.pt").is_file()
+    model = load_model(out)
+    weighed = model.steps[-1][1]
+    assert isinstance(weighed, SymmetryWeightedClassifier)
+    meta = model.metadata_["symmetry"]
+    assert meta["symmetry_calibration_seed"] == 3
+    assert weighed.weight_ == meta["symmetry_weight"] >= 0
+    # the union file alone keeps its own report, without the weighing
+    union = load_model(tmp_path / "types-union.pt")
+    assert "symmetry" not in union.metadata_ and "test" in union.metadata_
+    # a symmetry model elsewhere than -o's folder is refused before training
+    other = tmp_path / "sub"
+    other.mkdir()
+    with pytest.raises(SystemExit, match="in the folder of -o"):
+        main(["train", str(path), "-o", str(other / "types.json"), "--quiet"])
