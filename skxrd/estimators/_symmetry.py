@@ -49,8 +49,9 @@ class SymmetryWeightedClassifier(
 
         p(c) ∝ p_estimator(c) · (p_symmetry(g_c) / share(g_c)) ** weight
 
-    So a rock-salt pattern that the structure-type union half confuses with
-    anatase (I4₁/amd) keeps its cubic answers. A space group the symmetry
+    So a fluorite (Fm-3m) pattern that the structure-type union confuses with
+    anatase (I4₁/amd) gets its cubic types back; types that share a space
+    group stay as the classifier ranks them. A space group the symmetry
     classifier gives less than 1e-4 counts as 1e-4 (no class is ruled out by
     it alone); a class without a known space group keeps its share. The
     shipped ``"structure-type"`` model is the structure-type union weighed by
