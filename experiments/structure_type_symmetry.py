@@ -81,13 +81,12 @@ def main(argv=None):
         symmetry_weighted,
     )
     from skxrd.pretrained import load_model
+    from skxrd.pretrained._train import merits_memory
 
     union = load_model(args.union, device="cpu")
     groups = load_model(args.symmetry, device="cpu")
     stack = groups[-1]
-    stack.set_params(n_jobs=2)
-    if args.cache:
-        stack.set_params(memory=str(Path(args.cache) / "indexing-merits"))
+    stack.set_params(n_jobs=2, memory=merits_memory(args.cache))
     clf = SymmetryWeightedClassifier.from_fitted(union[-1], stack)
     classes = clf.classes_
     # crystal-system evidence: the same product over crystal systems

@@ -379,6 +379,7 @@ def write_card(weights, measured, cards_dir, cache):
     """Score the model of ``weights`` and write ``cards_dir/structure-type.md``."""
     from skxrd.estimators import SymmetryWeightedClassifier
     from skxrd.pretrained import PatternPipeline, load_model
+    from skxrd.pretrained._train import merits_memory
 
     model = load_model(weights, device="cpu")
     name, weighed = model.steps[-1]
@@ -387,10 +388,8 @@ def write_card(weights, measured, cards_dir, cache):
             f"{weights}: the card scores the union weighed by the space-group "
             "model, a view of tools/structure_type_symmetry.py; run that first"
         )
-    weighed.symmetry_estimator_.set_params(n_jobs=2)
-    if cache:  # the space-group model's indexing merits, kept between runs
-        memory = Path(cache) / "indexing-merits"
-        weighed.symmetry_estimator_.set_params(memory=str(memory))
+    # the space-group model's indexing merits, kept between runs
+    weighed.symmetry_estimator_.set_params(n_jobs=2, memory=merits_memory(cache))
     alone = PatternPipeline(list(model.steps[:-1]) + [(name, weighed.estimator_)])
     meta = {**model.metadata_, "n_members": len(weighed.estimator_.estimators_)}
     sets = measured_sets(Path(measured).resolve())

@@ -921,8 +921,16 @@ def save_coarse_view(
     >>> model.metadata_["name"]
     'my crystal systems'
     """
-    import json
+    path, base = _checked_view_paths(path, base, overwrite)
+    tmp, _ = _write_view(
+        path, base, {"coarse_target": str(target)}, metadata, "metadata"
+    )
+    os.replace(tmp, path)
+    return path
 
+
+def _checked_view_paths(path, base, overwrite):
+    """``(path, base)`` of a view to write: a .json file in its model's folder."""
     path, base = Path(path), Path(base)
     if path.suffix != ".json":
         raise ValueError(f"a model view is a .json file, got {path}")
@@ -932,28 +940,36 @@ def save_coarse_view(
         raise FileNotFoundError(f"model file {base} does not exist")
     if base.resolve().parent != path.resolve().parent:
         raise ValueError(f"the view {path} must be in the folder of its model {base}")
+    return path, base
+
+
+def _write_view(path, base, fields, metadata, what):
+    """Write a view with ``fields`` to ``path``'s temporary file and load it,
+    refusing a view that breaks (the temporary file removed); ``(temporary
+    file, pipeline)``, the file for the caller to move into place. ``what``
+    names the JSON values in the error."""
+    import json
+
     try:
         text = json.dumps(
             {
                 "format": VIEW_FORMAT,
                 "base": base.name,
-                "coarse_target": str(target),
+                **fields,
                 "metadata": dict(metadata or {}),
             },
             indent=1,
             allow_nan=False,
         )
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"metadata of {path} is not JSON: {exc}") from None
+        raise ValueError(f"{what} of {path} is not JSON: {exc}") from None
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
     try:
-        _load_view(tmp, "cpu", base_folder=path.parent)  # refuse a view that breaks
+        return tmp, _load_view(tmp, "cpu", base_folder=path.parent)
     except Exception:
-        tmp.unlink()
+        tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, path)
-    return path
 
 
 def _read_view(path, base_folder=None):
@@ -1173,17 +1189,7 @@ def save_symmetry_view(
     >>> type(model[-1]).__name__, model[-1].class_space_groups_.tolist()
     ('SymmetryWeightedClassifier', [225, 225, 136])
     """
-    import json
-
-    path, base = Path(path), Path(base)
-    if path.suffix != ".json":
-        raise ValueError(f"a model view is a .json file, got {path}")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    if not base.is_file():
-        raise FileNotFoundError(f"model file {base} does not exist")
-    if base.resolve().parent != path.resolve().parent:
-        raise ValueError(f"the view {path} must be in the folder of its model {base}")
+    path, base = _checked_view_paths(path, base, overwrite)
     symmetry = str(symmetry)
     if symmetry.endswith(".pt"):
         file = Path(symmetry)
@@ -1197,41 +1203,25 @@ def save_symmetry_view(
     groups = {}
     if class_space_groups is not None:
         groups = checked_space_groups(class_space_groups, "class_space_groups")
-    record = {"model": symmetry, "weight": float(weight)}
-    tmp = path.with_name(path.name + ".tmp")
 
     def write(pairs):
-        record["class_space_groups"] = [
-            [k.item() if isinstance(k, np.generic) else k, int(v)] for k, v in pairs
-        ]
-        try:
-            text = json.dumps(
-                {
-                    "format": VIEW_FORMAT,
-                    "base": base.name,
-                    "symmetry": record,
-                    "metadata": dict(metadata or {}),
-                },
-                indent=1,
-                allow_nan=False,
-            )
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"metadata or labels of {path} are not JSON: {exc}"
-            ) from None
-        tmp.write_text(text + "\n", encoding="utf-8")
-        return _load_view(tmp, "cpu", base_folder=path.parent)
-
-    try:
-        # the view stores every class's space group (the library's too), so
-        # that skxrd predict reads them without the structure-type library
-        model = write(groups.items())
-        final = model.steps[-1][1]
-        write(
-            (c, g) for c, g in zip(final.classes_, final.class_space_groups_) if g > 0
+        record = {
+            "model": symmetry,
+            "weight": float(weight),
+            "class_space_groups": [
+                [k.item() if isinstance(k, np.generic) else k, int(v)] for k, v in pairs
+            ],
+        }
+        return _write_view(
+            path, base, {"symmetry": record}, metadata, "metadata or labels"
         )
-    except Exception:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    # the view stores every class's space group (the library's too), so
+    # that skxrd predict reads them without the structure-type library
+    tmp, model = write(groups.items())
+    final = model.steps[-1][1]
+    tmp, _ = write(
+        (c, g) for c, g in zip(final.classes_, final.class_space_groups_) if g > 0
+    )
     os.replace(tmp, path)
     return path

@@ -464,7 +464,7 @@ def add_symmetry(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     symmetry = groups.steps[-1][1]
     params = symmetry.get_params()
     if "memory" in params and cache is not None:
-        symmetry.set_params(memory=str(Path(cache) / "indexing-merits"))
+        symmetry.set_params(memory=merits_memory(cache))
     if "n_jobs" in params and n_jobs is not None:
         symmetry.set_params(n_jobs=n_jobs)
     if "verbose" in params:
@@ -489,11 +489,9 @@ def add_symmetry(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     clf.weight = clf.weight_ = weight
 
     def scores(p):
-        p, i = p[known], idx[known]
-        right = p[np.arange(len(i)), i]
         return (
-            round(float(-np.mean(np.log(np.maximum(right, 1e-12)))), 4),
-            round(float(np.mean(p.argmax(1) == i)), 4),
+            round(_weighted_log_loss(p, clf.classes_, y), 4),
+            round(float(np.mean(p[known].argmax(1) == idx[known])), 4),
         )
 
     before = scores(proba)
