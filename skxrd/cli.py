@@ -109,15 +109,25 @@ def _cmd_train(args) -> int:
     symmetry = config.get("symmetry")
     if symmetry is not None:
         union_out = _symmetry_outputs(out, symmetry["model"], args.force)
-    pipe, report = train_from_config(
-        config,
-        cache=args.cache,
-        n_jobs=args.n_jobs,
-        num_threads=args.threads,
-        warm_start=args.resume,
-        device=args.device,
-        verbose=0 if args.quiet else 1,
-    )
+    try:
+        pipe, report = train_from_config(
+            config,
+            cache=args.cache,
+            n_jobs=args.n_jobs,
+            num_threads=args.threads,
+            warm_start=args.resume,
+            device=args.device,
+            checkpoint_dir=args.checkpoint_dir,
+            verbose=0 if args.quiet else 1,
+        )
+    except KeyboardInterrupt as exc:
+        if args.checkpoint_dir is None:
+            raise
+        print(
+            f"skxrd train: {exc or 'interrupted'}; the same command resumes it",
+            file=sys.stderr,
+        )
+        return 130
     if args.resume is not None:
         report["resumed_from"] = str(args.resume)
     if symmetry is not None:
@@ -1000,6 +1010,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--device",
         default=None,
         help="where to train: cpu, cuda, cuda:1... (default: the config's)",
+    )
+    p.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        metavar="DIR",
+        help="save the training state after every epoch; the same command run "
+        "again (best with the same --cache) resumes an interrupted run at its "
+        "last finished epoch, or goes straight to the steps after a finished "
+        "network",
     )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_train)

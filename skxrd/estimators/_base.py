@@ -10,9 +10,12 @@ parameters.
 from __future__ import annotations
 
 import functools
+import json
 import numbers
 import os
+import warnings
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -42,6 +45,7 @@ try:
     from skorch.utils import to_numpy
 
     from ..models import HierarchicalLoss
+    from . import _resume
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "skxrd.estimators needs PyTorch and skorch: pip install skxrd[torch]"
@@ -340,6 +344,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             )
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
+        if self.checkpoint_dir is not None:
+            # last: it saves what the scheduler and early stopping did this epoch
+            callbacks.append(("resume", _resume.ResumeState(self.checkpoint_dir)))
         return callbacks
 
     def _validate_input(self, X, y="no_validation", reset=True):
@@ -578,9 +585,15 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             net.initialize()
             if warm:
                 self._load_previous_weights(net, accelerator)
+            resume = self._resume_state(net, X, y_encoded, classes, accelerator)
             if store is not None:  # labels in the dataset, and for the split
                 X = _StoreDataset(X, y_encoded)
-            net.partial_fit(X, y_encoded)
+            epochs = None
+            if resume is not None and resume.state is not None:
+                epochs = _resume.restore(net, resume.state)
+            net.partial_fit(X, y_encoded, epochs=epochs)
+            if resume is not None:
+                self._after_resumable_fit(net, resume)
             net = self._plain_net(net, classes, optimizer, split, device)
 
         self.classes_ = classes
@@ -589,6 +602,52 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.n_epochs_ = len(net.history)
         self.__dict__.pop("temperature_", None)  # fitted to the old weights
         return self
+
+    def _resume_state(self, net, X, y_encoded, classes, accelerator):
+        """The callback that saves (and restores) the training state in
+        ``checkpoint_dir``, holding the state of this run if one was saved;
+        None without ``checkpoint_dir`` (or with accelerate, whose wrapped
+        optimizer and processes it does not cover)."""
+        if self.checkpoint_dir is None or accelerator is not None:
+            return None
+        resume = dict(net.callbacks_)["resume"]
+        shape = (len(y_encoded), self.n_features_in_)
+        warm = net.module_ if self.warm_start else None
+        resume.digest = _resume.fingerprint(self, y_encoded, shape, classes, warm)
+        resume.rows = _resume.sample_rows(X)
+        resume.state = _resume.read_state(
+            self.checkpoint_dir, resume.digest, resume.rows
+        )
+        others = list(Path(self.checkpoint_dir).glob("resume-*.pt"))
+        if resume.state is None and others and self.verbose >= 1:
+            print(
+                f"{os.fspath(self.checkpoint_dir)} holds {len(others)} training "
+                "state(s), none of this run (other parameters, labels or "
+                "warm-start weights): training from the first epoch",
+                flush=True,
+            )
+        if resume.state is not None and self.verbose >= 1:
+            done = len(json.loads(resume.state["history"]))
+            print(
+                f"resuming from {os.fspath(self.checkpoint_dir)}: {done} of "
+                f"{self.max_epochs} epochs done"
+                + (" (finished)" if resume.state["complete"] else ""),
+                flush=True,
+            )
+        return resume
+
+    def _after_resumable_fit(self, net, resume):
+        """Mark a finished run's state as complete; warn of an interrupted one."""
+        if _resume.finished(net):
+            resume.save(net, complete=True)
+            return
+        warnings.warn(
+            f"training stopped after epoch {len(net.history)} of "
+            f"{self.max_epochs}; fit again with checkpoint_dir="
+            f"{os.fspath(self.checkpoint_dir)!r} and the same data to resume it",
+            UserWarning,
+            stacklevel=3,
+        )
 
     def _encode_labels(self, y, warm):
         """The classes and ``y`` as int64 class indices.

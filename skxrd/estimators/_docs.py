@@ -87,8 +87,16 @@ accelerate : bool or dict, default=False
 checkpoint_dir : str or path-like, default=None
     Directory where the parameters, optimizer state and history of the best
     epoch are saved during training (by validation loss, else training
-    loss). None: no checkpoints; nothing is ever written to the working
-    directory.
+    loss), and, after every epoch, the whole training state of the run
+    (``resume-<fingerprint>.pt``: also the learning-rate schedule, early
+    stopping and the random generators). A fit of the same estimator on the
+    same data (same parameters but device, threads and verbosity; same
+    initial weights) resumes from it: an interrupted run (a closed session,
+    Ctrl-C) trains only the epochs that are left and ends with the network
+    an uninterrupted run gives (bit for bit on the same CPU and threads), and
+    a finished run returns its network without training. Fits of other parameters or
+    data keep their own files. Not with ``accelerate``. None: no
+    checkpoints; nothing is ever written to the working directory.
 warm_start : bool, default=False
     When True and the estimator is fitted, ``fit`` starts from the weights of
     the previous fit (the optimizer and learning-rate schedule start afresh).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import time
 from pathlib import Path
 
@@ -1681,6 +1682,7 @@ def train_from_config(
     num_threads=None,
     warm_start=None,
     device=None,
+    checkpoint_dir=None,
     verbose=1,
 ):
     """Generate the synthetic data a config describes and train its pipeline.
@@ -1719,6 +1721,16 @@ def train_from_config(
     device : str, optional
         Where to train (``"cpu"``, ``"cuda"``...); by default the classifier's
         ``device`` of the config.
+    checkpoint_dir : str or path-like, optional
+        Folder for the network's training state, written after every epoch
+        (the classifier's ``checkpoint_dir``). Training the same config again
+        with it (``skxrd train CONFIG --checkpoint-dir DIR``, best with the
+        same ``cache``) resumes an interrupted run at its last finished epoch
+        and ends with the network the whole run gives; once the network is
+        finished, a rerun goes straight to the steps after it (search-match,
+        indexing, test). Device, threads and verbosity may differ between the
+        sittings (a run stopped on a GPU can end on a CPU). Not for a
+        structure-type union (many small networks).
     verbose : int, default=1
         0: silent; 1: progress bars and the table of the epochs.
 
@@ -1756,6 +1768,11 @@ def train_from_config(
 
     config = load_config(config)
     verbose = check_int(verbose, "verbose", minimum=0)
+    if checkpoint_dir is not None and config["classifier"]["type"] == "UnionClassifier":
+        raise ValueError(
+            "checkpoint_dir resumes one network; a UnionClassifier trains one "
+            "per few structure types, a few seconds each"
+        )
     t0 = time.perf_counter()
     X, y, sg, groups = _dataset(
         config, "data", cache, n_jobs, verbose > 0, with_groups=True
@@ -1782,6 +1799,8 @@ def train_from_config(
                 "(new members for new types), not by more epochs"
             )
         previous_epochs = _warm_start(clf, warm_start, y)
+    if checkpoint_dir is not None:
+        network.set_params(checkpoint_dir=checkpoint_dir)
     user_verbose = network.verbose
     network.set_params(
         num_threads=num_threads, verbose=max(network.verbose, min(verbose, 1))
@@ -1805,6 +1824,17 @@ def train_from_config(
     if calibration is not None:
         clf.calibrate_temperature(pipe[:-1].transform(X[calibration]), y[calibration])
     t_fit = time.perf_counter() - t1
+    if checkpoint_dir is not None:
+        from ..estimators._resume import finished
+
+        if not finished(clf.net_):
+            # skorch ended fit quietly on Ctrl-C: stop here too, rather than
+            # go on to a model of fewer epochs
+            raise KeyboardInterrupt(
+                f"training stopped after epoch {len(clf.history_)} of "
+                f"{clf.max_epochs}; train again with checkpoint_dir "
+                f"{os.fspath(checkpoint_dir)} to resume"
+            )
     if union:
         clf.set_params(verbose=union_verbose)
         for member in clf.estimators_:
@@ -1812,7 +1842,10 @@ def train_from_config(
         n_epochs = max(int(m.n_epochs_) for m in clf.estimators_)
     else:
         n_epochs = int(clf.n_epochs_)
-    network.set_params(num_threads=None, verbose=user_verbose, warm_start=False)
+    # the model file keeps no local folder
+    network.set_params(
+        num_threads=None, verbose=user_verbose, warm_start=False, checkpoint_dir=None
+    )
     if coarse is not None:
         from ..estimators import CoarseLabelClassifier
 

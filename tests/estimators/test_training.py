@@ -3,6 +3,10 @@ checkpoints and reproducibility."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import warnings
+
 import numpy as np
 import pytest
 from estimator_data import FAST, TINY_RESNET
@@ -11,6 +15,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 from skxrd.estimators import ResNetClassifier  # noqa: E402
+from skxrd.estimators._base import _NeuralClassifier  # noqa: E402
 from skxrd.estimators._data import _holdout_indices  # noqa: E402
 
 
@@ -241,17 +246,121 @@ def test_checkpoints_only_in_checkpoint_dir(data, tmp_path, monkeypatch):
     ckpt = tmp_path / "checkpoints" / "run1"
     clf = _resnet(checkpoint_dir=ckpt, max_epochs=3, validation_fraction=0.25)
     clf.fit(X, y)
-    assert sorted(p.name for p in ckpt.iterdir()) == [
-        "history.json",
-        "optimizer.pt",
-        "params.pt",
-    ]
+    names = sorted(p.name for p in ckpt.iterdir())
+    assert names[:3] == ["history.json", "optimizer.pt", "params.pt"]
+    assert len(names) == 4 and re.fullmatch(r"resume-[0-9a-f]{16}\.pt", names[3])
     assert any(clf.history_[:, "event_cp"])
     # the checkpoint holds the weights of an epoch: they load into the net
     before = clf.predict_proba(X)
     clf.net_.load_params(f_params=ckpt / "params.pt")
     assert clf.predict_proba(X).shape == before.shape
     assert list(work.iterdir()) == []
+
+
+class _StopAfter:
+    """Within the block, every fit ends after epoch ``n`` as Ctrl-C ends it
+    (skorch ends ``fit`` quietly on KeyboardInterrupt)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        from skorch.callbacks import Callback
+
+        n, original = self.n, _NeuralClassifier._callbacks
+        self.original = original
+
+        class Stop(Callback):
+            def on_epoch_end(self, net, **kwargs):
+                if len(net.history) == n:
+                    raise KeyboardInterrupt
+
+        _NeuralClassifier._callbacks = lambda est, has_valid: [
+            *original(est, has_valid),
+            ("stop", Stop()),
+        ]
+
+    def __exit__(self, *exc):
+        _NeuralClassifier._callbacks = self.original
+
+
+def _resumable(**params):
+    from skxrd.augmentation import default_augmentation
+
+    # augmentation, dropout-free BatchNorm recomputation, the cosine schedule
+    # and the shuffling all draw from the generators the state keeps
+    augment = default_augmentation(two_theta=np.linspace(10.0, 80.0, 96))
+    return _resnet(max_epochs=6, augment=augment, **params)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"validation_fraction": 0.25},  # early stopping restores the best epoch
+        {"validation_fraction": None},  # BatchNorm recomputed at the end
+        {"lr_schedule": "plateau", "validation_fraction": 0.25},
+    ],
+)
+def test_an_interrupted_fit_resumes_to_the_uninterrupted_network(
+    data, tmp_path, params
+):
+    X, y, _ = data
+    whole = _resumable(**params).fit(X, y)
+    with _StopAfter(2), pytest.warns(UserWarning, match="stopped after epoch 2 of 6"):
+        cut = _resumable(checkpoint_dir=tmp_path, **params).fit(X, y)
+    assert len(cut.history_) == 2
+    # another sitting with other threads: the same run, but for the order of
+    # the threads' sums
+    other = tmp_path / "other"
+    shutil.copytree(tmp_path, other)
+    resumed = _resumable(checkpoint_dir=other, num_threads=2, **params).fit(X, y)
+    np.testing.assert_allclose(
+        resumed.predict_proba(X), whole.predict_proba(X), rtol=0, atol=1e-5
+    )
+    # another sitting as the first: bit for bit the uninterrupted run
+    resumed = _resumable(checkpoint_dir=tmp_path, **params).fit(X, y)
+    assert len(resumed.history_) == 6
+    assert [h["epoch"] for h in resumed.history_] == list(range(1, 7))
+    np.testing.assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
+    for name in ("train_loss", "lr") if "lr" in whole.history_[0] else ("train_loss",):
+        np.testing.assert_array_equal(
+            resumed.history_[:, name], whole.history_[:, name]
+        )
+    # a finished run returns its network without training an epoch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and without the interruption warning
+        with _StopAfter(0):  # never reached: no epoch runs
+            again = _resumable(checkpoint_dir=tmp_path, **params).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), whole.predict_proba(X))
+    assert len(list(tmp_path.glob("resume-*.pt"))) == 1
+
+
+def test_resuming_keeps_runs_apart_and_says_so(data, tmp_path, capsys):
+    X, y, _ = data
+    with _StopAfter(1), pytest.warns(UserWarning, match="checkpoint_dir="):
+        _resumable(checkpoint_dir=tmp_path).fit(X, y)
+    # another seed, other data: runs of their own, from epoch 1, each in a file
+    other = _resumable(checkpoint_dir=tmp_path, random_state=1).fit(X, y)
+    assert other.history_[0]["epoch"] == 1 and len(other.history_) == 6
+    _resumable(checkpoint_dir=tmp_path).fit(X[:30], y[:30])
+    assert len(list(tmp_path.glob("resume-*.pt"))) == 3
+    capsys.readouterr()
+    _resumable(checkpoint_dir=tmp_path, verbose=1, lr=0.02).fit(X, y)
+    assert "holds 3 training state(s), none of this run" in capsys.readouterr().out
+    # the patterns are compared to within float32 rounding (another machine's
+    # simulation of the same config), not bit for bit
+    with pytest.raises(ValueError, match="on other patterns"):
+        _resumable(checkpoint_dir=tmp_path).fit(X + 0.01, y)
+    nearly = X * np.float32(1 + 1e-6)
+    resumed = _resumable(checkpoint_dir=tmp_path, verbose=1).fit(nearly, y)
+    assert f"resuming from {tmp_path}: 1 of 6 epochs done" in capsys.readouterr().out
+    assert len(resumed.history_) == 6
+    # a damaged state is named, not trained over
+    assert len(list(tmp_path.glob("resume-*.pt"))) == 4
+    for path in tmp_path.glob("resume-*.pt"):
+        path.write_bytes(b"not a state")
+    with pytest.raises(ValueError, match=r"resume-[0-9a-f]{16}\.pt is not a readable"):
+        _resumable(checkpoint_dir=tmp_path).fit(X, y)
 
 
 def test_nothing_written_to_the_working_directory(data, tmp_path, monkeypatch, capsys):

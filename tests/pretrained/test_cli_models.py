@@ -570,3 +570,55 @@ def test_watch_bad_options_are_one_line_and_exit_2(
     assert message in capsys.readouterr().err
     assert main(["watch", str(tmp_path / "nowhere"), "--model", str(model)]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_train_resumes_an_interrupted_run(tmp_path, capsys, monkeypatch):
+    from skorch.callbacks import Callback
+
+    from skxrd.estimators._base import _NeuralClassifier
+
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        to_toml({**TINY, "classifier": {**TINY["classifier"], "max_epochs": 3}})
+    )
+    whole = tmp_path / "whole.pt"
+    assert main(["train", str(config), "-o", str(whole), "--quiet"]) == 0
+    original = _NeuralClassifier._callbacks
+
+    class Stop(Callback):  # Ctrl-C after the first epoch
+        def on_epoch_end(self, net, **kwargs):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        _NeuralClassifier,
+        "_callbacks",
+        lambda est, has_valid: [*original(est, has_valid), ("stop", Stop())],
+    )
+    out, ckpt = tmp_path / "run.pt", tmp_path / "ckpt"
+    args = ["train", str(config), "-o", str(out), "--checkpoint-dir", str(ckpt)]
+    with pytest.warns(UserWarning, match="stopped after epoch 1 of 3"):
+        assert main(args) == 130
+    assert "after epoch 1 of 3" in capsys.readouterr().err
+    assert not out.exists()  # no model of fewer epochs
+    monkeypatch.setattr(_NeuralClassifier, "_callbacks", original)
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "1 of 3 epochs done" in capsys.readouterr().out
+    model, reference = load_model(out), load_model(whole)
+    net = model.steps[-1][1]
+    assert net.checkpoint_dir is None  # the model file keeps no local folder
+    assert model.metadata_["n_epochs"] == model.metadata_["total_epochs"] == 3
+    crystal = load_example_crystal("NaCl")
+    sim = PowderSimulator(two_theta_range=(10.0, 40.0), two_theta_step=0.1)
+    X = sim.transform([crystal])
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+    # a finished network: the rerun trains no epoch, only what follows it
+    again = tmp_path / "again.pt"
+    assert (
+        main(["train", str(config), "-o", str(again), "--checkpoint-dir", str(ckpt)])
+        == 0
+    )
+    assert "3 of 3 epochs done (finished)" in capsys.readouterr().out
+    np.testing.assert_array_equal(
+        load_model(again).predict_proba(X), reference.predict_proba(X)
+    )

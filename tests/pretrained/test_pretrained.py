@@ -1370,6 +1370,8 @@ def test_a_structure_type_config_trains_a_calibrated_union(tmp_path):
     pipe = build_pipeline(cfg)
     assert pipe.steps[-2][1].scale == "sqrt"
     assert isinstance(pipe.steps[-1][1], UnionClassifier)
+    with pytest.raises(ValueError, match="checkpoint_dir resumes one network"):
+        train_from_config(path, checkpoint_dir=tmp_path / "ckpt", verbose=0)
     pipe, report = train_from_config(path, verbose=0)
     union = pipe.steps[-1][1]
     assert sorted(union.classes_) == ["cscl", "fluorite", "perovskite", "rocksalt"]

@@ -1,0 +1,267 @@
+"""Resuming an interrupted training run at its last finished epoch.
+
+With ``checkpoint_dir``, a deep classifier's ``fit`` writes the whole training
+state to ``checkpoint_dir/resume-<fingerprint>.pt`` at the end of every epoch:
+the network and optimizer, the learning-rate schedule, early stopping's best
+epoch and weights, the history, and the random generators that shuffle, drop
+out and augment. A later ``fit`` of the same estimator on the same data (the
+*fingerprint*: the training parameters, the labels, the data and the weights
+a warm start begins from) reads it and runs only the epochs that are left, so
+a run stopped by a closed session, a lost machine or Ctrl-C ends with the
+network it would have had (bit for bit on the same CPU with the same
+threads). A finished run is kept too: fitting it again returns its network
+without training (``skxrd train`` goes on from there to the steps after the
+network, such as the search-match). Like
+Keras' ``BackupAndRestore`` callback, but with one file per fingerprint, so
+fits of other parameters or data that share the folder never resume each
+other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.history import History
+
+from ._net import _uncompiled
+
+_FORMAT = "skxrd-resume/1"
+#: parameters that change where or how visibly a run trains, not what it learns
+_RUNTIME_PARAMS = ("checkpoint_dir", "device", "num_threads", "verbose")
+
+
+def _param_repr(value):
+    """A stable text of a parameter (objects without a stable repr by type)."""
+    text = repr(value)
+    if " at 0x" in text:  # functions, lambdas, objects with the default repr
+        kind = type(value)
+        name = getattr(value, "__qualname__", kind.__qualname__)
+        return f"{getattr(value, '__module__', kind.__module__)}.{name}"
+    return text
+
+
+def fingerprint(estimator, y, shape, classes, module=None):
+    """What a resumed run must share with the interrupted one (a hex digest).
+
+    The training parameters (all but where and how visibly it runs: device,
+    threads, verbosity, the checkpoint folder), the classes, the labels and
+    the data's shape; with ``module``, its parameters (those a warm start
+    begins from; random initial weights follow from ``random_state``). The
+    patterns themselves are compared apart (:func:`sample_rows`), with a
+    tolerance: the same config simulated on another machine may differ in
+    the last bits.
+    """
+    h = hashlib.sha256()
+    params = estimator.get_params(deep=False)
+    for name in sorted(params):
+        if name not in _RUNTIME_PARAMS:
+            h.update(f"{name}={_param_repr(params[name])};".encode())
+    h.update(type(estimator).__qualname__.encode())
+    h.update(repr(np.asarray(classes).tolist()).encode())
+    h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    h.update(repr(tuple(int(n) for n in shape)).encode())
+    if module is not None:
+        for name, tensor in _uncompiled(module).state_dict().items():
+            h.update(name.encode())
+            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def sample_rows(X, n=64):
+    """``n`` rows spread over the patterns ``X`` (float32), to compare runs."""
+    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), n)).astype(int))
+    return torch.from_numpy(np.asarray(X[rows], dtype=np.float32).copy())
+
+
+def state_path(checkpoint_dir, digest):
+    """The file of the run ``digest`` in ``checkpoint_dir``: one per run, so
+    that the fits of a grid search or of cross-validation that share the folder
+    keep apart."""
+    return Path(checkpoint_dir) / f"resume-{digest[:16]}.pt"
+
+
+def read_state(checkpoint_dir, digest, rows):
+    """The saved state of the run ``digest``, or None when there is none.
+
+    ``rows`` (:func:`sample_rows` of the patterns) must match the saved ones
+    to within float32 rounding, else the state is refused: the same labels
+    and parameters on other patterns are another run.
+    """
+    path = state_path(checkpoint_dir, digest)
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(
+            f"{path} is not a readable training state ({type(exc).__name__}: {exc}); "
+            "remove it to train afresh"
+        ) from exc
+    if not isinstance(state, dict) or state.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not a training state of skxrd ({_FORMAT})")
+    if state["fingerprint"] != digest:
+        raise ValueError(
+            f"{path} holds the training state of another fit; remove it to train afresh"
+        )
+    saved = state["rows"]
+    if saved.shape != rows.shape or not torch.allclose(
+        saved, rows, rtol=1e-4, atol=1e-6
+    ):
+        raise ValueError(
+            f"{path} holds a run of the same parameters and labels on other "
+            "patterns; remove it (or choose another checkpoint_dir) to train "
+            "on these"
+        )
+    return state
+
+
+def _callback(net, kind):
+    for _, callback in net.callbacks_:
+        if isinstance(callback, kind):
+            return callback
+    return None
+
+
+def _generator_state(generator):
+    if generator is None:
+        return None
+    return {"device": generator.device.type, "state": generator.get_state()}
+
+
+def _rng_state(net):
+    """torch's generators that the next epoch of ``net`` draws from."""
+    device = torch.device(net.device) if net.device else None
+    cuda = device is not None and device.type == "cuda"
+    return {
+        "cpu": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state(device) if cuda else None,
+        "augment": _generator_state(getattr(net, "_augment_generator", None)),
+    }
+
+
+class ResumeState(Callback):
+    """Writes the training state after each epoch; restores ``state`` first.
+
+    Placed after the learning-rate scheduler and early stopping, so that it
+    saves their state of the epoch just ended and overrides their fresh start.
+    """
+
+    def __init__(self, checkpoint_dir, digest=None, rows=None, state=None):
+        self.checkpoint_dir = checkpoint_dir
+        self.digest = digest
+        self.rows = rows
+        self.state = state
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        state, self.state = self.state, None  # do not hold it through training
+        if state is None:
+            return
+        net.optimizer_.load_state_dict(state["optimizer"])  # the exact lr too
+        scheduler = _callback(net, LRScheduler)
+        if scheduler is not None and state["scheduler"] is not None:
+            scheduler.lr_scheduler_.load_state_dict(state["scheduler"])
+        stopping = _callback(net, EarlyStopping)
+        if stopping is not None and state["early_stopping"] is not None:
+            saved = state["early_stopping"]
+            stopping.misses_ = int(saved["misses"])
+            stopping.dynamic_threshold_ = float(saved["threshold"])
+            stopping.best_epoch_ = int(saved["best_epoch"])
+            best = saved["best_weights"]
+            if best is not None:
+                device = next(net.module_.parameters()).device
+                best = {k: v.to(device) for k, v in best.items()}
+            stopping.best_model_weights_ = best
+        device = torch.device(net.device) if net.device else None
+        rng = state["rng"]
+        torch.set_rng_state(rng["cpu"])
+        if rng["cuda"] is not None and device is not None and device.type == "cuda":
+            torch.cuda.set_rng_state(rng["cuda"], device)
+        generator = getattr(net, "_augment_generator", None)
+        saved = rng["augment"]
+        if generator is not None and saved is not None:
+            if saved["device"] == generator.device.type:
+                generator.set_state(saved["state"])
+        if state["complete"] and net.train_split is None:
+            # no epoch left: the BatchNorm statistics of the end of training
+            # are recomputed over the training patterns, as in the run itself
+            net._train_dataset = net.get_dataset(X, y)
+
+    def on_epoch_end(self, net, **kwargs):
+        self._rng = _rng_state(net)
+        self.save(net, complete=False)
+
+    def save(self, net, complete):
+        """Write the state of ``net`` after its last epoch (atomically).
+
+        The random generators are those at the end of the last epoch, also
+        for the finished run: the end of training draws from them (the
+        BatchNorm statistics of a network with dropout are recomputed), and a
+        refit of the finished run repeats that end.
+        """
+        scheduler = _callback(net, LRScheduler)
+        stopping = _callback(net, EarlyStopping)
+        early = None
+        if stopping is not None and stopping.dynamic_threshold_ is not None:
+            best = stopping.best_model_weights_
+            early = {
+                "misses": int(stopping.misses_),
+                "threshold": float(stopping.dynamic_threshold_),
+                "best_epoch": int(stopping.best_epoch_),
+                "best_weights": (
+                    None
+                    if best is None
+                    else {k: v.detach().cpu() for k, v in best.items()}
+                ),
+            }
+        state = {
+            "format": _FORMAT,
+            "fingerprint": self.digest,
+            "rows": self.rows,
+            "complete": bool(complete),
+            "module": {
+                k: v.detach().cpu()
+                for k, v in _uncompiled(net.module_).state_dict().items()
+            },
+            "optimizer": net.optimizer_.state_dict(),
+            "scheduler": (
+                None
+                if scheduler is None or scheduler.lr_scheduler_ is None
+                else scheduler.lr_scheduler_.state_dict()
+            ),
+            "early_stopping": early,
+            "history": json.dumps(net.history.to_list(), default=float),
+            "rng": getattr(self, "_rng", None) or _rng_state(net),
+        }
+        path = state_path(self.checkpoint_dir, self.digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        torch.save(state, partial)
+        os.replace(partial, path)  # a run killed while writing keeps the last
+
+
+def restore(net, state):
+    """Load the network and history of ``state`` into an initialized ``net``;
+    returns the number of epochs that are left (0 for a finished run)."""
+    _uncompiled(net.module_).load_state_dict(state["module"])
+    # now for the scheduler's initial_lr; again once the scheduler is built
+    # (its first step moves the learning rate), in ResumeState.on_train_begin
+    net.optimizer_.load_state_dict(state["optimizer"])
+    net.history = History(json.loads(state["history"]))
+    if state["complete"]:
+        return 0
+    return max(int(net.max_epochs) - len(net.history), 0)
+
+
+def finished(net):
+    """Whether a fit ended by itself (all epochs, or early stopping), not by an
+    interruption (skorch ends ``fit`` quietly on KeyboardInterrupt)."""
+    if len(net.history) >= int(net.max_epochs):
+        return True
+    stopping = _callback(net, EarlyStopping)
+    return stopping is not None and stopping.misses_ >= stopping.patience
