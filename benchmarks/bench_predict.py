@@ -6,8 +6,8 @@ most 2 s on a CPU, model loading included. This benchmark times, in the same
 run and alternating so that drift hits all alike, with several repeats and
 the median of each:
 
-- the import floors: ``python -c "import numpy, scipy.ndimage, scipy.signal"``,
-  what ``skxrd predict`` imports (it reads the model file and runs the ResNets
+- the import floors: ``python -c "import numpy, scipy.ndimage"``, what
+  ``skxrd predict`` imports (it reads the model file and runs the ResNets
   in numpy: :mod:`skxrd.pretrained._runtime`); ``import torch``, what any torch
   program pays before its first line of work; and ``import torch,
   sklearn.pipeline``, what a program that also uses scikit-learn pays;
@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SSRL = ROOT.parent / "shared/data/measured/synchrotron-ssrl/XYdata/BL21Robot_0114.xy"
 FLOORS = {
-    "floor": "import numpy, scipy.ndimage, scipy.signal",
+    "floor": "import numpy, scipy.ndimage",
     "torch": "import torch",
     "torch + sklearn": "import torch, sklearn.pipeline",
 }

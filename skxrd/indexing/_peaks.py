@@ -98,7 +98,8 @@ def peak_positions(
     [20.0, 31.5, 44.0]
     """
     from scipy.ndimage import gaussian_filter1d, median_filter
-    from scipy.signal import find_peaks
+
+    from ..utils._signal import find_peaks
 
     tt, y = _grid(two_theta, intensity)
     rad = get_radiation(radiation)

@@ -141,7 +141,8 @@ def _reason(
     x, y, model_range, min_coverage, min_span, max_width, min_snr, min_peak_snr
 ):
     from scipy.ndimage import median_filter
-    from scipy.signal import find_peaks, peak_widths
+
+    from ..utils._signal import find_peaks, peak_widths
 
     x = np.asarray(x, float)
     y = np.asarray(y, float)
