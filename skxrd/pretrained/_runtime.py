@@ -184,7 +184,11 @@ class Predictor:
         ):
             return False
         groups = symmetry["class_space_groups"]
-        class_groups = [groups.get(c.item(), 0) for c in self.classes_]
+        if any(c.item() not in groups for c in self.classes_):
+            # a class without a listed group may be a library type, whose
+            # group only the full loader knows (or refuses to guess)
+            return False
+        class_groups = [groups[c.item()] for c in self.classes_]
         try:
             columns, log_prior = symmetry_columns(class_groups, other.classes_)
         except ValueError:

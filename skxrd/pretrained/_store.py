@@ -1105,15 +1105,31 @@ def _symmetry_weighted(path, model, symmetry, device):
             f"{path}: its symmetry model {symmetry['path'].name} does not read "
             "patterns as its base model does (other preprocessing steps)"
         )
+    listed = symmetry["class_space_groups"]
     try:
-        return SymmetryWeightedClassifier.from_fitted(
+        weighed = SymmetryWeightedClassifier.from_fitted(
             model.steps[-1][1],
             other.steps[-1][1],
-            class_space_groups=symmetry["class_space_groups"],
+            class_space_groups=listed,
             weight=symmetry["weight"],
         )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: {exc}") from None
+    # a view is read without skxrd's structure-type library too (skxrd
+    # predict): a group the library would add is one that reader lacks
+    unlisted = [
+        c.item() if isinstance(c, np.generic) else c
+        for c, g in zip(weighed.classes_, weighed.class_space_groups_)
+        if g > 0 and (c.item() if isinstance(c, np.generic) else c) not in listed
+    ]
+    if unlisted:
+        raise ValueError(
+            f"{path}: the symmetry record lists no space group for {unlisted[:5]}"
+            f"{' ...' if len(unlisted) > 5 else ''} (types of skxrd's library); "
+            "a view lists the group of every class that has one, as "
+            "save_symmetry_view writes it"
+        )
+    return weighed
 
 
 def save_symmetry_view(
@@ -1218,10 +1234,14 @@ def save_symmetry_view(
 
     # the view stores every class's space group (the library's too), so
     # that skxrd predict reads them without the structure-type library
-    tmp, model = write(groups.items())
-    final = model.steps[-1][1]
-    tmp, _ = write(
-        (c, g) for c, g in zip(final.classes_, final.class_space_groups_) if g > 0
-    )
+    from ..estimators._symmetry import _library_groups
+
+    classes = load_model(base, device="cpu").steps[-1][1].classes_
+    pairs = []
+    for c, g in zip(classes, _library_groups(classes)):
+        key = c.item() if isinstance(c, np.generic) else c
+        if groups.get(key, g) > 0:
+            pairs.append((key, groups.get(key, g)))
+    tmp, _ = write(pairs)
     os.replace(tmp, path)
     return path

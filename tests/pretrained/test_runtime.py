@@ -621,6 +621,13 @@ def test_bad_symmetry_views_are_named(symmetry_files, tmp_path):
             load_model(path, device="cpu")
         with pytest.raises((ValueError, FileNotFoundError), match=message):
             load_predictor(path)
+    # a hand-written view that leaves out library types' groups: the full
+    # loader would take them from the library, skxrd predict's reader cannot;
+    # the one refuses it, the other leaves it to the one
+    path = broken(lambda v: v["symmetry"].update(class_space_groups=[["anatase", 141]]))
+    with pytest.raises(ValueError, match=r"lists no space group for \['fluorite', "):
+        load_model(path, device="cpu")
+    assert load_predictor(path) is None
     # the shipped space-group model reads patterns on another grid
     with pytest.raises(ValueError, match="does not read patterns as its base"):
         save_symmetry_view(
