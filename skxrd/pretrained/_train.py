@@ -1770,8 +1770,8 @@ def train_from_config(
     verbose = check_int(verbose, "verbose", minimum=0)
     if checkpoint_dir is not None and config["classifier"]["type"] == "UnionClassifier":
         raise ValueError(
-            "checkpoint_dir resumes one network; a UnionClassifier trains one "
-            "per few structure types, a few seconds each"
+            "checkpoint_dir resumes one network; a UnionClassifier trains many "
+            "small ones (one per few structure types)"
         )
     t0 = time.perf_counter()
     X, y, sg, groups = _dataset(

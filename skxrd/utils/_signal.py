@@ -39,8 +39,10 @@ def _local_maxima(x):
 class _Blocks:
     """Sparse tables of ``x``: the max, min and position of the min of every
     block ``x[i : i + 2**k]``, for range queries and binary lifting over many
-    peaks at once (a measured pattern of 8,500 points has about 2,600 local
-    maxima, which a loop over peaks took 60 ms to walk)."""
+    peaks at once. A measured pattern of 8,500 points has about 2,600 local
+    maxima: the peak search and screen of a RRUFF pattern took 40 ms with a
+    Python loop over them, 12 ms with these tables (6 ms with scipy's
+    compiled loops)."""
 
     def __init__(self, x):
         self.x = x
@@ -95,9 +97,11 @@ class _Blocks:
         return out
 
     def extend_left(self, end, start_min, keep_going):
-        """For each query, the smallest ``a >= start_min`` such that every
-        block of ``x[a:end]`` passes ``keep_going(table, level, rows)``:
-        binary lifting from ``end`` (exclusive) leftwards."""
+        """For each query, the smallest ``a >= start_min`` such that
+        ``x[a:end]`` is made of blocks that pass ``keep_going(level, block
+        starts, query rows)``: binary lifting from ``end`` (exclusive)
+        leftwards. ``keep_going`` must hold of a range whenever it holds of
+        the blocks that cover it (a max below, or a min above, a bound)."""
         pos = end.copy()
         for k in range(self.levels - 1, -1, -1):
             cand = pos - (1 << k)
@@ -109,8 +113,9 @@ class _Blocks:
         return pos
 
     def extend_right(self, start, end_max, keep_going):
-        """For each query, the largest ``b <= end_max`` such that every block
-        of ``x[start:b]`` passes ``keep_going``: binary lifting rightwards."""
+        """For each query, the largest ``b <= end_max`` such that
+        ``x[start:b]`` is made of blocks that pass ``keep_going``: binary
+        lifting rightwards."""
         pos = start.copy()
         for k in range(self.levels - 1, -1, -1):
             ok = pos + (1 << k) <= end_max
