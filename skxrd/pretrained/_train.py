@@ -1241,7 +1241,6 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     >>> report["n_references"], report["n_tune"], type(hybrid[-1]).__name__
     (13, 40, 'MatchFirstClassifier')
     """
-    from ..datasets import make_pattern_dataset
     from ..estimators import (
         CoarseLabelClassifier,
         IndexingClassifier,
@@ -1258,18 +1257,7 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     # again (new references; a stacker is fitted again after): the network
     network = _inside(network, (MatchFirstClassifier, IndexingClassifier))
     prefix = pipeline[:-1]
-    sim = _simulator(config)
-    collection, names = _reference_collection(match, config)
-    refs = make_pattern_dataset(
-        None,
-        source=collection,
-        variants=False,
-        simulator=sim,
-        cache=cache,
-        random_state=0,
-        n_jobs=n_jobs,
-        verbose=verbose,
-    )
+    collection, names, refs = _reference_patterns(match, config, cache, n_jobs, verbose)
     # the patterns' order is the dataset's: name each by its structure's id
     by_id = dict(zip((str(i) for i in collection.ids), names))
     names = [by_id[str(i)] for i in refs.ids]
@@ -1328,6 +1316,25 @@ def add_reference_match(pipeline, config, *, cache=None, n_jobs=None, verbose=Tr
     if hasattr(pipeline, "metadata_"):
         out.metadata_ = pipeline.metadata_
     return out, report
+
+
+def _reference_patterns(match, config, cache, n_jobs, verbose):
+    """The search-match's references: their collection, names and simulated
+    patterns (cached under ``cache``)."""
+    from ..datasets import make_pattern_dataset
+
+    collection, names = _reference_collection(match, config)
+    refs = make_pattern_dataset(
+        None,
+        source=collection,
+        variants=False,
+        simulator=_simulator(config),
+        cache=cache,
+        random_state=0,
+        n_jobs=n_jobs,
+        verbose=verbose,
+    )
+    return collection, names, refs
 
 
 def _inside(clf, wrappers):
@@ -1403,6 +1410,84 @@ def _stacker_patterns(
     return X, y
 
 
+def _new_stacker(estimator, prefix, section, *, cache, n_jobs, verbose):
+    """The :class:`~skxrd.estimators.IndexingClassifier` of ``[indexing]``
+    around ``estimator``, on the grid, wavelength and scale of the fitted
+    preprocessing ``prefix``; its merits are kept under ``cache``."""
+    from ..estimators import IndexingClassifier
+    from ..preprocessing import PatternNormalizer, PatternResampler
+
+    resampler = prefix.steps[0][1]
+    if not isinstance(resampler, PatternResampler):
+        raise ValueError(
+            "indexing needs the model's 2θ grid: the first step is not a "
+            "PatternResampler"
+        )
+    scale = "linear"
+    for _, step in prefix.steps:
+        if isinstance(step, PatternNormalizer) and step.scale is not None:
+            scale = step.scale
+    if scale not in ("linear", "sqrt"):
+        raise ValueError(
+            f"[indexing] reads linear or square-root intensities, not {scale!r} "
+            "([preprocessing] scale)"
+        )
+    return IndexingClassifier(
+        estimator,
+        two_theta=resampler.grid_,
+        radiation=resampler.wavelength,
+        scale=scale,
+        C=float(section["C"]),
+        families=section["families"],
+        degree=int(section["degree"]),
+        merit_cap=float(section["merit_cap"]),
+        max_zero_shift=float(section["max_zero_shift"]),
+        first_lines=int(section["first_lines"]),
+        absences=bool(section["absences"]),
+        absence_weight=float(section["absence_weight"]),
+        absence_min_merit=float(section["absence_min_merit"]),
+        cv=None,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        memory=merits_memory(cache),
+    )
+
+
+def _prefetch(config, *, cache, n_jobs):
+    """Simulate, and index, ahead the patterns that the steps after the
+    network read, into ``cache`` (the simulations, and ``indexing-merits``)
+    where those steps then read them back: the search-match's references and
+    tuning draws, and with ``[indexing]`` the stacker's and the calibration's
+    tuning patterns and the ``[test]`` draw, indexed. They depend on the
+    config alone, not on the network, so a GPU's training and this CPU work
+    can run at once (:func:`train_from_config` with ``prefetch``). Returns
+    how many patterns were simulated for the references and indexed, and the
+    seconds it took."""
+    t0 = time.perf_counter()
+    match = config["match"]
+    quiet = {"cache": cache, "n_jobs": n_jobs, "verbose": False}
+    collection, _, refs = _reference_patterns(match, config, cache, n_jobs, False)
+    out = {"references": int(len(refs.X)), "indexed": 0}
+    _tuning_draws(config, match, collection, cache, n_jobs, False)
+    if "indexing" in config:
+        section = config["indexing"]
+        parts = [_stacker_patterns(config, **quiet)[0]]
+        if section["calibrate"]:
+            start, n = int(section["n_tune"]), int(section["n_calibrate"])
+            rows, seed = slice(start, start + n), int(section["augment_seed"]) + 1
+            parts.append(_stacker_patterns(config, rows=rows, seed=seed, **quiet)[0])
+        if "test" in config:
+            parts.append(_dataset(config, "test", cache, n_jobs, False)[0])
+        pre = build_pipeline(config)[:-1]
+        pre.fit(parts[0][:2])  # learns nothing from the patterns (_fit_pipeline)
+        stacker = _new_stacker(None, pre, section, **quiet)
+        for X in parts:
+            stacker.merits(pre.transform(X))
+        out["indexed"] = int(sum(len(X) for X in parts))
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
 def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     """Weigh a trained space-group pipeline's crystal systems against powder indexing.
 
@@ -1475,7 +1560,6 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     from ..crystal import to_crystal_system
     from ..estimators import CoarseLabelClassifier, IndexingClassifier
     from ..estimators._indexing_core import indexable
-    from ..preprocessing import PatternNormalizer, PatternResampler
     from ._pipeline import PatternPipeline
 
     config = load_config(config)
@@ -1488,42 +1572,12 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     inner = last.estimator_ if coarse is not None else last
     inner = _inside(inner, (IndexingClassifier,))  # again: a new stacker
     prefix = pipeline[:-1]
-    resampler = prefix.steps[0][1]
-    if not isinstance(resampler, PatternResampler):
-        raise ValueError(
-            "indexing needs the model's 2θ grid: the first step is not a "
-            "PatternResampler"
-        )
-    scale = "linear"
-    for _, step in prefix.steps:
-        if isinstance(step, PatternNormalizer) and step.scale is not None:
-            scale = step.scale
-    if scale not in ("linear", "sqrt"):
-        raise ValueError(
-            f"[indexing] reads linear or square-root intensities, not {scale!r} "
-            "([preprocessing] scale)"
-        )
     X, y = _stacker_patterns(config, cache=cache, n_jobs=n_jobs, verbose=verbose)
     Xt = prefix.transform(X)
-    stacked = IndexingClassifier(
-        FrozenEstimator(inner),
-        two_theta=resampler.grid_,
-        radiation=resampler.wavelength,
-        scale=scale,
-        C=float(section["C"]),
-        families=section["families"],
-        degree=int(section["degree"]),
-        merit_cap=float(section["merit_cap"]),
-        max_zero_shift=float(section["max_zero_shift"]),
-        first_lines=int(section["first_lines"]),
-        absences=bool(section["absences"]),
-        absence_weight=float(section["absence_weight"]),
-        absence_min_merit=float(section["absence_min_merit"]),
-        cv=None,
-        n_jobs=n_jobs,
+    stacked = _new_stacker(
+        FrozenEstimator(inner), prefix, section, cache=cache, n_jobs=n_jobs,
         verbose=verbose,
-        memory=merits_memory(cache),
-    )
+    )  # fmt: skip
     merits = stacked.merits(Xt)  # once: for the fit and the report
     stacked.fit(Xt, y, merits=merits)
     calibration = None
@@ -1674,6 +1728,45 @@ def _fit_pipeline(pipe, X, y, n_jobs=None, block=1024):
     return pipe
 
 
+def _start_prefetch(config, network, prefetch, cache, n_jobs):
+    """Start :func:`_prefetch` in a thread where ``prefetch`` asks for it;
+    returns a function that waits for it and gives its report (a failure is
+    reported, and the steps after the network do the work as usual), or
+    None."""
+    import threading
+    import warnings
+
+    from ..estimators._device import _resolve_device
+
+    if prefetch is False or cache is None or "match" not in config:
+        return None
+    if prefetch == "auto" and _resolve_device(network.device).type != "cuda":
+        return None  # on the CPU the training needs the cores
+    out = {}
+
+    def run():
+        try:
+            out.update(_prefetch(config, cache=cache, n_jobs=n_jobs))
+        except Exception as exc:  # the steps after the network do it anyway
+            out["error"] = f"{type(exc).__name__}: {exc}"
+
+    thread = threading.Thread(target=run, name="skxrd-prefetch", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in out:
+            warnings.warn(
+                f"simulating and indexing ahead of the network failed "
+                f"({out['error']}); the steps after it do it themselves",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return out
+
+    return wait
+
+
 def train_from_config(
     config,
     *,
@@ -1683,6 +1776,7 @@ def train_from_config(
     warm_start=None,
     device=None,
     checkpoint_dir=None,
+    prefetch="auto",
     verbose=1,
 ):
     """Generate the synthetic data a config describes and train its pipeline.
@@ -1731,6 +1825,16 @@ def train_from_config(
         indexing, test). Device, threads and verbosity may differ between the
         sittings (a run stopped on a GPU can end on a CPU). Not for a
         structure-type union (many small networks).
+    prefetch : {"auto", True, False}, default="auto"
+        With a ``[match]`` section and a ``cache``: simulate, and index, the
+        patterns that the steps after the network read (the search-match's
+        references and tuning draws; with ``[indexing]``, the stacker's and
+        its calibration's tuning patterns and the ``[test]`` draw, indexed)
+        on the CPU cores while the network trains, instead of after it. They
+        do not depend on the network, and indexing them (about half a
+        CPU-second a pattern) is most of those steps. "auto": when the
+        network trains on a GPU, whose training leaves the CPU cores free.
+        The report's ``prefetch`` gives the patterns and the seconds.
     verbose : int, default=1
         0: silent; 1: progress bars and the table of the epochs.
 
@@ -1768,6 +1872,8 @@ def train_from_config(
 
     config = load_config(config)
     verbose = check_int(verbose, "verbose", minimum=0)
+    if not any(prefetch is v for v in (True, False)) and prefetch != "auto":
+        raise ValueError(f"prefetch must be 'auto', True or False, got {prefetch!r}")
     if checkpoint_dir is not None and config["classifier"]["type"] == "UnionClassifier":
         raise ValueError(
             "checkpoint_dir resumes one network; a UnionClassifier trains many "
@@ -1819,6 +1925,9 @@ def train_from_config(
         clf.set_params(verbose=max(clf.verbose, min(verbose, 1)))
     else:
         X_fit, y_fit = X, y
+    # (a thread: if training fails or is interrupted, it is left to end
+    # with the process rather than waited for)
+    ahead = _start_prefetch(config, network, prefetch, cache, n_jobs)
     t1 = time.perf_counter()
     _fit_pipeline(pipe, X_fit, y_fit, n_jobs)
     if calibration is not None:
@@ -1853,6 +1962,7 @@ def train_from_config(
             pipe.steps[-1][0],
             CoarseLabelClassifier.from_fitted(clf, coarse.target),
         )
+    prefetched = ahead() if ahead is not None else None
     match_report = indexing_report = None
     if "match" in config:
         pipe, match_report = add_reference_match(
@@ -1873,6 +1983,8 @@ def train_from_config(
         "fit_seconds": round(t_fit, 1),
         "config": {k: v for k, v in config.items()},
     }
+    if prefetched is not None:
+        report["prefetch"] = prefetched
     if match_report is not None:
         report["match"] = match_report
     if indexing_report is not None:

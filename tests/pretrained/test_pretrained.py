@@ -1187,6 +1187,71 @@ def test_a_config_with_indexing_after_the_search_match(tmp_path, cif_references)
     assert rep2["total_epochs"] == 4
 
 
+@pytest.mark.filterwarnings("ignore:The number of unique classes")
+def test_indexing_ahead_of_the_network_gives_the_same_model(
+    tmp_path, cif_references, monkeypatch
+):
+    # what a GPU run does (prefetch="auto" there): the references, the tuning
+    # patterns and the [test] draw are simulated, and indexed, in a thread
+    # while the network trains; the steps after it read them back
+    import threading
+
+    from skxrd.datasets import EXAMPLE_CRYSTALS
+    from skxrd.estimators import _indexing
+
+    computed = []
+    real = _indexing._cached_merits
+
+    def counted(X, two_theta, settings, code, n_jobs=None, verbose=False):
+        computed.append((threading.current_thread().name, len(X)))
+        return real(X, two_theta, settings, code, n_jobs=n_jobs, verbose=verbose)
+
+    monkeypatch.setattr(_indexing, "_cached_merits", counted)
+    cfg = {
+        **TINY,
+        "train_target": "space_group",
+        "simulator": {"two_theta_range": [10.0, 90.0], "two_theta_step": 0.05},
+        "match": {"source": str(cif_references), "stride": 2, "n_tune": 12,
+                  "random_state": 1},
+        "indexing": {"n_tune": 8, "first_lines": 3, "calibrate": True,
+                     "n_calibrate": 4, "calibrate_prior": "icsd"},
+    }  # fmt: skip
+    ahead, report = train_from_config(
+        cfg, cache=tmp_path / "ahead", prefetch=True, verbose=0
+    )
+    # the stacker's 16, the calibration's 8 and the 20 of [test]: all indexed
+    # in the thread, none after the network
+    assert report["prefetch"]["indexed"] == 16 + 8 + 20
+    assert report["prefetch"]["references"] == len(EXAMPLE_CRYSTALS)
+    assert sorted(computed) == [("skxrd-prefetch", n) for n in (8, 16, 20)]
+    computed.clear()
+    after, plain = train_from_config(
+        cfg, cache=tmp_path / "after", prefetch=False, verbose=0
+    )
+    assert "prefetch" not in plain and len(computed) == 3
+    assert {name for name, _ in computed} == {"MainThread"}
+    assert report["indexing"] == plain["indexing"] and report["test"] == plain["test"]
+    _, R = _grid_patterns(after, n=4)
+    np.testing.assert_array_equal(ahead.predict_proba(R), after.predict_proba(R))
+    # "auto" indexes ahead only where a GPU trains; a bad value is named
+    _, auto = train_from_config(cfg, cache=tmp_path / "after", verbose=0)
+    assert "prefetch" not in auto
+    with pytest.raises(ValueError, match="prefetch must be 'auto', True or False"):
+        train_from_config(cfg, prefetch="yes", cache=tmp_path / "after", verbose=0)
+    # a failure ahead is reported, and the steps after the network do the work
+    from skxrd.pretrained import _train
+
+    def broken(config, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_train, "_prefetch", broken)
+    net = build_pipeline(load_config(cfg)).steps[-1][1]
+    wait = _train._start_prefetch(load_config(cfg), net, True, tmp_path, None)
+    with pytest.warns(RuntimeWarning, match=r"ahead of the network failed \(OSError"):
+        assert wait() == {"error": "OSError: disk full"}
+    assert _train._start_prefetch(load_config(cfg), net, True, None, None) is None
+
+
 @pytest.mark.parametrize(
     "indexing, match, message",
     [
