@@ -1572,12 +1572,12 @@ def add_indexing(pipeline, config, *, cache=None, n_jobs=None, verbose=True):
     inner = last.estimator_ if coarse is not None else last
     inner = _inside(inner, (IndexingClassifier,))  # again: a new stacker
     prefix = pipeline[:-1]
-    X, y = _stacker_patterns(config, cache=cache, n_jobs=n_jobs, verbose=verbose)
-    Xt = prefix.transform(X)
     stacked = _new_stacker(
         FrozenEstimator(inner), prefix, section, cache=cache, n_jobs=n_jobs,
         verbose=verbose,
     )  # fmt: skip
+    X, y = _stacker_patterns(config, cache=cache, n_jobs=n_jobs, verbose=verbose)
+    Xt = prefix.transform(X)
     merits = stacked.merits(Xt)  # once: for the fit and the report
     stacked.fit(Xt, y, merits=merits)
     calibration = None

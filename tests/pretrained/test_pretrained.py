@@ -1233,23 +1233,24 @@ def test_indexing_ahead_of_the_network_gives_the_same_model(
     assert report["indexing"] == plain["indexing"] and report["test"] == plain["test"]
     _, R = _grid_patterns(after, n=4)
     np.testing.assert_array_equal(ahead.predict_proba(R), after.predict_proba(R))
-    # "auto" indexes ahead only where a GPU trains; a bad value is named
-    _, auto = train_from_config(cfg, cache=tmp_path / "after", verbose=0)
-    assert "prefetch" not in auto
     with pytest.raises(ValueError, match="prefetch must be 'auto', True or False"):
         train_from_config(cfg, prefetch="yes", cache=tmp_path / "after", verbose=0)
-    # a failure ahead is reported, and the steps after the network do the work
+    # "auto" works ahead only where a GPU trains, and only with a cache
     from skxrd.pretrained import _train
+
+    loaded = load_config(cfg)
+    net = build_pipeline(loaded).steps[-1][1].estimator.set_params(device="cpu")
+    assert _train._start_prefetch(loaded, net, "auto", tmp_path, None) is None
+    assert _train._start_prefetch(loaded, net, True, None, None) is None
+    # a failure ahead is reported, and the steps after the network do the work
 
     def broken(config, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(_train, "_prefetch", broken)
-    net = build_pipeline(load_config(cfg)).steps[-1][1]
-    wait = _train._start_prefetch(load_config(cfg), net, True, tmp_path, None)
+    wait = _train._start_prefetch(loaded, net, True, tmp_path, None)
     with pytest.warns(RuntimeWarning, match=r"ahead of the network failed \(OSError"):
         assert wait() == {"error": "OSError: disk full"}
-    assert _train._start_prefetch(load_config(cfg), net, True, None, None) is None
 
 
 @pytest.mark.parametrize(
