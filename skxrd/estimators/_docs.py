@@ -90,13 +90,15 @@ checkpoint_dir : str or path-like, default=None
     loss), and, after every epoch, the whole training state of the run
     (``resume-<fingerprint>.pt``: also the learning-rate schedule, early
     stopping and the random generators). A fit of the same estimator on the
-    same data (same parameters but device, threads and verbosity; same
-    initial weights) resumes from it: an interrupted run (a closed session,
-    Ctrl-C) trains only the epochs that are left and ends with the network
-    an uninterrupted run gives (bit for bit on the same CPU and threads), and
-    a finished run returns its network without training. Fits of other parameters or
-    data keep their own files. Not with ``accelerate``. None: no
-    checkpoints; nothing is ever written to the working directory.
+    same data (the same parameters but device, threads and verbosity; the
+    same labels, and patterns equal to within float32 rounding; the same
+    warm-start weights) resumes from it: an interrupted run (a closed
+    session, Ctrl-C) trains only the epochs that are left and ends with the
+    network an uninterrupted run gives (bit for bit on the same CPU and
+    threads), and a finished run returns its network without training. Fits
+    of other parameters or data keep their own files. Not with
+    ``accelerate``. None: no checkpoints; nothing is ever written to the
+    working directory.
 warm_start : bool, default=False
     When True and the estimator is fitted, ``fit`` starts from the weights of
     the previous fit (the optimizer and learning-rate schedule start afresh).
