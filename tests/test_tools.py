@@ -83,6 +83,15 @@ def test_gpu_train_deadline_ends_training_after_the_epoch_past_it():
     assert fit() == 4  # the callback is gone after the block
 
 
+def test_gpu_train_refuses_a_structure_type_union(tmp_path, capsys):
+    # a union's members train one after another: the planner does not cover it
+    config = ROOT / "skxrd/pretrained/configs/gpu/structure-type.toml"
+    with pytest.raises(SystemExit):
+        _gpu_train().main([str(config), "--out", str(tmp_path), "--device", "cpu"])
+    assert "skxrd train CONFIG --device cuda" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_shipped_curve_puts_the_earlier_cycles_first(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "tools"))
     from measured_training import history

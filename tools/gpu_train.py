@@ -216,6 +216,14 @@ def main(argv=None):
     report = {"environment": _environment(), "budget_s": args.budget}
     _log(t0, json.dumps(report["environment"]))
     config = load_config(args.config)
+    if config["classifier"]["type"] == "UnionClassifier":
+        # its members train one after another on parts of the data: neither
+        # the rate probe nor a deadline after an epoch fits them
+        parser.error(
+            f"{args.config} trains a structure-type union, which this budget "
+            "planner does not cover; run `skxrd train CONFIG --device cuda` "
+            "(the config's max_epochs)"
+        )
     if not args.keep_match:
         config.pop("match", None)
         config.pop("indexing", None)  # fitted on the search-match's tuning patterns
