@@ -15,8 +15,9 @@
 # network's training state (resume-*.pt.part-*) instead: rejoined into a
 # folder DIR, `skxrd train CONFIG -o M.pt --checkpoint-dir DIR` on any machine
 # resumes it after its last finished epoch (or, when the network was
-# finished, runs only the search-match, the indexing and the test); CONFIG and DEVICE override the config and the device
-# (a smoke test on a CPU: CONFIG=tiny.toml DEVICE=cpu OUT=/tmp/o bash ...).
+# finished, runs only the search-match, the indexing and the test). CONFIG and
+# DEVICE override the config and the device (a smoke test on a CPU:
+# CONFIG=tiny.toml DEVICE=cpu OUT=/tmp/o bash tools/gpu_lease.sh).
 set -u
 : "${OUT:?set OUT to the folder for the results}"
 CONFIG=${CONFIG:-skxrd/pretrained/configs/gpu/space-group.toml}

@@ -287,8 +287,8 @@ class _StopAfter:
 def _resumable(**params):
     from skxrd.augmentation import default_augmentation
 
-    # augmentation, dropout-free BatchNorm recomputation, the cosine schedule
-    # and the shuffling all draw from the generators the state keeps
+    # the augmentation, the shuffling and dropout draw from the generators
+    # the state keeps; the schedule and early stopping are in it too
     augment = default_augmentation(two_theta=np.linspace(10.0, 80.0, 96))
     return _resnet(max_epochs=6, augment=augment, **params)
 
