@@ -103,19 +103,9 @@ def ensembles(models, X, sg, parts, held):
 def references(source, config, cache):
     """The structures of a ``[match] source`` simulated as the shipped
     references are (``add_reference_match``): one pattern each, no variants."""
-    from skxrd.datasets import make_pattern_dataset
-    from skxrd.pretrained._train import _reference_collection, _simulator
+    from skxrd.pretrained._train import _reference_patterns
 
-    collection, _ = _reference_collection({"source": source}, config)
-    return make_pattern_dataset(
-        None,
-        source=collection,
-        variants=False,
-        simulator=_simulator(config),
-        cache=cache,
-        random_state=0,
-        n_jobs=2,
-    )
+    return _reference_patterns({"source": source}, config, cache, 2, True)[2]
 
 
 def mp_references(pipe, config, X, sg, parts, cache):
