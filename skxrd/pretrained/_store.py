@@ -1117,10 +1117,11 @@ def _symmetry_weighted(path, model, symmetry, device):
         raise ValueError(f"{path}: {exc}") from None
     # a view is read without skxrd's structure-type library too (skxrd
     # predict): a group the library would add is one that reader lacks
+    keys = [c.item() if isinstance(c, np.generic) else c for c in weighed.classes_]
     unlisted = [
-        c.item() if isinstance(c, np.generic) else c
-        for c, g in zip(weighed.classes_, weighed.class_space_groups_)
-        if g > 0 and (c.item() if isinstance(c, np.generic) else c) not in listed
+        k
+        for k, g in zip(keys, weighed.class_space_groups_)
+        if g > 0 and k not in listed
     ]
     if unlisted:
         raise ValueError(
@@ -1240,8 +1241,9 @@ def save_symmetry_view(
     pairs = []
     for c, g in zip(classes, _library_groups(classes)):
         key = c.item() if isinstance(c, np.generic) else c
-        if groups.get(key, g) > 0:
-            pairs.append((key, groups.get(key, g)))
+        group = groups.get(key, g)  # given, else the library's (0: none)
+        if group > 0:
+            pairs.append((key, group))
     tmp, _ = write(pairs)
     os.replace(tmp, path)
     return path
