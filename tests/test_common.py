@@ -50,6 +50,7 @@ try:
         AbstainingClassifier,
         CNNClassifier,
         DenseNetClassifier,
+        EnsembleClassifier,
         FingerprintCNNClassifier,
         MatchFirstClassifier,
         MSDNClassifier,
@@ -131,6 +132,24 @@ else:
                 device="cpu",
             ),
             max_classes_per_member=2,
+        ),
+        # a network and a linear model, averaged geometrically
+        EnsembleClassifier(
+            [
+                CNNClassifier(
+                    channels=(8,),
+                    kernel_size=3,
+                    max_epochs=20,
+                    lr=5e-2,
+                    batch_size=32,
+                    optimizer="sgd",
+                    num_threads=1,
+                    device="cpu",
+                    random_state=0,  # a list hides it from the checks' seeding
+                ),
+                LogisticRegression(),
+            ],
+            weights=[1.0, 2.0],
         ),
         # never refuses: the checks compare predictions with the labels
         AbstainingClassifier(LogisticRegression(), threshold=0.0),

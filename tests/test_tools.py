@@ -166,7 +166,9 @@ def test_the_training_cycles_run_the_shipped_config_without_its_stackers(monkeyp
 
 
 @pytest.mark.filterwarnings("ignore:The number of unique classes")
-def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
+@pytest.mark.parametrize("n_models", [1, 2])
+def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch, n_models):
+    """One model file shipped, or two whose networks are averaged."""
     import argparse
 
     import numpy as np
@@ -183,8 +185,14 @@ def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
     data = {**TINY["data"], "space_groups": groups}
     test = {**TINY["test"], "space_groups": groups}
     config = {**TINY, "target": "space_group", "data": data, "test": test}
-    pipe, report = train_from_config(config, verbose=0)
-    model = save_model(pipe, tmp_path / "tiny-sg.pt", metadata=report)
+    models = []
+    for seed in range(n_models):
+        classifier = {**config["classifier"], "random_state": seed}
+        pipe, report = train_from_config(
+            {**config, "classifier": classifier}, verbose=0
+        )
+        path = tmp_path / f"tiny-sg-{seed}.pt"
+        models.append(save_model(pipe, path, metadata=report))
     toml = tmp_path / "sg.toml"
     toml.write_text(to_toml({"name": "space-group", **config}))
     weights = tmp_path / "weights"
@@ -193,7 +201,7 @@ def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
     (weights / "bravais-lattice.pt").write_bytes(b"an older copy")
     args = argparse.Namespace(
         config=toml,
-        ship_model=model,
+        ship_model=models,
         cache=None,
         n_jobs=1,
         weights_dir=weights,
@@ -212,6 +220,20 @@ def test_ship_writes_the_coarse_models_as_views(tmp_path, monkeypatch):
     assert cs.metadata_["name"] == "crystal-system"
     assert cs.metadata_["target"] == "crystal_system"
     assert cs.metadata_["calibration"] == sg.metadata_["calibration"]
+    if n_models == 2:
+        from skxrd.estimators import EnsembleClassifier
+
+        ensemble = sg.steps[-1][1]
+        assert isinstance(ensemble, EnsembleClassifier)
+        assert len(ensemble.estimators_) == 2
+        # one temperature, the ensemble's, fitted by the ship run
+        t = sg.metadata_["calibration"]["temperature"]
+        assert ensemble.temperature_ == pytest.approx(t, abs=1e-4) and t != 1.0
+        assert [m["file"] for m in sg.metadata_["ensemble"]] == list(map(str, models))
+        assert [m["classifier"]["random_state"] for m in sg.metadata_["ensemble"]] == [
+            0,
+            1,
+        ]
     X = np.random.default_rng(0).random((4, len(sg.steps[0][1].grid_)))
     np.testing.assert_allclose(cs.predict_proba(X).sum(1), 1.0)
     bl = load_model(weights / "bravais-lattice.json")

@@ -169,10 +169,14 @@ def main():
     parser.add_argument(
         "--ship-model",
         type=Path,
+        nargs="+",
         default=None,
         metavar="MODEL",
         help="as --ship, for the network of a model file (such as the shipped "
-        "space-group.pt, to give it new references) instead of a cycle",
+        "space-group.pt, to give it new references) instead of a cycle; with "
+        "several files, their networks averaged (EnsembleClassifier, "
+        "geometric mean, equal weights, their own temperatures dropped for one "
+        "of the ensemble)",
     )
     parser.add_argument(
         "--write-views",
@@ -285,7 +289,7 @@ def ship(args, curve: Path):
 
     config = load_config(args.config)
     if args.ship_model is not None:
-        pipe = load_model(args.ship_model, device="cpu")
+        pipe = ship_models(args.ship_model)
         meta = dict(pipe.metadata_)  # its curve stays
     else:
         pipe = load_model(args.out / f"cycle-{args.ship}.pt", device="cpu")
@@ -349,6 +353,56 @@ def ship(args, curve: Path):
     print(f"calibration {meta['calibration']}; wrote {weights}/space-group.pt, .json")
     if "match" in meta:
         print(f"search-match: {meta['match']}")
+
+
+def ship_models(paths):
+    """The pipeline of one model file, or of several whose networks are
+    averaged: an :class:`~skxrd.estimators.EnsembleClassifier` of their
+    networks, each without the temperature its file may hold (the ship run
+    fits the ensemble's, and the search-match and the stacker around it),
+    with the first file's metadata and each member's settings in
+    ``metadata_["ensemble"]``."""
+    from skxrd.estimators import (
+        EnsembleClassifier,
+        IndexingClassifier,
+        MatchFirstClassifier,
+    )
+    from skxrd.pretrained import PatternPipeline, load_model
+    from skxrd.pretrained._store import _same_preprocessing
+    from skxrd.pretrained._train import _inside
+
+    pipes = [load_model(p, device="cpu") for p in paths]
+    if len(pipes) == 1:
+        return pipes[0]
+    first = pipes[0]
+    for path, pipe in zip(paths[1:], pipes[1:]):
+        if not _same_preprocessing(first.steps[:-1], pipe.steps[:-1]):
+            raise SystemExit(f"{path} does not preprocess as {paths[0]} does")
+    networks = [
+        _inside(p.steps[-1][1], (MatchFirstClassifier, IndexingClassifier))
+        for p in pipes
+    ]
+    for net in networks:
+        # the logits as trained: one temperature, the ensemble's, is fitted
+        # by the ship run (a shipped file's network has its own)
+        if hasattr(net, "temperature_"):
+            del net.temperature_
+    ensemble = EnsembleClassifier.from_fitted(networks)
+    out = PatternPipeline(list(first.steps[:-1]) + [(first.steps[-1][0], ensemble)])
+    out.metadata_ = {
+        **dict(first.metadata_),
+        "ensemble": [
+            {
+                "file": str(path),
+                "classifier": dict(
+                    ((p.metadata_ or {}).get("config") or {}).get("classifier", {})
+                ),
+                "total_epochs": (p.metadata_ or {}).get("total_epochs"),
+            }
+            for path, p in zip(paths, pipes)
+        ],
+    }
+    return out
 
 
 def write_views(weights: Path, meta: dict, held: dict):

@@ -25,6 +25,8 @@ Thin facades: hyper-parameters, label encoding, device and training callbacks.
   are weighed against powder indexing (:mod:`skxrd.indexing`).
 - :class:`SymmetryWeightedClassifier`: classes with a known space group (structure
   types, phases) weighed by a space-group classifier's answer.
+- :class:`EnsembleClassifier`: classifiers of the same classes whose
+  probabilities are averaged, with one temperature.
 - :class:`AbstainingClassifier`: wraps any classifier so that ``predict``
   refuses (returns an ``unknown`` label) when its confidence is too low.
 
@@ -66,6 +68,7 @@ __getattr__, __dir__ = lazy_exports(
         "DenseNetClassifier": "._classifiers",
         "ResNetClassifier": "._classifiers",
         "CoarseLabelClassifier": "._coarse",
+        "EnsembleClassifier": "._ensemble",
         "FingerprintCNNClassifier": "._images",
         "IndexingClassifier": "._indexing",
         "MSDNClassifier": "._images",
@@ -79,6 +82,7 @@ __getattr__, __dir__ = lazy_exports(
 __all__ = [
     "AbstainingClassifier",
     "CNNClassifier",
+    "EnsembleClassifier",
     "CoarseLabelClassifier",
     "DenseNetClassifier",
     "FingerprintCNNClassifier",

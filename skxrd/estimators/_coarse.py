@@ -186,6 +186,8 @@ class _CoarseLogits(torch.nn.Module):
 def _scattered_logits(estimator, columns, n_classes):
     """A network classifier's tempered logits placed in ``columns`` of
     ``n_classes`` (the others far below: never the answer)."""
+    if hasattr(estimator, "_logit_module"):  # an ensemble: tempered already
+        return _ScatteredLogits(estimator._logit_module(), columns, n_classes, 1.0)
     return _ScatteredLogits(
         estimator.net_.module_,
         columns,
@@ -211,3 +213,33 @@ class _ScatteredLogits(torch.nn.Module):
             (z.shape[0], self.n_classes), -1e4, dtype=z.dtype, device=z.device
         )
         return full.index_copy(1, self.columns.to(z.device), z)
+
+
+class _AveragedLogits(torch.nn.Module):
+    """:meth:`EnsembleClassifier._logit_module`: the members' tempered
+    log-probabilities, averaged (geometric: their weighted mean; arithmetic:
+    the log of the weighted mean of the probabilities), over the ensemble's
+    temperature."""
+
+    def __init__(self, modules, temperatures, weights, average, temperature):
+        super().__init__()
+        self.members = torch.nn.ModuleList(modules)
+        self.temperatures = [float(t) for t in temperatures]
+        self.weights = [float(w) for w in weights]
+        self.average = average
+        self.temperature = float(temperature)
+
+    def forward(self, x):
+        logs = []
+        for module, t in zip(self.members, self.temperatures):
+            out = module(x)
+            if isinstance(out, tuple):  # (logits, confidence) of a head
+                out = out[0]
+            logs.append(torch.log_softmax(out.float() / t, dim=1))
+        if self.average == "geometric":
+            z = sum(w * lp for w, lp in zip(self.weights, logs))
+        else:
+            z = torch.logsumexp(
+                torch.stack([lp + np.log(w) for w, lp in zip(self.weights, logs)]), 0
+            )
+        return z / self.temperature

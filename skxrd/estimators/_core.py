@@ -115,6 +115,26 @@ def normalized_probabilities(batches):
     return proba
 
 
+def average_probabilities(probas, weights, average="geometric", temperature=1.0):
+    """The weighted average of members' probabilities (:class:`EnsembleClassifier`).
+
+    ``average="geometric"``: the normalized exponential of the weighted mean
+    of their logarithms; ``"arithmetic"``: the weighted mean itself. Then
+    tempered, each row to the power ``1 / temperature`` and renormalized.
+    ``weights`` sum to one.
+    """
+    probas = [np.asarray(p, dtype=float) for p in probas]
+    if average == "geometric":
+        log_p = sum(w * np.log(np.maximum(p, 1e-300)) for w, p in zip(weights, probas))
+        log_p = log_p - log_p.max(axis=1, keepdims=True)
+        out = np.exp(log_p)
+        out /= out.sum(axis=1, keepdims=True)
+    else:
+        out = sum(w * p for w, p in zip(weights, probas))
+        out = out / out.sum(axis=1, keepdims=True)
+    return out if float(temperature) == 1.0 else _tempered_rows(out, temperature)
+
+
 def coarse_membership(fine_classes, target):
     """The coarse labels (``target``: crystal system, Bravais lattice... of
     :class:`CoarseLabelClassifier`) of space-group classes, sorted, and the

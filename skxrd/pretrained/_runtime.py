@@ -144,10 +144,14 @@ class Predictor:
                 "class": cls,
                 "params": params,
                 "classes": payload["classes"],
-                "state_dict": payload["state_dict"],
                 "temperature": payload.get("temperature", 1.0),
             }
-            self._network = _Network(record)
+            if cls == "EnsembleClassifier":
+                self._network = _Ensemble({**record, "members": payload["members"]})
+            else:
+                self._network = _Network(
+                    {**record, "state_dict": payload["state_dict"]}
+                )
             out_classes = self._network.classes
             if "match" in payload:
                 self._match = _Match(payload["match"], out_classes, n_in)
@@ -463,6 +467,42 @@ class _Network:
         if not confidences:
             return proba, proba.max(axis=1)
         return proba, np.concatenate(confidences).astype(np.float64)
+
+
+class _Ensemble:
+    """An :class:`~skxrd.estimators.EnsembleClassifier` of network classifiers
+    of a model file: its members' probabilities averaged, then tempered."""
+
+    def __init__(self, record):
+        from ..estimators._core import check_temperature
+
+        members = record["members"]
+        if not isinstance(members, list) or not members:
+            raise ValueError("an ensemble without members")
+        self.members = [_Network(m) for m in members]
+        self.classes = np.asarray(record["classes"])
+        if any(not np.array_equal(m.classes, self.classes) for m in self.members):
+            raise ValueError("the ensemble's classes and its members' disagree")
+        params = record["params"]
+        self.average = params["average"]
+        if self.average not in ("geometric", "arithmetic"):
+            raise ValueError(f"average {self.average!r}")
+        self.weights = np.asarray(params["weights"], dtype=float)
+        if self.weights.shape != (len(self.members),) or not np.all(self.weights > 0):
+            raise ValueError("the ensemble's weights do not fit its members")
+        self.temperature = check_temperature(record["temperature"], "temperature")
+
+    def proba_confidence(self, X):
+        """Averaged, tempered probabilities and the top one (the ensemble's
+        confidence, as :class:`~skxrd.estimators.EnsembleClassifier` has no
+        head)."""
+        from ..estimators._core import average_probabilities
+
+        probas = [m.proba_confidence(X)[0] for m in self.members]
+        proba = average_probabilities(
+            probas, self.weights, self.average, self.temperature
+        )
+        return proba, proba.max(axis=1)
 
 
 class _Union:

@@ -286,10 +286,13 @@ def save_model(
             "steps": steps,
             "classes": record["classes"],
             "n_features_in": record["n_features_in"],
-            "state_dict": record["state_dict"],
             "temperature": record["temperature"],
             "coarse_target": coarse_target,
         }
+        # one network's weights, or an ensemble's networks
+        for key in ("state_dict", "members"):
+            if key in record:
+                payload[key] = record[key]
         if match is not None:
             payload["match"] = match
         if indexing is not None:
@@ -318,6 +321,10 @@ def _network_record(clf, known, where, dtype="float32"):
             t.to(torch.float16) if dtype == "float16" and t.is_floating_point() else t
         )
 
+    from ..estimators import EnsembleClassifier
+
+    if isinstance(clf, EnsembleClassifier):
+        return _ensemble_record(clf, known, where, dtype)
     cls = type(clf).__name__
     if known.get(cls) is not type(clf) or not hasattr(clf, "net_"):
         raise TypeError(
@@ -339,9 +346,63 @@ def _network_record(clf, known, where, dtype="float32"):
     }
 
 
+def _ensemble_record(clf, known, where, dtype):
+    """A fitted :class:`~skxrd.estimators.EnsembleClassifier` of network
+    classifiers: each member's :func:`_network_record`, the weights, the
+    average and the ensemble's temperature."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(clf)
+    members = []
+    for i, member in enumerate(clf.estimators_):
+        rec = _network_record(member, known, f"{where}: ensemble member {i}", dtype)
+        if "members" in rec:
+            raise TypeError(f"{where}: an ensemble inside an ensemble is not stored")
+        members.append(rec)
+    weights = clf._checked_weights(len(members))
+    return {
+        "class": "EnsembleClassifier",
+        "params": {"weights": [float(w) for w in weights], "average": clf.average},
+        "classes": _plain(clf.classes_, "classes_"),
+        "n_features_in": int(members[0]["n_features_in"]),
+        "members": members,
+        "temperature": float(clf.temperature_),
+    }
+
+
+def _restore_ensemble(record, known, device, where):
+    """The fitted ensemble of an :func:`_ensemble_record`."""
+    from ..estimators import EnsembleClassifier
+
+    members = record.get("members")
+    if not isinstance(members, list) or not members:
+        raise ValueError(f"{where}: an ensemble without members")
+    params = record["params"]
+    try:
+        fitted = [
+            _restore_network(m, known, device, f"{where}: ensemble member {i}")
+            for i, m in enumerate(members)
+        ]
+        clf = EnsembleClassifier.from_fitted(
+            fitted, weights=params.get("weights"), average=params.get("average")
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{where}: the ensemble is incomplete: {exc!r}") from None
+    if not np.array_equal(clf.classes_, np.asarray(record["classes"])):
+        raise ValueError(f"{where}: the ensemble's classes and its members' disagree")
+    temperature = record["temperature"]
+    if not isinstance(temperature, float) or not temperature > 0:
+        raise ValueError(f"{where}: the temperature must be a number > 0")
+    clf.temperature_ = temperature
+    return clf
+
+
 def _restore_network(record, known, device, where):
-    """The fitted network classifier of a :func:`_network_record`."""
+    """The fitted network classifier of a :func:`_network_record` (or an
+    ensemble of them, :func:`_ensemble_record`)."""
     cls = record["class"]
+    if cls == "EnsembleClassifier":
+        return _restore_ensemble(record, known, device, where)
     if cls not in _NETWORKS or cls not in known:
         raise ValueError(f"{where} must be a network classifier, got {cls!r}")
     clf = known[cls](**{**record["params"], "device": device})
@@ -841,10 +902,16 @@ def load_model(path, *, device="auto"):
             "params": params,
             "classes": payload["classes"],
             "n_features_in": payload["n_features_in"],
-            "state_dict": payload["state_dict"],
             "temperature": payload.get("temperature", 1.0),  # older files: none
         }
-        clf = _restore_network(record, known, device, f"{path}: the last step {name!r}")
+        where = f"{path}: the last step {name!r}"
+        try:  # one network's weights, or an ensemble's networks
+            record["members" if cls == "EnsembleClassifier" else "state_dict"] = (
+                payload["members" if cls == "EnsembleClassifier" else "state_dict"]
+            )
+        except KeyError as exc:
+            raise ValueError(f"{where}: the file has no {exc}") from None
+        clf = _restore_network(record, known, device, where)
         if "match" in payload:
             clf = _restore_match_first(payload["match"], clf, path)
         if "indexing" in payload:

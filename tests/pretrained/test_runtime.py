@@ -693,3 +693,98 @@ def test_skxrd_predict_reads_a_symmetry_view(symmetry_files, tmp_path, capsys):
     answer = json.loads(capsys.readouterr().out)[0]["predictions"]
     labels, proba = load_model(view, device="cpu").predict_top_k([pattern], k=5)
     assert [p["label"] for p in answer] == labels[0].tolist()
+
+
+def test_an_ensemble_of_networks_is_stored_and_run_by_the_predictor(tmp_path):
+    """The shipped hybrid with an ensemble as its network: the shipped ResNet
+    and a CNN (another architecture, run by torch in the predictor), averaged
+    geometrically with weights and a temperature. The file keeps all of it,
+    and the numpy predictor, the loaded pipeline and the pipeline saved agree."""
+    from skxrd.estimators import EnsembleClassifier
+    from skxrd.estimators._match import search_match_of
+
+    pipeline = load_pretrained("space-group", device="cpu")
+    hybrid = search_match_of(pipeline)
+    resnet = hybrid.estimator_
+    import torch
+
+    from skxrd.estimators import CNNClassifier
+    from skxrd.estimators._base import restore_fitted
+    from skxrd.estimators._core import network_module
+
+    # a second network of another architecture (its weights drawn, not
+    # trained: what is tested is how the two are combined and stored)
+    cnn = CNNClassifier(channels=(4, 8), random_state=0)
+    torch.manual_seed(0)
+    module = network_module("CNNClassifier", cnn.get_params(), len(resnet.classes_))
+    restore_fitted(cnn, resnet.classes_, resnet.n_features_in_, module.state_dict())
+    fewer = CNNClassifier(channels=(4, 8))
+    n = len(resnet.classes_) - 1
+    state = network_module("CNNClassifier", fewer.get_params(), n).state_dict()
+    restore_fitted(fewer, resnet.classes_[:-1], resnet.n_features_in_, state)
+    with pytest.raises(ValueError, match="other classes than estimator 0"):
+        EnsembleClassifier.from_fitted([resnet, fewer])
+    ensemble = EnsembleClassifier.from_fitted([resnet, cnn], weights=[3.0, 1.0])
+    ensemble.temperature_ = 0.9
+    hybrid.estimator_ = ensemble
+    path = save_model(pipeline, tmp_path / "ensemble.pt", metadata=pipeline.metadata_)
+    again = load_model(path, device="cpu")
+    back = search_match_of(again).estimator_
+    assert isinstance(back, EnsembleClassifier)
+    assert back.temperature_ == 0.9 and back.average == "geometric"
+    np.testing.assert_allclose(back.weights, [0.75, 0.25])
+    assert [type(m).__name__ for m in back.estimators_] == [
+        "ResNetClassifier",
+        "CNNClassifier",
+    ]
+    predictor = load_predictor(path)
+    assert isinstance(predictor, Predictor)
+    patterns = _patterns()
+    light, full = _answers(predictor, patterns), _answers(pipeline, patterns)
+    _assert_same_proba(light["proba"], full["proba"])
+    _assert_same_proba(_answers(again, patterns)["proba"], full["proba"])
+    assert light["matches"] == full["matches"]
+    # the ensemble is not the shipped network alone
+    plain = _answers(load_pretrained("space-group", device="cpu"), patterns)
+    assert not np.allclose(plain["proba"], full["proba"], atol=1e-3)
+    # attribution maps reach through the hybrid into both members
+    from skxrd.inspection import saliency_map
+
+    X = again[:-1].transform(patterns[:2])
+    maps = saliency_map(again[-1], X)
+    assert maps.shape == X.shape and np.all(np.isfinite(maps))
+
+
+def test_damaged_ensemble_records_are_named():
+    from skxrd.estimators import EnsembleClassifier, ResNetClassifier
+    from skxrd.estimators._base import restore_fitted
+    from skxrd.estimators._core import network_module
+    from skxrd.pretrained._runtime import _Ensemble
+    from skxrd.pretrained._store import _network_record, _restore_network, _step_classes
+
+    known = _step_classes()
+    nets = []
+    for _ in range(2):
+        net = ResNetClassifier(depth=2, width=4)
+        module = network_module("ResNetClassifier", net.get_params(), 3)
+        restore_fitted(net, np.array([2, 14, 225]), 50, module.state_dict())
+        nets.append(net)
+    ensemble = EnsembleClassifier.from_fitted(nets, weights=[1, 3])
+    record = _network_record(ensemble, known, "f.pt")
+    assert record["params"] == {"weights": [0.25, 0.75], "average": "geometric"}
+    back = _restore_network(record, known, "cpu", "f.pt")
+    X = np.random.default_rng(0).random((3, 50))
+    np.testing.assert_allclose(back.predict_proba(X), ensemble.predict_proba(X))
+    np.testing.assert_allclose(
+        _Ensemble(record).proba_confidence(X)[0], ensemble.predict_proba(X), atol=1e-6
+    )
+    for damaged, message in [
+        ({**record, "members": []}, "an ensemble without members"),
+        ({**record, "temperature": -1.0}, "the temperature must be a number > 0"),
+        ({**record, "classes": [2, 14, 229]}, "classes and its members' disagree"),
+        ({**record, "params": {"weights": [1.0], "average": "geometric"}}, "weights"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            _restore_network(damaged, known, "cpu", "f.pt")
+    with pytest.raises(TypeError, match="an ensemble inside an ensemble"):
+        _network_record(EnsembleClassifier.from_fitted([ensemble]), known, "f.pt")

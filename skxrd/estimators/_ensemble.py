@@ -1,0 +1,262 @@
+"""A small ensemble of classifiers: their probabilities averaged, one temperature."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._core import average_probabilities
+from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
+
+__all__ = ["EnsembleClassifier"]
+
+_AVERAGES = ("geometric", "arithmetic")
+
+
+class EnsembleClassifier(
+    _ProbabilisticMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
+    """Classifiers of the same classes whose probabilities are averaged.
+
+    Networks that differ in architecture or initialization make partly
+    different mistakes; averaging their answers is the simplest ensemble
+    ("small ensembles if they pay"). The members' probabilities (each with
+    its own fitted temperature, if any) are averaged, geometrically by default
+    (the mean of their log-probabilities, renormalized: a class any member
+    rules out stays unlikely), and the average is tempered by one more
+    temperature, ``temperature_``, that :meth:`calibrate_temperature` fits on
+    held-out patterns. Use it as the network part of a
+    :class:`MatchFirstClassifier` or an :class:`IndexingClassifier`; model
+    files (:func:`skxrd.pretrained.save_model`) store ensembles of network
+    classifiers.
+
+    Parameters
+    ----------
+    estimators : list of classifiers
+        The members, each with ``predict_proba`` and the same ``classes_``
+        once fitted; cloned and fitted by :meth:`fit`.
+    weights : array-like of shape (n_estimators,), optional
+        The members' weights in the average (positive; normalized to sum to
+        one). Equal by default.
+    average : {"geometric", "arithmetic"}, default="geometric"
+        How the probabilities are averaged: the weighted mean of their
+        logarithms (renormalized), or of the probabilities themselves (sklearn's
+        soft voting).
+
+    Attributes
+    ----------
+    estimators_ : list of classifiers
+        The fitted members.
+    classes_ : ndarray
+        Their classes.
+    temperature_ : float
+        The temperature of the average (1 until :meth:`calibrate_temperature`).
+    n_features_in_ : int
+        Number of features seen in ``fit`` (when the members record it).
+
+    See Also
+    --------
+    sklearn.ensemble.VotingClassifier : soft voting, without a temperature.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from skxrd.estimators import EnsembleClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> y = (X[:, 0] + X[:, 1] + 0.5 * rng.normal(size=200) > 0).astype(int)
+    >>> clf = EnsembleClassifier([LogisticRegression(), GaussianNB()])
+    >>> clf = clf.fit(X[:150], y[:150])
+    >>> float(clf.score(X[150:], y[150:]))
+    0.92
+    >>> clf = clf.calibrate_temperature(X[150:], y[150:])  # held-out patterns
+    >>> round(clf.temperature_, 2)
+    0.61
+    """
+
+    def __init__(self, estimators, *, weights=None, average="geometric"):
+        self.estimators = estimators
+        self.weights = weights
+        self.average = average
+
+    def _checked_weights(self, n):
+        if self.average not in _AVERAGES:
+            raise ValueError(
+                f"average must be one of {_AVERAGES}, got {self.average!r}"
+            )
+        if self.weights is None:
+            return np.full(n, 1.0 / n)
+        w = np.asarray(self.weights, dtype=float)
+        if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+            raise ValueError(
+                f"weights must be {n} positive numbers, one per estimator, "
+                f"got {self.weights!r}"
+            )
+        return w / w.sum()
+
+    def _members(self):
+        members = list(self.estimators) if self.estimators is not None else []
+        if not members:
+            raise ValueError("estimators must hold at least one classifier")
+        return members
+
+    def fit(self, X, y, **fit_params):
+        """Fit a clone of every member on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        **fit_params
+            Passed to every member's ``fit``.
+
+        Returns
+        -------
+        self : EnsembleClassifier
+        """
+        members = self._members()
+        self._checked_weights(len(members))
+        fitted = [clone(m).fit(X, y, **fit_params) for m in members]
+        return self._wrap(fitted)
+
+    @classmethod
+    def from_fitted(cls, estimators, *, weights=None, average="geometric"):
+        """An ensemble of already fitted classifiers, without training.
+
+        Parameters
+        ----------
+        estimators : list of fitted classifiers
+            With the same ``classes_``.
+        weights : array-like of shape (n_estimators,), optional
+        average : {"geometric", "arithmetic"}, default="geometric"
+
+        Returns
+        -------
+        EnsembleClassifier
+            Fitted; ``estimators_`` are the objects given.
+        """
+        self = cls(list(estimators), weights=weights, average=average)
+        members = self._members()
+        self._checked_weights(len(members))
+        for m in members:
+            check_is_fitted(m)
+        return self._wrap(members)
+
+    def _wrap(self, fitted):
+        classes = np.asarray(fitted[0].classes_)
+        for i, m in enumerate(fitted[1:], 1):
+            if not np.array_equal(np.asarray(m.classes_), classes):
+                raise ValueError(
+                    f"estimator {i} has other classes than estimator 0: an "
+                    "ensemble averages the same classes"
+                )
+        sizes = {getattr(m, "n_features_in_", None) for m in fitted} - {None}
+        if len(sizes) > 1:
+            raise ValueError(
+                f"the estimators take different numbers of features: {sizes}"
+            )
+        self.estimators_ = fitted
+        self.classes_ = classes
+        self.temperature_ = 1.0
+        if sizes:
+            self.n_features_in_ = sizes.pop()
+        return self
+
+    def _member_probas(self, X):
+        return [np.asarray(m.predict_proba(X), dtype=float) for m in self.estimators_]
+
+    def predict_proba(self, X):
+        """The members' averaged probabilities, tempered by ``temperature_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        w = self._checked_weights(len(self.estimators_))
+        return average_probabilities(
+            self._member_probas(X), w, self.average, self.temperature_
+        )
+
+    def predict_confidence(self, X):
+        """The probability of each pattern's answer, in [0, 1].
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Threshold it (:class:`AbstainingClassifier`) to refuse unsure
+            answers.
+        """
+        return self.predict_proba(X).max(axis=1)
+
+    def calibrate_temperature(self, X, y):
+        """Fit the temperature of the average on held-out patterns.
+
+        The members keep their own temperatures; the average's log-loss on
+        ``(X, y)`` is minimized over one more (Guo et al., ICML 2017), which
+        leaves every ranking as it is.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels that are not among ``classes_`` are left out.
+
+        Returns
+        -------
+        self : EnsembleClassifier
+            With ``temperature_`` set.
+        """
+        check_is_fitted(self)
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        idx, known = _known_labels(self.classes_, y)
+        X = X[known] if hasattr(X, "shape") else [x for x, k in zip(X, known) if k]
+        w = self._checked_weights(len(self.estimators_))
+        log_p = np.log(
+            np.maximum(
+                average_probabilities(self._member_probas(X), w, self.average), 1e-300
+            )
+        )
+        self.temperature_ = _fit_temperature(log_p, idx[known])
+        return self
+
+    def _logit_module(self):
+        """A torch module whose logits' softmax is :meth:`predict_proba`, for
+        attribution maps (:mod:`skxrd.inspection`): the members' tempered
+        log-probabilities averaged as :meth:`predict_proba` averages them."""
+        import torch
+
+        check_is_fitted(self)
+        modules, temperatures = [], []
+        for i, m in enumerate(self.estimators_):
+            if hasattr(m, "_logit_module"):
+                modules.append(m._logit_module())
+                temperatures.append(1.0)
+                continue
+            module = getattr(getattr(m, "net_", None), "module_", None)
+            if not isinstance(module, torch.nn.Module):
+                raise ValueError(
+                    f"attribution maps need networks; estimator {i} is a "
+                    f"{type(m).__name__}"
+                )
+            modules.append(module)
+            temperatures.append(float(getattr(m, "temperature_", 1.0)))
+        from ._coarse import _AveragedLogits
+
+        w = self._checked_weights(len(modules))
+        return _AveragedLogits(
+            modules, temperatures, w, self.average, self.temperature_
+        )
