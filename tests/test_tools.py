@@ -312,3 +312,53 @@ def test_cards_say_how_the_gate_combines_the_two_parts():
     assert "the gate's score" in margin
     hard = text({**report, "gate": "hard"})
     assert hard.startswith("A pattern whose best correlation reaches 0.918")
+
+
+def test_ship_models_widens_networks_to_the_groups_of_all(tmp_path, monkeypatch):
+    """A network that never saw a space group the other knows gets it as a warm
+    start adds one (an improbable output); the temperatures its file holds are
+    dropped for the ensemble's."""
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "pretrained"))
+    from measured_training import ship_models
+    from tiny_model import TINY
+
+    from skxrd.estimators import EnsembleClassifier
+    from skxrd.pretrained import save_model, train_from_config
+
+    paths = []
+    for seed, groups in enumerate([[2, 14, 62, 225], [2, 14, 62]]):
+        data = {**TINY["data"], "space_groups": groups}
+        test = {**TINY["test"], "space_groups": groups}
+        classifier = {**TINY["classifier"], "random_state": seed}
+        config = {
+            **TINY,
+            "target": "space_group",
+            "data": data,
+            "test": test,
+            "classifier": classifier,
+        }
+        pipe, report = train_from_config(config, verbose=0)
+        pipe.steps[-1][1].temperature_ = 2.0
+        paths.append(save_model(pipe, tmp_path / f"m{seed}.pt", metadata=report))
+    pipe = ship_models(paths)
+    ensemble = pipe.steps[-1][1]
+    assert isinstance(ensemble, EnsembleClassifier)
+    assert ensemble.classes_.tolist() == [2, 14, 62, 225]
+    narrow = ensemble.estimators_[1]
+    assert narrow.classes_.tolist() == [2, 14, 62, 225]
+    assert all(not hasattr(m, "temperature_") for m in ensemble.estimators_)
+    X = np.random.default_rng(0).random((6, len(pipe.steps[0][1].grid_)))
+    proba = narrow.predict_proba(X)
+    # the groups it knows keep their odds (its logits as trained, temperature
+    # 1); 225, never seen, gets a constant logit, its lowest bias
+    from skxrd.pretrained import load_model
+
+    alone = load_model(paths[1], device="cpu").steps[-1][1]
+    del alone.temperature_
+    known = proba[:, :3] / proba[:, :3].sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(known, alone.predict_proba(X), rtol=1e-5)
+    assert np.all(proba[:, 3] < 0.25)
+    assert pipe.metadata_["ensemble"][1]["file"] == str(paths[1])

@@ -359,9 +359,10 @@ def ship_models(paths):
     """The pipeline of one model file, or of several whose networks are
     averaged: an :class:`~skxrd.estimators.EnsembleClassifier` of their
     networks, each without the temperature its file may hold (the ship run
-    fits the ensemble's, and the search-match and the stacker around it),
-    with the first file's metadata and each member's settings in
-    ``metadata_["ensemble"]``."""
+    fits the ensemble's, and the search-match and the stacker around it) and
+    each given the space groups only the others know (as a warm start adds
+    them: improbable outputs), with the first file's metadata and each
+    member's settings in ``metadata_["ensemble"]``."""
     from skxrd.estimators import (
         EnsembleClassifier,
         IndexingClassifier,
@@ -382,11 +383,20 @@ def ship_models(paths):
         _inside(p.steps[-1][1], (MatchFirstClassifier, IndexingClassifier))
         for p in pipes
     ]
+    from skxrd.estimators._base import restore_fitted
+    from skxrd.pretrained._train import _widen_output
+
+    classes = np.unique(np.concatenate([net.classes_ for net in networks]))
     for net in networks:
         # the logits as trained: one temperature, the ensemble's, is fitted
         # by the ship run (a shipped file's network has its own)
         if hasattr(net, "temperature_"):
             del net.temperature_
+        if len(net.classes_) < len(classes):
+            # a space group one network never saw: an output of zero weights
+            # and its lowest bias, as a warm start adds classes
+            state = _widen_output(net.net_.module_.state_dict(), net.classes_, classes)
+            restore_fitted(net, classes, net.n_features_in_, state)
     ensemble = EnsembleClassifier.from_fitted(networks)
     out = PatternPipeline(list(first.steps[:-1]) + [(first.steps[-1][0], ensemble)])
     out.metadata_ = {
