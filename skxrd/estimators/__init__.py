@@ -82,9 +82,9 @@ __getattr__, __dir__ = lazy_exports(
 __all__ = [
     "AbstainingClassifier",
     "CNNClassifier",
-    "EnsembleClassifier",
     "CoarseLabelClassifier",
     "DenseNetClassifier",
+    "EnsembleClassifier",
     "FingerprintCNNClassifier",
     "IndexingClassifier",
     "MSDNClassifier",

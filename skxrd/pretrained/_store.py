@@ -141,7 +141,9 @@ def save_model(
         Fitted; its steps are skxrd preprocessing transformers (stateless)
         followed by a :class:`~skxrd.estimators.ResNetClassifier`,
         :class:`~skxrd.estimators.DenseNetClassifier` or
-        :class:`~skxrd.estimators.CNNClassifier`, one of them wrapped in a
+        :class:`~skxrd.estimators.CNNClassifier` (or an
+        :class:`~skxrd.estimators.EnsembleClassifier` of them), one of them
+        wrapped in a
         :class:`~skxrd.estimators.CoarseLabelClassifier`, an
         :class:`~skxrd.estimators.IndexingClassifier` (its stacker and
         settings) and/or a :class:`~skxrd.estimators.MatchFirstClassifier` (its
@@ -383,11 +385,13 @@ def _restore_ensemble(record, known, device, where):
             _restore_network(m, known, device, f"{where}: ensemble member {i}")
             for i, m in enumerate(members)
         ]
-        clf = EnsembleClassifier.from_fitted(
-            fitted, weights=params.get("weights"), average=params.get("average")
-        )
+        weights, average = params["weights"], params["average"]
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{where}: the ensemble is incomplete: {exc!r}") from None
+    try:
+        clf = EnsembleClassifier.from_fitted(fitted, weights=weights, average=average)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
     if not np.array_equal(clf.classes_, np.asarray(record["classes"])):
         raise ValueError(f"{where}: the ensemble's classes and its members' disagree")
     temperature = record["temperature"]
