@@ -40,10 +40,23 @@ _SCALES = ("linear", "sqrt")
 _SEARCH_CODE = None
 
 
+# the files whose code or data decide the merits (peak finding and its
+# find_peaks, the search, radiations, the absences and their table, and
+# indexing_merits' module), relative to the package
+_SEARCH_SOURCES = (
+    "indexing/_index.py",
+    "indexing/_peaks.py",
+    "utils/_radiation.py",
+    "estimators/_indexing_core.py",
+    "indexing/_absences.py",
+    "utils/_signal.py",
+    "indexing/_absences.npz",
+)
+
+
 def _search_code():
-    """A digest of the indexing's source (peak finding, search, radiations,
-    and :func:`indexing_merits`' module): cached merits are not reused once
-    the search changes."""
+    """A digest of the indexing's source (:data:`_SEARCH_SOURCES`): cached
+    merits are not reused once the search changes."""
     global _SEARCH_CODE
     if _SEARCH_CODE is None:
         import hashlib
@@ -51,13 +64,7 @@ def _search_code():
 
         root = Path(__file__).resolve().parents[1]
         digest = hashlib.sha1()
-        for part in (
-            "indexing/_index.py",
-            "indexing/_peaks.py",
-            "utils/_radiation.py",
-            "estimators/_indexing_core.py",
-            "indexing/_absences.py",
-        ):
+        for part in _SEARCH_SOURCES:
             digest.update((root / part).read_bytes())
         _SEARCH_CODE = digest.hexdigest()
     return _SEARCH_CODE

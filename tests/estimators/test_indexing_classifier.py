@@ -147,6 +147,42 @@ def test_merits_are_read_back_from_memory(data, tmp_path, monkeypatch):
     assert calls == [3, 3, 3, 3]
 
 
+def test_the_merit_cache_key_covers_the_code_the_search_runs():
+    """Every skxrd module that the search's files import is in the digest
+    that keys the cached merits, or is named here as not deciding them: a
+    change to find_peaks, say, must not reuse merits of the old peaks."""
+    import ast
+    from pathlib import Path
+
+    import skxrd
+    from skxrd.estimators._indexing import _SEARCH_SOURCES
+
+    root = Path(skxrd.__file__).parent
+    not_deciding = {
+        "utils/_parallel.py",  # which worker indexes which pattern
+        "io/_pattern.py",  # 2θ-Q conversions, tested on their own
+        "crystal/__init__.py",  # space-group numbers and crystal systems
+    }
+    for part in _SEARCH_SOURCES:
+        assert (root / part).is_file(), part
+        if not part.endswith(".py"):
+            continue
+        here = Path(part).parent
+        for node in ast.walk(ast.parse((root / part).read_text())):
+            if not isinstance(node, ast.ImportFrom) or not node.level:
+                continue
+            base = here
+            for _ in range(node.level - 1):
+                base = base.parent
+            target = base.joinpath(*(node.module or "").split("."))
+            source = (
+                f"{target}/__init__.py" if (root / target).is_dir() else f"{target}.py"
+            )
+            assert source in _SEARCH_SOURCES or source in not_deciding, (
+                f"{part} imports {source}, which the merit cache's key omits"
+            )
+
+
 def test_same_answers_after_joblib_and_clone(data, fitted, tmp_path):
     X, _ = data
     joblib.dump(fitted, tmp_path / "m.joblib")
