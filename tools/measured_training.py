@@ -368,9 +368,10 @@ def ship_models(paths):
         IndexingClassifier,
         MatchFirstClassifier,
     )
+    from skxrd.estimators._base import restore_fitted
     from skxrd.pretrained import PatternPipeline, load_model
     from skxrd.pretrained._store import _same_preprocessing
-    from skxrd.pretrained._train import _inside
+    from skxrd.pretrained._train import _inside, _widen_output
 
     pipes = [load_model(p, device="cpu") for p in paths]
     if len(pipes) == 1:
@@ -383,9 +384,6 @@ def ship_models(paths):
         _inside(p.steps[-1][1], (MatchFirstClassifier, IndexingClassifier))
         for p in pipes
     ]
-    from skxrd.estimators._base import restore_fitted
-    from skxrd.pretrained._train import _widen_output
-
     classes = np.unique(np.concatenate([net.classes_ for net in networks]))
     for net in networks:
         # the logits as trained: one temperature, the ensemble's, is fitted

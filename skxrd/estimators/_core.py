@@ -115,6 +115,25 @@ def normalized_probabilities(batches):
     return proba
 
 
+#: how :class:`EnsembleClassifier` may average its members' probabilities
+ENSEMBLE_AVERAGES = ("geometric", "arithmetic")
+
+
+def checked_ensemble_weights(weights, n, average):
+    """An ensemble's ``weights`` for ``n`` members, normalized to sum to one
+    (equal when None), after checking them and ``average``."""
+    if average not in ENSEMBLE_AVERAGES:
+        raise ValueError(f"average must be one of {ENSEMBLE_AVERAGES}, got {average!r}")
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError(
+            f"weights must be {n} positive numbers, one per estimator, got {weights!r}"
+        )
+    return w / w.sum()
+
+
 def average_probabilities(probas, weights, average="geometric", temperature=1.0):
     """The weighted average of members' probabilities (:class:`EnsembleClassifier`).
 

@@ -6,12 +6,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._core import average_probabilities
+from ._core import average_probabilities, checked_ensemble_weights
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
 
 __all__ = ["EnsembleClassifier"]
-
-_AVERAGES = ("geometric", "arithmetic")
 
 
 class EnsembleClassifier(
@@ -83,19 +81,7 @@ class EnsembleClassifier(
         self.average = average
 
     def _checked_weights(self, n):
-        if self.average not in _AVERAGES:
-            raise ValueError(
-                f"average must be one of {_AVERAGES}, got {self.average!r}"
-            )
-        if self.weights is None:
-            return np.full(n, 1.0 / n)
-        w = np.asarray(self.weights, dtype=float)
-        if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
-            raise ValueError(
-                f"weights must be {n} positive numbers, one per estimator, "
-                f"got {self.weights!r}"
-            )
-        return w / w.sum()
+        return checked_ensemble_weights(self.weights, n, self.average)
 
     def _members(self):
         members = list(self.estimators) if self.estimators is not None else []

@@ -474,7 +474,7 @@ class _Ensemble:
     of a model file: its members' probabilities averaged, then tempered."""
 
     def __init__(self, record):
-        from ..estimators._core import check_temperature
+        from ..estimators._core import check_temperature, checked_ensemble_weights
 
         members = record["members"]
         if not isinstance(members, list) or not members:
@@ -485,11 +485,10 @@ class _Ensemble:
             raise ValueError("the ensemble's classes and its members' disagree")
         params = record["params"]
         self.average = params["average"]
-        if self.average not in ("geometric", "arithmetic"):
-            raise ValueError(f"average {self.average!r}")
-        self.weights = np.asarray(params["weights"], dtype=float)
-        if self.weights.shape != (len(self.members),) or not np.all(self.weights > 0):
-            raise ValueError("the ensemble's weights do not fit its members")
+        # as the full loader's EnsembleClassifier checks and normalizes them
+        self.weights = checked_ensemble_weights(
+            params["weights"], len(self.members), self.average
+        )
         self.temperature = check_temperature(record["temperature"], "temperature")
 
     def proba_confidence(self, X):

@@ -372,6 +372,14 @@ def _ensemble_record(clf, known, where, dtype):
     }
 
 
+def _stored_temperature(record, where):
+    """The temperature of a network or ensemble record, checked."""
+    temperature = record["temperature"]
+    if not isinstance(temperature, float) or not temperature > 0:
+        raise ValueError(f"{where}: the temperature must be a number > 0")
+    return temperature
+
+
 def _restore_ensemble(record, known, device, where):
     """The fitted ensemble of an :func:`_ensemble_record`."""
     from ..estimators import EnsembleClassifier
@@ -394,10 +402,7 @@ def _restore_ensemble(record, known, device, where):
         raise ValueError(f"{where}: {exc}") from None
     if not np.array_equal(clf.classes_, np.asarray(record["classes"])):
         raise ValueError(f"{where}: the ensemble's classes and its members' disagree")
-    temperature = record["temperature"]
-    if not isinstance(temperature, float) or not temperature > 0:
-        raise ValueError(f"{where}: the temperature must be a number > 0")
-    clf.temperature_ = temperature
+    clf.temperature_ = _stored_temperature(record, where)
     return clf
 
 
@@ -415,9 +420,7 @@ def _restore_network(record, known, device, where):
     restore_fitted(
         clf, record["classes"], record["n_features_in"], record["state_dict"]
     )
-    temperature = record["temperature"]
-    if not isinstance(temperature, float) or not temperature > 0:
-        raise ValueError(f"{where}: the temperature must be a number > 0")
+    temperature = _stored_temperature(record, where)
     if temperature != 1.0:
         clf.temperature_ = temperature
     return clf
@@ -909,10 +912,10 @@ def load_model(path, *, device="auto"):
             "temperature": payload.get("temperature", 1.0),  # older files: none
         }
         where = f"{path}: the last step {name!r}"
-        try:  # one network's weights, or an ensemble's networks
-            record["members" if cls == "EnsembleClassifier" else "state_dict"] = (
-                payload["members" if cls == "EnsembleClassifier" else "state_dict"]
-            )
+        # one network's weights, or an ensemble's networks
+        key = "members" if cls == "EnsembleClassifier" else "state_dict"
+        try:
+            record[key] = payload[key]
         except KeyError as exc:
             raise ValueError(f"{where}: the file has no {exc}") from None
         clf = _restore_network(record, known, device, where)
