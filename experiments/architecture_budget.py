@@ -53,6 +53,12 @@ NETWORKS = {
         "growth_rate": 12,
         "block_config": [3, 3, 3],
     },
+    "densenet-g24-444-s4": {
+        "type": "DenseNetClassifier",
+        "growth_rate": 24,
+        "block_config": [4, 4, 4],
+        "stem_stride": 4,
+    },
 }
 
 

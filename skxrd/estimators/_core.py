@@ -48,7 +48,7 @@ NETWORK_PARAMS = {
     ),
     "DenseNetClassifier": (
         "DenseNet1D",
-        ("growth_rate", "block_config", "kernel_size", "dropout"),
+        ("growth_rate", "block_config", "kernel_size", "dropout", "stem_stride"),
     ),
     "CNNClassifier": ("CNN1D", ("channels", "kernel_size", "pool", "dropout")),
 }

@@ -95,9 +95,15 @@ def test_network_params_reach_the_module(data):
     assert len(module.blocks) == 3
     assert module.stem[0].out_channels == 6
     assert module.stem[0].kernel_size == (5,)
-    dense = DenseNetClassifier(growth_rate=3, block_config=[1, 2], **FAST)
+    dense = DenseNetClassifier(
+        growth_rate=3, block_config=[1, 2], stem_stride=4, **FAST
+    )
     dense.fit(X, y)  # a list (as GridSearchCV may pass) works
     assert dense.get_params()["block_config"] == [1, 2]  # parameter untouched
+    assert dense.net_.module_.stem[0].stride == (4,)
+    assert DenseNetClassifier(**FAST).fit(X, y).net_.module_.stem[0].stride == (2,)
+    with pytest.raises(ValueError, match="stem_stride"):
+        DenseNetClassifier(stem_stride=0, **FAST).fit(X, y)
     cnn = CNNClassifier(channels=(5, 7), pool=3, dropout=0.0, **FAST).fit(X, y)
     convs = [m for m in cnn.net_.module_.modules() if isinstance(m, torch.nn.Conv1d)]
     assert [c.out_channels for c in convs] == [5, 7]
@@ -129,7 +135,9 @@ def test_get_params_lists_network_and_training_params():
         "num_threads",
     ):
         assert name in params
-    assert {"growth_rate", "block_config"} <= set(DenseNetClassifier().get_params())
+    assert {"growth_rate", "block_config", "stem_stride"} <= set(
+        DenseNetClassifier().get_params()
+    )
     assert {"channels", "pool"} <= set(CNNClassifier().get_params())
 
 

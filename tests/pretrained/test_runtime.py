@@ -253,21 +253,39 @@ def test_predictor_of_a_union_model_file(tmp_path, combiner, subsets):
     )
 
 
-def test_predictor_runs_other_networks_with_torch(tmp_path):
-    """Only the ResNets run in numpy; a CNN runs on torch's functions, as in
-    the pipeline: equal answers, bit for bit."""
+@pytest.mark.parametrize(
+    "network",
+    [
+        {"type": "CNNClassifier"},
+        {
+            "type": "DenseNetClassifier",
+            "growth_rate": 4,
+            "block_config": [1, 1],
+            "stem_stride": 4,
+        },
+    ],
+    ids=["cnn", "densenet"],
+)
+def test_predictor_runs_other_networks_with_torch(tmp_path, network):
+    """Only the ResNets run in numpy; a CNN or a DenseNet runs on torch's
+    functions, as in the pipeline: equal answers, bit for bit, and the
+    network's settings (a DenseNet's stem stride) kept by the file."""
     classifier = {
         k: v for k, v in TINY["classifier"].items() if k not in ("depth", "width")
     }
-    config = {**TINY, "classifier": {**classifier, "type": "CNNClassifier"}}
+    config = {**TINY, "classifier": {**classifier, **network}}
     pipe, _ = train_from_config(config, verbose=0)
-    path = save_model(pipe, tmp_path / "cnn.pt")
+    path = save_model(pipe, tmp_path / "network.pt")
     predictor = load_predictor(path)
     assert predictor._network.numpy is None and predictor._network.module is not None
+    loaded = load_model(path, device="cpu")
+    if "stem_stride" in network:
+        assert loaded.steps[-1][1].stem_stride == 4
+        for module in (predictor._network.module, loaded.steps[-1][1].net_.module_):
+            assert module.stem[0].stride == (4,)
     patterns = _patterns()
     np.testing.assert_array_equal(
-        predictor.predict_proba(patterns),
-        load_model(path, device="cpu").predict_proba(patterns),
+        predictor.predict_proba(patterns), loaded.predict_proba(patterns)
     )
 
 
