@@ -404,7 +404,7 @@ class _Network:
     :class:`~skxrd.estimators.ResNetClassifier` (and its kin) on the cores."""
 
     def __init__(self, record):
-        from ..estimators._core import network_module
+        from ..estimators._core import check_temperature, network_module
 
         params = record["params"]
         if params.get("precision", "auto") not in ("auto", "float32"):
@@ -413,9 +413,9 @@ class _Network:
         self.classes = np.asarray(record["classes"])
         self.batch_size = int(params.get("batch_size", 128))
         self.has_head = bool(params.get("confidence_head", False))
-        self.temperature = float(record.get("temperature", 1.0))
-        if not self.temperature > 0:
-            raise ValueError("the temperature must be > 0")
+        self.temperature = check_temperature(
+            record.get("temperature", 1.0), "the temperature"
+        )
         self.numpy = self.module = None
         if record["class"] == "ResNetClassifier":
             from ._forward import STEM_STRIDE, NumpyResNet1D

@@ -373,10 +373,17 @@ def _ensemble_record(clf, known, where, dtype):
 
 
 def _stored_temperature(record, where):
-    """The temperature of a network or ensemble record, checked."""
+    """The temperature of a network or ensemble record, checked (a float, as
+    :func:`save_model` writes it, and as the numpy predictor requires:
+    finite and > 0)."""
     temperature = record["temperature"]
-    if not isinstance(temperature, float) or not temperature > 0:
-        raise ValueError(f"{where}: the temperature must be a number > 0")
+    if not isinstance(temperature, float) or not (
+        np.isfinite(temperature) and temperature > 0
+    ):
+        raise ValueError(
+            f"{where}: the temperature must be a number > 0 and finite, "
+            f"got {temperature!r}"
+        )
     return temperature
 
 

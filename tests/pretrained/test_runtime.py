@@ -777,7 +777,7 @@ def test_damaged_ensemble_records_are_named():
     from skxrd.estimators import EnsembleClassifier, ResNetClassifier
     from skxrd.estimators._base import restore_fitted
     from skxrd.estimators._core import network_module
-    from skxrd.pretrained._runtime import _Ensemble
+    from skxrd.pretrained._runtime import _Ensemble, _Network
     from skxrd.pretrained._store import _network_record, _restore_network, _step_classes
 
     known = _step_classes()
@@ -799,10 +799,19 @@ def test_damaged_ensemble_records_are_named():
     for damaged, message in [
         ({**record, "members": []}, "an ensemble without members"),
         ({**record, "temperature": -1.0}, "the temperature must be a number > 0"),
+        ({**record, "temperature": np.inf}, "the temperature must be a number > 0"),
         ({**record, "classes": [2, 14, 229]}, "classes and its members' disagree"),
         ({**record, "params": {"weights": [1.0], "average": "geometric"}}, "weights"),
     ]:
         with pytest.raises(ValueError, match=message):
             _restore_network(damaged, known, "cpu", "f.pt")
+    # an infinite temperature (uniform answers) is refused by both loaders,
+    # for an ensemble and for one network
+    single = _network_record(nets[0], known, "f.pt")
+    for loader, rec in ((_Ensemble, record), (_Network, single)):
+        with pytest.raises(ValueError, match="temperature must be a positive number"):
+            loader({**rec, "temperature": np.inf})
+    with pytest.raises(ValueError, match="the temperature must be a number > 0"):
+        _restore_network({**single, "temperature": np.inf}, known, "cpu", "f.pt")
     with pytest.raises(TypeError, match="an ensemble inside an ensemble"):
         _network_record(EnsembleClassifier.from_fitted([ensemble]), known, "f.pt")
