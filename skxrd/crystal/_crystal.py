@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import io
 import math
+import numbers
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -244,13 +245,20 @@ class Crystal:
             i = int(np.argmax(bad))
             raise ValueError(f"{who}: atom {i} has occupancy {occ[i]} outside (0, 1]")
         b_iso = self._per_atom(self.b_iso, 0.0, n, "b_iso", who)
-        bad = ~(b_iso >= 0)
+        bad = ~((b_iso >= 0) & np.isfinite(b_iso))
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"{who}: atom {i} has B = {b_iso[i]}; it must be >= 0")
+            raise ValueError(
+                f"{who}: atom {i} has B = {b_iso[i]}; it must be finite and >= 0"
+            )
         sg = self.space_group
         if sg is not None:
-            if isinstance(sg, bool) or not float(sg).is_integer() or not 1 <= sg <= 230:
+            if (
+                isinstance(sg, bool)
+                or not isinstance(sg, numbers.Real)
+                or not float(sg).is_integer()
+                or not 1 <= sg <= 230
+            ):
                 raise ValueError(f"{who}: space_group {sg!r} is not a number 1..230")
             sg = int(sg)
         labels = self.labels
@@ -903,6 +911,15 @@ def _checked_cif_file():
 
 
 def _read_cif(source, dataset=None) -> Crystal:
+    if isinstance(source, (bytes, bytearray)):  # a CIF's contents as bytes
+        source = bytes(source).decode("utf-8", "replace")
+    if isinstance(source, str) and not source.strip():
+        raise ValueError("Crystal.from_cif: the CIF text is empty")
+    if not isinstance(source, (str, os.PathLike)):
+        raise ValueError(
+            f"Crystal.from_cif takes a CIF file's path or text, got "
+            f"{type(source).__name__}"
+        )
     text_given = isinstance(source, str) and (
         "\n" in source or source.lstrip().startswith("data_")
     )
@@ -943,12 +960,25 @@ def _read_cif(source, dataset=None) -> Crystal:
         lattice = lattice_from_parameters(*params)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
+    rhombohedral_cell = bool(
+        np.ptp(params[:3]) < 1e-3 * params[0]
+        and np.ptp(params[3:]) < 1e-3
+        and abs(params[3] - 90.0) > 1e-3
+    )
+    name = str(getattr(ds, "sgrp_name", "") or "").strip()
     if ds.symops:
         ops = [parse_xyz(op) for op in ds.symops]
     elif getattr(ds, "sgrp", None):
-        site = general_position(ds.sgrp)
+        setting = str(ds.sgrp)
+        if setting.endswith(":H") and rhombohedral_cell:
+            # the symbol says R, the cell is on rhombohedral axes
+            setting = setting[:-2] + ":R"
+        site = general_position(setting)
         ops = list(zip(site.rotations, site.translations))
-    else:
+    elif name:
+        # a symbol xrayutilities does not know ("P 1 21/n 1"): spglib's table
+        ops = _symbol_operations(name, rhombohedral_cell, where)
+    else:  # no symmetry stated at all: the sites are the atoms (P1)
         ops = [(np.eye(3), np.zeros(3))]
     rot = np.stack([W for W, _ in ops])
     trans = np.stack([t for _, t in ops])
@@ -958,8 +988,7 @@ def _read_cif(source, dataset=None) -> Crystal:
         if not np.all(np.isfinite(pos)):
             raise ValueError(f"{where}: atom site {k} has unreadable coordinates")
         keep = _site_orbit(pos, rot, trans, lattice)
-        symbol = element.basename if hasattr(element, "basename") else str(element)
-        species += [symbol] * len(keep)
+        species += [_cif_species(element)] * len(keep)
         coords += keep
         o = 1.0 if o is None or not np.isfinite(o) else float(o)
         bb = 0.0 if bb is None or not np.isfinite(bb) else float(bb)
@@ -1048,3 +1077,69 @@ def as_crystals(objs: Sequence | Crystal) -> list[Crystal]:
     )[0] in ("pymatgen", "ase"):
         objs = [objs]
     return [as_crystal(obj, i) for i, obj in enumerate(objs)]
+
+
+def _cif_species(element) -> str:
+    """The species of an xrayutilities atom of a CIF: an ion as the CIF's
+    type symbol gives it (``Na1+`` → ``Na+``, its form factor), else the
+    element."""
+    base = element.basename if hasattr(element, "basename") else str(element)
+    try:
+        symbol, charge = parse_species(getattr(element, "name", base))
+    except ValueError:  # a label such as "Fe2.5+": the element
+        return base
+    if symbol != base or not charge:
+        return base
+    return (
+        f"{symbol}{abs(charge) if abs(charge) > 1 else ''}{'+' if charge > 0 else '-'}"
+    )
+
+
+def _normalized_symbol(symbol: str) -> str:
+    return re.sub(r"[\s_]", "", symbol).lower()
+
+
+def _symbol_operations(name: str, rhombohedral_cell: bool, where: str):
+    """Symmetry operations of the setting a Hermann–Mauguin symbol names.
+
+    Looked up among spglib's 530 settings by full or short symbol (spaces and
+    underscores aside); a setting choice may follow a colon (``:1``, ``:2``,
+    ``:H``, ``:R``) or a space as ICSD writes it (``S`` origin choice 1,
+    ``Z`` origin choice 2, ``H``, ``R``). R groups take the axes of the cell.
+    """
+    import spglib
+
+    symbol, _, choice = name.partition(":")
+    wanted = _normalized_symbol(symbol)
+    types = [spglib.get_spacegroup_type(hall) for hall in range(1, 531)]
+    names = [
+        {_normalized_symbol(n) for n in (t.international_full, t.international_short)}
+        for t in types
+    ]
+    if not choice and not any(wanted in n for n in names) and wanted[-1:] in "szhr":
+        # ICSD's suffix, the spaces gone: "Fd-3mS"
+        wanted, choice = wanted[:-1], wanted[-1]
+    choice = choice.strip().upper()
+    choice = {"S": "1", "Z": "2"}.get(choice, choice)
+    found = [
+        t
+        for t, n in zip(types, names)
+        if wanted in n and (not choice or t.choice.upper() == choice)
+    ]
+    if not found:
+        raise ValueError(
+            f"{where}: space group {name!r} is not a symbol skxrd knows, and the "
+            "CIF lists no symmetry operations (_symmetry_equiv_pos_as_xyz)"
+        )
+    choices = {t.choice.upper() for t in found}
+    if choices == {"H", "R"}:
+        found = [
+            t for t in found if t.choice.upper() == ("R" if rhombohedral_cell else "H")
+        ]
+    elif choices == {"1", "2"}:
+        raise ValueError(
+            f"{where}: space group {name!r} has two origin choices and the CIF "
+            "says neither (':1' or ':2') nor lists its symmetry operations"
+        )
+    ops = spglib.get_symmetry_from_database(found[0].hall_number)
+    return list(zip(ops["rotations"].astype(float), ops["translations"]))

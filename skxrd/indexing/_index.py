@@ -45,6 +45,7 @@ from itertools import combinations
 import numpy as np
 
 from ..utils._radiation import get_radiation
+from ..utils._validation import check_int, check_positive, check_real
 
 __all__ = [
     "ALL_LATTICE_TYPES",
@@ -923,10 +924,9 @@ def _check_positions(positions):
 
 def _check_scoring(tolerance, max_unindexed):
     """An error naming a bad ``tolerance`` or ``max_unindexed``."""
-    if not 0 <= float(max_unindexed) < 1:
+    if not 0 <= check_real(max_unindexed, "max_unindexed") < 1:
         raise ValueError(f"max_unindexed must be in [0, 1), got {max_unindexed}")
-    if not float(tolerance) > 0:
-        raise ValueError(f"tolerance must be positive, got {tolerance}")
+    check_positive(tolerance, "tolerance")
 
 
 def _line_scales(pos, lam, tolerance, max_unindexed):
@@ -1098,7 +1098,7 @@ def index_powder(
     if not isinstance(twofold_axes, (bool, np.bool_)):
         raise ValueError(f"twofold_axes must be True or False, got {twofold_axes!r}")
     out = dict.fromkeys(lattices)
-    if len(pos) < max(int(min_lines), 3):
+    if len(pos) < max(check_int(min_lines, "min_lines", minimum=0), 3):
         return out
     q, tol_q, loose_q, floor_q, slope, max_miss = _line_scales(
         pos, lam, tolerance, max_unindexed

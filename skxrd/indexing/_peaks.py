@@ -6,6 +6,7 @@ import numpy as np
 
 from ..io._pattern import q_to_two_theta, two_theta_to_q
 from ..utils._radiation import get_radiation
+from ..utils._validation import check_int, check_real
 
 __all__ = ["peak_positions"]
 
@@ -27,6 +28,11 @@ def _grid(two_theta, intensity):
         raise ValueError(f"a pattern of {len(tt)} points is too short to index")
     if not np.all(np.isfinite(tt)) or not np.all(np.diff(tt) > 0):
         raise ValueError("two_theta must be finite and strictly increasing")
+    if tt[0] < 0 or tt[-1] > 180:
+        raise ValueError(
+            f"two_theta runs from {tt[0]:g} to {tt[-1]:g}: angles 2θ lie in "
+            "[0, 180] degrees (is the axis Q?)"
+        )
     if not np.all(np.isfinite(y)):
         raise ValueError(
             f"intensity has {int(np.sum(~np.isfinite(y)))} NaN or infinite values"
@@ -103,10 +109,11 @@ def peak_positions(
 
     tt, y = _grid(two_theta, intensity)
     rad = get_radiation(radiation)
-    if int(max_peaks) < 1:
-        raise ValueError(f"max_peaks must be at least 1, got {max_peaks}")
-    if not 0 <= float(min_height) < 1:
+    max_peaks = check_int(max_peaks, "max_peaks", minimum=1)
+    min_height = check_real(min_height, "min_height", minimum=0.0, maximum=1.0)
+    if min_height == 1.0:
         raise ValueError(f"min_height must be in [0, 1), got {min_height}")
+    min_snr = check_real(min_snr, "min_snr", minimum=0.0)
     y = np.maximum(y - np.min(y), 0.0)
     step = float(np.median(np.diff(tt)))
     smooth = gaussian_filter1d(y, 1.0)

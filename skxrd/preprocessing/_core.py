@@ -15,6 +15,7 @@ import numpy as np
 
 from ..io._pattern import AXES, q_to_two_theta, resolve_wavelength
 from ..io._pattern import two_theta_to_q as _tt_to_q
+from ..utils._grid import grid_feature_names  # noqa: F401 (re-exported)
 from ..utils._radiation import Radiation, get_radiation
 from ..utils._validation import check_real
 
@@ -96,23 +97,6 @@ def make_grid(spec, what: str = "two_theta", *, upper: float | None = 180.0):
         limit = "" if upper is None else f", {upper:g}"
         raise ValueError(f"{what} must lie in [0{limit}], got {grid[0]}..{grid[-1]}")
     return grid
-
-
-def grid_feature_names(grid: np.ndarray, prefix: str = "two_theta") -> np.ndarray:
-    """Names such as ``two_theta_5.000``: 3 decimals, more when needed to differ.
-
-    Examples
-    --------
-    >>> grid_feature_names(np.array([5.0, 5.02])).tolist()
-    ['two_theta_5.000', 'two_theta_5.020']
-    >>> grid_feature_names(np.array([5.0, 5.0001])).tolist()
-    ['two_theta_5.0000', 'two_theta_5.0001']
-    """
-    for decimals in range(3, 10):
-        names = [f"{prefix}_{x:.{decimals}f}" for x in grid]
-        if len(set(names)) == len(names):
-            break
-    return np.asarray(names, dtype=object)
 
 
 # rows of a block of snip_background: 64 x 4250 float64 values is 2 MB
@@ -464,12 +448,12 @@ class _Settings:
             self.source_grid = make_grid(est.source_grid, "source_grid", upper=upper)
         self.source_range = None
         if est.source_range is not None:
-            try:
-                lo, hi = (check_real(v, "source_range") for v in est.source_range)
-            except TypeError:
+            pair = est.source_range
+            if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
                 raise ValueError(
                     f"source_range must be (first, last), got {est.source_range!r}"
-                ) from None
+                )
+            lo, hi = (check_real(v, "source_range") for v in pair)
             if not (0 <= lo < hi and (upper is None or hi <= upper)):
                 raise ValueError(
                     "source_range must have 0 <= first < last"

@@ -51,7 +51,8 @@ class PeakList:
     two_theta : ndarray of shape (n_lines,)
         Bragg angle 2θ (degrees) at the primary wavelength.
     intensity : ndarray of shape (n_lines,)
-        Integrated intensity of the primary line, ``f_squared · LP``.
+        Integrated intensity of the primary line, ``f_squared · LP`` (times
+        ``exp(-2 B (1/2d)²)`` with the simulator's ``overall_b``).
     wavelength : float
         Primary wavelength (Å).
     name : str or None
@@ -166,7 +167,7 @@ def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
         else one_hot * occupancies[:, None].astype(np.float32)
     )
     coeffs, const, imag = _species_terms(
-        species, radiation.kind, radiation.energy_kev, anomalous
+        species, radiation.kind, radiation.energy_kev, anomalous, radiation.wavelength
     )
     return weights, b_values, coeffs, const, imag
 
@@ -184,14 +185,25 @@ def _grouping(keys: tuple):
     return one_hot, tuple(index)
 
 
+# Smallest imaginary neutron scattering length kept (fm): Li's 0.02 is, the
+# 1e-4 of most elements' are not (a relative |F|² change below 1e-8).
+NEUTRON_IMAG_MIN_FM = 0.01
+
+
 @lru_cache(maxsize=4096)
-def _species_terms(species: tuple, kind: str, energy_kev, anomalous: bool):
+def _species_terms(
+    species: tuple, kind: str, energy_kev, anomalous: bool, wavelength=None
+):
     """Form-factor coefficients, constant and imaginary parts of the species
     (read-only; cached: the same few compositions recur across a dataset)."""
     imag = np.zeros(len(species))
     if kind == "neutron":
         coeffs = None
-        const = np.array([neutron_scattering_length(sp) for sp in species])
+        b = np.array([neutron_scattering_length(sp, wavelength) for sp in species])
+        const = b.real.copy()
+        # absorbers' imaginary parts (Gd: -13.8 fm); the others' (Si: 5e-5
+        # fm) change no intensity and would only cost the complex sums
+        imag = np.where(np.abs(b.imag) > NEUTRON_IMAG_MIN_FM, b.imag, 0.0)
     else:
         coeffs = np.stack([form_factor_coefficients(sp) for sp in species])
         const = coeffs[:, 0].copy()
@@ -264,7 +276,7 @@ def reflections(
         fg = terms[:, 0::4] + terms[:, 1::4] + terms[:, 2::4] + terms[:, 3::4] + const
     # the imaginary parts (anomalous f'') are zero unless asked for: the
     # common case skips their terms
-    complex_f = bool(anomalous and imag.any())
+    complex_f = bool(imag.any())
     fi = None
     if debye_waller and b_values is not None:
         dw = np.exp(np.multiply.outer(-s2, b_values))
@@ -324,15 +336,21 @@ def reflections(
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:]
     ends[-1] = len(g)
+    # multiplicity: the reflections at the line's d, as pymatgen counts them;
+    # its name: an allowed one (not an absent (300) at the d of (221))
+    allowed = f_squared > 0.0
     mult = (ends - starts) * 2
     g_line = g[starts]
     present = f_line > 0.0
     if not with_hkl:
         return g_line[present], None, mult[present], f_line[present]
-    # Representative index: prefer all-non-negative, then the largest h, k, l.
+    # Representative index: an allowed one, all-non-negative, then the
+    # largest h, k, l.
     nonneg = np.all(hkl >= 0, axis=1)
-    score = nonneg * 1e9 + hkl[:, 0] * 1e6 + hkl[:, 1] * 1e3 + hkl[:, 2]
-    line_of = np.repeat(np.arange(len(starts)), mult // 2)
+    score = (
+        allowed * 1e12 + nonneg * 1e9 + hkl[:, 0] * 1e6 + hkl[:, 1] * 1e3 + hkl[:, 2]
+    )
+    line_of = np.repeat(np.arange(len(starts)), ends - starts)
     best = np.lexsort((score, line_of))  # sorted by line, then score
     last_in_line = ends - 1
     rep = hkl[best[last_in_line]].astype(int)
@@ -346,9 +364,14 @@ def make_peak_list(
     two_theta_limits,
     monochromator,
     lorentz_polarization_on=True,
+    overall_b=0.0,
     **kwargs,
 ) -> PeakList:
-    """Peak list of the primary wavelength within ``two_theta_limits`` (degrees)."""
+    """Peak list of the primary wavelength within ``two_theta_limits`` (degrees).
+
+    ``intensity`` includes the overall Debye–Waller factor of ``overall_b``
+    (as the rendered pattern does); ``f_squared`` does not, since
+    :meth:`PowderSimulator.render` applies it again."""
     g, hkl, mult, fsq = reflections(crystal, radiation, g_range, **kwargs)
     lam = radiation.wavelength
     sin_t = g * lam / 2.0
@@ -368,6 +391,8 @@ def make_peak_list(
         else np.ones(int(inside.sum()))
     )
     sel = np.flatnonzero(ok)[inside]
+    if overall_b:
+        lp = lp * np.exp(-2.0 * overall_b * (g[sel] / 2.0) ** 2)
     return PeakList(
         d=1.0 / g[sel],
         hkl=hkl[sel],

@@ -103,17 +103,36 @@ def anomalous_terms(species: str, energy_kev: float) -> tuple[float, float]:
 
 
 @cache
-def neutron_scattering_length(species: str) -> float:
+def neutron_scattering_length(species: str, wavelength: float | None = None):
     """Bound coherent scattering length b_c in fm (natural abundance; D, T isotopes).
 
     From the `periodictable` package's table (Sears, Neutron News 3, 1992, with
     later evaluations for some elements; e.g. Li, Ti, Mn differ from Sears by
-    up to 2 %).
+    up to 2 %). Strong absorbers have a complex length that depends on the
+    neutron's energy (Sm, Eu, Gd, Cd, B...: Sm's real part is 0 at the table's
+    reference and 0.47 fm at 1.54 Å): with ``wavelength`` the complex length at
+    that wavelength (periodictable's ``scattering_by_wavelength``), which is
+    what the simulator uses.
+
+    Parameters
+    ----------
+    species : str
+        Element or ion (``"Si"``, ``"O2-"``, ``"D"``).
+    wavelength : float, optional
+        Neutron wavelength in Å.
+
+    Returns
+    -------
+    float or complex
+        The table's real ``b_c``; with ``wavelength``, the complex length.
 
     Examples
     --------
     >>> neutron_scattering_length("Si"), neutron_scattering_length("H")
     (4.15071, -3.7409)
+    >>> b = neutron_scattering_length("Gd", 1.54)
+    >>> round(b.real, 2), round(b.imag, 2)
+    (7.86, -13.78)
     """
     import periodictable
 
@@ -122,4 +141,11 @@ def neutron_scattering_length(species: str) -> float:
     b = getattr(el.neutron, "b_c", None)
     if b is None or not np.isfinite(b):
         raise ValueError(f"no neutron scattering length for element {species!r}")
-    return float(b)
+    if wavelength is None:
+        return float(b)
+    b = complex(el.neutron.scattering_by_wavelength(float(wavelength))[0])
+    if not (np.isfinite(b.real) and np.isfinite(b.imag)):
+        raise ValueError(
+            f"no neutron scattering length for element {species!r} at {wavelength} Å"
+        )
+    return b

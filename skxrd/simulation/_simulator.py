@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from ..crystal import Crystal, as_crystals
 from ..utils._parallel import parallel_map
 from ..utils._radiation import Radiation, get_radiation
-from ..utils._validation import check_positive
+from ..utils._validation import check_positive, check_real
 from ._peaks import PeakList, g_range_for, make_peak_list
 from ._physics import PROFILES, fwhm_and_eta, lorentz_polarization, profile_values
 
@@ -206,10 +206,12 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         >>> PowderSimulator().get_feature_names_out()[:2].tolist()
         ['two_theta_5.000', 'two_theta_5.020']
         """
+        from ..utils._grid import grid_feature_names
+
         s = self._settings()
         if s.axis == "q":
-            return np.array([f"q_{x:.4f}" for x in s.grid], dtype=object)
-        return np.array([f"two_theta_{x:.3f}" for x in s.grid], dtype=object)
+            return grid_feature_names(s.grid, "q", decimals=4)
+        return grid_feature_names(s.grid)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -415,11 +417,12 @@ class _Settings:
         if est.profile not in PROFILES:
             raise ValueError(f"profile must be one of {PROFILES}, got {est.profile!r}")
         self.profile = est.profile
-        if est.eta is not None and not 0 <= est.eta <= 1:
-            raise ValueError(f"eta must be in [0, 1], got {est.eta}")
-        self.eta = None if est.eta is None else float(est.eta)
+        self.eta = check_real(est.eta, "eta", allow_none=True, minimum=0.0, maximum=1.0)
         uvw = tuple(float(v) for v in _seq(est.caglioti_uvw, 3, "caglioti_uvw"))
         xy = tuple(float(v) for v in _seq(est.lorentzian_xy, 2, "lorentzian_xy"))
+        if not all(math.isfinite(v) and v >= 0 for v in xy):
+            # a negative Lorentzian width turns the profile negative
+            raise ValueError(f"lorentzian_xy must be finite and >= 0, got {xy}")
         self.caglioti_uvw, self.lorentzian_xy = uvw, xy
         self.crystallite_size = (
             None
@@ -434,8 +437,8 @@ class _Settings:
         self.lorentz_polarization = bool(est.lorentz_polarization)
         self.debye_waller = bool(est.debye_waller)
         self.overall_b = float(est.overall_b)
-        if not self.overall_b >= 0:
-            raise ValueError(f"overall_b must be >= 0, got {est.overall_b}")
+        if not (self.overall_b >= 0 and math.isfinite(self.overall_b)):
+            raise ValueError(f"overall_b must be finite and >= 0, got {est.overall_b}")
         self.anomalous = bool(est.anomalous)
         if self.anomalous and self.radiation.kind == "neutron":
             raise ValueError("anomalous scattering applies to X-rays, not neutrons")
@@ -702,6 +705,7 @@ def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
                     limits,
                     s.monochromator_angle,
                     s.lorentz_polarization,
+                    overall_b=s.overall_b,
                     **s.reflection_kwargs(),
                 )
             )

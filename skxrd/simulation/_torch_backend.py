@@ -391,7 +391,8 @@ def _scattering_strengths(torch, s, batch, s2):
         fg = s2.new_zeros((n_batch * n_groups, s2.shape[2]))
         fg[batch.pair_slot] = terms.sum(1)
         fg = fg.view(n_batch, n_groups, -1).add_(batch.const)
-    fi = batch.imag if s.anomalous else None
+    # f'' of anomalous X-rays, or an absorbing neutron scatterer's b''
+    fi = batch.imag if s.anomalous or s.radiation.kind == "neutron" else None
     if s.debye_waller and batch.has_b:
         dw = torch.exp(batch.b_values * -s2)
         fg = fg * dw

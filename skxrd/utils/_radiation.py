@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -143,7 +144,7 @@ def get_radiation(radiation="CuKa", wavelength: float | None = None) -> Radiatio
 
     if isinstance(radiation, bool):
         raise ValueError(f"unknown radiation {radiation!r}")
-    if isinstance(radiation, (int, float)):
+    if isinstance(radiation, numbers.Real):  # numpy scalars too
         if wavelength is not None:
             raise ValueError("give the wavelength either as radiation or wavelength")
         lam = checked(radiation, "X-ray wavelength")

@@ -186,6 +186,9 @@ def test_from_wyckoff_parameters():
         (dict(lattice=[3, 3, 3, 120, 120, 120]), "degenerate"),
         (dict(frac_coords=[[0, 0]]), "frac_coords has shape"),
         (dict(space_group=231), "space_group 231"),
+        # an infinite B silently zeroed every line
+        (dict(b_iso=[np.inf]), "B = inf; it must be finite"),
+        (dict(space_group="225"), "space_group '225' is not a number"),
     ],
 )
 def test_bad_input_names_crystal(kwargs, message):
@@ -289,6 +292,54 @@ def test_cif_general_positions_from_symops():
     assert space_group_info(167).symbol == "R-3c"
     again = Crystal.from_cif(corundum.to_cif())
     assert again.n_atoms == 30 and again.get_space_group() == 167
+
+
+_SYMBOL_CIF = """data_x
+_cell_length_a {a}
+_cell_length_b {b}
+_cell_length_c {c}
+_cell_angle_alpha {al}
+_cell_angle_beta {al}
+_cell_angle_gamma {ga}
+_symmetry_space_group_name_H-M '{symbol}'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+X1 Bi {xyz}
+"""
+
+
+@pytest.mark.parametrize(
+    "symbol, cell, xyz, n_atoms",
+    [
+        # full symbols xrayutilities does not know: spglib's table
+        ("P 1 21/n 1", (5.4, 5.5, 5.6, 90, 90), "0.1 0.2 0.3", 4),
+        ("P 1 1 21/b", (5.4, 5.5, 5.6, 90, 90), "0.1 0.2 0.3", 4),
+        ("P 21/c", (5.4, 5.5, 5.6, 90, 90), "0.1 0.2 0.3", 4),
+        # an R symbol: the axes of the cell decide the setting
+        ("R -3 m", (4.546, 4.546, 11.862, 90, 120), "0 0 0.2339", 6),
+        ("R -3 m", (4.7236, 4.7236, 4.7236, 57.35, 57.35), "0.2339 0.2339 0.2339", 2),
+        ("R -3 m R", (4.7236, 4.7236, 4.7236, 57.35, 57.35), "0.2339 0.2339 0.2339", 2),
+        # ICSD's origin choice after a space: S (1), Z (2)
+        ("F d -3 m S", (5.43, 5.43, 5.43, 90, 90), "0 0 0", 8),
+        ("F d -3 m Z", (5.43, 5.43, 5.43, 90, 90), "0.125 0.125 0.125", 8),
+        ("F d -3 m Z", (5.43, 5.43, 5.43, 90, 90), "0 0 0", 16),
+    ],
+)
+def test_cif_symbol_without_operations(symbol, cell, xyz, n_atoms):
+    a, b, c, al, ga = cell
+    text = _SYMBOL_CIF.format(a=a, b=b, c=c, al=al, ga=ga, symbol=symbol, xyz=xyz)
+    assert Crystal.from_cif(text).n_atoms == n_atoms
+
+
+def test_cif_unknown_symbol_without_operations_is_an_error():
+    # not read as P1, which would be a wrong structure without a word
+    text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
+    with pytest.raises(ValueError, match="space group 'Qq' is not a symbol"):
+        Crystal.from_cif(text)
 
 
 @pytest.mark.parametrize(
@@ -415,3 +466,21 @@ def test_to_cif_keeps_the_symmetry():
     p1 = Crystal(np.diag([4.1, 5.3, 6.7]), ["Si", "O", "O"], rng.random((3, 3)))
     assert "_symmetry_Int_Tables_number 1\n" in p1.to_cif()
     assert Crystal.from_cif(p1.to_cif()).n_atoms == 3
+
+
+def test_cif_round_trip_keeps_ions():
+    # ionic form factors: a neutral Na read back changed the (111) intensity
+    ionic = Crystal.from_wyckoff(225, [("Na+", "4a"), ("Cl-", "4b")], a=5.64)
+    back = Crystal.from_cif(ionic.to_cif())
+    assert sorted(set(back.species)) == ["Cl-", "Na+"]
+    assert set(Crystal.from_cif(load_example_crystal("Si").to_cif()).species) == {"Si"}
+
+
+def test_cif_sources_that_are_not_files_or_text():
+    with pytest.raises(ValueError, match="the CIF text is empty"):
+        Crystal.from_cif("")
+    with pytest.raises(ValueError, match="takes a CIF file's path or text, got int"):
+        Crystal.from_cif(5)
+    # bytes are the CIF's contents
+    text = load_example_crystal("NaCl").to_cif()
+    assert Crystal.from_cif(text.encode()).n_atoms == 8

@@ -181,7 +181,7 @@ def test_every_setting_is_on_the_cells_axes_and_each_group_is_tabled():
     "positions, kwargs, match",
     [
         ([20.0, 30.0], {}, "positions must hold the solution's"),
-        (None, {"tolerance": 0}, "tolerance must be positive"),
+        (None, {"tolerance": 0}, "tolerance must be a positive number"),
         (None, {"max_unindexed": 1.0}, r"max_unindexed must be in \[0, 1\)"),
         (None, {"wavelength": "XxKa"}, "XxKa"),
     ],

@@ -128,11 +128,27 @@ def test_peak_positions_ignores_counting_noise_and_keeps_the_first_lines():
         (np.arange(20.0)[::-1], np.arange(20.0), "strictly increasing"),
         (np.arange(20.0), np.r_[np.nan, np.arange(19.0)], "NaN"),
         (np.arange(5.0), np.arange(5.0), "too short"),
+        (np.arange(170.0, 190.0), np.arange(20.0), r"lie in \[0, 180\] degrees"),
     ],
 )
 def test_peak_positions_rejects_bad_patterns(tt, y, match):
     with pytest.raises(ValueError, match=match):
         peak_positions(tt, y)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"min_snr": float("nan")}, "min_snr must be finite"),
+        ({"max_peaks": "a"}, "max_peaks must be an integer"),
+        ({"max_peaks": 0}, "max_peaks must be >= 1"),
+        ({"min_height": 1.0}, r"min_height must be in \[0, 1\)"),
+    ],
+)
+def test_peak_positions_rejects_bad_settings(kwargs, match):
+    tt = np.arange(10, 60, 0.02)
+    with pytest.raises(ValueError, match=match):
+        peak_positions(tt, np.exp(-0.5 * ((tt - 20) / 0.05) ** 2), **kwargs)
 
 
 def test_peak_positions_of_a_flat_pattern_is_empty():
@@ -451,6 +467,8 @@ def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
         ({"first_lines": 2.5}, "first_lines must be an integer"),
         ({"twofold_axes": "no"}, "twofold_axes must be True or False"),
         ({"twofold_axes": 1}, "twofold_axes must be True or False"),
+        ({"tolerance": "a"}, "tolerance must be a positive number"),
+        ({"min_lines": "a"}, "min_lines must be an integer"),
     ],
 )
 def test_index_powder_rejects_bad_settings(kwargs, match):

@@ -130,6 +130,9 @@ def test_source_range_any_length():
     X = np.tile(np.linspace(5, 90, 8501), (2, 1))  # intensity = 2θ
     Xt = res.fit_transform(X)
     assert Xt.shape == (2, 4250) and np.allclose(Xt[0], res.grid_)
+    for bad in ((5, 90, 1), 5):  # not an unpacking error deep inside
+        with pytest.raises(ValueError, match=r"source_range must be \(first, last\)"):
+            PatternResampler(source_range=bad).fit(X)
 
 
 def test_source_wavelength_with_a_source_range():

@@ -248,6 +248,72 @@ def test_neutron_uses_scattering_lengths():
         PowderSimulator(radiation="neutron").transform([SI])
 
 
+def test_neutron_absorbers_have_complex_lengths():
+    # Sm's tabulated real b_c is 0: a real-only sum made its pattern all zero
+    from skxrd.simulation._scattering import neutron_scattering_length
+
+    sm = Crystal.from_wyckoff(229, [("Sm", "2a")], a=4.07)
+    gd = Crystal.from_wyckoff(225, [("Gd", "4a"), ("O", "4b")], a=5.0)
+    for backend in ("numpy", "torch"):
+        sim = PowderSimulator(radiation="neutron", wavelength=1.54, backend=backend)
+        assert sim.transform([sm]).max() == pytest.approx(1.0), backend
+    b = neutron_scattering_length("Gd", 1.54)
+    assert b.real == pytest.approx(7.86, abs=0.01) and b.imag < -13
+    # rock salt (h, k, l all even): |F|² = 16 |b_Gd + b_O|², the complex sum
+    peaks = PowderSimulator(radiation="neutron", wavelength=1.54).peaks([gd])[0]
+    b_o = neutron_scattering_length("O", 1.54).real
+    even = (peaks.hkl % 2 == 0).all(1)
+    expected = 16 * abs(b + b_o) ** 2
+    np.testing.assert_allclose(
+        peaks.f_squared[even] / peaks.multiplicity[even], expected, rtol=1e-6
+    )
+    numpy_, torch_ = (
+        PowderSimulator(radiation="neutron", wavelength=1.54, backend=k).transform([gd])
+        for k in ("numpy", "torch")
+    )
+    np.testing.assert_allclose(numpy_, torch_, atol=1e-5)
+
+
+def test_peak_list_intensities_include_overall_b():
+    # the listed intensities are those the rendered pattern shows
+    sim = PowderSimulator(radiation="CuKa1", overall_b=3.0, two_theta_range=(20, 90))
+    peaks = sim.peaks([SI])[0]
+    plain = PowderSimulator(radiation="CuKa1", two_theta_range=(20, 90)).peaks([SI])[0]
+    damping = np.exp(-2.0 * 3.0 * (1 / (2 * peaks.d)) ** 2)
+    np.testing.assert_allclose(peaks.intensity, plain.intensity * damping)
+    np.testing.assert_array_equal(peaks.f_squared, plain.f_squared)
+    np.testing.assert_allclose(sim.render([peaks]), sim.transform([SI]), atol=1e-6)
+
+
+def test_merged_lines_are_named_by_an_allowed_reflection():
+    # P2_13: (300) is absent (h00: h = 2n) and shares its d with (221); the
+    # multiplicity counts both forms, as pymatgen's does
+    c = Crystal.from_wyckoff(
+        198,
+        [
+            ("Ni", "4a", (0.024,) * 3),
+            ("Sb", "4a", (0.621,) * 3),
+            ("S", "4a", (0.384,) * 3),
+        ],
+        a=5.93,
+    )
+    peaks = PowderSimulator(radiation="CuKa1", two_theta_range=(45, 47)).peaks([c])[0]
+    assert peaks.hkl.tolist() == [[2, 2, 1]] and peaks.multiplicity.tolist() == [30]
+
+
+def test_fine_grids_have_distinct_feature_names():
+    names = PowderSimulator(two_theta_step=0.0005).get_feature_names_out()
+    assert len(set(names)) == len(names) and names[1] == "two_theta_5.0005"
+    assert PowderSimulator().get_feature_names_out()[1] == "two_theta_5.020"
+
+
+def test_numpy_scalar_wavelengths_are_wavelengths():
+    for value in (np.float32(1.540562), np.float64(1.540562)):
+        x = PowderSimulator(radiation=value).transform([SI])
+        ref = PowderSimulator(radiation=1.540562).transform([SI])
+        np.testing.assert_allclose(x, ref, atol=1e-4)
+
+
 def test_preferred_orientation_enhances_00l():
     random_ = PowderSimulator(radiation="CuKa1").peaks([LICOO2])[0]
     plates = PowderSimulator(
@@ -369,6 +435,7 @@ def test_converted_inputs_errors_name_the_crystal():
         (dict(q_range=(1, 50), q_step=0.01), "must lie in"),
         (dict(profile="voigt"), "profile must be"),
         (dict(eta=2), "eta must be"),
+        (dict(eta="a"), "eta must be a number"),
         (dict(caglioti_uvw=(0, -1, 0)), "negative or zero"),
         (dict(caglioti_uvw=(1, 2)), "3 finite numbers"),
         (dict(crystallite_size=-5), "crystallite_size"),
@@ -377,6 +444,9 @@ def test_converted_inputs_errors_name_the_crystal():
         (dict(preferred_orientation=(0, 0, 0)), "non-zero hkl"),
         (dict(anomalous=True, radiation="neutron", wavelength=1.5), "anomalous"),
         (dict(overall_b=-1), "overall_b"),
+        (dict(overall_b=np.inf), "overall_b must be finite"),
+        # a negative Lorentzian width turned the profile negative
+        (dict(lorentzian_xy=(0, -0.01)), "lorentzian_xy must be finite and >= 0"),
         (dict(batch_size=0), "batch_size"),
     ],
 )
