@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import numbers
 import os
 import re
 import stat
@@ -115,7 +116,8 @@ def read_pattern(
     path : str or path-like
         The file.
     wavelength : float or str, optional
-        Wavelength in Å or a radiation name such as ``"CuKa"``. It overrides
+        Wavelength in Å (a number, or its text such as ``"1.5406"``) or a
+        radiation name such as ``"CuKa"``. It overrides
         the file's own statement (a :class:`UserWarning` says so when they
         differ). Without it the file's wavelength is used: the XRDML, RAS,
         RASX and Bruker RAW headers, or in a text file a header line such as
@@ -157,7 +159,15 @@ def read_pattern(
     Text columns are separated by spaces, tabs, commas or semicolons (a
     semicolon or tab file may use decimal commas); lines starting with ``#``,
     ``;``, ``!``, ``'`` or ``%`` are comments and non-numeric lines before the
-    data are a header. A third column is the uncertainty of the intensity.
+    data are a header. A third column is the uncertainty of the intensity,
+    unless the names row over the columns calls it something else (``Icalc``,
+    ``background``: left out, named in ``metadata["ignored_column"]``) or
+    names the third the intensity (``Angle,TimePerStep,Intensity``). A first
+    column named ``theta``, ``omega`` or ``chi`` is refused unless ``axis``
+    says what it holds. GSAS ``FXYE`` banks of constant-wavelength data
+    (``BANK ... CONS ... FXYE``: 2θ in centidegrees, intensity, uncertainty)
+    are read with 2θ in degrees. A line just before the data that is a
+    spoilt data line (``10.0000********``) is an error, not a header.
     Files written with fixed-width columns in which a wide number touches its
     neighbour (``14.11851260`` for 14.1185 and 1260) are split at the column
     boundary that the other lines share; the split lines are listed in
@@ -189,21 +199,28 @@ def read_pattern(
     path = Path(path)
     if axis is not None and axis not in AXES:
         raise ValueError(f"axis must be 'two_theta', 'q' or None, got {axis!r}")
-    if path.is_dir():
-        raise PatternFormatError(path, "is a directory, not a pattern file")
-    if not path.exists():
-        raise PatternFormatError(path, "no such file")
+    wavelength = _wavelength_argument(wavelength)
     if max_bytes is not None:
         from ..utils._validation import check_int
 
         check_int(max_bytes, "max_bytes", minimum=1)
-        _check_size(path, path.stat().st_size, max_bytes)
     try:
-        data = path.read_bytes()
-    except OSError as exc:  # permissions, a device, a broken link...
+        if path.is_dir():
+            raise PatternFormatError(path, "is a directory, not a pattern file")
+        if not path.exists():
+            raise PatternFormatError(path, "no such file")
+        mode = path.stat()
+        _check_size(path, mode.st_size, max_bytes)
+        with open(path, "rb") as fh:
+            if max_bytes is None or stat.S_ISREG(mode.st_mode):
+                data = fh.read()
+            else:  # a pipe or a device states no size: at most the limit
+                data = _read_at_most(fh, max_bytes + 1)
+    except OSError as exc:  # permissions, a name too long, a broken link...
         raise PatternFormatError(
             path, f"cannot be read: {exc.strerror or type(exc).__name__}"
         ) from None
+    _check_size(path, len(data), max_bytes)  # a device, or grown since
     if not data.strip():
         raise PatternFormatError(path, "the file is empty")
     ext = path.suffix.lower()
@@ -252,6 +269,38 @@ def read_pattern(
     else:
         found = reader(path, data, axis)
     return found.build(path, wavelength)
+
+
+def _wavelength_argument(wavelength):
+    """``read_pattern``'s ``wavelength``: None, a radiation (name or object)
+    or a number of Å, a numeric string included (``"1.5406"``, as the CLI
+    passes it); anything else is the caller's error, not the file's."""
+    if wavelength is None or isinstance(wavelength, Radiation):
+        return wavelength
+    if isinstance(wavelength, str):
+        try:
+            return float(wavelength)
+        except ValueError:
+            return wavelength  # a name, checked where it is resolved
+    if isinstance(wavelength, bool) or not isinstance(wavelength, numbers.Real):
+        raise ValueError(
+            f"wavelength must be a number of Å or a radiation name such as "
+            f"'CuKa', got {wavelength!r}"
+        )
+    return float(wavelength)
+
+
+def _read_at_most(fh, n):
+    """Up to ``n`` bytes of ``fh``, in chunks (``read(n)`` would allocate
+    ``n`` at once)."""
+    chunks, total = [], 0
+    while total < n:
+        chunk = fh.read(min(1 << 20, n - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _check_size(path, size, max_bytes, what="the file"):
@@ -594,6 +643,29 @@ def _tokens(s: str, delim: str | None, decimal_comma: bool) -> list[str]:
     return parts
 
 
+_NUMERIC_JUNK = re.compile(r"[\d\s.,;+\-eE*]*\d[\d\s.,;+\-eE*]*")
+
+
+def _damaged_row(text: str, first_row: str) -> bool:
+    """Whether a non-numeric line just before the data is a spoilt data line.
+
+    Only digits and number characters (``10.0000********``, an overflowed
+    Fortran field), or the first data line's number of fields with one that
+    is not a number but holds a digit (``10.0O 100``). A names row (``2
+    Theta``, ``2theta counts``) is neither."""
+    if _NUMERIC_JUNK.fullmatch(text):
+        return True
+    toks = [t for t in _GENERIC_SPLIT.split(text) if t]
+    n_data = len([t for t in _GENERIC_SPLIT.split(first_row) if t])
+    bad = [t for t in toks if not _all_floats([t])]
+    return (
+        len(toks) == n_data
+        and len(bad) == 1
+        and len(toks) > 1
+        and any(c.isdigit() for c in bad[0])
+    )
+
+
 def _all_floats(tokens) -> bool:
     try:
         for t in tokens:
@@ -610,20 +682,26 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     meta: dict[str, Any] = {}
     fields = _header_fields(header)
     skxrd = bool(header) and header[0][1].lstrip("#;!'% ").startswith(_SKXRD_MAGIC)
-    file_axis, x_scale = _axis_from_header(
-        path, header, fields, ncols, info["delimiter"]
-    )
+    lines_of = info.pop("lines")
+    named = _column_names(header, int(lines_of[0]), ncols, info.pop("delimiter"))
+    file_axis, x_scale = _axis_from_header(path, fields, named, axis)
+    if _gsas_fxye(path, header):  # GSAS: 2θ in centidegrees
+        file_axis, x_scale = "two_theta", 0.01
+        meta["x_converted"] = "GSAS FXYE 2θ in centidegrees divided by 100"
     if axis is not None and file_axis is not None and axis != file_axis:
         raise PatternFormatError(
             path, f"the header says the x column is {file_axis}, not {axis}"
         )
     axis = axis or file_axis or "two_theta"
     x = table[:, 0] * x_scale
-    if x_scale != 1.0:
+    if x_scale == 0.1:
         meta["x_converted"] = "Q in nm⁻¹ divided by 10 to Å⁻¹"
-    lines_of = info.pop("lines")
-    info.pop("delimiter")
     cols = [table[:, 1], table[:, 2] if ncols == 3 else None]
+    if ncols == 3:
+        intensity, error, ignored = _column_roles(named[1])
+        cols = [table[:, intensity], None if error is None else table[:, error]]
+        if ignored is not None:
+            meta["ignored_column"] = ignored
     x, cols, reversed_ = _ordered(path, x, cols, lambda i: {"line": int(lines_of[i])})
     if reversed_:
         lines_of = lines_of[::-1]
@@ -713,6 +791,7 @@ def _parse_columns(
     delim: str | None = None
     decimal_comma = False
     started = False
+    previous = None  # the last header line that is not a comment
     for no, raw in lines():
         s = raw.strip()
         if not s:
@@ -725,13 +804,22 @@ def _parse_columns(
             raw = raw[: raw.index("#")]
             s = raw.strip()
         if not started:
-            if not _all_floats(_GENERIC_SPLIT.split(s)):
+            # empty tokens: a trailing (or leading) delimiter
+            if not _all_floats([t for t in _GENERIC_SPLIT.split(s) if t]):
                 if not allow_header:
                     raise err(f"{s!r} is not a line of numbers", line=no)
                 if len(header) < _MAX_HEADER_LINES:
                     header.append((no, s))
+                previous = (no, s)
                 continue
             started = True
+            if previous is not None and _damaged_row(previous[1], s):
+                # not a header: a first data line spoilt, which would go unseen
+                raise err(
+                    f"{previous[1]!r} is not a line of numbers (a damaged data "
+                    "line before the first one read)",
+                    line=previous[0],
+                )
             if ";" in s:
                 delim, decimal_comma = ";", "," in s
             elif "\t" in s and "," in s and "." not in s:
@@ -881,20 +969,44 @@ def _split_fused(raw: str, boundaries):
 
 # ------------------------------------------------------- header interpretation
 _KEY_VALUE = re.compile(r"^[#;!'%\s]*([A-Za-z_][\w\s\-()/.]*?)\s*[:=]\s*(.*?)\s*$")
-_NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+# A value: not the tail of a word or number ("Wavelength1" is a key), and
+# "1,5406" a decimal comma.
+_VALUE = r"(?<![\w.])(\d+,\d+(?![\d.,])|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+# between a key and its value: an optional separator, optional quotes
+_SEP = r"\s*[\"']?\s*(?:[:=,;\t]\s*)?[\"']?\s*"
+_LENGTH_UNIT = r"(Å|A|angstroms?|ang|nm|pm)"
+# after a length key: a unit in brackets, the separator, the value, a unit
+_LENGTH_VALUE = (
+    r"(?:\s*[(\[]\s*"
+    + _LENGTH_UNIT
+    + r"\s*[)\]])?"
+    + _SEP
+    + _VALUE
+    + r"[\"']?\s*(Å|A\b|angstroms?|ang\b|nm|pm)?"
+)
 _LAMBDA = re.compile(
-    r"(?:\bwave\s*-?\s*length|\blambda|λ)(?:s|_?\d)?\s*(?:\(\s*(?:Å|A|angstroms?|nm)\s*\))?"
-    r"\s*[:=]?\s*" + _NUM + r"\s*(Å|A\b|angstroms?|ang\b|nm|pm)?",
+    # the key, with an index 1 (Kα1's) but not 2
+    r"(?:\bwave\s*-?\s*length|\blambda|(?<!Δ)λ)(?:s|\s*_?\s*1(?![\d.,]))?"
+    + _LENGTH_VALUE,
     re.IGNORECASE,
 )
 _ALPHA1 = re.compile(
-    r"\b(?:k\s*[-_]?\s*)?(?:alpha|α)\s*[-_]?\s*1\b\s*(?:\(\s*(?:Å|A)\s*\))?\s*[:=]?\s*"
-    + _NUM,
+    r"\b(?:k\s*[-_]?\s*)?(?:alpha|α)\s*[-_]?\s*1(?![\d.,])" + _LENGTH_VALUE,
     re.IGNORECASE,
 )
-_ENERGY = re.compile(r"\benergy\b\D{0,20}?" + _NUM + r"\s*(kev|ev)\b", re.IGNORECASE)
+_ENERGY = re.compile(
+    # "energy" as the key, not any word before it ("detector energy window")
+    r"\benergy(?:\s*[(\[]\s*(kev|ev)\s*[)\]])?"
+    + _SEP
+    + _VALUE
+    + r"[\"']?\s*(kev|ev)?\b",
+    re.IGNORECASE,
+)
+# lines about another line than Kα1: their wavelength is not the pattern's
+_OTHER_LINE = re.compile(r"(?:alpha|α|\bka)\s*[-_]?\s*2(?![\d.])|beta|β|\bkb\b", re.I)
 _ANODE_LINE = re.compile(
-    r"\b(Cu|Co|Mo|Ag|Cr|Fe)\s*[-_]?\s*K\s*[-_]?\s*(?:α|alpha|a)\s*([12])?(?![a-z])",
+    r"\b(Cu|Co|Mo|Ag|Cr|Fe)\s*[-_]?\s*K\s*[-_]?\s*(?:α|alpha|a)"
+    r"(?:\s*[-_]?\s*(1\s*[,+/&]\s*2|12|[12]))?(?![a-z\d])",
     re.IGNORECASE,
 )
 
@@ -910,33 +1022,47 @@ def _header_fields(header) -> dict[str, str]:
 
 
 def _wavelength_from_header(path, header):
-    """The wavelength (Å) a text header states, and the line saying it."""
+    """The wavelength (Å) a text header states, and the line saying it.
+
+    The first statement in range wins; one out of range (a bandwidth, a
+    detector's window) is passed over, and is the error only when no other
+    line states a wavelength."""
+    bad = None
     for pattern, kind in ((_LAMBDA, "lambda"), (_ALPHA1, "lambda"), (_ENERGY, "e")):
         for no, text in header:
+            if pattern is _LAMBDA and _OTHER_LINE.search(text):
+                continue
             m = pattern.search(text)
             if not m:
                 continue
-            value = float(m.group(1))
-            unit = (m.group(2) if m.re.groups > 1 else "") or ""
-            unit = unit.lower()
+            value = float(m.group(2).replace(",", "."))
+            unit = (m.group(1) or m.group(3) or "").lower()
             if kind == "e":
+                if not unit:  # an energy without a unit says nothing
+                    continue
                 value = HC_KEV_ANGSTROM / (value / 1000 if unit == "ev" else value)
             elif unit == "nm":
                 value *= 10
             elif unit == "pm":
                 value /= 100
             if not 0.01 < value < 20:
-                raise PatternFormatError(
+                bad = bad or PatternFormatError(
                     path,
                     f"{text!r} states a wavelength of {value:g} Å, which is not an "
                     "X-ray or neutron wavelength",
                     line=no,
                 )
+                continue
             return value, text
     for _no, text in header:
         m = _ANODE_LINE.search(text)
         if m:
-            return get_radiation(m.group(0)).name, text
+            index = re.sub(r"\D", "", m.group(2) or "")
+            # "Ka1,2", "Ka12": the doublet
+            name = f"{m.group(1).capitalize()}Ka{index if len(index) == 1 else ''}"
+            return get_radiation(name).name, text
+    if bad is not None:
+        raise bad
     return None, None
 
 
@@ -946,30 +1072,125 @@ _TT_NAMES = re.compile(
 )
 
 
-def _axis_from_header(path, header, fields, ncols, delim):
+_ANGLE_NAMES = re.compile(r"^(?:theta|θ|omega|ω|chi|χ)(?:\b|_|\(|\[|$)", re.I)
+_D_NAMES = re.compile(r"^d(?:_?spacing)?(?:\b|_|\(|$)", re.IGNORECASE)
+_ERROR_NAME = re.compile(
+    r"err|sigma|σ|esd|uncert|std|^e$|^s\.?u\.?$|^d_?[iy]$|^sig$", re.IGNORECASE
+)
+_INTENSITY_NAME = re.compile(
+    r"intens|count|^cts|^cps|obs|^i$|^y$|^int$|signal", re.IGNORECASE
+)
+
+
+def _split_names(text, delim):
+    text = text.lstrip(_COMMENT_CHARS).strip()
+    parts = text.split(delim) if delim else text.split()
+    return [t for t in (t.strip().strip("\"'") for t in parts) if t]
+
+
+def _column_names(header, first_data_line, ncols, delim):
+    """``(line, names)`` of the header row that names the columns, or
+    ``(None, None)``.
+
+    Candidates are the comment lines before the first data line and the last
+    other header line before it (a title further up names nothing, nor does a
+    comment after the data), with one name per column. The last whose first
+    name is a known axis (2θ, Q, d, θ, ω, χ) wins, else that last header line
+    (a units line such as ``# (1/A) (counts)`` under the names does not)."""
+    before = [(no, text) for no, text in header if no < first_data_line]
+    plain = [no for no, text in before if text[0] not in _COMMENT_CHARS]
+    last_plain = plain[-1] if plain else None
+    rows = []
+    for no, text in before:
+        if text[0] not in _COMMENT_CHARS and no != last_plain:
+            continue
+        names = _split_names(text, delim)
+        if len(names) == ncols and not _all_floats(names[:1]):
+            rows.append((no, names))
+    for no, names in reversed(rows):
+        first = names[0]
+        if any(r.match(first) for r in (_Q_NAMES, _TT_NAMES, _D_NAMES, _ANGLE_NAMES)):
+            return no, names
+    for no, names in rows:
+        if no == last_plain:
+            return no, names
+    return None, None
+
+
+def _axis_from_header(path, fields, named, axis):
     """The axis a header states (``# axis: q`` or a column name), and x scale."""
     stated = fields.get("axis", "").strip().lower().replace("-", "_")
     if stated in ("q", "two_theta", "2theta"):
         return ("q" if stated == "q" else "two_theta"), 1.0
-    if not header:
-        return None, 1.0
-    no, last = header[-1]
-    last = last.lstrip(_COMMENT_CHARS).strip()
-    parts = last.split(delim) if delim else last.split()
-    names = [t.strip().strip("\"'") for t in parts]
-    names = [t for t in names if t]
-    if len(names) != ncols or _all_floats(names[:1]):
+    no, names = named
+    if names is None:
         return None, 1.0
     first = names[0]
     if _Q_NAMES.match(first):
         return "q", (0.1 if re.search(r"nm", first, re.IGNORECASE) else 1.0)
     if _TT_NAMES.match(first):
         return "two_theta", 1.0
-    if re.match(r"^d(?:_?spacing)?(?:\b|_|\(|$)", first, re.IGNORECASE):
+    if _D_NAMES.match(first):
         raise PatternFormatError(
             path, f"the first column is {first!r} (d-spacing), not 2θ or Q", line=no
         )
+    if _ANGLE_NAMES.match(first) and axis is None:
+        # θ is half of 2θ: read as 2θ, every line would sit at half its angle
+        raise PatternFormatError(
+            path,
+            f"the first column is {first!r}, not 2θ or Q; if it holds 2θ, pass "
+            "axis='two_theta' (--axis two_theta to skxrd predict and evaluate)",
+            line=no,
+        )
     return None, 1.0
+
+
+_GSAS_BANK = re.compile(r"^BANK\s+\d+\s+\d+\s+\d+\s+(\w+)\b.*?(\w+)\s*$")
+
+
+def _gsas_fxye(path, header) -> bool:
+    """Whether the header has a GSAS ``BANK`` line of constant-wavelength
+    FXYE data (x, y, e with x in centidegrees); other GSAS banks are refused
+    (time of flight: x is no angle)."""
+    for no, text in header:
+        m = _GSAS_BANK.match(text)
+        if m is None:
+            continue
+        binning, fmt = m.group(1).upper(), m.group(2).upper()
+        if fmt == "FXYE" and binning == "CONS":
+            return True
+        raise PatternFormatError(
+            path,
+            f"a GSAS bank of {binning} {fmt} data; read are constant-wavelength "
+            "FXYE banks (BANK ... CONS ... FXYE), 2θ in centidegrees",
+            line=no,
+        )
+    return False
+
+
+def _column_roles(names):
+    """Columns of the intensity and the uncertainty (None) of a 3-column
+    table, from the names row; and the name of a column left unread.
+
+    A third column is the uncertainty when it is named so (``esd``,
+    ``sigma``, ``error``...) or unnamed; a named third column of another
+    kind (``Icalc``, ``background``, a time per step) is not, and where the
+    second column is such a one and the third the intensity
+    (``Angle,TimePerStep,Intensity``), the third is read."""
+    if names is None or len(names) != 3:
+        return 1, 2, None
+
+    def role(name):
+        if _ERROR_NAME.search(name):
+            return "error"
+        return "intensity" if _INTENSITY_NAME.search(name) else "other"
+
+    second, third = role(names[1]), role(names[2])
+    if third == "error":
+        return 1, 2, None
+    if third == "intensity" and second != "intensity":
+        return 2, None, names[1]
+    return 1, None, names[2]
 
 
 def _skxrd_header(path, fields):

@@ -411,12 +411,108 @@ def test_text_header_comments_delimiters_crlf_and_uncertainty(tmp_path):
         ("# beam energy: 17.0 keV", 12.398419843320026 / 17.0),
         ("# Radiation: Cu Ka", get_radiation("CuKa").wavelength),
         ("# anode Mo-Kα1", get_radiation("MoKa1").wavelength),
+        # an index after the key is not the value; quotes; a unit in brackets
+        ('# Id: "Si" Anode: "Cu" Wavelength1: "1.5406"', 1.5406),
+        ("# Lambda1='0.7093'", 0.7093),
+        ("# Wavelength 1: 1.54056", 1.54056),
+        ("# wavelength (nm): 0.15406", 1.5406),
+        ("# Wavelength: 1,5406", 1.5406),
+        ("# Energy (keV): 17", 12.398419843320026 / 17.0),
+        # Kα2's line first, a key-value pair with a comma (HighScore CSV)
+        ("K-Alpha2 wavelength,1.54443\nK-Alpha1 wavelength,1.54060", 1.5406),
+        ("# Wavelength2: 1.5444\n# Wavelength1: 1.5406", 1.5406),
+        # a bandwidth and a detector's energy window are passed over
+        ("# Δλ/λ = 2e-4\n# wavelength = 0.7293", 0.7293),
+        ("# Detector energy window: 4.5 keV - 9.5 keV\n# Mo Ka1", 0.7093),
+        ("# Cu-K-alpha-1", get_radiation("CuKa1").wavelength),
+        ("# Co Ka12", get_radiation("CoKa").wavelength),
     ],
 )
 def test_text_wavelength_statements(tmp_path, line, expected):
     p = read_pattern(_write(tmp_path, "w.xy", f"{line}\n10 1\n11 2\n"))
     assert p.wavelength == pytest.approx(expected, rel=1e-12)
     assert p.metadata["wavelength_from"] == "file"
+
+
+@pytest.mark.parametrize(
+    "line, name",
+    [
+        ("# Cu-K-alpha-1", "CuKa1"),
+        ("# Ag K_alpha_1", "AgKa1"),
+        ("# Co Ka12", "CoKa"),
+        ("# Cu Kalpha1,2", "CuKa"),
+        ("# Cu Ka", "CuKa"),
+    ],
+)
+def test_text_anode_lines_name_the_doublet_or_kalpha1(tmp_path, line, name):
+    p = read_pattern(_write(tmp_path, "a.xy", f"{line}\n10 1\n11 2\n"))
+    assert p.radiation.name == name
+
+
+def test_text_column_names_decide_axis_and_columns(tmp_path):
+    w = "# wavelength = 1.5406\n"
+    # the names row, not a units comment under it or a comment after the data
+    for body in ("q intensity\n# (1/A) (counts)\n", "q intensity\n"):
+        p = read_pattern(_write(tmp_path, "q.xy", w + body + "0.5 1\n0.6 2\n# end\n"))
+        assert p.axis == "q"
+    # θ is not 2θ: refused unless the caller says what the column holds
+    path = _write(tmp_path, "t.xy", w + "theta intensity\n5 1\n6 2\n")
+    with pytest.raises(
+        PatternFormatError, match=r"line 2: the first column is 'theta'"
+    ):
+        read_pattern(path)
+    assert read_pattern(path, axis="two_theta").x.tolist() == [5, 6]
+    # a named third column is the uncertainty only when named so
+    rows = "10 1 2\n11 3 4\n"
+    p = read_pattern(_write(tmp_path, "e.xy", w + "2theta counts esd\n" + rows))
+    assert p.uncertainty.tolist() == [2, 4] and "ignored_column" not in p.metadata
+    p = read_pattern(_write(tmp_path, "c.xy", w + "2theta Iobs Icalc\n" + rows))
+    assert p.intensity.tolist() == [1, 3] and p.uncertainty is None
+    assert p.metadata["ignored_column"] == "Icalc"
+    text = w + "Angle,TimePerStep,Intensity\n10.00,18.0,100\n10.02,18.0,250\n"
+    p = read_pattern(_write(tmp_path, "hs.csv", text))
+    assert p.intensity.tolist() == [100, 250] and p.uncertainty is None
+    assert p.metadata["ignored_column"] == "TimePerStep"
+    # unnamed: the third column is the uncertainty, as before
+    assert read_pattern(_write(tmp_path, "u.xy", w + rows)).uncertainty.tolist() == [
+        2,
+        4,
+    ]
+    # a title further up names nothing (GSAS: x in centidegrees, then y and e)
+    text = (
+        "Si 11-BM test\nBANK 1 3 3 CONS 1000.0 0.1 0 0 FXYE\n"
+        "1000.0 10.0 3.1\n1000.1 12.0 3.4\n1000.2 20.0 4.4\n"
+    )
+    p = read_pattern(_write(tmp_path, "si.fxye", text), 0.4579)
+    assert p.x.tolist() == pytest.approx([10.0, 10.001, 10.002])
+    assert p.uncertainty.tolist() == [3.1, 3.4, 4.4]
+    text = "T\nBANK 1 2 2 SLOG 1000.0 0.1 0 0 FXYE\n1000 1 1\n1001 2 1\n"
+    with pytest.raises(PatternFormatError, match="line 2: a GSAS bank of SLOG"):
+        read_pattern(_write(tmp_path, "tof.fxye", text), 1.0)
+
+
+def test_text_damaged_first_rows_and_trailing_delimiters(tmp_path):
+    w = "# wavelength = 1.5406\n"
+    rows = "".join(f"{10 + 0.02 * i:10.4f}{100 + i:10d}\n" for i in range(1, 5))
+    for first in ("   10.0000********", "10.0O 100"):
+        path = _write(tmp_path, "d.xy", w + first + "\n" + rows)
+        with pytest.raises(PatternFormatError, match="line 2: .*a damaged data line"):
+            read_pattern(path)
+    # a names row is not a damaged line
+    assert len(read_pattern(_write(tmp_path, "n.xy", w + "2 Theta\n" + rows))) == 4
+    for sep in (",", ";"):
+        body = "".join(f"{10 + i / 10}{sep}{100 + i}{sep}\n" for i in range(3))
+        p = read_pattern(_write(tmp_path, "t.csv", w + body))
+        assert p.intensity.tolist() == [100, 101, 102] and p.uncertainty is None
+
+
+def test_the_callers_wavelength_is_checked_as_the_callers(tmp_path):
+    path = _write(tmp_path, "w.xy", "10 1\n11 2\n12 3\n")
+    assert read_pattern(path, "1.5406").wavelength == 1.5406  # as the CLI passes it
+    assert read_pattern(path, np.float32(0.5)).wavelength == pytest.approx(0.5)
+    for bad in ([1.5], True):
+        with pytest.raises(ValueError, match="wavelength must be a number of Å"):
+            read_pattern(path, bad)
 
 
 def test_text_named_radiation_and_caller_override(tmp_path):
