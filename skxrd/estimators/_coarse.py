@@ -132,6 +132,45 @@ class CoarseLabelClassifier(
         check_is_fitted(self)
         return np.asarray(self.estimator_.predict_proba(X), float) @ self._membership
 
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of the coarser answers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Space-group numbers, as :meth:`fit` takes them (mapped to the
+            coarser labels here), or the coarser labels themselves.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+            The share of patterns whose coarser label is right, so that
+            ``cross_val_score`` and ``GridSearchCV`` score this classifier on
+            the labels it answers.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skxrd.estimators import CoarseLabelClassifier
+        >>> X = np.array([[0.0], [0.2], [1.0], [1.2], [3.0], [3.2]])
+        >>> y = np.array([225, 225, 221, 221, 14, 14])
+        >>> clf = CoarseLabelClassifier(LogisticRegression()).fit(X, y)
+        >>> float(clf.score(X, y)), float(clf.score(X, clf.predict(X)))
+        (1.0, 1.0)
+        """
+        from sklearn.metrics import accuracy_score
+
+        y = np.asarray(y)
+        if y.dtype.kind in "iuf" or (
+            y.dtype.kind == "O"
+            and all(isinstance(v, (int, np.integer)) for v in y.ravel())
+        ):
+            y = np.asarray(self._mapping()(y))
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+
     def _logit_module(self):
         """A torch module whose logits' softmax is :meth:`predict_proba`.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ..utils._validation import check_int, check_positive, check_real
 from ._core import (
@@ -294,6 +294,11 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         self : PatternMatchClassifier
         """
         check_is_fitted(self)
+        y = np.asarray(y)
+        if _num_samples(X) != len(y):
+            raise ValueError(
+                f"X has {_num_samples(X)} patterns but y has {len(y)} labels"
+            )
         return self._calibrate(self.class_similarities(X), y)
 
     def _calibrate(self, similarities, y):

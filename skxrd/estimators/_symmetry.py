@@ -315,7 +315,8 @@ class SymmetryWeightedClassifier(
         map shows what drove the classifier itself."""
         check_is_fitted(self)
         inner = self.estimator_
-        if hasattr(inner, "_logit_module"):
+        temperature = 1.0
+        if hasattr(inner, "_logit_module"):  # a wrapper: its logits are tempered
             module = inner._logit_module()
         else:
             module = getattr(getattr(inner, "net_", None), "module_", None)
@@ -324,7 +325,9 @@ class SymmetryWeightedClassifier(
                     "attribution maps need a network inside; the classifier is a "
                     f"{type(inner).__name__}"
                 )
-        return _SymmetryLogits(module, self)
+            # the bare network's logits, divided as its predict_proba divides them
+            temperature = getattr(inner, "temperature_", 1.0)
+        return _SymmetryLogits(module, self, temperature)
 
     def add_classes(self, X, y, class_subsets=None, *, space_groups=None):
         """Teach the classifier new classes (its own ``add_classes``, such as
@@ -360,16 +363,20 @@ class SymmetryWeightedClassifier(
 class _SymmetryLogits(torch.nn.Module):
     """:meth:`SymmetryWeightedClassifier._logit_module`."""
 
-    def __init__(self, module, clf):
+    def __init__(self, module, clf, temperature=1.0):
         super().__init__()
         self.inner = module
         self._clf = clf  # a plain attribute: its network is ``inner``
+        self.temperature = float(temperature)
 
     def forward(self, x):
         clf = self._clf
+        out = self.inner(x)
+        if isinstance(out, tuple):  # (logits, confidence) of a confidence head
+            out = out[0]
         flat = x.detach().reshape(len(x), -1).cpu().numpy().astype(np.float32)
         ratio = symmetry_log_ratio(
             clf.symmetry_estimator_.predict_proba(flat), clf._columns, clf._log_prior
         )
         shift = torch.as_tensor(clf.weight_ * ratio, dtype=x.dtype, device=x.device)
-        return self.inner(x) + shift
+        return out / self.temperature + shift

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -89,8 +90,10 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         trained on, and refitted by :meth:`add_classes` (which still trains
         no existing member). ``predict_proba`` is then the mixture of the
         members' probabilities weighted by the router. Falls back to
-        ``"reliability"`` (see ``combiner_``) when the held-out patterns cover
-        fewer than two members.
+        ``"reliability"`` (see ``combiner_``) with one member or no held-out
+        pattern, and with a warning when the held-out patterns miss a member
+        (a class with fewer than three patterns keeps none out): the router
+        could never give that member's classes any probability.
     holdout_per_class : int, default=10
         With ``combiner="learned"``: patterns per class kept out of the
         members' training to fit the router (at most a third of each class).
@@ -250,7 +253,15 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"{what}[{i}] must be a sequence of labels, got {subset!r}"
                 )
-            subset = np.unique(np.asarray(list(subset), dtype=classes.dtype))
+            # not cast to classes' dtype: a fixed-width string dtype would cut
+            # a longer label down to a known one
+            subset = np.asarray(list(subset))
+            if len(subset) and _label_kind(subset) != _label_kind(classes):
+                raise ValueError(
+                    f"{what}[{i}] holds labels of another type ({subset.dtype}) "
+                    f"than y ({classes.dtype})"
+                )
+            subset = np.unique(subset)
             if len(subset) < 2:
                 raise ValueError(
                     f"{what}[{i}] has {len(subset)} class; every member needs at "
@@ -352,7 +363,20 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         if self.combiner != "learned" or len(self.holdout_y_) == 0:
             return
         owner = self._owner(self.holdout_y_)
-        if len(np.unique(owner)) < 2:
+        if len(self.estimators_) < 2:  # one member: nothing to route
+            return
+        missing = np.setdiff1d(np.arange(len(self.estimators_)), owner)
+        if len(missing):
+            # a router never shown a member's patterns gives its classes zero
+            warnings.warn(
+                f"UnionClassifier: the held-out patterns cover no class of "
+                f"member(s) {missing.tolist()} (a class needs at least 3 "
+                "patterns to keep one out), so the members are combined by the "
+                "reliability rule instead of a router (combiner_ = "
+                "'reliability')",
+                UserWarning,
+                stacklevel=3,
+            )
             return
         features = self._router_features(self._member_stats(self.holdout_X_))
         self.router_ = LogisticRegression(C=1.0, max_iter=2000).fit(features, owner)
@@ -434,9 +458,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float32, reset=False)
         check_classification_targets(y)
         y = np.asarray(y)
-        if y.dtype.kind != self.classes_.dtype.kind and not (
-            y.dtype.kind in "iu" and self.classes_.dtype.kind in "iu"
-        ):
+        if _label_kind(y) != _label_kind(self.classes_):
             raise ValueError(
                 f"the new labels ({y.dtype}) must be of the type of classes_ "
                 f"({self.classes_.dtype})"
@@ -706,3 +728,27 @@ class _UnionLogits(torch.nn.Module):
             part = log_w[:, m : m + 1] + torch.log_softmax(z, dim=1)
             out = out.index_copy(1, self.cols[m].to(z.device), part)
         return out / float(getattr(union, "temperature_", 1.0))
+
+
+def _label_kind(labels):
+    """``"number"``, ``"str"`` or the dtype kind: labels of one kind compare.
+
+    Strings may come as numpy's ``U`` dtype or as objects (a pandas column);
+    numbers as any integer or float dtype or as Python numbers in an object
+    array."""
+    labels = np.asarray(labels)
+    kind = labels.dtype.kind
+    if kind in "iuf":
+        return "number"
+    if kind in "US":
+        return "str"
+    if kind == "O" and labels.size:
+        values = labels.ravel()
+        if all(isinstance(v, str) for v in values):
+            return "str"
+        if all(
+            isinstance(v, (numbers.Real, np.number)) and not isinstance(v, bool)
+            for v in values
+        ):
+            return "number"
+    return kind

@@ -162,6 +162,7 @@ def test_the_merit_cache_key_covers_the_code_the_search_runs():
         "utils/_parallel.py",  # which worker indexes which pattern
         "io/_pattern.py",  # 2θ-Q conversions, tested on their own
         "crystal/__init__.py",  # space-group numbers and crystal systems
+        "utils/_validation.py",  # parameter checks: an error or the value
     }
     for part in _SEARCH_SOURCES:
         assert (root / part).is_file(), part
@@ -231,6 +232,8 @@ def test_bad_inputs_are_named(data, fitted):
     clf = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa1", cv=None)
     with pytest.raises(ValueError, match="space group"):
         clf.fit(X, np.arange(len(y)) + 300)
+    with pytest.raises(ValueError, match="X has 2 patterns but y has 3 labels"):
+        clf.fit(X[:2], y[:3])  # before the slow indexing
     with pytest.raises(ValueError, match="columns"):
         fitted.predict(X[:, :-1])
     bad = X[:2].copy()
@@ -518,3 +521,21 @@ def test_bad_calibration_inputs_are_named(data, fitted):
         IndexingClassifier.from_fitted(
             fitted.estimator_, fitted.stacker_, two_theta=TT, system_temperature=0.0
         )
+
+
+def test_coarse_view_scores_its_own_labels(data, fitted):
+    # score, cross_val_score and GridSearchCV compare crystal systems with
+    # crystal systems: y of space groups is mapped, y of crystal systems kept
+    from sklearn.model_selection import cross_val_score
+
+    X, y = data
+    coarse = CoarseLabelClassifier.from_fitted(fitted)
+    cs = np.where(np.isin(y, [221, 225]), "cubic", "monoclinic")
+    expected = np.mean(coarse.predict(X) == cs)
+    assert coarse.score(X, y) == coarse.score(X, cs) == expected >= 0.9
+    assert coarse.score(X, y.astype(float)) == expected
+    with pytest.raises(ValueError, match="space group"):
+        coarse.score(X, np.zeros(len(y), dtype=int))
+    base = LogisticRegression(C=10.0, max_iter=2000)
+    scores = cross_val_score(CoarseLabelClassifier(base), X, y, cv=2)
+    assert np.all(np.isfinite(scores)) and np.all(scores >= 0.0)

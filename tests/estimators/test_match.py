@@ -68,6 +68,8 @@ def test_probabilities_temperature_and_calibration(library):
     assert not hasattr(match, "temperature_")  # refit: back to the parameter
     with pytest.raises(ValueError, match="no label of y"):
         match.calibrate_temperature(broad[:2], ["x", "y"])
+    with pytest.raises(ValueError, match="X has 2 patterns but y has 3 labels"):
+        match.calibrate_temperature(broad[:2], NAMES[:3])
 
 
 def test_flat_patterns_match_nothing(library):

@@ -240,3 +240,29 @@ def test_confidence_and_temperature_reach_the_classifier(toy):
         X, y
     )
     assert plain.calibrate_temperature(X[:40], y[:40]).weight_ >= 0
+
+
+@pytest.mark.parametrize("confidence_head", [False, True])
+def test_logit_module_is_predict_proba_after_a_temperature(confidence_head):
+    # the attribution maps' module: the network's logits divided by its
+    # temperature (as its predict_proba divides them), and a confidence
+    # head's (logits, confidence) unpacked
+    torch = pytest.importorskip("torch")
+    from estimator_data import FAST, TINY_RESNET, peaky_patterns
+
+    from skxrd.estimators import ResNetClassifier
+
+    X, y, _ = peaky_patterns(("rocksalt", "fluorite", "rutile"), n_per_class=12)
+    net = ResNetClassifier(
+        **TINY_RESNET, **{**FAST, "max_epochs": 3}, confidence_head=confidence_head
+    )
+    clf = SymmetryWeightedClassifier(net, LogisticRegression()).fit(X, y)
+    clf.estimator_.temperature_ = 0.05  # as calibrate_temperature could set it
+    module = clf._logit_module().eval()  # as the attribution maps run it
+    with torch.no_grad():
+        logits = module(torch.as_tensor(X))
+    np.testing.assert_allclose(
+        torch.softmax(logits.double(), dim=1).numpy(),
+        clf.predict_proba(X),
+        atol=1e-5,
+    )

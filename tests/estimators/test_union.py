@@ -298,6 +298,51 @@ def test_learned_router_falls_back_without_held_out_patterns(six):
         clone(union).set_params(holdout_per_class=0).fit(X, y)
 
 
+def test_router_missing_a_member_falls_back_with_a_warning():
+    # a member whose classes have too few patterns to keep one out would get
+    # no probability from a router never shown it: the rule combines instead
+    rng = np.random.default_rng(0)
+    y = np.repeat(list("abcd"), 15)
+    X = rng.random((60, 30))
+    for i, label in enumerate("abcd"):
+        X[y == label, 2 + 4 * i] += 5
+    base = LogisticRegression(max_iter=1000)
+    union = UnionClassifier(base, max_classes_per_member=2, random_state=0).fit(X, y)
+    assert union.combiner_ == "learned"
+    y_new = np.repeat(["e", "f"], 2)
+    X_new = rng.random((4, 30))
+    X_new[y_new == "e", 25] += 5
+    X_new[y_new == "f", 28] += 5
+    with pytest.warns(UserWarning, match=r"cover no class of member\(s\) \[2\]"):
+        union.add_classes(X_new, y_new)
+    assert union.combiner_ == "reliability" and union.router_ is None
+    np.testing.assert_array_equal(union.predict(X_new), y_new)
+
+
+def test_label_types_of_subsets_and_new_classes():
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    y = np.repeat(list("abcd"), 6)
+    X = rng.random((24, 12))
+    for i, label in enumerate("abcd"):
+        X[y == label, 2 * i] += 5
+    base = LogisticRegression(max_iter=1000)
+    # strings in an object column (pandas) and numpy strings are one kind
+    union = UnionClassifier(base, max_classes_per_member=2, combiner="reliability")
+    union.fit(X, pd.Series(y))
+    union.add_classes(X[:12], np.repeat(["x", "z"], 6))
+    assert union.classes_.tolist() == ["a", "b", "c", "d", "x", "z"]
+    with pytest.raises(ValueError, match="must be of the type of classes_"):
+        union.add_classes(X[:4], np.array([7, 7, 8, 8]))
+    # a longer label is not cut down to a known one ("bXX" to "b")
+    subsets = [["a", "bXX"], ["c", "d"]]
+    with pytest.raises(ValueError, match=r"absent from y: \['bXX'\]"):
+        UnionClassifier(base, class_subsets=subsets).fit(X, y)
+    with pytest.raises(ValueError, match="labels of another type"):
+        UnionClassifier(base, class_subsets=[[1, 2], ["c", "d"]]).fit(X, y)
+
+
 def test_add_classes_reproducible(six):
     X, y = six
     old = np.isin(y, ["A", "B", "C", "D"])
