@@ -170,7 +170,10 @@ class OneOf(BatchTransform):
             raise ValueError("weights must not all be 0")
         edges = torch.tensor(weights, dtype=torch.float64).cumsum(0) / total
         edges = edges.to(torch.float32).to(x.device)
-        choice = torch.searchsorted(edges, _rand((x.shape[0],), generator, x.device))
+        # right=True: a draw on an edge goes to the next transform, so that a
+        # weight of 0 (an empty interval) is never chosen
+        u = _rand((x.shape[0],), generator, x.device)
+        choice = torch.searchsorted(edges, u, right=True)
         choice = choice.clamp_(max=len(transforms) - 1)
         out = x.clone()
         for k, transform in enumerate(transforms):

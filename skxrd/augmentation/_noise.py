@@ -88,7 +88,9 @@ class GaussianNoise(BatchTransform):
 
     ``x + σ · max(x) · N(0, 1)`` with σ drawn uniformly from ``sigma`` per
     pattern: detector read-out noise or, crudely, counting noise of a constant
-    level.
+    level. Where ``x`` is near zero the result goes below it, as a measured
+    pattern does after its background is subtracted; :class:`PoissonNoise`
+    gives counting noise that stays non-negative.
 
     Parameters
     ----------

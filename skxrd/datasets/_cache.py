@@ -51,7 +51,15 @@ def cached(build, path: Path, **arguments) -> Bunch:
     if path.is_file():
         try:
             return read(path)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            IndexError,
+            TypeError,
+            EOFError,
+            zipfile.BadZipFile,
+        ) as exc:
             warnings.warn(
                 f"dataset cache entry {path} cannot be read ({exc}); building the "
                 "dataset again and replacing it",
@@ -144,6 +152,10 @@ def write(data: Bunch, path: Path) -> None:
 
 
 # ----------------------------------------------------------------- reading
+# the entries with one row per pattern
+_PER_PATTERN = ("X", "y", "groups", "space_group", "crystals", "source", "ids")
+
+
 def read(path: Path) -> Bunch:
     """The dataset stored in ``path``; ValueError when it is not one."""
     from ..crystal import Crystal
@@ -186,4 +198,13 @@ def read(path: Path) -> Bunch:
                 out[key] = crystals
             else:
                 raise ValueError(f"unknown entry kind {kind!r}")
+    # one row per pattern in every per-pattern part: a damaged entry is not
+    # a dataset whose X and y disagree
+    rows = {
+        key: len(value)
+        for key, value in out.items()
+        if key in _PER_PATTERN and value is not None
+    }
+    if len(set(rows.values())) > 1:
+        raise ValueError(f"its parts disagree in length: {rows}")
     return out

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Mapping, Sequence
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
@@ -219,7 +221,25 @@ def make_pattern_dataset(
             f"{groups!r}"
         )
     _check_variant_options(n_variants, variants)
+    if (n_variants > 1 or variants not in (None, False)) and not any(
+        kind in ("collection", "structure_types") for _, kind, _, _ in components
+    ):
+        import warnings
+
+        warnings.warn(
+            "n_variants and variants apply to real structures and structure types; "
+            f"the source {source if source is not None else 'uniform'!r} has none, "
+            "so each crystal is drawn once and unchanged",
+            UserWarning,
+            stacklevel=2,
+        )
     instrument = _instrument(instrument)
+    if cache is not None:
+        from ._random import _seed_int
+
+        # a RandomState, a Generator or None keyed by the seed they give now:
+        # a cached call then returns what the same call without cache would
+        random_state = _seed_int(random_state)
     args = dict(
         n_crystals=None if n_crystals is None else int(n_crystals),
         target=target,
@@ -252,6 +272,37 @@ def make_pattern_dataset(
     return data
 
 
+def _one_prototype(prototypes) -> bool:
+    """Whether ``prototypes`` is one structure type rather than a list."""
+    from ..crystal import Crystal
+    from ._prototypes import StructureType
+
+    return isinstance(prototypes, (str, os.PathLike, Crystal, StructureType))
+
+
+def _prototypes_key(prototypes):
+    """``prototypes`` for the cache key: a CIF file by its contents (an
+    edited file must not return the dataset of the old one)."""
+    import hashlib
+
+    from ._prototypes import STRUCTURE_TYPES
+
+    if prototypes is None:
+        return None
+    items = [prototypes] if _one_prototype(prototypes) else list(prototypes)
+    out = []
+    for p in items:
+        if isinstance(p, (str, os.PathLike)) and not (
+            isinstance(p, str) and p in STRUCTURE_TYPES
+        ):
+            try:
+                p = ("file", hashlib.sha256(Path(p).read_bytes()).hexdigest())
+            except OSError:
+                pass  # not a file: the build says what is wrong
+        out.append(p)
+    return out
+
+
 def _cached_build(cache, args, source, target):
     from ._cache import cache_path, cached
 
@@ -259,13 +310,14 @@ def _cached_build(cache, args, source, target):
     # Collections of crystals enter the key as a digest of their contents,
     # not as tens of thousands of crystals.
     keyed = {k: v for k, v in args.items() if k not in ("n_jobs", "verbose", "source")}
+    keyed["prototypes"] = _prototypes_key(keyed["prototypes"])
     source_key = _source_key(source, target)
     path = cache_path(cache, {**keyed, "source_key": source_key})
     return cached(_build, path, **args, source_key=source_key)
 
 
 def _crystals_digest(crystals, space_group=None) -> str:
-    """A digest of crystals' contents (cell, atoms, occupancies, B, labels)."""
+    """A digest of crystals' contents (cell, atoms, occupancies, B, name)."""
     import hashlib
 
     h = hashlib.sha256()
@@ -290,7 +342,16 @@ def _source_key(source, target):
         elif kind == "realistic":
             key = joblib.hash(obj)
         elif isinstance(obj, Bunch):
-            key = _crystals_digest(obj.crystals, obj.get("space_group"))
+            # the fields the build reads besides the crystals (groups come
+            # from prototype and formula)
+            key = [
+                _crystals_digest(obj.crystals, obj.get("space_group")),
+                *(
+                    joblib.hash(np.asarray(obj[field]).tolist())
+                    for field in ("prototype", "formula", "ids")
+                    if obj.get(field) is not None
+                ),
+            ]
         else:
             from ..crystal import as_crystals
 
@@ -634,11 +695,11 @@ def _build(
             n_types = (
                 len(STRUCTURE_TYPES)
                 if prototypes is None
-                else (1 if isinstance(prototypes, str) else len(prototypes))
+                else (1 if _one_prototype(prototypes) else len(prototypes))
             )
             part, y, compound = make_structure_type_crystals(
-                prototypes,
-                max(1, n // n_types),
+                prototypes,  # an empty list: its error, not a division by 0
+                max(1, n // max(n_types, 1)),
                 n_variants=n_variants,
                 random_state=seed,
                 n_jobs=n_jobs,
@@ -728,7 +789,14 @@ def _build(
         DESCR=(
             f"{len(crystals)} simulated powder patterns ({simulator.radiation}, "
             f"{X.shape[1]} points), target {target!r}; crystals from {origin}"
-            + (f", {n_variants} variants each" if n_variants > 1 else "")
+            + (
+                f", {n_variants} variants of each real structure"
+                if n_variants > 1
+                and any(
+                    k in ("collection", "structure_types") for _, k, _, _ in components
+                )
+                else ""
+            )
             + ("; per-pattern instrument settings" if instrument is not None else "")
             + (
                 f"; vacancies {vacancy_fraction}, displacements {displacement} Å"

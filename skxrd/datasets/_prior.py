@@ -394,10 +394,14 @@ default="fit"
             counts = space_group_frequencies(w)
             groups = np.arange(1, 231)
         elif isinstance(w, dict):
-            groups = np.array([int(g) for g in w])
-            counts = np.array([float(v) for v in w.values()])
-            if np.any((groups < 1) | (groups > 230)):
-                raise ValueError("space_group_weights: groups must be 1..230")
+            from ._random import _check_group
+
+            try:
+                # 225.7 is no space group: not cut down to 225
+                groups = np.array([_check_group(g) for g in w])
+                counts = np.array([float(v) for v in w.values()])
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"space_group_weights: {exc}") from None
         else:
             raise ValueError(
                 f"space_group_weights must be 'fit', one of {_SOURCES} or a dict, "

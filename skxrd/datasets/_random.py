@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 
 import numpy as np
@@ -89,12 +89,22 @@ def _resolve_space_groups(space_groups):
         return space_groups_of(crystal_system=space_groups), None
     if isinstance(space_groups, Mapping):
         groups = np.array([_check_group(g) for g in space_groups])
-        weights = np.array([float(w) for w in space_groups.values()])
+        try:
+            weights = np.array([float(w) for w in space_groups.values()])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"space-group prior weights must be numbers, got {space_groups!r}"
+            ) from None
         if np.any(~np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
             raise ValueError("space-group prior weights must be >= 0, not all zero")
         return groups, weights / weights.sum()
-    if isinstance(space_groups, numbers.Integral):
+    if isinstance(space_groups, numbers.Number):  # _check_group names a bad one
         return np.array([_check_group(space_groups)]), None
+    if not isinstance(space_groups, Iterable):
+        raise ValueError(
+            f"space_groups must be numbers 1..230, a crystal system or a "
+            f"{{group: weight}} prior, got {space_groups!r}"
+        )
     groups = np.array([_check_group(g) for g in space_groups])
     if len(groups) == 0:
         raise ValueError("space_groups is empty")
@@ -161,13 +171,22 @@ def _resolve_range(value, what, low=1):
     return lo, hi
 
 
+def _seed_int(random_state):
+    """The integer seed that ``random_state`` stands for: an int as it is, a
+    RandomState's or Generator's next draw, fresh entropy for None. Drawn
+    once, it keys a cache and seeds the same results as the object would."""
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**63))
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy)
+    return random_state
+
+
 def _spawn(random_state, n: int) -> list[np.random.SeedSequence]:
     """One independent seed per crystal: results do not depend on n_jobs."""
-    if isinstance(random_state, np.random.RandomState):
-        random_state = int(random_state.randint(2**31))
-    elif isinstance(random_state, np.random.Generator):
-        random_state = int(random_state.integers(2**63))
-    return np.random.SeedSequence(random_state).spawn(n)
+    return np.random.SeedSequence(_seed_int(random_state)).spawn(n)
 
 
 @cache
@@ -834,6 +853,8 @@ def make_random_crystals(
         composition = _check_composition(composition, groups)
         total = sum(count for _, count in composition)
         elements, n_atoms, n_elements = [e for e, _ in composition], total, 1
+    if isinstance(elements, str):  # "Fe": one element, not "F" and "e"
+        elements = [elements]
     pool = list(DEFAULT_ELEMENTS if elements is None else elements)
     if not pool:
         raise ValueError("elements is empty")
@@ -844,7 +865,12 @@ def make_random_crystals(
             raise ValueError(f"elements: unknown element {el!r}") from None
     n_atoms = _resolve_range(n_atoms, "n_atoms")
     n_elements = _resolve_range(n_elements, "n_elements")
-    lo, hi = (float(p) for p in packing)
+    try:
+        lo, hi = (float(p) for p in packing)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"packing must be (min, max) fractions, got {packing!r}"
+        ) from None
     if not 0 < lo <= hi < 1:
         raise ValueError(f"packing must satisfy 0 < min <= max < 1, got {packing!r}")
     if not 0 < distance_tolerance < 2:

@@ -560,6 +560,15 @@ class _Rows:
 
     def __getitem__(self, key):
         if isinstance(key, tuple):
+            if len(key) > 1 and all(
+                not isinstance(k, (slice, numbers.Integral, type(Ellipsis), type(None)))
+                for k in key[:2]
+            ):
+                # numpy would pair them point by point, this the outer product
+                raise IndexError(
+                    "a pattern store takes one index array at a time: index the "
+                    "rows, then the columns of what they return (X[rows][:, cols])"
+                )
             rows = self[key[0]]
             if np.ndim(rows) == 1:  # one row: its columns
                 return rows[key[1:]] if len(key) > 1 else rows
@@ -687,6 +696,8 @@ class PatternStore:
             self._n_complete_chunks = int(f.attrs["n_complete_chunks"])
             self._n_crystals = int(f.attrs["n_crystals"])
             self._chunk_size = int(f.attrs["chunk_size"])
+            # kept: y and target_names stay readable from the cache after close
+            self._target = str(f.attrs["target"])
             self._dataset = f["X"]
         except (KeyError, OSError) as exc:
             f.close()
@@ -791,7 +802,7 @@ class PatternStore:
     @property
     def target(self) -> str:
         """The target of ``y``."""
-        return str(self._f().attrs["target"])
+        return self._target
 
     @property
     def target_names(self) -> np.ndarray:

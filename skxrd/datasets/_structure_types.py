@@ -330,10 +330,32 @@ def make_structure_type_crystals(
     ):
         if not (isinstance(value, numbers.Real) and np.isfinite(value) and value >= 0):
             raise ValueError(f"{what} must be a number >= 0, got {value!r}")
+    if not (
+        isinstance(distance_tolerance, numbers.Real)
+        and np.isfinite(distance_tolerance)
+        and distance_tolerance > 0
+    ):
+        # NaN compared false everywhere: the distance check was silently off
+        raise ValueError(
+            f"distance_tolerance must be a number > 0, got {distance_tolerance!r}"
+        )
+    if (
+        isinstance(max_attempts, bool)
+        or not isinstance(max_attempts, numbers.Integral)
+        or max_attempts < 1
+    ):
+        raise ValueError(
+            f"max_attempts must be a positive integer, got {max_attempts!r}"
+        )
+    from ._prototypes import StructureType
+
     if prototypes is None:
         prototypes = list(STRUCTURE_TYPES.values())
-    elif isinstance(prototypes, (str, Crystal)):
+    elif isinstance(prototypes, (str, os.PathLike, Crystal, StructureType)):
         prototypes = [prototypes]
+    prototypes = list(prototypes)
+    if not prototypes:
+        raise ValueError("prototypes is empty: give at least one structure type")
     protos = [_Prototype(p, i) for i, p in enumerate(prototypes)]
     names = [p.name for p in protos]
     if len(set(names)) < len(names):

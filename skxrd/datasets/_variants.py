@@ -69,8 +69,14 @@ def _variants_of(
                 options = [x for x in similar_elements(e) if x not in mapping.values()]
                 if options:
                     mapping[e] = str(rng.choice(options))
-        species = [mapping[e] for e in crystal.elements]
-        r_new = np.array([covalent_radius(e) for e in species])
+        new_elements = [mapping[e] for e in crystal.elements]
+        # an atom kept keeps its species (an ion's charge, its form factor); a
+        # substituted one becomes the neutral new element
+        species = [
+            sp if new == old else new
+            for sp, old, new in zip(crystal.species, crystal.elements, new_elements)
+        ]
+        r_new = np.array([covalent_radius(e) for e in new_elements])
         scale = float((np.sum(occ0 * r_new**3) / np.sum(occ0 * r_old**3)) ** (1 / 3))
         eps = _symmetric_strain(rng, rotations, strain) if strain > 0 else 0.0
         lattice = scale * np.asarray(crystal.lattice) @ (np.eye(3) + eps)
@@ -79,13 +85,13 @@ def _variants_of(
         if b_iso is None:
             b = np.asarray(crystal.b_iso)
         else:
-            per_element = {e: rng.uniform(*b_iso) for e in dict.fromkeys(species)}
-            b = np.array([per_element[e] for e in species])
+            per_element = {e: rng.uniform(*b_iso) for e in dict.fromkeys(new_elements)}
+            b = np.array([per_element[e] for e in new_elements])
         if orbits is not None and rng.random() < partial_occupancy:
             # one orbit partly vacant, or shared with an element of its family
             rep = int(rng.choice(np.unique(orbits)))
             members = np.flatnonzero(orbits == rep)
-            element = species[rep]
+            element = new_elements[rep]
             partners = [x for x in similar_elements(element) if x != element]
             if partners and rng.random() < 0.5:
                 x = float(rng.uniform(0.1, 0.5))

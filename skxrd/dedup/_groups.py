@@ -269,9 +269,21 @@ def _label_groups(crystals, method, symprec, verbose):
     return _group_ids(keys)
 
 
+def _holds_crystals(data) -> bool:
+    """Whether ``data`` is a sequence of crystals (or structures, or CIF
+    paths) rather than an array of patterns."""
+    if isinstance(data, np.ndarray) or not hasattr(data, "__len__") or not len(data):
+        return False
+    first = data[0]
+    try:
+        return np.asarray(first).dtype.kind not in "biuf"
+    except (TypeError, ValueError):
+        return True
+
+
 def duplicate_groups(
     data,
-    method: str = "pattern",
+    method: str | None = None,
     *,
     threshold: float = 0.99,
     algorithm: str = "auto",
@@ -294,7 +306,8 @@ def duplicate_groups(
     data : array-like of shape (n_samples, n_points), or sequence of Crystal
         Patterns (``method="pattern"``; a ``numpy.memmap`` works and is read in
         blocks) or crystals (``method="structure"``).
-    method : {"pattern", "structure", "formula", "prototype"}, default="pattern"
+    method : {"pattern", "structure", "formula", "prototype"}, optional
+        By default ``"pattern"`` for patterns and ``"structure"`` for crystals.
         ``"pattern"``: cosine similarity of the patterns ≥ ``threshold``.
         ``"structure"``: same reduced formula, same space group (spglib) and
         Niggli-reduced primitive cells within ``length_tol`` / ``angle_tol``.
@@ -357,6 +370,13 @@ def duplicate_groups(
     [0, 0, 1]
     """
     threshold = _check_threshold(threshold)
+    if method is None:
+        method = "structure" if _holds_crystals(data) else "pattern"
+    if method == "pattern" and _holds_crystals(data):
+        raise ValueError(
+            "method='pattern' compares patterns, and data holds crystals: pass "
+            "method='structure', 'formula' or 'prototype' (or leave it out)"
+        )
     if method == "pattern":
         for value, what in ((pool, "pool"), (n_tables, "n_tables"), (n_bits, "n_bits")):
             if (
@@ -455,7 +475,7 @@ def _method_name(method):
 
 
 def drop_duplicates(
-    data, *arrays, method: str = "pattern", verbose: bool = True, **kwargs
+    data, *arrays, method: str | None = None, verbose: bool = True, **kwargs
 ):
     """Keep the first sample of each duplicate group, before any split.
 
@@ -465,7 +485,9 @@ def drop_duplicates(
         What duplicates are judged on (see :func:`duplicate_groups`).
     *arrays : array-like
         Arrays (or lists) aligned with ``data`` to filter alike, e.g. ``y``.
-    method : {"pattern", "structure"}, default="pattern"
+    method : {"pattern", "structure", "formula", "prototype"}, optional
+        As :func:`duplicate_groups`: by default ``"pattern"`` for patterns and
+        ``"structure"`` for crystals.
     verbose : bool, default=True
         Print the report.
     **kwargs
@@ -487,6 +509,8 @@ def drop_duplicates(
     >>> X_kept.shape, y_kept, report.removed.tolist(), report.kept_instead.tolist()
     ((2, 3), ['a', 'b'], [2], [0])
     """
+    if method is None:  # named in the report
+        method = "structure" if _holds_crystals(data) else "pattern"
     groups = duplicate_groups(data, method, verbose=False, **kwargs)
     n = len(groups)
     for k, arr in enumerate(arrays):

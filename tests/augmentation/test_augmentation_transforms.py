@@ -547,6 +547,17 @@ def test_one_of():
     assert torch.equal(only_a, a(x))
 
 
+def test_one_of_never_chooses_a_weight_of_zero(monkeypatch):
+    # a draw of exactly 0.0 fell on the empty interval of a first weight of 0
+    import skxrd.augmentation._compose as compose
+
+    monkeypatch.setattr(compose, "_rand", lambda shape, g, device: torch.zeros(shape))
+    x = _peaky(3)
+    a = A.PeakShift(displacement=0.0, zero_offset=0.2)
+    out = A.OneOf([a, A.GaussianNoise(sigma=0.0)], weights=[0, 1])(x)
+    assert torch.equal(out, x)  # the noise of sigma 0, never the shift
+
+
 def test_default_augmentation():
     x = _peaky(64)
     aug = A.default_augmentation()

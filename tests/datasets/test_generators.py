@@ -102,6 +102,12 @@ def test_space_group_choices_and_prior():
     assert all(set(c.elements) <= {"Mg", "Zn"} for c in fixed)
 
 
+def test_one_element_as_a_string_is_one_element():
+    # "Fe" was split into "F" and "e"
+    [c] = make_random_crystals(1, space_groups=[229], elements="Fe", random_state=0)
+    assert set(c.elements) == {"Fe"}
+
+
 def test_groups_needing_more_atoms_get_a_characteristic_orbit():
     # Every orbit of Fd-3 (203) below 96 atoms also has Fd-3m symmetry
     [c] = make_random_crystals(1, space_groups=[203], n_atoms=(4, 20), random_state=0)
@@ -118,6 +124,10 @@ def test_groups_needing_more_atoms_get_a_characteristic_orbit():
         (dict(elements=[]), "elements is empty"),
         (dict(n_atoms=(10, 5)), "n_atoms"),
         (dict(packing=(0.5, 1.5)), "packing"),
+        (dict(packing=(0.1, 0.2, 0.3)), r"packing must be \(min, max\)"),
+        (dict(space_groups=225.0), "space group 225.0 is not a number"),
+        (dict(space_groups={225: "x"}), "weights must be numbers"),
+        (dict(space_groups=object()), "space_groups must be numbers"),
     ],
 )
 def test_random_crystal_errors(kwargs, message):
@@ -394,6 +404,59 @@ def test_pattern_dataset_cache_and_determinism(tmp_path):
         make_pattern_dataset(4, target="lattice")
 
 
+def test_the_cache_keys_a_random_state_object_by_the_seed_it_gives(tmp_path):
+    # keyed before it was used, a RandomState made the first cached call's
+    # dataset come back for every later call, unlike the same calls uncached
+    from skxrd.simulation import PowderSimulator
+
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1)
+    kw = dict(simulator=sim, space_groups=[225, 62, 14], verbose=False)
+    runs = []
+    for cache in (None, tmp_path, tmp_path):  # uncached, filling, filled
+        rs = np.random.RandomState(0)
+        runs.append(
+            [
+                make_pattern_dataset(3, random_state=rs, cache=cache, **kw).X
+                for _ in "ab"
+            ]
+        )
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run[0], runs[0][0])
+        np.testing.assert_array_equal(run[1], runs[0][1])
+    assert not np.array_equal(runs[0][0], runs[0][1])
+    # None: fresh draws, cached or not
+    a, b = (make_pattern_dataset(3, cache=tmp_path, **kw).X for _ in "ab")
+    assert not np.array_equal(a, b)
+
+
+def test_the_cache_reads_prototype_files_by_their_contents(tmp_path):
+    from skxrd.simulation import PowderSimulator
+
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1)
+    cif = tmp_path / "proto.cif"
+    kw = dict(
+        target="structure_type", prototypes=[cif], cache=tmp_path / "c",
+        simulator=sim, random_state=0, verbose=False,
+    )  # fmt: skip
+    cif.write_text(load_example_crystal("NaCl").to_cif())
+    first = make_pattern_dataset(2, **kw)
+    cif.write_text(load_example_crystal("CsCl").to_cif())
+    second = make_pattern_dataset(2, **kw)
+    assert set(first.space_group) == {225} and set(second.space_group) == {221}
+    with pytest.raises(ValueError, match="prototypes is empty"):
+        make_pattern_dataset(5, target="structure_type", prototypes=[])
+
+
+def test_variants_of_random_crystals_are_a_warning_not_a_promise():
+    from skxrd.simulation import PowderSimulator
+
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1)
+    kw = dict(simulator=sim, space_groups=[225], random_state=0, verbose=False)
+    with pytest.warns(UserWarning, match="n_variants and variants apply to real"):
+        data = make_pattern_dataset(4, n_variants=2, **kw)
+    assert "variants" not in data.DESCR and len(set(data.groups)) == 4
+
+
 def test_crystals_from_generators_are_ordinary_crystals():
     c = make_random_crystals(1, space_groups=[62], random_state=0)[0]
     assert isinstance(c, Crystal) and c.name.startswith("random-62")
@@ -410,7 +473,6 @@ def test_pattern_dataset_cache_never_unpickles(tmp_path, capsys):
     kw = dict(
         n_crystals=4,
         target="crystal_system",
-        n_variants=2,
         instrument="measured_like",
         random_state=1,
         verbose=False,
@@ -436,6 +498,15 @@ def test_pattern_dataset_cache_never_unpickles(tmp_path, capsys):
         rebuilt = make_pattern_dataset(**kw)
     assert "ran" not in capsys.readouterr().out
     assert np.array_equal(rebuilt.X, first.X)
+    # a well-formed entry whose X lost rows is no dataset: rebuilt too
+    with np.load(entry) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["X"] = arrays["X"][:2]
+    with open(entry, "wb") as fh:
+        np.savez(fh, **arrays)
+    with pytest.warns(UserWarning, match="parts disagree in length"):
+        again = make_pattern_dataset(**kw)
+    assert np.array_equal(again.X, first.X)
     # a truncated entry likewise, and the rebuilt entry replaces it
     entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
     with pytest.warns(UserWarning, match="cannot be read"):

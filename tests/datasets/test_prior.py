@@ -144,6 +144,10 @@ def test_errors(mp):
         CrystalPrior(max_atoms=1).fit([load_example_crystal("Si")])
     with pytest.raises(ValueError, match="space_group_weights"):
         CrystalPrior(space_group_weights="uniform").fit([load_example_crystal("Si")])
+    for weights in ({225.7: 1.0}, {"Fm-3m": 1.0}, {231: 1.0}):
+        # not cut down to 225, nor a bare int() error
+        with pytest.raises(ValueError, match="space_group_weights: space group"):
+            CrystalPrior(space_group_weights=weights).fit([load_example_crystal("Si")])
     with pytest.raises(ValueError, match="no structures"):
         CrystalPrior().fit([])
     prior = CrystalPrior().fit([load_example_crystal("Si")])

@@ -207,6 +207,22 @@ def test_the_cache_works_with_sources(tmp_path, small_prior, small_mp, monkeypat
     assert not np.array_equal(a.X, c.X)
 
 
+def test_the_cache_keys_a_collection_by_the_fields_the_build_reads(tmp_path, small_mp):
+    # groups come from the collection's prototypes: an edited one is another
+    # dataset, not the cached one
+    from sklearn.utils import Bunch
+
+    coll = Bunch(**{k: small_mp[k] for k in small_mp})
+    kw = dict(
+        source=coll, groups="prototype", simulator=SIM, random_state=0,
+        verbose=False, cache=tmp_path,
+    )  # fmt: skip
+    a = make_pattern_dataset(6, **kw)
+    coll.prototype = np.array(["same"] * len(coll.crystals), dtype=object)
+    b = make_pattern_dataset(6, **kw)
+    assert len(set(b.groups)) == 1 < len(set(a.groups))
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

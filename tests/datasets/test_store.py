@@ -239,6 +239,10 @@ def test_row_access(reference):
         np.testing.assert_array_equal(rows[[2, 4], 10:20], full[[2, 4], 10:20])
         with pytest.raises(IndexError):
             rows[[0, N]]
+        # two index arrays: numpy pairs them, the store would not; refused
+        with pytest.raises(IndexError, match="one index array at a time"):
+            rows[np.array([1, 3]), np.array([0, 1])]
+        np.testing.assert_array_equal(rows[[1, 3], 0], full[[1, 3], 0])
         chunks = list(store.iter_chunks())
         assert [len(X) for X, _ in chunks] == [16, 16, 8]
         np.testing.assert_array_equal(np.concatenate([y for _, y in chunks]), store.y)
@@ -247,6 +251,9 @@ def test_row_access(reference):
         clone.close()
     with pytest.raises(ValueError, match="closed"):
         store.X  # noqa: B018
+    # the small arrays already read stay available, as close() says
+    np.testing.assert_array_equal(store.y, np.concatenate([y for _, y in chunks]))
+    assert store.target == "crystal_system"
 
 
 def test_joblib_dask_backend_gives_the_same_result(reference, tmp_path):

@@ -143,3 +143,23 @@ def test_errors():
     [v], _ = make_variants([hot], 1, b_iso=None, random_state=0)
     np.testing.assert_allclose(v.b_iso, 2.5)
     assert isinstance(v, Crystal)
+
+
+def test_atoms_kept_keep_their_ions():
+    # an unsubstituted Na+ stays Na+ (its form factor), a substituted one is
+    # the new neutral element
+    from skxrd import Crystal
+
+    ionic = Crystal.from_wyckoff(225, [("Na+", "4a"), ("Cl-", "4b")], a=5.64)
+    kept, _ = make_variants(
+        [ionic], 2, substitution=0.0, strain=0.0, b_iso=None, partial_occupancy=0.0,
+        random_state=0,
+    )  # fmt: skip
+    assert all(v.species == ionic.species for v in kept)
+    swapped, _ = make_variants(
+        [ionic], 4, substitution=1.0, strain=0.0, b_iso=None, partial_occupancy=0.0,
+        random_state=0,
+    )  # fmt: skip
+    for v in swapped:
+        for old, new, element in zip(ionic.species, v.species, v.elements):
+            assert new == old or new == element

@@ -96,6 +96,13 @@ def test_structure_groups():
         ),
     )
     assert duplicate_groups([nacl, doubled], method="structure").tolist() == [0, 0]
+    # crystals without a method: by structure, as the design notes call it
+    assert (
+        duplicate_groups([nacl, kcl, shifted, strained, far]).tolist()
+        == groups.tolist()
+    )
+    with pytest.raises(ValueError, match="data holds crystals"):
+        duplicate_groups([nacl, kcl], method="pattern")
 
 
 def test_drop_duplicates_report(capsys):
