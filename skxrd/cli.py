@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -95,6 +96,36 @@ def _symmetry_outputs(out, model, force):
     return union_out
 
 
+def _resume_file(resume):
+    """``--resume``'s model file: a path, or a shipped model's name."""
+    if resume is None:
+        return None
+    if Path(resume).is_file():
+        return Path(resume)
+    from .pretrained import _MODELS, _weights_file
+
+    if resume in _MODELS and _weights_file(resume).suffix == ".pt":
+        return _weights_file(resume)
+    raise SystemExit(
+        f"skxrd train: --resume {resume}: no such model file (nor a shipped "
+        "model with its own network file: "
+        + ", ".join(n for n in sorted(_MODELS) if _weights_file(n).suffix == ".pt")
+        + ")"
+    )
+
+
+def _check_train_options(args):
+    """``--threads``, ``--n-jobs`` and ``--checkpoint-dir``, before the data."""
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    if args.n_jobs == 0:
+        raise ValueError("--n-jobs must be a number of workers (or -1: all), got 0")
+    checkpoint = args.checkpoint_dir
+    if checkpoint is not None and Path(checkpoint).exists():
+        if not Path(checkpoint).is_dir():
+            raise ValueError(f"--checkpoint-dir {checkpoint} is a file, not a folder")
+
+
 def _cmd_train(args) -> int:
     import json
 
@@ -103,19 +134,36 @@ def _cmd_train(args) -> int:
     out = Path(args.output)
     if out.exists() and not args.force:
         raise SystemExit(f"skxrd train: {out} exists; use --force to replace it")
-    if args.resume is not None and not Path(args.resume).is_file():
-        raise SystemExit(f"skxrd train: --resume {args.resume}: no such model file")
+    resume = _resume_file(args.resume)
+    _check_train_options(args)
     config = load_config(args.config)
     symmetry = config.get("symmetry")
     if symmetry is not None:
         union_out = _symmetry_outputs(out, symmetry["model"], args.force)
+    elif out.suffix.lower() in (".json", *_PICKLES):
+        # every loader reads .json as a view and refuses pickles: such a file
+        # could never be loaded again
+        raise SystemExit(
+            f"skxrd train: -o {out}: a model file is written (.pt); {out.suffix} "
+            "is "
+            + (
+                "a view, which only a config with [symmetry] writes"
+                if out.suffix.lower() == ".json"
+                else "a pickle, which skxrd never writes"
+            )
+        )
+    if resume is not None:
+        from .pretrained import load_model
+
+        # read once before the data and the training: a damaged file fails now
+        load_model(resume, device="cpu")
     try:
         pipe, report = train_from_config(
             config,
             cache=args.cache,
             n_jobs=args.n_jobs,
             num_threads=args.threads,
-            warm_start=args.resume,
+            warm_start=resume,
             device=args.device,
             checkpoint_dir=args.checkpoint_dir,
             verbose=0 if args.quiet else 1,
@@ -128,7 +176,7 @@ def _cmd_train(args) -> int:
             file=sys.stderr,
         )
         return 130
-    if args.resume is not None:
+    if resume is not None:
         report["resumed_from"] = str(args.resume)
     if symmetry is not None:
         # the union as a model file, and the view that weighs it by the
@@ -218,6 +266,22 @@ def _load_model(spec, device, trust_pickle=False, light=False):
     return load_model(path, device=device)
 
 
+def _check_answer_options(args):
+    """``--top-k``, ``--wavelength`` and ``--max-file-mb`` checked once: a
+    folder watch would otherwise blame every file for them."""
+    from .utils._radiation import get_radiation
+
+    if args.top_k < 1:
+        raise ValueError(f"--top-k must be >= 1, got {args.top_k}")
+    wavelength = _wavelength_arg(args.wavelength)
+    if wavelength is not None:
+        try:
+            get_radiation(wavelength)
+        except ValueError as exc:
+            raise ValueError(f"--wavelength {args.wavelength}: {exc}") from None
+    _max_bytes(args)
+
+
 def _wavelength_arg(value):
     if value is None:
         return None
@@ -246,8 +310,10 @@ def _max_bytes(args):
     mb = getattr(args, "max_file_mb", None)
     if mb is None:
         return MAX_PATTERN_BYTES
-    if mb < 0:
-        raise ValueError(f"--max-file-mb must be >= 0, got {mb:g}")
+    if not math.isfinite(mb) or mb < 0:
+        raise ValueError(
+            f"--max-file-mb must be a finite number >= 0 (0: no limit), got {mb:g}"
+        )
     return None if mb == 0 else max(int(mb * 1e6), 1)
 
 
@@ -305,7 +371,7 @@ def _cmd_predict(args) -> int:
     for note in notes:
         print(f"skxrd predict: note: {note}", file=sys.stderr)
     if args.plot:
-        _plot_predictions(model, patterns, args.plot, args.force)
+        _plot_predictions(model, patterns, args.plot, args.force, results)
     return 0
 
 
@@ -443,8 +509,11 @@ def _cmd_watch(args) -> int:
     import time
 
     _check_min_confidence(args)
-    if args.interval <= 0:
-        raise ValueError(f"--interval must be > 0 seconds, got {args.interval:g}")
+    _check_answer_options(args)
+    if not (math.isfinite(args.interval) and args.interval > 0):
+        raise ValueError(
+            f"--interval must be a finite number > 0 of seconds, got {args.interval:g}"
+        )
     if args.count is not None and args.count < 1:
         raise ValueError(f"--count must be >= 1, got {args.count}")
     suffixes = args.suffix or _WATCH_SUFFIXES
@@ -611,7 +680,7 @@ def _refuse_existing_plot(plot, force):
         raise ValueError(f"--plot {plot} exists; use --force to replace it")
 
 
-def _plot_predictions(model, patterns, out, force):
+def _plot_predictions(model, patterns, out, force, results=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -629,6 +698,12 @@ def _plot_predictions(model, patterns, out, force):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # reported with the table
         for i, (p, ax) in enumerate(zip(patterns, axes[:, 0])):
+            reason = results[i]["reason"] if results is not None else None
+            if reason:  # as the table says: no answer, so no map of one
+                ax.plot(p.x, p.intensity, lw=0.8, color="0.3")
+                ax.set_xlabel("2θ (°)" if p.axis == "two_theta" else "Q (1/Å)")
+                ax.set_title(f"{p.name}: unknown: {reason}", fontsize=9)
+                continue
             SaliencyDisplay.from_estimator(model, patterns, index=i, ax=ax)
             ax.set_title(f"{p.name}: {ax.get_title()}", fontsize=9)
     fig.tight_layout()

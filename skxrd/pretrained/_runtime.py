@@ -32,14 +32,31 @@ import numpy as np
 
 __all__ = ["Predictor", "load_predictor"]
 
-# the step classes whose cores a predictor runs (a model file stores all their
-# parameters; a missing one is a file of another version: the full loader)
-_STEPS = (
-    "PatternResampler",
-    "PatternSmoother",
-    "BackgroundSubtractor",
-    "PatternNormalizer",
-)
+# the step classes whose cores a predictor runs and their parameters (a model
+# file stores all of them; a missing one is a file of another version, an
+# unknown one a file written otherwise: the full loader, which says so). A
+# test keeps the names equal to the classes' get_params.
+_STEP_PARAMS = {
+    "PatternResampler": frozenset(
+        {
+            "fill_value",
+            "kalpha2",
+            "out_of_range",
+            "source_axis",
+            "source_grid",
+            "source_range",
+            "source_wavelength",
+            "two_theta",
+            "wavelength",
+        }
+    ),  # fmt: skip
+    "PatternSmoother": frozenset({"method", "polyorder", "window_length"}),
+    "BackgroundSubtractor": frozenset(
+        {"ball_height", "decreasing", "iterations", "lls", "method", "window"}
+    ),
+    "PatternNormalizer": frozenset({"method", "scale"}),
+}
+_STEPS = tuple(_STEP_PARAMS)
 
 
 def load_predictor(path, *, device="cpu"):
@@ -126,6 +143,9 @@ class Predictor:
         first = steps[0]
         if first[1] != "PatternResampler":
             raise ValueError("the first step is not a PatternResampler")
+        for _, cls, params, _ in steps[:-1]:
+            if not set(params) <= _STEP_PARAMS[cls]:
+                raise ValueError(f"{cls} has unknown parameters")
         self._resampler = SimpleNamespace(**first[2])
         self._settings = _Settings(self._resampler)
         self._steps = [(cls, dict(params)) for _, cls, params, _ in steps[1:-1]]
@@ -515,7 +535,11 @@ class _Union:
         # float16 in compact files: the members compute in float32
         self.class_means = np.asarray(rec["class_means"], dtype=np.float32)
         self.alpha = float(rec["params"]["alpha"])
-        self.temperature = float(rec.get("temperature", 1.0))
+        from ..estimators._core import check_temperature
+
+        self.temperature = check_temperature(
+            rec.get("temperature", 1.0), "the union's temperature"
+        )
         self.router = None
         router = rec["router"]
         if router is not None:

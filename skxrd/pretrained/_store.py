@@ -116,6 +116,29 @@ def _digest(payload) -> str:
     return h.hexdigest()
 
 
+def check_save_options(
+    union_patterns_per_class=None,
+    union_patterns_dtype="float32",
+    weights_dtype="float32",
+):
+    """:func:`save_model`'s storage options checked (the ``[save]`` section of
+    a training config is checked with it before the training); returns
+    ``union_patterns_per_class`` as an int (or None)."""
+    from ..utils._validation import check_int
+
+    for what, dtype in (
+        ("weights_dtype", weights_dtype),
+        ("union_patterns_dtype", union_patterns_dtype),
+    ):
+        if dtype not in ("float32", "float16"):
+            raise ValueError(f"{what} must be 'float32' or 'float16', got {dtype!r}")
+    if union_patterns_per_class is not None:
+        union_patterns_per_class = check_int(
+            union_patterns_per_class, "union_patterns_per_class", minimum=1
+        )
+    return union_patterns_per_class
+
+
 def save_model(
     pipeline,
     path,
@@ -202,19 +225,10 @@ def save_model(
     import torch
     from sklearn.utils.validation import check_is_fitted
 
-    from ..utils._validation import check_int
-
     known = _step_classes()
-    for what, dtype in (
-        ("weights_dtype", weights_dtype),
-        ("union_patterns_dtype", union_patterns_dtype),
-    ):
-        if dtype not in ("float32", "float16"):
-            raise ValueError(f"{what} must be 'float32' or 'float16', got {dtype!r}")
-    if union_patterns_per_class is not None:
-        union_patterns_per_class = check_int(
-            union_patterns_per_class, "union_patterns_per_class", minimum=1
-        )
+    union_patterns_per_class = check_save_options(
+        union_patterns_per_class, union_patterns_dtype, weights_dtype
+    )
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
@@ -764,7 +778,8 @@ def _restore_union(rec, known, device, path):
         lr.n_iter_ = np.zeros(1, dtype=np.int32)
         union.router_ = lr
     union.combiner_ = rec["combiner"]
-    union.temperature_ = rec.get("temperature", 1.0)  # older files: none
+    # older files have none
+    union.temperature_ = _stored_temperature({"temperature": 1.0, **rec}, path)
     union._seed_ = rec["seed"]
     union.n_features_in_ = rec["n_features_in"]
     return union
@@ -857,7 +872,32 @@ def _read_payload(path, *, arrays=False):
             f"{path} is damaged or was modified after saving: its contents do not "
             "match the checksum stored with them"
         )
+    _check_layout(payload, path)
     return payload
+
+
+def _check_layout(payload, path):
+    """The parts every model file has, of the kinds :func:`save_model` writes
+    (a file with a valid checksum can still have been written otherwise)."""
+    steps = payload.get("steps")
+    if (
+        not isinstance(steps, (list, tuple))
+        or not steps
+        or not all(
+            isinstance(step, (list, tuple))
+            and len(step) == 4
+            and isinstance(step[0], str)
+            and isinstance(step[1], str)
+            and isinstance(step[2], dict)
+            for step in steps
+        )
+    ):
+        raise ValueError(
+            f"{path} is not a skxrd model file: its 'steps' are not a list of "
+            "(name, class, parameters, n_features) steps"
+        )
+    if not isinstance(payload.get("metadata"), dict):
+        raise ValueError(f"{path} is not a skxrd model file: it has no metadata table")
 
 
 def load_model(path, *, device="auto"):
@@ -903,9 +943,12 @@ def load_model(path, *, device="auto"):
     for name, cls, params, n_in in payload["steps"][:-1]:
         if cls not in known:
             raise ValueError(f"{path}: step {name!r} names an unknown class {cls!r}")
-        step = known[cls](**params)
-        # preprocessing steps are stateless: fitting records the input size only
-        step.fit(None if n_in is None else np.zeros((1, n_in)))
+        try:
+            step = known[cls](**params)
+            # preprocessing steps are stateless: fitting records the input size
+            step.fit(None if n_in is None else np.zeros((1, n_in)))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: step {name!r} ({cls}): {exc}") from None
         steps.append((name, step))
     name, cls, params, _ = payload["steps"][-1]
     if "union" in payload:

@@ -219,8 +219,12 @@ def load_config(config):
                 config = tomllib.load(fh)
         except FileNotFoundError:
             raise FileNotFoundError(f"config file {source} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"config {source} is not valid TOML: {exc}") from None
+        except OSError as exc:  # a folder, no permission...
+            raise ValueError(
+                f"config {source} cannot be read: {exc.strerror or exc}"
+            ) from None
     if not isinstance(config, dict):
         raise ValueError(f"a config must be a TOML file or a dict, got {config!r}")
     where = _where(source)
@@ -261,14 +265,19 @@ def load_config(config):
                 f"{where}: unknown [{section}] keys {sorted(unknown)}; known: "
                 f"{sorted(keys)}"
             )
-    if "n_crystals" not in config["data"]:
-        raise ValueError(f"{where}: [data] needs n_crystals")
     unknown = set(config.get("save", {})) - _SAVE_KEYS
     if unknown:
         raise ValueError(
             f"{where}: unknown [save] keys {sorted(unknown)}; known: "
             f"{sorted(_SAVE_KEYS)}"
         )
+    # checked now: skxrd train saves only after the training
+    from ._store import check_save_options
+
+    try:
+        check_save_options(**config.get("save", {}))
+    except ValueError as exc:
+        raise ValueError(f"{where}: [save] {exc}") from None
     unknown = set(config.get("preprocessing", {})) - _PREPROCESSING_KEYS
     if unknown:
         raise ValueError(
@@ -309,6 +318,9 @@ def load_config(config):
                 f"{part['split']!r}"
             )
         try:
+            _check_data_values(part)
+            if "split" in part:
+                _check_split_source(part.get("source"))
             _components(part.get("source"), config["target"])
             _check_variant_options(part.get("n_variants", 1), part.get("variants"))
             _instrument(part.get("instrument"))
@@ -326,12 +338,63 @@ def load_config(config):
         config["indexing"] = _check_indexing(config, where)
     if "symmetry" in config:
         config["symmetry"] = _check_symmetry(config, where)
-    # build once so that a wrong parameter fails here, naming the config
+    # build once so that a wrong parameter fails here, naming the config, and
+    # not after the data and the training
     try:
-        build_pipeline(config)
+        pipeline = build_pipeline(config)
+        _check_networks(pipeline, len(_simulator(config).get_feature_names_out()))
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        raise ValueError(f"{where}: [classifier] {exc}") from None
     return config
+
+
+def _check_data_values(part):
+    """The values of a [data] or [test] section that make_pattern_dataset
+    would check only when it runs (after the training, for [test])."""
+    from ..utils._validation import check_int
+
+    if "n_crystals" not in part:
+        raise ValueError("needs n_crystals")
+    check_int(part["n_crystals"], "n_crystals", minimum=1)
+    if "random_state" in part:
+        check_int(part["random_state"], "random_state", minimum=0)
+    elements = part.get("elements")
+    if elements is not None and (
+        isinstance(elements, str)
+        or not isinstance(elements, (list, tuple))
+        or not all(isinstance(e, str) for e in elements)
+    ):
+        raise ValueError(
+            f"elements must be a list of element symbols, got {elements!r}"
+        )
+    n_atoms = part.get("n_atoms")
+    if n_atoms is not None:
+        values = n_atoms if isinstance(n_atoms, (list, tuple)) else (n_atoms,)
+        if len(values) not in (1, 2):
+            raise ValueError(f"n_atoms must be a number or [min, max], got {n_atoms!r}")
+        for value in values:
+            check_int(value, "n_atoms", minimum=1)
+
+
+def _check_networks(pipeline, n_features):
+    """Every parameter of the pipeline's networks (a union's member too), as
+    ``fit`` would check them, and their torch module built once."""
+    from ..estimators import CoarseLabelClassifier, UnionClassifier
+
+    clf = pipeline.steps[-1][1]
+    if isinstance(clf, CoarseLabelClassifier):
+        clf = clf.estimator
+    networks = [clf]
+    if isinstance(clf, UnionClassifier):
+        clf._check_params()
+        networks = [clf.estimator]
+    for net in networks:
+        if not hasattr(net, "_check_schedule_params"):
+            continue
+        net._check_params(n_features)
+        net._module_class(
+            n_classes=2, **net._network_kwargs(), **net._data_module_kwargs()
+        )
 
 
 _SYMMETRY_KEYS = {"model", "calibration_seed"}
@@ -998,8 +1061,24 @@ def _split_prior(part):
     return CrystalPrior(max_atoms=200).fit(_split_part(part))
 
 
+def _check_split_source(source):
+    """An error where a ``split`` has no Materials Project part to split."""
+    if isinstance(source, dict):
+        if not {"materials_project", "realistic"} & set(source):
+            raise ValueError(
+                f"split needs 'materials_project' or 'realistic' in the source "
+                f"mixture, got {source!r}"
+            )
+    elif source not in ("materials_project", "realistic"):
+        raise ValueError(
+            f"split needs source 'materials_project', 'realistic' or a mixture with "
+            f"them, got {source!r}"
+        )
+
+
 def _split_source(source, part):
     """``source`` with the Materials Project replaced by one part of its split."""
+    _check_split_source(source)
 
     def one(name):
         if name == "materials_project":
@@ -1009,18 +1088,8 @@ def _split_source(source, part):
         return name
 
     if isinstance(source, dict):
-        if not {"materials_project", "realistic"} & set(source):
-            raise ValueError(
-                f"split needs 'materials_project' or 'realistic' in the source "
-                f"mixture, got {source!r}"
-            )
         return [(one(k), w) for k, w in source.items()]
-    if source in ("materials_project", "realistic"):
-        return one(source)
-    raise ValueError(
-        f"split needs source 'materials_project', 'realistic' or a mixture with "
-        f"them, got {source!r}"
-    )
+    return one(source)
 
 
 def _widen_output(state_dict, classes, new_classes):

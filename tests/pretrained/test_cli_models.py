@@ -99,6 +99,26 @@ def test_predict_plot(tiny, files, tmp_path, capsys):
     assert png.read_bytes() == b"keep" and "exists" in capsys.readouterr().err
 
 
+def test_predict_plot_of_unknown_answers_says_unknown(
+    tiny, files, tmp_path, monkeypatch
+):
+    # the panels agree with the table: no saliency map of an answer not given
+    import matplotlib.figure
+
+    _, _, model = tiny
+    titles = []
+
+    def record(fig, *a, **k):
+        titles.extend(ax.get_title() for ax in fig.axes)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", record)
+    args = ["predict", *files, "--model", str(model), "--wavelength", "MoKa"]
+    png = tmp_path / "unsure.png"
+    assert main([*args, "--min-confidence", "1.0", "--plot", str(png)]) == 0
+    assert len(titles) == len(files)
+    assert all("unknown: the model is unsure" in t for t in titles), titles
+
+
 def test_evaluate_labels_csv_and_npz(tiny, files, tmp_path, capsys, monkeypatch):
     pipe, _, model = tiny
     truth = pipe.predict(
@@ -160,6 +180,37 @@ def test_train_from_toml(tmp_path, capsys):
     config.write_text("target = 3\n")
     assert main(["train", str(config), "-o", str(tmp_path / "x.pt")]) == 2
     assert "tiny.toml" in capsys.readouterr().err
+
+
+def test_train_checks_its_options_before_the_work(tmp_path, capsys, monkeypatch):
+    # each would have been found only after the data and the training
+    import skxrd.pretrained as pretrained
+
+    def never(*a, **k):
+        raise AssertionError("trained despite a bad option")
+
+    monkeypatch.setattr(pretrained, "train_from_config", never)
+    config = tmp_path / "tiny.toml"
+    config.write_text(to_toml(TINY))
+    run = ["train", str(config), "--quiet"]
+    for out in ("m.json", "m.joblib"):
+        with pytest.raises(SystemExit, match="a model file is written"):
+            main([*run, "-o", str(tmp_path / out)])
+    (tmp_path / "ckpt").write_text("a file")
+    for extra, message in [
+        (["--threads", "0"], "--threads must be >= 1"),
+        (["--n-jobs", "0"], "--n-jobs must be a number of workers"),
+        (["--checkpoint-dir", str(tmp_path / "ckpt")], "is a file, not a folder"),
+    ]:
+        assert main([*run, "-o", str(tmp_path / "m.pt"), *extra]) == 2
+        assert message in capsys.readouterr().err
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(b"not a model")
+    resume = ["--resume", str(damaged)]
+    assert main([*run, "-o", str(tmp_path / "m.pt"), *resume]) == 2
+    assert "damaged.pt is not a skxrd model file" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="nor a shipped model"):
+        main([*run, "-o", str(tmp_path / "m.pt"), "--resume", "crystal-system"])
 
 
 def test_help_everywhere(capsys):
@@ -382,6 +433,11 @@ def test_predict_refuses_files_past_max_file_mb(tiny, files, capsys):
     err = capsys.readouterr().err
     assert "nacl.xy" in err and "limit 0.001 MB" in err and "Traceback" not in err
     assert main([*args, "--max-file-mb", "0"]) == 0  # no limit
+    capsys.readouterr()
+    for bad in ("inf", "nan", "-1"):
+        assert main([*args, "--max-file-mb", bad]) == 2
+        err = capsys.readouterr().err
+        assert "--max-file-mb must be a finite number >= 0" in err, bad
 
 
 def test_predict_names_the_closest_reference_of_a_search_match_model(
@@ -557,9 +613,16 @@ def test_watch_answers_a_file_that_appears(tiny, files, tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--interval", "0"], "--interval must be > 0"),
+        (["--interval", "0"], "--interval must be a finite number > 0"),
+        (["--interval", "inf"], "--interval must be a finite number > 0"),
+        (["--interval", "nan"], "--interval must be a finite number > 0"),
         (["--suffix", "xy"], "must start with a dot"),
         (["--count", "0"], "--count must be >= 1"),
+        # checked once, not blamed on every file the watch sees
+        (["--top-k", "0"], "--top-k must be >= 1"),
+        (["--wavelength", "abc"], "--wavelength abc: unknown radiation"),
+        (["--wavelength", "-3"], "--wavelength -3:"),
+        (["--max-file-mb", "-1"], "--max-file-mb must be a finite number >= 0"),
     ],
 )
 def test_watch_bad_options_are_one_line_and_exit_2(

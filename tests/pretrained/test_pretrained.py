@@ -360,6 +360,28 @@ def test_build_pipeline_steps_follow_the_config():
             r"\[match\] prior's weight is fitted .* threshold = \"auto\"",
         ),
         ({"save": {"compress": True}}, r"unknown \[save\] keys \['compress'\]"),
+        # values found only after the training before: checked on loading
+        ({"test": {"random_state": 1}}, r"\[test\] needs n_crystals"),
+        ({"test": {"n_crystals": -5}}, r"\[test\] n_crystals must be >= 1"),
+        ({"test": {"n_crystals": 5, "random_state": "one"}}, r"\[test\] random_state"),
+        ({"test": {"n_crystals": 5, "split": "test"}}, r"\[test\] split needs source"),
+        ({"data": {"n_crystals": 5, "elements": 5}}, r"\[data\] elements must be"),
+        ({"data": {"n_crystals": 5, "n_atoms": [1, 2, 3]}}, r"\[data\] n_atoms"),
+        ({"save": {"weights_dtype": "float64"}}, r"\[save\] weights_dtype must be"),
+        ({"save": {"union_patterns_per_class": 0}}, r"\[save\] union_patterns_per"),
+        (
+            {"classifier": {**TINY["classifier"], "max_epochs": "x"}},
+            r"\[classifier\] max_epochs must be an integer",
+        ),
+        ({"classifier": {**TINY["classifier"], "lr": -1.0}}, r"\[classifier\] lr"),
+        (
+            {"classifier": {"type": "CNNClassifier", "channels": 4}},
+            r"\[classifier\] .*channels|\[classifier\] .*iterable",
+        ),
+        (
+            {"classifier": {**TINY["classifier"], "augment": "bogus"}},
+            r"\[classifier\] augment must be",
+        ),
     ],
 )
 def test_bad_configs_name_the_file_and_key(tmp_path, change, message):
@@ -387,6 +409,11 @@ def test_unreadable_config(tmp_path):
         load_config(path)
     with pytest.raises(FileNotFoundError, match="nowhere.toml"):
         load_config(tmp_path / "nowhere.toml")
+    with pytest.raises(ValueError, match="cannot be read"):
+        load_config(tmp_path)  # a folder
+    path.write_bytes(b"\xff\xfe target")
+    with pytest.raises(ValueError, match="broken.toml is not valid TOML"):
+        load_config(path)
 
 
 @pytest.mark.parametrize(

@@ -815,3 +815,79 @@ def test_damaged_ensemble_records_are_named():
         _restore_network({**single, "temperature": np.inf}, known, "cpu", "f.pt")
     with pytest.raises(TypeError, match="an ensemble inside an ensemble"):
         _network_record(EnsembleClassifier.from_fitted([ensemble]), known, "f.pt")
+
+
+def test_a_union_records_temperature_is_checked_by_both_loaders():
+    # a zero temperature answered NaN, a negative one inverted the ranking
+    from skxrd.estimators import ResNetClassifier, UnionClassifier
+    from skxrd.pretrained._runtime import _Union
+    from skxrd.pretrained._store import _restore_union, _step_classes, _union_record
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(list("ABCD"), 6)
+    X = rng.random((24, 48))
+    member = ResNetClassifier(
+        depth=1, width=4, max_epochs=1, validation_fraction=None, num_threads=1,
+        random_state=0,
+    )  # fmt: skip
+    union = UnionClassifier(member, max_classes_per_member=2, combiner="reliability")
+    known = _step_classes()
+    record = _union_record(union.fit(X, y), known)
+    assert _Union(record).temperature == 1.0
+    for bad in (0.0, -1.0, np.inf, "x"):
+        damaged = {**record, "temperature": bad}
+        with pytest.raises(ValueError, match="temperature must be a"):
+            _Union(damaged)
+        with pytest.raises(ValueError, match="u.pt: the temperature must be a number"):
+            _restore_union(damaged, known, "cpu", "u.pt")
+
+
+def test_the_predictors_step_parameters_are_the_classes():
+    from skxrd import preprocessing
+    from skxrd.pretrained._runtime import _STEP_PARAMS
+
+    for name, params in _STEP_PARAMS.items():
+        assert params == set(getattr(preprocessing, name)().get_params()), name
+
+
+def test_a_step_parameter_no_class_takes_is_refused_by_both_loaders(tmp_path):
+    # the full loader raised a bare TypeError, the predictor ignored it
+    import torch
+
+    from skxrd.estimators import CNNClassifier
+    from skxrd.preprocessing import PatternNormalizer, PatternResampler
+    from skxrd.pretrained import PatternPipeline
+    from skxrd.pretrained._store import _DIGEST, _digest
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((12, 48)), np.repeat([225, 14], 6)
+    pipe = PatternPipeline(
+        [
+            ("resample", PatternResampler(two_theta=(10.0, 58.0, 1.0))),
+            ("normalize", PatternNormalizer()),
+            ("classifier", CNNClassifier(max_epochs=1, num_threads=1, random_state=0)),
+        ]
+    ).fit(X, y)
+    path = save_model(pipe, tmp_path / "m.pt")
+    assert load_predictor(path) is not None
+    payload = torch.load(path, weights_only=True)
+    payload["steps"][0][2]["foo"] = 1
+    payload.pop(_DIGEST)
+    payload[_DIGEST] = _digest(payload)
+    torch.save(payload, path)
+    assert load_predictor(path) is None
+    with pytest.raises(ValueError, match="step 'resample' .*unexpected keyword .*foo"):
+        load_model(path, device="cpu")
+    # the parts every file has: one error each, from both loaders
+    for change, message in [
+        ({"steps": "x"}, "its 'steps' are not a list"),
+        ({"steps": [["resample"]]}, "its 'steps' are not a list"),
+        ({"metadata": 5}, "it has no metadata table"),
+    ]:
+        damaged = {**payload, **change}
+        damaged.pop(_DIGEST)
+        damaged[_DIGEST] = _digest(damaged)
+        torch.save(damaged, path)
+        for load in (load_model, load_predictor):
+            with pytest.raises(ValueError, match=message):
+                load(path)
