@@ -157,9 +157,11 @@ def make_pattern_dataset(
         the same call returns the stored dataset without recomputing it. The
         entries are ``.npz`` arrays and JSON read without unpickling, so a
         cache from elsewhere cannot run code; an unreadable entry is rebuilt
-        with a warning.
-    random_state : int, optional
-        Seed; the same seed gives the same dataset for any ``n_jobs``.
+        with a warning. With ``random_state=None`` (a fresh draw each call)
+        nothing is cached.
+    random_state : int, numpy RandomState or Generator, optional
+        Seed; the same seed gives the same dataset for any ``n_jobs``, cached
+        or not.
     n_jobs : int, optional
         Parallel workers for generation and simulation.
     verbose : bool, default=True
@@ -234,11 +236,13 @@ def make_pattern_dataset(
             stacklevel=2,
         )
     instrument = _instrument(instrument)
+    if random_state is None:
+        cache = None  # a fresh draw every call: nothing to read back
     if cache is not None:
         from ._random import _seed_int
 
-        # a RandomState, a Generator or None keyed by the seed they give now:
-        # a cached call then returns what the same call without cache would
+        # a RandomState or a Generator keyed by the seed it gives now: a
+        # cached call then returns what the same call without cache would
         random_state = _seed_int(random_state)
     args = dict(
         n_crystals=None if n_crystals is None else int(n_crystals),

@@ -969,9 +969,13 @@ def _split_fused(raw: str, boundaries):
 
 # ------------------------------------------------------- header interpretation
 _KEY_VALUE = re.compile(r"^[#;!'%\s]*([A-Za-z_][\w\s\-()/.]*?)\s*[:=]\s*(.*?)\s*$")
-# A value: not the tail of a word or number ("Wavelength1" is a key), and
-# "1,5406" a decimal comma.
-_VALUE = r"(?<![\w.])(\d+,\d+(?![\d.,])|[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+# A value: not the tail of a word or number ("Wavelength1" is a key);
+# "1,5406" a decimal comma, "1.5406,1.5444" a list, "1,5406,1,5444" neither
+# (no value, rather than 1 Å).
+_VALUE = (
+    r"(?<![\w.])(\d+,\d+(?![\d.]|,\d)|\d*\.\d+(?:[eE][-+]?\d+)?"
+    r"|\d+(?:[eE][-+]?\d+)?(?![\d.])(?!,\d))"
+)
 # between a key and its value: an optional separator, optional quotes
 _SEP = r"\s*[\"']?\s*(?:[:=,;\t]\s*)?[\"']?\s*"
 _LENGTH_UNIT = r"(Å|A|angstroms?|ang|nm|pm)"
@@ -1030,11 +1034,11 @@ def _wavelength_from_header(path, header):
     bad = None
     for pattern, kind in ((_LAMBDA, "lambda"), (_ALPHA1, "lambda"), (_ENERGY, "e")):
         for no, text in header:
-            if pattern is _LAMBDA and _OTHER_LINE.search(text):
-                continue
             m = pattern.search(text)
             if not m:
                 continue
+            if pattern is _LAMBDA and _OTHER_LINE.search(text[: m.start(2)]):
+                continue  # "K-Alpha2 wavelength,1.54443", not "... (Kb filter)"
             value = float(m.group(2).replace(",", "."))
             unit = (m.group(1) or m.group(3) or "").lower()
             if kind == "e":

@@ -342,6 +342,9 @@ def load_config(config):
     # not after the data and the training
     try:
         pipeline = build_pipeline(config)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    try:
         _check_networks(pipeline, len(_simulator(config).get_feature_names_out()))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: [classifier] {exc}") from None

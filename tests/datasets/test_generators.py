@@ -424,9 +424,11 @@ def test_the_cache_keys_a_random_state_object_by_the_seed_it_gives(tmp_path):
         np.testing.assert_array_equal(run[0], runs[0][0])
         np.testing.assert_array_equal(run[1], runs[0][1])
     assert not np.array_equal(runs[0][0], runs[0][1])
-    # None: fresh draws, cached or not
+    # None: fresh draws, and nothing cached
+    before = set((tmp_path / "skxrd-datasets").iterdir())
     a, b = (make_pattern_dataset(3, cache=tmp_path, **kw).X for _ in "ab")
     assert not np.array_equal(a, b)
+    assert set((tmp_path / "skxrd-datasets").iterdir()) == before
 
 
 def test_the_cache_reads_prototype_files_by_their_contents(tmp_path):

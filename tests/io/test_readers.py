@@ -426,6 +426,11 @@ def test_text_header_comments_delimiters_crlf_and_uncertainty(tmp_path):
         ("# Detector energy window: 4.5 keV - 9.5 keV\n# Mo Ka1", 0.7093),
         ("# Cu-K-alpha-1", get_radiation("CuKa1").wavelength),
         ("# Co Ka12", get_radiation("CoKa").wavelength),
+        # lists: a comma and a space after a decimal comma, a comma after a dot
+        ("# wavelength: 1,54060, 1,54439", 1.5406),
+        ("# Wavelength: 1.5406,1.5444", 1.5406),
+        # a filter named after the value is not another line's wavelength
+        ("# wavelength = 1.5406 (Kbeta filter: Ni)", 1.5406),
     ],
 )
 def test_text_wavelength_statements(tmp_path, line, expected):
@@ -545,6 +550,8 @@ def test_text_named_radiation_and_caller_override(tmp_path):
         ("d,intensity\n3.1,5\n2.0,6\n", r"line 1: the first column is 'd'"),
         ("# wavelength = 154.06\n10 1\n11 2\n", r"line 1: .* 154.06 Å"),
         ("10 1\n11 2\n", "states no wavelength"),
+        # 1,5406,1,5444 is no value: not read as 1 Å
+        ("# wavelength: 1,5406,1,5444\n10 1\n11 2\n", "states no wavelength"),
         ("10 1\n", r"1 data point\(s\)"),
     ],
 )
