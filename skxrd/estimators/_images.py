@@ -46,7 +46,12 @@ class _ImageInputMixin:
 
     def _sample_shape(self, shape, what):
         """``shape`` completed with a channel axis of 1 when it has one axis less."""
-        shape = tuple(int(n) for n in shape)
+        try:
+            shape = tuple(int(n) for n in shape)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{what} must describe one sample as {self._layout}, got {shape!r}"
+            ) from None
         if len(shape) == self._sample_ndim - 1:
             shape = shape[:-2] + (1,) + shape[-2:]
         if len(shape) != self._sample_ndim or min(shape) < 1:
@@ -56,12 +61,18 @@ class _ImageInputMixin:
         return shape
 
     def _validate_input(self, X, y="no_validation", reset=True):
-        arr = X if hasattr(X, "ndim") and hasattr(X, "shape") else None
-        nd = arr is not None and arr.ndim > 2 and not hasattr(X, "columns")
+        # nested lists are array-like too; a DataFrame is a flat table
+        arr = None
+        if not hasattr(X, "columns"):
+            try:
+                arr = np.asarray(X)
+            except ValueError:  # ragged: validate_data says what is wrong
+                arr = None
+        nd = arr is not None and arr.ndim > 2
         if nd:
-            arr = np.asarray(X)
             shape = self._sample_shape(arr.shape[1:], "the shape of X[0]")
-            flat = arr.reshape(len(arr), -1)
+            # len(arr) rows: an empty X reaches validate_data, which names it
+            flat = arr.reshape(len(arr), int(np.prod(arr.shape[1:])))
             if not reset and shape != getattr(self, "input_shape_", shape):
                 raise ValueError(
                     f"X has samples of shape {shape}, but {type(self).__name__} "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..utils._validation import check_int
+from ..utils._validation import check_int, check_int_sequence
 from ._layers import _as_input, _check_dropout, _conv, _init_weights
 
 __all__ = ["CNN1D", "FingerprintCNN"]
@@ -80,11 +80,7 @@ class CNN1D(nn.Module):
         super().__init__()
         n_classes = check_int(n_classes, "n_classes", minimum=1)
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
-        channels = tuple(channels)
-        if not channels:
-            raise ValueError("channels must hold at least one entry")
-        for c in channels:
-            check_int(c, "channels entries", minimum=1)
+        channels = check_int_sequence(channels, "channels")
         kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
         pool = check_int(pool, "pool", minimum=1)
         dropout = _check_dropout(dropout)
@@ -176,11 +172,7 @@ class FingerprintCNN(nn.Module):
         super().__init__()
         n_classes = check_int(n_classes, "n_classes", minimum=1)
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
-        channels = tuple(channels)
-        if not channels:
-            raise ValueError("channels must hold at least one entry")
-        for c in channels:
-            check_int(c, "channels entries", minimum=1)
+        channels = check_int_sequence(channels, "channels")
         kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
         dropout = _check_dropout(dropout)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..utils._validation import check_int
+from ..utils._validation import check_int, check_int_sequence, check_real
 from ._layers import (
     _as_input,
     _avgpool_half,
@@ -87,16 +87,13 @@ class _DenseNet(nn.Module):
         n_classes = check_int(n_classes, "n_classes", minimum=1)
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         growth_rate = check_int(growth_rate, "growth_rate", minimum=1)
-        block_config = tuple(block_config)
-        if not block_config:
-            raise ValueError("block_config must hold at least one block")
-        for n in block_config:
-            check_int(n, "block_config entries", minimum=1)
+        block_config = check_int_sequence(block_config, "block_config")
         kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
         dropout = _check_dropout(dropout)
         bn_size = check_int(bn_size, "bn_size", minimum=1)
-        if not 0 < compression <= 1:
-            raise ValueError(f"compression must be in (0, 1], got {compression!r}")
+        compression = check_real(
+            compression, "compression", minimum=0.0, include_min=False, maximum=1.0
+        )
         stem_stride = check_int(stem_stride, "stem_stride", minimum=1)
 
         n_ch = 2 * growth_rate

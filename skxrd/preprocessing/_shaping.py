@@ -94,6 +94,9 @@ class SpotMeshShaper(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         ``n_axes * H * W`` of the images seen in ``fit``.
+    image_layout_ : tuple of int
+        ``(n_axes, H, W)`` of the images seen in ``fit``; :meth:`transform`
+        refuses another layout of as many pixels.
     feature_names_in_ : ndarray of str
         Column names seen in ``fit`` (a DataFrame with string column names).
 
@@ -262,6 +265,15 @@ class SpotMeshShaper(TransformerMixin, BaseEstimator):
                 f"shape {X.shape}.{hint}"
             )
         _check_finite_images(images)
+        layout = tuple(int(n) for n in images.shape[1:])
+        if reset:
+            self.image_layout_ = layout
+        elif layout != getattr(self, "image_layout_", layout):
+            # the same pixel count in another layout (1 x 27 x 9, 3 x 9 x 9)
+            raise ValueError(
+                f"X holds images of layout (n_axes, H, W) = {layout}, but "
+                f"SpotMeshShaper was fitted on {self.image_layout_}"
+            )
         return images
 
     def fit(self, X, y=None):

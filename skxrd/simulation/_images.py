@@ -562,24 +562,35 @@ def _intensities(s, crystal, hkl, s2):
     return out
 
 
+def _spot_window(xp, centre, position, w, size, scale):
+    """The pixels of one image axis that each spot's window can reach, and
+    their Gaussian weights (numpy or torch, ``xp``).
+
+    ``min(2w + 1, size)`` pixels per spot, all on the image: a window wider
+    than the image (a large ``spot_sigma``) costs no more than the image;
+    pixels beyond ``w`` of the spot's centre weigh 0, as the window cuts."""
+    n = min(2 * w + 1, size)
+    start = (centre - w).clip(0, size - n)
+    if xp is np:
+        pixels = start[:, None] + np.arange(n)
+    else:
+        pixels = start[:, None] + xp.arange(n, device=centre.device)
+    weight = xp.exp(scale * (pixels - position[:, None]) ** 2)
+    weight = xp.where(abs(pixels - centre[:, None]) > w, 0.0, weight)
+    return pixels, weight
+
+
 def _render(s, n_images, image, row, col, intensity):
     """Gaussian spots drawn into ``n_images`` images (numpy, float64)."""
     size, w = s.size, s.window
-    offsets = np.arange(-w, w + 1)
-    rows = np.rint(row).astype(np.intp)[:, None] + offsets
-    cols = np.rint(col).astype(np.intp)[:, None] + offsets
     scale = -0.5 / s.spot_sigma**2
-    gy = np.exp(scale * (rows - row[:, None]) ** 2)
-    gx = np.exp(scale * (cols - col[:, None]) ** 2)
-    # pixels off the image get weight 0 at a clipped index
-    gy[(rows < 0) | (rows >= size)] = 0.0
-    gx[(cols < 0) | (cols >= size)] = 0.0
-    np.clip(rows, 0, size - 1, out=rows)
-    np.clip(cols, 0, size - 1, out=cols)
+    rows, gy = _spot_window(np, np.rint(row).astype(np.intp), row, w, size, scale)
+    cols, gx = _spot_window(np, np.rint(col).astype(np.intp), col, w, size, scale)
     values = (intensity[:, None] * gy)[:, :, None] * gx[:, None, :]
     index = ((image[:, None] * size + rows) * size)[:, :, None] + cols[:, None, :]
     out = np.bincount(index.ravel(), values.ravel(), minlength=n_images * size**2)
-    return out.reshape(n_images, size, size)
+    # float even without a spot (bincount of no weights counts in int64)
+    return out.astype(np.float64, copy=False).reshape(n_images, size, size)
 
 
 # ------------------------------------------------------------------ fingerprints
@@ -809,7 +820,6 @@ def _zone_torch(torch, dev, s, crystals, prepared, budget):
 
     row, col, hkl, s2 = put(cat[1]), put(cat[2]), put(cat[3]), put(cat[4])
     owner_t, image_t = put(owner, torch.long), put(image, torch.long)
-    offsets = torch.arange(-w, w + 1, device=dev)
     scale = -0.5 / s.spot_sigma**2
     step = max(1, budget // (width * 9))
     for a in range(0, len(owner), step):
@@ -827,13 +837,8 @@ def _zone_torch(torch, dev, s, crystals, prepared, budget):
         intensity = re * re + im * im
         # Gaussian windows, as _render
         r, cc = row[sl], col[sl]
-        rows = torch.round(r).long()[:, None] + offsets
-        cols = torch.round(cc).long()[:, None] + offsets
-        gy = torch.exp(scale * (rows - r[:, None]) ** 2)
-        gx = torch.exp(scale * (cols - cc[:, None]) ** 2)
-        gy = torch.where((rows >= 0) & (rows < size), gy, 0.0)
-        gx = torch.where((cols >= 0) & (cols < size), gx, 0.0)
-        rows, cols = rows.clamp(0, size - 1), cols.clamp(0, size - 1)
+        rows, gy = _spot_window(torch, torch.round(r).long(), r, w, size, scale)
+        cols, gx = _spot_window(torch, torch.round(cc).long(), cc, w, size, scale)
         values = (intensity[:, None] * gy)[:, :, None] * gx[:, None, :]
         idx = ((image_t[sl, None] * size + rows) * size)[:, :, None] + cols[:, None, :]
         images.index_add_(0, idx.reshape(-1), values.reshape(-1))

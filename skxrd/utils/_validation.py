@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -25,6 +26,16 @@ def check_int(value, what: str, *, minimum: int | None = None, allow_none=False)
     if minimum is not None and value < minimum:
         raise ValueError(f"{what} must be >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_int_sequence(value, what: str, *, minimum: int = 1) -> tuple:
+    """A non-empty sequence of integers (channels, blocks), each >= ``minimum``."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"{what} must be a sequence of integers, got {value!r}")
+    values = tuple(value)
+    if not values:
+        raise ValueError(f"{what} must hold at least one entry")
+    return tuple(check_int(v, f"{what} entries", minimum=minimum) for v in values)
 
 
 def check_real(

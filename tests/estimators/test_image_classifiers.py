@@ -85,3 +85,11 @@ def test_image_input_errors():
     bad[0, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         clone(FINGERPRINT).fit(bad, y)
+    # nested lists are array-like; an empty X and a bad input_shape are named
+    np.testing.assert_array_equal(clf.predict(X.tolist()), clf.predict(X))
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        clf.predict(X[:0])
+    with pytest.raises(ValueError, match="input_shape must describe one sample"):
+        clone(FINGERPRINT).set_params(input_shape="16x16").fit(X.reshape(len(X), -1), y)
+    with pytest.raises(ValueError, match="block_config must be a sequence"):
+        MSDNClassifier(block_config=3, max_epochs=1).fit(X[:, None], y)

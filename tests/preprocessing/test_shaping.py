@@ -280,6 +280,11 @@ def test_wrong_input_shapes():
     shaper = SpotMeshShaper().fit(X)
     with pytest.raises(ValueError, match="expecting 150 features"):
         shaper.transform(X[:, :2])
+    # as many pixels in another layout: refused, not shaped as one 1 x 30 x 5 axis
+    with pytest.raises(
+        ValueError, match=r"layout .* \(1, 30, 5\), but .* \(3, 10, 5\)"
+    ):
+        shaper.transform(X.reshape(2, 1, 30, 5))
 
 
 def test_non_finite_input_rejected():

@@ -174,6 +174,28 @@ def test_first_order_laue_zone():
     assert seen[2] > 20
 
 
+def test_no_spot_at_all_gives_zero_images_in_both_backends():
+    # an empty bincount counted in int64: the numpy backend crashed
+    kw = dict(image_size=64, include_direct_beam=False, excitation_error=1e-4)
+    for backend in ("numpy", "torch"):
+        extra = {"device": "cpu"} if backend == "torch" else {}
+        images = DiffractionImageSimulator(backend=backend, **kw, **extra).transform(
+            [CU]
+        )
+        assert images.dtype == np.float32 and not images.any(), backend
+
+
+def test_a_spot_wider_than_the_image_costs_no_more_than_the_image():
+    # the window of a spot of sigma 48 px spanned 385 px on a 64-px image
+    # (25 GiB); on the image's pixels only, the images are the same
+    big = DiffractionImageSimulator(image_size=64, spot_sigma=48).transform([NACL])
+    assert big.shape == (1, 3, 64, 64) and np.isfinite(big).all() and big.max() == 1
+    torch_big = DiffractionImageSimulator(
+        image_size=64, spot_sigma=48, backend="torch", device="cpu"
+    ).transform([NACL])
+    np.testing.assert_allclose(big, torch_big, atol=1e-5)
+
+
 def test_zone_axis_uvw_and_direct_beam():
     sim = DiffractionImageSimulator(axes=[(1, 1, 0)], include_direct_beam=False)
     image = sim.transform([CU])[0, 0]
