@@ -968,16 +968,25 @@ def _read_cif(source, dataset=None) -> Crystal:
     name = str(getattr(ds, "sgrp_name", "") or "").strip()
     if ds.symops:
         ops = [parse_xyz(op) for op in ds.symops]
-    elif getattr(ds, "sgrp", None):
-        setting = str(ds.sgrp)
-        if setting.endswith(":H") and rhombohedral_cell:
-            # the symbol says R, the cell is on rhombohedral axes
-            setting = setting[:-2] + ":R"
-        site = general_position(setting)
-        ops = list(zip(site.rotations, site.translations))
-    elif name:
-        # a symbol xrayutilities does not know ("P 1 21/n 1"): spglib's table
-        ops = _symbol_operations(name, rhombohedral_cell, where)
+    elif name or getattr(ds, "sgrp", None):
+        # the symbol names the setting (P 1 21/n 1 beside the number 14, whose
+        # standard setting is P 1 21/c 1): spglib's 530 settings first;
+        # xrayutilities' choice where the symbol leaves the origin open (it
+        # tries both on the atoms) or where it knows a symbol spglib does not
+        ops = None
+        try:
+            if name:
+                ops = _symbol_operations(name, rhombohedral_cell, where)
+        except ValueError:
+            if not getattr(ds, "sgrp", None):
+                raise
+        if ops is None:
+            setting = str(ds.sgrp)
+            if setting.endswith(":H") and rhombohedral_cell:
+                # the symbol says R, the cell is on rhombohedral axes
+                setting = setting[:-2] + ":R"
+            site = general_position(setting)
+            ops = list(zip(site.rotations, site.translations))
     else:  # no symmetry stated at all: the sites are the atoms (P1)
         ops = [(np.eye(3), np.zeros(3))]
     rot = np.stack([W for W, _ in ops])
@@ -1099,6 +1108,28 @@ def _normalized_symbol(symbol: str) -> str:
     return re.sub(r"[\s_]", "", symbol).lower()
 
 
+_OLD_E_GLIDE = {
+    "cmca": "cmce",
+    "cmma": "cmme",
+    "ccca": "ccce",
+    "abm2": "aem2",
+    "aba2": "aea2",
+}
+
+
+def _setting_short(t) -> str | None:
+    """The short symbol of a monoclinic or orthorhombic setting (``P 1 2_1/n 1``
+    → ``P2_1/n``, ``P 2_1/b 2/c 2_1/n`` → ``Pbcn``); spglib's short symbol is
+    the standard setting's for all of them."""
+    lattice, *axes = t.international_full.split()
+    if 3 <= t.number <= 15:
+        unique = [a for a in axes if a != "1"]
+        return lattice + unique[0] if len(unique) == 1 else None
+    if 16 <= t.number <= 74 and len(axes) == 3:
+        return lattice + "".join(a.split("/")[-1] for a in axes)
+    return None
+
+
 def _symbol_operations(name: str, rhombohedral_cell: bool, where: str):
     """Symmetry operations of the setting a Hermann–Mauguin symbol names.
 
@@ -1111,9 +1142,15 @@ def _symbol_operations(name: str, rhombohedral_cell: bool, where: str):
 
     symbol, _, choice = name.partition(":")
     wanted = _normalized_symbol(symbol)
+    # the e-glide groups' former symbols
+    wanted = _OLD_E_GLIDE.get(wanted, wanted)
     types = [spglib.get_spacegroup_type(hall) for hall in range(1, 531)]
     names = [
-        {_normalized_symbol(n) for n in (t.international_full, t.international_short)}
+        {
+            _normalized_symbol(n)
+            for n in (t.international_full, t.international_short, _setting_short(t))
+            if n
+        }
         for t in types
     ]
     if not choice and not any(wanted in n for n in names) and wanted[-1:] in "szhr":

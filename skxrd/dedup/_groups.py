@@ -272,9 +272,14 @@ def _label_groups(crystals, method, symprec, verbose):
 def _holds_crystals(data) -> bool:
     """Whether ``data`` is a sequence of crystals (or structures, or CIF
     paths) rather than an array of patterns."""
-    if isinstance(data, np.ndarray) or not hasattr(data, "__len__") or not len(data):
+    if (
+        isinstance(data, np.ndarray)
+        or hasattr(data, "iloc")  # a DataFrame's rows are patterns
+        or not hasattr(data, "__len__")
+        or not len(data)
+    ):
         return False
-    first = data[0]
+    first = next(iter(data))
     try:
         return np.asarray(first).dtype.kind not in "biuf"
     except (TypeError, ValueError):
@@ -372,7 +377,7 @@ def duplicate_groups(
     threshold = _check_threshold(threshold)
     if method is None:
         method = "structure" if _holds_crystals(data) else "pattern"
-    if method == "pattern" and _holds_crystals(data):
+    elif method == "pattern" and _holds_crystals(data):
         raise ValueError(
             "method='pattern' compares patterns, and data holds crystals: pass "
             "method='structure', 'formula' or 'prototype' (or leave it out)"

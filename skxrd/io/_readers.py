@@ -643,27 +643,28 @@ def _tokens(s: str, delim: str | None, decimal_comma: bool) -> list[str]:
     return parts
 
 
-_NUMERIC_JUNK = re.compile(r"[\d\s.,;+\-eE*]*\d[\d\s.,;+\-eE*]*")
+# a Fortran field overflowed into asterisks, after or instead of digits
+_OVERFLOW = re.compile(r"[-+]?[\d.]*\*{2,}[\d.*]*")
+# a number with one stray character in it ("10.0O", "1O.0")
+_ONE_STRAY = re.compile(r"[-+]?[\d.]*[^\d.eE+\-\s][\d.]*")
 
 
 def _damaged_row(text: str, first_row: str) -> bool:
     """Whether a non-numeric line just before the data is a spoilt data line.
 
-    Only digits and number characters (``10.0000********``, an overflowed
-    Fortran field), or the first data line's number of fields with one that
-    is not a number but holds a digit (``10.0O 100``). A names row (``2
-    Theta``, ``2theta counts``) is neither."""
-    if _NUMERIC_JUNK.fullmatch(text):
-        return True
+    The first data line's number of fields, each a number but one, which is
+    an overflowed field (``10.0000********``, ``******** 100``) or a number
+    with one stray character (``10.0O 100``). A names row (``2 Theta``,
+    ``2th 4001``), a date or a title is none of these."""
     toks = [t for t in _GENERIC_SPLIT.split(text) if t]
     n_data = len([t for t in _GENERIC_SPLIT.split(first_row) if t])
     bad = [t for t in toks if not _all_floats([t])]
-    return (
-        len(toks) == n_data
-        and len(bad) == 1
-        and len(toks) > 1
-        and any(c.isdigit() for c in bad[0])
-    )
+    if len(bad) != 1 or not any(c.isdigit() or c == "*" for c in bad[0]):
+        return False
+    if _OVERFLOW.fullmatch(bad[0]):
+        # a field run into the next one by its asterisks: fewer fields
+        return len(toks) <= n_data
+    return len(toks) == n_data > 1 and bool(_ONE_STRAY.fullmatch(bad[0]))
 
 
 def _all_floats(tokens) -> bool:
@@ -969,45 +970,52 @@ def _split_fused(raw: str, boundaries):
 
 # ------------------------------------------------------- header interpretation
 _KEY_VALUE = re.compile(r"^[#;!'%\s]*([A-Za-z_][\w\s\-()/.]*?)\s*[:=]\s*(.*?)\s*$")
-# A value: not the tail of a word or number ("Wavelength1" is a key);
-# "1,5406" a decimal comma, "1.5406,1.5444" a list, "1,5406,1,5444" neither
-# (no value, rather than 1 Å).
+# Header lines are matched with their whitespace runs made one space (and cut
+# to 2,000 characters): the optional spaces below then cannot backtrack at
+# length (a run of 400 tabs took 100 s).
+# A value: not the tail of a word or number ("Wavelength1" is a key), nor a
+# number before ":" or "=" (an index: "Wavelength 2: ..."); "1,5406" a
+# decimal comma, "1.5406,1.5444" a list, "1,5406,1,5444" neither (no value,
+# rather than 1 Å).
 _VALUE = (
-    r"(?<![\w.])(\d+,\d+(?![\d.]|,\d)|\d*\.\d+(?:[eE][-+]?\d+)?"
-    r"|\d+(?:[eE][-+]?\d+)?(?![\d.])(?!,\d))"
+    r"(?<![\w.])(?P<value>\d+,\d+(?![\d.]|,\d)|\d*\.\d+(?:[eE][-+]?\d+)?"
+    r"|\d+(?:[eE][-+]?\d+)?(?![\d.])(?!,\d))(?! ?[:=])"
 )
 # between a key and its value: an optional separator, optional quotes
-_SEP = r"\s*[\"']?\s*(?:[:=,;\t]\s*)?[\"']?\s*"
-_LENGTH_UNIT = r"(Å|A|angstroms?|ang|nm|pm)"
+_SEP = r" ?(?:[\"'] ?)?(?:[:=,;] ?)?(?:[\"'] ?)?"
 # after a length key: a unit in brackets, the separator, the value, a unit
 _LENGTH_VALUE = (
-    r"(?:\s*[(\[]\s*"
-    + _LENGTH_UNIT
-    + r"\s*[)\]])?"
+    r"(?: ?[(\[] ?(?P<unit1>Å|A|angstroms?|ang|nm|pm|m) ?[)\]])?"
     + _SEP
     + _VALUE
-    + r"[\"']?\s*(Å|A\b|angstroms?|ang\b|nm|pm)?"
+    + r"[\"']? ?(?P<unit2>Å|A\b|angstroms?|ang\b|nm\b|pm\b|m\b)?"
 )
 _LAMBDA = re.compile(
-    # the key, with an index 1 (Kα1's) but not 2
-    r"(?:\bwave\s*-?\s*length|\blambda|(?<!Δ)λ)(?:s|\s*_?\s*1(?![\d.,]))?"
-    + _LENGTH_VALUE,
+    # the key, with an index (Kα1's 1, or 2: another line's)
+    r"(?:\bwave ?-? ?length|\blambda|(?<!Δ)λ)"
+    r"(?:s|_?(?P<index1>[12])(?![\d.])| (?P<index2>[12])(?= ?[:=]))?" + _LENGTH_VALUE,
     re.IGNORECASE,
 )
 _ALPHA1 = re.compile(
-    r"\b(?:k\s*[-_]?\s*)?(?:alpha|α)\s*[-_]?\s*1(?![\d.,])" + _LENGTH_VALUE,
+    # not Kα1,2 (the doublet: no value), but K-Alpha1,2.28970 (Cr's Kα1)
+    r"\b(?:k ?[-_]? ?)?(?:alpha|α) ?[-_]? ?1(?![\d.])(?! ?[,+/&] ?2(?![\d.]))"
+    + _LENGTH_VALUE,
     re.IGNORECASE,
 )
 _ENERGY = re.compile(
     # "energy" as the key, not any word before it ("detector energy window")
-    r"\benergy(?:\s*[(\[]\s*(kev|ev)\s*[)\]])?"
+    r"\benergy(?: ?[(\[] ?(?P<unit1>kev|ev) ?[)\]])?"
     + _SEP
     + _VALUE
-    + r"[\"']?\s*(kev|ev)?\b",
+    + r"[\"']? ?(?P<unit2>kev|ev)?\b",
     re.IGNORECASE,
 )
-# lines about another line than Kα1: their wavelength is not the pattern's
-_OTHER_LINE = re.compile(r"(?:alpha|α|\bka)\s*[-_]?\s*2(?![\d.])|beta|β|\bkb\b", re.I)
+# the key names another line than Kα1 right before it ("K-Alpha2
+# wavelength", "Kbeta lambda"), unless Kα1 is named too ("Ka1/Ka2 ...")
+_OTHER_KEY = re.compile(
+    r"(?:(?:alpha|α|\bk ?a) ?[-_]? ?2|beta|β|\bk ?b)[ _-]?$", re.IGNORECASE
+)
+_ALPHA1_WORD = re.compile(r"(?:alpha|α|\bk ?a) ?[-_]? ?1(?!\d)", re.IGNORECASE)
 _ANODE_LINE = re.compile(
     r"\b(Cu|Co|Mo|Ag|Cr|Fe)\s*[-_]?\s*K\s*[-_]?\s*(?:α|alpha|a)"
     r"(?:\s*[-_]?\s*(1\s*[,+/&]\s*2|12|[12]))?(?![a-z\d])",
@@ -1030,17 +1038,24 @@ def _wavelength_from_header(path, header):
 
     The first statement in range wins; one out of range (a bandwidth, a
     detector's window) is passed over, and is the error only when no other
-    line states a wavelength."""
+    line states a wavelength. A value in metres (pyFAI's ``7.293e-11``, or
+    with the unit ``m``) is read in metres."""
     bad = None
+    lines = [(no, text, re.sub(r"\s+", " ", text)[:2000]) for no, text in header]
     for pattern, kind in ((_LAMBDA, "lambda"), (_ALPHA1, "lambda"), (_ENERGY, "e")):
-        for no, text in header:
-            m = pattern.search(text)
+        for no, text, flat in lines:
+            m = pattern.search(flat)
             if not m:
                 continue
-            if pattern is _LAMBDA and _OTHER_LINE.search(text[: m.start(2)]):
-                continue  # "K-Alpha2 wavelength,1.54443", not "... (Kb filter)"
-            value = float(m.group(2).replace(",", "."))
-            unit = (m.group(1) or m.group(3) or "").lower()
+            if pattern is _LAMBDA:
+                before = flat[max(0, m.start() - 30) : m.start()]
+                if "2" in (m.group("index1"), m.group("index2")) or (
+                    _OTHER_KEY.search(before.rstrip())
+                    and not _ALPHA1_WORD.search(before)
+                ):
+                    continue  # "Wavelength2: 1.5444", "K-Alpha2 wavelength,1.54443"
+            value = float(m.group("value").replace(",", "."))
+            unit = (m.group("unit1") or m.group("unit2") or "").lower()
             if kind == "e":
                 if not unit:  # an energy without a unit says nothing
                     continue
@@ -1049,6 +1064,8 @@ def _wavelength_from_header(path, header):
                 value *= 10
             elif unit == "pm":
                 value /= 100
+            elif unit == "m" or (not unit and value < 1e-6):
+                value *= 1e10
             if not 0.01 < value < 20:
                 bad = bad or PatternFormatError(
                     path,
@@ -1072,17 +1089,19 @@ def _wavelength_from_header(path, header):
 
 _Q_NAMES = re.compile(r"^q(?:\b|_|\(|\[|$)", re.IGNORECASE)
 _TT_NAMES = re.compile(
-    r"^(?:2\s*-?\s*theta|2θ|two_?theta|tth|2th|angle)(?:\b|_|\(|\[|$)", re.IGNORECASE
+    # 2θ, or a coupled scan's name for it (Omega-2Theta, Theta/2Theta)
+    r"^(?:(?:theta|θ|omega|ω)\s*[-/_]?\s*)?"
+    r"(?:2\s*-?\s*theta|2θ|two_?theta|tth|2th|angle)(?:\b|_|\(|\[|$)",
+    re.IGNORECASE,
 )
 
 
 _ANGLE_NAMES = re.compile(r"^(?:theta|θ|omega|ω|chi|χ)(?:\b|_|\(|\[|$)", re.I)
 _D_NAMES = re.compile(r"^d(?:_?spacing)?(?:\b|_|\(|$)", re.IGNORECASE)
-_ERROR_NAME = re.compile(
-    r"err|sigma|σ|esd|uncert|std|^e$|^s\.?u\.?$|^d_?[iy]$|^sig$", re.IGNORECASE
-)
-_INTENSITY_NAME = re.compile(
-    r"intens|count|^cts|^cps|obs|^i$|^y$|^int$|signal", re.IGNORECASE
+# a named third column that is not the uncertainty: a fit's curve, a
+# background, a difference, a counting time
+_OTHER_NAME = re.compile(
+    r"calc|fit|model|sim|back|bkg|bgr|diff|time|step|monitor", re.IGNORECASE
 )
 
 
@@ -1109,7 +1128,8 @@ def _column_names(header, first_data_line, ncols, delim):
         if text[0] not in _COMMENT_CHARS and no != last_plain:
             continue
         names = _split_names(text, delim)
-        if len(names) == ncols and not _all_floats(names[:1]):
+        # names hold no number ("# Omega 12.5" states a setting)
+        if len(names) == ncols and not any(_all_floats([n]) for n in names):
             rows.append((no, names))
     for no, names in reversed(rows):
         first = names[0]
@@ -1176,25 +1196,25 @@ def _column_roles(names):
     """Columns of the intensity and the uncertainty (None) of a 3-column
     table, from the names row; and the name of a column left unread.
 
-    A third column is the uncertainty when it is named so (``esd``,
-    ``sigma``, ``error``...) or unnamed; a named third column of another
-    kind (``Icalc``, ``background``, a time per step) is not, and where the
-    second column is such a one and the third the intensity
-    (``Angle,TimePerStep,Intensity``), the third is read."""
-    if names is None or len(names) != 3:
+    The third column is the uncertainty unless a names row that names the
+    axis (``2theta``, ``q``...) calls it a fit's curve, a background, a
+    difference or a counting time (``Icalc``, ``bkg``, ``diff``, ``time``):
+    then it is left out, and where the second is such a column and the third
+    is not (``Angle,TimePerStep,Intensity``) the third is the intensity. A
+    title over the data names no columns."""
+    axis_names = (_Q_NAMES, _TT_NAMES, _ANGLE_NAMES)
+    if (
+        names is None
+        or len(names) != 3
+        or not any(r.match(names[0]) for r in axis_names)
+    ):
         return 1, 2, None
-
-    def role(name):
-        if _ERROR_NAME.search(name):
-            return "error"
-        return "intensity" if _INTENSITY_NAME.search(name) else "other"
-
-    second, third = role(names[1]), role(names[2])
-    if third == "error":
-        return 1, 2, None
-    if third == "intensity" and second != "intensity":
+    second, third = (bool(_OTHER_NAME.search(n)) for n in names[1:])
+    if third and not second:
+        return 1, None, names[2]
+    if second and not third:
         return 2, None, names[1]
-    return 1, None, names[2]
+    return 1, 2, None
 
 
 def _skxrd_header(path, fields):

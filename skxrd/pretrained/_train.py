@@ -346,8 +346,8 @@ def load_config(config):
         raise ValueError(f"{where}: {exc}") from None
     try:
         _check_networks(pipeline, len(_simulator(config).get_feature_names_out()))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: [classifier] {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
     return config
 
 
@@ -381,23 +381,31 @@ def _check_data_values(part):
 
 def _check_networks(pipeline, n_features):
     """Every parameter of the pipeline's networks (a union's member too), as
-    ``fit`` would check them, and their torch module built once."""
+    ``fit`` would check them, and their torch module built once; an error
+    names the section (``[classifier]`` or ``[classifier.member]``)."""
+    import torch
+
     from ..estimators import CoarseLabelClassifier, UnionClassifier
 
     clf = pipeline.steps[-1][1]
     if isinstance(clf, CoarseLabelClassifier):
         clf = clf.estimator
-    networks = [clf]
-    if isinstance(clf, UnionClassifier):
-        clf._check_params()
-        networks = [clf.estimator]
-    for net in networks:
+    section, net = "[classifier]", clf
+    try:
+        if isinstance(clf, UnionClassifier):
+            clf._check_params()
+            section, net = "[classifier.member]", clf.estimator
         if not hasattr(net, "_check_schedule_params"):
-            continue
+            return
         net._check_params(n_features)
-        net._module_class(
-            n_classes=2, **net._network_kwargs(), **net._data_module_kwargs()
-        )
+        # built from the global generator: forked, so that a seed the caller
+        # set before loading the config still seeds the training
+        with torch.random.fork_rng(devices=[]):
+            net._module_class(
+                n_classes=2, **net._network_kwargs(), **net._data_module_kwargs()
+            )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{section} {exc}") from None
 
 
 _SYMMETRY_KEYS = {"model", "calibration_seed"}

@@ -143,9 +143,7 @@ def neutron_scattering_length(species: str, wavelength: float | None = None):
         raise ValueError(f"no neutron scattering length for element {species!r}")
     if wavelength is None:
         return float(b)
-    b = complex(el.neutron.scattering_by_wavelength(float(wavelength))[0])
-    if not (np.isfinite(b.real) and np.isfinite(b.imag)):
-        raise ValueError(
-            f"no neutron scattering length for element {species!r} at {wavelength} Å"
-        )
-    return b
+    at = el.neutron.scattering_by_wavelength(float(wavelength))[0]
+    if at is None or not np.isfinite(complex(at)):
+        return complex(b)  # no energy dependence tabulated (Ra): the table's b_c
+    return complex(at)

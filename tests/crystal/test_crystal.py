@@ -323,6 +323,10 @@ X1 Bi {xyz}
         ("R -3 m", (4.546, 4.546, 11.862, 90, 120), "0 0 0.2339", 6),
         ("R -3 m", (4.7236, 4.7236, 4.7236, 57.35, 57.35), "0.2339 0.2339 0.2339", 2),
         ("R -3 m R", (4.7236, 4.7236, 4.7236, 57.35, 57.35), "0.2339 0.2339 0.2339", 2),
+        # short symbols of other settings, and a former e-glide symbol
+        ("P21/n", (5.4, 5.5, 5.6, 90, 90), "0.1 0.2 0.3", 4),
+        ("I2/a", (5.4, 5.5, 5.6, 90, 90), "0.1 0.2 0.3", 8),
+        ("Cmca", (5.4, 5.5, 5.6, 90, 90), "0.1 0.2 0.3", 16),
         # ICSD's origin choice after a space: S (1), Z (2)
         ("F d -3 m S", (5.43, 5.43, 5.43, 90, 90), "0 0 0", 8),
         ("F d -3 m Z", (5.43, 5.43, 5.43, 90, 90), "0.125 0.125 0.125", 8),
@@ -333,6 +337,16 @@ def test_cif_symbol_without_operations(symbol, cell, xyz, n_atoms):
     a, b, c, al, ga = cell
     text = _SYMBOL_CIF.format(a=a, b=b, c=c, al=al, ga=ga, symbol=symbol, xyz=xyz)
     assert Crystal.from_cif(text).n_atoms == n_atoms
+
+
+def test_cif_symbol_names_the_setting_beside_the_number():
+    # the number 14 alone is P 1 21/c 1: the symbol's P 1 21/n 1 decides
+    text = _SYMBOL_CIF.format(
+        a=5.4, b=5.5, c=5.6, al=90, ga=90, symbol="P 1 21/n 1", xyz="0.1 0.2 0.3"
+    ).replace("_symmetry_space_group_name_H-M", "_symmetry_Int_Tables_number 14\n"
+              "_symmetry_space_group_name_H-M")  # fmt: skip
+    coords = {tuple(np.round(x, 3)) for x in Crystal.from_cif(text).frac_coords}
+    assert (0.4, 0.7, 0.2) in coords  # (1/2 - x, 1/2 + y, 1/2 - z)
 
 
 def test_cif_unknown_symbol_without_operations_is_an_error():

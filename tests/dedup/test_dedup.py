@@ -103,6 +103,11 @@ def test_structure_groups():
     )
     with pytest.raises(ValueError, match="data holds crystals"):
         duplicate_groups([nacl, kcl], method="pattern")
+    # a DataFrame's rows are patterns, whatever its column labels
+    pd = pytest.importorskip("pandas")
+    X = np.array([[1.0, 0, 0], [1.0, 0.001, 0], [0, 1, 0]])
+    frame = pd.DataFrame(X, columns=["two_theta_5", "two_theta_6", "two_theta_7"])
+    assert duplicate_groups(frame).tolist() == [0, 0, 1]
 
 
 def test_drop_duplicates_report(capsys):

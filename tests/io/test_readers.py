@@ -431,6 +431,19 @@ def test_text_header_comments_delimiters_crlf_and_uncertainty(tmp_path):
         ("# Wavelength: 1.5406,1.5444", 1.5406),
         # a filter named after the value is not another line's wavelength
         ("# wavelength = 1.5406 (Kbeta filter: Ni)", 1.5406),
+        # ... nor one named earlier on the line, away from the key
+        ("# Beta filter: Ni, Wavelength: 1.5406", 1.5406),
+        ("# Rachinger Ka2 stripping applied, wavelength=1.5406", 1.5406),
+        ("# K-Alpha1/K-Alpha2 wavelength: 1.5406/1.5444", 1.5406),
+        ("# Radiation: Cu K-alpha2 excluded, wavelength 1.5406", 1.5406),
+        ('# Filter: "Ni (K-Beta)" Ka2Stripped: "yes" Wavelength1: "1.5406"', 1.5406),
+        # an index 2 with a space is another line's; an index with a comma
+        ("# Wavelength 2: 1.54439\n# Wavelength 1: 1.54056", 1.54056),
+        ("K-Alpha1,1.54060", 1.5406),
+        ("K-Alpha1,2.28970", 2.2897),  # Cr Kα1, not the doublet Kα1,2
+        ("Wavelength1,1.5406", 1.5406),
+        # metres, as pyFAI writes them
+        ("# Wavelength: 7.293e-11", 0.7293),
     ],
 )
 def test_text_wavelength_statements(tmp_path, line, expected):
@@ -494,6 +507,38 @@ def test_text_column_names_decide_axis_and_columns(tmp_path):
     text = "T\nBANK 1 2 2 SLOG 1000.0 0.1 0 0 FXYE\n1000 1 1\n1001 2 1\n"
     with pytest.raises(PatternFormatError, match="line 2: a GSAS bank of SLOG"):
         read_pattern(_write(tmp_path, "tof.fxye", text), 1.0)
+
+
+def test_titles_dates_and_coupled_scan_names_are_not_misread(tmp_path):
+    w = "# wavelength = 1.5406\n"
+    rows = "10.0 100 10\n10.5 121 11\n11.0 144 12\n"
+    # a title of three words over three columns names none of them
+    for title in ("Two Theta Counts", "Silicon raw counts", "Corundum NIST SRM676a"):
+        p = read_pattern(_write(tmp_path, "t.xye", w + title + "\n" + rows))
+        assert p.intensity.tolist() == [100, 121, 144], title
+        assert p.uncertainty.tolist() == [10, 11, 12], title
+    # error columns of any name stay the uncertainty
+    for names in ("2theta I sigI", "2theta y e(y)", "2theta counts sqrt(counts)"):
+        p = read_pattern(_write(tmp_path, "e.xye", w + names + "\n" + rows))
+        assert p.uncertainty.tolist() == [10, 11, 12], names
+    # θ-2θ and ω-2θ scans: their x is 2θ
+    for name in ("Omega-2Theta", "Theta/2Theta", "theta_2theta"):
+        text = w + f"{name},Intensity\n10.0,100\n10.5,121\n"
+        assert read_pattern(_write(tmp_path, "c.csv", text)).axis == "two_theta"
+    # a setting in a comment, a date over the data: neither names nor data
+    for line in ("# Omega 12.5", "# Theta/2Theta scan", "Sample X\n2021-03-04"):
+        p = read_pattern(_write(tmp_path, "s.xy", w + line + "\n10.0 100\n10.5 121\n"))
+        assert p.x.tolist() == [10.0, 10.5], line
+
+
+def test_a_long_run_of_whitespace_in_the_header_reads_at_once(tmp_path):
+    import time
+
+    text = "# wavelength" + "\t" * 2000 + "x\n# wavelength = 1.54\n10 1\n11 2\n"
+    path = _write(tmp_path, "tabs.xy", text)
+    start = time.perf_counter()
+    assert read_pattern(path).wavelength == 1.54
+    assert time.perf_counter() - start < 2.0  # 100 s at 400 tabs before
 
 
 def test_text_damaged_first_rows_and_trailing_delimiters(tmp_path):

@@ -395,6 +395,18 @@ def test_bad_configs_name_the_file_and_key(tmp_path, change, message):
     assert "bad.toml" in str(info.value)
 
 
+def test_checking_a_config_leaves_the_global_seed_alone():
+    # the network built to check its parameters draws its weights from
+    # torch's generator: a seed set before load_config still seeds what follows
+    import torch
+
+    torch.manual_seed(0)
+    load_config(TINY)
+    after = torch.rand(1)
+    torch.manual_seed(0)
+    assert torch.equal(after, torch.rand(1))
+
+
 def test_an_auto_threshold_needs_a_test_section():
     cfg = {k: v for k, v in TINY.items() if k != "test"}
     with pytest.raises(ValueError, match=r"\[match\] threshold 'auto' is tuned"):
@@ -1523,6 +1535,10 @@ def test_bad_structure_type_configs(tmp_path, change, message):
     )
     path.write_text(network)
     with pytest.raises(ValueError, match="learned by a UnionClassifier"):
+        load_config(path)
+    # a member's parameter is named in its own section
+    path.write_text(_STRUCTURE_TYPE_TOML.replace("max_epochs = 2", 'max_epochs = "x"'))
+    with pytest.raises(ValueError, match=r"\[classifier\.member\] max_epochs must be"):
         load_config(path)
 
 

@@ -272,6 +272,10 @@ def test_neutron_absorbers_have_complex_lengths():
         for k in ("numpy", "torch")
     )
     np.testing.assert_allclose(numpy_, torch_, atol=1e-5)
+    # no energy dependence tabulated (Ra): the table's b_c
+    assert neutron_scattering_length("Ra", 1.54) == complex(
+        neutron_scattering_length("Ra")
+    )
 
 
 def test_peak_list_intensities_include_overall_b():
