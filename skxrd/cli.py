@@ -737,26 +737,37 @@ def _read_label_table(
     if not rows:
         raise ValueError(f"{path} lists no files")
     needed = ([] if file_template else [file_column]) + [column]
+    columns = sorted(k for k in rows[0] if k is not None)
     for name in needed:
         if name not in rows[0]:
             option = "--label-column" if name == column else "--file-column"
             raise ValueError(
                 f"{path} has no column {name!r} (choose one with {option}, or "
-                f"name the files with --file-template); columns: {sorted(rows[0])}"
+                f"name the files with --file-template); columns: {columns}"
             )
-    rows = [r for r in rows if (r[column] or "").strip()]
+    # (line in the file, row): the header is line 1
+    numbered = [(i + 2, r) for i, r in enumerate(rows) if (r[column] or "").strip()]
     files, patterns, notes = [], [], []
-    for i, r in enumerate(rows):
+    for line, r in numbered:
+        if None in r:  # more fields than the header names
+            raise ValueError(
+                f"row {line} of {path} has {len(r) - 1 + len(r[None])} fields; "
+                f"the header names {len(r) - 1}"
+            )
         if file_template:
             try:
                 name = file_template.format(**r)
             except (KeyError, IndexError, ValueError) as exc:
                 raise ValueError(
-                    f"--file-template {file_template!r} does not fit row {i + 2} of "
-                    f"{path}: {exc!r}; columns: {sorted(r)}"
+                    f"--file-template {file_template!r} does not fit row {line} of "
+                    f"{path}: {exc!r}; columns: {columns}"
                 ) from None
         else:
-            name = r[file_column]
+            name = (r[file_column] or "").strip()
+            if not name:
+                raise ValueError(
+                    f"row {line} of {path} names no file ({file_column!r})"
+                )
         f = Path(name)
         f = f if f.is_absolute() else path.parent / f
         lam = (r.get(wavelength_column) or "").strip() or wavelength
@@ -764,7 +775,7 @@ def _read_label_table(
         patterns.extend(read)
         notes.extend(said)
         files.append(str(f))
-    labels = [r[column].strip() for r in rows]
+    labels = [r[column].strip() for _, r in numbered]
     return files, patterns, labels, notes
 
 

@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..utils._validation import check_int
+from ..utils._validation import check_int, plain_scalar
 from ._core import normalized_probabilities
 from ._data import (
     _ArrayDataset,
@@ -73,6 +73,11 @@ def restore_fitted(estimator, classes, n_features_in, state_dict):
     parameters.
     """
     return estimator._restore(classes, n_features_in, state_dict)
+
+
+def _is_fitted_attr(name: str) -> bool:
+    """Whether an attribute name is a fitted one (``classes_``, ``net_``)."""
+    return name.endswith("_") and not name.startswith("_")
 
 
 def _check_nonnegative_float(value, name, *, strict=False):
@@ -184,6 +189,12 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     def _check_schedule_params(self):
         """Epochs, batch size, learning rate, weight decay, validation split."""
         check_int(self.max_epochs, "max_epochs", minimum=1)
+        for name in ("early_stopping", "warm_start"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                # "no" is truthy: it would turn the option on
+                raise ValueError(
+                    f"{name} must be True or False, got {getattr(self, name)!r}"
+                )
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.patience, "patience", minimum=1)
         _check_nonnegative_float(self.lr, "lr", strict=True)
@@ -549,6 +560,18 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        # a fit that fails part-way (a bad parameter, one class) leaves the
+        # estimator as it was: not n_features_in_ of the new X over the old net
+        fitted = {k: v for k, v in vars(self).items() if _is_fitted_attr(k)}
+        try:
+            return self._fit(X, y)
+        except Exception:
+            for k in [k for k in vars(self) if _is_fitted_attr(k)]:
+                delattr(self, k)
+            self.__dict__.update(fitted)
+            raise
+
+    def _fit(self, X, y):
         warm = bool(self.warm_start) and hasattr(self, "net_")
         store = _as_store(X)
         if store is not None:
@@ -585,7 +608,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             net.initialize()
             if warm:
                 self._load_previous_weights(net, accelerator)
-            resume = self._resume_state(net, X, y_encoded, classes, accelerator)
+            resume = self._resume_state(
+                net, X, y_encoded, classes, accelerator, seed=seed
+            )
             if store is not None:  # labels in the dataset, and for the split
                 X = _StoreDataset(X, y_encoded)
             epochs = None
@@ -603,7 +628,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.__dict__.pop("temperature_", None)  # fitted to the old weights
         return self
 
-    def _resume_state(self, net, X, y_encoded, classes, accelerator):
+    def _resume_state(self, net, X, y_encoded, classes, accelerator, seed=None):
         """The callback that saves (and restores) the training state in
         ``checkpoint_dir``, holding the state of this run if one was saved;
         None without ``checkpoint_dir`` (or with accelerate, whose wrapped
@@ -613,7 +638,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         resume = dict(net.callbacks_)["resume"]
         shape = (len(y_encoded), self.n_features_in_)
         warm = net.module_ if self.warm_start else None
-        resume.digest = _resume.fingerprint(self, y_encoded, shape, classes, warm)
+        resume.digest = _resume.fingerprint(
+            self, y_encoded, shape, classes, warm, seed=seed
+        )
         resume.rows = _resume.sample_rows(X)
         resume.state = _resume.read_state(
             self.checkpoint_dir, resume.digest, resume.rows
@@ -670,7 +697,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes; "
-                f"got 1 class ({classes[0]!r})"
+                f"got 1 class ({plain_scalar(classes[0])!r})"
             )
         return classes, y_encoded.astype(np.int64)
 
@@ -806,13 +833,24 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         y = column_or_1d(y, warn=True)
-        X = self._validate_input(X, reset=False)
+        store = _as_store(X)
+        if store is not None:  # as predict_proba takes one
+            X = self._validate_store(store, reset=False, fit=False)
+        else:
+            X = self._validate_input(X, reset=False)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
-        idx, known = _known_labels(self.classes_, y)
+        try:
+            idx, known = _known_labels(self.classes_, y)
+        except TypeError:  # numbers and strings, which do not compare
+            raise ValueError(
+                f"y mixes label types ({sorted({type(v).__name__ for v in y})}); "
+                f"the classes are {self.classes_.dtype}"
+            ) from None
+        held = X[np.flatnonzero(known)] if store is not None else X[known]
         logits = []
         with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
-            for out in self.net_.forward_iter(X[known], training=False):
+            for out in self.net_.forward_iter(held, training=False):
                 out = out[0] if isinstance(out, tuple) else out
                 logits.append(out.float().cpu())
         z = torch.cat(logits).double().numpy()

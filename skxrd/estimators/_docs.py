@@ -92,7 +92,8 @@ checkpoint_dir : str or path-like, default=None
     stopping and the random generators). A fit of the same estimator on the
     same data (the same parameters but device, threads and verbosity; the
     same labels, and patterns equal to within float32 rounding; the same
-    warm-start weights) resumes from it: an interrupted run (a closed
+    warm-start weights; an int ``random_state``: with None or a generator
+    each fit is a run of its own) resumes from it: an interrupted run (a closed
     session, Ctrl-C) trains only the epochs that are left and ends with the
     network an uninterrupted run gives (bit for bit on the same CPU and
     threads), and a finished run returns its network without training. Fits

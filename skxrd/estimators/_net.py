@@ -131,20 +131,30 @@ class _SkxrdNet(NeuralNetClassifier):
         take = np.unique(np.concatenate([np.arange(a, a + length) for a in starts]))
         subset = torch.utils.data.Subset(dataset, take.tolist())
         momenta = [m.momentum for m in norms]
+        saved = [{k: v.clone() for k, v in m.state_dict().items()} for m in norms]
         for m in norms:
             m.reset_running_stats()
             m.momentum = None  # a cumulative average over the batches
         training = module.training
         module.train()
+        # batches of at least 2 (a batch of one has no variance): with
+        # batch_size=1 every batch was passed over, and the statistics reset
+        batch_size = self.batch_size
+        self.batch_size = max(2, batch_size)
+        seen = 0
         try:
             with torch.no_grad():
                 for batch in self.get_iterator(subset, training=False):
                     Xi, _ = unpack_data(batch)
                     if len(Xi) > 1:
                         self.infer(Xi)
+                        seen += 1
         finally:
-            for m, momentum in zip(norms, momenta):
+            self.batch_size = batch_size
+            for m, momentum, state in zip(norms, momenta, saved):
                 m.momentum = momentum
+                if not seen:  # no batch: the training's statistics stand
+                    m.load_state_dict(state)
             module.train(training)
 
     #: CPU predictions run in chunks of this many patterns (the last padded)

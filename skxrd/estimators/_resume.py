@@ -19,8 +19,10 @@ other.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import numbers
 import os
 from pathlib import Path
 
@@ -37,16 +39,36 @@ _RUNTIME_PARAMS = ("checkpoint_dir", "device", "num_threads", "verbose")
 
 
 def _param_repr(value):
-    """A stable text of a parameter (objects without a stable repr by type)."""
+    """A stable text of a parameter that tells different settings apart.
+
+    Objects without a stable repr (functions, lambdas, objects with the
+    default repr) by their type or name, and what sets them apart: a
+    partial's arguments, a function's code, an object's attributes. A random
+    generator by its type: the seed a fit draws from it is fingerprinted
+    apart (:func:`fingerprint`)."""
+    if isinstance(value, functools.partial):
+        args = [_param_repr(a) for a in value.args]
+        kwargs = {k: _param_repr(v) for k, v in sorted(value.keywords.items())}
+        return f"partial({_param_repr(value.func)}, {args}, {kwargs})"
+    if isinstance(value, (np.random.RandomState, np.random.Generator)):
+        return type(value).__qualname__
     text = repr(value)
     if " at 0x" in text:  # functions, lambdas, objects with the default repr
         kind = type(value)
         name = getattr(value, "__qualname__", kind.__qualname__)
-        return f"{getattr(value, '__module__', kind.__module__)}.{name}"
+        out = f"{getattr(value, '__module__', kind.__module__)}.{name}"
+        code = getattr(value, "__code__", None)
+        if code is not None:  # two lambdas share a name, not their code
+            body = code.co_code + repr(code.co_consts).encode()
+            out += ":" + hashlib.sha256(body).hexdigest()[:16]
+        elif hasattr(value, "__dict__"):
+            attrs = {k: _param_repr(v) for k, v in sorted(vars(value).items())}
+            out += repr(attrs)
+        return out
     return text
 
 
-def fingerprint(estimator, y, shape, classes, module=None):
+def fingerprint(estimator, y, shape, classes, module=None, seed=None):
     """What a resumed run must share with the interrupted one (a hex digest).
 
     The training parameters (all but where and how visibly it runs: device,
@@ -62,6 +84,10 @@ def fingerprint(estimator, y, shape, classes, module=None):
     for name in sorted(params):
         if name not in _RUNTIME_PARAMS:
             h.update(f"{name}={_param_repr(params[name])};".encode())
+    if not isinstance(params.get("random_state"), numbers.Integral):
+        # None or a generator: the seed this fit drew (its split, its
+        # weights) makes it a run of its own, which no other fit resumes
+        h.update(f"seed={seed};".encode())
     h.update(type(estimator).__qualname__.encode())
     h.update(repr(np.asarray(classes).tolist()).encode())
     h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())

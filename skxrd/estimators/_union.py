@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
-from ..utils._validation import check_int
+from ..utils._validation import check_int, plain_scalar
 from ._core import (
     combine_members,
     member_stats,
@@ -413,7 +413,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes; "
-                f"got 1 class ({classes[0]!r})"
+                f"got 1 class ({plain_scalar(classes[0])!r})"
             )
         means = self._means(X, y, classes)
         if self.class_subsets is None:

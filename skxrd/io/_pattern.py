@@ -72,7 +72,15 @@ def as_patterns(X, what="X", error=TypeError) -> list[Pattern] | None:
 def resolve_wavelength(wavelength, radiation) -> tuple[float | None, Radiation | None]:
     """The primary wavelength (Å) and the radiation, if one was named."""
     rad = None
-    if radiation is not None:
+    if (
+        isinstance(radiation, str)
+        and radiation.strip().lower() in ("xray", "x-ray", "neutron")
+        and isinstance(wavelength, numbers.Real)
+        and not isinstance(wavelength, bool)
+    ):
+        # a kind of radiation: the wavelength given is its wavelength
+        rad = get_radiation(radiation, wavelength=float(wavelength))
+    elif radiation is not None:
         rad = (
             radiation if isinstance(radiation, Radiation) else get_radiation(radiation)
         )
@@ -403,7 +411,13 @@ class Pattern:
         ----------
         wavelength : float or str, optional
             Wavelength (Å or a name) of the new axis; by default the pattern's
-            own.
+            own. Only the axis changes: the intensities are still those of the
+            radiation they were measured with. So the new pattern keeps its
+            radiation at its own wavelength, and at another one names none
+            (a Cu Kα pattern on a Mo axis is no Mo Kα1 + Kα2 pattern, whose
+            Kα2 line a model would strip): strip a doublet first
+            (:class:`~skxrd.preprocessing.Kalpha2Stripper`), or use
+            :meth:`to_q`, which keeps the radiation.
 
         Returns
         -------
@@ -419,13 +433,15 @@ class Pattern:
         >>> p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="MoKa")
         >>> p.to_two_theta("CuKa").x.round(3).tolist()
         [21.824, 44.315]
+        >>> p.to_two_theta("CuKa").radiation is None
+        True
         """
         if wavelength is None:
             if self._axis == "two_theta":
                 return self
             x = self.two_theta
             return self._replace(x=x, axis="two_theta")
-        lam, rad = resolve_wavelength(wavelength, None)
+        lam, _ = resolve_wavelength(wavelength, None)
         x = self.two_theta_at(lam)
         bad = np.flatnonzero(np.isnan(x))
         if bad.size:
@@ -433,7 +449,12 @@ class Pattern:
                 f"{self._label()}: points from index {int(bad[0])} (Q = "
                 f"{self.q[bad[0]]:.4f} Å⁻¹) are beyond the reach of {lam} Å"
             )
-        return self._replace(x=x, axis="two_theta", wavelength=lam, radiation=rad)
+        # the measured radiation, where it is still the axis's; else none
+        same = self._wavelength is not None and math.isclose(
+            lam, self._wavelength, rel_tol=1e-9
+        )
+        radiation = self._radiation if same else None
+        return self._replace(x=x, axis="two_theta", wavelength=lam, radiation=radiation)
 
     def _replace(self, **changes) -> Pattern:
         fields = dict(

@@ -25,16 +25,28 @@ def _as_model_labels(y, classes):
 
     y = np.asarray(y)
     if np.issubdtype(np.asarray(classes).dtype, np.integer):
-        try:
-            return y.astype(np.int64), "model"
-        except ValueError:
+        numbers = _integral(y)
+        if numbers is None:
             names = {str(v) for v in y}
             if names <= set(CRYSTAL_SYSTEMS):
                 return y.astype(str), "crystal_system"
             raise ValueError(
-                "the model's classes are numbers; labels that are neither numbers "
-                f"nor crystal systems: {sorted(names - set(CRYSTAL_SYSTEMS))[:10]}"
-            ) from None
+                "the model's classes are numbers; labels that are neither whole "
+                "numbers nor crystal systems: "
+                f"{sorted(names - set(CRYSTAL_SYSTEMS))[:10]}"
+            )
+        known = np.asarray(classes)
+        if known.size and known.min() >= 1 and known.max() <= 230:
+            # a space-group model: a group it lacks is a wrong answer, a
+            # number that is no group (0, 999) a wrong label
+            unknown = sorted({int(v) for v in numbers if not 1 <= v <= 230})
+            what = "no space-group numbers (1-230)"
+        else:
+            unknown = sorted(set(numbers.tolist()) - set(known.tolist()))
+            what = "not classes of the model"
+        if unknown:  # counted wrong, they would only lower the score
+            raise ValueError(f"labels that are {what}: {unknown[:10]}")
+        return numbers, "model"
     y = _coarsened(y, classes)
     unknown = sorted({str(v) for v in y} - {str(c) for c in classes})
     if unknown:
@@ -43,6 +55,23 @@ def _as_model_labels(y, classes):
             f"{[str(c) for c in classes][:10]}"
         )
     return y, "model"
+
+
+def _integral(y):
+    """``y`` as int64 when every label is a whole number (``225``, ``225.0``,
+    ``"225"``, ``"225.0"`` as pandas writes a column with a gap), else None;
+    not booleans, fractions or NaN."""
+    if y.dtype.kind == "b":
+        return None
+    try:
+        values = y.astype(np.float64)
+    except (TypeError, ValueError):
+        return None
+    if not np.all(np.isfinite(values)) or np.any(values % 1):
+        return None
+    if y.dtype.kind == "O" and any(isinstance(v, bool) for v in y.ravel()):
+        return None
+    return values.astype(np.int64)
 
 
 def _coarsened(y, classes):

@@ -402,3 +402,64 @@ def test_batchnorm_statistics_are_recomputed_with_the_final_weights():
     hook.remove()
     expected = seen[0].mean(dim=(0, 2))
     torch.testing.assert_close(norm.running_mean, expected, atol=1e-5, rtol=1e-4)
+
+
+def test_batch_size_one_keeps_batchnorm_statistics(data):
+    # the statistics pass skipped every batch of one after resetting them:
+    # the fitted network predicted with mean 0 and variance 1
+    X, y, _ = data
+    clf = _resnet(batch_size=1, max_epochs=1).fit(X[:24], y[:24])
+    norms = [
+        m
+        for m in clf.net_.module_.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+    ]
+    assert norms and all(int(m.num_batches_tracked) > 0 for m in norms)
+    assert not torch.allclose(
+        norms[0].running_var, torch.ones_like(norms[0].running_var)
+    )
+
+
+def test_a_failed_refit_leaves_the_fitted_estimator_as_it_was(data):
+    X, y, _ = data
+    clf = _resnet(max_epochs=1).fit(X, y)
+    before = clf.predict_proba(X[:3])
+    with pytest.raises(ValueError, match=r"got 1 class \(225\)"):
+        clf.fit(X[:10, :32], np.full(10, 225))
+    assert clf.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(clf.predict_proba(X[:3]), before)
+
+
+def test_resume_fingerprints_tell_seeds_and_partials_apart():
+    import functools
+
+    from skxrd.estimators import _resume
+
+    y, shape, classes = np.array([0, 1]), (2, 8), np.array([0, 1])
+
+    def digest(**params):
+        return _resume.fingerprint(_resnet(**params), y, shape, classes, seed=7)
+
+    def aug(x, scale):
+        return x * scale
+
+    # a generator's draws are its seed: two generators are two runs
+    a = _resume.fingerprint(
+        _resnet(random_state=np.random.RandomState(0)), y, shape, classes, seed=1
+    )
+    b = _resume.fingerprint(
+        _resnet(random_state=np.random.RandomState(1)), y, shape, classes, seed=2
+    )
+    assert a != b
+    assert digest(random_state=3) == digest(random_state=3)
+    assert digest(augment=functools.partial(aug, scale=0.0)) != digest(
+        augment=functools.partial(aug, scale=100.0)
+    )
+    assert digest(augment=lambda x: x) != digest(augment=lambda x: 2 * x)
+
+
+def test_calibrate_temperature_names_mixed_labels(data):
+    X, y, _ = data
+    clf = _resnet(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="y mixes label types"):
+        clf.calibrate_temperature(X[:4], np.array([225, "b", 14, 225], dtype=object))

@@ -127,7 +127,8 @@ def test_bragg_conversions():
     tt_mo = p.two_theta_at("MoKa1")
     assert tt_mo[0] == pytest.approx(math.degrees(2 * math.asin(MO / (2 * d))))
     mo = p.to_two_theta("MoKa1")
-    assert mo.wavelength == MO and mo.radiation.name == "MoKa1"
+    # only the axis changes: the intensities were not measured with Mo
+    assert mo.wavelength == MO and mo.radiation is None
     assert np.allclose(mo.q, p.q)
     assert np.allclose(q.to_two_theta().x, p.x)
 
@@ -179,3 +180,17 @@ def test_metadata_is_copied_and_validated():
         Pattern([10, 20], [1, 2], wavelength=1.0, metadata=[1])
     with pytest.raises(ValueError, match="name"):
         Pattern([10, 20], [1, 2], wavelength=1.0, name=3)
+
+
+def test_a_new_two_theta_axis_keeps_only_its_own_radiation():
+    # Cu data on a Mo axis is no Mo Kalpha1 + Kalpha2 pattern, whose Kalpha2
+    # a model would strip; on its own axis it keeps its radiation
+    p = Pattern([20.0, 30.0], [1.0, 2.0], radiation="CuKa")
+    assert p.to_two_theta("MoKa").radiation is None
+    assert p.to_two_theta(p.wavelength).radiation.name == "CuKa"
+    assert p.to_q().radiation.name == "CuKa"
+
+
+def test_a_kind_of_radiation_with_its_wavelength():
+    p = Pattern([10.0, 20.0], [1.0, 2.0], radiation="neutron", wavelength=1.5)
+    assert p.radiation.kind == "neutron" and p.wavelength == 1.5

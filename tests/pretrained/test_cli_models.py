@@ -327,6 +327,22 @@ def test_predict_checks_the_plot_and_the_files_before_the_work(
     assert "states no wavelength" in capsys.readouterr().err
 
 
+def test_evaluate_names_the_bad_row_of_a_label_table(tiny, files, tmp_path, capsys):
+    _, _, model = tiny
+    good = Path(files[0]).name
+    (tmp_path / good).write_bytes(Path(files[0]).read_bytes())
+    for text, message in [
+        (f"label,file\ncubic,{good}\ntrigonal\n", "row 3 of "),
+        (f"file,label\n{good},cubic,extra\n", "t.csv has 3 fields"),
+        ("file,label\n,cubic\n", "t.csv names no file"),
+    ]:
+        (tmp_path / "t.csv").write_text(text)
+        args = ["evaluate", str(tmp_path / "t.csv"), "--label-column", "label"]
+        assert main([*args, "--model", str(model), "--wavelength", "MoKa"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+
+
 def test_evaluate_takes_the_label_tables_users_have(tiny, tmp_path, capsys):
     _, _, model = tiny
     sim = PowderSimulator(two_theta_range=(10, 45), two_theta_step=0.02)

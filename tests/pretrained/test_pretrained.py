@@ -1037,6 +1037,23 @@ def test_union_model_files_round_trip_and_grow(tmp_path):
         assert all(torch.equal(v, after[k]) for k, v in b.items())
 
 
+def test_evaluate_checks_space_group_labels():
+    # 999 and 0 were counted wrong, 225.7 scored as 225, True as group 1
+    from skxrd.pretrained._evaluate import _as_model_labels
+
+    classes = np.array([14, 225])
+    assert _as_model_labels(["225.0", "14"], classes)[0].tolist() == [225, 14]
+    assert _as_model_labels([62, 14], classes)[0].tolist() == [62, 14]  # a miss
+    for bad, message in [
+        ([999, 14], r"no space-group numbers \(1-230\): \[999\]"),
+        ([225.7, 14], "neither whole numbers nor crystal systems"),
+        ([True, False], "neither whole numbers nor crystal systems"),
+        ([np.nan, 14], "neither whole numbers nor crystal systems"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            _as_model_labels(bad, classes)
+
+
 def test_evaluate_report_orders_space_groups_as_numbers():
     from skxrd.pretrained._evaluate import evaluate_model as evaluate
 
