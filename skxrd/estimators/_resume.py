@@ -38,7 +38,7 @@ _FORMAT = "skxrd-resume/1"
 _RUNTIME_PARAMS = ("checkpoint_dir", "device", "num_threads", "verbose")
 
 
-def _param_repr(value):
+def _param_repr(value, depth=0):
     """A stable text of a parameter that tells different settings apart.
 
     Objects without a stable repr (functions, lambdas, objects with the
@@ -46,10 +46,13 @@ def _param_repr(value):
     partial's arguments, a function's code, an object's attributes. A random
     generator by its type: the seed a fit draws from it is fingerprinted
     apart (:func:`fingerprint`)."""
+    if depth > 4:  # nested deep (or in a cycle): the type says enough
+        return type(value).__qualname__
+    inner = functools.partial(_param_repr, depth=depth + 1)
     if isinstance(value, functools.partial):
-        args = [_param_repr(a) for a in value.args]
-        kwargs = {k: _param_repr(v) for k, v in sorted(value.keywords.items())}
-        return f"partial({_param_repr(value.func)}, {args}, {kwargs})"
+        args = [inner(a) for a in value.args]
+        kwargs = {k: inner(v) for k, v in sorted(value.keywords.items())}
+        return f"partial({inner(value.func)}, {args}, {kwargs})"
     if isinstance(value, (np.random.RandomState, np.random.Generator)):
         return type(value).__qualname__
     text = repr(value)
@@ -62,7 +65,7 @@ def _param_repr(value):
             body = code.co_code + repr(code.co_consts).encode()
             out += ":" + hashlib.sha256(body).hexdigest()[:16]
         elif hasattr(value, "__dict__"):
-            attrs = {k: _param_repr(v) for k, v in sorted(vars(value).items())}
+            attrs = {k: inner(v) for k, v in sorted(vars(value).items())}
             out += repr(attrs)
         return out
     return text

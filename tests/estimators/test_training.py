@@ -457,6 +457,14 @@ def test_resume_fingerprints_tell_seeds_and_partials_apart():
     )
     assert digest(augment=lambda x: x) != digest(augment=lambda x: 2 * x)
 
+    class Cyclic:  # an object that holds itself: a bounded text, no recursion
+        def __call__(self, x):
+            return x
+
+    cyclic = Cyclic()
+    cyclic.me = cyclic
+    assert len(_resume._param_repr(cyclic)) < 10_000
+
 
 def test_calibrate_temperature_names_mixed_labels(data):
     X, y, _ = data
