@@ -283,12 +283,11 @@ def _check_answer_options(args):
 
 
 def _wavelength_arg(value):
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return value  # a radiation name, checked by the reader
+    """``--wavelength``'s text as read_pattern takes it: a number of Å, or a
+    radiation name (checked where it is resolved)."""
+    from .io._readers import _wavelength_argument
+
+    return _wavelength_argument(value)
 
 
 def _noting(func, *args, **kwargs):

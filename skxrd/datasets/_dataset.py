@@ -223,8 +223,8 @@ def make_pattern_dataset(
             f"{groups!r}"
         )
     _check_variant_options(n_variants, variants)
-    if (n_variants > 1 or variants not in (None, False)) and not any(
-        kind in ("collection", "structure_types") for _, kind, _, _ in components
+    if (n_variants > 1 or variants not in (None, False)) and not _takes_variants(
+        components
     ):
         import warnings
 
@@ -276,12 +276,12 @@ def make_pattern_dataset(
     return data
 
 
-def _one_prototype(prototypes) -> bool:
-    """Whether ``prototypes`` is one structure type rather than a list."""
-    from ..crystal import Crystal
-    from ._prototypes import StructureType
-
-    return isinstance(prototypes, (str, os.PathLike, Crystal, StructureType))
+def _takes_variants(components) -> bool:
+    """Whether a source has structures that ``n_variants`` varies (real ones
+    or structure types; random crystals are drawn once each)."""
+    return any(
+        kind in ("collection", "structure_types") for _, kind, _, _ in components
+    )
 
 
 def _prototypes_key(prototypes):
@@ -293,7 +293,9 @@ def _prototypes_key(prototypes):
 
     if prototypes is None:
         return None
-    items = [prototypes] if _one_prototype(prototypes) else list(prototypes)
+    from ._structure_types import one_prototype
+
+    items = [prototypes] if one_prototype(prototypes) else list(prototypes)
     out = []
     for p in items:
         if isinstance(p, (str, os.PathLike)) and not (
@@ -694,12 +696,12 @@ def _build(
             continue
         if kind == "structure_types":
             from ._prototypes import STRUCTURE_TYPES
-            from ._structure_types import make_structure_type_crystals
+            from ._structure_types import make_structure_type_crystals, one_prototype
 
             n_types = (
                 len(STRUCTURE_TYPES)
                 if prototypes is None
-                else (1 if _one_prototype(prototypes) else len(prototypes))
+                else (1 if one_prototype(prototypes) else len(prototypes))
             )
             part, y, compound = make_structure_type_crystals(
                 prototypes,  # an empty list: its error, not a division by 0
@@ -795,10 +797,7 @@ def _build(
             f"{X.shape[1]} points), target {target!r}; crystals from {origin}"
             + (
                 f", {n_variants} variants of each real structure"
-                if n_variants > 1
-                and any(
-                    k in ("collection", "structure_types") for _, k, _, _ in components
-                )
+                if n_variants > 1 and _takes_variants(components)
                 else ""
             )
             + ("; per-pattern instrument settings" if instrument is not None else "")

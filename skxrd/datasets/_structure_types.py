@@ -239,6 +239,14 @@ def _compound(
     )
 
 
+def one_prototype(prototypes) -> bool:
+    """Whether ``prototypes`` is one structure type (a name, a CIF path, a
+    Crystal, a StructureType) rather than a sequence of them."""
+    from ._prototypes import StructureType
+
+    return isinstance(prototypes, (str, os.PathLike, Crystal, StructureType))
+
+
 def make_structure_type_crystals(
     prototypes=None,
     n_per_type: int = 10,
@@ -347,11 +355,9 @@ def make_structure_type_crystals(
         raise ValueError(
             f"max_attempts must be a positive integer, got {max_attempts!r}"
         )
-    from ._prototypes import StructureType
-
     if prototypes is None:
         prototypes = list(STRUCTURE_TYPES.values())
-    elif isinstance(prototypes, (str, os.PathLike, Crystal, StructureType)):
+    elif one_prototype(prototypes):
         prototypes = [prototypes]
     prototypes = list(prototypes)
     if not prototypes:

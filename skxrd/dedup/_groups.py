@@ -286,6 +286,19 @@ def _holds_crystals(data) -> bool:
         return True
 
 
+def _method_for(data, method):
+    """``method``, by default ``"pattern"`` for patterns and ``"structure"``
+    for crystals; ``"pattern"`` for crystals is an error."""
+    if method is None:
+        return "structure" if _holds_crystals(data) else "pattern"
+    if method == "pattern" and _holds_crystals(data):
+        raise ValueError(
+            "method='pattern' compares patterns, and data holds crystals: pass "
+            "method='structure', 'formula' or 'prototype' (or leave it out)"
+        )
+    return method
+
+
 def duplicate_groups(
     data,
     method: str | None = None,
@@ -375,13 +388,7 @@ def duplicate_groups(
     [0, 0, 1]
     """
     threshold = _check_threshold(threshold)
-    if method is None:
-        method = "structure" if _holds_crystals(data) else "pattern"
-    elif method == "pattern" and _holds_crystals(data):
-        raise ValueError(
-            "method='pattern' compares patterns, and data holds crystals: pass "
-            "method='structure', 'formula' or 'prototype' (or leave it out)"
-        )
+    method = _method_for(data, method)
     if method == "pattern":
         for value, what in ((pool, "pool"), (n_tables, "n_tables"), (n_bits, "n_bits")):
             if (
@@ -514,8 +521,7 @@ def drop_duplicates(
     >>> X_kept.shape, y_kept, report.removed.tolist(), report.kept_instead.tolist()
     ((2, 3), ['a', 'b'], [2], [0])
     """
-    if method is None:  # named in the report
-        method = "structure" if _holds_crystals(data) else "pattern"
+    method = _method_for(data, method)  # named in the report
     groups = duplicate_groups(data, method, verbose=False, **kwargs)
     n = len(groups)
     for k, arr in enumerate(arrays):

@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..utils._validation import check_int, plain_scalar
-from ._core import normalized_probabilities
+from ._core import check_same_length, normalized_probabilities
 from ._data import (
     _ArrayDataset,
     _as_store,
@@ -838,8 +838,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             X = self._validate_store(store, reset=False, fit=False)
         else:
             X = self._validate_input(X, reset=False)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        check_same_length(X, y)
         try:
             idx, known = _known_labels(self.classes_, y)
         except TypeError:  # numbers and strings, which do not compare

@@ -165,6 +165,13 @@ def coarse_membership(fine_classes, target):
     return classes, (coarse[:, None] == classes[None, :]).astype(float)
 
 
+def check_same_length(X, y, prefix=""):
+    """One error naming both lengths when the patterns ``X`` and the labels
+    ``y`` differ in number."""
+    if len(X) != len(y):
+        raise ValueError(f"{prefix}X has {len(X)} patterns but y has {len(y)} labels")
+
+
 def check_temperature(value, name):
     """``value`` as a temperature: a positive, finite float."""
     try:

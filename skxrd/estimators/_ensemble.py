@@ -6,7 +6,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._core import average_probabilities, checked_ensemble_weights
+from ._core import (
+    average_probabilities,
+    check_same_length,
+    checked_ensemble_weights,
+)
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
 
 __all__ = ["EnsembleClassifier"]
@@ -206,8 +210,7 @@ class EnsembleClassifier(
         """
         check_is_fitted(self)
         y = column_or_1d(y, warn=True)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        check_same_length(X, y)
         idx, known = _known_labels(self.classes_, y)
         X = X[known] if hasattr(X, "shape") else [x for x, k in zip(X, known) if k]
         w = self._checked_weights(len(self.estimators_))

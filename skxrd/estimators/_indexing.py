@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._core import (
+    check_same_length,
     check_temperature,
     coarse_membership,
     fit_coarse_temperatures,
@@ -383,10 +384,7 @@ class IndexingClassifier(
 
         self._check_params()
         y = np.asarray(y)
-        if _num_samples(X) != len(y):  # before the indexing, which is slow
-            raise ValueError(
-                f"X has {_num_samples(X)} patterns but y has {len(y)} labels"
-            )
+        check_same_length(X, y)  # before the indexing, which is slow
         to_crystal_system(y)  # an error naming a bad space group, before training
         if merits is None:
             merits = self.merits(X)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils._validation import check_int, check_positive, check_real
 from ._core import (
@@ -14,6 +14,7 @@ from ._core import (
     UNMEASURED_RUN,
     batched_similarities,
     best_per_class,
+    check_same_length,
     gate_scores,
     gate_weights,
     match_softmax,
@@ -295,10 +296,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         """
         check_is_fitted(self)
         y = np.asarray(y)
-        if _num_samples(X) != len(y):
-            raise ValueError(
-                f"X has {_num_samples(X)} patterns but y has {len(y)} labels"
-            )
+        check_same_length(X, y)
         return self._calibrate(self.class_similarities(X), y)
 
     def _calibrate(self, similarities, y):
@@ -703,8 +701,7 @@ class MatchFirstClassifier(
         """:meth:`_parts` of ``X`` and ``y`` as an array of as many labels."""
         sims, matched, X = self._parts(X)
         y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} patterns but y has {len(y)} labels")
+        check_same_length(X, y)
         return sims, matched, X, y
 
     def _parts(self, X):

@@ -9,6 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
 from ._core import (
+    check_same_length,
     checked_space_groups,
     fit_symmetry_weight,
     symmetry_columns,
@@ -295,10 +296,7 @@ class SymmetryWeightedClassifier(
         """
         check_is_fitted(self)
         y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(
-                f"calibrate_weight: X has {len(X)} patterns but y has {len(y)} labels"
-            )
+        check_same_length(X, y, "calibrate_weight: ")
         idx, known = _known_labels(self.classes_, y)
         proba, symmetry = self._both(X)
         self.weight_ = fit_symmetry_weight(

@@ -10,11 +10,12 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from ..utils._validation import check_int, plain_scalar
 from ._core import (
+    check_same_length,
     combine_members,
     member_stats,
     router_features,
@@ -542,10 +543,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         y = np.asarray(y)
-        if len(y) != _num_samples(X):
-            raise ValueError(
-                f"X has {_num_samples(X)} patterns but y has {len(y)} labels"
-            )
+        check_same_length(X, y)
         idx, known = _known_labels(self.classes_, y)
         self.temperature_ = 1.0
         log_p = np.log(np.maximum(self.predict_proba(np.asarray(X)[known]), 1e-300))
