@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._mixins import _proba_and_confidence, _ProbabilisticMixin
+from ._mixins import _confidence_source, _proba_and_confidence, _ProbabilisticMixin
 
 __all__ = ["AbstainingClassifier"]
 
@@ -52,7 +52,8 @@ class AbstainingClassifier(
     confidence : {"auto", "proba", "estimator"}, default="auto"
         ``"estimator"``: the estimator's ``predict_confidence`` (the learned
         confidence head of a :class:`ResNetClassifier`, the reliability of a
-        :class:`UnionClassifier`); ``"proba"``: the highest class
+        :class:`UnionClassifier`; for a :class:`~sklearn.pipeline.Pipeline`,
+        its last step's); ``"proba"``: the highest class
         probability; ``"auto"``: ``predict_confidence`` when the estimator
         has it, else the highest probability.
     unknown_label : object, default="auto"
@@ -161,13 +162,14 @@ class AbstainingClassifier(
         check_is_fitted(self)
         self._check_params()
         estimator = self.estimator_
+        has_own = _confidence_source(estimator) is not None
         use_estimator = self.confidence == "estimator" or (
-            self.confidence == "auto" and hasattr(estimator, "predict_confidence")
+            self.confidence == "auto" and has_own
         )
-        if use_estimator and not hasattr(estimator, "predict_confidence"):
+        if use_estimator and not has_own:
             raise ValueError(
-                "confidence='estimator' needs an estimator with predict_confidence; "
-                f"{type(estimator).__name__} has none"
+                "confidence='estimator' needs an estimator with predict_confidence "
+                f"(or a Pipeline ending in one); {type(estimator).__name__} has none"
             )
         return _proba_and_confidence(estimator, X, own_confidence=use_estimator)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..utils._validation import check_int
 
-__all__ = ["_ProbabilisticMixin", "_proba_and_confidence"]
+__all__ = ["_ProbabilisticMixin", "_confidence_source", "_proba_and_confidence"]
 
 
 def _known_labels(classes, y):
@@ -44,13 +44,42 @@ def _fit_temperature(logits, target) -> float:
     return float(np.exp(best.x))
 
 
+def _confidence_source(estimator):
+    """The classifier whose ``predict_confidence`` answers for ``estimator``.
+
+    ``(estimator, None)`` when it has the method itself; for a scikit-learn
+    :class:`~sklearn.pipeline.Pipeline` whose last step has it (a plain
+    Pipeline forwards only the methods it knows), ``(last step, transform of
+    the steps before it)``, also inside a
+    :class:`~sklearn.frozen.FrozenEstimator`; None when none has one.
+    """
+    if hasattr(estimator, "predict_confidence"):
+        return estimator, None
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, FrozenEstimator):  # it forwards what it wraps
+        return _confidence_source(estimator.estimator)
+    if isinstance(estimator, Pipeline):
+        final = estimator._final_estimator
+        if final != "passthrough" and hasattr(final, "predict_confidence"):
+            return final, estimator[:-1].transform
+    return None
+
+
 def _proba_and_confidence(estimator, X, *, own_confidence=True):
     """``(predict_proba(X), confidence)`` of any fitted classifier, as floats.
 
     The confidence is the estimator's ``predict_confidence`` when
     ``own_confidence`` and it has one (in the same forward pass for skxrd
-    networks), else the highest class probability.
+    networks; a Pipeline's last step's, see :func:`_confidence_source`), else
+    the highest class probability.
     """
+    source = _confidence_source(estimator) if own_confidence else None
+    if source is not None and source[1] is not None:
+        # the steps before transform X once, for the probabilities and the
+        # confidence alike (what the Pipeline's predict_proba would do)
+        estimator, X = source[0], source[1](X)
     if own_confidence and hasattr(estimator, "_predict_proba_confidence"):
         proba, confidence = estimator._predict_proba_confidence(X)
     else:

@@ -21,6 +21,7 @@ from ._core import (
     router_features,
 )
 from ._mixins import (
+    _confidence_source,
     _fit_temperature,
     _known_labels,
     _proba_and_confidence,
@@ -37,9 +38,12 @@ def _member_seed(seed: int, index: int) -> int:
 
 def _has_head(member) -> bool:
     """Whether the member's confidence is its own (not its highest probability)."""
-    if hasattr(member, "_has_confidence_head"):
-        return member._has_confidence_head()
-    return hasattr(member, "predict_confidence")
+    source = _confidence_source(member)
+    if source is None:
+        return False
+    if hasattr(source[0], "_has_confidence_head"):
+        return source[0]._has_confidence_head()
+    return True
 
 
 class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):

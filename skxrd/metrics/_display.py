@@ -29,8 +29,13 @@ def _estimator_confidence(estimator, X, confidence) -> np.ndarray:
             f"confidence must be one of {_CONFIDENCE_SOURCES} or a callable, "
             f"got {confidence!r}"
         )
-    if confidence == "auto" and hasattr(estimator, "predict_confidence"):
-        return estimator.predict_confidence(X)
+    if confidence == "auto":
+        from ..estimators._mixins import _confidence_source
+
+        source = _confidence_source(estimator)
+        if source is not None:
+            step, prepare = source
+            return step.predict_confidence(X if prepare is None else prepare(X))
     return _max_proba(estimator, X)
 
 
@@ -220,7 +225,8 @@ class AccuracyCoverageDisplay:
         confidence : {"auto", "proba"} or callable, default="auto"
             Where the confidences come from: ``"auto"`` uses
             ``estimator.predict_confidence(X)`` when the estimator has that
-            method (skxrd's deep classifiers do), else the largest probability
+            method (skxrd's deep classifiers do; in a scikit-learn Pipeline,
+            its last step's), else the largest probability
             of ``estimator.predict_proba(X)`` in each row; ``"proba"`` always
             uses the largest probability; a callable is called as
             ``confidence(estimator, X)`` and returns one score per sample.

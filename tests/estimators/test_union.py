@@ -497,6 +497,63 @@ def test_abstaining_union_uses_reliability(six):
     np.testing.assert_array_equal(clf.predict(X) == "unknown", refused)
 
 
+def test_abstaining_sees_the_confidence_head_inside_a_pipeline(data):
+    # a plain scikit-learn Pipeline forwards no predict_confidence: the head of
+    # its last step answers, after the steps before it, as without the Pipeline
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skxrd.metrics import AccuracyCoverageDisplay
+    from skxrd.metrics._display import _estimator_confidence
+
+    X, y, _ = data
+    pipe = make_pipeline(FunctionTransformer(lambda Z: 2.0 * Z), clone(MEMBER))
+    pipe.fit(X, y)
+    head = pipe[-1].predict_confidence(2.0 * X)
+    assert not np.allclose(head, pipe.predict_proba(X).max(axis=1))
+    for confidence in ("auto", "estimator"):
+        clf = AbstainingClassifier(
+            FrozenEstimator(pipe),
+            threshold=float(np.median(head)),
+            confidence=confidence,
+        ).fit(X, y)
+        np.testing.assert_allclose(clf.predict_confidence(X), head, rtol=1e-6)
+        np.testing.assert_array_equal(clf.predict_proba(X), pipe.predict_proba(X))
+        refused = head < float(np.median(head))
+        np.testing.assert_array_equal(clf.predict(X) == -1, refused)
+    # the accuracy-coverage display's "auto" confidence too
+    np.testing.assert_allclose(_estimator_confidence(pipe, X, "auto"), head, rtol=1e-6)
+    assert AccuracyCoverageDisplay.from_estimator(pipe, X, y).accuracy.size
+    # a Pipeline ending in a classifier without one still says so
+    other = make_pipeline(FunctionTransformer(), LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="Pipeline ending in one"):
+        AbstainingClassifier(FrozenEstimator(other), confidence="estimator").fit(
+            X, y
+        ).predict(X)
+
+
+def test_union_of_pipelines_uses_the_members_heads(six):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skxrd.estimators._union import _has_head
+
+    X, y = six
+    member = make_pipeline(FunctionTransformer(), clone(MEMBER))
+    assert _has_head(member)
+    assert not _has_head(
+        make_pipeline(
+            FunctionTransformer(), clone(MEMBER).set_params(confidence_head=False)
+        )
+    )
+    union = UnionClassifier(
+        member, class_subsets=[["A", "B", "C"], ["D", "E", "F"]], random_state=0
+    ).fit(X, y)
+    heads = [m[-1].predict_confidence(X) for m in union.estimators_]
+    assert not np.allclose(heads[0], union.estimators_[0].predict_proba(X).max(axis=1))
+    assert union.predict(X).shape == (len(X),)
+
+
 # --------------------------------------------------------------------------- #
 # calibration with scikit-learn's temperature scaling
 # --------------------------------------------------------------------------- #
