@@ -17,7 +17,6 @@ import numpy as np
 __all__ = [
     "INFER_CHUNK",
     "combine_members",
-    "check_temperature",
     "cosine_rows",
     "fit_coarse_temperatures",
     "member_stats",
@@ -170,17 +169,6 @@ def check_same_length(X, y, prefix=""):
     ``y`` differ in number."""
     if len(X) != len(y):
         raise ValueError(f"{prefix}X has {len(X)} patterns but y has {len(y)} labels")
-
-
-def check_temperature(value, name):
-    """``value`` as a temperature: a positive, finite float."""
-    try:
-        t = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not (np.isfinite(t) and t > 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return t
 
 
 def _tempered_rows(proba, temperature):

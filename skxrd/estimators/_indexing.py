@@ -6,9 +6,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted, check_memory
 
+from ..utils._validation import check_positive
 from ._core import (
     check_same_length,
-    check_temperature,
     coarse_membership,
     fit_coarse_temperatures,
     temper_coarse,
@@ -591,12 +591,10 @@ class IndexingClassifier(
             )
         self.stacker_ = stacker
         self._stacker_columns = np.searchsorted(self.crystal_systems_, stacker.classes_)
-        self.system_temperature_ = check_temperature(
+        self.system_temperature_ = check_positive(
             system_temperature, "system_temperature"
         )
-        self.group_temperature_ = check_temperature(
-            group_temperature, "group_temperature"
-        )
+        self.group_temperature_ = check_positive(group_temperature, "group_temperature")
         return self
 
     def _wrap(self, fitted):

@@ -424,7 +424,8 @@ class _Network:
     :class:`~skxrd.estimators.ResNetClassifier` (and its kin) on the cores."""
 
     def __init__(self, record):
-        from ..estimators._core import check_temperature, network_module
+        from ..estimators._core import network_module
+        from ..utils._validation import check_positive
 
         params = record["params"]
         if params.get("precision", "auto") not in ("auto", "float32"):
@@ -433,7 +434,7 @@ class _Network:
         self.classes = np.asarray(record["classes"])
         self.batch_size = int(params.get("batch_size", 128))
         self.has_head = bool(params.get("confidence_head", False))
-        self.temperature = check_temperature(
+        self.temperature = check_positive(
             record.get("temperature", 1.0), "the temperature"
         )
         self.numpy = self.module = None
@@ -494,7 +495,8 @@ class _Ensemble:
     of a model file: its members' probabilities averaged, then tempered."""
 
     def __init__(self, record):
-        from ..estimators._core import check_temperature, checked_ensemble_weights
+        from ..estimators._core import checked_ensemble_weights
+        from ..utils._validation import check_positive
 
         members = record["members"]
         if not isinstance(members, list) or not members:
@@ -509,7 +511,7 @@ class _Ensemble:
         self.weights = checked_ensemble_weights(
             params["weights"], len(self.members), self.average
         )
-        self.temperature = check_temperature(record["temperature"], "temperature")
+        self.temperature = check_positive(record["temperature"], "temperature")
 
     def proba_confidence(self, X):
         """Averaged, tempered probabilities and the top one (the ensemble's
@@ -535,9 +537,9 @@ class _Union:
         # float16 in compact files: the members compute in float32
         self.class_means = np.asarray(rec["class_means"], dtype=np.float32)
         self.alpha = float(rec["params"]["alpha"])
-        from ..estimators._core import check_temperature
+        from ..utils._validation import check_positive
 
-        self.temperature = check_temperature(
+        self.temperature = check_positive(
             rec.get("temperature", 1.0), "the union's temperature"
         )
         self.router = None

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._validation import check_positive
+
 __all__ = ["load_model", "save_model"]
 
 FORMAT = "skxrd-model/1"
@@ -387,18 +389,9 @@ def _ensemble_record(clf, known, where, dtype):
 
 
 def _stored_temperature(record, where):
-    """The temperature of a network or ensemble record, checked (a float, as
-    :func:`save_model` writes it, and as the numpy predictor requires:
-    finite and > 0)."""
-    temperature = record["temperature"]
-    if not isinstance(temperature, float) or not (
-        np.isfinite(temperature) and temperature > 0
-    ):
-        raise ValueError(
-            f"{where}: the temperature must be a number > 0 and finite, "
-            f"got {temperature!r}"
-        )
-    return temperature
+    """The temperature of a network or ensemble record, checked as the numpy
+    predictor checks it (a number, finite and > 0)."""
+    return check_positive(record["temperature"], f"{where}: the temperature")
 
 
 def _restore_ensemble(record, known, device, where):
@@ -611,10 +604,8 @@ def _indexing_record(clf):
 def _indexing_temperatures(rec):
     """``(system_temperature, group_temperature)`` of an indexing record,
     checked; files written before them have neither (1.0)."""
-    from ..estimators._core import check_temperature
-
     return tuple(
-        check_temperature(rec.get(key, 1.0), key)
+        check_positive(rec.get(key, 1.0), key)
         for key in ("system_temperature", "group_temperature")
     )
 

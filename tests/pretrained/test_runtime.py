@@ -798,8 +798,11 @@ def test_damaged_ensemble_records_are_named():
     )
     for damaged, message in [
         ({**record, "members": []}, "an ensemble without members"),
-        ({**record, "temperature": -1.0}, "the temperature must be a number > 0"),
-        ({**record, "temperature": np.inf}, "the temperature must be a number > 0"),
+        ({**record, "temperature": -1.0}, "the temperature must be a positive number"),
+        (
+            {**record, "temperature": np.inf},
+            "the temperature must be a positive number",
+        ),
         ({**record, "classes": [2, 14, 229]}, "classes and its members' disagree"),
         ({**record, "params": {"weights": [1.0], "average": "geometric"}}, "weights"),
     ]:
@@ -811,7 +814,7 @@ def test_damaged_ensemble_records_are_named():
     for loader, rec in ((_Ensemble, record), (_Network, single)):
         with pytest.raises(ValueError, match="temperature must be a positive number"):
             loader({**rec, "temperature": np.inf})
-    with pytest.raises(ValueError, match="the temperature must be a number > 0"):
+    with pytest.raises(ValueError, match="the temperature must be a positive number"):
         _restore_network({**single, "temperature": np.inf}, known, "cpu", "f.pt")
     with pytest.raises(TypeError, match="an ensemble inside an ensemble"):
         _network_record(EnsembleClassifier.from_fitted([ensemble]), known, "f.pt")
@@ -834,11 +837,13 @@ def test_a_union_records_temperature_is_checked_by_both_loaders():
     known = _step_classes()
     record = _union_record(union.fit(X, y), known)
     assert _Union(record).temperature == 1.0
-    for bad in (0.0, -1.0, np.inf, "x"):
+    for bad in (0.0, -1.0, np.inf, "x", "1.2", True):  # as both loaders refuse
         damaged = {**record, "temperature": bad}
         with pytest.raises(ValueError, match="temperature must be a"):
             _Union(damaged)
-        with pytest.raises(ValueError, match="u.pt: the temperature must be a number"):
+        with pytest.raises(
+            ValueError, match="u.pt: the temperature must be a positive number"
+        ):
             _restore_union(damaged, known, "cpu", "u.pt")
 
 
