@@ -346,6 +346,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             callbacks.append(
                 (
                     "checkpoint",
+                    # fn_prefix: the run's name, once fit knows it (_resume_state)
                     Checkpoint(
                         monitor="valid_loss_best" if has_valid else "train_loss_best",
                         dirname=os.fspath(self.checkpoint_dir),
@@ -355,7 +356,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             )
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
-        if self.checkpoint_dir is not None:
+        if self.checkpoint_dir is not None and self.accelerate is False:
             # last: it saves what the scheduler and early stopping did this epoch
             callbacks.append(("resume", _resume.ResumeState(self.checkpoint_dir)))
         return callbacks
@@ -617,8 +618,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             if resume is not None and resume.state is not None:
                 epochs = _resume.restore(net, resume.state)
             net.partial_fit(X, y_encoded, epochs=epochs)
-            if resume is not None:
-                self._after_resumable_fit(net, resume)
+            interrupted = resume is not None and self._after_resumable_fit(net, resume)
             net = self._plain_net(net, classes, optimizer, split, device)
 
         self.classes_ = classes
@@ -626,31 +626,61 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.history_ = net.history
         self.n_epochs_ = len(net.history)
         self.__dict__.pop("temperature_", None)  # fitted to the old weights
+        if interrupted:
+            # a warm start of the next fit begins from these weights, not the
+            # run's: this tells it which run to resume (_resume_state)
+            self._interrupted_run_ = {
+                "digest": resume.digest,
+                "base": resume.base,
+                "weights": _resume.weights_digest(net.module_),
+            }
+        else:
+            self.__dict__.pop("_interrupted_run_", None)
         return self
 
     def _resume_state(self, net, X, y_encoded, classes, accelerator, seed=None):
         """The callback that saves (and restores) the training state in
         ``checkpoint_dir``, holding the state of this run if one was saved;
         None without ``checkpoint_dir`` (or with accelerate, whose wrapped
-        optimizer and processes it does not cover)."""
-        if self.checkpoint_dir is None or accelerator is not None:
+        optimizer and processes it does not cover). Names the best epoch's
+        files of the ``Checkpoint`` callback after the run."""
+        if self.checkpoint_dir is None:
             return None
-        resume = dict(net.callbacks_)["resume"]
         shape = (len(y_encoded), self.n_features_in_)
         warm = net.module_ if self.warm_start else None
-        resume.digest = _resume.fingerprint(
-            self, y_encoded, shape, classes, warm, seed=seed
-        )
-        resume.rows = _resume.sample_rows(X)
-        resume.state = _resume.read_state(
-            self.checkpoint_dir, resume.digest, resume.rows
-        )
+        digest = _resume.fingerprint(self, y_encoded, shape, classes, warm, seed=seed)
+        rows = _resume.sample_rows(X)
+        checkpoint = dict(net.callbacks_)["checkpoint"]
+        if accelerator is not None:
+            checkpoint.fn_prefix = f"{_resume.run_key(digest, rows)}-"
+            return None
+        resume = dict(net.callbacks_)["resume"]
+        resume.base = _resume.fingerprint(self, y_encoded, shape, classes, seed=seed)
+        resume.digest, resume.rows = digest, rows
+        resume.key, resume.state = None, None
+        run = getattr(self, "_interrupted_run_", None)
+        if (
+            warm is not None
+            and run is not None
+            and run["base"] == resume.base
+            and run["weights"] == _resume.weights_digest(warm)
+        ):
+            # "fit again" after an interrupted warm start: the weights it left
+            # are not those its run began from, so the digest is the run's
+            key, state = _resume.find_state(self.checkpoint_dir, run["digest"], rows)
+            if state is not None:
+                resume.digest, resume.key, resume.state = run["digest"], key, state
+        if resume.state is None:
+            resume.key, resume.state = _resume.find_state(
+                self.checkpoint_dir, digest, rows
+            )
+        checkpoint.fn_prefix = f"{resume.key}-"
         others = list(Path(self.checkpoint_dir).glob("resume-*.pt"))
         if resume.state is None and others and self.verbose >= 1:
             print(
                 f"{os.fspath(self.checkpoint_dir)} holds {len(others)} training "
-                "state(s), none of this run (other parameters, labels or "
-                "warm-start weights): training from the first epoch",
+                "state(s), none of this run (other parameters, labels, patterns "
+                "or warm-start weights): training from the first epoch",
                 flush=True,
             )
         if resume.state is not None and self.verbose >= 1:
@@ -664,10 +694,11 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         return resume
 
     def _after_resumable_fit(self, net, resume):
-        """Mark a finished run's state as complete; warn of an interrupted one."""
+        """Mark a finished run's state as complete; warn of an interrupted one
+        (and return True for it)."""
         if _resume.finished(net):
             resume.save(net, complete=True)
-            return
+            return False
         warnings.warn(
             f"training stopped after epoch {len(net.history)} of "
             f"{self.max_epochs}; fit again with checkpoint_dir="
@@ -675,6 +706,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             UserWarning,
             stacklevel=3,
         )
+        return True
 
     def _encode_labels(self, y, warm):
         """The classes and ``y`` as int64 class indices.

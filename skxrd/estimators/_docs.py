@@ -85,21 +85,27 @@ accelerate : bool or dict, default=False
     the fits of one process share the mixed precision of the first. Needs
     ``pip install accelerate``.
 checkpoint_dir : str or path-like, default=None
-    Directory where the parameters, optimizer state and history of the best
-    epoch are saved during training (by validation loss, else training
-    loss), and, after every epoch, the whole training state of the run
-    (``resume-<fingerprint>.pt``: also the learning-rate schedule, early
-    stopping and the random generators). A fit of the same estimator on the
-    same data (the same parameters but device, threads and verbosity; the
-    same labels, and patterns equal to within float32 rounding; the same
-    warm-start weights; an int ``random_state``: with None or a generator
-    each fit is a run of its own) resumes from it: an interrupted run (a closed
-    session, Ctrl-C) trains only the epochs that are left and ends with the
-    network an uninterrupted run gives (bit for bit on the same CPU and
-    threads), and a finished run returns its network without training. Fits
-    of other parameters or data keep their own files. Not with
-    ``accelerate``. None: no checkpoints; nothing is ever written to the
-    working directory.
+    Directory for the files of each training run, named after the run
+    (``<run>``: a digest of the fingerprint below and of the patterns). During
+    training, the parameters, optimizer state and history of the best epoch
+    (by validation loss, else training loss: ``<run>-params.pt``,
+    ``<run>-optimizer.pt``, ``<run>-history.json``), and, after every epoch,
+    the whole training state (``resume-<run>.pt``: also the learning-rate
+    schedule, early stopping and the random generators). A fit of the same
+    estimator on the same data (the same parameters but device, threads and
+    verbosity; the same labels, and patterns equal to within float32
+    rounding; the same warm-start weights; an int ``random_state``: with
+    None or a generator each fit is a run of its own) resumes from it: an
+    interrupted run (a closed session, Ctrl-C) trains only the epochs that
+    are left and ends with the network an uninterrupted run gives (bit for
+    bit on the same CPU and threads), and a finished run returns its network
+    without training. A warm-started fit that was interrupted is resumed by
+    fitting the same estimator again (its network then holds the weights the
+    interruption left) or a fresh one with the weights the run began from.
+    Fits of other parameters or data (the folds of cross-validation, the
+    candidates of a grid search, also in parallel) keep their own files.
+    With ``accelerate``, only the best epoch is saved, and nothing resumes.
+    None: no checkpoints; nothing is ever written to the working directory.
 warm_start : bool, default=False
     When True and the estimator is fitted, ``fit`` starts from the weights of
     the previous fit (the optimizer and learning-rate schedule start afresh).

@@ -1,20 +1,23 @@
 """Resuming an interrupted training run at its last finished epoch.
 
 With ``checkpoint_dir``, a deep classifier's ``fit`` writes the whole training
-state to ``checkpoint_dir/resume-<fingerprint>.pt`` at the end of every epoch:
-the network and optimizer, the learning-rate schedule, early stopping's best
+state to ``checkpoint_dir/resume-<run>.pt`` at the end of every epoch: the
+network and optimizer, the learning-rate schedule, early stopping's best
 epoch and weights, the history, and the random generators that shuffle, drop
 out and augment. A later ``fit`` of the same estimator on the same data (the
-*fingerprint*: the training parameters, the labels, the data and the weights
-a warm start begins from) reads it and runs only the epochs that are left, so
-a run stopped by a closed session, a lost machine or Ctrl-C ends with the
-network it would have had (bit for bit on the same CPU with the same
-threads). A finished run is kept too: fitting it again returns its network
-without training (``skxrd train`` goes on from there to the steps after the
-network, such as the search-match). Like
-Keras' ``BackupAndRestore`` callback, but with one file per fingerprint, so
-fits of other parameters or data that share the folder never resume each
-other.
+*fingerprint*: the training parameters, the labels, the data's shape and the
+weights a warm start begins from; and the patterns, compared to within
+float32 rounding) reads it and runs only the epochs that are left, so a run
+stopped by a closed session, a lost machine or Ctrl-C ends with the network
+it would have had (bit for bit on the same CPU with the same threads). A
+finished run is kept too: fitting it again returns its network without
+training (``skxrd train`` goes on from there to the steps after the network,
+such as the search-match). Like Keras' ``BackupAndRestore`` callback, but
+with one file per run (``<run>`` is the fingerprint's and the patterns'
+digests), so fits of other parameters or data that share the folder never
+resume each other; the best epoch's files of skorch's ``Checkpoint`` carry
+the run's name too (``<run>-params.pt``, ``<run>-optimizer.pt``,
+``<run>-history.json``).
 """
 
 from __future__ import annotations
@@ -96,9 +99,20 @@ def fingerprint(estimator, y, shape, classes, module=None, seed=None):
     h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
     h.update(repr(tuple(int(n) for n in shape)).encode())
     if module is not None:
-        for name, tensor in _uncompiled(module).state_dict().items():
-            h.update(name.encode())
-            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        _hash_module(h, module)
+    return h.hexdigest()
+
+
+def _hash_module(h, module):
+    for name, tensor in _uncompiled(module).state_dict().items():
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+
+
+def weights_digest(module):
+    """A hex digest of the parameters and buffers of ``module``."""
+    h = hashlib.sha256()
+    _hash_module(h, module)
     return h.hexdigest()
 
 
@@ -108,23 +122,22 @@ def sample_rows(X, n=64):
     return torch.from_numpy(np.asarray(X[rows], dtype=np.float32).copy())
 
 
-def state_path(checkpoint_dir, digest):
-    """The file of the run ``digest`` in ``checkpoint_dir``: one per run, so
-    that the fits of a grid search or of cross-validation that share the folder
-    keep apart."""
-    return Path(checkpoint_dir) / f"resume-{digest[:16]}.pt"
+def run_key(digest, rows):
+    """The name of the run ``digest`` on the patterns ``rows``
+    (:func:`sample_rows`): the fingerprint's digest and the patterns' (16 and
+    8 hex digits)."""
+    patterns = hashlib.sha256(rows.numpy().tobytes()).hexdigest()
+    return f"{digest[:16]}-{patterns[:8]}"
 
 
-def read_state(checkpoint_dir, digest, rows):
-    """The saved state of the run ``digest``, or None when there is none.
+def state_path(checkpoint_dir, key):
+    """The state file of the run ``key`` (:func:`run_key`) in
+    ``checkpoint_dir``: one per run, so that the fits of a grid search or of
+    cross-validation that share the folder keep apart."""
+    return Path(checkpoint_dir) / f"resume-{key}.pt"
 
-    ``rows`` (:func:`sample_rows` of the patterns) must match the saved ones
-    to within float32 rounding, else the state is refused: the same labels
-    and parameters on other patterns are another run.
-    """
-    path = state_path(checkpoint_dir, digest)
-    if not path.exists():
-        return None
+
+def _load_state(path, digest):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -138,16 +151,54 @@ def read_state(checkpoint_dir, digest, rows):
         raise ValueError(
             f"{path} holds the training state of another fit; remove it to train afresh"
         )
-    saved = state["rows"]
-    if saved.shape != rows.shape or not torch.allclose(
-        saved, rows, rtol=1e-4, atol=1e-6
-    ):
-        raise ValueError(
-            f"{path} holds a run of the same parameters and labels on other "
-            "patterns; remove it (or choose another checkpoint_dir) to train "
-            "on these"
-        )
     return state
+
+
+def _same_rows(saved, rows):
+    return saved.shape == rows.shape and torch.allclose(
+        saved, rows, rtol=1e-4, atol=1e-6
+    )
+
+
+def find_state(checkpoint_dir, digest, rows):
+    """The run ``digest`` on the patterns ``rows`` in ``checkpoint_dir``.
+
+    Returns ``(key, state)``: the run's name (:func:`run_key`) and its saved
+    state, None when there is none. The patterns must match the saved ones
+    to within float32 rounding (the same config simulated on another machine
+    may differ in the last bits): a run of the same parameters and labels on
+    other patterns is another run, in a file of its own. A ValueError names a
+    damaged file of the fingerprint, and two runs that both match.
+    """
+    key = run_key(digest, rows)
+    path = state_path(checkpoint_dir, key)
+    if path.exists():
+        state = _load_state(path, digest)
+        if not _same_rows(state["rows"], rows):  # the 8 digits collide
+            raise ValueError(
+                f"{path} holds a run of the same parameters and labels on other "
+                "patterns; remove it (or choose another checkpoint_dir) to train "
+                "on these"
+            )
+        return key, state
+    # patterns within rounding of a run's but not bit for bit (another
+    # machine's simulation); also the older files, named by the digest alone
+    found = []
+    for other in sorted(Path(checkpoint_dir).glob(f"resume-{digest[:16]}*.pt")):
+        state = _load_state(other, digest)
+        if _same_rows(state["rows"], rows):
+            found.append((other, state))
+    if len(found) > 1:
+        names = ", ".join(other.name for other, _ in found)
+        raise ValueError(
+            f"{checkpoint_dir} holds {len(found)} runs of the same parameters and "
+            f"labels on patterns that all match these ({names}); remove the ones "
+            "not to resume"
+        )
+    if found:
+        other, state = found[0]
+        return other.name[len("resume-") : -len(".pt")], state
+    return key, None
 
 
 def _callback(net, kind):
@@ -181,11 +232,15 @@ class ResumeState(Callback):
     saves their state of the epoch just ended and overrides their fresh start.
     """
 
-    def __init__(self, checkpoint_dir, digest=None, rows=None, state=None):
+    def __init__(
+        self, checkpoint_dir, digest=None, rows=None, state=None, key=None, base=None
+    ):
         self.checkpoint_dir = checkpoint_dir
         self.digest = digest
         self.rows = rows
         self.state = state
+        self.key = key  # the file's name (run_key), kept by a resumed run
+        self.base = base  # the fingerprint without warm-start weights
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         state, self.state = self.state, None  # do not hold it through training
@@ -267,7 +322,7 @@ class ResumeState(Callback):
             "history": json.dumps(net.history.to_list(), default=float),
             "rng": getattr(self, "_rng", None) or _rng_state(net),
         }
-        path = state_path(self.checkpoint_dir, self.digest)
+        path = state_path(self.checkpoint_dir, self.key)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         torch.save(state, partial)

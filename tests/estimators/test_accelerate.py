@@ -9,6 +9,7 @@ estimator behind.
 from __future__ import annotations
 
 import pickle
+import re
 import sys
 
 import numpy as np
@@ -125,6 +126,21 @@ def test_accelerate_warm_start_and_quiet_by_default(data, capsys):
     assert capsys.readouterr().out == ""  # verbose=0
     _accelerated(verbose=1, max_epochs=1).fit(X, y)
     assert "train_loss" in capsys.readouterr().out
+
+
+def test_accelerate_with_checkpoint_dir_keeps_the_best_epoch(data, tmp_path):
+    # no resume state with accelerate (its wrapped optimizer and processes are
+    # not covered); the resume callback crashed on the run it had no name for
+    X, y, _ = data
+    clf = _accelerated(checkpoint_dir=tmp_path, validation_fraction=0.25).fit(X, y)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 3, names
+    run = r"[0-9a-f]{16}-[0-9a-f]{8}-"
+    for name, kind in zip(names, ("history.json", "optimizer.pt", "params.pt")):
+        assert re.fullmatch(run + re.escape(kind), name)
+    before = clf.predict_proba(X)
+    clf.net_.load_params(f_params=tmp_path / names[2])
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
 
 
 def test_accelerate_trains_from_a_pattern_store(tmp_path):

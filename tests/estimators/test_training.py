@@ -3,6 +3,7 @@ checkpoints and reproducibility."""
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
 import warnings
@@ -13,6 +14,8 @@ from estimator_data import FAST, TINY_RESNET
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
+
+from skorch.callbacks import Callback  # noqa: E402
 
 from skxrd.estimators import ResNetClassifier  # noqa: E402
 from skxrd.estimators._base import _NeuralClassifier  # noqa: E402
@@ -247,14 +250,50 @@ def test_checkpoints_only_in_checkpoint_dir(data, tmp_path, monkeypatch):
     clf = _resnet(checkpoint_dir=ckpt, max_epochs=3, validation_fraction=0.25)
     clf.fit(X, y)
     names = sorted(p.name for p in ckpt.iterdir())
-    assert names[:3] == ["history.json", "optimizer.pt", "params.pt"]
-    assert len(names) == 4 and re.fullmatch(r"resume-[0-9a-f]{16}\.pt", names[3])
+    assert len(names) == 4 and re.fullmatch(RUN_FILE, names[3])
+    run = names[3][len("resume-") : -len(".pt")]
+    assert names[:3] == [
+        f"{run}-history.json",
+        f"{run}-optimizer.pt",
+        f"{run}-params.pt",
+    ]
     assert any(clf.history_[:, "event_cp"])
     # the checkpoint holds the weights of an epoch: they load into the net
     before = clf.predict_proba(X)
-    clf.net_.load_params(f_params=ckpt / "params.pt")
+    clf.net_.load_params(f_params=ckpt / f"{run}-params.pt")
     assert clf.predict_proba(X).shape == before.shape
     assert list(work.iterdir()) == []
+
+
+def test_best_epoch_files_are_named_after_their_run(data, tmp_path):
+    # fits that share the folder (folds, grid-search candidates) each keep
+    # their best epoch: fixed names had the last fit's overwrite the others'
+    X, y, _ = data
+    fits = [
+        _resnet(
+            checkpoint_dir=tmp_path,
+            max_epochs=3,
+            validation_fraction=0.25,
+            random_state=seed,
+        ).fit(X, y)
+        for seed in (0, 1)
+    ]
+    runs = [p.name[len("resume-") : -len(".pt")] for p in tmp_path.glob("resume-*")]
+    assert len(runs) == 2
+    for clf in fits:
+        prefix = dict(clf.net_.callbacks_)["checkpoint"].fn_prefix
+        assert prefix[:-1] in runs
+        names = ("params.pt", "optimizer.pt", "history.json")
+        assert all((tmp_path / f"{prefix}{name}").exists() for name in names)
+        # early stopping ended on the best epoch: the one saved under its name
+        before = clf.predict_proba(X)
+        clf.net_.load_params(f_params=tmp_path / f"{prefix}params.pt")
+        np.testing.assert_array_equal(clf.predict_proba(X), before)
+    assert len(list(tmp_path.iterdir())) == 2 * 4
+
+
+#: the state file of a run: the fingerprint's and the patterns' digests
+RUN_FILE = r"resume-[0-9a-f]{16}-[0-9a-f]{8}\.pt"
 
 
 class _StopAfter:
@@ -265,23 +304,24 @@ class _StopAfter:
         self.n = n
 
     def __enter__(self):
-        from skorch.callbacks import Callback
-
         n, original = self.n, _NeuralClassifier._callbacks
         self.original = original
-
-        class Stop(Callback):
-            def on_epoch_end(self, net, **kwargs):
-                if len(net.history) == n:
-                    raise KeyboardInterrupt
-
         _NeuralClassifier._callbacks = lambda est, has_valid: [
             *original(est, has_valid),
-            ("stop", Stop()),
+            ("stop", _Stop(n)),
         ]
 
     def __exit__(self, *exc):
         _NeuralClassifier._callbacks = self.original
+
+
+class _Stop(Callback):  # at module level: a fitted estimator pickles
+    def __init__(self, n):
+        self.n = n
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.n:
+            raise KeyboardInterrupt
 
 
 def _resumable(**params):
@@ -290,7 +330,7 @@ def _resumable(**params):
     # the augmentation, the shuffling and dropout draw from the generators
     # the state keeps; the schedule and early stopping are in it too
     augment = default_augmentation(two_theta=np.linspace(10.0, 80.0, 96))
-    return _resnet(max_epochs=6, augment=augment, **params)
+    return _resnet(**{"max_epochs": 6, "augment": augment, **params})
 
 
 @pytest.mark.parametrize(
@@ -335,6 +375,47 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_network(
     assert len(list(tmp_path.glob("resume-*.pt"))) == 1
 
 
+def test_an_interrupted_warm_start_resumes_when_fit_again(data, tmp_path):
+    # the warm start's weights are in the fingerprint: the interrupted fit
+    # left others in net_, and fitting again started a new run from them
+    X, y, _ = data
+    start = pickle.dumps(_resumable(max_epochs=2).fit(X, y))
+
+    def warm(**params):
+        clf = pickle.loads(start)
+        return clf.set_params(warm_start=True, max_epochs=6, **params)
+
+    whole = warm().fit(X, y)
+    ckpt = tmp_path / "ckpt"
+    clf = warm(checkpoint_dir=ckpt)
+    with _StopAfter(2), pytest.warns(UserWarning, match="stopped after epoch 2 of 6"):
+        clf.fit(X, y)
+    # the process lost: the weights the run began from resume it
+    shutil.copytree(ckpt, tmp_path / "copy")
+    lost = warm(checkpoint_dir=tmp_path / "copy").fit(X, y)
+    np.testing.assert_array_equal(lost.predict_proba(X), whole.predict_proba(X))
+    # the same estimator fit again (through joblib's pickling): it resumes too
+    clf = pickle.loads(pickle.dumps(clf))
+    with _StopAfter(4), pytest.warns(UserWarning, match="stopped after epoch 4"):
+        clf.fit(X, y)
+    clf.fit(X, y)
+    assert [h["epoch"] for h in clf.history_] == list(range(1, 7))
+    np.testing.assert_array_equal(clf.predict_proba(X), whole.predict_proba(X))
+    assert len(list(ckpt.glob("resume-*.pt"))) == 1
+    # a finished run is not resumed: the next warm start goes on from its
+    # weights, a run of its own
+    clf.fit(X, y)
+    assert [h["epoch"] for h in clf.history_] == list(range(1, 7))
+    assert not np.array_equal(clf.predict_proba(X), whole.predict_proba(X))
+    assert len(list(ckpt.glob("resume-*.pt"))) == 2
+    # nor is an interrupted run when the next fit is another (here, another lr)
+    clf = warm(checkpoint_dir=tmp_path / "lr")
+    with _StopAfter(2), pytest.warns(UserWarning, match="stopped after epoch 2"):
+        clf.fit(X, y)
+    clf.set_params(lr=0.02).fit(X, y)
+    assert len(list((tmp_path / "lr").glob("resume-*.pt"))) == 2
+
+
 def test_resuming_keeps_runs_apart_and_says_so(data, tmp_path, capsys):
     X, y, _ = data
     with _StopAfter(1), pytest.warns(UserWarning, match="checkpoint_dir="):
@@ -349,8 +430,6 @@ def test_resuming_keeps_runs_apart_and_says_so(data, tmp_path, capsys):
     assert "holds 3 training state(s), none of this run" in capsys.readouterr().out
     # the patterns are compared to within float32 rounding (another machine's
     # simulation of the same config), not bit for bit
-    with pytest.raises(ValueError, match="on other patterns"):
-        _resumable(checkpoint_dir=tmp_path).fit(X + 0.01, y)
     nearly = X * np.float32(1 + 1e-6)
     resumed = _resumable(checkpoint_dir=tmp_path, verbose=1).fit(nearly, y)
     assert f"resuming from {tmp_path}: 1 of 6 epochs done" in capsys.readouterr().out
@@ -359,8 +438,80 @@ def test_resuming_keeps_runs_apart_and_says_so(data, tmp_path, capsys):
     assert len(list(tmp_path.glob("resume-*.pt"))) == 4
     for path in tmp_path.glob("resume-*.pt"):
         path.write_bytes(b"not a state")
-    with pytest.raises(ValueError, match=r"resume-[0-9a-f]{16}\.pt is not a readable"):
+    with pytest.raises(ValueError, match=RUN_FILE + " is not a readable"):
         _resumable(checkpoint_dir=tmp_path).fit(X, y)
+
+
+def test_runs_on_other_patterns_are_runs_of_their_own(data, tmp_path, capsys):
+    # the same parameters and labels on other patterns (a grid search over
+    # the preprocessing) were refused: "remove it (or choose another
+    # checkpoint_dir)"
+    X, y, _ = data
+    with _StopAfter(1), pytest.warns(UserWarning, match="checkpoint_dir="):
+        _resumable(checkpoint_dir=tmp_path).fit(X, y)
+    with _StopAfter(2), pytest.warns(UserWarning, match="checkpoint_dir="):
+        other = _resumable(checkpoint_dir=tmp_path, verbose=1).fit(X + 0.01, y)
+    assert "none of this run" in capsys.readouterr().out
+    assert len(other.history_) == 2
+    paths = sorted(tmp_path.glob("resume-*.pt"))
+    assert len(paths) == 2 and all(re.fullmatch(RUN_FILE, p.name) for p in paths)
+    assert paths[0].name[:23] == paths[1].name[:23]  # one fingerprint
+    # each resumes its own run
+    for data_, done in ((X, 1), (X + 0.01, 2)):
+        _resumable(checkpoint_dir=tmp_path, verbose=1).fit(data_, y)
+        out = capsys.readouterr().out
+        assert f"resuming from {tmp_path}: {done} of 6 epochs done" in out
+    assert len(list(tmp_path.glob("resume-*.pt"))) == 2
+    whole = _resumable().fit(X, y)
+    # a file named by the fingerprint alone (written before the patterns were
+    # in the name) still resumes, and stays the run's file
+    first = next(p for p in paths if _rows_match(p, X))
+    legacy = tmp_path / f"{first.name[:23]}.pt"
+    first.rename(legacy)
+    again = _resumable(checkpoint_dir=tmp_path, verbose=1).fit(X, y)
+    assert "6 of 6 epochs done (finished)" in capsys.readouterr().out
+    np.testing.assert_array_equal(again.predict_proba(X), whole.predict_proba(X))
+    assert not first.exists() and legacy.exists()
+    # two runs that both match patterns within rounding: which is meant is
+    # not guessed
+    shutil.copy(legacy, tmp_path / f"{legacy.stem}-00000000.pt")
+    with pytest.raises(ValueError, match="2 runs of the same parameters"):
+        _resumable(checkpoint_dir=tmp_path).fit(X * np.float32(1 + 1e-6), y)
+
+
+def _rows_match(path, X):
+    from skxrd.estimators import _resume
+
+    state = torch.load(path, weights_only=True)
+    return torch.equal(state["rows"], _resume.sample_rows(X))
+
+
+def test_grid_search_over_the_preprocessing_shares_a_checkpoint_dir(data, tmp_path):
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from skxrd.preprocessing import PatternNormalizer
+
+    X, y, _ = data
+    pipe = make_pipeline(
+        PatternNormalizer(), _resnet(max_epochs=2, checkpoint_dir=tmp_path)
+    )
+    grid = {"patternnormalizer__scale": [None, "sqrt"]}
+
+    def search():
+        return GridSearchCV(pipe, grid, cv=2, error_score="raise").fit(X, y)
+
+    first = search()
+    # 2 candidates x 2 folds and the refit: a run each, its best epoch apart
+    assert len(list(tmp_path.glob("resume-*.pt"))) == 5
+    assert len(list(tmp_path.glob("*-params.pt"))) == 5
+    # searched again: every fit returns its finished run
+    again = search()
+    np.testing.assert_array_equal(
+        again.cv_results_["mean_test_score"], first.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+    assert len(list(tmp_path.iterdir())) == 5 * 4
 
 
 def test_nothing_written_to_the_working_directory(data, tmp_path, monkeypatch, capsys):
