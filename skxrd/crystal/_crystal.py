@@ -592,7 +592,10 @@ class Crystal:
 
         The symmetry operations of the file are applied to the asymmetric unit
         (xrayutilities parses the file); atoms closer than 0.01 Å after expansion
-        are merged.
+        are merged. A type symbol with a charge (``O2-``, ``Fe3+``, ``Fe+3``,
+        ``Cl1-``) gives the ion where the simulator has its X-ray form factor
+        (:func:`~skxrd.simulation.form_factor_coefficients`); another ion is
+        read as its neutral atom, with a :class:`UserWarning` naming it.
 
         Parameters
         ----------
@@ -885,6 +888,21 @@ def _checked_cif_file():
     from xrayutilities.materials import cif as xcif
 
     class CheckedDataset(xcif.CIFDataset):
+        def Parse(self, fid):  # noqa: N802 - xrayutilities' name
+            # xrayutilities keeps an element per atom site, not its type
+            # symbol: read the block's symbols again for the ions it drops
+            start = fid.tell()
+            super().Parse(fid)
+            end = fid.tell()
+            fid.seek(start)
+            lines = fid.read(end - start).split(b"\n")
+            fid.seek(end)
+            symbols = _atom_type_symbols(
+                [line.decode("ascii", "ignore") for line in lines], xcif
+            )
+            # None where the two readings disagree: xrayutilities' elements
+            self.type_symbols = symbols if len(symbols) == len(self.atoms) else None
+
         def SymStruct(self):  # noqa: N802 - xrayutilities' name
             for op in self.symops:
                 parse_xyz(op)
@@ -908,6 +926,56 @@ def _checked_cif_file():
                         self.default_dataset = name
 
     return CheckedFile
+
+
+def _atom_type_symbols(lines: list[str], xcif) -> list[str]:
+    """The type symbol (or label) of each atom site of a CIF data block, as
+    ``xrayutilities.materials.cif.CIFDataset.Parse`` meets the sites: its
+    loop, column and line rules, so that the i-th symbol is its i-th atom."""
+    symbols: list[str] = []
+    labels: list[str] = []
+    columns: dict[str, int] = {}
+    loop_start = symop_loop = atom_loop = False
+    for line in lines:
+        if xcif.re_comment.match(line):
+            continue
+        if xcif.re_loop.match(line):
+            loop_start, symop_loop, atom_loop = True, False, False
+            labels, columns = [], {}
+        elif xcif.re_labelline.match(line):
+            if not loop_start:
+                continue
+            labels.append(line.strip())
+            where = len(labels) - 1
+            if xcif.re_symop.match(line):
+                symop_loop = True
+            elif xcif.re_atom.match(line) or xcif.re_atomtyp.match(line):
+                atom_loop = True
+                # the type symbol before the label, as there
+                if xcif.re_atomtyp.match(line) or not any(
+                    xcif.re_atomtyp.match(x) for x in labels
+                ):
+                    columns["symbol"] = where
+            else:
+                for name in ("atomx", "atomy", "atomz"):
+                    if getattr(xcif, f"re_{name}").match(line):
+                        columns[name] = where
+                for name in ("uiso", "biso", "atomocc"):
+                    if getattr(xcif, f"re_{name}").match(line) and where:
+                        columns[name] = where  # column 0 is not read there
+        elif xcif.re_emptyline.match(line):
+            loop_start = symop_loop = atom_loop = False
+        elif symop_loop:
+            loop_start = False
+        elif atom_loop:
+            loop_start = False
+            fields = line.split()
+            needed = [columns.get(k) for k in ("symbol", "atomx", "atomy", "atomz")]
+            needed += [columns[k] for k in ("uiso", "biso", "atomocc") if k in columns]
+            # a site too short for its columns is skipped there too
+            if None not in needed and max(needed) < len(fields):
+                symbols.append(fields[columns["symbol"]])
+    return symbols
 
 
 def _read_cif(source, dataset=None) -> Crystal:
@@ -991,18 +1059,31 @@ def _read_cif(source, dataset=None) -> Crystal:
         ops = [(np.eye(3), np.zeros(3))]
     rot = np.stack([W for W, _ in ops])
     trans = np.stack([t for _, t in ops])
-    species, coords, occ, biso = [], [], [], []
-    for k, (element, pos, o, bb) in enumerate(ds.atoms):
+    symbols = getattr(ds, "type_symbols", None) or [None] * len(ds.atoms)
+    species, coords, occ, biso, neutral = [], [], [], [], {}
+    for k, ((element, pos, o, bb), symbol) in enumerate(zip(ds.atoms, symbols)):
         pos = np.asarray(pos, dtype=float)
         if not np.all(np.isfinite(pos)):
             raise ValueError(f"{where}: atom site {k} has unreadable coordinates")
         keep = _site_orbit(pos, rot, trans, lattice)
-        species += [_cif_species(element)] * len(keep)
+        sp, ion = _cif_species(element, symbol)
+        if ion is not None:  # an ion without a form factor of its own
+            neutral[ion] = sp
+        species += [sp] * len(keep)
         coords += keep
         o = 1.0 if o is None or not np.isfinite(o) else float(o)
         bb = 0.0 if bb is None or not np.isfinite(bb) else float(bb)
         occ += [o] * len(keep)
         biso += [bb] * len(keep)
+    if neutral:
+        import warnings
+
+        warnings.warn(
+            f"{where}: ions without an X-ray form factor of their own are read as "
+            "neutral atoms: " + ", ".join(f"{i} as {e}" for i, e in neutral.items()),
+            UserWarning,
+            stacklevel=3,
+        )
     sg = getattr(ds, "sgrp_nr", None)
     try:
         return Crystal(
@@ -1088,20 +1169,30 @@ def as_crystals(objs: Sequence | Crystal) -> list[Crystal]:
     return [as_crystal(obj, i) for i, obj in enumerate(objs)]
 
 
-def _cif_species(element) -> str:
-    """The species of an xrayutilities atom of a CIF: an ion as the CIF's
-    type symbol gives it (``Na1+`` → ``Na+``, its form factor), else the
-    element."""
+def _cif_species(element, symbol: str | None = None) -> tuple[str, str | None]:
+    """The species of an atom site of a CIF, and the ion read as neutral.
+
+    xrayutilities' ``element`` with the charge of the CIF's type ``symbol``
+    (``O2-``, ``Fe+3``, ``Na1+`` → ``O2-``, ``Fe3+``, ``Na+``) where the
+    simulator has that ion's form factor; else the neutral element, with the
+    ion it stands for. Without ``symbol``, the ion xrayutilities recognised.
+    """
+    from ..simulation._scattering import _has_ionic_form_factor
+
     base = element.basename if hasattr(element, "basename") else str(element)
+    if symbol is None:
+        # xrayutilities' name of an ion: "Na1+", "O2-." (a table's estimate)
+        symbol = str(getattr(element, "name", base)).rstrip(".")
     try:
-        symbol, charge = parse_species(getattr(element, "name", base))
-    except ValueError:  # a label such as "Fe2.5+": the element
-        return base
-    if symbol != base or not charge:
-        return base
-    return (
-        f"{symbol}{abs(charge) if abs(charge) > 1 else ''}{'+' if charge > 0 else '-'}"
-    )
+        name, charge = parse_species(symbol.strip("'\""))
+    except ValueError:  # "Fe2.5+", "Ow", "O(SDS)": the element
+        return base, None
+    if name != base or not charge:
+        return base, None
+    ion = f"{name}{abs(charge) if abs(charge) > 1 else ''}{'+' if charge > 0 else '-'}"
+    # the crystal layer asks the simulator: an ion is kept where its own
+    # form factor changes the pattern, and named where it cannot
+    return (ion, None) if _has_ionic_form_factor(ion) else (base, ion)
 
 
 def _normalized_symbol(symbol: str) -> str:

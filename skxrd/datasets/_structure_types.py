@@ -10,7 +10,12 @@ from functools import cache
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..crystal import Crystal, lattice_from_parameters, to_crystal_system
+from ..crystal import (
+    Crystal,
+    lattice_from_parameters,
+    parse_species,
+    to_crystal_system,
+)
 from ..utils._parallel import parallel_map
 from ._random import _spawn, covalent_radius
 
@@ -166,7 +171,12 @@ class _Prototype:
             stretch, turn
         )
         if self.wyckoff is None:
-            species = [mapping[e] for e in old.elements]
+            # an atom kept keeps its species (an ion's charge, its form
+            # factor); a substituted one becomes the neutral new element
+            species = [
+                sp if mapping[e] == e else mapping[e]
+                for sp, e in zip(old.species, old.elements)
+            ]
             return Crystal(
                 lattice_from_parameters(*params),
                 species,
@@ -183,8 +193,11 @@ class _Prototype:
                 if isinstance(site, dict)
                 else dict(zip(("species", "wyckoff", "xyz"), site))
             )
-            element = site["species"]
-            site["species"] = mapping.get(element, element)
+            # the mapping is by element: an ionic site ("Na+") is substituted
+            # too, or kept with its charge
+            element = parse_species(site["species"])[0]
+            if mapping.get(element, element) != element:
+                site["species"] = mapping[element]
             if "xyz" in site and jitter > 0:
                 site["xyz"] = np.asarray(site["xyz"], float) + rng.normal(0, jitter, 3)
             sites.append(site)

@@ -109,7 +109,8 @@ def read_pattern(
     """Read a measured powder pattern from a file.
 
     The format is recognised from the content (magic bytes, XML root, Rigaku
-    block markers); anything else that is text is read as columns.
+    block markers); anything else that is text is read as columns. Text may be
+    UTF-8, Latin-1 or UTF-16 with or without a byte-order mark.
 
     Parameters
     ----------
@@ -598,6 +599,8 @@ def _sniff(data: bytes) -> str:
     head = data[:4096]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "text"  # UTF-16 text
+    if _utf16_without_bom(head):  # its zero bytes are no binary
+        return "text"
     if b"\0" in head:
         return "binary"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -611,9 +614,43 @@ def _sniff(data: bytes) -> str:
     return "text"
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``'utf-16-le'`` or ``'utf-16-be'`` when ``head`` is UTF-16 text without
+    a byte-order mark (Windows tools write such files), else None.
+
+    Text of ASCII and Latin-1 characters has a zero high byte in each pair and
+    (almost) no zero low byte; it must also break lines and be (almost) free of
+    control characters, so that binary data of small 16-bit numbers stays
+    binary.
+    """
+    n = len(head) - len(head) % 2
+    if n < 4:
+        return None
+    for encoding, high, low in (
+        ("utf-16-le", head[1:n:2], head[0:n:2]),
+        ("utf-16-be", head[0:n:2], head[1:n:2]),
+    ):
+        if high.count(0) < 0.9 * len(high) or low.count(0) > len(low) // 100:
+            continue
+        # "replace": the cut at the end of head may halve a surrogate pair
+        text = head[:n].decode(encoding, errors="replace")
+        odd = sum(
+            1 for c in text if (c < " " and c not in _TEXT_CONTROLS) or c == "\ufffd"
+        )
+        if ("\n" in text or "\r" in text) and odd <= max(2, len(text) // 100):
+            return encoding
+    return None
+
+
+_TEXT_CONTROLS = "\t\n\x0c\r\x1a\x1b"  # as _sniff allows them
+
+
 def _decode(data: bytes, encodings=("utf-8",)) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
+    utf16 = _utf16_without_bom(data[:4096])
+    if utf16:
+        return data.decode(utf16, errors="replace")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     for enc in encodings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import cache
 
@@ -28,6 +29,49 @@ def _xu_name(element: str) -> str:
     return "H" if element in ("D", "T") else element
 
 
+# A key of xrayutilities' f0 table: "3p" (Fe3+), "1m" (Cl-), also "2mdot"
+# (O2-, marked as an estimate) and "p4" (Ru4+); a bare "dot" (H., C., Si.) is
+# another model of the neutral atom.
+_ION_KEY = re.compile(r"(\d*)([pm])(\d*)(dot)?")
+
+
+@cache
+def _ion_keys(keys: tuple) -> dict[int, str]:
+    """The table key of each charge among an element's f0 ``keys``."""
+    out: dict[int, str] = {}
+    for key in sorted(keys, key=lambda k: k.endswith("dot")):  # plain keys first
+        m = _ION_KEY.fullmatch(key)
+        if m and not (m.group(1) and m.group(3)):
+            charge = int(m.group(1) or m.group(3) or 1)
+            out.setdefault(charge if m.group(2) == "p" else -charge, key)
+    return out
+
+
+@cache
+def _has_ionic_form_factor(species: str) -> bool:
+    """Whether the X-ray form-factor table has the ion ``species`` itself.
+
+    Without it :func:`form_factor_coefficients` gives the neutral atom's.
+
+    Examples
+    --------
+    >>> _has_ionic_form_factor("O2-"), _has_ionic_form_factor("S2-")
+    (True, False)
+    """
+    from xrayutilities.materials.atom import _db
+
+    element, charge = parse_species(species)
+    if not charge:
+        return False
+    try:
+        with _XU_LOCK:
+            _db.SetMaterial(_xu_name(element))
+            keys = tuple(_db.f0_params)
+    except Exception:  # no table at all for the element
+        return False
+    return charge in _ion_keys(keys)
+
+
 @cache
 def form_factor_coefficients(species: str) -> np.ndarray:
     """International Tables coefficients ``(c, a1, b1, ..., a4, b4)`` of f0(s).
@@ -48,10 +92,7 @@ def form_factor_coefficients(species: str) -> np.ndarray:
         with _XU_LOCK:
             _db.SetMaterial(_xu_name(element))
             params = _db.f0_params
-            key = "default"
-            if charge:
-                ion = f"{abs(charge)}{'p' if charge > 0 else 'm'}"
-                key = ion if ion in params else "default"
+            key = _ion_keys(tuple(params)).get(charge, "default")
             coeffs = np.array(params[key], dtype=float)
     except Exception:
         raise ValueError(f"no X-ray form factor for element {species!r}") from None

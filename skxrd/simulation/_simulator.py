@@ -232,6 +232,14 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_crystals, n_points), float32
+
+        Raises
+        ------
+        ValueError
+            For a crystal without scattering data, or one whose cell would need
+            more than 20 million reflections over the range (a cell of hundreds
+            of Å; the largest inorganic cells need under a million with Cu Kα),
+            naming the crystal's index and name.
         """
         s = self._settings()
         crystals = as_crystals(X)

@@ -29,7 +29,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..utils._torch import import_torch, resolve_device
-from ._peaks import ABSENT_RTOL, _half_space_hkl, _scattering_groups, g_range_for
+from ._peaks import (
+    ABSENT_RTOL,
+    MAX_REFLECTIONS,
+    _half_space_hkl,
+    _scattering_groups,
+    check_hkl_box,
+    g_range_for,
+)
 from ._physics import fwhm_and_eta, lorentz_polarization, profile_values
 
 __all__ = ["resolve_device", "simulate_torch"]
@@ -83,6 +90,7 @@ def simulate_torch(s, crystals, batch_size=256, device="auto", verbose=False):
         return out
     g_range = g_range_for(s.radiation, *s.two_theta_window)
     sizes = _Sizes.of(crystals, g_range[1])
+    sizes.check(crystals, g_range[1])
     order = sizes.order()
     budget = _BUDGET.get(dev.type, _BUDGET["cuda"])
     batches = [order[b0 : b0 + batch_size] for b0 in range(0, len(order), batch_size)]
@@ -172,6 +180,19 @@ class _Sizes:
         n_refl = 2.0 * math.pi / 3.0 * g_max**3 * volume
         n_atoms = np.array([c.n_atoms for c in crystals], dtype=np.int64)
         return cls(lattice, hmax.astype(np.int64), n_atoms, n_refl)
+
+    def check(self, crystals, g_max):
+        """Raise the error of the first crystal whose hkl box is too large,
+        before any box is allocated (a sub-batch of several crystals keeps its
+        common box within the budget, below the limit)."""
+        from ._simulator import _crystal_error
+
+        n_box = np.prod(2.0 * self.hmax + 1.0, axis=1) / 2.0
+        for i in np.flatnonzero(n_box > MAX_REFLECTIONS):
+            try:
+                check_hkl_box(self.hmax[i], g_max, crystals[i])
+            except ValueError as exc:
+                raise _crystal_error(exc, int(i), crystals[i]) from None
 
     def order(self):
         """Crystals sorted by reflections (in 1/8 octaves), then by atoms."""

@@ -490,6 +490,57 @@ def test_cif_round_trip_keeps_ions():
     assert set(Crystal.from_cif(load_example_crystal("Si").to_cif()).species) == {"Si"}
 
 
+ROCKSALT_CIF = """data_rocksalt
+_cell_length_a 4.21
+_cell_length_b 4.21
+_cell_length_c 4.21
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'F m -3 m'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+M1 {cation} 0 0 0 1
+X1 {anion} 0.5 0.5 0.5 1.0
+"""
+
+
+@pytest.mark.parametrize(
+    "cation, anion, species",
+    [
+        ("Mg2+", "O2-", ["Mg2+", "O2-"]),  # xrayutilities' O2- is "O2-."
+        ("Fe3+", "'O2-'", ["Fe3+", "O2-"]),
+        ("Fe+3", "O-2", ["Fe3+", "O2-"]),  # the sign first, as GSAS-II writes
+        ("Na1+", "Cl1-", ["Cl-", "Na+"]),
+        ("Ru4+", "O2-", ["O2-", "Ru4+"]),
+        ("Ca", "O", ["Ca", "O"]),
+    ],
+)
+def test_cif_type_symbols_keep_ions(cation, anion, species):
+    # ionic form factors differ from the atoms' at low angle: O2- read as O
+    # changed the MgO pattern
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # all have form factors
+        crystal = Crystal.from_cif(ROCKSALT_CIF.format(cation=cation, anion=anion))
+    assert sorted(set(crystal.species)) == species
+    assert crystal.n_atoms == 8 and crystal.space_group == 225
+
+
+def test_cif_ion_without_form_factor_is_read_neutral_with_a_warning():
+    # S2- has no X-ray form factor table: the neutral S, and a warning says so
+    text = ROCKSALT_CIF.format(cation="Zn2+", anion="S2-")
+    with pytest.warns(UserWarning, match=r"CIF text: .* neutral atoms: S2- as S$"):
+        crystal = Crystal.from_cif(text)
+    assert sorted(set(crystal.species)) == ["S", "Zn2+"]
+
+
 def test_cif_sources_that_are_not_files_or_text():
     with pytest.raises(ValueError, match="the CIF text is empty"):
         Crystal.from_cif("")

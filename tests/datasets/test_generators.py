@@ -319,6 +319,40 @@ def test_structure_types_from_crystal_prototypes(tmp_path):
     assert set(y) == {"ZnO"}
 
 
+def test_structure_types_keep_the_ions_of_their_prototypes(tmp_path):
+    # a prototype's Na+ and Cl- (their form factors) were made neutral Na, Cl;
+    # a substituted atom is the neutral new element, as in make_variants
+    from skxrd.datasets._prototypes import StructureType
+
+    ionic = Crystal.from_wyckoff(
+        225, [("Na+", "4a"), ("Cl-", "4b")], a=5.64, name="ionic-salt"
+    )
+    path = tmp_path / "mgo.cif"
+    Crystal.from_wyckoff(
+        225, [("Mg2+", "4a"), ("O2-", "4b")], a=4.21, name="periclase"
+    ).to_cif(path)
+    site_type = StructureType(
+        "ionic-type", "NaCl", 225, (("Na+", "4a"), ("Cl-", "4b")), {"a": 5.64}
+    )
+    kept, y, _ = make_structure_type_crystals(
+        [ionic, str(path), site_type], n_per_type=2, substitute=False, random_state=0
+    )
+    expected = {"ionic-salt": {"Na+", "Cl-"}, "periclase": {"Mg2+", "O2-"}}
+    expected["ionic-type"] = expected["ionic-salt"]
+    for c, name in zip(kept, y):
+        assert set(c.species) == expected[name], name
+    swapped, y, _ = make_structure_type_crystals(
+        [ionic, site_type], n_per_type=6, random_state=0
+    )
+    prototype = dict(zip(ionic.elements, ionic.species))
+    for c in swapped:
+        for species, element in zip(c.species, c.elements):
+            # kept: its ion; substituted: the new neutral element (a site's
+            # ion no longer stands for an element it no longer is)
+            assert species == prototype.get(element, element), (c.name, species)
+    assert any(set(c.elements) != {"Na", "Cl"} for c in swapped)
+
+
 def test_structure_types_deterministic():
     a, ya, _ = make_structure_type_crystals(["fluorite"], n_per_type=3, random_state=3)
     b, yb, _ = make_structure_type_crystals(

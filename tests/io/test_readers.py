@@ -643,6 +643,46 @@ def test_several_scans_in_one_file(tmp_path):
     assert len(p) == 42 and p.x[21] == 50.0 and p.intensity[21] == fx.COUNTS[0]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "header",
+    ["", "# Wellenlänge λ = 1.5406 Å\r\n# 2Theta\tCounts\r\n"],
+    ids=["columns", "header"],
+)
+def test_utf16_text_without_byte_order_mark(tmp_path, encoding, header):
+    # Windows tools write UTF-16 without a BOM: text, not binary
+    x = 10.0 + 0.02 * np.arange(60)
+    rows = "".join(f"{a:.2f}\t{100 + i}\r\n" for i, a in enumerate(x))
+    wavelength = None if header else "CuKa"
+    p = read_pattern(
+        _write(tmp_path, "nobom.xy", (header + rows).encode(encoding)), wavelength
+    )
+    assert p.metadata["format"] == "text"
+    np.testing.assert_allclose(p.x, x)
+    np.testing.assert_allclose(p.intensity, 100 + np.arange(60))
+    with_bom = read_pattern(
+        _write(tmp_path, "bom.xy", (header + rows).encode("utf-16")), wavelength
+    )
+    assert p.wavelength == with_bom.wavelength
+    assert p.wavelength == 1.5406 or not header
+    np.testing.assert_array_equal(p.x, with_bom.x)
+
+
+def test_small_16_bit_numbers_stay_binary(tmp_path):
+    # zero high bytes alone do not make text: control characters, no line
+    # breaks or zero low bytes keep these binary
+    rng = np.random.default_rng(0)
+    for dtype in ("<u2", ">u2"):
+        for values in (
+            rng.integers(0, 256, 2000),  # counts below 256
+            rng.integers(32, 127, 2000),  # printable, but no line breaks
+            np.arange(2000) % 256,
+        ):
+            path = _write(tmp_path, "counts.bin", values.astype(dtype).tobytes())
+            with pytest.raises(PatternFormatError, match="binary content"):
+                read_pattern(path, "CuKa")
+
+
 def test_unusable_header_wavelength_is_an_error_only_without_a_caller_one(tmp_path):
     path = _write(tmp_path, "w.xy", "# wavelength = 154.06\n10 1\n11 2\n")
     with pytest.raises(PatternFormatError, match="154.06"):

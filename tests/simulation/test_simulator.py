@@ -364,6 +364,63 @@ def test_no_reflections_in_range_gives_zeros():
     assert not PowderSimulator(two_theta_range=(5, 30)).transform([tiny]).any()
 
 
+def test_ions_read_their_own_form_factor_tables():
+    # xrayutilities keys O2- as "2mdot" and Ru4+ as "p4": both were given the
+    # neutral atom's form factor (8 and 44 electrons at s = 0)
+    from skxrd.simulation import xray_form_factor
+
+    ions = [("O2-", 10), ("O-", 9), ("Ru4+", 40), ("Ru3+", 41)]
+    for species, electrons in ions:
+        assert xray_form_factor(species, 0.0) == pytest.approx(electrons, abs=0.02)
+    # no table for S2-: the neutral atom's
+    assert xray_form_factor("S2-", 0.0) == pytest.approx(16, abs=0.02)
+    from skxrd.simulation._scattering import _has_ionic_form_factor
+
+    assert all(_has_ionic_form_factor(species) for species, _ in ions)
+    assert not _has_ionic_form_factor("S2-") and not _has_ionic_form_factor("O")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_ionic_patterns_in_both_backends(backend):
+    # MgO's (111) has F = 4 (f_Mg - f_O): O2- instead of O changes it
+    if backend == "torch":
+        pytest.importorskip("torch")
+    sim = PowderSimulator(backend=backend, device="cpu")
+    ionic, neutral = (
+        Crystal.from_wyckoff(225, [("Mg2+", "4a"), (o, "4b")], a=4.21)
+        for o in ("O2-", "O")
+    )
+    x_ionic, x_neutral = sim.transform([ionic, neutral])
+    assert np.abs(x_ionic - x_neutral).max() > 0.01
+    np.testing.assert_allclose(
+        x_ionic, PowderSimulator(device="cpu").transform([ionic])[0], atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_huge_cell_is_one_clear_error_before_any_allocation(backend):
+    # a 400 Å cell with Cu Kα up to 90° has 2e8 hkl in its box: tens of GB,
+    # allocated until MemoryError
+    if backend == "torch":
+        pytest.importorskip("torch")
+    huge = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=400.0, name="big")
+    sim = PowderSimulator(backend=backend, device="cpu")
+    match = (
+        r"crystal 1 \('big'\): its cell \(a=400 b=400 c=400 Å, alpha=90 beta=90 "
+        r"gamma=90°\) would need 200,157,776 reflections \(hkl up to ±368 ±368 "
+        r"±368, d down to 1.085 Å\) where one crystal may have 20,000,000 .* "
+        r"smaller 2θ range .* longer wavelength"
+    )
+    with pytest.raises(ValueError, match=match):
+        sim.transform([SI, huge])
+    if backend == "numpy":
+        with pytest.raises(ValueError, match=r"crystal 0 \('big'\): its cell"):
+            sim.peaks([huge])
+    # the same cell over a range that needs fewer reflections is simulated
+    small = PowderSimulator(backend=backend, device="cpu", two_theta_range=(1, 10))
+    assert small.transform([huge]).max() == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_only_forbidden_reflections_give_zeros(backend):
     # corundum below 20°: only the forbidden (003)-type positions; rounding noise
