@@ -593,9 +593,10 @@ class Crystal:
         The symmetry operations of the file are applied to the asymmetric unit
         (xrayutilities parses the file); atoms closer than 0.01 Å after expansion
         are merged. A type symbol with a charge (``O2-``, ``Fe3+``, ``Fe+3``,
-        ``Cl1-``) gives the ion where the simulator has its X-ray form factor
-        (:func:`~skxrd.simulation.form_factor_coefficients`); another ion is
-        read as its neutral atom, with a :class:`UserWarning` naming it.
+        ``Cl1-``) gives the ion (``O2-``, ``Fe3+``, ``Cl-``); the simulator
+        uses its X-ray form factor where the tables have one
+        (:func:`~skxrd.simulation.form_factor_coefficients`), the neutral
+        atom's otherwise.
 
         Parameters
         ----------
@@ -1060,30 +1061,18 @@ def _read_cif(source, dataset=None) -> Crystal:
     rot = np.stack([W for W, _ in ops])
     trans = np.stack([t for _, t in ops])
     symbols = getattr(ds, "type_symbols", None) or [None] * len(ds.atoms)
-    species, coords, occ, biso, neutral = [], [], [], [], {}
+    species, coords, occ, biso = [], [], [], []
     for k, ((element, pos, o, bb), symbol) in enumerate(zip(ds.atoms, symbols)):
         pos = np.asarray(pos, dtype=float)
         if not np.all(np.isfinite(pos)):
             raise ValueError(f"{where}: atom site {k} has unreadable coordinates")
         keep = _site_orbit(pos, rot, trans, lattice)
-        sp, ion = _cif_species(element, symbol)
-        if ion is not None:  # an ion without a form factor of its own
-            neutral[ion] = sp
-        species += [sp] * len(keep)
+        species += [_cif_species(element, symbol)] * len(keep)
         coords += keep
         o = 1.0 if o is None or not np.isfinite(o) else float(o)
         bb = 0.0 if bb is None or not np.isfinite(bb) else float(bb)
         occ += [o] * len(keep)
         biso += [bb] * len(keep)
-    if neutral:
-        import warnings
-
-        warnings.warn(
-            f"{where}: ions without an X-ray form factor of their own are read as "
-            "neutral atoms: " + ", ".join(f"{i} as {e}" for i, e in neutral.items()),
-            UserWarning,
-            stacklevel=3,
-        )
     sg = getattr(ds, "sgrp_nr", None)
     try:
         return Crystal(
@@ -1169,16 +1158,14 @@ def as_crystals(objs: Sequence | Crystal) -> list[Crystal]:
     return [as_crystal(obj, i) for i, obj in enumerate(objs)]
 
 
-def _cif_species(element, symbol: str | None = None) -> tuple[str, str | None]:
-    """The species of an atom site of a CIF, and the ion read as neutral.
+def _cif_species(element, symbol: str | None = None) -> str:
+    """The species of an atom site of a CIF.
 
     xrayutilities' ``element`` with the charge of the CIF's type ``symbol``
-    (``O2-``, ``Fe+3``, ``Na1+`` → ``O2-``, ``Fe3+``, ``Na+``) where the
-    simulator has that ion's form factor; else the neutral element, with the
-    ion it stands for. Without ``symbol``, the ion xrayutilities recognised.
+    (``O2-``, ``Fe+3``, ``Na1+`` → ``O2-``, ``Fe3+``, ``Na+``); the element
+    where the symbol has no charge or names another element. Without
+    ``symbol``, the ion xrayutilities recognised.
     """
-    from ..simulation._scattering import _has_ionic_form_factor
-
     base = element.basename if hasattr(element, "basename") else str(element)
     if symbol is None:
         # xrayutilities' name of an ion: "Na1+", "O2-." (a table's estimate)
@@ -1186,13 +1173,10 @@ def _cif_species(element, symbol: str | None = None) -> tuple[str, str | None]:
     try:
         name, charge = parse_species(symbol.strip("'\""))
     except ValueError:  # "Fe2.5+", "Ow", "O(SDS)": the element
-        return base, None
+        return base
     if name != base or not charge:
-        return base, None
-    ion = f"{name}{abs(charge) if abs(charge) > 1 else ''}{'+' if charge > 0 else '-'}"
-    # the crystal layer asks the simulator: an ion is kept where its own
-    # form factor changes the pattern, and named where it cannot
-    return (ion, None) if _has_ionic_form_factor(ion) else (base, ion)
+        return base
+    return f"{name}{abs(charge) if abs(charge) > 1 else ''}{'+' if charge > 0 else '-'}"
 
 
 def _normalized_symbol(symbol: str) -> str:

@@ -48,31 +48,6 @@ def _ion_keys(keys: tuple) -> dict[int, str]:
 
 
 @cache
-def _has_ionic_form_factor(species: str) -> bool:
-    """Whether the X-ray form-factor table has the ion ``species`` itself.
-
-    Without it :func:`form_factor_coefficients` gives the neutral atom's.
-
-    Examples
-    --------
-    >>> _has_ionic_form_factor("O2-"), _has_ionic_form_factor("S2-")
-    (True, False)
-    """
-    from xrayutilities.materials.atom import _db
-
-    element, charge = parse_species(species)
-    if not charge:
-        return False
-    try:
-        with _XU_LOCK:
-            _db.SetMaterial(_xu_name(element))
-            keys = tuple(_db.f0_params)
-    except Exception:  # no table at all for the element
-        return False
-    return charge in _ion_keys(keys)
-
-
-@cache
 def form_factor_coefficients(species: str) -> np.ndarray:
     """International Tables coefficients ``(c, a1, b1, ..., a4, b4)`` of f0(s).
 

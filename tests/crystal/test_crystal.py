@@ -533,12 +533,17 @@ def test_cif_type_symbols_keep_ions(cation, anion, species):
     assert crystal.n_atoms == 8 and crystal.space_group == 225
 
 
-def test_cif_ion_without_form_factor_is_read_neutral_with_a_warning():
-    # S2- has no X-ray form factor table: the neutral S, and a warning says so
-    text = ROCKSALT_CIF.format(cation="Zn2+", anion="S2-")
-    with pytest.warns(UserWarning, match=r"CIF text: .* neutral atoms: S2- as S$"):
-        crystal = Crystal.from_cif(text)
-    assert sorted(set(crystal.species)) == ["S", "Zn2+"]
+def test_cif_ion_without_form_factor_is_kept_and_simulated_as_its_atom():
+    # S2- has no X-ray form factor table: kept as written (xrayutilities had
+    # dropped it with a printed notice), simulated with the neutral S's
+    from skxrd.simulation import PowderSimulator
+
+    crystal = Crystal.from_cif(ROCKSALT_CIF.format(cation="Zn2+", anion="S2-"))
+    assert sorted(set(crystal.species)) == ["S2-", "Zn2+"]
+    neutral = Crystal.from_cif(ROCKSALT_CIF.format(cation="Zn2+", anion="S"))
+    assert sorted(set(neutral.species)) == ["S", "Zn2+"]
+    sim = PowderSimulator()
+    np.testing.assert_array_equal(*sim.transform([crystal, neutral]))
 
 
 def test_cif_sources_that_are_not_files_or_text():

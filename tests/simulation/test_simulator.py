@@ -374,10 +374,6 @@ def test_ions_read_their_own_form_factor_tables():
         assert xray_form_factor(species, 0.0) == pytest.approx(electrons, abs=0.02)
     # no table for S2-: the neutral atom's
     assert xray_form_factor("S2-", 0.0) == pytest.approx(16, abs=0.02)
-    from skxrd.simulation._scattering import _has_ionic_form_factor
-
-    assert all(_has_ionic_form_factor(species) for species, _ in ions)
-    assert not _has_ionic_form_factor("S2-") and not _has_ionic_form_factor("O")
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
