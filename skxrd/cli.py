@@ -370,6 +370,8 @@ def _cmd_predict(args) -> int:
     for note in notes:
         print(f"skxrd predict: note: {note}", file=sys.stderr)
     if args.plot:
+        if args.strip_kalpha2:  # the maps of the patterns that were answered
+            patterns = _strip_kalpha2(patterns, args.files)
         _plot_predictions(model, patterns, args.plot, args.force, results)
     return 0
 
@@ -980,7 +982,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="measured patterns")
     _add_answer_args(p)
-    p.add_argument("--plot", default=None, help="PNG: patterns with saliency maps")
+    p.add_argument(
+        "--plot", default=None, help="PNG: patterns with saliency maps of the answers"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
     p.add_argument("--force", action="store_true", help="replace an existing plot")

@@ -147,7 +147,12 @@ class _Prototype:
             self.crystal = crystal
             # the symmetry the atoms have (a P1 CIF of the full cell says 1)
             self.space_group = crystal.get_space_group()
-            self.name = crystal.name or f"prototype-{index}"
+            if isinstance(obj, os.PathLike) or isinstance(obj, str) and "\n" not in obj:
+                # a CIF file: its stem, as the user named it; the data_ block
+                # is often the formula (pymatgen's), the same for polymorphs
+                self.name = os.path.splitext(os.path.basename(os.fspath(obj)))[0]
+            else:
+                self.name = crystal.name or f"prototype-{index}"
         self.space_group = int(str(self.space_group).split(":")[0])
         self.system = str(to_crystal_system(self.space_group))
         a, b, c, al, be, ga = self.crystal.lattice_parameters
@@ -292,6 +297,10 @@ def make_structure_type_crystals(
         pymatgen, ASE or CIF path) used as prototypes, in a standard setting; their
         space group is the one spglib finds, the lattice is strained but the
         coordinates are not jittered (their free parameters are not known).
+        A crystal prototype's label is the stem of its CIF file
+        (``"my_phase.cif"``: ``"my_phase"``), else its name (a Crystal's
+        ``name``, the ``data_`` block of a CIF text), else ``"prototype-<i>"``
+        for the ``i``-th prototype; labels must be unique.
     n_per_type : int, default=10
         Compounds per structure type.
     n_variants : int, default=1
@@ -320,7 +329,8 @@ def make_structure_type_crystals(
     crystals : list of Crystal
         ``space_group`` is the prototype's group.
     y : ndarray of str
-        The structure-type name of each crystal.
+        The label of each crystal's structure type: the library type's name,
+        or the crystal prototype's label (see ``prototypes``).
     groups : ndarray of int
         Compound id of each crystal (variants of a compound share it): use it
         with group-aware splits so that no compound is in train and test.

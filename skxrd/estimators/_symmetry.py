@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
+from ..utils._validation import plain_scalar
 from ._core import (
     check_same_length,
     checked_space_groups,
@@ -342,6 +343,13 @@ class SymmetryWeightedClassifier(
         Returns
         -------
         self : object
+
+        Raises
+        ------
+        ValueError
+            If a key of ``space_groups`` is not a new label of ``y`` (a typo
+            would leave its class without symmetry evidence), or a number is
+            not 1-230; nothing is learned then.
         """
         check_is_fitted(self)
         if not hasattr(self.estimator_, "add_classes"):
@@ -351,7 +359,16 @@ class SymmetryWeightedClassifier(
             )
         added = dict(getattr(self, "_added_groups", None) or {})
         if space_groups is not None:
-            added.update(checked_space_groups(space_groups, "space_groups"))
+            given = checked_space_groups(space_groups, "space_groups")
+            known = set(np.asarray(self.classes_).tolist())
+            new = [c for c in np.unique(np.asarray(y)).tolist() if c not in known]
+            unknown = [plain_scalar(key) for key in given if key not in new]
+            if unknown:
+                raise ValueError(
+                    f"space_groups: {unknown} are not new labels of y; the new "
+                    f"labels are {new}"
+                )
+            added.update(given)
         self.estimator_.add_classes(X, y, class_subsets)
         self._added_groups = added
         self._update_columns()

@@ -32,6 +32,10 @@ __all__ = [
 # at most this many occluded copies of the input go through one forward pass
 _OCCLUSION_BATCH = 256
 
+# a class the network does not output gets a logit this far (or farther)
+# below the best (the -1e4 of a search-match's own classes, _ScatteredLogits)
+_NO_OUTPUT_GAP = 1e3
+
 
 # --------------------------------------------------------------------------- #
 # Models and inputs
@@ -44,12 +48,21 @@ class _Inputs:
     given (after a pipeline's transformers), the shape of the returned maps.
     """
 
-    def __init__(self, module, classes, x, shape):
+    def __init__(self, module, classes, x, shape, estimator=None, X=None):
         self.module = module
         self.classes = classes
         self.x = x
         self.shape = shape
         self.device, self.dtype = _device_dtype(module)
+        self.estimator = estimator
+        self.X = X  # as given to the estimator (after a pipeline's transformers)
+        self.answers = None  # the estimator's predictions, when target=None
+
+    def target_indices(self, target, logits) -> torch.Tensor:
+        """:func:`_target_indices`; for ``target=None``, those of ``answers``."""
+        if target is None and self.answers is not None:
+            return _answer_indices(self.answers, self.classes, logits)
+        return _target_indices(target, self.classes, logits)
 
     def tensor(self) -> torch.Tensor:
         return torch.as_tensor(self.x, dtype=self.dtype, device=self.device)
@@ -125,7 +138,8 @@ def _prepare(model, X) -> _Inputs:
     shape = X.shape
     n_features = getattr(estimator, "n_features_in_", None)
     if n_features is None:
-        return _Inputs(module, getattr(estimator, "classes_", None), X, shape)
+        classes = getattr(estimator, "classes_", None)
+        return _Inputs(module, classes, X, shape, estimator, X)
     sample = getattr(estimator, "input_shape_", None)
     if sample is None:  # 1D patterns
         if X.ndim != 2 or X.shape[1] != n_features:
@@ -143,7 +157,7 @@ def _prepare(model, X) -> _Inputs:
                 f"{n_features} values) for this estimator, got shape {shape}"
             )
     x = X.reshape((len(X), *sample))
-    return _Inputs(module, estimator.classes_, x, shape)
+    return _Inputs(module, estimator.classes_, x, shape, estimator, X)
 
 
 def _logits(module, x, shape=None) -> torch.Tensor:
@@ -209,6 +223,38 @@ def _target_indices(target, classes, logits) -> torch.Tensor:
     return torch.as_tensor(idx.copy(), device=logits.device)
 
 
+def _answer_indices(answers, classes, logits) -> torch.Tensor:
+    """Class indices ``(n,)`` of the estimator's answers.
+
+    An answer that the network gives no probability at all (a class that
+    only a search-match gives has a constant logit, ``_NO_OUTPUT_GAP`` or more
+    below the others: its map would be zero everywhere) is replaced by the
+    network's most probable class, with one warning.
+    """
+    z = logits.detach()
+    classes = np.asarray(classes).tolist()
+    lookup = {c: i for i, c in enumerate(classes)}
+    best = z.argmax(1).cpu().numpy()
+    top = z.max(1).values.cpu().numpy()
+    idx, replaced = best.copy(), []
+    for i, label in enumerate(np.asarray(answers).tolist()):
+        j = lookup.get(label)
+        if j is not None and top[i] - float(z[i, j]) < _NO_OUTPUT_GAP:
+            idx[i] = j
+        else:
+            replaced.append(f"sample {i}: {label!r} -> {classes[best[i]]!r}")
+    if replaced:
+        more = f", ... ({len(replaced)} samples)" if len(replaced) > 5 else ""
+        warnings.warn(
+            "the model's answer is a class its network has no output for (a "
+            "search-match's answer); the map explains the network's most "
+            f"probable class instead: {', '.join(replaced[:5])}{more}",
+            UserWarning,
+            stacklevel=7,  # the caller of saliency_map and the like
+        )
+    return torch.as_tensor(idx, device=logits.device)
+
+
 @contextlib.contextmanager
 def _evaluating(module: nn.Module):
     """Eval mode with gradients enabled; every module's mode restored afterwards."""
@@ -246,7 +292,7 @@ def _saliency(inp: _Inputs, target):
     with _evaluating(module):
         x = x.requires_grad_(True)
         logits = _logits(module, x, inp.shape)
-        idx = _target_indices(target, inp.classes, logits)
+        idx = inp.target_indices(target, logits)
         (grad,) = torch.autograd.grad(_selected(logits, idx), x)
     return grad.abs(), idx
 
@@ -281,7 +327,7 @@ def _integrated_gradients(inp: _Inputs, target, baseline=None, n_steps=32):
     with _evaluating(module):
         with torch.no_grad():
             logits = _logits(module, x, inp.shape)
-        idx = _target_indices(target, inp.classes, logits)
+        idx = inp.target_indices(target, logits)
         diff = x - base
         total = torch.zeros_like(x)
         for alpha, weight in zip(alphas, weights):
@@ -344,7 +390,7 @@ def _occlusion(inp: _Inputs, target, window=None, stride=None, fill=0.0):
     n = len(x)
     with _evaluating(module), torch.no_grad():
         logits = _logits(module, x, inp.shape)
-        idx = _target_indices(target, inp.classes, logits)
+        idx = inp.target_indices(target, logits)
         p0 = torch.softmax(logits.float(), 1).gather(1, idx[:, None])[:, 0]
         total = torch.zeros(n, *sizes, dtype=torch.float32, device=x.device)
         count = torch.zeros(sizes, dtype=torch.float32, device=x.device)
@@ -397,7 +443,7 @@ def _guided_backprop(inp: _Inputs, target):
         with _evaluating(module):
             x = x.requires_grad_(True)
             logits = _logits(module, x, inp.shape)
-            idx = _target_indices(target, inp.classes, logits)
+            idx = inp.target_indices(target, logits)
             (grad,) = torch.autograd.grad(_selected(logits, idx), x)
     finally:
         for handle in handles:
@@ -479,7 +525,7 @@ def _attentive_response(inp: _Inputs, target, layer=None):
         finally:
             for handle in handles:
                 handle.remove()
-        idx = _target_indices(target, inp.classes, logits)
+        idx = inp.target_indices(target, logits)
         if len(acts) != len(layers):
             raise ValueError("layer did not run in the model's forward pass")
         leaves = [acts[i] for i in range(len(layers))]
@@ -526,8 +572,20 @@ def _attribute(method, model, X, target=None, **kwargs):
     if method not in _METHODS:
         raise ValueError(f"method must be one of {tuple(_METHODS)}, got {method!r}")
     inp = _prepare(model, X)
+    if target is None and inp.estimator is not None:
+        # the estimator's own answer: a wrapper (search-match, indexing,
+        # priors) can answer other than its network's most probable class
+        inp.answers = np.asarray(inp.estimator.predict(_flat(inp)))
     attribution, idx = _METHODS[method](inp, target, **kwargs)
     return inp, attribution, inp.labels(idx)
+
+
+def _flat(inp: _Inputs) -> np.ndarray:
+    """``X`` as the estimator's ``predict`` takes it (images flattened)."""
+    X = inp.X
+    if getattr(inp.estimator, "input_shape_", None) is not None:
+        X = X.reshape(len(X), -1)
+    return X
 
 
 def _public(method, model, X, target, **kwargs) -> np.ndarray:
@@ -554,7 +612,11 @@ model : estimator, Pipeline or torch.nn.Module
     target : class label, array-like of shape (n_samples,) or None, default=None
         The class explained, one for all samples or one per sample: a label of
         ``classes_`` for an estimator, a class index for a plain module. None:
-        the predicted class of each sample."""
+        the predicted class of each sample (an estimator's ``predict``, which
+        for a search-match or an indexing wrapper can differ from its
+        network's most probable class; an answer that the network does not
+        output, a search-match's own class, is replaced by the network's most
+        probable class, with a warning), or the argmax of a plain module."""
 
 
 def _doc(func):

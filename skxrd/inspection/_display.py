@@ -61,6 +61,12 @@ class AttributionDisplay:
     dims : {1, 2} or None, default=None
         Whether ``sample`` is a pattern (1) or an image (2). None: 1 when it
         has at most two axes, else 2.
+    answer : object, default=None
+        The model's answer when the map explains another class (an answer
+        its network has no output for, such as a search-match's own class:
+        :meth:`from_estimator` then explains the network's most probable
+        class); shown in the title. None: ``target`` is the answer, or was
+        chosen.
 
     Attributes
     ----------
@@ -68,6 +74,8 @@ class AttributionDisplay:
         The plotted attribution, of the shape of ``sample``.
     target_ : object
         The explained class.
+    answer_ : object
+        ``answer``.
     ax_ : matplotlib Axes or ndarray of Axes
         For patterns, the Axes of the pattern; for images, the axes as
         ``[image, overlay]`` (shape ``(2,)``), or ``(2, S)`` for ``S`` streams
@@ -118,6 +126,7 @@ class AttributionDisplay:
         x_axis=None,
         method=None,
         dims=None,
+        answer=None,
     ):
         self.sample = sample
         self.attribution = attribution
@@ -125,6 +134,7 @@ class AttributionDisplay:
         self.x_axis = x_axis
         self.method = method
         self.dims = dims
+        self.answer = answer
 
     def _checked(self):
         sample = np.asarray(self.sample, dtype=float)
@@ -201,6 +211,8 @@ class AttributionDisplay:
         dims, sample, attribution = self._checked()
         name = _METHOD_NAMES.get(self.method, self.method or "Attribution")
         title = name if self.target is None else f"{name}: class {self.target}"
+        if self.answer is not None and self.answer != self.target:
+            title += f" (the network's; the answer {self.answer} is not its output)"
         if dims == 1:
             self._plot_pattern(
                 sample, attribution, ax, name, title, cmap, alpha, xlabel
@@ -209,6 +221,7 @@ class AttributionDisplay:
             self._plot_images(sample, attribution, ax, name, title, cmap, alpha)
         self.attribution_ = np.asarray(self.attribution)
         self.target_ = self.target
+        self.answer_ = self.answer
         return self
 
     def _plot_pattern(self, sample, attribution, ax, name, title, color, alpha, xlabel):
@@ -329,7 +342,10 @@ class AttributionDisplay:
             :func:`guided_backprop` or :func:`attentive_response_map`.
         target : class label or None, default=None
             The explained class (a class index for a plain module); None: the
-            predicted class.
+            estimator's answer (its ``predict``; for a plain module the
+            argmax), or the network's most probable class where the answer is
+            not one of the network's outputs (a search-match's own class; the
+            title says so).
         x_axis : array-like of shape (L,), default=None
             Abscissa of a pattern (e.g. 2θ; for a pipeline, the grid of the
             transformed pattern); the point index when None.
@@ -396,9 +412,14 @@ class AttributionDisplay:
             and len(streams) == x.shape[0]
         ):  # multi-stream images without a channel axis
             x, a = x[:, None], a[:, None]
-        label = labels[0]
+        label, answer = labels[0], None
         if isinstance(label, np.generic):
             label = label.item()
+        if inp.answers is not None:
+            answer = inp.answers[0]
+            answer = answer.item() if isinstance(answer, np.generic) else answer
+            if answer == label:
+                answer = None
         display = cls(
             sample=x,
             attribution=a,
@@ -406,5 +427,6 @@ class AttributionDisplay:
             x_axis=x_axis,
             method=method,
             dims=dims,
+            answer=answer,
         )
         return display.plot(ax=ax)

@@ -80,12 +80,15 @@ class SaliencyDisplay(AttributionDisplay):
     top_k : list of (label, float), default=None
         The most probable classes and their probabilities, most probable
         first, shown under the title.
+    answer : object, default=None
+        The model's answer when the map explains another class (see
+        :class:`AttributionDisplay`).
 
     Attributes
     ----------
     top_k_ : list of (label, float) or None
         The shown classes and probabilities.
-    attribution_, target_, ax_, figure_, lines_, fill_, attribution_ax_
+    attribution_, target_, answer_, ax_, figure_, lines_, fill_, attribution_ax_
         As in :class:`AttributionDisplay` for patterns.
 
     See Also
@@ -123,6 +126,7 @@ class SaliencyDisplay(AttributionDisplay):
         method="saliency",
         dims=None,
         top_k=None,
+        answer=None,
     ):
         super().__init__(
             sample=sample,
@@ -131,6 +135,7 @@ class SaliencyDisplay(AttributionDisplay):
             x_axis=x_axis,
             method=method,
             dims=dims,
+            answer=answer,
         )
         self.top_k = top_k
 
@@ -238,7 +243,8 @@ class SaliencyDisplay(AttributionDisplay):
 "guided_backprop", "attentive_response"}, default="saliency"
             The attribution method (see :meth:`AttributionDisplay.from_estimator`).
         target : class label or None, default=None
-            The explained class; None: the predicted class.
+            The explained class; None: the estimator's answer (its
+            ``predict``), as in :meth:`AttributionDisplay.from_estimator`.
         x_axis : array-like of shape (L,), default=None
             Abscissa of the (transformed) pattern. None: the grid ``grid_`` of
             a pipeline's first step when it is a fitted

@@ -1,4 +1,5 @@
 import collections
+import re
 import subprocess
 import sys
 import time
@@ -316,7 +317,29 @@ def test_structure_types_from_crystal_prototypes(tmp_path):
         [str(path)], n_per_type=3, random_state=1
     )
     assert all(c.get_space_group() == 186 for c in crystals)
-    assert set(y) == {"ZnO"}
+    assert set(y) == {"zno"}  # the file's stem
+
+
+def test_cif_prototypes_are_labelled_by_their_file_stem(tmp_path):
+    # two CIFs of one data_ block name (pymatgen writes the formula, the same
+    # for polymorphs): labelled as the user named the files, as the docs do
+    for stem, example in [("my_phase_a", "ZnO"), ("my_phase_b", "ZnS")]:
+        text = load_example_crystal(example).to_cif()
+        (tmp_path / f"{stem}.cif").write_text(
+            re.sub(r"^data_\S*", "data_Zn", text, flags=re.M)
+        )
+    paths = [tmp_path / "my_phase_a.cif", str(tmp_path / "my_phase_b.cif")]
+    crystals, y, _ = make_structure_type_crystals(
+        paths, n_per_type=1, substitute=False, random_state=0
+    )
+    assert y.tolist() == ["my_phase_a", "my_phase_b"]
+    assert [c.space_group for c in crystals] == [186, 216]
+    # a CIF text and a Crystal keep their own names
+    text = (tmp_path / "my_phase_a.cif").read_text()
+    _, y, _ = make_structure_type_crystals(
+        [text, load_example_crystal("CaF2")], n_per_type=1, random_state=0
+    )
+    assert y.tolist() == ["Zn", "CaF2"]
 
 
 def test_structure_types_keep_the_ions_of_their_prototypes(tmp_path):

@@ -210,6 +210,14 @@ def test_add_classes_reaches_the_classifier_with_space_groups(toy):
     with pytest.raises(ValueError, match="must be 1-230"):
         clf.add_classes(X_new, y_new, space_groups={"mine-a": 0})
     assert len(clf.classes_) == 4  # nothing learned from the refused call
+    # a key that is no new label (a typo, an old class) is named, not ignored
+    for keys, named in [
+        ({"mine_a": 62, "mine-b": 14}, "\\['mine_a'\\] are not new labels"),
+        ({"mine-a": 62, y[0]: 225}, f"\\[{str(y[0])!r}\\] are not new labels"),
+    ]:
+        with pytest.raises(ValueError, match=named + ".*'mine-a', 'mine-b'"):
+            clf.add_classes(X_new, y_new, space_groups=keys)
+        assert len(clf.classes_) == 4
     clf.add_classes(X_new, y_new, space_groups={"mine-a": 62})
     assert dict(zip(clf.classes_, clf.class_space_groups_.tolist()))["mine-a"] == 62
     assert dict(zip(clf.classes_, clf.class_space_groups_.tolist()))["mine-b"] == 0

@@ -13,6 +13,7 @@ import skxrd
 from skxrd.estimators import ResNetClassifier
 from skxrd.inspection import (
     AttributionDisplay,
+    SaliencyDisplay,
     attentive_response_map,
     guided_backprop,
     integrated_gradients,
@@ -453,6 +454,59 @@ def test_pipeline_maps_the_transformed_input(fitted, data):
         )
     assert not np.allclose(
         saliency_map(pipe, X, target="Fm-3m"), saliency_map(fitted, X, target="Fm-3m")
+    )
+
+
+def _match_first(fitted, X, labels):
+    """``fitted`` behind a search-match that always answers (threshold -1),
+    with references ``X`` labelled ``labels``."""
+    from skxrd.estimators import MatchFirstClassifier, PatternMatchClassifier
+
+    matcher = PatternMatchClassifier().fit(X, labels)
+    return MatchFirstClassifier.from_fitted(fitted, matcher, threshold=-1.0)
+
+
+def test_default_target_is_the_models_answer_not_the_networks(fitted, data):
+    # a search-match that overrules the network: the map explains its answer
+    X, y = data
+    X, y = X[::10], y[::10]
+    swapped = np.where(y == "Fm-3m", "P6_3/mmc", "Fm-3m")
+    hybrid = _match_first(fitted, X, swapped)
+    answers = hybrid.predict(X)
+    np.testing.assert_array_equal(answers, swapped)
+    assert not np.array_equal(answers, fitted.predict(X))
+    for method, attribute in METHODS.items():
+        np.testing.assert_array_equal(
+            attribute(hybrid, X), attribute(hybrid, X, target=answers), err_msg=method
+        )
+    display = SaliencyDisplay.from_estimator(hybrid, X, index=0)
+    assert display.target_ == answers[0] and display.answer_ is None
+    assert display.ax_.get_title().splitlines()[0] == f"Saliency: class {answers[0]}"
+    display = AttributionDisplay.from_estimator(hybrid, X[1], method="occlusion")
+    assert display.target_ == answers[1]
+
+
+def test_an_answer_the_network_does_not_output_explains_its_top_class(fitted, data):
+    # a search-match's own class has no network output: its map would be 0
+    X, _ = data
+    X = X[::10]
+    hybrid = _match_first(fitted, X, np.where(np.arange(len(X)) % 2, "new1", "new2"))
+    network = fitted.predict(X)
+    with pytest.warns(UserWarning, match="no output for") as record:
+        result = saliency_map(hybrid, X)
+    assert len(record) == 1  # one warning, naming each sample
+    message = str(record[0].message)
+    assert f"sample 0: 'new2' -> '{network[0]}'" in message
+    assert f"sample 1: 'new1' -> '{network[1]}'" in message
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(result, saliency_map(hybrid, X, target=network))
+    assert (result.sum(axis=1) > 0).all()
+    with pytest.warns(UserWarning, match="most probable class"):
+        display = SaliencyDisplay.from_estimator(hybrid, X, index=0)
+    assert (display.target_, display.answer_) == (network[0], "new2")
+    assert display.ax_.get_title().splitlines()[0] == (
+        f"Saliency: class {network[0]} (the network's; the answer new2 is not "
+        "its output)"
     )
 
 

@@ -119,6 +119,38 @@ def test_predict_plot_of_unknown_answers_says_unknown(
     assert all("unknown: the model is unsure" in t for t in titles), titles
 
 
+def test_predict_plot_explains_the_answer_of_a_shipped_model(
+    tmp_path, monkeypatch, capsys
+):
+    # ZnO: the shipped model answers 186 (search-match, indexing, priors
+    # around the network), its network alone prefers another group; the
+    # panel's map explains the answer printed in the table
+    import matplotlib.figure
+
+    from skxrd.datasets import load_measured_examples
+
+    data = load_measured_examples()
+    i = data.names.index("ZnO")
+    titles = []
+    monkeypatch.setattr(
+        matplotlib.figure.Figure,
+        "savefig",
+        lambda fig, *a, **k: titles.extend(ax.get_title() for ax in fig.axes),
+    )
+    args = ["predict", str(data.files[i]), "--model", "space-group", "--top-k", "1"]
+    args += [
+        "--wavelength",
+        str(data.patterns[i].wavelength),
+        "--plot",
+        str(tmp_path / "z.png"),
+    ]
+    assert main(args) == 0
+    answer = capsys.readouterr().out.splitlines()[1].split()[1]
+    assert answer == "186"
+    name = Path(data.files[i]).stem
+    assert titles[0].startswith(f"{name}: Saliency: class {answer}\n"), titles
+
+
 def test_evaluate_labels_csv_and_npz(tiny, files, tmp_path, capsys, monkeypatch):
     pipe, _, model = tiny
     truth = pipe.predict(
@@ -219,6 +251,26 @@ def test_help_everywhere(capsys):
             main([command, "--help"])
         assert info.value.code == 0
         assert "usage: skxrd" in capsys.readouterr().out
+
+
+def test_predict_plot_maps_the_stripped_patterns(tiny, files, tmp_path, monkeypatch):
+    # --strip-kalpha2 answers the stripped pattern: the map is of it too
+    from skxrd.inspection import SaliencyDisplay
+
+    _, _, model = tiny
+    mapped = []
+    original = SaliencyDisplay.from_estimator.__func__
+
+    def record(cls, estimator, X, **kwargs):
+        mapped.append(X[kwargs["index"]].intensity.copy())
+        return original(cls, estimator, X, **kwargs)
+
+    monkeypatch.setattr(SaliencyDisplay, "from_estimator", classmethod(record))
+    args = ["predict", files[1], "--model", str(model), "--wavelength", "CuKa"]
+    assert main([*args, "--plot", str(tmp_path / "raw.png")]) == 0
+    assert main([*args, "--strip-kalpha2", "--plot", str(tmp_path / "s.png")]) == 0
+    raw, stripped = mapped
+    assert not np.allclose(raw, stripped)
 
 
 def test_predict_and_evaluate_strip_kalpha2(tiny, files, tmp_path, capsys):
