@@ -206,6 +206,71 @@ def _characteristic_sites(space_group: int) -> tuple:
     return tuple(sorted(found, key=lambda s: s.multiplicity))
 
 
+# Most orbits in a combination that _pinning_combinations probes: the smallest
+# that shows a group has 3 at most (three like atoms of P1; see the tests).
+_COMBINATION_ORBITS = 4
+
+
+@cache
+def _pinning_combinations(space_group: int, n_elements: int) -> tuple:
+    """The smallest combinations of orbits that together, with at most
+    ``n_elements`` elements, have exactly this group: ``(atoms, partitions)``.
+
+    For the groups where no single orbit does (:func:`_characteristic_sites`
+    is empty): a lone orbit of a polar group can slide along its polar axis
+    and gains a mirror or an inversion, one atom of P1 is centrosymmetric.
+    Multisets of orbits (fixed positions once) are probed by
+    :func:`_combination_has_group` in order of atoms, each with every way to
+    give its orbits at most ``n_elements`` elements (an
+    :func:`_orbit_partition`); all those of the fewest atoms are returned.
+    ``(None, ())`` if no combination of up to ``_COMBINATION_ORBITS`` orbits
+    does.
+    """
+    sites = _setting_sites(space_group)
+    multisets = []
+
+    def extend(start, chosen, total):
+        if chosen:
+            multisets.append((total, tuple(chosen)))
+        if len(chosen) < _COMBINATION_ORBITS:
+            for i in range(start, len(sites)):
+                # a free orbit may repeat, a fixed position is used once
+                again = any(sites[i].free)
+                extend(
+                    i if again else i + 1, chosen + [i], total + sites[i].multiplicity
+                )
+
+    extend(0, [], 0)
+    multisets.sort()
+    found, fewest = [], None
+    for total, multiset in multisets:
+        if fewest is not None and total > fewest:
+            break
+        labels = [sites[i].label for i in multiset]
+        keys = {
+            tuple(sorted(tuple(sorted(labels[i] for i in block)) for block in blocks))
+            for blocks in _set_partitions(list(range(len(labels))))
+            if len(blocks) <= n_elements
+        }
+        for key in sorted(keys):
+            if _combination_has_group(space_group, key):
+                found.append(key)
+                fewest = total
+    return (fewest, tuple(found)) if found else (None, ())
+
+
+def _set_partitions(items: list):
+    """Every partition of ``items`` into non-empty blocks (lists)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for blocks in _set_partitions(rest):
+        for i in range(len(blocks)):
+            yield blocks[:i] + [[first] + blocks[i]] + blocks[i + 1 :]
+        yield [[first]] + blocks
+
+
 def _orbit_partition(chosen, species) -> tuple:
     """The orbits' labels grouped by element, without the elements' names:
     ``((label, ...), ...)``, sorted. Whether orbits have exactly the group's
@@ -599,6 +664,17 @@ def _one_crystal(
     escalate = _ESCALATE
     if characteristic and characteristic[0].multiplicity > n_atoms[1]:
         escalate = 0
+    elif not characteristic and composition is None:
+        # No single orbit shows the group (41, Aea2: 4a or 8b alone has more
+        # symmetry, 4a + 8b has not). When its smallest combination of orbits
+        # that does is over n_atoms, no free draw can succeed: go straight to
+        # it. Otherwise free draws do, if slowly (over 130 attempts with one
+        # element): they go first, as before, and a combination is forced
+        # only in the second half of the attempts.
+        fewest, _ = _pinning_combinations(
+            space_group, min(n_elements[1], len(elements), 2)
+        )
+        escalate = 0 if fewest > n_atoms[1] else max(_ESCALATE, max_attempts // 2)
     for attempt in range(max_attempts):
         if composition is not None:
             most = max(count for _, count in composition)
@@ -619,15 +695,20 @@ def _one_crystal(
             ):
                 continue  # these orbits always have more symmetry than the group
         else:
-            chosen, species = _free_choice(
-                rng,
-                sites,
-                characteristic,
-                attempt < escalate,
-                n_atoms,
-                n_elements,
-                elements,
-            )
+            if attempt >= escalate and not characteristic:
+                chosen, species = _combination_choice(
+                    rng, space_group, sites, n_atoms, n_elements, elements
+                )
+            else:
+                chosen, species = _free_choice(
+                    rng,
+                    sites,
+                    characteristic,
+                    attempt < escalate,
+                    n_atoms,
+                    n_elements,
+                    elements,
+                )
         radii = [covalent_radius(s) for s in species]
         atom_volume = _atom_volume(chosen, radii)
         volume = atom_volume / float(rng.uniform(*packing))
@@ -699,6 +780,35 @@ def _free_choice(rng, sites, characteristic, free, n_atoms, n_elements, elements
     species = list(pool[: len(chosen)])
     species += list(rng.choice(pool, size=len(chosen) - len(species)))
     rng.shuffle(species)
+    return chosen, species
+
+
+def _combination_choice(rng, space_group, sites, n_atoms, n_elements, elements):
+    """Like :func:`_free_choice`, for a group without a characteristic orbit:
+    one of its smallest combinations of orbits that together have exactly the
+    group (:func:`_pinning_combinations`), each element block of it a distinct
+    element, plus random orbits up to a random atom count."""
+    target = int(rng.integers(n_atoms[0], n_atoms[1] + 1))
+    k = int(rng.integers(n_elements[0], n_elements[1] + 1))
+    pool = rng.choice(elements, size=min(k, len(elements)), replace=False)
+    # more than two elements never make a smaller combination (checked for
+    # all 53 groups)
+    _, combinations = _pinning_combinations(space_group, min(len(pool), 2))
+    partition = combinations[int(rng.integers(len(combinations)))]
+    by_label = {site.label: site for site in sites}
+    chosen, species = [], []
+    for block, element in zip(partition, rng.permutation(pool)):
+        chosen += [by_label[label] for label in block]
+        species += [element] * len(block)
+    total = sum(site.multiplicity for site in chosen)
+    if target > total:
+        rest = _choose_sites(rng, sites, target - total)
+        # every element appears when there are enough orbits
+        unused = [e for e in pool if e not in species][: len(rest)]
+        extra = unused + list(rng.choice(pool, size=len(rest) - len(unused)))
+        rng.shuffle(extra)
+        chosen += rest
+        species += extra
     return chosen, species
 
 
@@ -778,7 +888,13 @@ def make_random_crystals(
     sum of their covalent radii. A symmetry search (moyo, the successor of
     spglib, at symprec 1e-3 Å) then confirms the space group; a crystal
     whose atoms happen to have more symmetry is drawn again, then with at least
-    one orbit that on its own has exactly the group's symmetry. With a fixed
+    one orbit that on its own has exactly the group's symmetry. In the 53
+    groups where no orbit does (a lone orbit of a polar group such as Aea2 can
+    slide along the polar axis and gains symmetry; one atom of P1 is
+    centrosymmetric), the smallest combinations of orbits that together do
+    are found once, the same way, and a crystal is built around one of them
+    from the second half of ``max_attempts`` on (from the first attempt when
+    it has more atoms than ``n_atoms`` allows). With a fixed
     composition, a combination of orbits that has more symmetry whatever its
     coordinates (Si on 2d and O on 4e of C222 always make Cmmm) is recognised
     once, by the same search on random coordinates, and skipped before it is
@@ -799,7 +915,9 @@ def make_random_crystals(
         Atoms in the conventional cell. It is a target: orbits come in their
         multiplicities, and a group that cannot show its symmetry with that few
         atoms gets its smallest orbit that does, e.g. 96 atoms for Fd-3, whose
-        smaller orbits all also have Fd-3m symmetry.
+        smaller orbits all also have Fd-3m symmetry, or its smallest
+        combination of orbits that does, e.g. 12 atoms (4a + 8b) for Aea2
+        (41), 14 for P6cc (184), 3 for P1 with one element.
     n_elements : int or (int, int), default=(1, 4)
         Number of distinct elements per crystal.
     composition : dict, optional

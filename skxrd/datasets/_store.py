@@ -51,6 +51,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -131,10 +132,47 @@ def _open(path: Path, mode: str, **kwargs):
     try:
         return h5py.File(path, mode, **kwargs)
     except OSError as exc:
+        text = str(exc)
+        # HDF5 refuses a file open elsewhere: in this process with other
+        # access ("already open"), or locked by another process. Not damage.
+        if "already open" in text:
+            where = "in this process (an h5py.File not closed?)"
+        elif "unable to lock file" in text:
+            where = (
+                "by another process (HDF5 file locks: a store being written, "
+                "or read while it is written)"
+            )
+        else:
+            raise OSError(
+                f"cannot read {os.fspath(path)!r} as an HDF5 file (truncated or "
+                f"corrupt?): {exc}"
+            ) from None
+        action = "for reading" if mode == "r" else "for writing"
         raise OSError(
-            f"cannot read {os.fspath(path)!r} as an HDF5 file (truncated or "
-            f"corrupt?): {exc}"
+            f"cannot open {os.fspath(path)!r} {action}: it is open {where}; "
+            f"close it there first: {exc}"
         ) from None
+
+
+# The PatternStores of this process that hold their file open. HDF5 does not
+# open for writing a file that this process has open for reading, so
+# write_pattern_store has them let go of the file while it writes.
+_OPEN_STORES: weakref.WeakSet = weakref.WeakSet()
+
+
+def _release_stores(path: Path) -> list:
+    """Close the file handles of this process's stores of ``path``; returns the
+    stores, which read the file again when next used."""
+    released = []
+    for store in list(_OPEN_STORES):
+        try:
+            same = os.path.samefile(store._abspath, path)
+        except OSError:  # its file is gone or moved
+            same = False
+        if same:
+            store._release()
+            released.append(store)
+    return released
 
 
 def _check_store(f, path: Path):
@@ -321,6 +359,8 @@ def write_pattern_store(
     PatternStore
         The store, open for reading (close it, or use it in a ``with`` block).
         Its ``is_complete`` is False when ``max_chunks`` stopped the writing.
+        Stores of ``path`` still open in this process (the one a previous
+        call returned) stay usable and then show the new rows.
 
     Raises
     ------
@@ -330,7 +370,9 @@ def write_pattern_store(
         If ``path`` exists and was written with other settings, or is not a
         pattern store.
     OSError
-        If ``path`` exists but cannot be read as HDF5 (truncated or corrupt).
+        If ``path`` exists but cannot be read as HDF5 (truncated or corrupt),
+        or is open elsewhere: in another process (HDF5's file locks), or in an
+        ``h5py.File`` of this one.
 
     See Also
     --------
@@ -358,15 +400,11 @@ def write_pattern_store(
     4 False
     (6, 500) True ['cubic', 'orthorhombic']
     """
-    from tqdm.auto import tqdm
-
     from ._dataset import (
         TARGETS,
-        _build,
         _check_variant_options,
         _components,
         _instrument,
-        _symmetry_labels,
     )
     from ._random import make_random_crystals
 
@@ -440,12 +478,50 @@ def write_pattern_store(
     config = json.loads(json.dumps(config))
 
     path = Path(path)
+    if path.exists() and not resume:
+        raise FileExistsError(
+            f"{os.fspath(path)!r} exists; pass resume=True to continue writing "
+            "it, or choose another path (it is never overwritten)"
+        )
+    # stores of this file still open here (the one a previous call returned)
+    # would keep HDF5 from opening it for writing: they let go of it meanwhile
+    # and then read it again, showing the new rows
+    released = _release_stores(path) if path.exists() else []
+    try:
+        _write_chunks(
+            path,
+            config,
+            simulator,
+            dict(
+                space_groups=space_groups,
+                elements=elements,
+                n_atoms=n_atoms,
+                source=source,
+                n_variants=n_variants,
+                variants=variants,
+                instrument=instrument,
+            ),
+            n_jobs=n_jobs,
+            verbose=verbose,
+            max_chunks=max_chunks,
+        )
+    finally:
+        for store in released:
+            store._reopen_quietly()
+    return PatternStore(path)
+
+
+def _write_chunks(path, config, simulator, options, *, n_jobs, verbose, max_chunks):
+    """Create or resume the store at ``path`` (``config``: its recorded
+    settings) and write its missing chunks, at most ``max_chunks``; ``options``
+    are the generator's arguments as given."""
+    from tqdm.auto import tqdm
+
+    from ._dataset import _build, _symmetry_labels
+
+    target, n_crystals = config["target"], config["n_crystals"]
+    chunk_size, random_state = config["chunk_size"], config["random_state"]
     if path.exists():
-        if not resume:
-            raise FileExistsError(
-                f"{os.fspath(path)!r} exists; pass resume=True to continue writing "
-                "it, or choose another path (it is never overwritten)"
-            )
         f = _open(path, "r+")
         _check_store(f, path)
         stored = _stored_config(f)
@@ -496,9 +572,6 @@ def write_pattern_store(
             data = _build(
                 n_crystals=min(chunk_size, n_crystals - first),
                 target=target,
-                space_groups=space_groups,
-                elements=elements,
-                n_atoms=n_atoms,
                 prototypes=None,
                 simulator=clone(simulator),
                 vacancy_fraction=0.0,
@@ -506,17 +579,13 @@ def write_pattern_store(
                 random_state=_chunk_seed(entropy, k),
                 n_jobs=n_jobs,
                 verbose=False,
-                source=source,
-                n_variants=n_variants,
-                variants=variants,
-                instrument=instrument,
+                **options,
             )
             _write_rows(f, first, data)
             f.flush()
             # only now is the chunk complete
             f.attrs["n_complete_chunks"] = k + 1
             f.flush()
-    return PatternStore(path)
 
 
 class _Rows:
@@ -527,13 +596,21 @@ class _Rows:
     read just those rows. ``np.asarray(rows)`` reads them all.
     """
 
-    def __init__(self, dataset, n_rows: int):
-        self._dataset = dataset
+    def __init__(self, store: PatternStore, n_rows: int):
+        # the store, not its HDF5 dataset: the store may close and reopen its
+        # file (while write_pattern_store extends it), the first n_rows stay
+        self._store = store
         self._n = int(n_rows)
+        self._n_points = store._n_points
+        self._chunks = store._x_chunks
+
+    @property
+    def _dataset(self):
+        return self._store._x()
 
     @property
     def shape(self) -> tuple[int, int]:
-        return (self._n, int(self._dataset.shape[1]))
+        return (self._n, self._n_points)
 
     @property
     def ndim(self) -> int:
@@ -546,7 +623,7 @@ class _Rows:
     @property
     def chunks(self) -> tuple[int, int]:
         """Rows and columns of one HDF5 chunk: rows read together cheaply."""
-        return tuple(int(c) for c in self._dataset.chunks)
+        return self._chunks
 
     def __len__(self) -> int:
         return self._n
@@ -604,16 +681,17 @@ class _Rows:
             return np.zeros(idx.shape + (n_points,), dtype=np.float32)
         rows, inverse = np.unique(idx.ravel(), return_inverse=True)
         lo, hi = int(rows[0]), int(rows[-1]) + 1
+        dataset = self._dataset
         if hi - lo <= 2 * len(rows):  # dense: one sequential read
-            block = self._dataset[lo:hi]
+            block = dataset[lo:hi]
             if hi - lo != len(rows):
                 block = block[rows - lo]
         else:  # sparse: per HDF5 chunk, the span of the rows needed in it
-            chunk = int(self._dataset.chunks[0])
+            chunk = self._chunks[0]
             splits = np.flatnonzero(np.diff(rows // chunk)) + 1
             block = np.concatenate(
                 [
-                    self._dataset[int(part[0]) : int(part[-1]) + 1][part - part[0]]
+                    dataset[int(part[0]) : int(part[-1]) + 1][part - part[0]]
                     for part in np.split(rows, splits)
                 ]
             )
@@ -633,6 +711,14 @@ class PatternStore:
     The deep classifiers of :mod:`skxrd.estimators` accept a store in place of
     ``X`` in ``fit`` (labels: ``store.y``, or an explicit ``y``),
     ``predict_proba``, ``predict`` and ``score``, reading it a batch at a time.
+
+    When :func:`write_pattern_store` resumes the file in the same process, an
+    open store lets go of the file while it is written, then reads it again
+    and shows the new rows (row views ``store.X`` taken before keep their
+    rows). Another process cannot write the file while a store holds it open:
+    HDF5's file locks make :func:`write_pattern_store` raise an ``OSError``
+    that says so. A pickled store (sent to a worker process) opens the file
+    again where it is unpickled.
 
     Parameters
     ----------
@@ -654,7 +740,8 @@ class PatternStore:
     FileNotFoundError
         If there is no file at ``path``.
     OSError
-        If the file cannot be read as HDF5 (truncated or corrupt).
+        If the file cannot be read as HDF5 (truncated or corrupt), or is being
+        written by another process.
     ValueError
         If the file is HDF5 but not a pattern store.
 
@@ -685,34 +772,72 @@ class PatternStore:
     def __init__(self, path: str | os.PathLike, *, allow_incomplete: bool = False):
         self.path = Path(path)
         self.allow_incomplete = bool(allow_incomplete)
+        # the same file even if the working directory changes before a reopen
+        self._abspath = Path(os.path.abspath(self.path))
         self._file = None
+        self._closed = False
+        self._identity = None
         self._open()
 
     # ------------------------------------------------------------------ file
     def _open(self):
-        f = _open(self.path, "r", rdcc_nbytes=_CACHE_BYTES, rdcc_nslots=10007)
+        f = _open(self._abspath, "r", rdcc_nbytes=_CACHE_BYTES, rdcc_nslots=10007)
         _check_store(f, self.path)
         try:
-            self._n_complete_chunks = int(f.attrs["n_complete_chunks"])
-            self._n_crystals = int(f.attrs["n_crystals"])
-            self._chunk_size = int(f.attrs["chunk_size"])
-            # kept: y and target_names stay readable from the cache after close
-            self._target = str(f.attrs["target"])
-            self._dataset = f["X"]
+            n_complete_chunks = int(f.attrs["n_complete_chunks"])
+            # what resuming never changes: another value is another store
+            identity = (
+                str(f.attrs["entropy"]),
+                int(f.attrs["n_crystals"]),
+                int(f.attrs["chunk_size"]),
+                str(f.attrs["target"]),
+            )
+            x = f["X"]
+            n_points, x_chunks = int(x.shape[1]), tuple(int(c) for c in x.chunks)
         except (KeyError, OSError) as exc:
             f.close()
             raise OSError(
                 f"{os.fspath(self.path)!r} is an incomplete or damaged pattern "
                 f"store: {exc}"
             ) from None
+        if self._identity is not None and identity != self._identity:
+            f.close()
+            raise ValueError(
+                f"{os.fspath(self.path)!r} was replaced by another pattern store "
+                "since this PatternStore opened it: open it again"
+            )
+        if self._identity is None or n_complete_chunks != self._n_complete_chunks:
+            # first open, or chunks written meanwhile (write_pattern_store):
+            # the small arrays are read again with the new rows
+            self._cache = {}
+        self._identity = identity
+        _, self._n_crystals, self._chunk_size, self._target = identity
+        self._n_complete_chunks = n_complete_chunks
+        self._n_points, self._x_chunks = n_points, x_chunks
+        self._dataset = x
         self._file = f
-        self._cache = {}
+        _OPEN_STORES.add(self)
+
+    def _release(self) -> None:
+        """Close the file until the store is next read (it stays usable)."""
+        _OPEN_STORES.discard(self)
+        if self._file is not None:
+            self._file.close()
+            self._file = self._dataset = None
+
+    def _reopen_quietly(self) -> None:
+        """Reopen a released store now; on failure, leave the error to its
+        next read (called in a ``finally`` that must not mask another error)."""
+        if self._file is None and not self._closed:
+            try:
+                self._open()
+            except (OSError, ValueError):
+                pass
 
     def close(self) -> None:
         """Close the file (the small arrays already read stay available)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._closed = True
+        self._release()
 
     def __enter__(self) -> PatternStore:
         return self
@@ -727,12 +852,26 @@ class PatternStore:
         self.__init__(state["path"], allow_incomplete=state["allow_incomplete"])
 
     def _f(self):
-        if self._file is None:
+        if self._closed:
             raise ValueError(f"the pattern store {os.fspath(self.path)!r} is closed")
+        if self._file is None:  # released by write_pattern_store
+            self._open()
         return self._file
+
+    def _x(self):
+        """The HDF5 dataset of the patterns."""
+        self._f()
+        return self._dataset
+
+    def _current(self) -> None:
+        """Reopen a store released by write_pattern_store (its rows may have
+        grown); a closed store keeps what it read."""
+        if self._file is None and not self._closed:
+            self._open()
 
     def _read(self, name, strings=False, rows=True):
         """A small dataset read whole (its complete rows when ``rows``)."""
+        self._current()
         if name not in self._cache:
             ds = self._f()[name]
             data = (ds.asstr() if strings else ds)[: len(self) if rows else None]
@@ -750,12 +889,13 @@ class PatternStore:
 
     # ------------------------------------------------------------------ sizes
     def __len__(self) -> int:
+        self._current()
         return min(self._n_complete_chunks * self._chunk_size, self._n_crystals)
 
     @property
     def shape(self) -> tuple[int, int]:
         """``(n_patterns, n_points)`` of the complete rows."""
-        return (len(self), int(self._dataset.shape[1]))
+        return (len(self), self._n_points)
 
     @property
     def n_crystals(self) -> int:
@@ -780,7 +920,7 @@ class PatternStore:
         ``np.asarray(store.X)`` reads them all into memory.
         """
         self._f()
-        return _Rows(self._dataset, len(self))
+        return _Rows(self, len(self))
 
     @property
     def y(self) -> np.ndarray:

@@ -115,6 +115,52 @@ def test_groups_needing_more_atoms_get_a_characteristic_orbit():
     assert c.get_space_group() == 203 and c.n_atoms >= 96
 
 
+@pytest.mark.parametrize("group, atoms", [(41, 12), (45, 12), (106, 12), (184, 14)])
+def test_groups_without_a_characteristic_orbit_get_a_combination(group, atoms):
+    # no lone orbit of these groups has only their symmetry, and no orbits of
+    # at most 10 atoms together do: each crystal got the smallest combination
+    # that does (it failed after 200 attempts for every seed)
+    crystals = make_random_crystals(
+        4, space_groups=[group], n_atoms=(2, 10), random_state=0
+    )
+    assert [c.get_space_group() for c in crystals] == [group] * 4
+    assert {c.n_atoms for c in crystals} == {atoms}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(n_atoms=(2, 10)),
+        dict(n_atoms=(1, 4)),
+        dict(n_atoms=(1, 4), elements=["Si"]),  # one element: larger combinations
+    ],
+    ids=["2-10", "1-4", "1-4 Si"],
+)
+def test_every_space_group_with_few_atoms(kwargs):
+    # 53 groups have no characteristic orbit; 37 of them failed with
+    # n_atoms=(1, 4), 5 with (2, 10)
+    crystals = make_random_crystals(230, random_state=0, **kwargs)
+    assert sorted(c.space_group for c in crystals) == list(range(1, 231))
+    found = [c.get_space_group(symprec=1e-3) for c in crystals]
+    mismatches = [
+        (c.space_group, f) for c, f in zip(crystals, found) if f != c.space_group
+    ]
+    assert len(mismatches) <= 2, mismatches
+
+
+def test_every_group_without_a_characteristic_orbit_has_a_combination():
+    from skxrd.datasets._random import _characteristic_sites, _pinning_combinations
+
+    groups = [g for g in range(1, 231) if not _characteristic_sites(g)]
+    assert len(groups) == 53
+    for g in groups:
+        for n_elements in (1, 2):
+            atoms, partitions = _pinning_combinations(g, n_elements)
+            assert atoms is not None and partitions, (g, n_elements)
+    assert _pinning_combinations(41, 2)[0] == 12  # 4a + 8b
+    assert _pinning_combinations(1, 1)[0] == 3  # two like atoms: P-1
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

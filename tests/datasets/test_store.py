@@ -140,6 +140,87 @@ def test_interrupted_and_resumed_equals_straight_run(reference, tmp_path, monkey
     assert starts == [16, 32]
 
 
+def test_resume_while_the_returned_store_is_open(reference, tmp_path):
+    # the documented pattern: the first store is still referenced (and open)
+    # when the second call opens the file for writing; HDF5 refused that
+    path = tmp_path / "open.h5"
+    store = write_pattern_store(path, N, max_chunks=1, **SETTINGS)
+    rows, y = store.X, store.y
+    first = rows[:]
+    assert len(store) == 16
+    store = write_pattern_store(path, N, **SETTINGS)
+    assert store.is_complete
+    assert_same_content(path, reference)
+    # the old store reads the file again and shows the new rows; its row view
+    # keeps its 16 rows
+    old = rows._store
+    assert old is not store and len(old) == N and old.is_complete
+    np.testing.assert_array_equal(np.asarray(old.X), read_all(reference)["X"])
+    np.testing.assert_array_equal(old.y, store.y)
+    np.testing.assert_array_equal(old.y[:16], y)
+    assert rows.shape == (16, 500)
+    np.testing.assert_array_equal(rows[:], first)
+    np.testing.assert_array_equal(rows[[15, 0]], first[[15, 0]])
+    # and again, with both stores open
+    write_pattern_store(path, N, **SETTINGS).close()
+    np.testing.assert_array_equal(old.X[N - 1], store.X[N - 1])
+    old.close()
+    store.close()
+    with pytest.raises(ValueError, match="closed"):
+        rows[0]
+
+
+def test_a_store_open_elsewhere_is_not_called_corrupt(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.h5"
+    settings = {**SETTINGS, "chunk_size": 4}
+    write_pattern_store(path, 8, max_chunks=1, **settings).close()
+    with h5py.File(path, "r"):  # not a PatternStore: not closed for the writer
+        with pytest.raises(OSError, match="busy.h5.*open in this process") as info:
+            write_pattern_store(path, 8, **settings)
+        assert "corrupt" not in str(info.value)
+    if os.environ.get("HDF5_USE_FILE_LOCKING", "").upper() == "FALSE":
+        return
+    # another process reading the store: HDF5's file lock
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, h5py; f = h5py.File(sys.argv[1], 'r'); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        with pytest.raises(OSError, match="busy.h5.*another process") as info:
+            write_pattern_store(path, 8, **settings)
+        assert "corrupt" not in str(info.value)
+    finally:
+        reader.communicate("", timeout=60)
+    with write_pattern_store(path, 8, **settings) as store:
+        assert store.is_complete
+
+
+def test_a_released_store_finds_its_file_replaced(tmp_path):
+    path = tmp_path / "replaced.h5"
+    settings = {**SETTINGS, "chunk_size": 4}
+    store = write_pattern_store(path, 4, **settings)
+    y = store.y
+    store._release()  # as write_pattern_store does while it writes
+    os.remove(path)
+    write_pattern_store(path, 4, **{**settings, "random_state": 1}).close()
+    with pytest.raises(ValueError, match="replaced.h5.*replaced by another"):
+        store.X  # noqa: B018
+    store.close()
+    np.testing.assert_array_equal(store.y, y)  # what it read stays
+
+
 def test_random_state_none_is_recorded_and_resumed(tmp_path):
     path = tmp_path / "none.h5"
     settings = {**SETTINGS, "random_state": None, "chunk_size": 4}
@@ -249,6 +330,10 @@ def test_row_access(reference):
         clone = pickle.loads(pickle.dumps(store))
         np.testing.assert_array_equal(clone.X[:2], full[:2])
         clone.close()
+        # rows pickle with their store (to a DataLoader's worker processes)
+        rows_clone = pickle.loads(pickle.dumps(rows))
+        np.testing.assert_array_equal(rows_clone[[4, 1]], full[[4, 1]])
+        rows_clone._store.close()
     with pytest.raises(ValueError, match="closed"):
         store.X  # noqa: B018
     # the small arrays already read stay available, as close() says
