@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -49,11 +50,29 @@ def _cmd_simulate(args) -> int:
             raise SystemExit(f"skxrd simulate: {exc}") from None
     sim = _simulator_from_args(args)
     X = sim.transform(crystals)
+    radiation = sim.fit().radiation_
     names = [Path(p).stem for p in args.cif]
     if out.suffix == ".npz":
-        np.savez_compressed(out, X=X, two_theta=sim.two_theta, names=np.array(names))
+        # the wavelength, as skxrd evaluate reads an .npz of 2θ patterns
+        np.savez_compressed(
+            out,
+            X=X,
+            two_theta=sim.two_theta,
+            names=np.array(names),
+            wavelength=radiation.wavelength,
+            radiation=radiation.name,
+        )
     else:
-        header = ",".join(["two_theta"] + names)
+        from .io._readers import _header_lines
+
+        # a header read_pattern understands: the wavelength and the doublet;
+        # a file of several patterns is then refused, not misread
+        head = _header_lines(
+            "two_theta", radiation.wavelength, radiation, "skxrd simulate"
+        )
+        if len(names) == 1:
+            head.append(f"# name: {json.dumps(names[0], ensure_ascii=False)}")
+        header = "\n".join(head + [",".join(["two_theta"] + names)])
         np.savetxt(
             out,
             np.column_stack([sim.two_theta, X.T]),
@@ -61,6 +80,7 @@ def _cmd_simulate(args) -> int:
             header=header,
             comments="",
             fmt="%.6g",
+            encoding="utf-8",  # "Å", and names of any script (numpy: latin-1)
         )
     noun = "pattern" if len(crystals) == 1 else "patterns"
     print(f"wrote {len(crystals)} {noun} of {X.shape[1]} points to {out}")

@@ -41,7 +41,10 @@ def test_simulate_npz_and_csv(tmp_path, cifs, capsys):
         )
         == 0
     )
-    table = np.loadtxt(csv, delimiter=",", skiprows=1)
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    names_row = lines.index("two_theta,Si,NaCl")  # under the commented header
+    assert all(line.startswith("#") for line in lines[:names_row])
+    table = np.loadtxt(csv, delimiter=",", skiprows=names_row + 1)
     assert table.shape == (4250, 3) and table[:, 1:].max() == pytest.approx(1)
     assert "wrote 2 patterns" in capsys.readouterr().out
 
@@ -101,3 +104,28 @@ def test_demo_keeps_out_of_other_folders(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
     assert (tmp_path / "thesis.tex").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.tex"]
+
+
+def test_simulate_csv_records_the_wavelength_and_reads_back(tmp_path, cifs):
+    from skxrd.io import PatternFormatError, read_pattern
+
+    one = tmp_path / "one.csv"
+    assert (
+        main(["simulate", cifs[0], "-o", str(one), "--quiet", "--radiation", "MoKa"])
+        == 0
+    )
+    p = read_pattern(one)
+    assert p.radiation.name == "MoKa" and p.radiation.wavelengths == (0.7093, 0.71359)
+    assert p.axis == "two_theta" and p.name == "Si" and p.uncertainty is None
+    assert len(p) == 4250 and p.intensity.max() == pytest.approx(1)
+    # two patterns: refused, not read as a pattern and its uncertainty
+    two = tmp_path / "two.csv"
+    assert main(["simulate", *cifs, "-o", str(two), "--quiet"]) == 0
+    with pytest.raises(PatternFormatError, match="several patterns"):
+        read_pattern(two, wavelength="CuKa")
+    npz = tmp_path / "two.npz"
+    assert (
+        main(["simulate", *cifs, "-o", str(npz), "--quiet", "--radiation", "MoKa"]) == 0
+    )
+    with np.load(npz) as data:
+        assert float(data["wavelength"]) == 0.7093 and str(data["radiation"]) == "MoKa"

@@ -163,9 +163,15 @@ def read_pattern(
     data are a header. A third column is the uncertainty of the intensity,
     unless the names row over the columns calls it something else (``Icalc``,
     ``background``: left out, named in ``metadata["ignored_column"]``) or
-    names the third the intensity (``Angle,TimePerStep,Intensity``). A first
-    column named ``theta``, ``omega`` or ``chi`` is refused unless ``axis``
-    says what it holds. GSAS ``FXYE`` banks of constant-wavelength data
+    names the third the intensity (``Angle,TimePerStep,Intensity``); a
+    third column named neither so nor as an uncertainty (``sigma``, ``esd``,
+    ``err``...), such as ``two_theta,corundum,rutile``, is an error: the file
+    holds several patterns, and there is no option to read one of them. A
+    unit in brackets belongs to the name before it (``Q (nm^-1) I``: Q in
+    nm⁻¹, read in Å⁻¹). A first column named ``theta``, ``omega`` or ``chi``
+    is refused unless ``axis`` says what it holds, as is a names row that
+    starts with Q, d or θ but names another number of columns than the
+    data have. GSAS ``FXYE`` banks of constant-wavelength data
     (``BANK ... CONS ... FXYE``: 2θ in centidegrees, intensity, uncertainty)
     are read with 2θ in degrees. A line just before the data that is a
     spoilt data line (``10.0000********``) is an error, not a header.
@@ -721,7 +727,9 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     fields = _header_fields(header)
     skxrd = bool(header) and header[0][1].lstrip("#;!'% ").startswith(_SKXRD_MAGIC)
     lines_of = info.pop("lines")
-    named = _column_names(header, int(lines_of[0]), ncols, info.pop("delimiter"))
+    named = _column_names(
+        path, header, int(lines_of[0]), ncols, info.pop("delimiter"), axis
+    )
     file_axis, x_scale = _axis_from_header(path, fields, named, axis)
     if _gsas_fxye(path, header):  # GSAS: 2θ in centidegrees
         file_axis, x_scale = "two_theta", 0.01
@@ -736,7 +744,7 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
         meta["x_converted"] = "Q in nm⁻¹ divided by 10 to Å⁻¹"
     cols = [table[:, 1], table[:, 2] if ncols == 3 else None]
     if ncols == 3:
-        intensity, error, ignored = _column_roles(named[1])
+        intensity, error, ignored = _column_roles(path, named)
         cols = [table[:, intensity], None if error is None else table[:, error]]
         if ignored is not None:
             meta["ignored_column"] = ignored
@@ -1006,7 +1014,11 @@ def _split_fused(raw: str, boundaries):
 
 
 # ------------------------------------------------------- header interpretation
-_KEY_VALUE = re.compile(r"^[#;!'%\s]*([A-Za-z_][\w\s\-()/.]*?)\s*[:=]\s*(.*?)\s*$")
+# words the key, whitespace between them, so that no "\s" can take a run of
+# whitespace that another can (200,000 tabs in a line had taken 4 minutes)
+_KEY_VALUE = re.compile(
+    r"^[#;!'%\s]*([A-Za-z_][\w\-()/.]*(?:\s+[\w\-()/.]+)*?)\s*[:=]\s*(.*\S|)\s*$"
+)
 # Header lines are matched with their whitespace runs made one space (and cut
 # to 2,000 characters): the optional spaces below then cannot backtrack at
 # length (a run of 400 tabs took 100 s).
@@ -1022,10 +1034,13 @@ _VALUE = (
 _SEP = r" ?(?:[\"'] ?)?(?:[:=,;] ?)?(?:[\"'] ?)?"
 # after a length key: a unit in brackets, the separator, the value, a unit
 _LENGTH_VALUE = (
-    r"(?: ?[(\[] ?(?P<unit1>Å|A|angstroms?|ang|nm|pm|m) ?[)\]])?"
+    r"(?: ?[(\[] ?(?P<unit1>Å|A|angstr[oö]ms?|ang|nm|nanomet(?:er|re)s?|pm"
+    r"|picomet(?:er|re)s?|m) ?[)\]])?"
     + _SEP
     + _VALUE
-    + r"[\"']? ?(?P<unit2>Å|A\b|angstroms?|ang\b|nm\b|pm\b|m\b)?"
+    # the unit after the value: "0.15406 nm", "0.15406 (nm)", "0.15406,nm"
+    + r"[\"']? ?(?:[(\[,;] ?)?(?P<unit2>Å|A\b|angstr[oö]ms?\b|ang\b|nm\b"
+    r"|nanomet(?:er|re)s?\b|pm\b|picomet(?:er|re)s?\b|m\b)?"
 )
 _LAMBDA = re.compile(
     # the key, with an index (Kα1's 1, or 2: another line's)
@@ -1044,7 +1059,7 @@ _ENERGY = re.compile(
     r"\benergy(?: ?[(\[] ?(?P<unit1>kev|ev) ?[)\]])?"
     + _SEP
     + _VALUE
-    + r"[\"']? ?(?P<unit2>kev|ev)?\b",
+    + r"[\"']? ?(?:[(\[,;] ?)?(?P<unit2>kev|ev)?\b",
     re.IGNORECASE,
 )
 # the key names another line than Kα1 right before it ("K-Alpha2
@@ -1093,6 +1108,7 @@ def _wavelength_from_header(path, header):
                     continue  # "Wavelength2: 1.5444", "K-Alpha2 wavelength,1.54443"
             value = float(m.group("value").replace(",", "."))
             unit = (m.group("unit1") or m.group("unit2") or "").lower()
+            unit = {"nano": "nm", "pico": "pm"}.get(unit[:4], unit)
             if kind == "e":
                 if not unit:  # an energy without a unit says nothing
                     continue
@@ -1140,15 +1156,51 @@ _D_NAMES = re.compile(r"^d(?:_?spacing)?(?:\b|_|\(|$)", re.IGNORECASE)
 _OTHER_NAME = re.compile(
     r"calc|fit|model|sim|back|bkg|bgr|diff|time|step|monitor", re.IGNORECASE
 )
+# a named third column that is the uncertainty: sigma, sigI, σ(I), esd,
+# err, I_err, error, std, stdev, unc(ertainty), sqrt(counts), e(y), dI, dy,
+# s.u. ("signal", "ferrite" are not)
+_ERROR_NAME = re.compile(
+    r"sig(?!n)|σ|esd|e\.s\.d|(?<![a-z])std|stdev|(?<![a-z])dev(?![a-z])"
+    r"|err(?:ors?)?(?![a-z])|unc|sqrt|±|\+/-"
+    r"|^(?:e|su|s\.u\.?)(?:$|[ _(\[])|^s[(\[]"
+    r"|^(?:d|δ|Δ|delta)[ _]?(?:i|y|int\w*|counts?)(?:$|[ _(\[])",
+    re.IGNORECASE,
+)
+
+
+# the first name of a names row that says the x column is not 2θ
+_NOT_2THETA_NAME = re.compile(
+    r"^(?:q|d|d[-_ ]?spacing|theta|θ)(?: ?[(\[][^()\[\]]*[)\]])?$", re.IGNORECASE
+)
+_NAME_SPLIT = re.compile(r"[\s,;]+")
 
 
 def _split_names(text, delim):
+    """The names of a header row, a unit in brackets kept with its name
+    (``Q (nm^-1)``, ``I [counts]``), split at the data's delimiter; over
+    whitespace-separated data at whitespace, commas or semicolons."""
     text = text.lstrip(_COMMENT_CHARS).strip()
-    parts = text.split(delim) if delim else text.split()
-    return [t for t in (t.strip().strip("\"'") for t in parts) if t]
+    parts = text.split(delim) if delim else _NAME_SPLIT.split(text)
+    names: list[list[str]] = []
+    depth = 0  # brackets left open by the name so far
+    for t in parts:
+        t = t.strip().strip("\"'")
+        if not t:
+            continue
+        if not delim and names and (t[0] in "([" or depth > 0):
+            # "Q (nm^-1) I" is 2 names, not 3: else the row names no columns
+            # and a Q axis was read as 2θ
+            names[-1].append(t)
+        else:
+            names.append([t])
+            depth = 0
+        depth = max(
+            0, depth + t.count("(") + t.count("[") - t.count(")") - t.count("]")
+        )
+    return [" ".join(n) for n in names]
 
 
-def _column_names(header, first_data_line, ncols, delim):
+def _column_names(path, header, first_data_line, ncols, delim, axis=None):
     """``(line, names)`` of the header row that names the columns, or
     ``(None, None)``.
 
@@ -1156,22 +1208,42 @@ def _column_names(header, first_data_line, ncols, delim):
     other header line before it (a title further up names nothing, nor does a
     comment after the data), with one name per column. The last whose first
     name is a known axis (2θ, Q, d, θ, ω, χ) wins, else that last header line
-    (a units line such as ``# (1/A) (counts)`` under the names does not)."""
+    (a units line such as ``# (1/A) (counts)`` under the names does not).
+
+    Without such a row, a line just over the data whose first name is Q, d
+    or θ but whose count of names differs from ``ncols`` is an error unless
+    ``axis`` is given: read as 2θ, that column would be silently wrong."""
     before = [(no, text) for no, text in header if no < first_data_line]
     plain = [no for no, text in before if text[0] not in _COMMENT_CHARS]
     last_plain = plain[-1] if plain else None
-    rows = []
+    rows, miscounted = [], []
     for no, text in before:
         if text[0] not in _COMMENT_CHARS and no != last_plain:
             continue
         names = _split_names(text, delim)
         # names hold no number ("# Omega 12.5" states a setting)
-        if len(names) == ncols and not any(_all_floats([n]) for n in names):
+        if not names or any(_all_floats([n]) for n in names):
+            continue
+        if len(names) == ncols:
             rows.append((no, names))
+        elif no == before[-1][0] and _NOT_2THETA_NAME.match(names[0]):
+            miscounted.append((no, text, names))  # the line over the data
     for no, names in reversed(rows):
         first = names[0]
         if any(r.match(first) for r in (_Q_NAMES, _TT_NAMES, _D_NAMES, _ANGLE_NAMES)):
             return no, names
+    if miscounted and axis is None:
+        # a Q, d or θ column is not 2θ, whatever else the row holds: reading
+        # it as 2θ (the default) would be a silent wrong answer
+        no, text, names = miscounted[-1]
+        raise PatternFormatError(
+            path,
+            f"the header {text!r} names {len(names)} column(s) where the data "
+            f"have {ncols}, and its first, {names[0]!r}, is not 2θ; pass "
+            "axis='q' or axis='two_theta' to say what the first column holds "
+            "(--axis to skxrd predict and evaluate)",
+            line=no,
+        )
     for no, names in rows:
         if no == last_plain:
             return no, names
@@ -1229,16 +1301,21 @@ def _gsas_fxye(path, header) -> bool:
     return False
 
 
-def _column_roles(names):
+def _column_roles(path, named):
     """Columns of the intensity and the uncertainty (None) of a 3-column
-    table, from the names row; and the name of a column left unread.
+    table, from the names row ``(line, names)``; and the name of a column
+    left unread.
 
-    The third column is the uncertainty unless a names row that names the
-    axis (``2theta``, ``q``...) calls it a fit's curve, a background, a
-    difference or a counting time (``Icalc``, ``bkg``, ``diff``, ``time``):
-    then it is left out, and where the second is such a column and the third
-    is not (``Angle,TimePerStep,Intensity``) the third is the intensity. A
-    title over the data names no columns."""
+    Without a names row that names the axis (``2theta``, ``q``...) the third
+    column is the uncertainty (a title over the data names no columns). With
+    one, a third column called a fit's curve, a background, a difference or
+    a counting time (``Icalc``, ``bkg``, ``diff``, ``time``) is left out;
+    where the second is such a column and the third is not
+    (``Angle,TimePerStep,Intensity``) the third is the intensity; a third
+    named as an uncertainty (``sigma``, ``esd``, ``err``, ``e(y)``...) is the
+    uncertainty; any other third name (``two_theta,corundum,rutile``) is an
+    error: the file holds several patterns."""
+    no, names = named
     axis_names = (_Q_NAMES, _TT_NAMES, _ANGLE_NAMES)
     if (
         names is None
@@ -1251,7 +1328,18 @@ def _column_roles(names):
         return 1, None, names[2]
     if second and not third:
         return 2, None, names[1]
-    return 1, 2, None
+    if _ERROR_NAME.search(names[2]):
+        return 1, 2, None
+    # taken as the uncertainty, a second pattern would be read without a word
+    raise PatternFormatError(
+        path,
+        f"the columns are named {', '.join(map(repr, names))}: the third is not "
+        "an uncertainty (sigma, esd, err...), so the file holds several "
+        "patterns or curves; read_pattern reads one pattern (x, intensity and "
+        "an optional uncertainty) and has no option to pick a column: write "
+        "each pattern to a file of its own",
+        line=no,
+    )
 
 
 def _skxrd_header(path, fields):
@@ -1278,20 +1366,19 @@ def _skxrd_header(path, fields):
 
 
 # ----------------------------------------------------------------------- writer
-def _format_text(pattern: Pattern, fmt: str) -> str:
-    sep = "," if fmt == "csv" else " "
-    unit = "deg" if pattern.axis == "two_theta" else "1/Å"
-    cols = [pattern.axis, "intensity"]
-    if pattern.uncertainty is not None:
-        cols.append("uncertainty")
+def _header_lines(axis, wavelength, radiation, writer) -> list[str]:
+    """The first lines of a header that :func:`read_pattern` reads back:
+    the axis, the wavelength and the radiation (also written by ``skxrd
+    simulate``)."""
+    unit = "deg" if axis == "two_theta" else "1/Å"
     head = [
-        f"# {_SKXRD_MAGIC} (written by skxrd.io.write_pattern)",
-        f"# axis: {pattern.axis}",
+        f"# {_SKXRD_MAGIC} (written by {writer})",
+        f"# axis: {axis}",
         f"# x_unit: {unit}",
     ]
-    if pattern.wavelength is not None:
-        head.append(f"# wavelength: {pattern.wavelength!r} Å")
-    rad = pattern.radiation
+    if wavelength is not None:
+        head.append(f"# wavelength: {wavelength!r} Å")
+    rad = radiation
     if rad is not None:
         head += [
             f"# radiation_kind: {rad.kind}",
@@ -1300,6 +1387,20 @@ def _format_text(pattern: Pattern, fmt: str) -> str:
             + " ".join(repr(float(w)) for w in rad.wavelengths),
             "# radiation_weights: " + " ".join(repr(float(w)) for w in rad.weights),
         ]
+    return head
+
+
+def _format_text(pattern: Pattern, fmt: str) -> str:
+    sep = "," if fmt == "csv" else " "
+    cols = [pattern.axis, "intensity"]
+    if pattern.uncertainty is not None:
+        cols.append("uncertainty")
+    head = _header_lines(
+        pattern.axis,
+        pattern.wavelength,
+        pattern.radiation,
+        "skxrd.io.write_pattern",
+    )
     head.append(f"# name: {json.dumps(pattern.name, ensure_ascii=False)}")
     meta, dropped = {}, []
     for key, value in pattern.metadata.items():
@@ -1613,7 +1714,12 @@ def _read_ras(path, data, axis) -> _Found:
     first = blocks[0][1]
     a1 = _float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA1"))
     a2 = _float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA2"))
-    _, lam = _radiation_from_lines(a1)
+    radiation, lam = _rigaku_radiation(
+        a1,
+        a2,
+        first.get("HW_XG_TARGET_NAME", ""),
+        first.get("MEAS_COND_XG_WAVE_TYPE") or first.get("HW_XG_WAVE_TYPE"),
+    )
     for key, name in (
         ("HW_XG_TARGET_NAME", "anode"),
         ("FILE_SAMPLE", "sample_name"),
@@ -1627,7 +1733,19 @@ def _read_ras(path, data, axis) -> _Found:
     if a2 is not None:
         meta["kAlpha2"] = a2
     meta["ras_header"] = dict(first)
-    return _Found("ras", x, y, wavelength=lam, metadata=meta)
+    return _Found("ras", x, y, wavelength=lam, radiation=radiation, metadata=meta)
+
+
+def _rigaku_radiation(a1, a2, anode, wave_type):
+    """(radiation, wavelength) of a Rigaku header: the Kα1/Kα2 doublet at
+    the standard 2:1 ratio (the files state none), or Kα1 alone when the wave
+    type says the beam is monochromated (``Ka1``)."""
+    ratio = 0.5
+    if wave_type and re.search(
+        r"(?:a|alpha|α)\s*1(?!\s*[,+/&]?\s*2)", wave_type, re.IGNORECASE
+    ):
+        ratio = None
+    return _radiation_from_lines(a1, a2, ratio, anode or "")
 
 
 def _check_rigaku_axis(path, name, **where):
@@ -1728,10 +1846,13 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
         meta["ranges"] = info
     if rev:
         meta["reversed"] = True
-    lam = None
+    radiation, lam = None, None
     if conditions is not None:
-        _, lam = _radiation_from_lines(
-            _float_or_none(_xml_text(conditions, "WavelengthKalpha1"))
+        radiation, lam = _rigaku_radiation(
+            _float_or_none(_xml_text(conditions, "WavelengthKalpha1")),
+            _float_or_none(_xml_text(conditions, "WavelengthKalpha2")),
+            _xml_text(conditions, "TargetName"),
+            _xml_text(conditions, "WaveType"),
         )
         for tag, key in (
             ("WavelengthKalpha2", "kAlpha2"),
@@ -1746,7 +1867,7 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
                 meta[key] = _float_or_none(value) if key == "kAlpha2" else value
     else:
         meta["conditions"] = "no MesurementConditions XML in the archive"
-    return _Found("rasx", x, y, wavelength=lam, metadata=meta)
+    return _Found("rasx", x, y, wavelength=lam, radiation=radiation, metadata=meta)
 
 
 def _zip_member(path, zf, name, max_bytes=None) -> bytes:

@@ -838,3 +838,201 @@ def test_reading_files_does_not_load_the_simulator():
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "skxrd.simulation" in out.stdout  # on first use, as before
+
+
+# ------------------------------------- names with units, wavelength units
+@pytest.mark.parametrize(
+    "names, rows, axis, x",
+    [
+        # a unit in brackets after a space belongs to the name before it
+        ("# Q (nm^-1) I", "3.5 1\n3.6 2\n", "q", [0.35, 0.36]),
+        ("# Q [1/nm]  Intensity", "3.5 1\n3.6 2\n", "q", [0.35, 0.36]),
+        ("# q [nm-1] I", "3.5 1\n3.6 2\n", "q", [0.35, 0.36]),
+        ("# Q (A^-1) Intensity", "0.35 1\n0.36 2\n", "q", [0.35, 0.36]),
+        ("# Q ( 1 / A ) Intensity", "0.35 1\n0.36 2\n", "q", [0.35, 0.36]),
+        # names with commas over columns with spaces
+        ("# q(1/nm),I", "3.5 1\n3.6 2\n", "q", [0.35, 0.36]),
+        ("# q(1/nm), I", "3.5\t1\n3.6\t2\n", "q", [0.35, 0.36]),
+        ("# 2Theta (deg) Intensity (counts)", "10 1\n11 2\n", "two_theta", [10, 11]),
+    ],
+)
+def test_column_names_with_a_unit_after_a_space(tmp_path, names, rows, axis, x):
+    path = _write(tmp_path, "u.xy", f"# wavelength = 1.5406\n{names}\n{rows}")
+    p = read_pattern(path)
+    assert p.axis == axis
+    np.testing.assert_allclose(p.x, x, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "names, match",
+    [
+        ("# d (A) Intensity", r"line 2: the first column is 'd \(A\)' \(d-spacing\)"),
+        ("# d [Å] I", r"line 2: the first column is 'd \[Å\]' \(d-spacing\)"),
+        ("# Theta (deg) Intensity", r"line 2: the first column is 'Theta \(deg\)'"),
+    ],
+)
+def test_d_and_theta_names_with_a_unit_after_a_space_are_refused(
+    tmp_path, names, match
+):
+    path = _write(tmp_path, "t.xy", f"# wavelength = 1.5406\n{names}\n5 1\n6 2\n")
+    with pytest.raises(PatternFormatError, match=match) as info:
+        read_pattern(path)
+    assert str(path) in str(info.value)
+    if "Theta" in names:  # θ is read when the caller says what it holds
+        assert read_pattern(path, axis="two_theta").x.tolist() == [5, 6]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        "# Q (1/nm) I sigma",  # three names over two columns
+        "# Q I",  # two names over three columns
+        "# d (A) I (counts) esd",
+        "# Theta I sigma",
+        "# theta [deg] I sigma",
+    ],
+)
+def test_a_q_d_or_theta_names_row_of_another_count_is_not_read_as_two_theta(
+    tmp_path, names
+):
+    rows = "5 1\n6 2\n" if names != "# Q I" else "5 1 1\n6 2 1\n"
+    path = _write(tmp_path, "n.xy", f"# wavelength = 1.5406\n{names}\n{rows}")
+    with pytest.raises(PatternFormatError, match=r"line 2: the header .* is not 2θ"):
+        read_pattern(path)
+    # the caller's axis is taken
+    if not names.startswith("# d"):
+        assert read_pattern(path, axis="q").axis == "q"
+        assert read_pattern(path, axis="two_theta").x.tolist() == [5, 6]
+
+
+def test_titles_and_settings_starting_like_an_axis_still_read(tmp_path):
+    w = "# wavelength = 1.5406\n"
+    for line in (
+        "# Q-switched source test",
+        "# d8 advance, theta-theta",
+        "# Theta/2Theta scan",
+        "# Omega 12.5",
+        "# Q-range: 0.5 to 5",
+    ):
+        p = read_pattern(_write(tmp_path, "s.xy", w + line + "\n10 1\n11 2\n"))
+        assert p.axis == "two_theta" and p.x.tolist() == [10, 11], line
+    # a title further up is no names row
+    text = "# Theta scan of sample X\n" + w + "10 1\n11 2\n"
+    assert read_pattern(_write(tmp_path, "t.xy", text)).x.tolist() == [10, 11]
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("# Wavelength: 0.15406 (nm)", 1.5406),
+        ("# Wavelength: 0.15406 [nm]", 1.5406),
+        ("# Wavelength: 0.15406 (nanometers)", 1.5406),
+        ("# Wavelength = 0.15406 nanometres", 1.5406),
+        ("Wavelength,0.15406,nm", 1.5406),
+        ("Wavelength;0,15406;nm", 1.5406),
+        ("# lambda: 154.06 (pm)", 1.5406),
+        ("# Wavelength: 1.5406 (Angstrom)", 1.5406),
+        ("# Wavelength: 1.5406 (measured)", 1.5406),
+        ("# Energy: 30 (keV)", 12.398419843320026 / 30.0),
+        ("# Energy: 17000 [eV]", 12.398419843320026 / 17.0),
+        ("Energy,17,keV", 12.398419843320026 / 17.0),
+    ],
+)
+def test_a_wavelength_unit_in_brackets_or_its_own_field(tmp_path, line, expected):
+    p = read_pattern(_write(tmp_path, "w.xy", f"{line}\n10 1\n11 2\n"))
+    assert p.wavelength == pytest.approx(expected, rel=1e-12)
+    assert p.metadata["wavelength_from"] == "file"
+
+
+def test_long_whitespace_runs_before_a_unit_read_at_once(tmp_path):
+    import time
+
+    for line, lam in (
+        ("# Wavelength: 0.15406" + " \t" * 2000 + "(nm)", 1.5406),
+        ("Wavelength," + "\t" * 2000 + "0.15406," + " " * 2000 + "nm", 1.5406),
+        ("# Energy" + "\t " * 2000 + ": 30" + "\t" * 2000 + "(keV)", 0.41328),
+        (
+            "# Q" + "\t" * 2000 + "(nm^-1)" + " " * 2000 + "I\n# wavelength 1.5406",
+            1.5406,
+        ),
+    ):
+        path = _write(tmp_path, "tabs.xy", line + "\n10 1\n11 2\n")
+        start = time.perf_counter()
+        p = read_pattern(path)
+        assert time.perf_counter() - start < 1.0
+        assert p.wavelength == pytest.approx(lam, rel=1e-4)
+
+
+def test_a_header_line_of_50_000_tabs_reads_at_once(tmp_path):
+    import time
+
+    tabs = "\t" * 50_000
+    for line in (f"# a{tabs}b", f"# Wavelength{tabs}(nm)", f"# a: 1{tabs}x"):
+        path = _write(tmp_path, "t.xy", f"{line}\n# wavelength = 1.5\n10 1\n11 2\n")
+        start = time.perf_counter()
+        assert read_pattern(path).wavelength == 1.5
+        assert time.perf_counter() - start < 1.0  # 15 s before, 4 min at 200,000
+
+
+# ---------------------------------------------- Rigaku Kα1/Kα2 doublets
+@pytest.mark.parametrize(
+    "target, ka1, ka2",
+    [("Cu", 1.540593, 1.544414), ("Mo", 0.709319, 0.713609)],
+)
+@pytest.mark.parametrize("ext", ["ras", "rasx"])
+def test_rigaku_files_keep_their_kalpha2_line(tmp_path, ext, target, ka1, ka2):
+    build = fx.ras if ext == "ras" else fx.rasx
+    path = _write(tmp_path, f"a.{ext}", build(target=target, ka1=ka1, ka2=ka2))
+    p = read_pattern(path)
+    assert p.radiation.wavelengths == (ka1, ka2)
+    assert p.radiation.weights == (1.0, 0.5)  # the files state no ratio
+    assert p.radiation.name.startswith(f"{target} Kα1/Kα2")
+    assert p.wavelength == ka1 and p.metadata["wavelength_from"] == "file"
+    # as the XRDML and RAW readers give it
+    xrdml = read_pattern(DATA / "tiny.xrdml")
+    assert type(p.radiation) is type(xrdml.radiation)
+    assert len(xrdml.radiation.wavelengths) == 2
+    # a monochromated beam (wave type Kα1): Kα1 alone, as in an XRDML file
+    path = _write(
+        tmp_path,
+        f"m.{ext}",
+        build(target=target, ka1=ka1, ka2=ka2, wave_type="Ka1"),
+    )
+    p = read_pattern(path)
+    assert p.radiation is None and p.wavelength == ka1
+
+
+# ----------------------------------------- several patterns in one file
+@pytest.mark.parametrize("sep", [",", " ", "\t"])
+def test_a_file_of_several_patterns_is_refused(tmp_path, sep):
+    text = "# wavelength = 1.5406\n" + sep.join(["two_theta", "corundum", "rutile"])
+    text += "\n" + "\n".join(sep.join(r) for r in (("10", "1", "5"), ("11", "2", "6")))
+    path = _write(tmp_path, "two.csv", text + "\n")
+    with pytest.raises(PatternFormatError, match="several patterns") as info:
+        read_pattern(path)
+    message = str(info.value)
+    assert str(path) in message and "line 2" in message and "'rutile'" in message
+    assert "no option to pick a column" in message
+
+
+@pytest.mark.parametrize(
+    "third",
+    [
+        "sigma",
+        "esd",
+        "I_err",
+        "error",
+        "dI",
+        "uncertainty",
+        "stdev",
+        "s(I)",
+        "σ(I)",
+        "e(y)",
+        "sqrt(counts)",
+        "err (counts)",
+    ],
+)
+def test_a_third_column_named_as_an_uncertainty_is_the_uncertainty(tmp_path, third):
+    text = f"# wavelength = 1.5406\n2theta I {third}\n10 1 5\n11 2 6\n"
+    p = read_pattern(_write(tmp_path, "e.xye", text))
+    assert p.intensity.tolist() == [1, 2] and p.uncertainty.tolist() == [5, 6]

@@ -81,17 +81,30 @@ def xrdml(
 
 
 # ------------------------------------------------------------------ Rigaku RAS
-def ras(*, axis="TwoThetaTheta", count=None, end_marker=True) -> bytes:
+def ras(
+    *,
+    axis="TwoThetaTheta",
+    count=None,
+    end_marker=True,
+    target="Cu",
+    ka1=RIGAKU_KA1,
+    ka2=RIGAKU_KA2,
+    wave_type=None,
+) -> bytes:
     n = len(TWO_THETA) if count is None else count
     head = [
         "*RAS_DATA_START",
         "*RAS_HEADER_START",
         '*FILE_COMMENT "試料A: 日本語のコメント"',
         '*FILE_SAMPLE "tiny peak"',
-        '*HW_XG_TARGET_NAME "Cu"',
-        f'*HW_XG_WAVE_LENGTH_ALPHA1 "{RIGAKU_KA1}"',
-        f'*HW_XG_WAVE_LENGTH_ALPHA2 "{RIGAKU_KA2}"',
+        f'*HW_XG_TARGET_NAME "{target}"',
+        f'*HW_XG_WAVE_LENGTH_ALPHA1 "{ka1}"',
+        f'*HW_XG_WAVE_LENGTH_ALPHA2 "{ka2}"',
         '*HW_XG_WAVE_LENGTH_BETA "1.392250"',
+    ]
+    if wave_type is not None:
+        head.append(f'*MEAS_COND_XG_WAVE_TYPE "{wave_type}"')
+    head += [
         '*MEAS_COND_AXIS_NAME-0 "TwoTheta"',
         f'*MEAS_SCAN_AXIS_X "{axis}"',
         '*MEAS_SCAN_START "10.0000"',
@@ -109,7 +122,14 @@ def ras(*, axis="TwoThetaTheta", count=None, end_marker=True) -> bytes:
 
 
 # ----------------------------------------------------------------- Rigaku RASX
-def rasx(*, axis="TwoThetaTheta") -> bytes:
+def rasx(
+    *,
+    axis="TwoThetaTheta",
+    target="Cu",
+    ka1=RIGAKU_KA1,
+    ka2=RIGAKU_KA2,
+    wave_type="Ka",
+) -> bytes:
     profile = "\ufeff" + "".join(
         f"{t:.4f}\t{c:g}\t{a:.4f}\r\n"
         for t, c, a in zip(TWO_THETA, STORED, ATTENUATION)
@@ -119,10 +139,10 @@ def rasx(*, axis="TwoThetaTheta") -> bytes:
   <GeneralInformation><SampleName>tiny peak</SampleName></GeneralInformation>
   <HWConfigurations>
     <XrayGenerator>
-      <TargetName>Cu</TargetName>
-      <WaveType>Ka</WaveType>
-      <WavelengthKalpha1>{RIGAKU_KA1}</WavelengthKalpha1>
-      <WavelengthKalpha2>{RIGAKU_KA2}</WavelengthKalpha2>
+      <TargetName>{target}</TargetName>
+      <WaveType>{wave_type}</WaveType>
+      <WavelengthKalpha1>{ka1}</WavelengthKalpha1>
+      <WavelengthKalpha2>{ka2}</WavelengthKalpha2>
       <WavelengthKbeta>1.392250</WavelengthKbeta>
     </XrayGenerator>
   </HWConfigurations>
