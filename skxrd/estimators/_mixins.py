@@ -63,6 +63,8 @@ def _confidence_source(estimator):
     if isinstance(estimator, Pipeline):
         final = estimator._final_estimator
         if final != "passthrough" and hasattr(final, "predict_confidence"):
+            if len(estimator.steps) == 1:  # no step before it to transform X
+                return final, None
             return final, estimator[:-1].transform
     return None
 
@@ -76,10 +78,11 @@ def _proba_and_confidence(estimator, X, *, own_confidence=True):
     the highest class probability.
     """
     source = _confidence_source(estimator) if own_confidence else None
-    if source is not None and source[1] is not None:
+    if source is not None and source[0] is not estimator:
         # the steps before transform X once, for the probabilities and the
         # confidence alike (what the Pipeline's predict_proba would do)
-        estimator, X = source[0], source[1](X)
+        step, prepare = source
+        estimator, X = step, X if prepare is None else prepare(X)
     if own_confidence and hasattr(estimator, "_predict_proba_confidence"):
         proba, confidence = estimator._predict_proba_confidence(X)
     else:

@@ -39,6 +39,7 @@ axial lines are absent (a screw axis, a centring) may be missed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -73,7 +74,10 @@ _FAMILY = {
 #: :data:`LATTICE_TYPES` and the triclinic ``"aP"``, which
 #: :func:`index_powder` tries only when asked (``lattices=...``)
 ALL_LATTICE_TYPES = (*LATTICE_TYPES, "aP")
-_HMAX = 10
+_HMAX = 10  # the search's indices; a finalist's cell may need more (below)
+#: indices of the wider tables a refined cell with a long axis is scored on
+#: (the 0 0 12 line of LiCoO2, c = 14 Å, at 90° with Cu Kα)
+_HMAX_WIDE = 24
 _N_LOW = 6  # candidates come from the first lines
 _N_LOW_O = 7  # orthorhombic: three of the first seven, one of the first few among them
 _MAX_VOLUME = 4000.0  # Å³: larger orthorhombic cells are not tried
@@ -88,8 +92,8 @@ _N_BASE_A = 8  # triclinic: zones of two of the first eight lines
 _N_ZONES_A = 40  # the zones that explain the most lines, combined in pairs
 
 
-def _hkl():
-    r = np.arange(-_HMAX, _HMAX + 1)
+def _hkl(hmax=_HMAX):
+    r = np.arange(-hmax, hmax + 1)
     h, k, l = (a.ravel() for a in np.meshgrid(r, r, r, indexing="ij"))
     keep = (h != 0) | (k != 0) | (l != 0)
     return h[keep], k[keep], l[keep]
@@ -121,22 +125,31 @@ def _metric(h, k, l, family):
     return np.stack([h * h + h * k + k * k, l * l], 1)
 
 
+def _lattice_table(lat, h, k, l):
+    """The distinct metric rows of a lattice type's ``h, k, l`` and one hkl
+    for each."""
+    fam, cen = lat
+    ok = _allowed(h, k, l, cen)
+    rows = _metric(h[ok], k[ok], l[ok], fam)
+    hkl = np.stack([h[ok], k[ok], l[ok]], 1)
+    # the representative of each row: the one that reads best (non-negative,
+    # h >= k first)
+    order = np.lexsort((-hkl[:, 2], -hkl[:, 1], -hkl[:, 0], (hkl < 0).sum(1)))
+    rows, hkl = rows[order], hkl[order]
+    uniq, first = np.unique(rows, axis=0, return_index=True)
+    return uniq.astype(float), hkl[first]
+
+
 def _tables():
     """Per lattice type: the distinct metric rows and one hkl for each."""
     h, k, l = _hkl()
-    tables = {}
-    for lat in ALL_LATTICE_TYPES:
-        fam, cen = lat
-        ok = _allowed(h, k, l, cen)
-        rows = _metric(h[ok], k[ok], l[ok], fam)
-        hkl = np.stack([h[ok], k[ok], l[ok]], 1)
-        # the representative of each row: the one that reads best (non-negative,
-        # h >= k first)
-        order = np.lexsort((-hkl[:, 2], -hkl[:, 1], -hkl[:, 0], (hkl < 0).sum(1)))
-        rows, hkl = rows[order], hkl[order]
-        uniq, first = np.unique(rows, axis=0, return_index=True)
-        tables[lat] = (uniq.astype(float), hkl[first])
-    return tables
+    return {lat: _lattice_table(lat, h, k, l) for lat in ALL_LATTICE_TYPES}
+
+
+@functools.cache
+def _wide_table(lat, hmax):
+    """:func:`_table` of a lattice type with indices up to ``hmax``."""
+    return _lattice_table(lat, *_hkl(hmax))
 
 
 _TABLES = None
@@ -764,13 +777,38 @@ def _reduce_metrics(g, iters=12, basis=False):
     return (g, total) if basis else g
 
 
+def _as_triclinic(p, family):
+    """A family's parameters ``(n, k)`` as triclinic ones ``(n, 6)``
+    (``Q = A h² + B k² + C l² + D hk + E hl + F kl``)."""
+    p = np.asarray(p, float).reshape(len(p), -1)
+    zero = np.zeros(len(p))
+    a = p[:, 0]
+    if family == "c":
+        return np.stack([a, a, a, zero, zero, zero], 1)
+    if family == "t":
+        return np.stack([a, a, p[:, 1], zero, zero, zero], 1)
+    if family == "h":  # A (h² + hk + k²) + C l²
+        return np.stack([a, a, p[:, 1], a, zero, zero], 1)
+    if family == "o":
+        return np.stack([a, p[:, 1], p[:, 2], zero, zero, zero], 1)
+    if family == "m":  # the cross term is hl
+        return np.stack([a, p[:, 1], p[:, 2], zero, p[:, 3], zero], 1)
+    return p
+
+
+def _reach(p, family, q_max):
+    """The largest index each candidate's lines up to ``q_max`` need:
+    |h_i| <= a_i / d for a line of spacing d."""
+    direct = np.linalg.inv(_reciprocal_metric(_as_triclinic(p, family)))
+    return np.sqrt(q_max * 1.02 * np.diagonal(direct, axis1=1, axis2=2)).max(1)
+
+
 def _complete(p, q_max):
     """Whether the table's indices (at most ``_HMAX``) hold every line of
     each triclinic candidate up to ``q_max``, and its cell is at most
-    ``_MAX_VOLUME``: |h_i| <= a_i / d for a line of spacing d."""
+    ``_MAX_VOLUME``."""
     direct = np.linalg.inv(_reciprocal_metric(p))
-    reach = np.sqrt(q_max * 1.02 * np.diagonal(direct, axis1=1, axis2=2)).max(1)
-    return (reach <= _HMAX) & (np.linalg.det(direct) <= _MAX_VOLUME**2)
+    return (_reach(p, "a", q_max) <= _HMAX) & (np.linalg.det(direct) <= _MAX_VOLUME**2)
 
 
 def _zones(q, loose_q):
@@ -1190,6 +1228,22 @@ def index_powder(
             merit = _merits(refined, rows, q_zero, tol_q, floor_q, max_miss)
             if family == "a":
                 merit[~_complete(refined, q[-1])] = 0.0
+                wide = np.zeros(len(refined), bool)
+            else:
+                # a cell whose lines need indices past the search's: refined
+                # and scored again with them, else its 0 0 12 is unexplained
+                # and a wrong smaller cell wins
+                wide = _reach(refined, family, q[-1]) > _HMAX
+            if wide.any():
+                rows_w, hkl_w = _wide_table(lat, _HMAX_WIDE)
+                for i in np.flatnonzero(wide):
+                    refined[i], zero[i] = _refine(
+                        refined[i], rows_w, q, tol_q, slope, max_zero, zero[i]
+                    )
+                q_zero = q[None] - zero[:, None] * slope[None]
+                merit[wide] = _merits(
+                    refined[wide], rows_w, q_zero[wide], tol_q, floor_q, max_miss
+                )
             best = int(np.argmax(merit))
             if merit[best] <= 0:
                 continue
@@ -1197,8 +1251,8 @@ def index_powder(
                 lat,
                 refined[best],
                 merit[best],
-                rows,
-                hkl,
+                rows_w if wide[best] else rows,
+                hkl_w if wide[best] else hkl,
                 q_zero[best],
                 pos - zero[best],
                 tol_q,

@@ -524,6 +524,12 @@ def test_abstaining_sees_the_confidence_head_inside_a_pipeline(data):
     # the accuracy-coverage display's "auto" confidence too
     np.testing.assert_allclose(_estimator_confidence(pipe, X, "auto"), head, rtol=1e-6)
     assert AccuracyCoverageDisplay.from_estimator(pipe, X, y).accuracy.size
+    # a Pipeline of the classifier alone (no step before it to transform X)
+    from sklearn.pipeline import Pipeline
+
+    alone = Pipeline([("clf", FrozenEstimator(pipe[-1]))])
+    clf = AbstainingClassifier(alone, threshold=0.5).fit(2.0 * X, y)
+    np.testing.assert_allclose(clf.predict_confidence(2.0 * X), head, rtol=1e-6)
     # a Pipeline ending in a classifier without one still says so
     other = make_pipeline(FunctionTransformer(), LogisticRegression()).fit(X, y)
     with pytest.raises(ValueError, match="Pipeline ending in one"):
