@@ -774,3 +774,27 @@ def test_simulated_triclinic_crystals_index_as_triclinic():
         others = max(m for t, m in merit.items() if t != "aP")
         found += merit["aP"] > 20 and merit["aP"] > 2 * others
     assert found >= 3
+
+
+@pytest.mark.parametrize(
+    "name, radiation, two_theta_range",
+    [
+        ("LiCoO2", "CuKa1", (5, 90)),  # 0 0 12 and 0 1 11 at 82-86°
+        ("LiCoO2", "CuKa1", (5, 120)),  # mP had won
+    ],
+)
+def test_long_axes_index_past_the_search_indices(name, radiation, two_theta_range):
+    # lines of indices over 10 (the search's table) went unexplained, and a
+    # wrong monoclinic cell that indexed them all won (LiCoO2: mC 357.8
+    # against hR 214.7 of 17 of 19 lines)
+    sim = PowderSimulator(radiation=radiation, two_theta_range=two_theta_range)
+    crystal = load_example_crystal(name)
+    y = sim.transform([crystal])[0]
+    peaks = peak_positions(sim.two_theta, y, radiation=radiation)
+    found = index_powder(peaks, wavelength=radiation)
+    rhombohedral = found["hR"]
+    assert rhombohedral.n_indexed == rhombohedral.n_lines
+    best = max((s for s in found.values() if s), key=lambda s: s.figure_of_merit)
+    assert best.lattice == "hR"
+    c = np.linalg.norm(crystal.lattice, axis=1).max()  # hexagonal axes
+    assert rhombohedral.c == pytest.approx(c, rel=2e-3)
