@@ -873,7 +873,10 @@ def _candidates_tric(q, loose_q):
     if not len(p):
         return p
     g = _reciprocal_metric(p)
-    g = _reduce_metrics(g[np.linalg.eigvalsh(g)[:, 0] > 0])
+    # positive definite, and not nearly singular: an axis 1000 times another
+    # (which _complete drops anyway) sends the reduction to 0/0
+    eig = np.linalg.eigvalsh(g)
+    g = _reduce_metrics(g[eig[:, 0] > 1e-6 * eig[:, -1]])
     p = _parameters(g)
     p = p[_complete(p, q[-1])]
     if not len(p):

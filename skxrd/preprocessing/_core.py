@@ -103,6 +103,21 @@ def make_grid(spec, what: str = "two_theta", *, upper: float | None = 180.0):
 _SNIP_ROWS = 64
 
 
+def _rows(X, what):
+    """``X`` as float64 rows, and whether it was one pattern (1-D); one
+    clear error for another shape or a non-finite value."""
+    Y = np.asarray(X, dtype=np.float64)
+    if Y.ndim not in (1, 2):
+        raise ValueError(
+            f"{what}: X must be one pattern (1-D) or one per row (2-D), "
+            f"got shape {Y.shape}"
+        )
+    one = Y.ndim == 1
+    Y = Y[None] if one else Y
+    check_finite(Y)
+    return Y, one
+
+
 def snip_background(
     X, window: int = 20, iterations: int = 1, lls: bool = False, decreasing=False
 ) -> np.ndarray:
@@ -119,7 +134,8 @@ def snip_background(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_points)
+    X : ndarray of shape (n_samples, n_points) or (n_points,)
+        Patterns, one per row (or one pattern), finite.
     window : int
         Largest clipping half-width in points: about the full width of the
         broadest peak at its base.
@@ -132,7 +148,8 @@ def snip_background(
 
     Returns
     -------
-    ndarray of shape (n_samples, n_points)
+    ndarray of shape (n_samples, n_points) or (n_points,)
+        As ``X``.
 
     Examples
     --------
@@ -140,16 +157,23 @@ def snip_background(
     >>> y = 0.01 * x + 5 * np.exp(-(((x - 100) / 3) ** 2))
     >>> float(abs(snip_background(y[None], window=20)[0] - 0.01 * x).max()) < 0.05
     True
+    >>> snip_background(y, window=20).shape  # one pattern
+    (200,)
     """
-    Y = np.asarray(X, dtype=np.float64)
-    if Y.ndim == 2 and len(Y) > _SNIP_ROWS:
+    Y, one = _rows(X, "snip_background")
+    if one:
+        return _snip(Y, window, iterations, lls, decreasing)[0]
+    return _snip(Y, window, iterations, lls, decreasing)
+
+
+def _snip(Y, window, iterations, lls, decreasing):
+    """:func:`snip_background` of checked rows ``Y``."""
+    if len(Y) > _SNIP_ROWS:
         # rows in blocks that stay in the CPU cache: 4-8x faster on large
         # sets, the same numbers (each row is clipped on its own)
         return np.concatenate(
             [
-                snip_background(
-                    Y[i : i + _SNIP_ROWS], window, iterations, lls, decreasing
-                )
+                _snip(Y[i : i + _SNIP_ROWS], window, iterations, lls, decreasing)
                 for i in range(0, len(Y), _SNIP_ROWS)
             ]
         )
@@ -182,7 +206,8 @@ def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_points)
+    X : ndarray of shape (n_samples, n_points) or (n_points,)
+        Patterns, one per row (or one pattern), finite.
     window : int
         Ball half-width (radius) in points: wider than the peaks, narrower
         than the background's features.
@@ -193,17 +218,18 @@ def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray
 
     Returns
     -------
-    ndarray of shape (n_samples, n_points)
+    ndarray of shape (n_samples, n_points) or (n_points,)
+        As ``X``.
 
     Examples
     --------
     >>> x = np.arange(200.0)
     >>> y = 0.01 * x + 5 * np.exp(-(((x - 100) / 3) ** 2))
-    >>> bg = rolling_ball_background(y[None], window=20)[0]
+    >>> bg = rolling_ball_background(y, window=20)
     >>> float(abs(bg - 0.01 * x).max()) < 0.1  # 2% of the peak height
     True
     """
-    Y = np.asarray(X, dtype=np.float64)
+    Y, one = _rows(X, "rolling_ball_background")
     lo = Y.min(axis=1, keepdims=True)
     span = Y.max(axis=1, keepdims=True) - lo
     span = np.where(span > 0, span, 1.0)
@@ -219,7 +245,8 @@ def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray
 
     opened = ndimage.grey_opening(scaled, structure=ball[None, :], mode="nearest")
     opened = opened[:, r : opened.shape[1] - r]
-    return np.minimum(opened * span + lo, Y)
+    out = np.minimum(opened * span + lo, Y)
+    return out[0] if one else out
 
 
 def background(

@@ -1,5 +1,6 @@
 """Peak finding and indexing on the lattices of the six crystal families."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -798,3 +799,16 @@ def test_long_axes_index_past_the_search_indices(name, radiation, two_theta_rang
     assert best.lattice == "hR"
     c = np.linalg.norm(crystal.lattice, axis=1).max()  # hexagonal axes
     assert rhombohedral.c == pytest.approx(c, rel=2e-3)
+
+
+def test_the_zone_search_warns_nothing_on_exact_lines():
+    # nearly singular metrics of the triclinic zones (for the monoclinic
+    # twofold axes too) divided 0 by 0 in the reduction: four RuntimeWarnings
+    hkl = np.array([[1, 1, 1], [2, 0, 0], [2, 2, 0], [3, 1, 1], [2, 2, 2],
+                    [4, 0, 0], [3, 3, 1], [4, 2, 0], [4, 2, 2], [5, 1, 1]])  # fmt: skip
+    d = 5.64 / np.sqrt((hkl**2).sum(1))
+    tt = 2 * np.degrees(np.arcsin(1.540562 / (2 * d)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = index_powder(tt, lattices=ALL_LATTICE_TYPES)
+    assert found["cF"].a == pytest.approx(5.64, abs=1e-3)

@@ -135,3 +135,19 @@ def test_bad_parameters():
     X[0, 3] = np.inf
     with pytest.raises(ValueError, match="inf in sample 0 at column 3"):
         BackgroundSubtractor().transform(X)
+
+
+@pytest.mark.parametrize("function", [snip_background, rolling_ball_background])
+def test_background_functions_check_their_input(function):
+    # one 1-D pattern raised an IndexError or AxisError; a NaN spread over
+    # most of the background (SNIP) or the whole row (rolling ball) silently
+    y = np.r_[np.zeros(50), 1.0, np.zeros(50)] + 0.01 * np.arange(101)
+    one = function(y, 10)
+    assert one.shape == y.shape
+    np.testing.assert_array_equal(one, function(y[None], 10)[0])
+    bad = y.copy()
+    bad[100] = np.nan
+    with pytest.raises(ValueError, match="NaN in sample 0 at column 100"):
+        function(bad[None], 10)
+    with pytest.raises(ValueError, match=r"one pattern \(1-D\) .* shape \(1, 1, 101\)"):
+        function(y[None, None], 10)
