@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
@@ -42,6 +44,10 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
       :class:`PatternResampler` or a pretrained pipeline.
     * a 2D array of patterns on the 2θ grid ``two_theta`` recorded with
       ``radiation``; it returns an array of the same shape and dtype.
+
+    With ``set_output(transform="pandas")`` (or a Pipeline's), arrays come
+    back as DataFrames and patterns stay a list of patterns, for the next
+    step (such as :class:`PatternResampler`) to put on a grid.
 
     Parameters
     ----------
@@ -97,6 +103,27 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.requires_fit = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: those of the input.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input feature names; None: ``x0, x1, ...`` for array input.
+
+        Returns
+        -------
+        ndarray of str objects
+            For a fit on patterns (each on a grid of its own, no columns):
+            ``input_features`` as given, or none, so that a Pipeline's names
+            come from the step that puts them on a grid.
+        """
+        if not hasattr(self, "n_features_in_"):
+            if input_features is None:
+                return np.asarray([], dtype=object)
+            return np.asarray(input_features, dtype=object)
+        return super().get_feature_names_out(input_features)
 
     def _ratio(self, default: float) -> float:
         if self.ratio is None:
@@ -210,3 +237,23 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             wavelength=name or l1,
             metadata=metadata,
         )
+
+
+def _patterns_stay_patterns(wrapped):
+    """``transform`` (``fit_transform``) as scikit-learn's ``set_output``
+    wraps it, but for Pattern input: a list of patterns is no table, and a
+    DataFrame of it failed (a Pipeline of the stripper and a resampler with
+    pandas output)."""
+    plain = wrapped.__wrapped__  # functools.wraps in sklearn's wrapper
+
+    @functools.wraps(plain)
+    def method(self, X, *args, **kwargs):
+        if as_patterns(X) is not None:
+            return plain(self, X, *args, **kwargs)
+        return wrapped(self, X, *args, **kwargs)
+
+    return method
+
+
+Kalpha2Stripper.transform = _patterns_stay_patterns(Kalpha2Stripper.transform)
+Kalpha2Stripper.fit_transform = _patterns_stay_patterns(Kalpha2Stripper.fit_transform)

@@ -149,3 +149,31 @@ def test_errors_name_the_input():
         Kalpha2Stripper(radiation="CuKa").transform([bare])
     with pytest.raises(TypeError, match="mixes Pattern objects"):
         Kalpha2Stripper(radiation="CuKa").transform([bare, X])
+
+
+def test_pandas_output_keeps_patterns_as_patterns():
+    # set_output wrapped the list of stripped patterns in a DataFrame: a
+    # Pipeline of the stripper and a resampler with pandas output failed
+    # (NotFittedError from the names), as did a stripper fitted on arrays
+    from sklearn.pipeline import make_pipeline
+
+    tt = np.arange(10.0, 60.0, 0.02)
+    mo = Pattern(tt, np.exp(-(((tt - 30) / 0.1) ** 2)), wavelength="MoKa")
+    pipe = make_pipeline(
+        Kalpha2Stripper(), PatternResampler(two_theta=(10, 30, 0.02))
+    ).set_output(transform="pandas")
+    with pytest.warns(UserWarning, match="does not cover"):
+        frame = pipe.fit_transform([mo])
+    plain = make_pipeline(Kalpha2Stripper(), PatternResampler(two_theta=(10, 30, 0.02)))
+    with pytest.warns(UserWarning, match="does not cover"):
+        np.testing.assert_array_equal(frame.to_numpy(), plain.fit_transform([mo]))
+    np.testing.assert_array_equal(frame.columns, pipe.get_feature_names_out())
+    assert pipe[-1].get_feature_names_out()[0] == frame.columns[0]
+    stripper = Kalpha2Stripper(radiation="MoKa", two_theta=(10.0, 59.98))
+    stripper.fit(np.zeros((1, len(tt)))).set_output(transform="pandas")
+    out = stripper.transform([mo])
+    assert isinstance(out, list) and isinstance(out[0], Pattern)
+    table = stripper.transform(mo.intensity[None])
+    assert list(table.columns[:2]) == ["x0", "x1"] and table.shape == (1, len(tt))
+    np.testing.assert_allclose(table.to_numpy()[0], out[0].intensity)
+    assert stripper.fit_transform([mo])[0].radiation.name == "MoKa1"
