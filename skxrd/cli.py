@@ -65,13 +65,16 @@ def _cmd_simulate(args) -> int:
     else:
         from .io._readers import _header_lines
 
-        # a header read_pattern understands: the wavelength and the doublet;
-        # a file of several patterns is then refused, not misread
+        # a header read_pattern understands: the wavelength and the doublet
         head = _header_lines(
             "two_theta", radiation.wavelength, radiation, "skxrd simulate"
         )
         if len(names) == 1:
             head.append(f"# name: {json.dumps(names[0], ensure_ascii=False)}")
+        else:
+            # read_pattern refuses a file that says so, rather than read the
+            # second pattern as the uncertainty of the first
+            head.append(f"# patterns: {len(names)}")
         header = "\n".join(head + [",".join(["two_theta"] + names)])
         np.savetxt(
             out,

@@ -118,11 +118,22 @@ def test_simulate_csv_records_the_wavelength_and_reads_back(tmp_path, cifs):
     assert p.radiation.name == "MoKa" and p.radiation.wavelengths == (0.7093, 0.71359)
     assert p.axis == "two_theta" and p.name == "Si" and p.uncertainty is None
     assert len(p) == 4250 and p.intensity.max() == pytest.approx(1)
-    # two patterns: refused, not read as a pattern and its uncertainty
+    assert "# patterns" not in one.read_text(encoding="utf-8")
+    # two patterns: the header says so, and read_pattern refuses the file
+    # rather than read the second pattern as the uncertainty of the first
     two = tmp_path / "two.csv"
     assert main(["simulate", *cifs, "-o", str(two), "--quiet"]) == 0
-    with pytest.raises(PatternFormatError, match="several patterns"):
+    assert "# patterns: 2\n" in two.read_text(encoding="utf-8")
+    with pytest.raises(
+        PatternFormatError, match="holds 2 patterns; read_pattern reads one pattern"
+    ) as info:
         read_pattern(two, wavelength="CuKa")
+    assert str(two) in str(info.value)
+    # three: four columns, refused for the same reason
+    three = tmp_path / "three.csv"
+    assert main(["simulate", *cifs, cifs[0], "-o", str(three), "--quiet"]) == 0
+    with pytest.raises(PatternFormatError, match="holds 3 patterns"):
+        read_pattern(three)
     npz = tmp_path / "two.npz"
     assert (
         main(["simulate", *cifs, "-o", str(npz), "--quiet", "--radiation", "MoKa"]) == 0

@@ -929,20 +929,22 @@ def _checked_cif_file():
     return CheckedFile
 
 
-def _atom_type_symbols(lines: list[str], xcif) -> list[str]:
-    """The type symbol (or label) of each atom site of a CIF data block, as
+def _atom_type_symbols(lines: list[str], xcif) -> list[str | None]:
+    """The type symbol of each atom site of a CIF data block, as
     ``xrayutilities.materials.cif.CIFDataset.Parse`` meets the sites: its
-    loop, column and line rules, so that the i-th symbol is its i-th atom."""
-    symbols: list[str] = []
+    loop, column and line rules, so that the i-th symbol is its i-th atom.
+    None for the sites of a loop without ``_atom_site_type_symbol`` (its
+    element read from the label)."""
+    symbols: list[str | None] = []
     labels: list[str] = []
     columns: dict[str, int] = {}
-    loop_start = symop_loop = atom_loop = False
+    loop_start = symop_loop = atom_loop = typed = False
     for line in lines:
         if xcif.re_comment.match(line):
             continue
         if xcif.re_loop.match(line):
             loop_start, symop_loop, atom_loop = True, False, False
-            labels, columns = [], {}
+            labels, columns, typed = [], {}, False
         elif xcif.re_labelline.match(line):
             if not loop_start:
                 continue
@@ -957,6 +959,8 @@ def _atom_type_symbols(lines: list[str], xcif) -> list[str]:
                     xcif.re_atomtyp.match(x) for x in labels
                 ):
                     columns["symbol"] = where
+                    # a label is no type symbol: "Mg-1" is site 1, not Mg-
+                    typed = bool(xcif.re_atomtyp.match(line))
             else:
                 for name in ("atomx", "atomy", "atomz"):
                     if getattr(xcif, f"re_{name}").match(line):
@@ -975,7 +979,7 @@ def _atom_type_symbols(lines: list[str], xcif) -> list[str]:
             needed += [columns[k] for k in ("uiso", "biso", "atomocc") if k in columns]
             # a site too short for its columns is skipped there too
             if None not in needed and max(needed) < len(fields):
-                symbols.append(fields[columns["symbol"]])
+                symbols.append(fields[columns["symbol"]] if typed else None)
     return symbols
 
 

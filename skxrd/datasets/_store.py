@@ -51,8 +51,10 @@ from __future__ import annotations
 import json
 import numbers
 import os
+import threading
 import weakref
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +160,41 @@ def _open(path: Path, mode: str, **kwargs):
 # open for writing a file that this process has open for reading, so
 # write_pattern_store has them let go of the file while it writes.
 _OPEN_STORES: weakref.WeakSet = weakref.WeakSet()
+# The files that write_pattern_store is writing (real path -> its thread).
+# A store of such a file waits for the write to end before it opens the
+# file: read in another thread, it had reopened the file between its release
+# and the writer's "r+" open (HDF5: "already open"). _FILE_LOCK guards
+# _WRITING and _OPEN_STORES and is held while a store reads, so that the
+# writer never closes a file under a read; a read of another file waits for
+# no write.
+_FILE_LOCK = threading.RLock()
+_FILE_WRITTEN = threading.Condition(_FILE_LOCK)
+_WRITING: dict[str, int] = {}
+
+
+def _file_key(path) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+@contextmanager
+def _writing(path: Path):
+    """Hold ``path`` for writing: this process's stores of it let go of the
+    file (and wait, if read meanwhile) until the block ends, then read it
+    again; another write of it waits for this one."""
+    key = _file_key(path)
+    with _FILE_LOCK:
+        while key in _WRITING:
+            _FILE_WRITTEN.wait()
+        released = _release_stores(path) if path.exists() else []
+        _WRITING[key] = threading.get_ident()
+    try:
+        yield
+    finally:
+        with _FILE_LOCK:
+            del _WRITING[key]
+            _FILE_WRITTEN.notify_all()
+            for store in released:
+                store._reopen_quietly()
 
 
 def _release_stores(path: Path) -> list:
@@ -486,8 +523,7 @@ def write_pattern_store(
     # stores of this file still open here (the one a previous call returned)
     # would keep HDF5 from opening it for writing: they let go of it meanwhile
     # and then read it again, showing the new rows
-    released = _release_stores(path) if path.exists() else []
-    try:
+    with _writing(path):
         _write_chunks(
             path,
             config,
@@ -505,9 +541,6 @@ def write_pattern_store(
             verbose=verbose,
             max_chunks=max_chunks,
         )
-    finally:
-        for store in released:
-            store._reopen_quietly()
     return PatternStore(path)
 
 
@@ -632,10 +665,15 @@ class _Rows:
         return f"<rows of a pattern store: shape {self.shape}, float32>"
 
     def __array__(self, dtype=None, copy=None):
-        out = self._dataset[: self._n]
+        with _FILE_LOCK:  # not released by a writer mid-read
+            out = self._dataset[: self._n]
         return out if dtype is None else out.astype(dtype, copy=False)
 
     def __getitem__(self, key):
+        with _FILE_LOCK:  # not released by a writer mid-read
+            return self._getitem(key)
+
+    def _getitem(self, key):
         if isinstance(key, tuple):
             if len(key) > 1 and all(
                 not isinstance(k, (slice, numbers.Integral, type(Ellipsis), type(None)))
@@ -715,7 +753,8 @@ class PatternStore:
     When :func:`write_pattern_store` resumes the file in the same process, an
     open store lets go of the file while it is written, then reads it again
     and shows the new rows (row views ``store.X`` taken before keep their
-    rows). Another process cannot write the file while a store holds it open:
+    rows); read in another thread meanwhile, it waits for the write. Another
+    process cannot write the file while a store holds it open:
     HDF5's file locks make :func:`write_pattern_store` raise an ``OSError``
     that says so. A pickled store (sent to a worker process) opens the file
     again where it is unpickled.
@@ -781,6 +820,15 @@ class PatternStore:
 
     # ------------------------------------------------------------------ file
     def _open(self):
+        with _FILE_LOCK:
+            key, me = _file_key(self._abspath), threading.get_ident()
+            # a write in another thread: wait for it (the writing thread itself
+            # cannot, and gets HDF5's "already open" error)
+            while _WRITING.get(key, me) != me:
+                _FILE_WRITTEN.wait()
+            self._open_now()
+
+    def _open_now(self):
         f = _open(self._abspath, "r", rdcc_nbytes=_CACHE_BYTES, rdcc_nslots=10007)
         _check_store(f, self.path)
         try:
@@ -820,10 +868,11 @@ class PatternStore:
 
     def _release(self) -> None:
         """Close the file until the store is next read (it stays usable)."""
-        _OPEN_STORES.discard(self)
-        if self._file is not None:
-            self._file.close()
-            self._file = self._dataset = None
+        with _FILE_LOCK:
+            _OPEN_STORES.discard(self)
+            if self._file is not None:
+                self._file.close()
+                self._file = self._dataset = None
 
     def _reopen_quietly(self) -> None:
         """Reopen a released store now; on failure, leave the error to its
@@ -846,7 +895,9 @@ class PatternStore:
         self.close()
 
     def __getstate__(self):
-        return {"path": self.path, "allow_incomplete": self.allow_incomplete}
+        # the absolute path: unpickled after a chdir (or in a worker started
+        # elsewhere), a relative one names another file
+        return {"path": self._abspath, "allow_incomplete": self.allow_incomplete}
 
     def __setstate__(self, state):
         self.__init__(state["path"], allow_incomplete=state["allow_incomplete"])
@@ -871,14 +922,15 @@ class PatternStore:
 
     def _read(self, name, strings=False, rows=True):
         """A small dataset read whole (its complete rows when ``rows``)."""
-        self._current()
-        if name not in self._cache:
-            ds = self._f()[name]
-            data = (ds.asstr() if strings else ds)[: len(self) if rows else None]
-            if strings:
-                data = np.asarray(data, dtype=str)
-            self._cache[name] = data
-        return self._cache[name]
+        with _FILE_LOCK:  # not released by a writer mid-read
+            self._current()
+            if name not in self._cache:
+                ds = self._f()[name]
+                data = (ds.asstr() if strings else ds)[: len(self) if rows else None]
+                if strings:
+                    data = np.asarray(data, dtype=str)
+                self._cache[name] = data
+            return self._cache[name]
 
     def __repr__(self) -> str:
         return (
@@ -965,9 +1017,10 @@ class PatternStore:
     def config(self) -> dict:
         """The settings the store was written with (``write_pattern_store``'s
         arguments, the simulator's parameters) and the skxrd version."""
-        f = self._f()
-        config = _stored_config(f)
-        config["skxrd_version"] = str(f.attrs["skxrd_version"])
+        with _FILE_LOCK:
+            f = self._f()
+            config = _stored_config(f)
+            config["skxrd_version"] = str(f.attrs["skxrd_version"])
         return config
 
     def iter_chunks(self, chunk_size: int | None = None) -> Iterator[tuple]:

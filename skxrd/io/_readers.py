@@ -163,15 +163,20 @@ def read_pattern(
     data are a header. A third column is the uncertainty of the intensity,
     unless the names row over the columns calls it something else (``Icalc``,
     ``background``: left out, named in ``metadata["ignored_column"]``) or
-    names the third the intensity (``Angle,TimePerStep,Intensity``); a
-    third column named neither so nor as an uncertainty (``sigma``, ``esd``,
-    ``err``...), such as ``two_theta,corundum,rutile``, is an error: the file
-    holds several patterns, and there is no option to read one of them. A
+    names the third the intensity (``Angle,TimePerStep,Intensity``). A
+    third column named neither so nor as an uncertainty (``sigma``, ``sd``,
+    ``esd``, ``err``, ``sI``...) in the line just over the data, such as
+    ``two_theta,corundum,rutile``, is still read as the uncertainty, with a
+    :class:`UserWarning`: a file of several patterns must be split, one
+    pattern per file. A header that states several patterns
+    (``# patterns: 2``, as ``skxrd simulate`` writes) is an error. A
     unit in brackets belongs to the name before it (``Q (nm^-1) I``: Q in
-    nm⁻¹, read in Å⁻¹). A first column named ``theta``, ``omega`` or ``chi``
-    is refused unless ``axis`` says what it holds, as is a names row that
-    starts with Q, d or θ but names another number of columns than the
-    data have. GSAS ``FXYE`` banks of constant-wavelength data
+    nm⁻¹, read in Å⁻¹), and a line over the data may name the first column
+    alone (``# Q (1/A)``). A first column named ``theta``, ``omega`` or
+    ``chi`` is refused unless ``axis`` says what it holds, as is a names row
+    just over the data that starts with Q, d or θ and names one column more
+    than the data have (``# Q nm-1 I``). GSAS ``FXYE`` banks of
+    constant-wavelength data
     (``BANK ... CONS ... FXYE``: 2θ in centidegrees, intensity, uncertainty)
     are read with 2θ in degrees. A line just before the data that is a
     spoilt data line (``10.0000********``) is an error, not a header.
@@ -721,6 +726,7 @@ def _all_floats(tokens) -> bool:
 
 def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     text = _decode(data, encodings).rstrip("\x1a")  # DOS end-of-file mark
+    _check_one_pattern(path, _leading_comments(text))
     table, header, info = _parse_columns(path, lambda: enumerate(_iter_lines(text), 1))
     ncols = table.shape[1]
     meta: dict[str, Any] = {}
@@ -744,7 +750,9 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
         meta["x_converted"] = "Q in nm⁻¹ divided by 10 to Å⁻¹"
     cols = [table[:, 1], table[:, 2] if ncols == 3 else None]
     if ncols == 3:
-        intensity, error, ignored = _column_roles(path, named)
+        # the last header line before the data
+        over_data = max((no for no, _ in header if no < lines_of[0]), default=-1)
+        intensity, error, ignored = _column_roles(path, named, over_data)
         cols = [table[:, intensity], None if error is None else table[:, error]]
         if ignored is not None:
             meta["ignored_column"] = ignored
@@ -801,6 +809,38 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
 
 
 _MAX_HEADER_LINES = 10_000  # comment lines kept in metadata (a file may be all)
+
+
+def _leading_comments(text: str) -> list[tuple[int, str]]:
+    """The comment lines that open ``text``, numbered (a header checked
+    before the columns are: their count may be the error it explains)."""
+    lead = []
+    for no, line in enumerate(_iter_lines(text), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line[0] not in _COMMENT_CHARS or len(lead) >= _MAX_HEADER_LINES:
+            break
+        lead.append((no, line))
+    return lead
+
+
+def _check_one_pattern(path, header) -> None:
+    """Refuse a header that states several patterns (``# patterns: 3``, as
+    ``skxrd simulate`` writes one CSV of several)."""
+    for no, text in header:
+        m = _KEY_VALUE.match(text)
+        if m is None or m.group(1).strip().lower() != "patterns":
+            continue
+        count = re.match(r"\d+", m.group(2))
+        if count and int(count.group()) > 1:
+            raise PatternFormatError(
+                path,
+                f"the header says the file holds {int(count.group())} patterns; "
+                "read_pattern reads one pattern per file: write each pattern to "
+                "a file of its own and read them one by one",
+                line=no,
+            )
 
 
 def _iter_lines(text: str):
@@ -1038,9 +1078,10 @@ _LENGTH_VALUE = (
     r"|picomet(?:er|re)s?|m) ?[)\]])?"
     + _SEP
     + _VALUE
-    # the unit after the value: "0.15406 nm", "0.15406 (nm)", "0.15406,nm"
-    + r"[\"']? ?(?:[(\[,;] ?)?(?P<unit2>Å|A\b|angstr[oö]ms?\b|ang\b|nm\b"
-    r"|nanomet(?:er|re)s?\b|pm\b|picomet(?:er|re)s?\b|m\b)?"
+    # the unit after the value: "0.15406 nm", "0.15406 (nm)", "0.15406,nm";
+    # not a key after it ("1.5406, m=2": m is no metre)
+    + r"[\"']? ?(?:(?:[(\[,;] ?)?(?P<unit2>Å|A\b|angstr[oö]ms?\b|ang\b|nm\b"
+    r"|nanomet(?:er|re)s?\b|pm\b|picomet(?:er|re)s?\b|m\b)(?! ?[=:]))?"
 )
 _LAMBDA = re.compile(
     # the key, with an index (Kα1's 1, or 2: another line's)
@@ -1059,7 +1100,7 @@ _ENERGY = re.compile(
     r"\benergy(?: ?[(\[] ?(?P<unit1>kev|ev) ?[)\]])?"
     + _SEP
     + _VALUE
-    + r"[\"']? ?(?:[(\[,;] ?)?(?P<unit2>kev|ev)?\b",
+    + r"[\"']? ?(?:(?:[(\[,;] ?)?(?P<unit2>kev|ev)\b(?! ?[=:]))?\b",
     re.IGNORECASE,
 )
 # the key names another line than Kα1 right before it ("K-Alpha2
@@ -1157,14 +1198,17 @@ _OTHER_NAME = re.compile(
     r"calc|fit|model|sim|back|bkg|bgr|diff|time|step|monitor", re.IGNORECASE
 )
 # a named third column that is the uncertainty: sigma, sigI, σ(I), esd,
-# err, I_err, error, std, stdev, unc(ertainty), sqrt(counts), e(y), dI, dy,
-# s.u. ("signal", "ferrite" are not)
+# err, I_err, ErrorBar, error, std, Istd, CountsSD, stdev, sd, unc(ertainty),
+# u(I), sqrt(counts), e(y), Ey, sI, dI, dy, s.u., noise ("signal",
+# "ferrite" are not). Case matters where a letter is the mark: sI (s or e
+# before a capital), Ey, CountsSD; Si, Se, Er and Eu are elements (a
+# pattern of silicon, not its uncertainty).
 _ERROR_NAME = re.compile(
-    r"sig(?!n)|σ|esd|e\.s\.d|(?<![a-z])std|stdev|(?<![a-z])dev(?![a-z])"
-    r"|err(?:ors?)?(?![a-z])|unc|sqrt|±|\+/-"
-    r"|^(?:e|su|s\.u\.?)(?:$|[ _(\[])|^s[(\[]"
-    r"|^(?:d|δ|Δ|delta)[ _]?(?:i|y|int\w*|counts?)(?:$|[ _(\[])",
-    re.IGNORECASE,
+    r"(?i:sig(?!n)|σ|esd|e\.s\.d|std|stdev|(?<![a-z])dev(?![a-z])"
+    r"|err(?:ors?)?(?:bars?)?(?![a-z])|unc|sqrt|±|\+/-|noise"
+    r"|^(?:e|su|s\.u\.?|sd|s|u)(?:$|[ _.(\[])"
+    r"|^(?:d|δ|Δ|delta)[ _]?(?:i|y|int\w*|counts?)(?:$|[ _(\[]))"
+    r"|^[se][A-Z]\w*$|^[sSeE]_?[yY]$|SD$"
 )
 
 
@@ -1173,6 +1217,8 @@ _NOT_2THETA_NAME = re.compile(
     r"^(?:q|d|d[-_ ]?spacing|theta|θ)(?: ?[(\[][^()\[\]]*[)\]])?$", re.IGNORECASE
 )
 _NAME_SPLIT = re.compile(r"[\s,;]+")
+# the names skxrd gives the columns after the axis
+_SKXRD_NAMES = ("intensity", "uncertainty")
 
 
 def _split_names(text, delim):
@@ -1210,9 +1256,13 @@ def _column_names(path, header, first_data_line, ncols, delim, axis=None):
     name is a known axis (2θ, Q, d, θ, ω, χ) wins, else that last header line
     (a units line such as ``# (1/A) (counts)`` under the names does not).
 
-    Without such a row, a line just over the data whose first name is Q, d
-    or θ but whose count of names differs from ``ncols`` is an error unless
-    ``axis`` is given: read as 2θ, that column would be silently wrong."""
+    The line just over the data may also name the first column alone, as an
+    axis name and perhaps a unit in brackets (``# Q (1/A)``): the other
+    columns are then named as skxrd writes them. A line just over the data
+    whose first name is Q, d or θ but that names one column more than the
+    data have (``# Q nm-1 I``), or two over three columns, is an error unless
+    ``axis`` is given: read as 2θ, that column would be silently wrong. A
+    longer line is a title (``# q vector scan of LaB6``)."""
     before = [(no, text) for no, text in header if no < first_data_line]
     plain = [no for no, text in before if text[0] not in _COMMENT_CHARS]
     last_plain = plain[-1] if plain else None
@@ -1224,10 +1274,16 @@ def _column_names(path, header, first_data_line, ncols, delim, axis=None):
         # names hold no number ("# Omega 12.5" states a setting)
         if not names or any(_all_floats([n]) for n in names):
             continue
+        over_data = no == before[-1][0]
         if len(names) == ncols:
             rows.append((no, names))
-        elif no == before[-1][0] and _NOT_2THETA_NAME.match(names[0]):
-            miscounted.append((no, text, names))  # the line over the data
+        elif over_data and _NOT_2THETA_NAME.match(names[0]):
+            if len(names) == 1:
+                # "# Q (1/A)" over the data names the first column (read as Q
+                # before units in brackets were kept with their names)
+                rows.append((no, [names[0], *_SKXRD_NAMES[: ncols - 1]]))
+            elif len(names) in (ncols + 1, ncols - 1):
+                miscounted.append((no, text, names))
     for no, names in reversed(rows):
         first = names[0]
         if any(r.match(first) for r in (_Q_NAMES, _TT_NAMES, _D_NAMES, _ANGLE_NAMES)):
@@ -1301,20 +1357,20 @@ def _gsas_fxye(path, header) -> bool:
     return False
 
 
-def _column_roles(path, named):
+def _column_roles(path, named, over_data=None):
     """Columns of the intensity and the uncertainty (None) of a 3-column
     table, from the names row ``(line, names)``; and the name of a column
     left unread.
 
-    Without a names row that names the axis (``2theta``, ``q``...) the third
-    column is the uncertainty (a title over the data names no columns). With
-    one, a third column called a fit's curve, a background, a difference or
-    a counting time (``Icalc``, ``bkg``, ``diff``, ``time``) is left out;
-    where the second is such a column and the third is not
-    (``Angle,TimePerStep,Intensity``) the third is the intensity; a third
-    named as an uncertainty (``sigma``, ``esd``, ``err``, ``e(y)``...) is the
-    uncertainty; any other third name (``two_theta,corundum,rutile``) is an
-    error: the file holds several patterns."""
+    The third column is the uncertainty unless a names row that names the
+    axis (``2theta``, ``q``...) calls it a fit's curve, a background, a
+    difference or a counting time (``Icalc``, ``bkg``, ``diff``, ``time``):
+    then it is left out, and where the second is such a column and the third
+    is not (``Angle,TimePerStep,Intensity``) the third is the intensity. A
+    title over the data names no columns. A third name that is no
+    uncertainty either (``sigma``, ``sd``, ``err``, ``sI``...) warns when
+    the names row is ``over_data``, the line just over the data: it may be a
+    second pattern (``two_theta,corundum,rutile``)."""
     no, names = named
     axis_names = (_Q_NAMES, _TT_NAMES, _ANGLE_NAMES)
     if (
@@ -1328,18 +1384,18 @@ def _column_roles(path, named):
         return 1, None, names[2]
     if second and not third:
         return 2, None, names[1]
-    if _ERROR_NAME.search(names[2]):
-        return 1, 2, None
-    # taken as the uncertainty, a second pattern would be read without a word
-    raise PatternFormatError(
-        path,
-        f"the columns are named {', '.join(map(repr, names))}: the third is not "
-        "an uncertainty (sigma, esd, err...), so the file holds several "
-        "patterns or curves; read_pattern reads one pattern (x, intensity and "
-        "an optional uncertainty) and has no option to pick a column: write "
-        "each pattern to a file of its own",
-        line=no,
-    )
+    if no == over_data and not _ERROR_NAME.search(names[2]):
+        # read as ever (names of uncertainties are too many to know), but a
+        # second pattern read as an uncertainty should not go unsaid; a title
+        # further up is no names row to warn of
+        warnings.warn(
+            f"{path}: the third column {names[2]!r} is read as the uncertainty "
+            "of the intensities; a file of several patterns must be split, one "
+            "pattern per file",
+            UserWarning,
+            stacklevel=4,
+        )
+    return 1, 2, None
 
 
 def _skxrd_header(path, fields):
@@ -1719,6 +1775,7 @@ def _read_ras(path, data, axis) -> _Found:
         a2,
         first.get("HW_XG_TARGET_NAME", ""),
         first.get("MEAS_COND_XG_WAVE_TYPE") or first.get("HW_XG_WAVE_TYPE"),
+        _float_or_none(first.get("HW_XG_WAVE_LENGTH_BETA")),
     )
     for key, name in (
         ("HW_XG_TARGET_NAME", "anode"),
@@ -1736,13 +1793,21 @@ def _read_ras(path, data, axis) -> _Found:
     return _Found("ras", x, y, wavelength=lam, radiation=radiation, metadata=meta)
 
 
-def _rigaku_radiation(a1, a2, anode, wave_type):
+def _rigaku_radiation(a1, a2, anode, wave_type, beta=None):
     """(radiation, wavelength) of a Rigaku header: the Kα1/Kα2 doublet at
-    the standard 2:1 ratio (the files state none), or Kα1 alone when the wave
-    type says the beam is monochromated (``Ka1``)."""
+    the standard 2:1 ratio (the files state none); Kα1 alone when the wave
+    type says the beam is monochromated (``Ka1``, not ``Ka1+Ka2``); the Kβ
+    line ``beta`` alone, or no wavelength, when it says Kβ (``Kb``)."""
+    wave_type = wave_type or ""
+    if re.search(r"\bk\s*[-_]?\s*(?:b|beta)(?![a-z])|β", wave_type, re.IGNORECASE):
+        # a Kβ beam: neither Kα line is its wavelength
+        return _radiation_from_lines(beta)
     ratio = 0.5
-    if wave_type and re.search(
-        r"(?:a|alpha|α)\s*1(?!\s*[,+/&]?\s*2)", wave_type, re.IGNORECASE
+    if re.search(
+        # Kα1, but not Kα1 and Kα2 ("Ka1+Ka2", "Kα1,Kα2", "Ka1/Ka2", "Ka12")
+        r"(?:a|alpha|α)\s*1(?!\s*[,+/&]?\s*(?:k\s*[-_]?\s*)?(?:alpha|a|α)?\s*2)",
+        wave_type,
+        re.IGNORECASE,
     ):
         ratio = None
     return _radiation_from_lines(a1, a2, ratio, anode or "")
@@ -1853,6 +1918,7 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
             _float_or_none(_xml_text(conditions, "WavelengthKalpha2")),
             _xml_text(conditions, "TargetName"),
             _xml_text(conditions, "WaveType"),
+            _float_or_none(_xml_text(conditions, "WavelengthKbeta")),
         )
         for tag, key in (
             ("WavelengthKalpha2", "kAlpha2"),

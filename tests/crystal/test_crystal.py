@@ -533,6 +533,21 @@ def test_cif_type_symbols_keep_ions(cation, anion, species):
     assert crystal.n_atoms == 8 and crystal.space_group == 225
 
 
+@pytest.mark.parametrize(
+    "cation, anion", [("Mg-1", "O-1"), ("Mg-2", "O-12"), ("Mg1", "O1")]
+)
+def test_cif_labels_without_type_symbols_give_elements(cation, anion):
+    # a label names a site, not an ion: "Mg-1" is Mg's site 1 (had become Mg-)
+    text = (
+        ROCKSALT_CIF.replace("_atom_site_type_symbol\n", "")
+        .replace("M1 {cation}", "{cation}")
+        .replace("X1 {anion}", "{anion}")
+    )
+    crystal = Crystal.from_cif(text.format(cation=cation, anion=anion))
+    assert sorted(set(crystal.species)) == ["Mg", "O"]
+    assert crystal.n_atoms == 8
+
+
 def test_cif_ion_without_form_factor_is_kept_and_simulated_as_its_atom():
     # S2- has no X-ray form factor table: kept as written (xrayutilities had
     # dropped it with a printed notice), simulated with the neutral S's

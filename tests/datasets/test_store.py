@@ -221,6 +221,68 @@ def test_a_released_store_finds_its_file_replaced(tmp_path):
     np.testing.assert_array_equal(store.y, y)  # what it read stays
 
 
+def test_resume_while_another_thread_reads_the_store(tmp_path, monkeypatch):
+    # a store read in another thread reopened its file between its release
+    # and the writer's "r+" open: "already open" (2 in 40 resumes); the pause
+    # after the release makes that window wide enough to be met every time
+    import threading
+    import time
+
+    path = tmp_path / "threads.h5"
+    settings = {**SETTINGS, "chunk_size": 4}
+    store = write_pattern_store(path, 20, max_chunks=1, **settings)
+    release = _store._release_stores
+
+    def slow_release(p):
+        released = release(p)
+        time.sleep(0.05)
+        return released
+
+    monkeypatch.setattr(_store, "_release_stores", slow_release)
+    errors, stop, reads = [], threading.Event(), [0]
+
+    def read():
+        while not stop.is_set():
+            try:
+                # rows may be added between two reads: no count compared
+                assert len(store) >= 4 and len(store.y) >= 4
+                assert store.X[3].shape == (500,)
+                reads[0] += 1
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(repr(exc))
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(4):
+            write_pattern_store(path, 20, resume=True, max_chunks=1, **settings)
+    finally:
+        stop.set()
+        reader.join(60)
+    assert errors == [] and reads[0] > 0
+    assert len(store) == 20 and store.is_complete
+    store.close()
+
+
+def test_a_pickled_store_opens_its_file_after_a_chdir(tmp_path, monkeypatch):
+    # the relative path had been pickled: another file, or none, elsewhere
+    monkeypatch.chdir(tmp_path)
+    settings = {**SETTINGS, "chunk_size": 4}
+    with write_pattern_store("rel.h5", 8, **settings) as store:
+        data, rows = pickle.dumps(store), pickle.dumps(store.X)
+        y = store.y
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    with pickle.loads(data) as clone:
+        assert clone.path == tmp_path / "rel.h5"
+        np.testing.assert_array_equal(clone.y, y)
+    view = pickle.loads(rows)
+    assert view.shape == (8, 500)
+    view._store.close()
+
+
 def test_random_state_none_is_recorded_and_resumed(tmp_path):
     path = tmp_path / "none.h5"
     settings = {**SETTINGS, "random_state": None, "chunk_size": 4}

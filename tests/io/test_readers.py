@@ -905,6 +905,43 @@ def test_a_q_d_or_theta_names_row_of_another_count_is_not_read_as_two_theta(
         assert read_pattern(path, axis="two_theta").x.tolist() == [5, 6]
 
 
+@pytest.mark.parametrize(
+    "names, rows, x, uncertainty",
+    [
+        ("# Q (1/A)", "0.5 1\n0.6 2\n", [0.5, 0.6], None),
+        ("# Q [1/A]", "0.5 1\n0.6 2\n", [0.5, 0.6], None),
+        ("# q (1/nm)", "5 1\n6 2\n", [0.5, 0.6], None),
+        ("# Q (1/A)", "0.5 1 3\n0.6 2 4\n", [0.5, 0.6], [3, 4]),
+    ],
+)
+def test_a_line_naming_the_axis_alone_names_the_first_column(
+    tmp_path, names, rows, x, uncertainty
+):
+    # refused for a day as naming 1 column of 2 (read as Q before)
+    path = _write(tmp_path, "q.xy", f"# wavelength = 1.5406\n{names}\n{rows}")
+    p = read_pattern(path)
+    assert p.axis == "q" and p.intensity.tolist() == [1, 2]
+    np.testing.assert_allclose(p.x, x, rtol=1e-12)
+    assert (None if p.uncertainty is None else p.uncertainty.tolist()) == uncertainty
+
+
+def test_a_title_over_the_data_starting_with_an_axis_name_reads(tmp_path):
+    # refused for a day: a line starting with θ or Q over the data was a
+    # names row of the wrong count; only one name more than the columns is
+    w = "# wavelength = 1.5406\n"
+    for line in (
+        "# theta 2theta coupled scan",
+        "# theta scan at omega=10",
+        "# q vector scan of LaB6",
+        "# d-spacing list of sample A, B",
+    ):
+        p = read_pattern(_write(tmp_path, "s.xy", w + line + "\n10 1\n11 2\n"))
+        assert p.axis == "two_theta" and p.x.tolist() == [10, 11], line
+    path = _write(tmp_path, "n.xy", w + "# Q nm-1 I\n10 1\n11 2\n")
+    with pytest.raises(PatternFormatError, match=r"line 2: the header '# Q nm-1 I'"):
+        read_pattern(path)
+
+
 def test_titles_and_settings_starting_like_an_axis_still_read(tmp_path):
     w = "# wavelength = 1.5406\n"
     for line in (
@@ -933,6 +970,11 @@ def test_titles_and_settings_starting_like_an_axis_still_read(tmp_path):
         ("# lambda: 154.06 (pm)", 1.5406),
         ("# Wavelength: 1.5406 (Angstrom)", 1.5406),
         ("# Wavelength: 1.5406 (measured)", 1.5406),
+        ("# Wavelength = 0.15406 nm", 1.5406),
+        # a key after the value, not its unit (m had read as metres: 1.5e10 Å)
+        ("# Wavelength = 1.5406, m=2", 1.5406),
+        ("# Wavelength: 1.5406; A: 0.5", 1.5406),
+        ("# Wavelength: 0.15406, nm", 1.5406),
         ("# Energy: 30 (keV)", 12.398419843320026 / 30.0),
         ("# Energy: 17000 [eV]", 12.398419843320026 / 17.0),
         ("Energy,17,keV", 12.398419843320026 / 17.0),
@@ -1002,17 +1044,101 @@ def test_rigaku_files_keep_their_kalpha2_line(tmp_path, ext, target, ka1, ka2):
     assert p.radiation is None and p.wavelength == ka1
 
 
+@pytest.mark.parametrize(
+    "wave_type", ["Ka1+Ka2", "Kα1,Kα2", "Ka1/Ka2", "K-Alpha1 + K-Alpha2"]
+)
+@pytest.mark.parametrize("ext", ["ras", "rasx"])
+def test_a_rigaku_wave_type_of_both_kalpha_lines_is_the_doublet(
+    tmp_path, ext, wave_type
+):
+    # "Ka1+Ka2" had been read as a monochromated Kα1 beam
+    build = fx.ras if ext == "ras" else fx.rasx
+    p = read_pattern(_write(tmp_path, f"d.{ext}", build(wave_type=wave_type)))
+    assert p.radiation.wavelengths == (fx.RIGAKU_KA1, fx.RIGAKU_KA2)
+    assert p.radiation.weights == (1.0, 0.5)
+
+
+@pytest.mark.parametrize("wave_type", ["Kb", "Kbeta", "K-beta", "Kβ"])
+@pytest.mark.parametrize("ext", ["ras", "rasx"])
+def test_a_rigaku_kbeta_wave_type_is_its_kbeta_line(tmp_path, ext, wave_type):
+    # not the Kα doublet: the Kβ line the file states, alone
+    build = fx.ras if ext == "ras" else fx.rasx
+    p = read_pattern(_write(tmp_path, f"b.{ext}", build(wave_type=wave_type)))
+    assert p.radiation is None and p.wavelength == 1.39225
+
+
 # ----------------------------------------- several patterns in one file
 @pytest.mark.parametrize("sep", [",", " ", "\t"])
-def test_a_file_of_several_patterns_is_refused(tmp_path, sep):
+def test_a_third_column_of_another_name_is_read_with_a_warning(tmp_path, sep):
+    # it had been refused as several patterns, and with it files whose
+    # uncertainty has a name not known (sd, u(I), Noise...); now read as
+    # before, with one warning naming the file and the column
     text = "# wavelength = 1.5406\n" + sep.join(["two_theta", "corundum", "rutile"])
     text += "\n" + "\n".join(sep.join(r) for r in (("10", "1", "5"), ("11", "2", "6")))
     path = _write(tmp_path, "two.csv", text + "\n")
-    with pytest.raises(PatternFormatError, match="several patterns") as info:
+    with pytest.warns(UserWarning) as record:
+        p = read_pattern(path)
+    assert p.intensity.tolist() == [1, 2] and p.uncertainty.tolist() == [5, 6]
+    messages = [str(w.message) for w in record if "third column" in str(w.message)]
+    assert messages == [
+        f"{path}: the third column 'rutile' is read as the uncertainty of the "
+        "intensities; a file of several patterns must be split, one pattern per "
+        "file"
+    ]
+    assert record[0].filename == __file__  # the caller's line
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "# Angle scan data\n# wavelength: 1.5406",
+        "# 2theta range 10-80\n# operator: J. Smith",
+        "# 2theta scan of quartz\n# wavelength: 1.5406",
+    ],
+)
+def test_a_title_further_up_is_no_names_row_and_warns_nothing(tmp_path, title):
+    import warnings
+
+    path = _write(tmp_path, "t.xye", f"{title}\n10 1 5\n11 2 6\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = read_pattern(path, wavelength=1.5406)
+    assert p.intensity.tolist() == [1, 2] and p.uncertainty.tolist() == [5, 6]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "# Theta-2Theta continuous scan",
+        "# 2Theta scan (Cu Ka) quartz",
+        "# Sample: quartz\n# 2theta scan, LaB6",
+    ],
+)
+def test_a_title_over_the_data_reads_with_a_warning(tmp_path, title):
+    path = _write(tmp_path, "t.xye", f"{title}\n10 1 5\n11 2 6\n")
+    with pytest.warns(UserWarning, match="is read as the uncertainty"):
+        p = read_pattern(path, wavelength=1.5406)
+    assert p.axis == "two_theta" and p.x.tolist() == [10, 11]
+    assert p.intensity.tolist() == [1, 2] and p.uncertainty.tolist() == [5, 6]
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_a_header_stating_several_patterns_is_refused(tmp_path, count):
+    # as skxrd simulate writes one CSV of several CIFs; 3 patterns are 4
+    # columns, named as the patterns too rather than as a column count
+    names = ",".join(["two_theta"] + [f"p{k}" for k in range(count)])
+    rows = "\n".join(",".join([str(x)] + ["1"] * count) for x in (10, 11))
+    text = f"# wavelength: 1.5406\n# patterns: {count}\n{names}\n{rows}\n"
+    path = _write(tmp_path, "several.csv", text)
+    with pytest.raises(PatternFormatError, match="one pattern per file") as info:
         read_pattern(path)
     message = str(info.value)
-    assert str(path) in message and "line 2" in message and "'rutile'" in message
-    assert "no option to pick a column" in message
+    assert message.startswith(f"{path}, line 2: the header says the file holds {count}")
+    # one pattern, so stated, reads
+    one = _write(
+        tmp_path, "one.csv", "# patterns: 1\n# wavelength: 1.5406\n10,1\n11,2\n"
+    )
+    assert read_pattern(one).intensity.tolist() == [1, 2]
 
 
 @pytest.mark.parametrize(
@@ -1030,9 +1156,35 @@ def test_a_file_of_several_patterns_is_refused(tmp_path, sep):
         "e(y)",
         "sqrt(counts)",
         "err (counts)",
+        # refused for a day as not named so
+        "sd",
+        "SD",
+        "u(I)",
+        "sI",
+        "Ey",
+        "CountsSD",
+        "Istd",
+        "ErrorBar",
+        "s",
+        "Noise",
+        "Counts_error",
     ],
 )
 def test_a_third_column_named_as_an_uncertainty_is_the_uncertainty(tmp_path, third):
+    import warnings
+
+    for sep in (" ", ","):
+        names = sep.join(["2theta", "I", third])
+        text = f"# wavelength = 1.5406\n{names}\n10{sep}1{sep}5\n11{sep}2{sep}6\n"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # known as an uncertainty: no warning
+            p = read_pattern(_write(tmp_path, "e.xye", text))
+        assert p.intensity.tolist() == [1, 2] and p.uncertainty.tolist() == [5, 6]
+
+
+@pytest.mark.parametrize("third", ["Si", "Se", "Er", "Eu", "signal", "ferrite"])
+def test_an_element_or_word_is_not_an_uncertainty_name(tmp_path, third):
+    # "s" or "e" and a letter name an uncertainty (sI, Ey), not an element
     text = f"# wavelength = 1.5406\n2theta I {third}\n10 1 5\n11 2 6\n"
-    p = read_pattern(_write(tmp_path, "e.xye", text))
-    assert p.intensity.tolist() == [1, 2] and p.uncertainty.tolist() == [5, 6]
+    with pytest.warns(UserWarning, match=f"third column '{third}'"):
+        read_pattern(_write(tmp_path, "e.xye", text))
