@@ -287,7 +287,9 @@ def indexing_merits(
     The stackers were fitted without ``index_powder``'s twofold-axis
     monoclinic candidates: with them, a ``cthoma`` stacker named no more
     RRUFF crystal systems (``experiments/indexing_stack.py``, the tenth
-    version). With ``absences``, ``(merits, group_merits)``: each family's
+    version), and without its cells of long axes scored on larger indices
+    (``long_axes``, since fixed: merits of such cells as they were fitted).
+    With ``absences``, ``(merits, group_merits)``: each family's
     best cell scored with every space group's absences too."""
     from ..indexing._index import lattice_merits
 
@@ -302,6 +304,7 @@ def indexing_merits(
         drop_kbeta=False,
         first_lines=int(first_lines),
         twofold_axes=bool(twofold_axes),
+        long_axes=False,
         space_groups=bool(absences),
         n_jobs=n_jobs,
         verbose=verbose,

@@ -799,6 +799,12 @@ def test_long_axes_index_past_the_search_indices(name, radiation, two_theta_rang
     assert best.lattice == "hR"
     c = np.linalg.norm(crystal.lattice, axis=1).max()  # hexagonal axes
     assert rhombohedral.c == pytest.approx(c, rel=2e-3)
+    # the search the shipped stackers were fitted on: lines past 10 unexplained
+    short = index_powder(peaks, wavelength=radiation, long_axes=False)["hR"]
+    assert short.n_indexed < short.n_lines
+    assert short.figure_of_merit < rhombohedral.figure_of_merit
+    with pytest.raises(ValueError, match="long_axes must be True or False"):
+        index_powder(peaks, wavelength=radiation, long_axes="yes")
 
 
 def test_the_zone_search_warns_nothing_on_exact_lines():
