@@ -382,3 +382,20 @@ def test_invalid_crystals_name_their_index():
     sim = DiffractionImageSimulator(scattering="neutron", backend="torch", device="cpu")
     with pytest.raises(ValueError, match=r"crystal 1 \('Po'\)"):
         sim.transform([CU, polonium])
+
+
+def test_a_huge_cell_is_one_clear_error_before_its_zone_is_allocated():
+    # a 400 Å cell's zone holds 2.5e8 reciprocal lattice points within the
+    # default max_g: allocated until MemoryError, as the powder simulator did
+    from skxrd.crystal import Crystal
+
+    big = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=400.0, name="big")
+    match = (
+        r"crystal 0 \('big'\): zone axis \[1, 0, 0\]: its cell \(a=400 .* would "
+        r"need [\d,]+ reciprocal lattice points .* a smaller max_g"
+    )
+    with pytest.raises(ValueError, match=match):
+        DiffractionImageSimulator(image_size=32).transform([big])
+    # with a smaller max_g the same cell is imaged
+    small = DiffractionImageSimulator(image_size=32, max_g=0.05).transform([big])
+    assert small.shape == (1, 3, 32, 32) and small.max() > 0
