@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from ..crystal import as_crystals
 from ..utils._parallel import parallel_map
 from ..utils._validation import check_int, check_positive, check_real
-from ._peaks import MAX_REFLECTIONS
+from ._peaks import MAX_REFLECTIONS, cell_text
 from ._scattering import form_factor_coefficients, neutron_scattering_length
 from ._simulator import _crystal_error, _effective_jobs
 
@@ -520,10 +520,8 @@ def _zone_spots(s, crystal):
         hmax = np.floor(r_perp * across + slab * np.abs(along) + 1e-9).astype(int)
         n_box = int(np.prod(2 * hmax + 1))
         if n_box > 2 * MAX_REFLECTIONS:  # one error, before the box is allocated
-            a, b, c, alpha, beta, gamma = crystal.lattice_parameters
             raise ValueError(
-                f"zone axis {list(uvw)}: its cell (a={a:.6g} b={b:.6g} c={c:.6g} "
-                f"Å, alpha={alpha:.6g} beta={beta:.6g} gamma={gamma:.6g}°) would "
+                f"zone axis {list(uvw)}: its cell ({cell_text(crystal)}) would "
                 f"need {n_box:,} reciprocal lattice points (hkl up to "
                 f"±{hmax[0]} ±{hmax[1]} ±{hmax[2]}) where a zone may have "
                 f"{2 * MAX_REFLECTIONS:,}; a smaller max_g or excitation_error"

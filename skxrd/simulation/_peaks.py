@@ -135,6 +135,15 @@ def _half_space_hkl(hmax: tuple[int, int, int]) -> np.ndarray:
     return grid, products
 
 
+def cell_text(crystal: Crystal) -> str:
+    """The cell parameters of ``crystal`` for an error message."""
+    a, b, c, alpha, beta, gamma = crystal.lattice_parameters
+    return (
+        f"a={a:.6g} b={b:.6g} c={c:.6g} Å, alpha={alpha:.6g} beta={beta:.6g} "
+        f"gamma={gamma:.6g}°"
+    )
+
+
 def check_hkl_box(hmax, g_max: float, crystal: Crystal) -> None:
     """One clear error, before anything is allocated, for a crystal whose hkl
     box up to ``g_max = 1/d_min`` holds more than :data:`MAX_REFLECTIONS`."""
@@ -142,10 +151,8 @@ def check_hkl_box(hmax, g_max: float, crystal: Crystal) -> None:
     n = ((2 * h + 1) * (2 * k + 1) * (2 * l + 1) - 1) // 2  # _half_space_hkl's
     if n <= MAX_REFLECTIONS:
         return
-    a, b, c, alpha, beta, gamma = crystal.lattice_parameters
     raise ValueError(
-        f"its cell (a={a:.6g} b={b:.6g} c={c:.6g} Å, alpha={alpha:.6g} "
-        f"beta={beta:.6g} gamma={gamma:.6g}°) would need {n:,} reflections "
+        f"its cell ({cell_text(crystal)}) would need {n:,} reflections "
         f"(hkl up to ±{h} ±{k} ±{l}, d down to {1.0 / g_max:.4g} Å) where one "
         f"crystal may have {MAX_REFLECTIONS:,} (they would take about "
         f"{n * 200 / 1e9:.0f} GB of memory); simulate a smaller 2θ range (a "
