@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.validation import check_is_fitted
 
 from ..crystal._spacegroups import _COARSE_TARGETS as _TARGETS
-from ._core import coarse_membership
+from ._core import coarse_membership, network_logits
 from ._mixins import _ProbabilisticMixin
 
 __all__ = ["CoarseLabelClassifier"]
@@ -139,8 +139,9 @@ class CoarseLabelClassifier(
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Space-group numbers, as :meth:`fit` takes them (mapped to the
-            coarser labels here), or the coarser labels themselves.
+            Space groups, as :meth:`fit` takes them (numbers or symbols,
+            mapped to the coarser labels here), or the coarser labels
+            themselves.
         sample_weight : array-like of shape (n_samples,), optional
 
         Returns
@@ -164,10 +165,9 @@ class CoarseLabelClassifier(
         from sklearn.metrics import accuracy_score
 
         y = np.asarray(y)
-        if y.dtype.kind in "iuf" or (
-            y.dtype.kind == "O"
-            and all(isinstance(v, (int, np.integer)) for v in y.ravel())
-        ):
+        # the coarser labels themselves, else space groups in any form fit
+        # takes (numbers or Hermann-Mauguin symbols, which had scored 0.0)
+        if not np.isin(y, self.classes_).all():
             y = np.asarray(self._mapping()(y))
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
@@ -178,13 +178,8 @@ class CoarseLabelClassifier(
         class is the log-sum-exp of its space groups' (tempered) logits.
         """
         check_is_fitted(self)
-        if hasattr(self.estimator_, "_logit_module"):  # a wrapper (tempered)
-            return _CoarseLogits(self.estimator_._logit_module(), self._membership, 1.0)
-        return _CoarseLogits(
-            self.estimator_.net_.module_,
-            self._membership,
-            getattr(self.estimator_, "temperature_", 1.0),
-        )
+        module, temperature = network_logits(self.estimator_)
+        return _CoarseLogits(module, self._membership, temperature)
 
     def calibrate_temperature(self, X, y):
         """Calibrate the space-group classifier (``y``: space-group numbers).
@@ -225,14 +220,8 @@ class _CoarseLogits(torch.nn.Module):
 def _scattered_logits(estimator, columns, n_classes):
     """A network classifier's tempered logits placed in ``columns`` of
     ``n_classes`` (the others far below: never the answer)."""
-    if hasattr(estimator, "_logit_module"):  # an ensemble: tempered already
-        return _ScatteredLogits(estimator._logit_module(), columns, n_classes, 1.0)
-    return _ScatteredLogits(
-        estimator.net_.module_,
-        columns,
-        n_classes,
-        getattr(estimator, "temperature_", 1.0),
-    )
+    module, temperature = network_logits(estimator)
+    return _ScatteredLogits(module, columns, n_classes, temperature)
 
 
 class _ScatteredLogits(torch.nn.Module):

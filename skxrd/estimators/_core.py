@@ -21,6 +21,7 @@ __all__ = [
     "fit_coarse_temperatures",
     "member_stats",
     "multinomial_proba",
+    "network_logits",
     "router_features",
     "NETWORK_PARAMS",
     "best_per_class",
@@ -169,6 +170,27 @@ def check_same_length(X, y, prefix=""):
     ``y`` differ in number."""
     if len(X) != len(y):
         raise ValueError(f"{prefix}X has {len(X)} patterns but y has {len(y)} labels")
+
+
+def network_logits(inner, what="the classifier"):
+    """``(module, temperature)`` of a fitted classifier for attribution maps:
+    its logits divided by ``temperature`` give ``inner.predict_proba``.
+
+    A wrapper's ``_logit_module`` (tempered already: 1.0), else its network
+    and ``temperature_``; one ValueError naming ``what`` for a classifier
+    without a network inside (a bare AttributeError before).
+    """
+    if hasattr(inner, "_logit_module"):
+        return inner._logit_module(), 1.0
+    import torch
+
+    module = getattr(getattr(inner, "net_", None), "module_", None)
+    if not isinstance(module, torch.nn.Module):
+        raise ValueError(
+            f"attribution maps need a network inside; {what} is a "
+            f"{type(inner).__name__}"
+        )
+    return module, float(getattr(inner, "temperature_", 1.0))
 
 
 def _tempered_rows(proba, temperature):

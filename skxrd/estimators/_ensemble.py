@@ -226,23 +226,14 @@ class EnsembleClassifier(
         """A torch module whose logits' softmax is :meth:`predict_proba`, for
         attribution maps (:mod:`skxrd.inspection`): the members' tempered
         log-probabilities averaged as :meth:`predict_proba` averages them."""
-        import torch
+        from ._core import network_logits
 
         check_is_fitted(self)
         modules, temperatures = [], []
         for i, m in enumerate(self.estimators_):
-            if hasattr(m, "_logit_module"):
-                modules.append(m._logit_module())
-                temperatures.append(1.0)
-                continue
-            module = getattr(getattr(m, "net_", None), "module_", None)
-            if not isinstance(module, torch.nn.Module):
-                raise ValueError(
-                    f"attribution maps need networks; estimator {i} is a "
-                    f"{type(m).__name__}"
-                )
+            module, temperature = network_logits(m, f"estimator {i}")
             modules.append(module)
-            temperatures.append(float(getattr(m, "temperature_", 1.0)))
+            temperatures.append(temperature)
         from ._coarse import _AveragedLogits
 
         w = self._checked_weights(len(modules))

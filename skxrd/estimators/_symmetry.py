@@ -13,6 +13,7 @@ from ._core import (
     check_same_length,
     checked_space_groups,
     fit_symmetry_weight,
+    network_logits,
     symmetry_columns,
     symmetry_log_ratio,
     symmetry_weighted,
@@ -313,19 +314,7 @@ class SymmetryWeightedClassifier(
         held fixed (no gradient reaches a search-match or an indexing), so a
         map shows what drove the classifier itself."""
         check_is_fitted(self)
-        inner = self.estimator_
-        temperature = 1.0
-        if hasattr(inner, "_logit_module"):  # a wrapper: its logits are tempered
-            module = inner._logit_module()
-        else:
-            module = getattr(getattr(inner, "net_", None), "module_", None)
-            if not isinstance(module, torch.nn.Module):
-                raise ValueError(
-                    "attribution maps need a network inside; the classifier is a "
-                    f"{type(inner).__name__}"
-                )
-            # the bare network's logits, divided as its predict_proba divides them
-            temperature = getattr(inner, "temperature_", 1.0)
+        module, temperature = network_logits(self.estimator_)
         return _SymmetryLogits(module, self, temperature)
 
     def add_classes(self, X, y, class_subsets=None, *, space_groups=None):

@@ -58,7 +58,7 @@ class ConfidenceHead(nn.Module):
     in_features : int
         Number of pooled features.
     eps : float, default=1e-6
-        Distance kept from 0 and 1.
+        Distance kept from 0 and 1, in (0, 0.5).
 
     Examples
     --------
@@ -73,6 +73,14 @@ class ConfidenceHead(nn.Module):
 
     def __init__(self, in_features: int, eps: float = 1e-6):
         super().__init__()
+        # [eps, 1 - eps] must be a range inside (0, 1): eps 0.7 clamped every
+        # confidence to 0.3, eps -1 let log c reach -inf
+        if (
+            isinstance(eps, bool)
+            or not isinstance(eps, numbers.Real)
+            or not 0 < eps < 0.5
+        ):
+            raise ValueError(f"eps must be a number in (0, 0.5), got {eps!r}")
         self.eps = float(eps)
         self.linear = nn.Linear(in_features, 1)
 

@@ -539,3 +539,22 @@ def test_coarse_view_scores_its_own_labels(data, fitted):
     base = LogisticRegression(C=10.0, max_iter=2000)
     scores = cross_val_score(CoarseLabelClassifier(base), X, y, cv=2)
     assert np.all(np.isfinite(scores)) and np.all(scores >= 0.0)
+
+
+def test_coarse_score_takes_space_group_symbols_and_maps_need_a_network():
+    # fit takes Hermann-Mauguin symbols, score compared them with "cubic" and
+    # answered 0.0; a classifier without a network raised an AttributeError
+    from sklearn.linear_model import LogisticRegression
+
+    from skxrd.estimators import CoarseLabelClassifier
+    from skxrd.inspection import saliency_map
+
+    X = np.array([[0.0], [0.2], [1.0], [1.2], [3.0], [3.2]])
+    symbols = np.array(["Fm-3m", "Fm-3m", "Pm-3m", "Pm-3m", "P2_1/c", "P2_1/c"])
+    clf = CoarseLabelClassifier(LogisticRegression()).fit(X, symbols)
+    assert clf.predict(X).tolist() == ["cubic"] * 4 + ["monoclinic"] * 2
+    assert clf.score(X, symbols) == 1.0
+    assert clf.score(X, [225, 225, 221, 221, 14, 14]) == 1.0
+    assert clf.score(X, clf.predict(X)) == 1.0
+    with pytest.raises(ValueError, match="need a network inside; the classifier"):
+        saliency_map(clf, X[:2])

@@ -500,3 +500,16 @@ def test_hierarchical_loss_rejects_wrong_outputs():
         loss(torch.zeros(2, 4), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="confidence head"):
         loss((torch.zeros(2, 3), torch.ones(2)), torch.tensor([0, 1]))
+
+
+def test_confidence_parameters_are_checked():
+    # "no" is truthy (a head was built); eps 0.7 clamped every confidence to
+    # 0.3 and eps -1 let log c reach -inf
+    with pytest.raises(ValueError, match="confidence_head must be True or False"):
+        ResNet1D(3, depth=2, width=4, confidence_head="no")
+    for eps in (0.7, 0.5, 0.0, -1.0, True, "a"):
+        with pytest.raises(ValueError, match=r"eps must be a number in \(0, 0.5\)"):
+            ConfidenceHead(4, eps=eps)
+    c = ConfidenceHead(4, eps=0.1)(torch.randn(64, 4) * 100)
+    assert float(c.min()) == pytest.approx(0.1) or float(c.min()) > 0.1
+    assert float(c.max()) <= 0.9 + 1e-7
