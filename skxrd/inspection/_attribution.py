@@ -57,6 +57,7 @@ class _Inputs:
         self.estimator = estimator
         self.X = X  # as given to the estimator (after a pipeline's transformers)
         self.answers = None  # the estimator's predictions, when target=None
+        self.images = False  # an image estimator: predict takes X flattened
 
     def target_indices(self, target, logits) -> torch.Tensor:
         """:func:`_target_indices`; for ``target=None``, those of ``answers``."""
@@ -65,14 +66,23 @@ class _Inputs:
         return _target_indices(target, self.classes, logits)
 
     def tensor(self) -> torch.Tensor:
-        return torch.as_tensor(self.x, dtype=self.dtype, device=self.device)
+        # a copy: a model that works in place (ReLU(inplace=True) first)
+        # must not change ``x``, which is plotted and predicted on
+        return torch.tensor(self.x, dtype=self.dtype, device=self.device)
 
     def output(self, attribution: torch.Tensor) -> np.ndarray:
-        return attribution.detach().cpu().numpy().reshape(self.shape)
+        # contiguous: a map spread over channels (expand_as) has stride 0
+        return np.ascontiguousarray(_numpy(attribution).reshape(self.shape))
 
     def labels(self, indices: torch.Tensor) -> np.ndarray:
         idx = indices.cpu().numpy()
         return idx if self.classes is None else np.asarray(self.classes)[idx]
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    """A tensor as an array; bfloat16, which numpy lacks, as float32."""
+    t = t.detach().cpu()
+    return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
 
 
 def _device_dtype(module: nn.Module):
@@ -119,7 +129,7 @@ def _check_array(X, what="X") -> np.ndarray:
             f"{what} must have a sample axis first, (n_samples, ...), with at "
             f"least one sample and one feature; got shape {arr.shape}"
         )
-    arr = arr.astype(np.float64, copy=False)
+    arr = np.array(arr, dtype=np.float64)  # a copy: X is never modified
     if not np.isfinite(arr).all():
         raise ValueError(f"{what} contains NaN or infinity")
     return arr
@@ -127,6 +137,32 @@ def _check_array(X, what="X") -> np.ndarray:
 
 def _squeezed(shape):
     return [n for n in shape if n != 1]
+
+
+def _inner_estimators(estimator):
+    """The estimator and those inside it (``estimator_``, ``estimators_``)."""
+    todo, seen = [estimator], []
+    while todo and len(seen) < 256:  # a cycle would never end
+        est = todo.pop(0)
+        if est is None or any(est is e for e in seen):
+            continue
+        seen.append(est)
+        todo.append(getattr(est, "estimator_", None))
+        todo.extend(getattr(est, "estimators_", None) or ())
+    return seen
+
+
+def _sample_shape(estimator):
+    """``input_shape_`` of an image estimator, or None for 1D patterns.
+
+    A wrapper (ensemble, coarse labels, search-match...) has none of its own:
+    it is that of the network estimator(s) inside, which all share it.
+    """
+    for est in _inner_estimators(estimator):
+        shape = getattr(est, "input_shape_", None)
+        if shape is not None:
+            return shape
+    return None
 
 
 def _prepare(model, X) -> _Inputs:
@@ -140,7 +176,8 @@ def _prepare(model, X) -> _Inputs:
     if n_features is None:
         classes = getattr(estimator, "classes_", None)
         return _Inputs(module, classes, X, shape, estimator, X)
-    sample = getattr(estimator, "input_shape_", None)
+    sample = _sample_shape(estimator)
+    images = sample is not None
     if sample is None:  # 1D patterns
         if X.ndim != 2 or X.shape[1] != n_features:
             raise ValueError(
@@ -157,16 +194,21 @@ def _prepare(model, X) -> _Inputs:
                 f"{n_features} values) for this estimator, got shape {shape}"
             )
     x = X.reshape((len(X), *sample))
-    return _Inputs(module, estimator.classes_, x, shape, estimator, X)
+    inp = _Inputs(module, estimator.classes_, x, shape, estimator, X)
+    inp.images = images
+    return inp
 
 
 def _logits(module, x, shape=None) -> torch.Tensor:
     """Logits ``(n, n_classes)``; with ``shape``, errors of the model name ``X``."""
+    # a copy (not a leaf): a first layer that works in place (ReLU(inplace=True))
+    # may then neither change x nor fail on a leaf that requires grad
+    x_in = x.clone()
     if shape is None:
-        out = module(x)
+        out = module(x_in)
     else:
         try:
-            out = module(x)
+            out = module(x_in)
         except (RuntimeError, ValueError, TypeError) as exc:
             raise ValueError(
                 f"X of shape {shape} does not fit the model: {exc}"
@@ -235,7 +277,7 @@ def _answer_indices(answers, classes, logits) -> torch.Tensor:
     classes = np.asarray(classes).tolist()
     lookup = {c: i for i, c in enumerate(classes)}
     best = z.argmax(1).cpu().numpy()
-    top = z.max(1).values.cpu().numpy()
+    top = _numpy(z.max(1).values)
     idx, replaced = best.copy(), []
     for i, label in enumerate(np.asarray(answers).tolist()):
         j = lookup.get(label)
@@ -256,16 +298,38 @@ def _answer_indices(answers, classes, logits) -> torch.Tensor:
 
 
 @contextlib.contextmanager
-def _evaluating(module: nn.Module):
-    """Eval mode with gradients enabled; every module's mode restored afterwards."""
-    modes = [(m, m.training) for m in module.modules()]
-    module.eval()
+def _kept_modes(modules):
+    """Every given module's training flag restored afterwards."""
+    modes = [(m, m.training) for m in modules]
     try:
-        with torch.enable_grad():
-            yield
+        yield
     finally:
         for m, mode in modes:
             m.training = mode
+
+
+@contextlib.contextmanager
+def _evaluating(module: nn.Module):
+    """Eval mode with gradients enabled; every module's mode restored afterwards."""
+    with _kept_modes(module.modules()):
+        module.eval()
+        with torch.enable_grad():
+            yield
+
+
+def _estimator_modules(inp: _Inputs):
+    """The torch modules of the network and of every skorch net inside the
+    estimator (its module and criterion), which ``predict`` puts in eval."""
+    modules = list(inp.module.modules())
+    for est in _inner_estimators(inp.estimator):
+        net = getattr(est, "net_", None)
+        names = [*(getattr(net, "_modules", None) or ())]
+        names += getattr(net, "_criteria", None) or ()
+        for name in names:
+            m = getattr(net, name + "_", None)
+            if isinstance(m, nn.Module):
+                modules.extend(m.modules())
+    return modules
 
 
 def _selected(logits, idx) -> torch.Tensor:
@@ -575,7 +639,9 @@ def _attribute(method, model, X, target=None, **kwargs):
     if target is None and inp.estimator is not None:
         # the estimator's own answer: a wrapper (search-match, indexing,
         # priors) can answer other than its network's most probable class
-        inp.answers = np.asarray(inp.estimator.predict(_flat(inp)))
+        # predict (skorch) leaves the networks in eval mode: keep theirs
+        with _kept_modes(_estimator_modules(inp)):
+            inp.answers = np.asarray(inp.estimator.predict(_flat(inp)))
     attribution, idx = _METHODS[method](inp, target, **kwargs)
     return inp, attribution, inp.labels(idx)
 
@@ -583,7 +649,7 @@ def _attribute(method, model, X, target=None, **kwargs):
 def _flat(inp: _Inputs) -> np.ndarray:
     """``X`` as the estimator's ``predict`` takes it (images flattened)."""
     X = inp.X
-    if getattr(inp.estimator, "input_shape_", None) is not None:
+    if inp.images:
         X = X.reshape(len(X), -1)
     return X
 

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 from torch import nn
 
-from ._attribution import _METHODS, _attribute, _model_dims
+from ._attribution import _METHODS, _attribute, _model_dims, _numpy
 
 __all__ = ["AttributionDisplay"]
 
@@ -402,7 +402,7 @@ class AttributionDisplay:
             method, estimator, sample[None], target, **kwargs
         )
         x = inp.x[0]
-        a = attribution[0].detach().cpu().numpy().astype(float)
+        a = _numpy(attribution[0]).astype(float)
         dims = _model_dims(inp.module)
         streams = getattr(inp.module, "streams", None)
         if (

@@ -695,3 +695,102 @@ def test_display_multi_stream_one_column_per_stream():
         assert len(display.ax_[1, s].images) == 2
     assert len(display.images_) == len(display.overlays_) == 3
     assert display.figure_._suptitle.get_text() == "Attentive response: class 1"
+
+
+# --------------------------------------------------------------------------- #
+# wrappers of image classifiers, returned arrays, dtypes, inputs, modes
+# --------------------------------------------------------------------------- #
+_TINY_FIT = dict(
+    max_epochs=1,
+    batch_size=8,
+    validation_fraction=None,
+    device="cpu",
+    num_threads=1,
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def image_wrappers():
+    from skxrd.estimators import (
+        CoarseLabelClassifier,
+        EnsembleClassifier,
+        FingerprintCNNClassifier,
+    )
+
+    X = np.random.default_rng(0).random((12, 3, 6, 5)).astype(np.float32)
+    y = np.array([225, 14, 2] * 4)  # space groups, for CoarseLabelClassifier
+
+    def fp(seed=0):
+        return FingerprintCNNClassifier(
+            channels=(4, 4), **{**_TINY_FIT, "random_state": seed}
+        )
+
+    ensemble = EnsembleClassifier([fp(0), fp(1)]).fit(X, y)
+    coarse = CoarseLabelClassifier(fp()).fit(X, y)
+    return X, {"ensemble": ensemble, "coarse": coarse}
+
+
+@pytest.mark.parametrize("wrapper", ["ensemble", "coarse"])
+def test_maps_of_a_wrapper_around_image_classifiers(image_wrappers, wrapper):
+    X, models = image_wrappers
+    model = models[wrapper]
+    # the sample shape is the wrapped networks' input_shape_, as for a bare one
+    assert saliency_map(model, X[:2]).shape == (2, 3, 6, 5)
+    assert saliency_map(model, X[:2].reshape(2, -1)).shape == (2, 90)
+    display = AttributionDisplay.from_estimator(model, X[0])
+    assert display.attribution_.shape == (3, 6, 5)
+
+
+@pytest.mark.parametrize("method", ["occlusion", "attentive_response"])
+def test_maps_spread_over_channels_are_writable_arrays(method):
+    model = _seeded(
+        lambda: DenseNet2D(2, in_channels=3, growth_rate=4, block_config=(1,))
+    )
+    result = METHODS[method](model, np.random.default_rng(0).random((2, 3, 8, 8)))
+    assert result.flags.c_contiguous and 0 not in result.strides
+    before = result[:, 1].copy()
+    result[:, 0] = 99.0  # one channel, not all
+    np.testing.assert_array_equal(result[:, 1], before)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_bfloat16_module(method):
+    model = _seeded(lambda: CNN1D(3, channels=(4,), pooled_length=4))
+    model = model.to(torch.bfloat16)
+    X = np.random.default_rng(0).random((2, 16))
+    result = METHODS[method](model, X, target=1)
+    assert result.shape == X.shape and result.dtype == np.float32
+    assert np.isfinite(result).all()
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_an_in_place_first_layer_leaves_x_as_given(method):
+    if method == "attentive_response":  # needs a convolution
+        layers = [nn.ReLU(inplace=True), nn.Unflatten(1, (1, 6)), nn.Conv1d(1, 2, 3)]
+        layers += [nn.Flatten(), nn.Linear(8, 2)]
+    else:
+        layers = [nn.ReLU(inplace=True), nn.Linear(6, 2)]
+    model = _seeded(lambda: nn.Sequential(*layers)).double()
+    X = np.random.default_rng(0).normal(size=(2, 6))  # float64, negative values
+    given = X.copy()
+    result = METHODS[method](model, X, target=1)
+    np.testing.assert_array_equal(X, given)
+    assert result.shape == X.shape and np.isfinite(result).all()
+    if method == "saliency":  # |w| where the ReLU passes, 0 where it blocks
+        w = model[1].weight[1].detach().numpy()
+        np.testing.assert_allclose(result, np.abs(w) * (X > 0))
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_default_target_keeps_the_estimators_training_mode(method):
+    from skxrd.estimators import CNNClassifier
+
+    rng = np.random.default_rng(0)
+    clf = CNNClassifier(channels=(4,), **_TINY_FIT)
+    clf.fit(rng.random((12, 16)).astype(np.float32), np.array([0, 1, 2] * 4))
+    clf.net_.module_.train()
+    clf.net_.criterion_.train()
+    modules = [*clf.net_.module_.modules(), *clf.net_.criterion_.modules()]
+    METHODS[method](clf, rng.random((2, 16)))  # target=None: predict is called
+    assert all(m.training for m in modules)
