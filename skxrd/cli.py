@@ -395,7 +395,9 @@ def _cmd_predict(args) -> int:
     if args.plot:
         if args.strip_kalpha2:  # the maps of the patterns that were answered
             patterns = _strip_kalpha2(patterns, args.files)
-        _plot_predictions(model, patterns, args.plot, args.force, results)
+        _plot_predictions(
+            model, patterns, args.plot, args.force, results, top_k=args.top_k
+        )
     return 0
 
 
@@ -704,7 +706,7 @@ def _refuse_existing_plot(plot, force):
         raise ValueError(f"--plot {plot} exists; use --force to replace it")
 
 
-def _plot_predictions(model, patterns, out, force, results=None):
+def _plot_predictions(model, patterns, out, force, results=None, top_k=3):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -728,7 +730,8 @@ def _plot_predictions(model, patterns, out, force, results=None):
                 ax.set_xlabel("2θ (°)" if p.axis == "two_theta" else "Q (1/Å)")
                 ax.set_title(f"{p.name}: unknown: {reason}", fontsize=9)
                 continue
-            SaliencyDisplay.from_estimator(model, patterns, index=i, ax=ax)
+            # the answers the table lists (--top-k), under each panel's title
+            SaliencyDisplay.from_estimator(model, patterns, index=i, ax=ax, top_k=top_k)
             ax.set_title(f"{p.name}: {ax.get_title()}", fontsize=9)
     fig.tight_layout()
     fig.savefig(out, dpi=110)

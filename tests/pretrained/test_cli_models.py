@@ -149,6 +149,8 @@ def test_predict_plot_explains_the_answer_of_a_shipped_model(
     assert answer == "186"
     name = Path(data.files[i]).stem
     assert titles[0].startswith(f"{name}: Saliency: class {answer}\n"), titles
+    # the --top-k answers of the table under the title (always three before)
+    assert titles[0].split("\n")[1].startswith("186 ") and "," not in titles[0]
 
 
 def test_evaluate_labels_csv_and_npz(tiny, files, tmp_path, capsys, monkeypatch):
