@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..utils._validation import check_int, plain_scalar
+from ..utils._validation import check_bool, check_int, plain_scalar
 from ._core import check_same_length, normalized_probabilities
 from ._data import (
     _ArrayDataset,
@@ -190,11 +190,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """Epochs, batch size, learning rate, weight decay, validation split."""
         check_int(self.max_epochs, "max_epochs", minimum=1)
         for name in ("early_stopping", "warm_start"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                # "no" is truthy: it would turn the option on
-                raise ValueError(
-                    f"{name} must be True or False, got {getattr(self, name)!r}"
-                )
+            check_bool(getattr(self, name), name)  # "no" would turn it on
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.patience, "patience", minimum=1)
         _check_nonnegative_float(self.lr, "lr", strict=True)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..models import CNN1D, ConfidenceLoss, DenseNet1D, ResNet1D
+from ..utils._validation import check_bool
 from ._base import _check_nonnegative_float, _NeuralClassifier
 from ._core import NETWORK_PARAMS
 from ._docs import _fill_doc
@@ -144,10 +143,7 @@ class ResNetClassifier(_NeuralClassifier):
 
     def _check_params(self, n_features):
         checked = super()._check_params(n_features)
-        if not isinstance(self.confidence_head, bool | np.bool_):
-            raise ValueError(
-                f"confidence_head must be True or False, got {self.confidence_head!r}"
-            )
+        check_bool(self.confidence_head, "confidence_head")
         _check_nonnegative_float(
             self.confidence_budget, "confidence_budget", strict=True
         )

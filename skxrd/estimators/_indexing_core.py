@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..indexing._index import check_first_lines, check_max_zero_shift
+from ..utils._validation import check_bool
 
 __all__ = [
     "INDEXING_ABSENCE_MIN_MERIT",
@@ -121,8 +122,7 @@ def check_merit_cap(merit_cap):
 def check_absences(absences, weight, min_merit):
     """``(absences, absence_weight, absence_min_merit)`` checked: a bool and
     two non-negative finite numbers, or an error naming the bad one."""
-    if not isinstance(absences, (bool, np.bool_)):
-        raise ValueError(f"absences must be True or False, got {absences!r}")
+    check_bool(absences, "absences")
     out = [bool(absences)]
     for name, value in (("absence_weight", weight), ("absence_min_merit", min_merit)):
         try:

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils._validation import check_int, check_positive, check_real
+from ..utils._validation import check_bool, check_int, check_positive, check_real
 from ._core import (
     GATES,
     UNMEASURED_RUN,
@@ -154,8 +154,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
 
     def _check_params(self):
         check_real(self.smoothing, "smoothing", minimum=0.0)
-        if not isinstance(self.center, (bool, np.bool_)):
-            raise ValueError(f"center must be True or False, got {self.center!r}")
+        check_bool(self.center, "center")
         check_positive(self.temperature, "temperature")
         check_int(self.batch_size, "batch_size", minimum=1)
         check_int(self.stride, "stride", minimum=1)

@@ -46,7 +46,7 @@ from itertools import combinations
 import numpy as np
 
 from ..utils._radiation import get_radiation
-from ..utils._validation import check_int, check_positive, check_real
+from ..utils._validation import check_bool, check_int, check_positive, check_real
 
 __all__ = [
     "ALL_LATTICE_TYPES",
@@ -1149,9 +1149,8 @@ def index_powder(
     _check_scoring(tolerance, max_unindexed)
     max_zero = check_max_zero_shift(max_zero_shift)
     first_lines = check_first_lines(first_lines)
-    for name, value in (("twofold_axes", twofold_axes), ("long_axes", long_axes)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
+    check_bool(twofold_axes, "twofold_axes")
+    check_bool(long_axes, "long_axes")
     out = dict.fromkeys(lattices)
     if len(pos) < max(check_int(min_lines, "min_lines", minimum=0), 3):
         return out

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..utils._validation import check_real
+
 __all__ = ["ConfidenceHead", "ConfidenceLoss", "HierarchicalLoss", "n_parameters"]
 
 
@@ -75,13 +77,9 @@ class ConfidenceHead(nn.Module):
         super().__init__()
         # [eps, 1 - eps] must be a range inside (0, 1): eps 0.7 clamped every
         # confidence to 0.3, eps -1 let log c reach -inf
-        if (
-            isinstance(eps, bool)
-            or not isinstance(eps, numbers.Real)
-            or not 0 < eps < 0.5
-        ):
-            raise ValueError(f"eps must be a number in (0, 0.5), got {eps!r}")
-        self.eps = float(eps)
+        self.eps = check_real(
+            eps, "eps", minimum=0.0, include_min=False, maximum=0.5, include_max=False
+        )
         self.linear = nn.Linear(in_features, 1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..utils._validation import check_int
+from ..utils._validation import check_bool, check_int
 from ._layers import (
     ConfidenceHead,
     _as_input,
@@ -129,10 +129,7 @@ class ResNet1D(nn.Module):
         dropout = _check_dropout(dropout)
         n_stages = min(check_int(n_stages, "n_stages", minimum=1), depth)
         stem_stride = check_int(stem_stride, "stem_stride", minimum=1)
-        if not isinstance(confidence_head, bool):  # "no" is truthy: a head
-            raise ValueError(
-                f"confidence_head must be True or False, got {confidence_head!r}"
-            )
+        confidence_head = check_bool(confidence_head, "confidence_head")
 
         self.stem = nn.Sequential(
             _conv(1, self.in_channels, width, kernel_size, stride=stem_stride),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils._validation import check_int, check_real
+from ..utils._validation import check_bool, check_int, check_real
 from ._base import PatternwiseTransformer, validate_patterns
 from ._core import BACKGROUND_METHODS as _METHODS
 from ._core import background, rolling_ball_background, snip_background  # noqa: F401 (exported)
@@ -95,8 +95,7 @@ class BackgroundSubtractor(PatternwiseTransformer):
         check_int(self.window, "window", minimum=1, allow_none=True)
         check_int(self.iterations, "iterations", minimum=1)
         for flag in ("lls", "decreasing"):
-            if not isinstance(getattr(self, flag), (bool, np.bool_)):
-                raise ValueError(f"{flag} must be True or False")
+            check_bool(getattr(self, flag), flag)
         height = check_real(self.ball_height, "ball_height")
         if not height > 0:
             raise ValueError(f"ball_height must be positive, got {height}")

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-from ..utils._validation import check_real
+from ..utils._validation import check_bool, check_real
 from ._base import FLOAT_DTYPES
 
 __all__ = ["SpotMeshShaper"]
@@ -209,8 +209,7 @@ class SpotMeshShaper(TransformerMixin, BaseEstimator):
             )
         if self.output not in _OUTPUTS:
             raise ValueError(f"output must be one of {_OUTPUTS}, got {self.output!r}")
-        if not isinstance(self.flatten, (bool, np.bool_)):
-            raise ValueError(f"flatten must be True or False, got {self.flatten!r}")
+        check_bool(self.flatten, "flatten")
         line = top if line is None else line
         return radius, threshold / top, factor, line / top
 

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from ..crystal import as_crystals
 from ..utils._parallel import parallel_map
-from ..utils._validation import check_int, check_positive, check_real
+from ..utils._validation import check_bool, check_int, check_positive, check_real
 from ._peaks import MAX_REFLECTIONS, cell_text
 from ._scattering import form_factor_coefficients, neutron_scattering_length
 from ._simulator import _crystal_error, _effective_jobs
@@ -358,13 +358,15 @@ class _Settings:
                 f"spot_sigma must be at most image_size pixels, got {est.spot_sigma}"
             )
         self.window = int(math.ceil(_SPOT_WINDOW * self.spot_sigma))
-        self.include_direct_beam = _bool(est.include_direct_beam, "include_direct_beam")
+        self.include_direct_beam = check_bool(
+            est.include_direct_beam, "include_direct_beam"
+        )
         if est.scattering not in SCATTERING:
             raise ValueError(
                 f"scattering must be one of {SCATTERING}, got {est.scattering!r}"
             )
         self.scattering = est.scattering
-        self.debye_waller = _bool(est.debye_waller, "debye_waller")
+        self.debye_waller = check_bool(est.debye_waller, "debye_waller")
         self.cluster_radius = check_positive(est.cluster_radius, "cluster_radius")
         self.nn_shell = check_real(est.nn_shell, "nn_shell")
         if not 0 <= self.nn_shell < 0.5:
@@ -389,7 +391,7 @@ class _Settings:
                 f"got {est.fingerprint_beam!r}"
             )
         self.fingerprint_beam = est.fingerprint_beam
-        self.normalize = _bool(est.normalize, "normalize")
+        self.normalize = check_bool(est.normalize, "normalize")
         if est.backend not in ("numpy", "torch"):
             raise ValueError(f"backend must be 'numpy' or 'torch', got {est.backend!r}")
         self.backend = est.backend
@@ -443,12 +445,6 @@ def _parse_axes(axes):
             raise ValueError(msg)
         out.append(tuple(int(v) for v in uvw))
     return tuple(out)
-
-
-def _bool(value, what):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{what} must be True or False, got {value!r}")
-    return bool(value)
 
 
 # ------------------------------------------------------------------ scattering

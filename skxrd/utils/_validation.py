@@ -28,6 +28,14 @@ def check_int(value, what: str, *, minimum: int | None = None, allow_none=False)
     return int(value)
 
 
+def check_bool(value, what: str) -> bool:
+    """A flag: True or False (numpy's too), not a truthy string or number
+    ("no" would turn an option on)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{what} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_int_sequence(value, what: str, *, minimum: int = 1) -> tuple:
     """A non-empty sequence of integers (channels, blocks), each >= ``minimum``."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -507,8 +509,19 @@ def test_confidence_parameters_are_checked():
     # 0.3 and eps -1 let log c reach -inf
     with pytest.raises(ValueError, match="confidence_head must be True or False"):
         ResNet1D(3, depth=2, width=4, confidence_head="no")
-    for eps in (0.7, 0.5, 0.0, -1.0, True, "a"):
-        with pytest.raises(ValueError, match=r"eps must be a number in \(0, 0.5\)"):
+    # numpy's True, which ResNetClassifier accepts and passes on
+    import numpy as np
+
+    assert ResNet1D(3, depth=2, width=4, confidence_head=np.True_).confidence
+    for eps, message in [
+        (0.7, "eps must be < 0.5, got 0.7"),
+        (0.5, "eps must be < 0.5, got 0.5"),
+        (0.0, "eps must be > 0.0, got 0.0"),
+        (-1.0, "eps must be > 0.0, got -1.0"),
+        (True, "eps must be a number, got True"),
+        ("a", "eps must be a number, got 'a'"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
             ConfidenceHead(4, eps=eps)
     c = ConfidenceHead(4, eps=0.1)(torch.randn(64, 4) * 100)
     assert float(c.min()) == pytest.approx(0.1) or float(c.min()) > 0.1
