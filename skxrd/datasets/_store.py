@@ -877,11 +877,10 @@ class PatternStore:
     def _reopen_quietly(self) -> None:
         """Reopen a released store now; on failure, leave the error to its
         next read (called in a ``finally`` that must not mask another error)."""
-        if self._file is None and not self._closed:
-            try:
-                self._open()
-            except (OSError, ValueError):
-                pass
+        try:
+            self._current()
+        except (OSError, ValueError):
+            pass
 
     def close(self) -> None:
         """Close the file (the small arrays already read stay available)."""
@@ -905,8 +904,7 @@ class PatternStore:
     def _f(self):
         if self._closed:
             raise ValueError(f"the pattern store {os.fspath(self.path)!r} is closed")
-        if self._file is None:  # released by write_pattern_store
-            self._open()
+        self._current()  # released by write_pattern_store: open again
         return self._file
 
     def _x(self):
