@@ -150,7 +150,8 @@ def read_pattern(
     PatternFormatError
         A file that cannot be read: missing, a directory, unreadable, empty,
         larger than ``max_bytes``, truncated, not numbers, a wrong number of
-        columns, NaN or infinite values, repeated or unordered x, a format
+        columns, NaN or infinite values, a negative uncertainty, variance or
+        weight, a zero weight, repeated or unordered x, a format
         version that is not supported, or a 2θ pattern whose wavelength
         neither the file nor the caller gives (Q conversion needs it; pass
         ``wavelength=``).
@@ -168,7 +169,19 @@ def read_pattern(
     ``esd``, ``err``, ``sI``...) in the line just over the data, such as
     ``two_theta,corundum,rutile``, is still read as the uncertainty, with a
     :class:`UserWarning`: a file of several patterns must be split, one
-    pattern per file. A header that states several patterns
+    pattern per file. A third column named as a variance (``var``,
+    ``variance``, ``sigma^2``, ``σ²``, ``esd^2``, ``s2``) gives σ =
+    √variance; one named as a weight 1/σ² (``w``, ``wt``, ``weight``,
+    ``1/sigma^2``, ``1/var``, ``1/σ²``) gives σ = 1/√w; ``1/sigma`` gives
+    σ = 1/value. These names count under a first column named as the axis
+    or ``x`` (``2theta s1 s2`` names two series, not a variance; ``W`` is
+    tungsten, not a weight); ``metadata["uncertainty_converted"]`` says
+    what was done, and :func:`write_pattern` writes σ. A negative value is
+    an error naming the line, as is a zero weight (an excluded point: its σ
+    would be infinite, which a :class:`Pattern` cannot hold; remove the
+    line). The third column of a GSAS ``FXYE`` bank or an ``.xye`` file is
+    σ (ESD); that of Rigaku data is an attenuation factor, multiplied into
+    the counts. A header that states several patterns
     (``# patterns: 2``, as ``skxrd simulate`` writes) is an error. A
     unit in brackets belongs to the name before it (``Q (nm^-1) I``: Q in
     nm⁻¹, read in Å⁻¹), and a line over the data may name the first column
@@ -749,10 +762,11 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     if x_scale == 0.1:
         meta["x_converted"] = "Q in nm⁻¹ divided by 10 to Å⁻¹"
     cols = [table[:, 1], table[:, 2] if ncols == 3 else None]
+    kind = "sigma"  # what the uncertainty column holds
     if ncols == 3:
         # the last header line before the data
         over_data = max((no for no, _ in header if no < lines_of[0]), default=-1)
-        intensity, error, ignored = _column_roles(path, named, over_data)
+        intensity, error, ignored, kind = _column_roles(path, named, over_data)
         cols = [table[:, intensity], None if error is None else table[:, error]]
         if ignored is not None:
             meta["ignored_column"] = ignored
@@ -760,13 +774,9 @@ def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     if reversed_:
         lines_of = lines_of[::-1]
     if cols[1] is not None:
-        neg = np.flatnonzero(cols[1] < 0)
-        if neg.size:
-            raise PatternFormatError(
-                path,
-                f"uncertainty {cols[1][neg[0]]:g} is negative",
-                line=int(lines_of[neg[0]]),
-            )
+        cols[1], converted = _as_sigma(path, cols[1], kind, named[1], lines_of)
+        if converted:
+            meta["uncertainty_converted"] = converted
     if axis == "two_theta":
         bad = np.flatnonzero((x < 0) | (x > 180))
         if bad.size:
@@ -1212,6 +1222,94 @@ _ERROR_NAME = re.compile(
 )
 
 
+# A third column that holds the variance σ² or the weight 1/σ² of the
+# intensities, not σ: var, variance, Var(I); sigma^2, σ², σ(I)^2, esd^2,
+# s**2, and s2, sigma2, esd2; w (lower case: W is tungsten), wt, weight(s);
+# 1/ before a variance (1/sigma^2, 1/σ², 1/var). 1/ before σ (1/sigma,
+# 1/esd) is the inverse of σ. A unit in brackets or a suffix may follow.
+_NAME_END = r"(?:$|[\s_.(\[])"
+_SIGMA_STEM = r"(?:sigma|sig|σ|esd|e\.s\.d\.?|s\.u\.?|su|sd|stdev|std|err(?:or)?|s|u|e)"
+_BRACKETS = r"(?:\s*[(\[][^()\[\]]*[)\]])?"
+_VARIANCE_BODY = (
+    rf"(?:var(?:iance)?|{_SIGMA_STEM}{_BRACKETS}\s*(?:\^\s*2|\*\*\s*2|²)"
+    r"|(?:sigma|sig|σ|esd|s)2)"
+)
+_VARIANCE_NAME = re.compile(rf"(?i:^{_VARIANCE_BODY}{_NAME_END})")
+_WEIGHT_NAME = re.compile(
+    rf"^(?:w|(?i:w(?:eights?|ts?|gt))){_NAME_END}"
+    rf"|(?i:^1\s*/\s*{_VARIANCE_BODY}{_NAME_END})"
+)
+_INVERSE_SIGMA_NAME = re.compile(
+    r"(?i:^1\s*/\s*(?:sigma|sig|σ|esd|sd|stdev|std|err(?:or)?)(?!\w))"
+)
+# a plain "x" names the first column too, for what the third one holds
+_X_NAME = re.compile(r"^x(?:$|[\s_(\[])", re.IGNORECASE)
+# what a third column of each kind holds, and how σ is made of it
+_SIGMA_FROM = {
+    "variance": "variances σ²: σ = √(variance)",
+    "weight": "weights 1/σ²: σ = 1/√(weight)",
+    "inverse_sigma": "inverse uncertainties 1/σ: σ = 1/value",
+}
+
+
+def _uncertainty_kind(names) -> str:
+    """What the third of ``names`` holds: ``"variance"``, ``"weight"``,
+    ``"inverse_sigma"`` or ``"sigma"`` (any other name: the uncertainty).
+
+    ``s1 s2`` over the columns names two series (two patterns), not σ²."""
+    second, third = names[1], names[2]
+    if _WEIGHT_NAME.match(third):  # before 1/σ: 1/σ² is a weight
+        return "weight"
+    if _INVERSE_SIGMA_NAME.match(third):
+        return "inverse_sigma"
+    if _VARIANCE_NAME.match(third):
+        if third.endswith("2") and second.lower() == third[:-1].lower() + "1":
+            return "sigma"
+        return "variance"
+    return "sigma"
+
+
+def _as_sigma(path, values, kind, names, lines_of):
+    """The standard uncertainties σ from a third column that holds ``kind``,
+    and a note of the conversion (None for σ itself).
+
+    A negative value, and a weight or inverse σ of zero (a point the file
+    excludes: its σ is infinite, which a Pattern does not hold), is an error
+    naming the line."""
+    what = {"sigma": "uncertainty", "inverse_sigma": "1/σ"}.get(kind, kind)
+    column = "" if kind == "sigma" else f" (the third column, {names[2]!r})"
+
+    def refuse(bad, why):
+        # the first in the file, whichever way it runs
+        i = int(bad[np.argmin(lines_of[bad])])
+        raise PatternFormatError(
+            path, f"{what} {values[i]:g}{column} is {why}", line=int(lines_of[i])
+        )
+
+    neg = np.flatnonzero(values < 0)
+    if neg.size:
+        refuse(neg, "negative")
+    if kind == "sigma":
+        return values, None
+    note = f"the third column {names[2]!r} holds {_SIGMA_FROM[kind]}"
+    if kind == "variance":
+        return np.sqrt(values), note
+    zero = np.flatnonzero(values == 0)
+    if zero.size:
+        refuse(
+            zero,
+            "zero: an excluded point, whose σ would be infinite, which a "
+            "pattern cannot hold; remove the line, or give the point a "
+            "positive value",
+        )
+    with np.errstate(over="ignore", divide="ignore"):
+        sigma = 1.0 / (np.sqrt(values) if kind == "weight" else values)
+    big = np.flatnonzero(~np.isfinite(sigma))
+    if big.size:
+        refuse(big, "too small: its σ is not a finite number")
+    return sigma, note
+
+
 # the first name of a names row that says the x column is not 2θ
 _NOT_2THETA_NAME = re.compile(
     r"^(?:q|d|d[-_ ]?spacing|theta|θ)(?: ?[(\[][^()\[\]]*[)\]])?$", re.IGNORECASE
@@ -1359,8 +1457,9 @@ def _gsas_fxye(path, header) -> bool:
 
 def _column_roles(path, named, over_data=None):
     """Columns of the intensity and the uncertainty (None) of a 3-column
-    table, from the names row ``(line, names)``; and the name of a column
-    left unread.
+    table, from the names row ``(line, names)``; the name of a column left
+    unread; and what the uncertainty column holds (see
+    :func:`_uncertainty_kind`).
 
     The third column is the uncertainty unless a names row that names the
     axis (``2theta``, ``q``...) calls it a fit's curve, a background, a
@@ -1370,21 +1469,23 @@ def _column_roles(path, named, over_data=None):
     title over the data names no columns. A third name that is no
     uncertainty either (``sigma``, ``sd``, ``err``, ``sI``...) warns when
     the names row is ``over_data``, the line just over the data: it may be a
-    second pattern (``two_theta,corundum,rutile``)."""
+    second pattern (``two_theta,corundum,rutile``). A third name of a
+    variance or weight (``var``, ``sigma^2``, ``w``, ``1/σ²``) says how to
+    make σ of it, under a first name of an axis or a plain ``x``."""
     no, names = named
     axis_names = (_Q_NAMES, _TT_NAMES, _ANGLE_NAMES)
-    if (
-        names is None
-        or len(names) != 3
-        or not any(r.match(names[0]) for r in axis_names)
-    ):
-        return 1, 2, None
+    if names is None or len(names) != 3:
+        return 1, 2, None, "sigma"
+    if not any(r.match(names[0]) for r in axis_names):
+        kind = _uncertainty_kind(names) if _X_NAME.match(names[0]) else "sigma"
+        return 1, 2, None, kind
     second, third = (bool(_OTHER_NAME.search(n)) for n in names[1:])
     if third and not second:
-        return 1, None, names[2]
+        return 1, None, names[2], "sigma"
     if second and not third:
-        return 2, None, names[1]
-    if no == over_data and not _ERROR_NAME.search(names[2]):
+        return 2, None, names[1], "sigma"
+    kind = _uncertainty_kind(names)
+    if kind == "sigma" and no == over_data and not _ERROR_NAME.search(names[2]):
         # read as ever (names of uncertainties are too many to know), but a
         # second pattern read as an uncertainty should not go unsaid; a title
         # further up is no names row to warn of
@@ -1395,7 +1496,7 @@ def _column_roles(path, named, over_data=None):
             UserWarning,
             stacklevel=4,
         )
-    return 1, 2, None
+    return 1, 2, None, kind
 
 
 def _skxrd_header(path, fields):

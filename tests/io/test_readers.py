@@ -1188,3 +1188,131 @@ def test_an_element_or_word_is_not_an_uncertainty_name(tmp_path, third):
     text = f"# wavelength = 1.5406\n2theta I {third}\n10 1 5\n11 2 6\n"
     with pytest.warns(UserWarning, match=f"third column '{third}'"):
         read_pattern(_write(tmp_path, "e.xye", text))
+
+
+# ------------------------------------- variances and weights in a third column
+def _read_quietly(path, **kwargs):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a known name: no warning
+        return read_pattern(path, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "third",
+    [
+        "var",
+        "variance",
+        "Var(I)",
+        "var [counts^2]",
+        "sigma^2",
+        "sigma**2",
+        "σ²",
+        "σ(I)^2",
+        "esd^2",
+        "s2",
+        "sigma2",
+    ],
+)
+@pytest.mark.parametrize("sep", [" ", ","])
+def test_a_variance_column_gives_its_square_root(tmp_path, third, sep):
+    # it was read as σ itself (a warning for var, nothing for sigma^2)
+    names = sep.join(["2theta", "I", third])
+    text = f"# wavelength = 1.5406\n{names}\n10{sep}100{sep}4\n11{sep}200{sep}0.25\n"
+    p = _read_quietly(_write(tmp_path, "v.xye", text))
+    assert p.intensity.tolist() == [100, 200]
+    assert p.uncertainty.tolist() == [2.0, 0.5]
+    assert p.metadata["uncertainty_converted"] == (
+        f"the third column {third!r} holds variances σ²: σ = √(variance)"
+    )
+
+
+@pytest.mark.parametrize(
+    "third",
+    ["w", "w(I)", "wt", "weight", "Weights", "1/sigma^2", "1/σ²", "1/var", "1/esd**2"],
+)
+def test_a_weight_column_gives_one_over_its_square_root(tmp_path, third):
+    text = f"# wavelength = 1.5406\n2theta I {third}\n10 100 4\n11 200 0.25\n"
+    p = _read_quietly(_write(tmp_path, "w.xye", text))
+    assert p.uncertainty.tolist() == [0.5, 2.0]
+    assert p.metadata["uncertainty_converted"] == (
+        f"the third column {third!r} holds weights 1/σ²: σ = 1/√(weight)"
+    )
+
+
+@pytest.mark.parametrize("third", ["1/sigma", "1/esd", "1/σ(I)"])
+def test_an_inverse_sigma_column_gives_its_inverse(tmp_path, third):
+    text = f"# wavelength = 1.5406\n2theta I {third}\n10 100 4\n11 200 0.25\n"
+    p = _read_quietly(_write(tmp_path, "i.xye", text))
+    assert p.uncertainty.tolist() == [0.25, 4.0]
+    assert "1/σ: σ = 1/value" in p.metadata["uncertainty_converted"]
+
+
+def test_a_plain_x_names_the_columns_for_a_variance(tmp_path):
+    text = "# wavelength = 1.5406\nx,y,var\n10,100,4\n11,200,9\n"
+    p = _read_quietly(_write(tmp_path, "x.csv", text))
+    assert p.uncertainty.tolist() == [2.0, 3.0]
+
+
+@pytest.mark.parametrize("third", ["w", "1/sigma^2", "1/sigma"])
+def test_a_zero_weight_is_one_error_naming_file_line_and_value(tmp_path, third):
+    # an excluded point: its σ would be infinite, which a Pattern refuses
+    text = f"# wavelength = 1.5406\n2theta I {third}\n10 1 4\n11 2 0\n12 3 0\n"
+    path = _write(tmp_path, "z.xye", text)
+    kind = "1/σ" if third == "1/sigma" else "weight"
+    with pytest.raises(PatternFormatError) as info:
+        read_pattern(path)
+    assert str(info.value) == (
+        f"{path}, line 4: {kind} 0 (the third column, {third!r}) is zero: an "
+        "excluded point, whose σ would be infinite, which a pattern cannot hold; "
+        "remove the line, or give the point a positive value"
+    )
+    assert info.value.line == 4
+
+
+@pytest.mark.parametrize(
+    "third, kind", [("var", "variance"), ("w", "weight"), ("1/sigma", "1/σ")]
+)
+def test_a_negative_variance_or_weight_is_refused_naming_the_column(
+    tmp_path, third, kind
+):
+    text = f"# wavelength = 1.5406\n2theta I {third}\n10 1 4\n11 2 -9\n"
+    path = _write(tmp_path, "n.xye", text)
+    with pytest.raises(PatternFormatError) as info:
+        read_pattern(path)
+    assert str(info.value) == (
+        f"{path}, line 4: {kind} -9 (the third column, {third!r}) is negative"
+    )
+
+
+def test_an_inverse_sigma_too_small_for_a_finite_sigma_is_refused(tmp_path):
+    text = "# wavelength = 1.5406\n2theta I 1/sigma\n10 1 4\n11 2 4e-320\n"
+    # 1/4e-320 overflows; the value printed is the subnormal float read
+    with pytest.raises(PatternFormatError, match=r"line 4: 1/σ \S+ \(the third .* too"):
+        read_pattern(_write(tmp_path, "t.xye", text))
+
+
+def test_a_descending_file_names_its_first_bad_line(tmp_path):
+    # the first in the file, not the first after sorting (the last line)
+    text = "# wavelength = 1.5406\n12 1 -1\n11 2 1\n10 3 -2\n"
+    with pytest.raises(PatternFormatError, match=r"line 2: uncertainty -1 is neg"):
+        read_pattern(_write(tmp_path, "d.xye", text))
+
+
+@pytest.mark.parametrize("names", ["2theta s1 s2", "2theta I W"])
+def test_two_series_or_tungsten_are_no_variance_or_weight(tmp_path, names):
+    # s1 s2: two patterns; W: tungsten. Read as before, with the warning
+    text = f"# wavelength = 1.5406\n{names}\n10 1 4\n11 2 9\n"
+    with pytest.warns(UserWarning, match="is read as the uncertainty"):
+        p = read_pattern(_write(tmp_path, "s.xye", text))
+    assert p.uncertainty.tolist() == [4, 9]
+    assert "uncertainty_converted" not in p.metadata
+
+
+def test_a_converted_uncertainty_is_written_as_sigma_and_reads_back(tmp_path):
+    text = "# wavelength = 1.5406\n2theta I var\n10 100 4\n11 200 0.25\n"
+    p = read_pattern(_write(tmp_path, "v.xye", text))
+    q = read_pattern(write_pattern(p, tmp_path / "out.xye"))
+    assert q.uncertainty.tolist() == p.uncertainty.tolist() == [2.0, 0.5]
+    assert q.metadata["uncertainty_converted"] == p.metadata["uncertainty_converted"]
