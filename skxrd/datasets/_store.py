@@ -172,6 +172,29 @@ _FILE_WRITTEN = threading.Condition(_FILE_LOCK)
 _WRITING: dict[str, int] = {}
 
 
+def _after_fork_in_child() -> None:
+    """Fresh locks and bookkeeping in a forked child (a ``multiprocessing``
+    "fork" worker, a DataLoader worker on Linux).
+
+    The child has only the thread that forked: a lock held by another thread
+    of the parent (a read, a write) would never be released there, and a write
+    in progress in the parent never ends there. The stores' HDF5 handles are
+    the parent's: each store drops its own and opens the file again on its
+    first use in the child (:meth:`PatternStore._current`); h5py is not called
+    here, as its own fork handlers may not have run yet.
+    """
+    global _FILE_LOCK, _FILE_WRITTEN, _OPEN_STORES, _WRITING
+    _FILE_LOCK = threading.RLock()
+    _FILE_WRITTEN = threading.Condition(_FILE_LOCK)
+    # a new set: the old one may be mid-iteration in a thread that is gone
+    _OPEN_STORES = weakref.WeakSet(list(_OPEN_STORES))
+    _WRITING = {}
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _file_key(path) -> str:
     return os.path.normcase(os.path.realpath(path))
 
@@ -757,7 +780,10 @@ class PatternStore:
     process cannot write the file while a store holds it open:
     HDF5's file locks make :func:`write_pattern_store` raise an ``OSError``
     that says so. A pickled store (sent to a worker process) opens the file
-    again where it is unpickled.
+    again where it is unpickled; a store inherited by a forked process
+    (``multiprocessing``'s "fork" start method, a ``DataLoader`` with
+    ``num_workers > 0`` on Linux) opens it again there on its first use, also
+    when another thread of the parent was reading or writing at the fork.
 
     Parameters
     ----------
@@ -814,6 +840,7 @@ class PatternStore:
         # the same file even if the working directory changes before a reopen
         self._abspath = Path(os.path.abspath(self.path))
         self._file = None
+        self._pid = os.getpid()
         self._closed = False
         self._identity = None
         self._open()
@@ -864,6 +891,7 @@ class PatternStore:
         self._n_points, self._x_chunks = n_points, x_chunks
         self._dataset = x
         self._file = f
+        self._pid = os.getpid()  # the process whose HDF5 handle this is
         _OPEN_STORES.add(self)
 
     def _release(self) -> None:
@@ -914,7 +942,19 @@ class PatternStore:
 
     def _current(self) -> None:
         """Reopen a store released by write_pattern_store (its rows may have
-        grown); a closed store keeps what it read."""
+        grown), or inherited from the parent by a forked process; a closed
+        store keeps what it read."""
+        if self._file is not None and self._pid != os.getpid():
+            with _FILE_LOCK:
+                if self._file is not None and self._pid != os.getpid():
+                    # forked: the handle is a copy of the parent's HDF5 state
+                    # (its metadata cache, its file descriptor), not safe to
+                    # read through. Closing the copy leaves the parent's file
+                    # and its lock open.
+                    _OPEN_STORES.discard(self)
+                    file, self._file = self._file, None
+                    self._dataset = None
+                    file.close()
         if self._file is None and not self._closed:
             self._open()
 

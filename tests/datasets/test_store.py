@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
@@ -281,6 +282,100 @@ def test_a_pickled_store_opens_its_file_after_a_chdir(tmp_path, monkeypatch):
     view = pickle.loads(rows)
     assert view.shape == (8, 500)
     view._store.close()
+
+
+fork_only = pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(),
+    reason="needs the 'fork' start method",
+)
+
+
+def _read_in_child(store, queue):
+    """What a forked child reads of ``store`` (and whether it opened the file
+    itself rather than reading through the parent's handle)."""
+    rows, y = store.X[[5, 1, 39]], store.y[:5]
+    queue.put((rows, y, store._pid == os.getpid()))
+
+
+@contextlib.contextmanager
+def _busy_in_another_thread(kind, path):
+    """Another thread holds the store's lock (``kind="lock"``: a read) or
+    writes ``path`` (``"write"``) until the block ends."""
+    import threading
+
+    busy, done = threading.Event(), threading.Event()
+
+    def hold():
+        with _store._FILE_LOCK if kind == "lock" else _store._writing(path):
+            busy.set()
+            done.wait(60)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    busy.wait(60)
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(60)
+
+
+@fork_only
+@pytest.mark.parametrize("kind", ["lock", "write"])
+def test_a_forked_child_reads_while_another_thread_is_busy(kind, reference, tmp_path):
+    # the child inherited the lock held (or the write in progress) with none
+    # of the parent's threads to release it: it hung on its first read
+    import multiprocessing
+    import queue as queues
+
+    path = tmp_path / "fork.h5"
+    shutil.copy(reference, path)
+    ctx = multiprocessing.get_context("fork")
+    with PatternStore(path) as store:
+        expected = store.X[[5, 1, 39]], store.y[:5]
+        results = ctx.Queue()
+        with _busy_in_another_thread(kind, path):
+            child = ctx.Process(target=_read_in_child, args=(store, results))
+            child.start()  # forked now, while the other thread is busy
+        try:
+            rows, y, reopened = results.get(timeout=30)
+        except queues.Empty:
+            pytest.fail(f"a child forked while another thread was busy ({kind}) hung")
+        finally:
+            child.join(10)
+            if child.is_alive():
+                child.kill()
+                child.join()
+        assert child.exitcode == 0
+        np.testing.assert_array_equal(rows, expected[0])
+        np.testing.assert_array_equal(y, expected[1])
+        assert reopened  # its own HDF5 handle, not a copy of the parent's
+        # the parent's store is unaffected by the child closing its copy
+        np.testing.assert_array_equal(store.X[[5, 1, 39]], expected[0])
+
+
+@fork_only
+def test_dataloader_workers_forked_mid_read_give_the_serial_rows(reference):
+    pytest.importorskip("torch")
+    pytest.importorskip("skorch")
+    from skxrd.estimators._data import _collate, _StoreDataset, _train_loader
+
+    with PatternStore(reference) as store:
+        serial = np.asarray(store.X)
+        loader = _train_loader(
+            _StoreDataset(store.X, store.space_group),
+            batch_size=8,
+            shuffle=False,
+            collate_fn=_collate,
+            num_workers=2,
+            multiprocessing_context="fork",
+            timeout=30,  # a hung worker raises rather than hangs the suite
+        )
+        with _busy_in_another_thread("lock", reference):
+            batches = iter(loader)  # the workers fork here
+        X, y = zip(*batches)
+        np.testing.assert_array_equal(np.concatenate(X), serial)
+        np.testing.assert_array_equal(np.concatenate(y), store.space_group)
 
 
 def test_random_state_none_is_recorded_and_resumed(tmp_path):
