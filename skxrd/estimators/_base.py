@@ -577,6 +577,8 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             X, y = self._validate_input(X, y, reset=not warm)
         check_classification_targets(y)
         optimizer, augment = self._check_params(self.n_features_in_)
+        if self.checkpoint_dir is not None:  # before the net (skorch) makes it
+            _resume.check_dir(self.checkpoint_dir)
         classes, y_encoded = self._encode_labels(y, warm)
         accelerator = self._accelerator()
         device = (
@@ -629,6 +631,12 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 "digest": resume.digest,
                 "base": resume.base,
                 "weights": _resume.weights_digest(net.module_),
+                # to tell a refit that the run's state file is gone
+                "path": os.path.abspath(
+                    _resume.state_path(self.checkpoint_dir, resume.key)
+                ),
+                "patterns": _resume.run_key(resume.digest, resume.rows),
+                "epochs": len(net.history),
             }
         else:
             self.__dict__.pop("_interrupted_run_", None)
@@ -656,16 +664,21 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         resume.key, resume.state = None, None
         run = getattr(self, "_interrupted_run_", None)
         if (
-            warm is not None
-            and run is not None
+            run is not None
             and run["base"] == resume.base
-            and run["weights"] == _resume.weights_digest(warm)
+            and (
+                run["digest"] == digest
+                or (warm is not None and run["weights"] == _resume.weights_digest(warm))
+            )
         ):
-            # "fit again" after an interrupted warm start: the weights it left
-            # are not those its run began from, so the digest is the run's
+            # "fit again" after an interrupted fit. After a warm start, the
+            # weights it left are not those its run began from, so the digest
+            # is the run's
             key, state = _resume.find_state(self.checkpoint_dir, run["digest"], rows)
             if state is not None:
                 resume.digest, resume.key, resume.state = run["digest"], key, state
+            else:
+                self._warn_lost_run(run, rows, warm is not None)
         if resume.state is None:
             resume.key, resume.state = _resume.find_state(
                 self.checkpoint_dir, digest, rows
@@ -688,6 +701,35 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 flush=True,
             )
         return resume
+
+    def _warn_lost_run(self, run, rows, warm):
+        """Warn that the interrupted ``run`` (``_interrupted_run_``), fit
+        again on its patterns, has no state file to resume in
+        ``checkpoint_dir``, and say what the fit does instead."""
+        if run.get("patterns") != _resume.run_key(run["digest"], rows):
+            return  # other patterns (or an estimator pickled before "path"): a new run
+        path, here = Path(run["path"]), os.fspath(self.checkpoint_dir)
+        if path.exists():  # checkpoint_dir changed since
+            reason = (
+                f"its state file is in {os.fspath(path.parent)!r}, not in "
+                f"checkpoint_dir={here!r} (fit with that checkpoint_dir to resume it)"
+            )
+        else:
+            reason = f"its state file {os.fspath(path)!r} was deleted"
+        if warm:
+            instead = (
+                "this fit starts a new warm-started run from the weights the "
+                f"interruption left (after epoch {run['epochs']}), not from those "
+                "the run began from, with a fresh optimizer and learning-rate "
+                f"schedule, for {self.max_epochs} epochs"
+            )
+        else:
+            instead = "this fit trains afresh from the first epoch"
+        warnings.warn(
+            f"the interrupted training run cannot be resumed: {reason}; {instead}",
+            UserWarning,
+            stacklevel=5,
+        )
 
     def _after_resumable_fit(self, net, resume):
         """Mark a finished run's state as complete; warn of an interrupted one

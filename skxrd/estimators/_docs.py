@@ -102,8 +102,18 @@ checkpoint_dir : str or path-like, default=None
     without training. A warm-started fit that was interrupted is resumed by
     fitting the same estimator again (its network then holds the weights the
     interruption left) or a fresh one with the weights the run began from.
-    Fits of other parameters or data (the folds of cross-validation, the
-    candidates of a grid search, also in parallel) keep their own files.
+    When the interrupted run's ``resume-<run>.pt`` is gone (deleted, or
+    ``checkpoint_dir`` changed since), fitting the same estimator again on
+    the same data warns (``UserWarning``, naming the file) and cannot resume
+    it: after a warm start it starts a new run from the weights the
+    interruption left (a fresh optimizer and learning-rate schedule,
+    ``max_epochs`` epochs), else it trains from the first epoch. A state
+    file that cannot be read, or that holds another fit's state, is a
+    ``ValueError`` naming it (remove it to train afresh). The folder is
+    created when ``fit`` starts: a path that is a file, or a folder where
+    files cannot be written, is a ``ValueError`` then, not after the first
+    epoch. Fits of other parameters or data (the folds of cross-validation,
+    the candidates of a grid search, also in parallel) keep their own files.
     With ``accelerate``, only the best epoch is saved, and nothing resumes.
     None: no checkpoints; nothing is ever written to the working directory.
 warm_start : bool, default=False

@@ -27,6 +27,7 @@ import hashlib
 import json
 import numbers
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,33 @@ def state_path(checkpoint_dir, key):
     ``checkpoint_dir``: one per run, so that the fits of a grid search or of
     cross-validation that share the folder keep apart."""
     return Path(checkpoint_dir) / f"resume-{key}.pt"
+
+
+def check_dir(checkpoint_dir):
+    """Create ``checkpoint_dir`` and check that files can be written in it.
+
+    A fit writes there only after its first epoch (hours, on large data): a
+    folder that is a file, or that cannot be written, is said when the fit
+    starts rather than after that epoch.
+
+    Raises
+    ------
+    ValueError
+        Naming ``checkpoint_dir`` and what is wrong with it.
+    """
+    path = Path(checkpoint_dir)
+    where = f"checkpoint_dir={os.fspath(checkpoint_dir)!r}"
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{where} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):  # leaves no file behind
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"{where} is not a directory that training states can be written "
+            f"in: {type(exc).__name__}: {exc.strerror or exc}"
+        ) from exc
 
 
 def _load_state(path, digest):

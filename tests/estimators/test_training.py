@@ -3,6 +3,7 @@ checkpoints and reproducibility."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import shutil
@@ -414,6 +415,136 @@ def test_an_interrupted_warm_start_resumes_when_fit_again(data, tmp_path):
         clf.fit(X, y)
     clf.set_params(lr=0.02).fit(X, y)
     assert len(list((tmp_path / "lr").glob("resume-*.pt"))) == 2
+
+
+def test_an_interrupted_run_whose_state_file_is_gone_says_so(data, tmp_path):
+    # fitting again silently started a new run from the interrupted (partly
+    # trained) weights, or from the first epoch
+    X, y, _ = data
+    start = pickle.dumps(_resumable(max_epochs=2).fit(X, y))
+    ckpt = tmp_path / "ckpt"
+    clf = pickle.loads(start).set_params(
+        warm_start=True, max_epochs=4, checkpoint_dir=ckpt
+    )
+    with _StopAfter(2), pytest.warns(UserWarning, match="stopped after epoch 2"):
+        clf.fit(X, y)
+    interrupted = pickle.dumps(clf)
+    (state,) = ckpt.glob("resume-*.pt")
+    state.unlink()
+    with pytest.warns(UserWarning) as record:
+        clf.fit(X, y)
+    (warning,) = record
+    assert re.fullmatch(
+        "the interrupted training run cannot be resumed: its state file "
+        f"'{re.escape(str(state))}' was deleted; this fit starts a new "
+        r"warm-started run from the weights the interruption left \(after epoch "
+        r"2\), not from those the run began from, with a fresh optimizer and "
+        "learning-rate schedule, for 4 epochs",
+        str(warning.message),
+    )
+    assert warning.filename == __file__  # the caller's line
+    # what it said: a warm start from the interrupted weights, a run of its own
+    expected = pickle.loads(interrupted).set_params(checkpoint_dir=None).fit(X, y)
+    assert [h["epoch"] for h in clf.history_] == list(range(1, 5))
+    np.testing.assert_array_equal(clf.predict_proba(X), expected.predict_proba(X))
+    assert len(list(ckpt.glob("resume-*.pt"))) == 1
+
+    # not a warm start: it trains from the first epoch, and says so; but other
+    # patterns are a run of their own, whose file was never expected
+    for patterns, message in ((X + 0.01, None), (X, "trains afresh")):
+        plain = _resumable(max_epochs=2, checkpoint_dir=tmp_path / "plain")
+        with _StopAfter(1), pytest.warns(UserWarning, match="stopped after epoch 1"):
+            plain.fit(X, y)
+        shutil.rmtree(tmp_path / "plain")
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            plain.fit(patterns, y)
+        messages = [str(w.message) for w in record]
+        if message is None:
+            assert messages == []
+        else:
+            assert (
+                len(messages) == 1
+                and "was deleted; this fit " + message in (messages[0])
+            )
+        assert [h["epoch"] for h in plain.history_] == [1, 2]
+
+
+def test_the_moved_state_file_of_an_interrupted_run_is_named(data, tmp_path):
+    X, y, _ = data
+    clf = _resumable(checkpoint_dir=tmp_path / "a")
+    with _StopAfter(1), pytest.warns(UserWarning, match="stopped after epoch 1"):
+        clf.fit(X, y)
+    clf.set_params(checkpoint_dir=tmp_path / "b")
+    with pytest.warns(UserWarning, match="cannot be resumed") as record:
+        clf.fit(X, y)
+    assert f"its state file is in '{tmp_path / 'a'}', not in checkpoint_dir=" in str(
+        record[0].message
+    )
+    assert "fit with that checkpoint_dir to resume it" in str(record[0].message)
+
+
+def test_a_checkpoint_dir_that_cannot_hold_states_is_refused_first(
+    data, tmp_path, monkeypatch
+):
+    # skorch's Checkpoint said "FileExistsError: File exists" of a file, and a
+    # folder that refuses files failed after the first epoch (PermissionError)
+    import tempfile
+
+    X, y, _ = data
+    file = tmp_path / "file"
+    file.write_text("not a folder")
+    for path, match in (
+        (file, "checkpoint_dir='.*file' is a file, not a directory"),
+        (
+            file / "sub",
+            "checkpoint_dir='.*file/sub' is not a directory that "
+            "training states can be written in: NotADirectoryError",
+        ),
+    ):
+        clf = _resumable(checkpoint_dir=path)
+        with _StopAfter(0), pytest.raises(ValueError, match=match):
+            clf.fit(X, y)
+        assert not hasattr(clf, "net_")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if os.geteuid() == 0:  # root writes anywhere: a folder that refuses files
+
+        def refuse(*args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    else:
+        locked.chmod(0o500)
+    try:
+        with pytest.raises(
+            ValueError, match="locked' is not a directory .*Permission denied"
+        ):
+            _resumable(checkpoint_dir=locked).fit(X, y)
+    finally:
+        locked.chmod(0o700)
+    assert list(locked.iterdir()) == []
+
+
+def test_state_files_that_are_not_this_runs_are_named(data, tmp_path):
+    X, y, _ = data
+    with _StopAfter(1), pytest.warns(UserWarning, match="stopped after epoch 1"):
+        _resumable(checkpoint_dir=tmp_path).fit(X, y)
+    (state,) = tmp_path.glob("resume-*.pt")
+    # truncated (a copy cut short): named, not trained over
+    data_ = state.read_bytes()
+    state.write_bytes(data_[: len(data_) // 2])
+    with pytest.raises(ValueError, match=f"{state.name} is not a readable"):
+        _resumable(checkpoint_dir=tmp_path).fit(X, y)
+    # another fit's state under this run's name: named, not resumed
+    state.write_bytes(data_)
+    other = tmp_path / "other"
+    with _StopAfter(1), pytest.warns(UserWarning, match="stopped after epoch 1"):
+        _resumable(checkpoint_dir=other, lr=0.02).fit(X, y)
+    (foreign,) = other.glob("resume-*.pt")
+    shutil.copy(foreign, state)
+    with pytest.raises(ValueError, match=f"{state.name} holds the training state"):
+        _resumable(checkpoint_dir=tmp_path).fit(X, y)
 
 
 def test_resuming_keeps_runs_apart_and_says_so(data, tmp_path, capsys):
