@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.validation import check_is_fitted
 
 from ..crystal._spacegroups import _COARSE_TARGETS as _TARGETS
-from ._core import coarse_membership, network_logits
+from ._core import coarse_membership, network_logits, network_outputs
 from ._mixins import _ProbabilisticMixin
 
 __all__ = ["CoarseLabelClassifier"]
@@ -207,6 +207,9 @@ class _CoarseLogits(torch.nn.Module):
         self.temperature = float(temperature)
         mask = torch.log(torch.as_tensor(membership, dtype=torch.float32))
         self.register_buffer("log_membership", mask)  # -inf off the class
+        # a coarse class has a network output when one of its space groups has
+        fine = network_outputs(module, np.shape(membership)[0])
+        self.has_output = (np.asarray(membership)[fine] > 0).any(axis=0)
 
     def forward(self, x):
         out = self.module(x)
@@ -225,12 +228,20 @@ def _scattered_logits(estimator, columns, n_classes):
 
 
 class _ScatteredLogits(torch.nn.Module):
+    """A network's tempered logits in ``columns`` of ``n_classes``, the other
+    columns -1e4; ``has_output`` records which columns hold the network's
+    (for attribution maps: the others have none to explain)."""
+
     def __init__(self, module, columns, n_classes, temperature):
         super().__init__()
         self.module = module
         self.temperature = float(temperature)
         self.n_classes = int(n_classes)
-        self.register_buffer("columns", torch.as_tensor(np.asarray(columns)).long())
+        columns = np.asarray(columns)
+        self.register_buffer("columns", torch.as_tensor(columns).long())
+        self.has_output = np.zeros(self.n_classes, dtype=bool)
+        # the wrapped module may itself hold constant columns
+        self.has_output[columns] = network_outputs(module, len(columns))
 
     def forward(self, x):
         out = self.module(x)
@@ -256,6 +267,14 @@ class _AveragedLogits(torch.nn.Module):
         self.weights = [float(w) for w in weights]
         self.average = average
         self.temperature = float(temperature)
+        # a class has a network output when some member's network outputs it
+        # (the members share the classes; without records, every class has)
+        masks = [getattr(m, "has_output", None) for m in self.members]
+        n_classes = next((len(m) for m in masks if m is not None), None)
+        if n_classes is not None:
+            self.has_output = np.logical_or.reduce(
+                [network_outputs(m, n_classes) for m in self.members]
+            )
 
     def forward(self, x):
         logs = []

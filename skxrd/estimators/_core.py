@@ -21,7 +21,9 @@ __all__ = [
     "fit_coarse_temperatures",
     "member_stats",
     "multinomial_proba",
+    "find_network",
     "network_logits",
+    "network_outputs",
     "router_features",
     "NETWORK_PARAMS",
     "best_per_class",
@@ -172,13 +174,12 @@ def check_same_length(X, y, prefix=""):
         raise ValueError(f"{prefix}X has {len(X)} patterns but y has {len(y)} labels")
 
 
-def network_logits(inner, what="the classifier"):
-    """``(module, temperature)`` of a fitted classifier for attribution maps:
-    its logits divided by ``temperature`` give ``inner.predict_proba``.
+def find_network(inner):
+    """``(module, temperature)`` of a fitted classifier, or None for one
+    without a network inside: the lookup of :func:`network_logits`.
 
-    A wrapper's ``_logit_module`` (tempered already: 1.0), else its network
-    and ``temperature_``; one ValueError naming ``what`` for a classifier
-    without a network inside (a bare AttributeError before).
+    A wrapper's ``_logit_module()`` (tempered already: 1.0), else its
+    ``net_.module_`` and ``temperature_`` (1.0 before a calibration).
     """
     if hasattr(inner, "_logit_module"):
         return inner._logit_module(), 1.0
@@ -186,11 +187,45 @@ def network_logits(inner, what="the classifier"):
 
     module = getattr(getattr(inner, "net_", None), "module_", None)
     if not isinstance(module, torch.nn.Module):
+        return None
+    return module, float(getattr(inner, "temperature_", 1.0))
+
+
+def network_logits(inner, what="the classifier"):
+    """``(module, temperature)`` of a fitted classifier for attribution maps:
+    its logits divided by ``temperature`` give ``inner.predict_proba``.
+
+    :func:`find_network`, with one ValueError naming ``what`` for a
+    classifier without a network inside (a bare AttributeError before).
+    """
+    found = find_network(inner)
+    if found is None:
         raise ValueError(
             f"attribution maps need a network inside; {what} is a "
             f"{type(inner).__name__}"
         )
-    return module, float(getattr(inner, "temperature_", 1.0))
+    return found
+
+
+def network_outputs(module, n_classes):
+    """Which of the ``n_classes`` logits of an attribution module come from a
+    network: a bool array, its ``has_output`` record.
+
+    A wrapper's module (``_logit_module()``) that puts classes without a
+    network output (a search-match's own classes) in constant columns
+    records which columns hold the network's logits; a plain network outputs
+    every class.
+    """
+    mask = getattr(module, "has_output", None)
+    if mask is None:
+        return np.ones(int(n_classes), dtype=bool)
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (int(n_classes),):
+        raise ValueError(
+            f"the has_output record of {type(module).__name__} has shape "
+            f"{mask.shape}, not one value per class ({int(n_classes)})"
+        )
+    return mask
 
 
 def _tempered_rows(proba, temperature):

@@ -14,6 +14,7 @@ from ._core import (
     checked_space_groups,
     fit_symmetry_weight,
     network_logits,
+    network_outputs,
     symmetry_columns,
     symmetry_log_ratio,
     symmetry_weighted,
@@ -372,6 +373,8 @@ class _SymmetryLogits(torch.nn.Module):
         self.inner = module
         self._clf = clf  # a plain attribute: its network is ``inner``
         self.temperature = float(temperature)
+        # the weights shift the classifier's logits: its record holds
+        self.has_output = network_outputs(module, len(clf.classes_))
 
     def forward(self, x):
         clf = self._clf

@@ -706,11 +706,14 @@ class _UnionLogits(torch.nn.Module):
             float(getattr(m, "temperature_", 1.0)) for m in union.estimators_
         ]
         self.own, self.cols = [], []
+        # the classes no member owns keep the constant -1e4 of forward
+        self.has_output = np.zeros(len(union.classes_), dtype=bool)
         for member, subset in zip(union.estimators_, union.class_subsets_):
             mine = np.flatnonzero(np.isin(member.classes_, subset))
             cols = np.searchsorted(union.classes_, member.classes_[mine])
             self.own.append(torch.as_tensor(mine, dtype=torch.long))
             self.cols.append(torch.as_tensor(cols, dtype=torch.long))
+            self.has_output[cols] = True
 
     def forward(self, x):
         union = self._union

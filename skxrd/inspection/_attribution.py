@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from torch import nn
 from torch.nn import functional as F
 
+from ..estimators._core import find_network, network_outputs
 from ..utils._validation import check_int, check_real
 
 __all__ = [
@@ -31,10 +32,6 @@ __all__ = [
 
 # at most this many occluded copies of the input go through one forward pass
 _OCCLUSION_BATCH = 256
-
-# a class the network does not output gets a logit this far (or farther)
-# below the best (the -1e4 of a search-match's own classes, _ScatteredLogits)
-_NO_OUTPUT_GAP = 1e3
 
 
 # --------------------------------------------------------------------------- #
@@ -51,6 +48,11 @@ class _Inputs:
     def __init__(self, module, classes, x, shape, estimator=None, X=None):
         self.module = module
         self.classes = classes
+        # which classes the network has an output for (a search-match's own
+        # classes have none), as the estimator's logit module records it
+        self.has_output = (
+            None if classes is None else network_outputs(module, len(classes))
+        )
         self.x = x
         self.shape = shape
         self.device, self.dtype = _device_dtype(module)
@@ -62,7 +64,7 @@ class _Inputs:
     def target_indices(self, target, logits) -> torch.Tensor:
         """:func:`_target_indices`; for ``target=None``, those of ``answers``."""
         if target is None and self.answers is not None:
-            return _answer_indices(self.answers, self.classes, logits)
+            return _answer_indices(self.answers, self.classes, logits, self.has_output)
         return _target_indices(target, self.classes, logits)
 
     def tensor(self) -> torch.Tensor:
@@ -103,11 +105,17 @@ def _unwrap(model):
         model = model.steps[-1][1]
     if isinstance(model, nn.Module) and not steps:
         return model, None, steps
-    if hasattr(model, "_logit_module") and hasattr(model, "classes_"):
-        # a CoarseLabelClassifier: its space-group network, per coarse class
-        return model._logit_module(), model, steps
-    module = getattr(getattr(model, "net_", None), "module_", None)
-    if isinstance(module, nn.Module) and hasattr(model, "classes_"):
+    # the lookup of network_logits: a wrapper's _logit_module (a
+    # CoarseLabelClassifier's space-group network per coarse class...), else
+    # net_.module_
+    found = find_network(model) if hasattr(model, "classes_") else None
+    if found is not None:
+        # The temperature is not applied: the maps of a network classifier
+        # explain its logits as trained, so that calibrating it
+        # (calibrate_temperature) leaves its maps as they were; divided by the
+        # temperature, the gradient maps would scale by 1 / T and occlusion's
+        # probabilities change. A wrapper's module is tempered already (1.0).
+        module, _ = found
         return module, model, steps
     raise ValueError(
         "model must be a fitted skxrd estimator (with net_.module_ and classes_), "
@@ -265,23 +273,28 @@ def _target_indices(target, classes, logits) -> torch.Tensor:
     return torch.as_tensor(idx.copy(), device=logits.device)
 
 
-def _answer_indices(answers, classes, logits) -> torch.Tensor:
+def _answer_indices(answers, classes, logits, has_output=None) -> torch.Tensor:
     """Class indices ``(n,)`` of the estimator's answers.
 
-    An answer that the network gives no probability at all (a class that
-    only a search-match gives has a constant logit, ``_NO_OUTPUT_GAP`` or more
-    below the others: its map would be zero everywhere) is replaced by the
-    network's most probable class, with one warning.
+    An answer that the network has no output for (``has_output`` false: a
+    class that only a search-match gives, whose logit is a constant and its
+    map zero everywhere; or no class of the model at all) is replaced by the
+    network's most probable class, with one warning. None: every class has
+    an output.
     """
     z = logits.detach()
     classes = np.asarray(classes).tolist()
+    if has_output is None or not np.any(has_output):
+        has_output = np.ones(len(classes), dtype=bool)
     lookup = {c: i for i, c in enumerate(classes)}
-    best = z.argmax(1).cpu().numpy()
-    top = _numpy(z.max(1).values)
+    # the most probable of the classes with an output: a constant column is
+    # never the network's answer, whatever the scale of its logits
+    mask = torch.as_tensor(np.asarray(has_output), device=z.device)
+    best = z.masked_fill(~mask, -torch.inf).argmax(1).cpu().numpy()
     idx, replaced = best.copy(), []
     for i, label in enumerate(np.asarray(answers).tolist()):
         j = lookup.get(label)
-        if j is not None and top[i] - float(z[i, j]) < _NO_OUTPUT_GAP:
+        if j is not None and has_output[j]:
             idx[i] = j
         else:
             replaced.append(f"sample {i}: {label!r} -> {classes[best[i]]!r}")

@@ -140,6 +140,35 @@ def test_the_logit_module_gives_its_probabilities(average):
         )._logit_module()
 
 
+def test_the_logit_module_records_the_classes_its_networks_output():
+    """For attribution maps: a class has a network output when some member's
+    network outputs it (search-match members' own classes have none)."""
+    from skxrd.estimators import MatchFirstClassifier, PatternMatchClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 32)).astype(np.float32)
+    y = np.repeat([3, 7, 9], 10)
+
+    def hybrid(network_classes, seed=0):
+        on = np.isin(y, network_classes)
+        net = CNNClassifier(
+            channels=(4,), max_epochs=1, random_state=seed, num_threads=1
+        ).fit(X[on], y[on])
+        matcher = PatternMatchClassifier().fit(X[~on], y[~on])
+        return MatchFirstClassifier.from_fitted(net, matcher)
+
+    a, b, c = hybrid([3, 7]), hybrid([3, 7], seed=1), hybrid([7, 9])
+    for members, expected in [
+        ([a, b], [True, True, False]),
+        ([a, c], [True, True, True]),
+    ]:
+        ens = EnsembleClassifier.from_fitted(members)
+        np.testing.assert_array_equal(ens._logit_module().has_output, expected)
+    # members without constant columns: no record (every class has an output)
+    plain = EnsembleClassifier.from_fitted([a.estimator_, b.estimator_])
+    assert not hasattr(plain._logit_module(), "has_output")
+
+
 def test_it_abstains_on_its_confidence(blobs):
     from skxrd.estimators import AbstainingClassifier
 

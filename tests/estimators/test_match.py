@@ -353,6 +353,31 @@ def test_match_first_errors_name_the_problem(hybrid_data):
         clf.predict(bad)
 
 
+def test_match_first_records_which_classes_its_network_outputs(hybrid_data):
+    # attribution maps fall back to the network's class for exactly the
+    # classes without a network output (not by a logit gap): the logit
+    # modules record them, through a CoarseLabelClassifier too
+    from skxrd.crystal import to_crystal_system
+    from skxrd.estimators import (
+        CNNClassifier,
+        CoarseLabelClassifier,
+        MatchFirstClassifier,
+    )
+
+    X, labels, _, new, new_labels = hybrid_data
+    net = CNNClassifier(channels=(4,), max_epochs=1, random_state=0, num_threads=1)
+    net.fit(new, new_labels)
+    clf = MatchFirstClassifier.from_fitted(net, PatternMatchClassifier().fit(X, labels))
+    own = np.isin(clf.classes_, net.classes_)
+    assert own.any() and not own.all()
+    np.testing.assert_array_equal(clf._logit_module().has_output, own)
+    coarse = CoarseLabelClassifier.from_fitted(clf)
+    systems = np.asarray(to_crystal_system(clf.classes_)).astype(str)
+    expected = np.isin(coarse.classes_.astype(str), systems[own])
+    assert expected.any() and not expected.all()
+    np.testing.assert_array_equal(coarse._logit_module().has_output, expected)
+
+
 def _pearson_on_span(match, row, reference, start, stop):
     """The correlation a matcher should give: its smoothing of the row's
     measured points, against the reference's points there."""

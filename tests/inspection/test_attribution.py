@@ -1,4 +1,5 @@
 import copy
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -508,6 +509,69 @@ def test_an_answer_the_network_does_not_output_explains_its_top_class(fitted, da
         f"Saliency: class {network[0]} (the network's; the answer new2 is not "
         "its output)"
     )
+
+
+def _network_gaps(model, X):
+    """Each sample's best logit of the model's logit module minus every other."""
+    from skxrd.inspection._attribution import _unwrap
+
+    with torch.no_grad():
+        z = _unwrap(model)[0](torch.as_tensor(X)).numpy()
+    return z.max(axis=1, keepdims=True) - z
+
+
+def test_an_answer_far_below_the_networks_best_is_still_explained(fitted, data):
+    # a calibrated temperature of 1e-3 spreads the network's logits over
+    # thousands: the search-match's answers, network classes far below its
+    # best (the old 1e3 logit-gap test took them for classes without an
+    # output), are still the classes explained, without a warning
+    X, y = data
+    X, y = X[::10], y[::10]
+    network = copy.deepcopy(fitted)
+    network.temperature_ = 1e-3
+    swapped = np.where(y == "Fm-3m", "P6_3/mmc", "Fm-3m")
+    hybrid = _match_first(network, X, swapped)
+    np.testing.assert_array_equal(hybrid.predict(X), swapped)
+    columns = np.searchsorted(hybrid.classes_, swapped)
+    assert (_network_gaps(hybrid, X)[np.arange(len(X)), columns] > 1e3).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = saliency_map(hybrid, X)
+        display = SaliencyDisplay.from_estimator(hybrid, X, index=0)
+    np.testing.assert_array_equal(result, saliency_map(hybrid, X, target=swapped))
+    assert (result.sum(axis=1) > 0).all()
+    assert (display.target_, display.answer_) == (swapped[0], None)
+    assert display.ax_.get_title().splitlines()[0] == f"Saliency: class {swapped[0]}"
+
+
+def test_an_answer_without_output_close_to_the_networks_best_falls_back(fitted, data):
+    # network logits shifted to about -99 (the same probabilities) and a
+    # temperature of 0.01: the network's best is under 1e3 above the constant
+    # -1e4 of the search-match's own classes, which the old logit-gap test
+    # took for network outputs (a map of zeros, no warning)
+    X, _ = data
+    X = X[::10]
+    network = copy.deepcopy(fitted)
+    head = [m for m in network.net_.module_.modules() if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        head[-1].bias -= 101.0
+    network.temperature_ = 0.01
+    expected = fitted.predict(X)
+    np.testing.assert_array_equal(network.predict(X), expected)
+    answers = np.where(np.arange(len(X)) % 2, "new1", "new2")
+    hybrid = _match_first(network, X, answers)
+    columns = np.searchsorted(hybrid.classes_, answers)
+    assert (_network_gaps(hybrid, X)[np.arange(len(X)), columns] < 1e3).all()
+    with pytest.warns(UserWarning, match="no output for") as record:
+        result = saliency_map(hybrid, X)
+    assert len(record) == 1
+    assert f"sample 0: 'new2' -> '{expected[0]}'" in str(record[0].message)
+    np.testing.assert_array_equal(result, saliency_map(hybrid, X, target=expected))
+    assert (result.sum(axis=1) > 0).all()
+    with pytest.warns(UserWarning, match="most probable class"):
+        display = SaliencyDisplay.from_estimator(hybrid, X, index=0)
+    assert (display.target_, display.answer_) == (expected[0], "new2")
+    assert "the answer new2 is not its output" in display.ax_.get_title()
 
 
 def test_lazy_subpackage():
