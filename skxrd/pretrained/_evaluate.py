@@ -80,12 +80,12 @@ def _coarsened(y, classes):
     from .. import crystal
     from ..crystal._spacegroups import _COARSE_TARGETS
 
-    if y.dtype.kind == "b" or (y.dtype.kind == "f" and np.any(y % 1)):
+    # whole numbers as _as_model_labels reads them for a model of numbers
+    # ("225.0" too; not 225.5 or True in an object column, once truncated
+    # to groups 225 and 1)
+    numbers = _integral(y)
+    if numbers is None:
         return y.astype(str)  # not space-group numbers
-    try:
-        numbers = y.astype(np.int64)
-    except (ValueError, TypeError):
-        return y.astype(str)
     names = {str(c) for c in classes}
     every = np.arange(1, 231)
     for target in _COARSE_TARGETS:

@@ -1054,6 +1054,33 @@ def test_evaluate_checks_space_group_labels():
             _as_model_labels(bad, classes)
 
 
+def test_evaluate_reads_space_group_numbers_alike_for_coarse_models():
+    # one whole-number test for both kinds of model: a crystal-system model
+    # refused "225.0" (a CSV column with a gap) and, in an object column,
+    # scored 225.5 as cubic and True as triclinic
+    from skxrd.pretrained._evaluate import _as_model_labels
+
+    systems = np.array(["cubic", "monoclinic", "triclinic"])
+    for y in (
+        [225, 14],
+        [225.0, 14.0],
+        ["225", "14"],
+        ["225.0", "14"],
+        np.array([225, 14.0], dtype=object),
+    ):
+        labels, level = _as_model_labels(y, systems)
+        assert labels.tolist() == ["cubic", "monoclinic"] and level == "model"
+    assert _as_model_labels(["cubic", "triclinic"], systems)[0].tolist() == [
+        "cubic",
+        "triclinic",
+    ]
+    for bad in ([225.5, 14.0], [True, 14], [np.nan, 14]):
+        with pytest.raises(ValueError, match="not classes of the model"):
+            _as_model_labels(np.array(bad, dtype=object), systems)
+    with pytest.raises(ValueError, match=r"no space-group numbers \(1-230\): \[999\]"):
+        _as_model_labels(["999.0", "14"], systems)
+
+
 def test_evaluate_report_orders_space_groups_as_numbers():
     from skxrd.pretrained._evaluate import evaluate_model as evaluate
 
