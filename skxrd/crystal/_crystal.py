@@ -593,10 +593,11 @@ class Crystal:
         The symmetry operations of the file are applied to the asymmetric unit
         (xrayutilities parses the file); atoms closer than 0.01 Å after expansion
         are merged. A type symbol with a charge (``O2-``, ``Fe3+``, ``Fe+3``,
-        ``Cl1-``) gives the ion (``O2-``, ``Fe3+``, ``Cl-``); the simulator
-        uses its X-ray form factor where the tables have one
+        ``Cl1-``) gives the ion (``O2-``, ``Fe3+``, ``Cl-``); the simulators
+        use its X-ray form factor where the tables have one
         (:func:`~skxrd.simulation.form_factor_coefficients`), the neutral
-        atom's otherwise.
+        atom's otherwise, and then say so with a :class:`UserWarning` (as for
+        ions from any other source).
 
         Parameters
         ----------
@@ -731,21 +732,49 @@ class Crystal:
     def from_pymatgen(cls, structure, name: str | None = None) -> Crystal:
         """Convert a pymatgen ``Structure`` (disordered sites become several atoms).
 
+        Species with an integer oxidation state become ions (``Species("Fe",
+        3)`` → ``"Fe3+"``), deuterium and tritium stay ``"D"`` and ``"T"``
+        (pymatgen's ``Element("D")`` has the symbol ``"H"``), and the site
+        property ``"b_iso"`` gives the B factors, as :meth:`to_pymatgen` writes
+        them. A species with a non-integer oxidation state (``Fe2.5+``, from a
+        bond-valence analysis) is read as its element, with a
+        :class:`UserWarning` naming it.
+
         Examples
         --------
-        >>> from pymatgen.core import Lattice, Structure
+        >>> from pymatgen.core import Lattice, Species, Structure
         >>> s = Structure(Lattice.cubic(4.2), ["Mg", "O"], [[0, 0, 0], [.5, .5, .5]])
         >>> Crystal.from_pymatgen(s).formula
         'MgO'
+        >>> ions = [Species("Mg", 2), Species("O", -2)]
+        >>> s = Structure(Lattice.cubic(4.2), ions, [[0, 0, 0], [.5, .5, .5]])
+        >>> Crystal.from_pymatgen(s).species
+        ('Mg2+', 'O2-')
         """
-        species, coords, occ, b_iso = [], [], [], []
+        species, coords, occ, b_iso, fractional = [], [], [], [], {}
         for site in structure:
             b = float(site.properties.get("b_iso", 0.0) or 0.0)
             for sp, amount in site.species.items():
-                species.append(str(sp))
+                label, element = _pymatgen_species(sp)
+                if element is not None:
+                    fractional[label] = element
+                    label = element
+                species.append(label)
                 coords.append(site.frac_coords)
                 occ.append(float(amount))
                 b_iso.append(b)
+        if fractional:
+            import warnings
+
+            from ..utils._warnings import caller_stacklevel
+
+            warnings.warn(
+                "pymatgen species with a non-integer oxidation state are read as "
+                "their elements: "
+                + ", ".join(f"{sp} as {el}" for sp, el in fractional.items()),
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
         return cls(
             structure.lattice.matrix,
             species,
@@ -758,21 +787,31 @@ class Crystal:
     def to_pymatgen(self):
         """Convert to a pymatgen ``Structure`` (needs pymatgen).
 
-        Isotropic B values travel as the site property ``"b_iso"``, which
-        :meth:`from_pymatgen` reads back.
+        One site per atom, in order: ions become pymatgen ``Species`` with
+        their oxidation state (``"Fe3+"`` → ``Species("Fe", 3)``), neutral
+        atoms ``Element`` objects, each with its occupancy; the atoms of a
+        mixed or split site stay separate sites at their positions. Isotropic
+        B values travel as the site property ``"b_iso"``. :meth:`from_pymatgen`
+        reads all of it back: species, occupancies and B factors round-trip.
 
         Examples
         --------
         >>> c = Crystal(4.0 * np.eye(3), ["Po"], [[0, 0, 0]], b_iso=0.7)
         >>> Crystal.from_pymatgen(c.to_pymatgen()).b_iso.tolist()
         [0.7]
+        >>> mgo = Crystal.from_wyckoff(225, [("Mg2+", "4a"), ("O2-", "4b")], a=4.21)
+        >>> str(mgo.to_pymatgen()[0].specie)
+        'Mg2+'
         """
-        from pymatgen.core import Lattice, Structure
+        from pymatgen.core import Element, Lattice, Species, Structure
 
-        species = [
-            {parse_species(s)[0]: float(o)}
-            for s, o in zip(self.species, self.occupancies)
-        ]
+        def pymatgen_species(label):
+            element, charge = parse_species(label)
+            # an ion keeps its charge (its X-ray form factor differs)
+            return Species(element, charge) if charge else Element(element)
+
+        kinds = {s: pymatgen_species(s) for s in dict.fromkeys(self.species)}
+        species = [{kinds[s]: float(o)} for s, o in zip(self.species, self.occupancies)]
         return Structure(
             Lattice(self.lattice),
             species,
@@ -820,6 +859,26 @@ class Crystal:
             cell=self.lattice,
             pbc=True,
         )
+
+
+def _pymatgen_species(sp) -> tuple[str, str | None]:
+    """The skxrd label of a pymatgen ``Element`` or ``Species``, and the
+    element that stands in for a non-integer oxidation state (else None)."""
+    element = getattr(sp, "element", sp)
+    symbol = getattr(element, "symbol", None)
+    if symbol is None:  # a DummySpecies ("X0+"): Crystal names it unknown
+        return str(sp), None
+    # pymatgen's deuterium and tritium have the symbol "H", their own names
+    if getattr(element, "name", None) in ("D", "T"):
+        symbol = element.name
+    oxi = getattr(sp, "oxi_state", None)
+    if not oxi:
+        return symbol, None
+    if not float(oxi).is_integer():
+        return str(sp), symbol
+    charge = int(oxi)
+    sign = "+" if charge > 0 else "-"
+    return f"{symbol}{abs(charge) if abs(charge) > 1 else ''}{sign}", None
 
 
 def _complete_parameters(key, number, a, b, c, alpha, beta, gamma):

@@ -72,8 +72,9 @@ _CHUNK_BYTES = 1 << 20
 # HDF5 chunk cache of an open store: holds the rows the estimators shuffle
 # together (a group of 32 MiB of rows, see skxrd.estimators) with room to spare.
 _CACHE_BYTES = 64 << 20
-# Settings of the simulator that do not change the patterns.
-_RUNTIME_PARAMS = ("n_jobs", "verbose")
+# Settings of the simulator that do not change the patterns (max_reflections
+# only refuses crystals: a store resumes whatever it was, as before it existed).
+_RUNTIME_PARAMS = ("n_jobs", "verbose", "max_reflections")
 # Settings compared when a store is resumed, in the order they are reported.
 _CONFIG_KEYS = (
     "target",

@@ -15,7 +15,11 @@ from ..crystal import as_crystals
 from ..utils._parallel import parallel_map
 from ..utils._validation import check_bool, check_int, check_positive, check_real
 from ._peaks import MAX_REFLECTIONS, cell_text
-from ._scattering import form_factor_coefficients, neutron_scattering_length
+from ._scattering import (
+    form_factor_coefficients,
+    neutron_scattering_length,
+    warn_xray_stand_ins,
+)
 from ._simulator import _crystal_error, _effective_jobs
 
 __all__ = ["DiffractionImageSimulator"]
@@ -36,6 +40,9 @@ _MIN_REFERENCE_ANGLE = 30.0
 _MAX_CLUSTER = 200_000
 # Elements of one intermediate array (numpy) or tensor (torch, per device).
 _BUDGET = {"numpy": 1 << 21, "cuda": 1 << 24, "cpu": 1 << 21}
+# Default of max_reflections: a zone's box counts both members of each Friedel
+# pair, twice the powder simulator's half box for the same memory.
+MAX_ZONE_POINTS = 2 * MAX_REFLECTIONS
 
 
 class DiffractionImageSimulator(TransformerMixin, BaseEstimator):
@@ -148,6 +155,12 @@ class DiffractionImageSimulator(TransformerMixin, BaseEstimator):
         Parallel workers through joblib (numpy backend).
     verbose : bool, default=False
         Show a progress bar.
+    max_reflections : int, default=40_000_000
+        The most reciprocal-lattice points (the whole ±hkl box, both members of
+        each Friedel pair) that the search box of one zone axis may hold
+        (``"zone_axis"``). A crystal needing more is refused with an error
+        before the box is allocated (about 100 bytes per point: 4 GB at the
+        default); raise it where the memory is there.
 
     See Also
     --------
@@ -236,6 +249,7 @@ class DiffractionImageSimulator(TransformerMixin, BaseEstimator):
         batch_size=64,
         n_jobs=None,
         verbose=False,
+        max_reflections=MAX_ZONE_POINTS,
     ):
         self.mode = mode
         self.axes = axes
@@ -258,6 +272,7 @@ class DiffractionImageSimulator(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.max_reflections = max_reflections
 
     @property
     def pixel_size(self) -> float:
@@ -298,14 +313,24 @@ class DiffractionImageSimulator(TransformerMixin, BaseEstimator):
         ------
         ValueError
             For invalid parameters (naming the parameter), and for an input that
-            is not a crystal or a crystal without scattering data (naming its
+            is not a crystal, a crystal without scattering data or one whose
+            zone would need more than ``max_reflections`` points (naming its
             index).
+
+        Warns
+        -----
+        UserWarning
+            With ``scattering="xray"``, once per call, naming the ions without
+            an X-ray form factor table of their own (``S2-``) and the neutral
+            atoms whose form factors are used instead.
         """
         s = _Settings(self)
         try:
             crystals = as_crystals(X)
         except TypeError as exc:
             raise ValueError(str(exc)) from None
+        if s.scattering == "xray":
+            warn_xray_stand_ins(crystals, "DiffractionImageSimulator")
         if s.backend == "torch":
             return _simulate_torch(s, crystals, self.device, self.verbose)
         return self._map(s, crystals)
@@ -399,6 +424,9 @@ class _Settings:
         n_jobs = check_int(est.n_jobs, "n_jobs", allow_none=True)
         if n_jobs == 0:
             raise ValueError("n_jobs must be a non-zero integer or None, got 0")
+        self.max_reflections = check_int(
+            est.max_reflections, "max_reflections", minimum=1
+        )
 
         extent = self.max_q if self.mode == "fingerprint" else self.max_g
         self.pixel_size = extent / (self.size / 2.0)
@@ -515,12 +543,14 @@ def _zone_spots(s, crystal):
         # |h| = |g·a| over the cylinder |g_perp| <= r_perp, |g·n| <= slab
         hmax = np.floor(r_perp * across + slab * np.abs(along) + 1e-9).astype(int)
         n_box = int(np.prod(2 * hmax + 1))
-        if n_box > 2 * MAX_REFLECTIONS:  # one error, before the box is allocated
+        if n_box > s.max_reflections:  # one error, before the box is allocated
             raise ValueError(
                 f"zone axis {list(uvw)}: its cell ({cell_text(crystal)}) would "
                 f"need {n_box:,} reciprocal lattice points (hkl up to "
                 f"±{hmax[0]} ±{hmax[1]} ±{hmax[2]}) where a zone may have "
-                f"{2 * MAX_REFLECTIONS:,}; a smaller max_g or excitation_error"
+                f"{s.max_reflections:,}; a smaller max_g or excitation_error, or "
+                f"a larger max_reflections (DiffractionImageSimulator("
+                f"max_reflections={n_box})) where the memory is there"
             )
         hkl = _box(hmax)
         g = hkl @ recip

@@ -27,10 +27,11 @@ MERGE_RTOL = 1e-6
 ABSENT_RTOL = 1e-9
 # Work on at most this many (reflection, atom) pairs at once to bound memory.
 _BLOCK = 1 << 20
-#: The most hkl that one crystal's search box may hold. Screening the box
-#: takes about 200 bytes per hkl (numpy and torch backends), 4 GB here. The
-#: largest cells of the Materials Project set and the AMCSD (46,000 crystals)
-#: need 150,000 with Cu Kα up to 90° 2θ and 8 million with Ag Kα up to 150°.
+#: The default of ``PowderSimulator(max_reflections=...)``: the most hkl that
+#: one crystal's search box may hold. Screening the box takes about 200 bytes
+#: per hkl (numpy and torch backends), 4 GB here. The largest cells of the
+#: Materials Project set and the AMCSD (46,000 crystals) need 150,000 with Cu Kα
+#: up to 90° 2θ and 8 million with Ag Kα up to 150°.
 MAX_REFLECTIONS = 20_000_000
 
 
@@ -144,19 +145,30 @@ def cell_text(crystal: Crystal) -> str:
     )
 
 
-def check_hkl_box(hmax, g_max: float, crystal: Crystal) -> None:
+def _memory_text(n_bytes: float) -> str:
+    """``n_bytes`` for a message: "40 GB", "133 kB"."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.0f} {unit}"
+    return f"{n_bytes:.0f} bytes"
+
+
+def check_hkl_box(
+    hmax, g_max: float, crystal: Crystal, max_reflections: int = MAX_REFLECTIONS
+) -> None:
     """One clear error, before anything is allocated, for a crystal whose hkl
-    box up to ``g_max = 1/d_min`` holds more than :data:`MAX_REFLECTIONS`."""
+    box up to ``g_max = 1/d_min`` holds more than ``max_reflections``."""
     h, k, l = (int(x) for x in hmax)
     n = ((2 * h + 1) * (2 * k + 1) * (2 * l + 1) - 1) // 2  # _half_space_hkl's
-    if n <= MAX_REFLECTIONS:
+    if n <= max_reflections:
         return
     raise ValueError(
         f"its cell ({cell_text(crystal)}) would need {n:,} reflections "
         f"(hkl up to ±{h} ±{k} ±{l}, d down to {1.0 / g_max:.4g} Å) where one "
-        f"crystal may have {MAX_REFLECTIONS:,} (they would take about "
-        f"{n * 200 / 1e9:.0f} GB of memory); simulate a smaller 2θ range (a "
-        "lower upper limit) or a longer wavelength"
+        f"crystal may have {max_reflections:,} (they would take about "
+        f"{_memory_text(n * 200)} of memory); simulate a smaller 2θ range (a "
+        "lower upper limit) or a longer wavelength, or raise max_reflections "
+        f"(PowderSimulator(max_reflections={n})) where that memory is there"
     )
 
 
@@ -257,12 +269,15 @@ def reflections(
     preferred_orientation=None,
     march_r: float = 1.0,
     with_hkl: bool = True,
+    max_reflections: int = MAX_REFLECTIONS,
 ):
     """Powder lines with ``g_min <= 1/d <= g_max``.
 
     Returns ``(g, hkl, multiplicity, f_squared)`` sorted by increasing ``g = 1/d``,
     systematic absences removed. ``f_squared`` sums ``|F(h)|² + |F(-h)|²`` over
     the half space of Friedel pairs, which stays exact with anomalous scattering.
+    A crystal whose hkl box holds more than ``max_reflections`` (default
+    :data:`MAX_REFLECTIONS`) is refused (:func:`check_hkl_box`).
     """
     g_min, g_max = g_range
     # The cell's 3×3 quantities in plain floats: numpy's per-call overheads
@@ -273,7 +288,7 @@ def reflections(
     hmax = tuple(
         math.floor(g_max * math.sqrt(x * x + y * y + z * z) + 1e-9) for x, y, z in rows
     )
-    check_hkl_box(hmax, g_max, crystal)
+    check_hkl_box(hmax, g_max, crystal, max_reflections)
     hkl, products = _half_space_hkl(hmax)
     p, q, r = recip
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
+from collections.abc import Iterable
 from functools import cache
 
 import numpy as np
 
 from ..crystal._crystal import parse_species
+from ..utils._warnings import caller_stacklevel
 
 __all__ = [
     "anomalous_terms",
@@ -53,7 +56,8 @@ def form_factor_coefficients(species: str) -> np.ndarray:
 
     ``f0(s) = c + sum_i a_i exp(-b_i s^2)`` with ``s = sin(theta)/lambda`` in Å⁻¹,
     read from xrayutilities' database. Ions (``"Fe3+"``) use the ionic
-    parametrization where the table has one, else the neutral atom.
+    parametrization where the table has one, else the neutral atom's (``"S2-"``
+    gets S's; the simulators say so with a :class:`UserWarning`).
 
     Examples
     --------
@@ -75,6 +79,62 @@ def form_factor_coefficients(species: str) -> np.ndarray:
         raise ValueError(f"no X-ray form factor for element {species!r}")
     coeffs.flags.writeable = False  # cached: shared by every caller
     return coeffs
+
+
+@cache
+def xray_stand_in(species: str) -> str | None:
+    """The element whose X-ray form factor stands in for the ion ``species``.
+
+    None for a neutral atom, for an ion that the tables have (``"O2-"``), and
+    for an element without any table (the simulators raise their own error).
+
+    Examples
+    --------
+    >>> xray_stand_in("S2-"), xray_stand_in("O2-"), xray_stand_in("S")
+    ('S', None, None)
+    """
+    from xrayutilities.materials.atom import _db
+
+    element, charge = parse_species(species)
+    if not charge:
+        return None
+    try:
+        with _XU_LOCK:
+            _db.SetMaterial(_xu_name(element))
+            keys = tuple(_db.f0_params)
+    except Exception:  # no table at all: form_factor_coefficients raises
+        return None
+    # the same choice as form_factor_coefficients: no key for the charge means
+    # the "default" (neutral) parametrization
+    return None if charge in _ion_keys(keys) else element
+
+
+def warn_xray_stand_ins(crystals: Iterable, who: str) -> None:
+    """One :class:`UserWarning` naming the ions of ``crystals`` that are
+    simulated with their neutral atom's X-ray form factor, if there are any.
+
+    Called once per simulation call over all its crystals (not per crystal,
+    nor inside the workers), so that a batch of thousands says it once.
+    """
+    species = set().union(*(c.species for c in crystals))
+    # charged species only ("O2-", "Fe+3"): the cached look-up of a few labels
+    charged = sorted(sp for sp in species if "+" in sp or "-" in sp)
+    used = {sp: xray_stand_in(sp) for sp in charged}
+    used = {sp: el for sp, el in used.items() if el is not None}
+    if not used:
+        return
+    listed = ", ".join(f"{sp} as {el}" for sp, el in used.items())
+    ions, atoms = (
+        ("ions", "atoms' form factors")
+        if len(used) > 1
+        else ("ion", "atom's form factor")
+    )
+    warnings.warn(
+        f"{who}: no X-ray form factor table for the {ions} {', '.join(used)}; "
+        f"simulated with the neutral {atoms} ({listed})",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def xray_form_factor(species: str, s) -> np.ndarray:

@@ -13,9 +13,10 @@ from tqdm.auto import tqdm
 from ..crystal import Crystal, as_crystals
 from ..utils._parallel import parallel_map
 from ..utils._radiation import Radiation, get_radiation
-from ..utils._validation import check_positive, check_real
-from ._peaks import PeakList, g_range_for, make_peak_list
+from ..utils._validation import check_int, check_positive, check_real
+from ._peaks import MAX_REFLECTIONS, PeakList, g_range_for, make_peak_list
 from ._physics import PROFILES, fwhm_and_eta, lorentz_polarization, profile_values
+from ._scattering import warn_xray_stand_ins
 
 __all__ = ["PowderSimulator", "render_peaks"]
 
@@ -91,6 +92,13 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         ``joblib.parallel_config(backend="dask")`` distributes the work.
     verbose : bool, default=False
         Show a progress bar.
+    max_reflections : int, default=20_000_000
+        The most hkl that one crystal's search box (all hkl up to the largest
+        ``1/d`` of the range, one of each Friedel pair) may hold. A crystal
+        needing more is refused with an error before anything is allocated:
+        screening the box takes about 200 bytes per hkl (4 GB at the default),
+        in both backends. Raise it where the memory is there, e.g. for a 70 Å
+        cell with Ag Kα up to 150° 2θ (56 million).
 
     Attributes
     ----------
@@ -137,6 +145,7 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         batch_size=256,
         n_jobs=None,
         verbose=False,
+        max_reflections=MAX_REFLECTIONS,
     ):
         self.radiation = radiation
         self.wavelength = wavelength
@@ -164,6 +173,7 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.max_reflections = max_reflections
 
     # ------------------------------------------------------------------ settings
     def _settings(self) -> _Settings:
@@ -237,12 +247,21 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         ------
         ValueError
             For a crystal without scattering data, or one whose cell would need
-            more than 20 million reflections over the range (a cell of hundreds
-            of Å; the largest inorganic cells need under a million with Cu Kα),
-            naming the crystal's index and name.
+            more than ``max_reflections`` reflections over the range (a cell of
+            hundreds of Å; the largest inorganic cells need under a million with
+            Cu Kα), naming the crystal's index and name.
+
+        Warns
+        -----
+        UserWarning
+            Once per call, naming the ions without an X-ray form factor table
+            of their own (``S2-``) and the neutral atoms whose form factors are
+            used instead (neutrons: each element's scattering length is right
+            for its ions, and nothing is said).
         """
         s = self._settings()
         crystals = as_crystals(X)
+        s.warn_stand_ins(crystals)
         if s.backend == "torch":
             from ._torch_backend import simulate_torch
 
@@ -303,6 +322,7 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
             (c, _check_pattern_settings(v, i, s))
             for i, (c, v) in enumerate(zip(crystals, settings))
         ]
+        s.warn_stand_ins(crystals)
         return self._map(s, items, _varied_chunk, np.float32)
 
     def peaks(self, X) -> list[PeakList]:
@@ -320,7 +340,9 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         list of PeakList
         """
         s = self._settings()
-        return self._map(s, as_crystals(X), _peaks_chunk, None)
+        crystals = as_crystals(X)
+        s.warn_stand_ins(crystals)
+        return self._map(s, crystals, _peaks_chunk, None)
 
     def render(self, peak_lists) -> np.ndarray:
         """Render peak lists (from :meth:`peaks`) with this simulator's profile.
@@ -471,6 +493,9 @@ class _Settings:
         bs = est.batch_size
         if isinstance(bs, bool) or not isinstance(bs, numbers.Integral) or bs < 1:
             raise ValueError(f"batch_size must be a positive integer, got {bs!r}")
+        self.max_reflections = check_int(
+            est.max_reflections, "max_reflections", minimum=1
+        )
 
         # Widths must be positive everywhere on the grid; this also bounds the
         # profile window, so lines just outside the range still spill in.
@@ -525,7 +550,13 @@ class _Settings:
             debye_waller=self.debye_waller,
             preferred_orientation=self.preferred_orientation,
             march_r=self.march_r,
+            max_reflections=self.max_reflections,
         )
+
+    def warn_stand_ins(self, crystals):
+        """Say which ions get their neutral atom's X-ray form factor (once)."""
+        if self.radiation.kind != "neutron":
+            warn_xray_stand_ins(crystals, "PowderSimulator")
 
 
 def _pair(value, what):

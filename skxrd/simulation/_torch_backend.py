@@ -31,7 +31,6 @@ from tqdm.auto import tqdm
 from ..utils._torch import import_torch, resolve_device
 from ._peaks import (
     ABSENT_RTOL,
-    MAX_REFLECTIONS,
     _half_space_hkl,
     _scattering_groups,
     check_hkl_box,
@@ -78,8 +77,9 @@ def simulate_torch(s, crystals, batch_size=256, device="auto", verbose=False):
     Raises
     ------
     ValueError
-        For an invalid device, and for a crystal without scattering data (naming
-        the crystal's index and name).
+        For an invalid device, and for a crystal without scattering data or
+        with more than ``s.max_reflections`` hkl in its box (naming the
+        crystal's index and name).
     """
     torch = _import_torch()
     dev = resolve_device(device)
@@ -90,7 +90,7 @@ def simulate_torch(s, crystals, batch_size=256, device="auto", verbose=False):
         return out
     g_range = g_range_for(s.radiation, *s.two_theta_window)
     sizes = _Sizes.of(crystals, g_range[1])
-    sizes.check(crystals, g_range[1])
+    sizes.check(crystals, g_range[1], s.max_reflections)
     order = sizes.order()
     budget = _BUDGET.get(dev.type, _BUDGET["cuda"])
     batches = [order[b0 : b0 + batch_size] for b0 in range(0, len(order), batch_size)]
@@ -181,16 +181,17 @@ class _Sizes:
         n_atoms = np.array([c.n_atoms for c in crystals], dtype=np.int64)
         return cls(lattice, hmax.astype(np.int64), n_atoms, n_refl)
 
-    def check(self, crystals, g_max):
-        """Raise the error of the first crystal whose hkl box is too large,
-        before any box is allocated (a sub-batch of several crystals keeps its
-        common box within the budget, below the limit)."""
+    def check(self, crystals, g_max, max_reflections):
+        """Raise the error of the first crystal whose hkl box holds more than
+        ``max_reflections``, before any box is allocated (a sub-batch of
+        several crystals keeps its common box within the budget, below the
+        limit)."""
         from ._simulator import _crystal_error
 
         n_box = np.prod(2.0 * self.hmax + 1.0, axis=1) / 2.0
-        for i in np.flatnonzero(n_box > MAX_REFLECTIONS):
+        for i in np.flatnonzero(n_box > max_reflections):
             try:
-                check_hkl_box(self.hmax[i], g_max, crystals[i])
+                check_hkl_box(self.hmax[i], g_max, crystals[i], max_reflections)
             except ValueError as exc:
                 raise _crystal_error(exc, int(i), crystals[i]) from None
 

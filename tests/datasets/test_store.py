@@ -415,6 +415,17 @@ def test_runtime_settings_do_not_count(reference):
     write_pattern_store(reference, N, n_jobs=3, **settings).close()
 
 
+def test_max_reflections_does_not_count(reference):
+    # it only refuses crystals (the patterns are the same): not recorded, so
+    # that stores written before it existed, or with another limit, resume
+    sim = PowderSimulator(
+        two_theta_range=(10, 60), two_theta_step=0.1, max_reflections=10**8
+    )
+    write_pattern_store(reference, N, **{**SETTINGS, "simulator": sim}).close()
+    with PatternStore(reference) as store:
+        assert "max_reflections" not in store.config["simulator"]
+
+
 def test_existing_file_is_never_overwritten(reference, tmp_path):
     before = reference.read_bytes()
     with pytest.raises(FileExistsError, match="reference.h5"):

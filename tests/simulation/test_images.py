@@ -399,3 +399,56 @@ def test_a_huge_cell_is_one_clear_error_before_its_zone_is_allocated():
     # with a smaller max_g the same cell is imaged
     small = DiffractionImageSimulator(image_size=32, max_g=0.05).transform([big])
     assert small.shape == (1, 3, 32, 32) and small.max() > 0
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("mode", ["zone_axis", "fingerprint"])
+def test_ions_without_a_form_factor_table_are_said_once_per_call(backend, mode):
+    # S2- has no X-ray form factor table: imaged as S without a word
+    import warnings
+
+    if backend == "torch":
+        pytest.importorskip("torch")
+    zns = Crystal.from_wyckoff(216, [("Zn2+", "4a"), ("S2-", "4c")], a=5.41)
+    neutral = Crystal.from_wyckoff(216, [("Zn2+", "4a"), ("S", "4c")], a=5.41)
+    sim = DiffractionImageSimulator(
+        mode=mode, image_size=32, backend=backend, device="cpu"
+    )
+    with pytest.warns(UserWarning, match=r"the ion S2-; .* \(S2- as S\)") as record:
+        X = sim.transform([zns] * 10)
+    said = [w for w in record if "form factor table" in str(w.message)]
+    assert len(said) == 1 and said[0].filename == __file__
+    np.testing.assert_array_equal(X[0], sim.transform([neutral])[0])
+    # ions with tables, neutron lengths and uniform strengths say nothing
+    mgo = Crystal.from_wyckoff(225, [("Mg2+", "4a"), ("O2-", "4b")], a=4.21)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim.transform([mgo])
+        for scattering in ("neutron", "uniform"):
+            sim.set_params(scattering=scattering).transform([zns])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_max_reflections_of_a_zone_is_a_parameter(backend):
+    # the zone's limit was twice a module constant, out of the user's reach
+    if backend == "torch":
+        pytest.importorskip("torch")
+    assert DiffractionImageSimulator().max_reflections == 40_000_000
+    extra = {"device": "cpu"} if backend == "torch" else {}
+    # NaCl's zone [100] at 32 pixels: hkl up to ±0 ±15 ±15
+    small = DiffractionImageSimulator(
+        image_size=32, max_reflections=960, backend=backend, **extra
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"crystal 0 \('NaCl'\): zone axis \[1, 0, 0\]: .* would need 961 "
+        r"reciprocal lattice points .* may have 960; .* a larger max_reflections "
+        r"\(DiffractionImageSimulator\(max_reflections=961\)\)",
+    ):
+        small.transform([NACL])
+    enough = small.set_params(max_reflections=961).transform([NACL])
+    default = DiffractionImageSimulator(image_size=32, backend=backend, **extra)
+    np.testing.assert_array_equal(enough, default.transform([NACL]))
+    for bad in (0, -1, 4e7, True, None):
+        with pytest.raises(ValueError, match="max_reflections must be"):
+            DiffractionImageSimulator(max_reflections=bad).fit()

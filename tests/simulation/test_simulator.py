@@ -417,6 +417,139 @@ def test_a_huge_cell_is_one_clear_error_before_any_allocation(backend):
     assert small.transform([huge]).max() == pytest.approx(1.0)
 
 
+def _stand_in_warnings(record):
+    return [str(w.message) for w in record if "form factor table" in str(w.message)]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_ions_without_a_form_factor_table_are_said_once_per_call(backend, tmp_path):
+    # S2- and Te2- have no X-ray form factor table: they were simulated as S
+    # and Te without a word, from every source (the CIF reader said it once,
+    # then no more)
+    import warnings
+
+    from pymatgen.core import Lattice, Species, Structure
+
+    if backend == "torch":
+        pytest.importorskip("torch")
+    sim = PowderSimulator(backend=backend, device="cpu")
+    sites = [("Zn2+", "4a"), ("S2-", "4c")]
+    zns = Crystal.from_wyckoff(216, sites, a=5.41, name="ZnS")
+    neutral = Crystal.from_wyckoff(216, [("Zn2+", "4a"), ("S", "4c")], a=5.41)
+    cif = tmp_path / "zns.cif"
+    cif.write_text(zns.to_cif())
+    sources = {
+        "wyckoff": zns,
+        "constructor": Crystal(zns.lattice, zns.species, zns.frac_coords),
+        "cif": Crystal.from_cif(cif),
+        "pymatgen": Crystal.from_pymatgen(
+            Structure(
+                Lattice(zns.lattice),
+                [Species("Zn", 2)] * 4 + [Species("S", -2)] * 4,
+                zns.frac_coords,
+            )
+        ),
+    }
+    expected = "no X-ray form factor table for the ion S2-.* neutral atom's .*S2- as S"
+    for source, crystal in sources.items():
+        assert "S2-" in crystal.species, source
+        with pytest.warns(UserWarning, match=expected) as record:
+            X = sim.transform([crystal] * 50)
+        assert len(_stand_in_warnings(record)) == 1, source  # not one per pattern
+        assert record[0].filename == __file__  # the caller's line
+        np.testing.assert_allclose(X[0], sim.transform([neutral])[0], atol=1e-6)
+    # several ions: one warning naming each with its atom
+    cdte = Crystal.from_wyckoff(216, [("Cd2+", "4a"), ("Te2-", "4c")], a=6.48)
+    with pytest.warns(UserWarning) as record:
+        sim.transform([zns, cdte] * 20)
+    (message,) = _stand_in_warnings(record)
+    assert "the ions S2-, Te2-;" in message and "(S2- as S, Te2- as Te)" in message
+    # ions with a table of their own (O2-'s "2mdot", "Fe+3" as CIFs write it)
+    # and neutrons (scattering lengths are the element's) say nothing
+    mgo = Crystal.from_wyckoff(225, [("Mg2+", "4a"), ("O2-", "4b")], a=4.21)
+    fe = Crystal(4.0 * np.eye(3), ["Fe+3"], [[0, 0, 0]])
+    neutron = PowderSimulator(
+        radiation="neutron", wavelength=1.5, backend=backend, device="cpu"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim.transform([mgo, fe])
+        neutron.transform([zns])
+
+
+def test_ion_stand_ins_are_said_by_peaks_transform_varied_and_workers():
+    zns = Crystal.from_wyckoff(216, [("Zn2+", "4a"), ("S2-", "4c")], a=5.41)
+    calls = {
+        "peaks": lambda: PowderSimulator().peaks([zns] * 3),
+        "transform_varied": lambda: PowderSimulator().transform_varied(
+            [zns] * 3, [{}] * 3
+        ),
+        "n_jobs": lambda: PowderSimulator(n_jobs=2).transform([zns] * 3),
+    }
+    for name, call in calls.items():
+        with pytest.warns(UserWarning, match="S2- as S") as record:
+            call()
+        assert len(_stand_in_warnings(record)) == 1, name
+
+
+def test_max_reflections_is_a_parameter_of_both_backends():
+    # the limit was a module constant: a 70 Å cell with Ag Kα up to 150° 2θ
+    # needs 56 million hkl and was refused whatever the memory
+    from skxrd.simulation._peaks import MAX_REFLECTIONS, check_hkl_box
+
+    assert PowderSimulator().max_reflections == MAX_REFLECTIONS == 20_000_000
+    big = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=70.0, name="big")
+    sim = PowderSimulator(radiation="AgKa", two_theta_range=(5, 150))
+    with pytest.raises(
+        ValueError,
+        match=r"crystal 0 \('big'\): .* would need 56,\d{3},\d{3} reflections .* "
+        r"where one crystal may have 20,000,000 .* raise max_reflections "
+        r"\(PowderSimulator\(max_reflections=56\d{6}\)\)",
+    ):
+        sim.peaks([big])
+    # the check that a larger limit lets through (not run: 11 GB of memory)
+    check_hkl_box((241, 241, 241), 3.45, big, max_reflections=60_000_000)
+    with pytest.raises(ValueError, match="may have 20,000,000"):
+        check_hkl_box((241, 241, 241), 3.45, big)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_max_reflections_reaches_the_backends(backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    # Si with Cu Kα up to 90° (and the profiles' margin): hkl up to ±5, a
+    # half box of 665; a 2 Å cell needs 13
+    small = PowderSimulator(backend=backend, device="cpu", max_reflections=600)
+    with pytest.raises(
+        ValueError,
+        match=r"crystal 1 \('Si'\): .* would need 665 reflections .* may have 600 .*"
+        r"raise max_reflections \(PowderSimulator\(max_reflections=665\)\)",
+    ):
+        small.transform([NACL.replace(lattice=2.0 * np.eye(3)), SI])
+    enough = PowderSimulator(backend=backend, device="cpu", max_reflections=665)
+    np.testing.assert_array_equal(
+        enough.transform([SI]),
+        PowderSimulator(backend=backend, device="cpu").transform([SI]),
+    )
+    if backend == "numpy":
+        with pytest.raises(ValueError, match="may have 600"):
+            small.transform_varied([SI], [{}])
+        # peak lists stop at the grid's 90°: hkl up to ±4, 364
+        with pytest.raises(ValueError, match="would need 364 .* may have 363"):
+            PowderSimulator(max_reflections=363).peaks([SI])
+        assert len(small.peaks([SI])[0]) == len(PowderSimulator().peaks([SI])[0])
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5e7, True, "many", None])
+def test_max_reflections_must_be_a_positive_integer(bad):
+    sim = PowderSimulator(max_reflections=bad)  # checked in fit and transform
+    with pytest.raises(ValueError, match="max_reflections must be"):
+        sim.fit()
+    with pytest.raises(ValueError, match="max_reflections must be"):
+        sim.transform([SI])
+    assert PowderSimulator(max_reflections=np.int64(10**8)).fit().radiation_
+
+
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_only_forbidden_reflections_give_zeros(backend):
     # corundum below 20°: only the forbidden (003)-type positions; rounding noise
