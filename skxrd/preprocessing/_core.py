@@ -7,8 +7,6 @@ must not pay for importing scikit-learn (``skxrd predict``).
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 
 import numpy as np
@@ -18,6 +16,7 @@ from ..io._pattern import two_theta_to_q as _tt_to_q
 from ..utils._grid import grid_feature_names  # noqa: F401 (re-exported)
 from ..utils._radiation import Radiation, get_radiation
 from ..utils._validation import check_real
+from ..utils._warnings import caller_stacklevel
 
 FLOAT_DTYPES = (np.float64, np.float32)
 BACKGROUND_METHODS = ("snip", "rolling_ball")
@@ -552,21 +551,8 @@ class _Settings:
             f"the measurement does not cover {where}; points not covered were set "
             f"to fill_value={self.fill_value:g}: " + "; ".join(lines),
             UserWarning,
-            stacklevel=_caller_stacklevel(),
+            stacklevel=caller_stacklevel(),
         )
-
-
-def _caller_stacklevel() -> int:
-    """The ``stacklevel`` of the first frame outside skxrd and scikit-learn."""
-    import skxrd
-
-    # scikit-learn only when it is loaded: it calls the transformers in a Pipeline
-    packages = [skxrd] + [m for m in (sys.modules.get("sklearn"),) if m is not None]
-    inside = tuple(os.path.dirname(m.__file__) + os.sep for m in packages)
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(inside):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _wavelength(value, what: str) -> float:
