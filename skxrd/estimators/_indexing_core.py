@@ -288,7 +288,8 @@ def indexing_merits(
     monoclinic candidates: with them, a ``cthoma`` stacker named no more
     RRUFF crystal systems (``experiments/indexing_stack.py``, the tenth
     version), and without its cells of long axes scored on larger indices
-    (``long_axes``, since fixed: merits of such cells as they were fitted).
+    (``long_axes``, since fixed: merits of such cells, and of their space
+    groups, as they were fitted).
     With ``absences``, ``(merits, group_merits)``: each family's
     best cell scored with every space group's absences too."""
     from ..indexing._index import lattice_merits

@@ -18,7 +18,10 @@ The absences come from each space group's operations (spglib's database):
 conventional axes of :func:`~skxrd.indexing.index_powder`'s cells is tried,
 and the best counts: the six axis choices of an orthorhombic group (``Pnma``,
 ``Pbnm``...), the cell choices of a monoclinic one with b unique (``P2₁/c``,
-``P2₁/n``, ``P2₁/a``), hexagonal axes for the rhombohedral groups.
+``P2₁/n``, ``P2₁/a``), hexagonal axes for the rhombohedral groups. The
+lines are those of the indices the cell was scored on: up to 10, or up to 24
+for a cell whose lines need more (``long_axes``, as
+:func:`~skxrd.indexing.index_powder`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils._radiation import get_radiation
+from ..utils._validation import check_bool
 
 __all__ = ["space_group_merits"]
 
@@ -69,51 +73,75 @@ def _database():
         ]
 
 
-#: the tables of :func:`_build_family_tables`, stored: building them takes
-#: about a second, more than ``skxrd predict`` may spend (after a change of
-#: the hkl box or the settings, regenerate them with ``python -c "from
-#: skxrd.indexing._absences import _store_tables; _store_tables()"``; a test
-#: checks the stored tables against a fresh build)
+#: the tables of :func:`_build_family_tables` on the search's indices and on
+#: the wider ones of long axes, stored: building them takes about a second
+#: (15 s for the wider ones), more than ``skxrd predict`` may spend (after a
+#: change of the hkl boxes or the settings, regenerate them with ``python -c
+#: "from skxrd.indexing._absences import _store_tables; _store_tables()"``; a
+#: test checks the stored tables against a fresh build)
 _STORED = Path(__file__).with_name("_absences.npz")
 
 
+def _keys(family, hmax):
+    """The stored tables' names: the search's indices keep their first
+    names, the wider tables' carry their largest index."""
+    from ._index import _HMAX
+
+    tail = "" if hmax == _HMAX else f"_{hmax}"
+    return (
+        f"{family}_rows{tail}",
+        f"{family}_numbers{tail}",
+        f"{family}_allowed{tail}",
+    )
+
+
 @cache
-def _family_tables(family):
+def _family_tables(family, hmax=None):
     """``(rows, numbers, allowed)`` of a crystal family (as
-    :func:`_build_family_tables`), read from the stored tables."""
+    :func:`_build_family_tables`) on indices up to ``hmax`` (the search's
+    by default), read from the stored tables."""
+    from ._index import _HMAX
+
+    hmax = _HMAX if hmax is None else int(hmax)
+    rows_key, numbers_key, allowed_key = _keys(family, hmax)
     if _STORED.exists():
         with np.load(_STORED) as f:
-            if f"{family}_rows" in f:
-                rows = f[f"{family}_rows"].astype(float)
-                allowed = np.unpackbits(f[f"{family}_allowed"], axis=1)
+            if rows_key in f:
+                rows = f[rows_key].astype(float)
+                allowed = np.unpackbits(f[allowed_key], axis=1)
                 return (
                     rows,
-                    f[f"{family}_numbers"].astype(int),
+                    f[numbers_key].astype(int),
                     (allowed[:, : len(rows)].astype(bool)),
                 )
-    return _build_family_tables(family)
+    return _build_family_tables(family, hmax)
 
 
 def _store_tables(path=_STORED):
-    """Write every family's tables to ``path`` (compressed)."""
+    """Write every family's tables, on the search's indices and on the wider
+    ones of long axes, to ``path`` (compressed)."""
+    from ._index import _HMAX, _HMAX_WIDE
+
     arrays = {}
-    for family in "mohtc":
-        rows, numbers, allowed = _build_family_tables(family)
-        arrays[f"{family}_rows"] = rows.astype(np.int16)
-        arrays[f"{family}_numbers"] = numbers.astype(np.int16)
-        arrays[f"{family}_allowed"] = np.packbits(allowed, axis=1)
+    for hmax in (_HMAX, _HMAX_WIDE):
+        for family in "mohtc":
+            rows, numbers, allowed = _build_family_tables(family, hmax)
+            rows_key, numbers_key, allowed_key = _keys(family, hmax)
+            arrays[rows_key] = rows.astype(np.int16)
+            arrays[numbers_key] = numbers.astype(np.int16)
+            arrays[allowed_key] = np.packbits(allowed, axis=1)
     np.savez_compressed(path, **arrays)
 
 
-def _build_family_tables(family):
+def _build_family_tables(family, hmax=None):
     """``(rows, numbers, allowed)`` of a crystal family: the distinct metric
-    rows of the indexing's hkl box, and for each distinct absence pattern of
-    the family's groups and settings, the group and which rows it allows (a
-    row, one Q for every cell of the family, is allowed when any of its hkl
-    is)."""
-    from ._index import _hkl, _metric
+    rows of the hkl box of indices up to ``hmax`` (the indexing search's by
+    default), and for each distinct absence pattern of the family's groups
+    and settings, the group and which rows it allows (a row, one Q for every
+    cell of the family, is allowed when any of its hkl is)."""
+    from ._index import _HMAX, _hkl, _metric
 
-    h, k, l = _hkl()
+    h, k, l = _hkl(_HMAX if hmax is None else int(hmax))
     hkl = np.stack([h, k, l], axis=1)
     rows, inverse = np.unique(_metric(h, k, l, family), axis=0, return_inverse=True)
     inverse = inverse.ravel()
@@ -134,21 +162,29 @@ def _build_family_tables(family):
             key = (rot.tobytes(), tuple(np.round(trans * 24).astype(int)))
             mine.append(ops.setdefault(key, (len(ops), rot, trans))[0])
         members.append(mine)
-    absent_by_op = np.zeros((len(ops), len(hkl)), bool)
+    absent = np.zeros((len(settings), len(hkl)), bool)
     if ops:
         _, rot, trans = zip(*ops.values())
-        # hkl is absent under (R, t) when hkl R = hkl and hkl · t is no integer
         step = np.array(rot, dtype=np.float32) - np.eye(3, dtype=np.float32)
-        moved = hkl.astype(np.float32) @ step.transpose(1, 0, 2).reshape(3, -1)
-        moved = moved.reshape(len(hkl), len(ops), 3)
-        phase = np.array(trans) @ hkl.T
-        absent_by_op = ~np.any(moved, axis=2).T & (
-            np.abs(phase - np.round(phase)) > 1e-6
-        )
+        step = step.transpose(1, 0, 2).reshape(3, -1)
+        trans = np.array(trans)
+        # in chunks of hkl: the wide box of long axes (117 648 hkl) against
+        # the cubic groups' 678 operations took gigabytes at once
+        chunk = max(1, 2**22 // len(ops))
+        for s in range(0, len(hkl), chunk):
+            part = hkl[s : s + chunk]
+            # hkl is absent under (R, t) when hkl R = hkl and hkl · t is no
+            # integer
+            moved = (part.astype(np.float32) @ step).reshape(len(part), len(ops), 3)
+            phase = trans @ part.T
+            absent_by_op = ~np.any(moved, axis=2).T & (
+                np.abs(phase - np.round(phase)) > 1e-6
+            )
+            for i, mine in enumerate(members):
+                absent[i, s : s + chunk] = absent_by_op[mine].any(axis=0)
     numbers, allowed, seen = [], [], set()
-    for (spg, _), mine in zip(settings, members):
-        absent = absent_by_op[mine].any(axis=0)
-        row_ok = np.bincount(inverse, weights=~absent, minlength=len(rows)) > 0
+    for (spg, _), gone in zip(settings, absent):
+        row_ok = np.bincount(inverse, weights=~gone, minlength=len(rows)) > 0
         key = (spg.number, row_ok.tobytes())
         if key in seen:
             continue
@@ -186,6 +222,7 @@ def space_group_merits(
     wavelength="CuKa1",
     tolerance=0.05,
     max_unindexed=0.2,
+    long_axes=True,
 ):
     """de Wolff's merit of an indexed cell with each space group's absences.
 
@@ -197,6 +234,13 @@ def space_group_merits(
     lines score low, or 0 where more than ``max_unindexed`` of the lines go
     unexplained. A triclinic cell has no absences: both of its groups score
     its merit.
+
+    The lines are those of indices up to 10, the search's, or up to 24 for a
+    cell whose lines need more (``long_axes``), as
+    :func:`~skxrd.indexing.index_powder` scores the cell: on indices up to 10
+    alone, a long axis's lines past them (LiCoO2's ``0 0 12``, c = 14 Å)
+    went unexplained and uncounted, and every group scored far below the
+    lattice's merit, or above it where the missing lines were unobserved.
 
     Parameters
     ----------
@@ -210,6 +254,12 @@ def space_group_merits(
         to :func:`~skxrd.indexing.index_powder`.
     tolerance, max_unindexed : float, default=0.05, 0.2
         As given to :func:`~skxrd.indexing.index_powder`.
+    long_axes : bool, default=True
+        As given to :func:`~skxrd.indexing.index_powder`: a cell whose lines
+        up to the last need indices over 10 is scored on indices up to 24.
+        With False, on indices up to 10 whatever the cell (the features the
+        stackers of :class:`~skxrd.estimators.IndexingClassifier` were
+        fitted on).
 
     Returns
     -------
@@ -240,7 +290,15 @@ def space_group_merits(
     >>> merits[227] > merits[225] > 0                       # above Fm-3m
     True
     """
-    from ._index import _check_scoring, _line_scales, _merits
+    from ._index import (
+        _HMAX,
+        _HMAX_WIDE,
+        _check_positions,
+        _check_scoring,
+        _line_scales,
+        _merits,
+        _reach,
+    )
 
     fam = getattr(solution, "lattice", "?")[0]
     if fam not in _FAMILY_GROUPS:
@@ -253,17 +311,32 @@ def space_group_merits(
             f"positions must hold the solution's {solution.n_lines} lines (finite "
             f"2θ in degrees), got {np.size(positions)}"
         )
+    # in order, as index_powder takes them: out of order, the last was taken
+    # for the highest (Q_N) and every group scored 0
+    _check_positions(pos)
     _check_scoring(tolerance, max_unindexed)
+    check_bool(long_axes, "long_axes")
     lam = get_radiation(wavelength).wavelengths[0]
     if fam == "a":
         return {1: float(solution.figure_of_merit), 2: float(solution.figure_of_merit)}
-    rows, numbers, allowed = _family_tables(fam)
     # the lines as index_powder scores its refined cells
     q, tol_q, _, floor_q, slope, max_miss = _line_scales(
         pos, lam, float(tolerance), max_unindexed
     )
     q_zero = q - float(solution.zero_shift) * slope
     p = _parameters(solution)[None]
+    # the wider indices where index_powder's test for them holds (a cell that
+    # needs none scores alike on both, and the narrow tables are quicker)
+    wide = long_axes and _reach(p, fam, q[-1])[0] > _HMAX
+    rows, numbers, allowed = _family_tables(fam, _HMAX_WIDE if wide else _HMAX)
+    if wide:
+        # the rows within reach of the last line only (a margin over
+        # _merits' own cut, which keeps the same ones): the wide tables are
+        # ten times the search's, and scoring each group on all of them made
+        # a call three times slower
+        qc = rows @ p[0]
+        near = (qc > 0) & (qc <= q_zero[-1] * 1.001 * 1.02 * 1.01)
+        rows, allowed = rows[near], allowed[:, near]
     out = {}
     for number, ok in zip(numbers, allowed):
         merit = float(_merits(p, rows[ok], q_zero, tol_q, floor_q, max_miss)[0])

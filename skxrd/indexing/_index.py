@@ -1369,6 +1369,9 @@ def _merits_of_pattern(two_theta, x, radiation, drop_kbeta, kwargs, groups=False
             wavelength=radiation,
             tolerance=kwargs.get("tolerance", 0.05),
             max_unindexed=kwargs.get("max_unindexed", 0.2),
+            # the indices the cell was indexed on: without, a long axis's
+            # cell had its groups scored on the search's indices alone
+            long_axes=kwargs.get("long_axes", True),
         )
         for number, merit in scored.items():
             per_group[number - 1] = merit
@@ -1406,8 +1409,9 @@ def lattice_merits(
         Leave out the Kβ copies of strong peaks (:func:`peak_positions`).
     space_groups : bool, default=False
         Also score each crystal family's best cell with every space group's
-        systematic absences (:func:`space_group_merits`; about 0.04 s more
-        per measured pattern, at most about 0.3 s).
+        systematic absences (:func:`space_group_merits`, with the
+        ``long_axes`` given to :func:`index_powder`; about 0.04 s more per
+        measured pattern, at most about 0.3 s).
     n_jobs : int, optional
         Processes for the rows (joblib); about a third of a second each for
         the cubic to orthorhombic lattices with ``first_lines=2``, about a
@@ -1451,8 +1455,10 @@ def lattice_merits(
     if tt.shape != (X.shape[1],):
         raise ValueError(f"two_theta has {tt.size} points and X {X.shape[1]} columns")
     get_radiation(radiation)
-    groups = bool(space_groups)
-    args = [(tt, x, radiation, bool(drop_kbeta), kwargs, groups) for x in X]
+    # flags, not truthy values: space_groups="no" returned the group merits
+    groups = check_bool(space_groups, "space_groups")
+    drop_kbeta = check_bool(drop_kbeta, "drop_kbeta")
+    args = [(tt, x, radiation, drop_kbeta, kwargs, groups) for x in X]
     if n_jobs in (None, 1) and not verbose:
         # no joblib: ``skxrd predict`` imports numpy and scipy only
         out = [_merits_of_pattern(*a) for a in args]

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..io._pattern import q_to_two_theta, two_theta_to_q
 from ..utils._radiation import get_radiation
-from ..utils._validation import check_int, check_real
+from ..utils._validation import check_bool, check_int, check_real
 
 __all__ = ["peak_positions"]
 
@@ -114,6 +114,7 @@ def peak_positions(
     if min_height == 1.0:
         raise ValueError(f"min_height must be in [0, 1), got {min_height}")
     min_snr = check_real(min_snr, "min_snr", minimum=0.0)
+    check_bool(drop_kbeta, "drop_kbeta")  # "no" would turn it on
     y = np.maximum(y - np.min(y), 0.0)
     step = float(np.median(np.diff(tt)))
     smooth = gaussian_filter1d(y, 1.0)

@@ -388,6 +388,35 @@ def test_absences_weigh_the_groups_within_each_crystal_system(data, tmp_path):
     )
 
 
+def test_the_stackers_space_groups_are_scored_on_the_search_indices(data):
+    # LiCoO2 (c = 14 Å, its 0 0 12 at 86°): lattice_merits now scores its
+    # groups on the indices up to 24 its cell was indexed on; the stackers
+    # index without them (long_axes=False), and their groups stay on up to 10
+    from skxrd.datasets import load_example_crystal
+    from skxrd.indexing import lattice_merits
+    from skxrd.simulation import PowderSimulator
+
+    _, y = data
+    sim = PowderSimulator(radiation="CuKa1", two_theta_range=(5, 90))
+    rows = sim.transform([load_example_crystal("LiCoO2")])
+    base = LogisticRegression().fit(np.zeros((len(y), len(sim.two_theta))), y)
+    clf = IndexingClassifier(
+        FrozenEstimator(base),
+        two_theta=sim.two_theta,
+        radiation="CuKa1",
+        families="h",
+        absences=True,
+    )
+    merits, groups = clf.merits(rows)
+    kwargs = {"radiation": "CuKa1", "lattices": ("hP", "hR"), "space_groups": True}
+    kwargs |= {"drop_kbeta": False, "first_lines": 2, "twofold_axes": False}
+    fitted_on = lattice_merits(rows, sim.two_theta, long_axes=False, **kwargs)
+    np.testing.assert_array_equal(merits, fitted_on[0])
+    np.testing.assert_array_equal(groups, fitted_on[1])
+    wide = lattice_merits(rows, sim.two_theta, **kwargs)[1]
+    assert wide[0, 166 - 1] > 2 * groups[0, 166 - 1] > 0  # R-3m
+
+
 def test_merits_without_the_space_groups_are_named_with_absences(data):
     X, y = data
     clf = IndexingClassifier(

@@ -195,10 +195,79 @@ def test_bad_inputs_are_named(positions, kwargs, match):
     bad[3] = np.nan
     with pytest.raises(ValueError, match="finite"):
         space_group_merits(bad, sol)
+    # out of order, every group scored 0: the last line was taken for Q_N
+    bad = pos.copy()
+    bad[[0, -1]] = bad[[-1, 0]]
+    with pytest.raises(ValueError, match="strictly increasing"):
+        space_group_merits(bad, sol)
 
 
+@pytest.mark.parametrize("hmax", [10, 24])
 @pytest.mark.parametrize("family", list("mohtc"))
-def test_the_stored_tables_are_those_spglibs_operations_give(family):
-    stored, built = _family_tables(family), _build_family_tables(family)
+def test_the_stored_tables_are_those_spglibs_operations_give(family, hmax):
+    # the search's indices and the wider ones of long axes
+    stored, built = _family_tables(family, hmax), _build_family_tables(family, hmax)
     for a, b in zip(stored, built):
         np.testing.assert_array_equal(a, b)
+    # the first metric term reaches its largest value at the box's corner
+    corner = {"t": 2, "h": 3, "c": 3}.get(family, 1) * hmax**2
+    assert stored[0][:, 0].max() == corner
+
+
+def licoo2_lines(two_theta_range=(5, 90)):
+    """LiCoO2's peaks (R-3m, c = 14 Å): its 0 0 12 and 0 1 11 at 82-86°."""
+    sim = PowderSimulator(radiation="CuKa1", two_theta_range=two_theta_range)
+    y = sim.transform([load_example_crystal("LiCoO2")])
+    return sim, y, peak_positions(sim.two_theta, y[0], radiation="CuKa1")
+
+
+@pytest.mark.parametrize("two_theta_range", [(5, 90), (5, 120)])
+def test_a_long_axis_is_scored_on_the_indices_it_was_indexed_on(two_theta_range):
+    # the cell is scored on indices up to 24 (its lines need 12), its groups
+    # were on up to 10: R3, which forbids nothing past the R centring, scored
+    # 214.7 against the cell's 565.0, its 0 0 12 and 0 1 11 unexplained
+    _, _, pos = licoo2_lines(two_theta_range)
+    sol = index_powder(pos, lattices=("hR",))["hR"]
+    assert sol.n_indexed == sol.n_lines and sol.hkl.max() > 10
+    merits = space_group_merits(pos, sol)
+    for number in (146, 148, 160, 166):  # R3, R-3, R3m, R-3m
+        assert merits[number] == pytest.approx(sol.figure_of_merit, rel=1e-12)
+    assert 166 in best(merits)
+    # R-3c forbids the observed 0 0 3 (000l: l = 6n)
+    assert merits[167] < sol.figure_of_merit / 2
+    # index_powder's long_axes=False: on indices up to 10 both
+    short = index_powder(pos, lattices=("hR",), long_axes=False)["hR"]
+    merits = space_group_merits(pos, short, long_axes=False)
+    assert merits[146] == pytest.approx(short.figure_of_merit, rel=1e-12)
+    assert merits[146] < sol.figure_of_merit / 2
+
+
+def test_lattice_merits_score_space_groups_on_the_search_indices_asked_for():
+    sim, y, pos = licoo2_lines()
+    merits, groups = lattice_merits(
+        y, sim.two_theta, radiation="CuKa1", lattices=("hR",), space_groups=True
+    )
+    assert groups[0, 166 - 1] == pytest.approx(merits[0, 6], rel=1e-12)  # hR
+    assert groups[0, 166 - 1] > 500
+    # the stackers' setting (long_axes=False) keeps its features
+    merits, groups = lattice_merits(
+        y,
+        sim.two_theta,
+        radiation="CuKa1",
+        lattices=("hR",),
+        space_groups=True,
+        long_axes=False,
+    )
+    short = index_powder(pos, lattices=("hR",), long_axes=False)["hR"]
+    assert merits[0, 6] == short.figure_of_merit
+    assert groups[0, 166 - 1] == space_group_merits(pos, short, long_axes=False)[166]
+    assert groups[0, 166 - 1] < 300
+
+
+def test_cells_without_long_axes_score_alike_either_way():
+    # lines of indices up to 10: the search's tables, whatever long_axes says
+    pos = monoclinic_lines(7.9, 6.1, 9.4, 106.0, p21c)
+    sol = index_powder(pos, lattices=("mP",))["mP"]
+    assert space_group_merits(pos, sol) == space_group_merits(pos, sol, long_axes=False)
+    with pytest.raises(ValueError, match="long_axes must be True or False"):
+        space_group_merits(pos, sol, long_axes="no")

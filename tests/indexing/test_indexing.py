@@ -144,6 +144,8 @@ def test_peak_positions_rejects_bad_patterns(tt, y, match):
         ({"max_peaks": "a"}, "max_peaks must be an integer"),
         ({"max_peaks": 0}, "max_peaks must be >= 1"),
         ({"min_height": 1.0}, r"min_height must be in \[0, 1\)"),
+        # a truthy string turned the Kβ filter on
+        ({"drop_kbeta": "no"}, "drop_kbeta must be True or False"),
     ],
 )
 def test_peak_positions_rejects_bad_settings(kwargs, match):
@@ -543,6 +545,15 @@ def test_lattice_merits_is_the_same_in_parallel_and_checks_shapes():
         lattice_merits(y[:, :-1], sim.two_theta)
     with pytest.raises(ValueError, match="2D"):
         lattice_merits(y[0], sim.two_theta)
+
+
+@pytest.mark.parametrize("flag", ["space_groups", "drop_kbeta"])
+def test_lattice_merits_takes_flags_not_truthy_values(flag):
+    # space_groups="no" returned the group merits, a tuple, not the merits
+    tt = np.arange(10, 60, 0.02)
+    y = np.exp(-0.5 * ((tt - 20) / 0.05) ** 2)[None]
+    with pytest.raises(ValueError, match=f"{flag} must be True or False"):
+        lattice_merits(y, tt, **{flag: "no"})
 
 
 # measured patterns -------------------------------------------------------------
