@@ -40,10 +40,14 @@ def _cmd_simulate(args) -> int:
     out = Path(args.output)
     if out.suffix not in (".csv", ".npz"):
         raise SystemExit(f"skxrd simulate: output {out} must end in .csv or .npz")
+    _check_output_path(out, "-o")
     if out.exists() and not args.force:
         raise SystemExit(f"skxrd simulate: {out} exists; use --force to replace it")
+    _check_n_jobs(args.n_jobs)
     crystals = []
     for path in args.cif:
+        if Path(path).is_dir():
+            raise ValueError(f"{path} is a folder, not a CIF file")
         try:
             crystals.append(Crystal.from_cif(path))
         except (ValueError, FileNotFoundError) as exc:
@@ -52,6 +56,7 @@ def _cmd_simulate(args) -> int:
     X = sim.transform(crystals)
     radiation = sim.fit().radiation_
     names = [Path(p).stem for p in args.cif]
+    out.parent.mkdir(parents=True, exist_ok=True)  # as skxrd train's model file
     if out.suffix == ".npz":
         # the wavelength, as skxrd evaluate reads an .npz of 2θ patterns
         np.savez_compressed(
@@ -75,7 +80,8 @@ def _cmd_simulate(args) -> int:
             # read_pattern refuses a file that says so, rather than read the
             # second pattern as the uncertainty of the first
             head.append(f"# patterns: {len(names)}")
-        header = "\n".join(head + [",".join(["two_theta"] + names)])
+        # CSV-quoted: a name with a comma would shift every later column
+        header = "\n".join(head + [_csv_row(["two_theta", *names])])
         np.savetxt(
             out,
             np.column_stack([sim.two_theta, X.T]),
@@ -88,6 +94,39 @@ def _cmd_simulate(args) -> int:
     noun = "pattern" if len(crystals) == 1 else "patterns"
     print(f"wrote {len(crystals)} {noun} of {X.shape[1]} points to {out}")
     return 0
+
+
+def _csv_row(fields):
+    """One CSV line of ``fields``, quoted where a field holds a comma or a
+    quote (the csv module's rules, which pandas and spreadsheets read)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(fields)
+    return buf.getvalue()
+
+
+def _check_output_path(path, option):
+    """A ValueError when ``path`` cannot be written as a file (a folder there,
+    or a file where one of its folders should be): found before the work,
+    not after it."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(
+            f"{option} {path} is a folder; give the name of the file to write"
+        )
+    for parent in path.parents:  # the nearest one that exists
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{option} {path}: {parent} is a file, not a folder")
+            break
+
+
+def _check_n_jobs(n_jobs):
+    """``--n-jobs 0``, named before the work (joblib's error came after it)."""
+    if n_jobs == 0:
+        raise ValueError("--n-jobs must be a number of workers (or -1: all), got 0")
 
 
 def _cmd_demo(args) -> int:
@@ -106,6 +145,7 @@ def _symmetry_outputs(out, model, force):
             f"NAME-union.pt), got {out}"
         )
     union_out = out.with_name(out.stem + "-union.pt")
+    _check_output_path(union_out, "-o")
     if union_out.exists() and not force:
         raise SystemExit(f"skxrd train: {union_out} exists; use --force to replace it")
     if model.endswith(".pt") and (
@@ -138,11 +178,18 @@ def _resume_file(resume):
 
 
 def _check_train_options(args):
-    """``--threads``, ``--n-jobs`` and ``--checkpoint-dir``, before the data."""
+    """``--threads``, ``--n-jobs``, ``--device`` and ``--checkpoint-dir``,
+    before the data."""
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
-    if args.n_jobs == 0:
-        raise ValueError("--n-jobs must be a number of workers (or -1: all), got 0")
+    _check_n_jobs(args.n_jobs)
+    if args.device is not None:  # else the config's, checked by train_from_config
+        from .utils._torch import resolve_device
+
+        try:
+            resolve_device(args.device, kinds=("cpu", "cuda", "mps", "xpu"))
+        except ValueError as exc:
+            raise ValueError(f"--device {args.device}: {exc}") from None
     checkpoint = args.checkpoint_dir
     if checkpoint is not None and Path(checkpoint).exists():
         if not Path(checkpoint).is_dir():
@@ -155,6 +202,7 @@ def _cmd_train(args) -> int:
     from .pretrained import load_config, save_model, train_from_config
 
     out = Path(args.output)
+    _check_output_path(out, "-o")  # a folder would be found after the training
     if out.exists() and not args.force:
         raise SystemExit(f"skxrd train: {out} exists; use --force to replace it")
     resume = _resume_file(args.resume)
@@ -177,9 +225,13 @@ def _cmd_train(args) -> int:
         )
     if resume is not None:
         from .pretrained import load_model
+        from .pretrained._train import check_warm_start
 
-        # read once before the data and the training: a damaged file fails now
-        load_model(resume, device="cpu")
+        # read once before the data and the training: a damaged file, or a
+        # model of another grid or target, fails now
+        check_warm_start(
+            config, load_model(resume, device="cpu"), f"--resume {args.resume}"
+        )
     try:
         pipe, report = train_from_config(
             config,
@@ -290,8 +342,9 @@ def _load_model(spec, device, trust_pickle=False, light=False):
 
 
 def _check_answer_options(args):
-    """``--top-k``, ``--wavelength`` and ``--max-file-mb`` checked once: a
-    folder watch would otherwise blame every file for them."""
+    """``--top-k``, ``--wavelength`` and ``--max-file-mb`` checked once, before
+    the files and the model are read: each error names its option (a folder
+    watch would otherwise blame every file for them)."""
     from .utils._radiation import get_radiation
 
     if args.top_k < 1:
@@ -372,6 +425,7 @@ def _cmd_predict(args) -> int:
     import json
 
     _check_min_confidence(args)
+    _check_answer_options(args)  # --top-k, --wavelength: named, before the work
     _refuse_existing_plot(args.plot, args.force)  # before the work, not after it
     # the files first: a file that cannot be read is reported at once, not
     # after the seconds that loading the model (torch, scikit-learn) takes
@@ -700,10 +754,24 @@ def _strip_kalpha2(patterns, files):
 
 
 def _refuse_existing_plot(plot, force):
-    """A ValueError when the ``--plot`` file exists and ``--force`` is off:
-    nothing the user has is overwritten."""
-    if plot and Path(plot).exists() and not force:
+    """A ValueError when the ``--plot`` file exists and ``--force`` is off
+    (nothing the user has is overwritten), when it is a folder, or when
+    matplotlib writes no figure of its suffix: all found before the work."""
+    if not plot:
+        return
+    _check_output_path(plot, "--plot")
+    if Path(plot).exists() and not force:
         raise ValueError(f"--plot {plot} exists; use --force to replace it")
+    suffix = Path(plot).suffix.lower()
+    if suffix:  # none: matplotlib writes a PNG
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = FigureCanvasBase.get_supported_filetypes()
+        if suffix[1:] not in formats:
+            raise ValueError(
+                f"--plot {plot}: matplotlib writes no {suffix} figures; use "
+                + ", ".join(f".{f}" for f in sorted(formats))
+            )
 
 
 def _plot_predictions(model, patterns, out, force, results=None, top_k=3):
@@ -716,6 +784,7 @@ def _plot_predictions(model, patterns, out, force, results=None, top_k=3):
 
     out = Path(out)
     _refuse_existing_plot(out, force)  # again: it may have appeared meanwhile
+    out.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(
         len(patterns), 1, figsize=(10, 3.2 * len(patterns)), squeeze=False
     )
@@ -759,8 +828,13 @@ def _read_label_table(
     import csv
 
     path = Path(path)
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.DictReader(fh))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:  # a binary file, an .xlsx...
+        raise ValueError(
+            f"{path} is not a labels CSV (UTF-8 text; or an .npz): {exc}"
+        ) from None
     if not rows:
         raise ValueError(f"{path} lists no files")
     needed = ([] if file_template else [file_column]) + [column]
@@ -774,6 +848,10 @@ def _read_label_table(
             )
     # (line in the file, row): the header is line 1
     numbered = [(i + 2, r) for i, r in enumerate(rows) if (r[column] or "").strip()]
+    if not numbered:  # rows without a label are skipped: here, every row
+        raise ValueError(
+            f"{path}: none of its {len(rows)} rows has a label in column {column!r}"
+        )
     files, patterns, notes = [], [], []
     for line, r in numbered:
         if None in r:  # more fields than the header names
@@ -813,8 +891,12 @@ def _read_label_npz(path, column, wavelength):
     ``wavelength``) the rows are measured patterns on that grid; without it
     they are patterns on the model's grid.
     """
+    import zipfile
+
     from .io import Pattern
 
+    if not zipfile.is_zipfile(path):  # np.load would advise unpickling it
+        raise ValueError(f"{path} is not an .npz file (numpy's zip of arrays)")
     with np.load(path, allow_pickle=False) as data:
         key = column or "y"
         for name in ("X", key):
@@ -824,7 +906,12 @@ def _read_label_npz(path, column, wavelength):
                     + ("" if name == "X" else " (choose one with --label-column)")
                     + f"; arrays: {sorted(data.files)}"
                 )
-        X, y = data["X"], data[key]
+        try:
+            X, y = data["X"], data[key]
+        except ValueError as exc:  # object arrays: only a pickle reads them
+            raise ValueError(
+                f"{path}: {exc}; store the labels as strings or numbers"
+            ) from None
         if "two_theta" not in data:
             return X, y
         lam = _wavelength_arg(wavelength) if wavelength else None
@@ -850,9 +937,12 @@ def _cmd_evaluate(args) -> int:
 
     from .pretrained._evaluate import evaluate_model
 
+    _check_answer_options(args)  # --top-k, --wavelength: named, before the work
     _refuse_existing_plot(args.plot, args.force)  # before the work, not after it
+    if Path(args.data).is_dir():
+        raise ValueError(f"DATA {args.data} is a folder, not a labels CSV or .npz")
     model = _load_model(args.model, args.device, args.trust_pickle)
-    if args.data.endswith(".npz"):
+    if Path(args.data).suffix.lower() == ".npz":
         X, y = _read_label_npz(args.data, args.label_column, args.wavelength)
         files, notes = None, []
     else:
@@ -903,6 +993,7 @@ def _plot_confusion(y, predicted, out, force):
 
     out = Path(out)
     _refuse_existing_plot(out, force)  # again: it may have appeared meanwhile
+    out.parent.mkdir(parents=True, exist_ok=True)
     display = CrystalSystemConfusionDisplay.from_predictions(y, predicted)
     display.figure_.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(display.figure_)
@@ -1168,7 +1259,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+    except (ValueError, OSError) as exc:
+        # OSError: a folder given for a file, no permission... (FileNotFoundError
+        # and FileExistsError among them): a user's error, not skxrd's
         # PatternFormatError is a ValueError: it names the file and the line
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"skxrd {args.command}: {message}", file=sys.stderr)

@@ -140,3 +140,51 @@ def test_simulate_csv_records_the_wavelength_and_reads_back(tmp_path, cifs):
     )
     with np.load(npz) as data:
         assert float(data["wavelength"]) == 0.7093 and str(data["radiation"]) == "MoKa"
+
+
+def test_simulate_csv_quotes_names_with_commas(tmp_path, cifs):
+    import csv
+
+    comma = tmp_path / "a,b.cif"
+    comma.write_text(open(cifs[0]).read())
+    out = tmp_path / "p.csv"
+    assert main(["simulate", str(comma), cifs[1], "-o", str(out), "--quiet"]) == 0
+    lines = [x for x in out.read_text(encoding="utf-8").splitlines() if x[0] != "#"]
+    header, first = next(csv.reader(lines[:1])), lines[1].split(",")
+    # one name per column: unquoted, "a,b" shifted NaCl onto a column of its own
+    assert header == ["two_theta", "a,b", "NaCl"] and len(first) == 3
+
+
+def test_simulate_checks_its_output_before_the_work(
+    tmp_path, cifs, capsys, monkeypatch
+):
+    from skxrd.simulation import PowderSimulator
+
+    def never(*a, **k):
+        raise AssertionError("simulated despite a bad option")
+
+    monkeypatch.setattr(PowderSimulator, "transform", never)
+    (tmp_path / "folder.npz").mkdir()
+    (tmp_path / "file").write_text("a file")
+    for out, extra, message in [
+        (
+            "folder.npz",
+            ["--force"],
+            "-o " + str(tmp_path / "folder.npz") + " is a folder",
+        ),
+        ("file/p.npz", [], "is a file, not a folder"),
+        ("p.npz", ["--n-jobs", "0"], "--n-jobs must be a number of workers"),
+    ]:
+        assert main(["simulate", cifs[0], "-o", str(tmp_path / out), *extra]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+    assert main(["simulate", str(tmp_path), "-o", str(tmp_path / "p.npz")]) == 2
+    assert "is a folder, not a CIF file" in capsys.readouterr().err
+
+
+def test_simulate_makes_the_output_folder(tmp_path, cifs):
+    # as skxrd train does for its model file
+    out = tmp_path / "new" / "sub" / "p.npz"
+    assert main(["simulate", cifs[0], "-o", str(out), "--quiet"]) == 0
+    with np.load(out) as data:
+        assert data["X"].shape == (1, 4250)

@@ -188,6 +188,11 @@ def load_config(config):
                                     # "none" by default), by a weight fitted on
                                     # the tuning patterns
 
+    Paths in a config (a ``[match] source`` folder of CIF files, a
+    ``[symmetry] model`` file) are relative to the current working directory,
+    as ``skxrd train``'s own paths (``-o``, ``--cache``...) are, not to the
+    config file.
+
     Parameters
     ----------
     config : str, path-like or dict
@@ -1125,7 +1130,7 @@ def _widen_output(state_dict, classes, new_classes):
     return {**state_dict, w_key: w_new, b_key: b_new}
 
 
-def _warm_start(clf, model, y=None):
+def _warm_start(clf, model, y=None, source=None):
     """Give ``clf`` the weights of ``model``; the epochs ``model`` had trained.
 
     Classes of ``y`` that ``model`` does not know are added to its output
@@ -1135,15 +1140,10 @@ def _warm_start(clf, model, y=None):
     from ._pipeline import PatternPipeline
     from ._store import load_model
 
-    source = model
+    source = model if source is None else source
     if not isinstance(model, PatternPipeline):
         model = load_model(model, device="cpu")
-    from ..estimators._match import wrapped_estimators
-
-    # the network inside the wrappers (CoarseLabelClassifier, IndexingClassifier,
-    # MatchFirstClassifier), or the last classifier when none has one
-    chain = list(wrapped_estimators(model))
-    prev = next((e for e in chain if hasattr(e, "net_")), chain[-1])
+    prev = _warm_start_network(model)
     if type(prev) is not type(clf):
         raise ValueError(
             f"warm_start {source}: a {type(prev).__name__} cannot start the "
@@ -1163,6 +1163,109 @@ def _warm_start(clf, model, y=None):
     meta = getattr(model, "metadata_", None) or {}
     report = meta.get("report", meta) if isinstance(meta, dict) else {}
     return int(report.get("total_epochs", report.get("n_epochs", 0)) or 0)
+
+
+def _check_training_device(config, device):
+    """A ValueError, before the data, when the device the network would train
+    on is unknown or absent (``device``, else the config's): the network
+    would resolve it only once the data are there (minutes to hours)."""
+    from ..estimators import CoarseLabelClassifier, UnionClassifier
+    from ..estimators._device import _resolve_device
+
+    what = "device"
+    if device is None:
+        clf = build_pipeline(config).steps[-1][1]
+        if isinstance(clf, CoarseLabelClassifier):
+            clf = clf.estimator
+        section = "[classifier]"
+        if isinstance(clf, UnionClassifier):  # its members train
+            clf, section = clf.estimator, "[classifier.member]"
+        device = getattr(clf, "device", None)
+        what = f"config {section} device"
+    try:
+        _resolve_device(device)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _warm_start_network(model):
+    """The network inside the wrappers of a fitted ``model``
+    (CoarseLabelClassifier, IndexingClassifier, MatchFirstClassifier), or its
+    last classifier when none has one."""
+    from ..estimators._match import wrapped_estimators
+
+    chain = list(wrapped_estimators(model))
+    return next((e for e in chain if hasattr(e, "net_")), chain[-1])
+
+
+def check_warm_start(config, model, what="warm_start"):
+    """A ValueError unless ``model`` can continue the training of ``config``.
+
+    Checked before the data are generated (minutes to hours), where the
+    training would otherwise fail only after them, or go on silently from
+    weights that read patterns on another grid: the model must read patterns
+    as the config's pipeline does (the same preprocessing steps and
+    parameters: grid, background, normalization) and its network must answer
+    labels of the config's ``train_target``. Classes of the target that the
+    model lacks are fine: they are added to its output layer.
+
+    Parameters
+    ----------
+    config : dict
+        A config checked by :func:`load_config`.
+    model : PatternPipeline
+        The fitted model to continue (a loaded model file).
+    what : str, default="warm_start"
+        What the error messages call the model (e.g. ``"--resume FILE"``).
+    """
+    from ..estimators import CoarseLabelClassifier
+    from ._store import _same_preprocessing
+
+    if config["classifier"]["type"] == "UnionClassifier":
+        return  # not warm-started: train_from_config says so
+    pipe = build_pipeline(config)
+    clf = pipe.steps[-1][1]
+    if isinstance(clf, CoarseLabelClassifier):
+        clf = clf.estimator  # trained bare, as train_from_config does
+    prev = _warm_start_network(model)
+    if type(prev) is not type(clf):
+        raise ValueError(
+            f"{what}: a {type(prev).__name__} cannot start the config's "
+            f"{type(clf).__name__}"
+        )
+    steps = getattr(model, "steps", None)
+    if steps is not None:
+        ours = pipe.steps[:-1]
+        if not _same_preprocessing(ours, steps[:-1]):
+            differ = [
+                f"{name} {key}={theirs.get_params().get(key)!r} (config: {value!r})"
+                for (name, step), (_, theirs) in zip(ours, steps[:-1])
+                if type(step) is type(theirs)
+                for key, value in step.get_params().items()
+                if theirs.get_params().get(key) != value
+            ]
+            raise ValueError(
+                f"{what} does not read patterns as the config's pipeline does: "
+                + (
+                    "; ".join(differ)
+                    if differ
+                    else "steps "
+                    f"{[type(s).__name__ for _, s in steps[:-1]]} (config: "
+                    f"{[type(s).__name__ for _, s in ours]})"
+                )
+            )
+    target = config["train_target"]
+    from ..utils._validation import plain_scalar
+
+    known = {plain_scalar(x) for x in _labels(target, np.arange(1, 231))}
+    classes = [plain_scalar(c) for c in np.asarray(prev.classes_)]
+    # (True == 1: a boolean is no space group)
+    foreign = [c for c in classes if c not in known or isinstance(c, bool)]
+    if foreign:
+        raise ValueError(
+            f"{what} answers {foreign[:5]}{'...' if len(foreign) > 5 else ''}, "
+            f"not labels of the config's train_target {target!r}"
+        )
 
 
 def _dataset(config, section, cache, n_jobs, verbose, with_groups=False):
@@ -1959,6 +2062,24 @@ def train_from_config(
             "checkpoint_dir resumes one network; a UnionClassifier trains many "
             "small ones (one per few structure types)"
         )
+    _check_training_device(config, device)
+    if warm_start is not None and config["classifier"]["type"] == "UnionClassifier":
+        raise ValueError(
+            "a UnionClassifier is not warm-started: it grows by add_classes "
+            "(new members for new types), not by more epochs"
+        )
+    if warm_start is not None:
+        from ._pipeline import PatternPipeline
+        from ._store import load_model
+
+        # read once, and checked before the data: a model of another grid or
+        # target would fail (or, same length, train on) only after them
+        warm_source = None  # a pipeline: its repr, as before
+        if not isinstance(warm_start, PatternPipeline):
+            warm_source = warm_start
+            warm_start = load_model(warm_start, device="cpu")
+        what = "warm_start" + (f" {warm_source}" if warm_source is not None else "")
+        check_warm_start(config, warm_start, what)
     t0 = time.perf_counter()
     X, y, sg, groups = _dataset(
         config, "data", cache, n_jobs, verbose > 0, with_groups=True
@@ -1984,7 +2105,7 @@ def train_from_config(
                 "a UnionClassifier is not warm-started: it grows by add_classes "
                 "(new members for new types), not by more epochs"
             )
-        previous_epochs = _warm_start(clf, warm_start, y)
+        previous_epochs = _warm_start(clf, warm_start, y, source=warm_source)
     if checkpoint_dir is not None:
         network.set_params(checkpoint_dir=checkpoint_dir)
     user_verbose = network.verbose

@@ -755,3 +755,131 @@ def test_train_resumes_an_interrupted_run(tmp_path, capsys, monkeypatch):
     np.testing.assert_array_equal(
         load_model(again).predict_proba(X), reference.predict_proba(X)
     )
+
+
+def test_train_refuses_a_folder_as_output_before_the_work(
+    tmp_path, capsys, monkeypatch
+):
+    # found only when the model was saved, after the training, which was lost
+    import skxrd.pretrained as pretrained
+
+    def never(*a, **k):
+        raise AssertionError("trained despite a bad output")
+
+    monkeypatch.setattr(pretrained, "train_from_config", never)
+    config = tmp_path / "tiny.toml"
+    config.write_text(to_toml(TINY))
+    (tmp_path / "m.pt").mkdir()
+    args = ["train", str(config), "-o", str(tmp_path / "m.pt"), "--force", "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "m.pt is a folder" in err and "Traceback" not in err
+
+
+def test_train_resume_of_another_grid_or_target_fails_before_the_data(
+    tiny, tmp_path, capsys, monkeypatch
+):
+    import skxrd.pretrained as pretrained
+
+    def never(*a, **k):
+        raise AssertionError("generated the data despite a foreign --resume")
+
+    monkeypatch.setattr(pretrained, "train_from_config", never)
+    _, _, model = tiny  # 10-40° in steps of 0.1°, crystal systems
+    config = tmp_path / "c.toml"
+    for change, message in [
+        # the same number of points: it would have trained on, silently
+        (
+            {"simulator": {"two_theta_range": [20.0, 50.0], "two_theta_step": 0.1}},
+            "does not read patterns as the config's pipeline does: resample "
+            "two_theta=(10.0, 40.0, 0.1) (config: (20.0, 50.0, 0.1))",
+        ),
+        ({"target": "space_group"}, "not labels of the config's train_target"),
+    ]:
+        config.write_text(to_toml({**TINY, **change}))
+        args = ["train", str(config), "-o", str(tmp_path / "m.pt"), "--quiet"]
+        assert main([*args, "--resume", str(model)]) == 2
+        err = capsys.readouterr().err
+        assert f"--resume {model}" in err and message in err, err
+
+
+def test_evaluate_reads_or_refuses_data_files_in_one_line(tiny, tmp_path, capsys):
+    pipe, _, model = tiny
+    run = ["--model", str(model)]
+    X = np.random.default_rng(0).random((3, len(pipe.steps[0][1].grid_)))
+    upper = tmp_path / "D.NPZ"  # as some tools name them
+    with open(upper, "wb") as fh:
+        np.savez(fh, X=X, y=pipe.predict(X))
+    assert main(["evaluate", str(upper), *run, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["top1"] == 1.0
+    (tmp_path / "text.npz").write_text("file,label\n")
+    (tmp_path / "model.csv").write_bytes(Path(model).read_bytes())
+    (tmp_path / "unlabelled.csv").write_text("file,crystal_system\nsi.xy,\n")
+    objects = tmp_path / "objects.npz"
+    np.savez(objects, X=X, y=np.array(["cubic", None, "cubic"], dtype=object))
+    for data, message in [
+        (tmp_path, "is a folder, not a labels CSV or .npz"),
+        (tmp_path / "text.npz", "text.npz is not an .npz file"),
+        (tmp_path / "model.csv", "model.csv is not a labels CSV"),
+        (tmp_path / "unlabelled.csv", "none of its 1 rows has a label"),
+        (objects, "store the labels as strings or numbers"),
+    ]:
+        assert main(["evaluate", str(data), *run]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+        assert "allow_pickle" not in err.replace("allow_pickle=False", ""), err
+
+
+def test_top_k_and_plot_are_checked_before_the_work(
+    tiny, files, tmp_path, capsys, monkeypatch
+):
+    pipe, _, model = tiny
+    X = np.random.default_rng(0).random((3, len(pipe.steps[0][1].grid_)))
+    npz = tmp_path / "d.npz"
+    np.savez(npz, X=X, y=pipe.predict(X))
+    predict = ["predict", files[0], "--model", str(model)]
+    evaluate = ["evaluate", str(npz), "--model", str(model)]
+    for args in (predict, evaluate):
+        assert main([*args, "--top-k", "0"]) == 2
+        assert "--top-k must be >= 1, got 0" in capsys.readouterr().err
+    # a plot matplotlib cannot write, or a folder, was found after the work
+    (tmp_path / "figs").mkdir()
+    import skxrd.pretrained._evaluate as evaluate_module
+
+    real = evaluate_module.evaluate_model
+
+    def never(*a, **k):
+        raise AssertionError("evaluated despite a bad --plot")
+
+    monkeypatch.setattr(evaluate_module, "evaluate_model", never)
+    for plot, message in [
+        ("out.txt", "matplotlib writes no .txt figures"),
+        ("figs", "is a folder"),
+    ]:
+        for args in (predict, evaluate):
+            assert main([*args, "--plot", str(tmp_path / plot), "--force"]) == 2
+            err = capsys.readouterr().err
+            assert message in err and "Traceback" not in err, err
+    assert not (tmp_path / "out.txt").exists()
+    # a new folder is made for the figure, as for skxrd train's model file
+    monkeypatch.setattr(evaluate_module, "evaluate_model", real)
+    png = tmp_path / "new" / "confusion.png"
+    assert main([*evaluate, "--plot", str(png)]) == 0
+    assert png.stat().st_size > 5_000
+
+
+def test_train_device_is_checked_before_the_data(tmp_path, capsys, monkeypatch):
+    # cuda:99: absent with or without CUDA; found after the data before
+    import skxrd.pretrained as pretrained
+
+    def never(*a, **k):
+        raise AssertionError("generated the data despite a bad --device")
+
+    monkeypatch.setattr(pretrained, "train_from_config", never)
+    config = tmp_path / "tiny.toml"
+    config.write_text(to_toml(TINY))
+    run = ["train", str(config), "-o", str(tmp_path / "m.pt"), "--quiet"]
+    for device, message in [("cuda:99", "requested but"), ("gpu", "unknown torch")]:
+        assert main([*run, "--device", device]) == 2
+        err = capsys.readouterr().err
+        assert f"--device {device}: " in err and message in err, err

@@ -741,6 +741,44 @@ def test_warm_start_continues_from_the_weights(tiny):
         train_from_config(other, warm_start=path, verbose=0)
 
 
+def test_warm_start_of_another_grid_or_target_fails_before_the_data(tiny, monkeypatch):
+    import skxrd.pretrained._train as train
+
+    def never(*a, **k):
+        raise AssertionError("generated the data despite a foreign warm_start")
+
+    monkeypatch.setattr(train, "_dataset", never)
+    _, _, path = tiny  # 10-40° in steps of 0.1°: 300 points, crystal systems
+    # 300 points too, on another range: it trained on, silently
+    shifted = {
+        **TINY,
+        "simulator": {"two_theta_range": [20.0, 50.0], "two_theta_step": 0.1},
+    }
+    for config, message in [
+        (shifted, "resample two_theta=(10.0, 40.0, 0.1) (config: (20.0, 50.0, 0.1))"),
+        ({**TINY, "preprocessing": {"scale": "sqrt"}}, "scale=None (config: 'sqrt')"),
+        ({**TINY, "target": "space_group"}, "not labels of the config's train_target"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            train_from_config(config, warm_start=path, verbose=0)
+        text = str(info.value)
+        assert text.startswith(f"warm_start {path}") and message in text, text
+
+
+def test_the_training_device_is_checked_before_the_data(monkeypatch):
+    import skxrd.pretrained._train as train
+
+    def never(*a, **k):
+        raise AssertionError("generated the data despite a bad device")
+
+    monkeypatch.setattr(train, "_dataset", never)
+    cuda99 = {**TINY, "classifier": {**TINY["classifier"], "device": "cuda:99"}}
+    with pytest.raises(ValueError, match=r"config \[classifier\] device: device"):
+        train_from_config(cuda99, verbose=0)
+    with pytest.raises(ValueError, match="device: unknown torch device 'gpu'"):
+        train_from_config(TINY, device="gpu", verbose=0)
+
+
 def test_warm_start_adds_classes_the_model_did_not_know(tmp_path):
     import torch
 
