@@ -6,6 +6,7 @@ import copy
 import functools
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -1198,16 +1199,17 @@ def _warm_start_network(model):
     return next((e for e in chain if hasattr(e, "net_")), chain[-1])
 
 
-def check_warm_start(config, model, what="warm_start"):
+def check_warm_start(config, model, what="warm_start", *, same_inputs=True):
     """A ValueError unless ``model`` can continue the training of ``config``.
 
     Checked before the data are generated (minutes to hours), where the
     training would otherwise fail only after them, or go on silently from
-    weights that read patterns on another grid: the model must read patterns
-    as the config's pipeline does (the same preprocessing steps and
-    parameters: grid, background, normalization) and its network must answer
-    labels of the config's ``train_target``. Classes of the target that the
-    model lacks are fine: they are added to its output layer.
+    weights that read patterns on another grid: its network must be of the
+    config's type and answer labels of the config's ``train_target``, and
+    the model must read patterns as the config's pipeline does (the same
+    preprocessing steps and parameters: grid, background, normalization).
+    Classes of the target that the model lacks are fine: they are added to
+    its output layer.
 
     Parameters
     ----------
@@ -1217,6 +1219,11 @@ def check_warm_start(config, model, what="warm_start"):
         The fitted model to continue (a loaded model file).
     what : str, default="warm_start"
         What the error messages call the model (e.g. ``"--resume FILE"``).
+    same_inputs : bool, default=True
+        Whether other preprocessing is an error (a resumed run) or a
+        :class:`UserWarning` (a warm start that fine-tunes the weights on
+        other inputs, e.g. square roots of the intensities after linear ones;
+        a grid of another length fails in the network then).
     """
     from ..estimators import CoarseLabelClassifier
     from ._store import _same_preprocessing
@@ -1244,7 +1251,7 @@ def check_warm_start(config, model, what="warm_start"):
                 for key, value in step.get_params().items()
                 if theirs.get_params().get(key) != value
             ]
-            raise ValueError(
+            message = (
                 f"{what} does not read patterns as the config's pipeline does: "
                 + (
                     "; ".join(differ)
@@ -1253,6 +1260,13 @@ def check_warm_start(config, model, what="warm_start"):
                     f"{[type(s).__name__ for _, s in steps[:-1]]} (config: "
                     f"{[type(s).__name__ for _, s in ours]})"
                 )
+            )
+            if same_inputs:
+                raise ValueError(message)
+            warnings.warn(
+                message + "; its weights are trained on the config's inputs",
+                UserWarning,
+                stacklevel=3,
             )
     target = config["train_target"]
     from ..utils._validation import plain_scalar
@@ -2079,7 +2093,8 @@ def train_from_config(
             warm_source = warm_start
             warm_start = load_model(warm_start, device="cpu")
         what = "warm_start" + (f" {warm_source}" if warm_source is not None else "")
-        check_warm_start(config, warm_start, what)
+        # a warm start may fine-tune on other inputs (said); --resume may not
+        check_warm_start(config, warm_start, what, same_inputs=False)
     t0 = time.perf_counter()
     X, y, sg, groups = _dataset(
         config, "data", cache, n_jobs, verbose > 0, with_groups=True
