@@ -60,7 +60,9 @@ class AugmentingSampler(BaseOverSampler):
         default the standard 5–90° grid in 0.02° steps (4250 features). Not used
         when ``augmentation`` is given (give that one its grid).
     batch_size : int, default=1024
-        Patterns augmented per torch call (bounds the memory).
+        Patterns augmented per torch call (bounds the memory). The torch
+        generator draws batch by batch, so another ``batch_size`` gives other
+        (equally random) augmented rows for the same ``random_state``.
 
     Attributes
     ----------

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from ..crystal import Crystal, as_crystal, describe_structure, to_crystal_system
+from ..utils._memo import cache_ignoring_verbose
 from ..utils._parallel import parallel_map
 
 __all__ = [
@@ -142,8 +142,8 @@ def _frame(bunch):
 
 
 # ----------------------------------------------------------- Materials Project
-@cache
-def _materials_project_arrays():
+@cache_ignoring_verbose
+def _materials_project_arrays(verbose=False):
     import periodictable
 
     path = _DATA / "materials_project.npz"
@@ -155,6 +155,7 @@ def _materials_project_arrays():
     lattice = arrays["lattice"].reshape(-1, 3, 3) * 1e-6
     frac = arrays["frac"] * 1e-6
     sg = arrays["space_group"].astype(int)
+    # 36,737 checked Crystal records take seconds (about 5 s on a laptop core)
     crystals = tuple(
         Crystal(
             lattice[i],
@@ -163,12 +164,17 @@ def _materials_project_arrays():
             space_group=int(sg[i]),
             name=f"mp-{arrays['id'][i]}",
         )
-        for i in range(len(sg))
+        for i in tqdm(
+            range(len(sg)),
+            disable=not verbose,
+            desc="loading the Materials Project set",
+            unit="structure",
+        )
     )
     return arrays, crystals
 
 
-def load_materials_project(*, as_frame: bool = False) -> Bunch:
+def load_materials_project(*, as_frame: bool = False, verbose: bool = False) -> Bunch:
     """The 36,737 Materials Project structures bundled with skxrd.
 
     Inorganic crystal structures (1–200 atoms per primitive cell, 212 space
@@ -186,6 +192,9 @@ def load_materials_project(*, as_frame: bool = False) -> Bunch:
     as_frame : bool, default=False
         Also return the metadata (and the crystals) as a pandas DataFrame in
         ``frame`` (needs pandas).
+    verbose : bool, default=False
+        A progress bar while the structures are read, the first time in a
+        process (later calls return them from memory).
 
     Returns
     -------
@@ -213,7 +222,7 @@ def load_materials_project(*, as_frame: bool = False) -> Bunch:
     >>> mp.prototype[1], len(set(mp.groups))
     ('AB_225_a_b', 10527)
     """
-    arrays, crystals = _materials_project_arrays()
+    arrays, crystals = _materials_project_arrays(verbose=verbose)
     return _bunch(
         crystals,
         [f"mp-{i}" for i in arrays["id"]],

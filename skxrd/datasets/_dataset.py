@@ -6,7 +6,6 @@ import math
 import numbers
 import os
 from collections.abc import Mapping, Sequence
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from ..crystal import (
     to_point_group,
 )
 from ..simulation import PowderSimulator
+from ..utils._memo import cache_ignoring_verbose
 
 __all__ = ["SOURCES", "TARGETS", "make_pattern_dataset"]
 
@@ -161,11 +161,16 @@ def make_pattern_dataset(
         nothing is cached.
     random_state : int, numpy RandomState or Generator, optional
         Seed; the same seed gives the same dataset for any ``n_jobs``, cached
-        or not.
+        or not. A RandomState or Generator is drawn from once (it advances).
+        A dataset of fewer patterns is not the start of a larger one: the
+        space groups, sources and structures are dealt out for all
+        ``n_crystals`` together.
     n_jobs : int, optional
         Parallel workers for generation and simulation.
     verbose : bool, default=True
-        Progress bars.
+        Progress bars, including those of loading a named collection and
+        fitting the prior of ``"realistic"`` sources the first time in a
+        process (tens of seconds; a minute for the AMCSD).
 
     Returns
     -------
@@ -502,17 +507,24 @@ def _shares(n: int, weights) -> list[int]:
     return counts.tolist()
 
 
-@cache
-def _default_prior(kind="realistic"):
-    """The fitted prior of a named source (fitted once per process)."""
+@cache_ignoring_verbose
+def _default_prior(kind="realistic", verbose=False):
+    """The fitted prior of a named source (fitted once per process; the
+    loading and fitting, tens of seconds, with progress bars if ``verbose``).
+    """
     from ._prior import CrystalPrior
 
     if kind == "realistic_minerals":
         # the COD's group frequencies: the AMCSD subset's own are far from
         # those of mineral species (32 % cubic, 0.6 % triclinic)
         prior = CrystalPrior(max_atoms=200, space_group_weights="cod")
-        return prior.fit(_load_named("amcsd"))
-    return CrystalPrior(max_atoms=200).fit(_load_named("materials_project"))
+        source = "amcsd"
+    else:
+        prior = CrystalPrior(max_atoms=200)
+        source = "materials_project"
+    collection = _load_named(source, verbose=verbose)
+    # the fitted prior keeps verbose=False: sample() gets the caller's own
+    return prior.set_params(verbose=verbose).fit(collection).set_params(verbose=False)
 
 
 def _named_source_version(name):
@@ -529,31 +541,33 @@ def _named_source_version(name):
         return name  # load_amcsd will say that larixite is missing
 
 
-@cache
-def _load_named(name):
+@cache_ignoring_verbose
+def _load_named(name, verbose=False):
     """A named collection, loaded once per process (the AMCSD takes a minute:
-    a [data] and a [test] section, or a mixture, ask for it again)."""
+    a [data] and a [test] section, or a mixture, ask for it again), with a
+    progress bar if ``verbose``."""
     import warnings
 
     from ._amcsd import load_amcsd
     from ._collections import CollectionWarning, load_materials_project
 
     if name == "materials_project":
-        return load_materials_project()
+        return load_materials_project(verbose=verbose)
     with warnings.catch_warnings():
         # the 19 entries it cannot use are listed in its 'skipped'
         warnings.simplefilter("ignore", CollectionWarning)
-        return load_amcsd()
+        return load_amcsd(verbose=verbose)
 
 
-def _as_collection(obj, name="materials_project"):
-    """A Bunch with crystals, ids, space groups and prototypes."""
+def _as_collection(obj, name="materials_project", verbose=False):
+    """A Bunch with crystals, ids, space groups and prototypes (loading a
+    named one, or describing crystals, with a progress bar if ``verbose``)."""
     import warnings
 
     from ._collections import load_structures
 
     if obj is None:
-        return _load_named(name)
+        return _load_named(name, verbose=verbose)
     if isinstance(obj, Bunch):
         missing = {"crystals", "ids", "space_group"} - set(obj)
         if missing:
@@ -565,7 +579,7 @@ def _as_collection(obj, name="materials_project"):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an unusable crystal is an error here
         try:
-            return load_structures(obj)
+            return load_structures(obj, verbose=verbose)
         except Warning as exc:
             raise ValueError(f"source: {exc}") from None
 
@@ -720,7 +734,7 @@ def _build(
             part_sg = [c.space_group for c in part]
         elif kind == "collection":
             part, part_sg, part_keys, part_ids = _collection_part(
-                _as_collection(obj, name),
+                _as_collection(obj, name, verbose=verbose),
                 name,
                 n,
                 n_variants,
@@ -742,7 +756,7 @@ def _build(
                     verbose=verbose,
                 )
             else:
-                prior = _default_prior(kind) if obj is None else obj
+                prior = _default_prior(kind, verbose=verbose) if obj is None else obj
                 # this call's n_jobs and progress bar, not the prior's own
                 prior = _with_params(
                     prior,

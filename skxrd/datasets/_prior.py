@@ -225,7 +225,8 @@ default="fit"
     n_jobs : int, optional
         Parallel workers for ``fit`` (describing crystals) and ``sample``.
     verbose : bool, default=False
-        Progress bars.
+        Progress bars: of ``fit`` (describing crystals, learning from the
+        structures) and of ``sample``.
 
     Attributes
     ----------
@@ -346,12 +347,21 @@ default="fit"
         chemistries = defaultdict(Counter)
         shapes = defaultdict(list)
         unknown = 0
-        for i in np.flatnonzero(keep):
+        packing = []
+        # tens of thousands of structures take seconds (the bundled set: about
+        # 15 s on a laptop core): a bar, as for describing crystals above
+        for i in tqdm(
+            np.flatnonzero(keep),
+            disable=not self.verbose,
+            desc="learning the prior",
+            unit="structure",
+        ):
             label = _template(X.space_group[i], X.wyckoff[i])
             if _template_sites(label) is None:
                 unknown += 1
                 keep[i] = False
                 continue
+            packing.append(_packing(X.crystals[i]))
             sg, _ = _parse_label(label)
             prototypes[sg][label] += 1
             elements = tuple(X.prototype_elements[i])
@@ -373,8 +383,7 @@ default="fit"
             tuples[:] = list(c)
             self.chemistries_[k] = (tuples, np.array(list(c.values()), dtype=float))
         self.lattice_shapes_ = {k: np.array(v) for k, v in sorted(shapes.items())}
-        crystals = [X.crystals[i] for i in np.flatnonzero(keep)]
-        self.packing_ = np.array([_packing(c) for c in crystals])
+        self.packing_ = np.array(packing)
         self.n_conventional_ = np.asarray(X.n_conventional)[keep].astype(int)
         self.n_structures_ = int(keep.sum())
         self.space_groups_, self.space_group_probabilities_ = self._group_weights()
@@ -422,6 +431,10 @@ default="fit"
             Number of crystals.
         random_state : int, numpy Generator or RandomState, optional
             Seed; the same seed gives the same crystals for any ``n_jobs``.
+            A Generator or RandomState is drawn from once (it advances). The
+            space groups are drawn for all ``n`` crystals together, so the
+            first crystals of ``sample(10, random_state=0)`` are not those of
+            ``sample(5, random_state=0)``.
 
         Returns
         -------

@@ -175,6 +175,9 @@ def _seed_int(random_state):
     """The integer seed that ``random_state`` stands for: an int as it is, a
     RandomState's or Generator's next draw, fresh entropy for None. Drawn
     once, it keys a cache and seeds the same results as the object would."""
+    from ..utils._validation import check_seed
+
+    random_state = check_seed(random_state)
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(2**31))
     if isinstance(random_state, np.random.Generator):
@@ -936,7 +939,12 @@ def make_random_crystals(
     max_attempts : int, default=200
         Attempts per crystal before giving up with a ``RuntimeError``.
     random_state : int, numpy Generator or RandomState, optional
-        Seed; the same seed gives the same crystals for any ``n_jobs``.
+        Seed; the same seed gives the same crystals for any ``n_jobs``. A
+        Generator or RandomState is drawn from once (the caller's generator
+        advances); None gives new crystals at each call. The space groups are
+        dealt out for all ``n`` crystals together (balanced, then shuffled),
+        so the first crystals of ``make_random_crystals(10, random_state=0)``
+        are not those of ``make_random_crystals(5, random_state=0)``.
     n_jobs : int, optional
         Parallel workers (joblib).
     verbose : bool, default=False

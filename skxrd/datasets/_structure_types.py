@@ -318,7 +318,11 @@ def make_structure_type_crystals(
     max_attempts : int, default=100
         Attempts per compound before a ``RuntimeError``.
     random_state : int, numpy Generator or RandomState, optional
-        Seed; the same seed gives the same crystals for any ``n_jobs``.
+        Seed; the same seed gives the same crystals for any ``n_jobs``. A
+        Generator or RandomState is drawn from once (it advances). Compound
+        ``k`` of the ``t``-th type has seed number ``t * n_per_type + k``: the
+        same compounds for the same prototypes and ``n_per_type``, but another
+        ``n_per_type`` changes those of every type after the first.
     n_jobs : int, optional
         Parallel workers (joblib).
     verbose : bool, default=False

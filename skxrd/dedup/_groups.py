@@ -12,6 +12,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
+from ..utils._validation import check_seed
+
 __all__ = ["DuplicateReport", "drop_duplicates", "duplicate_groups"]
 
 # Rows per block when streaming over a (possibly memory-mapped) pattern array.
@@ -356,8 +358,10 @@ def duplicate_groups(
     symprec : float, optional
         spglib tolerance: 1e-3 Å for ``"structure"``, 0.1 Å (the Materials
         Project's) for ``"prototype"``.
-    random_state : int, default=0
-        Seed of the hash planes.
+    random_state : int, numpy RandomState or Generator, or None, default=0
+        Seed of the hash planes (``algorithm="lsh"`` only): the same int gives
+        the same groups; a generator is drawn from (it advances); None draws
+        fresh planes.
     verbose : bool, default=False
         Progress bars.
 
@@ -388,6 +392,8 @@ def duplicate_groups(
     [0, 0, 1]
     """
     threshold = _check_threshold(threshold)
+    # numpy's own errors for -1 or 1.5 name neither the parameter nor the value
+    random_state = check_seed(random_state)
     method = _method_for(data, method)
     if method == "pattern":
         for value, what in ((pool, "pool"), (n_tables, "n_tables"), (n_bits, "n_bits")):

@@ -18,9 +18,10 @@ import torch
 from sklearn.pipeline import Pipeline
 from torch import nn
 from torch.nn import functional as F
+from tqdm.auto import tqdm
 
 from ..estimators._core import find_network, network_outputs
-from ..utils._validation import check_int, check_real
+from ..utils._validation import check_bool, check_int, check_real
 
 __all__ = [
     "attentive_response_map",
@@ -394,8 +395,11 @@ def _check_baseline(baseline, inp: _Inputs) -> torch.Tensor:
     return torch.as_tensor(arr, dtype=inp.dtype, device=inp.device)
 
 
-def _integrated_gradients(inp: _Inputs, target, baseline=None, n_steps=32):
+def _integrated_gradients(
+    inp: _Inputs, target, baseline=None, n_steps=32, verbose=False
+):
     n_steps = check_int(n_steps, "n_steps", minimum=1)
+    verbose = check_bool(verbose, "verbose")
     module, x = inp.module, inp.tensor()
     base = _check_baseline(baseline, inp)
     # Gauss-Legendre quadrature of the path integral over alpha in [0, 1]
@@ -407,7 +411,14 @@ def _integrated_gradients(inp: _Inputs, target, baseline=None, n_steps=32):
         idx = inp.target_indices(target, logits)
         diff = x - base
         total = torch.zeros_like(x)
-        for alpha, weight in zip(alphas, weights):
+        # one pass over all of X per node: minutes for many patterns on a CPU
+        nodes = tqdm(
+            list(zip(alphas, weights)),
+            disable=not verbose,
+            desc="integrated gradients",
+            unit="step",
+        )
+        for alpha, weight in nodes:
             total += float(weight) * _input_grad(
                 module, base + float(alpha) * diff, idx
             )
@@ -434,9 +445,10 @@ def _window_starts(size, window, stride):
     return starts
 
 
-def _occlusion(inp: _Inputs, target, window=None, stride=None, fill=0.0):
+def _occlusion(inp: _Inputs, target, window=None, stride=None, fill=0.0, verbose=False):
     module, x = inp.module, inp.tensor()
     fill = check_real(fill, "fill")
+    verbose = check_bool(verbose, "verbose")
     if window is None or isinstance(window, numbers.Integral):
         n_axes = _model_dims(module)
     else:
@@ -472,7 +484,15 @@ def _occlusion(inp: _Inputs, target, window=None, stride=None, fill=0.0):
         total = torch.zeros(n, *sizes, dtype=torch.float32, device=x.device)
         count = torch.zeros(sizes, dtype=torch.float32, device=x.device)
         chunk = max(1, _OCCLUSION_BATCH // n)
-        for start in range(0, len(windows), chunk):
+        # a forward pass of up to _OCCLUSION_BATCH copies per step: minutes
+        # for many patterns on a CPU
+        starts = tqdm(
+            range(0, len(windows), chunk),
+            disable=not verbose,
+            desc="occlusion",
+            unit="batch",
+        )
+        for start in starts:
             part = windows[start : start + chunk]
             xs = x.unsqueeze(0).repeat(len(part), *([1] * x.ndim))
             for j, win in enumerate(part):
@@ -747,7 +767,7 @@ def saliency_map(model, X, target=None) -> np.ndarray:
 
 @_doc
 def integrated_gradients(
-    model, X, target=None, baseline=None, n_steps=32
+    model, X, target=None, baseline=None, n_steps=32, verbose=False
 ) -> np.ndarray:
     """Integrated gradients of the target logit (Sundararajan et al., 2017).
 
@@ -766,6 +786,9 @@ def integrated_gradients(
         transformed ``X`` for a pipeline).
     n_steps : int, default=32
         Number of quadrature nodes along the path.
+    verbose : bool, default=False
+        A progress bar over the nodes (each a forward and backward pass over
+        all of ``X``).
 
     Returns
     -------
@@ -775,7 +798,8 @@ def integrated_gradients(
     Raises
     ------
     ValueError
-        As :func:`saliency_map`, and for a bad ``baseline`` or ``n_steps``.
+        As :func:`saliency_map`, and for a bad ``baseline``, ``n_steps`` or
+        ``verbose``.
 
     Examples
     --------
@@ -794,13 +818,19 @@ def integrated_gradients(
     True
     """
     return _public(
-        "integrated_gradients", model, X, target, baseline=baseline, n_steps=n_steps
+        "integrated_gradients",
+        model,
+        X,
+        target,
+        baseline=baseline,
+        n_steps=n_steps,
+        verbose=verbose,
     )
 
 
 @_doc
 def occlusion_map(
-    model, X, target=None, window=None, stride=None, fill=0.0
+    model, X, target=None, window=None, stride=None, fill=0.0, verbose=False
 ) -> np.ndarray:
     """Drop of the target probability when a sliding window is blanked out.
 
@@ -824,6 +854,9 @@ def occlusion_map(
         stride larger than the window) get 0.
     fill : float, default=0.0
         Value written into the window.
+    verbose : bool, default=False
+        A progress bar over the forward passes (of up to 256 occluded
+        copies each).
 
     Returns
     -------
@@ -833,8 +866,8 @@ def occlusion_map(
     Raises
     ------
     ValueError
-        As :func:`saliency_map`, and for a bad ``window``, ``stride`` or
-        ``fill``, or a window larger than the input.
+        As :func:`saliency_map`, and for a bad ``window``, ``stride``,
+        ``fill`` or ``verbose``, or a window larger than the input.
 
     Examples
     --------
@@ -850,7 +883,14 @@ def occlusion_map(
     array([[0.  , 0.  , 0.  , 0.  , 0.49, 0.49]], dtype=float32)
     """
     return _public(
-        "occlusion", model, X, target, window=window, stride=stride, fill=fill
+        "occlusion",
+        model,
+        X,
+        target,
+        window=window,
+        stride=stride,
+        fill=fill,
+        verbose=verbose,
     )
 
 

@@ -97,6 +97,11 @@ class InstrumentSampler(BaseEstimator):
         ----------
         n : int
         random_state : int, numpy Generator or RandomState, optional
+            Seed; the same int gives the same settings. A Generator or
+            RandomState is drawn from (the caller's generator advances). Each
+            setting is drawn for all ``n`` patterns at once, so the first
+            settings of ``sample(10, random_state=0)`` are not those of
+            ``sample(5, random_state=0)``.
 
         Returns
         -------
@@ -105,9 +110,10 @@ class InstrumentSampler(BaseEstimator):
             ``preferred_orientation``, ``march_r``, ``zero_shift``,
             ``background``, ``counts`` and ``noise_seed``.
         """
-        from ..utils._validation import check_int, check_range, check_real
+        from ..utils._validation import check_int, check_range, check_real, check_seed
 
         n = check_int(n, "n", minimum=0)
+        random_state = check_seed(random_state)
         size = check_range(
             self.crystallite_size,
             "crystallite_size",

@@ -13,6 +13,7 @@ __all__ = [
     "check_positive",
     "check_range",
     "check_real",
+    "check_seed",
     "plain_scalar",
 ]
 
@@ -25,6 +26,23 @@ def check_int(value, what: str, *, minimum: int | None = None, allow_none=False)
         raise ValueError(f"{what} must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{what} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_seed(value, what: str = "random_state"):
+    """A seed: None, an integer >= 0 (bools rejected), or a numpy
+    ``RandomState`` or ``Generator`` (returned as they are: drawing from them
+    advances the caller's generator, as in scikit-learn). numpy's own errors
+    for ``-1``, ``1.5`` or ``"0"`` name neither the parameter nor the value."""
+    if value is None or isinstance(value, (np.random.RandomState, np.random.Generator)):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{what} must be None, an integer >= 0, a numpy RandomState or a "
+            f"numpy Generator, got {value!r}"
+        )
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0, got {value!r}")
     return int(value)
 
 

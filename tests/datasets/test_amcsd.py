@@ -325,3 +325,28 @@ def test_amcsd_source_without_larixite_says_how_to_install(monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "skxrd\[amcsd\]"'):
         make_pattern_dataset(3, source="amcsd", verbose=False)
     _load_named.cache_clear()
+
+
+def test_named_sources_show_their_loading_with_verbose(fake_larixite, capsys):
+    # the AMCSD's minute of reading, and the prior learned from it, ran without
+    # a bar although make_pattern_dataset's verbose (True by default) asks for
+    # progress bars
+    from skxrd.datasets import make_pattern_dataset
+    from skxrd.simulation import PowderSimulator
+
+    sim = PowderSimulator(two_theta_range=(20.0, 60.0), two_theta_step=0.1)
+    make_pattern_dataset(
+        4,
+        source={"amcsd": 0.5, "realistic_minerals": 0.5},
+        simulator=sim,
+        random_state=0,
+        verbose=True,
+    )
+    err = capsys.readouterr().err
+    assert "reading AMCSD" in err
+    assert "learning the prior" in err
+    # loaded once per process: a quiet call now reads nothing, shows nothing
+    make_pattern_dataset(
+        2, source="amcsd", simulator=sim, random_state=0, verbose=False
+    )
+    assert capsys.readouterr().err == ""

@@ -644,3 +644,36 @@ def test_random_crystals_hold_plain_strings_as_species():
     # as Crystal(...) keeps them
     for crystal in make_random_crystals(4, n_elements=(2, 3), random_state=5):
         assert all(type(s) is str for s in crystal.species)
+
+
+@pytest.mark.parametrize("bad", [True, -1, 1.5, "0"])
+def test_a_bad_random_state_is_named(bad):
+    # True was taken as the seed 1; -1, 1.5 and "0" raised numpy's errors
+    # ("expected non-negative integer"), which name neither parameter nor value
+    nacl = load_example_crystal("NaCl")
+    with pytest.raises(ValueError, match="random_state"):
+        make_random_crystals(1, space_groups=[225], random_state=bad)
+    with pytest.raises(ValueError, match="random_state"):
+        perturb_crystals([nacl], displacement=0.1, random_state=bad)
+
+
+def test_random_state_semantics_of_the_generators():
+    # the same int: the same crystals; a generator: drawn from (it advances);
+    # the first crystals depend on n (the groups are dealt out for all n)
+    def key(crystals):
+        return [(c.space_group, c.formula, c.frac_coords.tobytes()) for c in crystals]
+
+    kw = dict(space_groups=[225, 62, 14], n_atoms=(2, 8))
+    a = make_random_crystals(6, random_state=0, **kw)
+    assert key(a) == key(make_random_crystals(6, random_state=0, **kw))
+    rs = np.random.RandomState(0)
+    assert key(make_random_crystals(3, random_state=rs, **kw)) != key(
+        make_random_crystals(3, random_state=rs, **kw)
+    )
+    assert [c.space_group for c in make_random_crystals(3, random_state=0, **kw)] != [
+        c.space_group for c in a[:3]
+    ]
+    nacl = load_example_crystal("NaCl")
+    both = perturb_crystals([nacl, nacl], displacement=0.1, random_state=0)
+    first = perturb_crystals([nacl], displacement=0.1, random_state=0)
+    assert key(first) == key(both[:1])  # one stream per crystal

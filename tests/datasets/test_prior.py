@@ -213,3 +213,21 @@ def test_random_sites_draw_again_where_one_draw_cannot_be_placed(mp, monkeypatch
     with pytest.raises(RuntimeError, match="space group 116"):
         _prior._random_sites(prior, np.random.default_rng(0), 116, 0)
     assert len(calls) == _prior._SITE_DRAWS
+
+
+def test_fit_shows_a_progress_bar_with_verbose(mp, capsys):
+    # learning from the bundled 36,737 structures takes 15-20 s; with
+    # verbose=True it had no bar (only describing crystals had one)
+    part = {k: v for k, v in mp.items() if k != "frame"}
+    n = len(mp.crystals)
+    for key, value in part.items():
+        if key == "crystals" or (hasattr(value, "__len__") and len(value) == n):
+            part[key] = value[:50]
+    from sklearn.utils import Bunch
+
+    quiet = CrystalPrior().fit(Bunch(**part))
+    assert capsys.readouterr().err == ""
+    loud = CrystalPrior(verbose=True).fit(Bunch(**part))
+    assert "learning the prior" in capsys.readouterr().err
+    np.testing.assert_array_equal(loud.packing_, quiet.packing_)
+    assert len(quiet.packing_) == quiet.n_structures_

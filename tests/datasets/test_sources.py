@@ -276,3 +276,29 @@ def test_pattern_store_from_a_named_source(tmp_path):
         write_pattern_store(tmp_path / "x.h5", 6, **{**kw, "source": [1, 2]})
     with PatternStore(path) as store:
         assert store.is_complete
+
+
+def test_load_materials_project_has_a_progress_bar(tmp_path, monkeypatch, capsys):
+    # reading the 36,737 structures takes seconds, without a bar before;
+    # here a three-structure copy of the file, in a cache of its own
+    from skxrd.datasets import _collections
+    from skxrd.utils._memo import cache_ignoring_verbose
+
+    with np.load(_collections._DATA / "materials_project.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    n_sites = int(arrays["n_sites"][:3].sum())
+    small = {
+        k: v[:n_sites] if k in ("atomic_number", "frac") else v[:3]
+        for k, v in arrays.items()
+    }
+    np.savez(tmp_path / "materials_project.npz", **small)
+    monkeypatch.setattr(_collections, "_DATA", tmp_path)
+    fresh = cache_ignoring_verbose(_collections._materials_project_arrays.__wrapped__)
+    monkeypatch.setattr(_collections, "_materials_project_arrays", fresh)
+
+    quiet = load_materials_project()
+    assert capsys.readouterr().err == ""
+    fresh.cache_clear()
+    loud = load_materials_project(verbose=True)
+    assert "loading the Materials Project set" in capsys.readouterr().err
+    assert list(loud.ids) == list(quiet.ids) and len(loud.crystals) == 3

@@ -184,3 +184,26 @@ def test_duplicate_remover_names_a_bad_parameter(params, message):
     X = np.array([[1.0, 0, 0], [0, 1, 0], [1.0, 0.001, 0], [0, 0, 1]])
     with pytest.raises(ValueError, match=message):
         DuplicateRemover(**params).fit_resample(X, np.array([0, 1, 0, 1]))
+
+
+@pytest.mark.parametrize("bad", [True, -1, 1.5, "0"])
+def test_duplicate_groups_names_a_bad_random_state(bad):
+    # True seeded the hash planes with 1 silently; -1, 1.5 and "0" raised
+    # numpy's errors, which name neither random_state nor the value
+    X = np.random.default_rng(0).random((6, 40))
+    with pytest.raises(ValueError, match="random_state"):
+        duplicate_groups(X, algorithm="lsh", random_state=bad)
+
+
+def test_duplicate_groups_takes_numpy_generators_as_scikit_learn_does():
+    X = np.random.default_rng(0).random((6, 40))
+    X = np.vstack([X, X[2] * 1.001])
+    rs = np.random.RandomState(0)
+    before = rs.get_state()[1].copy()
+    groups = duplicate_groups(X, algorithm="lsh", random_state=rs)
+    assert groups[-1] == groups[2]
+    assert not np.array_equal(rs.get_state()[1], before)  # the caller's advanced
+    np.testing.assert_array_equal(
+        duplicate_groups(X, algorithm="lsh", random_state=np.random.default_rng(1)),
+        groups,
+    )

@@ -858,3 +858,24 @@ def test_default_target_keeps_the_estimators_training_mode(method):
     modules = [*clf.net_.module_.modules(), *clf.net_.criterion_.modules()]
     METHODS[method](clf, rng.random((2, 16)))  # target=None: predict is called
     assert all(m.training for m in modules)
+
+
+@pytest.mark.parametrize(
+    "method, desc, kwargs",
+    [
+        (integrated_gradients, "integrated gradients", {"n_steps": 4}),
+        (occlusion_map, "occlusion", {"window": 2}),
+    ],
+)
+def test_the_looping_methods_have_a_progress_bar(method, desc, kwargs, capsys):
+    # many forward/backward passes over all of X: minutes for a few hundred
+    # patterns on a CPU, with no progress shown before
+    model = _seeded(lambda: nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2)))
+    X = np.random.default_rng(0).random((3, 6))
+    quiet = method(model, X, target=0, **kwargs)
+    assert capsys.readouterr().err == ""
+    loud = method(model, X, target=0, verbose=True, **kwargs)
+    assert desc in capsys.readouterr().err
+    np.testing.assert_array_equal(loud, quiet)
+    with pytest.raises(ValueError, match="verbose must be True or False"):
+        method(model, X, target=0, verbose="yes", **kwargs)

@@ -195,3 +195,11 @@ def test_measured_like_settings_give_measured_like_patterns(crystals):
     assert 0.06 < np.median(widths) < 0.25
     # every pattern has counting noise: many small local maxima
     assert all(np.sum((x[1:-1] > x[:-2]) & (x[1:-1] > x[2:])) > 100 for x in X)
+
+
+@pytest.mark.parametrize("bad", [True, -1, 1.5, "0"])
+def test_sample_names_a_bad_random_state(bad):
+    # True was taken as the seed 1; numpy's errors for the others name
+    # neither random_state nor the value
+    with pytest.raises(ValueError, match="random_state"):
+        InstrumentSampler().sample(2, random_state=bad)
