@@ -15,8 +15,9 @@ from sklearn.preprocessing import label_binarize
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
+from tqdm.auto import tqdm
 
-from ..utils._validation import check_int
+from ..utils._validation import check_bool, check_int
 from ._compose import default_augmentation
 
 __all__ = ["AugmentingSampler"]
@@ -63,6 +64,9 @@ class AugmentingSampler(BaseOverSampler):
         Patterns augmented per torch call (bounds the memory). The torch
         generator draws batch by batch, so another ``batch_size`` gives other
         (equally random) augmented rows for the same ``random_state``.
+    verbose : bool, default=False
+        A progress bar over the batches (tens of thousands of new patterns
+        take a minute on a CPU).
 
     Attributes
     ----------
@@ -121,6 +125,7 @@ class AugmentingSampler(BaseOverSampler):
         random_state=None,
         two_theta=None,
         batch_size=1024,
+        verbose=False,
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.augmentation = augmentation
@@ -128,6 +133,7 @@ class AugmentingSampler(BaseOverSampler):
         self.random_state = random_state
         self.two_theta = two_theta
         self.batch_size = batch_size
+        self.verbose = verbose
 
     # ------------------------------------------------------------- validation
     def _check_params(self):
@@ -139,6 +145,7 @@ class AugmentingSampler(BaseOverSampler):
             )
         check_int(self.target_count, "target_count", minimum=1, allow_none=True)
         check_int(self.batch_size, "batch_size", minimum=1)
+        check_bool(self.verbose, "verbose")
         strategy = self.sampling_strategy
         if isinstance(strategy, bool) or not (
             isinstance(strategy, (numbers.Real, str, Mapping)) or callable(strategy)
@@ -275,7 +282,13 @@ class AugmentingSampler(BaseOverSampler):
         if augmentation is None:
             augmentation = default_augmentation(two_theta=self.two_theta)
         generator = torch.Generator().manual_seed(seed)
-        for start in range(0, len(rows), self.batch_size):
+        starts = tqdm(
+            range(0, len(rows), self.batch_size),
+            disable=not self.verbose,
+            desc="augmenting",
+            unit="batch",
+        )
+        for start in starts:
             chunk = X[rows[start : start + self.batch_size]]
             if sparse.issparse(chunk):
                 chunk = chunk.toarray()

@@ -1322,16 +1322,19 @@ def _target_labels(config, labels):
     return _labels(config["target"], labels)
 
 
-def _reference_collection(match, config):
-    """The structures of the references, and a name for each."""
+def _reference_collection(match, config, verbose=False):
+    """The structures of the references, and a name for each (a named
+    collection loaded with a progress bar if ``verbose``)."""
     from ..datasets._dataset import _load_named
 
     source = match["source"]
     if source == "materials_project":
         split = config["data"].get("split")
-        collection = _split_part(split) if split else _load_named(source)
+        collection = (
+            _split_part(split) if split else _load_named(source, verbose=verbose)
+        )
     elif source == "amcsd":
-        collection = _load_named(source)
+        collection = _load_named(source, verbose=verbose)
     else:
         import warnings
 
@@ -1520,7 +1523,7 @@ def _reference_patterns(match, config, cache, n_jobs, verbose):
     patterns (cached under ``cache``)."""
     from ..datasets import make_pattern_dataset
 
-    collection, names = _reference_collection(match, config)
+    collection, names = _reference_collection(match, config, verbose)
     refs = make_pattern_dataset(
         None,
         source=collection,
@@ -1592,7 +1595,7 @@ def _stacker_patterns(
     import torch
 
     section, match = config["indexing"], config["match"]
-    collection, _ = _reference_collection(match, config)
+    collection, _ = _reference_collection(match, config, verbose)
     Xk, yk, Xn, yn = _tuning_draws(config, match, collection, cache, n_jobs, verbose)
     if rows is None:
         rows = slice(0, int(section["n_tune"]))

@@ -213,3 +213,16 @@ def test_in_pipeline_only_at_fit():
     assert pipe.score(X, y) > 0.9
     # cloning (as in GridSearchCV) keeps the parameters
     assert clone(pipe).get_params()["balance__random_state"] == 0
+
+
+def test_progress_bar(capsys):
+    # tens of thousands of augmented patterns take a minute on a CPU, and the
+    # sampler had no way to show progress
+    X, y = _patterns()
+    quiet = AugmentingSampler(random_state=0, batch_size=8).fit_resample(X, y)[0]
+    assert capsys.readouterr().err == ""
+    loud = AugmentingSampler(random_state=0, batch_size=8, verbose=True)
+    assert np.array_equal(loud.fit_resample(X, y)[0], quiet)
+    assert "augmenting" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="verbose must be True or False"):
+        AugmentingSampler(verbose="yes").fit_resample(X, y)
