@@ -574,7 +574,13 @@ def _write_chunks(path, config, simulator, options, *, n_jobs, verbose, max_chun
     are the generator's arguments as given."""
     from tqdm.auto import tqdm
 
-    from ._dataset import _build, _symmetry_labels
+    from ._dataset import (
+        _build,
+        _components,
+        _default_prior,
+        _load_named,
+        _symmetry_labels,
+    )
 
     target, n_crystals = config["target"], config["n_crystals"]
     chunk_size, random_state = config["chunk_size"], config["random_state"]
@@ -616,6 +622,15 @@ def _write_chunks(path, config, simulator, options, *, n_jobs, verbose, max_chun
         n_chunks = -(-n_crystals // chunk_size)
         start = int(f.attrs["n_complete_chunks"])
         stop = n_chunks if max_chunks is None else min(n_chunks, start + max_chunks)
+        if verbose and start < stop:
+            # the chunks are built quietly; a named source's first loading
+            # (a minute for the AMCSD, then the prior learned from it) gets
+            # its bars here, not under a chunk bar that stands at 0
+            for name, kind, obj, _ in _components(options["source"], target):
+                if obj is None and kind == "collection":
+                    _load_named(name, verbose=True)
+                elif obj is None and kind in ("realistic", "realistic_minerals"):
+                    _default_prior(kind, verbose=True)
         bar = tqdm(
             range(start, stop),
             initial=start,

@@ -350,3 +350,20 @@ def test_named_sources_show_their_loading_with_verbose(fake_larixite, capsys):
         2, source="amcsd", simulator=sim, random_state=0, verbose=False
     )
     assert capsys.readouterr().err == ""
+
+
+def test_pattern_store_shows_a_named_source_loading(fake_larixite, tmp_path, capsys):
+    # the chunks are built quietly: the AMCSD's first reading happened under a
+    # chunk bar standing at 0, with no bar of its own
+    from skxrd.datasets import write_pattern_store
+    from skxrd.simulation import PowderSimulator
+
+    sim = PowderSimulator(two_theta_range=(20.0, 60.0), two_theta_step=0.1)
+    kw = dict(source="amcsd", simulator=sim, chunk_size=2, random_state=0)
+    with write_pattern_store(tmp_path / "a.h5", 3, verbose=True, **kw) as store:
+        assert store.is_complete
+        X = np.asarray(store.X)
+    assert "reading AMCSD" in capsys.readouterr().err
+    with write_pattern_store(tmp_path / "b.h5", 3, verbose=False, **kw) as quiet:
+        np.testing.assert_array_equal(np.asarray(quiet.X), X)
+    assert capsys.readouterr().err == ""
