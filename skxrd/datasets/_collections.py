@@ -155,7 +155,7 @@ def _materials_project_arrays(verbose=False):
     lattice = arrays["lattice"].reshape(-1, 3, 3) * 1e-6
     frac = arrays["frac"] * 1e-6
     sg = arrays["space_group"].astype(int)
-    # 36,737 checked Crystal records take seconds (about 5 s on a laptop core)
+    # 36,737 checked Crystal records take seconds (2-10 s on a CPU)
     crystals = tuple(
         Crystal(
             lattice[i],

@@ -170,7 +170,8 @@ def make_pattern_dataset(
     verbose : bool, default=True
         Progress bars, including those of loading a named collection and
         fitting the prior of ``"realistic"`` sources the first time in a
-        process (tens of seconds; a minute for the AMCSD).
+        process (seconds: 2-20 s each on a CPU for the Materials Project set; a
+        minute for the AMCSD).
 
     Returns
     -------

@@ -348,8 +348,8 @@ default="fit"
         shapes = defaultdict(list)
         unknown = 0
         packing = []
-        # tens of thousands of structures take seconds (the bundled set: about
-        # 15 s on a laptop core): a bar, as for describing crystals above
+        # tens of thousands of structures take seconds (the bundled set: 2-20 s
+        # on a CPU): a bar, as for describing crystals above
         for i in tqdm(
             np.flatnonzero(keep),
             disable=not self.verbose,

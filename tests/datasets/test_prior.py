@@ -216,7 +216,7 @@ def test_random_sites_draw_again_where_one_draw_cannot_be_placed(mp, monkeypatch
 
 
 def test_fit_shows_a_progress_bar_with_verbose(mp, capsys):
-    # learning from the bundled 36,737 structures takes 15-20 s; with
+    # learning from the bundled 36,737 structures takes seconds (2-20 s); with
     # verbose=True it had no bar (only describing crystals had one)
     part = {k: v for k, v in mp.items() if k != "frame"}
     n = len(mp.crystals)
