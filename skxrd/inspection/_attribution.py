@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ..estimators._core import find_network, network_outputs
 from ..utils._validation import check_bool, check_int, check_real
+from ..utils._warnings import caller_stacklevel
 
 __all__ = [
     "attentive_response_map",
@@ -66,7 +67,10 @@ class _Inputs:
         """:func:`_target_indices`; for ``target=None``, those of ``answers``."""
         if target is None and self.answers is not None:
             return _answer_indices(self.answers, self.classes, logits, self.has_output)
-        return _target_indices(target, self.classes, logits)
+        idx = _target_indices(target, self.classes, logits)
+        if target is not None and self.has_output is not None:
+            _warn_no_output(idx, self.classes, self.has_output)
+        return idx
 
     def tensor(self) -> torch.Tensor:
         # a copy: a model that works in place (ReLU(inplace=True) first)
@@ -309,6 +313,23 @@ def _answer_indices(answers, classes, logits, has_output=None) -> torch.Tensor:
             stacklevel=7,  # the caller of saliency_map and the like
         )
     return torch.as_tensor(idx, device=logits.device)
+
+
+def _warn_no_output(idx, classes, has_output) -> None:
+    """Warn when a ``target`` asked for is a class the network has no output
+    for (a search-match's own class): its map is zero everywhere, which would
+    otherwise read as "no peak matters"."""
+    asked = np.unique(idx.cpu().numpy())
+    missing = [np.asarray(classes)[i].item() for i in asked if not has_output[i]]
+    if missing:
+        warnings.warn(
+            f"target {', '.join(repr(c) for c in missing[:5])}"
+            f"{', ...' if len(missing) > 5 else ''}: the network has no output "
+            "for this class (only the search-match gives it), so its map is "
+            "zero everywhere",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
 
 @contextlib.contextmanager

@@ -574,6 +574,22 @@ def test_an_answer_without_output_close_to_the_networks_best_falls_back(fitted, 
     assert "the answer new2 is not its output" in display.ax_.get_title()
 
 
+def test_a_target_without_a_network_output_is_said(fitted, data):
+    # asked for explicitly, a search-match's own class has a map of zeros:
+    # said, not read as "no peak matters"; a class with an output is quiet
+    X, _ = data
+    X = X[::10]
+    answers = np.where(np.arange(len(X)) % 2, "new1", "new2")
+    hybrid = _match_first(fitted, X, answers)
+    with pytest.warns(UserWarning, match="'new1': the network has no output") as rec:
+        result = saliency_map(hybrid, X, target="new1")
+    assert len(rec) == 1 and rec[0].filename == __file__
+    assert not result.any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert saliency_map(hybrid, X, target=fitted.classes_[0]).any()
+
+
 def test_lazy_subpackage():
     assert skxrd.inspection.saliency_map is saliency_map
 
