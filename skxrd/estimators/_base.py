@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..utils._validation import check_bool, check_int, plain_scalar
+from ..utils._warnings import caller_stacklevel
 from ._core import check_same_length, normalized_probabilities
 from ._data import (
     _ArrayDataset,
@@ -728,7 +729,8 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         warnings.warn(
             f"the interrupted training run cannot be resumed: {reason}; {instead}",
             UserWarning,
-            stacklevel=5,
+            # the user's line, also through a Pipeline or train_from_config
+            stacklevel=caller_stacklevel(),
         )
 
     def _after_resumable_fit(self, net, resume):
@@ -742,7 +744,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             f"{self.max_epochs}; fit again with checkpoint_dir="
             f"{os.fspath(self.checkpoint_dir)!r} and the same data to resume it",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_stacklevel(),
         )
         return True
 

@@ -1351,8 +1351,9 @@ def _column_names(path, header, first_data_line, ncols, delim, axis=None):
     Candidates are the comment lines before the first data line and the last
     other header line before it (a title further up names nothing, nor does a
     comment after the data), with one name per column. The last whose first
-    name is a known axis (2θ, Q, d, θ, ω, χ) wins, else that last header line
-    (a units line such as ``# (1/A) (counts)`` under the names does not).
+    name is a known axis (2θ, Q, d, θ, ω, χ) wins, else the last whose first
+    name is a plain ``x`` (``# x y w``), else that last header line (a units
+    line such as ``# (1/A) (counts)`` under the names does not).
 
     The line just over the data may also name the first column alone, as an
     axis name and perhaps a unit in brackets (``# Q (1/A)``): the other
@@ -1398,6 +1399,11 @@ def _column_names(path, header, first_data_line, ncols, delim, axis=None):
             "(--axis to skxrd predict and evaluate)",
             line=no,
         )
+    # a first name "x" names the columns too, in a comment as in a plain line:
+    # "# x y w" was left unread, its weights read silently as σ
+    for no, names in reversed(rows):
+        if _X_NAME.match(names[0]):
+            return no, names
     for no, names in rows:
         if no == last_plain:
             return no, names

@@ -484,6 +484,23 @@ def test_the_moved_state_file_of_an_interrupted_run_is_named(data, tmp_path):
     assert "fit with that checkpoint_dir to resume it" in str(record[0].message)
 
 
+def test_resume_warnings_name_the_callers_line_through_a_pipeline(data, tmp_path):
+    # a fixed stacklevel pointed into scikit-learn's pipeline.py (and, from
+    # train_from_config, into skxrd) rather than at the line that called fit
+    from sklearn.pipeline import Pipeline
+
+    X, y, _ = data
+    pipe = Pipeline([("clf", _resumable(checkpoint_dir=tmp_path / "ckpt"))])
+    with _StopAfter(1), pytest.warns(UserWarning, match="stopped after") as record:
+        pipe.fit(X, y)
+    assert [w.filename for w in record] == [__file__]
+    for state in (tmp_path / "ckpt").glob("resume-*.pt"):
+        state.unlink()
+    with pytest.warns(UserWarning, match="cannot be resumed") as record:
+        pipe.fit(X, y)
+    assert [w.filename for w in record] == [__file__]
+
+
 def test_a_checkpoint_dir_that_cannot_hold_states_is_refused_first(
     data, tmp_path, monkeypatch
 ):

@@ -1255,6 +1255,20 @@ def test_a_plain_x_names_the_columns_for_a_variance(tmp_path):
     assert p.uncertainty.tolist() == [2.0, 3.0]
 
 
+@pytest.mark.parametrize(
+    "names, sep", [("# x y w", " "), ("#x,y,w", ","), ("x y w", " ")]
+)
+def test_a_plain_x_names_the_columns_also_in_a_comment(tmp_path, names, sep):
+    # "x y w" was read as weights, "# x y w" silently as σ itself
+    rows = "".join(
+        sep.join(r) + "\n" for r in (("10", "100", "4"), ("11", "200", "0.25"))
+    )
+    text = f"# wavelength = 1.5406\n{names}\n{rows}"
+    p = _read_quietly(_write(tmp_path, "x.xy", text))
+    assert p.uncertainty.tolist() == [0.5, 2.0]
+    assert "weights 1/σ²" in p.metadata["uncertainty_converted"]
+
+
 @pytest.mark.parametrize("third", ["w", "1/sigma^2", "1/sigma"])
 def test_a_zero_weight_is_one_error_naming_file_line_and_value(tmp_path, third):
     # an excluded point: its σ would be infinite, which a Pattern refuses
