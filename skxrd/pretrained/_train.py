@@ -2024,7 +2024,8 @@ def train_from_config(
         finished, a rerun goes straight to the steps after it (search-match,
         indexing, test). Device, threads and verbosity may differ between the
         sittings (a run stopped on a GPU can end on a CPU). Not for a
-        structure-type union (many small networks).
+        structure-type union (many small networks). Created, and checked to
+        take files, before the data are made: a ValueError names it.
     prefetch : {"auto", True, False}, default="auto"
         With a ``[match]`` section and a ``cache``: simulate, and index, the
         patterns that the steps after the network read (the search-match's
@@ -2079,6 +2080,15 @@ def train_from_config(
             "checkpoint_dir resumes one network; a UnionClassifier trains many "
             "small ones (one per few structure types)"
         )
+    if checkpoint_dir is not None:
+        # before the data, not when the network's fit starts (minutes to hours)
+        from ..estimators._resume import check_dir
+
+        if not isinstance(checkpoint_dir, str | os.PathLike):
+            raise ValueError(
+                f"checkpoint_dir must be None or a path, got {checkpoint_dir!r}"
+            )
+        check_dir(checkpoint_dir)
     _check_training_device(config, device)
     if warm_start is not None and config["classifier"]["type"] == "UnionClassifier":
         raise ValueError(

@@ -790,6 +790,26 @@ def test_the_training_device_is_checked_before_the_data(monkeypatch):
         train_from_config(TINY, device="gpu", verbose=0)
 
 
+def test_the_checkpoint_dir_is_checked_before_the_data(monkeypatch, tmp_path):
+    # a folder under a file was found when the network's fit started, after
+    # the data (minutes to hours)
+    import skxrd.pretrained._train as train
+
+    def never(*a, **k):
+        raise AssertionError("generated the data despite a bad checkpoint_dir")
+
+    monkeypatch.setattr(train, "_dataset", never)
+    file = tmp_path / "file"
+    file.write_text("not a folder")
+    for path, match in (
+        (file, "checkpoint_dir='.*file' is a file, not a directory"),
+        (file / "sub", "checkpoint_dir='.*sub' is not a directory that"),
+        (3, "checkpoint_dir must be None or a path, got 3"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            train_from_config(TINY, checkpoint_dir=path, verbose=0)
+
+
 def test_warm_start_adds_classes_the_model_did_not_know(tmp_path):
     import torch
 
