@@ -161,6 +161,36 @@ def test_every_group_without_a_characteristic_orbit_has_a_combination():
     assert _pinning_combinations(1, 1)[0] == 3  # two like atoms: P-1
 
 
+def test_stored_fewest_pinning_atoms_are_the_search_s():
+    from skxrd.datasets._random import (
+        _FEWEST_PINNING_ATOMS,
+        _characteristic_sites,
+        _pinning_combinations,
+    )
+
+    groups = [g for g in range(1, 231) if not _characteristic_sites(g)]
+    assert sorted(_FEWEST_PINNING_ATOMS) == groups
+    assert _FEWEST_PINNING_ATOMS == {
+        g: tuple(_pinning_combinations(g, n)[0] for n in (1, 2)) for g in groups
+    }
+
+
+def test_groups_without_a_characteristic_orbit_search_no_combination_up_front():
+    """Free draws come first where n_atoms allows the smallest combination:
+    the search for combinations (moyo probes, 0.3 s for the 53 groups in each
+    fresh process) waits until a combination is forced."""
+    from skxrd.datasets import _random
+
+    _random._pinning_combinations.cache_clear()
+    crystals = make_random_crystals(4, space_groups=[41, 184, 1, 143], random_state=0)
+    assert sorted(c.space_group for c in crystals) == [1, 41, 143, 184]
+    assert _random._pinning_combinations.cache_info().currsize == 0
+    # a combination forced from the first attempt: the search runs
+    crystals = make_random_crystals(2, space_groups=41, n_atoms=(2, 8), random_state=0)
+    assert [c.space_group for c in crystals] == [41, 41]
+    assert _random._pinning_combinations.cache_info().currsize > 0
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
