@@ -125,18 +125,45 @@ def _metric(h, k, l, family):
     return np.stack([h * h + h * k + k * k, l * l], 1)
 
 
+def _radix_key(columns):
+    """One int64 per row of integer ``columns`` (most significant first)
+    whose order is the rows' lexicographic order, or None where the mixed
+    radix would overflow."""
+    key, size = None, 1
+    for c in columns:
+        lo = int(c.min())
+        span = int(c.max()) - lo + 1
+        size *= span
+        if size >= 2**63:
+            return None
+        key = c - lo if key is None else key * span + (c - lo)
+    return key
+
+
 def _lattice_table(lat, h, k, l):
     """The distinct metric rows of a lattice type's ``h, k, l`` and one hkl
     for each."""
     fam, cen = lat
     ok = _allowed(h, k, l, cen)
-    rows = _metric(h[ok], k[ok], l[ok], fam)
-    hkl = np.stack([h[ok], k[ok], l[ok]], 1)
+    h, k, l = h[ok], k[ok], l[ok]
+    rows = _metric(h, k, l, fam)
+    hkl = np.stack([h, k, l], 1)
     # the representative of each row: the one that reads best (non-negative,
-    # h >= k first)
-    order = np.lexsort((-hkl[:, 2], -hkl[:, 1], -hkl[:, 0], (hkl < 0).sum(1)))
+    # h >= k first). One integer key per row stands for np.lexsort of the
+    # columns and np.unique(axis=0): three times quicker on the 117,649 hkl
+    # of the wide tables of long axes, built in each process that needs them
+    # (0.7 s for the 12 lattice types before).
+    ranks = [(hkl < 0).sum(1), -h, -k, -l]
+    key = _radix_key(ranks)  # the hkl are distinct: no ties
+    order = np.lexsort(ranks[::-1]) if key is None else np.argsort(key)
     rows, hkl = rows[order], hkl[order]
-    uniq, first = np.unique(rows, axis=0, return_index=True)
+    key = _radix_key(rows.T)
+    if key is None:
+        uniq, first = np.unique(rows, axis=0, return_index=True)
+    else:
+        # the first of each in this order, as np.unique's stable sort gives
+        _, first = np.unique(key, return_index=True)
+        uniq = rows[first]
     return uniq.astype(float), hkl[first]
 
 

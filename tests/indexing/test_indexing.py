@@ -829,3 +829,38 @@ def test_the_zone_search_warns_nothing_on_exact_lines():
         warnings.simplefilter("error")
         found = index_powder(tt, lattices=ALL_LATTICE_TYPES)
     assert found["cF"].a == pytest.approx(5.64, abs=1e-3)
+
+
+@pytest.mark.parametrize("hmax", [10, 24])
+def test_lattice_tables_are_those_of_lexsort_and_unique_rows(hmax):
+    """The tables keyed by one integer per row (quicker to build in each
+    process: the wide ones of long axes took 0.7 s) are np.lexsort's and
+    np.unique(axis=0)'s, representatives included."""
+    from skxrd.indexing._index import (
+        ALL_LATTICE_TYPES,
+        _allowed,
+        _hkl,
+        _lattice_table,
+        _metric,
+    )
+
+    h, k, l = _hkl(hmax)
+    for lat in ALL_LATTICE_TYPES:
+        fam, cen = lat
+        ok = _allowed(h, k, l, cen)
+        rows = _metric(h[ok], k[ok], l[ok], fam)
+        hkl = np.stack([h[ok], k[ok], l[ok]], 1)
+        order = np.lexsort((-hkl[:, 2], -hkl[:, 1], -hkl[:, 0], (hkl < 0).sum(1)))
+        uniq, first = np.unique(rows[order], axis=0, return_index=True)
+        got_rows, got_hkl = _lattice_table(lat, h, k, l)
+        assert got_rows.dtype == float and np.array_equal(got_rows, uniq), lat
+        assert np.array_equal(got_hkl, hkl[order][first]), lat
+
+
+def test_radix_key_orders_rows_lexicographically_or_declines():
+    from skxrd.indexing._index import _radix_key
+
+    rows = np.array([[2, -1, 5], [0, 3, 3], [2, -1, 4], [0, 3, 3], [-7, 9, 0]])
+    key = _radix_key(rows.T)
+    assert np.array_equal(np.argsort(key, kind="stable"), np.lexsort(rows.T[::-1]))
+    assert _radix_key([np.array([0, 2**40]), np.array([0, 2**40])]) is None
