@@ -976,6 +976,14 @@ class PatternStore:
 
     def _read(self, name, strings=False, rows=True):
         """A small dataset read whole (its complete rows when ``rows``)."""
+        if self._file is not None and self._pid == os.getpid():
+            # read already, the file open in this process: no lock to wait
+            # for (a reader of rows in another thread holds it; ``store.y[i]``
+            # per sample took 3-4 times as long with it). A writer's release
+            # from now on does not change what was read before it.
+            data = self._cache.get(name)
+            if data is not None:
+                return data
         with _FILE_LOCK:  # not released by a writer mid-read
             self._current()
             if name not in self._cache:

@@ -743,3 +743,24 @@ def test_incomplete_store_is_refused_for_training(estimators, tmp_path):
         clf = estimators.set_params(validation_fraction=None).fit(store)
         assert clf.predict(store).shape == (16,)
         assert clf.n_features_in_ == 500
+
+
+def test_labels_read_before_need_no_lock(reference):
+    """``store.y`` read again (per sample, in a torch Dataset) does not wait
+    for the lock that a row read in another thread holds, and the labels of
+    a resumed store are still read anew (the cache is the open file's)."""
+    import threading
+
+    with PatternStore(reference) as store:
+        first = store.y
+        got = []
+        with _store._FILE_LOCK:  # as a row read in another thread holds it
+            reader = threading.Thread(target=lambda: got.append(store.y))
+            reader.start()
+            reader.join(timeout=10)
+            waited = reader.is_alive()
+        reader.join()
+        assert not waited
+        assert np.array_equal(got[0], first)
+        store._release()  # as write_pattern_store lets go of the file
+        assert np.array_equal(store.y, first) and store._file is not None
