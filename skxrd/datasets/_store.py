@@ -969,7 +969,7 @@ class PatternStore:
         store keeps what it read."""
         if self._file is not None and self._pid == os.getpid():
             return  # open in this process: nothing to do
-        if self._file is not None and self._pid != os.getpid():
+        if self._file is not None:  # open in the parent, before a fork
             with _FILE_LOCK:
                 if self._file is not None and self._pid != os.getpid():
                     # forked: the handle is a copy of the parent's HDF5 state

@@ -824,9 +824,14 @@ def _as_triclinic(p, family):
 
 
 def _reach(p, family, q_max):
-    """The largest index each candidate's lines up to ``q_max`` need:
-    |h_i| <= a_i / d for a line of spacing d."""
+    """The largest index each candidate's lines up to ``q_max`` need."""
     direct = np.linalg.inv(_reciprocal_metric(_as_triclinic(p, family)))
+    return _direct_reach(direct, q_max)
+
+
+def _direct_reach(direct, q_max):
+    """:func:`_reach` from the direct metrics ``(n, 3, 3)``: |h_i| <= a_i / d
+    for a line of spacing d."""
     return np.sqrt(q_max * 1.02 * np.diagonal(direct, axis1=1, axis2=2)).max(1)
 
 
@@ -834,8 +839,10 @@ def _complete(p, q_max):
     """Whether the table's indices (at most ``_HMAX``) hold every line of
     each triclinic candidate up to ``q_max``, and its cell is at most
     ``_MAX_VOLUME``."""
-    direct = np.linalg.inv(_reciprocal_metric(p))
-    return (_reach(p, "a", q_max) <= _HMAX) & (np.linalg.det(direct) <= _MAX_VOLUME**2)
+    direct = np.linalg.inv(_reciprocal_metric(p))  # once, for both tests
+    return (_direct_reach(direct, q_max) <= _HMAX) & (
+        np.linalg.det(direct) <= _MAX_VOLUME**2
+    )
 
 
 def _zones(q, loose_q):
@@ -1269,16 +1276,14 @@ def index_powder(
             if family == "a":  # refining moves a cell off its reduced basis
                 refined = _parameters(_reduce_metrics(_reciprocal_metric(refined)))
             merit = _merits(refined, rows, q_zero, tol_q, floor_q, max_miss)
+            wide = np.zeros(len(refined), bool)
             if family == "a":
                 merit[~_complete(refined, q[-1])] = 0.0
-                wide = np.zeros(len(refined), bool)
             elif long_axes:
                 # a cell whose lines need indices past the search's: refined
                 # and scored again with them, else its 0 0 12 is unexplained
                 # and a wrong smaller cell wins
                 wide = _reach(refined, family, q[-1]) > _HMAX
-            else:
-                wide = np.zeros(len(refined), bool)
             if wide.any():
                 rows_w, hkl_w = _wide_table(lat, _HMAX_WIDE)
                 for i in np.flatnonzero(wide):
