@@ -310,7 +310,7 @@ def _answer_indices(answers, classes, logits, has_output=None) -> torch.Tensor:
             "search-match's answer); the map explains the network's most "
             f"probable class instead: {', '.join(replaced[:5])}{more}",
             UserWarning,
-            stacklevel=7,  # the caller of saliency_map and the like
+            stacklevel=caller_stacklevel(),  # the caller of saliency_map and the like
         )
     return torch.as_tensor(idx, device=logits.device)
 
@@ -554,7 +554,7 @@ def _guided_backprop(inp: _Inputs, target):
             "the model has no torch.nn.ReLU module: guided back-propagation is "
             "the plain gradient",
             UserWarning,
-            stacklevel=5,  # the caller of guided_backprop
+            stacklevel=caller_stacklevel(),  # the caller of guided_backprop
         )
     handles = [m.register_forward_hook(_guided_relu_hook) for m in relus]
     try:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..utils._radiation import HC_KEV_ANGSTROM, Radiation, get_radiation
+from ..utils._warnings import caller_stacklevel
 from ._pattern import AXES, Pattern
 
 __all__ = ["PatternFormatError", "read_pattern", "write_pattern"]
@@ -484,7 +485,7 @@ class _Found:
                     f"{path}: using wavelength={wavelength!r} ({given:g} Å) instead "
                     f"of the file's {file_lam:g} Å",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=caller_stacklevel(),
                 )
             meta["wavelength_from"] = "argument"
         elif self.radiation is not None:
@@ -1500,7 +1501,7 @@ def _column_roles(path, named, over_data=None):
             "of the intensities; a file of several patterns must be split, one "
             "pattern per file",
             UserWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
     return 1, 2, None, kind
 
