@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
+from ..utils._warnings import caller_stacklevel
+
 __all__ = [
     "add_reference_match",
     "build_pipeline",
@@ -1266,7 +1268,7 @@ def check_warm_start(config, model, what="warm_start", *, same_inputs=True):
             warnings.warn(
                 message + "; its weights are trained on the config's inputs",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
     target = config["train_target"]
     from ..utils._validation import plain_scalar
