@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.utils import Bunch, check_array
 
 from ..utils._validation import check_int
+from ..utils._warnings import caller_stacklevel
 from ._coverage import _check_1d, _check_same_length, _matches
 
 __all__ = ["calibration_table", "expected_calibration_error"]
 
 _STRATEGIES = ("uniform", "quantile")
+
+# Rows of y_proba whose sums are further from 1 get a warning. Looser than
+# scikit-learn's sqrt(eps): float32 softmax outputs cast to float64 miss 1 by
+# up to ~1e-6, and a gap of 1e-4 moves the ECE by at most 1e-4.
+_SUM_ATOL = 1e-4
 
 
 def _check_proba(y_proba) -> np.ndarray:
@@ -48,6 +56,21 @@ def _check_proba(y_proba) -> np.ndarray:
             f"outside, the first {y_proba[first]!r} at index {first}"
         )
     return y_proba
+
+
+def _warn_unnormalized(y_proba: np.ndarray) -> None:
+    """Warn, as scikit-learn's ``log_loss``, when rows do not sum to 1."""
+    sums = y_proba.sum(axis=1)
+    bad = np.flatnonzero(np.abs(sums - 1) > _SUM_ATOL)
+    if bad.size:
+        warnings.warn(
+            f"y_proba rows must sum to 1: {bad.size} of {len(sums)} do not, the "
+            f"first row {int(bad[0])} sums to {float(sums[bad[0]]):.6g}; its "
+            "largest value is taken as the confidence as given (pass "
+            "probabilities, e.g. from predict_proba, not scores or logits)",
+            UserWarning,
+            stacklevel=caller_stacklevel(),  # the user's call
+        )
 
 
 def _distinct(y: np.ndarray) -> list:
@@ -105,9 +128,11 @@ def calibration_table(
     y_true : array-like of shape (n_samples,)
         True labels.
     y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities, e.g. from ``predict_proba``, all in [0, 1]
-        (rows need not sum to 1). A 1-D array is the probability of
-        ``labels[1]`` in a binary problem.
+        Predicted probabilities, e.g. from ``predict_proba``, all in [0, 1].
+        Rows should sum to 1; a ``UserWarning`` says when they do not (by
+        more than 1e-4), as scikit-learn's ``log_loss`` does, and their
+        largest values are then used as given. A 1-D array is the
+        probability of ``labels[1]`` in a binary problem.
     labels : array-like of shape (n_classes,), default=None
         The class labels in the column order of ``y_proba`` (an estimator's
         ``classes_``). Every label in ``y_true`` must be one of them. By
@@ -116,9 +141,10 @@ def calibration_table(
     n_bins : int, default=15
         Number of bins.
     strategy : {"uniform", "quantile"}, default="uniform"
-        Bins of equal width, or bins holding about equal numbers of samples
-        (edges at the quantiles of the confidences; ties may leave some bins
-        empty).
+        Bins of equal width, with edges ``k / n_bins`` (a confidence of
+        exactly ``k / n_bins`` falls in the bin that it closes), or bins
+        holding about equal numbers of samples (edges at the quantiles of the
+        confidences; ties may leave some bins empty).
 
     Returns
     -------
@@ -140,9 +166,15 @@ def calibration_table(
     ValueError
         If ``y_true`` and ``y_proba`` are empty or differ in length; if
         ``y_proba`` has NaN, infinite or out-of-range values or a number of
-        columns that does not match the labels; if ``labels`` has duplicates
-        or misses a label of ``y_true``; if ``n_bins`` is not a positive
-        integer or ``strategy`` is unknown.
+        columns that does not match the labels; if ``y_true`` or ``labels``
+        holds a NaN label, ``labels`` has duplicates or misses a label of
+        ``y_true``; if ``n_bins`` is not a positive integer or ``strategy`` is
+        unknown.
+
+    Warns
+    -----
+    UserWarning
+        If rows of a 2-D ``y_proba`` do not sum to 1.
 
     See Also
     --------
@@ -175,13 +207,18 @@ def calibration_table(
     labels = _check_labels(labels, y_true, n_columns, binary)
     if binary:
         y_proba = np.column_stack([1 - y_proba, y_proba])
+    else:
+        _warn_unnormalized(y_proba)
 
     top = np.argmax(y_proba, axis=1)
     confidence = y_proba[np.arange(n), top]
     correct = _matches(y_true, labels[top], "labels")
 
     if strategy == "uniform":
-        bin_edges = np.linspace(0.0, 1.0, n_bins + 1)
+        # k / n_bins, correctly rounded: np.linspace computes k * (1 / n_bins),
+        # which can fall one float below k / n_bins (5 / 6, 5 / 12...) and put a
+        # confidence of exactly k / n_bins in the next bin.
+        bin_edges = np.arange(n_bins + 1) / n_bins
     else:
         bin_edges = np.quantile(confidence, np.linspace(0.0, 1.0, n_bins + 1))
         # Guard searchsorted against rounding in the interpolation.

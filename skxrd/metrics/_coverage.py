@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.utils import check_array, column_or_1d
 
@@ -44,6 +46,22 @@ def _check_1d(values, name: str, *, numeric: bool = False) -> np.ndarray:
                 f"{name} must be finite; found {bad.size} NaN or infinite "
                 f"value(s), the first at index {bad[0]}"
             )
+    else:
+        # NaN != NaN: a NaN label would never match, not even itself, and
+        # every sample holding one would silently count as wrong.
+        if arr.dtype.kind == "f":
+            bad = np.flatnonzero(np.isnan(arr))
+        elif arr.dtype.kind == "O":
+            bad = np.flatnonzero(
+                [isinstance(v, numbers.Real) and v != v for v in arr.tolist()]
+            )
+        else:
+            bad = ()
+        if len(bad):
+            raise ValueError(
+                f"{name} must not hold NaN labels; found {len(bad)}, the first at "
+                f"index {bad[0]}"
+            )
     return arr
 
 
@@ -73,12 +91,26 @@ def _check_sample_weight(sample_weight, n: int) -> np.ndarray:
     return w
 
 
+def _element_kind(value) -> str | None:
+    if isinstance(value, str):  # np.str_ is a str
+        return "strings"
+    if isinstance(value, numbers.Number):
+        return "numbers"
+    return None
+
+
 def _label_kind(y: np.ndarray) -> str | None:
+    """The kind of all labels of ``y``: "numbers", "strings", or None if mixed."""
     if y.dtype.kind in "biuf":
         return "numbers"
     if y.dtype.kind in "US":
         return "strings"
-    return None  # object arrays may mix both
+    if y.dtype.kind != "O":
+        return None
+    # Object arrays (a pandas column of strings, say) are judged by their
+    # elements; a mix of both kinds (ints and an "unknown" answer) gives None.
+    kinds = {_element_kind(v) for v in y.tolist()}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def _matches(y_true: np.ndarray, y_pred: np.ndarray, pred_name: str) -> np.ndarray:
@@ -143,8 +175,9 @@ def accuracy_coverage_curve(
     ValueError
         If an input is empty, not 1-D, of a different length than the others,
         or has NaN or infinite confidences or weights; if a weight is negative
-        or all are zero; or if ``y_true`` holds numbers and ``y_pred`` strings
-        (or the reverse).
+        or all are zero; if ``y_true`` or ``y_pred`` holds a NaN label; or if
+        ``y_true`` holds only numbers and ``y_pred`` only strings (or the
+        reverse), whatever their array types (object arrays included).
 
     See Also
     --------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._coverage import accuracy_coverage_curve
+from ._coverage import _check_1d, _check_same_length, accuracy_coverage_curve
 
 __all__ = ["AccuracyCoverageDisplay"]
 
@@ -113,6 +113,12 @@ class AccuracyCoverageDisplay:
         AccuracyCoverageDisplay
             ``self``, with ``line_``, ``ax_`` and ``figure_`` set.
 
+        Raises
+        ------
+        ValueError
+            If ``coverage`` and ``accuracy`` are not 1-D arrays of numbers of
+            the same length.
+
         Examples
         --------
         >>> import matplotlib.pyplot as plt
@@ -125,13 +131,16 @@ class AccuracyCoverageDisplay:
         """
         import matplotlib.pyplot as plt
 
+        coverage = _check_1d(self.coverage, "coverage", numeric=True)
+        accuracy = _check_1d(self.accuracy, "accuracy", numeric=True)
+        _check_same_length(coverage=coverage, accuracy=accuracy)
         if ax is None:
             _, ax = plt.subplots()
         name = self.estimator_name if name is None else name
         line_kwargs = {} if name is None else {"label": name}
         line_kwargs.update(kwargs)
 
-        (self.line_,) = ax.plot(self.coverage, self.accuracy, **line_kwargs)
+        (self.line_,) = ax.plot(coverage, accuracy, **line_kwargs)
         ax.set_xlim(0, 1)
         ax.set_xlabel("Coverage (fraction of patterns answered)")
         ax.set_ylabel("Accuracy on answered patterns")

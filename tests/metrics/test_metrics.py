@@ -515,3 +515,142 @@ def test_lazy_subpackage_and_light_import():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+# Audit of silent wrong answers (metrics-audit)
+
+
+def test_object_arrays_of_strings_against_numbers_are_refused():
+    # A pandas column of strings is an object array: against int predictions
+    # every sample counted wrong (accuracy 0 at every coverage), silently.
+    y_true = np.array(["1", "2", "3"], dtype=object)
+    with pytest.raises(ValueError, match="y_true holds strings but y_pred holds"):
+        accuracy_coverage_curve(y_true, np.array([1, 2, 3]), [0.9, 0.8, 0.7])
+    with pytest.raises(ValueError, match="y_true holds numbers but y_pred holds"):
+        accuracy_at_coverage(
+            np.array([1, 2, 3], dtype=object), y_true, [0.9, 0.8, 0.7], 1.0
+        )
+    # Same kinds in object arrays, and ints mixed with an "unknown" answer, work.
+    _, accuracy, _ = accuracy_coverage_curve(
+        y_true, np.array(["1", "2", "4"]), [0.9, 0.8, 0.7]
+    )
+    assert np.allclose(accuracy, [1.0, 1.0, 2 / 3])
+    mixed = np.array([1, "unknown", 3], dtype=object)
+    _, accuracy, _ = accuracy_coverage_curve([1, 2, 3], mixed, [0.9, 0.8, 0.7])
+    assert np.allclose(accuracy, [1.0, 0.5, 2 / 3])
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, name",
+    [
+        ([0.0, np.nan, 1.0], [0.0, np.nan, 1.0], "y_true"),
+        ([0.0, 1.0, 1.0], np.array([0, np.nan, 1], dtype=object), "y_pred"),
+    ],
+)
+def test_nan_labels_are_refused_by_the_curve(y_true, y_pred, name):
+    # NaN == NaN is False: a NaN label would count wrong even against itself
+    # (the curve gave accuracy 2/3 for three identical labels).
+    with pytest.raises(ValueError, match=f"{name} must not hold NaN labels.*index 1"):
+        accuracy_coverage_curve(y_true, y_pred, [0.9, 0.8, 0.7])
+
+
+def test_nan_labels_are_refused_by_calibration():
+    y_proba = [[0.9, 0.1], [0.2, 0.8]]
+    with pytest.raises(ValueError, match="y_true must not hold NaN labels"):
+        expected_calibration_error([0.0, np.nan], y_proba)
+    with pytest.raises(ValueError, match="labels must not hold NaN labels"):
+        expected_calibration_error([0.0, 0.0], y_proba, labels=[0.0, np.nan])
+
+
+@pytest.mark.parametrize("n_bins", range(1, 41))
+def test_uniform_bins_hold_a_confidence_of_exactly_k_over_n_bins_below(n_bins):
+    # The votes of an ensemble of n_bins members: confidences k / n_bins, one
+    # per bin (lo, hi]. np.linspace edges put 5/6 (n_bins=6) in the last bin
+    # with the unanimous votes.
+    top = np.array([k / n_bins for k in range(1, n_bins + 1)])
+    # n_bins + 1 columns: the rest of each row, spread, stays below the top.
+    rest = (1 - top[:, None]) / n_bins * np.ones((1, n_bins))
+    y_proba = np.column_stack([top, rest])
+    y_true = np.zeros(n_bins, dtype=int)
+    labels = np.arange(n_bins + 1)
+    table = calibration_table(y_true, y_proba, labels=labels, n_bins=n_bins)
+    assert table.bin_edges.tolist() == [k / n_bins for k in range(n_bins + 1)]
+    # From the definition: bin b holds b / n < c <= (b + 1) / n.
+    expected = [
+        next(b for b in range(n_bins) if b / n_bins < c <= (b + 1) / n_bins)
+        for c in top
+    ]
+    assert expected == list(range(n_bins))
+    assert table.bin_index.tolist() == expected
+    assert table.count.tolist() == [1] * n_bins
+    # All right: each bin's gap is 1 - its confidence.
+    assert table.ece == pytest.approx(np.mean(1 - top), abs=1e-12)
+
+
+def test_six_votes_in_six_bins():
+    # The reproduction: 6 members vote 5 to 1 or 6 to 0.
+    y_proba = [[5 / 6, 1 / 6], [1.0, 0.0]]
+    table = calibration_table([0, 1], y_proba, labels=[0, 1], n_bins=6)
+    assert table.bin_index.tolist() == [4, 5]
+    assert table.count.tolist() == [1, 1]
+    # bins 5/6 (right) and 1.0 (wrong): ECE = (1/6 + 1) / 2
+    assert table.ece == pytest.approx((1 / 6 + 1) / 2)
+
+
+def test_rows_not_summing_to_one_warn_as_sklearn():
+    y_true = [0, 1, 1]
+    scores = [[0.9, 0.9], [0.2, 0.8], [0.3, 0.3]]  # sigmoid scores, not probas
+    with pytest.warns(UserWarning, match=r"y_proba rows must sum to 1: 2 of 3") as rec:
+        ece = expected_calibration_error(y_true, scores)
+    assert rec[0].filename == __file__  # the user's line, not skxrd's
+    # Used as given (no renormalization): 0.9 and 0.8 right, 0.3 wrong, each
+    # in its own bin.
+    assert ece == pytest.approx((0.1 + 0.2 + 0.3) / 3)
+    with pytest.warns(UserWarning, match="first row 0 sums to 1.8") as rec:
+        calibration_table(y_true, scores)
+    assert rec[0].filename == __file__
+
+
+def test_float32_softmax_and_binary_1d_do_not_warn():
+    import warnings
+
+    rng = np.random.default_rng(6)
+    logits = rng.normal(size=(200, 230)).astype(np.float32)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba = (e / e.sum(axis=1, keepdims=True)).astype(np.float64)
+    y_true = rng.integers(0, 230, 200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected_calibration_error(y_true, proba, labels=np.arange(230))
+        expected_calibration_error([0, 1, 1], [0.2, 0.9, 0.4])
+
+
+def test_ece_matches_definition_with_string_labels_and_odd_bins():
+    rng = np.random.default_rng(7)
+    n, labels = 400, np.array(["cubic", "hexagonal", "trigonal"])
+    y_proba = rng.dirichlet([0.7] * 3, n)
+    y_proba[:20] = np.eye(3)[rng.integers(0, 3, 20)]  # confidences of exactly 1.0
+    y_true = labels[rng.integers(0, 3, n)]
+    for n_bins in (1, 7, 12, 15):
+        got = expected_calibration_error(y_true, y_proba, labels=labels, n_bins=n_bins)
+        confidence = y_proba.max(axis=1)
+        correct = labels[y_proba.argmax(axis=1)] == y_true
+        bins = [
+            max(b for b in range(n_bins) if b / n_bins < c or b == 0)
+            for c in confidence
+        ]
+        bins = np.array(bins)
+        expected = sum(
+            np.mean(bins == b)
+            * abs(correct[bins == b].mean() - confidence[bins == b].mean())
+            for b in np.unique(bins)
+        )
+        assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_display_checks_its_own_curve():
+    with pytest.raises(ValueError, match="coverage=2, accuracy=1"):
+        AccuracyCoverageDisplay(coverage=[0.5, 1.0], accuracy=[1.0]).plot()
+    with pytest.raises(ValueError, match="accuracy must be finite"):
+        AccuracyCoverageDisplay(coverage=[0.5, 1.0], accuracy=[1.0, np.nan]).plot()
+    assert plt.get_fignums() == []
