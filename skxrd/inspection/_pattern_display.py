@@ -300,7 +300,8 @@ or (n_patterns, n_points)
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Where to draw; a new figure when None.
+            Where to draw; a new figure when None. On Axes that already hold
+            data (an earlier plot) the x range is widened to show both.
         normalize : bool, default=True
             Divide each pattern by its largest absolute intensity. The y ticks
             are hidden when several patterns are stacked with an offset.
@@ -383,6 +384,8 @@ or (n_patterns, n_points)
             _, ax = plt.subplots()
         elif not hasattr(ax, "plot"):
             raise ValueError(f"ax must be one matplotlib Axes, got {ax!r}")
+        # the x range already shown on a reused Axes, kept below
+        shown = ax.get_xlim() if ax.has_data() else None
         self.offsets_ = float(offset) * np.arange(n, dtype=float)
         self.lines_, self.peak_lines_ = [], []
         for i, (x, y) in enumerate(zip(xs, ys)):
@@ -410,6 +413,10 @@ or (n_patterns, n_points)
                     positions, base - _TICK_LOW * scale, base - _TICK_HIGH * scale, **kw
                 )
             )
+        if shown is not None:
+            # a second plot on the same Axes widens the range: setting it to
+            # this plot's alone would cut the first one's patterns off
+            lo, hi = min(lo, *shown), max(hi, *shown)
         if hi > lo:
             ax.set_xlim(lo, hi)
         ax.set_xlabel(xlabel)

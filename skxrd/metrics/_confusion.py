@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ..crystal import CRYSTAL_SYSTEMS, to_crystal_system
-from ..utils._validation import plain_scalar
+from ..utils._validation import check_real, plain_scalar
 
 __all__ = ["CrystalSystemConfusionDisplay"]
 
@@ -173,8 +173,10 @@ class CrystalSystemConfusionDisplay:
         Raises
         ------
         ValueError
-            If the matrix is not square, does not match ``display_labels``,
-            or the labels are not crystal systems.
+            If the matrix is not square, holds NaN, infinite or negative
+            values, or does not match ``display_labels``; if the labels are
+            not crystal systems or repeat one; if ``accuracy`` is not a number
+            in [0, 1].
 
         Examples
         --------
@@ -202,6 +204,16 @@ class CrystalSystemConfusionDisplay:
                 "confusion_matrix must be a non-empty square array of numbers, got "
                 f"shape {cm.shape}"
             )
+        # NaN cells would plot blank and make the accuracy NaN; negative ones
+        # are neither counts nor fractions.
+        bad = np.argwhere(~np.isfinite(cm) | (cm < 0))
+        if bad.size:
+            first = tuple(int(i) for i in bad[0])
+            raise ValueError(
+                "confusion_matrix must hold finite non-negative counts or "
+                f"fractions; found {len(bad)} other value(s), the first "
+                f"{plain_scalar(cm[first])!r} at index {first}"
+            )
         labels = self.display_labels
         labels = list(CRYSTAL_SYSTEMS) if labels is None else [str(s) for s in labels]
         if len(labels) != len(cm):
@@ -215,11 +227,18 @@ class CrystalSystemConfusionDisplay:
                 f"display_labels must be crystal systems ({', '.join(CRYSTAL_SYSTEMS)})"
                 f", got {unknown}"
             )
+        repeated = sorted({s for s in labels if labels.count(s) > 1})
+        if repeated:
+            # two rows of one system: the matrix would be read wrongly
+            raise ValueError(
+                f"display_labels must name each system once, got {repeated} twice "
+                f"or more in {labels}"
+            )
         if self.accuracy is None:
             total = float(cm.sum())
             accuracy = float(np.trace(cm)) / total if total > 0 else float("nan")
         else:
-            accuracy = float(self.accuracy)
+            accuracy = check_real(self.accuracy, "accuracy", minimum=0, maximum=1)
         display = ConfusionMatrixDisplay(cm, display_labels=labels).plot(
             ax=ax,
             cmap=cmap,

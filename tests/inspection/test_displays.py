@@ -482,3 +482,88 @@ def test_the_confusion_display_moved_to_metrics_with_a_warning():
     assert old is CrystalSystemConfusionDisplay
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         skxrd.inspection.Nothing  # noqa: B018
+
+
+def test_confusion_matches_sklearn_on_random_space_groups():
+    from sklearn.metrics import confusion_matrix
+
+    from skxrd.crystal import to_crystal_system
+
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(1, 231, 300)
+    y_pred = np.where(rng.random(300) < 0.6, y_true, rng.integers(1, 231, 300))
+    true = [str(to_crystal_system(int(g))) for g in y_true]
+    pred = [str(to_crystal_system(int(g))) for g in y_pred]
+    for normalize in (None, "true", "pred", "all"):
+        display = CrystalSystemConfusionDisplay.from_predictions(
+            y_true, y_pred, normalize=normalize, include_missing=True
+        )
+        expected = confusion_matrix(
+            true, pred, labels=list(CRYSTAL_SYSTEMS), normalize=normalize
+        )
+        np.testing.assert_allclose(display.confusion_matrix_, expected)
+        assert display.accuracy_ == pytest.approx(np.mean(np.equal(true, pred)))
+        plt.close(display.figure_)
+
+
+@pytest.mark.parametrize(
+    "matrix, kwargs, match",
+    [
+        # two rows of one system: the plot named both rows "hexagonal"
+        (np.eye(2), {"display_labels": ["hexagonal", "hexagonal"]}, "each system once"),
+        # NaN cells plotted blank, with "accuracy nan" in the title
+        (
+            [[1.0, np.nan], [0.0, 1.0]],
+            {"display_labels": ["hexagonal", "cubic"]},
+            r"finite non-negative.*nan at index \(0, 1\)",
+        ),
+        (
+            [[1, -1], [0, 1]],
+            {"display_labels": ["hexagonal", "cubic"]},
+            r"finite non-negative.*-1 at index \(0, 1\)",
+        ),
+        # "could not convert string to float" named no input
+        (
+            np.eye(2),
+            {"display_labels": ["hexagonal", "cubic"], "accuracy": "high"},
+            "accuracy must be a number",
+        ),
+        (
+            np.eye(2),
+            {"display_labels": ["hexagonal", "cubic"], "accuracy": 80},
+            "accuracy must be <= 1",
+        ),
+    ],
+)
+def test_confusion_direct_matrix_bad_input(matrix, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CrystalSystemConfusionDisplay(np.asarray(matrix), **kwargs).plot()
+    assert plt.get_fignums() == []
+
+
+def test_confusion_non_ascii_labels_and_second_plot_on_same_axes():
+    # Hermann-Mauguin symbols with a Unicode minus and subscripts are strings
+    # like any other label; unknown ones are named in the error.
+    with pytest.raises(ValueError, match="'Fm−3m'"):
+        CrystalSystemConfusionDisplay.from_predictions(["Fm−3m"], ["cubic"])
+    fig, ax = plt.subplots()
+    first = CrystalSystemConfusionDisplay.from_predictions(
+        Y_TRUE, Y_PRED, ax=ax, colorbar=False
+    )
+    second = first.plot(ax=ax, colorbar=False, title="Modèle α")
+    assert second is first and first.ax_ is ax
+    assert ax.get_title() == "Modèle α"
+
+
+def test_pattern_display_second_plot_on_same_axes_keeps_the_first_in_view():
+    # The second plot set the x range to its own (30-40) and cut off the first.
+    fig, ax = plt.subplots()
+    y = np.array([1.0, 2.0, 1.0])
+    first = PatternDisplay(y, x_axis=[10.0, 15.0, 20.0], labels="Cu Kα").plot(ax=ax)
+    second = PatternDisplay(y, x_axis=[30.0, 35.0, 40.0], labels="Mo Kα").plot(ax=ax)
+    assert second.ax_ is first.ax_ is ax and len(ax.lines) == 2
+    assert ax.get_xlim() == (10.0, 40.0)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Cu Kα", "Mo Kα"]
+    # A fresh Axes still gets the range of its own patterns.
+    alone = PatternDisplay(y, x_axis=[30.0, 35.0, 40.0]).plot()
+    assert alone.ax_.get_xlim() == (30.0, 40.0)
