@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from collections.abc import Mapping
@@ -16,16 +17,57 @@ __all__ = ["AXES", "Pattern", "q_to_two_theta", "two_theta_to_q"]
 AXES = ("two_theta", "q")
 
 
+def _checked_wavelength(wavelength) -> float:
+    """``wavelength`` as a float of Å; anything but a finite positive number
+    is an error (0 gave inf, a negative one mirrored angles, NaN gave NaN)."""
+    try:
+        if isinstance(wavelength, (bool, str)):
+            raise TypeError
+        lam = float(wavelength)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"wavelength must be a positive number of Å, got {wavelength!r}"
+        ) from None
+    if not (math.isfinite(lam) and lam > 0):
+        raise ValueError(
+            f"wavelength must be a positive number of Å, got {wavelength!r}"
+        )
+    return lam
+
+
 def two_theta_to_q(two_theta, wavelength: float) -> np.ndarray:
     """Convert 2θ (degrees) to Q = 4π sin θ / λ (Å⁻¹) by Bragg's law.
+
+    Values of 2θ beyond ±180° give NaN (sin θ would fold them back onto the
+    Q of 360° − 2θ).
+
+    Parameters
+    ----------
+    two_theta : array-like
+        Angles in degrees.
+    wavelength : float
+        Wavelength in Å, a finite positive number.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``wavelength`` is not a finite positive number.
 
     Examples
     --------
     >>> round(float(two_theta_to_q(180.0, 2 * np.pi)), 12)
     2.0
+    >>> two_theta_to_q([90.0, 200.0], 2 * np.pi).round(6).tolist()
+    [1.414214, nan]
     """
+    lam = _checked_wavelength(wavelength)
     tt = np.asarray(two_theta, dtype=float)
-    return 4.0 * np.pi * np.sin(np.radians(tt) / 2.0) / float(wavelength)
+    q = 4.0 * np.pi * np.sin(np.radians(tt) / 2.0) / lam
+    return np.where(np.abs(tt) <= 180.0, q, np.nan)
 
 
 def q_to_two_theta(q, wavelength: float) -> np.ndarray:
@@ -34,12 +76,29 @@ def q_to_two_theta(q, wavelength: float) -> np.ndarray:
     Values of Q beyond the reach of the wavelength (Q λ / 4π > 1, that is 2θ
     beyond 180°) give NaN.
 
+    Parameters
+    ----------
+    q : array-like
+        Q in Å⁻¹.
+    wavelength : float
+        Wavelength in Å, a finite positive number.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``wavelength`` is not a finite positive number.
+
     Examples
     --------
     >>> q_to_two_theta([2.0, 3.0], 2 * np.pi).round(6).tolist()
     [180.0, nan]
     """
-    s = np.asarray(q, dtype=float) * float(wavelength) / (4.0 * np.pi)
+    lam = _checked_wavelength(wavelength)
+    s = np.asarray(q, dtype=float) * lam / (4.0 * np.pi)
     out = np.full(s.shape, np.nan)
     ok = np.abs(s) <= 1.0 + 1e-12  # tolerate rounding at 2θ = 180°
     out[ok] = np.degrees(2.0 * np.arcsin(np.clip(s[ok], -1.0, 1.0)))
@@ -115,8 +174,19 @@ def resolve_wavelength(wavelength, radiation) -> tuple[float | None, Radiation |
 
 
 def _as_1d(values, what: str) -> np.ndarray:
+    if np.ma.isMaskedArray(values):
+        # np.array drops the mask: masked (invalid) points would be read as data
+        masked = np.flatnonzero(np.ma.getmaskarray(values))
+        if masked.size:
+            raise ValueError(
+                f"{what} is a masked array with {masked.size} masked value(s), the "
+                f"first at index {int(masked[0])}; drop those points (or fill "
+                "them) before building a Pattern"
+            )
     try:
         arr = np.array(values, dtype=float)
+    except OverflowError:
+        raise ValueError(f"{what} holds a number too large for float64") from None
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be a 1D array of numbers") from None
     if arr.ndim != 1:
@@ -129,6 +199,55 @@ def _as_1d(values, what: str) -> np.ndarray:
             + (f" and {bad.size - 1} more" if bad.size > 1 else "")
         )
     return arr
+
+
+_ATOMS = (str, bytes, int, float, complex, type(None))
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _plain_copy(value, depth: int = 0):
+    """A copy of nested dicts, lists and tuples of plain values; _NotPlain
+    for anything else (or nesting deeper than 64, such as a list that holds
+    itself)."""
+    if isinstance(value, _ATOMS):
+        return value
+    if depth > 64:
+        raise _NotPlain
+    kind = type(value)
+    if kind is dict:
+        return {k: _plain_copy(v, depth + 1) for k, v in value.items()}
+    if kind is list:
+        return [_plain_copy(v, depth + 1) for v in value]
+    if kind is tuple:
+        return tuple(_plain_copy(v, depth + 1) for v in value)
+    raise _NotPlain
+
+
+def _copy_metadata(metadata: dict) -> dict:
+    """A deep copy of ``metadata``, so that no pattern shares a nested list or
+    dict with the caller or with the patterns made from it.
+
+    Plain values (a file header of 10,000 lines) are copied directly
+    (``copy.deepcopy`` is ten times slower); a value that cannot be copied (a
+    lock, an open file) is kept as it is.
+    """
+    try:
+        return _plain_copy(metadata)
+    except _NotPlain:
+        pass
+    try:
+        return copy.deepcopy(metadata)
+    except Exception:  # any __deepcopy__ or __reduce__ may fail
+        out = {}
+        for key, value in metadata.items():
+            try:
+                out[key] = copy.deepcopy(value)
+            except Exception:
+                out[key] = value
+        return out
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
@@ -166,7 +285,9 @@ class Pattern:
     uncertainty : array-like of shape (n_points,), optional
         Non-negative standard uncertainties of the intensities.
     metadata : mapping, optional
-        Free-form information (instrument, sample, file header); copied.
+        Free-form information (instrument, sample, file header); deep-copied,
+        so that later changes to the caller's lists and dicts, or to those of
+        a pattern made from this one (:meth:`to_q`...), do not reach it.
     name : str, optional
         A label used in messages and reprs.
 
@@ -289,7 +410,7 @@ class Pattern:
         self._axis = axis
         self._wavelength = lam
         self._radiation = rad
-        self._metadata = dict(metadata or {})
+        self._metadata = _copy_metadata(dict(metadata or {}))
         self._name = name
 
     # ---------------------------------------------------------------- attributes
@@ -483,10 +604,9 @@ class Pattern:
         parts = []
         if self._name:
             parts.append(f"{self._name!r}")
-        lo, hi = self._x[0], self._x[-1]
         unit = "°" if self._axis == "two_theta" else " Å⁻¹"
         parts.append(f"{len(self)} points")
-        parts.append(f"{self._axis} {lo:g}–{hi:g}{unit}")
+        parts.append(f"{self._axis} {_span(self._x[0], self._x[-1])}{unit}")
         if self._wavelength is not None:
             lam = f"λ={self._wavelength:g} Å"
             if self._radiation is not None:
@@ -506,11 +626,23 @@ class Pattern:
         object.__setattr__(self, name, value)
 
 
+def _span(lo: float, hi: float) -> str:
+    """``lo–hi`` with the fewest digits (6 at least) that tell them apart
+    (``%g`` wrote a range 10.000001–10.000002 as 10–10)."""
+    for digits in range(6, 18):
+        a, b = f"{lo:.{digits}g}", f"{hi:.{digits}g}"
+        if a != b:
+            break
+    return f"{a}–{b}"
+
+
 def _restore(state: dict) -> Pattern:
     new = Pattern.__new__(Pattern)
     for name in Pattern.__slots__:
         value = state[name]
         if isinstance(value, np.ndarray):
             value = _frozen(value.copy())
+        elif name == "_metadata":  # copy.copy passes the original's dict
+            value = _copy_metadata(dict(value))
         object.__setattr__(new, name, value)
     return new

@@ -194,3 +194,118 @@ def test_a_new_two_theta_axis_keeps_only_its_own_radiation():
 def test_a_kind_of_radiation_with_its_wavelength():
     p = Pattern([10.0, 20.0], [1.0, 2.0], radiation="neutron", wavelength=1.5)
     assert p.radiation.kind == "neutron" and p.wavelength == 1.5
+
+
+# --------------------------------------------------------- audit of 2026-12-07
+@pytest.mark.parametrize("bad", [0.0, -1.5, np.nan, np.inf, None, "CuKa", True])
+def test_conversion_helpers_refuse_a_bad_wavelength(bad):
+    # a negative wavelength gave mirrored angles, 0 gave inf, NaN gave NaN
+    with pytest.raises(ValueError, match="wavelength must be a positive number"):
+        two_theta_to_q([10.0, 20.0], bad)
+    with pytest.raises(ValueError, match="wavelength must be a positive number"):
+        q_to_two_theta([1.0, 2.0], bad)
+
+
+def test_two_theta_beyond_180_degrees_has_no_q():
+    # 200 deg folded back onto the Q of 160 deg
+    q = two_theta_to_q([-200.0, -10.0, 10.0, 180.0, 200.0], CU)
+    assert np.isnan(q[[0, 4]]).all()
+    assert q[1] == -q[2] and q[3] == pytest.approx(4 * np.pi / CU)
+    assert two_theta_to_q(np.float32(20.0), np.float64(CU)) > 0
+
+
+@pytest.mark.parametrize("what", ["x", "intensity", "uncertainty"])
+def test_masked_points_are_refused_not_read_as_data(what):
+    # np.array drops the mask: the masked value was used as a measurement
+    arrays = {"x": [10.0, 20.0, 30.0], "intensity": [1.0, 2.0, 3.0]}
+    arrays["uncertainty"] = [0.1, 0.2, 0.3]
+    arrays[what] = np.ma.masked_array(arrays[what], mask=[0, 1, 0])
+    with pytest.raises(ValueError, match=rf"{what} is a masked array .* index 1"):
+        Pattern(
+            arrays["x"],
+            arrays["intensity"],
+            uncertainty=arrays["uncertainty"],
+            wavelength=CU,
+        )
+    # a masked array without masked points is plain data
+    p = Pattern(np.ma.masked_array([10.0, 20.0]), [1.0, 2.0], wavelength=CU)
+    assert p.x.tolist() == [10.0, 20.0] and type(p.x) is np.ndarray
+
+
+def test_a_number_too_large_for_float64_is_a_value_error():
+    with pytest.raises(ValueError, match="intensity holds a number too large"):
+        Pattern([10.0, 20.0], [10**400, 1], wavelength=CU)
+
+
+def test_metadata_is_deep_copied():
+    meta = {"header": ["# a"], "sample": {"temperature": [293.15]}}
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=CU, metadata=meta)
+    meta["header"].append("# caller's later line")
+    meta["sample"]["temperature"].append(0.0)
+    assert p.metadata == {"header": ["# a"], "sample": {"temperature": [293.15]}}
+    # a pattern made from p does not share p's lists
+    q = p.to_q()
+    q.metadata["header"].append("# changed on the Q pattern")
+    p.to_two_theta(MO).metadata["sample"]["temperature"][0] = -1.0
+    assert p.metadata == {"header": ["# a"], "sample": {"temperature": [293.15]}}
+
+
+def test_copy_does_not_share_metadata():
+    import copy
+
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=CU, metadata={"h": [1]})
+    c = copy.copy(p)
+    c.metadata["new"] = 1
+    c.metadata["h"].append(2)
+    assert p.metadata == {"h": [1]}
+    assert copy.deepcopy(p).metadata == {"h": [1]}
+
+
+def test_metadata_that_cannot_be_copied_is_kept():
+    import threading
+
+    lock = threading.Lock()
+    loop = []
+    loop.append(loop)
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=CU, metadata={"lock": lock})
+    assert p.metadata["lock"] is lock
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=CU, metadata={"loop": loop})
+    assert p.metadata["loop"][0] is p.metadata["loop"]
+
+
+def test_repr_tells_close_ends_apart():
+    p = Pattern([10.000001, 10.000002], [1.0, 2.0], wavelength=CU)
+    assert "10.000001–10.000002°" in repr(p)  # was "10–10°"
+    assert "5–90°" in repr(Pattern([5.0, 90.0], [1.0, 2.0], wavelength=CU))
+
+
+def test_methods_leave_the_callers_arrays_and_the_pattern_unchanged():
+    x = np.array([30.0, 10.0, 20.0])
+    y = np.array([3.0, 1.0, 2.0], dtype=np.float32)
+    s = np.array([0.3, 0.1, 0.2])
+    copies = [a.copy() for a in (x, y, s)]
+    p = Pattern(x, y, uncertainty=s, radiation="CuKa", metadata={"k": [1]})
+    before = (p.x.copy(), p.intensity.copy(), p.uncertainty.copy())
+    results = [
+        p.q,
+        p.two_theta,
+        p.two_theta_at("MoKa"),
+        p.to_q(),
+        p.to_q().to_two_theta(),
+        p.to_two_theta("MoKa"),
+        p.to_two_theta(CU),
+        repr(p),
+        pickle.loads(pickle.dumps(p)),
+    ]
+    for mine, kept in zip((x, y, s), copies):
+        assert np.array_equal(mine, kept) and mine.flags.writeable
+    assert y.dtype == np.float32 and p.intensity.dtype == np.float64
+    for now, then in zip((p.x, p.intensity, p.uncertainty), before):
+        assert np.array_equal(now, then)
+    assert p.axis == "two_theta" and p.radiation.name == "CuKa"
+    assert p.metadata == {"k": [1]} and len(results) == 9
+    # the 2θ -> Q -> 2θ round trip is exact to a few ulps away from 180°
+    back = p.to_q().to_two_theta()
+    assert np.allclose(back.x, p.x, rtol=4 * np.finfo(float).eps, atol=0)
+    assert np.array_equal(back.intensity, p.intensity)
+    assert back.radiation == p.radiation
