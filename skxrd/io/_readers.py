@@ -348,12 +348,17 @@ def write_pattern(
     The header records the axis, the wavelength, the radiation, the name and
     the JSON-serialisable metadata, so that :func:`read_pattern` gives the same
     pattern back (x, intensity and uncertainty are written with all the digits
-    a float64 needs).
+    a float64 needs). NumPy numbers and arrays in the metadata are written as
+    JSON numbers and lists (and read back as such); a value JSON cannot hold
+    (an object, NaN) is left out with a :class:`UserWarning` naming its key.
+    The keys that :func:`read_pattern` sets (``"source"``, ``"format"``...)
+    are written too but read back as the new file's.
 
     Parameters
     ----------
     pattern : Pattern
     path : str or path-like
+        The file to write, in an existing folder.
     fmt : {"xy", "xye", "csv", "dat"}, optional
         By default from the extension. ``xy`` and ``dat`` are space separated,
         ``csv`` comma separated with a column-name row, ``xye`` requires an
@@ -371,6 +376,12 @@ def write_pattern(
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is False.
+    IsADirectoryError
+        If ``path`` is a folder.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
+    TypeError
+        If ``path`` is not a str or path-like, or ``overwrite`` not a bool.
     ValueError
         For an unknown format, or ``xye`` without uncertainties.
 
@@ -391,6 +402,13 @@ def write_pattern(
     """
     if not isinstance(pattern, Pattern):
         raise ValueError(f"write_pattern needs a Pattern, got {type(pattern)}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a str or path-like naming a file, got {type(path).__name__}"
+        )
+    # a truthy string such as "no" must not replace the user's file
+    if not isinstance(overwrite, (bool, np.bool_)):
+        raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
     path = Path(path)
     if fmt is None:
         fmt = _WRITE_FORMATS.get(path.suffix.lower())
@@ -407,6 +425,12 @@ def write_pattern(
             "the xye format has an uncertainty column but the pattern has no "
             "uncertainty; write .xy instead"
         )
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give the name of a file in it")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise FileNotFoundError(f"cannot write {path}: the folder {folder} {what}")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     text = _format_text(pattern, fmt)
@@ -1554,6 +1578,14 @@ def _header_lines(axis, wavelength, radiation, writer) -> list[str]:
     return head
 
 
+def _json_numpy(value):
+    """NumPy numbers and arrays as JSON numbers and lists (``json.dumps``
+    refuses ``np.int64`` and arrays, which the writer used to drop)."""
+    if isinstance(value, (np.generic, np.ndarray)) and value.dtype.kind in "biuf":
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _format_text(pattern: Pattern, fmt: str) -> str:
     sep = "," if fmt == "csv" else " "
     cols = [pattern.axis, "intensity"]
@@ -1568,15 +1600,28 @@ def _format_text(pattern: Pattern, fmt: str) -> str:
     head.append(f"# name: {json.dumps(pattern.name, ensure_ascii=False)}")
     meta, dropped = {}, []
     for key, value in pattern.metadata.items():
+        # repr: a key with a line break would start a line of its own, read
+        # as data ("note\n5.0 999" added the point 5.0, 999)
+        if str(key) in meta:  # 1 and "1": JSON would keep the last alone
+            dropped.append(repr(key))
+            continue
         try:
-            json.dumps(value, allow_nan=False)
+            json.dumps(value, allow_nan=False, default=_json_numpy)
             meta[str(key)] = value
         except (TypeError, ValueError):
-            dropped.append(str(key))
+            dropped.append(repr(key))
     if meta:
-        head.append(f"# metadata: {json.dumps(meta, ensure_ascii=False)}")
+        text = json.dumps(meta, ensure_ascii=False, default=_json_numpy)
+        head.append(f"# metadata: {text}")
     if dropped:
         head.append(f"# metadata not written (not JSON): {', '.join(dropped)}")
+        warnings.warn(
+            f"write_pattern: metadata {', '.join(dropped)} not written (not "
+            "JSON-serialisable, or a key that repeats another as text); "
+            "read_pattern will not give it back",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
     head.append(f"# columns: {' '.join(cols)}")
     if fmt == "csv":
         head.append(",".join(cols))

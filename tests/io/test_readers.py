@@ -823,6 +823,111 @@ def test_write_format_choices(tmp_path):
         write_pattern([1, 2], tmp_path / "b.xy")
 
 
+@pytest.mark.parametrize("ext", [".xy", ".xye", ".csv", ".dat"])
+def test_write_keeps_every_digit(tmp_path, ext):
+    # counts of 1e7, normalized intensities of 1e-6 and below, 0.0001° steps:
+    # nothing rounds to a duplicate x or to zero
+    x = 10.0 + 1e-4 * np.arange(6)
+    y = np.array([1e7, 1e-6, 3e-300, 5e-324, -0.0, 12345678.901234567])
+    p = Pattern(x[::-1], y[::-1], wavelength="MoKa", uncertainty=np.full(6, 1e-9))
+    q = read_pattern(write_pattern(p, tmp_path / f"p{ext}"))
+    _same(p, q)
+    assert np.all(np.diff(q.x) > 0) and q.intensity[3] == 5e-324
+
+
+def test_write_to_a_path_with_spaces_and_unicode(tmp_path):
+    p = Pattern([10.0, 20.0], [1.0, 2.0], radiation="CuKa", name="β-phase")
+    folder = tmp_path / "my scans é"
+    folder.mkdir()
+    for path in (folder / "β phase 1.xy", str(folder / "β phase 2.csv")):
+        written = write_pattern(p, path)
+        assert written == Path(path)
+        _same(p, read_pattern(written))
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, 1, None])
+def test_write_overwrite_must_be_a_bool(tmp_path, flag):
+    # overwrite="no" is truthy: it replaced the user's file
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa")
+    path = tmp_path / "user.xy"
+    path.write_text("precious")
+    with pytest.raises(TypeError, match="overwrite must be True or False"):
+        write_pattern(p, path, overwrite=flag)
+    assert path.read_text() == "precious"
+    with pytest.raises(FileExistsError):
+        write_pattern(p, path, overwrite=np.bool_(False))
+    assert write_pattern(p, path, overwrite=np.bool_(True)) == path
+
+
+def test_write_names_a_missing_folder(tmp_path):
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa")
+    missing = tmp_path / "no such folder"
+    with pytest.raises(FileNotFoundError, match=r"the folder .*no such folder does"):
+        write_pattern(p, missing / "p.xy")
+    assert not missing.exists()
+    (tmp_path / "a.xy").write_text("precious")
+    with pytest.raises(FileNotFoundError, match=r"folder .*a\.xy is not a folder"):
+        write_pattern(p, tmp_path / "a.xy" / "p.xy")
+    assert (tmp_path / "a.xy").read_text() == "precious"
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_write_to_a_folder_says_so(tmp_path, overwrite):
+    # it said "exists; pass overwrite=True", and with it failed on a temp file
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa")
+    folder = tmp_path / "scans.xy"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match=r"scans\.xy is a folder"):
+        write_pattern(p, folder, overwrite=overwrite)
+    assert folder.is_dir() and sorted(tmp_path.iterdir()) == [folder]
+
+
+def test_write_path_must_be_path_like(tmp_path):
+    from io import StringIO
+
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa")
+    with pytest.raises(TypeError, match="path must be a str or path-like.*StringIO"):
+        write_pattern(p, StringIO(), fmt="xy")
+
+
+def test_write_keeps_numpy_metadata_and_warns_of_what_it_leaves_out(tmp_path):
+    # np.int64 and arrays were left out, with no more than a comment in the file
+    meta = {
+        "n_scans": np.int64(3),
+        "steps": np.array([0.01, 0.02]),
+        "counts": np.arange(3, dtype=np.uint16),
+        "flag": np.bool_(True),
+        "temperature": np.float64(293.15),
+        "unknown": float("nan"),
+        "sample": object(),
+    }
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa", metadata=meta)
+    with pytest.warns(UserWarning, match=r"metadata 'unknown', 'sample' not written"):
+        path = write_pattern(p, tmp_path / "p.xy")
+    got = read_pattern(path).metadata
+    assert got["n_scans"] == 3 and got["steps"] == [0.01, 0.02]
+    assert got["counts"] == [0, 1, 2] and got["flag"] is True
+    assert got["temperature"] == 293.15
+    assert "unknown" not in got and "sample" not in got
+
+
+def test_write_names_of_left_out_metadata_add_no_lines(tmp_path):
+    # the key was written raw into the header: its second line was a data point
+    meta = {"note\n5.0 999": object()}
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=1.0, metadata=meta)
+    with pytest.warns(UserWarning, match=r"'note\\n5.0 999' not written"):
+        path = write_pattern(p, tmp_path / "p.xy")
+    _same(Pattern([10.0, 20.0], [1.0, 2.0], wavelength=1.0), read_pattern(path))
+
+
+def test_write_warns_of_keys_that_repeat_as_text(tmp_path):
+    # {1: "a", "1": "b"}: the JSON header kept "b" alone, without a word
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=1.0, metadata={1: "a", "1": "b"})
+    with pytest.warns(UserWarning, match=r"metadata '1' not written"):
+        path = write_pattern(p, tmp_path / "p.xy")
+    assert read_pattern(path).metadata["1"] == "a"
+
+
 def test_reading_files_does_not_load_the_simulator():
     # Radiation lives in skxrd.utils, below both io and simulation (issue 20)
     import subprocess
