@@ -309,3 +309,29 @@ def test_methods_leave_the_callers_arrays_and_the_pattern_unchanged():
     assert np.allclose(back.x, p.x, rtol=4 * np.finfo(float).eps, atol=0)
     assert np.array_equal(back.intensity, p.intensity)
     assert back.radiation == p.radiation
+
+
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        (("xray", (-1.5,), (1.0,)), "not all in"),
+        (("xray", (np.nan,), (1.0,)), "not all in"),
+        (("electron", (0.02,), (1.0,)), "kind is 'electron'"),
+        (("xray", (1.5, 1.54), (1.0,)), "as many weights"),
+        (("xray", (), ()), "as many weights"),
+        (("xray", (1.5, 1.54), (1.0, -0.5)), "weights .* not all finite"),
+    ],
+)
+def test_a_radiation_object_is_checked(fields, problem):
+    # Radiation("xray", (-1.5,), ...) gave a pattern of wavelength -1.5 Å
+    from skxrd.utils._radiation import Radiation
+
+    rad = Radiation(*fields, "custom")
+    for kwargs in ({"radiation": rad}, {"wavelength": rad}):
+        with pytest.raises(ValueError, match=f"not a usable radiation: .*{problem}"):
+            Pattern([10.0, 20.0], [1.0, 2.0], **kwargs)
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=CU)
+    with pytest.raises(ValueError, match="not a usable radiation"):
+        p.to_two_theta(rad)
+    good = Radiation("neutron", (1.5,), (1.0,), "custom")
+    assert Pattern([10.0, 20.0], [1.0, 2.0], radiation=good).wavelength == 1.5
