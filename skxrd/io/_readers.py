@@ -375,7 +375,8 @@ def write_pattern(
     Raises
     ------
     FileExistsError
-        If ``path`` exists and ``overwrite`` is False.
+        If ``path`` exists and ``overwrite`` is False, or is a broken symbolic
+        link.
     IsADirectoryError
         If ``path`` is a folder.
     FileNotFoundError
@@ -431,6 +432,12 @@ def write_pattern(
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise FileNotFoundError(f"cannot write {path}: the folder {folder} {what}")
+    if path.is_symlink() and not path.exists():
+        # "x" mode refused it with a bare "File exists", even with overwrite=True
+        raise FileExistsError(
+            f"{path} is a broken symbolic link (to {os.readlink(path)}); remove it "
+            "or write elsewhere"
+        )
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     text = _format_text(pattern, fmt)

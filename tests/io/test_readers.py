@@ -882,6 +882,16 @@ def test_write_to_a_folder_says_so(tmp_path, overwrite):
     assert folder.is_dir() and sorted(tmp_path.iterdir()) == [folder]
 
 
+def test_write_to_a_broken_link_says_so(tmp_path):
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength="CuKa")
+    link = tmp_path / "p.xy"
+    link.symlink_to(tmp_path / "gone.xy")
+    for overwrite in (False, True):
+        with pytest.raises(FileExistsError, match="broken symbolic link .*gone.xy"):
+            write_pattern(p, link, overwrite=overwrite)
+    assert link.is_symlink() and not (tmp_path / "gone.xy").exists()
+
+
 def test_write_path_must_be_path_like(tmp_path):
     from io import StringIO
 
