@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils._warnings import caller_stacklevel
+
 FORMAT = "skxrd-dataset-cache/1"
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
@@ -64,7 +66,8 @@ def cached(build, path: Path, **arguments) -> Bunch:
                 f"dataset cache entry {path} cannot be read ({exc}); building the "
                 "dataset again and replacing it",
                 UserWarning,
-                stacklevel=3,
+                # the user's line, also when train_from_config built the data
+                stacklevel=caller_stacklevel(),
             )
     data = build(**arguments)
     write(data, path)

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from ..crystal import Crystal, as_crystal, describe_structure, to_crystal_system
 from ..utils._memo import cache_ignoring_verbose
 from ..utils._parallel import parallel_map
+from ..utils._warnings import caller_stacklevel
 
 __all__ = [
     "MATERIALS_PROJECT_ATTRIBUTION",
@@ -298,7 +299,8 @@ def _collect(
             f"not be used (first: {skipped[0][0]}: {skipped[0][1]}); the list is in "
             "the result's 'skipped'",
             CollectionWarning,
-            stacklevel=3,
+            # the caller of load_structures, read_cif_folder or load_amcsd
+            stacklevel=caller_stacklevel(),
         )
     return _bunch(
         crystals,

@@ -234,12 +234,15 @@ def make_pattern_dataset(
     ):
         import warnings
 
+        from ..utils._warnings import caller_stacklevel
+
         warnings.warn(
             "n_variants and variants apply to real structures and structure types; "
             f"the source {source if source is not None else 'uniform'!r} has none, "
             "so each crystal is drawn once and unchanged",
             UserWarning,
-            stacklevel=2,
+            # the user's line, also through train_from_config and skxrd train
+            stacklevel=caller_stacklevel(),
         )
     instrument = _instrument(instrument)
     if random_state is None:

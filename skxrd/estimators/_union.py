@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
 from ..utils._validation import check_int, plain_scalar
+from ..utils._warnings import caller_stacklevel
 from ._core import (
     check_same_length,
     combine_members,
@@ -380,7 +381,8 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 "reliability rule instead of a router (combiner_ = "
                 "'reliability')",
                 UserWarning,
-                stacklevel=3,
+                # the caller of fit or add_classes, also through a Pipeline
+                stacklevel=caller_stacklevel(),
             )
             return
         features = self._router_features(self._member_stats(self.holdout_X_))

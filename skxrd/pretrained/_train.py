@@ -1962,7 +1962,8 @@ def _start_prefetch(config, network, prefetch, cache, n_jobs):
                 f"simulating and indexing ahead of the network failed "
                 f"({out['error']}); the steps after it do it themselves",
                 RuntimeWarning,
-                stacklevel=3,
+                # the caller of train_from_config, also through skxrd train
+                stacklevel=caller_stacklevel(),
             )
         return out
 

@@ -133,6 +133,12 @@ def data(db):
         return load_amcsd(db, as_frame=True)
 
 
+def test_the_unusable_entries_warning_names_the_callers_line(db):
+    with pytest.warns(CollectionWarning, match="3 of 6 entries") as rec:
+        load_amcsd(db)
+    assert len(rec) == 1 and rec[0].filename == __file__
+
+
 def test_good_entries_load_with_their_space_groups(data):
     assert data.ids.tolist() == ["amcsd-0000001", "amcsd-0000002", "amcsd-0000006"]
     assert data.space_group.tolist()[:2] == [225, 225]

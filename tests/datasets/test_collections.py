@@ -102,8 +102,9 @@ def test_load_structures_from_pymatgen_and_ase_reports_bad_entries():
     pytest.importorskip("ase")
     nacl = load_example_crystal("NaCl")
     items = [nacl.to_pymatgen(), load_example_crystal("Si").to_ase(), 42, nacl]
-    with pytest.warns(CollectionWarning, match="1 of 4 entries"):
+    with pytest.warns(CollectionWarning, match="1 of 4 entries") as rec:
         data = load_structures(items, ids=["pmg", "ase", "int", "skxrd"])
+    assert rec[0].filename == __file__  # the caller's line
     assert data.ids.tolist() == ["pmg", "ase", "skxrd"]
     assert data.space_group.tolist() == [225, 227, 225]
     assert data.skipped[0][0] == "int" and "TypeError" in data.skipped[0][1]
@@ -126,8 +127,9 @@ def test_read_cif_folder(tmp_path):
     text = load_example_crystal("NaCl").to_cif().replace(" Na ", " Xx ")
     (tmp_path / "f_unknown.cif").write_text(text)
     (tmp_path / "notes.txt").write_text("not a cif")
-    with pytest.warns(CollectionWarning, match="4 of 6 entries"):
+    with pytest.warns(CollectionWarning, match="4 of 6 entries") as rec:
         data = read_cif_folder(tmp_path)
+    assert rec[0].filename == __file__  # the caller's line
     assert data.ids.tolist() == ["a_nacl.cif", "sub/b_si.CIF"]
     assert data.space_group.tolist() == [225, 227]
     reasons = dict(data.skipped)

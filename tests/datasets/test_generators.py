@@ -590,8 +590,11 @@ def test_variants_of_random_crystals_are_a_warning_not_a_promise():
 
     sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1)
     kw = dict(simulator=sim, space_groups=[225], random_state=0, verbose=False)
-    with pytest.warns(UserWarning, match="n_variants and variants apply to real"):
+    with pytest.warns(
+        UserWarning, match="n_variants and variants apply to real"
+    ) as rec:
         data = make_pattern_dataset(4, n_variants=2, **kw)
+    assert len(rec) == 1 and rec[0].filename == __file__  # the caller's line
     assert "variants" not in data.DESCR and len(set(data.groups)) == 4
 
 
@@ -632,8 +635,9 @@ def test_pattern_dataset_cache_never_unpickles(tmp_path, capsys):
             assert value == again[key], key
     # a replaced entry (a pickle that runs code) is not loaded: rebuilt
     entry.write_bytes(pickle.dumps(_RunsCode()))
-    with pytest.warns(UserWarning, match="cannot be read.*building the dataset"):
+    with pytest.warns(UserWarning, match="cannot be read.*building the dataset") as rec:
         rebuilt = make_pattern_dataset(**kw)
+    assert rec[0].filename == __file__  # the caller's line
     assert "ran" not in capsys.readouterr().out
     assert np.array_equal(rebuilt.X, first.X)
     # a well-formed entry whose X lost rows is no dataset: rebuilt too

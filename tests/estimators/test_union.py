@@ -313,10 +313,34 @@ def test_router_missing_a_member_falls_back_with_a_warning():
     X_new = rng.random((4, 30))
     X_new[y_new == "e", 25] += 5
     X_new[y_new == "f", 28] += 5
-    with pytest.warns(UserWarning, match=r"cover no class of member\(s\) \[2\]"):
+    with pytest.warns(UserWarning, match=r"cover no class of member\(s\) \[2\]") as rec:
         union.add_classes(X_new, y_new)
+    assert rec[0].filename == __file__  # the caller's line
     assert union.combiner_ == "reliability" and union.router_ is None
     np.testing.assert_array_equal(union.predict(X_new), y_new)
+
+
+def test_router_fallback_warning_names_the_callers_line():
+    # a fixed stacklevel pointed into scikit-learn's pipeline.py when a
+    # Pipeline called fit, rather than at the line that called the Pipeline
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(0)
+    # c and d: too few patterns to keep one out, so the router never sees the
+    # second member's classes
+    y = np.array(list("a" * 15 + "b" * 15 + "cc" + "dd"))
+    X = rng.random((len(y), 30))
+    for i, label in enumerate("abcd"):
+        X[y == label, 2 + 4 * i] += 5
+    union = UnionClassifier(
+        LogisticRegression(max_iter=1000),
+        class_subsets=[["a", "b"], ["c", "d"]],
+        random_state=0,
+    )
+    for model in (union, make_pipeline(union)):
+        with pytest.warns(UserWarning, match=r"cover no class of member") as rec:
+            model.fit(X, y)
+        assert len(rec) == 1 and rec[0].filename == __file__
 
 
 def test_label_types_of_subsets_and_new_classes():

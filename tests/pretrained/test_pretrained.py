@@ -1401,8 +1401,53 @@ def test_indexing_ahead_of_the_network_gives_the_same_model(
 
     monkeypatch.setattr(_train, "_prefetch", broken)
     wait = _train._start_prefetch(loaded, net, True, tmp_path, None)
-    with pytest.warns(RuntimeWarning, match=r"ahead of the network failed \(OSError"):
+    with pytest.warns(
+        RuntimeWarning, match=r"ahead of the network failed \(OSError"
+    ) as rec:
         assert wait() == {"error": "OSError: disk full"}
+    assert rec[0].filename == __file__  # the caller's line
+
+
+def test_warnings_of_the_data_and_the_prefetch_name_the_callers_line(
+    tmp_path, monkeypatch
+):
+    # fixed stacklevels pointed into skxrd's _train.py when train_from_config
+    # (or skxrd train, or a tool) built the data and waited for the prefetch
+    import glob
+    import warnings
+
+    from skxrd.pretrained import _train
+
+    def said(record):
+        return {str(w.message)[:19]: w.filename for w in record}
+
+    cfg = {**TINY, "data": {**TINY["data"], "n_variants": 2}}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        train_from_config(cfg, cache=tmp_path, verbose=0)
+    assert said(record) == {"n_variants and vari": __file__}
+    for entry in glob.glob(str(tmp_path / "**" / "*.npz"), recursive=True):
+        with open(entry, "wb") as fh:
+            fh.write(b"damaged")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        train_from_config(cfg, cache=tmp_path, verbose=0)
+    assert said(record) == {
+        "n_variants and vari": __file__,
+        "dataset cache entry": __file__,
+    }
+    assert len(record) == 3  # the [data] and the [test] entries
+
+    def broken(config, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_train, "_prefetch", broken)
+    # (the search-match itself is not what is tested here)
+    monkeypatch.setattr(_train, "add_reference_match", lambda pipe, c, **k: (pipe, {}))
+    cfg = {**TINY, "match": {"source": str(tmp_path)}}
+    with pytest.warns(RuntimeWarning, match="ahead of the network failed") as rec:
+        train_from_config(cfg, cache=tmp_path, prefetch=True, verbose=0)
+    assert [w.filename for w in rec] == [__file__]
 
 
 @pytest.mark.parametrize(
