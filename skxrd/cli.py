@@ -39,19 +39,17 @@ def _cmd_simulate(args) -> int:
 
     out = Path(args.output)
     if out.suffix not in (".csv", ".npz"):
-        raise SystemExit(f"skxrd simulate: output {out} must end in .csv or .npz")
+        raise ValueError(f"-o {out} must end in .csv or .npz")
     _check_output_path(out, "-o")
-    if out.exists() and not args.force:
-        raise SystemExit(f"skxrd simulate: {out} exists; use --force to replace it")
+    _refuse_existing(out, "-o", args.force)
     _check_n_jobs(args.n_jobs)
     crystals = []
     for path in args.cif:
         if Path(path).is_dir():
             raise ValueError(f"{path} is a folder, not a CIF file")
-        try:
-            crystals.append(Crystal.from_cif(path))
-        except (ValueError, FileNotFoundError) as exc:
-            raise SystemExit(f"skxrd simulate: {exc}") from None
+        # a CIF that cannot be read: its ValueError (or FileNotFoundError)
+        # names the file, and main makes it one line and exit status 2
+        crystals.append(Crystal.from_cif(path))
     sim = _simulator_from_args(args)
     X = sim.transform(crystals)
     radiation = sim.fit().radiation_
@@ -123,6 +121,14 @@ def _check_output_path(path, option):
             break
 
 
+def _refuse_existing(path, option, force):
+    """A FileExistsError when ``path`` exists and ``--force`` is off: nothing
+    the user has is overwritten, and, as every error in what the user gave,
+    :func:`main` reports it in one line with exit status 2."""
+    if not force and Path(path).exists():
+        raise FileExistsError(f"{option} {path} exists; use --force to replace it")
+
+
 def _check_n_jobs(n_jobs):
     """``--n-jobs 0``, named before the work (joblib's error came after it)."""
     if n_jobs == 0:
@@ -139,21 +145,20 @@ def _symmetry_outputs(out, model, force):
     """The union's model file beside the view ``out`` of a ``[symmetry]``
     config, checked before training."""
     if out.suffix != ".json":
-        raise SystemExit(
-            f"skxrd train: a config with [symmetry] writes a view of two model "
+        raise ValueError(
+            f"a config with [symmetry] writes a view of two model "
             f"files: -o must be a .json file (its union goes beside it as "
             f"NAME-union.pt), got {out}"
         )
     union_out = out.with_name(out.stem + "-union.pt")
     _check_output_path(union_out, "-o")
-    if union_out.exists() and not force:
-        raise SystemExit(f"skxrd train: {union_out} exists; use --force to replace it")
+    _refuse_existing(union_out, "the union's model file (beside -o)", force)
     if model.endswith(".pt") and (
         Path(model).resolve().parent != out.resolve().parent
         or not Path(model).is_file()
     ):
-        raise SystemExit(
-            f"skxrd train: [symmetry] model {model} must be a model file in the "
+        raise ValueError(
+            f"[symmetry] model {model} must be a model file in the "
             f"folder of -o ({out.parent}), which the view names"
         )
     return union_out
@@ -169,8 +174,8 @@ def _resume_file(resume):
 
     if resume in _MODELS and _weights_file(resume).suffix == ".pt":
         return _weights_file(resume)
-    raise SystemExit(
-        f"skxrd train: --resume {resume}: no such model file (nor a shipped "
+    raise ValueError(
+        f"--resume {resume}: no such model file (nor a shipped "
         "model with its own network file: "
         + ", ".join(n for n in sorted(_MODELS) if _weights_file(n).suffix == ".pt")
         + ")"
@@ -203,8 +208,7 @@ def _cmd_train(args) -> int:
 
     out = Path(args.output)
     _check_output_path(out, "-o")  # a folder would be found after the training
-    if out.exists() and not args.force:
-        raise SystemExit(f"skxrd train: {out} exists; use --force to replace it")
+    _refuse_existing(out, "-o", args.force)
     resume = _resume_file(args.resume)
     _check_train_options(args)
     config = load_config(args.config)
@@ -214,8 +218,8 @@ def _cmd_train(args) -> int:
     elif out.suffix.lower() in (".json", *_PICKLES):
         # every loader reads .json as a view and refuses pickles: such a file
         # could never be loaded again
-        raise SystemExit(
-            f"skxrd train: -o {out}: a model file is written (.pt); {out.suffix} "
+        raise ValueError(
+            f"-o {out}: a model file is written (.pt); {out.suffix} "
             "is "
             + (
                 "a view, which only a config with [symmetry] writes"
@@ -754,14 +758,14 @@ def _strip_kalpha2(patterns, files):
 
 
 def _refuse_existing_plot(plot, force):
-    """A ValueError when the ``--plot`` file exists and ``--force`` is off
-    (nothing the user has is overwritten), when it is a folder, or when
-    matplotlib writes no figure of its suffix: all found before the work."""
+    """A FileExistsError when the ``--plot`` file exists and ``--force`` is
+    off (nothing the user has is overwritten), a ValueError when it is a
+    folder or when matplotlib writes no figure of its suffix: all found
+    before the work."""
     if not plot:
         return
     _check_output_path(plot, "--plot")
-    if Path(plot).exists() and not force:
-        raise ValueError(f"--plot {plot} exists; use --force to replace it")
+    _refuse_existing(plot, "--plot", force)
     suffix = Path(plot).suffix.lower()
     if suffix:  # none: matplotlib writes a PNG
         from matplotlib.backend_bases import FigureCanvasBase
@@ -1244,6 +1248,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``skxrd`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``skxrd``; None: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        The exit status: 0 when the command did its work; 2 for an error in
+        what the user gave (an option, a file that cannot be read, a config,
+        an output that exists without ``--force``), reported in one line on
+        stderr before anything is written (argparse's usage errors exit with
+        2 as well); 130 when ``skxrd train`` with ``--checkpoint-dir`` was
+        interrupted. A failure of skxrd itself during the work is raised with
+        its traceback, which Python ends with exit status 1.
 
     Examples
     --------

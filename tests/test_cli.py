@@ -49,22 +49,34 @@ def test_simulate_npz_and_csv(tmp_path, cifs, capsys):
     assert "wrote 2 patterns" in capsys.readouterr().out
 
 
-def test_simulate_refuses_to_overwrite(tmp_path, cifs):
-    out = tmp_path / "keep.csv"
-    out.write_text("precious")
-    with pytest.raises(SystemExit, match="exists"):
-        main(["simulate", cifs[0], "-o", str(out)])
-    assert out.read_text() == "precious"
+def test_simulate_refuses_to_overwrite(tmp_path, cifs, capsys):
+    # an existing output is an error in what the user gave: exit status 2, as
+    # every other (it was 1, from a SystemExit), one line naming the file
+    for name in ("keep.csv", "keep.npz"):
+        out = tmp_path / name
+        out.write_bytes(b"precious\x00\xff")
+        assert main(["simulate", cifs[0], "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err == f"skxrd simulate: -o {out} exists; use --force to replace it\n"
+        assert out.read_bytes() == b"precious\x00\xff"
     assert main(["simulate", cifs[0], "-o", str(out), "--force", "--quiet"]) == 0
+    assert np.load(out)["X"].shape == (1, 4250)
 
 
 def test_simulate_bad_inputs(tmp_path, cifs, capsys):
     broken = tmp_path / "broken.cif"
     broken.write_text("data_x\n_cell_length_a 5\n")
-    with pytest.raises(SystemExit, match="broken.cif"):
-        main(["simulate", str(broken), "-o", str(tmp_path / "o.npz")])
-    with pytest.raises(SystemExit, match=r"\.csv or \.npz"):
-        main(["simulate", cifs[0], "-o", str(tmp_path / "o.txt")])
+    # exit status 2 and one line, as for every error in what the user gave
+    assert main(["simulate", str(broken), "-o", str(tmp_path / "o.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skxrd simulate: ") and "broken.cif" in err
+    assert err.count("\n") == 1
+    assert main(["simulate", cifs[0], "-o", str(tmp_path / "o.txt")]) == 2
+    assert "o.txt must end in .csv or .npz" in capsys.readouterr().err
+    missing = str(tmp_path / "missing.cif")
+    assert main(["simulate", missing, "-o", str(tmp_path / "o.npz")]) == 2
+    assert "missing.cif" in capsys.readouterr().err
+    assert not (tmp_path / "o.npz").exists()
     assert (
         main(
             ["simulate", cifs[0], "-o", str(tmp_path / "o.npz"), "--radiation", "XyKa"]

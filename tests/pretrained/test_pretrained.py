@@ -1849,9 +1849,16 @@ def test_skxrd_train_writes_a_symmetry_weighted_view(tmp_path, capsys):
         _STRUCTURE_TYPE_TOML
         + f'[symmetry]\nmodel = "{tmp_path / "groups.pt"}"\ncalibration_seed = 3\n'
     )
-    with pytest.raises(SystemExit, match="-o must be a .json file"):
-        main(["train", str(path), "-o", str(tmp_path / "types.pt"), "--quiet"])
+    # errors in what the user gave: exit status 2 and one line, before training
+    assert main(["train", str(path), "-o", str(tmp_path / "types.pt"), "--quiet"]) == 2
+    assert "-o must be a .json file" in capsys.readouterr().err
     out = tmp_path / "types.json"
+    union_file = tmp_path / "types-union.pt"
+    union_file.write_bytes(b"mine")  # the union's file, beside -o, is kept too
+    assert main(["train", str(path), "-o", str(out), "--quiet"]) == 2
+    assert f"{union_file} exists; use --force" in capsys.readouterr().err
+    assert union_file.read_bytes() == b"mine" and not out.exists()
+    union_file.unlink()
     assert main(["train", str(path), "-o", str(out), "--quiet"]) == 0
     assert (tmp_path / "types-union.pt").is_file()
     model = load_model(out)
@@ -1866,5 +1873,6 @@ def test_skxrd_train_writes_a_symmetry_weighted_view(tmp_path, capsys):
     # a symmetry model elsewhere than -o's folder is refused before training
     other = tmp_path / "sub"
     other.mkdir()
-    with pytest.raises(SystemExit, match="in the folder of -o"):
-        main(["train", str(path), "-o", str(other / "types.json"), "--quiet"])
+    capsys.readouterr()
+    assert main(["train", str(path), "-o", str(other / "types.json"), "--quiet"]) == 2
+    assert "in the folder of -o" in capsys.readouterr().err
