@@ -732,13 +732,16 @@ class Crystal:
     def from_pymatgen(cls, structure, name: str | None = None) -> Crystal:
         """Convert a pymatgen ``Structure`` (disordered sites become several atoms).
 
-        Species with an integer oxidation state become ions (``Species("Fe",
-        3)`` → ``"Fe3+"``), deuterium and tritium stay ``"D"`` and ``"T"``
-        (pymatgen's ``Element("D")`` has the symbol ``"H"``), and the site
-        property ``"b_iso"`` gives the B factors, as :meth:`to_pymatgen` writes
-        them. A species with a non-integer oxidation state (``Fe2.5+``, from a
-        bond-valence analysis) is read as its element, with a
-        :class:`UserWarning` naming it.
+        A disordered site ``{Fe: 0.5, Mg: 0.5}`` becomes one atom per species
+        at its position, each with its occupancy. Species with an integer
+        oxidation state become ions (``Species("Fe", 3)`` → ``"Fe3+"``),
+        deuterium and tritium stay ``"D"`` and ``"T"`` (pymatgen's
+        ``Element("D")`` has the symbol ``"H"``), and the site property
+        ``"b_iso"`` gives the B factors (``"b_iso_species"``, where a site has
+        it, each species' own), as :meth:`to_pymatgen` writes them. A species
+        with a non-integer oxidation state (``Fe2.5+``, from a bond-valence
+        analysis) is read as its element, with a :class:`UserWarning` naming
+        it.
 
         Examples
         --------
@@ -754,7 +757,10 @@ class Crystal:
         species, coords, occ, b_iso, fractional = [], [], [], [], {}
         for site in structure:
             b = float(site.properties.get("b_iso", 0.0) or 0.0)
+            # a mixed site whose atoms have B of their own (to_pymatgen)
+            own = site.properties.get("b_iso_species") or {}
             for sp, amount in site.species.items():
+                b_sp = float(own.get(str(sp), b))
                 label, element = _pymatgen_species(sp)
                 if element is not None:
                     fractional[label] = element
@@ -762,7 +768,7 @@ class Crystal:
                 species.append(label)
                 coords.append(site.frac_coords)
                 occ.append(float(amount))
-                b_iso.append(b)
+                b_iso.append(b_sp)
         if fractional:
             import warnings
 
@@ -787,12 +793,28 @@ class Crystal:
     def to_pymatgen(self):
         """Convert to a pymatgen ``Structure`` (needs pymatgen).
 
-        One site per atom, in order: ions become pymatgen ``Species`` with
-        their oxidation state (``"Fe3+"`` → ``Species("Fe", 3)``), neutral
-        atoms ``Element`` objects, each with its occupancy; the atoms of a
-        mixed or split site stay separate sites at their positions. Isotropic
-        B values travel as the site property ``"b_iso"``. :meth:`from_pymatgen`
-        reads all of it back: species, occupancies and B factors round-trip.
+        One site per position: the atoms of a mixed or partly occupied site
+        (the same fractional position, within 1e-3 Å and modulo lattice
+        translations, with occupancies that add up to at most 1) become one
+        disordered site whose species maps each of them to its occupancy
+        (``{Fe: 0.5, Mg: 0.5}``), as pymatgen's CIF reader, ``is_ordered``,
+        ``SpacegroupAnalyzer`` and ``merge_sites`` expect; the site stands at
+        its first atom's position, in the order of the first atoms. Atoms
+        at one position whose occupancies add up to more than 1, and two
+        atoms of one species there with different B, stay separate sites. A
+        fully occupied crystal gives one site per atom, in order.
+
+        Ions become pymatgen ``Species`` with their oxidation state
+        (``"Fe3+"`` → ``Species("Fe", 3)``), neutral atoms ``Element`` objects
+        (deuterium and tritium pymatgen's ``D`` and ``T``). Isotropic B
+        values travel as the site property ``"b_iso"``; where the atoms of a
+        site have different B (pymatgen keeps one value of a property per
+        site), ``"b_iso"`` is their occupancy-weighted mean and the site
+        property ``"b_iso_species"`` maps each species (``str``) to its own B
+        (None on the other sites; the property is absent when no site needs
+        it). :meth:`from_pymatgen` reads all of it back: species,
+        occupancies and B factors round-trip, and so does the powder pattern
+        (the atoms of a merged site come back one after another).
 
         Examples
         --------
@@ -802,6 +824,11 @@ class Crystal:
         >>> mgo = Crystal.from_wyckoff(225, [("Mg2+", "4a"), ("O2-", "4b")], a=4.21)
         >>> str(mgo.to_pymatgen()[0].specie)
         'Mg2+'
+        >>> mixed = Crystal(4.0 * np.eye(3), ["Fe", "Mg"], [[0, 0, 0]] * 2,
+        ...                 occupancies=[0.5, 0.5])
+        >>> structure = mixed.to_pymatgen()
+        >>> len(structure), structure[0].species.as_dict()
+        (1, {'Fe': 0.5, 'Mg': 0.5})
         """
         from pymatgen.core import Element, Lattice, Species, Structure
 
@@ -811,17 +838,46 @@ class Crystal:
             return Species(element, charge) if charge else Element(element)
 
         kinds = {s: pymatgen_species(s) for s in dict.fromkeys(self.species)}
-        species = [{kinds[s]: float(o)} for s, o in zip(self.species, self.occupancies)]
+        sites = _shared_sites(self, [kinds[s] for s in self.species])
+        species, b_site, b_species = [], [], []
+        for members in sites:
+            amounts = {}
+            for i in members:
+                kind = kinds[self.species[i]]
+                amounts[kind] = amounts.get(kind, 0.0) + float(self.occupancies[i])
+            species.append(amounts)
+            b = self.b_iso[members]
+            if np.all(b == b[0]):
+                b_site.append(float(b[0]))
+                b_species.append(None)
+            else:  # one value per site: the mean, and each species' own
+                occ = self.occupancies[members]
+                b_site.append(float(np.dot(occ, b) / occ.sum()))
+                b_species.append(
+                    {str(kinds[self.species[i]]): float(self.b_iso[i]) for i in members}
+                )
+        properties = {"b_iso": b_site}
+        if any(b is not None for b in b_species):
+            properties["b_iso_species"] = b_species
         return Structure(
             Lattice(self.lattice),
             species,
-            self.frac_coords,
-            site_properties={"b_iso": self.b_iso.tolist()},
+            self.frac_coords[[members[0] for members in sites]],
+            site_properties=properties,
         )
 
     @classmethod
     def from_ase(cls, atoms, name: str | None = None) -> Crystal:
         """Convert ASE ``Atoms`` (needs a 3D periodic cell).
+
+        Occupancies are read from ``atoms.info["occupancy"]``, where ASE's CIF
+        reader (``ase.io.read(..., fractional_occupancies=True)``, its
+        default) and :meth:`to_ase` keep them: ``{kind: {symbol:
+        occupancy}}``, the kind of each atom in ``atoms.arrays
+        ["spacegroup_kinds"]`` (else its tag). ASE keeps one atom per mixed
+        site; the other species of its kind become atoms at its position, as
+        ASE's CIF writer writes them. Hydrogen with deuterium's or tritium's
+        mass (ASE has no symbol for them) is read as ``"D"`` or ``"T"``.
 
         Examples
         --------
@@ -834,31 +890,142 @@ class Crystal:
         cell = np.array(atoms.cell, dtype=float)
         if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-6:
             raise ValueError("ASE Atoms cell is degenerate (zero or flat)")
+        symbols = atoms.get_chemical_symbols()
+        masses = atoms.get_masses()
+        for i, s in enumerate(symbols):
+            if s == "H":  # ASE's deuterium and tritium: hydrogen of their mass
+                for isotope, mass in _HYDROGEN_ISOTOPES.items():
+                    if abs(masses[i] - mass) < 0.01:
+                        symbols[i] = isotope
+        positions = atoms.get_scaled_positions(wrap=True)
         occ = atoms.info.get("occupancy")
-        occupancies = None
-        if isinstance(occ, dict):  # ase's CIF reader: {site index: {symbol: occ}}
-            occupancies = [
-                float(occ.get(str(t), {}).get(s, 1.0))
-                for t, s in zip(atoms.get_tags(), atoms.get_chemical_symbols())
-            ]
+        species, coords, occupancies = symbols, positions, None
+        if isinstance(occ, dict):  # {kind: {symbol: occupancy}}
+            kinds = atoms.arrays.get("spacegroup_kinds")
+            if kinds is None:  # older ASE kept the kinds as tags
+                kinds = atoms.get_tags()
+            species, coords, occupancies = [], [], []
+            for s, position, kind, element in zip(
+                symbols, positions, kinds, atoms.get_chemical_symbols()
+            ):
+                record = occ.get(str(kind), {})
+                # (keyed by ASE's symbol: "H" for deuterium)
+                species.append(s)
+                coords.append(position)
+                occupancies.append(float(record.get(element, 1.0)))
+                # the other species of a mixed site, which ASE left out
+                for other, amount in record.items():
+                    if other != element:
+                        species.append(other)
+                        coords.append(position)
+                        occupancies.append(float(amount))
         return cls(
             np.array(atoms.cell),
-            atoms.get_chemical_symbols(),
-            atoms.get_scaled_positions(wrap=True),
+            species,
+            coords,
             occupancies=occupancies,
             name=name or atoms.get_chemical_formula(mode="reduce"),
         )
 
     def to_ase(self):
-        """Convert to ASE ``Atoms`` (occupancies are dropped; needs ASE)."""
+        """Convert to ASE ``Atoms`` (needs ASE).
+
+        One ASE atom per atom. ASE has no partial occupancy: its calculators,
+        neighbour lists and viewers take every atom as whole, so the atoms of
+        a mixed site stand on top of each other. A crystal with occupancies
+        below 1 is converted with a :class:`UserWarning` that says so, and
+        keeps its occupancies where ASE's CIF reader puts them
+        (``atoms.info["occupancy"]``, with ``atoms.arrays
+        ["spacegroup_kinds"]``): :meth:`from_ase` and ASE's CIF writer read
+        them back. Deuterium and tritium become hydrogen of their mass. Ionic
+        charges and B factors have no place in ``Atoms`` and are left out
+        (:meth:`to_pymatgen` keeps them).
+
+        Examples
+        --------
+        >>> atoms = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")],
+        ...                              a=5.64).to_ase()
+        >>> atoms.get_chemical_formula()
+        'Cl4Na4'
+        """
         from ase import Atoms
 
-        return Atoms(
-            symbols=list(self.elements),
+        symbols = ["H" if e in _HYDROGEN_ISOTOPES else e for e in self.elements]
+        atoms = Atoms(
+            symbols=symbols,
             scaled_positions=self.frac_coords,
             cell=self.lattice,
             pbc=True,
         )
+        isotopes = [i for i, e in enumerate(self.elements) if e in _HYDROGEN_ISOTOPES]
+        if isotopes:
+            masses = atoms.get_masses()
+            masses[isotopes] = [_HYDROGEN_ISOTOPES[self.elements[i]] for i in isotopes]
+            atoms.set_masses(masses)
+        partial = int(np.sum(self.occupancies < 1.0))
+        if partial:
+            import warnings
+
+            from ..utils._warnings import caller_stacklevel
+
+            who = f"crystal {self.name!r}" if self.name else "crystal"
+            warnings.warn(
+                f"{who}: ASE Atoms have no partial occupancy: {partial} of "
+                f"{self.n_atoms} atoms have occupancy < 1 and are whole atoms to "
+                "ASE (those of a mixed site on top of each other); the "
+                "occupancies are kept in atoms.info['occupancy'], which "
+                "Crystal.from_ase and ASE's CIF writer read",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+            # ASE's CIF convention: each atom a kind of its own
+            atoms.new_array("spacegroup_kinds", np.arange(self.n_atoms))
+            atoms.info["occupancy"] = {
+                str(i): {s: float(o)}
+                for i, (s, o) in enumerate(zip(symbols, self.occupancies))
+            }
+        return atoms
+
+
+# ASE's deuterium and tritium: hydrogen of their mass (u)
+_HYDROGEN_ISOTOPES = {"D": 2.01410178, "T": 3.01604928}
+
+
+# atoms closer than this (Å) share a site in to_pymatgen
+_SAME_SITE = 1e-3
+
+
+def _shared_sites(crystal, kinds) -> list[list[int]]:
+    """The atoms of each site, in the order of their first atoms: atoms of
+    occupancy < 1 at one position (within ``_SAME_SITE``, modulo lattice
+    translations) share a site while their occupancies add up to at most 1
+    and no two of them are one kind (``kinds[i]``, the atom's species) with
+    different B; every other atom is a site of its own."""
+    occ, frac, b = crystal.occupancies, crystal.frac_coords, crystal.b_iso
+    owner = np.arange(crystal.n_atoms)  # the first atom of each atom's site
+    anchors, members, totals = [], {}, {}
+    for i in np.flatnonzero(occ < 1.0):
+        if anchors:
+            d = frac[anchors] - frac[i]
+            d -= np.round(d)  # the nearest lattice translation
+            near = np.flatnonzero(
+                np.linalg.norm(d @ crystal.lattice, axis=1) < _SAME_SITE
+            )
+        else:
+            near = ()
+        for j in near:
+            a = anchors[j]
+            # pymatgen refuses a site whose occupancies exceed 1 (1e-8 slack)
+            fits = totals[a] + occ[i] <= 1.0 + 1e-8
+            if fits and all(kinds[k] != kinds[i] or b[k] == b[i] for k in members[a]):
+                owner[i] = a
+                members[a].append(i)
+                totals[a] += occ[i]
+                break
+        else:
+            anchors.append(i)
+            members[i], totals[i] = [i], occ[i]
+    return [members.get(i, [i]) for i in range(crystal.n_atoms) if owner[i] == i]
 
 
 def _pymatgen_species(sp) -> tuple[str, str | None]:

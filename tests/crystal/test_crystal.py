@@ -405,6 +405,16 @@ def test_pymatgen_and_ase_roundtrip():
     assert d.species == ("Fe", "Ni") and np.all(d.occupancies == 0.5)
 
 
+def _atoms(crystal):
+    """The atoms of a crystal as a sorted list, whatever their order."""
+    return sorted(
+        (sp, round(float(o), 12), round(float(b), 12), *np.round(x % 1.0, 9) % 1.0)
+        for sp, o, b, x in zip(
+            crystal.species, crystal.occupancies, crystal.b_iso, crystal.frac_coords
+        )
+    )
+
+
 def test_pymatgen_roundtrip_keeps_ions_occupancies_and_b():
     # to_pymatgen wrote every ion as its neutral Element (O2- came back O, with
     # another X-ray pattern) and deuterium as hydrogen (another neutron one)
@@ -422,23 +432,191 @@ def test_pymatgen_roundtrip_keeps_ions_occupancies_and_b():
     ]
     crystal = Crystal.from_wyckoff(225, sites, a=4.2, name="mixed")
     structure = crystal.to_pymatgen()
-    assert len(structure) == crystal.n_atoms  # one site per atom, in order
+    # one site per position: the 4 mixed Fe/Mg sites are one site each
+    assert len(structure) == crystal.n_atoms - 4 == 40
     kinds = {str(sp): sp for site in structure for sp in site.species}
     assert kinds["Fe3+"] == Species("Fe", 3) and kinds["O2-"] == Species("O", -2)
     assert isinstance(kinds["Na"], Element)
+    mixed = structure[0]
+    assert mixed.species.as_dict() == {"Fe3+": 0.6, "Mg2+": 0.4}
+    # one B per site in pymatgen: the mean, and each species' own beside it
+    assert mixed.properties["b_iso"] == pytest.approx(0.6 * 0.3 + 0.4 * 0.5)
+    assert mixed.properties["b_iso_species"] == {"Fe3+": 0.3, "Mg2+": 0.5}
+    assert structure[4].properties == {"b_iso": 0.8, "b_iso_species": None}
     back = Crystal.from_pymatgen(structure)
-    assert back.species == crystal.species
-    np.testing.assert_array_equal(back.occupancies, crystal.occupancies)
-    np.testing.assert_array_equal(back.b_iso, crystal.b_iso)
-    np.testing.assert_allclose(back.frac_coords, crystal.frac_coords, atol=1e-12)
+    assert _atoms(back) == _atoms(crystal)
     np.testing.assert_allclose(back.lattice, crystal.lattice, atol=1e-12)
     # the charges reach the pattern: O2- is not O
     from skxrd.simulation import PowderSimulator
 
     sim = PowderSimulator(radiation="CuKa1")
-    np.testing.assert_array_equal(*sim.transform([crystal, back]))
+    np.testing.assert_allclose(*sim.transform([crystal, back]), rtol=1e-5, atol=1e-7)
     # and a second trip gives the same pymatgen structure
     assert back.to_pymatgen() == structure
+
+
+def test_to_pymatgen_makes_one_disordered_site_of_a_mixed_site():
+    # the atoms of a mixed site were separate pymatgen sites on top of each
+    # other: 12 sites for rock salt, which pymatgen finds invalid (distance 0)
+    pytest.importorskip("pymatgen")
+    from pymatgen.core import Composition, Lattice, Structure
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    sites = [("Fe", "4a", 0.5), ("Mg", "4a", 0.5), ("O", "4b", 1.0)]
+    crystal = Crystal.from_wyckoff(
+        225, [{"species": s, "wyckoff": w, "occupancy": o} for s, w, o in sites], a=4.2
+    )
+    structure = crystal.to_pymatgen()
+    assert len(structure) == 8 and structure.is_valid()
+    assert not structure.is_ordered
+    assert structure[0].species == Composition({"Fe": 0.5, "Mg": 0.5})
+    assert structure.composition == Composition({"Fe": 2, "Mg": 2, "O": 4})
+    merged = structure.copy()
+    merged.merge_sites(mode="sum")
+    assert merged == structure  # nothing left for pymatgen to merge
+    assert SpacegroupAnalyzer(structure).get_space_group_number() == 225
+    assert "b_iso_species" not in structure.site_properties  # one B per site
+    # modulo lattice translations and within a small tolerance, in any order
+    shifted = Crystal(
+        4.0 * np.eye(3),
+        ["Mg", "O", "Fe"],
+        [[1.0, 0, 1e-6], [0.5, 0.5, 0.5], [0, 0, 0]],
+        occupancies=[0.3, 1.0, 0.7],
+    ).to_pymatgen()
+    assert len(shifted) == 2 and shifted[0].species == Composition(Mg=0.3, Fe=0.7)
+    # occupancies that add up to more than 1 are no one site: kept apart
+    over = Crystal(4.0 * np.eye(3), ["Fe", "Mg"], [[0, 0, 0]] * 2, occupancies=0.7)
+    assert len(over.to_pymatgen()) == 2
+    # a fully occupied crystal: one site per atom, in order, as before
+    corundum = load_example_crystal("Al2O3").replace(b_iso=0.4)
+    expected = Structure(
+        Lattice(corundum.lattice),
+        list(corundum.species),
+        corundum.frac_coords,
+        site_properties={"b_iso": [0.4] * corundum.n_atoms},
+    )
+    assert corundum.to_pymatgen() == expected
+    assert corundum.to_pymatgen().site_properties == expected.site_properties
+
+
+MIXED_CIF = """data_mixed
+_cell_length_a 4.21
+_cell_length_b 4.21
+_cell_length_c 4.21
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'F m -3 m'
+_symmetry_Int_Tables_number 225
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+_atom_site_B_iso_or_equiv
+Fe1 Fe2+ 0 0 0 0.6 0.5
+Mg1 Mg2+ 0 0 0 0.4 0.5
+O1 O2- 0.5 0.5 0.5 0.9 0.7
+"""
+
+
+def test_pymatgen_round_trip_of_disordered_crystals_keeps_the_pattern(tmp_path):
+    pytest.importorskip("pymatgen")
+    from skxrd.datasets import make_variants
+    from skxrd.simulation import PowderSimulator
+
+    path = tmp_path / "mixed.cif"
+    path.write_text(MIXED_CIF)
+    crystals = [Crystal.from_cif(path)]
+    variants, _ = make_variants(
+        [load_example_crystal(n) for n in ("NaCl", "Al2O3")],
+        6,
+        partial_occupancy=1.0,
+        substitution=0.8,
+        random_state=0,
+    )
+    crystals += [v for v in variants if np.any(v.occupancies < 1)]
+    shared = 0
+    for crystal in crystals:
+        structure = crystal.to_pymatgen()
+        assert structure.is_valid(), crystal.name  # no two sites on one spot
+        shared += crystal.n_atoms - len(structure)
+        back = Crystal.from_pymatgen(structure)
+        assert _atoms(back) == _atoms(crystal)
+        for radiation, wavelength in (("CuKa", None), ("neutron", 1.54)):
+            sim = PowderSimulator(radiation=radiation, wavelength=wavelength)
+            np.testing.assert_allclose(
+                *sim.transform([crystal, back]), rtol=1e-5, atol=1e-7
+            )
+    assert len(crystals) > 4 and shared > 0  # mixed sites among them
+
+
+def test_to_ase_warns_of_partial_occupancy_and_keeps_it(tmp_path):
+    # to_ase dropped the occupancies without a word: a mixed site became
+    # whole atoms on top of each other, a vacancy a whole atom
+    pytest.importorskip("ase")
+    from ase.io import write
+
+    from skxrd.simulation import PowderSimulator
+
+    path = tmp_path / "mixed.cif"
+    path.write_text(MIXED_CIF)
+    crystal = Crystal.from_cif(path)
+    with pytest.warns(UserWarning, match="ASE Atoms have no partial occ") as rec:
+        atoms = crystal.to_ase()
+    assert len(rec) == 1 and rec[0].filename == __file__
+    assert "12 of 12 atoms have occupancy < 1" in str(rec[0].message)
+    assert len(atoms) == crystal.n_atoms
+    back = Crystal.from_ase(atoms)
+    np.testing.assert_array_equal(back.occupancies, crystal.occupancies)
+    # ASE's CIF writer reads them as well
+    write(tmp_path / "ase.cif", atoms)
+    again = Crystal.from_cif(tmp_path / "ase.cif")
+    assert sorted(zip(again.elements, again.occupancies)) == sorted(
+        zip(crystal.elements, crystal.occupancies)
+    )
+    # ions have no place in ASE: a neutron pattern is blind to charges
+    sim = PowderSimulator(radiation="neutron", wavelength=1.54)
+    # (nor B factors)
+    expected = crystal.replace(b_iso=0.0)
+    np.testing.assert_allclose(*sim.transform([expected, back]), rtol=1e-5, atol=1e-7)
+    # a fully occupied crystal: no warning, nothing added
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = load_example_crystal("NaCl").to_ase()
+    assert "occupancy" not in plain.info and "spacegroup_kinds" not in plain.arrays
+
+
+def test_from_ase_keeps_the_mixed_sites_of_ases_cif_reader(tmp_path):
+    # ASE keeps one atom per mixed site and the occupancies by kind; from_ase
+    # read them by tag (0 for every atom): Mg was lost and O's 0.9 read as 1
+    pytest.importorskip("ase")
+    from ase.io import read
+
+    path = tmp_path / "mixed.cif"
+    path.write_text(MIXED_CIF)
+    crystal = Crystal.from_ase(read(path))
+    reference = Crystal.from_cif(path)
+    assert sorted(zip(crystal.elements, crystal.occupancies)) == sorted(
+        zip(reference.elements, reference.occupancies)
+    )
+    assert crystal.composition == pytest.approx({"Fe": 2.4, "Mg": 1.6, "O": 3.6})
+
+
+def test_ase_round_trip_of_deuterium():
+    # ASE has no symbol "D": to_ase failed with KeyError('D')
+    pytest.importorskip("ase")
+    crystal = Crystal(
+        4.0 * np.eye(3), ["D", "T", "O"], [[0, 0, 0], [0.5, 0, 0], [0.5] * 3]
+    )
+    atoms = crystal.to_ase()
+    assert atoms.get_chemical_symbols() == ["H", "H", "O"]
+    np.testing.assert_allclose(atoms.get_masses()[:2], [2.014, 3.016], atol=1e-3)
+    assert Crystal.from_ase(atoms).species == ("D", "T", "O")
 
 
 def test_from_pymatgen_species_with_odd_oxidation_states():
