@@ -371,6 +371,7 @@ def resample_patterns(s, patterns) -> np.ndarray:
     :class:`_Settings`), float64; uncovered points reported as ``s`` says."""
     out = np.empty((len(patterns), len(s.grid)))
     gaps = []
+    _warn_other_probe(s, patterns)
     for i, p in enumerate(patterns):
         pos = p.two_theta_at(s.wavelength)
         ok = np.isfinite(pos)
@@ -388,6 +389,40 @@ def resample_patterns(s, patterns) -> np.ndarray:
     if gaps:
         s.report(gaps)
     return out
+
+
+def _warn_other_probe(s, patterns) -> None:
+    """A UserWarning naming the patterns of another probe than the model's
+    (neutron patterns for a model of a named X-ray line such as ``"CuKa"``).
+
+    Their peaks fall where the model expects them, but their intensities do
+    not (no form-factor fall-off, other scattering lengths, no polarization):
+    the model answers them, and the answer may be wrong. Said only where both
+    kinds are known: a model of a bare wavelength may be either.
+    """
+    kind = getattr(s, "kind", None)
+    if kind is None:
+        return
+    other = [
+        f"pattern {i}" + (f" ({p.name!r})" if p.name else "")
+        for i, p in enumerate(patterns)
+        if p.radiation is not None and p.radiation.kind != kind
+    ]
+    if not other:
+        return
+    shown = ", ".join(other[:_MAX_LISTED])
+    if len(other) > _MAX_LISTED:
+        shown += f" and {len(other) - _MAX_LISTED} more"
+    probe = {"xray": "X-ray", "neutron": "neutron"}
+    theirs = "neutron" if kind == "xray" else "X-ray"
+    warnings.warn(
+        f"{shown}: {theirs} pattern(s) given to a model of {probe[kind]} patterns "
+        f"({s.name}); their peak positions are converted, but their relative "
+        "intensities differ from what the model was trained on, so its answer "
+        "may be wrong",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 #: how closely (Å) two wavelengths must agree to be one line: a pattern's and
@@ -431,6 +466,10 @@ class _Settings:
         # the model's lines: its radiation's, or the one wavelength given
         _, rad = resolve_wavelength(est.wavelength, None)
         self.lines = (self.wavelength,) if rad is None else tuple(rad.wavelengths)
+        # the model's probe, where a radiation was named ("CuKa": X-ray); a
+        # bare wavelength may be a neutron model's (build_pipeline)
+        self.kind = None if rad is None else rad.kind
+        self.name = f"{self.wavelength:g} Å" if rad is None else rad.name
         # model files written before the parameter lack it: "auto"
         self.kalpha2 = getattr(est, "kalpha2", "auto")
         if self.kalpha2 not in KALPHA2_MODES:

@@ -57,6 +57,10 @@ class PatternResampler(TransformerMixin, BaseEstimator):
     Kα2 lines would fall where the model never saw them. The model's own
     doublet is kept.
 
+    A pattern of another probe than the model's named radiation (a neutron
+    pattern for a ``"CuKa"`` model) is resampled, with a :class:`UserWarning`
+    naming it: its relative intensities are not those the model learned.
+
     Model-grid points outside the measured range (after conversion) are not
     extrapolated: with ``out_of_range="fill"`` they get ``fill_value`` and one
     :class:`UserWarning` per call lists, for each pattern (index and name), the
@@ -235,6 +239,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "grid_")
         s = self._settings()
+        _check_not_empty(X)
         patterns = as_patterns(X)
         if patterns is not None:
             return self._transform_patterns(s, patterns)
@@ -267,3 +272,13 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         if hasattr(self, "n_features_in_"):
             _check_feature_names_in(self, input_features)
         return grid_feature_names(self.grid_)
+
+
+def _check_not_empty(X) -> None:
+    """One clear error for an empty list of patterns (scikit-learn would read it
+    as a 1D array and advise reshaping it)."""
+    if isinstance(X, (list, tuple)) and not len(X):
+        raise ValueError(
+            f"X is an empty {type(X).__name__}: give at least one Pattern (or a "
+            "2D array of patterns on the model grid)"
+        )

@@ -91,6 +91,12 @@ _MODELS = {
 
 
 def _check_name(name):
+    if not isinstance(name, str):
+        # a list would fail the lookup as "unhashable type", naming nothing
+        raise TypeError(
+            f"the pretrained model name must be a str, got {type(name).__name__}"
+            f" {name!r:.60}; available: {sorted(_MODELS)}"
+        )
     if name not in _MODELS:
         raise ValueError(
             f"unknown pretrained model {name!r}; available: {sorted(_MODELS)}"

@@ -224,7 +224,6 @@ class Predictor:
     def transform_patterns(self, patterns):
         """The patterns as the classifier sees them (model grid, background
         subtracted, normalized): ``PatternPipeline.transform_patterns``."""
-        from ..io._pattern import as_patterns
         from ..preprocessing._core import (
             background,
             check_finite,
@@ -233,9 +232,7 @@ class Predictor:
             smooth,
         )
 
-        patterns = as_patterns(patterns, error=ValueError)
-        if patterns is None:
-            raise TypeError("a Predictor takes a list of Pattern objects")
+        patterns = _as_patterns(patterns)
         X = resample_patterns(self._settings, patterns)
         for cls, p in self._steps:
             check_finite(X)
@@ -311,7 +308,7 @@ class Predictor:
 
         grid = self._settings.grid
         return screen_patterns(
-            patterns,
+            _as_patterns(patterns),
             wavelength=self._resampler.wavelength,
             model_range=(float(grid[0]), float(grid[-1])),
             **kwargs,
@@ -668,6 +665,22 @@ class _Match:
         return gate_weights(
             similarities, self.gate, self.threshold, self.slope, self.margin
         )
+
+
+def _as_patterns(patterns):
+    """The list of :class:`~skxrd.io.Pattern` objects a Predictor takes, or
+    one clear error."""
+    from ..io._pattern import as_patterns
+
+    if isinstance(patterns, (list, tuple)) and not len(patterns):
+        # as the pipeline's PatternResampler says it, not a type error
+        raise ValueError(
+            f"X is an empty {type(patterns).__name__}: give at least one Pattern"
+        )
+    found = as_patterns(patterns, error=ValueError)
+    if found is None:
+        raise TypeError("a Predictor takes a list of Pattern objects")
+    return found
 
 
 def _check_step(cls, params):

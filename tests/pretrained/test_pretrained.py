@@ -693,6 +693,39 @@ def test_pretrained_unknown_name():
         model_card("bravais")
 
 
+def test_pretrained_name_of_another_type_is_named():
+    # a list had failed the lookup as "unhashable type: 'list'"
+    for name in (["space-group"], None, 3):
+        for func in (load_pretrained, model_card):
+            with pytest.raises(TypeError, match="must be a str.*available"):
+                func(name)
+
+
+def test_load_pretrained_gives_each_caller_its_own_model():
+    # nothing is cached: a caller's set_params or in-place change of a model
+    # does not reach the model the next caller gets
+    from skxrd.estimators._match import search_match_of
+
+    mo = PowderSimulator(radiation="MoKa", two_theta_range=(2, 42))
+    pattern = Pattern(
+        mo.two_theta,
+        mo.transform([load_example_crystal("NaCl")])[0],
+        wavelength="MoKa",
+    )
+    first = load_pretrained("space-group", device="cpu")
+    before = first.predict_proba([pattern])
+    first.set_params(resample__wavelength=0.5, background__window=3)
+    references = search_match_of(first).matcher_.references_
+    references[:] = 0
+    with pytest.warns(UserWarning, match="not covered"):  # 0.5 Å: 5-90° is 1.6-29°
+        assert not np.allclose(first.predict_proba([pattern]), before)
+    second = load_pretrained("space-group", device="cpu")
+    assert second is not first
+    assert second.get_params()["resample__wavelength"] == "CuKa"
+    assert np.abs(search_match_of(second).matcher_.references_).max() > 0
+    np.testing.assert_array_equal(second.predict_proba([pattern]), before)
+
+
 @pytest.mark.parametrize("name", sorted(list_pretrained()))
 def test_model_cards_state_their_numbers(name):
     card = model_card(name)

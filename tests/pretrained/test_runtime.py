@@ -896,3 +896,65 @@ def test_a_step_parameter_no_class_takes_is_refused_by_both_loaders(tmp_path):
         for load in (load_model, load_predictor):
             with pytest.raises(ValueError, match=message):
                 load(path)
+
+
+def _nacl(radiation, wavelength=None, name=None):
+    """NaCl's pattern over the tiny model's range (10-40° 2θ at Cu Kα)."""
+    sim = PowderSimulator(
+        radiation=radiation,
+        wavelength=wavelength,
+        two_theta_range=(8, 45),
+        two_theta_step=0.02,
+    )
+    x = sim.transform([load_example_crystal("NaCl")])[0]
+    if radiation == "neutron":
+        return Pattern(sim.two_theta, x, radiation="neutron", wavelength=wavelength)
+    return Pattern(sim.two_theta, x, wavelength=radiation, name=name)
+
+
+def _warned(func, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(*args, **kwargs)
+    return result, [str(w.message) for w in caught if w.category is UserWarning]
+
+
+def test_a_neutron_pattern_is_answered_with_a_warning_by_both_paths(tiny):
+    # the shipped models read X-ray (Cu Kα) intensities: a neutron pattern's
+    # peaks fall in place but its intensities are another probe's, which had
+    # been answered without a word
+    _, _, path = tiny
+    neutron = _nacl("neutron", 1.54)
+    xray = _nacl("CuKa", name="x")
+    q_only = Pattern(xray.q, xray.intensity, axis="q", name="q")  # no probe known
+    for model in (load_predictor(path), load_model(path, device="cpu")):
+        proba, said = _warned(model.predict_proba, [xray, neutron, q_only])
+        assert len(said) == 1, said
+        assert said[0].startswith("pattern 1: neutron pattern(s) given to a model")
+        assert "X-ray patterns (CuKa)" in said[0]
+        assert np.allclose(proba.sum(axis=1), 1)  # still answered
+        _, said = _warned(model.predict_top_k, [xray, q_only], k=2)
+        assert said == []
+    # a model of a bare wavelength may be a neutron model: nothing is said
+    from skxrd.preprocessing import PatternResampler
+
+    bare = PatternResampler(two_theta=(10, 40, 0.1), wavelength=1.54).fit()
+    _, said = _warned(bare.transform, [neutron])
+    assert said == []
+    named = PatternResampler(two_theta=(10, 40, 0.1), wavelength="CuKa").fit()
+    _, said = _warned(named.transform, [neutron])
+    assert len(said) == 1 and "neutron pattern(s)" in said[0]
+
+
+def test_an_empty_list_of_patterns_is_one_clear_error_on_both_paths(tiny):
+    # the pipeline had given scikit-learn's "Expected 2D array, got 1D array
+    # instead ... Reshape your data", the predictor a TypeError
+    _, _, path = tiny
+    for model in (load_predictor(path), load_model(path, device="cpu")):
+        for empty in ([], ()):
+            with pytest.raises(ValueError, match=r"X is an empty (list|tuple)"):
+                model.predict_proba(empty)
+            with pytest.raises(ValueError, match="X is an empty list"):
+                model.predict_top_k([], k=2)
+            with pytest.raises(ValueError, match="X is an empty list"):
+                model.screen([])  # the predictor's had asked for a 2θ grid
