@@ -417,7 +417,7 @@ def _warn_other_probe(s, patterns) -> None:
     theirs = "neutron" if kind == "xray" else "X-ray"
     warnings.warn(
         f"{shown}: {theirs} pattern(s) given to a model of {probe[kind]} patterns "
-        f"({s.name}); their peak positions are converted, but their relative "
+        f"({s.radiation_name}); their peak positions are converted, but their relative "
         "intensities differ from what the model was trained on, so its answer "
         "may be wrong",
         UserWarning,
@@ -469,7 +469,7 @@ class _Settings:
         # the model's probe, where a radiation was named ("CuKa": X-ray); a
         # bare wavelength may be a neutron model's (build_pipeline)
         self.kind = None if rad is None else rad.kind
-        self.name = f"{self.wavelength:g} Å" if rad is None else rad.name
+        self.radiation_name = None if rad is None else rad.name
         # model files written before the parameter lack it: "auto"
         self.kalpha2 = getattr(est, "kalpha2", "auto")
         if self.kalpha2 not in KALPHA2_MODES:
