@@ -55,7 +55,9 @@ def random_crystals(n: int = 200, mean_atoms: int = 35, seed: int = 0):
             site = sites[int(rng.integers(len(sites)))]
             if count + site.multiplicity > target:
                 continue
-            chosen.append((str(rng.choice(ELEMENTS)), site.label, rng.random(3)))
+            # a coordinate the site fixes is 0 (from_wyckoff's placeholder)
+            xyz = np.where(site.free, rng.random(3), 0.0)
+            chosen.append((str(rng.choice(ELEMENTS)), site.label, xyz))
             count += site.multiplicity
             if count >= target - 1:
                 break

@@ -9,6 +9,8 @@ import math
 import numbers
 import os
 import re
+import stat
+import tempfile
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -24,6 +26,9 @@ _SPECIES_RE = re.compile(r"^([A-Z][a-z]?)(?:(\d*)([+-])|([+-])(\d*))?$")
 
 # Atoms closer than this (in Å) after symmetry expansion are the same atom.
 _MERGE_TOL = 0.01
+# Atoms that close share one site, whose occupancies may sum to 1 plus this:
+# refined mixed sites of measured structures add up to 1.01-1.1 (AMCSD).
+_SITE_OCC_SLACK = 0.1
 
 
 @cache
@@ -105,6 +110,65 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _close_pairs(lattice, coords) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of atoms closer than ``_MERGE_TOL`` Å
+    (periodic images included), as an (n_pairs, 2) int array."""
+    n = len(coords)
+    if n < 2:
+        return np.empty((0, 2), dtype=int)
+    if n <= 48:
+        # all pairs: cheaper than a tree for the typical few dozen atoms
+        d = (coords[:, None, :] - coords).reshape(-1, 3)
+        d -= np.rint(d)
+        d = np.dot(d, lattice)
+        close = np.einsum("ij,ij->i", d, d).reshape(n, n) < _MERGE_TOL**2
+        if np.count_nonzero(close) == n:  # only the diagonal
+            return np.empty((0, 2), dtype=int)
+        return np.argwhere(np.triu(close, 1))
+    from scipy.spatial import cKDTree
+
+    # candidates in periodic fractional space, then the distance in Å: a
+    # Cartesian step r is at most r * ||L^-1||_F in fractional units
+    frac = np.mod(coords, 1.0)
+    frac[frac >= 1.0] = 0.0
+    reach = _MERGE_TOL * np.sqrt(np.sum(np.linalg.inv(lattice) ** 2))
+    pairs = cKDTree(frac, boxsize=1.0).query_pairs(
+        min(reach, 0.49), output_type="ndarray"
+    )
+    if not len(pairs):
+        return np.empty((0, 2), dtype=int)
+    d = frac[pairs[:, 0]] - frac[pairs[:, 1]]
+    d -= np.rint(d)
+    return np.sort(pairs[np.linalg.norm(d @ lattice, axis=1) < _MERGE_TOL], axis=1)
+
+
+def _check_shared_sites(lattice, coords, occ, species, who) -> None:
+    """Refuse atoms closer than ``_MERGE_TOL`` Å whose occupancies sum past 1.
+
+    Two fully occupied atoms on one spot would scatter twice; a mixed or
+    partially occupied site (Fe 0.5 + Co 0.5) is fine.
+    """
+    pairs = _close_pairs(lattice, coords)
+    if not len(pairs):
+        return
+    total = occ.copy()
+    np.add.at(total, pairs[:, 0], occ[pairs[:, 1]])
+    np.add.at(total, pairs[:, 1], occ[pairs[:, 0]])
+    if np.any(total > 1.0 + _SITE_OCC_SLACK):
+        i = int(np.argmax(total > 1.0 + _SITE_OCC_SLACK))
+        others = sorted(
+            set(pairs[pairs[:, 0] == i, 1].tolist())
+            | set(pairs[pairs[:, 1] == i, 0].tolist())
+        )
+        names = ", ".join(f"{j} ({species[j]})" for j in [i, *others])
+        raise ValueError(
+            f"{who}: atoms {names} are at the same position (closer than "
+            f"{_MERGE_TOL} Å) with occupancies summing to {total[i]:.4g} > 1; a "
+            "shared (mixed or split) site needs occupancies that add up to 1 "
+            "at most"
+        )
+
+
 def trusted_crystal(lattice, species, frac_coords, *, space_group=None, name=None):
     """A :class:`Crystal` of arrays that the package built valid, unchecked.
 
@@ -150,9 +214,12 @@ class Crystal:
         Element of each atom, optionally with a charge (``"Fe3+"``); ``"D"`` is
         deuterium.
     frac_coords : array-like of shape (n_atoms, 3)
-        Fractional coordinates.
+        Fractional coordinates, kept as given (not wrapped into [0, 1)).
     occupancies : array-like of shape (n_atoms,), default=1
-        Site occupancies in (0, 1].
+        Site occupancies in (0, 1]. Atoms closer than 0.01 Å share one site
+        (a mixed site: Fe 0.5 and Co 0.5), whose occupancies may add up to 1
+        (1.1 for the rounding of refined occupancies), no more: two fully
+        occupied atoms on one spot are an error.
     b_iso : array-like of shape (n_atoms,) or float, default=0
         Isotropic displacement parameters B (Å²), ``B = 8 pi^2 U``.
     space_group : int, optional
@@ -168,6 +235,13 @@ class Crystal:
         Read-only lattice vectors (rows).
     frac_coords, occupancies, b_iso : ndarray
         Read-only per-atom arrays.
+
+    Notes
+    -----
+    Crystals compare and hash by identity (``a == b`` is ``a is b``): two
+    descriptions of one structure differ in cell choice, atom order and
+    rounding. Compare structures with :mod:`skxrd.dedup`. Copies and pickles
+    keep every field and the read-only arrays.
 
     Examples
     --------
@@ -212,7 +286,13 @@ class Crystal:
             raise ValueError(f"{who}: lattice is degenerate (zero or flat cell)")
 
         species = [self.species] if isinstance(self.species, str) else self.species
-        species = [str(s).strip() for s in species]
+        try:
+            species = [str(s).strip() for s in species]
+        except TypeError:
+            raise TypeError(
+                f"{who}: species must be a sequence of element symbols such as "
+                f"['Na', 'Cl'], got {type(self.species).__name__}"
+            ) from None
         if len(species) == 0:
             raise ValueError(f"{who}: has no atoms")
         for s in dict.fromkeys(species):  # each label once: cells repeat them
@@ -244,6 +324,7 @@ class Crystal:
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(f"{who}: atom {i} has occupancy {occ[i]} outside (0, 1]")
+        _check_shared_sites(lattice, coords, occ, species, who)
         b_iso = self._per_atom(self.b_iso, 0.0, n, "b_iso", who)
         bad = ~((b_iso >= 0) & np.isfinite(b_iso))
         if bad.any():
@@ -272,6 +353,8 @@ class Crystal:
         set_(self, "occupancies", _frozen(np.minimum(occ, 1.0)))
         set_(self, "b_iso", _frozen(b_iso))
         set_(self, "space_group", sg)
+        # a str, as documented: to_cif and the messages format it
+        set_(self, "name", None if self.name is None else str(self.name))
         set_(self, "labels", labels)
 
     @staticmethod
@@ -442,19 +525,97 @@ class Crystal:
     def to_spglib_cell(self):
         """``(lattice, positions, numbers)`` as spglib expects.
 
-        Partially occupied sites are passed as their element; spglib has no notion
-        of occupancy.
+        spglib knows neither occupancy nor charge nor B, so they go into the
+        type numbers: atoms of one element with another charge, occupancy or
+        B (rounded to 6 decimals) are another type, else spglib would see a
+        symmetry the crystal does not have (iron on 1a and half-occupied
+        iron on 1b is CsCl-type Pm-3m, not bcc Im-3m). Partially occupied
+        atoms closer than 0.01 Å (a mixed site such as Fe0.5Co0.5) are one
+        position, whose type is the whole make-up of the site, so
+        ``positions`` can be shorter than :attr:`frac_coords`.
+
+        Returns
+        -------
+        lattice : ndarray of shape (3, 3)
+        positions : ndarray of shape (n_sites, 3)
+        numbers : list of int
+            The atomic number of the site's element (its largest occupancy on
+            a mixed site; 1 for D and T) for the first make-up of that
+            element met, plus 1000, 2000, ... for each further one, so that
+            ``numbers[i] % 1000`` is always the atomic number.
+
+        Examples
+        --------
+        >>> fe = Crystal(2.9 * np.eye(3), ["Fe", "Fe"], [[0, 0, 0], [.5, .5, .5]],
+        ...              occupancies=[1, 0.5])
+        >>> fe.to_spglib_cell()[2], fe.get_space_group()
+        ([26, 1026], 221)
         """
+        positions, numbers, _ = self._spglib_sites()
+        return (np.array(self.lattice), positions, numbers)
+
+    def _spglib_sites(self):
+        """(positions, type numbers, atom indices of each site) for spglib;
+        see :meth:`to_spglib_cell`."""
         import periodictable
 
-        numbers = [
-            1 if el in ("D", "T") else periodictable.elements.symbol(el).number
-            for el in self.elements
-        ]
-        return (np.array(self.lattice), np.array(self.frac_coords), numbers)
+        frac = np.asarray(self.frac_coords)
+        occ = np.asarray(self.occupancies)
+        sites = [[i] for i in range(self.n_atoms)]
+        partial = np.flatnonzero(occ < 1.0 - 1e-6)
+        pairs = _close_pairs(self.lattice, frac[partial])
+        if len(pairs):
+            # only partially occupied atoms can share a position: each joins
+            # the site of the first atom it is close to (pairs in order)
+            pairs = partial[pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]]
+            owner = np.arange(self.n_atoms)
+            for a, b in pairs.tolist():
+                if owner[b] == b and owner[a] == a:
+                    owner[b] = a
+            sites = [[] for _ in range(self.n_atoms)]
+            for i, o in enumerate(owner.tolist()):
+                sites[o].append(i)
+            sites = [m for m in sites if m]
+        numbers, kinds, used = [], {}, {}
+        for members in sites:
+            make_up = tuple(
+                sorted(
+                    (
+                        self.species[j],
+                        round(float(occ[j]), 6),
+                        round(float(self.b_iso[j]), 6),
+                    )
+                    for j in members
+                )
+            )
+            if make_up not in kinds:
+                main = max(members, key=lambda j: occ[j])  # first of a tie
+                el = self.elements[main]
+                z = 1 if el in ("D", "T") else periodictable.elements.symbol(el).number
+                kinds[make_up] = z + 1000 * used.get(z, 0)
+                used[z] = used.get(z, 0) + 1
+            numbers.append(kinds[make_up])
+        positions = np.array([frac[m[0]] for m in sites])
+        return positions, numbers, sites
 
     def get_space_group(self, symprec: float = 1e-3) -> int:
         """The space-group number spglib finds for this crystal.
+
+        Parameters
+        ----------
+        symprec : float, default=1e-3
+            spglib's distance tolerance in Å. Sites are equivalent only with
+            the same species, charge, occupancy and B (see
+            :meth:`to_spglib_cell`).
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        ValueError
+            If spglib finds no symmetry (atoms on top of each other, say).
 
         Examples
         --------
@@ -498,13 +659,17 @@ class Crystal:
         space_group : int or str
             Number 1..230 (ITA standard setting: unique axis b, origin choice 2,
             hexagonal axes) or an xrayutilities setting key such as ``"227:1"``,
-            ``"166:R"`` or ``"14:c"``.
+            ``"166:R"`` or ``"14:c"``. Wyckoff letters and coordinates are
+            those of xrayutilities' tables for that setting.
         sites : iterable
             Each site is ``(species, wyckoff)``, ``(species, wyckoff, xyz)`` or a
             dict with keys ``species``, ``wyckoff`` and optionally ``xyz``,
             ``occupancy``, ``b_iso``. ``wyckoff`` is a label (``"4c"``) or letter
             (``"c"``); ``xyz`` gives the free coordinates of the first position
-            of the orbit (components fixed by symmetry are ignored).
+            of the orbit. A component that the site fixes may be given as 0 (a
+            placeholder) or as its value there; any other value is an error,
+            since the point is not on that Wyckoff position (``(0.3, 0.2, 0)``
+            for ``x, x, 0``).
         a, b, c : float
             Cell lengths (Å); those fixed by the crystal system may be omitted.
         alpha, beta, gamma : float, optional
@@ -531,9 +696,25 @@ class Crystal:
         by_letter = {site.letter: site for site in table.values()}
         species, coords, occ, biso, labels = [], [], [], [], []
         who = f"crystal {name!r}" if name else f"space group {key}"
+        if isinstance(sites, (str, dict)):
+            raise TypeError(
+                f"{who}: sites must be a list of sites such as [('Na', '4a')], "
+                f"got {sites!r}"
+            )
         for i, spec in enumerate(sites):
+            if isinstance(spec, str):
+                # tuple("Na") would be ('N', 'a'): nitrogen on site a
+                raise TypeError(
+                    f"{who}: site {i} is the string {spec!r}; give "
+                    "(species, wyckoff[, xyz]), e.g. ('Na', '4a')"
+                )
             if isinstance(spec, dict):
                 spec = dict(spec)
+                missing = [k for k in ("species", "wyckoff") if k not in spec]
+                if missing:
+                    raise ValueError(
+                        f"{who}: site {i} has no {' or '.join(map(repr, missing))}"
+                    )
                 sp, wy = spec.pop("species"), str(spec.pop("wyckoff"))
                 xyz = spec.pop("xyz", (0.0, 0.0, 0.0))
                 o, bb = spec.pop("occupancy", 1.0), spec.pop("b_iso", 0.0)
@@ -558,6 +739,21 @@ class Crystal:
             if xyz.shape != (3,) or not np.all(np.isfinite(xyz)):
                 raise ValueError(f"{who}: site {i} xyz must be 3 finite numbers")
             pos = site.positions(xyz)
+            fixed = ~np.array(site.free)
+            if np.any(xyz[fixed] != 0):
+                # not all placeholders: the point must be one of the orbit's
+                d = pos - xyz
+                d -= np.round(d)
+                if np.linalg.norm(d @ lattice, axis=-1).min() > _MERGE_TOL:
+                    free = ", ".join(a for a, f in zip("xyz", site.free) if f)
+                    raise ValueError(
+                        f"{who}: site {i} ({sp} {site.label}) at xyz="
+                        f"{xyz.tolist()} is not on Wyckoff position {site.label}, "
+                        f"whose first position for these free coordinates is "
+                        f"{np.round(pos[0], 6).tolist()}; give the free "
+                        f"coordinates ({free or 'none'}) and 0 or the site's "
+                        "values for the others"
+                    )
             d = pos[:, None, :] - pos[None, :, :]
             d -= np.round(d)
             dist = np.linalg.norm(d @ lattice, axis=-1)
@@ -634,7 +830,9 @@ class Crystal:
         """
         return _read_cif(source, dataset)
 
-    def to_cif(self, path: str | os.PathLike | None = None) -> str:
+    def to_cif(
+        self, path: str | os.PathLike | None = None, *, overwrite: bool = False
+    ) -> str:
         """Write the crystal as a CIF with its symmetry; returns the text.
 
         The symmetry operations spglib finds in this cell (tolerance 1e-3 Å;
@@ -642,11 +840,27 @@ class Crystal:
         displacement parameter) are written with one atom per orbit, so that
         reading the file back gives the same atoms, the same cell and the same
         space group. A crystal without symmetry is written in P1.
+        Coordinates carry 8 decimals (a special position such as 1/3 stays on
+        its site), occupancies and B 6. Ions keep their charge in the type
+        symbol (``Fe3+``) and, for other readers, in an ``_atom_type`` loop
+        of oxidation numbers. The cell is written as its
+        parameters: :meth:`from_cif` rebuilds it with **a** along x (a rotated
+        cell reads back rotated, a left-handed one as its mirror image; the
+        powder pattern is the same). The data block is named after ``name``
+        (whitespace becomes ``_``), or the formula.
 
         Parameters
         ----------
         path : path-like, optional
-            Where to write. An existing file is not overwritten (``FileExistsError``).
+            Where to write.
+        overwrite : bool, default=False
+            Replace ``path`` if it exists; without it an existing file is
+            left alone and ``FileExistsError`` says so.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is False.
 
         Examples
         --------
@@ -680,6 +894,11 @@ class Crystal:
             lines.append(f"_cell_{key} {val:.8f}")
         lines += ["loop_", "_symmetry_equiv_pos_as_xyz"]
         lines += [f"'{_format_xyz(W, t)}'" for W, t in ops]
+        kinds = {sp: parse_species(sp)[1] for sp in self.species}
+        if any(kinds.values()):
+            # where other readers (pymatgen) look for the charge of "Fe3+"
+            lines += ["loop_", "_atom_type_symbol", "_atom_type_oxidation_number"]
+            lines += [f"{sp} {q}" for sp, q in kinds.items()]
         lines += [
             "loop_",
             "_atom_site_label",
@@ -699,23 +918,18 @@ class Crystal:
             )
         text = "\n".join(lines) + "\n"
         if path is not None:
-            with open(path, "x") as fh:
-                fh.write(text)
+            _write_new_or_replace(Path(path), text, overwrite)
         return text
 
     def _cif_symmetry(self):
-        """(number, H-M symbol, operations, one atom index per orbit)."""
+        """(number, H-M symbol, operations, atom indices of one site per orbit)."""
         import warnings
 
         import spglib
 
         # sites are equivalent only with the same species, occupancy and B
-        kinds = {}
-        types = [
-            kinds.setdefault((sp, round(float(o), 6), round(float(bb), 6)), len(kinds))
-            for sp, o, bb in zip(self.species, self.occupancies, self.b_iso)
-        ]
-        cell = (np.array(self.lattice), np.array(self.frac_coords), types)
+        positions, numbers, sites = self._spglib_sites()
+        cell = (np.array(self.lattice), positions, numbers)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             try:
@@ -725,8 +939,9 @@ class Crystal:
         if ds is None or int(ds.number) == 1:
             return 1, "P 1", [(np.eye(3), np.zeros(3))], range(self.n_atoms)
         ops = list(zip(ds.rotations, ds.translations))
-        sites = sorted(set(int(i) for i in ds.equivalent_atoms))
-        return int(ds.number), str(ds.international), ops, sites
+        first = sorted(set(int(i) for i in ds.equivalent_atoms))
+        atoms = sorted(j for k in first for j in sites[k])
+        return int(ds.number), str(ds.international), ops, atoms
 
     @classmethod
     def from_pymatgen(cls, structure, name: str | None = None) -> Crystal:
@@ -870,14 +1085,17 @@ class Crystal:
     def from_ase(cls, atoms, name: str | None = None) -> Crystal:
         """Convert ASE ``Atoms`` (needs a 3D periodic cell).
 
-        Occupancies are read from ``atoms.info["occupancy"]``, where ASE's CIF
-        reader (``ase.io.read(..., fractional_occupancies=True)``, its
-        default) and :meth:`to_ase` keep them: ``{kind: {symbol:
-        occupancy}}``, the kind of each atom in ``atoms.arrays
-        ["spacegroup_kinds"]`` (else its tag). ASE keeps one atom per mixed
-        site; the other species of its kind become atoms at its position, as
-        ASE's CIF writer writes them. Hydrogen with deuterium's or tritium's
-        mass (ASE has no symbol for them) is read as ``"D"`` or ``"T"``.
+        Occupancies are read as ASE's CIF reader stores them
+        (``ase.io.read(..., fractional_occupancies=True)``, its default):
+        ``atoms.info["occupancy"]`` maps each site kind (the per-atom array
+        ``"spacegroup_kinds"``, or the tags in ASE before 3.23) to
+        ``{symbol: occupancy}``; a site with several symbols (a mixed site,
+        of which ASE keeps one atom) becomes one atom per symbol, as ASE's CIF
+        writer writes them. Integer initial charges give ions (``+3`` on Fe →
+        ``"Fe3+"``), other charges (partial charges of a calculation) the
+        element; the per-atom array ``"b_iso"`` gives B factors. Hydrogen with
+        deuterium's or tritium's mass (ASE has no symbol for them) is read as
+        ``"D"`` or ``"T"``. :meth:`to_ase` writes all of these.
 
         Examples
         --------
@@ -891,62 +1109,85 @@ class Crystal:
         if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-6:
             raise ValueError("ASE Atoms cell is degenerate (zero or flat)")
         symbols = atoms.get_chemical_symbols()
+        # ASE's own symbols key its occupancy records ("H" for deuterium)
+        ase_symbols = atoms.get_chemical_symbols()
+        symbols = list(ase_symbols)
         masses = atoms.get_masses()
         for i, s in enumerate(symbols):
             if s == "H":  # ASE's deuterium and tritium: hydrogen of their mass
                 for isotope, mass in _HYDROGEN_ISOTOPES.items():
                     if abs(masses[i] - mass) < 0.01:
                         symbols[i] = isotope
-        positions = atoms.get_scaled_positions(wrap=True)
+        frac = atoms.get_scaled_positions(wrap=True)
+        charges = atoms.get_initial_charges()
+        species = [
+            f"{el}{abs(int(q)) if abs(q) > 1 else ''}{'+' if q > 0 else '-'}"
+            if q != 0 and float(q).is_integer()
+            else el
+            for el, q in zip(symbols, charges)
+        ]
+        b = atoms.arrays.get("b_iso")
+        b_iso = np.zeros(len(atoms)) if b is None else np.asarray(b, dtype=float)
+        occupancies = np.ones(len(atoms))
         occ = atoms.info.get("occupancy")
-        species, coords, occupancies = symbols, positions, None
-        if isinstance(occ, dict):  # {kind: {symbol: occupancy}}
+        if isinstance(occ, dict) and len(atoms):
             kinds = atoms.arrays.get("spacegroup_kinds")
-            if kinds is None:  # older ASE kept the kinds as tags
+            if kinds is None:  # ASE before 3.23 kept the site kinds as tags
                 kinds = atoms.get_tags()
-            species, coords, occupancies = [], [], []
-            for s, position, kind, element in zip(
-                symbols, positions, kinds, atoms.get_chemical_symbols()
-            ):
-                record = occ.get(str(kind), {})
-                # (keyed by ASE's symbol: "H" for deuterium)
-                species.append(s)
-                coords.append(position)
-                occupancies.append(float(record.get(element, 1.0)))
-                # the other species of a mixed site, which ASE left out
-                for other, amount in record.items():
-                    if other != element:
-                        species.append(other)
-                        coords.append(position)
-                        occupancies.append(float(amount))
+            extra = []
+            for i, (el, kind) in enumerate(zip(ase_symbols, kinds)):
+                site = occ.get(str(kind))
+                if not isinstance(site, dict) or el not in site:
+                    raise ValueError(
+                        f"ASE Atoms: atom {i} ({el}) is of site kind {kind}, for "
+                        f"which info['occupancy'] has no {el} occupancy"
+                    )
+                occupancies[i] = float(site[el])
+                # ASE keeps one atom of a mixed site: the others are here
+                extra += [
+                    (i, other, float(o)) for other, o in site.items() if other != el
+                ]
+            if extra:
+                at = [i for i, _, _ in extra]
+                species += [other for _, other, _ in extra]
+                frac = np.concatenate([frac, frac[at]])
+                occupancies = np.concatenate([occupancies, [o for _, _, o in extra]])
+                b_iso = np.concatenate([b_iso, b_iso[at]])
         return cls(
-            np.array(atoms.cell),
+            cell,
             species,
-            coords,
+            frac,
             occupancies=occupancies,
+            b_iso=b_iso,
             name=name or atoms.get_chemical_formula(mode="reduce"),
         )
 
     def to_ase(self):
         """Convert to ASE ``Atoms`` (needs ASE).
 
-        One ASE atom per atom. ASE has no partial occupancy: its calculators,
-        neighbour lists and viewers take every atom as whole, so the atoms of
-        a mixed site stand on top of each other. A crystal with occupancies
-        below 1 is converted with a :class:`UserWarning` that says so, and
-        keeps its occupancies where ASE's CIF reader puts them
-        (``atoms.info["occupancy"]``, with ``atoms.arrays
-        ["spacegroup_kinds"]``): :meth:`from_ase` and ASE's CIF writer read
-        them back. Deuterium and tritium become hydrogen of their mass. Ionic
-        charges and B factors have no place in ``Atoms`` and are left out
-        (:meth:`to_pymatgen` keeps them).
+        One ASE atom per atom. Ions become initial charges (``"Fe3+"`` → 3),
+        B factors (where any is not 0) the per-atom array ``"b_iso"``,
+        deuterium and tritium
+        hydrogen of their mass. ASE has no partial occupancy: its calculators,
+        neighbour lists and viewers take every atom as whole, so the atoms of a
+        mixed site stand on top of each other. A crystal with occupancies
+        below 1 is converted with a :class:`UserWarning` that says so; its
+        occupancies are kept where ASE's CIF reader puts them
+        (``info["occupancy"]`` by the per-atom array ``"spacegroup_kinds"``),
+        so that ASE's CIF writer writes them. :meth:`from_ase` reads all of it
+        back.
 
         Examples
         --------
-        >>> atoms = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")],
-        ...                              a=5.64).to_ase()
-        >>> atoms.get_chemical_formula()
-        'Cl4Na4'
+        >>> import warnings
+        >>> c = Crystal(4.0 * np.eye(3), ["Fe3+"], [[0, 0, 0]], occupancies=0.5)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # no partial occupancy in ASE
+        ...     atoms = c.to_ase()
+        >>> atoms.info["occupancy"], atoms.get_initial_charges().tolist()
+        ({'0': {'Fe': 0.5}}, [3.0])
+        >>> Crystal.from_ase(atoms).species, Crystal.from_ase(atoms).occupancies
+        (('Fe3+',), array([0.5]))
         """
         from ase import Atoms
 
@@ -956,6 +1197,7 @@ class Crystal:
             scaled_positions=self.frac_coords,
             cell=self.lattice,
             pbc=True,
+            charges=[parse_species(s)[1] for s in self.species],
         )
         isotopes = [i for i, e in enumerate(self.elements) if e in _HYDROGEN_ISOTOPES]
         if isotopes:
@@ -978,12 +1220,15 @@ class Crystal:
                 UserWarning,
                 stacklevel=caller_stacklevel(),
             )
-            # ASE's CIF convention: each atom a kind of its own
-            atoms.new_array("spacegroup_kinds", np.arange(self.n_atoms))
+            # ASE's CIF convention (keyed by ASE's symbols): each atom a kind
+            # of its own
             atoms.info["occupancy"] = {
-                str(i): {s: float(o)}
-                for i, (s, o) in enumerate(zip(symbols, self.occupancies))
+                str(i): {el: float(o)}
+                for i, (el, o) in enumerate(zip(symbols, self.occupancies))
             }
+            atoms.new_array("spacegroup_kinds", np.arange(self.n_atoms))
+        if np.any(self.b_iso):
+            atoms.new_array("b_iso", np.array(self.b_iso, dtype=float))
         return atoms
 
 
@@ -1318,6 +1563,29 @@ def _read_cif(source, dataset=None) -> Crystal:
         raise ValueError(f"{where}: {exc}") from None
 
 
+def _write_new_or_replace(path: Path, text: str, overwrite: bool) -> None:
+    """Write ``text`` to ``path``; an existing file only with ``overwrite``."""
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    if not path.exists():
+        # "x" mode: fails rather than clobbers if the file appeared meanwhile
+        with open(path, "x", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        return
+    # write next to the target, then swap: a failure leaves the old file whole
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def _format_xyz(W, t) -> str:
     """A symmetry operation as CIF text (``'-y, x-y, z+1/3'``)."""
     from fractions import Fraction
@@ -1330,7 +1598,8 @@ def _format_xyz(W, t) -> str:
                 text += ("-" if coef < 0 else ("+" if text else "")) + (
                     axis if abs(coef) == 1 else f"{abs(coef)}*{axis}"
                 )
-        frac = Fraction(float(shift) % 1.0).limit_denominator(12)
+        # % 1 again: a shift just below 1 (1 - 1e-16) rounds to 1/1
+        frac = Fraction(float(shift) % 1.0).limit_denominator(12) % 1
         if frac:
             text += f"+{frac.numerator}/{frac.denominator}"
         parts.append(text or "0")

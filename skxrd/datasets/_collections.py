@@ -13,6 +13,7 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from ..crystal import Crystal, as_crystal, describe_structure, to_crystal_system
+from ..crystal._crystal import trusted_crystal
 from ..utils._memo import cache_ignoring_verbose
 from ..utils._parallel import parallel_map
 from ..utils._warnings import caller_stacklevel
@@ -156,12 +157,14 @@ def _materials_project_arrays(verbose=False):
     lattice = arrays["lattice"].reshape(-1, 3, 3) * 1e-6
     frac = arrays["frac"] * 1e-6
     sg = arrays["space_group"].astype(int)
-    # 36,737 checked Crystal records take seconds (2-10 s on a CPU)
+    # The package's own checked file (tools/build_materials_project.py; a test
+    # checks every record with Crystal's checks): 36,737 checked Crystal
+    # records would take 5-10 s on a CPU, most of it the checks.
     crystals = tuple(
-        Crystal(
-            lattice[i],
+        trusted_crystal(
+            lattice[i].copy(),
             species[arrays["atomic_number"][bounds[i] : bounds[i + 1]]].tolist(),
-            frac[bounds[i] : bounds[i + 1]],
+            frac[bounds[i] : bounds[i + 1]].copy(),
             space_group=int(sg[i]),
             name=f"mp-{arrays['id'][i]}",
         )

@@ -12,9 +12,11 @@ from tqdm.auto import tqdm
 
 from ..crystal import (
     Crystal,
+    default_setting,
     lattice_from_parameters,
     parse_species,
     to_crystal_system,
+    wyckoff_sites,
 )
 from ..utils._parallel import parallel_map
 from ._random import _spawn, covalent_radius
@@ -204,12 +206,27 @@ class _Prototype:
             if mapping.get(element, element) != element:
                 site["species"] = mapping[element]
             if "xyz" in site and jitter > 0:
-                site["xyz"] = np.asarray(site["xyz"], float) + rng.normal(0, jitter, 3)
+                # jitter the free coordinates; the others become from_wyckoff's
+                # placeholder 0 (it refuses a point off the site)
+                free = _site_free(self.wyckoff.space_group, str(site["wyckoff"]))
+                site["xyz"] = np.where(
+                    free,
+                    np.asarray(site["xyz"], float) + rng.normal(0, jitter, 3),
+                    0.0,
+                )
             sites.append(site)
         names = ("a", "b", "c", "alpha", "beta", "gamma")
         return Crystal.from_wyckoff(
             self.wyckoff.space_group, sites, **dict(zip(names, params)), name=self.name
         )
+
+
+@cache
+def _site_free(space_group, wyckoff: str) -> tuple[bool, bool, bool]:
+    """Which of x, y, z are free on a Wyckoff position (label or letter)."""
+    table = wyckoff_sites(default_setting(space_group))
+    site = table.get(wyckoff) or {s.letter: s for s in table.values()}[wyckoff]
+    return site.free
 
 
 def _compound(

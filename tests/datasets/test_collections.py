@@ -75,6 +75,23 @@ def test_materials_project_crystals_match_their_labels(mp):
     assert np.all(mp.groups[~same] != mp.groups[1])
 
 
+def test_materials_project_records_pass_crystals_checks(mp):
+    # the loader builds its records unchecked (trusted_crystal, for speed): each
+    # must be one that Crystal(...) accepts as it is (no overlapping atoms, a
+    # cell, known elements), with the same fields
+    from skxrd.crystal import Crystal
+
+    for c in mp.crystals:
+        checked = Crystal(
+            c.lattice, c.species, c.frac_coords, space_group=c.space_group, name=c.name
+        )
+        for field in ("species", "space_group", "name", "labels"):
+            assert getattr(checked, field) == getattr(c, field), (c.name, field)
+        for field in ("lattice", "frac_coords", "occupancies", "b_iso"):
+            np.testing.assert_array_equal(getattr(checked, field), getattr(c, field))
+        assert not c.lattice.flags.writeable and not c.frac_coords.flags.writeable
+
+
 @pytest.mark.skipif(not SOURCE.exists(), reason="the shared source file is absent")
 def test_the_bundle_is_lossless(mp):
     with gzip.open(SOURCE, "rt") as fh:

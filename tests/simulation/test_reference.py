@@ -37,9 +37,11 @@ MIN_CORRELATION = 0.999
 STRONG = 0.5  # skxrd lines above this (of 100) need a reference partner
 # pymatgen's X-ray form factors are its own fit f(s) = Z - 41.78214 s² Σ a_i
 # exp(-b_i s²); skxrd uses the International Tables 4-Gaussian coefficients.
-# The tables differ by up to ~1 % of the strongest line (1.1 measured), so this
-# bound is loose; against xrayutilities (same tables) the agreement is ~1e-5.
-PYMATGEN_MAX_ABS_DIFF = 2.0
+# The tables differ by up to a few % of the strongest line (2.4 measured on
+# rand4 of the random set, a 20.3° line of La beside Li, C and N; 1.1 before the
+# set dropped its crystals with atoms on one spot), so this bound is loose;
+# against xrayutilities (same tables) the agreement is ~1e-5.
+PYMATGEN_MAX_ABS_DIFF = 3.0
 N_RANDOM = 24
 
 
