@@ -38,16 +38,60 @@ def _xu_name(element: str) -> str:
 _ION_KEY = re.compile(r"(\d*)([pm])(\d*)(dot)?")
 
 
+def _key_charge(key: str) -> int:
+    """The charge of an f0 table key ("default" and "dot" keys are neutral)."""
+    m = _ION_KEY.fullmatch(key)
+    if not m or (m.group(1) and m.group(3)):
+        return 0
+    charge = int(m.group(1) or m.group(3) or 1)
+    return charge if m.group(2) == "p" else -charge
+
+
 @cache
 def _ion_keys(keys: tuple) -> dict[int, str]:
     """The table key of each charge among an element's f0 ``keys``."""
     out: dict[int, str] = {}
     for key in sorted(keys, key=lambda k: k.endswith("dot")):  # plain keys first
-        m = _ION_KEY.fullmatch(key)
-        if m and not (m.group(1) and m.group(3)):
-            charge = int(m.group(1) or m.group(3) or 1)
-            out.setdefault(charge if m.group(2) == "p" else -charge, key)
+        charge = _key_charge(key)
+        if charge:
+            out.setdefault(charge, key)
     return out
+
+
+# The DABAX f0 file that xrayutilities reads (from Lazy-Pulverix) has four rows
+# of International Tables C, Table 6.1.1.4, under the wrong labels: its "Np3+"
+# row holds Np6+'s coefficients (f0(0) = 87 electrons), "Np4+" Pu's (94),
+# "Np6+" Np3+'s (90) and "Pu" Np4+'s (89). Each (element, key) is read from
+# the row that holds it, while the table still has them so (_f0_row).
+_MISLABELLED_F0_ROWS = {
+    ("Np", "3p"): ("Np", "6p"),
+    ("Np", "4p"): ("Pu", "default"),
+    ("Np", "6p"): ("Np", "3p"),
+    ("Pu", "default"): ("Np", "4p"),
+}
+
+
+def _f0_row(db, element: str, key: str) -> np.ndarray:
+    """The coefficients of ``element``'s f0 row ``key``, with the mislabelled
+    rows of the DABAX table read from where they are (call under _XU_LOCK)."""
+    db.SetMaterial(element)
+    coeffs = np.array(db.f0_params[key], dtype=float)
+    moved = _MISLABELLED_F0_ROWS.get((element, key))
+    if moved is None:
+        return coeffs
+    import periodictable
+
+    # f0(s=0) = c + Σ a_i is the ion's number of electrons: take the other
+    # row only where this one is wrong and that one right (a corrected table
+    # is read as it is)
+    electrons = periodictable.elements.symbol(element).number - _key_charge(key)
+    db.SetMaterial(moved[0])
+    other = np.array(db.f0_params[moved[1]], dtype=float)
+    if abs(coeffs[0] + coeffs[1::2].sum() - electrons) > 0.5 and (
+        abs(other[0] + other[1::2].sum() - electrons) < 0.5
+    ):
+        return other
+    return coeffs
 
 
 @cache
@@ -57,12 +101,16 @@ def form_factor_coefficients(species: str) -> np.ndarray:
     ``f0(s) = c + sum_i a_i exp(-b_i s^2)`` with ``s = sin(theta)/lambda`` in Å⁻¹,
     read from xrayutilities' database. Ions (``"Fe3+"``) use the ionic
     parametrization where the table has one, else the neutral atom's (``"S2-"``
-    gets S's; the simulators say so with a :class:`UserWarning`).
+    gets S's; the simulators say so with a :class:`UserWarning`). The four
+    rows of Np and Pu that the database has under the wrong labels (Pu's
+    neutral atom with 89 electrons) are read from the rows that hold them.
 
     Examples
     --------
     >>> form_factor_coefficients("Si").round(3)[:3]
     array([1.141, 6.292, 2.439])
+    >>> float(xray_form_factor("Pu", 0.0).round(2))
+    94.0
     """
     from xrayutilities.materials.atom import _db
 
@@ -70,9 +118,8 @@ def form_factor_coefficients(species: str) -> np.ndarray:
     try:
         with _XU_LOCK:
             _db.SetMaterial(_xu_name(element))
-            params = _db.f0_params
-            key = _ion_keys(tuple(params)).get(charge, "default")
-            coeffs = np.array(params[key], dtype=float)
+            key = _ion_keys(tuple(_db.f0_params)).get(charge, "default")
+            coeffs = _f0_row(_db, _xu_name(element), key)
     except Exception:
         raise ValueError(f"no X-ray form factor for element {species!r}") from None
     if coeffs.shape != (9,) or not np.all(np.isfinite(coeffs)):

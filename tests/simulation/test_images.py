@@ -132,6 +132,61 @@ def test_spot_positions_absences_and_structure_factors():
     assert total == pytest.approx(sigma2 * f_squared(2, 0, "neutron"), rel=1e-4)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_oblique_zone_matches_a_direct_kinematic_computation(backend):
+    """Monoclinic cell along its unique axis b: the zero-order zone (h0l) is
+    an oblique net; general positions, partial occupancy and per-atom B.
+
+    Each spot is compared with ``g = h a* + l c*`` projected on the detector
+    (e1 along c, the lattice vector perpendicular to the beam; e2 = n × e1)
+    and with ``|F|² = |Σ occ f(s) exp(-B s²) exp(2πi (hx + lz))|²`` written out
+    here, ``s = |g| / 2``.
+    """
+    if backend == "torch":
+        pytest.importorskip("torch")
+    crystal = Crystal(
+        (5.1, 6.3, 7.2, 90.0, 103.7, 90.0),
+        ["Fe", "O", "S", "Ba"],
+        [[0.137, 0.271, 0.414], [0.312, 0.083, 0.169], [0.771, 0.392, 0.055],
+         [0.5, 0.0, 0.5]],
+        occupancies=[1.0, 0.9, 1.0, 0.6],
+        b_iso=[0.4, 1.1, 0.7, 0.9],
+    )  # fmt: skip
+    extra = {"device": "cpu"} if backend == "torch" else {}
+    sim = DiffractionImageSimulator(
+        axes=["b"], normalize=False, backend=backend, **extra
+    )
+    image = sim.transform([crystal])[0, 0].astype(float)
+    px = sim.pixel_size
+    lattice = crystal.lattice
+    recip = np.linalg.inv(lattice).T
+    n = lattice[1] / np.linalg.norm(lattice[1])
+    e1 = lattice[2] / np.linalg.norm(lattice[2])  # c is perpendicular to b
+    e2 = np.cross(n, e1)
+    checked = 0
+    for h in range(-6, 7):
+        for l in range(-8, 9):
+            g = h * recip[0] + l * recip[2]
+            if (h, l) == (0, 0) or np.linalg.norm(g) > 1.1:
+                continue
+            s = np.linalg.norm(g) / 2
+            f = [
+                occ * xray_form_factor(sp, s) * math.exp(-b * s * s)
+                for sp, occ, b in zip(
+                    crystal.species, crystal.occupancies, crystal.b_iso
+                )
+            ]
+            x, z = crystal.frac_coords[:, 0], crystal.frac_coords[:, 2]
+            phase = 2 * np.pi * (h * x + l * z)
+            f_squared = abs(np.sum(np.array(f) * np.exp(1j * phase))) ** 2
+            row, col = CENTER - g @ e2 / px, CENTER + g @ e1 / px
+            total, (r, c) = spot_sum(image, row, col, half=4)
+            assert total == pytest.approx(2 * math.pi * f_squared, rel=2e-4), (h, l)
+            assert (r, c) == pytest.approx((row, col), abs=0.01), (h, l)
+            checked += 1
+    assert checked > 100
+
+
 def test_ewald_sphere_limits_the_laue_zone():
     a = 3.615
 

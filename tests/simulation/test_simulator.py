@@ -376,6 +376,55 @@ def test_ions_read_their_own_form_factor_tables():
     assert xray_form_factor("S2-", 0.0) == pytest.approx(16, abs=0.02)
 
 
+def test_every_form_factor_counts_its_electrons():
+    # f0(s = 0) = c + Σ a_i is the number of electrons of the atom or ion. The
+    # DABAX table read through xrayutilities has Np3+, Np4+, Np6+ and Pu under
+    # each other's labels: Pu had 89 electrons, Np4+ 94, Np3+ 87 and Np6+ 90.
+    import periodictable
+    from xrayutilities.materials.atom import _db
+
+    from skxrd.simulation import _scattering
+
+    wrong = []
+    for el in periodictable.elements:
+        if not 1 <= el.number <= 98:
+            continue
+        with _scattering._XU_LOCK:
+            _db.SetMaterial(el.symbol)
+            keys = tuple(_db.f0_params)
+        charges = [0, *_scattering._ion_keys(keys)]
+        for charge in charges:
+            sign = "+" if charge > 0 else "-"
+            species = el.symbol + (f"{abs(charge)}{sign}" if charge else "")
+            c = _scattering.form_factor_coefficients(species)
+            if abs(c[0] + c[1::2].sum() - (el.number - charge)) > 0.1:
+                wrong.append((species, round(c[0] + c[1::2].sum(), 2)))
+    assert wrong == []
+
+
+def test_plutonium_superlattice_lines_match_pymatgen():
+    # CsCl-type PuPb: the lines of odd h + k + l have F = f_Pu - f_Pb, so
+    # they show Pu's form factor: with Np4+'s 89 electrons for Pu's 94, (100)
+    # was 0.33 of 100 against pymatgen's 0.53 (f(0) = Z); now within 10 %.
+    core = pytest.importorskip("pymatgen.core")
+    xrd = pytest.importorskip("pymatgen.analysis.diffraction.xrd")
+    structure = core.Structure(
+        core.Lattice.cubic(3.9), ["Pu", "Pb"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    peaks = PowderSimulator(radiation=1.54056).peaks(
+        [Crystal.from_pymatgen(structure)]
+    )[0]
+    pattern = xrd.XRDCalculator(wavelength=1.54056).get_pattern(
+        structure, two_theta_range=(5, 90)
+    )
+    assert len(peaks) == len(pattern.x)
+    np.testing.assert_allclose(peaks.two_theta, pattern.x, atol=1e-6)
+    odd = peaks.hkl.sum(axis=1) % 2 == 1
+    ours, theirs = peaks.relative_intensity, np.asarray(pattern.y)
+    np.testing.assert_allclose(ours[odd], theirs[odd], rtol=0.1, atol=0.01)
+    np.testing.assert_allclose(ours[~odd], theirs[~odd], atol=1.0)
+
+
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_ionic_patterns_in_both_backends(backend):
     # MgO's (111) has F = 4 (f_Mg - f_O): O2- instead of O changes it
