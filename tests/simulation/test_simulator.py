@@ -376,6 +376,43 @@ def test_ions_read_their_own_form_factor_tables():
     assert xray_form_factor("S2-", 0.0) == pytest.approx(16, abs=0.02)
 
 
+def _pseudo_cubic():
+    # (100), (010), (001) of a cell strained by 9e-7 per axis: 1/d steps below
+    # the merging tolerance (1e-6), so one line of three unequal reflections
+    a = 2.2
+    lattice = np.diag([a, a * (1 + 9e-7), a * (1 + 1.8e-6)])
+    return Crystal(lattice, ["Fe", "O"], [[0, 0, 0], [0.1, 0.2, 0.3]])
+
+
+def test_nearly_equal_reflections_merge_at_their_centroid():
+    # the line sat at the smallest 1/d of the chain, not where its intensity is
+    from skxrd.simulation import xray_form_factor
+
+    crystal = _pseudo_cubic()
+    peaks = PowderSimulator(radiation="CuKa1").peaks([crystal])[0]
+    assert peaks.multiplicity[0] == 6
+    g = 1.0 / np.diag(crystal.lattice)
+    f_fe, f_o = (xray_form_factor(el, g / 2) for el in ("Fe", "O"))
+    weights = np.abs(f_fe + f_o * np.exp(2j * np.pi * np.array([0.1, 0.2, 0.3]))) ** 2
+    assert np.ptp(weights) > 0.1 * weights.max()  # unequal reflections
+    np.testing.assert_allclose(2 * weights.sum(), peaks.f_squared[0], rtol=1e-5)
+    centroid = (weights * g).sum() / weights.sum()
+    assert 1.0 / peaks.d[0] == pytest.approx(centroid, rel=1e-11)
+
+
+def test_nearly_equal_reflections_render_alike_in_both_backends():
+    # the torch backend renders each reflection at its own 2θ; the numpy
+    # backend's merged lines were off by up to 1.5e-3 of the maximum
+    pytest.importorskip("torch")
+    crystal = _pseudo_cubic()
+    kwargs = dict(radiation="CuKa1", two_theta_range=(30, 150))
+    numpy_x = PowderSimulator(**kwargs).transform([crystal])
+    torch_x = PowderSimulator(backend="torch", device="cpu", **kwargs).transform(
+        [crystal]
+    )
+    np.testing.assert_allclose(numpy_x, torch_x, atol=2e-5)
+
+
 def test_every_form_factor_counts_its_electrons():
     # f0(s = 0) = c + Σ a_i is the number of electrons of the atom or ion. The
     # DABAX table read through xrayutilities has Np3+, Np4+, Np6+ and Pu under
