@@ -54,7 +54,7 @@ def small_crystals(path=SMALL):
 def pymatgen_patterns(structures, grid):
     from pymatgen.analysis.diffraction.xrd import XRDCalculator
 
-    calc = XRDCalculator(wavelength=1.540562)
+    calc = XRDCalculator(wavelength=1.5405929)  # skxrd's Cu Kα1
     out = np.empty((len(structures), len(grid)), dtype=np.float32)
     for i, s in enumerate(structures):
         p = calc.get_pattern(s, two_theta_range=(5, 90))

@@ -507,7 +507,7 @@ class KbetaLeak(BatchTransform):
     >>> x = torch.exp(-0.5 * ((tt - 40.0) / 0.05) ** 2)[None]
     >>> y = KbetaLeak(ratio=0.03)(x, generator=torch.Generator().manual_seed(0))
     >>> where = float(tt[int((y - x)[0].argmax())])
-    >>> sin_beta = np.sin(np.radians(20)) * 1.392218 / 1.540562  # sin θα · λβ / λα
+    >>> sin_beta = np.sin(np.radians(20)) * 1.392234 / 1.5405929  # sin θα · λβ / λα
     >>> kbeta = 2 * np.degrees(np.arcsin(sin_beta))
     >>> round(float(kbeta), 2), bool(abs(where - kbeta) < 0.02)
     (36.01, True)

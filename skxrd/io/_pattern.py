@@ -334,9 +334,9 @@ class Pattern:
     >>> from skxrd.io import Pattern
     >>> p = Pattern([10.0, 20.0, 30.0], [1.0, 5.0, 2.0], wavelength="CuKa")
     >>> p
-    Pattern(3 points, two_theta 10–30°, λ=1.54056 Å (CuKa))
+    Pattern(3 points, two_theta 10–30°, λ=1.54059 Å (CuKa))
     >>> p.q.round(4).tolist()
-    [0.7109, 1.4164, 2.1112]
+    [0.7109, 1.4164, 2.1111]
     >>> p.to_q().two_theta.round(6).tolist()
     [10.0, 20.0, 30.0]
     >>> Pattern([30.0, 20.0, 10.0], [2.0, 5.0, 1.0], wavelength=1.5406).intensity

@@ -236,8 +236,13 @@ def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray
     ball = float(ball_height) * np.sqrt(np.clip(1.0 - k**2, 0.0, None))
     scaled = (Y - lo) / span
     # Extend each pattern by an odd reflection (a linear continuation of its
-    # ends) so that the ball follows a sloping background up to the edges.
-    r = min(int(window), Y.shape[1] - 1)
+    # ends) so that the ball follows a sloping background up to the edges. The
+    # full window on each side, also where it exceeds the pattern (numpy
+    # repeats the odd reflection): a shorter extension left the wide ball to
+    # the flat "nearest" values beyond it, and a ramp shorter than the window
+    # got a background far below its minimum (subtracting it raised the
+    # pattern).
+    r = int(window) if Y.shape[1] > 1 else 0
     if r > 0:
         scaled = np.pad(scaled, ((0, 0), (r, r)), mode="reflect", reflect_type="odd")
     from scipy import ndimage
@@ -340,6 +345,11 @@ def rachinger_strip(u, intensity, factor, ratio):
     """
     u = np.asarray(u, dtype=float)
     values = np.array(intensity, dtype=np.float64, ndmin=2, copy=True)
+    if len(u) < 2:  # one point: its Kα2 source lies below it, nothing to strip
+        dtype = getattr(intensity, "dtype", np.float64)
+        return values.reshape(np.shape(intensity)).astype(
+            dtype if dtype in FLOAT_DTYPES else np.float64, copy=False
+        )
     source = u * factor
     j = np.searchsorted(u, source, side="right") - 1  # u[j] <= source < u[j + 1]
     valid = (j >= 0) & (source < u)  # u = 0 (2θ = 0) is its own source
@@ -609,7 +619,7 @@ def _covered(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
     Points less than half a grid step beyond the measured range count as
     covered (they take the end value): a pattern on the model's own grid at a
-    slightly different wavelength (1.5406 Å for Cu Kα1's 1.540562 Å) is not
+    slightly different wavelength (1.5406 Å for Cu Kα1's 1.5405929 Å) is not
     missing its last point.
     """
     finite = pos[np.isfinite(pos)]

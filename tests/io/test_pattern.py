@@ -156,7 +156,7 @@ def test_repr():
     p = Pattern(np.linspace(5, 90, 11), np.ones(11), wavelength="CuKa", name="si")
     text = repr(p)
     assert "'si'" in text and "11 points" in text and "5–90°" in text
-    assert "CuKa" in text and "1.54056" in text
+    assert "CuKa" in text and "1.54059" in text
     assert "Å⁻¹" in repr(p.to_q())
 
 

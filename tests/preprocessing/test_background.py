@@ -151,3 +151,14 @@ def test_background_functions_check_their_input(function):
         function(bad[None], 10)
     with pytest.raises(ValueError, match=r"one pattern \(1-D\) .* shape \(1, 1, 101\)"):
         function(y[None, None], 10)
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 30, 50])
+def test_rolling_ball_wider_than_the_pattern_follows_a_ramp(n):
+    # a ball (window 50) wider than the pattern had a background far below
+    # a ramp's minimum: "subtracting" it raised the pattern (up to 2x)
+    ramp = 10.0 + 0.5 * np.arange(n)
+    bg = rolling_ball_background(ramp, window=50)
+    np.testing.assert_allclose(bg, ramp, atol=1e-9)
+    out = BackgroundSubtractor(method="rolling_ball").fit_transform(ramp[None])
+    np.testing.assert_allclose(out, 0.0, atol=1e-9)

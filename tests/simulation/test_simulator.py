@@ -98,7 +98,7 @@ def test_kalpha2_doublet():
     )
     x, y = sim.two_theta, sim.transform([SI])[0]
     d422 = 5.431 / math.sqrt(24)
-    t1, t2 = two_theta_of(d422, 1.540562), two_theta_of(d422, 1.544390)
+    t1, t2 = two_theta_of(d422, 1.5405929), two_theta_of(d422, 1.5444274)
     i1 = y[np.abs(x - t1) < 0.01].max()
     i2 = y[np.abs(x - t2) < 0.01].max()
     assert t2 - t1 > 0.2
@@ -128,7 +128,7 @@ def test_q_grid_positions():
     pattern = sim.transform([NACL])[0]
     assert sim.q[pattern.argmax()] == pytest.approx(2 * np.pi / 2.82, abs=0.001)
     assert np.allclose(
-        sim.two_theta, np.degrees(2 * np.arcsin(sim.q * 1.540562 / (4 * np.pi)))
+        sim.two_theta, np.degrees(2 * np.arcsin(sim.q * 1.5405929 / (4 * np.pi)))
     )
 
 
@@ -165,7 +165,7 @@ def test_scherrer_and_lorentzian_tails():
     for size in (50.0, 10.0):
         y = PowderSimulator(**common, crystallite_size=size).transform([SI])[0]
         expected = math.degrees(
-            0.9 * 1.540562 / (10 * size * math.cos(math.radians(t / 2)))
+            0.9 * 1.5405929 / (10 * size * math.cos(math.radians(t / 2)))
         )
         widths.append(measured_fwhm(x, y, t, window=3))
         assert widths[-1] == pytest.approx(expected + 0.001, rel=0.02)
@@ -184,12 +184,12 @@ def test_tch_pseudo_voigt_mixing():
 
     s = sim._settings()
     fwhm, eta = fwhm_and_eta(
-        np.radians(np.array([14.0, 40.0])), np, **s.width_kwargs(1.540562)
+        np.radians(np.array([14.0, 40.0])), np, **s.width_kwargs(1.5405929)
     )
     assert np.all((eta > 0) & (eta < 1)) and np.all(fwhm > 0)
     fixed = PowderSimulator(radiation="CuKa1", eta=0.3)._settings()
     _, eta = fwhm_and_eta(
-        np.radians(np.array([14.0])), np, **fixed.width_kwargs(1.540562)
+        np.radians(np.array([14.0])), np, **fixed.width_kwargs(1.5405929)
     )
     assert eta[0] == pytest.approx(0.3)
 
@@ -225,9 +225,9 @@ def test_lorentz_polarization_and_monochromator():
         (1 + np.cos(2 * th) ** 2 * c2m) / (np.sin(th) ** 2 * np.cos(th)) / (1 + c2m)
     )
     assert np.allclose(c.intensity / a.intensity, expected_m)
-    neutron = PowderSimulator(radiation="neutron", wavelength=1.540562)
+    neutron = PowderSimulator(radiation="neutron", wavelength=1.5405929)
     n_plain = PowderSimulator(
-        radiation="neutron", wavelength=1.540562, lorentz_polarization=False
+        radiation="neutron", wavelength=1.5405929, lorentz_polarization=False
     )
     nn, np_ = neutron.peaks([SI])[0], n_plain.peaks([SI])[0]
     assert np.allclose(nn.intensity / np_.intensity, 1 / (np.sin(th) ** 2 * np.cos(th)))
@@ -235,9 +235,9 @@ def test_lorentz_polarization_and_monochromator():
 
 def test_neutron_uses_scattering_lengths():
     # Si: one element, so relative intensities differ from X-rays only by f(s)
-    xr = PowderSimulator(radiation=1.540562, lorentz_polarization=False).peaks([SI])[0]
+    xr = PowderSimulator(radiation=1.5405929, lorentz_polarization=False).peaks([SI])[0]
     nr = PowderSimulator(
-        radiation="neutron", wavelength=1.540562, lorentz_polarization=False
+        radiation="neutron", wavelength=1.5405929, lorentz_polarization=False
     ).peaks([SI])[0]
     # diamond structure: |F|² = 32 b² for odd hkl, 64 b² for h+k+l = 4n
     odd = (nr.hkl % 2 == 1).all(1)
@@ -312,9 +312,9 @@ def test_fine_grids_have_distinct_feature_names():
 
 
 def test_numpy_scalar_wavelengths_are_wavelengths():
-    for value in (np.float32(1.540562), np.float64(1.540562)):
+    for value in (np.float32(1.5405929), np.float64(1.5405929)):
         x = PowderSimulator(radiation=value).transform([SI])
-        ref = PowderSimulator(radiation=1.540562).transform([SI])
+        ref = PowderSimulator(radiation=1.5405929).transform([SI])
         np.testing.assert_allclose(x, ref, atol=1e-4)
 
 
@@ -732,7 +732,7 @@ def test_bad_parameters(params, message):
 
 
 def test_radiation_names():
-    assert get_radiation("Cu Kα").wavelengths == (1.540562, 1.54439)
+    assert get_radiation("Cu Kα").wavelengths == (1.5405929, 1.5444274)
     assert get_radiation("mo-ka1").name == "MoKa1"
     assert get_radiation("xray", wavelength=0.5).kind == "xray"
     with pytest.raises(ValueError):
@@ -810,3 +810,65 @@ def test_atom_grouping_is_shared_but_occupancies_are_per_crystal():
     one_hot, unique = _grouping(tuple(nacl.species))
     assert unique == ("Na", "Cl") and not one_hot.flags.writeable
     np.testing.assert_array_equal(one_hot.sum(axis=1), 1.0)
+
+
+# Hölzer et al., Phys. Rev. A 56, 4554 (1997) = International Tables Vol. C,
+# Table 4.2.2.1: Kα1, Kα2, Kβ1 in Å
+HOLZER = {
+    "Cu": (1.5405929, 1.5444274, 1.3922340),
+    "Mo": (0.7093171, 0.7136043, 0.6322880),
+    "Co": (1.7889960, 1.7928350, 1.6208260),
+    "Fe": (1.9360410, 1.9399730, 1.7566040),
+    "Cr": (2.2897260, 2.2936510, 2.0848810),
+    "Ag": (0.5594075, 0.5638130, 0.4970760),
+}
+
+
+@pytest.mark.parametrize("anode", sorted(HOLZER))
+def test_named_lines_are_the_international_tables_wavelengths(anode):
+    # the table had Bearden's 1967 values (Cu Kα1 1.5405929, Co Kβ 1.620790):
+    # up to 30 ppm off, while it claimed International Tables
+    a1, a2, b1 = HOLZER[anode]
+    doublet = get_radiation(f"{anode}Ka")
+    np.testing.assert_allclose(doublet.wavelengths, (a1, a2), rtol=0, atol=5e-8)
+    assert doublet.weights == (1.0, 0.5)
+    assert get_radiation(f"{anode}Ka1").wavelengths == doublet.wavelengths[:1]
+    assert get_radiation(f"{anode}Ka2").wavelengths == doublet.wavelengths[1:]
+    for name in (f"{anode}Ka", f"{anode}Ka1", f"{anode}Ka2"):
+        assert get_radiation(name).kbeta == pytest.approx(b1, abs=5e-8)
+
+
+def test_named_lines_agree_with_xrayutilities():
+    xu = pytest.importorskip("xrayutilities")
+    en2lam = xu.utilities.en2lam
+    # xrayutilities quotes International Tables for these two
+    for name in ("CuKa1", "MoKa1"):
+        expected = en2lam(xu.utilities.energies[name])
+        assert get_radiation(name).wavelength == pytest.approx(expected, abs=1e-6)
+
+
+def test_radiation_spellings_and_bare_anodes():
+    for name in ("CuKα₁", "Cu Kα1", "cu_ka1", "CUKALPHA1"):
+        assert get_radiation(name).name == "CuKa1"
+    assert get_radiation("MoKα").name == "MoKa"
+    # a bare anode is refused with the lines it could mean
+    with pytest.raises(ValueError, match=r"'Cu' names an anode.*CuKa for Kα1 \+ Kα2"):
+        get_radiation("Cu")
+    with pytest.raises(ValueError, match="unknown radiation 'CuKb'"):
+        get_radiation("CuKb")
+
+
+@pytest.mark.parametrize("line", ["CuKa1", "MoKa1", "CoKa1"])
+def test_anomalous_terms_are_xrayutilities_at_the_named_lines(line):
+    xu = pytest.importorskip("xrayutilities")
+    from skxrd.simulation import anomalous_terms
+
+    energy = get_radiation(line).energy_kev
+    for element in ("Fe", "Cu", "Mo", "O"):
+        atom = getattr(xu.materials.elements, element)
+        expected = (atom.f1(energy * 1000), atom.f2(energy * 1000))
+        assert anomalous_terms(element, energy) == pytest.approx(expected, abs=1e-9)
+    # Fe at Cu Kα lies just above its K edge (7.11 keV): large f''
+    if line == "CuKa1":
+        f1, f2 = anomalous_terms("Fe", energy)
+        assert f1 < -1 and f2 > 3
