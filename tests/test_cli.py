@@ -128,8 +128,8 @@ def test_simulate_csv_records_the_wavelength_and_reads_back(tmp_path, cifs):
     )
     p = read_pattern(one)
     assert p.radiation.name == "MoKa" and p.radiation.wavelengths == (
-        0.7093171,
-        0.7136043,
+        0.70931715,
+        0.713607,
     )
     assert p.axis == "two_theta" and p.name == "Si" and p.uncertainty is None
     assert len(p) == 4250 and p.intensity.max() == pytest.approx(1)

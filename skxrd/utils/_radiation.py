@@ -8,14 +8,17 @@ from dataclasses import dataclass
 
 __all__ = ["Radiation", "XRAY_LINES", "get_radiation"]
 
-# Kα1, Kα2 wavelengths in Å: Hölzer et al., Phys. Rev. A 56, 4554 (1997), as in
-# International Tables Vol. C (3rd ed.), Table 4.2.2.1. The older Bearden (1967)
-# values (Cu Kα1 1.540562) are up to 30 ppm off, a 0.004° shift at 2θ = 100°.
+# Kα1, Kα2 wavelengths in Å on the SI scale of International Tables Vol. C
+# (3rd ed.), Table 4.2.2.1, and NIST's X-ray transition energies database
+# (Deslattes et al., Rev. Mod. Phys. 75, 35 (2003), direct experimental values):
+# Cr to Cu from Hölzer et al., Phys. Rev. A 56, 4554 (1997). Bearden's (1967)
+# values, which most textbooks quote, are on his Å* scale, 20-30 ppm off (Cu
+# Kα1 1.540562, Ag Kα1 0.5594075): a 0.004° shift at 2θ = 100°.
 _KALPHA = {
     "Cu": (1.5405929, 1.5444274),
     "Co": (1.7889960, 1.7928350),
-    "Mo": (0.7093171, 0.7136043),
-    "Ag": (0.5594075, 0.5638130),
+    "Mo": (0.70931715, 0.713607),
+    "Ag": (0.55942178, 0.5638131),
     "Cr": (2.2897260, 2.2936510),
     "Fe": (1.9360410, 1.9399730),
 }
@@ -26,8 +29,8 @@ _KALPHA2_RATIO = 0.5
 _KBETA = {
     "Cu": 1.3922340,
     "Co": 1.6208260,
-    "Mo": 0.6322880,
-    "Ag": 0.4970760,
+    "Mo": 0.632303,
+    "Ag": 0.4970817,
     "Cr": 2.0848810,
     "Fe": 1.7566040,
 }

@@ -812,15 +812,15 @@ def test_atom_grouping_is_shared_but_occupancies_are_per_crystal():
     np.testing.assert_array_equal(one_hot.sum(axis=1), 1.0)
 
 
-# Hölzer et al., Phys. Rev. A 56, 4554 (1997) = International Tables Vol. C,
-# Table 4.2.2.1: Kα1, Kα2, Kβ1 in Å
+# International Tables Vol. C, Table 4.2.2.1 / NIST X-ray transition energies
+# (direct experimental; Cr to Cu from Hölzer et al. 1997): Kα1, Kα2, Kβ1 in Å
 HOLZER = {
     "Cu": (1.5405929, 1.5444274, 1.3922340),
-    "Mo": (0.7093171, 0.7136043, 0.6322880),
+    "Mo": (0.70931715, 0.713607, 0.632303),
     "Co": (1.7889960, 1.7928350, 1.6208260),
     "Fe": (1.9360410, 1.9399730, 1.7566040),
     "Cr": (2.2897260, 2.2936510, 2.0848810),
-    "Ag": (0.5594075, 0.5638130, 0.4970760),
+    "Ag": (0.55942178, 0.5638131, 0.4970817),
 }
 
 
