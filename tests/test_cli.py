@@ -155,7 +155,7 @@ def test_simulate_csv_records_the_wavelength_and_reads_back(tmp_path, cifs):
     )
     with np.load(npz) as data:
         assert (
-            float(data["wavelength"]) == 0.7093171 and str(data["radiation"]) == "MoKa"
+            float(data["wavelength"]) == 0.70931715 and str(data["radiation"]) == "MoKa"
         )
 
 
