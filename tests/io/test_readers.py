@@ -423,7 +423,7 @@ def test_text_header_comments_delimiters_crlf_and_uncertainty(tmp_path):
         ("# Wavelength2: 1.5444\n# Wavelength1: 1.5406", 1.5406),
         # a bandwidth and a detector's energy window are passed over
         ("# Δλ/λ = 2e-4\n# wavelength = 0.7293", 0.7293),
-        ("# Detector energy window: 4.5 keV - 9.5 keV\n# Mo Ka1", 0.7093171),
+        ("# Detector energy window: 4.5 keV - 9.5 keV\n# Mo Ka1", 0.70931715),
         ("# Cu-K-alpha-1", get_radiation("CuKa1").wavelength),
         ("# Co Ka12", get_radiation("CoKa").wavelength),
         # lists: a comma and a space after a decimal comma, a comma after a dot
