@@ -4,7 +4,10 @@ The modules here are ordinary :class:`torch.nn.Module` objects with no
 knowledge of scikit-learn; the estimators of :mod:`skxrd.estimators` wrap
 them. Every 1D network takes float patterns of shape ``(B, L)`` (a channel
 axis is added) or ``(B, C, L)``, for any length ``L >= 1``, and returns class
-logits of shape ``(B, n_classes)``:
+logits of shape ``(B, n_classes)``. In training mode, BatchNorm needs more than
+one value per channel: a batch of one pattern must then be longer than the
+network's downsampling (a ValueError names the minimum length). Complex
+inputs are refused; other dtypes are cast to the model's.
 
 - :class:`ResNet1D`: pre-activation residual network, optionally with a
   :class:`ConfidenceHead` (then it returns ``(logits, confidence)``);

@@ -6,7 +6,13 @@ import torch
 from torch import nn
 
 from ..utils._validation import check_int, check_int_sequence
-from ._layers import _as_input, _check_dropout, _conv, _init_weights
+from ._layers import (
+    _as_input,
+    _check_batch_statistics,
+    _check_dropout,
+    _conv,
+    _init_weights,
+)
 
 __all__ = ["CNN1D", "FingerprintCNN"]
 
@@ -127,7 +133,9 @@ class FingerprintCNN(nn.Module):
     'same'-padded ``k x k`` convolutions (each with batch norm and ReLU),
     each stage followed by a 2x2 max pool (size ``n`` to ``ceil(n / 2)``),
     then global average pooling, dropout and a linear layer. Any image size
-    ``H, W >= 1`` works.
+    ``H, W >= 1`` works (in training mode, a batch of one image needs more
+    than one value per channel in the last BatchNorm: ``H`` or ``W >= 5`` by
+    default).
 
     Parameters
     ----------
@@ -188,6 +196,8 @@ class FingerprintCNN(nn.Module):
                 layers.append(nn.MaxPool2d(2, stride=2, ceil_mode=True))
             in_ch = out_ch
         self.features = nn.Sequential(*layers)
+        # the max pools before the last BatchNorm (one after every second conv)
+        self._downsampling = 2 ** ((len(channels) - 1) // 2)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.num_features = in_ch
         self.head = nn.Sequential(
@@ -198,4 +208,8 @@ class FingerprintCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits ``(B, n_classes)`` from ``(B, C, H, W)`` (or ``(B, H, W)``)."""
         x = _as_input(x, self.in_channels, 2, self.head[-1].weight.dtype)
+        # modules pickled before the attribute keep torch's own error
+        downsampling = getattr(self, "_downsampling", None)
+        if downsampling is not None:
+            _check_batch_statistics(x, self.training, downsampling, "FingerprintCNN")
         return self.head(self.pool(self.features(x)))

@@ -10,6 +10,7 @@ from ._layers import (
     _as_input,
     _avgpool_half,
     _batchnorm,
+    _check_batch_statistics,
     _check_dropout,
     _conv,
     _global_avgpool,
@@ -124,6 +125,8 @@ class _DenseNet(nn.Module):
                 )
                 n_ch = out_ch
         self.features = nn.Sequential(*stages)
+        # stem, max pool, one average pool per transition
+        self._downsampling = stem_stride * 2 ** len(block_config)
         self.final = nn.Sequential(_batchnorm(dims, n_ch), nn.ReLU(inplace=True))
         self.pool = _global_avgpool(dims)
         self.num_features = n_ch
@@ -133,6 +136,10 @@ class _DenseNet(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled features of shape ``(B, num_features)``."""
         x = _as_input(x, self.in_channels, self._dims, self.fc.weight.dtype)
+        # modules pickled before the attribute keep torch's own error
+        downsampling = getattr(self, "_downsampling", None)
+        if downsampling is not None:
+            _check_batch_statistics(x, self.training, downsampling, type(self).__name__)
         x = self.final(self.features(self.stem(x)))
         return self.pool(x).flatten(1)
 
@@ -155,7 +162,9 @@ class DenseNet1D(_DenseNet):
 
     Every downsampling maps a length ``L`` to ``ceil(L / 2)``, so long
     patterns are halved and a length of 1 stays 1: any length ``L >= 1``
-    works.
+    works. In training mode BatchNorm needs more than one value per channel,
+    so a batch of one pattern must then be longer than the downsampling
+    (``L >= 17`` by default; a ValueError says so).
 
     Parameters
     ----------
@@ -205,9 +214,11 @@ class DenseNet2D(_DenseNet):
 
     The 2D twin of :class:`DenseNet1D`: the same layers with ``k x k``
     convolutions and 2D pooling; every downsampling maps a size ``n`` to
-    ``ceil(n / 2)`` along each axis, so any image size ``H, W >= 1`` works.
-    Inputs are ``(B, H, W)`` (one channel) or ``(B, C, H, W)``; the module also
-    runs in the ``torch.channels_last`` memory format.
+    ``ceil(n / 2)`` along each axis, so any image size ``H, W >= 1`` works
+    (in training mode, a batch of one image needs ``H`` or ``W >= 17`` by
+    default: BatchNorm needs more than one value per channel). Inputs are
+    ``(B, H, W)`` (one channel) or ``(B, C, H, W)``; the module also runs in
+    the ``torch.channels_last`` memory format.
 
     Parameters
     ----------

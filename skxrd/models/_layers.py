@@ -440,9 +440,52 @@ def _as_input(x: torch.Tensor, in_channels: int, dims: int, dtype) -> torch.Tens
         raise ValueError(
             f"input has {x.shape[1]} channels, the model expects {in_channels}"
         )
+    if min(x.shape[2:]) < 1:
+        # torch's own error ("Kernel size can't be greater than actual input
+        # size") names neither the input nor the rule
+        what = "length" if dims == 1 else "height and width"
+        raise ValueError(
+            f"input of shape {tuple(x.shape)} is empty: the model needs a {what} >= 1"
+        )
+    if x.is_complex():
+        # the cast would drop the imaginary part with only a torch warning
+        raise TypeError(f"input must be real, got a tensor of dtype {x.dtype}")
     if x.dtype != dtype:
         x = x.to(dtype)
     return x
+
+
+def _check_batch_statistics(
+    x: torch.Tensor, training: bool, downsampling: int, name: str
+) -> None:
+    """A clear error where training-mode BatchNorm would see one value per channel.
+
+    The last BatchNorm of the network sees the input downsampled
+    ``downsampling`` times along each spatial axis (``n -> ceil(n / d)``); in
+    training mode it needs more than one value per channel over the batch.
+    torch's own error there ("Expected more than 1 value per channel when
+    training") names neither the input size nor the minimum.
+    """
+    if not training:
+        return
+    sizes = tuple(int(n) for n in x.shape[2:])
+    reduced = [-(-n // downsampling) for n in sizes]
+    values = int(x.shape[0])
+    for n in reduced:
+        values *= n
+    if values >= 2 or x.shape[0] == 0:
+        return
+    if len(sizes) == 1:
+        size, minimum = f"length {sizes[0]}", f"a length >= {downsampling + 1}"
+    else:
+        size = "size " + " x ".join(map(str, sizes))
+        minimum = f"a height or width >= {downsampling + 1}"
+    raise ValueError(
+        f"{name} in training mode needs more than one value per channel in its "
+        f"last BatchNorm, but a batch of 1 input of {size} is downsampled "
+        f"{downsampling} times to a single value: give a batch of 2 or more, "
+        f"{minimum}, or call .eval() to predict"
+    )
 
 
 def _init_weights(module: nn.Module) -> None:

@@ -9,6 +9,7 @@ from ..utils._validation import check_bool, check_int
 from ._layers import (
     ConfidenceHead,
     _as_input,
+    _check_batch_statistics,
     _check_dropout,
     _conv,
     _init_weights,
@@ -56,9 +57,11 @@ class ResNet1D(nn.Module):
     All convolutions are 'same'-padded and every downsampling maps a length
     ``L`` to ``ceil(L / 2)``, so any length ``L >= 1`` works: long patterns are
     downsampled 32 times (with the default 4 stages), while a short one shrinks
-    to length 1 and then stays there. Nothing in ``forward`` depends on the
-    data (only on static shapes), so the module can be scripted by
-    :func:`torch.compile` in one graph.
+    to length 1 and then stays there. In training mode BatchNorm needs more
+    than one value per channel, so a batch of one pattern must then be longer
+    than the downsampling (``L >= 33`` by default; a ValueError says so).
+    Nothing in ``forward`` depends on the data (only on static shapes), so the
+    module can be scripted by :func:`torch.compile` in one graph.
 
     Parameters
     ----------
@@ -149,6 +152,8 @@ class ResNet1D(nn.Module):
                 )
                 in_ch = out_ch
         self.blocks = nn.Sequential(*blocks)
+        # stem, max pool, one stride 2 per stage after the first
+        self._downsampling = stem_stride * 2**n_stages
         self.final = nn.Sequential(nn.BatchNorm1d(in_ch), nn.ReLU(inplace=True))
         self.pool = nn.AdaptiveAvgPool1d(1)
         self.num_features = in_ch
@@ -169,6 +174,10 @@ class ResNet1D(nn.Module):
         torch.Tensor of shape (B, num_features)
         """
         x = _as_input(x, self.in_channels, 1, self.fc.weight.dtype)
+        # modules pickled before the attribute keep torch's own error
+        downsampling = getattr(self, "_downsampling", None)
+        if downsampling is not None:
+            _check_batch_statistics(x, self.training, downsampling, "ResNet1D")
         x = self.final(self.blocks(self.stem(x)))
         return self.pool(x).flatten(1)
 

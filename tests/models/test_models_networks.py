@@ -16,6 +16,7 @@ from skxrd.models import (  # noqa: E402
     ConfidenceHead,
     DenseNet1D,
     DenseNet2D,
+    FingerprintCNN,
     HierarchicalLoss,
     MultiStreamDenseNet,
     ResNet1D,
@@ -526,3 +527,129 @@ def test_confidence_parameters_are_checked():
     c = ConfidenceHead(4, eps=0.1)(torch.randn(64, 4) * 100)
     assert float(c.min()) == pytest.approx(0.1) or float(c.min()) > 0.1
     assert float(c.max()) <= 0.9 + 1e-7
+
+
+# ------------------------------------------------ inputs the networks refuse
+
+
+def _all_small():
+    return {
+        **{name: (make, 1) for name, make in SMALL_1D.items()},
+        "densenet2d": (
+            lambda n, c=1: DenseNet2D(n, c, growth_rate=4, block_config=(2, 2)),
+            2,
+        ),
+        "fingerprint": (lambda n, c=1: FingerprintCNN(n, c, channels=(4, 4)), 2),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_all_small()))
+def test_empty_length_is_one_clear_error(name):
+    """A length (or side) of 0 gave torch's "Kernel size can't be greater than
+    actual input size" (RuntimeError) from deep inside the first convolution."""
+    make, dims = _all_small()[name]
+    model = make(3).eval()
+    shapes = [(2, 1, 0)] if dims == 1 else [(2, 1, 0, 5), (2, 1, 5, 0)]
+    what = "length" if dims == 1 else "height and width"
+    for shape in shapes:
+        with pytest.raises(
+            ValueError, match=f"is empty: the model needs a {what} >= 1"
+        ):
+            model(torch.rand(*shape))
+    # an empty batch of non-empty patterns stays an empty answer
+    assert _logits(model(torch.rand(0, 1, *([5] * dims)))).shape == (0, 3)
+
+
+@pytest.mark.parametrize("name", sorted(_all_small()))
+def test_complex_input_is_refused(name):
+    """The cast to float dropped the imaginary part with only a torch warning."""
+    make, dims = _all_small()[name]
+    model = make(3).eval()
+    x = torch.rand(2, 1, *([9] * dims), dtype=torch.complex64)
+    with pytest.raises(TypeError, match="input must be real.*complex64"):
+        model(x)
+
+
+@pytest.mark.parametrize(
+    "make, shape, minimum",
+    [
+        (lambda: ResNet1D(3), (1, 1, 32), "a length >= 33"),
+        (
+            lambda: ResNet1D(3, depth=2, width=4, n_stages=2, stem_stride=1),
+            (1, 4),
+            "a length >= 5",
+        ),
+        (lambda: DenseNet1D(3), (1, 1, 16), "a length >= 17"),
+        (
+            lambda: DenseNet2D(3, growth_rate=4),
+            (1, 1, 16, 9),
+            "a height or width >= 17",
+        ),
+    ],
+    ids=["resnet", "resnet-2-stages", "densenet", "densenet2d"],
+)
+def test_training_batch_of_one_names_the_length_and_the_minimum(make, shape, minimum):
+    """Training-mode BatchNorm with one value per channel raised torch's
+    "Expected more than 1 value per channel when training, got input size
+    torch.Size([1, 8, 1])", naming neither the input's length nor the minimum."""
+    torch.manual_seed(0)
+    model = make().train()
+    size = " x ".join(map(str, shape[2:])) if len(shape) > 3 else str(shape[-1])
+    with pytest.raises(ValueError, match=re.escape(minimum)) as info:
+        model(torch.rand(*shape))
+    assert type(model).__name__ in str(info.value)
+    assert (f"length {size}" if len(shape) <= 3 else f"size {size}") in str(info.value)
+    assert "batch of 2" in str(info.value) and ".eval()" in str(info.value)
+    # one more point, a second pattern or eval mode: it runs
+    longer = (*shape[:-1], shape[-1] + 1) if len(shape) <= 3 else (1, 1, 17, 9)
+    assert _logits(model(torch.rand(*longer))).shape == (1, 3)
+    assert _logits(model(torch.rand(2, *shape[1:]))).shape == (2, 3)
+    with torch.no_grad():
+        assert _logits(model.eval()(torch.rand(*shape))).shape == (1, 3)
+
+
+def test_fingerprint_training_batch_of_one_image():
+    model = FingerprintCNN(3).train()  # two pools before the last BatchNorm
+    with pytest.raises(ValueError, match=r"size 4 x 3 .* a height or width >= 5"):
+        model(torch.rand(1, 3, 4, 3))
+    assert model(torch.rand(1, 3, 5, 1)).shape == (1, 3)
+    assert FingerprintCNN(3, channels=(4,)).train()(torch.rand(1, 3, 1, 2)).shape == (
+        1,
+        3,
+    )
+
+
+@pytest.mark.parametrize(
+    "make, dims",
+    [
+        (lambda: ResNet1D(2, depth=3, width=4, n_stages=3, stem_stride=3), 1),
+        (lambda: DenseNet1D(2, growth_rate=2, block_config=(1, 1, 1)), 1),
+        (lambda: DenseNet2D(2, growth_rate=2, block_config=(1, 1)), 2),
+        (lambda: FingerprintCNN(2, channels=(4, 4, 4, 4)), 2),
+    ],
+    ids=["resnet", "densenet", "densenet2d", "fingerprint"],
+)
+def test_training_batch_of_one_check_matches_batchnorm(make, dims):
+    """The check refuses exactly the inputs that training-mode BatchNorm refuses."""
+    torch.manual_seed(0)
+    model = make().train()
+    sizes = [(n,) for n in range(1, 60)]
+    if dims == 2:
+        sizes = [(h, w) for h in range(1, 12) for w in range(1, 12)]
+    for size in sizes:
+        x = torch.rand(1, model.in_channels, *size)
+        try:
+            model(x)
+            refused = False
+        except ValueError:
+            refused = True
+        downsampling, model._downsampling = model._downsampling, None
+        try:
+            model(x)
+            torch_refuses = False
+        except ValueError as exc:
+            assert "Expected more than 1 value per channel" in str(exc)
+            torch_refuses = True
+        finally:
+            model._downsampling = downsampling
+        assert refused == torch_refuses, size
