@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ..utils._validation import check_bool, check_int, plain_scalar
 from ..utils._warnings import caller_stacklevel
-from ._core import check_same_length, normalized_probabilities
+from ._core import check_finite_outputs, check_same_length, normalized_probabilities
 from ._data import (
     _ArrayDataset,
     _as_store,
@@ -38,7 +38,14 @@ from ._data import (
 )
 from ._device import _resolve_device, _seeded, _torch_threads
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
-from ._net import _AcceleratedSkxrdNet, _silent, _SkxrdNet, _uncompiled
+from ._net import (
+    _AcceleratedSkxrdNet,
+    _kept_modes,
+    _set_eval,
+    _silent,
+    _SkxrdNet,
+    _uncompiled,
+)
 
 try:
     import torch
@@ -619,6 +626,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             net.partial_fit(X, y_encoded, epochs=epochs)
             interrupted = resume is not None and self._after_resumable_fit(net, resume)
             net = self._plain_net(net, classes, optimizer, split, device)
+        # without a validation pass the last epoch left the network in
+        # training mode: `net_.module_(x)` gave batch statistics and dropout
+        _set_eval(net)
 
         self.classes_ = classes
         self.net_ = net
@@ -812,6 +822,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             net._initialize_criterion()
             net._initialize_history()
             net.initialized_ = True
+            _set_eval(net)  # a fitted network is in eval mode, as after fit
             try:
                 net.module_.load_state_dict(state_dict)
             except RuntimeError as exc:
@@ -842,6 +853,12 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
             Probabilities (rows sum to 1), columns in the order of ``classes_``.
+
+        Raises
+        ------
+        ValueError
+            Naming the rows of ``X`` whose network output is not finite
+            (values so large that they overflow float32 inside the network).
         """
         return self._predict_proba_confidence(X)[0]
 
@@ -857,7 +874,11 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             check_int(self.num_threads, "num_threads", minimum=1)
         probas, confidences = [], []
         # fork_rng: each DataLoader draws a seed from torch's global generator
-        with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
+        with (
+            _torch_threads(self.num_threads),
+            torch.random.fork_rng(devices=[]),
+            _kept_modes(self.net_),
+        ):
             for out in self.net_.forward_iter(X, training=False):
                 if isinstance(out, tuple):  # (logits, confidence) of a head
                     out, confidence = out
@@ -920,11 +941,16 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             ) from None
         held = X[np.flatnonzero(known)] if store is not None else X[known]
         logits = []
-        with _torch_threads(self.num_threads), torch.random.fork_rng(devices=[]):
+        with (
+            _torch_threads(self.num_threads),
+            torch.random.fork_rng(devices=[]),
+            _kept_modes(self.net_),
+        ):
             for out in self.net_.forward_iter(held, training=False):
                 out = out[0] if isinstance(out, tuple) else out
                 logits.append(out.float().cpu())
         z = torch.cat(logits).double().numpy()
+        check_finite_outputs(z, "logits", rows=np.flatnonzero(known))
         self.temperature_ = _fit_temperature(z, idx[known])
         return self
 

@@ -27,6 +27,7 @@ __all__ = [
     "router_features",
     "NETWORK_PARAMS",
     "best_per_class",
+    "check_finite_outputs",
     "gate_scores",
     "gate_weights",
     "GATES",
@@ -110,11 +111,32 @@ def infer_in_chunks(forward, x, chunk=INFER_CHUNK):
 
 def normalized_probabilities(batches):
     """float64 rows summing to one from float32 softmax outputs (numpy or
-    torch, batch by batch)."""
+    torch, batch by batch); a ValueError for rows that are not finite."""
     rows = [b.detach().cpu().numpy() if hasattr(b, "detach") else b for b in batches]
     proba = np.concatenate(rows).astype(np.float64)
+    check_finite_outputs(proba)
     proba /= proba.sum(axis=1, keepdims=True)
     return proba
+
+
+def check_finite_outputs(values, what="probabilities", rows=None):
+    """A ValueError naming the patterns whose network outputs are not finite.
+
+    Finite float32 patterns of huge values (1e38) overflow inside the
+    network; the NaN probabilities that follow made ``predict`` answer the
+    first class for them, silently. ``rows``: the row of ``X`` of each row of
+    ``values`` (default: the same).
+    """
+    bad = ~np.isfinite(np.asarray(values)).all(axis=tuple(range(1, np.ndim(values))))
+    if bad.any():
+        rows = np.flatnonzero(bad) if rows is None else np.asarray(rows)[bad]
+        shown = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+        raise ValueError(
+            f"the network's {what} are not finite for {len(rows)} of "
+            f"{len(bad)} patterns (rows {shown} of X): their values overflow "
+            "float32 inside the network; scale the patterns first (e.g. "
+            "skxrd.preprocessing.PatternNormalizer)"
+        )
 
 
 #: how :class:`EnsembleClassifier` may average its members' probabilities

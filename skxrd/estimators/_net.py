@@ -6,6 +6,8 @@ that do not depend on the batch; and their accelerate variant.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 try:
@@ -186,6 +188,36 @@ class _SkxrdNet(NeuralNetClassifier):
         state.pop("_augment_generator", None)
         state.pop("_train_dataset", None)  # an interrupted fit may leave it
         return state
+
+
+@contextlib.contextmanager
+def _kept_modes(net):
+    """The net's modules and criteria with every submodule's mode restored
+    afterwards.
+
+    skorch's evaluation step switches them to eval mode and leaves them
+    there, so a network left in training mode changed mode under ``predict``.
+    """
+    modules = []
+    for name in [*net._modules, *net._criteria]:
+        part = getattr(net, name + "_", None)
+        if isinstance(part, torch.nn.Module):
+            modules.extend(part.modules())
+    modes = [(m, m.training) for m in modules]
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
+def _set_eval(net):
+    """Put a trained net's modules and criteria in eval mode (what predicting
+    uses), whether or not training ended with a validation pass."""
+    for name in [*net._modules, *net._criteria]:
+        part = getattr(net, name + "_", None)
+        if isinstance(part, torch.nn.Module):
+            part.eval()
 
 
 def _silent(*args, **kwargs):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from estimator_data import FAST, TINY_RESNET, peaky_patterns
@@ -262,3 +264,63 @@ def test_coarse_loss_rejects_bad_params(params, labels, match, data):
         y = np.repeat(labels, len(X) // 2)
     with pytest.raises(ValueError, match=match):
         ResNetClassifier(**TINY_RESNET, **{**FAST, **params}).fit(X, y)
+
+
+def _modes(clf):
+    net = clf.net_
+    return [
+        m.training for part in (net.module_, net.criterion_) for m in part.modules()
+    ]
+
+
+def test_fitted_network_is_in_eval_mode(data):
+    """Without a validation pass, fit (and a restore from stored weights) left
+    the network in training mode until the first predict switched it to eval:
+    ``net_.module_(x)`` answered with batch statistics and dropout before and
+    with the running statistics after a predict."""
+    X, y, _ = data
+    clf = ResNetClassifier(**TINY_RESNET, **FAST).fit(X, y)  # no validation
+    assert not any(_modes(clf))
+    restored = ResNetClassifier(**TINY_RESNET, **FAST)._restore(
+        clf.classes_, X.shape[1], clf.net_.module_.state_dict()
+    )
+    assert not any(_modes(restored))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_predict_keeps_the_networks_mode(data):
+    """skorch's evaluation step put the network in eval mode and left it there."""
+    X, y, _ = data
+    clf = ResNetClassifier(**TINY_RESNET, **FAST).fit(X, y)
+    expected = clf.predict_proba(X)
+    # a network put in training mode: predict answers in eval mode and leaves
+    # every module's mode as it was
+    clf.net_.module_.train()
+    clf.net_.criterion_.train()
+    clf.net_.module_.blocks[0].eval()  # a mixed state, kept module by module
+    modes = _modes(clf)
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[expected.argmax(1)])
+    clf.predict_confidence(X[:3])
+    clf.calibrate_temperature(X, y)
+    assert _modes(clf) == modes
+
+
+@pytest.mark.parametrize("estimator", SMALL, ids=IDS)
+def test_overflowing_patterns_are_one_clear_error(estimator, data):
+    """Finite float32 values that overflow inside the network gave NaN
+    probabilities and ``predict`` answered the first class for them, silently."""
+    X, y, _ = data
+    clf = clone(estimator).set_params(max_epochs=1).fit(X, y)
+    Z = X[:5].copy()
+    Z[[1, 3]] = 3e38  # finite in float32: validate_data lets them through
+    message = re.escape("not finite for 2 of 5 patterns (rows 1, 3 of X)")
+    for method in (clf.predict, clf.predict_proba, clf.predict_confidence):
+        with pytest.raises(ValueError, match=message):
+            method(Z)
+    # the rows of X are named, also where unknown labels are left out
+    labels = np.array([-1, *y[1:5]])
+    with pytest.raises(ValueError, match=re.escape("2 of 4 patterns (rows 1, 3")):
+        clf.calibrate_temperature(Z, labels)
+    # large but harmless values still get an answer
+    assert np.isfinite(clf.predict_proba(X[:5] * 1e6)).all()
