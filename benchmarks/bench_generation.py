@@ -5,7 +5,8 @@ skxrd's ``make_random_crystals`` draws crystals over all 230 space groups
 crystal's space group and per-element atom counts in the conventional cell (which
 are compatible with the group's Wyckoff multiplicities by construction). Both
 count valid crystals per second; skxrd's crystals are all checked inside the
-timed call (by moyo, symprec 1e-3 Å), pyxtal's are counted when ``valid``. After
+timed call (by moyo, symprec 1e-2 Å; 1e-3 Å before the generator audit),
+pyxtal's are counted when ``valid``. After
 the timing, spglib checks every crystal of both against its intended group:
 the "right group" column, and the speed-up in crystals of the intended group
 per second. The two generators take turns, repeat by repeat (task by task with

@@ -214,7 +214,8 @@ default="fit"
     expand : float, default=1.1
         Cell-volume factor applied after each failed placement.
     check_symmetry : bool, default=True
-        Redraw crystals for which moyo (symprec 1e-3 Å) finds another group.
+        Redraw crystals for which moyo (symprec 1e-2 Å) finds another group
+        (no supergroup within 0.01 Å, as :func:`make_random_crystals`).
     max_attempts : int, default=60
         Attempts per crystal with the group's learned prototypes; where all
         fail, as many with random Wyckoff sites of the learned sizes and

@@ -34,6 +34,8 @@ def sample(prior):
 def test_every_crystal_has_its_intended_space_group(sample):
     assert len(sample) == 300
     assert all(c.get_space_group(symprec=1e-3) == c.space_group for c in sample)
+    # and no supergroup within 0.01 Å (whose pattern it would have)
+    assert all(c.get_space_group(symprec=1e-2) == c.space_group for c in sample)
     assert all(type(s) is str for c in sample for s in c.species)
     assert all(c.n_atoms <= 80 for c in sample)
 
