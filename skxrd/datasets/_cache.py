@@ -22,6 +22,12 @@ from sklearn.utils import Bunch
 from ..utils._warnings import caller_stacklevel
 
 FORMAT = "skxrd-dataset-cache/1"
+# What the same arguments give: raised with every change to the simulation or
+# the generators that alters their output (the package version alone stays
+# the same between releases, and a cache built before such a change returned
+# the old data). 2: International Tables wavelengths, merged lines at their
+# centroid, Np/Pu form factors, random crystals checked at 1e-2 Å (2026-12-07).
+DATA_REVISION = 2
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 
@@ -44,7 +50,7 @@ def cache_path(location, arguments) -> Path:
 
     from .. import __version__
 
-    key = joblib.hash((FORMAT, __version__, _key_value(arguments)))
+    key = joblib.hash((FORMAT, DATA_REVISION, __version__, _key_value(arguments)))
     return Path(os.path.expanduser(os.fspath(location))) / _FOLDER / f"{key}.npz"
 
 

@@ -572,6 +572,24 @@ def test_pattern_dataset_cache_and_determinism(tmp_path):
         make_pattern_dataset(4, target="lattice")
 
 
+def test_the_cache_is_not_read_across_data_revisions(tmp_path, monkeypatch):
+    # a change that alters what the same arguments give raises DATA_REVISION;
+    # the package version alone did not change between such commits, and a
+    # cache built before one came back with the old data
+    from skxrd.datasets import _cache
+
+    kw = dict(n_crystals=3, random_state=0, verbose=False, cache=tmp_path)
+    make_pattern_dataset(**kw)
+    folder = tmp_path / "skxrd-datasets"
+    first = set(folder.iterdir())
+    assert len(first) == 1
+    make_pattern_dataset(**kw)
+    assert set(folder.iterdir()) == first  # read back
+    monkeypatch.setattr(_cache, "DATA_REVISION", _cache.DATA_REVISION + 1)
+    make_pattern_dataset(**kw)
+    assert len(set(folder.iterdir())) == 2  # built again, under a new key
+
+
 def test_the_cache_keys_a_random_state_object_by_the_seed_it_gives(tmp_path):
     # keyed before it was used, a RandomState made the first cached call's
     # dataset come back for every later call, unlike the same calls uncached
