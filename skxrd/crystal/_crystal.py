@@ -9,8 +9,6 @@ import math
 import numbers
 import os
 import re
-import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..utils._files import check_new_file, write_text
 from ._symmetry import default_setting, general_position, parse_xyz, wyckoff_sites
 
 __all__ = ["Crystal", "as_crystal", "as_crystals", "lattice_from_parameters"]
@@ -918,7 +917,7 @@ class Crystal:
             )
         text = "\n".join(lines) + "\n"
         if path is not None:
-            _write_new_or_replace(Path(path), text, overwrite)
+            write_text(check_new_file(path, overwrite), text)
         return text
 
     def _cif_symmetry(self):
@@ -1561,29 +1560,6 @@ def _read_cif(source, dataset=None) -> Crystal:
         )
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
-
-
-def _write_new_or_replace(path: Path, text: str, overwrite: bool) -> None:
-    """Write ``text`` to ``path``; an existing file only with ``overwrite``."""
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    if not path.exists():
-        # "x" mode: fails rather than clobbers if the file appeared meanwhile
-        with open(path, "x", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        return
-    # write next to the target, then swap: a failure leaves the old file whole
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _format_xyz(W, t) -> str:

@@ -22,6 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "skxrd.estimators needs PyTorch and skorch: pip install skxrd[torch]"
     ) from exc
 
+from ..utils._torch import kept_modes
 from ._core import INFER_CHUNK, infer_in_chunks
 from ._device import _autocast_dtype
 
@@ -203,12 +204,8 @@ def _kept_modes(net):
         part = getattr(net, name + "_", None)
         if isinstance(part, torch.nn.Module):
             modules.extend(part.modules())
-    modes = [(m, m.training) for m in modules]
-    try:
+    with kept_modes(modules):
         yield
-    finally:
-        for m, mode in modes:
-            m.training = mode
 
 
 def _set_eval(net):

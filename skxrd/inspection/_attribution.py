@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from ..estimators._core import find_network, network_outputs
+from ..utils._torch import kept_modes
 from ..utils._validation import check_bool, check_int, check_real
 from ..utils._warnings import caller_stacklevel
 
@@ -333,20 +334,9 @@ def _warn_no_output(idx, classes, has_output) -> None:
 
 
 @contextlib.contextmanager
-def _kept_modes(modules):
-    """Every given module's training flag restored afterwards."""
-    modes = [(m, m.training) for m in modules]
-    try:
-        yield
-    finally:
-        for m, mode in modes:
-            m.training = mode
-
-
-@contextlib.contextmanager
 def _evaluating(module: nn.Module):
     """Eval mode with gradients enabled; every module's mode restored afterwards."""
-    with _kept_modes(module.modules()):
+    with kept_modes(module.modules()):
         module.eval()
         with torch.enable_grad():
             yield
@@ -694,7 +684,7 @@ def _attribute(method, model, X, target=None, **kwargs):
         # the estimator's own answer: a wrapper (search-match, indexing,
         # priors) can answer other than its network's most probable class
         # predict (skorch) leaves the networks in eval mode: keep theirs
-        with _kept_modes(_estimator_modules(inp)):
+        with kept_modes(_estimator_modules(inp)):
             inp.answers = np.asarray(inp.estimator.predict(_flat(inp)))
     attribution, idx = _METHODS[method](inp, target, **kwargs)
     return inp, attribution, inp.labels(idx)

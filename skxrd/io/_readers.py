@@ -25,7 +25,6 @@ import os
 import re
 import stat
 import struct
-import tempfile
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
@@ -36,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..utils._files import check_new_file, write_text
 from ..utils._radiation import HC_KEV_ANGSTROM, Radiation, get_radiation
 from ..utils._warnings import caller_stacklevel
 from ._pattern import AXES, Pattern
@@ -407,9 +407,6 @@ def write_pattern(
         raise TypeError(
             f"path must be a str or path-like naming a file, got {type(path).__name__}"
         )
-    # a truthy string such as "no" must not replace the user's file
-    if not isinstance(overwrite, (bool, np.bool_)):
-        raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
     path = Path(path)
     if fmt is None:
         fmt = _WRITE_FORMATS.get(path.suffix.lower())
@@ -426,37 +423,8 @@ def write_pattern(
             "the xye format has an uncertainty column but the pattern has no "
             "uncertainty; write .xy instead"
         )
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; give the name of a file in it")
-    folder = path.parent
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        raise FileNotFoundError(f"cannot write {path}: the folder {folder} {what}")
-    if path.is_symlink() and not path.exists():
-        # "x" mode refused it with a bare "File exists", even with overwrite=True
-        raise FileExistsError(
-            f"{path} is a broken symbolic link (to {os.readlink(path)}); remove it "
-            "or write elsewhere"
-        )
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    text = _format_text(pattern, fmt)
-    if not path.exists():
-        # "x" mode: fails rather than clobbers if the file appeared meanwhile
-        with open(path, "x", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        return path
-    # write next to the target, then swap, so a failure leaves the old file whole
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    path = check_new_file(path, overwrite)
+    write_text(path, _format_text(pattern, fmt))
     return path
 
 

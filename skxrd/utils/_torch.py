@@ -4,6 +4,8 @@ a :class:`torch.device`."""
 
 from __future__ import annotations
 
+import contextlib
+
 
 def import_torch(who: str = "this feature"):
     """``torch``, or an ImportError that says what needs it and how to install."""
@@ -94,3 +96,18 @@ def resolve_device(device="auto", *, kinds=("cpu", "cuda")):
                 "CUDA device(s) are available"
             )
     return dev
+
+
+@contextlib.contextmanager
+def kept_modes(modules):
+    """Every given torch module's training flag restored afterwards.
+
+    skorch's evaluation step and the attribution maps switch modules to eval
+    mode; a network the user left in training mode must come back so.
+    """
+    modes = [(m, m.training) for m in modules]
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
