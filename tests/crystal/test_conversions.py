@@ -121,6 +121,18 @@ def test_to_cif_does_not_overwrite_without_being_asked(tmp_path):
     assert path.read_text() == text
     fresh = tmp_path / "new.cif"
     assert crystal.to_cif(fresh) == fresh.read_text()
+    # as write_pattern: a truthy string is no permission, and a folder, a
+    # missing folder and a broken link are named before anything is written
+    with pytest.raises(TypeError, match="overwrite must be True or False"):
+        crystal.to_cif(path, overwrite="no")
+    assert path.read_text() == text
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        crystal.to_cif(tmp_path)
+    with pytest.raises(FileNotFoundError, match="the folder .* does not exist"):
+        crystal.to_cif(tmp_path / "missing" / "x.cif")
+    (tmp_path / "link.cif").symlink_to(tmp_path / "gone.cif")
+    with pytest.raises(FileExistsError, match="broken symbolic link"):
+        crystal.to_cif(tmp_path / "link.cif", overwrite=True)
 
 
 @pytest.mark.parametrize("key", ["ions-occupancy-b", "special-thirds", "mixed-site"])
