@@ -242,7 +242,7 @@ class IndexingClassifier(
     ...     return sum(np.exp(-0.5 * ((tt - p) / 0.06) ** 2) for p in lines)
     >>> def cubic(a):  # the first lines of a primitive cubic cell
     ...     n = np.array([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13])
-    ...     return 2 * np.degrees(np.arcsin(1.540562 * np.sqrt(n) / (2 * a)))
+    ...     return 2 * np.degrees(np.arcsin(1.5405929 * np.sqrt(n) / (2 * a)))
     >>> rng = np.random.default_rng(0)
     >>> X = np.array([pattern(cubic(a)) for a in rng.uniform(3.5, 4.5, 6)]
     ...              + [pattern(np.sort(rng.uniform(15, 68, 12))) for _ in range(6)])

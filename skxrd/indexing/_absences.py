@@ -281,7 +281,7 @@ def space_group_merits(
     ...     diamond = not (h % 2 == 0 and (h + k + l) % 4 == 2)
     ...     return fcc and diamond
     >>> q = sorted({h * h + k * k + l * l for h, k, l in hkl if allowed(h, k, l)})
-    >>> tt = 2 * np.degrees(np.arcsin(1.540562 * np.sqrt(q[:12]) / (2 * 5.431)))
+    >>> tt = 2 * np.degrees(np.arcsin(1.5405929 * np.sqrt(q[:12]) / (2 * 5.431)))
     >>> sol = index_powder(tt, lattices=("cF",))["cF"]   # silicon
     >>> merits = space_group_merits(tt, sol)
     >>> best = max(merits.values())

@@ -234,7 +234,7 @@ class IndexingSolution:
     >>> import numpy as np
     >>> from skxrd.indexing import index_powder
     >>> n = np.array([1, 2, 3, 4, 5, 6, 8, 9, 10, 11])   # h² + k² + l²
-    >>> tt = 2 * np.degrees(np.arcsin(1.540562 * np.sqrt(n) / (2 * 3.905)))
+    >>> tt = 2 * np.degrees(np.arcsin(1.5405929 * np.sqrt(n) / (2 * 3.905)))
     >>> sol = index_powder(tt)["cP"]                     # SrTiO3's cell
     >>> sol.crystal_family, round(sol.a, 3), sol.hkl[:3].tolist()
     ('cubic', 3.905, [[1, 0, 0], [1, 1, 0], [1, 1, 1]])
@@ -1125,7 +1125,7 @@ def index_powder(
     >>> hkl = np.array([[1, 1, 1], [2, 0, 0], [2, 2, 0], [3, 1, 1], [2, 2, 2],
     ...                 [4, 0, 0], [3, 3, 1], [4, 2, 0], [4, 2, 2], [5, 1, 1]])
     >>> d = 5.64 / np.sqrt((hkl ** 2).sum(1))
-    >>> tt = 2 * np.degrees(np.arcsin(1.540562 / (2 * d)))
+    >>> tt = 2 * np.degrees(np.arcsin(1.5405929 / (2 * d)))
     >>> best = index_powder(tt)
     >>> sol = best["cF"]
     >>> round(sol.a, 3), sol.n_indexed, sol.hkl[0].tolist()
@@ -1138,7 +1138,7 @@ def index_powder(
     >>> r = range(5)
     >>> hkl = np.array([(h, k, l) for h in r for k in r for l in r if h + k + l])
     >>> d = 1 / np.sqrt(((hkl / [4.96, 7.97, 5.74]) ** 2).sum(1))
-    >>> tt = np.unique(np.round(2 * np.degrees(np.arcsin(1.540562 / (2 * d))), 5))
+    >>> tt = np.unique(np.round(2 * np.degrees(np.arcsin(1.5405929 / (2 * d))), 5))
     >>> sol = index_powder(tt[:20], lattices=("oP",))["oP"]
     >>> sol.crystal_family, [round(x, 3) for x in (sol.a, sol.b, sol.c)]
     ('orthorhombic', [4.96, 5.74, 7.97])
@@ -1151,7 +1151,7 @@ def index_powder(
     >>> h, k, l = hkl.T
     >>> q = (h**2 / a**2 + l**2 / c**2 - 2 * h * l * np.cos(beta) / (a * c)
     ...      ) / np.sin(beta)**2 + k**2 / b**2
-    >>> tt = 2 * np.degrees(np.arcsin(1.540562 * np.sqrt(q) / 2))
+    >>> tt = 2 * np.degrees(np.arcsin(1.5405929 * np.sqrt(q) / 2))
     >>> sol = index_powder(np.unique(np.round(tt, 5))[:20], lattices=("mP",))["mP"]
     >>> [round(x, 2) for x in (sol.a, sol.b, sol.c, sol.beta)]
     [7.3, 9.1, 10.7, 103.0]
@@ -1165,7 +1165,7 @@ def index_powder(
     >>> r = range(-4, 5)
     >>> hkl = np.array([(h, k, l) for h in r for k in r for l in r if h or k or l])
     >>> q = np.einsum("ij,jk,ik->i", hkl, g, hkl)
-    >>> tt = 2 * np.degrees(np.arcsin(1.540562 * np.sqrt(q) / 2))
+    >>> tt = 2 * np.degrees(np.arcsin(1.5405929 * np.sqrt(q) / 2))
     >>> sol = index_powder(np.unique(np.round(tt, 5))[:20], lattices=("aP",))["aP"]
     >>> sol.crystal_family, sol.n_indexed
     ('triclinic', 20)
@@ -1474,7 +1474,7 @@ def lattice_merits(
     >>> hkl = np.array([[1, 1, 0], [2, 0, 0], [2, 1, 1], [2, 2, 0], [3, 1, 0],
     ...                 [2, 2, 2], [3, 2, 1], [4, 0, 0], [4, 1, 1], [4, 2, 0]])
     >>> d = 5.0 / np.sqrt((hkl ** 2).sum(1))  # a body-centred cubic cell
-    >>> lines = 2 * np.degrees(np.arcsin(1.540562 / (2 * d)))
+    >>> lines = 2 * np.degrees(np.arcsin(1.5405929 / (2 * d)))
     >>> y = sum(np.exp(-0.5 * ((tt - p) / 0.04) ** 2) for p in lines)
     >>> merits = lattice_merits(y[None], tt, radiation="CuKa1")
     >>> LATTICE_TYPES[int(np.argmax(merits[0, :3]))], int(merits[0, -1])  # best cubic

@@ -16,7 +16,7 @@ from skxrd import augmentation as A  # noqa: E402
 
 TT = A.default_two_theta()
 STEP = 0.02
-LAM = 1.540562  # Cu Kα1
+LAM = 1.5405929  # Cu Kα1
 
 
 def _gauss(centers, fwhm=0.06, heights=None, tt=TT):
@@ -474,7 +474,7 @@ def test_kbeta_leak_adds_the_copies_that_the_indexing_can_drop():
     added = y - x
     assert (added >= 0).all()
     # each line's copy where sin θβ = sin θα · λβ / λα, at 2-4 % of it
-    kb = 2 * np.degrees(np.arcsin(np.sin(np.radians(lines / 2)) * 1.392218 / LAM))
+    kb = 2 * np.degrees(np.arcsin(np.sin(np.radians(lines / 2)) * 1.392234 / LAM))
     for c in kb:
         window = (TT > c - 0.1) & (TT < c + 0.1)
         at = added[:, window]

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from skxrd.estimators import CoarseLabelClassifier, IndexingClassifier
 
 TT = np.arange(10, 70, 0.05)
-LAM = 1.540562
+LAM = 1.5405929
 
 
 def pattern(lines):
@@ -97,7 +97,7 @@ def test_merits_come_from_the_search_the_stackers_were_fitted_on(data):
 
     X, y = data
     second = cubic_lines(3.8)[1] / 2
-    kb = 2 * np.degrees(np.arcsin(np.sin(np.radians(second)) * 1.392218 / LAM))
+    kb = 2 * np.degrees(np.arcsin(np.sin(np.radians(second)) * 1.392234 / LAM))
     strays = pattern(cubic_lines(3.8)) + 0.03 * pattern([kb]) + 0.2 * pattern([11.0])
     rows = np.array([strays, *X[:2]])
     clf = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa", families="ct")
