@@ -1107,7 +1107,6 @@ class Crystal:
         cell = np.array(atoms.cell, dtype=float)
         if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-6:
             raise ValueError("ASE Atoms cell is degenerate (zero or flat)")
-        symbols = atoms.get_chemical_symbols()
         # ASE's own symbols key its occupancy records ("H" for deuterium)
         ase_symbols = atoms.get_chemical_symbols()
         symbols = list(ase_symbols)
