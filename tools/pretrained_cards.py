@@ -290,6 +290,23 @@ LEVELS = {
 }
 
 
+def _shipped_test_text(meta, level):
+    """The held-out test stored with the weights when they were shipped: the
+    card's held-out row is recomputed with the simulator of the day, which
+    moves as its physics is corrected."""
+    test = meta.get("test") or {}
+    if "top1" not in test:
+        return []
+    top5 = f" / top-5 {test['top5']:.3f}" if "top5" in test else ""
+    return [
+        "The held-out row is simulated with this version of skxrd; when the "
+        f"model was shipped, its test set ({test.get('n', '?')} patterns of the "
+        "config's `[test]` section, stored with the weights as `metadata_"
+        f'["test"]`) gave {level} top-1 {test["top1"]:.3f}{top5}.',
+        "",
+    ]
+
+
 def _card(name, meta, results, weights_mb, radiation_rows):
     from measured_training import source_text
 
@@ -546,6 +563,7 @@ def _card(name, meta, results, weights_mb, radiation_rows):
             else "**not met yet**; the rows above are what this model does."
         ),
         "",
+        *_shipped_test_text(meta, "space group" if is_sg else level),
         *_part_rows(results, is_sg, level),
         f"### Measured minerals by {level}",
         "",

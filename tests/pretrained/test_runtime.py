@@ -44,6 +44,18 @@ def _assert_same_proba(light, full):
     np.testing.assert_array_equal(light.argmax(1), full.argmax(1))
 
 
+def _assert_same_ranking(light, full, classes, atol=1e-5):
+    """The top-k labels in the same order, but for near-ties: two classes
+    whose probabilities agree within float32 rounding may come in either
+    order on the two paths (a tiny trained model can make such a tie)."""
+    index = {c: k for k, c in enumerate(classes)}
+    for i, (a, b) in enumerate(zip(light["labels"], full["labels"])):
+        for j in np.flatnonzero(a != b):
+            pa = full["proba"][i, index[a[j]]]
+            pb = full["proba"][i, index[b[j]]]
+            assert abs(pa - pb) <= 2 * atol, (i, j, a[j], b[j], pa, pb)
+
+
 def _answers(model, patterns):
     """Everything ``skxrd predict`` reads from a model, with the warnings."""
     with warnings.catch_warnings(record=True) as caught:
@@ -117,7 +129,7 @@ def test_predictor_of_a_trained_model_file(tiny):
     patterns = _patterns()
     light, full = _answers(predictor, patterns), _answers(pipeline, patterns)
     _assert_same_proba(light["proba"], full["proba"])
-    np.testing.assert_array_equal(light["labels"], full["labels"])
+    _assert_same_ranking(light, full, pipeline.classes_)
     assert light["matches"] == full["matches"] == [None] * len(patterns)
     assert light["screen"] == full["screen"]
     np.testing.assert_array_equal(
