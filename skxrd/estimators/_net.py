@@ -199,22 +199,24 @@ def _kept_modes(net):
     skorch's evaluation step switches them to eval mode and leaves them
     there, so a network left in training mode changed mode under ``predict``.
     """
-    modules = []
-    for name in [*net._modules, *net._criteria]:
-        part = getattr(net, name + "_", None)
-        if isinstance(part, torch.nn.Module):
-            modules.extend(part.modules())
-    with kept_modes(modules):
+    with kept_modes([m for part in net_parts(net) for m in part.modules()]):
         yield
 
 
 def _set_eval(net):
     """Put a trained net's modules and criteria in eval mode (what predicting
     uses), whether or not training ended with a validation pass."""
-    for name in [*net._modules, *net._criteria]:
-        part = getattr(net, name + "_", None)
-        if isinstance(part, torch.nn.Module):
-            part.eval()
+    for part in net_parts(net):
+        part.eval()
+
+
+def net_parts(net) -> list:
+    """The initialized torch modules and criteria of a skorch net (``module_``,
+    ``criterion_``...); none for ``None`` or a net not yet initialized."""
+    names = [*(getattr(net, "_modules", None) or ())]
+    names += getattr(net, "_criteria", None) or ()
+    parts = (getattr(net, name + "_", None) for name in names)
+    return [part for part in parts if isinstance(part, torch.nn.Module)]
 
 
 def _silent(*args, **kwargs):

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from ..estimators._core import find_network, network_outputs
+from ..estimators._net import net_parts
 from ..utils._torch import kept_modes
 from ..utils._validation import check_bool, check_int, check_real
 from ..utils._warnings import caller_stacklevel
@@ -347,13 +348,8 @@ def _estimator_modules(inp: _Inputs):
     estimator (its module and criterion), which ``predict`` puts in eval."""
     modules = list(inp.module.modules())
     for est in _inner_estimators(inp.estimator):
-        net = getattr(est, "net_", None)
-        names = [*(getattr(net, "_modules", None) or ())]
-        names += getattr(net, "_criteria", None) or ()
-        for name in names:
-            m = getattr(net, name + "_", None)
-            if isinstance(m, nn.Module):
-                modules.extend(m.modules())
+        for part in net_parts(getattr(est, "net_", None)):
+            modules.extend(part.modules())
     return modules
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..utils._radiation import Radiation, get_radiation
+from ..utils._validation import check_positive
 
 __all__ = ["AXES", "Pattern", "q_to_two_theta", "two_theta_to_q"]
 
@@ -19,20 +20,15 @@ AXES = ("two_theta", "q")
 
 def _checked_wavelength(wavelength) -> float:
     """``wavelength`` as a float of Å; anything but a finite positive number
-    is an error (0 gave inf, a negative one mirrored angles, NaN gave NaN)."""
-    try:
-        if isinstance(wavelength, (bool, str)):
-            raise TypeError
-        lam = float(wavelength)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"wavelength must be a positive number of Å, got {wavelength!r}"
-        ) from None
-    if not (math.isfinite(lam) and lam > 0):
-        raise ValueError(
-            f"wavelength must be a positive number of Å, got {wavelength!r}"
-        )
-    return lam
+    is an error (0 gave inf, a negative one mirrored angles, NaN gave NaN).
+    The package's rule (:func:`check_positive`), after the ``float`` the
+    conversions always took (a one-element array, say)."""
+    if not isinstance(wavelength, (bool, str)):
+        try:
+            wavelength = float(wavelength)
+        except (TypeError, ValueError):
+            pass  # named as it was given
+    return check_positive(wavelength, "wavelength")
 
 
 def two_theta_to_q(two_theta, wavelength: float) -> np.ndarray:
