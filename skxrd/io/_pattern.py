@@ -124,29 +124,6 @@ def as_patterns(X, what="X", error=TypeError) -> list[Pattern] | None:
     return list(X)
 
 
-def _checked_radiation(rad: Radiation, what: str) -> Radiation:
-    """A :class:`Radiation` given as an object, checked as
-    :func:`~skxrd.simulation.get_radiation` checks the ones it makes (one
-    with a wavelength of -1.5 Å gave a pattern whose Q were negative)."""
-    try:
-        lams = [float(v) for v in rad.wavelengths]
-        weights = [float(v) for v in rad.weights]
-    except (TypeError, ValueError):
-        lams = weights = []
-    problem = None
-    if rad.kind not in ("xray", "neutron"):
-        problem = f"its kind is {rad.kind!r}, not 'xray' or 'neutron'"
-    elif not lams or len(weights) != len(lams):
-        problem = "it needs as many weights as wavelengths, at least one"
-    elif not all(math.isfinite(v) and 0 < v < 100 for v in lams):
-        problem = f"its wavelengths {rad.wavelengths} are not all in (0, 100) Å"
-    elif not all(math.isfinite(w) and w >= 0 for w in weights):
-        problem = f"its weights {rad.weights} are not all finite and >= 0"
-    if problem:
-        raise ValueError(f"{what}={rad!r} is not a usable radiation: {problem}")
-    return rad
-
-
 def resolve_wavelength(wavelength, radiation) -> tuple[float | None, Radiation | None]:
     """The primary wavelength (Å) and the radiation, if one was named."""
     rad = None
@@ -160,13 +137,11 @@ def resolve_wavelength(wavelength, radiation) -> tuple[float | None, Radiation |
         rad = get_radiation(radiation, wavelength=float(wavelength))
     elif radiation is not None:
         rad = (
-            _checked_radiation(radiation, "radiation")
-            if isinstance(radiation, Radiation)
-            else get_radiation(radiation)
+            radiation if isinstance(radiation, Radiation) else get_radiation(radiation)
         )
     if isinstance(wavelength, (str, Radiation)):
         named = (
-            _checked_radiation(wavelength, "wavelength")
+            wavelength
             if isinstance(wavelength, Radiation)
             else get_radiation(wavelength)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from dataclasses import dataclass
@@ -61,6 +62,13 @@ class Radiation:
     name : str
         A label such as ``"CuKa"`` or ``"neutron 1.54 Å"``.
 
+    Raises
+    ------
+    ValueError
+        If the kind is not ``"xray"`` or ``"neutron"``, a wavelength is not in
+        (0, 100) Å, a weight is negative or not finite, or the wavelengths and
+        weights differ in number.
+
     Examples
     --------
     >>> r = get_radiation("CuKa")
@@ -74,6 +82,26 @@ class Radiation:
     wavelengths: tuple[float, ...]
     weights: tuple[float, ...]
     name: str
+
+    def __post_init__(self):
+        # Checked where it is made, so every path that takes a Radiation (a
+        # Pattern, a reader's header, the preprocessing) gets a usable one: one
+        # of -1.5 Å gave patterns with negative Q. Lists and numpy values are
+        # stored as tuples of float, so equal radiations compare and hash equal.
+        try:
+            lams = tuple(float(v) for v in self.wavelengths)
+            weights = tuple(float(v) for v in self.weights)
+        except (TypeError, ValueError):
+            lams = weights = None
+        problem = _radiation_problem(self, lams, weights)
+        if problem:
+            raise ValueError(
+                f"Radiation(kind={self.kind!r}, wavelengths={self.wavelengths!r}, "
+                f"weights={self.weights!r}, name={self.name!r}) is not a usable "
+                f"radiation: {problem}"
+            )
+        object.__setattr__(self, "wavelengths", lams)
+        object.__setattr__(self, "weights", weights)
 
     @property
     def wavelength(self) -> float:
@@ -103,6 +131,23 @@ class Radiation:
     def energy_kev(self) -> float:
         """Photon energy of the primary line in keV (X-rays only)."""
         return HC_KEV_ANGSTROM / self.wavelength
+
+
+def _radiation_problem(rad: Radiation, lams, weights) -> str | None:
+    """What makes a :class:`Radiation` unusable, or None."""
+    if lams is None:
+        return "its wavelengths and weights must be sequences of numbers"
+    if rad.kind not in ("xray", "neutron"):
+        return f"its kind is {rad.kind!r}, not 'xray' or 'neutron'"
+    if not lams or len(weights) != len(lams):
+        return "it needs as many weights as wavelengths, at least one"
+    if not all(math.isfinite(v) and 0 < v < 100 for v in lams):
+        return f"its wavelengths {rad.wavelengths} are not all in (0, 100) Å"
+    if not all(math.isfinite(w) and w >= 0 for w in weights):
+        return f"its weights {rad.weights} are not all finite and >= 0"
+    if not isinstance(rad.name, str):
+        return f"its name {rad.name!r} is not a str"
+    return None
 
 
 def _canonical(name: str) -> str:

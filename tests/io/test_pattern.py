@@ -323,15 +323,28 @@ def test_methods_leave_the_callers_arrays_and_the_pattern_unchanged():
     ],
 )
 def test_a_radiation_object_is_checked(fields, problem):
-    # Radiation("xray", (-1.5,), ...) gave a pattern of wavelength -1.5 Å
+    # Radiation("xray", (-1.5,), ...) gave a pattern of wavelength -1.5 Å; the
+    # object is now refused where it is made, so no path can take one
     from skxrd.utils._radiation import Radiation
 
-    rad = Radiation(*fields, "custom")
-    for kwargs in ({"radiation": rad}, {"wavelength": rad}):
-        with pytest.raises(ValueError, match=f"not a usable radiation: .*{problem}"):
-            Pattern([10.0, 20.0], [1.0, 2.0], **kwargs)
-    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=CU)
-    with pytest.raises(ValueError, match="not a usable radiation"):
-        p.to_two_theta(rad)
+    with pytest.raises(ValueError, match=f"not a usable radiation: .*{problem}"):
+        Radiation(*fields, "custom")
     good = Radiation("neutron", (1.5,), (1.0,), "custom")
     assert Pattern([10.0, 20.0], [1.0, 2.0], radiation=good).wavelength == 1.5
+    assert Pattern([10.0, 20.0], [1.0, 2.0], wavelength=good).wavelength == 1.5
+
+
+def test_a_radiation_object_stores_tuples_of_float():
+    # lists and numpy values are stored as tuples of float, so two equal
+    # radiations compare and hash equal and a frozen object stays unchanged
+    from skxrd.utils._radiation import Radiation
+
+    a = Radiation("xray", [np.float32(1.5), 1.6], np.array([1.0, 0.5]), "mine")
+    b = Radiation("xray", (1.5, 1.6), (1.0, 0.5), "mine")
+    assert a.wavelengths == (float(np.float32(1.5)), 1.6)
+    assert type(a.wavelengths) is tuple and type(a.weights[0]) is float
+    assert a == b and hash(a) == hash(b)
+    with pytest.raises(ValueError, match="name 3 is not a str"):
+        Radiation("xray", (1.5,), (1.0,), 3)
+    with pytest.raises(ValueError, match="must be sequences of numbers"):
+        Radiation("xray", 1.5, (1.0,), "x")  # a bare float is not a tuple
