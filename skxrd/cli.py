@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .utils._files import check_new_file
 from .utils._validation import plain_scalar
 
 __all__ = ["main"]
@@ -40,8 +41,7 @@ def _cmd_simulate(args) -> int:
     out = Path(args.output)
     if out.suffix not in (".csv", ".npz"):
         raise ValueError(f"-o {out} must end in .csv or .npz")
-    _check_output_path(out, "-o")
-    _refuse_existing(out, "-o", args.force)
+    _check_output(out, "-o", args.force)
     _check_n_jobs(args.n_jobs)
     crystals = []
     for path in args.cif:
@@ -105,28 +105,20 @@ def _csv_row(fields):
     return buf.getvalue()
 
 
-def _check_output_path(path, option):
-    """A ValueError when ``path`` cannot be written as a file (a folder there,
-    or a file where one of its folders should be): found before the work,
-    not after it."""
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(
-            f"{option} {path} is a folder; give the name of the file to write"
-        )
-    for parent in path.parents:  # the nearest one that exists
-        if parent.exists():
-            if not parent.is_dir():
-                raise ValueError(f"{option} {path}: {parent} is a file, not a folder")
-            break
-
-
-def _refuse_existing(path, option, force):
-    """A FileExistsError when ``path`` exists and ``--force`` is off: nothing
-    the user has is overwritten, and, as every error in what the user gave,
-    :func:`main` reports it in one line with exit status 2."""
-    if not force and Path(path).exists():
-        raise FileExistsError(f"{option} {path} exists; use --force to replace it")
+def _check_output(path, option, force):
+    """``path`` as a file the command may write, checked before the work (not
+    after it): a folder there, a file where one of its folders should be, a
+    broken link, or, without ``--force``, an existing file is an OSError
+    naming ``option``, which :func:`main`, as every error in what the user
+    gave, reports in one line with exit status 2. Missing folders are made
+    when the file is written."""
+    check_new_file(
+        path,
+        bool(force),
+        name=option,
+        replace_hint="use --force to replace it",
+        make_folders=True,
+    )
 
 
 def _check_n_jobs(n_jobs):
@@ -151,8 +143,7 @@ def _symmetry_outputs(out, model, force):
             f"NAME-union.pt), got {out}"
         )
     union_out = out.with_name(out.stem + "-union.pt")
-    _check_output_path(union_out, "-o")
-    _refuse_existing(union_out, "the union's model file (beside -o)", force)
+    _check_output(union_out, "the union's model file (beside -o)", force)
     if model.endswith(".pt") and (
         Path(model).resolve().parent != out.resolve().parent
         or not Path(model).is_file()
@@ -207,8 +198,7 @@ def _cmd_train(args) -> int:
     from .pretrained import load_config, save_model, train_from_config
 
     out = Path(args.output)
-    _check_output_path(out, "-o")  # a folder would be found after the training
-    _refuse_existing(out, "-o", args.force)
+    _check_output(out, "-o", args.force)  # a folder would be found after training
     resume = _resume_file(args.resume)
     _check_train_options(args)
     config = load_config(args.config)
@@ -758,14 +748,13 @@ def _strip_kalpha2(patterns, files):
 
 
 def _refuse_existing_plot(plot, force):
-    """A FileExistsError when the ``--plot`` file exists and ``--force`` is
-    off (nothing the user has is overwritten), a ValueError when it is a
-    folder or when matplotlib writes no figure of its suffix: all found
-    before the work."""
+    """An OSError when the ``--plot`` file cannot be written or exists and
+    ``--force`` is off (nothing the user has is overwritten), a ValueError
+    when matplotlib writes no figure of its suffix: all found before the
+    work."""
     if not plot:
         return
-    _check_output_path(plot, "--plot")
-    _refuse_existing(plot, "--plot", force)
+    _check_output(plot, "--plot", force)
     suffix = Path(plot).suffix.lower()
     if suffix:  # none: matplotlib writes a PNG
         from matplotlib.backend_bases import FigureCanvasBase

@@ -63,6 +63,18 @@ def test_simulate_refuses_to_overwrite(tmp_path, cifs, capsys):
     assert np.load(out)["X"].shape == (1, 4250)
 
 
+def test_simulate_refuses_a_broken_link(tmp_path, cifs, capsys):
+    # -o naming a link to a missing file wrote the file at the link's target,
+    # wherever that was; the command line now checks its outputs with the
+    # library's writer check, which refuses it (exit status 2, one line)
+    out = tmp_path / "p.npz"
+    out.symlink_to(tmp_path / "elsewhere" / "gone.npz")
+    assert main(["simulate", cifs[0], "-o", str(out), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skxrd simulate: -o {out} is a broken symbolic link")
+    assert not (tmp_path / "elsewhere").exists() and out.is_symlink()
+
+
 def test_simulate_bad_inputs(tmp_path, cifs, capsys):
     broken = tmp_path / "broken.cif"
     broken.write_text("data_x\n_cell_length_a 5\n")

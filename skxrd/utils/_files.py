@@ -9,9 +9,32 @@ import tempfile
 from pathlib import Path
 
 
-def check_new_file(path, overwrite) -> Path:
+def check_new_file(
+    path,
+    overwrite,
+    *,
+    name: str | None = None,
+    replace_hint: str = "pass overwrite=True to replace it",
+    make_folders: bool = False,
+) -> Path:
     """``path`` as a :class:`~pathlib.Path` that may be written, or one clear
     error naming it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    overwrite : bool
+        Whether an existing file may be replaced.
+    name : str, optional
+        What the caller calls the path (``"-o"`` for the command line), put
+        before it in the messages.
+    replace_hint : str, default="pass overwrite=True to replace it"
+        How the caller's user replaces an existing file (``"use --force to
+        replace it"`` for the command line).
+    make_folders : bool, default=False
+        Whether the caller makes missing folders (the command line does): then
+        only a file where a folder should be is refused.
 
     Raises
     ------
@@ -21,7 +44,7 @@ def check_new_file(path, overwrite) -> Path:
     IsADirectoryError
         If ``path`` is a folder.
     FileNotFoundError
-        If its folder does not exist (or is a file).
+        If its folder does not exist (unless ``make_folders``) or is a file.
     FileExistsError
         If it exists and ``overwrite`` is False, or is a broken symbolic link
         (which mode ``"x"`` refuses with a bare "File exists").
@@ -47,19 +70,28 @@ def check_new_file(path, overwrite) -> Path:
     if not isinstance(overwrite, (bool, np.bool_)):
         raise TypeError(f"overwrite must be True or False, got {overwrite!r}")
     path = Path(path)
+    label = f"{name} {path}" if name else str(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; give the name of a file in it")
-    folder = path.parent
-    if not folder.is_dir():
+        raise IsADirectoryError(f"{label} is a folder; give the name of a file in it")
+    if make_folders:
+        for parent in path.parents:  # the nearest one that exists
+            if parent.exists():
+                if not parent.is_dir():
+                    raise FileNotFoundError(
+                        f"cannot write {label}: {parent} is a file, not a folder"
+                    )
+                break
+    elif not path.parent.is_dir():
+        folder = path.parent
         what = "is not a folder" if folder.exists() else "does not exist"
-        raise FileNotFoundError(f"cannot write {path}: the folder {folder} {what}")
+        raise FileNotFoundError(f"cannot write {label}: the folder {folder} {what}")
     if path.is_symlink() and not path.exists():
         raise FileExistsError(
-            f"{path} is a broken symbolic link (to {os.readlink(path)}); remove it "
+            f"{label} is a broken symbolic link (to {os.readlink(path)}); remove it "
             "or write elsewhere"
         )
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        raise FileExistsError(f"{label} exists; {replace_hint}")
     return path
 
 
