@@ -177,15 +177,20 @@ class DiffractionImageSimulator(TransformerMixin, BaseEstimator):
 
     Zone axes: ``e1`` is the projection onto the detector plane of the lattice
     vector that follows the axis cyclically (b for a, c for b, a for c; for
-    ``[uvw]``, the vector after the largest of ``|u|, |v|, |w|``), or of the
-    next one if that is within 30° of the beam. So for a cubic crystal the three
-    images are the same, and along c a crystal in the usual setting (a along x)
+    ``[uvw]``, the vector after the largest of ``|u|, |v|, |w|``, the first
+    of equal ones: b for [110] and [111], c for [011]), or of the next one if
+    that is within 30° of the beam. So for a cubic crystal the three images
+    are the same, and along c a crystal in the usual setting (a along x)
     is seen with a to the right and b up. As in TEM, the zone axis points to
     the source (the electrons travel along ``-[uvw]``) and the image is seen
-    from the source. Spots are placed at the in-plane component of ``g`` (the
-    small-angle geometry of electron diffraction), and ``g = 0`` is one of
-    them. Intensities are kinematic, with X-ray form factors or neutron
-    lengths: no dynamical scattering, no electron scattering factors.
+    from the source. Only forward beams are drawn (scattering angle under 90°:
+    ``g·n < 1 / wavelength``, ``n`` the unit zone axis); back-scattered beams
+    miss a transmission detector (at X-ray wavelengths the sphere is smaller
+    than the image and reaches back). Spots are placed at the in-plane
+    component of ``g`` (the small-angle geometry of electron diffraction), and
+    ``g = 0`` is one of them. Intensities are kinematic, with X-ray form
+    factors or neutron lengths: no dynamical scattering, no electron scattering
+    factors.
 
     Fingerprints: the cluster holds all atoms (each with its occupancy) within
     ``cluster_radius`` mean nearest-neighbour distances of the origin of the
@@ -516,6 +521,23 @@ def _detector_basis(lattice, uvw):
     return n, e1, np.cross(n, e1)
 
 
+def _slab(k, excitation_error, r_perp):
+    """Largest ``|g·n|`` of a drawn point: forward beams within
+    ``excitation_error`` of the sphere ``|g - k n| = k``, ``|g_perp| <= r_perp``.
+
+    The inner shell ``|g - k n| = k - excitation_error`` rises highest at the
+    edge: ``g·n = k - sqrt((k - excitation_error)² - r_perp²)``, or ``k`` (the
+    forward limit) where that shell does not reach ``r_perp``. Below the
+    origin, ``g·n >= -excitation_error``.
+    """
+    inner = k - excitation_error
+    if inner > r_perp:
+        top = k - math.sqrt((inner - r_perp) * (inner + r_perp))
+    else:
+        top = k
+    return max(top, excitation_error)
+
+
 def _box(hmax):
     ranges = [np.arange(-h, h + 1) for h in hmax]
     return np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, 3)
@@ -533,8 +555,7 @@ def _zone_spots(s, crystal):
     px = s.pixel_size
     half = s.size / 2.0 + s.window  # a spot farther out cannot touch the image
     r_perp = half * px * math.sqrt(2.0)
-    sagitta = k - math.sqrt(k * k - r_perp * r_perp) if r_perp < k else r_perp
-    slab = sagitta + 2.0 * s.excitation_error
+    slab = _slab(k, s.excitation_error, r_perp)
     parts = []
     for index, uvw in enumerate(s.axes):
         n, e1, e2 = _detector_basis(lattice, uvw)
@@ -562,7 +583,10 @@ def _zone_spots(s, crystal):
         # distance |k0 + g| - k from the Ewald sphere, without cancellation.
         gn = -k * (g @ n)
         excitation = (2.0 * gn + g2) / (k + np.sqrt(k * k + 2.0 * gn + g2))
-        keep = np.abs(excitation) <= s.excitation_error
+        # Forward beams only (g·n < k, 2θ < 90°): a back-scattered beam never
+        # reaches a transmission detector, and its in-plane component would
+        # land on the forward spots.
+        keep = (np.abs(excitation) <= s.excitation_error) & (g @ n < k)
         if not s.include_direct_beam:
             keep &= np.any(hkl != 0, axis=1)
         parts.append(

@@ -507,3 +507,89 @@ def test_max_reflections_of_a_zone_is_a_parameter(backend):
     for bad in (0, -1, 4e7, True, None):
         with pytest.raises(ValueError, match="max_reflections must be"):
             DiffractionImageSimulator(max_reflections=bad).fit()
+
+
+def direct_zone_image(crystal, uvw, size, wavelength, excitation_error=0.02):
+    """A zone-axis image from first principles, for the comparisons below.
+
+    Every hkl of a box larger than any reflection the image can show; the
+    detector axes of the docstring (e1 along the lattice vector after the
+    largest of |u|, |v|, |w|, here never within 30° of the beam); the points
+    within ``excitation_error`` of the sphere ``|k0 + g| = k`` (``k0 = -k n``)
+    that scatter forwards (``g·n < k``) drawn as full unit Gaussians of
+    ``|F|²`` at the in-plane component of g.
+    """
+    lattice = crystal.lattice
+    recip = np.linalg.inv(lattice).T
+    k = 1.0 / wavelength
+    n = np.asarray(uvw, float) @ lattice
+    n /= np.linalg.norm(n)
+    ref = lattice[(int(np.argmax(np.abs(uvw))) + 1) % 3]
+    e1 = ref - (ref @ n) * n
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(n, e1)
+    px = 1.5 / (size / 2)  # max_g = 1.5
+    # a loose bound of |g|: the image's corner in the plane, and along the
+    # beam the forward limit k or, for a flat sphere, 10× its rise there
+    corner = (size / 2 + 8) * px * math.sqrt(2)
+    rise = min(k, 10 * corner**2 / k + 10 * excitation_error)
+    reach = int(math.hypot(corner, rise) * np.linalg.norm(lattice, axis=1).max()) + 2
+    box = np.arange(-reach, reach + 1)
+    hkl = np.stack(np.meshgrid(box, box, box, indexing="ij"), -1).reshape(-1, 3)
+    g = hkl @ recip
+    u, v = g @ e1 / px, g @ e2 / px
+    on = (np.abs(np.linalg.norm(g - k * n, axis=1) - k) <= excitation_error) & (
+        g @ n < k
+    )
+    on &= (np.abs(u) < size / 2 + 8) & (np.abs(v) < size / 2 + 8)
+    hkl, g, u, v = hkl[on], g[on], u[on], v[on]
+    s = np.linalg.norm(g, axis=1) / 2
+    f = np.stack(
+        [
+            occ * xray_form_factor(sp, s) * np.exp(-b * s * s)
+            for sp, occ, b in zip(crystal.species, crystal.occupancies, crystal.b_iso)
+        ],
+        axis=1,
+    )
+    amplitude = (f * np.exp(2j * np.pi * hkl @ crystal.frac_coords.T)).sum(axis=1)
+    centre = (size - 1) / 2
+    rows, cols = np.mgrid[0:size, 0:size]
+    gauss = np.exp(
+        -((rows[..., None] - (centre - v)) ** 2 + (cols[..., None] - (centre + u)) ** 2)
+        / 2
+    )
+    return gauss @ np.abs(amplitude) ** 2
+
+
+@pytest.mark.parametrize("wavelength", [0.0251, 0.4, 1.0])
+def test_zone_images_match_a_direct_computation_at_any_wavelength(wavelength):
+    # A triclinic crystal along oblique axes, at electron and X-ray
+    # wavelengths: at 0.4 Å the sphere rises steeply in the image's corners
+    # (the search box's bound along the beam); at 1 Å, with the image wider
+    # than the sphere, back-scattered beams were drawn as far as the search
+    # box reached.
+    crystal = triclinic(n_atoms=5, seed=3)
+    axes = [(1, 2, 3), (-2, 0, 1), (0, 1, 0)]
+    sim = DiffractionImageSimulator(
+        axes=axes, image_size=32, wavelength=wavelength, normalize=False
+    )
+    images = sim.transform([crystal])[0]
+    for image, uvw in zip(images, axes):
+        expected = direct_zone_image(crystal, uvw, 32, wavelength)
+        assert expected.max() > 0
+        np.testing.assert_allclose(image, expected, atol=1e-5 * expected.max())
+
+
+def test_back_scattered_beams_are_not_drawn():
+    # a 3 Å cubic cell at 1.5 Å: (004) is the 180° back reflection, exactly on
+    # the Ewald sphere; it was drawn at the centre of the image (g_perp = 0),
+    # with the back-scattered rest of the sphere around it
+    crystal = Crystal(3.0 * np.eye(3), ["Cu"], [[0.0, 0.0, 0.0]])
+    sim = DiffractionImageSimulator(
+        axes=["c"], image_size=32, wavelength=1.5, include_direct_beam=False
+    )
+    for size in (32, 64):
+        image = sim.set_params(image_size=size).transform([crystal])[0, 0]
+        assert not image.any()
+    # forward beams stay: at 0.1 Å the zero-order zone is there
+    assert sim.set_params(wavelength=0.1).transform([crystal]).max() == 1
