@@ -20,6 +20,8 @@ _OUTPUTS = ("rgb", "mesh")
 # Sampling step along a segment, in pixels: at most half a pixel keeps the
 # rounded samples 8-connected, so the drawn line has no gaps.
 _STEP = 0.5
+# Samples within this many pixels of halfway between two pixels set both.
+_TIE = 1e-6
 # Spots are 8-connected within an image; stacked images never connect.
 _STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
 _STRUCTURE[1] = True
@@ -105,7 +107,11 @@ class SpotMeshShaper(TransformerMixin, BaseEstimator):
     ``X`` may be ``(n_samples, n_axes, H, W)``, ``(n_samples, H, W)`` (one axis:
     the output keeps an axis dimension of 1), or 2D with ``image_shape``. The
     output is float32 whatever the input dtype. Lines are drawn by sampling
-    each segment every half pixel and rounding, without anti-aliasing.
+    each segment every half pixel and rounding to the nearest pixel, without
+    anti-aliasing; a sample halfway between two pixels sets both, so that the
+    mesh of an image turned by 90°, flipped or shifted is the mesh turned,
+    flipped or shifted alike (shifts with ``center_radius=0``: the blanked
+    disc stays at the centre).
 
     Examples
     --------
@@ -419,5 +425,14 @@ def _draw_segments(canvas, image, start, stop, value: float) -> None:
     seg = np.repeat(np.arange(len(n)), n)
     offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     t = offset / np.maximum(n - 1, 1)[seg]
-    rows, cols = np.rint(start[seg] + t[:, None] * delta[seg]).astype(np.intp).T
-    canvas[image[seg], rows, cols] = value
+    points = start[seg] + t[:, None] * delta[seg]
+    # Nearest pixel; a sample halfway between two pixels sets both. Any one
+    # choice (np.rint's round-half-to-even) would break the symmetry of the
+    # mesh under flips, 90° rotations and odd shifts of the image; the
+    # tolerance absorbs the rounding of the centroids.
+    low = np.floor(points + (0.5 - _TIE)).astype(np.intp)
+    high = np.floor(points + (0.5 + _TIE)).astype(np.intp)
+    frames = image[seg]
+    for rows in (low[:, 0], high[:, 0]):
+        for cols in (low[:, 1], high[:, 1]):
+            canvas[frames, rows, cols] = value

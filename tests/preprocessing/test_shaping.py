@@ -299,3 +299,45 @@ def test_non_finite_input_rejected():
 
 # 1×1 images take any number of columns (one axis per column): the shape of the
 # checks' small random 2D arrays.
+
+
+def test_mesh_follows_flips_rotations_and_shifts_of_the_image():
+    # Lines were rounded with np.rint (half to even): a sample halfway between
+    # two pixels took the even one, so on an even-sized image the mesh of a
+    # flipped, turned or odd-shifted image was not the flipped, turned or
+    # shifted mesh, and the mesh of a 4-fold pattern was not 4-fold.
+    size, centre = 48, np.array([23.5, 23.5])  # the simulator's even sizes
+
+    def image(v1, v2):
+        sites = centre + np.array(
+            [i * np.asarray(v1) + j * np.asarray(v2) for i in range(-9, 10)
+             for j in range(-9, 10)]
+        )  # fmt: skip
+        sites = sites[np.all((sites >= 10) & (sites <= size - 11), axis=1)]
+        rows, cols = np.indices((size, size))
+        d2 = (rows[..., None] - sites[:, 0]) ** 2 + (cols[..., None] - sites[:, 1]) ** 2
+        return np.exp(-d2 / 4.5).sum(axis=-1)
+
+    square = image((0, 10), (10, 0))  # 4-fold about the centre
+    rectangular, oblique = image((0, 9), (8, 0)), image((0.3, 8.6), (6.1, -4.2))
+    X = np.stack([square, rectangular, image((0, 7), (5, 3)), oblique])[:, None]
+    shaper = SpotMeshShaper(center_radius=0, output="mesh").fit(X)
+    mesh = shaper.transform(X)
+    np.testing.assert_array_equal(mesh[0], np.rot90(mesh[0], axes=(-2, -1)))
+    for k in range(4):
+        for transpose in (False, True):
+
+            def op(a, k=k, transpose=transpose):
+                a = np.rot90(a, k, axes=(-2, -1))
+                return np.swapaxes(a, -1, -2) if transpose else a
+
+            np.testing.assert_array_equal(shaper.transform(op(X)), op(mesh))
+    for dr, dc in [(1, 0), (0, 3), (-1, 2)]:
+        shifted = np.roll(X, (dr, dc), axis=(-2, -1))  # the borders are dark
+        np.testing.assert_array_equal(
+            shaper.transform(shifted), np.roll(mesh, (dr, dc), axis=(-2, -1))
+        )
+    # and the RGB output with the centre blanked
+    rgb = SpotMeshShaper().fit_transform(np.repeat(X, 3, axis=1))
+    flipped = SpotMeshShaper().fit_transform(np.repeat(X[..., ::-1], 3, axis=1))
+    np.testing.assert_array_equal(flipped, rgb[..., ::-1])
