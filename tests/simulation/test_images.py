@@ -593,3 +593,81 @@ def test_back_scattered_beams_are_not_drawn():
         assert not image.any()
     # forward beams stay: at 0.1 Å the zero-order zone is there
     assert sim.set_params(wavelength=0.1).transform([crystal]).max() == 1
+
+
+def test_zone_images_do_not_depend_on_the_description_of_the_crystal():
+    # relations checked on hundreds of random and Materials Project crystals
+    crystal = triclinic(n_atoms=6, seed=5)
+    axes = ["a", "b", "c", (1, -2, 3)]
+    sim = DiffractionImageSimulator(axes=axes, image_size=48)
+    images = sim.transform([crystal])[0]
+    lattice, frac = crystal.lattice, crystal.frac_coords
+    occ, b_iso = crystal.occupancies, crystal.b_iso
+    order = np.random.default_rng(0).permutation(crystal.n_atoms)
+    turn = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))[0]
+    turn *= np.sign(np.linalg.det(turn))  # a proper rotation
+    same = [
+        Crystal(lattice, crystal.species, frac + [0.31, -0.7, 2.05], occ, b_iso),
+        Crystal(
+            lattice,
+            [crystal.species[i] for i in order],
+            frac[order],
+            occ[order],
+            b_iso[order],
+        ),
+        Crystal(lattice @ turn.T, crystal.species, frac, occ, b_iso),
+    ]
+    for other in sim.transform(same):
+        np.testing.assert_allclose(other, images, atol=1e-5)
+    # a 2 x 1 x 1 supercell: [1, -2, 3] is [1, -4, 6] of the larger cell
+    double = sim.set_params(axes=["a", "b", "c", (1, -4, 6)])
+    np.testing.assert_allclose(
+        double.transform([crystal.supercell((2, 1, 1))])[0], images, atol=1e-5
+    )
+    # a, b, c relabelled b, c, a: the old a is the new c
+    relabelled = Crystal(lattice[[1, 2, 0]], crystal.species, frac[:, [1, 2, 0]])
+    plain = Crystal(lattice, crystal.species, frac)
+    np.testing.assert_allclose(
+        sim.set_params(axes=["c", "a", "b"]).transform([relabelled])[0],
+        sim.set_params(axes=["a", "b", "c"]).transform([plain])[0],
+        atol=1e-5,
+    )
+    # fcc Cu: the conventional [001] is [11-1] of the primitive cell
+    primitive = Crystal(
+        np.array([[0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]) @ CU.lattice,
+        ["Cu"],
+        [[0, 0, 0]],
+    )
+    np.testing.assert_allclose(
+        sim.set_params(axes=[(1, 1, -1)]).transform([primitive])[0, 0],
+        sim.set_params(axes=["c"]).transform([CU])[0, 0],
+        atol=1e-5,
+    )
+
+
+def test_zone_image_symmetries_and_scaling():
+    crystal = triclinic(n_atoms=6, seed=7)
+    sim = DiffractionImageSimulator(axes=["a", (-1, 0, 0), (2, 0, 0)], image_size=48)
+    zone, opposite, twice = sim.transform([crystal])[0]
+    # Friedel's law in the zero-order zone (all of it here): 2-fold about the
+    # beam; the opposite zone axis flips e2 = n x e1, a multiple is the same
+    np.testing.assert_allclose(zone, zone[::-1, ::-1], atol=1e-5)
+    np.testing.assert_allclose(opposite, zone[::-1], atol=1e-5)
+    np.testing.assert_allclose(twice, zone, atol=1e-6)
+    # every length times s and every reciprocal length over s: the same image
+    # (uniform scattering, no Debye-Waller factor: no other length scale)
+    kw = dict(axes=["c", (1, -2, 3)], image_size=48, scattering="uniform")
+    kw.update(debye_waller=False)
+    for wavelength, s in [(0.0251, 2.5), (0.7, 0.6)]:
+        scaled = Crystal(
+            crystal.lattice * s,
+            crystal.species,
+            crystal.frac_coords,
+            crystal.occupancies,
+        )
+        a = DiffractionImageSimulator(wavelength=wavelength, **kw).transform([crystal])
+        b = DiffractionImageSimulator(
+            wavelength=wavelength * s, excitation_error=0.02 / s, max_g=1.5 / s, **kw
+        ).transform([scaled])
+        assert a.max() == 1
+        np.testing.assert_allclose(a, b, atol=1e-5)
