@@ -105,7 +105,9 @@ class DiffractionImageSimulator(TransformerMixin, BaseEstimator):
     spot_sigma : float, default=1.0
         Standard deviation of the Gaussian spots in pixels (``"zone_axis"``).
         Spot values are ``|F|² exp(-r² / (2 spot_sigma²))``: a spot's sum over
-        the pixels is ``2π spot_sigma² |F|²``.
+        the pixels is ``2π spot_sigma² |F|²`` (within 0.03 % from
+        ``spot_sigma=0.7``; the sums of narrower spots depend on where they lie
+        between the pixels, by up to 3 % at 0.5 and 18 % at 0.4).
     include_direct_beam : bool, default=True
         Draw the undiffracted beam (``g = 0``, ``|F(0)|²``) at the centre
         (``"zone_axis"``).
