@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import warnings
 from collections import defaultdict
@@ -197,8 +198,34 @@ def _pattern_groups(
     return _components(n, pairs)
 
 
+def _formula_key(crystal) -> str:
+    """The reduced formula as a key that neither the order of the atoms nor
+    the size of the cell changes: each element's share of the atoms, elements
+    sorted. (``Crystal.formula`` lists elements in order of first appearance:
+    NaCl with its Cl atoms first reads ``ClNa``.)"""
+    composition = crystal.composition
+    total = sum(composition.values()) or 1.0
+    return " ".join(f"{el}:{n / total:.8f}" for el, n in sorted(composition.items()))
+
+
+def _cell_parameters(bases):
+    """``(a, b, c, alpha, beta, gamma)`` of bases (rows: vectors), in Å and
+    degrees; ``bases`` of shape (..., 3, 3)."""
+    lengths = np.linalg.norm(bases, axis=-1)
+
+    def angle(i, j):
+        cos = np.einsum("...k,...k->...", bases[..., i, :], bases[..., j, :])
+        return np.degrees(
+            np.arccos(np.clip(cos / lengths[..., i] / lengths[..., j], -1, 1))
+        )
+
+    return np.concatenate(
+        [lengths, np.stack([angle(1, 2), angle(0, 2), angle(0, 1)], -1)], -1
+    )
+
+
 def _reduced_cell(crystal, symprec):
-    """(formula, space group, Niggli-reduced primitive cell parameters)."""
+    """(formula key, space group, Niggli-reduced primitive lattice)."""
     import spglib
 
     cell = crystal.to_spglib_cell()
@@ -212,15 +239,42 @@ def _reduced_cell(crystal, symprec):
         )
         reduced = spglib.niggli_reduce(lattice)
     reduced = lattice if reduced is None else np.asarray(reduced)
-    lengths = np.linalg.norm(reduced, axis=1)
-    cosines = [
-        reduced[1] @ reduced[2] / lengths[1] / lengths[2],
-        reduced[0] @ reduced[2] / lengths[0] / lengths[2],
-        reduced[0] @ reduced[1] / lengths[0] / lengths[1],
-    ]
-    angles = np.degrees(np.arccos(np.clip(cosines, -1, 1)))
     number = data.number if data is not None else 1
-    return crystal.formula, int(number), np.r_[lengths, angles]
+    return _formula_key(crystal), int(number), np.asarray(reduced, dtype=float)
+
+
+# sums and differences of the reduced vectors: the other bases of a lattice
+# that are (nearly) reduced as well are made of these
+_COMBINATIONS = np.array(
+    [u for u in itertools.product((-1, 0, 1), repeat=3) if any(u)], dtype=float
+)
+
+
+def _near_reduced_cells(reduced, length_tol):
+    """Cell parameters of the bases of the lattice of ``reduced`` (a Niggli
+    cell) whose vectors are sums and differences of its vectors, each about as
+    long as the reduced vector in its place.
+
+    A Niggli cell is unique, but not continuous in the lattice: where two
+    lengths are nearly equal or an angle is near 90° (or at another boundary
+    of the reduction), a strain of 0.1 % can swap two axes or turn an acute
+    cell obtuse, and the parameters jump by tens of degrees. One of these
+    bases of the strained lattice is then close to the other's Niggli cell.
+    """
+    vectors = _COMBINATIONS @ reduced
+    lengths = np.linalg.norm(vectors, axis=1)
+    target = np.linalg.norm(reduced, axis=1)
+    # a basis close to another lattice's reduced cell is within twice the
+    # tolerance of this one's reduced lengths (both are successive minima)
+    margin = (3.0 * length_tol + 1e-6) * target
+    picks = [np.flatnonzero(np.abs(lengths - t) <= m) for t, m in zip(target, margin)]
+    triples = np.stack(np.meshgrid(*picks, indexing="ij"), -1).reshape(-1, 3)
+    bases = vectors[triples]
+    volume = abs(np.linalg.det(reduced))
+    # the same lattice: a basis of the same volume (integer matrix of det ±1)
+    unimodular = np.abs(np.abs(np.linalg.det(bases)) - volume) <= 1e-6 * volume
+    params = _cell_parameters(bases[unimodular])
+    return np.unique(np.round(params, 9), axis=0)
 
 
 def _structure_groups(crystals, length_tol, angle_tol, symprec, verbose):
@@ -230,25 +284,34 @@ def _structure_groups(crystals, length_tol, angle_tol, symprec, verbose):
     buckets = defaultdict(list)
     cells = []
     for k, c in enumerate(tqdm(crystals, disable=not verbose, desc="reducing")):
-        formula, number, params = _reduced_cell(c, symprec)
+        formula, number, reduced = _reduced_cell(c, symprec)
         buckets[(formula, number)].append(k)
-        cells.append(params)
-    cells = np.array(cells) if cells else np.zeros((0, 6))
+        cells.append(reduced)
     pairs = []
     for members in buckets.values():
         if len(members) < 2:
             continue
         m = np.array(members)
-        p = cells[m]
-        lengths = np.abs(p[:, None, :3] - p[None, :, :3]) <= length_tol * np.maximum(
-            p[:, None, :3], p[None, :, :3]
-        )
-        angles = np.abs(p[:, None, 3:] - p[None, :, 3:]) <= angle_tol
-        same = lengths.all(-1) & angles.all(-1)
-        i, j = np.nonzero(np.triu(same, 1))
-        pairs.append(np.stack([m[i], m[j]], 1))
-    pairs = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
-    return _components(len(crystals), pairs)
+        p = _cell_parameters(np.array([cells[k] for k in members]))
+        # each member's Niggli cell against every near-reduced basis of the
+        # others (its own Niggli cell among them)
+        alternatives = [_near_reduced_cells(cells[k], length_tol) for k in members]
+        owner = np.repeat(np.arange(len(m)), [len(a) for a in alternatives])
+        q = np.concatenate(alternatives)
+        step = max(1, (1 << 20) // len(q))  # bounded memory in a large bucket
+        for start in range(0, len(m), step):
+            r = p[start : start + step, None]
+            lengths = np.abs(r[..., :3] - q[:, :3]) <= length_tol * np.maximum(
+                r[..., :3], q[:, :3]
+            )
+            angles = np.abs(r[..., 3:] - q[:, 3:]) <= angle_tol
+            rows, cols = np.nonzero(lengths.all(-1) & angles.all(-1))
+            i, j = rows + start, owner[cols]
+            pairs.append(np.sort(np.stack([m[i[i != j]], m[j[i != j]]], 1), axis=1))
+    if not pairs:
+        return _components(len(crystals), np.zeros((0, 2), dtype=np.int64))
+    # each pair once (several bases of one cell may match)
+    return _components(len(crystals), np.unique(np.concatenate(pairs), axis=0))
 
 
 def _label_groups(crystals, method, symprec, verbose):
@@ -260,7 +323,7 @@ def _label_groups(crystals, method, symprec, verbose):
     if not crystals:
         return np.zeros(0, dtype=np.int64)
     if method == "formula":
-        keys = [c.formula for c in crystals]
+        keys = [_formula_key(c) for c in crystals]
     else:
         keys = []
         for i, c in enumerate(tqdm(crystals, disable=not verbose, desc="prototypes")):
@@ -330,9 +393,15 @@ def duplicate_groups(
         By default ``"pattern"`` for patterns and ``"structure"`` for crystals.
         ``"pattern"``: cosine similarity of the patterns ≥ ``threshold``.
         ``"structure"``: same reduced formula, same space group (spglib) and
-        Niggli-reduced primitive cells within ``length_tol`` / ``angle_tol``.
-        Duplicates are joined transitively (connected components).
-        ``"formula"``: same reduced formula (polymorphs together).
+        Niggli-reduced primitive cells within ``length_tol`` / ``angle_tol``
+        (one cell against the other's Niggli cell or a nearly reduced basis
+        of it, so that a strain across a boundary of the reduction, such as
+        two nearly equal lengths trading places, does not split them). Atomic
+        positions are not compared: polytypes or orderings of one formula
+        with the same space group and cell are grouped. Duplicates are joined
+        transitively (connected components).
+        ``"formula"``: same reduced formula (polymorphs together). Formulas
+        compare by composition, whatever the order of the atoms.
         ``"prototype"``: same structure prototype
         (:func:`~skxrd.crystal.prototype_label`: anonymous formula, space
         group and occupied Wyckoff positions at ``symprec``), so that a split

@@ -110,6 +110,77 @@ def test_structure_groups():
     assert duplicate_groups(frame).tolist() == [0, 0, 1]
 
 
+def _reordered(crystal, order):
+    return crystal.replace(
+        species=[crystal.species[i] for i in order],
+        frac_coords=crystal.frac_coords[order],
+        occupancies=crystal.occupancies[order],
+        b_iso=crystal.b_iso[order],
+        labels=None,
+    )
+
+
+@pytest.mark.parametrize("name", ["NaCl", "Al2O3", "SrTiO3"])
+def test_atom_order_does_not_split_a_structure_or_formula(name):
+    # Crystal.formula lists elements in order of first appearance (NaCl with
+    # its Cl atoms first reads 'ClNa'): the groups must not depend on it
+    crystal = load_example_crystal(name)
+    reordered = _reordered(crystal, np.arange(crystal.n_atoms)[::-1])
+    assert reordered.formula != crystal.formula
+    for method in ("structure", "formula"):
+        groups = duplicate_groups([crystal, reordered], method=method)
+        assert groups.tolist() == [0, 0], method
+    # a supercell has the same composition, another compound does not
+    kcl = load_example_crystal("NaCl").replace(species=["K"] * 4 + ["Cl"] * 4)
+    groups = duplicate_groups([crystal, crystal.supercell((1, 2, 1)), kcl], "formula")
+    assert groups.tolist() == [0, 0, 1]
+
+
+def test_a_slight_strain_does_not_split_a_structure_at_a_niggli_boundary():
+    from skxrd import Crystal
+
+    # two nearly equal lengths: a strain of 0.2 % swaps a and b of the Niggli
+    # cell (alpha and beta trade places: 72.9 vs 84.8 degrees)
+    atoms = (["Si", "O"], [[0.1, 0.2, 0.3], [0.6, 0.55, 0.8]])
+    swap = Crystal([5.0, 4.996, 6.211, 84.8, 72.9, 87.6], *atoms)
+    swapped = Crystal([4.998, 5.006, 6.211, 84.8, 72.7, 87.6], *atoms)
+    # an angle near 90 degrees: the reduced cell turns from acute to obtuse
+    acute = Crystal([5.0, 6.0, 7.0, 89.8, 80.0, 75.0], *atoms)
+    obtuse = Crystal([5.01, 6.0, 7.0, 90.2, 80.0, 75.0], *atoms)  # 90.2, 100, 105
+    far = Crystal([5.0, 6.0, 7.0, 89.8, 80.0, 70.0], *atoms)
+    groups = duplicate_groups([swap, swapped, acute, obtuse, far], method="structure")
+    assert groups.tolist() == [0, 0, 1, 1, 2]
+    # a looser tolerance never splits a group; a tight one keeps them apart
+    loose = duplicate_groups(
+        [swap, swapped, acute, obtuse, far], length_tol=0.05, angle_tol=3.0
+    )
+    assert loose.tolist() == [0, 0, 1, 1, 2]
+    tight = duplicate_groups([swap, swapped], length_tol=1e-4, angle_tol=0.01)
+    assert tight.tolist() == [0, 1]
+
+
+def test_structure_groups_do_not_depend_on_the_order_of_the_crystals():
+    crystals = [load_example_crystal(n) for n in ("NaCl", "Si", "ZnS", "Cu")]
+    crystals += [
+        c.replace(lattice=c.lattice * 1.004, frac_coords=c.frac_coords + 0.1)
+        for c in crystals
+    ]
+    crystals.append(crystals[0].supercell(2))
+    groups = duplicate_groups(crystals)
+    assert groups.tolist() == [0, 1, 2, 3, 0, 1, 2, 3, 0]
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        order = rng.permutation(len(crystals))
+        again = duplicate_groups([crystals[i] for i in order])
+        # the same partition; ids in order of first appearance
+        assert np.array_equal(
+            groups[order][:, None] == groups[order], again[:, None] == again
+        )
+        assert again[0] == 0 and np.all(
+            np.diff(np.unique(again, return_index=True)[1]) > 0
+        )
+
+
 def test_drop_duplicates_report(capsys):
     X, src = planted(40, 10, seed=1)
     y = np.arange(50) % 3
