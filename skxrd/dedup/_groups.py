@@ -13,7 +13,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
-from ..utils._validation import check_seed
+from ..utils._validation import check_positive, check_real, check_seed
 
 __all__ = ["DuplicateReport", "drop_duplicates", "duplicate_groups"]
 
@@ -484,13 +484,19 @@ def duplicate_groups(
             random_state,
             verbose,
         )
+    # spglib crashes the interpreter (a segmentation fault) on symprec <= 0
+    # or NaN; a negative tolerance would silently group nothing
     if method == "structure":
-        symprec = 1e-3 if symprec is None else float(symprec)
+        symprec = 1e-3 if symprec is None else check_positive(symprec, "symprec")
         return _structure_groups(
-            data, float(length_tol), float(angle_tol), symprec, verbose
+            data,
+            check_real(length_tol, "length_tol", minimum=0.0),
+            check_real(angle_tol, "angle_tol", minimum=0.0),
+            symprec,
+            verbose,
         )
     if method in ("formula", "prototype"):
-        symprec = 0.1 if symprec is None else float(symprec)
+        symprec = 0.1 if symprec is None else check_positive(symprec, "symprec")
         return _label_groups(data, method, symprec, verbose)
     raise ValueError(
         "method must be 'pattern', 'structure', 'formula' or 'prototype', got "

@@ -181,6 +181,26 @@ def test_structure_groups_do_not_depend_on_the_order_of_the_crystals():
         )
 
 
+@pytest.mark.parametrize(
+    "method, params, message",
+    [
+        ("structure", {"length_tol": -0.1}, "length_tol must be >= 0"),
+        ("structure", {"length_tol": float("nan")}, "length_tol must be finite"),
+        ("structure", {"angle_tol": -1.0}, "angle_tol must be >= 0"),
+        ("structure", {"angle_tol": "1"}, "angle_tol must be a number"),
+        # spglib crashed the interpreter on these (a segmentation fault)
+        ("structure", {"symprec": -1e-3}, "symprec must be a positive number"),
+        ("structure", {"symprec": float("nan")}, "symprec must be a positive"),
+        ("prototype", {"symprec": 0.0}, "symprec must be a positive number"),
+    ],
+)
+def test_structure_tolerances_are_checked(method, params, message):
+    nacl = load_example_crystal("NaCl")
+    strained = nacl.replace(lattice=nacl.lattice * 1.005)
+    with pytest.raises(ValueError, match=message):
+        duplicate_groups([nacl, strained], method, **params)
+
+
 def test_drop_duplicates_report(capsys):
     X, src = planted(40, 10, seed=1)
     y = np.arange(50) % 3
