@@ -771,6 +771,12 @@ class MatchFirstClassifier(
         The threshold is compared with the gate's score: the best similarity
         (with the margin gate, plus ``gate_margin_`` times its lead over the
         next class, 0 until :meth:`calibrate_temperature` fits it).
+        The accuracy is that of the hard rule at each threshold (the match's
+        class at or above it, the model's below), kept in
+        ``threshold_accuracy_``; with the soft and margin gates
+        :meth:`predict` mixes both parts near the threshold and can answer
+        otherwise, so take this threshold as the start that
+        :meth:`calibrate_temperature` refines.
 
         Parameters
         ----------

@@ -557,3 +557,75 @@ def test_gate_scores_add_the_lead_over_the_next_class():
     weights = gate_weights(sims, "margin", 0.71, 10.0, 0.5)
     np.testing.assert_allclose(weights[1], 0.5)
     assert weights[0] > 0.5 > weights[2]
+
+
+def test_answers_do_not_depend_on_the_order_of_references_or_patterns(library):
+    crystals, X = library
+    rng = np.random.default_rng(3)
+    queries = rng.poisson(PowderSimulator(radiation="CuKa1").transform(crystals) * 300)
+    queries = np.roll(queries / 300.0, 3, axis=1)
+    queries[::2, :600] = 0.0  # scans that start later: compared over their span
+    labels = np.array(NAMES)
+    for params in ({}, {"max_shift": 4, "stride": 2}, {"intensity": "sqrt"}):
+        match = PatternMatchClassifier(batch_size=4, **params).fit(X, labels)
+        proba = match.predict_proba(queries)
+        assert match.classes_.tolist() == sorted(NAMES)
+        assert match.predict(queries).tolist() == NAMES
+        np.testing.assert_array_equal(
+            match.predict(queries), match.classes_[proba.argmax(1)]
+        )
+        _, index = match.kneighbors(queries, n_neighbors=2)
+        for _ in range(2):
+            order = rng.permutation(len(X))
+            again = PatternMatchClassifier(**params).fit(X[order], labels[order])
+            np.testing.assert_allclose(again.predict_proba(queries), proba, atol=1e-6)
+            # neighbours are rows of the X given to fit: the same references
+            _, moved = again.kneighbors(queries, n_neighbors=2)
+            np.testing.assert_array_equal(order[moved], index)
+            rows = rng.permutation(len(queries))
+            np.testing.assert_allclose(
+                match.predict_proba(queries[rows]), proba[rows], atol=1e-6
+            )
+
+
+@pytest.mark.parametrize("gate", ["hard", "soft", "margin"])
+def test_match_first_at_exactly_the_threshold(hybrid_data, gate):
+    from sklearn.linear_model import LogisticRegression
+
+    from skxrd.estimators import MatchFirstClassifier
+    from skxrd.estimators._core import gate_scores
+
+    X, labels, known, new, new_labels = hybrid_data
+    model = LogisticRegression(max_iter=200).fit(new, new_labels)
+    matcher = PatternMatchClassifier().fit(X, labels)
+    queries = np.concatenate([known, new])
+    sims = matcher.class_similarities(queries)
+    margin = 0.5 if gate == "margin" else 0.0
+    scores = gate_scores(sims, margin)
+    for row in (0, len(known) + 1):
+        clf = MatchFirstClassifier.from_fitted(model, matcher, 0.8, gate=gate)
+        # as tune_threshold and calibrate_temperature set them (the margin
+        # gate's score, and threshold, can pass 1)
+        clf.threshold_, clf.gate_margin_ = float(scores[row]), margin
+        source = clf.predict_source(queries)
+        # a score that reaches the threshold is the match's, one below is not
+        assert source[row] == "match"
+        assert (
+            source.tolist()
+            == np.where(scores >= scores[row], "match", "model").tolist()
+        )
+        proba = clf.predict_proba(queries)
+        assert np.all(proba >= 0.0) and np.all(proba <= 1.0 + 1e-6)
+        np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)  # float32 weights
+        np.testing.assert_array_equal(
+            clf.predict(queries), clf.classes_[proba.argmax(1)]
+        )
+        if gate == "hard":
+            np.testing.assert_allclose(
+                proba[row, clf._match_columns],
+                matcher.predict_proba(queries)[row],
+                rtol=1e-6,
+                atol=1e-12,
+            )
+        else:  # the soft gates weigh the match by one half there
+            np.testing.assert_allclose(clf._weights(sims[[row]]), 0.5)
