@@ -21,6 +21,8 @@ __all__ = ["DuplicateReport", "drop_duplicates", "duplicate_groups"]
 _BLOCK = 8192
 # Above this many patterns, "auto" switches from all pairs to LSH candidates.
 _EXACT_MAX = 20_000
+# Pairs whose float32 cosine is this close below the threshold are verified.
+_EXACT_MARGIN = 1e-4
 
 
 def _check_threshold(threshold):
@@ -143,17 +145,25 @@ def _exact_pairs(X, norms, threshold, verbose):
     n = X.shape[0]
     unit = np.asarray(X, dtype=np.float32) / np.where(norms > 0, norms, 1.0)[:, None]
     unit = unit.astype(np.float32)
-    found = []
+    found, near = [], []
     for a, b in tqdm(
         _blocks(n, 2048), disable=not verbose, desc="comparing", unit="block"
     ):
         sims = unit[a:b] @ unit[a:].T
-        i, j = np.nonzero(sims >= threshold)
+        i, j = np.nonzero(sims >= threshold - _EXACT_MARGIN)
+        close = sims[i, j] < threshold + _EXACT_MARGIN
         j = j + a
         i = i + a
         mask = (i < j) & (norms[i] > 0) & (norms[j] > 0)
-        found.append(np.stack([i[mask], j[mask]], 1))
-    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+        found.append(np.stack([i[mask & ~close], j[mask & ~close]], 1))
+        near.append(np.stack([i[mask & close], j[mask & close]], 1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    # float32 products are off by far less than the margin, but not by
+    # nothing: pairs within it of the threshold are decided by the float64
+    # test of algorithm="lsh", so that both algorithms agree on every pair
+    near = _verify(X, norms, np.concatenate(near), threshold, False)
+    return np.concatenate([np.concatenate(found), near])
 
 
 def _components(n, pairs) -> np.ndarray:

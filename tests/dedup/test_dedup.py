@@ -51,6 +51,29 @@ def test_threshold_is_exact_cosine():
     assert duplicate_groups(zeros).tolist() == [0, 1]  # empty patterns: no match
 
 
+def test_exact_and_lsh_agree_within_float32_rounding_of_the_threshold():
+    # pairs whose cosine is within 2e-7 of the threshold: the exact algorithm
+    # compared float32 products (44 of 200 pairs decided otherwise than the
+    # float64 cosine and algorithm="lsh")
+    rng = np.random.default_rng(0)
+    n, d = 100, 3000
+    a = rng.random((n, d)).astype(np.float32)
+    noise = rng.standard_normal((n, d))
+    unit = a / np.linalg.norm(a, axis=1, keepdims=True)
+    noise -= np.einsum("ij,ij->i", noise, unit)[:, None] * unit
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    cos = 0.99 + rng.uniform(-2e-7, 2e-7, (n, 1))
+    b = (cos * unit + np.sqrt(1 - cos**2) * noise).astype(np.float32)
+    X = np.vstack([a, b])
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    truth = np.einsum("ij,ij->i", a64, b64) / np.linalg.norm(a64, axis=1)
+    truth /= np.linalg.norm(b64, axis=1)
+    assert 0 < np.sum(truth >= 0.99) < n
+    for algorithm in ("exact", "lsh"):
+        groups = duplicate_groups(X, algorithm=algorithm)
+        assert np.array_equal(groups[:n] == groups[n:], truth >= 0.99), algorithm
+
+
 def test_transitive_groups_and_memmap(tmp_path):
     X, _ = planted(50, 20, seed=3)
     path = tmp_path / "x.npy"
