@@ -290,9 +290,11 @@ def normalize(X, method="max", scale=None):
     elif method == "max":
         norm = np.abs(out).max(axis=1, keepdims=True)
     elif method == "area":
-        norm = np.abs(out).sum(axis=1, keepdims=True)
+        # float64 sums and squares: in float32 a sum past 3.4e38 overflowed and
+        # squares below 1e-23 underflowed, and the pattern silently became 0
+        norm = np.abs(out).sum(axis=1, keepdims=True, dtype=np.float64)
     else:
-        norm = np.sqrt(np.einsum("ij,ij->i", out, out))[:, None]
+        norm = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
     zero = norm == 0
     np.divide(out, np.where(zero, 1, norm), out=out)
     out[zero[:, 0]] = 0

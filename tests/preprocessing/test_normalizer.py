@@ -83,3 +83,32 @@ def test_bad_parameters_and_input():
     with pytest.raises(ValueError, match="expecting 4 features"):
         norm.transform(X[:, :3])
     assert norm.get_feature_names_out().tolist() == ["x0", "x1", "x2", "x3"]
+
+
+@pytest.mark.parametrize(
+    "method, row",
+    [
+        ("l2", [1e-30, 2e-30]),  # squares below float32's smallest number
+        ("l2", [1e20, 2e20]),  # squares above float32's largest
+        ("area", [3e38, 3e38]),  # a sum above float32's largest
+    ],
+)
+def test_float32_norms_do_not_underflow_or_overflow(method, row):
+    # the norm of a float32 pattern was computed in float32: it became 0 or
+    # inf, and the pattern silently came back as all zeros
+    X32 = np.array([row], dtype=np.float32)
+    out = PatternNormalizer(method=method).fit_transform(X32)
+    expected = PatternNormalizer(method=method).fit_transform(X32.astype(np.float64))
+    assert out.dtype == np.float32
+    assert np.allclose(out, expected, rtol=1e-6) and out.max() > 0
+
+
+@pytest.mark.parametrize("method", ["max", "area", "l2", "minmax"])
+def test_float32_agrees_with_float64(method):
+    rng = np.random.default_rng(0)
+    X32 = (rng.random((5, 300)) * 10.0 ** rng.integers(-20, 20, (5, 1))).astype(
+        np.float32
+    )
+    out = PatternNormalizer(method=method).fit_transform(X32)
+    expected = PatternNormalizer(method=method).fit_transform(X32.astype(np.float64))
+    assert np.allclose(out, expected, rtol=1e-5, atol=1e-7)
