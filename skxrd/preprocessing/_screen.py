@@ -57,7 +57,8 @@ def screen_patterns(
         Patterns (their positions taken as 2θ at ``wavelength``), or rows of
         intensities on the grid ``two_theta``.
     two_theta : array-like of shape (n_points,), optional
-        The 2θ grid (degrees) of array input; required for it.
+        The 2θ grid (degrees) of array input, strictly increasing; required for
+        it.
     wavelength : float or str, default="CuKa"
         Wavelength (Å or a radiation name) at which Pattern positions are
         converted to 2θ: the model's, so that widths and spans are in the
@@ -97,7 +98,7 @@ def screen_patterns(
     """
     from ..io._pattern import as_patterns
     from ..utils._validation import check_range, check_real
-    from ._core import _wavelength
+    from ._core import _wavelength, make_grid
 
     min_coverage = check_real(min_coverage, "min_coverage", minimum=0.0, maximum=1.0)
     min_span = check_real(min_span, "min_span", minimum=0.0)
@@ -112,8 +113,23 @@ def screen_patterns(
     else:
         if two_theta is None:
             raise ValueError("screen_patterns: array input needs its two_theta grid")
-        grid = np.asarray(two_theta, dtype=float)
-        rows = np.asarray(X, dtype=float)
+        # the grid checked as the other array paths check it (PatternResampler's
+        # source_grid): a decreasing or unsorted grid gave a negative or tiny
+        # span, and a valid pattern was refused for a wrong reason
+        try:
+            grid = make_grid(
+                list(two_theta) if isinstance(two_theta, tuple) else two_theta,
+                "two_theta",
+            )
+        except ValueError as exc:
+            raise ValueError(f"screen_patterns: {exc}") from None
+        try:
+            rows = np.asarray(X, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "screen_patterns: X must be Pattern objects or rows of numbers of "
+                f"equal length ({exc})"
+            ) from None
         if rows.ndim == 1:
             rows = rows[None]
         if rows.ndim != 2 or rows.shape[1] != len(grid):

@@ -106,6 +106,24 @@ def test_screen_errors(powders):
         screen_patterns(powders, two_theta=TT, min_coverage=2)
 
 
+def test_array_grid_is_checked(powders):
+    # a decreasing or unsorted grid gave a negative or tiny span: a powder
+    # pattern was refused for "spanning only -85°", with no error
+    rng = np.random.default_rng(0)
+    for bad, what in [
+        (TT[::-1], "strictly increasing"),
+        (rng.permutation(TT), "strictly increasing"),
+        (np.r_[np.nan, TT[1:]], "non-finite"),
+        (TT[None], "1D"),
+    ]:
+        with pytest.raises(ValueError, match=f"two_theta.*{what}"):
+            screen_patterns(powders[:1, ::-1], two_theta=bad)
+    with pytest.raises(ValueError, match="rows of numbers of equal length"):
+        screen_patterns([powders[0], powders[0][:10]], two_theta=TT)
+    # the same pattern on an increasing grid passes; a tuple is positions
+    assert screen_patterns(powders[:1], two_theta=tuple(TT)) == [None]
+
+
 def test_measured_patterns_pass():
     from pathlib import Path
 
