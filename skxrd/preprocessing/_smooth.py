@@ -29,7 +29,8 @@ class PatternSmoother(PatternwiseTransformer):
     Parameters
     ----------
     window_length : int, default=11
-        Points in the filter window; at most the number of points per pattern.
+        Points in the filter window, centred on each point: an odd number, at
+        most the number of points per pattern.
     polyorder : int, default=3
         Degree of the local polynomial; less than ``window_length``. Not used
         by the median filter.
@@ -69,6 +70,14 @@ class PatternSmoother(PatternwiseTransformer):
                 f"method must be one of {SMOOTH_METHODS}, got {self.method!r}"
             )
         window = check_int(self.window_length, "window_length", minimum=1)
+        if window % 2 == 0:
+            # an even window has no centre point: both filters moved the pattern
+            # by half a grid step (and the median took the upper middle value)
+            raise ValueError(
+                f"window_length must be odd, got {window}: an even window has no "
+                "centre point, and the smoothed pattern would move by half a "
+                f"point; use {window - 1} or {window + 1}"
+            )
         order = check_int(self.polyorder, "polyorder", minimum=0)
         if self.method == "savgol" and order >= window:
             raise ValueError(

@@ -306,6 +306,8 @@ def load_config(config):
 
         what = f"{where}: [preprocessing] denoise (median points)"
         check_int(denoise, what, minimum=1)
+        if denoise % 2 == 0:  # PatternSmoother's rule, said before any training
+            raise ValueError(f"{what} must be odd (a centred window), got {denoise}")
     config["simulator"] = {
         "two_theta_range": (5.0, 90.0),
         "two_theta_step": 0.02,

@@ -60,3 +60,24 @@ def test_median_filter_removes_spikes_and_keeps_steps():
 def test_unknown_method():
     with pytest.raises(ValueError, match="method must be one of"):
         PatternSmoother(method="gauss").fit(np.ones((1, 20)))
+
+
+@pytest.mark.parametrize("method", ["savgol", "median"])
+@pytest.mark.parametrize("window", [2, 4, 12])
+def test_even_windows_are_refused(method, window):
+    # an even window has no centre point: the pattern moved by half a grid
+    # step (a peak's centroid by -0.5 points with savgol, +0.5 with the median,
+    # and a quadratic was no longer kept by a polyorder-2 Savitzky–Golay filter)
+    X = np.ones((1, 50))
+    with pytest.raises(ValueError, match=f"window_length must be odd, got {window}"):
+        PatternSmoother(window_length=window, polyorder=1, method=method).fit(X)
+
+
+@pytest.mark.parametrize("method", ["savgol", "median"])
+@pytest.mark.parametrize("window", [1, 3, 5, 9])
+def test_smoothing_does_not_move_a_peak(method, window):
+    t = np.arange(80.0)
+    X = np.exp(-0.5 * ((t - 40.3) / 3.0) ** 2)[None]
+    out = PatternSmoother(window, min(2, window - 1), method=method).fit_transform(X)
+    centroid = (out * t).sum() / out.sum()
+    assert abs(centroid - (X * t).sum() / X.sum()) < 0.02

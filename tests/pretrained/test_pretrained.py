@@ -338,6 +338,7 @@ def test_build_pipeline_steps_follow_the_config():
         ({"classifier": {"type": "CNNClassifier", "depht": 2}}, "depht"),
         ({"preprocessing": {"smooth": 3}}, r"unknown \[preprocessing\] keys"),
         ({"preprocessing": {"denoise": 0}}, r"\[preprocessing\] denoise .* >= 1"),
+        ({"preprocessing": {"denoise": 4}}, r"\[preprocessing\] denoise .* odd"),
         ({"data": {"n_crystals": 5, "source": "icsd"}}, r"\[data\] unknown source"),
         ({"data": {"n_crystals": 5, "n_variants": 0}}, r"\[data\] n_variants"),
         ({"match": {"stride": 0}}, r"\[match\] stride must be >= 1"),
