@@ -659,3 +659,94 @@ def test_default_two_theta_is_the_simulator_grid():
     assert np.array_equal(tt, PowderSimulator().two_theta)
     tt[0] = -1  # a copy
     assert A.default_two_theta()[0] == 5.0
+
+
+# -------------------------------------------------------------------- relations
+@pytest.mark.parametrize("transform", ALL, ids=IDS)
+@pytest.mark.parametrize("factor", [3.7, 1e-6, 1e6])
+def test_scale_equivariance(transform, factor):
+    # every level is relative to each pattern's maximum (counts, heights,
+    # peak thresholds): the same seed on a scaled batch gives the scaled result
+    x = _peaky(6).double()
+    scaled = transform(x * factor, generator=_gen(3))
+    expected = transform(x, generator=_gen(3))
+    if not isinstance(transform, A.Normalize) and not (
+        isinstance(transform, A.Compose) and transform.normalize
+    ):
+        expected = expected * factor
+    assert torch.allclose(scaled, expected, rtol=1e-9, atol=1e-12 * factor)
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        A.PeakShift(displacement=0.0, zero_offset=0.0),
+        A.LatticeStrain(strain=0.0),
+        A.CrystalliteBroadening(size=1e9),
+        A.KbetaLeak(ratio=0.0),
+        A.PolynomialBackground(amplitude=0.0),
+        A.AmorphousHump(amplitude=0.0),
+        A.GaussianNoise(sigma=0.0),
+        A.ScanRange(start=5.0, stop=89.98),
+        A.RandomPeakScaling(probability=1.0, scale=1.0),
+        A.RandomPeakRemoval(probability=0.0),
+        A.PreferredOrientationScaling(max_factor=1.0),
+        A.ImpurityPeaks(n_peaks=0),
+        A.RandomApply(A.GaussianNoise(sigma=0.1), p=0.0),
+    ],
+    ids=lambda t: type(t).__name__,
+)
+def test_neutral_parameters_change_nothing(transform):
+    x = _peaky(4).double()
+    assert torch.allclose(transform(x, generator=_gen()), x, rtol=0, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    """Three example crystals and their Cu Kα1 patterns (unnormalized)."""
+    from skxrd import PowderSimulator
+    from skxrd.datasets import load_example_crystal
+
+    crystals = [load_example_crystal(n) for n in ("NaCl", "Si", "Al2O3")]
+    sim = PowderSimulator(radiation="CuKa1", normalize=None)
+    return crystals, sim, torch.tensor(sim.transform(crystals), dtype=torch.float64)
+
+
+def _strong_peaks(row, n=4):
+    """Indices of the ``n`` strongest well-separated peaks of a 1D pattern."""
+    mask = A.find_peaks(row[None], threshold=0.05, min_distance=25)[0]
+    idx = mask.nonzero()[:, 0]
+    return idx[row[idx].argsort(descending=True)[:n]]
+
+
+@pytest.mark.parametrize("strain", [-0.008, 0.006])
+def test_lattice_strain_agrees_with_simulating_the_strained_lattice(simulated, strain):
+    import dataclasses
+
+    crystals, sim, X = simulated
+    strained = [
+        dataclasses.replace(c, lattice=np.asarray(c.lattice) * (1 + strain))
+        for c in crystals
+    ]
+    ref = torch.tensor(sim.transform(strained), dtype=torch.float64)
+    y = A.LatticeStrain(strain=strain)(X)
+    for row, ref_row in zip(y, ref):
+        for i in _strong_peaks(ref_row):
+            lo, hi = int(i) - 8, int(i) + 9
+            got = _centroid(row[None], lo, hi)[0]
+            want = _centroid(ref_row[None], lo, hi)[0]
+            assert abs(float(got - want)) < 0.02  # grid points: 0.0004° 2θ
+
+
+@pytest.mark.parametrize("size", [10.0, 40.0])
+def test_crystallite_broadening_agrees_with_the_simulators_size(simulated, size):
+    from skxrd import PowderSimulator
+
+    crystals, sim, X = simulated
+    ref = PowderSimulator(radiation="CuKa1", normalize=None, crystallite_size=size)
+    ref = torch.tensor(ref.transform(crystals), dtype=torch.float64)
+    y = A.CrystalliteBroadening(size=size)(X)
+    for row, ref_row in zip(y, ref):
+        for i in _strong_peaks(ref_row, 3):
+            lo, hi = int(i) - 80, int(i) + 81
+            assert _fwhm(row[lo:hi]) == pytest.approx(_fwhm(ref_row[lo:hi]), rel=0.05)
