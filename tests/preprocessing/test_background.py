@@ -162,3 +162,17 @@ def test_rolling_ball_wider_than_the_pattern_follows_a_ramp(n):
     np.testing.assert_allclose(bg, ramp, atol=1e-9)
     out = BackgroundSubtractor(method="rolling_ball").fit_transform(ramp[None])
     np.testing.assert_allclose(out, 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["snip", "rolling_ball"])
+def test_backgrounds_are_affine_equivariant_and_mirror_symmetric(method):
+    # bg(a x + b) = a bg(x) + b (no intensity unit enters), and a pattern read
+    # backwards gets its background backwards (no direction, no shift)
+    background, peaks = synthetic(seed=3)
+    X = np.vstack([background + peaks, peaks])
+    sub = BackgroundSubtractor(method=method)
+    bg = sub.estimate_background(X)
+    scaled = sub.estimate_background(37.5 * X + 2.0)
+    assert np.allclose(scaled, 37.5 * bg + 2.0, rtol=1e-12, atol=1e-9)
+    mirrored = sub.estimate_background(X[:, ::-1])[:, ::-1]
+    assert np.allclose(mirrored, bg, rtol=0, atol=1e-12)

@@ -315,3 +315,21 @@ def test_feature_names_check_input_features():
     with pytest.raises(ValueError, match=re.escape("input_features should have")):
         res.get_feature_names_out(["a", "b"])
     assert len(res.get_feature_names_out([f"x{i}" for i in range(5)])) == 85
+
+
+def test_resampling_onto_a_finer_grid_and_back_is_the_identity():
+    # linear interpolation on a grid that holds the original points: back on
+    # the original grid every value is found again
+    rng = np.random.default_rng(0)
+    grid = 5.0 + 0.02 * np.arange(4250)
+    X = rng.random((3, 4250))
+    fine = 5.0 + 0.005 * np.arange(4 * 4249 + 1)
+    up = PatternResampler(two_theta=fine, source_grid=grid).fit(X)
+    F = up.transform(X)
+    back = PatternResampler(source_grid=fine).fit(F).transform(F)
+    assert np.allclose(back, X, rtol=0, atol=1e-12)
+    # and the model grid onto itself, as arrays and as patterns
+    own = PatternResampler(source_grid=grid).fit(X).transform(X)
+    assert np.array_equal(own, X)
+    patterns = [Pattern(grid, x, wavelength="CuKa1") for x in X]
+    assert np.array_equal(PatternResampler().fit().transform(patterns), X)
