@@ -30,8 +30,10 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     the Kα1 pattern, which resamples to any wavelength. The Rachinger
     correction works up the pattern, subtracting from each point ``ratio``
     times the Kα1 intensity already found where that point's Kα2 comes from
-    (``sin θ1 = λ1 / λ2 · sin θ``). Negative values that noise leaves behind
-    are kept.
+    (``sin θ1 = λ1 / λ2 · sin θ``). At the start of a scan, where that Kα1
+    intensity lies below the first point, it is taken as constant over the
+    doublet's split (``1 / (1 + ratio)`` of the measured intensity: exact on a
+    smooth background). Negative values that noise leaves behind are kept.
 
     ``transform`` accepts:
 

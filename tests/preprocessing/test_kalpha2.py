@@ -8,7 +8,7 @@ import pytest
 from skxrd.datasets import load_example_crystal
 from skxrd.io import Pattern
 from skxrd.preprocessing import Kalpha2Stripper, PatternResampler
-from skxrd.simulation import PowderSimulator
+from skxrd.simulation import PowderSimulator, get_radiation
 
 GRID = dict(two_theta_range=(10.0, 90.0), two_theta_step=0.01)
 CRYSTALS = ["NaCl", "Si", "TiO2-rutile", "Al2O3", "LiCoO2"]
@@ -196,8 +196,11 @@ def _rachinger_point_by_point(u, y, factor, ratio):
     v = np.array(y, dtype=float)
     for i in range(len(u)):
         s = u[i] * factor
-        if not u[0] <= s < u[i]:
-            continue  # the Kα2 source lies below the first point
+        if s < u[0]:  # the Kα2 source lies below the first point: Kα1 taken
+            v[i] /= 1 + ratio  # as constant over the split
+            continue
+        if not s < u[i]:
+            continue
         j = min(int(np.searchsorted(u, s, side="right")) - 1, len(u) - 2)
         t = (s - u[j]) / (u[j + 1] - u[j])
         if j + 1 == i:  # the source interval ends at the point itself
@@ -222,3 +225,40 @@ def test_vectorized_stripping_matches_the_point_by_point_correction(seed):
     factor = 1.5405929 / 1.5444274
     got = rachinger_strip(u, y, factor, 0.5)
     assert np.allclose(got, _rachinger_point_by_point(u, y, factor, 0.5), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "radiation, two_theta", [("CuKa", (20.0, 90.0, 0.01)), ("MoKa", (5.0, 60.0, 0.01))]
+)
+def test_the_start_of_a_scan_is_stripped_like_the_rest(radiation, two_theta):
+    # a flat Kα1 background B is measured as (1 + 0.5) B. The points whose Kα2
+    # comes from below the scan kept 1.5 B, and the points after them swung
+    # around B (0.75 B, 1.125 B, ...) for up to 0.3° 2θ
+    n = int(round((two_theta[1] - two_theta[0]) / two_theta[2]))
+    flat = np.full((2, n), 1.5)
+    out = Kalpha2Stripper(radiation=radiation, two_theta=two_theta).fit_transform(flat)
+    assert np.allclose(out, 1.0, rtol=0, atol=1e-12)
+    # a simulated doublet on a sloping background, near the scan's start
+    grid = dict(two_theta_range=two_theta[:2], two_theta_step=two_theta[2])
+    crystals = [load_example_crystal(n) for n in ("NaCl", "Al2O3")]
+    sim = PowderSimulator(radiation=radiation, normalize=None, **grid)
+    one = PowderSimulator(radiation=radiation + "1", normalize=None, **grid)
+    tt = sim.two_theta
+    u = np.sin(np.radians(tt) / 2)
+    lam1, lam2 = get_radiation(radiation).wavelengths
+    source = np.degrees(2 * np.arcsin(u * lam1 / lam2))  # where Kα2 comes from
+
+    def background(x):
+        return 0.2 + 0.1 * np.exp(-(x - tt[0]) / 20.0)
+
+    kalpha1 = one.transform(crystals)
+    top = kalpha1.max(axis=1, keepdims=True)
+    measured = sim.transform(crystals) + top * (
+        background(tt) + 0.5 * background(source)
+    )
+    out = Kalpha2Stripper(radiation=radiation, two_theta=two_theta).fit_transform(
+        measured
+    )
+    start = tt < tt[0] + 0.5
+    truth = kalpha1 + top * background(tt)
+    assert np.abs(out - truth)[:, start].max() < 0.01 * top.min()
