@@ -48,6 +48,11 @@ def screen_patterns(
       some 2θ, after removing features broader than 2°): a fast sine, a square
       wave or a sawtooth; powder peaks fall at d-spacings, never at equal steps.
 
+    Screen a measurement on its own points (Pattern objects, or rows on their
+    own grid), not after :class:`~skxrd.preprocessing.PatternResampler`: the
+    ``fill_value`` it puts beyond a shorter scan's ends reads as data, and the
+    steps to it as peaks (a sine curve or a noisy background then passes).
+
     None of the 456 measured RRUFF mineral patterns, 15 SSRL synchrotron
     patterns and 85 thin-film scans in ``../shared/data/measured`` is refused.
 

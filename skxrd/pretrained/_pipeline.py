@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 
@@ -113,8 +114,17 @@ class PatternPipeline(Pipeline):
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # uncovered ranges
-            rows = first.transform(X)
-        return screen_patterns(rows, two_theta=grid, **kwargs)
+            first.transform(X)  # the resampler's checks of the array
+        # the rows as measured, on their own columns' 2θ: resampled onto the
+        # model grid, a shorter scan got fill_value beyond its ends, and the
+        # steps to it read as peaks (a sine or a noisy background passed)
+        pos = getattr(first, "source_two_theta_", None)
+        pos = grid if pos is None else pos
+        cols = np.isfinite(pos)
+        rows = np.asarray(X, dtype=float)[:, cols]
+        return screen_patterns(
+            rows, two_theta=pos[cols], model_range=model_range, **kwargs
+        )
 
     @available_if(_final_has("predict_top_k"))
     def predict_top_k(self, X, k=5):

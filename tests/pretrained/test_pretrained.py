@@ -941,6 +941,34 @@ def test_pipeline_screen_patterns_and_arrays(tiny):
         no_resampler.screen(rows)
 
 
+def test_pipeline_screens_arrays_as_measured_not_as_resampled():
+    # arrays on a shorter source grid were resampled onto the model grid
+    # first: fill_value beyond the scan's ends, and the steps to it read as
+    # peaks, so a sine curve and a noisy background passed as powders
+    from skxrd.preprocessing import PatternNormalizer, PatternResampler
+
+    tt = np.linspace(10.0, 80.0, 3501)
+    rng = np.random.default_rng(0)
+    nacl = PowderSimulator(two_theta_range=(10.0, 80.02), two_theta_step=0.02)
+    rows = np.vstack(
+        [
+            nacl.transform([load_example_crystal("NaCl")])[0],
+            np.sin(np.radians(tt) * 20) + 1.0,
+            rng.poisson(1000 * np.exp(-tt / 50)).astype(float),
+        ]
+    )
+    resampler = PatternResampler(source_range=(10.0, 80.0)).fit(rows)
+    pipe = PatternPipeline([("resample", resampler), ("norm", PatternNormalizer())])
+    powder, sine, background = pipe.screen(rows)
+    assert powder is None
+    assert "no peak narrower" in sine
+    assert "noise around it" in background
+    # the model's range applies to arrays too, as to patterns
+    short = PatternResampler(source_range=(10.0, 25.0)).fit(rows)
+    pipe = PatternPipeline([("resample", short), ("norm", PatternNormalizer())])
+    assert "covers 18% of the model's" in pipe.screen(rows[:1])[0]
+
+
 def test_temperature_calibration_is_kept_in_model_files(tiny, tmp_path):
     import copy
 
