@@ -26,7 +26,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ..utils._validation import check_bool, check_int, plain_scalar
 from ..utils._warnings import caller_stacklevel
-from ._core import check_finite_outputs, check_same_length, normalized_probabilities
+from ._core import (
+    check_finite_outputs,
+    check_label_types,
+    check_same_length,
+    normalized_probabilities,
+)
 from ._data import (
     _ArrayDataset,
     _as_store,
@@ -583,6 +588,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             X, y = self._validate_store(store, y, reset=not warm)
         else:
             X, y = self._validate_input(X, y, reset=not warm)
+        check_label_types(y)
         check_classification_targets(y)
         optimizer, augment = self._check_params(self.n_features_in_)
         if self.checkpoint_dir is not None:  # before the net (skorch) makes it
@@ -750,7 +756,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             resume.save(net, complete=True)
             return False
         warnings.warn(
-            f"training stopped after epoch {len(net.history)} of "
+            f"training stopped after epoch {_resume.finished_epochs(net)} of "
             f"{self.max_epochs}; fit again with checkpoint_dir="
             f"{os.fspath(self.checkpoint_dir)!r} and the same data to resume it",
             UserWarning,

@@ -28,6 +28,7 @@ __all__ = [
     "NETWORK_PARAMS",
     "best_per_class",
     "check_finite_outputs",
+    "check_label_types",
     "gate_scores",
     "gate_weights",
     "GATES",
@@ -187,6 +188,27 @@ def coarse_membership(fine_classes, target):
     coarse = np.asarray(getattr(crystal, f"to_{target}")(fine_classes)).astype(str)
     classes = np.unique(coarse)
     return classes, (coarse[:, None] == classes[None, :]).astype(float)
+
+
+def check_label_types(y, name="y"):
+    """A ValueError naming the types when the labels ``y`` mix strings with
+    other values (numbers, None) in an object array.
+
+    Such labels do not sort: without this check numpy's ``'<' not supported``
+    TypeError, or scikit-learn's "Unknown label type", which calls them a
+    regression target, was the error.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind != "O" or not y.size:
+        return
+    values = y.ravel().tolist()
+    strings = [isinstance(v, str) for v in values]
+    if any(strings) and not all(strings):
+        types = sorted({type(v).__name__ for v in values})
+        raise ValueError(
+            f"{name} mixes label types ({', '.join(types)}): the labels must be "
+            "all numbers (such as space-group numbers) or all strings"
+        )
 
 
 def check_same_length(X, y, prefix=""):

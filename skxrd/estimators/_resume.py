@@ -341,6 +341,11 @@ class ResumeState(Callback):
                 for k, v in _uncompiled(net.module_).state_dict().items()
             },
             "optimizer": net.optimizer_.state_dict(),
+            # the criterion's own training state (ConfidenceLoss' lmbda)
+            "criterion": {
+                k: v.detach().cpu() if torch.is_tensor(v) else v
+                for k, v in _uncompiled(net.criterion_).state_dict().items()
+            },
             "scheduler": (
                 None
                 if scheduler is None or scheduler.lr_scheduler_ is None
@@ -361,6 +366,9 @@ def restore(net, state):
     """Load the network and history of ``state`` into an initialized ``net``;
     returns the number of epochs that are left (0 for a finished run)."""
     _uncompiled(net.module_).load_state_dict(state["module"])
+    criterion = state.get("criterion")  # older states: none
+    if criterion is not None:
+        _uncompiled(net.criterion_).load_state_dict(criterion)
     # now for the scheduler's initial_lr; again once the scheduler is built
     # (its first step moves the learning rate), in ResumeState.on_train_begin
     net.optimizer_.load_state_dict(state["optimizer"])
@@ -370,10 +378,21 @@ def restore(net, state):
     return max(int(net.max_epochs) - len(net.history), 0)
 
 
+def finished_epochs(net):
+    """The epochs of ``net``'s history that ran to their end.
+
+    An interruption during an epoch leaves a row of its first batches in the
+    history, without the duration that the epoch's end records: that epoch
+    is not done (its state was not saved, and a resumed run repeats it).
+    """
+    return sum(1 for row in net.history if "dur" in row)
+
+
 def finished(net):
     """Whether a fit ended by itself (all epochs, or early stopping), not by an
-    interruption (skorch ends ``fit`` quietly on KeyboardInterrupt)."""
-    if len(net.history) >= int(net.max_epochs):
+    interruption (skorch ends ``fit`` quietly on KeyboardInterrupt), also one
+    during the last epoch."""
+    if finished_epochs(net) >= int(net.max_epochs):
         return True
     stopping = _callback(net, EarlyStopping)
     return stopping is not None and stopping.misses_ >= stopping.patience

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted, check_X_y
 
 from ..utils._validation import plain_scalar
 from ._core import (
+    check_label_types,
     check_same_length,
     checked_space_groups,
     fit_symmetry_weight,
@@ -167,6 +168,7 @@ class SymmetryWeightedClassifier(
                 "but the target y is None"
             )
         X, y = check_X_y(X, y, dtype=None)
+        check_label_types(y)
         check_classification_targets(y)
         classes = np.unique(y)
         groups = self._groups_of(classes)

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from ..utils._validation import check_int, plain_scalar
 from ..utils._warnings import caller_stacklevel
 from ._core import (
+    check_label_types,
     check_same_length,
     combine_members,
     member_stats,
@@ -415,6 +416,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
+        check_label_types(y)
         check_classification_targets(y)
         classes = np.unique(y)
         if len(classes) < 2:
@@ -463,6 +465,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32, reset=False)
+        check_label_types(y)
         check_classification_targets(y)
         y = np.asarray(y)
         if _label_kind(y) != _label_kind(self.classes_):

@@ -177,7 +177,9 @@ class ConfidenceLoss(nn.Module):
     Attributes
     ----------
     lmbda : float
-        The current penalty weight (updated in training mode).
+        The current penalty weight (updated in training mode; kept in the
+        module's ``state_dict``, so that a resumed training run goes on from
+        it).
 
     Examples
     --------
@@ -230,6 +232,14 @@ class ConfidenceLoss(nn.Module):
             penalty = float(-torch.log(confidence.detach()).mean())
             self.lmbda = self.lmbda / (1.01 if penalty < self.budget else 0.99)
         return loss
+
+    # lmbda is training state (adapted batch by batch): in the state dict, so
+    # that a resumed training run goes on from the value it had reached
+    def get_extra_state(self):
+        return {"lmbda": self.lmbda}
+
+    def set_extra_state(self, state):
+        self.lmbda = float(state["lmbda"])
 
 
 class HierarchicalLoss(nn.Module):

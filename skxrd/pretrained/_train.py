@@ -2168,13 +2168,13 @@ def train_from_config(
         clf.calibrate_temperature(pipe[:-1].transform(X[calibration]), y[calibration])
     t_fit = time.perf_counter() - t1
     if checkpoint_dir is not None:
-        from ..estimators._resume import finished
+        from ..estimators._resume import finished, finished_epochs
 
         if not finished(clf.net_):
             # skorch ended fit quietly on Ctrl-C: stop here too, rather than
             # go on to a model of fewer epochs
             raise KeyboardInterrupt(
-                f"training stopped after epoch {len(clf.history_)} of "
+                f"training stopped after epoch {finished_epochs(clf.net_)} of "
                 f"{clf.max_epochs}; train again with checkpoint_dir "
                 f"{os.fspath(checkpoint_dir)} to resume"
             )

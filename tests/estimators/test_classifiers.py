@@ -177,6 +177,36 @@ def test_one_class_is_an_error(data):
         ResNetClassifier(**TINY_RESNET, **FAST).fit(X, np.full(len(X), 225))
 
 
+@pytest.mark.parametrize(
+    "labels, types",
+    [
+        (["x", *[225] * 39], "int, str"),  # numpy: '<' not supported
+        ([*[225] * 35, *["a"] * 5], "int, str"),  # sklearn: "Unknown label type"
+        ([1.5, *["a"] * 39], "float, str"),
+        ([None, *["a"] * 39], "NoneType, str"),
+    ],
+)
+def test_mixed_label_types_are_one_clear_error(labels, types, data):
+    from sklearn.linear_model import LogisticRegression
+
+    from skxrd.estimators import SymmetryWeightedClassifier, UnionClassifier
+
+    X, _, _ = data
+    y = np.array(labels, dtype=object)
+    match = re.escape(f"y mixes label types ({types})")
+    for clf in (
+        ResNetClassifier(**TINY_RESNET, **FAST),
+        UnionClassifier(LogisticRegression()),
+        SymmetryWeightedClassifier(LogisticRegression(), LogisticRegression()),
+    ):
+        with pytest.raises(ValueError, match=match):
+            clf.fit(X, y)
+    union = UnionClassifier(LogisticRegression(), combiner="reliability")
+    union.fit(X, np.repeat(["a", "b"], 20))
+    with pytest.raises(ValueError, match=match):
+        union.add_classes(X, y)
+
+
 def test_optimizers_and_precision(data):
     X, y, _ = data
     for optimizer in ("adam", "sgd", torch.optim.RMSprop):

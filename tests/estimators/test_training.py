@@ -376,6 +376,64 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_network(
     assert len(list(tmp_path.glob("resume-*.pt"))) == 1
 
 
+class _StopDuring(_StopAfter):
+    """Within the block, every fit ends after the first training batch of
+    epoch ``n``: an interruption in the middle of an epoch."""
+
+    def __enter__(self):
+        n, original = self.n, _NeuralClassifier._callbacks
+        self.original = original
+        _NeuralClassifier._callbacks = lambda est, has_valid: [
+            *original(est, has_valid),
+            ("stop", _StopBatch(n)),
+        ]
+
+
+class _StopBatch(Callback):
+    def __init__(self, n):
+        self.n = n
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == self.n:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_confidence_head_fit_resumes_to_the_uninterrupted_network(
+    data, tmp_path
+):
+    # ConfidenceLoss adapts its penalty weight lmbda batch by batch: the
+    # resumed run restarted it from its initial value (probabilities ~1e-4 off)
+    X, y, _ = data
+    params = {"confidence_head": True, "max_epochs": 3}
+    whole = _resumable(**params).fit(X, y)
+    with _StopAfter(1), pytest.warns(UserWarning, match="stopped after epoch 1 of 3"):
+        _resumable(checkpoint_dir=tmp_path, **params).fit(X, y)
+    resumed = _resumable(checkpoint_dir=tmp_path, **params).fit(X, y)
+    np.testing.assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
+    np.testing.assert_array_equal(
+        resumed.predict_confidence(X), whole.predict_confidence(X)
+    )
+    assert resumed.net_.criterion_.lmbda == whole.net_.criterion_.lmbda
+
+
+def test_an_interruption_during_the_last_epoch_is_resumed(data, tmp_path):
+    # Ctrl-C in the last epoch left a history of max_epochs rows, the last
+    # one of a few batches: the run counted as finished, its half-trained
+    # network was saved as the run's end (no warning) and every later fit
+    # returned it
+    X, y, _ = data
+    whole = _resumable(max_epochs=3).fit(X, y)
+    with (
+        _StopDuring(3),
+        pytest.warns(UserWarning, match="stopped after epoch 2 of 3"),
+    ):
+        cut = _resumable(checkpoint_dir=tmp_path, max_epochs=3).fit(X, y)
+    assert len(cut.history_) == 3  # the interrupted epoch's row is kept
+    resumed = _resumable(checkpoint_dir=tmp_path, max_epochs=3).fit(X, y)
+    assert [h["epoch"] for h in resumed.history_] == [1, 2, 3]
+    np.testing.assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
+
+
 def test_an_interrupted_warm_start_resumes_when_fit_again(data, tmp_path):
     # the warm start's weights are in the fingerprint: the interrupted fit
     # left others in net_, and fitting again started a new run from them
