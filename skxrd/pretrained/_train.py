@@ -1209,7 +1209,9 @@ def check_warm_start(config, model, what="warm_start", *, same_inputs=True):
     Checked before the data are generated (minutes to hours), where the
     training would otherwise fail only after them, or go on silently from
     weights that read patterns on another grid: its network must be of the
-    config's type and answer labels of the config's ``train_target``, and
+    config's type, with the config's network parameters (``depth``,
+    ``width``, ``channels``, ``kernel_size``...; all but ``dropout``), and
+    answer labels of the config's ``train_target``, and
     the model must read patterns as the config's pipeline does (the same
     preprocessing steps and parameters: grid, background, normalization).
     Classes of the target that the model lacks are fine: they are added to
@@ -1243,6 +1245,21 @@ def check_warm_start(config, model, what="warm_start", *, same_inputs=True):
         raise ValueError(
             f"{what}: a {type(prev).__name__} cannot start the config's "
             f"{type(clf).__name__}"
+        )
+    # another architecture failed only once the data were made (a torch size
+    # mismatch), or, where the weights' shapes agree (stem_stride, pool), went
+    # on silently with weights learned for another network; dropout acts in
+    # training only and may change
+    ours, theirs = clf._network_kwargs(), prev._network_kwargs()
+    differ = [
+        f"{name}={theirs[name]!r} (config: {ours[name]!r})"
+        for name in ours
+        if name != "dropout" and ours[name] != theirs.get(name)
+    ]
+    if differ:
+        raise ValueError(
+            f"{what}: its network is not the config's {type(clf).__name__}: "
+            + "; ".join(differ)
         )
     steps = getattr(model, "steps", None)
     if steps is not None:

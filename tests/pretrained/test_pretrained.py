@@ -33,6 +33,7 @@ from skxrd.pretrained import (
     save_symmetry_view,
     train_from_config,
 )
+from skxrd.pretrained._train import check_warm_start
 from skxrd.simulation import PowderSimulator
 
 
@@ -808,6 +809,34 @@ def test_warm_start_of_another_grid_or_target_is_said_before_the_data(
     text = str(info.value)
     assert text.startswith(f"warm_start {path}"), text
     assert "not labels of the config's train_target" in text, text
+
+
+def test_warm_start_of_another_network_is_said_before_the_data(tiny, monkeypatch):
+    # another width or depth failed only after the data (a torch size
+    # mismatch in load_state_dict); the model is depth 1, width 4
+    import skxrd.pretrained._train as train
+
+    def never(*a, **k):
+        raise AssertionError("generated the data")
+
+    monkeypatch.setattr(train, "_dataset", never)
+    _, _, path = tiny
+    for change, message in [
+        ({"width": 8}, "width=4 (config: 8)"),
+        ({"depth": 2, "width": 6}, "depth=1 (config: 2); width=4 (config: 6)"),
+        ({"confidence_head": True}, "confidence_head=False (config: True)"),
+    ]:
+        config = {**TINY, "classifier": {**TINY["classifier"], **change}}
+        expected = f"its network is not the config's ResNetClassifier: {message}"
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            train_from_config(config, warm_start=path, verbose=0)
+        pipe = load_model(path, device="cpu")
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            check_warm_start(load_config(config), pipe, "--resume tiny.pt")
+    # dropout acts in training only: a warm start may change it
+    config = {**TINY, "classifier": {**TINY["classifier"], "dropout": 0.3}}
+    with pytest.raises(AssertionError, match="generated the data"):
+        train_from_config(config, warm_start=path, verbose=0)
 
 
 def test_the_training_device_is_checked_before_the_data(monkeypatch):
