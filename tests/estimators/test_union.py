@@ -485,6 +485,32 @@ def test_abstaining_thresholds(data):
     )
 
 
+def test_abstaining_agrees_with_the_accuracy_coverage_curve():
+    # at a threshold equal to a confidence, the patterns answered are those of
+    # that point of accuracy_coverage_curve (ties kept together), and the
+    # pattern whose confidence is the threshold is answered ("strictly below")
+    from skxrd.metrics import accuracy_at_coverage, accuracy_coverage_curve
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 150)
+    X = rng.normal(size=(150, 3)) + np.eye(3)[y]
+    clf = AbstainingClassifier(LogisticRegression()).fit(X[:100], y[:100])
+    X_test, y_test = X[100:], y[100:]
+    confidence = clf.predict_confidence(X_test)
+    answer = clf.classes_[clf.predict_proba(X_test).argmax(axis=1)]
+    coverage, accuracy, thresholds = accuracy_coverage_curve(y_test, answer, confidence)
+    for cov, acc, threshold in zip(coverage, accuracy, thresholds):
+        pred = clf.set_params(threshold=float(threshold)).predict(X_test)
+        answered = pred != -1
+        np.testing.assert_array_equal(answered, confidence >= threshold)
+        np.testing.assert_array_equal(pred[answered], answer[answered])
+        assert answered.mean() == pytest.approx(cov, abs=1e-15)
+        assert np.mean(pred[answered] == y_test[answered]) == pytest.approx(acc)
+        assert accuracy_at_coverage(
+            y_test, answer, confidence, coverage=answered.mean()
+        ) == pytest.approx(acc)
+
+
 def test_abstaining_labels_and_errors(six):
     X, y = six
     clf = AbstainingClassifier(LogisticRegression(), threshold=1.01).fit(X, y)

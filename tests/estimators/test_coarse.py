@@ -1,0 +1,91 @@
+"""CoarseLabelClassifier: coarse probabilities are sums of fine ones."""
+
+from __future__ import annotations
+
+import io
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+
+pytest.importorskip("torch")
+pytest.importorskip("skorch")
+
+from skxrd import crystal  # noqa: E402
+from skxrd.estimators import CoarseLabelClassifier  # noqa: E402
+
+TARGETS = (
+    "crystal_system",
+    "lattice_system",
+    "bravais_lattice",
+    "point_group",
+    "laue_class",
+)
+
+
+def _space_group_data(seed, n_groups=6, n=120):
+    """Blobs whose labels are ``n_groups`` random space groups."""
+    rng = np.random.default_rng(seed)
+    groups = np.sort(rng.choice(np.arange(1, 231), n_groups, replace=False))
+    idx = rng.integers(0, n_groups, n)
+    X = rng.normal(size=(n, n_groups)) + 1.5 * np.eye(n_groups)[idx]
+    return X, groups[idx]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_coarse_probabilities_are_sums_over_their_space_groups(seed):
+    X, y = _space_group_data(seed)
+    X_new = np.random.default_rng(seed + 100).normal(size=(30, X.shape[1]))
+    for target in TARGETS:
+        clf = CoarseLabelClassifier(LogisticRegression(), target=target).fit(X, y)
+        fine = clf.estimator_.predict_proba(X_new)
+        coarse_of = np.asarray(
+            getattr(crystal, f"to_{target}")(clf.estimator_.classes_)
+        ).astype(str)
+        # the coarse classes of the space groups seen, sorted as sklearn's
+        np.testing.assert_array_equal(clf.classes_, np.unique(coarse_of))
+        expected = np.stack(
+            [fine[:, coarse_of == c].sum(axis=1) for c in clf.classes_], axis=1
+        )
+        proba = clf.predict_proba(X_new)
+        np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(
+            clf.predict(X_new), clf.classes_[proba.argmax(axis=1)]
+        )
+        # score: the accuracy of the coarse answers, given space groups or
+        # the coarse labels themselves
+        coarse_y = np.asarray(getattr(crystal, f"to_{target}")(y)).astype(str)
+        accuracy = np.mean(clf.predict(X) == coarse_y)
+        assert clf.score(X, y) == pytest.approx(accuracy, abs=1e-15)
+        assert clf.score(X, coarse_y) == pytest.approx(accuracy, abs=1e-15)
+
+
+def test_sklearn_contracts():
+    X, y = _space_group_data(0)
+    clf = CoarseLabelClassifier(LogisticRegression(C=0.5), target="point_group")
+    fitted = clf.fit(X, y)
+    assert fitted is clf and clf.n_features_in_ == X.shape[1]
+    # clone: unfitted, the same (nested) parameters
+    copy = clone(clf)
+    assert not hasattr(copy, "classes_")
+    assert copy.get_params()["estimator__C"] == 0.5
+    copy.set_params(estimator__C=2.0, target="crystal_system")
+    assert copy.estimator.C == 2.0 and clf.estimator.C == 0.5
+    # fit again: the same answers; joblib: the same answers
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clone(clf).fit(X, y).predict_proba(X), proba)
+    buffer = io.BytesIO()
+    joblib.dump(clf, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).predict_proba(X), proba)
+    # model selection scores the coarse answers
+    scores = cross_val_score(clf, X, y, cv=2)
+    assert scores.shape == (2,) and np.all(scores > 0.3)
+    search = GridSearchCV(clf, {"estimator__C": [0.1, 1.0]}, cv=2).fit(X, y)
+    assert search.best_params_["estimator__C"] in (0.1, 1.0)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :-1])
