@@ -414,6 +414,18 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self : object
             The fitted union.
         """
+        # a fit refused part-way (class_subsets that do not fit y, a member
+        # that fails) leaves a fitted union as it was: validate_data had set
+        # n_features_in_ of the refused X over the old members
+        before = dict(vars(self))
+        try:
+            return self._fit(X, y)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_label_types(y)

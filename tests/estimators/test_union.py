@@ -458,6 +458,23 @@ def test_union_bad_input(six):
     np.testing.assert_array_equal(union.classes_, ["A", "B", "C", "D"])
 
 
+def test_a_refused_refit_leaves_the_fitted_union_as_it_was(six):
+    # validate_data set n_features_in_ of the refused patterns over the old
+    # members: the union then refused its own patterns
+    X, y = six
+    union = UnionClassifier(
+        LogisticRegression(), class_subsets=[["A", "B", "C"], ["D", "E", "F"]]
+    ).fit(X, y)
+    proba = union.predict_proba(X)
+    narrow = X[:, :50]
+    with pytest.raises(ValueError, match="holds labels absent from y"):
+        union.fit(narrow, np.where(y == "F", "G", y))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        union.fit(narrow, np.full(len(y), "A"))
+    assert union.n_features_in_ == X.shape[1]
+    np.testing.assert_array_equal(union.predict_proba(X), proba)
+
+
 # --------------------------------------------------------------------------- #
 # AbstainingClassifier
 # --------------------------------------------------------------------------- #
