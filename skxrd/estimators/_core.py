@@ -12,6 +12,8 @@ combination. The indexing stacker's core is :mod:`._indexing_core`.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 __all__ = [
@@ -151,8 +153,15 @@ def checked_ensemble_weights(weights, n, average):
         raise ValueError(f"average must be one of {ENSEMBLE_AVERAGES}, got {average!r}")
     if weights is None:
         return np.full(n, 1.0 / n)
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+    values = np.asarray(weights, dtype=object)
+    # numbers only: a bool weighed as 0 or 1, and "ab" failed in float()
+    # with a message that named no parameter
+    numeric = values.ndim == 1 and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+        for v in values
+    )
+    w = values.astype(float) if numeric else None
+    if w is None or w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ValueError(
             f"weights must be {n} positive numbers, one per estimator, got {weights!r}"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
@@ -140,13 +142,14 @@ class SymmetryWeightedClassifier(
 
     @staticmethod
     def _check_weight(value):
-        try:
-            w = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"weight must be a number >= 0, got {value!r}") from None
-        if not (np.isfinite(w) and w >= 0):
+        # numbers only: float() took True (1.0) and the string "1"
+        if (
+            isinstance(value, bool | np.bool_)
+            or not isinstance(value, numbers.Real)
+            or not (np.isfinite(value) and value >= 0)
+        ):
             raise ValueError(f"weight must be a number >= 0, got {value!r}")
-        return w
+        return float(value)
 
     def fit(self, X, y):
         """Fit the classifier on ``y`` and the space-group classifier on the

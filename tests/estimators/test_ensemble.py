@@ -90,6 +90,10 @@ def test_from_fitted_keeps_the_members_and_checks_them(blobs):
         ({"weights": [1.0]}, "weights must be 2 positive numbers"),
         ({"weights": [1.0, -1.0]}, "weights must be 2 positive numbers"),
         ({"weights": [1.0, np.nan]}, "weights must be 2 positive numbers"),
+        # a bool weighed as 1; a string failed in float() unnamed
+        ({"weights": [True, 1.0]}, "weights must be 2 positive numbers"),
+        ({"weights": "ab"}, "weights must be 2 positive numbers"),
+        ({"weights": [[1.0], [2.0]]}, "weights must be 2 positive numbers"),
         ({"average": "median"}, "average must be one of"),
     ],
 )

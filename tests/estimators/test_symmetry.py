@@ -168,6 +168,9 @@ def test_from_fitted_keeps_both_classifiers(toy):
     [
         ({"weight": -1.0}, ValueError, r"weight must be a number >= 0, got -1\.0"),
         ({"weight": "a"}, ValueError, "weight must be a number"),
+        # float() took them: weight 1
+        ({"weight": True}, ValueError, "weight must be a number >= 0, got True"),
+        ({"weight": "1"}, ValueError, "weight must be a number >= 0, got '1'"),
         ({"class_space_groups": {"rutile": 231}}, ValueError, "'rutile' must be 1-230"),
         ({"class_space_groups": {"rutile": 2.5}}, ValueError, "must be an integer"),
         ({"class_space_groups": [136]}, TypeError, "must map labels"),
