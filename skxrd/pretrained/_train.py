@@ -1120,14 +1120,21 @@ def _widen_output(state_dict, classes, new_classes):
     import torch
 
     n = len(classes)
-    keys = list(state_dict)
-    w_key, b_key = ([None, None] + keys)[-2:]
-    w, b = state_dict.get(w_key), state_dict.get(b_key)
-    if w is None or w.ndim != 2 or b.ndim != 1 or w.shape[0] != n or b.shape[0] != n:
+    # the last linear layer of n outputs: not the last entries, which are the
+    # confidence head's (one output) in a network with one
+    w_key = b_key = None
+    for key, w in state_dict.items():
+        if not key.endswith(".weight") or w.ndim != 2 or w.shape[0] != n:
+            continue
+        bias = state_dict.get(key[: -len("weight")] + "bias")
+        if bias is not None and tuple(bias.shape) == (n,):
+            w_key, b_key = key, key[: -len("weight")] + "bias"
+    if w_key is None:
         raise ValueError(
             "cannot find the output layer of the warm-start network to add "
             "classes to: train on the classes it knows"
         )
+    w, b = state_dict[w_key], state_dict[b_key]
     rows = torch.as_tensor(np.searchsorted(new_classes, classes))
     w_new = w.new_zeros((len(new_classes), w.shape[1]))
     b_new = b.new_full((len(new_classes),), float(b.min()))

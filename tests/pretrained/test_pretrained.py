@@ -912,6 +912,32 @@ def test_warm_start_adds_classes_the_model_did_not_know(tmp_path):
         _widen_output({"x": torch.zeros(3)}, np.array([1, 2]), np.array([1, 2, 3]))
 
 
+def test_warm_start_adds_classes_to_a_network_with_a_confidence_head():
+    # the last entries of its state are the confidence head's (one output):
+    # "cannot find the output layer", though the output layer is there
+    from skxrd.models import ResNet1D
+    from skxrd.pretrained._train import _widen_output
+
+    torch.manual_seed(0)
+    old = ResNet1D(2, depth=1, width=4, confidence_head=True).eval()
+    state = old.state_dict()
+    wide = _widen_output(state, np.array([2, 14]), np.array([2, 14, 62]))
+    torch.testing.assert_close(
+        wide["confidence.linear.weight"], state["confidence.linear.weight"]
+    )
+    new = ResNet1D(3, depth=1, width=4, confidence_head=True).eval()
+    new.load_state_dict(wide)
+    x = torch.randn(5, 1, 64)
+    with torch.no_grad():
+        (z_old, c_old), (z_new, c_new) = old(x), new(x)
+    # the known classes keep their logits and the confidence stays; the new
+    # class has zero weights and the lowest bias
+    torch.testing.assert_close(z_new[:, :2], z_old)
+    torch.testing.assert_close(c_new, c_old)
+    assert torch.all(wide["fc.weight"][2] == 0)
+    assert wide["fc.bias"][2] == state["fc.bias"].min()
+
+
 def test_prototype_split_and_split_configs():
     from skxrd.datasets import load_materials_project
     from skxrd.pretrained import prototype_split, subset_collection
