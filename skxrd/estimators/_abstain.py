@@ -18,7 +18,8 @@ _CONFIDENCES = ("auto", "proba", "estimator")
 def _label_array(labels, unknown_label, n):
     """An empty array able to hold ``labels`` and ``unknown_label`` without loss."""
     unknown = np.asarray(unknown_label)
-    numeric = "biuf"
+    # bool classes are not numbers here: beside -1 they became 1 and 0
+    numeric = "iuf"
     if (labels.dtype.kind in numeric and unknown.dtype.kind in numeric) or (
         labels.dtype.kind in "US" and unknown.dtype.kind in "US"
     ):
@@ -61,7 +62,8 @@ class AbstainingClassifier(
         ``"auto"``: -1 for numeric classes such as space-group numbers (one
         less than the smallest class when -1 is a class), else ``"unknown"``.
         A string with numeric classes (or the reverse) makes ``predict``
-        return an object array.
+        return an object array; so do bool classes (True and False stay
+        bools beside -1).
 
     Attributes
     ----------

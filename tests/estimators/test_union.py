@@ -551,6 +551,25 @@ def test_abstaining_labels_and_errors(six):
     assert set(numeric.fit(X, yn).predict(X)) == {-2}  # -1 is a class
 
 
+def test_abstaining_keeps_bool_classes():
+    # beside the numeric unknown label -1, True and False were answered as
+    # the integers 1 and 0
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X[:, 0] > 0
+    inner = LogisticRegression().fit(X, y)
+    clf = AbstainingClassifier(LogisticRegression(), threshold=0.0).fit(X, y)
+    pred = clf.predict(X)
+    assert [type(v) for v in pred.tolist()] == [bool] * len(X)
+    np.testing.assert_array_equal(pred.astype(bool), inner.predict(X))
+    refusing = clf.set_params(threshold=0.9).predict(X)
+    refused = inner.predict_proba(X).max(axis=1) < 0.9
+    assert refused.any() and not refused.all()
+    assert all(v == -1 for v in refusing[refused].tolist())
+    assert refusing[~refused].tolist() == inner.predict(X)[~refused].tolist()
+    assert {type(v) for v in refusing[~refused].tolist()} == {bool}
+
+
 def test_abstaining_union_uses_reliability(six):
     X, y = six
     union = UnionClassifier(
