@@ -755,13 +755,27 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         if _resume.finished(net):
             resume.save(net, complete=True)
             return False
-        warnings.warn(
+        stopped = (
             f"training stopped after epoch {_resume.finished_epochs(net)} of "
-            f"{self.max_epochs}; fit again with checkpoint_dir="
-            f"{os.fspath(self.checkpoint_dir)!r} and the same data to resume it",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
+            f"{self.max_epochs}; "
         )
+        if isinstance(self.random_state, numbers.Integral) and not isinstance(
+            self.random_state, bool
+        ):
+            advice = (
+                f"fit again with checkpoint_dir={os.fspath(self.checkpoint_dir)!r}"
+                " and the same data to resume it"
+            )
+        else:
+            # each fit draws its own seed (its split, its initial weights): no
+            # later fit is this run, and fitting again trained afresh
+            advice = (
+                f"with random_state={self.random_state!r} it cannot be resumed "
+                "(every fit draws another seed, so a fit again trains from the "
+                "first epoch): give an integer random_state to make a run "
+                "resumable"
+            )
+        warnings.warn(stopped + advice, UserWarning, stacklevel=caller_stacklevel())
         return True
 
     def _encode_labels(self, y, warm):

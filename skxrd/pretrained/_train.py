@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import numbers
 import os
 import time
 import warnings
@@ -1200,6 +1201,25 @@ def _check_training_device(config, device):
         raise ValueError(f"{what}: {exc}") from None
 
 
+def _check_seeded(config):
+    """A ValueError, before the data, when the config's network has no
+    integer ``random_state``: every fit of it draws another seed, so a run
+    in ``checkpoint_dir`` is never resumed (the next one trains afresh)."""
+    from ..estimators import CoarseLabelClassifier
+
+    clf = build_pipeline(config).steps[-1][1]
+    if isinstance(clf, CoarseLabelClassifier):
+        clf = clf.estimator
+    seed = clf.random_state
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(
+            "checkpoint_dir resumes the run of a seeded network: give the "
+            f"config's [classifier] an integer random_state (it has {seed!r}); "
+            "without one every training draws another seed, and a second "
+            "sitting would train afresh instead of resuming"
+        )
+
+
 def _warm_start_network(model):
     """The network inside the wrappers of a fitted ``model``
     (CoarseLabelClassifier, IndexingClassifier, MatchFirstClassifier), or its
@@ -2054,7 +2074,9 @@ def train_from_config(
         indexing, test). Device, threads and verbosity may differ between the
         sittings (a run stopped on a GPU can end on a CPU). Not for a
         structure-type union (many small networks). Created, and checked to
-        take files, before the data are made: a ValueError names it.
+        take files, before the data are made: a ValueError names it, and
+        says when the ``[classifier]`` has no integer ``random_state`` (each
+        sitting would draw another seed: a run of its own, never resumed).
     prefetch : {"auto", True, False}, default="auto"
         With a ``[match]`` section and a ``cache``: simulate, and index, the
         patterns that the steps after the network read (the search-match's
@@ -2118,6 +2140,7 @@ def train_from_config(
                 f"checkpoint_dir must be None or a path, got {checkpoint_dir!r}"
             )
         check_dir(checkpoint_dir)
+        _check_seeded(config)
     _check_training_device(config, device)
     if warm_start is not None and config["classifier"]["type"] == "UnionClassifier":
         raise ValueError(

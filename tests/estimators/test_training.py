@@ -434,6 +434,17 @@ def test_an_interruption_during_the_last_epoch_is_resumed(data, tmp_path):
     np.testing.assert_array_equal(resumed.predict_proba(X), whole.predict_proba(X))
 
 
+def test_an_unseeded_interrupted_fit_says_it_cannot_be_resumed(data, tmp_path):
+    # "fit again ... to resume it", but every fit draws another seed: a fit
+    # again trained afresh
+    X, y, _ = data
+    with (
+        _StopAfter(1),
+        pytest.warns(UserWarning, match="random_state=None it cannot be resumed"),
+    ):
+        _resnet(max_epochs=3, random_state=None, checkpoint_dir=tmp_path).fit(X, y)
+
+
 def test_an_interrupted_warm_start_resumes_when_fit_again(data, tmp_path):
     # the warm start's weights are in the fingerprint: the interrupted fit
     # left others in net_, and fitting again started a new run from them

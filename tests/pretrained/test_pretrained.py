@@ -871,6 +871,12 @@ def test_the_checkpoint_dir_is_checked_before_the_data(monkeypatch, tmp_path):
     ):
         with pytest.raises(ValueError, match=match):
             train_from_config(TINY, checkpoint_dir=path, verbose=0)
+    # an unseeded network draws another seed in every sitting: "the same
+    # command resumes it" trained afresh
+    unseeded = {**TINY, "classifier": dict(TINY["classifier"])}
+    del unseeded["classifier"]["random_state"]
+    with pytest.raises(ValueError, match="an integer random_state \\(it has None\\)"):
+        train_from_config(unseeded, checkpoint_dir=tmp_path / "ckpt", verbose=0)
 
 
 def test_warm_start_adds_classes_the_model_did_not_know(tmp_path):
