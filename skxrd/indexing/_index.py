@@ -227,7 +227,9 @@ class IndexingSolution:
         β; 90 for the other families.
     alpha, gamma : float
         A triclinic cell's α and γ in degrees (its angles all below 90° or
-        all at least 90°); 90 for the other families.
+        all at least 90°); γ = 120 for a hexagonal cell (``hP``, and ``hR``
+        on hexagonal axes); 90 for the other families. The six parameters
+        are the cell's: its metric puts each ``hkl`` on its line.
 
     Examples
     --------
@@ -467,9 +469,12 @@ def _candidates(q, family):
     q1, q2 = lines[i][:, None], lines[j][:, None]
     x = (q1 * b[None, :, 1] - q2 * a[None, :, 1]) / det
     z = (a[None, :, 0] * q2 - b[None, :, 0] * q1) / det
-    c = np.stack([x.ravel(), z.ravel()], 1)
+    # positive after the rounding: a parameter below 5e-9 (an axis of over
+    # 10,000 Å) rounded to 0 made a singular cell, which the long axes' test
+    # (a matrix inverse) refused with a LinAlgError
+    c = np.round(np.stack([x.ravel(), z.ravel()], 1), 8)
     c = c[np.all(c > 0, axis=1)]
-    return _unique_rows(np.round(c, 8))
+    return _unique_rows(c)
 
 
 _ORTHO_SYSTEMS = None
@@ -1364,7 +1369,9 @@ def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam, zero):
         c=float(c),
         beta=float(beta) if lat[0] in "ma" else 90.0,
         alpha=float(alpha) if lat[0] == "a" else 90.0,
-        gamma=float(gamma) if lat[0] == "a" else 90.0,
+        # 120 on hexagonal axes: with 90, the six parameters described a
+        # tetragonal cell whose lines are not the indexed ones
+        gamma=float(gamma) if lat[0] == "a" else 120.0 if lat[0] == "h" else 90.0,
         figure_of_merit=float(merit),
         n_lines=len(q),
         n_indexed=int(ok.sum()),

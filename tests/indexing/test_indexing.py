@@ -85,6 +85,20 @@ def test_peak_positions_finds_gaussian_lines_to_a_hundredth_of_a_degree():
     np.testing.assert_allclose(found, true, atol=0.01)
 
 
+@pytest.mark.parametrize("noisy", [False, True])
+@pytest.mark.parametrize("inset", [0.06, 0.1, 0.14])
+def test_peak_positions_finds_lines_near_either_end_of_the_scan(inset, noisy):
+    # the noise level was a median over a window padded with the end point's
+    # residual, the tail of a line this near the end: the line was dropped
+    tt = np.arange(10, 80, 0.02)
+    true = np.array([tt[0] + inset, 30.2, 44.93, tt[-1] - inset])
+    y = gaussians(tt, true, 0.03)
+    if noisy:
+        y = np.random.default_rng(1).poisson(200 + 5000 * y).astype(float)
+    found = peak_positions(tt, y, radiation="CuKa1")
+    np.testing.assert_allclose(found, true, atol=0.01)
+
+
 def test_peak_positions_drops_kalpha2_ghosts_of_a_doublet():
     tt = np.arange(20, 120, 0.01)
     ka1 = np.array([40.0, 70.0, 110.0])
@@ -189,6 +203,55 @@ def test_a_hexagonal_cell_is_found():
     assert sol.crystal_family == "hexagonal"
     assert (sol.a, sol.c) == pytest.approx((3.25, 5.207), abs=2e-3)
     assert sol.figure_of_merit > 20
+
+
+_CENTRING = {
+    "P": lambda h, k, l: True,
+    "I": lambda h, k, l: (h + k + l) % 2 == 0,
+    "F": lambda h, k, l: h % 2 == k % 2 == l % 2,
+    "C": lambda h, k, l: (h + k) % 2 == 0,
+    "R": lambda h, k, l: (-h + k + l) % 3 == 0,
+}
+
+
+@pytest.mark.parametrize(
+    "lattice, cell",
+    [
+        ("cF", (5.64, 5.64, 5.64, 90, 90, 90)),
+        ("tI", (4.1, 4.1, 9.3, 90, 90, 90)),
+        ("hP", (3.25, 3.25, 5.207, 90, 90, 120)),
+        ("hR", (4.99, 4.99, 17.06, 90, 90, 120)),
+        ("oC", (5.1, 8.3, 6.2, 90, 90, 90)),
+        ("mP", (5.3, 7.4, 5.8, 90, 113.9, 90)),
+    ],
+)
+def test_a_solutions_six_parameters_put_its_indices_on_its_lines(lattice, cell):
+    # a hexagonal cell was reported with γ = 90: its six parameters made a
+    # tetragonal cell, 15 % too large, whose lines are not the indexed ones
+    from skxrd.crystal import lattice_from_parameters
+
+    allowed = _CENTRING[lattice[1]]
+    r = range(-6, 7)
+    hkl = [(h, k, l) for h in r for k in r for l in r if allowed(h, k, l)]
+    reciprocal = np.linalg.inv(lattice_from_parameters(*cell)).T
+    tt = np.unique(
+        np.round(
+            lines([x for x in hkl if any(x)], lambda *x: np.sum((x @ reciprocal) ** 2)),
+            5,
+        )
+    )[:20]
+    sol = index_powder(tt, lattices=(lattice,), wavelength=LAM)[lattice]
+    assert sol.n_indexed == len(tt) >= 12
+    found = lattice_from_parameters(sol.a, sol.b, sol.c, sol.alpha, sol.beta, sol.gamma)
+    assert abs(np.linalg.det(found)) == pytest.approx(
+        abs(np.linalg.det(lattice_from_parameters(*cell))), rel=1e-4
+    )
+    q = np.sum((sol.hkl @ np.linalg.inv(found).T) ** 2, axis=1)
+    np.testing.assert_allclose(
+        2 * np.degrees(np.arcsin(LAM * np.sqrt(q) / 2)) + sol.zero_shift,
+        tt,
+        atol=1e-3,
+    )
 
 
 def test_impurity_lines_within_the_allowance_are_left_unindexed():
@@ -446,6 +509,37 @@ def test_a_tetragonal_cell_is_an_orthorhombic_one_too():
 
 def test_too_few_lines_give_no_solution():
     assert all(s is None for s in index_powder(rock_salt()[:5]).values())
+
+
+# the first 20 lines of a random P6_3 crystal (make_random_crystals, group 172,
+# seed 172: a = 5.6977, c = 8.5757 Å), whose candidates of two first lines
+# included some with C below 5e-9, rounded to 0
+P6_LINES = [17.96207529, 20.75176453, 27.53672988, 31.26555094, 31.3745048,
+            33.10762874, 36.2899719, 36.38555321, 37.88579627, 37.91652829,
+            42.226214, 44.88264741, 46.12590111, 48.71427791, 48.78960574,
+            50.0073454, 53.44474572, 53.53869646, 55.85095214, 56.78056259]  # fmt: skip
+
+
+@pytest.mark.parametrize("lattice", ["hP", "hR"])
+@pytest.mark.parametrize("long_axes", [True, False])
+def test_no_candidate_of_an_endless_axis_reaches_the_refinement(lattice, long_axes):
+    # a candidate whose C rounded to 0 (an endless c axis) made the long axes'
+    # test raise LinAlgError ("Singular matrix"), and lattice_merits with it
+    found = index_powder(
+        P6_LINES, lattices=(lattice,), first_lines=2, long_axes=long_axes
+    )[lattice]
+    assert found is not None and np.isfinite(found.c)
+    if lattice == "hP":
+        assert (found.a, found.c) == pytest.approx((5.6977, 8.5757), abs=1e-3)
+        assert found.n_indexed == 20
+
+
+def test_candidates_of_one_and_two_parameters_are_positive():
+    from skxrd.indexing._index import _candidates, _q
+
+    q = _q(np.array(P6_LINES), LAM)
+    for family in "cth":
+        assert np.all(_candidates(q, family) > 0)
 
 
 def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
