@@ -1053,8 +1053,9 @@ def index_powder(
         :func:`peak_positions`). The first 20 make de Wolff's M20.
     wavelength : str or float, default="CuKa1"
         The wavelength in Å or a radiation's name (its first line is used).
-    lattices : sequence of str, default=LATTICE_TYPES
-        The lattice types to try, among :data:`ALL_LATTICE_TYPES`. A
+    lattices : str or sequence of str, default=LATTICE_TYPES
+        The lattice types to try, among :data:`ALL_LATTICE_TYPES` (one name
+        for one of them, ``"cP"`` as ``("cP",)``). A
         triclinic cell of six parameters explains a measured peak list of
         another crystal family fairly well too (on the RRUFF minerals, a
         triclinic cell with M > 20 was found for 42 % of the triclinic ones
@@ -1179,7 +1180,9 @@ def index_powder(
     """
     lam = get_radiation(wavelength).wavelengths[0]
     pos = _check_positions(positions)
-    lattices = tuple(lattices)
+    # one name is one lattice type: tuple("cP") tried "c" and "P", and the
+    # error named neither the argument nor the string given
+    lattices = (lattices,) if isinstance(lattices, str) else tuple(lattices)
     for lat in lattices:
         if lat not in ALL_LATTICE_TYPES:
             raise ValueError(

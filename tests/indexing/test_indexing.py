@@ -550,6 +550,18 @@ def test_lattices_restricts_the_search_and_wavelength_scales_the_cell():
     assert mo.a == pytest.approx(5.64 * 0.709317 / LAM, rel=1e-3)
 
 
+def test_one_lattice_type_may_be_named_by_its_string():
+    # "cF" was taken as the sequence "c", "F": unknown lattice type 'c'
+    assert list(index_powder(rock_salt(), lattices="cF")) == ["cF"]
+    one = index_powder(rock_salt(), lattices="cF")["cF"]
+    assert (
+        one.figure_of_merit
+        == index_powder(rock_salt(), lattices=("cF",))["cF"].figure_of_merit
+    )
+    with pytest.raises(ValueError, match="unknown lattice type 'cX'"):
+        index_powder(rock_salt(), lattices="cX")
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
