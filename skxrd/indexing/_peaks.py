@@ -125,10 +125,7 @@ def peak_positions(
     # (0.55: what is left of white noise after the one-point smoothing)
     resid = np.abs(y - gaussian_filter1d(y, 3.0))
     window = max(5, int(round(1.0 / step))) | 1
-    # reflected at the ends: "nearest" repeated the end point's residual over
-    # half the window, so a narrow line within about 0.1° of either end, whose
-    # tail is that point, set its own noise level and was dropped
-    noise = 1.4826 * 0.55 * median_filter(resid, size=window, mode="reflect")
+    noise = 1.4826 * 0.55 * median_filter(resid, size=window, mode="nearest")
     idx, props = find_peaks(
         smooth,
         prominence=max(float(min_height) * top, 1e-12 * top),
