@@ -147,21 +147,14 @@ class InstrumentSampler(BaseEstimator):
                 else random_state
             )
         )
-        sizes = (
-            np.exp(rng.uniform(np.log(size[0]), np.log(size[1]), n))
-            if size is not None
-            else [None] * n
-        )
-        scales = np.exp(rng.uniform(np.log(scale[0]), np.log(scale[1]), n))
+        sizes = _log_uniform(rng, size, n) if size is not None else [None] * n
+        scales = _log_uniform(rng, scale, n)
         textured = rng.random(n) < p
         axes = _PO_AXES[rng.integers(len(_PO_AXES), size=n)]
         r = rng.uniform(march[0], march[1], n)
         shifts = rng.uniform(-shift, shift, n)
         # drawn after the older settings, so those keep their random streams
-        bg, counts = (
-            np.exp(rng.uniform(np.log(r[0]), np.log(r[1]), n)) if r else None
-            for r in levels
-        )
+        bg, counts = (_log_uniform(rng, r, n) if r else None for r in levels)
         seeds = rng.integers(2**31, size=n) if counts is not None else np.zeros(n)
         return [
             {
@@ -178,6 +171,13 @@ class InstrumentSampler(BaseEstimator):
             }
             for i in range(n)
         ]
+
+
+def _log_uniform(rng, bounds, n: int) -> np.ndarray:
+    """``n`` draws log-uniform in ``bounds``, inside them: exp(log(x)) is not
+    always x (a fixed size of 50 nm came back as 49.99999999999999)."""
+    lo, hi = bounds
+    return np.clip(np.exp(rng.uniform(np.log(lo), np.log(hi), n)), lo, hi)
 
 
 #: :class:`InstrumentSampler` options that match measured laboratory patterns

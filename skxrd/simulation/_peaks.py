@@ -186,6 +186,19 @@ def _reciprocal(rows) -> tuple:
     return tuple(tuple(x / volume for x in v) for v in (bc, ca, ab))
 
 
+def phase_coords(frac_coords: np.ndarray) -> np.ndarray:
+    """``2π`` times the fractional coordinates moved by whole cells into
+    [-1/2, 1/2], as float32 for the phases of both backends.
+
+    F(hkl) is the same for any whole-cell shift of an atom, but float32 phases
+    are not: coordinates are kept as given (unwrapped ones at 100 put errors
+    of 1e-2 rad into 2π(hx + ky + lz), enough to turn systematic absences
+    into lines). The shift is exact in float64.
+    """
+    frac = np.asarray(frac_coords, dtype=np.float64)
+    return (2.0 * np.pi * (frac - np.rint(frac))).astype(np.float32)
+
+
 def _scattering_groups(crystal: Crystal, radiation: Radiation, anomalous: bool):
     """Group atoms by (species, B): per group one scattering-strength model.
 
@@ -227,8 +240,11 @@ def _grouping(keys: tuple):
     return one_hot, tuple(index)
 
 
-# Smallest imaginary neutron scattering length kept (fm): Li's 0.02 is, the
-# 1e-4 of most elements' are not (a relative |F|² change below 1e-8).
+# Smallest imaginary neutron scattering length that makes a crystal's lengths
+# complex (fm): Li's 0.02 does, the 1e-4 of most elements' do not (a relative
+# |F|² change below 1e-8). Once one is kept, all are: beside an absorber's
+# (Gd: -13.8 fm) the others' enter |F|² through their cross terms with it
+# (Tl's -0.001 fm moved Tl-Gd lines by 6e-5 of the strongest).
 NEUTRON_IMAG_MIN_FM = 0.01
 
 
@@ -243,9 +259,11 @@ def _species_terms(
         coeffs = None
         b = np.array([neutron_scattering_length(sp, wavelength) for sp in species])
         const = b.real.copy()
-        # absorbers' imaginary parts (Gd: -13.8 fm); the others' (Si: 5e-5
-        # fm) change no intensity and would only cost the complex sums
-        imag = np.where(np.abs(b.imag) > NEUTRON_IMAG_MIN_FM, b.imag, 0.0)
+        # absorbers' imaginary parts (Gd: -13.8 fm) with all the others';
+        # without an absorber those (Si: 5e-5 fm) change no intensity and
+        # would only cost the complex sums
+        absorber = np.any(np.abs(b.imag) > NEUTRON_IMAG_MIN_FM)
+        imag = b.imag.copy() if absorber else np.zeros(len(species))
     else:
         coeffs = np.stack([form_factor_coefficients(sp) for sp in species])
         const = coeffs[:, 0].copy()
@@ -333,8 +351,9 @@ def reflections(
         fi = np.broadcast_to(imag, fg.shape)
 
     # float32 phases: |hkl| stays below ~100 on any sensible grid, where the
-    # rounding error of 2π(hx + ky + lz) is < 1e-4 rad.
-    coords = (2.0 * np.pi * crystal.frac_coords.T).astype(np.float32)
+    # rounding error of 2π(hx + ky + lz) is < 1e-4 rad for coordinates in
+    # [-1/2, 1/2] (phase_coords).
+    coords = phase_coords(crystal.frac_coords).T
     hkl32 = hkl.astype(np.float32)
     occupancy = weights.sum(0, dtype=np.float64)  # per group
     f_squared = np.empty(len(hkl))
@@ -432,7 +451,10 @@ def make_peak_list(
     theta = np.arcsin(sin_t[ok])
     two_theta = np.degrees(2.0 * theta)
     lo, hi = two_theta_limits
-    inside = (two_theta >= lo) & (two_theta <= hi)
+    # limits inclusive to within rounding: a line's 2θ moves by ulps with the
+    # order in which its reflections are summed, which depends on the range
+    tol = 1e-9 * max(abs(lo), abs(hi), 1.0)
+    inside = (two_theta >= lo - tol) & (two_theta <= hi + tol)
     lp = (
         lorentz_polarization(
             theta[inside],

@@ -732,7 +732,11 @@ def _crystal_error(exc, index, crystal: Crystal):
 
 def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
     limits = s.two_theta_limits_of_grid()
-    g_range = g_range_for(s.radiation, *limits)
+    # A hair wider than the limits: 2θ -> 1/d -> 2θ is not exact, and a line
+    # at a limit's very 2θ was dropped by the 1/d screen in half of the cases;
+    # make_peak_list keeps the lines within the limits by their 2θ.
+    g_lo, g_hi = g_range_for(s.radiation, *limits)
+    g_range = (g_lo * (1.0 - 1e-9), g_hi * (1.0 + 1e-9))
     out = []
     for i, c in enumerate(tqdm(crystals, disable=not verbose, desc="peaks")):
         try:

@@ -35,6 +35,7 @@ from ._peaks import (
     _scattering_groups,
     check_hkl_box,
     g_range_for,
+    phase_coords,
 )
 from ._physics import fwhm_and_eta, lorentz_polarization, profile_values
 
@@ -233,7 +234,7 @@ class _Batch:
     hmax: tuple  # common hkl box
     metric: object  # (b, 6) float64: M00, M11, M22, M01, M02, M12
     recip: object  # (b, 3, 3) float64, rows a*, b*, c*
-    coords: object  # (b, A, 3) float32, 2π · fractional coordinates
+    coords: object  # (b, A, 3) float32, 2π · fractional coordinates (phase_coords)
     weights: object  # (b, G, A) float32 occupancy of each atom in each group
     # Form factors are evaluated for the real (crystal, group) pairs only:
     pair_row: object  # (P,) crystal of each pair, or None for neutrons
@@ -271,7 +272,7 @@ class _Batch:
         b_values = np.zeros((b, n_groups, 1), dtype=np.float32)
         for j, (i, (w, bv, co, cst, im)) in enumerate(zip(index, groups)):
             na, ng = w.shape
-            coords[j, :na] = 2.0 * np.pi * crystals[i].frac_coords
+            coords[j, :na] = phase_coords(crystals[i].frac_coords)
             weights[j, :ng, :na] = w.T
             if xray:
                 ff.append(co[:, 1:])  # a1, b1, ..., a4, b4

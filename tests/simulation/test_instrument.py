@@ -203,3 +203,22 @@ def test_sample_names_a_bad_random_state(bad):
     # neither random_state nor the value
     with pytest.raises(ValueError, match="random_state"):
         InstrumentSampler().sample(2, random_state=bad)
+
+
+def test_sampled_settings_stay_within_their_ranges():
+    # log-uniform draws came back outside a fixed value or range by a rounding
+    # of exp(log(x)): a crystallite size of 50 nm as 49.99999999999999
+    sampler = InstrumentSampler(
+        crystallite_size=50.0, width_scale=(0.4, 1.4), background=0.01, counts=300.0
+    )
+    s = sampler.sample(200, random_state=0)
+    assert {d["crystallite_size"] for d in s} == {50.0}
+    assert {d["background"] for d in s} == {0.01}
+    assert {d["counts"] for d in s} == {300.0}
+    assert all(0.4 <= d["width_scale"] <= 1.4 for d in s)
+    for lo, hi in [(30.0, 1000.0), (50.0, 3000.0), (0.003, 0.08), (100.0, 5e4)]:
+        draws = InstrumentSampler(crystallite_size=(lo, hi)).sample(
+            5000, random_state=1
+        )
+        sizes = [d["crystallite_size"] for d in draws]
+        assert lo <= min(sizes) and max(sizes) <= hi

@@ -872,3 +872,56 @@ def test_anomalous_terms_are_xrayutilities_at_the_named_lines(line):
     if line == "CuKa1":
         f1, f2 = anomalous_terms("Fe", energy)
         assert f1 < -1 and f2 > 3
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_whole_cell_shifts_of_atoms_change_nothing(backend):
+    # coordinates are kept as given; F is periodic in them, float32 phases of
+    # the unwrapped values were not: at +100 the forbidden (200) of Si showed
+    far = SI.replace(frac_coords=SI.frac_coords + [100, -300, 1000])
+    sim = PowderSimulator(radiation="CuKa1", two_theta_range=(5, 150), backend=backend)
+    np.testing.assert_allclose(sim.transform([far]), sim.transform([SI]), atol=1e-6)
+    if backend == "numpy":
+        near, shifted = sim.peaks([SI, far])
+        np.testing.assert_array_equal(shifted.hkl, near.hkl)
+        np.testing.assert_allclose(shifted.intensity, near.intensity, rtol=1e-6)
+
+
+def test_neutron_lengths_of_all_atoms_are_complex_beside_an_absorber():
+    # CsCl-type GdTl: |F|² = |b_Gd ± b_Tl|² per reflection. Tl's imaginary
+    # length (-0.001 fm) was dropped as negligible, but its cross term with
+    # Gd's (-13.8 fm) moved every line by 6e-5 of itself
+    from skxrd.simulation import neutron_scattering_length
+
+    gdtl = Crystal(3.7 * np.eye(3), ["Gd", "Tl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    sim = PowderSimulator(radiation="neutron", wavelength=1.54)
+    peaks = sim.peaks([gdtl])[0]
+    b_gd = neutron_scattering_length("Gd", 1.54)
+    b_tl = neutron_scattering_length("Tl", 1.54)
+    assert abs(b_tl.imag) > 1e-4
+    even = peaks.hkl.sum(1) % 2 == 0
+    expected = np.where(even, abs(b_gd + b_tl) ** 2, abs(b_gd - b_tl) ** 2)
+    np.testing.assert_allclose(
+        peaks.f_squared / peaks.multiplicity, expected, rtol=1e-7
+    )
+    numpy_, torch_ = (
+        PowderSimulator(radiation="neutron", wavelength=1.54, backend=k).transform(
+            [gdtl]
+        )
+        for k in ("numpy", "torch")
+    )
+    np.testing.assert_allclose(numpy_, torch_, atol=1e-6)
+
+
+def test_a_line_at_a_range_limit_is_listed():
+    # the limits are inclusive; the 1/d screen before the 2θ test dropped a
+    # line at a limit's very 2θ (Si 331 at 76.37...°, 511 at 94.95...°)
+    sim = PowderSimulator(radiation="CuKa1", two_theta_range=(5, 179))
+    all_lines = sim.peaks([SI])[0]
+    for hkl, tt in zip(all_lines.hkl.tolist(), all_lines.two_theta.tolist()):
+        for limits in ((tt, tt + 5), (tt - 5, tt)):
+            if limits[0] < 0 or limits[1] > 180:
+                continue
+            sim = PowderSimulator(radiation="CuKa1", two_theta_range=limits)
+            listed = sim.peaks([SI])[0].hkl.tolist()
+            assert hkl in listed, (hkl, limits)
