@@ -925,3 +925,45 @@ def test_a_line_at_a_range_limit_is_listed():
             sim = PowderSimulator(radiation="CuKa1", two_theta_range=limits)
             listed = sim.peaks([SI])[0].hkl.tolist()
             assert hkl in listed, (hkl, limits)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_patterns_do_not_depend_on_how_the_crystal_is_written(backend):
+    # the same structure written another way: shifted origin, other atom
+    # order, a 2x1x1 supercell, one atom split into two half atoms
+    rng = np.random.default_rng(0)
+    c = LICOO2.replace(
+        b_iso=rng.uniform(0.2, 2.0, LICOO2.n_atoms),
+        occupancies=rng.uniform(0.5, 1.0, LICOO2.n_atoms),
+    )
+    perm = rng.permutation(c.n_atoms)
+    split = c.replace(
+        species=[*c.species, c.species[0]],
+        frac_coords=np.vstack([c.frac_coords, c.frac_coords[:1]]),
+        occupancies=np.r_[
+            c.occupancies[0] / 2, c.occupancies[1:], c.occupancies[0] / 2
+        ],
+        b_iso=np.r_[c.b_iso, c.b_iso[0]],
+        labels=None,
+    )
+    others = [
+        c.replace(frac_coords=c.frac_coords + [0.31, -0.27, 0.55]),
+        c.replace(
+            species=[c.species[i] for i in perm],
+            frac_coords=c.frac_coords[perm],
+            occupancies=c.occupancies[perm],
+            b_iso=c.b_iso[perm],
+            labels=None,
+        ),
+        c.supercell((2, 1, 1)),
+        split,
+    ]
+    for radiation in ("CuKa", "neutron"):
+        sim = PowderSimulator(
+            radiation=radiation,
+            wavelength=1.54 if radiation == "neutron" else None,
+            two_theta_range=(10, 120),
+            backend=backend,
+        )
+        X = sim.transform([c, *others])
+        np.testing.assert_allclose(X[1:], np.repeat(X[:1], 4, 0), atol=2e-6)
