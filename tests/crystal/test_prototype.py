@@ -28,7 +28,9 @@ def test_polymorphs_and_other_stoichiometries_differ():
     )
     fluorite = Crystal.from_wyckoff(225, [("Ca", "4a"), ("F", "8c")], a=5.46)
     labels = [prototype_label(c) for c in (zincblende, wurtzite, fluorite)]
-    assert labels == ["AB_216_a_b", "AB_186_a_a", "AB2_225_a_c"]
+    # zincblende: 4a + 4c of F-43m (4a + 4b would be rocksalt's positions)
+    # wurtzite: both on 2b (1/3, 2/3, z), not on the 6_3 axis (2a)
+    assert labels == ["AB_216_a_c", "AB_186_b_b", "AB2_225_a_c"]
 
 
 def test_primitive_and_conventional_cells_give_the_same_description():
@@ -97,3 +99,69 @@ def test_the_label_does_not_depend_on_the_origin():
     for shift in ([0.5, 0, 0], [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]):
         moved = nacl.replace(frac_coords=(nacl.frac_coords + shift) % 1.0)
         assert prototype_label(moved) == "AB_225_a_b"
+
+
+def test_positions_of_one_kind_that_no_origin_relates_stay_apart():
+    # Cu3Au (L1_2) and ReO3 (D0_9): 1a + 3c against 1a + 3d of Pm-3m. 3c and 3d
+    # have the same site symmetry, but only the shift by (1/2, 1/2, 1/2), which
+    # also moves 1a to 1b, maps one onto the other.
+    cu3au = Crystal.from_wyckoff(221, [("Au", "1a"), ("Cu", "3c")], a=3.75)
+    reo3 = Crystal.from_wyckoff(221, [("Re", "1a"), ("O", "3d")], a=3.75)
+    assert prototype_label(cu3au) != prototype_label(reo3)
+    for c in (cu3au, reo3):
+        moved = c.replace(frac_coords=(c.frac_coords + 0.5) % 1.0)
+        assert prototype_label(moved) == prototype_label(c)
+    # CaB6 written with Ca on 1b and B on 6e is CaB6 (1a + 6f)
+    cab6 = Crystal.from_wyckoff(
+        221, [("Ca", "1a"), ("B", "6f", (0.2, 0.5, 0.5))], a=4.1
+    )
+    other = Crystal.from_wyckoff(221, [("Ca", "1b"), ("B", "6e", (0.3, 0, 0))], a=4.1)
+    assert prototype_label(cab6) == prototype_label(other) == "AB6_221_a_f"
+
+
+def test_a_supercell_has_the_label_of_its_cell():
+    cu3au = Crystal.from_wyckoff(221, [("Au", "1a"), ("Cu", "3c")], a=3.75)
+    frac = np.concatenate([(cu3au.frac_coords + [0, k, 0]) / [1, 2, 1] for k in (0, 1)])
+    double = Crystal(
+        np.diag([1.0, 2.0, 1.0]) @ cu3au.lattice, list(cu3au.species) * 2, frac
+    )
+    # spglib's equivalent_atoms splits 3c into two orbits of the doubled cell
+    assert prototype_label(double) == prototype_label(cu3au) == "AB3_221_a_c"
+
+
+def test_the_label_does_not_depend_on_the_element_names():
+    # LiGaGe type (P6_3mc: 2a + 2b + 2b); the names sort in another order
+    # when Li becomes Al, which must not rename the positions
+    def ligage(a_el, b_el, c_el):
+        return Crystal.from_wyckoff(
+            186,
+            [
+                (a_el, "2a", (0, 0, 0.0)),
+                (b_el, "2b", (1 / 3, 2 / 3, 0.2)),
+                (c_el, "2b", (1 / 3, 2 / 3, 0.8)),
+            ],
+            a=4.2,
+            c=6.8,
+        )
+
+    labels = {prototype_label(ligage(*e.split())) for e in ("Li Ga Ge", "Al Ga Ge")}
+    assert labels == {"ABC_186_a_b_b"}
+
+
+def test_the_label_is_invariant_under_changes_of_description():
+    # origin shift, atom order and a unimodular change of basis, on a few
+    # structure types of different crystal families
+    from skxrd.datasets import load_structure_type
+
+    rng = np.random.default_rng(0)
+    basis = np.array([[1, 1, 0], [0, 1, 0], [0, 0, 1]])
+    for name in ("spinel", "corundum", "olivine", "chalcopyrite", "cab6"):
+        c = load_structure_type(name).crystal()
+        label = prototype_label(c)
+        order = rng.permutation(c.n_atoms)
+        moved = Crystal(
+            basis @ c.lattice,
+            [c.species[i] for i in order],
+            (c.frac_coords[order] @ np.linalg.inv(basis) + rng.random(3)) % 1.0,
+        )
+        assert prototype_label(moved) == label, name
