@@ -25,15 +25,30 @@ def _symmetry(crystal: Crystal, symprec: float):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         data = spglib.get_symmetry_dataset((lattice, frac, numbers), symprec=symprec)
-    if data is None:
-        return np.eye(3)[None], None
-    L = np.asarray(lattice)
-    # fractional column vectors x, Cartesian r = L^T x: R = L^T W L^-T
+        if data is None:
+            return np.eye(3)[None], None
+        # the rotations of the standardized cell: those of the input cell miss
+        # the ones its own lattice lacks (a cubic crystal given as a 1x2x1
+        # supercell keeps only the tetragonal ones, and a strain averaged over
+        # them made it tetragonal)
+        std = spglib.get_symmetry_dataset(
+            (data.std_lattice, data.std_positions, data.std_types), symprec=symprec
+        )
+    S = np.asarray(data.std_lattice).T
+    # fractional column vectors x, Cartesian r = S x: R = S W S^-1, in the
+    # standardized frame; Q turns the input's Cartesian frame into it
+    Q = np.asarray(data.std_rotation_matrix)
     rot = np.einsum(
-        "ij,njk,kl->nil", L.T, np.asarray(data.rotations), np.linalg.inv(L.T)
+        "ji,jk,nkl,lm,mo->nio",
+        Q,
+        S,
+        np.asarray(std.rotations),
+        np.linalg.inv(S),
+        Q,
     )
     ordered = len(frac) == crystal.n_atoms
-    return rot, (np.asarray(data.equivalent_atoms) if ordered else None)
+    # orbits under the whole group, also across the cells of a supercell
+    return rot, (np.asarray(data.crystallographic_orbits) if ordered else None)
 
 
 def _symmetric_strain(rng, rotations, strain):

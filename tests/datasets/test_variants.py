@@ -163,3 +163,29 @@ def test_atoms_kept_keep_their_ions():
     for v in swapped:
         for old, new, element in zip(ionic.species, v.species, v.elements):
             assert new == old or new == element
+
+
+def test_a_supercell_keeps_the_symmetry_of_its_crystal():
+    # SrTiO3 given as a 1x2x1 supercell: its own lattice has only the
+    # tetragonal rotations, the crystal has the cubic ones
+    cell = Crystal.from_wyckoff(221, [("Sr", "1a"), ("Ti", "1b"), ("O", "3c")], a=3.9)
+    frac = np.concatenate([(cell.frac_coords + [0, k, 0]) / [1, 2, 1] for k in (0, 1)])
+    double = Crystal(
+        np.diag([1.0, 2.0, 1.0]) @ cell.lattice, list(cell.species) * 2, frac
+    )
+    for partial in (0.0, 1.0):
+        variants, _ = make_variants(
+            [double], 6, substitution=0.0, partial_occupancy=partial, random_state=0
+        )
+        assert [v.get_space_group(symprec=1e-3) for v in variants] == [221] * 6
+
+
+def test_the_strain_keeps_the_symmetry_of_a_rotated_cell():
+    # the point group is found in the cell's own Cartesian frame
+    from scipy.spatial.transform import Rotation
+
+    nacl = load_example_crystal("NaCl")
+    turn = Rotation.from_euler("xyz", [20, 35, 50], degrees=True).as_matrix()
+    turned = nacl.replace(lattice=np.asarray(nacl.lattice) @ turn.T)
+    variants, _ = make_variants([turned], 4, strain=0.03, random_state=0)
+    assert [v.get_space_group(symprec=1e-3) for v in variants] == [225] * 4
