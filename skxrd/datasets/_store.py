@@ -282,20 +282,29 @@ def _create(path: Path, config: dict, entropy: int, two_theta, target_names, y_i
     n, n_points = config["n_crystals"], len(two_theta)
     part = path.with_name(path.name + ".part")
     with h5py.File(part, "w") as f:
+        # HDF5 has no journal and checks nothing it reads: a checksum per
+        # chunk (fletcher32) turns damaged bytes into a read error instead of
+        # wrong patterns or labels
         f.create_dataset(
             "X",
             (n, n_points),
             dtype="f4",
             chunks=(_chunk_rows(config["chunk_size"], n, n_points), n_points),
+            fletcher32=True,
         )
         text = h5py.string_dtype("utf-8")
-        f.create_dataset("y", (n,), dtype="i4" if y_int else text)
-        f.create_dataset("space_group", (n,), dtype="i2")
+        if y_int:
+            f.create_dataset("y", (n,), dtype="i4", fletcher32=True)
+        else:
+            f.create_dataset("y", (n,), dtype=text)
+        f.create_dataset("space_group", (n,), dtype="i2", fletcher32=True)
         f.create_dataset("formula", (n,), dtype=text)
-        lattice = f.create_dataset("lattice_parameters", (n, 6), dtype="f8")
+        lattice = f.create_dataset(
+            "lattice_parameters", (n, 6), dtype="f8", fletcher32=True
+        )
         lattice.attrs["columns"] = "a b c alpha beta gamma"
         lattice.attrs["units"] = "angstrom, degrees"
-        f.create_dataset("n_atoms", (n,), dtype="i4")
+        f.create_dataset("n_atoms", (n,), dtype="i4", fletcher32=True)
         f.create_dataset("two_theta", data=np.asarray(two_theta, dtype="f8"))
         names = np.asarray(target_names)
         f.create_dataset(
@@ -369,6 +378,9 @@ def write_pattern_store(
     complete ones. HDF5 has no journal: a process killed in the middle of a
     write (not an interruption with Ctrl-C, which closes the file cleanly) can
     leave a file that no longer opens; :class:`PatternStore` then says so.
+    The patterns and the numeric labels carry a checksum per HDF5 chunk:
+    bytes damaged later make reading them an ``OSError`` that names the file,
+    not wrong patterns.
 
     Parameters
     ----------
@@ -660,6 +672,19 @@ def _write_chunks(path, config, simulator, options, *, n_jobs, verbose, max_chun
             f.flush()
 
 
+@contextmanager
+def _damage(path):
+    """Name the file when HDF5 cannot read a dataset: a failed checksum of
+    bytes damaged after writing."""
+    try:
+        yield
+    except OSError as exc:
+        raise OSError(
+            f"cannot read {os.fspath(path)!r}: the file is damaged ({exc}); "
+            "write it again"
+        ) from exc
+
+
 class _Rows:
     """Read-only row access to the patterns of a store (2D, float32).
 
@@ -709,12 +734,12 @@ class _Rows:
         return f"<rows of a pattern store: shape {self.shape}, float32>"
 
     def __array__(self, dtype=None, copy=None):
-        with _FILE_LOCK:  # not released by a writer mid-read
+        with _FILE_LOCK, _damage(self._store.path):  # not released by a writer mid-read
             out = self._dataset[: self._n]
         return out if dtype is None else out.astype(dtype, copy=False)
 
     def __getitem__(self, key):
-        with _FILE_LOCK:  # not released by a writer mid-read
+        with _FILE_LOCK, _damage(self._store.path):  # not released by a writer mid-read
             return self._getitem(key)
 
     def _getitem(self, key):
@@ -997,7 +1022,10 @@ class PatternStore:
             self._current()
             if name not in self._cache:
                 ds = self._f()[name]
-                data = (ds.asstr() if strings else ds)[: len(self) if rows else None]
+                with _damage(self.path):
+                    data = (ds.asstr() if strings else ds)[
+                        : len(self) if rows else None
+                    ]
                 if strings:
                     data = np.asarray(data, dtype=str)
                 self._cache[name] = data

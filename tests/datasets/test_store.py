@@ -764,3 +764,27 @@ def test_labels_read_before_need_no_lock(reference):
         assert np.array_equal(got[0], first)
         store._release()  # as write_pattern_store lets go of the file
         assert np.array_equal(store.y, first) and store._file is not None
+
+
+def test_damaged_bytes_are_a_read_error_not_wrong_patterns(reference, tmp_path):
+    # bytes overwritten inside the first chunk of X and of y (a bad disk, a
+    # copy cut and patched): HDF5 alone reads them as patterns and labels
+    path = tmp_path / "damaged.h5"
+    shutil.copy(reference, path)
+
+    def offset(dataset):
+        if dataset.chunks is None:
+            return dataset.id.get_offset()
+        return dataset.id.get_chunk_info(0).byte_offset
+
+    with h5py.File(path, "r") as f:
+        where = [offset(f["X"]), offset(f["space_group"])]
+    with open(path, "r+b") as fh:
+        for at in where:
+            fh.seek(at + 8)
+            fh.write(b"\x7f" * 8)
+    with PatternStore(path) as store:
+        with pytest.raises(OSError, match="damaged.h5.*damaged"):
+            _ = store.X[0]
+        with pytest.raises(OSError, match="damaged.h5.*damaged"):
+            _ = store.space_group
