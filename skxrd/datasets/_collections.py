@@ -224,7 +224,7 @@ def load_materials_project(*, as_frame: bool = False, verbose: bool = False) -> 
     >>> len(mp.crystals), mp.crystals[1].formula, int(mp.space_group[1])
     (36737, 'BaTe', 225)
     >>> mp.prototype[1], len(set(mp.groups))
-    ('AB_225_a_b', 10527)
+    ('AB_225_a_b', 10470)
     """
     arrays, crystals = _materials_project_arrays(verbose=verbose)
     return _bunch(
