@@ -27,7 +27,10 @@ FORMAT = "skxrd-dataset-cache/1"
 # the same between releases, and a cache built before such a change returned
 # the old data). 2: International Tables wavelengths, merged lines at their
 # centroid, Np/Pu form factors, random crystals checked at 1e-2 Å (2026-12-07).
-DATA_REVISION = 2
+# 3: prototype labels over the normalizer (the Materials Project groups),
+# variants of supercells in their whole group, phases of wrapped coordinates,
+# lines at the range limits (2026-12-07).
+DATA_REVISION = 3
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 
