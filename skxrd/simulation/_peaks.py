@@ -63,6 +63,33 @@ class PeakList:
         Primary wavelength (Å).
     name : str or None
         Name of the crystal.
+    radiation_kind : {"xray", "neutron"} or None, default=None
+        Kind of radiation of ``f_squared`` (X-ray form factors or neutron
+        scattering lengths). :meth:`PowderSimulator.render` refuses a peak list
+        of the other kind. None (hand-made or older peak lists): not known, not
+        checked.
+    two_theta_limits : (float, float) or None, default=None
+        The 2θ range (degrees, primary wavelength) the lines were listed for.
+        :meth:`PowderSimulator.render` refuses a grid reaching beyond it (the
+        lines there would be missing). None: not known, not checked.
+    structure_settings : dict or None, default=None
+        The simulator settings that are part of ``f_squared``: ``anomalous``,
+        ``debye_waller``, ``preferred_orientation`` (tuple or None) and
+        ``march_r``. :meth:`PowderSimulator.render` refuses a simulator whose
+        settings differ (they would be silently ignored). None: not checked.
+    lorentz_polarization : bool or None, default=None
+        Whether ``intensity`` includes the Lorentz-polarization factor.
+    monochromator_angle : float or None, default=None
+        Monochromator 2θ (degrees) in the polarization factor of ``intensity``.
+    overall_b : float or None, default=None
+        Overall B (Å²) in ``intensity``.
+
+    Notes
+    -----
+    :meth:`PowderSimulator.render` uses ``f_squared`` only: the rendering
+    simulator's Lorentz-polarization factor, monochromator angle, overall B,
+    profile and wavelength lines (Kα2) apply, whatever ``intensity`` was listed
+    with. That is what re-rendering is for.
 
     Examples
     --------
@@ -81,6 +108,14 @@ class PeakList:
     intensity: np.ndarray
     wavelength: float
     name: str | None = None
+    # Defaults (class attributes) keep older pickles loadable: their fields
+    # read None, "not known", and render checks nothing for them.
+    radiation_kind: str | None = None
+    two_theta_limits: tuple[float, float] | None = None
+    structure_settings: dict | None = None
+    lorentz_polarization: bool | None = None
+    monochromator_angle: float | None = None
+    overall_b: float | None = None
 
     @property
     def q(self) -> np.ndarray:
@@ -429,6 +464,26 @@ def reflections(
     return g_line[present], rep[present], mult[present], f_line[present]
 
 
+def structure_settings(anomalous, debye_waller, preferred_orientation, march_r):
+    """The settings that enter ``f_squared``, as a :class:`PeakList` keeps them.
+
+    Texture is one setting: without effect (no direction, or ``march_r=1``,
+    where :func:`reflections` applies none) it reads as no direction and
+    ``march_r=1``, so that equal ``f_squared`` means equal settings.
+    """
+    if preferred_orientation is None or float(march_r) == 1.0:
+        po, r = None, 1.0
+    else:
+        po = tuple(float(v) for v in preferred_orientation)
+        r = float(march_r)
+    return {
+        "anomalous": bool(anomalous),
+        "debye_waller": bool(debye_waller),
+        "preferred_orientation": po,
+        "march_r": r,
+    }
+
+
 def make_peak_list(
     crystal,
     radiation,
@@ -445,6 +500,12 @@ def make_peak_list(
     (as the rendered pattern does); ``f_squared`` does not, since
     :meth:`PowderSimulator.render` applies it again."""
     g, hkl, mult, fsq = reflections(crystal, radiation, g_range, **kwargs)
+    settings = structure_settings(
+        kwargs.get("anomalous", False),
+        kwargs.get("debye_waller", True),
+        kwargs.get("preferred_orientation"),
+        kwargs.get("march_r", 1.0),
+    )
     lam = radiation.wavelength
     sin_t = g * lam / 2.0
     ok = sin_t < 1.0
@@ -477,6 +538,12 @@ def make_peak_list(
         intensity=fsq[sel] * lp,
         wavelength=lam,
         name=crystal.name,
+        radiation_kind=radiation.kind,
+        two_theta_limits=(float(lo), float(hi)),
+        structure_settings=settings,
+        lorentz_polarization=bool(lorentz_polarization_on),
+        monochromator_angle=float(monochromator),
+        overall_b=float(overall_b),
     )
 
 

@@ -14,7 +14,13 @@ from ..crystal import Crystal, as_crystals
 from ..utils._parallel import parallel_map
 from ..utils._radiation import Radiation, get_radiation
 from ..utils._validation import check_int, check_positive, check_real
-from ._peaks import MAX_REFLECTIONS, PeakList, g_range_for, make_peak_list
+from ._peaks import (
+    MAX_REFLECTIONS,
+    PeakList,
+    g_range_for,
+    make_peak_list,
+    structure_settings,
+)
 from ._physics import PROFILES, fwhm_and_eta, lorentz_polarization, profile_values
 from ._scattering import warn_xray_stand_ins
 
@@ -352,6 +358,30 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         recomputing structure factors. Lines just outside the range of the peak
         lists are not included.
 
+        This simulator's Lorentz-polarization factor, monochromator angle and
+        overall B apply (the peak lists' ``f_squared`` holds none of them).
+        What is part of ``f_squared`` must agree, or the peak lists are refused:
+        the radiation kind (X-ray form factors or neutron scattering lengths),
+        ``anomalous``, ``debye_waller`` and the texture (``preferred_orientation``,
+        ``march_r``). The grid's 2θ range (at the primary wavelength) must lie
+        within the range the lines were listed for, or the lines beyond it
+        would be missing. Peak lists without these records (made by hand, or
+        before they were kept) are checked for the wavelength only.
+
+        Parameters
+        ----------
+        peak_lists : sequence of PeakList
+
+        Returns
+        -------
+        ndarray of shape (n_peak_lists, n_points), float32
+
+        Raises
+        ------
+        ValueError
+            For a peak list of another primary wavelength, radiation kind,
+            structure-factor settings, or listed for a narrower 2θ range.
+
         Examples
         --------
         >>> from skxrd import Crystal
@@ -362,12 +392,9 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         (1, 4250)
         """
         s = self._settings()
+        peak_lists = list(peak_lists)
         for i, pl in enumerate(peak_lists):
-            if not np.isclose(pl.wavelength, s.radiation.wavelength, rtol=1e-6):
-                raise ValueError(
-                    f"peak list {i} was computed at {pl.wavelength} Å but this "
-                    f"simulator uses {s.radiation.wavelength} Å"
-                )
+            _check_renderable(pl, i, s)
         lines = [(1.0 / pl.d, pl.f_squared) for pl in peak_lists]
         return render_peaks(s, lines).astype(np.float32)
 
@@ -728,6 +755,53 @@ def _normalize(pattern, how):
 def _crystal_error(exc, index, crystal: Crystal):
     label = f"crystal {index}" + (f" ({crystal.name!r})" if crystal.name else "")
     return type(exc)(f"{label}: {exc}")
+
+
+def _check_renderable(pl, index: int, s: _Settings) -> None:
+    """One clear error where rendering ``pl`` with ``s`` would be wrong."""
+    where = f"peak list {index}"
+    if not isinstance(pl, PeakList):
+        raise TypeError(f"{where} must be a PeakList, got {type(pl).__name__}")
+    lam = s.radiation.wavelength
+    if not np.isclose(pl.wavelength, lam, rtol=1e-6):
+        raise ValueError(
+            f"{where} was computed at {pl.wavelength} Å but this simulator uses {lam} Å"
+        )
+    # getattr: peak lists pickled before these fields have none of them
+    kind = getattr(pl, "radiation_kind", None)
+    if kind is not None and kind != s.radiation.kind:
+        held = "neutron scattering lengths" if kind == "neutron" else "form factors"
+        raise ValueError(
+            f"{where} was computed for {kind} radiation but this simulator uses "
+            f"{s.radiation.kind} ({s.radiation.name}): its f_squared holds "
+            f"{held}; compute the peak list with a simulator of this radiation"
+        )
+    listed = getattr(pl, "structure_settings", None)
+    if listed is not None:
+        mine = structure_settings(
+            s.anomalous, s.debye_waller, s.preferred_orientation, s.march_r
+        )
+        differ = [k for k in mine if listed.get(k) != mine[k]]
+        if differ:
+            pairs = ", ".join(f"{k}={listed.get(k)!r}" for k in differ)
+            ours = ", ".join(f"{k}={mine[k]!r}" for k in differ)
+            raise ValueError(
+                f"{where} was computed with {pairs} but this simulator has "
+                f"{ours}; these are part of f_squared, so compute the peak "
+                "list with this simulator's settings"
+            )
+    limits = getattr(pl, "two_theta_limits", None)
+    if limits is not None:
+        lo, hi = s.two_theta_limits_of_grid()
+        # the same rounding allowance as make_peak_list's limits
+        tol = 1e-9 * max(abs(lo), abs(hi), 1.0)
+        if lo < limits[0] - tol or hi > limits[1] + tol:
+            raise ValueError(
+                f"{where} lists lines for 2θ {limits[0]:g} to {limits[1]:g}° but "
+                f"this simulator's grid spans {lo:g} to {hi:g}° (at "
+                f"{lam:g} Å): the lines beyond would be missing; compute the "
+                "peak list over this range"
+            )
 
 
 def _peaks_chunk(s: _Settings, start: int, crystals, verbose):

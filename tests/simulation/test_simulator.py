@@ -967,3 +967,82 @@ def test_patterns_do_not_depend_on_how_the_crystal_is_written(backend):
         )
         X = sim.transform([c, *others])
         np.testing.assert_allclose(X[1:], np.repeat(X[:1], 4, 0), atol=2e-6)
+
+
+def test_render_refuses_peak_lists_of_the_other_radiation_kind():
+    # a neutron peak list rendered by an X-ray simulator at the same wavelength
+    # got X-ray polarization on neutron |F|² (35 % of the maximum off)
+    xray = PowderSimulator(radiation="xray", wavelength=1.5)
+    neutron = PowderSimulator(radiation="neutron", wavelength=1.5)
+    with pytest.raises(ValueError, match="peak list 0 was computed for neutron"):
+        xray.render(neutron.peaks([NACL]))
+    with pytest.raises(ValueError, match="peak list 0 was computed for xray"):
+        neutron.render(xray.peaks([NACL]))
+    # same kind: the same answer as transform
+    np.testing.assert_allclose(
+        neutron.render(neutron.peaks([NACL])), neutron.transform([NACL]), atol=1e-6
+    )
+
+
+def test_render_refuses_a_grid_beyond_the_listed_range():
+    peaks = PowderSimulator(radiation="CuKa1", two_theta_range=(5, 60)).peaks([SI])
+    assert peaks[0].two_theta_limits == (5.0, 60.0)
+    with pytest.raises(ValueError, match="lists lines for 2θ 5 to 60°"):
+        PowderSimulator(radiation="CuKa1", two_theta_range=(5, 120)).render(peaks)
+    # a narrower grid, the Kα2 doublet and other widths are fine
+    inner = PowderSimulator(radiation="CuKa", two_theta_range=(20, 50))
+    assert inner.render(peaks).shape == (1, 1500)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"anomalous": True},
+        {"debye_waller": False},
+        {"preferred_orientation": (1, 1, 1), "march_r": 0.5},
+    ],
+)
+def test_render_refuses_other_structure_factor_settings(setting):
+    # these are in f_squared: the renderer's own were silently ignored
+    sim = PowderSimulator(radiation="CuKa1")
+    other = PowderSimulator(radiation="CuKa1", **setting)
+    crystal = LICOO2
+    with pytest.raises(ValueError, match="part of f_squared"):
+        other.render(sim.peaks([crystal]))
+    # with the same settings, render agrees with transform
+    np.testing.assert_allclose(
+        other.render(other.peaks([crystal])), other.transform([crystal]), atol=2e-3
+    )
+    # texture without effect (march_r=1) is no texture
+    PowderSimulator(radiation="CuKa1", preferred_orientation=(1, 1, 1)).render(
+        sim.peaks([crystal])
+    )
+
+
+def test_render_keeps_old_and_hand_made_peak_lists_working():
+    # peak lists without the records (hand-made, pickled before) are checked
+    # for the wavelength only; the renderer's LP settings apply
+    sim = PowderSimulator(radiation="CuKa1")
+    pl = sim.peaks([SI])[0]
+    bare = type(pl)(
+        pl.d,
+        pl.hkl,
+        pl.multiplicity,
+        pl.f_squared,
+        pl.two_theta,
+        pl.intensity,
+        pl.wavelength,
+    )
+    assert bare.radiation_kind is None and bare.structure_settings is None
+    np.testing.assert_array_equal(sim.render([bare]), sim.render([pl]))
+    state = dict(vars(pl))
+    for key in ("radiation_kind", "two_theta_limits", "structure_settings"):
+        del state[key]
+    old = object.__new__(type(pl))
+    old.__dict__.update(state)  # as unpickling an older PeakList does
+    np.testing.assert_array_equal(sim.render([old]), sim.render([pl]))
+    assert pickle.loads(pickle.dumps(pl)).radiation_kind == "xray"
+    mono = PowderSimulator(radiation="CuKa1", monochromator_angle=26.6)
+    np.testing.assert_allclose(mono.render([pl]), mono.transform([SI]), atol=1e-6)
+    with pytest.raises(TypeError, match="peak list 0 must be a PeakList"):
+        sim.render([pl.f_squared])
