@@ -351,6 +351,8 @@ def write_pattern(
     a float64 needs). NumPy numbers and arrays in the metadata are written as
     JSON numbers and lists (and read back as such); a value JSON cannot hold
     (an object, NaN) is left out with a :class:`UserWarning` naming its key.
+    Tuples and non-string dict keys are written as JSON lists and strings
+    (and read back as such), with a :class:`UserWarning` naming the key.
     The keys that :func:`read_pattern` sets (``"source"``, ``"format"``...)
     are written too but read back as the new file's.
 
@@ -1561,6 +1563,32 @@ def _json_numpy(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _json_change(value, depth: int = 0) -> str | None:
+    """What a JSON round trip changes in ``value`` (JSON-serialisable), or None.
+
+    Tuples come back as lists and dict keys as strings, silently; NumPy
+    numbers and arrays come back as equal Python numbers and lists, as
+    :func:`write_pattern` documents.
+    """
+    if depth > 64:  # json.dumps refuses deeper nesting before this
+        return None
+    if isinstance(value, tuple):
+        return "a tuple is read back as a list"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"the key {k!r} is read back as the string {str(k)!r}"
+            change = _json_change(v, depth + 1)
+            if change is not None:
+                return change
+    elif isinstance(value, list):
+        for v in value:
+            change = _json_change(v, depth + 1)
+            if change is not None:
+                return change
+    return None
+
+
 def _format_text(pattern: Pattern, fmt: str) -> str:
     sep = "," if fmt == "csv" else " "
     cols = [pattern.axis, "intensity"]
@@ -1573,7 +1601,7 @@ def _format_text(pattern: Pattern, fmt: str) -> str:
         "skxrd.io.write_pattern",
     )
     head.append(f"# name: {json.dumps(pattern.name, ensure_ascii=False)}")
-    meta, dropped = {}, []
+    meta, dropped, changed = {}, [], []
     for key, value in pattern.metadata.items():
         # repr: a key with a line break would start a line of its own, read
         # as data ("note\n5.0 999" added the point 5.0, 999)
@@ -1585,6 +1613,20 @@ def _format_text(pattern: Pattern, fmt: str) -> str:
             meta[str(key)] = value
         except (TypeError, ValueError):
             dropped.append(repr(key))
+            continue
+        change = _json_change(value)
+        if change is None and not isinstance(key, str):
+            change = f"the key {key!r} is read back as the string {str(key)!r}"
+        if change is not None:
+            changed.append(f"{key!r} ({change})")
+    if changed:
+        warnings.warn(
+            f"write_pattern: metadata {'; '.join(changed)}: JSON has no tuples "
+            "and only string keys, so read_pattern will not give these back as "
+            "they are",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
     if meta:
         text = json.dumps(meta, ensure_ascii=False, default=_json_numpy)
         head.append(f"# metadata: {text}")

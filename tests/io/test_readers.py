@@ -1,6 +1,7 @@
 import csv
 import importlib.util
 import struct
+import warnings
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -933,8 +934,11 @@ def test_write_names_of_left_out_metadata_add_no_lines(tmp_path):
 def test_write_warns_of_keys_that_repeat_as_text(tmp_path):
     # {1: "a", "1": "b"}: the JSON header kept "b" alone, without a word
     p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=1.0, metadata={1: "a", "1": "b"})
-    with pytest.warns(UserWarning, match=r"metadata '1' not written"):
+    with pytest.warns(UserWarning) as record:
         path = write_pattern(p, tmp_path / "p.xy")
+    text = " ".join(str(w.message) for w in record)
+    assert "metadata '1' not written" in text
+    assert "the key 1 is read back as the string '1'" in text
     assert read_pattern(path).metadata["1"] == "a"
 
 
@@ -1445,3 +1449,117 @@ def test_a_converted_uncertainty_is_written_as_sigma_and_reads_back(tmp_path):
     q = read_pattern(write_pattern(p, tmp_path / "out.xye"))
     assert q.uncertainty.tolist() == p.uncertainty.tolist() == [2.0, 0.5]
     assert q.metadata["uncertainty_converted"] == p.metadata["uncertainty_converted"]
+
+
+def test_write_warns_of_metadata_that_json_changes(tmp_path):
+    # tuples came back as lists and int keys as strings, without a word
+    meta = {"range": (5.0, 90.0), 7: "seven", "nested": {"a": [{2: None}]}}
+    p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=1.0, metadata=meta)
+    with pytest.warns(UserWarning) as record:
+        path = write_pattern(p, tmp_path / "p.xy")
+    text = " ".join(str(w.message) for w in record)
+    assert "'range' (a tuple is read back as a list)" in text
+    assert "7 (the key 7 is read back as the string '7')" in text
+    assert "'nested' (the key 2 is read back as the string '2')" in text
+    got = read_pattern(path).metadata
+    assert got["range"] == [5.0, 90.0] and got["7"] == "seven"
+    assert got["nested"] == {"a": [{"2": None}]}
+    # what JSON keeps as it is gives no warning
+    plain = {"a": [1, 2.5, None, True, "ü\n\"'"], "b": {"c": {}}, "d": 10**30}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = write_pattern(
+            Pattern([10.0, 20.0], [1.0, 2.0], wavelength=1.0, metadata=plain),
+            tmp_path / "plain.xy",
+        )
+    assert {k: v for k, v in read_pattern(path).metadata.items() if k in plain} == plain
+
+
+_ODD_TEXT = [
+    "a",
+    "ü",
+    "名前",
+    "x\ny",
+    'q"',
+    "'s",
+    "\u2028",
+    "\x85",
+    "\x1c",
+    "\x0b",
+    "\r",
+    "# c",
+    "\t",
+    "",
+    " ",
+    "\\",
+    ",",
+    "1e5",
+    "🙂",
+    "key: v",
+]
+
+
+def _odd_text(rng):
+    return "".join(rng.choice(_ODD_TEXT) for _ in range(rng.integers(0, 4)))
+
+
+def _odd_value(rng, depth=0):
+    kind = rng.integers(0, 7 if depth < 3 else 5)
+    if kind == 0:
+        return _odd_text(rng)
+    if kind == 1:
+        return [int(rng.integers(-(10**18), 10**18)), 10**30][rng.integers(0, 2)]
+    if kind == 2:
+        return float(rng.choice([0.1, -0.0, 1e308, 5e-324, 1 / 3, -(2.0**60)]))
+    if kind == 3:
+        return [True, False, None][rng.integers(0, 3)]
+    if kind == 4:
+        return {}
+    if kind == 5:
+        return {_odd_text(rng): _odd_value(rng, depth + 1) for _ in range(2)}
+    return [_odd_value(rng, depth + 1) for _ in range(rng.integers(0, 3))]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_write_read_round_trip_of_random_patterns(tmp_path, seed):
+    # every format, random grids and radiations, float32/float64, huge, tiny
+    # and negative intensities, odd names and nested metadata: all come back
+    from skxrd.utils._radiation import XRAY_LINES
+
+    rng = np.random.default_rng(seed)
+    for trial in range(15):
+        axis = ["two_theta", "q"][rng.integers(0, 2)]
+        choice = rng.integers(0, 4)
+        radiation = [
+            lambda: get_radiation(str(rng.choice(list(XRAY_LINES)))),
+            lambda: get_radiation("xray", float(rng.uniform(0.1, 5))),
+            lambda: get_radiation("neutron", float(rng.uniform(0.5, 5))),
+            lambda: None,
+        ][choice]()
+        lam = radiation.wavelength if radiation else float(rng.uniform(0.1, 5))
+        top = 180.0 if axis == "two_theta" else 4 * np.pi / lam
+        x = np.unique(rng.uniform(0, top, int(rng.integers(2, 40))))
+        scale = float(rng.choice([1e-300, 1e-5, 1.0, 1e5, 1e300]))
+        y = rng.normal(size=len(x)) * scale
+        if rng.integers(0, 2) and scale < 1e30:
+            y = y.astype(np.float32)
+        sigma = np.abs(rng.normal(size=len(x))) * scale if rng.integers(0, 2) else None
+        p = Pattern(
+            x,
+            y,
+            axis=axis,
+            radiation=radiation,
+            wavelength=None if radiation else lam,
+            uncertainty=sigma,
+            name=_odd_text(rng) if rng.integers(0, 3) else None,
+            metadata={_odd_text(rng): _odd_value(rng) for _ in range(3)},
+        )
+        for ext in (".xy", ".xye", ".csv", ".dat"):
+            if ext == ".xye" and sigma is None:
+                with pytest.raises(ValueError, match="xye format has an uncertainty"):
+                    write_pattern(p, tmp_path / f"{trial}{ext}")
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                path = write_pattern(p, tmp_path / f"{trial}{ext}")
+            _same(p, read_pattern(path))
