@@ -519,7 +519,9 @@ class Pattern:
         """
         if self._axis == "q":
             return self
-        return self._replace(x=self.q, axis="q")
+        q = self.q
+        self._check_distinct(q, "Q")
+        return self._replace(x=q, axis="q")
 
     def to_two_theta(self, wavelength: float | str | None = None) -> Pattern:
         """The same pattern on a 2θ axis (degrees).
@@ -557,6 +559,7 @@ class Pattern:
             if self._axis == "two_theta":
                 return self
             x = self.two_theta
+            self._check_distinct(x, "2θ")
             return self._replace(x=x, axis="two_theta")
         lam, _ = resolve_wavelength(wavelength, None)
         x = self.two_theta_at(lam)
@@ -571,7 +574,26 @@ class Pattern:
             lam, self._wavelength, rel_tol=1e-9
         )
         radiation = self._radiation if same else None
+        self._check_distinct(x, "2θ")
         return self._replace(x=x, axis="two_theta", wavelength=lam, radiation=radiation)
+
+    def _check_distinct(self, new_x: np.ndarray, what: str) -> None:
+        """One clear error where distinct points fall on one converted position.
+
+        Near 2θ = 180° (Q = 4π/λ), sin θ is flat: points closer than about
+        1e-6 degrees there round to the same Q in float64 (and back), which
+        the new pattern would refuse as a duplicate of its own ``x``.
+        """
+        same = np.flatnonzero(np.diff(new_x) <= 0)
+        if same.size:
+            i = int(same[0])
+            raise ValueError(
+                f"{self._label()}: the points x[{i}] = {float(self._x[i])!r} and "
+                f"x[{i + 1}] = {float(self._x[i + 1])!r} ({self._axis}) both "
+                f"convert to {what} = {float(new_x[i])!r} in float64 (the "
+                "conversion is flat near 2θ = 180°); drop one of them before "
+                "converting"
+            )
 
     def _replace(self, **changes) -> Pattern:
         fields = dict(

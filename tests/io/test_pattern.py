@@ -348,3 +348,30 @@ def test_a_radiation_object_stores_tuples_of_float():
         Radiation("xray", (1.5,), (1.0,), 3)
     with pytest.raises(ValueError, match="must be sequences of numbers"):
         Radiation("xray", 1.5, (1.0,), "x")  # a bare float is not a tuple
+
+
+@pytest.mark.parametrize("lam", [0.1, 0.7093, 1.5406, 5.0])
+def test_two_theta_q_round_trips(lam):
+    # 2θ -> Q -> 2θ and Q -> 2θ -> Q give the points back, intensities as
+    # they are, over the whole range (2θ loses digits near 180°, where
+    # sin θ is flat)
+    rng = np.random.default_rng(int(lam * 1000))
+    for _ in range(50):
+        x = np.unique(np.concatenate([rng.uniform(0, 180, 30), [0.0, 180.0]]))
+        p = Pattern(x, rng.normal(size=len(x)), wavelength=lam)
+        back = p.to_q().to_two_theta()
+        np.testing.assert_allclose(back.x, p.x, rtol=0, atol=1e-9)
+        assert np.array_equal(back.intensity, p.intensity)
+        q = np.unique(rng.uniform(0, 4 * np.pi / lam, 30))
+        pq = Pattern(q, np.ones(len(q)), axis="q", wavelength=lam)
+        np.testing.assert_allclose(pq.to_two_theta().to_q().x, q, rtol=1e-15)
+
+
+def test_conversion_names_points_that_fall_together_near_180_degrees():
+    # 1e-7 degrees apart at 180°: the same Q in float64, and to_q said "x has
+    # the duplicate value 8.1568..." of points the caller never gave
+    p = Pattern([90.0, 179.9999999, 180.0], [1.0, 2.0, 3.0], wavelength=1.5406)
+    with pytest.raises(ValueError, match=r"x\[1\] = 179.9999999 and x\[2\] = 180.0"):
+        p.to_q()
+    with pytest.raises(ValueError, match=r"both convert to Q = 8.156802943"):
+        p.to_q()
