@@ -59,6 +59,23 @@ def parse_species(species: str) -> tuple[str, int]:
     return m.group(1), charge
 
 
+def check_symprec(symprec) -> float:
+    """``symprec`` as a float, or an error naming it.
+
+    spglib's C code crashes the interpreter (segmentation fault) for a negative
+    or NaN tolerance, and would take a bool or a str without a word.
+    """
+    if isinstance(symprec, (bool, np.bool_)) or not isinstance(
+        symprec, (numbers.Real, np.floating, np.integer)
+    ):
+        raise TypeError(f"symprec must be a positive number of Å, not {symprec!r}")
+    if not (np.isfinite(symprec) and symprec > 0):
+        raise ValueError(
+            f"symprec must be a positive, finite number of Å, got {symprec!r}"
+        )
+    return float(symprec)
+
+
 def lattice_from_parameters(a, b, c, alpha, beta, gamma) -> np.ndarray:
     """Lattice vectors (rows, Å) from cell lengths (Å) and angles (degrees).
 
@@ -614,7 +631,10 @@ class Crystal:
         Raises
         ------
         ValueError
-            If spglib finds no symmetry (atoms on top of each other, say).
+            If spglib finds no symmetry (atoms on top of each other, say), or
+            ``symprec`` is not positive and finite.
+        TypeError
+            If ``symprec`` is not a real number (a bool or a str, say).
 
         Examples
         --------
@@ -626,6 +646,7 @@ class Crystal:
 
         import spglib
 
+        symprec = check_symprec(symprec)
         with warnings.catch_warnings():
             # spglib 2.x warns about its legacy error handling on every call
             warnings.simplefilter("ignore", DeprecationWarning)

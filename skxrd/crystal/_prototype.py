@@ -9,7 +9,7 @@ from functools import cache
 
 import numpy as np
 
-from ._crystal import Crystal, as_crystal
+from ._crystal import Crystal, as_crystal, check_symprec
 
 __all__ = ["StructureDescription", "describe_structure", "prototype_label"]
 
@@ -259,7 +259,10 @@ def describe_structure(crystal, symprec: float = 0.1) -> StructureDescription:
     Raises
     ------
     ValueError
-        If spglib finds no symmetry (overlapping atoms, for example).
+        If spglib finds no symmetry (overlapping atoms, for example), or
+        ``symprec`` is not positive and finite.
+    TypeError
+        If ``symprec`` is not a real number.
 
     Examples
     --------
@@ -271,6 +274,7 @@ def describe_structure(crystal, symprec: float = 0.1) -> StructureDescription:
     """
     import spglib
 
+    symprec = check_symprec(symprec)
     crystal = as_crystal(crystal)
     lattice, frac, numbers, elements = _ordered_cell(crystal)
     with warnings.catch_warnings():

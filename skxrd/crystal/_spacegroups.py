@@ -388,6 +388,12 @@ def _table() -> tuple[SpaceGroupInfo, ...]:
     return tuple(table)
 
 
+def _shown(text: str) -> str:
+    """``repr`` of a label for an error message, cut short when it is long."""
+    shown = repr(text)
+    return shown if len(shown) <= 80 else shown[:60] + f"... ({len(text)} characters)"
+
+
 def _key(text: str) -> str:
     return _STRIP.sub("", text)
 
@@ -435,11 +441,39 @@ def _symbol_maps() -> tuple[dict[str, int], dict[str, int]]:
     return exact, no_bars
 
 
+@cache
+def _setting_choices() -> dict[int, frozenset[str]]:
+    """Setting suffixes each number takes after a colon: spglib's choices
+    (``"1"``, ``"2"``, ``"H"``, ``"R"``, ``"b1"``, ``"cab"`` ...) and the
+    monoclinic unique axes of xrayutilities' keys (``"14:b"``, ``"14:c"``)."""
+    choices: dict[int, set[str]] = {}
+    for entry in _spglib_settings():
+        if entry["choice"]:
+            choices.setdefault(int(entry["number"]), set()).add(str(entry["choice"]))
+    for number in range(3, 16):
+        choices.setdefault(number, set()).update(("a", "b", "c"))
+    return {number: frozenset(found) for number, found in choices.items()}
+
+
+def _split_setting(text: str) -> tuple[str, str | None]:
+    """``"Fd-3m:1"`` -> ``("Fd-3m", "1")``; no colon -> ``(text, None)``."""
+    head, colon, choice = text.partition(":")
+    return (head.strip(), choice.strip()) if colon else (text, None)
+
+
 def _number_from_symbol(symbol: str) -> int | None:
-    """Number for a symbol or a string of digits; None when there is none."""
-    text = symbol.strip()
-    if text.isdigit():
-        number = int(text)
+    """Number for a symbol or a string of digits, either optionally followed by
+    a setting suffix (``"Fd-3m:1"``, ``"166:H"``); None when there is none."""
+    text, choice = _split_setting(symbol.strip())
+    if choice is not None:
+        number = _number_from_symbol(text) if ":" not in text else None
+        if number is None or choice not in _setting_choices().get(number, ()):
+            return None
+        return number
+    # isdecimal, not isdigit: int() refuses "³" and "①", which isdigit accepts;
+    # and at most 3 digits, as int() refuses strings of over 4300 digits
+    if text.isdecimal():
+        number = int(text) if len(text) <= 3 else 0
         return number if 1 <= number <= N_SPACE_GROUPS else None
     exact, no_bars = _symbol_maps()
     key = _key(text)
@@ -456,7 +490,11 @@ def space_group_number(symbol_or_number: int | str) -> int:
     symbol_or_number : int or str
         A number from 1 to 230 or a Hermann–Mauguin symbol, short or full, such
         as ``"P2_1/c"``, ``"P21/c"``, ``"P 1 21/n 1"``, ``"Fm-3m"`` or ``"Fm3m"``.
-        Spaces and underscores are ignored; letters are case-sensitive.
+        Spaces and underscores are ignored; letters are case-sensitive. A
+        setting suffix after a colon is checked against the group and dropped:
+        origin choice (``"Fd-3m:1"``, ``"227:2"``), axes (``"R-3m:H"``,
+        ``"166:R"``), spglib's setting names (``"P 1 21/c 1:b1"``,
+        ``"Pbnm:cab"``) and xrayutilities' unique axes (``"14:c"``).
 
     Returns
     -------
@@ -466,7 +504,8 @@ def space_group_number(symbol_or_number: int | str) -> int:
     Raises
     ------
     ValueError
-        For an unknown symbol or a number outside 1..230.
+        For an unknown symbol, a number outside 1..230, or a setting suffix
+        that the group does not have (``"Fm-3m:2"``).
     TypeError
         For anything that is neither an integer nor a string (booleans included).
 
@@ -476,6 +515,8 @@ def space_group_number(symbol_or_number: int | str) -> int:
     (225, 14)
     >>> space_group_number("Pbnm")
     62
+    >>> space_group_number("Fd-3m:1"), space_group_number("166:R")
+    (227, 166)
     """
     if isinstance(symbol_or_number, (bool, np.bool_)):
         raise TypeError(
@@ -487,9 +528,23 @@ def space_group_number(symbol_or_number: int | str) -> int:
             raise ValueError(f"space group number {number} is outside 1..230")
         return number
     if isinstance(symbol_or_number, (str, np.str_)):
-        number = _number_from_symbol(str(symbol_or_number))
+        text = str(symbol_or_number)
+        number = _number_from_symbol(text)
         if number is None:
-            raise ValueError(f"unknown space group {str(symbol_or_number)!r}")
+            head, choice = _split_setting(text.strip())
+            group = _number_from_symbol(head) if choice is not None else None
+            if group is not None:
+                known = sorted(_setting_choices().get(group, ()))
+                raise ValueError(
+                    f"space group {_shown(text)}: group {group} has no setting "
+                    f"{choice!r}; "
+                    + (
+                        f"its settings are {', '.join(map(repr, known))}"
+                        if known
+                        else "it has a single setting: give no suffix"
+                    )
+                )
+            raise ValueError(f"unknown space group {_shown(text)}")
         return number
     raise TypeError(
         "space group must be a number or a symbol, not "

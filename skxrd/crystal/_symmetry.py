@@ -211,6 +211,11 @@ def default_setting(space_group: int | str) -> str:
     )
 
 
+def _letter_rank(letter: str) -> tuple[bool, str]:
+    """Sort key of a Wyckoff letter in International Tables order: a..z, A."""
+    return (letter.isupper(), letter)
+
+
 @cache
 def wyckoff_sites(setting: int | str) -> dict[str, WyckoffSite]:
     """All Wyckoff positions of a space-group setting, keyed by label.
@@ -233,7 +238,11 @@ def wyckoff_sites(setting: int | str) -> dict[str, WyckoffSite]:
     """
     key = default_setting(setting)
     out = {}
-    for label, (mask, exprs, _cond) in _available_settings()[key].items():
+    # Letters run a..z then A (Pmmm's general position 8A), but xrayutilities
+    # lists "8A" first: sort by letter so the general position comes last.
+    table = _available_settings()[key]
+    for label in sorted(table, key=lambda lab: _letter_rank(lab.lstrip("0123456789"))):
+        mask, exprs, _cond = table[label]
         ops = [parse_xyz(e) for e in exprs]
         out[label] = WyckoffSite(
             label=label,

@@ -72,8 +72,18 @@ def covalent_radius(element: str) -> float:
 
 @cache
 def _setting_sites(space_group: int):
-    """Wyckoff sites of the standard setting, most special first."""
-    return tuple(wyckoff_sites(default_setting(space_group)).values())
+    """Wyckoff sites of the standard setting, in xrayutilities' order.
+
+    That is most special first except for Pmmm (47), whose general position
+    8A comes first. Seeded draws pick sites by index, so this keeps the
+    order they had before :func:`wyckoff_sites` put 8A last: the same
+    arguments give the same crystals.
+    """
+    from ..crystal._symmetry import _available_settings
+
+    setting = default_setting(space_group)
+    table = wyckoff_sites(setting)
+    return tuple(table[label] for label in _available_settings()[setting])
 
 
 def _resolve_space_groups(space_groups):

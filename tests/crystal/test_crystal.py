@@ -813,3 +813,104 @@ def test_cif_sources_that_are_not_files_or_text():
     # bytes are the CIF's contents
     text = load_example_crystal("NaCl").to_cif()
     assert Crystal.from_cif(text.encode()).n_atoms == 8
+
+
+def test_wyckoff_sites_run_from_most_special_to_general():
+    # the documented order: letters a..z then A (Pmmm's 8A), general last
+    for number in range(1, 231):
+        sites = list(wyckoff_sites(number).values())
+        letters = [s.letter for s in sites]
+        assert letters == sorted(letters, key=lambda x: (x.isupper(), x)), number
+        assert [s.multiplicity for s in sites] == sorted(
+            s.multiplicity for s in sites
+        ), number
+        assert sites[-1] is general_position(number), number
+    assert list(wyckoff_sites(47))[-1] == "8A"
+
+
+def test_random_crystals_keep_xrayutilities_site_order():
+    # seeded draws index the sites: their order must not move with the fix above
+    from skxrd.datasets._random import _setting_sites
+
+    labels = [s.label for s in _setting_sites(47)]
+    assert labels == list(_available_settings()["47"]) and labels[0] == "8A"
+
+
+def _random_lattice(key, rng):
+    from skxrd.crystal import to_crystal_system
+
+    number = int(key.split(":")[0])
+    a, b, c = rng.uniform(5, 9, 3)
+    system = to_crystal_system(number)
+    if system == "triclinic":
+        return dict(a=a, b=b, c=c, alpha=85, beta=95, gamma=101)
+    if system == "monoclinic":
+        angle = {"a": "alpha", "b": "beta", "c": "gamma"}[key.split(":")[1][0]]
+        return {"a": a, "b": b, "c": c, angle: 97.0}
+    if system == "orthorhombic":
+        return dict(a=a, b=b, c=c)
+    if system == "cubic":
+        return dict(a=a)
+    return dict(a=a, alpha=77.0) if key.endswith(":R") else dict(a=a, c=c)
+
+
+def test_from_wyckoff_general_positions_have_their_group():
+    # Two general orbits at generic points of every setting of xrayutilities'
+    # tables: spglib finds exactly that group (one orbit alone can gain an
+    # inversion or a mirror in polar groups).
+    rng = np.random.default_rng(0)
+    for key in _available_settings():
+        label = general_position(key).label
+        crystal = Crystal.from_wyckoff(
+            key,
+            [
+                ("Na", label, tuple(rng.uniform(0.06, 0.19, 3))),
+                ("Cl", label, tuple(rng.uniform(0.31, 0.44, 3))),
+            ],
+            **_random_lattice(key, rng),
+        )
+        assert crystal.get_space_group() == int(key.split(":")[0]), key
+
+
+def test_wyckoff_sites_agree_with_pyxtal():
+    pyxtal_symmetry = pytest.importorskip("pyxtal.symmetry")
+    rng = np.random.default_rng(1)
+    for number in range(1, 231):
+        theirs = {
+            f"{wp.multiplicity}{wp.letter}": wp
+            for wp in pyxtal_symmetry.Group(number).Wyckoff_positions
+        }
+        ours = wyckoff_sites(number)
+        assert set(theirs) == set(ours), number
+        for label, site in ours.items():
+            pos = site.positions(rng.random(3))
+            orbit = np.mod(np.array(theirs[label].apply_ops(pos[0])), 1)
+            d = orbit[:, None] - pos[None]
+            d -= np.round(d)
+            assert len(orbit) == len(pos), (number, label)
+            assert np.all(np.abs(d).max(-1).min(-1) < 1e-6), (number, label)
+
+
+@pytest.mark.parametrize(
+    ("symprec", "error"),
+    [
+        (-1.0, ValueError),
+        (float("nan"), ValueError),
+        (0.0, ValueError),
+        (float("inf"), ValueError),
+        ("0.1", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+)
+def test_symprec_is_checked_before_spglib(symprec, error):
+    # spglib dies with a segmentation fault on a negative or NaN tolerance
+    from skxrd.crystal import describe_structure, prototype_label
+
+    nacl = Crystal.from_wyckoff(225, [("Na", "4a"), ("Cl", "4b")], a=5.64)
+    for call in (nacl.get_space_group, lambda s: describe_structure(nacl, s)):
+        with pytest.raises(error, match="symprec must be a positive"):
+            call(symprec)
+    with pytest.raises(error, match="symprec"):
+        prototype_label(nacl, symprec)
+    assert nacl.get_space_group(np.float32(1e-3)) == 225

@@ -377,3 +377,62 @@ def test_space_groups_of():
         space_groups_of(crystal_system="cubik")
     with pytest.raises(ValueError, match="unknown point group"):
         space_groups_of(point_group="4/mmmm")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Fd-3m:1", 227),
+        ("F d -3 m :2", 227),
+        ("227:2", 227),
+        ("R-3m:H", 166),
+        ("R -3 m:R", 166),
+        ("166:R", 166),
+        ("P 1 21/c 1:b1", 14),
+        ("14:c", 14),  # xrayutilities' key of unique axis c
+        ("Pbnm:cab", 62),
+    ],
+)
+def test_setting_suffixes(text, number):
+    # the keys Crystal.from_wyckoff and CIF files use name the group too
+    assert space_group_number(text) == number
+    assert space_group_info(text).number == number
+    assert to_crystal_system([text]).tolist() == [
+        space_group_info(number).crystal_system
+    ]
+
+
+def test_every_setting_symbol_with_its_choice():
+    for hall in range(1, 531):
+        sg_type = spglib.get_spacegroup_type(hall)
+        for symbol in (sg_type.international_full, sg_type.international_short):
+            text = f"{symbol}:{sg_type.choice}" if sg_type.choice else symbol
+            assert space_group_number(text) == sg_type.number, (hall, text)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("Fm-3m:2", "group 225 has no setting '2'; it has a single setting"),
+        ("Fd-3m:3", "group 227 has no setting '3'; its settings are '1', '2'"),
+        ("14:q", "group 14 has no setting 'q'"),
+        ("1:", "group 1 has no setting ''"),
+        (":2", "unknown space group ':2'"),
+    ],
+)
+def test_bad_setting_suffix(bad, message):
+    with pytest.raises(ValueError, match=message):
+        space_group_number(bad)
+    with pytest.raises(ValueError, match=f"label '{bad}' at position 1"):
+        to_crystal_system(["P1", bad])
+
+
+@pytest.mark.parametrize("bad", ["³", "①", "9" * 5000])
+def test_odd_digit_strings_are_unknown_symbols(bad):
+    # str.isdigit accepts these, int() does not (or not over 4300 digits)
+    with pytest.raises(ValueError, match="unknown space group") as info:
+        space_group_number(bad)
+    assert len(str(info.value)) < 200
+    with pytest.raises(ValueError, match="invalid space group label .* at position 1"):
+        to_crystal_system(["P1", bad])
+    assert space_group_number("١٤") == 14  # other decimal digits are digits
