@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ..estimators._core import find_network, network_outputs
 from ..estimators._net import net_parts
+from ..io._pattern import as_patterns
 from ..utils._torch import kept_modes
 from ..utils._validation import check_bool, check_int, check_real
 from ..utils._warnings import caller_stacklevel
@@ -183,7 +184,11 @@ def _sample_shape(estimator):
 def _prepare(model, X) -> _Inputs:
     """Check ``X``, apply a pipeline's transformers, reshape for the network."""
     module, estimator, steps = _unwrap(model)
-    X = _check_array(X)
+    # Pattern objects are what a pipeline starting with a PatternResampler
+    # takes (the pretrained models): its transformers turn them into arrays,
+    # which are checked below; checked first, they were "not numeric"
+    if not steps or as_patterns(X, "X", error=ValueError) is None:
+        X = _check_array(X)
     for step in steps:
         X = _check_array(step.transform(X), "X after the pipeline's transformers")
     shape = X.shape
@@ -711,10 +716,13 @@ model : estimator, Pipeline or torch.nn.Module
         :class:`torch.nn.Module` returning logits (or a tuple whose first
         element holds them). It runs in eval mode on its own device; its mode
         is restored and its parameters are left untouched.
-    X : array-like of shape (n_samples, ...)
+    X : array-like of shape (n_samples, ...), or list of Pattern
         Inputs in the layout the model takes: patterns ``(n_samples, L)`` or
         ``(n_samples, C, L)``, images ``(n_samples, C, H, W)``, multi-stream
-        images ``(n_samples, S, C, H, W)``...
+        images ``(n_samples, S, C, H, W)``... A pipeline also takes what its
+        first step does, such as :class:`~skxrd.io.Pattern` objects for a
+        :class:`~skxrd.preprocessing.PatternResampler` (a pretrained model);
+        the map is then on the transformed grid (the resampler's ``grid_``).
     target : class label, array-like of shape (n_samples,) or None, default=None
         The class explained, one for all samples or one per sample: a label of
         ``classes_`` for an estimator, a class index for a plain module. None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 from torch import nn
 
+from ..io._pattern import Pattern
 from ._attribution import _METHODS, _attribute, _model_dims, _numpy
 
 __all__ = ["AttributionDisplay"]
@@ -27,6 +29,27 @@ def _rgb_or_gray(chw):
     img = np.moveaxis(chw, 0, -1)
     lo, hi = img.min(), img.max()
     return ((img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)), None
+
+
+# the twin Axes holding the attribution curves of each Axes drawn on, and
+# the default colours of its successive curves
+_TWINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FILL_GID = "skxrd-attribution"
+_FILL_COLORS = ("C3", "C0", "C2", "C1", "C4", "C5", "C6", "C8", "C9")
+
+
+def _finite(values, what) -> np.ndarray:
+    """``values`` as a float array; a ValueError naming ``what`` for values
+    that are not numbers, NaN or infinite (drawn, NaN left silent gaps)."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{what} must hold numbers, got {type(values).__name__}"
+        ) from None
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what} contains NaN or infinity")
+    return arr
 
 
 class AttributionDisplay:
@@ -137,8 +160,8 @@ class AttributionDisplay:
         self.answer = answer
 
     def _checked(self):
-        sample = np.asarray(self.sample, dtype=float)
-        attribution = np.asarray(self.attribution, dtype=float)
+        sample = _finite(self.sample, "sample")
+        attribution = _finite(self.attribution, "attribution")
         if sample.ndim == 0 or sample.size == 0:
             raise ValueError(f"sample must be a non-empty array, got {sample.shape}")
         if attribution.shape != sample.shape:
@@ -171,12 +194,15 @@ class AttributionDisplay:
         ax : matplotlib Axes or array-like of Axes, default=None
             Where to draw: one Axes for a pattern, two for an image (image,
             overlay), ``2 S`` for ``S`` streams (images then overlays); a new
-            figure when None.
+            figure when None. A pattern drawn on Axes that already hold one
+            (an earlier plot) shares its attribution axis, so that the maps
+            compare, and gets the next colour.
         cmap : str or Colormap, default=None
             Colormap of the overlaid image maps: ``"inferno"`` for
             non-negative maps, ``"RdBu_r"`` centred on 0 for signed ones when
             None. For patterns, the colour of the attribution curve
-            (``"C3"`` when None).
+            (``"C3"`` when None; then ``"C0"``, ``"C2"``... for later curves
+            on the same Axes, each pattern in the colour of its curve).
         alpha : float, default=0.5
             Opacity of the overlay (images) or of the filled curve (patterns).
         xlabel : str, default=None
@@ -191,8 +217,9 @@ class AttributionDisplay:
         Raises
         ------
         ValueError
-            If ``attribution`` and ``sample`` differ in shape, ``x_axis`` does
-            not match the pattern, or ``ax`` holds the wrong number of axes.
+            If ``attribution`` and ``sample`` differ in shape, hold NaN,
+            infinity or non-numbers, ``x_axis`` does not match the pattern (or
+            is not finite), or ``ax`` holds the wrong number of axes.
 
         Examples
         --------
@@ -206,7 +233,11 @@ class AttributionDisplay:
         ((2,), 2)
         >>> plt.close(fig)
         """
-        if not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
+        if (
+            isinstance(alpha, bool)  # a Real, which drew True as opaque
+            or not isinstance(alpha, numbers.Real)
+            or not 0 <= alpha <= 1
+        ):
             raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
         dims, sample, attribution = self._checked()
         name = _METHOD_NAMES.get(self.method, self.method or "Attribution")
@@ -232,7 +263,7 @@ class AttributionDisplay:
         if self.x_axis is None:
             x = np.arange(n_points)
         else:
-            x = np.asarray(self.x_axis, dtype=float).reshape(-1)
+            x = _finite(self.x_axis, "x_axis").reshape(-1)
             if len(x) != n_points:
                 raise ValueError(
                     f"x_axis must have one value per point ({n_points}), got {len(x)}"
@@ -244,20 +275,37 @@ class AttributionDisplay:
                 f"ax must be one matplotlib Axes for a pattern, got {ax!r}"
             )
         values = attribution.reshape(-1, n_points).sum(0)
-        twin = ax.twinx()
+        # A second map on the same Axes goes on the twin of the first: on a
+        # twin of its own it had its own scale, with its ticks drawn over the
+        # first's, and the two maps could not be compared
+        twin = _TWINS.get(ax)
+        earlier = 0
+        if twin is not None and twin in ax.figure.axes:
+            earlier = sum(1 for c in twin.collections if c.get_gid() == _FILL_GID)
+        else:
+            twin = _TWINS[ax] = ax.twinx()
+        default = _FILL_COLORS[earlier % len(_FILL_COLORS)]
         self.fill_ = twin.fill_between(
-            x, 0, values, color="C3" if color is None else color, alpha=alpha, lw=0
+            x, 0, values, color=default if color is None else color, alpha=alpha, lw=0
         )
+        self.fill_.set_gid(_FILL_GID)
         twin.set_ylabel(name)
         ax.set_zorder(twin.get_zorder() + 1)  # the pattern in front of the fill
         ax.patch.set_visible(False)
-        colors = ["k"] if len(rows) == 1 else [f"C{i}" for i in range(len(rows))]
+        if len(rows) > 1:
+            colors = [f"C{i}" for i in range(len(rows))]
+        else:  # black alone; on shared Axes, the colour of its map
+            colors = ["k" if earlier == 0 else default]
+        shown = ax.get_xlim() if earlier else None
         self.lines_ = [
             ax.plot(x, row, color=colors[i % len(colors)], lw=1)[0]
             for i, row in enumerate(rows)
         ]
         if n_points > 1:
-            ax.set_xlim(x.min(), x.max())
+            lo, hi = x.min(), x.max()
+            if shown is not None:  # keep the earlier plot's range in view
+                lo, hi = min(lo, *shown), max(hi, *shown)
+            ax.set_xlim(lo, hi)
         if xlabel is None:
             xlabel = "Point index" if self.x_axis is None else "2θ (°)"
         ax.set_xlabel(xlabel)
@@ -331,10 +379,12 @@ class AttributionDisplay:
             sample goes through the other steps' ``transform``, and the
             transformed sample is plotted), or a plain module (see
             :func:`saliency_map`).
-        X : array-like
+        X : array-like or Pattern
             One sample, without a sample axis: a pattern ``(L,)``, an image
             ``(C, H, W)``, a multi-stream sample ``(S, C, H, W)``... (an image
-            estimator also takes it flattened).
+            estimator also takes it flattened); or one
+            :class:`~skxrd.io.Pattern` for a pipeline that takes them (one
+            starting with a :class:`~skxrd.preprocessing.PatternResampler`).
         method : {"saliency", "integrated_gradients", "occlusion", \
 "guided_backprop", "attentive_response"}, default="saliency"
             The attribution method: :func:`saliency_map`,
@@ -392,14 +442,18 @@ class AttributionDisplay:
         """
         if method not in _METHODS:
             raise ValueError(f"method must be one of {tuple(_METHODS)}, got {method!r}")
-        try:
-            sample = np.asarray(X)
-        except (TypeError, ValueError):
-            sample = np.asarray(None)
-        if sample.ndim == 0:
-            raise ValueError("X must be one sample (an array), got a scalar")
+        if isinstance(X, Pattern):  # for a pipeline that resamples it
+            batch = [X]
+        else:
+            try:
+                sample = np.asarray(X)
+            except (TypeError, ValueError):
+                sample = np.asarray(None)
+            if sample.ndim == 0:
+                raise ValueError("X must be one sample (an array), got a scalar")
+            batch = sample[None]
         inp, attribution, labels = _attribute(
-            method, estimator, sample[None], target, **kwargs
+            method, estimator, batch, target, **kwargs
         )
         x = inp.x[0]
         a = _numpy(attribution[0]).astype(float)

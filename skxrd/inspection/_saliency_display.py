@@ -165,9 +165,11 @@ class SaliencyDisplay(AttributionDisplay):
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Where to draw; a new figure when None.
+            Where to draw; a new figure when None. On Axes with an earlier
+            map, the same attribution axis (see :meth:`AttributionDisplay.plot`).
         cmap : str, default=None
-            Colour of the attribution curve (``"C3"`` when None).
+            Colour of the attribution curve (``"C3"`` when None, then the next
+            colours on shared Axes).
         alpha : float, default=0.5
             Opacity of the filled attribution curve.
         xlabel : str, default=None

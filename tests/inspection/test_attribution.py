@@ -895,3 +895,45 @@ def test_the_looping_methods_have_a_progress_bar(method, desc, kwargs, capsys):
     np.testing.assert_array_equal(loud, quiet)
     with pytest.raises(ValueError, match="verbose must be True or False"):
         method(model, X, target=0, verbose="yes", **kwargs)
+
+
+# --------------------------------------------------------------------------- #
+# relations that must hold on any input
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("method", list(METHODS))
+def test_the_map_of_a_batch_is_the_maps_of_each_pattern(fitted, data, method):
+    # eval mode: a pattern's map does not depend on the others in its batch
+    X, _ = data
+    X = X[::7]
+    kwargs = {"n_steps": 4} if method == "integrated_gradients" else {}
+    batch = METHODS[method](fitted, X, **kwargs)
+    alone = np.concatenate([METHODS[method](fitted, x[None], **kwargs) for x in X])
+    np.testing.assert_allclose(batch, alone, rtol=1e-4, atol=1e-6 * np.abs(batch).max())
+
+
+def test_integrated_gradients_error_falls_as_n_steps_grows():
+    # A ReLU network's path gradient is piecewise constant: Gauss-Legendre
+    # converges slowly, but it does converge to the change of the logit.
+    model = _randomize_offsets(_seeded(lambda: ResNet1D(3, depth=2, width=8)))
+    X = np.random.default_rng(3).random((3, N_POINTS))
+    with torch.no_grad():
+        model.eval()
+        gap = (
+            model(torch.tensor(X, dtype=torch.float32))
+            - model(torch.zeros(1, N_POINTS))
+        )[:, 2].numpy()
+    model.train()
+    errors = [
+        np.abs(integrated_gradients(model, X, target=2, n_steps=n).sum(1) - gap).max()
+        for n in (4, 256)
+    ]
+    assert errors[1] < errors[0] and errors[1] < 0.02 * np.abs(gap).max() + 1e-4
+
+
+def test_occluding_what_is_already_the_fill_changes_nothing(fitted, data):
+    X, _ = data
+    X = X[:3].copy()
+    X[:, :32] = 0.0
+    drop = occlusion_map(fitted, X, window=8, stride=8)
+    np.testing.assert_array_equal(drop[:, :32], 0.0)
+    assert np.abs(drop[:, 40:]).max() > 0

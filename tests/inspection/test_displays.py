@@ -1,6 +1,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from sklearn.pipeline import Pipeline
 
 from skxrd.crystal import CRYSTAL_SYSTEMS
@@ -9,6 +10,10 @@ from skxrd.inspection import (
     AttributionDisplay,
     PatternDisplay,
     SaliencyDisplay,
+    attentive_response_map,
+    guided_backprop,
+    integrated_gradients,
+    occlusion_map,
     saliency_map,
 )
 from skxrd.io import Pattern
@@ -567,3 +572,96 @@ def test_pattern_display_second_plot_on_same_axes_keeps_the_first_in_view():
     # A fresh Axes still gets the range of its own patterns.
     alone = PatternDisplay(y, x_axis=[30.0, 35.0, 40.0]).plot()
     assert alone.ax_.get_xlim() == (30.0, 40.0)
+
+
+# --------------------------------------------------------------------------- #
+# Maps of Pattern objects, bad display input, maps sharing one Axes
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    "method",
+    [
+        "saliency",
+        "integrated_gradients",
+        "occlusion",
+        "guided_backprop",
+        "attentive_response",
+    ],
+)
+def test_maps_of_patterns_through_a_resampling_pipeline(pipeline, measured, method):
+    # A pipeline starting with a PatternResampler (a pretrained model) takes
+    # Pattern objects; the functions refused them ("X must be a numeric
+    # array") although SaliencyDisplay took them.
+    func = {
+        "saliency": saliency_map,
+        "integrated_gradients": integrated_gradients,
+        "occlusion": occlusion_map,
+        "guided_backprop": guided_backprop,
+        "attentive_response": attentive_response_map,
+    }[method]
+    transformed = pipeline[0].transform(measured)
+    maps = func(pipeline, measured, target="cubic")
+    assert maps.shape == (2, len(pipeline[0].grid_))
+    np.testing.assert_array_equal(maps, func(pipeline[-1], transformed, target="cubic"))
+    display = AttributionDisplay.from_estimator(
+        pipeline, measured[1], method=method, x_axis=pipeline[0].grid_
+    )
+    np.testing.assert_array_equal(display.lines_[0].get_xdata(), pipeline[0].grid_)
+    np.testing.assert_allclose(display.lines_[0].get_ydata(), transformed[1])
+    answer = pipeline.predict(measured[1:])[0]
+    np.testing.assert_allclose(
+        display.attribution_, func(pipeline[-1], transformed[1:], target=answer)[0]
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, plot_kw, match",
+    [
+        ({"sample": [1.0, np.nan, 2.0]}, {}, "sample contains NaN or infinity"),
+        ({"attribution": [0.0, np.inf, 1.0]}, {}, "attribution contains NaN"),
+        ({"x_axis": [10.0, np.nan, 30.0]}, {}, "x_axis contains NaN"),
+        ({"sample": ["a", "b", "c"]}, {}, "sample must hold numbers"),
+        (
+            {"sample": np.full((3, 4, 4), np.nan), "attribution": np.ones((3, 4, 4))},
+            {},
+            "sample contains NaN",
+        ),
+        ({}, {"alpha": True}, "alpha must be a number"),
+    ],
+)
+def test_attribution_display_rejects_nan_and_non_numbers(kwargs, plot_kw, match):
+    # NaN was drawn as a silent gap, a NaN x_axis failed in matplotlib
+    # ("Axis limits cannot be NaN"), alpha=True drew an opaque fill.
+    given = {"sample": [1.0, 2.0, 3.0], "attribution": [0.1, 0.2, 0.3]} | kwargs
+    for cls in (AttributionDisplay, SaliencyDisplay):
+        if cls is SaliencyDisplay and np.ndim(given["sample"]) > 2:
+            continue
+        with pytest.raises(ValueError, match=match):
+            cls(**given).plot(**plot_kw)
+
+
+def test_second_map_on_the_same_axes_shares_the_attribution_axis():
+    # Each plot made its own twin Axes: two independent scales for the maps,
+    # their tick labels drawn over each other, the first map cut off by the
+    # second's x range, and both patterns black.
+    fig, ax = plt.subplots()
+    x = np.linspace(0.0, 1.0, 20)
+    first = AttributionDisplay(
+        sample=x, attribution=x, x_axis=np.linspace(10, 20, 20)
+    ).plot(ax=ax)
+    second = SaliencyDisplay(
+        sample=2 * x, attribution=4 * x, x_axis=np.linspace(15, 30, 20)
+    ).plot(ax=ax)
+    assert second.attribution_ax_ is first.attribution_ax_
+    assert len(fig.axes) == 2 and len(ax.lines) == 2
+    twin = first.attribution_ax_
+    assert twin.get_ylim()[1] >= 4.0  # both maps in view, on one scale
+    assert ax.get_xlim() == (10.0, 30.0)
+    assert first.lines_[0].get_color() == "k"
+    colors = [
+        to_hex(c)
+        for c in (second.lines_[0].get_color(), second.fill_.get_facecolor()[0])
+    ]
+    assert colors[0] == colors[1] != to_hex(first.fill_.get_facecolor()[0])
+    # a new Axes gets a twin of its own
+    alone = AttributionDisplay(sample=x, attribution=x).plot()
+    assert alone.attribution_ax_ is not twin
