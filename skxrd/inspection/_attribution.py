@@ -816,6 +816,16 @@ def integrated_gradients(
         As :func:`saliency_map`, and for a bad ``baseline``, ``n_steps`` or
         ``verbose``.
 
+    Notes
+    -----
+    Along the path, the gradient of a smooth network varies smoothly and a
+    few nodes give the integral to many digits. Through ReLUs and max pooling
+    it is piecewise constant, and the error falls only about as
+    ``1 / n_steps``: for the shipped crystal-system ResNet, a few tenths of a
+    logit (several percent of ``logit(x) - logit(x')``) at the default 32
+    nodes, under a tenth at 128 and about 0.01 at 512. Compare
+    ``attribution.sum()`` with the change of the logit to choose ``n_steps``.
+
     Examples
     --------
     >>> import numpy as np
