@@ -117,11 +117,14 @@ class PatternPipeline(Pipeline):
             first.transform(X)  # the resampler's checks of the array
         # the rows as measured, on their own columns' 2θ: resampled onto the
         # model grid, a shorter scan got fill_value beyond its ends, and the
-        # steps to it read as peaks (a sine or a noisy background passed)
-        pos = getattr(first, "source_two_theta_", None)
-        pos = grid if pos is None else pos
+        # steps to it read as peaks (a sine or a noisy background passed).
+        # The positions from the current source_* parameters, as transform
+        # takes them: source_two_theta_ exists only after a fit on an array
+        # and is stale after set_params
+        rows = np.asarray(X, dtype=float)
+        pos = first._settings().source_positions(rows.shape[1])
         cols = np.isfinite(pos)
-        rows = np.asarray(X, dtype=float)[:, cols]
+        rows = rows[:, cols]
         return screen_patterns(
             rows, two_theta=pos[cols], model_range=model_range, **kwargs
         )

@@ -1030,6 +1030,28 @@ def test_pipeline_screens_arrays_as_measured_not_as_resampled():
     assert "covers 18% of the model's" in pipe.screen(rows[:1])[0]
 
 
+def test_pipeline_screens_arrays_on_the_resamplers_current_grid():
+    # the columns' 2θ come from the source_* parameters, as in transform: a
+    # resampler fitted without data (as for Pattern lists) gave an IndexError,
+    # and one whose source_range was set after its fit screened on the old grid
+    from skxrd.preprocessing import PatternNormalizer, PatternResampler
+
+    sim = PowderSimulator(two_theta_range=(10.0, 80.02), two_theta_step=0.02)
+    rows = np.vstack([sim.transform([load_example_crystal("NaCl")])[0]])
+    rows = np.vstack([rows, np.ones_like(rows)])
+    unfitted_on_arrays = PatternResampler(source_range=(10.0, 80.0)).fit()
+    pipe = PatternPipeline(
+        [("resample", unfitted_on_arrays), ("norm", PatternNormalizer())]
+    )
+    powder, flat = pipe.screen(rows)
+    assert powder is None and "flat" in flat
+    stale = PatternResampler(source_range=(10.0, 25.0)).fit(rows)
+    pipe = PatternPipeline([("resample", stale), ("norm", PatternNormalizer())])
+    assert "covers" in pipe.screen(rows[:1])[0]
+    pipe.set_params(resample__source_range=(10.0, 80.0))
+    assert pipe.screen(rows[:1]) == [None]
+
+
 def test_temperature_calibration_is_kept_in_model_files(tiny, tmp_path):
     import copy
 
