@@ -158,6 +158,21 @@ def test_predictor_runs_a_smoothing_step_as_the_pipeline(tiny, tmp_path, method)
     )
 
 
+def test_predictor_declines_an_even_smoothing_window(tiny, tmp_path):
+    # PatternSmoother refuses an even window_length (no centre point): a model
+    # file with one is not run by the predictor either, whose answers would
+    # differ from the full loader's error
+    pipe, _, _ = tiny
+    n = pipe.steps[0][1].grid_.size
+    step = PatternSmoother(window_length=5, method="median").fit(np.zeros((1, n)))
+    step.set_params(window_length=4)  # as a file written before the rule
+    even = type(pipe)(pipe.steps[:1] + [("denoise", step)] + pipe.steps[1:])
+    path = save_model(even, tmp_path / "even.pt")
+    assert load_predictor(path) is None
+    with pytest.raises(ValueError, match="window_length must be odd"):
+        load_model(path, device="cpu").predict_proba(_patterns()[:1])
+
+
 def test_predictor_declines_what_it_does_not_run(tiny, tmp_path):
     pipe, _, _ = tiny
     arrays_only = type(pipe)(pipe.steps[1:])  # no resampler: no Patterns
