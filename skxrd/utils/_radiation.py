@@ -66,8 +66,9 @@ class Radiation:
     ------
     ValueError
         If the kind is not ``"xray"`` or ``"neutron"``, a wavelength is not in
-        (0, 100) Å, a weight is negative or not finite, or the wavelengths and
-        weights differ in number.
+        (0, 100) Å, a weight is negative or not finite, the primary (first)
+        line's weight is 0, or the wavelengths and weights are not sequences
+        of numbers of one length.
 
     Examples
     --------
@@ -89,6 +90,10 @@ class Radiation:
         # of -1.5 Å gave patterns with negative Q. Lists and numpy values are
         # stored as tuples of float, so equal radiations compare and hash equal.
         try:
+            if isinstance(self.wavelengths, str | bytes) or isinstance(
+                self.weights, str | bytes
+            ):
+                raise TypeError  # "2" would be read as the sequence (2.0,)
             lams = tuple(float(v) for v in self.wavelengths)
             weights = tuple(float(v) for v in self.weights)
         except (TypeError, ValueError):
@@ -145,6 +150,10 @@ def _radiation_problem(rad: Radiation, lams, weights) -> str | None:
         return f"its wavelengths {rad.wavelengths} are not all in (0, 100) Å"
     if not all(math.isfinite(w) and w >= 0 for w in weights):
         return f"its weights {rad.weights} are not all finite and >= 0"
+    if weights[0] <= 0:
+        # the other lines' intensities are relative to the primary one (Kα2
+        # stripping divides by it: a ZeroDivisionError)
+        return f"its primary (first) line's weight {rad.weights[0]!r} is not > 0"
     if not isinstance(rad.name, str):
         return f"its name {rad.name!r} is not a str"
     return None

@@ -320,6 +320,13 @@ def test_methods_leave_the_callers_arrays_and_the_pattern_unchanged():
         (("xray", (1.5, 1.54), (1.0,)), "as many weights"),
         (("xray", (), ()), "as many weights"),
         (("xray", (1.5, 1.54), (1.0, -0.5)), "weights .* not all finite"),
+        # weights relative to a primary line of no intensity: Kα2 stripping
+        # of such a doublet failed with a ZeroDivisionError
+        (("xray", (0.70932, 0.71361), (0.0, 0.5)), "primary .* weight 0.0"),
+        (("xray", (1.5,), (0.0,)), "primary .* weight 0.0"),
+        # a string is not a sequence of numbers ("2" read as (2.0,))
+        (("xray", "2", (1.0,)), "sequences of numbers"),
+        (("xray", (1.5,), "1"), "sequences of numbers"),
     ],
 )
 def test_a_radiation_object_is_checked(fields, problem):
