@@ -30,10 +30,11 @@ def _symmetry(crystal: Crystal, symprec: float):
         # the rotations of the standardized cell: those of the input cell miss
         # the ones its own lattice lacks (a cubic crystal given as a 1x2x1
         # supercell keeps only the tetragonal ones, and a strain averaged over
-        # them made it tetragonal)
-        std = spglib.get_symmetry_dataset(
-            (data.std_lattice, data.std_positions, data.std_types), symprec=symprec
-        )
+        # them made it tetragonal). Read from spglib's tables for the found
+        # setting (hall_number), not by a second search on the standardized
+        # cell: that doubled make_variants' time, and its idealized positions
+        # can show a higher group than the crystal's (AgGeO3 at 0.1: 55, not 18)
+        std_rotations = spglib.get_symmetry_from_database(data.hall_number)["rotations"]
     S = np.asarray(data.std_lattice).T
     # fractional column vectors x, Cartesian r = S x: R = S W S^-1, in the
     # standardized frame; Q turns the input's Cartesian frame into it
@@ -42,7 +43,7 @@ def _symmetry(crystal: Crystal, symprec: float):
         "ji,jk,nkl,lm,mo->nio",
         Q,
         S,
-        np.asarray(std.rotations),
+        np.asarray(std_rotations, dtype=float),
         np.linalg.inv(S),
         Q,
     )

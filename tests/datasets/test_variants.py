@@ -189,3 +189,23 @@ def test_the_strain_keeps_the_symmetry_of_a_rotated_cell():
     turned = nacl.replace(lattice=np.asarray(nacl.lattice) @ turn.T)
     variants, _ = make_variants([turned], 4, strain=0.03, random_state=0)
     assert [v.get_space_group(symprec=1e-3) for v in variants] == [225] * 4
+
+
+def test_one_symmetry_search_per_crystal(monkeypatch):
+    # the standardized cell's rotations come from spglib's tables for the
+    # found setting: a second search on that cell doubled make_variants' time
+    import spglib
+
+    calls = []
+    search = spglib.get_symmetry_dataset
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(spglib, "get_symmetry_dataset", counted)
+    crystals = [load_example_crystal(name) for name in ("NaCl", "Si", "Cu")]
+    variants, _ = make_variants(crystals, 2, random_state=0)
+    assert len(calls) == len(crystals)
+    # and the strain still keeps the cubic cells cubic
+    assert {v.get_space_group(symprec=1e-3) for v in variants[:2]} == {225}
