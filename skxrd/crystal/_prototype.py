@@ -304,7 +304,16 @@ def describe_structure(crystal, symprec: float = 0.1) -> StructureDescription:
     # (1a + 3d) stay apart although 3c and 3d are the same kind of position.
     # Elements are ordered by count, then by their letters, then by name.
     best = None
+    # the label depends on the permutation of the letters in use only: one
+    # candidate per restriction (P-1 has 1344 permutations of its 9 letters,
+    # which made every triclinic crystal 15 times slower to label)
+    used = sorted({x for letters_of in orbits.values() for x in letters_of})
+    seen = set()
     for perm in _letter_permutations(number):
+        restricted = tuple(perm[x] for x in used)
+        if restricted in seen:
+            continue
+        seen.add(restricted)
         mapped = {el: "".join(sorted(perm[x] for x in orbits[el])) for el in counts}
         order = sorted(counts, key=lambda el: (counts[el], mapped[el], el))
         label = "_".join(

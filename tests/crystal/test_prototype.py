@@ -165,3 +165,28 @@ def test_the_label_is_invariant_under_changes_of_description():
             (c.frac_coords[order] @ np.linalg.inv(basis) + rng.random(3)) % 1.0,
         )
         assert prototype_label(moved) == label, name
+
+
+def test_a_label_tries_each_renaming_of_the_letters_in_use_once(monkeypatch):
+    # P-1's normalizer permutes its 9 letters in 1344 ways; the label depends
+    # on where the letters in use go (here a: to one of the 8 inversion
+    # centres), not on the others: one candidate each, not 1344
+    from skxrd.crystal import _prototype
+
+    c = Crystal.from_wyckoff(
+        2,
+        [("Cu", "1b"), ("O", "2i", (0.1, 0.2, 0.3))],
+        a=4.0,
+        b=5.0,
+        c=6.0,
+        alpha=80.0,
+        beta=95.0,
+        gamma=100.0,
+    )
+    calls = []
+    anonymous = _prototype._anonymous
+    monkeypatch.setattr(
+        _prototype, "_anonymous", lambda counts: calls.append(1) or anonymous(counts)
+    )
+    assert prototype_label(c) == "AB2_2_a_i"
+    assert 1 <= len(calls) <= 8
