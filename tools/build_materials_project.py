@@ -35,7 +35,17 @@ def main():
     parser.add_argument("source", type=Path)
     parser.add_argument("-o", "--output", type=Path, default=OUT)
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument(
+        "--split-from",
+        type=Path,
+        default=OUT,
+        help="the file whose split_group column is carried over (by id): the "
+        "grouping of the shipped models' held-out split, which a change of the "
+        "prototype labels must not move (default: the bundled file)",
+    )
     args = parser.parse_args()
+    with np.load(args.split_from) as previous:
+        split_of = dict(zip(previous["id"].tolist(), previous["split_group"].tolist()))
     t0 = time.perf_counter()
     with gzip.open(args.source, "rt") as fh:
         rows = [json.loads(line) for line in fh]
@@ -82,6 +92,12 @@ def main():
             [" ".join(e) for e in described.prototype_elements]
         ),
         wyckoff=np.array([" ".join(w) for w in described.wyckoff]),
+    )
+    missing = [i for i in arrays["id"].tolist() if i not in split_of]
+    if missing:
+        raise SystemExit(f"{len(missing)} ids without a split group: {missing[:10]}")
+    arrays["split_group"] = np.array(
+        [split_of[i] for i in arrays["id"].tolist()], dtype=np.int32
     )
     np.savez_compressed(args.output, **arrays)
     print(

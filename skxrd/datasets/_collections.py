@@ -211,8 +211,12 @@ def load_materials_project(*, as_frame: bool = False, verbose: bool = False) -> 
         with ``prototype_elements`` (the elements in the order of its letters A,
         B, ...), ``wyckoff`` (the Wyckoff letters spglib assigns to each of
         these elements' orbits) and ``groups``, an integer id per prototype for
-        group-aware splits;
-        ``formula_groups``; ``n_atoms`` (sites in the primitive cell);
+        group-aware splits; ``split_groups``, the prototype ids the shipped
+        models' held-out split was drawn with (labels of an earlier
+        :func:`~skxrd.crystal.prototype_label`, 10,527 of them, frozen so that a
+        better labelling does not move structures between the shipped models'
+        training and test parts; :func:`~skxrd.pretrained.prototype_split`
+        uses them); ``formula_groups``; ``n_atoms`` (sites in the primitive cell);
         ``conventional_parameters`` and ``n_conventional`` (spglib's
         conventional cell); ``skipped`` (empty: every entry loads); ``DESCR``;
         ``frame`` with ``as_frame=True``.
@@ -242,7 +246,10 @@ def load_materials_project(*, as_frame: bool = False, verbose: bool = False) -> 
             f"Project. Credit: {MATERIALS_PROJECT_ATTRIBUTION}"
         ),
         as_frame,
-        extra=dict(space_group_tight=arrays["space_group_tight"].astype(int)),
+        extra=dict(
+            space_group_tight=arrays["space_group_tight"].astype(int),
+            split_groups=arrays["split_group"].astype(int),
+        ),
         formula=arrays["formula"],
     )
 

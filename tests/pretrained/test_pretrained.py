@@ -944,6 +944,36 @@ def test_warm_start_adds_classes_to_a_network_with_a_confidence_head():
     assert wide["fc.bias"][2] == state["fc.bias"].min()
 
 
+def test_the_shipped_models_held_out_split_does_not_move():
+    # The shipped models were trained on prototype_split(mp)'s train part and
+    # scored on its test part. Relabelling the prototypes (10,527 -> 10,470
+    # labels) moved 4,510 of 6,704 "held-out" structures out of the shipped
+    # models' training part, so their cards would have been scored on training
+    # structures. The split is drawn on the frozen split_groups: these are its
+    # held-out ids at shipping.
+    import hashlib
+
+    from skxrd.datasets import load_materials_project
+    from skxrd.pretrained import prototype_split
+
+    mp = load_materials_project()
+    train, test = prototype_split(mp)
+    ids = np.sort([int(i.split("-")[1]) for i in mp.ids[test]]).astype("<i8")
+    assert len(test) == 6536
+    assert (
+        hashlib.sha256(ids.tobytes()).hexdigest()
+        == "2e7d145b38a44e3e14f64707d13cb3c4a0f15ffdd22b91e2d989590cd252cd99"
+    )
+    # the frozen groups are as many as the labels at shipping, and a
+    # collection without them (a user's own) splits by its prototypes
+    assert len(set(mp.split_groups)) == 10527 and len(set(mp.groups)) == 10470
+    own = {k: v for k, v in mp.items() if k != "split_groups"}
+    from sklearn.utils import Bunch
+
+    train2, test2 = prototype_split(Bunch(**own))
+    assert not set(mp.groups[train2]) & set(mp.groups[test2])
+
+
 def test_prototype_split_and_split_configs():
     from skxrd.datasets import load_materials_project
     from skxrd.pretrained import prototype_split, subset_collection
@@ -951,7 +981,7 @@ def test_prototype_split_and_split_configs():
     mp = load_materials_project()
     train, test = prototype_split(mp)
     assert len(train) + len(test) == len(mp.crystals)
-    assert not set(mp.groups[train]) & set(mp.groups[test])
+    assert not set(mp.split_groups[train]) & set(mp.split_groups[test])
     assert 0.15 < len(test) / len(mp.crystals) < 0.25
     sub = subset_collection(mp, test[:5])
     assert [c.name for c in sub.crystals] == [mp.crystals[i].name for i in test[:5]]
