@@ -1,6 +1,7 @@
 """Prototype labels and structure descriptions."""
 
 import numpy as np
+import pytest
 
 from skxrd.crystal import Crystal, describe_structure, prototype_label
 from skxrd.datasets import load_example_crystal
@@ -190,3 +191,38 @@ def test_a_label_tries_each_renaming_of_the_letters_in_use_once(monkeypatch):
     )
     assert prototype_label(c) == "AB2_2_a_i"
     assert 1 <= len(calls) <= 8
+
+
+@pytest.mark.parametrize(
+    "number", [1, 2, 14, 47, 62, 148, 166, 186, 194, 216, 221, 227]
+)
+def test_the_bundled_letter_permutations_are_the_computed_ones(number):
+    # prototype_label reads the normalizer's letter permutations from a table
+    # (tools/build_letter_permutations.py): the search cost 16-24 s over the
+    # 230 groups in every process; the table must be what the search finds
+    from skxrd.crystal._prototype import (
+        _letter_permutations,
+        computed_letter_permutations,
+    )
+
+    def as_set(perms):
+        return {tuple(sorted(p.items())) for p in perms}
+
+    assert as_set(_letter_permutations(number)) == as_set(
+        computed_letter_permutations(number)
+    )
+
+
+def test_labels_need_no_normalizer_search(monkeypatch):
+    from skxrd.crystal import _prototype
+
+    def search(number):
+        raise AssertionError(f"searched the normalizer of group {number}")
+
+    monkeypatch.setattr(_prototype, "computed_letter_permutations", search)
+    _prototype._letter_permutations.cache_clear()
+    try:
+        cu3au = Crystal.from_wyckoff(221, [("Au", "1a"), ("Cu", "3c")], a=3.75)
+        assert prototype_label(cu3au) == "AB3_221_a_c"
+    finally:
+        _prototype._letter_permutations.cache_clear()
