@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..utils._files import check_new_file, write_text
+from ..utils._validation import check_positive
 from ._symmetry import default_setting, general_position, parse_xyz, wyckoff_sites
 
 __all__ = ["Crystal", "as_crystal", "as_crystals", "lattice_from_parameters"]
@@ -63,17 +64,12 @@ def check_symprec(symprec) -> float:
     """``symprec`` as a float, or an error naming it.
 
     spglib's C code crashes the interpreter (segmentation fault) for a negative
-    or NaN tolerance, and would take a bool or a str without a word.
+    or NaN tolerance, and would take a bool or a str without a word: those
+    are a TypeError, the rest is the package's rule for positive parameters.
     """
-    if isinstance(symprec, (bool, np.bool_)) or not isinstance(
-        symprec, (numbers.Real, np.floating, np.integer)
-    ):
+    if isinstance(symprec, (bool, np.bool_)) or not isinstance(symprec, numbers.Real):
         raise TypeError(f"symprec must be a positive number of Å, not {symprec!r}")
-    if not (np.isfinite(symprec) and symprec > 0):
-        raise ValueError(
-            f"symprec must be a positive, finite number of Å, got {symprec!r}"
-        )
-    return float(symprec)
+    return check_positive(symprec, "symprec")
 
 
 def lattice_from_parameters(a, b, c, alpha, beta, gamma) -> np.ndarray:

@@ -484,6 +484,13 @@ def structure_settings(anomalous, debye_waller, preferred_orientation, march_r):
     }
 
 
+def limit_tolerance(lo: float, hi: float) -> float:
+    """How far (degrees) a line may lie beyond the 2θ limits ``lo, hi`` and
+    still be listed: the rounding of 2θ -> 1/d -> 2θ and of the order of a
+    merged line's sum; :meth:`PowderSimulator.render` allows the same."""
+    return 1e-9 * max(abs(lo), abs(hi), 1.0)
+
+
 def make_peak_list(
     crystal,
     radiation,
@@ -514,7 +521,7 @@ def make_peak_list(
     lo, hi = two_theta_limits
     # limits inclusive to within rounding: a line's 2θ moves by ulps with the
     # order in which its reflections are summed, which depends on the range
-    tol = 1e-9 * max(abs(lo), abs(hi), 1.0)
+    tol = limit_tolerance(lo, hi)
     inside = (two_theta >= lo - tol) & (two_theta <= hi + tol)
     lp = (
         lorentz_polarization(

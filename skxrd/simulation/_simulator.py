@@ -18,6 +18,7 @@ from ._peaks import (
     MAX_REFLECTIONS,
     PeakList,
     g_range_for,
+    limit_tolerance,
     make_peak_list,
     structure_settings,
 )
@@ -793,8 +794,7 @@ def _check_renderable(pl, index: int, s: _Settings) -> None:
     limits = getattr(pl, "two_theta_limits", None)
     if limits is not None:
         lo, hi = s.two_theta_limits_of_grid()
-        # the same rounding allowance as make_peak_list's limits
-        tol = 1e-9 * max(abs(lo), abs(hi), 1.0)
+        tol = limit_tolerance(lo, hi)  # make_peak_list's allowance
         if lo < limits[0] - tol or hi > limits[1] + tol:
             raise ValueError(
                 f"{where} lists lines for 2θ {limits[0]:g} to {limits[1]:g}° but "
