@@ -7,7 +7,10 @@ has to agree with it):
   extension holding text): x, intensity and an optional uncertainty;
 * PANalytical ``.xrdml`` (XML, any namespace version);
 * Rigaku ``.ras`` (text blocks) and ``.rasx`` (a zip archive);
-* Bruker ``.raw`` versions 3 (``RAW1.01``) and 4 (``RAW4.00``).
+* Bruker ``.raw`` versions 3 (``RAW1.01``) and 4 (``RAW4.00``);
+* Bruker DIFFRAC-AT / DIFFRAC plus ``.uxd`` text, GSAS raw data of
+  constant-wavelength ``STD``, ``ESD``, ``ALT`` and ``FXY`` banks and Philips
+  ``.udf`` text (read in :mod:`._instrument_text`).
 
 The readers are written here with the standard library rather than taken from
 ``xrayutilities.io``: its ``XRDMLFile`` turns counts into count rates and keeps
@@ -110,7 +113,9 @@ def read_pattern(
     """Read a measured powder pattern from a file.
 
     The format is recognised from the content (magic bytes, XML root, Rigaku
-    block markers); anything else that is text is read as columns. Text may be
+    block markers, the ``_KEY=value`` lines of Bruker UXD, the ``BANK`` line
+    of GSAS raw data, the ``Key, value, /`` lines of Philips UDF); anything
+    else that is text is read as columns. Text may be
     UTF-8, Latin-1 or UTF-16 with or without a byte-order mark.
 
     Parameters
@@ -122,7 +127,10 @@ def read_pattern(
         radiation name such as ``"CuKa"``. It overrides
         the file's own statement (a :class:`UserWarning` says so when they
         differ). Without it the file's wavelength is used: the XRDML, RAS,
-        RASX and Bruker RAW headers, or in a text file a header line such as
+        RASX and Bruker RAW headers, UXD ``_WL1``/``_WL2``/``_WLRATIO`` (or
+        the Kα doublet of ``_ANODE`` alone), UDF ``LabdaAlpha1``/
+        ``LabdaAlpha2``/``RatioAlpha21``, or in a text file (and the title or
+        comments of a GSAS file) a header line such as
         ``wavelength = 0.7293``, ``lambda: 1.5406 A``, ``energy 17 keV`` or a
         named line such as ``Cu Ka``.
     axis : {"two_theta", "q"}, optional
@@ -202,11 +210,30 @@ def read_pattern(
     x must be strictly monotonic: a descending scan is reversed, but repeated
     or back-and-forth values are an error rather than sorted, because in one
     scan they mean a misread file or scans pasted together. Files holding
-    several disjoint ranges (RAW, XRDML, RAS) are joined; overlapping ranges
-    are an error.
+    several disjoint ranges (RAW, XRDML, RAS, UXD ranges, GSAS banks) are
+    joined; overlapping ranges are an error.
+
+    Bruker UXD (DIFFRAC-AT, DIFFRAC plus): ``_COUNTS`` / ``_CPS`` blocks of
+    intensities on the grid ``_START`` + i × ``_STEPSIZE``, or
+    ``_2THETACOUNTS`` / ``_2THETACPS`` (2θ, intensity) pairs; a range whose
+    ``_DRIVE`` is not a 2θ scan (``'THETA'``, ``'PHI'``) is an error, and a
+    peak list (``_2THETA-I``) is passed over. GSAS raw data:
+    constant-wavelength banks ``BANK n nchan nrec CONS start step 0 0 type``
+    (start and step in centidegrees) of type ``STD`` (``10(I2,F6.0)``,
+    counts; a count with a number of counters averaged into it gets
+    σ = √(count / counters)), ``ESD`` (intensity, esd pairs: σ = esd),
+    ``ALT`` (2θ × 32 in centidegrees, intensity, esd) or ``FXY``; records
+    written with spaces instead of fixed fields are read too. Time-of-flight
+    and energy-dispersive banks (``TIME_MAP``, ``SLOG``, ``RALF``...) are an
+    error. Philips UDF: the ``RawScan`` counts from ``DataAngleRange`` in
+    ``ScanStepSize`` steps. A declared number of points (UXD
+    ``_STEPCOUNT``, GSAS ``nchan``, the UDF angle range) that the data do not
+    hold is an error naming the line; a ``.raw`` file may be Bruker RAW or
+    GSAS raw data, a ``.uxd`` or ``.udf`` file must be what it says.
 
     Intensities are as stored: counts (RAS/RASX/XRDML ``counts`` multiplied by
-    their attenuation factors) or whatever unit the file uses.
+    their attenuation factors), count rates (UXD ``_CPS``, said in
+    ``metadata["intensity_unit"]``) or whatever unit the file uses.
 
     Examples
     --------
@@ -252,15 +279,18 @@ def read_pattern(
     ext = path.suffix.lower()
     kind = _sniff(data)
     expected = {
-        ".xrdml": "xrdml",
-        ".raw": "raw",
-        ".rasx": "rasx",
-        ".ras": "ras",
+        ".xrdml": ("xrdml",),
+        ".raw": ("raw", "gsas"),  # GSAS names its raw data files .raw too
+        ".rasx": ("rasx",),
+        ".ras": ("ras",),
+        ".uxd": ("uxd",),
+        ".udf": ("udf",),
     }.get(ext)
-    if expected is not None and kind != expected:
+    if expected is not None and kind not in expected:
         raise PatternFormatError(
             path,
-            f"the extension {ext} promises a {_FORMAT_NAMES[expected]} file but "
+            f"the extension {ext} promises a "
+            f"{' or '.join(_FORMAT_NAMES[e] for e in expected)} file but "
             f"the content is {_FORMAT_NAMES[kind]}",
             offset=0,
         )
@@ -283,12 +313,17 @@ def read_pattern(
         raise PatternFormatError(
             path, f"{_FORMAT_NAMES[kind]} files hold 2θ; axis='q' does not apply"
         )
+    from . import _instrument_text as _it  # imports this module: not at the top
+
     reader = {
         "text": _read_text,
         "xrdml": _read_xrdml,
         "ras": _read_ras,
         "rasx": _read_rasx,
         "raw": _read_bruker_raw,
+        "uxd": _it.read_uxd,
+        "gsas": _it.read_gsas,
+        "udf": _it.read_udf,
     }[kind]
     if kind == "rasx":
         found = reader(path, data, axis, max_bytes)
@@ -603,6 +638,9 @@ _FORMAT_NAMES = {
     "ras": "Rigaku RAS",
     "rasx": "Rigaku RASX",
     "raw": "Bruker RAW",
+    "uxd": "Bruker UXD",
+    "gsas": "GSAS raw",
+    "udf": "Philips UDF",
     "zip": "a zip archive",
     "xml": "XML",
     "binary": "binary",
@@ -623,10 +661,13 @@ def _sniff(data: bytes) -> str:
             return "rasx"
         return "rasx" if any(_RASX_PROFILE.fullmatch(n) for n in names) else "zip"
     head = data[:4096]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "text"  # UTF-16 text
-    if _utf16_without_bom(head):  # its zero bytes are no binary
-        return "text"
+    from ._instrument_text import sniff  # imports this module: not at the top
+
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text
+        return sniff(head.decode("utf-16", errors="replace")) or "text"
+    utf16 = _utf16_without_bom(head)
+    if utf16:  # its zero bytes are no binary
+        return sniff(head.decode(utf16, errors="replace")) or "text"
     if b"\0" in head:
         return "binary"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -637,7 +678,7 @@ def _sniff(data: bytes) -> str:
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 26, 27))
     if controls > max(2, len(head) // 100):
         return "binary"
-    return "text"
+    return sniff(head.decode("latin-1")) or "text"
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -1452,12 +1493,13 @@ def _gsas_fxye(path, header) -> bool:
         if m is None:
             continue
         binning, fmt = m.group(1).upper(), m.group(2).upper()
-        if fmt == "FXYE" and binning == "CONS":
+        if fmt == "FXYE" and binning in ("CONS", "CONST"):
             return True
         raise PatternFormatError(
             path,
             f"a GSAS bank of {binning} {fmt} data; read are constant-wavelength "
-            "FXYE banks (BANK ... CONS ... FXYE), 2θ in centidegrees",
+            "banks (BANK ... CONS ... FXYE, 2θ in centidegrees; STD, ESD, ALT "
+            "and FXY banks in a GSAS raw file: a title line, then the BANK line)",
             line=no,
         )
     return False

@@ -1563,3 +1563,305 @@ def test_write_read_round_trip_of_random_patterns(tmp_path, seed):
                 warnings.simplefilter("error")
                 path = write_pattern(p, tmp_path / f"{trial}{ext}")
             _same(p, read_pattern(path))
+
+
+# ------------------------------------------------ UXD, GSAS raw and UDF text
+_UXD_HEAD = "_FILEVERSION=1\n_WL1=1.540600\n_DRIVE='COUPLED'\n"
+
+
+def test_uxd_fixture_two_ranges_and_its_wavelengths(tmp_path):
+    p = read_pattern(DATA / "tiny.uxd")
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-9)
+    np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    assert p.uncertainty is None  # counts, as the text reader gives them
+    assert p.radiation.wavelengths == (fx.CU_KA1, fx.CU_KA2)
+    assert p.radiation.weights == (1.0, fx.CU_RATIO)
+    m = p.metadata
+    assert m["format"] == "bruker_uxd" and m["sample_name"] == "tiny peak"
+    assert [r["points"] for r in m["ranges"]] == [11, 10]
+    assert m["intensity_unit"] == "counts" and m["scan_type"] == "COUPLED"
+    assert m["uxd_header"]["ANODE"] == "Cu" and m["time_per_step_s"] == 1.0
+    # the content decides: a UXD file named .txt is UXD
+    q = read_pattern(_write(tmp_path, "scan.txt", (DATA / "tiny.uxd").read_bytes()))
+    assert q.metadata["format"] == "bruker_uxd" and len(q) == 21
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        ("_WL1=0.709300\n_WL2=0.713590\n_WLRATIO=0.5\n", ((0.7093, 0.71359), 0.5)),
+        ("_WL1=1.540600\n_WL2=1.544390\n_WLRATIO=0\n", ((1.5406,), None)),
+        ("_ANODE='Mo'\n", (get_radiation("MoKa").wavelengths, 0.5)),
+        ("_WL_UNIT='nm'\n_WL1=0.15406\n", ((1.5406,), None)),
+    ],
+)
+def test_uxd_wavelength_lines_ratio_and_anode(tmp_path, lines, expected):
+    text = lines + "_DRIVE='2THETA'\n_START=10\n_STEPSIZE=0.5\n_CPS\n1.5 2.5 3.5\n"
+    p = read_pattern(_write(tmp_path, "a.uxd", text))
+    lines = p.radiation.wavelengths if p.radiation else (p.wavelength,)
+    np.testing.assert_allclose(lines, expected[0])
+    if expected[1] is not None:
+        assert p.radiation.weights == (1.0, expected[1])
+    assert p.x.tolist() == [10.0, 10.5, 11.0] and p.intensity.tolist() == [
+        1.5,
+        2.5,
+        3.5,
+    ]
+    assert p.metadata["intensity_unit"] == "cps"
+
+
+def test_uxd_peak_list_is_passed_over_and_a_lone_peak_list_is_refused(tmp_path):
+    text = _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_COUNTS\n5 6\n_2THETA-I\n10.0 100\n"
+    p = read_pattern(_write(tmp_path, "a.uxd", text))
+    assert p.intensity.tolist() == [5.0, 6.0]
+    text = _UXD_HEAD + "_D-I\n3.5 100\n_DRIVE='COUPLED'\n_START=10\n_STEPSIZE=1\n"
+    p = read_pattern(_write(tmp_path, "b.uxd", text + "_COUNTS\n5 6\n"))
+    assert len(p) == 2 and p.metadata["peak_lists_passed_over"] == [3]
+    with pytest.raises(PatternFormatError, match="no scan.*a peak list, not a scan"):
+        read_pattern(_write(tmp_path, "c.uxd", _UXD_HEAD + "_D-I\n3.5 100\n"))
+
+
+def test_uxd_and_udf_wavelengths_out_of_range_matter_only_without_a_callers(
+    tmp_path,
+):
+    uxd = _write(tmp_path, "w.uxd", fx.uxd().replace(b"_WL1=1.540598", b"_WL1=99"))
+    udf = _write(
+        tmp_path,
+        "w.udf",
+        fx.udf().replace(b"LabdaAlpha1,   1.540598", b"LabdaAlpha1,99"),
+    )
+    for path, line in ((uxd, 5), (udf, 4)):
+        with pytest.raises(PatternFormatError, match=f"line {line}: .*99 Å is not an"):
+            read_pattern(path)
+        assert read_pattern(path, wavelength="CuKa1").wavelength == pytest.approx(
+            1.5405929
+        )
+    # a range's own wavelength stands in for a missing _WL1
+    text = "_DRIVE='COUPLED'\n_RANGE_WL=0.7093\n_START=10\n_STEPSIZE=1\n_COUNTS\n1 2\n"
+    assert read_pattern(_write(tmp_path, "r.uxd", text)).wavelength == 0.7093
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        ("_START=10\n_COUNTS\n1 2 3\n", "line 5: the scan states no step size"),
+        ("_STEPSIZE=0.1\n_COUNTS\n1 2 3\n", "line 4: the scan states no start"),
+        ("_START=10\n_STEPSIZE=0\n_COUNTS\n1 2\n", "line 5: .*step of 0; it must be"),
+        ("_START=10\n_STEPSIZE=-0.1\n_COUNTS\n1 2\n", "line 5: .*step of -0.1"),
+        ("_START=10\n_STEPSIZE=abc\n_COUNTS\n1 2\n", "line 5: _STEPSIZE 'abc' is not"),
+        ("_START=10\n_STEPSIZE=nan\n_COUNTS\n1 2\n", "line 5: _STEPSIZE 'nan': NaN"),
+        ("_START=10\n_STEPSIZE=0.1\n_COUNTS\n1 x2 3\n", "line 7: 'x2' is not a number"),
+        ("_START=10\n_STEPSIZE=0.1\n_COUNTS\n1 nan 3\n", "line 7: 'nan': NaN"),
+        ("_START=10\n_STEPSIZE=0.1\n_COUNTS\n", "line 6: .*no numbers.*truncated"),
+        ("_2THETACOUNTS\n10 1\n10.1 2\n10.2\n", "line 7: .*an x without its intensity"),
+        ("_2THETACOUNTS\n10 1\n10 2\n", "line 6: x = 10 repeats"),
+        ("_START=10\n_STEPSIZE=1\n_STEPCOUNT=4\n_COUNTS\n1 2 3\n", "line 8: .*says 4"),
+        ("_START=10\n_STEPSIZE=1\n_COUNTS\n1 2 3", "line 7: .*no line break.*trunc"),
+        ("10 1\n", "line 4: '10 1': numbers before a data keyword"),
+        ("_START=10\n_STEPSIZE=1\n", "line 3: the scan .*has no data keyword"),
+        (
+            "_START=10\n_STEPSIZE=1\n_COUNTS\n1 2\n"
+            "_DRIVE='COUPLED'\n_START=10.5\n_STEPSIZE=1\n_COUNTS\n3 4\n",
+            "ranges 1 .* and 2 .* overlap",
+        ),
+        ("_2THETACOUNTS\n179 1\n181 2\n", r"line 6: 2θ = 181 is outside \[0, 180\]"),
+        (
+            "_START=10\n_STEPSIZE=1\n_TWOCOUNTS\n1 2\n",
+            "line 6: '_TWOCOUNTS' is neither",
+        ),
+    ],
+)
+def test_uxd_errors_name_file_and_line(tmp_path, body, match):
+    path = _write(tmp_path, "bad.uxd", _UXD_HEAD + body)
+    with pytest.raises(PatternFormatError, match=match) as info:
+        read_pattern(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_uxd_range_of_another_drive_is_refused(tmp_path):
+    with pytest.raises(PatternFormatError, match="line 11: .*drives 'THETA', not 2θ"):
+        read_pattern(_write(tmp_path, "t.uxd", fx.uxd(drive="THETA")))
+    p = read_pattern(_write(tmp_path, "d.uxd", fx.uxd(drive="DETECTOR")))
+    assert len(p) == 21
+    with pytest.raises(PatternFormatError, match="2θ; axis='q' does not apply"):
+        read_pattern(DATA / "tiny.uxd", axis="q")
+
+
+@pytest.mark.parametrize("name", ["tiny_std.raw", "tiny_esd.gsa", "tiny_alt.gsa"])
+def test_gsas_std_esd_and_alt_banks(name):
+    p = read_pattern(DATA / name)
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-9)
+    m = p.metadata
+    assert m["format"] == "gsas_raw" and m["title"] == "tiny peak"
+    assert p.wavelength == 1.540598 and m["wavelength_from"] == "file"
+    if name == "tiny_std.raw":  # every third count averaged over 2 counters
+        np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+        counters = np.where(np.arange(21) % 3 == 0, 2, 1)
+        np.testing.assert_allclose(p.uncertainty, np.sqrt(fx.COUNTS / counters))
+        assert m["gsas_type"] == "STD" and "counters" in m["uncertainty_converted"]
+    elif name == "tiny_esd.gsa":
+        np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+        np.testing.assert_allclose(p.uncertainty, np.sqrt(fx.COUNTS), atol=0.006)
+    else:  # implied decimals: count / 100 written as count * 100 in F7.4
+        np.testing.assert_allclose(p.intensity, fx.COUNTS / 100)
+        np.testing.assert_allclose(p.uncertainty, np.sqrt(fx.COUNTS) / 100, atol=6e-4)
+
+
+def test_gsas_std_plain_counts_free_format_and_no_type(tmp_path):
+    fixed = (
+        "Si\nBANK 1 12 2 CONS 1000.0 2.0 0 0 STD\n"
+        + "".join(f"{c:8d}" for c in range(100, 110))
+        + "\n     110     111\n"
+    )
+    p = read_pattern(_write(tmp_path, "a.gsa", fixed), wavelength="CuKa")
+    assert p.uncertainty is None  # plain counts, as the text reader gives them
+    np.testing.assert_allclose(p.x, 10 + 0.02 * np.arange(12))
+    assert p.intensity.tolist() == list(range(100, 112))
+    # whitespace-separated counts, no type (STD), CONST binning
+    free = (
+        "T  LA= 1.23966\nBANK 1 12 2 CONST 400 1\n"
+        + " ".join(str(c) for c in range(20, 30))
+        + "\n30 31\n"
+    )
+    q = read_pattern(_write(tmp_path, "b.gsa", free), wavelength=1.23966)
+    np.testing.assert_allclose(q.x, 4 + 0.01 * np.arange(12))
+    assert q.intensity.tolist() == list(range(20, 32))
+    assert q.metadata["gsas_type"] == "STD"
+
+
+def test_gsas_raw_may_be_named_raw_and_banks_join(tmp_path):
+    two = fx.gsas(counts=fx.COUNTS[:11]).decode() + (
+        "BANK 2 3 1 CONS 1200.0 10.0 0 0 ESD\n"
+        "    10.0     1.0    20.0     2.0    30.0     3.0\n"
+    )
+    p = read_pattern(_write(tmp_path, "two.raw", two))
+    assert [r["points"] for r in p.metadata["ranges"]] == [11, 3]
+    assert p.x[-3:].tolist() == [12.0, 12.1, 12.2]
+    with pytest.raises(PatternFormatError, match="promises a Bruker RAW or GSAS raw"):
+        read_pattern(_write(tmp_path, "t.raw", "10 1\n11 2\n"))
+
+
+_GSAS_HEAD = "title\n# wavelength 1.5406\n"
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        (
+            "BANK 1 12 2 CONS 1000 2 0 0 STD\n" + "     100" * 10 + "\n     100\n",
+            "line 5: .*not a STD record of 2 point.*12 points, 10 read",
+        ),
+        (
+            "BANK 1 12 2 CONS 1000 2 0 0 STD\n" + "     100" * 10 + "\n",
+            "line 4: the bank declares 12 points, its records hold 10.*truncated",
+        ),
+        (
+            "BANK 1 3 1 CONS 1000 2 0 0 STD\n     100     1x0     100\n",
+            "line 4: .*not a STD record",
+        ),
+        (
+            "BANK 1 3 1 CONS 1000 2 0 0 STD\n     100     nan     100\n",
+            "line 4: NaN and infinite",
+        ),
+        (
+            "BANK 1 3 1 CONS 1000 0 0 0 STD\n     100     100     100\n",
+            "line 3: bank 1 has a step of 0",
+        ),
+        (
+            "BANK 1 3 1 CONS 1000\n     100     100     100\n",
+            "line 3: .*needs the start and step",
+        ),
+        (
+            "BANK 1 2 1 CONS 1000 2 0 0 ESD\n     100     -10     100      10\n",
+            "line 4: a negative esd -10",
+        ),
+        (
+            "BANK 1 3 1 SLOG 1000 2 0 0 STD\n     100     100     100\n",
+            "line 3: a GSAS bank of SLOG STD data .*time of flight",
+        ),
+        ("BANK 1 3 1 RALF 1000 2 0 0 ALT\n", "line 3: a GSAS bank of RALF ALT"),
+        (
+            "TIME_MAP 1 3 1 TIME_MAP 10\nBANK 1 3 1 TIME_MAP 1 0 0 0 STD\n",
+            "line 3: a TIME_MAP: time-of-flight",
+        ),
+        ("BANK 1 3 1 CONS 1000 2 0 0 XYZ\n", "line 3: a GSAS bank of XYZ data"),
+        ("BANK 1 3 1 CONS 1000 2 0 0 STD\n", "line 3: the bank has no data records"),
+        ("BANK 1 3 1 CONS 1000 2 0 0 STD\n10 20 3", "line 4: .*no line break"),
+        ("BANK 1 2 2 CONS 1000 2 0 0 FXY\n1000 5\n", "line 4: the bank declares 2"),
+    ],
+)
+def test_gsas_errors_name_file_and_line(tmp_path, body, match):
+    path = _write(tmp_path, "bad.gsa", _GSAS_HEAD + body)
+    with pytest.raises(PatternFormatError, match=match) as info:
+        read_pattern(path)
+    assert str(info.value).startswith(str(path))
+
+
+def test_gsas_fxye_banks_are_still_columns(tmp_path):
+    text = "T\nBANK 1 2 2 CONST 1000.0 10.0 0 0 FXYE\n1000 5 1\n1010 6 2\n"
+    p = read_pattern(_write(tmp_path, "a.gsa", text), wavelength=1.5406)
+    assert p.metadata["format"] == "text" and p.x.tolist() == [10.0, 10.1]
+    assert p.uncertainty.tolist() == [1.0, 2.0]
+
+
+def test_udf_fixture(tmp_path):
+    p = read_pattern(DATA / "tiny.udf")
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-9)
+    np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    assert p.uncertainty is None
+    assert p.radiation.wavelengths == (fx.CU_KA1, fx.CU_KA2)
+    m = p.metadata
+    assert m["format"] == "philips_udf" and m["sample_name"] == "tiny peak"
+    assert m["diffractometer"] == "PW1800" and m["anode"] == "Cu"
+    q = read_pattern(_write(tmp_path, "scan.dat", (DATA / "tiny.udf").read_bytes()))
+    assert q.metadata["format"] == "philips_udf"
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (
+            lambda t: t.replace("ScanStepSize,    0.100,/", "ScanStepSize,  0.0,/"),
+            "line 9: the header has a step of 0",
+        ),
+        (
+            lambda t: t.replace("ScanStepSize,    0.100,/\r\n", ""),
+            "line 8: the header states no step size",
+        ),
+        (lambda t: t.replace("100/", "100"), "line 14: .*do not end with '/'"),
+        (lambda t: t.replace(" 1000,", " 1x00,"), "line 13: '1x00' is not a number"),
+        (lambda t: t.replace(" 1000,", " nan,"), "line 13: 'nan': NaN"),
+        (
+            lambda t: t.replace("  12.0000", "  12.5000"),
+            "line 14: .*is 26 points, RawScan holds 21",
+        ),
+        (
+            lambda t: t.replace("Title1,skxrd fixture ,/", "Title1 skxrd"),
+            "line 2: 'Title1 skxrd' is not a 'Key, value, /'",
+        ),
+        (lambda t: t.split("RawScan")[0], "line 10: no RawScan line.*truncated"),
+    ],
+)
+def test_udf_errors_name_file_and_line(tmp_path, change, match):
+    text = change(fx.udf().decode())
+    path = _write(tmp_path, "bad.udf", text)
+    with pytest.raises(PatternFormatError, match=match) as info:
+        read_pattern(path)
+    assert str(info.value).startswith(str(path))
+
+
+@pytest.mark.parametrize(
+    "name, promised", [("t.uxd", "Bruker UXD"), ("t.udf", "Philips UDF")]
+)
+def test_uxd_and_udf_extensions_promise_their_format(tmp_path, name, promised):
+    with pytest.raises(PatternFormatError, match=f"promises a {promised} file but"):
+        read_pattern(_write(tmp_path, name, "10 1\n11 2\n"))
+    with pytest.raises(PatternFormatError, match="content is Rigaku RAS"):
+        read_pattern(_write(tmp_path, name, (DATA / "tiny.ras").read_bytes()))
+
+
+def test_uxd_in_utf16_and_with_a_byte_order_mark(tmp_path):
+    text = (DATA / "tiny.uxd").read_text()
+    for data in (text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):
+        p = read_pattern(_write(tmp_path, "u.uxd", data))
+        assert p.metadata["format"] == "bruker_uxd" and len(p) == 21

@@ -271,12 +271,108 @@ def raw_v4(
     return out
 
 
+# ------------------------------------------------ UXD, GSAS raw and UDF text
+def uxd(*, split=11, counts=COUNTS, drive="COUPLED", keyword="_COUNTS") -> bytes:
+    """Bruker DIFFRAC plus UXD: a file header, then two ranges, the first of
+    intensities on the _START/_STEPSIZE grid (several per line), the second
+    of 2θ, count pairs."""
+    lines = [
+        "; skxrd fixture, after the DIFFRAC plus UXD layout",
+        "_FILEVERSION=2",
+        "_SAMPLE='tiny peak'",
+        "_WL_UNIT='A'",
+        f"_WL1={CU_KA1:f}",
+        f"_WL2={CU_KA2:f}",
+        f"_WL3={CU_KB:f}",
+        f"_WLRATIO={CU_RATIO:f}",
+        "_ANODE='Cu'",
+        "; (Data for Range number 1)",
+        f"_DRIVE='{drive}'",
+        "_STEPTIME=1.000000",
+        "_STEPSIZE=0.100000",
+        "_STEPMODE='C'",
+        f"_START={TWO_THETA[0]:f}",
+        keyword,
+    ]
+    first = [f"{c:9.0f}" for c in counts[:split]]
+    lines += ["".join(first[i : i + 8]) for i in range(0, len(first), 8)]
+    lines += [
+        "; (Data for Range number 2)",
+        f"_DRIVE='{drive}'",
+        "_STEPTIME=1.000000",
+        "_STEPSIZE=0.100000",
+        f"_START={TWO_THETA[split]:f}",
+        "_2THETACOUNTS",
+    ]
+    lines += [f"{t:.3f}\t{c:.0f}" for t, c in zip(TWO_THETA[split:], counts[split:])]
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def gsas(*, kind="STD", counts=COUNTS, nchan=None, title="tiny peak") -> bytes:
+    """GSAS raw data, one constant-wavelength bank in 80-character records:
+    STD ``10(I2,F6.0)`` (every third count averaged over 2 counters), ESD
+    ``10F8.0`` (count, √count pairs) or ALT ``4(F8.0,F7.4,F5.4)`` (2θ × 3200,
+    count / 100, √count / 100)."""
+    n = len(counts) if nchan is None else nchan
+    if kind == "STD":
+        fields = [
+            f"{' 2' if i % 3 == 0 else '  '}{c:6.0f}" for i, c in enumerate(counts)
+        ]
+        per = 10
+    elif kind == "ESD":
+        fields = [f"{c:8.1f}{np.sqrt(c):8.2f}" for c in counts]
+        per = 5
+    else:
+        # normalized counts (count / 100) with implied decimals, the esd
+        # with its decimal point: both ways a Fortran F field is read
+        fields = [
+            f"{t * 3200:8.0f}{round(c * 100):7d}{np.sqrt(c) / 100:5.3f}"
+            for t, c in zip(TWO_THETA, counts)
+        ]
+        per = 4
+    records = ["".join(fields[i : i + per]) for i in range(0, len(fields), per)]
+    bank = f"BANK 1 {n} {len(records)} CONS {TWO_THETA[0] * 100:.1f} 10.0 0 0 {kind}"
+    lines = [title, "# wavelength = 1.540598 A", bank]
+    return ("\r\n".join(lines + records) + "\r\n").encode("ascii")
+
+
+def udf(*, counts=COUNTS, stop=None) -> bytes:
+    """Philips UDF: ``Key, value, /`` header lines, ``RawScan``, then the
+    counts, eight a line, the last followed by ``/``."""
+    stop = TWO_THETA[-1] if stop is None else stop
+    lines = [
+        "SampleIdent,tiny peak ,/",
+        "Title1,skxrd fixture ,/",
+        "Anode,Cu,/",
+        f"LabdaAlpha1,{CU_KA1:11.6f},/",
+        f"LabdaAlpha2,{CU_KA2:11.6f},/",
+        f"RatioAlpha21,{CU_RATIO:8.5f},/",
+        "DiffrType,PW1800,/",
+        f"DataAngleRange,{TWO_THETA[0]:9.4f},{stop:9.4f},/",
+        "ScanStepSize,    0.100,/",
+        "ScanType,CONTINUOUS,/",
+        "RawScan",
+    ]
+    values = [f"{c:8.0f}" for c in counts]
+    rows = [",".join(values[i : i + 8]) for i in range(0, len(values), 8)]
+    rows[-1] += "/"
+    return (
+        "\r\n".join(lines + [r + ("" if r.endswith("/") else ",") for r in rows])
+        + "\r\n"
+    ).encode("ascii")
+
+
 FIXTURES = {
     "tiny.xrdml": xrdml,
     "tiny.ras": ras,
     "tiny.rasx": rasx,
     "tiny_v3.raw": raw_v3,
     "tiny_v4.raw": raw_v4,
+    "tiny.uxd": uxd,
+    "tiny_std.raw": gsas,
+    "tiny_esd.gsa": lambda: gsas(kind="ESD"),
+    "tiny_alt.gsa": lambda: gsas(kind="ALT"),
+    "tiny.udf": udf,
 }
 
 

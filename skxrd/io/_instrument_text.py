@@ -1,0 +1,833 @@
+"""Instrument text formats of fixed layout: Bruker UXD, GSAS raw banks
+(``STD``, ``ESD``, ``ALT``, ``FXY``) and Philips UDF.
+
+:mod:`._readers` recognises them (:func:`sniff`) and calls the readers here;
+each returns a :class:`._readers._Found`. Format facts: the Bruker DIFFRAC-AT
+/ DIFFRAC plus UXD manuals, the GSAS manual (Larson & Von Dreele, LAUR
+86-748, "GSAS Standard Powder Data File") and the Philips PC-APD file
+description, as summarised by xylib and GSAS-II.
+
+GSAS ``FXYE`` banks stay with the text-column reader, which has read them
+all along.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from ..utils._radiation import XRAY_LINES, get_radiation
+from ._readers import (
+    _LINE_BREAK,
+    PatternFormatError,
+    _decode,
+    _Found,
+    _iter_lines,
+    _merge_ranges,
+    _ordered,
+    _radiation_from_lines,
+    _wavelength_from_header,
+)
+
+__all__ = ["read_gsas", "read_udf", "read_uxd", "sniff"]
+
+_UXD_KEY = re.compile(r"^_([A-Za-z0-9][\w\-]*)\s*=\s*(.*?)\s*$")
+_UDF_KEY = re.compile(r"^[A-Za-z][\w\-]*\s*,.*/\s*$")
+_GSAS_BANK_LINE = re.compile(r"^BANK\s+\d+\s+\d+")
+_NUMBER_SPLIT = re.compile(r"[\s,]+")
+
+
+# ---------------------------------------------------------------- recognising
+def sniff(text: str) -> str | None:
+    """``"uxd"``, ``"gsas"``, ``"udf"`` or None from a text file's first
+    characters (its first 4096 bytes, decoded).
+
+    UXD: the first line that is neither blank nor a ``;`` comment is a
+    ``_KEY=value`` line. UDF: the first non-blank line is ``Key, value, /``.
+    GSAS: a title line, an optional ``Instrument parameter`` line and ``#``
+    comments, then a ``BANK n nchan ...`` line whose type is not ``FXYE``
+    (FXYE banks are columns, which the text reader reads).
+    """
+    text = text.removeprefix("\ufeff").removeprefix("ï»¿")  # byte-order marks
+    lines = _LINE_BREAK.split(text)
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last may be cut by the 4096-byte head
+    significant = [s.strip() for s in lines if s.strip()]
+    if not significant:
+        return None
+    first_uxd = next((s for s in significant if not s.startswith(";")), "")
+    if _UXD_KEY.match(first_uxd):
+        return "uxd"
+    if _UDF_KEY.match(significant[0]):
+        return "udf"
+    for i, raw in enumerate(lines[1:], 1):
+        s = raw.strip()
+        if not s or s.startswith("#"):
+            continue
+        if i == 1 and s[:4].lower() == "inst":
+            continue
+        if s.startswith("TIME_MAP"):
+            return "gsas"  # time of flight: the GSAS reader says it is not read
+        if _GSAS_BANK_LINE.match(s):
+            words = s.split()
+            return None if words[-1].upper() == "FXYE" else "gsas"
+        return None
+    return None
+
+
+def _err(path):
+    def make(message, **where):
+        return PatternFormatError(path, message, **where)
+
+    return make
+
+
+def _number(err, text, what, no):
+    """One finite float of a header field, or the error naming the line."""
+    try:
+        value = float(str(text).strip().strip("'\""))
+    except ValueError:
+        raise err(f"{what} {text!r} is not a number", line=no) from None
+    if not math.isfinite(value):
+        raise err(f"{what} {text!r}: NaN and infinite values are not data", line=no)
+    return value
+
+
+def _values(err, tokens, no) -> list[float]:
+    out = []
+    for t in tokens:
+        try:
+            v = float(t)
+        except ValueError:
+            raise err(f"{t!r} is not a number", line=no) from None
+        if not math.isfinite(v):
+            raise err(f"{t!r}: NaN and infinite values are not data", line=no)
+        out.append(v)
+    return out
+
+
+def _check_ends_a_line(err, text, last_data, last_line):
+    """Refuse a file whose last line is data without a line break.
+
+    Instrument software ends every line; a file cut short (a copy or
+    download that stopped) ends inside a line, and its last number may be
+    cut (``1148`` read as ``11``) where nothing else would show it."""
+    tail = text.rstrip(" \t\x1a")
+    if last_data and last_data == last_line and tail and tail[-1] not in "\r\n":
+        raise err(
+            "the last line of data has no line break: the file is truncated "
+            "(its last number may be cut); a complete file ends each line",
+            line=last_data,
+        )
+
+
+def _check_step(err, start, step, what, no):
+    if step is None:
+        raise err(f"{what} states no step size", line=no)
+    if start is None:
+        raise err(f"{what} states no start angle", line=no)
+    if not step > 0:
+        raise err(f"{what} has a step of {step:g}; it must be positive", line=no)
+
+
+def _anode_radiation(anode: str):
+    """The Kα doublet of a named anode (``"Cu"``), or None."""
+    name = f"{anode.strip().strip(chr(39)).capitalize()}Ka"
+    return get_radiation(name) if name in XRAY_LINES else None
+
+
+# ------------------------------------------------------------------ Bruker UXD
+# A 2θ scan: coupled θ/2θ, 2θ alone (detector scan) or unlocked coupled
+_UXD_TWO_THETA = {
+    "coupled",
+    "unlocked",
+    "unlockedcoupled",
+    "2theta",
+    "twotheta",
+    "detector",
+    "theta2theta",
+    "2thetatheta",
+    "thetatheta",
+    "2thetaomega",
+    "omega2theta",
+}
+_UXD_SINGLE = ("COUNTS", "CPS")  # intensities only, x from start and step
+_UXD_PAIRS = ("2THETACOUNTS", "2THETACPS")  # x, intensity pairs
+_UXD_PEAKS = ("D-I", "2THETA-I")  # a peak list, not a scan
+
+
+def read_uxd(path, data, axis) -> _Found:
+    """A Bruker DIFFRAC-AT / DIFFRAC plus UXD file.
+
+    ``;`` lines are comments; ``_KEY=value`` lines are the file header (before
+    the first ``_DRIVE``) or the header of a range; ``_COUNTS`` / ``_CPS``
+    open intensities on the grid ``_START + i * _STEPSIZE``, ``_2THETACOUNTS``
+    / ``_2THETACPS`` (x, intensity) pairs. Several ranges are joined when
+    disjoint, as for RAW, XRDML and RAS files.
+    """
+    err = _err(path)
+    text = _decode(data).rstrip("\x1a")
+    file_keys: dict[str, str] = {}
+    ranges: list[dict[str, Any]] = []  # {"keys", "line", "kind", "values", ...}
+    current: dict[str, Any] | None = None  # the range being read
+    peak_list = False
+    last_data = no = 0
+    for no, raw in enumerate(_iter_lines(text), 1):
+        s = raw.strip()
+        if not s or s.startswith(";"):
+            continue
+        if s.startswith("_"):
+            m = _UXD_KEY.match(s)
+            word = (s[1:].split() or [""])[0].upper() if m is None else None
+            if word in _UXD_SINGLE or word in _UXD_PAIRS:
+                if current is None or current.get("kind"):
+                    # data without a _DRIVE of its own: a range of the file header
+                    current = {"keys": {}, "line": no, "kind": None}
+                    ranges.append(current)
+                current["kind"] = "single" if word in _UXD_SINGLE else "pairs"
+                current["data_line"] = no
+                current["unit"] = "cps" if word.endswith("CPS") else "counts"
+                current["values"], current["lines"] = [], []
+                peak_list = False
+                continue
+            if word in _UXD_PEAKS:
+                peak_list = True
+                if current is not None and not current.get("kind"):
+                    current["peak_list"] = True
+                continue
+            if m is None:
+                raise err(
+                    f"{s!r} is neither a _KEY=value line nor a data keyword "
+                    "(_COUNTS, _CPS, _2THETACOUNTS, _2THETACPS)",
+                    line=no,
+                )
+            key, value = m.group(1).upper(), m.group(2).strip().strip("'\"")
+            peak_list = False
+            if key == "DRIVE" or (current is not None and current.get("kind")):
+                # a range's header starts (at _DRIVE, or after the last data)
+                current = {"keys": {}, "line": no, "kind": None}
+                ranges.append(current)
+            target = file_keys if current is None else current["keys"]
+            target[key] = (value, no)
+            continue
+        if peak_list:
+            continue
+        if current is None or not current.get("kind"):
+            raise err(
+                f"{s!r}: numbers before a data keyword (_COUNTS, _CPS, "
+                "_2THETACOUNTS or _2THETACPS)",
+                line=no,
+            )
+        values = _values(err, [t for t in _NUMBER_SPLIT.split(s) if t], no)
+        current["values"].extend(values)
+        current["lines"].extend([no] * len(values))
+        last_data = no
+    _check_ends_a_line(err, text, last_data, no)
+    meta: dict[str, Any] = {}
+    # a range that is only a peak list (_D-I, _2THETA-I) is passed over
+    lists = [r for r in ranges if not r.get("kind") and r.get("peak_list")]
+    ranges = [r for r in ranges if r.get("kind") or not r.get("peak_list")]
+    if lists:
+        meta["peak_lists_passed_over"] = [r["line"] for r in lists]
+    if not ranges:
+        raise err(
+            "no scan: no _COUNTS, _CPS, _2THETACOUNTS or _2THETACPS block"
+            + (
+                " (the file holds a peak list, not a scan)"
+                if peak_list or lists
+                else ""
+            )
+        )
+    found = []
+    units = set()
+    for k, rng in enumerate(ranges, 1):
+        found.append(_uxd_range(path, rng, file_keys, k, len(ranges), meta))
+        units.add(rng["unit"])
+    x, y, _, info, rev = _merge_ranges(path, found)
+    if len(units) > 1:
+        raise err("the ranges mix counts (_COUNTS) and count rates (_CPS)")
+    meta["intensity_unit"] = units.pop()
+    if info:
+        meta["ranges"] = info
+    if rev:
+        meta["reversed"] = True
+    keys = {k: v for k, (v, _) in file_keys.items()}
+    for key, name in (("SAMPLE", "sample_name"), ("ANODE", "anode")):
+        if keys.get(key):
+            meta[name] = keys[key]
+    meta["uxd_header"] = keys
+
+    def wavelength(key):
+        for where in (file_keys, ranges[0]["keys"]):
+            if key in where:
+                value, no = where[key]
+                return _number(err, value, f"_{key}", no)
+        return None
+
+    unit = keys.get("WL_UNIT", "A").strip().lower()
+    scale = {"a": 1.0, "å": 1.0, "angstrom": 1.0, "nm": 10.0}.get(unit)
+    if scale is None:
+        no = file_keys["WL_UNIT"][1]
+        raise err(f"_WL_UNIT={unit!r}: a wavelength unit of Å or nm", line=no)
+    a1, a2, ratio = wavelength("WL1"), wavelength("WL2"), wavelength("WLRATIO")
+    a1 = None if a1 is None else a1 * scale
+    a2 = None if a2 is None else a2 * scale
+    radiation, lam = _radiation_from_lines(a1, a2, ratio, keys.get("ANODE", ""))
+    lam_error = None
+    if a1 is not None and a1 != 0 and radiation is None and lam is None:
+        # an error only if the caller gives no wavelength either
+        lam_error = err(
+            f"_WL1={a1:g} Å is not an X-ray wavelength",
+            line=file_keys.get("WL1", ranges[0]["keys"].get("WL1", (0, None)))[1],
+        )
+    if radiation is None and lam is None and lam_error is None:
+        used = wavelength("RANGE_WL")  # the range's own statement
+        if used is not None and 0.01 < used * scale < 20:
+            lam = used * scale
+        elif keys.get("ANODE"):
+            radiation = _anode_radiation(keys["ANODE"])
+            if radiation is not None:
+                meta["wavelength_statement"] = f"_ANODE={keys['ANODE']}"
+    if a1 is not None:
+        meta["kAlpha1"] = a1
+    if a2 is not None:
+        meta["kAlpha2"] = a2
+    if ratio is not None:
+        meta["ratioKAlpha2KAlpha1"] = ratio
+    return _Found(
+        "bruker_uxd",
+        x,
+        y,
+        wavelength=lam,
+        radiation=radiation,
+        metadata=meta,
+        wavelength_error=lam_error,
+    )
+
+
+def _uxd_range(path, rng, file_keys, k, n, meta):
+    """(x, y, None, reversed) of one UXD range."""
+    err = _err(path)
+    label = f"range {k} of {n}" if n > 1 else "the scan"
+    if not rng.get("kind"):
+        raise err(
+            f"{label} (header from line {rng['line']}) has no data keyword "
+            "(_COUNTS, _CPS, _2THETACOUNTS or _2THETACPS): the file is truncated",
+            line=rng["line"],
+        )
+
+    def get(key):
+        return rng["keys"].get(key) or file_keys.get(key)
+
+    drive = get("DRIVE")
+    if drive is not None:
+        norm = re.sub(r"[^a-z0-9]", "", drive[0].lower())
+        if norm not in _UXD_TWO_THETA:
+            raise err(
+                f"{label} drives {drive[0]!r}, not 2θ: not a powder scan",
+                line=drive[1],
+            )
+        meta.setdefault("scan_type", drive[0])
+    steptime = get("STEPTIME")
+    if steptime is not None:
+        meta.setdefault(
+            "time_per_step_s", _number(err, steptime[0], "_STEPTIME", steptime[1])
+        )
+    values, lines = rng["values"], rng["lines"]
+    data_line = rng["data_line"]
+    if not values:
+        raise err(
+            f"{label}: no numbers after the data keyword: the file is truncated",
+            line=data_line,
+        )
+    stated = get("STEPCOUNT") or get("STEPS")
+    if rng["kind"] == "pairs":
+        if len(values) % 2:
+            raise err(
+                f"{label}: an x without its intensity ({len(values)} numbers in "
+                "x, intensity pairs): the data are truncated",
+                line=lines[-1],
+            )
+        x = np.asarray(values[0::2])
+        y = np.asarray(values[1::2])
+        where_lines = lines[0::2]
+    else:
+        start, step = get("START"), get("STEPSIZE")
+        start_v = None if start is None else _number(err, start[0], "_START", start[1])
+        step_v = None if step is None else _number(err, step[0], "_STEPSIZE", step[1])
+        _check_step(err, start_v, step_v, label, step[1] if step else data_line)
+        y = np.asarray(values)
+        x = start_v + step_v * np.arange(len(y))
+        where_lines = lines
+    if stated is not None:
+        count = _number(err, stated[0], "the step count", stated[1])
+        if count != len(y):
+            raise err(
+                f"{label}: the header says {count:g} points, the data hold "
+                f"{len(y)}: the file is truncated or damaged",
+                line=lines[-1],
+            )
+    x, (y, _), rev = _ordered(
+        path, x, [y, None], lambda i: {"line": int(where_lines[i])}
+    )
+    _check_two_theta(err, x, where_lines, rev)
+    return x, y, None, rev
+
+
+def _check_two_theta(err, x, lines, reversed_):
+    bad = np.flatnonzero((x < 0) | (x > 180))
+    if bad.size:
+        i = int(bad[0])
+        no = lines[len(lines) - 1 - i] if reversed_ else lines[i]
+        raise err(f"2θ = {x[i]:g} is outside [0, 180] degrees", line=int(no))
+
+
+# ------------------------------------------------------------------ GSAS raw
+_GSAS_CW = ("CONS", "CONST")  # constant-wavelength binning: 2θ start and step
+_GSAS_TYPES = ("STD", "ESD", "ALT", "FXY")
+# points per 80-character record, and the width of one point's fields
+_GSAS_LAYOUT = {"STD": (10, 8), "ESD": (5, 16), "ALT": (4, 20)}
+
+
+def read_gsas(path, data, axis) -> _Found:
+    """A GSAS raw data file of constant-wavelength ``STD``, ``ESD``, ``ALT``
+    or ``FXY`` banks.
+
+    Line 1 is a title, line 2 may name the instrument parameter file, ``#``
+    lines are comments; each bank is a line ``BANK n nchan nrec CONS start
+    step 0 0 type`` (start and step in centidegrees; no type means ``STD``)
+    followed by its records. ``STD``: ``10(I2,F6.0)``, a count with the
+    number of counters averaged into it (blank: 1); ``ESD``: ``10F8.0``,
+    five (intensity, esd) pairs; ``ALT``: ``4(F8.0,F7.4,F5.4)``, (2θ in
+    centidegrees × 32, intensity, esd), without a decimal point the last four
+    digits are decimals; ``FXY``: free-format 2θ in centidegrees and
+    intensity. Several banks are joined when disjoint.
+    """
+    err = _err(path)
+    text = _decode(data).rstrip("\x1a")
+    lines = list(enumerate(_iter_lines(text), 1))
+    meta: dict[str, Any] = {"title": lines[0][1].strip()}
+    header: list[tuple[int, str]] = [(1, lines[0][1].strip())]
+    banks: list[dict[str, Any]] = []
+    for i, (no, raw) in enumerate(lines[1:], 1):
+        s = raw.strip()
+        if i == 1 and s[:4].lower() == "inst":
+            meta["instrument_parameter_file"] = s.split(":", 1)[-1].strip(" []")
+            continue
+        if not s:
+            continue
+        if s.startswith("#"):
+            if not banks or not banks[-1]["records"]:
+                header.append((no, s))
+            continue
+        if s.startswith("BANK"):
+            banks.append(_gsas_bank(err, s, no))
+            continue
+        if s.startswith("TIME_MAP"):
+            raise err(
+                "a TIME_MAP: time-of-flight data, not read (x is no angle); "
+                "read are constant-wavelength banks (BANK ... CONS ...)",
+                line=no,
+            )
+        if not banks:
+            raise err(f"{s!r} before the first BANK line", line=no)
+        banks[-1]["records"].append((no, raw.rstrip("\r\n")))
+    if not banks:
+        raise err("no BANK line")
+    banks[-1]["ends_file"], banks[-1]["text"] = True, text
+    found, sigmas = [], []
+    for bank in banks:
+        label = f"bank {bank['number']}" if len(banks) > 1 else "the bank"
+        x, y, sigma, where_lines = _gsas_points(err, bank, label)
+        x, (y, sigma), rev = _ordered(
+            path, x, [y, sigma], lambda i, wl=where_lines: {"line": int(wl[i])}
+        )
+        _check_two_theta(err, x, where_lines, rev)
+        found.append((x, y, sigma, rev))
+        sigmas.append(sigma is not None)
+    if any(sigmas) and not all(sigmas):
+        raise err("some banks state uncertainties and others do not")
+    x, y, sigma, info, rev = _merge_ranges(path, found, "bank")
+    if info:
+        meta["ranges"] = info
+    if rev:
+        meta["reversed"] = True
+    types = sorted({b["type"] for b in banks})
+    meta["gsas_type"] = types[0] if len(types) == 1 else types
+    meta["gsas_banks"] = [b["line_text"] for b in banks]
+    meta["header"] = [h for _, h in header]
+    if any(b.get("counters") for b in banks):
+        meta["uncertainty_converted"] = (
+            "σ = √(counts / counters) from the STD counter numbers"
+        )
+    try:
+        lam, how = _wavelength_from_header(path, header)
+        lam_error = None
+    except PatternFormatError as exc:
+        lam, how, lam_error = None, None, exc
+    if how:
+        meta["wavelength_statement"] = how
+    return _Found(
+        "gsas_raw",
+        x,
+        y,
+        uncertainty=sigma,
+        wavelength=lam,
+        metadata=meta,
+        wavelength_error=lam_error,
+    )
+
+
+def _gsas_bank(err, s, no):
+    words = s.split()
+    try:
+        number, nchan, nrec = int(words[1]), int(words[2]), int(words[3])
+    except (IndexError, ValueError):
+        raise err(f"{s!r}: a BANK line needs BANK n nchan nrec", line=no) from None
+    if len(words) < 5:
+        raise err(f"{s!r}: the BANK line states no binning (CONS)", line=no)
+    binning = words[4].upper()
+    last = words[-1].upper()
+    fmt = last if not _is_number(last) and len(words) > 5 else "STD"
+    if binning not in _GSAS_CW:
+        raise err(
+            f"a GSAS bank of {binning} {fmt} data (time of flight or energy "
+            "dispersive: x is no angle); read are constant-wavelength banks "
+            "(BANK ... CONS start step ... STD|ESD|ALT|FXY|FXYE), 2θ in "
+            "centidegrees",
+            line=no,
+        )
+    if fmt not in _GSAS_TYPES:
+        raise err(
+            f"a GSAS bank of {fmt} data; read are the STD, ESD, ALT, FXY and "
+            "FXYE types",
+            line=no,
+        )
+    coef = words[5:-1] if fmt != "STD" or not _is_number(last) else words[5:]
+    if len(coef) < 2:
+        raise err(f"{s!r}: a CONS bank needs the start and step", line=no)
+    start = _number(err, coef[0], "the bank's start", no) / 100
+    step = _number(err, coef[1], "the bank's step", no) / 100
+    if fmt != "FXY" and fmt != "ALT":
+        _check_step(err, start, step, f"bank {number}", no)
+    if not 1 <= nchan <= 10**8:
+        raise err(f"the bank declares {nchan} points", line=no)
+    return {
+        "number": number,
+        "nchan": nchan,
+        "nrec": nrec,
+        "type": fmt,
+        "start": start,
+        "step": step,
+        "line": no,
+        "line_text": s,
+        "records": [],
+    }
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _gsas_points(err, bank, label):
+    """x (degrees), y, sigma or None, and the line of each point."""
+    fmt, nchan, records = bank["type"], bank["nchan"], bank["records"]
+    if not records:
+        raise err(
+            f"{label} has no data records: the file is truncated", line=bank["line"]
+        )
+    if fmt == "FXY":
+        vals, where = [], []
+        for no, raw in records:
+            toks = raw.split()
+            if len(toks) != 2:
+                raise err(
+                    f"{len(toks)} fields; an FXY record holds 2θ (centidegrees) "
+                    "and intensity",
+                    line=no,
+                )
+            vals.append(_values(err, toks, no))
+            where.append(no)
+        table = np.asarray(vals)
+        if len(table) != nchan:
+            raise err(
+                f"{label} declares {nchan} points, its records hold "
+                f"{len(table)}: the file is truncated or damaged",
+                line=records[-1][0],
+            )
+        return table[:, 0] / 100, table[:, 1], None, where
+    per_line, width = _GSAS_LAYOUT[fmt]
+    fields: list[list[float]] = []
+    counters: list[float] = []
+    where: list[int] = []
+    # one layout a bank: fixed fields, or (as some converters write) numbers
+    # separated by spaces, which the first record shows
+    first_no, first = records[0]
+    fixed = _gsas_fixed(fmt, first, min(per_line, nchan), width) is not None
+    bank["layout"] = "fixed" if fixed else "free"
+    for no, raw in records:
+        if len(fields) >= nchan:
+            raise err(
+                f"{label} declares {nchan} points; this record is one more",
+                line=no,
+            )
+        wanted = min(per_line, nchan - len(fields))
+        if fixed:
+            got = _gsas_fixed(fmt, raw, wanted, width)
+        else:
+            got = _gsas_free(fmt, raw, wanted)
+        if got is None:
+            raise err(
+                f"{raw.strip()!r} is not a {fmt} record of {wanted} point(s) "
+                f"({_GSAS_FORMAT[fmt]}); {label} declares {nchan} points, "
+                f"{len(fields)} read before this line",
+                line=no,
+            )
+        for point in got:
+            bad = [t for t in point if not math.isfinite(t)]
+            if bad:
+                raise err("NaN and infinite values are not data", line=no)
+        if fmt == "STD":
+            counters.extend(p[0] for p in got)
+            fields.extend([p[1]] for p in got)
+        else:
+            fields.extend(list(p) for p in got)
+        where.extend([no] * len(got))
+    if bank["layout"] == "free" and bank.get("ends_file"):
+        _check_ends_a_line(err, bank["text"], records[-1][0], records[-1][0])
+    if len(fields) < nchan:
+        raise err(
+            f"{label} declares {nchan} points, its records hold {len(fields)}: "
+            "the file is truncated",
+            line=records[-1][0],
+        )
+    n = np.arange(nchan)
+    if fmt == "STD":
+        y = np.asarray([f[0] for f in fields])
+        x = bank["start"] + bank["step"] * n
+        sigma = None
+        if any(c > 0 for c in counters):
+            # a count averaged over c counters has variance count / c
+            c = np.maximum(np.asarray(counters), 1)
+            neg = np.flatnonzero(y < 0)
+            if neg.size:
+                raise err(f"a negative count {y[neg[0]]:g}", line=where[int(neg[0])])
+            sigma = np.sqrt(y / c)
+            bank["counters"] = True
+        return x, y, sigma, where
+    table = np.asarray(fields)
+    if fmt == "ESD":
+        x = bank["start"] + bank["step"] * n
+        y, sigma = table[:, 0], table[:, 1]
+    else:  # ALT: 2θ in centidegrees × 32
+        x, y, sigma = table[:, 0] / 3200, table[:, 1], table[:, 2]
+    neg = np.flatnonzero(sigma < 0)
+    if neg.size:
+        raise err(f"a negative esd {sigma[neg[0]]:g}", line=where[int(neg[0])])
+    return x, y, sigma, where
+
+
+_GSAS_FORMAT = {
+    "STD": "10(I2,F6.0): counters and count in fields of 8 characters",
+    "ESD": "10F8.0: five intensity, esd pairs in fields of 8 characters",
+    "ALT": "4(F8.0,F7.4,F5.4): four 2θ × 32, intensity, esd triples",
+}
+_ALT_FIELDS = ((0, 8, 0), (8, 15, 4), (15, 20, 4))  # start, end, implied decimals
+
+
+def _fortran_float(field: str, decimals: int) -> float | None:
+    """A Fortran ``Fw.d`` input field: blank is 0; without a decimal point
+    (or exponent) the last ``d`` digits are decimals."""
+    s = field.strip()
+    if not s:
+        return 0.0
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    if decimals and "." not in s and "e" not in s.lower():
+        v /= 10**decimals
+    return v
+
+
+def _gsas_fixed(fmt, raw, wanted, width):
+    """The ``wanted`` points of a fixed-field record, or None if it is not one."""
+    line = raw.rstrip()
+    if len(line) < wanted * width:
+        # numbers are right-justified in their fields: a record that stops
+        # short of its last field is cut (or not in fixed fields at all)
+        return None
+    if line[wanted * width :].strip(" 0."):
+        return None  # more than the record's points (zeros pad a last record)
+    line = line[: wanted * width]
+    points = []
+    for k in range(wanted):
+        field = line[k * width : (k + 1) * width]
+        if fmt == "STD":
+            counters, count = field[:2].strip(), field[2:].strip()
+            if not count:
+                return None
+            try:
+                c = int(counters) if counters else 0
+            except ValueError:
+                return None
+            v = _fortran_float(count, 0)
+            if v is None or c < 0:
+                return None
+            points.append((float(c), v))
+        elif fmt == "ESD":
+            a, b = field[:8].strip(), field[8:].strip()
+            if not a or not b:
+                return None
+            va, vb = _fortran_float(a, 0), _fortran_float(b, 0)
+            if va is None or vb is None:
+                return None
+            points.append((va, vb))
+        else:
+            if not field[:8].strip():
+                return None
+            vals = [_fortran_float(field[i:j], d) for i, j, d in _ALT_FIELDS]
+            if any(v is None for v in vals):
+                return None
+            points.append(tuple(vals))
+    return points
+
+
+def _gsas_free(fmt, raw, wanted):
+    """The points of a record written with spaces instead of fixed fields
+    (``20 21 26 ...``, as some converters write), or None."""
+    if fmt == "ALT":
+        return None  # implied decimals need the fields
+    toks = raw.split()
+    size = 1 if fmt == "STD" else 2
+    if len(toks) != wanted * size:
+        return None
+    try:
+        vals = [float(t) for t in toks]
+    except ValueError:
+        return None
+    if fmt == "STD":
+        return [(0.0, v) for v in vals]
+    return list(zip(vals[0::2], vals[1::2]))
+
+
+# ----------------------------------------------------------------- Philips UDF
+def read_udf(path, data, axis) -> _Found:
+    """A Philips UDF file: ``Key, value[, value], /`` header lines, then
+    ``RawScan`` and the comma-separated counts, the last followed by ``/``;
+    2θ runs from the first ``DataAngleRange`` value in ``ScanStepSize`` steps.
+    """
+    err = _err(path)
+    text = _decode(data).rstrip("\x1a")
+    keys: dict[str, tuple[list[str], int]] = {}
+    values: list[float] = []
+    lines: list[int] = []
+    state = "header"
+    raw_line = end_line = None
+    no = 0
+    for line_no, raw in enumerate(_iter_lines(text), 1):
+        s = raw.strip()
+        if not s:
+            continue
+        no = line_no  # the last line that is not blank
+        if state == "header":
+            if s.lower() == "rawscan":
+                state, raw_line = "data", no
+                continue
+            parts = [p.strip() for p in s.split(",")]
+            if len(parts) < 2 or parts[-1] != "/":
+                raise err(
+                    f"{s!r} is not a 'Key, value, /' header line (or RawScan)",
+                    line=no,
+                )
+            keys.setdefault(parts[0], (parts[1:-1], no))
+            continue
+        if state == "done":
+            continue  # after the closing '/'
+        body, slash, _ = s.partition("/")
+        toks = [t for t in _NUMBER_SPLIT.split(body) if t]
+        got = _values(err, toks, no)
+        values.extend(got)
+        lines.extend([no] * len(got))
+        if slash:
+            state, end_line = "done", no
+    if raw_line is None:
+        raise err(
+            "no RawScan line after the header: the file is truncated or not a UDF scan",
+            line=no,
+        )
+    if state != "done":
+        raise err(
+            "the counts after RawScan do not end with '/': the file is truncated",
+            line=lines[-1] if lines else raw_line,
+        )
+    if not values:
+        raise err("no counts after RawScan", line=raw_line)
+
+    def field(key, index=0):
+        if key not in keys:
+            return None
+        parts, no = keys[key]
+        if index >= len(parts):
+            raise err(f"{key} has {len(parts)} value(s)", line=no)
+        return _number(err, parts[index], key, no)
+
+    start = field("DataAngleRange")
+    stop = field("DataAngleRange", 1) if start is not None else None
+    step = field("ScanStepSize")
+    no = keys.get("ScanStepSize", keys.get("DataAngleRange", (None, raw_line)))[1]
+    _check_step(err, start, step, "the header", no)
+    y = np.asarray(values)
+    expected = (stop - start) / step + 1
+    if abs(expected - len(y)) > 0.5:
+        raise err(
+            f"DataAngleRange {start:g}–{stop:g} in steps of {step:g} is "
+            f"{expected:.0f} points, RawScan holds {len(y)}: the file is "
+            "truncated or damaged",
+            line=end_line,
+        )
+    x = start + step * np.arange(len(y))
+    x, (y, _), rev = _ordered(path, x, [y, None], lambda i: {"line": lines[i]})
+    _check_two_theta(err, x, lines, rev)
+    meta: dict[str, Any] = {"udf_header": {k: v for k, (v, _) in keys.items()}}
+    for key, name in (
+        ("SampleIdent", "sample_name"),
+        ("DiffrType", "diffractometer"),
+        ("Anode", "anode"),
+        ("ScanType", "scan_type"),
+    ):
+        if keys.get(key) and keys[key][0]:
+            meta[name] = ", ".join(keys[key][0])
+    if "ScanStepTime" in keys:
+        meta["time_per_step_s"] = field("ScanStepTime")
+    a1, a2 = field("LabdaAlpha1"), field("LabdaAlpha2")
+    ratio = field("RatioAlpha21")
+    radiation, lam = _radiation_from_lines(a1, a2, ratio, meta.get("anode", ""))
+    lam_error = None
+    if a1 is not None and a1 != 0 and radiation is None and lam is None:
+        # an error only if the caller gives no wavelength either
+        lam_error = err(
+            f"LabdaAlpha1 {a1:g} Å is not an X-ray wavelength",
+            line=keys["LabdaAlpha1"][1],
+        )
+    elif radiation is None and lam is None and meta.get("anode"):
+        radiation = _anode_radiation(meta["anode"])
+    for key, name in ((a1, "kAlpha1"), (a2, "kAlpha2"), (ratio, "ratioKAlpha2KAlpha1")):
+        if key is not None:
+            meta[name] = key
+    return _Found(
+        "philips_udf",
+        x,
+        y,
+        wavelength=lam,
+        radiation=radiation,
+        metadata=meta,
+        wavelength_error=lam_error,
+    )
