@@ -228,8 +228,10 @@ def read_pattern(
     error. Philips UDF: the ``RawScan`` counts from ``DataAngleRange`` in
     ``ScanStepSize`` steps. A declared number of points (UXD
     ``_STEPCOUNT``, GSAS ``nchan``, the UDF angle range) that the data do not
-    hold is an error naming the line; a ``.raw`` file may be Bruker RAW or
-    GSAS raw data, a ``.uxd`` or ``.udf`` file must be what it says.
+    hold is an error naming the line, as is a UXD (or whitespace-separated
+    GSAS) file whose last data line has no line break: a file cut short,
+    whose last number may be cut. A ``.raw`` file may be Bruker RAW or GSAS
+    raw data, a ``.uxd`` or ``.udf`` file must be what it says.
 
     Intensities are as stored: counts (RAS/RASX/XRDML ``counts`` multiplied by
     their attenuation factors), count rates (UXD ``_CPS``, said in
