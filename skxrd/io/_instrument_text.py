@@ -628,6 +628,15 @@ def _gsas_points(err, bank, label):
         y, sigma = table[:, 0], table[:, 1]
     else:  # ALT: 2θ in centidegrees × 32
         x, y, sigma = table[:, 0] / 3200, table[:, 1], table[:, 2]
+        start, step = bank["start"], bank["step"]
+        if (start or step) and abs(x[0] - start) > max(2 * abs(step), 0.05):
+            # the one check that x is read in the unit it was written in
+            raise err(
+                f"{label}: the first 2θ, {table[0, 0]:g} / 3200 = {x[0]:g}°, is "
+                f"not the bank's start {start:g}° (ALT 2θ is in centidegrees "
+                "× 32)",
+                line=where[0],
+            )
     neg = np.flatnonzero(sigma < 0)
     if neg.size:
         raise err(f"a negative esd {sigma[neg[0]]:g}", line=where[int(neg[0])])

@@ -1584,6 +1584,9 @@ def test_uxd_fixture_two_ranges_and_its_wavelengths(tmp_path):
     # the content decides: a UXD file named .txt is UXD
     q = read_pattern(_write(tmp_path, "scan.txt", (DATA / "tiny.uxd").read_bytes()))
     assert q.metadata["format"] == "bruker_uxd" and len(q) == 21
+    # no _DRIVE: the file header holds the scan's start and step
+    text = "_WL1=1.5406\n_START=10\n_STEPSIZE=0.5\n_COUNTS\n1 2\n"
+    assert read_pattern(_write(tmp_path, "v1.uxd", text)).x.tolist() == [10, 10.5]
 
 
 @pytest.mark.parametrize(
@@ -1788,6 +1791,10 @@ _GSAS_HEAD = "title\n# wavelength 1.5406\n"
         ("BANK 1 3 1 CONS 1000 2 0 0 STD\n", "line 3: the bank has no data records"),
         ("BANK 1 3 1 CONS 1000 2 0 0 STD\n10 20 3", "line 4: .*no line break"),
         ("BANK 1 2 2 CONS 1000 2 0 0 FXY\n1000 5\n", "line 4: the bank declares 2"),
+        (
+            "BANK 1 1 1 CONS 1000 2 0 0 ALT\n    1000  100000.100\n",
+            r"line 4: .*first 2θ, 1000 / 3200 = 0.3125°, is not the bank's start 10°",
+        ),
     ],
 )
 def test_gsas_errors_name_file_and_line(tmp_path, body, match):
