@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -53,8 +55,8 @@ def sniff(text: str) -> str | None:
     """
     text = text.removeprefix("\ufeff").removeprefix("ï»¿")  # byte-order marks
     lines = _LINE_BREAK.split(text)
-    if len(lines) > 1:
-        lines = lines[:-1]  # the last may be cut by the 4096-byte head
+    if len(lines) > 1 and len(text) >= 2048:
+        lines = lines[:-1]  # the last may be cut where the 4096-byte head ends
     significant = [s.strip() for s in lines if s.strip()]
     if not significant:
         return None
@@ -190,7 +192,8 @@ def read_uxd(path, data, axis) -> _Found:
                 current["kind"] = "single" if word in _UXD_SINGLE else "pairs"
                 current["data_line"] = no
                 current["unit"] = "cps" if word.endswith("CPS") else "counts"
-                current["values"], current["lines"] = [], []
+                # flat arrays: a 100 MB file holds millions of numbers
+                current["values"], current["lines"] = array("d"), array("q")
                 peak_list = False
                 continue
             if word in _UXD_PEAKS:
@@ -223,7 +226,7 @@ def read_uxd(path, data, axis) -> _Found:
             )
         values = _values(err, [t for t in _NUMBER_SPLIT.split(s) if t], no)
         current["values"].extend(values)
-        current["lines"].extend([no] * len(values))
+        current["lines"].extend(repeat(no, len(values)))
         last_data = no
     _check_ends_a_line(err, text, last_data, no)
     meta: dict[str, Any] = {}
@@ -336,9 +339,10 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
         meta.setdefault(
             "time_per_step_s", _number(err, steptime[0], "_STEPTIME", steptime[1])
         )
-    values, lines = rng["values"], rng["lines"]
+    values = np.frombuffer(rng["values"], dtype=np.float64)
+    lines = np.frombuffer(rng["lines"], dtype=np.int64)
     data_line = rng["data_line"]
-    if not values:
+    if values.size == 0:
         raise err(
             f"{label}: no numbers after the data keyword: the file is truncated",
             line=data_line,
@@ -349,17 +353,16 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
             raise err(
                 f"{label}: an x without its intensity ({len(values)} numbers in "
                 "x, intensity pairs): the data are truncated",
-                line=lines[-1],
+                line=int(lines[-1]),
             )
-        x = np.asarray(values[0::2])
-        y = np.asarray(values[1::2])
+        x, y = values[0::2].copy(), values[1::2].copy()
         where_lines = lines[0::2]
     else:
         start, step = get("START"), get("STEPSIZE")
         start_v = None if start is None else _number(err, start[0], "_START", start[1])
         step_v = None if step is None else _number(err, step[0], "_STEPSIZE", step[1])
         _check_step(err, start_v, step_v, label, step[1] if step else data_line)
-        y = np.asarray(values)
+        y = values.copy()
         x = start_v + step_v * np.arange(len(y))
         where_lines = lines
     if stated is not None:
@@ -368,7 +371,7 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
             raise err(
                 f"{label}: the header says {count:g} points, the data hold "
                 f"{len(y)}: the file is truncated or damaged",
-                line=lines[-1],
+                line=int(lines[-1]),
             )
     x, (y, _), rev = _ordered(
         path, x, [y, None], lambda i: {"line": int(where_lines[i])}
@@ -564,21 +567,22 @@ def _gsas_points(err, bank, label):
             )
         return table[:, 0] / 100, table[:, 1], None, where
     per_line, width = _GSAS_LAYOUT[fmt]
-    fields: list[list[float]] = []
-    counters: list[float] = []
-    where: list[int] = []
+    # flat arrays of the points' values (1 for STD, 2 for ESD, 3 for ALT)
+    size = {"STD": 1, "ESD": 2, "ALT": 3}[fmt]
+    fields, counters, where = array("d"), array("d"), array("q")
+    npoints = 0
     # one layout a bank: fixed fields, or (as some converters write) numbers
     # separated by spaces, which the first record shows
     first_no, first = records[0]
     fixed = _gsas_fixed(fmt, first, min(per_line, nchan), width) is not None
     bank["layout"] = "fixed" if fixed else "free"
     for no, raw in records:
-        if len(fields) >= nchan:
+        if npoints >= nchan:
             raise err(
                 f"{label} declares {nchan} points; this record is one more",
                 line=no,
             )
-        wanted = min(per_line, nchan - len(fields))
+        wanted = min(per_line, nchan - npoints)
         if fixed:
             got = _gsas_fixed(fmt, raw, wanted, width)
         else:
@@ -587,7 +591,7 @@ def _gsas_points(err, bank, label):
             raise err(
                 f"{raw.strip()!r} is not a {fmt} record of {wanted} point(s) "
                 f"({_GSAS_FORMAT[fmt]}); {label} declares {nchan} points, "
-                f"{len(fields)} read before this line",
+                f"{npoints} read before this line",
                 line=no,
             )
         for point in got:
@@ -596,33 +600,37 @@ def _gsas_points(err, bank, label):
                 raise err("NaN and infinite values are not data", line=no)
         if fmt == "STD":
             counters.extend(p[0] for p in got)
-            fields.extend([p[1]] for p in got)
+            fields.extend(p[1] for p in got)
         else:
-            fields.extend(list(p) for p in got)
-        where.extend([no] * len(got))
+            for p in got:
+                fields.extend(p)
+        where.extend(repeat(no, len(got)))
+        npoints += len(got)
     if bank["layout"] == "free" and bank.get("ends_file"):
         _check_ends_a_line(err, bank["text"], records[-1][0], records[-1][0])
-    if len(fields) < nchan:
+    if npoints < nchan:
         raise err(
-            f"{label} declares {nchan} points, its records hold {len(fields)}: "
+            f"{label} declares {nchan} points, its records hold {npoints}: "
             "the file is truncated",
             line=records[-1][0],
         )
     n = np.arange(nchan)
+    table = np.frombuffer(fields, dtype=np.float64).reshape(-1, size).copy()
+    where = np.frombuffer(where, dtype=np.int64)
     if fmt == "STD":
-        y = np.asarray([f[0] for f in fields])
+        y = table[:, 0]
         x = bank["start"] + bank["step"] * n
         sigma = None
-        if any(c > 0 for c in counters):
+        c = np.frombuffer(counters, dtype=np.float64)
+        if np.any(c > 0):
             # a count averaged over c counters has variance count / c
-            c = np.maximum(np.asarray(counters), 1)
+            c = np.maximum(c, 1)
             neg = np.flatnonzero(y < 0)
             if neg.size:
                 raise err(f"a negative count {y[neg[0]]:g}", line=where[int(neg[0])])
             sigma = np.sqrt(y / c)
             bank["counters"] = True
         return x, y, sigma, where
-    table = np.asarray(fields)
     if fmt == "ESD":
         x = bank["start"] + bank["step"] * n
         y, sigma = table[:, 0], table[:, 1]
@@ -635,7 +643,7 @@ def _gsas_points(err, bank, label):
                 f"{label}: the first 2θ, {table[0, 0]:g} / 3200 = {x[0]:g}°, is "
                 f"not the bank's start {start:g}° (ALT 2θ is in centidegrees "
                 "× 32)",
-                line=where[0],
+                line=int(where[0]),
             )
     neg = np.flatnonzero(sigma < 0)
     if neg.size:
@@ -736,8 +744,7 @@ def read_udf(path, data, axis) -> _Found:
     err = _err(path)
     text = _decode(data).rstrip("\x1a")
     keys: dict[str, tuple[list[str], int]] = {}
-    values: list[float] = []
-    lines: list[int] = []
+    values, lines = array("d"), array("q")
     state = "header"
     raw_line = end_line = None
     no = 0
@@ -764,7 +771,7 @@ def read_udf(path, data, axis) -> _Found:
         toks = [t for t in _NUMBER_SPLIT.split(body) if t]
         got = _values(err, toks, no)
         values.extend(got)
-        lines.extend([no] * len(got))
+        lines.extend(repeat(no, len(got)))
         if slash:
             state, end_line = "done", no
     if raw_line is None:
@@ -793,7 +800,7 @@ def read_udf(path, data, axis) -> _Found:
     step = field("ScanStepSize")
     no = keys.get("ScanStepSize", keys.get("DataAngleRange", (None, raw_line)))[1]
     _check_step(err, start, step, "the header", no)
-    y = np.asarray(values)
+    y = np.frombuffer(values, dtype=np.float64).copy()
     expected = (stop - start) / step + 1
     if abs(expected - len(y)) > 0.5:
         raise err(
@@ -803,7 +810,7 @@ def read_udf(path, data, axis) -> _Found:
             line=end_line,
         )
     x = start + step * np.arange(len(y))
-    x, (y, _), rev = _ordered(path, x, [y, None], lambda i: {"line": lines[i]})
+    x, (y, _), rev = _ordered(path, x, [y, None], lambda i: {"line": int(lines[i])})
     _check_two_theta(err, x, lines, rev)
     meta: dict[str, Any] = {"udf_header": {k: v for k, (v, _) in keys.items()}}
     for key, name in (
