@@ -534,6 +534,7 @@ _WATCH_SUFFIXES = (
     ".udf",
     ".gsa",
     ".gss",
+    ".brml",
 )
 
 
@@ -1091,9 +1092,9 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="classify measured pattern files (top-k with probabilities)",
         description="Read each file (text .xy/.xye/.csv/.dat, .xrdml, .ras, .rasx, "
-        "Bruker .raw and .uxd, GSAS raw data, Philips .udf), resample it "
-        "through Q onto the model's grid and print the k most probable classes "
-        "with their probabilities.",
+        "Bruker .raw, .uxd and .brml, GSAS raw data, Philips .udf, powder .cif), "
+        "resample it through Q onto the model's grid and print the k most "
+        "probable classes with their probabilities.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="measured patterns")
     _add_answer_args(p)

@@ -10,7 +10,10 @@ has to agree with it):
 * Bruker ``.raw`` versions 3 (``RAW1.01``) and 4 (``RAW4.00``);
 * Bruker DIFFRAC-AT / DIFFRAC plus ``.uxd`` text, GSAS raw data of
   constant-wavelength ``STD``, ``ESD``, ``ALT`` and ``FXY`` banks and Philips
-  ``.udf`` text (read in :mod:`._instrument_text`).
+  ``.udf`` text (read in :mod:`._instrument_text`);
+* Bruker DIFFRAC.SUITE ``.brml`` (a zip archive of XML; read in ``_brml.py``);
+* IUCr powder CIF ``.cif`` (pdCIF, as GSAS-II, TOPAS and databases export
+  it; read in ``_pdcif.py``).
 
 The readers are written here with the standard library rather than taken from
 ``xrayutilities.io``: its ``XRDMLFile`` turns counts into count rates and keeps
@@ -113,10 +116,13 @@ def read_pattern(
     """Read a measured powder pattern from a file.
 
     The format is recognised from the content (magic bytes, XML root, Rigaku
-    block markers, the ``_KEY=value`` lines of Bruker UXD, the ``BANK`` line
-    of GSAS raw data, the ``Key, value, /`` lines of Philips UDF); anything
-    else that is text is read as columns. Text may be
-    UTF-8, Latin-1 or UTF-16 with or without a byte-order mark.
+    block markers, a zip archive's members, a CIF ``data_`` block, the
+    ``_KEY=value`` lines of Bruker UXD, the ``BANK`` line of GSAS raw data,
+    the ``Key, value, /`` lines of Philips UDF); anything else that is text
+    is read as columns. Text may be UTF-8, Latin-1 or UTF-16 with or without
+    a byte-order mark. Formats: text columns (and GSAS ``FXYE``), PANalytical
+    XRDML, Rigaku RAS and RASX, Bruker RAW (versions 3 and 4), UXD and BRML,
+    GSAS raw data, Philips UDF and IUCr powder CIF (pdCIF).
 
     Parameters
     ----------
@@ -127,9 +133,10 @@ def read_pattern(
         radiation name such as ``"CuKa"``. It overrides
         the file's own statement (a :class:`UserWarning` says so when they
         differ). Without it the file's wavelength is used: the XRDML, RAS,
-        RASX and Bruker RAW headers, UXD ``_WL1``/``_WL2``/``_WLRATIO`` (or
-        the Kα doublet of ``_ANODE`` alone), UDF ``LabdaAlpha1``/
-        ``LabdaAlpha2``/``RatioAlpha21``, or in a text file (and the title or
+        RASX, Bruker RAW and BRML headers, UXD ``_WL1``/``_WL2``/``_WLRATIO``
+        (or the Kα doublet of ``_ANODE`` alone), UDF ``LabdaAlpha1``/
+        ``LabdaAlpha2``/``RatioAlpha21``, a pdCIF's
+        ``_diffrn_radiation_wavelength``, or in a text file (and the title or
         comments of a GSAS file) a header line such as
         ``wavelength = 0.7293``, ``lambda: 1.5406 A``, ``energy 17 keV`` or a
         named line such as ``Cu Ka``.
@@ -141,7 +148,8 @@ def read_pattern(
         it is for a text file whose header says otherwise.
     max_bytes : int or None, default=100_000_000
         The largest file (and, for ``.rasx``, the largest unpacked archive)
-        read; a larger one is an error, as it is more than a diffractometer
+        read, and the largest that a ``.rasx`` or ``.brml`` archive unpacks
+        to; a larger one is an error, as it is more than a diffractometer
         writes (100 MB of text holds 4 million points). ``None``: no limit.
         Reading takes about 4–5 times the file size in memory.
 
@@ -210,8 +218,8 @@ def read_pattern(
     x must be strictly monotonic: a descending scan is reversed, but repeated
     or back-and-forth values are an error rather than sorted, because in one
     scan they mean a misread file or scans pasted together. Files holding
-    several disjoint ranges (RAW, XRDML, RAS, UXD ranges, GSAS banks) are
-    joined; overlapping ranges are an error.
+    several disjoint ranges (RAW, XRDML, RAS, RASX, BRML, UXD ranges, GSAS
+    banks) are joined; overlapping ranges are an error.
 
     Bruker UXD (DIFFRAC-AT, DIFFRAC plus): ``_COUNTS`` / ``_CPS`` blocks of
     intensities on the grid ``_START`` + i × ``_STEPSIZE``, or
@@ -233,8 +241,38 @@ def read_pattern(
     whose last number may be cut. A ``.raw`` file may be Bruker RAW or GSAS
     raw data, a ``.uxd`` or ``.udf`` file must be what it says.
 
+    Bruker ``.brml`` (DIFFRAC.SUITE, a zip archive): each
+    ``Experiment<N>/RawData<M>.xml`` member is a scan; its ``<Datum>`` lines
+    are read in the columns that its ``DataViews`` name (2θ among the moving
+    axes, the detector's counts; older files without ``DataViews`` only when
+    their third value follows the scan's 2θ start and step), the wavelength
+    from the tube's ``WaveLengthAlpha1``/``WaveLengthAlpha2``/
+    ``WaveLengthRatio``. A detector frame (several counts per step, as in a
+    reciprocal-space map) is an error.
+
+    Powder CIF (``.cif``, as GSAS-II, TOPAS and databases write it): the one
+    data block that holds a powder pattern is read (a structure block beside
+    it is skipped; several pattern blocks are an error, as is a structure CIF
+    without powder data, which :meth:`skxrd.crystal.Crystal.from_cif` reads).
+    The intensity is the first of ``_pd_meas_counts_total``,
+    ``_pd_meas_intensity_total``, ``_pd_proc_intensity_total``,
+    ``_pd_proc_intensity_net`` and, when the block has nothing else,
+    ``_pd_calc_intensity_total`` (``metadata["calculated"]``); 2θ is a column
+    of its loop (``_pd_meas_2theta_scan``, ``_pd_meas_angle_2theta``,
+    ``_pd_proc_2theta_corrected``: measured angles for measured intensities,
+    corrected ones for processed) or the block's
+    ``_pd_meas_2theta_range_min/_max/_inc`` (``_pd_proc_...``), whose count
+    must match the loop's. The uncertainty is the s.u. in parentheses
+    (``1234(35)``) when every intensity has one, else an ``..._su`` column,
+    else 1/√w of ``_pd_proc_ls_weight`` when no weight is 0. Two
+    ``_diffrn_radiation_wavelength`` lines with ``_wt`` weights are the
+    Kα1/Kα2 doublet. DDLm names (``_pd_meas.2theta_scan``) are read too; a
+    ``.`` or ``?`` (missing value) in the columns read is an error naming the
+    line, as is a time-of-flight, d or Q axis.
+
     Intensities are as stored: counts (RAS/RASX/XRDML ``counts`` multiplied by
-    their attenuation factors), count rates (UXD ``_CPS``, said in
+    their attenuation factors; BRML counts as DIFFRAC wrote them, its
+    absorber factor already applied), count rates (UXD ``_CPS``, said in
     ``metadata["intensity_unit"]``) or whatever unit the file uses.
 
     Examples
@@ -287,7 +325,11 @@ def read_pattern(
         ".ras": ("ras",),
         ".uxd": ("uxd",),
         ".udf": ("udf",),
+        ".brml": ("brml",),
+        ".cif": ("cif",),
     }.get(ext)
+    if kind == "badzip":  # a damaged archive: its reader says so
+        kind = "brml" if ext == ".brml" else "rasx"
     if expected is not None and kind not in expected:
         raise PatternFormatError(
             path,
@@ -299,14 +341,14 @@ def read_pattern(
     if kind == "binary":
         raise PatternFormatError(
             path,
-            "binary content of an unknown format (not Bruker RAW, Rigaku RASX, "
-            "XRDML or text columns)",
+            "binary content of an unknown format (not Bruker RAW or BRML, Rigaku "
+            "RASX, XRDML or text columns)",
             offset=data.find(b"\0") if b"\0" in data else 0,
         )
     if kind == "zip" or kind == "xml":
         raise PatternFormatError(
             path,
-            "a zip archive that is not a Rigaku .rasx"
+            "a zip archive that is not a Rigaku .rasx or a Bruker .brml"
             if kind == "zip"
             else "XML that is not a PANalytical xrdMeasurements document",
             offset=0,
@@ -315,7 +357,10 @@ def read_pattern(
         raise PatternFormatError(
             path, f"{_FORMAT_NAMES[kind]} files hold 2θ; axis='q' does not apply"
         )
-    from . import _instrument_text as _it  # imports this module: not at the top
+    # the readers in modules of their own import this one: not at the top
+    from . import _instrument_text as _it
+    from ._brml import read_brml
+    from ._pdcif import read_pdcif
 
     reader = {
         "text": _read_text,
@@ -326,8 +371,10 @@ def read_pattern(
         "uxd": _it.read_uxd,
         "gsas": _it.read_gsas,
         "udf": _it.read_udf,
+        "brml": read_brml,
+        "cif": read_pdcif,
     }[kind]
-    if kind == "rasx":
+    if kind in ("rasx", "brml"):
         found = reader(path, data, axis, max_bytes)
     else:
         found = reader(path, data, axis)
@@ -643,6 +690,8 @@ _FORMAT_NAMES = {
     "uxd": "Bruker UXD",
     "gsas": "GSAS raw",
     "udf": "Philips UDF",
+    "brml": "Bruker BRML",
+    "cif": "powder CIF",
     "zip": "a zip archive",
     "xml": "XML",
     "binary": "binary",
@@ -658,10 +707,15 @@ def _sniff(data: bytes) -> str:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 names = zf.namelist()
-        except (zipfile.BadZipFile, OSError, ValueError):
-            # a truncated rasx loses its central directory; say so later
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+            # a truncated archive loses its central directory, a damaged one
+            # may state a zip version that zipfile lacks; say so later
+            return "badzip"
+        if any(_RASX_PROFILE.fullmatch(n) for n in names):
             return "rasx"
-        return "rasx" if any(_RASX_PROFILE.fullmatch(n) for n in names) else "zip"
+        from ._brml import is_brml
+
+        return "brml" if is_brml(names) else "zip"
     head = data[:4096]
     from ._instrument_text import sniff  # imports this module: not at the top
 
@@ -677,6 +731,11 @@ def _sniff(data: bytes) -> str:
         return "xrdml" if b"xrdMeasurement" in data[:20000] else "xml"
     if stripped.startswith(b"*RAS_"):
         return "ras"
+    if stripped[:1] in (b"#", b"d", b"D"):
+        from ._pdcif import looks_like_cif
+
+        if looks_like_cif(data):
+            return "cif"
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 26, 27))
     if controls > max(2, len(head) // 100):
         return "binary"
@@ -2072,7 +2131,7 @@ _RASX_PROFILE = re.compile(r"Data(\d+)/Profile(\d+)\.txt")
 def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise PatternFormatError(
             path, f"not a readable zip archive (truncated?): {exc}", offset=0
         ) from None

@@ -37,6 +37,8 @@ SEED_FILES = {
     "gsas_esd": DATA / "tiny_esd.gsa",
     "gsas_alt": DATA / "tiny_alt.gsa",
     "udf": DATA / "tiny.udf",
+    "pdcif": DATA / "tiny.cif",
+    "brml": DATA / "tiny.brml",
     "xy": PACKAGED / "oviedo2019" / "Cs3Bi2Br9_2-Theta_Omega.xy",
 }
 _NUMBER = re.compile(rb"-?\d+\.?\d*(?:[eE][-+]?\d+)?")

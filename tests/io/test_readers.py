@@ -1,5 +1,6 @@
 import csv
 import importlib.util
+import re
 import struct
 import warnings
 import zipfile
@@ -164,7 +165,7 @@ def test_committed_fixtures_match_their_builders():
     for name, build in fx.FIXTURES.items():
         data = (DATA / name).read_bytes()
         assert len(data) < 20_000
-        if name.endswith(".rasx"):  # deflate output may vary with zlib
+        if name.endswith((".rasx", ".brml")):  # deflate output may vary with zlib
             with (
                 zipfile.ZipFile(DATA / name) as a,
                 zipfile.ZipFile(BytesIO(build())) as b,
@@ -1872,3 +1873,382 @@ def test_uxd_in_utf16_and_with_a_byte_order_mark(tmp_path):
     for data in (text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):
         p = read_pattern(_write(tmp_path, "u.uxd", data))
         assert p.metadata["format"] == "bruker_uxd" and len(p) == 21
+
+
+# ------------------------------------------------------------- powder CIF
+_CIF_HEAD = "data_p\n_diffrn_radiation_wavelength 1.5406\n"
+
+
+def _cif(loop_tags, rows, head=_CIF_HEAD):
+    return head + "loop_\n" + "".join(t + "\n" for t in loop_tags) + rows
+
+
+def test_pdcif_fixture_structure_and_pattern_blocks():
+    p = read_pattern(DATA / "tiny.cif")
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-12)
+    np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    # the s.u. in parentheses, not 1/√w of the weight column
+    np.testing.assert_array_equal(
+        p.uncertainty, np.maximum(1, np.round(fx.COUNTS**0.5))
+    )
+    assert p.radiation.wavelengths == (fx.CU_KA1, fx.CU_KA2)
+    assert p.radiation.weights == (1.0, fx.CU_RATIO)
+    m = p.metadata
+    assert m["format"] == "pdcif" and m["cif_block"] == "tiny_pattern"
+    assert m["cif_x"] == "_pd_meas_2theta_scan"
+    assert m["cif_intensity"] == "_pd_meas_counts_total"
+    assert m["uncertainty_from"] == "s.u. in parentheses"
+
+
+def test_pdcif_gsas_layout_range_weights_and_missing_values(tmp_path):
+    # COD/GSAS layout: 2θ from _pd_meas_2theta_range_*, a '.' in a column
+    # that is not read, neutron wavelength, an s.u. with decimals and exponent
+    head = (
+        "# comment\n#\ndata_1517474\n_diffrn_radiation_probe neutron\n"
+        "_diffrn_radiation_wavelength 2.0785(2)\n_pd_instr_location ' ?'\n"
+        "_pd_meas_2theta_range_inc 0.05\n_pd_meas_2theta_range_max 1.65\n"
+        "_pd_meas_2theta_range_min 1.5\n_pd_proc_2theta_range_min 1.518\n"
+        "_pd_proc_2theta_range_max 1.668\n_pd_proc_2theta_range_inc 0.05\n"
+    )
+    rows = "5540(160) 0.0 .\n4570.5(14) 0.0 829.\n1.2e3(2) 0.0 825.\n900 0.0 821\n"
+    text = _cif(
+        ["_pd_meas_intensity_total", "_pd_proc_ls_weight", "_pd_calc_intensity_total"],
+        rows,
+        head,
+    )
+    p = read_pattern(_write(tmp_path, "gsas.cif", text))
+    np.testing.assert_allclose(p.x, [1.5, 1.55, 1.6, 1.65])
+    np.testing.assert_array_equal(p.intensity, [5540, 4570.5, 1200, 900])
+    assert p.uncertainty is None  # one intensity states no s.u.; weights are 0
+    assert p.wavelength == 2.0785 and p.metadata["probe"] == "neutron"
+    assert "only 3 of 4" in p.metadata["uncertainty_from"]
+    one = _cif(
+        ["_pd_meas_intensity_total"], "5540(160)\n4570.5(14)\n1.2e3(2)\n900(30)\n", head
+    )
+    p = read_pattern(_write(tmp_path, "su.cif", one))
+    np.testing.assert_allclose(p.uncertainty, [160, 1.4, 200, 30])
+    # processed intensities go with the corrected range
+    proc = _cif(["_pd_proc_intensity_total"], "1\n2\n3\n4\n", head)
+    p = read_pattern(_write(tmp_path, "proc.cif", proc))
+    np.testing.assert_allclose(p.x, [1.518, 1.568, 1.618, 1.668])
+
+
+def test_pdcif_ddlm_names_su_column_weights_and_calculated_only(tmp_path):
+    head = (
+        "data_q\nloop_\n_diffrn_radiation_wavelength.id\n"
+        "_diffrn_radiation_wavelength.value\n_diffrn_radiation_wavelength.wt\n"
+        "a 0.7093 1\nb 0.71359 0.5\n"
+    )
+    text = _cif(
+        [
+            "_pd_proc.2theta_corrected",
+            "_pd_proc.intensity_total",
+            "_pd_proc.intensity_total_su",
+        ],
+        "12.00 10 1.5\n11.98 20 2.5\n11.96 30 3.5\n",  # descending
+        head,
+    )
+    p = read_pattern(_write(tmp_path, "ddlm.cif", text))
+    np.testing.assert_allclose(p.x, [11.96, 11.98, 12.0])
+    np.testing.assert_array_equal(p.intensity, [30, 20, 10])
+    np.testing.assert_array_equal(p.uncertainty, [3.5, 2.5, 1.5])
+    assert p.radiation.wavelengths == (0.7093, 0.71359) and p.metadata["reversed"]
+    weights = _cif(
+        ["_pd_proc_2theta_corrected", "_pd_proc_intensity_total", "_pd_proc_ls_weight"],
+        "10 4 0.25\n11 9 0.04\n",
+    )
+    p = read_pattern(_write(tmp_path, "w.cif", weights))
+    np.testing.assert_allclose(p.uncertainty, [2, 5])
+    assert "1/√w" in p.metadata["uncertainty_converted"]
+    calc = _cif(
+        ["_pd_proc_2theta_corrected", "_pd_calc_intensity_total"], "10 4\n11 9\n"
+    )
+    p = read_pattern(_write(tmp_path, "calc.cif", calc))
+    assert p.metadata["calculated"] and p.intensity.tolist() == [4, 9]
+    # content decides: a pdCIF under another extension is still a pdCIF
+    assert (
+        read_pattern(_write(tmp_path, "calc.txt", calc)).metadata["format"] == "pdcif"
+    )
+
+
+def test_pdcif_wavelength_from_another_block(tmp_path):
+    text = (
+        "data_instrument\n_diffrn_radiation_wavelength 1.5406\n"
+        "data_pattern\nloop_\n_pd_meas_2theta_scan\n_pd_meas_counts_total\n"
+        "10 1\n11 2\n"
+    )
+    p = read_pattern(_write(tmp_path, "two.cif", text))
+    assert p.wavelength == 1.5406 and p.metadata["wavelength_block"] == "instrument"
+    with pytest.raises(PatternFormatError, match="states no wavelength"):
+        read_pattern(_write(tmp_path, "none.cif", text.replace("_diffrn", "_x")))
+
+
+def test_a_structure_cif_is_no_pattern(tmp_path):
+    from skxrd.datasets import EXAMPLE_CRYSTALS, load_example_crystal
+
+    cif = load_example_crystal(sorted(EXAMPLE_CRYSTALS)[0]).to_cif()
+    with pytest.raises(
+        PatternFormatError,
+        match=r"s.cif, line \d+: a CIF of a crystal structure.*"
+        r"skxrd.crystal.Crystal.from_cif",
+    ):
+        read_pattern(_write(tmp_path, "s.cif", cif))
+
+
+_TT = ["_pd_meas_2theta_scan", "_pd_meas_counts_total"]
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (
+            _cif(_TT, "10 1\n11 2\n12\n"),
+            r"line 8: the loop .* ends inside a row.*truncated",
+        ),
+        (
+            _cif(_TT, "10 1\n11 x2\n"),
+            r"line 7: _pd_meas_counts_total: 'x2' is not a number",
+        ),
+        (
+            _cif(_TT, "10 1\n11 .\n"),
+            r"line 7: _pd_meas_counts_total: '.' is a missing value",
+        ),
+        (
+            _cif(_TT, "10 1\n? 3\n"),
+            r"line 7: _pd_meas_2theta_scan: '\?' is a missing value",
+        ),
+        (_cif(_TT, "10 1\n11 nan\n"), r"line 7: .*'nan' is not a number"),
+        (_cif(_TT, "10 1\n11 1e999\n"), r"line 7: .*not a finite number"),
+        (_cif(_TT, "10 1\n11 '2'\n"), r"line 7: .*'2' is not a number"),
+        (_cif(_TT, "10 1\n10 2\n"), r"line 7: x = 10 repeats"),
+        (_cif(_TT, "10 1\n"), r"\b1 data point"),
+        (
+            _cif(["_pd_meas_counts_total"], "1\n2\n"),
+            r"line 3: no 2θ for the intensities",
+        ),
+        (
+            _cif(["_pd_meas_time_of_flight", "_pd_meas_counts_total"], "1 1\n2 2\n"),
+            r"line 3: the pattern's x is time of flight .* not supported",
+        ),
+        (
+            _CIF_HEAD + "_pd_meas_2theta_range_min 10\n_pd_meas_2theta_range_max 12\n"
+            "_pd_meas_2theta_range_inc 1\nloop_\n_pd_meas_counts_total\n1\n2\n",
+            r"line 9: .*give 3 points .* holds 2: the file is truncated",
+        ),
+        (
+            _CIF_HEAD + "_pd_meas_2theta_range_min 10\n_pd_meas_2theta_range_max 12\n"
+            "_pd_meas_2theta_range_inc 0.7\nloop_\n_pd_meas_counts_total\n1\n2\n",
+            r"line 5: .*not a whole number of steps",
+        ),
+        (
+            _CIF_HEAD + "_pd_meas_number_of_points 3\n" + _cif(_TT, "10 1\n11 2\n", ""),
+            r"line 8: the block states 3 points .* holds 2: the file is truncated",
+        ),
+        (
+            _CIF_HEAD + "_pd_proc_ls_profile_function\n;\ntext\n",
+            r"line 4: the text field .* truncated",
+        ),
+        (
+            _CIF_HEAD + "_title 'no end\n" + _cif(_TT, "10 1\n11 2\n", ""),
+            r"line 3: the quoted",
+        ),
+        (_CIF_HEAD + "_pd_block_id\n", r"line 3: _pd_block_id has no value.*truncated"),
+        (
+            _cif(_TT, "10 1\n11 2\n") + _cif(_TT, "12 1\n13 2\n", "data_r\n"),
+            r"line 8: 2 data blocks hold powder patterns \(data_p \(line 1\), "
+            r"data_r \(line 8\)\).*split",
+        ),
+        (
+            "data_s\n_cell_length_a 4\n_title x\n",
+            r"line 1: a CIF of a crystal structure",
+        ),
+        ("data_s\n_title x\n", r"line 1: a CIF without powder data"),
+    ],
+)
+def test_pdcif_errors_name_file_and_line(tmp_path, text, match):
+    with pytest.raises(PatternFormatError, match=r"^.*bad.cif[,:] " + match):
+        read_pattern(_write(tmp_path, "bad.cif", text))
+
+
+def test_a_cif_extension_on_other_content_is_refused(tmp_path):
+    with pytest.raises(PatternFormatError, match="promises a powder CIF .* is text"):
+        read_pattern(_write(tmp_path, "t.cif", "10 1\n11 2\n"))
+
+
+# ---------------------------------------------------------------- Bruker BRML
+def test_brml_fixture():
+    p = read_pattern(DATA / "tiny.brml")
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-12)
+    np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    assert p.radiation.wavelengths == (fx.CU_KA1, fx.CU_KA2)
+    assert p.radiation.weights == (1.0, fx.CU_RATIO)
+    m = p.metadata
+    assert m["format"] == "brml" and m["anode"] == "Cu"
+    assert m["scan_name"] == "Coupled TwoTheta/Theta" and m["time_per_step_s"] == 1
+
+
+def _brml_views(raw: str) -> str:
+    """The fixture with the counts first and 2θ last (as newer DIFFRAC
+    versions order them), the Datum values moved to match."""
+    for old, new in (
+        ('Start="4" Length="1">', 'Start="0" Length="1">'),
+        (
+            'Start="0" Length="1"\n    LogicName="M',
+            'Start="1" Length="1"\n    LogicName="M',
+        ),
+        (
+            'Start="1" Length="1"\n    LogicName="A',
+            'Start="2" Length="1"\n    LogicName="A',
+        ),
+        ('Start="2" Length="2"', 'Start="3" Length="2"'),
+    ):
+        assert raw.count(old) == 1
+        raw = raw.replace(old, new)
+
+    def move(m):
+        t, a, tt, th, c = m.group(1).split(",")
+        return f"<Datum>{c},{t},{a},{tt},{th}</Datum>"
+
+    return re.sub(r"<Datum>([^<]*)</Datum>", move, raw)
+
+
+def test_brml_columns_come_from_the_data_views(tmp_path):
+    raw = _brml_views(fx.brml_raw_data())
+    assert "<Datum>100,1,1,10.0000,5.0000</Datum>" in raw
+    p = read_pattern(
+        _write(tmp_path, "new.brml", fx.brml(members={"Experiment0/RawData0.xml": raw}))
+    )
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-12)
+    np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    # without DataViews: the old layout, accepted because 2θ follows the scan
+    old = fx.brml_raw_data(views=False)
+    p = read_pattern(
+        _write(tmp_path, "old.brml", fx.brml(members={"Experiment0/RawData0.xml": old}))
+    )
+    np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    assert "checked" in p.metadata["brml_columns"]
+    shifted = fx.brml_raw_data(views=False).replace(
+        "<Start>10</Start>", "<Start>20</Start>"
+    )
+    with pytest.raises(
+        PatternFormatError, match=r"RawData0.xml: <DataRoute>: .*not named"
+    ):
+        read_pattern(
+            _write(
+                tmp_path,
+                "odd.brml",
+                fx.brml(members={"Experiment0/RawData0.xml": shifted}),
+            )
+        )
+
+
+def test_brml_several_scans_are_joined_unless_they_overlap(tmp_path):
+    second = fx.brml_raw_data(fx.RANGE2_TWO_THETA, fx.RANGE2_COUNTS)
+    members = {
+        "Experiment0/RawData0.xml": fx.brml_raw_data(),
+        "Experiment0/RawData1.xml": second,
+    }
+    p = read_pattern(_write(tmp_path, "two.brml", fx.brml(members=members)))
+    np.testing.assert_allclose(p.x, np.r_[fx.TWO_THETA, fx.RANGE2_TWO_THETA])
+    assert [r["points"] for r in p.metadata["ranges"]] == [21, 5]
+    members["Experiment0/RawData1.xml"] = fx.brml_raw_data()
+    with pytest.raises(PatternFormatError, match="scans 1 .* and 2 .* overlap"):
+        read_pattern(_write(tmp_path, "same.brml", fx.brml(members=members)))
+
+
+_R0 = "Experiment0/RawData0.xml"
+
+
+@pytest.mark.parametrize(
+    "raw, match",
+    [
+        (
+            fx.brml_raw_data().replace("<Datum>1,1,10.1000", "<Datum>1,1,x10.1"),
+            _R0 + r": <Datum> 2: 'x10.1' is not a number",
+        ),
+        (
+            fx.brml_raw_data().replace(
+                "<Datum>1,1,10.1000,5.0500,100</Datum>", "<Datum>1,1,10.1</Datum>"
+            ),
+            _R0 + r": <Datum> 2: 3 values where the first <Datum> has 5: .*truncated",
+        ),
+        (
+            fx.brml_raw_data().replace(
+                "<Datum>1,1,10.1000,5.0500,100", "<Datum>1,1,10.1,5.05,nan"
+            ),
+            _R0 + r": <Datum> 2: NaN or infinite",
+        ),
+        (
+            fx.brml_raw_data().replace(
+                'FieldName="TwoTheta" AxisId="TwoTheta"', 'FieldName="Chi" AxisId="Chi"'
+            ),
+            _R0 + r": <DataViews>: no 2θ among the scan's moving axes",
+        ),
+        (
+            fx.brml_raw_data().replace(
+                'Start="4" Length="1"', 'Start="4" Length="1280"'
+            ),
+            _R0 + r": <DataViews>: .* 1280 values per step: a frame of a position-sens",
+        ),
+        (
+            fx.brml_raw_data().replace("<Datum>", "<Datum>").split("<Datum>")[0]
+            + "</DataRoute></DataRoutes></RawData>",
+            _R0 + r": no <DataRoute> with <Datum> lines",
+        ),
+        (
+            fx.brml_raw_data()[:-300],
+            _R0 + r", line \d+: not well-formed XML \(truncated\?\)",
+        ),
+        ("<Other/>", _R0 + r": the root element is <Other>"),
+    ],
+)
+def test_brml_errors_name_file_member_and_datum(tmp_path, raw, match):
+    data = fx.brml(members={_R0: raw})
+    with pytest.raises(PatternFormatError, match=r"^.*bad.brml, " + match):
+        read_pattern(_write(tmp_path, "bad.brml", data))
+
+
+def test_brml_archive_errors(tmp_path):
+    with pytest.raises(
+        PatternFormatError,
+        match=r"e.brml, byte 0: .*without an Experiment0/RawData0.xml",
+    ):
+        read_pattern(_write(tmp_path, "e.brml", fx.brml(members={})))
+    data = (DATA / "tiny.brml").read_bytes()
+    with pytest.raises(
+        PatternFormatError,
+        match=r"t.brml, byte 0: not a readable zip archive \(truncated",
+    ):
+        read_pattern(_write(tmp_path, "t.brml", data[: len(data) // 2]))
+    with pytest.raises(
+        PatternFormatError, match="promises a Bruker BRML .* Rigaku RASX"
+    ):
+        read_pattern(_write(tmp_path, "r.brml", (DATA / "tiny.rasx").read_bytes()))
+    with pytest.raises(PatternFormatError, match="promises a Bruker BRML .* is text"):
+        read_pattern(_write(tmp_path, "x.brml", "10 1\n11 2\n"))
+    with pytest.raises(PatternFormatError, match="unpacked archive is .* MB"):
+        read_pattern(_write(tmp_path, "big.brml", data), max_bytes=len(data) + 10)
+    # content decides: a .brml renamed .zip is read
+    assert read_pattern(_write(tmp_path, "b.zip", data)).metadata["format"] == "brml"
+
+
+@pytest.mark.parametrize("name", ["tiny.rasx", "tiny.brml"])
+def test_a_zip_stating_an_unknown_zip_version_is_a_format_error(tmp_path, name):
+    # zipfile raises NotImplementedError for it, which is no PatternFormatError
+    data = bytearray((DATA / name).read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[central + 6] = 84  # "version needed to extract": 8.4
+    with pytest.raises(PatternFormatError, match=r"byte 0: not a readable zip.*8\.4"):
+        read_pattern(_write(tmp_path, name, bytes(data)))
+
+
+def test_pdcif_metadata_numbers_and_a_wavelength_loop_without_weights(tmp_path):
+    head = (
+        "data_p\n_pd_meas_step_count_time 2.5(1)\nloop_\n"
+        "_diffrn_radiation_wavelength\n1.5406\n1.5444\n"
+    )
+    text = _cif(_TT, "10 1\n11 2\n", head)
+    p = read_pattern(_write(tmp_path, "lw.cif", text))
+    assert p.metadata["counting_time_s"] == 2.5
+    assert p.wavelength == 1.5406 and p.radiation is None
+    assert p.metadata["cif_wavelengths"] == [1.5406, 1.5444]

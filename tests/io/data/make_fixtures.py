@@ -362,6 +362,136 @@ def udf(*, counts=COUNTS, stop=None) -> bytes:
     ).encode("ascii")
 
 
+# ------------------------------------------------------------ powder CIF
+def pdcif(*, rows=None, wavelength_loop=True, extra="") -> bytes:
+    """A GSAS-II-like pdCIF: a structure block, then the pattern's block
+    with 2θ, counts with their s.u. in parentheses, and a Kα1/Kα2 loop."""
+    if rows is None:
+        rows = "".join(
+            f"{t:.3f} {c:g}({max(1, round(np.sqrt(c)))}) {1 / c:.6f}\n"
+            for t, c in zip(TWO_THETA, COUNTS)
+        )
+    if wavelength_loop:
+        lam = (
+            "loop_\n_diffrn_radiation_wavelength_id\n"
+            "_diffrn_radiation_wavelength\n_diffrn_radiation_wavelength_wt\n"
+            f"1 {CU_KA1} 1.0\n2 {CU_KA2} {CU_RATIO}\n"
+        )
+    else:
+        lam = f"_diffrn_radiation_wavelength {CU_KA1}\n"
+    text = f"""#\\#CIF_1.1
+# written by tests/io/data/make_fixtures.py
+data_tiny_phase
+_cell_length_a 4.0
+_cell_length_b 4.0
+_cell_length_c 4.0
+_symmetry_space_group_name_H-M 'P m -3 m'
+loop_
+_atom_site_label
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+Cu1 0 0 0
+
+data_tiny_pattern
+_pd_block_id 'tiny peak|fixture'
+_diffrn_radiation_type 'Cu K\\a'
+_diffrn_radiation_probe x-ray
+{lam}_pd_meas_number_of_points {len(TWO_THETA)}
+_pd_proc_info_excluded_regions ?
+_pd_proc_ls_profile_function
+;
+ a text field with a ; inside
+and a line that starts with data_ (not a block)
+;
+{extra}loop_
+_pd_meas_2theta_scan
+_pd_meas_counts_total
+_pd_proc_ls_weight
+{rows}"""
+    return text.encode("utf-8")
+
+
+# ---------------------------------------------------------------- Bruker BRML
+def brml_raw_data(
+    two_theta=TWO_THETA,
+    counts=COUNTS,
+    *,
+    views=True,
+    ka1=CU_KA1,
+    ka2=CU_KA2,
+    ratio=CU_RATIO,
+    datum=None,
+) -> str:
+    """One ``RawData<N>.xml`` of a DIFFRAC.SUITE file: the Datum columns are
+    time, absorber, 2θ, θ, counts (the order its DataViews name)."""
+    step = float(two_theta[1] - two_theta[0])
+    if datum is None:
+        datum = "".join(
+            f"<Datum>1,1,{t:.4f},{t / 2:.4f},{c:g}</Datum>\n"
+            for t, c in zip(two_theta, counts)
+        )
+    data_views = (
+        """<DataViews>
+  <RawDataView xsi:type="FixedRawDataView" Start="0" Length="1"
+    LogicName="MeasuredTime"/>
+  <RawDataView xsi:type="FixedRawDataView" Start="1" Length="1"
+    LogicName="AbsorptionFactor"/>
+  <RawDataView xsi:type="VaryingRawDataView" Start="2" Length="2"><Varying>
+    <FieldDefinitions FieldName="TwoTheta" AxisId="TwoTheta"/>
+    <FieldDefinitions FieldName="Theta" AxisId="Theta"/>
+  </Varying></RawDataView>
+  <RawDataView xsi:type="RecordedRawDataView" Start="4" Length="1">
+    <Recording Category="Count" LogicName="ScanCounter" VisibleName="Lynxeye"/>
+  </RawDataView>
+</DataViews>"""
+        if views
+        else ""
+    )
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<RawData xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<DataRoutes><DataRoute RouteFlag="Measured">
+<ScanInformation ScanName="Coupled TwoTheta/Theta">
+  <MeasurementPoints>{len(two_theta)}</MeasurementPoints>
+  <TimePerStep>1</TimePerStep>
+  <ScanAxes><ScanAxisInfo AxisId="TwoTheta" AxisName="TwoTheta">
+    <Reference>0</Reference><Start>{two_theta[0]:g}</Start>
+    <Stop>{two_theta[-1]:g}</Stop><Increment>{step:g}</Increment>
+  </ScanAxisInfo></ScanAxes>
+</ScanInformation>
+{data_views}
+{datum}</DataRoute></DataRoutes>
+<FixedInformation><Instrument><PrimaryTracks><TrackInfoData><MountedOptics>
+<InfoData xsi:type="TubeMountInfoData"><Tube>
+  <TubeMaterial>Cu</TubeMaterial>
+  <WaveLengthAlpha1 Value="{ka1}" Unit="Å"/>
+  <WaveLengthAlpha2 Value="{ka2}" Unit="Å"/>
+  <WaveLengthRatio Value="{ratio}"/>
+</Tube></InfoData>
+</MountedOptics></TrackInfoData></PrimaryTracks></Instrument></FixedInformation>
+</RawData>
+"""
+
+
+def brml(*, members=None) -> bytes:
+    """A ``.brml`` zip; ``members`` maps names to XML text (default: one
+    scan of the fixture peak)."""
+    if members is None:
+        members = {"Experiment0/RawData0.xml": brml_raw_data()}
+    members = {
+        "experimentCollection.xml": "<ExperimentCollection/>",
+        "Experiment0/DataContainer.xml": "<DataContainer/>",
+        **members,
+    }
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, text.encode("utf-8"))
+    return out.getvalue()
+
+
 FIXTURES = {
     "tiny.xrdml": xrdml,
     "tiny.ras": ras,
@@ -373,6 +503,8 @@ FIXTURES = {
     "tiny_esd.gsa": lambda: gsas(kind="ESD"),
     "tiny_alt.gsa": lambda: gsas(kind="ALT"),
     "tiny.udf": udf,
+    "tiny.cif": pdcif,
+    "tiny.brml": brml,
 }
 
 
