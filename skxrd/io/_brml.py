@@ -263,9 +263,7 @@ def _columns(path, route, scan, arr, label):
                 else ""
             )
             recorded.append((start, length, names))
-            if rec is not None and (
-                rec.get("Category") == "Count" or _COUNT_NAMES.search(names)
-            ):
+            if rec is not None and rec.get("Category") == "Count":
                 counts.append((start, length, names))
     if two_theta is None:
         raise PatternFormatError(
@@ -274,6 +272,8 @@ def _columns(path, route, scan, arr, label):
             "a powder 2θ scan",
             element=f"{label}: <DataViews>",
         )
+    if not counts:  # no view says Category="Count": go by the names
+        counts = [r for r in recorded if _COUNT_NAMES.search(r[2])]
     if not counts and len(recorded) == 1:
         counts = recorded
     if len(counts) != 1:

@@ -2120,6 +2120,32 @@ def test_brml_columns_come_from_the_data_views(tmp_path):
     )
     np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-12)
     np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    # a recorded detector temperature beside the counts is not the pattern
+    temperature = (
+        '<RawDataView xsi:type="RecordedRawDataView" Start="5" Length="1">'
+        '<Recording Category="Temperature" LogicName="DetectorTemperature"/>'
+        "</RawDataView></DataViews>"
+    )
+    raw = fx.brml_raw_data().replace("</DataViews>", temperature)
+    raw = raw.replace("</Datum>", ",25.5</Datum>")
+    p = read_pattern(
+        _write(tmp_path, "t.brml", fx.brml(members={"Experiment0/RawData0.xml": raw}))
+    )
+    np.testing.assert_array_equal(p.intensity, fx.COUNTS)
+    with pytest.raises(PatternFormatError, match="2 detector readings .* not clear"):
+        read_pattern(
+            _write(
+                tmp_path,
+                "t2.brml",
+                fx.brml(
+                    members={
+                        "Experiment0/RawData0.xml": raw.replace(
+                            'Category="Temperature"', 'Category="Count"'
+                        )
+                    }
+                ),
+            )
+        )
     # without DataViews: the old layout, accepted because 2θ follows the scan
     old = fx.brml_raw_data(views=False)
     p = read_pattern(
