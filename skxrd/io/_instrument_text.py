@@ -194,6 +194,7 @@ def read_uxd(path, data, axis) -> _Found:
                 current["unit"] = "cps" if word.endswith("CPS") else "counts"
                 # flat arrays: a 100 MB file holds millions of numbers
                 current["values"], current["lines"] = array("d"), array("q")
+                current["decimals"] = array("b")
                 peak_list = False
                 continue
             if word in _UXD_PEAKS:
@@ -224,9 +225,12 @@ def read_uxd(path, data, axis) -> _Found:
                 "_2THETACOUNTS or _2THETACPS)",
                 line=no,
             )
-        values = _values(err, [t for t in _NUMBER_SPLIT.split(s) if t], no)
+        tokens = [t for t in _NUMBER_SPLIT.split(s) if t]
+        values = _values(err, tokens, no)
         current["values"].extend(values)
         current["lines"].extend(repeat(no, len(values)))
+        if current["kind"] == "pairs":  # how finely each 2θ is printed
+            current["decimals"].extend(_decimals(t) for t in tokens[0::2])
         last_data = no
     _check_ends_a_line(err, text, last_data, no)
     meta: dict[str, Any] = {}
@@ -357,6 +361,12 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
             )
         x, y = values[0::2].copy(), values[1::2].copy()
         where_lines = lines[0::2]
+        grid = _printed_grid(get("START"), get("STEPSIZE"), x, rng)
+        if grid is not None:
+            x = grid
+            meta["x_from_grid"] = (
+                "2θ from _START + i × _STEPSIZE: the printed 2θ are that grid, rounded"
+            )
     else:
         start, step = get("START"), get("STEPSIZE")
         start_v = None if start is None else _number(err, start[0], "_START", start[1])
@@ -378,6 +388,38 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
     )
     _check_two_theta(err, x, where_lines, rev)
     return x, y, None, rev
+
+
+def _decimals(token: str) -> int:
+    """Digits printed after the decimal point (15 for exponent notation,
+    which is read as exact)."""
+    if "e" in token or "E" in token:
+        return 15
+    point = token.find(".")
+    return 0 if point < 0 else min(len(token) - point - 1, 15)
+
+
+def _printed_grid(start, step, x, rng):
+    """The scan's grid ``_START + i × _STEPSIZE`` where every printed 2θ of a
+    pairs block is that grid rounded to its printed digits, else None.
+
+    DIFFRAC plus prints 2θ with four significant digits (``10.02``,
+    ``100.0``): with a step of 0.0156° the printed values jitter by up to
+    half a step below 100° and repeat above it, while the header states the
+    exact grid. Values that leave the grid by more than their rounding (a
+    scan of other steps) are kept as printed."""
+    if start is None or step is None or len(x) < 2:
+        return None
+    try:
+        start_v, step_v = float(start[0]), float(step[0])
+    except ValueError:
+        return None
+    if not (math.isfinite(start_v) and math.isfinite(step_v) and step_v > 0):
+        return None
+    grid = start_v + step_v * np.arange(len(x))
+    decimals = np.frombuffer(rng["decimals"], dtype=np.int8).astype(float)
+    tol = 0.5 * 10.0**-decimals + 1e-9 * np.maximum(1.0, np.abs(x))
+    return grid if bool(np.all(np.abs(x - grid) <= tol)) else None
 
 
 def _check_two_theta(err, x, lines, reversed_):

@@ -223,7 +223,9 @@ def read_pattern(
 
     Bruker UXD (DIFFRAC-AT, DIFFRAC plus): ``_COUNTS`` / ``_CPS`` blocks of
     intensities on the grid ``_START`` + i × ``_STEPSIZE``, or
-    ``_2THETACOUNTS`` / ``_2THETACPS`` (2θ, intensity) pairs; a range whose
+    ``_2THETACOUNTS`` / ``_2THETACPS`` (2θ, intensity) pairs (put on the
+    ``_START``/``_STEPSIZE`` grid when the printed 2θ are that grid rounded,
+    as DIFFRAC plus prints them to four digits); a range whose
     ``_DRIVE`` is not a 2θ scan (``'THETA'``, ``'PHI'``) is an error, and a
     peak list (``_2THETA-I``) is passed over. GSAS raw data:
     constant-wavelength banks ``BANK n nchan nrec CONS start step 0 0 type``

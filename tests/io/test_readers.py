@@ -1691,6 +1691,29 @@ def test_uxd_range_of_another_drive_is_refused(tmp_path):
         read_pattern(DATA / "tiny.uxd", axis="q")
 
 
+def test_uxd_pairs_printed_to_four_digits_lie_on_the_stated_grid(tmp_path):
+    # DIFFRAC plus prints the 2θ of _2THETACOUNTS with four significant
+    # digits (xylib's sample BT86.UXD: step 0.015592, "10.00", "10.02",
+    # "10.03"): the printed steps jitter between 0.01 and 0.02 and, past
+    # 100°, repeat ("100.0" twice). The header's _START/_STEPSIZE is the grid.
+    step, start = 0.015592, 95.0
+    x = start + step * np.arange(600)
+    rows = "".join(f"{v:.4g}\t{100 + i % 7}\n" for i, v in enumerate(x))
+    head = f"{_UXD_HEAD}_STEPSIZE={step:f}\n_START={start:f}\n_2THETACOUNTS\n"
+    p = read_pattern(_write(tmp_path, "g.uxd", head + rows))
+    np.testing.assert_allclose(p.x, x, rtol=0, atol=1e-9)
+    assert "grid" in p.metadata["x_from_grid"]
+    np.testing.assert_array_equal(p.intensity, 100 + np.arange(600) % 7)
+    # values that leave the grid by more than their printed rounding are a
+    # scan of other steps: kept as printed
+    off = x.copy()
+    off[10] += 0.004
+    rows = "".join(f"{v:.3f}\t{100 + i % 7}\n" for i, v in enumerate(off))
+    p = read_pattern(_write(tmp_path, "o.uxd", head + rows))
+    np.testing.assert_allclose(p.x, np.round(off, 3), rtol=0, atol=1e-9)
+    assert "x_from_grid" not in p.metadata
+
+
 @pytest.mark.parametrize("name", ["tiny_std.raw", "tiny_esd.gsa", "tiny_alt.gsa"])
 def test_gsas_std_esd_and_alt_banks(name):
     p = read_pattern(DATA / name)
