@@ -11,7 +11,9 @@ measured ones: a pattern of a tetragonal or hexagonal crystal is explained by
 a cell of one or two parameters, an orthorhombic one by a cell of three, a
 monoclinic one by a cell of four, and a triclinic one by none of them but a
 cell of six, which also explains many peak lists of other families fairly
-well.
+well. The tolerances are windows in Q, degrees of 2θ at Cu Kα1 whatever the
+wavelength of the lines: one crystal indexes alike, with the same merits, at
+any wavelength.
 
 - :func:`peak_positions`: the 2θ of a pattern's peaks, counting noise and Kα2
   ghosts left out;

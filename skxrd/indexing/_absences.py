@@ -223,6 +223,7 @@ def space_group_merits(
     tolerance=0.05,
     max_unindexed=0.2,
     long_axes=True,
+    tolerance_wavelength="CuKa1",
 ):
     """de Wolff's merit of an indexed cell with each space group's absences.
 
@@ -260,6 +261,9 @@ def space_group_merits(
         With False, on indices up to 10 whatever the cell (the features the
         stackers of :class:`~skxrd.estimators.IndexingClassifier` were
         fitted on).
+    tolerance_wavelength : str or float, default="CuKa1"
+        As given to :func:`~skxrd.indexing.index_powder`: the radiation whose
+        2θ ``tolerance`` counts in (the same windows in Q at any wavelength).
 
     Returns
     -------
@@ -298,6 +302,7 @@ def space_group_merits(
         _line_scales,
         _merits,
         _reach,
+        check_tolerance_wavelength,
     )
 
     fam = getattr(solution, "lattice", "?")[0]
@@ -317,11 +322,12 @@ def space_group_merits(
     _check_scoring(tolerance, max_unindexed)
     check_bool(long_axes, "long_axes")
     lam = get_radiation(wavelength).wavelengths[0]
+    ref = check_tolerance_wavelength(tolerance_wavelength)
     if fam == "a":
         return {1: float(solution.figure_of_merit), 2: float(solution.figure_of_merit)}
     # the lines as index_powder scores its refined cells
-    q, tol_q, _, floor_q, slope, max_miss = _line_scales(
-        pos, lam, float(tolerance), max_unindexed
+    q, tol_q, _, floor_q, slope, _, max_miss = _line_scales(
+        pos, lam, float(tolerance), max_unindexed, ref
     )
     q_zero = q - float(solution.zero_shift) * slope
     p = _parameters(solution)[None]

@@ -14,8 +14,10 @@ from skxrd.indexing import (
     index_powder,
     lattice_merits,
     peak_positions,
+    space_group_merits,
 )
 from skxrd.simulation import PowderSimulator
+from skxrd.utils._radiation import get_radiation
 
 LAM = 1.540562
 
@@ -956,3 +958,133 @@ def test_radix_key_orders_rows_lexicographically_or_declines():
     key = _radix_key(rows.T)
     assert np.array_equal(np.argsort(key, kind="stable"), np.lexsort(rows.T[::-1]))
     assert _radix_key([np.array([0, 2**40]), np.array([0, 2**40])]) is None
+
+
+# one crystal at any wavelength ----------------------------------------------
+
+CU_KA1 = 1.5405929  # index_powder's "CuKa1"
+
+
+def read_at(tt, wavelength):
+    """Cu Kα1 angles ``tt`` as lines of the same Q read at ``wavelength``."""
+    return 2 * np.degrees(np.arcsin(np.sin(np.radians(tt) / 2) * wavelength / CU_KA1))
+
+
+# the first 20 lines (over 1 % of the strongest) of Y2Ge5Ru3 (mp-620812, Ibam)
+Y2GE5RU3_HKL = [
+    (0, 0, 2), (0, 2, 0), (1, 1, 2), (0, 1, 3), (1, 2, 1), (0, 0, 4), (2, 0, 0),
+    (1, 2, 3), (2, 1, 1), (1, 1, 4), (0, 2, 4), (2, 0, 2), (1, 3, 2), (0, 3, 3),
+    (2, 2, 0), (0, 4, 0), (0, 1, 5), (2, 2, 2), (2, 1, 3), (1, 4, 1),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("wavelength", ["MoKa1", 0.73, 0.5])
+def test_an_orthorhombic_cell_found_at_cu_ka_is_found_at_any_wavelength(wavelength):
+    # the windows were 2θ degrees of the lines' own wavelength, twice as wide
+    # in Q at Mo Kα as at Cu Kα: 9,227 candidates of this crystal passed the
+    # loose one against 2,885, the true cell fell past the 1,500 smallest
+    # kept, and an oP cell of half its a indexing 16 of 20 lines won (M 10)
+    q = np.sort(((np.array(Y2GE5RU3_HKL) / [5.796, 9.897, 12.536]) ** 2).sum(1))
+    cu = 2 * np.degrees(np.arcsin(CU_KA1 * np.sqrt(q) / 2))
+    lattices = ("oP", "oC", "oI", "oF")
+    ref = index_powder(cu, lattices=lattices)["oI"]
+    lam = get_radiation(wavelength).wavelengths[0]
+    found = index_powder(read_at(cu, lam), wavelength=wavelength, lattices=lattices)
+    best = max((s for s in found.values() if s), key=lambda s: s.figure_of_merit)
+    assert best.lattice == "oI" and best.n_indexed == 20
+    assert (best.a, best.b, best.c) == pytest.approx((5.796, 9.897, 12.536), rel=1e-6)
+    assert best.figure_of_merit == pytest.approx(ref.figure_of_merit, rel=1e-6)
+
+
+def c_centred(h, k, l):
+    return (h + k) % 2 == 0
+
+
+@pytest.mark.parametrize(
+    "lattice, lines_cu",
+    [
+        ("cF", lambda: rock_salt()),
+        ("tP", lambda: tetragonal()),
+        ("hP", lambda: hexagonal()),
+        ("oC", lambda: orthorhombic(6.049, 6.206, 8.668, c_centred)),
+        ("mP", lambda: monoclinic(7.3, 9.1, 10.7, 103.0)),
+        ("mC", lambda: monoclinic(9.7, 8.9, 5.3, 105.6, c_centred)),
+        ("aP", lambda: triclinic(5.9, 7.2, 10.1, 80.0, 85.0, 75.0)[0]),
+    ],
+)  # fmt: skip
+def test_each_family_indexes_alike_at_cu_and_mo_ka(lattice, lines_cu):
+    # the same lines (the same Q) read at Mo Kα1: the same cell, indices and
+    # merit (de Wolff's merit is one of Q); the merits were half as high
+    cu = lines_cu()
+    kw = {"lattices": (lattice,), "max_zero_shift": 0.0}
+    ref = index_powder(cu, **kw)[lattice]
+    sol = index_powder(read_at(cu, 0.70931715), wavelength="MoKa1", **kw)[lattice]
+    assert ref.n_indexed == sol.n_indexed == len(cu)
+    np.testing.assert_array_equal(sol.hkl, ref.hkl)
+    cell = ("a", "b", "c", "alpha", "beta", "gamma")
+    assert [getattr(sol, x) for x in cell] == pytest.approx(
+        [getattr(ref, x) for x in cell], rel=1e-7
+    )
+    assert sol.figure_of_merit == pytest.approx(ref.figure_of_merit, rel=1e-7)
+
+
+def test_the_tolerance_counts_in_degrees_of_its_own_wavelength():
+    # a line 0.04° off among Mo Kα1 lines: 0.04° of Mo Kα 2θ there are about
+    # 0.085° of Cu Kα 2θ, past the default tolerance (0.05° at Cu Kα1), and
+    # within it counted in Mo Kα's own degrees
+    mo = read_at(rock_salt(), 0.70931715)
+    mo[5] += 0.04
+    kw = {"wavelength": "MoKa1", "lattices": ("cF",), "max_zero_shift": 0.0}
+    assert index_powder(mo, **kw)["cF"].hkl[5].tolist() == [-1, -1, -1]
+    own = index_powder(mo, tolerance_wavelength="MoKa1", **kw)["cF"]
+    assert own.hkl[5].tolist() == [4, 0, 0]
+    with pytest.raises(ValueError, match="tolerance_wavelength: unknown radiation"):
+        index_powder(mo, tolerance_wavelength="XxKa")
+    with pytest.raises(ValueError, match="tolerance_wavelength: .*not a positive"):
+        index_powder(mo, tolerance_wavelength=-1.0)
+
+
+def test_lines_past_cu_ka_reach_get_its_widest_window():
+    # bcc iron at Ag Kα1 to 2θ = 75°: lines of d below 0.77 Å, which Cu Kα1
+    # cannot reach, are scored with its window at 2θ = 90° (not none)
+    hkl = [(h, k, l) for h in range(7) for k in range(h + 1) for l in range(k + 1)]
+    n = np.unique([h * h + k * k + l * l for h, k, l in hkl if (h + k + l) % 2 == 0])
+    d = 2.8665 / np.sqrt(n[n > 0][:12])
+    assert d.min() < CU_KA1 / 2
+    tt = 2 * np.degrees(np.arcsin(0.55942178 / (2 * d)))
+    sol = index_powder(tt, wavelength="AgKa1", lattices=("cI",))["cI"]
+    assert sol.n_indexed == 12 and sol.a == pytest.approx(2.8665, rel=1e-6)
+    assert sol.figure_of_merit > 100
+
+
+def test_a_zero_shift_at_mo_ka_is_refined_in_its_own_degrees():
+    # a zero error is an offset of the instrument's 2θ scale, whatever its
+    # wavelength: refined, and bounded by max_zero_shift, in those degrees
+    pos = read_at(garnet_like(), 0.70931715) + 0.05
+    sol = index_powder(pos, wavelength="MoKa1", lattices=("cI",))["cI"]
+    assert sol.a == pytest.approx(11.58, abs=1e-3)
+    assert sol.zero_shift == pytest.approx(0.05, abs=2e-3)
+    assert sol.n_indexed == 20
+    far = index_powder(pos + 0.3, wavelength="MoKa1", lattices=("cI",))["cI"]
+    assert far is None or abs(far.zero_shift) <= 0.1 + 1e-12
+
+
+def test_lattice_merits_and_space_group_merits_take_the_tolerance_wavelength():
+    tt = np.arange(5, 45, 0.01)
+    mo = read_at(rock_salt(), 0.70931715)
+    y = gaussians(tt, mo, width=0.02)
+    kw = {"radiation": "MoKa1", "space_groups": True, "lattices": ("cF",)}
+    m_cu, g_cu = lattice_merits(y[None], tt, **kw)
+    m_mo, g_mo = lattice_merits(y[None], tt, tolerance_wavelength="MoKa1", **kw)
+    cf = ALL_LATTICE_TYPES.index("cF")
+    assert m_cu[0, cf] > 1.5 * m_mo[0, cf] > 0
+    # the groups are scored with the windows the cell was found with
+    pos = peak_positions(tt, y, radiation="MoKa1")
+    sol = index_powder(
+        pos, wavelength="MoKa1", lattices="cF", tolerance_wavelength="MoKa1"
+    )["cF"]
+    direct = space_group_merits(
+        pos, sol, wavelength="MoKa1", tolerance_wavelength="MoKa1"
+    )
+    assert g_mo[0, 224] == pytest.approx(direct[225], rel=1e-12)
+    assert g_cu[0, 224] > 1.5 * g_mo[0, 224]
