@@ -1552,8 +1552,10 @@ def lattice_merits(
     verbose : bool, default=False
         A progress bar.
     **kwargs
-        Passed to :func:`index_powder` (such as ``lattices`` or
-        ``first_lines``).
+        Passed to :func:`index_powder` (such as ``lattices``,
+        ``first_lines`` or ``tolerance_wavelength``); ``tolerance``,
+        ``max_unindexed``, ``long_axes`` and ``tolerance_wavelength`` to
+        :func:`space_group_merits` too.
 
     Returns
     -------
