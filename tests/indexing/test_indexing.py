@@ -124,6 +124,46 @@ def test_peak_positions_ignores_counting_noise_and_keeps_the_first_lines():
     np.testing.assert_allclose(found, true[:20], atol=0.02)
 
 
+@pytest.mark.parametrize("distance", [0.04, 0.06, 0.1])
+def test_peak_positions_finds_lines_close_to_either_end_of_the_scan(distance):
+    # the noise was a median over 1° about each point, padded with the end
+    # value: a line within 0.1° of an end filled half its own window with its
+    # residual, and its noise estimate rose above its height (all lost)
+    rng = np.random.default_rng(0)
+    tt = np.arange(10, 60, 0.02)  # 10 to 59.98
+    true = np.array([tt[0] + distance, 31.5, 44.0, tt[-1] - distance])
+    y = gaussians(tt, true, heights=[0.3, 1.0, 1.0, 0.3])
+    np.testing.assert_allclose(
+        peak_positions(tt, y, radiation="CuKa1"), true, atol=0.005
+    )
+    counts = rng.poisson(50 + 5000 * y).astype(float)
+    np.testing.assert_allclose(
+        peak_positions(tt, counts, radiation="CuKa1"), true, atol=0.02
+    )
+
+
+@pytest.mark.parametrize(
+    "background",
+    [
+        lambda tt: 400 * (tt[-1] - tt) / (tt[-1] - tt[0]),  # falling
+        lambda tt: 400 * (tt - tt[0]) / (tt[-1] - tt[0]),  # rising
+        lambda tt: 3000 * np.exp(-(tt - tt[0]) / 0.5),  # steep air scatter
+        # lines cut by the ends, their centres on or just beyond them: where
+        # a line's top lies, the scan does not say
+        lambda tt: 3000 * gaussians(tt, [tt[0], tt[-1]]),
+        lambda tt: 3000 * gaussians(tt, [tt[0] - 0.04, tt[-1] + 0.06]),
+    ],
+)
+def test_peak_positions_makes_no_lines_at_the_ends_of_the_scan(background):
+    tt = np.arange(10, 60, 0.02)
+    true = np.array([20.0, 31.5, 44.0])
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        lam = 50 + background(tt) + 5000 * gaussians(tt, true)
+        found = peak_positions(tt, rng.poisson(lam).astype(float), radiation="CuKa1")
+        np.testing.assert_allclose(found, true, atol=0.02)
+
+
 @pytest.mark.parametrize(
     "tt, y, match",
     [
