@@ -79,15 +79,16 @@ def peak_positions(
     wider smoothing, in windows of 1°): the many small maxima of a noisy scan
     are not lines. Positions are refined by a parabola through the three top
     points. At the ends of the scan the noise is taken from the first (last)
-    whole window, and a line whose top is inside the scan is found at its
-    place (to 0.002° for a line of 0.05° standard deviation 0.04° from the
-    end); its prominence on the end's side is its drop to the end point, as
-    the scan says no more. A line whose top lies on or beyond the end gives
-    nothing: the scan does not place it, and its flank is no maximum. Nor does
-    a sloping background. With a Kα1 + Kα2 radiation, a weaker peak where the
-    Kα2 line of a stronger one falls is dropped: indexing wants Kα1 lines only. With
-    ``drop_kbeta`` and a named anode, so is a peak below a quarter of a
-    stronger one where that one's Kβ line falls (within 0.04°): a β filter
+    whole window. A line whose top is inside the scan is found at its place
+    when its drop to the end point, its prominence on that side (the scan
+    says no more), passes both tests: a line of 0.05° standard deviation on a
+    0.02° grid from two points (0.04°) inside, to 0.002°. A line whose top
+    lies on or beyond the end gives nothing: the scan does not place it, and
+    its flank is no maximum; nor does a sloping background. With a Kα1 + Kα2
+    radiation, a weaker peak where the Kα2 line of a stronger one falls is
+    dropped: indexing wants Kα1 lines only. With ``drop_kbeta`` and a named
+    anode, so is a peak below a quarter of a stronger one where that one's
+    Kβ line falls (within 0.04°): a β filter
     passes a few per cent of Kβ, and in the RRUFF mineral patterns 29 % of
     the three strongest peaks have such a copy (median 3 % of their height;
     3 % at a wrong wavelength, by chance). It is off by default: a true line
