@@ -317,3 +317,266 @@ def test_validation_page_prints_the_duplicate_report_once(capsys):
     block = _block_with("validation.rst", "drop_duplicates(")
     exec(block, {"skxrd": skxrd, "data": data})
     assert capsys.readouterr().out.count("1 removed as duplicates") == 1
+
+
+# ------------------------------------------- every Python block of the guide
+# Each user-guide page's ``.. code-block:: python`` blocks run in order, in one
+# namespace per page, in an empty working directory, as a reader would paste
+# them. Three documented kinds of help, nothing silent:
+#
+# * ``_SETUP``: small stand-ins for what the prose takes as given ("a fitted
+#   classifier", "your measured files"), made before the page's first block;
+# * ``_SHRINK``: the same call with smaller sizes (crystals, epochs, folds), so
+#   that the whole guide runs in about a minute;
+# * ``_SKIP``: blocks that cannot run here, each with the reason.
+#
+# ``test_user_guide_run_helpers_match_the_pages`` fails when a page changes so
+# that an entry no longer applies.
+
+_PATTERNS = """
+import numpy as np
+from skxrd.datasets import load_example_crystal, make_structure_type_crystals
+from skxrd.simulation import PowderSimulator
+
+_crystals, _y, _groups = make_structure_type_crystals(
+    ["rocksalt", "cscl", "fluorite"], n_per_type=8, random_state=0)
+_sim = PowderSimulator()
+_X = _sim.transform(_crystals)
+"""
+
+_SETUP = {
+    "measured.rst": """
+import shutil
+shutil.copy(ROOT / "tests" / "io" / "data" / "tiny.xrdml", "sample.xrdml")
+shutil.copy(ROOT / "skxrd/datasets/data/measured/ssrl/BL21Robot_0114.xy",
+            "beamline.xy")
+""",
+    "preprocessing.rst": _PATTERNS
+    + """
+from skxrd.io import Pattern
+data = type("Data", (), {"X": _X, "y": _y})
+measured_pattern = Pattern(_sim.two_theta, _X[0], wavelength="CuKa")
+two_theta, counts = _sim.two_theta, _X[1]
+cu_patterns, X, grid = [measured_pattern], _X, _sim.two_theta
+""",
+    "training_data.rst": """
+from pathlib import Path
+from skxrd.datasets import load_example_crystal
+Path("my_cifs").mkdir()
+load_example_crystal("ZnO").to_cif("my_cifs/zno.cif")
+pymatgen_structures = [load_example_crystal("Si").to_pymatgen()]
+""",
+    "classifiers.rst": _PATTERNS.replace('"fluorite"]', '"wurtzite", "rutile"]')
+    + """
+from sklearn.model_selection import train_test_split
+from skxrd.estimators import PatternMatchClassifier, ResNetClassifier
+_y = np.array([c.space_group for c in _crystals])  # space groups, as the page's
+X, y, groups = _X, _y, _groups
+X_train, X_test, y_train, y_test = train_test_split(
+    _X, _y, test_size=0.25, stratify=_y, random_state=0)
+X_references, y_references = X_train, y_train
+X_measured = X_tune = X_held = X_test
+y_tune = y_held = y_test
+grid = two_theta = _sim.two_theta
+intensity = _X[0]
+_names = np.array([f"mineral {i}" for i in range(len(X_train))])
+minerals = type("Minerals", (), {"mineral": _names})  # load_amcsd's, skipped
+network = resnet = wide_resnet = ResNetClassifier(
+    depth=2, width=8, stem_stride=4, max_epochs=1, random_state=0).fit(X_train, y_train)
+matcher = PatternMatchClassifier().fit(X_references, y_references)
+""",
+    "abstention.rst": _PATTERNS.replace("n_per_type=8", "n_per_type=16")
+    + """
+from sklearn.model_selection import train_test_split
+# five or more held-out patterns per class: CalibratedClassifierCV's folds
+X_train, X_test, y_train, y_test = train_test_split(
+    _X, _y, test_size=0.5, stratify=_y, random_state=0)
+X_valid, y_valid, X = X_test, y_test, X_test
+_new, _, _ = make_structure_type_crystals(["sphalerite", "wurtzite"], n_per_type=4,
+                                          random_state=1)
+X_new_types = _sim.transform(_new)
+y_new_types = np.repeat(["sphalerite", "wurtzite"], 4)
+from skxrd.estimators import ResNetClassifier
+clf = ResNetClassifier(depth=2, width=8, stem_stride=4, max_epochs=1,
+                       random_state=0).fit(X_train, y_train)
+""",
+    "images.rst": """
+from skxrd.datasets import make_structure_type_crystals
+crystals, _y, _ = make_structure_type_crystals(["rocksalt", "cscl"], n_per_type=3,
+                                               random_state=0)
+space_groups = [c.space_group for c in crystals]
+""",
+    "pretrained.rst": """
+import shutil
+from skxrd.datasets import load_example_crystal, make_structure_type_crystals
+shutil.copy(ROOT / "tests" / "io" / "data" / "tiny.xrdml", "sample.xrdml")
+load_example_crystal("ZnO").to_cif("my_phase_a.cif")
+load_example_crystal("ZnS").to_cif("my_phase_b.cif")
+from skxrd.estimators import ResNetClassifier
+from skxrd.simulation import PowderSimulator
+_crystals, y_train, _ = make_structure_type_crystals(
+    ["my_phase_a.cif", "my_phase_b.cif"], 6, random_state=0)
+X_train = X_held_out = PowderSimulator().transform(_crystals)
+y_held_out = y_train
+phase_classifier, space_group_classifier = (
+    ResNetClassifier(depth=2, width=8, stem_stride=4, max_epochs=1, random_state=0)
+    for _ in range(2)
+)
+""",
+}
+
+_CACHE = ('cache="~/.cache/skxrd"', 'cache="cache"')
+_SHRINK = {
+    "crystals.rst": [
+        ("make_random_crystals(1000,", "make_random_crystals(20,"),
+        ('(100, space_groups="cubic"', '(5, space_groups="cubic"'),
+        ("(100, space_groups=[152, 154, 180]", "(3, space_groups=[152, 154, 180]"),
+        ("n_per_type=50, n_variants=2", "n_per_type=3, n_variants=2"),
+        ("make_pattern_dataset(20_000,", "make_pattern_dataset(30,"),
+        ("make_pattern_dataset(10_000,", "make_pattern_dataset(30,"),
+        _CACHE,
+    ],
+    "training_data.rst": [
+        ("prior.sample(10_000,", "prior.sample(10,"),
+        ("100_000, target=", "40, target="),
+        ("n_jobs=-1, random_state=0", "n_jobs=1, random_state=0"),
+        _CACHE,
+        # load_amcsd parses 9,275 CIFs: minutes
+        ("minerals = load_amcsd()", "pass"),
+    ],
+    "validation.rst": [
+        # 60 patterns cannot stratify 230 space groups: crystal systems
+        (
+            'make_pattern_dataset(20_000, target="space_group",',
+            'make_pattern_dataset(60, target="crystal_system",',
+        ),
+        ("make_pattern_dataset(10_000,", "make_pattern_dataset(30,"),
+        (
+            "ResNetClassifier(max_epochs=30)",
+            "ResNetClassifier(depth=2, width=8, max_epochs=1)",
+        ),
+        ('"resnetclassifier__depth": [8, 16]', '"resnetclassifier__depth": [2]'),
+        ("StratifiedGroupKFold(5)", "StratifiedGroupKFold(2)"),
+    ],
+    "preprocessing.rst": [
+        (
+            "    ResNetClassifier(),\n",
+            "    ResNetClassifier(depth=2, width=8, max_epochs=1),\n",
+        ),
+    ],
+    "classifiers.rst": [
+        ("depth=8, width=32, max_epochs=30", "depth=2, width=8, max_epochs=1"),
+        ("cv=None, n_jobs=2,", "cv=None, n_jobs=1,"),
+        ('"resnetclassifier__depth": [4, 8]', '"resnetclassifier__depth": [2]'),
+        ('"resnetclassifier__lr": [1e-3, 3e-3]', '"resnetclassifier__lr": [1e-3]'),
+        ("cv=StratifiedGroupKFold(5)", "cv=StratifiedGroupKFold(2)"),
+        (
+            '("classifier", ResNetClassifier())',
+            '("classifier", ResNetClassifier(max_epochs=1))',
+        ),
+    ],
+    "abstention.rst": [
+        ("confidence_head=True)", "confidence_head=True, max_epochs=1)"),
+    ],
+    "images.rst": [
+        (
+            "input_shape=(3, 3, 128, 128))",
+            "input_shape=(3, 3, 128, 128), max_epochs=1)",
+        ),
+        ("n_per_type=150", "n_per_type=2"),
+        (
+            "FingerprintCNNClassifier(max_epochs=40)",
+            "FingerprintCNNClassifier(max_epochs=1)",
+        ),
+    ],
+    "pretrained.rst": [
+        (
+            "evaluate_model(model, data.patterns, data.crystal_system)",
+            "evaluate_model(model, data.patterns[:4], data.crystal_system[:4])",
+        ),
+    ],
+    "scaling.rst": [
+        (
+            "make_pattern_dataset(100_000, random_state=0, n_jobs=-1)",
+            "make_pattern_dataset(10, random_state=0, n_jobs=2)",
+        ),
+    ],
+}
+
+# (page, text of the block) -> why it does not run in the test
+_SKIP = {
+    ("classifiers.rst", "minerals = load_amcsd()"): "load_amcsd parses 9,275 CIFs "
+    "(minutes); the setup's references stand in for the blocks after it",
+    ("classifiers.rst", 'set_device("cuda")'): "needs a GPU",
+    ("pretrained.rst", "weighed.add_classes("): "a minute: the new members "
+    "train with the shipped union's settings",
+    ("scaling.rst", "register_ray()"): "starts a Ray cluster (6-9 s a call) whose "
+    "driver replaces builtins.print",
+}
+
+# what the pages' comments say the code gives, checked after the page has run
+_CLAIMS = {
+    "simulation.rst": ["X.shape == (3, 4250)", "len(peaks) == 3"],
+    "crystals.rst": [
+        "corundum.formula == 'Al2O3'",
+        "load_structure_type('spinel').crystal().n_atoms == 56",
+        "list(to_crystal_system([2, 225])) == ['triclinic', 'cubic']",
+    ],
+    "measured.rst": ["X.shape == (2, 4250)", "reasons[1] is None"],
+    "training_data.rst": ["cifs.skipped == []", "len(mp.crystals) == 36_737"],
+    "pretrained.rst": [
+        "set(hybrid.predict_source(rows)) <= {'match', 'model'}",
+        r"re.fullmatch(r'.+ \(amcsd-\d{7}\)', hybrid.reference_names_[index][0, 0])",
+        "model.classes_.dtype.kind in 'iu'",  # space-group numbers
+    ],
+    "classifiers.rst": ["set(hybrid.predict_source(X_measured)) <= {'match', 'model'}"],
+}
+
+
+def _guide_pages():
+    return sorted(p.name for p in USER_GUIDE.glob("*.rst") if _python_blocks(p.name))
+
+
+def _runnable_blocks(page):
+    """``(index, code or None, skip reason)`` of a page, shrunk as listed."""
+    for index, block in enumerate(_python_blocks(page)):
+        reasons = [
+            why for (p, text), why in _SKIP.items() if p == page and text in block
+        ]
+        for old, new in _SHRINK.get(page, []):
+            block = block.replace(old, new)
+        yield index, (None if reasons else block), (reasons[0] if reasons else None)
+
+
+def test_user_guide_run_helpers_match_the_pages():
+    # a stale entry would silently run the full-size call or skip nothing
+    pages = _guide_pages()
+    for page, pairs in _SHRINK.items():
+        text = "\n".join(_python_blocks(page))
+        assert page in pages
+        for old, _ in pairs:
+            assert old in text, f"{page}: nothing to shrink at {old!r}"
+    for page, text in _SKIP:
+        assert sum(text in b for b in _python_blocks(page)) == 1, (page, text)
+    assert set(_SETUP) | set(_CLAIMS) <= set(pages)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("page", _guide_pages())
+def test_user_guide_blocks_run(page, tmp_path, monkeypatch):
+    import warnings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))  # a "~" in a block stays here
+    namespace = {"__name__": "user_guide", "ROOT": ROOT}
+    with warnings.catch_warnings():
+        # coverage and small-data warnings of the shrunk examples
+        warnings.simplefilter("ignore")
+        exec(_SETUP.get(page, ""), namespace)
+        for index, block, _ in _runnable_blocks(page):
+            if block is not None:
+                exec(compile(block, f"{page}, block {index}", "exec"), namespace)
+    namespace["re"] = re
+    for claim in _CLAIMS.get(page, []):
+        assert eval(claim, namespace), f"{page}: not so: {claim}"

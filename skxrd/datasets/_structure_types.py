@@ -136,6 +136,13 @@ class _Prototype:
         from ._prototypes import StructureType, load_structure_type
 
         if isinstance(obj, str) and not os.path.exists(obj) and "\n" not in obj:
+            if obj.lower().endswith(".cif") or os.sep in obj:
+                # a CIF path that is not there: "unknown structure type" would
+                # send the user to the list of type names
+                raise ValueError(
+                    f"prototype {obj!r}: no such CIF file (a prototype is a "
+                    "structure type name, a CIF path or text, or a crystal)"
+                )
             obj = load_structure_type(obj)
         self.wyckoff = obj if isinstance(obj, StructureType) else None
         if self.wyckoff is not None:

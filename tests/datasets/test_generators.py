@@ -450,6 +450,19 @@ def test_cif_prototypes_are_labelled_by_their_file_stem(tmp_path):
     assert y.tolist() == ["Zn", "CaF2"]
 
 
+def test_missing_cif_prototype_is_named_as_a_missing_file(tmp_path):
+    # the user guide's "my_phase_a.cif" before the file exists: the error said
+    # "unknown structure type 'my_phase_a.cif'" and pointed at the type names
+    missing = str(tmp_path / "my_phase_a.cif")
+    for prototype in (missing, "my_phase_a.cif", "phases/my_phase_a.CIF"):
+        with pytest.raises(ValueError, match="no such CIF file") as info:
+            make_structure_type_crystals([prototype], n_per_type=1)
+        assert repr(prototype) in str(info.value)
+    # a plain name is still a structure type, with its suggestions
+    with pytest.raises(ValueError, match="unknown structure type 'perovskit'"):
+        make_structure_type_crystals(["perovskit"], n_per_type=1)
+
+
 def test_structure_types_keep_the_ions_of_their_prototypes(tmp_path):
     # a prototype's Na+ and Cl- (their form factors) were made neutral Na, Cl;
     # a substituted atom is the neutral new element, as in make_variants
