@@ -327,7 +327,8 @@ def test_validation_page_prints_the_duplicate_report_once(capsys):
 # * ``_SETUP``: small stand-ins for what the prose takes as given ("a fitted
 #   classifier", "your measured files"), made before the page's first block;
 # * ``_SHRINK``: the same call with smaller sizes (crystals, epochs, folds), so
-#   that the whole guide runs in about a minute;
+#   that the whole guide runs in about 40 s (37 s in one process on the 2-core
+#   project machine, ``pytest --durations``; classifiers.rst 9 s the most);
 # * ``_SKIP``: blocks that cannot run here, each with the reason.
 #
 # ``test_user_guide_run_helpers_match_the_pages`` fails when a page changes so
