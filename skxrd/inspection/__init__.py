@@ -12,9 +12,10 @@ a chosen ``target``:
   is blanked out;
 - :func:`guided_backprop`: gradients passed only where positive through every
   ReLU;
-- :func:`attentive_response_map`: Grad-CAM of a convolutional layer,
-  upsampled to the input (the attentive response maps of 2D fingerprint
-  classifiers, and class activation maps over 2θ for patterns).
+- :func:`attentive_response_map`: Grad-CAM of a convolutional layer, each
+  unit placed at the centre of its receptive field on the input grid (the
+  attentive response maps of 2D fingerprint classifiers, and class
+  activation maps over 2θ for patterns).
 
 Displays, in scikit-learn's style (``plot``, ``from_estimator``...):
 

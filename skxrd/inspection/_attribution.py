@@ -8,10 +8,12 @@ Every function takes a fitted skxrd estimator, a fitted
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
 import math
 import numbers
 import warnings
+import weakref
 
 import numpy as np
 import torch
@@ -595,6 +597,283 @@ def _check_layer(module, layer) -> nn.Module:
     )
 
 
+# --------------------------------------------------------------------------- #
+# Where the units of a layer look: receptive-field centres on the input grid
+# --------------------------------------------------------------------------- #
+class _ProbeDone(Exception):
+    """Raised by the probe's hook: the forward pass past the layer is not needed."""
+
+
+class _NoCentres(Exception):
+    """The probe could not place the layer's units; the reason is the message."""
+
+
+# per layer: {(model type, layer name, stream, sample shape, calls): centres per
+# axis}. The centres depend on the architecture only (not on the weights or the
+# data). Keyed by the layer: an estimator's wrapper module (the logits of a
+# coarse-label or ensemble classifier) is made anew for every map.
+_CENTRES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# units probed in one batch (each a copy of the input, at most _PROBE_POINTS
+# input values in all: the copies' float64 activations and their graph), and
+# the largest input a probe lengthens to
+_PROBE_BATCH = 32
+_PROBE_POINTS = 2**18
+_PROBE_MAX_POINTS = 2**22
+_MAX_POOLS = {nn.MaxPool1d: nn.AvgPool1d, nn.MaxPool2d: nn.AvgPool2d}
+_NORMS = (
+    nn.modules.batchnorm._BatchNorm,
+    nn.modules.instancenorm._InstanceNorm,
+    nn.GroupNorm,
+    nn.LayerNorm,
+)
+
+
+def _geometry_copy(module: nn.Module) -> nn.Module:
+    """A float64 CPU copy whose units all respond, evenly, to their whole field.
+
+    Every convolution and linear layer gets equal positive weights and no bias,
+    normalisations become identities and max pools average pools of the same
+    window: on a positive input, the gradient of a unit with respect to the
+    input is then positive exactly on the unit's receptive field and (away
+    from the input's ends) symmetric about its centre, whatever the trained
+    weights, which can be lopsided, dead or cancel.
+    """
+    probe = copy.deepcopy(module).to(device="cpu", dtype=torch.float64)
+    for parent in list(probe.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, _NORMS):
+                setattr(parent, name, nn.Identity())
+            elif (
+                type(child) in _MAX_POOLS
+                and not child.return_indices
+                and all(d == 1 for d in np.atleast_1d(child.dilation))
+            ):
+                setattr(
+                    parent,
+                    name,
+                    _MAX_POOLS[type(child)](
+                        child.kernel_size,
+                        child.stride,
+                        child.padding,
+                        ceil_mode=child.ceil_mode,
+                        count_include_pad=False,
+                    ),
+                )
+    with torch.no_grad():
+        for m in probe.modules():
+            if isinstance(m, nn.modules.conv._ConvNd | nn.Linear):
+                m.weight.fill_(1.0 / max(1, m.weight[0].numel()))
+                if m.bias is not None:
+                    m.bias.zero_()
+    probe.requires_grad_(False)
+    return probe.eval()
+
+
+def _profiles(probe, name, n_calls, shape, stream, axis, n_axes, units):
+    """Gradient of the probe's layer units ``units`` (indices along ``axis``),
+    summed over channels and the other axes, with respect to a constant input
+    of per-sample ``shape``: ``(len(units), n_points)``, and the layer's number
+    of units along the axis."""
+    layer = dict(probe.named_modules())[name]
+    out = []
+    n_units = None
+    batch = max(1, min(_PROBE_BATCH, _PROBE_POINTS // max(1, math.prod(shape))))
+    for start in range(0, len(units), batch):
+        chunk = units[start : start + batch]
+        store = {"calls": 0}
+
+        def hook(m, args, output, store=store):
+            store["calls"] += 1
+            if store["calls"] == n_calls:
+                store["act"] = output
+                raise _ProbeDone
+
+        handle = layer.register_forward_hook(hook)
+        x = torch.ones((len(chunk), *shape), dtype=torch.float64, requires_grad=True)
+        try:
+            with torch.enable_grad():
+                probe(x.clone())  # a clone: a first in-place layer needs a non-leaf
+        except _ProbeDone:
+            pass
+        finally:
+            handle.remove()
+        act = store.get("act")
+        if not isinstance(act, torch.Tensor) or act.ndim != n_axes + 2:
+            raise _NoCentres("the layer did not run as in the model's forward pass")
+        n_units = act.shape[2 + axis]
+        if max(chunk) >= n_units:
+            raise _NoCentres("its output changed size between passes")
+        # one unit per copy: copy b selects unit chunk[b] along the axis
+        mask = torch.zeros(act.shape[0], 1, n_units, dtype=act.dtype)
+        mask[torch.arange(len(chunk)), 0, torch.as_tensor(chunk)] = 1.0
+        mask = mask.view(
+            act.shape[0], 1, *(n_units if a == axis else 1 for a in range(n_axes))
+        )
+        (grad,) = torch.autograd.grad((act * mask).sum(), x)
+        if stream is not None:
+            grad = grad[:, stream]
+        grad = grad.reshape(len(chunk), -1, *grad.shape[grad.ndim - n_axes :])
+        keep = grad.ndim - n_axes + axis
+        dims = [d for d in range(1, grad.ndim) if d != keep]
+        out.append(grad.abs().sum(dims))
+    return torch.cat(out).numpy(), n_units
+
+
+def _support(profiles):
+    """(centre of mass, first, last point with a response) of each profile;
+    NaN, -1, -1 for a unit that looks at no point of the input."""
+    mass = profiles.sum(1)
+    points = np.arange(profiles.shape[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        com = np.where(mass > 0, profiles @ points / mass, np.nan)
+    hit = profiles > 0
+    first = np.where(mass > 0, hit.argmax(1), -1)
+    last = np.where(mass > 0, profiles.shape[1] - 1 - hit[:, ::-1].argmax(1), -1)
+    return com, first, last
+
+
+def _seen(first, last):
+    """First and last input point that any of the units looks at (with the
+    end units among them): where the input's ends cut the fields off. An
+    even kernel with a stride can leave the last points unseen."""
+    looks = first >= 0
+    if not looks.any():
+        return 0, -1
+    return first[looks].min(), last[looks].max()
+
+
+def _line(com, first, last, units):
+    """(intercept, slope, left and right reach) from the units whose field lies
+    inside the part of the input seen, or None where fewer than two do."""
+    lo, hi = _seen(first, last)
+    inside = (first > lo) & (last < hi)
+    if inside.sum() < 2:
+        return None
+    j, c = np.asarray(units, dtype=np.float64)[inside], com[inside]
+    slope, intercept = np.polyfit(j, c, 1)
+    left, right = first[inside] - c, last[inside] - c
+    tol = 1e-6 * max(1.0, hi - lo)
+    fits = np.abs(intercept + slope * j - c).max() <= tol
+    if not (fits and np.ptp(left) <= tol and np.ptp(right) <= tol and slope != 0):
+        return None
+    return intercept, slope, left[0], right[0]
+
+
+def _agrees(line, units, first, last) -> bool:
+    """Whether the measured fields of ``units`` (with the end units among them),
+    cut off by the ends of the part of the input seen, are those the line
+    puts there."""
+    intercept, slope, left, right = line
+    seen_lo, seen_hi = _seen(first, last)
+    centres = intercept + slope * np.asarray(units, dtype=np.float64)
+    lo, hi = np.round(centres + left), np.round(centres + right)
+    outside = (hi < seen_lo) | (lo > seen_hi)  # fields wholly in the padding
+    lo, hi = np.maximum(seen_lo, lo), np.minimum(seen_hi, hi)
+    return bool(((lo == first) & (hi == last) | outside & (first < 0)).all())
+
+
+def _axis_centres(probe, name, n_calls, shape, stream, axis, n_axes):
+    """Centres, in points of the input, of the layer's units along ``axis``.
+
+    Convolutions and pools place unit ``j`` at ``a + s j`` (``s`` the
+    layer's total stride), the same line for any input length. The line is
+    read off units whose field lies inside the input, on a longer input where
+    none does; the measured fields (cut off by the input's ends) of the four
+    units at either end and of eight spread between must agree with it.
+    Otherwise each unit is placed at the centre of mass of its measured field.
+    """
+    spatial = len(shape) - n_axes + axis  # the axis in the per-sample shape
+
+    def fields(units, shape=shape):
+        profiles, n = _profiles(
+            probe, name, n_calls, shape, stream, axis, n_axes, units
+        )
+        return (*_support(profiles), n)
+
+    def ends_and(units, n):
+        # the end units too: they show which part of the input is seen
+        return sorted({*range(min(4, n)), *range(max(0, n - 4), n), *units})
+
+    n_units = fields([0])[-1]
+    # a probe runs a copy of the input per unit: not all of them at first
+    sample = ends_and(np.linspace(0, n_units - 1, 8).round().astype(int), n_units)
+    com, first, last, _ = fields(sample)
+    line = _line(com, first, last, sample)
+    length = shape[spatial]
+    while line is None and length * 2 * math.prod(shape) // shape[spatial] <= (
+        _PROBE_MAX_POINTS
+    ):
+        length *= 2
+        longer = (*shape[:spatial], length, *shape[spatial + 1 :])
+        try:
+            n_long = fields([0], longer)[-1]
+        except _NoCentres:
+            break
+        if n_long <= n_units:  # not a stack of strided windows
+            break
+        mid = ends_and(
+            range(max(0, n_long // 2 - 2), min(n_long, n_long // 2 + 2)), n_long
+        )
+        line = _line(*fields(mid, longer)[:3], mid)
+    if line is not None and _agrees(line, sample, first, last):
+        return line[0] + line[1] * np.arange(n_units)
+    if len(sample) < n_units:
+        com, first, last, _ = fields(list(range(n_units)))
+    if np.isnan(com).any():
+        raise _NoCentres("some of its units look at no point of the input")
+    if n_units > 1 and not (np.diff(np.sort(com)) > 0).all():
+        raise _NoCentres("several of its units look at one place")
+    return com
+
+
+def _unit_centres(module, layer, n_calls, shape, stream, n_axes):
+    """Receptive-field centres of ``layer``'s units along each of the last
+    ``n_axes`` input axes (a tuple of arrays), computed once per model, layer
+    and input shape, or None (with a warning) where they cannot be found."""
+    name = next((n for n, m in module.named_modules() if m is layer), None)
+    key = (type(module), name, stream, tuple(shape), n_calls)
+    try:
+        cache = _CENTRES.setdefault(layer, {})
+    except TypeError:  # a module that cannot be weakly referenced
+        cache = {}
+    if key not in cache:
+        try:
+            if name is None:
+                raise _NoCentres("the layer is not a submodule of the model")
+            probe = _geometry_copy(module)
+            cache[key] = tuple(
+                _axis_centres(probe, name, n_calls, shape, stream, axis, n_axes)
+                for axis in range(n_axes)
+            )
+        except Exception as exc:  # any model: the even stretch, said so
+            warnings.warn(
+                f"could not locate the receptive fields of layer {name!r} ({exc}); "
+                "its map is stretched evenly over the input instead",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+            cache[key] = None
+    return cache[key]
+
+
+def _interpolation_matrix(centres, n_points, dtype, device) -> torch.Tensor:
+    """``(n_points, n_units)``: linear interpolation between the units' centres
+    (in any order), the end units' values held beyond them."""
+    order = np.argsort(centres, kind="stable")
+    c = np.asarray(centres, dtype=np.float64)[order]
+    t = np.arange(n_points, dtype=np.float64)
+    M = np.zeros((n_points, len(c)))
+    if len(c) == 1:
+        M[:, 0] = 1.0
+    else:
+        i = np.clip(np.searchsorted(c, t, side="right") - 1, 0, len(c) - 2)
+        w = np.clip((t - c[i]) / (c[i + 1] - c[i]), 0.0, 1.0)
+        M[np.arange(n_points), i] = 1.0 - w
+        M[np.arange(n_points), i + 1] += w
+    M[:, order] = M.copy()  # back to the units' own order
+    return torch.as_tensor(M, dtype=dtype, device=device)
+
+
 def _attentive_response(inp: _Inputs, target, layer=None):
     module, x = inp.module, inp.tensor()
     with _evaluating(module):
@@ -612,7 +891,7 @@ def _attentive_response(inp: _Inputs, target, layer=None):
         else:
             layers = [(_last_conv(module, x[:1], inp.shape), None)]
 
-        acts = {}
+        acts, calls = {}, {}
 
         def hook_for(key):
             def hook(m, args, output):
@@ -622,6 +901,7 @@ def _attentive_response(inp: _Inputs, target, layer=None):
                     )
                 # a leaf: d logit / d activation, safe from later in-place ops
                 acts[key] = leaf = output.detach().requires_grad_(True)
+                calls[key] = calls.get(key, 0) + 1  # the probe stops at the last
                 return leaf.clone()
 
             return hook
@@ -641,7 +921,7 @@ def _attentive_response(inp: _Inputs, target, layer=None):
         grads = torch.autograd.grad(_selected(logits, idx), leaves, allow_unused=True)
 
     result = torch.zeros_like(x)
-    for (_, stream), act, grad in zip(layers, leaves, grads):
+    for i, ((m, stream), act, grad) in enumerate(zip(layers, leaves, grads)):
         n_axes = act.ndim - 2
         if n_axes not in (1, 2):
             raise ValueError(
@@ -655,8 +935,16 @@ def _attentive_response(inp: _Inputs, target, layer=None):
         cam = torch.relu((weights * act).sum(1, keepdim=True)).detach()
         part = x if stream is None else x[:, stream]
         size = tuple(part.shape[-n_axes:])
-        mode = "linear" if n_axes == 1 else "bilinear"
-        cam = F.interpolate(cam.float(), size=size, mode=mode, align_corners=False)
+        centres = _unit_centres(module, m, calls[i], tuple(x.shape[1:]), stream, n_axes)
+        cam = cam.float()
+        if centres is None:  # stretched evenly, unit j at (j + 1/2) L / L_f - 1/2
+            mode = "linear" if n_axes == 1 else "bilinear"
+            cam = F.interpolate(cam, size=size, mode=mode, align_corners=False)
+        else:  # each unit at the centre of its receptive field, linear between
+            for axis, (c, n) in enumerate(zip(centres, size)):
+                dim = cam.ndim - n_axes + axis
+                M = _interpolation_matrix(c, n, cam.dtype, cam.device)
+                cam = (cam.movedim(dim, -1) @ M.T).movedim(-1, dim)
         peak = cam.flatten(1).amax(1).view(-1, *([1] * (cam.ndim - 1)))
         cam = torch.where(peak > 0, cam / peak.clamp_min(1e-30), torch.zeros_like(cam))
         cam = cam.view(len(x), *([1] * (part.ndim - 1 - n_axes)), *size)
@@ -970,11 +1258,11 @@ def attentive_response_map(model, X, target=None, layer=None) -> np.ndarray:
     (Nat. Commun. 9, 2775, 2018) is inspected, computed as the class
     activation map of Selvaraju et al. (Grad-CAM, 2017): the activations
     ``A_k`` of a convolutional layer are weighted by the spatially averaged
-    gradients of the target logit, ``ReLU(Σ_k w_k A_k)``, upsampled to the
-    input size (linear along a pattern, bilinear over an image) and divided
-    by their maximum, per sample. For 1D models this is the class activation
-    map over 2θ. A multi-stream network (with a ``streams`` module list and
-    ``layer=None``) gets one map per stream, from that stream's layer.
+    gradients of the target logit, ``ReLU(Σ_k w_k A_k)``, brought to the
+    input grid (see Notes) and divided by their maximum, per sample. For 1D
+    models this is the class activation map over 2θ. A multi-stream network
+    (with a ``streams`` module list and ``layer=None``) gets one map per
+    stream, from that stream's layer.
 
     Parameters
     ----------
@@ -996,6 +1284,35 @@ def attentive_response_map(model, X, target=None, layer=None) -> np.ndarray:
     ValueError
         As :func:`saliency_map`, and for a ``layer`` that is not a submodule
         or does not run, or a model without convolutions.
+
+    Warns
+    -----
+    UserWarning
+        Where the receptive fields of the layer's units cannot be located
+        (see Notes); the map is then stretched evenly over the input.
+
+    Notes
+    -----
+    Each unit of the layer is placed at the centre of its receptive field on
+    the input grid, and the map is interpolated linearly between the units
+    (bilinearly, axis by axis, over an image), the end units' values held up
+    to the input's ends. Strides, paddings and pools set these centres:
+    unit ``j`` of a layer with total stride ``s`` sits at ``a + s j``, not at
+    ``(j + 1/2) L / L_layer``. A ResNet1D with ``stem_stride=4`` (64 points
+    per unit) puts unit ``j`` at point ``64 j``; stretched evenly over 4250
+    points, its maps sat up to 31 points (0.6° at 0.02° steps) too high at
+    low angles.
+
+    The centres are measured on the network itself, with no table of
+    architectures: in a copy with equal positive weights, no biases,
+    normalisations left out and max pools made average pools, the gradient
+    of each unit with respect to a constant input covers exactly its
+    receptive field. The line ``a + s j`` is fitted to the units whose field
+    lies inside the input (on a longer input where none does) and must agree
+    with the measured field of every unit, cut off by the input's ends; a
+    layer that is not such a stack of windows (an adaptive pool...) has each
+    unit at the centre of mass of its measured field. The centres are
+    computed once per model, layer and input shape, and cached.
 
     Examples
     --------

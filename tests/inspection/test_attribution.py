@@ -21,7 +21,14 @@ from skxrd.inspection import (
     occlusion_map,
     saliency_map,
 )
-from skxrd.models import CNN1D, DenseNet2D, MultiStreamDenseNet, ResNet1D
+from skxrd.models import (
+    CNN1D,
+    DenseNet1D,
+    DenseNet2D,
+    FingerprintCNN,
+    MultiStreamDenseNet,
+    ResNet1D,
+)
 from skxrd.preprocessing import PatternNormalizer
 
 N_POINTS = 96
@@ -359,19 +366,30 @@ def test_attentive_response_map_densenet2d():
     assert cam[0, 0].std() > 0  # not a constant map
 
 
-def _reference_grad_cam(model, X, target, layer):
+def _reference_grad_cam(model, X, target, layer, centres):
+    """Grad-CAM of ``layer`` interpolated from the units placed at ``centres``
+    (one array per spatial axis, written out by hand from the geometry)."""
     model = copy.deepcopy(model).eval()
     layer = dict(model.named_modules())[layer]
     store = {}
-    handle = layer.register_forward_hook(lambda m, a, out: store.setdefault("a", out))
+    # a clone goes on: an in-place ReLU after the layer must not change ``a``
+    handle = layer.register_forward_hook(
+        lambda m, a, out: store.setdefault("a", out).clone()
+    )
     logits = model(torch.tensor(X, dtype=torch.float32))
     handle.remove()
     act = store["a"]
     (grad,) = torch.autograd.grad(logits[:, target].sum(), act)
-    cam = torch.relu((grad.mean(2, keepdim=True) * act).sum(1, keepdim=True))
-    cam = F.interpolate(cam, size=X.shape[-1], mode="linear", align_corners=False)
-    cam = cam[:, 0].detach().numpy()
-    return cam / cam.max(axis=1, keepdims=True)
+    axes = tuple(range(2, act.ndim))
+    cam = torch.relu((grad.mean(axes, keepdim=True) * act).sum(1))
+    cam = cam.detach().numpy().astype(np.float64)
+    for axis, c in enumerate(centres):  # linear along each axis in turn
+        n = X.shape[X.ndim - len(centres) + axis]
+        cam = np.apply_along_axis(
+            lambda v, c=c, n=n: np.interp(np.arange(n), c, v), axis + 1, cam
+        )
+    peak = cam.reshape(len(cam), -1).max(1).reshape(-1, *[1] * (cam.ndim - 1))
+    return np.where(peak > 0, cam / np.where(peak > 0, peak, 1.0), 0.0)
 
 
 def test_attentive_response_map_resnet1d_uses_the_last_convolution_run():
@@ -382,9 +400,9 @@ def test_attentive_response_map_resnet1d_uses_the_last_convolution_run():
     cam = attentive_response_map(model, X, target=0)
     assert cam.shape == X.shape
     _check_unit_maps(cam, 3)
-    np.testing.assert_allclose(
-        cam, _reference_grad_cam(model, X, 0, "blocks.1.conv2"), rtol=1e-5, atol=1e-6
-    )
+    # stem stride 2, max pool, one stride-2 stage: unit j looks around point 8 j
+    reference = _reference_grad_cam(model, X, 0, "blocks.1.conv2", [8 * np.arange(12)])
+    np.testing.assert_allclose(cam, reference, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(
         cam, attentive_response_map(model, X, target=0, layer="blocks.1.conv2")
     )
@@ -405,6 +423,209 @@ def test_attentive_response_map_multi_stream():
     assert cam.shape == X.shape
     for s in range(2):  # one map per stream, each normalised
         _check_unit_maps(cam[:, s], 2)
+
+
+def _isolated_peaks(n_points, positions, width=1.5):
+    grid = np.arange(n_points)
+    return np.stack([np.exp(-0.5 * ((grid - p) / width) ** 2) for p in positions])
+
+
+def _even_weights(model):
+    """Equal positive weights, no biases, average instead of max pools: each
+    unit responds most to what lies at the centre of its receptive field."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Conv1d | nn.Linear):
+                m.weight.fill_(1.0 / m.weight[0].numel())
+                if m.bias is not None:
+                    m.bias.zero_()
+    model.stem[3] = nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False)
+    return model.eval()
+
+
+@pytest.mark.parametrize(
+    "factory, n_points, stride, first, seed, target",
+    [
+        (
+            lambda: ResNet1D(3, depth=3, width=8, n_stages=3, stem_stride=4),
+            300,
+            32,
+            96,
+            0,
+            0,
+        ),
+        (lambda: ResNet1D(3, depth=2, width=8), 100, 8, 24, 0, 0),
+        (
+            lambda: DenseNet1D(3, growth_rate=4, block_config=(2, 2, 2)),
+            298,
+            16,
+            54,
+            2,
+            1,
+        ),
+        # even kernels: 'same' padding puts one more zero on the right
+        (
+            lambda: ResNet1D(
+                3, depth=3, width=8, n_stages=3, stem_stride=4, kernel_size=4
+            ),
+            300,
+            32,
+            96,
+            0,
+            1,
+        ),
+    ],
+    ids=["resnet-stem-stride-4", "resnet", "densenet", "resnet-even-kernel"],
+)
+def test_attentive_response_map_moves_with_a_shifted_peak(
+    factory, n_points, stride, first, seed, target
+):
+    # Equivariance: a peak shifted by k points (k a multiple of the layer's
+    # stride, so that the units see it alike) moves the map's maximum by k.
+    # The input length is not a multiple of the stride: stretched evenly, the
+    # units were n_points / n_units points apart instead of the stride.
+    model = _seeded(factory, seed).eval()
+    positions = first + stride * np.arange(5)
+    cam = attentive_response_map(model, _isolated_peaks(n_points, positions), target)
+    offsets = cam.argmax(axis=1) - positions
+    assert (offsets == offsets[0]).all(), offsets
+
+
+def test_attentive_response_map_peaks_on_an_isolated_peak():
+    # A ResNet with stem stride 4 (64 points per unit, as the shipped models),
+    # its units all looking evenly at their fields: the map's maximum lies on
+    # the peak, exactly where the peak is at a unit's centre (64 j), within
+    # half a stride elsewhere. Stretched evenly over 1000 points, unit j sat at
+    # 62.5 j + 30.75: 31 points high at the start, 8 points high at the end.
+    model = _even_weights(_seeded(lambda: ResNet1D(2, depth=4, width=4, stem_stride=4)))
+    # (its fields span 1119 points: two units from either end, a unit whose
+    # field the end cuts off responds less than its inner neighbour)
+    centres = 64 * np.arange(3, 13)
+    cam = attentive_response_map(model, _isolated_peaks(1000, centres), 0)
+    np.testing.assert_array_equal(cam.argmax(axis=1), centres)
+    between = np.array([230, 301, 470, 555, 700, 779])
+    cam = attentive_response_map(model, _isolated_peaks(1000, between), 0)
+    assert np.abs(cam.argmax(axis=1) - between).max() <= 32
+
+
+@pytest.mark.parametrize(
+    "factory, shape, layer, centres, target",
+    [
+        # 'same' convolutions, max pool 3/2/1, average pools 2/2 in ceil mode
+        (
+            lambda: DenseNet1D(3, growth_rate=4, block_config=(2, 2, 2)),
+            (2, 298),
+            "features.4.layers.1.layers.5",
+            [16 * np.arange(19) + 6],
+            1,
+        ),
+        # even kernel (one more zero on the right), max pools 3/3 in ceil mode
+        (
+            lambda: CNN1D(3, channels=(8, 8), kernel_size=4, pool=3),
+            (2, 100),
+            "features.3",
+            [3 * np.arange(34) + 3],
+            1,
+        ),
+        (
+            lambda: DenseNet2D(3, growth_rate=4, block_config=(2, 2)),
+            (2, 1, 30, 22),
+            "features.2.layers.1.layers.5",
+            [8 * np.arange(4) + 2, 8 * np.arange(3) + 2],
+            1,
+        ),
+        (
+            lambda: FingerprintCNN(3, in_channels=1, channels=(4,) * 6),
+            (2, 1, 18, 14),
+            "features.17",
+            [4 * np.arange(5) + 1.5, 4 * np.arange(4) + 1.5],
+            1,
+        ),
+        # a deep ResNet on a short input: no unit's field lies inside it
+        (
+            lambda: ResNet1D(3, depth=8, width=4),
+            (2, 40),
+            "blocks.7.conv2",
+            [np.array([0.0, 32.0])],
+            0,
+        ),
+    ],
+    ids=["densenet1d", "cnn-even-kernel", "densenet2d", "fingerprint-cnn", "short"],
+)
+def test_attentive_response_map_places_units_at_their_field_centres(
+    factory, shape, layer, centres, target
+):
+    model = _seeded(factory).eval()
+    X = np.random.default_rng(0).random(shape)
+    cam = attentive_response_map(model, X, target=target)
+    assert cam.shape == X.shape
+    reference = _reference_grad_cam(model, X, target, layer, centres)
+    assert reference.max() == 1  # not all zeros
+    if X.ndim == 4:
+        reference = reference[:, None]
+    np.testing.assert_allclose(cam, reference, rtol=1e-5, atol=1e-6)
+    assert (cam == attentive_response_map(model, X, target=target)).all()  # cached
+
+
+@pytest.mark.parametrize("n_points", [1, 2, 17, 36, 64, 100])
+def test_attentive_response_map_short_inputs_and_even_kernels(n_points):
+    # fields wider than the input; a 4-wide stem with stride 4 never sees the
+    # last point of 64 (units cover [4 i - 1, 4 i + 2]): no unit's field
+    # reaches the input's end, which the probe must not take for a misfit
+    model = _seeded(lambda: ResNet1D(3, depth=3, width=4, stem_stride=4, kernel_size=4))
+    X = np.random.default_rng(0).random((2, n_points))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cam = attentive_response_map(model.eval(), X, target=0)
+    assert cam.shape == X.shape and np.isfinite(cam).all()
+    assert cam.min() >= 0 and cam.max() <= 1
+
+
+def test_attentive_response_map_adaptive_pool_layer():
+    # The 4 units of an adaptive pool over 62 points average the uneven bins
+    # [0, 16), [15, 31), [31, 47), [46, 62) of a 7-wide convolution: no line
+    # a + s j fits every field, so each unit sits at the centre of mass of its
+    # field (cut off by the input's ends).
+    model = _seeded(lambda: CNN1D(3, channels=(4,), pool=1, pooled_length=4)).eval()
+    X = np.random.default_rng(0).random((2, 62))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cam = attentive_response_map(model, X, target=1, layer="features.2")
+    centres = []
+    for lo, hi in [(0, 16), (15, 31), (31, 47), (46, 62)]:
+        field = np.convolve((np.arange(62) >= lo) & (np.arange(62) < hi), np.ones(7))
+        field = field[3:-3]  # 'same': the convolution's centre on each point
+        centres.append(field @ np.arange(62) / field.sum())
+    assert 7.5 < centres[0] < 8.5 and centres[1] == 22.5  # the first is cut off
+    reference = _reference_grad_cam(model, X, 1, "features.2", [np.array(centres)])
+    assert reference.max() == 1  # not all zeros
+    np.testing.assert_allclose(cam, reference, rtol=1e-5, atol=1e-6)
+
+
+class _PadRight(nn.Module):
+    def forward(self, x):
+        return F.pad(x, (0, 3))
+
+
+def test_attentive_response_map_units_without_a_field_warn():
+    # three units past the input's end look at nothing: the map is stretched
+    model = _seeded(
+        lambda: nn.Sequential(
+            nn.Conv1d(1, 2, 3, padding=1),
+            _PadRight(),
+            nn.Conv1d(2, 2, 1),
+            nn.Flatten(),
+            nn.Linear(2 * 19, 2),
+        )
+    )
+    X = np.random.default_rng(0).random((2, 1, 16))
+    with pytest.warns(
+        UserWarning, match="could not locate the receptive fields of layer '2'"
+    ) as record:
+        cam = attentive_response_map(model, X, target=0)
+    assert record[0].filename == __file__
+    assert cam.shape == X.shape
+    _check_unit_maps(cam, 2)
 
 
 # --------------------------------------------------------------------------- #
