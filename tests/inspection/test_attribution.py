@@ -626,6 +626,10 @@ def test_attentive_response_map_units_without_a_field_warn():
     assert record[0].filename == __file__
     assert cam.shape == X.shape
     _check_unit_maps(cam, 2)
+    # stretched evenly (F.interpolate, align_corners=False): 19 units over 16
+    evenly = (np.arange(19) + 0.5) * 16 / 19 - 0.5
+    reference = _reference_grad_cam(model, X, 0, "2", [evenly])
+    np.testing.assert_allclose(cam, reference[:, None], rtol=1e-5, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- #
