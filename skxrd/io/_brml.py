@@ -14,20 +14,18 @@ start and step. The tube's ``WaveLengthAlpha1``, ``WaveLengthAlpha2`` and
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from typing import Any
 
 import numpy as np
 
 from ._readers import (
     PatternFormatError,
-    _check_size,
     _Found,
     _is_two_theta,
     _local,
     _merge_ranges,
+    _open_archive,
     _ordered,
     _parse_xml,
     _radiation_from_lines,
@@ -54,22 +52,9 @@ def is_brml(names) -> bool:
 def read_brml(path, data: bytes, axis, max_bytes) -> _Found:
     """A :class:`_Found` of all the scans of a ``.brml`` archive, joined when
     their 2θ ranges are disjoint (see :func:`skxrd.io.read_pattern`)."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-        raise PatternFormatError(
-            path, f"not a readable zip archive (truncated?): {exc}", offset=0
-        ) from None
     meta: dict[str, Any] = {}
-    with zf:
+    with _open_archive(path, data, max_bytes) as zf:
         names = zf.namelist()
-        # what the members unpack to, before unpacking any (a zip bomb)
-        _check_size(
-            path,
-            sum(i.file_size for i in zf.infolist()),
-            max_bytes,
-            "the unpacked archive",
-        )
         members = sorted(
             (n for n in names if RAW_DATA.fullmatch(n)),
             key=lambda n: (

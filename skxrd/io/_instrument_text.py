@@ -29,6 +29,7 @@ from ._readers import (
     _Found,
     _iter_lines,
     _merge_ranges,
+    _numbers,
     _ordered,
     _radiation_from_lines,
     _wavelength_from_header,
@@ -96,19 +97,6 @@ def _number(err, text, what, no):
     if not math.isfinite(value):
         raise err(f"{what} {text!r}: NaN and infinite values are not data", line=no)
     return value
-
-
-def _values(err, tokens, no) -> list[float]:
-    out = []
-    for t in tokens:
-        try:
-            v = float(t)
-        except ValueError:
-            raise err(f"{t!r} is not a number", line=no) from None
-        if not math.isfinite(v):
-            raise err(f"{t!r}: NaN and infinite values are not data", line=no)
-        out.append(v)
-    return out
 
 
 def _check_ends_a_line(err, text, last_data, last_line):
@@ -226,11 +214,11 @@ def read_uxd(path, data, axis) -> _Found:
                 line=no,
             )
         tokens = [t for t in _NUMBER_SPLIT.split(s) if t]
-        values = _values(err, tokens, no)
+        values = _numbers(tokens, err, no)
         current["values"].extend(values)
         current["lines"].extend(repeat(no, len(values)))
         if current["kind"] == "pairs":  # how finely each 2θ is printed
-            current["decimals"].extend(_decimals(t) for t in tokens[0::2])
+            current["decimals"].extend(_decimals(t) for t in tokens)
         last_data = no
     _check_ends_a_line(err, text, last_data, no)
     meta: dict[str, Any] = {}
@@ -417,7 +405,8 @@ def _printed_grid(start, step, x, rng):
     if not (math.isfinite(start_v) and math.isfinite(step_v) and step_v > 0):
         return None
     grid = start_v + step_v * np.arange(len(x))
-    decimals = np.frombuffer(rng["decimals"], dtype=np.int8).astype(float)
+    # every number's: a pair may be split over lines
+    decimals = np.frombuffer(rng["decimals"], dtype=np.int8)[0::2].astype(float)
     tol = 0.5 * 10.0**-decimals + 1e-9 * np.maximum(1.0, np.abs(x))
     return grid if bool(np.all(np.abs(x - grid) <= tol)) else None
 
@@ -598,7 +587,7 @@ def _gsas_points(err, bank, label):
                     "and intensity",
                     line=no,
                 )
-            vals.append(_values(err, toks, no))
+            vals.append(_numbers(toks, err, no))
             where.append(no)
         table = np.asarray(vals)
         if len(table) != nchan:
@@ -811,7 +800,7 @@ def read_udf(path, data, axis) -> _Found:
             continue  # after the closing '/'
         body, slash, _ = s.partition("/")
         toks = [t for t in _NUMBER_SPLIT.split(body) if t]
-        got = _values(err, toks, no)
+        got = _numbers(toks, err, no)
         values.extend(got)
         lines.extend(repeat(no, len(got)))
         if slash:

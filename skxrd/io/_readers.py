@@ -2130,23 +2130,29 @@ def _float_or_none(text):
 _RASX_PROFILE = re.compile(r"Data(\d+)/Profile(\d+)\.txt")
 
 
-def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
+def _open_archive(path, data, max_bytes) -> zipfile.ZipFile:
+    """The zip archive of an instrument file (RASX, BRML), refused when it
+    cannot be read or unpacks to more than ``max_bytes`` (a zip bomb): the
+    size is what the members state, checked before any is unpacked."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise PatternFormatError(
             path, f"not a readable zip archive (truncated?): {exc}", offset=0
         ) from None
+    try:
+        unpacked = sum(i.file_size for i in zf.infolist())
+        _check_size(path, unpacked, max_bytes, "the unpacked archive")
+    except BaseException:
+        zf.close()
+        raise
+    return zf
+
+
+def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
     meta: dict[str, Any] = {}
-    with zf:
+    with _open_archive(path, data, max_bytes) as zf:
         names = zf.namelist()
-        # what the members unpack to, before unpacking any (a zip bomb)
-        _check_size(
-            path,
-            sum(i.file_size for i in zf.infolist()),
-            max_bytes,
-            "the unpacked archive",
-        )
         profiles = sorted(
             (n for n in names if _RASX_PROFILE.fullmatch(n)),
             key=lambda n: tuple(int(g) for g in _RASX_PROFILE.fullmatch(n).groups()),
