@@ -340,7 +340,8 @@ def rachinger_strip(u, intensity, factor, ratio):
     ``factor * u`` (linear interpolation; at low angles, where the doublet is
     less than a grid step apart, the interpolation involves the point itself
     and is solved for it). Points whose source lies below the first point
-    become ``1 / (1 + ratio)`` of their intensity: the Kα1 intensity is taken
+    (and a point at 2θ = 0, where both lines fall) become ``1 / (1 + ratio)``
+    of their intensity: the Kα1 intensity is taken
     as constant over the doublet's split there, which is exact on the smooth
     background where scans begin.
 
@@ -364,7 +365,8 @@ def rachinger_strip(u, intensity, factor, ratio):
     # (1.5 times a flat background), and the points that take their Kα2 from
     # them then swung around the background (0.75, 1.125, ... times it) for
     # up to 0.3° 2θ, the largest error of most stripped patterns
-    below = source < u[0]
+    # (and a point at 2θ = 0, its own source: both lines fall on it)
+    below = (source < u[0]) | (source >= u)
     values[:, below] /= 1.0 + ratio
     i0 = int(np.argmax(valid)) if valid.any() else n
     while i0 < n:

@@ -196,11 +196,9 @@ def _rachinger_point_by_point(u, y, factor, ratio):
     v = np.array(y, dtype=float)
     for i in range(len(u)):
         s = u[i] * factor
-        if s < u[0]:  # the Kα2 source lies below the first point: Kα1 taken
-            v[i] /= 1 + ratio  # as constant over the split
-            continue
-        if not s < u[i]:
-            continue
+        if s < u[0] or s >= u[i]:  # the Kα2 source lies below the first point
+            v[i] /= 1 + ratio  # (or is the point, at 2θ = 0): Kα1 taken as
+            continue  # constant over the split
         j = min(int(np.searchsorted(u, s, side="right")) - 1, len(u) - 2)
         t = (s - u[j]) / (u[j + 1] - u[j])
         if j + 1 == i:  # the source interval ends at the point itself
@@ -225,6 +223,17 @@ def test_vectorized_stripping_matches_the_point_by_point_correction(seed):
     factor = 1.5405929 / 1.5444274
     got = rachinger_strip(u, y, factor, 0.5)
     assert np.allclose(got, _rachinger_point_by_point(u, y, factor, 0.5), atol=1e-12)
+
+
+def test_a_scan_from_two_theta_zero_is_stripped_at_its_first_point():
+    # at 2θ = 0 both lines fall on the point: a flat Kα1 background B is
+    # measured as 1.5 B there too, and the first point kept it
+    from skxrd.preprocessing._core import rachinger_strip
+
+    tt = np.arange(0.0, 10.0, 0.01)
+    u = np.sin(np.radians(tt) / 2)
+    out = rachinger_strip(u, np.full(len(u), 1.5), 1.5405929 / 1.5444274, 0.5)
+    np.testing.assert_allclose(out, 1.0, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize(
