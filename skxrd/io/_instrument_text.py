@@ -44,12 +44,17 @@ _NUMBER_SPLIT = re.compile(r"[\s,]+")
 
 
 # ---------------------------------------------------------------- recognising
-def sniff(text: str) -> str | None:
+def sniff(text: str, strict: bool = True) -> str | None:
     """``"uxd"``, ``"gsas"``, ``"udf"`` or None from a text file's first
     characters (its first 4096 bytes, decoded).
 
     UXD: the first line that is neither blank nor a ``;`` comment is a
-    ``_KEY=value`` line. UDF: the first non-blank line is ``Key, value, /``.
+    ``_KEY=value`` line, and the first line of numbers follows a data keyword
+    (``_COUNTS``...). UDF: the non-blank lines up to ``RawScan`` are ``Key,
+    value, /`` lines. Files that fail these are read as text columns, as they
+    were before these formats were read; with ``strict=False`` (a ``.uxd`` or
+    ``.udf`` file) the first line alone decides, so that the reader names
+    what is wrong.
     GSAS: a title line, an optional ``Instrument parameter`` line and ``#``
     comments, then a ``BANK n nchan ...`` line whose type is not ``FXYE``
     (FXYE banks are columns, which the text reader reads).
@@ -63,9 +68,9 @@ def sniff(text: str) -> str | None:
         return None
     first_uxd = next((s for s in significant if not s.startswith(";")), "")
     if _UXD_KEY.match(first_uxd):
-        return "uxd"
+        return "uxd" if not strict or _uxd_layout(significant) else None
     if _UDF_KEY.match(significant[0]):
-        return "udf"
+        return "udf" if not strict or _udf_layout(significant) else None
     for i, raw in enumerate(lines[1:], 1):
         s = raw.strip()
         if not s or s.startswith("#"):
@@ -79,6 +84,37 @@ def sniff(text: str) -> str | None:
             return None if words[-1].upper() == "FXYE" else "gsas"
         return None
     return None
+
+
+def _uxd_layout(significant) -> bool:
+    """Whether the head is laid out as UXD: up to the first line of numbers,
+    ``_KEY=value`` lines and ``;`` comments, and a data keyword right before
+    the numbers. A text-columns file whose header opens with a line such as
+    ``_wavelength = 1.5406`` (or holds ``_2theta intensity``) is not UXD."""
+    keyword = False  # the last line read was a data keyword
+    for s in significant:
+        if s.startswith(";"):
+            continue
+        if not s.startswith("_"):
+            return keyword  # the first numbers: UXD opens them with a keyword
+        if _UXD_KEY.match(s):
+            keyword = False
+        elif len(s.split()) == 1:
+            keyword = True  # a data keyword (an unknown one the reader names)
+        else:
+            return False  # '_2theta intensity': a column header
+    return True  # a header longer than the head
+
+
+def _udf_layout(significant) -> bool:
+    """Whether every line before ``RawScan`` is a ``Key, value, /`` line: a
+    text-columns file headed ``x, y, /`` is not UDF."""
+    for s in significant:
+        if s.lower() == "rawscan":
+            return True
+        if not _UDF_KEY.match(s):
+            return False
+    return True  # a header longer than the head
 
 
 def _err(path):

@@ -60,18 +60,31 @@ _TOKEN = re.compile(
 _MISSING = (".", "?")
 
 
-def looks_like_cif(data: bytes) -> bool:
+_DATA_BLOCK = re.compile(rb"data_\S+(\s+(#|_|loop_).*)?", re.IGNORECASE)
+_CIF_ITEM = re.compile(rb"(_|loop_|save_|global_|;)", re.IGNORECASE)
+
+
+def looks_like_cif(data: bytes, strict: bool = True) -> bool:
     """True when the first line that is neither blank nor a comment opens a
-    CIF data block (``data_name``); COD files open with comment lines."""
+    CIF data block (``data_name``, one word; COD files open with comment
+    lines) and the next holds CIF (a ``_tag``, ``loop_``...).
+
+    A text-columns file whose title happens to start with ``data_``
+    (``data_set1 quartz``, ``data_1.xy`` above the numbers) is not CIF.
+    With ``strict=False`` (a ``.cif`` file) a first line opening with
+    ``data_`` is enough, so that the reader names what is wrong."""
     head = data[:65536]
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
-    for line in head.splitlines():
-        s = line.strip()
-        if not s or s.startswith(b"#"):
-            continue
-        return s[:5].lower() == b"data_" and len(s) > 5
-    return False
+    lines = (s.strip() for s in head.splitlines())
+    lines = [s for s in lines if s and not s.startswith(b"#")][:2]
+    if not lines:
+        return False
+    if not strict:
+        return lines[0][:5].lower() == b"data_" and len(lines[0]) > 5
+    if not _DATA_BLOCK.fullmatch(lines[0]):
+        return False
+    return len(lines) == 1 or bool(_CIF_ITEM.match(lines[1]))
 
 
 class _Block:

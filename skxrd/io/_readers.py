@@ -320,6 +320,10 @@ def read_pattern(
         raise PatternFormatError(path, "the file is empty")
     ext = path.suffix.lower()
     kind = _sniff(data)
+    if kind == "text" and ext in (".uxd", ".udf", ".cif"):
+        # the extension vouches for the format: a damaged file of it is read
+        # by its reader, which names the line at fault
+        kind = _sniff(data, strict=False)
     expected = {
         ".xrdml": ("xrdml",),
         ".raw": ("raw", "gsas"),  # GSAS names its raw data files .raw too
@@ -700,7 +704,7 @@ _FORMAT_NAMES = {
 }
 
 
-def _sniff(data: bytes) -> str:
+def _sniff(data: bytes, strict: bool = True) -> str:
     if data.startswith((b"RAW1.01", b"RAW4.00", b"RAW2")) or (
         data.startswith(b"RAW") and b"\0" in data[:1024]  # not a text "RAW..." line
     ):
@@ -722,10 +726,10 @@ def _sniff(data: bytes) -> str:
     from ._instrument_text import sniff  # imports this module: not at the top
 
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text
-        return sniff(head.decode("utf-16", errors="replace")) or "text"
+        return sniff(head.decode("utf-16", errors="replace"), strict) or "text"
     utf16 = _utf16_without_bom(head)
     if utf16:  # its zero bytes are no binary
-        return sniff(head.decode(utf16, errors="replace")) or "text"
+        return sniff(head.decode(utf16, errors="replace"), strict) or "text"
     if b"\0" in head:
         return "binary"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -736,12 +740,12 @@ def _sniff(data: bytes) -> str:
     if stripped[:1] in (b"#", b"d", b"D"):
         from ._pdcif import looks_like_cif
 
-        if looks_like_cif(data):
+        if looks_like_cif(data, strict):
             return "cif"
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 26, 27))
     if controls > max(2, len(head) // 100):
         return "binary"
-    return sniff(head.decode("latin-1")) or "text"
+    return sniff(head.decode("latin-1"), strict) or "text"
 
 
 def _utf16_without_bom(head: bytes) -> str | None:

@@ -724,6 +724,26 @@ def test_unknown_extension_is_sniffed(tmp_path):
     assert p.metadata["format"] == "bruker_raw_v4"
 
 
+@pytest.mark.parametrize(
+    "name, header, sep",
+    [
+        ("u.xy", "_wavelength = 1.5406\n", " "),  # a _KEY=value line: not UXD
+        ("u2.xy", "_sample=quartz\n_2theta intensity\n", " "),
+        ("c.csv", "x, y, /\n", ", "),  # a 'Key, value, /' line: not UDF
+        ("c2.txt", "Angle, Intensity, /\n", " "),
+        ("d.xy", "data_set1 quartz Cu\n", " "),  # a data_ title: not CIF
+        ("d2.xy", "data_1.xy\n", " "),
+    ],
+)
+def test_text_columns_with_a_format_like_header_stay_text(tmp_path, name, header, sep):
+    # the sniffers of UXD, UDF and pdCIF looked at the first line alone: these
+    # columns, read before those formats were, became errors
+    body = "".join(f"{x}{sep}{y}\n" for x, y in ((10, 1), (11, 2), (12, 3)))
+    p = read_pattern(_write(tmp_path, name, header + body), "CuKa")
+    assert p.metadata["format"] == "text"
+    assert p.x.tolist() == [10, 11, 12] and p.intensity.tolist() == [1, 2, 3]
+
+
 def test_descending_scan_is_reversed(tmp_path):
     p = read_pattern(_write(tmp_path, "d.xy", "12 3\n11 2\n10 1\n"), "CuKa")
     assert p.x.tolist() == [10, 11, 12] and p.intensity.tolist() == [1, 2, 3]
