@@ -11,6 +11,7 @@ that says so.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from typing import Any
@@ -77,7 +78,7 @@ def looks_like_cif(data: bytes, strict: bool = True) -> bool:
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     lines = (s.strip() for s in head.splitlines())
-    lines = [s for s in lines if s and not s.startswith(b"#")][:2]
+    lines = list(itertools.islice((s for s in lines if s and s[:1] != b"#"), 2))
     if not lines:
         return False
     if not strict:
