@@ -119,7 +119,10 @@ def read_pattern(
     block markers, a zip archive's members, a CIF ``data_`` block, the
     ``_KEY=value`` lines of Bruker UXD, the ``BANK`` line of GSAS raw data,
     the ``Key, value, /`` lines of Philips UDF); anything else that is text
-    is read as columns. Text may be UTF-8, Latin-1 or UTF-16 with or without
+    is read as columns, as is text whose header only opens like UXD, UDF or
+    CIF (``_wavelength = 1.5406``, ``x, y, /`` or ``data_1`` above the
+    numbers; a ``.uxd``, ``.udf`` or ``.cif`` file goes to its reader, which
+    names what is wrong). Text may be UTF-8, Latin-1 or UTF-16 with or without
     a byte-order mark. Formats: text columns (and GSAS ``FXYE``), PANalytical
     XRDML, Rigaku RAS and RASX, Bruker RAW (versions 3 and 4), UXD and BRML,
     GSAS raw data, Philips UDF and IUCr powder CIF (pdCIF).
