@@ -1038,11 +1038,15 @@ def _windows(q, pos, lam, ref, widths):
 
     Where ``ref`` is ``lam``, the arithmetic of the windows in the lines' own
     2θ, bit for bit. Otherwise each line is put where ``ref`` would see it,
-    ``Q(2θ + w) - Q(2θ) = 4 / λ² · sin(w / 2) · sin(2θ + w / 2)``; a line past
-    ``ref``'s reach (2θ over 180°) gets ``ref``'s widest window, that near
-    2θ = 90° (``4 / λ² · sin(w / 2)``), and its widest dQ/d2θ: the windows
-    shrink to nothing towards 2θ = 180°, and lines past it have no angle
-    there at all."""
+    ``Q(2θ + w) - Q(2θ) = 4 / λ² · sin(w / 2) · sin(2θ + w / 2)``, up to
+    ``ref``'s widest window, that at 2θ = 90° (``4 / λ² · sin(w / 2)``), and
+    its widest dQ/d2θ: a line that ``ref`` would see past 90°, or not at all
+    (2θ over 180°), gets those. Past 90° the windows at ``ref`` shrink to
+    nothing towards 180°, where a ``ref`` pattern reads positions most
+    precisely in Q; the lines of a shorter wavelength that fall there lie at
+    ordinary angles of their own (the windows at Cu Kα1 of an fcc cell's Mo
+    Kα lines read with 0.01° of noise found it in 8 or 9 of 10 trials, capped
+    in 9 or 10)."""
     if ref == lam:
         out = [np.abs(_q(pos + w, lam) - q) for w in widths]
         return out, 2 / lam**2 * np.sin(np.radians(pos)) * np.pi / 180
@@ -1053,8 +1057,10 @@ def _windows(q, pos, lam, ref, widths):
     for w in widths:
         half = np.radians(w) / 2
         window = 4 / ref**2 * np.sin(half) * np.abs(np.sin(two_t + half))
-        out.append(np.where(far, 4 / ref**2 * np.sin(half), window))
-    return out, 2 / ref**2 * np.where(far, 1.0, np.sin(two_t)) * np.pi / 180
+        widest = far | (two_t + half >= np.pi / 2)
+        out.append(np.where(widest, 4 / ref**2 * np.sin(half), window))
+    slope = np.where(far | (two_t >= np.pi / 2), 1.0, np.sin(two_t))
+    return out, 2 / ref**2 * slope * np.pi / 180
 
 
 def _line_scales(pos, lam, tolerance, max_unindexed, ref=None):
@@ -1183,10 +1189,11 @@ def index_powder(
         of a Mo Kα pattern were twice as wide in Q, its orthorhombic search
         was crowded with wrong cells and missed true ones that Cu Kα found,
         and its merits were half as high), and Cu Kα lines score as they did.
-        Lines Cu Kα1 cannot reach (d below 0.77 Å) get its widest window,
-        that near 2θ = 90°. Give ``wavelength`` itself to count ``tolerance`` in
-        the lines' own 2θ (measured positions of a short wavelength, read to
-        the instrument's precision in degrees).
+        Lines Cu Kα1 would see past 2θ = 90° (d below 1.09 Å) or cannot
+        reach (below 0.77 Å) get its widest window, that at 90°, rather than
+        one that narrows towards 180°. Give ``wavelength`` itself to count
+        ``tolerance`` in the lines' own 2θ (measured positions of a short
+        wavelength, read to the instrument's precision in degrees).
 
     Returns
     -------

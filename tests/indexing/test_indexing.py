@@ -1054,7 +1054,9 @@ def c_centred(h, k, l):
 )  # fmt: skip
 def test_each_family_indexes_alike_at_cu_and_mo_ka(lattice, lines_cu):
     # the same lines (the same Q) read at Mo Kα1: the same cell, indices and
-    # merit (de Wolff's merit is one of Q); the merits were half as high
+    # merit (de Wolff's merit is one of Q); the merits were half as high. Lines
+    # Cu Kα1 sees past 90° keep its widest window at Mo (not Cu's narrowing
+    # one), which weighs them a little differently in the refinement
     cu = lines_cu()
     kw = {"lattices": (lattice,), "max_zero_shift": 0.0}
     ref = index_powder(cu, **kw)[lattice]
@@ -1065,7 +1067,7 @@ def test_each_family_indexes_alike_at_cu_and_mo_ka(lattice, lines_cu):
     assert [getattr(sol, x) for x in cell] == pytest.approx(
         [getattr(ref, x) for x in cell], rel=1e-7
     )
-    assert sol.figure_of_merit == pytest.approx(ref.figure_of_merit, rel=1e-7)
+    assert sol.figure_of_merit == pytest.approx(ref.figure_of_merit, rel=2e-3)
 
 
 def test_the_tolerance_counts_in_degrees_of_its_own_wavelength():
@@ -1095,6 +1097,26 @@ def test_lines_past_cu_ka_reach_get_its_widest_window():
     sol = index_powder(tt, wavelength="AgKa1", lattices=("cI",))["cI"]
     assert sol.n_indexed == 12 and sol.a == pytest.approx(2.8665, rel=1e-6)
     assert sol.figure_of_merit > 100
+
+
+def test_windows_of_a_shorter_wavelength_never_narrow_with_angle():
+    # Mo Kα lines that Cu Kα1 would see past 2θ = 90° lie at ordinary Mo
+    # angles: their windows are capped at Cu Kα1's widest, not shrunk towards
+    # its 180° (where they were down to a tenth of it)
+    from skxrd.indexing._index import _line_scales
+
+    pos = np.linspace(5.0, 60.0, 400)
+    q, tol_q, loose_q, floor_q, _, weight, _ = _line_scales(
+        pos, 0.70931715, 0.05, 0.2, CU_KA1
+    )
+    for window in (tol_q, loose_q, floor_q, weight):
+        assert np.all(np.diff(window) >= -1e-15)
+    assert tol_q.max() == pytest.approx(4 / CU_KA1**2 * np.sin(np.radians(0.025)))
+    # at Cu Kα1 itself the windows are those of the lines' own 2θ, unchanged
+    cu = _line_scales(pos * 2, CU_KA1, 0.05, 0.2, CU_KA1)
+    own = _line_scales(pos * 2, CU_KA1, 0.05, 0.2)
+    for a, b in zip(cu, own):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_zero_shift_at_mo_ka_is_refined_in_its_own_degrees():
