@@ -114,7 +114,9 @@ def read_brml(path, data: bytes, axis, max_bytes) -> _Found:
                 if v is not None
             }
         )
-    return _Found("brml", x, y, wavelength=lam, radiation=radiation, metadata=meta)
+    return _Found(
+        "bruker_brml", x, y, wavelength=lam, radiation=radiation, metadata=meta
+    )
 
 
 def _routes(path, root, member):

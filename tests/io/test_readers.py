@@ -2126,7 +2126,7 @@ def test_brml_fixture():
     assert p.radiation.wavelengths == (fx.CU_KA1, fx.CU_KA2)
     assert p.radiation.weights == (1.0, fx.CU_RATIO)
     m = p.metadata
-    assert m["format"] == "brml" and m["anode"] == "Cu"
+    assert m["format"] == "bruker_brml" and m["anode"] == "Cu"
     assert m["scan_name"] == "Coupled TwoTheta/Theta" and m["time_per_step_s"] == 1
 
 
@@ -2298,7 +2298,10 @@ def test_brml_archive_errors(tmp_path):
     with pytest.raises(PatternFormatError, match="unpacked archive is .* MB"):
         read_pattern(_write(tmp_path, "big.brml", data), max_bytes=len(data) + 10)
     # content decides: a .brml renamed .zip is read
-    assert read_pattern(_write(tmp_path, "b.zip", data)).metadata["format"] == "brml"
+    assert (
+        read_pattern(_write(tmp_path, "b.zip", data)).metadata["format"]
+        == "bruker_brml"
+    )
 
 
 @pytest.mark.parametrize("name", ["tiny.rasx", "tiny.brml"])
