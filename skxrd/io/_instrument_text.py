@@ -519,7 +519,22 @@ def read_gsas(path, data, axis) -> _Found:
         found.append((x, y, sigma, rev))
         sigmas.append(sigma is not None)
     if any(sigmas) and not all(sigmas):
-        raise err("some banks state uncertainties and others do not")
+        # STD banks are counts (blank counter fields: one counter): beside
+        # banks with esds they get σ = √count; an FXY bank states none, and
+        # then no bank's σ is kept rather than half a pattern's
+        for k, bank in enumerate(banks):
+            x, y, sigma, rev = found[k]
+            if sigma is None and bank["type"] == "STD" and not np.any(y < 0):
+                found[k] = (x, y, np.sqrt(y), rev)
+                bank["counters"] = True
+        if any(s is None for _, _, s, _ in found):
+            none = [b["number"] for b, f in zip(banks, found) if f[2] is None]
+            meta["uncertainty_dropped"] = (
+                f"bank(s) {', '.join(map(str, none))} state no uncertainty"
+            )
+            found = [(x, y, None, rev) for x, y, _, rev in found]
+            for bank in banks:
+                bank.pop("counters", None)
     x, y, sigma, info, rev = _merge_ranges(path, found, "bank")
     if info:
         meta["ranges"] = info
@@ -531,7 +546,7 @@ def read_gsas(path, data, axis) -> _Found:
     meta["header"] = [h for _, h in header]
     if any(b.get("counters") for b in banks):
         meta["uncertainty_converted"] = (
-            "σ = √(counts / counters) from the STD counter numbers"
+            "σ = √(counts / counters) from the STD counter numbers (blank: 1)"
         )
     try:
         lam, how = _wavelength_from_header(path, header)

@@ -235,8 +235,11 @@ def read_pattern(
     (start and step in centidegrees) of type ``STD`` (``10(I2,F6.0)``,
     counts; a count with a number of counters averaged into it gets
     σ = √(count / counters)), ``ESD`` (intensity, esd pairs: σ = esd),
-    ``ALT`` (2θ × 32 in centidegrees, intensity, esd) or ``FXY``; records
-    written with spaces instead of fixed fields are read too. Time-of-flight
+    ``ALT`` (2θ × 32 in centidegrees, intensity, esd) or ``FXY``; beside
+    banks with esds an ``STD`` bank without counter fields gets σ = √count,
+    and beside an ``FXY`` bank no bank keeps σ (``metadata[
+    "uncertainty_dropped"]``). Records written with spaces instead of fixed
+    fields are read too. Time-of-flight
     and energy-dispersive banks (``TIME_MAP``, ``SLOG``, ``RALF``...) are an
     error. Philips UDF: the ``RawScan`` counts from ``DataAngleRange`` in
     ``ScanStepSize`` steps. A declared number of points (UXD

@@ -1788,6 +1788,22 @@ def test_gsas_raw_may_be_named_raw_and_banks_join(tmp_path):
         read_pattern(_write(tmp_path, "t.raw", "10 1\n11 2\n"))
 
 
+def test_gsas_banks_with_and_without_uncertainties_join(tmp_path):
+    # an STD bank of plain counts (no counter fields) beside an ESD bank was
+    # refused ("some banks state uncertainties and others do not"): its
+    # counts have σ = √count; an FXY bank states none, so then none is kept
+    esd = "BANK 2 3 1 CONS 1200.0 10.0 0 0 ESD\n" + "    10.0     1.0" * 3 + "\n"
+    std = "title\nBANK 1 3 1 CONS 1000.0 10.0 0 0 STD\n" + "     100" * 3 + "\n"
+    p = read_pattern(_write(tmp_path, "a.gsa", std + esd), wavelength="CuKa1")
+    np.testing.assert_allclose(p.uncertainty, [10.0, 10.0, 10.0, 1.0, 1.0, 1.0])
+    assert "blank: 1" in p.metadata["uncertainty_converted"]
+    fxy = "BANK 3 2 2 CONS 1500.0 10.0 0 0 FXY\n    1500     5.0\n    1510     6.0\n"
+    q = read_pattern(_write(tmp_path, "b.gsa", std + esd + fxy), wavelength="CuKa1")
+    assert q.uncertainty is None and len(q) == 8
+    assert q.metadata["uncertainty_dropped"] == "bank(s) 3 state no uncertainty"
+    assert "uncertainty_converted" not in q.metadata
+
+
 _GSAS_HEAD = "title\n# wavelength 1.5406\n"
 
 
