@@ -21,6 +21,8 @@ import numpy as np
 
 from ._readers import (
     PatternFormatError,
+    _all_floats,
+    _child,
     _Found,
     _is_two_theta,
     _local,
@@ -93,11 +95,7 @@ def read_brml(path, data: bytes, axis, max_bytes) -> _Found:
                     source = _source(path, root, name)
                     if source is not None:
                         break
-    x, y, _, info, rev = _merge_ranges(path, ranges, "scan")
-    if info:
-        meta["ranges"] = info
-    if rev:
-        meta["reversed"] = True
+    x, y, _ = _merge_ranges(path, ranges, meta, "scan")
     radiation, lam = None, None
     if source is not None:
         a1, a2, ratio, anode = source
@@ -145,7 +143,7 @@ def _route_range(path, route, label, meta):
         try:
             values = [float(f) for f in fields]
         except ValueError:
-            bad = next(f for f in fields if not _is_float(f))
+            bad = next(f for f in fields if not _all_floats([f]))
             raise PatternFormatError(
                 path,
                 f"{bad.strip()[:40]!r} is not a number",
@@ -191,20 +189,6 @@ def _route_range(path, route, label, meta):
         path, x, [y, None], lambda i: {"element": f"{label}: <Datum> {i + 1}"}
     )
     return x, y, None, reversed_
-
-
-def _is_float(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _child(el, name):
-    if el is None:
-        return None
-    return next((c for c in el if _local(c.tag) == name), None)
 
 
 def _text_or_value(el):

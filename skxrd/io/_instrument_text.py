@@ -277,14 +277,10 @@ def read_uxd(path, data, axis) -> _Found:
     for k, rng in enumerate(ranges, 1):
         found.append(_uxd_range(path, rng, file_keys, k, len(ranges), meta))
         units.add(rng["unit"])
-    x, y, _, info, rev = _merge_ranges(path, found)
+    x, y, _ = _merge_ranges(path, found, meta)
     if len(units) > 1:
         raise err("the ranges mix counts (_COUNTS) and count rates (_CPS)")
     meta["intensity_unit"] = units.pop()
-    if info:
-        meta["ranges"] = info
-    if rev:
-        meta["reversed"] = True
     keys = {k: v for k, (v, _) in file_keys.items()}
     for key, name in (("SAMPLE", "sample_name"), ("ANODE", "anode")):
         if keys.get(key):
@@ -535,11 +531,7 @@ def read_gsas(path, data, axis) -> _Found:
             found = [(x, y, None, rev) for x, y, _, rev in found]
             for bank in banks:
                 bank.pop("counters", None)
-    x, y, sigma, info, rev = _merge_ranges(path, found, "bank")
-    if info:
-        meta["ranges"] = info
-    if rev:
-        meta["reversed"] = True
+    x, y, sigma = _merge_ranges(path, found, meta, "bank")
     types = sorted({b["type"] for b in banks})
     meta["gsas_type"] = types[0] if len(types) == 1 else types
     meta["gsas_banks"] = [b["line_text"] for b in banks]

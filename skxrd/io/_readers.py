@@ -662,15 +662,16 @@ def _ordered(path, x, columns, where):
     return np.ascontiguousarray(x), columns, reversed_
 
 
-def _merge_ranges(path, ranges, what="range"):
+def _merge_ranges(path, ranges, meta, what="range"):
     """Join scans ``[(x, y, sigma, reversed), ...]`` (each increasing) if disjoint.
 
-    Returns x, y, sigma, a description of the ranges (None for one) and whether
-    any was reversed.
+    Returns x, y, sigma; records in ``meta`` the ranges (``"ranges"``, for
+    more than one) and whether any was reversed (``"reversed"``).
     """
-    rev = any(r[3] for r in ranges)
+    if any(r[3] for r in ranges):
+        meta["reversed"] = True
     if len(ranges) == 1:
-        return ranges[0][0], ranges[0][1], ranges[0][2], None, rev
+        return ranges[0][0], ranges[0][1], ranges[0][2]
     order = sorted(range(len(ranges)), key=lambda k: ranges[k][0][0])
     for a, b in zip(order, order[1:]):
         if ranges[b][0][0] <= ranges[a][0][-1]:
@@ -685,11 +686,11 @@ def _merge_ranges(path, ranges, what="range"):
     sig = None
     if all(r[2] is not None for r in ranges):
         sig = np.concatenate([ranges[k][2] for k in order])
-    info = [
+    meta["ranges"] = [
         {"start": float(r[0][0]), "stop": float(r[0][-1]), "points": len(r[0])}
         for r in ranges
     ]
-    return x, y, sig, info, rev
+    return x, y, sig
 
 
 # --------------------------------------------------------------------- sniffing
@@ -1770,10 +1771,11 @@ def _local(tag: str) -> str:
 
 
 def _child(el, name):
-    for c in el:
-        if _local(c.tag) == name:
-            return c
-    return None
+    """The first child of ``el`` named ``name`` (any namespace); None where
+    there is none, or no ``el``."""
+    if el is None:
+        return None
+    return next((c for c in el if _local(c.tag) == name), None)
 
 
 def _children(el, name):
@@ -1865,11 +1867,7 @@ def _read_xrdml(path, data, axis) -> _Found:
             ranges.append(_xrdml_scan(path, scan, label, meta))
     if not ranges:
         raise PatternFormatError(path, "no <scan> elements", element="xrdMeasurement")
-    x, y, _, info, rev = _merge_ranges(path, ranges, "scan")
-    if info:
-        meta["ranges"] = info
-    if rev:
-        meta["reversed"] = True
+    x, y, _ = _merge_ranges(path, ranges, meta, "scan")
     return _Found("xrdml", x, y, wavelength=lam, radiation=radiation, metadata=meta)
 
 
@@ -2047,11 +2045,7 @@ def _read_ras(path, data, axis) -> _Found:
         ranges.append(
             _rigaku_range(path, table, lambda i, lo=lines_of: {"line": int(lo[i])})
         )
-    x, y, _, info, rev = _merge_ranges(path, ranges, "block")
-    if info:
-        meta["ranges"] = info
-    if rev:
-        meta["reversed"] = True
+    x, y, _ = _merge_ranges(path, ranges, meta, "block")
     first = blocks[0][1]
     a1 = _float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA1"))
     a2 = _float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA2"))
@@ -2197,11 +2191,7 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
                     lambda i, lo=lo, mb=member: {"line": int(lo[i]), "element": mb},
                 )
             )
-    x, y, _, info, rev = _merge_ranges(path, ranges, "profile")
-    if info:
-        meta["ranges"] = info
-    if rev:
-        meta["reversed"] = True
+    x, y, _ = _merge_ranges(path, ranges, meta, "profile")
     radiation, lam = None, None
     if conditions is not None:
         radiation, lam = _rigaku_radiation(
@@ -2506,11 +2496,7 @@ def _raw_v4_range(b: _Bytes, at: int, number: int, meta):
 
 
 def _raw_result(path, ranges, meta, a1, a2, ratio, used, end, size) -> _Found:
-    x, y, _, info, rev = _merge_ranges(path, ranges)
-    if info:
-        meta["ranges"] = info
-    if rev:
-        meta["reversed"] = True
+    x, y, _ = _merge_ranges(path, ranges, meta)
     if end < size:
         meta["trailing_bytes"] = size - end
     radiation, lam = _radiation_from_lines(a1, a2, ratio, meta.get("anode", ""))
