@@ -31,6 +31,7 @@ from ._readers import (
     _ordered,
     _parse_xml,
     _radiation_from_lines,
+    _record_lines,
     _zip_member,
 )
 
@@ -100,18 +101,9 @@ def read_brml(path, data: bytes, axis, max_bytes) -> _Found:
     if source is not None:
         a1, a2, ratio, anode = source
         radiation, lam = _radiation_from_lines(a1, a2, ratio, anode)
-        meta.update(
-            {
-                k: v
-                for k, v in (
-                    ("kAlpha1", a1),
-                    ("kAlpha2", a2),
-                    ("ratioKAlpha2KAlpha1", ratio),
-                    ("anode", anode or None),
-                )
-                if v is not None
-            }
-        )
+        _record_lines(meta, a1, a2, ratio)
+        if anode:
+            meta["anode"] = anode
     return _Found(
         "bruker_brml", x, y, wavelength=lam, radiation=radiation, metadata=meta
     )

@@ -32,6 +32,7 @@ from ._readers import (
     _numbers,
     _ordered,
     _radiation_from_lines,
+    _record_lines,
     _wavelength_from_header,
 )
 
@@ -318,12 +319,7 @@ def read_uxd(path, data, axis) -> _Found:
             radiation = _anode_radiation(keys["ANODE"])
             if radiation is not None:
                 meta["wavelength_statement"] = f"_ANODE={keys['ANODE']}"
-    if a1 is not None:
-        meta["kAlpha1"] = a1
-    if a2 is not None:
-        meta["kAlpha2"] = a2
-    if ratio is not None:
-        meta["ratioKAlpha2KAlpha1"] = ratio
+    _record_lines(meta, a1, a2, ratio)
     return _Found(
         "bruker_uxd",
         x,
@@ -909,9 +905,7 @@ def read_udf(path, data, axis) -> _Found:
         )
     elif radiation is None and lam is None and meta.get("anode"):
         radiation = _anode_radiation(meta["anode"])
-    for key, name in ((a1, "kAlpha1"), (a2, "kAlpha2"), (ratio, "ratioKAlpha2KAlpha1")):
-        if key is not None:
-            meta[name] = key
+    _record_lines(meta, a1, a2, ratio)
     return _Found(
         "philips_udf",
         x,

@@ -630,6 +630,18 @@ def _radiation_from_lines(a1, a2=None, ratio=None, anode: str = ""):
     return None, float(a1)
 
 
+def _record_lines(meta, a1, a2=None, ratio=None):
+    """Record a file's stated Kα1, Kα2 and Kα2/Kα1 ratio in ``meta`` (those
+    it states), under the names the XRDML reader uses."""
+    for name, value in (
+        ("kAlpha1", a1),
+        ("kAlpha2", a2),
+        ("ratioKAlpha2KAlpha1", ratio),
+    ):
+        if value is not None:
+            meta[name] = value
+
+
 def _ordered(path, x, columns, where):
     """x strictly increasing: reverse a descending scan, refuse anything else.
 
