@@ -12,8 +12,9 @@ a cell of one or two parameters, an orthorhombic one by a cell of three, a
 monoclinic one by a cell of four, and a triclinic one by none of them but a
 cell of six, which also explains many peak lists of other families fairly
 well. The tolerances are windows in Q, degrees of 2θ at Cu Kα1 whatever the
-wavelength of the lines: one crystal indexes alike, with the same merits, at
-any wavelength.
+wavelength of the lines (capped at Cu Kα1's widest, that at 90°, for lines
+it would see beyond): one crystal indexes alike at any wavelength, its merits
+within a fraction of a per cent.
 
 - :func:`peak_positions`: the 2θ of a pattern's peaks, counting noise and Kα2
   ghosts left out;
