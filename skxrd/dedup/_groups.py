@@ -13,7 +13,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
-from ..utils._validation import check_positive, check_real, check_seed
+from ..utils._validation import check_real, check_seed
 
 __all__ = ["DuplicateReport", "drop_duplicates", "duplicate_groups"]
 
@@ -495,9 +495,12 @@ def duplicate_groups(
             verbose,
         )
     # spglib crashes the interpreter (a segmentation fault) on symprec <= 0
-    # or NaN; a negative tolerance would silently group nothing
+    # or NaN; a negative tolerance would silently group nothing. The crystal
+    # module's rule, so that a bad symprec is the same error everywhere
+    from ..crystal._crystal import check_symprec
+
     if method == "structure":
-        symprec = 1e-3 if symprec is None else check_positive(symprec, "symprec")
+        symprec = 1e-3 if symprec is None else check_symprec(symprec)
         return _structure_groups(
             data,
             check_real(length_tol, "length_tol", minimum=0.0),
@@ -506,7 +509,7 @@ def duplicate_groups(
             verbose,
         )
     if method in ("formula", "prototype"):
-        symprec = 0.1 if symprec is None else check_positive(symprec, "symprec")
+        symprec = 0.1 if symprec is None else check_symprec(symprec)
         return _label_groups(data, method, symprec, verbose)
     raise ValueError(
         "method must be 'pattern', 'structure', 'formula' or 'prototype', got "

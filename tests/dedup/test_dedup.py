@@ -224,6 +224,26 @@ def test_structure_tolerances_are_checked(method, params, message):
         duplicate_groups([nacl, strained], method, **params)
 
 
+@pytest.mark.parametrize(
+    ("symprec", "error"),
+    [
+        (-1.0, ValueError),
+        (float("nan"), ValueError),
+        ("0.1", TypeError),
+        (True, TypeError),
+    ],
+)
+@pytest.mark.parametrize("method", ["structure", "formula", "prototype"])
+def test_symprec_errors_are_those_of_the_crystal_module(method, symprec, error):
+    # one symprec rule: duplicate_groups gave a ValueError for a string or a
+    # bool where Crystal.get_space_group and prototype_label give a TypeError
+    nacl = load_example_crystal("NaCl")
+    with pytest.raises(error, match="symprec must be a positive"):
+        duplicate_groups([nacl, nacl], method, symprec=symprec)
+    with pytest.raises(error, match="symprec must be a positive"):
+        nacl.get_space_group(symprec)
+
+
 def test_drop_duplicates_report(capsys):
     X, src = planted(40, 10, seed=1)
     y = np.arange(50) % 3
