@@ -22,7 +22,9 @@ import numpy as np
 from ._readers import (
     PatternFormatError,
     _all_floats,
+    _bad_wavelength,
     _child,
+    _float_or_none,
     _Found,
     _is_two_theta,
     _local,
@@ -97,15 +99,24 @@ def read_brml(path, data: bytes, axis, max_bytes) -> _Found:
                     if source is not None:
                         break
     x, y, _ = _merge_ranges(path, ranges, meta, "scan")
-    radiation, lam = None, None
+    radiation, lam, lam_error = None, None, None
     if source is not None:
-        a1, a2, ratio, anode = source
+        a1, a2, ratio, anode, where = source
         radiation, lam = _radiation_from_lines(a1, a2, ratio, anode)
+        lam_error = _bad_wavelength(
+            path, a1, "<WaveLengthAlpha1>", element=f"{where}: <WaveLengthAlpha1>"
+        )
         _record_lines(meta, a1, a2, ratio)
         if anode:
             meta["anode"] = anode
     return _Found(
-        "bruker_brml", x, y, wavelength=lam, radiation=radiation, metadata=meta
+        "bruker_brml",
+        x,
+        y,
+        wavelength=lam,
+        radiation=radiation,
+        metadata=meta,
+        wavelength_error=lam_error,
     )
 
 
@@ -160,8 +171,10 @@ def _route_range(path, route, label, meta):
             element=f"{label}: <Datum> {int(bad[0][0]) + 1}",
         )
     scan = _child(route, "ScanInformation")
-    two_theta, counts, how = _columns(path, route, scan, arr, label)
+    two_theta, counts, how, unit = _columns(path, route, scan, arr, label)
     meta.setdefault("brml_columns", how)
+    if unit is not None:
+        meta.setdefault("intensity_unit", unit)
     if scan is not None:
         if scan.get("ScanName"):
             meta.setdefault("scan_name", scan.get("ScanName"))
@@ -192,7 +205,8 @@ def _text_or_value(el):
 
 
 def _columns(path, route, scan, arr, label):
-    """(2θ column, counts column, description) of a route's Datum table."""
+    """(2θ column, counts column, description, intensity unit or None) of a
+    route's Datum table."""
     ncols = arr.shape[1]
     views = _child(route, "DataViews")
     if views is None or not len(views):
@@ -225,9 +239,9 @@ def _columns(path, route, scan, arr, label):
                 if rec is not None
                 else ""
             )
-            recorded.append((start, length, names))
+            recorded.append((start, length, names, rec))
             if rec is not None and rec.get("Category") == "Count":
-                counts.append((start, length, names))
+                counts.append((start, length, names, rec))
     if two_theta is None:
         raise PatternFormatError(
             path,
@@ -247,7 +261,7 @@ def _columns(path, route, scan, arr, label):
             "pattern is not clear",
             element=f"{label}: <DataViews>",
         )
-    start, length, names = counts[0]
+    start, length, names, rec = counts[0]
     if length != 1:
         raise PatternFormatError(
             path,
@@ -264,7 +278,27 @@ def _columns(path, route, scan, arr, label):
                 f"{ncols} values",
                 element=f"{label}: <DataViews>",
             )
-    return two_theta, start, f"2θ column {two_theta}, counts column {start} (DataViews)"
+    return (
+        two_theta,
+        start,
+        f"2θ column {two_theta}, counts column {start} (DataViews)",
+        _recorded_unit(rec),
+    )
+
+
+def _recorded_unit(rec):
+    """``"counts"`` or ``"cps"`` where the detector's ``<Recording>`` states
+    its ``<Unit Base=...>``, else None (not said, or a unit not known)."""
+    unit = _child(rec, "Unit")
+    if unit is None:
+        return None
+    base = re.sub(r"[^a-z]", "", (unit.get("Base") or unit.text or "").lower())
+    return {
+        "counts": "counts",
+        "count": "counts",
+        "cps": "cps",
+        "countspersecond": "cps",
+    }.get(base)
 
 
 def _legacy_columns(path, scan, arr, label):
@@ -277,16 +311,17 @@ def _legacy_columns(path, scan, arr, label):
                 continue
             name = info.get("AxisId") or info.get("AxisName") or ""
             if _is_two_theta(name):
-                start = _float(_text_or_value(_child(info, "Start")))
-                step = _float(_text_or_value(_child(info, "Increment")))
-                ref = _float(_text_or_value(_child(info, "Reference"))) or 0.0
+                start = _float_or_none(_text_or_value(_child(info, "Start")))
+                step = _float_or_none(_text_or_value(_child(info, "Increment")))
+                ref = _float_or_none(_text_or_value(_child(info, "Reference"))) or 0.0
                 if start is not None:
                     start += ref
                 break
     if arr.shape[1] >= 5 and start is not None and step:
         expected = start + step * np.arange(len(arr))
         if np.allclose(arr[:, 2], expected, atol=max(abs(step) * 0.01, 1e-6)):
-            return 2, 4, "2θ column 2, counts column 4 (no DataViews; 2θ checked)"
+            how = "2θ column 2, counts column 4 (no DataViews; 2θ checked)"
+            return 2, 4, how, None
     raise PatternFormatError(
         path,
         "the <Datum> values are not named (no <DataViews>) and do not follow the "
@@ -295,15 +330,9 @@ def _legacy_columns(path, scan, arr, label):
     )
 
 
-def _float(text):
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
 def _source(path, root, member):
-    """(Kα1, Kα2, ratio, anode) of the tube, in Å; None when not stated."""
+    """(Kα1, Kα2, ratio, anode, member) of the tube, in Å; None when not
+    stated."""
     found: dict[str, Any] = {}
     for el in root.iter():
         name = _local(el.tag)
@@ -313,7 +342,8 @@ def _source(path, root, member):
             value = el.get("Value")
             if value is None:
                 value = el.text
-            v = _float(value)
+            # NaN and infinities kept: named below as no wavelength
+            v = _float_or_none(value, finite=False)
             if value is not None and v is None:
                 raise PatternFormatError(
                     path,
@@ -333,4 +363,5 @@ def _source(path, root, member):
         found.get("WaveLengthAlpha2"),
         found.get("WaveLengthRatio"),
         found.get("anode", ""),
+        member,
     )

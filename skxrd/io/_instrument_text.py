@@ -25,9 +25,12 @@ from ..utils._radiation import XRAY_LINES, get_radiation
 from ._readers import (
     _LINE_BREAK,
     PatternFormatError,
+    _bad_wavelength,
+    _cut_last_number,
     _decode,
     _Found,
     _iter_lines,
+    _last_line_number,
     _merge_ranges,
     _numbers,
     _ordered,
@@ -136,18 +139,19 @@ def _number(err, text, what, no):
     return value
 
 
-def _check_ends_a_line(err, text, last_data, last_line):
-    """Refuse a file whose last line is data without a line break.
+def _check_last_line(err, text, line, **how):
+    """Refuse a file whose last line, data without a line break, shows that
+    the file was cut short (see :func:`._readers._cut_last_number`).
 
-    Instrument software ends every line; a file cut short (a copy or
-    download that stopped) ends inside a line, and its last number may be
-    cut (``1148`` read as ``11``) where nothing else would show it."""
-    tail = text.rstrip(" \t\x1a")
-    if last_data and last_data == last_line and tail and tail[-1] not in "\r\n":
+    Instrument software ends every line, but files edited by hand or
+    written by Windows tools often lack the final break, and xylib reads
+    them: the missing break alone is no evidence."""
+    why = _cut_last_number(text, **how)
+    if why is not None:
         raise err(
-            "the last line of data has no line break: the file is truncated "
-            "(its last number may be cut); a complete file ends each line",
-            line=last_data,
+            f"the last line has no line break and {why}: the file is "
+            "truncated (cut inside its last number)",
+            line=line,
         )
 
 
@@ -183,6 +187,10 @@ _UXD_TWO_THETA = {
 }
 _UXD_SINGLE = ("COUNTS", "CPS")  # intensities only, x from start and step
 _UXD_PAIRS = ("2THETACOUNTS", "2THETACPS")  # x, intensity pairs
+# x, counts, counting time (s) triples: the counts of a scan whose time per
+# step varies (xylib names the keyword; no layout but the name's is known)
+_UXD_TRIPLES = ("2THETACOUNTSTIME",)
+_UXD_KEYWORDS = "_COUNTS, _CPS, _2THETACOUNTS, _2THETACPS or _2THETACOUNTSTIME"
 _UXD_PEAKS = ("D-I", "2THETA-I")  # a peak list, not a scan
 
 
@@ -192,11 +200,14 @@ def read_uxd(path, data, axis) -> _Found:
     ``;`` lines are comments; ``_KEY=value`` lines are the file header (before
     the first ``_DRIVE``) or the header of a range; ``_COUNTS`` / ``_CPS``
     open intensities on the grid ``_START + i * _STEPSIZE``, ``_2THETACOUNTS``
-    / ``_2THETACPS`` (x, intensity) pairs. Several ranges are joined when
-    disjoint, as for RAW, XRDML and RAS files.
+    / ``_2THETACPS`` (x, intensity) pairs and ``_2THETACOUNTSTIME`` (x,
+    counts, counting time) triples. Several ranges are joined when disjoint,
+    as for RAW, XRDML and RAS files.
     """
     err = _err(path)
     text = _decode(data).rstrip("\x1a")
+    # before the numbers are read: a cut "1e" is then named as a cut
+    _check_last_line(err, text, _last_line_number(text))
     file_keys: dict[str, str] = {}
     ranges: list[dict[str, Any]] = []  # {"keys", "line", "kind", "values", ...}
     current: dict[str, Any] | None = None  # the range being read
@@ -209,12 +220,18 @@ def read_uxd(path, data, axis) -> _Found:
         if s.startswith("_"):
             m = _UXD_KEY.match(s)
             word = (s[1:].split() or [""])[0].upper() if m is None else None
-            if word in _UXD_SINGLE or word in _UXD_PAIRS:
+            if word in _UXD_SINGLE or word in _UXD_PAIRS or word in _UXD_TRIPLES:
                 if current is None or current.get("kind"):
                     # data without a _DRIVE of its own: a range of the file header
                     current = {"keys": {}, "line": no, "kind": None}
                     ranges.append(current)
-                current["kind"] = "single" if word in _UXD_SINGLE else "pairs"
+                current["kind"] = (
+                    "single"
+                    if word in _UXD_SINGLE
+                    else "pairs"
+                    if word in _UXD_PAIRS
+                    else "triples"
+                )
                 current["data_line"] = no
                 current["unit"] = "cps" if word.endswith("CPS") else "counts"
                 # flat arrays: a 100 MB file holds millions of numbers
@@ -230,7 +247,7 @@ def read_uxd(path, data, axis) -> _Found:
             if m is None:
                 raise err(
                     f"{s!r} is neither a _KEY=value line nor a data keyword "
-                    "(_COUNTS, _CPS, _2THETACOUNTS, _2THETACPS)",
+                    f"({_UXD_KEYWORDS})",
                     line=no,
                 )
             key, value = m.group(1).upper(), m.group(2).strip().strip("'\"")
@@ -246,18 +263,19 @@ def read_uxd(path, data, axis) -> _Found:
             continue
         if current is None or not current.get("kind"):
             raise err(
-                f"{s!r}: numbers before a data keyword (_COUNTS, _CPS, "
-                "_2THETACOUNTS or _2THETACPS)",
+                f"{s!r}: numbers before a data keyword ({_UXD_KEYWORDS})",
                 line=no,
             )
         tokens = [t for t in _NUMBER_SPLIT.split(s) if t]
         values = _numbers(tokens, err, no)
         current["values"].extend(values)
         current["lines"].extend(repeat(no, len(values)))
-        if current["kind"] == "pairs":  # how finely each 2θ is printed
+        if current["kind"] != "single":  # how finely each 2θ is printed
             current["decimals"].extend(_decimals(t) for t in tokens)
         last_data = no
-    _check_ends_a_line(err, text, last_data, no)
+    if last_data and last_data == no and current.get("kind") == "single":
+        # _COUNTS / _CPS rows: fields of one width, which show a cut count
+        _check_last_line(err, text, no, same_width=True)
     meta: dict[str, Any] = {}
     # a range that is only a peak list (_D-I, _2THETA-I) is passed over
     lists = [r for r in ranges if not r.get("kind") and r.get("peak_list")]
@@ -266,21 +284,27 @@ def read_uxd(path, data, axis) -> _Found:
         meta["peak_lists_passed_over"] = [r["line"] for r in lists]
     if not ranges:
         raise err(
-            "no scan: no _COUNTS, _CPS, _2THETACOUNTS or _2THETACPS block"
+            f"no scan: no {_UXD_KEYWORDS} block"
             + (
                 " (the file holds a peak list, not a scan)"
                 if peak_list or lists
                 else ""
             )
         )
-    found = []
-    units = set()
-    for k, rng in enumerate(ranges, 1):
-        found.append(_uxd_range(path, rng, file_keys, k, len(ranges), meta))
-        units.add(rng["unit"])
-    x, y, _ = _merge_ranges(path, found, meta)
+    found = [
+        _uxd_range(path, rng, file_keys, k, len(ranges), meta)
+        for k, rng in enumerate(ranges, 1)
+    ]
+    if any(r.get("times") is not None for r in ranges):
+        found = _uxd_times(found, ranges, meta)
+    units = {rng["unit"] for rng in ranges}
     if len(units) > 1:
-        raise err("the ranges mix counts (_COUNTS) and count rates (_CPS)")
+        raise err(
+            "the ranges mix counts (_COUNTS, _2THETACOUNTS, _2THETACOUNTSTIME "
+            "of one counting time) and count rates (_CPS, _2THETACPS, "
+            "_2THETACOUNTSTIME of varying times)"
+        )
+    x, y, _ = _merge_ranges(path, found, meta)
     meta["intensity_unit"] = units.pop()
     keys = {k: v for k, (v, _) in file_keys.items()}
     for key, name in (("SAMPLE", "sample_name"), ("ANODE", "anode")):
@@ -304,14 +328,15 @@ def read_uxd(path, data, axis) -> _Found:
     a1 = None if a1 is None else a1 * scale
     a2 = None if a2 is None else a2 * scale
     radiation, lam = _radiation_from_lines(a1, a2, ratio, keys.get("ANODE", ""))
-    lam_error = None
-    if a1 is not None and a1 != 0 and radiation is None and lam is None:
-        # an error only if the caller gives no wavelength either
-        lam_error = err(
-            f"_WL1={a1:g} Å is not an X-ray wavelength",
-            line=file_keys.get("WL1", ranges[0]["keys"].get("WL1", (0, None)))[1],
-        )
-    if radiation is None and lam is None and lam_error is None:
+    # an error only if the caller gives no wavelength either
+    lam_error = _bad_wavelength(
+        path,
+        a1,
+        "_WL1",
+        line=file_keys.get("WL1", ranges[0]["keys"].get("WL1", (0, None)))[1],
+    )
+    if radiation is None and lam is None and (a1 is None or a1 == 0):
+        # no Kα1, or 0 in its place: the range's own line or the anode's
         used = wavelength("RANGE_WL")  # the range's own statement
         if used is not None and 0.01 < used * scale < 20:
             lam = used * scale
@@ -319,6 +344,8 @@ def read_uxd(path, data, axis) -> _Found:
             radiation = _anode_radiation(keys["ANODE"])
             if radiation is not None:
                 meta["wavelength_statement"] = f"_ANODE={keys['ANODE']}"
+        if radiation is not None or lam is not None:
+            lam_error = None
     _record_lines(meta, a1, a2, ratio)
     return _Found(
         "bruker_uxd",
@@ -338,7 +365,7 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
     if not rng.get("kind"):
         raise err(
             f"{label} (header from line {rng['line']}) has no data keyword "
-            "(_COUNTS, _CPS, _2THETACOUNTS or _2THETACPS): the file is truncated",
+            f"({_UXD_KEYWORDS}): the file is truncated",
             line=rng["line"],
         )
 
@@ -368,16 +395,28 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
             line=data_line,
         )
     stated = get("STEPCOUNT") or get("STEPS")
-    if rng["kind"] == "pairs":
-        if len(values) % 2:
+    if rng["kind"] != "single":
+        size = 2 if rng["kind"] == "pairs" else 3
+        if len(values) % size:
+            what = "intensity" if size == 2 else "counts and counting time"
             raise err(
-                f"{label}: an x without its intensity ({len(values)} numbers in "
-                "x, intensity pairs): the data are truncated",
+                f"{label}: an x without its {what} ({len(values)} numbers in "
+                f"x, {what} {'pairs' if size == 2 else 'triples'}): the data "
+                "are truncated",
                 line=int(lines[-1]),
             )
-        x, y = values[0::2].copy(), values[1::2].copy()
-        where_lines = lines[0::2]
-        grid = _printed_grid(get("START"), get("STEPSIZE"), x, rng)
+        x, y = values[0::size].copy(), values[1::size].copy()
+        where_lines = lines[0::size]
+        if size == 3:
+            t = values[2::size].copy()
+            bad = np.flatnonzero(~(t > 0))
+            if bad.size:
+                raise err(
+                    f"{label}: a counting time of {t[bad[0]]:g} s; it must be positive",
+                    line=int(where_lines[bad[0]]),
+                )
+            rng["times"] = t
+        grid = _printed_grid(get("START"), get("STEPSIZE"), x, rng, size)
         if grid is not None:
             x = grid
             meta["x_from_grid"] = (
@@ -402,8 +441,44 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
     x, (y, _), rev = _ordered(
         path, x, [y, None], lambda i: {"line": int(where_lines[i])}
     )
+    if rev and rng.get("times") is not None:
+        rng["times"] = rng["times"][::-1]
     _check_two_theta(err, x, where_lines, rev)
     return x, y, None, rev
+
+
+def _uxd_times(found, ranges, meta):
+    """The ranges of ``_2THETACOUNTSTIME`` (x, counts, time) triples as the
+    pattern holds them, and their counting times recorded in ``meta``.
+
+    Counts of one counting time stay counts, as those of ``_COUNTS`` do
+    (``time_per_step_s`` says the time). Counts of varying times (a
+    variable-counting-time scan, longer at high angles) are on no one
+    scale: read as counts, the pattern would rise with the time. They
+    become count rates, counts / time, as ``_CPS`` data are, with the times
+    listed point by point in ``counting_time_s``."""
+    timed = [r["times"] for r in ranges if r.get("times") is not None]
+    first = timed[0][0]
+    if all(np.all(t == first) for t in timed):
+        meta["time_per_step_s"] = float(first)
+        return found
+    out, points = [], []
+    for (x, y, sigma, rev), rng in zip(found, ranges):
+        t = rng.get("times")
+        if t is not None:
+            y = y / t
+            rng["unit"] = "cps"
+        out.append((x, y, sigma, rev))
+        # None for the points of a range that states no times
+        points += zip(x.tolist(), [None] * len(x) if t is None else t.tolist())
+    # in the order of the joined pattern's points (the ranges are disjoint)
+    meta["counting_time_s"] = [t for _, t in sorted(points, key=lambda p: p[0])]
+    meta["intensity_converted"] = (
+        "_2THETACOUNTSTIME counts of varying counting times divided by their "
+        "times: counts per second"
+    )
+    meta.pop("time_per_step_s", None)  # a _STEPTIME is not every point's time
+    return out
 
 
 def _decimals(token: str) -> int:
@@ -415,7 +490,7 @@ def _decimals(token: str) -> int:
     return 0 if point < 0 else min(len(token) - point - 1, 15)
 
 
-def _printed_grid(start, step, x, rng):
+def _printed_grid(start, step, x, rng, size=2):
     """The scan's grid ``_START + i × _STEPSIZE`` where every printed 2θ of a
     pairs block is that grid rounded to its printed digits, else None.
 
@@ -434,7 +509,7 @@ def _printed_grid(start, step, x, rng):
         return None
     grid = start_v + step_v * np.arange(len(x))
     # every number's: a pair may be split over lines
-    decimals = np.frombuffer(rng["decimals"], dtype=np.int8)[0::2].astype(float)
+    decimals = np.frombuffer(rng["decimals"], dtype=np.int8)[0::size].astype(float)
     tol = 0.5 * 10.0**-decimals + 1e-9 * np.maximum(1.0, np.abs(x))
     return grid if bool(np.all(np.abs(x - grid) <= tol)) else None
 
@@ -530,6 +605,9 @@ def read_gsas(path, data, axis) -> _Found:
     x, y, sigma = _merge_ranges(path, found, meta, "bank")
     types = sorted({b["type"] for b in banks})
     meta["gsas_type"] = types[0] if len(types) == 1 else types
+    if types == ["STD"]:
+        # the manual's STD data are counts (ESD, ALT and FXY: any scale)
+        meta["intensity_unit"] = "counts"
     meta["gsas_banks"] = [b["line_text"] for b in banks]
     meta["header"] = [h for _, h in header]
     if any(b.get("counters") for b in banks):
@@ -628,6 +706,8 @@ def _gsas_points(err, bank, label):
                 )
             vals.append(_numbers(toks, err, no))
             where.append(no)
+        if bank.get("ends_file"):
+            _check_last_line(err, bank["text"], records[-1][0], separators=" \t")
         table = np.asarray(vals)
         if len(table) != nchan:
             raise err(
@@ -677,7 +757,8 @@ def _gsas_points(err, bank, label):
         where.extend(repeat(no, len(got)))
         npoints += len(got)
     if bank["layout"] == "free" and bank.get("ends_file"):
-        _check_ends_a_line(err, bank["text"], records[-1][0], records[-1][0])
+        # fixed fields show a cut record by its length; free ones do not
+        _check_last_line(err, bank["text"], records[-1][0], separators=" \t")
     if npoints < nchan:
         raise err(
             f"{label} declares {nchan} points, its records hold {npoints}: "
@@ -882,7 +963,10 @@ def read_udf(path, data, axis) -> _Found:
     x = start + step * np.arange(len(y))
     x, (y, _), rev = _ordered(path, x, [y, None], lambda i: {"line": int(lines[i])})
     _check_two_theta(err, x, lines, rev)
-    meta: dict[str, Any] = {"udf_header": {k: v for k, (v, _) in keys.items()}}
+    meta: dict[str, Any] = {
+        "udf_header": {k: v for k, (v, _) in keys.items()},
+        "intensity_unit": "counts",  # RawScan: the raw counts of each step
+    }
     for key, name in (
         ("SampleIdent", "sample_name"),
         ("DiffrType", "diffractometer"),
@@ -896,15 +980,15 @@ def read_udf(path, data, axis) -> _Found:
     a1, a2 = field("LabdaAlpha1"), field("LabdaAlpha2")
     ratio = field("RatioAlpha21")
     radiation, lam = _radiation_from_lines(a1, a2, ratio, meta.get("anode", ""))
-    lam_error = None
-    if a1 is not None and a1 != 0 and radiation is None and lam is None:
-        # an error only if the caller gives no wavelength either
-        lam_error = err(
-            f"LabdaAlpha1 {a1:g} Å is not an X-ray wavelength",
-            line=keys["LabdaAlpha1"][1],
-        )
-    elif radiation is None and lam is None and meta.get("anode"):
-        radiation = _anode_radiation(meta["anode"])
+    # an error only if the caller gives no wavelength either
+    lam_error = _bad_wavelength(
+        path, a1, "LabdaAlpha1", line=keys.get("LabdaAlpha1", (0, None))[1]
+    )
+    if radiation is None and lam is None and (a1 is None or a1 == 0):
+        # no Kα1, or 0 in its place: the anode's Kα doublet
+        radiation = _anode_radiation(meta.get("anode", ""))
+        if radiation is not None:
+            lam_error = None
     _record_lines(meta, a1, a2, ratio)
     return _Found(
         "philips_udf",

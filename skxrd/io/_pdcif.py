@@ -20,8 +20,11 @@ import numpy as np
 
 from ._readers import (
     PatternFormatError,
+    _bad_wavelength,
+    _cut_last_number,
     _decode,
     _Found,
+    _last_line_number,
     _ordered,
     _radiation_from_lines,
 )
@@ -298,10 +301,19 @@ def _has_powder_data(block: _Block) -> bool:
     return any(t in _INTENSITY_TAGS for loop in block.loops for t in loop.tags)
 
 
-def read_pdcif(path, data: bytes, axis) -> _Found:
-    """A :class:`_Found` from the one data block of a pdCIF file that holds a
-    powder pattern (see :func:`skxrd.io.read_pattern`)."""
+def read_pdcif(path, data: bytes, axis, block=None) -> _Found:
+    """A :class:`_Found` from the data block of a pdCIF file that holds a
+    powder pattern: the only one, or the one ``block`` names (its name, or
+    its index among the pattern blocks; see :func:`skxrd.io.read_pattern`)."""
     text = _decode(data, ("utf-8",))
+    why = _cut_last_number(text, separators=" \t", su=True)
+    if why is not None:
+        raise PatternFormatError(
+            path,
+            f"the last line has no line break and {why}: the file is truncated "
+            "(cut inside its last number)",
+            line=_last_line_number(text),
+        )
     blocks = _parse(path, text)
     if not blocks:
         raise PatternFormatError(path, "no data_ block: not a CIF", line=1)
@@ -322,15 +334,7 @@ def read_pdcif(path, data: bytes, axis) -> _Found:
             "_pd_meas_intensity_total, _pd_proc_intensity_total...)",
             line=blocks[0].line,
         )
-    if len(powder) > 1:
-        listed = ", ".join(f"data_{b.name} (line {b.line})" for b in powder)
-        raise PatternFormatError(
-            path,
-            f"{len(powder)} data blocks hold powder patterns ({listed}); one "
-            "pattern per file: split the file",
-            line=powder[1].line,
-        )
-    block = powder[0]
+    block = _choose_block(path, powder, block)
     meta: dict[str, Any] = {"cif_block": block.name}
     if len(blocks) > 1:
         meta["cif_blocks"] = [b.name for b in blocks]
@@ -339,6 +343,9 @@ def read_pdcif(path, data: bytes, axis) -> _Found:
         (t, lp) for t in _INTENSITY_TAGS for lp in block.loops if t in lp.tags
     )
     meta["cif_intensity"] = tag
+    unit = _intensity_unit(block, tag)
+    if unit is not None:
+        meta["intensity_unit"] = unit
     if tag == "_pd_calc_intensity_total":
         meta["calculated"] = True  # a model's pattern, the block measures none
     y, su, lines = _column(path, loop, tag)
@@ -371,7 +378,7 @@ def read_pdcif(path, data: bytes, axis) -> _Found:
         raise PatternFormatError(
             path, f"2θ = {x[bad[0]]:g} is outside [0, 180] degrees", line=loop.line
         )
-    radiation, lam = _wavelength(path, block, blocks, meta)
+    radiation, lam, lam_error = _wavelength(path, block, blocks, meta)
     for key, name in (
         ("_diffrn_radiation_type", "radiation_type"),
         ("_diffrn_radiation_probe", "probe"),
@@ -390,7 +397,62 @@ def read_pdcif(path, data: bytes, axis) -> _Found:
         wavelength=lam,
         radiation=radiation,
         metadata=meta,
+        wavelength_error=lam_error,
     )
+
+
+def _intensity_unit(block: _Block, tag):
+    """``"counts"`` or ``"cps"`` where the block says what its intensities
+    are, else None: ``_pd_meas_counts_*`` are counts by definition;
+    ``_pd_meas_intensity_*`` are in the unit ``_pd_meas_units_of_intensity``
+    names (when it names counts or counts per second); processed and
+    calculated intensities are on the refinement's scale."""
+    if tag.startswith("_pd_meas_counts"):
+        return "counts"
+    if not tag.startswith("_pd_meas_intensity"):
+        return None
+    stated = block.items.get("_pd_meas_units_of_intensity")
+    if stated is None or stated[0] in _MISSING:
+        return None
+    words = re.sub(r"[^a-z]+", " ", stated[0].lower()).split()
+    if words in (["counts"], ["count"]):
+        return "counts"
+    if words in (["cps"], ["counts", "per", "second"], ["counts", "s"]):
+        return "cps"
+    return None
+
+
+def _choose_block(path, powder: list[_Block], block) -> _Block:
+    """The pattern block to read: the only one, or the one ``block`` names
+    (a name, with or without ``data_``, matched as CIF matches names:
+    ignoring case; or an index among the pattern blocks, from 0)."""
+    listed = ", ".join(f"{b.name!r} (line {b.line})" for b in powder)
+    how = (
+        f"pass block= to read_pattern with a name ({listed}) or an index "
+        f"from 0 to {len(powder) - 1}"
+    )
+    if block is None:
+        if len(powder) == 1:
+            return powder[0]
+        raise PatternFormatError(
+            path,
+            f"{len(powder)} data blocks hold powder patterns; {how} to choose one",
+            line=powder[1].line,
+        )
+    if isinstance(block, str):
+        wanted = block.lower().removeprefix("data_")
+        found = [b for b in powder if b.name.lower() == wanted]
+        if found:
+            return found[0]
+        raise PatternFormatError(
+            path, f"block={block!r}: no pattern block of that name; {how}"
+        )
+    if not 0 <= block < len(powder):
+        raise PatternFormatError(
+            path,
+            f"block={block}: the file holds {len(powder)} pattern block(s); {how}",
+        )
+    return powder[block]
 
 
 def _float_or_text(value):
@@ -507,7 +569,8 @@ def _wavelength(path, block: _Block, blocks, meta):
     """(radiation, wavelength) from ``_diffrn_radiation_wavelength``: one
     value, or a loop of lines with weights (Kα1 and Kα2 give the doublet);
     taken from another block of the file only when the pattern's block states
-    none and the others agree."""
+    none and the others agree. The third value is the error naming a stated
+    wavelength that is none (0, 999 Å), or None."""
     found = _block_wavelengths(path, block)
     if found is None:
         others = [
@@ -517,39 +580,41 @@ def _wavelength(path, block: _Block, blocks, meta):
             for w in [_block_wavelengths(path, b)]
             if w is not None
         ]
-        if not others or any(w != others[0][1] for _, w in others):
-            return None, None
+        if not others or any(w[:2] != others[0][1][:2] for _, w in others):
+            return None, None, None
         meta["wavelength_block"] = others[0][0].name
         block, found = others[0]
-    lines, weights = found
+    lines, weights, line = found
     anode = ""
     rtype = block.items.get("_diffrn_radiation_type", ("", 0, False))[0]
     m = re.match(r"\s*([A-Z][a-z]?)\s*K", rtype)
     if m:
         anode = m.group(1)
     probe = block.items.get("_diffrn_radiation_probe", ("", 0, False))[0].lower()
-    if len(lines) == 1:
-        return _radiation_from_lines(lines[0])
-    if weights is None:
+    if len(lines) > 1:
         meta["cif_wavelengths"] = lines
-        return _radiation_from_lines(lines[0])
-    order = sorted(range(len(lines)), key=lambda k: -weights[k])
-    meta["cif_wavelengths"] = [lines[k] for k in order]
-    meta["cif_wavelength_weights"] = [weights[k] for k in order]
-    a1 = lines[order[0]]
-    if len(lines) == 2 and "neutron" not in probe and weights[order[0]] > 0:
-        a2 = lines[order[1]]
-        return _radiation_from_lines(
-            a1, a2, weights[order[1]] / weights[order[0]], anode
-        )
-    return _radiation_from_lines(a1)
+    a1 = lines[0]
+    if weights is not None and len(lines) > 1:
+        order = sorted(range(len(lines)), key=lambda k: -weights[k])
+        meta["cif_wavelengths"] = [lines[k] for k in order]
+        meta["cif_wavelength_weights"] = [weights[k] for k in order]
+        a1 = lines[order[0]]
+    error = _bad_wavelength(path, a1, "_diffrn_radiation_wavelength", line=line)
+    if weights is not None and len(lines) == 2:
+        if "neutron" not in probe and weights[order[0]] > 0:
+            a2 = lines[order[1]]
+            ratio = weights[order[1]] / weights[order[0]]
+            return (*_radiation_from_lines(a1, a2, ratio, anode), error)
+    return (*_radiation_from_lines(a1), error)
 
 
 def _block_wavelengths(path, block: _Block):
+    """(lines, weights or None, line of the first) that ``block`` states in
+    ``_diffrn_radiation_wavelength``, or None."""
     for tag in _WAVELENGTH_TAGS:
         v = _item_number(path, block, tag)
         if v is not None:
-            return [v], None
+            return [v], None, block.items[tag][1]
     for loop in block.loops:
         tag = next((t for t in _WAVELENGTH_TAGS if t in loop.tags), None)
         if tag is None:
@@ -561,5 +626,5 @@ def _block_wavelengths(path, block: _Block):
         if wt is not None and len(values) == loop.rows:
             weights = [_number(path, v, wt)[0] for v in loop.column(wt)]
         if lines:
-            return lines, weights
+            return lines, weights, values[0][1]
     return None

@@ -112,6 +112,7 @@ def read_pattern(
     *,
     axis: str | None = None,
     max_bytes: int | None = MAX_PATTERN_BYTES,
+    block: str | int | None = None,
 ) -> Pattern:
     """Read a measured powder pattern from a file.
 
@@ -155,6 +156,14 @@ def read_pattern(
         to; a larger one is an error, as it is more than a diffractometer
         writes (100 MB of text holds 4 million points). ``None``: no limit.
         Reading takes about 4–5 times the file size in memory.
+    block : str or int, optional
+        Which pattern of a powder CIF that holds several (banks, temperatures:
+        one data block each) to read: the block's name (``"bank2"`` or
+        ``"data_bank2"``, any case) or its index among the blocks holding a
+        pattern, from 0 in file order (structure blocks do not count). By
+        default the file must hold one pattern block; the error for several
+        lists their names. Other formats hold one pattern (their ranges,
+        scans and banks are joined), so ``block`` is an error for them.
 
     Returns
     -------
@@ -300,6 +309,12 @@ def read_pattern(
     path = Path(path)
     if axis is not None and axis not in AXES:
         raise ValueError(f"axis must be 'two_theta', 'q' or None, got {axis!r}")
+    if block is not None and (
+        isinstance(block, bool) or not isinstance(block, (str, numbers.Integral))
+    ):
+        raise TypeError(
+            f"block must be a data block's name (str) or index (int), got {block!r}"
+        )
     wavelength = _wavelength_argument(wavelength)
     if max_bytes is not None:
         from ..utils._validation import check_int
@@ -365,6 +380,12 @@ def read_pattern(
             else "XML that is not a PANalytical xrdMeasurements document",
             offset=0,
         )
+    if block is not None and kind != "cif":
+        raise PatternFormatError(
+            path,
+            f"block={block!r} chooses a data block of a powder CIF; this file "
+            f"is {_FORMAT_NAMES[kind]}, which holds one pattern",
+        )
     if kind != "text" and axis == "q":
         raise PatternFormatError(
             path, f"{_FORMAT_NAMES[kind]} files hold 2θ; axis='q' does not apply"
@@ -388,9 +409,16 @@ def read_pattern(
     }[kind]
     if kind in ("rasx", "brml"):
         found = reader(path, data, axis, max_bytes)
+    elif kind == "cif":
+        found = reader(path, data, axis, None if block is None else _index(block))
     else:
         found = reader(path, data, axis)
     return found.build(path, wavelength)
+
+
+def _index(block):
+    """``block`` as a str, or as a plain int (a NumPy integer too)."""
+    return block if isinstance(block, str) else int(block)
 
 
 def _wavelength_argument(wavelength):
@@ -630,6 +658,25 @@ def _radiation_from_lines(a1, a2=None, ratio=None, anode: str = ""):
     return None, float(a1)
 
 
+def _bad_wavelength(path, value, what: str, **where):
+    """The error naming a stated wavelength that no X-ray or neutron beam has
+    (0, negative, NaN, 999 Å), or None for a usable one or none stated.
+
+    Readers keep it as the :class:`_Found`'s ``wavelength_error``: it is
+    raised only when the caller passes no wavelength either. A secondary
+    line (Kα2, the Kα2/Kα1 ratio) stated as 0 or out of range is another
+    matter: monochromated instruments write 0 there, and the pattern is
+    read with Kα1 alone."""
+    if value is None or 0.01 < value < 20:
+        return None
+    return PatternFormatError(
+        path,
+        f"{what} {value:g} Å is not an X-ray or neutron wavelength (0.01–20 Å); "
+        "pass wavelength= to read the pattern with another",
+        **where,
+    )
+
+
 def _record_lines(meta, a1, a2=None, ratio=None):
     """Record a file's stated Kα1, Kα2 and Kα2/Kα1 ratio in ``meta`` (those
     it states), under the names the XRDML reader uses."""
@@ -817,6 +864,172 @@ def _decode(data: bytes, encodings=("utf-8",)) -> str:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
+# ------------------------------------------------- a last line without a break
+# how far back the lines that show a column's layout are looked for
+_LAYOUT_LINES = 50
+_LAYOUT_TAIL = 1 << 16
+_SU = re.compile(r"\((\d*)\)?$")  # a CIF number's s.u. in parentheses
+# a number, or the start of one (a cut one: "1e", "1.2e+", "1234(3")
+_NUMBER_START = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d*)?(?:\(\d*\)?)?")
+
+
+def _token_form(token: str, su: bool):
+    """(decimal point?, digits after it, exponent digits or None) of a number
+    as printed, or None when it is no number (``1e``, ``1.2e+``)."""
+    body = token
+    if su:
+        m = _SU.search(body)
+        if m is not None:
+            if not m.group(0).endswith(")") or not m.group(1):
+                return None  # "1234(3" or "1234(": cut inside the s.u.
+            body = body[: m.start()]
+    try:
+        float(body)
+    except ValueError:
+        return None
+    mantissa, _, exponent = body.lower().partition("e")
+    point = "." in mantissa
+    decimals = len(mantissa.partition(".")[2]) if point else 0
+    exp_digits = len(exponent.lstrip("+-")) if "e" in body.lower() else None
+    return point, decimals, exp_digits
+
+
+def _cut_last_number(
+    text: str,
+    *,
+    separators: str = " \t,",
+    su: bool = False,
+    comment: str | None = None,
+    same_width: bool = False,
+) -> str | None:
+    """Why the last number of ``text`` looks cut short, or None.
+
+    ``separators`` are the characters between numbers, ``su`` says that
+    numbers may carry a CIF s.u. in parentheses, ``comment`` starts a
+    comment that ends the line's numbers.
+
+    Only a file whose last line has no line break is looked at (a file cut
+    short ends inside a line; one written by hand or by a Windows tool may
+    simply lack the final break, which xylib and GSAS-II read). Evidence of a
+    cut, from the last number and the same column of the data lines above it
+    (up to 50, in the same block of numbers):
+
+    * it is no number (``1e``, ``1.2e+``, ``1234(3``), or ends in a decimal
+      point that the column's numbers do not end in (``12.``);
+    * every number above it is printed alike (the same decimals, the same
+      exponent digits) and it is printed shorter (``10.0`` under ``10.02``);
+    * the lines above are right-justified (in each column numbers end at
+      one character position, and in some column they have several widths,
+      as DIFFRAC and Fortran write them) and it ends elsewhere (``      11``
+      under ``    1148``);
+    * with ``same_width`` (a block whose numbers all have fields of one
+      width, as UXD ``_COUNTS`` rows), the numbers before it on its line
+      fill fields of one width from the line's start and it does not
+      (``      100      10``: fields of 9, cut at 17).
+
+    A count cut between its digits in a column of free layout (``1148`` read
+    as ``11``, single spaces between numbers) leaves no trace: a declared
+    number of points is then the only check, which the readers make.
+    """
+    text = text.rstrip("\x1a")
+    if not text or text[-1] in "\r\n":
+        return None
+    tail = text[-_LAYOUT_TAIL:]
+    lines = _LINE_BREAK.split(tail)
+    if len(tail) < len(text):
+        lines = lines[1:]  # the first may be a part of a line
+    last = lines[-1]
+    if comment is not None:
+        last = last.split(comment, 1)[0]
+    if not last.strip() or last[-1] in " \t" + separators:
+        return None  # nothing, or a break between numbers: no number is cut
+
+    number = re.compile("[^" + re.escape(separators) + "]+")
+
+    def spans(line):
+        return [(m.group(), m.end()) for m in number.finditer(line)]
+
+    final = spans(last)
+    if not final or not all(_NUMBER_START.fullmatch(t) for t, _ in final):
+        return None  # not a line of numbers: the reader says what it is
+    k = len(final) - 1
+    token, end = final[-1]
+    above = []  # the data lines above, as (token, end) lists
+    for line in reversed(lines[:-1][-_LAYOUT_LINES * 4 :]):
+        if comment is not None:
+            line = line.split(comment, 1)[0]
+        if not line.strip():
+            continue
+        got = spans(line)
+        if not got or not all(_token_form(t, su) is not None for t, _ in got):
+            break  # a header line or keyword: the block of numbers starts
+        above.append(got)
+        if len(above) >= _LAYOUT_LINES:
+            break
+    column = [got[k] for got in above if len(got) > k]
+    form = _token_form(token, su)
+    width = final[0][1]
+    if (
+        same_width
+        and k >= 1
+        and last[0] in " \t"
+        and all(e == (j + 1) * width for j, (_, e) in enumerate(final[:-1]))
+        and end != (k + 1) * width
+    ):
+        return (
+            f"its last number {token!r} ends at column {end}, where the "
+            f"{width}-character fields of its line end at column {(k + 1) * width}"
+        )
+    if form is None:
+        return f"its last number {token!r} is not a complete number"
+    forms = {_token_form(t, su) for t, _ in column}
+    # the style of its column, else of the numbers before it on its line
+    style = [t for t, _ in column] or [t for t, _ in final[:-1]]
+    if token.endswith(".") and not (style and all(t.endswith(".") for t in style)):
+        return f"its last number {token!r} ends in a decimal point"
+    if len(column) < 2:
+        return None
+    if len(forms) == 1:
+        (shared,) = forms
+        if (
+            (shared[0] and not form[0])
+            or form[1] < shared[1]
+            or (shared[2] is not None and (form[2] or 0) < shared[2])
+        ):
+            return (
+                f"its last number {token!r} has fewer digits than the "
+                f"{column[0][0]!r} style of the numbers above it"
+            )
+    ends = {e for _, e in column}
+    if len(ends) == 1 and end not in ends and _right_justified(above):
+        return (
+            f"its last number {token!r} ends at column {end}, where the "
+            f"right-justified numbers above it end at column {ends.pop()}"
+        )
+    return None
+
+
+def _last_line_number(text: str) -> int:
+    """The number of the last line of ``text`` (counted without a list of
+    lines)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+
+
+def _right_justified(lines) -> bool:
+    """Whether numbers of several widths end at one position in their
+    column, and every column ends at one position, over ``lines`` (lists of
+    (token, end)): fixed-width fields, right-justified."""
+    if len(lines) < 2:
+        return False
+    varied = False
+    for j in range(max(len(got) for got in lines)):
+        cells = [got[j] for got in lines if len(got) > j]
+        if len({e for _, e in cells}) > 1:
+            return False
+        varied = varied or len({len(t) for t, _ in cells}) > 1
+    return varied
+
+
 # ---------------------------------------------------------------- text columns
 _GENERIC_SPLIT = re.compile(r"[\s,;]+")
 _WS_TOKEN = re.compile(r"\S+")
@@ -869,6 +1082,14 @@ def _all_floats(tokens) -> bool:
 def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     text = _decode(data, encodings).rstrip("\x1a")  # DOS end-of-file mark
     _check_one_pattern(path, _leading_comments(text))
+    why = _cut_last_number(text, separators=" \t,;", comment="#")
+    if why is not None:
+        raise PatternFormatError(
+            path,
+            f"the last line has no line break and {why}: the file is truncated "
+            "(cut inside its last number)",
+            line=_last_line_number(text),
+        )
     table, header, info = _parse_columns(path, lambda: enumerate(_iter_lines(text), 1))
     ncols = table.shape[1]
     meta: dict[str, Any] = {}
@@ -1844,7 +2065,7 @@ def _read_xrdml(path, data, axis) -> _Found:
             c = _child(sample, key)
             if c is not None and (c.text or "").strip():
                 meta[f"sample_{key}"] = c.text.strip()
-    radiation, lam = None, None
+    radiation, lam, lam_error = None, None, None
     ranges = []
     for m_i, meas in enumerate(measurements, 1):
         used = _child(meas, "usedWavelength")
@@ -1873,6 +2094,9 @@ def _read_xrdml(path, data, axis) -> _Found:
             radiation, lam = _radiation_from_lines(
                 lines.get("kAlpha1"), lines.get("kAlpha2"), ratio, anode
             )
+            lam_error = _bad_wavelength(
+                path, lines.get("kAlpha1"), "<kAlpha1>", element="<usedWavelength>"
+            )
             meta.update({k: v for k, v in lines.items()})
         for s_i, scan in enumerate(_children(meas, "scan"), 1):
             label = f"<scan> {s_i}" + (f" of <xrdMeasurement> {m_i}" if m_i > 1 else "")
@@ -1880,7 +2104,15 @@ def _read_xrdml(path, data, axis) -> _Found:
     if not ranges:
         raise PatternFormatError(path, "no <scan> elements", element="xrdMeasurement")
     x, y, _ = _merge_ranges(path, ranges, meta, "scan")
-    return _Found("xrdml", x, y, wavelength=lam, radiation=radiation, metadata=meta)
+    return _Found(
+        "xrdml",
+        x,
+        y,
+        wavelength=lam,
+        radiation=radiation,
+        metadata=meta,
+        wavelength_error=lam_error,
+    )
 
 
 def _xrdml_scan(path, scan, label, meta):
@@ -1983,6 +2215,7 @@ def _read_ras(path, data, axis) -> _Found:
     blocks = []
     state = "outside"
     header: dict[str, str] = {}
+    header_lines: dict[str, int] = {}  # of the first block's keys
     body: list[tuple[int, str]] = []
     start_line = 0
     for no, raw in enumerate(lines, 1):
@@ -2020,6 +2253,8 @@ def _read_ras(path, data, axis) -> _Found:
                 state = "outside"
             elif state == "header":
                 header[key] = value
+                if not blocks:
+                    header_lines.setdefault(key, no)
             elif state == "data":
                 raise PatternFormatError(
                     path, f"unexpected {s!r} inside the data", line=no
@@ -2061,12 +2296,17 @@ def _read_ras(path, data, axis) -> _Found:
     first = blocks[0][1]
     a1 = _float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA1"))
     a2 = _float_or_none(first.get("HW_XG_WAVE_LENGTH_ALPHA2"))
+    wave_type = first.get("MEAS_COND_XG_WAVE_TYPE") or first.get("HW_XG_WAVE_TYPE")
+    beta = _float_or_none(first.get("HW_XG_WAVE_LENGTH_BETA"))
     radiation, lam = _rigaku_radiation(
-        a1,
-        a2,
-        first.get("HW_XG_TARGET_NAME", ""),
-        first.get("MEAS_COND_XG_WAVE_TYPE") or first.get("HW_XG_WAVE_TYPE"),
-        _float_or_none(first.get("HW_XG_WAVE_LENGTH_BETA")),
+        a1, a2, first.get("HW_XG_TARGET_NAME", ""), wave_type, beta
+    )
+    key = "HW_XG_WAVE_LENGTH_" + ("BETA" if _is_kbeta(wave_type) else "ALPHA1")
+    lam_error = _bad_wavelength(
+        path,
+        _float_or_none(first.get(key), finite=False),
+        f"*{key}",
+        line=header_lines.get(key),
     )
     for key, name in (
         ("HW_XG_TARGET_NAME", "anode"),
@@ -2081,7 +2321,15 @@ def _read_ras(path, data, axis) -> _Found:
     if a2 is not None:
         meta["kAlpha2"] = a2
     meta["ras_header"] = dict(first)
-    return _Found("ras", x, y, wavelength=lam, radiation=radiation, metadata=meta)
+    return _Found(
+        "ras",
+        x,
+        y,
+        wavelength=lam,
+        radiation=radiation,
+        metadata=meta,
+        wavelength_error=lam_error,
+    )
 
 
 def _rigaku_radiation(a1, a2, anode, wave_type, beta=None):
@@ -2090,7 +2338,7 @@ def _rigaku_radiation(a1, a2, anode, wave_type, beta=None):
     type says the beam is monochromated (``Ka1``, not ``Ka1+Ka2``); the Kβ
     line ``beta`` alone, or no wavelength, when it says Kβ (``Kb``)."""
     wave_type = wave_type or ""
-    if re.search(r"\bk\s*[-_]?\s*(?:b|beta)(?![a-z])|β", wave_type, re.IGNORECASE):
+    if _is_kbeta(wave_type):
         # a Kβ beam: neither Kα line is its wavelength
         return _radiation_from_lines(beta)
     ratio = 0.5
@@ -2102,6 +2350,15 @@ def _rigaku_radiation(a1, a2, anode, wave_type, beta=None):
     ):
         ratio = None
     return _radiation_from_lines(a1, a2, ratio, anode or "")
+
+
+def _is_kbeta(wave_type) -> bool:
+    """Whether a Rigaku wave type says the beam is Kβ (``Kb``)."""
+    return bool(
+        re.search(
+            r"\bk\s*[-_]?\s*(?:b|beta)(?![a-z])|β", wave_type or "", re.IGNORECASE
+        )
+    )
 
 
 def _check_rigaku_axis(path, name, **where):
@@ -2134,12 +2391,22 @@ def _rigaku_range(path, table, where):
     return x, y, None, reversed_
 
 
-def _float_or_none(text):
+def _float_or_none(text, *, finite: bool = True):
+    """The number that ``text`` (a header value, an XML text or attribute)
+    states, or None for none (missing, or not a number).
+
+    Quotes around it (``"1.5406"``, ``'1.5406'``, as RAS and UXD headers
+    quote values) are dropped. With ``finite`` (the default) NaN and
+    infinities are None too, as for a value that no line needs; with
+    ``finite=False`` they are returned, so that a wavelength stated as NaN
+    is named in an error rather than taken for no statement."""
+    if text is None:
+        return None
     try:
-        v = float(str(text).strip().strip('"'))
+        v = float(str(text).strip().strip("'\""))
     except (TypeError, ValueError):
         return None
-    return v if math.isfinite(v) else None
+    return v if not finite or math.isfinite(v) else None
 
 
 # ------------------------------------------------------------------- Rigaku RASX
@@ -2175,7 +2442,7 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
         )
         if not profiles:
             raise PatternFormatError(path, "no DataN/ProfileM.txt member", offset=0)
-        ranges, conditions = [], None
+        ranges, conditions, conditions_member = [], None, None
         for member in profiles:
             d, m = _RASX_PROFILE.fullmatch(member).groups()
             raw = _zip_member(path, zf, member, max_bytes)
@@ -2194,7 +2461,8 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
                     )
                     _check_rigaku_axis(path, _xml_text(cond, "AxisName"), element=cname)
                     break
-            conditions = conditions if conditions is not None else cond
+            if conditions is None and cond is not None:
+                conditions, conditions_member = cond, cname
             lo = info["lines"]
             ranges.append(
                 _rigaku_range(
@@ -2204,14 +2472,22 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
                 )
             )
     x, y, _ = _merge_ranges(path, ranges, meta, "profile")
-    radiation, lam = None, None
+    radiation, lam, lam_error = None, None, None
     if conditions is not None:
+        wave_type = _xml_text(conditions, "WaveType")
         radiation, lam = _rigaku_radiation(
             _float_or_none(_xml_text(conditions, "WavelengthKalpha1")),
             _float_or_none(_xml_text(conditions, "WavelengthKalpha2")),
             _xml_text(conditions, "TargetName"),
-            _xml_text(conditions, "WaveType"),
+            wave_type,
             _float_or_none(_xml_text(conditions, "WavelengthKbeta")),
+        )
+        tag = "WavelengthKbeta" if _is_kbeta(wave_type) else "WavelengthKalpha1"
+        lam_error = _bad_wavelength(
+            path,
+            _float_or_none(_xml_text(conditions, tag), finite=False),
+            f"<{tag}>",
+            element=conditions_member,
         )
         for tag, key in (
             ("WavelengthKalpha2", "kAlpha2"),
@@ -2226,7 +2502,15 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
                 meta[key] = _float_or_none(value) if key == "kAlpha2" else value
     else:
         meta["conditions"] = "no MesurementConditions XML in the archive"
-    return _Found("rasx", x, y, wavelength=lam, radiation=radiation, metadata=meta)
+    return _Found(
+        "rasx",
+        x,
+        y,
+        wavelength=lam,
+        radiation=radiation,
+        metadata=meta,
+        wavelength_error=lam_error,
+    )
 
 
 def _zip_member(path, zf, name, max_bytes=None) -> bytes:

@@ -1680,7 +1680,10 @@ def test_uxd_and_udf_wavelengths_out_of_range_matter_only_without_a_callers(
         ("_2THETACOUNTS\n10 1\n10.1 2\n10.2\n", "line 7: .*an x without its intensity"),
         ("_2THETACOUNTS\n10 1\n10 2\n", "line 6: x = 10 repeats"),
         ("_START=10\n_STEPSIZE=1\n_STEPCOUNT=4\n_COUNTS\n1 2 3\n", "line 8: .*says 4"),
-        ("_START=10\n_STEPSIZE=1\n_COUNTS\n1 2 3", "line 7: .*no line break.*trunc"),
+        (
+            "_2THETACOUNTS\n10.00 100\n10.02 120\n10.0",
+            "line 7: .*no line break and its last number '10.0' has fewer digits",
+        ),
         ("10 1\n", "line 4: '10 1': numbers before a data keyword"),
         ("_START=10\n_STEPSIZE=1\n", "line 3: the scan .*has no data keyword"),
         (
@@ -1849,7 +1852,7 @@ _GSAS_HEAD = "title\n# wavelength 1.5406\n"
         ),
         ("BANK 1 3 1 CONS 1000 2 0 0 XYZ\n", "line 3: a GSAS bank of XYZ data"),
         ("BANK 1 3 1 CONS 1000 2 0 0 STD\n", "line 3: the bank has no data records"),
-        ("BANK 1 3 1 CONS 1000 2 0 0 STD\n10 20 3", "line 4: .*no line break"),
+        ("BANK 1 3 1 CONS 1000 2 0 0 STD\n10 20 3.", "line 4: .*no line break.*'3.'"),
         ("BANK 1 2 2 CONS 1000 2 0 0 FXY\n1000 5\n", "line 4: the bank declares 2"),
         (
             "BANK 1 1 1 CONS 1000 2 0 0 ALT\n    1000  100000.100\n",
@@ -2114,8 +2117,9 @@ _TT = ["_pd_meas_2theta_scan", "_pd_meas_counts_total"]
         (_CIF_HEAD + "_pd_block_id\n", r"line 3: _pd_block_id has no value.*truncated"),
         (
             _cif(_TT, "10 1\n11 2\n") + _cif(_TT, "12 1\n13 2\n", "data_r\n"),
-            r"line 8: 2 data blocks hold powder patterns \(data_p \(line 1\), "
-            r"data_r \(line 8\)\).*split",
+            r"line 8: 2 data blocks hold powder patterns; pass block= to "
+            r"read_pattern with a name \('p' \(line 1\), 'r' \(line 8\)\) or an "
+            r"index from 0 to 1 to choose one",
         ),
         (
             "data_s\n_cell_length_a 4\n_title x\n",
@@ -2340,3 +2344,306 @@ def test_pdcif_metadata_numbers_and_a_wavelength_loop_without_weights(tmp_path):
     assert p.metadata["counting_time_s"] == 2.5
     assert p.wavelength == 1.5406 and p.radiation is None
     assert p.metadata["cif_wavelengths"] == [1.5406, 1.5444]
+
+
+# --------------------------------------------- a last line without a break
+@pytest.mark.parametrize(
+    "name",
+    ["tiny.uxd", "tiny_std.raw", "tiny_esd.gsa", "tiny.udf", "tiny.cif", "tiny.ras"],
+)
+def test_text_files_without_a_final_line_break_read_alike(tmp_path, name):
+    # a UXD file (or a GSAS bank of numbers between spaces) whose last line
+    # had no line break was refused as cut short, though hand-edited files
+    # and Windows tools often lack the final break and xylib reads them
+    whole = read_pattern(DATA / name)
+    data = (DATA / name).read_bytes().rstrip(b"\r\n")
+    p = read_pattern(_write(tmp_path, name, data))
+    np.testing.assert_array_equal(p.x, whole.x)
+    np.testing.assert_array_equal(p.intensity, whole.intensity)
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("plain.uxd", _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_COUNTS\n1 2 3"),
+        (
+            "fields.uxd",
+            _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_COUNTS\n"
+            "     1048      1162       973\n      995      1031      1068",
+        ),
+        (
+            "counted.uxd",
+            _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_STEPCOUNT=3\n_COUNTS\n1 2 3",
+        ),
+        ("pairs.uxd", _UXD_HEAD + "_2THETACOUNTS\n10.00 100\n10.02 12\n10.04 1148"),
+        ("free.gsa", _GSAS_HEAD + "BANK 1 3 1 CONS 1000 2 0 0 STD\n10 20 3"),
+        ("fxy.gsa", _GSAS_HEAD + "BANK 1 2 2 CONS 1000 2 0 0 FXY\n1000 5\n1002 6"),
+        ("a.xy", "# wavelength 1.5406\n10.00  12.50\n10.02  13.25\n10.04  11.75"),
+        ("fortran.xy", "# wavelength 1.5406\n10.0 12.\n10.1 13.\n10.2 14."),
+        ("a.cif", _cif(_TT, "10.00 12(3)\n10.02 13(4)\n10.04 14(4)")),
+    ],
+)
+def test_a_whole_last_line_without_a_break_is_read(tmp_path, name, text):
+    p = read_pattern(_write(tmp_path, name, text), wavelength="CuKa")
+    assert len(p) >= 2
+
+
+@pytest.mark.parametrize(
+    "name, text, match",
+    [
+        # right-justified counts: the last one ends short of its field
+        (
+            "cut.uxd",
+            _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_COUNTS\n"
+            "     1048      1162       973\n     1000      1031      1068\n      11",
+            r"line 9: the last line has no line break and its last number '11' ends "
+            r"at column 8, where the right-justified numbers above it end at column "
+            r"9: the file is truncated",
+        ),
+        # the first row of fields of 9, cut inside its second count
+        (
+            "row.uxd",
+            _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_COUNTS\n      100      10",
+            r"line 7: .*'10' ends at column 17, where the 9-character fields of its "
+            r"line end at column 18",
+        ),
+        (
+            "point.uxd",
+            _UXD_HEAD + "_2THETACOUNTS\n10.00 100\n10.02 120\n10.04 12.",
+            r"line 7: .*'12.' ends in a decimal point: the file is truncated",
+        ),
+        (
+            "exp.uxd",
+            _UXD_HEAD + "_2THETACOUNTS\n10.00 100\n10.02 120\n10.04 1e",
+            r"line 7: .*'1e' is not a complete number: the file is truncated",
+        ),
+        (
+            "count.uxd",
+            _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_STEPCOUNT=4\n_COUNTS\n1 2 3",
+            r"line 8: the scan: the header says 4 points, the data hold 3",
+        ),
+        (
+            "head.uxd",
+            _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_COUNTS",
+            r"line 6: the scan: no numbers after the data keyword: the file is trunc",
+        ),
+        (
+            "fxy.gsa",
+            _GSAS_HEAD
+            + "BANK 1 3 3 CONS 1000 2 0 0 FXY\n1000 5.25\n1002 5.50\n1004 6.2",
+            r"line 6: .*'6.2' has fewer digits than the '5.50' style",
+        ),
+        (
+            "a.xy",
+            "# wavelength 1.5406\n10.00  12.50\n10.02  13.25\n10.04  11.",
+            r"line 4: .*'11.' ends in a decimal point",
+        ),
+        (
+            "a.cif",
+            _cif(_TT, "10.00 12(3)\n10.02 13(4)\n10.04 14(4"),
+            r"line 8: .*'14\(4' is not a complete number",
+        ),
+    ],
+)
+def test_a_last_number_cut_short_is_refused(tmp_path, name, text, match):
+    path = _write(tmp_path, name, text)
+    with pytest.raises(PatternFormatError, match=match) as info:
+        read_pattern(path, wavelength="CuKa")
+    assert str(info.value).startswith(str(path))
+
+
+# ----------------------------------------------------- UXD _2THETACOUNTSTIME
+def test_uxd_2thetacountstime_of_one_time_are_counts(tmp_path):
+    # (2θ, counts, counting time) triples: refused as an unknown keyword
+    text = _UXD_HEAD + "_2THETACOUNTSTIME\n10.00 100 2\n10.02 120 2\n10.04 90 2\n"
+    p = read_pattern(_write(tmp_path, "t.uxd", text))
+    np.testing.assert_allclose(p.x, [10.0, 10.02, 10.04])
+    assert p.intensity.tolist() == [100.0, 120.0, 90.0]
+    assert p.uncertainty is None  # as for _COUNTS
+    m = p.metadata
+    assert m["intensity_unit"] == "counts" and m["time_per_step_s"] == 2.0
+    assert "counting_time_s" not in m
+
+
+def test_uxd_2thetacountstime_of_varying_times_are_count_rates(tmp_path):
+    # a variable-counting-time scan: as counts, the pattern would rise with
+    # the time; per second it is one pattern
+    text = (
+        _UXD_HEAD + "_STEPTIME=1\n_2THETACOUNTSTIME\n"
+        "10.04 360 4\n10.02 240 2\n10.00 100 1\n"  # descending: reversed
+    )
+    p = read_pattern(_write(tmp_path, "v.uxd", text))
+    np.testing.assert_allclose(p.x, [10.0, 10.02, 10.04])
+    assert p.intensity.tolist() == [100.0, 120.0, 90.0]
+    m = p.metadata
+    assert m["intensity_unit"] == "cps" and m["counting_time_s"] == [1.0, 2.0, 4.0]
+    assert "divided by their times" in m["intensity_converted"]
+    assert "time_per_step_s" not in m
+    # beside a _CPS range they join, beside a _COUNTS range they do not
+    cps = "_DRIVE='COUPLED'\n_START=11\n_STEPSIZE=1\n_CPS\n5 6\n"
+    q = read_pattern(_write(tmp_path, "c.uxd", text + cps))
+    assert q.metadata["counting_time_s"] == [1.0, 2.0, 4.0, None, None]
+    assert q.intensity.tolist() == [100.0, 120.0, 90.0, 5.0, 6.0]
+    with pytest.raises(PatternFormatError, match="the ranges mix counts"):
+        read_pattern(_write(tmp_path, "m.uxd", text + cps.replace("_CPS", "_COUNTS")))
+
+
+@pytest.mark.parametrize(
+    "rows, match",
+    [
+        ("10.00 100 1\n10.02 120\n", r"line 6: .*an x without its counts and count"),
+        ("10.00 100 1\n10.02 120 0\n", r"line 6: .*a counting time of 0 s; it must"),
+        ("10.00 100 1\n10.02 120 -1\n", r"line 6: .*a counting time of -1 s"),
+    ],
+)
+def test_uxd_2thetacountstime_errors_name_the_line(tmp_path, rows, match):
+    path = _write(tmp_path, "e.uxd", _UXD_HEAD + "_2THETACOUNTSTIME\n" + rows)
+    with pytest.raises(PatternFormatError, match=match):
+        read_pattern(path)
+
+
+# ------------------------------------------------ pdCIF of several patterns
+_BANKS = (
+    "data_global\n_pd_block_id x\n"
+    + _cif(_TT, "10 1\n11 2\n", "data_Bank1\n_diffrn_radiation_wavelength 1.5406\n")
+    + _cif(
+        _TT, "12 3\n13 4\n14 5\n", "data_bank2\n_diffrn_radiation_wavelength 0.7093\n"
+    )
+)
+
+
+def test_pdcif_block_chooses_a_pattern_of_several(tmp_path):
+    # several pattern blocks (banks, temperatures) were refused: "split the file"
+    path = _write(tmp_path, "banks.cif", _BANKS)
+    for block in ("bank2", "data_BANK2", 1, np.int64(1)):
+        p = read_pattern(path, block=block)
+        assert p.intensity.tolist() == [3, 4, 5] and p.wavelength == 0.7093
+        assert p.metadata["cif_block"] == "bank2"
+    p = read_pattern(path, block=0)
+    assert p.intensity.tolist() == [1, 2] and p.wavelength == 1.5406
+    assert p.metadata["cif_blocks"] == ["global", "Bank1", "bank2"]
+    with pytest.raises(
+        PatternFormatError,
+        match=r"banks.cif, line 10: 2 data blocks hold powder patterns; pass block= "
+        r"to read_pattern with a name \('Bank1' \(line 3\), 'bank2' \(line 10\)\) or "
+        r"an index from 0 to 1 to choose one",
+    ):
+        read_pattern(path)
+    for block, match in (
+        ("global", "no pattern block of that name"),
+        (2, "the file holds 2 pattern"),
+    ):
+        with pytest.raises(PatternFormatError, match=f"block={block!r}: {match}"):
+            read_pattern(path, block=block)
+    # a single-pattern CIF takes its block's name or 0 too
+    one = read_pattern(DATA / "tiny.cif", block="tiny_pattern")
+    assert len(one) == len(read_pattern(DATA / "tiny.cif", block=0))
+
+
+def test_block_is_for_powder_cifs_alone(tmp_path):
+    with pytest.raises(PatternFormatError, match=r"block=1 chooses a data block of a "):
+        read_pattern(DATA / "tiny.uxd", block=1)
+    for bad in (True, 1.0, ["a"]):
+        with pytest.raises(TypeError, match="block must be a data block's name"):
+            read_pattern(DATA / "tiny.cif", block=bad)
+
+
+# ------------------------------------------------------------ intensity units
+def test_intensity_unit_where_the_format_says_it(tmp_path):
+    def unit(path, **kw):
+        return read_pattern(path, **kw).metadata.get("intensity_unit")
+
+    assert unit(DATA / "tiny_std.raw") == "counts"  # GSAS STD: counts
+    assert unit(DATA / "tiny_esd.gsa") is None  # ESD: any scale
+    assert unit(DATA / "tiny.udf") == "counts"  # RawScan
+    assert unit(DATA / "tiny.cif") == "counts"  # _pd_meas_counts_total
+    meas = ["_pd_meas_2theta_scan", "_pd_meas_intensity_total"]
+    for stated, expected in (
+        ("", None),
+        ("_pd_meas_units_of_intensity 'counts per second'\n", "cps"),
+        ("_pd_meas_units_of_intensity counts\n", "counts"),
+        ("_pd_meas_units_of_intensity 'arbitrary'\n", None),
+    ):
+        path = _write(tmp_path, "i.cif", _cif(meas, "10 1\n11 2\n", _CIF_HEAD + stated))
+        assert unit(path) == expected
+    proc = _cif(["_pd_proc_2theta_corrected", "_pd_proc_intensity_total"], "10 1\n")
+    assert unit(_write(tmp_path, "p.cif", proc + "11 2\n")) is None
+    assert unit(DATA / "tiny.brml") is None  # its <Recording> states no <Unit>
+    raw = fx.brml_raw_data().replace(
+        'VisibleName="Lynxeye"/>',
+        'VisibleName="Lynxeye"><Unit Base="Counts" Prefix="None"/></Recording>',
+    )
+    path = _write(
+        tmp_path, "u.brml", fx.brml(members={"Experiment0/RawData0.xml": raw})
+    )
+    assert unit(path) == "counts"
+
+
+# ------------------------------------------------ wavelengths out of range
+def _with_ka1(name, value):
+    """The fixture ``name`` stating ``value`` as its Kα1 line."""
+    if name == "tiny.xrdml":
+        return fx.xrdml().replace(
+            f">{fx.CU_KA1}</kAlpha1>".encode(), f">{value}</kAlpha1>".encode()
+        )
+    if name == "tiny.ras":
+        return fx.ras(ka1=value)
+    if name == "tiny.rasx":
+        return fx.rasx(ka1=value)
+    if name == "tiny.brml":
+        return fx.brml(
+            members={"Experiment0/RawData0.xml": fx.brml_raw_data(ka1=value)}
+        )
+    return fx.pdcif(wavelength_loop=False).replace(
+        f"_diffrn_radiation_wavelength {fx.CU_KA1}".encode(),
+        f"_diffrn_radiation_wavelength {value}".encode(),
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-1.5", "nan", "999"])
+@pytest.mark.parametrize(
+    "name, where",
+    [
+        ("tiny.xrdml", r"<usedWavelength>: <kAlpha1>"),
+        ("tiny.ras", r"line 6: \*HW_XG_WAVE_LENGTH_ALPHA1"),
+        ("tiny.rasx", r"Data0/MesurementConditions0.xml: <WavelengthKalpha1>"),
+        ("tiny.brml", r"Experiment0/RawData0.xml: <WaveLengthAlpha1>: <WaveLength"),
+        ("tiny.cif", r"line 19: _diffrn_radiation_wavelength"),
+    ],
+)
+def test_a_stated_wavelength_out_of_range_is_named(tmp_path, name, where, value):
+    # they went through _radiation_from_lines alone and read as "the file
+    # states no wavelength", while UXD and UDF named the bad value
+    path = _write(tmp_path, name, _with_ka1(name, value))
+    if name == "tiny.cif" and value == "nan":
+        # no CIF number: an error of its own, whatever the caller passes
+        with pytest.raises(PatternFormatError, match="line 19: .*'nan' is not a"):
+            read_pattern(path, wavelength="CuKa1")
+        return
+    shown = f"{float(value):g}"
+    with pytest.raises(
+        PatternFormatError,
+        match=rf"{name}, {where}.* {re.escape(shown)} Å is not an X-ray or neutron "
+        r"wavelength \(0.01–20 Å\); pass wavelength=",
+    ):
+        read_pattern(path)
+    assert read_pattern(path, wavelength="CuKa1").wavelength == pytest.approx(1.5405929)
+
+
+def test_a_zero_kalpha2_is_kalpha1_alone_and_uxd_udf_name_a_zero_kalpha1(tmp_path):
+    # monochromated instruments state Kα2 (or the ratio) as 0: Kα1 alone
+    raw = fx.brml_raw_data(ka2=0.0)
+    p = read_pattern(
+        _write(tmp_path, "m.brml", fx.brml(members={"Experiment0/RawData0.xml": raw}))
+    )
+    assert p.radiation is None and p.wavelength == fx.CU_KA1
+    # a Kα1 of 0 with an anode falls back on the anode's doublet; without
+    # one it is named, as any other bad value
+    text = "_WL1=0\n_DRIVE='COUPLED'\n_START=10\n_STEPSIZE=1\n_COUNTS\n1 2\n"
+    with pytest.raises(PatternFormatError, match=r"line 1: _WL1 0 Å is not an X-ray"):
+        read_pattern(_write(tmp_path, "z.uxd", text))
+    p = read_pattern(_write(tmp_path, "a.uxd", "_ANODE='Cu'\n" + text))
+    assert p.radiation.name == "CuKa"
+    udf = fx.udf().replace(b"LabdaAlpha1,   1.540598", b"LabdaAlpha1,0")
+    p = read_pattern(_write(tmp_path, "z.udf", udf))
+    assert p.radiation.name == "CuKa"  # its Anode, Cu
