@@ -234,10 +234,14 @@ def read_pattern(
     banks) are joined; overlapping ranges are an error.
 
     Bruker UXD (DIFFRAC-AT, DIFFRAC plus): ``_COUNTS`` / ``_CPS`` blocks of
-    intensities on the grid ``_START`` + i × ``_STEPSIZE``, or
+    intensities on the grid ``_START`` + i × ``_STEPSIZE``,
     ``_2THETACOUNTS`` / ``_2THETACPS`` (2θ, intensity) pairs (put on the
     ``_START``/``_STEPSIZE`` grid when the printed 2θ are that grid rounded,
-    as DIFFRAC plus prints them to four digits); a range whose
+    as DIFFRAC plus prints them to four digits), or ``_2THETACOUNTSTIME``
+    (2θ, counts, counting time in s) triples: counts when every time is the
+    same (``metadata["time_per_step_s"]``), counts per second when they vary
+    (a variable-counting-time scan, whose counts rise with the time;
+    ``metadata["counting_time_s"]`` lists them point by point); a range whose
     ``_DRIVE`` is not a 2θ scan (``'THETA'``, ``'PHI'``) is an error, and a
     peak list (``_2THETA-I``) is passed over. GSAS raw data:
     constant-wavelength banks ``BANK n nchan nrec CONS start step 0 0 type``
@@ -253,10 +257,18 @@ def read_pattern(
     error. Philips UDF: the ``RawScan`` counts from ``DataAngleRange`` in
     ``ScanStepSize`` steps. A declared number of points (UXD
     ``_STEPCOUNT``, GSAS ``nchan``, the UDF angle range) that the data do not
-    hold is an error naming the line, as is a UXD (or whitespace-separated
-    GSAS) file whose last data line has no line break: a file cut short,
-    whose last number may be cut. A ``.raw`` file may be Bruker RAW or GSAS
-    raw data, a ``.uxd`` or ``.udf`` file must be what it says.
+    hold is an error naming the line. A ``.raw`` file may be Bruker RAW or
+    GSAS raw data, a ``.uxd`` or ``.udf`` file must be what it says.
+
+    A text file (columns, UXD, GSAS, pdCIF) whose last line has no line
+    break, as hand-edited files and some Windows tools end, is read as any
+    other unless its last number shows a cut: no number (``1e``,
+    ``1234(3``), a decimal point its column's numbers do not end in
+    (``12.``), fewer digits than every number above it in its column, or an
+    end off a right-justified column (or off the fixed-width fields of a
+    UXD ``_COUNTS`` row). A count cut between digits in a free layout
+    (``1148`` as ``11``, single spaces) leaves no trace that a reader could
+    see; a declared number of points is then the check.
 
     Bruker ``.brml`` (DIFFRAC.SUITE, a zip archive): each
     ``Experiment<N>/RawData<M>.xml`` member is a scan; its ``<Datum>`` lines
@@ -267,10 +279,12 @@ def read_pattern(
     ``WaveLengthRatio``. A detector frame (several counts per step, as in a
     reciprocal-space map) is an error.
 
-    Powder CIF (``.cif``, as GSAS-II, TOPAS and databases write it): the one
+    Powder CIF (``.cif``, as GSAS-II, TOPAS and databases write it): the
     data block that holds a powder pattern is read (a structure block beside
-    it is skipped; several pattern blocks are an error, as is a structure CIF
-    without powder data, which :meth:`skxrd.crystal.Crystal.from_cif` reads).
+    it is skipped); of several pattern blocks the one ``block`` names (an
+    error without it, listing their names), and a structure CIF without
+    powder data is an error (:meth:`skxrd.crystal.Crystal.from_cif` reads
+    it).
     The intensity is the first of ``_pd_meas_counts_total``,
     ``_pd_meas_intensity_total``, ``_pd_proc_intensity_total``,
     ``_pd_proc_intensity_net`` and, when the block has nothing else,
@@ -289,8 +303,19 @@ def read_pattern(
 
     Intensities are as stored: counts (RAS/RASX/XRDML ``counts`` multiplied by
     their attenuation factors; BRML counts as DIFFRAC wrote them, its
-    absorber factor already applied), count rates (UXD ``_CPS``, said in
-    ``metadata["intensity_unit"]``) or whatever unit the file uses.
+    absorber factor already applied), count rates (UXD ``_CPS``) or whatever
+    unit the file uses. ``metadata["intensity_unit"]`` is ``"counts"`` or
+    ``"cps"`` where the format says which (the XRDML, RAS, RASX and UXD
+    headers, BRML's ``<Recording><Unit Base=...>``; GSAS ``STD`` banks, UDF
+    ``RawScan`` and pdCIF ``_pd_meas_counts_*`` are counts by definition,
+    ``_pd_meas_intensity_*`` in the unit ``_pd_meas_units_of_intensity``
+    names) and absent where it does not (GSAS ``ESD``/``ALT``/``FXY``,
+    processed pdCIF intensities, text columns).
+
+    A stated Kα1 that no X-ray or neutron beam has (0, negative, NaN, 999 Å,
+    outside 0.01–20 Å) is an error naming the value and where it stands
+    (raised only when ``wavelength`` is not passed); a Kα2 or Kα2/Kα1 ratio
+    of 0, as monochromated instruments state them, reads as Kα1 alone.
 
     Examples
     --------
