@@ -315,7 +315,9 @@ def read_pattern(
     A stated Kα1 that no X-ray or neutron beam has (0, negative, NaN, 999 Å,
     outside 0.01–20 Å) is an error naming the value and where it stands
     (raised only when ``wavelength`` is not passed); a Kα2 or Kα2/Kα1 ratio
-    of 0, as monochromated instruments state them, reads as Kα1 alone.
+    of 0, as monochromated instruments state them, reads as Kα1 alone. In
+    a Bruker RAW header, whose unset fields are 0, a Kα1 of 0 is no
+    statement: the first range's own wavelength stands in.
 
     Examples
     --------
@@ -2692,6 +2694,7 @@ def _raw_v3(path, b: _Bytes) -> _Found:
             path, f"the header declares {n_ranges} ranges", offset=12
         )
     ranges, pos, used = [], _V3_HEADER, None
+    offsets = {"a1": 624}  # of Kα1 and of the first range's used wavelength
     for r in range(n_ranges):
         label = f"range {r + 1} of {n_ranges}"
         hlen, steps = b.unpack("Ii", pos, f"the header of {label}")
@@ -2707,7 +2710,8 @@ def _raw_v3(path, b: _Bytes) -> _Found:
         (time_step,) = b.unpack("f", pos + 192, label)
         (lam,) = b.unpack("d", pos + 240, label)
         datum, supp = b.unpack("II", pos + 252, label)
-        used = used if used is not None else lam
+        if used is None:
+            used, offsets["used"] = lam, pos + 240
         meta.setdefault("time_per_step_s", time_step)
         found, pos = _raw_range_data(
             b,
@@ -2719,7 +2723,9 @@ def _raw_v3(path, b: _Bytes) -> _Found:
             label=label,
         )
         ranges.append(found)
-    return _raw_result(path, ranges, meta, a1, a2, ratio, used, pos, len(b.data))
+    return _raw_result(
+        path, ranges, meta, (a1, a2, ratio, used), offsets, pos, len(b.data)
+    )
 
 
 def _raw_v4(path, b: _Bytes) -> _Found:
@@ -2730,11 +2736,14 @@ def _raw_v4(path, b: _Bytes) -> _Found:
         "measure_time": b.text(24, 10),
     }
     a1 = a2 = ratio = used = None
+    offsets: dict[str, int] = {}
     ranges = []
     pos = _V4_PREAMBLE
     while pos + 4 <= len(b.data):
         (kind,) = b.unpack("I", pos, "a record type")
         if kind in (0, 160):  # not a record: a range header follows
+            if used is None:
+                offsets["used"] = pos + 112
             found, pos, lam = _raw_v4_range(b, pos, len(ranges) + 1, meta)
             used = used if used is not None else lam
             ranges.append(found)
@@ -2751,6 +2760,7 @@ def _raw_v4(path, b: _Bytes) -> _Found:
             )
         elif kind == 30 and length >= 120:  # X-ray source
             a_avg, a1, a2, beta, ratio = b.unpack("5d", pos + 72, "the source record")
+            offsets["a1"] = pos + 80
             meta.update(
                 kAlpha_average=a_avg,
                 kAlpha1=a1,
@@ -2768,7 +2778,9 @@ def _raw_v4(path, b: _Bytes) -> _Found:
         )
     if "SAMPLEID" in meta.get("raw_fields", {}):
         meta["sample_id"] = meta["raw_fields"]["SAMPLEID"]
-    return _raw_result(path, ranges, meta, a1, a2, ratio, used, pos, len(b.data))
+    return _raw_result(
+        path, ranges, meta, (a1, a2, ratio, used), offsets, pos, len(b.data)
+    )
 
 
 def _raw_v4_range(b: _Bytes, at: int, number: int, meta):
@@ -2816,7 +2828,11 @@ def _raw_v4_range(b: _Bytes, at: int, number: int, meta):
     return found, after, lam
 
 
-def _raw_result(path, ranges, meta, a1, a2, ratio, used, end, size) -> _Found:
+def _raw_result(path, ranges, meta, lines, offsets, end, size) -> _Found:
+    """The :class:`_Found` of a RAW file: ``lines`` are the header's Kα1,
+    Kα2, ratio and the first range's used wavelength, ``offsets`` where
+    Kα1 and that wavelength stand."""
+    a1, a2, ratio, used = lines
     x, y, _ = _merge_ranges(path, ranges, meta)
     if end < size:
         meta["trailing_bytes"] = size - end
@@ -2825,6 +2841,17 @@ def _raw_result(path, ranges, meta, a1, a2, ratio, used, end, size) -> _Found:
         lam = used
     if used is not None:
         meta["used_wavelength"] = used
+    lam_error = None
+    if radiation is None and lam is None:
+        # 0 is a field DIFFRAC left unset, not a statement; another value
+        # that no beam has is named (if the caller gives no wavelength)
+        for key, value, what in (
+            ("a1", a1, "the header's Kα1"),
+            ("used", used, "the range's wavelength"),
+        ):
+            if value is not None and value != 0:
+                lam_error = _bad_wavelength(path, value, what, offset=offsets.get(key))
+                break
     return _Found(
         f"bruker_raw_v{meta['raw_version']}",
         x,
@@ -2832,4 +2859,5 @@ def _raw_result(path, ranges, meta, a1, a2, ratio, used, end, size) -> _Found:
         wavelength=lam,
         radiation=radiation,
         metadata=meta,
+        wavelength_error=lam_error,
     )

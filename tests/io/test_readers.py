@@ -2647,3 +2647,28 @@ def test_a_zero_kalpha2_is_kalpha1_alone_and_uxd_udf_name_a_zero_kalpha1(tmp_pat
     udf = fx.udf().replace(b"LabdaAlpha1,   1.540598", b"LabdaAlpha1,0")
     p = read_pattern(_write(tmp_path, "z.udf", udf))
     assert p.radiation.name == "CuKa"  # its Anode, Cu
+
+
+@pytest.mark.parametrize("build", [fx.raw_v3, fx.raw_v4])
+def test_bruker_raw_wavelengths_out_of_range_are_named(tmp_path, build):
+    ka1 = struct.pack("<d", fx.CU_KA1)
+    data = build()
+    at = data.find(ka1, 100)  # the header's (source record's) Kα1
+    bad = data.replace(ka1, struct.pack("<d", 999.0))
+    path = _write(tmp_path, "bad.raw", bad)
+    with pytest.raises(
+        PatternFormatError, match=rf"bad.raw, byte {at}: the header's Kα1 999 Å is"
+    ):
+        read_pattern(path)
+    assert read_pattern(path, wavelength="CuKa1").wavelength == pytest.approx(1.5405929)
+    # Kα1 left 0 (unset): the range's wavelength, named when it is no beam's
+    zero = bad[:at] + struct.pack("<d", 0.0) + bad[at + 8 :]
+    used = zero.find(struct.pack("<d", 999.0))
+    with pytest.raises(
+        PatternFormatError, match=rf"byte {used}: the range's wavelength 999 Å is"
+    ):
+        read_pattern(_write(tmp_path, "zero.raw", zero))
+    # both unset: the file states none
+    none = zero.replace(struct.pack("<d", 999.0), struct.pack("<d", 0.0))
+    with pytest.raises(PatternFormatError, match="states no wavelength"):
+        read_pattern(_write(tmp_path, "none.raw", none))
