@@ -699,7 +699,8 @@ def _bad_wavelength(path, value, what: str, **where):
     return PatternFormatError(
         path,
         f"{what} {value:g} Å is not an X-ray or neutron wavelength (0.01–20 Å); "
-        "pass wavelength= to read the pattern with another",
+        "pass wavelength= to read the pattern with another (--wavelength to "
+        "skxrd predict and evaluate)",
         **where,
     )
 
