@@ -493,7 +493,177 @@ def _answers(model, files, patterns, args):
                 f"{row_p[0]:.2f} < --min-confidence {args.min_confidence:g}"
             )
         results.append(res)
+    if any(res["predictions"] for res in results):
+        _add_cells(
+            results, _indexed_cells(model, patterns), getattr(args, "cells", False)
+        )
     return results, notes
+
+
+# the crystal family (of skxrd.indexing's lattice types) of a crystal system
+_SYSTEM_FAMILY = {
+    "cubic": "c",
+    "tetragonal": "t",
+    "trigonal": "h",
+    "hexagonal": "h",
+    "orthorhombic": "o",
+    "monoclinic": "m",
+    "triclinic": "a",
+}
+_FAMILY_NAME = {
+    "c": "cubic",
+    "t": "tetragonal",
+    "h": "hexagonal",
+    "o": "orthorhombic",
+    "m": "monoclinic",
+    "a": "triclinic",
+}
+
+
+def _indexed_cells(model, patterns):
+    """Per pattern ``(n_peaks, {lattice type: IndexingSolution or None})``
+    of the model's own indexing (the cells behind the merits it weighed,
+    read back, not indexed again), or None for a model that indexes
+    nothing: a Predictor's, or an IndexingClassifier's inside a pipeline
+    (maybe wrapped, as :func:`_best_matches` finds the search-match)."""
+    from .pretrained._runtime import Predictor
+
+    if isinstance(model, Predictor):
+        found = model.cells(patterns, return_n_peaks=True)
+    else:
+        from .estimators._indexing import indexing_classifier_of
+
+        clf = indexing_classifier_of(model)
+        if clf is None:
+            return None
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # noted with the answers
+            if hasattr(model, "transform_patterns"):
+                X = model.transform_patterns(patterns)
+            elif hasattr(model, "steps"):
+                X = model[:-1].transform(patterns)
+            else:
+                X = patterns
+        found = clf.cells(X, return_n_peaks=True)
+    if found is None:
+        return None
+    cells, n_peaks = found
+    return list(zip(n_peaks.tolist(), cells))
+
+
+def _answer_lattices(label):
+    """The lattice types whose best cell is shown for an answer: a Bravais
+    lattice's own, else those of the crystal family of a crystal system or a
+    space group (trigonal: hexagonal); None for other labels."""
+    from .crystal import to_crystal_system
+    from .indexing import ALL_LATTICE_TYPES
+
+    text = str(label)
+    if text in ALL_LATTICE_TYPES:
+        return (text,)
+    family = _SYSTEM_FAMILY.get(text)
+    if family is None:
+        try:
+            family = _SYSTEM_FAMILY[str(to_crystal_system(label))]
+        except (ValueError, TypeError, KeyError):
+            return None
+    return tuple(lat for lat in ALL_LATTICE_TYPES if lat[0] == family)
+
+
+def _cell_record(sol):
+    """The JSON form of an :class:`~skxrd.indexing.IndexingSolution`."""
+    angles = np.radians([sol.alpha, sol.beta, sol.gamma])
+    c = np.cos(angles)
+    volume = (
+        sol.a * sol.b * sol.c * math.sqrt(max(1 - (c**2).sum() + 2 * c.prod(), 0.0))
+    )
+    return {
+        "lattice": sol.lattice,
+        "family": sol.crystal_family,
+        **{k: round(float(getattr(sol, k)), 5) for k in ("a", "b", "c")},
+        **{k: round(float(getattr(sol, k)), 3) for k in ("alpha", "beta", "gamma")},
+        "volume": round(float(volume), 3),
+        "figure_of_merit": round(float(sol.figure_of_merit), 2),
+        "n_indexed": int(sol.n_indexed),
+        "n_lines": int(sol.n_lines),
+        "zero_shift": round(float(sol.zero_shift), 4),
+    }
+
+
+def _add_cells(results, found, every_family):
+    """Add to each answered result the best indexed cell of its top answer's
+    family (``cell``, or None and ``cell_note`` saying why), and with
+    ``every_family`` the best cell of each family searched (``cells``; a
+    ``cell_note`` where the pattern had too few peaks)."""
+    from .estimators._indexing_core import INDEXING_MIN_LINES, best_cell
+
+    if found is None:
+        return
+    for res, (n_peaks, cells) in zip(results, found):
+        if not res["predictions"]:
+            continue  # not a powder pattern: nothing was answered
+        searched = list(dict.fromkeys(lat[0] for lat in cells))
+        lattices = _answer_lattices(res["predictions"][0]["label"])
+        if lattices is not None:
+            sol = best_cell(cells, lattices)
+            res["cell"] = None if sol is None else _cell_record(sol)
+            if sol is None:
+                res["cell_note"] = _no_cell_note(lattices, n_peaks, searched)
+        if every_family:
+            res["cells"] = {}
+            for f in searched:
+                sol = best_cell(cells, [lat for lat in cells if lat[0] == f])
+                res["cells"][_FAMILY_NAME[f]] = (
+                    None if sol is None else _cell_record(sol)
+                )
+            if n_peaks < INDEXING_MIN_LINES:
+                res["cell_note"] = _no_cell_note((), n_peaks, searched)
+
+
+def _no_cell_note(lattices, n_peaks, searched):
+    """Why no cell of ``lattices`` is shown: too few peaks, a family the
+    model does not index, or none of its cells explains the peaks."""
+    from .estimators._indexing_core import INDEXING_MIN_LINES
+
+    if n_peaks < INDEXING_MIN_LINES:
+        return (
+            f"{n_peaks} peak{'' if n_peaks == 1 else 's'} found; indexing "
+            f"needs {INDEXING_MIN_LINES}"
+        )
+    family = lattices[0][0]
+    if family not in searched:
+        names = [_FAMILY_NAME[f] for f in searched]
+        return (
+            f"the model indexes no {_FAMILY_NAME[family]} cells, only "
+            + (f"{', '.join(names[:-1])} and " if len(names) > 1 else "")
+            + f"{names[-1]} ones (--cells lists them)"
+        )
+    what = lattices[0] if len(lattices) == 1 else _FAMILY_NAME[family]
+    return f"no {what} cell explains the {n_peaks} peaks"
+
+
+def _cell_text(cell):
+    """One line of an indexed cell: its lattice, the lengths and angles its
+    family has, the merit, the lines indexed and the zero shift."""
+    lat, family = cell["lattice"], cell["family"]
+    lengths = [f"a = {cell['a']:.4f}"]
+    if family in ("orthorhombic", "monoclinic", "triclinic"):
+        lengths.append(f"b = {cell['b']:.4f}")
+    if family != "cubic":
+        lengths.append(f"c = {cell['c']:.4f}")
+    angles = {"monoclinic": ("beta",), "triclinic": ("alpha", "beta", "gamma")}
+    greek = {"alpha": "α", "beta": "β", "gamma": "γ"}
+    text = f"{lat}  {', '.join(lengths)} Å"
+    text += "".join(f", {greek[k]} = {cell[k]:.2f}°" for k in angles.get(family, ()))
+    merit = cell["figure_of_merit"]
+    return (
+        f"{text}; M{cell['n_lines']} = {merit:.1f}"
+        + (" (weak)" if merit < 10 else "")
+        + f", {cell['n_indexed']} of {cell['n_lines']} lines, "
+        f"zero shift {cell['zero_shift']:+.3f}°"
+    )
 
 
 def _print_answer(res):
@@ -517,6 +687,19 @@ def _print_answer(res):
             )
             + f"threshold {match['threshold']:.2f})"
         )
+    if "cell" in res:
+        if res["cell"] is not None:
+            print(f"  indexed cell {_cell_text(res['cell'])}")
+        else:
+            print(f"  no indexed cell: {res['cell_note']}")
+    if "cells" in res:
+        if not any(res["cells"].values()) and "cell_note" in res:
+            if "cell" not in res:  # else said above
+                print(f"  no indexed cells: {res['cell_note']}")
+        else:
+            print("  best indexed cell of each family:")
+            for family, cell in res["cells"].items():
+                print(f"    {family:<13} {_cell_text(cell) if cell else 'none'}")
 
 
 # what diffractometers write; any other text file is read as well with --suffix
@@ -1081,6 +1264,13 @@ def _add_answer_args(p):
         "'unknown' regardless)",
     )
     _add_strip_kalpha2(p)
+    p.add_argument(
+        "--cells",
+        action="store_true",
+        help="with a model that indexes (the shipped crystal-system, "
+        "space-group and bravais-lattice ones), print the best indexed cell "
+        "of every lattice family it searched, not only the top answer's",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -217,3 +217,82 @@ def test_simulate_makes_the_output_folder(tmp_path, cifs):
     assert main(["simulate", cifs[0], "-o", str(out), "--quiet"]) == 0
     with np.load(out) as data:
         assert data["X"].shape == (1, 4250)
+
+
+def _solution(lattice, merit, a, c=None, n_lines=20):
+    from skxrd.indexing import IndexingSolution
+    from skxrd.indexing._index import _FAMILY
+
+    return IndexingSolution(
+        lattice=lattice,
+        crystal_family=_FAMILY[lattice[0]],
+        a=a,
+        b=a,
+        c=a if c is None else c,
+        figure_of_merit=merit,
+        n_lines=n_lines,
+        n_indexed=n_lines - 1,
+        hkl=np.zeros((n_lines, 3), int),
+        two_theta_error=np.zeros(n_lines),
+        zero_shift=0.0123,
+        gamma=120.0 if lattice[0] == "h" else 90.0,
+    )
+
+
+def test_the_cell_shown_is_the_answers_familys_or_says_why_not(capsys):
+    from skxrd.cli import _add_cells, _print_answer
+
+    # the shipped models' lattice types ("cthoa"): no monoclinic ones
+    cells = dict.fromkeys(
+        ["cP", "cI", "cF", "tP", "tI", "hP", "hR", "oP", "oC", "oI", "oF", "aP"]
+    )
+    strong = {**cells, "hP": _solution("hP", 38.2, 4.9, 5.4), "hR": None}
+    weak = {**cells, "hR": _solution("hR", 6.0, 5.0, 17.0), "aP": None}
+    labels = ["trigonal", "hP", "monoclinic", "orthorhombic", "cubic", 167, "NaCl"]
+    found = [(20, strong), (20, strong), (20, strong), (20, strong), (5, cells)]
+    found += [(20, weak), (20, weak)]
+    results = [
+        {
+            "file": f"p{i}.xy",
+            "reason": None,
+            "predictions": [{"label": lab, "probability": 0.9}],
+        }
+        for i, lab in enumerate(labels)
+    ]
+    results.append({"file": "flat.xy", "reason": "flat", "predictions": []})
+    _add_cells(results, [*found, (0, cells)], every_family=False)
+    # trigonal: the hexagonal family's best cell; a Bravais lattice: its own
+    assert results[0]["cell"]["lattice"] == "hP" and results[1]["cell"]["a"] == 4.9
+    assert results[0]["cell"]["volume"] == round(4.9**2 * 5.4 * 0.75**0.5, 3)
+    notes = [res.get("cell_note") for res in results]
+    assert notes[2].startswith("the model indexes no monoclinic cells, only cubic")
+    assert notes[3] == "no orthorhombic cell explains the 20 peaks"
+    assert notes[4] == "5 peaks found; indexing needs 8"
+    assert results[5]["cell"]["lattice"] == "hR"  # space group 167, R-3c
+    # no crystal family in the answer, or nothing answered: nothing shown
+    assert not {"cell", "cell_note"} & (set(results[6]) | set(results[7]))
+    for res in results[:6]:
+        _print_answer(res)
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        "  indexed cell hP  a = 4.9000, c = 5.4000 Å; M20 = 38.2, 19 of 20 lines, "
+        "zero shift +0.012°" in out
+    )
+    assert "  no indexed cell: 5 peaks found; indexing needs 8" in out
+    assert any(
+        line.endswith("M20 = 6.0 (weak), 19 of 20 lines, zero shift +0.012°")
+        for line in out
+    )
+    # --cells: the best of every family searched
+    _add_cells(results[:1], found[:1], every_family=True)
+    assert list(results[0]["cells"]) == [
+        "cubic", "tetragonal", "hexagonal", "orthorhombic", "triclinic"
+    ]  # fmt: skip
+    assert results[0]["cells"]["hexagonal"] == results[0]["cell"]
+    _print_answer(results[0])
+    out = capsys.readouterr().out
+    assert "best indexed cell of each family:\n    cubic         none\n" in out
+    # nothing at all for a model that indexes nothing
+    results = [{"file": "p.xy", "reason": None, "predictions": [{"label": "cubic"}]}]
+    _add_cells(results, None, every_family=True)
+    assert set(results[0]) == {"file", "reason", "predictions"}

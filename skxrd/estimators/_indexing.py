@@ -28,6 +28,7 @@ from ._indexing_core import (
     check_max_zero_shift,
     check_merit_cap,
     indexable,
+    indexing_cells,
     indexing_features,
     indexing_merits,
     stack_proba,
@@ -315,6 +316,19 @@ class IndexingClassifier(
         get_radiation(self.radiation)
         return tt
 
+    def _check_rows(self, X):
+        """``X`` as float rows on ``two_theta``, or an error naming it (the
+        parameters checked first)."""
+        tt = self._check_params()
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != len(tt):
+            raise ValueError(
+                f"X has shape {X.shape}; {len(tt)} columns (two_theta) are needed"
+            )
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X holds NaN or infinite values")
+        return X
+
     def merits(self, X):
         """Figures of merit of each pattern (:func:`skxrd.indexing.lattice_merits`).
 
@@ -332,14 +346,8 @@ class IndexingClassifier(
             Only with ``absences`` (the two in a tuple): the merit of space
             groups 1-230 on their family's best cell.
         """
-        tt = self._check_params()
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != len(tt):
-            raise ValueError(
-                f"X has shape {X.shape}; {len(tt)} columns (two_theta) are needed"
-            )
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X holds NaN or infinite values")
+        X = self._check_rows(X)
+        tt = np.asarray(self.two_theta, dtype=float)
         settings = (
             self.radiation,
             self.scale,
@@ -358,6 +366,67 @@ class IndexingClassifier(
         return cached(
             X, tt, settings, _search_code(), n_jobs=self.n_jobs, verbose=self.verbose
         )
+
+    def cells(self, X, return_n_peaks=False):
+        """The cells the indexing found: those behind :meth:`merits`.
+
+        Each pattern's peaks are indexed as :meth:`merits` indexes them (the
+        same grid, ``radiation``, ``scale``, ``families``, ``max_zero_shift``
+        and ``first_lines``), so the cells are those whose figures of merit
+        the stacker weighs. Patterns whose merits were computed lately in
+        this process (the last 64 patterns, by :meth:`predict_proba` say)
+        are not indexed again; those indexed with ``n_jobs`` or read from
+        ``memory`` are. Needs no fitting.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Patterns on ``two_theta``, as :meth:`predict_proba` takes them.
+        return_n_peaks : bool, default=False
+            Also return the number of peaks indexed per pattern (at most
+            20; fewer than 8 cannot be indexed, and then every cell is None).
+
+        Returns
+        -------
+        cells : list of dict
+            One per pattern: lattice type (of
+            :data:`skxrd.indexing.ALL_LATTICE_TYPES`, those of ``families``)
+            -> :class:`skxrd.indexing.IndexingSolution`, or None where no
+            cell of that type explains the peaks. Its arrays are read-only.
+        n_peaks : ndarray of shape (n_samples,)
+            Only with ``return_n_peaks``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skxrd.estimators import IndexingClassifier
+        >>> tt = np.arange(10, 90, 0.02)
+        >>> n = np.array([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13])
+        >>> lines = 2 * np.degrees(np.arcsin(1.5405929 * np.sqrt(n) / (2 * 3.905)))
+        >>> X = sum(np.exp(-0.5 * ((tt - p) / 0.04) ** 2) for p in lines)[None]
+        >>> clf = IndexingClassifier(None, two_theta=tt, radiation="CuKa1")
+        >>> cells = clf.cells(X)[0]
+        >>> sol = cells["cP"]  # SrTiO3's cell: all 11 lines below 90°
+        >>> round(sol.a, 3), sol.n_indexed, sol.n_lines, round(sol.figure_of_merit)
+        (3.905, 11, 11, ...)
+        """
+        from ..utils._validation import check_bool
+
+        check_bool(return_n_peaks, "return_n_peaks")
+        X = self._check_rows(X)
+        found = indexing_cells(
+            X,
+            np.asarray(self.two_theta, dtype=float),
+            self.radiation,
+            self.scale,
+            self.families,
+            float(self.max_zero_shift),
+            int(self.first_lines),
+        )
+        cells = [c for _, c in found]
+        if return_n_peaks:
+            return cells, np.array([n for n, _ in found], dtype=int)
+        return cells
 
     def fit(self, X, y, merits=None):
         """Fit the classifier, then the crystal-system stacker.
@@ -712,3 +781,16 @@ class IndexingClassifier(
         ndarray of shape (n_samples, n_crystal_systems)
         """
         return self.predict_proba(X) @ self._membership
+
+
+def indexing_classifier_of(model):
+    """The :class:`IndexingClassifier` a fitted model answers with, or None:
+    the model itself, the last step of a pipeline, or the classifier inside
+    wrappers of it (:func:`~skxrd.estimators._match.wrapped_estimators`, as
+    :func:`~skxrd.estimators._match.search_match_of` finds a search-match)."""
+    from ._match import wrapped_estimators
+
+    return next(
+        (e for e in wrapped_estimators(model) if isinstance(e, IndexingClassifier)),
+        None,
+    )

@@ -23,6 +23,7 @@ __all__ = [
     "INDEXING_MERIT_CAP",
     "INDEXING_MIN_LINES",
     "absence_settings",
+    "best_cell",
     "check_absences",
     "check_degree",
     "check_families",
@@ -31,6 +32,7 @@ __all__ = [
     "check_merit_cap",
     "family_lattices",
     "indexable",
+    "indexing_cells",
     "indexing_features",
     "indexing_merits",
     "indexing_settings",
@@ -294,22 +296,83 @@ def indexing_merits(
     best cell scored with every space group's absences too."""
     from ..indexing._index import lattice_merits
 
-    if scale == "sqrt":
-        X = np.square(np.maximum(X, 0.0))
     return lattice_merits(
-        X,
+        _indexing_rows(X, scale),
         two_theta,
         radiation=radiation,
-        lattices=family_lattices(families),
-        max_zero_shift=float(max_zero_shift),
         drop_kbeta=False,
-        first_lines=int(first_lines),
-        twofold_axes=bool(twofold_axes),
-        long_axes=False,
         space_groups=bool(absences),
         n_jobs=n_jobs,
         verbose=verbose,
+        **_search_settings(families, max_zero_shift, first_lines, twofold_axes),
     )
+
+
+def _indexing_rows(X, scale):
+    """The rows whose peaks are indexed: squared back where ``scale`` is
+    ``"sqrt"``."""
+    if scale == "sqrt":
+        return np.square(np.maximum(X, 0.0))
+    return X
+
+
+def _search_settings(families, max_zero_shift, first_lines, twofold_axes=False):
+    """The :func:`skxrd.indexing.index_powder` settings of
+    :func:`indexing_merits` (and of :func:`indexing_cells`, which must find
+    the same cells)."""
+    return {
+        "lattices": family_lattices(families),
+        "max_zero_shift": float(max_zero_shift),
+        "first_lines": int(first_lines),
+        "twofold_axes": bool(twofold_axes),
+        "long_axes": False,
+    }
+
+
+def indexing_cells(
+    X,
+    two_theta,
+    radiation,
+    scale,
+    families,
+    max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
+    first_lines=INDEXING_FIRST_LINES,
+):
+    """The cells behind :func:`indexing_merits` of the same rows and settings.
+
+    Returns one ``(n_peaks, cells)`` per row: the number of peaks indexed (at
+    most 20) and ``{lattice type: IndexingSolution or None}`` over the lattice
+    types of ``families``. Rows whose merits were computed in this process
+    lately (the last 64 rows, in the calling process: not those of joblib
+    workers) are read back, not indexed again."""
+    from ..indexing._index import _indexed_rows
+
+    lattices = family_lattices(families)
+    found = _indexed_rows(
+        _indexing_rows(X, scale),
+        two_theta,
+        radiation=radiation,
+        drop_kbeta=False,
+        **_search_settings(families, max_zero_shift, first_lines),
+    )
+    return [
+        (len(pos), {lat: cells.get(lat) for lat in lattices}) for pos, cells in found
+    ]
+
+
+def best_cell(cells, lattices):
+    """The :class:`~skxrd.indexing.IndexingSolution` of highest merit among
+    ``lattices`` in ``cells`` (one of :func:`indexing_cells`' dicts), the
+    first of :data:`~skxrd.indexing.ALL_LATTICE_TYPES` among equals (the
+    simplest, as the merits' features take it); None where none was found."""
+    best = None
+    for lat in lattices:
+        sol = cells.get(lat)
+        if sol is not None and (
+            best is None or sol.figure_of_merit > best.figure_of_merit
+        ):
+            best = sol
+    return best
 
 
 def indexable(merits):

@@ -40,6 +40,9 @@ axial lines are absent (a screw axis, a centring) may be missed.
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -1477,11 +1480,74 @@ def _solution(lat, p, merit, rows, hkl, q, pos, tol_q, lam, zero):
     )
 
 
-def _merits_of_pattern(two_theta, x, radiation, drop_kbeta, kwargs, groups=False):
+# The peaks and cells of the last rows indexed in this process, keyed by the
+# row, the grid and the settings: ``skxrd predict`` shows the cells its
+# model's merits came from without indexing the pattern again
+# (IndexingClassifier.cells). Rows indexed in joblib workers fill the
+# workers' caches, not this one.
+_SOLVED = OrderedDict()
+_SOLVED_SIZE = 64
+_SOLVED_LOCK = threading.Lock()
+
+
+def _solved_key(two_theta, x, radiation, drop_kbeta, kwargs):
+    """The cache key of one row: digests of its bytes and of the grid's, and
+    the settings as text (a setting of another type, np.float64 for float,
+    is a miss, never a wrong hit)."""
+    digest = hashlib.sha1(np.ascontiguousarray(x, dtype=float).tobytes())
+    digest.update(np.ascontiguousarray(two_theta, dtype=float).tobytes())
+    return (
+        digest.hexdigest(),
+        repr(radiation),
+        bool(drop_kbeta),
+        repr(sorted(kwargs.items())),
+    )
+
+
+def _indexed(two_theta, x, radiation, drop_kbeta, kwargs):
+    """``(peak positions, index_powder's dict)`` of one row: the computation
+    of :func:`lattice_merits`, read back from the cache where the same row
+    was indexed with the same settings."""
     from ._peaks import peak_positions
 
+    key = _solved_key(two_theta, x, radiation, drop_kbeta, kwargs)
+    with _SOLVED_LOCK:
+        hit = _SOLVED.get(key)
+        if hit is not None:
+            _SOLVED.move_to_end(key)
+            return hit
     pos = peak_positions(two_theta, x, radiation=radiation, drop_kbeta=drop_kbeta)
     found = index_powder(pos, wavelength=radiation, **kwargs)
+    # shared by every caller of the cache: a caller's edit must not change
+    # what the next one reads
+    pos.setflags(write=False)
+    for sol in found.values():
+        if sol is not None:
+            sol.hkl.setflags(write=False)
+            sol.two_theta_error.setflags(write=False)
+    with _SOLVED_LOCK:
+        _SOLVED[key] = (pos, found)
+        while len(_SOLVED) > _SOLVED_SIZE:
+            _SOLVED.popitem(last=False)
+    return pos, found
+
+
+def _indexed_rows(X, two_theta, *, radiation, drop_kbeta=False, **kwargs):
+    """:func:`_indexed` of each row of ``X``, checked as :func:`lattice_merits`
+    checks it (and converted alike, so that the cache keys are its)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2D (n_samples, n_points), got shape {X.shape}")
+    tt = np.asarray(two_theta, dtype=float)
+    if tt.shape != (X.shape[1],):
+        raise ValueError(f"two_theta has {tt.size} points and X {X.shape[1]} columns")
+    get_radiation(radiation)
+    drop_kbeta = check_bool(drop_kbeta, "drop_kbeta")
+    return [_indexed(tt, x, radiation, drop_kbeta, kwargs) for x in X]
+
+
+def _merits_of_pattern(two_theta, x, radiation, drop_kbeta, kwargs, groups=False):
+    pos, found = _indexed(two_theta, x, radiation, drop_kbeta, kwargs)
     merits = [
         0.0 if found.get(lat) is None else found[lat].figure_of_merit
         for lat in ALL_LATTICE_TYPES

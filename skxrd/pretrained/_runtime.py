@@ -314,6 +314,40 @@ class Predictor:
             **kwargs,
         )
 
+    def cells(self, patterns, return_n_peaks=False):
+        """The cells the model's indexing found, as
+        :meth:`~skxrd.estimators.IndexingClassifier.cells` computes them.
+
+        The same peaks and settings as the merits the stacker weighed; the
+        patterns :meth:`predict_proba` answered lately are not indexed again.
+
+        Parameters
+        ----------
+        patterns : list of Pattern
+        return_n_peaks : bool, default=False
+            Also return the number of peaks indexed per pattern.
+
+        Returns
+        -------
+        cells : list of dict or None
+            Per pattern, lattice type -> IndexingSolution or None; None for a
+            model that indexes nothing.
+        n_peaks : ndarray of shape (n_patterns,)
+            Only with ``return_n_peaks`` (and a model that indexes).
+        """
+        if self._indexing is None:
+            return None
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # noted with the answers
+            X = self.transform_patterns(patterns)
+        found = self._indexing.cells(X)
+        cells = [c for _, c in found]
+        if return_n_peaks:
+            return cells, np.array([n for n, _ in found], dtype=int)
+        return cells
+
     def best_matches(self, patterns):
         """Per pattern ``(similarity, reference index, gate score, threshold,
         reference names)`` of the closest search-match reference (the gate's
@@ -366,6 +400,21 @@ class _Indexing:
         n_in = len(systems) + self.degree * len(self.families)
         if self.coef.shape != (len(self.columns), n_in):
             raise ValueError("the indexing stacker does not fit the classifier")
+
+    def cells(self, X):
+        """:func:`~skxrd.estimators._indexing_core.indexing_cells` of rows on
+        the grid, with the settings :meth:`_stacked` indexes with."""
+        from ..estimators._indexing_core import indexing_cells
+
+        return indexing_cells(
+            X,
+            self.two_theta,
+            self.radiation,
+            self.scale,
+            self.families,
+            self.max_zero_shift,
+            self.first_lines,
+        )
 
     def proba(self, X, proba):
         from ..estimators._core import temper_coarse

@@ -587,3 +587,126 @@ def test_coarse_score_takes_space_group_symbols_and_maps_need_a_network():
     assert clf.score(X, clf.predict(X)) == 1.0
     with pytest.raises(ValueError, match="need a network inside; the classifier"):
         saliency_map(clf, X[:2])
+
+
+@pytest.mark.parametrize(
+    "name, lattice, a, c",
+    [("NaCl", "cF", 5.640, 5.640), ("TiO2-rutile", "tP", 4.594, 2.959)],
+)
+def test_cells_of_simulated_patterns_have_the_crystals_lengths(name, lattice, a, c):
+    from skxrd.datasets import load_example_crystal
+    from skxrd.simulation import PowderSimulator
+
+    sim = PowderSimulator(two_theta_range=(10, 90), two_theta_step=0.02)
+    X = sim.transform([load_example_crystal(name)])
+    # as the shipped models hold them: square roots, Cu Kα1 + Kα2
+    clf = IndexingClassifier(None, two_theta=sim.two_theta, scale="sqrt")
+    [cells], n_peaks = clf.cells(np.sqrt(X), return_n_peaks=True)
+    assert list(cells) == [
+        "cP",
+        "cI",
+        "cF",
+        "tP",
+        "tI",
+        "hP",
+        "hR",
+        "oP",
+        "oC",
+        "oI",
+        "oF",
+    ]
+    assert n_peaks.tolist() == [cells[lattice].n_lines]
+    best = max((s for s in cells.values() if s), key=lambda s: s.figure_of_merit)
+    assert best.lattice == lattice
+    assert best.n_indexed == best.n_lines
+    np.testing.assert_allclose([best.a, best.c], [a, c], rtol=1e-3)
+    assert abs(best.zero_shift) < 0.01
+
+
+def test_cells_are_the_ones_behind_the_merits_and_not_searched_again(data, monkeypatch):
+    import skxrd.indexing._index as search
+    from skxrd.indexing import ALL_LATTICE_TYPES
+
+    X, y = data
+    clf = IndexingClassifier(blind(y), two_theta=TT, radiation="CuKa1", families="ct")
+    rows = X[[0, 4, 5]]  # the first has 7 peaks: too few to index
+    merits = clf.merits(rows)
+
+    def searched(*args, **kwargs):
+        raise AssertionError("the rows were indexed again")
+
+    # the merits' cells are read back: predict shows them at no extra cost
+    monkeypatch.setattr(search, "index_powder", searched)
+    cells, n_peaks = clf.cells(rows, return_n_peaks=True)
+    np.testing.assert_array_equal(n_peaks, merits[:, -1])
+    assert n_peaks.tolist() == [7, 8, 8] and not any(cells[0].values())
+    for row, found in zip(merits, cells):
+        assert list(found) == ["cP", "cI", "cF", "tP", "tI"]
+        for j, lat in enumerate(ALL_LATTICE_TYPES):
+            sol = found.get(lat)
+            assert row[j] == (0.0 if sol is None else sol.figure_of_merit)
+    a = np.random.default_rng(0).uniform(3.5, 4.2, 6)[4]  # the fixture's
+    assert cells[1]["cP"].a == pytest.approx(a, rel=1e-4)
+    # the arrays the cache shares are not the caller's to edit
+    with pytest.raises(ValueError, match="read-only"):
+        cells[1]["cP"].hkl[0] = 0
+    # other settings are another search
+    with pytest.raises(AssertionError, match="indexed again"):
+        clf.set_params(first_lines=3).cells(rows[1:2])
+
+
+def test_merits_are_the_same_with_the_cells_cached(data):
+    # the stackers' inputs do not move: merits of cold rows, of rows whose
+    # cells were read, and of lattice_merits itself agree bit for bit
+    import skxrd.indexing._index as search
+    from skxrd.estimators._indexing_core import family_lattices
+    from skxrd.indexing import lattice_merits
+
+    X, y = data
+    clf = IndexingClassifier(
+        blind(y), two_theta=TT, radiation="CuKa", families="ctho", absences=True
+    )
+    rows = X[[4, 6]]  # a cubic one, and random lines
+    search._SOLVED.clear()
+    cold = clf.merits(rows)
+    warm = clf.merits(rows)
+    clf.cells(rows)
+    again = clf.merits(rows)
+    search._SOLVED.clear()
+    direct = lattice_merits(
+        rows,
+        TT,
+        radiation="CuKa",
+        lattices=family_lattices("ctho"),
+        first_lines=2,
+        long_axes=False,
+        twofold_axes=False,
+        space_groups=True,
+    )
+    for other in (warm, again, direct):
+        for c, o in zip(cold, other):
+            np.testing.assert_array_equal(c, o)
+
+
+def test_cells_of_too_poor_patterns_and_bad_inputs(data, fitted):
+    X, y = data
+    flat = np.zeros((1, len(TT)))
+    [cells], n_peaks = fitted.cells(flat, return_n_peaks=True)
+    assert n_peaks.tolist() == [0] and not any(cells.values())
+    with pytest.raises(ValueError, match=r"X has shape \(1, 5\)"):
+        fitted.cells(np.zeros((1, 5)))
+    with pytest.raises(ValueError, match="return_n_peaks"):
+        fitted.cells(X[:1], return_n_peaks="yes")
+
+
+def test_indexing_classifier_of_finds_it_inside_wrappers(fitted):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skxrd.estimators._indexing import indexing_classifier_of
+
+    coarse = CoarseLabelClassifier.from_fitted(fitted)
+    pipe = make_pipeline(FunctionTransformer(), coarse)
+    assert indexing_classifier_of(pipe) is fitted
+    assert indexing_classifier_of(FrozenEstimator(coarse)) is fitted
+    assert indexing_classifier_of(fitted.estimator_) is None

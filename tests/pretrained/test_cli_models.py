@@ -890,3 +890,46 @@ def test_train_device_is_checked_before_the_data(tmp_path, capsys, monkeypatch):
         assert main([*run, "--device", device]) == 2
         err = capsys.readouterr().err
         assert f"--device {device}: " in err and message in err, err
+
+
+def test_predict_and_watch_show_the_indexed_cell_of_the_answer(tiny, tmp_path, capsys):
+    # NaCl at SSRL (a = 5.6411 Å in its label table): the shipped models
+    # index it on their way to the answer; the cell comes with the answer
+    from importlib import resources
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    nacl = folder / "nacl.xy"
+    ssrl = resources.files("skxrd.datasets").joinpath("data", "measured", "ssrl")
+    nacl.write_bytes(ssrl.joinpath("BL21Robot_0114.xy").read_bytes())
+    args = ["predict", str(nacl), "--wavelength", "0.7291367", "--top-k", "1"]
+    assert main(args) == 0  # crystal-system
+    out = capsys.readouterr().out
+    assert "  indexed cell cF  a = 5.64" in out and "lines, zero shift" in out
+    assert main(args + ["--model", "space-group", "--json", "--cells"]) == 0
+    [res] = json.loads(capsys.readouterr().out)
+    assert res["predictions"][0]["label"] == 225
+    cell = res["cell"]
+    assert set(cell) == {
+        "lattice", "family", "a", "b", "c", "alpha", "beta", "gamma", "volume",
+        "figure_of_merit", "n_indexed", "n_lines", "zero_shift",
+    }  # fmt: skip
+    assert cell["lattice"] == "cF" and cell["family"] == "cubic"
+    assert abs(cell["a"] / 5.6411 - 1) < 0.005 and cell["a"] == cell["c"]
+    assert cell["figure_of_merit"] > 20 and cell["n_indexed"] == cell["n_lines"] >= 8
+    assert abs(cell["zero_shift"]) <= 0.1
+    assert cell["volume"] == pytest.approx(cell["a"] ** 3, rel=1e-4)
+    families = ["cubic", "tetragonal", "hexagonal", "orthorhombic", "triclinic"]
+    assert list(res["cells"]) == families and res["cells"]["cubic"] == cell
+    # the Bravais-lattice model: the answer's own lattice type
+    assert main(args + ["--model", "bravais-lattice", "--json"]) == 0
+    [res] = json.loads(capsys.readouterr().out)
+    assert res["answer"] == "cF" and res["cell"] == cell and "cells" not in res
+    # skxrd watch answers alike
+    watch = ["watch", str(folder), "--once", "--json", "--wavelength", "0.7291367"]
+    assert main(watch) == 0
+    assert json.loads(capsys.readouterr().out)["cell"] == cell
+    # a model that indexes nothing shows nothing new, --cells or not
+    assert main(args + ["--model", str(tiny[2]), "--json", "--cells"]) == 0
+    [res] = json.loads(capsys.readouterr().out)
+    assert not {"cell", "cells", "cell_note"} & set(res)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from tiny_model import TINY
 
-from skxrd.cli import _best_matches, _screen
+from skxrd.cli import _best_matches, _indexed_cells, _screen
 from skxrd.datasets import load_example_crystal, load_measured_examples
 from skxrd.io import Pattern
 from skxrd.preprocessing import PatternSmoother
@@ -69,7 +69,28 @@ def _answers(model, patterns):
         "warnings": sorted({str(w.message) for w in caught}),
         "screen": _screen(model, patterns),
         "matches": _best_matches(model, patterns),
+        "cells": _cell_values(_indexed_cells(model, patterns)),
     }
+
+
+def _cell_values(found):
+    """Per pattern the peak count and, per lattice type, None or the cell's
+    merit, lengths, angles, lines and zero shift (comparable with ==)."""
+    if found is None:
+        return None
+    keys = ("figure_of_merit", "a", "b", "c", "alpha", "beta", "gamma", "zero_shift")
+    return [
+        (
+            n,
+            {
+                lat: None
+                if sol is None
+                else (*(round(getattr(sol, k), 6) for k in keys), sol.n_indexed)
+                for lat, sol in cells.items()
+            },
+        )
+        for n, cells in found
+    ]
 
 
 @pytest.mark.parametrize(
@@ -89,6 +110,14 @@ def test_predictor_answers_as_the_shipped_pipeline(name):
     assert light["screen"] == full["screen"]
     assert light["screen"][-2:] != [None, None]  # the flat line and the sine
     assert light["matches"] == full["matches"]
+    # the cells the indexing found, through the Predictor and through the
+    # IndexingClassifier inside the pipeline's wrappers
+    assert light["cells"] == full["cells"]
+    if name == "structure-type":  # weighed by a model that indexes; none itself
+        assert light["cells"] is None
+    else:
+        assert len(light["cells"]) == len(patterns)
+        assert any(sol for _, cells in light["cells"] for sol in cells.values())
     if name != "structure-type":  # the union has no search-match
         assert any(m["answered_by"] == "search-match" for m in light["matches"])
         assert any(m["answered_by"] == "network" for m in light["matches"])
