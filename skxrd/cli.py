@@ -386,8 +386,10 @@ def _max_bytes(args):
     return None if mb == 0 else max(int(mb * 1e6), 1)
 
 
-def _read_files(files, wavelength, axis=None, max_bytes=None):
-    """Patterns of ``files`` and the readers' notes; no wavelength is an error."""
+def _read_files(files, wavelength, axis=None, max_bytes=None, block=None):
+    """Patterns of ``files`` and the readers' notes; no wavelength is an error.
+    ``block``: ``--block`` as given (a powder CIF's data block: a name, or
+    digits for its index)."""
     from tqdm.auto import tqdm
 
     from .io import read_pattern
@@ -402,6 +404,7 @@ def _read_files(files, wavelength, axis=None, max_bytes=None):
                 wavelength=_wavelength_arg(wavelength),
                 axis=axis,
                 max_bytes=max_bytes,
+                block=_block_arg(block),
             )
         except ValueError as exc:
             if wavelength is None and "states no wavelength" in str(exc):
@@ -415,6 +418,15 @@ def _read_files(files, wavelength, axis=None, max_bytes=None):
     return patterns, notes
 
 
+def _block_arg(block):
+    """``read_pattern``'s ``block`` from ``--block``: digits are an index
+    among the file's pattern blocks, anything else a block's name."""
+    if block is None:
+        return None
+    text = str(block).strip()
+    return int(text) if text.isdigit() else text
+
+
 def _cmd_predict(args) -> int:
     import json
 
@@ -424,7 +436,7 @@ def _cmd_predict(args) -> int:
     # the files first: a file that cannot be read is reported at once, not
     # after the seconds that loading the model (torch, scikit-learn) takes
     patterns, notes = _read_files(
-        args.files, args.wavelength, args.axis, _max_bytes(args)
+        args.files, args.wavelength, args.axis, _max_bytes(args), args.block
     )
     # without --plot, which needs the pipeline's network, a Predictor where
     # it covers the model: the same answers without importing scikit-learn
@@ -802,7 +814,7 @@ def _cmd_watch(args) -> int:
             for path in watch.poll(settle=not args.once):
                 try:
                     patterns, notes = _read_files(
-                        [path], args.wavelength, args.axis, _max_bytes(args)
+                        [path], args.wavelength, args.axis, _max_bytes(args), args.block
                     )
                     [res], said = _answers(model, [path], patterns, args)
                 except (ValueError, OSError) as exc:  # this file; the watch goes on
@@ -998,6 +1010,7 @@ def _read_label_table(
     wavelength_column="wavelength",
     axis=None,
     max_bytes=None,
+    block=None,
 ):
     """Patterns and labels listed in a CSV (a file column, a label column...).
 
@@ -1057,7 +1070,7 @@ def _read_label_table(
         f = Path(name)
         f = f if f.is_absolute() else path.parent / f
         lam = (r.get(wavelength_column) or "").strip() or wavelength
-        read, said = _read_files([f], lam, axis, max_bytes)
+        read, said = _read_files([f], lam, axis, max_bytes, block)
         patterns.extend(read)
         notes.extend(said)
         files.append(str(f))
@@ -1139,6 +1152,7 @@ def _cmd_evaluate(args) -> int:
             wavelength_column=args.wavelength_column,
             axis=args.axis,
             max_bytes=_max_bytes(args),
+            block=args.block,
         )
         if args.strip_kalpha2:
             X = _strip_kalpha2(X, files)
@@ -1218,8 +1232,8 @@ def _add_model(p):
 
 
 def _add_strip_kalpha2(parser):
-    """The reading options of predict and evaluate: ``--axis``,
-    ``--max-file-mb`` and ``--strip-kalpha2``."""
+    """The reading options of predict, watch and evaluate: ``--axis``,
+    ``--max-file-mb``, ``--block`` and ``--strip-kalpha2``."""
     parser.add_argument(
         "--max-file-mb",
         type=float,
@@ -1234,6 +1248,14 @@ def _add_strip_kalpha2(parser):
         default=None,
         help="what the first column of text files holds: two_theta (degrees) or "
         "q (1/Å); default: the file's header, else two_theta",
+    )
+    parser.add_argument(
+        "--block",
+        default=None,
+        metavar="NAME",
+        help="the data block to read of a powder CIF that holds several "
+        "patterns: its name (with or without data_), or its index from 0 "
+        "among the pattern blocks",
     )
     parser.add_argument(
         "--strip-kalpha2",

@@ -428,8 +428,9 @@ def _choose_block(path, powder: list[_Block], block) -> _Block:
     ignoring case; or an index among the pattern blocks, from 0)."""
     listed = ", ".join(f"{b.name!r} (line {b.line})" for b in powder)
     how = (
-        f"pass block= to read_pattern with a name ({listed}) or an index "
-        f"from 0 to {len(powder) - 1}"
+        f"pass block= to read_pattern (--block to skxrd predict, watch and "
+        f"evaluate) with a name ({listed}) or an index from 0 to "
+        f"{len(powder) - 1}"
     )
     if block is None:
         if len(powder) == 1:

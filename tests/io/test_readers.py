@@ -2525,8 +2525,9 @@ def test_pdcif_block_chooses_a_pattern_of_several(tmp_path):
     with pytest.raises(
         PatternFormatError,
         match=r"banks.cif, line 10: 2 data blocks hold powder patterns; pass block= "
-        r"to read_pattern with a name \('Bank1' \(line 3\), 'bank2' \(line 10\)\) or "
-        r"an index from 0 to 1 to choose one",
+        r"to read_pattern \(--block to skxrd predict, watch and evaluate\) with a "
+        r"name \('Bank1' \(line 3\), 'bank2' \(line 10\)\) or an index from 0 to 1 "
+        r"to choose one",
     ):
         read_pattern(path)
     for block, match in (

@@ -479,6 +479,44 @@ def test_predict_reads_q_columns_with_axis_q(tiny, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["reason"] is None
 
 
+def test_predict_and_evaluate_read_a_powder_cif_block_with_block(
+    tiny, tmp_path, capsys
+):
+    # a powder CIF of several patterns could be read from Python (block=) but
+    # not from the command line, whose error said to pass block=
+    _, _, model = tiny
+    sim = PowderSimulator(two_theta_range=(10, 45), two_theta_step=0.05)
+    rows = {
+        name: sim.transform([load_example_crystal(name)])[0] for name in ("NaCl", "Si")
+    }
+    text = ""
+    for name, y in rows.items():
+        text += (
+            f"data_{name}\n_diffrn_radiation_wavelength 1.5406\nloop_\n"
+            "_pd_meas_2theta_scan\n_pd_meas_intensity_total\n"
+            + "".join(f"{t:.2f} {v:.4f}\n" for t, v in zip(sim.two_theta, y))
+        )
+    path = tmp_path / "two.cif"
+    path.write_text(text)
+    assert main(["predict", str(path), "--model", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "2 data blocks hold powder patterns" in err and "--block" in err
+    answers = []
+    for block in ("Si", "data_si", "1", "NaCl", "0"):
+        args = ["predict", str(path), "--model", str(model), "--block", block]
+        assert main([*args, "--json"]) == 0
+        answers.append(json.loads(capsys.readouterr().out)[0]["predictions"])
+    assert answers[0] == answers[1] == answers[2] and answers[3] == answers[4]
+    assert answers[0] != answers[3]
+    assert main(["predict", str(path), "--model", str(model), "--block", "2"]) == 2
+    assert "the file holds 2 pattern block(s)" in capsys.readouterr().err
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,crystal_system\ntwo.cif,cubic\n")
+    args = ["evaluate", str(labels), "--model", str(model), "--block", "Si", "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 1
+
+
 class _RunsCode:
     def __reduce__(self):
         return (print, ("code from the pickle ran",))
