@@ -343,6 +343,8 @@ def _check_answer_options(args):
 
     if args.top_k < 1:
         raise ValueError(f"--top-k must be >= 1, got {args.top_k}")
+    if getattr(args, "matches", 1) < 1:
+        raise ValueError(f"--matches must be >= 1, got {args.matches}")
     wavelength = _wavelength_arg(args.wavelength)
     if wavelength is not None:
         try:
@@ -475,7 +477,7 @@ def _answers(model, files, patterns, args):
         patterns = _strip_kalpha2(patterns, files)
     (labels, proba), notes = _noting(model.predict_top_k, patterns, k=args.top_k)
     reasons = _screen(model, patterns)
-    matches = _best_matches(model, patterns)
+    matches = _best_matches(model, patterns, getattr(args, "matches", 1))
     symbol = _space_group_symbols(model)
     lattice_name = _bravais_names(model)
     results = []
@@ -699,6 +701,11 @@ def _print_answer(res):
             )
             + f"threshold {match['threshold']:.2f})"
         )
+        if "closest" in match:
+            print("  closest references:")
+            for ref in match["closest"]:
+                label = f"{ref['label']} {ref.get('symbol', '')}".strip()
+                print(f"    {ref['similarity']:.3f}  {label:<14} {ref['reference']}")
     if "cell" in res:
         if res["cell"] is not None:
             print(f"  indexed cell {_cell_text(res['cell'])}")
@@ -852,6 +859,31 @@ def _space_group_symbols(model):
     return space_group_symbol if metadata.get("target") == "space_group" else None
 
 
+def _reference_symbols(model):
+    """Symbols for the labels of a search-match's references: space-group
+    symbols where the model is one of skxrd's space-group family (its
+    metadata's target is a space group, or a crystal system or Bravais
+    lattice derived from one: the shipped models' references are labelled
+    with space groups), else None (the labels as they are)."""
+    metadata = getattr(model, "metadata_", None) or {}
+    if metadata.get("target") not in (
+        "space_group",
+        "crystal_system",
+        "bravais_lattice",
+    ):
+        return None
+    from .crystal import space_group_symbol
+
+    def symbol(label):
+        try:
+            number = int(label)
+        except (TypeError, ValueError):
+            return ""
+        return space_group_symbol(number) if 1 <= number <= 230 else ""
+
+    return symbol
+
+
 def _bravais_names(model):
     """Words for Bravais-lattice symbols ("cF": "cubic F", "hR":
     "rhombohedral") when the model answers Bravais lattices, else None."""
@@ -873,17 +905,18 @@ def _bravais_names(model):
     return name
 
 
-def _best_matches(model, patterns):
+def _best_matches(model, patterns, k=1):
     """Per pattern, the closest reference of a search-match model (a
     MatchFirstClassifier, maybe inside a CoarseLabelClassifier) and which part
-    answered; None for every pattern of other models."""
+    answered, with ``k > 1`` the ``k`` closest (``"closest"``: name,
+    similarity, label); None for every pattern of other models."""
     from .pretrained._runtime import Predictor
 
     if isinstance(model, Predictor):
-        found = model.best_matches(patterns)
+        found = model.best_matches(patterns, k)
         if found is None:
             return [None] * len(patterns)
-        similarity, index, score, threshold, names = found
+        similarity, index, score, threshold, names, labels = found
     else:
         from .estimators._match import search_match_of
 
@@ -899,24 +932,45 @@ def _best_matches(model, patterns):
                 if hasattr(model, "steps")
                 else patterns
             )
-        from .estimators._core import gate_scores
+        from .estimators._core import gate_scores, reference_labels
 
-        similarity, index = hybrid.kneighbors(X, n_neighbors=1)
-        score = gate_scores(hybrid.matcher_.class_similarities(X), hybrid._margin())
+        matcher = hybrid.matcher_
+        similarity, index = hybrid.kneighbors(X, n_neighbors=k)
+        score = gate_scores(matcher.class_similarities(X), hybrid._margin())
         threshold = float(hybrid.threshold_)
         names = hybrid.reference_names_
-    return [
-        {
-            "reference": str(names[i]) if names is not None else f"reference {i}",
-            "similarity": round(float(s), 4),
+        labels = reference_labels(
+            index, matcher.classes_, matcher._starts, matcher.reference_index_
+        )
+
+    def name(i):
+        return str(names[i]) if names is not None else f"reference {i}"
+
+    symbol = _reference_symbols(model)
+
+    found = []
+    for s, i, g, lab in zip(similarity, index, score, labels):
+        res = {
+            "reference": name(i[0]),
+            "similarity": round(float(s[0]), 4),
             # the gate's: the similarity, plus (margin gate) its lead over
             # the references of the next class
             "score": round(float(g), 4),
             "threshold": threshold,
             "answered_by": "search-match" if g >= threshold else "network",
         }
-        for s, i, g in zip(similarity[:, 0], index[:, 0], score)
-    ]
+        if k > 1:
+            res["closest"] = [
+                {
+                    "reference": name(j),
+                    "similarity": round(float(v), 4),
+                    "label": plain_scalar(la),
+                    **({"symbol": symbol(la)} if symbol else {}),
+                }
+                for v, j, la in zip(s, i, lab)
+            ]
+        found.append(res)
+    return found
 
 
 def _screen(model, patterns):
@@ -1286,6 +1340,15 @@ def _add_answer_args(p):
         "'unknown' regardless)",
     )
     _add_strip_kalpha2(p)
+    p.add_argument(
+        "--matches",
+        type=int,
+        default=1,
+        metavar="K",
+        help="with a search-match model (the shipped ones), list the K closest "
+        "references with their correlations and labels: the known phases the "
+        "pattern resembles (default 1: the closest only, on one line)",
+    )
     p.add_argument(
         "--cells",
         action="store_true",

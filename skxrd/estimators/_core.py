@@ -645,6 +645,17 @@ def top_neighbors(similarities, k, reference_index):
     return np.take_along_axis(val, order, axis=1), index
 
 
+def reference_labels(index, classes, starts, reference_index):
+    """The labels of references by their rows ``index`` (any shape): a
+    matcher keeps its references sorted by class, ``reference_index`` the row
+    of each and ``starts`` where each class's run begins."""
+    index = np.asarray(index, dtype=np.intp)
+    position = np.empty_like(np.asarray(reference_index, dtype=np.intp))
+    position[np.asarray(reference_index, dtype=np.intp)] = np.arange(len(position))
+    run = np.searchsorted(np.asarray(starts), position[index], side="right") - 1
+    return np.asarray(classes)[run]
+
+
 def match_softmax(similarities, temperature):
     """The matcher's probabilities: a softmax of the best similarity per class."""
     from scipy.special import softmax

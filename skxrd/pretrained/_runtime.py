@@ -348,11 +348,13 @@ class Predictor:
             return cells, np.array([n for n, _ in found], dtype=int)
         return cells
 
-    def best_matches(self, patterns):
+    def best_matches(self, patterns, k=1):
         """Per pattern ``(similarity, reference index, gate score, threshold,
-        reference names)`` of the closest search-match reference (the gate's
-        score, :func:`~skxrd.estimators._core.gate_scores`, is what the
-        threshold is compared with); None without one."""
+        reference names, reference labels)`` of the ``k`` closest search-match
+        references, best first (similarity, index and labels of shape
+        ``(n_patterns, k)``; the gate's score,
+        :func:`~skxrd.estimators._core.gate_scores`, is what the threshold is
+        compared with); None without one."""
         if self._match is None:
             return None
         import warnings
@@ -363,9 +365,9 @@ class Predictor:
         from ..estimators._core import gate_scores
 
         m = self._match
-        similarity, index = m.kneighbors(X, 1)
+        similarity, index = m.kneighbors(X, min(k, len(m.references)))
         score = gate_scores(m.class_similarities(X), m.margin)
-        return similarity, index, score, m.threshold, m.names
+        return similarity, index, score, m.threshold, m.names, m.labels(index)
 
 
 class _Indexing:
@@ -648,7 +650,7 @@ class _Match:
         self.references = np.asarray(rec["references"], dtype=np.float32)
         self.reference_index = np.asarray(rec["reference_index"], dtype=np.intp)
         self.starts = np.asarray(rec["starts"], dtype=np.intp)
-        match_classes = np.asarray(rec["classes"])
+        match_classes = self.match_classes = np.asarray(rec["classes"])
         if (
             rec["n_features_in"] != n_in
             or self.references.shape[1] != len(range(0, n_in, self.stride))
@@ -686,6 +688,14 @@ class _Match:
 
         return np.concatenate(
             [best_per_class(sim, self.starts) for sim in self._similarities(X)]
+        )
+
+    def labels(self, index):
+        """The labels of the references of rows ``index``."""
+        from ..estimators._core import reference_labels
+
+        return reference_labels(
+            index, self.match_classes, self.starts, self.reference_index
         )
 
     def kneighbors(self, X, k):

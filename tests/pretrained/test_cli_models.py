@@ -591,6 +591,30 @@ def test_predict_names_the_closest_reference_of_a_search_match_model(
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "answered by search-match; closest reference Si (correlation" in out
+    assert "closest references:" not in out
+    # --matches K: the K closest references with their own labels (each
+    # reference's, not the answer's), best first: the phases it resembles
+    label_of = dict(zip(names, labels.astype(str)))
+    assert main(args + ["--json", "--matches", "4"]) == 0
+    [res] = json.loads(capsys.readouterr().out)
+    closest = res["match"]["closest"]
+    assert [c["reference"] for c in closest][0] == "Si" and len(closest) == 4
+    assert all(c["label"] == label_of[c["reference"]] for c in closest)
+    sims = [c["similarity"] for c in closest]
+    assert sims == sorted(sims, reverse=True) and sims[0] == res["match"]["similarity"]
+    assert all("symbol" not in c for c in closest)  # a model without metadata
+    assert main(args + ["--json", "--matches", "1000"]) == 0  # at most all
+    [res] = json.loads(capsys.readouterr().out)
+    closest = res["match"]["closest"]
+    assert len(closest) == len(names)
+    assert all(c["label"] == label_of[c["reference"]] for c in closest)
+    assert len({c["label"] for c in closest}) > 1  # not all the answer's
+    assert main(args + ["--matches", "3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index("  closest references:")
+    assert out[at + 1].split()[1:] == ["cubic", "Si"] and len(out) > at + 3
+    assert main(args + ["--matches", "0"]) == 2
+    assert "--matches must be >= 1, got 0" in capsys.readouterr().err
 
 
 @pytest.mark.filterwarnings("ignore:The number of unique classes")

@@ -409,6 +409,9 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     assert not np.allclose(full, no_weight)
     # the search-match inside is still found for the closest reference
     assert _best_matches(predictor, test) == _best_matches(pipeline, test)
+    closest = _best_matches(predictor, test, k=3)
+    assert closest == _best_matches(pipeline, test, k=3)
+    assert all(len(m["closest"]) == 3 for m in closest)
 
     # a file of 2026-12-05 and before: three families at degree 1, no merit
     # cap, no zero shift, and a record without those keys
