@@ -30,6 +30,7 @@ ESTIMATORS = [
     PatternNormalizer(),
     PatternNormalizer(method="minmax", scale="sqrt"),
     BackgroundSubtractor(window=2),
+    BackgroundSubtractor(window=2, edges="extend"),
     BackgroundSubtractor(method="rolling_ball", window=2),
     PatternSmoother(window_length=1, polyorder=0),  # the checks' 1-feature data
     PatternCropper(start=1),

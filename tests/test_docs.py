@@ -524,6 +524,7 @@ _CLAIMS = {
         "list(to_crystal_system([2, 225])) == ['triclinic', 'cubic']",
     ],
     "measured.rst": ["X.shape == (2, 4250)", "reasons[1] is None"],
+    "preprocessing.rst": ["round(kept) == 191", "round(extended) == 1000"],
     "images.rst": [  # (n, n_axes, H, W) and (n, 3, H, W)
         "zone.shape == (6, 3, 128, 128)",
         "fingerprints.ndim == 4 and fingerprints.shape[:2] == (6, 3)",

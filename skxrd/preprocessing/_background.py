@@ -7,6 +7,7 @@ import numpy as np
 from ..utils._validation import check_bool, check_int, check_real
 from ._base import PatternwiseTransformer, validate_patterns
 from ._core import BACKGROUND_METHODS as _METHODS
+from ._core import SNIP_EDGES as _EDGES
 from ._core import background, rolling_ball_background, snip_background  # noqa: F401 (exported)
 
 __all__ = ["BackgroundSubtractor", "rolling_ball_background", "snip_background"]
@@ -50,6 +51,16 @@ class BackgroundSubtractor(PatternwiseTransformer):
     ball_height : float, default=0.05
         Rolling ball only: the ball's height as a fraction of each pattern's
         intensity range.
+    edges : {"keep", "extend"}, default="keep"
+        SNIP only: the points within ``window`` of an end. ``"keep"`` clips them
+        only at the widths that fit, so the background equals the pattern at
+        its first and last point and a line less than about 0.1° (5 points of
+        0.02°) from an end loses most of its height. ``"extend"`` continues
+        each pattern beyond its ends along a straight line fitted to the
+        background of the end region (peaks left out), so that every point is
+        clipped at every width: end lines keep their height. The shipped models
+        were trained with ``"keep"``, and objects saved before this parameter
+        existed load with it. See :func:`snip_background`.
 
     Attributes
     ----------
@@ -71,6 +82,16 @@ class BackgroundSubtractor(PatternwiseTransformer):
     True
     >>> sub.estimate_background([background + peaks]).shape
     (1, 3501)
+
+    A line 0.04° (2 points) from the start survives with ``edges="extend"``:
+
+    >>> end_line = np.exp(-(((x - 10.04) / 0.1) ** 2))
+    >>> for edges in ("keep", "extend"):
+    ...     sub = BackgroundSubtractor(edges=edges)
+    ...     Xt = sub.fit_transform([background + end_line])
+    ...     print(edges, round(float(Xt[0, 2]), 2))
+    keep 0.16
+    extend 1.0
     """
 
     def __init__(
@@ -81,6 +102,7 @@ class BackgroundSubtractor(PatternwiseTransformer):
         lls=False,
         decreasing=False,
         ball_height=0.05,
+        edges="keep",
     ):
         self.method = method
         self.window = window
@@ -88,6 +110,7 @@ class BackgroundSubtractor(PatternwiseTransformer):
         self.lls = lls
         self.decreasing = decreasing
         self.ball_height = ball_height
+        self.edges = edges
 
     def _check_params(self):
         if self.method not in _METHODS:
@@ -99,6 +122,13 @@ class BackgroundSubtractor(PatternwiseTransformer):
         height = check_real(self.ball_height, "ball_height")
         if not height > 0:
             raise ValueError(f"ball_height must be positive, got {height}")
+        if self.edges not in _EDGES:
+            raise ValueError(f"edges must be one of {_EDGES}, got {self.edges!r}")
+
+    def __setstate__(self, state):
+        # objects pickled before the parameter existed lack it: they keep the
+        # SNIP they were made (and their models trained) with
+        super().__setstate__({"edges": "keep", **state})
 
     def estimate_background(self, X) -> np.ndarray:
         """The background of each pattern.
@@ -125,6 +155,7 @@ class BackgroundSubtractor(PatternwiseTransformer):
             self.lls,
             self.decreasing,
             self.ball_height,
+            self.edges,
         )
 
     def transform(self, X) -> np.ndarray:

@@ -20,6 +20,8 @@ from ..utils._warnings import caller_stacklevel
 
 FLOAT_DTYPES = (np.float64, np.float32)
 BACKGROUND_METHODS = ("snip", "rolling_ball")
+#: what SNIP does at the ends of a pattern (``edges`` of :func:`snip_background`)
+SNIP_EDGES = ("keep", "extend")
 NORMALIZE_METHODS = ("max", "area", "l2", "minmax")
 NORMALIZE_SCALES = (None, "sqrt", "log")
 SMOOTH_METHODS = ("savgol", "median")
@@ -118,32 +120,50 @@ def _rows(X, what):
 
 
 def snip_background(
-    X, window: int = 20, iterations: int = 1, lls: bool = False, decreasing=False
+    X,
+    window: int = 20,
+    iterations: int = 1,
+    lls: bool = False,
+    decreasing=False,
+    *,
+    edges: str = "keep",
 ) -> np.ndarray:
     """SNIP background of each row of ``X`` (float64).
 
     Statistics-sensitive Non-linear Iterative Peak-clipping (Ryan et al. 1988,
     Morháč et al. 1997): for each half-width ``p`` up to ``window``, every point
-    is replaced by the mean of its neighbours at ``±p`` when that is lower. The
-    points closer than ``p`` to an end are left as they are. With ``lls`` the
-    clipping works on ``log(log(sqrt(y + 1) + 1) + 1)``, which compresses the
-    peaks of spectra with a large dynamic range (patterns with negative values
-    are shifted up first); without it a linear background is kept exactly. The
-    background never exceeds the data.
+    is replaced by the mean of its neighbours at ``±p`` when that is lower.
+    With ``lls`` the clipping works on ``log(log(sqrt(y + 1) + 1) + 1)``, which
+    compresses the peaks of spectra with a large dynamic range (patterns with
+    negative values are shifted up first); without it a linear background is
+    kept exactly (with either ``edges``). The background never exceeds the data.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_points) or (n_points,)
         Patterns, one per row (or one pattern), finite.
-    window : int
+    window : int, default=20
         Largest clipping half-width in points: about the full width of the
         broadest peak at its base.
-    iterations : int
+    iterations : int, default=1
         Number of sweeps over the half-widths.
-    lls : bool
+    lls : bool, default=False
         Apply the log-log-sqrt transform.
-    decreasing : bool
+    decreasing : bool, default=False
         Sweep the half-width from ``window`` down to 1 instead of up.
+    edges : {"keep", "extend"}, default="keep"
+        The points closer than ``p`` to an end have no neighbour at ``-p`` (or
+        ``+p``). ``"keep"``: they are not clipped at that width, so the
+        background equals the data at the first and last point and a line
+        within ``window`` points of an end is partly or wholly taken for
+        background (one 1 point from the end keeps under a tenth of its
+        height). ``"extend"``: each row is extended by ``window`` points at each
+        end along a straight line fitted to the background of its
+        ``2 window + 1`` end points (points more than twice the noise above
+        the line, the peaks, are left out of the fit), clipped, and cut back:
+        end lines keep their height, and a curved background is followed to
+        within its bend over ``window`` points. ``"keep"`` is what the shipped
+        models were trained with.
 
     Returns
     -------
@@ -158,39 +178,115 @@ def snip_background(
     True
     >>> snip_background(y, window=20).shape  # one pattern
     (200,)
+
+    A line 2 points from the end is background to ``"keep"``, not to
+    ``"extend"``:
+
+    >>> y = 0.01 * x + 5 * np.exp(-(((x - 2) / 3) ** 2))
+    >>> for edges in ("keep", "extend"):
+    ...     peak = (y - snip_background(y, window=20, edges=edges))[2]
+    ...     print(edges, round(float(peak), 2))
+    keep 1.82
+    extend 5.0
     """
     Y, one = _rows(X, "snip_background")
-    if one:
-        return _snip(Y, window, iterations, lls, decreasing)[0]
-    return _snip(Y, window, iterations, lls, decreasing)
+    if edges not in SNIP_EDGES:
+        raise ValueError(f"edges must be one of {SNIP_EDGES}, got {edges!r}")
+    out = _snip(Y, window, iterations, lls, decreasing, edges)
+    return out[0] if one else out
 
 
-def _snip(Y, window, iterations, lls, decreasing):
+def _snip(Y, window, iterations, lls, decreasing, edges="keep"):
     """:func:`snip_background` of checked rows ``Y``."""
     if len(Y) > _SNIP_ROWS:
         # rows in blocks that stay in the CPU cache: 4-8x faster on large
         # sets, the same numbers (each row is clipped on its own)
         return np.concatenate(
             [
-                _snip(Y[i : i + _SNIP_ROWS], window, iterations, lls, decreasing)
+                _snip(Y[i : i + _SNIP_ROWS], window, iterations, lls, decreasing, edges)
                 for i in range(0, len(Y), _SNIP_ROWS)
             ]
         )
-    V = Y.copy()
+    V = Y
     if lls:
         offset = np.minimum(Y.min(axis=1, keepdims=True), 0.0)
         V = np.log(np.log(np.sqrt(V - offset + 1.0) + 1.0) + 1.0)
-    n = V.shape[1]
-    p_max = min(int(window), (n - 1) // 2)
+    n = Y.shape[1]
+    pad = 0
+    if edges == "extend" and n > 1:
+        # every point gets its neighbours at +-p for all p up to the window
+        pad = max(int(window), 1)
+        V = np.concatenate(
+            [_end_line(V, pad, left=True), V, _end_line(V, pad, left=False)], axis=1
+        )
+    elif not lls:
+        V = Y.copy()  # clipped in place
+    n_all = V.shape[1]
+    p_max = min(int(window), (n_all - 1) // 2)
     widths = range(p_max, 0, -1) if decreasing else range(1, p_max + 1)
     for _ in range(int(iterations)):
         for p in widths:
-            mean = 0.5 * (V[:, : n - 2 * p] + V[:, 2 * p :])
-            mid = V[:, p : n - p]
+            mean = 0.5 * (V[:, : n_all - 2 * p] + V[:, 2 * p :])
+            mid = V[:, p : n_all - p]
             np.minimum(mid, mean, out=mid)
+    V = V[:, pad : pad + n]
     if lls:
         V = (np.exp(np.exp(V) - 1.0) - 1.0) ** 2 - 1.0 + offset
     return np.minimum(V, Y)
+
+
+# refits of the end line with the points near or below it: from a start below
+# the background the fit rises to it in 3-4 (counting noise), the rest guards
+_END_FITS = 6
+
+
+def _end_line(V, pad, left):
+    """``pad`` points beyond one end of each row of ``V`` on a straight line
+    fitted to the background of the row's ``2 pad + 1`` end points.
+
+    The line starts through the lowest point of each half of the end region
+    (below the background by about twice the noise, and below any line that
+    covers less than half of it), then is refitted by least squares to the
+    points at most twice the noise above it (the noise from second
+    differences, which a smooth background hardly enters): it rises to the
+    background, and the peaks stay out. A plain least-squares start let a
+    line at the end tilt the fit so far that the refits kept the wrong
+    points; a mirror image of the data (about the end point or its value)
+    would carry a peak at the end into the extension, where it holds the end
+    up as ``edges="keep"`` does.
+    """
+    m = min(2 * pad + 1, V.shape[1])
+    E = V[:, :m] if left else V[:, : -m - 1 : -1]  # the end first
+    t = np.arange(m, dtype=np.float64)
+    rows = np.arange(len(E))
+    h = m // 2
+    i1 = E[:, :h].argmin(axis=1)
+    i2 = h + E[:, h:].argmin(axis=1)
+    slope = (E[rows, i2] - E[rows, i1]) / (i2 - i1)
+    level = E[rows, i1] - slope * i1
+    if m >= 3:
+        d2 = E[:, 2:] - 2.0 * E[:, 1:-1] + E[:, :-2]
+        # 1.4826 median|d| is the standard deviation of normal noise; a
+        # second difference has sqrt(6) times the noise of one point
+        noise = 1.4826 / np.sqrt(6.0) * np.median(np.abs(d2), axis=1)
+        # a rounding's allowance, so that an exact line keeps its points
+        span = E.max(axis=1) - E.min(axis=1)
+        limit = (2.0 * noise + 1e-9 * span)[:, None]
+        for _ in range(_END_FITS):
+            w = E - (level[:, None] + slope[:, None] * t) <= limit
+            # at least 3 points (any 2 fit exactly); else the line so far
+            ok = w.sum(axis=1) >= 3
+            w = w.astype(np.float64)
+            sw, st, stt = w.sum(axis=1), (w * t).sum(axis=1), (w * t * t).sum(axis=1)
+            wy = w * E
+            sy, sty = wy.sum(axis=1), (wy * t).sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                new_slope = (sw * sty - st * sy) / (sw * stt - st * st)
+                new_level = (sy - new_slope * st) / sw
+            slope = np.where(ok, new_slope, slope)
+            level = np.where(ok, new_level, level)
+    beyond = level[:, None] + slope[:, None] * np.arange(-pad, 0.0)
+    return beyond if left else beyond[:, ::-1]
 
 
 def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray:
@@ -261,12 +357,13 @@ def background(
     lls=False,
     decreasing=False,
     ball_height=0.05,
+    edges="keep",
 ):
     """The background of each row of ``X`` (the parameters of
     :class:`BackgroundSubtractor`, checked by it), in the dtype of ``X``."""
     if method == "snip":
         window = 20 if window is None else window
-        bg = snip_background(X, window, iterations, lls, decreasing)
+        bg = snip_background(X, window, iterations, lls, decreasing, edges=edges)
     else:
         window = 50 if window is None else window
         bg = rolling_ball_background(X, window, ball_height)

@@ -52,7 +52,7 @@ _STEP_PARAMS = {
     ),  # fmt: skip
     "PatternSmoother": frozenset({"method", "polyorder", "window_length"}),
     "BackgroundSubtractor": frozenset(
-        {"ball_height", "decreasing", "iterations", "lls", "method", "window"}
+        {"ball_height", "decreasing", "edges", "iterations", "lls", "method", "window"}
     ),
     "PatternNormalizer": frozenset({"method", "scale"}),
 }
@@ -150,6 +150,11 @@ class Predictor:
         self._settings = _Settings(self._resampler)
         self._steps = [(cls, dict(params)) for _, cls, params, _ in steps[1:-1]]
         for cls, params in self._steps:
+            if cls == "BackgroundSubtractor":
+                # files written before the parameter existed: the SNIP they
+                # were trained with (BackgroundSubtractor's default)
+                params.setdefault("edges", "keep")
+        for cls, params in self._steps:
             _check_step(cls, params)
         n_in = steps[-1][3]
         if n_in != len(self._settings.grid):
@@ -245,6 +250,7 @@ class Predictor:
                     p["lls"],
                     p["decreasing"],
                     p["ball_height"],
+                    p["edges"],
                 )
             elif cls == "PatternSmoother":
                 X = smooth(X, p["window_length"], p["polyorder"], p["method"])
@@ -750,10 +756,11 @@ def _check_step(cls, params):
         NORMALIZE_METHODS,
         NORMALIZE_SCALES,
         SMOOTH_METHODS,
+        SNIP_EDGES,
     )
 
     if cls == "BackgroundSubtractor":
-        ok = params["method"] in BACKGROUND_METHODS
+        ok = params["method"] in BACKGROUND_METHODS and params["edges"] in SNIP_EDGES
     elif cls == "PatternNormalizer":
         ok = (
             params["method"] in NORMALIZE_METHODS

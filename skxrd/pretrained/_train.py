@@ -65,6 +65,7 @@ _PREPROCESSING_KEYS = {
     "denoise",
     "background",
     "background_window",
+    "background_edges",
     "normalize",
     "scale",
 }
@@ -150,6 +151,9 @@ def load_config(config):
 
         [preprocessing]
         background = "snip"         # or "rolling_ball", or false
+        # background_edges = "extend": SNIP continues the pattern beyond its
+        # ends instead of leaving the end points unclipped ("keep", the
+        # default; BackgroundSubtractor's edges)
         normalize = "max"
         # scale = "sqrt": square roots after normalizing (PatternNormalizer)
         # denoise = 3: a 3-point median filter first, against counting noise
@@ -297,10 +301,19 @@ def load_config(config):
         "denoise": None,
         "background": "snip",
         "background_window": None,
+        "background_edges": "keep",
         "normalize": "max",
         "scale": None,
         **config.get("preprocessing", {}),
     }
+    edges = config["preprocessing"]["background_edges"]
+    from ..preprocessing._core import SNIP_EDGES
+
+    if edges not in SNIP_EDGES:  # said before any data is simulated
+        raise ValueError(
+            f"{where}: [preprocessing] background_edges must be one of "
+            f"{SNIP_EDGES}, got {edges!r}"
+        )
     denoise = config["preprocessing"]["denoise"]
     if denoise is not None and denoise is not False:
         from ..utils._validation import check_int
@@ -916,7 +929,9 @@ def build_pipeline(config):
             (
                 "background",
                 BackgroundSubtractor(
-                    method=pre["background"], window=pre["background_window"]
+                    method=pre["background"],
+                    window=pre["background_window"],
+                    edges=pre["background_edges"],
                 ),
             )
         )

@@ -37,6 +37,8 @@ def synthetic(seed=0, n_peaks=25):
         dict(method="snip"),
         dict(method="snip", decreasing=True),
         dict(method="snip", lls=True),
+        dict(method="snip", edges="extend"),
+        dict(method="snip", edges="extend", decreasing=True),
         dict(method="rolling_ball"),
         dict(method="rolling_ball", window=80, ball_height=0.1),
     ],
@@ -164,15 +166,208 @@ def test_rolling_ball_wider_than_the_pattern_follows_a_ramp(n):
     np.testing.assert_allclose(out, 0.0, atol=1e-9)
 
 
-@pytest.mark.parametrize("method", ["snip", "rolling_ball"])
-def test_backgrounds_are_affine_equivariant_and_mirror_symmetric(method):
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(method="snip"),
+        dict(method="snip", edges="extend"),
+        dict(method="rolling_ball"),
+    ],
+)
+def test_backgrounds_are_affine_equivariant_and_mirror_symmetric(params):
     # bg(a x + b) = a bg(x) + b (no intensity unit enters), and a pattern read
     # backwards gets its background backwards (no direction, no shift)
     background, peaks = synthetic(seed=3)
     X = np.vstack([background + peaks, peaks])
-    sub = BackgroundSubtractor(method=method)
+    sub = BackgroundSubtractor(**params)
     bg = sub.estimate_background(X)
     scaled = sub.estimate_background(37.5 * X + 2.0)
     assert np.allclose(scaled, 37.5 * bg + 2.0, rtol=1e-12, atol=1e-9)
     mirrored = sub.estimate_background(X[:, ::-1])[:, ::-1]
     assert np.allclose(mirrored, bg, rtol=0, atol=1e-12)
+
+
+# --- the ends of a scan (edges) -----------------------------------------------
+
+
+def _old_snip(Y, window, iterations, lls, decreasing):
+    """SNIP as it was before ``edges`` (the shipped models' preprocessing)."""
+    V = Y.copy()
+    if lls:
+        offset = np.minimum(Y.min(axis=1, keepdims=True), 0.0)
+        V = np.log(np.log(np.sqrt(V - offset + 1.0) + 1.0) + 1.0)
+    n = V.shape[1]
+    p_max = min(int(window), (n - 1) // 2)
+    widths = range(p_max, 0, -1) if decreasing else range(1, p_max + 1)
+    for _ in range(int(iterations)):
+        for p in widths:
+            mean = 0.5 * (V[:, : n - 2 * p] + V[:, 2 * p :])
+            mid = V[:, p : n - p]
+            np.minimum(mid, mean, out=mid)
+    if lls:
+        V = (np.exp(np.exp(V) - 1.0) - 1.0) ** 2 - 1.0 + offset
+    return np.minimum(V, Y)
+
+
+def _end_lines(distance, background):
+    """Lines of 0.15° FWHM ``distance`` degrees from both ends of the 0.02°
+    grid of TT, on a background; the two line positions."""
+    lo, hi = TT[0] + distance, TT[-1] - distance
+    lines = sum(
+        h * np.exp(-4 * np.log(2) * ((TT - c) / 0.15) ** 2)
+        for c, h in ((lo, 1.0), (hi, 0.7))
+    )
+    i, j = np.searchsorted(TT, lo - 1e-9), np.searchsorted(TT, hi - 1e-9)
+    return background + lines, lines, (i, j)
+
+
+_BACKGROUNDS = {
+    "flat": np.full(TT.size, 0.3),
+    "sloped": 0.6 - 0.4 * (TT - TT[0]) / (TT[-1] - TT[0]),
+    # a lab pattern's: falling steeply over the first degrees
+    "curved": 0.1 + 1.5 * np.exp(-(TT - TT[0]) / 2.5) + 0.05 * ((TT - 47) / 40) ** 2,
+}
+
+
+@pytest.mark.parametrize("name", list(_BACKGROUNDS))
+@pytest.mark.parametrize("distance", [0.0, 0.02, 0.04, 0.06, 0.1, 0.2, 0.4, 1.0])
+def test_extend_keeps_the_height_of_lines_at_the_ends(name, distance):
+    # "keep" left the points closer than the half-width to an end unclipped:
+    # a line 0.02 / 0.04 / 0.06° from an end kept 8-17 / 22-48 / 40-69 % of
+    # its height, 0 % at the end point itself
+    y, lines, ends = _end_lines(distance, _BACKGROUNDS[name])
+    sub = BackgroundSubtractor(edges="extend")
+    out = sub.fit_transform(y[None])[0]
+    # the steep curve bends below the straight extension by 2 % of itself
+    # over the window: its lines gain up to 4 % of their height
+    rel = 0.05 if name == "curved" else 0.02
+    for i in ends:
+        assert out[i] == pytest.approx(lines[i], rel=rel), (i, out[i], lines[i])
+    # and the background stays on the true one next to them
+    bg = sub.estimate_background(y[None])[0]
+    true = _BACKGROUNDS[name]
+    assert np.abs(bg - true).max() < rel * max(lines.max(), true.max())
+
+
+def test_keep_loses_end_lines_and_extend_keeps_them_in_counting_noise():
+    rng = np.random.default_rng(7)
+    kept = {"keep": [], "extend": []}
+    for background in _BACKGROUNDS.values():
+        for distance in (0.02, 0.04, 0.06):
+            _, lines, ends = _end_lines(distance, background)
+            # lines of 4000 and 2800 counts on 300-1600 counts of background
+            clean = 1000 * background + 4000 * lines
+            X = rng.poisson(np.broadcast_to(clean, (8, TT.size))).astype(float)
+            for edges in kept:
+                out = X - snip_background(X, 20, edges=edges)
+                for i in ends:
+                    kept[edges].append(out[:, i].mean() / (4000 * lines[i]))
+    assert max(kept["keep"]) < 0.75  # most of each line taken for background
+    assert 0.95 < min(kept["extend"]) and max(kept["extend"]) < 1.05
+
+
+@pytest.mark.parametrize("edges", ["keep", "extend"])
+@pytest.mark.parametrize("lls", [False, True])
+def test_background_never_exceeds_the_data(edges, lls):
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 7, 41, 300):
+        X = rng.gamma(0.5, 2.0, (6, n)) + rng.normal(0, 3, (6, 1))
+        X[3] = 5.0 - 0.3 * np.arange(n)  # a ramp
+        for window in (1, 5, 20, 200):
+            for decreasing in (False, True):
+                bg = snip_background(
+                    X, window, 2, lls=lls, decreasing=decreasing, edges=edges
+                )
+                assert bg.shape == X.shape and np.isfinite(bg).all()
+                assert np.all(bg <= X)
+
+
+@pytest.mark.parametrize("edges", ["keep", "extend"])
+def test_linear_background_is_exact_with_either_edges(edges):
+    # the docstring's promise, also with lines at both ends and in the middle
+    # (their feet, clipped in one sweep, stay within 1e-5 of it)
+    x = np.arange(400.0)
+    line = 2.0 + 0.01 * x
+    np.testing.assert_allclose(
+        snip_background(line, 20, edges=edges), line, rtol=0, atol=1e-12
+    )
+    y = line + 5 * np.exp(-(((x - 200) / 3) ** 2))
+    np.testing.assert_allclose(
+        snip_background(y[None], 20, edges=edges)[0], line, rtol=1e-5, atol=1e-8
+    )
+    if edges == "extend":
+        y = y + 3 * np.exp(-((x / 3) ** 2)) + 4 * np.exp(-(((x - 398) / 2) ** 2))
+        falling = 50.0 - 0.1 * x + (y - line)
+        np.testing.assert_allclose(
+            snip_background(np.vstack([y, falling]), 20, edges=edges),
+            np.vstack([line, 50.0 - 0.1 * x]),
+            rtol=0,
+            atol=1e-4,  # the end lines' far feet enter the end fit
+        )
+
+
+def test_default_is_bit_identical_to_the_snip_the_shipped_models_use():
+    rng = np.random.default_rng(5)
+    for n in (2, 3, 10, 101, 4250):
+        X = rng.gamma(1.0, 50.0, (70, n)) + np.linspace(300, 100, n)  # 2 blocks
+        X[:5] -= 200.0  # partly negative
+        for window in (1, 7, 20, 60):
+            for iterations, lls, decreasing in [
+                (1, False, False),
+                (2, False, True),
+                (1, True, False),
+                (3, True, True),
+            ]:
+                old = _old_snip(X, window, iterations, lls, decreasing)
+                new = snip_background(X, window, iterations, lls, decreasing)
+                assert np.array_equal(new, old)
+                assert np.array_equal(
+                    snip_background(
+                        X, window, iterations, lls, decreasing, edges="keep"
+                    ),
+                    old,
+                )
+    X32 = X.astype(np.float32)
+    sub = BackgroundSubtractor()
+    expected = X32 - np.minimum(
+        _old_snip(X32.astype(np.float64), 20, 1, False, False).astype(np.float32), X32
+    )
+    assert np.array_equal(sub.fit_transform(X32), expected)
+
+
+def test_a_subtractor_pickled_before_edges_existed_keeps_its_snip():
+    import pickle
+
+    X = np.array([sum(synthetic(s)) for s in range(3)])
+    old = BackgroundSubtractor(window=15).fit(X)
+    del old.edges  # the state of an object made before the parameter
+    loaded = pickle.loads(pickle.dumps(old))
+    assert loaded.edges == "keep"
+    assert loaded.get_params()["edges"] == "keep"
+    np.testing.assert_array_equal(
+        loaded.transform(X), X - _old_snip(X, 15, 1, False, False)
+    )
+
+
+@pytest.mark.parametrize("bad", ["reflect", "Extend", None, True, ("keep",)])
+def test_bad_edges_is_one_clear_error(bad):
+    X = np.ones((1, 20))
+    message = r"edges must be one of \('keep', 'extend'\), got "
+    with pytest.raises(ValueError, match=message):
+        BackgroundSubtractor(edges=bad).fit(X)
+    with pytest.raises(ValueError, match=message):
+        BackgroundSubtractor(edges=bad).estimate_background(X)
+    with pytest.raises(ValueError, match=message):
+        snip_background(X, edges=bad)
+
+
+def test_extend_in_row_blocks_matches_row_by_row():
+    rng = np.random.default_rng(4)
+    X = np.array([sum(synthetic(s % 5)) for s in range(150)])
+    X *= rng.uniform(0.5, 2.0, (150, 1))
+    for lls in (False, True):
+        whole = snip_background(X, window=20, lls=lls, edges="extend")
+        rows = np.vstack(
+            [snip_background(x, window=20, lls=lls, edges="extend") for x in X]
+        )
+        assert np.array_equal(whole, rows)

@@ -327,6 +327,19 @@ def test_build_pipeline_steps_follow_the_config():
     assert (step.method, step.window_length) == ("median", 3)
 
 
+def test_background_edges_key_reaches_the_snip_step(tmp_path):
+    # [preprocessing] background_edges: BackgroundSubtractor's edges, "keep"
+    # (the shipped models' SNIP) unless the config says otherwise
+    step = build_pipeline(load_config(TINY)).named_steps["background"]
+    assert step.edges == "keep"
+    path = tmp_path / "edges.toml"
+    path.write_text(to_toml({**TINY, "preprocessing": {"background_edges": "extend"}}))
+    cfg = load_config(path)
+    assert cfg["preprocessing"]["background_edges"] == "extend"
+    assert build_pipeline(cfg).named_steps["background"].edges == "extend"
+    assert load_config(cfg) == cfg  # a loaded config loads as itself
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -340,6 +353,11 @@ def test_build_pipeline_steps_follow_the_config():
         ({"preprocessing": {"smooth": 3}}, r"unknown \[preprocessing\] keys"),
         ({"preprocessing": {"denoise": 0}}, r"\[preprocessing\] denoise .* >= 1"),
         ({"preprocessing": {"denoise": 4}}, r"\[preprocessing\] denoise .* odd"),
+        (
+            {"preprocessing": {"background_edges": "mirror"}},
+            r"\[preprocessing\] background_edges must be one of \('keep', "
+            r"'extend'\), got 'mirror'",
+        ),
         ({"data": {"n_crystals": 5, "source": "icsd"}}, r"\[data\] unknown source"),
         ({"data": {"n_crystals": 5, "n_variants": 0}}, r"\[data\] n_variants"),
         ({"match": {"stride": 0}}, r"\[match\] stride must be >= 1"),

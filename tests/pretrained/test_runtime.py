@@ -1017,3 +1017,80 @@ def test_an_empty_list_of_patterns_is_one_clear_error_on_both_paths(tiny):
                 model.predict_top_k([], k=2)
             with pytest.raises(ValueError, match="X is an empty list"):
                 model.screen([])  # the predictor's had asked for a 2θ grid
+
+
+def test_shipped_files_snip_as_their_networks_were_trained():
+    # the shipped files were written before BackgroundSubtractor had
+    # ``edges``: both loaders must read them with the SNIP they were trained
+    # with ("keep"), not with another default
+    from skxrd.pretrained._store import _read_payload
+
+    with resources.as_file(_weights_file("space-group")) as file:
+        payload = _read_payload(file, arrays=True)
+        predictor = load_predictor(file)
+    stored = {cls: params for _, cls, params, _ in payload["steps"][:-1]}
+    assert "edges" not in stored["BackgroundSubtractor"]
+    assert dict(predictor._steps)["BackgroundSubtractor"]["edges"] == "keep"
+    pipeline = load_pretrained("space-group", device="cpu")
+    assert pipeline.named_steps["background"].edges == "keep"
+
+
+def test_snip_edges_travel_in_model_files_and_old_files_keep_theirs(tmp_path):
+    import torch
+
+    from skxrd.estimators import CNNClassifier
+    from skxrd.preprocessing import (
+        BackgroundSubtractor,
+        PatternNormalizer,
+        PatternResampler,
+    )
+    from skxrd.pretrained import PatternPipeline
+    from skxrd.pretrained._store import _DIGEST, _digest
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((12, 48)), np.repeat([225, 14], 6)
+
+    def pipeline(edges):
+        return PatternPipeline(
+            [
+                ("resample", PatternResampler(two_theta=(10.0, 58.0, 1.0))),
+                ("background", BackgroundSubtractor(window=4, edges=edges)),
+                ("normalize", PatternNormalizer()),
+                (
+                    "classifier",
+                    CNNClassifier(max_epochs=1, num_threads=1, random_state=0),
+                ),
+            ]
+        ).fit(X, y)
+
+    tt = np.arange(10.0, 58.0, 1.0)
+    # lines on the first and last two points, on a slope
+    counts = 5.0 - 0.05 * tt + 3 * np.isin(np.arange(48), [0, 1, 46, 47])
+    patterns = [Pattern(tt, counts, wavelength="CuKa")]
+    keep = pipeline("keep").transform_patterns(patterns)
+    extend = pipeline("extend").transform_patterns(patterns)
+    assert not np.allclose(keep, extend)
+    path = save_model(pipeline("extend"), tmp_path / "extend.pt")
+    full, light = load_model(path, device="cpu"), load_predictor(path)
+    assert full.named_steps["background"].edges == "extend"
+    np.testing.assert_array_equal(full.transform_patterns(patterns), extend)
+    np.testing.assert_array_equal(light.transform_patterns(patterns), extend)
+    # a file written before the parameter: no "edges" among the step's
+    payload = torch.load(path, weights_only=True)
+    del payload["steps"][1][2]["edges"]
+    payload.pop(_DIGEST)
+    payload[_DIGEST] = _digest(payload)
+    torch.save(payload, path)
+    full, light = load_model(path, device="cpu"), load_predictor(path)
+    assert full.named_steps["background"].edges == "keep"
+    np.testing.assert_array_equal(full.transform_patterns(patterns), keep)
+    np.testing.assert_array_equal(light.transform_patterns(patterns), keep)
+    # a value no version wrote: the predictor leaves it to the full loader,
+    # which says what is wrong
+    payload["steps"][1][2]["edges"] = "mirror"
+    payload.pop(_DIGEST)
+    payload[_DIGEST] = _digest(payload)
+    torch.save(payload, path)
+    assert load_predictor(path) is None
+    with pytest.raises(ValueError, match=r"'background'.*edges must be one of"):
+        load_model(path, device="cpu")
