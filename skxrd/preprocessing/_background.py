@@ -52,15 +52,16 @@ class BackgroundSubtractor(PatternwiseTransformer):
         Rolling ball only: the ball's height as a fraction of each pattern's
         intensity range.
     edges : {"keep", "extend"}, default="keep"
-        SNIP only: the points within ``window`` of an end. ``"keep"`` clips them
-        only at the widths that fit, so the background equals the pattern at
-        its first and last point and a line less than about 0.1° (5 points of
-        0.02°) from an end loses most of its height. ``"extend"`` continues
-        each pattern beyond its ends along a straight line fitted to the
-        background of the end region (peaks left out), so that every point is
-        clipped at every width: end lines keep their height. The shipped models
-        were trained with ``"keep"``, and objects saved before this parameter
-        existed load with it. See :func:`snip_background`.
+        SNIP only (the rolling ball always extends the pattern): the points
+        within ``window`` of an end. ``"keep"`` clips them only at the widths
+        that fit, so the background equals the pattern at its first and last
+        point, and a line within 0.06° (3 points of 0.02°) of an end loses a
+        third or more of its height. ``"extend"`` continues each pattern
+        beyond its ends along a straight line fitted to the background of the
+        end region (peaks left out), so that every point is clipped at every
+        width: end lines keep their height. The shipped models were trained
+        with ``"keep"``, and objects saved before this parameter existed load
+        with it. See :func:`snip_background`.
 
     Attributes
     ----------
