@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -859,6 +860,23 @@ def _space_group_symbols(model):
     return space_group_symbol if metadata.get("target") == "space_group" else None
 
 
+def _distinct_phases(similarity, index, labels, name, k):
+    """The first ``k`` of one pattern's neighbours (best first) that are
+    distinct phases: entries whose names differ beyond a trailing
+    ``(...)`` (the AMCSD references are named ``"Quartz, SiO2
+    (amcsd-0017992)"``) or whose labels differ (iron's α, γ and ε
+    entries are three phases)."""
+    seen, kept = set(), []
+    for v, j, lab in zip(similarity, index, labels):
+        phase = (re.sub(r"\s*\([^()]*\)\s*$", "", name(j)), str(lab))
+        if phase not in seen:
+            seen.add(phase)
+            kept.append((v, j, lab))
+            if len(kept) == k:
+                break
+    return kept
+
+
 def _reference_symbols(model):
     """Symbols for the labels of a search-match's references: space-group
     symbols where the model is one of skxrd's space-group family (its
@@ -908,12 +926,16 @@ def _bravais_names(model):
 def _best_matches(model, patterns, k=1):
     """Per pattern, the closest reference of a search-match model (a
     MatchFirstClassifier, maybe inside a CoarseLabelClassifier) and which part
-    answered, with ``k > 1`` the ``k`` closest (``"closest"``: name,
-    similarity, label); None for every pattern of other models."""
+    answered, with ``k > 1`` the ``k`` closest phases (``"closest"``: name,
+    similarity, label; the best entry of each phase, see
+    :func:`_distinct_phases`); None for every pattern of other models."""
     from .pretrained._runtime import Predictor
 
+    # a database holds many entries of one phase (87 of iron in the AMCSD):
+    # enough neighbours to find k distinct phases among them
+    fetch = 1 if k == 1 else max(20 * k, 50)
     if isinstance(model, Predictor):
-        found = model.best_matches(patterns, k)
+        found = model.best_matches(patterns, fetch)
         if found is None:
             return [None] * len(patterns)
         similarity, index, score, threshold, names, labels = found
@@ -935,7 +957,7 @@ def _best_matches(model, patterns, k=1):
         from .estimators._core import gate_scores, reference_labels
 
         matcher = hybrid.matcher_
-        similarity, index = hybrid.kneighbors(X, n_neighbors=k)
+        similarity, index = hybrid.kneighbors(X, n_neighbors=fetch)
         score = gate_scores(matcher.class_similarities(X), hybrid._margin())
         threshold = float(hybrid.threshold_)
         names = hybrid.reference_names_
@@ -967,7 +989,7 @@ def _best_matches(model, patterns, k=1):
                     "label": plain_scalar(la),
                     **({"symbol": symbol(la)} if symbol else {}),
                 }
-                for v, j, la in zip(s, i, lab)
+                for v, j, la in _distinct_phases(s, i, lab, name, k)
             ]
         found.append(res)
     return found

@@ -296,3 +296,29 @@ def test_the_cell_shown_is_the_answers_familys_or_says_why_not(capsys):
     results = [{"file": "p.xy", "reason": None, "predictions": [{"label": "cubic"}]}]
     _add_cells(results, None, every_family=True)
     assert set(results[0]) == {"file", "reason", "predictions"}
+
+
+def test_closest_references_are_distinct_phases():
+    # a database holds many entries of one phase: --matches K lists K phases,
+    # the best entry of each (a phase: the name without its trailing
+    # "(entry id)", and the label: iron's bcc and fcc entries are two phases)
+    from skxrd.cli import _distinct_phases
+
+    names = [
+        "Quartz, SiO2 (amcsd-1)",
+        "Quartz, SiO2 (amcsd-2)",
+        "Quartz, SiO2 (amcsd-3)",
+        "Iron, Fe (amcsd-4)",
+        "Iron, Fe (amcsd-5)",
+        "Fluocerite-(La), LaF3 (amcsd-6)",
+        "Fluocerite-(La), LaF3 (amcsd-7)",
+        "mine",
+    ]
+    labels = [152, 152, 154, 229, 225, 165, 165, 1]
+    sims = np.linspace(0.9, 0.2, len(names))
+    kept = _distinct_phases(sims, range(len(names)), labels, names.__getitem__, 10)
+    assert [j for _, j, _ in kept] == [0, 2, 3, 4, 5, 7]
+    assert [lab for _, _, lab in kept] == [152, 154, 229, 225, 165, 1]
+    assert [
+        j for _, j, _ in _distinct_phases(sims, range(8), labels, names.__getitem__, 3)
+    ] == [0, 2, 3]
