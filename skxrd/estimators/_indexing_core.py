@@ -337,6 +337,7 @@ def indexing_cells(
     families,
     max_zero_shift=INDEXING_MAX_ZERO_SHIFT,
     first_lines=INDEXING_FIRST_LINES,
+    also="",
 ):
     """The cells behind :func:`indexing_merits` of the same rows and settings.
 
@@ -344,8 +345,10 @@ def indexing_cells(
     most 20) and ``{lattice type: IndexingSolution or None}`` over the lattice
     types of ``families``. Rows whose merits were computed in this process
     lately (the last 64 rows, in the calling process: not those of joblib
-    workers) are read back, not indexed again."""
-    from ..indexing._index import _indexed_rows
+    workers) are read back, not indexed again. ``also``: letters of more
+    families (``"m"``: monoclinic), whose cells are searched on the same
+    peaks with the same settings (the merits never see them)."""
+    from ..indexing._index import _indexed_rows, index_powder
 
     lattices = family_lattices(families)
     found = _indexed_rows(
@@ -355,9 +358,22 @@ def indexing_cells(
         drop_kbeta=False,
         **_search_settings(families, max_zero_shift, first_lines),
     )
-    return [
-        (len(pos), {lat: cells.get(lat) for lat in lattices}) for pos, cells in found
-    ]
+    more = tuple(lat for lat in family_lattices(also) if lat not in lattices)
+    rows = []
+    for pos, cells in found:
+        row = {lat: cells.get(lat) for lat in lattices}
+        if more:
+            extra = index_powder(
+                pos,
+                wavelength=radiation,
+                **{
+                    **_search_settings(families, max_zero_shift, first_lines),
+                    "lattices": more,
+                },
+            )
+            row.update({lat: extra.get(lat) for lat in more})
+        rows.append((len(pos), row))
+    return rows
 
 
 def best_cell(cells, lattices):

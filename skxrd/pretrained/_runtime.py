@@ -320,7 +320,7 @@ class Predictor:
             **kwargs,
         )
 
-    def cells(self, patterns, return_n_peaks=False):
+    def cells(self, patterns, return_n_peaks=False, also=""):
         """The cells the model's indexing found, as
         :meth:`~skxrd.estimators.IndexingClassifier.cells` computes them.
 
@@ -332,6 +332,8 @@ class Predictor:
         patterns : list of Pattern
         return_n_peaks : bool, default=False
             Also return the number of peaks indexed per pattern.
+        also : str, default=""
+            Letters of more families to search on the same peaks (``"m"``).
 
         Returns
         -------
@@ -348,7 +350,7 @@ class Predictor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # noted with the answers
             X = self.transform_patterns(patterns)
-        found = self._indexing.cells(X)
+        found = self._indexing.cells(X, also)
         cells = [c for _, c in found]
         if return_n_peaks:
             return cells, np.array([n for n, _ in found], dtype=int)
@@ -409,9 +411,10 @@ class _Indexing:
         if self.coef.shape != (len(self.columns), n_in):
             raise ValueError("the indexing stacker does not fit the classifier")
 
-    def cells(self, X):
+    def cells(self, X, also=""):
         """:func:`~skxrd.estimators._indexing_core.indexing_cells` of rows on
-        the grid, with the settings :meth:`_stacked` indexes with."""
+        the grid, with the settings :meth:`_stacked` indexes with (and the
+        families ``also``)."""
         from ..estimators._indexing_core import indexing_cells
 
         return indexing_cells(
@@ -422,6 +425,7 @@ class _Indexing:
             self.families,
             self.max_zero_shift,
             self.first_lines,
+            also=also,
         )
 
     def proba(self, X, proba):

@@ -710,3 +710,35 @@ def test_indexing_classifier_of_finds_it_inside_wrappers(fitted):
     assert indexing_classifier_of(pipe) is fitted
     assert indexing_classifier_of(FrozenEstimator(coarse)) is fitted
     assert indexing_classifier_of(fitted.estimator_) is None
+
+
+def test_cells_also_searches_other_families_on_the_same_peaks():
+    # the monoclinic cells of a model that weighs none (the shipped ones):
+    # searched on the same peaks with the same settings, merits untouched
+    from skxrd.datasets import make_random_crystals
+    from skxrd.simulation import PowderSimulator
+
+    crystal = make_random_crystals(
+        1, space_groups=[14], n_atoms=(4, 8), random_state=1
+    )[0]
+    sim = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)
+    X = sim.transform([crystal])
+    clf = IndexingClassifier(None, two_theta=sim.two_theta, radiation="CuKa")
+    merits = clf.merits(X)
+    [own] = clf.cells(X)
+    [more] = clf.cells(X, also="m")
+    assert set(more) == set(own) | {"mP", "mC"}
+    assert all(more[lat] is own[lat] for lat in own)  # read back, not searched
+    best = max(
+        (more[lat] for lat in ("mP", "mC") if more[lat]),
+        key=lambda s: s.figure_of_merit,
+    )
+    np.testing.assert_allclose(
+        sorted([best.a, best.b, best.c]),
+        sorted(np.linalg.norm(crystal.lattice, axis=1)),
+        rtol=5e-3,
+    )
+    np.testing.assert_array_equal(clf.merits(X), merits)
+    for bad in ("x", "mm", 3):
+        with pytest.raises(ValueError, match="also must be distinct letters"):
+            clf.cells(X, also=bad)

@@ -479,6 +479,46 @@ def test_predict_reads_q_columns_with_axis_q(tiny, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["reason"] is None
 
 
+def test_a_monoclinic_answer_gets_a_monoclinic_cell_the_model_does_not_weigh():
+    # the shipped models index no monoclinic cells: a monoclinic answer (half
+    # of the RRUFF minerals' answers) showed "no indexed cell"; its family is
+    # now searched on the same peaks, and the cell says it was not weighed
+    from skxrd.cli import (
+        _add_cells,
+        _cells_of_answers,
+        _indexed_cells,
+        _load_model,
+        _weighed_families,
+    )
+    from skxrd.datasets import make_random_crystals
+
+    model = _load_model("crystal-system", "cpu", False, light=True)
+    crystal = make_random_crystals(
+        1, space_groups=[14], n_atoms=(4, 8), random_state=1
+    )[0]
+    sim = PowderSimulator(two_theta_range=(5, 90), two_theta_step=0.02)
+    pattern = Pattern(sim.two_theta, sim.transform([crystal])[0], wavelength="CuKa")
+    results = [
+        {"file": "p.xy", "reason": None, "predictions": [{"label": label}]}
+        for label in ("monoclinic", "cubic")
+    ]
+    found = _indexed_cells(model, [pattern, pattern])
+    assert not any(lat.startswith("m") for lat in found[0][1])
+    searched = _cells_of_answers(model, [pattern, pattern], results, found)
+    assert searched[1] is found[1]  # a cubic answer: nothing more
+    _add_cells(results, searched, False, _weighed_families(model))
+    cell = results[0]["cell"]
+    assert cell["family"] == "monoclinic" and cell["weighed"] is False
+    lengths = np.linalg.norm(crystal.lattice, axis=1)
+    np.testing.assert_allclose(
+        sorted([cell["a"], cell["b"], cell["c"]]), sorted(lengths), rtol=5e-3
+    )
+    assert cell["figure_of_merit"] > 20
+    # a cubic answer keeps the model's own search: no cubic cell fits here
+    assert results[1]["cell"] is None
+    assert results[1]["cell_note"].startswith("no cubic cell explains the")
+
+
 def test_predict_and_evaluate_read_a_powder_cif_block_with_block(
     tiny, tmp_path, capsys
 ):
@@ -974,15 +1014,22 @@ def test_predict_and_watch_show_the_indexed_cell_of_the_answer(tiny, tmp_path, c
     cell = res["cell"]
     assert set(cell) == {
         "lattice", "family", "a", "b", "c", "alpha", "beta", "gamma", "volume",
-        "figure_of_merit", "n_indexed", "n_lines", "zero_shift",
+        "figure_of_merit", "n_indexed", "n_lines", "zero_shift", "weighed",
     }  # fmt: skip
+    assert cell["weighed"] is True  # a cubic cell: the model weighs its merit
     assert cell["lattice"] == "cF" and cell["family"] == "cubic"
     assert abs(cell["a"] / 5.6411 - 1) < 0.005 and cell["a"] == cell["c"]
     assert cell["figure_of_merit"] > 20 and cell["n_indexed"] == cell["n_lines"] >= 8
     assert abs(cell["zero_shift"]) <= 0.1
     assert cell["volume"] == pytest.approx(cell["a"] ** 3, rel=1e-4)
-    families = ["cubic", "tetragonal", "hexagonal", "orthorhombic", "triclinic"]
-    assert list(res["cells"]) == families and res["cells"]["cubic"] == cell
+    # --cells: every family, the monoclinic one too (searched for --cells:
+    # the shipped models weigh no monoclinic merits)
+    families = ["cubic", "tetragonal", "hexagonal", "orthorhombic", "monoclinic"]
+    assert list(res["cells"]) == [*families, "triclinic"]
+    assert res["cells"]["cubic"] == cell
+    assert [c["weighed"] for c in res["cells"].values() if c] == [
+        f != "monoclinic" for f, c in res["cells"].items() if c
+    ]
     # the Bravais-lattice model: the answer's own lattice type
     assert main(args + ["--model", "bravais-lattice", "--json"]) == 0
     [res] = json.loads(capsys.readouterr().out)
