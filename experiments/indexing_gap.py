@@ -163,11 +163,12 @@ def one(tt, x, crystal, params, system, first_lines=4, drop_kbeta=False):
     return out
 
 
-def reference_cases(min_similarity=None):
+def reference_cases(min_similarity=None, systems=("orthorhombic", "monoclinic")):
     """The RRUFF patterns whose nearest AMCSD pattern under the shipped
     search-match is at least ``min_similarity`` similar (by default the
-    gate's threshold) and of the label's crystal system, orthorhombic or
-    monoclinic (the families :func:`reference_solution` refines):
+    gate's threshold) and of the label's crystal system, one of ``systems``
+    (by default orthorhombic or monoclinic, the families
+    :func:`reference_solution` refines; None: every system):
     dicts of the RRUFF ``index``, its ``two_theta`` and ``intensity``, the
     reference ``crystal``, its conventional ``parameters`` and ``system``.
     Prints how many patterns each condition keeps."""
@@ -203,7 +204,7 @@ def reference_cases(min_similarity=None):
         if ref_system != system[i]:
             continue
         counts["same system"] += 1
-        if ref_system not in ("orthorhombic", "monoclinic"):
+        if systems is not None and ref_system not in systems:
             continue
         counts["kept"] += 1
         cases.append(
@@ -220,7 +221,8 @@ def reference_cases(min_similarity=None):
         f"threshold {min_similarity:.3f}; nearest AMCSD similarity: quartiles "
         f"{np.round(np.percentile(similarity[:, 0], [25, 50, 75]), 3).tolist()}; "
         f"patterns with a close one: {counts['close']}, of the label's crystal "
-        f"system: {counts['same system']}, orthorhombic or monoclinic: "
+        f"system: {counts['same system']}, "
+        f"{'any system' if systems is None else ' or '.join(systems)}: "
         f"{counts['kept']}; e.g. {names[:3].tolist()}"
     )
     return cases
