@@ -922,6 +922,16 @@ def _token_form(token: str, su: bool):
     return point, decimals, exp_digits
 
 
+def _trailing_zero(token: str, su: bool) -> bool:
+    """Whether a number prints a zero as its last decimal (``5.50``,
+    ``1.250e+03``, ``12.30(4)``): its writer keeps a fixed number of
+    decimals."""
+    if su:
+        token = _SU.sub("", token)
+    mantissa = token.lower().partition("e")[0]
+    return "." in mantissa and mantissa.endswith("0")
+
+
 def _cut_last_number(
     text: str,
     *,
@@ -946,6 +956,9 @@ def _cut_last_number(
       point that the column's numbers do not end in (``12.``);
     * every number above it is printed alike (the same decimals, the same
       exponent digits) and it is printed shorter (``10.0`` under ``10.02``);
+      fewer decimals count only where some number above ends in a zero
+      decimal (``10.00``), which writers that drop trailing zeros (``%g``,
+      spreadsheets) never print;
     * the lines above are right-justified (in each column numbers end at
       one character position, and in some column they have several widths,
       as DIFFRAC and Fortran write them) and it ends elsewhere (``      11``
@@ -1019,9 +1032,13 @@ def _cut_last_number(
         return None
     if len(forms) == 1:
         (shared,) = forms
+        # decimals count only where the column prints a trailing zero (or
+        # none): writers that drop them (%g, str(round(y, 3)), spreadsheets)
+        # print "7597.93" under "1267.466" uncut, one line in ten
+        fixed = shared[1] == 0 or any(_trailing_zero(t, su) for t, _ in column)
         if (
-            (shared[0] and not form[0])
-            or form[1] < shared[1]
+            (fixed and shared[0] and not form[0])
+            or (fixed and form[1] < shared[1])
             or (shared[2] is not None and (form[2] or 0) < shared[2])
         ):
             return (
