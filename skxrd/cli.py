@@ -908,15 +908,29 @@ def _space_group_symbols(model):
     return space_group_symbol if metadata.get("target") == "space_group" else None
 
 
+# "Name, formula": a formula is one word (the AMCSD's "Aegirine, NaFeSi2O6")
+_NAMED_FORMULA = re.compile(r"(.+), [A-Z][^\s,]*")
+
+
+def _phase_name(name):
+    """The phase of a reference name: without its trailing ``(entry)``, and
+    of a ``"Mineral, formula"`` name the mineral alone (the AMCSD spells one
+    mineral's formula many ways: ``"Aegirine, NaFeSi2O6"`` and ``"Aegirine,
+    Si2FeNaO6"``, four of cooperite's compositions)."""
+    base = re.sub(r"\s*\([^()]*\)\s*$", "", name)
+    named = _NAMED_FORMULA.fullmatch(base)
+    return named.group(1) if named else base
+
+
 def _distinct_phases(similarity, index, labels, name, k):
     """The first ``k`` of one pattern's neighbours (best first) that are
     distinct phases: entries whose names differ beyond a trailing
-    ``(...)`` (the AMCSD references are named ``"Quartz, SiO2
-    (amcsd-0017992)"``) or whose labels differ (iron's α, γ and ε
-    entries are three phases)."""
+    ``(...)`` and the formula after a mineral's name (the AMCSD references
+    are named ``"Quartz, SiO2 (amcsd-0017992)"``; see :func:`_phase_name`)
+    or whose labels differ (iron's α, γ and ε entries are three phases)."""
     seen, kept = set(), []
     for v, j, lab in zip(similarity, index, labels):
-        phase = (re.sub(r"\s*\([^()]*\)\s*$", "", name(j)), str(lab))
+        phase = (_phase_name(name(j)), str(lab))
         if phase not in seen:
             seen.add(phase)
             kept.append((v, j, lab))

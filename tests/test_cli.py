@@ -322,3 +322,25 @@ def test_closest_references_are_distinct_phases():
     assert [
         j for _, j, _ in _distinct_phases(sims, range(8), labels, names.__getitem__, 3)
     ] == [0, 2, 3]
+
+
+def test_closest_references_of_one_mineral_spelt_two_ways_are_one_phase():
+    # the AMCSD writes one mineral's formula several ways (aegirine as
+    # NaFeSi2O6 and Si2FeNaO6, cooperite in four compositions): --matches 3
+    # listed aegirine twice as two phases, on 82 of 228 RRUFF patterns some
+    # mineral twice in the top 3
+    from skxrd.cli import _distinct_phases
+
+    names = [
+        "Aegirine, NaFeSi2O6 (amcsd-0006825)",
+        "Aegirine, Si2FeNaO6 (amcsd-0000336)",
+        "NaVSi2O6 (amcsd-0004897)",
+        "Perovskite (La, Cu, Ti), La4Cu1.92Ti2.08O12 (amcsd-0014369)",
+        "Perovskite (La, Cu, Ti), La4Cu2Ti2O12 (amcsd-0014370)",
+        "Sample A, batch 2",  # not a formula after the comma: names a phase
+        "Sample A, batch 3",
+    ]
+    labels = [15, 15, 15, 221, 221, 14, 14]
+    sims = np.linspace(0.9, 0.2, len(names))
+    kept = _distinct_phases(sims, range(len(names)), labels, names.__getitem__, 10)
+    assert [j for _, j, _ in kept] == [0, 2, 3, 5, 6]
