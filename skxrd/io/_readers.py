@@ -264,11 +264,12 @@ def read_pattern(
     break, as hand-edited files and some Windows tools end, is read as any
     other unless its last number shows a cut: no number (``1e``,
     ``1234(3``), a decimal point its column's numbers do not end in
-    (``12.``), fewer digits than every number above it in its column, or an
-    end off a right-justified column (or off the fixed-width fields of a
-    UXD ``_COUNTS`` row). A count cut between digits in a free layout
-    (``1148`` as ``11``, single spaces) leaves no trace that a reader could
-    see; a declared number of points is then the check.
+    (``12.``), fewer digits than every number above it in its column (where
+    they print trailing zeros: ``10.00``), or an end off a right-justified
+    column (or off the padded fixed-width fields of a UXD ``_COUNTS`` row).
+    A count cut between digits in a free layout (``1148`` as ``11``, single
+    spaces) leaves no trace that a reader could see; a declared number of
+    points is then the check.
 
     Bruker ``.brml`` (DIFFRAC.SUITE, a zip archive): each
     ``Experiment<N>/RawData<M>.xml`` member is a scan; its ``<Datum>`` lines
@@ -965,8 +966,10 @@ def _cut_last_number(
       under ``    1148``);
     * with ``same_width`` (a block whose numbers all have fields of one
       width, as UXD ``_COUNTS`` rows), the numbers before it on its line
-      fill fields of one width from the line's start and it does not
-      (``      100      10``: fields of 9, cut at 17).
+      and on the lines above fill padded fields of one width from the
+      line's start and it does not (``      100      10``: fields of 9, cut
+      at 17; not ``" 1234 1198 987"``, free layout, see
+      :func:`_fixed_fields`).
 
     A count cut between its digits in a column of free layout (``1148`` read
     as ``11``, single spaces between numbers) leaves no trace: a declared
@@ -1014,7 +1017,7 @@ def _cut_last_number(
         same_width
         and k >= 1
         and last[0] in " \t"
-        and all(e == (j + 1) * width for j, (_, e) in enumerate(final[:-1]))
+        and _fixed_fields([final[:-1], *above], width)
         and end != (k + 1) * width
     ):
         return (
@@ -1052,6 +1055,21 @@ def _cut_last_number(
             f"right-justified numbers above it end at column {ends.pop()}"
         )
     return None
+
+
+def _fixed_fields(lines, width: int) -> bool:
+    """Whether ``lines`` (lists of (token, end)) show fields of ``width``
+    characters from each line's start: every number ends at a multiple of
+    ``width``, and the fields are padded (numbers of several lengths, or one
+    with 4 or more characters of padding). Numbers of one length between
+    single spaces (``" 1234 1198 1302"``) fill fields of 5 just as well:
+    free layout, whose last number may be shorter (``" 1234 1198 987"``)."""
+    lengths = set()
+    for got in lines:
+        if any(e != (j + 1) * width for j, (_, e) in enumerate(got)):
+            return False
+        lengths.update(len(t) for t, _ in got)
+    return len(lengths) > 1 or width - min(lengths) >= 4
 
 
 def _last_line_number(text: str) -> int:

@@ -2377,6 +2377,13 @@ def test_text_files_without_a_final_line_break_read_alike(tmp_path, name):
             _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_STEPCOUNT=3\n_COUNTS\n1 2 3",
         ),
         ("pairs.uxd", _UXD_HEAD + "_2THETACOUNTS\n10.00 100\n10.02 12\n10.04 1148"),
+        # free layout after a leading space: " 1003" fills 5 characters as a
+        # fixed field would, but the lines show no padded fields, and 987 is
+        # no cut 9876 (refused: a fifth of such files of counts near 1000)
+        (
+            "spaced.uxd",
+            _UXD_HEAD + "_START=10\n_STEPSIZE=1\n_COUNTS\n 1012 1048 1099\n 1003 987",
+        ),
         ("free.gsa", _GSAS_HEAD + "BANK 1 3 1 CONS 1000 2 0 0 STD\n10 20 3"),
         ("fxy.gsa", _GSAS_HEAD + "BANK 1 2 2 CONS 1000 2 0 0 FXY\n1000 5\n1002 6"),
         ("a.xy", "# wavelength 1.5406\n10.00  12.50\n10.02  13.25\n10.04  11.75"),
