@@ -1532,9 +1532,10 @@ def _indexed(two_theta, x, radiation, drop_kbeta, kwargs):
     return pos, found
 
 
-def _indexed_rows(X, two_theta, *, radiation, drop_kbeta=False, **kwargs):
-    """:func:`_indexed` of each row of ``X``, checked as :func:`lattice_merits`
-    checks it (and converted alike, so that the cache keys are its)."""
+def _checked_rows(X, two_theta, radiation, drop_kbeta):
+    """``(X, two_theta, drop_kbeta)`` checked and converted as
+    :func:`lattice_merits` and :func:`_indexed_rows` take them (alike, so
+    that the cache keys of one are the other's)."""
     X = np.asarray(X, dtype=float)
     if X.ndim != 2:
         raise ValueError(f"X must be 2D (n_samples, n_points), got shape {X.shape}")
@@ -1542,7 +1543,13 @@ def _indexed_rows(X, two_theta, *, radiation, drop_kbeta=False, **kwargs):
     if tt.shape != (X.shape[1],):
         raise ValueError(f"two_theta has {tt.size} points and X {X.shape[1]} columns")
     get_radiation(radiation)
-    drop_kbeta = check_bool(drop_kbeta, "drop_kbeta")
+    return X, tt, check_bool(drop_kbeta, "drop_kbeta")
+
+
+def _indexed_rows(X, two_theta, *, radiation, drop_kbeta=False, **kwargs):
+    """:func:`_indexed` of each row of ``X``, checked as :func:`lattice_merits`
+    checks it."""
+    X, tt, drop_kbeta = _checked_rows(X, two_theta, radiation, drop_kbeta)
     return [_indexed(tt, x, radiation, drop_kbeta, kwargs) for x in X]
 
 
@@ -1654,16 +1661,9 @@ def lattice_merits(
     >>> LATTICE_TYPES[int(np.argmax(merits[0, :3]))], int(merits[0, -1])  # best cubic
     ('cI', 10)
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2D (n_samples, n_points), got shape {X.shape}")
-    tt = np.asarray(two_theta, dtype=float)
-    if tt.shape != (X.shape[1],):
-        raise ValueError(f"two_theta has {tt.size} points and X {X.shape[1]} columns")
-    get_radiation(radiation)
+    X, tt, drop_kbeta = _checked_rows(X, two_theta, radiation, drop_kbeta)
     # flags, not truthy values: space_groups="no" returned the group merits
     groups = check_bool(space_groups, "space_groups")
-    drop_kbeta = check_bool(drop_kbeta, "drop_kbeta")
     args = [(tt, x, radiation, drop_kbeta, kwargs, groups) for x in X]
     if n_jobs in (None, 1) and not verbose:
         # no joblib: ``skxrd predict`` imports numpy and scipy only

@@ -21,12 +21,11 @@ import numpy as np
 from ._readers import (
     PatternFormatError,
     _bad_wavelength,
-    _cut_last_number,
     _decode,
     _Found,
-    _last_line_number,
     _ordered,
     _radiation_from_lines,
+    _refuse_cut,
 )
 
 __all__ = ["read_pdcif", "looks_like_cif"]
@@ -306,14 +305,7 @@ def read_pdcif(path, data: bytes, axis, block=None) -> _Found:
     powder pattern: the only one, or the one ``block`` names (its name, or
     its index among the pattern blocks; see :func:`skxrd.io.read_pattern`)."""
     text = _decode(data, ("utf-8",))
-    why = _cut_last_number(text, separators=" \t", su=True)
-    if why is not None:
-        raise PatternFormatError(
-            path,
-            f"the last line has no line break and {why}: the file is truncated "
-            "(cut inside its last number)",
-            line=_last_line_number(text),
-        )
+    _refuse_cut(path, text, separators=" \t", su=True)
     blocks = _parse(path, text)
     if not blocks:
         raise PatternFormatError(path, "no data_ block: not a CIF", line=1)

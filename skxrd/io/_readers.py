@@ -1072,6 +1072,19 @@ def _fixed_fields(lines, width: int) -> bool:
     return len(lengths) > 1 or width - min(lengths) >= 4
 
 
+def _refuse_cut(path, text: str, **how) -> None:
+    """Raise :class:`PatternFormatError` at the last line of ``text`` where
+    :func:`_cut_last_number` (with ``how``) finds it cut short."""
+    why = _cut_last_number(text, **how)
+    if why is not None:
+        raise PatternFormatError(
+            path,
+            f"the last line has no line break and {why}: the file is truncated "
+            "(cut inside its last number)",
+            line=_last_line_number(text),
+        )
+
+
 def _last_line_number(text: str) -> int:
     """The number of the last line of ``text`` (counted without a list of
     lines)."""
@@ -1145,14 +1158,7 @@ def _all_floats(tokens) -> bool:
 def _read_text(path, data, axis, *, encodings=("utf-8",)) -> _Found:
     text = _decode(data, encodings).rstrip("\x1a")  # DOS end-of-file mark
     _check_one_pattern(path, _leading_comments(text))
-    why = _cut_last_number(text, separators=" \t,;", comment="#")
-    if why is not None:
-        raise PatternFormatError(
-            path,
-            f"the last line has no line break and {why}: the file is truncated "
-            "(cut inside its last number)",
-            line=_last_line_number(text),
-        )
+    _refuse_cut(path, text, separators=" \t,;", comment="#")
     table, header, info = _parse_columns(path, lambda: enumerate(_iter_lines(text), 1))
     ncols = table.shape[1]
     meta: dict[str, Any] = {}
