@@ -978,11 +978,16 @@ def _cut_last_number(
     text = text.rstrip("\x1a")
     if not text or text[-1] in "\r\n":
         return None
-    tail = text[-_LAYOUT_TAIL:]
-    lines = _LINE_BREAK.split(tail)
-    if len(tail) < len(text):
+    # the last line whole, however long (one line of 20,000 UXD counts), and
+    # the lines in up to _LAYOUT_TAIL characters before it: str.rfind, not a
+    # split of the whole file
+    newline = text.rfind("\n")
+    start = max(newline, text.rfind("\r", newline + 1)) + 1
+    lines = _LINE_BREAK.split(text[max(start - _LAYOUT_TAIL, 0) : start])[:-1]
+    if start > _LAYOUT_TAIL:
         lines = lines[1:]  # the first may be a part of a line
-    last = lines[-1]
+    last = text[start:]
+    lines.append(last)
     if comment is not None:
         last = last.split(comment, 1)[0]
     if not last.strip() or last[-1] in " \t" + separators:

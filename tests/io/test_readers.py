@@ -2404,6 +2404,20 @@ def test_a_whole_last_line_without_a_break_is_read(tmp_path, name, text):
     assert len(p) >= 2
 
 
+def test_a_last_line_longer_than_the_layout_tail_is_read(tmp_path):
+    # a UXD whose 15,000 counts stand on one line (75 kB) without a final
+    # break: the cut check looked at the last 64 kB only, found no whole
+    # line in it and failed with IndexError: list index out of range
+    counts = np.random.default_rng(0).poisson(1000, 15_000)
+    row = " ".join(str(c) for c in counts)
+    text = _UXD_HEAD + "_START=5\n_STEPSIZE=0.01\n_COUNTS\n" + row
+    p = read_pattern(_write(tmp_path, "one_line.uxd", text))
+    np.testing.assert_array_equal(p.intensity, counts)
+    # and a cut in it is still seen
+    with pytest.raises(PatternFormatError, match=r"line 7: .*'1e' is not a comp"):
+        read_pattern(_write(tmp_path, "cut.uxd", text + " 1e"))
+
+
 @pytest.mark.parametrize(
     "name, text, match",
     [
