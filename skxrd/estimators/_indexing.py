@@ -22,6 +22,7 @@ from ._indexing_core import (
     INDEXING_MAX_ZERO_SHIFT,
     INDEXING_MERIT_CAP,
     check_absences,
+    check_also,
     check_degree,
     check_families,
     check_first_lines,
@@ -418,11 +419,7 @@ class IndexingClassifier(
         from ..utils._validation import check_bool
 
         check_bool(return_n_peaks, "return_n_peaks")
-        if also != "":
-            try:
-                check_families(also)
-            except ValueError as exc:  # named as the caller wrote it
-                raise ValueError(str(exc).replace("families", "also", 1)) from None
+        check_also(also)
         X = self._check_rows(X)
         found = indexing_cells(
             X,

@@ -99,6 +99,17 @@ def check_families(families):
     return families
 
 
+def check_also(also):
+    """``also`` (families searched beyond a model's: ``""``, or letters as
+    :func:`check_families` takes them), or an error naming it."""
+    if isinstance(also, str) and also == "":
+        return also
+    try:
+        return check_families(also)
+    except ValueError as exc:  # named as the caller wrote it
+        raise ValueError(str(exc).replace("families", "also", 1)) from None
+
+
 def check_degree(degree):
     """``degree`` (1 or 2: the powers of ``log(1 + M)``), or an error."""
     if isinstance(degree, bool) or degree not in (1, 2):

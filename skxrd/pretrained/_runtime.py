@@ -343,6 +343,12 @@ class Predictor:
         n_peaks : ndarray of shape (n_patterns,)
             Only with ``return_n_peaks`` (and a model that indexes).
         """
+        from ..estimators._indexing_core import check_also
+        from ..utils._validation import check_bool
+
+        # as IndexingClassifier.cells checks them: also="M" searched nothing
+        return_n_peaks = check_bool(return_n_peaks, "return_n_peaks")
+        check_also(also)
         if self._indexing is None:
             return None
         import warnings

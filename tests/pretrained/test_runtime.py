@@ -129,6 +129,19 @@ def test_predictor_answers_as_the_shipped_pipeline(name):
     )
 
 
+@pytest.mark.parametrize("also", ["M", "x", "monoclinic", None])
+def test_predictor_cells_refuses_an_also_it_cannot_search(also):
+    # Predictor.cells(also="M") searched no monoclinic cell and said nothing
+    # ("monoclinic" searched its letters), where IndexingClassifier.cells
+    # names the bad value
+    with resources.as_file(_weights_file("crystal-system")) as file:
+        predictor = load_predictor(file)
+    with pytest.raises(ValueError, match=r"also must be distinct letters of 'cthoma'"):
+        predictor.cells(_patterns()[:1], also=also)
+    with pytest.raises(ValueError, match="return_n_peaks must be True or False"):
+        predictor.cells(_patterns()[:1], return_n_peaks="no")
+
+
 def test_predictor_runs_a_shift_tolerant_search_match_as_the_pipeline(tmp_path):
     from skxrd.estimators._match import search_match_of
 
