@@ -369,6 +369,10 @@ class Predictor:
         ``(n_patterns, k)``; the gate's score,
         :func:`~skxrd.estimators._core.gate_scores`, is what the threshold is
         compared with); None without one."""
+        from ..utils._validation import check_int
+
+        # as MatchFirstClassifier.kneighbors checks it: k=-1 gave all but one
+        k = check_int(k, "k", minimum=1)
         if self._match is None:
             return None
         import warnings

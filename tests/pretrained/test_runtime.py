@@ -142,6 +142,16 @@ def test_predictor_cells_refuses_an_also_it_cannot_search(also):
         predictor.cells(_patterns()[:1], return_n_peaks="no")
 
 
+@pytest.mark.parametrize("k", [0, -1, 2.5, True, "3", None])
+def test_predictor_best_matches_refuses_a_bad_k(k):
+    # k=-1 returned all references but one, k=0 none, k="3" a TypeError
+    # from a comparison: MatchFirstClassifier.kneighbors names its bad value
+    with resources.as_file(_weights_file("crystal-system")) as file:
+        predictor = load_predictor(file)
+    with pytest.raises(ValueError, match=r"^k must be"):
+        predictor.best_matches(_patterns()[:1], k)
+
+
 def test_predictor_runs_a_shift_tolerant_search_match_as_the_pipeline(tmp_path):
     from skxrd.estimators._match import search_match_of
 
