@@ -471,9 +471,25 @@ def _check_min_confidence(args):
         )
 
 
+# files answered at a time: the rows skxrd.indexing keeps the cells of
+# (indexing._index._SOLVED_SIZE; not imported here, to keep models that index
+# nothing from importing the indexing)
+_ANSWER_CHUNK = 64
+
+
 def _answers(model, files, patterns, args):
     """One result dict per file (answer, reason, top-k predictions, closest
     reference) and the notes the model raised; what predict and watch print."""
+    if len(patterns) > _ANSWER_CHUNK:
+        # a chunk at a time: the indexed cells are read back from a cache of
+        # the last rows indexed; past it, every earlier file was indexed again
+        results, notes = [], []
+        for i in range(0, len(patterns), _ANSWER_CHUNK):
+            part = slice(i, i + _ANSWER_CHUNK)
+            got, said = _answers(model, files[part], patterns[part], args)
+            results += got
+            notes += [note for note in said if note not in notes]
+        return results, notes
     if args.strip_kalpha2:
         patterns = _strip_kalpha2(patterns, files)
     (labels, proba), notes = _noting(model.predict_top_k, patterns, k=args.top_k)

@@ -479,6 +479,38 @@ def test_predict_reads_q_columns_with_axis_q(tiny, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["reason"] is None
 
 
+def test_many_files_are_indexed_once_each(tmp_path, capsys, monkeypatch):
+    # the cells are read back from a cache of the last rows indexed (64); a
+    # call of more files than that indexed every earlier file twice
+    from importlib import resources
+
+    import skxrd.cli as cli
+    from skxrd.indexing import _index
+
+    assert cli._ANSWER_CHUNK == _index._SOLVED_SIZE  # chunks the cache holds
+    monkeypatch.setattr(cli, "_ANSWER_CHUNK", 2)
+    monkeypatch.setattr(_index, "_SOLVED_SIZE", 2)
+    searches = []
+    search = _index.index_powder
+    monkeypatch.setattr(
+        _index, "index_powder", lambda *a, **k: searches.append(1) or search(*a, **k)
+    )
+    ssrl = resources.files("skxrd.datasets").joinpath("data", "measured", "ssrl")
+    x, y = np.loadtxt(ssrl.joinpath("BL21Robot_0114.xy"), unpack=True)
+    rng = np.random.default_rng(0)
+    files = []
+    for i in range(5):  # five rows that differ: five searches
+        files.append(tmp_path / f"nacl{i}.xy")
+        np.savetxt(
+            files[-1], np.column_stack([x, y + rng.normal(0, 1e-3 * y.max(), len(y))])
+        )
+    args = ["predict", *map(str, files), "--wavelength", "0.7291367", "--json"]
+    assert main(args) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [r["cell"]["lattice"] for r in results] == ["cF"] * 5
+    assert len(searches) == 5
+
+
 def test_a_monoclinic_answer_gets_a_monoclinic_cell_the_model_does_not_weigh():
     # the shipped models index no monoclinic cells: a monoclinic answer (half
     # of the RRUFF minerals' answers) showed "no indexed cell"; its family is
