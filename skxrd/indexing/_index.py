@@ -86,7 +86,7 @@ _N_LOW_O = 7  # orthorhombic: three of the first seven, one of the first few amo
 _MAX_VOLUME = 4000.0  # Å³: larger orthorhombic cells are not tried
 _N_KEEP_O = 1500  # orthorhombic candidates scored in full per two first lines tried
 _N_LOW_M = 5  # monoclinic: four of the first 5 + first_lines, one of the first few
-_N_KEEP_M = 400
+_N_KEEP_M = 400  # monoclinic candidates scored in full per two first lines tried
 _MAX_COS_M = 0.9  # |cos β| of a monoclinic cell tried: β within about 26-154°
 _MAX_ANGLE_2 = 3.0  # degrees: a triclinic cell's twofold axes (Le Page)
 _CHUNK = 2048
@@ -601,7 +601,9 @@ def _candidates_mono(q, loose_q, max_miss, centring, first_lines):
     """Monoclinic parameters ``(A, B, C, D)`` from four of the first lines
     given small indices (``Q = A h² + B k² + C l² + D hl``, b unique), kept
     where they explain the first ten lines but for a few (a quick count on
-    small indices), the smallest ``_N_KEEP_M``."""
+    small indices), the smallest ``_N_KEEP_M`` per two first lines tried (as
+    for the orthorhombic lattices: more first lines make more candidates, and
+    a fixed number let small wrong cells crowd out the true one)."""
     p = _solve_first_lines(
         q[: _N_LOW_M + first_lines], _mono_systems(centring), first_lines
     )
@@ -614,7 +616,8 @@ def _candidates_mono(q, loose_q, max_miss, centring, first_lines):
     inverse_volume = p[:, 1] * (p[:, 0] * p[:, 2] - p[:, 3] ** 2 / 4)
     # by the count first: four parameters fit the first lines of many small
     # wrong cells, which the count tells from the true one
-    return _smallest(p, count >= need, inverse_volume, _N_KEEP_M, count)
+    n_keep = _N_KEEP_M * max(1, first_lines // 2)
+    return _smallest(p, count >= need, inverse_volume, n_keep, count)
 
 
 def _distinct_monoclinic(p, q, centring):

@@ -754,7 +754,12 @@ def test_measured_monoclinic_minerals_index_by_their_twofold_axes():
         assert sol.beta == pytest.approx(cell[3], abs=0.5), i
         assert sol.figure_of_merit >= best[False].figure_of_merit, i
         old = best[False]
-        assert (old.a, old.b, old.c) != pytest.approx(cell[:3], rel=0.01), i
+        # augelite and spodumene: found by the small indices as well, since
+        # the monoclinic candidates kept grow with the first lines tried
+        found_without = i in (37, 377)
+        assert (
+            (old.a, old.b, old.c) == pytest.approx(cell[:3], rel=0.01)
+        ) is found_without, i
 
 
 # ------------------------------------------------------------ search internals
@@ -1150,3 +1155,34 @@ def test_lattice_merits_and_space_group_merits_take_the_tolerance_wavelength():
     )
     assert g_mo[0, 224] == pytest.approx(direct[225], rel=1e-12)
     assert g_cu[0, 224] > 1.5 * g_mo[0, 224]
+
+
+@pytest.mark.skipif(not RRUFF.exists(), reason="the shared measured data is absent")
+def test_monoclinic_candidates_kept_grow_with_the_first_lines_tried():
+    # azurite (RRUFF 45; AMCSD: P2_1/c, 5.01 5.85 10.35 Å, 92.4°) on the
+    # peaks the shipped models index: with four first lines the monoclinic
+    # search kept 400 candidates, as for two, and small wrong cells crowded
+    # the true one out (mP 8.61 6.69 15.88 Å, M = 7.3); the orthorhombic
+    # search keeps more per two first lines tried, and so does it now
+    from skxrd.cli import _load_model
+    from skxrd.estimators._indexing_core import _indexing_rows
+    from skxrd.io import Pattern
+
+    with np.load(RRUFF) as f:
+        x, tt = f["X"][45], f["two_theta"]
+    model = _load_model("crystal-system", "cpu", False, light=True)
+    ix = model._indexing
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = model.transform_patterns([Pattern(tt, x, wavelength="CuKa")])
+    pos = peak_positions(
+        ix.two_theta, _indexing_rows(rows, ix.scale)[0], radiation=ix.radiation
+    )
+    found = index_powder(
+        pos, wavelength=ix.radiation, lattices=("mP", "mC"), max_zero_shift=0.1
+    )
+    best = max((s for s in found.values() if s), key=lambda s: s.figure_of_merit)
+    assert best.figure_of_merit > 20
+    assert (best.a, best.b, best.c, best.beta) == pytest.approx(
+        (5.011, 5.848, 10.346, 92.43), rel=0.005
+    )
