@@ -536,24 +536,13 @@ def _answers(model, files, patterns, args):
     return results, notes
 
 
-# the crystal family (of skxrd.indexing's lattice types) of a crystal system
-_SYSTEM_FAMILY = {
-    "cubic": "c",
-    "tetragonal": "t",
-    "trigonal": "h",
-    "hexagonal": "h",
-    "orthorhombic": "o",
-    "monoclinic": "m",
-    "triclinic": "a",
-}
-_FAMILY_NAME = {
-    "c": "cubic",
-    "t": "tetragonal",
-    "h": "hexagonal",
-    "o": "orthorhombic",
-    "m": "monoclinic",
-    "a": "triclinic",
-}
+def _family_names():
+    """skxrd.indexing's crystal families, letter -> name, in the order of its
+    lattice types (imported here, not with the CLI: ``skxrd --help`` and the
+    models that index nothing do without the indexing)."""
+    from .indexing._index import _FAMILY
+
+    return _FAMILY
 
 
 def _indexed_cells(model, patterns, also=""):
@@ -635,10 +624,12 @@ def _answer_lattices(label):
     text = str(label)
     if text in ALL_LATTICE_TYPES:
         return (text,)
-    family = _SYSTEM_FAMILY.get(text)
+    # a crystal system's family letter; trigonal crystals are of the hexagonal
+    letters = {name: f for f, name in _family_names().items()} | {"trigonal": "h"}
+    family = letters.get(text)
     if family is None:
         try:
-            family = _SYSTEM_FAMILY[str(to_crystal_system(label))]
+            family = letters[str(to_crystal_system(label))]
         except (ValueError, TypeError, KeyError):
             return None
     return tuple(lat for lat in ALL_LATTICE_TYPES if lat[0] == family)
@@ -648,11 +639,10 @@ def _cell_record(sol, weighed=None):
     """The JSON form of an :class:`~skxrd.indexing.IndexingSolution`
     (``weighed``: the families the model weighs; whether the cell is of one
     of them is recorded)."""
-    angles = np.radians([sol.alpha, sol.beta, sol.gamma])
-    c = np.cos(angles)
-    volume = (
-        sol.a * sol.b * sol.c * math.sqrt(max(1 - (c**2).sum() + 2 * c.prod(), 0.0))
-    )
+    from .crystal import lattice_from_parameters
+
+    cell = lattice_from_parameters(sol.a, sol.b, sol.c, sol.alpha, sol.beta, sol.gamma)
+    volume = abs(np.linalg.det(cell))
     return {
         "lattice": sol.lattice,
         "family": sol.crystal_family,
@@ -678,10 +668,11 @@ def _add_cells(results, found, every_family, weighed=None):
 
     if found is None:
         return
+    names = _family_names()
     for res, (n_peaks, cells) in zip(results, found):
         if not res["predictions"]:
             continue  # not a powder pattern: nothing was answered
-        searched = sorted({lat[0] for lat in cells}, key="cthoma".index)
+        searched = sorted({lat[0] for lat in cells}, key=list(names).index)
         lattices = _answer_lattices(res["predictions"][0]["label"])
         if lattices is not None:
             sol = best_cell(cells, lattices)
@@ -692,7 +683,7 @@ def _add_cells(results, found, every_family, weighed=None):
             res["cells"] = {}
             for f in searched:
                 sol = best_cell(cells, [lat for lat in cells if lat[0] == f])
-                res["cells"][_FAMILY_NAME[f]] = (
+                res["cells"][names[f]] = (
                     None if sol is None else _cell_record(sol, weighed)
                 )
             if n_peaks < INDEXING_MIN_LINES:
@@ -709,15 +700,15 @@ def _no_cell_note(lattices, n_peaks, searched):
             f"{n_peaks} peak{'' if n_peaks == 1 else 's'} found; indexing "
             f"needs {INDEXING_MIN_LINES}"
         )
-    family = lattices[0][0]
+    family, name = lattices[0][0], _family_names()
     if family not in searched:
-        names = [_FAMILY_NAME[f] for f in searched]
+        names = [name[f] for f in searched]
         return (
-            f"the model indexes no {_FAMILY_NAME[family]} cells, only "
+            f"the model indexes no {name[family]} cells, only "
             + (f"{', '.join(names[:-1])} and " if len(names) > 1 else "")
             + f"{names[-1]} ones"
         )
-    what = lattices[0] if len(lattices) == 1 else _FAMILY_NAME[family]
+    what = lattices[0] if len(lattices) == 1 else name[family]
     return f"no {what} cell explains the {n_peaks} peaks"
 
 

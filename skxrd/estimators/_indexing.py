@@ -317,6 +317,19 @@ class IndexingClassifier(
         get_radiation(self.radiation)
         return tt
 
+    def _search(self):
+        """The grid and the search settings of both :meth:`merits` and
+        :meth:`cells`: one tuple, so that the cells are those whose merits
+        the stacker weighs."""
+        return (
+            np.asarray(self.two_theta, dtype=float),
+            self.radiation,
+            self.scale,
+            self.families,
+            float(self.max_zero_shift),
+            int(self.first_lines),
+        )
+
     def _check_rows(self, X):
         """``X`` as float rows on ``two_theta``, or an error naming it (the
         parameters checked first)."""
@@ -348,15 +361,8 @@ class IndexingClassifier(
             groups 1-230 on their family's best cell.
         """
         X = self._check_rows(X)
-        tt = np.asarray(self.two_theta, dtype=float)
-        settings = (
-            self.radiation,
-            self.scale,
-            self.families,
-            float(self.max_zero_shift),
-            int(self.first_lines),
-            bool(self.absences),
-        )
+        tt, *settings = self._search()
+        settings = (*settings, bool(self.absences))
         if self.memory is None:
             return _cached_merits(
                 X, tt, settings, None, n_jobs=self.n_jobs, verbose=self.verbose
@@ -421,16 +427,7 @@ class IndexingClassifier(
         check_bool(return_n_peaks, "return_n_peaks")
         check_also(also)
         X = self._check_rows(X)
-        found = indexing_cells(
-            X,
-            np.asarray(self.two_theta, dtype=float),
-            self.radiation,
-            self.scale,
-            self.families,
-            float(self.max_zero_shift),
-            int(self.first_lines),
-            also=also,
-        )
+        found = indexing_cells(X, *self._search(), also=also)
         cells = [c for _, c in found]
         if return_n_peaks:
             return cells, np.array([n for n, _ in found], dtype=int)

@@ -421,22 +421,26 @@ class _Indexing:
         if self.coef.shape != (len(self.columns), n_in):
             raise ValueError("the indexing stacker does not fit the classifier")
 
-    def cells(self, X, also=""):
-        """:func:`~skxrd.estimators._indexing_core.indexing_cells` of rows on
-        the grid, with the settings :meth:`_stacked` indexes with (and the
-        families ``also``)."""
-        from ..estimators._indexing_core import indexing_cells
-
-        return indexing_cells(
-            X,
+    def _search(self):
+        """The grid and search settings of both :meth:`cells` and the merits
+        of :meth:`_stacked`: one tuple, so that the cells shown are those
+        whose merits were weighed."""
+        return (
             self.two_theta,
             self.radiation,
             self.scale,
             self.families,
             self.max_zero_shift,
             self.first_lines,
-            also=also,
         )
+
+    def cells(self, X, also=""):
+        """:func:`~skxrd.estimators._indexing_core.indexing_cells` of rows on
+        the grid, with the settings :meth:`_stacked` indexes with (and the
+        families ``also``)."""
+        from ..estimators._indexing_core import indexing_cells
+
+        return indexing_cells(X, *self._search(), also=also)
 
     def proba(self, X, proba):
         from ..estimators._core import temper_coarse
@@ -453,16 +457,7 @@ class _Indexing:
             weigh_absences,
         )
 
-        merits = indexing_merits(
-            X,
-            self.two_theta,
-            self.radiation,
-            self.scale,
-            self.families,
-            self.max_zero_shift,
-            self.first_lines,
-            absences=self.absences,
-        )
+        merits = indexing_merits(X, *self._search(), absences=self.absences)
         merits, groups = merits if self.absences else (merits, None)
         out = stack_proba(
             proba,
