@@ -179,11 +179,10 @@ def _route_range(path, route, label, meta):
         if scan.get("ScanName"):
             meta.setdefault("scan_name", scan.get("ScanName"))
         step_time = _text_or_value(_child(scan, "TimePerStep"))
-        if step_time is not None:
-            try:
-                meta.setdefault("time_per_step_s", float(step_time))
-            except ValueError:
-                pass
+        # "0,5" (a decimal comma) is 0.5 s; an unreadable time is left out
+        seconds = _float_or_none(step_time)
+        if seconds is not None:
+            meta.setdefault("time_per_step_s", seconds)
         planned = _text_or_value(_child(scan, "MeasurementPoints"))
         if planned is not None and planned.strip().isdigit():
             if int(planned) != len(rows):

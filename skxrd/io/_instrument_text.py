@@ -29,6 +29,7 @@ from ._readers import (
     _cut_last_number,
     _decode,
     _Found,
+    _header_float,
     _iter_lines,
     _last_line_number,
     _merge_ranges,
@@ -45,6 +46,9 @@ _UXD_KEY = re.compile(r"^_([A-Za-z0-9][\w\-]*)\s*=\s*(.*?)\s*$")
 _UDF_KEY = re.compile(r"^[A-Za-z][\w\-]*\s*,.*/\s*$")
 _GSAS_BANK_LINE = re.compile(r"^BANK\s+\d+\s+\d+")
 _NUMBER_SPLIT = re.compile(r"[\s,]+")
+# a data line of numbers each with at most one comma inside, none after a
+# space, and no point: decimal commas or comma-separated numbers, not told
+_COMMA_INSIDE = re.compile(r"[-+]?\d+(?:,\d+)?(?:\s+[-+]?\d+(?:,\d+)?)*")
 
 
 # ---------------------------------------------------------------- recognising
@@ -128,10 +132,13 @@ def _err(path):
     return make
 
 
-def _number(err, text, what, no):
-    """One finite float of a header field, or the error naming the line."""
+def _number(err, text, what, no, decimal_comma=True):
+    """One finite float of a header field, or the error naming the line.
+
+    Read by :func:`._readers._header_float`: ``1,5406`` is 1.5406 unless
+    ``decimal_comma=False`` (a count of points)."""
     try:
-        value = float(str(text).strip().strip("'\""))
+        value = _header_float(text, decimal_comma=decimal_comma)
     except ValueError:
         raise err(f"{what} {text!r} is not a number", line=no) from None
     if not math.isfinite(value):
@@ -191,6 +198,9 @@ _UXD_PAIRS = ("2THETACOUNTS", "2THETACPS")  # x, intensity pairs
 # step varies (xylib names the keyword; no layout but the name's is known)
 _UXD_TRIPLES = ("2THETACOUNTSTIME",)
 _UXD_KEYWORDS = "_COUNTS, _CPS, _2THETACOUNTS, _2THETACPS or _2THETACOUNTSTIME"
+# data keywords that files carry but no description found (the Bruker manuals
+# as xylib, GSAS-II and others summarise them) lays out: refused by name
+_UXD_UNDESCRIBED = ("2THETACPSTIME",)
 _UXD_PEAKS = ("D-I", "2THETA-I")  # a peak list, not a scan
 
 
@@ -244,6 +254,13 @@ def read_uxd(path, data, axis) -> _Found:
                 if current is not None and not current.get("kind"):
                     current["peak_list"] = True
                 continue
+            if word in _UXD_UNDESCRIBED:
+                raise err(
+                    f"_{word}: a data keyword that no UXD description we know "
+                    "lays out (which columns, count rates or counts, the time "
+                    f"unit); not read rather than guessed; read are {_UXD_KEYWORDS}",
+                    line=no,
+                )
             if m is None:
                 raise err(
                     f"{s!r} is neither a _KEY=value line nor a data keyword "
@@ -264,6 +281,17 @@ def read_uxd(path, data, axis) -> _Found:
         if current is None or not current.get("kind"):
             raise err(
                 f"{s!r}: numbers before a data keyword ({_UXD_KEYWORDS})",
+                line=no,
+            )
+        if "," in s and _COMMA_INSIDE.fullmatch(s):
+            # "10,00 123,0" or "123,5": decimal commas, or numbers separated
+            # by a comma alone? Split at the commas, as UXD readers do, it
+            # had been 10, 0, 123, 0 (twice the points, silently)
+            raise err(
+                f"{s!r}: a comma inside numbers and no decimal point on the line; "
+                "decimal commas (10,00 for 10.00) are not read in UXD data, "
+                "whose commas separate numbers: write decimal points, or a "
+                "space after each separating comma",
                 line=no,
             )
         tokens = [t for t in _NUMBER_SPLIT.split(s) if t]
@@ -431,7 +459,9 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
         x = start_v + step_v * np.arange(len(y))
         where_lines = lines
     if stated is not None:
-        count = _number(err, stated[0], "the step count", stated[1])
+        count = _number(
+            err, stated[0], "the step count", stated[1], decimal_comma=False
+        )
         if count != len(y):
             raise err(
                 f"{label}: the header says {count:g} points, the data hold "
@@ -502,7 +532,7 @@ def _printed_grid(start, step, x, rng, size=2):
     if start is None or step is None or len(x) < 2:
         return None
     try:
-        start_v, step_v = float(start[0]), float(step[0])
+        start_v, step_v = _header_float(start[0]), _header_float(step[0])
     except ValueError:
         return None
     if not (math.isfinite(start_v) and math.isfinite(step_v) and step_v > 0):
@@ -887,6 +917,42 @@ def _gsas_free(fmt, raw, wanted):
 
 
 # ----------------------------------------------------------------- Philips UDF
+# how many numbers each numeric header key states
+_UDF_NUMBERS = {
+    "DataAngleRange": 2,
+    "ScanStepSize": 1,
+    "ScanStepTime": 1,
+    "LabdaAlpha1": 1,
+    "LabdaAlpha2": 1,
+    "RatioAlpha21": 1,
+}
+_DIGITS = re.compile(r"[-+]?\d+")
+
+
+def _udf_values(err, key, parts, no):
+    """The values of a numeric header key, its decimal commas read.
+
+    Commas separate a UDF line's fields, so ``LabdaAlpha1, 1,5406, /`` (a
+    European-locale PC) splits into ``1`` and ``5406``: read as its first
+    value, that was a wavelength of 1 Å. A key of n numbers with 2n fields
+    of digits alone is n numbers written with decimal commas; another count
+    of fields than n, none with a decimal point, is refused. Fields with a
+    point are read as they were (a field past the n-th passed over)."""
+    wanted = _UDF_NUMBERS.get(key)
+    if wanted is None or len(parts) == wanted or any("." in p for p in parts):
+        return parts
+    if len(parts) == 2 * wanted and all(
+        _DIGITS.fullmatch(p) and (k % 2 == 0 or p.isdigit())
+        for k, p in enumerate(parts)
+    ):
+        return [f"{a}.{b}" for a, b in zip(parts[0::2], parts[1::2])]
+    raise err(
+        f"{key} states {len(parts)} values ({', '.join(parts)}) where "
+        f"{wanted} number{'s belong' if wanted > 1 else ' belongs'}: not read",
+        line=no,
+    )
+
+
 def read_udf(path, data, axis) -> _Found:
     """A Philips UDF file: ``Key, value[, value], /`` header lines, then
     ``RawScan`` and the comma-separated counts, the last followed by ``/``;
@@ -942,6 +1008,7 @@ def read_udf(path, data, axis) -> _Found:
         if key not in keys:
             return None
         parts, no = keys[key]
+        parts = _udf_values(err, key, parts, no)
         if index >= len(parts):
             raise err(f"{key} has {len(parts)} value(s)", line=no)
         return _number(err, parts[index], key, no)

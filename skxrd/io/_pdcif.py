@@ -26,9 +26,10 @@ from ._readers import (
     _ordered,
     _radiation_from_lines,
     _refuse_cut,
+    _utf16_without_bom,
 )
 
-__all__ = ["read_pdcif", "looks_like_cif"]
+__all__ = ["read_pdcif", "looks_like_cif", "is_structure_cif"]
 
 # intensities, most raw first; a calculated pattern only when nothing else is
 _INTENSITY_TAGS = (
@@ -61,6 +62,8 @@ _TOKEN = re.compile(
     r"""'(?:[^']|'(?=\S))*'(?=\s|$)|"(?:[^"]|"(?=\S))*"(?=\s|$)|#.*|\S+"""
 )
 _MISSING = (".", "?")
+# one number with a decimal comma and no point, an s.u. after it
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+(?:\(\d+\))?")
 
 
 _DATA_BLOCK = re.compile(rb"data_\S+(\s+(#|_|loop_).*)?", re.IGNORECASE)
@@ -88,6 +91,47 @@ def looks_like_cif(data: bytes, strict: bool = True) -> bool:
     if not _DATA_BLOCK.fullmatch(lines[0]):
         return False
     return len(lines) == 1 or bool(_CIF_ITEM.match(lines[1]))
+
+
+def is_structure_cif(path, max_bytes: int | None = None) -> bool:
+    """Whether the file at ``path`` is a CIF without powder data: no loop of
+    the intensities :func:`read_pdcif` reads (``_pd_meas_counts_total``,
+    ``_pd_proc_intensity_total``...), as a crystal structure's CIF.
+
+    For ``skxrd watch``, which passes such files over rather than report
+    each as an error. The file is not parsed: its lines are read up to the
+    first loop header naming an intensity tag (of a powder CIF, most often
+    near the top; the reader then parses the file once), or to the end.
+    False, leaving the reader to say what is wrong, for content that is not
+    CIF, is not ASCII-compatible (UTF-16) or runs past ``max_bytes``."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+        if (
+            not looks_like_cif(head, strict=False)
+            or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+            or _utf16_without_bom(head[:4096])
+        ):
+            return False
+        fh.seek(0)
+        in_loop_header = False
+        read = 0
+        for chunk in fh:
+            read += len(chunk)
+            if max_bytes is not None and read > max_bytes:
+                return False  # the reader refuses it for its size
+            for line in chunk.splitlines():  # a lone CR ends a line too
+                for tok in line.split():
+                    if tok[:1] == b"#":
+                        break  # a comment to the end of the line
+                    if tok.lower() == b"loop_":
+                        in_loop_header = True
+                    elif tok[:1] != b"_":
+                        in_loop_header = False  # the loop's values
+                    elif in_loop_header:
+                        tag = tok.decode("ascii", "replace")
+                        if _norm(tag) in _INTENSITY_TAGS:
+                            return False
+    return True
 
 
 class _Block:
@@ -255,10 +299,17 @@ def _close_loop(path, loop: _Loop) -> None:
         )
 
 
-def _number(path, value, tag):
+def _number(path, value, tag, decimal_comma=False):
     """(value, s.u. or None) of a CIF number such as ``1234(35)`` or
-    ``1.5e3(2)``; the s.u. counts in the last digit of the mantissa."""
+    ``1.5e3(2)``; the s.u. counts in the last digit of the mantissa.
+
+    With ``decimal_comma`` (a wavelength, as other readers' headers) one
+    number written with a decimal comma (``1,5406``, ``1,5406(2)``) is read
+    as that decimal; CIF has no such number, and data columns keep
+    refusing it."""
     text, no, quoted = value
+    if decimal_comma and not quoted and _DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(",", ".")
     m = None if quoted else _NUMBER.fullmatch(text)
     if m is None:
         what = "a missing value" if text in _MISSING and not quoted else "not a number"
@@ -287,13 +338,13 @@ def _column(path, loop: _Loop, tag):
     return x, su, lines
 
 
-def _item_number(path, block: _Block, tag):
+def _item_number(path, block: _Block, tag, decimal_comma=False):
     if tag not in block.items:
         return None
     value = block.items[tag]
     if value[0] in _MISSING and not value[2]:
         return None
-    return _number(path, value, tag)[0]
+    return _number(path, value, tag, decimal_comma)[0]
 
 
 def _has_powder_data(block: _Block) -> bool:
@@ -449,8 +500,11 @@ def _choose_block(path, powder: list[_Block], block) -> _Block:
 
 
 def _float_or_text(value):
-    """A stated number as a float (its s.u. dropped), other text as it is."""
-    m = _NUMBER.fullmatch(value)
+    """A stated number as a float (its s.u. dropped; ``0,5`` a decimal comma),
+    other text as it is."""
+    m = _NUMBER.fullmatch(
+        value.replace(",", ".") if _DECIMAL_COMMA.fullmatch(value) else value
+    )
     if m is None:
         return value
     v = float(m.group(1) + (f"e{m.group(4)}" if m.group(4) else ""))
@@ -510,7 +564,8 @@ def _two_theta(path, block: _Block, loop: _Loop, tag, n, meta):
     prefixes = ("_pd_meas_2theta_range_", "_pd_proc_2theta_range_")
     for prefix in prefixes if measured else prefixes[::-1]:
         lo, hi, inc = (
-            _item_number(path, block, prefix + k) for k in ("min", "max", "inc")
+            _item_number(path, block, prefix + k, decimal_comma=True)
+            for k in ("min", "max", "inc")
         )
         if lo is None or hi is None or inc is None:
             continue
@@ -605,7 +660,7 @@ def _block_wavelengths(path, block: _Block):
     """(lines, weights or None, line of the first) that ``block`` states in
     ``_diffrn_radiation_wavelength``, or None."""
     for tag in _WAVELENGTH_TAGS:
-        v = _item_number(path, block, tag)
+        v = _item_number(path, block, tag, decimal_comma=True)
         if v is not None:
             return [v], None, block.items[tag][1]
     for loop in block.loops:
@@ -613,11 +668,11 @@ def _block_wavelengths(path, block: _Block):
         if tag is None:
             continue
         values = [v for v in loop.column(tag) if not (v[0] in _MISSING and not v[2])]
-        lines = [_number(path, v, tag)[0] for v in values]
+        lines = [_number(path, v, tag, True)[0] for v in values]
         weights = None
         wt = next((t for t in _WEIGHT_TAGS if t in loop.tags), None)
         if wt is not None and len(values) == loop.rows:
-            weights = [_number(path, v, wt)[0] for v in loop.column(wt)]
+            weights = [_number(path, v, wt, True)[0] for v in loop.column(wt)]
         if lines:
             return lines, weights, values[0][1]
     return None

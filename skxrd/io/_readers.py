@@ -188,7 +188,10 @@ def read_pattern(
     Notes
     -----
     Text columns are separated by spaces, tabs, commas or semicolons (a
-    semicolon or tab file may use decimal commas); lines starting with ``#``,
+    semicolon, tab or space file may use decimal commas: ``10,00 123,0``;
+    instrument headers too: ``*HW_XG_WAVE_LENGTH_ALPHA1 "1,5406"`` is
+    1.5406 Å, a value that is no one number, ``1.5406,1.5444``, an error);
+    lines starting with ``#``,
     ``;``, ``!``, ``'`` or ``%`` are comments and non-numeric lines before the
     data are a header. A third column is the uncertainty of the intensity,
     unless the names row over the columns calls it something else (``Icalc``,
@@ -1116,6 +1119,12 @@ _GENERIC_SPLIT = re.compile(r"[\s,;]+")
 _WS_TOKEN = re.compile(r"\S+")
 
 
+# numbers separated by whitespace, each with at most one comma inside and no
+# point ("10,00 123,0 1,0", as a Rigaku RAS body on a European-locale PC):
+# decimal commas, the only reading in which every field is a number
+_SPACED_DECIMAL_COMMAS = re.compile(r"[-+]?\d+(?:,\d+)?(?:\s+[-+]?\d+(?:,\d+)?)+")
+
+
 def _tokens(s: str, delim: str | None, decimal_comma: bool) -> list[str]:
     if decimal_comma:
         s = s.replace(",", ".")
@@ -1343,6 +1352,9 @@ def _parse_columns(
             if ";" in s:
                 delim, decimal_comma = ";", "," in s
             elif "\t" in s and "," in s and "." not in s:
+                delim, decimal_comma = None, True
+            elif "," in s and _SPACED_DECIMAL_COMMAS.fullmatch(s):
+                # "10,00 123,0": as comma-separated fields no number ("00 123")
                 delim, decimal_comma = None, True
             elif "," in s:
                 delim = ","
@@ -2127,6 +2139,10 @@ def _parse_xml(path, data, member=None):
         ) from None
 
 
+# the XRDML schema's wavelength unit (and its spellings); nm is converted
+_ANGSTROM = ("", "angstrom", "angstroms", "å", "a")
+
+
 def _read_xrdml(path, data, axis) -> _Found:
     root = _parse_xml(path, data)
     measurements = [el for el in root.iter() if _local(el.tag) == "xrdMeasurement"]
@@ -2149,11 +2165,22 @@ def _read_xrdml(path, data, axis) -> _Found:
                 c = _child(used, key)
                 if c is not None and (c.text or "").strip():
                     try:
-                        lines[key] = float(c.text)
+                        lines[key] = _header_float(c.text)
                     except ValueError:
                         raise PatternFormatError(
                             path, f"{c.text!r} is not a number", element=f"<{key}>"
                         ) from None
+                    unit = (c.get("unit") or "").strip()
+                    if key == "ratioKAlpha2KAlpha1" or unit.lower() in _ANGSTROM:
+                        continue
+                    if unit.lower() != "nm":
+                        # 0.15406 in nm had been read as 0.15406 Å, a wavelength
+                        raise PatternFormatError(
+                            path,
+                            f"a wavelength in {unit!r}; read are Angstrom and nm",
+                            element=f"<{key}>",
+                        )
+                    lines[key] *= 10.0
             intended = used.get("intended", "")
             meta["intended_wavelength"] = intended or None
             anode = ""
@@ -2261,8 +2288,8 @@ def _xrdml_scan(path, scan, label, meta):
                 "2θ does not move in this scan (no start/end or list of positions)",
                 element=plabel,
             )
-        a = _xml_numbers(path, start, f"{plabel} <startPosition>")
-        b = _xml_numbers(path, end, f"{plabel} <endPosition>")
+        a = _xml_position(path, start, f"{plabel} <startPosition>")
+        b = _xml_position(path, end, f"{plabel} <endPosition>")
         if a.size != 1 or b.size != 1:
             raise PatternFormatError(
                 path, "start/end are not one number", element=plabel
@@ -2272,6 +2299,15 @@ def _xrdml_scan(path, scan, label, meta):
         x = np.linspace(a[0], b[0], len(y))
     x, (y, _), reversed_ = _ordered(path, x, [y, None], lambda i: {"element": label})
     return x, y, None, reversed_
+
+
+def _xml_position(path, el, label) -> np.ndarray:
+    """The numbers of a start or end position: one number may be written
+    with a decimal comma (``10,0000``), as other header values may."""
+    text = (el.text or "").strip()
+    if _DECIMAL_COMMA_NUMBER.fullmatch(text):
+        return np.array([_header_float(text)])
+    return _xml_numbers(path, el, label)
 
 
 def _is_two_theta(name) -> bool:
@@ -2355,7 +2391,8 @@ def _read_ras(path, data, axis) -> _Found:
         table, _, info = _parse_columns(path, body, allow_header=False)
         lines_of = info["lines"]
         n = header.get("MEAS_DATA_COUNT")
-        stated = _float_or_none(n) if n else None
+        # a count: "1,024" is no decimal
+        stated = _float_or_none(n, decimal_comma=False) if n else None
         if stated is not None and stated != len(table):
             raise PatternFormatError(
                 path,
@@ -2382,6 +2419,16 @@ def _read_ras(path, data, axis) -> _Found:
         f"*{key}",
         line=header_lines.get(key),
     )
+    for line_key in ("BETA",) if _is_kbeta(wave_type) else ("ALPHA1", "ALPHA2"):
+        # a line of the beam stated but unreadable ("1.5406,1.5444"): named,
+        # not taken for no wavelength or for a beam without that line
+        line_key = f"HW_XG_WAVE_LENGTH_{line_key}"
+        unreadable = _unreadable(
+            path, first.get(line_key), f"*{line_key}", line=header_lines.get(line_key)
+        )
+        if unreadable is not None:
+            radiation, lam, lam_error = None, None, lam_error or unreadable
+            break
     for key, name in (
         ("HW_XG_TARGET_NAME", "anode"),
         ("FILE_SAMPLE", "sample_name"),
@@ -2465,22 +2512,69 @@ def _rigaku_range(path, table, where):
     return x, y, None, reversed_
 
 
-def _float_or_none(text, *, finite: bool = True):
+# One number written with a decimal comma and no point ("1,5406", "-0,5"), as
+# instruments set to a European locale write them. Not a list ("1.5406,1.5444",
+# "1,5406,1,5444") nor a thousands separator beside a point ("1,000.5").
+_DECIMAL_COMMA_NUMBER = re.compile(r"[-+]?\d+,\d+")
+
+
+def _header_float(text, *, decimal_comma: bool = True) -> float:
+    """The float that one header value (a key's value, an XML text or
+    attribute) states; ValueError when it states none.
+
+    The one parser of header numbers that the instrument readers (RAS, RASX,
+    UXD, UDF, BRML, XRDML, pdCIF, GSAS) share. Quotes around the value
+    (``"1.5406"``, ``'1.5406'``, as RAS and UXD headers quote values) are
+    dropped. With ``decimal_comma`` (the default) one number written with a
+    decimal comma and no point (``1,5406``) is that decimal; ``False`` for
+    a count of points, where ``1,000`` may be a thousand. Underscores, which
+    :func:`float` takes as digit separators (``0_02`` would be 2), are no
+    number."""
+    s = str(text).strip().strip("'\"").strip()
+    if "_" in s:
+        raise ValueError(f"{s!r} is not a number")
+    if decimal_comma and _DECIMAL_COMMA_NUMBER.fullmatch(s):
+        s = s.replace(",", ".")
+    return float(s)
+
+
+def _float_or_none(text, *, finite: bool = True, decimal_comma: bool = True):
     """The number that ``text`` (a header value, an XML text or attribute)
     states, or None for none (missing, or not a number).
 
-    Quotes around it (``"1.5406"``, ``'1.5406'``, as RAS and UXD headers
-    quote values) are dropped. With ``finite`` (the default) NaN and
+    Read by :func:`_header_float` (quotes dropped; ``1,5406`` is 1.5406
+    unless ``decimal_comma=False``). With ``finite`` (the default) NaN and
     infinities are None too, as for a value that no line needs; with
     ``finite=False`` they are returned, so that a wavelength stated as NaN
     is named in an error rather than taken for no statement."""
     if text is None:
         return None
     try:
-        v = float(str(text).strip().strip("'\""))
+        v = _header_float(text, decimal_comma=decimal_comma)
     except (TypeError, ValueError):
         return None
     return v if not finite or math.isfinite(v) else None
+
+
+def _unreadable(path, text, what: str, **where):
+    """The error naming a stated value that :func:`_header_float` cannot read
+    (``1.5406,1.5444``, ``abc``), or None for a number or no statement
+    (None, blank). Readers keep it as a wavelength error: without it an
+    unreadable wavelength read as "the file states no wavelength", and an
+    unreadable Kα2 as a beam of Kα1 alone."""
+    if text is None or not str(text).strip().strip("'\"").strip():
+        return None
+    try:
+        _header_float(text)
+    except ValueError:
+        return PatternFormatError(
+            path,
+            f"{what} {str(text).strip()[:40]!r} is not a number (one number, with "
+            "a decimal point or a decimal comma); pass wavelength= to read the "
+            "pattern with another (--wavelength to skxrd predict and evaluate)",
+            **where,
+        )
+    return None
 
 
 # ------------------------------------------------------------------- Rigaku RASX
@@ -2563,6 +2657,18 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
             f"<{tag}>",
             element=conditions_member,
         )
+        beam = ("WavelengthKalpha1", "WavelengthKalpha2")
+        for line in ("WavelengthKbeta",) if _is_kbeta(wave_type) else beam:
+            # a line of the beam stated but unreadable: named, as in a RAS file
+            unreadable = _unreadable(
+                path,
+                _xml_text(conditions, line),
+                f"<{line}>",
+                element=conditions_member,
+            )
+            if unreadable is not None:
+                radiation, lam, lam_error = None, None, lam_error or unreadable
+                break
         for tag, key in (
             ("WavelengthKalpha2", "kAlpha2"),
             ("TargetName", "anode"),

@@ -2703,3 +2703,222 @@ def test_bruker_raw_wavelengths_out_of_range_are_named(tmp_path, build):
     none = zero.replace(struct.pack("<d", 999.0), struct.pack("<d", 0.0))
     with pytest.raises(PatternFormatError, match="states no wavelength"):
         read_pattern(_write(tmp_path, "none.raw", none))
+
+
+# ------------------------------------------------ decimal commas in headers
+@pytest.mark.parametrize(
+    "name", ["tiny.xrdml", "tiny.ras", "tiny.rasx", "tiny.brml", "tiny.cif"]
+)
+def test_a_decimal_comma_wavelength_is_read_in_every_instrument_header(tmp_path, name):
+    # a European-locale PC writes "1,5406": RAS and RASX read it as "no
+    # wavelength", the others refused it
+    p = read_pattern(_write(tmp_path, name, _with_ka1(name, "1,5406")))
+    assert p.wavelength == 1.5406 and p.metadata["wavelength_from"] == "file"
+
+
+@pytest.mark.parametrize("value", ["1,5406,1,5444", "1.5406,1.5444", "1,000.5", "x"])
+@pytest.mark.parametrize(
+    "name, where",
+    [
+        ("tiny.ras", r"line 6: \*HW_XG_WAVE_LENGTH_ALPHA1"),
+        ("tiny.rasx", r"Data0/MesurementConditions0.xml: <WavelengthKalpha1>"),
+    ],
+)
+def test_a_rigaku_wavelength_that_is_no_one_number_is_named(
+    tmp_path, name, where, value
+):
+    # it read as "the file states no wavelength"; never as one number
+    path = _write(tmp_path, name, _with_ka1(name, value))
+    with pytest.raises(
+        PatternFormatError, match=rf"{name}, {where} '{re.escape(value)}' is not a "
+    ):
+        read_pattern(path)
+    assert read_pattern(path, wavelength="CuKa1").wavelength == pytest.approx(1.5405929)
+
+
+@pytest.mark.parametrize("ext", ["ras", "rasx"])
+def test_a_rigaku_kalpha2_that_is_no_number_is_named_not_dropped(tmp_path, ext):
+    # it read as a beam of Kα1 alone
+    build = fx.ras if ext == "ras" else fx.rasx
+    path = _write(tmp_path, f"a.{ext}", build(ka2="1.5444,1.5406"))
+    with pytest.raises(
+        PatternFormatError, match="WAVE_LENGTH_ALPHA2|WavelengthKalpha2"
+    ):
+        read_pattern(path)
+    p = read_pattern(_write(tmp_path, f"b.{ext}", build(ka1="1,5406", ka2="1,5444")))
+    assert p.radiation.wavelengths == (1.5406, 1.5444)
+
+
+def test_a_ras_body_of_decimal_commas_reads_as_with_points(tmp_path):
+    # "10,0000 100 1,0000" was refused as "'0000 100 1' is not a number"
+    text = fx.ras().decode("cp932")
+    head, body = text.split("*RAS_INT_START\r\n")
+    rows, tail = body.split("*RAS_INT_END")
+    comma = head + "*RAS_INT_START\r\n" + rows.replace(".", ",") + "*RAS_INT_END" + tail
+    p = read_pattern(_write(tmp_path, "c.ras", comma.encode("cp932")))
+    q = read_pattern(DATA / "tiny.ras")
+    np.testing.assert_array_equal(p.x, q.x)
+    np.testing.assert_array_equal(p.intensity, q.intensity)
+
+
+def test_uxd_header_decimal_commas_are_read(tmp_path):
+    text = (
+        "_WL1=1,5406\n_DRIVE='COUPLED'\n_STEPTIME=1,5\n_START=10,0\n"
+        "_STEPSIZE=0,5\n_COUNTS\n1 2 3\n"
+    )
+    p = read_pattern(_write(tmp_path, "a.uxd", text))
+    assert p.wavelength == 1.5406 and p.x.tolist() == [10.0, 10.5, 11.0]
+    assert p.metadata["time_per_step_s"] == 1.5
+    # a count of points is no decimal: 1,000 may be a thousand
+    with pytest.raises(PatternFormatError, match="the step count '3,0' is not a"):
+        read_pattern(_write(tmp_path, "b.uxd", "_STEPCOUNT=3,0\n" + text))
+
+
+@pytest.mark.parametrize(
+    "rows, line",
+    [
+        ("_COUNTS\n123,5 124,0 125,5\n", 6),  # read as 6 counts: 123, 5, 124...
+        ("_COUNTS\n123 124\n125,5\n", 7),
+        ("_2THETACOUNTS\n10,00 123,0\n10,50 124,0\n", 6),
+    ],
+)
+def test_uxd_data_with_commas_inside_numbers_are_refused(tmp_path, rows, line):
+    text = "_WL1=1.5406\n_DRIVE='COUPLED'\n_START=10\n_STEPSIZE=0.5\n" + rows
+    with pytest.raises(
+        PatternFormatError,
+        match=rf"line {line}: .*a comma inside numbers and no decimal point",
+    ):
+        read_pattern(_write(tmp_path, "a.uxd", text))
+
+
+@pytest.mark.parametrize(
+    "rows", ["123,124,125\n", "123, 124, 125\n", "123.0,124 125\n"]
+)
+def test_uxd_commas_between_numbers_still_separate_them(tmp_path, rows):
+    text = "_WL1=1.5406\n_DRIVE='COUPLED'\n_START=10\n_STEPSIZE=0.5\n_COUNTS\n"
+    p = read_pattern(_write(tmp_path, "a.uxd", text + rows))
+    assert p.intensity.tolist() == [123.0, 124.0, 125.0]
+
+
+@pytest.mark.parametrize("key", ["_STEPSIZE=0_5", "_START=1_0", "_WL1=1_5406"])
+def test_uxd_header_numbers_with_underscores_are_refused(tmp_path, key):
+    # float() reads "0_5" as 5: a step of 5° rather than an error
+    text = "_WL1=1.5406\n_DRIVE='COUPLED'\n_START=10\n_STEPSIZE=0.5\n_COUNTS\n1 2\n"
+    name = key.split("=")[0]
+    text = re.sub(rf"^{name}=.*$", key, text, flags=re.M)
+    with pytest.raises(PatternFormatError, match=rf"{name} '.*' is not a number"):
+        read_pattern(_write(tmp_path, "a.uxd", text))
+
+
+def test_udf_header_decimal_commas_are_read_and_ambiguous_ones_refused(tmp_path):
+    # "LabdaAlpha1, 1,540598, /" split at its commas: a wavelength of 1 Å
+    text = fx.udf().decode()
+    comma = (
+        text.replace("1.540598", "1,540598")
+        .replace("1.544426", "1,544426")
+        .replace("0.50000", "0,50000")
+        .replace("10.0000,  12.0000", "10,0000,  12,0000")
+        .replace("0.100", "0,100")
+    )
+    p = read_pattern(_write(tmp_path, "c.udf", comma))
+    q = read_pattern(DATA / "tiny.udf")
+    assert p.radiation.wavelengths == q.radiation.wavelengths
+    assert p.radiation.weights == q.radiation.weights
+    np.testing.assert_allclose(p.x, q.x)
+    one = text.replace("1.540598", "1,540598")
+    assert read_pattern(_write(tmp_path, "o.udf", one)).wavelength == fx.CU_KA1
+    bad = text.replace("1.540598", "1,5406,1")
+    with pytest.raises(
+        PatternFormatError, match=r"line 4: LabdaAlpha1 states 3 values \(1, 5406, 1\)"
+    ):
+        read_pattern(_write(tmp_path, "b.udf", bad))
+
+
+def test_gsas_bank_start_and_step_with_decimal_commas(tmp_path):
+    text = fx.gsas().decode().replace("CONS 1000.0 10.0", "CONS 1000,0 10,0")
+    p = read_pattern(_write(tmp_path, "a.gsa", text))
+    np.testing.assert_allclose(p.x, fx.TWO_THETA, atol=1e-9)
+
+
+def test_pdcif_wavelength_and_range_with_decimal_commas(tmp_path):
+    text = fx.pdcif().decode().replace(f" {fx.CU_KA1} ", " 1,540598(2) ")
+    p = read_pattern(_write(tmp_path, "a.cif", text))
+    assert p.radiation.wavelengths == (fx.CU_KA1, fx.CU_KA2)
+    # data columns keep refusing a comma: CIF has no such number
+    bad = text.replace("\n10.000 ", "\n10,000 ", 1)
+    assert bad != text
+    with pytest.raises(PatternFormatError, match="'10,000' is not a number"):
+        read_pattern(_write(tmp_path, "b.cif", bad))
+
+
+def test_brml_time_per_step_with_a_decimal_comma(tmp_path):
+    # "0,5" was dropped without a word
+    raw = fx.brml_raw_data().replace("<TimePerStep>1<", "<TimePerStep>0,5<")
+    path = _write(
+        tmp_path, "a.brml", fx.brml(members={"Experiment0/RawData0.xml": raw})
+    )
+    assert read_pattern(path).metadata["time_per_step_s"] == 0.5
+
+
+def test_xrdml_wavelength_units_positions_and_time_with_decimal_commas(tmp_path):
+    text = fx.xrdml().decode()
+    # a wavelength in nm had been read as that many Å
+    nm = text.replace(
+        f'<kAlpha1 unit="Angstrom">{fx.CU_KA1}<',
+        f'<kAlpha1 unit="nm">{fx.CU_KA1 / 10}<',
+    ).replace(
+        f'<kAlpha2 unit="Angstrom">{fx.CU_KA2}<',
+        f'<kAlpha2 unit="nm">{fx.CU_KA2 / 10}<',
+    )
+    p = read_pattern(_write(tmp_path, "nm.xrdml", nm))
+    np.testing.assert_allclose(p.radiation.wavelengths, (fx.CU_KA1, fx.CU_KA2))
+    pm = text.replace('<kAlpha1 unit="Angstrom">', '<kAlpha1 unit="pm">')
+    with pytest.raises(PatternFormatError, match=r"<kAlpha1>: a wavelength in 'pm'"):
+        read_pattern(_write(tmp_path, "pm.xrdml", pm))
+    comma = (
+        text.replace("<startPosition>10.0<", "<startPosition>10,0<")
+        .replace("<endPosition>12.0<", "<endPosition>12,0<")
+        .replace(">0.50</commonCountingTime>", ">0,50</commonCountingTime>")
+    )
+    assert comma.count(",0<") == 2
+    p = read_pattern(_write(tmp_path, "c.xrdml", comma))
+    q = read_pattern(DATA / "tiny.xrdml")
+    np.testing.assert_allclose(p.x, q.x)
+    assert p.metadata["counting_time_s"] == 0.5
+
+
+def test_uxd_2thetacpstime_is_refused_by_name(tmp_path):
+    # no description of its layout was found: refused, naming the keyword
+    text = _UXD_HEAD + "_2THETACPSTIME\n10.00 100 2\n10.02 120 2\n"
+    with pytest.raises(
+        PatternFormatError,
+        match=r"line \d+: _2THETACPSTIME: a data keyword that no UXD description",
+    ):
+        read_pattern(_write(tmp_path, "t.uxd", text))
+
+
+# -------------------------------------------- structure CIFs for skxrd watch
+def test_is_structure_cif_tells_structures_from_powder_data(tmp_path):
+    from skxrd.crystal import Crystal
+    from skxrd.datasets import load_example_crystal
+    from skxrd.io._pdcif import is_structure_cif
+
+    structure = tmp_path / "nacl.cif"
+    load_example_crystal("NaCl").to_cif(structure)
+    assert Crystal.from_cif(structure) is not None
+    assert is_structure_cif(structure)
+    assert not is_structure_cif(DATA / "tiny.cif")  # a structure block, then data
+    # DDLm names, tags on the loop_ line, comments and CR line ends
+    ddlm = (
+        "data_p\r# a comment\r\nloop_ _pd_meas.2theta_scan # x\n"
+        "_pd_meas.counts_total\n10 1\n11 2\n"
+    )
+    assert not is_structure_cif(_write(tmp_path, "ddlm.cif", ddlm))
+    # an intensity named as an item, not a loop, is no pattern
+    item = "data_s\n_cell_length_a 4\n_pd_meas_counts_total 5\n"
+    assert is_structure_cif(_write(tmp_path, "item.cif", item))
+    # not CIF, or UTF-16: the reader says what it is
+    assert not is_structure_cif(_write(tmp_path, "xy.cif", "10 1\n11 2\n"))
+    assert not is_structure_cif(
+        _write(tmp_path, "u16.cif", (DATA / "tiny.cif").read_text().encode("utf-16"))
+    )
