@@ -793,6 +793,8 @@ _WATCH_SUFFIXES = (
     ".gsa",
     ".gss",
     ".brml",
+    # powder CIF; a structure's CIF (no _pd_ data loop) is passed over
+    ".cif",
 )
 
 
@@ -845,6 +847,8 @@ def _cmd_watch(args) -> int:
     import json
     import time
 
+    from .io._pdcif import is_structure_cif
+
     _check_min_confidence(args)
     _check_answer_options(args)
     if not (math.isfinite(args.interval) and args.interval > 0):
@@ -871,11 +875,26 @@ def _cmd_watch(args) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # a folder of structure CIFs beside the patterns: each passed over in one
+    # line, not an error; an explicit --suffix .cif reads every .cif
+    sniff_cif = args.suffix is None
     answered = failed = 0
     try:
         while True:
             for path in watch.poll(settle=not args.once):
                 try:
+                    if (
+                        sniff_cif
+                        and path.suffix.lower() == ".cif"
+                        and is_structure_cif(path, _max_bytes(args))
+                    ):
+                        print(
+                            f"skxrd watch: {path}: skipped, a structure CIF "
+                            "(no _pd_ data loop)",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        continue
                     patterns, notes = _read_files(
                         [path], args.wavelength, args.axis, _max_bytes(args), args.block
                     )
@@ -1479,7 +1498,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load the model once, then answer every pattern file that "
         "an instrument writes into FOLDER (or rewrites) as soon as it has stopped "
         "growing, as skxrd predict would; files already there are left alone "
-        "unless --existing. An unreadable file is reported and skipped.",
+        "unless --existing. An unreadable file is reported and skipped. A .cif "
+        "file is answered when it holds powder data (a _pd_meas_* or _pd_proc_* "
+        "loop); a structure CIF is passed over with one line, not an error "
+        "(with --suffix .cif every .cif file is read, and a structure CIF is "
+        "an unreadable file).",
     )
     p.add_argument("folder", metavar="FOLDER", help="where the patterns appear")
     _add_answer_args(p)
@@ -1496,7 +1519,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="file suffix to answer (repeatable; default: "
         + " ".join(_WATCH_SUFFIXES)
-        + ")",
+        + ", structure CIFs passed over)",
     )
     p.add_argument(
         "--existing", action="store_true", help="answer the files already there too"

@@ -772,6 +772,36 @@ def test_watch_once_answers_the_files_there_as_predict_does(
     assert same["predictions"] == answer["predictions"]
 
 
+def test_watch_answers_powder_cifs_and_passes_over_structure_cifs(
+    tiny, tmp_path, capsys
+):
+    # .cif was not watched unless --suffix .cif, and then every structure CIF
+    # of the folder was an error
+    import shutil
+
+    _, _, model = tiny
+    folder = tmp_path / "cifs"
+    folder.mkdir()
+    powder = Path(__file__).parents[1] / "io" / "data" / "tiny.cif"
+    shutil.copy(powder, folder / "a_powder.cif")
+    load_example_crystal("NaCl").to_cif(folder / "b_nacl.cif")
+    args = ["--model", str(model), "--json"]
+    assert main(["watch", str(folder), "--once", *args]) == 0
+    out, err = capsys.readouterr()
+    [line] = out.splitlines()
+    assert json.loads(line)["file"] == str(folder / "a_powder.cif")
+    said = [s for s in err.splitlines() if "b_nacl.cif" in s]
+    assert said == [
+        f"skxrd watch: {folder / 'b_nacl.cif'}: skipped, a structure CIF "
+        "(no _pd_ data loop)"
+    ]
+    # --suffix .cif reads every .cif: a structure CIF is a file that failed
+    assert main(["watch", str(folder), "--once", "--suffix", ".cif", *args]) == 2
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1
+    assert "b_nacl.cif" in err and "a CIF of a crystal structure" in err
+
+
 def test_folder_watch_waits_for_a_file_to_stop_growing_and_sees_rewrites(tmp_path):
     from skxrd.cli import _FolderWatch
 
