@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, issparse
 from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
@@ -36,8 +36,20 @@ def _check_threshold(threshold):
 
 
 def _validate_patterns(X):
-    if not hasattr(X, "shape") or not hasattr(X, "dtype"):
-        X = np.asarray(X)
+    if issparse(X):
+        # patterns are dense anyway (DuplicateRemover densifies them alike)
+        X = X.toarray()
+    elif not hasattr(X, "shape") or not isinstance(getattr(X, "dtype", None), np.dtype):
+        # Arrays with a numpy dtype (a memmap, an HDF5 dataset) are read in
+        # blocks as they are; anything else (a list, a DataFrame, a torch
+        # tensor, whose torch dtype numpy cannot interpret) becomes an array.
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(
+                f"patterns must be a 2D array of numbers, got {type(X).__name__} "
+                f"({exc})"
+            ) from None
     if X.ndim != 2:
         raise ValueError(
             f"patterns must be 2D (n_samples, n_points), got shape {X.shape}"
@@ -349,6 +361,7 @@ def _holds_crystals(data) -> bool:
     paths) rather than an array of patterns."""
     if (
         isinstance(data, np.ndarray)
+        or issparse(data)  # rows are patterns; len() of a sparse array fails
         or hasattr(data, "iloc")  # a DataFrame's rows are patterns
         or not hasattr(data, "__len__")
         or not len(data)
@@ -398,7 +411,8 @@ def duplicate_groups(
     ----------
     data : array-like of shape (n_samples, n_points), or sequence of Crystal
         Patterns (``method="pattern"``; a ``numpy.memmap`` works and is read in
-        blocks) or crystals (``method="structure"``).
+        blocks; a sparse matrix or a CPU torch tensor is converted to a
+        dense numpy array) or crystals (``method="structure"``).
     method : {"pattern", "structure", "formula", "prototype"}, optional
         By default ``"pattern"`` for patterns and ``"structure"`` for crystals.
         ``"pattern"``: cosine similarity of the patterns ≥ ``threshold``.
@@ -602,7 +616,9 @@ def drop_duplicates(
     Returns
     -------
     data_kept, *arrays_kept : same types as the inputs
-        Only the kept samples, in their original order.
+        Only the kept samples, in their original order: lists, tuples,
+        DataFrames or Series, sparse matrices and torch tensors (on their
+        device) stay what they were; other array-likes become arrays.
     report : DuplicateReport
         Which samples were removed, and which kept sample stands for each.
 
@@ -619,8 +635,8 @@ def drop_duplicates(
     groups = duplicate_groups(data, method, verbose=False, **kwargs)
     n = len(groups)
     for k, arr in enumerate(arrays):
-        if len(arr) != n:
-            raise ValueError(f"array {k} has {len(arr)} samples, data has {n}")
+        if _n_samples(arr) != n:
+            raise ValueError(f"array {k} has {_n_samples(arr)} samples, data has {n}")
     _, first = np.unique(groups, return_index=True)
     kept = np.sort(first)
     mask = np.zeros(n, dtype=bool)
@@ -634,11 +650,25 @@ def drop_duplicates(
     if verbose:
         print(report)
 
-    def take(arr):
-        if isinstance(arr, list):
-            return [arr[i] for i in kept]
-        if hasattr(arr, "iloc"):
-            return arr.iloc[kept]
-        return np.asarray(arr)[kept]
+    return (_take(data, kept), *(_take(a, kept) for a in arrays), report)
 
-    return (take(data), *(take(a) for a in arrays), report)
+
+def _n_samples(arr) -> int:
+    """Rows of ``arr``: ``len`` fails on a sparse matrix."""
+    return arr.shape[0] if issparse(arr) else len(arr)
+
+
+def _take(arr, kept):
+    """The rows ``kept`` of ``arr``, in the type of ``arr``."""
+    if isinstance(arr, list):
+        return [arr[i] for i in kept]
+    if isinstance(arr, tuple):
+        return tuple(arr[i] for i in kept)
+    if hasattr(arr, "iloc"):
+        return arr.iloc[kept]
+    if issparse(arr):  # COO has no row indexing: through CSR, back to its format
+        return arr.tocsr()[kept].asformat(arr.format)
+    if type(arr).__module__.split(".")[0] == "torch":
+        # a tensor stays a tensor, on its device (np.asarray failed on a GPU)
+        return arr[kept.tolist()]
+    return np.asarray(arr)[kept]

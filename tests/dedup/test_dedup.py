@@ -258,6 +258,43 @@ def test_drop_duplicates_report(capsys):
         drop_duplicates(X, y[:3])
 
 
+def test_torch_and_sparse_patterns_are_grouped_as_arrays():
+    # a torch tensor failed with numpy's "Cannot interpret 'torch.float64' as a
+    # data type", a sparse matrix with "sparse array length is ambiguous"
+    import torch
+    from scipy import sparse
+
+    X, src = planted(40, 10, seed=1)
+    expected = duplicate_groups(X)
+    for data in (
+        torch.tensor(X),
+        torch.tensor(X, dtype=torch.float32),
+        sparse.csr_matrix(X),
+        sparse.coo_matrix(X),
+    ):
+        assert np.array_equal(duplicate_groups(data), expected), type(data)
+
+
+def test_drop_duplicates_keeps_the_types_of_its_inputs():
+    import torch
+    from scipy import sparse
+
+    X, src = planted(40, 10, seed=1)
+    y = np.arange(50) % 3
+    # a tuple came back as an ndarray, a tensor or a sparse matrix failed
+    X_t, y_t, report = drop_duplicates(torch.tensor(X), torch.tensor(y), verbose=False)
+    assert isinstance(X_t, torch.Tensor) and isinstance(y_t, torch.Tensor)
+    assert np.array_equal(X_t.numpy(), X[:40]) and y_t.tolist() == y[:40].tolist()
+    X_s, y_s, _ = drop_duplicates(sparse.coo_matrix(X), tuple(y), verbose=False)
+    assert sparse.issparse(X_s) and X_s.format == "coo"
+    assert np.array_equal(X_s.toarray(), X[:40])
+    assert y_s == tuple(y[:40].tolist())
+    X_r, aligned, _ = drop_duplicates(X, sparse.csr_matrix(X), verbose=False)
+    assert aligned.format == "csr" and np.array_equal(aligned.toarray(), X_r)
+    with pytest.raises(ValueError, match="array 0 has 3 samples"):
+        drop_duplicates(X, sparse.csr_matrix(X[:3]), verbose=False)
+
+
 def test_duplicate_remover_in_imblearn_pipeline():
     from imblearn.pipeline import make_pipeline
 
