@@ -58,10 +58,24 @@ def _check_proba(y_proba) -> np.ndarray:
     return y_proba
 
 
-def _warn_unnormalized(y_proba: np.ndarray) -> None:
+def _sum_tolerance(y_proba) -> float:
+    """How far from 1 the rows of ``y_proba`` (as given) may sum: ``_SUM_ATOL``,
+    or 4 rounding units of a coarser float type. float16 probabilities that
+    sum to 1 in float16 miss 1 by up to ~1e-3 in float64 ([0.9, 0.1] sums to
+    0.99988), and were said not to be probabilities."""
+    try:
+        dtype = np.asarray(y_proba).dtype if hasattr(y_proba, "dtype") else None
+    except (TypeError, ValueError, RuntimeError):  # _check_proba says why
+        return _SUM_ATOL
+    if dtype is None or dtype.kind != "f":
+        return _SUM_ATOL
+    return max(_SUM_ATOL, 4.0 * float(np.finfo(dtype).eps))
+
+
+def _warn_unnormalized(y_proba: np.ndarray, tolerance: float = _SUM_ATOL) -> None:
     """Warn, as scikit-learn's ``log_loss``, when rows do not sum to 1."""
     sums = y_proba.sum(axis=1)
-    bad = np.flatnonzero(np.abs(sums - 1) > _SUM_ATOL)
+    bad = np.flatnonzero(np.abs(sums - 1) > tolerance)
     if bad.size:
         warnings.warn(
             f"y_proba rows must sum to 1: {bad.size} of {len(sums)} do not, the "
@@ -130,8 +144,9 @@ def calibration_table(
     y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities, e.g. from ``predict_proba``, all in [0, 1].
         Rows should sum to 1; a ``UserWarning`` says when they do not (by
-        more than 1e-4), as scikit-learn's ``log_loss`` does, and their
-        largest values are then used as given. A 1-D array is the
+        more than 1e-4, or 4e-3 for float16 arrays, whose rounding alone
+        misses 1 by up to about 1e-3), as scikit-learn's ``log_loss`` does,
+        and their largest values are then used as given. A 1-D array is the
         probability of ``labels[1]`` in a binary problem.
     labels : array-like of shape (n_classes,), default=None
         The class labels in the column order of ``y_proba`` (an estimator's
@@ -174,7 +189,7 @@ def calibration_table(
     Warns
     -----
     UserWarning
-        If rows of a 2-D ``y_proba`` do not sum to 1.
+        If rows of a 2-D ``y_proba`` do not sum to 1 (see ``y_proba``).
 
     See Also
     --------
@@ -197,6 +212,7 @@ def calibration_table(
     0.25
     """
     y_true = _check_1d(y_true, "y_true")
+    tolerance = _sum_tolerance(y_proba)  # of the dtype given, before float64
     y_proba = _check_proba(y_proba)
     n = _check_same_length(y_true=y_true, y_proba=y_proba)
     n_bins = check_int(n_bins, "n_bins", minimum=1)
@@ -208,7 +224,7 @@ def calibration_table(
     if binary:
         y_proba = np.column_stack([1 - y_proba, y_proba])
     else:
-        _warn_unnormalized(y_proba)
+        _warn_unnormalized(y_proba, tolerance)
 
     top = np.argmax(y_proba, axis=1)
     confidence = y_proba[np.arange(n), top]

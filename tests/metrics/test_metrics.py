@@ -625,6 +625,33 @@ def test_float32_softmax_and_binary_1d_do_not_warn():
         expected_calibration_error([0, 1, 1], [0.2, 0.9, 0.4])
 
 
+def test_float16_probabilities_do_not_warn_but_float16_scores_do():
+    import warnings
+
+    import torch
+
+    # float16 softmax outputs of a confident 7-class model (crystal systems):
+    # the top value alone rounds by up to 2.4e-4 near 0.9, and the rows were
+    # said not to sum to 1 ("pass probabilities ..., not scores or logits")
+    rng = np.random.default_rng(8)
+    logits = torch.tensor(rng.normal(size=(200, 7)) * 4, dtype=torch.float32)
+    proba16 = torch.softmax(logits, 1).half()
+    assert np.abs(proba16.double().sum(1).numpy() - 1).max() > 1e-4
+    y_true = rng.integers(0, 7, 200)
+    with pytest.warns(UserWarning, match="rows must sum to 1"):  # in float64
+        expected = calibration_table(y_true, proba16.double().numpy(), labels=range(7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for given in (proba16, proba16.numpy()):
+            got = expected_calibration_error(y_true, given, labels=np.arange(7))
+            assert got == pytest.approx(expected.ece)
+        expected_calibration_error([0, 1], np.array([[0.9, 0.1]] * 2, np.float16))
+    with pytest.warns(UserWarning, match="rows must sum to 1"):
+        expected_calibration_error([0, 1], np.array([[0.9, 0.9]] * 2, np.float16))
+    with pytest.warns(UserWarning, match="rows must sum to 1"):  # float64: as before
+        expected_calibration_error([0, 1], [[0.9, 0.1002]] * 2)
+
+
 def test_ece_matches_definition_with_string_labels_and_odd_bins():
     rng = np.random.default_rng(7)
     n, labels = 400, np.array(["cubic", "hexagonal", "trigonal"])
