@@ -86,8 +86,9 @@ def _row_norms_and_sketch(X, pool, verbose):
     return norms, sketch
 
 
-def _lsh_candidates(sketch, n_tables, n_bits, rng, verbose, max_bucket):
-    """Pairs (i < j) that share a random-hyperplane hash in at least one table."""
+def _lsh_candidates(sketch, n_tables, n_bits, rng, verbose, max_bucket, rows=None):
+    """Pairs (i < j) of ``rows`` (increasing indices; all by default) that
+    share a random-hyperplane hash in at least one table."""
     n, width = sketch.shape
     planes = rng.standard_normal((width, n_tables * n_bits)).astype(np.float32)
     weights = 1 << np.arange(n_bits, dtype=np.int64)
@@ -95,12 +96,13 @@ def _lsh_candidates(sketch, n_tables, n_bits, rng, verbose, max_bucket):
     for a, b in _blocks(n, 65536):
         bits = (sketch[a:b] @ planes) > 0
         keys[a:b] = bits.reshape(b - a, n_tables, n_bits) @ weights
+    rows = np.arange(n) if rows is None else rows
     pairs = []
     for t in tqdm(range(n_tables), disable=not verbose, desc="hashing", unit="table"):
-        order = np.argsort(keys[:, t], kind="stable")
+        order = rows[np.argsort(keys[rows, t], kind="stable")]
         sorted_keys = keys[order, t]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, n])
+        sizes = np.diff(np.r_[starts, len(order)])
         for size in np.unique(sizes[sizes > 1]):
             firsts = starts[sizes == size]
             members = order[firsts[:, None] + np.arange(size)]  # (buckets, size)
@@ -209,8 +211,17 @@ def _pattern_groups(
         pairs = _exact_pairs(X, norms, threshold, verbose)
     else:
         rng = np.random.default_rng(random_state)
+        # Empty patterns match nothing (no cosine: _verify needs both norms
+        # > 0) and share every hash (a zero sketch has all bits 0): 4,000 of
+        # them made one bucket of 8 million pairs per table (140 s, 6 GB).
         candidates = _lsh_candidates(
-            sketch, n_tables, n_bits, rng, verbose, max_bucket=256
+            sketch,
+            n_tables,
+            n_bits,
+            rng,
+            verbose,
+            max_bucket=256,
+            rows=np.flatnonzero(norms > 0),
         )
         # Cheap screen on the in-memory sketches before reading full patterns:
         # near-duplicates keep their pooled cosine (pooling averages out noise),

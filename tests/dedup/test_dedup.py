@@ -258,6 +258,29 @@ def test_drop_duplicates_report(capsys):
         drop_duplicates(X, y[:3])
 
 
+def test_lsh_does_not_pair_empty_patterns(monkeypatch):
+    # Rows of zeros hash alike in every table: 4,000 of them made a bucket of
+    # 8 million candidate pairs per table (140 s, 6 GB), none of which can
+    # match (no cosine); now they are not hashed at all.
+    from skxrd.dedup import _groups
+
+    X, src = planted(100, 20, seed=2)
+    X = np.vstack([X[:60], np.zeros((300, X.shape[1])), X[60:]])
+    screened = []
+
+    def spy(sketch, pairs, minimum):
+        screened.append(pairs)
+        return screen(sketch, pairs, minimum)
+
+    screen = _groups._screen
+    monkeypatch.setattr(_groups, "_screen", spy)
+    groups = duplicate_groups(X, algorithm="lsh")
+    empty = np.arange(60, 360)
+    assert not np.isin(screened[0], empty).any()
+    assert len(np.unique(groups[empty])) == 300  # each its own group, as before
+    assert np.array_equal(groups, duplicate_groups(X, algorithm="exact"))
+
+
 def test_torch_and_sparse_patterns_are_grouped_as_arrays():
     # a torch tensor failed with numpy's "Cannot interpret 'torch.float64' as a
     # data type", a sparse matrix with "sparse array length is ambiguous"
