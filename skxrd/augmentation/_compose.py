@@ -6,6 +6,7 @@ import numbers
 
 import torch
 
+from ..utils._validation import check_bool
 from ._background import AmorphousHump, PolynomialBackground
 from ._base import BatchTransform, _probability, _rand, _row_max
 from ._geometry import CrystalliteBroadening, LatticeStrain, PeakShift, ScanRange
@@ -59,7 +60,8 @@ class Compose(BatchTransform):
     transforms : list of callables
         Batch transforms, each called as ``t(x, generator=generator)``.
     normalize : bool, default=False
-        Scale each pattern to a maximum of 1 at the end (see :class:`Normalize`).
+        Scale each pattern to a maximum of 1 at the end (see :class:`Normalize`);
+        True or False (numpy's too), checked at call time.
 
     Examples
     --------
@@ -77,10 +79,12 @@ class Compose(BatchTransform):
         self.normalize = normalize
 
     def _transform(self, x, generator, grid):
+        # a flag, not a truthy value: normalize="no" max-normalized silently
+        normalize = check_bool(self.normalize, "normalize")
         for i, transform in enumerate(self.transforms):
             _check_transform(transform, f"transforms[{i}]")
             x = transform(x, generator=generator)
-        if self.normalize:
+        if normalize:
             x = Normalize()(x)
         return x
 

@@ -517,6 +517,21 @@ def test_compose_order_and_normalize():
     assert torch.allclose(z.amax(1), torch.ones(8))
 
 
+@pytest.mark.parametrize("flag", ["no", "False", 0, None, 1.0])
+def test_compose_normalize_is_a_flag(flag):
+    # a truthy string max-normalized every pattern silently ("no" too)
+    make = (
+        lambda n: A.Compose([A.GaussianNoise(sigma=0.0)], normalize=n),
+        lambda n: A.default_augmentation(normalize=n),
+        lambda n: A.sample_augmentation(normalize=n),
+    )
+    for build in make:
+        with pytest.raises(ValueError, match="normalize must be True or False"):
+            build(flag)(3 * _peaky(4), generator=_gen())
+    y = A.Compose([], normalize=np.bool_(False))(3 * _peaky(4))
+    assert torch.equal(y, 3 * _peaky(4))
+
+
 def test_normalize():
     x = torch.tensor([[0.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, 0.0]])
     y = A.Normalize()(x)
