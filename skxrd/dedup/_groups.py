@@ -373,6 +373,9 @@ def _holds_crystals(data) -> bool:
     if (
         isinstance(data, np.ndarray)
         or issparse(data)  # rows are patterns; len() of a sparse array fails
+        # a tensor (a GPU one too, whose rows numpy cannot read: it was taken
+        # for crystals, "expected a skxrd Crystal ..., got Tensor")
+        or (hasattr(data, "shape") and hasattr(data, "dtype"))
         or hasattr(data, "iloc")  # a DataFrame's rows are patterns
         or not hasattr(data, "__len__")
         or not len(data)

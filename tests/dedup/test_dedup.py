@@ -296,6 +296,9 @@ def test_torch_and_sparse_patterns_are_grouped_as_arrays():
         sparse.coo_matrix(X),
     ):
         assert np.array_equal(duplicate_groups(data), expected), type(data)
+    # a tensor numpy cannot read (on a GPU, here the meta device) is named so
+    with pytest.raises(ValueError, match="patterns must be a 2D array.*cpu"):
+        duplicate_groups(torch.zeros(3, 4, device="meta"))
 
 
 def test_drop_duplicates_keeps_the_types_of_its_inputs():
