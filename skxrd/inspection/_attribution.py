@@ -97,6 +97,13 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
     return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
 
 
+def _as_array(X):
+    """``X`` as numpy reads it; a tensor on a GPU or one that requires grad
+    (which numpy refuses) through :func:`_numpy`: the maps run the network
+    on its own device from a copy of the values."""
+    return _numpy(X) if isinstance(X, torch.Tensor) else np.asarray(X)
+
+
 def _device_dtype(module: nn.Module):
     """Device and floating dtype of the module's first float parameter or buffer."""
     for t in itertools.chain(module.parameters(), module.buffers()):
@@ -137,7 +144,7 @@ def _unwrap(model):
 def _check_array(X, what="X") -> np.ndarray:
     """A finite numeric array with a sample axis and at least one sample."""
     try:
-        arr = np.asarray(X)
+        arr = _as_array(X)
     except (TypeError, ValueError):
         arr = None
     if arr is None or arr.dtype.kind not in "biuf":

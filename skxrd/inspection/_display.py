@@ -9,7 +9,7 @@ import numpy as np
 from torch import nn
 
 from ..io._pattern import Pattern
-from ._attribution import _METHODS, _attribute, _model_dims, _numpy
+from ._attribution import _METHODS, _as_array, _attribute, _model_dims, _numpy
 
 __all__ = ["AttributionDisplay"]
 
@@ -446,7 +446,7 @@ class AttributionDisplay:
             batch = [X]
         else:
             try:
-                sample = np.asarray(X)
+                sample = _as_array(X)
             except (TypeError, ValueError):
                 sample = np.asarray(None)
             if sample.ndim == 0:

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from ..preprocessing._resample import PatternResampler
 from ..utils._validation import plain_scalar
-from ._attribution import _model_dims, _unwrap
+from ._attribution import _as_array, _model_dims, _unwrap
 from ._display import AttributionDisplay
 from ._pattern_display import _pattern_items, _two_theta_label
 
@@ -27,7 +27,7 @@ def _one_sample(X, index):
     items = _pattern_items(X, "X")
     if items is None:
         try:
-            arr = np.asarray(X)
+            arr = _as_array(X)
         except (TypeError, ValueError):
             arr = np.asarray(None)
         if arr.ndim < 2:

@@ -1070,6 +1070,27 @@ def test_bfloat16_module(method):
 
 
 @pytest.mark.parametrize("method", list(METHODS))
+def test_a_tensor_that_requires_grad_is_taken_as_its_values(method):
+    # numpy refuses such a tensor (and one on a GPU): saliency_map failed
+    # with torch's RuntimeError "Can't call numpy() on Tensor that requires
+    # grad", the displays likewise
+    model = _seeded(lambda: CNN1D(3, channels=(4,), pooled_length=4))
+    X = np.random.default_rng(0).random((2, 16))
+    given = torch.tensor(X, requires_grad=True)
+    expected = METHODS[method](model, X, target=1)
+    np.testing.assert_array_equal(METHODS[method](model, given, target=1), expected)
+    assert given.grad is None  # the caller's tensor gets no gradient
+    display = AttributionDisplay.from_estimator(model, given[1], target=1)
+    np.testing.assert_allclose(
+        display.attribution_, saliency_map(model, X[1:], target=1)[0], rtol=1e-5
+    )
+    plt.close(display.figure_)
+    display = SaliencyDisplay.from_estimator(model, given, index=1, target=1)
+    np.testing.assert_array_equal(display.lines_[0].get_ydata(), X[1])
+    plt.close(display.figure_)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
 def test_an_in_place_first_layer_leaves_x_as_given(method):
     if method == "attentive_response":  # needs a convolution
         layers = [nn.ReLU(inplace=True), nn.Unflatten(1, (1, 6)), nn.Conv1d(1, 2, 3)]
