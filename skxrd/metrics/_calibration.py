@@ -9,7 +9,7 @@ from sklearn.utils import Bunch, check_array
 
 from ..utils._validation import check_int
 from ..utils._warnings import caller_stacklevel
-from ._coverage import _check_1d, _check_same_length, _matches
+from ._coverage import _check_1d, _check_same_length, _host, _matches
 
 __all__ = ["calibration_table", "expected_calibration_error"]
 
@@ -23,6 +23,7 @@ _SUM_ATOL = 1e-4
 
 def _check_proba(y_proba) -> np.ndarray:
     """A non-empty 1-D or 2-D float array of finite values in [0, 1]."""
+    y_proba = _host(y_proba)
     try:
         y_proba = check_array(
             y_proba,
@@ -63,6 +64,7 @@ def _sum_tolerance(y_proba) -> float:
     or 4 rounding units of a coarser float type. float16 probabilities that
     sum to 1 in float16 miss 1 by up to ~1e-3 in float64 ([0.9, 0.1] sums to
     0.99988), and were said not to be probabilities."""
+    y_proba = _host(y_proba)
     try:
         dtype = np.asarray(y_proba).dtype if hasattr(y_proba, "dtype") else None
     except (TypeError, ValueError, RuntimeError):  # _check_proba says why

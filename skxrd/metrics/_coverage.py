@@ -16,8 +16,18 @@ __all__ = ["accuracy_at_coverage", "accuracy_coverage_curve"]
 _COVERAGE_RTOL = 1e-12
 
 
+def _host(values):
+    """A torch tensor detached and on the CPU, anything else as it is: numpy
+    refuses a tensor that requires grad (``model(x).softmax(1)`` outside
+    ``torch.no_grad()``) or lies on a GPU."""
+    if type(values).__module__.split(".")[0] == "torch" and hasattr(values, "detach"):
+        return values.detach().cpu()
+    return values
+
+
 def _check_1d(values, name: str, *, numeric: bool = False) -> np.ndarray:
     """A non-empty 1-D array (a column vector is flattened); finite if numeric."""
+    values = _host(values)
     try:
         if numeric:
             arr = check_array(

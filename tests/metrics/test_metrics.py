@@ -652,6 +652,37 @@ def test_float16_probabilities_do_not_warn_but_float16_scores_do():
         expected_calibration_error([0, 1], [[0.9, 0.1002]] * 2)
 
 
+def test_tensors_that_require_grad_are_scored_by_their_values():
+    import torch
+
+    # probabilities straight from a network outside torch.no_grad(): numpy
+    # refuses them, and the metrics failed with torch's RuntimeError
+    torch.manual_seed(0)
+    net = torch.nn.Linear(5, 3)
+    proba = torch.softmax(net(torch.rand(40, 5)), 1)
+    assert proba.requires_grad
+    y_true = torch.randint(0, 3, (40,))
+    values = proba.detach().numpy()
+    assert expected_calibration_error(y_true, proba) == pytest.approx(
+        expected_calibration_error(y_true.numpy(), values)
+    )
+    table = calibration_table(y_true, proba.half(), labels=[0, 1, 2], n_bins=4)
+    assert table.count.sum() == 40
+    confidence, y_pred = proba.max(1)
+    got = accuracy_coverage_curve(y_true, y_pred, confidence, sample_weight=confidence)
+    expected = accuracy_coverage_curve(
+        y_true.numpy(),
+        y_pred.numpy(),
+        confidence.detach().numpy(),
+        sample_weight=confidence.detach().numpy(),
+    )
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+    assert accuracy_at_coverage(y_true, y_pred, confidence, 0.5) == pytest.approx(
+        accuracy_at_coverage(y_true.numpy(), y_pred.numpy(), values.max(1), 0.5)
+    )
+
+
 def test_ece_matches_definition_with_string_labels_and_odd_bins():
     rng = np.random.default_rng(7)
     n, labels = 400, np.array(["cubic", "hexagonal", "trigonal"])
