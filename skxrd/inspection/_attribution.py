@@ -1014,8 +1014,10 @@ model : estimator, Pipeline or torch.nn.Module
     X : array-like of shape (n_samples, ...), or list of Pattern
         Inputs in the layout the model takes: patterns ``(n_samples, L)`` or
         ``(n_samples, C, L)``, images ``(n_samples, C, H, W)``, multi-stream
-        images ``(n_samples, S, C, H, W)``... A pipeline also takes what its
-        first step does, such as :class:`~skxrd.io.Pattern` objects for a
+        images ``(n_samples, S, C, H, W)``... A torch tensor is read as its
+        values, on any device and whether it requires grad or not. A
+        pipeline also takes what its first step does, such as
+        :class:`~skxrd.io.Pattern` objects for a
         :class:`~skxrd.preprocessing.PatternResampler` (a pretrained model);
         the map is then on the transformed grid (the resampler's ``grid_``).
     target : class label, array-like of shape (n_samples,) or None, default=None
