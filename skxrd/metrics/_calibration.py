@@ -64,6 +64,8 @@ def _sum_tolerance(y_proba) -> float:
     or 4 rounding units of a coarser float type. float16 probabilities that
     sum to 1 in float16 miss 1 by up to ~1e-3 in float64 ([0.9, 0.1] sums to
     0.99988), and were said not to be probabilities."""
+    if str(getattr(y_proba, "dtype", "")) == "torch.bfloat16":
+        return 4.0 * 2.0**-7  # its eps: 8 bits of significand (numpy has none)
     y_proba = _host(y_proba)
     try:
         dtype = np.asarray(y_proba).dtype if hasattr(y_proba, "dtype") else None
@@ -146,9 +148,10 @@ def calibration_table(
     y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities, e.g. from ``predict_proba``, all in [0, 1].
         Rows should sum to 1; a ``UserWarning`` says when they do not (by
-        more than 1e-4, or 4e-3 for float16 arrays, whose rounding alone
-        misses 1 by up to about 1e-3), as scikit-learn's ``log_loss`` does,
-        and their largest values are then used as given. A 1-D array is the
+        more than 1e-4, or 4 rounding units for float16 and bfloat16 input,
+        whose rounding alone misses 1 by up to about 1e-3 and 8e-3), as
+        scikit-learn's ``log_loss`` does, and their largest values are then
+        used as given. A 1-D array is the
         probability of ``labels[1]`` in a binary problem.
     labels : array-like of shape (n_classes,), default=None
         The class labels in the column order of ``y_proba`` (an estimator's

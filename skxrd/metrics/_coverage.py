@@ -17,11 +17,13 @@ _COVERAGE_RTOL = 1e-12
 
 
 def _host(values):
-    """A torch tensor detached and on the CPU, anything else as it is: numpy
-    refuses a tensor that requires grad (``model(x).softmax(1)`` outside
-    ``torch.no_grad()``) or lies on a GPU."""
+    """A torch tensor detached and on the CPU (bfloat16 as float32), anything
+    else as it is: numpy refuses a tensor that requires grad
+    (``model(x).softmax(1)`` outside ``torch.no_grad()``), lies on a GPU or
+    holds bfloat16."""
     if type(values).__module__.split(".")[0] == "torch" and hasattr(values, "detach"):
-        return values.detach().cpu()
+        values = values.detach().cpu()
+        return values.float() if str(values.dtype) == "torch.bfloat16" else values
     return values
 
 

@@ -625,7 +625,7 @@ def test_float32_softmax_and_binary_1d_do_not_warn():
         expected_calibration_error([0, 1, 1], [0.2, 0.9, 0.4])
 
 
-def test_float16_probabilities_do_not_warn_but_float16_scores_do():
+def test_half_precision_probabilities_do_not_warn_but_scores_do():
     import warnings
 
     import torch
@@ -646,6 +646,9 @@ def test_float16_probabilities_do_not_warn_but_float16_scores_do():
             got = expected_calibration_error(y_true, given, labels=np.arange(7))
             assert got == pytest.approx(expected.ece)
         expected_calibration_error([0, 1], np.array([[0.9, 0.1]] * 2, np.float16))
+        # bfloat16, which numpy lacks: "Got unsupported ScalarType BFloat16"
+        got = expected_calibration_error(y_true, proba16.bfloat16(), labels=range(7))
+        assert got == pytest.approx(expected.ece, abs=0.02)
     with pytest.warns(UserWarning, match="rows must sum to 1"):
         expected_calibration_error([0, 1], np.array([[0.9, 0.9]] * 2, np.float16))
     with pytest.warns(UserWarning, match="rows must sum to 1"):  # float64: as before
