@@ -344,7 +344,7 @@ def _check_answer_options(args):
 
     if args.top_k < 1:
         raise ValueError(f"--top-k must be >= 1, got {args.top_k}")
-    if getattr(args, "matches", 1) < 1:
+    if _matches_k(args) < 1:
         raise ValueError(f"--matches must be >= 1, got {args.matches}")
     wavelength = _wavelength_arg(args.wavelength)
     if wavelength is not None:
@@ -448,6 +448,9 @@ def _cmd_predict(args) -> int:
         raise ValueError(f"--model {args.model}: the model has no predict_top_k")
     results, said = _answers(model, args.files, patterns, args)
     notes += said
+    note = _matches_note(model, args)  # once, not per file
+    if note:
+        notes.append(note)
     if args.json:
         print(json.dumps(results, indent=1))
     else:
@@ -494,7 +497,7 @@ def _answers(model, files, patterns, args):
         patterns = _strip_kalpha2(patterns, files)
     (labels, proba), notes = _noting(model.predict_top_k, patterns, k=args.top_k)
     reasons = _screen(model, patterns)
-    matches = _best_matches(model, patterns, getattr(args, "matches", 1))
+    matches = _best_matches(model, patterns, _matches_k(args))
     symbol = _space_group_symbols(model)
     lattice_name = _bravais_names(model)
     results = []
@@ -747,8 +750,15 @@ def _print_answer(res):
         print(f"  {rank:>2}  {label:<18} {pred['probability']:.3f}")
     match = res.get("match")
     if match is not None:
+        # the structure-type model: its network answers; the search-match is
+        # the space-group model's that weighs the answer
+        weighed = (
+            f", weighed by a space-group model's {match['weighed_by']}"
+            if "weighed_by" in match
+            else ""
+        )
         print(
-            f"  answered by {match['answered_by']}; closest reference "
+            f"  answered by {match['answered_by']}{weighed}; closest reference "
             f"{match['reference']} (correlation {match['similarity']:.3f}, "
             + (
                 f"gate score {match['score']:.3f}, "
@@ -875,6 +885,9 @@ def _cmd_watch(args) -> int:
         file=sys.stderr,
         flush=True,
     )
+    note = _matches_note(model, args)  # once, not per file
+    if note:
+        print(f"skxrd watch: note: {note}", file=sys.stderr, flush=True)
     # a folder of structure CIFs beside the patterns: each passed over in one
     # line, not an error; an explicit --suffix .cif reads every .cif
     sniff_cif = args.suffix is None
@@ -978,16 +991,19 @@ def _reference_symbols(model):
         "bravais_lattice",
     ):
         return None
+    return _space_group_label_symbol
+
+
+def _space_group_label_symbol(label):
+    """The Hermann-Mauguin symbol of a space-group number label, "" for a
+    label that is none."""
     from .crystal import space_group_symbol
 
-    def symbol(label):
-        try:
-            number = int(label)
-        except (TypeError, ValueError):
-            return ""
-        return space_group_symbol(number) if 1 <= number <= 230 else ""
-
-    return symbol
+    try:
+        number = int(label)
+    except (TypeError, ValueError):
+        return ""
+    return space_group_symbol(number) if 1 <= number <= 230 else ""
 
 
 def _bravais_names(model):
@@ -1011,28 +1027,86 @@ def _bravais_names(model):
     return name
 
 
-def _best_matches(model, patterns, k=1):
-    """Per pattern, the closest reference of a search-match model (a
-    MatchFirstClassifier, maybe inside a CoarseLabelClassifier) and which part
-    answered, with ``k > 1`` the ``k`` closest phases (``"closest"``: name,
-    similarity, label; the best entry of each phase, see
-    :func:`_distinct_phases`); None for every pattern of other models."""
+def _search_match_of(model):
+    """``(holder, weighing)``: what carries the search-match whose references
+    ``--matches`` lists, or None for a model without one.
+
+    ``holder`` is the model itself where it answers with a search-match (a
+    Predictor that has one, or the MatchFirstClassifier of a pipeline, maybe
+    inside a CoarseLabelClassifier or an IndexingClassifier). A model that a
+    space-group model weighs (a SymmetryWeightedClassifier: the shipped
+    structure-type model) has none of its own: ``holder`` is then that
+    space-group model's (its Predictor, or its MatchFirstClassifier) and
+    ``weighing`` True. The weighing model reads the patterns as the weighed
+    one does (both loaders check it), so the patterns go to it as they are.
+    """
     from .pretrained._runtime import Predictor
 
+    if isinstance(model, Predictor):
+        if model._match is not None:
+            return model, False
+        other = model._symmetry[0] if model._symmetry is not None else None
+        if other is not None and other._match is not None:
+            return other, True
+        return None
+    from .estimators._match import search_match_of, wrapped_estimators
+
+    hybrid = search_match_of(model)
+    if hybrid is not None:
+        return hybrid, False
+    for est in wrapped_estimators(model):
+        symmetry = getattr(est, "symmetry_estimator_", None)
+        if symmetry is not None:  # a SymmetryWeightedClassifier's
+            hybrid = search_match_of(symmetry)
+            return None if hybrid is None else (hybrid, True)
+    return None
+
+
+def _matches_note(model, args):
+    """The note for ``--matches`` given to a model without a search-match
+    (its output has no references to list), else None."""
+    if getattr(args, "matches", None) is None or _search_match_of(model):
+        return None
+    return (
+        f"--matches {args.matches}: the model has no search-match against "
+        "reference patterns: no closest references to list"
+    )
+
+
+def _matches_k(args):
+    """``--matches``, 1 where it was not given."""
+    k = getattr(args, "matches", None)
+    return 1 if k is None else k
+
+
+def _best_matches(model, patterns, k=1):
+    """Per pattern, the closest reference of a search-match model (a
+    MatchFirstClassifier, maybe inside a CoarseLabelClassifier, or the one of
+    the space-group model that weighs the model's classes, see
+    :func:`_search_match_of`) and which part answered, with ``k > 1`` the
+    ``k`` closest phases (``"closest"``: name, similarity, label; the best
+    entry of each phase, see :func:`_distinct_phases`); None for every
+    pattern of other models.
+
+    Where the search-match is a weighing space-group model's, the answer is
+    the model's own network's, weighed: ``"answered_by"`` is ``"network"``
+    and ``"weighed_by"`` says which part of the space-group model answered
+    (``"search-match"`` where its gate passed, else ``"network"``); the
+    references' labels are that model's space groups."""
+    from .pretrained._runtime import Predictor
+
+    source = _search_match_of(model)
+    if source is None:
+        return [None] * len(patterns)
+    holder, weighing = source
     # a database holds many entries of one phase (87 of iron in the AMCSD):
     # enough neighbours to find k distinct phases among them
     fetch = 1 if k == 1 else max(20 * k, 50)
-    if isinstance(model, Predictor):
-        found = model.best_matches(patterns, fetch)
-        if found is None:
-            return [None] * len(patterns)
-        similarity, index, score, threshold, names, labels = found
+    if isinstance(holder, Predictor):
+        similarity, index, score, threshold, names, labels = holder.best_matches(
+            patterns, fetch
+        )
     else:
-        from .estimators._match import search_match_of
-
-        hybrid = search_match_of(model)
-        if hybrid is None:
-            return [None] * len(patterns)
         import warnings
 
         with warnings.catch_warnings():
@@ -1044,6 +1118,7 @@ def _best_matches(model, patterns, k=1):
             )
         from .estimators._core import gate_scores, reference_labels
 
+        hybrid = holder
         matcher = hybrid.matcher_
         similarity, index = hybrid.kneighbors(X, n_neighbors=fetch)
         score = gate_scores(matcher.class_similarities(X), hybrid._margin())
@@ -1056,10 +1131,13 @@ def _best_matches(model, patterns, k=1):
     def name(i):
         return str(names[i]) if names is not None else f"reference {i}"
 
-    symbol = _reference_symbols(model)
+    # a weighing model classifies space groups (SymmetryWeightedClassifier's
+    # contract): its references are labelled with them
+    symbol = _space_group_label_symbol if weighing else _reference_symbols(model)
 
     found = []
     for s, i, g, lab in zip(similarity, index, score, labels):
+        part = "search-match" if g >= threshold else "network"
         res = {
             "reference": name(i[0]),
             "similarity": round(float(s[0]), 4),
@@ -1067,7 +1145,8 @@ def _best_matches(model, patterns, k=1):
             # the references of the next class
             "score": round(float(g), 4),
             "threshold": threshold,
-            "answered_by": "search-match" if g >= threshold else "network",
+            "answered_by": "network" if weighing else part,
+            **({"weighed_by": part} if weighing else {}),
         }
         if k > 1:
             res["closest"] = [
@@ -1453,11 +1532,12 @@ def _add_answer_args(p):
     p.add_argument(
         "--matches",
         type=int,
-        default=1,
+        default=None,  # None: 1, and no note for a model without a search-match
         metavar="K",
-        help="with a search-match model (the shipped ones), list the K closest "
-        "references with their correlations and labels: the known phases the "
-        "pattern resembles (default 1: the closest only, on one line)",
+        help="with a search-match model (the shipped ones; structure-type: its "
+        "space-group model's), list the K closest references with their "
+        "correlations and labels: the known phases the pattern resembles "
+        "(default 1: the closest only, on one line)",
     )
     p.add_argument(
         "--cells",

@@ -1104,3 +1104,69 @@ def test_predict_and_watch_show_the_indexed_cell_of_the_answer(tiny, tmp_path, c
     assert main(args + ["--model", str(tiny[2]), "--json", "--cells"]) == 0
     [res] = json.loads(capsys.readouterr().out)
     assert not {"cell", "cells", "cell_note"} & set(res)
+
+
+def test_matches_of_the_structure_type_model_are_its_space_group_models(capsys):
+    # the structure-type model has no search-match of its own: the
+    # space-group model that weighs it has one, and --matches K printed
+    # nothing; it lists that search-match's K closest references (the same
+    # library, not a second copy), its labels' space-group symbols too
+    from skxrd.datasets import load_measured_examples
+
+    data = load_measured_examples()
+    picked = [data.names.index("ZnO"), data.names.index("LaB6")]
+    files = [str(data.files[i]) for i in picked]
+    wavelength = str(data.patterns[picked[0]].wavelength)  # both SSRL, one λ
+    args = ["predict", *files, "--wavelength", wavelength, "--matches", "3"]
+    assert main([*args, "--model", "space-group", "--json"]) == 0
+    space_group = json.loads(capsys.readouterr().out)
+    assert main([*args, "--model", "structure-type", "--json"]) == 0
+    out, err = capsys.readouterr()
+    structure = json.loads(out)
+    assert "no search-match" not in err
+    for st, sg in zip(structure, space_group):
+        match = st["match"]
+        assert len(match["closest"]) == 3
+        assert match["closest"] == sg["match"]["closest"]
+        assert all(c["symbol"] for c in match["closest"])  # space-group labels
+        assert match["reference"] == sg["match"]["reference"]
+        # the structure type is the union network's answer, weighed by the
+        # space-group model (whose own part that answered is named)
+        assert match["answered_by"] == "network"
+        assert match["weighed_by"] == sg["match"]["answered_by"]
+    assert structure[0]["match"]["weighed_by"] == "search-match"  # ZnO
+    assert main([*args, "--model", "structure-type"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index("  closest references:")
+    assert out[at - 1].startswith(
+        "  answered by network, weighed by a space-group model's search-match; "
+        "closest reference "
+    )
+    first = structure[0]["match"]["closest"][0]
+    assert out[at + 1].split()[:3] == [
+        f"{first['similarity']:.3f}",
+        str(first["label"]),
+        first["symbol"],
+    ]
+
+
+def test_matches_of_a_model_without_a_search_match_say_so(tiny, files, capsys):
+    # --matches K of a model without a search-match printed nothing at all;
+    # now one note says why (on stderr: the JSON stays JSON)
+    _, _, model = tiny
+    args = ["predict", files[0], "--model", str(model)]
+    assert main(args) == 0
+    assert "search-match" not in capsys.readouterr().err  # not asked: no note
+    assert main([*args, "--matches", "3", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "match" not in json.loads(out)[0]
+    note = "--matches 3: the model has no search-match against reference patterns"
+    assert err.count(note) == 1, err
+    two = ["predict", *files, "--model", str(model), "--wavelength", "CuKa"]
+    assert main([*two, "--matches", "2"]) == 0
+    assert capsys.readouterr().err.count("no search-match") == 1  # once, not per file
+    folder = Path(files[0]).parent  # the two files: watch says it once too
+    watch = ["watch", str(folder), "--once", "--model", str(model), "--matches", "2"]
+    assert main([*watch, "--wavelength", "CuKa"]) == 0
+    out, err = capsys.readouterr()
+    assert err.count("no search-match") == 1 and "si.xy" in out

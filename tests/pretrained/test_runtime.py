@@ -118,9 +118,17 @@ def test_predictor_answers_as_the_shipped_pipeline(name):
     else:
         assert len(light["cells"]) == len(patterns)
         assert any(sol for _, cells in light["cells"] for sol in cells.values())
-    if name != "structure-type":  # the union has no search-match
+    if name != "structure-type":
         assert any(m["answered_by"] == "search-match" for m in light["matches"])
         assert any(m["answered_by"] == "network" for m in light["matches"])
+    else:
+        # the union has no search-match: the space-group model that weighs
+        # it has, and its references are the ones shown (they were none)
+        assert all(m["answered_by"] == "network" for m in light["matches"])
+        assert any(m["weighed_by"] == "search-match" for m in light["matches"])
+        closest = _best_matches(predictor, patterns, k=3)
+        assert closest == _best_matches(pipeline, patterns, k=3)
+        assert all(len(m["closest"]) == 3 for m in closest)
     np.testing.assert_array_equal(predictor.classes_, pipeline.classes_)
     assert predictor.metadata_ == pipeline.metadata_
     np.testing.assert_array_equal(
