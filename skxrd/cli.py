@@ -474,9 +474,10 @@ def _check_min_confidence(args):
         )
 
 
-# files answered at a time: the rows skxrd.indexing keeps the cells of
-# (indexing._index._SOLVED_SIZE; not imported here, to keep models that index
-# nothing from importing the indexing)
+# files answered at a time: bounds the rows on the model grid and the
+# network's activations of one pass. The indexed cells of a pass are held to
+# its end whatever its size (indexing._index._holding_indexed), so this need
+# not be the size of the indexing's cache of recent rows
 _ANSWER_CHUNK = 64
 
 
@@ -484,8 +485,6 @@ def _answers(model, files, patterns, args):
     """One result dict per file (answer, reason, top-k predictions, closest
     reference) and the notes the model raised; what predict and watch print."""
     if len(patterns) > _ANSWER_CHUNK:
-        # a chunk at a time: the indexed cells are read back from a cache of
-        # the last rows indexed; past it, every earlier file was indexed again
         results, notes = [], []
         for i in range(0, len(patterns), _ANSWER_CHUNK):
             part = slice(i, i + _ANSWER_CHUNK)
@@ -493,6 +492,19 @@ def _answers(model, files, patterns, args):
             results += got
             notes += [note for note in said if note not in notes]
         return results, notes
+    if _weighed_families(model) is None:  # indexes nothing: nothing to hold
+        return _answer_chunk(model, files, patterns, args)
+    from .indexing._index import _holding_indexed
+
+    # the cells shown are read back from the indexing the answer did: held
+    # for the whole pass (a cache of the last 64 rows indexed lost the
+    # earlier rows of a longer pass, and each was indexed again)
+    with _holding_indexed():
+        return _answer_chunk(model, files, patterns, args)
+
+
+def _answer_chunk(model, files, patterns, args):
+    """:func:`_answers` of files answered in one pass."""
     if args.strip_kalpha2:
         patterns = _strip_kalpha2(patterns, files)
     (labels, proba), notes = _noting(model.predict_top_k, patterns, k=args.top_k)

@@ -355,10 +355,12 @@ def indexing_cells(
     Returns one ``(n_peaks, cells)`` per row: the number of peaks indexed (at
     most 20) and ``{lattice type: IndexingSolution or None}`` over the lattice
     types of ``families``. Rows whose merits were computed in this process
-    lately (the last 64 rows, in the calling process: not those of joblib
-    workers) are read back, not indexed again. ``also``: letters of more
-    families (``"m"``: monoclinic), whose cells are searched on the same
-    peaks with the same settings (the merits never see them)."""
+    lately (the last 64 rows, or all those of an enclosing
+    ``skxrd.indexing._index._holding_indexed`` block, in the calling process:
+    not those of joblib workers) are read back, not indexed again.
+    ``also``: letters of more families (``"m"``: monoclinic), whose cells are
+    searched on the same peaks with the same settings (the merits never see
+    them)."""
     from ..indexing._index import _indexed_rows, index_powder
 
     lattices = family_lattices(families)

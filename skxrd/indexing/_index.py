@@ -39,6 +39,7 @@ axial lines are absent (a screw axis, a centring) may be missed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import threading
@@ -1493,6 +1494,28 @@ _SOLVED_SIZE = 64
 _SOLVED_LOCK = threading.Lock()
 
 
+# The rows indexed in this thread inside a :func:`_holding_indexed` block,
+# kept to its end whatever ``_SOLVED_SIZE`` is (None outside one)
+_HELD = threading.local()
+
+
+@contextlib.contextmanager
+def _holding_indexed():
+    """Within the block, every row this thread indexes (or reads from the
+    cache) stays readable until the block ends, not only the last
+    ``_SOLVED_SIZE`` rows: ``skxrd predict`` reads back the cells of every
+    file it answered in one pass, however many files the pass holds. Nested
+    blocks share the outer one's rows; they are dropped when it ends."""
+    if getattr(_HELD, "rows", None) is not None:  # nested: the outer one holds
+        yield
+        return
+    _HELD.rows = {}
+    try:
+        yield
+    finally:
+        _HELD.rows = None
+
+
 def _solved_key(two_theta, x, radiation, drop_kbeta, kwargs):
     """The cache key of one row: digests of its bytes and of the grid's, and
     the settings as text (a setting of another type, np.float64 for float,
@@ -1514,11 +1537,17 @@ def _indexed(two_theta, x, radiation, drop_kbeta, kwargs):
     from ._peaks import peak_positions
 
     key = _solved_key(two_theta, x, radiation, drop_kbeta, kwargs)
+    held = getattr(_HELD, "rows", None)
+    if held is not None and key in held:
+        return held[key]
     with _SOLVED_LOCK:
         hit = _SOLVED.get(key)
         if hit is not None:
             _SOLVED.move_to_end(key)
-            return hit
+    if hit is not None:
+        if held is not None:
+            held[key] = hit
+        return hit
     pos = peak_positions(two_theta, x, radiation=radiation, drop_kbeta=drop_kbeta)
     found = index_powder(pos, wavelength=radiation, **kwargs)
     # shared by every caller of the cache: a caller's edit must not change
@@ -1532,6 +1561,8 @@ def _indexed(two_theta, x, radiation, drop_kbeta, kwargs):
         _SOLVED[key] = (pos, found)
         while len(_SOLVED) > _SOLVED_SIZE:
             _SOLVED.popitem(last=False)
+    if held is not None:
+        held[key] = (pos, found)
     return pos, found
 
 

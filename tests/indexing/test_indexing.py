@@ -1186,3 +1186,32 @@ def test_monoclinic_candidates_kept_grow_with_the_first_lines_tried():
     assert (best.a, best.b, best.c, best.beta) == pytest.approx(
         (5.011, 5.848, 10.346, 92.43), rel=0.005
     )
+
+
+def test_rows_indexed_in_a_holding_block_are_read_back_past_the_cache(monkeypatch):
+    # the cache of recent rows (_SOLVED_SIZE) lost the earlier rows of a
+    # longer pass; inside _holding_indexed every row of it is read back
+    from skxrd.indexing import _index
+
+    sim = PowderSimulator(two_theta_range=(10, 80), two_theta_step=0.02)
+    names = ["NaCl", "Si", "Cu"]
+    X = sim.transform([load_example_crystal(n) for n in names])
+    monkeypatch.setattr(_index, "_SOLVED_SIZE", 1)
+    _index._SOLVED.clear()
+    searches = []
+    search = _index.index_powder
+    monkeypatch.setattr(
+        _index, "index_powder", lambda *a, **k: searches.append(1) or search(*a, **k)
+    )
+    settings = {"radiation": "CuKa", "lattices": ("cP", "cF", "cI")}
+    with _index._holding_indexed():
+        first = _index._indexed_rows(X, sim.two_theta, **settings)
+        with _index._holding_indexed():  # nested: the outer block holds on
+            pass
+        again = _index._indexed_rows(X, sim.two_theta, **settings)
+    assert len(searches) == 3  # each row indexed once, read back after
+    assert all(a[1] is b[1] for a, b in zip(first, again))
+    assert getattr(_index._HELD, "rows", None) is None  # dropped at the end
+    assert len(_index._SOLVED) == 1
+    _index._indexed_rows(X[:1], sim.two_theta, **settings)  # past the cache
+    assert len(searches) == 4

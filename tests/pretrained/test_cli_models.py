@@ -479,17 +479,21 @@ def test_predict_reads_q_columns_with_axis_q(tiny, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["reason"] is None
 
 
-def test_many_files_are_indexed_once_each(tmp_path, capsys, monkeypatch):
-    # the cells are read back from a cache of the last rows indexed (64); a
-    # call of more files than that indexed every earlier file twice
+@pytest.mark.parametrize("chunk", [2, 3, 64])
+def test_many_files_are_indexed_once_each(chunk, tmp_path, capsys, monkeypatch):
+    # the cells are read back from the indexing the answers did; a call of
+    # more files than a cache of the last rows indexed (64) holds indexed
+    # every earlier file twice, and so did a pass (the files answered at a
+    # time, _ANSWER_CHUNK) longer than that cache: the pass's rows are now
+    # held to its end, whatever the cache's size
     from importlib import resources
 
     import skxrd.cli as cli
     from skxrd.indexing import _index
 
-    assert cli._ANSWER_CHUNK == _index._SOLVED_SIZE  # chunks the cache holds
-    monkeypatch.setattr(cli, "_ANSWER_CHUNK", 2)
+    monkeypatch.setattr(cli, "_ANSWER_CHUNK", chunk)
     monkeypatch.setattr(_index, "_SOLVED_SIZE", 2)
+    _index._SOLVED.clear()
     searches = []
     search = _index.index_powder
     monkeypatch.setattr(
@@ -509,6 +513,9 @@ def test_many_files_are_indexed_once_each(tmp_path, capsys, monkeypatch):
     results = json.loads(capsys.readouterr().out)
     assert [r["cell"]["lattice"] for r in results] == ["cF"] * 5
     assert len(searches) == 5
+    # the rows held for a pass are dropped after it; the cache keeps its size
+    assert getattr(_index._HELD, "rows", None) is None
+    assert len(_index._SOLVED) <= 2
 
 
 def test_a_monoclinic_answer_gets_a_monoclinic_cell_the_model_does_not_weigh():
