@@ -1384,11 +1384,19 @@ def _checked_cif_file():
             fid.seek(start)
             lines = fid.read(end - start).split(b"\n")
             fid.seek(end)
-            symbols = _atom_type_symbols(
-                [line.decode("ascii", "ignore") for line in lines], xcif
-            )
+            lines = [line.decode("ascii", "ignore") for line in lines]
+            symbols = _atom_type_symbols(lines, xcif)
             # None where the two readings disagree: xrayutilities' elements
             self.type_symbols = symbols if len(symbols) == len(self.atoms) else None
+            # xrayutilities reads the symbol from the tag's own line and strips
+            # single quotes only: a "double-quoted" symbol was unknown, one on
+            # the next line (as CIF allows) empty, and the block read as P1.
+            # Read before SymStruct, which looks the symbol up.
+            name = _item_value(lines, _HM_TAGS)
+            if name is not None:
+                self.sgrp_name = "".join(name.split())  # as xrayutilities keeps it
+            elif hasattr(self, "sgrp_name"):
+                del self.sgrp_name  # an empty value, "?" or ".": none given
 
         def SymStruct(self):  # noqa: N802 - xrayutilities' name
             for op in self.symops:
@@ -1413,6 +1421,52 @@ def _checked_cif_file():
                         self.default_dataset = name
 
     return CheckedFile
+
+
+# The tags of a data block's Hermann–Mauguin symbol (CIF 1.1 core).
+_HM_TAGS = ("_symmetry_space_group_name_H-M", "_space_group_name_H-M_alt")
+
+
+def _item_value(lines: list[str], tags: Sequence[str]) -> str | None:
+    """The value of the first of ``tags`` given in a data block's ``lines``.
+
+    As CIF 1.1 writes a value: on the tag's line or on the next one (after
+    blank and comment lines), in single or double quotes, or as a text field
+    between lines that start with ``;``. None where no tag has a value, or
+    its value is CIF's unknown (``?``) or inapplicable (``.``).
+    """
+    wanted = tuple(tag.lower() for tag in tags)
+    for i, line in enumerate(lines):
+        words = line.split(None, 1)
+        if not words or words[0].lower() not in wanted:
+            continue
+        value = words[1].strip() if len(words) > 1 else ""
+        if not value:  # the value on a later line
+            for j, nxt in enumerate(lines[i + 1 :], start=i + 1):
+                text = nxt.strip()
+                if not text or text.startswith("#"):
+                    continue
+                if nxt.startswith(";"):  # a text field, to the line of ";"
+                    field = [nxt[1:]]
+                    for more in lines[j + 1 :]:
+                        if more.startswith(";"):
+                            break
+                        field.append(more)
+                    value = " ".join(" ".join(field).split())
+                elif not text.startswith("_") and not text.lower().startswith(
+                    ("loop_", "data_")
+                ):
+                    value = text
+                break
+        m = re.match(r"""^(['"])(.*?)\1(?:\s|$)""", value)
+        if m:
+            value = m.group(2)
+        elif value.startswith("#"):
+            value = ""
+        value = value.strip()
+        if value and value not in ("?", "."):
+            return value
+    return None
 
 
 def _atom_type_symbols(lines: list[str], xcif) -> list[str | None]:

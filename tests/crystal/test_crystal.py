@@ -349,6 +349,44 @@ def test_cif_symbol_names_the_setting_beside_the_number():
     assert (0.4, 0.7, 0.2) in coords  # (1/2 - x, 1/2 + y, 1/2 - z)
 
 
+@pytest.mark.parametrize(
+    "item",
+    [
+        # CIF quotes a value in single or double quotes, or none
+        '_symmetry_space_group_name_H-M "F m -3 m"',
+        '_space_group_name_H-M_alt "F m -3 m"',
+        # or writes it on the next line, or in a text field
+        "_symmetry_space_group_name_H-M\n'F m -3 m'",
+        '_symmetry_space_group_name_H-M\n# the group\n\n  "F m -3 m"',
+        "_symmetry_space_group_name_H-M\n;\nF m -3 m\n;",
+        "_symmetry_space_group_name_H-M Fm-3m",
+    ],
+)
+def test_cif_symbol_is_read_in_every_way_cif_writes_a_value(item):
+    # a double-quoted symbol was unknown (an error), one on the next line an
+    # empty name: the block was read as P1, 2 atoms of rock salt's 8
+    text = _SYMBOL_CIF.format(
+        a=5.64, b=5.64, c=5.64, al=90, ga=90, symbol="", xyz="0 0 0"
+    )
+    text = text.replace("_symmetry_space_group_name_H-M ''", item)
+    text += "Y1 Cl 0.5 0.5 0.5\n"
+    crystal = Crystal.from_cif(text)
+    assert crystal.n_atoms == 8
+    assert crystal.space_group == 225
+    assert crystal.formula == "BiCl"
+
+
+def test_cif_unknown_or_inapplicable_symbol_is_no_symbol():
+    # "?" is CIF's unknown: the number and operations say the group
+    text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="?", xyz="0 0 0")
+    text = text.replace(
+        "_symmetry_space_group_name_H-M '?'",
+        "_symmetry_space_group_name_H-M ?\n_space_group_IT_number 229",
+    )
+    crystal = Crystal.from_cif(text)
+    assert crystal.n_atoms == 2 and crystal.space_group == 229
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
