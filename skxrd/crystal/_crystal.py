@@ -804,8 +804,11 @@ class Crystal:
 
         The symmetry operations of the file are applied to the asymmetric unit
         (xrayutilities parses the file); atoms closer than 0.01 Å after expansion
-        are merged. A type symbol with a charge (``O2-``, ``Fe3+``, ``Fe+3``,
-        ``Cl1-``) gives the ion (``O2-``, ``Fe3+``, ``Cl-``); the simulators
+        are merged. A file without operations gives its group by Hall symbol
+        (one of spglib's 530 settings; it names the origin and axes), else by
+        Hermann–Mauguin symbol or number; a file with none of these is P1.
+        A type symbol with a charge (``O2-``, ``Fe3+``, ``Fe+3``, ``Cl1-``)
+        gives the ion (``O2-``, ``Fe3+``, ``Cl-``); the simulators
         use its X-ray form factor where the tables have one
         (:func:`~skxrd.simulation.form_factor_coefficients`), the neutral
         atom's otherwise, and then say so with a :class:`UserWarning` (as for
@@ -1392,6 +1395,7 @@ def _checked_cif_file():
             # single quotes only: a "double-quoted" symbol was unknown, one on
             # the next line (as CIF allows) empty, and the block read as P1.
             # Read before SymStruct, which looks the symbol up.
+            self.hall_symbol = _item_value(lines, _HALL_TAGS)
             name = _item_value(lines, _HM_TAGS)
             if name is not None:
                 self.sgrp_name = "".join(name.split())  # as xrayutilities keeps it
@@ -1425,6 +1429,39 @@ def _checked_cif_file():
 
 # The tags of a data block's Hermann–Mauguin symbol (CIF 1.1 core).
 _HM_TAGS = ("_symmetry_space_group_name_H-M", "_space_group_name_H-M_alt")
+# and of its Hall symbol, which xrayutilities does not read
+_HALL_TAGS = ("_space_group_name_Hall", "_symmetry_space_group_name_Hall")
+
+
+def _normalized_hall(symbol: str) -> str:
+    # Hall symbols separate their parts by spaces ("P 32" is P3_2, "P 3 2"
+    # P312): single spaces, not none; case and underscores do not matter
+    return " ".join(symbol.replace("_", " ").split()).lower()
+
+
+@cache
+def _hall_numbers() -> dict[str, int]:
+    """spglib's Hall number of each of its 530 settings' Hall symbols."""
+    import spglib
+
+    numbers: dict[str, int] = {}
+    for hall in range(1, 531):
+        symbol = _normalized_hall(spglib.get_spacegroup_type(hall).hall_symbol)
+        numbers.setdefault(symbol, hall)  # the few repeats are one setting
+    return numbers
+
+
+def _hall_setting(symbol: str):
+    """``(operations, space-group number)`` of a Hall symbol, or None for a
+    symbol that is none of spglib's 530 settings."""
+    import spglib
+
+    hall = _hall_numbers().get(_normalized_hall(symbol))
+    if hall is None:
+        return None
+    ops = spglib.get_symmetry_from_database(hall)
+    number = int(spglib.get_spacegroup_type(hall).number)
+    return list(zip(ops["rotations"].astype(float), ops["translations"])), number
 
 
 def _item_value(lines: list[str], tags: Sequence[str]) -> str | None:
@@ -1579,8 +1616,21 @@ def _read_cif(source, dataset=None) -> Crystal:
         and abs(params[3] - 90.0) > 1e-3
     )
     name = str(getattr(ds, "sgrp_name", "") or "").strip()
+    hall = getattr(ds, "hall_symbol", None)
+    sg = getattr(ds, "sgrp_nr", None)
+    hall_setting = None if ds.symops or hall is None else _hall_setting(hall)
     if ds.symops:
         ops = [parse_xyz(op) for op in ds.symops]
+    elif hall_setting is not None:
+        # a Hall symbol names one setting and origin: it settles what a
+        # Hermann-Mauguin symbol or a number may leave open
+        ops, sg = hall_setting
+    elif hall is not None and not (name or getattr(ds, "sgrp", None)):
+        raise ValueError(
+            f"{where}: Hall symbol {hall!r} is not one skxrd knows, and the CIF "
+            "gives neither its symmetry operations (_symmetry_equiv_pos_as_xyz) "
+            "nor a Hermann-Mauguin symbol or space-group number"
+        )
     elif name or getattr(ds, "sgrp", None):
         # the symbol names the setting (P 1 21/n 1 beside the number 14, whose
         # standard setting is P 1 21/c 1): spglib's 530 settings first;
@@ -1617,7 +1667,6 @@ def _read_cif(source, dataset=None) -> Crystal:
         bb = 0.0 if bb is None or not np.isfinite(bb) else float(bb)
         occ += [o] * len(keep)
         biso += [bb] * len(keep)
-    sg = getattr(ds, "sgrp_nr", None)
     try:
         return Crystal(
             lattice,

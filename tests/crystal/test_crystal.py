@@ -387,6 +387,79 @@ def test_cif_unknown_or_inapplicable_symbol_is_no_symbol():
     assert crystal.n_atoms == 2 and crystal.space_group == 229
 
 
+_HALL_CIF = """data_x
+_cell_length_a {a}
+_cell_length_b {b}
+_cell_length_c {c}
+_cell_angle_alpha {al}
+_cell_angle_beta {be}
+_cell_angle_gamma {ga}
+{symmetry}
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+{sites}
+"""
+
+
+@pytest.mark.parametrize(
+    "symmetry, cell, sites, n_atoms, number",
+    [
+        ("_space_group_name_Hall '-F 4 2 3'", (5.64,) * 3 + (90,) * 3,
+         "Na1 Na 0 0 0\nCl1 Cl .5 .5 .5", 8, 225),
+        ("_symmetry_space_group_name_Hall '-P 2ybc'", (5, 6, 7, 90, 100, 90),
+         "Fe1 Fe 0.1 0.2 0.3", 4, 14),
+        # the setting: (1/2 - x, 1/2 + y, 1/2 - z) of P 1 21/n 1
+        ("_space_group_name_Hall -P_2yn", (5, 6, 7, 90, 100, 90),
+         "Fe1 Fe 0.1 0.2 0.3", 4, 14),
+        # the origin: Si on 8a at 1/8 (choice 2) or at 0 (choice 1)
+        ("_space_group_name_Hall '-F 4vw 2vw 3'", (5.431,) * 3 + (90,) * 3,
+         "Si1 Si 0.125 0.125 0.125", 8, 227),
+        ("_space_group_name_Hall 'F 4d 2 3 -1d'", (5.431,) * 3 + (90,) * 3,
+         "Si1 Si 0 0 0", 8, 227),
+        # beside a symbol that leaves the origin open, the Hall symbol decides
+        ("_symmetry_space_group_name_H-M 'F d -3 m'\n"
+         "_space_group_name_Hall '-F 4vw 2vw 3'", (5.431,) * 3 + (90,) * 3,
+         "Si1 Si 0 0 0", 16, 227),
+        # R groups on hexagonal or rhombohedral axes
+        ("_space_group_name_Hall '-R 3 2\"c'", (4.759, 4.759, 12.99, 90, 90, 120),
+         "Al1 Al 0 0 0.352\nO1 O 0.306 0 0.25", 30, 167),
+        ("_space_group_name_Hall '-P 3* 2n'", (5.128,) * 3 + (55.28,) * 3,
+         "Al1 Al 0.352 0.352 0.352\nO1 O 0.556 -0.056 0.25", 10, 167),
+    ],
+)  # fmt: skip
+def test_cif_hall_symbol_without_operations(symmetry, cell, sites, n_atoms, number):
+    # the Hall symbol was not read: the asymmetric unit became the cell (P1)
+    a, b, c, al, be, ga = cell
+    text = _HALL_CIF.format(
+        a=a, b=b, c=c, al=al, be=be, ga=ga, symmetry=symmetry, sites=sites
+    )
+    crystal = Crystal.from_cif(text)
+    assert crystal.n_atoms == n_atoms
+    assert crystal.space_group == number
+    assert crystal.get_space_group() == number
+    if "2yn" in symmetry:
+        coords = {tuple(np.round(x % 1, 3)) for x in crystal.frac_coords}
+        assert (0.4, 0.7, 0.2) in coords
+
+
+def test_cif_unknown_hall_symbol_alone_is_an_error():
+    text = _HALL_CIF.format(
+        a=5, b=5, c=5, al=90, be=90, ga=90,
+        symmetry="_space_group_name_Hall 'Q 9z'", sites="Fe1 Fe 0.1 0.2 0.3",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="Hall symbol 'Q 9z' is not one skxrd knows"):
+        Crystal.from_cif(text)
+    # with a number beside it, the number's setting
+    text = text.replace(
+        "_space_group_name_Hall", "_space_group_IT_number 2\n_space_group_name_Hall"
+    )
+    assert Crystal.from_cif(text).n_atoms == 2
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
