@@ -1654,6 +1654,10 @@ def _read_cif(source, dataset=None) -> Crystal:
         ops = [(np.eye(3), np.zeros(3))]
     rot = np.stack([W for W, _ in ops])
     trans = np.stack([t for _, t in ops])
+    if not sg and name:
+        # xrayutilities knows the standard settings' symbols only: the
+        # number of "P 1 21/n 1", "Cmca" or "Fd-3mS" from spglib's table
+        sg = _symbol_number(name)
     symbols = getattr(ds, "type_symbols", None) or [None] * len(ds.atoms)
     species, coords, occ, biso = [], [], [], []
     for k, ((element, pos, o, bb), symbol) in enumerate(zip(ds.atoms, symbols)):
@@ -1799,14 +1803,11 @@ def _setting_short(t) -> str | None:
     return None
 
 
-def _symbol_operations(name: str, rhombohedral_cell: bool, where: str):
-    """Symmetry operations of the setting a Hermann–Mauguin symbol names.
-
-    Looked up among spglib's 530 settings by full or short symbol (spaces and
-    underscores aside); a setting choice may follow a colon (``:1``, ``:2``,
-    ``:H``, ``:R``) or a space as ICSD writes it (``S`` origin choice 1,
-    ``Z`` origin choice 2, ``H``, ``R``). R groups take the axes of the cell.
-    """
+@cache
+def _symbol_settings(name: str) -> tuple:
+    """spglib's settings (``SpacegroupType``) that a Hermann–Mauguin symbol
+    names, with its setting choice if it has one; see
+    :func:`_symbol_operations`."""
     import spglib
 
     symbol, _, choice = name.partition(":")
@@ -1827,11 +1828,31 @@ def _symbol_operations(name: str, rhombohedral_cell: bool, where: str):
         wanted, choice = wanted[:-1], wanted[-1]
     choice = choice.strip().upper()
     choice = {"S": "1", "Z": "2"}.get(choice, choice)
-    found = [
+    return tuple(
         t
         for t, n in zip(types, names)
         if wanted in n and (not choice or t.choice.upper() == choice)
-    ]
+    )
+
+
+def _symbol_number(name: str) -> int | None:
+    """The space-group number of a Hermann–Mauguin symbol of any setting
+    (``P 1 21/n 1`` → 14), None where spglib knows none."""
+    numbers = {int(t.number) for t in _symbol_settings(name)}
+    return numbers.pop() if len(numbers) == 1 else None
+
+
+def _symbol_operations(name: str, rhombohedral_cell: bool, where: str):
+    """Symmetry operations of the setting a Hermann–Mauguin symbol names.
+
+    Looked up among spglib's 530 settings by full or short symbol (spaces and
+    underscores aside); a setting choice may follow a colon (``:1``, ``:2``,
+    ``:H``, ``:R``) or a space as ICSD writes it (``S`` origin choice 1,
+    ``Z`` origin choice 2, ``H``, ``R``). R groups take the axes of the cell.
+    """
+    import spglib
+
+    found = list(_symbol_settings(name))
     if not found:
         raise ValueError(
             f"{where}: space group {name!r} is not a symbol skxrd knows, and the "

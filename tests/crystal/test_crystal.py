@@ -339,6 +339,34 @@ def test_cif_symbol_without_operations(symbol, cell, xyz, n_atoms):
     assert Crystal.from_cif(text).n_atoms == n_atoms
 
 
+@pytest.mark.parametrize(
+    "symbol, number",
+    [
+        ("P 1 21/n 1", 14),
+        ("P 1 1 21/b", 14),
+        ("I2/a", 15),
+        ("Cmca", 64),
+        ("P b n m", 62),
+        ("F d -3 m S", 227),
+        ("R -3 m R", 166),
+    ],
+)
+def test_cif_symbol_of_another_setting_gives_the_number(symbol, number):
+    # xrayutilities knows the standard symbols: these crystals had no number
+    text = _SYMBOL_CIF.format(
+        a=5.4, b=5.5, c=5.6, al=90, ga=90, symbol=symbol, xyz="0.1 0.2 0.3"
+    )
+    if symbol.startswith("F") or symbol.startswith("R"):
+        text = text.replace("5.5", "5.4").replace("5.6", "5.4")
+    if symbol.startswith("R"):
+        text = text.replace(" 90\n", " 57.35\n")
+    assert Crystal.from_cif(text).space_group == number
+    # also where the file lists the operations
+    ops = Crystal.from_cif(text).to_cif().split("loop_")[1]
+    listed = text.replace("loop_", "loop_" + ops + "loop_", 1)
+    assert Crystal.from_cif(listed).space_group == number
+
+
 def test_cif_symbol_names_the_setting_beside_the_number():
     # the number 14 alone is P 1 21/c 1: the symbol's P 1 21/n 1 decides
     text = _SYMBOL_CIF.format(
