@@ -1560,6 +1560,131 @@ def _atom_type_symbols(lines: list[str], xcif) -> list[str | None]:
     return symbols
 
 
+def _cif_tokens(line: str) -> list[str]:
+    """The CIF 1.1 tokens of one line, quotes kept, a comment dropped.
+
+    A quoted value ends at its quote followed by whitespace (``'O1'``,
+    ``'x, y, z'``, ``'P 3 2"'``); ``#`` at the start of a token begins a
+    comment.
+    """
+    tokens: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if c.isspace():
+            i += 1
+        elif c == "#":
+            break
+        elif c in "'\"":
+            j = i + 1
+            while j < n and not (
+                line[j] == c and (j + 1 == n or line[j + 1].isspace())
+            ):
+                j += 1
+            tokens.append(line[i : j + 1])
+            i = j + 1
+        else:
+            j = i
+            while j < n and not line[j].isspace():
+                j += 1
+            tokens.append(line[i:j])
+            i = j
+    return tokens
+
+
+def _one_row_a_line(text: str) -> str:
+    """CIF text in the layout xrayutilities' parser reads.
+
+    Its parser reads one loop row per line, ends a loop at a blank line
+    only, and reads a tag's value from the tag's own line: atoms after a
+    blank line inside a loop, the rest of a row written over two lines, and
+    the second of two rows on one line were dropped without a word, and a
+    text field or a value on the line after a tag that followed a loop was
+    read as atoms or operations. CIF allows all of these. Here each loop row
+    gets a line of its own, a loop ends with a blank line before the next
+    tag, ``loop_`` or ``data_``, a text field becomes the two lines
+    ``;text`` and ``;``, and a value on the line after its tag joins the tag.
+    """
+    lines = text.splitlines()
+    out: list[str] = []
+    state = None  # "header" (a loop's tags), "values" (its rows) or None
+    n_tags, row = 0, []
+
+    def end_loop():
+        nonlocal state, row
+        if row:  # an unfinished last row, as it is
+            out.append(" ".join(row))
+            row = []
+        if state is not None:
+            out.append("")
+        state = None
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        lower = stripped.lower()
+        if line.startswith(";"):  # a text field, to the line that starts with ";"
+            j = i + 1
+            while j < len(lines) and not lines[j].startswith(";"):
+                j += 1
+            body = " ".join(" ".join([line[1:], *lines[i + 1 : j]]).split())
+            i = j + 1
+            if state is None:
+                out += [";" + body, ";"]
+            else:  # a value of a loop (of no loop skxrd reads)
+                state = "values"
+                row.append("?")
+            continue
+        i += 1
+        if not stripped or stripped.startswith("#"):
+            if state is None:
+                out.append(line)
+            continue  # blank lines and comments inside a loop: none
+        if lower.startswith("data_") or lower.startswith("loop_"):
+            end_loop()
+            out.append(stripped)
+            if lower.startswith("loop_"):
+                state, n_tags = "header", 0
+            continue
+        if stripped.startswith("_"):
+            tokens = _cif_tokens(stripped)
+            if state == "header" and len(tokens) == 1:
+                out.append(stripped)
+                n_tags += 1
+                continue
+            end_loop()  # a tag after a loop's rows ends the loop
+            if len(tokens) == 1:  # its value on a later line
+                j = i
+                while j < len(lines) and (
+                    not lines[j].strip() or lines[j].strip().startswith("#")
+                ):
+                    j += 1
+                nxt = lines[j].strip() if j < len(lines) else ""
+                value = _cif_tokens(nxt)
+                if (
+                    len(value) == 1
+                    and not lines[j].startswith(";")
+                    and not nxt.startswith("_")
+                    and not nxt.lower().startswith(("loop_", "data_"))
+                ):
+                    out.append(f"{stripped} {value[0]}")
+                    i = j + 1
+                    continue
+            out.append(stripped)
+            continue
+        if state is None:
+            out.append(line)
+            continue
+        state = "values"
+        row += _cif_tokens(stripped)
+        while n_tags and len(row) >= n_tags:
+            out.append(" ".join(row[:n_tags]))
+            row = row[n_tags:]
+    end_loop()
+    return "\n".join(out) + "\n"
+
+
 def _read_cif(source, dataset=None) -> Crystal:
     if isinstance(source, (bytes, bytearray)):  # a CIF's contents as bytes
         source = bytes(source).decode("utf-8", "replace")
@@ -1587,7 +1712,9 @@ def _read_cif(source, dataset=None) -> Crystal:
         # xrayutilities prints chatter for odd inputs; its parse is what we want.
         with contextlib.redirect_stdout(io.StringIO()):
             cif = _checked_cif_file()(
-                raw.decode("utf-8", "replace").encode("ascii", "replace").decode()
+                _one_row_a_line(
+                    raw.decode("utf-8", "replace").encode("ascii", "replace").decode()
+                )
             )
     except Exception as exc:
         raise ValueError(f"{where}: cannot be parsed ({exc})") from exc

@@ -488,6 +488,59 @@ def test_cif_unknown_hall_symbol_alone_is_an_error():
     assert Crystal.from_cif(text).n_atoms == 2
 
 
+_LAYOUT_CIF = """data_x
+_cell_length_a 5.64
+_cell_length_b 5.64
+_cell_length_c 5.64
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'F m -3 m'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+_atom_site_B_iso_or_equiv
+{rows}
+"""
+_ROWS = "Na1 Na 0 0 0 0.5 1.5\nCl1 Cl 0.5 0.5 0.5 1 0.7"
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        # blank and comment lines inside a loop (Cl was dropped)
+        ("1.5\nCl1", "1.5\n\nCl1"),
+        ("1.5\nCl1", "1.5\n# chlorine\nCl1"),
+        # a blank line between the loop's tags and its rows (no atoms)
+        ("_atom_site_B_iso_or_equiv\n", "_atom_site_B_iso_or_equiv\n\n"),
+        # a row over two lines (Na was dropped), two rows on one line (Cl was)
+        ("0.5 1.5\n", "0.5\n  1.5\n"),
+        ("1.5\nCl1", "1.5 Cl1"),
+        # a text field or a tag's value on its next line right after the loop
+        # (read as atoms: an error, or an atom too many)
+        ("0.7", "0.7\n_refine_special_details\n;\nrefined as Na Cl\n;"),
+        ("0.7", "0.7\n_refine_special_details\n;\nO1 O 0.25 0.25 0.25 1 0\n;"),
+        ("0.7", "0.7\n_publ_section_title\n'Rock salt'"),
+        # a value on the line after its tag (an error)
+        ("_cell_length_b 5.64", "_cell_length_b\n5.64"),
+        ("_symmetry_space_group_name_H-M 'F m -3 m'", "_space_group_IT_number\n225"),
+    ],
+)
+def test_cif_layouts_that_cif_allows_give_the_same_crystal(before, after):
+    text = _LAYOUT_CIF.format(rows=_ROWS)
+    assert before in text
+    crystal = Crystal.from_cif(text.replace(before, after, 1))
+    assert crystal.n_atoms == 8 and crystal.space_group == 225
+    assert sorted(zip(crystal.species, crystal.occupancies, crystal.b_iso))[::4] == [
+        ("Cl", 1.0, 0.7),
+        ("Na", 0.5, 1.5),
+    ]
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
