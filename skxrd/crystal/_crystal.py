@@ -1405,6 +1405,9 @@ def _checked_cif_file():
         def SymStruct(self):  # noqa: N802 - xrayutilities' name
             for op in self.symops:
                 parse_xyz(op)
+            # the Cambridge database writes "+X,1/2+Y,1/2-Z": xrayutilities
+            # evaluates the text with lower-case x, y, z
+            self.symops = [op.lower() for op in self.symops]
             super().SymStruct()
 
     class CheckedFile(xcif.CIFFile):

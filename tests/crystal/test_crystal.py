@@ -541,6 +541,16 @@ def test_cif_layouts_that_cif_allows_give_the_same_crystal(before, after):
     ]
 
 
+def test_cif_operations_in_capitals():
+    # the Cambridge database's "+X,1/2+Y,1/2-Z": 'name X is not defined'
+    ops = "+X,+Y,+Z\n-X,-Y,+Z\n1/2+X,1/2+Y,+Z\n1/2-X,1/2-Y,+Z"
+    text = NACL_CIF.replace("{ops}", ops)
+    lower = Crystal.from_cif(NACL_CIF.replace("{ops}", ops.lower()))
+    crystal = Crystal.from_cif(text)
+    assert crystal.n_atoms == lower.n_atoms > 2
+    np.testing.assert_allclose(crystal.frac_coords, lower.frac_coords)
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
