@@ -807,6 +807,9 @@ class Crystal:
         are merged. A file without operations gives its group by Hall symbol
         (one of spglib's 530 settings; it names the origin and axes), else by
         Hermann–Mauguin symbol or number; a file with none of these is P1.
+        B is ``_atom_site_B_iso_or_equiv``, or 8π² ``_atom_site_U_iso_or_equiv``,
+        or, for a site with neither, the equivalent isotropic value of its
+        anisotropic ``_atom_site_aniso_U_ij`` (or ``B_ij``), 0 without any.
         A type symbol with a charge (``O2-``, ``Fe3+``, ``Fe+3``, ``Cl1-``)
         gives the ion (``O2-``, ``Fe3+``, ``Cl-``); the simulators
         use its X-ray form factor where the tables have one
@@ -1388,9 +1391,14 @@ def _checked_cif_file():
             lines = fid.read(end - start).split(b"\n")
             fid.seek(end)
             lines = [line.decode("ascii", "ignore") for line in lines]
-            symbols = _atom_type_symbols(lines, xcif)
+            site_labels: list = []
+            symbols = _atom_type_symbols(lines, xcif, site_labels)
             # None where the two readings disagree: xrayutilities' elements
-            self.type_symbols = symbols if len(symbols) == len(self.atoms) else None
+            agree = len(symbols) == len(self.atoms)
+            self.type_symbols = symbols if agree else None
+            self.site_labels = site_labels if agree else None
+            # xrayutilities reads no anisotropic displacements
+            self.aniso = _aniso_displacements(lines)
             # xrayutilities reads the symbol from the tag's own line and strips
             # single quotes only: a "double-quoted" symbol was unknown, one on
             # the next line (as CIF allows) empty, and the block read as P1.
@@ -1509,12 +1517,13 @@ def _item_value(lines: list[str], tags: Sequence[str]) -> str | None:
     return None
 
 
-def _atom_type_symbols(lines: list[str], xcif) -> list[str | None]:
+def _atom_type_symbols(lines: list[str], xcif, site_labels: list | None = None):
     """The type symbol of each atom site of a CIF data block, as
     ``xrayutilities.materials.cif.CIFDataset.Parse`` meets the sites: its
     loop, column and line rules, so that the i-th symbol is its i-th atom.
     None for the sites of a loop without ``_atom_site_type_symbol`` (its
-    element read from the label)."""
+    element read from the label). Each site's ``_atom_site_label`` (None
+    without one) is appended to ``site_labels`` if given."""
     symbols: list[str | None] = []
     labels: list[str] = []
     columns: dict[str, int] = {}
@@ -1534,6 +1543,8 @@ def _atom_type_symbols(lines: list[str], xcif) -> list[str | None]:
                 symop_loop = True
             elif xcif.re_atom.match(line) or xcif.re_atomtyp.match(line):
                 atom_loop = True
+                if xcif.re_atom.match(line):
+                    columns["label"] = where
                 # the type symbol before the label, as there
                 if xcif.re_atomtyp.match(line) or not any(
                     xcif.re_atomtyp.match(x) for x in labels
@@ -1560,7 +1571,80 @@ def _atom_type_symbols(lines: list[str], xcif) -> list[str | None]:
             # a site too short for its columns is skipped there too
             if None not in needed and max(needed) < len(fields):
                 symbols.append(fields[columns["symbol"]] if typed else None)
+                if site_labels is not None:
+                    at = columns.get("label")
+                    label = fields[at].strip("'\"") if at is not None else None
+                    site_labels.append(label)
     return symbols
+
+
+_ANISO_KEYS = ("11", "22", "33", "12", "13", "23")
+
+
+def _cif_number(token: str) -> float:
+    """A CIF number without its uncertainty (``0.0123(4)``); NaN for ``?``."""
+    try:
+        return float(re.sub(r"\(\d*\)$", "", token.strip("'\"")))
+    except ValueError:
+        return math.nan
+
+
+def _aniso_displacements(lines: list[str]) -> dict[str, tuple[str, np.ndarray]]:
+    """The anisotropic displacement parameters of a data block (one loop row
+    a line, as :func:`_one_row_a_line` writes them): for each label,
+    ``("U" or "B", [X11, X22, X33, X12, X13, X23])``."""
+    found: dict[str, tuple[str, np.ndarray]] = {}
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip().lower().startswith("loop_"):
+            i += 1
+            continue
+        tags = []
+        i += 1
+        while i < len(lines) and lines[i].strip().startswith("_"):
+            tags.append(lines[i].strip().lower())
+            i += 1
+        rows = []
+        while (
+            i < len(lines)
+            and lines[i].strip()
+            and not lines[i].strip().startswith(("_", "#"))
+        ):
+            if not lines[i].strip().lower().startswith(("loop_", "data_")):
+                rows.append(_cif_tokens(lines[i]))
+            else:
+                break
+            i += 1
+        if "_atom_site_aniso_label" not in tags:
+            continue
+        at = tags.index("_atom_site_aniso_label")
+        for kind in ("U", "B"):
+            names = [f"_atom_site_aniso_{kind.lower()}_{k}" for k in _ANISO_KEYS]
+            if not all(n in tags for n in names):
+                continue
+            cols = [tags.index(n) for n in names]
+            for row in rows:
+                if len(row) != len(tags):
+                    continue
+                values = np.array([_cif_number(row[c]) for c in cols])
+                if np.all(np.isfinite(values)):
+                    found.setdefault(row[at].strip("'\""), (kind, values))
+    return found
+
+
+def _equivalent_b(kind: str, values: np.ndarray, lattice: np.ndarray) -> float:
+    """The equivalent isotropic B (Å²) of anisotropic U^ij or B^ij.
+
+    ``U_eq = 1/3 Σ_ij U^ij a*_i a*_j (a_i · a_j)`` (Fischer & Tillmanns,
+    Acta Cryst. C44 (1988) 775), the trace of the Cartesian tensor over 3;
+    ``B = 8 π² U``.
+    """
+    u11, u22, u33, u12, u13, u23 = values
+    tensor = np.array([[u11, u12, u13], [u12, u22, u23], [u13, u23, u33]])
+    astar = np.linalg.norm(np.linalg.inv(lattice).T, axis=1)
+    metric = lattice @ lattice.T
+    eq = float(np.sum(tensor * np.outer(astar, astar) * metric) / 3.0)
+    return eq if kind == "B" else 8.0 * np.pi**2 * eq
 
 
 def _cif_tokens(line: str) -> list[str]:
@@ -1789,8 +1873,14 @@ def _read_cif(source, dataset=None) -> Crystal:
         # number of "P 1 21/n 1", "Cmca" or "Fd-3mS" from spglib's table
         sg = _symbol_number(name)
     symbols = getattr(ds, "type_symbols", None) or [None] * len(ds.atoms)
+    site_labels = getattr(ds, "site_labels", None) or [None] * len(ds.atoms)
+    aniso = getattr(ds, "aniso", None) or {}
     species, coords, occ, biso = [], [], [], []
     for k, ((element, pos, o, bb), symbol) in enumerate(zip(ds.atoms, symbols)):
+        if not bb and site_labels[k] in aniso:
+            # a site refined anisotropically, its U_iso_or_equiv not given
+            # (as the AMCSD writes them): the equivalent isotropic B, not 0
+            bb = _equivalent_b(*aniso[site_labels[k]], lattice)
         pos = np.asarray(pos, dtype=float)
         if not np.all(np.isfinite(pos)):
             raise ValueError(f"{where}: atom site {k} has unreadable coordinates")

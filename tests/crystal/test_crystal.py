@@ -551,6 +551,72 @@ def test_cif_operations_in_capitals():
     np.testing.assert_allclose(crystal.frac_coords, lower.frac_coords)
 
 
+_ANISO_CIF = """data_x
+_cell_length_a 5
+_cell_length_b 6
+_cell_length_c 7
+_cell_angle_alpha 90
+_cell_angle_beta 110
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'P 1 21/c 1'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+{iso}
+loop_
+_atom_site_aniso_label
+_atom_site_aniso_{kind}_11
+_atom_site_aniso_{kind}_22
+_atom_site_aniso_{kind}_33
+_atom_site_aniso_{kind}_12
+_atom_site_aniso_{kind}_13
+_atom_site_aniso_{kind}_23
+Fe1 {u} {u} {u} 0 {u13} 0
+O1 {u} {u} {u} 0.0 {u13} 0.0
+"""
+
+
+@pytest.mark.parametrize("kind", ["U", "B"])
+def test_cif_anisotropic_displacements_give_the_equivalent_b(kind):
+    # an isotropic motion written as a tensor on monoclinic axes: U^13 is
+    # U cos(beta*); the equivalent B is 8 pi^2 U. The sites without
+    # U_iso_or_equiv (the AMCSD's anisotropic sites) had B = 0.
+    u = 0.02 if kind == "U" else 1.6
+    b = 8 * np.pi**2 * u if kind == "U" else u
+    u13 = f"{u * np.cos(np.radians(70.0)):.6f}(3)"
+    iso = "Fe1 Fe 0.1 0.2 0.3\nO1 O 0.3 0.1 0.2"
+    text = _ANISO_CIF.format(iso=iso, kind=kind, u=u, u13=u13)
+    crystal = Crystal.from_cif(text)
+    np.testing.assert_allclose(crystal.b_iso, b, rtol=1e-5)
+    # a U_iso_or_equiv beside them is the equivalent the authors give
+    text = text.replace(
+        "_atom_site_fract_z", "_atom_site_fract_z\n_atom_site_U_iso_or_equiv"
+    )
+    text = text.replace("0.2 0.3\n", "0.2 0.3 0.01\n").replace(
+        "0.1 0.2\n", "0.1 0.2 ?\n"
+    )
+    crystal = Crystal.from_cif(text)
+    # Fe's given U (0.01), O's from its tensor ("?" is no value)
+    fe = np.array(crystal.species) == "Fe"
+    np.testing.assert_allclose(crystal.b_iso[fe], 8 * np.pi**2 * 0.01)
+    np.testing.assert_allclose(crystal.b_iso[~fe], b, rtol=1e-5)
+    # each site its own tensor, by label, in any order
+    text = _ANISO_CIF.format(iso=iso, kind=kind, u=u, u13=u13)
+    fe_row, o_row = text.splitlines()[-2:]
+    o_row = "O1 " + " ".join(
+        f"{2 * float(v.split('(')[0]):.6f}" for v in o_row.split()[1:]
+    )
+    crystal = Crystal.from_cif(
+        text.replace(f"{fe_row}\n{text.splitlines()[-1]}", f"{o_row}\n{fe_row}")
+    )
+    fe = np.array(crystal.species) == "Fe"
+    np.testing.assert_allclose(crystal.b_iso[fe], b, rtol=1e-5)
+    np.testing.assert_allclose(crystal.b_iso[~fe], 2 * b, rtol=1e-5)
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
