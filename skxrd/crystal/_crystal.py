@@ -807,9 +807,11 @@ class Crystal:
         are merged. A file without operations gives its group by Hall symbol
         (one of spglib's 530 settings; it names the origin and axes), else by
         Hermann–Mauguin symbol or number; a file with none of these is P1.
-        B is ``_atom_site_B_iso_or_equiv``, or 8π² ``_atom_site_U_iso_or_equiv``,
-        or, for a site with neither, the equivalent isotropic value of its
-        anisotropic ``_atom_site_aniso_U_ij`` (or ``B_ij``), 0 without any.
+        A refined occupancy up to 1.1 (``1.02(3)``) is a full site; one
+        above is an error. B is ``_atom_site_B_iso_or_equiv``, or 8π²
+        ``_atom_site_U_iso_or_equiv``, or, for a site with neither, the
+        equivalent isotropic value of its anisotropic
+        ``_atom_site_aniso_U_ij`` (or ``B_ij``), 0 without any.
         A type symbol with a charge (``O2-``, ``Fe3+``, ``Fe+3``, ``Cl1-``)
         gives the ion (``O2-``, ``Fe3+``, ``Cl-``); the simulators
         use its X-ray form factor where the tables have one
@@ -1888,6 +1890,10 @@ def _read_cif(source, dataset=None) -> Crystal:
         species += [_cif_species(element, symbol)] * len(keep)
         coords += keep
         o = 1.0 if o is None or not np.isfinite(o) else float(o)
+        if 1.0 < o <= 1.0 + _SITE_OCC_SLACK:
+            # a refined occupancy of a full site (1.02(3)), as a mixed site's
+            # sum may be: the site is full, not an error
+            o = 1.0
         bb = 0.0 if bb is None or not np.isfinite(bb) else float(bb)
         occ += [o] * len(keep)
         biso += [bb] * len(keep)

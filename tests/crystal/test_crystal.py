@@ -617,6 +617,15 @@ def test_cif_anisotropic_displacements_give_the_equivalent_b(kind):
     np.testing.assert_allclose(crystal.b_iso[~fe], 2 * b, rtol=1e-5)
 
 
+def test_cif_refined_occupancy_just_above_one_is_a_full_site():
+    # 1.04(2) was an error (outside (0, 1]), though a mixed site may add up to 1.1
+    rows = "Na1 Na 0 0 0 {occ} 1.5\nCl1 Cl 0.5 0.5 0.5 1 0.7"
+    crystal = Crystal.from_cif(_LAYOUT_CIF.format(rows=rows.format(occ="1.04(2)")))
+    assert crystal.n_atoms == 8 and np.all(crystal.occupancies == 1.0)
+    with pytest.raises(ValueError, match="occupancy 1.2 outside"):
+        Crystal.from_cif(_LAYOUT_CIF.format(rows=rows.format(occ="1.2")))
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
