@@ -1694,7 +1694,7 @@ def _one_row_a_line(text: str) -> str:
     tag, ``loop_`` or ``data_``, a text field becomes the two lines
     ``;text`` and ``;``, and a value on the line after its tag joins the tag.
     """
-    lines = text.splitlines()
+    lines = text.splitlines()  # a copy: parts of a line are put back in
     out: list[str] = []
     state = None  # "header" (a loop's tags), "values" (its rows) or None
     n_tags, row = 0, []
@@ -1730,17 +1730,27 @@ def _one_row_a_line(text: str) -> str:
             if state is None:
                 out.append(line)
             continue  # blank lines and comments inside a loop: none
-        if lower.startswith("data_") or lower.startswith("loop_"):
+        if lower.startswith("data_"):
             end_loop()
             out.append(stripped)
-            if lower.startswith("loop_"):
-                state, n_tags = "header", 0
+            continue
+        if lower.startswith("loop_"):
+            end_loop()
+            out.append("loop_")
+            state, n_tags = "header", 0
+            if stripped[5:].strip():  # its tags (and rows) on the same line
+                lines.insert(i, " " + stripped[5:])  # (a space: no text field)
             continue
         if stripped.startswith("_"):
             tokens = _cif_tokens(stripped)
-            if state == "header" and len(tokens) == 1:
-                out.append(stripped)
-                n_tags += 1
+            if state == "header":  # tags, one a line, and rows that follow
+                while tokens and tokens[0].startswith("_"):
+                    out.append(tokens.pop(0))
+                    n_tags += 1
+                if not tokens:
+                    continue
+                lines.insert(i, " " + " ".join(tokens))
+                state = "values"
                 continue
             end_loop()  # a tag after a loop's rows ends the loop
             if len(tokens) == 1:  # its value on a later line

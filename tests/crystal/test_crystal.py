@@ -528,6 +528,9 @@ _ROWS = "Na1 Na 0 0 0 0.5 1.5\nCl1 Cl 0.5 0.5 0.5 1 0.7"
         # a value on the line after its tag (an error)
         ("_cell_length_b 5.64", "_cell_length_b\n5.64"),
         ("_symmetry_space_group_name_H-M 'F m -3 m'", "_space_group_IT_number\n225"),
+        # a loop's tags on the line of loop_, or with its rows
+        ("loop_\n_atom_site_label\n", "loop_ _atom_site_label\n"),
+        ("_B_iso_or_equiv\n", "_B_iso_or_equiv "),
     ],
 )
 def test_cif_layouts_that_cif_allows_give_the_same_crystal(before, after):
