@@ -1649,6 +1649,12 @@ def _equivalent_b(kind: str, values: np.ndarray, lattice: np.ndarray) -> float:
     return eq if kind == "B" else 8.0 * np.pi**2 * eq
 
 
+# The loops whose values skxrd reads: atom sites and symmetry operations
+_READ_LOOPS = ("_atom_site_", "_symmetry_equiv_pos_", "_space_group_symop_")
+# CIF's whitespace within a line (str.isspace would take control characters)
+_CIF_BLANK = " \t\r"
+
+
 def _cif_tokens(line: str) -> list[str]:
     """The CIF 1.1 tokens of one line, quotes kept, a comment dropped.
 
@@ -1660,21 +1666,21 @@ def _cif_tokens(line: str) -> list[str]:
     i, n = 0, len(line)
     while i < n:
         c = line[i]
-        if c.isspace():
+        if c in _CIF_BLANK:
             i += 1
         elif c == "#":
             break
         elif c in "'\"":
             j = i + 1
             while j < n and not (
-                line[j] == c and (j + 1 == n or line[j + 1].isspace())
+                line[j] == c and (j + 1 == n or line[j + 1] in _CIF_BLANK)
             ):
                 j += 1
             tokens.append(line[i : j + 1])
             i = j + 1
         else:
             j = i
-            while j < n and not line[j].isspace():
+            while j < n and line[j] not in _CIF_BLANK:
                 j += 1
             tokens.append(line[i:j])
             i = j
@@ -1693,15 +1699,28 @@ def _one_row_a_line(text: str) -> str:
     gets a line of its own, a loop ends with a blank line before the next
     tag, ``loop_`` or ``data_``, a text field becomes the two lines
     ``;text`` and ``;``, and a value on the line after its tag joins the tag.
+    A loop of atom sites or symmetry operations whose values do not make
+    whole rows is a ValueError (xrayutilities skipped a short row without a
+    word, and the rows after one cannot be told apart).
     """
-    lines = text.splitlines()  # a copy: parts of a line are put back in
+    # lines end at LF, CR LF or CR (not at str.splitlines' control characters);
+    # a new list: parts of a line are put back in
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
     state = None  # "header" (a loop's tags), "values" (its rows) or None
-    n_tags, row = 0, []
+    n_tags, row, first_tag = 0, [], ""
 
     def end_loop():
         nonlocal state, row
-        if row:  # an unfinished last row, as it is
+        if row:  # an unfinished last row
+            if first_tag.startswith(_READ_LOOPS):
+                # a value missing (or one too many) somewhere in the loop:
+                # its rows cannot be told apart, and a guess would be silent
+                raise ValueError(
+                    f"the loop of {first_tag} does not hold whole rows of its "
+                    f"{n_tags} values (the last has {len(row)}: "
+                    f"{' '.join(row)[:60]!r})"
+                )
             out.append(" ".join(row))
             row = []
         if state is not None:
@@ -1737,7 +1756,7 @@ def _one_row_a_line(text: str) -> str:
         if lower.startswith("loop_"):
             end_loop()
             out.append("loop_")
-            state, n_tags = "header", 0
+            state, n_tags, first_tag = "header", 0, ""
             if stripped[5:].strip():  # its tags (and rows) on the same line
                 lines.insert(i, " " + stripped[5:])  # (a space: no text field)
             continue
@@ -1745,6 +1764,7 @@ def _one_row_a_line(text: str) -> str:
             tokens = _cif_tokens(stripped)
             if state == "header":  # tags, one a line, and rows that follow
                 while tokens and tokens[0].startswith("_"):
+                    first_tag = first_tag or tokens[0].lower()
                     out.append(tokens.pop(0))
                     n_tags += 1
                 if not tokens:

@@ -629,6 +629,16 @@ def test_cif_refined_occupancy_just_above_one_is_a_full_site():
         Crystal.from_cif(_LAYOUT_CIF.format(rows=rows.format(occ="1.2")))
 
 
+def test_cif_atom_loop_with_a_value_missing_is_an_error():
+    # Na's row without its B was skipped: rock salt read as Cl alone
+    rows = "Na1 Na 0 0 0 0.5\nCl1 Cl 0.5 0.5 0.5 1 0.7"
+    with pytest.raises(ValueError, match="does not hold whole rows of its 7 values"):
+        Crystal.from_cif(_LAYOUT_CIF.format(rows=rows))
+    # other loops are not read, and not checked
+    text = _LAYOUT_CIF.format(rows=_ROWS) + "loop_\n_publ_author_name\n_x\nSmith\n"
+    assert Crystal.from_cif(text).n_atoms == 8
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
