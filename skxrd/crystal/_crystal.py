@@ -1414,7 +1414,16 @@ def _checked_cif_file():
 
         def SymStruct(self):  # noqa: N802 - xrayutilities' name
             for op in self.symops:
-                parse_xyz(op)
+                W, _ = parse_xyz(op)
+                # an affine map, but no symmetry operation ("-y*2/3, x, z"):
+                # its images would be atoms where the structure has none
+                if not np.allclose(W, np.rint(W)) or not np.isclose(
+                    abs(np.linalg.det(W)), 1.0
+                ):
+                    raise ValueError(
+                        f"{op.strip('()')!r} is not a symmetry operation: its "
+                        "matrix must be integer with determinant 1 or -1"
+                    )
             # the Cambridge database writes "+X,1/2+Y,1/2-Z": xrayutilities
             # evaluates the text with lower-case x, y, z
             self.symops = [op.lower() for op in self.symops]

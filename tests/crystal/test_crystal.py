@@ -639,6 +639,16 @@ def test_cif_atom_loop_with_a_value_missing_is_an_error():
     assert Crystal.from_cif(text).n_atoms == 8
 
 
+def test_cif_operation_that_is_no_symmetry_operation_is_an_error():
+    # an affine map with a matrix of 2/3 put atoms where there are none
+    for op in ("-y*2/3, x, z", "2*x, y, z"):
+        text = NACL_CIF.replace("{ops}", f"'x, y, z'\n'{op}'")
+        with pytest.raises(
+            ValueError, match="is not a symmetry operation: its matrix must be"
+        ):
+            Crystal.from_cif(text)
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
