@@ -1660,6 +1660,14 @@ def _equivalent_b(kind: str, values: np.ndarray, lattice: np.ndarray) -> float:
 
 # The loops whose values skxrd reads: atom sites and symmetry operations
 _READ_LOOPS = ("_atom_site_", "_symmetry_equiv_pos_", "_space_group_symop_")
+
+
+def _is_site_tag(tag: str) -> bool:
+    """Whether ``tag`` is one of an atom-site loop's (not the anisotropic)."""
+    tag = tag.lower()
+    return tag.startswith("_atom_site_") and not tag.startswith("_atom_site_aniso")
+
+
 # CIF's whitespace within a line (str.isspace would take control characters)
 _CIF_BLANK = " \t\r"
 
@@ -1708,9 +1716,11 @@ def _one_row_a_line(text: str) -> str:
     gets a line of its own, a loop ends with a blank line before the next
     tag, ``loop_`` or ``data_``, a text field becomes the two lines
     ``;text`` and ``;``, and a value on the line after its tag joins the tag.
-    A loop of atom sites or symmetry operations whose values do not make
-    whole rows is a ValueError (xrayutilities skipped a short row without a
-    word, and the rows after one cannot be told apart).
+    The atom-site loop gets a first column ``_skxrd_row`` of ``.``: a value
+    in column 0 is one that xrayutilities does not read. A loop of atom sites
+    or symmetry operations whose values do not make whole rows is a
+    ValueError (xrayutilities skipped a short row without a word, and the
+    rows after one cannot be told apart).
     """
     # lines end at LF, CR LF or CR (not at str.splitlines' control characters);
     # a new list: parts of a line are put back in
@@ -1773,6 +1783,11 @@ def _one_row_a_line(text: str) -> str:
             tokens = _cif_tokens(stripped)
             if state == "header":  # tags, one a line, and rows that follow
                 while tokens and tokens[0].startswith("_"):
+                    if not first_tag and _is_site_tag(tokens[0]):
+                        # xrayutilities reads no occupancy, U or B from a
+                        # loop's first column (its index 0 counts as none):
+                        # a column of its own first, "." in each row
+                        out.append("_skxrd_row")
                     first_tag = first_tag or tokens[0].lower()
                     out.append(tokens.pop(0))
                     n_tags += 1
@@ -1807,7 +1822,8 @@ def _one_row_a_line(text: str) -> str:
         state = "values"
         row += _cif_tokens(stripped)
         while n_tags and len(row) >= n_tags:
-            out.append(" ".join(row[:n_tags]))
+            lead = ". " if _is_site_tag(first_tag) else ""
+            out.append(lead + " ".join(row[:n_tags]))
             row = row[n_tags:]
     end_loop()
     return "\n".join(out) + "\n"

@@ -649,6 +649,25 @@ def test_cif_operation_that_is_no_symmetry_operation_is_an_error():
             Crystal.from_cif(text)
 
 
+@pytest.mark.parametrize(
+    "column, value",
+    [("_atom_site_occupancy", "0.5"), ("_atom_site_U_iso_or_equiv", "0.01")],
+)
+def test_cif_occupancy_or_u_in_the_first_column(column, value):
+    # xrayutilities took column 0 for "no such column": occupancy 1, B 0
+    text = _LAYOUT_CIF.format(rows="").split("loop_")[0] + (
+        f"loop_\n{column}\n_atom_site_label\n_atom_site_type_symbol\n"
+        "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+        f"{value} Na1 Na 0 0 0\n{value} Cl1 Cl 0.5 0.5 0.5\n"
+    )
+    crystal = Crystal.from_cif(text)
+    assert crystal.n_atoms == 8
+    if "occupancy" in column:
+        np.testing.assert_allclose(crystal.occupancies, 0.5)
+    else:
+        np.testing.assert_allclose(crystal.b_iso, 8 * np.pi**2 * 0.01)
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
