@@ -2041,11 +2041,18 @@ def _cif_species(element, symbol: str | None = None) -> str:
     """The species of an atom site of a CIF.
 
     xrayutilities' ``element`` with the charge of the CIF's type ``symbol``
-    (``O2-``, ``Fe+3``, ``Na1+`` → ``O2-``, ``Fe3+``, ``Na+``); the element
-    where the symbol has no charge or names another element. Without
+    (``O2-``, ``Fe+3``, ``Na1+`` → ``O2-``, ``Fe3+``, ``Na+``); ``2H`` and
+    ``3H`` are ``D`` and ``T``; the element where the symbol has no charge or
+    names another element. Without
     ``symbol``, the ion xrayutilities recognised.
     """
     base = element.basename if hasattr(element, "basename") else str(element)
+    if symbol is not None and base == "H":
+        # the isotopes written by mass number: xrayutilities drops the digit,
+        # and deuterium's neutron length (6.67 fm) is not hydrogen's (-3.74)
+        isotope = {"2H": "D", "3H": "T"}.get(symbol.strip("'\""))
+        if isotope:
+            return isotope
     if symbol is None:
         # xrayutilities' name of an ion: "Na1+", "O2-." (a table's estimate)
         symbol = str(getattr(element, "name", base)).rstrip(".")

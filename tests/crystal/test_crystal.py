@@ -668,6 +668,14 @@ def test_cif_occupancy_or_u_in_the_first_column(column, value):
         np.testing.assert_allclose(crystal.b_iso, 8 * np.pi**2 * 0.01)
 
 
+def test_cif_hydrogen_isotopes_by_mass_number():
+    # "2H" was hydrogen: a neutron length of -3.74 fm for deuterium's 6.67
+    rows = "Na1 Na 0 0 0 1 0\nH1 {} 0.5 0.5 0.5 1 0"
+    for symbol, species in (("2H", "D"), ("3H", "T"), ("H", "H"), ("D", "D")):
+        crystal = Crystal.from_cif(_LAYOUT_CIF.format(rows=rows.format(symbol)))
+        assert set(crystal.species) == {"Na", species}
+
+
 def test_cif_unknown_symbol_without_operations_is_an_error():
     # not read as P1, which would be a wrong structure without a word
     text = _SYMBOL_CIF.format(a=5, b=5, c=5, al=90, ga=90, symbol="Qq", xyz="0 0 0")
