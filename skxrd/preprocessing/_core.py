@@ -15,7 +15,7 @@ from ..io._pattern import AXES, q_to_two_theta, resolve_wavelength
 from ..io._pattern import two_theta_to_q as _tt_to_q
 from ..utils._grid import grid_feature_names  # noqa: F401 (re-exported)
 from ..utils._radiation import Radiation, get_radiation
-from ..utils._validation import check_real
+from ..utils._validation import check_int, check_real
 from ..utils._warnings import caller_stacklevel
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -115,6 +115,9 @@ def _rows(X, what):
         )
     one = Y.ndim == 1
     Y = Y[None] if one else Y
+    if Y.shape[1] == 0:
+        # the rolling ball failed in a numpy reduction that named neither
+        raise ValueError(f"{what}: X has no points (shape {Y.shape})")
     check_finite(Y)
     return Y, one
 
@@ -143,10 +146,10 @@ def snip_background(
     X : ndarray of shape (n_samples, n_points) or (n_points,)
         Patterns, one per row (or one pattern), finite.
     window : int, default=20
-        Largest clipping half-width in points: about the full width of the
-        broadest peak at its base.
+        Largest clipping half-width in points (>= 1): about the full width of
+        the broadest peak at its base.
     iterations : int, default=1
-        Number of sweeps over the half-widths.
+        Number of sweeps over the half-widths (>= 1).
     lls : bool, default=False
         Apply the log-log-sqrt transform.
     decreasing : bool, default=False
@@ -190,6 +193,10 @@ def snip_background(
     extend 5.0
     """
     Y, one = _rows(X, "snip_background")
+    # window 0 or below (or no sweep) clipped nothing: the data came back as
+    # their own background, and a float window was silently truncated
+    window = check_int(window, "snip_background: window", minimum=1)
+    iterations = check_int(iterations, "snip_background: iterations", minimum=1)
     if edges not in SNIP_EDGES:
         raise ValueError(f"edges must be one of {SNIP_EDGES}, got {edges!r}")
     out = _snip(Y, window, iterations, lls, decreasing, edges)
@@ -303,11 +310,11 @@ def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray
     ----------
     X : ndarray of shape (n_samples, n_points) or (n_points,)
         Patterns, one per row (or one pattern), finite.
-    window : int
-        Ball half-width (radius) in points: wider than the peaks, narrower
-        than the background's features.
-    ball_height : float
-        Ball height as a fraction of each pattern's intensity range. Near 0 the
+    window : int, default=50
+        Ball half-width (radius) in points (>= 1): wider than the peaks,
+        narrower than the background's features.
+    ball_height : float, default=0.05
+        Ball height (> 0) as a fraction of each pattern's intensity range. Near 0 the
         ball is flat (a plain min/max opening); larger balls follow tighter
         background curvature but reach further into the peaks' feet.
 
@@ -325,6 +332,15 @@ def rolling_ball_background(X, window: int = 50, ball_height=0.05) -> np.ndarray
     True
     """
     Y, one = _rows(X, "rolling_ball_background")
+    # a negative window failed deep in scipy, a float one was truncated, and a
+    # ball of height 0 or below is no ball
+    window = check_int(window, "rolling_ball_background: window", minimum=1)
+    ball_height = check_real(
+        ball_height,
+        "rolling_ball_background: ball_height",
+        minimum=0.0,
+        include_min=False,
+    )
     lo = Y.min(axis=1, keepdims=True)
     span = Y.max(axis=1, keepdims=True) - lo
     span = np.where(span > 0, span, 1.0)

@@ -371,3 +371,33 @@ def test_extend_in_row_blocks_matches_row_by_row():
             [snip_background(x, window=20, lls=lls, edges="extend") for x in X]
         )
         assert np.array_equal(whole, rows)
+
+
+@pytest.mark.parametrize(
+    "function, kwargs, match",
+    [
+        (snip_background, dict(window=0), r"window must be >= 1, got 0"),
+        (snip_background, dict(window=-3), r"window must be >= 1, got -3"),
+        (snip_background, dict(window=2.7), r"window must be an integer, got 2.7"),
+        (snip_background, dict(iterations=0), r"iterations must be >= 1, got 0"),
+        (rolling_ball_background, dict(window=-1), r"window must be >= 1, got -1"),
+        (rolling_ball_background, dict(window=2.5), r"window must be an integer"),
+        (rolling_ball_background, dict(ball_height=0.0), r"ball_height must be > 0"),
+        (rolling_ball_background, dict(ball_height=np.nan), r"ball_height .* finite"),
+    ],
+)
+def test_background_functions_check_their_parameters(function, kwargs, match):
+    # window 0 or below (or iterations 0) made SNIP return the data as their
+    # own background, so subtracting it left all zeros; a float window was
+    # truncated; the rolling ball failed in scipy ("footprint.ndim") or took
+    # a ball of height 0 or below
+    y = np.r_[np.zeros(30), 5.0, np.zeros(30)] + 0.01 * np.arange(61)
+    with pytest.raises(ValueError, match=match):
+        function(y[None], **kwargs)
+
+
+@pytest.mark.parametrize("function", [snip_background, rolling_ball_background])
+def test_background_functions_refuse_patterns_without_points(function):
+    # the rolling ball raised numpy's "zero-size array to reduction operation"
+    with pytest.raises(ValueError, match=r"X has no points \(shape \(2, 0\)\)"):
+        function(np.ones((2, 0)))
