@@ -282,7 +282,8 @@ class MultiStreamDenseNet(nn.Module):
         1 for patterns ``(B, S, C, L)``, 2 for images ``(B, S, C, H, W)``. With
         one channel the channel axis may be left out: ``(B, S, L)`` or
         ``(B, S, H, W)``. A list of ``S`` tensors of shape ``(B, [C,] L)`` (or
-        ``(B, [C,] H, W)``) is accepted too; its streams may differ in size.
+        ``(B, [C,] H, W)``) is accepted too; its streams may differ in size
+        but not in batch size ``B``.
     growth_rate, block_config, kernel_size, dropout
         Passed to each stream's DenseNet.
     **kwargs
@@ -380,7 +381,13 @@ class MultiStreamDenseNet(nn.Module):
         torch.Tensor of shape (B, n_classes)
         """
         parts = self._split(x)
-        logits = self.streams[0](parts[0])
-        for stream, part in zip(self.streams[1:], parts[1:]):
-            logits = logits + stream(part)
+        outputs = [stream(part) for stream, part in zip(self.streams, parts)]
+        sizes = [len(out) for out in outputs]
+        if len(set(sizes)) > 1:
+            # a stream of batch size 1 was broadcast against the others: one
+            # sample's stream was added to every sample's logits
+            raise ValueError(f"the streams must have the same batch size, got {sizes}")
+        logits = outputs[0]
+        for out in outputs[1:]:
+            logits = logits + out
         return logits

@@ -653,3 +653,12 @@ def test_training_batch_of_one_check_matches_batchnorm(make, dims):
         finally:
             model._downsampling = downsampling
         assert refused == torch_refuses, size
+
+
+def test_msdn_streams_of_different_batch_sizes_are_refused():
+    # a list of streams with batch sizes 1 and 4 broadcast to (4, n_classes):
+    # the one sample's stream logits were added to all four samples
+    model = _msdn_small(3, n_streams=2).eval()
+    with pytest.raises(ValueError, match=r"same batch size, got \[1, 4\]"):
+        model([torch.rand(1, 50), torch.rand(4, 50)])
+    assert model([torch.rand(4, 50), torch.rand(4, 20)]).shape == (4, 3)
