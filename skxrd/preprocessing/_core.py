@@ -642,6 +642,17 @@ class _Settings:
             if est.source_wavelength is None
             else _wavelength(est.source_wavelength, "source_wavelength")
         )
+        # array columns of another named doublet ("MoKa" for a "CuKa" model)
+        # get their Kα2 stripped, as patterns of that radiation do: they were
+        # resampled with their Kα2 lines, and the same measurement gave
+        # another answer as an array than as a Pattern
+        source_rad = None
+        if est.source_wavelength is not None and not is_q:
+            _, source_rad = resolve_wavelength(est.source_wavelength, None)
+        self.source_radiation = source_rad
+        self.strip_source = self.kalpha2 == "auto" and _foreign_doublet(
+            source_rad, self.lines
+        )
         upper = None if is_q else 180.0
         self.source_grid = None
         if est.source_grid is not None:
@@ -665,6 +676,22 @@ class _Settings:
 
     def source_positions(self, n_features: int) -> np.ndarray:
         """Model-wavelength 2θ of ``n_features`` array columns (NaN if unreachable)."""
+        x = self.source_columns(n_features)
+        if self.source_axis == "q":
+            return q_to_two_theta(x, self.wavelength)
+        if self.source_wavelength == self.wavelength:
+            return np.array(x, dtype=float)
+        return q_to_two_theta(_tt_to_q(x, self.source_wavelength), self.wavelength)
+
+    def strip_source_kalpha2(self, X: np.ndarray) -> np.ndarray:
+        """Rows of ``X`` (columns on the source grid) with the Kα2 line of the
+        ``source_wavelength`` doublet stripped (Rachinger), in ``X``'s dtype."""
+        x = self.source_columns(X.shape[1])
+        l1, l2, ratio, _ = kalpha_doublet(self.source_radiation, "source_wavelength")
+        return rachinger_strip(np.sin(np.radians(x) / 2), X, l1 / l2, ratio)
+
+    def source_columns(self, n_features: int) -> np.ndarray:
+        """Positions of ``n_features`` array columns on the source axis."""
         if self.source_grid is not None:
             x = self.source_grid
             if n_features != len(x):
@@ -687,11 +714,7 @@ class _Settings:
                     f"{n_features}); pass source_grid or source_range to resample "
                     "arrays on another grid, or a list of Pattern objects"
                 )
-        if self.source_axis == "q":
-            return q_to_two_theta(x, self.wavelength)
-        if self.source_wavelength == self.wavelength:
-            return np.array(x, dtype=float)
-        return q_to_two_theta(_tt_to_q(x, self.source_wavelength), self.wavelength)
+        return x
 
     def report(self, gaps) -> None:
         """Warn about (or raise for) uncovered model-grid points."""

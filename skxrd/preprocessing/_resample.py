@@ -55,7 +55,8 @@ class PatternResampler(TransformerMixin, BaseEstimator):
     Rachinger's correction as :class:`Kalpha2Stripper`): the doublet's split
     grows with the wavelength, and resampled to the model's wavelength the
     Kα2 lines would fall where the model never saw them. The model's own
-    doublet is kept.
+    doublet is kept. Array input whose ``source_wavelength`` names such a
+    doublet is stripped alike.
 
     A pattern of another probe than the model's named radiation (a neutron
     pattern for a ``"CuKa"`` model) is resampled, with a :class:`UserWarning`
@@ -88,7 +89,8 @@ class PatternResampler(TransformerMixin, BaseEstimator):
     source_wavelength : str or float, optional
         Wavelength (name or Å) of the 2θ positions in ``source_grid`` or
         ``source_range``; by default the model's ``wavelength``. Not used with
-        ``source_axis="q"``.
+        ``source_axis="q"``. A named doublet other than the model's (``"MoKa"``
+        for a ``"CuKa"`` model) has its Kα2 line stripped as ``kalpha2`` says.
     out_of_range : {"fill", "error"}, default="fill"
         What to do with model-grid points that the measurement does not cover.
     fill_value : float, default=0.0
@@ -97,7 +99,8 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         Patterns of another Kα1 + Kα2 doublet than the model's: ``"auto"``
         strips their Kα2 line before resampling, ``"keep"`` resamples them as
         measured. Patterns whose radiation was not named (a wavelength only)
-        are never stripped.
+        are never stripped. The same holds for array input with a
+        ``source_wavelength``.
 
     Attributes
     ----------
@@ -247,6 +250,8 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         pos = s.source_positions(X.shape[1])
         if s.passthrough:
             return X.copy()
+        if s.strip_source:
+            X = s.strip_source_kalpha2(X)
         out, covered = _interp_shared(s.grid, pos, X)
         if not covered.all():
             out[:, ~covered] = s.fill_value

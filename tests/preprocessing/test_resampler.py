@@ -333,3 +333,37 @@ def test_resampling_onto_a_finer_grid_and_back_is_the_identity():
     assert np.array_equal(own, X)
     patterns = [Pattern(grid, x, wavelength="CuKa1") for x in X]
     assert np.array_equal(PatternResampler().fit().transform(patterns), X)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_array_of_a_named_foreign_doublet_is_stripped_as_its_patterns(dtype):
+    # an array with source_wavelength="MoKa" kept its Kα2 lines (kalpha2="auto"
+    # strips them only for Pattern objects): the same Mo Kα1 + Kα2 measurement
+    # resampled onto a Cu Kα grid differed by half the peak height as an array
+    x = np.arange(4.0, 42.0, 0.005)
+    mo1, mo2 = get_radiation("MoKa").wavelengths
+    # each line at its Kα1 and, half as strong, at its Kα2 position
+    centres1 = [two_theta(d, mo1) for d in D_SPACINGS]
+    centres2 = [two_theta(d, mo2) for d in D_SPACINGS]
+    y = peaks_at(x, centres1, 0.02) + 0.5 * peaks_at(x, centres2, 0.02) + 0.1
+    grid = (10, 80, 0.01)
+    patterns = PatternResampler(two_theta=grid).fit()
+    expected = patterns.transform([Pattern(x, y, wavelength="MoKa")])[0]
+    X = y[None].astype(dtype)
+    arrays = PatternResampler(two_theta=grid, source_grid=x, source_wavelength="MoKa")
+    got = arrays.fit(X).transform(X)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got[0], expected, atol=1e-5)
+    # Kα1 alone is left: no line at the Cu Kα grid's image of the Mo Kα2 lines
+    kept = clone(arrays).set_params(kalpha2="keep").fit(X).transform(X)
+    for d in D_SPACINGS:
+        image = two_theta(d * mo1 / mo2, CU)  # where Mo Kα2 lands at Cu Kα1
+        i = np.argmin(np.abs(arrays.grid_ - image))
+        assert got[0, i] < 0.2 < 0.5 < kept[0, i]  # kept on request
+    # the model's own doublet is never stripped
+    own = PatternResampler(two_theta=grid, source_grid=x, source_wavelength="MoKa")
+    own.set_params(wavelength="MoKa", two_theta=(5, 40, 0.01))
+    np.testing.assert_array_equal(
+        own.fit(X).transform(X),
+        clone(own).set_params(source_wavelength="MoKa1").fit(X).transform(X),
+    )
