@@ -20,6 +20,16 @@ def validate_patterns(est, X, *, reset: bool) -> np.ndarray:
     return X
 
 
+def check_not_empty(X) -> None:
+    """One clear error for an empty list of patterns (scikit-learn would read it
+    as a 1D array and advise reshaping it)."""
+    if isinstance(X, (list, tuple)) and not len(X):
+        raise ValueError(
+            f"X is an empty {type(X).__name__}: give at least one Pattern (or a "
+            "2D array of patterns)"
+        )
+
+
 class PatternwiseTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Base of the stateless transformers that act on each pattern alone.
 

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from ..io._pattern import Pattern, as_patterns
 from ..utils._validation import check_real
-from ._base import make_grid, validate_patterns
+from ._base import check_not_empty, make_grid, validate_patterns
 from ._core import (
     WAVELENGTH_TOL,
     kalpha_doublet,
@@ -184,6 +184,8 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self._ratio(0.5)
         if self.radiation is not None:
             kalpha_doublet(self.radiation, "radiation")
+        if X is not None:
+            check_not_empty(X)
         if X is not None and as_patterns(X) is None:
             X = validate_patterns(self, X, reset=True)
             self._array_settings(X.shape[1])
@@ -203,6 +205,7 @@ class Kalpha2Stripper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Kα1 patterns: a list for Pattern input (a list of one for a single
             Pattern), else an array of the input's shape and dtype.
         """
+        check_not_empty(X)
         patterns = as_patterns(X)
         if patterns is not None:
             return [self._strip_pattern(p, i) for i, p in enumerate(patterns)]

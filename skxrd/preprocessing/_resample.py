@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ..io._pattern import as_patterns
-from ._base import grid_feature_names, validate_patterns
+from ._base import check_not_empty, grid_feature_names, validate_patterns
 from ._core import (
     _array_label,
     _covered,
@@ -204,6 +204,8 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         self
         """
         s = self._settings()
+        if X is not None:
+            check_not_empty(X)
         patterns = as_patterns(X)
         for attr in ("n_features_in_", "feature_names_in_", "source_two_theta_"):
             if hasattr(self, attr):
@@ -242,7 +244,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "grid_")
         s = self._settings()
-        _check_not_empty(X)
+        check_not_empty(X)
         patterns = as_patterns(X)
         if patterns is not None:
             return self._transform_patterns(s, patterns)
@@ -277,13 +279,3 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         if hasattr(self, "n_features_in_"):
             _check_feature_names_in(self, input_features)
         return grid_feature_names(self.grid_)
-
-
-def _check_not_empty(X) -> None:
-    """One clear error for an empty list of patterns (scikit-learn would read it
-    as a 1D array and advise reshaping it)."""
-    if isinstance(X, (list, tuple)) and not len(X):
-        raise ValueError(
-            f"X is an empty {type(X).__name__}: give at least one Pattern (or a "
-            "2D array of patterns on the model grid)"
-        )

@@ -271,3 +271,11 @@ def test_the_start_of_a_scan_is_stripped_like_the_rest(radiation, two_theta):
     start = tt < tt[0] + 0.5
     truth = kalpha1 + top * background(tt)
     assert np.abs(out - truth)[:, start].max() < 0.01 * top.min()
+
+
+@pytest.mark.parametrize("method", ["fit", "transform", "fit_transform"])
+def test_an_empty_list_is_one_clear_error(method):
+    # scikit-learn read [] as a 1D array and advised reshaping it
+    stripper = Kalpha2Stripper(radiation="CuKa")
+    with pytest.raises(ValueError, match="X is an empty list: give at least one"):
+        getattr(stripper, method)([])

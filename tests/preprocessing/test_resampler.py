@@ -367,3 +367,10 @@ def test_array_of_a_named_foreign_doublet_is_stripped_as_its_patterns(dtype):
         own.fit(X).transform(X),
         clone(own).set_params(source_wavelength="MoKa1").fit(X).transform(X),
     )
+
+
+@pytest.mark.parametrize("empty", [[], ()])
+def test_fit_on_an_empty_list_is_one_clear_error(empty):
+    # transform said so, fit advised reshaping "array=[]" as one feature
+    with pytest.raises(ValueError, match="X is an empty (list|tuple): give at least"):
+        PatternResampler().fit(empty)
