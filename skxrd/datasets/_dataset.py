@@ -122,7 +122,9 @@ def make_pattern_dataset(
           Each component gets its share of ``n_crystals`` (largest
           remainders).
     space_groups, elements, n_atoms
-        Passed to :func:`make_random_crystals` (``"uniform"``).
+        Passed to :func:`make_random_crystals` (``"uniform"``); a
+        ``ValueError`` where ``source`` has no ``"uniform"`` part (they would
+        be ignored).
     prototypes : optional
         Passed to :func:`make_structure_type_crystals` (``"structure_type"``).
     n_variants : int, default=1
@@ -229,6 +231,7 @@ def make_pattern_dataset(
             f"{groups!r}"
         )
     _check_variant_options(n_variants, variants)
+    _check_uniform_options(components, space_groups, elements, n_atoms)
     if (n_variants > 1 or variants not in (None, False)) and not _takes_variants(
         components
     ):
@@ -373,6 +376,35 @@ def _source_key(source, target):
             key = _crystals_digest(as_crystals(obj))
         out.append((name, kind, key, weight))
     return out
+
+
+def _check_uniform_options(components, space_groups, elements, n_atoms):
+    """Refuse ``space_groups``, ``elements`` or ``n_atoms`` where no component
+    of ``source`` is ``"uniform"``: only :func:`make_random_crystals` reads
+    them, and a dataset of every space group where ``space_groups=[225]`` was
+    asked would be a silent wrong answer."""
+    if any(kind == "uniform" for _, kind, _, _ in components):
+        return
+    try:
+        default_atoms = tuple(int(v) for v in n_atoms) == (4, 40)
+    except (TypeError, ValueError):
+        default_atoms = False
+    given = [
+        name
+        for name, unset in (
+            ("space_groups", space_groups is None),
+            ("elements", elements is None),
+            ("n_atoms", default_atoms),
+        )
+        if not unset
+    ]
+    if given:
+        names = [name for name, *_ in components]
+        raise ValueError(
+            f"{', '.join(given)} apply to the random crystals of source='uniform' "
+            f"only; the source ({', '.join(names)}) has no uniform part and would "
+            "ignore them (add 'uniform' to a mixture, or leave them out)"
+        )
 
 
 def _check_variant_options(n_variants, variants):

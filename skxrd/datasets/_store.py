@@ -398,7 +398,8 @@ def write_pattern_store(
     chunk_size : int, default=10_000
         Crystals per chunk: the unit of work, of memory and of resumption.
     space_groups, elements, n_atoms
-        Passed to :func:`make_random_crystals`.
+        Passed to :func:`make_random_crystals` (``"uniform"``); a
+        ``ValueError`` where ``source`` has no ``"uniform"`` part.
     source : str or dict, optional
         A named source (``"uniform"``, ``"realistic"``,
         ``"realistic_minerals"``, ``"materials_project"``, ``"amcsd"``) or a
@@ -475,6 +476,7 @@ def write_pattern_store(
     """
     from ._dataset import (
         TARGETS,
+        _check_uniform_options,
         _check_variant_options,
         _components,
         _instrument,
@@ -523,7 +525,7 @@ def write_pattern_store(
             "a pattern store takes a named source or a {name: weight} mixture "
             f"(its settings are recorded in the file), got {source!r}"
         )
-    _components(source, target)
+    _check_uniform_options(_components(source, target), space_groups, elements, n_atoms)
     _check_variant_options(n_variants, variants)
     instrument = _instrument(instrument)
     sim_params = {

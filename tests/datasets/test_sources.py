@@ -242,6 +242,13 @@ def test_the_cache_keys_a_collection_by_the_fields_the_build_reads(tmp_path, sma
         ({"instrument": {"speed": 2}}, "instrument"),
         ({"instrument": "lab"}, "instrument"),
         ({"source": [42]}, "crystal 0"),
+        # options of the random crystals that no component reads
+        (
+            {"source": "materials_project", "space_groups": [225]},
+            "space_groups apply to .*'uniform'",
+        ),
+        ({"source": {"realistic": 1.0}, "elements": ["Na", "Cl"]}, "elements"),
+        ({"source": "realistic", "n_atoms": (2, 8)}, "n_atoms"),
     ],
 )
 def test_errors(kwargs, match):
@@ -302,3 +309,32 @@ def test_load_materials_project_has_a_progress_bar(tmp_path, monkeypatch, capsys
     loud = load_materials_project(verbose=True)
     assert "loading the Materials Project set" in capsys.readouterr().err
     assert list(loud.ids) == list(quiet.ids) and len(loud.crystals) == 3
+
+
+def test_random_crystal_options_are_not_ignored(tmp_path, small_mp):
+    # a mixture with a uniform part applies them to that part
+    data = make_pattern_dataset(
+        4,
+        source={"uniform": 0.5, "materials_project": 0.5},
+        space_groups=[225],
+        simulator=SIM,
+        random_state=0,
+        verbose=False,
+    )
+    assert data.space_group[data.source == "uniform"].tolist() == [225, 225]
+    # without one, they were ignored: every space group of the collection
+    # where space_groups=[225] was asked
+    with pytest.raises(ValueError, match="space_groups apply"):
+        make_pattern_dataset(
+            4, source=small_mp, space_groups=[225], simulator=SIM, verbose=False
+        )
+    with pytest.raises(ValueError, match="n_atoms apply"):
+        write_pattern_store(
+            tmp_path / "x.h5",
+            4,
+            source="materials_project",
+            n_atoms=(2, 8),
+            simulator=SIM,
+            verbose=False,
+        )
+    assert not (tmp_path / "x.h5").exists()
