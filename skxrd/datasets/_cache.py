@@ -29,8 +29,9 @@ FORMAT = "skxrd-dataset-cache/1"
 # centroid, Np/Pu form factors, random crystals checked at 1e-2 Å (2026-12-07).
 # 3: prototype labels over the normalizer (the Materials Project groups),
 # variants of supercells in their whole group, phases of wrapped coordinates,
-# lines at the range limits (2026-12-07).
-DATA_REVISION = 3
+# lines at the range limits (2026-12-07). 4: partly occupied orbits of
+# variants as fractions of the source's occupancy (2026-12-07).
+DATA_REVISION = 4
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 

@@ -104,7 +104,10 @@ def _variants_of(
             per_element = {e: rng.uniform(*b_iso) for e in dict.fromkeys(new_elements)}
             b = np.array([per_element[e] for e in new_elements])
         if orbits is not None and rng.random() < partial_occupancy:
-            # one orbit partly vacant, or shared with an element of its family
+            # one orbit partly vacant, or shared with an element of its family.
+            # Fractions of the source's occupancy: a site the source has half
+            # empty (a vacancy, one of a split pair) stays at most half full
+            # (set to 0.6-0.95, or 1 - x + x, it was filled)
             rep = int(rng.choice(np.unique(orbits)))
             members = np.flatnonzero(orbits == rep)
             element = new_elements[rep]
@@ -112,13 +115,13 @@ def _variants_of(
             if partners and rng.random() < 0.5:
                 x = float(rng.uniform(0.1, 0.5))
                 partner = str(rng.choice(partners))
-                occ[members] = 1.0 - x
+                occ[members] = occ0[members] * (1.0 - x)
                 species = species + [partner] * len(members)
                 frac = np.concatenate([frac, frac[members]])
-                occ = np.concatenate([occ, np.full(len(members), x)])
+                occ = np.concatenate([occ, occ0[members] * x])
                 b = np.concatenate([b, b[members]])
             else:
-                occ[members] = float(rng.uniform(0.6, 0.95))
+                occ[members] = occ0[members] * float(rng.uniform(0.6, 0.95))
         name = crystal.name or f"crystal-{index}"
         out.append(
             Crystal(
@@ -164,8 +167,9 @@ def make_variants(
     - gives each element an isotropic displacement parameter B uniform in
       ``b_iso`` (Å²);
     - with probability ``partial_occupancy``, makes one orbit of an ordered
-      crystal partly vacant (occupancy 0.6–0.95) or shares it with an element
-      of its family (10–50 %).
+      crystal partly vacant (0.6–0.95 of its occupancy) or shares it with an
+      element of its family (10–50 % of its occupancy): the occupancies of a
+      site never add up to more than in the source.
 
     Crystallite size, instrument broadening, texture and zero shift vary per
     pattern: see :class:`~skxrd.simulation.InstrumentSampler`. The space-group

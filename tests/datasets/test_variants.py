@@ -209,3 +209,27 @@ def test_one_symmetry_search_per_crystal(monkeypatch):
     assert len(calls) == len(crystals)
     # and the strain still keeps the cubic cells cubic
     assert {v.get_space_group(symprec=1e-3) for v in variants[:2]} == {225}
+
+
+def test_partial_occupancy_of_a_partly_occupied_site_never_fills_it():
+    # Na half occupied (a vacancy, or one of a split pair in a mineral): its
+    # variants were set to 0.6-0.95, or shared 1 - x + x, so the half-empty
+    # site came out nearly or wholly full
+    nacl = Crystal.from_wyckoff(
+        225,
+        [{"species": "Na", "wyckoff": "4a", "occupancy": 0.5}, ("Cl", "4b")],
+        a=5.64,
+    )
+    variants, _ = make_variants(
+        [nacl], 12, substitution=0.0, partial_occupancy=1.0, random_state=0
+    )
+    na_sites = nacl.frac_coords[:4]
+    touched = set()
+    for v in variants:
+        same = np.isclose(v.frac_coords[:, None], na_sites).all(-1).any(1)
+        na_total = v.occupancies[same].sum() / 4  # per Na site, all species
+        cl_total = v.occupancies[~same].sum() / 4
+        assert na_total <= 0.5 + 1e-9, (v.species, v.occupancies)
+        assert cl_total <= 1.0 + 1e-9
+        touched.add("Na" if v.occupancies[0] < 0.5 - 1e-9 else "Cl")
+    assert touched == {"Na", "Cl"}  # both orbits were drawn
