@@ -167,15 +167,22 @@ def _check_group(g) -> int:
 
 
 def _resolve_range(value, what, low=1):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    def whole(v):
+        # int() would cut (4.7, 8.2) down to (4, 8) without a word
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    if whole(value):
         lo = hi = int(value)
     else:
         try:
-            lo, hi = (int(v) for v in value)
+            lo, hi = value
         except (TypeError, ValueError):
+            lo = hi = None
+        if not (whole(lo) and whole(hi)):
             raise ValueError(
-                f"{what} must be an int or (min, max), got {value!r}"
-            ) from None
+                f"{what} must be an int or (min, max) of ints, got {value!r}"
+            )
+        lo, hi = int(lo), int(hi)
     if lo < low or hi < lo:
         raise ValueError(f"{what} must satisfy {low} <= min <= max, got {value!r}")
     return lo, hi
@@ -1065,6 +1072,11 @@ def make_random_crystals(
             parse_species(el)
         except ValueError:
             raise ValueError(f"elements: unknown element {el!r}") from None
+    repeated = sorted({str(el) for el in pool if pool.count(el) > 1})
+    if repeated:
+        # a repeat is drawn as another element: n_elements=2 of ["Fe", "Fe"]
+        # gave crystals of Fe alone, and a pool with it twice weighs it double
+        raise ValueError(f"elements: {repeated} appear more than once")
     n_atoms = _resolve_range(n_atoms, "n_atoms")
     n_elements = _resolve_range(n_elements, "n_elements")
     try:
@@ -1075,6 +1087,11 @@ def make_random_crystals(
         ) from None
     if not 0 < lo <= hi < 1:
         raise ValueError(f"packing must satisfy 0 < min <= max < 1, got {packing!r}")
+    from ..utils._validation import check_bool, check_int
+
+    # range(0) made no attempt and then reported that all had failed
+    max_attempts = check_int(max_attempts, "max_attempts", minimum=1)
+    check_symmetry = check_bool(check_symmetry, "check_symmetry")
     if not 0 < distance_tolerance < 2:
         raise ValueError(
             f"distance_tolerance must be in (0, 2), got {distance_tolerance!r}"

@@ -237,6 +237,14 @@ def test_groups_without_a_characteristic_orbit_search_no_combination_up_front():
         (dict(space_groups=225.0), "space group 225.0 is not a number"),
         (dict(space_groups={225: "x"}), "weights must be numbers"),
         (dict(space_groups=object()), "space_groups must be numbers"),
+        # cut to (4, 8), 0 attempts, "no" read as on, Fe drawn as two elements
+        (dict(n_atoms=(4.7, 8.2)), r"n_atoms must be an int or \(min, max\) of ints"),
+        (dict(n_elements=(1.5, 2)), "n_elements must be an int"),
+        (dict(n_atoms=True), "n_atoms must be an int"),
+        (dict(max_attempts=0), "max_attempts must be >= 1"),
+        (dict(max_attempts=2.5), "max_attempts must be an integer"),
+        (dict(check_symmetry="no"), "check_symmetry must be True or False"),
+        (dict(elements=["Fe", "O", "Fe"]), r"elements: \['Fe'\] appear more than once"),
     ],
 )
 def test_random_crystal_errors(kwargs, message):
