@@ -281,6 +281,7 @@ def _collect(
 
     ``entries``: list of (id, Crystal); ``skipped``: list of (id, reason).
     """
+    symprec = _check_symprec(symprec)
     items = list(enumerate(c for _, c in entries))
     size = 256
     chunks = [(items[i : i + size], symprec) for i in range(0, len(items), size)]
@@ -327,6 +328,14 @@ def _collect(
         f"at symprec={symprec} Å.",
         as_frame,
     )
+
+
+def _check_symprec(symprec) -> float:
+    """``symprec`` checked once for the whole collection: a bad one failed
+    every entry's symmetry search, and every entry was reported skipped."""
+    from ..utils._validation import check_real
+
+    return check_real(symprec, "symprec", minimum=0.0, include_min=False)
 
 
 def _short_error(exc: BaseException) -> str:
@@ -387,8 +396,20 @@ def load_structures(
     >>> data.ids.tolist(), data.groups.tolist(), data.skipped[0][0]
     (['a', 'b'], [0, 0], 'c')
     """
+    _check_symprec(symprec)
+    if isinstance(structures, (str, bytes, os.PathLike)) or any(
+        hasattr(structures, a) for a in ("lattice", "get_cell")
+    ):
+        # a lone CIF path was read letter by letter (a pymatgen Structure or
+        # ASE Atoms site by site), every entry skipped
+        raise ValueError(
+            f"structures must be a sequence of structures, got {structures!r}; "
+            "for one structure pass [structure]"
+        )
     structures = list(structures)
     if ids is not None:
+        if isinstance(ids, (str, bytes)):
+            raise ValueError(f"ids must be a sequence of ids, got {ids!r}")
         ids = [str(i) for i in ids]
         if len(ids) != len(structures):
             raise ValueError(
@@ -476,6 +497,7 @@ def read_cif_folder(
     >>> data.ids.tolist(), data.space_group.tolist(), data.skipped[0][0]
     (['nacl.cif'], [225], 'broken.cif')
     """
+    _check_symprec(symprec)
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"CIF folder '{root}' does not exist or is no folder")

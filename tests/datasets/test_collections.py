@@ -134,6 +134,30 @@ def test_load_structures_checks_ids():
         load_structures([load_example_crystal("Si")] * 2, ids=["a"])
 
 
+@pytest.mark.parametrize("symprec", [-1, 0, float("nan"), "0.1"])
+def test_a_bad_symprec_is_one_error_not_every_entry_skipped(tmp_path, symprec):
+    # it failed each entry's symmetry search: all reported skipped, with a
+    # warning, and an empty collection returned
+    nacl = load_example_crystal("NaCl")
+    with pytest.raises(ValueError, match="symprec must be"):
+        load_structures([nacl], symprec=symprec)
+    nacl.to_cif(tmp_path / "nacl.cif")
+    with pytest.raises(ValueError, match="symprec must be"):
+        read_cif_folder(tmp_path, symprec=symprec)
+
+
+def test_load_structures_wants_a_sequence(tmp_path):
+    path = tmp_path / "nacl.cif"
+    load_example_crystal("NaCl").to_cif(path)
+    # a lone path was read letter by letter, each letter a skipped entry
+    for one in (str(path), path, load_example_crystal("NaCl")):
+        with pytest.raises(ValueError, match="sequence of structures"):
+            load_structures(one)
+    with pytest.raises(ValueError, match="ids must be a sequence"):
+        load_structures([path, path], ids="ab")
+    assert load_structures([str(path)]).space_group.tolist() == [225]
+
+
 def test_read_cif_folder(tmp_path):
     (tmp_path / "sub").mkdir()
     load_example_crystal("NaCl").to_cif(tmp_path / "a_nacl.cif")
