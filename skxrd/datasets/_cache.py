@@ -30,8 +30,10 @@ FORMAT = "skxrd-dataset-cache/1"
 # 3: prototype labels over the normalizer (the Materials Project groups),
 # variants of supercells in their whole group, phases of wrapped coordinates,
 # lines at the range limits (2026-12-07). 4: partly occupied orbits of
-# variants as fractions of the source's occupancy (2026-12-07).
-DATA_REVISION = 4
+# variants as fractions of the source's occupancy (2026-12-07). 5: crystal
+# prototypes of structure types that strain broke varied in their standard
+# conventional cell (2026-12-07).
+DATA_REVISION = 5
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 

@@ -129,10 +129,57 @@ def _min_distance_ratio(crystal: Crystal) -> float:
     return float((dist / (r[:, None] + r[None, :])).min())
 
 
+def _standard_cell(crystal: Crystal) -> Crystal:
+    """The crystal in spglib's standardized conventional cell (symprec 1e-3
+    Å), each site with its own make-up (species, occupancy, B)."""
+    import spglib
+
+    positions, numbers, sites = crystal._spglib_sites()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        data = spglib.get_symmetry_dataset(
+            (np.array(crystal.lattice), positions, numbers), symprec=1e-3
+        )
+    if data is None:
+        raise ValueError(f"{crystal.name!r}: spglib finds no symmetry")
+    # every site of a type number has the same make-up
+    make_up = {n: members for n, members in zip(numbers, sites)}
+    species, frac, occ, b = [], [], [], []
+    for position, number in zip(data.std_positions, data.std_types):
+        for j in make_up[int(number)]:
+            species.append(crystal.species[j])
+            frac.append(position)
+            occ.append(crystal.occupancies[j])
+            b.append(crystal.b_iso[j])
+    return Crystal(
+        np.asarray(data.std_lattice),
+        species,
+        np.mod(frac, 1.0),
+        occupancies=occ,
+        b_iso=b,
+        space_group=crystal.space_group,
+        name=crystal.name,
+    )
+
+
+def _lattice_system(space_group: int, lattice_parameters) -> str:
+    """The crystal system whose free lattice parameters the strain varies,
+    ``"rhombohedral"`` for a cell with rhombohedral axes."""
+    system = str(to_crystal_system(space_group))
+    a, b, c, al, be, ga = lattice_parameters
+    if (
+        np.allclose([a, b], c, rtol=1e-6)
+        and np.allclose([al, be], ga)
+        and abs(ga - 90) > 1e-6
+    ):
+        system = "rhombohedral"  # rhombohedral axes: a = b = c, α free
+    return system
+
+
 class _Prototype:
     """A structure type to vary: Wyckoff-based (built-in) or a full crystal."""
 
-    def __init__(self, obj, index):
+    def __init__(self, obj, index, strain=0.0, angle_jitter=0.0):
         from ._prototypes import StructureType, load_structure_type
 
         if isinstance(obj, str) and not os.path.exists(obj) and "\n" not in obj:
@@ -163,15 +210,34 @@ class _Prototype:
             else:
                 self.name = crystal.name or f"prototype-{index}"
         self.space_group = int(str(self.space_group).split(":")[0])
-        self.system = str(to_crystal_system(self.space_group))
-        a, b, c, al, be, ga = self.crystal.lattice_parameters
-        if (
-            np.allclose([a, b], c, rtol=1e-6)
-            and np.allclose([al, be], ga)
-            and abs(ga - 90) > 1e-6
+        self.system = _lattice_system(self.space_group, self.crystal.lattice_parameters)
+        if self.wyckoff is None and not self._strain_keeps_symmetry(
+            strain, angle_jitter
         ):
-            self.system = "rhombohedral"  # rhombohedral axes: a = b = c, α free
+            # a cell in another setting (a primitive fcc cell, as the Materials
+            # Project's, read as rhombohedral axes): a strain of its lattice
+            # parameters breaks the symmetry, and every compound failed after
+            # max_attempts with advice about strain and distances. Its standard
+            # conventional cell is strained as the library's types are.
+            self.crystal = _standard_cell(self.crystal)
+            self.system = _lattice_system(
+                self.space_group, self.crystal.lattice_parameters
+            )
         self.elements = list(dict.fromkeys(self.crystal.elements))
+
+    def _strain_keeps_symmetry(self, strain, angle_jitter) -> bool:
+        """Whether a typical strain of the free lattice parameters, of the
+        size asked, keeps the crystal's group (no random draw: the seeds'
+        compounds stay as they were)."""
+        params = _independent_parameters(self.system, self.crystal.lattice_parameters)(
+            1.0 + strain * np.array([1.0, -0.8, 0.6]),
+            angle_jitter * np.array([1.0, -0.8, 0.6]),
+        )
+        try:
+            probe = self.crystal.replace(lattice=lattice_from_parameters(*params))
+            return probe.get_space_group(symprec=1e-3) == self.space_group
+        except ValueError:
+            return False
 
     def variant(self, rng, mapping, strain, jitter, angle_jitter):
         """One compound: substituted elements, strained cell, jittered coordinates."""
@@ -318,9 +384,12 @@ def make_structure_type_crystals(
     prototypes : None or sequence, default=None
         Structure types: names or :class:`StructureType` objects of the built-in
         library (None: all of :data:`STRUCTURE_TYPES`), or crystals (Crystal,
-        pymatgen, ASE or CIF path) used as prototypes, in a standard setting; their
-        space group is the one spglib finds, the lattice is strained but the
-        coordinates are not jittered (their free parameters are not known).
+        pymatgen, ASE or CIF path) used as prototypes; their space group is the
+        one spglib finds, the lattice is strained but the coordinates are not
+        jittered (their free parameters are not known). A cell whose lattice
+        parameters cannot be strained without losing its group (a primitive
+        cell of a centred lattice, as in the Materials Project) is varied in
+        its standard conventional cell (spglib's, at 1e-3 Å).
         A crystal prototype's label is the stem of its CIF file
         (``"my_phase.cif"``: ``"my_phase"``), else its name (a Crystal's
         ``name``, the ``data_`` block of a CIF text), else ``"prototype-<i>"``
@@ -413,7 +482,10 @@ def make_structure_type_crystals(
     prototypes = list(prototypes)
     if not prototypes:
         raise ValueError("prototypes is empty: give at least one structure type")
-    protos = [_Prototype(p, i) for i, p in enumerate(prototypes)]
+    protos = [
+        _Prototype(p, i, float(strain), float(angle_jitter))
+        for i, p in enumerate(prototypes)
+    ]
     names = [p.name for p in protos]
     if len(set(names)) < len(names):
         raise ValueError(f"prototype names must be unique, got {names}")

@@ -436,6 +436,32 @@ def test_structure_types_from_crystal_prototypes(tmp_path):
     assert set(y) == {"zno"}  # the file's stem
 
 
+def test_structure_types_from_primitive_cells():
+    # the Materials Project's primitive cells: fcc BaTe read as rhombohedral
+    # axes and a body-centred tetragonal cell (a = b = c) lost their group
+    # with every strain of their lattice parameters, and each compound failed
+    # after max_attempts ("lower strain/jitter or distance_tolerance")
+    from skxrd.datasets import load_materials_project
+
+    mp = load_materials_project()
+    bct = next(
+        i for i in range(len(mp.ids)) if mp.space_group[i] == 139 and mp.n_atoms[i] <= 4
+    )
+    for i, group in [(1, 225), (bct, 139)]:
+        prototype = mp.crystals[i]
+        crystals, y, _ = make_structure_type_crystals(
+            [prototype], n_per_type=3, n_variants=2, random_state=0, max_attempts=20
+        )
+        assert set(y) == {prototype.name}
+        assert [c.get_space_group() for c in crystals] == [group] * 6
+        assert len({round(c.lattice_parameters[0], 4) for c in crystals}) == 6
+    # a cell whose strain keeps its group is varied as it is, as before
+    zno = load_example_crystal("ZnO")
+    crystals, _, _ = make_structure_type_crystals([zno], n_per_type=2, random_state=0)
+    for c in crystals:
+        np.testing.assert_array_equal(c.frac_coords, zno.frac_coords)
+
+
 def test_cif_prototypes_are_labelled_by_their_file_stem(tmp_path):
     # two CIFs of one data_ block name (pymatgen writes the formula, the same
     # for polymorphs): labelled as the user named the files, as the docs do
