@@ -119,7 +119,9 @@ def make_pattern_dataset(
           ``"structure_type"``);
         - a mixture: ``{"realistic": 0.5, "materials_project": 0.5}``, or a
           list of ``(source, weight)`` pairs for sources that are not names.
-          Each component gets its share of ``n_crystals`` (largest
+          The weights are relative (``>= 0``, not all zero; divided by
+          their sum, so ``{"uniform": 1, "realistic": 3}`` is a quarter
+          uniform); each component gets its share of ``n_crystals`` (largest
           remainders).
     space_groups, elements, n_atoms
         Passed to :func:`make_random_crystals` (``"uniform"``); a
