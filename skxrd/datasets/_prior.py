@@ -286,8 +286,10 @@ default="fit"
 
     # ----------------------------------------------------------------- fitting
     def _check_params(self):
-        from ..utils._validation import check_int, check_real
+        from ..utils._validation import check_bool, check_int, check_real
 
+        # "no" would turn the symmetry check on
+        check_bool(self.check_symmetry, "check_symmetry")
         if self.max_atoms is not None:
             check_int(self.max_atoms, "max_atoms", minimum=1)
         check_real(self.lattice_jitter, "lattice_jitter", minimum=0.0)

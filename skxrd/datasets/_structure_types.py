@@ -467,6 +467,10 @@ def make_structure_type_crystals(
         raise ValueError(
             f"distance_tolerance must be a number > 0, got {distance_tolerance!r}"
         )
+    from ..utils._validation import check_bool
+
+    # "no" would substitute
+    check_bool(substitute, "substitute")
     if (
         isinstance(max_attempts, bool)
         or not isinstance(max_attempts, numbers.Integral)

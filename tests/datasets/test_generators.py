@@ -534,6 +534,12 @@ def test_structure_types_keep_the_ions_of_their_prototypes(tmp_path):
     assert any(set(c.elements) != {"Na", "Cl"} for c in swapped)
 
 
+def test_structure_type_flags_are_bools():
+    # "no" substituted the elements, as True
+    with pytest.raises(ValueError, match="substitute must be True or False"):
+        make_structure_type_crystals(["rocksalt"], 1, substitute="no")
+
+
 def test_structure_types_deterministic():
     a, ya, _ = make_structure_type_crystals(["fluorite"], n_per_type=3, random_state=3)
     b, yb, _ = make_structure_type_crystals(

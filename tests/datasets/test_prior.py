@@ -152,6 +152,9 @@ def test_errors(mp):
             CrystalPrior(space_group_weights=weights).fit([load_example_crystal("Si")])
     with pytest.raises(ValueError, match="no structures"):
         CrystalPrior().fit([])
+    # a string was read as True
+    with pytest.raises(ValueError, match="check_symmetry must be True or False"):
+        CrystalPrior(check_symmetry="no").fit([load_example_crystal("Si")])
     prior = CrystalPrior().fit([load_example_crystal("Si")])
     with pytest.raises(ValueError, match="n must be"):
         prior.sample(-1)
