@@ -234,21 +234,7 @@ def make_pattern_dataset(
         )
     _check_variant_options(n_variants, variants)
     _check_uniform_options(components, space_groups, elements, n_atoms)
-    if (n_variants > 1 or variants not in (None, False)) and not _takes_variants(
-        components
-    ):
-        import warnings
-
-        from ..utils._warnings import caller_stacklevel
-
-        warnings.warn(
-            "n_variants and variants apply to real structures and structure types; "
-            f"the source {source if source is not None else 'uniform'!r} has none, "
-            "so each crystal is drawn once and unchanged",
-            UserWarning,
-            # the user's line, also through train_from_config and skxrd train
-            stacklevel=caller_stacklevel(),
-        )
+    _warn_unused_variants(components, source, n_variants, variants)
     instrument = _instrument(instrument)
     if random_state is None:
         cache = None  # a fresh draw every call: nothing to read back
@@ -288,6 +274,26 @@ def make_pattern_dataset(
 
         release_workers()
     return data
+
+
+def _warn_unused_variants(components, source, n_variants, variants) -> None:
+    """Warn where ``n_variants`` or ``variants`` is given for a source that
+    has nothing to vary (random crystals only)."""
+    if (n_variants > 1 or variants not in (None, False)) and not _takes_variants(
+        components
+    ):
+        import warnings
+
+        from ..utils._warnings import caller_stacklevel
+
+        warnings.warn(
+            "n_variants and variants apply to real structures and structure types; "
+            f"the source {source if source is not None else 'uniform'!r} has none, "
+            "so each crystal is drawn once and unchanged",
+            UserWarning,
+            # the user's line, also through train_from_config and skxrd train
+            stacklevel=caller_stacklevel(),
+        )
 
 
 def _takes_variants(components) -> bool:

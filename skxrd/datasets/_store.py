@@ -480,6 +480,7 @@ def write_pattern_store(
         _check_variant_options,
         _components,
         _instrument,
+        _warn_unused_variants,
     )
     from ._random import make_random_crystals
 
@@ -525,8 +526,12 @@ def write_pattern_store(
             "a pattern store takes a named source or a {name: weight} mixture "
             f"(its settings are recorded in the file), got {source!r}"
         )
-    _check_uniform_options(_components(source, target), space_groups, elements, n_atoms)
+    components = _components(source, target)
+    _check_uniform_options(components, space_groups, elements, n_atoms)
     _check_variant_options(n_variants, variants)
+    # as make_pattern_dataset: n_variants=3 of random crystals was ignored
+    # without a word
+    _warn_unused_variants(components, source, n_variants, variants)
     instrument = _instrument(instrument)
     sim_params = {
         k: v

@@ -338,3 +338,19 @@ def test_random_crystal_options_are_not_ignored(tmp_path, small_mp):
             verbose=False,
         )
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_pattern_store_warns_of_variants_it_cannot_make(tmp_path):
+    # make_pattern_dataset warned; the store ignored n_variants=3 of random
+    # crystals without a word
+    with pytest.warns(UserWarning, match="n_variants and variants apply") as rec:
+        store = write_pattern_store(
+            tmp_path / "u.h5",
+            2,
+            n_variants=3,
+            simulator=SIM,
+            random_state=0,
+            verbose=False,
+        )
+    store.close()
+    assert rec[0].filename == __file__  # the caller's line
