@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._validation import check_real
 from ._mixins import _confidence_source, _proba_and_confidence, _ProbabilisticMixin
 
 __all__ = ["AbstainingClassifier"]
@@ -49,7 +48,8 @@ class AbstainingClassifier(
         and fitted by :meth:`fit`; wrap a fitted one in
         :class:`~sklearn.frozen.FrozenEstimator` to use it as it is.
     threshold : float, default=0.5
-        Patterns with confidence strictly below it are refused.
+        Patterns with confidence strictly below it are refused; in [0, 1],
+        the range of the confidences (0: every pattern is answered).
     confidence : {"auto", "proba", "estimator"}, default="auto"
         ``"estimator"``: the estimator's ``predict_confidence`` (the learned
         confidence head of a :class:`ResNetClassifier`, the reliability of a
@@ -102,13 +102,10 @@ class AbstainingClassifier(
         self.unknown_label = unknown_label
 
     def _check_params(self):
-        threshold = self.threshold
-        if (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, numbers.Real)
-            or not np.isfinite(threshold)
-        ):
-            raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+        # every confidence (highest probability, confidence head, union
+        # reliability) lies in [0, 1]: a threshold above 1 refused every
+        # pattern and one below 0 none, without a word
+        check_real(self.threshold, "threshold", minimum=0.0, maximum=1.0)
         if not (isinstance(self.confidence, str) and self.confidence in _CONFIDENCES):
             raise ValueError(
                 f"confidence must be one of {_CONFIDENCES}, got {self.confidence!r}"

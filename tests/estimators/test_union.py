@@ -492,9 +492,12 @@ def test_abstaining_thresholds(data):
     np.testing.assert_array_equal(clf.predict_proba(X), base.predict_proba(X))
     np.testing.assert_array_equal(clf.predict_confidence(X), confidence)
     assert pred.dtype.kind == "i"
-    # threshold 0 never refuses; above 1 always refuses
+    # threshold 0 never refuses; 1 refuses all but certain answers (a
+    # threshold above 1 is an error: no confidence passes 1)
     assert np.array_equal(clf.set_params(threshold=0.0).predict(X), base.predict(X))
-    assert np.all(clf.set_params(threshold=1.01).predict(X) == -1)
+    np.testing.assert_array_equal(
+        clf.set_params(threshold=1.0).predict(X) == -1, confidence < 1.0
+    )
     # confidence="proba" uses the highest probability instead of the head
     clf.set_params(threshold=threshold, confidence="proba")
     np.testing.assert_array_equal(
@@ -530,7 +533,7 @@ def test_abstaining_agrees_with_the_accuracy_coverage_curve():
 
 def test_abstaining_labels_and_errors(six):
     X, y = six
-    clf = AbstainingClassifier(LogisticRegression(), threshold=1.01).fit(X, y)
+    clf = AbstainingClassifier(LogisticRegression(), threshold=1.0).fit(X, y)
     assert set(clf.predict(X)) == {"unknown"}
     clf.set_params(unknown_label="?")
     assert set(clf.predict(X)) == {"?"}
@@ -546,9 +549,24 @@ def test_abstaining_labels_and_errors(six):
         AbstainingClassifier(LogisticRegression(), threshold=np.nan).fit(X, y)
     with pytest.raises(ValueError, match="predict_proba"):
         AbstainingClassifier(object()).fit(X, y)
-    numeric = AbstainingClassifier(LogisticRegression(), threshold=1.01)
+    numeric = AbstainingClassifier(LogisticRegression(), threshold=1.0)
     yn = np.where(y == "A", -1, 3)
     assert set(numeric.fit(X, yn).predict(X)) == {-2}  # -1 is a class
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.01, 2.0])
+def test_abstaining_threshold_outside_unit_interval_is_refused(six, threshold):
+    # every confidence lies in [0, 1]: threshold=2.0 was taken and refused
+    # every pattern (-0.1: answered all), without an error
+    X, y = six
+    clf = AbstainingClassifier(LogisticRegression(), threshold=threshold)
+    with pytest.raises(ValueError, match=r"threshold must be (>=|<=)"):
+        clf.fit(X, y)
+    fitted = AbstainingClassifier(LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="threshold"):
+        fitted.set_params(threshold=threshold).predict(X)
+    for edge in (0.0, 1.0):  # the ends are allowed
+        fitted.set_params(threshold=edge).predict(X)
 
 
 def test_abstaining_keeps_bool_classes():
