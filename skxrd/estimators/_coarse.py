@@ -73,7 +73,7 @@ class CoarseLabelClassifier(
             raise ValueError(f"target must be one of {_TARGETS}, got {self.target!r}")
         return getattr(crystal, f"to_{self.target}")
 
-    def fit(self, X, y):
+    def fit(self, X, y, **fit_params):
         """Fit the space-group classifier on patterns ``X`` and space groups ``y``.
 
         Parameters
@@ -81,6 +81,9 @@ class CoarseLabelClassifier(
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Space-group numbers.
+        **fit_params : dict
+            Passed to the estimator's ``fit`` (``sample_weight``...), as
+            :class:`AbstainingClassifier` and :class:`EnsembleClassifier` do.
 
         Returns
         -------
@@ -88,7 +91,7 @@ class CoarseLabelClassifier(
         """
         mapping = self._mapping()
         mapping(np.asarray(y))  # an error naming a bad space group, before training
-        return self._wrap(clone(self.estimator).fit(X, y))
+        return self._wrap(clone(self.estimator).fit(X, y, **fit_params))
 
     @classmethod
     def from_fitted(cls, estimator, target="crystal_system"):

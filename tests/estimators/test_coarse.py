@@ -89,3 +89,17 @@ def test_sklearn_contracts():
     assert search.best_params_["estimator__C"] in (0.1, 1.0)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :-1])
+
+
+def test_coarse_passes_sample_weight_to_the_estimator():
+    # fit(X, y, sample_weight=w) was a TypeError (AbstainingClassifier and
+    # EnsembleClassifier pass fit parameters on); weights must reach the
+    # space-group classifier as they would without the wrapper
+    X, y = _space_group_data(0)
+    w = np.random.default_rng(1).uniform(0.1, 3.0, len(y))
+    clf = CoarseLabelClassifier(LogisticRegression(max_iter=500))
+    clf.fit(X, y, sample_weight=w)
+    inner = LogisticRegression(max_iter=500).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(clf.estimator_.coef_, inner.coef_)
+    unweighted = LogisticRegression(max_iter=500).fit(X, y)
+    assert not np.allclose(clf.estimator_.coef_, unweighted.coef_)
