@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
@@ -97,6 +98,9 @@ class SymmetryWeightedClassifier(
         fitted).
     n_features_in_ : int
         When the estimator records it.
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame ``X`` given to ``fit`` (when the estimator
+        records them).
 
     Examples
     --------
@@ -170,7 +174,11 @@ class SymmetryWeightedClassifier(
                 f"{type(self).__name__} requires y to be passed, "
                 "but the target y is None"
             )
-        X, y = check_X_y(X, y, dtype=None)
+        checked, y = check_X_y(X, y, dtype=None)
+        # a DataFrame stays one, so that the estimators record its column
+        # names and check them at predict time (the array lost them: columns
+        # in another order were answered without a word)
+        X = X if hasattr(X, "iloc") else checked
         check_label_types(y)
         check_classification_targets(y)
         classes = np.unique(y)
@@ -178,7 +186,9 @@ class SymmetryWeightedClassifier(
         per_pattern = groups[np.searchsorted(classes, y)]
         rows = per_pattern > 0
         estimator = clone(self.estimator).fit(X, y)
-        symmetry = clone(self.symmetry_estimator).fit(X[rows], per_pattern[rows])
+        symmetry = clone(self.symmetry_estimator).fit(
+            _safe_indexing(X, np.flatnonzero(rows)), per_pattern[rows]
+        )
         return self._wrap(estimator, symmetry)
 
     @classmethod
@@ -215,8 +225,9 @@ class SymmetryWeightedClassifier(
         self.estimator_ = estimator
         self.symmetry_estimator_ = symmetry
         self._update_columns()
-        if hasattr(estimator, "n_features_in_"):
-            self.n_features_in_ = estimator.n_features_in_
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(estimator, name):
+                setattr(self, name, getattr(estimator, name))
         return self
 
     def _update_columns(self):

@@ -4,6 +4,7 @@ space-group classifier."""
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -277,3 +278,24 @@ def test_logit_module_is_predict_proba_after_a_temperature(confidence_head):
         clf.predict_proba(X),
         atol=1e-5,
     )
+
+
+def test_dataframe_column_names_are_kept_and_checked(toy):
+    # fit turned a DataFrame into an array: the classifiers knew no column
+    # names, warned at each predict on a DataFrame, and answered one whose
+    # columns came in another order without an error
+    pd = pytest.importorskip("pandas")
+    X, y = toy
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = SymmetryWeightedClassifier(LogisticRegression(), LogisticRegression())
+    clf.fit(df, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    assert list(clf.symmetry_estimator_.feature_names_in_) == ["a", "b", "c", "d"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "fitted without feature names"
+        proba = clf.predict_proba(df)
+    # the same model as on the array
+    plain = clone(clf).fit(X, y)
+    np.testing.assert_allclose(proba, plain.predict_proba(X))
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict_proba(df[["d", "c", "b", "a"]])
