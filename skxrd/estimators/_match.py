@@ -241,11 +241,12 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         ----------
         X : array-like of shape (n_samples, n_features)
         n_neighbors : int, default=5
+            At least 1; more than there are references gives them all.
 
         Returns
         -------
-        similarity : ndarray of shape (n_samples, n_neighbors)
-        index : ndarray of shape (n_samples, n_neighbors)
+        similarity : ndarray of shape (n_samples, min(n_neighbors, n_references))
+        index : ndarray of shape (n_samples, min(n_neighbors, n_references))
             Rows of the ``X`` given to ``fit``.
         """
         k = min(check_int(n_neighbors, "n_neighbors", minimum=1), len(self.references_))
@@ -752,11 +753,12 @@ class MatchFirstClassifier(
         ----------
         X : array-like of shape (n_samples, n_features)
         n_neighbors : int, default=5
+            At least 1; more than there are references gives them all.
 
         Returns
         -------
-        similarity : ndarray of shape (n_samples, n_neighbors)
-        index : ndarray of shape (n_samples, n_neighbors)
+        similarity : ndarray of shape (n_samples, min(n_neighbors, n_references))
+        index : ndarray of shape (n_samples, min(n_neighbors, n_references))
             Rows of the references (names in ``reference_names_``).
         """
         check_is_fitted(self)
