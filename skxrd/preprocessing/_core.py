@@ -52,7 +52,8 @@ def make_grid(spec, what: str = "two_theta", *, upper: float | None = 180.0):
 
     A tuple of three numbers is a range: ``start + step * arange(n)`` with
     ``n = round((stop - start) / step)`` points, the convention of
-    :class:`~skxrd.simulation.PowderSimulator` (the stop is excluded). Anything
+    :class:`~skxrd.simulation.PowderSimulator` (the stop is excluded). A
+    tuple of two numbers is an error (a range without its step). Anything
     else (a list or an array) lists the grid points.
 
     Examples
@@ -75,6 +76,15 @@ def make_grid(spec, what: str = "two_theta", *, upper: float | None = 180.0):
         if n > 10_000_000:
             raise ValueError(f"{what}={spec!r} would have {n} points")
         grid = start + step * np.arange(n)
+    elif isinstance(spec, tuple) and len(spec) == 2:
+        # (5, 90) reads as a range to most users (Kalpha2Stripper's first and
+        # last columns): as listed points it was a grid of two, and a model
+        # fed two points answers without a word
+        raise ValueError(
+            f"{what}={spec!r} is a tuple of two numbers: a range needs a step, "
+            f"({spec[0]!r}, {spec[1]!r}, 0.02) for example; list the points "
+            "([...] or an array) for a grid of two"
+        )
     else:
         try:
             grid = np.array(spec, dtype=float)

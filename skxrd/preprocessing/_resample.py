@@ -75,7 +75,8 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         ``start + step * arange(round((stop - start) / step))`` points (the
         convention of :class:`~skxrd.simulation.PowderSimulator`: the default is
         its 4250-point grid 5.00–89.98°); a list or an array lists the points
-        (strictly increasing, within [0, 180]).
+        (strictly increasing, within [0, 180]). A tuple of two numbers, a range
+        without its step, is refused.
     wavelength : str or float, default="CuKa"
         The model's wavelength: a radiation name (its primary line, Kα1 for
         ``"CuKa"``) or a value in Å.

@@ -374,3 +374,22 @@ def test_fit_on_an_empty_list_is_one_clear_error(empty):
     # transform said so, fit advised reshaping "array=[]" as one feature
     with pytest.raises(ValueError, match="X is an empty (list|tuple): give at least"):
         PatternResampler().fit(empty)
+
+
+def test_a_grid_tuple_of_two_numbers_is_refused_as_a_range_without_step():
+    # (5, 90) was a model grid of two points (answers from two intensities);
+    # Kalpha2Stripper reads the same tuple as first and last columns
+    from skxrd.preprocessing import PatternCropper
+
+    tt = np.arange(5.0, 90.0, 0.02)
+    pattern = Pattern(tt, np.exp(-(((tt - 30.0) / 0.1) ** 2)) + 0.01, wavelength="CuKa")
+    with pytest.raises(ValueError, match=r"tuple of two numbers: a range needs a step"):
+        PatternResampler(two_theta=(5, 90)).fit([pattern])
+    X = np.ones((1, 2))
+    with pytest.raises(ValueError, match=r"tuple of two numbers: a range needs a step"):
+        PatternCropper(start=5, stop=90, grid=(5, 90)).fit(X)
+    # a list of two still lists two points; a three-tuple is a range
+    out = PatternResampler(two_theta=[5, 90]).fit([pattern]).transform([pattern])
+    assert out.shape == (1, 2)
+    out = PatternResampler(two_theta=(5, 90, 0.02)).fit([pattern]).transform([pattern])
+    assert out.shape == (1, 4250)
