@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from ..estimators._core import find_network, network_outputs
 from ..estimators._net import net_parts
 from ..io._pattern import as_patterns
-from ..utils._torch import kept_modes
+from ..utils._torch import host_array, kept_modes
 from ..utils._validation import check_bool, check_int, check_real
 from ..utils._warnings import caller_stacklevel
 
@@ -93,8 +93,7 @@ class _Inputs:
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
     """A tensor as an array; bfloat16, which numpy lacks, as float32."""
-    t = t.detach().cpu()
-    return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+    return host_array(t)
 
 
 def _as_array(X):

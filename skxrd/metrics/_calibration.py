@@ -7,9 +7,10 @@ import warnings
 import numpy as np
 from sklearn.utils import Bunch, check_array
 
+from ..utils._torch import host_array
 from ..utils._validation import check_int
 from ..utils._warnings import caller_stacklevel
-from ._coverage import _check_1d, _check_same_length, _host, _matches
+from ._coverage import _check_1d, _check_same_length, _matches
 
 __all__ = ["calibration_table", "expected_calibration_error"]
 
@@ -23,7 +24,7 @@ _SUM_ATOL = 1e-4
 
 def _check_proba(y_proba) -> np.ndarray:
     """A non-empty 1-D or 2-D float array of finite values in [0, 1]."""
-    y_proba = _host(y_proba)
+    y_proba = host_array(y_proba)
     try:
         y_proba = check_array(
             y_proba,
@@ -66,7 +67,7 @@ def _sum_tolerance(y_proba) -> float:
     0.99988), and were said not to be probabilities."""
     if str(getattr(y_proba, "dtype", "")) == "torch.bfloat16":
         return 4.0 * 2.0**-7  # its eps: 8 bits of significand (numpy has none)
-    y_proba = _host(y_proba)
+    y_proba = host_array(y_proba)
     try:
         dtype = np.asarray(y_proba).dtype if hasattr(y_proba, "dtype") else None
     except (TypeError, ValueError, RuntimeError):  # _check_proba says why

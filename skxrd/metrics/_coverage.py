@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 from sklearn.utils import check_array, column_or_1d
 
+from ..utils._torch import host_array
 from ..utils._validation import check_real
 
 __all__ = ["accuracy_at_coverage", "accuracy_coverage_curve"]
@@ -16,20 +17,9 @@ __all__ = ["accuracy_at_coverage", "accuracy_coverage_curve"]
 _COVERAGE_RTOL = 1e-12
 
 
-def _host(values):
-    """A torch tensor detached and on the CPU (bfloat16 as float32), anything
-    else as it is: numpy refuses a tensor that requires grad
-    (``model(x).softmax(1)`` outside ``torch.no_grad()``), lies on a GPU or
-    holds bfloat16."""
-    if type(values).__module__.split(".")[0] == "torch" and hasattr(values, "detach"):
-        values = values.detach().cpu()
-        return values.float() if str(values.dtype) == "torch.bfloat16" else values
-    return values
-
-
 def _check_1d(values, name: str, *, numeric: bool = False) -> np.ndarray:
     """A non-empty 1-D array (a column vector is flattened); finite if numeric."""
-    values = _host(values)
+    values = host_array(values)
     try:
         if numeric:
             arr = check_array(

@@ -16,6 +16,32 @@ def import_torch(who: str = "this feature"):
     return torch
 
 
+def host_array(values):
+    """The values of a torch tensor as a numpy array, anything else as it is.
+
+    numpy refuses a tensor that requires grad (``model(x).softmax(1)``
+    outside ``torch.no_grad()``) or lies on a GPU, and has no bfloat16: such
+    a tensor is detached, moved to the CPU and, if bfloat16, made float32.
+    A tensor is told by its type's module, so torch is not imported for
+    other input.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skxrd.utils._torch import host_array
+    >>> host_array(torch.ones(2, dtype=torch.bfloat16, requires_grad=True)).dtype
+    dtype('float32')
+    >>> host_array([1, 2])
+    [1, 2]
+    """
+    if type(values).__module__.split(".")[0] == "torch" and hasattr(values, "detach"):
+        values = values.detach().cpu()
+        if str(values.dtype) == "torch.bfloat16":
+            values = values.float()
+        return values.numpy()
+    return values
+
+
 def cuda_may_be_available() -> bool:
     """False where no CUDA device can be present, found without importing
     torch (1.4-1.8 s on a CPU): no NVIDIA driver on Linux or Windows, or a
