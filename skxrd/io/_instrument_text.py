@@ -23,6 +23,7 @@ import numpy as np
 
 from ..utils._radiation import XRAY_LINES, get_radiation
 from ._readers import (
+    _COMMA_NUMBER,
     _LINE_BREAK,
     PatternFormatError,
     _bad_wavelength,
@@ -48,7 +49,7 @@ _GSAS_BANK_LINE = re.compile(r"^BANK\s+\d+\s+\d+")
 _NUMBER_SPLIT = re.compile(r"[\s,]+")
 # a data line of numbers each with at most one comma inside, none after a
 # space, and no point: decimal commas or comma-separated numbers, not told
-_COMMA_INSIDE = re.compile(r"[-+]?\d+(?:,\d+)?(?:\s+[-+]?\d+(?:,\d+)?)*")
+_COMMA_INSIDE = re.compile(rf"{_COMMA_NUMBER}(?:\s+{_COMMA_NUMBER})*")
 
 
 # ---------------------------------------------------------------- recognising

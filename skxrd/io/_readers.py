@@ -1122,7 +1122,9 @@ _WS_TOKEN = re.compile(r"\S+")
 # numbers separated by whitespace, each with at most one comma inside and no
 # point ("10,00 123,0 1,0", as a Rigaku RAS body on a European-locale PC):
 # decimal commas, the only reading in which every field is a number
-_SPACED_DECIMAL_COMMAS = re.compile(r"[-+]?\d+(?:,\d+)?(?:\s+[-+]?\d+(?:,\d+)?)+")
+# a whole number, or one with a comma inside and no point ("123,5")
+_COMMA_NUMBER = r"[-+]?\d+(?:,\d+)?"
+_SPACED_DECIMAL_COMMAS = re.compile(rf"{_COMMA_NUMBER}(?:\s+{_COMMA_NUMBER})+")
 
 
 def _tokens(s: str, delim: str | None, decimal_comma: bool) -> list[str]:
