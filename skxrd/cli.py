@@ -672,6 +672,52 @@ def _cell_record(sol, weighed=None):
     }
 
 
+def _same_metric(one, other, tol=0.005):
+    """Whether two :class:`~skxrd.indexing.IndexingSolution` give one cell:
+    their sorted lengths within ``tol`` (relative), their sorted angles within
+    ``tol`` radians."""
+    lengths = np.sort([[s.a, s.b, s.c] for s in (one, other)], axis=1)
+    angles = np.sort([[s.alpha, s.beta, s.gamma] for s in (one, other)], axis=1)
+    return bool(
+        np.all(np.abs(lengths[0] - lengths[1]) <= tol * lengths[1])
+        and np.all(np.abs(np.radians(angles[0] - angles[1])) <= tol)
+    )
+
+
+#: peaks a primitive cell must explain beyond the centred cell of its lengths
+#: to be shown instead: one is often chance (an impurity or Kβ line on one of
+#: the many lines the primitive cell adds), two seldom
+_PRIMITIVE_MORE_PEAKS = 2
+
+
+def _shown_cell(cells, lattices):
+    """The cell shown for ``lattices``: the best by merit
+    (:func:`~skxrd.estimators._indexing_core.best_cell`), except that a
+    centred cell gives way to the primitive cell of its family with the same
+    lengths and angles where that explains at least two more of the peaks.
+    The centring forbids those peaks, and de Wolff's merit, which counts the
+    lines a cell allows, can still favour it: on RRUFF minerals an oC cell
+    indexed 17 of 20 peaks of a Pnma mineral (M = 63.8) where oP indexed 19
+    (M = 41.5). One peak more is not enough: the primitive cell of a large
+    centred cubic one adds dozens of lines, and a stray peak falls within the
+    tolerance of one of them (spinels and garnets lost their cF and cI
+    cells to cP so; ``experiments/README.md``, ``indexed_cells_rruff.py``)."""
+    from .estimators._indexing_core import best_cell
+
+    sol = best_cell(cells, lattices)
+    if sol is None or sol.lattice[1] == "P":
+        return sol
+    primitive = sol.lattice[0] + "P"
+    other = cells.get(primitive) if primitive in lattices else None
+    if (
+        other is not None
+        and other.n_indexed >= sol.n_indexed + _PRIMITIVE_MORE_PEAKS
+        and _same_metric(other, sol)
+    ):
+        return other
+    return sol
+
+
 def _add_cells(results, found, every_family, weighed=None):
     """Add to each answered result the best indexed cell of its top answer's
     family (``cell``, or None and ``cell_note`` saying why), and with
@@ -679,7 +725,7 @@ def _add_cells(results, found, every_family, weighed=None):
     ``cell_note`` where the pattern had too few peaks). ``weighed``: the
     families whose merits the model weighs (each cell records whether it is
     of one)."""
-    from .estimators._indexing_core import INDEXING_MIN_LINES, best_cell
+    from .estimators._indexing_core import INDEXING_MIN_LINES
 
     if found is None:
         return
@@ -690,14 +736,14 @@ def _add_cells(results, found, every_family, weighed=None):
         searched = sorted({lat[0] for lat in cells}, key=list(names).index)
         lattices = _answer_lattices(res["predictions"][0]["label"])
         if lattices is not None:
-            sol = best_cell(cells, lattices)
+            sol = _shown_cell(cells, lattices)
             res["cell"] = None if sol is None else _cell_record(sol, weighed)
             if sol is None:
                 res["cell_note"] = _no_cell_note(lattices, n_peaks, searched)
         if every_family:
             res["cells"] = {}
             for f in searched:
-                sol = best_cell(cells, [lat for lat in cells if lat[0] == f])
+                sol = _shown_cell(cells, [lat for lat in cells if lat[0] == f])
                 res["cells"][names[f]] = (
                     None if sol is None else _cell_record(sol, weighed)
                 )

@@ -1,4 +1,5 @@
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -237,6 +238,74 @@ def _solution(lattice, merit, a, c=None, n_lines=20):
         zero_shift=0.0123,
         gamma=120.0 if lattice[0] == "h" else 90.0,
     )
+
+
+def test_a_centred_cell_gives_way_to_the_primitive_one_that_explains_more_peaks():
+    from dataclasses import replace
+
+    from skxrd.cli import _add_cells, _shown_cell
+
+    # RRUFF 90 (Pnma): oC indexes 17 of 20 peaks (M = 63.8), oP with the same
+    # lengths 19 (M = 41.5): the two peaks the C centring forbids are there
+    oC = replace(_solution("oC", 63.8, 5.1), b=7.2, c=9.3, n_indexed=17)
+    oP = replace(_solution("oP", 41.5, 5.1), b=9.3, c=7.2, n_indexed=19)
+    cells = {"oP": oP, "oC": oC, "oI": None, "oF": None}
+    family = tuple(cells)
+    assert _shown_cell(cells, family) is oP
+    # the Bravais-lattice model answered oC: its own cell is shown
+    assert _shown_cell(cells, ("oC",)) is oC
+    # the primitive cell explains one peak more (chance, often), none more,
+    # or is another cell: oC stays
+    assert _shown_cell({**cells, "oP": replace(oP, n_indexed=18)}, family) is oC
+    assert _shown_cell({**cells, "oP": replace(oP, n_indexed=17)}, family) is oC
+    assert _shown_cell({**cells, "oP": replace(oP, c=7.3)}, family) is oC
+    assert _shown_cell({**cells, "oP": None}, family) is oC
+    # tI against tP (RRUFF 336, rutile-like: tI leaves 111 and 210 out)
+    tI = replace(_solution("tI", 189.5, 4.6, 2.96, n_lines=15), n_indexed=12)
+    tP = replace(_solution("tP", 153.8, 4.6, 2.96, n_lines=15), n_indexed=14)
+    results = [
+        {"file": "r.xy", "reason": None, "predictions": [{"label": "tetragonal"}]}
+    ]
+    _add_cells(results, [(15, {"tP": tP, "tI": tI})], every_family=True)
+    assert results[0]["cell"]["lattice"] == "tP"
+    assert results[0]["cells"]["tetragonal"]["lattice"] == "tP"
+    # a primitive cell that wins on merit is shown as before
+    assert (
+        _shown_cell({"tP": replace(tP, figure_of_merit=200.0), "tI": tI}, ("tP", "tI"))
+        is not tI
+    )
+
+
+_RRUFF = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/measured/rruff-minerals/rruff-minerals.npz"
+)
+
+
+@pytest.mark.skipif(not _RRUFF.exists(), reason="the shared measured data is absent")
+def test_measured_primitive_minerals_are_shown_their_primitive_cells():
+    # RRUFF 90 (Pnma, a = 6.141, b = 5.179, c = 8.492 Å in its AMCSD entry) and
+    # 336 (P4_2/mnm, a = 4.587, c = 2.954 Å): oC and tI win on merit with the
+    # mineral's lengths, oP and tP explain two more peaks
+    # (experiments/indexed_cells_rruff.py)
+    from skxrd.cli import _load_model, _shown_cell
+    from skxrd.io import Pattern
+
+    with np.load(_RRUFF) as f:
+        X, tt = f["X"][[90, 336]], f["two_theta"]
+    model = _load_model("crystal-system", "cpu", False, light=True)
+    patterns = [Pattern(tt, np.maximum(x, 0), wavelength="CuKa") for x in X]
+    cells = model.cells(patterns)
+    assert cells[0]["oC"].figure_of_merit > cells[0]["oP"].figure_of_merit
+    shown = _shown_cell(cells[0], ("oP", "oC", "oI", "oF"))
+    assert shown.lattice == "oP"
+    assert sorted((shown.a, shown.b, shown.c)) == pytest.approx(
+        [5.179, 6.141, 8.492], rel=0.005
+    )
+    assert cells[1]["tI"].figure_of_merit > cells[1]["tP"].figure_of_merit
+    shown = _shown_cell(cells[1], ("tP", "tI"))
+    assert shown.lattice == "tP"
+    assert (shown.a, shown.c) == pytest.approx((4.587, 2.954), rel=0.005)
 
 
 def test_the_cell_shown_is_the_answers_familys_or_says_why_not(capsys):
