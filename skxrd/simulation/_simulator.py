@@ -52,7 +52,8 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
     two_theta_step : float, default=0.02
         Grid step in degrees; the default grid has 4250 points.
     q_range : (float, float), optional
-        Use a grid in Q = 4π sin θ / λ (Å⁻¹) instead of 2θ.
+        Use a grid in Q = 4π sin θ / λ (Å⁻¹) instead of 2θ, with λ the primary
+        wavelength (Kα1 of a doublet); it must lie within [0, 4π/λ].
     q_step : float, optional
         Q grid step (Å⁻¹); required with ``q_range``.
     profile : {"pseudo-voigt", "gaussian", "lorentzian"}, default="pseudo-voigt"
@@ -449,11 +450,15 @@ class _Settings:
                 raise ValueError("q_range needs q_step")
             lo, hi = _pair(est.q_range, "q_range")
             step = check_positive(est.q_step, "q_step")
-            q_max = 4 * math.pi / max(self.radiation.wavelengths)
+            # Q is converted with the primary wavelength (as 2θ grids are
+            # defined by it), so the grid reaches 2θ = 180° of the primary line
+            # at 4π/λ1; a longer line's (Kα2) reflections beyond its own 180°
+            # are dropped, as on a 2θ grid that ends at 180°.
+            q_max = 4 * math.pi / self.radiation.wavelength
             if lo < 0 or hi > q_max:
                 raise ValueError(
                     f"q_range {est.q_range} must lie in [0, {q_max:.4f}] Å⁻¹ for "
-                    f"{self.radiation.name}"
+                    f"{self.radiation.name} (4π/λ, λ = {lam:g} Å)"
                 )
             self.axis = "q"
         else:

@@ -132,6 +132,33 @@ def test_q_grid_positions():
     )
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_q_range_reaches_4pi_over_the_primary_wavelength(backend):
+    """A doublet's Q grid is converted with Kα1, so it reaches 4π/λ(Kα1) as its
+    2θ grid reaches 180°; it was refused beyond 4π/λ(Kα2) (8.1366 for Cu Kα,
+    2θ = 171.6° of Kα1), while two_theta_range=(5, 180) was accepted."""
+    lam = get_radiation("CuKa").wavelength
+    q_max = 4 * math.pi / lam
+    sim = PowderSimulator(
+        radiation="CuKa", q_range=(7.9, 8.15), q_step=0.001, backend=backend
+    )
+    pattern = sim.transform([SI])[0]
+    assert np.all(np.isfinite(pattern)) and pattern.max() == 1.0
+    # Si (444) at 158.6° 2θ (Q = 8.016) and its Kα2 line
+    assert sim.q[pattern.argmax()] == pytest.approx(
+        2 * math.pi / (5.431 / 48**0.5), abs=2e-3
+    )
+    # the same lines as on the 2θ grid of that range
+    tt = PowderSimulator(
+        radiation="CuKa", two_theta_range=tuple(sim.two_theta[[0, -1]])
+    )
+    assert sim.peaks([SI])[0].hkl.tolist() == tt.peaks([SI])[0].hkl.tolist()
+    with pytest.raises(ValueError, match=r"q_range .* \[0, 8\.1568\] Å⁻¹ for CuKa"):
+        PowderSimulator(
+            radiation="CuKa", q_range=(7.9, q_max + 1e-3), q_step=0.001
+        ).fit()
+
+
 def test_profile_area_and_width():
     uvw = (0.02, -0.01, 0.01)
     sim = PowderSimulator(
