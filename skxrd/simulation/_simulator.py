@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from ..crystal import Crystal, as_crystals
 from ..utils._parallel import parallel_map
 from ..utils._radiation import Radiation, get_radiation
-from ..utils._validation import check_int, check_positive, check_real
+from ..utils._validation import check_bool, check_int, check_positive, check_real
 from ._peaks import (
     MAX_REFLECTIONS,
     PeakList,
@@ -494,15 +494,20 @@ class _Settings:
         )
         self.scherrer_k = check_positive(est.scherrer_k, "scherrer_k")
         self.profile_cutoff = check_positive(est.profile_cutoff, "profile_cutoff")
-        self.monochromator_angle = float(est.monochromator_angle)
-        if not 0 <= self.monochromator_angle < 180:
-            raise ValueError("monochromator_angle must be in [0, 180) degrees")
-        self.lorentz_polarization = bool(est.lorentz_polarization)
-        self.debye_waller = bool(est.debye_waller)
-        self.overall_b = float(est.overall_b)
-        if not (self.overall_b >= 0 and math.isfinite(self.overall_b)):
-            raise ValueError(f"overall_b must be finite and >= 0, got {est.overall_b}")
-        self.anomalous = bool(est.anomalous)
+        # check_bool, not bool(): "no" or "False" would turn an option on
+        self.monochromator_angle = check_real(
+            est.monochromator_angle,
+            "monochromator_angle",
+            minimum=0.0,
+            maximum=180.0,
+            include_max=False,
+        )
+        self.lorentz_polarization = check_bool(
+            est.lorentz_polarization, "lorentz_polarization"
+        )
+        self.debye_waller = check_bool(est.debye_waller, "debye_waller")
+        self.overall_b = check_real(est.overall_b, "overall_b", minimum=0.0)
+        self.anomalous = check_bool(est.anomalous, "anomalous")
         if self.anomalous and self.radiation.kind == "neutron":
             raise ValueError("anomalous scattering applies to X-rays, not neutrons")
         self.preferred_orientation = None
@@ -529,6 +534,10 @@ class _Settings:
         self.max_reflections = check_int(
             est.max_reflections, "max_reflections", minimum=1
         )
+        # joblib's own errors for "2" or 1.5 named neither the parameter nor us
+        n_jobs = check_int(est.n_jobs, "n_jobs", allow_none=True)
+        if n_jobs == 0:
+            raise ValueError("n_jobs must be a non-zero integer or None, got 0")
 
         # Widths must be positive everywhere on the grid; this also bounds the
         # profile window, so lines just outside the range still spill in.

@@ -758,6 +758,44 @@ def test_bad_parameters(params, message):
         PowderSimulator(**params).transform([SI])
 
 
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        # bool("no") is True: these turned the option on
+        (dict(anomalous="no"), "anomalous must be True or False, got 'no'"),
+        (dict(debye_waller="False"), "debye_waller must be True or False"),
+        (
+            dict(lorentz_polarization="off"),
+            "lorentz_polarization must be True or False",
+        ),
+        # True was read as 1 Å² and 1°
+        (dict(overall_b=True), "overall_b must be a number, got True"),
+        (dict(monochromator_angle=True), "monochromator_angle must be a number"),
+        (dict(monochromator_angle="26.6"), "monochromator_angle must be a number"),
+        (dict(monochromator_angle=180), "monochromator_angle must be < 180"),
+        # joblib's TypeError and ValueError named neither
+        (dict(n_jobs="2"), "n_jobs must be an integer, got '2'"),
+        (dict(n_jobs=1.5), "n_jobs must be an integer"),
+        (dict(n_jobs=0), "n_jobs must be a non-zero integer"),
+    ],
+)
+def test_flags_and_numbers_are_checked(params, message):
+    with pytest.raises(ValueError, match=message):
+        PowderSimulator(**params).transform([SI])
+
+
+def test_numpy_flags_and_numbers_are_accepted():
+    sim = PowderSimulator(
+        anomalous=np.False_,
+        debye_waller=np.True_,
+        overall_b=np.float32(0.5),
+        monochromator_angle=np.int64(26),
+        n_jobs=np.int64(1),
+    )
+    expected = PowderSimulator(overall_b=0.5, monochromator_angle=26.0)
+    np.testing.assert_array_equal(sim.transform([SI]), expected.transform([SI]))
+
+
 def test_radiation_names():
     assert get_radiation("Cu Kα").wavelengths == (1.5405929, 1.5444274)
     assert get_radiation("mo-ka1").name == "MoKa1"
