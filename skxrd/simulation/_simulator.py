@@ -86,7 +86,8 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
     preferred_orientation : (int, int, int), optional
         Preferred-orientation direction (the normal of this hkl plane).
     march_r : float, default=1.0
-        March–Dollase parameter (1 = random powder, < 1 platelets, > 1 needles).
+        March–Dollase parameter (1 = random powder, < 1 platelets, > 1 needles),
+        within [0.001, 1000].
     normalize : {"max", "area", None}, default="max"
         Scale each pattern to a maximum of 1, to unit sum, or leave raw.
     backend : {"numpy", "torch"}, default="numpy"
@@ -519,7 +520,7 @@ class _Settings:
                     f"{est.preferred_orientation!r}"
                 )
             self.preferred_orientation = po
-        self.march_r = check_positive(est.march_r, "march_r")
+        self.march_r = _check_march_r(est.march_r, "march_r")
         if est.normalize not in ("max", "area", None):
             raise ValueError(
                 f"normalize must be 'max', 'area' or None, got {est.normalize!r}"
@@ -599,6 +600,22 @@ class _Settings:
         """Say which ions get their neutral atom's X-ray form factor (once)."""
         if self.radiation.kind != "neutron":
             warn_xray_stand_ins(crystals, "PowderSimulator")
+
+
+#: The March–Dollase parameters accepted: far beyond any texture (r = 0.1 is
+#: a near-perfect platelet texture), and with the factor r⁻³ (1e9 here) below
+#: float32's overflow; r = 1e-30 or 1e30 gave all-zero patterns (numpy) or NaN
+#: (torch).
+MARCH_R_RANGE = (1e-3, 1e3)
+
+
+def _check_march_r(value, what):
+    """A March–Dollase parameter within :data:`MARCH_R_RANGE`."""
+    r = check_positive(value, what)
+    lo, hi = MARCH_R_RANGE
+    if not lo <= r <= hi:
+        raise ValueError(f"{what} must be within [{lo:g}, {hi:g}], got {value!r}")
+    return r
 
 
 def _pair(value, what):
@@ -900,7 +917,7 @@ def _check_pattern_settings(value, index: int, s: _Settings) -> dict:
             value.get("width_scale", 1.0), where + " width_scale"
         ),
         "preferred_orientation": po,
-        "march_r": check_positive(value.get("march_r", s.march_r), where + " march_r"),
+        "march_r": _check_march_r(value.get("march_r", s.march_r), where + " march_r"),
         "zero_shift": float(shift),
         "background": float(background),
         "counts": None if counts is None else float(counts),

@@ -363,6 +363,29 @@ def test_preferred_orientation_enhances_00l():
     assert ratio_p == pytest.approx(ratio_r * 0.7**-3 / p104, rel=1e-6)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_march_r_is_refused_beyond_any_texture(backend):
+    """r = 1e-30 or 1e30 overflowed the texture factor r⁻³: all-zero patterns
+    (numpy) or NaN (torch), 1e300 an OverflowError; the range's ends work."""
+    zno = load_example_crystal("ZnO")
+    for r in (1e-30, 1e30, 1e300):
+        sim = PowderSimulator(
+            preferred_orientation=(0, 0, 1), march_r=r, backend=backend
+        )
+        with pytest.raises(ValueError, match=r"march_r must be within \[0.001, 1000\]"):
+            sim.transform([zno])
+    with pytest.raises(ValueError, match=r"settings\[0\] march_r must be within"):
+        PowderSimulator().transform_varied(
+            [zno], [{"preferred_orientation": (0, 0, 1), "march_r": 1e-30}]
+        )
+    for r in (1e-3, 1e3):
+        sim = PowderSimulator(
+            preferred_orientation=(0, 0, 1), march_r=r, backend=backend
+        )
+        pattern = sim.transform([zno])[0]
+        assert np.all(np.isfinite(pattern)) and pattern.max() == 1.0
+
+
 def test_anomalous_scattering_changes_fe():
     fe = load_example_crystal("Fe")
     a = PowderSimulator(radiation="CuKa1", anomalous=True).peaks([fe])[0]
