@@ -7,6 +7,8 @@ import numbers
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Radiation", "XRAY_LINES", "get_radiation"]
 
 # Kα1, Kα2 wavelengths in Å on the SI scale of International Tables Vol. C
@@ -195,6 +197,8 @@ def get_radiation(radiation="CuKa", wavelength: float | None = None) -> Radiatio
     """
 
     def checked(value, what):
+        if isinstance(value, bool | np.bool_):  # True was read as 1 Å
+            raise ValueError(f"{what} {value!r} is not a number")
         try:
             value = float(value)
         except (TypeError, ValueError):

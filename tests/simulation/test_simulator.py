@@ -827,6 +827,15 @@ def test_radiation_names():
         get_radiation(True)
 
 
+@pytest.mark.parametrize("flag", [True, np.True_])
+def test_a_bool_is_not_a_wavelength(flag):
+    """wavelength=True was read as 1 Å (radiation=True was already refused)."""
+    with pytest.raises(ValueError, match="wavelength .*True_? is not a number"):
+        get_radiation("neutron", wavelength=flag)
+    with pytest.raises(ValueError, match="wavelength .*True_? is not a number"):
+        PowderSimulator(radiation="xray", wavelength=flag).fit()
+
+
 def test_scattering_tables_are_thread_safe(monkeypatch):
     """xrayutilities' shared element database must not mix elements up when
     threads (dask threads, joblib's threading backend) fill the caches."""
