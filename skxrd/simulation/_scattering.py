@@ -230,10 +230,12 @@ def neutron_scattering_length(species: str, wavelength: float | None = None):
     """Bound coherent scattering length b_c in fm (natural abundance; D, T isotopes).
 
     From the `periodictable` package's table (Sears, Neutron News 3, 1992, with
-    later evaluations for some elements; e.g. Li, Ti, Mn differ from Sears by
-    up to 2 %). Strong absorbers have a complex length that depends on the
-    neutron's energy (Sm, Eu, Gd, Cd, B...: Sm's real part is 0 at the table's
-    reference and 0.47 fm at 1.54 Å): with ``wavelength`` the complex length at
+    later evaluations for some elements: Li, Sc, Ti, Mn, Nd, Te, W differ from
+    Sears by up to 2 %, Au, Pr by 3 %, He, Xe, Ho by 5 %, V by 16 %, -0.443 fm
+    against -0.382 fm, a near-null scatterer either way). Strong absorbers have
+    a complex length that depends on the neutron's energy (Sm, Eu, Gd, Cd,
+    B...: Sm's real part is 0 at the table's reference and 0.47 fm at 1.54 Å):
+    with ``wavelength`` the complex length at
     that wavelength (periodictable's ``scattering_by_wavelength``), which is
     what the simulator uses.
 
