@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import warnings
@@ -154,6 +155,37 @@ def xray_stand_in(species: str) -> str | None:
     # the same choice as form_factor_coefficients: no key for the charge means
     # the "default" (neutral) parametrization
     return None if charge in _ion_keys(keys) else element
+
+
+#: The largest ``s = sin θ / λ`` (Å⁻¹) for which the International Tables
+#: four-Gaussian f0 fits (Vol. C, Table 6.1.1.4) hold. Beyond it they level
+#: off at their constant ``c``: at 4 Å⁻¹ Si's f0 is 1.14 against 0.56, Pb's
+#: 13.4 against 7.1, Fe's 1.09 against 1.21 electrons (Waasmaier & Kirfel's
+#: fits, valid to 6 Å⁻¹), so line intensities there are off by up to 4 times.
+FORM_FACTOR_S_MAX = 2.0
+
+
+def warn_form_factor_range(wavelength: float, two_theta_max: float, who: str):
+    """One :class:`UserWarning` where X-ray lines up to ``two_theta_max``
+    (degrees) at ``wavelength`` (Å) reach beyond :data:`FORM_FACTOR_S_MAX`.
+
+    Only wavelengths below 0.5 Å can (none of the anode lines: Ag Kα reaches
+    1.79 Å⁻¹ at 2θ = 180°).
+    """
+    s_max = math.sin(math.radians(min(two_theta_max, 180.0) / 2.0)) / wavelength
+    if s_max <= FORM_FACTOR_S_MAX:
+        return
+    limit = math.degrees(2.0 * math.asin(FORM_FACTOR_S_MAX * wavelength))
+    warnings.warn(
+        f"{who}: the grid reaches sin θ/λ = {s_max:.3g} Å⁻¹ ({wavelength:g} Å "
+        f"up to 2θ = {two_theta_max:.4g}°), beyond the {FORM_FACTOR_S_MAX:g} "
+        "Å⁻¹ for which the X-ray form factors (International Tables "
+        "four-Gaussian fits) hold: they level off there instead of falling, "
+        f"and the intensities of lines above 2θ = {limit:.4g}° are off (up to "
+        "4 times at 4 Å⁻¹)",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def warn_xray_stand_ins(crystals: Iterable, who: str) -> None:

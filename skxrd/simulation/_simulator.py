@@ -23,7 +23,7 @@ from ._peaks import (
     structure_settings,
 )
 from ._physics import PROFILES, fwhm_and_eta, lorentz_polarization, profile_values
-from ._scattering import warn_xray_stand_ins
+from ._scattering import warn_form_factor_range, warn_xray_stand_ins
 
 __all__ = ["PowderSimulator", "render_peaks"]
 
@@ -266,7 +266,9 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
             Once per call, naming the ions without an X-ray form factor table
             of their own (``S2-``) and the neutral atoms whose form factors are
             used instead (neutrons: each element's scattering length is right
-            for its ions, and nothing is said).
+            for its ions, and nothing is said). Once per call, where an X-ray
+            grid reaches beyond sin θ/λ = 2 Å⁻¹ (wavelengths below 0.5 Å),
+            where the form factors' fits no longer hold.
         """
         s = self._settings()
         crystals = as_crystals(X)
@@ -597,9 +599,16 @@ class _Settings:
         )
 
     def warn_stand_ins(self, crystals):
-        """Say which ions get their neutral atom's X-ray form factor (once)."""
+        """Say (once per call) which ions get their neutral atom's X-ray form
+        factor, and whether the grid reaches beyond the form factors' range."""
         if self.radiation.kind != "neutron":
             warn_xray_stand_ins(crystals, "PowderSimulator")
+            # the shortest line reaches the largest sin θ/λ at the grid's end
+            warn_form_factor_range(
+                min(self.radiation.wavelengths),
+                self.two_theta_limits_of_grid()[1],
+                "PowderSimulator",
+            )
 
 
 #: The March–Dollase parameters accepted: far beyond any texture (r = 0.1 is

@@ -1,5 +1,6 @@
 import math
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -626,6 +627,48 @@ def test_ion_stand_ins_are_said_by_peaks_transform_varied_and_workers():
         with pytest.warns(UserWarning, match="S2- as S") as record:
             call()
         assert len(_stand_in_warnings(record)) == 1, name
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(radiation=0.2, two_theta_range=(5, 60)),  # s up to 2.5 Å⁻¹
+        dict(radiation="xray", wavelength=0.2, q_range=(1, 30), q_step=0.01),
+        dict(radiation=0.2, two_theta_range=(5, 60), backend="torch"),
+    ],
+)
+def test_grids_beyond_the_form_factor_fits_are_said(params):
+    """The four-Gaussian f0 fits hold to sin θ/λ = 2 Å⁻¹; beyond it they level
+    off (Si: 1.14 electrons at 4 Å⁻¹ against 0.56), which short wavelengths
+    reach without a word."""
+    from skxrd.simulation._scattering import xray_form_factor
+
+    assert xray_form_factor("Si", 4.0) == pytest.approx(1.14, abs=0.01)
+    sim = PowderSimulator(**params)
+    for call in (sim.transform, sim.peaks):
+        with pytest.warns(UserWarning, match=r"sin θ/λ = 2\.\d+ Å⁻¹ \(0\.2 Å") as rec:
+            call([SI])
+        assert len([w for w in rec if "sin θ/λ" in str(w.message)]) == 1
+        assert "lines above 2θ = 47.16°" in str(rec[0].message)
+        assert rec[0].filename == __file__
+    sim = PowderSimulator(**params)
+    with pytest.warns(UserWarning, match="sin θ/λ"):
+        sim.transform_varied([SI], [{}])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(radiation="AgKa", two_theta_range=(5, 180)),  # 1.79 Å⁻¹ at most
+        dict(radiation=0.5, two_theta_range=(5, 180)),  # 2 Å⁻¹ exactly
+        dict(radiation=0.2, two_theta_range=(5, 47)),
+        dict(radiation="neutron", wavelength=0.2, two_theta_range=(5, 60)),
+    ],
+)
+def test_grids_within_the_form_factor_fits_say_nothing(params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        PowderSimulator(**params).transform([SI])
 
 
 def test_max_reflections_is_a_parameter_of_both_backends():
