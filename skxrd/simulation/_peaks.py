@@ -44,8 +44,8 @@ class PeakList:
 
     Each entry is one powder line: symmetry equivalents, and reflections whose
     ``1/d`` agree to 1e-6 of it (``2 tanθ · 1e-6`` rad in 2θ: 1.1e-4° at
-    2θ = 90°, 1.3e-3° at 170°), merged. Profiles can be re-rendered from it cheaply with
-    :meth:`PowderSimulator.render`.
+    2θ = 90°, 1.3e-3° at 170°), merged. Profiles can be re-rendered from it
+    cheaply with :meth:`PowderSimulator.render`.
 
     Attributes
     ----------

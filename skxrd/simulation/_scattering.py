@@ -267,9 +267,8 @@ def neutron_scattering_length(species: str, wavelength: float | None = None):
     against -0.382 fm, a near-null scatterer either way). Strong absorbers have
     a complex length that depends on the neutron's energy (Sm, Eu, Gd, Cd,
     B...: Sm's real part is 0 at the table's reference and 0.47 fm at 1.54 Å):
-    with ``wavelength`` the complex length at
-    that wavelength (periodictable's ``scattering_by_wavelength``), which is
-    what the simulator uses.
+    with ``wavelength`` the complex length at that wavelength (periodictable's
+    ``scattering_by_wavelength``), which is what the simulator uses.
 
     Parameters
     ----------

@@ -497,7 +497,6 @@ class _Settings:
         )
         self.scherrer_k = check_positive(est.scherrer_k, "scherrer_k")
         self.profile_cutoff = check_positive(est.profile_cutoff, "profile_cutoff")
-        # check_bool, not bool(): "no" or "False" would turn an option on
         self.monochromator_angle = check_real(
             est.monochromator_angle,
             "monochromator_angle",
@@ -505,6 +504,7 @@ class _Settings:
             maximum=180.0,
             include_max=False,
         )
+        # check_bool, not bool(): "no" or "False" would turn an option on
         self.lorentz_polarization = check_bool(
             est.lorentz_polarization, "lorentz_polarization"
         )
