@@ -641,17 +641,32 @@ def _spot_window(xp, centre, position, w, size, scale):
     return pixels, weight
 
 
+def _window_step(s, budget, per_spot=1):
+    """Spots per chunk: each takes ``min(2 w + 1, size)²`` window pixels (and
+    ``per_spot`` other values), so that a chunk stays within ``budget``."""
+    n = min(2 * s.window + 1, s.size)
+    return max(1, budget // max(n * n, per_spot))
+
+
 def _render(s, n_images, image, row, col, intensity):
     """Gaussian spots drawn into ``n_images`` images (numpy, float64)."""
     size, w = s.size, s.window
     scale = -0.5 / s.spot_sigma**2
-    rows, gy = _spot_window(np, np.rint(row).astype(np.intp), row, w, size, scale)
-    cols, gx = _spot_window(np, np.rint(col).astype(np.intp), col, w, size, scale)
-    values = (intensity[:, None] * gy)[:, :, None] * gx[:, None, :]
-    index = ((image[:, None] * size + rows) * size)[:, :, None] + cols[:, None, :]
-    out = np.bincount(index.ravel(), values.ravel(), minlength=n_images * size**2)
-    # float even without a spot (bincount of no weights counts in int64)
-    return out.astype(np.float64, copy=False).reshape(n_images, size, size)
+    out = np.zeros(n_images * size**2)
+    # In chunks of spots: the windows of all spots at once grow as the spot
+    # count times spot_sigma² (GBs for a 20 Å cell at spot_sigma=8).
+    step = _window_step(s, _BUDGET["numpy"])
+    for a in range(0, len(row), step):
+        r, c = row[a : a + step], col[a : a + step]
+        rows, gy = _spot_window(np, np.rint(r).astype(np.intp), r, w, size, scale)
+        cols, gx = _spot_window(np, np.rint(c).astype(np.intp), c, w, size, scale)
+        values = (intensity[a : a + step, None] * gy)[:, :, None] * gx[:, None, :]
+        first = (image[a : a + step, None] * size + rows) * size  # row starts
+        index = first[:, :, None] + cols[:, None, :]
+        # only the span of pixels that the chunk touches
+        lo, hi = int(index.min()), int(index.max()) + 1
+        out[lo:hi] += np.bincount(index.ravel() - lo, values.ravel(), minlength=hi - lo)
+    return out.reshape(n_images, size, size)
 
 
 # ------------------------------------------------------------------ fingerprints
@@ -882,7 +897,8 @@ def _zone_torch(torch, dev, s, crystals, prepared, budget):
     row, col, hkl, s2 = put(cat[1]), put(cat[2]), put(cat[3]), put(cat[4])
     owner_t, image_t = put(owner, torch.long), put(image, torch.long)
     scale = -0.5 / s.spot_sigma**2
-    step = max(1, budget // (width * 9))
+    # a spot takes 9 coefficients per atom, then its window's pixels
+    step = _window_step(s, budget, per_spot=width * 9)
     for a in range(0, len(owner), step):
         sl = slice(a, a + step)
         who, q2 = owner_t[sl], s2[sl, None]

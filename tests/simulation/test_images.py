@@ -251,6 +251,60 @@ def test_a_spot_wider_than_the_image_costs_no_more_than_the_image():
     np.testing.assert_allclose(big, torch_big, atol=1e-5)
 
 
+def _wide_spots_of_a_large_cell():
+    # a 15 Å cell: about 2,000 spots along c within 256 pixels, each spot's
+    # window 81 x 81 pixels at spot_sigma=8 (13 million values in all)
+    crystal = Crystal(np.eye(3) * 15.0, ["Cu"], [[0.0, 0.0, 0.0]], name="big")
+    return crystal, dict(spot_sigma=8.0, axes=["c"])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_spot_windows_are_drawn_within_the_memory_budget(backend, monkeypatch):
+    # the windows of all spots (numpy) or of 233,000 spots per chunk (torch)
+    # were drawn at once: the memory grew as spots x spot_sigma², past the budget
+    if backend == "torch":
+        pytest.importorskip("torch")
+    import skxrd.simulation._images as images_module
+
+    budget = images_module._BUDGET["numpy" if backend == "numpy" else "cpu"]
+    window = images_module._spot_window
+    largest = []
+
+    def recording(xp, centre, position, w, size, scale):
+        pixels, weight = window(xp, centre, position, w, size, scale)
+        largest.append(weight.shape[0] * weight.shape[1] ** 2)
+        return pixels, weight
+
+    monkeypatch.setattr(images_module, "_spot_window", recording)
+    crystal, kw = _wide_spots_of_a_large_cell()
+    extra = {"device": "cpu"} if backend == "torch" else {}
+    images = DiffractionImageSimulator(backend=backend, **kw, **extra).transform(
+        [crystal]
+    )
+    assert max(largest) <= budget < 13_000_000
+    # the same images as drawn in one piece
+    monkeypatch.setattr(images_module, "_spot_window", window)
+    monkeypatch.setitem(images_module._BUDGET, "numpy", 1 << 30)
+    whole = DiffractionImageSimulator(**kw).transform([crystal])
+    np.testing.assert_allclose(images, whole, rtol=0, atol=1e-6)
+
+
+def test_wide_spots_of_a_large_cell_take_little_memory():
+    # 220 MB of numpy arrays before, for one 256-pixel image
+    tracemalloc = pytest.importorskip("tracemalloc")
+    crystal, kw = _wide_spots_of_a_large_cell()
+    sim = DiffractionImageSimulator(**kw)
+    sim.transform([CU])  # caches of form factors out of the count
+    tracemalloc.start()
+    try:
+        images = sim.transform([crystal])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert images.shape == (1, 1, 256, 256) and images.max() == 1
+    assert peak < 120 * 2**20
+
+
 def test_zone_axis_uvw_and_direct_beam():
     sim = DiffractionImageSimulator(axes=[(1, 1, 0)], include_direct_beam=False)
     image = sim.transform([CU])[0, 0]
