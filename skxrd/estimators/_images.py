@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.utils.validation import validate_data
 
@@ -46,12 +48,19 @@ class _ImageInputMixin:
 
     def _sample_shape(self, shape, what):
         """``shape`` completed with a channel axis of 1 when it has one axis less."""
+        # integers only: int() would truncate 8.5 and parse "8" without a word
         try:
-            shape = tuple(int(n) for n in shape)
-        except (TypeError, ValueError):
+            items = tuple(shape)
+        except TypeError:
+            items = None
+        if items is None or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in items
+        ):
             raise ValueError(
-                f"{what} must describe one sample as {self._layout}, got {shape!r}"
-            ) from None
+                f"{what} must describe one sample as {self._layout} in integers, "
+                f"got {shape!r}"
+            )
+        shape = tuple(int(n) for n in items)
         if len(shape) == self._sample_ndim - 1:
             shape = shape[:-2] + (1,) + shape[-2:]
         if len(shape) != self._sample_ndim or min(shape) < 1:

@@ -93,3 +93,16 @@ def test_image_input_errors():
         clone(FINGERPRINT).set_params(input_shape="16x16").fit(X.reshape(len(X), -1), y)
     with pytest.raises(ValueError, match="block_config must be a sequence"):
         MSDNClassifier(block_config=3, max_epochs=1).fit(X[:, None], y)
+
+
+@pytest.mark.parametrize("shape", [(3, 16, 16.5), (3, 16.0, 16), ("3", "16", "16")])
+def test_input_shape_of_non_integers_is_refused(shape):
+    # int() truncated 16.5 to 16 and read "16" as 16: a wrong shape was taken
+    X, y = _spots((3, 16, 16))
+    clf = clone(FINGERPRINT).set_params(input_shape=shape)
+    with pytest.raises(ValueError, match=r"input_shape must describe .* integers"):
+        clf.fit(X.reshape(len(X), -1), y)
+    # numpy integers are integers
+    shape = tuple(np.int64(n) for n in (3, 16, 16))
+    clf.set_params(input_shape=shape).fit(X.reshape(len(X), -1), y)
+    assert clf.input_shape_ == (3, 16, 16)
