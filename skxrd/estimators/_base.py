@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -41,7 +40,7 @@ from ._data import (
     _StoreDataset,
     _train_loader,
 )
-from ._device import _resolve_device, _seeded, _torch_threads
+from ._device import _draw_seed, _resolve_device, _seeded, _torch_threads
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
 from ._net import (
     _AcceleratedSkxrdNet,
@@ -600,9 +599,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             if accelerator is not None
             else _resolve_device(self.device)
         )
-        seed = int(
-            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        )
+        seed = _draw_seed(self.random_state)
 
         split = None
         fraction = self.validation_fraction

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
 
 from ..utils._torch import resolve_device
 
@@ -44,6 +48,31 @@ def _torch_threads(n_threads):
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def _draw_seed(random_state) -> int:
+    """A seed in ``[0, 2**31 - 1)`` drawn from ``random_state`` (an int, a numpy
+    RandomState or None), or a ValueError naming ``random_state``.
+
+    scikit-learn's ``check_random_state`` refuses a numpy Generator, a float or
+    a negative int without naming the parameter, and takes ``True`` as 1.
+    """
+    integer = isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, bool
+    )
+    if integer and 0 <= random_state < 2**32:
+        pass
+    elif random_state is not None and not isinstance(
+        random_state, np.random.RandomState
+    ):
+        hint = ""
+        if isinstance(random_state, np.random.Generator):
+            hint = "; from a numpy Generator pass a seed, int(rng.integers(2**31))"
+        raise ValueError(
+            "random_state must be None, an int in [0, 2**32) or a numpy "
+            f"RandomState, got {random_state!r}{hint}"
+        )
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 @contextlib.contextmanager

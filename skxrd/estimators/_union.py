@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
@@ -22,6 +22,7 @@ from ._core import (
     member_stats,
     router_features,
 )
+from ._device import _draw_seed
 from ._mixins import (
     _confidence_source,
     _fit_temperature,
@@ -441,9 +442,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             subsets = self._auto_subsets(classes, means)
         else:
             subsets = self._given_subsets(self.class_subsets, classes, "class_subsets")
-        self._seed_ = int(
-            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        )
+        self._seed_ = _draw_seed(self.random_state)
         self.classes_ = classes
         train, self.holdout_X_, self.holdout_y_ = self._split_holdout(X, y, classes, 0)
         X, y = X[train], y[train]

@@ -106,3 +106,28 @@ def test_input_shape_of_non_integers_is_refused(shape):
     shape = tuple(np.int64(n) for n in (3, 16, 16))
     clf.set_params(input_shape=shape).fit(X.reshape(len(X), -1), y)
     assert clf.input_shape_ == (3, 16, 16)
+
+
+@pytest.mark.parametrize(
+    "random_state", [np.random.default_rng(0), 1.5, -1, 2**32, True, "0"]
+)
+def test_a_bad_random_state_is_named(random_state):
+    # scikit-learn's check_random_state said "Generator(PCG64) at 0x... cannot
+    # be used to seed a numpy.random.RandomState instance", naming no
+    # parameter, and seeded with True as 1
+    X, y = _spots((3, 16, 16))
+    clf = clone(MSDN).set_params(random_state=random_state)
+    with pytest.raises(ValueError, match=r"random_state must be None, an int in"):
+        clf.fit(X[:, None], y)
+    assert not hasattr(clf, "net_")
+
+
+def test_random_state_int_or_randomstate_gives_the_same_model():
+    X, y = _spots((3, 16, 16))
+    seeded = [
+        clone(FINGERPRINT).set_params(random_state=rs).fit(X, y).predict_proba(X)
+        for rs in (7, np.int64(7), np.random.RandomState(7))
+    ]
+    np.testing.assert_array_equal(seeded[0], seeded[1])
+    # a RandomState is drawn from: its first draw, as sklearn's check_random_state
+    np.testing.assert_array_equal(seeded[0], seeded[2])

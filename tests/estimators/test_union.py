@@ -749,3 +749,11 @@ def test_attribution_maps_explain_the_union_answer(six, combiner):
     other = saliency_map(union, X[:3], target="F")
     assert not np.allclose(maps, other)
     assert integrated_gradients(union, X[:2], n_steps=4).shape == (2, X.shape[1])
+
+
+def test_union_names_a_numpy_generator_as_random_state(six):
+    # scikit-learn's message named no parameter
+    X, y = six
+    union = UnionClassifier(MEMBER, random_state=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="random_state must be None, an int in"):
+        union.fit(X, y)
