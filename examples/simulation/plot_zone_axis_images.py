@@ -17,8 +17,10 @@ Two kinds of 2D diffraction image from
 # %%
 # Zone-axis images of a tetragonal crystal
 # ----------------------------------------
-# Rutile (TiO2, P4_2/mnm) is tetragonal: the images along a and b are alike,
-# the one along c (the four-fold axis) is square.
+# Rutile (TiO2, P4_2/mnm) is tetragonal: the images along a and b are one
+# pattern turned by 90° (the detector's horizontal axis follows b in the image
+# along a and c in the one along b), the one along c (the four-fold axis) is
+# square.
 import matplotlib.pyplot as plt
 import numpy as np
 

@@ -72,6 +72,9 @@ def test_zone_axis_shapes_and_cubic_symmetry():
     assert np.allclose(rutile[2], np.rot90(rutile[2]), atol=1e-6)
     assert np.abs(rutile[0] - np.rot90(rutile[0])).max() > 0.1
     assert np.allclose(rutile[0], np.rot90(rutile[0], 2), atol=1e-6)
+    # a and b: one pattern, turned by 90° (b, then c, is the horizontal axis)
+    assert np.abs(rutile[0] - rutile[1]).max() > 0.1
+    assert np.allclose(rutile[1], np.rot90(rutile[0]), atol=1e-6)
 
 
 def test_hexagonal_sixfold_axis():
