@@ -775,14 +775,26 @@ def _projections(s, positions):
     return out
 
 
+def _atom_step(s, budget):
+    """Atoms per chunk of a fingerprint: each takes 6 image_size phase factors
+    for the columns (and as many for the rows)."""
+    return max(1, budget // (6 * s.size))
+
+
 def _fingerprint(s, uv, weights):
     """Fingerprint images (3, H, W) of one cluster (numpy, float64)."""
     # I(q) = I(-q) for real scattering strengths: compute the top half of the
     # rows and fill the bottom half by the 180° rotation.
     half = (s.size + 1) // 2
-    cols = np.exp(1j * s.q_cols[None, :, None] * uv[:, 0, None, :])  # (6, W, n)
-    rows = np.exp(1j * s.q_rows[None, :half, None] * uv[:, 1, None, :]) * weights
-    amplitude = rows @ cols.transpose(0, 2, 1)  # (6, half, W)
+    amplitude = np.zeros((6, half, s.size), dtype=complex)
+    # In chunks of atoms: the phase factors of a whole large cluster took
+    # 6 image_size complex values per atom (560 MB at cluster_radius=20).
+    step = _atom_step(s, _BUDGET["numpy"])
+    for a in range(0, uv.shape[-1], step):
+        u, v = uv[:, 0, None, a : a + step], uv[:, 1, None, a : a + step]
+        cols = np.exp(1j * s.q_cols[None, :, None] * u)  # (6, W, atoms)
+        rows = np.exp(1j * s.q_rows[None, :half, None] * v) * weights[a : a + step]
+        amplitude += rows @ cols.transpose(0, 2, 1)  # (6, half, W)
     top = amplitude.real**2 + amplitude.imag**2
     intensity = np.concatenate([top, top[:, : s.size // 2, ::-1][:, ::-1]], axis=1)
     return intensity.reshape(3, 2, s.size, s.size).sum(axis=1) * s.ring_mask
@@ -932,16 +944,20 @@ def _fingerprint_torch(torch, dev, s, prepared, budget):
     q_rows = torch.from_numpy(s.q_rows).to(dev, torch.float32)
     mask = torch.from_numpy(s.ring_mask).to(dev)
     out = torch.empty((len(prepared), 3, size, size), dtype=torch.float32, device=dev)
-    step = max(1, budget // (6 * size * width))
+    # crystals per batch and, in a large cluster, atoms per chunk (as numpy)
+    atoms = _atom_step(s, budget)
+    step = max(1, budget // (6 * size * min(width, atoms)))
     for a in range(0, len(prepared), step):
-        u = uv[a : a + step, :, 0, None, :]  # (b, 6, 1, atoms)
-        v = uv[a : a + step, :, 1, None, :]
-        pu = q_cols[:, None] * u  # (b, 6, W, atoms)
-        pv = q_rows[:, None] * v
-        cols = torch.complex(torch.cos(pu), torch.sin(pu))
-        wv = weights[a : a + step, None, None, :]
-        rows = torch.complex(torch.cos(pv) * wv, torch.sin(pv) * wv)
-        amplitude = rows @ cols.transpose(-1, -2)
+        amplitude = 0
+        for j in range(0, width, atoms):
+            u = uv[a : a + step, :, 0, None, j : j + atoms]  # (b, 6, 1, atoms)
+            v = uv[a : a + step, :, 1, None, j : j + atoms]
+            pu = q_cols[:, None] * u  # (b, 6, W, atoms)
+            pv = q_rows[:, None] * v
+            cols = torch.complex(torch.cos(pu), torch.sin(pu))
+            wv = weights[a : a + step, None, None, j : j + atoms]
+            rows = torch.complex(torch.cos(pv) * wv, torch.sin(pv) * wv)
+            amplitude = amplitude + rows @ cols.transpose(-1, -2)
         intensity = amplitude.real**2 + amplitude.imag**2
         b = intensity.shape[0]
         out[a : a + b] = intensity.reshape(b, 3, 2, size, size).sum(2) * mask

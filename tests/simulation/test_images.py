@@ -374,6 +374,46 @@ def test_fingerprint_weights():
     assert np.abs(F[0] - U).max() > 0.03  # the weak (f_Na - f_Cl) spots
 
 
+def test_fingerprint_of_a_large_cluster_takes_little_memory():
+    # the phase factors of all 47,000 atoms at once: 560 MB of numpy arrays
+    tracemalloc = pytest.importorskip("tracemalloc")
+    sim = DiffractionImageSimulator(mode="fingerprint", cluster_radius=20)
+    first = sim.transform([CU])  # caches out of the count
+    tracemalloc.start()
+    try:
+        images = sim.transform([CU])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(images, first)
+    assert images.shape == (1, 3, 64, 64) and images.max() == 1
+    assert peak < 250 * 2**20
+
+
+def test_torch_fingerprint_of_a_large_cluster_stays_within_the_budget(monkeypatch):
+    # one crystal's phase factors (6 x 64 x 47,000) were one tensor, 9 times
+    # the budget
+    torch = pytest.importorskip("torch")
+    import skxrd.simulation._images as images_module
+
+    largest = []
+    matmul = torch.Tensor.__matmul__
+
+    def recording(a, b):
+        largest.append(max(a.numel(), b.numel()))
+        return matmul(a, b)
+
+    monkeypatch.setattr(torch.Tensor, "__matmul__", recording)
+    kw = dict(mode="fingerprint", cluster_radius=20)
+    images = DiffractionImageSimulator(backend="torch", device="cpu", **kw).transform(
+        [CU]
+    )
+    assert largest and max(largest) <= images_module._BUDGET["cpu"]
+    monkeypatch.setattr(torch.Tensor, "__matmul__", matmul)
+    numpy_images = DiffractionImageSimulator(**kw).transform([CU])
+    np.testing.assert_allclose(images, numpy_images, rtol=0, atol=1e-5)
+
+
 def test_fingerprint_of_defective_crystals():
     pristine = CU.supercell(3)  # 108 atoms: random, not ordered, vacancies
     sim = DiffractionImageSimulator(mode="fingerprint")
