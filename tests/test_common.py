@@ -1,4 +1,7 @@
-"""scikit-learn's estimator checks on every skxrd estimator (no expected failures).
+"""scikit-learn's estimator checks on every skxrd estimator.
+
+No expected failures but the weighted checks of meta-estimators of networks
+(see ``expected_failed_checks``).
 
 Add one instance per estimator to ``ESTIMATORS``, configured so that the checks'
 small random arrays (1 to 10 features) are meaningful input.
@@ -173,8 +176,49 @@ else:
     ]
 
 
+# The checks that fit with sample_weight (run for every estimator whose fit
+# has that parameter, such as the meta-estimators).
+_WEIGHT_CHECKS = (
+    "check_sample_weights_pandas_series",
+    "check_sample_weights_not_an_array",
+    "check_sample_weights_list",
+    "check_sample_weights_shape",
+    "check_sample_weights_not_overwritten",
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_classifiers_one_label_sample_weights",
+)
+
+
 def expected_failed_checks(estimator):
-    return {}  # none: every estimator passes every check
+    """None but the weighted checks of the meta-estimators of networks.
+
+    A meta-estimator refuses weights (a TypeError naming it) while an inner
+    network's fit takes no sample_weight; and weights are not exactly
+    repetitions for inner networks trained by mini-batch SGD, nor for a union,
+    whose members learn float32 patterns (equal to about 1e-5, not the
+    check's 1e-7: tests/estimators/test_union.py checks it at that precision).
+    """
+    name = type(estimator).__name__
+    if name not in ("UnionClassifier", "EnsembleClassifier"):
+        return {}  # every other estimator passes every check
+    from skxrd.estimators._weights import weight_keyword
+
+    inners = (
+        [estimator._template()] if name == "UnionClassifier" else estimator.estimators
+    )
+    lacking = sorted({type(e).__name__ for e in inners if weight_keyword(e) is None})
+    failed = {}
+    if lacking:
+        failed = dict.fromkeys(
+            _WEIGHT_CHECKS,
+            f"{', '.join(lacking)} take no sample_weight yet: {name} refuses "
+            "weights with a TypeError naming it",
+        )
+    failed["check_sample_weight_equivalence_on_dense_data"] = (
+        "weights are not exactly repetitions: networks trained by mini-batch "
+        "SGD, union members on float32 patterns"
+    )
+    return failed
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

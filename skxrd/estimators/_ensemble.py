@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d
 
 from ._core import (
     average_probabilities,
@@ -12,6 +12,12 @@ from ._core import (
     checked_ensemble_weights,
 )
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
+from ._weights import (
+    check_weightable,
+    checked_sample_weight,
+    known_weights,
+    weighted_fit,
+)
 
 __all__ = ["EnsembleClassifier"]
 
@@ -93,13 +99,20 @@ class EnsembleClassifier(
             raise ValueError("estimators must hold at least one classifier")
         return members
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit a clone of every member on ``(X, y)``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns (finite, >= 0, not all 0; None: all 1),
+            given to every member's fit; each member's ``fit`` must take
+            ``sample_weight`` (a :class:`~sklearn.pipeline.Pipeline`: its
+            last step's), else a TypeError names it before any training. A
+            :class:`~sklearn.frozen.FrozenEstimator` member learns nothing and
+            gets none.
         **fit_params
             Passed to every member's ``fit``.
 
@@ -109,7 +122,17 @@ class EnsembleClassifier(
         """
         members = self._members()
         self._checked_weights(len(members))
-        fitted = [clone(m).fit(X, y, **fit_params) for m in members]
+        keywords = [None] * len(members)
+        if sample_weight is not None:
+            sample_weight = checked_sample_weight(sample_weight, _num_samples(X))
+            keywords = [
+                check_weightable(m, f"estimator {i}", "EnsembleClassifier.fit")
+                for i, m in enumerate(members)
+            ]
+        fitted = [
+            weighted_fit(clone(m), X, y, sample_weight, keyword, **fit_params)
+            for m, keyword in zip(members, keywords)
+        ]
         return self._wrap(fitted)
 
     @classmethod
@@ -190,7 +213,7 @@ class EnsembleClassifier(
         """
         return self.predict_proba(X).max(axis=1)
 
-    def calibrate_temperature(self, X, y):
+    def calibrate_temperature(self, X, y, sample_weight=None):
         """Fit the temperature of the average on held-out patterns.
 
         The members keep their own temperatures; the average's log-loss on
@@ -202,6 +225,9 @@ class EnsembleClassifier(
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Labels that are not among ``classes_`` are left out.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in the log-loss (finite, >= 0, not all 0;
+            None: all 1).
 
         Returns
         -------
@@ -211,7 +237,9 @@ class EnsembleClassifier(
         check_is_fitted(self)
         y = column_or_1d(y, warn=True)
         check_same_length(X, y)
+        sample_weight = checked_sample_weight(sample_weight, len(y))
         idx, known = _known_labels(self.classes_, y)
+        weight = known_weights(sample_weight, known)
         X = X[known] if hasattr(X, "shape") else [x for x, k in zip(X, known) if k]
         w = self._checked_weights(len(self.estimators_))
         log_p = np.log(
@@ -219,7 +247,7 @@ class EnsembleClassifier(
                 average_probabilities(self._member_probas(X), w, self.average), 1e-300
             )
         )
-        self.temperature_ = _fit_temperature(log_p, idx[known])
+        self.temperature_ = _fit_temperature(log_p, idx[known], weight)
         return self
 
     def _logit_module(self):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ..utils._validation import check_bool, check_int, check_positive, check_real
 from ._core import (
@@ -24,6 +25,7 @@ from ._core import (
 )
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
 from ._space_group_prior import check_prior, prior_shares, shrink_to_prior
+from ._weights import check_weightable, checked_sample_weight, weighted_fit
 
 __all__ = [
     "MatchFirstClassifier",
@@ -176,7 +178,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         zero (similarity 0 to everything)."""
         return unit_rows(X, self.intensity, self.smoothing, self.stride, self.center)
 
-    def fit(self, X, y):
+    def fit(self, X, y, **fit_params):
         """Store the references and their labels.
 
         Parameters
@@ -185,11 +187,36 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
             Reference patterns on the grid that queries will have.
         y : array-like of shape (n_references,)
             Their labels.
+        **fit_params : dict
+            None are taken. ``sample_weight`` is refused with a TypeError
+            saying why: the references are stored, not learned from, and a
+            pattern's class is that of its best match, which no weight of a
+            reference would change (like
+            :class:`~sklearn.neighbors.KNeighborsClassifier`, which takes none
+            either). Leave out the references that should not count instead.
 
         Returns
         -------
         self : PatternMatchClassifier
+
+        Raises
+        ------
+        TypeError
+            When given ``sample_weight`` or another fit parameter.
         """
+        if "sample_weight" in fit_params:
+            raise TypeError(
+                f"{type(self).__name__}.fit takes no sample_weight: it stores "
+                "the references rather than learning from them, and a "
+                "pattern's class is that of its best match, which a weight "
+                "would not change; leave out the references that should not "
+                "count instead"
+            )
+        if fit_params:
+            raise TypeError(
+                f"{type(self).__name__}.fit got unexpected keyword argument(s) "
+                f"{sorted(fit_params)}"
+            )
         self._check_params()
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
         check_classification_targets(y)
@@ -549,7 +576,16 @@ class MatchFirstClassifier(
         check_prior(self.prior)
         return check_real(self.threshold, "threshold", minimum=-1.0, maximum=1.0)
 
-    def fit(self, X, y, *, X_reference=None, y_reference=None, reference_names=None):
+    def fit(
+        self,
+        X,
+        y,
+        *,
+        X_reference=None,
+        y_reference=None,
+        reference_names=None,
+        sample_weight=None,
+    ):
         """Fit the model on ``X, y`` and the matcher on the references.
 
         Parameters
@@ -561,6 +597,19 @@ class MatchFirstClassifier(
             known structures); by default ``X, y`` themselves.
         reference_names : array-like of str, optional
             A name per reference, kept in ``reference_names_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns ``X`` (finite, >= 0, not all 0; None: all
+            1), given to the model's fit, whose ``fit`` must take
+            ``sample_weight`` (a :class:`~sklearn.pipeline.Pipeline`: its last
+            step's), else a TypeError names it before any training. Not used
+            for the references, which the matcher stores rather than learns
+            from (a pattern's best match is the same whatever the weight of a
+            reference), except that with ``X_reference=None`` the patterns of
+            weight 0 count as absent, as in scikit-learn: they are not
+            references (nor in ``reference_names_``; :meth:`kneighbors`'
+            indices are rows of the references kept). :meth:`fit` fits no
+            threshold or temperature: :meth:`tune_threshold` and
+            :meth:`calibrate_temperature` take their own patterns.
 
         Returns
         -------
@@ -573,9 +622,28 @@ class MatchFirstClassifier(
         if not isinstance(matcher, PatternMatchClassifier):
             name = type(matcher).__name__
             raise TypeError(f"matcher must be a PatternMatchClassifier, got {name}")
-        estimator = clone(self.estimator).fit(X, y)
+        keyword = None
+        if sample_weight is not None:
+            sample_weight = checked_sample_weight(sample_weight, _num_samples(X))
+            keyword = check_weightable(
+                self.estimator, "estimator", "MatchFirstClassifier.fit"
+            )
+        estimator = weighted_fit(clone(self.estimator), X, y, sample_weight, keyword)
         if X_reference is None:
             X_reference, y_reference = X, y
+            if sample_weight is not None and not np.all(sample_weight > 0):
+                # weight 0 is an absent pattern (as in scikit-learn): no reference
+                kept = np.flatnonzero(sample_weight > 0)
+                if reference_names is not None:
+                    reference_names = np.asarray(reference_names, dtype=str)
+                    if reference_names.shape != (len(sample_weight),):
+                        raise ValueError(
+                            f"reference_names has {len(reference_names)} names "
+                            f"for {len(sample_weight)} patterns of X"
+                        )
+                    reference_names = reference_names[kept]
+                X_reference = _safe_indexing(X, kept)
+                y_reference = _safe_indexing(np.asarray(y), kept)
         matcher = clone(matcher).fit(X_reference, y_reference)
         return self._wrap(estimator, matcher, reference_names)
 

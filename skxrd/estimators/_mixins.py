@@ -22,11 +22,13 @@ def _known_labels(classes, y):
     return idx, known
 
 
-def _fit_temperature(logits, target) -> float:
+def _fit_temperature(logits, target, sample_weight=None) -> float:
     """The temperature T minimizing the log-loss of ``softmax(logits / T)``.
 
     ``logits`` (n, n_classes) are any scores a softmax turns into
-    probabilities (log-probabilities too); ``target`` the class indices.
+    probabilities (log-probabilities too); ``target`` the class indices;
+    ``sample_weight`` (checked, with a positive sum, or None) weighs each
+    row's log-loss.
     Guo et al., ICML 2017; T is searched in [e^-3, e^3].
     """
     from scipy.optimize import minimize_scalar
@@ -38,7 +40,9 @@ def _fit_temperature(logits, target) -> float:
         z = z0 / np.exp(log_t)
         z = z - z.max(axis=1, keepdims=True)
         log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return -float(log_q[rows, target].mean())
+        if sample_weight is None:  # the mean as before: same temperatures
+            return -float(log_q[rows, target].mean())
+        return -float(np.average(log_q[rows, target], weights=sample_weight))
 
     best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
     return float(np.exp(best.x))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from inspect import signature
 
 import numpy as np
 import torch
@@ -24,6 +25,12 @@ from ._core import (
     symmetry_weighted,
 )
 from ._mixins import _known_labels, _ProbabilisticMixin
+from ._weights import (
+    check_weightable,
+    checked_rows_weight,
+    checked_sample_weight,
+    weighted_fit,
+)
 
 __all__ = ["SymmetryWeightedClassifier"]
 
@@ -155,7 +162,7 @@ class SymmetryWeightedClassifier(
             raise ValueError(f"weight must be a number >= 0, got {value!r}")
         return float(value)
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the classifier on ``y`` and the space-group classifier on the
         space groups of ``y`` (the patterns of classes with a known one).
 
@@ -163,6 +170,13 @@ class SymmetryWeightedClassifier(
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns (finite, >= 0, not all 0; None: all 1):
+            the classifier's fit gets them all, the space-group classifier's
+            those of the patterns it learns from (classes with a known space
+            group). Both ``fit`` must take ``sample_weight`` (a
+            :class:`~sklearn.pipeline.Pipeline`: its last step's), else a
+            TypeError names the one that does not, before any training.
 
         Returns
         -------
@@ -181,13 +195,31 @@ class SymmetryWeightedClassifier(
         X = X if hasattr(X, "iloc") else checked
         check_label_types(y)
         check_classification_targets(y)
+        sample_weight = checked_sample_weight(sample_weight, len(y))
         classes = np.unique(y)
         groups = self._groups_of(classes)
         per_pattern = groups[np.searchsorted(classes, y)]
         rows = per_pattern > 0
-        estimator = clone(self.estimator).fit(X, y)
-        symmetry = clone(self.symmetry_estimator).fit(
-            _safe_indexing(X, np.flatnonzero(rows)), per_pattern[rows]
+        keys = (None, None)
+        if sample_weight is not None:
+            owner = f"{type(self).__name__}.fit"
+            keys = (
+                check_weightable(self.estimator, "estimator", owner),
+                check_weightable(self.symmetry_estimator, "symmetry_estimator", owner),
+            )
+        symmetry_weight = checked_rows_weight(
+            sample_weight,
+            rows,
+            "sample_weight is 0 for every pattern of a class with a known space "
+            "group: the space-group classifier would learn from nothing",
+        )
+        estimator = weighted_fit(clone(self.estimator), X, y, sample_weight, keys[0])
+        symmetry = weighted_fit(
+            clone(self.symmetry_estimator),
+            _safe_indexing(X, np.flatnonzero(rows)),
+            per_pattern[rows],
+            symmetry_weight,
+            keys[1],
         )
         return self._wrap(estimator, symmetry)
 
@@ -334,7 +366,9 @@ class SymmetryWeightedClassifier(
         module, temperature = network_logits(self.estimator_)
         return _SymmetryLogits(module, self, temperature)
 
-    def add_classes(self, X, y, class_subsets=None, *, space_groups=None):
+    def add_classes(
+        self, X, y, class_subsets=None, *, space_groups=None, sample_weight=None
+    ):
         """Teach the classifier new classes (its own ``add_classes``, such as
         :meth:`UnionClassifier.add_classes`), with their space groups.
 
@@ -345,6 +379,10 @@ class SymmetryWeightedClassifier(
         space_groups : dict, optional
             ``{new label: space-group number}``; a new class without one keeps
             its share of the probabilities (no symmetry evidence).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the classifier's ``add_classes`` (such as
+            :meth:`UnionClassifier.add_classes`); the space-group classifier
+            is not refitted.
 
         Returns
         -------
@@ -375,7 +413,18 @@ class SymmetryWeightedClassifier(
                     f"labels are {new}"
                 )
             added.update(given)
-        self.estimator_.add_classes(X, y, class_subsets)
+        if sample_weight is None:
+            self.estimator_.add_classes(X, y, class_subsets)
+        elif "sample_weight" not in signature(self.estimator_.add_classes).parameters:
+            raise TypeError(
+                f"add_classes got sample_weight, but the estimator "
+                f"({type(self.estimator_).__name__}) cannot take it: its "
+                "add_classes has no sample_weight parameter"
+            )
+        else:
+            self.estimator_.add_classes(
+                X, y, class_subsets, sample_weight=sample_weight
+            )
         self._added_groups = added
         self._update_columns()
         return self

@@ -30,6 +30,12 @@ from ._mixins import (
     _proba_and_confidence,
     _ProbabilisticMixin,
 )
+from ._weights import (
+    check_weightable,
+    checked_sample_weight,
+    known_weights,
+    weighted_fit,
+)
 
 __all__ = ["UnionClassifier"]
 
@@ -133,9 +139,14 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
     negatives_X_, negatives_y_ : ndarray
         The patterns kept as negatives (``negatives_per_class`` per class, drawn
         at random) and their labels.
+    negatives_weight_ : ndarray or None
+        Their sample weights (None: all 1, as without ``sample_weight``); the
+        members that :meth:`add_classes` trains learn them with these weights.
     holdout_X_, holdout_y_ : ndarray
         The held-out patterns of the router and their labels (empty with
         ``combiner="reliability"``).
+    holdout_weight_ : ndarray or None
+        Their sample weights for the router (None: all 1).
     router_ : LogisticRegression or None
         The fitted router (None with the reliability rule).
     combiner_ : str
@@ -307,9 +318,13 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             label = "<" + label + ">"
         return label
 
-    def _train_members(self, X, y, subsets, first_index):
+    def _train_members(self, X, y, subsets, first_index, sample_weight, keyword):
+        """Fit a clone of the template per subset; ``sample_weight`` (of the
+        rows of ``X``, or None) and the kept negatives' weights go to each
+        member's fit under ``keyword`` (:func:`check_weightable`)."""
         template = self._template()
         negatives = self.negatives_per_class > 0
+        negatives_weight = self.negatives_weight_
         members = []
         for i, subset in enumerate(
             tqdm(
@@ -326,22 +341,34 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 )
             mask = np.isin(y, subset)
             Xm, ym = X[mask], y[mask]
+            wm = None if sample_weight is None else sample_weight[mask]
             if negatives:
                 outside = ~np.isin(self.negatives_y_, subset)
                 other = self._other_label(np.concatenate([subset, self.classes_]))
                 Xm = np.concatenate([Xm, self.negatives_X_[outside]])
                 ym = np.concatenate([ym, np.full(outside.sum(), other, dtype=object)])
                 ym = ym.astype(np.result_type(y.dtype, np.asarray(other).dtype))
-            members.append(member.fit(Xm, ym))
+                if wm is not None or negatives_weight is not None:
+                    # a negative keeps the weight its pattern was given
+                    wm = np.concatenate(
+                        [
+                            np.ones(mask.sum()) if wm is None else wm,
+                            np.ones(outside.sum())
+                            if negatives_weight is None
+                            else negatives_weight[outside],
+                        ]
+                    )
+            members.append(weighted_fit(member, Xm, ym, wm, keyword))
         return members
 
-    def _draw_negatives(self, X, y, classes, first_index):
-        """Up to ``negatives_per_class`` random patterns of each class."""
+    def _draw_negatives(self, X, y, classes, first_index, sample_weight=None):
+        """Up to ``negatives_per_class`` random patterns of each class, their
+        labels and weights (None without ``sample_weight``)."""
         rng = np.random.default_rng([self._seed_, first_index, 1])
         n = self.negatives_per_class
         idx = [rng.permutation(np.flatnonzero(y == c))[:n] for c in classes]
         idx = np.sort(np.concatenate(idx)) if idx else np.array([], dtype=np.intp)
-        return X[idx], y[idx]
+        return X[idx], y[idx], None if sample_weight is None else sample_weight[idx]
 
     def _split_holdout(self, X, y, classes, first_index):
         """(training mask, held-out X, held-out y): the router's unseen patterns."""
@@ -373,13 +400,17 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         owner = self._owner(self.holdout_y_)
         if len(self.estimators_) < 2:  # one member: nothing to route
             return
-        missing = np.setdiff1d(np.arange(len(self.estimators_)), owner)
+        weight = getattr(self, "holdout_weight_", None)  # older pickles: none
+        # a pattern of weight 0 counts as absent (as in scikit-learn)
+        shown = owner if weight is None else owner[weight > 0]
+        missing = np.setdiff1d(np.arange(len(self.estimators_)), shown)
         if len(missing):
             # a router never shown a member's patterns gives its classes zero
             warnings.warn(
                 f"UnionClassifier: the held-out patterns cover no class of "
                 f"member(s) {missing.tolist()} (a class needs at least 3 "
-                "patterns to keep one out), so the members are combined by the "
+                "patterns, and a sample weight above 0 on one kept out), so "
+                "the members are combined by the "
                 "reliability rule instead of a router (combiner_ = "
                 "'reliability')",
                 UserWarning,
@@ -388,7 +419,9 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             )
             return
         features = self._router_features(self._member_stats(self.holdout_X_))
-        self.router_ = LogisticRegression(C=1.0, max_iter=2000).fit(features, owner)
+        self.router_ = LogisticRegression(C=1.0, max_iter=2000).fit(
+            features, owner, sample_weight=weight
+        )
         self.combiner_ = "learned"
 
     @staticmethod
@@ -397,10 +430,45 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         return router_features(stats)
 
     @staticmethod
-    def _means(X, y, classes):
-        return np.stack([X[y == c].mean(axis=0, dtype=np.float64) for c in classes])
+    def _means(X, y, classes, sample_weight=None):
+        """Mean pattern of each class (weighted by ``sample_weight``, checked
+        by :meth:`_check_class_weights` to weigh above 0 in every class)."""
+        if sample_weight is None:
+            return np.stack([X[y == c].mean(axis=0, dtype=np.float64) for c in classes])
+        return np.stack(
+            [
+                np.average(
+                    X[y == c].astype(np.float64), axis=0, weights=sample_weight[y == c]
+                )
+                for c in classes
+            ]
+        )
 
-    def fit(self, X, y):
+    @staticmethod
+    def _check_class_weights(y, classes, sample_weight):
+        """A ValueError naming the classes whose training patterns all weigh 0:
+        their member would learn nothing of them, their mean be undefined."""
+        if sample_weight is None:
+            return
+        empty = [c for c in classes if not sample_weight[y == c].sum() > 0]
+        if empty:
+            raise ValueError(
+                "sample_weight is 0 for every training pattern of class(es) "
+                f"{[plain_scalar(c) for c in empty][:10]} (the patterns kept "
+                "out for the router not counted): give them weight or leave "
+                "those classes out"
+            )
+
+    def _keyword(self, sample_weight, method="fit"):
+        """The member template's weight keyword (None without weights); a
+        clear TypeError before any training when it takes none."""
+        if sample_weight is None:
+            return None
+        return check_weightable(
+            self._template(), "the member estimator", f"UnionClassifier.{method}"
+        )
+
+    def fit(self, X, y, sample_weight=None):
         """Train one member per class subset, each on the patterns of its classes.
 
         Parameters
@@ -409,6 +477,15 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             Patterns, one per row.
         y : array-like of shape (n_samples,)
             Class labels of any type; at least two classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns (finite, >= 0, not all 0; None: all 1).
+            Each member's fit gets the weights of the patterns it learns
+            from (those of its classes and the negatives), the router's fit
+            those of the held-out patterns, and the class means
+            (``class_means_``) are weighted means. The member template's
+            ``fit`` must take ``sample_weight`` (a
+            :class:`~sklearn.pipeline.Pipeline`: its last step's); the
+            held-out patterns and negatives are drawn as without weights.
 
         Returns
         -------
@@ -420,15 +497,17 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         # n_features_in_ of the refused X over the old members
         before = dict(vars(self))
         try:
-            return self._fit(X, y)
+            return self._fit(X, y, sample_weight)
         except Exception:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight=None):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
+        sample_weight = checked_sample_weight(sample_weight, len(y))
+        keyword = self._keyword(sample_weight)
         check_label_types(y)
         check_classification_targets(y)
         classes = np.unique(y)
@@ -445,16 +524,21 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self._seed_ = _draw_seed(self.random_state)
         self.classes_ = classes
         train, self.holdout_X_, self.holdout_y_ = self._split_holdout(X, y, classes, 0)
+        self.holdout_weight_ = None if sample_weight is None else sample_weight[~train]
         X, y = X[train], y[train]
-        self.class_means_ = self._means(X, y, classes).astype(np.float32)
-        self.negatives_X_, self.negatives_y_ = self._draw_negatives(X, y, classes, 0)
-        self.estimators_ = self._train_members(X, y, subsets, 0)
+        sample_weight = None if sample_weight is None else sample_weight[train]
+        self._check_class_weights(y, classes, sample_weight)
+        self.class_means_ = self._means(X, y, classes, sample_weight).astype(np.float32)
+        self.negatives_X_, self.negatives_y_, self.negatives_weight_ = (
+            self._draw_negatives(X, y, classes, 0, sample_weight)
+        )
+        self.estimators_ = self._train_members(X, y, subsets, 0, sample_weight, keyword)
         self.class_subsets_ = list(subsets)
         self._fit_router()
         self.temperature_ = 1.0
         return self
 
-    def add_classes(self, X, y, class_subsets=None):
+    def add_classes(self, X, y, class_subsets=None, *, sample_weight=None):
         """Train new members for new classes; the existing members stay as they are.
 
         Parameters
@@ -467,6 +551,11 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         class_subsets : sequence of sequences of labels, default=None
             How to split the new classes between new members; None: as in
             :meth:`fit` (``max_classes_per_member``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the new patterns, as in :meth:`fit`: the new members'
+            fits get them (and the kept negatives of the old classes the
+            weights those were given, 1 if none), the refitted router gets
+            those of all held-out patterns, old and new.
 
         Returns
         -------
@@ -476,6 +565,11 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32, reset=False)
+        sample_weight = checked_sample_weight(sample_weight, len(y))
+        keyword = self._keyword(sample_weight, "add_classes")
+        if keyword is None and getattr(self, "negatives_weight_", None) is not None:
+            # the old classes' negatives carry the weights fit was given
+            keyword = self._keyword(self.negatives_weight_, "add_classes")
         check_label_types(y)
         check_classification_targets(y)
         y = np.asarray(y)
@@ -503,17 +597,32 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             subsets = self._given_subsets(class_subsets, classes, "class_subsets")
         first = len(self.estimators_)
         train, holdout_X, holdout_y = self._split_holdout(X, y, classes, first)
+        holdout_weight = None if sample_weight is None else sample_weight[~train]
         X, y = X[train], y[train]
-        means = self._means(X, y, classes)
-        new = self._train_members(X, y, subsets, first)
+        sample_weight = None if sample_weight is None else sample_weight[train]
+        self._check_class_weights(y, classes, sample_weight)
+        means = self._means(X, y, classes, sample_weight)
+        self.negatives_weight_ = getattr(self, "negatives_weight_", None)  # pickles
+        new = self._train_members(X, y, subsets, first, sample_weight, keyword)
         all_classes = np.concatenate([self.classes_, classes])
         all_means = np.concatenate([self.class_means_, means.astype(np.float32)])
         order = np.argsort(all_classes, kind="stable")
-        negatives_X, negatives_y = self._draw_negatives(X, y, classes, first)
+        negatives_X, negatives_y, negatives_weight = self._draw_negatives(
+            X, y, classes, first, sample_weight
+        )
         self.estimators_ = self.estimators_ + new
         self.class_subsets_ = self.class_subsets_ + list(subsets)
         self.classes_ = all_classes[order]
         self.class_means_ = all_means[order]
+        self.negatives_weight_ = _joined_weights(
+            self.negatives_weight_, len(self.negatives_y_), negatives_weight, len(y)
+        )
+        self.holdout_weight_ = _joined_weights(
+            getattr(self, "holdout_weight_", None),  # older pickles: none
+            len(self.holdout_y_),
+            holdout_weight,
+            len(holdout_y),
+        )
         self.negatives_X_ = np.concatenate([self.negatives_X_, negatives_X])
         self.negatives_y_ = np.concatenate([self.negatives_y_, negatives_y])
         self.holdout_X_ = np.concatenate([self.holdout_X_, holdout_X])
@@ -523,7 +632,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.temperature_ = 1.0  # fitted for the old mixture: calibrate again
         return self
 
-    def calibrate_temperature(self, X, y):
+    def calibrate_temperature(self, X, y, sample_weight=None):
         """Fit a temperature on held-out patterns so probabilities are calibrated.
 
         The combined probabilities become ``p ** (1 / T)``, renormalized, with
@@ -540,6 +649,9 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             Held-out patterns.
         y : array-like of shape (n_samples,)
             Their labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in the log-loss (finite, >= 0, not all 0;
+            None: all 1).
 
         Returns
         -------
@@ -564,10 +676,12 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         y = np.asarray(y)
         check_same_length(X, y)
+        sample_weight = checked_sample_weight(sample_weight, len(y))
         idx, known = _known_labels(self.classes_, y)
+        weight = known_weights(sample_weight, known)  # checked before the reset
         self.temperature_ = 1.0
         log_p = np.log(np.maximum(self.predict_proba(np.asarray(X)[known]), 1e-300))
-        self.temperature_ = _fit_temperature(log_p, idx[known])
+        self.temperature_ = _fit_temperature(log_p, idx[known], weight)
         return self
 
     # ------------------------------------------------------------------ #
@@ -749,6 +863,16 @@ class _UnionLogits(torch.nn.Module):
             part = log_w[:, m : m + 1] + torch.log_softmax(z, dim=1)
             out = out.index_copy(1, self.cols[m].to(z.device), part)
         return out / float(getattr(union, "temperature_", 1.0))
+
+
+def _joined_weights(old, n_old, new, n_new):
+    """The weights of kept patterns, old then new: None while both are
+    unweighted (all 1), else 1 where a part has none."""
+    if old is None and new is None:
+        return None
+    return np.concatenate(
+        [np.ones(n_old) if old is None else old, np.ones(n_new) if new is None else new]
+    )
 
 
 def _label_kind(labels):

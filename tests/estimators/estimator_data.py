@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 # Tiny networks train in well under a second; one torch thread avoids the
 # slowdown of OpenMP spin-waiting on cores shared with pytest-xdist workers. The
@@ -58,3 +59,41 @@ def peaky_patterns(
         np.asarray(y),
         np.asarray(groups),
     )
+
+
+class WeightRecorder(ClassifierMixin, BaseEstimator):
+    """A logistic regression that keeps what its ``fit`` was given.
+
+    ``X_seen_`` and ``weight_seen_`` (None without weights) are the rows and
+    sample weights of its fit, so that a test can check which weights a
+    meta-estimator handed to each inner fit.
+    """
+
+    def __init__(self, C=1.0, random_state=None):
+        self.C = C
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        from sklearn.linear_model import LogisticRegression
+
+        self.lr_ = LogisticRegression(C=self.C).fit(X, y, sample_weight=sample_weight)
+        self.classes_ = self.lr_.classes_
+        self.n_features_in_ = self.lr_.n_features_in_
+        self.X_seen_ = np.array(X, copy=True)
+        self.weight_seen_ = None if sample_weight is None else np.array(sample_weight)
+        return self
+
+    def predict_proba(self, X):
+        return self.lr_.predict_proba(X)
+
+    def predict(self, X):
+        return self.lr_.predict(X)
+
+
+def rows_of(X_seen, X):
+    """The row of ``X`` of each row of ``X_seen`` (rows of ``X`` are unique)."""
+    X_seen, X = np.asarray(X_seen, dtype=np.float64), np.asarray(X, dtype=np.float64)
+    distance = ((X_seen[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    index = distance.argmin(axis=1)
+    assert np.allclose(distance[np.arange(len(index)), index], 0.0, atol=1e-6)
+    return index

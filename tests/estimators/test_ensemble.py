@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -186,3 +187,80 @@ def test_it_abstains_on_its_confidence(blobs):
     abstaining = AbstainingClassifier(ens, threshold=0.6, unknown_label=-1)
     refused = abstaining.fit(X, y).predict(Xt)
     np.testing.assert_array_equal(refused == -1, unsure)
+
+
+# --------------------------------------------------------------------------- #
+# sample weights
+# --------------------------------------------------------------------------- #
+def test_every_member_gets_the_weights(blobs):
+    from estimator_data import WeightRecorder
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, _, _ = blobs
+    w = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
+    pipe = make_pipeline(StandardScaler(), WeightRecorder())
+    clf = EnsembleClassifier([WeightRecorder(), pipe, GaussianNB()])
+    clf.fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(clf.estimators_[0].weight_seen_, w)
+    np.testing.assert_array_equal(clf.estimators_[1][-1].weight_seen_, w)
+    nb = GaussianNB().fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(clf.estimators_[2].theta_, nb.theta_)
+    # integer weights are repeated patterns (0: left out)
+    counts = np.random.default_rng(2).integers(0, 4, len(y))
+    lr = EnsembleClassifier([LogisticRegression(), GaussianNB()])
+    weighted = lr.fit(X, y, sample_weight=counts).predict_proba(X)
+    repeated = clone(lr).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted, repeated.predict_proba(X), rtol=1e-5)
+
+
+def test_an_inner_pipeline_with_metadata_routing_gets_the_weights(blobs):
+    import sklearn
+    from estimator_data import WeightRecorder
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, _, _ = blobs
+    w = np.random.default_rng(3).uniform(0.2, 3.0, len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False),
+            WeightRecorder().set_fit_request(sample_weight=True),
+        )
+        clf = EnsembleClassifier([pipe]).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(clf.estimators_[0][-1].weight_seen_, w)
+
+
+def test_members_that_cannot_take_weights(blobs):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y, _, _ = blobs
+    w = np.ones(len(y))
+    clf = EnsembleClassifier([LogisticRegression(), KNeighborsClassifier()])
+    with pytest.raises(TypeError, match=r"estimator 1 \(KNeighborsClassifier\)"):
+        clf.fit(X, y, sample_weight=w)
+    assert not hasattr(clf, "estimators_")  # refused before any training
+    # a frozen member learns nothing: it is left as it is, without the weights
+    frozen = FrozenEstimator(KNeighborsClassifier().fit(X, y))
+    fitted = EnsembleClassifier([LogisticRegression(), frozen]).fit(
+        X, y, sample_weight=w
+    )
+    assert fitted.estimators_[1].estimator is frozen.estimator
+    with pytest.raises(ValueError, match="sample_weight must be finite"):
+        clf.fit(X, y, sample_weight=np.full(len(y), np.nan))
+
+
+def test_the_temperature_of_weights_is_that_of_repetitions(blobs):
+    X, y, Xt, yt = blobs
+    counts = np.random.default_rng(4).integers(0, 4, len(yt))
+    clf = EnsembleClassifier([LogisticRegression(), GaussianNB()]).fit(X, y)
+    weighted = clf.calibrate_temperature(Xt, yt, sample_weight=counts).temperature_
+    repeated = clf.calibrate_temperature(
+        np.repeat(Xt, counts, axis=0), np.repeat(yt, counts)
+    ).temperature_
+    assert weighted == pytest.approx(repeated, rel=1e-3)
+    unweighted = clf.calibrate_temperature(Xt, yt).temperature_
+    assert weighted != pytest.approx(unweighted, rel=1e-3)
+    with pytest.raises(ValueError, match="sample_weight must have shape"):
+        clf.calibrate_temperature(Xt, yt, sample_weight=counts[:3])

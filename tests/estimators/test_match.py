@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import has_fit_parameter
 
 from skxrd.datasets import EXAMPLE_CRYSTALS, load_example_crystal
 from skxrd.estimators import PatternMatchClassifier
@@ -629,3 +631,90 @@ def test_match_first_at_exactly_the_threshold(hybrid_data, gate):
             )
         else:  # the soft gates weigh the match by one half there
             np.testing.assert_allclose(clf._weights(sims[[row]]), 0.5)
+
+
+# --------------------------------------------------------------------------- #
+# sample weights
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope="module")
+def weighted_patterns():
+    """(X, y, w): 3 classes of 20 patterns of 64 points with a peak each."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b", "c"], 20)
+    X = rng.random((60, 64))
+    for k, label in enumerate("abc"):
+        X[y == label, 10 + 20 * k] += 3.0
+    return X, y, rng.uniform(0.5, 2.0, 60)
+
+
+def test_pattern_match_refuses_weights_and_says_why(weighted_patterns):
+    X, y, w = weighted_patterns
+    with pytest.raises(TypeError, match="takes no sample_weight: it stores"):
+        PatternMatchClassifier().fit(X, y, sample_weight=w)
+    with pytest.raises(TypeError, match=r"unexpected keyword.*\['foo'\]"):
+        PatternMatchClassifier().fit(X, y, foo=1)
+    assert not has_fit_parameter(PatternMatchClassifier(), "sample_weight")
+
+
+def test_match_first_gives_the_weights_to_its_model(weighted_patterns):
+    from estimator_data import WeightRecorder
+
+    from skxrd.estimators import MatchFirstClassifier
+
+    X, y, w = weighted_patterns
+    clf = MatchFirstClassifier(WeightRecorder()).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(clf.estimator_.weight_seen_, w)
+    # the references are stored as they are: positive weights do not matter
+    plain = MatchFirstClassifier(WeightRecorder()).fit(X, y)
+    assert plain.estimator_.weight_seen_ is None
+    np.testing.assert_array_equal(clf.matcher_.references_, plain.matcher_.references_)
+    np.testing.assert_array_equal(
+        clf.matcher_.class_similarities(X), plain.matcher_.class_similarities(X)
+    )
+
+
+def test_match_first_leaves_out_references_of_weight_zero(weighted_patterns):
+    from skxrd.estimators import MatchFirstClassifier
+
+    X, y, w = weighted_patterns
+    w = w.copy()
+    w[[0, 5, 30]] = 0.0
+    names = np.array([f"p{i}" for i in range(len(y))])
+    clf = MatchFirstClassifier(LogisticRegression()).fit(
+        X, y, sample_weight=w, reference_names=names
+    )
+    kept = np.flatnonzero(w > 0)
+    assert len(clf.matcher_.references_) == len(kept)
+    np.testing.assert_array_equal(clf.reference_names_, names[kept])
+    # a pattern of weight 0 is no reference: its best match is another pattern
+    _, index = clf.kneighbors(X[[0, 1]], n_neighbors=1)
+    assert clf.reference_names_[index[0, 0]] != "p0"
+    assert clf.reference_names_[index[1, 0]] == "p1"
+    # as if the patterns had not been given at all
+    without = MatchFirstClassifier(LogisticRegression()).fit(
+        X[kept], y[kept], sample_weight=w[kept]
+    )
+    np.testing.assert_allclose(clf.predict_proba(X), without.predict_proba(X))
+    # given references are all kept, whatever the weights of X
+    given = MatchFirstClassifier(LogisticRegression()).fit(
+        X, y, X_reference=X, y_reference=y, sample_weight=w
+    )
+    assert len(given.matcher_.references_) == len(y)
+    with pytest.raises(ValueError, match="reference_names has 3 names for 60"):
+        MatchFirstClassifier(LogisticRegression()).fit(
+            X, y, sample_weight=w, reference_names=names[:3]
+        )
+
+
+def test_match_first_names_a_model_without_sample_weight(weighted_patterns):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from skxrd.estimators import MatchFirstClassifier
+
+    X, y, w = weighted_patterns
+    clf = MatchFirstClassifier(KNeighborsClassifier())
+    with pytest.raises(TypeError, match=r"estimator \(KNeighborsClassifier\)"):
+        clf.fit(X, y, sample_weight=w)
+    assert not hasattr(clf, "estimator_")
+    with pytest.raises(ValueError, match="sample_weight must be >= 0"):
+        MatchFirstClassifier(LogisticRegression()).fit(X, y, sample_weight=-w)

@@ -299,3 +299,77 @@ def test_dataframe_column_names_are_kept_and_checked(toy):
     np.testing.assert_allclose(proba, plain.predict_proba(X))
     with pytest.raises(ValueError, match="feature names"):
         clf.predict_proba(df[["d", "c", "b", "a"]])
+
+
+# --------------------------------------------------------------------------- #
+# sample weights
+# --------------------------------------------------------------------------- #
+def test_each_classifier_gets_the_weights_of_its_rows(toy):
+    from estimator_data import WeightRecorder
+
+    X, y = toy
+    # "mystery" has no known space group: the space-group classifier never sees it
+    y = np.where(np.arange(len(y)) % 4 == 0, "mystery", y)
+    w = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
+    clf = SymmetryWeightedClassifier(WeightRecorder(), WeightRecorder())
+    clf.fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(clf.estimator_.weight_seen_, w)
+    known = y != "mystery"
+    np.testing.assert_array_equal(clf.symmetry_estimator_.weight_seen_, w[known])
+    np.testing.assert_array_equal(clf.symmetry_estimator_.X_seen_, X[known])
+    # integer weights are repeated patterns (0: left out)
+    counts = np.random.default_rng(2).integers(0, 3, len(y))
+    counts[:8] = 1
+    lr = SymmetryWeightedClassifier(LogisticRegression(), LogisticRegression())
+    weighted = clone(lr).fit(X, y, sample_weight=counts)
+    repeated = clone(lr).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
+
+
+def test_weights_the_space_group_classifier_cannot_use_are_refused(toy):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = toy
+    y = np.where(np.arange(len(y)) % 4 == 0, "mystery", y)
+    w = np.where(y == "mystery", 1.0, 0.0)
+    clf = SymmetryWeightedClassifier(LogisticRegression(), LogisticRegression())
+    with pytest.raises(ValueError, match="0 for every pattern of a class with a"):
+        clf.fit(X, y, sample_weight=w)
+    knn = SymmetryWeightedClassifier(LogisticRegression(), KNeighborsClassifier())
+    with pytest.raises(
+        TypeError, match=r"symmetry_estimator \(KNeighborsClassifier\) cannot take"
+    ):
+        knn.fit(X, y, sample_weight=np.ones(len(y)))
+    assert not hasattr(knn, "estimator_")  # refused before any training
+
+
+def test_add_classes_passes_the_weights_to_the_classifier(toy):
+    from estimator_data import WeightRecorder, rows_of
+
+    from skxrd.estimators import UnionClassifier
+
+    X, y = toy
+    union = UnionClassifier(WeightRecorder(), class_subsets=[sorted(set(y))])
+    clf = SymmetryWeightedClassifier(union, LogisticRegression()).fit(X, y)
+    rng = np.random.default_rng(3)
+    X_new = rng.normal(size=(30, 4)) + 4.0
+    y_new = np.repeat(["mine-a", "mine-b"], 15)
+    w_new = rng.uniform(0.5, 2.0, 30)
+    clf.add_classes(X_new, y_new, space_groups={"mine-a": 62}, sample_weight=w_new)
+    # the new member: the new patterns with their weights, old negatives with 1
+    member = clf.estimator_.estimators_[-1]
+    every_X, every_w = np.vstack([X, X_new]), np.r_[np.ones(len(y)), w_new]
+    np.testing.assert_array_equal(
+        member.weight_seen_, every_w[rows_of(member.X_seen_, every_X)]
+    )
+    assert clf.predict_proba(X_new).shape == (30, 6)
+
+    class Growing(LogisticRegression):
+        def add_classes(self, X_new, y_new, class_subsets=None):
+            return self
+
+    plain = SymmetryWeightedClassifier(Growing(), LogisticRegression()).fit(X, y)
+    with pytest.raises(TypeError, match="Growing.*add_classes has no sample_weight"):
+        plain.add_classes(X_new, y_new, sample_weight=w_new)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import pickle
 
 import joblib
 import numpy as np
 import pytest
-from estimator_data import FAST, TINY_RESNET, peaky_patterns
+from estimator_data import FAST, TINY_RESNET, WeightRecorder, peaky_patterns, rows_of
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
@@ -473,6 +475,169 @@ def test_a_refused_refit_leaves_the_fitted_union_as_it_was(six):
         union.fit(narrow, np.full(len(y), "A"))
     assert union.n_features_in_ == X.shape[1]
     np.testing.assert_array_equal(union.predict_proba(X), proba)
+
+
+# --------------------------------------------------------------------------- #
+# sample weights
+# --------------------------------------------------------------------------- #
+def _row_weights(X_seen, X, w):
+    """The weight in ``w`` of each row of ``X_seen`` (a row of ``X``)."""
+    return w[rows_of(X_seen, X)]
+
+
+def test_members_and_router_get_the_weights_of_their_rows(six):
+    X, y = six
+    w = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
+    union = UnionClassifier(
+        WeightRecorder(), class_subsets=[["A", "B", "C"], ["D", "E", "F"]]
+    ).fit(X, y, sample_weight=w)
+    for member in union.estimators_:
+        # its own classes' patterns and the negatives, each with its weight
+        assert len(member.X_seen_) > 3 * 10
+        np.testing.assert_array_equal(
+            member.weight_seen_, _row_weights(member.X_seen_, X, w)
+        )
+    held = rows_of(union.holdout_X_, X)
+    np.testing.assert_array_equal(union.holdout_weight_, w[held])
+    np.testing.assert_array_equal(
+        union.negatives_weight_, _row_weights(union.negatives_X_, X, w)
+    )
+    # the router is the weighted fit of the held-out patterns
+    features = union._router_features(union._member_stats(union.holdout_X_))
+    owner = union._owner(union.holdout_y_)
+    router = LogisticRegression(C=1.0, max_iter=2000)
+    np.testing.assert_allclose(
+        union.router_.coef_,
+        clone(router).fit(features, owner, sample_weight=w[held]).coef_,
+    )
+    assert not np.allclose(union.router_.coef_, router.fit(features, owner).coef_)
+    # the class means are weighted means of the training patterns
+    train = np.setdiff1d(np.arange(len(y)), held)
+    a = train[y[train] == "A"]
+    np.testing.assert_allclose(
+        union.class_means_[0], np.average(X[a], axis=0, weights=w[a]), rtol=1e-5
+    )
+    # unit weights are no weights
+    ones = UnionClassifier(
+        LogisticRegression(),
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        random_state=0,
+    )
+    np.testing.assert_allclose(
+        clone(ones).fit(X, y, sample_weight=np.ones(len(y))).predict_proba(X),
+        clone(ones).fit(X, y).predict_proba(X),
+    )
+
+
+def test_weights_are_repetitions_up_to_float32(six):
+    # no held-out patterns or negatives drawn per row: integer weights are
+    # repeated rows (0: left out), to the precision of the float32 patterns
+    X, y = six
+    w = np.random.default_rng(2).integers(0, 4, len(y))
+    w[::16] = 1  # every class keeps a pattern
+    union = UnionClassifier(
+        LogisticRegression(),
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        combiner="reliability",
+        negatives_per_class=0,
+    )
+    order = np.random.default_rng(3).permutation(int(w.sum()))
+    repeated = clone(union).fit(np.repeat(X, w, axis=0)[order], np.repeat(y, w)[order])
+    weighted = clone(union).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(weighted.class_means_, repeated.class_means_, atol=1e-6)
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), atol=1e-4
+    )
+    # and calibrating the temperature with weights is calibrating on repetitions
+    t_weighted = copy.deepcopy(weighted).calibrate_temperature(X, y, sample_weight=w)
+    t_repeated = copy.deepcopy(weighted).calibrate_temperature(
+        np.repeat(X, w, axis=0), np.repeat(y, w)
+    )
+    assert t_weighted.temperature_ == pytest.approx(t_repeated.temperature_, rel=1e-3)
+
+
+def test_add_classes_weighs_the_new_members_and_the_router(six):
+    X, y = six
+    old = np.isin(y, ["A", "B", "C", "D"])
+    rng = np.random.default_rng(4)
+    w = rng.uniform(0.2, 3.0, len(y))
+    union = UnionClassifier(
+        WeightRecorder(), class_subsets=[["A", "B"], ["C", "D"]], random_state=0
+    ).fit(X[old], y[old], sample_weight=w[old])
+    n_held = len(union.holdout_y_)
+    union.add_classes(X[~old], y[~old], sample_weight=w[~old])
+    new = union.estimators_[-1]
+    # the new classes' patterns and the old negatives, each with its weight
+    assert set(new.classes_) >= {"E", "F"} and len(new.X_seen_) > 20
+    np.testing.assert_array_equal(new.weight_seen_, _row_weights(new.X_seen_, X, w))
+    assert n_held < len(union.holdout_y_)
+    np.testing.assert_array_equal(
+        union.holdout_weight_, _row_weights(union.holdout_X_, X, w)
+    )
+    # new classes without weights: the old negatives keep theirs
+    again = UnionClassifier(
+        WeightRecorder(), class_subsets=[["A", "B"], ["C", "D"]], random_state=0
+    ).fit(X[old], y[old], sample_weight=w[old])
+    again.add_classes(X[~old], y[~old])
+    member = again.estimators_[-1]
+    own = np.isin(y[rows_of(member.X_seen_, X)], ["E", "F"])
+    np.testing.assert_array_equal(member.weight_seen_[own], 1.0)
+    np.testing.assert_array_equal(
+        member.weight_seen_[~own], _row_weights(member.X_seen_[~own], X, w)
+    )
+    # no weights anywhere: none are passed (members without sample_weight work)
+    plain = UnionClassifier(
+        WeightRecorder(), class_subsets=[["A", "B"], ["C", "D"]], random_state=0
+    ).fit(X[old], y[old])
+    plain.add_classes(X[~old], y[~old])
+    assert all(m.weight_seen_ is None for m in plain.estimators_)
+    assert plain.negatives_weight_ is None and plain.holdout_weight_ is None
+
+
+def test_weights_that_leave_a_class_empty_are_refused(six):
+    X, y = six
+    w = np.where(y == "C", 0.0, 1.0)
+    union = UnionClassifier(LogisticRegression(), class_subsets=[["A", "B", "C"]])
+    with pytest.raises(ValueError, match=r"sample_weight is 0 .* \['C'\]"):
+        union.fit(X[y < "D"], y[y < "D"], sample_weight=w[y < "D"])
+    with pytest.raises(ValueError, match="calibrate_temperature: sample_weight is 0"):
+        clone(union).fit(X[y < "D"], y[y < "D"]).calibrate_temperature(
+            X, y, sample_weight=np.where(y < "D", 0.0, 1.0)
+        )
+
+
+def test_a_member_without_sample_weight_is_named_before_training(six):
+    X, y = six
+    union = UnionClassifier(KNeighborsClassifier(), class_subsets=[list(LABELS)])
+    with pytest.raises(TypeError, match=r"member estimator \(KNeighborsClassifier\)"):
+        union.fit(X, y, sample_weight=np.ones(len(y)))
+    assert not hasattr(union, "estimators_")
+    fitted = union.fit(X, y)
+    with pytest.raises(TypeError, match="KNeighborsClassifier"):
+        fitted.add_classes(X[:32], np.repeat(["G", "H"], 16), sample_weight=np.ones(32))
+    assert len(fitted.estimators_) == 1
+
+
+def test_network_members_get_the_weights_once_their_fit_takes_them(six, monkeypatch):
+    # the skxrd networks' fit takes no sample_weight yet: one that does
+    # (recording what it got) gets each member's weights
+    X, y = six
+    seen = []
+    original = ResNetClassifier.fit
+
+    def fit(self, X, y=None, sample_weight=None):
+        seen.append(sample_weight)
+        return original(self, X, y)
+
+    monkeypatch.setattr(ResNetClassifier, "fit", fit)
+    w = np.random.default_rng(5).uniform(0.5, 2.0, len(y))
+    union = UnionClassifier(
+        MEMBER, class_subsets=[["A", "B", "C"], ["D", "E", "F"]], random_state=0
+    ).fit(X, y, sample_weight=w)
+    assert len(seen) == 2 and all(s is not None for s in seen)
+    held = len(union.holdout_y_)
+    own = [int((w[np.isin(y, s)]).size) for s in union.class_subsets_]
+    assert sum(len(s) for s in seen) > sum(own) - held
 
 
 # --------------------------------------------------------------------------- #
