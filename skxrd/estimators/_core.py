@@ -422,9 +422,12 @@ def symmetry_weighted(proba, symmetry_proba, columns, log_prior, weight):
     return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-300)
 
 
-def fit_symmetry_weight(proba, symmetry_proba, columns, log_prior, target):
+def fit_symmetry_weight(
+    proba, symmetry_proba, columns, log_prior, target, sample_weight=None
+):
     """The weight of :func:`symmetry_weighted` of least log-loss of the
-    classes ``target`` (column indices of ``proba``), searched in [0, 4]."""
+    classes ``target`` (column indices of ``proba``), searched in [0, 4];
+    ``sample_weight`` (of a positive sum, or None) weighs each row's loss."""
     from scipy.optimize import minimize_scalar
 
     rows = np.arange(len(target))
@@ -432,7 +435,10 @@ def fit_symmetry_weight(proba, symmetry_proba, columns, log_prior, target):
 
     def loss(w):
         p = symmetry_weighted(proba, symmetry_proba, columns, log_prior, w)
-        return -float(np.mean(np.log(np.maximum(p[rows, target], 1e-12))))
+        log_p = np.log(np.maximum(p[rows, target], 1e-12))
+        if sample_weight is None:
+            return -float(np.mean(log_p))
+        return -float(np.average(log_p, weights=sample_weight))
 
     res = minimize_scalar(loss, bounds=(0.0, 4.0), method="bounded")
     return float(res.x) if res.fun < loss(0.0) else 0.0

@@ -3,6 +3,8 @@ that answers by search-match when a reference is close and by a model otherwise.
 
 from __future__ import annotations
 
+from inspect import signature
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils import _safe_indexing
@@ -25,7 +27,12 @@ from ._core import (
 )
 from ._mixins import _fit_temperature, _known_labels, _ProbabilisticMixin
 from ._space_group_prior import check_prior, prior_shares, shrink_to_prior
-from ._weights import check_weightable, checked_sample_weight, weighted_fit
+from ._weights import (
+    check_weightable,
+    checked_sample_weight,
+    known_weights,
+    weighted_fit,
+)
 
 __all__ = [
     "MatchFirstClassifier",
@@ -304,7 +311,7 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
             temperature = getattr(self, "temperature_", self.temperature)
         return match_softmax(similarities, temperature)
 
-    def calibrate_temperature(self, X, y):
+    def calibrate_temperature(self, X, y, sample_weight=None):
         """Fit the softmax temperature on labelled patterns (log-loss).
 
         Use patterns like those to be classified and unlike the references
@@ -316,6 +323,9 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in the log-loss (finite, >= 0, not all 0;
+            None: all 1).
 
         Returns
         -------
@@ -324,16 +334,18 @@ class PatternMatchClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator
         check_is_fitted(self)
         y = np.asarray(y)
         check_same_length(X, y)
-        return self._calibrate(self.class_similarities(X), y)
+        sample_weight = checked_sample_weight(sample_weight, len(y))
+        return self._calibrate(self.class_similarities(X), y, sample_weight)
 
-    def _calibrate(self, similarities, y):
+    def _calibrate(self, similarities, y, sample_weight=None):
         """:meth:`calibrate_temperature` from :meth:`class_similarities`."""
         idx, known = _known_labels(self.classes_, np.asarray(y))
+        weight = known_weights(sample_weight, known)
         z = np.asarray(similarities, dtype=np.float64)[known]
         # searched around the ``temperature`` parameter (the fit's range is
         # e^±3 times the scale of the logits)
         scale = float(self.temperature)
-        self.temperature_ = scale * _fit_temperature(z / scale, idx[known])
+        self.temperature_ = scale * _fit_temperature(z / scale, idx[known], weight)
         return self
 
     def __sklearn_tags__(self):
@@ -725,18 +737,20 @@ class MatchFirstClassifier(
             proba, getattr(self, "prior_weight_", 0.0), getattr(self, "_prior", None)
         )
 
-    def _fit_prior_weight(self, X, y):
-        """``prior_weight_`` of least log-loss of the model's probabilities on
-        labelled patterns (the model's temperature fitted first)."""
+    def _fit_prior_weight(self, X, y, sample_weight=None):
+        """``prior_weight_`` of least (weighted) log-loss of the model's
+        probabilities on labelled patterns (the model's temperature fitted
+        first)."""
         from scipy.optimize import minimize_scalar
 
         idx, known = _known_labels(self.estimator_.classes_, y)
         proba = np.asarray(self.estimator_.predict_proba(X[known]), dtype=float)
         rows = np.arange(len(proba))
+        w = None if sample_weight is None else sample_weight[known]
 
         def loss(weight):
             p = shrink_to_prior(proba, weight, self._prior)[rows, idx[known]]
-            return -np.mean(np.log(np.maximum(p, 1e-300)))
+            return -np.average(np.log(np.maximum(p, 1e-300)), weights=w)
 
         best = minimize_scalar(loss, bounds=(0.0, 0.99), method="bounded")
         # the optimizer never returns the bound itself: no shrinkage where none pays
@@ -832,7 +846,7 @@ class MatchFirstClassifier(
         check_is_fitted(self)
         return self.matcher_.kneighbors(X, n_neighbors=n_neighbors)
 
-    def tune_threshold(self, X, y, thresholds=None):
+    def tune_threshold(self, X, y, thresholds=None, sample_weight=None):
         """Set ``threshold_`` to the one of highest accuracy on labelled patterns.
 
         Use patterns unlike the references and the test data, in the mix the
@@ -855,6 +869,9 @@ class MatchFirstClassifier(
         thresholds : array-like of float, optional
             Candidates; by default 0.50, 0.51, ..., 1.00. Of equally accurate
             ones the lowest is taken.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in the accuracy (finite, >= 0, not all 0;
+            None: all 1).
 
         Returns
         -------
@@ -869,17 +886,21 @@ class MatchFirstClassifier(
         if not len(candidates) or not np.all(np.abs(candidates) <= 1):
             raise ValueError("thresholds must be correlations in [-1, 1]")
         sims, _, X, y = self._labelled(X, y)
+        sample_weight = checked_sample_weight(sample_weight, len(y))
         best = gate_scores(sims, self._margin())
         by_match = self.matcher_.classes_[sims.argmax(axis=1)]
         by_model = self.estimator_.classes_[self._model_proba(X).argmax(axis=1)]
         accuracy = [
-            np.mean(np.where(best >= t, by_match, by_model) == y) for t in candidates
+            np.average(
+                np.where(best >= t, by_match, by_model) == y, weights=sample_weight
+            )
+            for t in candidates
         ]
         self.threshold_ = float(candidates[int(np.argmax(accuracy))])
         self.threshold_accuracy_ = float(np.max(accuracy))
         return self
 
-    def calibrate_temperature(self, X, y):
+    def calibrate_temperature(self, X, y, sample_weight=None):
         """Calibrate each part on the labelled patterns it answers.
 
         The model's temperature (when it has ``calibrate_temperature``) is
@@ -891,41 +912,74 @@ class MatchFirstClassifier(
         Last, with a ``prior``, ``prior_weight_`` on the patterns below the
         threshold (the model's log-loss): fitted after the gate, it leaves
         every crystal system's probability as the gate and the temperatures
-        make it. A part with no pattern is left as it is.
+        make it. A part with no pattern (or only patterns of weight 0) is left
+        as it is.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in every log-loss (finite, >= 0, not all
+            0; None: all 1). The model's ``calibrate_temperature`` gets those
+            of its patterns, so it must take ``sample_weight`` (else a
+            TypeError names it, before anything is calibrated).
 
         Returns
         -------
         self : MatchFirstClassifier
         """
         sims, matched, X, y = self._labelled(X, y)
+        sample_weight = checked_sample_weight(sample_weight, len(y))
+        # a pattern of weight 0 counts as absent, as in scikit-learn
+        counted = np.ones(len(y), bool) if sample_weight is None else sample_weight > 0
         rest = ~matched
-        if (
+        calibrate_model = (
             hasattr(self.estimator_, "calibrate_temperature")
-            and np.isin(y[rest], self.estimator_.classes_).any()
-        ):
-            self.estimator_.calibrate_temperature(X[rest], y[rest])
+            and np.isin(y[rest & counted], self.estimator_.classes_).any()
+        )
+        model_weight = {}
+        if calibrate_model and sample_weight is not None:
+            method = self.estimator_.calibrate_temperature
+            if "sample_weight" not in signature(method).parameters:
+                raise TypeError(
+                    "MatchFirstClassifier.calibrate_temperature got sample_weight, "
+                    f"but the model ({type(self.estimator_).__name__}) cannot "
+                    "take it: its calibrate_temperature has no sample_weight "
+                    "parameter"
+                )
+            model_weight = {"sample_weight": sample_weight[rest]}
+        if calibrate_model:
+            self.estimator_.calibrate_temperature(X[rest], y[rest], **model_weight)
         # the gate on the model's own probabilities, the prior after it: the
         # prior then changes no crystal system's probability
         self.prior_weight_ = 0.0
         if self.gate == "hard":
-            if np.isin(y[matched], self.matcher_.classes_).any():
+            if np.isin(y[matched & counted], self.matcher_.classes_).any():
                 # from the similarities at hand, not computed again
-                self.matcher_._calibrate(sims[matched], y[matched])
+                self.matcher_._calibrate(
+                    sims[matched],
+                    y[matched],
+                    None if sample_weight is None else sample_weight[matched],
+                )
         else:
             idx, known = _known_labels(self.classes_, y)
-            self._fit_soft_gate(sims[known], X[known], idx[known])
-        if self._prior is not None and np.isin(y[rest], self.estimator_.classes_).any():
-            self._fit_prior_weight(X[rest], y[rest])
+            weight = known_weights(sample_weight, known)
+            self._fit_soft_gate(sims[known], X[known], idx[known], weight)
+        if (
+            self._prior is not None
+            and np.isin(y[rest & counted], self.estimator_.classes_).any()
+        ):
+            self._fit_prior_weight(
+                X[rest],
+                y[rest],
+                None if sample_weight is None else sample_weight[rest],
+            )
         return self
 
-    def _fit_soft_gate(self, sims, X, target):
+    def _fit_soft_gate(self, sims, X, target, sample_weight=None):
         """Threshold, slope, matcher temperature (and the margin gate's
-        margin) of least log-loss."""
+        margin) of least (weighted) log-loss."""
         from scipy.optimize import minimize
 
         model_proba = self._model_proba(X)
@@ -941,7 +995,8 @@ class MatchFirstClassifier(
             self.gate_margin_ = max(float(theta[3]), 0.0) if margin else 0.0
             weight = self._weights(sims)
             proba = self._mixture(sims, model_proba, weight, np.exp(log_t))
-            return -float(np.mean(np.log(proba[rows, target] + 1e-12)))
+            log_p = np.log(proba[rows, target] + 1e-12)
+            return -float(np.average(log_p, weights=sample_weight))
 
         start = [self.threshold_, np.log(self.gate_slope_), np.log(t0)]
         if margin:

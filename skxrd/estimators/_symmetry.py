@@ -29,6 +29,7 @@ from ._weights import (
     check_weightable,
     checked_rows_weight,
     checked_sample_weight,
+    known_weights,
     weighted_fit,
 )
 
@@ -309,7 +310,7 @@ class SymmetryWeightedClassifier(
         """
         return self.predict_proba(X).max(axis=1)
 
-    def calibrate_temperature(self, X, y):
+    def calibrate_temperature(self, X, y, sample_weight=None):
         """Calibrate on held-out patterns: the classifier's own temperature
         (its ``calibrate_temperature``, where it has one), then ``weight_``
         (:meth:`calibrate_weight`).
@@ -319,17 +320,38 @@ class SymmetryWeightedClassifier(
         X : array-like of shape (n_samples, n_features)
             Patterns that neither classifier was fitted on.
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in the log-losses (finite, >= 0, not all
+            0; None: all 1), given to the classifier's
+            ``calibrate_temperature`` too, which must then take
+            ``sample_weight`` (else a TypeError names it, before anything is
+            calibrated).
 
         Returns
         -------
         self : object
         """
         check_is_fitted(self)
+        extra = {}
+        if sample_weight is not None:
+            y = np.asarray(y)
+            check_same_length(X, y, "calibrate_temperature: ")
+            sample_weight = checked_sample_weight(sample_weight, len(y))
+            # refused before the classifier's temperature changes
+            known_weights(sample_weight, _known_labels(self.classes_, y)[1])
+            extra = {"sample_weight": sample_weight}
         if hasattr(self.estimator_, "calibrate_temperature"):
-            self.estimator_.calibrate_temperature(X, y)
-        return self.calibrate_weight(X, y)
+            method = self.estimator_.calibrate_temperature
+            if extra and "sample_weight" not in signature(method).parameters:
+                raise TypeError(
+                    "calibrate_temperature got sample_weight, but the estimator "
+                    f"({type(self.estimator_).__name__}) cannot take it: its "
+                    "calibrate_temperature has no sample_weight parameter"
+                )
+            method(X, y, **extra)
+        return self.calibrate_weight(X, y, sample_weight)
 
-    def calibrate_weight(self, X, y):
+    def calibrate_weight(self, X, y, sample_weight=None):
         """Fit ``weight_``: the exponent of least log-loss on held-out ``(X, y)``.
 
         Searched in [0, 4]; 0 (the classifier alone) where no weight lowers
@@ -340,6 +362,9 @@ class SymmetryWeightedClassifier(
         X : array-like of shape (n_samples, n_features)
             Patterns that neither classifier was fitted on.
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in the log-loss (finite, >= 0, not all 0;
+            None: all 1).
 
         Returns
         -------
@@ -348,10 +373,17 @@ class SymmetryWeightedClassifier(
         check_is_fitted(self)
         y = np.asarray(y)
         check_same_length(X, y, "calibrate_weight: ")
+        sample_weight = checked_sample_weight(sample_weight, len(y))
         idx, known = _known_labels(self.classes_, y)
+        weight = known_weights(sample_weight, known)
         proba, symmetry = self._both(X)
         self.weight_ = fit_symmetry_weight(
-            proba[known], symmetry[known], self._columns, self._log_prior, idx[known]
+            proba[known],
+            symmetry[known],
+            self._columns,
+            self._log_prior,
+            idx[known],
+            sample_weight=weight,
         )
         return self
 

@@ -718,3 +718,74 @@ def test_match_first_names_a_model_without_sample_weight(weighted_patterns):
     assert not hasattr(clf, "estimator_")
     with pytest.raises(ValueError, match="sample_weight must be >= 0"):
         MatchFirstClassifier(LogisticRegression()).fit(X, y, sample_weight=-w)
+
+
+@pytest.mark.parametrize("gate", ["hard", "soft"])
+def test_match_first_weighted_tuning_is_tuning_on_repetitions(hybrid_data, gate):
+    import copy
+
+    from skxrd.estimators import EnsembleClassifier, MatchFirstClassifier
+
+    X, labels, known, new, new_labels = hybrid_data
+    model = EnsembleClassifier([LogisticRegression(max_iter=200)])
+    clf = MatchFirstClassifier(model, threshold=0.9, gate=gate, prior="icsd")
+    clf.fit(new, new_labels, X_reference=X, y_reference=labels)
+    queries = np.concatenate([known, new])
+    truth = np.concatenate([labels, new_labels])
+    counts = np.random.default_rng(0).integers(0, 4, len(truth))
+    counts[[0, len(labels)]] = 1  # a known and a new pattern count
+    repeated = np.repeat(queries, counts, axis=0), np.repeat(truth, counts)
+
+    def fitted(model):
+        return [
+            model.threshold_,
+            model.gate_slope_,
+            model.prior_weight_,
+            model.matcher_.temperature_,
+            model.estimator_.temperature_,
+        ]
+
+    weighted = copy.deepcopy(clf).calibrate_temperature(
+        queries, truth, sample_weight=counts
+    )
+    again = copy.deepcopy(clf).calibrate_temperature(*repeated)
+    np.testing.assert_allclose(fitted(weighted), fitted(again), rtol=1e-6)
+    plain = copy.deepcopy(clf).calibrate_temperature(queries, truth)
+    assert not np.allclose(fitted(weighted), fitted(plain), rtol=1e-3)
+    # the threshold of highest weighted accuracy is that of the repetitions
+    weighted.tune_threshold(queries, truth, sample_weight=counts)
+    again.tune_threshold(*repeated)
+    assert weighted.threshold_ == again.threshold_
+    assert weighted.threshold_accuracy_ == pytest.approx(again.threshold_accuracy_)
+    # and the matcher alone
+    matcher = PatternMatchClassifier().fit(X, labels)
+    a = copy.deepcopy(matcher).calibrate_temperature(
+        known, labels, counts[: len(labels)]
+    )
+    b = copy.deepcopy(matcher).calibrate_temperature(
+        np.repeat(known, counts[: len(labels)], axis=0),
+        np.repeat(labels, counts[: len(labels)]),
+    )
+    assert a.temperature_ == pytest.approx(b.temperature_, rel=1e-3)
+
+
+def test_match_first_calibration_names_a_model_that_takes_no_weights(hybrid_data):
+    from skxrd.estimators import MatchFirstClassifier
+
+    class Tempered(LogisticRegression):
+        def calibrate_temperature(self, X, y):
+            self.temperature_ = 2.0
+            return self
+
+    X, labels, known, new, new_labels = hybrid_data
+    clf = MatchFirstClassifier(Tempered(max_iter=200), threshold=0.9)
+    clf.fit(new, new_labels, X_reference=X, y_reference=labels)
+    queries = np.concatenate([known, new])
+    truth = np.concatenate([labels, new_labels])
+    with pytest.raises(TypeError, match=r"model \(Tempered\) cannot take it"):
+        clf.calibrate_temperature(queries, truth, sample_weight=np.ones(len(truth)))
+    # nothing was calibrated by the refused call
+    assert not hasattr(clf.estimator_, "temperature_")
+    assert not hasattr(clf.matcher_, "temperature_")
+    clf.calibrate_temperature(queries, truth)
+    assert clf.estimator_.temperature_ == 2.0

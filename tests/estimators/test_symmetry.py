@@ -373,3 +373,45 @@ def test_add_classes_passes_the_weights_to_the_classifier(toy):
     plain = SymmetryWeightedClassifier(Growing(), LogisticRegression()).fit(X, y)
     with pytest.raises(TypeError, match="Growing.*add_classes has no sample_weight"):
         plain.add_classes(X_new, y_new, sample_weight=w_new)
+
+
+def test_weighted_calibration_is_calibration_on_repetitions(toy):
+    import copy
+
+    from skxrd.estimators import EnsembleClassifier
+
+    X, y = toy
+    inner = EnsembleClassifier([LogisticRegression()])
+    clf = SymmetryWeightedClassifier(inner, LogisticRegression()).fit(X[::2], y[::2])
+    Xc, yc = X[1::2], y[1::2]
+    counts = np.random.default_rng(4).integers(0, 4, len(yc))
+    weighted = copy.deepcopy(clf).calibrate_temperature(Xc, yc, sample_weight=counts)
+    repeated = copy.deepcopy(clf).calibrate_temperature(
+        np.repeat(Xc, counts, axis=0), np.repeat(yc, counts)
+    )
+    assert weighted.weight_ == pytest.approx(repeated.weight_, rel=1e-4)
+    assert weighted.estimator_.temperature_ == pytest.approx(
+        repeated.estimator_.temperature_, rel=1e-4
+    )
+    plain = copy.deepcopy(clf).calibrate_temperature(Xc, yc)
+    assert plain.estimator_.temperature_ != pytest.approx(
+        weighted.estimator_.temperature_, rel=1e-3
+    )
+    # weight only on labels it does not know: refused before anything changes
+    before = weighted.estimator_.temperature_
+    odd = np.where(np.arange(len(yc)) < 5, "unheard-of", yc)
+    with pytest.raises(ValueError, match="sample_weight is 0 for every pattern"):
+        weighted.calibrate_temperature(
+            Xc, odd, sample_weight=(np.arange(len(yc)) < 5).astype(float)
+        )
+    assert weighted.estimator_.temperature_ == before
+
+    class Tempered(LogisticRegression):
+        def calibrate_temperature(self, X, y):
+            self.temperature_ = 2.0
+            return self
+
+    other = SymmetryWeightedClassifier(Tempered(), LogisticRegression()).fit(X, y)
+    with pytest.raises(TypeError, match=r"estimator \(Tempered\) cannot take it"):
+        other.calibrate_temperature(Xc, yc, sample_weight=counts)
+    assert not hasattr(other.estimator_, "temperature_")
