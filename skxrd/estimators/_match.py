@@ -933,6 +933,9 @@ class MatchFirstClassifier(
         sample_weight = checked_sample_weight(sample_weight, len(y))
         # a pattern of weight 0 counts as absent, as in scikit-learn
         counted = np.ones(len(y), bool) if sample_weight is None else sample_weight > 0
+        if sample_weight is not None and self.gate != "hard":
+            # the soft gates' patterns: refused before anything is calibrated
+            known_weights(sample_weight, _known_labels(self.classes_, y)[1])
         rest = ~matched
         calibrate_model = (
             hasattr(self.estimator_, "calibrate_temperature")

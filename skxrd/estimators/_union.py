@@ -615,7 +615,10 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = all_classes[order]
         self.class_means_ = all_means[order]
         self.negatives_weight_ = _joined_weights(
-            self.negatives_weight_, len(self.negatives_y_), negatives_weight, len(y)
+            self.negatives_weight_,
+            len(self.negatives_y_),
+            negatives_weight,
+            len(negatives_y),
         )
         self.holdout_weight_ = _joined_weights(
             getattr(self, "holdout_weight_", None),  # older pickles: none

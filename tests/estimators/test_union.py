@@ -585,6 +585,13 @@ def test_add_classes_weighs_the_new_members_and_the_router(six):
     np.testing.assert_array_equal(
         member.weight_seen_[~own], _row_weights(member.X_seen_[~own], X, w)
     )
+    # the kept patterns: the new ones of weight 1 beside the old weighted ones
+    for kept, weight in [
+        (again.negatives_X_, again.negatives_weight_),
+        (again.holdout_X_, again.holdout_weight_),
+    ]:
+        index = rows_of(kept, X)
+        np.testing.assert_array_equal(weight, np.where(old[index], w[index], 1.0))
     # no weights anywhere: none are passed (members without sample_weight work)
     plain = UnionClassifier(
         WeightRecorder(), class_subsets=[["A", "B"], ["C", "D"]], random_state=0
