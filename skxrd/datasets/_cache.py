@@ -32,8 +32,10 @@ FORMAT = "skxrd-dataset-cache/1"
 # lines at the range limits (2026-12-07). 4: partly occupied orbits of
 # variants as fractions of the source's occupancy (2026-12-07). 5: crystal
 # prototypes of structure types that strain broke varied in their standard
-# conventional cell (2026-12-07).
-DATA_REVISION = 5
+# conventional cell (2026-12-07). 6: random crystals of more than 64 orbits
+# (P1 asked for over 64 atoms, and CrystalPrior's random-site fallback of
+# such sizes) no longer cut short at 64 orbits (2026-12-07).
+DATA_REVISION = 6
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 

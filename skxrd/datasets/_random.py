@@ -538,7 +538,11 @@ def _choose_sites(rng, sites, target: int, low: int = 0, high: int | None = None
     at 6-9 atoms), so that the count stays within ``low..high`` where it can.
     """
     chosen, total, used = [], 0, set()
-    for _ in range(64):
+    # No cap on the number of orbits: each adds at least one atom, so this
+    # ends within ``target`` draws. A cap of 64 cut P1 crystals asked for
+    # 150-200 atoms down to 64 atoms without a word; below 65 atoms it never
+    # bound, so those crystals are as they were.
+    while True:
         options = [
             s
             for s in sites

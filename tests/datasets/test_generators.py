@@ -97,6 +97,19 @@ def test_atom_counts_reach_the_minimum_where_an_orbit_allows():
     assert min(c.n_atoms for c in crystals) >= 4
 
 
+def test_many_atoms_are_not_cut_to_64_orbits():
+    # orbits were drawn 64 times at most: P1 (one orbit of one atom) asked
+    # for 100-120 atoms gave 64, P-1 and Pm stopped short too
+    for group in (1, 2, 6):
+        crystals = make_random_crystals(
+            2, space_groups=group, n_atoms=(100, 120), random_state=0
+        )
+        assert all(100 <= c.n_atoms <= 120 for c in crystals), [
+            c.n_atoms for c in crystals
+        ]
+        assert all(c.get_space_group() == group for c in crystals)
+
+
 def test_lattices_match_crystal_systems(all_groups):
     for c in all_groups:
         a, b, cc, al, be, ga = c.lattice_parameters
