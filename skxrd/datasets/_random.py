@@ -627,8 +627,11 @@ def _composition_sites(rng, space_group, composition, pin=None, budget=400):
     ``composition`` is ``((element, count), ...)`` in the conventional cell.
     With ``pin``, one orbit (a characteristic one, which fixes the group's
     symmetry) goes to an element with enough atoms, the rest around it.
+    ``budget`` draws of orbits at least, and as many as there are atoms: each
+    draw places at least one, and a fixed 400 failed every attempt of a
+    composition of more atoms in P1 (Si150O300), with advice about symmetry.
     """
-    steps = [budget]
+    steps = [max(budget, sum(count for _, count in composition))]
     order = list(rng.permutation(len(composition)))
     chosen, species, used = [], [], set()
     pinned = None

@@ -303,6 +303,13 @@ def test_fixed_composition_with_many_atoms():
         1, space_groups=229, composition={"Fe": 96, "Al": 48}, random_state=0
     )
     assert c.n_atoms == 144 and c.get_space_group() == 229
+    # more atoms than 400 draws of orbits: every attempt failed, with advice
+    # about symmetry, where P1's general position holds any count
+    [c] = make_random_crystals(
+        1, space_groups=1, composition={"Si": 150, "O": 300}, random_state=0
+    )
+    assert collections.Counter(c.elements) == {"Si": 150, "O": 300}
+    assert c.get_space_group() == 1
 
 
 def test_fixed_composition_errors():
