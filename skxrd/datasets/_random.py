@@ -1094,15 +1094,20 @@ def make_random_crystals(
         ) from None
     if not 0 < lo <= hi < 1:
         raise ValueError(f"packing must satisfy 0 < min <= max < 1, got {packing!r}")
-    from ..utils._validation import check_bool, check_int
+    from ..utils._validation import check_bool, check_int, check_real
 
     # range(0) made no attempt and then reported that all had failed
     max_attempts = check_int(max_attempts, "max_attempts", minimum=1)
     check_symmetry = check_bool(check_symmetry, "check_symmetry")
-    if not 0 < distance_tolerance < 2:
-        raise ValueError(
-            f"distance_tolerance must be in (0, 2), got {distance_tolerance!r}"
-        )
+    # "0.5" and None raised a bare TypeError from `<`, True passed as 1.0
+    distance_tolerance = check_real(
+        distance_tolerance,
+        "distance_tolerance",
+        minimum=0.0,
+        maximum=2.0,
+        include_min=False,
+        include_max=False,
+    )
     seeds = _spawn(random_state, n + 1)
     rng = np.random.default_rng(seeds[-1])
     if prior is None:

@@ -456,10 +456,16 @@ def make_structure_type_crystals(
         (jitter, "jitter"),
         (angle_jitter, "angle_jitter"),
     ):
-        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value >= 0):
+        if not (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool)  # True is no strain of 1
+            and np.isfinite(value)
+            and value >= 0
+        ):
             raise ValueError(f"{what} must be a number >= 0, got {value!r}")
     if not (
         isinstance(distance_tolerance, numbers.Real)
+        and not isinstance(distance_tolerance, bool)
         and np.isfinite(distance_tolerance)
         and distance_tolerance > 0
     ):

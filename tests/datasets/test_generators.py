@@ -246,6 +246,11 @@ def test_groups_without_a_characteristic_orbit_search_no_combination_up_front():
         (dict(elements=[]), "elements is empty"),
         (dict(n_atoms=(10, 5)), "n_atoms"),
         (dict(packing=(0.5, 1.5)), "packing"),
+        # a bare TypeError from `<` that named nothing; True passed as 1.0
+        (dict(distance_tolerance="0.5"), "distance_tolerance must be a number"),
+        (dict(distance_tolerance=None), "distance_tolerance must be a number"),
+        (dict(distance_tolerance=True), "distance_tolerance must be a number"),
+        (dict(distance_tolerance=float("nan")), "distance_tolerance must be finite"),
         (dict(packing=(0.1, 0.2, 0.3)), r"packing must be \(min, max\)"),
         (dict(space_groups=225.0), "space group 225.0 is not a number"),
         (dict(space_groups={225: "x"}), "weights must be numbers"),
@@ -558,6 +563,10 @@ def test_structure_type_flags_are_bools():
     # "no" substituted the elements, as True
     with pytest.raises(ValueError, match="substitute must be True or False"):
         make_structure_type_crystals(["rocksalt"], 1, substitute="no")
+    # True strained the cell by 100 % or set the tolerance to 1
+    for name in ("strain", "jitter", "angle_jitter", "distance_tolerance"):
+        with pytest.raises(ValueError, match=name):
+            make_structure_type_crystals(["rocksalt"], 1, **{name: True})
 
 
 def test_structure_types_deterministic():
