@@ -334,7 +334,16 @@ default="fit"
                     n_jobs=self.n_jobs,
                     verbose=self.verbose,
                 )
-        for key in ("crystals", "space_group", "wyckoff", "prototype_elements"):
+        # all that is read below: a Bunch without the last two raised a bare
+        # AttributeError from deep in the loop
+        for key in (
+            "crystals",
+            "space_group",
+            "wyckoff",
+            "prototype_elements",
+            "conventional_parameters",
+            "n_conventional",
+        ):
             if key not in X:
                 raise ValueError(
                     f"CrystalPrior.fit: the collection has no {key!r}; pass crystals "

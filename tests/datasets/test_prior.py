@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import Bunch
 
 from skxrd.crystal import CRYSTAL_SYSTEMS, to_crystal_system
 from skxrd.datasets import (
@@ -159,6 +160,14 @@ def test_errors(mp):
     with pytest.raises(ValueError, match="n must be"):
         prior.sample(-1)
     assert prior.sample(0) == []
+    # a collection without the lattice shapes or sizes raised a bare
+    # AttributeError from inside the loop
+    partial = Bunch(
+        **{k: mp[k] for k in ("crystals", "space_group", "wyckoff")},
+        prototype_elements=mp.prototype_elements,
+    )
+    with pytest.raises(ValueError, match="no 'conventional_parameters'"):
+        CrystalPrior().fit(partial)
 
 
 def test_groups_whose_prototypes_fail_fall_back_to_random_sites(prior, monkeypatch):
