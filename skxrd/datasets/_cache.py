@@ -34,8 +34,10 @@ FORMAT = "skxrd-dataset-cache/1"
 # prototypes of structure types that strain broke varied in their standard
 # conventional cell (2026-12-07). 6: random crystals of more than 64 orbits
 # (P1 asked for over 64 atoms, and CrystalPrior's random-site fallback of
-# such sizes) no longer cut short at 64 orbits (2026-12-07).
-DATA_REVISION = 6
+# such sizes) no longer cut short at 64 orbits (2026-12-07). 7: structure-type
+# compounds of partly occupied prototypes (inverse spinel) scaled by
+# occupancy-weighted covalent volumes (2026-12-07).
+DATA_REVISION = 7
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 

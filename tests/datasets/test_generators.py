@@ -559,6 +559,29 @@ def test_structure_types_keep_the_ions_of_their_prototypes(tmp_path):
     assert any(set(c.elements) != {"Na", "Cl"} for c in swapped)
 
 
+def test_structure_types_scale_shared_sites_by_their_occupancy():
+    # inverse spinel's 16d holds Mg 0.5 + Fe 0.5: both halves counted as full
+    # atoms in the covalent volume, and a substituted cell was up to 7 % off
+    source = STRUCTURE_TYPES["inverse_spinel"].crystal()
+    crystals, _, _ = make_structure_type_crystals(
+        ["inverse_spinel"],
+        n_per_type=6,
+        strain=0.0,
+        jitter=0.0,
+        angle_jitter=0.0,
+        random_state=0,
+    )
+    occ = source.occupancies
+    r_old = np.array([covalent_radius(e) for e in source.elements])
+    for c in crystals:
+        np.testing.assert_array_equal(c.occupancies, occ)  # the same sites
+        r_new = np.array([covalent_radius(e) for e in c.elements])
+        scale = (np.sum(occ * r_new**3) / np.sum(occ * r_old**3)) ** (1 / 3)
+        assert c.lattice_parameters[0] == pytest.approx(
+            scale * source.lattice_parameters[0], rel=1e-9
+        )
+
+
 def test_structure_type_flags_are_bools():
     # "no" substituted the elements, as True
     with pytest.raises(ValueError, match="substitute must be True or False"):
