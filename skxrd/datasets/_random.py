@@ -1011,7 +1011,8 @@ def make_random_crystals(
         combination of orbits that does, e.g. 12 atoms (4a + 8b) for Aea2
         (41), 14 for P6cc (184), 3 for P1 with one element.
     n_elements : int or (int, int), default=(1, 4)
-        Number of distinct elements per crystal.
+        Number of distinct elements per crystal (at most as many as
+        ``elements`` has; a minimum above that is a ValueError).
     composition : dict, optional
         A fixed composition: atoms of each element in the conventional cell,
         ``{"Si": 4, "O": 8}``. Every crystal then has exactly these atoms, on
@@ -1086,6 +1087,14 @@ def make_random_crystals(
         raise ValueError(f"elements: {repeated} appear more than once")
     n_atoms = _resolve_range(n_atoms, "n_atoms")
     n_elements = _resolve_range(n_elements, "n_elements")
+    if n_elements[0] > len(pool):
+        # drawn as min(k, pool): n_elements=3 of ["Fe", "O"] gave binary
+        # crystals without a word (a maximum over the pool is fine: the
+        # default (1, 4) with elements="Fe")
+        raise ValueError(
+            f"n_elements={n_elements[0]} at least, but elements has only "
+            f"{len(pool)}: {[str(e) for e in pool]}"
+        )
     try:
         lo, hi = (float(p) for p in packing)
     except (TypeError, ValueError):

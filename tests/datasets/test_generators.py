@@ -246,6 +246,8 @@ def test_groups_without_a_characteristic_orbit_search_no_combination_up_front():
         (dict(elements=[]), "elements is empty"),
         (dict(n_atoms=(10, 5)), "n_atoms"),
         (dict(packing=(0.5, 1.5)), "packing"),
+        # binary crystals without a word
+        (dict(n_elements=3, elements=["Fe", "O"]), "n_elements=3 at least"),
         # a bare TypeError from `<` that named nothing; True passed as 1.0
         (dict(distance_tolerance="0.5"), "distance_tolerance must be a number"),
         (dict(distance_tolerance=None), "distance_tolerance must be a number"),
