@@ -36,8 +36,9 @@ FORMAT = "skxrd-dataset-cache/1"
 # (P1 asked for over 64 atoms, and CrystalPrior's random-site fallback of
 # such sizes) no longer cut short at 64 orbits (2026-12-07). 7: structure-type
 # compounds of partly occupied prototypes (inverse spinel) scaled by
-# occupancy-weighted covalent volumes (2026-12-07).
-DATA_REVISION = 7
+# occupancy-weighted covalent volumes (2026-12-07). 8: a space group listed
+# twice in make_random_crystals' space_groups counts once (2026-12-07).
+DATA_REVISION = 8
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 

@@ -118,7 +118,10 @@ def _resolve_space_groups(space_groups):
     groups = np.array([_check_group(g) for g in space_groups])
     if len(groups) == 0:
         raise ValueError("space_groups is empty")
-    return groups, None
+    # each group once, in the order given: dealt out as listed, [225, 62, 225]
+    # drew 225 twice as often as 62, not the balanced draw promised (a
+    # {group: weight} prior weighs groups). A list without repeats is as it was.
+    return np.array(list(dict.fromkeys(groups.tolist()))), None
 
 
 def _check_composition(composition, groups):
@@ -996,7 +999,8 @@ def make_random_crystals(
     space_groups : None, int, sequence of int, str or dict, default=None
         Space groups to draw from: all 230 (None), a list, a crystal-system name
         (``"cubic"``), or a prior ``{space_group: weight}``. Without a prior the
-        groups are balanced: their counts differ by at most one.
+        groups are balanced: their counts differ by at most one (a group listed
+        twice counts once).
     elements : sequence of str, optional
         Element pool; by default :data:`DEFAULT_ELEMENTS` (H–Bi without noble
         gases, Tc and Pm).

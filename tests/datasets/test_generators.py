@@ -148,6 +148,17 @@ def test_space_group_choices_and_prior():
     assert all(set(c.elements) <= {"Mg", "Zn"} for c in fixed)
 
 
+def test_a_group_listed_twice_counts_once():
+    # dealt out as listed, 225 came three times for 62's once: not balanced
+    kwargs = dict(n_atoms=(2, 8), check_symmetry=False, random_state=0)
+    twice = make_random_crystals(4, space_groups=[225, 62, 225, 225], **kwargs)
+    counts = collections.Counter(c.space_group for c in twice)
+    assert counts == {225: 2, 62: 2}
+    once = make_random_crystals(4, space_groups=[225, 62], **kwargs)
+    for a, b in zip(twice, once):
+        np.testing.assert_array_equal(a.frac_coords, b.frac_coords)
+
+
 def test_one_element_as_a_string_is_one_element():
     # "Fe" was split into "F" and "e"
     [c] = make_random_crystals(1, space_groups=[229], elements="Fe", random_state=0)
