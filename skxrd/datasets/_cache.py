@@ -37,8 +37,10 @@ FORMAT = "skxrd-dataset-cache/1"
 # such sizes) no longer cut short at 64 orbits (2026-12-07). 7: structure-type
 # compounds of partly occupied prototypes (inverse spinel) scaled by
 # occupancy-weighted covalent volumes (2026-12-07). 8: a space group listed
-# twice in make_random_crystals' space_groups counts once (2026-12-07).
-DATA_REVISION = 8
+# twice in make_random_crystals' space_groups counts once (2026-12-07). 9:
+# CrystalPrior's random-site crystals (groups without a learned prototype)
+# take the number of elements with the fitted frequencies (2026-12-07).
+DATA_REVISION = 9
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 

@@ -229,6 +229,29 @@ def test_random_sites_draw_again_where_one_draw_cannot_be_placed(mp, monkeypatch
     assert len(calls) == _prior._SITE_DRAWS
 
 
+def test_random_sites_have_as_many_elements_as_real_compounds(prior, monkeypatch):
+    # the number of elements was drawn uniformly among the counts seen (1 to
+    # 8): 8-element crystals, 1 in 36,478 real ones, an eighth of the time
+    from skxrd.datasets import _prior
+
+    drawn = []
+    si = load_example_crystal("Si")
+
+    def record(seed, group, elements, *args):
+        drawn.append(len(elements))
+        return si
+
+    monkeypatch.setattr(_prior, "_one_crystal", record)
+    rng = np.random.default_rng(0)
+    for i in range(600):
+        _prior._random_sites(prior, rng, 196, i)
+    counts = sorted(prior.chemistries_)
+    real = np.array([prior.chemistries_[k][1].sum() for k in counts])
+    real /= real.sum()
+    seen = np.array([drawn.count(k) for k in counts]) / len(drawn)
+    np.testing.assert_allclose(seen, real, atol=0.05)
+
+
 def test_fit_shows_a_progress_bar_with_verbose(mp, capsys):
     # learning from the bundled 36,737 structures takes seconds (2-20 s); with
     # verbose=True it had no bar (only describing crystals had one)
