@@ -1059,7 +1059,7 @@ def make_random_crystals(
     >>> all(c.get_space_group() == c.space_group for c in crystals)
     True
 
-    A fixed composition, 4 SiO2 in the cell:
+    A fixed composition, 3 SiO2 in the cell (as in quartz):
 
     >>> quartz_like = make_random_crystals(
     ...     2, space_groups=[152, 154], composition={"Si": 3, "O": 6}, random_state=0
