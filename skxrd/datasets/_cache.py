@@ -39,8 +39,11 @@ FORMAT = "skxrd-dataset-cache/1"
 # occupancy-weighted covalent volumes (2026-12-07). 8: a space group listed
 # twice in make_random_crystals' space_groups counts once (2026-12-07). 9:
 # CrystalPrior's random-site crystals (groups without a learned prototype)
-# take the number of elements with the fitted frequencies (2026-12-07).
-DATA_REVISION = 9
+# take the number of elements with the fitted frequencies (2026-12-07). 10:
+# make_random_crystals tries max_attempts more with only the general position
+# repeated before its RuntimeError, so a CrystalPrior random-site draw that
+# failed is now placed rather than drawn again (2026-12-07).
+DATA_REVISION = 10
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 

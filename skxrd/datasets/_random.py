@@ -531,16 +531,26 @@ def _place(rng, chosen, radii, lattice, tolerance, tries=24):
     return np.concatenate(placed)  # in the order of ``chosen``
 
 
-def _choose_sites(rng, sites, target: int, low: int = 0, high: int | None = None):
+def _choose_sites(
+    rng, sites, target: int, low: int = 0, high: int | None = None, once=False
+):
     """Wyckoff orbits whose multiplicities add up to about ``target`` atoms.
 
     Orbits with free parameters may repeat; fixed positions are used once.
+    With ``once``, only the general position repeats: a special orbit
+    repeated puts its atoms on one line or plane (twenty on P2's axis 1a),
+    where they do not fit.
     Where no orbit fits in what is left of ``target`` while the atoms are
     still fewer than ``low``, one orbit that passes ``target`` but not
     ``high`` is taken (with ``n_atoms=(10, 12)``, 15 % of crystals had stopped
     at 6-9 atoms), so that the count stays within ``low..high`` where it can.
     """
     chosen, total, used = [], 0, set()
+    general = max(s.multiplicity for s in sites)
+
+    def repeats(s):
+        return s.multiplicity == general if once else any(s.free)
+
     # No cap on the number of orbits: each adds at least one atom, so this
     # ends within ``target`` draws. A cap of 64 cut P1 crystals asked for
     # 150-200 atoms down to 64 atoms without a word; below 65 atoms it never
@@ -549,7 +559,7 @@ def _choose_sites(rng, sites, target: int, low: int = 0, high: int | None = None
         options = [
             s
             for s in sites
-            if s.multiplicity <= target - total and (any(s.free) or s.label not in used)
+            if s.multiplicity <= target - total and (repeats(s) or s.label not in used)
         ]
         if not options and total < low and high is not None:
             # only here: draws elsewhere, and so the crystals, stay as they were
@@ -557,7 +567,7 @@ def _choose_sites(rng, sites, target: int, low: int = 0, high: int | None = None
                 s
                 for s in sites
                 if target - total < s.multiplicity <= high - total
-                and (any(s.free) or s.label not in used)
+                and (repeats(s) or s.label not in used)
             ]
         if not options:
             break
@@ -747,7 +757,15 @@ def _one_crystal(
             space_group, min(n_elements[1], len(elements), 2)
         )
         escalate = 0 if fewest > n_atoms[1] else max(_ESCALATE, max_attempts // 2)
-    for attempt in range(max_attempts):
+    # Where all max_attempts fail, as many again with only the general
+    # position repeated (then always with a characteristic orbit or
+    # combination): drawn as before, special orbits crowd their lines and
+    # planes as the atoms grow (P222 with n_atoms=(30, 40), 49 of the 230
+    # groups at (100, 120) failed every attempt). Crystals found within
+    # max_attempts are as they were.
+    rounds = max_attempts if composition is not None else 2 * max_attempts
+    for attempt in range(rounds):
+        once = attempt >= max_attempts
         if composition is not None:
             most = max(count for _, count in composition)
             pins = [c for c in characteristic if c.multiplicity <= most]
@@ -769,7 +787,7 @@ def _one_crystal(
         else:
             if attempt >= escalate and not characteristic:
                 chosen, species = _combination_choice(
-                    rng, space_group, sites, n_atoms, n_elements, elements
+                    rng, space_group, sites, n_atoms, n_elements, elements, once
                 )
             else:
                 chosen, species = _free_choice(
@@ -780,6 +798,7 @@ def _one_crystal(
                     n_atoms,
                     n_elements,
                     elements,
+                    once,
                 )
         radii = [covalent_radius(s) for s in species]
         atom_volume = _atom_volume(chosen, radii)
@@ -810,14 +829,17 @@ def _one_crystal(
         )
     if composition is not None:
         advice = (
-            f"its orbits for the composition {dict(composition)} may all have "
+            f"; its orbits for the composition {dict(composition)} may all have "
             "more symmetry than the group (try other counts), or widen packing"
         )
     else:
-        advice = "widen n_atoms, elements or packing"
+        advice = (
+            f" and {max_attempts} more with only the general position repeated; "
+            "widen n_atoms, elements or packing"
+        )
     raise RuntimeError(
         f"crystal {index}: no valid crystal of space group {space_group} after "
-        f"{max_attempts} attempts; {advice}"
+        f"{max_attempts} attempts{advice}"
     )
 
 
@@ -834,12 +856,15 @@ def _atom_volume(chosen, radii) -> float:
     return 4.0 / 3.0 * np.pi * cubes
 
 
-def _free_choice(rng, sites, characteristic, free, n_atoms, n_elements, elements):
+def _free_choice(
+    rng, sites, characteristic, free, n_atoms, n_elements, elements, once=False
+):
     """Orbits adding up to a random atom count, and random elements for them;
-    with ``free`` False one orbit is a characteristic one."""
+    with ``free`` False one orbit is a characteristic one; ``once``: see
+    :func:`_choose_sites`."""
     target = int(rng.integers(n_atoms[0], n_atoms[1] + 1))
     if free or not characteristic:
-        chosen = _choose_sites(rng, sites, target, *n_atoms)
+        chosen = _choose_sites(rng, sites, target, *n_atoms, once=once)
     else:
         fits = [c for c in characteristic if c.multiplicity <= target]
         pin = fits[int(rng.integers(len(fits)))] if fits else characteristic[0]
@@ -851,6 +876,7 @@ def _free_choice(rng, sites, characteristic, free, n_atoms, n_elements, elements
                 target - pin.multiplicity,
                 n_atoms[0] - pin.multiplicity,
                 n_atoms[1] - pin.multiplicity,
+                once=once,
             )
     k = int(rng.integers(n_elements[0], n_elements[1] + 1))
     pool = rng.choice(elements, size=min(k, len(elements)), replace=False)
@@ -861,7 +887,9 @@ def _free_choice(rng, sites, characteristic, free, n_atoms, n_elements, elements
     return chosen, species
 
 
-def _combination_choice(rng, space_group, sites, n_atoms, n_elements, elements):
+def _combination_choice(
+    rng, space_group, sites, n_atoms, n_elements, elements, once=False
+):
     """Like :func:`_free_choice`, for a group without a characteristic orbit:
     one of its smallest combinations of orbits that together have exactly the
     group (:func:`_pinning_combinations`), each element block of it a distinct
@@ -881,7 +909,12 @@ def _combination_choice(rng, space_group, sites, n_atoms, n_elements, elements):
     total = sum(site.multiplicity for site in chosen)
     if target > total:
         rest = _choose_sites(
-            rng, sites, target - total, n_atoms[0] - total, n_atoms[1] - total
+            rng,
+            sites,
+            target - total,
+            n_atoms[0] - total,
+            n_atoms[1] - total,
+            once=once,
         )
         # every element appears when there are enough orbits
         unused = [e for e in pool if e not in species][: len(rest)]
@@ -1032,7 +1065,11 @@ def make_random_crystals(
         Redraw crystals for which moyo (symprec 1e-2 Å) finds another group:
         each kept crystal has exactly its group at 1e-2 Å and at 1e-3 Å.
     max_attempts : int, default=200
-        Attempts per crystal before giving up with a ``RuntimeError``.
+        Attempts per crystal; where all fail, as many again with only the
+        general position repeated (special orbits repeated put many atoms on
+        one line or plane, which large ``n_atoms`` of groups such as P222 did
+        not fit), then a ``RuntimeError``. A fixed composition gets
+        ``max_attempts`` only.
     random_state : int, numpy Generator or RandomState, optional
         Seed; the same seed gives the same crystals for any ``n_jobs``. A
         Generator or RandomState is drawn from once (the caller's generator

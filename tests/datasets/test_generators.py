@@ -110,6 +110,20 @@ def test_many_atoms_are_not_cut_to_64_orbits():
         assert all(c.get_space_group() == group for c in crystals)
 
 
+def test_many_atoms_fit_where_special_orbits_crowd_their_lines():
+    # P2's four 1-fold orbits and P222's twelve 2-fold ones lie on the 2-fold
+    # axes: drawn as often as the general position and repeated, they put
+    # more atoms on an axis than fit, and every attempt failed (RuntimeError
+    # for 36-40 atoms; 49 of the 230 groups at 100-120)
+    for group in (3, 16):
+        crystals = make_random_crystals(
+            5, space_groups=group, n_atoms=(36, 40), random_state=0
+        )
+        assert all(36 <= c.n_atoms <= 40 for c in crystals)
+        assert all(c.get_space_group() == group for c in crystals)
+        assert min(min_distance_ratio(c) for c in crystals) >= 0.75 - 1e-9
+
+
 def test_lattices_match_crystal_systems(all_groups):
     for c in all_groups:
         a, b, cc, al, be, ga = c.lattice_parameters
