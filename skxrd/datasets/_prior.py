@@ -218,8 +218,10 @@ default="fit"
         (no supergroup within 0.01 Å, as :func:`make_random_crystals`).
     max_attempts : int, default=60
         Attempts per crystal with the group's learned prototypes; where all
-        fail, as many with random Wyckoff sites of the learned sizes and
-        chemistries, and only then a ``RuntimeError``.
+        fail, random Wyckoff sites of the learned sizes and chemistries
+        (``max_attempts`` and as many with only the general position repeated,
+        as :func:`make_random_crystals`, per draw of size and chemistry), and
+        only then a ``RuntimeError``.
     symprec : float, default=0.1
         spglib tolerance (Å) for describing the fitted structures (only used
         when they come as crystals, not as a loaded collection).
