@@ -1,7 +1,7 @@
 """scikit-learn's estimator checks on every skxrd estimator.
 
-No expected failures but the weighted checks of meta-estimators of networks
-(see ``expected_failed_checks``).
+No expected failures but the check that a weight of 2 equals a repeated sample,
+for estimators trained by mini-batch (see ``expected_failed_checks``).
 
 Add one instance per estimator to ``ESTIMATORS``, configured so that the checks'
 small random arrays (1 to 10 features) are meaningful input.
@@ -176,49 +176,33 @@ else:
     ]
 
 
-# The checks that fit with sample_weight (run for every estimator whose fit
-# has that parameter, such as the meta-estimators).
-_WEIGHT_CHECKS = (
-    "check_sample_weights_pandas_series",
-    "check_sample_weights_not_an_array",
-    "check_sample_weights_list",
-    "check_sample_weights_shape",
-    "check_sample_weights_not_overwritten",
-    "check_sample_weight_equivalence_on_dense_data",
-    "check_classifiers_one_label_sample_weights",
-)
-
-
 def expected_failed_checks(estimator):
-    """None but the weighted checks of the meta-estimators of networks.
+    """Only scikit-learn's check that a weight of 2 equals a repeated sample,
+    for the networks and the meta-estimators around them.
 
-    A meta-estimator refuses weights (a TypeError naming it) while an inner
-    network's fit takes no sample_weight; and weights are not exactly
-    repetitions for inner networks trained by mini-batch SGD, nor for a union,
-    whose members learn float32 patterns (equal to about 1e-5, not the
-    check's 1e-7: tests/estimators/test_union.py checks it at that precision).
+    As scikit-learn marks it for its own minibatch-trained estimators (MLP,
+    SGD): an integer weight doubles a sample's loss term within one batch, a
+    repeated sample is another row of other batches (and of the BatchNorm
+    statistics); weight zero is removal, bit for bit
+    (tests/estimators/test_sample_weight.py). A union's members also learn
+    float32 patterns (equal to about 1e-5, not the check's 1e-7:
+    tests/estimators/test_union.py checks it at that precision).
     """
+    try:
+        from skxrd.estimators._base import _NeuralClassifier
+    except ImportError:  # pragma: no cover - torch or skorch not installed
+        return {}
     name = type(estimator).__name__
-    if name not in ("UnionClassifier", "EnsembleClassifier"):
-        return {}  # every other estimator passes every check
-    from skxrd.estimators._weights import weight_keyword
-
-    inners = (
-        [estimator._template()] if name == "UnionClassifier" else estimator.estimators
-    )
-    lacking = sorted({type(e).__name__ for e in inners if weight_keyword(e) is None})
-    failed = {}
-    if lacking:
-        failed = dict.fromkeys(
-            _WEIGHT_CHECKS,
-            f"{', '.join(lacking)} take no sample_weight yet: {name} refuses "
-            "weights with a TypeError naming it",
-        )
-    failed["check_sample_weight_equivalence_on_dense_data"] = (
-        "weights are not exactly repetitions: networks trained by mini-batch "
-        "SGD, union members on float32 patterns"
-    )
-    return failed
+    if isinstance(estimator, _NeuralClassifier) or name in (
+        "UnionClassifier",
+        "EnsembleClassifier",
+    ):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "minibatch training: an integer weight is not a repeated sample"
+            )
+        }
+    return {}  # none other: every estimator passes every check
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -35,6 +36,7 @@ from ._data import (
     _ArrayDataset,
     _as_store,
     _collate,
+    _HeldRows,
     _holdout_indices,
     _HoldoutSplit,
     _StoreDataset,
@@ -142,6 +144,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         weight_decay=1e-4,
         label_smoothing=0.0,
         coarse_loss=None,
+        class_weight=None,
         optimizer="adamw",
         lr_schedule="cosine",
         early_stopping=True,
@@ -164,6 +167,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.label_smoothing = label_smoothing
         self.coarse_loss = coarse_loss
+        self.class_weight = class_weight
         self.optimizer = optimizer
         self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
@@ -179,6 +183,11 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+
+    def __setstate__(self, state):
+        # estimators pickled before class_weight existed trained unweighted
+        state.setdefault("class_weight", None)
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ #
     # parameters
@@ -218,6 +227,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 "network without a confidence head; confidence_head=True trains "
                 "with ConfidenceLoss"
             )
+        self._check_class_weight()
         if self.validation_fraction is not None:
             fraction = _check_nonnegative_float(
                 self.validation_fraction, "validation_fraction"
@@ -227,6 +237,108 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                     "validation_fraction must be in [0, 1), "
                     f"got {self.validation_fraction!r}"
                 )
+
+    def _check_class_weight(self):
+        """``class_weight`` checked for what it can be without the labels:
+        None, "balanced" or a dict of finite weights >= 0."""
+        class_weight = self.class_weight
+        if class_weight is None or (
+            isinstance(class_weight, str) and class_weight == "balanced"
+        ):
+            return class_weight
+        if not isinstance(class_weight, Mapping):
+            raise ValueError(
+                "class_weight must be None, 'balanced' or a dict of {class label: "
+                f"weight}}, got {class_weight!r}"
+            )
+        for label, weight in class_weight.items():
+            _check_nonnegative_float(weight, f"class_weight[{label!r}]")
+        return class_weight
+
+    def _sample_weight(self, sample_weight, y_encoded, classes, n_samples, where):
+        """The weight of each training sample: ``sample_weight`` times the
+        weight ``class_weight`` gives its class (float64), or None when both
+        are None.
+
+        ``where`` names what holds the samples in the length error ("X", "the
+        pattern store"). A ValueError names a wrong length or shape, a value
+        that is not finite or is negative, a ``class_weight`` key that is not
+        a class, and weights that are all zero.
+        """
+        if sample_weight is None and self.class_weight is None:
+            return None
+        weight = np.ones(n_samples)
+        if sample_weight is not None:
+            if isinstance(sample_weight, numbers.Real) and not isinstance(
+                sample_weight, bool
+            ):
+                sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+            weight = check_array(
+                sample_weight,
+                ensure_2d=False,
+                dtype=np.float64,
+                input_name="sample_weight",
+            )
+            if weight.ndim != 1:
+                raise ValueError(
+                    "sample_weight must be one weight per sample (1D), got an "
+                    f"array of shape {weight.shape}"
+                )
+            if len(weight) != n_samples:
+                raise ValueError(
+                    f"sample_weight has {len(weight)} weights but {where} has "
+                    f"{n_samples} samples"
+                )
+            negative = np.flatnonzero(weight < 0)
+            if negative.size:
+                raise ValueError(
+                    f"sample_weight must be >= 0, got {weight[negative[0]]!r} at "
+                    f"index {int(negative[0])} ({negative.size} negative)"
+                )
+            if not weight.any():
+                raise ValueError(
+                    "sample_weight: every weight is zero; at least one must be > 0"
+                )
+            weight = weight.copy()  # never the caller's array (it is multiplied)
+        per_class = self._class_weights(y_encoded, classes, weight)
+        if per_class is not None:
+            weight *= per_class[y_encoded]
+            if not weight.any():
+                raise ValueError(
+                    f"class_weight={self.class_weight!r} gives every sample weight "
+                    "zero; at least one must be > 0"
+                )
+        return weight
+
+    def _class_weights(self, y_encoded, classes, sample_weight):
+        """The weight of each class of ``classes`` (float64), or None."""
+        class_weight = self._check_class_weight()
+        if class_weight is None:
+            return None
+        if isinstance(class_weight, str):  # "balanced"
+            # n_samples / (n_classes * count), counts weighted by sample_weight,
+            # over the classes in y, as sklearn's compute_class_weight (and
+            # LogisticRegression) count them
+            counts = np.bincount(
+                y_encoded, weights=sample_weight, minlength=len(classes)
+            )
+            present = counts > 0
+            per_class = np.ones(len(classes))
+            per_class[present] = counts.sum() / (present.sum() * counts[present])
+            return per_class
+        index = {label: i for i, label in enumerate(classes.tolist())}
+        per_class = np.ones(len(classes))
+        for label, weight in class_weight.items():
+            i = index.get(plain_scalar(label))
+            if i is None:
+                shown = [plain_scalar(c) for c in classes[:10]]
+                more = ", ..." if len(classes) > 10 else ""
+                raise ValueError(
+                    f"class_weight names {plain_scalar(label)!r}, which is not a "
+                    f"class (the classes: {str(shown)[:-1]}{more}])"
+                )
+            per_class[i] = float(weight)
+        return per_class
 
     def _optimizer_class(self):
         """The torch optimizer class that ``optimizer`` names."""
@@ -473,6 +585,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         *,
         compile=False,
         accelerator=None,
+        weighted=False,
     ):
         optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
         if optimizer is torch.optim.SGD:
@@ -498,6 +611,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             extra["callbacks__print_log__sink"] = (
                 accelerator.print if self.verbose >= 1 else _silent
             )
+        if weighted:
+            # one loss per sample, which the net's get_loss weighs
+            extra["criterion__reduction"] = "none"
         pin = device.type == "cuda"
         n_classes = len(classes)
         return net_class(
@@ -529,7 +645,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             **extra,
         )
 
-    def _plain_net(self, net, classes, optimizer, split, device):
+    def _plain_net(self, net, classes, optimizer, split, device, weighted=False):
         """The trained ``net`` with its uncompiled network, off the accelerator.
 
         What the fitted estimator keeps: a :class:`_SkxrdNet` that pickles and
@@ -542,14 +658,16 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             net.module_, net.criterion_ = module, criterion
             net.compile = False
             return net
-        plain = self._build_net(classes, optimizer, None, split, device)
+        plain = self._build_net(
+            classes, optimizer, None, split, device, weighted=weighted
+        )
         plain.initialize()
         plain.module_, plain.criterion_ = module, criterion
         plain.initialize_optimizer()
         plain.history = net.history
         return plain
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Train the network on patterns ``X`` and labels ``y``.
 
         Parameters
@@ -563,6 +681,18 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             Class labels of any type (ints such as space-group numbers, or
             strings); at least two classes. Optional with a store: by default
             its labels ``X.y``.
+        sample_weight : array-like of shape (n_samples,) or float, default=None
+            Weight of each sample (finite, >= 0, not all zero; with a store,
+            one per pattern of the store), multiplied by the weight
+            ``class_weight`` gives its class. Each sample's loss term is
+            multiplied by its weight, and a batch's loss is the sum of its
+            weighted terms divided by the batch's size (not by its weights'
+            sum), so the epoch's training and validation losses are the
+            weighted sums over their samples divided by their numbers; the
+            accuracy ``valid_acc`` stays unweighted. Samples of weight 0 are
+            left out of training (of the batches, the BatchNorm statistics and
+            the validation split) as if removed. None, or weights that are
+            all 1, trains exactly as without weights.
 
         Returns
         -------
@@ -573,14 +703,14 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         # estimator as it was: not n_features_in_ of the new X over the old net
         fitted = {k: v for k, v in vars(self).items() if _is_fitted_attr(k)}
         try:
-            return self._fit(X, y)
+            return self._fit(X, y, sample_weight)
         except Exception:
             for k in [k for k in vars(self) if _is_fitted_attr(k)]:
                 delattr(self, k)
             self.__dict__.update(fitted)
             raise
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight=None):
         warm = bool(self.warm_start) and hasattr(self, "net_")
         store = _as_store(X)
         if store is not None:
@@ -590,9 +720,20 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         check_label_types(y)
         check_classification_targets(y)
         optimizer, augment = self._check_params(self.n_features_in_)
+        classes, y_encoded = self._encode_labels(y, warm)
+        weight = self._sample_weight(
+            sample_weight,
+            y_encoded,
+            classes,
+            len(y_encoded),
+            "X" if store is None else "the pattern store",
+        )
+        held, weight = self._held_samples(weight, y_encoded, classes, warm)
+        if held is not None:  # the samples of weight zero are left out
+            y_encoded = y_encoded[held]
+        weighted = weight is not None
         if self.checkpoint_dir is not None:  # before the net (skorch) makes it
             _resume.check_dir(self.checkpoint_dir)
-        classes, y_encoded = self._encode_labels(y, warm)
         accelerator = self._accelerator()
         device = (
             accelerator.device
@@ -601,7 +742,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         )
         seed = _draw_seed(self.random_state)
 
-        split = None
+        split = None  # stratified on the samples that train (weight > 0)
         fraction = self.validation_fraction
         if fraction and _holdout_indices(y_encoded, fraction, seed) is not None:
             split = _HoldoutSplit(float(fraction), seed)
@@ -614,21 +755,32 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 device,
                 compile=self.compile,
                 accelerator=accelerator,
+                weighted=weighted,
             )
             net.initialize()
             if warm:
                 self._load_previous_weights(net, accelerator)
             resume = self._resume_state(
-                net, X, y_encoded, classes, accelerator, seed=seed
+                net,
+                X if held is None else _HeldRows(X, held),
+                y_encoded,
+                classes,
+                accelerator,
+                seed=seed,
+                sample_weight=weight,
             )
             if store is not None:  # labels in the dataset, and for the split
-                X = _StoreDataset(X, y_encoded)
+                X = _StoreDataset(X, y_encoded, sample_weight=weight, index=held)
+            elif weighted or held is not None:  # weights in the batches' inputs
+                X = _ArrayDataset(X, y_encoded, sample_weight=weight, index=held)
             epochs = None
             if resume is not None and resume.state is not None:
                 epochs = _resume.restore(net, resume.state)
             net.partial_fit(X, y_encoded, epochs=epochs)
             interrupted = resume is not None and self._after_resumable_fit(net, resume)
-            net = self._plain_net(net, classes, optimizer, split, device)
+            net = self._plain_net(
+                net, classes, optimizer, split, device, weighted=weighted
+            )
         # without a validation pass the last epoch left the network in
         # training mode: `net_.module_(x)` gave batch statistics and dropout
         _set_eval(net)
@@ -656,7 +808,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             self.__dict__.pop("_interrupted_run_", None)
         return self
 
-    def _resume_state(self, net, X, y_encoded, classes, accelerator, seed=None):
+    def _resume_state(
+        self, net, X, y_encoded, classes, accelerator, seed=None, sample_weight=None
+    ):
         """The callback that saves (and restores) the training state in
         ``checkpoint_dir``, holding the state of this run if one was saved;
         None without ``checkpoint_dir`` (or with accelerate, whose wrapped
@@ -666,14 +820,24 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             return None
         shape = (len(y_encoded), self.n_features_in_)
         warm = net.module_ if self.warm_start else None
-        digest = _resume.fingerprint(self, y_encoded, shape, classes, warm, seed=seed)
+        digest = _resume.fingerprint(
+            self,
+            y_encoded,
+            shape,
+            classes,
+            warm,
+            seed=seed,
+            sample_weight=sample_weight,
+        )
         rows = _resume.sample_rows(X)
         checkpoint = dict(net.callbacks_)["checkpoint"]
         if accelerator is not None:
             checkpoint.fn_prefix = f"{_resume.run_key(digest, rows)}-"
             return None
         resume = dict(net.callbacks_)["resume"]
-        resume.base = _resume.fingerprint(self, y_encoded, shape, classes, seed=seed)
+        resume.base = _resume.fingerprint(
+            self, y_encoded, shape, classes, seed=seed, sample_weight=sample_weight
+        )
         resume.digest, resume.rows = digest, rows
         resume.key, resume.state = None, None
         run = getattr(self, "_interrupted_run_", None)
@@ -774,6 +938,31 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             )
         warnings.warn(stopped + advice, UserWarning, stacklevel=caller_stacklevel())
         return True
+
+    def _held_samples(self, weight, y_encoded, classes, warm):
+        """The samples that train and their weights: ``(held, weight)``.
+
+        ``held`` indexes the samples of weight > 0 (None: all of them), and
+        ``weight`` gives theirs (None when every one is 1: such a fit trains
+        exactly as one without weights). Without a warm start, the held
+        samples must hold at least two classes.
+        """
+        if weight is None:
+            return None, None
+        held = None
+        if not np.all(weight > 0):
+            held = np.flatnonzero(weight > 0)
+            weight = weight[held]
+            present = np.unique(y_encoded[held])
+            if not warm and len(present) < 2:
+                raise ValueError(
+                    "sample_weight and class_weight leave samples of only 1 class "
+                    f"with a weight > 0 ({plain_scalar(classes[present[0]])!r}); "
+                    f"{type(self).__name__} needs samples of at least 2 classes"
+                )
+        if np.all(weight == 1):
+            weight = None
+        return held, weight
 
     def _encode_labels(self, y, warm):
         """The classes and ``y`` as int64 class indices.

@@ -22,31 +22,66 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 # --------------------------------------------------------------------------- #
 # Data: batched indexing, tail-merging batches, seeded stratified hold-out
 # --------------------------------------------------------------------------- #
+#: the key of the per-sample weights in a weighted batch's inputs
+WEIGHT_KEY = "sample_weight"
+
+
 class _ArrayDataset(torch.utils.data.Dataset):
     """Rows of a 2D float32 array (and integer targets), fetched a batch at a time.
 
     ``__getitems__`` gathers a whole batch with one numpy fancy-indexing call
     (no per-sample tensors and collation), which :func:`_collate` passes on.
+
+    With ``index``, the dataset holds only those rows of ``X`` (``y`` and
+    ``sample_weight`` then have one value per held row): the rows of weight
+    zero are left out without copying ``X``. With ``sample_weight``, a batch's
+    inputs are ``{"X": patterns, "sample_weight": weights}`` (skorch's dict
+    inputs), which the net's ``get_loss`` reads and its ``infer`` strips.
     """
 
-    def __init__(self, X, y=None, length=None):
+    def __init__(self, X, y=None, length=None, *, sample_weight=None, index=None):
         self.X = X
         self.y = None if y is None else np.asarray(y, dtype=np.int64)
+        self.index = None if index is None else np.asarray(index, dtype=np.intp)
+        self.sample_weight = (
+            None
+            if sample_weight is None
+            else np.asarray(sample_weight, dtype=np.float32)
+        )
 
     def __len__(self):
-        return len(self.X)
+        return len(self.X) if self.index is None else len(self.index)
 
     def __getitem__(self, i):
         return self.__getitems__([i])
 
     def __getitems__(self, indices):
         idx = np.asarray(indices, dtype=np.intp)
-        xb = torch.from_numpy(np.ascontiguousarray(self.X[idx], dtype=np.float32))
+        rows = idx if self.index is None else self.index[idx]
+        xb = torch.from_numpy(np.ascontiguousarray(self.X[rows], dtype=np.float32))
         if self.y is None:
             yb = torch.zeros(len(idx), dtype=torch.int64)
         else:
             yb = torch.from_numpy(self.y[idx])
+        if self.sample_weight is not None:
+            xb = {"X": xb, WEIGHT_KEY: torch.from_numpy(self.sample_weight[idx])}
         return xb, yb
+
+
+class _HeldRows:
+    """The rows ``index`` of ``X`` as a sequence of rows (``len``, ``[rows]``),
+    without copying them: what the resume fingerprint samples of a fit that
+    leaves rows of weight zero out."""
+
+    def __init__(self, X, index):
+        self.X = X
+        self.index = np.asarray(index, dtype=np.intp)
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, rows):
+        return self.X[self.index[rows]]
 
 
 def _collate(batch):
@@ -68,8 +103,8 @@ class _StoreDataset(_ArrayDataset):
     chunks (held by the store's chunk cache) rather than all over the file.
     """
 
-    def __init__(self, rows, y=None):
-        super().__init__(rows, y)
+    def __init__(self, rows, y=None, *, sample_weight=None, index=None):
+        super().__init__(rows, y, sample_weight=sample_weight, index=index)
         block = max(1, int(rows.chunks[0]))
         row_bytes = 4 * int(rows.shape[1])
         group = max(1, _SHUFFLE_GROUP_BYTES // (row_bytes * block)) * block

@@ -26,6 +26,17 @@ coarse_loss : dict or None, default=None
     (:class:`skxrd.models.HierarchicalLoss`), so the one output layer learns
     to put its probability in the right crystal system even where it cannot
     tell the space groups apart. None: the cross-entropy alone.
+class_weight : dict, "balanced" or None, default=None
+    Weights of the classes in the training loss, multiplied with the
+    ``sample_weight`` of ``fit`` (space-group labels are far from balanced):
+    a dict ``{class label: weight}`` (weights >= 0; classes it leaves out
+    weigh 1; a label that is not a class is a ValueError), or
+    ``"balanced"``: ``n_samples / (n_classes * count)`` of each class of
+    ``y``, counts weighted by ``sample_weight``, as
+    :func:`sklearn.utils.class_weight.compute_class_weight` and
+    ``LogisticRegression`` count them. None: every class weighs 1 (the
+    training is that of a fit without weights). Training only: model files
+    do not store it.
 optimizer : {"adamw", "adam", "sgd"} or torch.optim.Optimizer subclass, \
 default="adamw"
     The optimizer; ``"sgd"`` uses Nesterov momentum 0.9.

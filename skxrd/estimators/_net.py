@@ -7,6 +7,7 @@ that do not depend on the batch; and their accelerate variant.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -24,7 +25,23 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..utils._torch import kept_modes
 from ._core import INFER_CHUNK, infer_in_chunks
+from ._data import WEIGHT_KEY
 from ._device import _autocast_dtype
+
+
+def _patterns(x):
+    """The patterns of a batch's inputs: ``x`` itself, or its ``"X"`` when
+    it carries sample weights (:class:`~._data._ArrayDataset`)."""
+    if isinstance(x, Mapping) and WEIGHT_KEY in x:
+        return x["X"]
+    return x
+
+
+def _batch_weight(x):
+    """The sample weights a batch's inputs carry, or None."""
+    if isinstance(x, Mapping):
+        return x.get(WEIGHT_KEY)
+    return None
 
 
 # --------------------------------------------------------------------------- #
@@ -78,8 +95,8 @@ class _SkxrdNet(NeuralNetClassifier):
         """``batch`` with its patterns augmented on the device (if ``augment``)."""
         if self.augment is None:
             return batch
-        Xi, yi = unpack_data(batch)
-        Xi = to_tensor(Xi, device=self._net_device())
+        inputs, yi = unpack_data(batch)
+        Xi = to_tensor(_patterns(inputs), device=self._net_device())
         generator = getattr(self, "_augment_generator", None)
         Xa = self.augment(Xi, generator=generator)
         if not isinstance(Xa, torch.Tensor) or Xa.shape != Xi.shape:
@@ -87,7 +104,34 @@ class _SkxrdNet(NeuralNetClassifier):
                 "augment must return a tensor of the batch's shape "
                 f"{tuple(Xi.shape)}, got {getattr(Xa, 'shape', type(Xa))}"
             )
-        return (Xa.to(Xi.dtype), yi)
+        Xa = Xa.to(Xi.dtype)
+        if _batch_weight(inputs) is not None:
+            Xa = {**inputs, "X": Xa}  # the weights go on to get_loss
+        return (Xa, yi)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The batch's loss: skorch's, or with sample weights the mean over
+        the batch of weight times loss.
+
+        Weighted fits build the criterion with ``reduction="none"``; the sum
+        of the weighted per-sample losses is divided by the batch's size (not
+        its weight sum), so that skorch's size-weighted average over the
+        batches of an epoch is the weighted sum over all samples divided by
+        their number, whatever the batches hold.
+        """
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        weight = _batch_weight(X)
+        if weight is None:
+            # a criterion of a weighted fit asked without weights
+            return loss.mean() if loss.ndim else loss
+        if loss.shape != (len(weight),):
+            raise ValueError(
+                "sample_weight needs a criterion that gives one loss per sample "
+                f"with reduction='none'; {type(self.criterion_).__name__} gave a "
+                f"loss of shape {tuple(loss.shape)} for a batch of {len(weight)}"
+            )
+        weight = to_tensor(weight, device=loss.device).to(loss.dtype)
+        return (weight * loss).sum() / len(weight)
 
     def train_step_single(self, batch, **fit_params):
         return super().train_step_single(self._augment_batch(batch), **fit_params)
@@ -149,6 +193,7 @@ class _SkxrdNet(NeuralNetClassifier):
             with torch.no_grad():
                 for batch in self.get_iterator(subset, training=False):
                     Xi, _ = unpack_data(batch)
+                    Xi = _patterns(Xi)
                     if len(Xi) > 1:
                         self.infer(Xi)
                         seen += 1
@@ -164,6 +209,7 @@ class _SkxrdNet(NeuralNetClassifier):
     infer_chunk = INFER_CHUNK
 
     def infer(self, x, **fit_params):
+        x = _patterns(x)  # the weights of a weighted batch are get_loss's
         if not (
             isinstance(x, torch.Tensor)
             and not self.module_.training
@@ -255,6 +301,7 @@ class _AcceleratedSkxrdNet(AccelerateMixin, _SkxrdNet):
         )
 
     def infer(self, x, **fit_params):
+        x = _patterns(x)
         return _as_float32(NeuralNetClassifier.infer(self, x, **fit_params))
 
     def evaluation_step(self, batch, training=False):

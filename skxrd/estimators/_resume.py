@@ -40,6 +40,9 @@ from ._net import _uncompiled
 _FORMAT = "skxrd-resume/1"
 #: parameters that change where or how visibly a run trains, not what it learns
 _RUNTIME_PARAMS = ("checkpoint_dir", "device", "num_threads", "verbose")
+#: not fingerprinted either: class_weight acts through the samples' weights,
+#: fingerprinted as such (an unweighted fit keeps its fingerprint of before)
+_UNHASHED_PARAMS = (*_RUNTIME_PARAMS, "class_weight")
 
 
 def _param_repr(value, depth=0):
@@ -75,7 +78,9 @@ def _param_repr(value, depth=0):
     return text
 
 
-def fingerprint(estimator, y, shape, classes, module=None, seed=None):
+def fingerprint(
+    estimator, y, shape, classes, module=None, seed=None, sample_weight=None
+):
     """What a resumed run must share with the interrupted one (a hex digest).
 
     The training parameters (all but where and how visibly it runs: device,
@@ -84,12 +89,13 @@ def fingerprint(estimator, y, shape, classes, module=None, seed=None):
     begins from; random initial weights follow from ``random_state``). The
     patterns themselves are compared apart (:func:`sample_rows`), with a
     tolerance: the same config simulated on another machine may differ in
-    the last bits.
+    the last bits. ``sample_weight``: the weights of the training samples
+    (None: unweighted, the fingerprint of a fit before weights existed).
     """
     h = hashlib.sha256()
     params = estimator.get_params(deep=False)
     for name in sorted(params):
-        if name not in _RUNTIME_PARAMS:
+        if name not in _UNHASHED_PARAMS:
             h.update(f"{name}={_param_repr(params[name])};".encode())
     if not isinstance(params.get("random_state"), numbers.Integral):
         # None or a generator: the seed this fit drew (its split, its
@@ -99,6 +105,9 @@ def fingerprint(estimator, y, shape, classes, module=None, seed=None):
     h.update(repr(np.asarray(classes).tolist()).encode())
     h.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
     h.update(repr(tuple(int(n) for n in shape)).encode())
+    if sample_weight is not None:
+        weights = np.ascontiguousarray(sample_weight, dtype=np.float32)
+        h.update(b"sample_weight=" + weights.tobytes())
     if module is not None:
         _hash_module(h, module)
     return h.hexdigest()

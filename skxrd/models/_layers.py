@@ -87,6 +87,24 @@ class ConfidenceHead(nn.Module):
         return c.clamp(self.eps, 1.0 - self.eps)
 
 
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction):
+    if not (isinstance(reduction, str) and reduction in _REDUCTIONS):
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    return reduction
+
+
+def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Per-sample losses reduced as torch's losses reduce them."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
 def confidence_loss(
     logits: torch.Tensor,
     confidence: torch.Tensor,
@@ -94,6 +112,7 @@ def confidence_loss(
     lmbda: float = 0.1,
     hint_probability: float = 0.5,
     generator: torch.Generator | None = None,
+    reduction: str = "mean",
 ) -> torch.Tensor:
     """Loss of learned confidence (DeVries & Taylor, 2018).
 
@@ -118,11 +137,15 @@ def confidence_loss(
         Fraction of the samples that get hints.
     generator : torch.Generator, default=None
         Source of the random choice of the hinted samples.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        As in torch's losses: the mean over the samples, their sum, or one
+        loss per sample (``NLL_i + lmbda · (-log c_i)``; what weighted
+        training weighs).
 
     Returns
     -------
     torch.Tensor
-        The scalar loss.
+        The scalar loss, or with ``reduction="none"`` one per sample.
 
     Examples
     --------
@@ -148,8 +171,12 @@ def confidence_loss(
         c_used = torch.ones_like(c)
     onehot = F.one_hot(target.long(), probs.shape[-1]).to(probs.dtype)
     mixed = c_used.unsqueeze(-1) * probs + (1.0 - c_used.unsqueeze(-1)) * onehot
-    nll = F.nll_loss(torch.log(mixed.clamp_min(1e-12)), target.long())
-    return nll + lmbda * (-torch.log(c)).mean()
+    log_mixed = torch.log(mixed.clamp_min(1e-12))
+    if _check_reduction(reduction) == "mean":  # as before weighted training
+        nll = F.nll_loss(log_mixed, target.long())
+        return nll + lmbda * (-torch.log(c)).mean()
+    per_sample = F.nll_loss(log_mixed, target.long(), reduction="none")
+    return _reduce(per_sample + lmbda * (-torch.log(c)), reduction)
 
 
 class ConfidenceLoss(nn.Module):
@@ -173,6 +200,10 @@ class ConfidenceLoss(nn.Module):
         Initial weight of the confidence penalty.
     hint_probability : float, default=0.5
         Fraction of the training samples that get hints.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        How the per-sample losses are reduced (:func:`confidence_loss`);
+        ``"none"`` gives one per sample, for weighted training. ``lmbda``
+        adapts to the unweighted mean ``-log c`` of a batch either way.
 
     Attributes
     ----------
@@ -196,9 +227,14 @@ class ConfidenceLoss(nn.Module):
     """
 
     def __init__(
-        self, budget: float = 0.3, lmbda: float = 0.1, hint_probability: float = 0.5
+        self,
+        budget: float = 0.3,
+        lmbda: float = 0.1,
+        hint_probability: float = 0.5,
+        reduction: str = "mean",
     ):
         super().__init__()
+        self.reduction = _check_reduction(reduction)
         for value, name in ((budget, "budget"), (lmbda, "lmbda")):
             if not isinstance(value, numbers.Real) or not value > 0:
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
@@ -227,6 +263,7 @@ class ConfidenceLoss(nn.Module):
             target,
             lmbda=self.lmbda,
             hint_probability=self.hint_probability if self.training else 0.0,
+            reduction=getattr(self, "reduction", "mean"),  # pickled before it
         )
         if self.training:
             penalty = float(-torch.log(confidence.detach()).mean())
@@ -270,6 +307,9 @@ class HierarchicalLoss(nn.Module):
     label_smoothing : float, default=0.0
         Label smoothing of the class cross-entropy (in ``[0, 1)``, as in
         :class:`torch.nn.CrossEntropyLoss`); the coarse terms are not smoothed.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        As in torch's losses: the mean over the samples, their sum, or one
+        loss per sample (for weighted training).
 
     Examples
     --------
@@ -287,8 +327,15 @@ class HierarchicalLoss(nn.Module):
     True
     """
 
-    def __init__(self, groups=(), weights=(), label_smoothing: float = 0.0):
+    def __init__(
+        self,
+        groups=(),
+        weights=(),
+        label_smoothing: float = 0.0,
+        reduction: str = "mean",
+    ):
         super().__init__()
+        self.reduction = _check_reduction(reduction)
         groups, weights = list(groups), list(weights)
         if len(groups) != len(weights):
             raise ValueError(
@@ -347,7 +394,10 @@ class HierarchicalLoss(nn.Module):
                 f"HierarchicalLoss was built for {self.n_classes} classes, "
                 f"got logits of {logits.shape[-1]}"
             )
-        loss = F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
+        reduction = getattr(self, "reduction", "mean")  # pickled before it
+        loss = F.cross_entropy(
+            logits, target, label_smoothing=self.label_smoothing, reduction=reduction
+        )
         if not self.weights:
             return loss
         log_p = F.log_softmax(logits, dim=-1)
@@ -355,7 +405,8 @@ class HierarchicalLoss(nn.Module):
             log_member = getattr(self, f"_log_member_{level}")
             index = getattr(self, f"_index_{level}")
             log_group = torch.logsumexp(log_p.unsqueeze(-1) + log_member, dim=1)
-            loss = loss + weight * F.nll_loss(log_group, index[target])
+            nll = F.nll_loss(log_group, index[target], reduction=reduction)
+            loss = loss + weight * nll
         return loss
 
 

@@ -324,7 +324,9 @@ def save_model(
     return path
 
 
-_TRAINING_ONLY = ("augment", "checkpoint_dir", "num_threads", "verbose")
+# class_weight weighs the training loss only (and a dict's labels would be
+# stored as str keys, which name no int class on a warm start)
+_TRAINING_ONLY = ("augment", "checkpoint_dir", "class_weight", "num_threads", "verbose")
 
 
 def _network_record(clf, known, where, dtype="float32"):

@@ -77,6 +77,28 @@ def test_accelerate_trains_the_same_model_as_the_plain_path(data):
     np.testing.assert_array_equal(again.predict_proba(X), plain.predict_proba(X))
 
 
+def test_accelerate_and_compile_train_the_same_weighted_model(data):
+    # the batches carry the weights through the accelerator's data loader and
+    # the compiled (per-sample) criterion
+    X, y, _ = data
+    w = np.where(np.arange(len(y)) % 4 == 0, 0.0, np.linspace(0.5, 2.0, len(y)))
+    params = {"validation_fraction": 0.25, "class_weight": {14: 1.5}}
+    plain = _resnet(**params).fit(X, y, sample_weight=w)
+    for other in (
+        _accelerated(**params).fit(X, y, sample_weight=w),
+        _resnet(compile={"backend": "eager"}, **params).fit(X, y, sample_weight=w),
+    ):
+        for name in ("train_loss", "valid_loss"):
+            np.testing.assert_array_equal(
+                other.history_[:, name], plain.history_[:, name]
+            )
+        np.testing.assert_array_equal(other.predict_proba(X), plain.predict_proba(X))
+    assert not np.array_equal(
+        plain.predict_proba(X),
+        _resnet(validation_fraction=0.25).fit(X, y).predict_proba(X),
+    )
+
+
 def test_accelerate_augments_training_batches_reproducibly(data):
     X, y, _ = data
     augment = NoisyAugment()

@@ -467,6 +467,53 @@ def test_hierarchical_loss_matches_its_definition():
     )
 
 
+@pytest.mark.parametrize("weights", [[], [1.0, 0.5]])
+def test_hierarchical_loss_reductions(weights):
+    # "none" gives the per-sample terms that weighted training weighs; their
+    # mean and sum are the other reductions
+    torch.manual_seed(0)
+    logits, target = torch.randn(6, 5), torch.tensor([0, 1, 2, 3, 4, 0])
+    groups = [[0, 0, 1, 1, 2], [0, 1, 1, 1, 0]][: len(weights)]
+    kwargs = {"groups": groups, "weights": weights, "label_smoothing": 0.1}
+    per_sample = HierarchicalLoss(**kwargs, reduction="none")(logits, target)
+    assert per_sample.shape == (6,)
+    torch.testing.assert_close(
+        per_sample.mean(), HierarchicalLoss(**kwargs)(logits, target)
+    )
+    total = HierarchicalLoss(**kwargs, reduction="sum")(logits, target)
+    torch.testing.assert_close(total, per_sample.sum())
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        HierarchicalLoss(reduction="avg")
+
+
+def test_confidence_loss_reductions():
+    from skxrd.models import ConfidenceLoss
+
+    torch.manual_seed(0)
+    logits, confidence = torch.randn(8, 3), torch.rand(8) * 0.9 + 0.05
+    target = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+
+    def loss(reduction):
+        gen = torch.Generator().manual_seed(1)  # the same hints each time
+        return confidence_loss(
+            logits, confidence, target, generator=gen, reduction=reduction
+        )
+
+    assert loss("none").shape == (8,)
+    torch.testing.assert_close(loss("none").mean(), loss("mean"))
+    torch.testing.assert_close(loss("none").sum(), loss("sum"))
+    # the criterion: lmbda adapts alike whatever the reduction
+    mean, none = ConfidenceLoss(), ConfidenceLoss(reduction="none")
+    a = mean.eval()((logits, confidence), target)
+    b = none.eval()((logits, confidence), target)
+    torch.testing.assert_close(b.mean(), a)
+    mean.train()((logits, confidence), target)
+    none.train()((logits, confidence), target)
+    assert mean.lmbda == none.lmbda
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        ConfidenceLoss(reduction=None)
+
+
 def test_hierarchical_loss_gradients_stay_finite():
     # very confident logits in a wrong group: the log-sum-exp over -inf
     # memberships must not turn into NaN
