@@ -24,6 +24,7 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..utils._torch import host_array
 from ..utils._validation import check_bool, check_int, plain_scalar
 from ..utils._warnings import caller_stacklevel
 from ._core import (
@@ -252,7 +253,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 f"weight}}, got {class_weight!r}"
             )
         for label, weight in class_weight.items():
-            _check_nonnegative_float(weight, f"class_weight[{label!r}]")
+            _check_nonnegative_float(weight, f"class_weight[{plain_scalar(label)!r}]")
         return class_weight
 
     def _sample_weight(self, sample_weight, y_encoded, classes, n_samples, where):
@@ -274,7 +275,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             ):
                 sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
             weight = check_array(
-                sample_weight,
+                host_array(sample_weight),  # a tensor on a GPU too
                 ensure_2d=False,
                 dtype=np.float64,
                 input_name="sample_weight",

@@ -430,6 +430,20 @@ def test_bad_weights_are_one_clear_error(data, sample_weight, class_weight, matc
     assert not hasattr(clf, "net_")
 
 
+def test_weights_as_a_tensor_or_a_scalar(data):
+    X, y, _ = data
+    w = np.linspace(0.5, 2.0, len(y))
+    ref = _resnet(max_epochs=2).fit(X, y, sample_weight=w)
+    # a tensor (that requires grad, or on a GPU) is read on the host
+    tensor = torch.tensor(w, requires_grad=True)
+    _same_network(_resnet(max_epochs=2).fit(X, y, sample_weight=tensor), ref, X)
+    twos = _resnet(max_epochs=2).fit(X, y, sample_weight=2.0)
+    _same_network(
+        twos, _resnet(max_epochs=2).fit(X, y, sample_weight=np.full(40, 2)), X
+    )
+    assert twos.net_.criterion_.reduction == "none"
+
+
 def test_the_callers_weights_are_left_alone(data):
     X, y, _ = data
     w = np.linspace(0.0, 2.0, len(y))
