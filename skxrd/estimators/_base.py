@@ -20,11 +20,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..utils._torch import host_array
 from ..utils._validation import check_bool, check_int, plain_scalar
 from ..utils._warnings import caller_stacklevel
 from ._core import (
@@ -53,6 +51,7 @@ from ._net import (
     _SkxrdNet,
     _uncompiled,
 )
+from ._weights import checked_sample_weight
 
 try:
     import torch
@@ -268,39 +267,9 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         """
         if sample_weight is None and self.class_weight is None:
             return None
-        weight = np.ones(n_samples)
-        if sample_weight is not None:
-            if isinstance(sample_weight, numbers.Real) and not isinstance(
-                sample_weight, bool
-            ):
-                sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-            weight = check_array(
-                host_array(sample_weight),  # a tensor on a GPU too
-                ensure_2d=False,
-                dtype=np.float64,
-                input_name="sample_weight",
-            )
-            if weight.ndim != 1:
-                raise ValueError(
-                    "sample_weight must be one weight per sample (1D), got an "
-                    f"array of shape {weight.shape}"
-                )
-            if len(weight) != n_samples:
-                raise ValueError(
-                    f"sample_weight has {len(weight)} weights but {where} has "
-                    f"{n_samples} samples"
-                )
-            negative = np.flatnonzero(weight < 0)
-            if negative.size:
-                raise ValueError(
-                    f"sample_weight must be >= 0, got {weight[negative[0]]!r} at "
-                    f"index {int(negative[0])} ({negative.size} negative)"
-                )
-            if not weight.any():
-                raise ValueError(
-                    "sample_weight: every weight is zero; at least one must be > 0"
-                )
-            weight = weight.copy()  # never the caller's array (it is multiplied)
+        weight = checked_sample_weight(sample_weight, n_samples, where)
+        if weight is None:  # class_weight alone
+            weight = np.ones(n_samples)
         per_class = self._class_weights(y_encoded, classes, weight)
         if per_class is not None:
             weight *= per_class[y_encoded]

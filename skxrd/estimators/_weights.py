@@ -25,14 +25,21 @@ __all__ = [
 ]
 
 
-def checked_sample_weight(sample_weight, n_samples: int):
-    """``sample_weight`` as float64 of shape ``(n_samples,)``, or None.
+def checked_sample_weight(sample_weight, n_samples: int, where: str = "X"):
+    """``sample_weight`` as a new float64 array of shape ``(n_samples,)``, or
+    None.
 
-    A single number is every pattern's weight (as in scikit-learn). One
-    ValueError naming ``sample_weight`` and what is wrong: not numbers, another
-    shape, NaN or infinite values, negative values, or all zero (no pattern
+    The one check of the weights of every skxrd estimator that takes them
+    (the network classifiers and the meta-estimators). A single number is
+    every sample's weight (as in scikit-learn); a pandas Series or a torch
+    tensor (on any device) is read as its values. One ValueError naming
+    ``sample_weight`` and what is wrong: not numbers, not one weight per
+    sample (``where`` names what holds the samples: ``"X"``, ``"the pattern
+    store"``), NaN or infinite values, negative values, or all zero (no sample
     would count).
     """
+    from ..utils._torch import host_array
+
     if sample_weight is None:
         return None
     if isinstance(sample_weight, numbers.Number) and not isinstance(
@@ -41,16 +48,23 @@ def checked_sample_weight(sample_weight, n_samples: int):
         sample_weight = np.full(n_samples, sample_weight)
     values = getattr(sample_weight, "to_numpy", None)  # a pandas Series
     try:
-        w = np.array(values() if values else sample_weight, dtype=np.float64)
+        w = np.array(
+            host_array(values() if values else sample_weight), dtype=np.float64
+        )
     except (TypeError, ValueError):
         raise ValueError(
-            "sample_weight must hold numbers, one per pattern; got "
+            "sample_weight must hold numbers, one per sample; got "
             f"{type(sample_weight).__name__}"
         ) from None
-    if w.shape != (n_samples,):
+    if w.ndim != 1:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per sample "
+            f"(1D); got an array of shape {w.shape}"
+        )
+    if len(w) != n_samples:
         raise ValueError(
             f"sample_weight must have shape ({n_samples},), one weight per "
-            f"pattern; got shape {w.shape}"
+            f"sample; got {len(w)} weights but {where} has {n_samples} samples"
         )
     bad = np.flatnonzero(~np.isfinite(w))
     if bad.size:
@@ -58,13 +72,14 @@ def checked_sample_weight(sample_weight, n_samples: int):
             f"sample_weight must be finite; found {bad.size} NaN or infinite "
             f"value(s), the first at index {bad[0]}"
         )
-    if np.any(w < 0):
-        first = int(np.flatnonzero(w < 0)[0])
+    negative = np.flatnonzero(w < 0)
+    if negative.size:
         raise ValueError(
-            f"sample_weight must be >= 0; found {w[first]!r} at index {first}"
+            f"sample_weight must be >= 0; found {w[negative[0]]!r} at index "
+            f"{negative[0]} ({negative.size} negative)"
         )
     if not w.sum() > 0:
-        raise ValueError("sample_weight is all zero: no pattern would count")
+        raise ValueError("sample_weight is all zero: no sample would count")
     return w
 
 
