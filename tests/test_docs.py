@@ -472,6 +472,10 @@ _SHRINK = {
         ('"resnetclassifier__lr": [1e-3, 3e-3]', '"resnetclassifier__lr": [1e-3]'),
         ("cv=StratifiedGroupKFold(5)", "cv=StratifiedGroupKFold(2)"),
         (
+            "UnionClassifier(ResNetClassifier(max_epochs=30))",
+            "UnionClassifier(ResNetClassifier(depth=2, width=8, max_epochs=1))",
+        ),
+        (
             '("classifier", ResNetClassifier())',
             '("classifier", ResNetClassifier(max_epochs=1))',
         ),
