@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from ..utils._radiation import Radiation, get_radiation
+from ..utils._radiation import Radiation, get_radiation, kalpha_mean_anode
 from ..utils._validation import check_positive
+from ..utils._warnings import caller_stacklevel
 
 __all__ = ["AXES", "Pattern", "q_to_two_theta", "two_theta_to_q"]
 
@@ -273,7 +275,12 @@ class Pattern:
     wavelength : float or str, optional
         The primary wavelength in Å, or a radiation name such as ``"CuKa"`` or
         ``"MoKa1"`` (its primary line is used). Required for a 2θ axis unless
-        ``radiation`` is given; optional for a Q axis.
+        ``radiation`` is given; optional for a Q axis. A number within 3e-4 Å
+        of an anode's Kα1/Kα2 weighted mean (Cu 1.5418, Mo 0.7107, Co 1.7903,
+        Fe 1.9373, Cr 2.2910, Ag 0.5609 Å), the single value files state for a
+        tube's doublet, is read as that doublet (``"CuKa"``), with a
+        :class:`UserWarning`; give ``radiation="xray"`` too for a monochromatic
+        beam of that wavelength.
     radiation : str, float or Radiation, optional
         The radiation, as accepted by :func:`skxrd.simulation.get_radiation`;
         its primary wavelength is the pattern's wavelength. If ``wavelength`` is
@@ -339,6 +346,20 @@ class Pattern:
     ):
         if axis not in AXES:
             raise ValueError(f"axis must be 'two_theta' or 'q', got {axis!r}")
+        anode = None if radiation is not None else kalpha_mean_anode(wavelength)
+        if anode is not None:
+            # a tube's doublet stated as one number (RRUFF's 1.5418 Å): read as
+            # one line, its resolved peaks were converted 0.08 % off the Kα1
+            # positions a Cu Kα model learnt (6 of 456 RRUFF crystal systems)
+            warnings.warn(
+                f"wavelength {float(wavelength):g} Å is the {anode[:-2]} Kα1/Kα2 "
+                f"weighted mean: the pattern is read as the {anode!r} doublet "
+                f"(Kα1 {get_radiation(anode).wavelength:.5f} Å); for a "
+                "monochromatic beam of that wavelength give radiation='xray'",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+            wavelength = anode
         lam, rad = resolve_wavelength(wavelength, radiation)
         if axis == "two_theta" and lam is None:
             raise ValueError(

@@ -47,6 +47,35 @@ for _anode, (_a1, _a2) in _KALPHA.items():
     XRAY_LINES[f"{_anode}Ka1"] = ((_a1,), (1.0,))
     XRAY_LINES[f"{_anode}Ka2"] = ((_a2,), (1.0,))
 
+#: Kα1/Kα2 intensity-weighted mean wavelengths (Å) of the anodes, the single
+#: "Kα" value many files state for a tube's doublet (Cu 1.5418, Mo 0.7107)
+KALPHA_MEANS = {
+    anode: (a1 + _KALPHA2_RATIO * a2) / (1 + _KALPHA2_RATIO)
+    for anode, (a1, a2) in _KALPHA.items()
+}
+# a stated mean to 3 decimals (Mo 0.711) is within it; no Kα1 or Kα2 line is
+# (the closest, Cu's Kα1, is 1.3e-3 Å from Cu's mean)
+_KALPHA_MEAN_TOL = 3e-4
+
+
+def kalpha_mean_anode(wavelength) -> str | None:
+    """The name of the anode doublet (``"CuKa"``) whose Kα1/Kα2 weighted mean
+    ``wavelength`` (Å) states, or None.
+
+    Examples
+    --------
+    >>> from skxrd.utils._radiation import kalpha_mean_anode
+    >>> kalpha_mean_anode(1.5418), kalpha_mean_anode(0.71073), kalpha_mean_anode(1.5406)
+    ('CuKa', 'MoKa', None)
+    """
+    if isinstance(wavelength, bool) or not isinstance(wavelength, numbers.Real):
+        return None
+    for anode, mean in KALPHA_MEANS.items():
+        if abs(float(wavelength) - mean) <= _KALPHA_MEAN_TOL:
+            return f"{anode}Ka"
+    return None
+
+
 HC_KEV_ANGSTROM = 12.398419843320026  # h c in keV·Å (CODATA 2018)
 
 

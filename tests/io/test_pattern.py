@@ -382,3 +382,31 @@ def test_conversion_names_points_that_fall_together_near_180_degrees():
         p.to_q()
     with pytest.raises(ValueError, match=r"both convert to Q = 8.156802943"):
         p.to_q()
+
+
+@pytest.mark.parametrize(
+    ("stated", "anode"),
+    [(1.5418, "CuKa"), (1.54184, "CuKa"), (0.7107, "MoKa"), (0.711, "MoKa"),
+     (1.7903, "CoKa"), (1.9373, "FeKa"), (2.291, "CrKa"), (0.5609, "AgKa")],
+)  # fmt: skip
+def test_a_stated_kalpha_mean_is_read_as_the_anodes_doublet(stated, anode):
+    # RRUFF states its Cu Kα patterns (Kα2 not stripped) as 1.5418 Å: read as
+    # one line, the model converted their peaks 0.08 % off its Kα1 positions
+    with pytest.warns(UserWarning, match=f"read as the '{anode}' doublet"):
+        p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=stated)
+    assert p.radiation.name == anode
+    assert p.wavelength == get_radiation(anode).wavelength
+    assert len(p.radiation.wavelengths) == 2
+
+
+def test_kalpha1_and_a_monochromatic_wavelength_are_read_as_given():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for lam in (1.5406, 1.54059, 1.5444, 0.70932, 0.7293, 1.5412):
+            p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=lam)
+            assert p.wavelength == lam and p.radiation is None
+        # a beam at the mean's wavelength itself: named as one
+        p = Pattern([10.0, 20.0], [1.0, 2.0], wavelength=1.5418, radiation="xray")
+        assert p.wavelength == 1.5418 and p.radiation.wavelengths == (1.5418,)
