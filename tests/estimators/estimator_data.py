@@ -23,6 +23,27 @@ FAST = {
 TINY_RESNET = {"depth": 2, "width": 8, "kernel_size": 5}
 
 
+def small_store(path):
+    """A pattern store of 32 simulated patterns (crystal systems of groups 14
+    and 225, 2θ 20–60° in 0.25° steps) written to ``path``, which is returned."""
+    from skxrd.datasets import write_pattern_store
+    from skxrd.simulation import PowderSimulator
+
+    sim = PowderSimulator(two_theta_range=(20.0, 60.0), two_theta_step=0.25)
+    write_pattern_store(
+        path,
+        32,
+        target="crystal_system",
+        simulator=sim,
+        chunk_size=16,
+        space_groups=[14, 225],
+        n_atoms=(2, 8),
+        random_state=0,
+        n_jobs=1,
+    ).close()
+    return path
+
+
 def peaky_patterns(
     labels=(225, 14),
     n_per_class=20,

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-from estimator_data import FAST, TINY_RESNET
+from estimator_data import FAST, TINY_RESNET, small_store
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
@@ -166,21 +166,9 @@ def test_accelerate_with_checkpoint_dir_keeps_the_best_epoch(data, tmp_path):
 
 
 def test_accelerate_trains_from_a_pattern_store(tmp_path):
-    from skxrd.datasets import PatternStore, write_pattern_store
-    from skxrd.simulation import PowderSimulator
+    from skxrd.datasets import PatternStore
 
-    sim = PowderSimulator(two_theta_range=(20.0, 60.0), two_theta_step=0.25)
-    path = tmp_path / "train.h5"
-    settings = dict(
-        target="crystal_system",
-        simulator=sim,
-        chunk_size=16,
-        space_groups=[14, 225],
-        n_atoms=(2, 8),
-        random_state=0,
-        n_jobs=1,
-    )
-    write_pattern_store(path, 32, **settings).close()
+    path = small_store(tmp_path / "train.h5")
     with PatternStore(path) as store:
         X, y = store.X[:], store.y[:]
         on_disk = _accelerated(batch_size=16).fit(store)

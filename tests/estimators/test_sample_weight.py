@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from estimator_data import FAST, TINY_RESNET, peaky_patterns
+from estimator_data import FAST, TINY_RESNET, peaky_patterns, small_store
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
@@ -354,22 +354,9 @@ def test_weighted_fit_resumes_and_keeps_apart_from_the_unweighted(data, tmp_path
 
 
 def test_pattern_store_with_weights(tmp_path):
-    from skxrd.datasets import PatternStore, write_pattern_store
-    from skxrd.simulation import PowderSimulator
+    from skxrd.datasets import PatternStore
 
-    sim = PowderSimulator(two_theta_range=(20.0, 60.0), two_theta_step=0.25)
-    path = tmp_path / "train.h5"
-    write_pattern_store(
-        path,
-        32,
-        target="crystal_system",
-        simulator=sim,
-        chunk_size=16,
-        space_groups=[14, 225],
-        n_atoms=(2, 8),
-        random_state=0,
-        n_jobs=1,
-    ).close()
+    path = small_store(tmp_path / "train.h5")
     w = np.where(np.arange(32) % 4 == 0, 0.0, np.linspace(0.5, 2.0, 32))
     with PatternStore(path) as store:
         X, y = store.X[:], store.y[:]
