@@ -348,16 +348,13 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 Xm = np.concatenate([Xm, self.negatives_X_[outside]])
                 ym = np.concatenate([ym, np.full(outside.sum(), other, dtype=object)])
                 ym = ym.astype(np.result_type(y.dtype, np.asarray(other).dtype))
-                if wm is not None or negatives_weight is not None:
-                    # a negative keeps the weight its pattern was given
-                    wm = np.concatenate(
-                        [
-                            np.ones(mask.sum()) if wm is None else wm,
-                            np.ones(outside.sum())
-                            if negatives_weight is None
-                            else negatives_weight[outside],
-                        ]
-                    )
+                # a negative keeps the weight its pattern was given
+                wm = _joined_weights(
+                    wm,
+                    mask.sum(),
+                    None if negatives_weight is None else negatives_weight[outside],
+                    outside.sum(),
+                )
             members.append(weighted_fit(member, Xm, ym, wm, keyword))
         return members
 
