@@ -436,9 +436,7 @@ def fit_symmetry_weight(
     def loss(w):
         p = symmetry_weighted(proba, symmetry_proba, columns, log_prior, w)
         log_p = np.log(np.maximum(p[rows, target], 1e-12))
-        if sample_weight is None:
-            return -float(np.mean(log_p))
-        return -float(np.average(log_p, weights=sample_weight))
+        return -float(np.average(log_p, weights=sample_weight))  # None: the mean
 
     res = minimize_scalar(loss, bounds=(0.0, 4.0), method="bounded")
     return float(res.x) if res.fun < loss(0.0) else 0.0

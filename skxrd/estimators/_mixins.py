@@ -40,8 +40,7 @@ def _fit_temperature(logits, target, sample_weight=None) -> float:
         z = z0 / np.exp(log_t)
         z = z - z.max(axis=1, keepdims=True)
         log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        if sample_weight is None:  # the mean as before: same temperatures
-            return -float(log_q[rows, target].mean())
+        # without weights np.average is the plain mean: the same temperatures
         return -float(np.average(log_q[rows, target], weights=sample_weight))
 
     best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
