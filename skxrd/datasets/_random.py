@@ -70,6 +70,15 @@ def covalent_radius(element: str) -> float:
     return float(radius) if radius else 1.5
 
 
+def _volume_scale(r_old, r_new, occupancies) -> float:
+    """The length scale of a cell whose atoms of covalent radii ``r_old``
+    become atoms of radii ``r_new``: the cube root of the ratio of their
+    covalent volumes, each weighted by its site's occupancy (the two halves
+    of a shared site are one atom, not two)."""
+    occ = np.asarray(occupancies)
+    return float((np.sum(occ * r_new**3) / np.sum(occ * r_old**3)) ** (1 / 3))
+
+
 @cache
 def _setting_sites(space_group: int):
     """Wyckoff sites of the standard setting, in xrayutilities' order.

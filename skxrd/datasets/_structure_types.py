@@ -19,7 +19,7 @@ from ..crystal import (
     wyckoff_sites,
 )
 from ..utils._parallel import parallel_map
-from ._random import _spawn, covalent_radius
+from ._random import _spawn, _volume_scale, covalent_radius
 
 __all__ = ["SUBSTITUTION_FAMILIES", "make_structure_type_crystals", "similar_elements"]
 
@@ -244,11 +244,10 @@ class _Prototype:
         old = self.crystal
         r_old = np.array([covalent_radius(e) for e in old.elements])
         r_new = np.array([covalent_radius(mapping[e]) for e in old.elements])
-        # covalent volumes weighted by occupancy, as make_variants does: the
-        # two halves of a shared site (inverse spinel's Mg/Fe on 16d) counted
-        # as two full atoms, and the cell came out up to 7 % off
-        occ = np.asarray(old.occupancies)
-        scale = float((np.sum(occ * r_new**3) / np.sum(occ * r_old**3)) ** (1 / 3))
+        # covalent volumes weighted by occupancy, as make_variants weighs them:
+        # the two halves of a shared site (inverse spinel's Mg/Fe on 16d)
+        # counted as two full atoms, and the cell came out up to 7 % off
+        scale = _volume_scale(r_old, r_new, old.occupancies)
         stretch = scale * (1.0 + rng.normal(0.0, strain, 3))
         turn = rng.normal(0.0, angle_jitter, 3)
         params = _independent_parameters(self.system, old.lattice_parameters)(

@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 from ..crystal import Crystal, as_crystals, parse_species
 from ..crystal._prototype import _ordered_cell
 from ..utils._parallel import parallel_map
-from ._random import _spawn, covalent_radius
+from ._random import _spawn, _volume_scale, covalent_radius
 from ._structure_types import similar_elements
 
 __all__ = ["make_variants"]
@@ -93,7 +93,7 @@ def _variants_of(
             for sp, old, new in zip(crystal.species, crystal.elements, new_elements)
         ]
         r_new = np.array([covalent_radius(e) for e in new_elements])
-        scale = float((np.sum(occ0 * r_new**3) / np.sum(occ0 * r_old**3)) ** (1 / 3))
+        scale = _volume_scale(r_old, r_new, occ0)
         eps = _symmetric_strain(rng, rotations, strain) if strain > 0 else 0.0
         lattice = scale * np.asarray(crystal.lattice) @ (np.eye(3) + eps)
         frac = np.asarray(crystal.frac_coords)
