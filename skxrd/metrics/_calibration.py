@@ -10,7 +10,7 @@ from sklearn.utils import Bunch, check_array
 from ..utils._torch import host_array
 from ..utils._validation import check_int
 from ..utils._warnings import caller_stacklevel
-from ._coverage import _check_1d, _check_same_length, _matches
+from ._coverage import _check_1d, _check_same_length, _check_sample_weight, _matches
 
 __all__ = ["calibration_table", "expected_calibration_error"]
 
@@ -132,7 +132,7 @@ def _check_labels(labels, y_true: np.ndarray, n_columns: int, binary: bool):
 
 
 def calibration_table(
-    y_true, y_proba, *, labels=None, n_bins=15, strategy="uniform"
+    y_true, y_proba, *, labels=None, n_bins=15, strategy="uniform", sample_weight=None
 ) -> Bunch:
     """Per-bin confidence and accuracy of the top-label predictions.
 
@@ -165,7 +165,15 @@ def calibration_table(
         Bins of equal width, with edges ``k / n_bins`` (a confidence of
         exactly ``k / n_bins`` falls in the bin that it closes), or bins
         holding about equal numbers of samples (edges at the quantiles of the
-        confidences; ties may leave some bins empty).
+        confidences; ties may leave some bins empty). With ``sample_weight``
+        the quantiles are weighted (inverted empirical distribution, so that
+        the bins hold about equal weight); equal weights give the unweighted
+        edges.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the samples, as in scikit-learn's metrics:
+        each bin's confidence and accuracy are weighted means and the bins
+        are weighed by their total weight. A weight of 0 leaves a sample out;
+        integer weights equal repeating samples. None weighs all alike.
 
     Returns
     -------
@@ -179,8 +187,12 @@ def calibration_table(
         - ``accuracy``: ndarray, the accuracy in each non-empty bin.
         - ``count``: ndarray of int, the number of samples in each non-empty
           bin.
+        - ``weight``: ndarray of float, the total sample weight in each
+          non-empty bin (``count`` as floats without ``sample_weight``).
         - ``ece``: float, the expected calibration error
-          ``sum(count / n_samples * abs(accuracy - confidence))``.
+          ``sum(weight / weight.sum() * abs(accuracy - confidence))``.
+
+        A bin is non-empty when it holds a sample of positive weight.
 
     Raises
     ------
@@ -220,7 +232,10 @@ def calibration_table(
     y_true = _check_1d(y_true, "y_true")
     tolerance = _sum_tolerance(y_proba)  # of the dtype given, before float64
     y_proba = _check_proba(y_proba)
-    n = _check_same_length(y_true=y_true, y_proba=y_proba)
+    if sample_weight is not None:
+        sample_weight = _check_1d(sample_weight, "sample_weight", numeric=True)
+    n = _check_same_length(y_true=y_true, y_proba=y_proba, sample_weight=sample_weight)
+    weight = _check_sample_weight(sample_weight, n)
     n_bins = check_int(n_bins, "n_bins", minimum=1)
     if strategy not in _STRATEGIES:
         raise ValueError(f"strategy must be one of {_STRATEGIES}, got {strategy!r}")
@@ -241,34 +256,57 @@ def calibration_table(
         # which can fall one float below k / n_bins (5 / 6, 5 / 12...) and put a
         # confidence of exactly k / n_bins in the next bin.
         bin_edges = np.arange(n_bins + 1) / n_bins
+    elif sample_weight is None or np.ptp(weight[weight > 0]) == 0:
+        # equal weights: the plain quantiles of the samples that count
+        bin_edges = np.quantile(
+            confidence[weight > 0], np.linspace(0.0, 1.0, n_bins + 1)
+        )
     else:
-        bin_edges = np.quantile(confidence, np.linspace(0.0, 1.0, n_bins + 1))
+        bin_edges = np.quantile(
+            confidence,
+            np.linspace(0.0, 1.0, n_bins + 1),
+            weights=weight,
+            method="inverted_cdf",  # the one method numpy weighs
+        )
+    if strategy == "quantile":
         # Guard searchsorted against rounding in the interpolation.
         bin_edges = np.maximum.accumulate(bin_edges)
         bin_edges[0], bin_edges[-1] = 0.0, 1.0
     # side="left" makes the bins (lo, hi], as in Guo et al. (2017).
     bins = np.searchsorted(bin_edges[1:-1], confidence, side="left")
-    count = np.bincount(bins, minlength=n_bins)
-    sum_confidence = np.bincount(bins, weights=confidence, minlength=n_bins)
-    sum_correct = np.bincount(bins, weights=correct, minlength=n_bins)
+    counts = weight > 0  # a weight of 0 leaves the sample out
+    count = np.bincount(bins[counts], minlength=n_bins)
+    if sample_weight is None:
+        # unweighted sums, as before weights: the same floats to the last bit
+        total = count.astype(float)
+        sum_confidence = np.bincount(bins, weights=confidence, minlength=n_bins)
+        sum_correct = np.bincount(bins, weights=correct, minlength=n_bins)
+    else:
+        total = np.bincount(bins, weights=weight, minlength=n_bins)
+        sum_confidence = np.bincount(
+            bins, weights=weight * confidence, minlength=n_bins
+        )
+        sum_correct = np.bincount(bins, weights=weight * correct, minlength=n_bins)
 
     bin_index = np.flatnonzero(count)
-    count = count[bin_index]
-    mean_confidence = sum_confidence[bin_index] / count
-    accuracy = sum_correct[bin_index] / count
-    ece = float(np.sum(count / n * np.abs(accuracy - mean_confidence)))
+    count, total = count[bin_index], total[bin_index]
+    mean_confidence = sum_confidence[bin_index] / total
+    accuracy = sum_correct[bin_index] / total
+    denominator = n if sample_weight is None else total.sum()
+    ece = float(np.sum(total / denominator * np.abs(accuracy - mean_confidence)))
     return Bunch(
         bin_edges=bin_edges,
         bin_index=bin_index,
         confidence=mean_confidence,
         accuracy=accuracy,
         count=count,
+        weight=total,
         ece=ece,
     )
 
 
 def expected_calibration_error(
-    y_true, y_proba, *, labels=None, n_bins=15, strategy="uniform"
+    y_true, y_proba, *, labels=None, n_bins=15, strategy="uniform", sample_weight=None
 ) -> float:
     """Top-label expected calibration error (ECE) of predicted probabilities.
 
@@ -295,6 +333,9 @@ def expected_calibration_error(
         Number of bins.
     strategy : {"uniform", "quantile"}, default="uniform"
         Bins of equal width on [0, 1], or of about equal numbers of samples.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights: weighted bin means, bins weighed by their
+        total weight (see :func:`calibration_table`).
 
     Returns
     -------
@@ -323,7 +364,15 @@ def expected_calibration_error(
     0.25
     >>> expected_calibration_error(y_true, [0.25] * 4)  # 1-D: P(labels[1])
     0.25
+    >>> w = [1, 0, 1, 1]  # sample 1 left out: 75 % confident, 2 of 3 right
+    >>> round(expected_calibration_error(y_true, y_proba, sample_weight=w), 4)
+    0.0833
     """
     return calibration_table(
-        y_true, y_proba, labels=labels, n_bins=n_bins, strategy=strategy
+        y_true,
+        y_proba,
+        labels=labels,
+        n_bins=n_bins,
+        strategy=strategy,
+        sample_weight=sample_weight,
     ).ece

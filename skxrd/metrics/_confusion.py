@@ -12,6 +12,7 @@ import numpy as np
 
 from ..crystal import CRYSTAL_SYSTEMS, to_crystal_system
 from ..utils._validation import check_real, plain_scalar
+from ._coverage import _check_1d, _check_same_length, _check_sample_weight
 
 __all__ = ["CrystalSystemConfusionDisplay"]
 
@@ -274,6 +275,7 @@ class CrystalSystemConfusionDisplay:
         include_missing=False,
         values_format=None,
         colorbar=True,
+        sample_weight=None,
     ) -> CrystalSystemConfusionDisplay:
         """Plot the crystal-system confusion matrix of predictions.
 
@@ -301,6 +303,11 @@ class CrystalSystemConfusionDisplay:
             Format of the values (scikit-learn's default when None).
         colorbar : bool, default=True
             Add a colorbar.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights: the matrix sums weights instead of
+            counting samples (as scikit-learn's ``confusion_matrix``), and
+            ``accuracy_`` is the weighted accuracy. A weight of 0 leaves a
+            sample out.
 
         Returns
         -------
@@ -311,8 +318,9 @@ class CrystalSystemConfusionDisplay:
         ------
         ValueError
             For labels that are neither crystal systems nor space groups
-            (naming them), inputs of different lengths or no samples, and a
-            bad ``normalize``.
+            (naming them), inputs of different lengths or no samples, a
+            bad ``normalize``, and a ``sample_weight`` of another length,
+            negative or non-finite, or all zero.
 
         Examples
         --------
@@ -341,6 +349,10 @@ class CrystalSystemConfusionDisplay:
             )
         if len(true) == 0:
             raise ValueError("y_true and y_pred hold no samples")
+        if sample_weight is not None:
+            sample_weight = _check_1d(sample_weight, "sample_weight", numeric=True)
+            _check_same_length(y_true=true, sample_weight=sample_weight)
+            sample_weight = _check_sample_weight(sample_weight, len(true))
         if include_missing:
             labels = list(CRYSTAL_SYSTEMS)
         else:
@@ -349,8 +361,15 @@ class CrystalSystemConfusionDisplay:
         with warnings.catch_warnings():
             # one system only is a valid 1x1 matrix here: the labels are explicit
             warnings.filterwarnings("ignore", "A single label", UserWarning)
-            cm = confusion_matrix(true, pred, labels=labels, normalize=normalize)
-        display = cls(cm, display_labels=labels, accuracy=float(np.mean(true == pred)))
+            cm = confusion_matrix(
+                true,
+                pred,
+                labels=labels,
+                normalize=normalize,
+                sample_weight=sample_weight,
+            )
+        accuracy = float(np.average(true == pred, weights=sample_weight))
+        display = cls(cm, display_labels=labels, accuracy=accuracy)
         return display.plot(
             ax=ax, cmap=cmap, values_format=values_format, colorbar=colorbar
         )
@@ -368,6 +387,7 @@ class CrystalSystemConfusionDisplay:
         include_missing=False,
         values_format=None,
         colorbar=True,
+        sample_weight=None,
     ) -> CrystalSystemConfusionDisplay:
         """Predict ``X`` and plot the crystal-system confusion matrix.
 
@@ -380,7 +400,7 @@ class CrystalSystemConfusionDisplay:
             Its input.
         y : array-like of shape (n_samples,)
             True labels (see :meth:`from_predictions`).
-        normalize, ax, cmap, include_missing, values_format, colorbar
+        normalize, ax, cmap, include_missing, values_format, colorbar, sample_weight
             As in :meth:`from_predictions`.
 
         Returns
@@ -410,4 +430,5 @@ class CrystalSystemConfusionDisplay:
             include_missing=include_missing,
             values_format=values_format,
             colorbar=colorbar,
+            sample_weight=sample_weight,
         )

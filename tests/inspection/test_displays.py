@@ -665,3 +665,40 @@ def test_second_map_on_the_same_axes_shares_the_attribution_axis():
     # a new Axes gets a twin of its own
     alone = AttributionDisplay(sample=x, attribution=x).plot()
     assert alone.attribution_ax_ is not twin
+
+
+def test_crystal_system_confusion_sums_sample_weights():
+    y_true = [225, 194, 2, 14, 14]
+    y_pred = ["cubic", "cubic", "triclinic", "monoclinic", "triclinic"]
+    weight = [2.0, 1.0, 0.0, 3.0, 1.0]
+    display = CrystalSystemConfusionDisplay.from_predictions(
+        y_true, y_pred, normalize=None, sample_weight=weight
+    )
+    labels = display.display_labels_
+    cm = display.confusion_matrix_
+    assert cm[labels.index("cubic"), labels.index("cubic")] == 2.0
+    assert cm[labels.index("hexagonal"), labels.index("cubic")] == 1.0
+    assert cm[labels.index("triclinic"), labels.index("triclinic")] == 0.0
+    assert cm[labels.index("monoclinic"), labels.index("triclinic")] == 1.0
+    assert cm.sum() == 7.0
+    assert display.accuracy_ == pytest.approx(5.0 / 7.0)  # (2 + 0 + 3) / 7
+    # integer weights equal repeated samples
+    repeated = np.repeat(np.arange(5), np.asarray(weight, dtype=int))
+    plain = CrystalSystemConfusionDisplay.from_predictions(
+        np.asarray(y_true)[repeated], np.asarray(y_pred)[repeated], normalize="true"
+    )
+    normalized = CrystalSystemConfusionDisplay.from_predictions(
+        y_true, y_pred, normalize="true", sample_weight=weight
+    )
+    keep = [normalized.display_labels_.index(s) for s in plain.display_labels_]
+    np.testing.assert_allclose(
+        normalized.confusion_matrix_[np.ix_(keep, keep)], plain.confusion_matrix_
+    )
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        CrystalSystemConfusionDisplay.from_predictions(
+            y_true, y_pred, sample_weight=[1, 1, -1, 1, 1]
+        )
+    with pytest.raises(ValueError, match="same length"):
+        CrystalSystemConfusionDisplay.from_predictions(
+            y_true, y_pred, sample_weight=[1, 1]
+        )

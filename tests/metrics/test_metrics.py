@@ -715,3 +715,103 @@ def test_display_checks_its_own_curve():
     with pytest.raises(ValueError, match="accuracy must be finite"):
         AccuracyCoverageDisplay(coverage=[0.5, 1.0], accuracy=[1.0, np.nan]).plot()
     assert plt.get_fignums() == []
+
+
+# sample_weight in the calibration metrics
+
+
+def _dirichlet_sample(seed, n=300, k=4):
+    rng = np.random.default_rng(seed)
+    y_proba = rng.dirichlet([0.5] * k, n)
+    y_true = np.where(
+        rng.random(n) < 0.6, y_proba.argmax(axis=1), rng.integers(0, k, n)
+    )
+    return y_true, y_proba, rng
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+def test_integer_weights_equal_repeated_samples_in_calibration(strategy):
+    y_true, y_proba, rng = _dirichlet_sample(11)
+    weight = rng.integers(0, 4, len(y_true))
+    weight[0] = 0  # a left-out sample
+    repeated = np.repeat(np.arange(len(y_true)), weight)
+    weighted = calibration_table(
+        y_true, y_proba, sample_weight=weight, strategy=strategy, n_bins=10
+    )
+    plain = calibration_table(
+        y_true[repeated], y_proba[repeated], strategy=strategy, n_bins=10
+    )
+    if strategy == "uniform":  # weighted quantiles differ from interpolated ones
+        np.testing.assert_array_equal(weighted.bin_index, plain.bin_index)
+        np.testing.assert_allclose(weighted.confidence, plain.confidence)
+        np.testing.assert_allclose(weighted.accuracy, plain.accuracy)
+        np.testing.assert_allclose(weighted.weight, plain.count)
+        assert weighted.ece == pytest.approx(plain.ece)
+    # the bins' weights always follow their samples' weights
+    top = y_proba.max(axis=1)
+    bins = np.searchsorted(weighted.bin_edges[1:-1], top, side="left")
+    for b, w in zip(weighted.bin_index, weighted.weight):
+        assert w == pytest.approx(weight[bins == b].sum())
+    assert expected_calibration_error(
+        y_true, y_proba, sample_weight=weight, strategy=strategy, n_bins=10
+    ) == pytest.approx(weighted.ece)
+
+
+def test_weighted_ece_matches_its_definition():
+    y_true, y_proba, rng = _dirichlet_sample(12)
+    weight = rng.random(len(y_true))
+    confidence = y_proba.max(axis=1)
+    correct = y_proba.argmax(axis=1) == y_true
+    bins = np.clip(np.ceil(confidence * 15).astype(int) - 1, 0, 14)
+    expected = sum(
+        weight[bins == b].sum()
+        / weight.sum()
+        * abs(
+            np.average(correct[bins == b], weights=weight[bins == b])
+            - np.average(confidence[bins == b], weights=weight[bins == b])
+        )
+        for b in np.unique(bins)
+    )
+    got = expected_calibration_error(y_true, y_proba, sample_weight=weight)
+    assert got == pytest.approx(expected)
+    assert got != pytest.approx(expected_calibration_error(y_true, y_proba))
+
+
+def test_unit_and_equal_weights_give_the_unweighted_table():
+    y_true, y_proba, _ = _dirichlet_sample(13)
+    for strategy in ("uniform", "quantile"):
+        plain = calibration_table(y_true, y_proba, strategy=strategy)
+        for weight in (np.ones(len(y_true)), np.full(len(y_true), 2.5)):
+            weighted = calibration_table(
+                y_true, y_proba, strategy=strategy, sample_weight=weight
+            )
+            np.testing.assert_array_equal(weighted.bin_edges, plain.bin_edges)
+            np.testing.assert_array_equal(weighted.count, plain.count)
+            np.testing.assert_allclose(weighted.accuracy, plain.accuracy)
+            assert weighted.ece == pytest.approx(plain.ece)
+        np.testing.assert_array_equal(plain.weight, plain.count)
+
+
+def test_zero_weight_samples_are_left_out_of_the_bins():
+    y_true = [0, 1, 0, 1]
+    y_proba = [[0.9, 0.1], [0.2, 0.8], [0.35, 0.65], [0.6, 0.4]]
+    table = calibration_table(y_true, y_proba, n_bins=5, sample_weight=[1, 1, 0, 1])
+    kept = calibration_table([0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], n_bins=5)
+    np.testing.assert_array_equal(table.bin_index, kept.bin_index)
+    np.testing.assert_array_equal(table.count, kept.count)
+    assert table.ece == kept.ece
+
+
+@pytest.mark.parametrize(
+    "weight, match",
+    [
+        (np.ones(3), r"same length"),
+        ([1, -1, 1, 1], "sample_weight must be non-negative"),
+        (np.zeros(4), "sample_weight must not be all zero"),
+        ([1, np.nan, 1, 1], "sample_weight must be finite"),
+    ],
+)
+def test_calibration_bad_sample_weight(weight, match):
+    y_proba = [[0.9, 0.1], [0.2, 0.8], [0.35, 0.65], [0.6, 0.4]]
+    with pytest.raises(ValueError, match=match):
+        expected_calibration_error([0, 1, 0, 1], y_proba, sample_weight=weight)
