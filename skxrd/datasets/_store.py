@@ -252,13 +252,26 @@ def _check_store(f, path: Path):
         )
 
 
+# Parameters of the simulator and the instrument sampler that stores written
+# before they existed do not record, at the values those stores were made with
+# (without them, such a store could not be resumed).
+_PARAM_DEFAULTS = {
+    "simulator": {"kbeta": 0.0, "polarization": None},
+    "instrument": {"kbeta": None},
+}
+
+
 def _stored_config(f) -> dict:
-    return {
+    config = {
         key: json.loads(f.attrs[key + "_json"])
         if key + "_json" in f.attrs
         else _CONFIG_DEFAULTS[key]  # a store written before the setting existed
         for key in _CONFIG_KEYS
     }
+    for key, defaults in _PARAM_DEFAULTS.items():
+        if isinstance(config[key], dict):
+            config[key] = {**defaults, **config[key]}
+    return config
 
 
 def _chunk_rows(chunk_size: int, n: int, n_points: int) -> int:

@@ -32,7 +32,9 @@ class InstrumentSampler(BaseEstimator):
     - a zero shift, uniform in ``±zero_shift`` degrees 2θ;
     - a flat background, log-uniform in ``background`` (relative to the
       strongest peak), and Poisson counting noise for a strongest peak of
-      ``counts`` counts, log-uniform in its range (both off by default).
+      ``counts`` counts, log-uniform in its range (both off by default);
+    - a Kβ1/Kα1 intensity ratio, uniform in ``kbeta`` (off by default: the
+      simulator's ``kbeta``).
 
     ``experiments/sim_to_real.py`` compares patterns simulated with these
     settings with measured ones; :data:`MEASURED_LIKE` holds the ranges it
@@ -57,6 +59,12 @@ class InstrumentSampler(BaseEstimator):
     counts : (float, float), float or None, default=None
         Range of the counts at the top of the strongest peak, for Poisson
         counting noise (fewer counts, more noise); None: no noise.
+    kbeta : (float, float), float or None, default=None
+        Range of the Kβ1/Kα1 intensity ratio of a β-filtered tube (about 0.01
+        to 0.05 with a nickel filter for copper; 0: a monochromator), within
+        [0, 1]; the simulator's radiation must be a named anode line. None:
+        the simulator's ``kbeta`` (the settings get no ``kbeta`` key, and the
+        other settings are drawn as without it).
 
     Examples
     --------
@@ -81,6 +89,7 @@ class InstrumentSampler(BaseEstimator):
         zero_shift=0.0,
         background=None,
         counts=None,
+        kbeta=None,
     ):
         self.crystallite_size = crystallite_size
         self.width_scale = width_scale
@@ -89,6 +98,7 @@ class InstrumentSampler(BaseEstimator):
         self.zero_shift = zero_shift
         self.background = background
         self.counts = counts
+        self.kbeta = kbeta
 
     def sample(self, n: int, random_state=None) -> list[dict]:
         """``n`` settings dicts, one per pattern.
@@ -108,7 +118,8 @@ class InstrumentSampler(BaseEstimator):
         list of dict
             Keys ``crystallite_size``, ``width_scale``,
             ``preferred_orientation``, ``march_r``, ``zero_shift``,
-            ``background``, ``counts`` and ``noise_seed``.
+            ``background``, ``counts`` and ``noise_seed``; ``kbeta`` where
+            a ``kbeta`` range is given.
         """
         from ..utils._validation import check_int, check_range, check_real, check_seed
 
@@ -138,6 +149,9 @@ class InstrumentSampler(BaseEstimator):
             if r is not None and r[0] <= 0:
                 raise ValueError(f"{name} must be > 0, got {r}")
             levels.append(r)
+        kbeta = check_range(
+            self.kbeta, "kbeta", maximum=1.0, allow_scalar=True, allow_none=True
+        )
         rng = (
             random_state
             if isinstance(random_state, np.random.Generator)
@@ -156,7 +170,9 @@ class InstrumentSampler(BaseEstimator):
         # drawn after the older settings, so those keep their random streams
         bg, counts = (_log_uniform(rng, r, n) if r else None for r in levels)
         seeds = rng.integers(2**31, size=n) if counts is not None else np.zeros(n)
-        return [
+        # last, so that the settings drawn without it keep their values
+        ratios = None if kbeta is None else np.clip(rng.uniform(*kbeta, n), *kbeta)
+        settings = [
             {
                 "crystallite_size": None if sizes[i] is None else float(sizes[i]),
                 "width_scale": float(scales[i]),
@@ -171,6 +187,10 @@ class InstrumentSampler(BaseEstimator):
             }
             for i in range(n)
         ]
+        if ratios is not None:
+            for v, ratio in zip(settings, ratios):
+                v["kbeta"] = float(ratio)
+        return settings
 
 
 def _log_uniform(rng, bounds, n: int) -> np.ndarray:

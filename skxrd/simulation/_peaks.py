@@ -50,7 +50,8 @@ class PeakList:
     Attributes
     ----------
     d : ndarray of shape (n_lines,)
-        Interplanar spacing (Å), descending.
+        Interplanar spacing (Å), descending (the lines of the beam's own
+        wavelengths; Kβ rows, see ``is_kbeta``, follow them).
     hkl : ndarray of shape (n_lines, 3)
         A representative Miller index (non-negative where one is).
     multiplicity : ndarray of shape (n_lines,)
@@ -59,10 +60,12 @@ class PeakList:
         Sum of ``|F|²`` over the line's reflections (Debye–Waller and preferred
         orientation included): the multiplicity-weighted structure intensity.
     two_theta : ndarray of shape (n_lines,)
-        Bragg angle 2θ (degrees) at the primary wavelength.
+        Bragg angle 2θ (degrees) at the primary wavelength (of a Kβ row: at
+        the anode's Kβ1 wavelength).
     intensity : ndarray of shape (n_lines,)
         Integrated intensity of the primary line, ``f_squared · LP`` (times
-        ``exp(-2 B (1/2d)²)`` with the simulator's ``overall_b``).
+        ``exp(-2 B (1/2d)²)`` with the simulator's ``overall_b``); of a Kβ row,
+        ``kbeta · f_squared · LP(θβ)`` (times the same factor).
     wavelength : float
         Primary wavelength (Å).
     name : str or None
@@ -87,6 +90,15 @@ class PeakList:
         Monochromator 2θ (degrees) in the polarization factor of ``intensity``.
     overall_b : float or None, default=None
         Overall B (Å²) in ``intensity``.
+    polarization : float or None, default=None
+        The beam's polarization fraction in the polarization factor of
+        ``intensity`` (None: unpolarized, or not known).
+    kbeta : float or None, default=None
+        The Kβ1/Kα1 intensity ratio of the Kβ rows (None: not known).
+    is_kbeta : ndarray of bool of shape (n_lines,) or None, default=None
+        Which rows are Kβ lines: the reflections again at the anode's Kβ1
+        wavelength, listed after the others where their 2θ lies within
+        ``two_theta_limits`` (a simulator's ``kbeta`` > 0). None: no Kβ rows.
 
     Notes
     -----
@@ -120,6 +132,9 @@ class PeakList:
     lorentz_polarization: bool | None = None
     monochromator_angle: float | None = None
     overall_b: float | None = None
+    polarization: float | None = None
+    kbeta: float | None = None
+    is_kbeta: np.ndarray | None = None
 
     @property
     def q(self) -> np.ndarray:
@@ -137,10 +152,15 @@ class PeakList:
         return len(self.d)
 
     def to_table(self, n: int | None = None) -> str:
-        """A text table of the lines (strongest ``n`` if given, in 2θ order)."""
+        """A text table of the lines (strongest ``n`` if given, in 2θ order);
+        Kβ rows (``is_kbeta``) are marked ``Kβ``."""
         order = np.arange(len(self))
         if n is not None:
             order = np.sort(np.argsort(-self.intensity, kind="stable")[:n])
+        beta = getattr(self, "is_kbeta", None)  # None in older pickles
+        if beta is not None:
+            # Kβ rows follow the others: put them in their 2θ places
+            order = order[np.argsort(self.two_theta[order], kind="stable")]
         rows = ["   2theta      d (Å)    h   k   l   mult   I/Imax"]
         rel = self.relative_intensity
         for i in order:
@@ -148,6 +168,7 @@ class PeakList:
             rows.append(
                 f"{self.two_theta[i]:9.4f} {self.d[i]:10.5f} {h:4d}{k:4d}{l:4d} "
                 f"{self.multiplicity[i]:6d} {rel[i]:8.2f}"
+                + ("  Kβ" if beta is not None and beta[i] else "")
             )
         return "\n".join(rows)
 
@@ -503,13 +524,17 @@ def make_peak_list(
     monochromator,
     lorentz_polarization_on=True,
     overall_b=0.0,
+    polarization=None,
+    kbeta=0.0,
     **kwargs,
 ) -> PeakList:
     """Peak list of the primary wavelength within ``two_theta_limits`` (degrees).
 
     ``intensity`` includes the overall Debye–Waller factor of ``overall_b``
     (as the rendered pattern does); ``f_squared`` does not, since
-    :meth:`PowderSimulator.render` applies it again."""
+    :meth:`PowderSimulator.render` applies it again. With ``kbeta`` > 0 the
+    lines of the anode's Kβ1 wavelength within the limits follow, weighted by
+    ``kbeta`` (``g_range`` must reach them)."""
     g, hkl, mult, fsq = reflections(crystal, radiation, g_range, **kwargs)
     settings = structure_settings(
         kwargs.get("anomalous", False),
@@ -517,37 +542,51 @@ def make_peak_list(
         kwargs.get("preferred_orientation"),
         kwargs.get("march_r", 1.0),
     )
-    lam = radiation.wavelength
-    sin_t = g * lam / 2.0
-    ok = sin_t < 1.0
-    theta = np.arcsin(sin_t[ok])
-    two_theta = np.degrees(2.0 * theta)
     lo, hi = two_theta_limits
     # limits inclusive to within rounding: a line's 2θ moves by ulps with the
     # order in which its reflections are summed, which depends on the range
     tol = limit_tolerance(lo, hi)
-    inside = (two_theta >= lo - tol) & (two_theta <= hi + tol)
-    lp = (
-        lorentz_polarization(
-            theta[inside],
-            np,
-            neutron=radiation.kind == "neutron",
-            monochromator_2theta=monochromator,
+
+    def rows(lam):
+        """Indices into g, 2θ and LP factor of the lines of ``lam`` inside."""
+        sin_t = g * lam / 2.0
+        ok = sin_t < 1.0
+        theta = np.arcsin(sin_t[ok])
+        two_theta = np.degrees(2.0 * theta)
+        inside = (two_theta >= lo - tol) & (two_theta <= hi + tol)
+        lp = (
+            lorentz_polarization(
+                theta[inside],
+                np,
+                neutron=radiation.kind == "neutron",
+                monochromator_2theta=monochromator,
+                polarization=polarization,
+            )
+            if lorentz_polarization_on
+            else np.ones(int(inside.sum()))
         )
-        if lorentz_polarization_on
-        else np.ones(int(inside.sum()))
-    )
-    sel = np.flatnonzero(ok)[inside]
-    if overall_b:
-        lp = lp * np.exp(-2.0 * overall_b * (g[sel] / 2.0) ** 2)
+        sel = np.flatnonzero(ok)[inside]
+        if overall_b:
+            lp = lp * np.exp(-2.0 * overall_b * (g[sel] / 2.0) ** 2)
+        return sel, two_theta[inside], lp
+
+    sel, two_theta, lp = rows(radiation.wavelength)
+    intensity = fsq[sel] * lp
+    is_kbeta = None
+    if kbeta:
+        beta, beta_tt, beta_lp = rows(radiation.kbeta)
+        is_kbeta = np.r_[np.zeros(len(sel), bool), np.ones(len(beta), bool)]
+        intensity = np.r_[intensity, kbeta * fsq[beta] * beta_lp]
+        two_theta = np.r_[two_theta, beta_tt]
+        sel = np.r_[sel, beta]
     return PeakList(
         d=1.0 / g[sel],
         hkl=hkl[sel],
         multiplicity=mult[sel],
         f_squared=fsq[sel],
-        two_theta=two_theta[inside],
-        intensity=fsq[sel] * lp,
-        wavelength=lam,
+        two_theta=two_theta,
+        intensity=intensity,
+        wavelength=radiation.wavelength,
         name=crystal.name,
         radiation_kind=radiation.kind,
         two_theta_limits=(float(lo), float(hi)),
@@ -555,6 +594,9 @@ def make_peak_list(
         lorentz_polarization=bool(lorentz_polarization_on),
         monochromator_angle=float(monochromator),
         overall_b=float(overall_b),
+        polarization=None if polarization is None else float(polarization),
+        kbeta=float(kbeta),
+        is_kbeta=is_kbeta,
     )
 
 

@@ -19,12 +19,31 @@ PROFILES = ("gaussian", "lorentzian", "pseudo-voigt")
 _LN2 = math.log(2.0)
 
 
-def lorentz_polarization(theta, xp, *, neutron: bool, monochromator_2theta: float):
+def lorentz_polarization(
+    theta,
+    xp,
+    *,
+    neutron: bool,
+    monochromator_2theta: float,
+    polarization: float | None = None,
+):
     """Lorentz-polarization factor of Bragg–Brentano powder geometry.
 
-    ``LP = (1 + cos²2θ cos²2θm) / (sin²θ cosθ (1 + cos²2θm))`` for X-rays and
-    ``1 / (sin²θ cosθ)`` for (unpolarized) neutrons. ``theta`` in radians,
-    ``monochromator_2theta`` in degrees.
+    ``LP = (1 + cos²2θ cos²2θm) / (sin²θ cosθ (1 + cos²2θm))`` for an
+    unpolarized X-ray beam (``polarization=None``) and ``1 / (sin²θ cosθ)`` for
+    (unpolarized) neutrons. ``theta`` in radians, ``monochromator_2theta`` in
+    degrees.
+
+    With a fraction ``polarization`` = P of the beam polarized perpendicular to
+    the diffraction plane (a synchrotron beam, horizontally polarized, with a
+    vertical diffraction plane: P near 1), the polarization factor is
+    ``P + (1 - P) cos²2θ`` (GSAS-II's ``Polarization(Pola, Tth, Azm=0)``; P = 0.5
+    is the unpolarized beam). A monochromator diffracting in the same plane,
+    before the sample, passes the perpendicular component whole and the other
+    times cos²2θm, so the factor becomes
+    ``(P + (1 - P) cos²2θm cos²2θ) / (P + (1 - P) cos²2θm)`` (derived as
+    Azároff, Acta Cryst. 8 (1955) 701, does for an unpolarized beam); P = 0.5
+    gives the unpolarized formula above.
     """
     sin_t, cos_t = xp.sin(theta), xp.cos(theta)
     lorentz = 1.0 / (sin_t * sin_t * cos_t)
@@ -32,7 +51,10 @@ def lorentz_polarization(theta, xp, *, neutron: bool, monochromator_2theta: floa
         return lorentz
     c2m = math.cos(math.radians(monochromator_2theta)) ** 2
     cos_2t = xp.cos(2.0 * theta)
-    return lorentz * (1.0 + cos_2t * cos_2t * c2m) / (1.0 + c2m)
+    if polarization is None:
+        return lorentz * (1.0 + cos_2t * cos_2t * c2m) / (1.0 + c2m)
+    p = float(polarization)
+    return lorentz * (p + (1.0 - p) * c2m * cos_2t * cos_2t) / (p + (1.0 - p) * c2m)
 
 
 def fwhm_and_eta(

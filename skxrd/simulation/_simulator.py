@@ -108,6 +108,28 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         screening the box takes about 200 bytes per hkl (4 GB at the default),
         in both backends. Raise it where the memory is there, e.g. for a 70 Å
         cell with Ag Kα up to 150° 2θ (56 million).
+    kbeta : float, default=0.0
+        Intensity of the anode's Kβ1 line relative to Kα1 (named anode lines
+        only): each reflection also appears at ``sin θβ = sin θα · λβ / λα``,
+        weaker by this ratio (and by its own Lorentz-polarization factor). A
+        β filter (nickel for copper) leaves about 0.01–0.02, an unfiltered tube
+        about 0.2; a monochromator removes it (0). Within [0, 1]; refused for a
+        single-wavelength beam (a wavelength in Å, ``"xray"`` or
+        ``"neutron"``), whose Kβ line is not known. The wavelengths are those
+        of :attr:`Radiation.kbeta` (Cu 1.392234 Å).
+    polarization : float, optional
+        Polarization of the incident X-ray beam: the fraction P of it polarized
+        perpendicular to the diffraction plane, within [0, 1]. The polarization
+        factor is then ``P + (1 - P) cos²2θ`` instead of the unpolarized
+        ``(1 + cos²2θ) / 2``: a synchrotron beam is polarized in the horizontal
+        plane, so with a vertical diffraction plane P is near 1 (0.95–0.99; 1
+        leaves the Lorentz factor alone), and with a horizontal one near 0.
+        P = 0.5 is an unpolarized beam (GSAS-II's ``Polariz.`` instrument
+        parameter has this meaning). With ``monochromator_angle``, the
+        monochromator is taken to diffract in the sample's diffraction plane,
+        before the sample: ``(P + (1 - P) cos²2θm cos²2θ) / (P + (1 - P)
+        cos²2θm)``. None (the default) is the unpolarized tube beam. Refused
+        for neutrons and with ``lorentz_polarization=False``.
 
     Attributes
     ----------
@@ -155,6 +177,8 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=False,
         max_reflections=MAX_REFLECTIONS,
+        kbeta=0.0,
+        polarization=None,
     ):
         self.radiation = radiation
         self.wavelength = wavelength
@@ -183,6 +207,8 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.max_reflections = max_reflections
+        self.kbeta = kbeta
+        self.polarization = polarization
 
     # ------------------------------------------------------------------ settings
     def _settings(self) -> _Settings:
@@ -299,7 +325,9 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         - ``background``: a flat background, relative to the strongest peak;
         - ``counts`` and ``noise_seed``: Poisson counting noise for ``counts``
           counts at the top of the strongest peak (None: no noise), drawn with
-          the numpy seed ``noise_seed``.
+          the numpy seed ``noise_seed``;
+        - ``kbeta``: the Kβ1/Kα1 intensity ratio (see ``kbeta``; None: the
+          simulator's).
 
         Always computed with the numpy backend.
 
@@ -340,7 +368,10 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         """Peak lists of the crystals at the primary wavelength.
 
         Lines inside the 2θ range of the grid (the grid converted to 2θ for a Q
-        grid) are listed; use :meth:`render` to turn them into patterns.
+        grid) are listed; use :meth:`render` to turn them into patterns. With
+        ``kbeta`` > 0 the Kβ lines inside it follow, marked by the peak list's
+        ``is_kbeta``, at their own 2θ and intensity (``kbeta`` times that of
+        their reflection, with their own Lorentz-polarization factor).
 
         Parameters
         ----------
@@ -363,8 +394,13 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         recomputing structure factors. Lines just outside the range of the peak
         lists are not included.
 
-        This simulator's Lorentz-polarization factor, monochromator angle and
-        overall B apply (the peak lists' ``f_squared`` holds none of them).
+        This simulator's Lorentz-polarization factor, monochromator angle,
+        polarization, overall B and Kβ line (``kbeta``) apply (the peak lists'
+        ``f_squared`` holds none of them; the reflections of their Kβ rows,
+        ``is_kbeta``, are rendered once, with this simulator's lines and
+        ``kbeta``). A simulator with ``kbeta`` > 0 needs peak lists listed with
+        ``kbeta`` > 0 (which hold the reflections whose Kβ line alone falls
+        within the range).
         What is part of ``f_squared`` must agree, or the peak lists are refused:
         the radiation kind (X-ray form factors or neutron scattering lengths),
         ``anomalous``, ``debye_waller`` and the texture (``preferred_orientation``,
@@ -385,7 +421,8 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         ------
         ValueError
             For a peak list of another primary wavelength, radiation kind,
-            structure-factor settings, or listed for a narrower 2θ range.
+            structure-factor settings, or listed for a narrower 2θ range, or
+            without Kβ lines for a simulator with ``kbeta`` > 0.
 
         Examples
         --------
@@ -400,7 +437,7 @@ class PowderSimulator(TransformerMixin, BaseEstimator):
         peak_lists = list(peak_lists)
         for i, pl in enumerate(peak_lists):
             _check_renderable(pl, i, s)
-        lines = [(1.0 / pl.d, pl.f_squared) for pl in peak_lists]
+        lines = [_beam_lines(pl) for pl in peak_lists]
         return render_peaks(s, lines).astype(np.float32)
 
     def _map(self, s, crystals, func, dtype):
@@ -508,6 +545,26 @@ class _Settings:
         self.lorentz_polarization = check_bool(
             est.lorentz_polarization, "lorentz_polarization"
         )
+        self.polarization = _check_polarization(
+            est.polarization, self.radiation, self.lorentz_polarization
+        )
+        if self.polarization is not None:
+            c2m = math.cos(math.radians(self.monochromator_angle)) ** 2
+            p = self.polarization
+            if p + (1.0 - p) * c2m < 1e-9:
+                # a monochromator at 2θm = 90° passes only the perpendicular
+                # component, and there is none
+                raise ValueError(
+                    f"polarization={est.polarization!r} with monochromator_angle="
+                    f"{est.monochromator_angle!r} passes no beam: the monochromator "
+                    "(in the sample's diffraction plane) extinguishes the "
+                    "polarization in that plane"
+                )
+        self.kbeta = _check_kbeta(est.kbeta, self.radiation, "kbeta")
+        #: the radiation's lines, with the anode's Kβ1 line appended for kbeta > 0:
+        #: what the patterns are rendered with (``radiation`` stays the beam's
+        #: own, which structure factors and the grid's 2θ <-> Q use)
+        self.lines: Radiation = with_kbeta(self.radiation, self.kbeta)
         self.debye_waller = check_bool(est.debye_waller, "debye_waller")
         self.overall_b = check_real(est.overall_b, "overall_b", minimum=0.0)
         self.anomalous = check_bool(est.anomalous, "anomalous")
@@ -605,7 +662,7 @@ class _Settings:
             warn_xray_stand_ins(crystals, "PowderSimulator")
             # the shortest line reaches the largest sin θ/λ at the grid's end
             warn_form_factor_range(
-                min(self.radiation.wavelengths),
+                min(self.lines.wavelengths),
                 self.two_theta_limits_of_grid()[1],
                 "PowderSimulator",
             )
@@ -616,6 +673,55 @@ class _Settings:
 #: float32's overflow; r = 1e-30 or 1e30 gave all-zero patterns (numpy) or NaN
 #: (torch).
 MARCH_R_RANGE = (1e-3, 1e3)
+
+
+def _check_kbeta(value, radiation: Radiation, what: str) -> float:
+    """A Kβ1/Kα1 intensity ratio within [0, 1], refused (unless 0) where the
+    radiation has no known Kβ line."""
+    ratio = check_real(value, what, minimum=0.0, maximum=1.0)
+    if ratio > 0 and radiation.kbeta is None:
+        beam = (
+            "neutrons"
+            if radiation.kind == "neutron"
+            else f"the single-wavelength beam {radiation.name!r}"
+        )
+        raise ValueError(
+            f"{what}={value!r} needs a named anode line (such as 'CuKa' or "
+            f"'MoKa1'), whose Kβ1 wavelength is known; {beam} has no Kβ line"
+        )
+    return ratio
+
+
+def _check_polarization(value, radiation: Radiation, lorentz_polarization: bool):
+    """The beam's polarization fraction within [0, 1], or None."""
+    p = check_real(value, "polarization", allow_none=True, minimum=0.0, maximum=1.0)
+    if p is None:
+        return None
+    if radiation.kind == "neutron":
+        raise ValueError(
+            f"polarization={value!r} applies to X-rays: the neutron intensities "
+            "have no polarization factor"
+        )
+    if not lorentz_polarization:
+        # it would be ignored without a word
+        raise ValueError(
+            f"polarization={value!r} needs lorentz_polarization=True (the "
+            "polarization factor is part of the Lorentz-polarization factor)"
+        )
+    return p
+
+
+def with_kbeta(radiation: Radiation, ratio: float) -> Radiation:
+    """``radiation`` with its anode's Kβ1 line appended at ``ratio`` of Kα1's
+    weight; ``radiation`` itself for ``ratio == 0``."""
+    if not ratio:
+        return radiation
+    return Radiation(
+        radiation.kind,
+        radiation.wavelengths + (radiation.kbeta,),
+        radiation.weights + (float(ratio),),
+        radiation.name,
+    )
 
 
 def _check_march_r(value, what):
@@ -669,21 +775,31 @@ def line_profiles(s: _Settings, g: np.ndarray, f_squared: np.ndarray, per_line=N
     maps each output line back to its index in ``g``. ``per_line`` optionally
     holds per-line arrays ``width_scale``, ``crystallite_size`` (``inf``: no
     size broadening) and ``zero_shift`` (degrees 2θ), from the settings of each
-    line's pattern.
+    line's pattern, and ``kbeta``, the weight of the Kβ line (the last of
+    ``s.lines`` beyond the beam's own) of each line's pattern.
     """
-    rad = s.radiation
+    rad = s.lines
+    n_beam = len(s.radiation.wavelengths)
     neutron = rad.kind == "neutron"
     pos, inten, width, etas, which = [], [], [], [], []
-    for lam, weight in zip(rad.wavelengths, rad.weights):
+    for i, (lam, weight) in enumerate(zip(rad.wavelengths, rad.weights)):
         sin_t = g * lam / 2.0
         ok = sin_t < 1.0
+        if i >= n_beam and per_line is not None and "kbeta" in per_line:
+            # each pattern's own Kβ ratio; patterns without Kβ add no line
+            ok &= per_line["kbeta"] > 0
+            weight = per_line["kbeta"][ok]
         which.append(np.flatnonzero(ok))
         theta = np.arcsin(sin_t[ok])
         tt = np.degrees(2 * theta)
         intensity = weight * f_squared[ok]
         if s.lorentz_polarization:
             intensity = intensity * lorentz_polarization(
-                theta, np, neutron=neutron, monochromator_2theta=s.monochromator_angle
+                theta,
+                np,
+                neutron=neutron,
+                monochromator_2theta=s.monochromator_angle,
+                polarization=s.polarization,
             )
         if s.overall_b:
             intensity = intensity * np.exp(-2.0 * s.overall_b * (g[ok] / 2.0) ** 2)
@@ -798,6 +914,23 @@ def _crystal_error(exc, index, crystal: Crystal):
     return type(exc)(f"{label}: {exc}")
 
 
+def _beam_lines(pl: PeakList):
+    """``(1/d, f_squared)`` of the reflections of a peak list, each once.
+
+    Its Kβ rows are reflections listed already, except those whose Kβ line
+    lies within the range and their Kα line beyond it: these are kept, so that
+    their Kβ line is rendered (their Kα line falls off the grid).
+    """
+    # getattr: peak lists pickled before is_kbeta have none
+    mask = getattr(pl, "is_kbeta", None)
+    if mask is None or not np.any(mask):
+        return 1.0 / pl.d, pl.f_squared
+    beta = np.asarray(mask, dtype=bool)
+    # a Kβ row's d is that of its Kα row, bit for bit (both are 1/g of one line)
+    keep = ~beta | ~np.isin(pl.d, pl.d[~beta])
+    return 1.0 / pl.d[keep], pl.f_squared[keep]
+
+
 def _check_renderable(pl, index: int, s: _Settings) -> None:
     """One clear error where rendering ``pl`` with ``s`` would be wrong."""
     where = f"peak list {index}"
@@ -832,6 +965,13 @@ def _check_renderable(pl, index: int, s: _Settings) -> None:
                 "list with this simulator's settings"
             )
     limits = getattr(pl, "two_theta_limits", None)
+    if limits is not None and s.kbeta > 0 and not getattr(pl, "kbeta", None):
+        raise ValueError(
+            f"{where} was listed without Kβ lines (kbeta=0) but this simulator "
+            f"has kbeta={s.kbeta!r}: the Kβ lines of the reflections just beyond "
+            "its 2θ range (whose Kβ lines fall within it) would be missing; "
+            "compute the peak list with kbeta > 0"
+        )
     if limits is not None:
         lo, hi = s.two_theta_limits_of_grid()
         tol = limit_tolerance(lo, hi)  # make_peak_list's allowance
@@ -849,7 +989,7 @@ def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
     # A hair wider than the limits: 2θ -> 1/d -> 2θ is not exact, and a line
     # at a limit's very 2θ was dropped by the 1/d screen in half of the cases;
     # make_peak_list keeps the lines within the limits by their 2θ.
-    g_lo, g_hi = g_range_for(s.radiation, *limits)
+    g_lo, g_hi = g_range_for(s.lines, *limits)
     g_range = (g_lo * (1.0 - 1e-9), g_hi * (1.0 + 1e-9))
     out = []
     for i, c in enumerate(tqdm(crystals, disable=not verbose, desc="peaks")):
@@ -863,6 +1003,8 @@ def _peaks_chunk(s: _Settings, start: int, crystals, verbose):
                     s.monochromator_angle,
                     s.lorentz_polarization,
                     overall_b=s.overall_b,
+                    polarization=s.polarization,
+                    kbeta=s.kbeta,
                     **s.reflection_kwargs(),
                 )
             )
@@ -880,6 +1022,7 @@ _PATTERN_KEYS = (
     "background",
     "counts",
     "noise_seed",
+    "kbeta",
 )
 
 
@@ -917,6 +1060,10 @@ def _check_pattern_settings(value, index: int, s: _Settings) -> dict:
     counts = value.get("counts")
     if counts is not None:
         counts = check_positive(counts, where + " counts")
+    kbeta = value.get("kbeta")
+    kbeta = (
+        s.kbeta if kbeta is None else _check_kbeta(kbeta, s.radiation, where + " kbeta")
+    )
     seed = value.get("noise_seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"{where}: noise_seed must be an int >= 0, got {seed!r}")
@@ -931,6 +1078,7 @@ def _check_pattern_settings(value, index: int, s: _Settings) -> dict:
         "background": float(background),
         "counts": None if counts is None else float(counts),
         "noise_seed": int(seed),
+        "kbeta": kbeta,
     }
 
 
@@ -964,6 +1112,11 @@ def _varied_chunk(s: _Settings, start: int, items, verbose):
         # reach as far as those of a simulator with a crystallite size
         s = copy.copy(s)
         s.window_fwhm = s.profile_cutoff
+    # Kβ lines where any pattern has them, each pattern's at its own ratio
+    if s.lines is s.radiation and any(v["kbeta"] > 0 for _, v in items):
+        s = copy.copy(s)
+        s.lines = with_kbeta(s.radiation, 1.0)  # weights come per pattern
+    kbeta = s.lines is not s.radiation
     # Lines just outside the grid spill into it by up to window_fwhm of the
     # broadest settings, and move by the largest zero shift: widen the 1/d range.
     lo_tt, hi_tt = s.two_theta_limits_of_grid()
@@ -978,7 +1131,7 @@ def _varied_chunk(s: _Settings, start: int, items, verbose):
     margin = s.window_fwhm * float(np.max(fwhm)) * 1.5 + pad
     lo, hi = s.two_theta_window
     g_range = g_range_for(
-        s.radiation,
+        s.lines,
         max(min(lo, lo_tt - margin), 0.0),
         min(max(hi, hi_tt + margin), 180.0),
     )
@@ -999,9 +1152,10 @@ def _varied_chunk(s: _Settings, start: int, items, verbose):
             except ValueError as exc:
                 raise _crystal_error(exc, start + i, c) from None
             lines.append((g, fsq))
+        keys = ("width_scale", "crystallite_size", "zero_shift")
         per_pattern = {
             key: np.array([v[key] for _, v in chunk], dtype=float)
-            for key in ("width_scale", "crystallite_size", "zero_shift")
+            for key in keys + (("kbeta",) if kbeta else ())
         }
         out[b0 : b0 + len(lines)] = render_peaks(s, lines, per_pattern)
         for i, (_, v) in enumerate(chunk, start=b0):
@@ -1014,7 +1168,7 @@ def _varied_chunk(s: _Settings, start: int, items, verbose):
 def _patterns_chunk(s: _Settings, start: int, crystals, verbose):
     from ._peaks import reflections
 
-    g_range = g_range_for(s.radiation, *s.two_theta_window)
+    g_range = g_range_for(s.lines, *s.two_theta_window)
     out = np.zeros((len(crystals), len(s.grid)), dtype=np.float32)
     # Structure factors crystal by crystal; profiles rendered in blocks, which
     # amortizes numpy's per-call overhead over many patterns.

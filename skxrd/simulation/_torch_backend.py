@@ -89,7 +89,7 @@ def simulate_torch(s, crystals, batch_size=256, device="auto", verbose=False):
     out = np.zeros((len(crystals), n_points), dtype=np.float32)
     if len(crystals) == 0:
         return out
-    g_range = g_range_for(s.radiation, *s.two_theta_window)
+    g_range = g_range_for(s.lines, *s.two_theta_window)
     sizes = _Sizes.of(crystals, g_range[1])
     sizes.check(crystals, g_range[1], s.max_reflections)
     order = sizes.order()
@@ -429,7 +429,7 @@ def _line_profiles(torch, s, g, f_squared):
 
     The torch version of ``line_profiles`` (positions in float64).
     """
-    rad = s.radiation
+    rad = s.lines  # the beam's lines and the Kβ line of kbeta > 0
     neutron = rad.kind == "neutron"
     pos, inten, width, etas, which = [], [], [], [], []
     for lam, weight in zip(rad.wavelengths, rad.weights):
@@ -445,6 +445,7 @@ def _line_profiles(torch, s, g, f_squared):
                 torch,
                 neutron=neutron,
                 monochromator_2theta=s.monochromator_angle,
+                polarization=s.polarization,
             )
         if s.overall_b:
             intensity = intensity * torch.exp(-2.0 * s.overall_b * (g_ok / 2.0) ** 2)

@@ -29,6 +29,11 @@ _KALPHA = {
 # ones lie within a few per cent of it.
 _KALPHA2_RATIO = 0.5
 # Kβ1 wavelengths in Å (same sources): a β filter passes a few per cent of it
+# (PowderSimulator's kbeta). Cross-checked: International Tables Vol. C (2nd
+# ed., p. 203, as xrayutilities quotes it) gives Cu Kβ 1.392246(14) Å, and
+# Bearden's Å* values (pymatgen's WAVELENGTHS: Cu 1.39222, Mo 0.63229, Cr
+# 2.08487, Fe 1.75661, Ag 0.497082) agree to within 5e-5 Å (Co's 1.63079
+# there is a misprint: Co Kβ1 is 1.6208 Å), 0.005° of 2θ at 100° or less.
 _KBETA = {
     "Cu": 1.3922340,
     "Co": 1.6208260,

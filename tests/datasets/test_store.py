@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import shutil
@@ -788,3 +789,30 @@ def test_damaged_bytes_are_a_read_error_not_wrong_patterns(reference, tmp_path):
             _ = store.X[0]
         with pytest.raises(OSError, match="damaged.h5.*damaged"):
             _ = store.space_group
+
+
+def test_stores_written_before_kbeta_and_polarization_resume(tmp_path):
+    # stores record the simulator's and the instrument sampler's parameters;
+    # those of older versions lack kbeta and polarization, which had their
+    # default values there
+    path = tmp_path / "old.h5"
+    settings = {**SETTINGS, "chunk_size": 4, "instrument": {"zero_shift": 0.05}}
+    write_pattern_store(path, 8, max_chunks=1, **settings).close()
+    with h5py.File(path, "r+") as f:
+        for key, new in (
+            ("simulator", ("kbeta", "polarization")),
+            ("instrument", ("kbeta",)),
+        ):
+            params = json.loads(f.attrs[key + "_json"])
+            assert all(name in params for name in new)
+            f.attrs[key + "_json"] = json.dumps(
+                {k: v for k, v in params.items() if k not in new}
+            )
+    write_pattern_store(path, 8, **settings).close()
+    straight = tmp_path / "straight.h5"
+    write_pattern_store(straight, 8, **settings).close()
+    np.testing.assert_array_equal(read_all(path)["X"], read_all(straight)["X"])
+    # a store of another Kβ ratio is another store
+    sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1, kbeta=0.02)
+    with pytest.raises(ValueError, match="simulator="):
+        write_pattern_store(path, 8, **{**settings, "simulator": sim})

@@ -222,3 +222,44 @@ def test_sampled_settings_stay_within_their_ranges():
         )
         sizes = [d["crystallite_size"] for d in draws]
         assert lo <= min(sizes) and max(sizes) <= hi
+
+
+def test_a_kbeta_setting_equals_the_simulator_parameter(crystals):
+    plain = PowderSimulator()
+    varied = plain.transform_varied(crystals, [{"kbeta": 0.03}] * 3)
+    np.testing.assert_allclose(
+        varied, PowderSimulator(kbeta=0.03).transform(crystals), atol=2e-6
+    )
+    # per pattern, and 0 switches the simulator's own Kβ line off
+    sim = PowderSimulator(kbeta=0.03)
+    X = sim.transform_varied(crystals[:2], [{"kbeta": 0.0}, {}])
+    np.testing.assert_allclose(X[0], plain.transform(crystals[:1])[0], atol=2e-6)
+    np.testing.assert_allclose(X[1], sim.transform(crystals[1:2])[0], atol=2e-6)
+    X = sim.transform_varied(crystals[:1], [{"kbeta": 0.0}])
+    np.testing.assert_allclose(X[0], plain.transform(crystals[:1])[0], atol=2e-6)
+    with pytest.raises(ValueError, match=r"settings\[0\] kbeta=0.02 needs a named"):
+        PowderSimulator(radiation=1.5406).transform_varied(
+            crystals[:1], [{"kbeta": 0.02}]
+        )
+    with pytest.raises(ValueError, match=r"settings\[0\] kbeta must be <= 1"):
+        plain.transform_varied(crystals[:1], [{"kbeta": 2.0}])
+
+
+def test_sampler_kbeta_range_is_optional_and_keeps_the_other_draws(crystals):
+    base = InstrumentSampler(background=(0.01, 0.1), counts=(100, 1000))
+    plain = base.sample(50, random_state=3)
+    assert all("kbeta" not in v for v in plain)  # off by default
+    drawn = base.set_params(kbeta=(0.01, 0.05)).sample(50, random_state=3)
+    ratios = np.array([v.pop("kbeta") for v in drawn])
+    assert drawn == plain
+    assert ratios.min() >= 0.01 and ratios.max() <= 0.05 and np.ptp(ratios) > 0.02
+    fixed = InstrumentSampler(kbeta=0.02).sample(3, random_state=0)
+    assert [v["kbeta"] for v in fixed] == [0.02] * 3
+    X = PowderSimulator().transform_varied(crystals, fixed)
+    others = [{k: v for k, v in s.items() if k != "kbeta"} for s in fixed]
+    np.testing.assert_allclose(
+        X, PowderSimulator(kbeta=0.02).transform_varied(crystals, others), atol=2e-6
+    )
+    for bad in ((0.05, 0.01), (-0.1, 0.1), (0.5, 1.5), "x"):
+        with pytest.raises(ValueError, match="kbeta"):
+            InstrumentSampler(kbeta=bad).sample(2)

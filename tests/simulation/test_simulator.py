@@ -1186,3 +1186,191 @@ def test_render_keeps_old_and_hand_made_peak_lists_working():
     np.testing.assert_allclose(mono.render([pl]), mono.transform([SI]), atol=1e-6)
     with pytest.raises(TypeError, match="peak list 0 must be a PeakList"):
         sim.render([pl.f_squared])
+
+
+# ------------------------------------------------------------------ Kβ lines
+CU_KBETA = 1.392234  # Hölzer et al. (1997), as Radiation("CuKa").kbeta
+
+
+def _lp(two_theta_deg):
+    th = np.radians(np.asarray(two_theta_deg) / 2)
+    return (1 + np.cos(2 * th) ** 2) / (np.sin(th) ** 2 * np.cos(th)) / 2
+
+
+@pytest.mark.parametrize("radiation", ["CuKa1", "CuKa"])
+def test_kbeta_line_of_nacl_200_at_its_angle_and_ratio(radiation):
+    # a Ni-filtered Cu tube: NaCl 200 (d = 2.82 Å) also at the Kβ1 angle
+    plain = PowderSimulator(radiation=radiation, normalize=None)
+    sim = PowderSimulator(radiation=radiation, kbeta=0.02, normalize=None)
+    peaks = sim.peaks([NACL])[0]
+    beta = peaks.is_kbeta
+    assert beta is not None and beta.any() and peaks.kbeta == 0.02
+    alpha_rows = np.flatnonzero(~beta)
+    # (the wider search for the Kβ lines sums merged lines in another order)
+    np.testing.assert_allclose(
+        peaks.d[alpha_rows], plain.peaks([NACL])[0].d, rtol=1e-14
+    )
+    (a200,) = [i for i in alpha_rows if tuple(peaks.hkl[i]) == (2, 0, 0)]
+    (b200,) = [i for i in np.flatnonzero(beta) if tuple(peaks.hkl[i]) == (2, 0, 0)]
+    expected_tt = two_theta_of(5.64 / 2, CU_KBETA)
+    assert abs(expected_tt - 28.58) < 0.005
+    assert peaks.two_theta[b200] == pytest.approx(expected_tt, abs=1e-9)
+    assert (
+        peaks.d[b200] == peaks.d[a200]
+        and peaks.f_squared[b200] == peaks.f_squared[a200]
+    )
+    ratio = peaks.intensity[b200] / peaks.intensity[a200]
+    expected = 0.02 * _lp(expected_tt) / _lp(peaks.two_theta[a200])
+    assert ratio == pytest.approx(expected, rel=1e-9)
+    assert 0.024 < ratio < 0.026  # the Kβ line's larger LP factor
+    # the rendered pattern: the added line sits there with that area
+    tt = sim.two_theta
+    added = sim.transform([NACL])[0] - plain.transform([NACL])[0]
+    assert abs(tt[added.argmax()] - expected_tt) <= 0.01
+    near = np.abs(tt - expected_tt) < 1.0
+    area = added[near].sum() * sim.two_theta_step
+    assert area == pytest.approx(peaks.intensity[b200], rel=0.02)
+    assert "Kβ" in peaks.to_table()
+
+
+def test_kbeta_lines_of_other_anodes_sit_at_their_kbeta1_wavelength():
+    for name, lam in [("MoKa1", 0.632303), ("CoKa1", 1.620826)]:
+        sim = PowderSimulator(radiation=name, kbeta=0.05, two_theta_range=(5, 120))
+        peaks = sim.peaks([SI])[0]
+        rows = np.flatnonzero(peaks.is_kbeta)
+        assert len(rows) > 3
+        expected = [two_theta_of(d, lam) for d in peaks.d[rows]]
+        np.testing.assert_allclose(peaks.two_theta[rows], expected, atol=1e-9)
+
+
+def test_kbeta_defaults_leave_everything_as_it_was():
+    # kbeta=0 and polarization=None are the old simulator, bit for bit
+    for backend in ("numpy", "torch"):
+        kw = {"backend": backend, "device": "cpu"}
+        old = PowderSimulator(**kw).transform([SI, NACL, LICOO2])
+        new = PowderSimulator(kbeta=0.0, polarization=None, **kw).transform(
+            [SI, NACL, LICOO2]
+        )
+        assert old.tobytes() == new.tobytes()
+    a = PowderSimulator().peaks([NACL])[0]
+    b = PowderSimulator(kbeta=0, polarization=None).peaks([NACL])[0]
+    assert b.is_kbeta is None and b.polarization is None
+    for field in ("d", "two_theta", "intensity", "f_squared", "hkl"):
+        assert getattr(a, field).tobytes() == getattr(b, field).tobytes()
+
+
+def test_kbeta_peak_lists_render_their_own_lines_once():
+    sim = PowderSimulator(kbeta=0.03)
+    peaks = sim.peaks([SI, LICOO2])
+    np.testing.assert_allclose(
+        sim.render(peaks), sim.transform([SI, LICOO2]), atol=2e-3
+    )
+    # Si 511/333: Kα1 at 94.95°, beyond the range; its Kβ line at 83.5° is in
+    # the pattern, and rendered from the peak list too
+    (row,) = np.flatnonzero(np.isclose(peaks[0].two_theta, 83.5, atol=0.1))
+    assert peaks[0].is_kbeta[row]
+    # a simulator without Kβ renders each reflection once, at its own lines
+    plain = PowderSimulator()
+    np.testing.assert_allclose(
+        plain.render(peaks), plain.transform([SI, LICOO2]), atol=2e-3
+    )
+    # peak lists without Kβ lines lack the reflections just beyond the range
+    with pytest.raises(ValueError, match="peak list 0 was listed without Kβ"):
+        sim.render(plain.peaks([SI]))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(radiation=1.5406, kbeta=0.02), "single-wavelength beam"),
+        (dict(radiation="xray", wavelength=1.5406, kbeta=0.02), "no Kβ line"),
+        (dict(radiation="neutron", wavelength=1.54, kbeta=0.02), "neutrons"),
+        (dict(kbeta=-0.01), "kbeta must be >= 0"),
+        (dict(kbeta=1.5), "kbeta must be <= 1"),
+        (dict(kbeta=True), "kbeta must be a number"),
+        (dict(kbeta="0.02"), "kbeta must be a number"),
+        (dict(kbeta=float("nan")), "kbeta must be finite"),
+    ],
+)
+def test_kbeta_is_refused_where_it_has_no_meaning(params, match):
+    with pytest.raises(ValueError, match=match):
+        PowderSimulator(**params).transform([SI])
+    # kbeta=0 is the plain beam for any radiation
+    PowderSimulator(**{**params, "kbeta": 0.0}).fit()
+
+
+# ------------------------------------------------------- polarized beams
+# primitive cubic, a = 2 λ(Cu Kα1): its 220 line lies at 2θ = 90° exactly
+CUBE = Crystal.from_wyckoff(221, [("Cu", "1a")], a=2 * 1.5405929)
+
+
+@pytest.mark.parametrize("p, factor", [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)])
+def test_polarization_factor_at_90_degrees(p, factor):
+    lorentz = PowderSimulator(
+        radiation="CuKa1", lorentz_polarization=False, two_theta_range=(20, 120)
+    ).peaks([CUBE])[0]
+    pol = PowderSimulator(
+        radiation="CuKa1", polarization=p, two_theta_range=(20, 120)
+    ).peaks([CUBE])[0]
+    assert pol.polarization == p
+    (i220,) = np.flatnonzero((pol.hkl == (2, 2, 0)).all(1))
+    assert pol.two_theta[i220] == pytest.approx(90.0, abs=1e-9)
+    th = np.radians(pol.two_theta / 2)
+    lorentz_factor = 1 / (np.sin(th) ** 2 * np.cos(th))
+    measured = pol.intensity / (lorentz.intensity * lorentz_factor)
+    assert measured[i220] == pytest.approx(factor, abs=1e-12)
+    # every line: P + (1 - P) cos² 2θ
+    np.testing.assert_allclose(
+        measured, p + (1 - p) * np.cos(2 * th) ** 2, rtol=1e-12, atol=1e-15
+    )
+
+
+def test_polarization_in_rendered_patterns():
+    # P = 0 (the diffraction plane in the plane of polarization) extinguishes
+    # the 90° line; P = 1 keeps it at its Lorentz-factor intensity
+    kw = dict(radiation="CuKa1", two_theta_range=(20, 120), normalize=None)
+    tt = PowderSimulator(**kw).two_theta
+    near = np.abs(tt - 90.0) < 1.0
+    zero = PowderSimulator(polarization=0.0, **kw).transform([CUBE])[0]
+    full = PowderSimulator(polarization=1.0, **kw).transform([CUBE])[0]
+    half = PowderSimulator(polarization=0.5, **kw).transform([CUBE])[0]
+    assert zero[near].max() < 1e-6 * full[near].max()
+    assert half[near].sum() == pytest.approx(0.5 * full[near].sum(), rel=1e-5)
+
+
+def test_half_polarization_is_the_unpolarized_beam_also_with_a_monochromator():
+    for mono in (0.0, 26.6):
+        a = PowderSimulator(monochromator_angle=mono).peaks([LICOO2])[0]
+        b = PowderSimulator(monochromator_angle=mono, polarization=0.5).peaks([LICOO2])[
+            0
+        ]
+        np.testing.assert_allclose(b.intensity, a.intensity, rtol=1e-12)
+    # with a monochromator in the same plane: (P + (1-P) c cos²2θ) / (P + (1-P) c)
+    p, mono = 0.9, 26.6
+    c = math.cos(math.radians(mono)) ** 2
+    pol = PowderSimulator(monochromator_angle=mono, polarization=p).peaks([SI])[0]
+    plain = PowderSimulator(lorentz_polarization=False).peaks([SI])[0]
+    th = np.radians(pol.two_theta / 2)
+    expected = (p + (1 - p) * c * np.cos(2 * th) ** 2) / (p + (1 - p) * c)
+    expected /= np.sin(th) ** 2 * np.cos(th)
+    np.testing.assert_allclose(pol.intensity / plain.intensity, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(polarization=1.2), "polarization must be <= 1"),
+        (dict(polarization=-0.1), "polarization must be >= 0"),
+        (dict(polarization=True), "polarization must be a number"),
+        (dict(polarization="0.9"), "polarization must be a number"),
+        (
+            dict(radiation="neutron", wavelength=1.54, polarization=0.9),
+            "applies to X-rays",
+        ),
+        (dict(polarization=0.9, lorentz_polarization=False), "lorentz_polarization"),
+        (dict(polarization=0.0, monochromator_angle=90.0), "passes no beam"),
+    ],
+)
+def test_polarization_is_refused_where_it_has_no_meaning(params, match):
+    with pytest.raises(ValueError, match=match):
+        PowderSimulator(**params).transform([SI])

@@ -79,6 +79,12 @@ SETTINGS = [
     dict(eta=0.4, lorentzian_xy=(0.02, 0.01)),
     dict(lorentz_polarization=False, radiation="CoKa"),
     dict(radiation="MoKa", two_theta_range=(5.0, 45.0), two_theta_step=0.01),
+    dict(kbeta=0.03),
+    dict(radiation="MoKa1", kbeta=0.2, two_theta_range=(5.0, 45.0)),
+    dict(radiation="CoKa", kbeta=0.02, q_range=(0.8, 6.0), q_step=0.004),
+    dict(polarization=0.95),
+    dict(polarization=0.0, radiation=0.7293, two_theta_range=(5.0, 60.0)),
+    dict(polarization=0.9, monochromator_angle=26.6, kbeta=0.01),
 ]
 
 
@@ -218,6 +224,7 @@ def test_tf32_setting_untouched_and_verbose(capsys):
         dict(radiation="CuKa1", profile="gaussian"),
         dict(anomalous=True, normalize="area"),
         dict(radiation="neutron", wavelength=1.54),
+        dict(kbeta=0.02, polarization=0.95, monochromator_angle=26.6),
     ],
 )
 def test_cuda_matches_numpy(params):
