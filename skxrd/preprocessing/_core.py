@@ -7,6 +7,7 @@ must not pay for importing scikit-learn (``skxrd predict``).
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from ..io._pattern import AXES, q_to_two_theta, resolve_wavelength
 from ..io._pattern import two_theta_to_q as _tt_to_q
 from ..utils._grid import grid_feature_names  # noqa: F401 (re-exported)
-from ..utils._radiation import Radiation, get_radiation
+from ..utils._radiation import Radiation, get_radiation, kalpha_mean_anode
 from ..utils._validation import check_int, check_real
 from ..utils._warnings import caller_stacklevel
 
@@ -600,6 +601,13 @@ def _stripped(pattern) -> np.ndarray:
 
 #: what :class:`PatternResampler` does with the Kα2 line of another doublet
 KALPHA2_MODES = ("auto", "keep")
+#: the beams of one wavelength that ``source_radiation`` names
+_BEAM_KINDS = ("xray", "x-ray", "neutron")
+
+
+def _is_number(value) -> bool:
+    """A real number (numpy scalars too), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 class _Settings:
@@ -647,18 +655,41 @@ class _Settings:
                 "source_wavelength needs source_grid or source_range (without them "
                 "array columns are at the model grid's 2θ at the model's wavelength)"
             )
+        # model files written before the parameter lack it: None
+        kind = getattr(est, "source_radiation", None)
+        source = est.source_wavelength
+        if kind is not None:
+            if not isinstance(kind, str) or kind.strip().lower() not in _BEAM_KINDS:
+                raise ValueError(
+                    f"source_radiation must be None, 'xray' or 'neutron', got {kind!r}"
+                )
+            if not _is_number(source):
+                raise ValueError(
+                    f"source_radiation={kind!r} needs source_wavelength in Å (a "
+                    f"number), got source_wavelength={source!r}"
+                )
+        # a number that states an anode's Kα1/Kα2 weighted mean (1.5418 Å) is
+        # that doublet, as a Pattern of that wavelength is (kalpha_mean_anode):
+        # read as one line of 1.5418 Å, the columns were put 0.08 % off the
+        # Kα1 positions a Cu Kα model learnt, and an array gave another answer
+        # than the same measurement as a Pattern
+        self.stated_source, self.source_mean_of = source, None
+        if kind is None and not is_q:
+            self.source_mean_of = kalpha_mean_anode(source)
+            if self.source_mean_of is not None:
+                source = self.source_mean_of
         self.source_wavelength = (
             self.wavelength
-            if est.source_wavelength is None
-            else _wavelength(est.source_wavelength, "source_wavelength")
+            if source is None
+            else _wavelength(source, "source_wavelength")
         )
         # array columns of another named doublet ("MoKa" for a "CuKa" model)
         # get their Kα2 stripped, as patterns of that radiation do: they were
         # resampled with their Kα2 lines, and the same measurement gave
         # another answer as an array than as a Pattern
         source_rad = None
-        if est.source_wavelength is not None and not is_q:
-            _, source_rad = resolve_wavelength(est.source_wavelength, None)
+        if source is not None and not is_q:
+            _, source_rad = resolve_wavelength(source, kind)
         self.source_radiation = source_rad
         self.strip_source = self.kalpha2 == "auto" and _foreign_doublet(
             source_rad, self.lines
@@ -683,6 +714,25 @@ class _Settings:
                 )
             self.source_range = (lo, hi)
         self.passthrough = no_source
+
+    def warn_source_mean(self) -> None:
+        """The UserWarning that ``source_wavelength`` (a number) was read as
+        the Kα1/Kα2 doublet whose weighted mean it states; nothing otherwise.
+
+        Said once per ``fit`` or ``transform`` of array input (the rows share
+        the one source wavelength), as :class:`~skxrd.io.Pattern` says it
+        once per pattern."""
+        anode = self.source_mean_of
+        if anode is None:
+            return
+        warnings.warn(
+            f"source_wavelength {self.stated_source:g} Å is the {anode[:-2]} "
+            f"Kα1/Kα2 weighted mean: the array columns are read as the {anode!r} "
+            f"doublet (Kα1 {self.source_wavelength:.5f} Å); for a monochromatic "
+            "beam of that wavelength give source_radiation='xray'",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
     def source_positions(self, n_features: int) -> np.ndarray:
         """Model-wavelength 2θ of ``n_features`` array columns (NaN if unreachable)."""

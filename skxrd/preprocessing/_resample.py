@@ -58,6 +58,15 @@ class PatternResampler(TransformerMixin, BaseEstimator):
     doublet is kept. Array input whose ``source_wavelength`` names such a
     doublet is stripped alike.
 
+    A ``source_wavelength`` given as a number within 3e-4 Å of an anode's
+    Kα1/Kα2 weighted mean (Cu 1.5418, Mo 0.7107, Co 1.7903, Fe 1.9373, Cr
+    2.2910, Ag 0.5609 Å), the single value many files state for a tube's
+    doublet, is read as that doublet (``"CuKa"``), as a
+    :class:`~skxrd.io.Pattern` of that wavelength is, with one
+    :class:`UserWarning` per ``fit`` or ``transform`` of array input: array
+    and Pattern input give the same answer. Give ``source_radiation="xray"``
+    for a monochromatic beam of that wavelength.
+
     A pattern of another probe than the model's named radiation (a neutron
     pattern for a ``"CuKa"`` model) is resampled, with a :class:`UserWarning`
     naming it: its relative intensities are not those the model learned.
@@ -92,6 +101,15 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         ``source_range``; by default the model's ``wavelength``. Not used with
         ``source_axis="q"``. A named doublet other than the model's (``"MoKa"``
         for a ``"CuKa"`` model) has its Kα2 line stripped as ``kalpha2`` says.
+        A number that states an anode's Kα1/Kα2 weighted mean (1.5418 Å) is
+        read as that anode's doublet (``"CuKa"``), with a :class:`UserWarning`,
+        unless ``source_radiation`` is given.
+    source_radiation : {"xray", "neutron"} or None, default=None
+        The kind of a monochromatic beam whose wavelength ``source_wavelength``
+        gives in Å: one line of that wavelength, even at an anode's Kα1/Kα2
+        weighted mean (a monochromator tuned to 1.5418 Å, a neutron beam).
+        None reads such a number as the anode's doublet. Only with a number
+        as ``source_wavelength``.
     out_of_range : {"fill", "error"}, default="fill"
         What to do with model-grid points that the measurement does not cover.
     fill_value : float, default=0.0
@@ -165,6 +183,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         out_of_range="fill",
         fill_value=0.0,
         kalpha2="auto",
+        source_radiation=None,
     ):
         self.two_theta = two_theta
         self.wavelength = wavelength
@@ -175,6 +194,7 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         self.out_of_range = out_of_range
         self.fill_value = fill_value
         self.kalpha2 = kalpha2
+        self.source_radiation = source_radiation
 
     # ------------------------------------------------------------------ settings
     def _settings(self) -> _Settings:
@@ -204,6 +224,9 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        return self._fit(X, warn=True)
+
+    def _fit(self, X, *, warn: bool):
         s = self._settings()
         if X is not None:
             check_not_empty(X)
@@ -213,6 +236,8 @@ class PatternResampler(TransformerMixin, BaseEstimator):
                 delattr(self, attr)
         if patterns is None and X is not None:
             X = validate_patterns(self, X, reset=True)
+            if warn:
+                s.warn_source_mean()
             pos = s.source_positions(X.shape[1])
             if s.out_of_range == "error":
                 covered = _covered(s.grid, pos)
@@ -243,6 +268,29 @@ class PatternResampler(TransformerMixin, BaseEstimator):
             match the source grid, or (``out_of_range="error"``) does not cover
             the model grid.
         """
+        return self._transform(X, warn=True)
+
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        """Fit, then resample ``X`` onto the model grid.
+
+        The same as ``fit(X).transform(X)``, with one warning, not two, where
+        ``source_wavelength`` is read as a Kα1/Kα2 doublet.
+
+        Parameters
+        ----------
+        X : list of Pattern, Pattern, or array-like of shape (n_samples, n_features)
+            See the class description for the array contract.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, `len(grid_)`)
+            float64 for patterns; the input's float dtype for arrays.
+        """
+        return self._fit(X, warn=True)._transform(X, warn=False)
+
+    def _transform(self, X, *, warn: bool) -> np.ndarray:
         check_is_fitted(self, "grid_")
         s = self._settings()
         check_not_empty(X)
@@ -250,6 +298,8 @@ class PatternResampler(TransformerMixin, BaseEstimator):
         if patterns is not None:
             return self._transform_patterns(s, patterns)
         X = validate_patterns(self, X, reset=False)
+        if warn:
+            s.warn_source_mean()
         pos = s.source_positions(X.shape[1])
         if s.passthrough:
             return X.copy()

@@ -44,6 +44,7 @@ _STEP_PARAMS = {
             "out_of_range",
             "source_axis",
             "source_grid",
+            "source_radiation",
             "source_range",
             "source_wavelength",
             "two_theta",

@@ -393,3 +393,137 @@ def test_a_grid_tuple_of_two_numbers_is_refused_as_a_range_without_step():
     assert out.shape == (1, 2)
     out = PatternResampler(two_theta=(5, 90, 0.02)).fit([pattern]).transform([pattern])
     assert out.shape == (1, 4250)
+
+
+# ------------------------------------------- a stated Kα mean for array input
+def _cu_doublet_rows(x):
+    cu1, cu2 = get_radiation("CuKa").wavelengths
+    y = peaks_at(x, [two_theta(d, cu1) for d in D_SPACINGS], 0.02)
+    y = y + 0.5 * peaks_at(x, [two_theta(d, cu2) for d in D_SPACINGS], 0.02)
+    return np.vstack([y + 0.1, 2 * y + 0.3])
+
+
+def _mean_warnings(record):
+    return [w for w in record if "Kα1/Kα2 weighted mean" in str(w.message)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("model", ["CuKa", "CuKa1"])
+def test_a_stated_kalpha_mean_source_wavelength_is_read_as_the_doublet(dtype, model):
+    # source_wavelength=1.5418 (the Cu Kα1/Kα2 mean RRUFF states) was one
+    # line of 1.5418 Å for arrays: their peaks were put 0.08 % off the Kα1
+    # positions a Cu Kα model learnt, while a Pattern of 1.5418 Å is the Cu
+    # doublet; the same measurement gave two answers
+    x = np.arange(20.0, 80.0, 0.005)
+    X = _cu_doublet_rows(x).astype(dtype)
+    grid = (25, 75, 0.01)
+    arrays = PatternResampler(
+        two_theta=grid, wavelength=model, source_grid=x, source_wavelength=1.5418
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        got = arrays.fit_transform(X)  # one warning for the call, not per row
+        assert len(_mean_warnings(record)) == 1
+        arrays.fit(X)
+        assert len(_mean_warnings(record)) == 2
+        assert np.array_equal(arrays.transform(X), got)
+        assert len(_mean_warnings(record)) == 3
+    message = str(_mean_warnings(record)[0].message)
+    assert "source_wavelength 1.5418 Å" in message and "'CuKa'" in message
+    assert "source_radiation='xray'" in message
+    assert got.dtype == dtype
+    # exactly as the named doublet ("CuKa": kept for a Cu Kα model, its Kα2
+    # stripped for a Cu Kα1 one)
+    named = clone(arrays).set_params(source_wavelength="CuKa")
+    assert np.array_equal(got, named.fit_transform(X))
+    # and as the Pattern route of the same number
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        patterns = [Pattern(x, row, wavelength=1.5418) for row in X.astype(float)]
+    expected = (
+        PatternResampler(two_theta=grid, wavelength=model).fit().transform(patterns)
+    )
+    atol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=0, atol=atol)
+    # the peaks at the model's Kα1 positions (read as one 1.5418 Å line they
+    # stood 0.02-0.05° higher: a third of their height or less there)
+    for d in D_SPACINGS:
+        i = np.argmin(np.abs(arrays.grid_ - two_theta(d, CU)))
+        assert got[0, i] > 1.0
+
+
+def test_other_anodes_kalpha_means_are_their_doublets_for_arrays():
+    x = np.arange(4.0, 42.0, 0.005)
+    X = np.random.default_rng(1).random((2, len(x)))
+    grid = (10, 30, 0.01)  # covered at each of these wavelengths
+    for stated, anode in [(0.7107, "MoKa"), (0.711, "MoKa"), (1.7903, "CoKa")]:
+        res = PatternResampler(two_theta=grid, source_grid=x, source_wavelength=stated)
+        with pytest.warns(UserWarning, match=rf"'{anode}' doublet"):
+            got = res.fit(X).transform(X)
+        named = clone(res).set_params(source_wavelength=anode)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            assert np.array_equal(got, named.fit(X).transform(X))
+
+
+def test_source_radiation_keeps_a_monochromatic_beam_of_the_stated_mean():
+    x = np.arange(20.0, 80.0, 0.005)
+    X = _cu_doublet_rows(x)
+    res = PatternResampler(
+        two_theta=(25, 75, 0.01),
+        source_grid=x,
+        source_wavelength=1.5418,
+        source_radiation="xray",
+    )
+    got = res.fit_transform(X)  # no warning (the fixture makes one an error)
+    # one line of 1.5418 Å: the columns at its 2θ converted to Cu Kα1
+    q = 4 * np.pi * np.sin(np.radians(x) / 2) / 1.5418
+    pos = np.degrees(2 * np.arcsin(q * CU / (4 * np.pi)))
+    np.testing.assert_allclose(res.source_two_theta_, pos, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got[1], np.interp(res.grid_, pos, X[1]), atol=1e-12)
+    neutron = clone(res).set_params(source_radiation="neutron").fit_transform(X)
+    assert np.array_equal(neutron, got)
+
+
+@pytest.mark.parametrize("source", ["CuKa", "CuKa1", 1.5406, 1.5405929, 1.5444, 1.54])
+def test_named_lines_and_other_numbers_are_read_as_before(source):
+    # no warning (an error here), and the same positions as a Pattern of it
+    x = np.arange(20.0, 80.0, 0.01)
+    X = _cu_doublet_rows(x)
+    res = PatternResampler(two_theta=(25, 75, 0.01), source_grid=x)
+    got = res.set_params(source_wavelength=source).fit_transform(X)
+    lam = get_radiation(source).wavelength
+    q = 4 * np.pi * np.sin(np.radians(x) / 2) / lam
+    pos = np.degrees(2 * np.arcsin(q * CU / (4 * np.pi)))
+    np.testing.assert_allclose(res.source_two_theta_, pos, rtol=0, atol=1e-10)
+    assert got.shape == (2, 5000)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(source_radiation="synchrotron"), "source_radiation must be None"),
+        (dict(source_radiation=1), "source_radiation must be None"),
+        (
+            dict(source_radiation="xray", source_wavelength="CuKa"),
+            r"source_radiation='xray' needs source_wavelength in Å",
+        ),
+        (
+            dict(source_radiation="xray", source_wavelength=None),
+            r"source_radiation='xray' needs source_wavelength in Å",
+        ),
+    ],
+)
+def test_a_bad_source_radiation_is_one_clear_error(params, match):
+    x = np.arange(20.0, 80.0, 0.01)
+    res = PatternResampler(source_grid=x, source_wavelength=1.5418).set_params(**params)
+    with pytest.raises(ValueError, match=match):
+        res.fit(np.ones((1, len(x))))
+
+
+def test_a_stated_kalpha_mean_for_patterns_only_warns_not():
+    # source_wavelength is not used for Pattern input: nothing said about it
+    x = np.arange(20.0, 80.0, 0.01)
+    p = Pattern(x, _cu_doublet_rows(x)[0], wavelength="CuKa")
+    res = PatternResampler(two_theta=(25, 75, 0.01), source_grid=x)
+    res.set_params(source_wavelength=1.5418).fit([p]).transform([p])
