@@ -48,7 +48,8 @@ _UDF_KEY = re.compile(r"^[A-Za-z][\w\-]*\s*,.*/\s*$")
 _GSAS_BANK_LINE = re.compile(r"^BANK\s+\d+\s+\d+")
 _NUMBER_SPLIT = re.compile(r"[\s,]+")
 # a data line of numbers each with at most one comma inside, none after a
-# space, and no point: decimal commas or comma-separated numbers, not told
+# space, and no point: decimal commas or comma-separated numbers, which the
+# line alone does not tell (_resolve_commas asks the rest of its range)
 _COMMA_INSIDE = re.compile(rf"{_COMMA_NUMBER}(?:\s+{_COMMA_NUMBER})*")
 
 
@@ -213,7 +214,9 @@ def read_uxd(path, data, axis) -> _Found:
     open intensities on the grid ``_START + i * _STEPSIZE``, ``_2THETACOUNTS``
     / ``_2THETACPS`` (x, intensity) pairs and ``_2THETACOUNTSTIME`` (x,
     counts, counting time) triples. Several ranges are joined when disjoint,
-    as for RAW, XRDML and RAS files.
+    as for RAW, XRDML and RAS files. Commas separate numbers; a line whose
+    commas could be decimal commas (``1048,1162``) is read as the rest of
+    its range shows (:func:`_resolve_commas`).
     """
     err = _err(path)
     text = _decode(data).rstrip("\x1a")
@@ -284,19 +287,22 @@ def read_uxd(path, data, axis) -> _Found:
                 f"{s!r}: numbers before a data keyword ({_UXD_KEYWORDS})",
                 line=no,
             )
-        if "," in s and _COMMA_INSIDE.fullmatch(s):
-            # "10,00 123,0" or "123,5": decimal commas, or numbers separated
-            # by a comma alone? Split at the commas, as UXD readers do, it
-            # had been 10, 0, 123, 0 (twice the points, silently)
-            raise err(
-                f"{s!r}: a comma inside numbers and no decimal point on the line; "
-                "decimal commas (10,00 for 10.00) are not read in UXD data, "
-                "whose commas separate numbers: write decimal points, or a "
-                "space after each separating comma",
-                line=no,
-            )
         tokens = [t for t in _NUMBER_SPLIT.split(s) if t]
         values = _numbers(tokens, err, no)
+        if "," in s and _COMMA_INSIDE.fullmatch(s):
+            # "1048,1162" or "10,00 123,0": numbers separated by a comma
+            # alone, or decimal commas? Read with commas between numbers, as
+            # UXD readers do, and decided when the range is read, from what
+            # the rest of it says (_resolve_commas)
+            current.setdefault("ambiguous", []).append(
+                (no, len(current["values"]), len(tokens), s)
+            )
+        elif "," in s:
+            # "1048,1162,973", "1048, 1162", "10.00,1048": commas that
+            # separate numbers, as this file writes them
+            current.setdefault("comma_line", no)
+        if "." in s:
+            current.setdefault("point_line", no)  # decimals written with points
         current["values"].extend(values)
         current["lines"].extend(repeat(no, len(values)))
         if current["kind"] != "single":  # how finely each 2θ is printed
@@ -401,6 +407,14 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
     def get(key):
         return rng["keys"].get(key) or file_keys.get(key)
 
+    stated = get("STEPCOUNT") or get("STEPS")
+    if rng.get("ambiguous"):
+        count = None
+        if stated is not None:
+            count = _number(
+                err, stated[0], "the step count", stated[1], decimal_comma=False
+            )
+        _resolve_commas(err, rng, count, meta)
     drive = get("DRIVE")
     if drive is not None:
         norm = re.sub(r"[^a-z0-9]", "", drive[0].lower())
@@ -423,7 +437,6 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
             f"{label}: no numbers after the data keyword: the file is truncated",
             line=data_line,
         )
-    stated = get("STEPCOUNT") or get("STEPS")
     if rng["kind"] != "single":
         size = 2 if rng["kind"] == "pairs" else 3
         if len(values) % size:
@@ -476,6 +489,115 @@ def _uxd_range(path, rng, file_keys, k, n, meta):
         rng["times"] = rng["times"][::-1]
     _check_two_theta(err, x, where_lines, rev)
     return x, y, None, rev
+
+
+def _resolve_commas(err, rng, count, meta):
+    """Read the range's lines of numbers with a comma inside and no point
+    (``1048,1162``, ``10,00 123,0``) as the rest of the range says: commas
+    between numbers, or decimal commas.
+
+    They were read with commas between numbers; where that is the file's
+    own way (another line separates numbers with commas, or writes decimal
+    points) they stay so. Otherwise the stated number of points ``count``
+    (``_STEPCOUNT`` / ``_STEPS``) and, for (2θ, intensity) pairs, 2θ that
+    rise or fall step by step decide between the two readings. Where
+    neither or both fit, the first such line is named: its numbers are not
+    guessed (split at its commas, 10,00 123,0 had been four numbers)."""
+    size = {"single": 1, "pairs": 2, "triples": 3}[rng["kind"]]
+    ambiguous = rng["ambiguous"]
+    separated = (
+        np.frombuffer(rng["values"], dtype=np.float64),
+        np.frombuffer(rng["lines"], dtype=np.int64),
+        np.frombuffer(rng["decimals"], dtype=np.int8),
+    )
+    # with decimal commas each comma joins two numbers into one ("123,5")
+    sizes = {
+        "separating commas": len(separated[0]),
+        "decimal commas": len(separated[0]) - sum(a[3].count(",") for a in ambiguous),
+    }
+    built = {"separating commas": separated}
+
+    def reading(name):
+        if name not in built:  # built only where needed: a file may be large
+            built[name] = _decimal_reading(separated, ambiguous, size)
+        return built[name]
+
+    # a scan has two points at least, each of ``size`` numbers ("1048,1162"
+    # alone: two counts, not one)
+    fits = {r for r, n in sizes.items() if n >= 2 * size and not n % size}
+    why = []
+    seen = rng.get("comma_line") or rng.get("point_line")
+    if seen is not None:
+        fits &= {"separating commas"}
+        how = "separates numbers with commas" if rng.get("comma_line") else None
+        why.append(f"line {seen} {how or 'writes decimal points'}")
+    if count is not None:
+        fits &= {r for r, n in sizes.items() if n == count * size}
+        why.append(f"the header states {count:g} points")
+    if size > 1:
+        # pairs or triples of a scan: 2θ rising (or falling) step by step
+        fits = {r for r in fits if _a_scan(reading(r)[0], size)}
+    first, text = ambiguous[0][0], ambiguous[0][3]
+    if len(fits) != 1:
+        if fits:
+            said = "nothing else in the range tells which"
+        elif why:
+            said = f"{'; '.join(why)}, which fits neither reading"
+        else:
+            said = "neither reading gives a scan"
+        token = next(t for t in text.split() if "," in t)
+        raise err(
+            f"{text!r}: a comma inside numbers and no decimal point on the line: "
+            f"decimal commas ({token.replace(',', '.')}) or numbers separated by "
+            f"commas ({token.replace(',', ' and ')})? "
+            f"{said[0].upper()}{said[1:]} (what would: commas between numbers or "
+            "a decimal point on another line of the range, or its number of "
+            "points in _STEPCOUNT): write decimal points, or a space after each "
+            "separating comma",
+            line=first,
+        )
+    (chosen,) = fits
+    rng["values"], rng["lines"], rng["decimals"] = reading(chosen)
+    where = ", ".join(str(a[0]) for a in ambiguous[:5]) + (
+        ", ..." if len(ambiguous) > 5 else ""
+    )
+    because = "; ".join(why) if why else "only that reading gives a scan"
+    meta.setdefault("uxd_commas", []).append(
+        f"line(s) {where} read with {chosen} ({because})"
+    )
+
+
+def _decimal_reading(separated, ambiguous, size):
+    """(values, lines, decimals) of a range with the commas of its
+    ``ambiguous`` lines read as decimal commas ("123,5" is 123.5), from the
+    same arrays ``separated`` read with commas between numbers."""
+    pieces: list[list[np.ndarray]] = [[], [], []]
+    done = 0
+    for no, start, n, text in ambiguous:
+        for piece, column in zip(pieces, separated):
+            piece.append(column[done:start])
+        tokens = [t.replace(",", ".") for t in text.split()]
+        pieces[0].append(np.array([float(t) for t in tokens]))
+        pieces[1].append(np.full(len(tokens), no, dtype=np.int64))
+        pieces[2].append(np.array([_decimals(t) for t in tokens], dtype=np.int8))
+        done = start + n
+    for piece, column in zip(pieces, separated):
+        piece.append(column[done:])
+    values, lines, decimals = (np.concatenate(p) for p in pieces)
+    if size == 1:  # the decimals are recorded for the 2θ of pairs only
+        decimals = separated[2]
+    return values, lines, decimals
+
+
+def _a_scan(values, size) -> bool:
+    """Whether ``values`` are (2θ, ...) tuples of ``size`` whose 2θ, within
+    [0, 180], rise or fall strictly from point to point."""
+    if len(values) % size or len(values) < 2 * size:
+        return False
+    x = values[0::size]
+    d = np.diff(x)
+    inside = bool(np.all((x >= 0) & (x <= 180)))
+    return inside and bool(np.all(d > 0) or np.all(d < 0))
 
 
 def _uxd_times(found, ranges, meta):

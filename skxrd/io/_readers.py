@@ -246,7 +246,11 @@ def read_pattern(
     (a variable-counting-time scan, whose counts rise with the time;
     ``metadata["counting_time_s"]`` lists them point by point); a range whose
     ``_DRIVE`` is not a 2θ scan (``'THETA'``, ``'PHI'``) is an error, and a
-    peak list (``_2THETA-I``) is passed over. GSAS raw data:
+    peak list (``_2THETA-I``) is passed over. A UXD line of numbers with a
+    comma inside them and no point (``1048,1162``) is read as the rest of its
+    range shows (commas or points on its other lines, the ``_STEPCOUNT``, 2θ
+    that rise step by step; ``metadata["uxd_commas"]``), and is an error
+    naming the line where nothing shows which. GSAS raw data:
     constant-wavelength banks ``BANK n nchan nrec CONS start step 0 0 type``
     (start and step in centidegrees) of type ``STD`` (``10(I2,F6.0)``,
     counts; a count with a number of counters averaged into it gets
@@ -2421,7 +2425,7 @@ def _read_ras(path, data, axis) -> _Found:
         f"*{key}",
         line=header_lines.get(key),
     )
-    for line_key in ("BETA",) if _is_kbeta(wave_type) else ("ALPHA1", "ALPHA2"):
+    for line_key in _rigaku_beam_lines(wave_type, "ALPHA1", "ALPHA2", "BETA"):
         # a line of the beam stated but unreadable ("1.5406,1.5444"): named,
         # not taken for no wavelength or for a beam without that line
         line_key = f"HW_XG_WAVE_LENGTH_{line_key}"
@@ -2464,15 +2468,34 @@ def _rigaku_radiation(a1, a2, anode, wave_type, beta=None):
     if _is_kbeta(wave_type):
         # a Kβ beam: neither Kα line is its wavelength
         return _radiation_from_lines(beta)
-    ratio = 0.5
-    if re.search(
-        # Kα1, but not Kα1 and Kα2 ("Ka1+Ka2", "Kα1,Kα2", "Ka1/Ka2", "Ka12")
-        r"(?:a|alpha|α)\s*1(?!\s*[,+/&]?\s*(?:k\s*[-_]?\s*)?(?:alpha|a|α)?\s*2)",
-        wave_type,
-        re.IGNORECASE,
-    ):
-        ratio = None
+    ratio = None if _is_kalpha1(wave_type) else 0.5
     return _radiation_from_lines(a1, a2, ratio, anode or "")
+
+
+def _is_kalpha1(wave_type) -> bool:
+    """Whether a Rigaku wave type says the beam is Kα1 alone (``Ka1``: a
+    monochromated beam), not Kα1 and Kα2 (``Ka1+Ka2``, ``Kα1,Kα2``,
+    ``Ka1/Ka2``, ``Ka12``) nor the doublet (``Ka``)."""
+    return bool(
+        re.search(
+            r"(?:a|alpha|α)\s*1(?!\s*[,+/&]?\s*(?:k\s*[-_]?\s*)?(?:alpha|a|α)?\s*2)",
+            wave_type or "",
+            re.IGNORECASE,
+        )
+    )
+
+
+def _rigaku_beam_lines(wave_type, kalpha1, kalpha2, kbeta) -> tuple[str, ...]:
+    """The wavelength fields (of the names given) that a Rigaku beam of
+    ``wave_type`` uses: Kβ's, Kα1's alone (a monochromated ``Ka1`` beam), or
+    Kα1's and Kα2's. A field of a line the beam lacks is not read: an
+    unreadable Kα2 beside ``Ka1`` (left blank or ``-`` by the instrument)
+    does not stop the pattern from being read."""
+    if _is_kbeta(wave_type):
+        return (kbeta,)
+    if _is_kalpha1(wave_type):
+        return (kalpha1,)
+    return (kalpha1, kalpha2)
 
 
 def _is_kbeta(wave_type) -> bool:
@@ -2659,8 +2682,10 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
             f"<{tag}>",
             element=conditions_member,
         )
-        beam = ("WavelengthKalpha1", "WavelengthKalpha2")
-        for line in ("WavelengthKbeta",) if _is_kbeta(wave_type) else beam:
+        beam = _rigaku_beam_lines(
+            wave_type, "WavelengthKalpha1", "WavelengthKalpha2", "WavelengthKbeta"
+        )
+        for line in beam:
             # a line of the beam stated but unreadable: named, as in a RAS file
             unreadable = _unreadable(
                 path,
@@ -2680,8 +2705,10 @@ def _read_rasx(path, data, axis, max_bytes=MAX_PATTERN_BYTES) -> _Found:
             ("SampleName", "sample_name"),
         ):
             value = _xml_text(conditions, tag)
-            if value:
-                meta[key] = _float_or_none(value) if key == "kAlpha2" else value
+            if key == "kAlpha2":
+                value = _float_or_none(value)  # as the RAS reader: a number or none
+            if value is not None and value != "":
+                meta[key] = value
     else:
         meta["conditions"] = "no MesurementConditions XML in the archive"
     return _Found(

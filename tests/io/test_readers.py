@@ -2749,6 +2749,29 @@ def test_a_rigaku_kalpha2_that_is_no_number_is_named_not_dropped(tmp_path, ext):
     assert p.radiation.wavelengths == (1.5406, 1.5444)
 
 
+@pytest.mark.parametrize("ext", ["ras", "rasx"])
+@pytest.mark.parametrize("ka2", ["-", "abc", "1.5444,1.5406", "n/a"])
+@pytest.mark.parametrize("wave_type", ["Ka1", "Kα1", "K-Alpha1"])
+def test_a_kalpha1_only_rigaku_file_reads_past_an_unreadable_kalpha2(
+    tmp_path, ext, ka2, wave_type
+):
+    # a monochromated (Kα1-only) beam has no Kα2: its field, left "-" or
+    # garbage by the instrument, stopped the reading with "... ALPHA2 '-' is
+    # not a number", though the pattern needs Kα1 alone
+    build = fx.ras if ext == "ras" else fx.rasx
+    p = read_pattern(_write(tmp_path, f"a.{ext}", build(ka2=ka2, wave_type=wave_type)))
+    assert p.wavelength == fx.RIGAKU_KA1 and p.radiation is None
+    assert "kAlpha2" not in p.metadata
+    np.testing.assert_allclose(p.intensity, fx.COUNTS, rtol=1e-12)
+    # the same field where the beam has Kα2 ("Ka", "Ka1+Ka2") is still named
+    for both in ("Ka", "Ka1+Ka2"):
+        path = _write(tmp_path, f"b.{ext}", build(ka2=ka2, wave_type=both))
+        with pytest.raises(
+            PatternFormatError, match=r"WAVE_LENGTH_ALPHA2|<WavelengthKalpha2>"
+        ):
+            read_pattern(path)
+
+
 def test_a_ras_body_of_decimal_commas_reads_as_with_points(tmp_path):
     # "10,0000 100 1,0000" was refused as "'0000 100 1' is not a number"
     text = fx.ras().decode("cp932")
@@ -2779,7 +2802,12 @@ def test_uxd_header_decimal_commas_are_read(tmp_path):
     [
         ("_COUNTS\n123,5 124,0 125,5\n", 6),  # read as 6 counts: 123, 5, 124...
         ("_COUNTS\n123 124\n125,5\n", 7),
-        ("_2THETACOUNTS\n10,00 123,0\n10,50 124,0\n", 6),
+        # nothing else in the range tells: no _STEPCOUNT, no other commas
+        ("_COUNTS\n1048 1162 973\n1048,1162\n", 7),
+        # a step count that fits neither reading (6 or 3 points)
+        ("_STEPCOUNT=4\n_COUNTS\n123,5 124,0 125,5\n", 7),
+        # points elsewhere (commas separate), but 10, 50, 124 is no pair
+        ("_2THETACOUNTS\n10.00 123\n10,50 124\n", 7),
     ],
 )
 def test_uxd_data_with_commas_inside_numbers_are_refused(tmp_path, rows, line):
@@ -2789,6 +2817,59 @@ def test_uxd_data_with_commas_inside_numbers_are_refused(tmp_path, rows, line):
         match=rf"line {line}: .*a comma inside numbers and no decimal point",
     ):
         read_pattern(_write(tmp_path, "a.uxd", text))
+
+
+@pytest.mark.parametrize(
+    "rows, counts, why",
+    [
+        # the range's other lines separate numbers with commas
+        (
+            "_COUNTS\n1048,1162,973\n995,1031,1068\n1048,1162\n",
+            [1048, 1162, 973, 995, 1031, 1068, 1048, 1162],
+            "line 6 separates numbers with commas",
+        ),
+        ("_COUNTS\n1048, 1162\n973,995\n", [1048, 1162, 973, 995], "line 6"),
+        # the stated number of points
+        (
+            "_STEPCOUNT=4\n_COUNTS\n1048,1162\n973,995\n",
+            [1048, 1162, 973, 995],
+            "the header states 4 points",
+        ),
+        (
+            "_STEPCOUNT=3\n_COUNTS\n123,5 124,0 125,5\n",
+            [123.5, 124.0, 125.5],
+            "the header states 3 points",
+        ),
+        (
+            "_STEPCOUNT=6\n_COUNTS\n123,5 124,0 125,5\n",
+            [123, 5, 124, 0, 125, 5],
+            "the header states 6 points",
+        ),
+        # one count is no scan: two counts
+        ("_COUNTS\n1048,1162\n", [1048, 1162], "only that reading gives a scan"),
+        # decimal points elsewhere in the range: the commas separate
+        ("_CPS\n10.5 11.5\n1048,1162\n", [10.5, 11.5, 1048, 1162], "line 6"),
+        # (2θ, counts) pairs: only decimal commas give rising 2θ
+        (
+            "_2THETACOUNTS\n10,00 123,0\n10,50 124,0\n",
+            [123.0, 124.0],
+            "only that reading gives a scan",
+        ),
+    ],
+)
+def test_uxd_commas_inside_numbers_are_read_as_the_range_shows(
+    tmp_path, rows, counts, why
+):
+    # "1048,1162" was refused as "decimal commas or separated numbers?" even
+    # where the rest of the range says which
+    text = "_WL1=1.5406\n_DRIVE='COUPLED'\n_START=10\n_STEPSIZE=0.5\n" + rows
+    p = read_pattern(_write(tmp_path, "a.uxd", text))
+    assert p.intensity.tolist() == counts
+    assert p.x.tolist() == [10.0 + 0.5 * i for i in range(len(counts))]
+    assert why in p.metadata["uxd_commas"][0]
+    # the same without a final line break
+    q = read_pattern(_write(tmp_path, "b.uxd", text.rstrip("\n")))
+    assert q.intensity.tolist() == counts
 
 
 @pytest.mark.parametrize(
