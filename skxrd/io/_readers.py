@@ -2166,43 +2166,41 @@ def _read_xrdml(path, data, axis) -> _Found:
     for m_i, meas in enumerate(measurements, 1):
         used = _child(meas, "usedWavelength")
         if used is not None and lam is None:
+            intended = used.get("intended", "")
+            meta["intended_wavelength"] = intended or None
+            # only the lines the beam has are read: a monochromated "K-Alpha 1"
+            # file may leave its Kα2 and ratio fields blank or garbled
+            if re.search(r"beta", intended, re.IGNORECASE):
+                needed = ("kBeta",)
+            elif re.search(r"alpha\s*1", intended, re.IGNORECASE):
+                needed = ("kAlpha1",)
+            else:
+                needed = ("kAlpha1", "kAlpha2", "ratioKAlpha2KAlpha1")
             lines = {}
             for key in ("kAlpha1", "kAlpha2", "kBeta", "ratioKAlpha2KAlpha1"):
                 c = _child(used, key)
-                if c is not None and (c.text or "").strip():
-                    try:
-                        lines[key] = _header_float(c.text)
-                    except ValueError:
-                        raise PatternFormatError(
-                            path, f"{c.text!r} is not a number", element=f"<{key}>"
-                        ) from None
-                    unit = (c.get("unit") or "").strip()
-                    if key == "ratioKAlpha2KAlpha1" or unit.lower() in _ANGSTROM:
-                        continue
-                    if unit.lower() != "nm":
-                        # 0.15406 in nm had been read as 0.15406 Å, a wavelength
-                        raise PatternFormatError(
-                            path,
-                            f"a wavelength in {unit!r}; read are Angstrom and nm",
-                            element=f"<{key}>",
-                        )
-                    lines[key] *= 10.0
-            intended = used.get("intended", "")
-            meta["intended_wavelength"] = intended or None
+                if c is None or not (c.text or "").strip():
+                    continue
+                value, error = _xrdml_line(path, c, key)
+                if error is None:
+                    lines[key] = value
+                elif key in needed:
+                    raise error
             anode = ""
             for el in meas.iter():
                 if _local(el.tag) == "anodeMaterial" and el.text:
                     anode = el.text.strip()
                     meta["anode"] = anode
                     break
+            main = needed[0]  # Kα1, or Kβ for a "K-Beta" beam
             ratio = lines.get("ratioKAlpha2KAlpha1")
-            if re.search(r"alpha\s*1", intended, re.IGNORECASE):  # monochromatic
+            if len(needed) == 1:  # monochromatic
                 ratio = None
             radiation, lam = _radiation_from_lines(
-                lines.get("kAlpha1"), lines.get("kAlpha2"), ratio, anode
+                lines.get(main), lines.get("kAlpha2"), ratio, anode
             )
             lam_error = _bad_wavelength(
-                path, lines.get("kAlpha1"), "<kAlpha1>", element="<usedWavelength>"
+                path, lines.get(main), f"<{main}>", element="<usedWavelength>"
             )
             meta.update({k: v for k, v in lines.items()})
         for s_i, scan in enumerate(_children(meas, "scan"), 1):
@@ -2220,6 +2218,29 @@ def _read_xrdml(path, data, axis) -> _Found:
         metadata=meta,
         wavelength_error=lam_error,
     )
+
+
+def _xrdml_line(path, el, key):
+    """``(value, None)``: the number of a ``<usedWavelength>`` child in Å (a
+    ratio as it is), or ``(None, error)`` saying why it cannot be read; the
+    error is raised only where the beam uses that line."""
+    try:
+        value = _header_float(el.text)
+    except ValueError:
+        return None, PatternFormatError(
+            path, f"{el.text!r} is not a number", element=f"<{key}>"
+        )
+    unit = (el.get("unit") or "").strip()
+    if key == "ratioKAlpha2KAlpha1" or unit.lower() in _ANGSTROM:
+        return value, None
+    if unit.lower() != "nm":
+        # 0.15406 in nm had been read as 0.15406 Å, a wavelength
+        return None, PatternFormatError(
+            path,
+            f"a wavelength in {unit!r}; read are Angstrom and nm",
+            element=f"<{key}>",
+        )
+    return value * 10.0, None
 
 
 def _xrdml_scan(path, scan, label, meta):

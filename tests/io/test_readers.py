@@ -3003,3 +3003,55 @@ def test_is_structure_cif_tells_structures_from_powder_data(tmp_path):
     assert not is_structure_cif(
         _write(tmp_path, "u16.cif", (DATA / "tiny.cif").read_text().encode("utf-16"))
     )
+
+
+def _xrdml_beam(intended, lines):
+    children = "".join(f"<{k}{u}>{v}</{k}>" for k, v, u in lines)
+    body = (
+        '<positions axis="2Theta"><listPositions>10 20 30</listPositions></positions>'
+        "<intensities>1 2 3</intensities>"
+    )
+    return f"""<?xml version="1.0"?>
+<xrdMeasurements><xrdMeasurement>
+<usedWavelength intended="{intended}">{children}</usedWavelength>
+<scan scanAxis="Gonio"><dataPoints>{body}</dataPoints></scan>
+</xrdMeasurement></xrdMeasurements>"""
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ("kAlpha2", "-", ""),
+        ("kAlpha2", "1.5444", ' unit="keV"'),
+        ("ratioKAlpha2KAlpha1", "n/a", ""),
+        ("kBeta", "?", ""),
+    ],
+)
+def test_a_kalpha1_xrdml_reads_past_an_unreadable_line_it_does_not_use(tmp_path, bad):
+    good = {"kAlpha1": "1.5406", "kAlpha2": "1.5444", "kBeta": "1.3922"}
+    good["ratioKAlpha2KAlpha1"] = "0.5"
+    lines = [(k, v, "") for k, v in good.items() if k != bad[0]] + [bad]
+    p = read_pattern(_write(tmp_path, "a.xrdml", _xrdml_beam("K-Alpha 1", lines)))
+    assert p.radiation is None and p.wavelength == 1.5406
+    assert bad[0] not in p.metadata
+    if bad[0] != "kBeta":  # a doublet beam needs its Kα2 and ratio
+        path = _write(tmp_path, "b.xrdml", _xrdml_beam("K-Alpha", lines))
+        with pytest.raises(PatternFormatError, match=f"<{bad[0]}>"):
+            read_pattern(path)
+    else:  # which no beam but a Kβ one reads
+        p = read_pattern(_write(tmp_path, "b.xrdml", _xrdml_beam("K-Alpha", lines)))
+        assert p.radiation.wavelengths == (1.5406, 1.5444)
+
+
+def test_a_kbeta_xrdml_is_read_at_its_kbeta_wavelength(tmp_path):
+    lines = [
+        ("kAlpha1", "1.5406", ""),
+        ("kAlpha2", "1.5444", ""),
+        ("kBeta", "0.139222", ' unit="nm"'),
+        ("ratioKAlpha2KAlpha1", "0.5", ""),
+    ]
+    p = read_pattern(_write(tmp_path, "b.xrdml", _xrdml_beam("K-Beta", lines)))
+    assert p.radiation is None and p.wavelength == pytest.approx(1.39222)
+    lines[2] = ("kBeta", "x", "")
+    with pytest.raises(PatternFormatError, match="<kBeta>"):
+        read_pattern(_write(tmp_path, "c.xrdml", _xrdml_beam("K-Beta", lines)))
