@@ -407,18 +407,26 @@ def normalize(X, method="max", scale=None):
             np.sqrt(out, out=out)
         else:
             np.log1p(out, out=out)
-    if method == "minmax":
-        lo = out.min(axis=1, keepdims=True)
-        out -= lo
-        norm = out.max(axis=1, keepdims=True)
-    elif method == "max":
+    if method == "max":
+        # unchanged, bit for bit: the shipped models read max-normalized input
         norm = np.abs(out).max(axis=1, keepdims=True)
-    elif method == "area":
-        # float64 sums and squares: in float32 a sum past 3.4e38 overflowed and
-        # squares below 1e-23 underflowed, and the pattern silently became 0
-        norm = np.abs(out).sum(axis=1, keepdims=True, dtype=np.float64)
     else:
-        norm = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
+        # Each row first divided by its largest absolute value, so that the
+        # sums, squares and differences below work on values in [-1, 1]: a
+        # difference past the dtype's largest number became inf (minmax: NaN),
+        # and squares past it or below its smallest number (float64 rows near
+        # 1e155 or 1e-162) made the norm inf or 0: the pattern silently came
+        # back as all zeros. Sums and squares in float64 for float32 rows.
+        top = np.abs(out).max(axis=1, keepdims=True)
+        np.divide(out, np.where(top == 0, 1, top), out=out)
+        if method == "minmax":
+            lo = out.min(axis=1, keepdims=True)
+            out -= lo
+            norm = out.max(axis=1, keepdims=True)
+        elif method == "area":
+            norm = np.abs(out).sum(axis=1, keepdims=True, dtype=np.float64)
+        else:
+            norm = np.sqrt(np.einsum("ij,ij->i", out, out, dtype=np.float64))[:, None]
     zero = norm == 0
     np.divide(out, np.where(zero, 1, norm), out=out)
     out[zero[:, 0]] = 0

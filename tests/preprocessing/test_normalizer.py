@@ -112,3 +112,42 @@ def test_float32_agrees_with_float64(method):
     out = PatternNormalizer(method=method).fit_transform(X32)
     expected = PatternNormalizer(method=method).fit_transform(X32.astype(np.float64))
     assert np.allclose(out, expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "row, dtype",
+    [
+        ([1e200, 2e200, 0.0], np.float64),  # squares above float64's largest
+        ([1e-200, 2e-200, 0.0], np.float64),  # squares below its smallest
+        ([1e-320, 2e-320, 0.0], np.float64),  # subnormal values
+        ([1.7e308, -1.7e308, 0.0], np.float64),  # a sum or a range past it
+        ([3e38, -3e38, 0.0], np.float32),  # a range past float32's largest
+    ],
+)
+@pytest.mark.parametrize("method", ["area", "l2", "minmax"])
+def test_norms_of_extreme_rows_are_scale_free(method, row, dtype):
+    # the norms were computed on the raw values: the l2 norm of a float64 row
+    # near 1e200 (or 1e-200) overflowed (underflowed) and the row silently
+    # came back as all zeros, and minmax of a row whose range exceeds the
+    # largest number gave NaN; normalizing is scale-free, so the answer is
+    # that of the same row at ordinary magnitudes
+    X = np.array([row], dtype=dtype)
+    ordinary = X.astype(np.float64) / np.abs(X.astype(np.float64)).max()
+    out = PatternNormalizer(method=method).fit_transform(X)
+    expected = PatternNormalizer(method=method).fit_transform(ordinary)
+    assert out.dtype == dtype and np.all(np.isfinite(out))
+    assert np.allclose(out, expected, rtol=1e-6, atol=0)
+
+
+def test_max_normalization_is_unchanged_bit_for_bit():
+    # the shipped models read max-normalized input: the scaling that protects
+    # the other norms must not touch it
+    rng = np.random.default_rng(1)
+    X = rng.random((4, 500)) * 10.0 ** rng.integers(-5, 5, (4, 1))
+    for scale in (None, "sqrt"):
+        Y = np.maximum(X, 0)
+        if scale == "sqrt":
+            Y = np.sqrt(Y)
+        expected = Y / np.abs(Y).max(axis=1, keepdims=True)
+        out = PatternNormalizer(scale=scale).fit_transform(X)
+        assert np.array_equal(out, expected)
