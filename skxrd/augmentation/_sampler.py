@@ -40,7 +40,11 @@ class AugmentingSampler(BaseOverSampler):
         Called as ``augmentation(x, generator=g)`` on float32 CPU tensors of
         shape ``(batch, n_features)`` with a :class:`torch.Generator` ``g``;
         returns a tensor of the same shape. By default
-        :func:`default_augmentation` on the grid ``two_theta``.
+        :func:`default_augmentation` on the grid ``two_theta``, whose
+        max-normalized output is scaled back to the maximum of the pattern
+        it comes from, so that the new rows keep the scale of the originals
+        whatever their normalization (area, counts); a given callable's
+        output is kept as it returns it.
     sampling_strategy : float, str, dict, int or callable, default="auto"
         Which classes to over-sample and to how many samples, as for
         imbalanced-learn's over-samplers: ``"auto"`` (all but the majority,
@@ -279,6 +283,12 @@ class AugmentingSampler(BaseOverSampler):
     def _augment(self, X, rows, seed, out):
         """Write augmented copies of ``X[rows]`` into ``out``, batch by batch."""
         augmentation = self.augmentation
+        # The default augmentation max-normalizes its output: copies of
+        # area-normalized patterns (or counts) came back 10-100 times larger
+        # than the originals, only in the classes that were over-sampled, a
+        # scale that told the classifier the class. Scaled back to their
+        # source's maximum (1 for max-normalized patterns: unchanged).
+        rescale = augmentation is None
         if augmentation is None:
             augmentation = default_augmentation(two_theta=self.two_theta)
         generator = torch.Generator().manual_seed(seed)
@@ -299,7 +309,11 @@ class AugmentingSampler(BaseOverSampler):
                     "the augmentation must return a tensor of the input's shape "
                     f"{tuple(batch.shape)}"
                 )
-            out[start : start + len(chunk)] = result.detach().cpu().numpy()
+            values = result.detach().cpu().numpy()
+            if rescale:
+                top = chunk.max(axis=1, keepdims=True)
+                values = values * np.where(top > 0, top, 1)
+            out[start : start + len(chunk)] = values
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -226,3 +226,29 @@ def test_progress_bar(capsys):
     assert "augmenting" in capsys.readouterr().err
     with pytest.raises(ValueError, match="verbose must be True or False"):
         AugmentingSampler(verbose="yes").fit_resample(X, y)
+
+
+@pytest.mark.parametrize("scale", [1e3, 1e-2])
+def test_default_augmentation_keeps_the_scale_of_the_originals(scale):
+    # the default augmentation max-normalizes: copies of patterns in counts
+    # (or area-normalized ones) came back with a maximum of 1 while the
+    # originals kept theirs, a scale that only the over-sampled classes had
+    X, y = _patterns()
+    sampler = AugmentingSampler(random_state=0)
+    scaled, _ = sampler.fit_resample(X * np.float32(scale), y)
+    n = len(X)
+    src = sampler.sample_indices_[n:]
+    assert np.allclose(scaled[n:].max(axis=1), scale * X[src].max(axis=1), rtol=1e-5)
+    assert np.allclose(scaled[:n].max(axis=1), scale, rtol=1e-6)
+    # max-normalized patterns: copies with a maximum of 1, as before
+    X_res, _ = AugmentingSampler(random_state=0).fit_resample(X, y)
+    assert np.allclose(X_res[n:].max(axis=1), 1.0, rtol=1e-6)
+
+
+def test_given_augmentation_output_is_kept_as_returned():
+    X, y = _patterns()
+    noise = GaussianNoise(sigma=0.0)
+    sampler = AugmentingSampler(augmentation=noise, random_state=0)
+    X_res, _ = sampler.fit_resample(X * np.float32(5.0), y)
+    src = sampler.sample_indices_[len(X) :]
+    assert np.array_equal(X_res[len(X) :], X[src] * np.float32(5.0))
