@@ -187,6 +187,29 @@ class OneOf(BatchTransform):
         return out
 
 
+class _KeepMaximum(BatchTransform):
+    """``transform``'s max-normalized output scaled back to each input
+    pattern's maximum (patterns with no positive value as ``transform`` gives
+    them).
+
+    For the default augmentations wherever they act on patterns that may not
+    be max-normalized (``AugmentingSampler``, ``augment="default"``): their
+    final :class:`Normalize` put every augmented pattern at a maximum of 1
+    while the patterns they came from, and those seen at prediction time,
+    kept their own scale (area-normalized, counts). Max-normalized patterns
+    come back as ``transform`` gives them (times 1).
+    """
+
+    def __init__(self, transform):
+        self.transform = transform
+
+    def _transform(self, x, generator, grid):
+        _check_transform(self.transform, "transform")
+        out = self.transform(x, generator=generator)
+        top = _row_max(x)
+        return out * torch.where(top > 0, top, 1.0)
+
+
 def _relative_intensities():
     """Texture, or random scaling or removal of peaks: one of them per pattern."""
     return OneOf(

@@ -18,7 +18,7 @@ from sklearn.utils.validation import validate_data
 from tqdm.auto import tqdm
 
 from ..utils._validation import check_bool, check_int
-from ._compose import default_augmentation
+from ._compose import _KeepMaximum, default_augmentation
 
 __all__ = ["AugmentingSampler"]
 
@@ -283,14 +283,12 @@ class AugmentingSampler(BaseOverSampler):
     def _augment(self, X, rows, seed, out):
         """Write augmented copies of ``X[rows]`` into ``out``, batch by batch."""
         augmentation = self.augmentation
-        # The default augmentation max-normalizes its output: copies of
-        # area-normalized patterns (or counts) came back 10-100 times larger
-        # than the originals, only in the classes that were over-sampled, a
-        # scale that told the classifier the class. Scaled back to their
-        # source's maximum (1 for max-normalized patterns: unchanged).
-        rescale = augmentation is None
         if augmentation is None:
-            augmentation = default_augmentation(two_theta=self.two_theta)
+            # The default augmentation max-normalizes its output: copies of
+            # area-normalized patterns (or counts) came back 10-100 times
+            # larger than the originals, only in the classes that were
+            # over-sampled, a scale that told the classifier the class.
+            augmentation = _KeepMaximum(default_augmentation(two_theta=self.two_theta))
         generator = torch.Generator().manual_seed(seed)
         starts = tqdm(
             range(0, len(rows), self.batch_size),
@@ -309,11 +307,7 @@ class AugmentingSampler(BaseOverSampler):
                     "the augmentation must return a tensor of the input's shape "
                     f"{tuple(batch.shape)}"
                 )
-            values = result.detach().cpu().numpy()
-            if rescale:
-                top = chunk.max(axis=1, keepdims=True)
-                values = values * np.where(top > 0, top, 1)
-            out[start : start + len(chunk)] = values
+            out[start : start + len(chunk)] = result.detach().cpu().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

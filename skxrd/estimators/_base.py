@@ -378,6 +378,7 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                     f"augment must be None, 'default' or a callable, got {augment!r}"
                 )
             from ..augmentation import default_augmentation, default_two_theta
+            from ..augmentation._compose import _KeepMaximum
 
             n_grid = len(default_two_theta())
             if n_features != n_grid:
@@ -386,7 +387,10 @@ class _NeuralClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                     f"2θ grid, got {n_features} points; pass "
                     "augment=default_augmentation(two_theta=your_grid) instead"
                 )
-            augment = default_augmentation()
+            # its output at each pattern's own maximum: max-normalized, the
+            # training batches of area-normalized patterns (or counts) were
+            # 10-100 times those of validation and prediction
+            augment = _KeepMaximum(default_augmentation())
         elif augment is not None and not callable(augment):
             raise ValueError(
                 f"augment must be None, 'default' or a callable, got {augment!r}"

@@ -62,7 +62,10 @@ augment : None, "default" or callable, default=None
     on a float tensor of shape ``(batch, n_points)`` that returns a tensor of
     the same shape (for example a transform of :mod:`skxrd.augmentation`);
     ``"default"`` is :func:`skxrd.augmentation.default_augmentation` (for
-    patterns on the standard 4250-point 2θ grid).
+    patterns on the standard 4250-point 2θ grid), its max-normalized output
+    scaled back to each pattern's maximum, so that training batches keep the
+    scale of the patterns (max-, area-normalized or counts) as validation and
+    prediction batches do.
 device : str or torch.device, default="auto"
     ``"auto"``: the GPU when CUDA is available, else the CPU; or ``"cpu"``,
     ``"cuda"``, ``"cuda:1"``...

@@ -944,6 +944,8 @@ def build_pipeline(config):
         )
     params = dict(config["classifier"])
     kind = params.pop("type")
+    # the named augmentations max-normalize: other inputs keep their scale
+    keep_scale = pre["normalize"] != "max"
     if kind == "UnionClassifier":
         from ..estimators import UnionClassifier
 
@@ -953,9 +955,9 @@ def build_pipeline(config):
                 "[classifier] of a UnionClassifier needs a [classifier.member] "
                 f"table whose type is one of {_NETWORK_TYPES}, got {member!r}"
             )
-        clf = UnionClassifier(_network(member, sim), **params)
+        clf = UnionClassifier(_network(member, sim, keep_scale), **params)
     else:
-        clf = _network(config["classifier"], sim)
+        clf = _network(config["classifier"], sim, keep_scale)
     if config.get("train_target", config["target"]) != config["target"]:
         from ..estimators import CoarseLabelClassifier
 
@@ -964,9 +966,17 @@ def build_pipeline(config):
     return PatternPipeline(steps)
 
 
-def _network(section, sim):
-    """The network classifier of a [classifier] (or member) table."""
+def _network(section, sim, keep_scale=False):
+    """The network classifier of a [classifier] (or member) table.
+
+    ``keep_scale``: the named augmentation's max-normalized output is scaled
+    back to each pattern's maximum, for inputs that [preprocessing] does not
+    max-normalize (``normalize = "area"``, ``"l2"`` or none): their training
+    batches were at a maximum of 1 and their validation and measured patterns
+    at their own scale.
+    """
     from ..augmentation import default_augmentation, sample_augmentation
+    from ..augmentation._compose import _KeepMaximum
     from ._store import _step_classes
 
     params = dict(section)
@@ -989,6 +999,9 @@ def _network(section, sim):
         name = '[classifier] augment = "sample+stray_lines"'
         _check_stray_lines(sim, 0.5, 0.25, (name, name))
         params["augment"] = _stray_line_augmentation(sim, 0.5, 0.25)
+    named = isinstance(section.get("augment"), str)
+    if keep_scale and named and callable(params.get("augment")):
+        params["augment"] = _KeepMaximum(params["augment"])
     return _step_classes()[kind](**params)
 
 

@@ -166,6 +166,33 @@ def test_default_augmentation_on_simulated_patterns():
     assert clf.fit(X, y).predict(X).shape == (8,)
 
 
+def test_default_augmentation_keeps_the_scale_of_the_patterns():
+    # default_augmentation max-normalizes: area-normalized training patterns
+    # (PatternNormalizer(method="area") before the classifier) were trained
+    # at a maximum of 1 and predicted at their own, 10-100 times smaller
+    from skxrd.augmentation import default_augmentation
+
+    rng = np.random.default_rng(0)
+    t = np.arange(4250.0)
+    X = np.stack(
+        [
+            sum(h * np.exp(-(((t - c) / 5) ** 2)) for c, h in zip(centers, heights))
+            for centers, heights in zip(
+                rng.uniform(100, 4150, (6, 8)), rng.uniform(0.1, 1, (6, 8))
+            )
+        ]
+    ).astype(np.float32)
+    augment = ResNetClassifier(augment="default")._augmentation(4250)
+    area = torch.from_numpy(X / X.sum(axis=1, keepdims=True))
+    out = augment(area, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(out.amax(dim=1), area.amax(dim=1), rtol=1e-6, atol=0)
+    # max-normalized patterns: exactly default_augmentation's output
+    peak = torch.from_numpy(X / X.max(axis=1, keepdims=True))
+    got = augment(peak, generator=torch.Generator().manual_seed(1))
+    plain = default_augmentation()(peak, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(got, plain)
+
+
 # --------------------------------------------------------------------------- #
 # reproducibility
 # --------------------------------------------------------------------------- #

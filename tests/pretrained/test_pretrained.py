@@ -485,6 +485,25 @@ def test_config_augmentations_by_name(augment, cut):
         assert grid[0] == lo and grid[-1] < hi
 
 
+@pytest.mark.parametrize("augment", ["default", "sample", "sample+scan_range"])
+def test_named_augmentations_keep_the_scale_of_patterns_not_max_normalized(augment):
+    # the named augmentations max-normalize: with [preprocessing] normalize =
+    # "area" the training batches were at a maximum of 1, the validation and
+    # measured patterns at their own (about 0.01 of it)
+    pre = {"normalize": "area"}
+    net = {**TINY["classifier"], "augment": augment}
+    cfg = load_config({**TINY, "preprocessing": pre, "classifier": net})
+    aug = build_pipeline(cfg).steps[-1][1].augment
+    n = len(PowderSimulator(**cfg["simulator"]).two_theta)
+    x = torch.rand(4, n, generator=torch.Generator().manual_seed(0))
+    x = x / x.sum(dim=1, keepdim=True)
+    y = aug(x, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(y.amax(dim=1), x.amax(dim=1), rtol=1e-6, atol=0)
+    # max-normalized inputs: the augmentation as it was
+    cfg = load_config({**TINY, "classifier": net})
+    assert type(build_pipeline(cfg).steps[-1][1].augment).__name__ == "Compose"
+
+
 def test_config_stray_line_augmentation_and_its_errors():
     from skxrd.augmentation import Compose, ImpurityPeaks, KbetaLeak
 
