@@ -36,6 +36,12 @@ from ._indexing_core import (
     weigh_absences,
 )
 from ._mixins import _ProbabilisticMixin
+from ._weights import (
+    check_weightable,
+    checked_sample_weight,
+    known_weights,
+    weighted_fit,
+)
 
 __all__ = ["IndexingClassifier"]
 
@@ -433,7 +439,7 @@ class IndexingClassifier(
             return cells, np.array([n for n, _ in found], dtype=int)
         return cells
 
-    def fit(self, X, y, merits=None):
+    def fit(self, X, y, merits=None, sample_weight=None):
         """Fit the classifier, then the crystal-system stacker.
 
         Parameters
@@ -446,6 +452,17 @@ class IndexingClassifier(
             :meth:`merits` of ``X`` computed already (the indexing is the
             slow part): ``n_lattices`` is ``len(ALL_LATTICE_TYPES)``; with
             ``absences``, the tuple of both arrays.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns (finite, >= 0, not all 0; None: all 1).
+            The wrapped classifier's fit gets them all, and so does each of
+            its cross-validated fits (``cv``) its rows'; the stacker learns
+            the indexable patterns with theirs. A pattern of weight 0 is
+            left out of the cross-validation and of the stacker, as if it
+            were not in ``X``. The wrapped classifier's ``fit`` must take
+            ``sample_weight`` (a :class:`~sklearn.pipeline.Pipeline`: its
+            last step's), else a TypeError names it before any indexing; a
+            :class:`~sklearn.frozen.FrozenEstimator` learns nothing and gets
+            none.
 
         Returns
         -------
@@ -459,16 +476,26 @@ class IndexingClassifier(
         self._check_params()
         y = np.asarray(y)
         check_same_length(X, y)  # before the indexing, which is slow
+        sample_weight = checked_sample_weight(sample_weight, len(y))
+        keyword = None
+        if sample_weight is not None:
+            keyword = check_weightable(
+                self.estimator, "estimator", "IndexingClassifier.fit"
+            )
         to_crystal_system(y)  # an error naming a bad space group, before training
         if merits is None:
             merits = self.merits(X)
         merits, groups = self._split(merits, len(y))
-        fitted = clone(self.estimator).fit(X, y)
+        fitted = weighted_fit(clone(self.estimator), X, y, sample_weight, keyword)
         if self.cv is None:
             proba = fitted.predict_proba(X)
-        else:
+        elif sample_weight is None:
             proba = cross_val_predict(
                 clone(self.estimator), X, y, cv=self.cv, method="predict_proba"
+            )
+        else:
+            proba = self._weighted_cv_proba(
+                X, y, sample_weight, keyword, fitted.classes_
             )
         self._wrap(fitted)
         self.stacker_ = LogisticRegression(C=float(self.C), max_iter=5000)
@@ -476,11 +503,18 @@ class IndexingClassifier(
         # only the patterns that could be indexed: the others keep the
         # classifier's answers at predict time
         rows = indexable(merits)
+        weighed = ""
+        if sample_weight is not None:
+            # a pattern of weight 0 is one left out (also of the count of
+            # crystal systems below)
+            rows &= sample_weight > 0
+            weighed = ", weigh above 0"
         if len(np.unique(target[rows])) < 2:
             raise ValueError(
                 f"{int(rows.sum())} of the {len(y)} patterns have enough peaks (8) "
-                "to index, of fewer than two crystal systems: the stacker cannot "
-                "learn (patterns of a wider 2θ range have more peaks)"
+                f"to index{weighed}, of fewer than two crystal systems: the "
+                "stacker cannot learn (patterns of a wider 2θ range have more "
+                "peaks)"
             )
         coarse = np.asarray(proba, float)[rows] @ self._membership
         self.stacker_.fit(
@@ -493,12 +527,42 @@ class IndexingClassifier(
                 None if groups is None else groups[rows],
             ),
             target[rows],
+            sample_weight=None if sample_weight is None else sample_weight[rows],
         )
         self._stacker_columns = np.searchsorted(
             self.crystal_systems_, self.stacker_.classes_
         )
         self.system_temperature_ = self.group_temperature_ = 1.0
         return self
+
+    def _weighted_cv_proba(self, X, y, sample_weight, keyword, classes):
+        """Cross-validated probabilities (columns ``classes``) of the patterns
+        of weight above 0, each fold's fit weighted; rows of weight 0 get
+        zeros (the stacker leaves them out).
+
+        Only the weighted rows are split, so that the folds, and each fold's
+        fit, are those of ``X`` without the patterns of weight 0.
+        """
+        import sklearn
+        from sklearn.model_selection import cross_val_predict
+        from sklearn.utils import _safe_indexing
+
+        kept = np.flatnonzero(sample_weight > 0)
+        inner = _WeightedFit(clone(self.estimator), keyword)
+        if sklearn.get_config().get("enable_metadata_routing", False):
+            # cross_val_predict routes the weights only to a fit that asks
+            inner.set_fit_request(sample_weight=True)
+        part = cross_val_predict(
+            inner,
+            _safe_indexing(X, kept),
+            y[kept],
+            cv=self.cv,
+            method="predict_proba",
+            params={"sample_weight": sample_weight[kept]},
+        )
+        proba = np.zeros((len(y), len(classes)))
+        proba[np.ix_(kept, np.searchsorted(classes, np.unique(y[kept])))] = part
+        return proba
 
     def calibrate_temperature(self, X, y, merits=None, sample_weight=None):
         """Fit the two temperatures on held-out patterns.
@@ -566,7 +630,8 @@ class IndexingClassifier(
                 raise ValueError(
                     f"sample_weight must be {n} finite weights >= 0, not all 0"
                 )
-        _known_labels(self.classes_, y)  # no known label: say so before indexing
+        # no known label, or none that weighs: say so before indexing
+        known_weights(sample_weight, _known_labels(self.classes_, y)[1])
         if merits is None:
             merits = self.merits(X)
         proba = self._stacked(
@@ -799,3 +864,27 @@ def indexing_classifier_of(model):
         (e for e in wrapped_estimators(model) if isinstance(e, IndexingClassifier)),
         None,
     )
+
+
+class _WeightedFit(ClassifierMixin, BaseEstimator):
+    """A clone of ``estimator`` fitted with ``sample_weight`` under
+    ``keyword`` (:func:`~skxrd.estimators._weights.weighted_fit`): the weights
+    of :meth:`IndexingClassifier.fit` reach each cross-validated fit as they
+    reach its own fit, with or without scikit-learn's metadata routing."""
+
+    def __init__(self, estimator, keyword):
+        self.estimator = estimator
+        self.keyword = keyword
+
+    def fit(self, X, y, sample_weight=None):
+        self.estimator_ = weighted_fit(
+            clone(self.estimator), X, y, sample_weight, self.keyword
+        )
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X):
+        return self.estimator_.predict(X)

@@ -742,3 +742,157 @@ def test_cells_also_searches_other_families_on_the_same_peaks():
     for bad in ("x", "mm", 3):
         with pytest.raises(ValueError, match="also must be distinct letters"):
             clf.cells(X, also=bad)
+
+
+# sample weights
+
+
+@pytest.fixture(scope="module")
+def weighed():
+    """(X, y, merits, w): 5 patterns of each of 4 space groups (2 cubic, 2
+    monoclinic), their merits and weights, two of them 0."""
+    rng = np.random.default_rng(0)
+    X = np.array(
+        [pattern(cubic_lines(a)) for a in rng.uniform(3.5, 4.2, 10)]
+        + [pattern(np.sort(rng.uniform(15, 68, 12))) for _ in range(10)]
+    )
+    y = np.array([221, 225] * 5 + [14, 11] * 5)
+    merits = IndexingClassifier(None, two_theta=TT, radiation="CuKa1").merits(X)
+    w = rng.uniform(0.5, 2.0, len(y))
+    w[[1, 13]] = 0.0
+    return X, y, merits, w
+
+
+def _weighed_clf(cv=2, estimator=None):
+    est = LogisticRegression(C=0.01) if estimator is None else estimator
+    return IndexingClassifier(est, two_theta=TT, radiation="CuKa1", C=1.0, cv=cv)
+
+
+@pytest.mark.parametrize("cv", [2, None])
+def test_a_weight_of_zero_is_leaving_the_pattern_out(weighed, cv):
+    X, y, merits, w = weighed
+    keep = w > 0
+    a = _weighed_clf(cv).fit(X, y, merits=merits, sample_weight=w)
+    b = _weighed_clf(cv).fit(
+        X[keep], y[keep], merits=merits[keep], sample_weight=w[keep]
+    )
+    # the stacker learns the same rows with the same weights: cross-validated,
+    # bit for bit (the folds are those of the rows that weigh); with cv=None
+    # on the wrapped logistic regression's answers, whose fit sums its zero
+    # terms in another order (1e-16)
+    if cv is None:
+        np.testing.assert_allclose(a.stacker_.coef_, b.stacker_.coef_, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(a.stacker_.coef_, b.stacker_.coef_)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-12)
+    # and the weights count: unweighted, the stacker learns otherwise
+    plain = _weighed_clf(cv).fit(X, y, merits=merits)
+    assert not np.allclose(plain.stacker_.coef_, a.stacker_.coef_)
+
+
+@pytest.mark.parametrize("cv", [2, None])
+def test_without_weights_or_with_unit_weights_nothing_changes(weighed, cv):
+    X, y, merits, _ = weighed
+    plain = _weighed_clf(cv).fit(X, y, merits=merits)
+    for w in (None, np.ones(len(y)), 1.0):
+        again = _weighed_clf(cv).fit(X, y, merits=merits, sample_weight=w)
+        np.testing.assert_array_equal(again.predict_proba(X), plain.predict_proba(X))
+
+
+class _Recorded(LogisticRegression):
+    """A logistic regression that writes the weights of each fit to ``seen``."""
+
+    seen = []
+
+    def fit(self, X, y, sample_weight=None):
+        _Recorded.seen.append(
+            (len(X), None if sample_weight is None else sample_weight)
+        )
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_every_fit_of_the_wrapped_classifier_gets_its_rows_weights(weighed):
+    X, y, merits, w = weighed
+    _Recorded.seen.clear()
+    clf = _weighed_clf(2, _Recorded(C=0.01)).fit(X, y, merits=merits, sample_weight=w)
+    full, *folds = _Recorded.seen
+    assert full[0] == len(y)
+    np.testing.assert_array_equal(full[1], w)
+    # two folds of the 18 rows that weigh, each fit with their weights
+    assert len(folds) == 2 and sum(n for n, _ in folds) == 18
+    kept = np.sort(w[w > 0])
+    np.testing.assert_array_equal(np.sort(np.concatenate([f for _, f in folds])), kept)
+    np.testing.assert_array_equal(clf.estimator_.coef_.shape, (4, len(TT)))
+
+
+def test_a_frozen_classifier_gets_no_weights_and_the_stacker_gets_them(weighed):
+    X, y, merits, w = weighed
+    frozen = FrozenEstimator(LogisticRegression(C=0.01).fit(X, y))
+    clf = _weighed_clf(None, frozen).fit(X, y, merits=merits, sample_weight=w)
+    plain = _weighed_clf(None, frozen).fit(X, y, merits=merits)
+    assert clf.estimator_ is frozen
+    assert not np.allclose(clf.stacker_.coef_, plain.stacker_.coef_)
+
+
+def test_bad_weights_and_an_unweighable_classifier_are_named_before_indexing(
+    weighed, monkeypatch
+):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    import skxrd.estimators._indexing as module
+
+    X, y, _, w = weighed
+
+    def never(*args, **kwargs):
+        raise AssertionError("indexed before the weights were checked")
+
+    monkeypatch.setattr(module, "indexing_merits", never)
+    for bad, match in (
+        (np.ones(3), r"sample_weight must have shape \(20,\)"),
+        (-w, "sample_weight must be >= 0"),
+        (np.zeros(len(y)), "sample_weight is all zero"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            _weighed_clf().fit(X, y, sample_weight=bad)
+    with pytest.raises(
+        TypeError, match=r"IndexingClassifier.fit got sample_weight, but estimator"
+    ):
+        _weighed_clf(2, KNeighborsClassifier()).fit(X, y, sample_weight=w)
+
+
+def test_the_stacker_needs_weighed_indexable_patterns_of_two_systems(weighed):
+    X, y, merits, _ = weighed
+    cubic_only = np.isin(y, [221, 225]).astype(float)
+    with pytest.raises(ValueError, match="to index, weigh above 0, of fewer than two"):
+        _weighed_clf(None).fit(X, y, merits=merits, sample_weight=cubic_only)
+
+
+def test_a_pipeline_routes_the_weights_to_the_indexing_classifier(weighed):
+    import sklearn
+    from sklearn.pipeline import make_pipeline
+
+    from skxrd.preprocessing import PatternNormalizer
+
+    X, y, merits, w = weighed
+    Xn = PatternNormalizer().fit_transform(X)
+    direct = _weighed_clf().fit(Xn, y, sample_weight=w)
+    pipe = make_pipeline(PatternNormalizer(), _weighed_clf())
+    pipe.fit(X, y, indexingclassifier__sample_weight=w)
+    np.testing.assert_array_equal(pipe.predict_proba(X), direct.predict_proba(Xn))
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = _weighed_clf().set_fit_request(sample_weight=True, merits=False)
+        pipe = make_pipeline(PatternNormalizer(), routed).fit(X, y, sample_weight=w)
+        again = _weighed_clf().fit(Xn, y, sample_weight=w)
+    np.testing.assert_array_equal(pipe.predict_proba(X), direct.predict_proba(Xn))
+    np.testing.assert_array_equal(again.predict_proba(Xn), direct.predict_proba(Xn))
+
+
+def test_calibration_weights_of_zero_on_every_known_label_are_named(data, fitted):
+    X, y = data
+    clf = clone(fitted).fit(X, y)
+    odd = y.copy()
+    odd[0] = 2  # not a class: left out
+    w = np.zeros(len(y))
+    w[0] = 1.0
+    with pytest.raises(ValueError, match="sample_weight is 0 for every pattern"):
+        clf.calibrate_temperature(X, odd, sample_weight=w)
