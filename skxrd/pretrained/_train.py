@@ -175,6 +175,10 @@ def load_config(config):
         # type = "UnionClassifier": its parameters here, the members' in a
         # [classifier.member] table (type = "ResNetClassifier", ...); a tenth
         # of the training compounds fits its temperature
+        # class_weight = "balanced", or a table of the labels of train_target:
+        # {"225" = 2.0, "14" = 0.5} (space groups: TOML keys are strings, read
+        # as the integer labels), {cubic = 2.0} (crystal systems); a key that
+        # names no label is an error naming it
 
         [save]                      # optional: save_model options of skxrd train
         union_patterns_per_class = 2  # a UnionClassifier's file: fewer stored
@@ -356,6 +360,9 @@ def load_config(config):
     if "type" not in classifier:
         raise ValueError(f"{where}: [classifier] needs type")
     config["classifier"] = classifier
+    _class_weight_labels(config, "[classifier]", classifier, where)
+    if isinstance(classifier.get("member"), dict):
+        _class_weight_labels(config, "[classifier.member]", classifier["member"], where)
     if "match" in config:
         config["match"] = _check_match(config, where)
     if "indexing" in config:
@@ -373,6 +380,64 @@ def load_config(config):
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
     return config
+
+
+def _class_weight_labels(config, name, section, where):
+    """A ``class_weight`` table of a classifier section (``name``) keyed by
+    the labels its network learns, in place: TOML keys are strings, and the
+    space groups of ``train_target = "space_group"`` are integers, which
+    ``{"225" = 2.0}`` would never name (the fit's "not a class" error, after
+    the data). A key that names no label of the ``train_target`` is a
+    ValueError naming it, the config and the section; a string or None is
+    left to the classifier's own check."""
+    class_weight = section.get("class_weight")
+    if not isinstance(class_weight, dict):
+        return
+    target = config["train_target"]
+    if target == "space_group":
+        labels = {}
+        for key, weight in class_weight.items():
+            label = _space_group_key(key)
+            if label is None:
+                raise ValueError(
+                    f"{where}: {name} class_weight key {key!r} names no label of "
+                    "train_target 'space_group' (space-group numbers 1-230, such "
+                    'as class_weight = {"225" = 2.0})'
+                )
+            if label in labels:
+                raise ValueError(
+                    f"{where}: {name} class_weight names space group {label} twice"
+                )
+            labels[label] = weight
+        section["class_weight"] = labels
+        return
+    if target == "structure_type":
+        if "prototypes" in config["data"]:
+            return  # the prototypes' labels: the union's fit checks them
+        from ..datasets import STRUCTURE_TYPES
+
+        known = set(STRUCTURE_TYPES)
+    else:
+        known = {str(x) for x in _labels(target, np.arange(1, 231))}
+    for key in class_weight:
+        if not isinstance(key, str) or key not in known:
+            shown = sorted(known)
+            more = ", ..." if len(shown) > 10 else ""
+            raise ValueError(
+                f"{where}: {name} class_weight key {key!r} names no label of "
+                f"train_target {target!r} (the labels: "
+                f"{', '.join(shown[:10])}{more})"
+            )
+
+
+def _space_group_key(key):
+    """The space-group number (1-230) a ``class_weight`` key names (an
+    integer, or its decimal digits as TOML writes keys), or None."""
+    if isinstance(key, str) and key.strip().isdecimal():
+        key = int(key.strip())
+    if isinstance(key, bool) or not isinstance(key, numbers.Integral):
+        return None
+    return int(key) if 1 <= key <= 230 else None
 
 
 def _check_data_values(part):

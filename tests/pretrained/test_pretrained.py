@@ -527,6 +527,106 @@ def test_config_stray_line_augmentation_and_its_errors():
         build_pipeline(load_config({**TINY, "simulator": mono, "classifier": net}))
 
 
+_WEIGHTED_SPACE_GROUPS = """
+target = "space_group"
+[data]
+n_crystals = 20
+n_atoms = [2, 12]
+space_groups = [225, 14]
+random_state = 0
+[simulator]
+two_theta_range = [10.0, 40.0]
+two_theta_step = 0.1
+[classifier]
+type = "CNNClassifier"
+channels = [4]
+max_epochs = 1
+num_threads = 1
+random_state = 0
+class_weight = {"225" = 2.0, 14 = 0.5}
+"""
+
+
+def test_a_toml_class_weight_names_the_integer_space_groups(tmp_path):
+    # TOML keys are strings: {"225" = 2.0} named no class of the integer
+    # space groups, and the fit said so only after the data were made
+    path = tmp_path / "weighted.toml"
+    path.write_text(_WEIGHTED_SPACE_GROUPS)
+    cfg = load_config(path)
+    weights = cfg["classifier"]["class_weight"]
+    assert weights == {225: 2.0, 14: 0.5}
+    assert all(type(k) is int for k in weights)
+    assert load_config(cfg) == cfg  # a loaded config loads as itself
+    pipe, _ = train_from_config(path, verbose=0)
+    net = pipe.steps[-1][1]
+    assert net.class_weight == {225: 2.0, 14: 0.5}
+    assert net.classes_.tolist() == [14, 225]
+    # the weights act: the same config unweighted trains another network
+    plain = _WEIGHTED_SPACE_GROUPS.replace('class_weight = {"225" = 2.0, 14 = 0.5}', "")
+    path.write_text(plain)
+    other, _ = train_from_config(path, verbose=0)
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(
+            net.net_.module_.state_dict().values(),
+            other.steps[-1][1].net_.module_.state_dict().values(),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "target, table, key",
+    [
+        ("space_group", '{"Fm-3m" = 2.0}', "'Fm-3m'"),
+        ("space_group", '{"231" = 2.0}', "'231'"),
+        ("space_group", '{"0" = 2.0}', "'0'"),
+        ("crystal_system", "{cubic = 2.0, Cubik = 0.5}", "'Cubik'"),
+        ("crystal_system", '{"225" = 2.0}', "'225'"),
+        ("bravais_lattice", "{cX = 2.0}", "'cX'"),
+    ],
+)
+def test_a_class_weight_key_that_names_no_label_is_named(tmp_path, target, table, key):
+    text = _WEIGHTED_SPACE_GROUPS.replace(
+        'target = "space_group"', f'target = "{target}"'
+    ).replace('{"225" = 2.0, 14 = 0.5}', table)
+    path = tmp_path / "keys.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(f"class_weight key {key}")) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "keys.toml" in message and "[classifier]" in message
+    assert f"train_target {target!r}" in message
+    # the section of a union's members is named as such
+    member = {
+        "type": "UnionClassifier",
+        "member": {"type": "CNNClassifier", "class_weight": {"nacl": 2.0}},
+    }
+    cfg = {**TINY, "target": "structure_type", "classifier": member}
+    with pytest.raises(ValueError, match=r"\[classifier.member\] class_weight key"):
+        load_config(cfg)
+
+
+def test_a_class_weight_of_a_coarse_target_keeps_its_labels():
+    # the network learns crystal systems (str labels) or, with train_target
+    # space_group, space groups: the keys of its labels
+    net = {**TINY["classifier"], "class_weight": {"cubic": 2.0}}
+    cfg = load_config({**TINY, "classifier": net})
+    assert cfg["classifier"]["class_weight"] == {"cubic": 2.0}
+    groups = {**TINY["classifier"], "class_weight": {"225": 2.0, 14: 1.5}}
+    cfg = load_config({**TINY, "train_target": "space_group", "classifier": groups})
+    assert cfg["classifier"]["class_weight"] == {225: 2.0, 14: 1.5}
+    for other in ("balanced", None):
+        net = {**TINY["classifier"], "class_weight": other}
+        assert (
+            load_config({**TINY, "classifier": net})["classifier"]["class_weight"]
+            == other
+        )
+    # one space group named twice
+    twice = {**TINY["classifier"], "class_weight": {"225": 2.0, 225: 1.0}}
+    with pytest.raises(ValueError, match="names space group 225 twice"):
+        load_config({**TINY, "target": "space_group", "classifier": twice})
+
+
 def test_shipped_configs_are_valid():
     folder = resources.files("skxrd.pretrained").joinpath("configs")
     for name in list_pretrained():
