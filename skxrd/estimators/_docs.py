@@ -35,8 +35,9 @@ class_weight : dict, "balanced" or None, default=None
     ``y``, counts weighted by ``sample_weight``, as
     :func:`sklearn.utils.class_weight.compute_class_weight` and
     ``LogisticRegression`` count them. None: every class weighs 1 (the
-    training is that of a fit without weights). Training only: model files
-    do not store it.
+    training is that of a fit without weights). Model files
+    (:func:`skxrd.pretrained.save_model`) store it, a dict with its labels'
+    types, so that a warm start from one trains as weighted as it was.
 optimizer : {"adamw", "adam", "sgd"} or torch.optim.Optimizer subclass, \
 default="adamw"
     The optimizer; ``"sgd"`` uses Nesterov momentum 0.9.

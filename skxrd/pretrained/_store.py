@@ -157,8 +157,10 @@ def save_model(
     and network weights, and ``metadata``; :func:`load_model` rebuilds the
     pipeline from it on any device, without unpickling code. The classifier's
     ``augment``, ``checkpoint_dir``, ``num_threads`` and ``verbose`` apply to
-    training only and
-    are not stored.
+    training only and are not stored; its ``class_weight`` is (a dict with
+    its labels' types, so that a warm start from the file trains as weighted
+    as the model was), and so are a union's weights of its kept negative and
+    held-out patterns (``add_classes``).
 
     Parameters
     ----------
@@ -324,9 +326,49 @@ def save_model(
     return path
 
 
-# class_weight weighs the training loss only (and a dict's labels would be
-# stored as str keys, which name no int class on a warm start)
-_TRAINING_ONLY = ("augment", "checkpoint_dir", "class_weight", "num_threads", "verbose")
+_TRAINING_ONLY = ("augment", "checkpoint_dir", "num_threads", "verbose")
+
+
+def _stored_params(estimator, where):
+    """A network classifier's parameters for a model file: plain values, no
+    training-only ones, ``class_weight`` kept as it was given.
+
+    A ``class_weight`` dict is stored as a list of ``[label, weight]`` pairs:
+    as a dict its keys would become strings (:func:`_plain`), which name no
+    integer class (space groups), and a warm start from the file would train
+    unweighted or fail on a "not a class" error."""
+    from collections.abc import Mapping
+
+    from ..utils._validation import plain_scalar
+
+    params = {
+        k: v
+        for k, v in estimator.get_params(deep=False).items()
+        if k not in _TRAINING_ONLY
+    }
+    class_weight = params.get("class_weight")
+    if isinstance(class_weight, Mapping):
+        params["class_weight"] = [
+            [plain_scalar(label), weight] for label, weight in class_weight.items()
+        ]
+    return _plain(params, where)
+
+
+def _restored_params(params, where):
+    """The constructor parameters of stored ones (:func:`_stored_params`):
+    ``class_weight``'s ``[label, weight]`` pairs as the dict they were
+    (files written before it have none: None, as they trained)."""
+    class_weight = params.get("class_weight")
+    if isinstance(class_weight, (list, tuple)):
+        if not all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in class_weight
+        ):
+            raise ValueError(
+                f"{where}: class_weight must be stored as [label, weight] pairs, "
+                f"got {class_weight!r}"
+            )
+        params = {**params, "class_weight": {k: w for k, w in class_weight}}
+    return params
 
 
 def _network_record(clf, known, where, dtype="float32"):
@@ -353,12 +395,9 @@ def _network_record(clf, known, where, dtype="float32"):
             f"MatchFirstClassifier (in that order), or a UnionClassifier, got {cls}"
         )
     check_is_fitted(clf)
-    params = clf.get_params(deep=False)
-    for training_only in _TRAINING_ONLY:
-        params.pop(training_only, None)
     return {
         "class": cls,
-        "params": _plain(params, f"{where} parameters"),
+        "params": _stored_params(clf, f"{where} parameters"),
         "classes": _plain(clf.classes_, "classes_"),
         "n_features_in": int(clf.n_features_in_),
         "state_dict": {k: stored(v) for k, v in clf.net_.module_.state_dict().items()},
@@ -430,7 +469,8 @@ def _restore_network(record, known, device, where):
         return _restore_ensemble(record, known, device, where)
     if cls not in _NETWORKS or cls not in known:
         raise ValueError(f"{where} must be a network classifier, got {cls!r}")
-    clf = known[cls](**{**record["params"], "device": device})
+    params = _restored_params(record["params"], where)
+    clf = known[cls](**{**params, "device": device})
     from ..estimators._base import restore_fitted
 
     restore_fitted(
@@ -688,14 +728,7 @@ def _union_record(
     if template is not None:
         template = [
             type(template).__name__,
-            _plain(
-                {
-                    k: v
-                    for k, v in template.get_params(deep=False).items()
-                    if k not in _TRAINING_ONLY
-                },
-                "union member parameters",
-            ),
+            _stored_params(template, "union member parameters"),
         ]
         if template[0] not in _NETWORKS:
             raise TypeError(
@@ -721,6 +754,10 @@ def _union_record(
         "negatives_y": _plain(np.asarray(union.negatives_y_)[neg], "negatives_y_"),
         "holdout_X": torch.as_tensor(np.asarray(union.holdout_X_[hold], dtype)),
         "holdout_y": _plain(np.asarray(union.holdout_y_)[hold], "holdout_y_"),
+        # the sample weights fit gave them (None: all 1), which add_classes
+        # trains its new members and refits the router with
+        "negatives_weight": _kept_weights(union, "negatives_weight_", neg),
+        "holdout_weight": _kept_weights(union, "holdout_weight_", hold),
         "router": None
         if router is None
         else {
@@ -735,6 +772,31 @@ def _union_record(
     }
 
 
+def _kept_weights(union, name, rows):
+    """The ``rows`` of a union's kept weights ``name`` as a float64 tensor,
+    or None (unweighted, or a union pickled before them)."""
+    import torch
+
+    weight = getattr(union, name, None)
+    if weight is None:
+        return None
+    return torch.as_tensor(np.asarray(weight, dtype=np.float64)[rows])
+
+
+def _restored_weights(rec, key, n, path):
+    """A union's stored kept weights ``key`` (None in files written before
+    them: all 1), checked to be ``n`` weights."""
+    weight = rec.get(key)
+    if weight is None:
+        return None
+    weight = weight.double().numpy()
+    if weight.shape != (n,):
+        raise ValueError(
+            f"{path}: the union's {key} holds {weight.shape} weights for {n} patterns"
+        )
+    return weight
+
+
 def _restore_union(rec, known, device, path):
     """The fitted UnionClassifier of a :func:`_union_record`."""
     from sklearn.linear_model import LogisticRegression
@@ -746,6 +808,7 @@ def _restore_union(rec, known, device, path):
         cls, params = rec["template"]
         if cls not in _NETWORKS or cls not in known:
             raise ValueError(f"{path}: a union member must be a network, got {cls!r}")
+        params = _restored_params(params, f"{path}: the union's member template")
         template = known[cls](**{**params, "device": device})
     union = UnionClassifier(template, **rec["params"])
     union.estimators_ = [
@@ -760,6 +823,12 @@ def _restore_union(rec, known, device, path):
     union.negatives_y_ = np.asarray(rec["negatives_y"], dtype=union.classes_.dtype)
     union.holdout_X_ = rec["holdout_X"].float().numpy()
     union.holdout_y_ = np.asarray(rec["holdout_y"], dtype=union.classes_.dtype)
+    union.negatives_weight_ = _restored_weights(
+        rec, "negatives_weight", len(union.negatives_y_), path
+    )
+    union.holdout_weight_ = _restored_weights(
+        rec, "holdout_weight", len(union.holdout_y_), path
+    )
     router = rec["router"]
     union.router_ = None
     if router is not None:

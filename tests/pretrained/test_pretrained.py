@@ -1434,6 +1434,158 @@ def test_union_model_files_round_trip_and_grow(tmp_path):
         assert all(torch.equal(v, after[k]) for k, v in b.items())
 
 
+def _without(path, out, drop):
+    """A copy of a model file written as the code before ``class_weight`` and
+    the union's kept weights were stored wrote it: ``drop(payload)`` removes
+    them, the checksum is that of the rest."""
+    from skxrd.pretrained._store import _DIGEST, _digest
+
+    payload = torch.load(path, weights_only=True)
+    drop(payload)
+    payload[_DIGEST] = _digest(payload)
+    torch.save(payload, out)
+    return out
+
+
+def _weighted_network(class_weight, X, y):
+    from skxrd.estimators import CNNClassifier
+    from skxrd.preprocessing import PatternNormalizer
+
+    net = CNNClassifier(
+        channels=(4,),
+        max_epochs=2,
+        num_threads=1,
+        random_state=0,
+        device="cpu",
+        class_weight=class_weight,
+    )
+    return PatternPipeline([("normalize", PatternNormalizer()), ("net", net)]).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "class_weight",
+    [{225: 2.0, 14: 0.5}, {"cubic": 3.0}, "balanced", None],
+    ids=["int-labels", "str-labels", "balanced", "none"],
+)
+def test_a_model_file_keeps_the_class_weight(tmp_path, class_weight):
+    # a dict's keys became strings (so it was dropped): a warm start from the
+    # file trained unweighted, silently
+    rng = np.random.default_rng(0)
+    labels = [14, 225] if class_weight != {"cubic": 3.0} else ["cubic", "triclinic"]
+    y = np.repeat(labels, [12, 28])  # unbalanced: "balanced" weighs them
+    X = rng.random((40, 64))
+    pipe = _weighted_network(class_weight, X, y)
+    path = save_model(pipe, tmp_path / "weighted.pt")
+    loaded = load_model(path, device="cpu")
+    stored = loaded.steps[-1][1].class_weight
+    assert stored == class_weight
+    if isinstance(class_weight, dict):
+        assert [type(k) for k in stored] == [type(k) for k in class_weight]
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    # a warm start from the file trains as one with the weights given again
+    again = load_model(path, device="cpu")
+    again.steps[-1][1].set_params(class_weight=class_weight)
+    for model in (loaded, again):
+        model.steps[-1][1].set_params(warm_start=True, max_epochs=1)
+        model.fit(X, y)
+    np.testing.assert_array_equal(loaded.predict_proba(X), again.predict_proba(X))
+    if class_weight is not None:  # and not as one without them
+        plain = load_model(path, device="cpu")
+        plain.steps[-1][1].set_params(class_weight=None, warm_start=True, max_epochs=1)
+        plain.fit(X, y)
+        assert not np.array_equal(plain.predict_proba(X), loaded.predict_proba(X))
+
+
+def test_a_model_file_without_a_class_weight_loads_unweighted(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.repeat([14, 225], 20)
+    X = rng.random((40, 64))
+    pipe = _weighted_network({225: 2.0}, X, y)
+    path = save_model(pipe, tmp_path / "new.pt")
+
+    def drop(payload):
+        del payload["steps"][-1][2]["class_weight"]
+
+    old = load_model(_without(path, tmp_path / "old.pt", drop), device="cpu")
+    assert old.steps[-1][1].class_weight is None  # as the old file trained
+    np.testing.assert_array_equal(old.predict_proba(X), pipe.predict_proba(X))
+    # a stored class_weight of another shape is named
+    from skxrd.pretrained._store import _restored_params
+
+    with pytest.raises(ValueError, match=r"\[label, weight\] pairs"):
+        _restored_params({"class_weight": [[225, 2.0, 1.0]]}, "model.pt")
+
+
+def test_a_union_model_file_keeps_its_weights(tmp_path):
+    from skxrd.estimators import CNNClassifier, UnionClassifier
+    from skxrd.preprocessing import PatternNormalizer
+
+    rng = np.random.default_rng(1)
+    y = np.repeat(["A", "B", "C", "D"], 12)
+    X = rng.random((48, 40)).astype("float32")
+    for i, label in enumerate("ABCD"):
+        X[y == label, 5 + 8 * i] += 4.0
+    w = rng.uniform(0.5, 2.0, len(y))
+    member = CNNClassifier(
+        channels=(4,),
+        max_epochs=2,
+        num_threads=1,
+        random_state=0,
+        device="cpu",
+        class_weight="balanced",
+    )
+    union = UnionClassifier(
+        member,
+        class_subsets=[["A", "B"], ["C", "D"]],
+        holdout_per_class=3,
+        negatives_per_class=4,
+        random_state=0,
+    )
+    pipe = PatternPipeline([("normalize", PatternNormalizer()), ("classifier", union)])
+    pipe.fit(X, y, classifier__sample_weight=w)
+    assert union.negatives_weight_ is not None and union.holdout_weight_ is not None
+    for per_class in (None, 2):
+        path = save_model(
+            pipe, tmp_path / f"union{per_class}.pt", union_patterns_per_class=per_class
+        )
+        loaded = load_model(path, device="cpu").steps[-1][1]
+        for name in ("negatives", "holdout"):
+            labels = getattr(union, f"{name}_y_")
+            keep = np.concatenate(
+                [np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)]
+            )
+            keep.sort()
+            np.testing.assert_array_equal(
+                getattr(loaded, f"{name}_weight_"),
+                getattr(union, f"{name}_weight_")[keep],
+            )
+            np.testing.assert_array_equal(getattr(loaded, f"{name}_y_"), labels[keep])
+        assert loaded.estimator.class_weight == "balanced"
+        assert all(m.class_weight == "balanced" for m in loaded.estimators_)
+    # add_classes on the loaded union: its old negatives and held-out patterns
+    # keep the weights fit gave them
+    loaded = load_model(tmp_path / "unionNone.pt", device="cpu").steps[-1][1]
+    new = np.repeat(["E", "F"], 12)
+    X_new = rng.random((24, 40)).astype("float32")
+    loaded.add_classes(X_new, new)
+    n_old = len(union.holdout_y_)
+    np.testing.assert_array_equal(loaded.holdout_weight_[:n_old], union.holdout_weight_)
+    assert np.all(loaded.holdout_weight_[n_old:] == 1.0)
+    # an unweighted union stores none; a file from before the weights loads
+    # as unweighted
+    path = tmp_path / "unionNone.pt"
+
+    def drop(payload):
+        del payload["union"]["negatives_weight"], payload["union"]["holdout_weight"]
+
+    old = load_model(_without(path, tmp_path / "old.pt", drop), device="cpu")
+    assert old.steps[-1][1].negatives_weight_ is None
+    assert old.steps[-1][1].holdout_weight_ is None
+    np.testing.assert_array_equal(
+        old.predict_proba(X), load_model(path, device="cpu").predict_proba(X)
+    )
+
+
 def test_evaluate_checks_space_group_labels():
     # 999 and 0 were counted wrong, 225.7 scored as 225, True as group 1
     from skxrd.pretrained._evaluate import _as_model_labels
