@@ -80,7 +80,11 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         The template of the members (cloned for each), a classifier with
         ``predict_proba``; its ``predict_confidence`` is used when it has one,
         else the highest probability. None:
-        ``ResNetClassifier(confidence_head=True)``.
+        ``ResNetClassifier(confidence_head=True)``. A ``class_weight`` dict of
+        the template reaches each member as the entries of its own classes
+        (its negatives, the "none of mine" class, weigh 1; a key that names
+        no class is a ValueError before any member trains); ``"balanced"``
+        balances each member's own classes.
     class_subsets : sequence of sequences of labels, default=None
         The classes of each member for :meth:`fit` (disjoint, covering every
         class of ``y``, at least 2 classes each). None: chosen automatically
@@ -323,6 +327,7 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
         rows of ``X``, or None) and the kept negatives' weights go to each
         member's fit under ``keyword`` (:func:`check_weightable`)."""
         template = self._template()
+        class_weight = self._template_class_weight(template, y)
         negatives = self.negatives_per_class > 0
         negatives_weight = self.negatives_weight_
         members = []
@@ -338,6 +343,15 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
             if "random_state" in member.get_params():
                 member.set_params(
                     random_state=_member_seed(self._seed_, first_index + i)
+                )
+            if class_weight is not None:
+                # a member learns its own classes: the weights of the others
+                # would name no class of its fit
+                own = set(np.asarray(subset).tolist())
+                member.set_params(
+                    class_weight={
+                        k: v for k, v in class_weight.items() if plain_scalar(k) in own
+                    }
                 )
             mask = np.isin(y, subset)
             Xm, ym = X[mask], y[mask]
@@ -357,6 +371,28 @@ class UnionClassifier(_ProbabilisticMixin, ClassifierMixin, BaseEstimator):
                 )
             members.append(weighted_fit(member, Xm, ym, wm, keyword))
         return members
+
+    def _template_class_weight(self, template, y):
+        """The member template's ``class_weight`` dict (None when it has
+        none, or a string such as ``"balanced"``, which each member applies to
+        its own classes), its keys checked against the classes of the union
+        and of ``y`` (a ValueError naming one that is neither, before any
+        member trains)."""
+        from collections.abc import Mapping
+
+        class_weight = template.get_params(deep=False).get("class_weight")
+        if not isinstance(class_weight, Mapping):
+            return None
+        known = set(np.union1d(getattr(self, "classes_", y[:0]), y).tolist())
+        for key in class_weight:
+            if plain_scalar(key) not in known:
+                shown = sorted(known, key=str)[:10]
+                raise ValueError(
+                    f"the member template's class_weight names {plain_scalar(key)!r}, "
+                    f"which is not a class (the classes: {shown}"
+                    f"{', ...' if len(known) > 10 else ''})"
+                )
+        return class_weight
 
     def _draw_negatives(self, X, y, classes, first_index, sample_weight=None):
         """Up to ``negatives_per_class`` random patterns of each class, their

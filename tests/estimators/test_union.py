@@ -929,3 +929,52 @@ def test_union_names_a_numpy_generator_as_random_state(six):
     union = UnionClassifier(MEMBER, random_state=np.random.default_rng(0))
     with pytest.raises(ValueError, match="random_state must be None, an int in"):
         union.fit(X, y)
+
+
+def test_a_member_class_weight_dict_reaches_each_member_as_its_own_classes(six):
+    # each member fitted the template's whole dict: a key of another
+    # member's class named no class of its fit (sklearn's and skxrd's
+    # networks both refuse that), so a union with one never trained
+    X, y = six
+    weights = {"A": 3.0, "E": 0.5}
+    union = UnionClassifier(
+        LogisticRegression(max_iter=1000, class_weight=weights),
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        random_state=0,
+    ).fit(X, y)
+    assert [m.class_weight for m in union.estimators_] == [{"A": 3.0}, {"E": 0.5}]
+    assert union.estimator.class_weight == weights  # the template is left alone
+    # the same members as templates given their own entries
+    for member, subset, own in zip(
+        union.estimators_, union.class_subsets_, ({"A": 3.0}, {"E": 0.5})
+    ):
+        alone = UnionClassifier(
+            LogisticRegression(max_iter=1000, class_weight=own),
+            class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+            random_state=0,
+        ).fit(X, y)
+        i = [list(s) for s in alone.class_subsets_].index(list(subset))
+        np.testing.assert_array_equal(member.coef_, alone.estimators_[i].coef_)
+    # a network member too (its own "not a class" check)
+    net = UnionClassifier(
+        clone(MEMBER).set_params(class_weight={"B": 2.0}),
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+        random_state=0,
+    ).fit(X, y)
+    assert [m.class_weight for m in net.estimators_] == [{"B": 2.0}, {}]
+    # add_classes: a key of a new class reaches the new member
+    union.estimator.set_params(class_weight={"A": 3.0, "G": 2.0})
+    Xn, yn, _ = peaky_patterns(("G", "H"), n_per_class=16, random_state=4)
+    union.add_classes(Xn, yn)
+    assert union.estimators_[-1].class_weight == {"G": 2.0}
+
+
+def test_a_member_class_weight_key_that_names_no_class_is_named(six):
+    X, y = six
+    union = UnionClassifier(
+        LogisticRegression(class_weight={"Z": 2.0}),
+        class_subsets=[["A", "B", "C"], ["D", "E", "F"]],
+    )
+    with pytest.raises(ValueError, match="class_weight names 'Z', which is not a"):
+        union.fit(X, y)
+    assert not hasattr(union, "estimators_")
