@@ -237,18 +237,22 @@ def test_a_flipped_bit_in_a_model_file_is_an_error_or_changes_nothing(tiny, tmp_
     assert outcomes["error"] >= 20, outcomes
 
 
-def test_class_weight_is_training_only_in_model_files(tiny, tmp_path):
-    # it weighs the training loss only; a dict's int labels would come back
-    # as str keys that name no class of a warm start from the file
+def test_class_weight_is_stored_with_its_labels_in_model_files(tiny, tmp_path):
+    # as [label, weight] pairs: a dict's labels would come back as str keys
+    # that name no class of a warm start from the file (it was dropped, and
+    # such a warm start trained unweighted)
     pipe, _, _ = tiny
     pipe = pickle.loads(pickle.dumps(pipe))  # the fixture's stays as it is
     clf = pipe.steps[-1][1]
-    clf.set_params(class_weight={plain: 2.0 for plain in clf.classes_.tolist()})
+    weights = {plain: 2.0 for plain in clf.classes_.tolist()}
+    clf.set_params(class_weight=weights)
     path = save_model(pipe, tmp_path / "weighted.pt")
-    record = torch.load(path, map_location="cpu", weights_only=False)
-    assert "class_weight" not in record["steps"][-1][2]
+    record = torch.load(path, map_location="cpu", weights_only=True)
+    assert [list(p) for p in record["steps"][-1][2]["class_weight"]] == [
+        [k, w] for k, w in weights.items()
+    ]
     again = load_model(path, device="cpu")
-    assert again.steps[-1][1].class_weight is None
+    assert again.steps[-1][1].class_weight == weights
     _, X = _grid_patterns(pipe)
     np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X), atol=1e-6)
 
