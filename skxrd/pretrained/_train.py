@@ -1346,7 +1346,9 @@ def check_warm_start(config, model, what="warm_start", *, same_inputs=True):
     the model must read patterns as the config's pipeline does (the same
     preprocessing steps and parameters: grid, background, normalization).
     Classes of the target that the model lacks are fine: they are added to
-    its output layer.
+    its output layer. A ``class_weight`` stored with the model that is not
+    the config's is a :class:`UserWarning` (the training goes on with the
+    config's).
 
     Parameters
     ----------
@@ -1391,6 +1393,16 @@ def check_warm_start(config, model, what="warm_start", *, same_inputs=True):
         raise ValueError(
             f"{what}: its network is not the config's {type(clf).__name__}: "
             + "; ".join(differ)
+        )
+    # model files keep class_weight (None in files written before): a run
+    # that goes on with other class weights is said, not silent
+    stored = getattr(prev, "class_weight", None)
+    if stored is not None and stored != clf.class_weight:
+        warnings.warn(
+            f"{what} was trained with class_weight={stored!r}; the training "
+            f"goes on with the config's {clf.class_weight!r}",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
         )
     steps = getattr(model, "steps", None)
     if steps is not None:

@@ -578,6 +578,28 @@ def test_a_toml_class_weight_names_the_integer_space_groups(tmp_path):
     )
 
 
+def test_resuming_with_other_class_weights_is_said(tmp_path):
+    import warnings
+
+    path = tmp_path / "weighted.toml"
+    path.write_text(_WEIGHTED_SPACE_GROUPS)
+    pipe, _ = train_from_config(path, verbose=0)
+    model = load_model(save_model(pipe, tmp_path / "weighted.pt"), device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_warm_start(load_config(path), model, "--resume weighted.pt")
+    plain = tmp_path / "plain.toml"
+    plain.write_text(
+        _WEIGHTED_SPACE_GROUPS.replace('class_weight = {"225" = 2.0, 14 = 0.5}', "")
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"--resume weighted.pt was trained with class_weight=\{225: 2.0, "
+        r"14: 0.5\}; the training goes on with the config's None",
+    ):
+        check_warm_start(load_config(plain), model, "--resume weighted.pt")
+
+
 @pytest.mark.parametrize(
     "target, table, key",
     [
