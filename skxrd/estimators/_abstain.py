@@ -14,6 +14,27 @@ __all__ = ["AbstainingClassifier"]
 _CONFIDENCES = ("auto", "proba", "estimator")
 
 
+def _screener(estimator):
+    """The fitted pipeline whose ``screen`` says which inputs are not powder
+    patterns (a :class:`~skxrd.pretrained.PatternPipeline` whose first step is
+    a fitted :class:`~skxrd.preprocessing.PatternResampler`, as the pretrained
+    models are; also inside a :class:`~sklearn.frozen.FrozenEstimator`), or
+    None."""
+    from sklearn.frozen import FrozenEstimator
+
+    from ..preprocessing import PatternResampler
+
+    if isinstance(estimator, FrozenEstimator):
+        return _screener(estimator.estimator)
+    steps = getattr(estimator, "steps", None)
+    if not (callable(getattr(estimator, "screen", None)) and steps):
+        return None
+    first = steps[0][1]
+    if isinstance(first, PatternResampler) and hasattr(first, "grid_"):
+        return estimator
+    return None
+
+
 def _label_array(labels, unknown_label, n):
     """An empty array able to hold ``labels`` and ``unknown_label`` without loss."""
     unknown = np.asarray(unknown_label)
@@ -49,7 +70,8 @@ class AbstainingClassifier(
         :class:`~sklearn.frozen.FrozenEstimator` to use it as it is.
     threshold : float, default=0.5
         Patterns with confidence strictly below it are refused; in [0, 1],
-        the range of the confidences (0: every pattern is answered).
+        the range of the confidences (0: every pattern that passes the screen
+        is answered).
     confidence : {"auto", "proba", "estimator"}, default="auto"
         ``"estimator"``: the estimator's ``predict_confidence`` (the learned
         confidence head of a :class:`ResNetClassifier`, the reliability of a
@@ -64,6 +86,17 @@ class AbstainingClassifier(
         A string with numeric classes (or the reverse) makes ``predict``
         return an object array; so do bool classes (True and False stay
         bools beside -1).
+    screen : {"auto", True, False}, default="auto"
+        Refuse the inputs that do not look like powder patterns at all (a
+        flat line, negative values, a sine curve, noise without peaks, a scan
+        too short for the model), whatever the confidence: the estimator's
+        ``screen`` (:meth:`skxrd.pretrained.PatternPipeline.screen`, see
+        :func:`~skxrd.preprocessing.screen_patterns`) says which. A classifier
+        answers such inputs too, often with a high probability. ``"auto"``:
+        when the estimator can screen (a PatternPipeline whose first step is
+        a :class:`~skxrd.preprocessing.PatternResampler`, such as the
+        pretrained models, also in a :class:`~sklearn.frozen.FrozenEstimator`);
+        True: it must be able to; False: never.
 
     Attributes
     ----------
@@ -94,12 +127,24 @@ class AbstainingClassifier(
     """
 
     def __init__(
-        self, estimator, *, threshold=0.5, confidence="auto", unknown_label="auto"
+        self,
+        estimator,
+        *,
+        threshold=0.5,
+        confidence="auto",
+        unknown_label="auto",
+        screen="auto",
     ):
         self.estimator = estimator
         self.threshold = threshold
         self.confidence = confidence
         self.unknown_label = unknown_label
+        self.screen = screen
+
+    def __setstate__(self, state):
+        # pickles made before the parameter existed screen as the default does
+        state.setdefault("screen", "auto")
+        super().__setstate__(state)
 
     def _check_params(self):
         # every confidence (highest probability, confidence head, union
@@ -110,6 +155,31 @@ class AbstainingClassifier(
             raise ValueError(
                 f"confidence must be one of {_CONFIDENCES}, got {self.confidence!r}"
             )
+        screen = self.screen
+        # 1 and 0 are not flags here: "yes" or 1 would switch it on unseen
+        if not (
+            isinstance(screen, (bool, np.bool_))
+            or (isinstance(screen, str) and screen == "auto")
+        ):
+            raise ValueError(
+                f"screen must be 'auto', True or False, got {self.screen!r}"
+            )
+
+    def _screening(self):
+        """The fitted estimator that screens the inputs, or None (``screen``
+        False, or "auto" and the estimator cannot)."""
+        screen = self.screen
+        if not isinstance(screen, str) and not screen:
+            return None
+        screener = _screener(self.estimator_)
+        if screener is None and not isinstance(screen, str):
+            raise ValueError(
+                "screen=True needs an estimator that screens its inputs (a "
+                "fitted PatternPipeline whose first step is a PatternResampler, "
+                f"as the pretrained models are); {type(self.estimator_).__name__} "
+                "is none"
+            )
+        return screener
 
     def fit(self, X, y, **fit_params):
         """Fit a clone of the estimator.
@@ -135,6 +205,7 @@ class AbstainingClassifier(
                 f"{self.estimator!r}"
             )
         self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        self._screening()  # screen=True without a screen: said at once
         self.classes_ = self.estimator_.classes_
         for name in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.estimator_, name):
@@ -170,7 +241,16 @@ class AbstainingClassifier(
                 "confidence='estimator' needs an estimator with predict_confidence "
                 f"(or a Pipeline ending in one); {type(estimator).__name__} has none"
             )
-        return _proba_and_confidence(estimator, X, own_confidence=use_estimator)
+        proba, confidence = _proba_and_confidence(
+            estimator, X, own_confidence=use_estimator
+        )
+        screener = self._screening()
+        refused = np.zeros(len(proba), dtype=bool)
+        if screener is not None:
+            refused[:] = [reason is not None for reason in screener.screen(X)]
+            # not a powder pattern: no confidence in any answer to it
+            confidence = np.where(refused, 0.0, confidence)
+        return proba, confidence, refused
 
     def _unknown_label(self):
         label = self.unknown_label
@@ -200,11 +280,13 @@ class AbstainingClassifier(
         Returns
         -------
         ndarray of shape (n_samples,)
+            In [0, 1]; 0 for the inputs the screen refuses (see ``screen``).
         """
         return self._proba_confidence(X)[1]
 
     def predict(self, X):
-        """The estimator's answer, or ``unknown_label`` where it is not confident.
+        """The estimator's answer, or ``unknown_label`` where it is not confident
+        or the input is not a powder pattern (see ``screen``).
 
         Parameters
         ----------
@@ -216,12 +298,13 @@ class AbstainingClassifier(
         ndarray of shape (n_samples,)
             Labels from ``classes_``, or ``unknown_label``.
         """
-        proba, confidence = self._proba_confidence(X)
+        proba, confidence, refused = self._proba_confidence(X)
         labels = self.classes_[np.argmax(proba, axis=1)]
         unknown = self._unknown_label()
         out = _label_array(self.classes_, unknown, len(labels))
         out[:] = labels
-        out[confidence < self.threshold] = unknown
+        # refused by the screen at any threshold, 0 included
+        out[(confidence < self.threshold) | refused] = unknown
         return out
 
     def __sklearn_tags__(self):
