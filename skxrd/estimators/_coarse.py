@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inspect import signature
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
@@ -184,20 +186,35 @@ class CoarseLabelClassifier(
         module, temperature = network_logits(self.estimator_)
         return _CoarseLogits(module, self._membership, temperature)
 
-    def calibrate_temperature(self, X, y):
+    def calibrate_temperature(self, X, y, sample_weight=None):
         """Calibrate the space-group classifier (``y``: space-group numbers).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+            Space groups, as the wrapped classifier takes them.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in the log-loss, given to the wrapped
+            classifier's ``calibrate_temperature``, which must then take
+            ``sample_weight`` (else a TypeError names it). None: all 1.
 
         Returns
         -------
         self : object
         """
         check_is_fitted(self)
-        self.estimator_.calibrate_temperature(X, y)
+        method = self.estimator_.calibrate_temperature
+        if sample_weight is None:
+            method(X, y)
+        elif "sample_weight" not in signature(method).parameters:
+            raise TypeError(
+                "calibrate_temperature got sample_weight, but the estimator "
+                f"({type(self.estimator_).__name__}) cannot take it: its "
+                "calibrate_temperature has no sample_weight parameter"
+            )
+        else:
+            method(X, y, sample_weight=sample_weight)
         return self
 
 

@@ -150,7 +150,7 @@ class PatternPipeline(Pipeline):
         return self._final_estimator.predict_top_k(self.transform_patterns(X), k=k)
 
     @available_if(_final_has("calibrate_temperature"))
-    def calibrate_temperature(self, X, y):
+    def calibrate_temperature(self, X, y, sample_weight=None):
         """Fit the classifier's temperature on held-out patterns (see its method).
 
         Parameters
@@ -158,12 +158,20 @@ class PatternPipeline(Pipeline):
         X : list of Pattern or array-like of shape (n_samples, n_features)
             What :meth:`predict` accepts; not the training patterns.
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the patterns in the log-loss, given to the classifier's
+            ``calibrate_temperature`` (which must take it). None: all 1.
 
         Returns
         -------
         self : PatternPipeline
         """
-        self._final_estimator.calibrate_temperature(self.transform_patterns(X), y)
+        # passed only when given: a classifier without the parameter calibrates
+        # as before, and one with it gets the weights (they were a TypeError)
+        extra = {} if sample_weight is None else {"sample_weight": sample_weight}
+        self._final_estimator.calibrate_temperature(
+            self.transform_patterns(X), y, **extra
+        )
         return self
 
     @available_if(_final_has("predict_confidence"))

@@ -59,9 +59,7 @@ def test_abstaining_refuses_inputs_that_are_not_powder_patterns(
     # (the pretrained crystal-system model: a sine curve "triclinic" at 0.96)
     pipe, patterns, y, bad = pipeline_and_patterns
     assert pipe.screen(patterns) == [None] * len(patterns)
-    clf = AbstainingClassifier(FrozenEstimator(pipe), threshold=0.0).fit(
-        patterns, y
-    )
+    clf = AbstainingClassifier(FrozenEstimator(pipe), threshold=0.0).fit(patterns, y)
     pred = clf.predict(patterns + bad)
     # the powder patterns keep the model's answers; the others are unknown
     # at any threshold, 0 included, and have confidence 0

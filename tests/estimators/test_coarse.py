@@ -103,3 +103,32 @@ def test_coarse_passes_sample_weight_to_the_estimator():
     np.testing.assert_allclose(clf.estimator_.coef_, inner.coef_)
     unweighted = LogisticRegression(max_iter=500).fit(X, y)
     assert not np.allclose(clf.estimator_.coef_, unweighted.coef_)
+
+
+def test_coarse_calibrate_temperature_takes_weights():
+    # sample_weight, which the space-group classifier takes, was a TypeError
+    from skxrd.estimators import EnsembleClassifier
+
+    X, y = _space_group_data(0)
+    fitted = LogisticRegression(max_iter=500).fit(X[:60], y[:60])
+    ensemble = EnsembleClassifier.from_fitted([fitted])
+    clf = CoarseLabelClassifier.from_fitted(ensemble)
+    w = np.random.default_rng(2).uniform(0.0, 3.0, 60)
+    clf.calibrate_temperature(X[60:], y[60:], sample_weight=w)
+    alone = EnsembleClassifier.from_fitted([fitted])
+    alone.calibrate_temperature(X[60:], y[60:], sample_weight=w)
+    assert ensemble.temperature_ == pytest.approx(alone.temperature_, rel=1e-12)
+    unweighted = EnsembleClassifier.from_fitted([fitted])
+    unweighted.calibrate_temperature(X[60:], y[60:])
+    assert ensemble.temperature_ != pytest.approx(unweighted.temperature_)
+    clf.calibrate_temperature(X[60:], y[60:])  # without weights: as before
+    assert ensemble.temperature_ == pytest.approx(unweighted.temperature_)
+    # a classifier whose calibrate_temperature takes no weights: said so
+    plain = CoarseLabelClassifier.from_fitted(_NoWeights().fit(X, y))
+    with pytest.raises(TypeError, match="no sample_weight parameter"):
+        plain.calibrate_temperature(X, y, sample_weight=np.ones(len(y)))
+
+
+class _NoWeights(LogisticRegression):
+    def calibrate_temperature(self, X, y):
+        return self

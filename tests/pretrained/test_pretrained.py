@@ -1294,6 +1294,34 @@ def test_temperature_calibration_is_kept_in_model_files(tiny, tmp_path):
         clf.calibrate_temperature(pipe.transform_patterns(X), np.full(len(y), "x"))
 
 
+def test_pipeline_calibrate_temperature_passes_sample_weight():
+    # the classifiers' calibrate_temperature take sample_weight (ensembles,
+    # the indexing and symmetry weighers of the shipped models); the
+    # pipeline's had no such parameter, and the weights were a TypeError
+    from sklearn.linear_model import LogisticRegression
+
+    from skxrd.estimators import EnsembleClassifier
+    from skxrd.preprocessing import PatternNormalizer
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 120)
+    X = rng.random((120, 40)) + 2.0 * np.eye(40)[5 * y]
+    pipe = PatternPipeline(
+        [
+            ("norm", PatternNormalizer()),
+            ("clf", EnsembleClassifier([LogisticRegression()])),
+        ]
+    ).fit(X[:60], y[:60])
+    w = rng.uniform(0.0, 3.0, 60)
+    pipe.calibrate_temperature(X[60:], y[60:], sample_weight=w)
+    alone = EnsembleClassifier.from_fitted(pipe[-1].estimators_)
+    alone.calibrate_temperature(pipe[:-1].transform(X[60:]), y[60:], sample_weight=w)
+    assert pipe[-1].temperature_ == pytest.approx(alone.temperature_, rel=1e-12)
+    before = pipe[-1].temperature_
+    pipe.calibrate_temperature(X[60:], y[60:])  # all weights 1, as before
+    assert pipe[-1].temperature_ != pytest.approx(before)
+
+
 def test_loading_a_model_builds_no_optimizer(tiny):
     # the optimizer's construction imports torch._dynamo (seconds of predict's
     # start-up); a loaded model predicts, moves and pickles without one
