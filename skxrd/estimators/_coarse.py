@@ -193,7 +193,8 @@ class CoarseLabelClassifier(
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Space groups, as the wrapped classifier takes them.
+            Space groups, as the wrapped classifier takes them; the coarser
+            labels (``classes_``) are refused with an error that says so.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the patterns in the log-loss, given to the wrapped
             classifier's ``calibrate_temperature``, which must then take
@@ -204,6 +205,23 @@ class CoarseLabelClassifier(
         self : object
         """
         check_is_fitted(self)
+        labels = np.asarray(y)
+        # the coarser labels are this classifier's classes_, but not the
+        # wrapped one's: the error was "no label of y is in classes_". (A
+        # point group "1" is also space group 1: only labels that are no
+        # space groups are refused.)
+        if labels.size and np.isin(labels.astype(str), self.classes_).all():
+            try:
+                self._mapping()(labels)
+            except ValueError:
+                names = np.unique(labels.astype(str))
+                shown = ", ".join(repr(v) for v in names[:3])
+                raise ValueError(
+                    f"calibrate_temperature: y holds {self.target} labels "
+                    f"({shown}{', ...' if names.size > 3 else ''}); the "
+                    "temperature is the space-group classifier's: give the "
+                    "patterns' space groups"
+                ) from None
         method = self.estimator_.calibrate_temperature
         if sample_weight is None:
             method(X, y)

@@ -132,3 +132,24 @@ def test_coarse_calibrate_temperature_takes_weights():
 class _NoWeights(LogisticRegression):
     def calibrate_temperature(self, X, y):
         return self
+
+
+def test_coarse_calibrate_temperature_asks_for_space_groups():
+    # crystal-system labels, this classifier's own classes, gave "no label of
+    # y is in classes_" (the space-group classifier's classes)
+    from skxrd.estimators import EnsembleClassifier
+
+    X, y = _space_group_data(0)
+    ensemble = EnsembleClassifier.from_fitted([LogisticRegression().fit(X, y)])
+    clf = CoarseLabelClassifier.from_fitted(ensemble)
+    coarse = np.asarray(crystal.to_crystal_system(y))
+    with pytest.raises(ValueError, match="y holds crystal_system labels"):
+        clf.calibrate_temperature(X, coarse)
+    assert ensemble.temperature_ == 1.0  # refused before any change
+    # a space group that is also a point group's name (1) is a space group
+    y1 = np.where(y == y[0], 1, 225)
+    triclinic = EnsembleClassifier.from_fitted([LogisticRegression().fit(X, y1)])
+    group = CoarseLabelClassifier.from_fitted(triclinic, target="point_group")
+    assert "1" in group.classes_
+    group.calibrate_temperature(X, np.ones(len(y), dtype=int))
+    assert triclinic.temperature_ != 1.0
