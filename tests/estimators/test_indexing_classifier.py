@@ -546,6 +546,12 @@ def test_bad_calibration_inputs_are_named(data, fitted):
             clf.calibrate_temperature(X, y, sample_weight=bad)
     with pytest.raises(ValueError, match="no label of y is in classes_"):
         clf.calibrate_temperature(X, np.full(len(y), 2))
+    # weights only on labels outside the classes: no pattern counts (the
+    # log-losses were NaN and both temperatures stayed 1, without an error)
+    odd = y.copy()
+    odd[0] = 2
+    with pytest.raises(ValueError, match="sample_weight is 0 for every pattern"):
+        clf.calibrate_temperature(X, odd, sample_weight=np.eye(len(y))[0])
     with pytest.raises(ValueError, match="system_temperature must be a positive"):
         IndexingClassifier.from_fitted(
             fitted.estimator_, fitted.stacker_, two_theta=TT, system_temperature=0.0
