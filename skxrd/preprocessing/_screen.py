@@ -34,7 +34,9 @@ def screen_patterns(
       maximum): counts are never negative, and a background subtraction
       leaves only small negative values;
     - has no peak that stands out of its noise (the strongest peak less than
-      ``min_signal_to_noise`` noise standard deviations above the median);
+      ``min_signal_to_noise`` noise standard deviations above the median;
+      the noise of whole-number counts is measured within their unit step,
+      so that pure Poisson noise of a few counts is refused);
     - has no peak narrower than ``max_peak_width`` degrees 2θ (a sine curve,
       an amorphous hump): Bragg peaks of a powder are a fraction of a degree
       wide on laboratory and synchrotron instruments;
@@ -196,7 +198,8 @@ def _reason(
         )
     smooth = median_filter(y, size=5, mode="nearest")
     resid = y - smooth
-    noise = _robust_sigma(resid)
+    quantum = _quantum(y)
+    noise = _robust_sigma(resid, quantum)
     base = float(np.median(smooth))
     height = float(smooth.max()) - base
     if height <= 0 or (noise > 0 and height / noise < min_snr):
@@ -237,7 +240,8 @@ def _reason(
     # (an empty holder, an amorphous sample) its wiggles pass the tests above.
     # A Bragg peak stands out of the noise around it.
     narrow = widths * step <= max_width
-    local = _local_noise(resid, int(np.clip(len(y) // 40, 25, 250)))[peaks[narrow]]
+    window = int(np.clip(len(y) // 40, 25, 250))
+    local = _local_noise(resid, window, quantum)[peaks[narrow]]
     snr = prom[narrow] / np.maximum(local, 1e-12 * height)
     if local.max() > 0 and snr.max() < min_peak_snr:
         return (
@@ -253,12 +257,39 @@ def _reason(
     return None
 
 
-def _robust_sigma(a):
-    """Standard deviation from the median absolute deviation (Gaussian noise)."""
-    return 1.4826 * float(np.median(np.abs(a - np.median(a))))
+def _quantum(y):
+    """The step of the values of ``y`` when they lie on a grid (counts: 1;
+    counts scaled by c: c), else about 0: the smallest gap between its
+    distinct values."""
+    values = np.unique(y)
+    return float(np.diff(values).min()) if len(values) > 1 else 0.0
 
 
-def _local_noise(resid, half):
+def _robust_sigma(a, quantum=0.0):
+    """Standard deviation from the median absolute deviation (Gaussian noise).
+
+    Values on a grid of step ``quantum`` (counts) have absolute deviations on
+    that grid too, and their plain median is a whole number of steps: low
+    counting noise got 0 or 1 where its own lies between, and pure Poisson
+    noise of a few counts passed as peaks standing far out of "no noise".
+    The median is then interpolated within its step, as the median of
+    grouped data (nothing changes for unquantized values).
+    """
+    d = np.abs(a - np.median(a))
+    mad = float(np.median(d))
+    half = 0.5 * quantum
+    inside = np.count_nonzero(np.abs(d - mad) <= half)
+    if inside:  # none: unquantized values, whose median is between two
+        below = np.count_nonzero(d < mad - half)
+        lower = max(mad - half, 0.0)
+        # the step of the median spans [lower, mad + half]; the middle of the
+        # values lies a share of the way into it (deviations start at 0)
+        share = np.clip((0.5 * len(d) - below) / inside, 0.0, 1.0)
+        mad = lower + (mad + half - lower) * float(share)
+    return 1.4826 * mad
+
+
+def _local_noise(resid, half, quantum=0.0):
     """Robust standard deviation of ``resid`` near each point: over windows of
     ``2 * half`` points every ``half`` points, interpolated between them."""
     n = len(resid)
@@ -266,7 +297,7 @@ def _local_noise(resid, half):
     centers, sigmas = [], []
     for a in starts:
         block = resid[max(0, a - half // 2) : min(n, a + half + half // 2)]
-        sigmas.append(_robust_sigma(block))
+        sigmas.append(_robust_sigma(block, quantum))
         centers.append(min(a + half / 2, n - 1))
     return np.interp(np.arange(n), centers, sigmas)
 

@@ -137,3 +137,27 @@ def test_measured_patterns_pass():
         X, tt = f["X"], f["two_theta"]
     patterns = [Pattern(tt, np.maximum(x, 0), wavelength="CuKa") for x in X]
     assert screen_patterns(patterns, model_range=(5.0, 90.0)) == [None] * len(X)
+
+
+@pytest.mark.parametrize("counts", [0.1, 0.5, 1.0, 3.0, 10.0])
+def test_low_counting_noise_alone_is_refused(counts):
+    # counts are whole numbers: the median absolute deviation of their noise
+    # was 0 (or 1 for a few counts), so "no noise" let pure Poisson noise of
+    # a count or less through as narrow peaks, and 3-10 counts on a sloping
+    # background when a window's deviation rounded down
+    rng = np.random.default_rng(0)
+    flat = rng.poisson(counts, len(TT)).astype(float)
+    sloped = rng.poisson(counts * (1 + 3 * np.exp(-TT / 15))).astype(float)
+    for got in screen_patterns(np.vstack([flat, sloped]), two_theta=TT):
+        assert got is not None and "noise" in got
+    # the same counts scaled (normalized counts) too
+    [got] = screen_patterns(flat[None] / 7.0, two_theta=TT)
+    assert got is not None and "noise" in got
+
+
+def test_weak_powder_patterns_with_counting_noise_pass(powders):
+    # a strongest peak of 20 counts over a background of 2 is a powder pattern
+    rng = np.random.default_rng(0)
+    peaks = 20 * powders[:4] / powders[:4].max(axis=1, keepdims=True)
+    counts = rng.poisson(peaks + 2.0).astype(float)
+    assert screen_patterns(counts, two_theta=TT) == [None] * 4
