@@ -265,6 +265,9 @@ def _reduced_cell(crystal, symprec):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         data = spglib.get_symmetry_dataset(cell, symprec=symprec)
+        # spglib's primitive lattice is an exact rational transform of the
+        # input lattice, in its Cartesian frame (not idealized): the atoms'
+        # Cartesian positions can be read in it (_site_data)
         lattice = (
             np.asarray(data.primitive_lattice)
             if data is not None
@@ -283,16 +286,21 @@ _COMBINATIONS = np.array(
 )
 
 
-def _near_reduced_cells(reduced, length_tol):
-    """Cell parameters of the bases of the lattice of ``reduced`` (a Niggli
-    cell) whose vectors are sums and differences of its vectors, each about as
-    long as the reduced vector in its place.
+def _near_reduced_bases(reduced, length_tol):
+    """Integer matrices ``C`` (det ±1) such that the bases ``C @ reduced`` of
+    the lattice of ``reduced`` (a Niggli cell) are made of sums and
+    differences of its vectors, each about as long as the reduced vector in
+    its place; and the bases' cell parameters.
 
     A Niggli cell is unique, but not continuous in the lattice: where two
     lengths are nearly equal or an angle is near 90° (or at another boundary
     of the reduction), a strain of 0.1 % can swap two axes or turn an acute
     cell obtuse, and the parameters jump by tens of degrees. One of these
     bases of the strained lattice is then close to the other's Niggli cell.
+    They also hold every basis that a symmetry of the lattice maps the
+    Niggli cell onto (the 48 of a cubic cell), which the comparison of atomic
+    positions needs: the Niggli cells of two copies of one crystal may be
+    related by one of them.
     """
     vectors = _COMBINATIONS @ reduced
     lengths = np.linalg.norm(vectors, axis=1)
@@ -302,15 +310,157 @@ def _near_reduced_cells(reduced, length_tol):
     margin = (3.0 * length_tol + 1e-6) * target
     picks = [np.flatnonzero(np.abs(lengths - t) <= m) for t, m in zip(target, margin)]
     triples = np.stack(np.meshgrid(*picks, indexing="ij"), -1).reshape(-1, 3)
-    bases = vectors[triples]
-    volume = abs(np.linalg.det(reduced))
-    # the same lattice: a basis of the same volume (integer matrix of det ±1)
-    unimodular = np.abs(np.abs(np.linalg.det(bases)) - volume) <= 1e-6 * volume
-    params = _cell_parameters(bases[unimodular])
+    coefficients = _COMBINATIONS[triples]
+    # the same lattice: an integer matrix of det ±1 (mirror images included)
+    unimodular = np.abs(np.abs(np.linalg.det(coefficients)) - 1.0) <= 1e-6
+    coefficients = coefficients[unimodular]
+    return coefficients, _cell_parameters(coefficients @ reduced)
+
+
+def _near_reduced_cells(reduced, length_tol):
+    """Distinct cell parameters of :func:`_near_reduced_bases`."""
+    _, params = _near_reduced_bases(reduced, length_tol)
     return np.unique(np.round(params, 9), axis=0)
 
 
-def _structure_groups(crystals, length_tol, angle_tol, symprec, verbose):
+def _cells_match(r, q, length_tol, angle_tol):
+    """Whether cell parameters ``r`` (..., 6) and ``q`` agree within the
+    tolerances (lengths relative to the longer one)."""
+    lengths = np.abs(r[..., :3] - q[..., :3]) <= length_tol * np.maximum(
+        r[..., :3], q[..., :3]
+    )
+    angles = np.abs(r[..., 3:] - q[..., 3:]) <= angle_tol
+    return lengths.all(-1) & angles.all(-1)
+
+
+def _site_labels(crystal):
+    """Fractional positions (in the crystal's lattice) and a hashable make-up
+    per site: atoms of a mixed or partly occupied site (closer than 0.01 Å,
+    as spglib sees them) are one site, whose make-up is its elements with
+    their occupancies rounded to 0.01."""
+    positions, _, sites = crystal._spglib_sites()
+    elements, occupancies = crystal.elements, crystal.occupancies
+    labels = [
+        tuple(sorted((elements[j], round(float(occupancies[j]), 2)) for j in m))
+        for m in sites
+    ]
+    return np.asarray(positions, dtype=float).reshape(-1, 3), labels
+
+
+def _site_data(crystal, reduced, symprec, codes):
+    """Sites of ``crystal`` in its reduced primitive cell ``reduced``:
+    fractional coordinates in [0, 1) and integer label codes (``codes`` maps
+    make-ups to integers, shared by all crystals).
+
+    The input cell may be a supercell of the primitive one: its copies of
+    one primitive site (within twice ``symprec`` Å or 0.01 Å, the tolerance
+    spglib found the translations with) are kept once."""
+    positions, labels = _site_labels(crystal)
+    lattice = np.asarray(crystal.lattice, dtype=float)
+    frac = np.mod(positions @ lattice @ np.linalg.inv(reduced), 1.0)
+    label = np.array([codes.setdefault(m, len(codes)) for m in labels], dtype=int)
+    copies = abs(np.linalg.det(lattice) / np.linalg.det(reduced))
+    if copies > 1.5 and len(frac) > 1:
+        metric = reduced @ reduced.T
+        tol = max(2.0 * symprec, 0.01)
+        keep = np.ones(len(frac), dtype=bool)
+        for i in range(len(frac)):
+            if not keep[i]:
+                continue
+            later = np.flatnonzero(keep & (label == label[i]))
+            later = later[later > i]
+            d = frac[later] - frac[i]
+            d -= np.round(d)
+            close = np.einsum("ij,jk,ik->i", d, metric, d) <= tol**2
+            keep[later[close]] = False
+        frac, label = frac[keep], label[keep]
+    return frac, label
+
+
+def _sites_match(site_a, site_b, metric_a, reduced_b, bases, site_tol):
+    """Whether the atoms of crystal B, read in one of the bases
+    ``bases @ reduced_b`` (integer matrices), can be put on those of A (in
+    its reduced cell of metric ``metric_a``) by one translation, each atom
+    on one atom of the same make-up, none further than ``site_tol`` times
+    (V/n)^(1/3).
+
+    Every translation that puts B's atoms on A's puts some atom of B on A's
+    first atom of its rarest make-up: those translations are tried (all the
+    origin shifts of the space group, and on a polar axis the shift is then
+    refined continuously, as pymatgen's StructureMatcher does, by taking out
+    the mean displacement)."""
+    from scipy.optimize import linear_sum_assignment
+
+    fa, la = site_a
+    fb, lb = site_b
+    if len(fa) != len(fb) or not np.array_equal(np.sort(la), np.sort(lb)):
+        return False
+    n = len(fa)
+    kinds, counts = np.unique(la, return_counts=True)
+    anchor = kinds[np.argmin(counts)]
+    a0 = fa[np.flatnonzero(la == anchor)[0]]
+    members = [(np.flatnonzero(la == k), np.flatnonzero(lb == k)) for k in kinds]
+    # B's sites in each basis; both cells' metrics averaged (frame-free), as
+    # pymatgen averages the two lattices; distances as |d @ chol|
+    fbc = np.einsum("ni,kij->knj", fb, np.linalg.inv(bases))
+    metric = 0.5 * (
+        metric_a + bases @ (reduced_b @ reduced_b.T) @ bases.transpose(0, 2, 1)
+    )
+    chol = np.linalg.cholesky(metric)
+    volume = np.sqrt(np.linalg.det(metric))
+    tol2 = (site_tol * np.cbrt(volume / n)) ** 2
+    shifts = a0 - fbc[:, lb == anchor]  # (K, T, 3)
+    n_shifts = shifts.shape[1]
+    largest = max(len(ia) * len(ib) for ia, ib in members)
+    step = max(1, (1 << 20) // (n_shifts * largest))
+    for start in range(0, len(bases), step):
+        part = slice(start, start + step)
+        c = chol[part, None, None]
+        # the anchor atom sits exactly: the best shift is at most site_tol
+        # away, so each atom is within twice the tolerance here
+        worst = np.zeros(shifts[part].shape[:2])
+        for ia, ib in members:
+            d = fa[ia][None, None, :, None] - fbc[part][:, None, None, ib]
+            d = d - shifts[part][:, :, None, None]
+            d -= np.round(d)
+            dist = np.square(d @ c).sum(-1).min(-1).max(-1)
+            worst = np.maximum(worst, dist)
+        for k, t in zip(*np.nonzero(worst <= 4.0 * tol2[part, None])):
+            k = k + start
+            moves = []
+            for ia, ib in members:
+                d = fa[ia][:, None] - fbc[k, ib][None] - shifts[k, t]
+                d -= np.round(d)
+                cost = np.square(d @ chol[k]).sum(-1)
+                pick = np.argmin(cost, axis=1)
+                if len(np.unique(pick)) < len(pick):
+                    # two atoms nearest to one: the best one-to-one pairing
+                    pick = linear_sum_assignment(cost)[1]
+                moves.append(d[np.arange(len(ia)), pick])
+            moves = np.concatenate(moves)
+            moves -= moves.mean(axis=0)  # the best shift of the whole crystal
+            if np.square(moves @ chol[k]).sum(-1).max() <= tol2[k]:
+                return True
+    return False
+
+
+class _UnionFind:
+    def __init__(self, n):
+        self.parent = np.arange(n)
+
+    def find(self, i):
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, i, j):
+        self.parent[self.find(i)] = self.find(j)
+
+
+def _structure_groups(crystals, length_tol, angle_tol, site_tol, symprec, verbose):
     from ..crystal import as_crystals
 
     crystals = as_crystals(crystals)
@@ -334,17 +484,54 @@ def _structure_groups(crystals, length_tol, angle_tol, symprec, verbose):
         step = max(1, (1 << 20) // len(q))  # bounded memory in a large bucket
         for start in range(0, len(m), step):
             r = p[start : start + step, None]
-            lengths = np.abs(r[..., :3] - q[:, :3]) <= length_tol * np.maximum(
-                r[..., :3], q[:, :3]
-            )
-            angles = np.abs(r[..., 3:] - q[:, 3:]) <= angle_tol
-            rows, cols = np.nonzero(lengths.all(-1) & angles.all(-1))
+            rows, cols = np.nonzero(_cells_match(r, q, length_tol, angle_tol))
             i, j = rows + start, owner[cols]
-            pairs.append(np.sort(np.stack([m[i[i != j]], m[j[i != j]]], 1), axis=1))
+            # (i, j): i's Niggli cell matches a basis of j's lattice
+            pairs.append(np.stack([m[i[i != j]], m[j[i != j]]], 1))
     if not pairs:
         return _components(len(crystals), np.zeros((0, 2), dtype=np.int64))
     # each pair once (several bases of one cell may match)
-    return _components(len(crystals), np.unique(np.concatenate(pairs), axis=0))
+    pairs = np.unique(np.sort(np.concatenate(pairs), axis=1), axis=0)
+    if site_tol is None:
+        return _components(len(crystals), pairs)
+    # the cells match; now the atoms. A pair already joined through others
+    # needs no comparison (groups are transitive)
+    union = _UnionFind(len(crystals))
+    codes, sites, bases, joined = {}, {}, {}, []
+    for i, j in tqdm(pairs.tolist(), disable=not verbose, desc="atoms", unit="pair"):
+        if union.find(i) == union.find(j):
+            continue
+        for k in (i, j):
+            if k not in sites:
+                sites[k] = _site_data(crystals[k], cells[k], symprec, codes)
+                bases[k] = _near_reduced_bases(cells[k], length_tol)
+        # b's bases that match a's Niggli cell, the closest first. Which of
+        # the two is a follows from the cells, not from the order of the
+        # input, so that the groups do not depend on it at the tolerance;
+        # the other way round where no basis fits that way (the cells were
+        # matched one way round)
+        p_i, p_j = _cell_parameters(cells[i]), _cell_parameters(cells[j])
+        first = (i, j) if tuple(np.round(p_i, 6)) <= tuple(np.round(p_j, 6)) else (j, i)
+        for a, b in (first, first[::-1]):
+            coefficients, params = bases[b]
+            p_a = _cell_parameters(cells[a])
+            fit = _cells_match(p_a, params, length_tol, angle_tol)
+            if fit.any():
+                break
+        else:
+            continue
+        order = np.argsort(np.abs(params[fit] - p_a).sum(axis=1), kind="stable")
+        if _sites_match(
+            sites[a],
+            sites[b],
+            cells[a] @ cells[a].T,
+            cells[b],
+            coefficients[fit][order],
+            site_tol,
+        ):
+            union.union(i, j)
+            joined.append((i, j))
+    return _components(len(crystals), np.array(joined, dtype=np.int64).reshape(-1, 2))
 
 
 def _label_groups(crystals, method, symprec, verbose):
@@ -412,6 +599,7 @@ def duplicate_groups(
     n_bits: int = 24,
     length_tol: float = 0.02,
     angle_tol: float = 1.0,
+    site_tol: float | None = 0.3,
     symprec: float | None = None,
     random_state=0,
     verbose: bool = False,
@@ -430,14 +618,15 @@ def duplicate_groups(
     method : {"pattern", "structure", "formula", "prototype"}, optional
         By default ``"pattern"`` for patterns and ``"structure"`` for crystals.
         ``"pattern"``: cosine similarity of the patterns ≥ ``threshold``.
-        ``"structure"``: same reduced formula, same space group (spglib) and
+        ``"structure"``: same reduced formula, same space group (spglib),
         Niggli-reduced primitive cells within ``length_tol`` / ``angle_tol``
         (one cell against the other's Niggli cell or a nearly reduced basis
         of it, so that a strain across a boundary of the reduction, such as
-        two nearly equal lengths trading places, does not split them). Atomic
-        positions are not compared: polytypes or orderings of one formula
-        with the same space group and cell are grouped. Duplicates are joined
-        transitively (connected components).
+        two nearly equal lengths trading places, does not split them), and
+        atoms that can be put on top of each other within ``site_tol``, as
+        pymatgen's ``StructureMatcher`` does: polytypes or orderings of one
+        formula with the same space group and cell are different structures.
+        Duplicates are joined transitively (connected components).
         ``"formula"``: same reduced formula (polymorphs together). Formulas
         compare by composition, whatever the order of the atoms.
         ``"prototype"``: same structure prototype
@@ -462,6 +651,23 @@ def duplicate_groups(
         Relative tolerance of reduced-cell lengths (``"structure"``).
     angle_tol : float, default=1.0
         Tolerance of reduced-cell angles in degrees (``"structure"``).
+    site_tol : float or None, default=0.3
+        How far atoms may sit apart (``"structure"``), as a fraction of
+        (V/n)^(1/3), the edge of the volume per site (about 2 Å in an oxide),
+        like the ``stol`` of pymatgen's ``StructureMatcher`` (whose default
+        it takes). Two crystals are duplicates when one of the bases of the
+        second's primitive lattice that match the first's Niggli cell (all
+        the lattice's symmetry-equivalent ones among them, and mirror
+        images: the powder patterns of enantiomorphs are the same) and one
+        translation (any origin shift, continuous along a polar axis) put
+        each site of the second on a site of the first with the same make-up,
+        one to one, none further than this after the mean displacement is
+        taken out. A site's make-up is its elements (without charge, as the
+        formula) with their occupancies rounded to 0.01: partly occupied
+        atoms closer than 0.01 Å are one mixed site (Fe0.5Co0.5), which
+        matches only the same mix. None compares the cells only (formula,
+        space group and cell, as earlier versions did): faster, and blind to
+        the atoms.
     symprec : float, optional
         spglib tolerance: 1e-3 Å for ``"structure"``, 0.1 Å (the Materials
         Project's) for ``"prototype"``.
@@ -493,6 +699,14 @@ def duplicate_groups(
     ...                  method="structure").tolist()
     [0, 0, 1]
     >>> from skxrd.crystal import Crystal
+    >>> cu3au = Crystal.from_wyckoff(221, [("Au", "1a"), ("Cu", "3c")], a=3.75)
+    >>> other = Crystal.from_wyckoff(221, [("Au", "1a"), ("Cu", "3d")], a=3.75)
+    >>> shifted = cu3au.replace(frac_coords=cu3au.frac_coords + [0.1, 0.2, 0.3])
+    >>> crystals = [cu3au, other, shifted]  # same formula, space group, cell
+    >>> duplicate_groups(crystals, method="structure").tolist()
+    [0, 1, 0]
+    >>> duplicate_groups(crystals, method="structure", site_tol=None).tolist()
+    [0, 0, 0]
     >>> mgo = Crystal.from_wyckoff(225, [("Mg", "4a"), ("O", "4b")], a=4.21)
     >>> duplicate_groups([nacl, mgo, load_example_crystal("Si")],
     ...                  method="prototype").tolist()
@@ -533,6 +747,13 @@ def duplicate_groups(
             data,
             check_real(length_tol, "length_tol", minimum=0.0),
             check_real(angle_tol, "angle_tol", minimum=0.0),
+            check_real(
+                site_tol,
+                "site_tol",
+                allow_none=True,
+                minimum=0.0,
+                include_min=False,
+            ),
             symprec,
             verbose,
         )
@@ -604,7 +825,7 @@ class DuplicateReport:
 def _method_name(method):
     return {
         "pattern": "pattern cosine similarity",
-        "structure": "formula, space group and reduced cell",
+        "structure": "formula, space group, reduced cell and atomic positions",
     }.get(method, method)
 
 

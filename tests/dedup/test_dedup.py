@@ -204,6 +204,118 @@ def test_structure_groups_do_not_depend_on_the_order_of_the_crystals():
         )
 
 
+def _reset(crystal, basis, rotation=None):
+    """``crystal`` in another basis (rows of the integer matrix ``basis``,
+    det ±1, in terms of the old vectors), optionally rotated."""
+    basis = np.asarray(basis, dtype=float)
+    lattice = basis @ crystal.lattice
+    if rotation is not None:
+        lattice = lattice @ np.asarray(rotation).T
+    return crystal.replace(
+        lattice=lattice,
+        frac_coords=np.mod(crystal.frac_coords @ np.linalg.inv(basis), 1),
+    )
+
+
+def _rotation(seed):
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def test_orderings_with_one_formula_space_group_and_cell_are_not_duplicates():
+    from skxrd import Crystal
+
+    # Cu3Au (L1_2: Au 1a, Cu 3c) and the anti-ReO3 ordering (Au 1a, Cu 3d):
+    # one formula, Pm-3m and one cubic cell; only the atoms differ. They were
+    # one group: atomic positions were not compared
+    l12 = Crystal.from_wyckoff(221, [("Au", "1a"), ("Cu", "3c")], a=3.75)
+    anti = Crystal.from_wyckoff(221, [("Au", "1a"), ("Cu", "3d")], a=3.75)
+    assert l12.get_space_group() == anti.get_space_group() == 221
+    # the same with mixed sites (occupancies compared with the elements)
+    mixed = [("Au", "1a"), dict(species="Cu", wyckoff="3c", occupancy=0.5)]
+    mixed.append(dict(species="Ni", wyckoff="3c", occupancy=0.5))
+    m12 = Crystal.from_wyckoff(221, mixed, a=3.75)
+    mixed = [dict(m, wyckoff="3d") if isinstance(m, dict) else m for m in mixed]
+    m_anti = Crystal.from_wyckoff(221, mixed, a=3.75)
+    # a layer stacking: one formula, P4/mmm and cell; Na on 1b or on 1d
+    layers = [("Cl", "1a"), ("K", "1c"), ("Cl", "1d")]
+    stack1 = Crystal.from_wyckoff(123, [("Na", "1b")] + layers, a=4.0, c=5.0)
+    layers = [("Cl", "1a"), ("K", "1c"), ("Cl", "1b")]
+    stack2 = Crystal.from_wyckoff(123, [("Na", "1d")] + layers, a=4.0, c=5.0)
+    assert stack1.get_space_group() == stack2.get_space_group() == 123
+    # corundum with the Al atoms moved along c (12c: z = 0.352 and 0.45)
+    al2o3 = load_example_crystal("Al2O3")
+    moved = Crystal.from_wyckoff(
+        167,
+        [("Al", "12c", (0, 0, 0.45)), ("O", "18e", (0.306, 0, 0.25))],
+        a=al2o3.lattice_parameters[0],
+        c=al2o3.lattice_parameters[2],
+    )
+    crystals = [l12, anti, m12, m_anti, stack1, stack2, al2o3, moved]
+    assert duplicate_groups(crystals).tolist() == list(range(8))
+    # the cell-only comparison of before, on request
+    old = duplicate_groups(crystals, site_tol=None)
+    assert old.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    # a mixed site matches the same mix, here in a shifted copy, atoms reversed
+    copy = _reordered(m12, np.arange(m12.n_atoms)[::-1])
+    copy = copy.replace(frac_coords=np.mod(copy.frac_coords + [0.5, 0.1, 0.5], 1))
+    assert duplicate_groups([m12, m_anti, copy]).tolist() == [0, 1, 0]
+
+
+@pytest.mark.parametrize("name", ["NaCl", "ZnO", "Al2O3", "SrTiO3", "LiCoO2"])
+def test_copies_of_a_structure_are_still_duplicates(name):
+    crystal = load_example_crystal(name)
+    rng = np.random.default_rng(1)
+    # an origin shift (for ZnO, P6_3mc, any shift along the polar axis c)
+    shifted = crystal.replace(
+        frac_coords=np.mod(crystal.frac_coords + [0, 0, 0.137], 1)
+    )
+    if name == "NaCl":
+        shifted = crystal.replace(frac_coords=np.mod(crystal.frac_coords + 0.5, 1))
+    # another basis of the same lattice, in another Cartesian frame
+    reset = _reset(crystal, [[1, 1, 0], [0, 1, 0], [0, 1, 1]], _rotation(0))
+    mirrored = _reset(crystal, [[0, 1, 0], [1, 0, 0], [0, 0, 1]])  # det -1
+    # a strain that keeps the space group, and atoms moved by about 0.01 Å
+    # (the space group found at symprec=0.05 Å)
+    strained = crystal.replace(lattice=crystal.lattice * 1.012)
+    jiggled = crystal.replace(
+        frac_coords=crystal.frac_coords
+        + rng.normal(0, 0.01, crystal.frac_coords.shape)
+        @ np.linalg.inv(crystal.lattice)
+    )
+    permuted = _reordered(crystal, rng.permutation(crystal.n_atoms))
+    supercell = crystal.supercell((1, 1, 2))
+    all_of_it = _reset(
+        _reordered(strained, rng.permutation(crystal.n_atoms)),
+        [[1, 0, 0], [1, 1, 0], [0, 0, 1]],
+        _rotation(1),
+    )
+    copies = [shifted, reset, mirrored, strained, jiggled, permuted, supercell]
+    copies.append(all_of_it)
+    groups = duplicate_groups([crystal, *copies], symprec=0.05)
+    assert groups.tolist() == [0] * (len(copies) + 1)
+
+
+def test_site_tol_sets_how_far_atoms_may_move():
+    al2o3 = load_example_crystal("Al2O3")
+    from skxrd import Crystal
+
+    def corundum(z):
+        return Crystal.from_wyckoff(
+            167,
+            [("Al", "12c", (0, 0, z)), ("O", "18e", (0.306, 0, 0.25))],
+            a=al2o3.lattice_parameters[0],
+            c=al2o3.lattice_parameters[2],
+        )
+
+    # Al moved by 0.013 c = 0.17 Å; (V/n)^(1/3) = 2.1 Å: 0.08 of it
+    pair = [corundum(0.352), corundum(0.365)]
+    assert duplicate_groups(pair).tolist() == [0, 0]
+    assert duplicate_groups(pair, site_tol=0.05).tolist() == [0, 1]
+    assert duplicate_groups(pair, site_tol=0.1).tolist() == [0, 0]
+
+
 @pytest.mark.parametrize(
     "method, params, message",
     [
@@ -211,6 +323,10 @@ def test_structure_groups_do_not_depend_on_the_order_of_the_crystals():
         ("structure", {"length_tol": float("nan")}, "length_tol must be finite"),
         ("structure", {"angle_tol": -1.0}, "angle_tol must be >= 0"),
         ("structure", {"angle_tol": "1"}, "angle_tol must be a number"),
+        ("structure", {"site_tol": 0.0}, "site_tol must be > 0.0, got 0.0"),
+        ("structure", {"site_tol": -0.3}, "site_tol must be > 0.0"),
+        ("structure", {"site_tol": float("inf")}, "site_tol must be finite"),
+        ("structure", {"site_tol": "0.3"}, "site_tol must be a number"),
         # spglib crashed the interpreter on these (a segmentation fault)
         ("structure", {"symprec": -1e-3}, "symprec must be a positive number"),
         ("structure", {"symprec": float("nan")}, "symprec must be a positive"),
