@@ -783,7 +783,8 @@ class DuplicateReport:
     method : str
         How the duplicates were found: the ``method`` of :func:`duplicate_groups`.
     details : dict
-        Room for method-specific information (empty by default).
+        Room for method-specific information (empty by default;
+        ``{"site_tol": value}`` where :func:`drop_duplicates` was given one).
 
     Examples
     --------
@@ -811,7 +812,7 @@ class DuplicateReport:
         sizes = np.bincount(self.groups)
         lines = [
             f"{n} samples, {len(self.kept)} kept, {len(self.removed)} removed as "
-            f"duplicates ({_method_name(self.method)}); "
+            f"duplicates ({_method_name(self.method, self.details)}); "
             f"{int((sizes > 1).sum())} groups had more than one member, the "
             f"largest {int(sizes.max()) if n else 0}"
         ]
@@ -822,7 +823,9 @@ class DuplicateReport:
         return "\n".join(lines)
 
 
-def _method_name(method):
+def _method_name(method, details=None):
+    if method == "structure" and (details or {}).get("site_tol", 0.3) is None:
+        return "formula, space group and reduced cell"
     return {
         "pattern": "pattern cosine similarity",
         "structure": "formula, space group, reduced cell and atomic positions",
@@ -879,8 +882,10 @@ def drop_duplicates(
     removed = np.flatnonzero(~mask)
     representative = np.empty(groups.max() + 1 if n else 0, dtype=np.int64)
     representative[groups[kept]] = kept
+    # site_tol=None compares cells only: the report says so
+    details = {"site_tol": kwargs["site_tol"]} if "site_tol" in kwargs else {}
     report = DuplicateReport(
-        groups, kept, removed, representative[groups[removed]], method
+        groups, kept, removed, representative[groups[removed]], method, details
     )
     if verbose:
         print(report)

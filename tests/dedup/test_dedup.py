@@ -261,6 +261,12 @@ def test_orderings_with_one_formula_space_group_and_cell_are_not_duplicates():
     copy = _reordered(m12, np.arange(m12.n_atoms)[::-1])
     copy = copy.replace(frac_coords=np.mod(copy.frac_coords + [0.5, 0.1, 0.5], 1))
     assert duplicate_groups([m12, m_anti, copy]).tolist() == [0, 1, 0]
+    # the report names what was compared
+    *_, report = drop_duplicates([l12, anti], verbose=False)
+    assert "atomic positions" in str(report) and not len(report.removed)
+    *_, report = drop_duplicates([l12, anti], verbose=False, site_tol=None)
+    assert "(formula, space group and reduced cell)" in str(report)
+    assert report.removed.tolist() == [1]
 
 
 @pytest.mark.parametrize("name", ["NaCl", "ZnO", "Al2O3", "SrTiO3", "LiCoO2"])
