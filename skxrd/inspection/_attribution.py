@@ -880,38 +880,29 @@ def _interpolation_matrix(centres, n_points, dtype, device) -> torch.Tensor:
     return torch.as_tensor(M, dtype=dtype, device=device)
 
 
-def _attentive_response(inp: _Inputs, target, layer=None):
-    module, x = inp.module, inp.tensor()
+def _grad_cam(inp: _Inputs, module, x, layers, target=None, idx=None):
+    """Grad-CAM of ``layers`` (``(layer, stream)`` pairs) on the input grid.
+
+    Returns the maps (the shape of ``x``), the target indices (``idx``, or
+    those of ``target``) and, per sample, whether the target logit depends
+    on the layer at all (a gradient not zero everywhere).
+    """
+    acts, calls = {}, {}
+
+    def hook_for(key):
+        def hook(m, args, output):
+            if not isinstance(output, torch.Tensor):
+                raise ValueError(
+                    f"layer must return a tensor, got {type(output).__name__}"
+                )
+            # a leaf: d logit / d activation, safe from later in-place ops
+            acts[key] = leaf = output.detach().requires_grad_(True)
+            calls[key] = calls.get(key, 0) + 1  # the probe stops at the last
+            return leaf.clone()
+
+        return hook
+
     with _evaluating(module):
-        streams = getattr(module, "streams", None)
-        if layer is not None:
-            layers = [(_check_layer(module, layer), None)]
-        elif (
-            isinstance(streams, nn.ModuleList)
-            and x.ndim >= 3
-            and x.shape[1] == len(streams)
-        ):  # multi-stream: one map per stream, from its own last convolution
-            layers = [
-                (_last_conv(s, x[:1, i], inp.shape), i) for i, s in enumerate(streams)
-            ]
-        else:
-            layers = [(_last_conv(module, x[:1], inp.shape), None)]
-
-        acts, calls = {}, {}
-
-        def hook_for(key):
-            def hook(m, args, output):
-                if not isinstance(output, torch.Tensor):
-                    raise ValueError(
-                        f"layer must return a tensor, got {type(output).__name__}"
-                    )
-                # a leaf: d logit / d activation, safe from later in-place ops
-                acts[key] = leaf = output.detach().requires_grad_(True)
-                calls[key] = calls.get(key, 0) + 1  # the probe stops at the last
-                return leaf.clone()
-
-            return hook
-
         handles = [
             m.register_forward_hook(hook_for(i)) for i, (m, _) in enumerate(layers)
         ]
@@ -920,13 +911,15 @@ def _attentive_response(inp: _Inputs, target, layer=None):
         finally:
             for handle in handles:
                 handle.remove()
-        idx = inp.target_indices(target, logits)
+        if idx is None:
+            idx = inp.target_indices(target, logits)
         if len(acts) != len(layers):
             raise ValueError("layer did not run in the model's forward pass")
         leaves = [acts[i] for i in range(len(layers))]
         grads = torch.autograd.grad(_selected(logits, idx), leaves, allow_unused=True)
 
     result = torch.zeros_like(x)
+    depends = torch.zeros(len(x), dtype=torch.bool, device=x.device)
     for i, ((m, stream), act, grad) in enumerate(zip(layers, leaves, grads)):
         n_axes = act.ndim - 2
         if n_axes not in (1, 2):
@@ -936,6 +929,7 @@ def _attentive_response(inp: _Inputs, target, layer=None):
             )
         if grad is None:  # the target logit does not depend on the layer
             grad = torch.zeros_like(act)
+        depends |= grad.detach().flatten(1).ne(0).any(1)
         axes = tuple(range(2, act.ndim))
         weights = grad.mean(axes, keepdim=True)  # Grad-CAM: pooled gradients
         cam = torch.relu((weights * act).sum(1, keepdim=True)).detach()
@@ -958,6 +952,79 @@ def _attentive_response(inp: _Inputs, target, layer=None):
             result = cam.expand_as(x).to(x.dtype)
         else:
             result[:, stream] = cam.expand_as(part).to(x.dtype)
+    return result, idx, depends
+
+
+def _target_convs(module, x, idx, shape) -> list:
+    """Per sample, the last ``nn.Conv1d``/``nn.Conv2d`` run in the forward pass
+    on which its target logit depends (None where there is none).
+
+    A union or ensemble of networks runs every member: the last convolution
+    run is that of the last member, which the logit of a class owned by
+    another member does not depend on (its Grad-CAM was zero everywhere).
+    """
+    convs = [m for m in module.modules() if isinstance(m, nn.Conv1d | nn.Conv2d)]
+    order, acts = [], {}
+
+    def hook(m, args, output):
+        if not isinstance(output, torch.Tensor):
+            return None
+        if m in acts:
+            order.remove(m)
+        order.append(m)  # in the order of their last calls
+        acts[m] = leaf = output.detach().requires_grad_(True)
+        return leaf.clone()
+
+    handles = [m.register_forward_hook(hook) for m in convs]
+    with _evaluating(module):
+        try:
+            logits = _logits(module, x, shape)
+        finally:
+            for handle in handles:
+                handle.remove()
+        leaves = [acts[m] for m in order]
+        grads = torch.autograd.grad(_selected(logits, idx), leaves, allow_unused=True)
+    chosen = [None] * len(x)
+    for m, grad in zip(reversed(order), reversed(grads)):
+        if grad is None:
+            continue
+        nonzero = grad.detach().flatten(1).ne(0).any(1).tolist()
+        for i, hit in enumerate(nonzero):
+            if hit and chosen[i] is None:
+                chosen[i] = m
+    return chosen
+
+
+def _attentive_response(inp: _Inputs, target, layer=None):
+    module, x = inp.module, inp.tensor()
+    streams = getattr(module, "streams", None)
+    by_default = False
+    with _evaluating(module):
+        if layer is not None:
+            layers = [(_check_layer(module, layer), None)]
+        elif (
+            isinstance(streams, nn.ModuleList)
+            and x.ndim >= 3
+            and x.shape[1] == len(streams)
+        ):  # multi-stream: one map per stream, from its own last convolution
+            layers = [
+                (_last_conv(s, x[:1, i], inp.shape), i) for i, s in enumerate(streams)
+            ]
+        else:
+            layers = [(_last_conv(module, x[:1], inp.shape), None)]
+            by_default = True
+    result, idx, depends = _grad_cam(inp, module, x, layers, target=target)
+    if by_default and not depends.all():
+        # samples whose target logit does not depend on the last convolution
+        # run (a class of another member of a union): the last one it does
+        # depend on, sample by sample; none at all keeps the zero map
+        rows = torch.nonzero(~depends).flatten().tolist()
+        chosen = _target_convs(module, x[rows], idx[rows], inp.shape)
+        result = result.clone()  # expanded over channels: written below
+        for conv in {id(c): c for c in chosen if c is not None}.values():
+            group = [r for r, c in zip(rows, chosen) if c is conv]
+            sub, _, _ = _grad_cam(inp, module, x[group], [(conv, None)], idx=idx[group])
+            result[group] = sub
     return result, idx
 
 
@@ -1278,8 +1345,11 @@ def attentive_response_map(model, X, target=None, layer=None) -> np.ndarray:
     layer : torch.nn.Module, str or None, default=None
         The layer (a submodule, or its name in ``named_modules()``) whose
         output maps ``(n, channels, L)`` or ``(n, channels, H, W)`` are used.
-        None: the last ``nn.Conv1d`` or ``nn.Conv2d`` run in the forward pass.
-        A layer run several times uses its last call.
+        None: the last ``nn.Conv1d`` or ``nn.Conv2d`` run in the forward pass
+        on which the target logit depends, sample by sample (in a union of
+        networks, that of the member owning the class; the last one run when
+        the logit depends on none). A layer run several times uses its last
+        call.
 
     Returns
     -------

@@ -632,6 +632,39 @@ def test_attentive_response_map_units_without_a_field_warn():
     np.testing.assert_allclose(cam, reference[:, None], rtol=1e-5, atol=1e-6)
 
 
+class _TwoMembers(nn.Module):
+    """A union of two networks, run in turn: classes 0, 1 of the first, 2, 3 of
+    the second (as a UnionClassifier's logit module)."""
+
+    def __init__(self):
+        super().__init__()
+        self.members = nn.ModuleList(
+            [ResNet1D(2, depth=2, width=8), ResNet1D(2, depth=2, width=8)]
+        )
+
+    def forward(self, x):
+        return torch.cat([member(x) for member in self.members], 1)
+
+
+def test_attentive_response_map_of_a_union_uses_the_targets_own_member():
+    # the last convolution run is the second member's: a class of the first
+    # does not depend on it, and its map was zero everywhere
+    model = _seeded(_TwoMembers)
+    X = np.random.default_rng(0).random((3, N_POINTS))
+    for target in range(4):
+        member = model.members[target // 2]
+        expected = attentive_response_map(member, X, target=target % 2)
+        cam = attentive_response_map(model, X, target=target)
+        np.testing.assert_array_equal(cam, expected)
+    _check_unit_maps(attentive_response_map(model, X, target=0), 3)
+    # one target per sample, from either member
+    cam = attentive_response_map(model, X, target=[0, 3, 1])
+    for i, (m, t) in enumerate([(0, 0), (1, 1), (0, 1)]):
+        expected = attentive_response_map(model.members[m], X[i : i + 1], target=t)
+        np.testing.assert_allclose(cam[i], expected[0], rtol=1e-5, atol=1e-6)
+    assert _hooks(model) == [] and model.training
+
+
 # --------------------------------------------------------------------------- #
 # models left as they were, estimators, pipelines, targets
 # --------------------------------------------------------------------------- #
