@@ -689,6 +689,8 @@ def _profiles(probe, name, n_calls, shape, stream, axis, n_axes, units):
         store = {"calls": 0}
 
         def hook(m, args, output, store=store):
+            if not torch.is_grad_enabled():  # as in _grad_cam: not counted
+                return
             store["calls"] += 1
             if store["calls"] == n_calls:
                 store["act"] = output
@@ -846,11 +848,7 @@ def _unit_centres(module, layer, n_calls, shape, stream, n_axes):
         try:
             if name is None:
                 raise _NoCentres("the layer is not a submodule of the model")
-            probe = _geometry_copy(module)
-            cache[key] = tuple(
-                _axis_centres(probe, name, n_calls, shape, stream, axis, n_axes)
-                for axis in range(n_axes)
-            )
+            cache[key] = _probed_centres(module, name, n_calls, shape, stream, n_axes)
         except Exception as exc:  # any model: the even stretch, said so
             warnings.warn(
                 f"could not locate the receptive fields of layer {name!r} ({exc}); "
@@ -860,6 +858,36 @@ def _unit_centres(module, layer, n_calls, shape, stream, n_axes):
             )
             cache[key] = None
     return cache[key]
+
+
+def _probed_centres(module, name, n_calls, shape, stream, n_axes):
+    """:func:`_axis_centres` along each axis, probed on the whole model, else
+    on the outermost of the layer's enclosing modules that takes the input.
+
+    A union's logit module checks the input in its forward pass (its router
+    predicts with the members, which take their own length only), so that
+    its probe fails where a longer input is needed; the member network that
+    holds the layer takes the input as it is. The first error is raised when
+    no module will do.
+    """
+    parts = name.split(".")
+    # multi-stream: the stream's module takes one stream, not the input
+    roots = (
+        [""] if stream is not None else [".".join(parts[:k]) for k in range(len(parts))]
+    )
+    named = dict(module.named_modules())
+    first = None
+    for root in roots:
+        try:
+            probe = _geometry_copy(named[root])
+            inner = name[len(root) + 1 :] if root else name
+            return tuple(
+                _axis_centres(probe, inner, n_calls, shape, stream, axis, n_axes)
+                for axis in range(n_axes)
+            )
+        except Exception as exc:  # noqa: BLE001 - the next enclosing module
+            first = first or exc
+    raise first
 
 
 def _interpolation_matrix(centres, n_points, dtype, device) -> torch.Tensor:
@@ -891,6 +919,12 @@ def _grad_cam(inp: _Inputs, module, x, layers, target=None, idx=None):
 
     def hook_for(key):
         def hook(m, args, output):
+            # A call without gradients (a union's router predicting with its
+            # members inside the forward pass) cannot carry the map, and a
+            # copy of the model, where the probe counts calls, need not make
+            # it (skorch nets copy their modules): neither counts
+            if not torch.is_grad_enabled():
+                return None
             if not isinstance(output, torch.Tensor):
                 raise ValueError(
                     f"layer must return a tensor, got {type(output).__name__}"
@@ -967,8 +1001,8 @@ def _target_convs(module, x, idx, shape) -> list:
     order, acts = [], {}
 
     def hook(m, args, output):
-        if not isinstance(output, torch.Tensor):
-            return None
+        if not torch.is_grad_enabled() or not isinstance(output, torch.Tensor):
+            return None  # as in _grad_cam
         if m in acts:
             order.remove(m)
         order.append(m)  # in the order of their last calls
@@ -1389,8 +1423,11 @@ def attentive_response_map(model, X, target=None, layer=None) -> np.ndarray:
     lies inside the input (on a longer input where none does) and must agree
     with the measured field of every unit, cut off by the input's ends; a
     layer that is not such a stack of windows (an adaptive pool...) has each
-    unit at the centre of mass of its measured field. The centres are
-    computed once per model, layer and input shape, and cached.
+    unit at the centre of mass of its measured field. A model that will not
+    run the probe (a union, whose router checks the input in its forward
+    pass) is probed through the network that holds the layer; only calls of
+    the layer with gradients count (not a router's predictions). The centres
+    are computed once per model, layer and input shape, and cached.
 
     Examples
     --------

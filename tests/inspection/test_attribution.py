@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn import functional as F
 
 import skxrd
-from skxrd.estimators import ResNetClassifier
+from skxrd.estimators import ResNetClassifier, UnionClassifier
 from skxrd.inspection import (
     AttributionDisplay,
     SaliencyDisplay,
@@ -663,6 +663,48 @@ def test_attentive_response_map_of_a_union_uses_the_targets_own_member():
         expected = attentive_response_map(model.members[m], X[i : i + 1], target=t)
         np.testing.assert_allclose(cam[i], expected[0], rtol=1e-5, atol=1e-6)
     assert _hooks(model) == [] and model.training
+
+
+def test_attentive_response_map_of_a_union_classifier_places_its_units():
+    # the union's router predicts with the members inside the forward pass
+    # (a call without gradients, which a copy of the model does not make) and
+    # takes only its own length: the centres were not found, and the maps
+    # stretched evenly, with a warning
+    rng = np.random.default_rng(0)
+    X = rng.random((40, N_POINTS)).astype(np.float32)
+    y = np.repeat(["a", "b", "c", "d"], 10)
+    member = ResNetClassifier(
+        depth=2, width=8, max_epochs=1, device="cpu", num_threads=1, random_state=0
+    )
+    union = UnionClassifier(
+        member, class_subsets=[["a", "b"], ["c", "d"]], random_state=0
+    ).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cam = attentive_response_map(union, X[:3], target="a")
+    # by hand: Grad-CAM of member 0's last convolution (its call with
+    # gradients), unit j at point 8 j as in a lone ResNet1D of this shape
+    module = union._logit_module().eval()
+    store = {}
+
+    def keep(m, args, out):
+        if torch.is_grad_enabled():
+            store["a"] = out
+            return out.clone()
+        return None
+
+    handle = module.members[0].blocks[1].conv2.register_forward_hook(keep)
+    logits = module(torch.tensor(X[:3]))
+    handle.remove()
+    act = store["a"]
+    column = list(union.classes_).index("a")
+    (grad,) = torch.autograd.grad(logits[:, column].sum(), act)
+    units = torch.relu((grad.mean(2, keepdim=True) * act).sum(1)).detach().numpy()
+    reference = np.stack(
+        [np.interp(np.arange(N_POINTS), 8 * np.arange(12), u) for u in units]
+    )
+    reference /= reference.max(1, keepdims=True)
+    np.testing.assert_allclose(cam, reference, rtol=1e-5, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- #
