@@ -189,8 +189,13 @@ def _sample_shape(estimator):
     return None
 
 
-def _prepare(model, X) -> _Inputs:
-    """Check ``X``, apply a pipeline's transformers, reshape for the network."""
+def _prepare(model, X, one_sample=False) -> _Inputs:
+    """Check ``X``, apply a pipeline's transformers, reshape for the network.
+
+    ``one_sample``: ``X`` is one sample given without a sample axis (by a
+    display's ``from_estimator``) and put in a batch of one: a wrong shape is
+    said as that of the sample, not of the batch of one.
+    """
     module, estimator, steps = _unwrap(model)
     # Pattern objects are what a pipeline starting with a PatternResampler
     # takes (the pretrained models): its transformers turn them into arrays,
@@ -208,6 +213,11 @@ def _prepare(model, X) -> _Inputs:
     images = sample is not None
     if sample is None:  # 1D patterns
         if X.ndim != 2 or X.shape[1] != n_features:
+            if one_sample:
+                raise ValueError(
+                    f"X must be one pattern of shape ({n_features},) for this "
+                    f"estimator, without a sample axis; got shape {shape[1:]}"
+                )
             raise ValueError(
                 f"X must have shape (n_samples, {n_features}) for this estimator, "
                 f"got {shape}"
@@ -217,6 +227,12 @@ def _prepare(model, X) -> _Inputs:
         sample = tuple(int(n) for n in sample)
         flat = X.ndim == 2 and X.shape[1] == n_features
         if not (flat or (X.ndim > 2 and _squeezed(shape[1:]) == _squeezed(sample))):
+            if one_sample:
+                raise ValueError(
+                    f"X must be one sample of shape {sample} (or flattened to "
+                    f"{n_features} values) for this estimator, without a sample "
+                    f"axis; got shape {shape[1:]}"
+                )
             raise ValueError(
                 f"X must hold samples of shape {sample} (or flattened to "
                 f"{n_features} values) for this estimator, got shape {shape}"
@@ -1071,11 +1087,12 @@ _METHODS = {
 }
 
 
-def _attribute(method, model, X, target=None, **kwargs):
-    """(prepared inputs, attribution in the network's layout, target labels)."""
+def _attribute(method, model, X, target=None, one_sample=False, **kwargs):
+    """(prepared inputs, attribution in the network's layout, target labels);
+    ``one_sample`` as in :func:`_prepare`."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {tuple(_METHODS)}, got {method!r}")
-    inp = _prepare(model, X)
+    inp = _prepare(model, X, one_sample)
     if target is None and inp.estimator is not None:
         # the estimator's own answer: a wrapper (search-match, indexing,
         # priors) can answer other than its network's most probable class

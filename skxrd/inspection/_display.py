@@ -453,7 +453,7 @@ class AttributionDisplay:
                 raise ValueError("X must be one sample (an array), got a scalar")
             batch = sample[None]
         inp, attribution, labels = _attribute(
-            method, estimator, batch, target, **kwargs
+            method, estimator, batch, target, one_sample=True, **kwargs
         )
         x = inp.x[0]
         a = _numpy(attribution[0]).astype(float)

@@ -1024,6 +1024,16 @@ def test_display_1d_from_estimator(fitted, data):
     assert display.figure_ is display.ax_.figure
 
 
+def test_display_from_estimator_says_the_shape_of_the_one_sample(fitted, data):
+    # a batch of one given for one sample: the error named a shape (1, 1, 96)
+    # that nobody passed and asked for (n_samples, 96), which it was
+    X, _ = data
+    with pytest.raises(ValueError, match=r"one pattern of shape \(96,\)") as info:
+        AttributionDisplay.from_estimator(fitted, X[:1])
+    assert "got shape (1, 96)" in str(info.value)
+    assert "n_samples" not in str(info.value) and plt.get_fignums() == []
+
+
 @pytest.mark.parametrize("method", list(METHODS))
 def test_display_every_method_with_given_axes(fitted, data, method):
     X, _ = data
