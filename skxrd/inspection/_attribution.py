@@ -1240,6 +1240,15 @@ def integrated_gradients(
     nodes, under a tenth at 128 and about 0.01 at 512. Compare
     ``attribution.sum()`` with the change of the logit to choose ``n_steps``.
 
+    Completeness holds for the part of the logit that gradients reach. A
+    wrapper whose logits add a term computed from the input without
+    gradients, a :class:`~skxrd.estimators.UnionClassifier`'s router weights
+    or a :class:`~skxrd.estimators.SymmetryWeightedClassifier`'s space-group
+    weights (the shipped ``"structure-type"`` model), recomputes that term at
+    every point of the path, and its change is in no attribution: the sum
+    then differs from the change of the logit by it, whatever ``n_steps``
+    (by a third for a small two-member union).
+
     Examples
     --------
     >>> import numpy as np
