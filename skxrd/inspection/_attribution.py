@@ -964,7 +964,9 @@ def _grad_cam(inp: _Inputs, module, x, layers, target=None, idx=None):
         if idx is None:
             idx = inp.target_indices(target, logits)
         if len(acts) != len(layers):
-            raise ValueError("layer did not run in the model's forward pass")
+            raise ValueError(
+                "layer did not run in the model's forward pass (with gradients)"
+            )
         leaves = [acts[i] for i in range(len(layers))]
         grads = torch.autograd.grad(_selected(logits, idx), leaves, allow_unused=True)
 
