@@ -1094,14 +1094,19 @@ def _attribute(method, model, X, target=None, one_sample=False, **kwargs):
     ``one_sample`` as in :func:`_prepare`."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {tuple(_METHODS)}, got {method!r}")
-    inp = _prepare(model, X, one_sample)
-    if target is None and inp.estimator is not None:
-        # the estimator's own answer: a wrapper (search-match, indexing,
-        # priors) can answer other than its network's most probable class
-        # predict (skorch) leaves the networks in eval mode: keep theirs
-        with kept_modes(_estimator_modules(inp)):
-            inp.answers = np.asarray(inp.estimator.predict(_flat(inp)))
-    attribution, idx = _METHODS[method](inp, target, **kwargs)
+    # Called under torch.inference_mode(), the inputs were inference tensors,
+    # which cannot require grad: the gradient methods failed with an autograd
+    # error. The network's own tensors are normal ones: the maps need none
+    # made in that mode (as under no_grad, which _evaluating lifts)
+    with torch.inference_mode(False):
+        inp = _prepare(model, X, one_sample)
+        if target is None and inp.estimator is not None:
+            # the estimator's own answer: a wrapper (search-match, indexing,
+            # priors) can answer other than its network's most probable class
+            # predict (skorch) leaves the networks in eval mode: keep theirs
+            with kept_modes(_estimator_modules(inp)):
+                inp.answers = np.asarray(inp.estimator.predict(_flat(inp)))
+        attribution, idx = _METHODS[method](inp, target, **kwargs)
     return inp, attribution, inp.labels(idx)
 
 

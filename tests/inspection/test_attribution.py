@@ -154,6 +154,18 @@ def test_saliency_inside_no_grad_and_with_a_confidence_head():
     np.testing.assert_allclose(result, saliency_map(plain, X, target=1), rtol=1e-6)
 
 
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_inside_inference_mode(fitted, data, method):
+    # the inputs were made inference tensors, which cannot require grad: the
+    # gradient methods failed with autograd's "does not require grad"
+    X, _ = data
+    expected = METHODS[method](fitted, X[:2])
+    with torch.inference_mode():
+        result = METHODS[method](fitted, torch.as_tensor(X[:2]))
+        assert torch.is_inference_mode_enabled()
+    np.testing.assert_array_equal(result, expected)
+
+
 # --------------------------------------------------------------------------- #
 # integrated gradients
 # --------------------------------------------------------------------------- #
