@@ -114,7 +114,9 @@ def _device_dtype(module: nn.Module):
 def _unwrap(model):
     """(torch module, estimator or None, the pipeline's transformers)."""
     steps = []
+    where = "model"
     if isinstance(model, Pipeline):
+        where = f"the last step of the Pipeline ({model.steps[-1][0]!r})"
         for _, step in model.steps[:-1]:
             if step is not None and not isinstance(step, str):  # "passthrough"
                 steps.append(step)
@@ -133,10 +135,20 @@ def _unwrap(model):
         # probabilities change. A wrapper's module is tempered already (1.0).
         module, _ = found
         return module, model, steps
+    # what is wrong with it: not fitted, or fitted without a network (a
+    # search-match, a DummyClassifier) whose gradients could be followed
+    if hasattr(model, "fit") and not hasattr(model, "classes_"):
+        why = f"{where} is an unfitted {type(model).__name__} (no classes_): fit it"
+    elif hasattr(model, "classes_"):
+        why = (
+            f"{where} is a {type(model).__name__}, with no network to take "
+            "gradients through (no net_.module_, nor a wrapper's _logit_module)"
+        )
+    else:
+        why = f"got {type(model).__name__}"
     raise ValueError(
         "model must be a fitted skxrd estimator (with net_.module_ and classes_), "
-        "a fitted Pipeline ending in one, or a torch.nn.Module; got "
-        f"{type(model).__name__}"
+        f"a fitted Pipeline ending in one, or a torch.nn.Module; {why}"
     )
 
 

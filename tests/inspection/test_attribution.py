@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 from matplotlib.collections import PolyCollection
-from sklearn.pipeline import Pipeline
+from sklearn.dummy import DummyClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
 from torch import nn
 from torch.nn import functional as F
 
@@ -945,6 +946,27 @@ def tiny():
             r"one class or one per sample \(2\)",
         ),
         (lambda est, net: saliency_map("model", np.ones((1, 96))), "fitted skxrd"),
+        # what is wrong with an estimator is said: unfitted, or no network
+        (
+            lambda est, net: saliency_map(ResNetClassifier(), np.ones((1, 96))),
+            r"model is an unfitted ResNetClassifier \(no classes_\): fit it",
+        ),
+        (
+            lambda est, net: occlusion_map(
+                DummyClassifier().fit(np.ones((2, 96)), [0, 1]), np.ones((1, 96))
+            ),
+            "model is a DummyClassifier, with no network to take gradients",
+        ),
+        (
+            lambda est, net: saliency_map(
+                make_pipeline(PatternNormalizer(), DummyClassifier()).fit(
+                    np.ones((2, 96)), [0, 1]
+                ),
+                np.ones((1, 96)),
+            ),
+            r"the last step of the Pipeline \('dummyclassifier'\) is a "
+            "DummyClassifier, with no network",
+        ),
         (
             lambda est, net: saliency_map(ResNetClassifier(), np.ones((1, 96))),
             "fitted skxrd",
