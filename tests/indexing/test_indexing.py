@@ -803,6 +803,137 @@ def test_nearest_distance_is_the_distance_to_the_nearest_calculated_line():
     assert np.isinf(_index._nearest_distance(np.empty((2, 0)), np.ones((2, 3)))).all()
 
 
+def _counting_lstsq(monkeypatch):
+    """Count the least-squares solves of the refinement."""
+    calls = []
+    real = np.linalg.lstsq
+
+    def lstsq(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(np.linalg, "lstsq", lstsq)
+    return calls
+
+
+def _scales(pos):
+    from skxrd.indexing import _index
+
+    return _index._line_scales(pos, LAM, 0.05, 0.2)
+
+
+def test_refine_stops_at_a_fixed_point_without_solving_again(monkeypatch):
+    from skxrd.indexing import _index
+
+    rows, _ = _index._table("oP")
+    q, tol_q, _, _, slope, weight, _ = _scales(orthorhombic(4.96, 7.97, 5.74))
+    p0 = np.array([4.96, 7.97, 5.74]) ** -2.0 * (1 + 2e-4)
+    once = _index._refine(p0, rows, q, tol_q, slope, 0.1, iters=1, weight=weight)
+    calls = _counting_lstsq(monkeypatch)
+    p, z = _index._refine(p0, rows, q, tol_q, slope, 0.1, weight=weight)
+    # the second step indexes the lines with the rows of the first: its
+    # solution, and the third step's, are the first's, bit for bit; the
+    # search solved them three times (about 40 % of its least squares)
+    assert len(calls) == 1
+    assert p.tobytes() == once[0].tobytes() and z == once[1]
+    assert p == pytest.approx(np.array([4.96, 7.97, 5.74]) ** -2.0, rel=1e-6)
+
+
+def test_refinements_that_reach_one_assignment_share_its_solution(monkeypatch):
+    from skxrd.indexing import _index
+
+    rows, _ = _index._table("tP")
+    q, tol_q, loose_q, _, slope, weight, _ = _scales(tetragonal())
+    cell = np.array([4.594**-2, 2.959**-2])
+    starts = [cell * (1 + 3e-4), cell * (1 - 2e-4), cell * [1 + 1e-4, 1 - 3e-4]]
+    alone = [
+        _index._refine(p, rows, q, loose_q, slope, 0.1, weight=weight) for p in starts
+    ]
+    calls = _counting_lstsq(monkeypatch)
+    solves = {}
+    shared = [
+        _index._refine(p, rows, q, loose_q, slope, 0.1, weight=weight, solves=solves)
+        for p in starts
+    ]
+    # one assignment of the lines, solved once for the three candidates, and
+    # the same parameters and zero shift as three separate refinements
+    assert len(solves) == 1 and len(calls) == 1
+    for (p, z), (p_alone, z_alone) in zip(shared, alone):
+        assert p.tobytes() == p_alone.tobytes() and z == z_alone
+    # the tight refinement after the loose one reads the same solution back
+    again = _index._refine(
+        shared[0][0],
+        rows,
+        q,
+        tol_q,
+        slope,
+        0.1,
+        shared[0][1],
+        weight=weight,
+        solves=solves,
+    )
+    assert len(calls) == 1 and again[0].tobytes() == shared[0][0].tobytes()
+
+
+@pytest.mark.parametrize("lattice", ["cF", "tP", "oP", "mP", "aP"])
+def test_merits_are_de_wolffs_computed_line_by_line(lattice):
+    """:func:`_merits`' sorted rows, columns past the values in range left
+    out and calculated lines counted only for the cells scored give the
+    figure of merit computed directly, for cells that score and cells that
+    do not."""
+    from skxrd.indexing import _index
+
+    rows, _ = _index._table(lattice)
+    # a monoclinic cell (b unique, β = 103°) as Q = A h² + B k² + C l² + D hl
+    sin2, cos = np.sin(np.radians(103)) ** 2, np.cos(np.radians(103))
+    mono = np.array([1 / 7.3**2 / sin2, 1 / 9.1**2, 1 / 10.7**2 / sin2, 0.0])
+    mono[3] = -2 * cos / (7.3 * 10.7 * sin2)
+    r = range(-4, 5)
+    hkl = np.array([(h, k, l) for h in r for k in r for l in r if h or k or l])
+    q_mono = np.column_stack([hkl**2, hkl[:, 0] * hkl[:, 2]]) @ mono
+    pos = {
+        "c": rock_salt(),
+        "t": tetragonal(),
+        "o": orthorhombic(4.96, 7.97, 5.74),
+        "m": np.unique(
+            np.round(2 * np.degrees(np.arcsin(LAM * np.sqrt(q_mono) / 2)), 5)
+        )[:20],
+    }.get(lattice[0], triclinic(5.9, 7.2, 10.1, 80.0, 85.0, 75.0)[0])
+    q, tol_q, _, floor_q, _, _, max_miss = _scales(pos)
+    rng = np.random.default_rng(3)
+    if lattice[0] in "cto":
+        cell = {
+            "c": [5.64**-2],
+            "t": [4.594**-2, 2.959**-2],
+            "o": [4.96**-2, 7.97**-2, 5.74**-2],
+        }
+        params = np.array(cell[lattice[0]]) * rng.uniform(0.97, 1.03, (300, 1))
+        params[::3] = cell[lattice[0]]  # cells that index every line
+    elif lattice == "mP":
+        params = mono * rng.uniform(0.97, 1.03, (300, 4))
+        params[::3] = mono
+    else:
+        g = np.linalg.inv(triclinic(5.9, 7.2, 10.1, 80.0, 85.0, 75.0)[1])
+        exact = _index._parameters(g[None])
+        params = exact * rng.uniform(0.995, 1.005, (300, 6))
+        params[::3] = exact
+    got = _index._merits(params, rows, q, tol_q, floor_q, max_miss)
+    assert (got > 0).any() and (got == 0).any()
+    q_max = q[-1] * 1.001
+    for p, m in zip(params, got):
+        qc = np.sort(rows @ p)
+        qc = qc[(qc > 0) & (qc <= q_max * 1.02)]
+        d = np.min(np.abs(qc[:, None] - q[None]), axis=0)
+        ok = d <= tol_q
+        if ok.sum() < len(q) - max_miss:
+            assert m == 0
+            continue
+        below = qc[qc <= q_max]
+        n_calc = len(below) - np.sum(np.diff(below) <= 1e-7 * q_max)
+        eps = np.mean(np.where(ok, np.maximum(d, floor_q), tol_q))
+        assert m == pytest.approx(q_max / (2 * eps * max(n_calc, 1)), rel=1e-9)
+
+
 # triclinic ------------------------------------------------------------------
 
 
