@@ -345,6 +345,9 @@ def load_amcsd(
     >>> data.crystals[0].b_iso.round(3).tolist()
     [0.79, 0.0]
     """
+    from ..utils._validation import check_n_jobs
+
+    check_n_jobs(n_jobs)  # before a minute of reading the database
     path = _default_path() if path is None else Path(path)
     con = _connect(path)
     try:

@@ -42,8 +42,11 @@ FORMAT = "skxrd-dataset-cache/1"
 # take the number of elements with the fitted frequencies (2026-12-07). 10:
 # make_random_crystals tries max_attempts more with only the general position
 # repeated before its RuntimeError, so a CrystalPrior random-site draw that
-# failed is now placed rather than drawn again (2026-12-07).
-DATA_REVISION = 10
+# failed is now placed rather than drawn again (2026-12-07). 11: perturb_crystals
+# displaces and empties shared (mixed) sites as a whole; make_random_crystals
+# deals out space_groups and elements in increasing order, whatever order they
+# are listed in (the shipped configs' crystals are unchanged) (2026-12-07).
+DATA_REVISION = 11
 _FOLDER = "skxrd-datasets"
 _CRYSTAL_ARRAYS = ("lattice", "n_atoms", "frac_coords", "occupancies", "b_iso")
 

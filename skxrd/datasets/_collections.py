@@ -338,6 +338,14 @@ def _check_symprec(symprec) -> float:
     return check_real(symprec, "symprec", minimum=0.0, include_min=False)
 
 
+def _check_jobs(n_jobs):
+    """``n_jobs`` checked before any file is read (joblib's own error, raised
+    only for collections large enough to split, named no parameter)."""
+    from ..utils._validation import check_n_jobs
+
+    return check_n_jobs(n_jobs)
+
+
 def _short_error(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     text = text[0] if text else type(exc).__name__
@@ -397,6 +405,7 @@ def load_structures(
     (['a', 'b'], [0, 0], 'c')
     """
     _check_symprec(symprec)
+    _check_jobs(n_jobs)
     if isinstance(structures, (str, bytes, os.PathLike)) or any(
         hasattr(structures, a) for a in ("lattice", "get_cell")
     ):
@@ -498,6 +507,7 @@ def read_cif_folder(
     (['nacl.cif'], [225], 'broken.cif')
     """
     _check_symprec(symprec)
+    _check_jobs(n_jobs)
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"CIF folder '{root}' does not exist or is no folder")

@@ -208,8 +208,12 @@ def make_pattern_dataset(
     >>> data.groups[:4].tolist()
     [0, 0, 0, 1]
     """
+    from ..utils._validation import check_n_jobs
+
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    # checked here, not by the generators: a cached dataset never reached them
+    check_n_jobs(n_jobs)
     if n_crystals is not None and (
         isinstance(n_crystals, bool)
         or not isinstance(n_crystals, numbers.Integral)
@@ -392,6 +396,10 @@ def _check_uniform_options(components, space_groups, elements, n_atoms):
     them, and a dataset of every space group where ``space_groups=[225]`` was
     asked would be a silent wrong answer."""
     if any(kind == "uniform" for _, kind, _, _ in components):
+        from ._random import _MAX_ATOMS, _resolve_range
+
+        # n_atoms=10**6 refused now, before any other source is built
+        _resolve_range(n_atoms, "n_atoms", high=_MAX_ATOMS)
         return
     try:
         default_atoms = tuple(int(v) for v in n_atoms) == (4, 40)

@@ -7,9 +7,33 @@ import numbers
 import numpy as np
 
 from ..crystal import Crystal, as_crystals
+from ..crystal._crystal import _close_pairs
 from ._random import _spawn
 
 __all__ = ["perturb_crystals"]
+
+
+def _sites(crystal: Crystal) -> np.ndarray:
+    """The site of each atom, numbered in the order of their first atoms.
+
+    Atoms closer than 0.01 Å share one site, as :class:`Crystal` defines it (a
+    mixed site Cu0.5Ni0.5 is two atoms at one position); in an ordered crystal
+    each atom is its own site, numbered as the atoms.
+    """
+    n = crystal.n_atoms
+    pairs = _close_pairs(np.asarray(crystal.lattice), np.asarray(crystal.frac_coords))
+    if not len(pairs):
+        return np.arange(n)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), (n, n))
+    _, labels = connected_components(graph, directed=False)
+    # components numbered by their lowest atom, whatever scipy's numbering
+    _, first = np.unique(labels, return_index=True)
+    rank = np.empty(len(first), dtype=int)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[labels]
 
 
 def perturb_crystals(
@@ -25,11 +49,18 @@ def perturb_crystals(
     ----------
     crystals : sequence of Crystal (or pymatgen Structure, ASE Atoms, CIF path)
     vacancy_fraction : float, default=0.0
-        Fraction of the atoms removed at random from each crystal: exactly
-        ``round(vacancy_fraction * n_atoms)`` atoms, keeping at least one.
+        Fraction of the sites emptied at random in each crystal: exactly
+        ``round(vacancy_fraction * n_sites)`` sites, keeping at least one. A
+        site is a position: the atoms that share it (closer than 0.01 Å, as
+        :class:`~skxrd.crystal.Crystal` defines a mixed site such as
+        Cu0.5Ni0.5) leave together, so a vacancy never turns a mixed site into
+        a half-empty site of one of its elements. In an ordered crystal the
+        sites are the atoms.
     displacement : float, default=0.0
-        Standard deviation (Å) of Gaussian displacements of every atom along each
-        Cartesian axis.
+        Standard deviation (Å) of Gaussian displacements of every site along
+        each Cartesian axis. The atoms of a shared site move as one (one site,
+        one displacement): moved apart, the halves of Cu0.5Ni0.5 would be two
+        half-occupied sites, which scatter differently.
     random_state : int, numpy Generator or RandomState, optional
         Seed; each crystal gets its own stream, so results do not depend on how
         the crystals are batched.
@@ -65,12 +96,18 @@ def perturb_crystals(
     out = []
     for crystal, seed in zip(crystals, seeds):
         rng = np.random.default_rng(seed)
-        n = crystal.n_atoms
+        site = _sites(crystal)
+        n = int(site.max()) + 1
+        # drawn per site: an ordered crystal (one atom per site) draws as before
         n_remove = min(int(round(vacancy_fraction * n)), n - 1)
-        keep = np.sort(rng.permutation(n)[n_remove:])
+        kept_sites = np.sort(rng.permutation(n)[n_remove:])
+        row = np.full(n, -1)
+        row[kept_sites] = np.arange(len(kept_sites))
+        keep = np.flatnonzero(row[site] >= 0)
         frac = crystal.frac_coords[keep]
         if displacement > 0:
-            shift = rng.normal(0.0, displacement, size=frac.shape)
+            shift = rng.normal(0.0, displacement, size=(len(kept_sites), 3))
+            shift = shift[row[site[keep]]]
             frac = np.mod(frac + shift @ np.linalg.inv(crystal.lattice), 1.0)
         labels = None if crystal.labels is None else [crystal.labels[i] for i in keep]
         out.append(

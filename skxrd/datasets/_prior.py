@@ -27,6 +27,7 @@ from ..crystal._crystal import trusted_crystal
 from ..crystal._spacegroups import _family_of_bravais
 from ..utils._parallel import parallel_map
 from ._random import (
+    _MAX_ATOMS,
     _has_space_group,
     _one_crystal,
     _place,
@@ -203,7 +204,10 @@ default="fit"
         ``{space_group: weight}`` mapping.
     max_atoms : int, optional
         Leave out prototypes with more atoms than this in the conventional cell
-        (large cells are slow to place and to simulate).
+        (large cells are slow to place and to simulate). Structures of more
+        than 10,000 atoms, the limit of :func:`make_random_crystals`, must be
+        left out this way: ``fit`` refuses them (real ones have up to about
+        1,200).
     lattice_jitter : float, default=0.03
         Standard deviation of the log of each free axis ratio, relative to the
         learned shape.
@@ -288,7 +292,12 @@ default="fit"
 
     # ----------------------------------------------------------------- fitting
     def _check_params(self):
-        from ..utils._validation import check_bool, check_int, check_real
+        from ..utils._validation import (
+            check_bool,
+            check_int,
+            check_n_jobs,
+            check_real,
+        )
 
         # "no" would turn the symmetry check on
         check_bool(self.check_symmetry, "check_symmetry")
@@ -307,6 +316,7 @@ default="fit"
         check_real(self.expand, "expand", minimum=1.0, include_min=False)
         check_int(self.max_attempts, "max_attempts", minimum=1)
         check_real(self.symprec, "symprec", minimum=0.0, include_min=False)
+        check_n_jobs(self.n_jobs)
 
     def fit(self, X, y=None):
         """Learn the prior from real structures.
@@ -357,6 +367,18 @@ default="fit"
         keep = np.ones(n, dtype=bool)
         if self.max_atoms is not None:
             keep &= np.asarray(X.n_conventional) <= self.max_atoms
+        sizes = np.asarray(X.n_conventional)
+        over = np.flatnonzero(keep & (sizes > _MAX_ATOMS))
+        if len(over):
+            # sample() would draw crystals of that size, placed in time that
+            # grows as the square of the atoms
+            i = int(over[0])
+            raise ValueError(
+                f"CrystalPrior.fit: {len(over)} structure(s) have more than "
+                f"{_MAX_ATOMS:,} atoms in the conventional cell, the limit of a "
+                f"generated crystal (the first, {i}, has {int(sizes[i]):,}); set "
+                f"max_atoms <= {_MAX_ATOMS:,} to leave them out"
+            )
         prototypes = defaultdict(Counter)
         chemistries = defaultdict(Counter)
         shapes = defaultdict(list)
@@ -425,6 +447,10 @@ default="fit"
                 counts = np.array([float(v) for v in w.values()])
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"space_group_weights: {exc}") from None
+            # in group order: the same weights written in another key order
+            # drew other crystals from the same random_state
+            order = np.argsort(groups, kind="stable")
+            groups, counts = groups[order], counts[order]
         else:
             raise ValueError(
                 f"space_group_weights must be 'fit', one of {_SOURCES} or a dict, "

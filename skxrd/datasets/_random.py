@@ -38,6 +38,13 @@ DEFAULT_ELEMENTS: tuple[str, ...] = tuple(
     ).split()
 )
 
+# Most atoms in the conventional cell of a generated crystal. The largest real
+# cells in reach are far below: 576 atoms (Materials Project set, conventional
+# cells), 1,152 (AMCSD, mixed sites counted per atom). Placement grows as the
+# square of the atoms (10,000 atoms of P-1: about 30 s a crystal on one core);
+# n_atoms=(10**6, 10**6), a typo away from 10**3, ran for days without a word.
+_MAX_ATOMS = 10_000
+
 # Failed attempts with freely chosen orbits before a characteristic one is forced.
 _ESCALATE = 1
 
@@ -116,7 +123,14 @@ def _resolve_space_groups(space_groups):
             ) from None
         if np.any(~np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
             raise ValueError("space-group prior weights must be >= 0, not all zero")
-        return groups, weights / weights.sum()
+        if len(np.unique(groups)) < len(groups):
+            # possible in a Mapping other than a dict; a dict's 225 and
+            # np.int64(225) are one key
+            raise ValueError(f"space-group prior lists a group twice: {space_groups!r}")
+        # in group order: the same prior written in another key order drew
+        # other crystals from the same random_state
+        order = np.argsort(groups, kind="stable")
+        return groups[order], weights[order] / weights.sum()
     if isinstance(space_groups, numbers.Number):  # _check_group names a bad one
         return np.array([_check_group(space_groups)]), None
     if not isinstance(space_groups, Iterable):
@@ -127,10 +141,11 @@ def _resolve_space_groups(space_groups):
     groups = np.array([_check_group(g) for g in space_groups])
     if len(groups) == 0:
         raise ValueError("space_groups is empty")
-    # each group once, in the order given: dealt out as listed, [225, 62, 225]
-    # drew 225 twice as often as 62, not the balanced draw promised (a
-    # {group: weight} prior weighs groups). A list without repeats is as it was.
-    return np.array(list(dict.fromkeys(groups.tolist()))), None
+    # each group once: dealt out as listed, [225, 62, 225] drew 225 twice as
+    # often as 62, not the balanced draw promised (a {group: weight} prior
+    # weighs groups). In increasing order: [225, 62] and [62, 225] drew other
+    # crystals from one random_state, though they ask for the same thing.
+    return np.unique(groups), None
 
 
 def _check_composition(composition, groups):
@@ -160,6 +175,13 @@ def _check_composition(composition, groups):
             )
         pairs.append((str(element), int(count)))
     pairs = tuple(pairs)
+    total = sum(count for _, count in pairs)
+    if total > _MAX_ATOMS:
+        # as n_atoms: the exact search over orbits and the placement grow with it
+        raise ValueError(
+            f"composition has {total:,} atoms in the cell, over the limit of "
+            f"{_MAX_ATOMS:,} atoms of a generated crystal"
+        )
     bad = [int(g) for g in groups if not _composition_possible(int(g), pairs)]
     if bad:
         names = ", ".join(f"{g} ({space_group_symbol(g)})" for g in bad[:8])
@@ -178,7 +200,15 @@ def _check_group(g) -> int:
     return int(g)
 
 
-def _resolve_range(value, what, low=1):
+def _atomic_number(species) -> int:
+    """The atomic number of an element or ion symbol (D and T: 1)."""
+    import periodictable
+
+    element = parse_species(species)[0]
+    return 1 if element in ("D", "T") else periodictable.elements.symbol(element).number
+
+
+def _resolve_range(value, what, low=1, high=None):
     def whole(v):
         # int() would cut (4.7, 8.2) down to (4, 8) without a word
         return isinstance(v, numbers.Integral) and not isinstance(v, bool)
@@ -197,6 +227,12 @@ def _resolve_range(value, what, low=1):
         lo, hi = int(lo), int(hi)
     if lo < low or hi < lo:
         raise ValueError(f"{what} must satisfy {low} <= min <= max, got {value!r}")
+    if high is not None and hi > high:
+        raise ValueError(
+            f"{what} must be at most {high:,} (the limit on atoms in the cell of a "
+            f"generated crystal; real structures have up to about 1,200), got "
+            f"{value!r}"
+        )
     return lo, hi
 
 
@@ -1042,12 +1078,16 @@ def make_random_crystals(
         Space groups to draw from: all 230 (None), a list, a crystal-system name
         (``"cubic"``), or a prior ``{space_group: weight}``. Without a prior the
         groups are balanced: their counts differ by at most one (a group listed
-        twice counts once).
+        twice counts once). The order in which groups are listed does not
+        matter: ``[62, 225]`` and ``[225, 62]`` give the same crystals.
     elements : sequence of str, optional
         Element pool; by default :data:`DEFAULT_ELEMENTS` (H–Bi without noble
-        gases, Tc and Pm).
+        gases, Tc and Pm). Its order does not matter: ``["O", "Fe"]`` and
+        ``["Fe", "O"]`` give the same crystals.
     n_atoms : int or (int, int), default=(4, 40)
-        Atoms in the conventional cell. It is a target: orbits come in their
+        Atoms in the conventional cell, at most 10,000 (a ValueError above:
+        placement time grows as the square of the atoms; the largest real
+        cells, in the AMCSD, have about 1,200). It is a target: orbits come in their
         multiplicities (a count within the range that no orbits reach
         gives fewer or more atoms; where the orbits drawn fall short of the
         minimum, one that passes the drawn count within the range is taken
@@ -1063,7 +1103,8 @@ def make_random_crystals(
         A fixed composition: atoms of each element in the conventional cell,
         ``{"Si": 4, "O": 8}``. Every crystal then has exactly these atoms, on
         Wyckoff orbits drawn at random among those whose multiplicities add up
-        to each count (as pyxtal's ``from_random``); it replaces ``elements``,
+        to each count (as pyxtal's ``from_random``), at most 10,000 atoms in
+        all as ``n_atoms``; it replaces ``elements``,
         ``n_atoms`` and ``n_elements``. A ValueError names the space groups
         whose orbits cannot make it.
     distance_tolerance : float, default=0.75
@@ -1087,7 +1128,8 @@ def make_random_crystals(
         so the first crystals of ``make_random_crystals(10, random_state=0)``
         are not those of ``make_random_crystals(5, random_state=0)``.
     n_jobs : int, optional
-        Parallel workers (joblib).
+        Parallel workers (joblib): None or 1 for none, -1 for all CPUs, -2 for
+        all but one; anything but None or a non-zero integer is a ValueError.
     verbose : bool, default=False
         Progress bar.
 
@@ -1135,7 +1177,11 @@ def make_random_crystals(
         # a repeat is drawn as another element: n_elements=2 of ["Fe", "Fe"]
         # gave crystals of Fe alone, and a pool with it twice weighs it double
         raise ValueError(f"elements: {repeated} appear more than once")
-    n_atoms = _resolve_range(n_atoms, "n_atoms")
+    if composition is None:
+        # by atomic number: ["O", "Fe"] and ["Fe", "O"] drew other crystals
+        # from one random_state. DEFAULT_ELEMENTS is in this order already.
+        pool.sort(key=lambda el: (_atomic_number(el), str(el)))
+    n_atoms = _resolve_range(n_atoms, "n_atoms", high=_MAX_ATOMS)
     n_elements = _resolve_range(n_elements, "n_elements")
     if n_elements[0] > len(pool):
         # drawn as min(k, pool): n_elements=3 of ["Fe", "O"] gave binary
@@ -1153,8 +1199,9 @@ def make_random_crystals(
         ) from None
     if not 0 < lo <= hi < 1:
         raise ValueError(f"packing must satisfy 0 < min <= max < 1, got {packing!r}")
-    from ..utils._validation import check_bool, check_int, check_real
+    from ..utils._validation import check_bool, check_int, check_n_jobs, check_real
 
+    check_n_jobs(n_jobs)
     # range(0) made no attempt and then reported that all had failed
     max_attempts = check_int(max_attempts, "max_attempts", minimum=1)
     check_symmetry = check_bool(check_symmetry, "check_symmetry")

@@ -487,6 +487,7 @@ def write_pattern_store(
     4 False
     (6, 500) True ['cubic', 'orthorhombic']
     """
+    from ..utils._validation import check_n_jobs
     from ._dataset import (
         TARGETS,
         _check_uniform_options,
@@ -497,6 +498,7 @@ def write_pattern_store(
     )
     from ._random import make_random_crystals
 
+    check_n_jobs(n_jobs)
     symmetry_targets = tuple(t for t in TARGETS if t != "structure_type")
     if target not in symmetry_targets:
         raise ValueError(

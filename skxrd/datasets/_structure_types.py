@@ -476,10 +476,11 @@ def make_structure_type_crystals(
         raise ValueError(
             f"distance_tolerance must be a number > 0, got {distance_tolerance!r}"
         )
-    from ..utils._validation import check_bool
+    from ..utils._validation import check_bool, check_n_jobs
 
     # "no" would substitute
     check_bool(substitute, "substitute")
+    check_n_jobs(n_jobs)
     if (
         isinstance(max_attempts, bool)
         or not isinstance(max_attempts, numbers.Integral)

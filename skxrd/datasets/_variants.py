@@ -215,9 +215,10 @@ def make_variants(
     >>> len({round(v.lattice_parameters[0], 3) for v in variants})
     3
     """
-    from ..utils._validation import check_int, check_range, check_real
+    from ..utils._validation import check_int, check_n_jobs, check_range, check_real
 
     n_variants = check_int(n_variants, "n_variants", minimum=1)
+    check_n_jobs(n_jobs)
     substitution = check_real(substitution, "substitution", minimum=0.0, maximum=1.0)
     strain = check_real(strain, "strain", minimum=0.0, maximum=0.2)
     if b_iso is not None:

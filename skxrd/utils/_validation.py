@@ -10,6 +10,7 @@ import numpy as np
 
 __all__ = [
     "check_int",
+    "check_n_jobs",
     "check_positive",
     "check_range",
     "check_real",
@@ -26,6 +27,24 @@ def check_int(value, what: str, *, minimum: int | None = None, allow_none=False)
         raise ValueError(f"{what} must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{what} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_n_jobs(value, what: str = "n_jobs"):
+    """Workers for joblib: None, or a non-zero integer (bools rejected); -1 is
+    all CPUs, -2 all but one, as joblib defines them. joblib's own errors for
+    ``"2"``, ``1.5`` or ``0`` name neither the parameter nor the function, and
+    a bad value went unnoticed where the work was too small to split."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{what} must be None or a non-zero integer (-1: all CPUs), got {value!r}"
+        )
+    if value == 0:
+        raise ValueError(
+            f"{what} must be None or a non-zero integer (-1: all CPUs), got 0"
+        )
     return int(value)
 
 

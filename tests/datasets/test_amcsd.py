@@ -373,3 +373,10 @@ def test_pattern_store_shows_a_named_source_loading(fake_larixite, tmp_path, cap
     with write_pattern_store(tmp_path / "b.h5", 3, verbose=False, **kw) as quiet:
         np.testing.assert_array_equal(np.asarray(quiet.X), X)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("bad", ["2", 1.5, 0, True])
+def test_a_bad_n_jobs_is_named_before_reading(bad, tmp_path):
+    # named before a minute of reading, not by joblib after it
+    with pytest.raises(ValueError, match="n_jobs must be None or a non-zero"):
+        load_amcsd(tmp_path / "not-read.db", n_jobs=bad)

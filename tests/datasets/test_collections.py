@@ -212,3 +212,14 @@ def test_a_crystal_without_symmetry_is_skipped_not_fatal(monkeypatch):
     assert data.skipped == [
         ("si", "no symmetry: crystal 'Si': spglib finds no symmetry at symprec=0.1")
     ]
+
+
+@pytest.mark.parametrize("bad", ["2", 1.5, 0, True])
+def test_a_bad_n_jobs_is_named(bad, tmp_path):
+    # "2" went to joblib only for collections of more than one chunk, with an
+    # error that names no parameter; below that it was never looked at
+    nacl = load_example_crystal("NaCl")
+    with pytest.raises(ValueError, match="n_jobs must be None or a non-zero"):
+        load_structures([nacl], n_jobs=bad)
+    with pytest.raises(ValueError, match="n_jobs must be None or a non-zero"):
+        read_cif_folder(tmp_path, n_jobs=bad)

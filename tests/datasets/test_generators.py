@@ -893,3 +893,136 @@ def test_random_state_semantics_of_the_generators():
     both = perturb_crystals([nacl, nacl], displacement=0.1, random_state=0)
     first = perturb_crystals([nacl], displacement=0.1, random_state=0)
     assert key(first) == key(both[:1])  # one stream per crystal
+
+
+def _mixed_fcc():
+    """Cu0.5Ni0.5 on the four sites of an fcc cell: two atoms per position."""
+    fcc = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+    return Crystal(
+        np.eye(3) * 3.6,
+        ["Cu", "Ni"] * 4,
+        [p for p in fcc for _ in range(2)],
+        occupancies=[0.5] * 8,
+        space_group=225,
+        name="CuNi",
+    )
+
+
+def _positions(crystal):
+    """Atoms grouped by position: {rounded frac coords: [(element, occ), ...]}."""
+    out = collections.defaultdict(list)
+    for el, xyz, occ in zip(crystal.elements, crystal.frac_coords, crystal.occupancies):
+        key = tuple(np.round(np.mod(xyz, 1.0), 6) % 1.0)
+        out[key].append((el, float(occ)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_perturb_moves_the_atoms_of_a_shared_site_together(seed):
+    # a mixed site is one site: displaced, its Cu and Ni halves moved apart into
+    # two half-occupied sites (another pattern), each with its own offset
+    cuni = _mixed_fcc()
+    [shaken] = perturb_crystals([cuni], displacement=0.1, random_state=seed)
+    sites = _positions(shaken)
+    assert len(sites) == 4
+    assert all(sorted(s) == [("Cu", 0.5), ("Ni", 0.5)] for s in sites.values())
+    # the sites themselves moved, each by its own offset
+    moved = shaken.frac_coords[::2] - cuni.frac_coords[::2]
+    moved -= np.round(moved)
+    assert np.all(np.abs(moved) > 0) and len(np.unique(moved.round(8), axis=0)) == 4
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_vacancy_empties_a_whole_shared_site(seed):
+    # vacancy_fraction counted atoms, and took one half of a mixed site: a
+    # Cu0.5Ni0.5 site became a half-empty Ni site
+    cuni = _mixed_fcc()
+    [d] = perturb_crystals([cuni], vacancy_fraction=0.25, random_state=seed)
+    sites = _positions(d)
+    assert len(sites) == 3  # round(0.25 * 4 sites) emptied
+    assert all(sorted(s) == [("Cu", 0.5), ("Ni", 0.5)] for s in sites.values())
+    [both] = perturb_crystals(
+        [cuni], vacancy_fraction=0.5, displacement=0.05, random_state=seed
+    )
+    sites = _positions(both)
+    assert len(sites) == 2
+    assert all(sorted(s) == [("Cu", 0.5), ("Ni", 0.5)] for s in sites.values())
+
+
+def test_perturb_draws_ordered_crystals_as_before():
+    # one atom per site: the same draws as when atoms were drawn one by one
+    from skxrd.datasets._random import _spawn
+
+    al2o3 = load_example_crystal("Al2O3")
+    [d] = perturb_crystals(
+        [al2o3], vacancy_fraction=0.2, displacement=0.05, random_state=3
+    )
+    rng = np.random.default_rng(_spawn(3, 1)[0])
+    n = al2o3.n_atoms
+    keep = np.sort(rng.permutation(n)[round(0.2 * n) :])
+    shift = rng.normal(0.0, 0.05, size=(len(keep), 3))
+    frac = np.mod(al2o3.frac_coords[keep] + shift @ np.linalg.inv(al2o3.lattice), 1.0)
+    np.testing.assert_allclose(d.frac_coords, frac, atol=1e-12)
+    assert list(d.species) == [al2o3.species[i] for i in keep]
+
+
+@pytest.mark.parametrize("bad", ["2", 1.5, 0, True])
+def test_a_bad_n_jobs_is_named_by_every_generator(bad):
+    # "2" went to joblib, whose error names no parameter; with one crystal it
+    # was never looked at
+    message = "n_jobs must be None or a non-zero integer"
+    for n in (1, 4):
+        with pytest.raises(ValueError, match=message):
+            make_random_crystals(n, space_groups=[225], n_atoms=(2, 8), n_jobs=bad)
+    with pytest.raises(ValueError, match=message):
+        make_structure_type_crystals(["rocksalt"], 1, n_jobs=bad)
+    with pytest.raises(ValueError, match=message):
+        make_pattern_dataset(2, random_state=0, n_jobs=bad)
+    with pytest.raises(ValueError, match=message):
+        make_pattern_dataset(2, source="uniform", random_state=0, n_jobs=bad)
+
+
+@pytest.mark.parametrize("good", [None, 1, 2, -1])
+def test_n_jobs_as_joblib_defines_it_still_works(good):
+    a = make_random_crystals(3, space_groups=[225], n_atoms=(2, 8), random_state=0)
+    b = make_random_crystals(
+        3, space_groups=[225], n_atoms=(2, 8), random_state=0, n_jobs=good
+    )
+    assert [c.frac_coords.tobytes() for c in a] == [c.frac_coords.tobytes() for c in b]
+
+
+def test_n_atoms_has_a_documented_limit():
+    # n_atoms=(10**6, 10**6) placed atoms for days, a typo from 10**3
+    from skxrd.datasets._random import _MAX_ATOMS
+
+    assert _MAX_ATOMS == 10_000
+    for n_atoms in ((10**6, 10**6), (4, 10_001), 10_001):
+        with pytest.raises(ValueError, match="n_atoms must be at most 10,000"):
+            make_random_crystals(1, n_atoms=n_atoms, random_state=0)
+    with pytest.raises(ValueError, match="composition has 1,000,002 atoms"):
+        make_random_crystals(1, space_groups=[1], composition={"Si": 10**6, "O": 2})
+    # refused before any crystal of another source is drawn
+    with pytest.raises(ValueError, match="n_atoms must be at most 10,000"):
+        make_pattern_dataset(
+            4, source={"uniform": 0.5, "materials_project": 0.5}, n_atoms=(4, 10**6)
+        )
+    # the limit itself is allowed
+    assert make_random_crystals(0, n_atoms=(4, 10_000)) == []
+
+
+def test_the_order_of_space_groups_and_elements_does_not_change_the_crystals():
+    # [62, 225] and [225, 62] ask for the same thing; they drew other crystals
+    def key(crystals):
+        return [(c.space_group, c.formula, c.frac_coords.tobytes()) for c in crystals]
+
+    kw = dict(n_atoms=(2, 8), random_state=0, check_symmetry=False)
+    assert key(make_random_crystals(6, space_groups=[62, 225, 14], **kw)) == key(
+        make_random_crystals(6, space_groups=[225, 14, 62], **kw)
+    )
+    assert key(make_random_crystals(6, space_groups={14: 3, 62: 1}, **kw)) == key(
+        make_random_crystals(6, space_groups={62: 1, 14: 3}, **kw)
+    )
+    kw["space_groups"] = [62]
+    assert key(make_random_crystals(4, elements=["O", "Fe", "Mg"], **kw)) == key(
+        make_random_crystals(4, elements=["Mg", "Fe", "O"], **kw)
+    )

@@ -268,3 +268,39 @@ def test_fit_shows_a_progress_bar_with_verbose(mp, capsys):
     assert "learning the prior" in capsys.readouterr().err
     np.testing.assert_array_equal(loud.packing_, quiet.packing_)
     assert len(quiet.packing_) == quiet.n_structures_
+
+
+@pytest.mark.parametrize("bad", ["2", 1.5, 0, True])
+def test_a_bad_n_jobs_is_named(prior, bad):
+    # "2" went to joblib, whose error names no parameter; for one crystal it
+    # was never looked at
+    b = clone(prior).set_params(n_jobs=bad)
+    b.__dict__.update({k: v for k, v in prior.__dict__.items() if k.endswith("_")})
+    for n in (1, 3):
+        with pytest.raises(ValueError, match="n_jobs must be None or a non-zero"):
+            b.sample(n, random_state=0)
+
+
+def test_structures_over_the_atom_limit_are_refused_by_fit(mp):
+    from skxrd.datasets._random import _MAX_ATOMS
+
+    # the limit never refuses a real structure: the largest conventional cell
+    # of the Materials Project set has 576 atoms (of the AMCSD's, 1,056)
+    assert np.max(mp.n_conventional) < _MAX_ATOMS / 10
+    huge = Bunch(**mp)
+    huge.n_conventional = np.array(mp.n_conventional).copy()
+    huge.n_conventional[5] = 2 * _MAX_ATOMS
+    with pytest.raises(ValueError, match="more than 10,000 atoms.*set max_atoms"):
+        CrystalPrior().fit(huge)
+
+
+def test_the_key_order_of_space_group_weights_does_not_change_the_crystals(mp):
+    # {62: 1, 14: 3} and {14: 3, 62: 1} are one prior; they drew other crystals
+    crystals = [c for c in mp.crystals[:400] if c.n_atoms <= 12][:60]
+    a = CrystalPrior(space_group_weights={62: 1.0, 14: 3.0, 2: 1.0}).fit(crystals)
+    b = CrystalPrior(space_group_weights={2: 1.0, 14: 3.0, 62: 1.0}).fit(crystals)
+    np.testing.assert_array_equal(a.space_groups_, b.space_groups_)
+    x, y = a.sample(6, random_state=0), b.sample(6, random_state=0)
+    assert [c.space_group for c in x] == [c.space_group for c in y]
+    for u, v in zip(x, y):
+        np.testing.assert_array_equal(u.frac_coords, v.frac_coords)

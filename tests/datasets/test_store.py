@@ -816,3 +816,11 @@ def test_stores_written_before_kbeta_and_polarization_resume(tmp_path):
     sim = PowderSimulator(two_theta_range=(10, 60), two_theta_step=0.1, kbeta=0.02)
     with pytest.raises(ValueError, match="simulator="):
         write_pattern_store(path, 8, **{**settings, "simulator": sim})
+
+
+@pytest.mark.parametrize("bad", ["2", 1.5, 0, True])
+def test_a_bad_n_jobs_is_named_before_writing(bad, tmp_path):
+    path = tmp_path / "bad.h5"
+    with pytest.raises(ValueError, match="n_jobs must be None or a non-zero"):
+        write_pattern_store(path, 4, n_jobs=bad, **SETTINGS)
+    assert not path.exists()

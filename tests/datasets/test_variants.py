@@ -233,3 +233,13 @@ def test_partial_occupancy_of_a_partly_occupied_site_never_fills_it():
         assert cl_total <= 1.0 + 1e-9
         touched.add("Na" if v.occupancies[0] < 0.5 - 1e-9 else "Cl")
     assert touched == {"Na", "Cl"}  # both orbits were drawn
+
+
+@pytest.mark.parametrize("bad", ["2", 1.5, 0, True])
+def test_a_bad_n_jobs_is_named(bad):
+    # "2" went to joblib (whose error names no parameter); for one crystal it
+    # was never looked at
+    nacl = load_example_crystal("NaCl")
+    for crystals in ([nacl], [nacl, nacl]):
+        with pytest.raises(ValueError, match="n_jobs must be None or a non-zero"):
+            make_variants(crystals, 2, random_state=0, n_jobs=bad)
