@@ -389,36 +389,52 @@ def _max_bytes(args):
     return None if mb == 0 else max(int(mb * 1e6), 1)
 
 
-def _read_files(files, wavelength, axis=None, max_bytes=None, block=None):
+def _read_files(files, wavelength, axis=None, max_bytes=None, block=None, failed=None):
     """Patterns of ``files`` and the readers' notes; no wavelength is an error.
     ``block``: ``--block`` as given (a powder CIF's data block: a name, or
-    digits for its index)."""
+    digits for its index). With a list ``failed``, a file that cannot be read
+    is appended to it as ``(position in files, message)`` and passed over (its
+    pattern is missing from the list returned) instead of raising."""
     from tqdm.auto import tqdm
 
     from .io import read_pattern
 
     patterns, notes = [], []
     # a bar for long lists, on terminals only (disable=None)
-    for f in tqdm(files, desc="reading", unit="file", disable=len(files) < 20 or None):
+    bar = tqdm(files, desc="reading", unit="file", disable=len(files) < 20 or None)
+    for i, f in enumerate(bar):
         try:
-            p, said = _noting(
-                read_pattern,
-                f,
-                wavelength=_wavelength_arg(wavelength),
-                axis=axis,
-                max_bytes=max_bytes,
-                block=_block_arg(block),
-            )
-        except ValueError as exc:
-            if wavelength is None and "states no wavelength" in str(exc):
-                raise ValueError(
-                    f"{f} states no wavelength; pass --wavelength (in Å or a name "
-                    "such as CuKa)"
-                ) from None
-            raise
+            try:
+                p, said = _noting(
+                    read_pattern,
+                    f,
+                    wavelength=_wavelength_arg(wavelength),
+                    axis=axis,
+                    max_bytes=max_bytes,
+                    block=_block_arg(block),
+                )
+            except ValueError as exc:
+                if wavelength is None and "states no wavelength" in str(exc):
+                    raise ValueError(
+                        f"{f} states no wavelength; pass --wavelength (in Å or a "
+                        "name such as CuKa)"
+                    ) from None
+                raise
+        except (ValueError, OSError) as exc:
+            if failed is None:
+                raise
+            failed.append((i, _file_error(f, exc)))
+            continue
         patterns.append(p)
         notes.extend(said)
     return patterns, notes
+
+
+def _file_error(path, exc):
+    """One line of the error ``exc`` of the file ``path``, naming the file (the
+    readers' errors name it already)."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return message if str(path) in message else f"{path}: {message}"
 
 
 def _block_arg(block):
@@ -437,34 +453,63 @@ def _cmd_predict(args) -> int:
     _check_answer_options(args)  # --top-k, --wavelength: named, before the work
     _refuse_existing_plot(args.plot, args.force)  # before the work, not after it
     # the files first: a file that cannot be read is reported at once, not
-    # after the seconds that loading the model (torch, scikit-learn) takes
+    # after the seconds that loading the model (torch, scikit-learn) takes.
+    # One such file among many (a truncated scan of a batch) costs only its
+    # own answer: it is named on stderr, the others are answered, and the
+    # exit status is 2
+    failed = []
     patterns, notes = _read_files(
-        args.files, args.wavelength, args.axis, _max_bytes(args), args.block
+        args.files, args.wavelength, args.axis, _max_bytes(args), args.block, failed
     )
-    # without --plot, which needs the pipeline's network, a Predictor where
-    # it covers the model: the same answers without importing scikit-learn
-    model = _load_model(args.model, args.device, args.trust_pickle, light=not args.plot)
-    if not hasattr(model, "predict_top_k"):
-        raise ValueError(f"--model {args.model}: the model has no predict_top_k")
-    results, said = _answers(model, args.files, patterns, args)
-    notes += said
-    note = _matches_note(model, args)  # once, not per file
-    if note:
-        notes.append(note)
+    bad = {i for i, _ in failed}
+    read = [i for i in range(len(args.files)) if i not in bad]
+    if args.strip_kalpha2:  # the doublet stripped is each file's own
+        kept = []
+        for i, p in zip(read, patterns):
+            if p.radiation is None:
+                failed.append((i, _no_doublet(args.files[i], p)))
+            else:
+                kept.append((i, p))
+        read, patterns = [i for i, _ in kept], [p for _, p in kept]
+    for _, message in sorted(failed):
+        print(f"skxrd predict: {message}", file=sys.stderr, flush=True)
+    files = [args.files[i] for i in read]
+    results = []
+    if files:  # else nothing to answer: the model is not even loaded
+        # without --plot, which needs the pipeline's network, a Predictor where
+        # it covers the model: the same answers without importing scikit-learn
+        model = _load_model(
+            args.model, args.device, args.trust_pickle, light=not args.plot
+        )
+        if not hasattr(model, "predict_top_k"):
+            raise ValueError(f"--model {args.model}: the model has no predict_top_k")
+        results, said = _answers(model, files, patterns, args)
+        notes += said
+        note = _matches_note(model, args)  # once, not per file
+        if note:
+            notes.append(note)
     if args.json:
-        print(json.dumps(results, indent=1))
+        # every file given, in order: one that could not be read as its
+        # file and error, so that the list matches the command line
+        errors = dict(failed)
+        answered = iter(results)
+        everything = [
+            {"file": str(f), "error": errors[i]} if i in errors else next(answered)
+            for i, f in enumerate(args.files)
+        ]
+        print(json.dumps(everything, indent=1))
     else:
         for res in results:
             _print_answer(res)
     for note in notes:
         print(f"skxrd predict: note: {note}", file=sys.stderr)
-    if args.plot:
+    if args.plot and files:
         if args.strip_kalpha2:  # the maps of the patterns that were answered
-            patterns = _strip_kalpha2(patterns, args.files)
+            patterns = _strip_kalpha2(patterns, files)
         _plot_predictions(
             model, patterns, args.plot, args.force, results, top_k=args.top_k
         )
-    return 0
+    return 2 if failed else 0
 
 
 def _check_min_confidence(args):
@@ -972,9 +1017,7 @@ def _cmd_watch(args) -> int:
                     [res], said = _answers(model, [path], patterns, args)
                 except (ValueError, OSError) as exc:  # this file; the watch goes on
                     failed += 1
-                    message = str(exc).splitlines()[0] if str(exc) else "unreadable"
-                    if str(path) not in message:  # the readers' errors name it
-                        message = f"{path}: {message}"
+                    message = _file_error(path, exc)
                     print(f"skxrd watch: {message}", file=sys.stderr, flush=True)
                     continue
                 if args.json:
@@ -1240,12 +1283,17 @@ def _strip_kalpha2(patterns, files):
 
     for f, p in zip(files, patterns):
         if p.radiation is None:  # a bare wavelength: which doublet is unknown
-            raise ValueError(
-                f"--strip-kalpha2: {f} has no named radiation (wavelength "
-                f"{p.wavelength} Å); pass --wavelength with the anode's Kα name "
-                "(CuKa, MoKa, CoKa...)"
-            )
+            raise ValueError(_no_doublet(f, p))
     return Kalpha2Stripper().transform(patterns)
+
+
+def _no_doublet(f, p):
+    """Why ``--strip-kalpha2`` cannot strip the pattern ``p`` of the file ``f``."""
+    return (
+        f"--strip-kalpha2: {f} has no named radiation (wavelength "
+        f"{p.wavelength} Å); pass --wavelength with the anode's Kα name "
+        "(CuKa, MoKa, CoKa...)"
+    )
 
 
 def _refuse_existing_plot(plot, force):
@@ -1619,7 +1667,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read each file (text .xy/.xye/.csv/.dat, .xrdml, .ras, .rasx, "
         "Bruker .raw, .uxd and .brml, GSAS raw data, Philips .udf, powder .cif), "
         "resample it through Q onto the model's grid and print the k most "
-        "probable classes with their probabilities.",
+        "probable classes with their probabilities. A file that cannot be read "
+        "is named on stderr and the others are answered (exit status 2).",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="measured patterns")
     _add_answer_args(p)
@@ -1785,7 +1834,8 @@ def main(argv=None) -> int:
         what the user gave (an option, a file that cannot be read, a config,
         an output that exists without ``--force``), reported in one line on
         stderr before anything is written (argparse's usage errors exit with
-        2 as well); 130 when ``skxrd train`` with ``--checkpoint-dir`` was
+        2 as well; ``skxrd predict`` names each file it cannot read and
+        answers the others); 130 when ``skxrd train`` with ``--checkpoint-dir`` was
         interrupted. A failure of skxrd itself during the work is raised with
         its traceback, which Python ends with exit status 1.
 

@@ -1177,3 +1177,53 @@ def test_matches_of_a_model_without_a_search_match_say_so(tiny, files, capsys):
     assert main([*watch, "--wavelength", "CuKa"]) == 0
     out, err = capsys.readouterr()
     assert err.count("no search-match") == 1 and "si.xy" in out
+
+
+def test_predict_answers_the_good_files_of_a_batch_with_a_bad_one(
+    tiny, files, tmp_path, capsys, monkeypatch
+):
+    # a truncated or missing file among many cost every answer: nothing was
+    # printed but its error. The others are answered, each bad file is named
+    # in one line on stderr, and the exit status is 2
+    _, _, model = tiny
+    bad = tmp_path / "bad.xy"
+    bad.write_text("garbage\n")
+    missing = str(tmp_path / "missing.xy")
+    run = ["--model", str(model), "--wavelength", "MoKa", "--top-k", "2"]
+    assert main(["predict", files[0], str(bad), missing, *run]) == 2
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == files[0] and len(out.splitlines()) == 3
+    assert err.splitlines() == [
+        f"skxrd predict: {bad}: no numeric data lines",
+        f"skxrd predict: {missing}: no such file",
+    ]
+    # JSON: one entry per file given, in order, a bad one with its error
+    assert main(["predict", str(bad), files[0], *run, "--json"]) == 2
+    got = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in got] == [str(bad), files[0]]
+    assert got[0] == {"file": str(bad), "error": f"{bad}: no numeric data lines"}
+    assert "error" not in got[1] and len(got[1]["predictions"]) == 2
+    # the same file twice: answered twice
+    assert main(["predict", files[0], files[0], *run]) == 0
+    assert capsys.readouterr().out.count(files[0]) == 2
+    # --strip-kalpha2 of a file of a bare wavelength: that file only
+    synchrotron = tmp_path / "synchrotron.xy"
+    write_pattern(Pattern(np.linspace(5, 25, 500), np.ones(500), wavelength=0.5),
+                  synchrotron)  # fmt: skip
+    strip = ["--model", str(model), "--strip-kalpha2", "--top-k", "1"]
+    assert main(["predict", str(synchrotron), files[0], *strip]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith(files[0]) and "synchrotron" not in out
+    assert err.startswith(f"skxrd predict: --strip-kalpha2: {synchrotron} has no")
+
+    # no file readable: no model loaded, and the JSON says why for each
+    import skxrd.cli as cli
+
+    def fail(*args, **kwargs):
+        raise AssertionError("loaded the model with no file to answer")
+
+    monkeypatch.setattr(cli, "_load_model", fail)
+    assert main(["predict", str(bad), missing, *run, "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert [r["file"] for r in json.loads(out)] == [str(bad), missing]
+    assert len(err.splitlines()) == 2
