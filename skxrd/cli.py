@@ -1428,11 +1428,13 @@ def _read_label_table(
 
 
 def _read_label_npz(path, column, wavelength):
-    """Patterns and labels of an .npz: ``X`` with ``y`` (or ``column``).
+    """Patterns and labels of an .npz: ``X`` with ``y`` (or ``column``), and
+    the notes of reading them.
 
-    With a ``two_theta`` array (and a ``wavelength`` scalar, or
-    ``wavelength``) the rows are measured patterns on that grid; without it
-    they are patterns on the model's grid.
+    With a ``two_theta`` array (and a ``wavelength`` scalar: Å or a radiation
+    name, or ``wavelength``) the rows are measured patterns on that grid;
+    without it they are patterns on the model's grid. An array of the wrong
+    kind or shape is a ValueError naming the file and the array.
     """
     import zipfile
 
@@ -1455,24 +1457,73 @@ def _read_label_npz(path, column, wavelength):
             raise ValueError(
                 f"{path}: {exc}; store the labels as strings or numbers"
             ) from None
+        # found here, naming the file and the array: a text X, a 2-D y or a
+        # wavelength per row were tracebacks or messages about other arrays
+        if X.ndim != 2 or not _is_real(X):
+            raise ValueError(
+                f"{path}: X must be a 2-D array of numbers (one pattern per row), "
+                f"got {X.dtype} of shape {X.shape}"
+            )
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(
+                f"{path}: {key} must be a 1-D array of one label per row of X "
+                f"({len(X)}), got shape {y.shape}"
+            )
         if "two_theta" not in data:
-            return X, y
+            return X, y, []
+        tt = data["two_theta"]
+        if tt.ndim != 1 or not _is_real(tt):
+            raise ValueError(
+                f"{path}: two_theta must be a 1-D array of numbers (degrees), got "
+                f"{tt.dtype} of shape {tt.shape}"
+            )
         lam = _wavelength_arg(wavelength) if wavelength else None
         if lam is None and "wavelength" in data:
-            lam = float(data["wavelength"])
+            lam = _npz_wavelength(path, data["wavelength"])
         if lam is None:
             raise ValueError(f"{path} states no wavelength; pass --wavelength")
-        tt = data["two_theta"]
-    if X.ndim != 2 or X.shape[1] != len(tt):
+    if X.shape[1] != len(tt):
         raise ValueError(
             f"{path}: X has shape {X.shape}; rows must have {len(tt)} points, one "
             "per two_theta value"
         )
     name = Path(path).stem
-    return [
-        Pattern(tt, np.maximum(x, 0.0), wavelength=lam, name=f"{name}-{i}")
-        for i, x in enumerate(X)
-    ], y
+    patterns, notes = [], []
+    for i, x in enumerate(X):
+        try:
+            p, said = _noting(
+                Pattern, tt, np.maximum(x, 0.0), wavelength=lam, name=f"{name}-{i}"
+            )
+        except ValueError as exc:
+            raise ValueError(f"{path}: row {i} of X: {exc}") from None
+        patterns.append(p)
+        notes.extend(note for note in said if note not in notes)  # once, not per row
+    return patterns, y, notes
+
+
+def _is_real(a):
+    """Whether the array ``a`` holds real numbers (not text, booleans or
+    complex numbers)."""
+    return np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)
+
+
+def _npz_wavelength(path, value):
+    """An .npz's ``wavelength`` array: one number of Å or a radiation name."""
+    if value.ndim != 0 or not (_is_real(value) or value.dtype.kind == "U"):
+        raise ValueError(
+            f"{path}: wavelength must be one number (Å) or a radiation name such "
+            f"as CuKa, got {value.dtype} of shape {value.shape}; pass --wavelength"
+        )
+    if value.dtype.kind != "U":
+        return float(value)
+    from .utils._radiation import get_radiation
+
+    lam = _wavelength_arg(str(value))
+    try:
+        get_radiation(lam)
+    except ValueError as exc:
+        raise ValueError(f"{path}: wavelength {str(value)!r}: {exc}") from None
+    return lam
 
 
 def _cmd_evaluate(args) -> int:
@@ -1486,8 +1537,9 @@ def _cmd_evaluate(args) -> int:
         raise ValueError(f"DATA {args.data} is a folder, not a labels CSV or .npz")
     model = _load_model(args.model, args.device, args.trust_pickle)
     if Path(args.data).suffix.lower() == ".npz":
-        X, y = _read_label_npz(args.data, args.label_column, args.wavelength)
-        files, notes = None, []
+        X, y, notes = _read_label_npz(args.data, args.label_column, args.wavelength)
+        files = None
+        _check_model_grid(model, X, args.data)
     else:
         column = args.label_column or (
             (getattr(model, "metadata_", {}) or {}).get("target") or "label"
@@ -1525,6 +1577,22 @@ def _cmd_evaluate(args) -> int:
     if args.plot:
         _plot_confusion(y, report["predicted"], args.plot, args.force)
     return 0
+
+
+def _check_model_grid(model, X, path):
+    """Rows of an .npz without a ``two_theta`` array are on the model's grid:
+    the number of points of each is checked here, naming the file and what
+    to add (the model's resampler named its own step and no file)."""
+    if not isinstance(X, np.ndarray):
+        return  # measured patterns, resampled by the model
+    steps = getattr(model, "steps", None)
+    grid = getattr(steps[0][1], "grid_", None) if steps else None
+    if grid is not None and X.shape[1] != len(grid):
+        raise ValueError(
+            f"{path} has no two_theta array, so its rows must be patterns on the "
+            f"model's grid of {len(grid)} points; X has {X.shape[1]} (add the "
+            "two_theta and wavelength arrays of measured patterns)"
+        )
 
 
 def _plot_confusion(y, predicted, out, force):

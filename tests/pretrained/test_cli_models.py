@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -1227,3 +1228,53 @@ def test_predict_answers_the_good_files_of_a_batch_with_a_bad_one(
     out, err = capsys.readouterr()
     assert [r["file"] for r in json.loads(out)] == [str(bad), missing]
     assert len(err.splitlines()) == 2
+
+
+def test_evaluate_names_the_wrong_array_of_an_npz(tiny, tmp_path, capsys):
+    # each was a traceback (exit status 1), or a message about another array
+    # or none naming the file
+    pipe, _, model = tiny
+    tt = np.linspace(10, 40, 301)
+    X = np.random.default_rng(0).random((3, len(tt))) + np.exp(
+        -(((tt - 25) / 0.2) ** 2)
+    )
+    y = np.array(["cubic", "cubic", "hexagonal"])
+    layouts = {
+        "wavelengths.npz": (
+            {"wavelength": [1.54, 1.54, 1.54]},
+            "wavelength must be one",
+        ),
+        "text.npz": ({"X": np.full(X.shape, "a")}, "X must be a 2-D array of numbers"),
+        "row.npz": ({"X": X[0], "y": y[:1]}, "X must be a 2-D array of numbers"),
+        "labels.npz": ({"y": y.reshape(3, 1)}, "y must be a 1-D array of one label"),
+        "short.npz": ({"y": y[:2]}, "y must be a 1-D array of one label per row"),
+        "grid.npz": ({"two_theta": tt[None]}, "two_theta must be a 1-D array"),
+        "nan.npz": ({"X": np.where(tt < 11, np.nan, X)}, "row 0 of X: intensity"),
+        "name.npz": ({"wavelength": "CuKb"}, "wavelength 'CuKb': unknown radiation"),
+    }
+    for name, (change, message) in layouts.items():
+        arrays = {"X": X, "y": y, "two_theta": tt, "wavelength": 1.5406} | change
+        np.savez(tmp_path / name, **arrays)
+        assert main(["evaluate", str(tmp_path / name), "--model", str(model)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"skxrd evaluate: {tmp_path / name}"), err
+        assert message in err and len(err.splitlines()) == 1, err
+    # rows on another grid than the model's, without two_theta: say what to add
+    np.savez(tmp_path / "nogrid.npz", X=X, y=y)
+    assert main(["evaluate", str(tmp_path / "nogrid.npz"), "--model", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "has no two_theta array" in err and "grid of 300 points; X has 301" in err, (
+        err
+    )
+    # a radiation's name as the wavelength is read; the readers' warnings are
+    # notes of skxrd evaluate, not Python's warnings
+    np.savez(tmp_path / "ok.npz", X=X, y=y, two_theta=tt, wavelength="CuKa")
+    np.savez(tmp_path / "mean.npz", X=X, y=y, two_theta=tt, wavelength=1.5418)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("ok.npz", "mean.npz"):
+            path = str(tmp_path / name)
+            assert main(["evaluate", path, "--model", str(model), "--json"]) == 0
+            out, err = capsys.readouterr()
+            assert json.loads(out)["n"] == 3
+    assert "skxrd evaluate: note: wavelength 1.5418" in err
