@@ -1616,7 +1616,7 @@ def _add_simulation_args(p):
     p.add_argument(
         "--radiation",
         default="CuKa",
-        help="CuKa, CuKa1, MoKa, ..., xray, neutron, or a wavelength (Å)",
+        help="CuKa (default), CuKa1, MoKa, ..., xray, neutron, or a wavelength (Å)",
     )
     p.add_argument(
         "--wavelength",
@@ -1624,12 +1624,25 @@ def _add_simulation_args(p):
         default=None,
         help="wavelength (Å) with --radiation xray|neutron",
     )
-    p.add_argument("--two-theta-min", type=float, default=5.0)
-    p.add_argument("--two-theta-max", type=float, default=90.0)
-    p.add_argument("--step", type=float, default=0.02)
-    p.add_argument("--crystallite-size", type=float, default=None, help="nm")
-    p.add_argument("--n-jobs", type=int, default=None)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument(
+        "--two-theta-min", type=float, default=5.0, help="first 2θ, degrees (5)"
+    )
+    p.add_argument(
+        "--two-theta-max", type=float, default=90.0, help="last 2θ, degrees (90)"
+    )
+    p.add_argument("--step", type=float, default=0.02, help="2θ step, degrees (0.02)")
+    p.add_argument(
+        "--crystallite-size",
+        type=float,
+        default=None,
+        metavar="NM",
+        help="crystallite size in nm, for Scherrer broadening (default: none, "
+        "the instrument's peak width only)",
+    )
+    p.add_argument(
+        "--n-jobs", type=int, default=None, help="workers (default 1; -1: all cores)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _add_model(p):
@@ -1724,6 +1737,12 @@ def _add_answer_args(p):
     )
 
 
+_DEVICE_HELP = (
+    "where the model runs: auto (default: a CUDA GPU where there is one, else "
+    "the CPU), cpu, cuda, cuda:1..."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skxrd", description="Diffraction patterns to crystal symmetry."
@@ -1744,7 +1763,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", default=None, help="PNG: patterns with saliency maps of the answers"
     )
     p.add_argument("--json", action="store_true", help="print JSON instead")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
+    p.add_argument("--device", default="auto", help=_DEVICE_HELP)
     p.add_argument("--force", action="store_true", help="replace an existing plot")
     p.set_defaults(func=_cmd_predict)
     p = sub.add_parser(
@@ -1764,7 +1783,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print one JSON object per file and line"
     )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
+    p.add_argument("--device", default="auto", help=_DEVICE_HELP)
     p.add_argument(
         "--interval", type=float, default=1.0, help="seconds between looks (1)"
     )
@@ -1827,10 +1846,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=5, help="top-k accuracies up to k (5)")
     p.add_argument("--plot", default=None, help="PNG: crystal-system confusion matrix")
     p.add_argument("--json", action="store_true", help="print JSON instead")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda...")
+    p.add_argument("--device", default="auto", help=_DEVICE_HELP)
     p.add_argument("--force", action="store_true", help="replace an existing plot")
     p.set_defaults(func=_cmd_evaluate)
-    p = sub.add_parser("simulate", help="simulate powder patterns of CIF files")
+    p = sub.add_parser(
+        "simulate",
+        help="simulate powder patterns of CIF files",
+        description="Simulate the powder pattern of each CIF file into one .csv "
+        "or .npz file, which records the wavelength.",
+    )
     p.add_argument("cif", nargs="+", help="CIF files")
     p.add_argument("-o", "--output", required=True, help="out.csv or out.npz")
     p.add_argument("--force", action="store_true", help="replace an existing output")
@@ -1847,7 +1871,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="model file to write (.pt)")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.add_argument("--cache", default=None, help="folder caching the generated data")
-    p.add_argument("--n-jobs", type=int, default=None, help="generation workers")
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="generation workers (default 1; -1: all cores)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch threads")
     p.add_argument(
         "--resume",
@@ -1871,7 +1900,9 @@ def build_parser() -> argparse.ArgumentParser:
         "last finished epoch, or goes straight to the steps after a finished "
         "network",
     )
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument(
+        "--quiet", action="store_true", help="no progress bars nor epoch table"
+    )
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser(
         "demo",
@@ -1880,7 +1911,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runs in under 10 minutes on 2 CPU cores (--quick: under one "
         "minute, smaller data) and writes its figures to --output.",
     )
-    p.add_argument("-o", "--output", default="demo_output", help="figure folder")
+    p.add_argument(
+        "-o", "--output", default="demo_output", help="figure folder (demo_output)"
+    )
     p.add_argument("--quick", action="store_true", help="small data, few epochs")
     p.add_argument("--force", action="store_true", help="replace existing figures")
     p.set_defaults(func=_cmd_demo)

@@ -413,3 +413,27 @@ def test_closest_references_of_one_mineral_spelt_two_ways_are_one_phase():
     sims = np.linspace(0.9, 0.2, len(names))
     kept = _distinct_phases(sims, range(len(names)), labels, names.__getitem__, 10)
     assert [j for _, j, _ in kept] == [0, 2, 3, 5, 6]
+
+
+def test_every_option_has_help_that_shows_its_default():
+    # skxrd simulate --help listed --two-theta-min, --two-theta-max, --step,
+    # --n-jobs and --quiet with no word, skxrd train --quiet and skxrd demo -o
+    # without their defaults: a scientist read the code to learn 5°-90°
+    import argparse
+
+    from skxrd.cli import build_parser
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a.choices, dict)]
+    missing = []
+    for name, parser in sub.choices.items():
+        assert parser.description, f"skxrd {name} --help has no description"
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            default = action.default
+            text = f"{default:g}" if isinstance(default, float) else str(default)
+            if not action.help or (
+                default not in (None, False) and text not in action.help
+            ):
+                missing.append((name, action.option_strings or action.dest))
+    assert not missing, f"options without help or their default: {missing}"
