@@ -181,16 +181,25 @@ def _check_train_options(args):
         raise ValueError(f"--threads must be >= 1, got {args.threads}")
     _check_n_jobs(args.n_jobs)
     if args.device is not None:  # else the config's, checked by train_from_config
-        from .utils._torch import resolve_device
-
-        try:
-            resolve_device(args.device, kinds=("cpu", "cuda", "mps", "xpu"))
-        except ValueError as exc:
-            raise ValueError(f"--device {args.device}: {exc}") from None
+        _check_device(args.device)
     checkpoint = args.checkpoint_dir
     if checkpoint is not None and Path(checkpoint).exists():
         if not Path(checkpoint).is_dir():
             raise ValueError(f"--checkpoint-dir {checkpoint} is a file, not a folder")
+
+
+def _check_device(device):
+    """``--device`` named in its error, before the work: a device that is
+    absent (``cuda`` without CUDA) or unknown (``gpu``). ``auto`` and ``cpu``
+    need no check, nor torch (the CPU's models run without it)."""
+    if device in ("auto", "cpu"):
+        return
+    from .utils._torch import resolve_device
+
+    try:
+        resolve_device(device, kinds=("cpu", "cuda", "mps", "xpu"))
+    except ValueError as exc:
+        raise ValueError(f"--device {device}: {exc}") from None
 
 
 def _cmd_train(args) -> int:
@@ -337,13 +346,14 @@ def _load_model(spec, device, trust_pickle=False, light=False):
 
 
 def _check_answer_options(args):
-    """``--top-k``, ``--wavelength`` and ``--max-file-mb`` checked once, before
-    the files and the model are read: each error names its option (a folder
-    watch would otherwise blame every file for them)."""
+    """``--top-k``, ``--device``, ``--wavelength`` and ``--max-file-mb``
+    checked once, before the files and the model are read: each error names
+    its option (a folder watch would otherwise blame every file for them)."""
     from .utils._radiation import get_radiation
 
     if args.top_k < 1:
         raise ValueError(f"--top-k must be >= 1, got {args.top_k}")
+    _check_device(args.device)
     if _matches_k(args) < 1:
         raise ValueError(f"--matches must be >= 1, got {args.matches}")
     wavelength = _wavelength_arg(args.wavelength)

@@ -1278,3 +1278,29 @@ def test_evaluate_names_the_wrong_array_of_an_npz(tiny, tmp_path, capsys):
             out, err = capsys.readouterr()
             assert json.loads(out)["n"] == 3
     assert "skxrd evaluate: note: wavelength 1.5418" in err
+
+
+def test_predict_watch_and_evaluate_name_a_bad_device_before_the_work(
+    files, tmp_path, capsys, monkeypatch
+):
+    # the error came from the model's loading, after every file was read,
+    # and did not say it was --device's ("device 'gpu' ..." or, with a bad
+    # file, the file's error only)
+    import skxrd.cli as cli
+
+    def never(*args, **kwargs):
+        raise AssertionError("read the files or the model despite a bad --device")
+
+    monkeypatch.setattr(cli, "_read_files", never)
+    monkeypatch.setattr(cli, "_load_model", never)
+    np.savez(tmp_path / "d.npz", X=np.ones((2, 10)), y=np.array(["cubic", "cubic"]))
+    for device in ("gpu", "cuda:99"):  # unknown, and absent with or without CUDA
+        for command in (
+            ["predict", files[0]],
+            ["watch", str(tmp_path), "--once"],
+            ["evaluate", str(tmp_path / "d.npz")],
+        ):
+            assert main([*command, "--device", device]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(f"skxrd {command[0]}: --device {device}: "), err
+            assert len(err.splitlines()) == 1
