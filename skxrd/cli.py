@@ -467,23 +467,31 @@ def _cmd_predict(args) -> int:
     # One such file among many (a truncated scan of a batch) costs only its
     # own answer: it is named on stderr, the others are answered, and the
     # exit status is 2
-    failed = []
+    given, failed = _expand_files(args.files, _max_bytes(args))
+    todo = [i for i in range(len(given)) if i not in dict(failed)]
+    read_failed = []
     patterns, notes = _read_files(
-        args.files, args.wavelength, args.axis, _max_bytes(args), args.block, failed
+        [given[i] for i in todo],
+        args.wavelength,
+        args.axis,
+        _max_bytes(args),
+        args.block,
+        read_failed,
     )
+    failed += [(todo[j], message) for j, message in read_failed]
     bad = {i for i, _ in failed}
-    read = [i for i in range(len(args.files)) if i not in bad]
+    read = [i for i in todo if i not in bad]
     if args.strip_kalpha2:  # the doublet stripped is each file's own
         kept = []
         for i, p in zip(read, patterns):
             if p.radiation is None:
-                failed.append((i, _no_doublet(args.files[i], p)))
+                failed.append((i, _no_doublet(given[i], p)))
             else:
                 kept.append((i, p))
         read, patterns = [i for i, _ in kept], [p for _, p in kept]
     for _, message in sorted(failed):
         print(f"skxrd predict: {message}", file=sys.stderr, flush=True)
-    files = [args.files[i] for i in read]
+    files = [given[i] for i in read]
     results = []
     if files:  # else nothing to answer: the model is not even loaded
         # without --plot, which needs the pipeline's network, a Predictor where
@@ -505,7 +513,7 @@ def _cmd_predict(args) -> int:
         answered = iter(results)
         everything = [
             {"file": str(f), "error": errors[i]} if i in errors else next(answered)
-            for i, f in enumerate(args.files)
+            for i, f in enumerate(given)
         ]
         print(json.dumps(everything, indent=1))
     else:
@@ -520,6 +528,56 @@ def _cmd_predict(args) -> int:
             model, patterns, args.plot, args.force, results, top_k=args.top_k
         )
     return 2 if failed else 0
+
+
+def _expand_files(names, max_bytes=None):
+    """``skxrd predict``'s FILE arguments as the files to read, and the
+    arguments that name none as ``(position, message)``.
+
+    A folder stands for its pattern files (those ``skxrd watch`` answers, in
+    name order; a structure CIF is passed over with a line on stderr), and a
+    name that is no file but holds ``*``, ``?`` or ``[`` for the files it
+    matches: Windows' shells pass ``*.xy`` on unexpanded. A folder without
+    pattern files and a pattern matching nothing are each an error of their
+    own, kept in place (the others are still answered)."""
+    import glob
+
+    from .io._pdcif import is_structure_cif
+
+    files, failed = [], []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            found = []
+            for f in _FolderWatch(path, ignore_present=False).poll(settle=False):
+                if f.suffix.lower() == ".cif" and is_structure_cif(f, max_bytes):
+                    print(
+                        f"skxrd predict: {f}: skipped, a structure CIF (no _pd_ "
+                        "data loop)",
+                        file=sys.stderr,
+                    )
+                    continue
+                found.append(str(f))
+            if not found:
+                failed.append(
+                    (
+                        len(files),
+                        f"{name} is a folder without pattern files ("
+                        + " ".join(_WATCH_SUFFIXES)
+                        + ")",
+                    )
+                )
+                found = [name]
+            files += found
+        elif not path.exists() and any(c in name for c in "*?["):
+            found = sorted(glob.glob(name))
+            if not found:
+                failed.append((len(files), f"{name}: no file matches"))
+                found = [name]
+            files += found
+        else:
+            files.append(name)
+    return files, failed
 
 
 def _check_min_confidence(args):
@@ -1764,10 +1822,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read each file (text .xy/.xye/.csv/.dat, .xrdml, .ras, .rasx, "
         "Bruker .raw, .uxd and .brml, GSAS raw data, Philips .udf, powder .cif), "
         "resample it through Q onto the model's grid and print the k most "
-        "probable classes with their probabilities. A file that cannot be read "
+        "probable classes with their probabilities. A FOLDER stands for its "
+        "pattern files (those skxrd watch answers). A file that cannot be read "
         "is named on stderr and the others are answered (exit status 2).",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="measured patterns")
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="measured patterns, folders of them, or patterns such as '*.xy'",
+    )
     _add_answer_args(p)
     p.add_argument(
         "--plot", default=None, help="PNG: patterns with saliency maps of the answers"

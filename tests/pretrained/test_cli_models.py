@@ -380,10 +380,13 @@ def test_predict_checks_the_plot_and_the_files_before_the_work(
     err = capsys.readouterr().err
     assert err == f"skxrd predict: --plot {plot} exists; use --force to replace it\n"
     assert plot.read_bytes() == b"mine"
-    # a directory: one line naming it, no traceback, and no model loaded first
-    assert main(["predict", str(tmp_path), "--model", str(model)]) == 2
+    # a folder without pattern files: one line naming it, no traceback, and
+    # no model loaded first (a folder of patterns is answered file by file)
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", str(tmp_path / "empty"), "--model", str(model)]) == 2
     err = capsys.readouterr().err
-    assert "is a directory" in err and "Traceback" not in err
+    assert "empty is a folder without pattern files" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
     # a file that states no wavelength: reported before the model is loaded
     assert main(["predict", files[1], "--model", str(model)]) == 2
     assert "states no wavelength" in capsys.readouterr().err
@@ -1304,3 +1307,26 @@ def test_predict_watch_and_evaluate_name_a_bad_device_before_the_work(
             err = capsys.readouterr().err
             assert err.startswith(f"skxrd {command[0]}: --device {device}: "), err
             assert len(err.splitlines()) == 1
+
+
+def test_predict_answers_the_pattern_files_of_a_folder_or_a_pattern(
+    tiny, files, tmp_path, capsys
+):
+    # a folder was "is a directory, not a pattern file", and '*.xy' (as
+    # Windows' shells pass it on) "no such file"
+    _, _, model = tiny
+    load_example_crystal("Si").to_cif(tmp_path / "si.cif")  # a structure: passed over
+    (tmp_path / "notes.md").write_text("not a pattern")  # no pattern suffix
+    run = ["--model", str(model), "--wavelength", "MoKa", "--top-k", "1", "--json"]
+    assert main(["predict", str(tmp_path), *run]) == 0
+    out, err = capsys.readouterr()
+    assert [r["file"] for r in json.loads(out)] == list(files)  # in name order
+    skipped = f"{tmp_path / 'si.cif'}: skipped, a structure CIF (no _pd_ data loop)"
+    assert err.splitlines()[0] == f"skxrd predict: {skipped}"
+    pattern = str(tmp_path / "*.xy")
+    assert main(["predict", pattern, str(tmp_path / "n*.txt"), *run]) == 2
+    out, err = capsys.readouterr()
+    got = json.loads(out)
+    assert [r["file"] for r in got] == [*files, str(tmp_path / "n*.txt")]
+    assert got[2]["error"] == f"{tmp_path / 'n*.txt'}: no file matches"
+    assert err.splitlines()[0] == f"skxrd predict: {got[2]['error']}"
