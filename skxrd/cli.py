@@ -44,6 +44,7 @@ def _cmd_simulate(args) -> int:
         raise ValueError(f"-o {out} must end in .csv or .npz")
     _check_output(out, "-o", args.force)
     _check_n_jobs(args.n_jobs)
+    sim = _checked_simulator(args)  # before the CIFs are read
     crystals = []
     for path in args.cif:
         if Path(path).is_dir():
@@ -51,7 +52,6 @@ def _cmd_simulate(args) -> int:
         # a CIF that cannot be read: its ValueError (or FileNotFoundError)
         # names the file, and main makes it one line and exit status 2
         crystals.append(Crystal.from_cif(path))
-    sim = _simulator_from_args(args)
     X = sim.transform(crystals)
     radiation = sim.fit().radiation_
     names = [Path(p).stem for p in args.cif]
@@ -93,6 +93,40 @@ def _cmd_simulate(args) -> int:
     noun = "pattern" if len(crystals) == 1 else "patterns"
     print(f"wrote {len(crystals)} {noun} of {X.shape[1]} points to {out}")
     return 0
+
+
+# the PowderSimulator parameters that skxrd simulate's options set; the
+# radiation's and the wavelength's errors name either or both
+_SIMULATE_OPTIONS = {
+    "two_theta_range": ("--two-theta-min", "--two-theta-max"),
+    "two_theta_step": ("--step",),
+    "crystallite_size": ("--crystallite-size",),
+    "radiation": ("--radiation", "--wavelength"),
+    "wavelength": ("--radiation", "--wavelength"),
+}
+
+
+def _checked_simulator(args):
+    """The simulator of ``skxrd simulate``'s options, checked before any CIF
+    is read; its error says which options it is about (the simulator's
+    names its own parameters, ``two_theta_step``, not ``--step``)."""
+    sim = _simulator_from_args(args)
+    try:
+        sim.fit()
+    except ValueError as exc:
+        message = str(exc)
+        for param, options in _SIMULATE_OPTIONS.items():
+            if param in message:
+                values = [(o, getattr(args, o[2:].replace("-", "_"))) for o in options]
+                given = " ".join(f"{o} {_plain(v)}" for o, v in values if v is not None)
+                raise ValueError(f"{given}: {message}") from None
+        raise
+    return sim
+
+
+def _plain(value):
+    """An option's value as it was typed: ``5``, not ``5.0``."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _csv_row(fields):

@@ -437,3 +437,32 @@ def test_every_option_has_help_that_shows_its_default():
             ):
                 missing.append((name, action.option_strings or action.dest))
     assert not missing, f"options without help or their default: {missing}"
+
+
+def test_simulate_names_the_option_of_a_bad_setting_before_reading_cifs(
+    tmp_path, capsys, monkeypatch
+):
+    # the simulator's errors named its parameters (two_theta_step, not
+    # --step) and came after every CIF was read
+    import skxrd.crystal as crystal
+
+    def never(*args, **kwargs):
+        raise AssertionError("read a CIF despite a bad option")
+
+    monkeypatch.setattr(crystal.Crystal, "from_cif", never)
+    run = ["simulate", "x.cif", "-o", str(tmp_path / "o.npz"), "--quiet"]
+    for extra, start in [
+        (["--step", "0"], "--step 0: two_theta_step must be a positive number"),
+        (["--two-theta-min", "90", "--two-theta-max", "10"],
+         "--two-theta-min 90 --two-theta-max 10: two_theta_range must be"),
+        (["--crystallite-size", "-5"], "--crystallite-size -5: crystallite_size"),
+        (["--radiation", "neutron"], "--radiation neutron: radiation='neutron' needs"),
+        (["--wavelength", "1"], "--radiation CuKa --wavelength 1: radiation='CuKa'"),
+        (["--radiation", "xray", "--wavelength", "-1"],
+         "--radiation xray --wavelength -1: "),
+    ]:  # fmt: skip
+        assert main([*run, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"skxrd simulate: {start}"), err
+        assert len(err.splitlines()) == 1
+    assert not (tmp_path / "o.npz").exists()
