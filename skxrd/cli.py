@@ -270,17 +270,23 @@ def _cmd_train(args) -> int:
         check_warm_start(
             config, load_model(resume, device="cpu"), f"--resume {args.resume}"
         )
+    import contextlib
+
     try:
-        pipe, report = train_from_config(
-            config,
-            cache=args.cache,
-            n_jobs=args.n_jobs,
-            num_threads=args.threads,
-            warm_start=resume,
-            device=args.device,
-            checkpoint_dir=args.checkpoint_dir,
-            verbose=0 if args.quiet else 1,
-        )
+        # skorch prints its epoch table on stdout: progress, which goes to
+        # stderr with the progress bars, so that stdout holds the summary
+        # alone (skxrd train ... > summary.json)
+        with contextlib.redirect_stdout(sys.stderr):
+            pipe, report = train_from_config(
+                config,
+                cache=args.cache,
+                n_jobs=args.n_jobs,
+                num_threads=args.threads,
+                warm_start=resume,
+                device=args.device,
+                checkpoint_dir=args.checkpoint_dir,
+                verbose=0 if args.quiet else 1,
+            )
     except KeyboardInterrupt as exc:
         if args.checkpoint_dir is None:
             raise
@@ -312,7 +318,7 @@ def _cmd_train(args) -> int:
             metadata={"symmetry": report["symmetry"]},
             overwrite=args.force,
         )
-        print(f"wrote {union_out}")
+        print(f"wrote {union_out}", file=sys.stderr)
     else:
         save_model(
             pipe, out, metadata=report, overwrite=args.force, **config.get("save", {})
@@ -324,7 +330,7 @@ def _cmd_train(args) -> int:
     if "test" in report:
         summary["test"] = report["test"]
     print(json.dumps(summary, indent=1))
-    print(f"wrote {out}")
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 

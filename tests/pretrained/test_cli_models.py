@@ -918,7 +918,7 @@ def test_train_resumes_an_interrupted_run(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(_NeuralClassifier, "_callbacks", original)
     capsys.readouterr()
     assert main(args) == 0
-    assert "1 of 3 epochs done" in capsys.readouterr().out
+    assert "1 of 3 epochs done" in capsys.readouterr().err  # progress: stderr
     model, reference = load_model(out), load_model(whole)
     net = model.steps[-1][1]
     assert net.checkpoint_dir is None  # the model file keeps no local folder
@@ -933,7 +933,7 @@ def test_train_resumes_an_interrupted_run(tmp_path, capsys, monkeypatch):
         main(["train", str(config), "-o", str(again), "--checkpoint-dir", str(ckpt)])
         == 0
     )
-    assert "3 of 3 epochs done (finished)" in capsys.readouterr().out
+    assert "3 of 3 epochs done (finished)" in capsys.readouterr().err
     np.testing.assert_array_equal(
         load_model(again).predict_proba(X), reference.predict_proba(X)
     )
@@ -1330,3 +1330,17 @@ def test_predict_answers_the_pattern_files_of_a_folder_or_a_pattern(
     assert [r["file"] for r in got] == [*files, str(tmp_path / "n*.txt")]
     assert got[2]["error"] == f"{tmp_path / 'n*.txt'}: no file matches"
     assert err.splitlines()[0] == f"skxrd predict: {got[2]['error']}"
+
+
+def test_train_prints_its_summary_alone_on_stdout(tmp_path, capsys):
+    # skorch's epoch table (with colour codes) and "wrote FILE" were on
+    # stdout around the JSON summary: skxrd train ... > summary.json wrote
+    # a file no JSON reader takes
+    config = tmp_path / "tiny.toml"
+    config.write_text(to_toml(TINY))
+    out = tmp_path / "tiny.pt"
+    assert main(["train", str(config), "-o", str(out)]) == 0
+    stdout, stderr = capsys.readouterr()
+    summary = json.loads(stdout)
+    assert summary["n_epochs"] == 2 and "top1" in summary["test"]
+    assert "train_loss" in stderr and stderr.rstrip().endswith(f"wrote {out}")
