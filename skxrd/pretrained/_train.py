@@ -369,6 +369,7 @@ def load_config(config):
         config["indexing"] = _check_indexing(config, where)
     if "symmetry" in config:
         config["symmetry"] = _check_symmetry(config, where)
+    _check_parameter_keys(config, where)
     # build once so that a wrong parameter fails here, naming the config, and
     # not after the data and the training
     try:
@@ -380,6 +381,40 @@ def load_config(config):
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
     return config
+
+
+def _check_parameter_keys(config, where):
+    """The keys of ``[simulator]``, ``[classifier]`` and
+    ``[classifier.member]``, each a parameter of the class it builds: a typo
+    is named with its section and the keys it may be (Python's
+    "__init__() got an unexpected keyword argument" named neither)."""
+    import inspect
+
+    from .. import estimators
+    from ..simulation import PowderSimulator
+
+    def parameters(cls):
+        return set(inspect.signature(cls).parameters) - {"self", "args", "kwargs"}
+
+    tables = [("simulator", config["simulator"], PowderSimulator, set())]
+    classifier = config["classifier"]
+    kinds = (*_NETWORK_TYPES, "UnionClassifier")
+    if classifier.get("type") in kinds:
+        cls = getattr(estimators, classifier["type"])
+        extra = {"type"} | ({"member"} if cls is estimators.UnionClassifier else set())
+        tables.append(("classifier", classifier, cls, extra))
+        member = classifier.get("member")
+        if isinstance(member, dict) and member.get("type") in _NETWORK_TYPES:
+            cls = getattr(estimators, member["type"])
+            tables.append(("classifier.member", member, cls, {"type"}))
+    for name, table, cls, extra in tables:
+        known = parameters(cls) | extra
+        unknown = set(table) - known
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown [{name}] keys {sorted(unknown)} ({cls.__name__} "
+                f"has no such parameters); known: {sorted(known)}"
+            )
 
 
 def _class_weight_labels(config, name, section, where):

@@ -1344,3 +1344,29 @@ def test_train_prints_its_summary_alone_on_stdout(tmp_path, capsys):
     summary = json.loads(stdout)
     assert summary["n_epochs"] == 2 and "top1" in summary["test"]
     assert "train_loss" in stderr and stderr.rstrip().endswith(f"wrote {out}")
+
+
+def test_train_names_an_unknown_simulator_or_classifier_key(tmp_path, capsys):
+    # a typo in [simulator] or [classifier] was Python's "PowderSimulator.
+    # __init__() got an unexpected keyword argument 'two_theta_stp'", naming
+    # neither the section nor the keys it could be
+    for section, typo, start in [
+        ("simulator", "two_theta_stp", "unknown [simulator] keys ['two_theta_stp']"),
+        ("classifier", "max_epoch", "unknown [classifier] keys ['max_epoch']"),
+    ]:
+        config = tmp_path / f"{section}.toml"
+        config.write_text(to_toml({**TINY, section: {**TINY[section], typo: 1}}))
+        out = tmp_path / "m.pt"
+        assert main(["train", str(config), "-o", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"skxrd train: config {config}: {start}"), err
+        assert "known: [" in err and len(err.splitlines()) == 1
+        assert not out.exists()
+    member = {"type": "UnionClassifier", "member": {**TINY["classifier"], "dept": 2}}
+    config = tmp_path / "union.toml"
+    config.write_text(to_toml({**TINY, "classifier": {"type": "UnionClassifier"}})
+                      + "[classifier.member]\n"
+                      + "".join(f"{k} = {json.dumps(v)}\n"
+                                for k, v in member["member"].items()))  # fmt: skip
+    assert main(["train", str(config), "-o", str(tmp_path / "m.pt")]) == 2
+    assert "unknown [classifier.member] keys ['dept']" in capsys.readouterr().err
