@@ -556,6 +556,8 @@ def _cmd_predict(args) -> int:
             for i, f in enumerate(given)
         ]
         print(json.dumps(everything, indent=1))
+    elif args.csv:
+        _print_csv(given, failed, results, args.top_k)
     else:
         for res in results:
             _print_answer(res)
@@ -568,6 +570,48 @@ def _cmd_predict(args) -> int:
             model, patterns, args.plot, args.force, results, top_k=args.top_k
         )
     return 2 if failed else 0
+
+
+#: the columns of an indexed cell in ``skxrd predict --csv``
+_CSV_CELL = ("lattice", "a", "b", "c", "alpha", "beta", "gamma", "figure_of_merit")
+
+
+def _print_csv(files, failed, results, top_k):
+    """``skxrd predict --csv``: a header and a row per file given, in order.
+
+    The columns are the same for every model, empty where they do not apply
+    (a file that could not be read has its ``error``; a model without a
+    search-match has no ``reference``): ``file``, ``answer``, ``reason``,
+    ``error``, ``label_i``, ``name_i`` (space-group symbol or Bravais
+    lattice's name) and ``probability_i`` for i = 1..top_k, ``reference``,
+    ``similarity``, ``answered_by`` and the indexed cell's ``cell_*``.
+    """
+    import csv
+
+    ranks = range(1, top_k + 1)
+    header = ["file", "answer", "reason", "error"]
+    header += [f"{c}_{i}" for i in ranks for c in ("label", "name", "probability")]
+    header += ["reference", "similarity", "answered_by"]
+    header += [f"cell_{c}" for c in _CSV_CELL]
+    writer = csv.DictWriter(sys.stdout, header, lineterminator="\n")
+    writer.writeheader()
+    errors, answered = dict(failed), iter(results)
+    for i, f in enumerate(files):
+        if i in errors:
+            writer.writerow({"file": f, "error": errors[i]})
+            continue
+        res = next(answered)
+        row = {k: res[k] for k in ("file", "answer", "reason")}
+        for rank, pred in enumerate(res["predictions"], 1):
+            row[f"label_{rank}"] = pred["label"]
+            row[f"name_{rank}"] = pred.get("symbol", pred.get("name", ""))
+            row[f"probability_{rank}"] = pred["probability"]
+        match = res.get("match") or {}
+        row |= {k: match.get(k, "") for k in ("reference", "similarity")}
+        row["answered_by"] = match.get("answered_by", "")
+        cell = res.get("cell") or {}
+        row |= {f"cell_{c}": cell.get(c, "") for c in _CSV_CELL}
+        writer.writerow(row)
 
 
 def _expand_files(names, max_bytes=None):
@@ -1876,7 +1920,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plot", default=None, help="PNG: patterns with saliency maps of the answers"
     )
-    p.add_argument("--json", action="store_true", help="print JSON instead")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON instead")
+    output.add_argument(
+        "--csv",
+        action="store_true",
+        help="print CSV instead: a row per file, the same columns whatever "
+        "the model (for spreadsheets)",
+    )
     p.add_argument("--device", default="auto", help=_DEVICE_HELP)
     p.add_argument("--force", action="store_true", help="replace an existing plot")
     p.set_defaults(func=_cmd_predict)

@@ -1370,3 +1370,40 @@ def test_train_names_an_unknown_simulator_or_classifier_key(tmp_path, capsys):
                                 for k, v in member["member"].items()))  # fmt: skip
     assert main(["train", str(config), "-o", str(tmp_path / "m.pt")]) == 2
     assert "unknown [classifier.member] keys ['dept']" in capsys.readouterr().err
+
+
+def test_predict_csv_has_a_row_per_file_and_the_same_columns_as_json(
+    tiny, files, tmp_path, capsys
+):
+    # there was no table for spreadsheets: --json only
+    import csv
+    import io
+
+    _, _, model = tiny
+    bad = tmp_path / "bad.xy"
+    bad.write_text("garbage\n")
+    run = ["predict", files[0], str(bad), files[1], "--model", str(model)]
+    run += ["--wavelength", "MoKa", "--top-k", "2"]
+    assert main([*run, "--csv"]) == 2
+    out, err = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert main([*run, "--json"]) == 2
+    answers = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in rows] == [a["file"] for a in answers]
+    assert list(rows[0])[:7] == [
+        "file", "answer", "reason", "error", "label_1", "name_1", "probability_1"
+    ]  # fmt: skip
+    assert {"reference", "answered_by", "cell_lattice", "cell_a"} <= set(rows[0])
+    for row, answer in zip(rows, answers):
+        if "error" in answer:
+            assert row["error"] == answer["error"] and row["answer"] == ""
+            continue
+        assert row["answer"] == answer["answer"] and row["error"] == ""
+        for rank, pred in enumerate(answer["predictions"], 1):
+            assert row[f"label_{rank}"] == pred["label"]
+            assert float(row[f"probability_{rank}"]) == pred["probability"]
+        assert row["reference"] == ""  # the tiny model has no search-match
+    assert err.splitlines()[0] == f"skxrd predict: {bad}: no numeric data lines"
+    with pytest.raises(SystemExit) as info:
+        main([*run, "--csv", "--json"])
+    assert info.value.code == 2
