@@ -508,7 +508,8 @@ def _cmd_predict(args) -> int:
     # own answer: it is named on stderr, the others are answered, and the
     # exit status is 2
     given, failed = _expand_files(args.files, _max_bytes(args))
-    todo = [i for i in range(len(given)) if i not in dict(failed)]
+    unmatched = {i for i, _ in failed}  # a folder or pattern naming no file
+    todo = [i for i in range(len(given)) if i not in unmatched]
     read_failed = []
     patterns, notes = _read_files(
         [given[i] for i in todo],
