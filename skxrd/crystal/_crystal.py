@@ -817,7 +817,11 @@ class Crystal:
         use its X-ray form factor where the tables have one
         (:func:`~skxrd.simulation.form_factor_coefficients`), the neutral
         atom's otherwise, and then say so with a :class:`UserWarning` (as for
-        ions from any other source).
+        ions from any other source). Without ``_atom_site_type_symbol`` a
+        site's element is the letters its label starts with (``Fe3A``: Fe,
+        ``C1a``: C, ``Wat``: O); a label in capitals that names two elements
+        (``FE1``: Fe or F) is settled by ``_chemical_formula_sum``, else
+        refused.
 
         Parameters
         ----------
@@ -1658,6 +1662,73 @@ def _equivalent_b(kind: str, values: np.ndarray, lattice: np.ndarray) -> float:
     return eq if kind == "B" else 8.0 * np.pi**2 * eq
 
 
+# A site label that is an ion as xrayutilities reads one ("Fe2+", "O2-",
+# "Na+"): its charge is kept, as from a type symbol
+_LABEL_ION_RE = re.compile(r"^[A-Z][a-z]?\d*[+-]$")
+
+
+@cache
+def _label_symbols() -> frozenset[str]:
+    """The element symbols a site label may start with: none past Cf (98),
+    whose two letters read as an element and a site name ("NH3" is the N of
+    ammonium, not nihonium)."""
+    import periodictable
+
+    symbols = {el.symbol for el in periodictable.elements if 0 < el.number <= 98}
+    return frozenset(symbols | {"D", "T"})
+
+
+def _formula_symbols(formula: str | None) -> frozenset[str]:
+    """The elements of a ``_chemical_formula_sum`` (``'Fe2 O3'``)."""
+    found = re.findall(r"[A-Z][a-z]?", formula or "")
+    return frozenset(s for s in found if s in _element_symbols())
+
+
+def _label_element(label: str, formula: frozenset[str] = frozenset()) -> str:
+    """The element of an atom site from its label, for a CIF without
+    ``_atom_site_type_symbol``.
+
+    The label starts with the element, followed by anything (CIF
+    convention): ``Fe3A``, ``MgM1`` and ``Tioct`` are Fe, Mg and Ti, but
+    ``C1a``, ``N1b`` and ``H1A`` are C, N and H, not Ca, Nb and Ho (only the
+    letters before the first non-letter name the element). ``Wat`` is the O
+    of a water molecule (AMCSD); an ion label (``Fe2+``) keeps its charge.
+    An upper-case second letter names an element only where the one letter
+    does not (``KM``, ``OH``: K, O); where both do (``FE1``: Fe or F,
+    ``CO1``: Co or C), the elements of the block's ``formula`` decide, and
+    without a decision the label is refused: a guess would be a silently
+    wrong structure.
+    """
+    text = label.strip("'\"")
+    if _LABEL_ION_RE.match(text) and text.rstrip("+-0123456789") in (
+        _element_symbols()
+    ):
+        return text
+    if text[:3].lower() == "wat":
+        return "O"
+    run = re.match(r"[A-Za-z]*", text).group()
+    one = run[:1].upper()
+    two = one + run[1].lower() if len(run) > 1 else ""
+    found = [s for s in (two, one) if s and s in _label_symbols()]
+    if two in found and run[1].islower():
+        return two
+    if len(found) == 2:
+        inside = [s for s in found if s in formula]
+        if len(inside) == 1:
+            return inside[0]
+        raise ValueError(
+            f"site label {label!r} may name {found[0]} or {found[1]} and the block "
+            "has no _atom_site_type_symbol (nor a _chemical_formula_sum that "
+            "tells them apart): add the site's type symbol"
+        )
+    if not found:
+        raise ValueError(
+            f"site label {label!r} names no element and the block has no "
+            "_atom_site_type_symbol: add the site's type symbol"
+        )
+    return found[0]
+
+
 # The loops whose values skxrd reads: atom sites and symmetry operations
 _READ_LOOPS = ("_atom_site_", "_symmetry_equiv_pos_", "_space_group_symop_")
 
@@ -1725,9 +1796,35 @@ def _one_row_a_line(text: str) -> str:
     # lines end at LF, CR LF or CR (not at str.splitlines' control characters);
     # a new list: parts of a line are put back in
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # each block's formula (index 0: the lines before the first block), which
+    # tells an all-capitals label apart: "FE1" is Fe or F
+    formulas, start = [], 0
+    for k, line in enumerate([*lines, "data_"]):
+        if line.strip().lower().startswith("data_"):
+            formula = _item_value(lines[start:k], ("_chemical_formula_sum",))
+            formulas.append(_formula_symbols(formula))
+            start = k + 1
+    block = 0
     out: list[str] = []
     state = None  # "header" (a loop's tags), "values" (its rows) or None
-    n_tags, row, first_tag = 0, [], ""
+    n_tags, row, first_tag, tags = 0, [], "", []
+    # the column of the site labels that give the elements (no type symbols
+    # in the loop), None otherwise; undecided (-1) before a loop's first row
+    label_at = -1
+
+    def site_row(values: list[str]) -> str:
+        nonlocal label_at
+        if label_at == -1:
+            label_at = None
+            if "_atom_site_label" in tags and "_atom_site_type_symbol" not in tags:
+                # xrayutilities strips the digits of a label and takes the
+                # rest as the element: "C1a" was calcium and "Fe3A" an error.
+                # The element as a type-symbol column of its own instead.
+                label_at = tags.index("_atom_site_label")
+                out.append("_atom_site_type_symbol")
+        if label_at is not None:
+            values.append(_label_element(values[label_at], formulas[block]))
+        return " ".join(values)
 
     def end_loop():
         nonlocal state, row
@@ -1771,11 +1868,12 @@ def _one_row_a_line(text: str) -> str:
         if lower.startswith("data_"):
             end_loop()
             out.append(stripped)
+            block += 1
             continue
         if lower.startswith("loop_"):
             end_loop()
             out.append("loop_")
-            state, n_tags, first_tag = "header", 0, ""
+            state, n_tags, first_tag, tags, label_at = "header", 0, "", [], -1
             if stripped[5:].strip():  # its tags (and rows) on the same line
                 lines.insert(i, " " + stripped[5:])  # (a space: no text field)
             continue
@@ -1789,6 +1887,7 @@ def _one_row_a_line(text: str) -> str:
                         # a column of its own first, "." in each row
                         out.append("_skxrd_row")
                     first_tag = first_tag or tokens[0].lower()
+                    tags.append(tokens[0].lower())
                     out.append(tokens.pop(0))
                     n_tags += 1
                 if not tokens:
@@ -1822,8 +1921,12 @@ def _one_row_a_line(text: str) -> str:
         state = "values"
         row += _cif_tokens(stripped)
         while n_tags and len(row) >= n_tags:
-            lead = ". " if _is_site_tag(first_tag) else ""
-            out.append(lead + " ".join(row[:n_tags]))
+            if _is_site_tag(first_tag):
+                out.append(". " + site_row(row[:n_tags]))
+            elif first_tag.startswith("_atom_site_"):  # anisotropic: its labels
+                out.append(site_row(row[:n_tags]))
+            else:
+                out.append(" ".join(row[:n_tags]))
             row = row[n_tags:]
     end_loop()
     return "\n".join(out) + "\n"

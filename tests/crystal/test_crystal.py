@@ -1115,6 +1115,53 @@ def test_cif_labels_without_type_symbols_give_elements(cation, anion):
     assert crystal.n_atoms == 8
 
 
+LABELS_ONLY_CIF = (
+    ROCKSALT_CIF.replace("_atom_site_type_symbol\n", "")
+    .replace("M1 {cation}", "{cation}")
+    .replace("X1 {anion}", "{anion}")
+)
+
+
+@pytest.mark.parametrize(
+    "cation, anion, species",
+    [
+        # the letters before a digit name the element: xrayutilities dropped
+        # the digits and read calcium, niobium, caesium, lead, silicon
+        ("Mg1", "C1a", ["C", "Mg"]),
+        ("Mg1", "N1b", ["Mg", "N"]),
+        ("Mg1", "C1s", ["C", "Mg"]),
+        ("Mg1", "P1b", ["Mg", "P"]),
+        ("Mg1", "S1i", ["Mg", "S"]),
+        # labels that failed: refinement and AMCSD site names, water oxygen
+        ("Fe3A", "O1", ["Fe", "O"]),
+        ("MgM1", "OB3", ["Mg", "O"]),
+        ("KM", "Wat", ["K", "O"]),
+        ("Tioct", "H1A", ["H", "Ti"]),
+        ("NH3", "OW1", ["N", "O"]),
+    ],
+)
+def test_cif_labels_name_their_element_by_the_leading_letters(cation, anion, species):
+    crystal = Crystal.from_cif(LABELS_ONLY_CIF.format(cation=cation, anion=anion))
+    assert sorted(set(crystal.species)) == species
+    assert crystal.n_atoms == 8 and crystal.space_group == 225
+
+
+def test_cif_label_in_capitals_is_read_by_the_formula_or_refused():
+    # "FE1" is iron or fluorine, "CO1" cobalt or carbon: the block's formula
+    # decides, and without one the label is refused, not guessed
+    text = LABELS_ONLY_CIF.format(cation="FE1", anion="O1")
+    with pytest.raises(ValueError, match=r"site label 'FE1' may name Fe or F"):
+        Crystal.from_cif(text)
+    with_formula = text.replace("loop_", "_chemical_formula_sum 'Fe O'\nloop_", 1)
+    assert sorted(set(Crystal.from_cif(with_formula).species)) == ["Fe", "O"]
+    carbon = LABELS_ONLY_CIF.format(cation="Mg1", anion="CO1").replace(
+        "loop_", "_chemical_formula_sum 'Mg C'\nloop_", 1
+    )
+    assert sorted(set(Crystal.from_cif(carbon).species)) == ["C", "Mg"]
+    with pytest.raises(ValueError, match=r"site label 'M1' names no element"):
+        Crystal.from_cif(LABELS_ONLY_CIF.format(cation="M1", anion="O1"))
+
+
 def test_cif_ion_without_form_factor_is_kept_and_simulated_as_its_atom():
     # S2- has no X-ray form factor table: kept as written (xrayutilities had
     # dropped it with a printed notice), simulated with the neutral S's
