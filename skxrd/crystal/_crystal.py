@@ -1822,6 +1822,9 @@ def _one_row_a_line(text: str) -> str:
                 # The element as a type-symbol column of its own instead.
                 label_at = tags.index("_atom_site_label")
                 out.append("_atom_site_type_symbol")
+        # xrayutilities splits a row at whitespace, quotes or not: a quoted
+        # value with spaces ('Fe 1') shifted the columns after it
+        values = ["_".join(v.split()) if v[:1] in "'\"" else v for v in values]
         if label_at is not None:
             values.append(_label_element(values[label_at], formulas[block]))
         return " ".join(values)

@@ -1162,6 +1162,38 @@ def test_cif_label_in_capitals_is_read_by_the_formula_or_refused():
         Crystal.from_cif(LABELS_ONLY_CIF.format(cation="M1", anion="O1"))
 
 
+def test_cif_quoted_site_values_with_spaces_keep_the_columns():
+    # xrayutilities split rows at whitespace inside quotes too: the column
+    # after 'P D' was read one to the left, occupancy 1 and B = 8 pi^2 0.5
+    text = """data_t
+_cell_length_a 5
+_cell_length_b 5
+_cell_length_c 5
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_refinement_flags
+_atom_site_occupancy
+_atom_site_U_iso_or_equiv
+'Fe 1' Fe 0.1 0.2 0.3 'P D' 0.5 0.02
+O1 O 0.6 0.7 0.8 . 1 0.01
+"""
+    crystal = Crystal.from_cif(text)
+    assert crystal.species == ("Fe", "O")
+    np.testing.assert_allclose(crystal.occupancies, [0.5, 1.0])
+    np.testing.assert_allclose(crystal.b_iso, 8 * np.pi**2 * np.array([0.02, 0.01]))
+    labels_only = Crystal.from_cif(
+        LABELS_ONLY_CIF.format(cation="'Fe 1'", anion="'O 1'")
+    )
+    assert sorted(set(labels_only.species)) == ["Fe", "O"]
+
+
 def test_cif_ion_without_form_factor_is_kept_and_simulated_as_its_atom():
     # S2- has no X-ray form factor table: kept as written (xrayutilities had
     # dropped it with a printed notice), simulated with the neutral S's
