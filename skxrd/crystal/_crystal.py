@@ -1961,10 +1961,11 @@ def _read_cif(source, dataset=None) -> Crystal:
     try:
         # xrayutilities prints chatter for odd inputs; its parse is what we want.
         with contextlib.redirect_stdout(io.StringIO()):
+            # utf-8-sig: a byte-order mark (Windows editors write one) had
+            # become "?data_", and the file had no data block
+            text = raw.decode("utf-8-sig", "replace")
             cif = _checked_cif_file()(
-                _one_row_a_line(
-                    raw.decode("utf-8", "replace").encode("ascii", "replace").decode()
-                )
+                _one_row_a_line(text.encode("ascii", "replace").decode())
             )
     except Exception as exc:
         raise ValueError(f"{where}: cannot be parsed ({exc})") from exc

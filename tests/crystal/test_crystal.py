@@ -1211,6 +1211,18 @@ def test_cif_ion_without_form_factor_is_kept_and_simulated_as_its_atom():
     np.testing.assert_array_equal(*X)
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_cif_with_a_byte_order_mark(tmp_path, newline):
+    # Windows editors start a UTF-8 file with a BOM: it was read as
+    # "?data_rocksalt", and the file had "no data block with atom sites"
+    text = ROCKSALT_CIF.format(cation="Mg", anion="O").replace("\n", newline)
+    path = tmp_path / "bom.cif"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    for source in (path, "\ufeff" + text, b"\xef\xbb\xbf" + text.encode()):
+        crystal = Crystal.from_cif(source)
+        assert crystal.n_atoms == 8 and crystal.name == "rocksalt"
+
+
 def test_cif_sources_that_are_not_files_or_text():
     with pytest.raises(ValueError, match="the CIF text is empty"):
         Crystal.from_cif("")
