@@ -1816,6 +1816,21 @@ def _one_row_a_line(text: str) -> str:
         nonlocal label_at
         if label_at == -1:
             label_at = None
+            missing = [
+                f"_atom_site_fract_{k}"
+                for k in "xyz"
+                if f"_atom_site_fract_{k}" not in tags
+            ]
+            if missing and {"_atom_site_label", "_atom_site_type_symbol"} & set(tags):
+                # xrayutilities failed with "list indices must be integers or
+                # slices, not NoneType"
+                message = (
+                    f"the atom-site loop of {first_tag} has no "
+                    f"{', '.join(missing)} (fractional coordinates)"
+                )
+                if any(t.startswith("_atom_site_cartn_") for t in tags):
+                    message += "; Cartesian _atom_site_Cartn_* are not read"
+                raise ValueError(message)
             if "_atom_site_label" in tags and "_atom_site_type_symbol" not in tags:
                 # xrayutilities strips the digits of a label and takes the
                 # rest as the element: "C1a" was calcium and "Fe3A" an error.

@@ -1223,6 +1223,23 @@ def test_cif_with_a_byte_order_mark(tmp_path, newline):
         assert crystal.n_atoms == 8 and crystal.name == "rocksalt"
 
 
+def test_cif_sites_without_fractional_coordinates_are_a_clear_error():
+    # was "cannot be parsed (list indices must be integers or slices, not
+    # NoneType)"
+    cartesian = (
+        ROCKSALT_CIF.format(cation="Mg", anion="O")
+        .replace("_atom_site_fract_", "_atom_site_Cartn_")
+        .replace("0.5 0.5 0.5", "2.105 2.105 2.105")
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"CIF text: .*_atom_site_label has no _atom_site_fract_x, "
+        r"_atom_site_fract_y, _atom_site_fract_z \(fractional coordinates\); "
+        r"Cartesian _atom_site_Cartn_\* are not read",
+    ):
+        Crystal.from_cif(cartesian)
+
+
 def test_cif_sources_that_are_not_files_or_text():
     with pytest.raises(ValueError, match="the CIF text is empty"):
         Crystal.from_cif("")
