@@ -2060,9 +2060,12 @@ def _read_cif(source, dataset=None) -> Crystal:
             # a site refined anisotropically, its U_iso_or_equiv not given
             # (as the AMCSD writes them): the equivalent isotropic B, not 0
             bb = _equivalent_b(*aniso[site_labels[k]], lattice)
+        # the site as the file names it: errors after the expansion named an
+        # atom of the cell ("atom 30"), which the user cannot find in the file
+        site = f"atom site {k}" + (f" ({site_labels[k]})" if site_labels[k] else "")
         pos = np.asarray(pos, dtype=float)
         if not np.all(np.isfinite(pos)):
-            raise ValueError(f"{where}: atom site {k} has unreadable coordinates")
+            raise ValueError(f"{where}: {site} has unreadable coordinates")
         keep = _site_orbit(pos, rot, trans, lattice)
         species += [_cif_species(element, symbol)] * len(keep)
         coords += keep
@@ -2071,7 +2074,17 @@ def _read_cif(source, dataset=None) -> Crystal:
             # a refined occupancy of a full site (1.02(3)), as a mixed site's
             # sum may be: the site is full, not an error
             o = 1.0
+        if not 0.0 < o <= 1.0:
+            raise ValueError(
+                f"{where}: {site} has occupancy {o:g} outside (0, 1] (up to "
+                f"{1 + _SITE_OCC_SLACK:g} for a refined full site)"
+            )
         bb = 0.0 if bb is None or not np.isfinite(bb) else float(bb)
+        if bb < 0.0:
+            raise ValueError(
+                f"{where}: {site} has a negative displacement parameter "
+                f"(B = {bb:.4g} Å², from its B_iso, U_iso or U_ij)"
+            )
         occ += [o] * len(keep)
         biso += [bb] * len(keep)
     try:

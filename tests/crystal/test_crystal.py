@@ -629,6 +629,23 @@ def test_cif_refined_occupancy_just_above_one_is_a_full_site():
         Crystal.from_cif(_LAYOUT_CIF.format(rows=rows.format(occ="1.2")))
 
 
+@pytest.mark.parametrize(
+    "occ, b, message",
+    [
+        ("-0.5", "1.5", r"atom site 0 \(Na1\) has occupancy -0.5 outside \(0, 1\]"),
+        ("1.5", "1.5", r"atom site 0 \(Na1\) has occupancy 1.5 outside \(0, 1\]"),
+        ("0", "1.5", r"atom site 0 \(Na1\) has occupancy 0 outside \(0, 1\]"),
+        ("1", "-0.2", r"atom site 0 \(Na1\) has a negative displacement parameter"),
+    ],
+)
+def test_cif_bad_site_values_name_the_site_of_the_file(occ, b, message):
+    # the errors named an atom of the expanded cell ("atom 30"), not the site
+    # the user can find in the file
+    rows = f"Na1 Na 0 0 0 {occ} {b}\nCl1 Cl 0.5 0.5 0.5 1 0.7"
+    with pytest.raises(ValueError, match=r"^CIF text: " + message):
+        Crystal.from_cif(_LAYOUT_CIF.format(rows=rows))
+
+
 def test_cif_atom_loop_with_a_value_missing_is_an_error():
     # Na's row without its B was skipped: rock salt read as Cl alone
     rows = "Na1 Na 0 0 0 0.5\nCl1 Cl 0.5 0.5 0.5 1 0.7"
