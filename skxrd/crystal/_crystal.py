@@ -1717,13 +1717,13 @@ def _label_element(label: str, formula: frozenset[str] = frozenset()) -> str:
         if len(inside) == 1:
             return inside[0]
         raise ValueError(
-            f"site label {label!r} may name {found[0]} or {found[1]} and the block "
-            "has no _atom_site_type_symbol (nor a _chemical_formula_sum that "
-            "tells them apart): add the site's type symbol"
+            f"site label {label!r} may name {found[0]} or {found[1]}, the site "
+            "has no _atom_site_type_symbol and no _chemical_formula_sum tells "
+            "them apart: add the site's type symbol"
         )
     if not found:
         raise ValueError(
-            f"site label {label!r} names no element and the block has no "
+            f"site label {label!r} names no element and the site has no "
             "_atom_site_type_symbol: add the site's type symbol"
         )
     return found[0]
@@ -1842,6 +1842,18 @@ def _one_row_a_line(text: str) -> str:
         values = ["_".join(v.split()) if v[:1] in "'\"" else v for v in values]
         if label_at is not None:
             values.append(_label_element(values[label_at], formulas[block]))
+        elif "_atom_site_type_symbol" in tags:
+            at = tags.index("_atom_site_type_symbol")
+            if values[at] in ("?", "."):
+                # an unknown type symbol had become xrayutilities' "Dummy"
+                # element ("unknown element 'Dummy'"): the label names it
+                if "_atom_site_label" not in tags:
+                    raise ValueError(
+                        f"an atom site has type symbol {values[at]!r} and no "
+                        "_atom_site_label names its element"
+                    )
+                label = values[tags.index("_atom_site_label")]
+                values[at] = _label_element(label, formulas[block])
         return " ".join(values)
 
     def end_loop():

@@ -1163,6 +1163,17 @@ def test_cif_labels_name_their_element_by_the_leading_letters(cation, anion, spe
     assert crystal.n_atoms == 8 and crystal.space_group == 225
 
 
+@pytest.mark.parametrize("unknown", ["?", "."])
+def test_cif_unknown_type_symbol_takes_the_element_of_the_label(unknown):
+    # "?" had become xrayutilities' Dummy element: "unknown element 'Dummy'"
+    text = ROCKSALT_CIF.replace("M1 {cation}", "Mg1 " + unknown)
+    crystal = Crystal.from_cif(text.format(anion="O2-"))
+    assert sorted(set(crystal.species)) == ["Mg", "O2-"]
+    assert crystal.n_atoms == 8
+    with pytest.raises(ValueError, match=r"site label 'M1' names no element"):
+        Crystal.from_cif(ROCKSALT_CIF.format(cation=unknown, anion="O"))
+
+
 def test_cif_label_in_capitals_is_read_by_the_formula_or_refused():
     # "FE1" is iron or fluorine, "CO1" cobalt or carbon: the block's formula
     # decides, and without one the label is refused, not guessed
