@@ -811,7 +811,11 @@ class Crystal:
         above is an error. B is ``_atom_site_B_iso_or_equiv``, or 8π²
         ``_atom_site_U_iso_or_equiv``, or, for a site with neither, the
         equivalent isotropic value of its anisotropic
-        ``_atom_site_aniso_U_ij`` (or ``B_ij``), 0 without any.
+        ``_atom_site_aniso_U_ij`` (or ``B_ij``), 0 without any. Listed
+        operations must form a space group, the one the file names if it
+        names one (else it is an error: an operation or the centring
+        translations left out give too few atoms); ``space_group`` is then
+        the operations' group.
         A type symbol with a charge (``O2-``, ``Fe3+``, ``Fe+3``, ``Cl1-``)
         gives the ion (``O2-``, ``Fe3+``, ``Cl-``); the simulators
         use its X-ray form factor where the tables have one
@@ -2063,6 +2067,25 @@ def _read_cif(source, dataset=None) -> Crystal:
         # xrayutilities knows the standard settings' symbols only: the
         # number of "P 1 21/n 1", "Cmca" or "Fd-3mS" from spglib's table
         sg = _symbol_number(name)
+    if ds.symops:
+        # the listed operations make the atoms: a list that is no group (one
+        # missing or mistyped), or the group of another number than the file
+        # names (centring translations left out), gave a wrong cell silently
+        found = _operations_number(rot, trans, lattice)
+        if found is None:
+            raise ValueError(
+                f"{where}: its {len(ops)} symmetry operations "
+                "(_symmetry_equiv_pos_as_xyz or _space_group_symop_operation_xyz) "
+                "do not form a space group: one is missing or wrong"
+            )
+        if sg and int(sg) != found:
+            raise ValueError(
+                f"{where}: its symmetry operations are those of space group "
+                f"{found}, but it names space group {int(sg)}"
+                + (f" ({name!r})" if name else "")
+                + "; the operations may lack the centring translations"
+            )
+        sg = found
     symbols = getattr(ds, "type_symbols", None) or [None] * len(ds.atoms)
     site_labels = getattr(ds, "site_labels", None) or [None] * len(ds.atoms)
     aniso = getattr(ds, "aniso", None) or {}
@@ -2111,6 +2134,53 @@ def _read_cif(source, dataset=None) -> Crystal:
         )
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
+
+
+def _operations_number(rot, trans, lattice) -> int | None:
+    """The space-group number of a CIF's symmetry operations (each once: a
+    file may list them in two loops), None where they do not form a space
+    group."""
+    import spglib
+
+    rot = np.rint(rot).astype("intc")
+    shift = np.mod(np.asarray(trans, dtype=float), 1.0)
+
+    def same(d):  # translations equal modulo 1, within decimals' rounding
+        return np.all(np.abs(d - np.rint(d)) < 1e-3, axis=-1)
+
+    # each operation once, grouped by rotation (a few centring shifts each)
+    shifts: dict[bytes, list] = {}
+    for w, t in zip(rot, shift):
+        known = shifts.setdefault(w.tobytes(), [])
+        if not any(same(t - u) for u in known):
+            known.append(t)
+    rot = np.array(
+        [
+            np.frombuffer(k, dtype="intc").reshape(3, 3)
+            for k, ts in shifts.items()
+            for _ in ts
+        ]
+    )
+    shift = np.array([t for ts in shifts.values() for t in ts])
+    # closed under composition? spglib names the group of part of a list
+    products = np.einsum("aij,bjk->abik", rot, rot).reshape(-1, 3, 3)
+    moved = (np.einsum("aij,bj->abi", rot, shift) + shift[:, None, :]).reshape(-1, 3)
+    groups: dict[bytes, list[int]] = {}
+    for k, w in enumerate(products):
+        groups.setdefault(w.tobytes(), []).append(k)
+    for key, at in groups.items():
+        if key not in shifts:
+            return None
+        d = moved[at][:, None, :] - np.array(shifts[key])[None]
+        if not np.all(np.any(same(d), axis=1)):
+            return None
+    with contextlib.suppress(Exception):  # spglib's own errors: no group
+        found = spglib.get_spacegroup_type_from_symmetry(
+            rot, shift, lattice, symprec=1e-3
+        )
+        if found is not None:
+            return int(found.number)
+    return None
 
 
 def _format_xyz(W, t) -> str:

@@ -547,11 +547,71 @@ def test_cif_layouts_that_cif_allows_give_the_same_crystal(before, after):
 def test_cif_operations_in_capitals():
     # the Cambridge database's "+X,1/2+Y,1/2-Z": 'name X is not defined'
     ops = "+X,+Y,+Z\n-X,-Y,+Z\n1/2+X,1/2+Y,+Z\n1/2-X,1/2-Y,+Z"
-    text = NACL_CIF.replace("{ops}", ops)
-    lower = Crystal.from_cif(NACL_CIF.replace("{ops}", ops.lower()))
+    # these operations are C 1 1 2's (5), not the F m -3 m of the template
+    template = NACL_CIF.replace("_symmetry_space_group_name_H-M 'F m -3 m'\n", "")
+    template = template.replace("_symmetry_Int_Tables_number 225", "")
+    text = template.replace("{ops}", ops)
+    lower = Crystal.from_cif(template.replace("{ops}", ops.lower()))
     crystal = Crystal.from_cif(text)
     assert crystal.n_atoms == lower.n_atoms > 2
     np.testing.assert_allclose(crystal.frac_coords, lower.frac_coords)
+
+
+@pytest.mark.parametrize(
+    "ops, symbol, message",
+    [
+        # F m -3 m's operations without the centring translations: a quarter
+        # of the atoms, read as space group 225
+        (
+            "x,y,z\n-x,-y,-z",
+            "_symmetry_space_group_name_H-M 'F m -3 m'",
+            r"its symmetry operations are those of space group 2, but it names "
+            r"space group 225 \('Fm-3m'\); the operations may lack the centring",
+        ),
+        # one operation of P 21/c left out: no group
+        (
+            "x,y,z\n-x,1/2+y,1/2-z\n-x,-y,-z",
+            "",
+            r"its 3 symmetry operations .* do not form a space group",
+        ),
+    ],
+)
+def test_cif_operations_that_contradict_the_group_are_an_error(ops, symbol, message):
+    text = NACL_CIF.replace("_symmetry_space_group_name_H-M 'F m -3 m'", symbol)
+    text = text.replace("_symmetry_Int_Tables_number 225", "")
+    with pytest.raises(ValueError, match=r"^CIF text: " + message):
+        Crystal.from_cif(text.replace("{ops}", ops))
+
+
+def test_cif_operations_give_the_number_the_symbol_does_not():
+    # "B m a b" (C m c e in another setting) is no symbol skxrd knows: the
+    # space group of the listed operations, not None
+    # AMCSD 15083's operations
+    ops = "\n".join(
+        [
+            "x,y,z",
+            "1/2+x,y,1/2+z",
+            "x,1/2+y,1/2-z",
+            "1/2+x,1/2+y,-z",
+            "-x,1/2-y,1/2+z",
+            "1/2-x,1/2-y,+z",
+            "-x,y,z",
+            "1/2-x,y,1/2+z",
+            "x,-y,-z",
+            "1/2+x,-y,1/2-z",
+            "x,1/2-y,1/2+z",
+            "1/2+x,1/2-y,+z",
+            "-x,1/2+y,1/2-z",
+            "1/2-x,1/2+y,-z",
+            "-x,-y,-z",
+            "1/2-x,-y,1/2-z",
+        ]
+    )
+    text = NACL_CIF.replace("'F m -3 m'", "'B m a b'").replace(
+        "_symmetry_Int_Tables_number 225", ""
+    )
+    crystal = Crystal.from_cif(text.replace("{ops}", ops))
+    assert crystal.space_group == 64
 
 
 _ANISO_CIF = """data_x
