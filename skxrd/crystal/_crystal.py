@@ -1779,6 +1779,24 @@ def _cif_tokens(line: str) -> list[str]:
     return tokens
 
 
+def _joined_operations(tokens: list[str]) -> list[str]:
+    """A symmetry-operation row's tokens with an unquoted operation written
+    with spaces (``1 x, y+1/2, z``) put back together: its parts had counted
+    as values of the row ("'(x,)' does not have three parts")."""
+    out: list[str] = []
+    for token in tokens:
+        if (
+            out
+            and (out[-1].endswith(",") or token.startswith(","))
+            and out[-1][:1] not in "'\""
+            and token[:1] not in "'\""
+        ):
+            out[-1] += token
+        else:
+            out.append(token)
+    return out
+
+
 def _one_row_a_line(text: str) -> str:
     """CIF text in the layout xrayutilities' parser reads.
 
@@ -1953,7 +1971,10 @@ def _one_row_a_line(text: str) -> str:
             out.append(line)
             continue
         state = "values"
-        row += _cif_tokens(stripped)
+        tokens = _cif_tokens(stripped)
+        if first_tag.startswith(_READ_LOOPS[1:]):
+            tokens = _joined_operations(tokens)
+        row += tokens
         while n_tags and len(row) >= n_tags:
             if _is_site_tag(first_tag):
                 out.append(". " + site_row(row[:n_tags]))

@@ -558,6 +558,28 @@ def test_cif_operations_in_capitals():
 
 
 @pytest.mark.parametrize(
+    "ops",
+    [
+        "x, y, z\n-x, -y, -z",  # unquoted, with spaces
+        "1 x, y, z\n2 -x, -y, -z",  # and an id column
+        "1 x,y,z\n2 -x , -y , -z",
+    ],
+)
+def test_cif_unquoted_operations_with_spaces(ops):
+    # the parts of "x, y, z" were read as three values of the row
+    text = NACL_CIF.replace("_symmetry_space_group_name_H-M 'F m -3 m'\n", "")
+    text = text.replace("_symmetry_Int_Tables_number 225", "")
+    if ops.startswith("1"):
+        text = text.replace(
+            "_symmetry_equiv_pos_as_xyz",
+            "_symmetry_equiv_pos_site_id\n_symmetry_equiv_pos_as_xyz",
+        )
+    text = text.replace("Cl1 Cl- 0.5 0.5 0.5", "Cl1 Cl- 0.1 0.2 0.3")
+    crystal = Crystal.from_cif(text.replace("{ops}", ops))
+    assert crystal.space_group == 2 and crystal.n_atoms == 3
+
+
+@pytest.mark.parametrize(
     "ops, symbol, message",
     [
         # F m -3 m's operations without the centring translations: a quarter
