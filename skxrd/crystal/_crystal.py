@@ -804,7 +804,10 @@ class Crystal:
 
         The symmetry operations of the file are applied to the asymmetric unit
         (xrayutilities parses the file); atoms closer than 0.01 Å after expansion
-        are merged. A file without operations gives its group by Hall symbol
+        are merged, and so are images of one site closer than 0.5 Å whose
+        occupancies would add up past 1.1 (a special position written with
+        rounded coordinates, ``0.333 0.667``; a split site of occupancy 1/2
+        or less is kept). A file without operations gives its group by Hall symbol
         (one of spglib's 530 settings; it names the origin and axes), else by
         Hermann–Mauguin symbol or number; a file with none of these is P1.
         A refined occupancy up to 1.1 (``1.02(3)``) is a full site; one
@@ -1378,6 +1381,40 @@ def _site_orbit(pos, rot, trans, lattice) -> list[np.ndarray]:
     for i in range(len(orbit)):  # greedy: an image close to a kept one merges
         kept[i] = not any(kept[j] for j in earlier[i])
     return [p for p, k in zip(orbit, kept) if k]
+
+
+# Images of one site closer than this (Å) cannot all be atoms when their
+# occupancies add up past 1: no two atoms are that close (H2: 0.74 Å)
+_ROUNDED_SITE_TOL = 0.5
+
+
+def _rounded_special_position(orbit, lattice, occupancy) -> list[np.ndarray]:
+    """The images of one CIF site, those of a special position written with
+    rounded coordinates merged.
+
+    ``0.333 0.667 0.25`` for the 2c site of P6_3/mmc in a 10 Å cell gives
+    images 0.01-0.02 Å apart (``0.33`` 0.1 Å), more than the 0.01 Å within
+    which :func:`_site_orbit` merges them: the site counted three times.
+    Images closer than ``_ROUNDED_SITE_TOL`` whose occupancies add up past
+    1 (+ slack) cannot be distinct atoms, and become one at their mean; a
+    split site (images of occupancy 1/2 or less, 0.3 Å apart) is kept.
+    """
+    if len(orbit) < 2 or 2 * occupancy <= 1.0 + _SITE_OCC_SLACK:
+        return orbit
+    pos = np.asarray(orbit)
+    d = pos[:, None, :] - pos[None, :, :]
+    d -= np.rint(d)  # d[j, i]: image j seen from image i, nearest translation
+    near = np.linalg.norm(d @ lattice, axis=-1) < _ROUNDED_SITE_TOL
+    if np.count_nonzero(near) == len(pos):  # only each image itself
+        return orbit
+    kept, used = [], np.zeros(len(pos), dtype=bool)
+    for i in range(len(pos)):
+        if used[i]:
+            continue
+        group = np.flatnonzero(near[:, i] & ~used)
+        used[group] = True
+        kept.append(np.mod(pos[i] + d[group, i].mean(axis=0), 1.0))
+    return kept
 
 
 @cache
@@ -2123,9 +2160,10 @@ def _read_cif(source, dataset=None) -> Crystal:
         if not np.all(np.isfinite(pos)):
             raise ValueError(f"{where}: {site} has unreadable coordinates")
         keep = _site_orbit(pos, rot, trans, lattice)
+        o = 1.0 if o is None or not np.isfinite(o) else float(o)
+        keep = _rounded_special_position(keep, lattice, o)
         species += [_cif_species(element, symbol)] * len(keep)
         coords += keep
-        o = 1.0 if o is None or not np.isfinite(o) else float(o)
         if 1.0 < o <= 1.0 + _SITE_OCC_SLACK:
             # a refined occupancy of a full site (1.02(3)), as a mixed site's
             # sum may be: the site is full, not an error

@@ -1272,6 +1272,46 @@ def test_cif_label_in_capitals_is_read_by_the_formula_or_refused():
         Crystal.from_cif(LABELS_ONLY_CIF.format(cation="M1", anion="O1"))
 
 
+_WURTZITE_LIKE_CIF = """data_h
+_cell_length_a 10
+_cell_length_b 10
+_cell_length_c 6
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 120
+_symmetry_space_group_name_H-M 'P 63/m m c'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+Zn1 Zn {x} {y} 0.25 {occ}
+O1 O 0 0 0 1
+"""
+
+
+@pytest.mark.parametrize("x, y", [("0.333", "0.667"), ("0.33", "0.67")])
+def test_cif_special_position_with_rounded_coordinates_is_one_site(x, y):
+    # 2c (1/3, 2/3, 1/4) written with 3 or 2 decimals: its images 0.01 and
+    # 0.1 Å apart were distinct atoms, 6 Zn for 2 (pymatgen reads 6 too)
+    crystal = Crystal.from_cif(_WURTZITE_LIKE_CIF.format(x=x, y=y, occ=1))
+    zn = np.array(crystal.species) == "Zn"
+    assert zn.sum() == 2 and crystal.n_atoms == 4
+    np.testing.assert_allclose(
+        np.sort(crystal.frac_coords[zn, :2], axis=0), [[1 / 3, 1 / 3], [2 / 3, 2 / 3]]
+    )
+    assert crystal.get_space_group() == 194
+
+
+def test_cif_split_site_near_a_special_position_is_kept():
+    # half-occupied images 0.17 Å apart are a split site, not one atom
+    crystal = Crystal.from_cif(_WURTZITE_LIKE_CIF.format(x=0.34, y=0.66, occ=0.5))
+    zn = np.array(crystal.species) == "Zn"
+    assert zn.sum() > 2
+
+
 def test_cif_quoted_site_values_with_spaces_keep_the_columns():
     # xrayutilities split rows at whitespace inside quotes too: the column
     # after 'P D' was read one to the left, occupancy 1 and B = 8 pi^2 0.5
