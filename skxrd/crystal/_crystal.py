@@ -2233,7 +2233,12 @@ def _operations_number(rot, trans, lattice) -> int | None:
         d = moved[at][:, None, :] - np.array(shifts[key])[None]
         if not np.all(np.any(same(d), axis=1)):
             return None
-    with contextlib.suppress(Exception):  # spglib's own errors: no group
+    import warnings
+
+    with warnings.catch_warnings(), contextlib.suppress(Exception):
+        # spglib's DeprecationWarning on its error handling; its own errors:
+        # no group
+        warnings.simplefilter("ignore", DeprecationWarning)
         found = spglib.get_spacegroup_type_from_symmetry(
             rot, shift, lattice, symprec=1e-3
         )
