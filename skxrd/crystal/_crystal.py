@@ -836,6 +836,8 @@ class Crystal:
             A path to a ``.cif`` file, or the CIF text itself.
         dataset : str, optional
             Name of the ``data_`` block; by default the first one with atoms.
+            A named block is read alone: an error in another block of the
+            file (one phase of a multi-phase refinement) does not stop it.
 
         Returns
         -------
@@ -2024,6 +2026,36 @@ def _one_row_a_line(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def cif_blocks(text: str) -> list[tuple[str, str]]:
+    """The data blocks of CIF text as ``(name, text)``: each ``data_NAME``
+    line outside a text field starts one."""
+    blocks: list[tuple[str, list[str]]] = []
+    in_field = False
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if line.startswith(";"):
+            in_field = not in_field
+        elif not in_field and line.strip().lower().startswith("data_"):
+            blocks.append((line.strip()[5:].strip(), []))
+        if blocks:
+            blocks[-1][1].append(line)
+    return [(name, "\n".join(lines) + "\n") for name, lines in blocks]
+
+
+class _NoSuchBlock(ValueError):
+    pass
+
+
+def _cif_block(text: str, dataset: str, where: str) -> str:
+    """The text of the block named ``dataset`` alone: an error in another
+    block of the file (a multi-phase refinement) is not this block's."""
+    blocks = cif_blocks(text)
+    for name, body in blocks:
+        if name == dataset:
+            return body
+    names = [name for name, _ in blocks]
+    raise _NoSuchBlock(f"{where}: no data block {dataset!r} (has {names})")
+
+
 def _read_cif(source, dataset=None) -> Crystal:
     if isinstance(source, (bytes, bytearray)):  # a CIF's contents as bytes
         source = bytes(source).decode("utf-8", "replace")
@@ -2053,9 +2085,13 @@ def _read_cif(source, dataset=None) -> Crystal:
             # utf-8-sig: a byte-order mark (Windows editors write one) had
             # become "?data_", and the file had no data block
             text = raw.decode("utf-8-sig", "replace")
+            if dataset is not None:
+                text = _cif_block(text, dataset, where)
             cif = _checked_cif_file()(
                 _one_row_a_line(text.encode("ascii", "replace").decode())
             )
+    except _NoSuchBlock as exc:
+        raise ValueError(str(exc)) from None
     except Exception as exc:
         raise ValueError(f"{where}: cannot be parsed ({exc})") from exc
     names = list(cif.data)

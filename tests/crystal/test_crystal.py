@@ -1390,6 +1390,20 @@ def test_cif_sites_without_fractional_coordinates_are_a_clear_error():
         Crystal.from_cif(cartesian)
 
 
+def test_cif_named_block_is_read_alone():
+    # one unreadable block made every block of the file unreadable
+    good = ROCKSALT_CIF.format(cation="Mg", anion="O")
+    bad = good.replace("data_rocksalt", "data_bad").replace("Mg 0 0 0", "Xx 0 0 0")
+    crystal = Crystal.from_cif(bad + good, dataset="rocksalt")
+    assert crystal.n_atoms == 8 and crystal.name == "rocksalt"
+    with pytest.raises(ValueError, match="Xx"):
+        Crystal.from_cif(bad + good, dataset="bad")
+    with pytest.raises(
+        ValueError, match=r"no data block 'x' \(has \['bad', 'rocksalt'\]\)"
+    ):
+        Crystal.from_cif(bad + good, dataset="x")
+
+
 def test_cif_sources_that_are_not_files_or_text():
     with pytest.raises(ValueError, match="the CIF text is empty"):
         Crystal.from_cif("")
