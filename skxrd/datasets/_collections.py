@@ -13,7 +13,7 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from ..crystal import Crystal, as_crystal, describe_structure, to_crystal_system
-from ..crystal._crystal import trusted_crystal
+from ..crystal._crystal import cif_blocks, trusted_crystal
 from ..utils._memo import cache_ignoring_verbose
 from ..utils._parallel import parallel_map
 from ..utils._warnings import caller_stacklevel
@@ -461,6 +461,8 @@ def read_cif_folder(
     Files are read in sorted order; one that cannot be read (not a CIF, no
     atoms, an unknown element, broken cell) is reported in ``skipped`` with
     the reason and a :class:`CollectionWarning` instead of stopping the load.
+    A file with several structures (data blocks with atoms, as a multi-phase
+    refinement writes) gives each of them, with the id ``path#block``.
 
     Parameters
     ----------
@@ -514,14 +516,35 @@ def read_cif_folder(
     glob = root.rglob if recursive else root.glob
     paths = sorted(p for p in glob("*") if p.is_file() and _matches(p.name, pattern))
     entries, skipped = [], []
+    errors = (ValueError, TypeError, OSError, UnicodeError)
     for path in tqdm(paths, disable=not verbose, desc="reading CIFs", unit="file"):
         ident = path.relative_to(root).as_posix()
-        try:
-            crystal = Crystal.from_cif(path)
-        except (ValueError, TypeError, OSError, UnicodeError) as exc:
-            skipped.append((ident, _short_error(exc)))
+        blocks = _cif_block_names(path)
+        if len(blocks) < 2:
+            try:
+                crystal = Crystal.from_cif(path)
+            except errors as exc:
+                skipped.append((ident, _short_error(exc)))
+                continue
+            entries.append((ident, crystal))
             continue
-        entries.append((ident, crystal))
+        # a file of several structures (a multi-phase refinement, a database
+        # export): each block with atoms, not the first one alone
+        found, failed = [], []
+        for block in blocks:
+            try:
+                found.append((block, Crystal.from_cif(path, dataset=block)))
+            except errors as exc:
+                if "has no atom sites" not in str(exc):  # a block of text only
+                    failed.append((block, _short_error(exc)))
+        if len(found) + len(failed) == 1:  # one structure (and text blocks)
+            entries += [(ident, crystal) for _, crystal in found]
+            skipped += [(ident, reason) for _, reason in failed]
+        elif not found and not failed:
+            skipped.append((ident, "ValueError: no data block with atom sites"))
+        else:
+            entries += [(f"{ident}#{block}", crystal) for block, crystal in found]
+            skipped += [(f"{ident}#{block}", reason) for block, reason in failed]
     return _collect(
         entries,
         skipped,
@@ -532,6 +555,15 @@ def read_cif_folder(
         as_frame=as_frame,
         source_descr=f"the CIF files in {os.fspath(root)}",
     )
+
+
+def _cif_block_names(path: Path) -> list[str]:
+    """The names of a CIF's data blocks, [] where the file cannot be read."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig", "replace")
+    except OSError:
+        return []
+    return [name for name, _ in cif_blocks(text)]
 
 
 def _matches(name: str, pattern: str) -> bool:

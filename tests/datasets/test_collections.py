@@ -187,6 +187,26 @@ def test_read_cif_folder(tmp_path):
     assert flat.ids.tolist() == ["a_nacl.cif"]
 
 
+def test_read_cif_folder_reads_every_structure_of_a_file(tmp_path):
+    # a multi-phase CIF gave its first phase alone, without a word
+    nacl = load_example_crystal("NaCl").to_cif().replace("data_", "data_p1_", 1)
+    si = load_example_crystal("Si").to_cif().replace("data_", "data_p2_", 1)
+    # a block that cannot be read is skipped, the others are read
+    broken = load_example_crystal("NaCl").to_cif().replace(" Na ", " Xx ")
+    broken = broken.replace("data_", "data_p3_", 1)
+    text_only = "data_global\n_publ_section_title\n;\ndata_not_a_block\n;\n"
+    (tmp_path / "phases.cif").write_text(text_only + nacl + si + broken)
+    (tmp_path / "one.cif").write_text(text_only + si)
+    with pytest.warns(CollectionWarning, match="1 of 4 entries"):
+        data = read_cif_folder(tmp_path)
+    nacl_id = "phases.cif#p1_" + load_example_crystal("NaCl").name
+    si_id = "phases.cif#p2_" + load_example_crystal("Si").name
+    assert data.ids.tolist() == ["one.cif", nacl_id, si_id]
+    assert data.space_group.tolist() == [227, 225, 227]
+    p3_id = "phases.cif#p3_" + load_example_crystal("NaCl").name
+    assert [ident for ident, _ in data.skipped] == [p3_id]
+
+
 def test_read_cif_folder_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         read_cif_folder(tmp_path / "missing")
