@@ -900,7 +900,7 @@ class PatternStore:
     ...         print(store.X[[3, 0]].shape, store.y.tolist())
     ...         print([len(X) for X, y in store.iter_chunks()])
     PatternStore('.../patterns.h5', 5 of 5 patterns, 500 points, target 'space_group')
-    (2, 500) [62, 225, 225, 62, 225]
+    (2, 500) [225, 62, 62, 225, 62]
     [2, 2, 1]
     """
 
