@@ -33,6 +33,8 @@ def _simulator_from_args(args):
         crystallite_size=args.crystallite_size,
         n_jobs=args.n_jobs,
         verbose=not args.quiet,
+        kbeta=args.kbeta,
+        polarization=args.polarization,
     )
 
 
@@ -101,6 +103,8 @@ _SIMULATE_OPTIONS = {
     "two_theta_range": ("--two-theta-min", "--two-theta-max"),
     "two_theta_step": ("--step",),
     "crystallite_size": ("--crystallite-size",),
+    "kbeta": ("--kbeta", "--radiation"),
+    "polarization": ("--polarization", "--radiation"),
     "radiation": ("--radiation", "--wavelength"),
     "wavelength": ("--radiation", "--wavelength"),
 }
@@ -1791,6 +1795,25 @@ def _add_simulation_args(p):
         metavar="NM",
         help="crystallite size in nm, for Scherrer broadening (default: none, "
         "the instrument's peak width only)",
+    )
+    p.add_argument(
+        "--kbeta",
+        type=float,
+        default=0.0,
+        metavar="RATIO",
+        help="the anode's Kβ1 line at this ratio of Kα1's intensity (a β filter "
+        "leaves 0.01-0.02, an unfiltered tube about 0.2); needs a named anode "
+        "line such as CuKa (default 0: none)",
+    )
+    p.add_argument(
+        "--polarization",
+        type=float,
+        default=None,
+        metavar="P",
+        help="the fraction P of a polarized X-ray beam polarized perpendicular "
+        "to the diffraction plane, factor P + (1-P) cos²2θ (a synchrotron with a "
+        "vertical diffraction plane: about 0.95-0.99; default: an unpolarized "
+        "tube, (1 + cos²2θ)/2)",
     )
     p.add_argument(
         "--n-jobs", type=int, default=None, help="workers (default 1; -1: all cores)"

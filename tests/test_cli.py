@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from skxrd.cli import main
+from skxrd.crystal import Crystal
 from skxrd.datasets import load_example_crystal
 
 
@@ -466,3 +467,39 @@ def test_simulate_names_the_option_of_a_bad_setting_before_reading_cifs(
         assert err.startswith(f"skxrd simulate: {start}"), err
         assert len(err.splitlines()) == 1
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_simulate_kbeta_and_polarization_options(tmp_path, cifs, capsys):
+    from skxrd.simulation import PowderSimulator
+
+    nacl = cifs[1]
+    plain, kbeta, polar = (tmp_path / f"{n}.npz" for n in ("plain", "kb", "pol"))
+    assert main(["simulate", nacl, "-o", str(plain), "--quiet"]) == 0
+    assert main(["simulate", nacl, "-o", str(kbeta), "--quiet", "--kbeta", "0.02"]) == 0
+    assert (
+        main(["simulate", nacl, "-o", str(polar), "--quiet", "--polarization", "1"])
+        == 0
+    )
+    crystal = Crystal.from_cif(nacl)
+    for path, kwargs in ((kbeta, {"kbeta": 0.02}), (polar, {"polarization": 1.0})):
+        X = np.load(path)["X"]
+        np.testing.assert_allclose(
+            X, PowderSimulator(**kwargs).transform([crystal]), rtol=1e-6
+        )
+        assert not np.allclose(X, np.load(plain)["X"])
+    capsys.readouterr()
+    assert (
+        main(
+            ["simulate", nacl, "-o", str(tmp_path / "x.npz"), "--kbeta", "0.02"]
+            + ["--radiation", "xray", "--wavelength", "1.54"]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("skxrd simulate: --kbeta 0.02 --radiation xray: ")
+    assert "Kβ1" in err
+    assert (
+        main(["simulate", nacl, "-o", str(tmp_path / "y.npz"), "--polarization", "2"])
+        == 2
+    )
+    assert capsys.readouterr().err.startswith("skxrd simulate: --polarization 2")
