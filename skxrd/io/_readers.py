@@ -2170,9 +2170,9 @@ def _read_xrdml(path, data, axis) -> _Found:
             meta["intended_wavelength"] = intended or None
             # only the lines the beam has are read: a monochromated "K-Alpha 1"
             # file may leave its Kα2 and ratio fields blank or garbled
-            if re.search(r"beta", intended, re.IGNORECASE):
+            if _is_kbeta(intended):
                 needed = ("kBeta",)
-            elif re.search(r"alpha\s*1", intended, re.IGNORECASE):
+            elif _is_kalpha1(intended):
                 needed = ("kAlpha1",)
             else:
                 needed = ("kAlpha1", "kAlpha2", "ratioKAlpha2KAlpha1")
@@ -2494,7 +2494,8 @@ def _rigaku_radiation(a1, a2, anode, wave_type, beta=None):
 
 
 def _is_kalpha1(wave_type) -> bool:
-    """Whether a Rigaku wave type says the beam is Kα1 alone (``Ka1``: a
+    """Whether a Rigaku wave type (or an XRDML ``intended`` wavelength, ``K-Alpha
+    1``) says the beam is Kα1 alone (``Ka1``: a
     monochromated beam), not Kα1 and Kα2 (``Ka1+Ka2``, ``Kα1,Kα2``,
     ``Ka1/Ka2``, ``Ka12``) nor the doublet (``Ka``)."""
     return bool(
@@ -2520,7 +2521,8 @@ def _rigaku_beam_lines(wave_type, kalpha1, kalpha2, kbeta) -> tuple[str, ...]:
 
 
 def _is_kbeta(wave_type) -> bool:
-    """Whether a Rigaku wave type says the beam is Kβ (``Kb``)."""
+    """Whether a Rigaku wave type (or an XRDML ``intended`` wavelength,
+    ``K-Beta``) says the beam is Kβ (``Kb``)."""
     return bool(
         re.search(
             r"\bk\s*[-_]?\s*(?:b|beta)(?![a-z])|β", wave_type or "", re.IGNORECASE
