@@ -619,6 +619,22 @@ def _print_csv(files, failed, results, top_k):
         writer.writerow(row)
 
 
+def _skipped_structure_cif(path, max_bytes, command) -> bool:
+    """Whether ``path`` is a structure CIF (a ``.cif`` without a ``_pd_`` data
+    loop), which ``skxrd predict`` and ``watch`` pass over in a folder with
+    one line on stderr, not an error."""
+    from .io._pdcif import is_structure_cif
+
+    if path.suffix.lower() == ".cif" and is_structure_cif(path, max_bytes):
+        print(
+            f"skxrd {command}: {path}: skipped, a structure CIF (no _pd_ data loop)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return True
+    return False
+
+
 def _expand_files(names, max_bytes=None):
     """``skxrd predict``'s FILE arguments as the files to read, and the
     arguments that name none as ``(position, message)``.
@@ -631,20 +647,13 @@ def _expand_files(names, max_bytes=None):
     own, kept in place (the others are still answered)."""
     import glob
 
-    from .io._pdcif import is_structure_cif
-
     files, failed = [], []
     for name in names:
         path = Path(name)
         if path.is_dir():
             found = []
             for f in _FolderWatch(path, ignore_present=False).poll(settle=False):
-                if f.suffix.lower() == ".cif" and is_structure_cif(f, max_bytes):
-                    print(
-                        f"skxrd predict: {f}: skipped, a structure CIF (no _pd_ "
-                        "data loop)",
-                        file=sys.stderr,
-                    )
+                if _skipped_structure_cif(f, max_bytes, "predict"):
                     continue
                 found.append(str(f))
             if not found:
@@ -1117,8 +1126,6 @@ def _cmd_watch(args) -> int:
     import json
     import time
 
-    from .io._pdcif import is_structure_cif
-
     _check_min_confidence(args)
     _check_answer_options(args)
     if not (math.isfinite(args.interval) and args.interval > 0):
@@ -1156,17 +1163,9 @@ def _cmd_watch(args) -> int:
         while True:
             for path in watch.poll(settle=not args.once):
                 try:
-                    if (
-                        sniff_cif
-                        and path.suffix.lower() == ".cif"
-                        and is_structure_cif(path, _max_bytes(args))
+                    if sniff_cif and _skipped_structure_cif(
+                        path, _max_bytes(args), "watch"
                     ):
-                        print(
-                            f"skxrd watch: {path}: skipped, a structure CIF "
-                            "(no _pd_ data loop)",
-                            file=sys.stderr,
-                            flush=True,
-                        )
                         continue
                     patterns, notes = _read_files(
                         [path], args.wavelength, args.axis, _max_bytes(args), args.block
