@@ -444,22 +444,6 @@ def _sites_match(site_a, site_b, metric_a, reduced_b, bases, site_tol):
     return False
 
 
-class _UnionFind:
-    def __init__(self, n):
-        self.parent = np.arange(n)
-
-    def find(self, i):
-        root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return root
-
-    def union(self, i, j):
-        self.parent[self.find(i)] = self.find(j)
-
-
 def _structure_groups(crystals, length_tol, angle_tol, site_tol, symprec, verbose):
     from ..crystal import as_crystals
 
@@ -496,10 +480,12 @@ def _structure_groups(crystals, length_tol, angle_tol, site_tol, symprec, verbos
         return _components(len(crystals), pairs)
     # the cells match; now the atoms. A pair already joined through others
     # needs no comparison (groups are transitive)
-    union = _UnionFind(len(crystals))
+    from scipy.cluster.hierarchy import DisjointSet
+
+    union = DisjointSet(range(len(crystals)))
     codes, sites, bases, joined = {}, {}, {}, []
     for i, j in tqdm(pairs.tolist(), disable=not verbose, desc="atoms", unit="pair"):
-        if union.find(i) == union.find(j):
+        if union.connected(i, j):
             continue
         for k in (i, j):
             if k not in sites:
@@ -529,7 +515,7 @@ def _structure_groups(crystals, length_tol, angle_tol, site_tol, symprec, verbos
             coefficients[fit][order],
             site_tol,
         ):
-            union.union(i, j)
+            union.merge(i, j)
             joined.append((i, j))
     return _components(len(crystals), np.array(joined, dtype=np.int64).reshape(-1, 2))
 
