@@ -1721,9 +1721,10 @@ def _label_symbols() -> frozenset[str]:
     return frozenset(symbols | {"D", "T"})
 
 
-def _formula_symbols(formula: str | None) -> frozenset[str]:
-    """The elements of a ``_chemical_formula_sum`` (``'Fe2 O3'``)."""
-    found = re.findall(r"[A-Z][a-z]?", formula or "")
+def _formula_symbols(formula) -> frozenset[str]:
+    """The elements of a formula such as a ``_chemical_formula_sum``
+    (``'Fe2 O3'``), D and T as written."""
+    found = re.findall(r"[A-Z][a-z]?", str(formula or ""))
     return frozenset(s for s in found if s in _element_symbols())
 
 

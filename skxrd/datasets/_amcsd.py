@@ -18,7 +18,7 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from ..crystal import Crystal, lattice_from_parameters, parse_xyz
-from ..crystal._crystal import _element_symbols, _site_orbit
+from ..crystal._crystal import _formula_symbols, _site_orbit
 from ._collections import _collect
 
 __all__ = ["AMCSD_ATTRIBUTION", "load_amcsd"]
@@ -151,8 +151,8 @@ def _element(label: str, allowed: frozenset[str]) -> str:
 
 
 def _formula_elements(formula) -> frozenset[str]:
-    symbols = _element_symbols()
-    found = {s for s in re.findall(r"[A-Z][a-z]?", str(formula or "")) if s in symbols}
+    """The elements of an entry's formula, D and T as H."""
+    found = _formula_symbols(formula)
     return frozenset("H" if s in ("D", "T") else s for s in found)
 
 
