@@ -1425,12 +1425,13 @@ def _screen(model, patterns):
 
     if isinstance(model, Predictor):  # its first step is always a resampler
         return model.screen(patterns)
-    from .preprocessing import PatternResampler
+    # the pipelines that screen, as AbstainingClassifier finds them
+    from .estimators._abstain import _screener
 
-    steps = getattr(model, "steps", None)
-    if hasattr(model, "screen") and steps and isinstance(steps[0][1], PatternResampler):
-        return model.screen(patterns)
-    return [None] * len(patterns)  # a model without a 2θ grid: no screening
+    screener = _screener(model)
+    if screener is None:  # a model without a 2θ grid: no screening
+        return [None] * len(patterns)
+    return screener.screen(patterns)
 
 
 def _strip_kalpha2(patterns, files):
