@@ -12,7 +12,9 @@ Physical transforms: :class:`PoissonNoise`, :class:`GaussianNoise`,
 :class:`LatticeStrain`, :class:`CrystalliteBroadening`, :class:`ScanRange`,
 :class:`PreferredOrientationScaling`, :class:`RandomPeakScaling`,
 :class:`RandomPeakRemoval`, :class:`ImpurityPeaks`, :class:`KbetaLeak`. Combinators:
-:class:`Compose`, :class:`RandomApply`, :class:`OneOf`, and :class:`Normalize`;
+:class:`Compose`, :class:`RandomApply`, :class:`OneOf`, :class:`Normalize` and
+:class:`LinearIntensities` (transforms on the linear intensities of
+square-root-scaled patterns);
 :func:`default_augmentation` builds a sensible pipeline.
 
 Examples
@@ -31,6 +33,7 @@ from ._background import AmorphousHump, PolynomialBackground
 from ._base import BatchTransform, default_two_theta
 from ._compose import (
     Compose,
+    LinearIntensities,
     Normalize,
     OneOf,
     RandomApply,
@@ -59,6 +62,7 @@ __all__ = [
     "ImpurityPeaks",
     "KbetaLeak",
     "LatticeStrain",
+    "LinearIntensities",
     "Normalize",
     "OneOf",
     "PeakShift",

@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import torch.nn.functional as F  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 
 from skxrd import augmentation as A  # noqa: E402
@@ -765,3 +766,128 @@ def test_crystallite_broadening_agrees_with_the_simulators_size(simulated, size)
         for i in _strong_peaks(ref_row, 3):
             lo, hi = int(i) - 80, int(i) + 81
             assert _fwhm(row[lo:hi]) == pytest.approx(_fwhm(ref_row[lo:hi]), rel=0.05)
+
+
+# ------------------------------------------------------- peaks above the noise
+def _noisy_lines(n=16, counts=500.0, background=100.0, seed=0):
+    """Patterns of 12 lines with Poisson counting noise, background subtracted
+    (as the shipped recipes' training patterns are), and the noise-free
+    patterns (max-normalized)."""
+    x = _peaky(n, seed)
+    g = _gen(seed + 1)
+    noisy = torch.poisson(counts * x + background, generator=g) - background
+    return noisy / counts, x
+
+
+def _near(mask, half):
+    return F.max_pool1d(mask[:, None].float(), 2 * half + 1, 1, padding=half)[:, 0] > 0
+
+
+def test_find_peaks_min_snr_drops_noise_spikes_and_keeps_the_lines():
+    noisy, clean = _noisy_lines()
+    near_line = _near(A.find_peaks(clean), 3)
+    old = A.find_peaks(noisy)
+    new = A.find_peaks(noisy, min_snr=6)
+    # without it most "peaks" are noise; with it nearly every one is a line
+    assert (old & near_line).sum() < 0.5 * old.sum()
+    assert (new & near_line).sum() >= 0.85 * new.sum()
+    # and the lines above 10 % of the maximum are kept
+    strong = A.find_peaks(clean, threshold=0.1)
+    assert (strong & _near(new, 3)).sum() >= 0.95 * strong.sum()
+    # a subset of the peaks without it
+    assert (new <= old).all()
+
+
+def test_find_peaks_min_snr_changes_nothing_without_noise():
+    x = _peaky(8)
+    assert torch.equal(A.find_peaks(x, min_snr=6), A.find_peaks(x))
+    assert torch.equal(A.find_peaks(x, min_snr=0), A.find_peaks(x))
+
+
+@pytest.mark.parametrize("min_snr", [-1, True, "6", math.inf, math.nan])
+def test_find_peaks_rejects_a_bad_min_snr(min_snr):
+    with pytest.raises(ValueError, match="min_snr must be None or a number >= 0"):
+        A.find_peaks(torch.zeros(1, 50), min_snr=min_snr)
+    with pytest.raises(ValueError, match="min_snr"):
+        A.RandomPeakScaling(min_snr=min_snr)(torch.rand(1, 50))
+
+
+@pytest.mark.parametrize("factor", [0.25, 2.0])
+def test_peak_scaling_with_min_snr_scales_the_lines_not_the_noise(factor):
+    noisy, clean = _noisy_lines()
+    far = ~_near(A.find_peaks(clean, threshold=1e-4), 30)
+
+    def effect(transform):
+        y = transform(noisy)
+        # how much of the noise-free lines was added (factor - 1 is exact)
+        gain = ((y - noisy) * clean).sum(1) / (clean * clean).sum(1)
+        changed = (y[far] != noisy[far]).float().mean()
+        return float(gain.median()), float(changed)
+
+    gain_new, changed_new = effect(
+        A.RandomPeakScaling(probability=1.0, scale=factor, min_snr=6)
+    )
+    gain_old, changed_old = effect(A.RandomPeakScaling(probability=1.0, scale=factor))
+    assert abs(gain_new - (factor - 1)) < 0.15 * abs(factor - 1)
+    # the noise away from the lines stays; without min_snr its spikes are
+    # peaks and change with the lines
+    assert changed_new < 0.03 and changed_old > 0.2
+
+
+def test_texture_with_min_snr_gives_each_line_one_factor():
+    # texture draws one factor per peak: a line whose flanks carry noise
+    # spikes got several, its top scaled apart from its sides
+    noisy, clean = _noisy_lines(n=32)
+    tex = A.PreferredOrientationScaling(max_factor=2.0, min_snr=6)
+    y = tex(noisy, generator=_gen())
+    lines = A.find_peaks(clean, threshold=0.2)
+    rows, cols = lines.nonzero(as_tuple=True)
+    spread = []
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        top = slice(c - 1, c + 2)
+        flank = torch.cat([noisy[r, c - 3 : c - 1], noisy[r, c + 2 : c + 4]])
+        out_flank = torch.cat([y[r, c - 3 : c - 1], y[r, c + 2 : c + 4]])
+        f_top = y[r, top].sum() / noisy[r, top].sum()
+        f_flank = out_flank.sum() / flank.sum()
+        spread.append(float((f_top - f_flank).abs()))
+    assert np.median(spread) < 0.1
+
+
+def test_linear_intensities_acts_on_the_squares():
+    x = _peaky(4)
+    s = x.sqrt()
+    inner = A.RandomPeakScaling(probability=1.0, scale=0.25)
+    y = A.LinearIntensities(inner)(s, generator=_gen())
+    torch.testing.assert_close(y**2, inner(x, generator=_gen()), atol=1e-5, rtol=0)
+    # signs are kept, the max-normalization too
+    neg = torch.tensor([[-0.25, 0.5, 1.0]])
+    assert A.LinearIntensities(A.Normalize())(neg).tolist() == [[-0.25, 0.5, 1.0]]
+    aug = A.LinearIntensities(A.sample_augmentation(min_snr=6))
+    z = aug(s, generator=_gen())
+    assert torch.allclose(z.amax(1), torch.ones(4))
+    # an impurity line of 4 % of the strongest peak is 4 % in linear intensity
+    # (20 % in square roots)
+    one = torch.zeros(1, 4250)
+    one[0, 100] = 1.0
+    imp = A.LinearIntensities(A.ImpurityPeaks(n_peaks=1, intensity=0.04, fwhm=0.2))
+    w = imp(one, generator=_gen())
+    assert abs(float((w**2 - one**2).max()) - 0.04) < 1e-3
+
+
+def test_linear_intensities_errors():
+    with pytest.raises(ValueError, match="scale must be 'sqrt', got 'log'"):
+        A.LinearIntensities(A.Normalize(), scale="log")(torch.rand(2, 10))
+    with pytest.raises(TypeError, match="transform must be callable"):
+        A.LinearIntensities(3)(torch.rand(2, 10))
+
+
+def test_sample_augmentation_min_snr_reaches_the_peak_transforms():
+    aug = A.sample_augmentation(min_snr=6)
+    peaks = aug.transforms[1].transform.transforms
+    assert [t.min_snr for t in peaks] == [6, 6, 6]
+    # None: the same draws as before the option existed
+    x = _peaky(8)
+    default = A.sample_augmentation()
+    assert [t.min_snr for t in default.transforms[1].transform.transforms] == [None] * 3
+    explicit = A.sample_augmentation(min_snr=None)
+    assert torch.equal(default(x, generator=_gen()), explicit(x, generator=_gen()))

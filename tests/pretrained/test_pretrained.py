@@ -531,6 +531,69 @@ def test_config_stray_line_augmentation_and_its_errors():
         build_pipeline(load_config({**TINY, "simulator": mono, "classifier": net}))
 
 
+def _augment_of(classifier, preprocessing=None, simulator=None):
+    cfg = {**TINY, "classifier": {**TINY["classifier"], **classifier}}
+    if preprocessing is not None:
+        cfg["preprocessing"] = preprocessing
+    if simulator is not None:
+        cfg["simulator"] = simulator
+    return build_pipeline(load_config(cfg)).steps[-1][1].augment
+
+
+def _peak_transforms(compose):
+    return compose.transforms[1].transform.transforms
+
+
+def test_config_sample_linear_augments_linear_intensities_above_the_noise():
+    from skxrd.augmentation import Compose, LinearIntensities
+
+    sqrt = {"normalize": "max", "scale": "sqrt"}
+    aug = _augment_of({"augment": "sample+linear"}, sqrt)
+    # square roots squared back for it, peaks found above the counting noise
+    assert isinstance(aug, LinearIntensities) and isinstance(aug.transform, Compose)
+    assert [t.min_snr for t in _peak_transforms(aug.transform)] == [6.0] * 3
+    # linear inputs: no squaring, the same peak finding
+    plain = _augment_of({"augment": "sample+linear"})
+    assert isinstance(plain, Compose)
+    assert [t.min_snr for t in _peak_transforms(plain)] == [6.0] * 3
+    # "sample" as it was
+    sample = _augment_of({"augment": "sample"})
+    assert [t.min_snr for t in _peak_transforms(sample)] == [None] * 3
+    # max-normalized square roots stay max-normalized
+    x = torch.rand(4, len(PowderSimulator(**TINY["simulator"]).two_theta))
+    y = aug(x, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(y.amax(dim=1), torch.ones(4))
+
+
+def test_config_sample_options_combine():
+    from skxrd.augmentation import KbetaLeak, LinearIntensities, ScanRange
+
+    sim = {"two_theta_range": [5.0, 60.0], "two_theta_step": 0.05}
+    sqrt = {"normalize": "max", "scale": "sqrt"}
+    aug = _augment_of({"augment": "sample+linear+stray_lines"}, sqrt, sim)
+    assert isinstance(aug, LinearIntensities)
+    sample, leak, _ = aug.transform.transforms
+    assert isinstance(leak.transform, KbetaLeak)
+    assert [t.min_snr for t in _peak_transforms(sample)] == [6.0] * 3
+    cut = _augment_of({"augment": "sample+scan_range+linear"}, sqrt)
+    assert isinstance(cut.transform.transforms[-1].transform, ScanRange)
+
+
+@pytest.mark.parametrize(
+    ("augment", "preprocessing", "match"),
+    [
+        ("sample+nonsense", None, "the options after 'sample' are linear"),
+        ("sample+linear+linear", None, "each at most once"),
+        ("sample+scan_range+stray_lines", None, "do not combine"),
+        ("sample+linear", {"normalize": "max", "scale": "log"}, "scale = 'log'"),
+    ],
+)
+def test_config_sample_option_errors_name_the_setting(augment, preprocessing, match):
+    with pytest.raises(ValueError, match=match) as info:
+        _augment_of({"augment": augment}, preprocessing)
+    assert f'augment = "{augment}"' in str(info.value)
+
+
 _WEIGHTED_SPACE_GROUPS = """
 target = "space_group"
 [data]
