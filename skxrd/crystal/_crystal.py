@@ -2046,14 +2046,23 @@ class _NoSuchBlock(ValueError):
     pass
 
 
-def _cif_block(text: str, dataset: str, where: str) -> str:
-    """The text of the block named ``dataset`` alone: an error in another
-    block of the file (a multi-phase refinement) is not this block's."""
+def _cif_block(text: str, dataset: str, where: str) -> tuple[str, str]:
+    """The name, as the file spells it, and the text of the block named
+    ``dataset`` alone: an error in another block of the file (a multi-phase
+    refinement) is not this block's. Block names are case-insensitive (CIF
+    1.1), so ``"NaCl"`` finds ``data_NACL``."""
     blocks = cif_blocks(text)
-    for name, body in blocks:
-        if name == dataset:
-            return body
+    found = [(name, body) for name, body in blocks if name == dataset]
+    if not found:
+        found = [(n, b) for n, b in blocks if n.casefold() == dataset.casefold()]
+    if len(found) == 1:
+        return found[0]
     names = [name for name, _ in blocks]
+    if found:
+        raise _NoSuchBlock(
+            f"{where}: {len(found)} data blocks are named {dataset!r}, which CIF "
+            f"does not allow (block names must differ, ignoring case; has {names})"
+        )
     raise _NoSuchBlock(f"{where}: no data block {dataset!r} (has {names})")
 
 
@@ -2087,7 +2096,7 @@ def _read_cif(source, dataset=None) -> Crystal:
             # become "?data_", and the file had no data block
             text = raw.decode("utf-8-sig", "replace")
             if dataset is not None:
-                text = _cif_block(text, dataset, where)
+                dataset, text = _cif_block(text, dataset, where)
             cif = _checked_cif_file()(
                 _one_row_a_line(text.encode("ascii", "replace").decode())
             )

@@ -1404,6 +1404,22 @@ def test_cif_named_block_is_read_alone():
         Crystal.from_cif(bad + good, dataset="x")
 
 
+def test_cif_block_names_ignore_case():
+    # CIF 1.1: block names are case-insensitive; dataset="RockSalt" was "no
+    # data block 'RockSalt' (has ['rocksalt'])"
+    good = ROCKSALT_CIF.format(cation="Mg", anion="O")
+    crystal = Crystal.from_cif(good, dataset="RockSalt")
+    assert crystal.n_atoms == 8 and crystal.name == "rocksalt"
+    # an exact match comes first; the same name twice is an error, not the first
+    other = ROCKSALT_CIF.format(cation="Ca", anion="O").replace(
+        "data_rocksalt", "data_ROCKSALT"
+    )
+    assert "Ca" in Crystal.from_cif(good + other, dataset="ROCKSALT").formula
+    assert "Mg" in Crystal.from_cif(good + other, dataset="rocksalt").formula
+    with pytest.raises(ValueError, match="2 data blocks are named 'RockSalt'"):
+        Crystal.from_cif(good + other, dataset="RockSalt")
+
+
 def test_cif_sources_that_are_not_files_or_text():
     with pytest.raises(ValueError, match="the CIF text is empty"):
         Crystal.from_cif("")
