@@ -275,12 +275,18 @@ def _cmd_train(args) -> int:
             config, load_model(resume, device="cpu"), f"--resume {args.resume}"
         )
     import contextlib
+    import warnings
 
     try:
         # skorch prints its epoch table on stdout: progress, which goes to
         # stderr with the progress bars, so that stdout holds the summary
         # alone (skxrd train ... > summary.json)
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+            # the check above said it, naming --resume: not a second time
+            # from the training's own check of the same file
+            warnings.filterwarnings(
+                "ignore", message=r"warm_start .* was trained with class_weight"
+            )
             pipe, report = train_from_config(
                 config,
                 cache=args.cache,

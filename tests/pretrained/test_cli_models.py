@@ -985,6 +985,27 @@ def test_train_resume_of_another_grid_or_target_fails_before_the_data(
         assert f"--resume {model}" in err and message in err, err
 
 
+def test_train_resume_with_other_class_weights_says_so_once(tmp_path, capsys):
+    # the CLI's check and the training's own check of the same file each
+    # warned: the same warning twice, the second without "--resume"
+    weighted, plain = tmp_path / "weighted.toml", tmp_path / "plain.toml"
+    net = {**TINY["classifier"], "max_epochs": 1}
+    weighted.write_text(
+        to_toml({**TINY, "classifier": {**net, "class_weight": "balanced"}})
+    )
+    plain.write_text(to_toml({**TINY, "classifier": net}))
+    model = tmp_path / "m.pt"
+    assert main(["train", str(weighted), "-o", str(model), "--quiet"]) == 0
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        args = ["train", str(plain), "-o", str(tmp_path / "m2.pt"), "--quiet"]
+        assert main([*args, "--resume", str(model)]) == 0
+    capsys.readouterr()
+    about = [str(w.message) for w in said if "class_weight" in str(w.message)]
+    assert len(about) == 1, about
+    assert about[0].startswith(f"--resume {model} was trained with class_weight=")
+
+
 def test_evaluate_reads_or_refuses_data_files_in_one_line(tiny, tmp_path, capsys):
     pipe, _, model = tiny
     run = ["--model", str(model)]
