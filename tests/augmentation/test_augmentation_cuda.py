@@ -34,6 +34,7 @@ TRANSFORMS = [
     A.RandomApply(A.LatticeStrain(), p=0.5),
     A.OneOf([A.PoissonNoise(), A.PolynomialBackground()]),
     A.default_augmentation(),
+    A.LinearIntensities(A.sample_augmentation(min_snr=6)),
 ]
 IDS = [type(t).__name__ for t in TRANSFORMS]
 
@@ -46,6 +47,7 @@ FIXED = [
     A.AmorphousHump(center=30.0, width=5.0, amplitude=0.2),
     A.RandomPeakRemoval(probability=1.0),
     A.RandomPeakScaling(probability=1.0, scale=0.5),
+    A.RandomPeakScaling(probability=1.0, scale=0.5, min_snr=6),
     A.PreferredOrientationScaling(max_factor=1.0),
     A.GaussianNoise(sigma=0.0),
     A.Normalize(),
