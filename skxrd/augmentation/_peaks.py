@@ -240,6 +240,10 @@ def _scale_peaks(
 class _PeakTransform(BatchTransform):
     """Peak transforms: detect peaks, draw a factor per peak, scale in basins."""
 
+    # transforms pickled before min_snr existed (an estimator's augment saved
+    # with joblib) read it from here: as they were
+    min_snr = None
+
     def _transform(self, x, generator, grid):
         threshold, min_distance, min_snr = _check_peak_params(
             self.threshold, self.min_distance, self.min_snr

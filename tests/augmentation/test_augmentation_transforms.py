@@ -896,3 +896,13 @@ def test_sample_augmentation_min_snr_reaches_the_peak_transforms():
     assert [t.min_snr for t in default.transforms[1].transform.transforms] == [None] * 3
     explicit = A.sample_augmentation(min_snr=None)
     assert torch.equal(default(x, generator=_gen()), explicit(x, generator=_gen()))
+
+
+def test_peak_transforms_pickled_before_min_snr_load_as_they_were():
+    old = A.RandomPeakScaling(probability=1.0, scale=0.5)
+    del old.__dict__["min_snr"]  # as pickled by an earlier version
+    back = pickle.loads(pickle.dumps(old))
+    assert back.get_params()["min_snr"] is None
+    x = _peaky(4)
+    assert torch.equal(back(x), A.RandomPeakScaling(probability=1.0, scale=0.5)(x))
+    assert "min_snr" not in repr(back)  # the default, as sklearn prints it
