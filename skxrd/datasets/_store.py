@@ -52,6 +52,7 @@ import json
 import numbers
 import os
 import threading
+import warnings
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -62,6 +63,7 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 
 from ..simulation import PowderSimulator
+from ._cache import DATA_REVISION
 
 __all__ = ["PatternStore", "write_pattern_store"]
 
@@ -330,6 +332,10 @@ def _create(path: Path, config: dict, entropy: int, two_theta, target_names, y_i
         f.attrs["format"] = _FORMAT
         f.attrs["format_version"] = _FORMAT_VERSION
         f.attrs["skxrd_version"] = __version__
+        # the generator's revision (datasets._cache.DATA_REVISION): the same
+        # settings give other crystals under another one, and a resumed store
+        # would mix them
+        f.attrs["data_revision"] = DATA_REVISION
         f.attrs["target"] = config["target"]
         f.attrs["n_crystals"] = n
         f.attrs["chunk_size"] = config["chunk_size"]
@@ -602,6 +608,37 @@ def write_pattern_store(
     return PatternStore(path)
 
 
+def _check_revision(f, path: Path, n_chunks: int):
+    """Refuse to add chunks to a store whose generator revision differs from
+    this version's: under another ``DATA_REVISION`` the same settings
+    give other crystals (the order of ``space_groups``, mixed sites), and the
+    resumed rows would silently come from another draw than the first ones.
+    A complete store is read as it is."""
+    if int(f.attrs["n_complete_chunks"]) >= n_chunks:
+        return
+    revision = f.attrs.get("data_revision")
+    if revision is None:
+        warnings.warn(
+            f"{os.fspath(path)!r} does not record the data revision it was "
+            "begun with (stores begun before skxrd recorded it do not): if it "
+            "was begun before 2026-12-07, some settings (an "
+            "unsorted space_groups or elements list, perturbed mixed sites) now "
+            "give other crystals and its resumed chunks differ from a straight "
+            "run; write it again if in doubt",
+            UserWarning,
+            stacklevel=4,
+        )
+    elif int(revision) != DATA_REVISION:
+        f.close()
+        raise ValueError(
+            f"{os.fspath(path)!r} was begun with data revision {int(revision)} "
+            f"and this skxrd generates revision {DATA_REVISION}: the same "
+            "settings now give other crystals, so its remaining chunks would "
+            "not continue the same draw; write the store again (another path), "
+            "or finish it with the skxrd that began it"
+        )
+
+
 def _write_chunks(path, config, simulator, options, *, n_jobs, verbose, max_chunks):
     """Create or resume the store at ``path`` (``config``: its recorded
     settings) and write its missing chunks, at most ``max_chunks``; ``options``
@@ -634,6 +671,7 @@ def _write_chunks(path, config, simulator, options, *, n_jobs, verbose, max_chun
                 "call again with the file's settings to resume it, or write to "
                 "another path"
             )
+        _check_revision(f, path, -(-n_crystals // chunk_size))
         entropy = int(f.attrs["entropy"])
     else:
         entropy = (

@@ -824,3 +824,30 @@ def test_a_bad_n_jobs_is_named_before_writing(bad, tmp_path):
     with pytest.raises(ValueError, match="n_jobs must be None or a non-zero"):
         write_pattern_store(path, 4, n_jobs=bad, **SETTINGS)
     assert not path.exists()
+
+
+def test_a_store_of_another_data_revision_is_not_resumed(tmp_path):
+    # the generator's revisions change the crystals of the same settings:
+    # chunks added under another one silently came from another draw
+    path = tmp_path / "old.h5"
+    settings = {**SETTINGS, "chunk_size": 4}
+    write_pattern_store(path, 8, max_chunks=1, **settings).close()
+    with h5py.File(path, "r") as f:
+        assert int(f.attrs["data_revision"]) == _store.DATA_REVISION
+    with h5py.File(path, "r+") as f:
+        f.attrs["data_revision"] = _store.DATA_REVISION - 1
+    with pytest.raises(ValueError, match=r"begun with data revision \d+ and this"):
+        write_pattern_store(path, 8, **settings)
+    assert read_all(path)["X"].shape[0] == 8  # the file as it was
+    # a store begun before the revision was recorded: said, then resumed
+    with h5py.File(path, "r+") as f:
+        del f.attrs["data_revision"]
+    with pytest.warns(UserWarning, match="does not record the data revision"):
+        write_pattern_store(path, 8, **settings).close()
+    straight = tmp_path / "straight.h5"
+    write_pattern_store(straight, 8, **settings).close()
+    np.testing.assert_array_equal(read_all(path)["X"], read_all(straight)["X"])
+    # a complete store is read whatever its revision
+    with h5py.File(straight, "r+") as f:
+        f.attrs["data_revision"] = _store.DATA_REVISION - 1
+    write_pattern_store(straight, 8, **settings).close()
