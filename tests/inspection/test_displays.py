@@ -437,6 +437,9 @@ def test_confusion_include_missing():
 
 
 def test_confusion_unknown_labels():
+    # figures other tests left open (a -k selection of the suite) are not
+    # this test's: it checks that bad labels open none
+    plt.close("all")
     with pytest.raises(ValueError, match=r"y_pred has labels.*0, 231, 'cubik'"):
         CrystalSystemConfusionDisplay.from_predictions(
             [1, 2, 3, 4], [0, 231, "cubik", 231]

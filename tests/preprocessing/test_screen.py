@@ -161,3 +161,36 @@ def test_weak_powder_patterns_with_counting_noise_pass(powders):
     peaks = 20 * powders[:4] / powders[:4].max(axis=1, keepdims=True)
     counts = rng.poisson(peaks + 2.0).astype(float)
     assert screen_patterns(counts, two_theta=TT) == [None] * 4
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda rng: rng.exponential(100.0, len(TT)),
+        lambda rng: rng.lognormal(3.0, 1.0, len(TT)),
+        lambda rng: rng.pareto(2.0, len(TT)),
+        lambda rng: rng.poisson(rng.exponential(100.0, len(TT))).astype(float),
+    ],
+    ids=["exponential", "lognormal", "pareto", "poisson-of-exponential"],
+)
+def test_heavy_tailed_white_noise_is_refused(draw):
+    # its spikes are outliers to the robust noise level, so they stood out
+    # of it as peaks: 17-20 of 20 exponential, lognormal and Pareto draws
+    # passed; in random order its values stand out as far
+    X = [draw(np.random.default_rng(seed)) for seed in range(20)]
+    reasons = screen_patterns(X, two_theta=TT)
+    assert sum(r is None for r in reasons) <= 2, reasons
+    shuffled = [r for r in reasons if r is not None and "shuffled" in r]
+    assert shuffled and "white noise, not a powder pattern" in shuffled[0]
+    # the same input, the same answer
+    assert screen_patterns(X[:3], two_theta=TT) == reasons[:3]
+
+
+def test_sparse_or_noisy_powder_patterns_pass_the_shuffle_test(powders):
+    # counting noise strong enough that few lines stand out: the lines do
+    # not survive shuffling, the noise does
+    rng = np.random.default_rng(0)
+    for row in powders:
+        for counts in (30.0, 100.0):
+            noisy = rng.poisson(counts * row / row.max() + 5.0).astype(float)
+            assert screen_patterns(noisy[None], two_theta=TT) == [None]
