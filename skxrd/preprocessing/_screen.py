@@ -169,7 +169,6 @@ def screen_patterns(
 def _reason(
     x, y, model_range, min_coverage, min_span, max_width, min_snr, min_peak_snr
 ):
-    from scipy.ndimage import median_filter
 
     from ..utils._signal import find_peaks, peak_widths
 
@@ -202,12 +201,8 @@ def _reason(
             f"strongly negative intensities (down to {low / top:.0%} of the "
             "maximum): not counts"
         )
-    smooth = median_filter(y, size=5, mode="nearest")
-    resid = y - smooth
     quantum = _quantum(y)
-    noise = _robust_sigma(resid, quantum)
-    base = float(np.median(smooth))
-    height = float(smooth.max()) - base
+    smooth, resid, noise, height = _signal_and_noise(y, quantum)
     if height <= 0 or (noise > 0 and height / noise < min_snr):
         return (
             f"no peak stands out of the noise (signal-to-noise "
@@ -290,17 +285,23 @@ def _shuffled_signal_to_noise(y, quantum):
     """The median signal-to-noise (as :func:`_reason` measures it) of ``y``'s
     values in random orders, with a fixed seed: the same input, the same
     answer."""
-    from scipy.ndimage import median_filter
-
     rng = np.random.default_rng(0)
     figures = []
     for _ in range(_N_SHUFFLES):
-        z = rng.permutation(y)
-        smooth = median_filter(z, size=5, mode="nearest")
-        noise = _robust_sigma(z - smooth, quantum)
-        height = float(smooth.max()) - float(np.median(smooth))
+        _, _, noise, height = _signal_and_noise(rng.permutation(y), quantum)
         figures.append(height / noise if noise > 0 else np.inf)
     return float(np.median(figures))
+
+
+def _signal_and_noise(y, quantum):
+    """``y`` smoothed (a 5-point median), the residual, the residual's robust
+    noise level and the smoothed maximum's height above the median."""
+    from scipy.ndimage import median_filter
+
+    smooth = median_filter(y, size=5, mode="nearest")
+    resid = y - smooth
+    noise = _robust_sigma(resid, quantum)
+    return smooth, resid, noise, float(smooth.max()) - float(np.median(smooth))
 
 
 def _quantum(y):
