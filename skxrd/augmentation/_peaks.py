@@ -97,9 +97,10 @@ def _noise_level(x: torch.Tensor) -> torch.Tensor:
 
 
 def _peak_mask(
-    x: torch.Tensor, threshold: float, min_distance: int, min_snr=None
+    x: torch.Tensor, threshold: float, min_distance: int, min_snr=None, noise=None
 ) -> torch.Tensor:
-    """Boolean mask of the peaks of each row (see :func:`find_peaks`)."""
+    """Boolean mask of the peaks of each row (see :func:`find_peaks`);
+    ``noise``: the rows' :func:`_noise_level` where the caller has it."""
     n = x.shape[1]
     k = min(min_distance, (n - 1) // 2)
     if k < 1:
@@ -118,7 +119,8 @@ def _peak_mask(
         # noise levels, a line its height
         w = min(5 * min_distance, n - 1)
         low = -F.max_pool1d(-x[:, None], 2 * w + 1, stride=1, padding=w)[:, 0]
-        mask &= x - low > min_snr * _noise_level(x)
+        noise = _noise_level(x) if noise is None else noise
+        mask &= x - low > min_snr * noise
     return mask
 
 
@@ -248,9 +250,6 @@ class _PeakTransform(BatchTransform):
         threshold, min_distance, min_snr = _check_peak_params(
             self.threshold, self.min_distance, self.min_snr
         )
-        ordinal = _peak_mask(x, threshold, min_distance, min_snr).cumsum(dim=1)
-        n_peaks = ordinal[:, -1]
-        k = int(n_peaks.max())
         ends = noise = None
         if min_snr is not None and x.shape[1] > 1:
             # between lines above the noise a basin's deepest point is a noise
@@ -263,6 +262,10 @@ class _PeakTransform(BatchTransform):
                 x[:, None], 2 * w + 1, stride=1, padding=w, count_include_pad=False
             )[:, 0]
             noise = _noise_level(x)
+        mask = _peak_mask(x, threshold, min_distance, min_snr, noise)
+        ordinal = mask.cumsum(dim=1)
+        n_peaks = ordinal[:, -1]
+        k = int(n_peaks.max())
         factors = self._factors(x, k, generator)
         return _scale_peaks(x, ordinal, n_peaks, factors, ends, noise)
 
