@@ -559,6 +559,11 @@ def batched_similarities(matcher, X, references):
     ``matcher.batch_size`` rows at a time, with ``matcher``'s settings
     (:data:`MATCH_SETTINGS`)."""
     settings = [getattr(matcher, name) for name in MATCH_SETTINGS]
+    # float64 products: float32 ones depend on how many rows a batch holds
+    # (BLAS blocks a matrix product otherwise than one row's), and a pattern's
+    # answer on whether it came alone or with others (2e-6 apart, moved by a
+    # low temperature)
+    references = np.asarray(references, dtype=np.float64)
     for start in range(0, len(X), matcher.batch_size):
         rows = slice(start, start + matcher.batch_size)
         yield rows, span_similarities(X[rows], references, *settings)
