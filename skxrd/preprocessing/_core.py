@@ -536,6 +536,8 @@ def resample_patterns(s, patterns) -> np.ndarray:
         covered = _covered(s.grid, pos)
         if xs.size:
             out[i] = np.interp(s.grid, xs, ys)
+            if s.method == "average":
+                _average_finer(s.grid, xs, ys[None], out[i : i + 1])
         if not covered.all():
             out[i, ~covered] = s.fill_value
             label = f"pattern {i}" + (f" ({p.name!r})" if p.name else "")
@@ -609,6 +611,7 @@ def _stripped(pattern) -> np.ndarray:
 
 #: what :class:`PatternResampler` does with the Kα2 line of another doublet
 KALPHA2_MODES = ("auto", "keep")
+RESAMPLE_METHODS = ("average", "linear")
 #: the beams of one wavelength that ``source_radiation`` names
 _BEAM_KINDS = ("xray", "x-ray", "neutron")
 
@@ -636,6 +639,12 @@ class _Settings:
         if self.kalpha2 not in KALPHA2_MODES:
             raise ValueError(
                 f"kalpha2 must be one of {KALPHA2_MODES}, got {self.kalpha2!r}"
+            )
+        # model files written before the parameter resampled linearly
+        self.method = getattr(est, "method", "linear")
+        if self.method not in RESAMPLE_METHODS:
+            raise ValueError(
+                f"method must be one of {RESAMPLE_METHODS}, got {self.method!r}"
             )
         if est.out_of_range not in ("fill", "error"):
             raise ValueError(
@@ -847,8 +856,10 @@ def _covered(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return (grid >= finite[0] - tol) & (grid <= finite[-1] + tol)
 
 
-def _interp_shared(grid, pos, X):
-    """Linear interpolation of all rows of ``X`` (columns at ``pos``) at ``grid``."""
+def _interp_shared(grid, pos, X, method="linear"):
+    """Linear interpolation of all rows of ``X`` (columns at ``pos``) at
+    ``grid``; with ``method="average"``, means over the grid's steps where the
+    columns are finer (:func:`_average_finer`)."""
     cols = np.flatnonzero(np.isfinite(pos))
     p = pos[cols]
     covered = _covered(grid, pos)
@@ -863,7 +874,73 @@ def _interp_shared(grid, pos, X):
     left, right = X[:, cols[j]], X[:, cols[j + 1]]
     np.multiply(left, 1.0 - w, out=out)
     out += right * w
+    if method == "average":
+        _average_finer(grid, p, X[:, cols], out)
     return out, covered
+
+
+# the model's step over the measured one from which a scan counts as finer
+_FINER = 1.01
+
+
+def _average_finer(grid, p, Y, out):
+    """Where the measurement's steps are finer than the grid's, put in ``out``
+    the mean of the measurement over each grid point's step.
+
+    Each measured point stands for its own step (edges halfway to its
+    neighbours), as a detector step records the counts over it; a grid point
+    takes the overlap-weighted mean of those steps across its own step (the
+    flux-conserving rebinning of spectra). Point-sampling a finer scan used
+    one point in two (0.01° onto 0.02°) or three and dropped the counts of
+    the others: its noise was not averaged down, and a line narrower than
+    the model's step was caught or missed by where it fell. Where the
+    measurement's steps are as wide as the grid's or wider, the linear
+    interpolation already in ``out`` stays: over one measured step the mean
+    is that interpolation.
+
+    Parameters
+    ----------
+    grid : ndarray of shape (n_grid,)
+        Increasing grid positions.
+    p : ndarray of shape (n_points,)
+        Increasing measured positions (finite), in the grid's unit.
+    Y : ndarray of shape (n_samples, n_points)
+        Measured values at ``p``.
+    out : ndarray of shape (n_samples, n_grid)
+        The linear interpolation of ``Y`` at ``grid``, changed in place.
+    """
+    if p.size < 2 or grid.size < 2:
+        return
+    mid = 0.5 * (p[1:] + p[:-1])
+    edges = np.concatenate(([p[0] - (mid[0] - p[0])], mid, [p[-1] + (p[-1] - mid[-1])]))
+    width = np.diff(edges)
+    # the grid's step at each point, and the measured step it falls in
+    step = np.gradient(grid)
+    k = np.clip(np.searchsorted(edges, grid, side="right") - 1, 0, p.size - 1)
+    # steps within a per cent of the grid's (the model's own grid at a
+    # slightly other wavelength) are not finer: interpolated, as before
+    finer = step > _FINER * width[k]
+    if not finer.any():
+        return
+    g = grid[finer]
+    # a step that runs past the measured ends is narrowed about its point,
+    # so that a slope's value stays that at the point
+    half = np.minimum(0.5 * step[finer], np.minimum(g - edges[0], edges[-1] - g))
+    keep = half > 0
+    cols = np.flatnonzero(finer)[keep]
+    a, b = g[keep] - half[keep], g[keep] + half[keep]
+    span = b - a
+    Y = np.asarray(Y, dtype=float)
+    # the integral of the steps from the first edge, at every edge ...
+    total = np.zeros((Y.shape[0], p.size + 1))
+    np.cumsum(Y * width, axis=1, out=total[:, 1:])
+
+    def integral(x):
+        # ... and anywhere between two edges (the step's value times the way in)
+        j = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, p.size - 1)
+        return total[:, j] + Y[:, j] * (x - edges[j])
+
+    out[:, cols] = (integral(b) - integral(a)) / span
 
 
 def _array_label(n_samples: int) -> str:

@@ -41,6 +41,7 @@ _STEP_PARAMS = {
         {
             "fill_value",
             "kalpha2",
+            "method",
             "out_of_range",
             "source_axis",
             "source_grid",
@@ -203,8 +204,9 @@ class Predictor:
         from ..estimators._core import symmetry_columns
 
         def resampling(p):
-            # model files written before kalpha2 existed lack it: "auto"
-            return {"kalpha2": "auto", **vars(p._resampler)}
+            # model files written before kalpha2 and method existed lack
+            # them: "auto" and "linear"
+            return {"kalpha2": "auto", "method": "linear", **vars(p._resampler)}
 
         if (
             resampling(self) != resampling(other)

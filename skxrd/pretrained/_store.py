@@ -1005,6 +1005,9 @@ def load_model(path, *, device="auto"):
     for name, cls, params, n_in in payload["steps"][:-1]:
         if cls not in known:
             raise ValueError(f"{path}: step {name!r} names an unknown class {cls!r}")
+        if cls == "PatternResampler":
+            # files written before the parameter existed resampled linearly
+            params = {"method": "linear", **params}
         try:
             step = known[cls](**params)
             # preprocessing steps are stateless: fitting records the input size

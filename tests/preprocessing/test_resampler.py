@@ -88,12 +88,118 @@ def test_matches_numpy_interp_through_q():
     x = np.sort(rng.uniform(3, 50, 500))
     y = rng.random(500)
     p = Pattern(x, y, wavelength=0.8)
-    res = PatternResampler(two_theta=(10, 60, 0.1), wavelength=1.2).fit([p])
+    res = PatternResampler(
+        two_theta=(10, 60, 0.1), wavelength=1.2, method="linear"
+    ).fit([p])
     tt = np.degrees(
         2 * np.arcsin(4 * np.pi * np.sin(np.radians(x) / 2) / 0.8 * 1.2 / (4 * np.pi))
     )
     expected = np.interp(res.grid_, tt, y)
     assert np.allclose(res.transform([p])[0], expected)
+
+
+def _step_means(grid, x, y, sub=2000):
+    """Each grid point's mean, over its own step, of ``y`` held constant over
+    each point's step (edges halfway to its neighbours): by brute force."""
+    edges = np.r_[
+        x[0] - (x[1] - x[0]) / 2, (x[1:] + x[:-1]) / 2, x[-1] + (x[-1] - x[-2]) / 2
+    ]
+    step = np.gradient(grid)
+    out = []
+    for g, h in zip(grid, step):
+        t = np.linspace(g - h / 2, g + h / 2, sub + 1)
+        t = (t[1:] + t[:-1]) / 2
+        t = t[(t >= edges[0]) & (t <= edges[-1])]
+        out.append(
+            y[
+                np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(y) - 1)
+            ].mean()
+        )
+    return np.array(out)
+
+
+def test_a_finer_scan_is_averaged_over_each_model_step():
+    # a 0.01° scan onto a 0.02° grid: each model point is the mean over its
+    # step (its own measured point and half of each neighbour), not the one
+    # measured point at its centre
+    rng = np.random.default_rng(0)
+    x = np.round(np.arange(10.0, 60.0, 0.01), 10)
+    y = rng.poisson(50.0, x.size).astype(float)
+    p = Pattern(x, y, wavelength="CuKa")
+    out = PatternResampler(two_theta=(20, 50, 0.02)).fit().transform([p])[0]
+    point = PatternResampler(two_theta=(20, 50, 0.02), method="linear").fit()
+    lin = point.transform([p])[0]
+    i = np.searchsorted(x, 20.0) + 2 * np.arange(out.size)
+    np.testing.assert_allclose(lin, y[i], atol=1e-9)
+    np.testing.assert_allclose(out, 0.25 * y[i - 1] + 0.5 * y[i] + 0.25 * y[i + 1])
+    # the counting noise is averaged down (0.61 of its spread for this kernel)
+    assert 0.55 < out.std() / lin.std() < 0.67
+
+
+def test_averaging_on_uneven_grids_and_through_q_matches_brute_force():
+    # uneven measured steps, converted through Q to another wavelength: the
+    # mean of the measured steps over each model step, where they are finer
+    rng = np.random.default_rng(4)
+    x = np.cumsum(rng.uniform(0.002, 0.03, 3000)) + 5.0
+    y = rng.random(x.size)
+    p = Pattern(x, y, wavelength=0.8)
+    res = PatternResampler(two_theta=(12, 60, 0.05), wavelength=1.2).fit()
+    tt = p.two_theta_at(1.2)
+    np.testing.assert_allclose(
+        res.transform([p])[0], _step_means(res.grid_, tt, y), atol=2e-3
+    )
+    # array input with the same source grid gives the same
+    arr = PatternResampler(
+        two_theta=(12, 60, 0.05), wavelength=1.2, source_grid=x, source_wavelength=0.8
+    ).fit(y[None])
+    np.testing.assert_allclose(arr.transform(y[None]), res.transform([p]))
+
+
+@pytest.mark.parametrize("step", [0.02, 0.05])
+def test_averaging_changes_nothing_where_the_scan_is_not_finer(step):
+    # the model's own step or a coarser one: the linear interpolation, which is
+    # the mean over one measured step
+    rng = np.random.default_rng(1)
+    x = np.arange(10.0, 80.0, step)
+    y = rng.random(x.size)
+    p = Pattern(x, y, wavelength="CuKa")
+    avg = PatternResampler(two_theta=(20, 60, 0.02)).fit().transform([p])
+    lin = PatternResampler(two_theta=(20, 60, 0.02), method="linear").fit()
+    np.testing.assert_array_equal(avg, lin.transform([p]))
+    if step == 0.02:
+        np.testing.assert_allclose(avg[0], y[500:2500], atol=1e-9)
+
+
+def test_averaging_keeps_a_narrow_lines_area_wherever_it_falls():
+    # a line narrower than the model's step on a 0.001° scan: averaged, its
+    # area on the model grid is the measured one wherever its centre falls;
+    # point-sampled, it depends on where the line falls between the points
+    x = np.arange(20.0, 40.0, 0.001)
+    areas = {"average": [], "linear": []}
+    for centre in 30.0 + np.linspace(0.0, 0.02, 9):
+        y = np.exp(-0.5 * ((x - centre) / 0.005) ** 2)
+        p = Pattern(x, y, wavelength="CuKa")
+        for method in areas:
+            res = PatternResampler(two_theta=(25, 35, 0.02), method=method).fit()
+            areas[method].append(res.transform([p])[0].sum() * 0.02 / (y.sum() * 0.001))
+    np.testing.assert_allclose(areas["average"], 1.0, atol=1e-6)
+    assert np.ptp(areas["linear"]) > 0.1
+
+
+def test_method_is_checked_and_old_pickles_resample_linearly():
+    with pytest.raises(ValueError, match="method must be one of"):
+        PatternResampler(method="cubic").fit()
+    res = PatternResampler().fit()
+    del res.__dict__["method"]  # as an object pickled before the parameter
+    old = pickle.loads(pickle.dumps(res))
+    assert old.get_params()["method"] == "linear"
+    x = np.arange(0.0, 100.0, 0.01)
+    p = Pattern(x, np.random.default_rng(0).random(x.size), wavelength="CuKa")
+    lin = PatternResampler(method="linear").fit()
+    np.testing.assert_array_equal(old.transform([p]), lin.transform([p]))
+    assert not np.allclose(
+        res.set_params(method="average").transform([p]), lin.transform([p])
+    )
 
 
 def test_arrays_on_a_source_grid_match_patterns():
@@ -122,7 +228,11 @@ def test_q_source_grid_and_source_range():
     ).fit_transform(X)
     assert np.allclose(a, b)
     grid_q = 4 * np.pi * np.sin(np.radians(res.grid_) / 2) / CU
-    assert np.allclose(a[0], np.sin(grid_q), atol=1e-4)
+    # interpolated, the values of the curve at the grid's Q; averaged over the
+    # model's steps (finer source steps here), the curve's means over them
+    lin = res.set_params(method="linear").fit_transform(X)
+    assert np.allclose(lin[0], np.sin(grid_q), atol=1e-4)
+    assert np.allclose(a[0], np.sin(grid_q), atol=2e-3)
 
 
 def test_source_range_any_length():
@@ -182,7 +292,7 @@ def test_partial_overlap_warns_once_with_pattern_and_range():
     assert "pattern 1 ('quartz')" in msg and "pattern 2 ('quartz')" in msg
     assert "pattern 0" not in msg
     assert "5.000–9.980°" in msg and "60.000–89.980°" in msg and "fill_value=-1" in msg
-    assert np.all(X[0] == 1.0)
+    np.testing.assert_allclose(X[0], 1.0, rtol=1e-12)  # averaged 0.01° steps
     covered = (res.grid_ >= 10) & (res.grid_ <= 59.99 + 1e-9)
     assert np.allclose(X[1, covered], 1.0) and np.all(X[1, ~covered] == -1.0)
 
@@ -326,8 +436,13 @@ def test_resampling_onto_a_finer_grid_and_back_is_the_identity():
     fine = 5.0 + 0.005 * np.arange(4 * 4249 + 1)
     up = PatternResampler(two_theta=fine, source_grid=grid).fit(X)
     F = up.transform(X)
-    back = PatternResampler(source_grid=fine).fit(F).transform(F)
+    back = PatternResampler(source_grid=fine, method="linear").fit(F).transform(F)
     assert np.allclose(back, X, rtol=0, atol=1e-12)
+    # averaged over the 0.02° steps instead, the way back is the mean of the
+    # interpolated line over each step (weights 1/8, 3/4, 1/8 of X's points)
+    avg = PatternResampler(source_grid=fine).fit(F).transform(F)
+    inner = X[:, :-2] / 8 + 3 / 4 * X[:, 1:-1] + X[:, 2:] / 8
+    np.testing.assert_allclose(avg[:, 1:-1], inner, atol=1e-12)
     # and the model grid onto itself, as arrays and as patterns
     own = PatternResampler(source_grid=grid).fit(X).transform(X)
     assert np.array_equal(own, X)
@@ -474,6 +589,7 @@ def test_source_radiation_keeps_a_monochromatic_beam_of_the_stated_mean():
         source_grid=x,
         source_wavelength=1.5418,
         source_radiation="xray",
+        method="linear",  # the columns' positions are the point here
     )
     got = res.fit_transform(X)  # no warning (the fixture makes one an error)
     # one line of 1.5418 Å: the columns at its 2θ converted to Cu Kα1

@@ -1125,3 +1125,63 @@ def test_snip_edges_travel_in_model_files_and_old_files_keep_theirs(tmp_path):
     assert load_predictor(path) is None
     with pytest.raises(ValueError, match=r"'background'.*edges must be one of"):
         load_model(path, device="cpu")
+
+
+def test_resampling_method_travels_in_model_files_and_old_files_interpolate(tmp_path):
+    # files written before PatternResampler had ``method`` point-sampled finer
+    # scans: both loaders must read them so ("linear"), not with the new
+    # default; a file written now keeps its averaging
+    import torch
+
+    from skxrd.estimators import CNNClassifier
+    from skxrd.preprocessing import PatternNormalizer, PatternResampler
+    from skxrd.pretrained import PatternPipeline
+    from skxrd.pretrained._store import _DIGEST, _digest
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((12, 48)), np.repeat([225, 14], 6)
+    pipe = PatternPipeline(
+        [
+            ("resample", PatternResampler(two_theta=(10.0, 58.0, 1.0))),
+            ("normalize", PatternNormalizer()),
+            ("classifier", CNNClassifier(max_epochs=1, num_threads=1, random_state=0)),
+        ]
+    ).fit(X, y)
+    tt = np.arange(9.0, 59.0, 0.25)  # four measured steps to a model step
+    patterns = [Pattern(tt, rng.poisson(20.0, tt.size) + 1.0, wavelength="CuKa")]
+    average = pipe.transform_patterns(patterns)
+    linear = pipe.set_params(resample__method="linear").transform_patterns(patterns)
+    assert not np.allclose(average, linear)
+    path = save_model(pipe.set_params(resample__method="average"), tmp_path / "m.pt")
+    full, light = load_model(path, device="cpu"), load_predictor(path)
+    assert full.named_steps["resample"].method == "average"
+    np.testing.assert_allclose(full.transform_patterns(patterns), average)
+    np.testing.assert_allclose(light.transform_patterns(patterns), average)
+    payload = torch.load(path, weights_only=True)
+    del payload["steps"][0][2]["method"]
+    payload.pop(_DIGEST)
+    payload[_DIGEST] = _digest(payload)
+    torch.save(payload, path)
+    full, light = load_model(path, device="cpu"), load_predictor(path)
+    assert full.named_steps["resample"].method == "linear"
+    np.testing.assert_allclose(full.transform_patterns(patterns), linear)
+    np.testing.assert_allclose(light.transform_patterns(patterns), linear)
+    # a value no version wrote: the predictor leaves it to the full loader,
+    # which says what is wrong
+    payload["steps"][0][2]["method"] = "cubic"
+    payload.pop(_DIGEST)
+    payload[_DIGEST] = _digest(payload)
+    torch.save(payload, path)
+    assert load_predictor(path) is None
+    with pytest.raises(ValueError, match=r"'resample'.*method must be one of"):
+        load_model(path, device="cpu")
+
+
+def test_shipped_files_resample_as_they_were_scored():
+    # the shipped files were written before ``method``: both loaders
+    # point-sample finer scans, as when their cards were measured
+    with resources.as_file(_weights_file("space-group")) as file:
+        predictor = load_predictor(file)
+    assert predictor._settings.method == "linear"
+    pipeline = load_pretrained("space-group", device="cpu")
+    assert pipeline.named_steps["resample"].method == "linear"
