@@ -477,7 +477,8 @@ def _card(name, meta, results, weights_mb, radiation_rows):
         '- **"unknown".** `skxrd predict` answers "unknown" with the reason for '
         "inputs that are not powder patterns (`PatternPipeline.screen`: flat, "
         "negative, no sharp peaks such as a slow sine curve, a periodic curve "
-        "such as a fast sine, only noise or a background with its counting "
+        "such as a fast sine, a chirp or a comb of equal peaks, a drifting "
+        "curve such as a random walk, only noise or a background with its counting "
         "noise, a scan under 10° or under a quarter of the model's range) and, "
         "with "
         "`--min-confidence P`, when the top answer's probability is below P "

@@ -205,3 +205,49 @@ def test_clipped_background_subtracted_patterns_pass_the_shuffle_test(powders):
         clipped = np.maximum(noisy - np.median(noisy) - 1.0, 0.0)
         assert np.mean(clipped == 0) > 0.5
         assert screen_patterns(clipped[None], two_theta=TT) == [None]
+
+
+@pytest.mark.parametrize("steps", ["gaussian", "poisson"])
+def test_random_walks_are_refused(steps):
+    # a random walk has narrow bumps that stand out of its point-to-point
+    # noise, never repeats and does not survive shuffling: it passed every
+    # test before; its bumps are a small part of its range and spread over
+    # the scan, where a powder's narrow features lie in peaks
+    X = []
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        inc = (
+            rng.normal(0.0, 1.0, len(TT))
+            if steps == "gaussian"
+            else rng.poisson(5.0, len(TT)) - 5.0
+        )
+        X.append(np.cumsum(inc) - np.cumsum(inc).min() + 10.0)
+    for got in screen_patterns(X, two_theta=TT):
+        assert got is not None and "a drifting curve such as a random walk" in got
+
+
+@pytest.mark.parametrize("rate", [0.01, 0.03, 0.3])
+def test_chirps_are_refused(rate):
+    # a sine whose period shrinks along the scan does not repeat itself, so
+    # the periodicity test let it through; its peaks are all equally high
+    rng = np.random.default_rng(0)
+    y = 100 + 50 * np.sin(rate * (TT - 5) ** 2) + rng.normal(0, 2, len(TT))
+    [got] = screen_patterns(y[None], two_theta=TT)
+    assert got is not None and "a chirp or a comb" in got
+    # a comb of equal lines at uneven steps (so not periodic): no powder's
+    # lines are all equally strong
+    centres = 10 + np.cumsum(np.random.default_rng(1).uniform(3, 8, 12))
+    comb = sum(np.exp(-0.5 * ((TT - c) / 0.05) ** 2) for c in centres[centres < 88])
+    [got] = screen_patterns(comb[None], two_theta=TT)
+    assert got is not None and "a chirp or a comb" in got
+
+
+def test_powders_on_drifting_backgrounds_pass(powders):
+    # a random walk under a powder's lines, as high as the lines: the lines
+    # hold its narrow features, so it is a pattern on a poor background
+    rng = np.random.default_rng(3)
+    for row in powders[:4]:
+        walk = np.cumsum(rng.normal(0.0, 1.0, len(TT)))
+        walk = (walk - walk.min()) / np.ptp(walk)
+        y = row / row.max() + walk
+        assert screen_patterns(y[None], two_theta=TT) == [None]
