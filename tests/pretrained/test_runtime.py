@@ -93,6 +93,20 @@ def _cell_values(found):
     ]
 
 
+def _edit_model_file(path, edit):
+    """Change a saved model file's payload in place (``edit(payload)``), with
+    its digest made anew: a file as another version would have written it."""
+    import torch
+
+    from skxrd.pretrained._store import _DIGEST, _digest
+
+    payload = torch.load(path, weights_only=True)
+    edit(payload)
+    payload.pop(_DIGEST)
+    payload[_DIGEST] = _digest(payload)
+    torch.save(payload, path)
+
+
 @pytest.mark.parametrize(
     "name", ["crystal-system", "bravais-lattice", "space-group", "structure-type"]
 )
@@ -446,10 +460,6 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
 
     # a file of 2026-12-05 and before: three families at degree 1, no merit
     # cap, no zero shift, and a record without those keys
-    import torch
-
-    from skxrd.pretrained._store import _DIGEST, _digest
-
     # without absences: as before them
     old = IndexingClassifier(
         FrozenEstimator(hybrid),
@@ -464,8 +474,7 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
     ).fit(prefix.transform(patterns), y)
     pipeline.steps[-1] = (pipeline.steps[-1][0], old)
     path = save_model(pipeline, tmp_path / "old.pt", metadata=pipeline.metadata_)
-    payload = torch.load(path, weights_only=True)
-    for key in (
+    newer = (
         "families",
         "degree",
         "merit_cap",
@@ -476,11 +485,8 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
         "absence_min_merit",
         "system_temperature",
         "group_temperature",
-    ):
-        del payload["indexing"][key]
-    payload.pop(_DIGEST)
-    payload[_DIGEST] = _digest(payload)
-    torch.save(payload, path)
+    )
+    _edit_model_file(path, lambda p: [p["indexing"].pop(key) for key in newer])
     again = load_model(path, device="cpu").steps[-1][1]
     assert (again.families, again.degree, again.merit_cap) == ("cth", 1, np.inf)
     assert again.max_zero_shift == 0.0 and again.first_lines == 2
@@ -494,10 +500,7 @@ def test_an_indexing_stacker_is_stored_and_run_by_the_predictor(tmp_path):
 
     # a damaged temperature is named by the loader; the predictor leaves
     # the file to it
-    payload["indexing"]["group_temperature"] = -1.0
-    payload.pop(_DIGEST)
-    payload[_DIGEST] = _digest(payload)
-    torch.save(payload, path)
+    _edit_model_file(path, lambda p: p["indexing"].update(group_temperature=-1.0))
     with pytest.raises(ValueError, match="group_temperature must be a positive"):
         load_model(path)
     assert load_predictor(path) is None
@@ -966,10 +969,7 @@ def test_a_step_parameter_no_class_takes_is_refused_by_both_loaders(tmp_path):
     path = save_model(pipe, tmp_path / "m.pt")
     assert load_predictor(path) is not None
     payload = torch.load(path, weights_only=True)
-    payload["steps"][0][2]["foo"] = 1
-    payload.pop(_DIGEST)
-    payload[_DIGEST] = _digest(payload)
-    torch.save(payload, path)
+    _edit_model_file(path, lambda p: p["steps"][0][2].update(foo=1))
     assert load_predictor(path) is None
     with pytest.raises(ValueError, match="step 'resample' .*unexpected keyword .*foo"):
         load_model(path, device="cpu")
@@ -1067,8 +1067,6 @@ def test_shipped_files_snip_as_their_networks_were_trained():
 
 
 def test_snip_edges_travel_in_model_files_and_old_files_keep_theirs(tmp_path):
-    import torch
-
     from skxrd.estimators import CNNClassifier
     from skxrd.preprocessing import (
         BackgroundSubtractor,
@@ -1076,7 +1074,6 @@ def test_snip_edges_travel_in_model_files_and_old_files_keep_theirs(tmp_path):
         PatternResampler,
     )
     from skxrd.pretrained import PatternPipeline
-    from skxrd.pretrained._store import _DIGEST, _digest
 
     rng = np.random.default_rng(0)
     X, y = rng.random((12, 48)), np.repeat([225, 14], 6)
@@ -1107,21 +1104,14 @@ def test_snip_edges_travel_in_model_files_and_old_files_keep_theirs(tmp_path):
     np.testing.assert_array_equal(full.transform_patterns(patterns), extend)
     np.testing.assert_array_equal(light.transform_patterns(patterns), extend)
     # a file written before the parameter: no "edges" among the step's
-    payload = torch.load(path, weights_only=True)
-    del payload["steps"][1][2]["edges"]
-    payload.pop(_DIGEST)
-    payload[_DIGEST] = _digest(payload)
-    torch.save(payload, path)
+    _edit_model_file(path, lambda p: p["steps"][1][2].pop("edges"))
     full, light = load_model(path, device="cpu"), load_predictor(path)
     assert full.named_steps["background"].edges == "keep"
     np.testing.assert_array_equal(full.transform_patterns(patterns), keep)
     np.testing.assert_array_equal(light.transform_patterns(patterns), keep)
     # a value no version wrote: the predictor leaves it to the full loader,
     # which says what is wrong
-    payload["steps"][1][2]["edges"] = "mirror"
-    payload.pop(_DIGEST)
-    payload[_DIGEST] = _digest(payload)
-    torch.save(payload, path)
+    _edit_model_file(path, lambda p: p["steps"][1][2].update(edges="mirror"))
     assert load_predictor(path) is None
     with pytest.raises(ValueError, match=r"'background'.*edges must be one of"):
         load_model(path, device="cpu")
@@ -1131,12 +1121,10 @@ def test_resampling_method_travels_in_model_files_and_old_files_interpolate(tmp_
     # files written before PatternResampler had ``method`` point-sampled finer
     # scans: both loaders must read them so ("linear"), not with the new
     # default; a file written now keeps its averaging
-    import torch
 
     from skxrd.estimators import CNNClassifier
     from skxrd.preprocessing import PatternNormalizer, PatternResampler
     from skxrd.pretrained import PatternPipeline
-    from skxrd.pretrained._store import _DIGEST, _digest
 
     rng = np.random.default_rng(0)
     X, y = rng.random((12, 48)), np.repeat([225, 14], 6)
@@ -1157,21 +1145,14 @@ def test_resampling_method_travels_in_model_files_and_old_files_interpolate(tmp_
     assert full.named_steps["resample"].method == "average"
     np.testing.assert_allclose(full.transform_patterns(patterns), average)
     np.testing.assert_allclose(light.transform_patterns(patterns), average)
-    payload = torch.load(path, weights_only=True)
-    del payload["steps"][0][2]["method"]
-    payload.pop(_DIGEST)
-    payload[_DIGEST] = _digest(payload)
-    torch.save(payload, path)
+    _edit_model_file(path, lambda p: p["steps"][0][2].pop("method"))
     full, light = load_model(path, device="cpu"), load_predictor(path)
     assert full.named_steps["resample"].method == "linear"
     np.testing.assert_allclose(full.transform_patterns(patterns), linear)
     np.testing.assert_allclose(light.transform_patterns(patterns), linear)
     # a value no version wrote: the predictor leaves it to the full loader,
     # which says what is wrong
-    payload["steps"][0][2]["method"] = "cubic"
-    payload.pop(_DIGEST)
-    payload[_DIGEST] = _digest(payload)
-    torch.save(payload, path)
+    _edit_model_file(path, lambda p: p["steps"][0][2].update(method="cubic"))
     assert load_predictor(path) is None
     with pytest.raises(ValueError, match=r"'resample'.*method must be one of"):
         load_model(path, device="cpu")
