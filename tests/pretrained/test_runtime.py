@@ -93,6 +93,25 @@ def _cell_values(found):
     ]
 
 
+def _resample_pipeline():
+    """A tiny fitted pipeline: resampling onto 10-58° in 1° steps, max
+    normalization and a one-epoch CNN."""
+    from skxrd.estimators import CNNClassifier
+    from skxrd.preprocessing import PatternNormalizer, PatternResampler
+    from skxrd.pretrained import PatternPipeline
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((12, 48)), np.repeat([225, 14], 6)
+    pipe = PatternPipeline(
+        [
+            ("resample", PatternResampler(two_theta=(10.0, 58.0, 1.0))),
+            ("normalize", PatternNormalizer()),
+            ("classifier", CNNClassifier(max_epochs=1, num_threads=1, random_state=0)),
+        ]
+    ).fit(X, y)
+    return pipe
+
+
 def _edit_model_file(path, edit):
     """Change a saved model file's payload in place (``edit(payload)``), with
     its digest made anew: a file as another version would have written it."""
@@ -952,20 +971,9 @@ def test_a_step_parameter_no_class_takes_is_refused_by_both_loaders(tmp_path):
     # the full loader raised a bare TypeError, the predictor ignored it
     import torch
 
-    from skxrd.estimators import CNNClassifier
-    from skxrd.preprocessing import PatternNormalizer, PatternResampler
-    from skxrd.pretrained import PatternPipeline
     from skxrd.pretrained._store import _DIGEST, _digest
 
-    rng = np.random.default_rng(0)
-    X, y = rng.random((12, 48)), np.repeat([225, 14], 6)
-    pipe = PatternPipeline(
-        [
-            ("resample", PatternResampler(two_theta=(10.0, 58.0, 1.0))),
-            ("normalize", PatternNormalizer()),
-            ("classifier", CNNClassifier(max_epochs=1, num_threads=1, random_state=0)),
-        ]
-    ).fit(X, y)
+    pipe = _resample_pipeline()
     path = save_model(pipe, tmp_path / "m.pt")
     assert load_predictor(path) is not None
     payload = torch.load(path, weights_only=True)
@@ -1122,19 +1130,8 @@ def test_resampling_method_travels_in_model_files_and_old_files_interpolate(tmp_
     # scans: both loaders must read them so ("linear"), not with the new
     # default; a file written now keeps its averaging
 
-    from skxrd.estimators import CNNClassifier
-    from skxrd.preprocessing import PatternNormalizer, PatternResampler
-    from skxrd.pretrained import PatternPipeline
-
+    pipe = _resample_pipeline()
     rng = np.random.default_rng(0)
-    X, y = rng.random((12, 48)), np.repeat([225, 14], 6)
-    pipe = PatternPipeline(
-        [
-            ("resample", PatternResampler(two_theta=(10.0, 58.0, 1.0))),
-            ("normalize", PatternNormalizer()),
-            ("classifier", CNNClassifier(max_epochs=1, num_threads=1, random_state=0)),
-        ]
-    ).fit(X, y)
     tt = np.arange(9.0, 59.0, 0.25)  # four measured steps to a model step
     patterns = [Pattern(tt, rng.poisson(20.0, tt.size) + 1.0, wavelength="CuKa")]
     average = pipe.transform_patterns(patterns)
